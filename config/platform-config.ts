@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, formatZodIssues } from './config-error.ts';
+
+export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
+
+const port = z.number().int().min(0).max(65535);
+
+const influxSchema = z.object({
+  url: z.string().url().default('http://127.0.0.1:8086'),
+  database: z.string().min(1).default('ioc'),
+  retentionPolicy: z.string().min(1).optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  // v2 write path (InfluxDB 2.x / 3.x, VictoriaMetrics): set all three to write through /api/v2/write
+  token: z.string().optional(),
+  org: z.string().optional(),
+  bucket: z.string().optional(),
+  batchSize: z.number().int().min(1).max(100_000).default(5000),
+  flushIntervalMs: z.number().int().min(0).max(60_000).default(0),
+  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  createDatabase: z.boolean().default(true),
+  retention: z.object({
+    duration: z.string().default('INF'),
+    downsample: z.object({ every: z.string(), keep: z.string() }).optional(),
+  }).default({ duration: 'INF' }),
+}).strict();
+
+export const platformConfigSchema = z.object({
+  profile: z.enum(['demo', 'production']).default('demo'),
+  city: z.string().default('cities/hue/city.yaml'),
+  kindsDir: z.string().default('kinds'),
+  dataDir: z.string().default('../data'),
+  mqtt: z.object({
+    port: port.default(1883),
+    host: z.string().default('0.0.0.0'),
+    maxPayloadBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(65536),
+  }).strict().default({ port: 1883, host: '0.0.0.0', maxPayloadBytes: 65536 }),
+  http: z.object({
+    port: port.default(8080),
+    host: z.string().default('0.0.0.0'),
+  }).strict().default({ port: 8080, host: '0.0.0.0' }),
+  security: z.object({ insecure: z.boolean().default(false) }).strict().default({ insecure: false }),
+  ingest: z.object({
+    maxFutureSkewSeconds: z.number().min(0).default(300),
+    maxAgeDays: z.number().min(0).default(30),
+    maxReadingsPerPublish: z.number().int().min(1).default(1000),
+  }).strict().default({ maxFutureSkewSeconds: 300, maxAgeDays: 30, maxReadingsPerPublish: 1000 }),
+  store: z.object({
+    kind: z.enum(['embedded', 'influxdb']).default('embedded'),
+    log: z.object({
+      maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
+      segmentBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
+    }).strict().default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 }),
+    influxdb: influxSchema.optional(),
+  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 } }),
+  demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+  log: z.object({
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  }).strict().default({ level: 'info' }),
+}).strict();
+
+export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
+type ParsedConfig = z.output<typeof platformConfigSchema>;
+export type InfluxConfig = z.output<typeof influxSchema>;
+
+/** The parsed, resolved and frozen configuration every module receives. Paths are absolute. */
+export type PlatformConfig = Readonly<ParsedConfig & {
+  configFile: string;
+  cityFile: string;
+  kindsDir: string;
+  dataDir: string;
+}>;
+
+type Env = Record<string, string | undefined>;
+
+function envNumber(env: Env, name: string, errors: string[]): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) errors.push(`${name}: expected a number, got "${raw}"`);
+  return value;
+}
+
+function envBool(env: Env, name: string, errors: string[]): boolean | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  errors.push(`${name}: expected 1/0 or true/false, got "${raw}"`);
+  return undefined;
+}
+
+type Json = Record<string, unknown>;
+function setPath(target: Json, path: string[], value: unknown): void {
+  if (value === undefined) return;
+  let node = target;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (typeof next !== 'object' || next === null) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+/** Applies the documented IOC_* environment overrides onto the raw config object. */
+function applyEnv(raw: Json, env: Env, errors: string[]): void {
+  const str = (name: string) => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
+  setPath(raw, ['profile'], str('IOC_PROFILE'));
+  setPath(raw, ['city'], str('IOC_CITY'));
+  setPath(raw, ['dataDir'], str('IOC_DATA_DIR'));
+  setPath(raw, ['mqtt', 'port'], envNumber(env, 'IOC_MQTT_PORT', errors));
+  setPath(raw, ['mqtt', 'host'], str('IOC_MQTT_HOST'));
+  setPath(raw, ['http', 'port'], envNumber(env, 'IOC_HTTP_PORT', errors));
+  setPath(raw, ['http', 'host'], str('IOC_HTTP_HOST'));
+  setPath(raw, ['security', 'insecure'], envBool(env, 'IOC_INSECURE', errors));
+  setPath(raw, ['store', 'kind'], str('IOC_STORE'));
+  setPath(raw, ['store', 'log', 'maxBytes'], envNumber(env, 'IOC_LOG_MAX_BYTES', errors));
+  setPath(raw, ['demo', 'enabled'], envBool(env, 'IOC_DEMO', errors));
+  setPath(raw, ['log', 'level'], str('IOC_LOG_LEVEL'));
+  const influx: Array<[string, string, 'string' | 'number']> = [
+    ['IOC_INFLUX_URL', 'url', 'string'], ['IOC_INFLUX_DATABASE', 'database', 'string'],
+    ['IOC_INFLUX_USERNAME', 'username', 'string'], ['IOC_INFLUX_PASSWORD', 'password', 'string'],
+    ['IOC_INFLUX_TOKEN', 'token', 'string'], ['IOC_INFLUX_ORG', 'org', 'string'],
+    ['IOC_INFLUX_BUCKET', 'bucket', 'string'], ['IOC_INFLUX_BATCH_SIZE', 'batchSize', 'number'],
+    ['IOC_INFLUX_FLUSH_INTERVAL_MS', 'flushIntervalMs', 'number'],
+  ];
+  for (const [name, key, type] of influx) {
+    const value = type === 'number' ? envNumber(env, name, errors) : str(name);
+    setPath(raw, ['store', 'influxdb', key], value);
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: Env;
+  /** Overrides applied after the file and the environment (used by tests and the CLI). */
+  overrides?: PlatformConfigInput;
+}
+
+function deepMerge(base: Json, extra: Json): Json {
+  const out: Json = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    const prev = out[key];
+    out[key] = value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object'
+      ? deepMerge(prev as Json, value as Json)
+      : value;
+  }
+  return out;
+}
+
+/**
+ * Reads the config file (IOC_CONFIG or config/default.yaml), applies IOC_* overrides, validates it,
+ * and returns a frozen object. Every problem is reported at once in one ConfigError.
+ */
+export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformConfig {
+  const env = options.env ?? process.env;
+  const configFile = resolve(env.IOC_CONFIG || DEFAULT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(configFile, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${configFile}: ${(err as Error).message}`);
+  }
+  let raw: Json;
+  try {
+    raw = (parseYaml(text) ?? {}) as Json;
+  } catch (err) {
+    throw new ConfigError(`${configFile}: invalid YAML: ${(err as Error).message}`);
+  }
+  const errors: string[] = [];
+  applyEnv(raw, env, errors);
+  if (options.overrides) raw = deepMerge(raw, options.overrides as Json);
+  const parsed = platformConfigSchema.safeParse(raw);
+  if (!parsed.success) errors.push(...formatZodIssues(parsed.error));
+  if (errors.length > 0 || !parsed.success) {
+    throw new ConfigError(`${configFile}: invalid configuration:\n  - ${errors.join('\n  - ')}`);
+  }
+  const base = dirname(configFile);
+  const config = parsed.data;
+  if (config.store.kind === 'influxdb' && !config.store.influxdb) {
+    config.store.influxdb = influxSchema.parse({});
+  }
+  const resolved = {
+    ...config,
+    configFile,
+    cityFile: resolve(base, config.city),
+    kindsDir: resolve(base, config.kindsDir),
+    dataDir: resolve(base, config.dataDir),
+  };
+  return deepFreeze(resolved);
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,87 @@
+/**
+ * The one storage interface. Two adapters implement it (embedded SQLite, InfluxDB) and both pass the
+ * shared conformance suite in `store-conformance.ts`.
+ *
+ * Data model (InfluxDB's): a point is a measurement, a set of tags (the series) and fields at a timestamp.
+ * Readings: measurement = sensor kind, tags = { sensorId, kind, district }, a numeric field per metric.
+ * Writing the same series, field and timestamp twice keeps one value (the last): replays are harmless.
+ */
+export type FieldValue = number | string | boolean;
+
+export interface Point {
+  readonly measurement: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly fields: Readonly<Record<string, FieldValue>>;
+  /** epoch milliseconds */
+  readonly ts: number;
+}
+
+export interface Sample {
+  readonly ts: number;
+  readonly value: number;
+}
+
+/** Samples of one numeric field of one sensor, in [from, to), oldest first. */
+export interface RangeQuery {
+  readonly measurement: string;
+  readonly sensorId: string;
+  readonly field: string;
+  readonly from: number;
+  readonly to: number;
+  readonly limit?: number;
+}
+
+export const AGGREGATE_FNS = ['mean', 'min', 'max', 'first', 'last', 'count', 'sum'] as const;
+export type AggregateFn = (typeof AGGREGATE_FNS)[number];
+
+/**
+ * Buckets of `every` ms aligned to the Unix epoch (as InfluxQL GROUP BY time()); each result carries its
+ * bucket's start. Empty buckets are left out.
+ */
+export interface AggregateQuery extends RangeQuery {
+  readonly every: number;
+  readonly fn: AggregateFn;
+}
+
+export interface LatestQuery {
+  readonly measurement?: string;
+  readonly kind?: string;
+  readonly district?: string;
+  readonly sensorIds?: readonly string[];
+}
+
+/** The newest value of each numeric field of each sensor. */
+export interface LatestValue {
+  readonly measurement: string;
+  readonly sensorId: string;
+  readonly kind: string;
+  readonly district: string;
+  readonly field: string;
+  readonly ts: number;
+  readonly value: number;
+}
+
+/** Whole points of one measurement (alert events, device status), filtered by tags, oldest first. */
+export interface PointQuery {
+  readonly measurement: string;
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly from: number;
+  readonly to: number;
+  readonly limit?: number;
+}
+
+export interface TimeSeriesStore {
+  readonly name: string;
+  write(points: readonly Point[]): Promise<void>;
+  queryRange(query: RangeQuery): Promise<Sample[]>;
+  aggregate(query: AggregateQuery): Promise<Sample[]>;
+  latest(query: LatestQuery): Promise<LatestValue[]>;
+  queryPoints(query: PointQuery): Promise<Point[]>;
+  close(): Promise<void>;
+}
+
+/** The canonical series key: measurement plus tags sorted by key, as InfluxDB identifies a series. */
+export function seriesKey(measurement: string, tags: Readonly<Record<string, string>>): string {
+  const parts = Object.keys(tags).sort().map((k) => `${k}=${tags[k]}`);
+  return [measurement, ...parts].join(',');
+}
