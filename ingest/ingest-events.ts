@@ -1,0 +1,52 @@
+import { EventEmitter } from 'node:events';
+
+/**
+ * What ingest hands on to the modules after it (alerts, the live hub, the API). Events are emitted once
+ * the data is durable (in the commit log), in arrival order per device.
+ */
+export interface ReadingEvent {
+  readonly sensorId: string;
+  readonly kind: string;
+  readonly district: string;
+  /** epoch ms */
+  readonly ts: number;
+  readonly values: Readonly<Record<string, number>>;
+}
+
+export interface DeviceStatusEvent {
+  readonly sensorId: string;
+  readonly kind: string;
+  readonly district: string;
+  readonly status: 'online' | 'offline';
+  readonly ts: number;
+  /** 'device' when the device published it; 'will' when the broker published its last will */
+  readonly source: 'device' | 'will' | 'broker';
+}
+
+export interface CameraEvent {
+  readonly sensorId: string;
+  readonly district: string;
+  readonly ts: number;
+  readonly type: string;
+  readonly snapshotUrl?: string;
+  /** the event's other fields as the camera sent them (counts, plate, confidence...) */
+  readonly data: Readonly<Record<string, string | number | boolean>>;
+}
+
+export interface IngestEventMap {
+  readings: [readonly ReadingEvent[]];
+  status: [DeviceStatusEvent];
+  cameraEvent: [CameraEvent];
+}
+
+/** A typed emitter. Listeners must not throw; a listener that does is reported, not propagated. */
+export class IngestEvents extends EventEmitter<IngestEventMap> {
+  constructor() {
+    super({ captureRejections: true });
+    this.setMaxListeners(50);
+  }
+}
+
+/** Point measurements for non-reading data, shared by every store adapter and the API. */
+export const DEVICE_STATUS_MEASUREMENT = 'device_status';
+export const CAMERA_EVENT_MEASUREMENT = 'camera_events';
