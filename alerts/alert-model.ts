@@ -1,0 +1,22 @@
+// The shared alert model: the contract between the alerts engine (alerts/) and alert delivery
+// (alerts/delivery/, api/alerts-*.ts). Kept verbatim from the agreed model; change it only together.
+export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
+export type AlertCategory = 'environment' | 'weather' | 'traffic' | 'naturalDisaster' | 'security';
+export type AlertState = 'pending' | 'firing' | 'acknowledged' | 'resolved';
+export interface I18nText { vi: string; en: string }
+export interface Alert {
+  id: string;                 // uuid
+  ruleId: string; sensorId: string; kind: string; district: string;
+  severity: Severity; category: AlertCategory; subCategory: string;   // e.g. flood, airPollution, trafficJam
+  state: AlertState;
+  title: I18nText; message: I18nText;   // message names the value and the threshold, e.g. "Mực nước 2,15 m vượt báo động II (2,0 m)"
+  metric?: string; value?: number; threshold?: number; unit?: string;
+  location?: { lat: number; lon: number };
+  startsAt: number;           // epoch ms: when the condition first held (pending)
+  firingAt?: number; updatedAt: number;
+  acknowledgedAt?: number; acknowledgedBy?: string; ackNote?: string;
+  resolvedAt?: number; resolvedBy?: string;   // 'system' when the rule cleared it
+  resolveNote?: string;
+}
+export type AlertEventType = 'pending' | 'firing' | 'updated' | 'acknowledged' | 'resolved';
+export interface AlertEvent { seq: number; type: AlertEventType; ts: number; alert: Alert }
