@@ -1,0 +1,214 @@
+import { closeSync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+
+/**
+ * An append-only log of records in numbered segment files: the point of durability. A group of records is
+ * written with one write and one fdatasync; only then is it acknowledged. Offsets are global byte
+ * positions, so a consumer's checkpoint is one number.
+ *
+ * Record frame: [u32 payload length][u32 crc32(payload)][payload]. At open, the tail of the last segment is
+ * checked frame by frame and a torn or corrupt tail (a crash mid-write) is cut off: that group was never
+ * acknowledged.
+ */
+const HEADER = 8;
+const SEGMENT_RE = /^(\d{20})\.log$/;
+
+export interface LogRecord {
+  readonly offset: number;
+  readonly next: number;
+  readonly payload: Buffer;
+}
+
+interface Segment {
+  base: number;
+  size: number;
+  path: string;
+}
+
+export interface CommitLogOptions {
+  dir: string;
+  segmentBytes: number;
+}
+
+export class CommitLog {
+  private readonly segments: Segment[];
+  private handle: FileHandle | undefined;
+  private appending = false;
+
+  private constructor(private readonly options: CommitLogOptions, segments: Segment[]) {
+    this.segments = segments;
+  }
+
+  static open(options: CommitLogOptions): CommitLog {
+    mkdirSync(options.dir, { recursive: true });
+    const segments = readdirSync(options.dir)
+      .map((name) => SEGMENT_RE.exec(name))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ base: Number(m[1]), path: join(options.dir, m[0]), size: 0 }))
+      .sort((a, b) => a.base - b.base);
+    for (const seg of segments) seg.size = statSync(seg.path).size;
+    const last = segments[segments.length - 1];
+    if (last) last.size = validLength(last.path, last.size);
+    // A segment in the middle cannot be torn (later segments start after it was closed), but its recorded
+    // size must match the next base for offsets to stay contiguous.
+    for (let i = 0; i + 1 < segments.length; i++) {
+      const seg = segments[i]!;
+      seg.size = Math.min(seg.size, segments[i + 1]!.base - seg.base);
+    }
+    if (segments.length === 0) segments.push({ base: 0, size: 0, path: segmentPath(options.dir, 0) });
+    return new CommitLog(options, segments);
+  }
+
+  /** Offset just past the last durable record. */
+  get head(): number {
+    const last = this.segments[this.segments.length - 1]!;
+    return last.base + last.size;
+  }
+
+  /** Offset of the oldest record still kept. */
+  get tail(): number {
+    return this.segments[0]!.base;
+  }
+
+  get sizeBytes(): number {
+    return this.head - this.tail;
+  }
+
+  /** Appends the payloads as records, durably. Not reentrant: the caller serialises groups. */
+  async append(payloads: readonly Buffer[]): Promise<{ start: number; end: number }> {
+    if (this.appending) throw new Error('CommitLog.append is not reentrant');
+    this.appending = true;
+    try {
+      let total = 0;
+      for (const p of payloads) total += HEADER + p.length;
+      const frame = Buffer.allocUnsafe(total);
+      let pos = 0;
+      for (const p of payloads) {
+        frame.writeUInt32LE(p.length, pos);
+        frame.writeUInt32LE(crc32(p), pos + 4);
+        p.copy(frame, pos + HEADER);
+        pos += HEADER + p.length;
+      }
+      let seg = this.segments[this.segments.length - 1]!;
+      if (seg.size > 0 && seg.size + total > this.options.segmentBytes) {
+        await this.closeHandle();
+        seg = { base: seg.base + seg.size, size: 0, path: segmentPath(this.options.dir, seg.base + seg.size) };
+        this.segments.push(seg);
+      }
+      if (!this.handle) {
+        this.handle = await open(seg.path, 'a');
+        if (seg.size === 0) await this.syncDir();
+      }
+      const start = seg.base + seg.size;
+      await this.handle.write(frame, 0, frame.length);
+      await this.handle.datasync();
+      seg.size += total;
+      return { start, end: start + total };
+    } finally {
+      this.appending = false;
+    }
+  }
+
+  /**
+   * Reads whole records from `offset` (a record boundary) up to about `maxBytes`. Returns an empty list
+   * at the head.
+   */
+  async read(offset: number, maxBytes: number): Promise<LogRecord[]> {
+    const records: LogRecord[] = [];
+    let pos = Math.max(offset, this.tail);
+    let budget = maxBytes;
+    while (pos < this.head && budget > 0) {
+      const seg = this.segments.find((s) => pos >= s.base && pos < s.base + s.size);
+      if (!seg) break;
+      const file = await open(seg.path, 'r');
+      try {
+        const want = Math.min(seg.base + seg.size - pos, Math.max(budget, HEADER));
+        const buf = Buffer.allocUnsafe(want);
+        const { bytesRead } = await file.read(buf, 0, want, pos - seg.base);
+        let at = 0;
+        while (at + HEADER <= bytesRead) {
+          const len = buf.readUInt32LE(at);
+          if (at + HEADER + len > bytesRead) {
+            if (at === 0) {
+              // a single record larger than the budget: read it whole
+              const big = Buffer.allocUnsafe(HEADER + len);
+              await file.read(big, 0, big.length, pos - seg.base);
+              records.push({ offset: pos, next: pos + big.length, payload: big.subarray(HEADER) });
+              at = big.length;
+            }
+            break;
+          }
+          records.push({ offset: pos + at, next: pos + at + HEADER + len, payload: buf.subarray(at + HEADER, at + HEADER + len) });
+          at += HEADER + len;
+        }
+        pos += at;
+        budget -= at;
+        if (at === 0) break;
+      } finally {
+        await file.close();
+      }
+    }
+    return records;
+  }
+
+  /** Deletes whole segments that end at or before `offset` (every consumer is past them). */
+  release(offset: number): void {
+    while (this.segments.length > 1) {
+      const seg = this.segments[0]!;
+      if (seg.base + seg.size > offset) break;
+      unlinkSync(seg.path);
+      this.segments.shift();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.closeHandle();
+  }
+
+  private async closeHandle(): Promise<void> {
+    const h = this.handle;
+    this.handle = undefined;
+    if (h) await h.close();
+  }
+
+  private async syncDir(): Promise<void> {
+    // a new segment's directory entry must be durable too, or a crash could lose the whole file
+    const dir = await open(this.options.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
+  }
+}
+
+function segmentPath(dir: string, base: number): string {
+  return join(dir, `${String(base).padStart(20, '0')}.log`);
+}
+
+/** Length of the valid prefix of a segment; truncates the file to it. */
+function validLength(path: string, size: number): number {
+  const fd = openSync(path, 'r+');
+  try {
+    const header = Buffer.alloc(HEADER);
+    let pos = 0;
+    while (pos + HEADER <= size) {
+      readSync(fd, header, 0, HEADER, pos);
+      const len = header.readUInt32LE(0);
+      if (pos + HEADER + len > size) break;
+      const payload = Buffer.allocUnsafe(len);
+      readSync(fd, payload, 0, len, pos + HEADER);
+      if (crc32(payload) !== header.readUInt32LE(4)) break;
+      pos += HEADER + len;
+    }
+    if (pos !== size) {
+      ftruncateSync(fd, pos);
+      fdatasyncSync(fd);
+    }
+    return pos;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,135 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Clock } from '../config/clock.ts';
+import type { CommitLog } from './commit-log.ts';
+import type { Point } from './time-series-store.ts';
+
+/**
+ * Group commit in front of the commit log. `write(points)` resolves once the points are durable. Writes
+ * that arrive while the log is busy are committed together as soon as it is free (never on a fixed timer),
+ * so each connection's throughput is not capped at one group per tick.
+ *
+ * Bounded: when the log (the spool) holds maxBytes because a store is behind or down, writes wait
+ * instead of being dropped, which holds PUBACKs and so slows devices down.
+ */
+interface Pending {
+  readonly points: readonly Point[];
+  readonly payload: Buffer;
+  resolve(): void;
+  reject(err: Error): void;
+}
+
+export interface DurableWriterEvents {
+  durable: [points: readonly Point[], end: number];
+}
+
+export interface DurableWriterOptions {
+  log: CommitLog;
+  maxBytes: number;
+  clock: Clock;
+  logger: Logger;
+}
+
+export class DurableWriter extends EventEmitter<DurableWriterEvents> {
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private flushing = false;
+  private closed = false;
+  private fullSince: number | undefined;
+  private spaceWaiter: (() => void) | undefined;
+  readonly stats = { groups: 0, records: 0, points: 0, lastGroupMs: 0, fullWaits: 0 };
+
+  constructor(private readonly options: DurableWriterOptions) {
+    super();
+  }
+
+  write(points: readonly Point[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the commit log is closed'));
+    if (points.length === 0) return Promise.resolve();
+    const payload = Buffer.from(JSON.stringify(points));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ points, payload, resolve, reject });
+      this.pendingBytes += payload.length + 8;
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /** True while writes are held because the log is full. */
+  get isFull(): boolean {
+    return this.fullSince !== undefined;
+  }
+
+  get queuedWrites(): number {
+    return this.pending.length;
+  }
+
+  /** Called when consumers released log space: a held group may go now. */
+  notifySpace(): void {
+    const waiter = this.spaceWaiter;
+    this.spaceWaiter = undefined;
+    waiter?.();
+  }
+
+  /** Waits for queued writes to become durable; later writes are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.flushing || this.pending.length > 0) {
+      await new Promise((r) => setImmediate(r));
+      if (!this.flushing && this.pending.length > 0) void this.flush();
+    }
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        if (this.options.log.sizeBytes + this.pendingBytes > this.options.maxBytes && this.options.log.sizeBytes > 0) {
+          await this.waitForSpace();
+          continue;
+        }
+        this.fullSince = undefined;
+        const group = this.pending;
+        this.pending = [];
+        this.pendingBytes = 0;
+        const started = this.options.clock.now();
+        try {
+          const { end } = await this.options.log.append(group.map((p) => p.payload));
+          this.stats.groups++;
+          this.stats.records += group.length;
+          this.stats.lastGroupMs = this.options.clock.now() - started;
+          const all: Point[] = [];
+          for (const p of group) for (const point of p.points) all.push(point);
+          this.stats.points += all.length;
+          this.emit('durable', all, end);
+          for (const p of group) p.resolve();
+        } catch (err) {
+          this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');
+          for (const p of group) p.reject(err as Error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private waitForSpace(): Promise<void> {
+    if (this.fullSince === undefined) {
+      this.fullSince = this.options.clock.now();
+      this.stats.fullWaits++;
+      this.options.logger.warn(
+        { logBytes: this.options.log.sizeBytes, maxBytes: this.options.maxBytes },
+        'commit log (spool) is full: holding acknowledgements until the store catches up',
+      );
+    }
+    return new Promise<void>((resolve) => {
+      this.spaceWaiter = resolve;
+      // re-check periodically too, in case space was freed without a notification
+      const timer = this.options.clock.setTimeout(() => this.notifySpace(), 500);
+      const original = resolve;
+      this.spaceWaiter = () => {
+        timer.cancel();
+        original();
+      };
+    });
+  }
+}

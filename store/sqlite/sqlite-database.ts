@@ -1,0 +1,189 @@
+import Database from 'better-sqlite3';
+import type { AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample } from '../time-series-store.ts';
+import { seriesKey } from '../time-series-store.ts';
+
+/**
+ * The embedded store's SQL, synchronous (better-sqlite3). It runs inside a worker thread
+ * (sqlite-worker.ts) so that a large transaction or query never stops the main event loop, where the
+ * broker and the alert stream live.
+ *
+ * Layout: a series table (measurement + tag set, as InfluxDB), samples keyed by (series, field, ts) so
+ * a replayed point overwrites itself, and a `latest` table kept up to date on write.
+ */
+const TYPE_NUM = 0;
+const TYPE_STR = 1;
+const TYPE_BOOL = 2;
+
+interface SeriesRow { id: number; measurement: string; sensor_id: string | null; kind: string | null; district: string | null; tags: string }
+
+export class SqliteDatabase {
+  private readonly db: Database.Database;
+  private readonly seriesIds = new Map<string, number>();
+  private readonly insertSeries: Database.Statement;
+  private readonly upsertSample: Database.Statement;
+  private readonly upsertLatest: Database.Statement;
+  private readonly writeTx: (points: readonly Point[]) => void;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a committed transaction survives power loss; the commit log is only released past it.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(`
+      CREATE TABLE IF NOT EXISTS series (
+        id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+        sensor_id TEXT, kind TEXT, district TEXT, tags TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS series_by_sensor ON series (sensor_id, measurement);
+      CREATE TABLE IF NOT EXISTS samples (
+        series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, type INTEGER NOT NULL,
+        num REAL, str TEXT, PRIMARY KEY (series_id, field, ts)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS latest (
+        series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL,
+        PRIMARY KEY (series_id, field)) WITHOUT ROWID;
+    `);
+    for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) {
+      this.seriesIds.set(row.key, row.id);
+    }
+    this.insertSeries = this.db.prepare(
+      'INSERT INTO series (measurement, key, sensor_id, kind, district, tags) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    this.upsertSample = this.db.prepare(
+      `INSERT INTO samples (series_id, field, ts, type, num, str) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (series_id, field, ts) DO UPDATE SET type = excluded.type, num = excluded.num, str = excluded.str`,
+    );
+    this.upsertLatest = this.db.prepare(
+      `INSERT INTO latest (series_id, field, ts, num) VALUES (?, ?, ?, ?)
+       ON CONFLICT (series_id, field) DO UPDATE SET ts = excluded.ts, num = excluded.num WHERE excluded.ts >= latest.ts`,
+    );
+    this.writeTx = this.db.transaction((points: readonly Point[]) => {
+      for (const p of points) {
+        const id = this.seriesId(p.measurement, p.tags);
+        for (const field in p.fields) {
+          const v = p.fields[field]!;
+          if (typeof v === 'number') {
+            this.upsertSample.run(id, field, p.ts, TYPE_NUM, v, null);
+            this.upsertLatest.run(id, field, p.ts, v);
+          } else if (typeof v === 'boolean') {
+            this.upsertSample.run(id, field, p.ts, TYPE_BOOL, v ? 1 : 0, null);
+          } else {
+            this.upsertSample.run(id, field, p.ts, TYPE_STR, null, v);
+          }
+        }
+      }
+    });
+  }
+
+  write(points: readonly Point[]): void {
+    try {
+      this.writeTx(points);
+    } catch (err) {
+      // the transaction rolled back, and with it any series rows it created: forget their cached ids
+      this.seriesIds.clear();
+      for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) {
+        this.seriesIds.set(row.key, row.id);
+      }
+      throw err;
+    }
+  }
+
+  queryRange(q: RangeQuery): Sample[] {
+    const ids = this.sensorSeries(q.measurement, q.sensorId);
+    if (ids.length === 0) return [];
+    const limit = q.limit ?? -1;
+    return this.db.prepare(
+      `SELECT ts, num AS value FROM samples WHERE series_id IN (${ids.join(',')}) AND field = ? AND type = ${TYPE_NUM}
+       AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`,
+    ).all(q.field, q.from, q.to, limit) as Sample[];
+  }
+
+  aggregate(q: AggregateQuery): Sample[] {
+    const ids = this.sensorSeries(q.measurement, q.sensorId);
+    if (ids.length === 0) return [];
+    const bucket = `(ts - (((ts % ${q.every}) + ${q.every}) % ${q.every}))`;
+    const where = `series_id IN (${ids.join(',')}) AND field = ? AND type = ${TYPE_NUM} AND ts >= ? AND ts < ?`;
+    // first/last rely on SQLite's documented bare-column rule: with MIN()/MAX() the other columns come
+    // from the row holding that extreme.
+    const select: Record<AggregateQuery['fn'], string> = {
+      mean: `SELECT ${bucket} AS ts, AVG(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      min: `SELECT ${bucket} AS ts, MIN(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      max: `SELECT ${bucket} AS ts, MAX(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      sum: `SELECT ${bucket} AS ts, SUM(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      count: `SELECT ${bucket} AS ts, COUNT(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      first: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, num AS value, MIN(ts) FROM samples WHERE ${where} GROUP BY 1) ORDER BY 1`,
+      last: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, num AS value, MAX(ts) FROM samples WHERE ${where} GROUP BY 1) ORDER BY 1`,
+    };
+    return this.db.prepare(select[q.fn]).all(q.field, q.from, q.to) as Sample[];
+  }
+
+  latest(q: LatestQuery): LatestValue[] {
+    const conditions = ['s.sensor_id IS NOT NULL'];
+    const params: unknown[] = [];
+    if (q.measurement) { conditions.push('s.measurement = ?'); params.push(q.measurement); }
+    if (q.kind) { conditions.push('s.kind = ?'); params.push(q.kind); }
+    if (q.district) { conditions.push('s.district = ?'); params.push(q.district); }
+    if (q.sensorIds) {
+      if (q.sensorIds.length === 0) return [];
+      conditions.push(`s.sensor_id IN (${q.sensorIds.map(() => '?').join(',')})`);
+      params.push(...q.sensorIds);
+    }
+    const rows = this.db.prepare(
+      `SELECT s.measurement, s.sensor_id AS sensorId, s.kind, s.district, l.field, l.ts, l.num AS value
+       FROM latest l JOIN series s ON s.id = l.series_id WHERE ${conditions.join(' AND ')}
+       ORDER BY s.sensor_id, l.field, l.ts`,
+    ).all(...params) as LatestValue[];
+    // a sensor that changed district has several series: its newest value wins
+    const newest = new Map<string, LatestValue>();
+    for (const row of rows) {
+      const key = `${row.measurement}\u0000${row.sensorId}\u0000${row.field}`;
+      const prev = newest.get(key);
+      if (!prev || row.ts >= prev.ts) newest.set(key, row);
+    }
+    return [...newest.values()];
+  }
+
+  queryPoints(q: PointQuery): Point[] {
+    const series = (this.db.prepare('SELECT * FROM series WHERE measurement = ?').all(q.measurement) as SeriesRow[])
+      .map((row) => ({ id: row.id, tags: JSON.parse(row.tags) as Record<string, string> }))
+      .filter((s) => Object.entries(q.tags ?? {}).every(([k, v]) => s.tags[k] === v));
+    if (series.length === 0) return [];
+    const tagsById = new Map(series.map((s) => [s.id, s.tags]));
+    const rows = this.db.prepare(
+      `SELECT series_id, field, ts, type, num, str FROM samples WHERE series_id IN (${series.map((s) => s.id).join(',')})
+       AND ts >= ? AND ts < ? ORDER BY ts, series_id`,
+    ).all(q.from, q.to) as Array<{ series_id: number; field: string; ts: number; type: number; num: number | null; str: string | null }>;
+    const points: Array<{ measurement: string; tags: Record<string, string>; fields: Record<string, FieldValue>; ts: number }> = [];
+    let current: (typeof points)[number] | undefined;
+    let currentSeries = -1;
+    for (const row of rows) {
+      if (!current || current.ts !== row.ts || currentSeries !== row.series_id) {
+        if (q.limit !== undefined && points.length >= q.limit) break;
+        current = { measurement: q.measurement, tags: tagsById.get(row.series_id)!, fields: {}, ts: row.ts };
+        currentSeries = row.series_id;
+        points.push(current);
+      }
+      current.fields[row.field] = row.type === TYPE_STR ? row.str! : row.type === TYPE_BOOL ? row.num === 1 : row.num!;
+    }
+    return points;
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  private seriesId(measurement: string, tags: Readonly<Record<string, string>>): number {
+    const key = seriesKey(measurement, tags);
+    let id = this.seriesIds.get(key);
+    if (id === undefined) {
+      const info = this.insertSeries.run(measurement, key, tags.sensorId ?? null, tags.kind ?? null, tags.district ?? null, JSON.stringify(tags));
+      id = Number(info.lastInsertRowid);
+      this.seriesIds.set(key, id);
+    }
+    return id;
+  }
+
+  private sensorSeries(measurement: string, sensorId: string): number[] {
+    return (this.db.prepare('SELECT id FROM series WHERE sensor_id = ? AND measurement = ?').all(sensorId, measurement) as Array<{ id: number }>)
+      .map((r) => r.id);
+  }
+}

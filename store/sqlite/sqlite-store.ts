@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { AggregateQuery, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample, TimeSeriesStore } from '../time-series-store.ts';
+import type { WorkerRequest, WorkerResponse } from './sqlite-worker.ts';
+
+/**
+ * The embedded default store: SQLite (better-sqlite3) in a worker thread. The platform runs on a fresh
+ * machine with nothing else installed, and a large write or query never blocks the broker.
+ */
+export class SqliteStore implements TimeSeriesStore {
+  readonly name = 'embedded';
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly inflight = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
+  private failure: Error | undefined;
+
+  private constructor(file: string) {
+    this.worker = new Worker(new URL('../worker-boot.mjs', import.meta.url), {
+      workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, file },
+    });
+    this.worker.on('message', (res: WorkerResponse) => {
+      const pending = this.inflight.get(res.id);
+      if (!pending) return;
+      this.inflight.delete(res.id);
+      if (res.ok) pending.resolve(res.result);
+      else pending.reject(Object.assign(new Error(res.error), { code: res.code }));
+    });
+    const fail = (err: Error) => {
+      this.failure = err;
+      for (const p of this.inflight.values()) p.reject(err);
+      this.inflight.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`embedded store worker exited (code ${code})`)));
+  }
+
+  /** Opens (creating if needed) the database file; resolves once the schema is ready. */
+  static async open(file: string): Promise<SqliteStore> {
+    mkdirSync(dirname(file), { recursive: true });
+    const store = new SqliteStore(file);
+    await store.call('latest', { sensorIds: [] });
+    return store;
+  }
+
+  write(points: readonly Point[]): Promise<void> {
+    return this.call('write', points) as Promise<void>;
+  }
+
+  queryRange(query: RangeQuery): Promise<Sample[]> {
+    return this.call('queryRange', query) as Promise<Sample[]>;
+  }
+
+  aggregate(query: AggregateQuery): Promise<Sample[]> {
+    return this.call('aggregate', query) as Promise<Sample[]>;
+  }
+
+  latest(query: LatestQuery): Promise<LatestValue[]> {
+    return this.call('latest', query) as Promise<LatestValue[]>;
+  }
+
+  queryPoints(query: PointQuery): Promise<Point[]> {
+    return this.call('queryPoints', query) as Promise<Point[]>;
+  }
+
+  async close(): Promise<void> {
+    if (!this.failure) await this.call('close', undefined).catch(() => undefined);
+    this.worker.removeAllListeners('exit');
+    await this.worker.terminate();
+  }
+
+  private call(op: WorkerRequest['op'], arg: unknown): Promise<unknown> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.inflight.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, arg } satisfies WorkerRequest);
+    });
+  }
+}

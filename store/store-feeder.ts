@@ -1,0 +1,224 @@
+import { readFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import type { Logger } from 'pino';
+import type { Clock } from '../config/clock.ts';
+import type { CommitLog } from './commit-log.ts';
+import type { Point, TimeSeriesStore } from './time-series-store.ts';
+
+/**
+ * Feeds one store from the commit log, in order, and remembers how far it got (a checkpoint file).
+ * Live groups are handed over in memory; after a restart, an outage or when the in-memory queue grows
+ * past its bound, it reads from the log on disk instead and goes back to memory once caught up.
+ * A failed write is retried with backoff and never skipped: points written twice land once.
+ */
+export interface StoreFeederOptions {
+  name: string;
+  log: CommitLog;
+  store: TimeSeriesStore;
+  checkpointFile: string;
+  clock: Clock;
+  logger: Logger;
+  batchPoints?: number;
+  maxQueuedPoints?: number;
+  onProgress?: (applied: number) => void;
+}
+
+export interface FeederState {
+  name: string;
+  applied: number;
+  lagBytes: number;
+  healthy: boolean;
+  lastError?: string;
+  lastErrorAt?: number;
+  written: number;
+  failures: number;
+  lastWriteMs: number;
+}
+
+interface Queued { points: readonly Point[]; end: number }
+
+export class StoreFeeder {
+  private applied: number;
+  private queue: Queued[] = [];
+  private queuedPoints = 0;
+  private fromDisk = true;
+  private running = false;
+  private wake: (() => void) | undefined;
+  private waiters: Array<{ offset: number; resolve: () => void }> = [];
+  private loopDone: Promise<void> = Promise.resolve();
+  private lastError: string | undefined;
+  private lastErrorAt: number | undefined;
+  private written = 0;
+  private failures = 0;
+  private lastWriteMs = 0;
+
+  constructor(private readonly options: StoreFeederOptions) {
+    this.applied = Math.max(readCheckpoint(options.checkpointFile), options.log.tail);
+  }
+
+  get appliedOffset(): number {
+    return this.applied;
+  }
+
+  start(): void {
+    this.running = true;
+    this.loopDone = this.loop();
+  }
+
+  /** Hands over a group that just became durable in the log, ending at `end`. */
+  push(points: readonly Point[], end: number): void {
+    if (this.fromDisk) return; // the disk reader will reach it
+    this.queue.push({ points, end });
+    this.queuedPoints += points.length;
+    if (this.queuedPoints > (this.options.maxQueuedPoints ?? 200_000)) {
+      // too far behind to keep in memory: drop the copies and read them back from the log
+      this.queue = [];
+      this.queuedPoints = 0;
+      this.fromDisk = true;
+    }
+    this.wake?.();
+  }
+
+  /** Resolves once everything up to `offset` is in the store, or after `timeoutMs`. */
+  waitFor(offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= offset) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = this.options.clock.setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== entry);
+        resolve(false);
+      }, timeoutMs);
+      const entry = { offset, resolve: () => { timer.cancel(); resolve(true); } };
+      this.waiters.push(entry);
+    });
+  }
+
+  state(): FeederState {
+    return {
+      name: this.options.name,
+      applied: this.applied,
+      lagBytes: this.options.log.head - this.applied,
+      healthy: this.lastErrorAt === undefined,
+      lastError: this.lastError,
+      lastErrorAt: this.lastErrorAt,
+      written: this.written,
+      failures: this.failures,
+      lastWriteMs: this.lastWriteMs,
+    };
+  }
+
+  /** Finishes the batch in hand and stops; what is not yet applied stays in the log for next time. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loopDone;
+  }
+
+  /** Applies everything in the log, then stops (a clean shutdown with the store still up). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const ok = await this.waitFor(this.options.log.head, timeoutMs);
+    await this.stop();
+    return ok;
+  }
+
+  private async loop(): Promise<void> {
+    let backoff = 100;
+    while (this.running) {
+      const batch = await this.nextBatch();
+      if (!batch) {
+        await new Promise<void>((resolve) => { this.wake = resolve; });
+        this.wake = undefined;
+        continue;
+      }
+      const started = this.options.clock.now();
+      try {
+        await this.options.store.write(batch.points);
+        this.lastWriteMs = this.options.clock.now() - started;
+        this.written += batch.points.length;
+        if (this.lastErrorAt !== undefined) this.options.logger.info({ store: this.options.name }, 'store is back: replaying the spool');
+        this.lastError = undefined;
+        this.lastErrorAt = undefined;
+        backoff = 100;
+        this.advance(batch.end, batch.fromQueue);
+      } catch (err) {
+        this.failures++;
+        const message = (err as Error).message;
+        if (this.lastError !== message) {
+          this.options.logger.warn({ store: this.options.name, err: message }, 'store write failed; readings stay in the commit log and are retried');
+        }
+        this.lastError = message;
+        this.lastErrorAt ??= this.options.clock.now();
+        await new Promise<void>((resolve) => {
+          const t = this.options.clock.setTimeout(resolve, backoff);
+          this.wake = () => { t.cancel(); resolve(); };
+        });
+        this.wake = undefined;
+        backoff = Math.min(backoff * 2, 10_000);
+      }
+    }
+  }
+
+  private async nextBatch(): Promise<{ points: Point[]; end: number; fromQueue: number } | undefined> {
+    const limit = this.options.batchPoints ?? 20_000;
+    if (this.fromDisk) {
+      if (this.applied >= this.options.log.head) {
+        this.fromDisk = false;
+        return undefined;
+      }
+      const records = await this.options.log.read(this.applied, 4 * 1024 * 1024);
+      const points: Point[] = [];
+      let end = this.applied;
+      for (const record of records) {
+        if (points.length >= limit) break;
+        for (const p of JSON.parse(record.payload.toString('utf8')) as Point[]) points.push(p);
+        end = record.next;
+      }
+      return end > this.applied ? { points, end, fromQueue: 0 } : undefined;
+    }
+    if (this.queue.length === 0) return undefined;
+    const points: Point[] = [];
+    let end = this.applied;
+    let taken = 0;
+    for (const entry of this.queue) {
+      if (points.length >= limit && taken > 0) break;
+      for (const p of entry.points) points.push(p);
+      end = entry.end;
+      taken++;
+    }
+    return { points, end, fromQueue: taken };
+  }
+
+  private advance(end: number, fromQueue: number): void {
+    if (fromQueue > 0) {
+      const done = this.queue.splice(0, fromQueue);
+      for (const d of done) this.queuedPoints -= d.points.length;
+    }
+    this.applied = end;
+    void this.saveCheckpoint(end);
+    this.options.onProgress?.(end);
+    if (this.waiters.length) {
+      const due = this.waiters.filter((w) => w.offset <= end);
+      this.waiters = this.waiters.filter((w) => w.offset > end);
+      for (const w of due) w.resolve();
+    }
+  }
+
+  private checkpointWrite: Promise<void> = Promise.resolve();
+  private saveCheckpoint(offset: number): Promise<void> {
+    // Serialised; a lost or stale checkpoint only means a harmless replay of points already stored.
+    this.checkpointWrite = this.checkpointWrite.then(async () => {
+      const tmp = `${this.options.checkpointFile}.tmp`;
+      await writeFile(tmp, String(offset));
+      await rename(tmp, this.options.checkpointFile);
+    }).catch((err: Error) => this.options.logger.warn({ err: err.message }, 'could not save the store checkpoint'));
+    return this.checkpointWrite;
+  }
+}
+
+function readCheckpoint(file: string): number {
+  try {
+    const value = Number(readFileSync(file, 'utf8').trim());
+    return Number.isSafeInteger(value) && value >= 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
