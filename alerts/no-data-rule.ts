@@ -1,0 +1,51 @@
+import { advanceCondition, INACTIVE, pendingDueAt, type Condition, type Step } from './condition.ts';
+import { durationMs, type NoDataRule } from './rule-schema.ts';
+
+/**
+ * No data / device offline: holds while the status topic says offline (the device's MQTT last will) or
+ * while nothing arrived for `silence`. Silence is measured in clock time of arrival, not the device's
+ * timestamps: a device with a wrong clock that still talks is alive. The service calls `checkNoData` from
+ * a clock timer at `noDataCheckAt`, because silence is, by nature, the absence of an event.
+ */
+export interface NoDataState {
+  readonly cond: Condition;
+  /** clock time of the last reading or online status */
+  readonly lastSeen: number;
+  readonly offline: boolean;
+}
+
+export function initialNoDataState(now: number): NoDataState {
+  return { cond: INACTIVE, lastSeen: now, offline: false };
+}
+
+export type NoDataInput =
+  | { readonly type: 'reading' }
+  | { readonly type: 'status'; readonly status: 'online' | 'offline' }
+  | { readonly type: 'tick' };
+
+function observe(rule: NoDataRule, state: NoDataState, now: number): { holds: boolean; value?: number; threshold?: number } {
+  const silenceMs = rule.silence !== undefined ? durationMs(rule.silence) : undefined;
+  const silentFor = now - state.lastSeen;
+  const silent = silenceMs !== undefined && silentFor >= silenceMs;
+  const holds = (rule.offline && state.offline) || silent;
+  // value and threshold in minutes so messages read "15 phút"
+  return { holds, value: Math.round(silentFor / 60_000), threshold: silenceMs !== undefined ? silenceMs / 60_000 : undefined };
+}
+
+export function evaluateNoData(rule: NoDataRule, state: NoDataState, input: NoDataInput, now: number): Step<NoDataState> {
+  let next = state;
+  if (input.type === 'reading') next = { ...state, lastSeen: Math.max(state.lastSeen, now), offline: false };
+  else if (input.type === 'status') {
+    next = input.status === 'online' ? { ...state, offline: false, lastSeen: Math.max(state.lastSeen, now) } : { ...state, offline: true };
+  }
+  const { cond, transition } = advanceCondition(next.cond, observe(rule, next, now), now, durationMs(rule.for));
+  return { state: { ...next, cond }, transition };
+}
+
+/** The next clock time at which the rule may change without any event arriving. */
+export function noDataCheckAt(rule: NoDataRule, state: NoDataState): number | undefined {
+  const due = pendingDueAt(state.cond, durationMs(rule.for));
+  const silenceAt = rule.silence !== undefined && state.cond.phase === 'inactive' ? state.lastSeen + durationMs(rule.silence) : undefined;
+  const candidates = [due, silenceAt].filter((t): t is number => t !== undefined);
+  return candidates.length ? Math.min(...candidates) : undefined;
+}
