@@ -1,0 +1,128 @@
+import type { Logger } from 'pino';
+import type { City } from '../config/city-config.ts';
+import type { Clock } from '../config/clock.ts';
+import type { Point } from '../store/time-series-store.ts';
+import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEvents, type ReadingEvent } from './ingest-events.ts';
+import type { IngestMetrics } from './ingest-metrics.ts';
+import { parseJson, parseReadingsPayload } from './parse-payload.ts';
+import { isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
+import { reject, type Rejection } from './rejection.ts';
+import { validateReadings } from './validate-readings.ts';
+import { parseCameraEvent, parseStatus } from './parse-device-messages.ts';
+
+/**
+ * The one ingest path. MQTT (broker/) and HTTP (api/) both call `handle`, which validates a device
+ * message, makes the accepted part durable (resolving only then: the caller acknowledges after it),
+ * and hands it on to alerts and the live hub through IngestEvents.
+ */
+export interface IngestLimits {
+  readonly maxPayloadBytes: number;
+  readonly maxFutureSkewSeconds: number;
+  readonly maxAgeDays: number;
+  readonly maxReadingsPerPublish: number;
+}
+
+export interface DurableSink {
+  write(points: readonly Point[]): Promise<void>;
+}
+
+export interface IngestDeps {
+  city: City;
+  limits: IngestLimits;
+  sink: DurableSink;
+  events: IngestEvents;
+  clock: Clock;
+  logger: Logger;
+  metrics: IngestMetrics;
+}
+
+export interface IngestOutcome {
+  readonly topic?: DeviceTopic;
+  readonly accepted: number;
+  readonly rejected: readonly Rejection[];
+}
+
+export type StatusOrigin = DeviceStatusEvent['source'];
+
+export interface IngestService {
+  handle(topic: string, payload: Buffer, origin?: StatusOrigin): Promise<IngestOutcome>;
+}
+
+export function readingPoint(r: ReadingEvent): Point {
+  return { measurement: r.kind, tags: { sensorId: r.sensorId, kind: r.kind, district: r.district }, fields: r.values, ts: r.ts };
+}
+
+export function createIngest(deps: IngestDeps): IngestService {
+  const { city, limits, sink, events, clock, logger, metrics } = deps;
+
+  const refuse = (rejected: Rejection[], topic?: DeviceTopic): IngestOutcome => {
+    for (const r of rejected) metrics.rejected.inc({ reason: r.code });
+    if (rejected.length) logger.debug({ topic, rejected }, 'device message rejected');
+    return { topic, accepted: 0, rejected };
+  };
+
+  const commit = async (points: Point[]): Promise<void> => {
+    const started = performance.now();
+    await sink.write(points);
+    metrics.commitSeconds.observe((performance.now() - started) / 1000);
+  };
+
+  return {
+    async handle(topicName, payload, origin = 'device') {
+      const topic = parseDeviceTopic(topicName);
+      if (isRejection(topic)) return refuse([topic]);
+      metrics.messages.inc({ channel: topic.channel });
+      if (!city.kinds.has(topic.kind)) return refuse([reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)], topic);
+      const sensor = city.sensorsById.get(topic.sensorId);
+      if (!sensor) return refuse([reject('unknown_sensor', `sensor "${topic.sensorId}" is not registered in the city configuration`)], topic);
+      if (sensor.kind !== topic.kind) {
+        return refuse([reject('kind_mismatch', `sensor "${sensor.id}" is registered as kind ${sensor.kind}, not ${topic.kind}`)], topic);
+      }
+      if (payload.length > limits.maxPayloadBytes) {
+        return refuse([reject('payload_too_large', `payload of ${payload.length} bytes exceeds the ${limits.maxPayloadBytes}-byte limit`)], topic);
+      }
+      const now = clock.now();
+      const kind = city.kinds.get(sensor.kind)!;
+      const ctx = { sensor, kind, now, maxFutureMs: limits.maxFutureSkewSeconds * 1000, maxAgeMs: limits.maxAgeDays * 86_400_000 };
+
+      switch (topic.channel) {
+        case 'readings': {
+          const json = parseJson(payload);
+          if (isRejection(json)) return refuse([json], topic);
+          const parsed = parseReadingsPayload(json, limits.maxReadingsPerPublish);
+          if (isRejection(parsed)) return refuse([parsed], topic);
+          const { accepted, rejected } = validateReadings(parsed.readings, ctx);
+          refuse(rejected, topic);
+          if (accepted.length === 0) return { topic, accepted: 0, rejected };
+          await commit(accepted.map(readingPoint));
+          let values = 0;
+          for (const r of accepted) values += Object.keys(r.values).length;
+          metrics.readingsStored.inc(accepted.length);
+          metrics.valuesStored.inc(values);
+          events.emit('readings', accepted);
+          return { topic, accepted: accepted.length, rejected };
+        }
+        case 'status': {
+          const status = parseStatus(payload);
+          if (isRejection(status)) return refuse([status], topic);
+          const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin };
+          await commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields: { status, source: origin }, ts: now }]);
+          events.emit('status', event);
+          return { topic, accepted: 1, rejected: [] };
+        }
+        case 'events': {
+          const parsed = parseCameraEvent(payload, kind, ctx);
+          if (isRejection(parsed)) return refuse([parsed], topic);
+          const event: CameraEvent = { sensorId: sensor.id, district: sensor.district, ...parsed };
+          const fields: Record<string, string | number | boolean> = { type: parsed.type, data: JSON.stringify(parsed.data) };
+          if (parsed.snapshotUrl) fields.snapshotUrl = parsed.snapshotUrl;
+          await commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields, ts: parsed.ts }]);
+          events.emit('cameraEvent', event);
+          return { topic, accepted: 1, rejected: [] };
+        }
+        case 'errors':
+          return refuse([reject('topic_invalid', 'the errors channel is written by the platform, not by devices')], topic);
+      }
+    },
+  };
+}
