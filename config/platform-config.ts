@@ -10,24 +10,37 @@ export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
 
 const port = z.number().int().min(0).max(65535);
 
-const influxSchema = z.object({
+// InfluxQL durations (retention policies: 90d, 12h, 1w, INF) and intervals (GROUP BY time of a continuous query)
+const influxDuration = z.string().regex(/^(INF|[1-9]\d*(ms|s|m|h|d|w))$/, 'expected an InfluxQL duration such as 90d, 12h, 1w or INF');
+const influxInterval = z.string().regex(/^[1-9]\d*(s|m|h|d|w)$/, 'expected an InfluxQL interval such as 5m, 1h or 1d');
+
+export const influxSchema = z.object({
   url: z.string().url().default('http://127.0.0.1:8086'),
+  // v1 API (/write, /query): the database; 2.x maps it to a bucket (DBRP), 3.x calls it a database
   database: z.string().min(1).default('ioc'),
+  // the retention policy written to and read from (1.x); unset = the database's default one
   retentionPolicy: z.string().min(1).optional(),
   username: z.string().optional(),
   password: z.string().optional(),
-  // v2 write path (InfluxDB 2.x / 3.x, VictoriaMetrics): set all three to write through /api/v2/write
+  // 2.x / 3.x token. Alone it authenticates /write and /query (v1 compatibility API); with org and bucket
+  // as well, writes go through /api/v2/write (InfluxDB 2.x / 3.x, VictoriaMetrics)
   token: z.string().optional(),
   org: z.string().optional(),
   bucket: z.string().optional(),
+  // the most lines sent in one HTTP write request
   batchSize: z.number().int().min(1).max(100_000).default(5000),
   flushIntervalMs: z.number().int().min(0).max(60_000).default(0),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+  // quick retries inside one write (5xx, 429 with Retry-After, network errors); past them the write fails
+  // and the store feeder retries it with its own backoff, the readings staying in the commit log
+  writeRetries: z.number().int().min(0).max(10).default(2),
   createDatabase: z.boolean().default(true),
   retention: z.object({
-    duration: z.string().default('INF'),
-    downsample: z.object({ every: z.string(), keep: z.string() }).optional(),
-  }).default({ duration: 'INF' }),
+    // 1.x: duration of the retention policy the platform writes to, set at start; unset = left as it is
+    duration: influxDuration.optional(),
+    // 1.x: a continuous query keeps mean/min/max per `every` in a second retention policy kept for `keep`
+    downsample: z.object({ every: influxInterval, keep: influxDuration }).strict().optional(),
+  }).strict().default({}),
 }).strict();
 
 export const platformConfigSchema = z.object({
@@ -128,6 +141,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
     ['IOC_INFLUX_TOKEN', 'token', 'string'], ['IOC_INFLUX_ORG', 'org', 'string'],
     ['IOC_INFLUX_BUCKET', 'bucket', 'string'], ['IOC_INFLUX_BATCH_SIZE', 'batchSize', 'number'],
     ['IOC_INFLUX_FLUSH_INTERVAL_MS', 'flushIntervalMs', 'number'],
+    ['IOC_INFLUX_RETENTION_POLICY', 'retentionPolicy', 'string'],
   ];
   for (const [name, key, type] of influx) {
     const value = type === 'number' ? envNumber(env, name, errors) : str(name);

@@ -1,0 +1,157 @@
+import { HttpError, InfluxDB, Point as LinePoint, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
+import type { InfluxConfig } from '../../config/platform-config.ts';
+import { seriesKey, type Point } from '../time-series-store.ts';
+import { authHeaders, failureFromStatus, InfluxRequestError } from './influx-http.ts';
+
+/**
+ * Writes line protocol through `@influxdata/influxdb-client`'s WriteApi: the library escapes, splits into
+ * batches of `batchSize` lines and retries transient failures with backoff (honouring Retry-After). The v1
+ * path is the same WriteApi pointed at `/write`. `write` resolves only once the server took every batch.
+ */
+export type WritePath = 'v1' | 'v2';
+
+export interface WriteOutcome {
+  lines: number;
+  /** points the server refused for good (type conflict, beyond retention): retrying cannot help */
+  rejected: number;
+  rejectReason?: string;
+}
+
+export function writePath(config: InfluxConfig): WritePath {
+  return config.token && config.org && config.bucket ? 'v2' : 'v1';
+}
+
+const lineSettings = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) };
+
+/** One point as a line (ms timestamps). Numbers are always floats, so a whole number never conflicts with a fraction. */
+export function toLine(point: Point): string | undefined {
+  const line = new LinePoint(point.measurement);
+  for (const [key, value] of Object.entries(point.tags)) if (value !== '') line.tag(key, value);
+  for (const [key, value] of Object.entries(point.fields)) {
+    if (typeof value === 'number') {
+      if (Number.isFinite(value)) line.floatField(key, value);
+    } else if (typeof value === 'boolean') line.booleanField(key, value);
+    else line.stringField(key, value);
+  }
+  line.timestamp(Math.floor(point.ts));
+  return line.toLineProtocol(lineSettings);
+}
+
+/**
+ * Batches of one write go out side by side, so two writes of one series and timestamp in different
+ * batches could land in either order: merge them first, the later fields winning as InfluxDB would.
+ */
+export function mergeSameTimestamp(points: readonly Point[]): Point[] {
+  const byKey = new Map<string, Point>();
+  for (const p of points) {
+    const key = `${seriesKey(p.measurement, p.tags)}\u0000${p.ts}`;
+    const prev = byKey.get(key);
+    byKey.set(key, prev ? { ...p, fields: { ...prev.fields, ...p.fields } } : p);
+  }
+  return [...byKey.values()];
+}
+
+function isRetriable(error: Error): boolean {
+  return !(error instanceof HttpError) || error.statusCode >= 429;
+}
+
+function asRequestError(error: Error, url: string): InfluxRequestError {
+  if (error instanceof InfluxRequestError) return error;
+  if (error instanceof HttpError) {
+    const reason = error.json?.error ?? error.body ?? error.message;
+    return new InfluxRequestError(failureFromStatus(error.statusCode), `InfluxDB at ${url} refused the write (${error.statusCode}): ${reason}`, error.statusCode);
+  }
+  const code = (error as { code?: string }).code;
+  if (error.name === 'RequestTimedOutError') return new InfluxRequestError('timeout', `InfluxDB at ${url} did not answer the write in time`);
+  return new InfluxRequestError('unreachable', `InfluxDB at ${url} is not reachable (${code ?? error.message})`);
+}
+
+/** 400 / 422: the request was understood and (part of) it refused for good; InfluxDB says how many it dropped. */
+function refusedForGood(error: Error): error is HttpError {
+  return error instanceof HttpError && (error.statusCode === 400 || error.statusCode === 422);
+}
+
+export class InfluxWriter {
+  readonly path: WritePath;
+  private readonly client: InfluxDB;
+
+  constructor(private readonly config: InfluxConfig) {
+    this.path = writePath(config);
+    this.client = new InfluxDB({ url: config.url, token: config.token, timeout: config.timeoutMs });
+  }
+
+  async write(points: readonly Point[]): Promise<WriteOutcome> {
+    const unique = points.length > this.config.batchSize ? mergeSameTimestamp(points) : points;
+    const lines: string[] = [];
+    for (const p of unique) {
+      const line = toLine(p);
+      if (line) lines.push(line);
+    }
+    if (lines.length === 0) return { lines: 0, rejected: 0 };
+    return this.send(lines);
+  }
+
+  private send(lines: string[]): Promise<WriteOutcome> {
+    const { config } = this;
+    const url = config.url;
+    return new Promise<WriteOutcome>((resolve, reject) => {
+      let pending = lines.length;
+      let settled = false;
+      const outcome: WriteOutcome = { lines: lines.length, rejected: 0 };
+      const done = (count: number) => {
+        pending -= count;
+        if (pending <= 0 && !settled) {
+          settled = true;
+          resolve(outcome);
+        }
+      };
+      const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
+        api.dispose();
+        reject(asRequestError(error, url));
+      };
+      const options: Partial<WriteOptions> = {
+        batchSize: config.batchSize,
+        flushInterval: 0,
+        maxRetries: config.writeRetries,
+        maxRetryTime: config.timeoutMs * (config.writeRetries + 1) + 10_000,
+        minRetryDelay: 200,
+        maxRetryDelay: 2000,
+        exponentialBase: 2,
+        retryJitter: 100,
+        // never let the library drop retried lines to keep its buffer small: that would lose readings
+        maxBufferLines: lines.length + 1,
+        writeSuccess: (written) => done(written.length),
+        writeRetrySkipped: () => fail(new Error('the client dropped lines from its retry buffer')),
+        writeFailed: (error, failed, attempt) => {
+          if (settled) return Promise.resolve();
+          if (refusedForGood(error)) {
+            const dropped = /dropped=(\d+)/.exec(error.body ?? '');
+            outcome.rejected += dropped ? Number(dropped[1]) : failed.length;
+            outcome.rejectReason = String(error.json?.error ?? error.body ?? error.message);
+            done(failed.length);
+            return Promise.resolve();
+          }
+          // undefined hands the lines to the library's retry buffer (it retries exactly these errors)
+          if (isRetriable(error) && attempt <= config.writeRetries) return undefined;
+          fail(error);
+          return Promise.resolve();
+        },
+      };
+      if (this.path === 'v1') options.headers = authHeaders(config);
+      const api: WriteApi = this.client.getWriteApi(config.org ?? '', config.bucket ?? '', 'ms', options);
+      if (this.path === 'v1') api.path = v1WritePath(config);
+      api.writeRecords(lines);
+      api.flush().catch(() => {
+        // failures reach writeFailed above, which settles this promise
+      });
+    });
+  }
+}
+
+function v1WritePath(config: InfluxConfig): string {
+  const params = new URLSearchParams({ db: config.database, precision: 'ms' });
+  if (config.retentionPolicy) params.set('rp', config.retentionPolicy);
+  return `/write?${params}`;
+}
