@@ -56,12 +56,19 @@ export interface ExportedSeries {
   timestamps: number[];
 }
 
-/** Every series whose name matches `match` (a series selector such as `{__name__=~"air_.*"}`), after a flush. */
-export async function exportSeries(url: string, match: string): Promise<ExportedSeries[]> {
-  // Freshly written samples become searchable after an internal flush; this endpoint forces it.
-  await fetch(`${url}/internal/force_flush`);
-  const res = await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': match })}`);
-  if (!res.ok) throw new Error(`export from ${url} failed: ${res.status} ${await res.text()}`);
-  const text = await res.text();
-  return text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as ExportedSeries);
+/**
+ * The series matching `match` (a series selector such as `{__name__=~"air_.*"}`). Fresh samples become
+ * searchable a moment after they are written, so this polls until `minSeries` are there (or 10 s pass).
+ */
+export async function exportSeries(url: string, match: string, minSeries = 1): Promise<ExportedSeries[]> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await fetch(`${url}/internal/force_flush`);
+    const res = await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': match })}`);
+    if (!res.ok) throw new Error(`export from ${url} failed: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    const series = text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as ExportedSeries);
+    if (series.length >= minSeries || Date.now() > deadline) return series;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }

@@ -73,7 +73,7 @@ export function downsampleQueryName(every: string): string {
   return `ioc_downsample_${every}`;
 }
 
-/** The continuous query text, as InfluxDB keeps it (so a changed config is seen and the query replaced). */
+/** The continuous query; a changed configuration replaces the one InfluxDB has. */
 export function downsampleQuery(db: string, sourcePolicy: string, every: string): string {
   const into = `${ident(db)}.${ident(downsamplePolicyName(every))}.:MEASUREMENT`;
   const from = `${ident(db)}.${ident(sourcePolicy)}./.*/`;
@@ -81,11 +81,16 @@ export function downsampleQuery(db: string, sourcePolicy: string, every: string)
     + `SELECT mean(*), min(*), max(*) INTO ${into} FROM ${from} GROUP BY time(${every}), * END`;
 }
 
+/** InfluxDB keeps a continuous query re-printed, with identifiers quoted only where needed. */
+function unquoted(text: string): string {
+  return text.replace(/"/g, '');
+}
+
 async function ensureContinuousQuery(http: InfluxHttp, db: string, name: string, text: string, logger: Logger): Promise<void> {
   const { series } = await http.run('SHOW CONTINUOUS QUERIES', { db });
   const mine = series.find((s) => s.name === db);
   const row = mine?.values.find((r) => r[0] === name);
-  if (row && row[1] === text) return;
+  if (row && unquoted(String(row[1])) === unquoted(text)) return;
   if (row) await http.run(`DROP CONTINUOUS QUERY ${ident(name)} ON ${ident(db)}`, { db });
   await http.run(text, { db });
   logger.info({ database: db, continuousQuery: name }, row ? 'replaced the InfluxDB continuous query' : 'created the InfluxDB continuous query');
