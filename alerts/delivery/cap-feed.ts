@@ -1,0 +1,71 @@
+import type { Alert } from '../alert-model.ts';
+import { capCategory, capHeader, renderCapAlertElement, type CapContext } from './cap-message.ts';
+import { capText } from './cap-text.ts';
+import { escapeXml, xmlAttrs, xmlElement } from './xml-text.ts';
+
+export const ATOM_NAMESPACE = 'http://www.w3.org/2005/Atom';
+
+/** Alerts about the platform's own devices: for operators, not for the public. */
+export const INTERNAL_SUB_CATEGORIES: ReadonlySet<string> = new Set(['deviceOffline', 'noData']);
+
+/** How long a resolved alert stays in the feed as a Cancel, so that receivers can withdraw it. */
+export const CANCEL_VISIBLE_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * What the public feed carries: firing and acknowledged alerts (pending ones have not held long enough to
+ * warn anybody), and alerts resolved within CANCEL_VISIBLE_MS as Cancel messages; newest first.
+ */
+export function selectPublicAlerts(candidates: readonly Alert[], now: number): Alert[] {
+  const seen = new Set<string>();
+  const out: Alert[] = [];
+  for (const alert of candidates) {
+    if (seen.has(alert.id) || INTERNAL_SUB_CATEGORIES.has(alert.subCategory)) continue;
+    const show = alert.state === 'firing' || alert.state === 'acknowledged'
+      || (alert.state === 'resolved' && alert.firingAt !== undefined && now - (alert.resolvedAt ?? alert.updatedAt) <= CANCEL_VISIBLE_MS);
+    if (!show) continue;
+    seen.add(alert.id);
+    out.push(alert);
+  }
+  return out.sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
+}
+
+export interface CapFeedLinks {
+  /** absolute URL of the feed itself */
+  self: string;
+  /** absolute URL of one alert's standalone CAP document */
+  alert(id: string): string;
+}
+
+/**
+ * An Atom feed with one entry per CAP message, the CAP `<alert>` inline as the entry's content and a link
+ * to the same document on its own: the shape warning aggregators (Google Public Alerts, the WMO Alert Hub)
+ * poll.
+ */
+export function renderCapAtomFeed(alerts: readonly Alert[], ctx: CapContext, links: CapFeedLinks, now: number): string {
+  const vi = capText('vi');
+  const en = capText('en');
+  const updated = alerts.reduce((max, a) => Math.max(max, a.updatedAt), 0) || now;
+  const entries = alerts.map((alert) => {
+    const header = capHeader(alert, ctx);
+    const url = links.alert(alert.id);
+    const cancelled = header.msgType === 'Cancel';
+    return xmlElement('entry', [
+      xmlElement('id', `${url}#${header.identifier}`, 2),
+      xmlElement('title', cancelled ? vi.cancel(alert.title.vi) : alert.title.vi, 2),
+      xmlElement('updated', new Date(alert.updatedAt).toISOString(), 2),
+      xmlElement('published', new Date(alert.firingAt ?? alert.startsAt).toISOString(), 2),
+      `    <link${xmlAttrs({ rel: 'alternate', type: 'application/cap+xml', href: url })}/>\n`,
+      `    <category${xmlAttrs({ term: capCategory(alert.category, alert.subCategory), scheme: 'urn:oasis:names:tc:emergency:cap:1.2:category' })}/>\n`,
+      xmlElement('summary', alert.message.vi, 2),
+      xmlElement('content', [renderCapAlertElement(alert, ctx, 3)], 2, ' type="application/cap+xml"'),
+    ], 1);
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${xmlElement('feed', [
+    xmlElement('id', links.self, 1),
+    xmlElement('title', `${vi.feedTitle(ctx.city.name.vi)} / ${en.feedTitle(ctx.city.name.en)}`, 1),
+    xmlElement('updated', new Date(updated).toISOString(), 1),
+    xmlElement('author', [xmlElement('name', vi.senderName(ctx.city.name.vi), 2)], 1),
+    `  <link rel="self" type="application/atom+xml" href="${escapeXml(links.self)}"/>\n`,
+    ...entries,
+  ], 0, ` xmlns="${ATOM_NAMESPACE}" xml:lang="vi"`)}`;
+}
