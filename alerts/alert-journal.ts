@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { Point, TimeSeriesStore } from '../store/time-series-store.ts';
+import type { Alert, AlertEvent } from './alert-model.ts';
+import { CATEGORIES, SEVERITIES } from './rule-schema.ts';
+
+/**
+ * Alert history lives in the store beside the readings: every lifecycle event is a point of measurement
+ * `alert_events` (tags ruleId, sensorId, kind, district, severity; fields alertId, state, type, seq, the
+ * value and threshold, and a JSON snapshot of the whole alert). A restart folds these points back into the
+ * open alerts, which is how state survives without a second database.
+ */
+export const ALERT_EVENTS_MEASUREMENT = 'alert_events';
+
+const i18n = z.object({ vi: z.string(), en: z.string() });
+const alertSnapshot = z.object({
+  id: z.string(),
+  ruleId: z.string(),
+  sensorId: z.string(),
+  kind: z.string(),
+  district: z.string(),
+  severity: z.enum(SEVERITIES),
+  category: z.enum(CATEGORIES),
+  subCategory: z.string(),
+  state: z.enum(['pending', 'firing', 'acknowledged', 'resolved']),
+  title: i18n,
+  message: i18n,
+  metric: z.string().optional(),
+  value: z.number().optional(),
+  threshold: z.number().optional(),
+  unit: z.string().optional(),
+  location: z.object({ lat: z.number(), lon: z.number() }).optional(),
+  startsAt: z.number(),
+  firingAt: z.number().optional(),
+  updatedAt: z.number(),
+  acknowledgedAt: z.number().optional(),
+  acknowledgedBy: z.string().optional(),
+  ackNote: z.string().optional(),
+  resolvedAt: z.number().optional(),
+  resolvedBy: z.string().optional(),
+  resolveNote: z.string().optional(),
+});
+const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved']);
+
+export function eventToPoint(event: AlertEvent, ts: number): Point {
+  const a = event.alert;
+  const fields: Record<string, string | number> = {
+    alertId: a.id,
+    state: a.state,
+    type: event.type,
+    seq: event.seq,
+    category: a.category,
+    subCategory: a.subCategory,
+    snapshot: JSON.stringify(a),
+  };
+  if (a.value !== undefined) fields.value = a.value;
+  if (a.threshold !== undefined) fields.threshold = a.threshold;
+  const by = event.type === 'acknowledged' ? a.acknowledgedBy : event.type === 'resolved' ? a.resolvedBy : undefined;
+  if (by !== undefined) fields.by = by;
+  return {
+    measurement: ALERT_EVENTS_MEASUREMENT,
+    tags: { ruleId: a.ruleId, sensorId: a.sensorId, kind: a.kind, district: a.district, severity: a.severity },
+    fields,
+    ts,
+  };
+}
+
+/** A stored point back as an event; undefined for a point that is not one of ours (or is damaged). */
+export function pointToEvent(point: Point): AlertEvent | undefined {
+  const { snapshot, seq, type } = point.fields;
+  if (typeof snapshot !== 'string' || typeof seq !== 'number') return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(snapshot);
+  } catch {
+    return undefined;
+  }
+  const alert = alertSnapshot.safeParse(raw);
+  const t = eventType.safeParse(type);
+  if (!alert.success || !t.success) return undefined;
+  return { seq, type: t.data, ts: point.ts, alert: alert.data as Alert };
+}
+
+export interface AlertHistory {
+  readonly events: AlertEvent[];
+  /** the point timestamps last used per (rule, sensor), so new points never overwrite old ones */
+  readonly lastTs: Map<string, number>;
+  readonly skipped: number;
+}
+
+export async function readAlertHistory(store: TimeSeriesStore, from: number, to: number, tags?: Record<string, string>): Promise<AlertHistory> {
+  const points = await store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from, to, ...(tags ? { tags } : {}) });
+  const events: AlertEvent[] = [];
+  const lastTs = new Map<string, number>();
+  let skipped = 0;
+  for (const p of points) {
+    const e = pointToEvent(p);
+    if (!e) { skipped++; continue; }
+    events.push(e);
+    const key = `${e.alert.ruleId}\u0001${e.alert.sensorId}`;
+    lastTs.set(key, Math.max(lastTs.get(key) ?? -Infinity, p.ts));
+  }
+  events.sort((a, b) => a.seq - b.seq);
+  return { events, lastTs, skipped };
+}
+
+/** The latest snapshot of each alert, in the order of their last event. */
+export function latestSnapshots(events: readonly AlertEvent[]): Map<string, Alert> {
+  const out = new Map<string, Alert>();
+  for (const e of events) {
+    out.delete(e.alert.id);
+    out.set(e.alert.id, e.alert);
+  }
+  return out;
+}
