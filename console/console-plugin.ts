@@ -1,0 +1,98 @@
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { AuthGuard } from '../api/auth.ts';
+import { buildConsole, writeConsoleBundle, type ConsoleAsset, type ConsoleBundle } from './build-console.ts';
+
+export interface ConsoleSession { role: 'operator' | 'admin'; username?: string }
+
+export interface ConsolePluginDeps {
+  /** a prebuilt bundle (tests, or a caller that built once); default: build at registration, once per process */
+  bundle?: Promise<ConsoleBundle>;
+  /** also write the bundle to console/dist (default true; best effort, a read-only install still serves) */
+  writeDist?: boolean;
+  /** the platform's auth guard: serves GET /api/console/session so the console can show the token's role */
+  auth?: Pick<AuthGuard, 'authenticate'>;
+  logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+let sharedBuild: Promise<ConsoleBundle> | undefined;
+
+/** One build per process: test files start several platforms, each would otherwise bundle again. */
+export function sharedConsoleBundle(): Promise<ConsoleBundle> {
+  sharedBuild ??= buildConsole().catch((err: unknown) => {
+    sharedBuild = undefined;
+    throw err;
+  });
+  return sharedBuild;
+}
+
+// The page loads nothing from elsewhere except optional base-map tiles (any https origin: the tile URL
+// is configuration). Leaflet positions with inline styles, hence style-src 'unsafe-inline'.
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob: https:",
+  "connect-src 'self' ws: wss:",
+  "frame-ancestors 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+].join('; ');
+
+function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' | undefined {
+  if (!acceptEncoding) return undefined;
+  const accepted = new Set(acceptEncoding.split(',').map((part) => {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    return params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p)) ? '' : name.trim();
+  }));
+  if (accepted.has('br')) return 'br';
+  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
+  return undefined;
+}
+
+function send(asset: ConsoleAsset, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  reply
+    .header('content-type', asset.contentType)
+    .header('etag', asset.etag)
+    .header('vary', 'accept-encoding')
+    .header('x-content-type-options', 'nosniff')
+    .header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
+  if (asset.path === '/') reply.header('content-security-policy', CSP).header('referrer-policy', 'no-referrer');
+  if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+  const encoding = asset.contentType.startsWith('image/') ? undefined : pickEncoding(request.headers['accept-encoding']);
+  const body = encoding === 'br' ? asset.br : encoding === 'gzip' ? asset.gzip : asset.body;
+  if (encoding) reply.header('content-encoding', encoding);
+  return reply.header('content-length', body.length).send(body);
+}
+
+/**
+ * Serves the operator console: `/` and its fingerprinted assets from memory, precompressed (brotli,
+ * gzip), index revalidated on every load, assets cached for a year. Register it through the
+ * composition root's `deps.routes`.
+ */
+export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPluginAsync {
+  return async function consolePlugin(app: FastifyInstance): Promise<void> {
+    const bundle = await (deps.bundle ?? sharedConsoleBundle());
+    if (deps.writeDist ?? true) {
+      writeConsoleBundle(bundle).catch((err: Error) => deps.logger?.warn({ err: err.message }, 'console: could not write console/dist (serving from memory)'));
+    }
+    deps.logger?.info({ jsGzipKB: Math.round(bundle.jsGzipBytes / 1024), buildMs: Math.round(bundle.buildMs) }, 'console: bundle ready');
+
+    const index = bundle.assets.get('/')!;
+    app.get('/', (request, reply) => send(index, request, reply));
+    app.get<{ Params: { file: string } }>('/assets/:file', (request, reply) => {
+      const asset = bundle.assets.get(`/assets/${request.params.file}`);
+      if (!asset) return reply.code(404).send({ code: 'not_found', message: `no console asset ${request.params.file}` });
+      return send(asset, request, reply);
+    });
+
+    if (deps.auth) {
+      const auth = deps.auth;
+      app.get('/api/console/session', { schema: { hide: true } }, (request, reply) => {
+        // throws the platform's DomainError (401/403), mapped by its error handler like every /api route
+        const principal = auth.authenticate(request, 'operator');
+        const session: ConsoleSession = { role: principal.role === 'admin' ? 'admin' : 'operator', username: principal.name };
+        return reply.header('cache-control', 'no-store').send(session);
+      });
+    }
+  };
+}

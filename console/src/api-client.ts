@@ -1,0 +1,63 @@
+/** Every /api call carries the operator token; a 401 anywhere means the session is over. */
+export class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface ApiClient {
+  readonly token: string;
+  get<T>(path: string, signal?: AbortSignal): Promise<T>;
+  post<T>(path: string, body: unknown): Promise<T>;
+  getText(path: string): Promise<string>;
+  streamUrl(path: string): string;
+}
+
+export function createApiClient(token: string, onUnauthorized: () => void): ApiClient {
+  async function request(path: string, init: RequestInit): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+    } catch (err) {
+      if ((err as Error).name === 'AbortError') throw err;
+      throw new ApiError(0, 'network', (err as Error).message);
+    }
+    if (res.ok) return res;
+    let code = `http_${res.status}`;
+    let message = res.statusText;
+    try {
+      const body = (await res.json()) as { code?: string; message?: string };
+      if (body.code) code = body.code;
+      if (body.message) message = body.message;
+    } catch {
+      // not JSON: keep the status text
+    }
+    if (res.status === 401) onUnauthorized();
+    throw new ApiError(res.status, code, message);
+  }
+  return {
+    token,
+    async get<T>(path: string, signal?: AbortSignal) {
+      const res = await request(path, { method: 'GET', signal, headers: { accept: 'application/json' } });
+      return (await res.json()) as T;
+    },
+    async post<T>(path: string, body: unknown) {
+      const res = await request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return (res.status === 204 ? undefined : await res.json()) as T;
+    },
+    async getText(path: string) {
+      const res = await request(path, { method: 'GET' });
+      return res.text();
+    },
+    streamUrl(path: string) {
+      const url = new URL(path, location.href);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      url.searchParams.set('token', token);
+      return url.toString();
+    },
+  };
+}

@@ -1,0 +1,235 @@
+import { createAlertDialog } from './alert-dialog.ts';
+import { createAlertList, matchesFilter, type AlertAction } from './alert-list.ts';
+import { AlertStore } from './alert-store.ts';
+import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
+import { ApiError, type ApiClient } from './api-client.ts';
+import type { Alert, CityInfo, LatestReading, SensorInfo, SessionInfo } from './api-types.ts';
+import { h, setText } from './dom.ts';
+import { createFilterBar } from './filters.ts';
+import { createFormatter } from './format.ts';
+import type { I18n, MessageKey } from './i18n.ts';
+import { createKpiStrip, createRateSampler } from './kpi-strip.ts';
+import { createLanguageSwitch } from './language-switch.ts';
+import { createNotifier } from './notifier.ts';
+import { createSensorMap, type BoundaryGeoJson } from './sensor-map.ts';
+import { createSensorPanel } from './sensor-panel.ts';
+import { SensorStore } from './sensor-store.ts';
+import { startPoller } from './poller.ts';
+
+const LATEST_EVERY_MS = 5000;
+const SENSORS_EVERY_MS = 30_000;
+const RATE_EVERY_MS = 5000;
+const AGE_EVERY_MS = 15_000;
+
+export interface ConsoleApp { dispose(): void }
+
+/** A speaker with sound waves (shown when sound is on) or a cross (muted): no icon font, no emoji font. */
+const SPEAKER_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">'
+  + '<path d="M4 9h4l5-4v14l-5-4H4z" fill="currentColor"/><path class="sound-waves" d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12"/>'
+  + '<path class="sound-off" d="M16 9l6 6M22 9l-6 6"/></svg>';
+
+export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i18n: I18n; session: SessionInfo; onLogout(): void }): Promise<ConsoleApp> {
+  const { api, i18n, session } = deps;
+  root.replaceChildren(h('p', { class: 'app-loading', role: 'status' }, i18n.t('app.loading')));
+  const [city, boundary, sensorList] = await Promise.all([
+    api.get<CityInfo>('/api/city'),
+    api.get<BoundaryGeoJson>('/api/city/boundary').catch(() => null),
+    api.get<{ sensors: SensorInfo[] }>('/api/sensors'),
+  ]);
+
+  const fmt = createFormatter(i18n, city.timezone);
+  const alerts = new AlertStore();
+  const sensors = new SensorStore();
+  sensors.applySensors(sensorList.sensors);
+  const notifier = createNotifier();
+  notifier.unlockAudio();
+  const disposers: (() => void)[] = [];
+
+  // --- header -------------------------------------------------------------------------------------
+  const cityName = h('span', { class: 'brand-city' });
+  const kpi = createKpiStrip({ alerts, sensors, i18n, fmt });
+  const muteLabel = h('span', { 'data-i18n': 'header.mute' }, i18n.t('header.mute'));
+  const mute = h('button', { type: 'button', class: 'btn btn-toggle', 'aria-pressed': String(notifier.muted) });
+  mute.innerHTML = SPEAKER_ICON;
+  mute.append(muteLabel);
+  const renderMute = () => {
+    mute.setAttribute('aria-pressed', String(notifier.muted));
+    mute.title = notifier.muted ? i18n.t('header.muted') : '';
+  };
+  mute.addEventListener('click', () => {
+    notifier.setMuted(!notifier.muted);
+    notifier.unlockAudio();
+    renderMute();
+  });
+  const role = h('span', { class: 'role-badge' });
+  const logout = h('button', { type: 'button', class: 'btn', 'data-i18n': 'header.logout' }, i18n.t('header.logout'));
+  logout.addEventListener('click', () => deps.onLogout());
+  const header = h('header', { class: 'topbar' },
+    h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
+    kpi.element,
+    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, role, logout));
+
+  // --- connection banner --------------------------------------------------------------------------
+  const bannerText = h('span');
+  const retry = h('button', { type: 'button', class: 'btn btn-small', 'data-i18n': 'conn.retryNow' }, i18n.t('conn.retryNow'));
+  const banner = h('div', { class: 'banner', role: 'status', hidden: true }, bannerText, retry);
+  const staleBanner = h('div', { class: 'banner banner-warn', role: 'status', hidden: true });
+  let streamStatus: StreamStatus = { state: 'connecting' };
+  let countdown: ReturnType<typeof setInterval> | undefined;
+  const renderBanner = () => {
+    clearInterval(countdown);
+    if (streamStatus.state === 'open') {
+      banner.hidden = true;
+      return;
+    }
+    banner.hidden = false;
+    retry.hidden = streamStatus.state !== 'offline';
+    const tick = () => {
+      if (streamStatus.state === 'offline') {
+        const seconds = Math.max(0, Math.ceil((streamStatus.retryAt - Date.now()) / 1000));
+        setText(bannerText, i18n.t('conn.offline', { seconds }));
+      } else setText(bannerText, i18n.t('conn.connecting'));
+    };
+    tick();
+    if (streamStatus.state === 'offline') countdown = setInterval(tick, 1000);
+  };
+  disposers.push(() => clearInterval(countdown));
+
+  // --- map, sensor panel, alerts -------------------------------------------------------------------
+  const mapEl = h('div', { class: 'map', 'data-i18n-attr': 'aria-label:map.label', 'aria-label': i18n.t('map.label'), role: 'region' });
+  const panel = createSensorPanel({ api, sensors, i18n, fmt, onClose: () => undefined });
+  const filters = createFilterBar({ sensors, i18n, onChange: () => { applyMapFilter(); scheduleRender(true); } });
+  const dialog = createAlertDialog({
+    i18n,
+    submit: async (action: AlertAction, alert: Alert, note: string) => {
+      const body = note ? { note } : {};
+      const reply = await api.post<Alert | { alert: Alert }>(`/api/alerts/${encodeURIComponent(alert.id)}/${action}`, body);
+      const updated = reply && 'alert' in reply ? reply.alert : reply;
+      if (updated && typeof updated === 'object' && 'id' in updated) alerts.applyAlert(updated);
+      scheduleRender(true);
+    },
+  });
+  const alertList = createAlertList({
+    alerts, sensors, i18n, fmt,
+    onAction: (action, alert) => dialog.open(action, alert),
+    onSelectSensor: (id) => selectSensor(id),
+  });
+  const alertCount = h('span', { class: 'alert-count num' });
+  const alertsPane = h('section', { class: 'alerts-pane', 'aria-labelledby': 'alerts-heading' },
+    h('div', { class: 'pane-head' }, h('h2', { id: 'alerts-heading', 'data-i18n': 'alerts.heading' }, i18n.t('alerts.heading')), alertCount),
+    filters.element, alertList.element);
+  const mapPane = h('section', { class: 'map-pane' }, mapEl, panel.element);
+  const layout = h('main', { class: 'layout' }, mapPane, alertsPane);
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, layout, dialog.element));
+
+  const map = createSensorMap(mapEl, { city, boundary, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
+  function selectSensor(id: string): void {
+    panel.open(id);
+    map.focus(id);
+  }
+  function applyMapFilter(): void {
+    const f = filters.value;
+    map.setFilter((s: SensorInfo) => (!f.kind || s.kind === f.kind) && (!f.district || s.district === f.district));
+  }
+  filters.syncOptions();
+  applyMapFilter();
+
+  // --- rendering: at most once per animation frame, whatever the event rate ------------------------
+  let frame = 0;
+  let seenAlerts = -1;
+  let seenSensors = -1;
+  let seenMembership = sensors.membershipVersion;
+  let forceList = false;
+  function scheduleRender(force = false): void {
+    forceList ||= force;
+    if (!frame) frame = requestAnimationFrame(renderFrame);
+  }
+  function renderFrame(): void {
+    frame = 0;
+    const alertsChanged = alerts.version !== seenAlerts;
+    const sensorsChanged = sensors.version !== seenSensors;
+    if (sensors.membershipVersion !== seenMembership) {
+      seenMembership = sensors.membershipVersion;
+      filters.syncOptions();
+    }
+    if (alertsChanged || forceList) {
+      alertList.render(filters.value);
+      let open = 0;
+      for (const a of alerts.all()) if (matchesFilter(a, { ...filters.value, showResolved: false })) open++;
+      setText(alertCount, i18n.t('alerts.count', { count: fmt.number(open) }));
+    }
+    if (alertsChanged || sensorsChanged) {
+      const dirty = new Set([...alerts.takeDirtySensors(), ...sensors.takeDirty()]);
+      map.update(dirty);
+      if (panel.selectedId && dirty.has(panel.selectedId)) panel.refresh();
+      kpi.render();
+    }
+    seenAlerts = alerts.version;
+    seenSensors = sensors.version;
+    forceList = false;
+  }
+
+  function relabel(): void {
+    setText(cityName, city.name[i18n.lang]);
+    setText(role, i18n.t('header.role', { role: i18n.t(`role.${session.role}` as MessageKey) }));
+    notifier.setBaseTitle(`${i18n.t('app.short')} · ${city.name[i18n.lang]}`);
+    renderMute();
+    renderBanner();
+    kpi.relabel();
+    filters.relabel();
+    map.relabel();
+    panel.relabel();
+    scheduleRender(true);
+  }
+  disposers.push(i18n.onChange(relabel));
+  relabel();
+
+  // --- live data -----------------------------------------------------------------------------------
+  const stream = connectAlertStream(api.streamUrl('/api/alerts/stream'), {
+    onSnapshot: (list) => { alerts.applySnapshot(list); scheduleRender(); },
+    onEvent: (event) => {
+      if (alerts.applyEvent(event)) {
+        alertList.markNew(event.alert.id);
+        notifier.notifyCritical(`${i18n.t('notify.critical')}: ${event.alert.title[i18n.lang]}`);
+      }
+      scheduleRender();
+    },
+    onStatus: (status) => { streamStatus = status; renderBanner(); },
+    // a revoked token shows up as a refused upgrade: one authenticated read tells (a 401 logs out)
+    onRejected: () => { void api.get('/api/city').catch(() => undefined); },
+  });
+  retry.addEventListener('click', () => stream.retryNow());
+  disposers.push(() => stream.close());
+
+  const onPollError = (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) return;
+    staleBanner.hidden = false;
+    setText(staleBanner, i18n.t('conn.dataStale', { message: (err as Error).message }));
+  };
+  const polled = () => { staleBanner.hidden = true; scheduleRender(); };
+  disposers.push(startPoller(LATEST_EVERY_MS, async (signal) => {
+    const { readings } = await api.get<{ readings: LatestReading[] }>('/api/readings/latest', signal);
+    sensors.applyLatest(readings);
+    polled();
+  }, onPollError));
+  disposers.push(startPoller(SENSORS_EVERY_MS, async (signal) => {
+    sensors.applySensors((await api.get<{ sensors: SensorInfo[] }>('/api/sensors', signal)).sensors);
+    polled();
+  }, onPollError, SENSORS_EVERY_MS));
+  const sampleRate = createRateSampler(api);
+  disposers.push(startPoller(RATE_EVERY_MS, async () => { kpi.setRate(await sampleRate()); }, () => kpi.setRate(undefined)));
+  const ageTimer = setInterval(() => alertList.tickAges(), AGE_EVERY_MS);
+  disposers.push(() => clearInterval(ageTimer));
+  const onResize = () => map.invalidateSize();
+  window.addEventListener('resize', onResize);
+  disposers.push(() => window.removeEventListener('resize', onResize));
+
+  scheduleRender(true);
+  return {
+    dispose() {
+      cancelAnimationFrame(frame);
+      for (const dispose of disposers) dispose();
+      notifier.dispose();
+    },
+  };
+}

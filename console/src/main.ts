@@ -1,0 +1,44 @@
+import './styles.css';
+import { ApiError, createApiClient } from './api-client.ts';
+import type { SessionInfo } from './api-types.ts';
+import { startConsole, type ConsoleApp } from './app.ts';
+import { h } from './dom.ts';
+import { createI18n } from './i18n.ts';
+import { checkSession, renderLogin, storedToken, storeToken } from './login-view.ts';
+
+const i18n = createI18n();
+const root = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
+let app: ConsoleApp | undefined;
+let generation = 0;
+
+function showLogin(message?: string): void {
+  generation++;
+  app?.dispose();
+  app = undefined;
+  storeToken(undefined);
+  renderLogin(root, { i18n, message, onLogin: (token, session) => void start(token, session) });
+}
+
+async function start(token: string, session: SessionInfo): Promise<void> {
+  const mine = ++generation;
+  storeToken(token);
+  const api = createApiClient(token, () => { if (generation === mine) showLogin(i18n.t('login.expired')); });
+  try {
+    const started = await startConsole(root, { api, i18n, session, onLogout: () => showLogin() });
+    if (generation !== mine) started.dispose();
+    else app = started;
+  } catch (err) {
+    if (generation !== mine) return;
+    if (err instanceof ApiError && err.status === 401) return; // showLogin already ran
+    root.replaceChildren(h('p', { class: 'app-error', role: 'alert' }, i18n.t('app.loadError', { message: (err as Error).message })));
+  }
+}
+
+const token = storedToken();
+if (!token) showLogin();
+else {
+  checkSession(token).then(
+    (session) => start(token, session),
+    (err: unknown) => showLogin(err instanceof ApiError && err.status === 401 ? i18n.t('login.expired') : i18n.t('login.network', { message: (err as Error).message })),
+  );
+}

@@ -1,0 +1,183 @@
+import * as L from 'leaflet';
+import type { AlertStore } from './alert-store.ts';
+import type { CityInfo, SensorInfo } from './api-types.ts';
+import { h } from './dom.ts';
+import type { I18n, MessageKey } from './i18n.ts';
+import { markerStyle, STATE_COLORS, type MarkerState } from './marker-style.ts';
+import type { SensorStore } from './sensor-store.ts';
+import { AQI_CATEGORIES } from './vn-aqi.ts';
+
+export type BoundaryGeoJson = NonNullable<Parameters<typeof L.geoJSON>[0]>;
+
+/** Above this many sensors one canvas draws every marker: thousands of SVG nodes make panning stutter. */
+const SVG_MARKER_LIMIT = 1000;
+const LEGEND_STATES: readonly MarkerState[] = ['ok', 'alerting', 'acknowledged', 'offline', 'unknown'];
+
+export interface SensorMapDeps {
+  city: CityInfo;
+  boundary: BoundaryGeoJson | null;
+  sensors: SensorStore;
+  alerts: AlertStore;
+  i18n: I18n;
+  onSelect(sensorId: string): void;
+}
+
+export interface SensorMap {
+  /** rebuilds markers when sensors were added or removed, restyles the dirty ones otherwise */
+  update(dirty: ReadonlySet<string>): void;
+  setFilter(visible: (sensor: SensorInfo) => boolean): void;
+  focus(sensorId: string): void;
+  relabel(): void;
+  invalidateSize(): void;
+}
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): SensorMap {
+  const { city, i18n, sensors, alerts } = deps;
+  const map = L.map(container, { center: [city.center.lat, city.center.lon], zoom: city.zoom, zoomSnap: 0.5, keyboard: true });
+  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+  if (city.tileUrl) {
+    // Optional: a base map from a configured (ideally self-hosted) tile server. Without it the console
+    // needs nothing from the internet.
+    L.tileLayer(city.tileUrl, { attribution: city.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
+  }
+  if (deps.boundary) {
+    L.geoJSON(deps.boundary, {
+      interactive: false,
+      style: (feature) => {
+        const type = feature?.geometry.type;
+        return type === 'LineString' || type === 'MultiLineString'
+          ? { color: '#4fa3e0', weight: 2.5, opacity: 0.9 }
+          : { color: '#8ab4d8', weight: 2, fillColor: '#17324a', fillOpacity: 0.45 };
+      },
+    }).addTo(map);
+  }
+  if (city.boundaryAttribution) map.attributionControl.addAttribution(escapeHtml(city.boundaryAttribution));
+
+  const layer = L.layerGroup().addTo(map);
+  const markers = new Map<string, L.CircleMarker>();
+  let builtFor = -1;
+  let large = false;
+  let renderer: L.Renderer | undefined;
+  let visible: (sensor: SensorInfo) => boolean = () => true;
+
+  const legend = new L.Control({ position: 'bottomleft' });
+  const legendBody = h('div', { class: 'map-legend' });
+  legend.onAdd = () => {
+    L.DomEvent.disableClickPropagation(legendBody);
+    return legendBody;
+  };
+  legend.addTo(map);
+
+  function renderLegend(): void {
+    const swatch = (color: string, ring?: string) => h('span', { class: 'swatch', style: `background:${color};${ring ? `box-shadow:0 0 0 2px ${ring}` : ''}`, 'aria-hidden': 'true' });
+    legendBody.replaceChildren(
+      h('h3', null, i18n.t('map.legend')),
+      h('ul', null, ...LEGEND_STATES.map((state) => h('li', null,
+        swatch(STATE_COLORS[state], state === 'alerting' ? '#d32f2f' : state === 'acknowledged' ? '#ffffff' : undefined),
+        i18n.t(`map.state.${state}` as MessageKey)))),
+      h('h3', null, i18n.t('map.aqi')),
+      h('ul', { class: 'aqi-legend' }, ...AQI_CATEGORIES.map((c) => h('li', null, swatch(c.color), `${c.min}–${c.max} ${c[i18n.lang]}`))),
+    );
+  }
+
+  function label(sensor: SensorInfo, state: MarkerState): string {
+    return i18n.t('map.markerLabel', { name: sensor.name, state: i18n.t(`map.state.${state}` as MessageKey) });
+  }
+
+  function styleMarker(marker: L.CircleMarker, sensor: SensorInfo): void {
+    const style = markerStyle(sensor, alerts.summaryForSensor(sensor.id), large);
+    marker.setStyle({ fillColor: style.fillColor, color: style.color, weight: style.weight, dashArray: style.dashArray ?? undefined, fillOpacity: 0.95, opacity: 1 });
+    marker.setRadius(style.radius);
+    const el = marker.getElement();
+    if (el) {
+      el.setAttribute('data-state', style.state);
+      el.setAttribute('aria-label', label(sensor, style.state));
+      // an alerting marker is drawn last so a neighbour never hides it
+      if (style.state === 'alerting') marker.bringToFront();
+    }
+  }
+
+  const decorated = new WeakSet<Element>();
+  function decorate(marker: L.CircleMarker, sensor: SensorInfo): void {
+    const el = marker.getElement();
+    // canvas: no per-marker element; the alert list is the accessible path there
+    if (!el || decorated.has(el)) return;
+    decorated.add(el);
+    el.setAttribute('role', 'button');
+    el.setAttribute('tabindex', '0');
+    el.setAttribute('data-sensor-id', sensor.id);
+    el.addEventListener('keydown', (event) => {
+      const key = (event as KeyboardEvent).key;
+      if (key === 'Enter' || key === ' ') {
+        event.preventDefault();
+        deps.onSelect(sensor.id);
+      }
+    });
+  }
+
+  function rebuild(): void {
+    layer.clearLayers();
+    markers.clear();
+    large = sensors.size > SVG_MARKER_LIMIT;
+    renderer = large ? L.canvas({ padding: 0.3 }) : L.svg();
+    for (const sensor of sensors.all()) {
+      const marker = L.circleMarker([sensor.lat, sensor.lon], { renderer, bubblingMouseEvents: false });
+      marker.on('click', () => deps.onSelect(sensor.id));
+      marker.bindTooltip(() => sensor.name, { direction: 'top', offset: [0, -8] });
+      markers.set(sensor.id, marker);
+      if (visible(sensor)) {
+        marker.addTo(layer);
+        decorate(marker, sensor);
+      }
+      styleMarker(marker, sensor);
+    }
+    builtFor = sensors.membershipVersion;
+  }
+
+  renderLegend();
+
+  return {
+    update(dirty) {
+      if (builtFor !== sensors.membershipVersion) return rebuild();
+      for (const id of dirty) {
+        const marker = markers.get(id);
+        const sensor = sensors.get(id);
+        if (marker && sensor) styleMarker(marker, sensor);
+      }
+    },
+    setFilter(predicate) {
+      visible = predicate;
+      for (const [id, marker] of markers) {
+        const sensor = sensors.get(id);
+        if (!sensor) continue;
+        const show = visible(sensor);
+        if (show && !layer.hasLayer(marker)) {
+          marker.addTo(layer);
+          decorate(marker, sensor);
+          styleMarker(marker, sensor);
+        } else if (!show && layer.hasLayer(marker)) {
+          layer.removeLayer(marker);
+        }
+      }
+    },
+    focus(sensorId) {
+      const sensor = sensors.get(sensorId);
+      if (!sensor) return;
+      map.panTo([sensor.lat, sensor.lon], { animate: true });
+    },
+    relabel() {
+      renderLegend();
+      for (const [id, marker] of markers) {
+        const sensor = sensors.get(id);
+        if (sensor) styleMarker(marker, sensor);
+      }
+    },
+    invalidateSize() {
+      map.invalidateSize();
+    },
+  };
+}
