@@ -37,6 +37,8 @@ export interface IngestEventMap {
   readings: [readonly ReadingEvent[]];
   status: [DeviceStatusEvent];
   cameraEvent: [CameraEvent];
+  // a listener that threw or rejected (captureRejections): reported, never fatal
+  error: [Error];
 }
 
 /** A typed emitter. Listeners must not throw; a listener that does is reported, not propagated. */

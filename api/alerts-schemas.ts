@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
+import { SEVERITIES } from '../alerts/delivery/alert-filter.ts';
+import { CATEGORIES } from '../alerts/rule-schema.ts';
+import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
+
+/** How an alert looks over the API, the WebSocket stream, MQTT and webhooks (the shared alert model). */
+const i18nText = z.object({ vi: z.string(), en: z.string() });
+export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'resolved'] as const satisfies readonly Alert['state'][];
+
+export const alertBody = z.object({
+  id: z.string(),
+  ruleId: z.string(),
+  sensorId: z.string(),
+  kind: z.string(),
+  district: z.string(),
+  severity: z.enum(SEVERITIES),
+  category: z.enum(CATEGORIES),
+  subCategory: z.string(),
+  state: z.enum(ALERT_STATES),
+  title: i18nText,
+  message: i18nText,
+  metric: z.string().optional(),
+  value: z.number().optional(),
+  threshold: z.number().optional(),
+  unit: z.string().optional(),
+  location: z.object({ lat: z.number(), lon: z.number() }).optional(),
+  startsAt: z.number().describe('epoch ms: when the condition first held'),
+  firingAt: z.number().optional(),
+  updatedAt: z.number(),
+  acknowledgedAt: z.number().optional(),
+  acknowledgedBy: z.string().optional(),
+  ackNote: z.string().optional(),
+  resolvedAt: z.number().optional(),
+  resolvedBy: z.string().optional().describe('"system" when the rule cleared it'),
+  resolveNote: z.string().optional(),
+});
+
+export const alertEventBody = z.object({
+  seq: z.number(),
+  type: z.enum(ALERT_EVENT_TYPES),
+  ts: z.number(),
+  alert: alertBody,
+});
+
+export type AlertBody = z.infer<typeof alertBody>;
+
+/** Copies the model's fields explicitly, so an internal field added to an alert never leaks out. */
+export function presentAlert(a: Alert): AlertBody {
+  return {
+    id: a.id, ruleId: a.ruleId, sensorId: a.sensorId, kind: a.kind, district: a.district,
+    severity: a.severity, category: a.category, subCategory: a.subCategory, state: a.state,
+    title: { vi: a.title.vi, en: a.title.en }, message: { vi: a.message.vi, en: a.message.en },
+    metric: a.metric, value: a.value, threshold: a.threshold, unit: a.unit,
+    location: a.location ? { lat: a.location.lat, lon: a.location.lon } : undefined,
+    startsAt: a.startsAt, firingAt: a.firingAt, updatedAt: a.updatedAt,
+    acknowledgedAt: a.acknowledgedAt, acknowledgedBy: a.acknowledgedBy, ackNote: a.ackNote,
+    resolvedAt: a.resolvedAt, resolvedBy: a.resolvedBy, resolveNote: a.resolveNote,
+  };
+}
+
+export function presentEvent(e: AlertEvent): z.infer<typeof alertEventBody> {
+  return { seq: e.seq, type: e.type, ts: e.ts, alert: presentAlert(e.alert) };
+}
+
+/** A query-string list: `?severity=high,critical` or `?severity=high&severity=critical`. */
+export const queryList = z.union([z.string(), z.array(z.string())]).optional();
+
+const timeRe = /^-?\d+$/;
+/** ISO-8601 or epoch milliseconds; undefined when absent. Throws with the parameter's name. */
+export function parseTimeParam(value: string | undefined, name: string): number | undefined {
+  if (value === undefined || value === '') return undefined;
+  const ms = timeRe.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new Error(`${name} must be ISO-8601 or epoch milliseconds, got "${value}"`);
+  return ms;
+}

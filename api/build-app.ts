@@ -1,0 +1,61 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import fastifyWebsocket from '@fastify/websocket';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { Logger } from 'pino';
+import { createWebSocketStream } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { installErrorHandlers } from './errors.ts';
+
+/**
+ * Builds the HTTP app without listening: tests call `inject` on it, platform.ts listens. Routes are
+ * plugins made from explicit dependencies; other modules (alerts, console) add theirs through `routes`.
+ */
+export interface AppDeps {
+  logger: Logger;
+  /** MQTT over WebSocket at /mqtt: each connection is handed to the broker as a stream */
+  mqttOverWebSocket?: (stream: Duplex, req: IncomingMessage) => void;
+  routes: readonly FastifyPluginAsync[];
+  version: string;
+  bodyLimit?: number;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: 'array' } },
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  installErrorHandlers(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: {
+        title: 'IOC platform API',
+        description: 'Sensors, readings, alerts and rules of the city operations platform. Operator endpoints take `Authorization: Bearer <token>`.',
+        version: deps.version,
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+
+  if (deps.mqttOverWebSocket) {
+    const handle = deps.mqttOverWebSocket;
+    app.get('/mqtt', { websocket: true, schema: { hide: true } }, (socket, request) => {
+      handle(createWebSocketStream(socket), request.raw);
+    });
+  }
+  for (const plugin of deps.routes) await app.register(plugin);
+
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

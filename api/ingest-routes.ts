@@ -1,0 +1,45 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { DomainError } from '../config/domain-error.ts';
+import type { IngestService } from '../ingest/ingest-service.ts';
+import type { AuthGuard } from './auth.ts';
+import { errorBody } from './errors.ts';
+
+/**
+ * HTTP ingestion for devices or gateways that cannot hold an MQTT connection (LoRaWAN network servers,
+ * batch backfill). Same topic scheme, same payloads, same ingest function as MQTT; HTTP Basic with the
+ * device's own credentials; 200 only once the accepted readings are durable.
+ */
+export interface IngestRoutesDeps {
+  ingest: IngestService;
+  guard: AuthGuard;
+  maxPayloadBytes: number;
+}
+
+export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  app.addContentTypeParser(['application/json', 'application/senml+json', 'text/plain'], { parseAs: 'buffer', bodyLimit: deps.maxPayloadBytes * 4 }, (_req, body, done) => done(null, body));
+
+  api.post('/api/ingest/:kind/:sensorId/:channel', {
+    schema: {
+      tags: ['ingest'],
+      summary: 'Publish a device message over HTTP (same payloads as MQTT)',
+      params: z.object({ kind: z.string(), sensorId: z.string(), channel: z.enum(['readings', 'status', 'events']) }),
+      response: {
+        200: z.object({ accepted: z.number(), rejected: z.array(z.object({ code: z.string(), message: z.string(), index: z.number().optional(), metric: z.string().optional() })) }),
+        401: errorBody, 403: errorBody, 413: errorBody,
+      },
+    },
+  }, async (request) => {
+    const principal = deps.guard.authenticateDevice(request);
+    const { kind, sensorId, channel } = request.params;
+    if (principal.role === 'device' && principal.sensorId !== sensorId) {
+      throw new DomainError('forbidden', 'not_your_topic', `device ${principal.sensorId} may only send for itself`);
+    }
+    const body = request.body;
+    const payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? ''));
+    const outcome = await deps.ingest.handle(`ioc/${kind}/${sensorId}/${channel}`, payload, 'device');
+    return { accepted: outcome.accepted, rejected: [...outcome.rejected] };
+  });
+};

@@ -1,0 +1,151 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { parseDuration } from '../alerts/duration.ts';
+import type { City } from '../config/city-config.ts';
+import { DomainError } from '../config/domain-error.ts';
+import type { DeviceStateTracker } from '../ingest/device-state.ts';
+import { AGGREGATE_FNS, type TimeSeriesStore } from '../store/time-series-store.ts';
+import type { AuthGuard } from './auth.ts';
+import { errorBody } from './errors.ts';
+import { metricBody, presentMetrics, presentSensor, sensorBody } from './sensor-presenter.ts';
+
+export interface SensorsRoutesDeps {
+  city: City;
+  store: TimeSeriesStore;
+  states: DeviceStateTracker;
+  guard: AuthGuard;
+  /** waits until everything acknowledged so far is queryable (read-your-writes) */
+  readBarrier: () => Promise<void>;
+}
+
+const MAX_RAW_POINTS = 10_000;
+const MAX_BUCKETS = 10_000;
+
+const timeParam = z.union([z.string(), z.number()]).optional().describe('ISO-8601 or epoch milliseconds');
+
+function parseTime(value: string | number | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const ms = typeof value === 'number' || /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isFinite(ms)) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds, got "${value}"`);
+  return ms;
+}
+
+export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => async (app) => {
+  const { city, store, states, guard } = deps;
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const operator = guard.require('operator');
+  const findSensor = (id: string) => {
+    const sensor = city.sensorsById.get(id);
+    if (!sensor) throw new DomainError('not_found', 'sensor_not_found', `no sensor "${id}"`);
+    return sensor;
+  };
+
+  api.get('/api/sensors', {
+    preHandler: operator,
+    schema: {
+      tags: ['sensors'],
+      summary: 'Sensors with their state and latest values',
+      querystring: z.object({ kind: z.string().optional(), district: z.string().optional() }),
+      response: { 200: z.object({ sensors: z.array(sensorBody) }), 401: errorBody },
+    },
+  }, async (request) => {
+    const { kind, district } = request.query;
+    const sensors = city.sensors.filter((s) => (!kind || s.kind === kind) && (!district || s.district === district));
+    await deps.readBarrier();
+    const latest = await store.latest({ ...(kind ? { kind } : {}), ...(district ? { district } : {}) });
+    return { sensors: sensors.map((s) => presentSensor(s, states, latest)) };
+  });
+
+  api.get('/api/sensors/:id', {
+    preHandler: operator,
+    schema: {
+      tags: ['sensors'],
+      summary: 'One sensor with its metrics (units, ranges) and latest values',
+      params: z.object({ id: z.string() }),
+      response: { 200: sensorBody.extend({ metrics: z.array(metricBody) }), 401: errorBody, 404: errorBody },
+    },
+  }, async (request) => {
+    const sensor = findSensor(request.params.id);
+    await deps.readBarrier();
+    const latest = await store.latest({ sensorIds: [sensor.id] });
+    return { ...presentSensor(sensor, states, latest), metrics: presentMetrics(city, sensor) };
+  });
+
+  api.get('/api/sensors/:id/readings', {
+    preHandler: operator,
+    schema: {
+      tags: ['readings'],
+      summary: 'Readings of one metric over a time range, raw or aggregated per bucket',
+      description: 'from/to: ISO-8601 or epoch ms (default: the last 24 h). every: a duration such as 5m or 1h (buckets aligned to the epoch); fn: mean (default), min, max, first, last, count, sum. Without every, raw samples (at most limit).',
+      params: z.object({ id: z.string() }),
+      querystring: z.object({
+        metric: z.string().optional(),
+        from: timeParam,
+        to: timeParam,
+        every: z.string().optional(),
+        fn: z.enum(AGGREGATE_FNS).optional(),
+        limit: z.coerce.number().int().min(1).max(MAX_RAW_POINTS).optional(),
+      }),
+      response: {
+        200: z.object({
+          sensorId: z.string(),
+          metric: z.string(),
+          unit: z.string(),
+          from: z.number(),
+          to: z.number(),
+          every: z.number().optional(),
+          fn: z.string().optional(),
+          points: z.array(z.object({ ts: z.number(), value: z.number() })),
+        }),
+        400: errorBody, 401: errorBody, 404: errorBody,
+      },
+    },
+  }, async (request) => {
+    const sensor = findSensor(request.params.id);
+    const kind = city.kinds.get(sensor.kind)!;
+    const q = request.query;
+    const metricNames = Object.keys(kind.metrics);
+    if (!q.metric) throw new DomainError('invalid', 'metric_required', `metric is required; ${sensor.id} has ${metricNames.join(', ')}`);
+    const spec = kind.metrics[q.metric];
+    if (!spec) throw new DomainError('invalid', 'unknown_metric', `${sensor.id} (${sensor.kind}) has no metric "${q.metric}"; it has ${metricNames.join(', ')}`);
+    const now = Date.now();
+    const to = parseTime(q.to, now, 'to');
+    const from = parseTime(q.from, to - 86_400_000, 'from');
+    if (from >= to) throw new DomainError('invalid', 'invalid_range', 'from must be before to');
+    const base = { measurement: sensor.kind, sensorId: sensor.id, field: q.metric, from, to };
+    await deps.readBarrier();
+    if (q.every === undefined) {
+      if (q.fn) throw new DomainError('invalid', 'every_required', 'fn needs every (the bucket size, e.g. 5m)');
+      const points = await store.queryRange({ ...base, limit: q.limit ?? MAX_RAW_POINTS });
+      return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, points };
+    }
+    const every = /^\d+$/.test(q.every) ? Number(q.every) : parseDuration(q.every);
+    if (!every || every <= 0) throw new DomainError('invalid', 'invalid_every', `every must be a duration such as 30s, 5m or 1h, got "${q.every}"`);
+    if ((to - from) / every > MAX_BUCKETS) {
+      throw new DomainError('invalid', 'too_many_buckets', `${Math.ceil((to - from) / every)} buckets requested; at most ${MAX_BUCKETS}: use a larger every or a shorter range`);
+    }
+    const fn = q.fn ?? 'mean';
+    const points = await store.aggregate({ ...base, every, fn });
+    return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, every, fn, points };
+  });
+
+  api.get('/api/readings/latest', {
+    preHandler: operator,
+    schema: {
+      tags: ['readings'],
+      summary: 'The latest value of every metric of every sensor, filtered by kind and district',
+      querystring: z.object({ kind: z.string().optional(), district: z.string().optional() }),
+      response: {
+        200: z.object({ readings: z.array(z.object({ sensorId: z.string(), kind: z.string(), district: z.string(), metric: z.string(), ts: z.number(), value: z.number() })) }),
+        401: errorBody,
+      },
+    },
+  }, async (request) => {
+    const { kind, district } = request.query;
+    await deps.readBarrier();
+    const latest = await store.latest({ ...(kind ? { kind } : {}), ...(district ? { district } : {}) });
+    const known = latest.filter((v) => city.sensorsById.has(v.sensorId) && v.measurement === v.kind);
+    return { readings: known.map((v) => ({ sensorId: v.sensorId, kind: v.kind, district: v.district, metric: v.field, ts: v.ts, value: v.value })) };
+  });
+};

@@ -1,0 +1,106 @@
+import { readFileSync } from 'node:fs';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Registry } from 'prom-client';
+import { z } from 'zod';
+import type { City } from '../config/city-config.ts';
+import { DomainError } from '../config/domain-error.ts';
+import type { AuthGuard } from './auth.ts';
+import { errorBody } from './errors.ts';
+
+/** Health, Prometheus metrics and the city's map data. */
+export const healthBody = z.object({
+  status: z.enum(['ok', 'degraded', 'down']),
+  insecure: z.boolean(),
+  broker: z.object({ ready: z.boolean(), clients: z.number() }),
+  store: z.object({
+    kind: z.string(),
+    ready: z.boolean(),
+    lagBytes: z.number(),
+    spoolBytes: z.number(),
+    spoolMaxBytes: z.number(),
+    acknowledgementsHeld: z.boolean(),
+    lastError: z.string().optional(),
+  }),
+  uptimeSeconds: z.number(),
+});
+export type HealthReport = z.infer<typeof healthBody>;
+
+export interface SystemRoutesDeps {
+  city: City;
+  guard: AuthGuard;
+  registry: Registry;
+  health: () => HealthReport;
+  tileUrl?: string;
+}
+
+export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const operator = deps.guard.require('operator');
+  const boundary = deps.city.boundaryFile ? readFileSync(deps.city.boundaryFile, 'utf8') : undefined;
+
+  api.get('/api/health', {
+    schema: {
+      tags: ['system'],
+      summary: 'Readiness of the broker and the store (open: for load balancers)',
+      response: { 200: healthBody, 503: healthBody },
+    },
+  }, async (_request, reply) => {
+    const report = deps.health();
+    reply.code(report.status === 'down' ? 503 : 200);
+    return report;
+  });
+
+  api.get('/metrics', {
+    preHandler: operator,
+    schema: { tags: ['system'], summary: 'Prometheus metrics (text format)' },
+  }, async (_request, reply) => {
+    reply.header('content-type', deps.registry.contentType);
+    return reply.send(await deps.registry.metrics());
+  });
+
+  api.get('/api/city', {
+    preHandler: operator,
+    schema: {
+      tags: ['city'],
+      summary: 'The city: name, map centre, attribution',
+      response: {
+        200: z.object({
+          id: z.string(),
+          name: z.object({ vi: z.string(), en: z.string() }),
+          timezone: z.string(),
+          center: z.object({ lat: z.number(), lon: z.number() }),
+          zoom: z.number(),
+          boundaryAttribution: z.string().optional(),
+          tileUrl: z.string().optional(),
+          kinds: z.array(z.object({ kind: z.string(), category: z.string(), metrics: z.array(z.object({ name: z.string(), unit: z.string(), label: z.object({ vi: z.string(), en: z.string() }) })) })),
+          districts: z.array(z.string()),
+        }),
+        401: errorBody,
+      },
+    },
+  }, async () => {
+    const { city } = deps;
+    return {
+      id: city.id,
+      name: city.name,
+      timezone: city.timezone,
+      center: city.center,
+      zoom: city.zoom,
+      ...(city.boundaryAttribution ? { boundaryAttribution: city.boundaryAttribution } : {}),
+      ...(deps.tileUrl ? { tileUrl: deps.tileUrl } : {}),
+      kinds: [...city.kinds.values()].map((k) => ({ kind: k.kind, category: k.category, metrics: Object.values(k.metrics).map((m) => ({ name: m.name, unit: m.unit, label: m.label })) })),
+      districts: [...new Set(city.sensors.map((s) => s.district))].sort((a, b) => a.localeCompare(b, 'vi')),
+    };
+  });
+
+  api.get('/api/city/boundary', {
+    preHandler: operator,
+    schema: { tags: ['city'], summary: 'The city boundary as GeoJSON (shipped with the config: the map works offline)' },
+  }, async (_request, reply) => {
+    if (!boundary) throw new DomainError('not_found', 'no_boundary', 'the city config has no boundary file');
+    reply.header('content-type', 'application/geo+json; charset=utf-8');
+    reply.header('cache-control', 'private, max-age=3600');
+    return reply.send(boundary);
+  });
+};

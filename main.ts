@@ -1,0 +1,46 @@
+import { ConfigError } from './config/config-error.ts';
+import { startPlatform } from './platform.ts';
+
+/** Entry point: start the platform, print first-start credentials once, stop cleanly on SIGTERM/SIGINT. */
+async function main(): Promise<void> {
+  const platform = await startPlatform();
+  const creds = platform.credentials;
+  if (creds && platform.config.profile === 'demo' && Date.now() - Date.parse(creds.createdAt) < 60_000) {
+    process.stdout.write([
+      '',
+      '  Credentials generated for this data directory (shown once; the platform keeps only hashes):',
+      `    operator token : ${creds.operator.token}`,
+      `    admin token    : ${creds.admin.token}`,
+      `    ${creds.devices.length} device passwords (username = sensor id)`,
+      `  Saved to ${platform.credentialsFile} (mode 0600).`,
+      `  Console: ${platform.httpUrl}/   API docs: ${platform.httpUrl}/docs`,
+      '',
+    ].join('\n') + '\n');
+  }
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      platform.logger.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    platform.logger.info(`${signal} received`);
+    platform.close().then(() => process.exit(0), (err: Error) => {
+      platform.logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`ioc: cannot start: ${err.message}\n`);
+  } else if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') {
+    process.stderr.write(`ioc: cannot start: ${err.message}. Another process holds the port; set IOC_MQTT_PORT / IOC_HTTP_PORT.\n`);
+  } else {
+    process.stderr.write(`ioc: cannot start: ${err instanceof Error ? err.stack : String(err)}\n`);
+  }
+  process.exit(1);
+});

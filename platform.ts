@@ -1,0 +1,201 @@
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { pino, type Logger } from 'pino';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createAuthGuard } from './api/auth.ts';
+import { buildApp } from './api/build-app.ts';
+import { ingestRoutes } from './api/ingest-routes.ts';
+import { sensorsRoutes } from './api/sensors-routes.ts';
+import { systemRoutes, type HealthReport } from './api/system-routes.ts';
+import { createBroker, type Broker } from './broker/create-broker.ts';
+import { loadCity, type City } from './config/city-config.ts';
+import { systemClock, type Clock } from './config/clock.ts';
+import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
+import { loadPlatformConfig, type LoadConfigOptions, type PlatformConfig } from './config/platform-config.ts';
+import { DeviceStateTracker } from './ingest/device-state.ts';
+import { IngestEvents } from './ingest/ingest-events.ts';
+import { createIngestMetrics } from './ingest/ingest-metrics.ts';
+import { createIngest, type IngestService } from './ingest/ingest-service.ts';
+import { CommitLog } from './store/commit-log.ts';
+import { DurableWriter } from './store/durable-writer.ts';
+import { openStore } from './store/open-store.ts';
+import { StoreFeeder } from './store/store-feeder.ts';
+import type { TimeSeriesStore } from './store/time-series-store.ts';
+
+/**
+ * The composition root: the only module that knows every other one. It wires config -> store (commit
+ * log, writer, feeder, adapter) -> ingest -> broker -> API, starts the listeners and shuts them down in
+ * the reverse order.
+ */
+export interface PlatformOptions extends LoadConfigOptions {
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface Platform {
+  readonly config: PlatformConfig;
+  readonly city: City;
+  readonly logger: Logger;
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly mqttWsUrl: string;
+  readonly credentialsFile: string;
+  /** the plain credentials, when the credentials file is present (demo profile) */
+  readonly credentials: CredentialsFile | undefined;
+  readonly events: IngestEvents;
+  readonly ingest: IngestService;
+  readonly store: TimeSeriesStore;
+  /** durable write path (commit log): what other modules use to store points */
+  readonly writer: DurableWriter;
+  readonly feeder: StoreFeeder;
+  readonly broker: Broker;
+  readonly app: FastifyInstance;
+  readonly registry: Registry;
+  readonly states: DeviceStateTracker;
+  health(): HealthReport;
+  close(): Promise<void>;
+}
+
+const VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+function hostForUrl(host: string): string {
+  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+}
+
+export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
+  const startedAt = Date.now();
+  const config = loadPlatformConfig(options);
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'ioc' } });
+  const city = loadCity(config.cityFile, config.kindsDir);
+  mkdirSync(config.dataDir, { recursive: true });
+
+  if (config.security.insecure) {
+    const banner = '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
+    logger.warn(banner);
+    process.stderr.write(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n\n`);
+  }
+  const creds = loadCredentials(config.dataDir, city, config.profile);
+  if (creds.missingDevices.length) {
+    logger.warn({ sensors: creds.missingDevices }, `${creds.missingDevices.length} sensors have no device credentials and cannot connect`);
+  }
+
+  // The store opens in its own thread (or reaches a server); let it start while the rest is wired.
+  const storeOpening = openStore(config, logger);
+  storeOpening.catch(() => undefined);
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+
+  // --- durability: commit log -> group writer -> feeder -> store adapter ---
+  const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
+  const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
+  const store = await storeOpening;
+  const feeder = new StoreFeeder({
+    name: store.name,
+    log,
+    store,
+    checkpointFile: join(config.dataDir, 'log', `${store.name}.checkpoint`),
+    clock,
+    logger,
+    onProgress: (applied) => {
+      log.release(applied);
+      writer.notifySpace();
+    },
+  });
+  writer.on('durable', (points, end) => feeder.push(points, end));
+  feeder.start();
+  if (log.head > feeder.appliedOffset) {
+    logger.info({ bytes: log.head - feeder.appliedOffset }, 'replaying the commit log into the store');
+  }
+  await feeder.waitFor(log.head, 5000);
+
+  // --- ingest and live state ---
+  const events = new IngestEvents();
+  events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
+  const states = new DeviceStateTracker(city, events);
+  await states.restore(store, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
+  const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
+
+  // --- broker ---
+  const broker = await createBroker({ auth: creds.auth, insecure: config.security.insecure, ingest, city, logger, registry });
+  const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
+  const mqttPort = (tcp.address() as { port: number }).port;
+
+  // --- API ---
+  const health = (): HealthReport => {
+    const s = feeder.state();
+    const storeReady = s.healthy;
+    return {
+      status: !storeReady || writer.isFull ? 'degraded' : 'ok',
+      insecure: config.security.insecure,
+      broker: { ready: true, clients: broker.connectedClients },
+      store: {
+        kind: store.name,
+        ready: storeReady,
+        lagBytes: s.lagBytes,
+        spoolBytes: log.sizeBytes,
+        spoolMaxBytes: config.store.log.maxBytes,
+        acknowledgementsHeld: writer.isFull,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+      },
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+  };
+  registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
+
+  const guard = createAuthGuard(creds.auth, config.security.insecure);
+  const readBarrier = async () => { await feeder.waitFor(log.head, 2000); };
+  const routes: FastifyPluginAsync[] = [
+    systemRoutes({ city, guard, registry, health }),
+    sensorsRoutes({ city, store, states, guard, readBarrier }),
+    ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
+  ];
+  const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+  await app.listen({ port: config.http.port, host: config.http.host });
+  const httpPort = (app.server.address() as { port: number }).port;
+
+  const httpUrl = `http://${hostForUrl(config.http.host)}:${httpPort}`;
+  const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
+  const mqttWsUrl = `ws://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
+  logger.info(`MQTT broker listening on ${mqttUrl}`);
+  logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
+  logger.info(`HTTP API listening on ${httpUrl} (docs at ${httpUrl}/docs)`);
+  logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      logger.info('shutting down: closing listeners, flushing acknowledged readings');
+      await app.close();
+      await broker.close();
+      await writer.close();
+      const drained = await feeder.drain(5000);
+      if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
+      await store.close();
+      await log.close();
+      logger.info('stopped');
+    })();
+    return closing;
+  };
+
+  return {
+    config, city, logger, httpUrl, mqttUrl, mqttWsUrl,
+    credentialsFile: creds.credentialsFile,
+    credentials: creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined),
+    events, ingest, store, writer, feeder, broker, app, registry, states, health, close,
+  };
+}
+
+function registerStoreMetrics(registry: Registry, read: () => { feeder: ReturnType<StoreFeeder['state']>; logBytes: number; held: boolean; groups: number }): void {
+  const gauge = (name: string, help: string, value: (s: ReturnType<typeof read>) => number) =>
+    new Gauge({ name, help, registers: [registry], collect() { this.set(value(read())); } });
+  gauge('ioc_store_up', '1 when the last write to the store succeeded', (s) => (s.feeder.healthy ? 1 : 0));
+  gauge('ioc_store_lag_bytes', 'Commit log bytes not yet in the store', (s) => s.feeder.lagBytes);
+  gauge('ioc_store_points_written', 'Points written to the store since start', (s) => s.feeder.written);
+  gauge('ioc_store_write_failures', 'Failed store writes since start (each is retried)', (s) => s.feeder.failures);
+  gauge('ioc_store_last_write_seconds', 'Duration of the last store write', (s) => s.feeder.lastWriteMs / 1000);
+  gauge('ioc_spool_bytes', 'Bytes held in the commit log (the spool while the store is behind or down)', (s) => s.logBytes);
+  gauge('ioc_acks_held', '1 while acknowledgements are held because the spool is full', (s) => (s.held ? 1 : 0));
+  gauge('ioc_commit_groups', 'Commit log groups (fsyncs) since start', (s) => s.groups);
+}
