@@ -1,0 +1,125 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { pino } from 'pino';
+import type { Clock } from '../config/clock.ts';
+import type { PlatformConfigInput } from '../config/platform-config.ts';
+import { startPlatform, type Platform } from '../platform.ts';
+
+/**
+ * A real platform for tests: ephemeral ports, a fresh data directory, the default city, generated
+ * credentials; plus real MQTT clients and a small HTTP helper. Each test makes its own.
+ */
+export interface TestPlatform extends Platform {
+  readonly dataDir: string;
+  readonly operatorToken: string;
+  readonly adminToken: string;
+  devicePassword(sensorId: string): string;
+  /** a real mqtt.js client logged in as the device (over TCP, or WebSocket with ws: true) */
+  connectDevice(sensorId: string, options?: IClientOptions & { ws?: boolean }): Promise<MqttClient>;
+  connectOperator(options?: IClientOptions): Promise<MqttClient>;
+  request(method: string, path: string, options?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; json: unknown; text: string }>;
+  /** closes the platform and deletes its data directory */
+  stop(): Promise<void>;
+}
+
+export interface TestPlatformOptions {
+  overrides?: PlatformConfigInput;
+  clock?: Clock;
+  /** reuse a data directory (restart tests); not deleted by stop() */
+  dataDir?: string;
+}
+
+export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'ioc-test-'));
+  const platform = await startPlatform({
+    env: {},
+    overrides: {
+      dataDir,
+      mqtt: { port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1' },
+      demo: { enabled: false },
+      ...options.overrides,
+    },
+    clock: options.clock,
+    logger: pino({ level: process.env.IOC_TEST_LOG_LEVEL ?? 'silent' }),
+  });
+  const creds = platform.credentials;
+  if (!creds) throw new Error('the test platform has no credentials file');
+  const clients: MqttClient[] = [];
+
+  const connect = async (url: string, opts: IClientOptions): Promise<MqttClient> => {
+    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...opts });
+    clients.push(client);
+    await new Promise<void>((resolve, reject) => {
+      client.once('connect', () => resolve());
+      client.once('error', reject);
+      client.once('close', () => reject(new Error('connection closed before CONNACK')));
+    });
+    return client;
+  };
+  const devicePassword = (sensorId: string) => {
+    const device = creds.devices.find((d) => d.sensorId === sensorId);
+    if (!device) throw new Error(`no credentials for ${sensorId}`);
+    return device.password;
+  };
+
+  return Object.assign(Object.create(null) as object, platform, {
+    dataDir,
+    operatorToken: creds.operator.token,
+    adminToken: creds.admin.token,
+    devicePassword,
+    connectDevice: (sensorId: string, opts: IClientOptions & { ws?: boolean } = {}) =>
+      connect(opts.ws ? platform.mqttWsUrl : platform.mqttUrl, { username: sensorId, password: devicePassword(sensorId), clientId: `${sensorId}-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
+    connectOperator: (opts: IClientOptions = {}) => connect(platform.mqttUrl, { username: 'operator', password: creds.operator.token, ...opts }),
+    async request(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+      const token = opts.token === undefined ? creds.operator.token : opts.token;
+      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers };
+      let body: string | undefined;
+      if (opts.body !== undefined) {
+        body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      const res = await fetch(`${platform.httpUrl}${path}`, { method, headers, body });
+      const text = await res.text();
+      let json: unknown;
+      try { json = JSON.parse(text); } catch { json = undefined; }
+      return { status: res.status, json, text };
+    },
+    async stop() {
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+      await platform.close();
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  }) as TestPlatform;
+}
+
+/** Publishes and resolves when the broker acknowledged it (PUBACK for QoS 1). */
+export function publishAcked(client: MqttClient, topic: string, payload: string | Buffer, qos: 0 | 1 = 1): Promise<void> {
+  return new Promise((resolve, reject) => client.publish(topic, payload, { qos }, (err) => (err ? reject(err) : resolve())));
+}
+
+/** Collects messages on a topic filter; `next()` waits for the next one. */
+export async function subscribeCollect(client: MqttClient, filter: string): Promise<{ messages: Array<{ topic: string; payload: string }>; next(timeoutMs?: number): Promise<{ topic: string; payload: string }> }> {
+  const messages: Array<{ topic: string; payload: string }> = [];
+  const waiters: Array<(m: { topic: string; payload: string }) => void> = [];
+  client.on('message', (topic, payload) => {
+    const m = { topic, payload: payload.toString() };
+    messages.push(m);
+    waiters.shift()?.(m);
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  let read = 0;
+  return {
+    messages,
+    next(timeoutMs = 5000) {
+      if (read < messages.length) return Promise.resolve(messages[read++]!);
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no message on ${filter} within ${timeoutMs} ms`)), timeoutMs);
+        waiters.push((m) => { clearTimeout(timer); read++; resolve(m); });
+      });
+    },
+  };
+}
