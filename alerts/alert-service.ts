@@ -44,7 +44,12 @@ const RECENT_LIMIT = 2000;
  * announces nothing twice). Events are written in groups: whatever queued while the previous write was in
  * flight goes in the next one.
  */
-export function createAlertService(deps: AlertServiceDeps): AlertService {
+export interface AlertEngine extends AlertService {
+  /** Resolves once every alert event raised so far is stored and emitted (tests, backtest, shutdown). */
+  idle(): Promise<void>;
+}
+
+export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const { store, city, events, clock, logger } = deps;
   const bus = new EventEmitter<{ alert: [AlertEvent] }>();
   bus.setMaxListeners(100);
@@ -282,8 +287,9 @@ export function createAlertService(deps: AlertServiceDeps): AlertService {
     return latestSnapshots(history.events).get(id);
   };
 
-  const service: AlertService = {
+  const service: AlertEngine = {
     bus,
+    idle: () => persisted(seq),
     async start() {
       if (started) return;
       const now = clock.now();

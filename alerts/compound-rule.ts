@@ -37,10 +37,13 @@ function meets(c: CompoundCondition, value: number): boolean {
   return value >= (c.above ?? c.rise ?? c.fall)!;
 }
 
-export function conditionValue(c: CompoundCondition, bySensor: Readonly<Record<string, readonly WindowSample[]>>): ConditionValue {
+/** `asOf`: the newest reading time; windowed samples of other sensors older than the window no longer count. */
+export function conditionValue(c: CompoundCondition, bySensor: Readonly<Record<string, readonly WindowSample[]>>, asOf?: number): ConditionValue {
   const threshold = (c.above ?? c.below ?? c.rise ?? c.fall)!;
+  const windowMs = c.window !== undefined ? durationMs(c.window) : undefined;
+  const current = (samples: readonly WindowSample[]) => (asOf !== undefined && windowMs !== undefined ? samples.filter((s) => s.ts > asOf - windowMs) : samples);
   const values = Object.entries(bySensor)
-    .map(([sensorId, samples]) => ({ sensorId, value: valueOf(c, samples) }))
+    .map(([sensorId, samples]) => ({ sensorId, value: valueOf(c, current(samples)) }))
     .filter((v): v is { sensorId: string; value: number } => v.value !== undefined);
   if (values.length === 0) return { met: false, threshold };
   const better = (a: number, b: number) => (c.below !== undefined ? a < b : a > b);
@@ -74,7 +77,7 @@ export function evaluateCompound(
     return { ...current, [reading.sensorId]: pushSample(current[reading.sensorId] ?? [], { ts: reading.ts, value: raw }, windowMs) };
   });
   if (!touched) return { state, transition: 'none' };
-  const values = rule.conditions.map((c, i) => conditionValue(c, samples[i]!));
+  const values = rule.conditions.map((c, i) => conditionValue(c, samples[i]!, reading.ts));
   const holds = values.every((v) => v.met);
   const first = values[0]!;
   const { cond, transition } = advanceCondition(state.cond, { holds, value: first.value, threshold: first.threshold }, now, durationMs(rule.for));
