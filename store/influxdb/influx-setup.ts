@@ -39,22 +39,36 @@ function authFailure(config: InfluxConfig, status: number | undefined, reason: s
   return new InfluxStartupError(`InfluxDB at ${config.url} requires authentication and the platform has no credentials (${reason}): set store.influxdb.username and password (IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD) or a token (IOC_INFLUX_TOKEN).`);
 }
 
-/** Answers true when /query speaks InfluxQL: a real server answers a SELECT with results or a statement error. */
-async function probeReads(http: InfluxHttp, config: InfluxConfig): Promise<boolean> {
+interface ReadProbe {
+  available: boolean;
+  /** the statement error of the probe, e.g. "database not found" */
+  error?: string;
+}
+
+/** Whether /query speaks InfluxQL: a real server answers a SELECT with results or a statement error. */
+async function probeReads(http: InfluxHttp, config: InfluxConfig): Promise<ReadProbe> {
   try {
     const [result] = await http.query([`SELECT * FROM ${ident('ioc_probe')} LIMIT 1`]);
     // VictoriaMetrics answers every /query with its list of databases, whatever the statement
-    return !result?.series.some((s) => s.name === 'databases');
+    return { available: !result?.series.some((s) => s.name === 'databases'), error: result?.error };
   } catch (err) {
     if (err instanceof InfluxRequestError && err.failure === 'auth') throw authFailure(config, err.status, err.reason);
     if (err instanceof InfluxRequestError && (err.failure === 'unreachable' || err.failure === 'timeout')) throw err;
-    return false;
+    return { available: false };
   }
 }
 
 async function ensureDatabase(http: InfluxHttp, config: InfluxConfig, logger: SetupLogger): Promise<void> {
-  const { series } = await http.run('SHOW DATABASES', { db: '' });
-  const names = new Set(series.flatMap((s) => s.values.map((row) => String(row[0]))));
+  let listed;
+  try {
+    listed = await http.run('SHOW DATABASES', { db: '' });
+  } catch (err) {
+    if (!(err instanceof InfluxRequestError) || err.failure !== 'rejected') throw err;
+    // a server that cannot list databases (some 3.x releases) creates the database on the first write
+    logger.warn({ url: config.url, err: err.message }, 'cannot list InfluxDB databases: not checking that the database exists');
+    return;
+  }
+  const names = new Set(listed.series.flatMap((s) => s.values.map((row) => String(row[0]))));
   if (names.has(config.database)) return;
   if (!config.createDatabase) {
     throw new InfluxStartupError(`InfluxDB at ${config.url} has no database "${config.database}": create it (CREATE DATABASE ${ident(config.database)}) or set store.influxdb.createDatabase: true.`);
@@ -94,10 +108,15 @@ export async function prepareInflux(http: InfluxHttp, config: InfluxConfig, logg
   const version = await http.ping();
   const v2 = writePath(config) === 'v2';
   if (v2) await probeV2Write(config);
-  const readsAvailable = await probeReads(http, config);
+  const probe = await probeReads(http, config);
+  const readsAvailable = probe.available;
   if (readsAvailable && !v2) await ensureDatabase(http, config, logger);
+  if (readsAvailable && v2 && probe.error) {
+    logger.warn({ url: config.url, database: config.database, err: probe.error },
+      `InfluxDB cannot read database "${config.database}" over /query: map it to bucket "${config.bucket}" (influx v1 dbrp create, see docs/influxdb.md)`);
+  }
   const retention = config.retentionPolicy !== undefined || config.retention.duration !== undefined || config.retention.downsample !== undefined;
-  if (retention && readsAvailable && !v2 && version?.startsWith('1.')) {
+  if (retention && readsAvailable && !v2 && /^v?1\./.test(version ?? '')) {
     await ensureRetention(http, config, logger);
   } else if (config.retention.duration !== undefined || config.retention.downsample !== undefined) {
     logger.warn({ url: config.url, version },

@@ -1,4 +1,4 @@
-import { HttpError, InfluxDB, Point as LinePoint, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, Point as LinePoint, setLogger, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 import type { InfluxConfig } from '../../config/platform-config.ts';
 import { seriesKey, type Point } from '../time-series-store.ts';
 import { authHeaders, failureFromStatus, InfluxRequestError } from './influx-http.ts';
@@ -11,14 +11,27 @@ import { authHeaders, failureFromStatus, InfluxRequestError } from './influx-htt
 export type WritePath = 'v1' | 'v2';
 
 export interface WriteOutcome {
-  lines: number;
-  /** points the server refused for good (type conflict, beyond retention): retrying cannot help */
+  /** points the server stored */
+  written: number;
+  /** points refused for good (field type conflict, beyond retention, no writable field): retrying cannot help */
   rejected: number;
   rejectReason?: string;
 }
 
 export function writePath(config: InfluxConfig): WritePath {
   return config.token && config.org && config.bucket ? 'v2' : 'v1';
+}
+
+// The library logs every failed attempt to the console; the store reports failures itself, so its
+// messages go to the platform log at debug level (or nowhere before a store is opened).
+let clientLog: { debug(obj: object, msg?: string): void } | null = null;
+setLogger({
+  error: (message: string, error?: unknown) => clientLog?.debug({ err: error }, `influxdb-client: ${message}`),
+  warn: (message: string, error?: unknown) => clientLog?.debug({ err: error }, `influxdb-client: ${message}`),
+});
+
+export function routeClientLog(logger: { debug(obj: object, msg?: string): void }): void {
+  clientLog = logger;
 }
 
 const lineSettings = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) };
@@ -87,8 +100,15 @@ export class InfluxWriter {
       const line = toLine(p);
       if (line) lines.push(line);
     }
-    if (lines.length === 0) return { lines: 0, rejected: 0 };
-    return this.send(lines);
+    // a point left without any field (every number non-finite) cannot be written at all
+    const unwritable = unique.length - lines.length;
+    if (lines.length === 0) return { written: 0, rejected: unwritable, rejectReason: 'points without a writable field' };
+    const outcome = await this.send(lines);
+    if (unwritable > 0) {
+      outcome.rejected += unwritable;
+      outcome.rejectReason ??= 'points without a writable field';
+    }
+    return outcome;
   }
 
   private send(lines: string[]): Promise<WriteOutcome> {
@@ -97,11 +117,12 @@ export class InfluxWriter {
     return new Promise<WriteOutcome>((resolve, reject) => {
       let pending = lines.length;
       let settled = false;
-      const outcome: WriteOutcome = { lines: lines.length, rejected: 0 };
+      const outcome: WriteOutcome = { written: 0, rejected: 0 };
       const done = (count: number) => {
         pending -= count;
         if (pending <= 0 && !settled) {
           settled = true;
+          outcome.written = lines.length - outcome.rejected;
           resolve(outcome);
         }
       };
@@ -124,7 +145,7 @@ export class InfluxWriter {
         maxBufferLines: lines.length + 1,
         writeSuccess: (written) => done(written.length),
         writeRetrySkipped: () => fail(new Error('the client dropped lines from its retry buffer')),
-        writeFailed: (error, failed, attempt) => {
+        writeFailed: (error, failed, attempt, expires) => {
           if (settled) return Promise.resolve();
           if (refusedForGood(error)) {
             const dropped = /dropped=(\d+)/.exec(error.body ?? '');
@@ -134,7 +155,7 @@ export class InfluxWriter {
             return Promise.resolve();
           }
           // undefined hands the lines to the library's retry buffer (it retries exactly these errors)
-          if (isRetriable(error) && attempt <= config.writeRetries) return undefined;
+          if (isRetriable(error) && attempt <= config.writeRetries && expires > Date.now()) return undefined;
           fail(error);
           return Promise.resolve();
         },

@@ -1,4 +1,3 @@
-import { setLogger } from '@influxdata/influxdb-client';
 import type { Logger } from 'pino';
 import { DomainError } from '../../config/domain-error.ts';
 import type { InfluxConfig } from '../../config/platform-config.ts';
@@ -8,7 +7,7 @@ import type {
 import { InfluxHttp, InfluxRequestError } from './influx-http.ts';
 import { readAggregate, readLatest, readPoints, readRange, type RunStatements } from './influx-reads.ts';
 import { InfluxStartupError, prepareInflux, type ServerFacts } from './influx-setup.ts';
-import { InfluxWriter, type WritePath } from './influx-writer.ts';
+import { InfluxWriter, routeClientLog, type WritePath } from './influx-writer.ts';
 
 export type StoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -83,7 +82,7 @@ export class InfluxStore implements TimeSeriesStore {
     try {
       await this.prepare();
       const outcome = await this.writer.write(points);
-      this.status.pointsWritten += outcome.lines - outcome.rejected;
+      this.status.pointsWritten += outcome.written;
       if (outcome.rejected > 0) {
         this.status.pointsRejected += outcome.rejected;
         this.logger.error({ url: this.status.url, rejected: outcome.rejected, reason: outcome.rejectReason },
@@ -152,12 +151,6 @@ export class InfluxStore implements TimeSeriesStore {
   }
 }
 
-let libraryLogger: StoreLogger | null = null;
-setLogger({
-  error: (message: string, error?: unknown) => libraryLogger?.debug({ err: error }, `influxdb-client: ${message}`),
-  warn: (message: string, error?: unknown) => libraryLogger?.debug({ err: error }, `influxdb-client: ${message}`),
-});
-
 /**
  * Opens the store and runs the start-up checks. Wrong credentials, a missing database that may not be
  * created, and the like throw InfluxStartupError (a ConfigError: a message for the operator). An
@@ -165,7 +158,7 @@ setLogger({
  * checks run again before the first write that reaches it.
  */
 export async function openInfluxStore(config: InfluxConfig, logger: StoreLogger): Promise<InfluxStore> {
-  libraryLogger = logger;
+  routeClientLog(logger);
   const store = new InfluxStore(config, logger);
   try {
     const facts = await store.prepare();
