@@ -9,6 +9,7 @@ import { ingestRoutes } from './api/ingest-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
+import { createConsolePlugin } from './console/console-plugin.ts';
 import { loadCity, type City } from './config/city-config.ts';
 import { systemClock, type Clock } from './config/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
@@ -150,6 +151,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     systemRoutes({ city, guard, registry, health }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
+    createConsolePlugin({ auth: guard, logger }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
   await app.listen({ port: config.http.port, host: config.http.host });

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
-import { build } from 'esbuild';
+import { build, version as esbuildVersion } from 'esbuild';
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
@@ -87,33 +87,113 @@ export async function buildConsole(options: { minify?: boolean } = {}): Promise<
   return { assets: new Map(assets.map((a) => [a.path, a])), jsGzipBytes, buildMs: performance.now() - started };
 }
 
+const ROOT_DIR = join(CONSOLE_DIR, '..');
+const MANIFEST = 'manifest.json';
+
+interface Manifest {
+  sourceHash: string;
+  jsGzipBytes: number;
+  buildMs: number;
+  assets: { path: string; file: string; contentType: string; etag: string; immutable: boolean }[];
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    else out.push(path);
+  }
+  return out.sort();
+}
+
 /**
- * Writes the bundle to console/dist (index.html, assets/ and their .gz/.br twins) for inspection and for
- * serving by a reverse proxy. Each file is written to a temporary name and renamed, so platforms
- * starting side by side never see a half-written file.
+ * A fingerprint of everything the bundle is made from: the console's sources and translations, the
+ * shared files it imports, the build script, and the versions of esbuild, Leaflet and uPlot.
  */
-export async function writeConsoleBundle(bundle: ConsoleBundle, distDir: string = DEFAULT_DIST_DIR): Promise<void> {
+export async function consoleSourceHash(): Promise<string> {
+  const hash = createHash('sha256');
+  const files = [
+    ...(await listFiles(join(CONSOLE_DIR, 'src'))),
+    ...(await listFiles(join(CONSOLE_DIR, 'i18n'))),
+    join(CONSOLE_DIR, 'index.html'),
+    fileURLToPath(import.meta.url),
+    join(ROOT_DIR, 'config', 'reference', 'vn-aqi.json'),
+    join(ROOT_DIR, 'alerts', 'alert-model.ts'),
+    join(ROOT_DIR, 'node_modules', 'leaflet', 'package.json'),
+    join(ROOT_DIR, 'node_modules', 'uplot', 'package.json'),
+  ];
+  hash.update(esbuildVersion);
+  for (const file of files) {
+    hash.update(relative(ROOT_DIR, file));
+    hash.update(await readFile(file));
+  }
+  return hash.digest('hex');
+}
+
+/**
+ * Writes the bundle to console/dist (index.html, assets/ and their .gz/.br twins, then manifest.json) so
+ * the next start reuses it, and a reverse proxy may serve it. Each file is written to a temporary name
+ * and renamed, so platforms starting side by side (tests) never read a half-written file.
+ */
+export async function writeConsoleBundle(bundle: ConsoleBundle, sourceHash: string, distDir: string = DEFAULT_DIST_DIR): Promise<void> {
   const assetsDir = join(distDir, 'assets');
   await mkdir(assetsDir, { recursive: true });
   const keep = new Set<string>();
-  const tmpSuffix = `.tmp-${process.pid}-${Date.now()}`;
+  const tmpSuffix = `.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
+  const put = async (file: string, data: Buffer | string) => {
+    await writeFile(file + tmpSuffix, data);
+    await rename(file + tmpSuffix, file);
+  };
+  const manifest: Manifest = { sourceHash, jsGzipBytes: bundle.jsGzipBytes, buildMs: bundle.buildMs, assets: [] };
   for (const asset of bundle.assets.values()) {
-    const file = asset.path === '/' ? join(distDir, 'index.html') : join(distDir, asset.path);
+    const file = asset.path === '/' ? 'index.html' : asset.path.slice(1);
+    manifest.assets.push({ path: asset.path, file, contentType: asset.contentType, etag: asset.etag, immutable: asset.immutable });
     for (const [suffix, data] of [['', asset.body], ['.gz', asset.gzip], ['.br', asset.br]] as const) {
       keep.add(basename(file) + suffix);
-      await writeFile(file + suffix + tmpSuffix, data);
-      await rename(file + suffix + tmpSuffix, file + suffix);
+      await put(join(distDir, file + suffix), data);
     }
   }
+  await put(join(distDir, MANIFEST), JSON.stringify(manifest, null, 1));
   for (const name of await readdir(assetsDir)) {
     if (!keep.has(name) && !name.includes('.tmp-')) await rm(join(assetsDir, name), { force: true });
   }
 }
 
+/** The bundle in console/dist when it was built from exactly these sources, else undefined. */
+export async function readConsoleBundle(sourceHash: string, distDir: string = DEFAULT_DIST_DIR): Promise<ConsoleBundle | undefined> {
+  try {
+    const manifest = JSON.parse(await readFile(join(distDir, MANIFEST), 'utf8')) as Manifest;
+    if (manifest.sourceHash !== sourceHash) return undefined;
+    const assets = await Promise.all(manifest.assets.map(async (a): Promise<ConsoleAsset> => {
+      const file = join(distDir, a.file);
+      const [body, gz, br] = await Promise.all([readFile(file), readFile(`${file}.gz`), readFile(`${file}.br`)]);
+      return { path: a.path, contentType: a.contentType, etag: a.etag, immutable: a.immutable, body, gzip: gz, br };
+    }));
+    return { assets: new Map(assets.map((a) => [a.path, a])), jsGzipBytes: manifest.jsGzipBytes, buildMs: manifest.buildMs };
+  } catch {
+    return undefined; // missing, partial or from another version: build anew
+  }
+}
+
+/**
+ * What the platform calls at start: reuse console/dist when its sources are unchanged (a few
+ * milliseconds), else bundle (under a second) and write it back. A read-only install still serves:
+ * the write is best effort.
+ */
+export async function loadConsoleBundle(onWriteError?: (err: Error) => void): Promise<ConsoleBundle & { cached: boolean }> {
+  const sourceHash = await consoleSourceHash();
+  const cached = await readConsoleBundle(sourceHash);
+  if (cached) return { ...cached, cached: true };
+  const bundle = await buildConsole();
+  await writeConsoleBundle(bundle, sourceHash).catch((err: Error) => onWriteError?.(err));
+  return { ...bundle, cached: false };
+}
+
 // `npm run console:build` / `tsx console/build-console.ts`: build and report sizes.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const bundle = await buildConsole();
-  await writeConsoleBundle(bundle);
+  await writeConsoleBundle(bundle, await consoleSourceHash());
   for (const asset of bundle.assets.values()) {
     console.log(`${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`);
   }

@@ -1,27 +1,26 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { AuthGuard } from '../api/auth.ts';
-import { buildConsole, writeConsoleBundle, type ConsoleAsset, type ConsoleBundle } from './build-console.ts';
+import { loadConsoleBundle, type ConsoleAsset, type ConsoleBundle } from './build-console.ts';
 
 export interface ConsoleSession { role: 'operator' | 'admin'; username?: string }
 
 export interface ConsolePluginDeps {
-  /** a prebuilt bundle (tests, or a caller that built once); default: build at registration, once per process */
+  /** a prebuilt bundle; default: console/dist when its sources are unchanged, else built at registration */
   bundle?: Promise<ConsoleBundle>;
-  /** also write the bundle to console/dist (default true; best effort, a read-only install still serves) */
-  writeDist?: boolean;
   /** the platform's auth guard: serves GET /api/console/session so the console can show the token's role */
   auth?: Pick<AuthGuard, 'authenticate'>;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
-let sharedBuild: Promise<ConsoleBundle> | undefined;
+let sharedBuild: Promise<ConsoleBundle & { cached: boolean }> | undefined;
 
-/** One build per process: test files start several platforms, each would otherwise bundle again. */
-export function sharedConsoleBundle(): Promise<ConsoleBundle> {
-  sharedBuild ??= buildConsole().catch((err: unknown) => {
-    sharedBuild = undefined;
-    throw err;
-  });
+/** One load per process: a test file starts several platforms. */
+function sharedConsoleBundle(logger: ConsolePluginDeps['logger']): Promise<ConsoleBundle & { cached?: boolean }> {
+  sharedBuild ??= loadConsoleBundle((err) => logger?.warn({ err: err.message }, 'console: could not write console/dist (serving from memory)'))
+    .catch((err: unknown) => {
+      sharedBuild = undefined;
+      throw err;
+    });
   return sharedBuild;
 }
 
@@ -71,11 +70,8 @@ function send(asset: ConsoleAsset, request: FastifyRequest, reply: FastifyReply)
  */
 export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPluginAsync {
   return async function consolePlugin(app: FastifyInstance): Promise<void> {
-    const bundle = await (deps.bundle ?? sharedConsoleBundle());
-    if (deps.writeDist ?? true) {
-      writeConsoleBundle(bundle).catch((err: Error) => deps.logger?.warn({ err: err.message }, 'console: could not write console/dist (serving from memory)'));
-    }
-    deps.logger?.info({ jsGzipKB: Math.round(bundle.jsGzipBytes / 1024), buildMs: Math.round(bundle.buildMs) }, 'console: bundle ready');
+    const bundle: ConsoleBundle & { cached?: boolean } = await (deps.bundle ?? sharedConsoleBundle(deps.logger));
+    deps.logger?.info({ jsGzipKB: Math.round(bundle.jsGzipBytes / 1024), buildMs: Math.round(bundle.buildMs), fromDist: bundle.cached ?? false }, 'console: bundle ready');
 
     const index = bundle.assets.get('/')!;
     app.get('/', (request, reply) => send(index, request, reply));

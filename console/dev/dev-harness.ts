@@ -89,7 +89,7 @@ export async function startDevHarness(opts: { sensors?: number; alertsPerSecond?
     const q = new URL(req.url, 'http://x').searchParams.get('token');
     if (req.headers.authorization !== `Bearer ${DEV_TOKEN}` && q !== DEV_TOKEN) await reply.code(401).send({ code: 'invalid_token', message: 'the token is not valid' });
   });
-  await app.register(createConsolePlugin({ writeDist: false, auth: { authenticate: () => ({ role: 'operator', name: 'operator' }) } }));
+  await app.register(createConsolePlugin({ auth: { authenticate: () => ({ role: 'operator', name: 'operator' }) } }));
   app.get('/api/city', async () => ({ id: city.id, name: city.name, timezone: city.timezone, center: city.center, zoom: city.zoom, boundaryAttribution: city.boundaryAttribution }));
   app.get('/api/city/boundary', async () => boundary);
   app.get('/api/sensors', async () => ({ sensors }));

@@ -54,7 +54,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   mute.append(muteLabel);
   const renderMute = () => {
     mute.setAttribute('aria-pressed', String(notifier.muted));
-    mute.title = notifier.muted ? i18n.t('header.muted') : '';
+    mute.title = notifier.muted ? i18n.t('header.muted') : i18n.t('header.mute');
   };
   mute.addEventListener('click', () => {
     notifier.setMuted(!notifier.muted);

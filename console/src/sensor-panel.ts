@@ -55,7 +55,9 @@ export function createSensorPanel(deps: { api: ApiClient; sensors: SensorStore; 
   const metricsOf = (sensor: SensorInfo): MetricInfo[] => {
     const known = detail?.metrics ?? [];
     const extra = Object.keys(sensor.latest).filter((m) => !known.some((k) => k.name === m));
-    return [...known, ...extra.map((name) => ({ name, unit: '', label: { vi: name, en: name }, min: 0, max: 0 }))];
+    // derived metrics (VN_AQI) are not in the kind file: their labels live in the translation files
+    const labelOf = (name: string) => (name === 'vnAqi' ? { vi: i18n.t('metric.vnAqi'), en: i18n.t('metric.vnAqi') } : { vi: name, en: name });
+    return [...known, ...extra.map((name) => ({ name, unit: '', label: labelOf(name), min: 0, max: 0 }))];
   };
 
   function renderLatest(): void {
