@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
+import { writeThrough } from './alerts/write-through-store.ts';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
 import { buildApp } from './api/build-app.ts';
@@ -54,6 +56,7 @@ export interface Platform {
   readonly app: FastifyInstance;
   readonly registry: Registry;
   readonly states: DeviceStateTracker;
+  readonly alerts: AlertEngine;
   health(): HealthReport;
   close(): Promise<void>;
 }
@@ -116,6 +119,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
   await states.restore(store, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
+  const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir });
+  await alerts.start();
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
 
   // --- broker ---
@@ -171,6 +176,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       logger.info('shutting down: closing listeners, flushing acknowledged readings');
       await app.close();
       await broker.close();
+      await alerts.stop();
       await writer.close();
       const drained = await feeder.drain(5000);
       if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
@@ -185,7 +191,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl,
     credentialsFile: creds.credentialsFile,
     credentials: creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined),
-    events, ingest, store, writer, feeder, broker, app, registry, states, health, close,
+    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, health, close,
   };
 }
 
