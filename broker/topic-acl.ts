@@ -1,5 +1,4 @@
 import type { Principal } from '../config/credentials.ts';
-import { parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 
 /**
  * Who may publish and subscribe where. Devices publish only readings, status and events under their own
@@ -15,9 +14,11 @@ export function mayPublish(principal: Principal, topic: string, insecure: boolea
   if (topic.startsWith('$SYS')) return { allowed: false, reason: '$SYS topics are reserved for the broker' };
   if (insecure) return ALLOW;
   if (principal.role === 'device') {
-    const parsed = parseDeviceTopic(topic);
-    if (isRejection(parsed) || parsed.sensorId !== principal.sensorId || !DEVICE_PUBLISH_CHANNELS.has(parsed.channel)) {
-      return { allowed: false, reason: `device ${principal.sensorId} may publish only to ioc/{kind}/${principal.sensorId}/{readings|status|events}` };
+    // Its own id in the third level is what matters; a wrong kind or channel under it is answered on its
+    // errors topic (a mistake to explain), anything else closes the connection (MQTT 3.1.1 has no other no).
+    const levels = topic.split('/');
+    if (levels.length !== 4 || levels[0] !== 'ioc' || levels[2] !== principal.sensorId || levels[3] === 'errors') {
+      return { allowed: false, reason: `device ${principal.sensorId} may publish only to ioc/{kind}/${principal.sensorId}/{${[...DEVICE_PUBLISH_CHANNELS].join('|')}}` };
     }
     return ALLOW;
   }
