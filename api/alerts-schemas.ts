@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
 import { SEVERITIES } from '../alerts/delivery/alert-filter.ts';
+import { DomainError } from '../config/domain-error.ts';
 import { CATEGORIES } from '../alerts/rule-schema.ts';
 import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
 
@@ -71,6 +72,6 @@ const timeRe = /^-?\d+$/;
 export function parseTimeParam(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = timeRe.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new Error(`${name} must be ISO-8601 or epoch milliseconds, got "${value}"`);
+  if (!Number.isFinite(ms)) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds, got "${value}"`);
   return ms;
 }

@@ -1,0 +1,136 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Alert } from '../alerts/alert-model.ts';
+import type { AlertFilter, AlertService } from '../alerts/alert-service-api.ts';
+import { SEVERITIES, splitList } from '../alerts/delivery/alert-filter.ts';
+import type { City } from '../config/city-config.ts';
+import type { Clock } from '../config/clock.ts';
+import { DomainError } from '../config/domain-error.ts';
+import type { TimeSeriesStore } from '../store/time-series-store.ts';
+import { principalOf, type AuthGuard } from './auth.ts';
+import { ALERT_STATES, alertBody, parseTimeParam, presentAlert, queryList } from './alerts-schemas.ts';
+import { errorBody } from './errors.ts';
+
+export interface AlertsRoutesDeps {
+  alerts: AlertService;
+  store: TimeSeriesStore;
+  city: City;
+  guard: AuthGuard;
+  clock: Clock;
+  /** waits until everything acknowledged so far is queryable (read-your-writes), when the store lags */
+  readBarrier?: () => Promise<void>;
+}
+
+const MAX_LIST = 1000;
+const MAX_READINGS = 5000;
+
+function listOf<T extends string>(raw: string | string[] | undefined, allowed: readonly T[], name: string): T[] | undefined {
+  const values = splitList(raw);
+  if (!values) return undefined;
+  const bad = values.filter((v) => !(allowed as readonly string[]).includes(v));
+  if (bad.length) throw new DomainError('invalid', `invalid_${name}`, `${name}: unknown value "${bad[0]}"; use ${allowed.join(', ')}`);
+  return values as T[];
+}
+
+const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).strict().optional();
+
+/** REST for alerts: list with filters, one alert with the readings around it, acknowledge, resolve. */
+export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => async (app) => {
+  const { alerts, store, guard, clock } = deps;
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const operator = guard.require('operator');
+  const find = async (id: string): Promise<Alert> => {
+    const alert = await alerts.get(id);
+    if (!alert) throw new DomainError('not_found', 'alert_not_found', `no alert "${id}"`);
+    return alert;
+  };
+
+  api.get('/api/alerts', {
+    preHandler: operator,
+    schema: {
+      tags: ['alerts'],
+      summary: 'Alerts, newest first, filtered by state, severity, kind, district, sensor and time',
+      description: 'Lists take comma-separated or repeated values. from: alerts updated at or after; to: alerts that started before (ISO-8601 or epoch ms).',
+      querystring: z.object({
+        state: queryList, severity: queryList, kind: queryList, district: queryList,
+        sensorId: z.string().optional(),
+        from: z.string().optional(),
+        to: z.string().optional(),
+        limit: z.coerce.number().int().min(1).max(MAX_LIST).default(200),
+      }),
+      response: { 200: z.object({ alerts: z.array(alertBody) }), 400: errorBody, 401: errorBody },
+    },
+  }, async (request) => {
+    const q = request.query;
+    const from = parseTimeParam(q.from, 'from');
+    const to = parseTimeParam(q.to, 'to');
+    if (from !== undefined && to !== undefined && from >= to) throw new DomainError('invalid', 'invalid_range', 'from must be before to');
+    const filter: AlertFilter = {
+      state: listOf(q.state, ALERT_STATES, 'state'),
+      severity: listOf(q.severity, SEVERITIES, 'severity'),
+      kind: splitList(q.kind),
+      district: splitList(q.district),
+      sensorId: q.sensorId,
+      from, to, limit: q.limit,
+    };
+    const found = await alerts.list(filter);
+    return { alerts: found.map(presentAlert) };
+  });
+
+  api.get('/api/alerts/:id', {
+    preHandler: operator,
+    schema: {
+      tags: ['alerts'],
+      summary: 'One alert, with the readings of its metric around the time it started',
+      description: 'window: how far before and after the start to include readings (a duration in minutes, default 60, at most 1440).',
+      params: z.object({ id: z.string().min(1).max(128) }),
+      querystring: z.object({ window: z.coerce.number().int().min(1).max(1440).default(60) }),
+      response: {
+        200: z.object({
+          alert: alertBody,
+          readings: z.object({
+            sensorId: z.string(), metric: z.string(), unit: z.string().optional(), from: z.number(), to: z.number(),
+            points: z.array(z.object({ ts: z.number(), value: z.number() })),
+          }).nullable(),
+        }),
+        401: errorBody, 404: errorBody,
+      },
+    },
+  }, async (request) => {
+    const alert = await find(request.params.id);
+    if (!alert.metric) return { alert: presentAlert(alert), readings: null };
+    const around = request.query.window * 60_000;
+    const from = alert.startsAt - around;
+    const to = Math.max(from + 1, Math.min(clock.now() + 1, alert.startsAt + around));
+    await deps.readBarrier?.();
+    const points = await store.queryRange({ measurement: alert.kind, sensorId: alert.sensorId, field: alert.metric, from, to, limit: MAX_READINGS });
+    const unit = alert.unit ?? deps.city.kinds.get(alert.kind)?.metrics[alert.metric]?.unit;
+    return {
+      alert: presentAlert(alert),
+      readings: { sensorId: alert.sensorId, metric: alert.metric, unit, from, to, points: points.map((p) => ({ ts: p.ts, value: p.value })) },
+    };
+  });
+
+  for (const action of ['ack', 'resolve'] as const) {
+    api.post(`/api/alerts/:id/${action}`, {
+      preHandler: operator,
+      schema: {
+        tags: ['alerts'],
+        summary: action === 'ack' ? 'Acknowledge an alert (someone is on it)' : 'Resolve an alert by hand',
+        description: 'Body (optional): { "note": "..." }. The operator is the token\'s user. 409 when the alert is already resolved'
+          + (action === 'ack' ? ' or still pending.' : '.'),
+        params: z.object({ id: z.string().min(1).max(128) }),
+        body: noteBody,
+        response: { 200: z.object({ alert: alertBody }), 400: errorBody, 401: errorBody, 404: errorBody, 409: errorBody },
+      },
+    }, async (request) => {
+      const by = principalOf(request)?.name ?? 'operator';
+      const note = request.body?.note;
+      const alert = action === 'ack'
+        ? await alerts.acknowledge(request.params.id, by, note)
+        : await alerts.resolve(request.params.id, by, note);
+      return { alert: presentAlert(alert) };
+    });
+  }
+};
