@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatZodIssues } from './config-error.ts';
+import { webhooksSchema } from './webhook-config.ts';
 
 export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
@@ -75,6 +76,8 @@ export const platformConfigSchema = z.object({
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),
+  /** receivers of signed alert webhooks (config/webhook-config.ts) */
+  webhooks: webhooksSchema,
 }).strict();
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;

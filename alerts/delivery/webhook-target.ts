@@ -1,24 +1,11 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import type { AlertEvent } from '../alert-model.ts';
-import { alertFilterSchema, matchesFilter } from './alert-filter.ts';
+import type { WebhookTarget } from '../../config/webhook-config.ts';
+import { matchesFilter } from './alert-filter.ts';
 
 export const ALERT_EVENT_TYPES = ['pending', 'firing', 'updated', 'acknowledged', 'resolved'] as const satisfies readonly AlertEvent['type'][];
 
-/** One receiver of alert events, from the platform config (`webhooks:`). */
-export const webhookTargetSchema = z.object({
-  id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'lower-case letters, digits, "_", "-" or "." (at most 64)'),
-  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
-  /** The receiver checks X-IOC-Signature with it; never shown by the API. */
-  secret: z.string().min(16, 'use a secret of at least 16 characters'),
-  filter: alertFilterSchema.default({}),
-  /** Which lifecycle events to send (default: all of them). */
-  events: z.array(z.enum(ALERT_EVENT_TYPES)).min(1).optional(),
-  timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-}).strict();
-
-export type WebhookTarget = z.output<typeof webhookTargetSchema>;
-export type WebhookTargetInput = z.input<typeof webhookTargetSchema>;
+export { webhookTargetSchema, type WebhookTarget, type WebhookTargetInput } from '../../config/webhook-config.ts';
 
 export function targetWants(target: WebhookTarget, event: AlertEvent): boolean {
   if (target.events && !target.events.includes(event.type)) return false;

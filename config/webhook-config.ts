@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+/**
+ * Webhook receivers of alert events (`webhooks:` in the platform config). Lives in config/ so the platform
+ * config can validate it with everything else and report every error at once; alerts/delivery/ uses it.
+ */
+const nonEmpty = z.string().trim().min(1);
+
+export const webhookTargetSchema = z.object({
+  id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'lower-case letters, digits, "_", "-" or "." (at most 64)'),
+  url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+  /** The receiver checks X-IOC-Signature with it; never shown by the API. */
+  secret: z.string().min(16, 'use a secret of at least 16 characters'),
+  /** Each list is "any of"; lists combine with "and"; absent means all. */
+  filter: z.object({
+    kind: z.array(nonEmpty).optional(),
+    severity: z.array(z.enum(['informational', 'low', 'medium', 'high', 'critical'])).optional(),
+    district: z.array(nonEmpty).optional(),
+  }).strict().default({}),
+  /** Which lifecycle events to send (default: all of them). */
+  events: z.array(z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved'])).min(1).optional(),
+  timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
+}).strict();
+
+export type WebhookTarget = z.output<typeof webhookTargetSchema>;
+export type WebhookTargetInput = z.input<typeof webhookTargetSchema>;
+
+export const webhooksSchema = z.array(webhookTargetSchema).default([]).superRefine((targets, ctx) => {
+  const seen = new Set<string>();
+  targets.forEach((t, i) => {
+    if (seen.has(t.id)) ctx.addIssue({ code: 'custom', path: [i, 'id'], message: `webhook "${t.id}" is defined twice` });
+    seen.add(t.id);
+  });
+});
