@@ -159,6 +159,33 @@ export function hashCredentials(c: CredentialsFile): AuthFile {
   };
 }
 
+/** Adds or replaces one secret in an existing auth.json; returns the new plain secret (shown once). */
+export function rotateSecret(dataDir: string, target: { device: string } | { token: Role }): string {
+  const authFile = join(dataDir, 'auth.json');
+  if (!existsSync(authFile)) throw new ConfigError(`${authFile} does not exist: run "ioc credentials init" first`);
+  const auth = readAuthFile(authFile);
+  const secret = newSecret();
+  if ('device' in target) {
+    auth.devices[target.device] = makeHash(secret);
+  } else {
+    auth.tokens = auth.tokens.filter((t) => t.role !== target.token);
+    auth.tokens.push({ name: target.token, role: target.token, ...makeHash(secret) });
+  }
+  writeAtomic(authFile, JSON.stringify(auth, null, 1), 0o600);
+  return secret;
+}
+
+/** Creates credentials for a data directory that has none (production set-up). */
+export function initCredentials(dataDir: string, city: City): CredentialsFile {
+  const authFile = join(dataDir, 'auth.json');
+  if (existsSync(authFile)) throw new ConfigError(`${authFile} exists already: rotate single secrets with "ioc credentials device|token"`);
+  const generated = generateCredentials(city);
+  mkdirSync(dataDir, { recursive: true });
+  writeAtomic(authFile, JSON.stringify(hashCredentials(generated), null, 1), 0o600);
+  writeAtomic(join(dataDir, 'credentials.json'), JSON.stringify(generated, null, 2), 0o600);
+  return generated;
+}
+
 function addDevices(auth: AuthFile, credentialsFile: string, city: City, ids: string[]): CredentialsFile | undefined {
   let plain: CredentialsFile | undefined;
   try {
