@@ -5,6 +5,9 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', 'data/**'],
     testTimeout: 30_000,
+    // The JSON report is how .ci/run counts passed and failed tests (CI does not read vitest's summary).
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
     hookTimeout: 60_000,
     // Integration tests start real servers; two cores run two files at a time comfortably.
     pool: 'forks',
