@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
+import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
+import { alertsApi } from './api/alerts-api.ts';
 import { writeThrough } from './alerts/write-through-store.ts';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
@@ -57,6 +59,7 @@ export interface Platform {
   readonly registry: Registry;
   readonly states: DeviceStateTracker;
   readonly alerts: AlertEngine;
+  readonly delivery: AlertDelivery;
   health(): HealthReport;
   close(): Promise<void>;
 }
@@ -151,12 +154,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
 
   const guard = createAuthGuard(creds.auth, config.security.insecure);
+  // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
+  const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks });
   const readBarrier = async () => { await feeder.waitFor(log.head, 2000); };
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
   await app.listen({ port: config.http.port, host: config.http.host });
@@ -174,6 +180,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down: closing listeners, flushing acknowledged readings');
+      await delivery.stop();
       await app.close();
       await broker.close();
       await alerts.stop();
@@ -191,7 +198,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl,
     credentialsFile: creds.credentialsFile,
     credentials: creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined),
-    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, health, close,
+    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, health, close,
   };
 }
 

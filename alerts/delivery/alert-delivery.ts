@@ -1,0 +1,41 @@
+import type { Clock } from '../../config/clock.ts';
+import type { WebhookTarget } from '../../config/webhook-config.ts';
+import type { AlertFeed } from './alert-feed.ts';
+import { AlertStreamHub, type AlertStreamHubOptions } from './alert-stream-hub.ts';
+import type { DeliveryLogger } from './delivery-logger.ts';
+import { startMqttAlertPublisher, type MqttAlertPublisher, type MqttPublish } from './mqtt-alert-publisher.ts';
+import { WebhookDispatcher } from './webhook-dispatcher.ts';
+
+export interface AlertDeliveryDeps {
+  feed: AlertFeed;
+  clock: Clock;
+  logger: DeliveryLogger;
+  /** the embedded broker's publish */
+  publish: MqttPublish;
+  webhooks: readonly WebhookTarget[];
+  stream?: Partial<Pick<AlertStreamHubOptions, 'maxBufferedBytes' | 'heartbeatIntervalMs' | 'maxClients'>>;
+}
+
+export interface AlertDelivery {
+  readonly hub: AlertStreamHub;
+  readonly mqtt: MqttAlertPublisher;
+  readonly webhooks: WebhookDispatcher;
+  /** Closes stream clients (1001), hands the last events to the broker and stops webhook retries. */
+  stop(): Promise<void>;
+}
+
+/** Every way alert events leave the platform, subscribed to the alert bus: WebSocket hub, MQTT, webhooks. */
+export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
+  const hub = new AlertStreamHub({ feed: deps.feed, clock: deps.clock, logger: deps.logger, ...deps.stream });
+  hub.start();
+  const mqtt = startMqttAlertPublisher({ bus: deps.feed.bus, publish: deps.publish, logger: deps.logger });
+  const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: deps.feed.bus, clock: deps.clock, logger: deps.logger });
+  webhooks.start();
+  return {
+    hub, mqtt, webhooks,
+    async stop() {
+      hub.stop();
+      await Promise.all([mqtt.stop(), webhooks.stop()]);
+    },
+  };
+}

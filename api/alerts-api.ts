@@ -1,0 +1,35 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { AlertService } from '../alerts/alert-service-api.ts';
+import type { AlertDelivery } from '../alerts/delivery/alert-delivery.ts';
+import type { City } from '../config/city-config.ts';
+import type { Clock } from '../config/clock.ts';
+import type { TimeSeriesStore } from '../store/time-series-store.ts';
+import { alertsCapRoutes } from './alerts-cap-routes.ts';
+import { alertsRoutes } from './alerts-routes.ts';
+import { alertsStreamRoute } from './alerts-stream.ts';
+import { webhooksRoutes } from './alerts-webhooks-routes.ts';
+import type { AuthGuard } from './auth.ts';
+import { rulesRoutes } from './rules-routes.ts';
+
+export interface AlertsApiDeps {
+  alerts: AlertService;
+  delivery: Pick<AlertDelivery, 'hub' | 'webhooks'>;
+  store: TimeSeriesStore;
+  city: City;
+  guard: AuthGuard;
+  clock: Clock;
+  readBarrier?: () => Promise<void>;
+  cap?: { sender?: string; publicBaseUrl?: string };
+}
+
+/** Every alert plugin for buildApp's `routes`: REST, rules, the WebSocket stream, CAP and webhook status. */
+export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
+  const { alerts, store, city, guard, clock } = deps;
+  return [
+    alertsStreamRoute({ hub: deps.delivery.hub, guard }),
+    alertsCapRoutes({ alerts, city, clock, ...deps.cap }),
+    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier }),
+    rulesRoutes({ alerts, guard }),
+    webhooksRoutes({ webhooks: deps.delivery.webhooks, guard }),
+  ];
+}
