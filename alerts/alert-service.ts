@@ -14,7 +14,7 @@ import { LOCALES } from './alert-text.ts';
 import { createAqiTracker, VN_AQI_METRIC, type AqiSample } from './aqi-tracker.ts';
 import { formatIssue } from './load-rules.ts';
 import { entryKey, RuleEngine, type Change } from './rule-engine.ts';
-import { createRuleStore } from './rule-registry.ts';
+import { createFixedRuleStore, createRuleStore } from './rule-registry.ts';
 import type { Rule } from './rule-schema.ts';
 
 export type { AlertFilter, AlertService } from './alert-service-api.ts';
@@ -29,6 +29,8 @@ export interface AlertServiceDeps {
   readonly rulesDir: string;
   /** rules changed through the API are kept in `<dataDir>/rules/` */
   readonly dataDir?: string;
+  /** a fixed rule set instead of rulesDir and dataDir (the backtest) */
+  readonly rules?: readonly Rule[];
   /** how far back start() looks for open alerts (default 90 days) */
   readonly restoreWindowMs?: number;
   /** derive hourly VN_AQI from air readings (default true) */
@@ -54,7 +56,9 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const bus = new EventEmitter<{ alert: [AlertEvent] }>();
   bus.setMaxListeners(100);
   const engine = new RuleEngine(city);
-  const ruleStore = createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined);
+  const ruleStore = deps.rules
+    ? createFixedRuleStore(city, deps.rules)
+    : createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined);
   const aqi = deps.vnAqi === false ? undefined : createAqiTracker(city.sensors.filter((s) => s.kind === 'air'));
 
   const open = new Map<string, Alert>();

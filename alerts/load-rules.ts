@@ -34,9 +34,13 @@ export function cityIssues(rule: Rule, city: City): FieldIssue[] {
     const districts = new Set(city.sensors.map((s) => s.district));
     selector.districts?.forEach((d, i) => { if (!districts.has(d)) issues.push({ field: `${prefix}.districts.${i}`, message: `no sensor in district "${d}"` }); });
   };
+  // "selects no sensor" only when the selector names nothing unknown (that error says it better)
+  const selectsNone = (selectorField: string) => {
+    if (!issues.some((i) => i.field.startsWith(`${selectorField}.`))) issues.push({ field: selectorField, message: 'selects no sensor' });
+  };
   const checkMetric = (field: string, selectorField: string, selector: Parameters<typeof selectSensors>[1], metric: string) => {
     const sensors = selectSensors(city, selector);
-    if (sensors.length === 0) { issues.push({ field: selectorField, message: 'selects no sensor' }); return; }
+    if (sensors.length === 0) { selectsNone(selectorField); return; }
     const kinds = [...new Set(sensors.map((s) => s.kind))];
     const missing = kinds.filter((k) => !hasMetric(city, k, metric));
     if (missing.length) issues.push({ field, message: `kind ${missing.join(', ')} has no metric "${metric}" (selected sensors of that kind: ${sensors.filter((s) => missing.includes(s.kind)).map((s) => s.id).slice(0, 5).join(', ')})` });
@@ -52,7 +56,7 @@ export function cityIssues(rule: Rule, city: City): FieldIssue[] {
   checkSelector('selector', rule.selector);
   const selected = selectSensors(city, rule.selector);
   if (rule.kind === 'threshold' || rule.kind === 'rateOfChange') checkMetric('metric', 'selector', rule.selector, rule.metric);
-  else if (selected.length === 0) issues.push({ field: 'selector', message: 'selects no sensor' });
+  else if (selected.length === 0) selectsNone('selector');
   if (rule.kind === 'threshold' && rule.floodLevel !== undefined && selected.length && !selected.some((s) => s.floodLevels)) {
     issues.push({ field: 'floodLevel', message: 'none of the selected sensors has floodLevels in the sensors file' });
   }

@@ -96,3 +96,22 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
     },
   };
 }
+
+/** A rule set given in code (the backtest replays one rule file); changes stay in memory. */
+export function createFixedRuleStore(city: City, rules: readonly Rule[]): RuleStore {
+  const current = new Map(rules.map((r) => [r.id, r]));
+  return {
+    load: () => ({ rules: [...current.values()], issues: [] }),
+    list: () => [...current.values()],
+    get: (id) => current.get(id),
+    put(raw) {
+      const { rule, issues } = validateRule(raw, city);
+      if (!rule) throw new DomainError('invalid', 'rule_invalid', `invalid rule: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+      current.set(rule.id, rule);
+      return rule;
+    },
+    remove(id) {
+      if (!current.delete(id)) throw new DomainError('not_found', 'rule_not_found', `no rule "${id}"`);
+    },
+  };
+}
