@@ -59,7 +59,8 @@ export function createAlertList(deps: {
     const sensorName = sensors.get(alert.sensorId)?.name ?? alert.sensorId;
     const age = h('time', { class: 'age', datetime: new Date(alertTime(alert)).toISOString() }, fmt.age(alertTime(alert)));
     const open = alert.state !== 'resolved';
-    const ackable = alert.state === 'pending' || alert.state === 'firing';
+    // the engine acknowledges firing alerts only: a pending one may still clear by itself
+    const ackable = alert.state === 'firing';
     const ackInfo = alert.acknowledgedBy
       ? [i18n.t('alerts.ackedBy', { who: alert.acknowledgedBy }), alert.ackNote ? i18n.t('alerts.note', { note: alert.ackNote }) : ''].filter(Boolean).join(' · ')
       : '';

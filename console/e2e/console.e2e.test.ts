@@ -1,0 +1,127 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishAcked, startTestPlatform, type TestPlatform } from '../../test-support/platform-harness.ts';
+import { launchChromium } from './browser.ts';
+
+/**
+ * The operator's shift, in a real browser against a real platform: sign in, watch a live alert arrive
+ * after a device publishes a crossing reading over MQTT, acknowledge it, see the map marker change, open
+ * the sensor's chart, switch to English. Screenshots of each view go to test-results/.
+ */
+const SHOTS = join(process.cwd(), 'test-results');
+const SENSOR = 'water-kimlong';
+const SENSOR_NAME = 'Trạm thủy văn Kim Long (sông Hương)';
+// Below flood alarm level I (1.0 m) so no built-in flood rule fires beside the test's own rule.
+const RULE = {
+  id: 'console-e2e-water',
+  kind: 'threshold',
+  severity: 'critical',
+  category: 'naturalDisaster',
+  subCategory: 'flood',
+  selector: { sensorIds: [SENSOR] },
+  metric: 'waterLevel',
+  above: 0.5,
+  title: { vi: 'Kiểm thử bảng điều hành: nước dâng', en: 'Console test: rising water' },
+};
+
+describe('operator console', () => {
+  let platform: TestPlatform;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    [platform, browser] = await Promise.all([startTestPlatform(), launchChromium()]);
+    await platform.alerts.rules.put(RULE, 'console-e2e');
+    page = await browser.newPage({ viewport: { width: 1920, height: 1080 }, locale: 'vi-VN' });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('tells the role of a token and refuses a request without one', async () => {
+    expect((await platform.request('GET', '/api/console/session', { token: null })).status).toBe(401);
+    const session = await platform.request('GET', '/api/console/session');
+    expect(session.status).toBe(200);
+    expect(session.json).toMatchObject({ role: 'operator' });
+    expect(await platform.request('GET', '/api/console/session', { token: platform.adminToken })).toMatchObject({ json: { role: 'admin' } });
+  });
+
+  it('rejects a wrong token, then signs in with the operator token', async () => {
+    const started = Date.now();
+    await page.goto(platform.httpUrl);
+    const tokenField = page.getByLabel('Mã truy cập');
+    await tokenField.waitFor();
+    console.log(`console: login screen shown ${Date.now() - started} ms after navigation`);
+    await page.screenshot({ path: join(SHOTS, 'console-login.png') });
+
+    await tokenField.fill('not-a-token');
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.getByText('Mã truy cập không hợp lệ hoặc đã bị thu hồi.').waitFor();
+
+    await tokenField.fill(platform.operatorToken);
+    await page.getByRole('button', { name: 'Đăng nhập' }).click();
+    await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).waitFor();
+    await page.getByText('Vai trò: Điều hành viên').waitFor();
+    expect(await page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) }).getAttribute('data-state')).not.toBe('alerting');
+  });
+
+  it('shows a live alert after a crossing reading over MQTT, and acknowledges it with a note', async () => {
+    const device = await platform.connectDevice(SENSOR);
+    await publishAcked(device, `ioc/water/${SENSOR}/readings`, JSON.stringify({ ts: Date.now() - 60_000, waterLevel: 0.32 }));
+    await publishAcked(device, `ioc/water/${SENSOR}/readings`, JSON.stringify({ ts: Date.now(), waterLevel: 0.87 }));
+
+    const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
+    await row.waitFor({ timeout: 10_000 });
+    await expect.poll(() => row.textContent()).toContain('Khẩn cấp');
+    await expect.poll(() => row.textContent()).toContain('0,87 m');
+    const marker = page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) });
+    await expect.poll(() => marker.getAttribute('data-state')).toBe('alerting');
+    // a new critical alert flashes the tab title
+    await expect.poll(() => page.title(), { timeout: 5000, interval: 200 }).toContain('CẢNH BÁO KHẨN CẤP');
+    await page.screenshot({ path: join(SHOTS, 'console-alert.png') });
+
+    await row.getByRole('button', { name: 'Tiếp nhận' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Tiếp nhận cảnh báo' });
+    await dialog.getByLabel('Ghi chú (không bắt buộc)').fill('Đã báo đội ứng cứu phường Kim Long');
+    await page.screenshot({ path: join(SHOTS, 'console-ack-dialog.png') });
+    await dialog.getByRole('button', { name: 'Xác nhận tiếp nhận' }).click();
+
+    await expect.poll(() => row.textContent()).toContain('Đã tiếp nhận');
+    await expect.poll(() => marker.getAttribute('data-state')).toBe('acknowledged');
+    const stored = await platform.request('GET', `/api/alerts?state=acknowledged&sensorId=${SENSOR}`);
+    expect(stored.json).toMatchObject({ alerts: [{ ruleId: RULE.id, acknowledgedBy: 'operator', ackNote: 'Đã báo đội ứng cứu phường Kim Long' }] });
+  });
+
+  it('opens a sensor from the map with its latest values and a 24-hour chart', async () => {
+    const marker = page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) });
+    await marker.focus();
+    await marker.press('Enter');
+    const panel = page.getByRole('complementary', { name: SENSOR_NAME });
+    await panel.waitFor();
+    const latest = panel.getByRole('table', { name: 'Số đo mới nhất' });
+    await expect.poll(() => latest.getByRole('row', { name: /Mực nước/ }).textContent()).toContain('0,87 m');
+    await panel.locator('.uplot canvas').first().waitFor();
+    await page.screenshot({ path: join(SHOTS, 'console-sensor.png') });
+  });
+
+  it('switches to English', async () => {
+    await page.getByRole('combobox', { name: 'Ngôn ngữ' }).selectOption('en');
+    await page.getByRole('heading', { name: 'Live alerts' }).waitFor();
+    const row = page.getByRole('listitem').filter({ hasText: RULE.title.en });
+    await expect.poll(() => row.textContent()).toContain('Acknowledged');
+    await expect.poll(() => row.textContent()).toContain('0.87 m');
+    expect(await page.locator('html').getAttribute('lang')).toBe('en');
+    await page.screenshot({ path: join(SHOTS, 'console-en.png') });
+    await page.getByRole('combobox', { name: 'Language' }).selectOption('vi');
+    await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).waitFor();
+  });
+}, 120_000);
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { backoffDelay } from '../src/alert-stream.ts';
+import type { SensorInfo } from '../src/api-types.ts';
+import { sumCounter } from '../src/kpi-strip.ts';
+import { markerStyle, SEVERITY_COLORS } from '../src/marker-style.ts';
+import { aqiCategory } from '../src/vn-aqi.ts';
+
+function sensor(overrides: Partial<SensorInfo> = {}): SensorInfo {
+  return { id: 'air-ngomon', kind: 'air', name: 'Ngọ Môn', lat: 16.46, lon: 107.57, district: 'Phú Xuân', tags: {}, status: 'online', latest: {}, ...overrides };
+}
+
+describe('map marker style', () => {
+  it('colours air by its VN_AQI category and rings an unacknowledged alert in its severity colour', () => {
+    const ok = markerStyle(sensor({ latest: { vnAqi: { value: 120, ts: 1 } } }), undefined, false);
+    expect(ok).toMatchObject({ state: 'ok', fillColor: '#ff7e00' });
+    const alerting = markerStyle(sensor({ latest: { vnAqi: { value: 120, ts: 1 } } }), { severity: 'critical', unacknowledged: true }, false);
+    expect(alerting).toMatchObject({ state: 'alerting', fillColor: '#ff7e00', color: SEVERITY_COLORS.critical, dashArray: null });
+  });
+
+  it('dashes the ring once every alert of the sensor is acknowledged', () => {
+    const style = markerStyle(sensor({ kind: 'water' }), { severity: 'high', unacknowledged: false }, false);
+    expect(style.state).toBe('acknowledged');
+    expect(style.dashArray).not.toBeNull();
+  });
+
+  it('greys an offline sensor and tells a sensor that never reported', () => {
+    expect(markerStyle(sensor({ status: 'offline', latest: { vnAqi: { value: 20, ts: 1 } } }), undefined, false)).toMatchObject({ state: 'offline', fillColor: '#6b7280' });
+    expect(markerStyle(sensor({ status: 'unknown' }), undefined, false).state).toBe('unknown');
+  });
+
+  it('draws smaller markers for a large fleet', () => {
+    expect(markerStyle(sensor(), undefined, true).radius).toBeLessThan(markerStyle(sensor(), undefined, false).radius);
+  });
+});
+
+describe('VN_AQI categories', () => {
+  it('follow QĐ 1459/QĐ-TCMT bounds, the top category past 500', () => {
+    expect([0, 50, 51, 100, 101, 150, 151, 200, 201, 300, 301, 500, 650].map((v) => aqiCategory(v).en))
+      .toEqual(['Good', 'Good', 'Moderate', 'Moderate', 'Poor', 'Poor', 'Bad', 'Bad', 'Very bad', 'Very bad', 'Hazardous', 'Hazardous', 'Hazardous']);
+    expect(aqiCategory(75)).toMatchObject({ vi: 'Trung bình', color: '#ffff00', textColor: '#111111' });
+  });
+});
+
+describe('alert stream reconnection', () => {
+  it('backs off exponentially with jitter, capped at 30 s', () => {
+    expect(backoffDelay(0, 1)).toBe(1000);
+    expect(backoffDelay(0, 0)).toBe(500);
+    expect(backoffDelay(3, 1)).toBe(8000);
+    expect(backoffDelay(10, 1)).toBe(30_000);
+    expect(backoffDelay(10, 0)).toBe(15_000);
+  });
+});
+
+describe('readings per second from Prometheus text', () => {
+  it('sums every series of the counter and ignores similarly named metrics', () => {
+    const text = [
+      '# HELP ioc_readings_stored_total Readings stored',
+      '# TYPE ioc_readings_stored_total counter',
+      'ioc_readings_stored_total{kind="air"} 120',
+      'ioc_readings_stored_total{kind="water"} 30.5',
+      'ioc_readings_stored_total_created 1700000000',
+      'ioc_readings_rejected_total 4',
+    ].join('\n');
+    expect(sumCounter(text, 'ioc_readings_stored_total')).toBe(150.5);
+    expect(sumCounter(text, 'ioc_missing_total')).toBeUndefined();
+  });
+});
