@@ -1,0 +1,91 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Aedes } from 'aedes';
+import { pino } from 'pino';
+import { CONFIG_DIR } from '../config/platform-config.ts';
+import { startPlatform } from '../platform.ts';
+
+/**
+ * Ingest throughput: N devices publish QoS 1 readings of 4 metrics. The platform's rate (a PUBACK only
+ * after the readings are fsynced in the commit log; then stored in the embedded store) is printed beside
+ * a bare Aedes broker's pass-through rate, measured in the same run with the same load generator.
+ *
+ *   npm run bench -- ingest [--devices 50] [--count 2000] [--window 32]
+ */
+const { values } = parseArgs({ options: { devices: { type: 'string', default: '50' }, count: { type: 'string', default: '2000' }, window: { type: 'string', default: '32' } } });
+const devices = Number(values.devices);
+const count = Number(values.count);
+const window = Number(values.window);
+const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
+
+function runLoad(input: object): Promise<{ acked: number; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as { acked: number; seconds: number }) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+async function bareBroker(): Promise<number> {
+  const aedes = await Aedes.createBroker();
+  const server = createServer(aedes.handle);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as { port: number }).port;
+  const list = Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' }));
+  const result = await runLoad({ url: `mqtt://127.0.0.1:${port}`, devices: list, count, window });
+  await new Promise<void>((r) => aedes.close(() => r()));
+  server.close();
+  return result.acked / result.seconds;
+}
+
+/** A city of `devices` air stations, so every load client is a real, authenticated device. */
+function benchCity(dir: string): string {
+  const cityDir = join(dir, 'city');
+  mkdirSync(cityDir, { recursive: true });
+  cpSync(join(CONFIG_DIR, 'kinds'), join(dir, 'kinds'), { recursive: true });
+  const sensors = Array.from({ length: devices }, (_, i) => `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`);
+  writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
+  writeFileSync(join(cityDir, 'city.yaml'), 'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n');
+  mkdirSync(join(cityDir, 'rules'), { recursive: true });
+  writeFileSync(join(dir, 'platform.yaml'), 'city: city/city.yaml\nkindsDir: kinds\n');
+  return join(dir, 'platform.yaml');
+}
+
+async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
+  try {
+    const configFile = benchCity(dir);
+    const platform = await startPlatform({
+      env: { IOC_CONFIG: configFile },
+      overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } },
+      logger: pino({ level: 'warn' }),
+    });
+    const creds = platform.credentials!;
+    const list = creds.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
+    const t0 = performance.now();
+    const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window });
+    await platform.feeder.waitFor(Number.MAX_SAFE_INTEGER, 0).catch(() => false);
+    while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
+    const storedSeconds = (performance.now() - t0) / 1000;
+    const groups = platform.writer.stats.groups;
+    await platform.close();
+    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const bare = await bareBroker();
+const platform = await platformRun();
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+console.log(`ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), window ${window}, ${new Date().toISOString()}`);
+console.log(`  bare Aedes pass-through (baseline):      ${fmt(bare)} readings/s  (${fmt(bare * 4)} values/s)`);
+console.log(`  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  (${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`);
+console.log(`  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`);
+console.log(`  commit groups (fsyncs): ${platform.groups}, ${(devices * count / platform.groups).toFixed(1)} readings per group`);

@@ -1,0 +1,38 @@
+import mqtt from 'mqtt';
+
+/**
+ * Load generator, run as its own process so the broker under test has its own core. Each device
+ * publishes `count` QoS 1 air readings (4 metrics) keeping `window` in flight; prints one JSON line.
+ * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window }
+ */
+interface LoadInput {
+  url: string;
+  devices: Array<{ sensorId: string; kind: string; username?: string; password?: string }>;
+  count: number;
+  window: number;
+}
+
+const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
+const clients = await Promise.all(input.devices.map((d) => mqtt.connectAsync(input.url, {
+  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `bench-${d.sensorId}-${process.pid}`,
+})));
+const base = Date.now() - 60 * 60_000;
+const started = performance.now();
+let acked = 0;
+await Promise.all(clients.map(async (client, i) => {
+  const d = input.devices[i]!;
+  const topic = `ioc/${d.kind}/${d.sensorId}/readings`;
+  let next = 0;
+  const worker = async () => {
+    while (next < input.count) {
+      const n = next++;
+      const payload = `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
+      await client.publishAsync(topic, payload, { qos: 1 });
+      acked++;
+    }
+  };
+  await Promise.all(Array.from({ length: input.window }, worker));
+}));
+const seconds = (performance.now() - started) / 1000;
+await Promise.all(clients.map((c) => c.endAsync()));
+process.stdout.write(`${JSON.stringify({ acked, seconds })}\n`);
