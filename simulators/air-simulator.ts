@@ -69,8 +69,8 @@ export const airSimulator = defineSimulator<AirState>({
     const o3 = (18 + 75 * sunshine) * (month >= 4 && month <= 8 ? 1.15 : 0.9) * noise();
 
     const meanT = MONTHLY_MEAN_TEMP[month - 1]!;
-    const temperature = meanT + 4.2 * Math.cos(((hour - 14.5) / 24) * 2 * Math.PI) + 1.5 * state.weather.anomaly
-      - Math.min(4, 0.5 * rain) + rng.normal(0.2);
+    const temperature = meanT + 4.2 * Math.cos(((hour - 14.5) / 24) * 2 * Math.PI) + 1.2 * state.weather.anomaly
+      - Math.min(2.5, 0.4 * rain) + rng.normal(0.2);
     const relativeHumidity = 80 - 3.2 * (temperature - meanT) + Math.min(15, 2 * rain) + rng.normal(1.5);
 
     return {

@@ -136,7 +136,7 @@ export async function startScenarioRun(options: RunOptions): Promise<ScenarioRun
   const goLive = (): void => {
     phase = 'live';
     const now = clock.now();
-    for (const d of devices) d.nextDue = Math.max(d.nextDue, now + (d.phase % scenario.liveInterval));
+    for (const d of devices) d.nextDue = Math.max(d.lastTs + 1, now + (d.phase % scenario.liveInterval));
   };
 
   const finish = async (): Promise<RunProgress> => {
