@@ -29,6 +29,23 @@ const NUMBER = { vi: new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 }
 const DISPLAY_UNIT: Record<string, string> = { 'ug/m3': 'µg/m³', 'm3/s': 'm³/s', Cel: '°C', '1': '', '{vehicle}': '', '{person}': '', '[pH]': '', '[NTU]': 'NTU' };
 const ROMAN = ['I', 'II', 'III'];
 
+const DURATION_UNITS: Record<Lang, Array<[number, string]>> = {
+  vi: [[86_400_000, 'ngày'], [3_600_000, 'giờ'], [60_000, 'phút'], [1000, 'giây']],
+  en: [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']],
+};
+
+/** "1 giờ 30 phút" / "1 h 30 min": windows as people read them in a message. */
+export function formatDurationText(ms: number, lang: Lang): string {
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [size, unit] of DURATION_UNITS[lang]) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n} ${unit}`);
+    rest -= n * size;
+  }
+  return parts.join(' ') || formatDuration(ms);
+}
+
 export function i18n(pick: (l: Locale) => string): I18nText {
   return { vi: pick(LOCALES.vi), en: pick(LOCALES.en) };
 }
@@ -93,7 +110,7 @@ function describeConditions(input: DescribeInput, lang: Lang): string {
     const v = input.conditions?.[i];
     const at = v?.sensorId ? input.city.sensorsById.get(v.sensorId) : undefined;
     const kind = at?.kind ?? input.sensor.kind;
-    const window = c.window !== undefined ? formatDuration(durationMs(c.window)) : '';
+    const window = c.window !== undefined ? formatDurationText(durationMs(c.window), lang) : '';
     const key = c.rise !== undefined ? 'rise' : c.fall !== undefined ? 'fall' : c.below !== undefined ? 'below' : 'above';
     const agg = c.aggregate && c.aggregate !== 'last' && key !== 'rise' && key !== 'fall' ? ` (${fillTemplate(loc.condition[c.aggregate]!, { window })})` : '';
     return fillTemplate(loc.condition[key]!, {
@@ -112,7 +129,7 @@ export function describeAlert(input: DescribeInput): AlertFacts {
   const metric = rule.kind === 'threshold' || rule.kind === 'rateOfChange' ? rule.metric : rule.kind === 'compound' ? rule.conditions[0]!.metric : undefined;
   const unitSensor = rule.kind === 'compound' && input.conditions?.[0]?.sensorId ? city.sensorsById.get(input.conditions[0].sensorId) ?? sensor : sensor;
   const unit = rule.kind === 'noData' ? 'min' : metric ? metricUnit(city, unitSensor, metric) : '';
-  const window = 'window' in rule && rule.window !== undefined ? formatDuration(durationMs(rule.window)) : undefined;
+  const windowMs = 'window' in rule && rule.window !== undefined ? durationMs(rule.window) : undefined;
   const key = messageKey(input);
   const text = (lang: Lang): { title: string; message: string } => {
     const loc = LOCALES[lang];
@@ -124,7 +141,7 @@ export function describeAlert(input: DescribeInput): AlertFacts {
       district: sensor.district,
       metric: metric ? metricLabel(city, sensor.kind, metric, lang) : undefined,
       level: rule.kind === 'threshold' && rule.floodLevel !== undefined ? ROMAN[rule.floodLevel - 1] : undefined,
-      window,
+      window: windowMs !== undefined ? formatDurationText(windowMs, lang) : undefined,
       eventType: rule.kind === 'cameraEvent' ? rule.eventTypes.map((t) => loc.eventType[t] ?? t).join('/') : undefined,
       conditions: describeConditions(input, lang),
     };

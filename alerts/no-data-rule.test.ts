@@ -1,0 +1,75 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cameraEvent, reading, startHarness, status, T0, type Harness } from './alert-test-kit.ts';
+
+const MIN = 60_000;
+const offlineRule = {
+  id: 'air-offline', kind: 'noData', selector: { sensorIds: ['air-ngomon'] }, offline: true, silence: '30m', for: '5m',
+  severity: 'low', category: 'environment', subCategory: 'deviceOffline',
+};
+
+describe('no-data / device offline rule (clock timers)', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('fires after silence plus `for` with no event at all, and clears on the next reading', async () => {
+    h = await startHarness([offlineRule]);
+    h.events.emit('readings', [reading('air-ngomon', { pm25: 20 }, T0)]);
+    h.clock.advance(30 * MIN - 1);
+    await h.service.idle();
+    expect(h.seen).toEqual([]);
+    h.clock.advance(1);
+    await h.service.idle();
+    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([['pending', 30 * MIN]]);
+    expect(h.seen[0]!.alert.message.vi).toBe('Không nhận dữ liệu từ Quan trắc không khí Ngọ Môn trong 30 phút (ngưỡng 30 phút)');
+    h.clock.advance(5 * MIN);
+    await h.service.idle();
+    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([['pending', 30 * MIN], ['firing', 35 * MIN]]);
+    h.events.emit('readings', [reading('air-ngomon', { pm25: 21 }, T0 + 36 * MIN)]);
+    await h.service.idle();
+    expect(h.seen.at(-1)!.type).toBe('resolved');
+    // readings every 10 minutes keep it quiet for hours
+    for (let i = 1; i <= 30; i++) {
+      h.clock.advance(10 * MIN);
+      h.events.emit('readings', [reading('air-ngomon', { pm25: 20 }, h.clock.now())]);
+    }
+    await h.service.idle();
+    expect(h.seen).toHaveLength(3);
+  });
+
+  it('fires on the offline status (last will) after `for`; a quick reconnect inside `for` never fires', async () => {
+    h = await startHarness([offlineRule]);
+    h.events.emit('status', status('air-ngomon', 'offline', T0));
+    h.clock.advance(2 * MIN);
+    h.events.emit('status', status('air-ngomon', 'online', T0 + 2 * MIN));
+    await h.service.idle();
+    expect(h.seen.map((e) => e.type)).toEqual(['pending', 'resolved']);
+    h.events.emit('status', status('air-ngomon', 'offline', T0 + 3 * MIN));
+    h.clock.advance(5 * MIN);
+    await h.service.idle();
+    expect(h.seen.map((e) => e.type)).toEqual(['pending', 'resolved', 'pending', 'firing']);
+    expect(h.seen.at(-1)!.alert.message.en).toBe('Device Quan trắc không khí Ngọ Môn reported offline');
+  });
+});
+
+describe('camera event rule in the service', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('fires on one smoke/fire detection and clears by the clock when the window passes', async () => {
+    h = await startHarness([{ id: 'smoke-fire', kind: 'cameraEvent', selector: { kinds: ['camera'] }, eventTypes: ['smokeFire'], count: 1, window: '10m', severity: 'critical', category: 'security', subCategory: 'fire' }]);
+    h.events.emit('cameraEvent', cameraEvent('cam-dongba', 'vehicleCount', T0));
+    h.events.emit('cameraEvent', cameraEvent('cam-dongba', 'smokeFire', T0));
+    h.clock.advance(4 * MIN);
+    h.events.emit('cameraEvent', cameraEvent('cam-dongba', 'smokeFire', T0 + 4 * MIN));
+    await h.service.idle();
+    expect(h.seen.map((e) => e.type)).toEqual(['firing']);
+    expect(h.seen[0]!.alert).toMatchObject({ sensorId: 'cam-dongba', severity: 'critical', subCategory: 'fire' });
+    expect(h.seen[0]!.alert.message.vi).toBe('1 sự kiện khói/cháy tại Camera chợ Đông Ba trong 10 phút (ngưỡng 1)');
+    h.clock.advance(10 * MIN - 1);
+    await h.service.idle();
+    expect(h.seen).toHaveLength(1);
+    h.clock.advance(1);
+    await h.service.idle();
+    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([['firing', 0], ['resolved', 14 * MIN]]);
+  });
+});
