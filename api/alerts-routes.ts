@@ -33,7 +33,8 @@ function listOf<T extends string>(raw: string | string[] | undefined, allowed: r
   return values as T[];
 }
 
-const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).strict().optional();
+// nullish: a POST with no body at all arrives as null.
+const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).strict().nullish();
 
 /** REST for alerts: list with filters, one alert with the readings around it, acknowledge, resolve. */
 export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => async (app) => {
