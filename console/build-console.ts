@@ -61,6 +61,8 @@ export async function buildConsole(options: { minify?: boolean } = {}): Promise<
     entryPoints: [join(CONSOLE_DIR, 'src', 'main.ts')],
     bundle: true,
     format: 'esm',
+    // the sign-in screen is a small entry; the console (Leaflet, uPlot) is a chunk loaded after it
+    splitting: true,
     platform: 'browser',
     target: ['chrome109', 'edge109', 'firefox115', 'safari15.4'],
     minify: options.minify ?? true,
@@ -74,11 +76,14 @@ export async function buildConsole(options: { minify?: boolean } = {}): Promise<
     logLevel: 'silent',
   });
   const files = result.outputFiles.map((file) => ({ name: basename(file.path), body: Buffer.from(file.contents) }));
-  const js = files.find((f) => f.name.endsWith('.js'));
-  const css = files.find((f) => f.name.endsWith('.css'));
+  const js = files.find((f) => f.name.startsWith('main-') && f.name.endsWith('.js'));
+  const css = files.find((f) => f.name.startsWith('main-') && f.name.endsWith('.css'));
   if (!js || !css) throw new Error('console build produced no script or stylesheet');
   const template = await readFile(join(CONSOLE_DIR, 'index.html'), 'utf8');
-  const html = template.replace('{{js}}', js.name).replace('{{css}}', css.name);
+  // chunks the entry imports statically: preload them with it instead of discovering them after it ran
+  const preloads = files.filter((f) => f.name.startsWith('chunk-') && f.name.endsWith('.js'))
+    .map((f) => `<link rel="modulepreload" href="/assets/${f.name}">`).join('\n');
+  const html = template.replace('{{js}}', js.name).replace('{{css}}', css.name).replace('{{preloads}}', preloads);
   const assets = await Promise.all([
     makeAsset('/', Buffer.from(html), false),
     ...files.map((f) => makeAsset(`/assets/${f.name}`, f.body, true)),

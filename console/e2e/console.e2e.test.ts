@@ -53,11 +53,12 @@ describe('operator console', () => {
   });
 
   it('rejects a wrong token, then signs in with the operator token', async () => {
-    const started = Date.now();
     await page.goto(platform.httpUrl);
     const tokenField = page.getByLabel('Mã truy cập');
     await tokenField.waitFor();
-    console.log(`console: login screen shown ${Date.now() - started} ms after navigation`);
+    // reported, not asserted (speed is measured, never asserted in tests): the sign-in form is the first paint
+    const fcp = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+    console.log(`console: first contentful paint (the sign-in form) ${fcp?.toFixed(0)} ms after navigation`);
     await page.screenshot({ path: join(SHOTS, 'console-login.png') });
 
     await tokenField.fill('not-a-token');

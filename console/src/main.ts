@@ -1,12 +1,18 @@
 import './styles.css';
 import { ApiError, createApiClient } from './api-client.ts';
 import type { SessionInfo } from './api-types.ts';
-import { startConsole, type ConsoleApp } from './app.ts';
+import type { ConsoleApp } from './app.ts';
 import { h } from './dom.ts';
 import { createI18n } from './i18n.ts';
 import { checkSession, renderLogin, storedToken, storeToken } from './login-view.ts';
 
 const i18n = createI18n();
+/**
+ * The map, charts and alert list (Leaflet, uPlot: most of the script) load as a separate chunk, so the
+ * sign-in screen paints after a few kilobytes; the chunk is fetched while the operator types the token.
+ */
+let consoleModule: Promise<typeof import('./app.ts')> | undefined;
+const loadConsole = () => (consoleModule ??= import('./app.ts'));
 const root = document.getElementById('app') ?? document.body.appendChild(h('div', { id: 'app' }));
 let app: ConsoleApp | undefined;
 let generation = 0;
@@ -24,6 +30,7 @@ async function start(token: string, session: SessionInfo): Promise<void> {
   storeToken(token);
   const api = createApiClient(token, () => { if (generation === mine) showLogin(i18n.t('login.expired')); });
   try {
+    const { startConsole } = await loadConsole();
     const started = await startConsole(root, { api, i18n, session, onLogout: () => showLogin() });
     if (generation !== mine) started.dispose();
     else app = started;
@@ -35,8 +42,12 @@ async function start(token: string, session: SessionInfo): Promise<void> {
 }
 
 const token = storedToken();
-if (!token) showLogin();
-else {
+if (!token) {
+  showLogin();
+  // warm the console chunk once the sign-in screen is up
+  setTimeout(() => void loadConsole().catch(() => undefined), 50);
+} else {
+  void loadConsole().catch(() => undefined);
   checkSession(token).then(
     (session) => start(token, session),
     (err: unknown) => showLogin(err instanceof ApiError && err.status === 401 ? i18n.t('login.expired') : i18n.t('login.network', { message: (err as Error).message })),
