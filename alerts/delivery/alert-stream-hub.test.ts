@@ -1,25 +1,35 @@
-import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
-import { createManualClock, systemClock, type Clock } from '../../config/clock.ts';
-import type { Alert, AlertEvent } from '../alert-model.ts';
-import type { AlertFeed } from './alert-feed.ts';
+import type { AlertEvent } from '../alert-model.ts';
+import { reading, startHarness, T0, type Harness as AlertsHarness } from '../alert-test-kit.ts';
 import { parseFilterQuery } from './alert-filter.ts';
-import { makeAlert, makeEvent } from './alert-fixtures.ts';
 import { AlertStreamHub, type AlertStreamHubOptions } from './alert-stream-hub.ts';
 import type { ServerMessage } from './alert-stream-protocol.ts';
 
-interface Harness {
-  hub: AlertStreamHub;
-  feed: AlertFeed & { alerts: Alert[]; emit(e: AlertEvent): void };
-  connect(query?: string): Promise<TestClient>;
-}
+/**
+ * The hub over the real alerts engine (rules, lifecycle, SQLite store, simulated time) and real `ws`
+ * clients on a real socket. Alerts come from readings crossing these rules.
+ */
+const RULES = [
+  { id: 'flood-high', kind: 'threshold', selector: { sensorIds: ['water-kimlong'] }, metric: 'waterLevel', above: 2, severity: 'high', category: 'naturalDisaster', subCategory: 'flood' },
+  { id: 'pm25-medium', kind: 'threshold', selector: { kinds: ['air'] }, metric: 'pm25', above: 100, severity: 'medium', category: 'environment', subCategory: 'airPollution' },
+  { id: 'dongba-critical', kind: 'threshold', selector: { sensorIds: ['air-dongba'] }, metric: 'pm25', above: 300, severity: 'critical', category: 'environment', subCategory: 'airPollution' },
+  { id: 'jam-low', kind: 'threshold', selector: { kinds: ['traffic'] }, metric: 'intensity', above: 1000, severity: 'low', category: 'traffic', subCategory: 'trafficJam' },
+];
+
 interface TestClient {
   ws: WebSocket;
   messages: ServerMessage[];
   closed: Promise<{ code: number; reason: string }>;
   next(predicate?: (m: ServerMessage) => boolean): Promise<ServerMessage>;
+}
+interface Harness {
+  hub: AlertStreamHub;
+  alerts: AlertsHarness;
+  /** emits a reading as ingest does and waits until the alert events it raised are out */
+  read(sensorId: string, values: Record<string, number>): Promise<AlertEvent[]>;
+  connect(query?: string): Promise<TestClient>;
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -27,11 +37,10 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function startHub(options: Partial<AlertStreamHubOptions> = {}, clock: Clock = systemClock): Promise<Harness> {
-  const bus = new EventEmitter<{ alert: [AlertEvent] }>();
-  const alerts: Alert[] = [];
-  const feed = { bus, alerts, open: () => alerts.filter((a) => a.state !== 'resolved'), emit: (e: AlertEvent) => bus.emit('alert', e) };
-  const hub = new AlertStreamHub({ feed, clock, ...options });
+async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<Harness> {
+  const alerts = await startHarness(RULES);
+  cleanups.push(() => alerts.close());
+  const hub = new AlertStreamHub({ feed: alerts.service, clock: alerts.clock, ...options });
   hub.start();
   const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
   await new Promise<void>((resolve) => wss.once('listening', resolve));
@@ -46,6 +55,14 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}, clock: Clo
     for (const s of sockets) s.terminate();
     await new Promise((resolve) => wss.close(resolve));
   });
+  let tick = 0;
+  const read = async (sensorId: string, values: Record<string, number>): Promise<AlertEvent[]> => {
+    const before = alerts.seen.length;
+    alerts.clock.advance(1000);
+    alerts.events.emit('readings', [reading(sensorId, values, T0 + ++tick * 1000)]);
+    await alerts.settle();
+    return alerts.seen.slice(before);
+  };
   const connect = async (query = ''): Promise<TestClient> => {
     const ws = new WebSocket(`ws://127.0.0.1:${port}/${query}`);
     sockets.push(ws);
@@ -76,74 +93,88 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}, clock: Clo
     };
     return { ws, messages, closed, next };
   };
-  return { hub, feed, connect };
+  return { hub, alerts, read, connect };
 }
 
-const eventSeqs = (messages: ServerMessage[]): number[] =>
-  messages.flatMap((m) => (m.type === 'event' ? [m.event.seq] : []));
+const eventSeqs = (messages: ServerMessage[]): number[] => messages.flatMap((m) => (m.type === 'event' ? [m.event.seq] : []));
+const seqs = (events: AlertEvent[]): number[] => events.map((e) => e.seq);
+const isSeq = (seq: number) => (m: ServerMessage): boolean => m.type === 'event' && m.event.seq === seq;
+const last = (events: AlertEvent[]): number => events[events.length - 1]!.seq;
 
 describe('AlertStreamHub', () => {
   it('sends the open alerts that match, then matching events in seq order', async () => {
-    const { feed, connect } = await startHub();
-    const flood = makeAlert({ kind: 'water', severity: 'high', district: 'Kim Long' });
-    const air = makeAlert({ kind: 'air', severity: 'medium', district: 'Phú Xuân', sensorId: 'air-ngomon' });
-    const old = makeAlert({ kind: 'water', state: 'resolved' });
-    feed.alerts.push(flood, air, old);
+    const { alerts, read, connect } = await startHub();
+    const [flood] = await read('water-kimlong', { waterLevel: 2.5 });
+    const [air] = await read('air-ngomon', { pm25: 150 });
+    await read('traffic-gahue', { intensity: 1500 });
+    await read('traffic-gahue', { intensity: 200 });
 
     const all = await connect();
     const waterOnly = await connect('?kind=water');
     const snapshot = await all.next();
-    expect(snapshot).toMatchObject({ type: 'snapshot' });
-    expect(snapshot.type === 'snapshot' && snapshot.alerts.map((a) => a.id).sort()).toEqual([flood.id, air.id].sort());
+    expect(snapshot.type === 'snapshot' && snapshot.alerts.map((a) => a.id)).toEqual([flood!.alert.id, air!.alert.id]);
+    expect(snapshot.type === 'snapshot' && snapshot.seq).toBe(alerts.seen.length);
     const waterSnapshot = await waterOnly.next();
-    expect(waterSnapshot.type === 'snapshot' && waterSnapshot.alerts.map((a) => a.id)).toEqual([flood.id]);
+    expect(waterSnapshot.type === 'snapshot' && waterSnapshot.alerts.map((a) => a.id)).toEqual([flood!.alert.id]);
 
-    const events = [makeEvent('updated', flood), makeEvent('acknowledged', air), makeEvent('resolved', flood)];
-    for (const e of events) feed.emit(e);
-    await all.next((m) => m.type === 'event' && m.event.seq === events[2]!.seq);
-    await waterOnly.next((m) => m.type === 'event' && m.event.seq === events[2]!.seq);
-    expect(eventSeqs(all.messages)).toEqual(events.map((e) => e.seq));
-    expect(eventSeqs(waterOnly.messages)).toEqual([events[0]!.seq, events[2]!.seq]);
+    const resolved = await read('water-kimlong', { waterLevel: 1.2 });
+    await alerts.service.acknowledge(air!.alert.id, 'operator');
+    const acked = alerts.seen.slice(-1);
+    const jam = await read('traffic-phuxuan', { intensity: 1800 });
+    const events = [...resolved, ...acked, ...jam];
+    expect(events.map((e) => e.type)).toEqual(['resolved', 'acknowledged', 'firing']);
+
+    await all.next(isSeq(last(events)));
+    await waterOnly.next(isSeq(resolved[0]!.seq));
+    expect(eventSeqs(all.messages)).toEqual(seqs(events));
+    expect(eventSeqs(waterOnly.messages)).toEqual(seqs(resolved));
   });
 
   it('filters by severity and district, matching district names however they are normalised', async () => {
-    const { feed, connect } = await startHub();
+    const { read, connect } = await startHub();
     const decomposed = encodeURIComponent('Phú Xuân'.normalize('NFD'));
     const client = await connect(`?severity=high,critical&district=${decomposed}`);
     await client.next((m) => m.type === 'snapshot');
-    const wanted = makeAlert({ severity: 'critical', district: 'Phú Xuân' });
-    const lowSeverity = makeAlert({ severity: 'low', district: 'Phú Xuân' });
-    const elsewhere = makeAlert({ severity: 'critical', district: 'Kim Long' });
-    const events = [makeEvent('firing', lowSeverity), makeEvent('firing', elsewhere), makeEvent('firing', wanted)];
-    for (const e of events) feed.emit(e);
-    await client.next((m) => m.type === 'event' && m.event.alert.id === wanted.id);
-    expect(eventSeqs(client.messages)).toEqual([events[2]!.seq]);
+    await read('water-kimlong', { waterLevel: 3 }); // high, but in Kim Long
+    await read('air-ngomon', { pm25: 150 }); // Phú Xuân, but medium
+    const dongba = await read('air-dongba', { pm25: 350 }); // Phú Xuân: medium and critical
+    const critical = dongba.filter((e) => e.alert.severity === 'critical');
+    expect(critical).toHaveLength(1);
+    const probe = await read('air-dongba', { pm25: 20 });
+    await client.next(isSeq(last(probe)));
+    expect(eventSeqs(client.messages)).toEqual([critical[0]!.seq, ...seqs(probe.filter((e) => e.alert.severity === 'critical'))]);
   });
 
-  it('keeps delivering an alert the client holds until it resolves, even when it stops matching', async () => {
-    const { feed, connect } = await startHub();
+  it('keeps delivering an alert the client holds until it resolves, even when a rule change makes it stop matching', async () => {
+    const { alerts, read, connect } = await startHub();
     const client = await connect('?severity=high');
     await client.next((m) => m.type === 'snapshot');
-    const alert = makeAlert({ severity: 'high' });
-    const downgraded = { ...alert, severity: 'medium' as const };
-    const events = [makeEvent('firing', alert), makeEvent('updated', downgraded), makeEvent('resolved', { ...downgraded, state: 'resolved' })];
-    const unrelated = makeEvent('firing', makeAlert({ severity: 'medium' }));
-    for (const e of [...events, unrelated]) feed.emit(e);
-    const probe = makeEvent('firing', makeAlert({ severity: 'high' }));
-    feed.emit(probe);
-    await client.next((m) => m.type === 'event' && m.event.seq === probe.seq);
-    expect(eventSeqs(client.messages)).toEqual([...events.map((e) => e.seq), probe.seq]);
+    const firing = await read('water-kimlong', { waterLevel: 3 });
+    await alerts.service.rules.put({ ...RULES[0], severity: 'medium' }, 'admin');
+    await alerts.settle();
+    const updated = alerts.seen.slice(-1);
+    expect(updated[0]).toMatchObject({ type: 'updated', alert: { severity: 'medium' } });
+    const resolved = await read('water-kimlong', { waterLevel: 1 });
+    await read('air-ngomon', { pm25: 150 }); // medium, never held: not sent
+    const probe = await read('air-dongba', { pm25: 20 }); // nothing
+    const flood2 = await read('water-kimlong', { waterLevel: 3 }); // medium now: not sent
+    expect(probe).toEqual([]);
+    expect(flood2.map((e) => e.alert.severity)).toEqual(['medium']);
+    await client.next(isSeq(resolved[0]!.seq));
+    client.ws.send(JSON.stringify({ type: 'ping' }));
+    await client.next((m) => m.type === 'pong');
+    expect(eventSeqs(client.messages)).toEqual(seqs([...firing, ...updated, ...resolved]));
   });
 
   it('changes the filter on a subscribe message with a fresh snapshot, and answers bad messages with an error', async () => {
-    const { feed, connect } = await startHub();
-    const air = makeAlert({ kind: 'air', sensorId: 'air-ngomon' });
-    feed.alerts.push(makeAlert({ kind: 'water' }), air);
+    const { read, connect } = await startHub();
+    await read('water-kimlong', { waterLevel: 3 });
+    const [air] = await read('air-ngomon', { pm25: 150 });
     const client = await connect('?kind=water');
     await client.next((m) => m.type === 'snapshot');
     client.ws.send(JSON.stringify({ type: 'subscribe', filter: { kind: ['air'] } }));
     const snapshot = await client.next((m) => m.type === 'snapshot');
-    expect(snapshot.type === 'snapshot' && snapshot.alerts.map((a) => a.id)).toEqual([air.id]);
+    expect(snapshot.type === 'snapshot' && snapshot.alerts.map((a) => a.id)).toEqual([air!.alert.id]);
 
     client.ws.send('not json');
     expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_json' });
@@ -151,38 +182,35 @@ describe('AlertStreamHub', () => {
     const error = await client.next((m) => m.type === 'error');
     expect(error).toMatchObject({ type: 'error', code: 'invalid_message' });
     expect(error.type === 'error' && error.message).toMatch(/^filter\.severity\.0: /);
+    client.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    expect(await client.next((m) => m.type === 'error')).toMatchObject({ code: 'invalid_message' });
     client.ws.send(JSON.stringify({ type: 'ping' }));
     expect(await client.next((m) => m.type === 'pong')).toMatchObject({ type: 'pong' });
   });
 
   it('drops a client that stops reading with 4008 and a reason, while the others receive every event', async () => {
-    const clock = createManualClock();
-    const { hub, feed, connect } = await startHub({ maxBufferedBytes: 256 * 1024 }, clock);
+    const { hub, read, connect } = await startHub({ maxBufferedBytes: 256 * 1024 });
+    for (const s of ['air-ngomon', 'air-dongba', 'air-gahue', 'air-ancuu', 'air-benhvien', 'air-phubai', 'air-thuanan', 'air-kimlong']) await read(s, { pm25: 180 });
     const stalled = await connect();
     const healthy = await connect();
-    await stalled.next((m) => m.type === 'snapshot');
+    const initial = await stalled.next((m) => m.type === 'snapshot');
     await healthy.next((m) => m.type === 'snapshot');
+    const snapshotBytes = JSON.stringify(initial).length;
     stalled.ws.pause();
 
-    const padding = 'x'.repeat(4000);
-    const sent: number[] = [];
-    // Batches paced by the healthy client: it reads as fast as the events come, the stalled one never does.
-    for (let batch = 0; batch < 2000 && hub.stats().droppedSlow === 0; batch++) {
-      let last = 0;
-      for (let i = 0; i < 32; i++) {
-        const event = makeEvent('updated', makeAlert({ ackNote: padding }));
-        sent.push(event.seq);
-        last = event.seq;
-        feed.emit(event);
-      }
-      await healthy.next((m) => m.type === 'event' && m.event.seq === last);
+    // The stalled client keeps asking for snapshots and never reads them, while real events flow.
+    const events: AlertEvent[] = [];
+    const jams = ['traffic-truongtien', 'traffic-phuxuan', 'traffic-davien', 'traffic-ancuu', 'traffic-gahue', 'traffic-phubai'];
+    for (let round = 0; round < 400 && hub.stats().droppedSlow === 0; round++) {
+      for (let i = 0; i < 20; i++) stalled.ws.send(JSON.stringify({ type: 'subscribe', filter: {} }));
+      events.push(...await read(jams[round % jams.length]!, { intensity: round % 12 < 6 ? 1500 : 300 }));
     }
     expect(hub.stats().droppedSlow).toBe(1);
     expect(hub.stats().clients).toBe(1);
-    const probe = makeEvent('firing', makeAlert());
-    feed.emit(probe);
-    await healthy.next((m) => m.type === 'event' && m.event.seq === probe.seq);
-    expect(eventSeqs(healthy.messages)).toEqual([...sent, probe.seq]);
+    events.push(...await read('water-kimlong', { waterLevel: 3 }));
+    await healthy.next(isSeq(last(events)));
+    expect(eventSeqs(healthy.messages)).toEqual(seqs(events));
+    expect(snapshotBytes).toBeGreaterThan(4000);
 
     stalled.ws.resume();
     const closed = await stalled.closed;
@@ -191,8 +219,7 @@ describe('AlertStreamHub', () => {
   });
 
   it('terminates a connection that does not answer pings, and keeps one that does', async () => {
-    const clock = createManualClock();
-    const { hub, feed, connect } = await startHub({ heartbeatIntervalMs: 30_000 }, clock);
+    const { hub, alerts, read, connect } = await startHub({ heartbeatIntervalMs: 30_000 });
     const live = await connect();
     const dead = await connect();
     await live.next((m) => m.type === 'snapshot');
@@ -200,19 +227,18 @@ describe('AlertStreamHub', () => {
     dead.ws.pause();
 
     const pinged = new Promise<void>((resolve) => live.ws.once('ping', () => resolve()));
-    clock.advance(30_000);
+    alerts.clock.advance(30_000);
     await pinged;
     // ws answers a ping before emitting it; an app-level round trip after it proves the pong has arrived.
     live.ws.send(JSON.stringify({ type: 'ping' }));
     await live.next((m) => m.type === 'pong');
-    clock.advance(30_000);
+    alerts.clock.advance(30_000);
 
     expect(hub.stats()).toMatchObject({ clients: 1, droppedDead: 1 });
     dead.ws.resume();
     expect((await dead.closed).code).toBe(1006);
-    const event = makeEvent('firing', makeAlert());
-    feed.emit(event);
-    await live.next((m) => m.type === 'event' && m.event.seq === event.seq);
+    const events = await read('water-kimlong', { waterLevel: 3 });
+    await live.next(isSeq(last(events)));
   });
 
   it('refuses clients past maxClients with 1013 and closes everyone with 1001 on stop', async () => {
