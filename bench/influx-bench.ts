@@ -1,0 +1,175 @@
+import { spawn } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { CONFIG_DIR } from '../config/platform-config.ts';
+import { startPlatform, type Platform } from '../platform.ts';
+import { startInfluxd } from '../test-support/influxd.ts';
+
+/**
+ * Readings stored per second into InfluxDB through the platform, beside the raw `/write` rate of the same
+ * influxd with the same batch size, measured in the same run:
+ * - raw: the same points as prebuilt line protocol, POSTed to /write `batch` lines at a time (one request
+ *   in flight, and as many in flight as the adapter uses for one feeder batch; the faster is the baseline);
+ * - live: devices publish QoS 1 readings over MQTT; the clock stops when the last one is in InfluxDB;
+ * - replay: the same load is acknowledged while influxd is down (the commit log spools it); influxd
+ *   starts and the backlog is written: the store path (log -> feeder -> adapter -> InfluxDB) alone.
+ *
+ *   npm run bench -- influx [--devices 50] [--count 4000] [--window 32] [--batch 5000]
+ */
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '50' },
+    count: { type: 'string', default: '4000' },
+    window: { type: 'string', default: '32' },
+    batch: { type: 'string', default: '5000' },
+  },
+});
+const devices = Number(values.devices);
+const count = Number(values.count);
+const window = Number(values.window);
+const batchSize = Number(values.batch);
+const total = devices * count;
+/** the feeder hands the adapter up to 20 000 points per write; the adapter sends them as parallel batches */
+const adapterParallel = Math.max(1, Math.ceil(20_000 / batchSize));
+const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
+
+const influx = await startInfluxd({ own: true });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function influxql(db: string, q: string): Promise<unknown> {
+  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db, epoch: 'ms' })}`, { method: 'POST', body: new URLSearchParams({ q }) });
+  return res.json();
+}
+
+/** The readings mqtt-load.ts publishes, as the platform stores them (same tags, fields and timestamps). */
+function rawLines(): string[] {
+  const base = Date.now() - 60 * 60_000;
+  const lines: string[] = [];
+  for (let d = 0; d < devices; d++) {
+    for (let n = 0; n < count; n++) {
+      lines.push(`air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`);
+    }
+  }
+  return lines;
+}
+
+async function rawRate(db: string, parallel: number): Promise<number> {
+  await influxql('', `CREATE DATABASE "${db}"`);
+  const lines = rawLines();
+  const bodies: string[] = [];
+  for (let i = 0; i < lines.length; i += batchSize) bodies.push(lines.slice(i, i + batchSize).join('\n'));
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < bodies.length) {
+      const body = bodies[next++]!;
+      const res = await fetch(`${influx.url}/write?db=${db}&precision=ms`, { method: 'POST', body });
+      if (res.status !== 204) throw new Error(`raw write failed: ${res.status} ${await res.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return total / ((performance.now() - started) / 1000);
+}
+
+function runLoad(input: object): Promise<{ acked: number; seconds: number }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as { acked: number; seconds: number }) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+/** A city of `devices` air stations, so every load client is a real, authenticated device. */
+function benchConfig(dir: string, database: string): string {
+  const cityDir = join(dir, 'city');
+  mkdirSync(join(cityDir, 'rules'), { recursive: true });
+  cpSync(join(CONFIG_DIR, 'kinds'), join(dir, 'kinds'), { recursive: true });
+  const sensors = Array.from({ length: devices }, (_, i) => `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`);
+  writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
+  writeFileSync(join(cityDir, 'city.yaml'), 'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n');
+  writeFileSync(join(dir, 'platform.yaml'), [
+    'city: city/city.yaml', 'kindsDir: kinds',
+    'store:', '  kind: influxdb', '  log: { maxBytes: 4294967296 }',
+    `  influxdb: { url: "${influx.url}", database: ${database}, batchSize: ${batchSize}, timeoutMs: 30000 }`, '',
+  ].join('\n'));
+  return join(dir, 'platform.yaml');
+}
+
+async function withPlatform<T>(database: string, run: (p: Platform) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'ioc-influx-bench-'));
+  const platform = await startPlatform({
+    env: { IOC_CONFIG: benchConfig(dir, database) },
+    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false } },
+    logger: pino({ level: 'error' }),
+  });
+  try {
+    return await run(platform);
+  } finally {
+    await platform.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const loadFor = (p: Platform) => ({
+  url: p.mqttUrl, count, window,
+  devices: p.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password })),
+});
+
+async function storedCount(db: string): Promise<number> {
+  const answer = await influxql(db, 'SELECT count("pm25") FROM "air"') as { results: Array<{ series?: Array<{ values: number[][] }> }> };
+  return answer.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
+}
+
+async function liveRate(): Promise<{ ack: number; stored: number }> {
+  return withPlatform('bench_live', async (p) => {
+    const started = performance.now();
+    const load = await runLoad(loadFor(p));
+    while (p.feeder.state().lagBytes > 0) await sleep(5);
+    const seconds = (performance.now() - started) / 1000;
+    const stored = await storedCount('bench_live');
+    if (stored !== total) throw new Error(`live: ${stored} of ${total} readings in InfluxDB`);
+    return { ack: load.acked / load.seconds, stored: total / seconds };
+  });
+}
+
+async function replayRate(): Promise<number> {
+  return withPlatform('bench_replay', async (p) => {
+    await influx.stop();
+    await runLoad(loadFor(p));
+    await influx.start();
+    // the feeder is in its retry backoff: start the clock at its first write, and count what follows it
+    let before = p.feeder.state().written;
+    while (before === 0) {
+      await sleep(2);
+      before = p.feeder.state().written;
+    }
+    const started = performance.now();
+    while (p.feeder.state().lagBytes > 0) await sleep(5);
+    const seconds = (performance.now() - started) / 1000;
+    const stored = await storedCount('bench_replay');
+    if (stored !== total) throw new Error(`replay: ${stored} of ${total} readings in InfluxDB`);
+    return (total - before) / seconds;
+  });
+}
+
+try {
+  const rawBefore = [await rawRate('bench_raw_1', 1), await rawRate('bench_raw_2', adapterParallel)];
+  const live = await liveRate();
+  const replay = await replayRate();
+  const rawAfter = [await rawRate('bench_raw_3', 1), await rawRate('bench_raw_4', adapterParallel)];
+  const raw = Math.max(...rawBefore, ...rawAfter);
+  const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+  console.log(`influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), batch ${batchSize} lines, ${new Date().toISOString()}`);
+  console.log(`  raw /write, 1 in flight:                  ${fmt(rawBefore[0]!)} / ${fmt(rawAfter[0]!)} readings/s (before / after)`);
+  console.log(`  raw /write, ${adapterParallel} in flight:                  ${fmt(rawBefore[1]!)} / ${fmt(rawAfter[1]!)} readings/s (before / after)`);
+  console.log(`  baseline (fastest raw):                   ${fmt(raw)} readings/s`);
+  console.log(`  platform live, MQTT QoS 1 -> InfluxDB:    ${fmt(live.stored)} readings/s  ratio ${(live.stored / raw).toFixed(2)}  (acknowledged at ${fmt(live.ack)}/s)`);
+  console.log(`  platform replay, commit log -> InfluxDB:  ${fmt(replay)} readings/s  ratio ${(replay / raw).toFixed(2)}`);
+} finally {
+  await influx.dispose();
+}
