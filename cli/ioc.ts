@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
 import { rulesCommand } from './commands/rules.ts';
+import { simulateCommand } from './commands/simulate.ts';
 
 /**
  * `ioc`: the engineers' command line (`npm run ioc -- <command> ...`). Adding a command is adding a file
@@ -8,6 +9,7 @@ import { rulesCommand } from './commands/rules.ts';
  */
 export const COMMANDS: readonly CliCommand[] = [
   rulesCommand,
+  simulateCommand,
 ];
 
 function help(io: CliIo): void {
