@@ -98,6 +98,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
   const store = await storeOpening;
+  let releasing = false;
   const feeder = new StoreFeeder({
     name: store.name,
     log,
@@ -105,9 +106,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     checkpointFile: join(config.dataDir, 'log', `${store.name}.checkpoint`),
     clock,
     logger,
-    onProgress: (applied) => {
-      log.release(applied);
-      writer.notifySpace();
+    onProgress: (applied: number) => {
+      // a segment is deleted only once the store made everything in it durable
+      if (releasing || !log.canRelease(applied)) return;
+      releasing = true;
+      feeder.checkpoint()
+        .then((durable) => {
+          log.release(durable);
+          writer.notifySpace();
+        })
+        .catch((err: Error) => logger.warn({ err: err.message }, 'store sync failed; the commit log keeps the segment'))
+        .finally(() => { releasing = false; });
     },
   });
   writer.on('durable', (points, end) => feeder.push(points, end));

@@ -153,6 +153,12 @@ export class CommitLog {
     return records;
   }
 
+  /** True when `release(offset)` would delete a segment. */
+  canRelease(offset: number): boolean {
+    const first = this.segments[0]!;
+    return this.segments.length > 1 && first.base + first.size <= offset;
+  }
+
   /** Deletes whole segments that end at or before `offset` (every consumer is past them). */
   release(offset: number): void {
     while (this.segments.length > 1) {

@@ -106,11 +106,20 @@ export class StoreFeeder {
     };
   }
 
+  /** Makes what the store applied durable and records it; returns the offset now safe to release. */
+  async checkpoint(): Promise<number> {
+    const applied = this.applied;
+    await this.options.store.sync?.();
+    await this.saveCheckpoint(applied);
+    return applied;
+  }
+
   /** Finishes the batch in hand and stops; what is not yet applied stays in the log for next time. */
   async stop(): Promise<void> {
     this.running = false;
     this.wake?.();
     await this.loopDone;
+    await this.checkpoint().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'could not checkpoint the store at stop'));
   }
 
   /** Applies everything in the log, then stops (a clean shutdown with the store still up). */
@@ -193,7 +202,9 @@ export class StoreFeeder {
       for (const d of done) this.queuedPoints -= d.points.length;
     }
     this.applied = end;
-    void this.saveCheckpoint(end);
+    // a store whose writes are durable on return (InfluxDB) is checkpointed at once; one that needs a
+    // sync (SQLite) only in checkpoint(), after the sync, so a crash never skips what it had not synced
+    if (!this.options.store.sync) void this.saveCheckpoint(end);
     this.options.onProgress?.(end);
     if (this.waiters.length) {
       const due = this.waiters.filter((w) => w.offset <= end);

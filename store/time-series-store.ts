@@ -77,6 +77,11 @@ export interface TimeSeriesStore {
   aggregate(query: AggregateQuery): Promise<Sample[]>;
   latest(query: LatestQuery): Promise<LatestValue[]>;
   queryPoints(query: PointQuery): Promise<Point[]>;
+  /**
+   * Makes every write so far durable, for adapters whose writes are not durable on return. The commit
+   * log forgets nothing before this resolved.
+   */
+  sync?(): Promise<void>;
   close(): Promise<void>;
 }
 

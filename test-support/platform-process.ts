@@ -16,7 +16,7 @@ export interface PlatformProcess {
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
-export async function spawnPlatform(env: Record<string, string>, timeoutMs = 30_000): Promise<PlatformProcess> {
+export async function spawnPlatform(env: Record<string, string>, timeoutMs = 60_000): Promise<PlatformProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
     env: { ...process.env, IOC_MQTT_PORT: '0', IOC_HTTP_PORT: '0', IOC_MQTT_HOST: '127.0.0.1', IOC_HTTP_HOST: '127.0.0.1', IOC_DEMO: '0', IOC_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

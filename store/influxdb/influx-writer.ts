@@ -84,6 +84,17 @@ function refusedForGood(error: Error): error is HttpError {
   return error instanceof HttpError && (error.statusCode === 400 || error.statusCode === 422);
 }
 
+/**
+ * How many lines a 400 refused: "dropped=N" counts points refused after parsing (type conflict, beyond
+ * retention), and each line that did not parse is named in its own "unable to parse" clause.
+ */
+export function refusedCount(body: string, batchLines: number): number {
+  const dropped = /dropped=(\d+)/.exec(body);
+  const unparsed = body.match(/unable to parse/g)?.length ?? 0;
+  if (!dropped && unparsed === 0) return batchLines; // refused as a whole
+  return Math.min(batchLines, (dropped ? Number(dropped[1]) : 0) + unparsed);
+}
+
 export class InfluxWriter {
   readonly path: WritePath;
   private readonly client: InfluxDB;
@@ -148,8 +159,7 @@ export class InfluxWriter {
         writeFailed: (error, failed, attempt, expires) => {
           if (settled) return Promise.resolve();
           if (refusedForGood(error)) {
-            const dropped = /dropped=(\d+)/.exec(error.body ?? '');
-            outcome.rejected += dropped ? Number(dropped[1]) : failed.length;
+            outcome.rejected += refusedCount(error.body ?? '', failed.length);
             outcome.rejectReason = String(error.json?.error ?? error.body ?? error.message);
             done(failed.length);
             return Promise.resolve();

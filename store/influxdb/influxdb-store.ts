@@ -89,6 +89,7 @@ export class InfluxStore implements TimeSeriesStore {
           'InfluxDB refused points for good (they cannot be written as they are); the others were stored');
       }
       Object.assign(this.status, { reachable: true, lastError: null, lastWriteAt: Date.now() });
+      this.lastLogged = null; // the next outage is logged again
     } catch (err) {
       this.noteFailure(err);
       throw err;
@@ -153,9 +154,9 @@ export class InfluxStore implements TimeSeriesStore {
 
 /**
  * Opens the store and runs the start-up checks. Wrong credentials, a missing database that may not be
- * created, and the like throw InfluxStartupError (a ConfigError: a message for the operator). An
- * unreachable server is not fatal: the platform starts, the commit log holds the readings, and the
- * checks run again before the first write that reaches it.
+ * created, and the like throw InfluxStartupError (a ConfigError: a message for the operator). A server
+ * that is down, too slow or failing (5xx) is not fatal: the platform starts, the commit log holds the
+ * readings, and the checks run again before the first write that reaches it.
  */
 export async function openInfluxStore(config: InfluxConfig, logger: StoreLogger): Promise<InfluxStore> {
   routeClientLog(logger);
@@ -166,7 +167,8 @@ export async function openInfluxStore(config: InfluxConfig, logger: StoreLogger)
       'InfluxDB store ready');
   } catch (err) {
     if (err instanceof InfluxStartupError) throw err;
-    if (err instanceof InfluxRequestError && UNREACHABLE.has(err.failure)) {
+    // down, slow or failing for now (5xx): start anyway, the checks run again before the first write
+    if (err instanceof InfluxRequestError && (UNREACHABLE.has(err.failure) || err.failure === 'server')) {
       store.noteFailure(err, true);
       logger.warn({ url: config.url }, 'the platform starts anyway: acknowledged readings wait in the commit log and are written when InfluxDB answers');
       return store;

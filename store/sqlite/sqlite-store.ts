@@ -63,6 +63,10 @@ export class SqliteStore implements TimeSeriesStore {
     return this.call('queryPoints', query) as Promise<Point[]>;
   }
 
+  async sync(): Promise<void> {
+    await this.call('sync', undefined);
+  }
+
   async close(): Promise<void> {
     if (!this.failure) await this.call('close', undefined).catch(() => undefined);
     this.worker.removeAllListeners('exit');

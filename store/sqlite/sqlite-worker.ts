@@ -4,7 +4,7 @@ import { SqliteDatabase } from './sqlite-database.ts';
 /** Worker side of the embedded store: one request at a time, in arrival order. */
 export interface WorkerRequest {
   id: number;
-  op: 'write' | 'queryRange' | 'aggregate' | 'latest' | 'queryPoints' | 'close';
+  op: 'write' | 'queryRange' | 'aggregate' | 'latest' | 'queryPoints' | 'sync' | 'close';
   arg: unknown;
 }
 
@@ -22,6 +22,7 @@ port.on('message', (req: WorkerRequest) => {
       case 'aggregate': result = db.aggregate(req.arg as Parameters<SqliteDatabase['aggregate']>[0]); break;
       case 'latest': result = db.latest(req.arg as Parameters<SqliteDatabase['latest']>[0]); break;
       case 'queryPoints': result = db.queryPoints(req.arg as Parameters<SqliteDatabase['queryPoints']>[0]); break;
+      case 'sync': db.sync(); break;
       case 'close': db.close(); break;
     }
     port.postMessage({ id: req.id, ok: true, result } satisfies WorkerResponse);
