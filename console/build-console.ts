@@ -4,7 +4,7 @@ import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
-import { build, version as esbuildVersion } from 'esbuild';
+import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
@@ -39,6 +39,46 @@ const CONTENT_TYPES: Record<string, string> = {
   '.svg': 'image/svg+xml',
 };
 
+/**
+ * Build options and the page template live in this module (not beside it on disk), and both are part of
+ * the source fingerprint: a platform still running older code beside a newer checkout can then never
+ * label its output with the newer fingerprint.
+ */
+const BUILD_OPTIONS = {
+  bundle: true,
+  format: 'esm',
+  // the sign-in screen is a small entry; the console (Leaflet, uPlot) is a chunk loaded after it
+  splitting: true,
+  platform: 'browser',
+  target: ['chrome109', 'edge109', 'firefox115', 'safari15.4'],
+  sourcemap: false,
+  legalComments: 'none',
+  entryNames: '[name]-[hash]',
+  metafile: true,
+  assetNames: '[name]-[hash]',
+  loader: { '.png': 'file', '.svg': 'file' },
+  logLevel: 'silent',
+} as const satisfies BuildOptions;
+
+const INDEX_TEMPLATE = `<!doctype html>
+<html lang="vi">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="color-scheme" content="dark">
+<title>IOC</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="/assets/{{css}}">
+<script type="module" src="/assets/{{js}}"></script>
+{{preloads}}
+</head>
+<body>
+<div id="app"></div>
+<noscript>Bảng điều hành IOC cần JavaScript. / The IOC console needs JavaScript.</noscript>
+</body>
+</html>
+`;
+
 async function makeAsset(path: string, body: Buffer, immutable: boolean): Promise<ConsoleAsset> {
   const ext = path === '/' ? '.html' : path.slice(path.lastIndexOf('.'));
   const compressible = ext !== '.png';
@@ -58,32 +98,21 @@ async function makeAsset(path: string, body: Buffer, immutable: boolean): Promis
 export async function buildConsole(options: { minify?: boolean } = {}): Promise<ConsoleBundle> {
   const started = performance.now();
   const result = await build({
+    ...BUILD_OPTIONS,
     entryPoints: [join(CONSOLE_DIR, 'src', 'main.ts')],
-    bundle: true,
-    format: 'esm',
-    // the sign-in screen is a small entry; the console (Leaflet, uPlot) is a chunk loaded after it
-    splitting: true,
-    platform: 'browser',
-    target: ['chrome109', 'edge109', 'firefox115', 'safari15.4'],
     minify: options.minify ?? true,
-    sourcemap: false,
-    legalComments: 'none',
-    entryNames: '[name]-[hash]',
-    assetNames: '[name]-[hash]',
     outdir: join(CONSOLE_DIR, 'dist', 'assets'),
-    loader: { '.png': 'file', '.svg': 'file' },
     write: false,
-    logLevel: 'silent',
   });
   const files = result.outputFiles.map((file) => ({ name: basename(file.path), body: Buffer.from(file.contents) }));
   const js = files.find((f) => f.name.startsWith('main-') && f.name.endsWith('.js'));
   const css = files.find((f) => f.name.startsWith('main-') && f.name.endsWith('.css'));
   if (!js || !css) throw new Error('console build produced no script or stylesheet');
-  const template = await readFile(join(CONSOLE_DIR, 'index.html'), 'utf8');
   // chunks the entry imports statically: preload them with it instead of discovering them after it ran
-  const preloads = files.filter((f) => f.name.startsWith('chunk-') && f.name.endsWith('.js'))
-    .map((f) => `<link rel="modulepreload" href="/assets/${f.name}">`).join('\n');
-  const html = template.replace('{{js}}', js.name).replace('{{css}}', css.name).replace('{{preloads}}', preloads);
+  const entryMeta = Object.entries(result.metafile.outputs).find(([path]) => basename(path) === js.name)?.[1];
+  const preloads = (entryMeta?.imports ?? []).filter((i) => i.kind === 'import-statement')
+    .map((i) => `<link rel="modulepreload" href="/assets/${basename(i.path)}">`).join('\n');
+  const html = INDEX_TEMPLATE.replace('{{js}}', js.name).replace('{{css}}', css.name).replace('{{preloads}}', preloads);
   const assets = await Promise.all([
     makeAsset('/', Buffer.from(html), false),
     ...files.map((f) => makeAsset(`/assets/${f.name}`, f.body, true)),
@@ -121,14 +150,14 @@ export async function consoleSourceHash(): Promise<string> {
   const files = [
     ...(await listFiles(join(CONSOLE_DIR, 'src'))),
     ...(await listFiles(join(CONSOLE_DIR, 'i18n'))),
-    join(CONSOLE_DIR, 'index.html'),
-    fileURLToPath(import.meta.url),
     join(ROOT_DIR, 'config', 'reference', 'vn-aqi.json'),
     join(ROOT_DIR, 'alerts', 'alert-model.ts'),
     join(ROOT_DIR, 'node_modules', 'leaflet', 'package.json'),
     join(ROOT_DIR, 'node_modules', 'uplot', 'package.json'),
   ];
   hash.update(esbuildVersion);
+  hash.update(JSON.stringify(BUILD_OPTIONS));
+  hash.update(INDEX_TEMPLATE);
   for (const file of files) {
     hash.update(relative(ROOT_DIR, file));
     hash.update(await readFile(file));
@@ -175,7 +204,9 @@ export async function readConsoleBundle(sourceHash: string, distDir: string = DE
       const [body, gz, br] = await Promise.all([readFile(file), readFile(`${file}.gz`), readFile(`${file}.br`)]);
       return { path: a.path, contentType: a.contentType, etag: a.etag, immutable: a.immutable, body, gzip: gz, br };
     }));
-    return { assets: new Map(assets.map((a) => [a.path, a])), jsGzipBytes: manifest.jsGzipBytes, buildMs: manifest.buildMs };
+    const byPath = new Map(assets.map((a) => [a.path, a]));
+    if (byPath.get('/')?.body.includes('{{')) return undefined; // a template left unfilled: never serve it
+    return { assets: byPath, jsGzipBytes: manifest.jsGzipBytes, buildMs: manifest.buildMs };
   } catch {
     return undefined; // missing, partial or from another version: build anew
   }

@@ -7,6 +7,9 @@ export interface ChartSeries {
   /** epoch ms */
   ts: number[];
   values: (number | null)[];
+  /** the window shown, epoch ms: always the whole 24 hours, however few points there are */
+  from: number;
+  to: number;
   /** horizontal reference lines, e.g. the flood alarm levels I/II/III of a river station */
   levels?: { value: number; label: string }[];
 }
@@ -24,7 +27,7 @@ export function renderChart(container: HTMLElement, series: ChartSeries, fmt: Fo
     legend: { show: true, live: true },
     cursor: { drag: { x: false, y: false } },
     scales: {
-      x: { time: true },
+      x: { time: true, range: () => [series.from / 1000, series.to / 1000] },
       y: {
         range: (_u, min, max) => {
           // keep the first alarm level in view: "how far below level I" is the question asked

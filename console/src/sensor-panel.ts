@@ -117,6 +117,8 @@ export function createSensorPanel(deps: { api: ApiClient; sensors: SensorStore; 
       chart = renderChart(chartBox, {
         label: metric?.label[i18n.lang] ?? metricName,
         unit: displayUnit(series.unit || metric?.unit),
+        from: to - DAY_MS,
+        to,
         ts: series.points.map((p) => toEpochMs(p.ts)),
         values: series.points.map((p) => p.value),
         levels,

@@ -24,6 +24,8 @@ describe('console plugin', () => {
     expect(res.headers['cache-control']).toBe('no-cache');
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     expect(res.body).toContain('<div id="app">');
+    expect(res.body).not.toContain('{{');
+    expect(res.body).toMatch(/<link rel="modulepreload" href="\/assets\/chunk-/);
     expect(scriptPath).toMatch(/^\/assets\/main-/);
   });
 
