@@ -1,7 +1,7 @@
 import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
 import { durationMs, type CompoundCondition, type CompoundRule } from './rule-schema.ts';
-import { aggregateSamples, changeInWindow, pushSample, type WindowSample } from './sample-window.ts';
+import { SampleWindow } from './sample-window.ts';
 
 /**
  * Rules across sensors: every condition must hold at once (heavy rain at an upstream gauge while the
@@ -10,12 +10,12 @@ import { aggregateSamples, changeInWindow, pushSample, type WindowSample } from 
  */
 export interface CompoundState {
   readonly cond: Condition;
-  /** per condition: samples per sensor id */
-  readonly samples: ReadonlyArray<Readonly<Record<string, readonly WindowSample[]>>>;
+  /** per condition: a window per sensor id */
+  readonly windows: ReadonlyArray<ReadonlyMap<string, SampleWindow>>;
 }
 
 export function initialCompoundState(rule: CompoundRule): CompoundState {
-  return { cond: INACTIVE, samples: rule.conditions.map(() => ({})) };
+  return { cond: INACTIVE, windows: rule.conditions.map(() => new Map()) };
 }
 
 export interface ConditionValue {
@@ -26,10 +26,10 @@ export interface ConditionValue {
   readonly threshold: number;
 }
 
-function valueOf(c: CompoundCondition, samples: readonly WindowSample[]): number | undefined {
-  if (c.rise !== undefined) return changeInWindow(samples, 'rise');
-  if (c.fall !== undefined) return changeInWindow(samples, 'fall');
-  return aggregateSamples(samples, c.aggregate ?? 'last');
+function valueOf(c: CompoundCondition, window: SampleWindow): number | undefined {
+  if (c.rise !== undefined) return window.change('rise');
+  if (c.fall !== undefined) return window.change('fall');
+  return window.aggregate(c.aggregate ?? 'last');
 }
 
 function meets(c: CompoundCondition, value: number): boolean {
@@ -38,12 +38,11 @@ function meets(c: CompoundCondition, value: number): boolean {
 }
 
 /** `asOf`: the newest reading time; windowed samples of other sensors older than the window no longer count. */
-export function conditionValue(c: CompoundCondition, bySensor: Readonly<Record<string, readonly WindowSample[]>>, asOf?: number): ConditionValue {
+export function conditionValue(c: CompoundCondition, bySensor: ReadonlyMap<string, SampleWindow>, asOf?: number): ConditionValue {
   const threshold = (c.above ?? c.below ?? c.rise ?? c.fall)!;
-  const windowMs = c.window !== undefined ? durationMs(c.window) : undefined;
-  const current = (samples: readonly WindowSample[]) => (asOf !== undefined && windowMs !== undefined ? samples.filter((s) => s.ts > asOf - windowMs) : samples);
-  const values = Object.entries(bySensor)
-    .map(([sensorId, samples]) => ({ sensorId, value: valueOf(c, current(samples)) }))
+  if (asOf !== undefined && c.window !== undefined) for (const w of bySensor.values()) w.expire(asOf);
+  const values = [...bySensor]
+    .map(([sensorId, window]) => ({ sensorId, value: valueOf(c, window) }))
     .filter((v): v is { sensorId: string; value: number } => v.value !== undefined);
   if (values.length === 0) return { met: false, threshold };
   const better = (a: number, b: number) => (c.below !== undefined ? a < b : a > b);
@@ -67,19 +66,20 @@ export function evaluateCompound(
   now: number,
 ): Step<CompoundState> {
   let touched = false;
-  const samples = rule.conditions.map((c, i) => {
-    const current = state.samples[i] ?? {};
+  rule.conditions.forEach((c, i) => {
     const raw = reading.values[c.metric];
-    if (raw === undefined || !conditionSensors[i]?.has(reading.sensorId)) return current;
+    const windows = state.windows[i] as Map<string, SampleWindow> | undefined;
+    if (raw === undefined || !windows || !conditionSensors[i]?.has(reading.sensorId)) return;
     touched = true;
+    let window = windows.get(reading.sensorId);
     // without a window a condition looks at the latest reading only
-    const windowMs = c.window !== undefined ? durationMs(c.window) : 1;
-    return { ...current, [reading.sensorId]: pushSample(current[reading.sensorId] ?? [], { ts: reading.ts, value: raw }, windowMs) };
+    if (!window) windows.set(reading.sensorId, (window = new SampleWindow(c.window !== undefined ? durationMs(c.window) : 1)));
+    window.push({ ts: reading.ts, value: raw });
   });
   if (!touched) return { state, transition: 'none' };
-  const values = rule.conditions.map((c, i) => conditionValue(c, samples[i]!, reading.ts));
+  const values = rule.conditions.map((c, i) => conditionValue(c, state.windows[i]!, reading.ts));
   const holds = values.every((v) => v.met);
   const first = values[0]!;
   const { cond, transition } = advanceCondition(state.cond, { holds, value: first.value, threshold: first.threshold }, now, durationMs(rule.for));
-  return { state: { cond, samples }, transition };
+  return { state: { cond, windows: state.windows }, transition };
 }

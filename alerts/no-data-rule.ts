@@ -33,6 +33,10 @@ function observe(rule: NoDataRule, state: NoDataState, now: number): { holds: bo
 }
 
 export function evaluateNoData(rule: NoDataRule, state: NoDataState, input: NoDataInput, now: number): Step<NoDataState> {
+  // the common case, a reading from a device that is fine: only the time it was last seen moves
+  if (input.type === 'reading' && state.cond.phase === 'inactive' && !state.offline) {
+    return { state: { cond: state.cond, lastSeen: Math.max(state.lastSeen, now), offline: false }, transition: 'none' };
+  }
   let next = state;
   if (input.type === 'reading') next = { ...state, lastSeen: Math.max(state.lastSeen, now), offline: false };
   else if (input.type === 'status') {

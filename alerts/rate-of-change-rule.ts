@@ -1,7 +1,7 @@
 import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
 import { durationMs, type RateOfChangeRule } from './rule-schema.ts';
-import { changeInWindow, pushSample, type WindowSample } from './sample-window.ts';
+import { SampleWindow } from './sample-window.ts';
 
 /**
  * Rate of change over a window (a river rising 0.3 m within an hour): the value is the rise (newest minus
@@ -10,20 +10,21 @@ import { changeInWindow, pushSample, type WindowSample } from './sample-window.t
  */
 export interface RateOfChangeState {
   readonly cond: Condition;
-  readonly samples: readonly WindowSample[];
+  readonly window?: SampleWindow;
 }
 
-export const initialRateOfChangeState: RateOfChangeState = { cond: INACTIVE, samples: [] };
+export const initialRateOfChangeState: RateOfChangeState = { cond: INACTIVE };
 
 export function evaluateRateOfChange(rule: RateOfChangeRule, state: RateOfChangeState, reading: ReadingEvent, now: number): Step<RateOfChangeState> {
   const raw = reading.values[rule.metric];
   if (raw === undefined) return { state, transition: 'none' };
-  const samples = pushSample(state.samples, { ts: reading.ts, value: raw }, durationMs(rule.window));
+  const window = state.window ?? new SampleWindow(durationMs(rule.window));
+  window.push({ ts: reading.ts, value: raw });
   const direction = rule.rise !== undefined ? 'rise' : 'fall';
   const threshold = (rule.rise ?? rule.fall)!;
-  const change = changeInWindow(samples, direction) ?? 0;
+  const change = window.change(direction) ?? 0;
   const latched = state.cond.phase !== 'inactive';
   const holds = change >= (latched ? threshold - (rule.hysteresis ?? 0) : threshold);
   const { cond, transition } = advanceCondition(state.cond, { holds, value: change, threshold }, now, durationMs(rule.for));
-  return { state: { cond, samples }, transition };
+  return { state: { cond, window }, transition };
 }

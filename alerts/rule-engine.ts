@@ -193,7 +193,7 @@ export class RuleEngine {
   describe(e: Entry): AlertFacts {
     const cond = e.s.cond;
     const base = { rule: e.rule, sensor: e.sensor, city: this.city, value: cond.value, threshold: cond.threshold };
-    if (e.kind === 'compound') return describeAlert({ ...base, conditions: e.rule.conditions.map((c, i) => conditionValue(c, e.s.samples[i] ?? {})) });
+    if (e.kind === 'compound') return describeAlert({ ...base, conditions: e.rule.conditions.map((c, i) => conditionValue(c, e.s.windows[i] ?? new Map())) });
     if (e.kind === 'noData') return describeAlert({ ...base, offline: e.s.offline && e.rule.offline });
     return describeAlert(base);
   }

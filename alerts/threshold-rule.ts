@@ -2,7 +2,7 @@ import type { Sensor } from '../config/city-config.ts';
 import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
 import { durationMs, type ThresholdRule } from './rule-schema.ts';
-import { aggregateSamples, pushSample, type WindowSample } from './sample-window.ts';
+import { SampleWindow } from './sample-window.ts';
 
 /**
  * Threshold with hysteresis: fires at `above` (or `below`), clears only past `clearBelow`/`clearAbove`
@@ -11,10 +11,11 @@ import { aggregateSamples, pushSample, type WindowSample } from './sample-window
  */
 export interface ThresholdState {
   readonly cond: Condition;
-  readonly samples: readonly WindowSample[];
+  /** only for rules with a window */
+  readonly window?: SampleWindow;
 }
 
-export const initialThresholdState: ThresholdState = { cond: INACTIVE, samples: [] };
+export const initialThresholdState: ThresholdState = { cond: INACTIVE };
 
 export interface ThresholdLimits {
   readonly direction: 'above' | 'below';
@@ -42,9 +43,13 @@ export function evaluateThreshold(rule: ThresholdRule, sensor: Sensor, state: Th
   const raw = reading.values[rule.metric];
   const limits = thresholdLimits(rule, sensor);
   if (raw === undefined || limits === undefined) return { state, transition: 'none' };
-  const samples = rule.window !== undefined ? pushSample(state.samples, { ts: reading.ts, value: raw }, durationMs(rule.window)) : state.samples;
-  const value = rule.window !== undefined ? (aggregateSamples(samples, rule.aggregate ?? 'last') ?? raw) : raw;
+  let window = state.window;
+  if (rule.window !== undefined) {
+    window ??= new SampleWindow(durationMs(rule.window));
+    window.push({ ts: reading.ts, value: raw });
+  }
+  const value = window ? (window.aggregate(rule.aggregate ?? 'last') ?? raw) : raw;
   const holds = holdsThreshold(limits, value, state.cond.phase !== 'inactive');
   const { cond, transition } = advanceCondition(state.cond, { holds, value, threshold: limits.threshold }, now, durationMs(rule.for));
-  return { state: { cond, samples }, transition };
+  return { state: { cond, window }, transition };
 }
