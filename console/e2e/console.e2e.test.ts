@@ -72,6 +72,31 @@ describe('operator console', () => {
     expect(await page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) }).getAttribute('data-state')).not.toBe('alerting');
   });
 
+  it('colours air stations by their VN_AQI category and counts the devices online', async () => {
+    // The platform derives the hourly VN_AQI when a station's hour closes (its first reading of the next
+    // hour); PM NowCast needs two hours: readings two hours ago, an hour ago, and now.
+    // PM2.5 at 60 µg/m³ is "Kém" (orange), at 12 µg/m³ "Tốt" (green).
+    const hour = 3_600_000;
+    const thisHour = Math.floor(Date.now() / hour) * hour;
+    const fleet: [string, string, Record<string, number>][] = [
+      ['air-dongba', 'air', { pm25: 60, pm10: 90 }],
+      ['air-ngomon', 'air', { pm25: 12, pm10: 20 }],
+      ['traffic-phuxuan', 'traffic', { intensity: 900, averageVehicleSpeed: 32 }],
+      ['water-davien', 'water', { waterLevel: 0.4 }],
+    ];
+    for (const [sensorId, kind, values] of fleet) {
+      const device = await platform.connectDevice(sensorId, { will: { topic: `ioc/${kind}/${sensorId}/status`, payload: Buffer.from('offline'), qos: 1, retain: true } });
+      await publishAcked(device, `ioc/${kind}/${sensorId}/status`, 'online');
+      const stamps = [thisHour - 2 * hour + 600_000, thisHour - hour + 600_000, Date.now()];
+      await publishAcked(device, `ioc/${kind}/${sensorId}/readings`, JSON.stringify(stamps.map((ts) => ({ ts, ...values }))));
+    }
+    const dongba = page.getByRole('button', { name: /^Quan trắc không khí chợ Đông Ba/ });
+    await expect.poll(() => dongba.getAttribute('fill'), { timeout: 15_000 }).toBe('#ff7e00');
+    await expect.poll(() => page.getByRole('button', { name: /^Quan trắc không khí Ngọ Môn/ }).getAttribute('fill'), { timeout: 15_000 }).toBe('#00e400');
+    const online = page.getByRole('group', { name: 'Cảm biến trực tuyến' });
+    await expect.poll(() => online.textContent(), { timeout: 15_000 }).toContain(`${fleet.length}/${platform.city.sensors.length}`);
+  });
+
   it('shows a live alert after a crossing reading over MQTT, and acknowledges it with a note', async () => {
     const device = await platform.connectDevice(SENSOR);
     await publishAcked(device, `ioc/water/${SENSOR}/readings`, JSON.stringify({ ts: Date.now() - 60_000, waterLevel: 0.62 }));

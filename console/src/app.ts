@@ -17,7 +17,7 @@ import { SensorStore } from './sensor-store.ts';
 import { startPoller } from './poller.ts';
 
 const LATEST_EVERY_MS = 5000;
-const SENSORS_EVERY_MS = 30_000;
+const SENSORS_EVERY_MS = 10_000;
 const RATE_EVERY_MS = 5000;
 const AGE_EVERY_MS = 15_000;
 
