@@ -350,7 +350,8 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
         (!filter.kind || filter.kind.includes(a.kind)) &&
         (!filter.district || filter.district.includes(a.district)) &&
         (!filter.sensorId || filter.sensorId === a.sensorId) &&
-        a.updatedAt >= from && a.startsAt < to + 1);
+        // without an explicit `from`, open alerts count however long ago they last changed
+        (a.updatedAt >= from || (filter.from === undefined && a.state !== 'resolved')) && a.startsAt < to + 1);
       matches.sort((a, b) => b.updatedAt - a.updatedAt);
       return matches.slice(0, filter.limit ?? 500);
     },

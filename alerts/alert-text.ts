@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { City, Sensor } from '../config/city-config.ts';
 import type { I18nText } from './alert-model.ts';
+import { aqiCategory } from './vn-aqi.ts';
 import type { ConditionValue } from './compound-rule.ts';
 import { formatDuration } from './duration.ts';
 import { durationMs, type Rule } from './rule-schema.ts';
@@ -8,7 +9,7 @@ import { durationMs, type Rule } from './rule-schema.ts';
 /**
  * Alert titles and messages in Vietnamese and English, from the translation files in locales/. A rule's
  * own `title`/`message` templates win over the defaults; both take {value} {threshold} {unit} {sensor}
- * {metric} {district} {level} {window} {eventType}.
+ * {metric} {district} {level} {window} {eventType}, and {category} (the VN_AQI category) for vnAqi.
  */
 type Locale = {
   title: string;
@@ -144,6 +145,8 @@ export function describeAlert(input: DescribeInput): AlertFacts {
       window: windowMs !== undefined ? formatDurationText(windowMs, lang) : undefined,
       eventType: rule.kind === 'cameraEvent' ? rule.eventTypes.map((t) => loc.eventType[t] ?? t).join('/') : undefined,
       conditions: describeConditions(input, lang),
+      // for the derived metric vnAqi: the VN_AQI category name (Tốt, Trung bình, Kém, Xấu, ...)
+      category: metric === 'vnAqi' && input.value !== undefined ? aqiCategory(input.value)[lang] : undefined,
     };
     const label = rule.title?.[lang] ?? loc.subCategory[rule.subCategory] ?? rule.subCategory;
     return {
