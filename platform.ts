@@ -26,6 +26,7 @@ import { CommitLog } from './store/commit-log.ts';
 import { DurableWriter } from './store/durable-writer.ts';
 import { openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
+import { startDemoFleet, type DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 
 /**
@@ -185,10 +186,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   logger.info(`HTTP API listening on ${httpUrl} (docs at ${httpUrl}/docs)`);
   logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
 
+  const credentials = creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
+  // The demo fleet plays the default city in-process so a fresh clone shows data and alerts at once;
+  // a production profile never runs it, and demo.enabled: false (IOC_DEMO=0) turns it off.
+  let demo: DemoFleet | undefined;
+  if (config.profile === 'demo' && config.demo.enabled && credentials) {
+    demo = await startDemoFleet({ mqttUrl, credentials, city, clock, logger: logger.child({ module: 'demo' }) })
+      .catch((err: Error) => { logger.warn({ err: err.message }, 'the demo fleet could not start'); return undefined; });
+  }
+
   let closing: Promise<void> | undefined;
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down: closing listeners, flushing acknowledged readings');
+      await demo?.stop();
       await delivery.stop();
       await app.close();
       await broker.close();
@@ -206,7 +217,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   return {
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl,
     credentialsFile: creds.credentialsFile,
-    credentials: creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined),
+    credentials,
     events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, health, close,
   };
 }
