@@ -31,7 +31,7 @@ export interface AlertServiceDeps {
   readonly dataDir?: string;
   /** a fixed rule set instead of rulesDir and dataDir (the backtest) */
   readonly rules?: readonly Rule[];
-  /** how far back start() looks for open alerts (default 90 days) */
+  /** how far back start() looks for open alerts (default 30 days, as far back as ingest accepts readings) */
   readonly restoreWindowMs?: number;
   /** derive hourly VN_AQI from air readings (default true) */
   readonly vnAqi?: boolean;
@@ -287,7 +287,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     const known = open.get(id) ?? recent.get(id);
     if (known) return known;
     const now = clock.now();
-    const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 90 * DAY), now + 1);
+    const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + 1);
     return latestSnapshots(history.events).get(id);
   };
 
@@ -305,7 +305,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       const seen = new Map<string, number>();
       for (const v of latest) seen.set(v.sensorId, Math.max(seen.get(v.sensorId) ?? -Infinity, v.ts));
       for (const [sensorId, ts] of seen) engine.seedLastSeen(sensorId, ts);
-      const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 90 * DAY), now + 1);
+      const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + 1);
       if (history.skipped) logger.warn({ skipped: history.skipped }, 'unreadable alert events in the store were skipped');
       for (const [k, ts] of history.lastTs) lastPointTs.set(k, ts);
       seq = history.events.reduce((m, e) => Math.max(m, e.seq), 0);

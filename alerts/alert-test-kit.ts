@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -58,7 +58,6 @@ export async function startHarness(rules: unknown[], options: { start?: number; 
   const dir = mkdtempSync(join(tmpdir(), 'ioc-alerts-'));
   const rulesDir = join(dir, 'rules');
   const dataDir = join(dir, 'data');
-  const { mkdirSync } = await import('node:fs');
   mkdirSync(rulesDir);
   writeFileSync(join(rulesDir, 'test.yaml'), stringify(rules));
   const clock = createManualClock(options.start ?? T0);

@@ -3,7 +3,7 @@ import type { CameraEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ing
 import { describeAlert, type AlertFacts } from './alert-text.ts';
 import { cameraCheckAt, evaluateCameraEvent, initialCameraEventState, type CameraEventState } from './camera-event-rule.ts';
 import { conditionValue, evaluateCompound, initialCompoundState, type CompoundState } from './compound-rule.ts';
-import { INACTIVE, pendingDueAt, promoteIfDue, type Condition, type Step, type Transition } from './condition.ts';
+import { pendingDueAt, promoteIfDue, type Condition, type Step, type Transition } from './condition.ts';
 import { evaluateNoData, initialNoDataState, noDataCheckAt, type NoDataState } from './no-data-rule.ts';
 import { evaluateRateOfChange, initialRateOfChangeState, type RateOfChangeState } from './rate-of-change-rule.ts';
 import { durationMs, type CameraEventRule, type CompoundRule, type NoDataRule, type RateOfChangeRule, type Rule, type ThresholdRule } from './rule-schema.ts';
@@ -204,4 +204,3 @@ export class RuleEngine {
   }
 }
 
-export { INACTIVE };
