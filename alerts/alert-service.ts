@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { City, Sensor } from '../config/city-config.ts';
 import type { Clock, TimerHandle } from '../config/clock.ts';
 import { DomainError } from '../config/domain-error.ts';
-import type { CameraEvent, DeviceStatusEvent, IngestEvents, ReadingEvent } from '../ingest/ingest-events.ts';
+import { DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEvents, type ReadingEvent } from '../ingest/ingest-events.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Alert, AlertEvent, AlertEventType } from './alert-model.ts';
 import type { AlertFilter, AlertService } from './alert-service-api.ts';
@@ -317,6 +317,16 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       }
       if (aqi) await aqi.backfill(store, now).catch((err: unknown) => logger.warn({ err }, 'VN_AQI history could not be read; NowCast starts empty'));
       applyRules(loaded.rules, 'system');
+      // devices whose last word before the restart was "offline" (and that sent nothing since) are still
+      // offline: the retained status is not published again to ingest
+      const statuses = await store.queryPoints({ measurement: DEVICE_STATUS_MEASUREMENT, from: now - (deps.restoreWindowMs ?? 30 * DAY), to: now + 1 })
+        .catch((err: unknown) => { logger.warn({ err }, 'device statuses could not be read'); return []; });
+      const lastStatus = new Map(statuses.map((p) => [p.tags.sensorId ?? '', p]));
+      for (const [sensorId, p] of lastStatus) {
+        const sensor = city.sensorsById.get(sensorId);
+        if (!sensor || p.fields.status !== 'offline' || (seen.get(sensorId) ?? -Infinity) > p.ts) continue;
+        handleChanges(engine.onStatus({ sensorId, kind: sensor.kind, district: sensor.district, status: 'offline', ts: p.ts, source: 'will' }, now));
+      }
       events.on('readings', onReadings);
       events.on('status', onStatus);
       events.on('cameraEvent', onCamera);

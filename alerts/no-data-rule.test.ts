@@ -51,6 +51,31 @@ describe('no-data / device offline rule (clock timers)', () => {
   });
 });
 
+describe('device offline across a restart', () => {
+  let h: Harness;
+  afterEach(async () => h?.close());
+
+  it('takes the last stored status of each device: offline devices raise their alert after `for`', async () => {
+    h = await startHarness([{ ...offlineRule, selector: { kinds: ['air'] } }]);
+    // what ingest stores for the broker's last will of a device, and a device that came back online
+    await h.store.write([
+      { measurement: 'device_status', tags: { sensorId: 'air-ngomon', kind: 'air', district: 'Phú Xuân' }, fields: { status: 'offline', source: 'will' }, ts: T0 - 60 * MIN },
+      { measurement: 'device_status', tags: { sensorId: 'air-dongba', kind: 'air', district: 'Phú Xuân' }, fields: { status: 'offline', source: 'will' }, ts: T0 - 60 * MIN },
+      { measurement: 'device_status', tags: { sensorId: 'air-dongba', kind: 'air', district: 'Phú Xuân' }, fields: { status: 'online', source: 'device' }, ts: T0 - 50 * MIN },
+    ]);
+    await h.restart();
+    h.clock.advance(5 * MIN);
+    await h.service.idle();
+    expect(h.seen.map((e) => `${e.type}:${e.alert.sensorId}`)).toEqual(['pending:air-ngomon', 'firing:air-ngomon']);
+    // and a second restart repeats nothing
+    const before = h.seen.length;
+    await h.restart();
+    h.clock.advance(10 * MIN);
+    await h.service.idle();
+    expect(h.seen.length).toBe(before);
+  });
+});
+
 describe('camera event rule in the service', () => {
   let h: Harness;
   afterEach(async () => h?.close());
