@@ -89,7 +89,7 @@ describe('camera event rule in the service', () => {
     await h.service.idle();
     expect(h.seen.map((e) => e.type)).toEqual(['firing']);
     expect(h.seen[0]!.alert).toMatchObject({ sensorId: 'cam-dongba', severity: 'critical', subCategory: 'fire' });
-    expect(h.seen[0]!.alert.message.vi).toBe('1 sự kiện khói/cháy tại Camera chợ Đông Ba trong 10 phút (ngưỡng 1)');
+    expect(h.seen[0]!.alert.message.vi).toBe('Phát hiện khói/cháy tại Camera chợ Đông Ba: 1 sự kiện trong 10 phút (ngưỡng 1)');
     h.clock.advance(10 * MIN - 1);
     await h.service.idle();
     expect(h.seen).toHaveLength(1);
