@@ -301,14 +301,22 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       for (const issue of loaded.issues) logger.error({ rule: issue.ruleId, file: issue.file }, `invalid rule, skipped: ${formatIssue(issue)}`);
       engine.setRules(loaded.rules, now);
       // silence counts from when each device was last heard of, not from this start
-      const latest = await store.latest({});
+      const latest = await store.latest({}).catch((err: unknown) => {
+        logger.warn({ err }, 'latest readings could not be read; silence counts from now');
+        return [];
+      });
       const seen = new Map<string, number>();
       for (const v of latest) seen.set(v.sensorId, Math.max(seen.get(v.sensorId) ?? -Infinity, v.ts));
       for (const [sensorId, ts] of seen) engine.seedLastSeen(sensorId, ts);
-      const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + 1);
+      // A store that cannot be read must not keep the platform down: start without the open alerts
+      // (they may be announced again) and number events from the clock, so seq still only grows.
+      const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + 1).catch((err: unknown) => {
+        logger.error({ err }, 'open alerts could not be restored from the store; starting without them');
+        return { events: [], lastTs: new Map<string, number>(), skipped: 0, failed: true };
+      });
       if (history.skipped) logger.warn({ skipped: history.skipped }, 'unreadable alert events in the store were skipped');
       for (const [k, ts] of history.lastTs) lastPointTs.set(k, ts);
-      seq = history.events.reduce((m, e) => Math.max(m, e.seq), 0);
+      seq = 'failed' in history ? now : history.events.reduce((m, e) => Math.max(m, e.seq), 0);
       emittedSeq = seq;
       for (const alert of latestSnapshots(history.events).values()) {
         if (alert.state === 'resolved') { remember(alert); continue; }
