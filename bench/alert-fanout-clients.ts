@@ -6,7 +6,8 @@ import { WebSocket } from 'ws';
  * the timing of each alert's arrival at every one of them. Timing is all on this process's clock.
  *   mode "baseline": a bare ws server that broadcasts whatever one client sends ("fire")
  *   mode "platform": /api/alerts/stream; a device publishes a crossing reading and then a clearing one
- * Prints one JSON line: { arrivals: ms[], spreads: ms[] } (spread: first to last client of one alert).
+ * Prints one JSON line: { arrivals: ms[], spreads: ms[], epochs: [seq, epoch ms][] } (spread: first to
+ * last client of one alert).
  */
 interface Input {
   mode: 'baseline' | 'platform';
@@ -33,11 +34,13 @@ for (let i = 0; i < input.clients; i += 50) {
 }
 
 /** Resolves with every client's arrival time of the first message that `match` accepts. */
+let lastMatch = '';
 function collect(match: (data: string) => boolean): Promise<number[]> {
   const arrivals: number[] = [];
   return new Promise((resolve) => {
     onMessage = (data, at) => {
       if (!match(data)) return;
+      lastMatch = data;
       arrivals.push(at);
       if (arrivals.length === input.clients) resolve(arrivals);
     };
@@ -46,6 +49,9 @@ function collect(match: (data: string) => boolean): Promise<number[]> {
 
 const arrivals: number[] = [];
 const spreads: number[] = [];
+/** [seq, arrival as epoch ms]: the platform process compares it with the moment the engine announced seq */
+const epochs: Array<[number, number]> = [];
+const epoch = (at: number) => performance.timeOrigin + at;
 const record = (t0: number, at: number[]) => {
   for (const a of at) arrivals.push(a - t0);
   spreads.push(Math.max(...at) - Math.min(...at));
@@ -68,7 +74,11 @@ if (input.mode === 'baseline') {
     const t0 = performance.now();
     await device.publishAsync('ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 2.4 }), { qos: 1 });
     const at = await fired;
-    if (i >= 5) record(t0, at);
+    if (i >= 5) {
+      record(t0, at);
+      const seq = Number(/"seq":(\d+)/.exec(lastMatch)?.[1]);
+      for (const a of at) epochs.push([seq, epoch(a)]);
+    }
     const cleared = collect(is('resolved'));
     await device.publishAsync('ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 0.5 }), { qos: 1 });
     await cleared;
@@ -76,5 +86,6 @@ if (input.mode === 'baseline') {
   await device.endAsync();
 }
 for (const s of sockets) s.terminate();
-process.stdout.write(`${JSON.stringify({ arrivals, spreads })}\n`);
-process.exit(0);
+const round = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
+// exit only once the pipe has taken the whole line
+process.stdout.write(`${JSON.stringify({ arrivals: round(arrivals), spreads: round(spreads), epochs })}\n`, () => process.exit(0));

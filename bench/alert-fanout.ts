@@ -16,12 +16,13 @@ const { values } = parseArgs({ options: { clients: { type: 'string', default: '1
 const CLIENTS = Number(values.clients);
 const PROBES = Number(values.probes);
 
-function runClients(input: object): Promise<{ arrivals: number[]; spreads: number[] }> {
+interface Result { arrivals: number[]; spreads: number[]; epochs?: Array<[number, number]> }
+function runClients(input: object): Promise<Result> {
   const child = spawn(process.execPath, ['--import', 'tsx', new URL('./alert-fanout-clients.ts', import.meta.url).pathname, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as { arrivals: number[]; spreads: number[] }) : reject(new Error(`fan-out clients exited with ${code}`))));
+    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`fan-out clients exited with ${code}`))));
   });
 }
 
@@ -39,6 +40,10 @@ await new Promise((r) => wss.close(r));
 
 const bench = await startBenchPlatform();
 const { platform } = bench;
+// When the engine announced each alert (before the hub's own listener runs), on the wall clock the client
+// process also reads (high resolution).
+const announced = new Map<number, number>();
+platform.alerts.bus.prependListener('alert', (e) => { announced.set(e.seq, performance.timeOrigin + performance.now()); });
 const result = await runClients({
   mode: 'platform',
   wsUrl: `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${encodeURIComponent(bench.operatorToken)}`,
@@ -48,12 +53,14 @@ const result = await runClients({
   device: (({ username, password }) => ({ username, password }))(bench.device('water-kimlong')),
 });
 const stats = platform.delivery.hub.stats();
+const delivery = (result.epochs ?? []).flatMap(([seq, at]) => (announced.has(seq) ? [at - announced.get(seq)!] : []));
 
 console.log(`alert fan-out to ${CLIENTS} WebSocket clients, ${PROBES} alerts; node ${process.version}, store ${platform.store.name}`);
 console.log(`baseline: bare ws broadcast to ${CLIENTS} clients   ${summary(baseline.arrivals)}`);
 console.log(`          first to last client of one frame      ${summary(baseline.spreads)}`);
 console.log(`platform: publish -> alert at every client       ${summary(result.arrivals)}`);
 console.log(`          first to last client of one alert      ${summary(result.spreads)}`);
+console.log(`          alert bus -> every client (delivery)   ${summary(delivery)}`);
 console.log(`hub: ${stats.connected} connected, ${stats.droppedSlow} dropped as slow, ${stats.droppedDead} dead`);
 await bench.stop();
 process.exit(0);

@@ -43,7 +43,7 @@ const stream = new WebSocket(`${platform.httpUrl.replace(/^http/, 'ws')}/api/ale
 const waiting = new Map<string, (at: number) => void>();
 // The platform runs in this process, so the moment the engine announces the alert is on the same clock.
 let announcedAt = 0;
-platform.alerts.bus.on('alert', (e) => {
+platform.alerts.bus.prependListener('alert', (e) => {
   if (e.type === 'firing' && e.alert.ruleId === 'flood-level-2') announcedAt = performance.now();
 });
 stream.on('message', (data) => {
