@@ -91,6 +91,35 @@ describe('ioc rules backtest', () => {
     expect(lines).toContain('0 alert(s) still open');
   });
 
+  it('replays device status and camera events too', async () => {
+    const dataDir = join(dir, 'data-cam');
+    const store = await SqliteStore.open(join(dataDir, 'ioc.sqlite'));
+    const tags = { sensorId: 'cam-dongba', kind: 'camera', district: 'Phú Xuân' };
+    await store.write([
+      { measurement: 'camera_events', tags, fields: { type: 'smokeFire', data: '{"confidence":0.9}' }, ts: T0 + HOUR },
+      { measurement: 'device_status', tags, fields: { status: 'offline', source: 'will' }, ts: T0 + 2 * HOUR },
+      { measurement: 'device_status', tags, fields: { status: 'online', source: 'device' }, ts: T0 + 3 * HOUR },
+    ]);
+    await store.close();
+    const file = join(dir, 'camera-rules.yaml');
+    writeFileSync(file, stringify([
+      { id: 'smoke-fire', kind: 'cameraEvent', selector: { sensorIds: ['cam-dongba'] }, eventTypes: ['smokeFire'], window: '10m', severity: 'critical', category: 'security', subCategory: 'fire' },
+      { id: 'camera-offline', kind: 'noData', selector: { sensorIds: ['cam-dongba'] }, offline: true, for: '2m', severity: 'low', category: 'security', subCategory: 'deviceOffline' },
+    ]));
+    const io = capture();
+    expect(await runCli(['rules', 'backtest', file, '--from', new Date(T0).toISOString(), '--to', new Date(T0 + 4 * HOUR).toISOString(), '--data-dir', dataDir, '--lang', 'en'], io)).toBe(0);
+    expect(io.stdout.join('\n')).toContain('Replayed 0 readings, 2 status changes and 1 camera events');
+    const events = io.stdout.filter((l) => /^\d{4}-\d\d-\d\d /.test(l)).map((l) => l.split(/\s+/).slice(1, 5).join(' '));
+    expect(events).toEqual([
+      '08:00:00 firing critical smoke-fire',
+      '08:10:00 resolved critical smoke-fire',
+      '09:00:00 pending low camera-offline',
+      '09:02:00 firing low camera-offline',
+      '10:00:00 resolved low camera-offline',
+    ]);
+    expect(io.stdout.join('\n')).toContain('Device Camera chợ Đông Ba reported offline');
+  });
+
   it('refuses bad times and a missing store with a clear message', async () => {
     const io = capture();
     expect(await runCli(['rules', 'backtest', 'config/cities/hue/rules/flood-levels.yaml', '--from', 'yesterday', '--to', '2026-10-02T00:00:00Z'], io)).toBe(1);
