@@ -1,10 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock, type ManualClock } from '../../config/clock.ts';
 import type { AlertEvent } from '../alert-model.ts';
-import { makeAlert, makeEvent } from './alert-fixtures.ts';
+import { reading, startHarness, T0 } from '../alert-test-kit.ts';
 import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-dispatcher.ts';
 import { verifyWebhookSignature, webhookTargetSchema, type WebhookTargetInput } from './webhook-target.ts';
 
@@ -37,30 +35,44 @@ async function startReceiver(replies: Reply[]): Promise<{ url: string; received:
 
 const SECRET = 'a-long-shared-secret-for-tests';
 
-function startDispatcher(targets: WebhookTargetInput[], options: Partial<WebhookDispatcherOptions> = {}) {
-  const clock: ManualClock = createManualClock(Date.UTC(2026, 9, 28, 3, 0, 0));
-  const bus = new EventEmitter<{ alert: [AlertEvent] }>();
+// Events come from the real alerts engine (SQLite store, simulated time): readings crossing these rules.
+const RULES = [
+  { id: 'flood-high', kind: 'threshold', selector: { sensorIds: ['water-kimlong', 'water-phuoc'] }, metric: 'waterLevel', above: 2, severity: 'high', category: 'naturalDisaster', subCategory: 'flood' },
+  { id: 'pm25-medium', kind: 'threshold', selector: { kinds: ['air'] }, metric: 'pm25', above: 100, severity: 'medium', category: 'environment', subCategory: 'airPollution' },
+];
+
+async function startDispatcher(targets: WebhookTargetInput[], options: Partial<WebhookDispatcherOptions> = {}) {
+  const alerts = await startHarness(RULES);
+  cleanups.push(() => alerts.close());
+  const { clock } = alerts;
   const dispatcher = new WebhookDispatcher({
-    targets: targets.map((t) => webhookTargetSchema.parse(t)), bus, clock, random: () => 0.5, ...options,
+    targets: targets.map((t) => webhookTargetSchema.parse(t)), bus: alerts.service.bus, clock, random: () => 0.5, ...options,
   });
   dispatcher.start();
   cleanups.push(() => dispatcher.stop());
-  return { clock, bus, dispatcher };
+  let tick = 0;
+  /** a reading as ingest hands it on; resolves with the alert events it raised */
+  const read = async (sensorId: string, values: Record<string, number>): Promise<AlertEvent[]> => {
+    const before = alerts.seen.length;
+    alerts.events.emit('readings', [reading(sensorId, values, T0 + ++tick * 1000)]);
+    await alerts.settle();
+    return alerts.seen.slice(before);
+  };
+  return { clock, dispatcher, read, alerts };
 }
 
 describe('WebhookDispatcher', () => {
   it('POSTs the event signed with HMAC-SHA256 of the body, with timestamp, delivery and event headers', async () => {
     const receiver = await startReceiver([{ status: 204 }]);
-    const { bus, dispatcher, clock } = startDispatcher([{ id: 'warning-system', url: receiver.url, secret: SECRET }]);
-    const event = makeEvent('firing', makeAlert());
-    bus.emit('alert', event);
+    const { read, dispatcher, clock } = await startDispatcher([{ id: 'warning-system', url: receiver.url, secret: SECRET }]);
+    const [event] = await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => dispatcher.deliveries().length).toBe(1);
 
     const [request] = receiver.received;
     expect(verifyWebhookSignature(SECRET, request!.body, request!.headers['x-ioc-signature'] as string)).toBe(true);
     expect(verifyWebhookSignature('another-secret-entirely', request!.body, request!.headers['x-ioc-signature'] as string)).toBe(false);
     const body = JSON.parse(request!.body) as { id: string; timestamp: number; event: AlertEvent };
-    expect(body.event).toEqual(event);
+    expect(body.event).toEqual(JSON.parse(JSON.stringify(event)));
     expect(body.timestamp).toBe(Math.floor(clock.now() / 1000));
     expect(request!.headers).toMatchObject({
       'content-type': 'application/json; charset=utf-8',
@@ -69,7 +81,7 @@ describe('WebhookDispatcher', () => {
       'x-ioc-event': 'firing',
     });
     expect(dispatcher.deliveries()).toEqual([expect.objectContaining({
-      deliveryId: body.id, target: 'warning-system', seq: event.seq, alertId: event.alert.id, attempt: 1, status: 'delivered', httpStatus: 204,
+      deliveryId: body.id, target: 'warning-system', seq: event!.seq, alertId: event!.alert.id, attempt: 1, status: 'delivered', httpStatus: 204,
     })]);
     // The status API must not leak the secret or the URL's token.
     expect(dispatcher.targets()).toEqual([expect.objectContaining({ id: 'warning-system', url: receiver.url.replace('?token=abc', ''), delivered: 1 })]);
@@ -78,8 +90,8 @@ describe('WebhookDispatcher', () => {
 
   it('retries 5xx with exponential backoff on the clock, keeping the delivery id, until it is accepted', async () => {
     const receiver = await startReceiver([{ status: 503 }, { status: 500 }, { status: 200 }]);
-    const { bus, dispatcher, clock } = startDispatcher([{ id: 'ops', url: receiver.url, secret: SECRET }], { baseDelayMs: 1000 });
-    bus.emit('alert', makeEvent('firing', makeAlert()));
+    const { read, dispatcher, clock } = await startDispatcher([{ id: 'ops', url: receiver.url, secret: SECRET }], { baseDelayMs: 1000 });
+    await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => dispatcher.deliveries().length).toBe(1);
     const t0 = clock.now();
     expect(dispatcher.deliveries()[0]).toMatchObject({ status: 'retrying', httpStatus: 503, attempt: 1, nextAttemptAt: t0 + 1000 });
@@ -100,11 +112,11 @@ describe('WebhookDispatcher', () => {
   it('gives up at once on a 4xx, and after maxAttempts on repeated failures', async () => {
     const rejecting = await startReceiver([{ status: 400 }]);
     const down = await startReceiver([{ status: 502 }]);
-    const { bus, dispatcher, clock } = startDispatcher([
+    const { read, dispatcher, clock } = await startDispatcher([
       { id: 'rejecting', url: rejecting.url, secret: SECRET },
       { id: 'down', url: down.url, secret: SECRET },
     ], { maxAttempts: 3, baseDelayMs: 100 });
-    bus.emit('alert', makeEvent('firing', makeAlert()));
+    await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => dispatcher.deliveries({ target: 'rejecting' }).length).toBe(1);
     expect(dispatcher.deliveries({ target: 'rejecting' })[0]).toMatchObject({ status: 'failed', httpStatus: 400, attempt: 1 });
     for (let attempt = 2; attempt <= 3; attempt++) {
@@ -119,11 +131,11 @@ describe('WebhookDispatcher', () => {
   it('times out a receiver that never answers and honours Retry-After', async () => {
     const hanging = await startReceiver([{ status: 0, hang: true }, { status: 200 }]);
     const busy = await startReceiver([{ status: 429, headers: { 'retry-after': '30' } }, { status: 200 }]);
-    const { bus, dispatcher, clock } = startDispatcher([
+    const { read, dispatcher, clock } = await startDispatcher([
       { id: 'hanging', url: hanging.url, secret: SECRET, timeoutMs: 5000 },
       { id: 'busy', url: busy.url, secret: SECRET },
     ]);
-    bus.emit('alert', makeEvent('firing', makeAlert()));
+    await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => hanging.received.length).toBe(1);
     await expect.poll(() => dispatcher.deliveries({ target: 'busy' }).length).toBe(1);
     expect(dispatcher.deliveries({ target: 'busy' })[0]).toMatchObject({ status: 'retrying', httpStatus: 429, nextAttemptAt: clock.now() + 30_000 });
@@ -142,24 +154,21 @@ describe('WebhookDispatcher', () => {
 
   it('sends only the events a target asks for, in seq order behind a retry, and drops past a full queue', async () => {
     const receiver = await startReceiver([{ status: 503 }, { status: 200 }]);
-    const { bus, dispatcher, clock } = startDispatcher([{
+    const { read, dispatcher, clock, alerts } = await startDispatcher([{
       id: 'flood-desk', url: receiver.url, secret: SECRET, filter: { severity: ['high', 'critical'] }, events: ['firing', 'resolved'],
     }], { maxQueue: 2 });
-    const flood = makeAlert({ severity: 'critical' });
-    const first = makeEvent('firing', flood);
-    bus.emit('alert', first);
-    bus.emit('alert', makeEvent('firing', makeAlert({ severity: 'low' })));
-    bus.emit('alert', makeEvent('acknowledged', flood));
-    const second = makeEvent('resolved', flood);
-    bus.emit('alert', second);
-    const third = makeEvent('firing', makeAlert({ severity: 'high' }));
-    bus.emit('alert', third);
+    const [first] = await read('water-kimlong', { waterLevel: 3 }); // high: sent, refused with 503, retried
+    expect(await read('air-ngomon', { pm25: 150 })).toHaveLength(1); // medium: filtered out
+    await alerts.service.acknowledge(first!.alert.id, 'operator'); // acknowledged: not asked for
+    const [second] = await read('water-kimlong', { waterLevel: 1 }); // resolved: queued behind the retry
+    const [third] = await read('water-phuoc', { waterLevel: 3 }); // the queue holds 2: dropped
+    expect([first!.type, second!.type, third!.type]).toEqual(['firing', 'resolved', 'firing']);
     await expect.poll(() => dispatcher.deliveries({ status: 'retrying' }).length).toBe(1);
-    expect(dispatcher.deliveries({ status: 'dropped' })).toEqual([expect.objectContaining({ seq: third.seq, error: 'queue full (2 waiting)' })]);
+    expect(dispatcher.deliveries({ status: 'dropped' })).toEqual([expect.objectContaining({ seq: third!.seq, error: 'queue full (2 waiting)' })]);
     clock.advance(1000);
     await expect.poll(() => dispatcher.deliveries({ status: 'delivered' }).length).toBe(2);
     const seqs = receiver.received.map((r) => (JSON.parse(r.body) as { event: AlertEvent }).event.seq);
-    expect(seqs).toEqual([first.seq, first.seq, second.seq]);
+    expect(seqs).toEqual([first!.seq, first!.seq, second!.seq]);
   });
 
   it('rejects a target config with a clear reason', () => {
