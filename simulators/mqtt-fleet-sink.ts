@@ -247,6 +247,13 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
         else client.end(true, () => resolve());
       }));
       await Promise.race([Promise.all(ends), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      // Whatever did not close in time must not linger and reconnect: the fleet is over.
+      for (const device of devices.values()) {
+        if (device.client && !device.client.disconnected) {
+          device.client.options.reconnectPeriod = 0;
+          device.client.end(true);
+        }
+      }
       operatorClient?.end(true);
       connected = 0;
     },

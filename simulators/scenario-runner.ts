@@ -96,11 +96,15 @@ export async function startScenarioRun(options: RunOptions): Promise<ScenarioRun
   const interval = options.interval ?? scenario.interval;
   const seed = options.seed ?? scenario.seed;
   const noFuture = options.noFuture ?? true;
+  const sensors = options.sensors ?? resolved.sensors;
+  const unplayable = sensors.find((s) => !simulators.has(s.kind));
+  if (unplayable) throw new RangeError(`no simulator for kind "${unplayable.kind}" (sensor ${unplayable.id})`);
+  // Connecting a large fleet takes a while: time starts once the devices can publish.
+  await sink.open(sensors);
   const realStart = clock.now();
   const simStart = options.start ?? resolveSimStart(scenario, speed, realStart, city.timezone);
   const simEnd = simStart + scenario.duration;
   const localTime = createLocalTimeFn(city.timezone);
-  const sensors = options.sensors ?? resolved.sensors;
 
   const devices: Device[] = sensors.map((sensor) => {
     const simulator = simulators.get(sensor.kind);
@@ -110,8 +114,6 @@ export async function startScenarioRun(options: RunOptions): Promise<ScenarioRun
     const state = simulator.createState(sensor, rng);
     return { sensor, simulator, rng, state, effects: resolved.effectsFor(sensor.id), phase, nextDue: simStart + phase, lastTs: simStart + phase - interval };
   });
-
-  await sink.open(sensors);
 
   let phase: RunProgress['phase'] = 'replay';
   let simNow = simStart;
