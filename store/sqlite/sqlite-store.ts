@@ -71,6 +71,8 @@ export class SqliteStore implements TimeSeriesStore {
     if (!this.failure) await this.call('close', undefined).catch(() => undefined);
     this.worker.removeAllListeners('exit');
     await this.worker.terminate();
+    // later calls fail at once instead of waiting for a worker that is gone
+    this.failure ??= new Error('the embedded store is closed');
   }
 
   private call(op: WorkerRequest['op'], arg: unknown): Promise<unknown> {
