@@ -14,28 +14,32 @@ import { startInfluxd } from '../test-support/influxd.ts';
  * influxd with the same batch size, measured in the same run:
  * - raw: the same points as prebuilt line protocol, POSTed to /write `batch` lines at a time (one request
  *   in flight, and as many in flight as the adapter uses for one feeder batch; the faster is the baseline);
- * - live: devices publish QoS 1 readings over MQTT; the clock stops when the last one is in InfluxDB;
+ * - live: devices publish QoS 1 readings over MQTT (JSON arrays of `per-publish` readings, as a gateway or
+ *   a device catching up does); the clock stops when the last one is in InfluxDB;
  * - replay: the same load is acknowledged while influxd is down (the commit log spools it); influxd
  *   starts and the backlog is written: the store path (log -> feeder -> adapter -> InfluxDB) alone.
  *
- *   npm run bench -- influx [--devices 50] [--count 4000] [--window 32] [--batch 5000]
+ *   npm run bench -- influx [--devices 50] [--count 4000] [--per-publish 100] [--window 8] [--batch 5000]
  */
 const { values } = parseArgs({
   options: {
     devices: { type: 'string', default: '50' },
     count: { type: 'string', default: '4000' },
-    window: { type: 'string', default: '32' },
+    window: { type: 'string', default: '8' },
     batch: { type: 'string', default: '5000' },
+    'per-publish': { type: 'string', default: '100' },
   },
 });
 const devices = Number(values.devices);
 const count = Number(values.count);
 const window = Number(values.window);
 const batchSize = Number(values.batch);
+const perPublish = Number(values['per-publish']);
 const total = devices * count;
 /** the feeder hands the adapter up to 20 000 points per write; the adapter sends them as parallel batches */
 const adapterParallel = Math.max(1, Math.ceil(20_000 / batchSize));
-const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
+const LOAD = fileURLToPath(new URL('./influx-load.ts', import.meta.url));
+const base = Date.now() - 60 * 60_000;
 
 const influx = await startInfluxd({ own: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -45,9 +49,8 @@ async function influxql(db: string, q: string): Promise<unknown> {
   return res.json();
 }
 
-/** The readings mqtt-load.ts publishes, as the platform stores them (same tags, fields and timestamps). */
+/** The readings influx-load.ts publishes, as the platform stores them (same tags, fields and timestamps). */
 function rawLines(): string[] {
-  const base = Date.now() - 60 * 60_000;
   const lines: string[] = [];
   for (let d = 0; d < devices; d++) {
     for (let n = 0; n < count; n++) {
@@ -116,7 +119,7 @@ async function withPlatform<T>(database: string, run: (p: Platform) => Promise<T
 }
 
 const loadFor = (p: Platform) => ({
-  url: p.mqttUrl, count, window,
+  url: p.mqttUrl, count, window, perPublish, base,
   devices: p.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password })),
 });
 
@@ -164,7 +167,7 @@ try {
   const rawAfter = [await rawRate('bench_raw_3', 1), await rawRate('bench_raw_4', adapterParallel)];
   const raw = Math.max(...rawBefore, ...rawAfter);
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-  console.log(`influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), batch ${batchSize} lines, ${new Date().toISOString()}`);
+  console.log(`influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, batch ${batchSize} lines, ${new Date().toISOString()}`);
   console.log(`  raw /write, 1 in flight:                  ${fmt(rawBefore[0]!)} / ${fmt(rawAfter[0]!)} readings/s (before / after)`);
   console.log(`  raw /write, ${adapterParallel} in flight:                  ${fmt(rawBefore[1]!)} / ${fmt(rawAfter[1]!)} readings/s (before / after)`);
   console.log(`  baseline (fastest raw):                   ${fmt(raw)} readings/s`);

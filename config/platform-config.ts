@@ -35,6 +35,8 @@ export const influxSchema = z.object({
   // quick retries inside one write (5xx, 429 with Retry-After, network errors); past them the write fails
   // and the store feeder retries it with its own backoff, the readings staying in the commit log
   writeRetries: z.number().int().min(0).max(10).default(2),
+  // gzip write bodies: worth it over a slow link (a hosted InfluxDB); on a LAN it only costs CPU on both ends
+  gzip: z.boolean().default(false),
   createDatabase: z.boolean().default(true),
   retention: z.object({
     // 1.x: duration of the retention policy the platform writes to, set at start; unset = left as it is

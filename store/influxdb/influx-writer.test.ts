@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { influxConfig } from './influx-test-helpers.ts';
-import { InfluxWriter } from './influx-writer.ts';
+import { InfluxWriter, refusedCount } from './influx-writer.ts';
 
 // The writer's contract with the client library, against a scripted HTTP server: it resolves only after
 // every batch was answered 204, retries what the library retries, and fails what it cannot retry.
@@ -81,5 +81,13 @@ describe('InfluxWriter', () => {
     const writer = new InfluxWriter(influxConfig({ url: s.url, token: 't0k', org: 'hue', bucket: 'ioc' }));
     await writer.write(points(1));
     expect(s.paths).toEqual(['/api/v2/write?org=hue&bucket=ioc&precision=ms']);
+  });
+});
+
+describe('refused writes', () => {
+  it('counts the points a 400 refused', () => {
+    expect(refusedCount('{"error":"partial write: field type conflict: input field \\"pm25\\" ... dropped=3"}', 10)).toBe(3);
+    expect(refusedCount('{"error":"partial write: unable to parse \'a,t=1 v=1 1x\': bad timestamp dropped=0"}', 10)).toBe(1);
+    expect(refusedCount('{"error":"request refused"}', 10)).toBe(10);
   });
 });

@@ -1,7 +1,8 @@
-import { HttpError, InfluxDB, Point as LinePoint, setLogger, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
+import { HttpError, InfluxDB, setLogger, type WriteApi, type WriteOptions } from '@influxdata/influxdb-client';
 import type { InfluxConfig } from '../../config/platform-config.ts';
-import { seriesKey, type Point } from '../time-series-store.ts';
+import type { Point } from '../time-series-store.ts';
 import { authHeaders, failureFromStatus, InfluxRequestError } from './influx-http.ts';
+import { toLine, withoutTwins } from './line-protocol.ts';
 
 /**
  * Writes line protocol through `@influxdata/influxdb-client`'s WriteApi: the library escapes, splits into
@@ -32,36 +33,6 @@ setLogger({
 
 export function routeClientLog(logger: { debug(obj: object, msg?: string): void }): void {
   clientLog = logger;
-}
-
-const lineSettings = { convertTime: (t: string | number | Date | undefined) => (t === undefined ? undefined : String(t)) };
-
-/** One point as a line (ms timestamps). Numbers are always floats, so a whole number never conflicts with a fraction. */
-export function toLine(point: Point): string | undefined {
-  const line = new LinePoint(point.measurement);
-  for (const [key, value] of Object.entries(point.tags)) if (value !== '') line.tag(key, value);
-  for (const [key, value] of Object.entries(point.fields)) {
-    if (typeof value === 'number') {
-      if (Number.isFinite(value)) line.floatField(key, value);
-    } else if (typeof value === 'boolean') line.booleanField(key, value);
-    else line.stringField(key, value);
-  }
-  line.timestamp(Math.floor(point.ts));
-  return line.toLineProtocol(lineSettings);
-}
-
-/**
- * Batches of one write go out side by side, so two writes of one series and timestamp in different
- * batches could land in either order: merge them first, the later fields winning as InfluxDB would.
- */
-export function mergeSameTimestamp(points: readonly Point[]): Point[] {
-  const byKey = new Map<string, Point>();
-  for (const p of points) {
-    const key = `${seriesKey(p.measurement, p.tags)}\u0000${p.ts}`;
-    const prev = byKey.get(key);
-    byKey.set(key, prev ? { ...p, fields: { ...prev.fields, ...p.fields } } : p);
-  }
-  return [...byKey.values()];
 }
 
 function isRetriable(error: Error): boolean {
@@ -104,17 +75,27 @@ export class InfluxWriter {
     this.client = new InfluxDB({ url: config.url, token: config.token, timeout: config.timeoutMs });
   }
 
+  /**
+   * Lines are built a batch at a time and handed to the WriteApi, which sends a batch as soon as it is
+   * full: the next batch is built while InfluxDB takes the previous one.
+   */
   async write(points: readonly Point[]): Promise<WriteOutcome> {
-    const unique = points.length > this.config.batchSize ? mergeSameTimestamp(points) : points;
-    const lines: string[] = [];
-    for (const p of unique) {
-      const line = toLine(p);
-      if (line) lines.push(line);
+    const { batchSize } = this.config;
+    // one request keeps InfluxDB's own order; several side by side need twins merged first
+    const { points: unique, prefixes } = points.length > batchSize ? withoutTwins(points) : { points, prefixes: undefined };
+    const send = this.open(unique.length);
+    let unwritable = 0; // a point left without any field (every number non-finite) cannot be written
+    for (let i = 0; i < unique.length && !send.failed(); i += batchSize) {
+      const lines: string[] = [];
+      for (let j = i; j < Math.min(i + batchSize, unique.length); j++) {
+        const line = toLine(unique[j]!, prefixes?.[j]);
+        if (line) lines.push(line);
+        else unwritable++;
+      }
+      send.add(lines);
+      if (i + batchSize < unique.length) await new Promise((resolve) => setImmediate(resolve));
     }
-    // a point left without any field (every number non-finite) cannot be written at all
-    const unwritable = unique.length - lines.length;
-    if (lines.length === 0) return { written: 0, rejected: unwritable, rejectReason: 'points without a writable field' };
-    const outcome = await this.send(lines);
+    const outcome = await send.finish();
     if (unwritable > 0) {
       outcome.rejected += unwritable;
       outcome.rejectReason ??= 'points without a writable field';
@@ -122,62 +103,81 @@ export class InfluxWriter {
     return outcome;
   }
 
-  private send(lines: string[]): Promise<WriteOutcome> {
+  /** One write's WriteApi, settled once every line handed to it was answered (or one batch failed for good). */
+  private open(maxLines: number): { add(lines: string[]): void; failed(): boolean; finish(): Promise<WriteOutcome> } {
     const { config } = this;
-    const url = config.url;
-    return new Promise<WriteOutcome>((resolve, reject) => {
-      let pending = lines.length;
-      let settled = false;
-      const outcome: WriteOutcome = { written: 0, rejected: 0 };
-      const done = (count: number) => {
-        pending -= count;
-        if (pending <= 0 && !settled) {
-          settled = true;
-          outcome.written = lines.length - outcome.rejected;
-          resolve(outcome);
-        }
-      };
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        api.dispose();
-        reject(asRequestError(error, url));
-      };
-      const options: Partial<WriteOptions> = {
-        batchSize: config.batchSize,
-        flushInterval: 0,
-        maxRetries: config.writeRetries,
-        maxRetryTime: config.timeoutMs * (config.writeRetries + 1) + 10_000,
-        minRetryDelay: 200,
-        maxRetryDelay: 2000,
-        exponentialBase: 2,
-        retryJitter: 100,
-        // never let the library drop retried lines to keep its buffer small: that would lose readings
-        maxBufferLines: lines.length + 1,
-        writeSuccess: (written) => done(written.length),
-        writeRetrySkipped: () => fail(new Error('the client dropped lines from its retry buffer')),
-        writeFailed: (error, failed, attempt, expires) => {
-          if (settled) return Promise.resolve();
-          if (refusedForGood(error)) {
-            outcome.rejected += refusedCount(error.body ?? '', failed.length);
-            outcome.rejectReason = String(error.json?.error ?? error.body ?? error.message);
-            done(failed.length);
-            return Promise.resolve();
-          }
-          // undefined hands the lines to the library's retry buffer (it retries exactly these errors)
-          if (isRetriable(error) && attempt <= config.writeRetries && expires > Date.now()) return undefined;
-          fail(error);
+    let submitted = 0;
+    let answered = 0;
+    let finishing = false;
+    let failure: InfluxRequestError | undefined;
+    const outcome: WriteOutcome = { written: 0, rejected: 0 };
+    let settle: { resolve(o: WriteOutcome): void; reject(e: Error): void } | undefined;
+    const check = () => {
+      if (!settle) return;
+      if (failure) settle.reject(failure);
+      else if (finishing && answered >= submitted) {
+        outcome.written = submitted - outcome.rejected;
+        settle.resolve(outcome);
+      } else return;
+      settle = undefined;
+    };
+    const fail = (error: Error) => {
+      if (failure) return;
+      failure = asRequestError(error, config.url);
+      api.dispose();
+      check();
+    };
+    const options: Partial<WriteOptions> = {
+      batchSize: config.batchSize,
+      flushInterval: 0,
+      maxRetries: config.writeRetries,
+      maxRetryTime: config.timeoutMs * (config.writeRetries + 1) + 10_000,
+      minRetryDelay: 200,
+      maxRetryDelay: 2000,
+      exponentialBase: 2,
+      retryJitter: 100,
+      // never let the library drop retried lines to keep its buffer small: that would lose readings
+      maxBufferLines: maxLines + 1,
+      gzipThreshold: config.gzip ? 1000 : undefined,
+      writeSuccess: (lines) => {
+        answered += lines.length;
+        check();
+      },
+      writeRetrySkipped: () => fail(new Error('the client dropped lines from its retry buffer')),
+      writeFailed: (error, lines, attempt, expires) => {
+        if (failure) return Promise.resolve();
+        if (refusedForGood(error)) {
+          outcome.rejected += refusedCount(error.body ?? '', lines.length);
+          outcome.rejectReason = String(error.json?.error ?? error.body ?? error.message);
+          answered += lines.length;
+          check();
           return Promise.resolve();
-        },
-      };
-      if (this.path === 'v1') options.headers = authHeaders(config);
-      const api: WriteApi = this.client.getWriteApi(config.org ?? '', config.bucket ?? '', 'ms', options);
-      if (this.path === 'v1') api.path = v1WritePath(config);
-      api.writeRecords(lines);
-      api.flush().catch(() => {
-        // failures reach writeFailed above, which settles this promise
-      });
-    });
+        }
+        // undefined hands the lines to the library's retry buffer (it retries exactly these errors)
+        if (isRetriable(error) && attempt <= config.writeRetries && expires > Date.now()) return undefined;
+        fail(error);
+        return Promise.resolve();
+      },
+    };
+    if (this.path === 'v1') options.headers = authHeaders(config);
+    const api: WriteApi = this.client.getWriteApi(config.org ?? '', config.bucket ?? '', 'ms', options);
+    if (this.path === 'v1') api.path = v1WritePath(config);
+    return {
+      add(lines) {
+        submitted += lines.length;
+        api.writeRecords(lines);
+      },
+      failed: () => failure !== undefined,
+      finish() {
+        finishing = true;
+        return new Promise<WriteOutcome>((resolve, reject) => {
+          settle = { resolve, reject };
+          // failures reach writeFailed above, which settles this promise
+          api.flush().catch(() => undefined);
+          check();
+        });
+      },
+    };
   }
 }
 

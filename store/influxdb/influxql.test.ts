@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { aggregateStatement, ident, latestStatement, literal, parseQueryAnswer, pointsStatement } from './influxql.ts';
-import { refusedCount, toLine } from './influx-writer.ts';
 
 describe('InfluxQL text', () => {
   it('quotes identifiers and literals so that a value cannot end the statement', () => {
@@ -39,20 +38,5 @@ describe('/query answers', () => {
 
   it('throws a whole-request error', () => {
     expect(() => parseQueryAnswer('{"error":"error parsing query: found EOF"}', 1)).toThrow('error parsing query');
-  });
-});
-
-describe('line protocol', () => {
-  it('escapes tags and strings, writes numbers as floats and times in ms', () => {
-    expect(toLine({ measurement: 'alert events', tags: { sensorId: 'a b', district: 'Phú Xuân,1', empty: '' }, fields: { state: 'say "hi"', value: 3, notified: true }, ts: 1_700_000_000_123 }))
-      .toBe('alert\\ events,district=Phú\\ Xuân\\,1,sensorId=a\\ b notified=T,state="say \\"hi\\"",value=3 1700000000123');
-  });
-});
-
-describe('refused writes', () => {
-  it('counts the points a 400 refused', () => {
-    expect(refusedCount('{"error":"partial write: field type conflict: input field \\"pm25\\" ... dropped=3"}', 10)).toBe(3);
-    expect(refusedCount('{"error":"partial write: unable to parse \'a,t=1 v=1 1x\': bad timestamp dropped=0"}', 10)).toBe(1);
-    expect(refusedCount('{"error":"request refused"}', 10)).toBe(10);
   });
 });
