@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Alert, AlertEvent, AlertEventType } from '../alert-model.ts';
+import type { Alert } from '../alert-model.ts';
 
-/** Test factories (outline's factories.ts style): each test makes its own alerts with overrides. */
+/** Alerts as data for the CAP rendering tests (outline's factories.ts style): each test makes its own. */
 export function makeAlert(overrides: Partial<Alert> = {}): Alert {
   const now = overrides.startsAt ?? Date.UTC(2026, 9, 28, 3, 0, 0);
   return {
@@ -26,9 +26,4 @@ export function makeAlert(overrides: Partial<Alert> = {}): Alert {
     updatedAt: now,
     ...overrides,
   };
-}
-
-let seq = 0;
-export function makeEvent(type: AlertEventType, alert: Alert, at = alert.updatedAt): AlertEvent {
-  return { seq: ++seq, type, ts: at, alert };
 }
