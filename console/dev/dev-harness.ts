@@ -16,15 +16,16 @@ import type { WebSocket } from 'ws';
 import type { Alert, AlertEvent, Severity } from '../../alerts/alert-model.ts';
 import { CONFIG_DIR } from '../../config/platform-config.ts';
 import { loadCity } from '../../config/city-config.ts';
+import { buildConsole } from '../build-console.ts';
 import { createConsolePlugin } from '../console-plugin.ts';
 
 export const DEV_TOKEN = 'dev-operator-token';
 const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low', 'informational'];
 const HOUR = 3600_000;
 
-export interface DevHarness { url: string; app: FastifyInstance; raise(sensorId: string, severity: Severity): Alert; close(): Promise<void> }
+export interface DevHarness { url: string; app: FastifyInstance; sensorIds: string[]; raise(sensorId: string, severity: Severity): Alert; close(): Promise<void> }
 
-export async function startDevHarness(opts: { sensors?: number; alertsPerSecond?: number; port?: number } = {}): Promise<DevHarness> {
+export async function startDevHarness(opts: { sensors?: number; alertsPerSecond?: number; port?: number; minify?: boolean } = {}): Promise<DevHarness> {
   const city = loadCity(join(CONFIG_DIR, 'cities/hue/city.yaml'), join(CONFIG_DIR, 'kinds'));
   const boundary = JSON.parse(readFileSync(city.boundaryFile!, 'utf8')) as unknown;
   const sensors = city.sensors.map((s) => ({ ...s, status: 'online' as 'online' | 'offline', lastSeen: Date.now(), latest: {} as Record<string, { value: number; ts: number }> }));
@@ -89,7 +90,7 @@ export async function startDevHarness(opts: { sensors?: number; alertsPerSecond?
     const q = new URL(req.url, 'http://x').searchParams.get('token');
     if (req.headers.authorization !== `Bearer ${DEV_TOKEN}` && q !== DEV_TOKEN) await reply.code(401).send({ code: 'invalid_token', message: 'the token is not valid' });
   });
-  await app.register(createConsolePlugin({ auth: { authenticate: () => ({ role: 'operator', name: 'operator' }) } }));
+  await app.register(createConsolePlugin({ ...(opts.minify === false ? { bundle: buildConsole({ minify: false }) } : {}), auth: { authenticate: () => ({ role: 'operator', name: 'operator' }) } }));
   app.get('/api/city', async () => ({ id: city.id, name: city.name, timezone: city.timezone, center: city.center, zoom: city.zoom, boundaryAttribution: city.boundaryAttribution }));
   app.get('/api/city/boundary', async () => boundary);
   app.get('/api/sensors', async () => ({ sensors }));
@@ -137,7 +138,7 @@ export async function startDevHarness(opts: { sensors?: number; alertsPerSecond?
     }, 100));
   }
   const url = await app.listen({ port: opts.port ?? 0, host: '127.0.0.1' });
-  return { url, app, raise, async close() { for (const t of timers) clearInterval(t); await app.close(); } };
+  return { url, app, raise, sensorIds: sensors.map((s) => s.id), async close() { for (const t of timers) clearInterval(t); await app.close(); } };
 }
 
 if (process.argv[1]?.endsWith('dev-harness.ts')) {

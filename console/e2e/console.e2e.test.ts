@@ -40,8 +40,17 @@ describe('operator console', () => {
   });
 
   afterAll(async () => {
+    let t = Date.now();
     await browser?.close();
+    console.log('browser closed', Date.now() - t); t = Date.now();
+    const watchdog = setTimeout(() => {
+      console.log('STOP HANGING', process.getActiveResourcesInfo().join(','));
+      platform.app.server.getConnections((_e, n) => console.log('http connections', n));
+      console.log('ws clients', [...(platform.app.websocketServer?.clients ?? [])].length);
+    }, 8000);
     await platform?.stop();
+    clearTimeout(watchdog);
+    console.log('platform stopped', Date.now() - t);
   });
 
   it('tells the role of a token and refuses a request without one', async () => {

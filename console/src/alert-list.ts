@@ -7,10 +7,11 @@ import type { SensorStore } from './sensor-store.ts';
 import { displayUnit } from './units.ts';
 
 /**
- * At most this many rows live in the DOM. An operator reads the newest few dozen; thousands of rows would
- * make every burst re-layout the page. The footer says how many more match, so nothing is hidden silently.
+ * The list is virtualised: every matching alert has a slot, but only the rows in view (plus a few) exist in
+ * the DOM. A burst of 100 alerts a second then builds a handful of rows per frame, not a hundred, and an
+ * operator can still scroll through thousands.
  */
-export const MAX_ROWS = 200;
+const OVERSCAN = 4;
 
 export type AlertAction = 'ack' | 'resolve';
 
@@ -23,7 +24,7 @@ export interface AlertList {
   markNew(id: string): void;
 }
 
-interface Row { el: HTMLLIElement; age: HTMLElement; signature: string }
+interface Row { el: HTMLLIElement; age: HTMLElement; signature: string; top: number; pos: number }
 
 export function matchesFilter(alert: Alert, filter: AlertFilter): boolean {
   if (!filter.showResolved && alert.state === 'resolved') return false;
@@ -41,11 +42,12 @@ export function createAlertList(deps: {
   const { alerts, sensors, i18n, fmt } = deps;
   const list = h('ul', { class: 'alert-list', 'aria-live': 'off' });
   const empty = h('p', { class: 'alert-empty', hidden: true });
-  const footer = h('p', { class: 'alert-footer', hidden: true });
-  const element = h('div', { class: 'alert-scroll' }, list, empty, footer);
+  const element = h('div', { class: 'alert-scroll' }, list, empty);
   const rows = new Map<string, Row>();
   const fresh = new Set<string>();
-  let order: string[] = [];
+  let matching: Alert[] = [];
+  let rowHeight = 0;
+  let scrollFrame = 0;
 
   function valueText(alert: Alert): string {
     if (alert.value === undefined) return '';
@@ -82,7 +84,7 @@ export function createAlertList(deps: {
       h('span', { class: 'ack-info' }, ackInfo),
       ackable ? h('button', { type: 'button', class: 'btn btn-ack', 'data-action': 'ack' }, i18n.t('alerts.ack')) : null,
       open ? h('button', { type: 'button', class: 'btn btn-resolve', 'data-action': 'resolve' }, i18n.t('alerts.resolve')) : null));
-    return { el, age, signature: signatureOf(alert) };
+    return { el, age, signature: signatureOf(alert), top: -1, pos: -1 };
   }
 
   function signatureOf(alert: Alert): string {
@@ -99,41 +101,87 @@ export function createAlertList(deps: {
     else deps.onSelectSensor(alert.sensorId);
   });
 
+  /** Rows have one fixed height (CSS --alert-row-h); measured from a real row, again after a resize. */
+  function measure(): number {
+    const probe = list.firstElementChild as HTMLElement | null;
+    if (probe) rowHeight = probe.offsetHeight; // includes the gap (the row's transparent bottom border)
+    return rowHeight;
+  }
+
+  function paint(): void {
+    const total = matching.length;
+    if (!rowHeight && total) {
+      // first paint: build one row to learn the height of a row at this screen's font size
+      const first = buildRow(matching[0]!);
+      list.append(first.el);
+      rows.set(matching[0]!.id, first);
+      measure();
+    }
+    const height = rowHeight || 1;
+    list.style.height = `${total * height}px`;
+    const from = Math.max(0, Math.floor(element.scrollTop / height) - OVERSCAN);
+    const to = Math.min(total, Math.ceil((element.scrollTop + element.clientHeight) / height) + OVERSCAN);
+    const keep = new Set<string>();
+    for (let i = from; i < to; i++) {
+      const alert = matching[i]!;
+      keep.add(alert.id);
+      let row = rows.get(alert.id);
+      if (!row || row.signature !== signatureOf(alert)) {
+        const built = buildRow(alert);
+        if (row) row.el.replaceWith(built.el);
+        else list.append(built.el);
+        rows.set(alert.id, built);
+        row = built;
+      }
+      if (row.top !== i * height) {
+        row.top = i * height;
+        row.el.style.transform = `translateY(${row.top}px)`;
+      }
+      if (row.pos !== i) {
+        row.pos = i;
+        row.el.setAttribute('aria-posinset', String(i + 1));
+      }
+      row.el.setAttribute('aria-setsize', String(total));
+    }
+    for (const [id, row] of rows) {
+      if (!keep.has(id)) {
+        row.el.remove();
+        rows.delete(id);
+      }
+    }
+    empty.hidden = total > 0;
+    setText(empty, i18n.t('alerts.empty'));
+  }
+
+  element.addEventListener('scroll', () => {
+    if (!scrollFrame) scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; paint(); });
+  }, { passive: true });
+  new ResizeObserver(() => {
+    const before = rowHeight;
+    if (measure() !== before) for (const row of rows.values()) row.top = -1;
+    paint();
+  }).observe(element);
+
   return {
     element,
     render(filter) {
-      const matching: Alert[] = [];
-      for (const alert of alerts.all()) if (matchesFilter(alert, filter)) matching.push(alert);
-      matching.sort((a, b) => alertTime(b) - alertTime(a));
-      const shown = matching.slice(0, MAX_ROWS);
-      const nextOrder: string[] = [];
-      const keep = new Set<string>();
-      for (const alert of shown) {
-        keep.add(alert.id);
-        nextOrder.push(alert.id);
-        const row = rows.get(alert.id);
-        if (!row || row.signature !== signatureOf(alert)) {
-          const built = buildRow(alert);
-          if (row) row.el.replaceWith(built.el);
-          rows.set(alert.id, built);
-        }
+      // keep the row the operator is reading in place when new alerts arrive above it
+      const anchorIndex = rowHeight ? Math.floor(element.scrollTop / rowHeight) : 0;
+      const anchor = element.scrollTop > 0 ? matching[anchorIndex]?.id : undefined;
+      const next: Alert[] = [];
+      for (const alert of alerts.all()) if (matchesFilter(alert, filter)) next.push(alert);
+      next.sort((a, b) => alertTime(b) - alertTime(a));
+      matching = next;
+      if (anchor && rowHeight) {
+        const moved = matching.findIndex((a) => a.id === anchor);
+        if (moved >= 0 && moved !== anchorIndex) element.scrollTop += (moved - anchorIndex) * rowHeight;
       }
-      for (const id of rows.keys()) if (!keep.has(id)) rows.delete(id);
-      const orderChanged = nextOrder.length !== order.length || nextOrder.some((id, i) => order[i] !== id);
-      if (orderChanged || nextOrder.some((id) => rows.get(id)!.el.parentNode !== list)) {
-        list.replaceChildren(...nextOrder.map((id) => rows.get(id)!.el));
-      }
-      order = nextOrder;
-      empty.hidden = matching.length > 0;
-      setText(empty, i18n.t('alerts.empty'));
-      footer.hidden = matching.length <= MAX_ROWS;
-      setText(footer, i18n.t('alerts.capped', { shown: fmt.number(shown.length), total: fmt.number(matching.length) }));
+      paint();
     },
     tickAges() {
-      for (const id of order) {
+      for (const [id, row] of rows) {
         const alert = alerts.get(id);
-        const row = rows.get(id);
-        if (alert && row) setText(row.age, fmt.age(alertTime(alert)));
+        if (alert) setText(row.age, fmt.age(alertTime(alert)));
       }
     },
     markNew(id) {

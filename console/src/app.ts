@@ -20,6 +20,9 @@ const LATEST_EVERY_MS = 5000;
 const SENSORS_EVERY_MS = 10_000;
 const RATE_EVERY_MS = 5000;
 const AGE_EVERY_MS = 15_000;
+const LIST_MIN_INTERVAL_MS = 250;
+const LIVE_MIN_INTERVAL_MS = 250;
+const MAP_MIN_INTERVAL_MS = 500;
 
 export interface ConsoleApp { dispose(): void }
 
@@ -140,29 +143,72 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   let seenSensors = -1;
   let seenMembership = sensors.membershipVersion;
   let forceList = false;
+  // Live data repaints at most 4 times a second (an operator sees no difference; a storm of events then
+  // costs 4 renders a second, not 60); what the operator did (filters, an ack) repaints at the next frame.
+  let lastFrameAt = 0;
+  let frameTimer: ReturnType<typeof setTimeout> | undefined;
+  disposers.push(() => clearTimeout(frameTimer));
   function scheduleRender(force = false): void {
     forceList ||= force;
-    if (!frame) frame = requestAnimationFrame(renderFrame);
+    if (frame || (frameTimer && !force)) return;
+    const wait = force ? 0 : LIVE_MIN_INTERVAL_MS - (performance.now() - lastFrameAt);
+    if (wait <= 0) {
+      clearTimeout(frameTimer);
+      frameTimer = undefined;
+      frame = requestAnimationFrame(renderFrame);
+    } else {
+      frameTimer = setTimeout(() => { frameTimer = undefined; frame = requestAnimationFrame(renderFrame); }, wait);
+    }
   }
+  // The list re-sorts at most a few times a second: nobody reads a list that reorders 60 times a second
+  // during a storm, and each re-sort costs layout. Map, KPIs and counts still follow every frame.
+  let lastListAt = 0;
+  let listTimer: ReturnType<typeof setTimeout> | undefined;
+  disposers.push(() => clearTimeout(listTimer));
+  // The map redraws at most twice a second: each redraw of a 5,000-marker canvas is a full-size bitmap
+  // for the compositor, and marker colours that change twice a second are plenty to watch.
+  const mapDirty = new Set<string>();
+  let mapMembership = -1;
+  let lastMapAt = 0;
+  let mapTimer: ReturnType<typeof setTimeout> | undefined;
+  disposers.push(() => clearTimeout(mapTimer));
   function renderFrame(): void {
     frame = 0;
+    const now = performance.now();
+    lastFrameAt = now;
+    const listDue = forceList || now - lastListAt >= LIST_MIN_INTERVAL_MS;
     const alertsChanged = alerts.version !== seenAlerts;
     const sensorsChanged = sensors.version !== seenSensors;
     if (sensors.membershipVersion !== seenMembership) {
       seenMembership = sensors.membershipVersion;
       filters.syncOptions();
     }
-    if (alertsChanged || forceList) {
+    if ((alertsChanged || forceList) && !listDue) {
+      listTimer ??= setTimeout(() => { listTimer = undefined; scheduleRender(true); }, LIST_MIN_INTERVAL_MS - (now - lastListAt));
+    } else if (alertsChanged || forceList) {
+      lastListAt = now;
       alertList.render(filters.value);
+    }
+    if (alertsChanged || forceList) {
       let open = 0;
       for (const a of alerts.all()) if (matchesFilter(a, { ...filters.value, showResolved: false })) open++;
       setText(alertCount, i18n.t('alerts.count', { count: fmt.number(open) }));
     }
     if (alertsChanged || sensorsChanged) {
-      const dirty = new Set([...alerts.takeDirtySensors(), ...sensors.takeDirty()]);
-      map.update(dirty);
-      if (panel.selectedId && dirty.has(panel.selectedId)) panel.refresh();
+      for (const id of alerts.takeDirtySensors()) mapDirty.add(id);
+      for (const id of sensors.takeDirty()) mapDirty.add(id);
+      if (panel.selectedId && mapDirty.has(panel.selectedId)) panel.refresh();
       kpi.render();
+    }
+    if (mapDirty.size || sensors.membershipVersion !== mapMembership) {
+      if (forceList || now - lastMapAt >= MAP_MIN_INTERVAL_MS) {
+        lastMapAt = now;
+        mapMembership = sensors.membershipVersion;
+        map.update(mapDirty, alerts.summariesBySensor());
+        mapDirty.clear();
+      } else {
+        mapTimer ??= setTimeout(() => { mapTimer = undefined; scheduleRender(true); }, MAP_MIN_INTERVAL_MS - (now - lastMapAt));
+      }
     }
     seenAlerts = alerts.version;
     seenSensors = sensors.version;

@@ -1,5 +1,5 @@
 import * as L from 'leaflet';
-import type { AlertStore } from './alert-store.ts';
+import type { AlertStore, SensorAlertSummary } from './alert-store.ts';
 import type { CityInfo, SensorInfo } from './api-types.ts';
 import { h } from './dom.ts';
 import type { I18n, MessageKey } from './i18n.ts';
@@ -24,7 +24,7 @@ export interface SensorMapDeps {
 
 export interface SensorMap {
   /** rebuilds markers when sensors were added or removed, restyles the dirty ones otherwise */
-  update(dirty: ReadonlySet<string>): void;
+  update(dirty: ReadonlySet<string>, summaries: ReadonlyMap<string, SensorAlertSummary>): void;
   setFilter(visible: (sensor: SensorInfo) => boolean): void;
   focus(sensorId: string): void;
   relabel(): void;
@@ -88,17 +88,26 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     return i18n.t('map.markerLabel', { name: sensor.name, state: i18n.t(`map.state.${state}` as MessageKey) });
   }
 
-  function styleMarker(marker: L.CircleMarker, sensor: SensorInfo): void {
-    const style = markerStyle(sensor, alerts.summaryForSensor(sensor.id), large);
+  // one pass over the alerts per frame, not one per marker: 5,000 markers x 1,000 alerts adds up
+  let summaries: ReadonlyMap<string, SensorAlertSummary> = new Map();
+  // the style each marker was last given: a poll that changes no colour touches no marker
+  const applied = new WeakMap<L.CircleMarker, string>();
+  function styleMarker(marker: L.CircleMarker, sensor: SensorInfo, force = false): void {
+    const style = markerStyle(sensor, summaries.get(sensor.id), large);
+    const key = `${style.state}|${style.fillColor}|${style.color}|${style.weight}|${style.dashArray}|${style.radius}|${i18n.lang}`;
+    if (!force && applied.get(marker) === key) return;
+    applied.set(marker, key);
     marker.setStyle({ fillColor: style.fillColor, color: style.color, weight: style.weight, dashArray: style.dashArray ?? undefined, fillOpacity: 0.95, opacity: 1 });
     marker.setRadius(style.radius);
     const el = marker.getElement();
     if (el) {
       el.setAttribute('data-state', style.state);
       el.setAttribute('aria-label', label(sensor, style.state));
-      // an alerting marker is drawn last so a neighbour never hides it
-      if (style.state === 'alerting') marker.bringToFront();
     }
+    // Sensors share sites (a camera, a counter and an air station at one market): draw what needs the
+    // operator on top and silent sensors underneath, so a neighbour never hides an alert or an AQI colour.
+    if (style.state === 'alerting') marker.bringToFront();
+    else if (style.state === 'unknown' || style.state === 'offline') marker.bringToBack();
   }
 
   const decorated = new WeakSet<Element>();
@@ -120,10 +129,11 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
   }
 
   function rebuild(): void {
+    summaries = alerts.summariesBySensor();
     layer.clearLayers();
     markers.clear();
     large = sensors.size > SVG_MARKER_LIMIT;
-    renderer = large ? L.canvas({ padding: 0.3 }) : L.svg();
+    renderer = large ? L.canvas({ padding: 0.1 }) : L.svg();
     for (const sensor of sensors.all()) {
       const marker = L.circleMarker([sensor.lat, sensor.lon], { renderer, bubblingMouseEvents: false });
       marker.on('click', () => deps.onSelect(sensor.id));
@@ -133,7 +143,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
         marker.addTo(layer);
         decorate(marker, sensor);
       }
-      styleMarker(marker, sensor);
+      styleMarker(marker, sensor, true);
     }
     builtFor = sensors.membershipVersion;
   }
@@ -141,7 +151,8 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
   renderLegend();
 
   return {
-    update(dirty) {
+    update(dirty, current) {
+      summaries = current;
       if (builtFor !== sensors.membershipVersion) return rebuild();
       for (const id of dirty) {
         const marker = markers.get(id);
@@ -158,7 +169,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
         if (show && !layer.hasLayer(marker)) {
           marker.addTo(layer);
           decorate(marker, sensor);
-          styleMarker(marker, sensor);
+          styleMarker(marker, sensor, true);
         } else if (!show && layer.hasLayer(marker)) {
           layer.removeLayer(marker);
         }
@@ -170,6 +181,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
       map.panTo([sensor.lat, sensor.lon], { animate: true });
     },
     relabel() {
+      summaries = alerts.summariesBySensor();
       renderLegend();
       for (const [id, marker] of markers) {
         const sensor = sensors.get(id);
