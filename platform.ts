@@ -165,7 +165,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const guard = createAuthGuard(creds.auth, config.security.insecure);
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
-  const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks });
+  const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
   const readBarrier = async () => { await feeder.waitFor(log.head, 2000); };
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health }),

@@ -1,8 +1,10 @@
+import type { Registry } from 'prom-client';
 import type { Clock } from '../../config/clock.ts';
 import type { WebhookTarget } from '../../config/webhook-config.ts';
 import type { AlertFeed } from './alert-feed.ts';
 import { AlertStreamHub, type AlertStreamHubOptions } from './alert-stream-hub.ts';
 import type { DeliveryLogger } from './delivery-logger.ts';
+import { registerDeliveryMetrics } from './delivery-metrics.ts';
 import { startMqttAlertPublisher, type MqttAlertPublisher, type MqttPublish } from './mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
 
@@ -14,6 +16,8 @@ export interface AlertDeliveryDeps {
   publish: MqttPublish;
   webhooks: readonly WebhookTarget[];
   stream?: Partial<Pick<AlertStreamHubOptions, 'maxBufferedBytes' | 'heartbeatIntervalMs' | 'maxClients'>>;
+  /** where to expose delivery gauges (/metrics) */
+  registry?: Registry;
 }
 
 export interface AlertDelivery {
@@ -31,6 +35,7 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   const mqtt = startMqttAlertPublisher({ bus: deps.feed.bus, publish: deps.publish, logger: deps.logger });
   const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: deps.feed.bus, clock: deps.clock, logger: deps.logger });
   webhooks.start();
+  if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, mqtt, webhooks });
   return {
     hub, mqtt, webhooks,
     async stop() {
