@@ -74,6 +74,8 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const storedSeconds = (performance.now() - t0) / 1000;
     const groups = platform.writer.stats.groups;
+    const fsyncMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
+    console.log(`  (mean group write+fsync ${fsyncMs.toFixed(1)} ms over ${groups} groups in ${(result.seconds * 1000).toFixed(0)} ms)`);
     await platform.close();
     return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups };
   } finally {

@@ -37,7 +37,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   private closed = false;
   private fullSince: number | undefined;
   private spaceWaiter: (() => void) | undefined;
-  readonly stats = { groups: 0, records: 0, points: 0, lastGroupMs: 0, fullWaits: 0 };
+  readonly stats = { groups: 0, records: 0, points: 0, lastGroupMs: 0, totalGroupMs: 0, fullWaits: 0 };
 
   constructor(private readonly options: DurableWriterOptions) {
     super();
@@ -97,6 +97,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
           this.stats.groups++;
           this.stats.records += group.length;
           this.stats.lastGroupMs = this.options.clock.now() - started;
+          this.stats.totalGroupMs += this.stats.lastGroupMs;
           const all: Point[] = [];
           for (const p of group) for (const point of p.points) all.push(point);
           this.stats.points += all.length;
