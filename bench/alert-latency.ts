@@ -98,7 +98,7 @@ await run(`under background load of ${RATE.toLocaleString('en-US')} readings/s (
 const achieved = await load.stop();
 console.log(`  background load achieved: ${Math.round(achieved.readings / achieved.seconds).toLocaleString('en-US')} readings/s acknowledged (${achieved.shortfall} skipped at the in-flight cap)`);
 stream.close();
-await device.endAsync();
+await device.endAsync(true);
 await bench.stop();
 // Pino's and the worker's handles may linger a moment; a benchmark has nothing left to wait for.
 process.exit(0);
