@@ -101,6 +101,8 @@ describe('operator console', () => {
     await expect.poll(() => page.getByRole('button', { name: /^Quan trắc không khí Ngọ Môn/ }).getAttribute('fill'), { timeout: 15_000 }).toBe('#00e400');
     const online = page.getByRole('group', { name: 'Cảm biến trực tuyến' });
     await expect.poll(() => online.textContent(), { timeout: 15_000 }).toContain(`${fleet.length}/${platform.city.sensors.length}`);
+    // the operator zooms in on the city centre, where most sensors are
+    await page.getByRole('button', { name: 'Phóng to' }).click();
   });
 
   it('shows a live alert after a crossing reading over MQTT, and acknowledges it with a note', async () => {

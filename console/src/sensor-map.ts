@@ -37,7 +37,15 @@ function escapeHtml(text: string): string {
 
 export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): SensorMap {
   const { city, i18n, sensors, alerts } = deps;
-  const map = L.map(container, { center: [city.center.lat, city.center.lon], zoom: city.zoom, zoomSnap: 0.5, keyboard: true });
+  const map = L.map(container, { center: [city.center.lat, city.center.lon], zoom: city.zoom, zoomSnap: 0.5, keyboard: true, zoomControl: false });
+  const zoom = L.control.zoom({ zoomInTitle: i18n.t('map.zoomIn'), zoomOutTitle: i18n.t('map.zoomOut') }).addTo(map);
+  const labelZoom = () => {
+    for (const [selector, key] of [['.leaflet-control-zoom-in', 'map.zoomIn'], ['.leaflet-control-zoom-out', 'map.zoomOut']] as const) {
+      const button = zoom.getContainer()?.querySelector(selector);
+      button?.setAttribute('title', i18n.t(key));
+      button?.setAttribute('aria-label', i18n.t(key));
+    }
+  };
   map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
   if (city.tileUrl) {
     // Optional: a base map from a configured (ideally self-hosted) tile server. Without it the console
@@ -149,6 +157,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
   }
 
   renderLegend();
+  labelZoom();
 
   return {
     update(dirty, current) {
@@ -183,6 +192,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     relabel() {
       summaries = alerts.summariesBySensor();
       renderLegend();
+      labelZoom();
       for (const [id, marker] of markers) {
         const sensor = sensors.get(id);
         if (sensor) styleMarker(marker, sensor);
