@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -19,6 +19,9 @@ import { startInfluxd } from '../test-support/influxd.ts';
  *   a device catching up does); the clock runs from the first publish until the last reading is in InfluxDB;
  * - replay: the same load is acknowledged while influxd is down (the commit log spools it); influxd
  *   starts and the backlog is written: the store path (log -> feeder -> adapter -> InfluxDB) alone.
+ * Wall-clock rates swing with whatever else runs on a shared machine, so each path also reports the CPU
+ * time it costs per reading (this process: the platform or the raw client; and influxd), and the rate
+ * that cost allows on the machine's cores when nothing else runs: a figure neighbours do not move.
  *
  *   npm run bench -- influx [--devices 50] [--count 4000] [--per-publish 100] [--window 8] [--batch 5000] [--rounds 3]
  */
@@ -46,10 +49,37 @@ const base = Date.now() - 60 * 60_000;
 
 const influx = await startInfluxd({ own: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const CORES = availableParallelism();
 
 async function influxql(db: string, q: string): Promise<unknown> {
   const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db, epoch: 'ms' })}`, { method: 'POST', body: new URLSearchParams({ q }) });
   return res.json();
+}
+
+/** CPU µs used so far by this process (all its threads) and by influxd (from /proc; USER_HZ is 100). */
+function cpuNow(): { node: number; influxd: number } {
+  const usage = process.cpuUsage();
+  const pid = influx.pid();
+  let influxd = 0;
+  if (pid) {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    influxd = (Number(fields[11]) + Number(fields[12])) * 10_000;
+  }
+  return { node: usage.user + usage.system, influxd };
+}
+
+interface Measured {
+  /** readings per wall-clock second */
+  rate: number;
+  /** CPU µs per reading: this process, influxd */
+  nodeUs: number;
+  influxdUs: number;
+}
+
+function measured(readings: number, seconds: number, from: { node: number; influxd: number }): Measured {
+  const to = cpuNow();
+  return { rate: readings / seconds, nodeUs: (to.node - from.node) / readings, influxdUs: (to.influxd - from.influxd) / readings };
 }
 
 /** The readings influx-load.ts publishes, as the platform stores them (same tags, fields and timestamps). */
@@ -63,12 +93,13 @@ function rawLines(): string[] {
   return lines;
 }
 
-async function rawRate(db: string, parallel: number): Promise<number> {
+async function rawRate(db: string, parallel: number): Promise<Measured> {
   await influxql('', `CREATE DATABASE "${db}"`);
   const lines = rawLines();
   const bodies: string[] = [];
   for (let i = 0; i < lines.length; i += batchSize) bodies.push(lines.slice(i, i + batchSize).join('\n'));
   let next = 0;
+  const cpu = cpuNow();
   const started = performance.now();
   const worker = async () => {
     while (next < bodies.length) {
@@ -78,7 +109,7 @@ async function rawRate(db: string, parallel: number): Promise<number> {
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
-  return total / ((performance.now() - started) / 1000);
+  return measured(total, (performance.now() - started) / 1000, cpu);
 }
 
 function runLoad(input: object): Promise<{ acked: number; seconds: number }> {
@@ -132,19 +163,21 @@ async function storedCount(db: string): Promise<number> {
 }
 
 /** The clock runs from the first publish (inside the load process) until the last reading is in InfluxDB. */
-async function liveRate(db: string): Promise<{ ack: number; stored: number }> {
+async function liveRate(db: string): Promise<Measured & { ack: number }> {
   return withPlatform(db, async (p) => {
+    const cpu = cpuNow();
     const load = await runLoad(loadFor(p));
     const loadDone = performance.now();
     while (p.feeder.state().lagBytes > 0) await sleep(5);
     const seconds = load.seconds + (performance.now() - loadDone) / 1000;
+    const result = measured(total, seconds, cpu);
     const stored = await storedCount(db);
     if (stored !== total) throw new Error(`live: ${stored} of ${total} readings in InfluxDB`);
-    return { ack: load.acked / load.seconds, stored: total / seconds };
+    return { ...result, ack: load.acked / load.seconds };
   });
 }
 
-async function replayRate(db: string): Promise<number> {
+async function replayRate(db: string): Promise<Measured> {
   return withPlatform(db, async (p) => {
     await influx.stop();
     await runLoad(loadFor(p));
@@ -155,39 +188,52 @@ async function replayRate(db: string): Promise<number> {
       await sleep(2);
       before = p.feeder.state().written;
     }
+    const cpu = cpuNow();
     const started = performance.now();
     while (p.feeder.state().lagBytes > 0) await sleep(5);
-    const seconds = (performance.now() - started) / 1000;
+    const result = measured(total - before, (performance.now() - started) / 1000, cpu);
     const stored = await storedCount(db);
     if (stored !== total) throw new Error(`replay: ${stored} of ${total} readings in InfluxDB`);
-    return (total - before) / seconds;
+    return result;
   });
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const list = (xs: number[]) => xs.map(fmt).join(' / ');
+
+interface Summary { rate: number; nodeUs: number; influxdUs: number; cpuBound: number }
+function summarise(runs: Measured[]): Summary {
+  const nodeUs = median(runs.map((r) => r.nodeUs));
+  const influxdUs = median(runs.map((r) => r.influxdUs));
+  return { rate: median(runs.map((r) => r.rate)), nodeUs, influxdUs, cpuBound: (CORES * 1e6) / (nodeUs + influxdUs) };
+}
 
 try {
   // rounds interleave the baseline and the platform, so a busy neighbour on the machine hits both alike
-  const raw1: number[] = [];
-  const rawN: number[] = [];
-  const replay: number[] = [];
-  const live: Array<{ ack: number; stored: number }> = [];
+  const raw1: Measured[] = [];
+  const rawN: Measured[] = [];
+  const replay: Measured[] = [];
+  const live: Array<Measured & { ack: number }> = [];
   for (let r = 1; r <= rounds; r++) {
     raw1.push(await rawRate(`bench_raw1_${r}`, 1));
     rawN.push(await rawRate(`bench_rawn_${r}`, adapterParallel));
     replay.push(await replayRate(`bench_replay_${r}`));
     live.push(await liveRate(`bench_live_${r}`));
   }
-  const baseline = Math.max(median(raw1), median(rawN));
-  const liveStored = median(live.map((l) => l.stored));
-  console.log(`influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, batch ${batchSize} lines, ${rounds} rounds, ${new Date().toISOString()}`);
-  console.log(`  raw /write, 1 in flight:                  ${fmt(median(raw1))} readings/s  (rounds: ${list(raw1)})`);
-  console.log(`  raw /write, ${adapterParallel} in flight:                  ${fmt(median(rawN))} readings/s  (rounds: ${list(rawN)})`);
-  console.log(`  baseline (the faster median):             ${fmt(baseline)} readings/s`);
-  console.log(`  platform replay, commit log -> InfluxDB:  ${fmt(median(replay))} readings/s  ratio ${(median(replay) / baseline).toFixed(2)}  (rounds: ${list(replay)})`);
-  console.log(`  platform live, MQTT QoS 1 -> InfluxDB:    ${fmt(liveStored)} readings/s  ratio ${(liveStored / baseline).toFixed(2)}  (rounds: ${list(live.map((l) => l.stored))}; acknowledged at ${list(live.map((l) => l.ack))})`);
+  const rows: Array<[string, Summary, Measured[]]> = [
+    ['raw /write, 1 in flight', summarise(raw1), raw1],
+    [`raw /write, ${adapterParallel} in flight`, summarise(rawN), rawN],
+    ['platform replay (log -> InfluxDB)', summarise(replay), replay],
+    ['platform live (MQTT -> InfluxDB)', summarise(live), live],
+  ];
+  const baseline = rows[0]![1].rate > rows[1]![1].rate ? rows[0]![1] : rows[1]![1];
+  console.log(`influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, batch ${batchSize} lines, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`);
+  console.log('  path                               readings/s  ratio   CPU µs/reading (here + influxd)  CPU-bound readings/s  ratio   rounds (readings/s)');
+  for (const [name, s, runs] of rows) {
+    console.log(`  ${name.padEnd(34)} ${fmt(s.rate).padStart(10)}  ${(s.rate / baseline.rate).toFixed(2).padStart(5)}   ${s.nodeUs.toFixed(1).padStart(6)} + ${s.influxdUs.toFixed(1).padStart(5)}`
+      + `                 ${fmt(s.cpuBound).padStart(10)}  ${(s.cpuBound / baseline.cpuBound).toFixed(2).padStart(5)}   ${runs.map((r) => fmt(r.rate)).join(' / ')}`);
+  }
+  console.log(`  live: acknowledged at ${live.map((l) => fmt(l.ack)).join(' / ')} readings/s; the baseline is the faster raw row`);
 } finally {
   await influx.dispose();
 }

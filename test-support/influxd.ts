@@ -18,6 +18,8 @@ export interface InfluxServer {
   start(): Promise<void>;
   /** stops it and removes its data */
   dispose(): Promise<void>;
+  /** the influxd process id while it runs (undefined for an external server) */
+  pid(): number | undefined;
 }
 
 export interface InfluxdOptions {
@@ -70,7 +72,7 @@ function externalServer(url: string): InfluxServer {
   const refuse = async () => {
     throw new Error(`the InfluxDB at IOC_TEST_INFLUX_URL (${url}) was not started by the tests: it cannot be stopped or started; use { own: true }`);
   };
-  return { url: url.replace(/\/$/, ''), external: true, stop: refuse, start: refuse, dispose: async () => {} };
+  return { url: url.replace(/\/$/, ''), external: true, stop: refuse, start: refuse, dispose: async () => {}, pid: () => undefined };
 }
 
 export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxServer> {
@@ -102,6 +104,7 @@ export async function startInfluxd(options: InfluxdOptions = {}): Promise<Influx
     external: false,
     stop: () => server.stop(),
     start: () => server.start(),
+    pid: () => server.pid(),
     dispose: async () => {
       await server.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,8 @@ export interface ServerProcess {
   start(): Promise<void>;
   stop(): Promise<void>;
   running(): boolean;
+  /** the process id while it runs (benchmarks read its CPU time) */
+  pid(): number | undefined;
 }
 
 export interface ServerProcessOptions {
@@ -84,5 +86,5 @@ export function serverProcess(options: ServerProcessOptions): ServerProcess {
     throw new Error(`${options.name} did not answer within ${options.readyTimeoutMs ?? 30_000} ms:\n${output}`);
   };
 
-  return { name: options.name, start, stop, running: () => child !== undefined };
+  return { name: options.name, start, stop, running: () => child !== undefined, pid: () => child?.pid };
 }
