@@ -53,7 +53,8 @@ async function probeReads(http: InfluxHttp, config: InfluxConfig): Promise<ReadP
     return { available: !result?.series.some((s) => s.name === 'databases'), error: result?.error };
   } catch (err) {
     if (err instanceof InfluxRequestError && err.failure === 'auth') throw authFailure(config, err.status, err.reason);
-    if (err instanceof InfluxRequestError && (err.failure === 'unreachable' || err.failure === 'timeout')) throw err;
+    // down, slow or failing for now: the checks run again later; only a refusal (404, 405...) is an answer
+    if (err instanceof InfluxRequestError && ['unreachable', 'timeout', 'server'].includes(err.failure)) throw err;
     return { available: false };
   }
 }
