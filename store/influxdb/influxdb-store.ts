@@ -11,7 +11,7 @@ import { InfluxWriter, routeClientLog, type WritePath } from './influx-writer.ts
 
 export type StoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
-/** What /api/health and /metrics show of the InfluxDB store. */
+/** The adapter's own view of InfluxDB, for /api/health and /metrics. */
 export interface InfluxStoreState {
   /** the server answered the last request (a refusal counts as an answer) */
   reachable: boolean;
