@@ -85,6 +85,10 @@ describe('alerts end to end: MQTT reading -> rule -> WebSocket, MQTT and REST', 
     const feed = new DOMParser().parseFromString(cap.text, 'text/xml').documentElement!;
     const identifiers = Array.from(feed.getElementsByTagNameNS('urn:oasis:names:tc:emergency:cap:1.2', 'identifier')).map((e) => e.textContent);
     expect(identifiers).toContain(`ioc-hue-${alert.id}-u${(ack.json as { alert: { updatedAt: number } }).alert.updatedAt}`);
+    // Operators see delivery on /metrics.
+    const metrics = await platform.request('GET', '/metrics');
+    expect(metrics.text).toMatch(/^ioc_alert_stream_clients 1$/m);
+    expect(metrics.text).toMatch(/^ioc_alert_mqtt_published [1-9]\d*$/m);
     stream.ws.close();
   });
 
