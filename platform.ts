@@ -157,6 +157,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         spoolMaxBytes: config.store.log.maxBytes,
         acknowledgementsHeld: writer.isFull,
         ...(s.lastError ? { lastError: s.lastError } : {}),
+        ...(store.state ? { adapter: { ...store.state() } as Record<string, unknown> } : {}),
       },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
     };

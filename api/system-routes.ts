@@ -21,6 +21,7 @@ export const healthBody = z.object({
     spoolMaxBytes: z.number(),
     acknowledgementsHeld: z.boolean(),
     lastError: z.string().optional(),
+    adapter: z.record(z.string(), z.unknown()).optional(),
   }),
   uptimeSeconds: z.number(),
 });

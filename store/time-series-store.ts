@@ -82,6 +82,8 @@ export interface TimeSeriesStore {
    * log forgets nothing before this resolved.
    */
   sync?(): Promise<void>;
+  /** the adapter's own view for /api/health (reachability, version, refused points...), if it has one */
+  state?(): object;
   close(): Promise<void>;
 }
 
