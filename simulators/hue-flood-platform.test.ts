@@ -47,5 +47,6 @@ describe('hue-flood against a running platform (real MQTT, simulated time)', () 
     const listed = (res.json as { alerts: Array<{ ruleId: string; severity: string }> }).alerts;
     expect(listed.map((a) => a.ruleId).sort()).toEqual(expect.arrayContaining(['flood-level-1', 'flood-level-2', 'flood-level-3']));
     expect(new Set(listed.map((a) => a.severity))).toEqual(new Set(['medium', 'high', 'critical']));
+    await platform.stop();
   }, 90_000);
 });

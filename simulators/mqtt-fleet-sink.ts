@@ -51,6 +51,8 @@ interface Device {
   inflight: number;
   /** false while the simulator holds the device in an outage */
   up: boolean;
+  /** an outage began while messages were in flight: drop the socket once they are acknowledged */
+  dropWhenIdle: boolean;
 }
 
 const RECONNECT_MS = 2000;
@@ -105,12 +107,21 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
     client.publish(topic, payload, { qos: 1 }, (err) => {
       device.inflight--;
       inflightTotal--;
+      if (device.dropWhenIdle && device.inflight === 0) drop(device);
       if (!isEvent) {
         if (err) failed += count;
         else acknowledged += count;
       }
       settled();
     });
+  };
+
+  /** A power or network failure: the socket dies without DISCONNECT, so the broker sends the will. */
+  const drop = (device: Device): void => {
+    device.dropWhenIdle = false;
+    if (!device.client || device.up) return;
+    device.client.options.reconnectPeriod = 0;
+    (device.client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
   };
 
   const flush = (device: Device): void => {
@@ -175,7 +186,7 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
 
   return {
     async open(sensors) {
-      for (const sensor of sensors) devices.set(sensor.id, { sensor, base: `ioc/${sensor.kind}/${sensor.id}`, pending: [], inflight: 0, up: true });
+      for (const sensor of sensors) devices.set(sensor.id, { sensor, base: `ioc/${sensor.kind}/${sensor.id}`, pending: [], inflight: 0, up: true, dropWhenIdle: false });
       if (options.operator) {
         operatorClient = await new Promise<MqttClient>((resolve, reject) => {
           const client = mqtt.connect(options.url, { clientId: `operator-sim-${runId}`, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 15_000, username: options.operator!.username, password: options.operator!.password });
@@ -204,8 +215,9 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
       if (!device?.client) return;
       if (step.status === 'online' && !device.up) {
         device.up = true;
+        device.dropWhenIdle = false;
         device.client.options.reconnectPeriod = RECONNECT_MS;
-        device.client.reconnect();
+        if (!device.client.connected) device.client.reconnect();
       }
       if (step.values) {
         device.pending.push({ ts: step.ts, ...step.values });
@@ -219,9 +231,9 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
       if (step.status === 'offline' && device.up) {
         flush(device);
         device.up = false;
-        // A power or network failure: the socket dies without DISCONNECT, so the broker sends the will.
-        device.client.options.reconnectPeriod = 0;
-        (device.client as unknown as { stream?: { destroy(): void } }).stream?.destroy();
+        // Readings already sent were measured before the outage: let them be acknowledged first.
+        if (device.inflight === 0) drop(device);
+        else device.dropWhenIdle = true;
       }
     },
     endTick() {
