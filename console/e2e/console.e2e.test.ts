@@ -137,6 +137,24 @@ describe('operator console', () => {
     expect(stored.json).toMatchObject({ alerts: [{ ruleId: RULE.id, acknowledgedBy: 'operator', ackNote: 'Đã báo đội ứng cứu phường Kim Long' }] });
   });
 
+  it('counts open alerts by severity and filters the list by severity, kind and ward', async () => {
+    const strip = page.getByRole('region', { name: 'Chỉ số vận hành' });
+    await expect.poll(() => strip.getByRole('listitem').filter({ hasText: 'Khẩn cấp' }).textContent()).toBe('Khẩn cấp1');
+    const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
+    await page.getByLabel('Mức độ').selectOption({ label: 'Cao' });
+    await row.waitFor({ state: 'detached' });
+    await page.getByText('Không có cảnh báo nào khớp bộ lọc.').waitFor();
+    await page.getByLabel('Mức độ').selectOption({ label: 'Tất cả' });
+    await page.getByLabel('Loại').selectOption({ label: 'Thủy văn' });
+    await page.getByLabel('Phường/xã').selectOption({ label: 'Kim Long' });
+    await row.waitFor();
+    await page.getByLabel('Phường/xã').selectOption({ label: 'Phú Xuân' });
+    await row.waitFor({ state: 'detached' });
+    await page.getByLabel('Loại').selectOption({ label: 'Tất cả' });
+    await page.getByLabel('Phường/xã').selectOption({ label: 'Tất cả' });
+    await row.waitFor();
+  });
+
   it('opens a sensor from the map with its latest values and a 24-hour chart', async () => {
     const marker = page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) });
     await marker.focus();
@@ -175,6 +193,15 @@ describe('operator console', () => {
     // the fresh snapshot after reconnecting still holds the acknowledged alert, restored by the platform
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
     await expect.poll(() => row.textContent()).toContain('Đã tiếp nhận');
+  });
+
+  it('signs out to the sign-in screen and forgets the token', async () => {
+    await page.getByRole('button', { name: 'Đăng xuất' }).click();
+    await page.getByLabel('Mã truy cập').waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    await page.reload();
+    await page.getByLabel('Mã truy cập').waitFor();
+    expect(await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).count()).toBe(0);
   });
 }, 150_000);
 
