@@ -101,10 +101,10 @@ describe('operator console', () => {
       await publishAcked(device, `ioc/${kind}/${sensorId}/readings`, JSON.stringify(stamps.map((ts) => ({ ts, ...values }))));
     }
     const dongba = page.getByRole('button', { name: /^Quan trắc không khí chợ Đông Ba/ });
-    await expect.poll(() => dongba.getAttribute('fill'), { timeout: 15_000 }).toBe('#ff7e00');
-    await expect.poll(() => page.getByRole('button', { name: /^Quan trắc không khí Ngọ Môn/ }).getAttribute('fill'), { timeout: 15_000 }).toBe('#00e400');
+    await eventually(() => dongba.getAttribute('fill')).toBe('#ff7e00');
+    await eventually(() => page.getByRole('button', { name: /^Quan trắc không khí Ngọ Môn/ }).getAttribute('fill')).toBe('#00e400');
     const online = page.getByRole('group', { name: 'Cảm biến trực tuyến' });
-    await expect.poll(() => online.textContent(), { timeout: 15_000 }).toContain(`${fleet.length}/${platform.city.sensors.length}`);
+    await eventually(() => online.textContent()).toContain(`${fleet.length}/${platform.city.sensors.length}`);
     // the operator zooms in on the city centre, where most sensors are
     await page.getByRole('button', { name: 'Phóng to' }).click();
   });
@@ -117,12 +117,12 @@ describe('operator console', () => {
 
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
     await row.waitFor({ timeout: 10_000 });
-    await expect.poll(() => row.textContent()).toContain('Khẩn cấp');
-    await expect.poll(() => row.textContent()).toContain('0,87 m');
+    await eventually(() => row.textContent()).toContain('Khẩn cấp');
+    await eventually(() => row.textContent()).toContain('0,87 m');
     const marker = page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) });
-    await expect.poll(() => marker.getAttribute('data-state')).toBe('alerting');
+    await eventually(() => marker.getAttribute('data-state')).toBe('alerting');
     // a new critical alert flashes the tab title
-    await expect.poll(() => page.title(), { timeout: 5000, interval: 200 }).toContain('CẢNH BÁO KHẨN CẤP');
+    await eventually(() => page.title(), 5000).toContain('CẢNH BÁO KHẨN CẤP');
     await page.screenshot({ path: join(SHOTS, 'console-alert.png') });
 
     await row.getByRole('button', { name: 'Tiếp nhận' }).click();
@@ -131,15 +131,15 @@ describe('operator console', () => {
     await page.screenshot({ path: join(SHOTS, 'console-ack-dialog.png') });
     await dialog.getByRole('button', { name: 'Xác nhận tiếp nhận' }).click();
 
-    await expect.poll(() => row.textContent()).toContain('Đã tiếp nhận');
-    await expect.poll(() => marker.getAttribute('data-state')).toBe('acknowledged');
+    await eventually(() => row.textContent()).toContain('Đã tiếp nhận');
+    await eventually(() => marker.getAttribute('data-state')).toBe('acknowledged');
     const stored = await platform.request('GET', `/api/alerts?state=acknowledged&sensorId=${SENSOR}`);
     expect(stored.json).toMatchObject({ alerts: [{ ruleId: RULE.id, acknowledgedBy: 'operator', ackNote: 'Đã báo đội ứng cứu phường Kim Long' }] });
   });
 
   it('counts open alerts by severity and filters the list by severity, kind and ward', async () => {
     const strip = page.getByRole('region', { name: 'Chỉ số vận hành' });
-    await expect.poll(() => strip.getByRole('listitem').filter({ hasText: 'Khẩn cấp' }).textContent()).toBe('Khẩn cấp1');
+    await eventually(() => strip.getByRole('listitem').filter({ hasText: 'Khẩn cấp' }).textContent()).toBe('Khẩn cấp1');
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
     await page.getByLabel('Mức độ').selectOption({ label: 'Cao' });
     await row.waitFor({ state: 'detached' });
@@ -162,7 +162,7 @@ describe('operator console', () => {
     const panel = page.getByRole('complementary', { name: SENSOR_NAME });
     await panel.waitFor();
     const latest = panel.getByRole('table', { name: 'Số đo mới nhất' });
-    await expect.poll(() => latest.getByRole('row', { name: /Mực nước/ }).textContent()).toContain('0,87 m');
+    await eventually(() => latest.getByRole('row', { name: /Mực nước/ }).textContent()).toContain('0,87 m');
     await panel.locator('.uplot canvas').first().waitFor();
     await page.screenshot({ path: join(SHOTS, 'console-sensor.png') });
   });
@@ -171,8 +171,8 @@ describe('operator console', () => {
     await page.getByRole('combobox', { name: 'Ngôn ngữ' }).selectOption('en');
     await page.getByRole('heading', { name: 'Live alerts' }).waitFor();
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.en });
-    await expect.poll(() => row.textContent()).toContain('Acknowledged');
-    await expect.poll(() => row.textContent()).toContain('0.87 m');
+    await eventually(() => row.textContent()).toContain('Acknowledged');
+    await eventually(() => row.textContent()).toContain('0.87 m');
     expect(await page.locator('html').getAttribute('lang')).toBe('en');
     await page.screenshot({ path: join(SHOTS, 'console-en.png') });
     await page.getByRole('combobox', { name: 'Language' }).selectOption('vi');
@@ -192,7 +192,7 @@ describe('operator console', () => {
     await banner.waitFor({ state: 'hidden', timeout: 45_000 });
     // the fresh snapshot after reconnecting still holds the acknowledged alert, restored by the platform
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
-    await expect.poll(() => row.textContent()).toContain('Đã tiếp nhận');
+    await eventually(() => row.textContent()).toContain('Đã tiếp nhận');
   });
 
   it('signs out to the sign-in screen and forgets the token', async () => {
@@ -204,6 +204,11 @@ describe('operator console', () => {
     expect(await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).count()).toBe(0);
   });
 }, 150_000);
+
+/** expect.poll waits 1 s by default: too short for a browser on a busy two-core machine. */
+function eventually<T>(read: () => Promise<T> | T, timeout = 15_000) {
+  return expect.poll(read, { timeout, interval: 100 });
+}
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
