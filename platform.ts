@@ -200,13 +200,19 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const close = () => {
     closing ??= (async () => {
       logger.info('shutting down: closing listeners, flushing acknowledged readings');
-      await demo?.stop();
-      await delivery.stop();
-      await app.close();
-      await broker.close();
-      await alerts.stop();
-      await writer.close();
+      const step = async (name: string, fn: () => Promise<unknown>) => {
+        logger.debug(`shutdown: ${name}`);
+        await fn();
+      };
+      await step('demo fleet', async () => demo?.stop());
+      await step('alert delivery', () => delivery.stop());
+      await step('HTTP server', () => app.close());
+      await step('MQTT broker', () => broker.close());
+      await step('alerts engine', () => alerts.stop());
+      await step('commit log writer', () => writer.close());
+      logger.debug('shutdown: store feeder');
       const drained = await feeder.drain(5000);
+      logger.debug({ drained }, 'shutdown: store');
       if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
       await store.close();
       await log.close();

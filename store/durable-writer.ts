@@ -73,6 +73,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   /** Waits for queued writes to become durable; later writes are refused. */
   async close(): Promise<void> {
     this.closed = true;
+    this.options.logger.debug({ flushing: this.flushing, pending: this.pending.length, full: this.isFull }, 'closing the commit log writer');
     while (this.flushing || this.pending.length > 0) {
       await new Promise((r) => setImmediate(r));
       if (!this.flushing && this.pending.length > 0) void this.flush();

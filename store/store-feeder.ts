@@ -76,7 +76,7 @@ export class StoreFeeder {
       this.queuedPoints = 0;
       this.fromDisk = true;
     }
-    this.wake?.();
+    this.signal();
   }
 
   /** Resolves once everything up to `offset` is in the store, or after `timeoutMs`. */
@@ -117,7 +117,7 @@ export class StoreFeeder {
   /** Finishes the batch in hand and stops; what is not yet applied stays in the log for next time. */
   async stop(): Promise<void> {
     this.running = false;
-    this.wake?.();
+    this.signal();
     await this.loopDone;
     await this.checkpoint().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'could not checkpoint the store at stop'));
   }
@@ -132,10 +132,10 @@ export class StoreFeeder {
   private async loop(): Promise<void> {
     let backoff = 100;
     while (this.running) {
+      this.signalled = false; // a push or stop from here on wakes the wait below
       const batch = await this.nextBatch();
       if (!batch) {
-        await new Promise<void>((resolve) => { this.wake = resolve; });
-        this.wake = undefined;
+        await this.sleep(undefined);
         continue;
       }
       const started = this.options.clock.now();
@@ -156,14 +156,36 @@ export class StoreFeeder {
         }
         this.lastError = message;
         this.lastErrorAt ??= this.options.clock.now();
-        await new Promise<void>((resolve) => {
-          const t = this.options.clock.setTimeout(resolve, backoff);
-          this.wake = () => { t.cancel(); resolve(); };
-        });
-        this.wake = undefined;
+        this.backingOff = true;
+        await this.sleep(backoff);
+        this.backingOff = false;
         backoff = Math.min(backoff * 2, 10_000);
       }
     }
+  }
+
+  private signalled = false;
+  private backingOff = false;
+
+  /**
+   * Wakes the loop; remembered if the loop is not waiting yet, so no wake-up is lost. New data does not
+   * cut a retry backoff short (a down store would be retried at the rate readings arrive); stop does.
+   */
+  private signal(): void {
+    this.signalled = true;
+    if (this.backingOff && this.running) return;
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
+  }
+
+  /** Waits for a signal (new data, stop) or, with `ms`, at most that long. */
+  private sleep(ms: number | undefined): Promise<void> {
+    if (!this.running || (this.signalled && ms === undefined)) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer = ms === undefined ? undefined : this.options.clock.setTimeout(() => { this.wake = undefined; resolve(); }, ms);
+      this.wake = () => { timer?.cancel(); resolve(); };
+    });
   }
 
   private async nextBatch(): Promise<{ points: Point[]; end: number; fromQueue: number } | undefined> {
