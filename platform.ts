@@ -169,7 +169,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
   const readBarrier = async () => { await feeder.waitFor(log.head, 2000); };
   const routes: FastifyPluginAsync[] = [
-    systemRoutes({ city, guard, registry, health }),
+    systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),

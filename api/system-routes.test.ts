@@ -75,3 +75,18 @@ describe('insecure development mode', () => {
     expect(anon.connected).toBe(true);
   });
 });
+
+describe('city map configuration', () => {
+  it('passes a configured tile server to the console, and none by default', async () => {
+    const p = await startTestPlatform({ overrides: { map: { tileUrl: 'https://tiles.hue.example/{z}/{x}/{y}.png', tileAttribution: '© OSM' } } });
+    try {
+      const city = (await p.request('GET', '/api/city')).json;
+      expect(city).toMatchObject({ id: 'hue', tileUrl: 'https://tiles.hue.example/{z}/{x}/{y}.png', tileAttribution: '© OSM' });
+      const boundary = await p.request('GET', '/api/city/boundary');
+      expect(boundary.status).toBe(200);
+      expect((boundary.json as { type: string }).type).toBe('FeatureCollection');
+    } finally {
+      await p.stop();
+    }
+  });
+});

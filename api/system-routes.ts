@@ -33,6 +33,7 @@ export interface SystemRoutesDeps {
   registry: Registry;
   health: () => HealthReport;
   tileUrl?: string;
+  tileAttribution?: string;
 }
 
 export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => async (app) => {
@@ -74,6 +75,7 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
           zoom: z.number(),
           boundaryAttribution: z.string().optional(),
           tileUrl: z.string().optional(),
+          tileAttribution: z.string().optional(),
           kinds: z.array(z.object({ kind: z.string(), category: z.string(), metrics: z.array(z.object({ name: z.string(), unit: z.string(), label: z.object({ vi: z.string(), en: z.string() }) })) })),
           districts: z.array(z.string()),
         }),
@@ -90,6 +92,7 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
       zoom: city.zoom,
       ...(city.boundaryAttribution ? { boundaryAttribution: city.boundaryAttribution } : {}),
       ...(deps.tileUrl ? { tileUrl: deps.tileUrl } : {}),
+      ...(deps.tileAttribution ? { tileAttribution: deps.tileAttribution } : {}),
       kinds: [...city.kinds.values()].map((k) => ({ kind: k.kind, category: k.category, metrics: Object.values(k.metrics).map((m) => ({ name: m.name, unit: m.unit, label: m.label })) })),
       districts: [...new Set(city.sensors.map((s) => s.district))].sort((a, b) => a.localeCompare(b, 'vi')),
     };

@@ -75,6 +75,11 @@ export const platformConfigSchema = z.object({
     influxdb: influxSchema.optional(),
   }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 } }),
   demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
+  map: z.object({
+    // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map
+    tileUrl: z.string().regex(/^https?:\/\/\S+$/, 'an http(s) URL template such as https://tiles.example.vn/{z}/{x}/{y}.png').optional(),
+    tileAttribution: z.string().optional(),
+  }).strict().default({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),
@@ -140,6 +145,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['store', 'log', 'maxBytes'], envNumber(env, 'IOC_LOG_MAX_BYTES', errors));
   setPath(raw, ['demo', 'enabled'], envBool(env, 'IOC_DEMO', errors));
   setPath(raw, ['log', 'level'], str('IOC_LOG_LEVEL'));
+  setPath(raw, ['map', 'tileUrl'], str('IOC_MAP_TILE_URL'));
   const influx: Array<[string, string, 'string' | 'number']> = [
     ['IOC_INFLUX_URL', 'url', 'string'], ['IOC_INFLUX_DATABASE', 'database', 'string'],
     ['IOC_INFLUX_USERNAME', 'username', 'string'], ['IOC_INFLUX_PASSWORD', 'password', 'string'],
