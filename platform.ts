@@ -24,7 +24,7 @@ import { createIngestMetrics } from './ingest/ingest-metrics.ts';
 import { createIngest, type IngestService } from './ingest/ingest-service.ts';
 import { CommitLog } from './store/commit-log.ts';
 import { DurableWriter } from './store/durable-writer.ts';
-import { openStore } from './store/open-store.ts';
+import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
 import { startDemoFleet, type DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
@@ -98,13 +98,70 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
-  const store = await storeOpening;
+  const store = deferredStore(config.store.kind, storeOpening);
+
+  // --- ingest, alerts, broker and API are wired while the store opens ---
+  const events = new IngestEvents();
+  events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
+  const states = new DeviceStateTracker(city, events);
+  const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir });
+  const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
+  const broker = await createBroker({ auth: creds.auth, insecure: config.security.insecure, ingest, city, logger, registry });
+
+  // --- API ---
+  const health = (): HealthReport => {
+    const s = feeder.state();
+    const storeReady = s.healthy;
+    const adapterState = store.state?.() ?? {};
+    return {
+      status: !storeReady || writer.isFull ? 'degraded' : 'ok',
+      insecure: config.security.insecure,
+      broker: { ready: true, clients: broker.connectedClients },
+      store: {
+        kind: store.name,
+        ready: storeReady,
+        lagBytes: s.lagBytes,
+        spoolBytes: log.sizeBytes,
+        spoolMaxBytes: config.store.log.maxBytes,
+        acknowledgementsHeld: writer.isFull,
+        ...(s.lastError ? { lastError: s.lastError } : {}),
+        ...(Object.keys(adapterState).length ? { adapter: { ...adapterState } as Record<string, unknown> } : {}),
+      },
+      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+    };
+  };
+  registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
+
+  const guard = createAuthGuard(creds.auth, config.security.insecure);
+  // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
+  const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
+  const readBarrier = async () => { await feeder.waitFor(log.head, 2000); };
+  const routes: FastifyPluginAsync[] = [
+    systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
+    sensorsRoutes({ city, store, states, guard, readBarrier }),
+    ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
+    createConsolePlugin({ auth: guard, logger }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
+  ];
+  const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+
+  // --- the store: replay what the commit log holds, restore state, then listen ---
+  let openedStore: TimeSeriesStore;
+  try {
+    openedStore = await storeOpening;
+  } catch (err) {
+    // e.g. InfluxDB refused the credentials: release what was built before saying so
+    await delivery.stop();
+    await app.close();
+    await broker.close();
+    throw err;
+  }
   let releasing = false;
   const feeder = new StoreFeeder({
-    name: store.name,
+    name: openedStore.name,
     log,
-    store,
-    checkpointFile: join(config.dataDir, 'log', `${store.name}.checkpoint`),
+    store: openedStore,
+    checkpointFile: join(config.dataDir, 'log', `${openedStore.name}.checkpoint`),
     clock,
     logger,
     onProgress: (applied: number) => {
@@ -127,55 +184,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   await feeder.waitFor(log.head, 5000);
 
-  // --- ingest and live state ---
-  const events = new IngestEvents();
-  events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
-  const states = new DeviceStateTracker(city, events);
-  await states.restore(store, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
-  const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir });
+  await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
-  const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
 
-  // --- broker ---
-  const broker = await createBroker({ auth: creds.auth, insecure: config.security.insecure, ingest, city, logger, registry });
   const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
   const mqttPort = (tcp.address() as { port: number }).port;
-
-  // --- API ---
-  const health = (): HealthReport => {
-    const s = feeder.state();
-    const storeReady = s.healthy;
-    return {
-      status: !storeReady || writer.isFull ? 'degraded' : 'ok',
-      insecure: config.security.insecure,
-      broker: { ready: true, clients: broker.connectedClients },
-      store: {
-        kind: store.name,
-        ready: storeReady,
-        lagBytes: s.lagBytes,
-        spoolBytes: log.sizeBytes,
-        spoolMaxBytes: config.store.log.maxBytes,
-        acknowledgementsHeld: writer.isFull,
-        ...(s.lastError ? { lastError: s.lastError } : {}),
-        ...(store.state ? { adapter: { ...store.state() } as Record<string, unknown> } : {}),
-      },
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-    };
-  };
-  registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
-
-  const guard = createAuthGuard(creds.auth, config.security.insecure);
-  // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
-  const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
-  const readBarrier = async () => { await feeder.waitFor(log.head, 2000); };
-  const routes: FastifyPluginAsync[] = [
-    systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
-    sensorsRoutes({ city, store, states, guard, readBarrier }),
-    ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
-    createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
-  ];
-  const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
   await app.listen({ port: config.http.port, host: config.http.host });
   const httpPort = (app.server.address() as { port: number }).port;
 

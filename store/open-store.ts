@@ -14,3 +14,22 @@ export async function openStore(config: PlatformConfig, logger: Logger): Promise
   const { openInfluxStore } = await import('./influxdb/influxdb-store.ts');
   return openInfluxStore(config.store.influxdb!, logger);
 }
+
+/**
+ * A store to hand out at once while the real one opens (the embedded store boots a worker thread; InfluxDB
+ * may be a network away): calls wait for it. Lets the platform wire its API meanwhile.
+ */
+export function deferredStore(name: string, opening: Promise<TimeSeriesStore>): TimeSeriesStore {
+  let real: TimeSeriesStore | undefined;
+  void opening.then((s) => { real = s; }, () => undefined);
+  return {
+    name,
+    write: async (points) => (await opening).write(points),
+    queryRange: async (q) => (await opening).queryRange(q),
+    aggregate: async (q) => (await opening).aggregate(q),
+    latest: async (q) => (await opening).latest(q),
+    queryPoints: async (q) => (await opening).queryPoints(q),
+    state: () => real?.state?.() ?? {},
+    close: async () => (await opening).close(),
+  };
+}
