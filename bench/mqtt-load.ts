@@ -2,14 +2,16 @@ import mqtt from 'mqtt';
 
 /**
  * Load generator, run as its own process so the broker under test has its own core. Each device
- * publishes `count` QoS 1 air readings (4 metrics) keeping `window` in flight; prints one JSON line.
- * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window }
+ * publishes `count` QoS 1 air readings (4 metrics), `perPublish` readings per publish (a JSON array when
+ * more than one), keeping `window` publishes in flight; prints one JSON line with readings acknowledged.
+ * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window, perPublish? }
  */
 interface LoadInput {
   url: string;
   devices: Array<{ sensorId: string; kind: string; username?: string; password?: string }>;
   count: number;
   window: number;
+  perPublish?: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
@@ -22,13 +24,17 @@ let acked = 0;
 await Promise.all(clients.map(async (client, i) => {
   const d = input.devices[i]!;
   const topic = `ioc/${d.kind}/${d.sensorId}/readings`;
+  const per = input.perPublish ?? 1;
+  const reading = (n: number) => `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
   let next = 0;
   const worker = async () => {
     while (next < input.count) {
-      const n = next++;
-      const payload = `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
-      await client.publishAsync(topic, payload, { qos: 1 });
-      acked++;
+      const first = next;
+      next = Math.min(input.count, next + per);
+      const batch: string[] = [];
+      for (let n = first; n < next; n++) batch.push(reading(n));
+      await client.publishAsync(topic, per === 1 ? batch[0]! : `[${batch.join(',')}]`, { qos: 1 });
+      acked += batch.length;
     }
   };
   await Promise.all(Array.from({ length: input.window }, worker));

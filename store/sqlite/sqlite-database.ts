@@ -58,13 +58,17 @@ export class SqliteDatabase {
        ON CONFLICT (series_id, field) DO UPDATE SET ts = excluded.ts, num = excluded.num WHERE excluded.ts >= latest.ts`,
     );
     this.writeTx = this.db.transaction((points: readonly Point[]) => {
+      // the newest value per series and field of the whole batch: one `latest` upsert each, not one per value
+      const newest = new Map<string, { id: number; field: string; ts: number; value: number }>();
       for (const p of points) {
         const id = this.seriesId(p.measurement, p.tags);
         for (const field in p.fields) {
           const v = p.fields[field]!;
           if (typeof v === 'number') {
             this.upsertSample.run(id, field, p.ts, TYPE_NUM, v, null);
-            this.upsertLatest.run(id, field, p.ts, v);
+            const key = `${id}\u0000${field}`;
+            const prev = newest.get(key);
+            if (!prev || p.ts >= prev.ts) newest.set(key, { id, field, ts: p.ts, value: v });
           } else if (typeof v === 'boolean') {
             this.upsertSample.run(id, field, p.ts, TYPE_BOOL, v ? 1 : 0, null);
           } else {
@@ -72,6 +76,7 @@ export class SqliteDatabase {
           }
         }
       }
+      for (const l of newest.values()) this.upsertLatest.run(l.id, l.field, l.ts, l.value);
     });
   }
 
