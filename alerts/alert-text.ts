@@ -3,7 +3,7 @@ import type { City, Sensor } from '../config/city-config.ts';
 import type { I18nText } from './alert-model.ts';
 import { aqiCategory } from './vn-aqi.ts';
 import type { ConditionValue } from './compound-rule.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../config/duration.ts';
 import { durationMs, type Rule } from './rule-schema.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AlertCategory, Severity } from './alert-model.ts';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../config/duration.ts';
 
 /**
  * Rules are data: one zod schema per rule kind, YAML files hold a list of them. Durations stay as written

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseDuration } from '../alerts/duration.ts';
+import { parseDuration } from '../config/duration.ts';
 import type { City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
 import type { DeviceStateTracker } from '../ingest/device-state.ts';

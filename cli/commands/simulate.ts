@@ -5,7 +5,10 @@ import { loadCity, type Sensor } from '../../config/city-config.ts';
 import { systemClock } from '../../config/clock.ts';
 import { readCredentialsFile } from '../../config/credentials.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
-import { formatDuration, parseDuration } from '../../simulators/duration.ts';
+import { formatDuration, parseDuration } from '../../config/duration.ts';
+
+/** progress shows whole seconds of simulated time */
+const wholeSeconds = (ms: number) => Math.max(0, Math.round(ms / 1000) * 1000);
 import { writeFleetCity } from '../../simulators/fleet-city.ts';
 import { createMqttFleetSink, type DeviceLogin } from '../../simulators/mqtt-fleet-sink.ts';
 import { listScenarios, loadScenario, resolveScenario } from '../../simulators/scenario-loader.ts';
@@ -55,7 +58,7 @@ function fmt(n: number): string {
 function describe(p: RunProgress, rate: number): string {
   const s = p.sink;
   const sim = new Date(p.simNow).toISOString().slice(0, 16).replace('T', ' ');
-  const done = p.phase === 'live' ? 'live' : `${formatDuration(p.simNow - p.simStart)}/${formatDuration(p.simEnd - p.simStart)}`;
+  const done = p.phase === 'live' ? 'live' : `${formatDuration(wholeSeconds(p.simNow - p.simStart))}/${formatDuration(wholeSeconds(p.simEnd - p.simStart))}`;
   return `sent ${fmt(s.readings)} · ${fmt(rate)}/s · acked ${fmt(s.acknowledged)} · rejected ${fmt(s.rejected)} · failed ${fmt(s.failed)} · online ${fmt(s.connected)}/${fmt(p.devices)} · sim ${sim}Z (${done})`;
 }
 
