@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
+import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
 
@@ -10,6 +11,7 @@ import { simulateCommand } from './commands/simulate.ts';
 export const COMMANDS: readonly CliCommand[] = [
   rulesCommand,
   simulateCommand,
+  credentialsCommand,
 ];
 
 function help(io: CliIo): void {
