@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +7,7 @@ import { pino } from 'pino';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
 import { startInfluxd } from '../test-support/influxd.ts';
+import { runLoadProcess } from './load-process.ts';
 
 /**
  * Readings stored per second into InfluxDB through the platform, beside the raw `/write` rate of the same
@@ -112,14 +112,7 @@ async function rawRate(db: string, parallel: number): Promise<Measured> {
   return measured(total, (performance.now() - started) / 1000, cpu);
 }
 
-function runLoad(input: object): Promise<{ acked: number; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as { acked: number; seconds: number }) : reject(new Error(`load generator exited ${code}`))));
-  });
-}
+const runLoad = (input: object) => runLoadProcess(LOAD, input);
 
 /** A city of `devices` air stations, so every load client is a real, authenticated device. */
 function benchConfig(dir: string, database: string): string {

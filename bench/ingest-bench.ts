@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,6 +8,7 @@ import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startPlatform } from '../platform.ts';
+import { runLoadProcess } from './load-process.ts';
 
 /**
  * Ingest throughput: N devices publish QoS 1 readings of 4 metrics. The platform's rate (a PUBACK only
@@ -27,14 +27,7 @@ const window = Number(values.window);
 const perPublish = Number(values['per-publish']);
 const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
 
-function runLoad(input: object): Promise<{ acked: number; seconds: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', LOAD, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim()) as { acked: number; seconds: number }) : reject(new Error(`load generator exited ${code}`))));
-  });
-}
+const runLoad = (input: object) => runLoadProcess(LOAD, input);
 
 async function bareBroker(): Promise<number> {
   const aedes = await Aedes.createBroker();
