@@ -26,7 +26,7 @@ import { CommitLog } from './store/commit-log.ts';
 import { DurableWriter } from './store/durable-writer.ts';
 import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
-import { startDemoFleet, type DemoFleet } from './simulators/demo-fleet.ts';
+import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 
 /**
@@ -205,6 +205,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // a production profile never runs it, and demo.enabled: false (IOC_DEMO=0) turns it off.
   let demo: DemoFleet | undefined;
   if (config.profile === 'demo' && config.demo.enabled && credentials) {
+    // loaded only here: the fleet pulls in the MQTT client and the simulators, which a production start never needs
+    const { startDemoFleet } = await import('./simulators/demo-fleet.ts');
     demo = await startDemoFleet({ mqttUrl, credentials, city, clock, logger: logger.child({ module: 'demo' }) })
       .catch((err: Error) => { logger.warn({ err: err.message }, 'the demo fleet could not start'); return undefined; });
   }
