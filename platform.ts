@@ -177,7 +177,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         .finally(() => { releasing = false; });
     },
   });
-  writer.on('durable', (points, end) => feeder.push(points, end));
+  writer.on('durable', (points, end, records) => feeder.push(points, end, records));
   feeder.start();
   if (log.head > feeder.appliedOffset) {
     logger.info({ bytes: log.head - feeder.appliedOffset }, 'replaying the commit log into the store');

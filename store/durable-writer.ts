@@ -20,7 +20,7 @@ interface Pending {
 }
 
 export interface DurableWriterEvents {
-  durable: [points: readonly Point[], end: number];
+  durable: [points: readonly Point[], end: number, records: readonly Buffer[]];
 }
 
 export interface DurableWriterOptions {
@@ -102,7 +102,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
           const all: Point[] = [];
           for (const p of group) for (const point of p.points) all.push(point);
           this.stats.points += all.length;
-          this.emit('durable', all, end);
+          this.emit('durable', all, end, group.map((p) => p.payload));
           for (const p of group) p.resolve();
         } catch (err) {
           this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');

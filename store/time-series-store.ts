@@ -73,6 +73,11 @@ export interface PointQuery {
 export interface TimeSeriesStore {
   readonly name: string;
   write(points: readonly Point[]): Promise<void>;
+  /**
+   * The same as write, given commit-log records (each the JSON of a Point[]) instead of objects: lets an
+   * adapter that works in another thread decode there. Resolves with the number of points written.
+   */
+  writeEncoded?(records: readonly Buffer[]): Promise<number>;
   queryRange(query: RangeQuery): Promise<Sample[]>;
   aggregate(query: AggregateQuery): Promise<Sample[]>;
   latest(query: LatestQuery): Promise<LatestValue[]>;

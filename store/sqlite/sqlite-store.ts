@@ -47,6 +47,12 @@ export class SqliteStore implements TimeSeriesStore {
     return this.call('write', points) as Promise<void>;
   }
 
+  /** Commit-log records are decoded in the worker: the main thread only copies bytes. */
+  writeEncoded(records: readonly Buffer[]): Promise<number> {
+    // one contiguous copy: cloning many small Buffers would copy each one's whole 8 KiB pool slab
+    return this.call('writeEncoded', { bytes: Buffer.concat(records), lengths: records.map((r) => r.length) }) as Promise<number>;
+  }
+
   queryRange(query: RangeQuery): Promise<Sample[]> {
     return this.call('queryRange', query) as Promise<Sample[]>;
   }

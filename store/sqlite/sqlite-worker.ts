@@ -1,10 +1,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import type { Point } from '../time-series-store.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
+
+const decoder = new TextDecoder();
 
 /** Worker side of the embedded store: one request at a time, in arrival order. */
 export interface WorkerRequest {
   id: number;
-  op: 'write' | 'queryRange' | 'aggregate' | 'latest' | 'queryPoints' | 'sync' | 'close';
+  op: 'write' | 'writeEncoded' | 'queryRange' | 'aggregate' | 'latest' | 'queryPoints' | 'sync' | 'close';
   arg: unknown;
 }
 
@@ -18,6 +21,18 @@ port.on('message', (req: WorkerRequest) => {
     let result: unknown;
     switch (req.op) {
       case 'write': db.write(req.arg as Parameters<SqliteDatabase['write']>[0]); break;
+      case 'writeEncoded': {
+        const { bytes, lengths } = req.arg as { bytes: Uint8Array; lengths: number[] };
+        const points: Point[] = [];
+        let at = 0;
+        for (const length of lengths) {
+          for (const p of JSON.parse(decoder.decode(bytes.subarray(at, at + length))) as Point[]) points.push(p);
+          at += length;
+        }
+        db.write(points);
+        result = points.length;
+        break;
+      }
       case 'queryRange': result = db.queryRange(req.arg as Parameters<SqliteDatabase['queryRange']>[0]); break;
       case 'aggregate': result = db.aggregate(req.arg as Parameters<SqliteDatabase['aggregate']>[0]); break;
       case 'latest': result = db.latest(req.arg as Parameters<SqliteDatabase['latest']>[0]); break;
