@@ -9,6 +9,7 @@ import type { AuthStore, Principal } from '../config/credentials.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
+import { guardPacketSize } from './packet-size-guard.ts';
 import { mayPublish, maySubscribe } from './topic-acl.ts';
 
 /**
@@ -17,6 +18,8 @@ import { mayPublish, maySubscribe } from './topic-acl.ts';
  * does only after ingest made the readings durable: holding the callback is what ties PUBACK to the log.
  */
 export interface BrokerDeps {
+  /** packets larger than this close the connection before they are buffered (see packet-size-guard.ts) */
+  maxPacketBytes: number;
   auth: AuthStore;
   insecure: boolean;
   ingest: IngestService;
@@ -142,7 +145,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     aedes,
     publish,
     async listenTcp(port, host) {
-      const server = createServer(aedes.handle);
+      const server = createServer((socket) => guardPacketSize(aedes.handle(socket), deps.maxPacketBytes));
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -151,7 +154,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       return server;
     },
     handleStream(stream, req) {
-      aedes.handle(stream, req);
+      guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
     },
     get connectedClients() {
       return aedes.connectedClients;
