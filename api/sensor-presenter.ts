@@ -33,7 +33,9 @@ export type SensorBody = z.infer<typeof sensorBody>;
 export function presentSensor(sensor: Sensor, states: DeviceStateTracker, latest: readonly LatestValue[]): SensorBody {
   const state = states.get(sensor.id);
   const values: SensorBody['latest'] = {};
-  for (const v of latest) if (v.sensorId === sensor.id) values[v.field] = { value: v.value, ts: v.ts };
+  // only the sensor's readings (measurement = its kind, derived values such as vnAqi included), not the
+  // numeric fields of other measurements tagged with its id (alert events, status)
+  for (const v of latest) if (v.sensorId === sensor.id && v.measurement === sensor.kind) values[v.field] = { value: v.value, ts: v.ts };
   return {
     id: sensor.id,
     kind: sensor.kind,

@@ -90,3 +90,22 @@ describe('city map configuration', () => {
     }
   });
 });
+
+describe('sensor latest values', () => {
+  it('shows a sensor\'s readings, not the numeric fields of its alert events', async () => {
+    const p = await startTestPlatform();
+    try {
+      const now = Date.now();
+      await p.writer.write([
+        { measurement: 'water', tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' }, fields: { waterLevel: 1.2 }, ts: now - 1000 },
+        { measurement: 'alert_events', tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', ruleId: 'r' }, fields: { seq: 7, value: 9.9 }, ts: now },
+      ]);
+      const sensor = (await p.request('GET', '/api/sensors/water-kimlong')).json as { latest: Record<string, unknown> };
+      expect(Object.keys(sensor.latest)).toEqual(['waterLevel']);
+      const list = (await p.request('GET', '/api/sensors?kind=water')).json as { sensors: Array<{ id: string; latest: Record<string, unknown> }> };
+      expect(Object.keys(list.sensors.find((s) => s.id === 'water-kimlong')!.latest)).toEqual(['waterLevel']);
+    } finally {
+      await p.stop();
+    }
+  });
+});
