@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Point, TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Alert, AlertEvent } from './alert-model.ts';
-import { CATEGORIES, SEVERITIES } from './rule-schema.ts';
+import { alertSchema } from './alert-schema.ts';
 
 /**
  * Alert history lives in the store beside the readings: every lifecycle event is a point of measurement
@@ -11,34 +11,7 @@ import { CATEGORIES, SEVERITIES } from './rule-schema.ts';
  */
 export const ALERT_EVENTS_MEASUREMENT = 'alert_events';
 
-const i18n = z.object({ vi: z.string(), en: z.string() });
-const alertSnapshot = z.object({
-  id: z.string(),
-  ruleId: z.string(),
-  sensorId: z.string(),
-  kind: z.string(),
-  district: z.string(),
-  severity: z.enum(SEVERITIES),
-  category: z.enum(CATEGORIES),
-  subCategory: z.string(),
-  state: z.enum(['pending', 'firing', 'acknowledged', 'resolved']),
-  title: i18n,
-  message: i18n,
-  metric: z.string().optional(),
-  value: z.number().optional(),
-  threshold: z.number().optional(),
-  unit: z.string().optional(),
-  location: z.object({ lat: z.number(), lon: z.number() }).optional(),
-  startsAt: z.number(),
-  firingAt: z.number().optional(),
-  updatedAt: z.number(),
-  acknowledgedAt: z.number().optional(),
-  acknowledgedBy: z.string().optional(),
-  ackNote: z.string().optional(),
-  resolvedAt: z.number().optional(),
-  resolvedBy: z.string().optional(),
-  resolveNote: z.string().optional(),
-});
+const alertSnapshot = alertSchema;
 const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved']);
 
 export function eventToPoint(event: AlertEvent, ts: number): Point {

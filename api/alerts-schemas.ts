@@ -1,41 +1,12 @@
 import { z } from 'zod';
 import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
-import { SEVERITIES } from '../alerts/delivery/alert-filter.ts';
+import { ALERT_STATES, alertSchema } from '../alerts/alert-schema.ts';
 import { DomainError } from '../config/domain-error.ts';
-import { CATEGORIES } from '../alerts/rule-schema.ts';
 import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
 
-/** How an alert looks over the API, the WebSocket stream, MQTT and webhooks (the shared alert model). */
-const i18nText = z.object({ vi: z.string(), en: z.string() });
-export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'resolved'] as const satisfies readonly Alert['state'][];
-
-export const alertBody = z.object({
-  id: z.string(),
-  ruleId: z.string(),
-  sensorId: z.string(),
-  kind: z.string(),
-  district: z.string(),
-  severity: z.enum(SEVERITIES),
-  category: z.enum(CATEGORIES),
-  subCategory: z.string(),
-  state: z.enum(ALERT_STATES),
-  title: i18nText,
-  message: i18nText,
-  metric: z.string().optional(),
-  value: z.number().optional(),
-  threshold: z.number().optional(),
-  unit: z.string().optional(),
-  location: z.object({ lat: z.number(), lon: z.number() }).optional(),
-  startsAt: z.number().describe('epoch ms: when the condition first held'),
-  firingAt: z.number().optional(),
-  updatedAt: z.number(),
-  acknowledgedAt: z.number().optional(),
-  acknowledgedBy: z.string().optional(),
-  ackNote: z.string().optional(),
-  resolvedAt: z.number().optional(),
-  resolvedBy: z.string().optional().describe('"system" when the rule cleared it'),
-  resolveNote: z.string().optional(),
-});
+/** How an alert looks over the API, the WebSocket stream, MQTT and webhooks: the alerts' own schema. */
+export { ALERT_STATES };
+export const alertBody = alertSchema;
 
 export const alertEventBody = z.object({
   seq: z.number(),
