@@ -291,6 +291,16 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     return latestSnapshots(history.events).get(id);
   };
 
+  /** The open alert with this id, or why there is none: resolved already (409) or unknown (404). */
+  const openAlert = async (id: string): Promise<Alert> => {
+    const alert = open.get(id);
+    if (alert) return alert;
+    const closed = await find(id);
+    throw closed
+      ? new DomainError('conflict', 'alert_resolved', `alert ${id} is already resolved`)
+      : new DomainError('not_found', 'alert_not_found', `no alert ${id}`);
+  };
+
   const service: AlertEngine = {
     bus,
     idle: () => persisted(seq),
@@ -376,13 +386,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     get: find,
     open: () => [...open.values()],
     async acknowledge(id, by, note) {
-      const alert = open.get(id);
-      if (!alert) {
-        const closed = await find(id);
-        throw closed
-          ? new DomainError('conflict', 'alert_resolved', `alert ${id} is already resolved`)
-          : new DomainError('not_found', 'alert_not_found', `no alert ${id}`);
-      }
+      const alert = await openAlert(id);
       if (alert.state === 'pending') throw new DomainError('conflict', 'alert_pending', `alert ${id} is pending; it can be acknowledged once it fires`);
       if (alert.state === 'acknowledged') throw new DomainError('conflict', 'alert_acknowledged', `alert ${id} was already acknowledged by ${alert.acknowledgedBy}`);
       const now = clock.now();
@@ -392,13 +396,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       return acked;
     },
     async resolve(id, by, note) {
-      const alert = open.get(id);
-      if (!alert) {
-        const closed = await find(id);
-        throw closed
-          ? new DomainError('conflict', 'alert_resolved', `alert ${id} is already resolved`)
-          : new DomainError('not_found', 'alert_not_found', `no alert ${id}`);
-      }
+      const alert = await openAlert(id);
       const key = entryKey(alert.ruleId, alert.sensorId);
       const phase = engine.condition(key)?.phase;
       if (phase && phase !== 'inactive') suppressed.add(key);
