@@ -55,9 +55,13 @@ export function readingPoint(r: ReadingEvent): Point {
 export function createIngest(deps: IngestDeps): IngestService {
   const { city, limits, sink, events, clock, logger, metrics } = deps;
 
-  const refuse = (rejected: Rejection[], topic?: DeviceTopic): IngestOutcome => {
+  /** Counts and logs refusals; every refusal, whole-message or per reading, goes through here. */
+  const record = (rejected: readonly Rejection[], topic?: DeviceTopic): void => {
     for (const r of rejected) metrics.rejected.inc({ reason: r.code });
     if (rejected.length) logger.debug({ topic, rejected }, 'device message rejected');
+  };
+  const refuse = (rejected: Rejection[], topic?: DeviceTopic): IngestOutcome => {
+    record(rejected, topic);
     return { topic, accepted: 0, rejected };
   };
 
@@ -92,7 +96,7 @@ export function createIngest(deps: IngestDeps): IngestService {
           const parsed = parseReadingsPayload(json, limits.maxReadingsPerPublish);
           if (isRejection(parsed)) return refuse([parsed], topic);
           const { accepted, rejected } = validateReadings(parsed.readings, ctx);
-          refuse(rejected, topic);
+          record(rejected, topic);
           if (accepted.length === 0) return { topic, accepted: 0, rejected };
           await commit(accepted.map(readingPoint));
           let values = 0;

@@ -124,13 +124,11 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
       );
     }
     return new Promise<void>((resolve) => {
-      this.spaceWaiter = resolve;
       // re-check periodically too, in case space was freed without a notification
       const timer = this.options.clock.setTimeout(() => this.notifySpace(), 500);
-      const original = resolve;
       this.spaceWaiter = () => {
         timer.cancel();
-        original();
+        resolve();
       };
     });
   }
