@@ -41,10 +41,13 @@ const DAY = 86_400_000;
 const RECENT_LIMIT = 2000;
 
 /**
- * The alerts engine: rules over ingest events -> alert lifecycle -> `bus`, with every lifecycle event
- * persisted to the store before it is emitted (so a restart restores exactly what was announced, and
- * announces nothing twice). Events are written in groups: whatever queued while the previous write was in
- * flight goes in the next one.
+ * The alerts engine: rules over ingest events -> alert lifecycle -> `bus`. An event is announced on the bus
+ * the moment it is raised, and persisted to the store in the background: operators hear of an alert within
+ * milliseconds, not after a disk flush. Events are written in groups (whatever queued while the previous
+ * write was in flight goes in the next one); `idle()`, the operator actions (acknowledge, resolve, rule
+ * changes) and `stop()` wait until their events are durable, so a restart restores what was announced and
+ * announces nothing twice. Only a crash in the few milliseconds between an announcement and its write can
+ * make an alert whose condition still holds be announced again after restart (at least once, never lost).
  */
 export interface AlertEngine extends AlertService {
   /** Resolves once every alert event raised so far is stored and emitted (tests, backtest, shutdown). */
@@ -72,32 +75,25 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   let seq = 0;
   let started = false;
 
-  const queue: AlertEvent[] = [];
   const points: ReturnType<typeof eventToPoint>[] = [];
+  const pointSeqs: number[] = [];
   let writing: Promise<void> | undefined;
-  let emittedSeq = 0;
+  let durableSeq = 0;
   const waiters: Array<{ seq: number; resolve: () => void }> = [];
 
   const flush = async (): Promise<void> => {
-    while (queue.length) {
-      const batch = queue.splice(0);
-      const batchPoints = points.splice(0);
+    while (points.length) {
+      const batch = points.splice(0);
+      const last = pointSeqs.splice(0).at(-1)!;
       try {
-        await store.write(batchPoints);
+        await store.write(batch);
       } catch (err) {
-        // the operators still need to hear of it; the history misses it, which we say loudly
+        // the operators heard of it already; the history misses it, which we say loudly
         logger.error({ err, count: batch.length }, 'alert events could not be stored');
       }
-      for (const event of batch) {
-        try {
-          bus.emit('alert', event);
-        } catch (err) {
-          logger.error({ err, seq: event.seq }, 'an alert listener threw');
-        }
-        emittedSeq = event.seq;
-      }
+      durableSeq = last;
       for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i]!.seq <= emittedSeq) waiters.splice(i, 1)[0]!.resolve();
+        if (waiters[i]!.seq <= durableSeq) waiters.splice(i, 1)[0]!.resolve();
       }
     }
     writing = undefined;
@@ -110,14 +106,19 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     const ts = Math.max(now, (lastPointTs.get(key) ?? -Infinity) + 1);
     lastPointTs.set(key, ts);
     const event: AlertEvent = { seq: ++seq, type, ts: now, alert };
-    queue.push(event);
     points.push(eventToPoint(event, ts));
+    pointSeqs.push(event.seq);
+    try {
+      bus.emit('alert', event);
+    } catch (err) {
+      logger.error({ err, seq: event.seq }, 'an alert listener threw');
+    }
     if (!writing) writing = flush();
     return event.seq;
   };
 
   const persisted = (s: number): Promise<void> =>
-    s <= emittedSeq ? Promise.resolve() : new Promise((resolve) => waiters.push({ seq: s, resolve }));
+    s <= durableSeq ? Promise.resolve() : new Promise((resolve) => waiters.push({ seq: s, resolve }));
 
   const remember = (alert: Alert) => {
     recent.set(alert.id, alert);
@@ -327,7 +328,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       if (history.skipped) logger.warn({ skipped: history.skipped }, 'unreadable alert events in the store were skipped');
       for (const [k, ts] of history.lastTs) lastPointTs.set(k, ts);
       seq = 'failed' in history ? now : history.events.reduce((m, e) => Math.max(m, e.seq), 0);
-      emittedSeq = seq;
+      durableSeq = seq;
       for (const alert of latestSnapshots(history.events).values()) {
         if (alert.state === 'resolved') { remember(alert); continue; }
         open.set(alert.id, alert);

@@ -1,8 +1,11 @@
 import { EventEmitter } from 'node:events';
 
 /**
- * What ingest hands on to the modules after it (alerts, the live hub, the API). Events are emitted once
- * the data is durable (in the commit log), in arrival order per device.
+ * What ingest hands on to the modules after it (alerts, device states). Events are emitted as soon as a
+ * message is validated, in arrival order per device, while its commit-log write is under way; the device
+ * is acknowledged only once that write is durable. A write that fails is not acknowledged, so the device
+ * sends the message again: listeners must take a repeated reading in their stride (QoS 1 redelivery
+ * repeats them too).
  */
 export interface ReadingEvent {
   readonly sensorId: string;

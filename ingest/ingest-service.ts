@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { City } from '../config/city-config.ts';
 import type { Clock } from '../config/clock.ts';
 import type { Point } from '../store/time-series-store.ts';
-import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEvents, type ReadingEvent } from './ingest-events.ts';
+import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents, type ReadingEvent } from './ingest-events.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { parseJson, parseReadingsPayload } from './parse-payload.ts';
 import { isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
@@ -12,8 +12,9 @@ import { parseCameraEvent, parseStatus } from './parse-device-messages.ts';
 
 /**
  * The one ingest path. MQTT (broker/) and HTTP (api/) both call `handle`, which validates a device
- * message, makes the accepted part durable (resolving only then: the caller acknowledges after it),
- * and hands it on to alerts and the live hub through IngestEvents.
+ * message, starts making the accepted part durable, hands it on to alerts and device states through
+ * IngestEvents while the disk works (an alert must not wait for an fsync), and resolves only once it is
+ * durable: the caller acknowledges after that.
  */
 export interface IngestLimits {
   readonly maxPayloadBytes: number;
@@ -65,6 +66,15 @@ export function createIngest(deps: IngestDeps): IngestService {
     return { topic, accepted: 0, rejected };
   };
 
+  /** Hands validated data on; a listener that throws is reported and never costs the device its ack. */
+  const announce = <K extends 'readings' | 'status' | 'cameraEvent'>(name: K, ...args: IngestEventMap[K]): void => {
+    try {
+      (events.emit as (n: K, ...a: IngestEventMap[K]) => boolean).call(events, name, ...args);
+    } catch (err) {
+      logger.error({ err, event: name }, 'an ingest event listener threw');
+    }
+  };
+
   const commit = async (points: Point[]): Promise<void> => {
     const started = performance.now();
     await sink.write(points);
@@ -98,20 +108,22 @@ export function createIngest(deps: IngestDeps): IngestService {
           const { accepted, rejected } = validateReadings(parsed.readings, ctx);
           record(rejected, topic);
           if (accepted.length === 0) return { topic, accepted: 0, rejected };
-          await commit(accepted.map(readingPoint));
+          const durable = commit(accepted.map(readingPoint));
+          announce('readings', accepted);
+          await durable;
           let values = 0;
           for (const r of accepted) values += Object.keys(r.values).length;
           metrics.readingsStored.inc(accepted.length);
           metrics.valuesStored.inc(values);
-          events.emit('readings', accepted);
           return { topic, accepted: accepted.length, rejected };
         }
         case 'status': {
           const status = parseStatus(payload);
           if (isRejection(status)) return refuse([status], topic);
           const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin };
-          await commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields: { status, source: origin }, ts: now }]);
-          events.emit('status', event);
+          const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields: { status, source: origin }, ts: now }]);
+          announce('status', event);
+          await durable;
           return { topic, accepted: 1, rejected: [] };
         }
         case 'events': {
@@ -120,8 +132,9 @@ export function createIngest(deps: IngestDeps): IngestService {
           const event: CameraEvent = { sensorId: sensor.id, district: sensor.district, ...parsed };
           const fields: Record<string, string | number | boolean> = { type: parsed.type, data: JSON.stringify(parsed.data) };
           if (parsed.snapshotUrl) fields.snapshotUrl = parsed.snapshotUrl;
-          await commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields, ts: parsed.ts }]);
-          events.emit('cameraEvent', event);
+          const durable = commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields, ts: parsed.ts }]);
+          announce('cameraEvent', event);
+          await durable;
           return { topic, accepted: 1, rejected: [] };
         }
         case 'errors':

@@ -51,6 +51,25 @@ describe('DurableWriter', () => {
     expect(writer.isFull).toBe(false);
   });
 
+  it('settled() waits for the writes made before it, and gives up after its timeout while the log is full', async () => {
+    const { log, writer } = setup(1024 * 1024);
+    await expect(writer.settled(1000)).resolves.toBe(true); // nothing queued
+    const durable: number[] = [];
+    writer.on('durable', (points) => durable.push(...points.map((p) => p.fields.pm25 as number)));
+    for (let i = 0; i < 5; i++) void writer.write([point(i)]);
+    await expect(writer.settled(5000)).resolves.toBe(true);
+    expect(durable).toEqual([0, 1, 2, 3, 4]);
+
+    for (let i = 0; i < 17; i++) await writer.write([point(i, 60_000)]);
+    const held = writer.write([point(999, 60_000)]);
+    await expect(writer.settled(300)).resolves.toBe(false); // held behind a full log
+    const waiting = writer.settled(10_000);
+    log.release(log.head);
+    writer.notifySpace();
+    await held;
+    await expect(waiting).resolves.toBe(true);
+  });
+
   it('refuses writes after close, and close waits for queued writes', async () => {
     const { writer } = setup(64 * 1024 * 1024);
     const pending = writer.write([point(1)]);

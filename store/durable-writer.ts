@@ -37,6 +37,10 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   private closed = false;
   private fullSince: number | undefined;
   private spaceWaiter: (() => void) | undefined;
+  /** write() calls so far, and how many of them have finished (durable or failed), in order */
+  private enqueued = 0;
+  private finished = 0;
+  private settleWaiters: Array<{ upTo: number; resolve: (settled: boolean) => void }> = [];
   readonly stats = { groups: 0, records: 0, points: 0, lastGroupMs: 0, totalGroupMs: 0, fullWaits: 0 };
 
   constructor(private readonly options: DurableWriterOptions) {
@@ -47,6 +51,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
     if (this.closed) return Promise.reject(new Error('the commit log is closed'));
     if (points.length === 0) return Promise.resolve();
     const payload = Buffer.from(JSON.stringify(points));
+    this.enqueued++;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ points, payload, resolve, reject });
       this.pendingBytes += payload.length + 8;
@@ -61,6 +66,31 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
 
   get queuedWrites(): number {
     return this.pending.length;
+  }
+
+  /**
+   * Resolves true once every write made before this call has finished (is durable, or failed), false
+   * after `timeoutMs`: a read that must see what was just accepted waits for this, then for the store.
+   */
+  settled(timeoutMs: number): Promise<boolean> {
+    const upTo = this.enqueued;
+    if (this.finished >= upTo) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      const timer = this.options.clock.setTimeout(() => {
+        this.settleWaiters = this.settleWaiters.filter((w) => w !== entry);
+        resolve(false);
+      }, timeoutMs);
+      const entry = { upTo, resolve: (ok: boolean) => { timer.cancel(); resolve(ok); } };
+      this.settleWaiters.push(entry);
+    });
+  }
+
+  private groupFinished(size: number): void {
+    this.finished += size;
+    if (this.settleWaiters.length === 0) return;
+    const due = this.settleWaiters.filter((w) => w.upTo <= this.finished);
+    this.settleWaiters = this.settleWaiters.filter((w) => w.upTo > this.finished);
+    for (const w of due) w.resolve(true);
   }
 
   /** Called when consumers released log space: a held group may go now. */
@@ -108,6 +138,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
           this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');
           for (const p of group) p.reject(err as Error);
         }
+        this.groupFinished(group.length);
       }
     } finally {
       this.flushing = false;
