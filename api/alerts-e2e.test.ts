@@ -12,9 +12,13 @@ async function openStream(url: string): Promise<{ ws: WebSocket; messages: Serve
   const messages: ServerMessage[] = [];
   const waiters: Array<{ p: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }> = [];
   ws.on('message', (data) => {
-    const m = JSON.parse(data.toString()) as ServerMessage;
-    messages.push(m);
-    for (const w of [...waiters]) if (w.p(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+    const frame = JSON.parse(data.toString()) as ServerMessage;
+    // events raised together arrive as one `events` frame: taken one by one, as the protocol means them
+    const parts: ServerMessage[] = frame.type === 'events' ? frame.events.map((event) => ({ type: 'event', event })) : [frame];
+    for (const m of parts) {
+      messages.push(m);
+      for (const w of [...waiters]) if (w.p(m)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(m); }
+    }
   });
   await new Promise<void>((resolve, reject) => { ws.once('open', () => resolve()); ws.once('error', reject); });
   return {

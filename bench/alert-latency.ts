@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AddressInfo } from 'node:net';
-import type { ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
+import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
 import { sleep, startBenchPlatform, startLoad, summary } from './alert-bench-kit.ts';
 
 /**
@@ -48,9 +48,9 @@ platform.alerts.bus.prependListener('alert', (e) => {
 });
 stream.on('message', (data) => {
   const at = performance.now();
-  const m = JSON.parse(data.toString()) as ServerMessage;
-  if (m.type !== 'event' || m.event.alert.ruleId !== 'flood-level-2') return;
-  waiting.get(m.event.type)?.(at);
+  for (const event of eventsOf(JSON.parse(data.toString()) as ServerMessage)) {
+    if (event.alert.ruleId === 'flood-level-2') waiting.get(event.type)?.(at);
+  }
 });
 await new Promise((r) => stream.once('open', r));
 const probe = bench.device('water-kimlong');

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AlertEvent } from '../alert-model.ts';
 import { reading, startHarness, T0, type Harness as AlertsHarness } from '../alert-test-kit.ts';
@@ -20,7 +20,10 @@ const RULES = [
 
 interface TestClient {
   ws: WebSocket;
+  /** messages as received, with an `events` frame split into its `event`s (the protocol's meaning) */
   messages: ServerMessage[];
+  /** the frames as they arrived */
+  frames: ServerMessage[];
   closed: Promise<{ code: number; reason: string }>;
   next(predicate?: (m: ServerMessage) => boolean): Promise<ServerMessage>;
 }
@@ -30,6 +33,8 @@ interface Harness {
   /** emits a reading as ingest does and waits until the alert events it raised are out */
   read(sensorId: string, values: Record<string, number>): Promise<AlertEvent[]>;
   connect(query?: string): Promise<TestClient>;
+  /** a connection the server holds without attaching it to the hub (see `?hold`) */
+  held: WebSocket[];
 }
 
 const cleanups: Array<() => Promise<void> | void> = [];
@@ -46,9 +51,11 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.on('connection', (socket, request) => {
     const query = Object.fromEntries(new URL(request.url ?? '/', 'http://x').searchParams);
+    if ('hold' in query) { held.push(socket); return; }
     hub.attach(socket, { filter: parseFilterQuery(query), user: 'operator' });
   });
   const port = (wss.address() as AddressInfo).port;
+  const held: WebSocket[] = [];
   const sockets: WebSocket[] = [];
   cleanups.push(async () => {
     hub.stop();
@@ -67,14 +74,19 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
     const ws = new WebSocket(`ws://127.0.0.1:${port}/${query}`);
     sockets.push(ws);
     const messages: ServerMessage[] = [];
+    const frames: ServerMessage[] = [];
     const waiters: Array<{ predicate: (m: ServerMessage) => boolean; resolve: (m: ServerMessage) => void }> = [];
     ws.on('message', (data) => {
-      const message = JSON.parse(data.toString()) as ServerMessage;
-      messages.push(message);
-      for (const w of [...waiters]) {
-        if (w.predicate(message)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(message);
+      const frame = JSON.parse(data.toString()) as ServerMessage;
+      frames.push(frame);
+      const parts: ServerMessage[] = frame.type === 'events' ? frame.events.map((event) => ({ type: 'event', event })) : [frame];
+      for (const message of parts) {
+        messages.push(message);
+        for (const w of [...waiters]) {
+          if (w.predicate(message)) {
+            waiters.splice(waiters.indexOf(w), 1);
+            w.resolve(message);
+          }
         }
       }
     });
@@ -91,9 +103,9 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
       }
       return new Promise((resolve) => waiters.push({ predicate, resolve: (m) => { seen = messages.length; resolve(m); } }));
     };
-    return { ws, messages, closed, next };
+    return { ws, messages, frames, closed, next };
   };
-  return { hub, alerts, read, connect };
+  return { hub, alerts, read, connect, held };
 }
 
 const eventSeqs = (messages: ServerMessage[]): number[] => messages.flatMap((m) => (m.type === 'event' ? [m.event.seq] : []));
@@ -102,6 +114,41 @@ const isSeq = (seq: number) => (m: ServerMessage): boolean => m.type === 'event'
 const last = (events: AlertEvent[]): number => events[events.length - 1]!.seq;
 
 describe('AlertStreamHub', () => {
+  it('sends the events one reading raised in one frame, each client only the ones that match', async () => {
+    const { read, connect } = await startHub();
+    const all = await connect();
+    const critical = await connect('?severity=critical');
+    await all.next((m) => m.type === 'snapshot');
+    await critical.next((m) => m.type === 'snapshot');
+    const raised = await read('air-dongba', { pm25: 350 }); // above both pm25-medium and dongba-critical
+    expect(raised.map((e) => e.alert.ruleId).sort()).toEqual(['dongba-critical', 'pm25-medium']);
+    await all.next(isSeq(last(raised)));
+    const criticalEvent = raised.find((e) => e.alert.ruleId === 'dongba-critical')!;
+    await critical.next(isSeq(criticalEvent.seq));
+    expect(all.frames.at(-1)).toMatchObject({ type: 'events', events: raised.map((e) => ({ seq: e.seq })) });
+    expect(critical.frames.at(-1)).toMatchObject({ type: 'event', event: { seq: criticalEvent.seq } });
+  });
+
+  it('does not send again an event that a snapshot taken before its frame went out already reflects', async () => {
+    const { hub, alerts, connect, held } = await startHub();
+    const holder = await connect('?hold');
+    await vi.waitFor(() => expect(held).toHaveLength(1));
+    const frames: ServerMessage[] = [];
+    holder.ws.on('message', (data) => frames.push(JSON.parse(data.toString()) as ServerMessage));
+    // the reading raises its alert synchronously; the client attaches in the same job, before the flush
+    alerts.clock.advance(1000);
+    alerts.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.6 }, T0 + 1000)]);
+    hub.attach(held[0]!, { filter: {}, user: 'operator' });
+    await alerts.settle();
+    const flood = alerts.seen.at(-1)!;
+    await vi.waitFor(() => expect(frames).toHaveLength(1));
+    expect(frames[0]).toMatchObject({ type: 'snapshot', seq: flood.seq, alerts: [{ id: flood.alert.id }] });
+    // the next event is delivered, the one in the snapshot was not
+    const [resolved] = await (async () => { alerts.clock.advance(1000); alerts.events.emit('readings', [reading('water-kimlong', { waterLevel: 1 }, T0 + 2000)]); await alerts.settle(); return alerts.seen.slice(-1); })();
+    await vi.waitFor(() => expect(frames).toHaveLength(2));
+    expect(frames[1]).toMatchObject({ type: 'event', event: { seq: resolved!.seq, type: 'resolved' } });
+  });
+
   it('sends the open alerts that match, then matching events in seq order', async () => {
     const { alerts, read, connect } = await startHub();
     const [flood] = await read('water-kimlong', { waterLevel: 2.5 });

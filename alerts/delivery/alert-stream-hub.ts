@@ -34,6 +34,8 @@ interface StreamClient {
   readonly held: Set<string>;
   alive: boolean;
   closing: boolean;
+  /** the seq its last snapshot reflects: events up to it are in the snapshot and not sent again */
+  snapshotSeq: number;
 }
 
 export interface AlertStreamStats {
@@ -49,8 +51,11 @@ const byStart = (a: Alert, b: Alert): number => a.startsAt - b.startsAt || a.id.
 
 /**
  * Fans alert events out to WebSocket clients. It knows `ws` but not Fastify: the route authenticates and
- * hands over the socket. Events are serialised once per event, not once per client, so 1,000 clients cost
- * one JSON.stringify and 1,000 socket writes.
+ * hands over the socket. Events raised together (one reading crossing flood levels I and II, a burst) are
+ * sent together: the bus's events are collected until the current job ends and each client gets one frame
+ * with the ones that match its filter (`event` for one, `events` for several). A frame is serialised once
+ * per distinct set of events, not once per client, so 1,000 clients cost one JSON.stringify and 1,000
+ * socket writes per burst, not per event.
  */
 export class AlertStreamHub {
   private readonly clients = new Map<number, StreamClient>();
@@ -63,6 +68,8 @@ export class AlertStreamHub {
   private nextId = 1;
   private started = false;
   private counters = { connected: 0, droppedSlow: 0, droppedDead: 0, eventsSeen: 0, lastSeq: 0 };
+  private pending: AlertEvent[] = [];
+  private flushQueued = false;
 
   constructor(private readonly options: AlertStreamHubOptions) {
     this.logger = options.logger ?? silentLogger;
@@ -103,7 +110,7 @@ export class AlertStreamHub {
       return undefined;
     }
     const client: StreamClient = {
-      id: this.nextId++, socket, user: meta.user, filter: meta.filter, held: new Set(), alive: true, closing: false,
+      id: this.nextId++, socket, user: meta.user, filter: meta.filter, held: new Set(), alive: true, closing: false, snapshotSeq: 0,
     };
     this.clients.set(client.id, client);
     this.counters.connected++;
@@ -114,8 +121,8 @@ export class AlertStreamHub {
       this.logger.warn({ clientId: client.id, err: err.message }, 'alert stream socket error');
       socket.terminate();
     });
-    // Snapshot and subscription happen in the same tick as the bus emits synchronously: no event can
-    // fall between them, and none is sent twice.
+    // The snapshot reflects every event announced so far (lastSeq); events still waiting for the next
+    // flush are sent only if newer: none falls between the two, and none is sent twice.
     this.sendSnapshot(client);
     return client.id;
   }
@@ -123,14 +130,37 @@ export class AlertStreamHub {
   private readonly onEvent = (event: AlertEvent): void => {
     this.counters.eventsSeen++;
     this.counters.lastSeq = Math.max(this.counters.lastSeq, event.seq);
-    const { alert } = event;
-    let frame: Buffer | undefined;
+    this.pending.push(event);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      queueMicrotask(this.flush);
+    }
+  };
+
+  private readonly flush = (): void => {
+    this.flushQueued = false;
+    const events = this.pending;
+    this.pending = [];
+    const frames = new Map<string, Buffer>();
     for (const client of this.clients.values()) {
-      const held = client.held.has(alert.id);
-      if (!held && !matchesFilter(alert, client.filter)) continue;
-      if (event.type === 'resolved') client.held.delete(alert.id);
-      else if (!held) client.held.add(alert.id);
-      frame ??= Buffer.from(JSON.stringify({ type: 'event', event } satisfies ServerMessage));
+      const mine: AlertEvent[] = [];
+      for (const event of events) {
+        if (event.seq <= client.snapshotSeq) continue;
+        const { alert } = event;
+        const held = client.held.has(alert.id);
+        if (!held && !matchesFilter(alert, client.filter)) continue;
+        if (event.type === 'resolved') client.held.delete(alert.id);
+        else if (!held) client.held.add(alert.id);
+        mine.push(event);
+      }
+      if (mine.length === 0) continue;
+      const key = mine.length === events.length ? '*' : mine.map((e) => e.seq).join(',');
+      let frame = frames.get(key);
+      if (!frame) {
+        const message: ServerMessage = mine.length === 1 ? { type: 'event', event: mine[0]! } : { type: 'events', events: mine };
+        frame = Buffer.from(JSON.stringify(message));
+        frames.set(key, frame);
+      }
       this.sendFrame(client, frame);
     }
   };
@@ -139,6 +169,7 @@ export class AlertStreamHub {
     const alerts = this.options.feed.open().filter((a) => matchesFilter(a, client.filter)).sort(byStart);
     client.held.clear();
     for (const alert of alerts) client.held.add(alert.id);
+    client.snapshotSeq = this.counters.lastSeq;
     this.send(client, { type: 'snapshot', seq: this.counters.lastSeq, alerts });
   }
 

@@ -4,13 +4,20 @@ import { alertFilterSchema } from './alert-filter.ts';
 
 /**
  * The alert stream protocol (docs/alerts-api.md): JSON text frames. The server sends one snapshot of the
- * open alerts that match the client's filter, then every matching event in seq order.
+ * open alerts that match the client's filter, then every matching event in seq order: `event` with one,
+ * or `events` with several raised together (in seq order).
  */
 export type ServerMessage =
   | { type: 'snapshot'; seq: number; alerts: Alert[] }
   | { type: 'event'; event: AlertEvent }
+  | { type: 'events'; events: AlertEvent[] }
   | { type: 'pong'; ts: number }
   | { type: 'error'; code: string; message: string };
+
+/** The events a server message carries, in order: none, one (`event`) or several (`events`). */
+export function eventsOf(message: ServerMessage): AlertEvent[] {
+  return message.type === 'event' ? [message.event] : message.type === 'events' ? message.events : [];
+}
 
 /** What a client may send: change its filter (a fresh snapshot follows) or ask for an app-level pong. */
 export const clientMessageSchema = z.discriminatedUnion('type', [

@@ -18,7 +18,7 @@ export interface AlertStream {
   close(): void;
 }
 
-type StreamMessage = { type: 'snapshot'; alerts: Alert[] } | { type: 'event'; event: AlertEvent } | { type: string };
+type StreamMessage = { type: 'snapshot'; alerts: Alert[] } | { type: 'event'; event: AlertEvent } | { type: 'events'; events: AlertEvent[] } | { type: string };
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
@@ -66,6 +66,9 @@ export function connectAlertStream(url: string, handlers: StreamHandlers): Alert
         handlers.onSnapshot(parsed.alerts);
       } else if (parsed.type === 'event' && 'event' in parsed) {
         handlers.onEvent(parsed.event);
+      } else if (parsed.type === 'events' && 'events' in parsed) {
+        // events raised together (one reading crossing two levels, a burst) come in one frame
+        for (const event of parsed.events) handlers.onEvent(event);
       }
     };
     ws.onclose = (event) => {
