@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DomainError } from '../config/domain-error.ts';
 import { reading, startHarness, T0, type Harness } from './alert-test-kit.ts';
 import { ALERT_EVENTS_MEASUREMENT } from './alert-journal.ts';
+import { writeThrough } from './write-through-store.ts';
 
 const MIN = 60_000;
 const floodII = {
@@ -12,6 +13,24 @@ const floodII = {
 describe('alert service lifecycle (simulated time)', () => {
   let h: Harness;
   afterEach(async () => h?.close());
+
+  it('announces an event the moment it is raised, and reports it durable only once its write has finished', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => { open = resolve; });
+    h = await startHarness([{ ...floodII, for: undefined }], {
+      wrapStore: (store) => writeThrough(store, async (points) => { await gate; await store.write(points); }),
+    });
+    h.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.3 }, T0)]);
+    expect(h.seen.map((e) => e.type)).toEqual(['firing']); // on the bus before any write finished
+    let durable = false;
+    const idle = h.service.idle().then(() => { durable = true; });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(durable).toBe(false);
+    expect(await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0 - 1, to: T0 + MIN })).toHaveLength(0);
+    open();
+    await idle;
+    expect(await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0 - 1, to: T0 + MIN })).toHaveLength(1);
+  });
 
   it('goes pending -> firing by the clock -> acknowledged -> resolved, persisting each event in order', async () => {
     h = await startHarness([floodII]);

@@ -7,6 +7,7 @@ import { loadCity, type City } from '../config/city-config.ts';
 import { createManualClock, type ManualClock } from '../config/clock.ts';
 import { IngestEvents, type CameraEvent, type DeviceStatusEvent, type ReadingEvent } from '../ingest/ingest-events.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
+import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { AlertEvent } from './alert-model.ts';
 import { createAlertService, type AlertEngine } from './alert-service.ts';
 
@@ -54,7 +55,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(rules: unknown[], options: { start?: number; vnAqi?: boolean } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  start?: number;
+  vnAqi?: boolean;
+  /** what the service writes through, around the real store (e.g. a write that waits) */
+  wrapStore?: (store: SqliteStore) => TimeSeriesStore;
+}
+
+export async function startHarness(rules: unknown[], options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-alerts-'));
   const rulesDir = join(dir, 'rules');
   const dataDir = join(dir, 'data');
@@ -65,7 +73,8 @@ export async function startHarness(rules: unknown[], options: { start?: number; 
   const logger = pino({ level: 'silent' });
   const storeFile = join(dataDir, 'store.sqlite');
   const seen: AlertEvent[] = [];
-  const make = async (store: SqliteStore): Promise<AlertEngine> => {
+  const make = async (real: SqliteStore): Promise<AlertEngine> => {
+    const store = options.wrapStore?.(real) ?? real;
     const service = createAlertService({ store, city: hueCity(), events, clock, logger, rulesDir, dataDir, vnAqi: options.vnAqi ?? false });
     service.bus.on('alert', (e) => seen.push(e));
     await service.start();
