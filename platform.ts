@@ -164,6 +164,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     log,
     store: openedStore,
     checkpointFile: join(config.dataDir, 'log', `${openedStore.name}.checkpoint`),
+    // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
+    lingerMs: config.store.influxdb && config.store.kind === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
     clock,
     logger,
     onProgress: (applied: number) => {

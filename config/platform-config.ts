@@ -30,7 +30,9 @@ export const influxSchema = z.object({
   bucket: z.string().optional(),
   // the most lines sent in one HTTP write request
   batchSize: z.number().int().min(1).max(100_000).default(5000),
-  flushIntervalMs: z.number().int().min(0).max(60_000).default(0),
+  // with fewer than a batch waiting, wait up to this long for more before writing (fewer, larger requests
+  // when readings trickle in); a read through the API, a full batch and shutdown do not wait for it
+  flushIntervalMs: z.number().int().min(0).max(60_000).default(200),
   timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
   // quick retries inside one write (5xx, 429 with Retry-After, network errors); past them the write fails
   // and the store feeder retries it with its own backoff, the readings staying in the commit log

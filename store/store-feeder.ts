@@ -19,6 +19,12 @@ export interface StoreFeederOptions {
   clock: Clock;
   logger: Logger;
   batchPoints?: number;
+  /**
+   * With fewer than batchPoints waiting, wait up to this long after the oldest arrived for more before
+   * writing (InfluxDB's flush interval: fewer, larger requests when readings trickle in). A read waiting
+   * for the store (waitFor) and stop cut it short. 0 writes at once.
+   */
+  lingerMs?: number;
   maxQueuedPoints?: number;
   onProgress?: (applied: number) => void;
 }
@@ -35,7 +41,7 @@ export interface FeederState {
   lastWriteMs: number;
 }
 
-interface Queued { points: readonly Point[]; records: readonly Buffer[]; end: number }
+interface Queued { points: readonly Point[]; records: readonly Buffer[]; end: number; at: number }
 interface Batch { points: Point[]; records: Buffer[]; count: number; end: number; fromQueue: number }
 
 export class StoreFeeder {
@@ -52,6 +58,7 @@ export class StoreFeeder {
   private written = 0;
   private failures = 0;
   private lastWriteMs = 0;
+  private lingering = false;
 
   constructor(private readonly options: StoreFeederOptions) {
     this.applied = Math.max(readCheckpoint(options.checkpointFile), options.log.tail);
@@ -69,7 +76,7 @@ export class StoreFeeder {
   /** Hands over a group that just became durable in the log, ending at `end`. */
   push(points: readonly Point[], end: number, records: readonly Buffer[] = []): void {
     if (this.fromDisk) return; // the disk reader will reach it
-    this.queue.push({ points, records, end });
+    this.queue.push({ points, records, end, at: this.options.clock.now() });
     this.queuedPoints += points.length;
     if (this.queuedPoints > (this.options.maxQueuedPoints ?? 200_000)) {
       // too far behind to keep in memory: drop the copies and read them back from the log
@@ -90,6 +97,7 @@ export class StoreFeeder {
       }, timeoutMs);
       const entry = { offset, resolve: () => { timer.cancel(); resolve(true); } };
       this.waiters.push(entry);
+      this.signal(); // a reader is waiting: no lingering for more
     });
   }
 
@@ -134,6 +142,13 @@ export class StoreFeeder {
     let backoff = 100;
     while (this.running) {
       this.signalled = false; // a push or stop from here on wakes the wait below
+      const linger = this.lingerLeft();
+      if (linger > 0) {
+        this.lingering = true;
+        await this.sleep(linger);
+        this.lingering = false;
+        continue;
+      }
       const batch = await this.nextBatch();
       if (!batch) {
         await this.sleep(undefined);
@@ -177,6 +192,7 @@ export class StoreFeeder {
   private signal(): void {
     this.signalled = true;
     if (this.backingOff && this.running) return;
+    if (this.lingering && this.running && this.lingerLeft() > 0) return;
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
@@ -189,6 +205,14 @@ export class StoreFeeder {
       const timer = ms === undefined ? undefined : this.options.clock.setTimeout(() => { this.wake = undefined; resolve(); }, ms);
       this.wake = () => { timer?.cancel(); resolve(); };
     });
+  }
+
+  /** How long to wait yet for a fuller batch: 0 once enough is queued, the oldest waited long enough, or someone waits. */
+  private lingerLeft(): number {
+    const linger = this.options.lingerMs ?? 0;
+    if (linger <= 0 || this.fromDisk || this.queue.length === 0 || this.waiters.length > 0 || !this.running) return 0;
+    if (this.queuedPoints >= (this.options.batchPoints ?? 20_000)) return 0;
+    return Math.max(0, this.queue[0]!.at + linger - this.options.clock.now());
   }
 
   private async nextBatch(): Promise<Batch | undefined> {

@@ -23,7 +23,7 @@ describe('InfluxDB configuration', () => {
   it('fills the defaults when only the store kind is chosen', () => {
     const config = loadPlatformConfig({ env: { IOC_STORE: 'influxdb' } });
     expect(config.store.influxdb).toEqual({
-      url: 'http://127.0.0.1:8086', database: 'ioc', batchSize: 5000, flushIntervalMs: 0, timeoutMs: 10_000,
+      url: 'http://127.0.0.1:8086', database: 'ioc', batchSize: 5000, flushIntervalMs: 200, timeoutMs: 10_000,
       writeRetries: 2, gzip: false, createDatabase: true, retention: {},
     });
   });
