@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { CommitLog } from './commit-log.ts';
+import { encodeRecord } from './log-record.ts';
 import type { Point } from './time-series-store.ts';
 
 /**
@@ -50,7 +51,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   write(points: readonly Point[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the commit log is closed'));
     if (points.length === 0) return Promise.resolve();
-    const payload = Buffer.from(JSON.stringify(points));
+    const payload = encodeRecord(points);
     this.enqueued++;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ points, payload, resolve, reject });

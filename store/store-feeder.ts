@@ -3,6 +3,7 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { CommitLog } from './commit-log.ts';
+import { decodeRecord } from './log-record.ts';
 import type { Point, TimeSeriesStore } from './time-series-store.ts';
 
 /**
@@ -232,7 +233,7 @@ export class StoreFeeder {
           records.push(record.payload);
         } else {
           if (points.length >= limit) break;
-          for (const p of JSON.parse(record.payload.toString('utf8')) as Point[]) points.push(p);
+          for (const p of decodeRecord(record.payload.toString('utf8'))) points.push(p);
         }
         end = record.next;
       }

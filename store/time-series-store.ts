@@ -74,7 +74,7 @@ export interface TimeSeriesStore {
   readonly name: string;
   write(points: readonly Point[]): Promise<void>;
   /**
-   * The same as write, given commit-log records (each the JSON of a Point[]) instead of objects: lets an
+   * The same as write, given commit-log records (store/log-record.ts) instead of objects: lets an
    * adapter that works in another thread decode there. Resolves with the number of points written.
    */
   writeEncoded?(records: readonly Buffer[]): Promise<number>;

@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Point } from '../time-series-store.ts';
+import { decodeRecord } from '../log-record.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 
 const decoder = new TextDecoder();
@@ -26,7 +27,7 @@ port.on('message', (req: WorkerRequest) => {
         const points: Point[] = [];
         let at = 0;
         for (const length of lengths) {
-          for (const p of JSON.parse(decoder.decode(bytes.subarray(at, at + length))) as Point[]) points.push(p);
+          for (const p of decodeRecord(decoder.decode(bytes.subarray(at, at + length)))) points.push(p);
           at += length;
         }
         db.write(points);
