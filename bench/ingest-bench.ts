@@ -1,5 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,16 +30,22 @@ const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
 
 const runLoad = (input: object) => runLoadProcess(LOAD, input);
 
-async function bareBroker(): Promise<number> {
+/** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
+interface Cost { server: number; client: number }
+const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
+
+async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
   const aedes = await Aedes.createBroker();
-  const server = createServer(aedes.handle);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const port = (server.address() as { port: number }).port;
+  const tcp = createServer(aedes.handle);
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+  const port = (tcp.address() as { port: number }).port;
   const list = Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' }));
+  const cpu = process.cpuUsage();
   const result = await runLoad({ url: `mqtt://127.0.0.1:${port}`, devices: list, count, window, perPublish });
+  const server = cpuSince(cpu);
   await new Promise<void>((r) => aedes.close(() => r()));
-  server.close();
-  return result.acked / result.seconds;
+  tcp.close();
+  return { rate: result.acked / result.seconds, cost: { server: server / result.acked, client: (result.cpuMicros ?? 0) / result.acked } };
 }
 
 /** A city of `devices` air stations, so every load client is a real, authenticated device. */
@@ -54,7 +61,7 @@ function benchCity(dir: string): string {
   return join(dir, 'platform.yaml');
 }
 
-async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number; groupMs: number }> {
+async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number; groupMs: number; cost: Cost }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   try {
     const configFile = benchCity(dir);
@@ -66,23 +73,31 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
     const creds = platform.credentials!;
     const list = creds.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
     const t0 = performance.now();
+    const cpu = process.cpuUsage();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish });
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const storedSeconds = (performance.now() - t0) / 1000;
+    const server = cpuSince(cpu);
     const groups = platform.writer.stats.groups;
     const groupMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
     await platform.close();
-    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs };
+    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: { server: server / result.acked, client: (result.cpuMicros ?? 0) / result.acked } };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const bare = await bareBroker();
+const { rate: bare, cost: bareCost } = await bareBroker();
 const platform = await platformRun();
+// The rate each path's CPU cost allows on this machine's cores with nothing else running: what a noisy
+// neighbour does not move, and what bounds the ratio when the load generator shares the cores.
+const cores = availableParallelism();
+const cpuBound = (c: Cost) => (cores * 1e6) / (c.server + c.client);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), ${perPublish} per publish, window ${window}, ${new Date().toISOString()}`);
 console.log(`  bare Aedes pass-through (baseline):      ${fmt(bare)} readings/s  (${fmt(bare * 4)} values/s)`);
 console.log(`  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  (${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`);
 console.log(`  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`);
+console.log(`  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`);
+console.log(`  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`);
 console.log(`  commit groups (fsyncs): ${platform.groups}, ${(devices * count / platform.groups).toFixed(1)} readings per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`);

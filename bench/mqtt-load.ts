@@ -3,7 +3,8 @@ import mqtt from 'mqtt';
 /**
  * Load generator, run as its own process so the broker under test has its own core. Each device
  * publishes `count` QoS 1 air readings (4 metrics), `perPublish` readings per publish (a JSON array when
- * more than one), keeping `window` publishes in flight; prints one JSON line with readings acknowledged.
+ * more than one), keeping `window` publishes in flight; prints one JSON line with readings acknowledged,
+ * the seconds it took and the CPU time this process spent on it.
  * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window, perPublish? }
  */
 interface LoadInput {
@@ -20,6 +21,7 @@ const clients = await Promise.all(input.devices.map((d) => mqtt.connectAsync(inp
 })));
 const base = Date.now() - 60 * 60_000;
 const started = performance.now();
+const cpuStart = process.cpuUsage();
 let acked = 0;
 await Promise.all(clients.map(async (client, i) => {
   const d = input.devices[i]!;
@@ -40,5 +42,6 @@ await Promise.all(clients.map(async (client, i) => {
   await Promise.all(Array.from({ length: input.window }, worker));
 }));
 const seconds = (performance.now() - started) / 1000;
+const used = process.cpuUsage(cpuStart);
 await Promise.all(clients.map((c) => c.endAsync()));
-process.stdout.write(`${JSON.stringify({ acked, seconds })}\n`);
+process.stdout.write(`${JSON.stringify({ acked, seconds, cpuMicros: used.user + used.system })}\n`);
