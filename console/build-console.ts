@@ -226,12 +226,15 @@ export async function loadConsoleBundle(onWriteError?: (err: Error) => void): Pr
   return { ...bundle, cached: false };
 }
 
-// `npm run console:build` / `tsx console/build-console.ts`: build and report sizes.
+// `npm run console:build` / `tsx console/build-console.ts`: build and report sizes. No top-level await: the
+// start bundle (start/server-bundle.mjs) that includes this module is CommonJS.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const bundle = await buildConsole();
-  await writeConsoleBundle(bundle, await consoleSourceHash());
-  for (const asset of bundle.assets.values()) {
-    console.log(`${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`);
-  }
-  console.log(`JavaScript gzipped: ${(bundle.jsGzipBytes / 1024).toFixed(1)} KB (budget 300 KB); built in ${bundle.buildMs.toFixed(0)} ms`);
+  void (async () => {
+    const bundle = await buildConsole();
+    await writeConsoleBundle(bundle, await consoleSourceHash());
+    for (const asset of bundle.assets.values()) {
+      console.log(`${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`);
+    }
+    console.log(`JavaScript gzipped: ${(bundle.jsGzipBytes / 1024).toFixed(1)} KB (budget 300 KB); built in ${bundle.buildMs.toFixed(0)} ms`);
+  })();
 }

@@ -2,8 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The platform as a separate process (`node --import tsx main.ts`, what `npm start` runs), for tests that
- * kill it (SIGKILL) or stop it with a signal. Ports are ephemeral and read from its start-up log.
+ * The platform as a separate process, for tests that kill it (SIGKILL) or stop it with a signal: the sources
+ * through tsx (`node --import tsx main.ts`), or what `npm start` runs (start/start.mjs: the same main.ts from
+ * the start bundle). Ports are ephemeral and read from its start-up log.
  */
 export interface PlatformProcess {
   readonly child: ChildProcess;
@@ -15,9 +16,10 @@ export interface PlatformProcess {
 }
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
+const START = fileURLToPath(new URL('../start/start.mjs', import.meta.url));
 
-export async function spawnPlatform(env: Record<string, string>, timeoutMs = 60_000): Promise<PlatformProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
+export async function spawnPlatform(env: Record<string, string>, timeoutMs = 60_000, run: 'sources' | 'npm start' = 'sources'): Promise<PlatformProcess> {
+  const child = spawn(process.execPath, run === 'sources' ? ['--import', 'tsx', MAIN] : [START], {
     env: { ...process.env, IOC_MQTT_PORT: '0', IOC_HTTP_PORT: '0', IOC_MQTT_HOST: '127.0.0.1', IOC_HTTP_HOST: '127.0.0.1', IOC_DEMO: '0', IOC_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

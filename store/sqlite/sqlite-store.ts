@@ -5,6 +5,12 @@ import type { AggregateQuery, LatestQuery, LatestValue, Point, PointQuery, Range
 import type { WorkerRequest, WorkerResponse } from './sqlite-worker.ts';
 
 /**
+ * Set only in the start bundle (start/server-bundle.mjs): the path of the worker compiled beside it, which
+ * boots without a TypeScript loader. From the sources (tsx, vitest) the .ts worker boots through tsx.
+ */
+declare const IOC_SQLITE_WORKER: string | undefined;
+
+/**
  * The embedded default store: SQLite (better-sqlite3) in a worker thread. The platform runs on a fresh
  * machine with nothing else installed, and a large write or query never blocks the broker.
  */
@@ -16,9 +22,11 @@ export class SqliteStore implements TimeSeriesStore {
   private failure: Error | undefined;
 
   private constructor(file: string) {
-    this.worker = new Worker(new URL('../worker-boot.mjs', import.meta.url), {
-      workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, file },
-    });
+    this.worker = typeof IOC_SQLITE_WORKER === 'string'
+      ? new Worker(IOC_SQLITE_WORKER, { workerData: { file } })
+      : new Worker(new URL('../worker-boot.mjs', import.meta.url), {
+        workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, file },
+      });
     this.worker.on('message', (res: WorkerResponse) => {
       const pending = this.inflight.get(res.id);
       if (!pending) return;
