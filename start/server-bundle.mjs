@@ -44,9 +44,11 @@ const BANNER = [
 
 /**
  * @param {string} outDir
+ * @param {Set<string>} globDirs collects the folders of modules that import through a template literal
+ *   (esbuild bundles every file there that matches): a file added there changes the bundle
  * @returns {import('esbuild').Plugin}
  */
-const sourceLocations = (outDir) => ({
+const sourceLocations = (outDir, globDirs) => ({
   name: 'source-locations',
   setup(build) {
     /** @param {string} path */
@@ -54,6 +56,7 @@ const sourceLocations = (outDir) => ({
     build.onLoad({ filter: /\.ts$/ }, (args) => {
       if (args.path.includes(`${sep}node_modules${sep}`)) return undefined;
       const text = readFileSync(args.path, 'utf8');
+      if (/\bimport\(\s*`/.test(text)) globDirs.add(relative(ROOT, dirname(args.path)).split(sep).join('/'));
       if (!text.includes('import.meta.url')) return undefined;
       return { contents: text.replaceAll('import.meta.url', `__iocSourceUrl(${fromOut(args.path)})`), loader: 'ts' };
     });
@@ -76,9 +79,9 @@ const sourceLocations = (outDir) => ({
 
 /**
  * @typedef {{ format: number, files: Record<string, [number, number]>, dirs: Record<string, number> }} BuildInfo
- * files: path (relative to the checkout) -> [mtimeMs, size]; dirs: their folders -> mtimeMs (a file added to
- * a folder, such as a new *-simulator.ts, changes it; not the checkout's root, where ./data, dist/ and
- * test-results/ appear). An mtime of -1 never matches: rebuild next time.
+ * files: path (relative to the checkout) -> [mtimeMs, size]; dirs: the folders a template-literal import
+ * reads -> mtimeMs (a new *-simulator.ts changes it; other folders are not watched, since a start writes
+ * console/dist, ./data and the like). An mtime of -1 never matches: rebuild next time.
  */
 
 /** The bundle's entry when it was built from exactly the files now on disk, else undefined. A few ms. */
@@ -123,6 +126,8 @@ function writeAtomically(file, data) {
 export async function buildServerBundle(options = {}) {
   const outDir = options.outDir ?? OUT_DIR;
   const { build } = await import('esbuild');
+  /** @type {Set<string>} */
+  const globDirs = new Set();
   const startedAt = Date.now();
   const result = await build({
     absWorkingDir: ROOT,
@@ -136,7 +141,7 @@ export async function buildServerBundle(options = {}) {
     external: EXTERNAL,
     define: { IOC_SQLITE_WORKER: '__iocSqliteWorker' },
     banner: { js: BANNER },
-    plugins: [sourceLocations(outDir)],
+    plugins: [sourceLocations(outDir, globDirs)],
     // stack traces name the .ts sources (run-bundle.mjs maps them), as under tsx
     sourcemap: 'linked',
     // a third smaller, so a little faster to load; names stay, and the source map gives the positions
@@ -170,10 +175,11 @@ export async function buildServerBundle(options = {}) {
     const file = input.split(sep).join('/');
     // changed while esbuild was reading: the bundle may hold the old text, so this build is never current
     info.files[file] = [s.mtimeMs >= startedAt ? -1 : s.mtimeMs, s.size];
-    const dir = dirname(file);
-    if (dir !== '.') info.dirs[dir] ??= statSync(join(ROOT, dir)).mtimeMs;
   }
-  for (const dir of Object.keys(info.dirs)) if (info.dirs[dir] >= startedAt) info.dirs[dir] = -1;
+  for (const dir of globDirs) {
+    const { mtimeMs } = statSync(join(ROOT, dir));
+    info.dirs[dir] = mtimeMs >= startedAt ? -1 : mtimeMs;
+  }
   writeAtomically(join(outDir, 'build-info.json'), JSON.stringify(info));
   // older builds' output and code caches, and temporary files a crash left (not those being written now)
   for (const name of readdirSync(outDir)) {
@@ -185,7 +191,9 @@ export async function buildServerBundle(options = {}) {
 }
 
 // `node start/server-bundle.mjs` (npm's prepare step, so `npm install` leaves a current bundle): build it
-// when it is not current. With --prepare a failure is reported, not fatal: npm start then runs the sources.
+// when it is not current. With --prepare a failure is reported, not fatal (npm start then runs the sources),
+// and the console's bundle is made current too: a fresh clone's first start would otherwise build it before
+// it is ready (about a second).
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const prepare = process.argv.includes('--prepare');
   if (currentServerBundle()) {
@@ -199,5 +207,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       console.error(`start bundle: not built (npm start will run the sources through tsx): ${err instanceof Error ? err.message : String(err)}`);
       if (!prepare) process.exitCode = 1;
     }
+  }
+  if (prepare) {
+    const { spawnSync } = await import('node:child_process');
+    const code = "const { loadConsoleBundle } = await import('./console/build-console.ts'); const b = await loadConsoleBundle(); console.log(b.cached ? 'console: console/dist is current' : `console: console/dist built in ${Math.round(b.buildMs)} ms`);";
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    if (run.status === 0) process.stdout.write(run.stdout);
+    else console.error(`console: not built (npm start will build it): ${(run.stderr || run.stdout).trim().split('\n').slice(0, 3).join(' ')}`);
   }
 }
