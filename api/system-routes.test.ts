@@ -77,7 +77,7 @@ describe('insecure development mode', () => {
 });
 
 describe('city map configuration', () => {
-  it('passes a configured tile server to the console, and none by default', async () => {
+  it('passes a configured tile server to the console, and serves the boundary and the rivers', async () => {
     const p = await startTestPlatform({ overrides: { map: { tileUrl: 'https://tiles.hue.example/{z}/{x}/{y}.png', tileAttribution: '© OSM' } } });
     try {
       const city = (await p.request('GET', '/api/city')).json;
@@ -85,6 +85,13 @@ describe('city map configuration', () => {
       const boundary = await p.request('GET', '/api/city/boundary');
       expect(boundary.status).toBe(200);
       expect((boundary.json as { type: string }).type).toBe('FeatureCollection');
+      const rivers = await p.request('GET', '/api/city/rivers');
+      expect(rivers.status).toBe(200);
+      expect(rivers.json).toMatchObject({ type: 'FeatureCollection', note: expect.stringMatching(/approximate hand trace/i) });
+      expect((rivers.json as { features: { properties: { name: string } }[] }).features.map((f) => f.properties.name)).toContain('Sông Hương');
+      expect((await p.request('GET', '/api/city/rivers', { token: null })).status).toBe(401);
+      const doc = (await p.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, unknown> };
+      expect(doc.paths).toHaveProperty(['/api/city/rivers']);
     } finally {
       await p.stop();
     }

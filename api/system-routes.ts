@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { City } from '../config/city-config.ts';
+import { riversGeoJson, type City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
 import type { AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
@@ -106,5 +106,20 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
     reply.header('content-type', 'application/geo+json; charset=utf-8');
     reply.header('cache-control', 'private, max-age=3600');
     return reply.send(boundary);
+  });
+
+  api.get('/api/city/rivers', {
+    preHandler: operator,
+    schema: {
+      tags: ['city'],
+      summary: 'Rivers and canals as GeoJSON lines named in Vietnamese and English (optional in the city config; the map works offline)',
+      response: { 200: riversGeoJson, 401: errorBody, 404: errorBody },
+    },
+  }, async (_request, reply) => {
+    const { rivers } = deps.city;
+    if (!rivers) throw new DomainError('not_found', 'no_rivers', 'the city config has no rivers file');
+    reply.header('content-type', 'application/geo+json; charset=utf-8');
+    reply.header('cache-control', 'private, max-age=3600');
+    return rivers;
   });
 };

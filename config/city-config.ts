@@ -47,9 +47,33 @@ const cityFileSchema = z.object({
   zoom: z.number().min(1).max(20).default(12),
   boundary: z.string().optional(),
   boundaryAttribution: z.string().optional(),
+  rivers: z.string().optional(),
   sensors: z.string(),
   rules: z.string().default('rules'),
 }).strict();
+
+/** [lon, lat] (and an optional height), as GeoJSON orders them. */
+const position = z.array(z.number()).min(2).max(3)
+  .refine(([lon, lat]) => Math.abs(lon!) <= 180 && Math.abs(lat!) <= 90, { message: 'a position is [longitude, latitude] in degrees' });
+const lineString = z.array(position).min(2);
+
+/**
+ * The rivers the console draws on its offline map: GeoJSON lines, each named in both languages. Loose
+ * objects: the file may carry more (a note, a source, styling hints such as `rank`) and the API passes
+ * it through.
+ */
+export const riversGeoJson = z.looseObject({
+  type: z.literal('FeatureCollection'),
+  features: z.array(z.looseObject({
+    type: z.literal('Feature'),
+    properties: z.looseObject({ name: z.string().min(1), name_en: z.string().min(1) }),
+    geometry: z.discriminatedUnion('type', [
+      z.looseObject({ type: z.literal('LineString'), coordinates: lineString }),
+      z.looseObject({ type: z.literal('MultiLineString'), coordinates: z.array(lineString).min(1) }),
+    ]),
+  })).min(1),
+});
+export type RiversGeoJson = z.output<typeof riversGeoJson>;
 
 export type MetricSpec = z.output<typeof metricSchema> & { name: string };
 export type SensorKind = Omit<z.output<typeof kindSchema>, 'metrics'> & { metrics: Readonly<Record<string, MetricSpec>> };
@@ -63,6 +87,9 @@ export interface City {
   readonly zoom: number;
   readonly boundaryFile?: string;
   readonly boundaryAttribution?: string;
+  /** optional: a city without one draws no rivers (the boundary file may still hold river lines) */
+  readonly riversFile?: string;
+  readonly rivers?: RiversGeoJson;
   readonly rulesDir: string;
   readonly sensors: readonly Sensor[];
   readonly sensorsById: ReadonlyMap<string, Sensor>;
@@ -81,6 +108,27 @@ function readYaml(file: string): unknown {
   } catch (err) {
     throw new ConfigError(`${file}: invalid YAML: ${(err as Error).message}`);
   }
+}
+
+function readJson(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`${file}: invalid JSON: ${(err as Error).message}`);
+  }
+}
+
+/** Parses a rivers GeoJSON file, so a broken file stops the platform at start rather than the map later. */
+export function loadRivers(file: string): RiversGeoJson {
+  const parsed = riversGeoJson.safeParse(readJson(file));
+  if (!parsed.success) throw new ConfigError(`${file}: invalid rivers GeoJSON:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
+  return parsed.data;
 }
 
 /** Loads every `*.yaml` in the kinds folder: adding a sensor kind is adding a file there. */
@@ -138,6 +186,7 @@ export function loadCity(cityFile: string, kindsDir: string): City {
   const kinds = loadSensorKinds(kindsDir);
   const sensorsFile = resolve(base, parsed.data.sensors);
   const sensors = parseSensors(readYaml(sensorsFile), kinds, sensorsFile);
+  const riversFile = parsed.data.rivers ? resolve(base, parsed.data.rivers) : undefined;
   const city: City = {
     id: parsed.data.id,
     name: parsed.data.name,
@@ -146,6 +195,8 @@ export function loadCity(cityFile: string, kindsDir: string): City {
     zoom: parsed.data.zoom,
     boundaryFile: parsed.data.boundary ? resolve(base, parsed.data.boundary) : undefined,
     boundaryAttribution: parsed.data.boundaryAttribution,
+    riversFile,
+    rivers: riversFile ? loadRivers(riversFile) : undefined,
     rulesDir: resolve(base, parsed.data.rules),
     sensors,
     sensorsById: new Map(sensors.map((s) => [s.id, s])),

@@ -41,6 +41,7 @@ export function writeFleetCity(dir: string, base: City, baseCityFile: string, de
     sensors: 'sensors.yaml',
     rules: base.rulesDir,
     ...(base.boundaryFile ? { boundary: base.boundaryFile } : {}),
+    ...(base.riversFile ? { rivers: base.riversFile } : {}),
   };
   writeFileSync(cityFile, `# Written by simulators/fleet-city.ts from ${baseCityFile}\n${stringify(city)}`);
   const sensors = fleetSensors(base.sensors, devices).map((s) => ({ ...s, tags: s.tags }));

@@ -93,6 +93,7 @@ export async function startDevHarness(opts: { sensors?: number; alertsPerSecond?
   await app.register(createConsolePlugin({ ...(opts.minify === false ? { bundle: buildConsole({ minify: false }) } : {}), auth: { authenticate: () => ({ role: 'operator', name: 'operator' }) } }));
   app.get('/api/city', async () => ({ id: city.id, name: city.name, timezone: city.timezone, center: city.center, zoom: city.zoom, boundaryAttribution: city.boundaryAttribution }));
   app.get('/api/city/boundary', async () => boundary);
+  app.get('/api/city/rivers', async (_req, reply) => city.rivers ?? reply.code(404).send({ code: 'no_rivers', message: 'the city config has no rivers file' }));
   app.get('/api/sensors', async () => ({ sensors }));
   app.get<{ Params: { id: string } }>('/api/sensors/:id', async (req, reply) => {
     const s = byId.get(req.params.id);

@@ -8,9 +8,10 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../../test-s
 import { launchChromium } from './browser.ts';
 
 /**
- * The operator's shift, in a real browser against a real platform: sign in, watch a live alert arrive
- * after a device publishes a crossing reading over MQTT, acknowledge it, see the map marker change, open
- * the sensor's chart, switch to English. Screenshots of each view go to test-results/.
+ * The operator's shift, in a real browser against a real platform: sign in, see the rivers on the map,
+ * watch a live alert arrive after a device publishes a crossing reading over MQTT, acknowledge it, see the
+ * map marker change, open the sensor's chart, switch to English. Screenshots of each view go to
+ * test-results/.
  */
 const SHOTS = join(process.cwd(), 'test-results');
 const SENSOR = 'water-kimlong';
@@ -79,6 +80,16 @@ describe('operator console', () => {
     await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).waitFor();
     await page.getByText('Vai trò: Điều hành viên').waitFor();
     expect(await page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) }).getAttribute('data-state')).not.toBe('alerting');
+  });
+
+  it('draws the city\'s rivers on the offline map, under the sensors', async () => {
+    // the rivers pane is an image whose text alternative names the rivers (the lines are not interactive)
+    const rivers = page.getByRole('img', { name: /^Sông, kênh \(vẽ tay gần đúng\): Sông Hương, Sông Bồ/ });
+    await rivers.waitFor({ state: 'attached' });
+    const drawn = await rivers.locator('path').evaluateAll((paths) => paths.filter((p) => (p.getAttribute('d') ?? '').length > 20).length);
+    expect(drawn).toBeGreaterThanOrEqual(4);
+    const [riversZ, markersZ] = await rivers.evaluate((el) => [getComputedStyle(el).zIndex, getComputedStyle(el.parentElement!.querySelector('.leaflet-overlay-pane')!).zIndex].map(Number));
+    expect(riversZ).toBeLessThan(markersZ!);
   });
 
   it('colours air stations by their VN_AQI category and counts the devices online', async () => {

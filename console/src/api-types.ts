@@ -1,4 +1,5 @@
 /** Shapes of the platform's HTTP API as the console reads them (see docs/console.md). */
+import type { FeatureCollection, LineString, MultiLineString } from 'geojson';
 export type { Alert, AlertEvent, AlertState, Severity } from '../../alerts/alert-model.ts';
 
 export interface I18nText { vi: string; en: string }
@@ -14,6 +15,10 @@ export interface CityInfo {
   tileUrl?: string;
   tileAttribution?: string;
 }
+
+/** GET /api/city/rivers: named lines; `rank` 1 main river, 2 branch, 3 canal (drawn thinner). */
+export interface RiverProperties { name: string; name_en: string; rank?: number }
+export type RiversGeoJson = FeatureCollection<LineString | MultiLineString, RiverProperties>;
 
 export type SensorStatus = 'online' | 'offline' | 'unknown';
 

@@ -3,7 +3,7 @@ import { createAlertList, matchesFilter, type AlertAction } from './alert-list.t
 import { AlertStore } from './alert-store.ts';
 import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
-import type { Alert, CityInfo, LatestReading, SensorInfo, SessionInfo } from './api-types.ts';
+import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
 import { createFormatter } from './format.ts';
@@ -34,9 +34,11 @@ const SPEAKER_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" st
 export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i18n: I18n; session: SessionInfo; onLogout(): void }): Promise<ConsoleApp> {
   const { api, i18n, session } = deps;
   root.replaceChildren(h('p', { class: 'app-loading', role: 'status' }, i18n.t('app.loading')));
-  const [city, boundary, sensorList] = await Promise.all([
+  const [city, boundary, rivers, sensorList] = await Promise.all([
     api.get<CityInfo>('/api/city'),
     api.get<BoundaryGeoJson>('/api/city/boundary').catch(() => null),
+    // optional in a city's config (404 then): the map is still usable without rivers
+    api.get<RiversGeoJson>('/api/city/rivers').catch(() => null),
     api.get<{ sensors: SensorInfo[] }>('/api/sensors'),
   ]);
 
@@ -125,7 +127,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   const layout = h('main', { class: 'layout' }, mapPane, alertsPane);
   root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, layout, dialog.element));
 
-  const map = createSensorMap(mapEl, { city, boundary, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
+  const map = createSensorMap(mapEl, { city, boundary, rivers, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
   function selectSensor(id: string): void {
     panel.open(id);
     map.focus(id);

@@ -1,6 +1,6 @@
 import * as L from 'leaflet';
 import type { AlertStore, SensorAlertSummary } from './alert-store.ts';
-import type { CityInfo, SensorInfo } from './api-types.ts';
+import type { CityInfo, RiverProperties, RiversGeoJson, SensorInfo } from './api-types.ts';
 import { h } from './dom.ts';
 import type { I18n, MessageKey } from './i18n.ts';
 import { markerStyle, STATE_COLORS, type MarkerState } from './marker-style.ts';
@@ -12,10 +12,14 @@ export type BoundaryGeoJson = NonNullable<Parameters<typeof L.geoJSON>[0]>;
 /** Above this many sensors one canvas draws every marker: thousands of SVG nodes make panning stutter. */
 const SVG_MARKER_LIMIT = 1000;
 const LEGEND_STATES: readonly MarkerState[] = ['ok', 'alerting', 'acknowledged', 'offline', 'unknown'];
+const RIVER_COLOR = '#4fa3e0';
+/** rank 1 main river, 2 branch, 3 canal */
+const RIVER_WEIGHT: Record<number, number> = { 1: 4, 2: 2.5, 3: 1.8 };
 
 export interface SensorMapDeps {
   city: CityInfo;
   boundary: BoundaryGeoJson | null;
+  rivers: RiversGeoJson | null;
   sensors: SensorStore;
   alerts: AlertStore;
   i18n: I18n;
@@ -52,16 +56,42 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     // needs nothing from the internet.
     L.tileLayer(city.tileUrl, { attribution: city.tileAttribution ?? '', maxZoom: 19 }).addTo(map);
   }
+  // The city's shape, then its rivers, then the markers: each in its own pane so a river is never dimmed
+  // by the boundary's fill and never covers a sensor (markers stay in the overlay pane, z-index 400).
+  const pane = (name: string, zIndex: number) => {
+    const el = map.createPane(name);
+    el.style.zIndex = String(zIndex);
+    el.style.pointerEvents = 'none';
+    return el;
+  };
   if (deps.boundary) {
+    pane('ioc-boundary', 350);
     L.geoJSON(deps.boundary, {
+      pane: 'ioc-boundary',
       interactive: false,
       style: (feature) => {
         const type = feature?.geometry.type;
         return type === 'LineString' || type === 'MultiLineString'
-          ? { color: '#4fa3e0', weight: 2.5, opacity: 0.9 }
+          ? { color: RIVER_COLOR, weight: 2.5, opacity: 0.9 }
           : { color: '#8ab4d8', weight: 2, fillColor: '#17324a', fillOpacity: 0.45 };
       },
     }).addTo(map);
+  }
+  // Not interactive: a river must not take the click meant for a sensor beside it. Its names are read
+  // out through the pane's label instead (an image with a text alternative).
+  const riversPane = deps.rivers ? pane('ioc-rivers', 380) : undefined;
+  if (deps.rivers && riversPane) {
+    riversPane.setAttribute('role', 'img');
+    L.geoJSON<RiverProperties>(deps.rivers, {
+      pane: 'ioc-rivers',
+      interactive: false,
+      style: (feature) => ({ color: RIVER_COLOR, weight: RIVER_WEIGHT[feature?.properties.rank ?? 1] ?? 2, opacity: 0.9, lineCap: 'round', lineJoin: 'round' }),
+    }).addTo(map);
+  }
+  function labelRivers(): void {
+    if (!riversPane || !deps.rivers) return;
+    const names = deps.rivers.features.map((f) => (i18n.lang === 'vi' ? f.properties.name : f.properties.name_en));
+    riversPane.setAttribute('aria-label', i18n.t('map.rivers', { names: names.join(', ') }));
   }
   if (city.boundaryAttribution) map.attributionControl.addAttribution(escapeHtml(city.boundaryAttribution));
 
@@ -86,7 +116,8 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
       h('h3', null, i18n.t('map.legend')),
       h('ul', null, ...LEGEND_STATES.map((state) => h('li', null,
         swatch(STATE_COLORS[state], state === 'alerting' ? '#d32f2f' : state === 'acknowledged' ? '#ffffff' : undefined),
-        i18n.t(`map.state.${state}` as MessageKey)))),
+        i18n.t(`map.state.${state}` as MessageKey))),
+        deps.rivers ? h('li', null, h('span', { class: 'swatch swatch-line', style: `background:${RIVER_COLOR}`, 'aria-hidden': 'true' }), i18n.t('map.riverLegend')) : null),
       h('h3', null, i18n.t('map.aqi')),
       h('ul', { class: 'aqi-legend' }, ...AQI_CATEGORIES.map((c) => h('li', null, swatch(c.color), `${c.min}–${c.max} ${c[i18n.lang]}`))),
     );
@@ -158,6 +189,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
 
   renderLegend();
   labelZoom();
+  labelRivers();
 
   return {
     update(dirty, current) {
@@ -193,6 +225,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
       summaries = alerts.summariesBySensor();
       renderLegend();
       labelZoom();
+      labelRivers();
       for (const [id, marker] of markers) {
         const sensor = sensors.get(id);
         if (sensor) styleMarker(marker, sensor);
