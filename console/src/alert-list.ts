@@ -8,10 +8,14 @@ import { displayUnit } from './units.ts';
 
 /**
  * The list is virtualised: every matching alert has a slot, but only the rows in view (plus a few) exist in
- * the DOM. A burst of 100 alerts a second then builds a handful of rows per frame, not a hundred, and an
- * operator can still scroll through thousands.
+ * the DOM. A burst of 100 alerts a second then touches a handful of rows per repaint, not a hundred, and an
+ * operator can still scroll through thousands. Rows are reused: when alerts scroll out of the window and
+ * others in, the same elements get the new texts (creating and removing elements costs style and layout
+ * work on every repaint of a storm).
  */
-const OVERSCAN = 4;
+const OVERSCAN = 3;
+/** how long a new critical alert's row stands out */
+const FRESH_MS = 10_000;
 
 export type AlertAction = 'ack' | 'resolve';
 
@@ -24,7 +28,14 @@ export interface AlertList {
   markNew(id: string): void;
 }
 
-interface Row { el: HTMLLIElement; age: HTMLElement; signature: string; top: number; pos: number }
+interface Row {
+  el: HTMLLIElement;
+  badge: HTMLElement; title: HTMLElement; age: HTMLTimeElement; where: HTMLElement; value: HTMLElement;
+  message: HTMLElement; state: HTMLElement; ackInfo: HTMLElement; ack: HTMLButtonElement; resolve: HTMLButtonElement;
+  /** the blink overlay: a new element per new alert, so its animation starts from the beginning */
+  flash?: HTMLElement;
+  id: string; signature: string; top: number; pos: number; setSize: string;
+}
 
 export function matchesFilter(alert: Alert, filter: AlertFilter): boolean {
   if (!filter.showResolved && alert.state === 'resolved') return false;
@@ -44,7 +55,8 @@ export function createAlertList(deps: {
   const empty = h('p', { class: 'alert-empty', hidden: true });
   const element = h('div', { class: 'alert-scroll' }, list, empty);
   const rows = new Map<string, Row>();
-  const fresh = new Set<string>();
+  /** alert id -> until when its row stands out (no timer per alert: a storm would set 20 a second) */
+  const fresh = new Map<string, number>();
   let matching: Alert[] = [];
   let rowHeight = 0;
   let scrollFrame = 0;
@@ -57,38 +69,77 @@ export function createAlertList(deps: {
     return i18n.t('alerts.valueThreshold', { value, threshold: `${fmt.number(alert.threshold)}${unit ? ` ${unit}` : ''}` });
   }
 
-  function buildRow(alert: Alert): Row {
+  function isFresh(id: string, now: number): boolean {
+    const until = fresh.get(id);
+    if (until === undefined) return false;
+    if (until > now) return true;
+    fresh.delete(id);
+    return false;
+  }
+
+  function createRow(): Row {
+    const badge = h('span', { class: 'sev-badge' });
+    const title = h('span', { class: 'alert-title' });
+    const age = h('time', { class: 'age' });
+    const where = h('span', { class: 'alert-where' });
+    const value = h('span', { class: 'alert-value num' });
+    const message = h('p', { class: 'alert-message' });
+    const state = h('span', { class: 'state-label' });
+    const ackInfo = h('span', { class: 'ack-info' });
+    const ack = h('button', { type: 'button', class: 'btn btn-ack', 'data-action': 'ack' });
+    const resolve = h('button', { type: 'button', class: 'btn btn-resolve', 'data-action': 'resolve' });
+    const el = h('li', { class: 'alert-row' },
+      h('div', { class: 'row-main' }, badge, title, age),
+      h('div', { class: 'row-sub' }, where, value),
+      message,
+      h('div', { class: 'row-foot' }, state, ackInfo, ack, resolve));
+    return { el, badge, title, age, where, value, message, state, ackInfo, ack, resolve, id: '', signature: '', top: -1, pos: -1, setSize: '' };
+  }
+
+  function setClass(el: Element, name: string): void {
+    if (el.className !== name) el.className = name;
+  }
+
+  function fillRow(row: Row, alert: Alert, isNew: boolean): void {
     const sensorName = sensors.get(alert.sensorId)?.name ?? alert.sensorId;
-    const age = h('time', { class: 'age', datetime: new Date(alertTime(alert)).toISOString() }, fmt.age(alertTime(alert)));
-    const open = alert.state !== 'resolved';
+    const severity = i18n.t(`severity.${alert.severity}` as MessageKey);
     // the engine acknowledges firing alerts only: a pending one may still clear by itself
     const ackable = alert.state === 'firing';
+    const open = alert.state !== 'resolved';
     const ackInfo = alert.acknowledgedBy
       ? [i18n.t('alerts.ackedBy', { who: alert.acknowledgedBy }), alert.ackNote ? i18n.t('alerts.note', { note: alert.ackNote }) : ''].filter(Boolean).join(' · ')
       : '';
-    const el = h('li', {
-      class: `alert-row sev-${alert.severity} state-${alert.state}${fresh.has(alert.id) ? ' is-new' : ''}`,
-      'data-alert-id': alert.id,
-      'aria-label': `${i18n.t(`severity.${alert.severity}` as MessageKey)}: ${alert.title[i18n.lang]} · ${sensorName}`,
-    },
-    h('div', { class: 'row-main' },
-      h('span', { class: `sev-badge sev-${alert.severity}` }, i18n.t(`severity.${alert.severity}` as MessageKey)),
-      h('span', { class: 'alert-title' }, alert.title[i18n.lang]),
-      age),
-    h('div', { class: 'row-sub' },
-      h('span', { class: 'alert-where' }, `${i18n.t(`kind.${alert.kind}` as MessageKey)} · ${sensorName} · ${alert.district}`),
-      h('span', { class: 'alert-value num' }, valueText(alert))),
-    h('p', { class: 'alert-message' }, alert.message[i18n.lang]),
-    h('div', { class: 'row-foot' },
-      h('span', { class: `state-label state-${alert.state}` }, i18n.t(`state.${alert.state}` as MessageKey)),
-      h('span', { class: 'ack-info' }, ackInfo),
-      ackable ? h('button', { type: 'button', class: 'btn btn-ack', 'data-action': 'ack' }, i18n.t('alerts.ack')) : null,
-      open ? h('button', { type: 'button', class: 'btn btn-resolve', 'data-action': 'resolve' }, i18n.t('alerts.resolve')) : null));
-    return { el, age, signature: signatureOf(alert), top: -1, pos: -1 };
+    setClass(row.el, `alert-row sev-${alert.severity} state-${alert.state}`);
+    row.el.setAttribute('data-alert-id', alert.id);
+    row.el.setAttribute('aria-label', `${severity}: ${alert.title[i18n.lang]} · ${sensorName}`);
+    setClass(row.badge, `sev-badge sev-${alert.severity}`);
+    setText(row.badge, severity);
+    setText(row.title, alert.title[i18n.lang]);
+    row.age.dateTime = new Date(alertTime(alert)).toISOString();
+    setText(row.age, fmt.age(alertTime(alert)));
+    setText(row.where, `${i18n.t(`kind.${alert.kind}` as MessageKey)} · ${sensorName} · ${alert.district}`);
+    setText(row.value, valueText(alert));
+    setText(row.message, alert.message[i18n.lang]);
+    setClass(row.state, `state-label state-${alert.state}`);
+    setText(row.state, i18n.t(`state.${alert.state}` as MessageKey));
+    setText(row.ackInfo, ackInfo);
+    row.ack.hidden = !ackable;
+    setText(row.ack, i18n.t('alerts.ack'));
+    row.resolve.hidden = !open;
+    setText(row.resolve, i18n.t('alerts.resolve'));
+    if (row.id !== alert.id || !isNew) {
+      row.flash?.remove();
+      row.flash = undefined;
+    }
+    if (isNew && !row.flash) {
+      row.flash = h('span', { class: 'row-flash', 'aria-hidden': 'true' });
+      row.el.prepend(row.flash);
+    }
+    row.id = alert.id;
   }
 
-  function signatureOf(alert: Alert): string {
-    return `${alert.updatedAt}|${alert.state}|${alert.severity}|${i18n.lang}|${fresh.has(alert.id) ? 1 : 0}`;
+  function signatureOf(alert: Alert, isNew: boolean): string {
+    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${i18n.lang}|${isNew ? 1 : 0}`;
   }
 
   list.addEventListener('click', (event) => {
@@ -108,30 +159,52 @@ export function createAlertList(deps: {
     return rowHeight;
   }
 
-  function paint(): void {
+  /**
+   * Reads the scroll geometry first and only then writes: reading it after a write would force the browser
+   * to lay the page out twice in one frame (the list repaints 4 times a second in a storm).
+   */
+  function paint(scrollTo?: number): void {
     const total = matching.length;
+    const now = Date.now();
     if (!rowHeight && total) {
-      // first paint: build one row to learn the height of a row at this screen's font size
-      const first = buildRow(matching[0]!);
+      // first paint: fill one row to learn the height of a row at this screen's font size
+      const first = createRow();
+      fillRow(first, matching[0]!, isFresh(matching[0]!.id, now));
       list.append(first.el);
       rows.set(matching[0]!.id, first);
       measure();
     }
     const height = rowHeight || 1;
-    list.style.height = `${total * height}px`;
-    const from = Math.max(0, Math.floor(element.scrollTop / height) - OVERSCAN);
-    const to = Math.min(total, Math.ceil((element.scrollTop + element.clientHeight) / height) + OVERSCAN);
-    const keep = new Set<string>();
+    const viewHeight = element.clientHeight;
+    const scrollTop = Math.max(0, Math.min(scrollTo ?? element.scrollTop, total * height - viewHeight));
+    const listHeight = `${total * height}px`;
+    if (list.style.height !== listHeight) list.style.height = listHeight;
+    if (scrollTo !== undefined) element.scrollTop = scrollTop;
+    const from = Math.max(0, Math.floor(scrollTop / height) - OVERSCAN);
+    const to = Math.min(total, Math.ceil((scrollTop + viewHeight) / height) + OVERSCAN);
+    // rows whose alert left the window are refilled with the alerts that came in
+    const inWindow = new Set<string>();
+    for (let i = from; i < to; i++) inWindow.add(matching[i]!.id);
+    const spare: Row[] = [];
+    for (const [id, row] of rows) {
+      if (inWindow.has(id)) continue;
+      rows.delete(id);
+      spare.push(row);
+    }
+    const setSize = String(total);
     for (let i = from; i < to; i++) {
       const alert = matching[i]!;
-      keep.add(alert.id);
       let row = rows.get(alert.id);
-      if (!row || row.signature !== signatureOf(alert)) {
-        const built = buildRow(alert);
-        if (row) row.el.replaceWith(built.el);
-        else list.append(built.el);
-        rows.set(alert.id, built);
-        row = built;
+      if (!row) {
+        row = spare.pop() ?? createRow();
+        if (!row.el.isConnected) list.append(row.el);
+        rows.set(alert.id, row);
+      }
+      const isNew = isFresh(alert.id, now);
+      const signature = signatureOf(alert, isNew);
+      if (row.signature !== signature) {
+        fillRow(row, alert, isNew);
+        row.signature = signature;
       }
       if (row.top !== i * height) {
         row.top = i * height;
@@ -141,14 +214,12 @@ export function createAlertList(deps: {
         row.pos = i;
         row.el.setAttribute('aria-posinset', String(i + 1));
       }
-      row.el.setAttribute('aria-setsize', String(total));
-    }
-    for (const [id, row] of rows) {
-      if (!keep.has(id)) {
-        row.el.remove();
-        rows.delete(id);
+      if (row.setSize !== setSize) {
+        row.setSize = setSize;
+        row.el.setAttribute('aria-setsize', setSize);
       }
     }
+    for (const row of spare) row.el.remove();
     empty.hidden = total > 0;
     setText(empty, i18n.t('alerts.empty'));
   }
@@ -165,18 +236,22 @@ export function createAlertList(deps: {
   return {
     element,
     render(filter) {
+      const now = Date.now();
+      for (const [id, until] of fresh) if (until <= now) fresh.delete(id);
       // keep the row the operator is reading in place when new alerts arrive above it
-      const anchorIndex = rowHeight ? Math.floor(element.scrollTop / rowHeight) : 0;
-      const anchor = element.scrollTop > 0 ? matching[anchorIndex]?.id : undefined;
+      const scrollTop = element.scrollTop;
+      const anchorIndex = rowHeight ? Math.floor(scrollTop / rowHeight) : 0;
+      const anchor = scrollTop > 0 ? matching[anchorIndex]?.id : undefined;
       const next: Alert[] = [];
       for (const alert of alerts.all()) if (matchesFilter(alert, filter)) next.push(alert);
       next.sort((a, b) => alertTime(b) - alertTime(a));
       matching = next;
+      let scrollTo: number | undefined;
       if (anchor && rowHeight) {
         const moved = matching.findIndex((a) => a.id === anchor);
-        if (moved >= 0 && moved !== anchorIndex) element.scrollTop += (moved - anchorIndex) * rowHeight;
+        if (moved >= 0 && moved !== anchorIndex) scrollTo = scrollTop + (moved - anchorIndex) * rowHeight;
       }
-      paint();
+      paint(scrollTo);
     },
     tickAges() {
       for (const [id, row] of rows) {
@@ -185,9 +260,8 @@ export function createAlertList(deps: {
       }
     },
     markNew(id) {
-      fresh.add(id);
       // the highlight is for the first glance; the severity colour stays
-      setTimeout(() => { fresh.delete(id); }, 10_000);
+      fresh.set(id, Date.now() + FRESH_MS);
     },
   };
 }

@@ -1,6 +1,7 @@
 import * as L from 'leaflet';
 import type { AlertStore, SensorAlertSummary } from './alert-store.ts';
 import type { CityInfo, RiverProperties, RiversGeoJson, SensorInfo } from './api-types.ts';
+import { dirtyRectCanvas } from './dirty-rect-canvas.ts';
 import { h } from './dom.ts';
 import type { I18n, MessageKey } from './i18n.ts';
 import { markerStyle, STATE_COLORS, type MarkerState } from './marker-style.ts';
@@ -172,7 +173,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     layer.clearLayers();
     markers.clear();
     large = sensors.size > SVG_MARKER_LIMIT;
-    renderer = large ? L.canvas({ padding: 0.1 }) : L.svg();
+    renderer = large ? dirtyRectCanvas({ padding: 0.1 }) : L.svg();
     for (const sensor of sensors.all()) {
       const marker = L.circleMarker([sensor.lat, sensor.lon], { renderer, bubblingMouseEvents: false });
       marker.on('click', () => deps.onSelect(sensor.id));
