@@ -3,7 +3,33 @@ import { startPlatform } from './platform.ts';
 
 /** Entry point: start the platform, print first-start credentials once, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
-  const platform = await startPlatform();
+  // A signal during start-up (a supervisor stopping a slow start) is answered once the platform is up, with
+  // the same clean shutdown; a second one exits at once.
+  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+  let stopping = false;
+  let requested: string | undefined;
+  const stop = (signal: string) => {
+    if (stopping || (requested && !platform)) {
+      process.stderr.write(`ioc: ${signal} again: exiting now\n`);
+      process.exit(1);
+    }
+    if (!platform) {
+      requested = signal;
+      process.stderr.write(`ioc: ${signal} received while starting: stopping once started\n`);
+      return;
+    }
+    stopping = true;
+    platform.logger.info(`${signal} received`);
+    platform.close().then(() => process.exit(0), (err: Error) => {
+      platform?.logger.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
+  platform = await startPlatform();
+  if (requested) return stop(requested);
   const creds = platform.credentials;
   if (creds && platform.config.profile === 'demo' && Date.now() - Date.parse(creds.createdAt) < 60_000) {
     process.stdout.write([
@@ -17,21 +43,6 @@ async function main(): Promise<void> {
       '',
     ].join('\n') + '\n');
   }
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      platform.logger.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    platform.logger.info(`${signal} received`);
-    platform.close().then(() => process.exit(0), (err: Error) => {
-      platform.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((err: unknown) => {
