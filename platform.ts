@@ -193,7 +193,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
   const mqttPort = (tcp.address() as { port: number }).port;
-  await app.listen({ port: config.http.port, host: config.http.host });
+  // Fastify logs each address it listens on (both loopback and the LAN address for 0.0.0.0): that is the
+  // HTTP listener's line, worded like the others
+  await app.listen({ port: config.http.port, host: config.http.host, listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)` });
   const httpPort = (app.server.address() as { port: number }).port;
 
   const httpUrl = `http://${hostForUrl(config.http.host)}:${httpPort}`;
@@ -201,7 +203,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const mqttWsUrl = `ws://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
-  logger.info(`HTTP API listening on ${httpUrl} (docs at ${httpUrl}/docs)`);
   logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
 
   const credentials = creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
