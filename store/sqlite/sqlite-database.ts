@@ -7,12 +7,13 @@ import { seriesKey } from '../time-series-store.ts';
  * (sqlite-worker.ts) so that a large transaction or query never stops the main event loop, where the
  * broker and the alert stream live.
  *
- * Layout: a series table (measurement + tag set, as InfluxDB), samples keyed by (series, field, ts) so
- * a replayed point overwrites itself, and a `latest` table kept up to date on write.
+ * Layout: a series table (measurement + tag set, as InfluxDB); a row per point in `readings`, keyed by
+ * (series, ts), its fields a JSON object, so a replayed point lands on itself and one that adds fields
+ * merges into it (json_patch), as InfluxDB merges a point's fields; and a `latest` table kept up to date
+ * on write. A row per point rather than per field value is what lets the store keep up with ingest: one
+ * B-tree insert for a reading of four metrics instead of four.
  */
-const TYPE_NUM = 0;
-const TYPE_STR = 1;
-const TYPE_BOOL = 2;
+const NUMERIC = `('integer', 'real')`;
 
 interface SeriesRow { id: number; measurement: string; sensor_id: string | null; kind: string | null; district: string | null; tags: string }
 
@@ -20,7 +21,7 @@ export class SqliteDatabase {
   private readonly db: Database.Database;
   private readonly seriesIds = new Map<string, number>();
   private readonly insertSeries: Database.Statement;
-  private readonly upsertSample: Database.Statement;
+  private readonly upsertReading: Database.Statement;
   private readonly upsertLatest: Database.Statement;
   private readonly writeTx: (points: readonly Point[]) => void;
 
@@ -36,22 +37,23 @@ export class SqliteDatabase {
         id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
         sensor_id TEXT, kind TEXT, district TEXT, tags TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS series_by_sensor ON series (sensor_id, measurement);
-      CREATE TABLE IF NOT EXISTS samples (
-        series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, type INTEGER NOT NULL,
-        num REAL, str TEXT, PRIMARY KEY (series_id, field, ts)) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS readings (
+        series_id INTEGER NOT NULL, ts INTEGER NOT NULL, fields TEXT NOT NULL,
+        PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS latest (
         series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL,
         PRIMARY KEY (series_id, field)) WITHOUT ROWID;
     `);
+    migrateSamples(this.db);
     for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) {
       this.seriesIds.set(row.key, row.id);
     }
     this.insertSeries = this.db.prepare(
       'INSERT INTO series (measurement, key, sensor_id, kind, district, tags) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.upsertSample = this.db.prepare(
-      `INSERT INTO samples (series_id, field, ts, type, num, str) VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (series_id, field, ts) DO UPDATE SET type = excluded.type, num = excluded.num, str = excluded.str`,
+    this.upsertReading = this.db.prepare(
+      `INSERT INTO readings (series_id, ts, fields) VALUES (?, ?, ?)
+       ON CONFLICT (series_id, ts) DO UPDATE SET fields = json_patch(readings.fields, excluded.fields)`,
     );
     this.upsertLatest = this.db.prepare(
       `INSERT INTO latest (series_id, field, ts, num) VALUES (?, ?, ?, ?)
@@ -62,18 +64,13 @@ export class SqliteDatabase {
       const newest = new Map<string, { id: number; field: string; ts: number; value: number }>();
       for (const p of points) {
         const id = this.seriesId(p.measurement, p.tags);
+        this.upsertReading.run(id, p.ts, JSON.stringify(p.fields));
         for (const field in p.fields) {
           const v = p.fields[field]!;
-          if (typeof v === 'number') {
-            this.upsertSample.run(id, field, p.ts, TYPE_NUM, v, null);
-            const key = `${id}\u0000${field}`;
-            const prev = newest.get(key);
-            if (!prev || p.ts >= prev.ts) newest.set(key, { id, field, ts: p.ts, value: v });
-          } else if (typeof v === 'boolean') {
-            this.upsertSample.run(id, field, p.ts, TYPE_BOOL, v ? 1 : 0, null);
-          } else {
-            this.upsertSample.run(id, field, p.ts, TYPE_STR, null, v);
-          }
+          if (typeof v !== 'number') continue;
+          const key = `${id}\u0000${field}`;
+          const prev = newest.get(key);
+          if (!prev || p.ts >= prev.ts) newest.set(key, { id, field, ts: p.ts, value: v });
         }
       }
       for (const l of newest.values()) this.upsertLatest.run(l.id, l.field, l.ts, l.value);
@@ -97,29 +94,31 @@ export class SqliteDatabase {
     const ids = this.sensorSeries(q.measurement, q.sensorId);
     if (ids.length === 0) return [];
     const limit = q.limit ?? -1;
+    const path = fieldPath(q.field);
     return this.db.prepare(
-      `SELECT ts, num AS value FROM samples WHERE series_id IN (${ids.join(',')}) AND field = ? AND type = ${TYPE_NUM}
-       AND ts >= ? AND ts < ? ORDER BY ts LIMIT ?`,
-    ).all(q.field, q.from, q.to, limit) as Sample[];
+      `SELECT ts, json_extract(fields, ?) AS value FROM readings WHERE series_id IN (${ids.join(',')})
+       AND ts >= ? AND ts < ? AND json_type(fields, ?) IN ${NUMERIC} ORDER BY ts LIMIT ?`,
+    ).all(path, q.from, q.to, path, limit) as Sample[];
   }
 
   aggregate(q: AggregateQuery): Sample[] {
     const ids = this.sensorSeries(q.measurement, q.sensorId);
     if (ids.length === 0) return [];
     const bucket = `(ts - (((ts % ${q.every}) + ${q.every}) % ${q.every}))`;
-    const where = `series_id IN (${ids.join(',')}) AND field = ? AND type = ${TYPE_NUM} AND ts >= ? AND ts < ?`;
+    const num = 'json_extract(fields, :path)';
+    const where = `series_id IN (${ids.join(',')}) AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ${NUMERIC}`;
     // first/last rely on SQLite's documented bare-column rule: with MIN()/MAX() the other columns come
     // from the row holding that extreme.
     const select: Record<AggregateQuery['fn'], string> = {
-      mean: `SELECT ${bucket} AS ts, AVG(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      min: `SELECT ${bucket} AS ts, MIN(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      max: `SELECT ${bucket} AS ts, MAX(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      sum: `SELECT ${bucket} AS ts, SUM(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      count: `SELECT ${bucket} AS ts, COUNT(num) AS value FROM samples WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      first: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, num AS value, MIN(ts) FROM samples WHERE ${where} GROUP BY 1) ORDER BY 1`,
-      last: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, num AS value, MAX(ts) FROM samples WHERE ${where} GROUP BY 1) ORDER BY 1`,
+      mean: `SELECT ${bucket} AS ts, AVG(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      min: `SELECT ${bucket} AS ts, MIN(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      max: `SELECT ${bucket} AS ts, MAX(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      sum: `SELECT ${bucket} AS ts, SUM(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      count: `SELECT ${bucket} AS ts, COUNT(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
+      first: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, ${num} AS value, MIN(ts) FROM readings WHERE ${where} GROUP BY 1) ORDER BY 1`,
+      last: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, ${num} AS value, MAX(ts) FROM readings WHERE ${where} GROUP BY 1) ORDER BY 1`,
     };
-    return this.db.prepare(select[q.fn]).all(q.field, q.from, q.to) as Sample[];
+    return this.db.prepare(select[q.fn]).all({ path: fieldPath(q.field), from: q.from, to: q.to }) as Sample[];
   }
 
   latest(q: LatestQuery): LatestValue[] {
@@ -155,22 +154,15 @@ export class SqliteDatabase {
     if (series.length === 0) return [];
     const tagsById = new Map(series.map((s) => [s.id, s.tags]));
     const rows = this.db.prepare(
-      `SELECT series_id, field, ts, type, num, str FROM samples WHERE series_id IN (${series.map((s) => s.id).join(',')})
-       AND ts >= ? AND ts < ? ORDER BY ts, series_id`,
-    ).all(q.from, q.to) as Array<{ series_id: number; field: string; ts: number; type: number; num: number | null; str: string | null }>;
-    const points: Array<{ measurement: string; tags: Record<string, string>; fields: Record<string, FieldValue>; ts: number }> = [];
-    let current: (typeof points)[number] | undefined;
-    let currentSeries = -1;
-    for (const row of rows) {
-      if (!current || current.ts !== row.ts || currentSeries !== row.series_id) {
-        if (q.limit !== undefined && points.length >= q.limit) break;
-        current = { measurement: q.measurement, tags: tagsById.get(row.series_id)!, fields: {}, ts: row.ts };
-        currentSeries = row.series_id;
-        points.push(current);
-      }
-      current.fields[row.field] = row.type === TYPE_STR ? row.str! : row.type === TYPE_BOOL ? row.num === 1 : row.num!;
-    }
-    return points;
+      `SELECT series_id, ts, fields FROM readings WHERE series_id IN (${series.map((s) => s.id).join(',')})
+       AND ts >= ? AND ts < ? ORDER BY ts, series_id LIMIT ?`,
+    ).all(q.from, q.to, q.limit ?? -1) as Array<{ series_id: number; ts: number; fields: string }>;
+    return rows.map((row) => ({
+      measurement: q.measurement,
+      tags: tagsById.get(row.series_id)!,
+      fields: JSON.parse(row.fields) as Record<string, FieldValue>,
+      ts: row.ts,
+    }));
   }
 
   /** Makes every committed transaction durable on disk (WAL fsync and checkpoint). */
@@ -197,4 +189,26 @@ export class SqliteDatabase {
     return (this.db.prepare('SELECT id FROM series WHERE sensor_id = ? AND measurement = ?').all(sensorId, measurement) as Array<{ id: number }>)
       .map((r) => r.id);
   }
+}
+
+/** A JSON path naming one field, quoted so that any field name is a single key. */
+function fieldPath(field: string): string {
+  return `$.${JSON.stringify(field)}`;
+}
+
+/**
+ * Stores made before the row-per-point layout kept a row per field value in `samples`: fold them into
+ * `readings` once, in one transaction, and drop the old table.
+ */
+function migrateSamples(db: Database.Database): void {
+  const old = db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'samples'`).get();
+  if (!old) return;
+  db.transaction(() => {
+    db.exec(`
+      INSERT INTO readings (series_id, ts, fields)
+      SELECT series_id, ts, json_group_object(field, CASE type WHEN 0 THEN num WHEN 2 THEN json(CASE num WHEN 1 THEN 'true' ELSE 'false' END) ELSE str END)
+      FROM samples GROUP BY series_id, ts;
+      DROP TABLE samples;
+    `);
+  })();
 }
