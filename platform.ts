@@ -136,8 +136,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const guard = createAuthGuard(creds.auth, config.security.insecure);
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
-  // a read sees what was accepted before it: alerts announce a reading while its commit is under way
-  const readBarrier = async () => { await writer.settled(2000); await feeder.waitFor(log.head, 2000); };
+  // A read sees what was accepted before it (alerts announce a reading while its commit is under way).
+  // A failing store or a full spool will not catch up within a read: answer at once from what the store
+  // has rather than make every request of an operator's console wait out the timeouts.
+  const readBarrier = async () => {
+    if (writer.isFull || !feeder.state().healthy) return;
+    await writer.settled(2000);
+    await feeder.waitFor(log.head, 2000);
+  };
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
