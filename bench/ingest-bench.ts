@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { tmpdir } from 'node:os';
@@ -29,10 +30,43 @@ const perPublish = Number(values['per-publish']);
 const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
 
 const runLoad = (input: object) => runLoadProcess(LOAD, input);
+const SUBSCRIBER = fileURLToPath(new URL('./mqtt-subscriber.ts', import.meta.url));
 
 /** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
 interface Cost { server: number; client: number }
 const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
+
+/**
+ * A bare broker passing the readings through to one subscriber (QoS 0, its own process) on `ioc/#`: the
+ * other baseline, where the broker forwards what it receives instead of dropping it.
+ */
+async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
+  const aedes = await Aedes.createBroker();
+  const tcp = createServer(aedes.handle);
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+  const url = `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+  const publishes = devices * Math.ceil(count / perPublish);
+  const sub = spawn(process.execPath, ['--import', 'tsx', SUBSCRIBER, JSON.stringify({ url, topic: 'ioc/#', expect: publishes, qos: 0 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const ready = new Promise<void>((resolve) => sub.stdout.on('data', (c: Buffer) => { out += c.toString(); if (out.includes('ready')) resolve(); }));
+  const finished = new Promise<{ received: number; lastAt: number; cpuMicros: number }>((resolve, reject) => {
+    sub.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).at(-1)!)) : reject(new Error(`subscriber exited ${code}`))));
+  });
+  await ready;
+  const list = Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' }));
+  const cpu = process.cpuUsage();
+  const startedAt = performance.timeOrigin + performance.now();
+  const result = await runLoad({ url, devices: list, count, window, perPublish });
+  const timeout = setTimeout(() => sub.kill('SIGTERM'), 30_000);
+  const consumed = await finished;
+  clearTimeout(timeout);
+  const server = cpuSince(cpu);
+  await new Promise<void>((r) => aedes.close(() => r()));
+  tcp.close();
+  const readings = Math.min(result.acked, consumed.received * perPublish);
+  const seconds = (consumed.lastAt - startedAt) / 1000;
+  return { rate: readings / seconds, cost: { server: server / readings, client: ((result.cpuMicros ?? 0) + consumed.cpuMicros) / readings } };
+}
 
 async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
   const aedes = await Aedes.createBroker();
@@ -88,6 +122,7 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
 }
 
 const { rate: bare, cost: bareCost } = await bareBroker();
+const { rate: passThrough, cost: passCost } = await bareBrokerPassThrough();
 const platform = await platformRun();
 // The rate each path's CPU cost allows on this machine's cores with nothing else running: what a noisy
 // neighbour does not move, and what bounds the ratio when the load generator shares the cores.
@@ -96,8 +131,10 @@ const cpuBound = (c: Cost) => (cores * 1e6) / (c.server + c.client);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(`ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), ${perPublish} per publish, window ${window}, ${new Date().toISOString()}`);
 console.log(`  bare Aedes pass-through (baseline):      ${fmt(bare)} readings/s  (${fmt(bare * 4)} values/s)`);
+console.log(`  bare Aedes forwarding to a subscriber:   ${fmt(passThrough)} readings/s  (${fmt(passThrough * 4)} values/s)`);
 console.log(`  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  (${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`);
 console.log(`  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`);
-console.log(`  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`);
+console.log(`  against the forwarding baseline: acknowledged ${(platform.ackRate / passThrough).toFixed(2)}, in the store ${(platform.storedRate / passThrough).toFixed(2)}`);
+console.log(`  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, forwarding ${passCost.server.toFixed(1)} + ${passCost.client.toFixed(1)} (with the subscriber), platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`);
 console.log(`  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`);
 console.log(`  commit groups (fsyncs): ${platform.groups}, ${(devices * count / platform.groups).toFixed(1)} readings per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`);
