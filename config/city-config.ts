@@ -96,7 +96,8 @@ export interface City {
   readonly kinds: ReadonlyMap<string, SensorKind>;
 }
 
-function readYaml(file: string): unknown {
+/** Reads and parses a config file; a missing file or bad syntax is a ConfigError naming the file. */
+function readConfigFile(file: string, format: 'YAML' | 'JSON', parse: (text: string) => unknown): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -104,25 +105,14 @@ function readYaml(file: string): unknown {
     throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
   }
   try {
-    return parseYaml(text);
+    return parse(text);
   } catch (err) {
-    throw new ConfigError(`${file}: invalid YAML: ${(err as Error).message}`);
+    throw new ConfigError(`${file}: invalid ${format}: ${(err as Error).message}`);
   }
 }
 
-function readJson(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(`${file}: invalid JSON: ${(err as Error).message}`);
-  }
-}
+const readYaml = (file: string): unknown => readConfigFile(file, 'YAML', parseYaml);
+const readJson = (file: string): unknown => readConfigFile(file, 'JSON', JSON.parse);
 
 /** Parses a rivers GeoJSON file, so a broken file stops the platform at start rather than the map later. */
 export function loadRivers(file: string): RiversGeoJson {
