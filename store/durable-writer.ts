@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { CommitLog } from './commit-log.ts';
 import { encodeRecord } from './log-record.ts';
+import { ProgressWaiters } from './progress-waiters.ts';
 import type { Point } from './time-series-store.ts';
 
 /**
@@ -41,11 +42,12 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   /** write() calls so far, and how many of them have finished (durable or failed), in order */
   private enqueued = 0;
   private finished = 0;
-  private settleWaiters: Array<{ upTo: number; resolve: (settled: boolean) => void }> = [];
+  private readonly settleWaiters: ProgressWaiters;
   readonly stats = { groups: 0, records: 0, points: 0, lastGroupMs: 0, totalGroupMs: 0, fullWaits: 0 };
 
   constructor(private readonly options: DurableWriterOptions) {
     super();
+    this.settleWaiters = new ProgressWaiters(options.clock);
   }
 
   write(points: readonly Point[]): Promise<void> {
@@ -74,24 +76,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
    * after `timeoutMs`: a read that must see what was just accepted waits for this, then for the store.
    */
   settled(timeoutMs: number): Promise<boolean> {
-    const upTo = this.enqueued;
-    if (this.finished >= upTo) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = this.options.clock.setTimeout(() => {
-        this.settleWaiters = this.settleWaiters.filter((w) => w !== entry);
-        resolve(false);
-      }, timeoutMs);
-      const entry = { upTo, resolve: (ok: boolean) => { timer.cancel(); resolve(ok); } };
-      this.settleWaiters.push(entry);
-    });
-  }
-
-  private groupFinished(size: number): void {
-    this.finished += size;
-    if (this.settleWaiters.length === 0) return;
-    const due = this.settleWaiters.filter((w) => w.upTo <= this.finished);
-    this.settleWaiters = this.settleWaiters.filter((w) => w.upTo > this.finished);
-    for (const w of due) w.resolve(true);
+    return this.settleWaiters.wait(this.finished, this.enqueued, timeoutMs);
   }
 
   /** Called when consumers released log space: a held group may go now. */
@@ -139,7 +124,8 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
           this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');
           for (const p of group) p.reject(err as Error);
         }
-        this.groupFinished(group.length);
+        this.finished += group.length;
+        this.settleWaiters.reached(this.finished);
       }
     } finally {
       this.flushing = false;

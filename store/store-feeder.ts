@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { CommitLog } from './commit-log.ts';
 import { decodeRecord } from './log-record.ts';
+import { ProgressWaiters } from './progress-waiters.ts';
 import type { Point, TimeSeriesStore } from './time-series-store.ts';
 
 /**
@@ -52,7 +53,7 @@ export class StoreFeeder {
   private fromDisk = true;
   private running = false;
   private wake: (() => void) | undefined;
-  private waiters: Array<{ offset: number; resolve: () => void }> = [];
+  private readonly waiters: ProgressWaiters;
   private loopDone: Promise<void> = Promise.resolve();
   private lastError: string | undefined;
   private lastErrorAt: number | undefined;
@@ -63,6 +64,7 @@ export class StoreFeeder {
 
   constructor(private readonly options: StoreFeederOptions) {
     this.applied = Math.max(readCheckpoint(options.checkpointFile), options.log.tail);
+    this.waiters = new ProgressWaiters(options.clock);
   }
 
   get appliedOffset(): number {
@@ -91,15 +93,9 @@ export class StoreFeeder {
   /** Resolves once everything up to `offset` is in the store, or after `timeoutMs`. */
   waitFor(offset: number, timeoutMs: number): Promise<boolean> {
     if (this.applied >= offset) return Promise.resolve(true);
-    return new Promise<boolean>((resolve) => {
-      const timer = this.options.clock.setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== entry);
-        resolve(false);
-      }, timeoutMs);
-      const entry = { offset, resolve: () => { timer.cancel(); resolve(true); } };
-      this.waiters.push(entry);
-      this.signal(); // a reader is waiting: no lingering for more
-    });
+    const reached = this.waiters.wait(this.applied, offset, timeoutMs);
+    this.signal(); // a reader is waiting: no lingering for more
+    return reached;
   }
 
   state(): FeederState {
@@ -211,7 +207,7 @@ export class StoreFeeder {
   /** How long to wait yet for a fuller batch: 0 once enough is queued, the oldest waited long enough, or someone waits. */
   private lingerLeft(): number {
     const linger = this.options.lingerMs ?? 0;
-    if (linger <= 0 || this.fromDisk || this.queue.length === 0 || this.waiters.length > 0 || !this.running) return 0;
+    if (linger <= 0 || this.fromDisk || this.queue.length === 0 || this.waiters.size > 0 || !this.running) return 0;
     if (this.queuedPoints >= (this.options.batchPoints ?? 20_000)) return 0;
     return Math.max(0, this.queue[0]!.at + linger - this.options.clock.now());
   }
@@ -268,11 +264,7 @@ export class StoreFeeder {
     // sync (SQLite) only in checkpoint(), after the sync, so a crash never skips what it had not synced
     if (!this.options.store.sync) void this.saveCheckpoint(end);
     this.options.onProgress?.(end);
-    if (this.waiters.length) {
-      const due = this.waiters.filter((w) => w.offset <= end);
-      this.waiters = this.waiters.filter((w) => w.offset > end);
-      for (const w of due) w.resolve();
-    }
+    this.waiters.reached(end);
   }
 
   private checkpointWrite: Promise<void> = Promise.resolve();
