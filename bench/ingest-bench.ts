@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { availableParallelism } from 'node:os';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -35,16 +34,30 @@ const SUBSCRIBER = fileURLToPath(new URL('./mqtt-subscriber.ts', import.meta.url
 /** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
 interface Cost { server: number; client: number }
 const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
+const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost => ({ server: serverMicros / readings, client: clientMicros / readings });
+
+/** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
+async function startBareBroker(): Promise<{ url: string; devices: Array<{ sensorId: string; kind: string }>; close(): Promise<void> }> {
+  const aedes = await Aedes.createBroker();
+  const tcp = createServer(aedes.handle);
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`,
+    devices: Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' })),
+    async close() {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      tcp.close();
+    },
+  };
+}
 
 /**
  * A bare broker passing the readings through to one subscriber (QoS 0, its own process) on `ioc/#`: the
  * other baseline, where the broker forwards what it receives instead of dropping it.
  */
 async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
-  const aedes = await Aedes.createBroker();
-  const tcp = createServer(aedes.handle);
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
-  const url = `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+  const broker = await startBareBroker();
+  const { url } = broker;
   const publishes = devices * Math.ceil(count / perPublish);
   const sub = spawn(process.execPath, ['--import', 'tsx', SUBSCRIBER, JSON.stringify({ url, topic: 'ioc/#', expect: publishes, qos: 0 })], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
@@ -53,33 +66,26 @@ async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
     sub.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).at(-1)!)) : reject(new Error(`subscriber exited ${code}`))));
   });
   await ready;
-  const list = Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' }));
   const cpu = process.cpuUsage();
-  const startedAt = performance.timeOrigin + performance.now();
-  const result = await runLoad({ url, devices: list, count, window, perPublish });
+  const result = await runLoad({ url, devices: broker.devices, count, window, perPublish });
   const timeout = setTimeout(() => sub.kill('SIGTERM'), 30_000);
   const consumed = await finished;
   clearTimeout(timeout);
   const server = cpuSince(cpu);
-  await new Promise<void>((r) => aedes.close(() => r()));
-  tcp.close();
+  await broker.close();
   const readings = Math.min(result.acked, consumed.received * perPublish);
-  const seconds = (consumed.lastAt - startedAt) / 1000;
-  return { rate: readings / seconds, cost: { server: server / readings, client: ((result.cpuMicros ?? 0) + consumed.cpuMicros) / readings } };
+  // from the load generator's first publish (not its process start) to the subscriber's last message
+  const seconds = (consumed.lastAt - result.startedAt!) / 1000;
+  return { rate: readings / seconds, cost: costPer(readings, server, (result.cpuMicros ?? 0) + consumed.cpuMicros) };
 }
 
 async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
-  const aedes = await Aedes.createBroker();
-  const tcp = createServer(aedes.handle);
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
-  const port = (tcp.address() as { port: number }).port;
-  const list = Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' }));
+  const broker = await startBareBroker();
   const cpu = process.cpuUsage();
-  const result = await runLoad({ url: `mqtt://127.0.0.1:${port}`, devices: list, count, window, perPublish });
+  const result = await runLoad({ url: broker.url, devices: broker.devices, count, window, perPublish });
   const server = cpuSince(cpu);
-  await new Promise<void>((r) => aedes.close(() => r()));
-  tcp.close();
-  return { rate: result.acked / result.seconds, cost: { server: server / result.acked, client: (result.cpuMicros ?? 0) / result.acked } };
+  await broker.close();
+  return { rate: result.acked / result.seconds, cost: costPer(result.acked, server, result.cpuMicros) };
 }
 
 /** A city of `devices` air stations, so every load client is a real, authenticated device. */
@@ -115,7 +121,7 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
     const groups = platform.writer.stats.groups;
     const groupMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
     await platform.close();
-    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: { server: server / result.acked, client: (result.cpuMicros ?? 0) / result.acked } };
+    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, server, result.cpuMicros) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@ import mqtt from 'mqtt';
  * Load generator, run as its own process so the broker under test has its own core. Each device
  * publishes `count` QoS 1 air readings (4 metrics), `perPublish` readings per publish (a JSON array when
  * more than one), keeping `window` publishes in flight; prints one JSON line with readings acknowledged,
- * the seconds it took and the CPU time this process spent on it.
+ * the seconds it took, when it started publishing (epoch ms) and the CPU time this process spent on it.
  * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window, perPublish? }
  */
 interface LoadInput {
@@ -44,4 +44,4 @@ await Promise.all(clients.map(async (client, i) => {
 const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpuStart);
 await Promise.all(clients.map((c) => c.endAsync()));
-process.stdout.write(`${JSON.stringify({ acked, seconds, cpuMicros: used.user + used.system })}\n`);
+process.stdout.write(`${JSON.stringify({ acked, seconds, cpuMicros: used.user + used.system, startedAt: performance.timeOrigin + started })}\n`);
