@@ -1,11 +1,11 @@
 import { ConfigError } from './config/config-error.ts';
-import { startPlatform } from './platform.ts';
+import { startPlatform, type Platform } from './platform.ts';
 
 /** Entry point: start the platform, print first-start credentials once, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
   // A signal during start-up (a supervisor stopping a slow start) is answered once the platform is up, with
   // the same clean shutdown; a second one exits at once.
-  let platform: Awaited<ReturnType<typeof startPlatform>> | undefined;
+  let platform: Platform | undefined;
   let stopping = false;
   let requested: string | undefined;
   const stop = (signal: string) => {
