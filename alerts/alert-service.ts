@@ -240,7 +240,15 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     try {
       const now = clock.now();
       handleChanges(engine.onReadings(readings, now));
-      if (aqi) derive(readings.flatMap((r) => (r.kind === 'air' ? aqi.ingest(r) : [])));
+      if (aqi) {
+        let closed: AqiSample[] | undefined;
+        for (const r of readings) {
+          if (r.kind !== 'air') continue;
+          const hours = aqi.ingest(r);
+          if (hours.length) (closed ??= []).push(...hours);
+        }
+        if (closed) derive(closed);
+      }
     } catch (err) {
       logger.error({ err }, 'rule evaluation failed');
     }

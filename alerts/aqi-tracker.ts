@@ -34,7 +34,7 @@ interface Station {
 
 export interface AqiTracker {
   /** Adds a reading; returns the AQI of any hour it closed. */
-  ingest(reading: ReadingEvent): AqiSample[];
+  ingest(reading: ReadingEvent): readonly AqiSample[];
   /** Closes the hours that ended more than `graceMs` before `now`. */
   closeDue(now: number): AqiSample[];
   /** When the next hour may need closing by timer. */
@@ -42,6 +42,8 @@ export interface AqiTracker {
   /** Seeds the last 12 hourly averages (and the current hour so far) from the store after a restart. */
   backfill(store: TimeSeriesStore, now: number): Promise<void>;
 }
+
+const NONE: readonly AqiSample[] = Object.freeze([]);
 
 export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60_000): AqiTracker {
   const stations = new Map<string, Station>(
@@ -64,7 +66,9 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
     return { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, ts: (hour + 1) * HOUR_MS, aqi: result.aqi, dominant: result.dominant };
   };
 
-  const closeBefore = (station: Station, hour: number): AqiSample[] => {
+  const closeBefore = (station: Station, hour: number): readonly AqiSample[] => {
+    // the common case, a reading within the hour already open: nothing to close, nothing to allocate
+    if (station.open.size === 0 || (station.open.size === 1 && station.open.has(hour))) return NONE;
     const out: AqiSample[] = [];
     for (const h of [...station.open.keys()].sort((a, b) => a - b)) {
       if (h >= hour) break;
@@ -77,16 +81,21 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
   return {
     ingest(reading) {
       const station = stations.get(reading.sensorId);
-      if (!station) return [];
+      if (!station) return NONE;
       const hour = Math.floor(reading.ts / HOUR_MS);
-      if (hour <= station.lastClosed) return []; // too late for an hour already published
+      if (hour <= station.lastClosed) return NONE; // too late for an hour already published
       let acc = station.open.get(hour);
       for (const p of HOURLY_POLLUTANTS) {
         const v = reading.values[p];
         if (v === undefined) continue;
         if (!acc) station.open.set(hour, (acc = new Map()));
-        const a = acc.get(p) ?? { sum: 0, count: 0 };
-        acc.set(p, { sum: a.sum + v, count: a.count + 1 });
+        const a = acc.get(p);
+        if (a) {
+          a.sum += v;
+          a.count++;
+        } else {
+          acc.set(p, { sum: v, count: 1 });
+        }
       }
       return closeBefore(station, hour);
     },

@@ -1,4 +1,5 @@
 import type { Principal } from '../config/credentials.ts';
+import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
 
 /**
  * Who may publish and subscribe where. Devices publish only readings, status and events under their own
@@ -16,9 +17,13 @@ export function mayPublish(principal: Principal, topic: string, insecure: boolea
   if (principal.role === 'device') {
     // Its own id in the third level is what matters; a wrong kind or channel under it is answered on its
     // errors topic (a mistake to explain), anything else closes the connection (MQTT 3.1.1 has no other no).
+    const parsed = parseDeviceTopic(topic);
+    if (!isRejection(parsed)) {
+      return parsed.sensorId === principal.sensorId && parsed.channel !== 'errors' ? ALLOW : deviceDenied(principal);
+    }
     const levels = topic.split('/');
     if (levels.length !== 4 || levels[0] !== 'ioc' || levels[2] !== principal.sensorId || levels[3] === 'errors') {
-      return { allowed: false, reason: `device ${principal.sensorId} may publish only to ioc/{kind}/${principal.sensorId}/{${[...DEVICE_PUBLISH_CHANNELS].join('|')}}` };
+      return deviceDenied(principal);
     }
     return ALLOW;
   }
@@ -26,6 +31,10 @@ export function mayPublish(principal: Principal, topic: string, insecure: boolea
     return { allowed: false, reason: `${principal.role} accounts do not publish under ioc/` };
   }
   return ALLOW;
+}
+
+function deviceDenied(principal: Principal): Decision {
+  return { allowed: false, reason: `device ${principal.sensorId} may publish only to ioc/{kind}/${principal.sensorId}/{${[...DEVICE_PUBLISH_CHANNELS].join('|')}}` };
 }
 
 export function maySubscribe(principal: Principal, filter: string, insecure: boolean, kindOf: (sensorId: string) => string | undefined): Decision {

@@ -133,7 +133,8 @@ export function loadSensorKinds(kindsDir: string): Map<string, SensorKind> {
       errors.push(...formatZodIssues(parsed.error, file));
       continue;
     }
-    const metrics: Record<string, MetricSpec> = {};
+    // no prototype: a device or a query naming "constructor" or "__proto__" must find no metric spec
+    const metrics: Record<string, MetricSpec> = Object.create(null) as Record<string, MetricSpec>;
     for (const [name, spec] of Object.entries(parsed.data.metrics)) metrics[name] = { ...spec, name };
     if (kinds.has(parsed.data.kind)) errors.push(`${file}: kind "${parsed.data.kind}" is defined twice`);
     kinds.set(parsed.data.kind, { ...parsed.data, metrics });

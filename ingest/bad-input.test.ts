@@ -40,6 +40,8 @@ describe('bad device input', () => {
     ['an out-of-range value', '{"pm25": -3}', 'out_of_range', /pm25 = -3 ug\/m3 is outside the plausible range 0\.\.2000/],
     ['an overflowing number', '{"pm25": 1e999}', 'not_finite', /not a finite number/],
     ['an unknown metric', '{"radiation": 3}', 'unknown_metric', /"radiation" is not a metric of kind air/],
+    ['a metric named after an Object method', '{"constructor": 3}', 'unknown_metric', /"constructor" is not a metric of kind air/],
+    ['a metric named __proto__', '{"__proto__": 3}', 'unknown_metric', /"__proto__" is not a metric of kind air/],
     ['a timestamp far in the future', JSON.stringify({ ts: Date.now() + 86_400_000, pm25: 10 }), 'timestamp_in_future', /ahead of server time/],
     ['epoch seconds', JSON.stringify({ ts: Math.floor(Date.now() / 1000), pm25: 10 }), 'invalid_timestamp', /looks like epoch seconds/],
     ['a timestamp without zone', '{"ts": "2026-11-27T08:00:00", "pm25": 10}', 'invalid_timestamp', /time zone/],

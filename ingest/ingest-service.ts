@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
-import type { City } from '../config/city-config.ts';
+import type { City, Sensor } from '../config/city-config.ts';
 import type { Clock } from '../config/clock.ts';
 import type { Point } from '../store/time-series-store.ts';
-import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents, type ReadingEvent } from './ingest-events.ts';
+import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents } from './ingest-events.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { parseJson, parseReadingsPayload } from './parse-payload.ts';
-import { isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
+import { CHANNELS, isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
 import { reject, type Rejection } from './rejection.ts';
 import { validateReadings } from './validate-readings.ts';
 import { parseCameraEvent, parseStatus } from './parse-device-messages.ts';
@@ -49,12 +49,17 @@ export interface IngestService {
   handle(topic: string, payload: Buffer, origin?: StatusOrigin): Promise<IngestOutcome>;
 }
 
-export function readingPoint(r: ReadingEvent): Point {
-  return { measurement: r.kind, tags: { sensorId: r.sensorId, kind: r.kind, district: r.district }, fields: r.values, ts: r.ts };
-}
-
 export function createIngest(deps: IngestDeps): IngestService {
   const { city, limits, sink, events, clock, logger, metrics } = deps;
+  const messagesOn = new Map(CHANNELS.map((c) => [c, metrics.messages.labels(c)]));
+
+  /** One tag object per sensor: the commit log encodes a tag object's JSON once (store/log-record.ts). */
+  const sensorTags = new WeakMap<Sensor, Readonly<Record<string, string>>>();
+  const tagsOf = (sensor: Sensor): Readonly<Record<string, string>> => {
+    let tags = sensorTags.get(sensor);
+    if (!tags) sensorTags.set(sensor, (tags = Object.freeze({ sensorId: sensor.id, kind: sensor.kind, district: sensor.district })));
+    return tags;
+  };
 
   /** Counts and logs refusals; every refusal, whole-message or per reading, goes through here. */
   const record = (rejected: readonly Rejection[], topic?: DeviceTopic): void => {
@@ -85,7 +90,7 @@ export function createIngest(deps: IngestDeps): IngestService {
     async handle(topicName, payload, origin = 'device') {
       const topic = parseDeviceTopic(topicName);
       if (isRejection(topic)) return refuse([topic]);
-      metrics.messages.inc({ channel: topic.channel });
+      messagesOn.get(topic.channel)!.inc();
       if (!city.kinds.has(topic.kind)) return refuse([reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)], topic);
       const sensor = city.sensorsById.get(topic.sensorId);
       if (!sensor) return refuse([reject('unknown_sensor', `sensor "${topic.sensorId}" is not registered in the city configuration`)], topic);
@@ -105,14 +110,13 @@ export function createIngest(deps: IngestDeps): IngestService {
           if (isRejection(json)) return refuse([json], topic);
           const parsed = parseReadingsPayload(json, limits.maxReadingsPerPublish);
           if (isRejection(parsed)) return refuse([parsed], topic);
-          const { accepted, rejected } = validateReadings(parsed.readings, ctx);
+          const { accepted, rejected, values } = validateReadings(parsed.readings, ctx);
           record(rejected, topic);
           if (accepted.length === 0) return { topic, accepted: 0, rejected };
-          const durable = commit(accepted.map(readingPoint));
+          const tags = tagsOf(sensor);
+          const durable = commit(accepted.map((r) => ({ measurement: r.kind, tags, fields: r.values, ts: r.ts })));
           announce('readings', accepted);
           await durable;
-          let values = 0;
-          for (const r of accepted) values += Object.keys(r.values).length;
           metrics.readingsStored.inc(accepted.length);
           metrics.valuesStored.inc(values);
           return { topic, accepted: accepted.length, rejected };
@@ -121,7 +125,7 @@ export function createIngest(deps: IngestDeps): IngestService {
           const status = parseStatus(payload);
           if (isRejection(status)) return refuse([status], topic);
           const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin };
-          const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields: { status, source: origin }, ts: now }]);
+          const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: tagsOf(sensor), fields: { status, source: origin }, ts: now }]);
           announce('status', event);
           await durable;
           return { topic, accepted: 1, rejected: [] };
@@ -132,7 +136,7 @@ export function createIngest(deps: IngestDeps): IngestService {
           const event: CameraEvent = { sensorId: sensor.id, district: sensor.district, ...parsed };
           const fields: Record<string, string | number | boolean> = { type: parsed.type, data: JSON.stringify(parsed.data) };
           if (parsed.snapshotUrl) fields.snapshotUrl = parsed.snapshotUrl;
-          const durable = commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, fields, ts: parsed.ts }]);
+          const durable = commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: tagsOf(sensor), fields, ts: parsed.ts }]);
           announce('cameraEvent', event);
           await durable;
           return { topic, accepted: 1, rejected: [] };

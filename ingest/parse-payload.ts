@@ -7,11 +7,22 @@ import { truncate } from './parse-topic.ts';
  * a JSON object `{"ts": ..., "<metric>": <number>, ...}`, an array of such objects, or a SenML pack
  * (RFC 8428 JSON: an array of records with n/v, bn/bt/bu, t, u).
  */
-export interface RawReading {
+export type RawReading = SenmlReading | ObjectReading;
+
+interface ReadingBase {
   readonly index: number;
   /** as sent: ISO-8601 string or epoch ms number; undefined means server time */
   readonly ts: unknown;
+}
+
+/** A reading gathered from SenML records: its values, each with the unit the record gave. */
+export interface SenmlReading extends ReadingBase {
   readonly values: ReadonlyArray<{ metric: string; value: unknown; unit?: string }>;
+}
+
+/** A JSON object as the device sent it: every key but `ts` is a metric (no copy: devices send many). */
+export interface ObjectReading extends ReadingBase {
+  readonly object: Readonly<Record<string, unknown>>;
 }
 
 export type ParsedPayload = { readings: RawReading[] } | Rejection;
@@ -57,13 +68,8 @@ export function parseReadingsPayload(json: unknown, maxReadings: number): Parsed
   return { readings };
 }
 
-function objectReading(obj: Record<string, unknown>, index: number): RawReading {
-  const values: Array<{ metric: string; value: unknown }> = [];
-  for (const key of Object.keys(obj)) {
-    if (key === 'ts') continue;
-    values.push({ metric: key, value: obj[key] });
-  }
-  return { index, ts: obj.ts, values };
+function objectReading(object: Record<string, unknown>, index: number): ObjectReading {
+  return { index, ts: object.ts, object };
 }
 
 /** RFC 8428: times are seconds; a time below 2^28 is relative to now. Names end in the metric. */

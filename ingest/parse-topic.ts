@@ -10,8 +10,26 @@ export interface DeviceTopic {
   readonly channel: Channel;
 }
 
+/**
+ * Valid topics parsed so far: a device publishes to the same few topics all day, and every publish is
+ * checked by the ACL and parsed by ingest. Bounded (emptied when full), and only valid topics are kept.
+ */
+const parsedTopics = new Map<string, DeviceTopic>();
+const MAX_PARSED_TOPICS = 100_000;
+
 /** `ioc/{kind}/{sensorId}/{channel}`: exactly four levels, no empty or wildcard level. */
 export function parseDeviceTopic(topic: string): DeviceTopic | Rejection {
+  const known = parsedTopics.get(topic);
+  if (known) return known;
+  const parsed = parseTopicLevels(topic);
+  if (!isRejection(parsed)) {
+    if (parsedTopics.size >= MAX_PARSED_TOPICS) parsedTopics.clear();
+    parsedTopics.set(topic, parsed);
+  }
+  return parsed;
+}
+
+function parseTopicLevels(topic: string): DeviceTopic | Rejection {
   const parts = topic.split('/');
   if (parts.length !== 4 || parts[0] !== 'ioc') {
     return reject('topic_invalid', `topic "${truncate(topic)}" is not ioc/{kind}/{sensorId}/{readings|status|events}`);
@@ -23,7 +41,7 @@ export function parseDeviceTopic(topic: string): DeviceTopic | Rejection {
   if (!(CHANNELS as readonly string[]).includes(channel)) {
     return reject('topic_invalid', `unknown channel "${truncate(channel)}": use readings, status or events`);
   }
-  return { kind, sensorId, channel: channel as Channel };
+  return Object.freeze({ kind, sensorId, channel: channel as Channel });
 }
 
 export function deviceTopic(kind: string, sensorId: string, channel: Channel): string {

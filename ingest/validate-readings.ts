@@ -14,6 +14,8 @@ export interface ValidationContext {
 export interface ValidationResult {
   readonly accepted: ReadingEvent[];
   readonly rejected: Rejection[];
+  /** metric values in the accepted readings */
+  readonly values: number;
 }
 
 // SenML units (RFC 8428 registry) that mean the same as a kind's UCUM unit.
@@ -84,6 +86,7 @@ function checkValue(metric: string, value: unknown, unit: string | undefined, ct
 export function validateReadings(raw: readonly RawReading[], ctx: ValidationContext): ValidationResult {
   const accepted: ReadingEvent[] = [];
   const rejected: Rejection[] = [];
+  let total = 0;
   for (const reading of raw) {
     const ts = resolveTimestamp(reading.ts, ctx, reading.index);
     if (typeof ts !== 'number') {
@@ -92,7 +95,9 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
     }
     const values: Record<string, number> = {};
     let count = 0;
-    for (const { metric, value, unit } of reading.values) {
+    let sent = 0;
+    const take = (metric: string, value: unknown, unit: string | undefined): void => {
+      sent++;
       const checked = checkValue(metric, value, unit, ctx, reading.index);
       if (typeof checked === 'number') {
         values[metric] = checked;
@@ -100,12 +105,18 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
       } else {
         rejected.push(checked);
       }
+    };
+    if ('object' in reading) {
+      for (const metric in reading.object) if (metric !== 'ts') take(metric, reading.object[metric], undefined);
+    } else {
+      for (const { metric, value, unit } of reading.values) take(metric, value, unit);
     }
     if (count === 0) {
-      if (reading.values.length === 0) rejected.push(reject('no_metrics', 'the reading has no metric values', { index: reading.index }));
+      if (sent === 0) rejected.push(reject('no_metrics', 'the reading has no metric values', { index: reading.index }));
       continue;
     }
+    total += count;
     accepted.push({ sensorId: ctx.sensor.id, kind: ctx.sensor.kind, district: ctx.sensor.district, ts, values });
   }
-  return { accepted, rejected };
+  return { accepted, rejected, values: total };
 }

@@ -81,23 +81,31 @@ export class CommitLog {
     return this.head - this.tail;
   }
 
-  /** Appends the payloads as records, durably. Not reentrant: the caller serialises groups. */
-  async append(payloads: readonly Buffer[]): Promise<{ start: number; end: number }> {
+  /**
+   * Appends the payloads as records, durably, and returns the records' bytes as written (views of one
+   * buffer). A string payload is written as UTF-8 straight into the group's buffer. Not reentrant: the
+   * caller serialises groups.
+   */
+  async append(payloads: ReadonlyArray<Buffer | string>): Promise<{ start: number; end: number; records: Buffer[] }> {
     if (this.appending) throw new Error('CommitLog.append is not reentrant');
     this.appending = true;
     try {
       let total = 0;
       for (const p of payloads) {
-        if (p.length === 0) throw new Error('CommitLog records cannot be empty');
-        total += HEADER + p.length;
+        const length = typeof p === 'string' ? Buffer.byteLength(p) : p.length;
+        if (length === 0) throw new Error('CommitLog records cannot be empty');
+        total += HEADER + length;
       }
       const frame = Buffer.allocUnsafe(total);
+      const records: Buffer[] = [];
       let pos = 0;
       for (const p of payloads) {
-        frame.writeUInt32LE(p.length, pos);
-        frame.writeUInt32LE(crc32(p), pos + 4);
-        p.copy(frame, pos + HEADER);
-        pos += HEADER + p.length;
+        const length = typeof p === 'string' ? frame.write(p, pos + HEADER) : p.copy(frame, pos + HEADER);
+        const record = frame.subarray(pos + HEADER, pos + HEADER + length);
+        frame.writeUInt32LE(length, pos);
+        frame.writeUInt32LE(crc32(record), pos + 4);
+        records.push(record);
+        pos += HEADER + length;
       }
       let seg = this.segments[this.segments.length - 1]!;
       if (seg.size > 0 && seg.size + total > this.options.segmentBytes) {
@@ -117,7 +125,7 @@ export class CommitLog {
       await this.handle.write(frame, 0, frame.length, seg.size);
       await this.handle.datasync();
       seg.size += total;
-      return { start, end: start + total };
+      return { start, end: start + total, records };
     } finally {
       this.appending = false;
     }

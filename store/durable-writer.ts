@@ -16,7 +16,8 @@ import type { Point } from './time-series-store.ts';
  */
 interface Pending {
   readonly points: readonly Point[];
-  readonly payload: Buffer;
+  /** the commit-log record, as text: the log writes it into the group's buffer */
+  readonly payload: string;
   resolve(): void;
   reject(err: Error): void;
 }
@@ -57,7 +58,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
     this.enqueued++;
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ points, payload, resolve, reject });
-      this.pendingBytes += payload.length + 8;
+      this.pendingBytes += Buffer.byteLength(payload) + 8;
       if (!this.flushing) void this.flush();
     });
   }
@@ -110,7 +111,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
         this.pendingBytes = 0;
         const started = this.options.clock.now();
         try {
-          const { end } = await this.options.log.append(group.map((p) => p.payload));
+          const { end, records } = await this.options.log.append(group.map((p) => p.payload));
           this.stats.groups++;
           this.stats.records += group.length;
           this.stats.lastGroupMs = this.options.clock.now() - started;
@@ -118,7 +119,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
           const all: Point[] = [];
           for (const p of group) for (const point of p.points) all.push(point);
           this.stats.points += all.length;
-          this.emit('durable', all, end, group.map((p) => p.payload));
+          this.emit('durable', all, end, records);
           for (const p of group) p.resolve();
         } catch (err) {
           this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');

@@ -16,13 +16,33 @@ interface SharedRecord {
   p: Array<[number, Record<string, FieldValue>]>;
 }
 
-export function encodeRecord(points: readonly Point[]): Buffer {
+/**
+ * The record as text (the log writes it as UTF-8), built without an intermediate object: this runs on the
+ * broker's thread for every device message. A frozen tag object's JSON is kept, so callers that reuse one per sensor (ingest does)
+ * pay for it once.
+ */
+export function encodeRecord(points: readonly Point[]): string {
   const first = points[0];
-  if (first && points.every((p) => p.measurement === first.measurement && sameTags(p.tags, first.tags))) {
-    const record: SharedRecord = { m: first.measurement, t: { ...first.tags }, p: points.map((p) => [p.ts, p.fields as Record<string, FieldValue>]) };
-    return Buffer.from(JSON.stringify(record));
+  if (!first || !points.every((p) => p.measurement === first.measurement && sameTags(p.tags, first.tags))) return JSON.stringify(points);
+  let text = `{"m":${JSON.stringify(first.measurement)},"t":${tagsJson(first.tags)},"p":[`;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    text += `${i === 0 ? '' : ','}[${JSON.stringify(p.ts)},${JSON.stringify(p.fields)}]`;
   }
-  return Buffer.from(JSON.stringify(points));
+  return `${text}]}`;
+}
+
+/** JSON of frozen tag objects (which cannot change under the cache): ingest keeps one per sensor. */
+const tagJsonCache = new WeakMap<Readonly<Record<string, string>>, string>();
+
+function tagsJson(tags: Readonly<Record<string, string>>): string {
+  if (!Object.isFrozen(tags)) return JSON.stringify(tags);
+  let json = tagJsonCache.get(tags);
+  if (json === undefined) {
+    json = JSON.stringify(tags);
+    tagJsonCache.set(tags, json);
+  }
+  return json;
 }
 
 export function decodeRecord(text: string): Point[] {
@@ -30,6 +50,26 @@ export function decodeRecord(text: string): Point[] {
   if (Array.isArray(parsed)) return parsed;
   const { m, t, p } = parsed;
   return p.map(([ts, fields]) => ({ measurement: m, tags: t, fields, ts }));
+}
+
+/** Points that share a measurement and tag set, as a record holds them: [ts, fields] each. */
+export interface RecordGroup {
+  readonly measurement: string;
+  readonly tags: Readonly<Record<string, string>>;
+  readonly points: ReadonlyArray<readonly [number, Readonly<Record<string, FieldValue>>]>;
+}
+
+/**
+ * The groups of many records sent as one JSON array (`[record,record,...]`): one parse for a whole batch,
+ * and no object per point, for a store that resolves a series once per group (the embedded store).
+ */
+export function decodeRecordList(text: string): RecordGroup[] {
+  const groups: RecordGroup[] = [];
+  for (const record of JSON.parse(text) as Array<Point[] | SharedRecord>) {
+    if (!Array.isArray(record)) groups.push({ measurement: record.m, tags: record.t, points: record.p });
+    else for (const p of record) groups.push({ measurement: p.measurement, tags: p.tags, points: [[p.ts, p.fields]] });
+  }
+  return groups;
 }
 
 function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample } from '../time-series-store.ts';
 import { seriesKey } from '../time-series-store.ts';
+import type { RecordGroup } from '../log-record.ts';
 
 /**
  * The embedded store's SQL, synchronous (better-sqlite3). It runs inside a worker thread
@@ -20,10 +21,12 @@ interface SeriesRow { id: number; measurement: string; sensor_id: string | null;
 export class SqliteDatabase {
   private readonly db: Database.Database;
   private readonly seriesIds = new Map<string, number>();
+  /** series ids by measurement and tags in the order they came: no sort per record */
+  private readonly seriesByTagOrder = new Map<string, number>();
   private readonly insertSeries: Database.Statement;
   private readonly upsertReading: Database.Statement;
   private readonly upsertLatest: Database.Statement;
-  private readonly writeTx: (points: readonly Point[]) => void;
+  private readonly writeTx: (groups: readonly RecordGroup[]) => number;
 
   constructor(file: string) {
     this.db = new Database(file);
@@ -59,30 +62,42 @@ export class SqliteDatabase {
       `INSERT INTO latest (series_id, field, ts, num) VALUES (?, ?, ?, ?)
        ON CONFLICT (series_id, field) DO UPDATE SET ts = excluded.ts, num = excluded.num WHERE excluded.ts >= latest.ts`,
     );
-    this.writeTx = this.db.transaction((points: readonly Point[]) => {
+    this.writeTx = this.db.transaction((groups: readonly RecordGroup[]) => {
       // the newest value per series and field of the whole batch: one `latest` upsert each, not one per value
       const newest = new Map<string, { id: number; field: string; ts: number; value: number }>();
-      for (const p of points) {
-        const id = this.seriesId(p.measurement, p.tags);
-        this.upsertReading.run(id, p.ts, JSON.stringify(p.fields));
-        for (const field in p.fields) {
-          const v = p.fields[field]!;
-          if (typeof v !== 'number') continue;
-          const key = `${id}\u0000${field}`;
-          const prev = newest.get(key);
-          if (!prev || p.ts >= prev.ts) newest.set(key, { id, field, ts: p.ts, value: v });
+      let count = 0;
+      for (const group of groups) {
+        const id = this.seriesId(group.measurement, group.tags);
+        for (const [ts, fields] of group.points) {
+          this.upsertReading.run(id, ts, JSON.stringify(fields));
+          count++;
+          for (const field in fields) {
+            const v = fields[field]!;
+            if (typeof v !== 'number') continue;
+            const key = `${id}\u0000${field}`;
+            const prev = newest.get(key);
+            if (!prev) newest.set(key, { id, field, ts, value: v });
+            else if (ts >= prev.ts) { prev.ts = ts; prev.value = v; }
+          }
         }
       }
       for (const l of newest.values()) this.upsertLatest.run(l.id, l.field, l.ts, l.value);
+      return count;
     });
   }
 
   write(points: readonly Point[]): void {
+    this.writeGroups(points.map((p) => ({ measurement: p.measurement, tags: p.tags, points: [[p.ts, p.fields]] })));
+  }
+
+  /** Writes groups of points that share a series (commit-log records); returns how many points. */
+  writeGroups(groups: readonly RecordGroup[]): number {
     try {
-      this.writeTx(points);
+      return this.writeTx(groups);
     } catch (err) {
       // the transaction rolled back, and with it any series rows it created: forget their cached ids
       this.seriesIds.clear();
+      this.seriesByTagOrder.clear();
       for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) {
         this.seriesIds.set(row.key, row.id);
       }
@@ -175,6 +190,11 @@ export class SqliteDatabase {
   }
 
   private seriesId(measurement: string, tags: Readonly<Record<string, string>>): number {
+    // tags as they come (a device's records list them in the same order) before the canonical, sorted key
+    let asSent = measurement;
+    for (const k in tags) asSent += `\u0000${k}\u0000${tags[k]}`;
+    const known = this.seriesByTagOrder.get(asSent);
+    if (known !== undefined) return known;
     const key = seriesKey(measurement, tags);
     let id = this.seriesIds.get(key);
     if (id === undefined) {
@@ -182,6 +202,7 @@ export class SqliteDatabase {
       id = Number(info.lastInsertRowid);
       this.seriesIds.set(key, id);
     }
+    this.seriesByTagOrder.set(asSent, id);
     return id;
   }
 

@@ -14,6 +14,10 @@ declare const IOC_SQLITE_WORKER: string | undefined;
  * The embedded default store: SQLite (better-sqlite3) in a worker thread. The platform runs on a fresh
  * machine with nothing else installed, and a large write or query never blocks the broker.
  */
+const OPEN = Buffer.from('[');
+const COMMA = Buffer.from(',');
+const CLOSE = Buffer.from(']');
+
 export class SqliteStore implements TimeSeriesStore {
   readonly name = 'embedded';
   private readonly worker: Worker;
@@ -55,10 +59,16 @@ export class SqliteStore implements TimeSeriesStore {
     return this.call('write', points) as Promise<void>;
   }
 
-  /** Commit-log records are decoded in the worker: the main thread only copies bytes. */
+  /**
+   * Commit-log records are decoded in the worker: the main thread only copies their bytes, as one JSON
+   * array, so the worker parses a batch at once. One contiguous copy: cloning many small Buffers would
+   * copy each one's whole 8 KiB pool slab.
+   */
   writeEncoded(records: readonly Buffer[]): Promise<number> {
-    // one contiguous copy: cloning many small Buffers would copy each one's whole 8 KiB pool slab
-    return this.call('writeEncoded', { bytes: Buffer.concat(records), lengths: records.map((r) => r.length) }) as Promise<number>;
+    const parts: Buffer[] = [OPEN];
+    records.forEach((record, i) => (i === 0 ? parts.push(record) : parts.push(COMMA, record)));
+    parts.push(CLOSE);
+    return this.call('writeEncoded', Buffer.concat(parts)) as Promise<number>;
   }
 
   queryRange(query: RangeQuery): Promise<Sample[]> {
