@@ -80,69 +80,80 @@ export function createIngest(deps: IngestDeps): IngestService {
     }
   };
 
-  const commit = async (points: Point[]): Promise<void> => {
+  /** Makes the points durable; resolves with the outcome once they are (the caller acknowledges then). */
+  const commit = (points: Point[], outcome: IngestOutcome, values = 0): Promise<IngestOutcome> => {
     const started = performance.now();
-    await sink.write(points);
-    metrics.commitSeconds.observe((performance.now() - started) / 1000);
+    return sink.write(points).then(() => {
+      metrics.commitSeconds.observe((performance.now() - started) / 1000);
+      if (values > 0) {
+        metrics.readingsStored.inc(outcome.accepted);
+        metrics.valuesStored.inc(values);
+      }
+      return outcome;
+    });
+  };
+
+  /** The outcome, at once for a refusal, or once the accepted part is durable. Not async: it runs per publish. */
+  const accept = (topicName: string, payload: Buffer, origin: StatusOrigin): IngestOutcome | Promise<IngestOutcome> => {
+    const topic = parseDeviceTopic(topicName);
+    if (isRejection(topic)) return refuse([topic]);
+    messagesOn.get(topic.channel)!.inc();
+    if (!city.kinds.has(topic.kind)) return refuse([reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)], topic);
+    const sensor = city.sensorsById.get(topic.sensorId);
+    if (!sensor) return refuse([reject('unknown_sensor', `sensor "${topic.sensorId}" is not registered in the city configuration`)], topic);
+    if (sensor.kind !== topic.kind) {
+      return refuse([reject('kind_mismatch', `sensor "${sensor.id}" is registered as kind ${sensor.kind}, not ${topic.kind}`)], topic);
+    }
+    if (payload.length > limits.maxPayloadBytes) {
+      return refuse([reject('payload_too_large', `payload of ${payload.length} bytes exceeds the ${limits.maxPayloadBytes}-byte limit`)], topic);
+    }
+    const now = clock.now();
+    const kind = city.kinds.get(sensor.kind)!;
+    const ctx = { sensor, kind, now, maxFutureMs: limits.maxFutureSkewSeconds * 1000, maxAgeMs: limits.maxAgeDays * 86_400_000 };
+
+    switch (topic.channel) {
+      case 'readings': {
+        const json = parseJson(payload);
+        if (isRejection(json)) return refuse([json], topic);
+        const parsed = parseReadingsPayload(json, limits.maxReadingsPerPublish);
+        if (isRejection(parsed)) return refuse([parsed], topic);
+        const { accepted, rejected, values } = validateReadings(parsed.readings, ctx);
+        record(rejected, topic);
+        if (accepted.length === 0) return { topic, accepted: 0, rejected };
+        const tags = tagsOf(sensor);
+        const durable = commit(accepted.map((r) => ({ measurement: r.kind, tags, fields: r.values, ts: r.ts })), { topic, accepted: accepted.length, rejected }, values);
+        announce('readings', accepted);
+        return durable;
+      }
+      case 'status': {
+        const status = parseStatus(payload);
+        if (isRejection(status)) return refuse([status], topic);
+        const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin };
+        const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: tagsOf(sensor), fields: { status, source: origin }, ts: now }], { topic, accepted: 1, rejected: [] });
+        announce('status', event);
+        return durable;
+      }
+      case 'events': {
+        const parsed = parseCameraEvent(payload, kind, ctx);
+        if (isRejection(parsed)) return refuse([parsed], topic);
+        const event: CameraEvent = { sensorId: sensor.id, district: sensor.district, ...parsed };
+        const fields: Record<string, string | number | boolean> = { type: parsed.type, data: JSON.stringify(parsed.data) };
+        if (parsed.snapshotUrl) fields.snapshotUrl = parsed.snapshotUrl;
+        const durable = commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: tagsOf(sensor), fields, ts: parsed.ts }], { topic, accepted: 1, rejected: [] });
+        announce('cameraEvent', event);
+        return durable;
+      }
+      case 'errors':
+        return refuse([reject('topic_invalid', 'the errors channel is written by the platform, not by devices')], topic);
+    }
   };
 
   return {
-    async handle(topicName, payload, origin = 'device') {
-      const topic = parseDeviceTopic(topicName);
-      if (isRejection(topic)) return refuse([topic]);
-      messagesOn.get(topic.channel)!.inc();
-      if (!city.kinds.has(topic.kind)) return refuse([reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)], topic);
-      const sensor = city.sensorsById.get(topic.sensorId);
-      if (!sensor) return refuse([reject('unknown_sensor', `sensor "${topic.sensorId}" is not registered in the city configuration`)], topic);
-      if (sensor.kind !== topic.kind) {
-        return refuse([reject('kind_mismatch', `sensor "${sensor.id}" is registered as kind ${sensor.kind}, not ${topic.kind}`)], topic);
-      }
-      if (payload.length > limits.maxPayloadBytes) {
-        return refuse([reject('payload_too_large', `payload of ${payload.length} bytes exceeds the ${limits.maxPayloadBytes}-byte limit`)], topic);
-      }
-      const now = clock.now();
-      const kind = city.kinds.get(sensor.kind)!;
-      const ctx = { sensor, kind, now, maxFutureMs: limits.maxFutureSkewSeconds * 1000, maxAgeMs: limits.maxAgeDays * 86_400_000 };
-
-      switch (topic.channel) {
-        case 'readings': {
-          const json = parseJson(payload);
-          if (isRejection(json)) return refuse([json], topic);
-          const parsed = parseReadingsPayload(json, limits.maxReadingsPerPublish);
-          if (isRejection(parsed)) return refuse([parsed], topic);
-          const { accepted, rejected, values } = validateReadings(parsed.readings, ctx);
-          record(rejected, topic);
-          if (accepted.length === 0) return { topic, accepted: 0, rejected };
-          const tags = tagsOf(sensor);
-          const durable = commit(accepted.map((r) => ({ measurement: r.kind, tags, fields: r.values, ts: r.ts })));
-          announce('readings', accepted);
-          await durable;
-          metrics.readingsStored.inc(accepted.length);
-          metrics.valuesStored.inc(values);
-          return { topic, accepted: accepted.length, rejected };
-        }
-        case 'status': {
-          const status = parseStatus(payload);
-          if (isRejection(status)) return refuse([status], topic);
-          const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin };
-          const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: tagsOf(sensor), fields: { status, source: origin }, ts: now }]);
-          announce('status', event);
-          await durable;
-          return { topic, accepted: 1, rejected: [] };
-        }
-        case 'events': {
-          const parsed = parseCameraEvent(payload, kind, ctx);
-          if (isRejection(parsed)) return refuse([parsed], topic);
-          const event: CameraEvent = { sensorId: sensor.id, district: sensor.district, ...parsed };
-          const fields: Record<string, string | number | boolean> = { type: parsed.type, data: JSON.stringify(parsed.data) };
-          if (parsed.snapshotUrl) fields.snapshotUrl = parsed.snapshotUrl;
-          const durable = commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: tagsOf(sensor), fields, ts: parsed.ts }]);
-          announce('cameraEvent', event);
-          await durable;
-          return { topic, accepted: 1, rejected: [] };
-        }
-        case 'errors':
-          return refuse([reject('topic_invalid', 'the errors channel is written by the platform, not by devices')], topic);
+    handle(topic, payload, origin = 'device') {
+      try {
+        return Promise.resolve(accept(topic, payload, origin));
+      } catch (err) {
+        return Promise.reject(err as Error);
       }
     },
   };

@@ -96,20 +96,30 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
     const values: Record<string, number> = {};
     let count = 0;
     let sent = 0;
-    const take = (metric: string, value: unknown, unit: string | undefined): void => {
-      sent++;
-      const checked = checkValue(metric, value, unit, ctx, reading.index);
-      if (typeof checked === 'number') {
-        values[metric] = checked;
-        count++;
-      } else {
-        rejected.push(checked);
-      }
-    };
+    // a JSON object as sent (every key but ts is a metric), or SenML values with their units
     if ('object' in reading) {
-      for (const metric in reading.object) if (metric !== 'ts') take(metric, reading.object[metric], undefined);
+      for (const metric in reading.object) {
+        if (metric === 'ts') continue;
+        sent++;
+        const checked = checkValue(metric, reading.object[metric], undefined, ctx, reading.index);
+        if (typeof checked === 'number') {
+          values[metric] = checked;
+          count++;
+        } else {
+          rejected.push(checked);
+        }
+      }
     } else {
-      for (const { metric, value, unit } of reading.values) take(metric, value, unit);
+      for (const { metric, value, unit } of reading.values) {
+        sent++;
+        const checked = checkValue(metric, value, unit, ctx, reading.index);
+        if (typeof checked === 'number') {
+          values[metric] = checked;
+          count++;
+        } else {
+          rejected.push(checked);
+        }
+      }
     }
     if (count === 0) {
       if (sent === 0) rejected.push(reject('no_metrics', 'the reading has no metric values', { index: reading.index }));
