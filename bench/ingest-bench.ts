@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -34,6 +34,16 @@ const SUBSCRIBER = fileURLToPath(new URL('./mqtt-subscriber.ts', import.meta.url
 /** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
 interface Cost { server: number; client: number }
 const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
+/** CPU µs of this process's main thread (the broker's event loop) so far, from /proc; undefined elsewhere. */
+function mainThreadMicros(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in USER_HZ (100) ticks
+  } catch {
+    return undefined;
+  }
+}
 const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost => ({ server: serverMicros / readings, client: clientMicros / readings });
 
 /** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
@@ -101,7 +111,7 @@ function benchCity(dir: string): string {
   return join(dir, 'platform.yaml');
 }
 
-async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number; groupMs: number; cost: Cost }> {
+async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number; groupMs: number; cost: Cost; mainThread?: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   try {
     const configFile = benchCity(dir);
@@ -114,14 +124,17 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
     const list = creds.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
     const t0 = performance.now();
     const cpu = process.cpuUsage();
+    const main0 = mainThreadMicros();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish });
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const storedSeconds = (performance.now() - t0) / 1000;
     const server = cpuSince(cpu);
+    const main1 = mainThreadMicros();
     const groups = platform.writer.stats.groups;
     const groupMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
     await platform.close();
-    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, server, result.cpuMicros) };
+    const mainThread = main0 === undefined || main1 === undefined ? undefined : (main1 - main0) / result.acked;
+    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, server, result.cpuMicros), mainThread };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -142,5 +155,8 @@ console.log(`  platform, acknowledged (durable in log): ${fmt(platform.ackRate)}
 console.log(`  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`);
 console.log(`  against the forwarding baseline: acknowledged ${(platform.ackRate / passThrough).toFixed(2)}, in the store ${(platform.storedRate / passThrough).toFixed(2)}`);
 console.log(`  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, forwarding ${passCost.server.toFixed(1)} + ${passCost.client.toFixed(1)} (with the subscriber), platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`);
+if (platform.mainThread !== undefined) {
+  console.log(`  platform CPU µs per reading by thread: main (broker, ingest, commit log, rules) ${platform.mainThread.toFixed(1)}, others (store worker, GC helpers, I/O) ${(platform.cost.server - platform.mainThread).toFixed(1)}`);
+}
 console.log(`  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`);
 console.log(`  commit groups (fsyncs): ${platform.groups}, ${(devices * count / platform.groups).toFixed(1)} readings per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`);
