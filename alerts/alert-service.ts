@@ -16,6 +16,7 @@ import { formatIssue } from './load-rules.ts';
 import { entryKey, RuleEngine, type Change } from './rule-engine.ts';
 import { createFixedRuleStore, createRuleStore } from './rule-registry.ts';
 import type { Rule } from './rule-schema.ts';
+import { ProgressWaiters } from '../store/progress-waiters.ts';
 
 export type { AlertFilter, AlertService } from './alert-service-api.ts';
 
@@ -79,7 +80,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const pointSeqs: number[] = [];
   let writing: Promise<void> | undefined;
   let durableSeq = 0;
-  const waiters: Array<{ seq: number; resolve: () => void }> = [];
+  const waiters = new ProgressWaiters(clock);
 
   const flush = async (): Promise<void> => {
     while (points.length) {
@@ -92,9 +93,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
         logger.error({ err, count: batch.length }, 'alert events could not be stored');
       }
       durableSeq = last;
-      for (let i = waiters.length - 1; i >= 0; i--) {
-        if (waiters[i]!.seq <= durableSeq) waiters.splice(i, 1)[0]!.resolve();
-      }
+      waiters.reached(durableSeq);
     }
     writing = undefined;
   };
@@ -117,8 +116,9 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     return event.seq;
   };
 
-  const persisted = (s: number): Promise<void> =>
-    s <= durableSeq ? Promise.resolve() : new Promise((resolve) => waiters.push({ seq: s, resolve }));
+  const persisted = async (s: number): Promise<void> => {
+    await waiters.wait(durableSeq, s);
+  };
 
   const remember = (alert: Alert) => {
     recent.set(alert.id, alert);

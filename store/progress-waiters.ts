@@ -13,15 +13,18 @@ export class ProgressWaiters {
     return this.waiters.length;
   }
 
-  /** Resolves true once `reached` reports `target` or more, false after `timeoutMs`. */
-  wait(current: number, target: number, timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once `reached` reports `target` or more, false after `timeoutMs`; without one, waits as
+   * long as it takes (for an owner whose counter always moves on, e.g. past a failed write).
+   */
+  wait(current: number, target: number, timeoutMs?: number): Promise<boolean> {
     if (current >= target) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      const timer = this.clock.setTimeout(() => {
+      const timer = timeoutMs === undefined ? undefined : this.clock.setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== entry);
         resolve(false);
       }, timeoutMs);
-      const entry = { target, resolve: (ok: boolean) => { timer.cancel(); resolve(ok); } };
+      const entry = { target, resolve: (ok: boolean) => { timer?.cancel(); resolve(ok); } };
       this.waiters.push(entry);
     });
   }
