@@ -1,14 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, cpSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Aedes } from 'aedes';
-import { pino } from 'pino';
-import { CONFIG_DIR } from '../config/platform-config.ts';
-import { startPlatform } from '../platform.ts';
+import { mainThreadMicros, startBenchPlatform } from './bench-platform.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -34,16 +30,6 @@ const SUBSCRIBER = fileURLToPath(new URL('./mqtt-subscriber.ts', import.meta.url
 /** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
 interface Cost { server: number; client: number }
 const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
-/** CPU µs of this process's main thread (the broker's event loop) so far, from /proc; undefined elsewhere. */
-function mainThreadMicros(): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100; // utime + stime, in USER_HZ (100) ticks
-  } catch {
-    return undefined;
-  }
-}
 const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost => ({ server: serverMicros / readings, client: clientMicros / readings });
 
 /** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
@@ -98,30 +84,10 @@ async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
   return { rate: result.acked / result.seconds, cost: costPer(result.acked, server, result.cpuMicros) };
 }
 
-/** A city of `devices` air stations, so every load client is a real, authenticated device. */
-function benchCity(dir: string): string {
-  const cityDir = join(dir, 'city');
-  mkdirSync(cityDir, { recursive: true });
-  cpSync(join(CONFIG_DIR, 'kinds'), join(dir, 'kinds'), { recursive: true });
-  const sensors = Array.from({ length: devices }, (_, i) => `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`);
-  writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
-  writeFileSync(join(cityDir, 'city.yaml'), 'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n');
-  mkdirSync(join(cityDir, 'rules'), { recursive: true });
-  writeFileSync(join(dir, 'platform.yaml'), 'city: city/city.yaml\nkindsDir: kinds\n');
-  return join(dir, 'platform.yaml');
-}
-
 async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number; groupMs: number; cost: Cost; mainThread?: number }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
+  const { platform, close } = await startBenchPlatform(devices);
   try {
-    const configFile = benchCity(dir);
-    const platform = await startPlatform({
-      env: { IOC_CONFIG: configFile },
-      overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } },
-      logger: pino({ level: 'warn' }),
-    });
-    const creds = platform.credentials!;
-    const list = creds.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
+    const list = platform.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
     const t0 = performance.now();
     const cpu = process.cpuUsage();
     const main0 = mainThreadMicros();
@@ -132,11 +98,10 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
     const main1 = mainThreadMicros();
     const groups = platform.writer.stats.groups;
     const groupMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
-    await platform.close();
     const mainThread = main0 === undefined || main1 === undefined ? undefined : (main1 - main0) / result.acked;
     return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, server, result.cpuMicros), mainThread };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 
