@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -16,10 +18,20 @@ export interface PlatformProcess {
 }
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
-const START = fileURLToPath(new URL('../start/start.mjs', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** `npm start`'s node arguments from package.json (its flags and start/start.mjs), so this runs exactly that. */
+const START_ARGS = startArguments();
+
+function startArguments(): string[] {
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const [command, ...args] = script.split(/\s+/);
+  if (command !== 'node') throw new Error(`package.json's start script should run node, not: ${script}`);
+  return args;
+}
 
 export async function spawnPlatform(env: Record<string, string>, timeoutMs = 60_000, run: 'sources' | 'npm start' = 'sources'): Promise<PlatformProcess> {
-  const child = spawn(process.execPath, run === 'sources' ? ['--import', 'tsx', MAIN] : [START], {
+  const child = spawn(process.execPath, run === 'sources' ? ['--import', 'tsx', MAIN] : START_ARGS, {
+    cwd: ROOT,
     env: { ...process.env, IOC_MQTT_PORT: '0', IOC_HTTP_PORT: '0', IOC_MQTT_HOST: '127.0.0.1', IOC_HTTP_HOST: '127.0.0.1', IOC_DEMO: '0', IOC_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
