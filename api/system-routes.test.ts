@@ -30,6 +30,8 @@ describe('API surface', () => {
     expect(await p.request('GET', '/api/nothing-here')).toMatchObject({ status: 404, json: { code: 'not_found' } });
     expect(await p.request('GET', '/api/sensors/air-ngomon/readings')).toMatchObject({ status: 400, json: { code: 'metric_required' } });
     expect(await p.request('GET', '/api/sensors/air-ngomon/readings?metric=waterLevel')).toMatchObject({ status: 400, json: { code: 'unknown_metric' } });
+    // a name every plain object has must not pass for a metric
+    expect(await p.request('GET', '/api/sensors/air-ngomon/readings?metric=constructor')).toMatchObject({ status: 400, json: { code: 'unknown_metric' } });
     expect(await p.request('GET', '/api/sensors/air-ngomon/readings?metric=pm25&from=yesterday')).toMatchObject({ status: 400, json: { code: 'invalid_time' } });
     expect(await p.request('GET', '/api/sensors/air-ngomon/readings?metric=pm25&every=1s&from=0')).toMatchObject({ status: 400, json: { code: 'too_many_buckets' } });
     expect(await p.request('GET', '/api/sensors/air-ngomon/readings?metric=pm25&fn=median&every=1h')).toMatchObject({ status: 400, json: { code: 'invalid_request' } });
