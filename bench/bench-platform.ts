@@ -6,20 +6,25 @@ import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
 
 /**
- * The platform as the ingest benchmarks run it: a city of `devices` air stations (bench-air-0...), so every
- * load client is a real, authenticated device, on free ports with a fresh data directory, demo fleet off.
+ * A city of `devices` air stations (bench-air-0...) in `dir`, so every load client is a real, authenticated
+ * device; returns the platform config file, with `platformLines` added to it (a store, say).
  */
-export async function startBenchPlatform(devices: number): Promise<{ platform: Platform; close(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
+export function writeBenchCity(dir: string, devices: number, platformLines: readonly string[] = []): string {
   const cityDir = join(dir, 'city');
   mkdirSync(join(cityDir, 'rules'), { recursive: true });
   cpSync(join(CONFIG_DIR, 'kinds'), join(dir, 'kinds'), { recursive: true });
   const sensors = Array.from({ length: devices }, (_, i) => `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`);
   writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
   writeFileSync(join(cityDir, 'city.yaml'), 'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n');
-  writeFileSync(join(dir, 'platform.yaml'), 'city: city/city.yaml\nkindsDir: kinds\n');
+  writeFileSync(join(dir, 'platform.yaml'), ['city: city/city.yaml', 'kindsDir: kinds', ...platformLines, ''].join('\n'));
+  return join(dir, 'platform.yaml');
+}
+
+/** The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet. */
+export async function startBenchPlatform(devices: number): Promise<{ platform: Platform; close(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   const platform = await startPlatform({
-    env: { IOC_CONFIG: join(dir, 'platform.yaml') },
+    env: { IOC_CONFIG: writeBenchCity(dir, devices) },
     overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } },
     logger: pino({ level: 'warn' }),
   });
@@ -32,8 +37,25 @@ export async function startBenchPlatform(devices: number): Promise<{ platform: P
   };
 }
 
-/** CPU µs of this process's main thread (the broker's event loop) so far, from /proc; undefined elsewhere. */
-export function mainThreadMicros(): number | undefined {
+export interface CpuUsed {
+  /** µs, every thread of this process */
+  micros: number;
+  /** µs on the main thread (the broker's event loop), where /proc tells (Linux) */
+  mainThreadMicros?: number;
+}
+
+/** Starts counting this process's CPU; the function returned says how much was used since. */
+export function cpuMeter(): () => CpuUsed {
+  const start = process.cpuUsage();
+  const mainStart = mainThreadMicros();
+  return () => {
+    const used = process.cpuUsage(start);
+    const main = mainThreadMicros();
+    return { micros: used.user + used.system, mainThreadMicros: main === undefined || mainStart === undefined ? undefined : main - mainStart };
+  };
+}
+
+function mainThreadMicros(): number | undefined {
   try {
     const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -1,12 +1,12 @@
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
 import { startInfluxd } from '../test-support/influxd.ts';
+import { writeBenchCity } from './bench-platform.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -114,20 +114,12 @@ async function rawRate(db: string, parallel: number): Promise<Measured> {
 
 const runLoad = (input: object) => runLoadProcess(LOAD, input);
 
-/** A city of `devices` air stations, so every load client is a real, authenticated device. */
+/** The bench city, its readings stored in the benchmark's influxd database. */
 function benchConfig(dir: string, database: string): string {
-  const cityDir = join(dir, 'city');
-  mkdirSync(join(cityDir, 'rules'), { recursive: true });
-  cpSync(join(CONFIG_DIR, 'kinds'), join(dir, 'kinds'), { recursive: true });
-  const sensors = Array.from({ length: devices }, (_, i) => `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`);
-  writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
-  writeFileSync(join(cityDir, 'city.yaml'), 'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n');
-  writeFileSync(join(dir, 'platform.yaml'), [
-    'city: city/city.yaml', 'kindsDir: kinds',
+  return writeBenchCity(dir, devices, [
     'store:', '  kind: influxdb', '  log: { maxBytes: 4294967296 }',
-    `  influxdb: { url: "${influx.url}", database: ${database}, batchSize: ${batchSize}, timeoutMs: 30000 }`, '',
-  ].join('\n'));
-  return join(dir, 'platform.yaml');
+    `  influxdb: { url: "${influx.url}", database: ${database}, batchSize: ${batchSize}, timeoutMs: 30000 }`,
+  ]);
 }
 
 async function withPlatform<T>(database: string, run: (p: Platform) => Promise<T>): Promise<T> {

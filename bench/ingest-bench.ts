@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Aedes } from 'aedes';
-import { mainThreadMicros, startBenchPlatform } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform } from './bench-platform.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -29,7 +29,6 @@ const SUBSCRIBER = fileURLToPath(new URL('./mqtt-subscriber.ts', import.meta.url
 
 /** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
 interface Cost { server: number; client: number }
-const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
 const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost => ({ server: serverMicros / readings, client: clientMicros / readings });
 
 /** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
@@ -62,12 +61,12 @@ async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
     sub.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).at(-1)!)) : reject(new Error(`subscriber exited ${code}`))));
   });
   await ready;
-  const cpu = process.cpuUsage();
+  const cpu = cpuMeter();
   const result = await runLoad({ url, devices: broker.devices, count, window, perPublish });
   const timeout = setTimeout(() => sub.kill('SIGTERM'), 30_000);
   const consumed = await finished;
   clearTimeout(timeout);
-  const server = cpuSince(cpu);
+  const server = cpu().micros;
   await broker.close();
   const readings = Math.min(result.acked, consumed.received * perPublish);
   // from the load generator's first publish (not its process start) to the subscriber's last message
@@ -77,9 +76,9 @@ async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
 
 async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
   const broker = await startBareBroker();
-  const cpu = process.cpuUsage();
+  const cpu = cpuMeter();
   const result = await runLoad({ url: broker.url, devices: broker.devices, count, window, perPublish });
-  const server = cpuSince(cpu);
+  const server = cpu().micros;
   await broker.close();
   return { rate: result.acked / result.seconds, cost: costPer(result.acked, server, result.cpuMicros) };
 }
@@ -89,17 +88,15 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
   try {
     const list = platform.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
     const t0 = performance.now();
-    const cpu = process.cpuUsage();
-    const main0 = mainThreadMicros();
+    const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish });
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const storedSeconds = (performance.now() - t0) / 1000;
-    const server = cpuSince(cpu);
-    const main1 = mainThreadMicros();
+    const used = cpu();
     const groups = platform.writer.stats.groups;
     const groupMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
-    const mainThread = main0 === undefined || main1 === undefined ? undefined : (main1 - main0) / result.acked;
-    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, server, result.cpuMicros), mainThread };
+    const mainThread = used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / result.acked;
+    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, used.micros, result.cpuMicros), mainThread };
   } finally {
     await close();
   }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CommitLog } from '../store/commit-log.ts';
-import { mainThreadMicros, startBenchPlatform } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform, type CpuUsed } from './bench-platform.ts';
 
 /**
  * The platform's own ingest path without MQTT: device messages handed to `ingest.handle` in this process
@@ -45,7 +45,8 @@ async function drive(send: (m: number) => Promise<unknown>): Promise<void> {
 
 interface Figures { ackRate: number; storedRate: number; cpu: number; mainThread?: number }
 
-const cpuSince = (start: NodeJS.CpuUsage): number => { const u = process.cpuUsage(start); return u.user + u.system; };
+/** CPU per reading from what a run used. */
+const perReading = (used: CpuUsed) => ({ cpu: used.micros / readings, mainThread: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / readings });
 
 async function bareCommitLog(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-log-'));
@@ -63,16 +64,14 @@ async function bareCommitLog(): Promise<Figures> {
       }
       appending = false;
     };
-    const cpu = process.cpuUsage();
-    const main0 = mainThreadMicros();
+    const cpu = cpuMeter();
     const t0 = performance.now();
     await drive((m) => new Promise<void>((done) => {
       waiting.push({ payload: payloads[m]!, done });
       if (!appending) void flush();
     }));
     const seconds = (performance.now() - t0) / 1000;
-    const main1 = mainThreadMicros();
-    return { ackRate: readings / seconds, storedRate: readings / seconds, cpu: cpuSince(cpu) / readings, mainThread: main0 === undefined || main1 === undefined ? undefined : (main1 - main0) / readings };
+    return { ackRate: readings / seconds, storedRate: readings / seconds, ...perReading(cpu()) };
   } finally {
     await log.close();
     rmSync(dir, { recursive: true, force: true });
@@ -82,8 +81,7 @@ async function bareCommitLog(): Promise<Figures> {
 async function platformPipeline(): Promise<Figures> {
   const { platform, close } = await startBenchPlatform(devices);
   try {
-    const cpu = process.cpuUsage();
-    const main0 = mainThreadMicros();
+    const cpu = cpuMeter();
     const t0 = performance.now();
     let accepted = 0;
     await drive(async (m) => {
@@ -94,9 +92,9 @@ async function platformPipeline(): Promise<Figures> {
     const ackSeconds = (performance.now() - t0) / 1000;
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const storedSeconds = (performance.now() - t0) / 1000;
-    const main1 = mainThreadMicros();
+    const used = cpu();
     if (accepted !== readings) throw new Error(`the platform accepted ${accepted} of ${readings} readings`);
-    return { ackRate: readings / ackSeconds, storedRate: readings / storedSeconds, cpu: cpuSince(cpu) / readings, mainThread: main0 === undefined || main1 === undefined ? undefined : (main1 - main0) / readings };
+    return { ackRate: readings / ackSeconds, storedRate: readings / storedSeconds, ...perReading(used) };
   } finally {
     await close();
   }
