@@ -11,7 +11,6 @@ import { alertSchema } from './alert-schema.ts';
  */
 export const ALERT_EVENTS_MEASUREMENT = 'alert_events';
 
-const alertSnapshot = alertSchema;
 const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved']);
 
 export function eventToPoint(event: AlertEvent, ts: number): Point {
@@ -47,7 +46,7 @@ export function pointToEvent(point: Point): AlertEvent | undefined {
   } catch {
     return undefined;
   }
-  const alert = alertSnapshot.safeParse(raw);
+  const alert = alertSchema.safeParse(raw);
   const t = eventType.safeParse(type);
   if (!alert.success || !t.success) return undefined;
   return { seq, type: t.data, ts: point.ts, alert: alert.data as Alert };

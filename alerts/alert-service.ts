@@ -77,7 +77,6 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   let started = false;
 
   const points: ReturnType<typeof eventToPoint>[] = [];
-  const pointSeqs: number[] = [];
   let writing: Promise<void> | undefined;
   let durableSeq = 0;
   const waiters = new ProgressWaiters(clock);
@@ -85,7 +84,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const flush = async (): Promise<void> => {
     while (points.length) {
       const batch = points.splice(0);
-      const last = pointSeqs.splice(0).at(-1)!;
+      const last = seq; // every event up to the newest is in this batch or an earlier one
       try {
         await store.write(batch);
       } catch (err) {
@@ -106,7 +105,6 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     lastPointTs.set(key, ts);
     const event: AlertEvent = { seq: ++seq, type, ts: now, alert };
     points.push(eventToPoint(event, ts));
-    pointSeqs.push(event.seq);
     try {
       bus.emit('alert', event);
     } catch (err) {

@@ -79,6 +79,16 @@ function checkValue(metric: string, value: unknown, unit: string | undefined, ct
   return n;
 }
 
+/** Keeps a checked value under its metric, or its refusal; true when kept. */
+function keepValue(values: Record<string, number>, rejected: Rejection[], checked: number | Rejection, metric: string): boolean {
+  if (typeof checked !== 'number') {
+    rejected.push(checked);
+    return false;
+  }
+  values[metric] = checked;
+  return true;
+}
+
 /**
  * Checks each reading against its sensor's kind. A bad timestamp refuses the whole reading; a bad value
  * refuses that metric only, so one faulty channel does not silence a station's other metrics.
@@ -101,24 +111,12 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
       for (const metric in reading.object) {
         if (metric === 'ts') continue;
         sent++;
-        const checked = checkValue(metric, reading.object[metric], undefined, ctx, reading.index);
-        if (typeof checked === 'number') {
-          values[metric] = checked;
-          count++;
-        } else {
-          rejected.push(checked);
-        }
+        if (keepValue(values, rejected, checkValue(metric, reading.object[metric], undefined, ctx, reading.index), metric)) count++;
       }
     } else {
       for (const { metric, value, unit } of reading.values) {
         sent++;
-        const checked = checkValue(metric, value, unit, ctx, reading.index);
-        if (typeof checked === 'number') {
-          values[metric] = checked;
-          count++;
-        } else {
-          rejected.push(checked);
-        }
+        if (keepValue(values, rejected, checkValue(metric, value, unit, ctx, reading.index), metric)) count++;
       }
     }
     if (count === 0) {

@@ -18,8 +18,8 @@ interface SharedRecord {
 
 /**
  * The record as text (the log writes it as UTF-8), built without an intermediate object: this runs on the
- * broker's thread for every device message. A frozen tag object's JSON is kept, so callers that reuse one per sensor (ingest does)
- * pay for it once.
+ * broker's thread for every device message. A frozen tag object's JSON is kept, so callers that reuse one
+ * per sensor (ingest does) pay for it once.
  */
 export function encodeRecord(points: readonly Point[]): string {
   const first = points[0];

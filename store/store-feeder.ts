@@ -77,7 +77,7 @@ export class StoreFeeder {
   }
 
   /** Hands over a group that just became durable in the log, ending at `end`. */
-  push(points: readonly Point[], end: number, records: readonly Buffer[] = []): void {
+  push(points: readonly Point[], end: number, records: readonly Buffer[]): void {
     if (this.fromDisk) return; // the disk reader will reach it
     this.queue.push({ points, records, end, at: this.options.clock.now() });
     this.queuedPoints += points.length;
@@ -243,14 +243,12 @@ export class StoreFeeder {
     let taken = 0;
     for (const entry of this.queue) {
       if (count >= limit && taken > 0) break;
-      if (encoded && entry.records.length) records.push(...entry.records);
+      if (encoded) records.push(...entry.records);
       else for (const p of entry.points) points.push(p);
       count += entry.points.length;
       end = entry.end;
       taken++;
     }
-    // a queue entry without records (pushed by older callers) falls back to objects for the whole batch
-    if (encoded && points.length) return { points: this.queue.slice(0, taken).flatMap((e) => [...e.points]), records: [], count, end, fromQueue: taken };
     return { points, records, count, end, fromQueue: taken };
   }
 

@@ -10,14 +10,14 @@ import type { WorkerRequest, WorkerResponse } from './sqlite-worker.ts';
  */
 declare const IOC_SQLITE_WORKER: string | undefined;
 
-/**
- * The embedded default store: SQLite (better-sqlite3) in a worker thread. The platform runs on a fresh
- * machine with nothing else installed, and a large write or query never blocks the broker.
- */
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 
+/**
+ * The embedded default store: SQLite (better-sqlite3) in a worker thread. The platform runs on a fresh
+ * machine with nothing else installed, and a large write or query never blocks the broker.
+ */
 export class SqliteStore implements TimeSeriesStore {
   readonly name = 'embedded';
   private readonly worker: Worker;
