@@ -80,9 +80,11 @@ function readAuthFile(file: string): AuthFile {
 }
 
 function toStore(auth: AuthFile): AuthStore {
+  // Keyed by what a client sends: a Map, so that "constructor" or "__proto__" is just an unknown name.
+  const devices = new Map(Object.entries(auth.devices));
   return {
     verifyDevice(username, password) {
-      const entry = auth.devices[username];
+      const entry = devices.get(username);
       return entry && matches(entry, password) ? { role: 'device', name: username, sensorId: username } : undefined;
     },
     verifyToken(token) {
@@ -128,7 +130,7 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
   if (!auth.tokens.some((t) => t.role === 'operator' || t.role === 'admin')) {
     throw new ConfigError(`${authFile} has no operator or admin token: nobody could read the platform`);
   }
-  const missing = city.sensors.filter((s) => !auth.devices[s.id]).map((s) => s.id);
+  const missing = city.sensors.filter((s) => !Object.hasOwn(auth.devices, s.id)).map((s) => s.id);
   if (missing.length && profile === 'demo') {
     // a sensor added to the demo city since the first start: give it a password and tell the engineer
     const added = addDevices(auth, credentialsFile, city, missing);
