@@ -21,10 +21,12 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
 }
 
 /** The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet. */
-export async function startBenchPlatform(devices: number): Promise<{ platform: Platform; close(): Promise<void> }> {
+export async function startBenchPlatform(devices: number, options: { rulesYaml?: string } = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
+  const configFile = writeBenchCity(dir, devices);
+  if (options.rulesYaml) writeFileSync(join(dir, 'city', 'rules', 'bench.yaml'), options.rulesYaml);
   const platform = await startPlatform({
-    env: { IOC_CONFIG: writeBenchCity(dir, devices) },
+    env: { IOC_CONFIG: configFile },
     overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } },
     logger: pino({ level: 'warn' }),
   });
