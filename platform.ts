@@ -107,7 +107,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: creds.auth, insecure: config.security.insecure, ingest, city, logger, registry });
+  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: creds.auth, insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {

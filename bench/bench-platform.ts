@@ -25,7 +25,9 @@ export async function startBenchPlatform(devices: number): Promise<{ platform: P
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   const platform = await startPlatform({
     env: { IOC_CONFIG: writeBenchCity(dir, devices) },
-    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } },
+    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 },
+      // a capacity bench: each bench device publishes as fast as the platform acknowledges, far above a real device's rate
+      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 } },
     logger: pino({ level: 'warn' }),
   });
   return {

@@ -73,7 +73,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     devicePassword,
     connectDevice: (sensorId: string, opts: IClientOptions & { ws?: boolean } = {}) =>
       connect(opts.ws ? platform.mqttWsUrl : platform.mqttUrl, { username: sensorId, password: devicePassword(sensorId), clientId: `${sensorId}-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
-    connectOperator: (opts: IClientOptions = {}) => connect(platform.mqttUrl, { username: 'operator', password: creds.operator.token, ...opts }),
+    connectOperator: (opts: IClientOptions = {}) => connect(platform.mqttUrl, { username: 'operator', password: creds.operator.token, clientId: `operator-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
     async request(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
       const token = opts.token === undefined ? creds.operator.token : opts.token;
       const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers };

@@ -1,0 +1,41 @@
+import type { Clock } from '../config/clock.ts';
+
+/**
+ * A token bucket per device account (shared by all its connections): `ratePerSecond` sustained,
+ * `burst` at once, so a device flushing a backlog after an outage is not refused. A publish without a
+ * token is `refused` (not stored; the device is told); after `abusiveAfter` refusals in a row the device
+ * is `abusive` and its connection is closed.
+ */
+export type RateVerdict = 'ok' | 'refused' | 'abusive';
+
+export interface RateLimits {
+  readonly ratePerSecond: number;
+  readonly burst: number;
+  readonly abusiveAfter: number;
+}
+
+interface Bucket { tokens: number; at: number; refusedInRow: number }
+
+export class PublishRateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(private readonly limits: RateLimits, private readonly clock: Clock) {}
+
+  take(account: string): RateVerdict {
+    const now = this.clock.now();
+    let bucket = this.buckets.get(account);
+    if (!bucket) {
+      bucket = { tokens: this.limits.burst, at: now, refusedInRow: 0 };
+      this.buckets.set(account, bucket);
+    }
+    bucket.tokens = Math.min(this.limits.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limits.ratePerSecond);
+    bucket.at = now;
+    if (bucket.tokens >= 1) {
+      bucket.tokens -= 1;
+      bucket.refusedInRow = 0;
+      return 'ok';
+    }
+    bucket.refusedInRow++;
+    return bucket.refusedInRow >= this.limits.abusiveAfter ? 'abusive' : 'refused';
+  }
+}
