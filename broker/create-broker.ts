@@ -182,10 +182,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   /** Tells the device's maintainer what was refused, on the device's own errors topic. */
   async function publishErrors(principal: Principal | undefined, topic: string, rejected: readonly Rejection[], accepted = 0): Promise<void> {
+    // a device hears about its mistakes on the one topic it may read, whatever kind its topic named
     const parsed = parseDeviceTopic(topic);
     let errorsTopic: string | undefined;
-    if (!isRejection(parsed)) errorsTopic = deviceTopic(parsed.kind, parsed.sensorId, 'errors');
-    else if (principal?.sensorId) errorsTopic = deviceTopic(city.sensorsById.get(principal.sensorId)?.kind ?? 'unknown', principal.sensorId, 'errors');
+    if (principal?.sensorId) errorsTopic = deviceTopic(kindOf(principal.sensorId) ?? 'unknown', principal.sensorId, 'errors');
+    else if (!isRejection(parsed)) errorsTopic = deviceTopic(parsed.kind, parsed.sensorId, 'errors');
     if (!errorsTopic) return;
     const body = JSON.stringify({ ts: new Date(clock.now()).toISOString(), topic: printableTopic(topic, 200), accepted, errors: rejected });
     await publish(errorsTopic, body).catch((err: Error) => logger.warn({ err: err.message }, 'could not publish a rejection'));
