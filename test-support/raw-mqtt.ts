@@ -12,9 +12,9 @@ export function varint(n: number): Buffer {
 
 const field = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([bytes.length >> 8, bytes.length & 0xff]), bytes]);
 
-/** A PUBLISH with a topic given as raw bytes (invalid UTF-8, NUL, ...). QoS 1 carries messageId 1. */
-export function rawPublish(topic: Buffer, payload: Buffer, qos: 0 | 1 = 0, retain = false): Buffer {
-  const body = Buffer.concat([field(topic), qos ? Buffer.from([0, 1]) : Buffer.alloc(0), payload]);
+/** A PUBLISH with a topic given as raw bytes (invalid UTF-8, NUL, ...). */
+export function rawPublish(topic: Buffer, payload: Buffer, qos: 0 | 1 | 2 = 0, retain = false, messageId = 1): Buffer {
+  const body = Buffer.concat([field(topic), qos ? Buffer.from([messageId >> 8, messageId & 0xff]) : Buffer.alloc(0), payload]);
   return Buffer.concat([Buffer.from([0x30 | (qos << 1) | (retain ? 1 : 0)]), varint(body.length), body]);
 }
 
