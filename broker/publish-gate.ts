@@ -62,10 +62,6 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
       if (!deps.insecure) {
         const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
         if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
-        if (decision.action === 'explain') {
-          refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
-          return explain(principal, packet, decision.rejection, done);
-        }
         const verdict = deps.rate.take(principal.name);
         if (verdict === 'abusive') {
           return deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s: disconnected`, 'abusive', packet.topic, done);
@@ -77,6 +73,11 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
           if (now - (lastToldRate.get(principal.name) ?? -Infinity) < 1000) return done(null);
           lastToldRate.set(principal.name, now);
           return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes per second (burst ${limits.devicePublishBurst}): this publish and the next ones until the rate falls are not stored`), done);
+        }
+        // after the rate: a device repeating a mistake fast is slowed down like any other
+        if (decision.action === 'explain') {
+          refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
+          return explain(principal, packet, decision.rejection, done);
         }
       }
     }
