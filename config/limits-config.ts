@@ -10,8 +10,9 @@ const count = z.number().int().min(1);
 export const limitsSchema = z.object({
   // live MQTT connections of one account (a device's sensor id, an operator or integration account)
   connectionsPerAccount: count.default(8),
-  // live sockets (MQTT over TCP and WebSocket) from one source address, before any login
-  connectionsPerAddress: count.default(256),
+  // live sockets (MQTT over TCP and WebSocket) from one source address, before any login; devices behind
+  // one NAT or gateway share it, so it sits well above a fleet site (the 300-device fleet test runs from one)
+  connectionsPerAddress: count.default(1024),
   // token bucket per device: sustained publishes per second, and the burst it may send at once
   devicePublishesPerSecond: z.number().positive().default(20),
   devicePublishBurst: count.default(1000),
