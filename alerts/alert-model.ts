@@ -17,6 +17,8 @@ export interface Alert {
   acknowledgedAt?: number; acknowledgedBy?: string; ackNote?: string;
   resolvedAt?: number; resolvedBy?: string;   // 'system' when the rule cleared it
   resolveNote?: string;
+  /** set on the event that found it flapping (alerts/flap-limiter.ts): changes after it are not announced */
+  flapping?: boolean;
 }
 export type AlertEventType = 'pending' | 'firing' | 'updated' | 'acknowledged' | 'resolved';
 export interface AlertEvent { seq: number; type: AlertEventType; ts: number; alert: Alert }

@@ -36,4 +36,5 @@ export const alertSchema = z.object({
   resolvedAt: z.number().optional(),
   resolvedBy: z.string().optional().describe('"system" when the rule cleared it'),
   resolveNote: z.string().optional(),
+  flapping: z.boolean().optional().describe('state changes too often: further changes are recorded, not announced, until it settles'),
 });

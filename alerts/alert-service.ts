@@ -17,6 +17,7 @@ import { entryKey, RuleEngine, type Change } from './rule-engine.ts';
 import { createFixedRuleStore, createRuleStore } from './rule-registry.ts';
 import type { Rule } from './rule-schema.ts';
 import { ProgressWaiters } from '../store/progress-waiters.ts';
+import { FlapLimiter } from './flap-limiter.ts';
 
 export type { AlertFilter, AlertService } from './alert-service-api.ts';
 
@@ -36,6 +37,8 @@ export interface AlertServiceDeps {
   readonly restoreWindowMs?: number;
   /** derive hourly VN_AQI from air readings (default true) */
   readonly vnAqi?: boolean;
+  /** flapping bound per rule and sensor (config limits.alertFlap*); default 6 changes in 10 minutes */
+  readonly flap?: { readonly transitions: number; readonly windowMs: number };
 }
 
 const DAY = 86_400_000;
@@ -80,6 +83,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   let writing: Promise<void> | undefined;
   let durableSeq = 0;
   const waiters = new ProgressWaiters(clock);
+  const flaps = new FlapLimiter(deps.flap ?? { transitions: 6, windowMs: 600_000 });
 
   const flush = async (): Promise<void> => {
     while (points.length) {
@@ -97,16 +101,28 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     writing = undefined;
   };
 
-  const emit = (type: AlertEventType, alert: Alert): number => {
+  /** false: a flapping pair's change, recorded in the history but not announced (alerts/flap-limiter.ts) */
+  const announceable = (type: AlertEventType, key: string, now: number): boolean | 'flapping' => {
+    if (type === 'pending' || type === 'firing' || type === 'resolved') {
+      const verdict = flaps.observe(key, now);
+      if (verdict === 'announce-flapping') logger.warn({ key }, 'alert flapping: further state changes are recorded but not announced until it settles');
+      return verdict === 'hold' ? false : verdict === 'announce-flapping' ? 'flapping' : true;
+    }
+    return !(type === 'updated' && flaps.isFlapping(key));
+  };
+
+  const emit = (type: AlertEventType, given: Alert): number => {
     const now = clock.now();
-    const key = entryKey(alert.ruleId, alert.sensorId);
+    const key = entryKey(given.ruleId, given.sensorId);
+    const announce = announceable(type, key, now);
+    const alert: Alert = announce === 'flapping' ? { ...given, flapping: true } : given;
     // one point per event even when two happen in the same millisecond (same series and time would merge)
     const ts = Math.max(now, (lastPointTs.get(key) ?? -Infinity) + 1);
     lastPointTs.set(key, ts);
     const event: AlertEvent = { seq: ++seq, type, ts: now, alert };
     points.push(eventToPoint(event, ts));
     try {
-      bus.emit('alert', event);
+      if (announce) bus.emit('alert', event);
     } catch (err) {
       logger.error({ err, seq: event.seq }, 'an alert listener threw');
     }

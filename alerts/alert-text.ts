@@ -5,6 +5,7 @@ import { aqiCategory } from './vn-aqi.ts';
 import type { ConditionValue } from './compound-rule.ts';
 import { formatDuration } from '../config/duration.ts';
 import { durationMs, type Rule } from './rule-schema.ts';
+import { ownValue } from '../config/lookup-table.ts';
 
 /**
  * Alert titles and messages in Vietnamese and English, from the translation files in locales/. A rule's
@@ -53,7 +54,7 @@ export function i18n(pick: (l: Locale) => string): I18nText {
 
 export function fillTemplate(template: string, vars: Readonly<Record<string, string | undefined>>): string {
   return template
-    .replace(/\{(\w+)\}/g, (whole, name: string) => vars[name] ?? whole)
+    .replace(/\{(\w+)\}/g, (whole, name: string) => ownValue(vars, name) ?? whole)
     .replace(/ {2,}/g, ' ')
     .replace(/ ([),;])/g, '$1')
     .trim();
@@ -65,11 +66,11 @@ export function formatNumber(value: number | undefined, lang: Lang): string | un
 
 export function metricUnit(city: City, sensor: Sensor, metric: string): string {
   const unit = city.kinds.get(sensor.kind)?.metrics[metric]?.unit ?? '';
-  return DISPLAY_UNIT[unit] ?? unit;
+  return ownValue(DISPLAY_UNIT, unit) ?? unit;
 }
 
 function metricLabel(city: City, kind: string, metric: string, lang: Lang): string {
-  return city.kinds.get(kind)?.metrics[metric]?.label[lang] ?? LOCALES[lang].metric[metric] ?? metric;
+  return city.kinds.get(kind)?.metrics[metric]?.label[lang] ?? ownValue(LOCALES[lang].metric, metric) ?? metric;
 }
 
 export interface AlertFacts {
@@ -143,12 +144,12 @@ export function describeAlert(input: DescribeInput): AlertFacts {
       metric: metric ? metricLabel(city, sensor.kind, metric, lang) : undefined,
       level: rule.kind === 'threshold' && rule.floodLevel !== undefined ? ROMAN[rule.floodLevel - 1] : undefined,
       window: windowMs !== undefined ? formatDurationText(windowMs, lang) : undefined,
-      eventType: rule.kind === 'cameraEvent' ? rule.eventTypes.map((t) => loc.eventType[t] ?? t).join('/') : undefined,
+      eventType: rule.kind === 'cameraEvent' ? rule.eventTypes.map((t) => ownValue(loc.eventType, t) ?? t).join('/') : undefined,
       conditions: describeConditions(input, lang),
       // for the derived metric vnAqi: the VN_AQI category name (Tốt, Trung bình, Kém, Xấu, ...)
       category: metric === 'vnAqi' && input.value !== undefined ? aqiCategory(input.value)[lang] : undefined,
     };
-    const label = rule.title?.[lang] ?? loc.subCategory[rule.subCategory] ?? rule.subCategory;
+    const label = rule.title?.[lang] ?? ownValue(loc.subCategory, rule.subCategory) ?? rule.subCategory;
     return {
       title: rule.title ? fillTemplate(rule.title[lang], vars) : fillTemplate(loc.title, { ...vars, label }),
       message: fillTemplate(rule.message?.[lang] ?? loc.message[key]!, vars),

@@ -1,8 +1,9 @@
 import type { City, Sensor } from '../config/city-config.ts';
 import type { CompoundRule, Rule, Selector } from './rule-schema.ts';
+import { lookupTable } from '../config/lookup-table.ts';
 
 /** Metrics the engine derives itself, usable in rules beside the kind's own metrics. */
-export const DERIVED_METRICS: Readonly<Record<string, readonly string[]>> = { air: ['vnAqi'] };
+export const DERIVED_METRICS: Readonly<Record<string, readonly string[]>> = lookupTable({ air: ['vnAqi'] });
 
 export function hasMetric(city: City, kind: string, metric: string): boolean {
   return Boolean(city.kinds.get(kind)?.metrics[metric]) || (DERIVED_METRICS[kind]?.includes(metric) ?? false);

@@ -119,7 +119,7 @@ describe('alerts end to end: MQTT reading -> rule -> WebSocket, MQTT and REST', 
   });
 
   it('lets an MQTT integration subscribe to alerts by severity', async () => {
-    const client = await mqtt.connectAsync(platform.mqttUrl, { username: 'operator', password: platform.operatorToken, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(platform.mqttUrl, { username: 'operator', password: platform.operatorToken, clientId: `operator-${process.pid}`, reconnectPeriod: 0 });
     try {
       await client.subscribeAsync('ioc/alerts/critical/+', { qos: 1 });
       const got = new Promise<string>((resolve) => client.once('message', (topic) => resolve(topic)));

@@ -27,7 +27,7 @@ export function presentAlert(a: Alert): AlertBody {
     location: a.location ? { lat: a.location.lat, lon: a.location.lon } : undefined,
     startsAt: a.startsAt, firingAt: a.firingAt, updatedAt: a.updatedAt,
     acknowledgedAt: a.acknowledgedAt, acknowledgedBy: a.acknowledgedBy, ackNote: a.ackNote,
-    resolvedAt: a.resolvedAt, resolvedBy: a.resolvedBy, resolveNote: a.resolveNote,
+    resolvedAt: a.resolvedAt, resolvedBy: a.resolvedBy, resolveNote: a.resolveNote, flapping: a.flapping,
   };
 }
 

@@ -2,6 +2,7 @@ import type { City, Sensor } from '../config/city-config.ts';
 import { z } from 'zod';
 import type { DeviceStateTracker } from '../ingest/device-state.ts';
 import type { LatestValue } from '../store/time-series-store.ts';
+import { emptyTable } from '../config/lookup-table.ts';
 
 /** How a sensor looks over the API: its configuration, its live state and its latest values. */
 export const sensorBody = z.object({
@@ -32,7 +33,7 @@ export type SensorBody = z.infer<typeof sensorBody>;
 
 export function presentSensor(sensor: Sensor, states: DeviceStateTracker, latest: readonly LatestValue[]): SensorBody {
   const state = states.get(sensor.id);
-  const values: SensorBody['latest'] = {};
+  const values: SensorBody['latest'] = emptyTable();
   // only the sensor's readings (measurement = its kind, derived values such as vnAqi included), not the
   // numeric fields of other measurements tagged with its id (alert events, status)
   for (const v of latest) if (v.sensorId === sensor.id && v.measurement === sensor.kind) values[v.field] = { value: v.value, ts: v.ts };

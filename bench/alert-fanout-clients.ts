@@ -67,7 +67,7 @@ if (input.mode === 'baseline') {
     if (i >= 5) record(t0, at);
   }
 } else {
-  const device = await mqtt.connectAsync(input.mqttUrl!, { ...input.device!, reconnectPeriod: 0 });
+  const device = await mqtt.connectAsync(input.mqttUrl!, { ...input.device!, clientId: `${input.device!.username}-fanout`, reconnectPeriod: 0 });
   const is = (type: string) => (d: string) => d.includes(`"type":"${type}"`) && d.includes('"ruleId":"flood-level-2"');
   for (let i = 0; i < input.probes + 5; i++) {
     const fired = collect(is('firing'));

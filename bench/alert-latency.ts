@@ -54,7 +54,7 @@ stream.on('message', (data) => {
 });
 await new Promise((r) => stream.once('open', r));
 const probe = bench.device('water-kimlong');
-const device = await mqtt.connectAsync(platform.mqttUrl, { username: probe.username, password: probe.password, reconnectPeriod: 0 });
+const device = await mqtt.connectAsync(platform.mqttUrl, { username: probe.username, password: probe.password, clientId: `${probe.username}-latency`, reconnectPeriod: 0 });
 const next = (type: string) => new Promise<number>((resolve) => waiting.set(type, (at) => { waiting.delete(type); resolve(at); }));
 
 async function cycle(): Promise<{ alert: number; puback: number; delivery: number }> {

@@ -16,7 +16,7 @@ const VALUES: Record<string, Record<string, number>> = {
 const MAX_IN_FLIGHT = 200;
 
 const clients: MqttClient[] = await Promise.all(input.devices.map((d) => mqtt.connectAsync(input.url, {
-  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `alert-load-${d.sensorId}-${process.pid}`,
+  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `${d.sensorId}-alert-load-${process.pid}`,
 })));
 let sent = 0;
 let shortfall = 0;

@@ -126,7 +126,9 @@ async function withPlatform<T>(database: string, run: (p: Platform) => Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'ioc-influx-bench-'));
   const platform = await startPlatform({
     env: { IOC_CONFIG: benchConfig(dir, database) },
-    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false } },
+    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false },
+      // a capacity bench: each bench device publishes as fast as the platform acknowledges
+      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 } },
     logger: pino({ level: 'error' }),
   });
   try {

@@ -17,7 +17,7 @@ interface LoadInput {
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
 const clients = await Promise.all(input.devices.map((d) => mqtt.connectAsync(input.url, {
-  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `influx-bench-${d.sensorId}-${process.pid}`,
+  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `${d.sensorId}-influx-bench-${process.pid}`,
 })));
 const started = performance.now();
 let acked = 0;

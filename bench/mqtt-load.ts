@@ -17,7 +17,7 @@ interface LoadInput {
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
 const clients = await Promise.all(input.devices.map((d) => mqtt.connectAsync(input.url, {
-  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `bench-${d.sensorId}-${process.pid}`,
+  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `${d.sensorId}-bench-${process.pid}`,
 })));
 const base = Date.now() - 60 * 60_000;
 const started = performance.now();

@@ -23,7 +23,7 @@ describe('broker security', () => {
     expect(await tryConnect({ username: 'air-ngomon', password: 'wrong' })).toEqual({ ok: false, code: 4 });
     expect(await tryConnect({ username: 'nobody', password: 'x' })).toEqual({ ok: false, code: 4 });
     expect(await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-kimlong') })).toEqual({ ok: false, code: 4 });
-    expect(await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-ngomon') })).toEqual({ ok: true });
+    expect(await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-ngomon'), clientId: 'air-ngomon' })).toEqual({ ok: true });
   });
 
   it('lets an operator read every topic while a device only reads its own', async () => {

@@ -5,17 +5,28 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { City } from '../config/city-config.ts';
+import { systemClock, type Clock } from '../config/clock.ts';
 import type { AuthStore, Principal } from '../config/credentials.ts';
+import { DEFAULT_LIMITS, type LimitsConfig } from '../config/limits-config.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
+import { clientIdProblem } from './client-id-policy.ts';
+import { ConnectionLimits } from './connection-limits.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
-import { mayPublish, maySubscribe } from './topic-acl.ts';
+import { createPublishGate } from './publish-gate.ts';
+import { PublishRateLimiter } from './publish-rate-limiter.ts';
+import { createRefusalLog } from './refusal-log.ts';
+import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
+import { maySubscribe } from './topic-acl.ts';
+import { printableTopic, topicProblem } from './topic-shape.ts';
 
 /**
  * The embedded MQTT broker: authenticates clients, applies the topic ACL and hands device messages to
  * ingest. A QoS 1 publish is acknowledged by Aedes only when `authorizePublish` calls back, which this
  * does only after ingest made the readings durable: holding the callback is what ties PUBACK to the log.
+ * Each client keeps to its own lane: its clientId belongs to its account, and `limits:` bounds its
+ * connections, rate, unfinished QoS 2, queues and sessions (see broker/README.md).
  */
 export interface BrokerDeps {
   /** packets larger than this close the connection before they are buffered (see packet-size-guard.ts) */
@@ -26,6 +37,9 @@ export interface BrokerDeps {
   city: City;
   logger: Logger;
   registry: Registry;
+  /** config `limits:` (defaults when absent) */
+  limits?: LimitsConfig;
+  clock?: Clock;
 }
 
 export interface Broker {
@@ -43,14 +57,29 @@ function authError(message: string, returnCode: 4 | 5): AuthenticateError {
 
 export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const { auth, insecure, ingest, city, logger } = deps;
+  const limits = deps.limits ?? DEFAULT_LIMITS;
+  const clock = deps.clock ?? systemClock;
   const principals = new WeakMap<Client, Principal>();
   const denied = new Counter({ name: 'ioc_mqtt_denied_total', help: 'Refused MQTT connects, publishes and subscribes', labelNames: ['action'], registers: [deps.registry] });
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
+  const refusals = createRefusalLog(logger, deps.registry, clock);
+  const connections = new ConnectionLimits(limits);
+  const rate = new PublishRateLimiter({ ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect }, clock);
+  const kindOf = (id: string) => city.sensorsById.get(id)?.kind;
+  // publishes refused but acknowledged: Aedes must not forward or retain them (see the publish override)
+  const dropped = new WeakSet<PublishPacket>();
+  const refuseConnect = (client: Client, account: string, reason: 'client_id' | 'connections_per_account' | 'sessions_per_account', message: string, returnCode: 2 | 3, done: (err: AuthenticateError, ok: boolean) => void) => {
+    denied.inc({ action: 'connect' });
+    refusals.refuse(reason, account, message, { clientId: printableTopic(client.id, 64) });
+    done(authError(message, returnCode as 4), false);
+  };
 
   const aedes: Aedes = await Aedes.createBroker({
     concurrency: 1000,
     drainTimeout: 30_000,
-    maxTopicLevels: 16,
+    // topic depth is checked in authorizePublish with a reason (limits.topicMaxLevels); this is aedes' own ceiling
+    maxTopicLevels: 100,
+    maxInflightInbound: limits.qos2InflightPerSession,
     heartbeatInterval: 60_000,
     authenticate(client, username, password, done) {
       if (insecure) {
@@ -65,63 +94,85 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       const principal = auth.verifyDevice(username, secret) ?? auth.verifyToken(secret);
       if (!principal) {
         denied.inc({ action: 'connect' });
-        logger.info({ clientId: client.id, username: username.slice(0, 64) }, 'MQTT login refused: bad username or password');
+        logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
         return done(authError('bad username or password', 4), false);
       }
+      // decided before Aedes touches the session of that clientId (subscriptions, queue, will, takeover)
+      const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes);
+      if (idProblem) return refuseConnect(client, principal.name, 'client_id', idProblem, 2, done);
+      if (!sessions.mayOpen(principal.name, client.id, client.clean)) {
+        return refuseConnect(client, principal.name, 'sessions_per_account', `account ${principal.name} keeps ${limits.sessionsPerAccount} persistent sessions already`, 3, done);
+      }
+      if (!connections.admit(principal.name, client, client.id)) {
+        return refuseConnect(client, principal.name, 'connections_per_account', `account ${principal.name} has ${limits.connectionsPerAccount} connections already`, 3, done);
+      }
+      client.conn.once('close', () => connections.release(principal.name, client));
       principals.set(client, principal);
       done(null, true);
     },
 
-    authorizePublish(client, packet, done) {
-      const principal = client ? principals.get(client) : undefined;
-      if (client && !principal) return done(new Error('not authenticated'));
-      if (principal) {
-        const decision = mayPublish(principal, packet.topic, insecure);
-        if (!decision.allowed) {
-          denied.inc({ action: 'publish' });
-          logger.warn({ clientId: client?.id, principal: principal.name, topic: packet.topic.slice(0, 200) }, decision.reason);
-          return done(new Error(decision.reason));
-        }
-      }
-      const parsed = parseDeviceTopic(packet.topic);
-      if (isRejection(parsed) || parsed.channel === 'errors') {
-        if (packet.topic.startsWith('ioc/') && !packet.topic.startsWith('ioc/alerts/')) {
-          void publishErrors(principal, packet.topic, [parsed as Rejection]).finally(() => done(null));
-          return;
-        }
-        return done(null);
-      }
-      const origin = client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
-      ingest.handle(packet.topic, packet.payload as Buffer, origin).then(
-        async (outcome) => {
-          if (outcome.rejected.length) await publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
-          done(null);
-        },
-        (err: Error) => {
-          // Not durable: refuse the publish so that it is not acknowledged; the device will resend.
-          logger.error({ err: err.message, topic: packet.topic }, 'could not make a publish durable; disconnecting the client without PUBACK');
-          done(err);
-        },
-      );
-    },
+    authorizePublish: createPublishGate({
+      insecure, limits, ingest, principals, kindOf, rate, refusals, denied, logger,
+      now: () => clock.now(),
+      drop(packet) {
+        dropped.add(packet);
+        // an empty body: a QoS 2 packet is stored until PUBREL, and its payload was refused anyway
+        packet.payload = Buffer.alloc(0);
+        packet.retain = false;
+      },
+      publishErrors: (principal, topic, rejected, accepted) => publishErrors(principal, topic, rejected, accepted),
+    }),
 
     authorizeSubscribe(client, subscription, done) {
       const principal = client ? principals.get(client) : undefined;
       if (!principal) return done(new Error('not authenticated'), null);
-      const decision = maySubscribe(principal, subscription.topic, insecure, (id) => city.sensorsById.get(id)?.kind);
-      if (!decision.allowed) {
+      const problem = topicProblem(subscription.topic, limits) ?? (insecure ? undefined : maySubscribe(principal, subscription.topic, kindOf));
+      if (problem !== undefined && (typeof problem === 'string' || !problem.allowed)) {
         denied.inc({ action: 'subscribe' });
-        logger.info({ principal: principal.name, topic: subscription.topic.slice(0, 200) }, decision.reason);
+        const reason = typeof problem === 'string' ? problem : problem.reason;
+        refusals.refuse(typeof problem === 'string' ? 'topic_shape' : 'subscribe_acl', principal.name, reason, { topic: printableTopic(subscription.topic) });
         return done(null, null); // SUBACK 0x80 for this filter, connection stays
       }
       done(null, subscription);
     },
   });
 
-  aedes.on('client', () => clients.inc());
-  aedes.on('clientDisconnect', () => clients.dec());
-  aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
-  aedes.on('connectionError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'MQTT connection error'));
+  // A publish refused in authorizePublish but acknowledged (see publish-gate.ts) reaches this with the
+  // same packet object; it stops here, so nobody receives it and nothing retains it.
+  const basePublish = aedes.publish.bind(aedes) as unknown as (packet: PublishPacket, client: Client | null, done: (err?: Error) => void) => void;
+  (aedes as unknown as { publish: typeof basePublish }).publish = (packet, client, done) => {
+    if (dropped.has(packet)) {
+      const callback = typeof client === 'function' ? (client as (err?: Error) => void) : done;
+      return callback?.();
+    }
+    return basePublish(packet, client, done);
+  };
+
+  const sessions = new SessionBounds((aedes as unknown as { persistence: QueuePersistence }).persistence, limits, clock, refusals);
+  sessions.install();
+
+  aedes.on('client', (client) => {
+    clients.inc();
+    const principal = principals.get(client);
+    if (principal) sessions.connected(principal.name, client.id, client.clean);
+  });
+  aedes.on('clientDisconnect', (client) => {
+    clients.dec();
+    sessions.disconnected(client.id, client.clean);
+  });
+  aedes.on('clientError', (client, err) => logger.debug({ clientId: printableTopic(client.id, 64), err: err.message }, 'MQTT client error'));
+  aedes.on('connectionError', (client, err) => logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, 'MQTT connection error'));
+
+  /** Counts the socket against its source address; false (and the socket destroyed) when over the limit. */
+  const admitSocket = (stream: Duplex, address: string): boolean => {
+    if (!connections.openSocket(address)) {
+      refusals.refuse('connections_per_address', address, `address ${address} has ${limits.connectionsPerAddress} connections already`);
+      stream.destroy();
+      return false;
+    }
+    stream.once('close', () => connections.closeSocket(address));
+    return true;
+  };
 
   const publish = (topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}) =>
     new Promise<void>((resolve, reject) => {
@@ -131,12 +182,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   /** Tells the device's maintainer what was refused, on the device's own errors topic. */
   async function publishErrors(principal: Principal | undefined, topic: string, rejected: readonly Rejection[], accepted = 0): Promise<void> {
+    // a device hears about its mistakes on the one topic it may read, whatever kind its topic named
     const parsed = parseDeviceTopic(topic);
     let errorsTopic: string | undefined;
-    if (!isRejection(parsed)) errorsTopic = deviceTopic(parsed.kind, parsed.sensorId, 'errors');
-    else if (principal?.sensorId) errorsTopic = deviceTopic(city.sensorsById.get(principal.sensorId)?.kind ?? 'unknown', principal.sensorId, 'errors');
+    if (principal?.sensorId) errorsTopic = deviceTopic(kindOf(principal.sensorId) ?? 'unknown', principal.sensorId, 'errors');
+    else if (!isRejection(parsed)) errorsTopic = deviceTopic(parsed.kind, parsed.sensorId, 'errors');
     if (!errorsTopic) return;
-    const body = JSON.stringify({ ts: new Date().toISOString(), topic: topic.slice(0, 200), accepted, errors: rejected });
+    const body = JSON.stringify({ ts: new Date(clock.now()).toISOString(), topic: printableTopic(topic, 200), accepted, errors: rejected });
     await publish(errorsTopic, body).catch((err: Error) => logger.warn({ err: err.message }, 'could not publish a rejection'));
   }
 
@@ -145,7 +197,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     aedes,
     publish,
     async listenTcp(port, host) {
-      const server = createServer((socket) => guardPacketSize(aedes.handle(socket), deps.maxPacketBytes));
+      const server = createServer((socket) => {
+        if (admitSocket(socket, socket.remoteAddress ?? 'unknown')) guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
+      });
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -154,12 +208,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       return server;
     },
     handleStream(stream, req) {
-      guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
+      if (admitSocket(stream, req?.socket.remoteAddress ?? 'unknown')) guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
     },
     get connectedClients() {
       return aedes.connectedClients;
     },
     async close() {
+      sessions.stop();
       // aedes first: it disconnects the clients, and a server only closes once its connections are gone
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

@@ -1,46 +1,53 @@
 import type { Principal } from '../config/credentials.ts';
-import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
+import { reject, type Rejection } from '../ingest/rejection.ts';
 
 /**
- * Who may publish and subscribe where. Devices publish only readings, status and events under their own
- * id, and subscribe only under it (to read their errors). Operators and admins read everything and
- * publish nothing under `ioc/` (readings come from devices; alerts from the platform).
+ * Who may publish and subscribe where, exactly (no fallback):
+ * - a device publishes `ioc/{its kind}/{its id}/readings` and `.../status`, and `.../events` if it is a
+ *   camera; only `status` may be retained; it subscribes only to `ioc/{its kind}/{its id}/errors`;
+ * - operator, admin and integration accounts publish nowhere (readings come from devices, alerts and
+ *   errors from the platform) and subscribe to anything.
+ * A device's mistake under its own id (wrong kind, unknown channel, retained readings) is `explain`:
+ * not stored, not forwarded, the reason on its errors topic, the connection kept. Everything else
+ * refused is `deny`, which closes the connection (MQTT 3.1.1 has no other way to refuse a publish).
  */
-export type Decision = { allowed: true } | { allowed: false; reason: string };
+export type PublishDecision =
+  | { action: 'allow' }
+  | { action: 'explain'; rejection: Rejection }
+  | { action: 'deny'; reason: string };
 
-const ALLOW: Decision = { allowed: true };
-const DEVICE_PUBLISH_CHANNELS = new Set(['readings', 'status', 'events']);
+export type SubscribeDecision = { allowed: true } | { allowed: false; reason: string };
 
-export function mayPublish(principal: Principal, topic: string, insecure: boolean): Decision {
-  if (topic.startsWith('$SYS')) return { allowed: false, reason: '$SYS topics are reserved for the broker' };
-  if (insecure) return ALLOW;
-  if (principal.role === 'device') {
-    // Its own id in the third level is what matters; a wrong kind or channel under it is answered on its
-    // errors topic (a mistake to explain), anything else closes the connection (MQTT 3.1.1 has no other no).
-    const parsed = parseDeviceTopic(topic);
-    if (!isRejection(parsed)) {
-      return parsed.sensorId === principal.sensorId && parsed.channel !== 'errors' ? ALLOW : deviceDenied(principal);
-    }
-    const levels = topic.split('/');
-    if (levels.length !== 4 || levels[0] !== 'ioc' || levels[2] !== principal.sensorId || levels[3] === 'errors') {
-      return deviceDenied(principal);
-    }
-    return ALLOW;
+const ALLOW = { action: 'allow' } as const;
+
+export function mayPublish(principal: Principal, topic: string, retain: boolean, kindOf: (sensorId: string) => string | undefined): PublishDecision {
+  if (principal.role !== 'device') {
+    return { action: 'deny', reason: `${principal.role} accounts do not publish (readings come from devices, alerts from the platform)` };
   }
-  if (topic === 'ioc' || topic.startsWith('ioc/')) {
-    return { allowed: false, reason: `${principal.role} accounts do not publish under ioc/` };
+  const id = principal.sensorId ?? principal.name;
+  const kind = kindOf(id);
+  const levels = topic.split('/');
+  if (!kind || levels.length !== 4 || levels[0] !== 'ioc' || levels[2] !== id || levels[3] === 'errors') {
+    return { action: 'deny', reason: `device ${id} may publish only to ioc/${kind ?? '{kind}'}/${id}/{readings|status${kind === 'camera' ? '|events' : ''}}` };
+  }
+  const channel = levels[3]!;
+  if (levels[1] !== kind) {
+    return { action: 'explain', rejection: reject('kind_mismatch', `sensor "${id}" is registered as kind ${kind}: publish under ioc/${kind}/${id}/`) };
+  }
+  if (channel !== 'readings' && channel !== 'status' && !(channel === 'events' && kind === 'camera')) {
+    const allowed = kind === 'camera' ? 'readings, status or events' : 'readings or status (events are for cameras)';
+    return { action: 'explain', rejection: reject('topic_invalid', `unknown channel "${channel.slice(0, 40)}": use ${allowed}`) };
+  }
+  if (retain && channel !== 'status') {
+    return { action: 'explain', rejection: reject('retain_not_allowed', `only status may be retained; send ${channel} with retain false`) };
   }
   return ALLOW;
 }
 
-function deviceDenied(principal: Principal): Decision {
-  return { allowed: false, reason: `device ${principal.sensorId} may publish only to ioc/{kind}/${principal.sensorId}/{${[...DEVICE_PUBLISH_CHANNELS].join('|')}}` };
-}
-
-export function maySubscribe(principal: Principal, filter: string, insecure: boolean, kindOf: (sensorId: string) => string | undefined): Decision {
-  if (insecure || principal.role !== 'device') return ALLOW;
-  const kind = kindOf(principal.sensorId!);
-  const own = `ioc/${kind}/${principal.sensorId}/`;
-  if (kind && filter.startsWith(own)) return ALLOW;
-  return { allowed: false, reason: `device ${principal.sensorId} may subscribe only under ${own}` };
+export function maySubscribe(principal: Principal, filter: string, kindOf: (sensorId: string) => string | undefined): SubscribeDecision {
+  if (principal.role !== 'device') return { allowed: true };
+  const id = principal.sensorId ?? principal.name;
+  const own = `ioc/${kindOf(id) ?? '{kind}'}/${id}/errors`;
+  if (filter === own) return { allowed: true };
+  return { allowed: false, reason: `device ${id} may subscribe only to ${own}` };
 }

@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatZodIssues } from './config-error.ts';
 import { deepFreeze } from './platform-config.ts';
+import { emptyTable } from './lookup-table.ts';
 
 /** Sensor ids and kinds are MQTT topic levels: no wildcards, separators or spaces. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
@@ -134,7 +135,7 @@ export function loadSensorKinds(kindsDir: string): Map<string, SensorKind> {
       continue;
     }
     // no prototype: a device or a query naming "constructor" or "__proto__" must find no metric spec
-    const metrics: Record<string, MetricSpec> = Object.create(null) as Record<string, MetricSpec>;
+    const metrics = emptyTable<MetricSpec>();
     for (const [name, spec] of Object.entries(parsed.data.metrics)) metrics[name] = { ...spec, name };
     if (kinds.has(parsed.data.kind)) errors.push(`${file}: kind "${parsed.data.kind}" is defined twice`);
     kinds.set(parsed.data.kind, { ...parsed.data, metrics });

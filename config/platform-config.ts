@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatZodIssues } from './config-error.ts';
 import { webhooksSchema } from './webhook-config.ts';
+import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
 
 export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
@@ -85,6 +86,8 @@ export const platformConfigSchema = z.object({
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
   }).strict().default({ level: 'info' }),
+  /** per account, address and session bounds (config/limits-config.ts) */
+  limits: limitsSchema.default(DEFAULT_LIMITS),
   /** receivers of signed alert webhooks (config/webhook-config.ts) */
   webhooks: webhooksSchema,
 }).strict();

@@ -3,6 +3,7 @@ import { parseJson } from './parse-payload.ts';
 import { isRejection } from './parse-topic.ts';
 import { reject, type Rejection } from './rejection.ts';
 import { resolveTimestamp, type ValidationContext } from './validate-readings.ts';
+import { emptyTable } from '../config/lookup-table.ts';
 
 /** Status payloads: `online` / `offline`, bare or as JSON ("online" or {"status":"online"}). */
 export function parseStatus(payload: Buffer): 'online' | 'offline' | Rejection {
@@ -43,7 +44,7 @@ export function parseCameraEvent(payload: Buffer, kind: SensorKind, ctx: Validat
   }
   const entries = Object.entries(rest);
   if (entries.length > MAX_EVENT_FIELDS) return reject('invalid_event', `an event may carry at most ${MAX_EVENT_FIELDS} fields`);
-  const data: Record<string, string | number | boolean> = {};
+  const data = emptyTable<string | number | boolean>();
   for (const [key, value] of entries) {
     if (typeof value === 'string') data[key] = value.slice(0, 500);
     else if (typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) data[key] = value;

@@ -21,7 +21,10 @@ export type RejectionCode =
   | 'unit_mismatch'
   | 'no_metrics'
   | 'invalid_status'
-  | 'invalid_event';
+  | 'invalid_event'
+  // refused by the broker before ingest: retained readings or events, publishing faster than allowed
+  | 'retain_not_allowed'
+  | 'rate_limited';
 
 export interface Rejection {
   readonly code: RejectionCode;

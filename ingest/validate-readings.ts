@@ -2,6 +2,7 @@ import type { Sensor, SensorKind } from '../config/city-config.ts';
 import type { ReadingEvent } from './ingest-events.ts';
 import type { RawReading } from './parse-payload.ts';
 import { reject, type Rejection } from './rejection.ts';
+import { emptyTable, ownValue } from '../config/lookup-table.ts';
 
 export interface ValidationContext {
   readonly sensor: Sensor;
@@ -73,7 +74,7 @@ function checkValue(metric: string, value: unknown, unit: string | undefined, ct
   if (n < spec.min || n > spec.max) {
     return reject('out_of_range', `${metric} = ${n} ${spec.unit} is outside the plausible range ${spec.min}..${spec.max} ${spec.unit}`, { index, metric });
   }
-  if (unit !== undefined && unit !== spec.unit && !(UNIT_ALIASES[spec.unit] ?? []).includes(unit)) {
+  if (unit !== undefined && unit !== spec.unit && !(ownValue(UNIT_ALIASES, spec.unit) ?? []).includes(unit)) {
     return reject('unit_mismatch', `${metric} is in ${spec.unit}, got "${unit.slice(0, 20)}"`, { index, metric });
   }
   return n;
@@ -103,7 +104,7 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
       rejected.push(ts);
       continue;
     }
-    const values: Record<string, number> = {};
+    const values = emptyTable<number>();
     let count = 0;
     let sent = 0;
     // a JSON object as sent (every key but ts is a metric), or SenML values with their units

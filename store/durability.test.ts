@@ -27,7 +27,7 @@ describe('durability across SIGKILL', () => {
     const base = Date.now() - 3_600_000;
     let stop = false;
     const clients = await Promise.all(sensors.map((id) => mqtt.connectAsync(first.mqttUrl, {
-      username: id, password: creds.devices.find((d) => d.sensorId === id)!.password, reconnectPeriod: 0,
+      username: id, password: creds.devices.find((d) => d.sensorId === id)!.password, clientId: `${id}-durability`, reconnectPeriod: 0,
     })));
     const loops = clients.map(async (client, i) => {
       const id = sensors[i]!;

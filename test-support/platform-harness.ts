@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { PlatformConfigInput } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
@@ -27,6 +27,8 @@ export interface TestPlatform extends Platform {
 export interface TestPlatformOptions {
   overrides?: PlatformConfigInput;
   clock?: Clock;
+  /** a logger to read what the platform logs (default: silent) */
+  logger?: Logger;
   /** reuse a data directory (restart tests); not deleted by stop() */
   dataDir?: string;
 }
@@ -44,7 +46,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       ...options.overrides,
     },
     clock: options.clock,
-    logger: pino({ level: process.env.IOC_TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.IOC_TEST_LOG_LEVEL ?? 'silent' }),
   });
   const creds = platform.credentials;
   if (!creds) throw new Error('the test platform has no credentials file');
@@ -73,7 +75,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     devicePassword,
     connectDevice: (sensorId: string, opts: IClientOptions & { ws?: boolean } = {}) =>
       connect(opts.ws ? platform.mqttWsUrl : platform.mqttUrl, { username: sensorId, password: devicePassword(sensorId), clientId: `${sensorId}-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
-    connectOperator: (opts: IClientOptions = {}) => connect(platform.mqttUrl, { username: 'operator', password: creds.operator.token, ...opts }),
+    connectOperator: (opts: IClientOptions = {}) => connect(platform.mqttUrl, { username: 'operator', password: creds.operator.token, clientId: `operator-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
     async request(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
       const token = opts.token === undefined ? creds.operator.token : opts.token;
       const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers };

@@ -1,0 +1,85 @@
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+
+/** Issue 12, item 2: a clientId belongs to the account that logged in (real clients, real sockets). */
+describe('clientId bound to the account', () => {
+  let p: TestPlatform;
+  beforeAll(async () => {
+    p = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
+
+  const tryConnect = (options: mqtt.IClientOptions) => new Promise<{ ok: boolean; code?: number; sessionPresent?: boolean; client?: mqtt.MqttClient }>((resolve) => {
+    const client = mqtt.connect(p.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    client.once('connect', (connack) => resolve({ ok: true, sessionPresent: connack.sessionPresent, client }));
+    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
+  });
+  const device = (id: string, clientId: string, extra: mqtt.IClientOptions = {}) => ({ username: id, password: p.devicePassword(id), clientId, ...extra });
+
+  it('accepts a device clientId that is its sensor id or starts with "<id>-" or "<id>:"', async () => {
+    for (const clientId of ['air-dongba', 'air-dongba-gw1', 'air-dongba:2']) {
+      const got = await tryConnect(device('air-dongba', clientId));
+      expect(got.ok, clientId).toBe(true);
+      await got.client!.endAsync();
+    }
+  });
+
+  it('refuses any other clientId with CONNACK 2 (identifier rejected), logged and counted', async () => {
+    for (const clientId of ['air-dongbax', 'air-kimlong', 'operator', 'mqttjs_1234', 'air-dongb', 'x\u0000y', 'air-dongba-'.padEnd(200, 'z')]) {
+      expect(await tryConnect(device('air-dongba', clientId)), clientId).toEqual({ ok: false, code: 2 });
+    }
+    // an operator token: its account name, not a device's
+    expect(await tryConnect({ username: 'operator', password: p.operatorToken, clientId: 'air-dongba' })).toEqual({ ok: false, code: 2 });
+    expect(await tryConnect({ username: 'operator', password: p.operatorToken, clientId: 'operatorx' })).toEqual({ ok: false, code: 2 });
+    const ok = await tryConnect({ username: 'operator', password: p.operatorToken, clientId: 'operator:console-1' });
+    expect(ok.ok).toBe(true);
+    await ok.client!.endAsync();
+    const metrics = await p.request('GET', '/metrics');
+    expect(metrics.text).toMatch(/ioc_mqtt_refused_total\{reason="client_id"\} ([1-9]\d*)/);
+    expect((await p.request('GET', '/api/health', { token: null })).status).toBe(200);
+  });
+
+  it('does not let device B take over device A\'s session, will or queued messages', async () => {
+    const operator = await p.connectOperator();
+    const status = await subscribeCollect(operator, 'ioc/air/air-ngomon/status');
+    // A: a persistent session with a will, subscribed to its errors at QoS 1
+    const a = await tryConnect(device('air-ngomon', 'air-ngomon-main', { clean: false, will: { topic: 'ioc/air/air-ngomon/status', payload: Buffer.from('offline'), qos: 1, retain: true } }));
+    expect(a.ok).toBe(true);
+    await a.client!.subscribeAsync('ioc/air/air-ngomon/errors', { qos: 1 });
+
+    // B, with its own valid password, tries A's clientId: refused before the session is touched
+    expect(await tryConnect(device('air-kimlong', 'air-ngomon-main', { clean: false }))).toEqual({ ok: false, code: 2 });
+    expect(a.client!.connected).toBe(true);
+
+    await a.client!.endAsync();
+    // A's persistent session is still A's: B cannot resume it, A can
+    expect(await tryConnect(device('air-kimlong', 'air-ngomon-main', { clean: false }))).toEqual({ ok: false, code: 2 });
+    const back = await tryConnect(device('air-ngomon', 'air-ngomon-main', { clean: false }));
+    expect(back).toMatchObject({ ok: true, sessionPresent: true });
+    await back.client!.endAsync();
+    // no will fired: nothing but a retained value the status topic had before (none in a fresh platform)
+    expect(status.messages.filter((m) => m.payload === 'offline')).toEqual([]);
+  });
+
+  it('keeps the messages queued for an offline persistent session away from a device that names it', async () => {
+    const first = await tryConnect({ username: 'operator', password: p.operatorToken, clientId: 'operator-persist', clean: false });
+    await first.client!.subscribeAsync('ioc/water/water-phuoc/readings', { qos: 1 });
+    await first.client!.endAsync();
+    const sender = await p.connectDevice('water-phuoc');
+    await publishAcked(sender, 'ioc/water/water-phuoc/readings', JSON.stringify({ waterLevel: 1.5 }));
+    expect(await tryConnect(device('water-kimlong', 'operator-persist', { clean: false }))).toEqual({ ok: false, code: 2 });
+    // the owner still finds its queued reading: the refused CONNECT neither took nor cleaned the session
+    const received: string[] = [];
+    const back = await new Promise<mqtt.MqttClient>((resolve) => {
+      const c = mqtt.connect(p.mqttUrl, { username: 'operator', password: p.operatorToken, clientId: 'operator-persist', clean: false, reconnectPeriod: 0 });
+      c.on('message', (_t, payload) => received.push(payload.toString()));
+      c.once('connect', () => resolve(c));
+    });
+    await expect.poll(() => received.length).toBeGreaterThan(0);
+    expect(JSON.parse(received[0]!)).toMatchObject({ waterLevel: 1.5 });
+    await back.endAsync();
+  });
+});

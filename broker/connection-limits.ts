@@ -1,0 +1,52 @@
+/**
+ * Live connections per source address (counted when the socket opens, before any byte is read, so
+ * sockets that never log in count too) and per account (counted once authenticated). A connection that
+ * takes over its own session (same clientId) does not count twice.
+ */
+export interface ConnectionBounds {
+  readonly connectionsPerAccount: number;
+  readonly connectionsPerAddress: number;
+}
+
+export class ConnectionLimits {
+  private readonly byAddress = new Map<string, number>();
+  private readonly byAccount = new Map<string, Map<object, string>>();
+
+  constructor(private readonly bounds: ConnectionBounds) {}
+
+  /** false: one socket too many from this address; the caller closes it */
+  openSocket(address: string): boolean {
+    const n = this.byAddress.get(address) ?? 0;
+    if (n >= this.bounds.connectionsPerAddress) return false;
+    this.byAddress.set(address, n + 1);
+    return true;
+  }
+
+  closeSocket(address: string): void {
+    const n = (this.byAddress.get(address) ?? 1) - 1;
+    if (n <= 0) this.byAddress.delete(address);
+    else this.byAddress.set(address, n);
+  }
+
+  /** Registers `connection` for `account` unless that makes one too many; false when refused. */
+  admit(account: string, connection: object, clientId: string): boolean {
+    const live = this.byAccount.get(account) ?? new Map<object, string>();
+    let others = 0;
+    for (const id of live.values()) if (id !== clientId) others++;
+    if (others >= this.bounds.connectionsPerAccount) return false;
+    live.set(connection, clientId);
+    this.byAccount.set(account, live);
+    return true;
+  }
+
+  release(account: string, connection: object): void {
+    const live = this.byAccount.get(account);
+    if (!live) return;
+    live.delete(connection);
+    if (live.size === 0) this.byAccount.delete(account);
+  }
+
+  accountConnections(account: string): number {
+    return this.byAccount.get(account)?.size ?? 0;
+  }
+}

@@ -1,0 +1,108 @@
+import type { Client, PublishPacket } from 'aedes';
+import type { Logger } from 'pino';
+import type { Counter } from 'prom-client';
+import type { Principal } from '../config/credentials.ts';
+import type { LimitsConfig } from '../config/limits-config.ts';
+import type { IngestService } from '../ingest/ingest-service.ts';
+import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
+import { reject, type Rejection } from '../ingest/rejection.ts';
+import type { PublishRateLimiter } from './publish-rate-limiter.ts';
+import type { RefusalLog } from './refusal-log.ts';
+import { mayPublish } from './topic-acl.ts';
+import { printableTopic, topicProblem } from './topic-shape.ts';
+
+/**
+ * Aedes' authorizePublish for every client publish: topic shape, ACL, the device's rate, then ingest.
+ * Calling back with an error closes the connection (MQTT 3.1.1 cannot refuse one publish); calling back
+ * with null acknowledges it and lets Aedes forward (and retain) it, unless `drop` marked it: a refused
+ * device message is acknowledged, so the device does not resend it forever, but neither stored,
+ * forwarded nor retained, and the device is told why on its errors topic.
+ */
+export interface PublishGateDeps {
+  insecure: boolean;
+  limits: LimitsConfig;
+  ingest: IngestService;
+  principals: WeakMap<Client, Principal>;
+  kindOf(sensorId: string): string | undefined;
+  rate: PublishRateLimiter;
+  refusals: RefusalLog;
+  denied: Counter<'action'>;
+  logger: Logger;
+  now(): number;
+  /** marks a packet as refused: acknowledged but never published (see create-broker.ts) */
+  drop(packet: PublishPacket): void;
+  publishErrors(principal: Principal | undefined, topic: string, rejected: readonly Rejection[], accepted?: number): Promise<void>;
+}
+
+type Done = (error?: Error | null) => void;
+
+export function createPublishGate(deps: PublishGateDeps): (client: Client | null, packet: PublishPacket, done: Done) => void {
+  const { limits, refusals, logger } = deps;
+  // when each device was last told it is over its rate: once a second is enough to explain, more is a flood
+  const lastToldRate = new Map<string, number>();
+
+  const deny = (principal: Principal, client: Client, reason: string, code: 'topic_shape' | 'publish_acl' | 'abusive', topic: string, done: Done): void => {
+    deps.denied.inc({ action: 'publish' });
+    refusals.refuse(code, principal.name, reason, { clientId: client.id.slice(0, 64), topic: printableTopic(topic) });
+    done(new Error(reason));
+  };
+
+  const explain = (principal: Principal, packet: PublishPacket, rejection: Rejection, done: Done): void => {
+    deps.drop(packet);
+    void deps.publishErrors(principal, packet.topic, [rejection]).finally(() => done(null));
+  };
+
+  return function authorizePublish(client, packet, done) {
+    const principal = client ? deps.principals.get(client) : undefined;
+    if (client && !principal) return done(new Error('not authenticated'));
+    if (client && principal) {
+      const shape = topicProblem(packet.topic, limits);
+      if (shape) return deny(principal, client, shape, 'topic_shape', packet.topic, done);
+      if (packet.topic.startsWith('$SYS')) return deny(principal, client, '$SYS topics are reserved for the broker', 'publish_acl', packet.topic, done);
+      if (!deps.insecure) {
+        const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
+        if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
+        const verdict = deps.rate.take(principal.name);
+        if (verdict === 'abusive') {
+          return deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s: disconnected`, 'abusive', packet.topic, done);
+        }
+        if (verdict === 'refused') {
+          refusals.refuse('rate_limited', principal.name, `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s (burst ${limits.devicePublishBurst}): not stored`);
+          deps.drop(packet);
+          const now = deps.now();
+          if (now - (lastToldRate.get(principal.name) ?? -Infinity) < 1000) return done(null);
+          lastToldRate.set(principal.name, now);
+          return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes per second (burst ${limits.devicePublishBurst}): this publish and the next ones until the rate falls are not stored`), done);
+        }
+        // after the rate: a device repeating a mistake fast is slowed down like any other
+        if (decision.action === 'explain') {
+          refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
+          return explain(principal, packet, decision.rejection, done);
+        }
+      }
+    }
+    const parsed = parseDeviceTopic(packet.topic);
+    if (isRejection(parsed) || parsed.channel === 'errors') {
+      // only reachable in insecure mode (or the broker's own publishes): explain, as before
+      if (packet.topic.startsWith('ioc/') && !packet.topic.startsWith('ioc/alerts/')) {
+        void deps.publishErrors(principal, packet.topic, [parsed as Rejection]).finally(() => done(null));
+        return;
+      }
+      return done(null);
+    }
+    const origin = client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
+    deps.ingest.handle(packet.topic, packet.payload as Buffer, origin).then(
+      async (outcome) => {
+        if (outcome.rejected.length) await deps.publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
+        // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
+        if (client && outcome.accepted === 0 && outcome.rejected.length) deps.drop(packet);
+        done(null);
+      },
+      (err: Error) => {
+        // Not durable: refuse the publish so that it is not acknowledged; the device will resend.
+        logger.error({ err: err.message, topic: printableTopic(packet.topic) }, 'could not make a publish durable; disconnecting the client without PUBACK');
+        done(err);
+      },
+    );
+  };
+}

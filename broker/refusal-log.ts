@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import type { Clock } from '../config/clock.ts';
+
+/**
+ * Every refusal of the broker's lanes (bad clientId, topic, rate, limits) is counted in
+ * `ioc_mqtt_refused_total{reason}` and logged, but at most once a minute per reason and account: a
+ * client repeating the same mistake a thousand times a second must not flood the log. The next line
+ * says how many were not logged.
+ */
+export type RefusalReason =
+  | 'client_id' | 'topic_shape' | 'publish_acl' | 'subscribe_acl' | 'retain' | 'rate_limited' | 'abusive'
+  | 'connections_per_account' | 'connections_per_address' | 'sessions_per_account' | 'queue_full' | 'session_expired';
+
+export interface RefusalLog {
+  refuse(reason: RefusalReason, account: string, message: string, fields?: Record<string, unknown>): void;
+}
+
+const LOG_EVERY_MS = 60_000;
+const MAX_KEYS = 10_000;
+
+export function createRefusalLog(logger: Logger, registry: Registry, clock: Clock): RefusalLog {
+  const counter = new Counter({ name: 'ioc_mqtt_refused_total', help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes, by reason', labelNames: ['reason'], registers: [registry] });
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return {
+    refuse(reason, account, message, fields = {}) {
+      counter.inc({ reason });
+      const key = `${reason}\u0000${account}`;
+      const now = clock.now();
+      const seen = last.get(key);
+      if (seen && now - seen.at < LOG_EVERY_MS) {
+        seen.suppressed++;
+        return;
+      }
+      if (last.size >= MAX_KEYS) last.clear();
+      last.set(key, { at: now, suppressed: 0 });
+      logger.warn({ reason, account: account.slice(0, 64), ...fields, ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}) }, `MQTT refused: ${message}`);
+    },
+  };
+}

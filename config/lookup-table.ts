@@ -1,0 +1,29 @@
+/**
+ * Tables keyed by outside data (metric names, event types, sub-categories, template variables, usernames).
+ * A plain `{}` answers `table['constructor']` with Object's constructor and `table['__proto__']` with
+ * Object.prototype, so a device or an API caller naming a built-in property would read (or, on write,
+ * replace) something that is not an entry. These tables have no prototype, and `ownValue` reads only
+ * own entries of tables that do (JSON imports, zod output).
+ *
+ * Prefer a Map for tables that change; use these where a record is the natural shape (JSON-serialised
+ * bodies, frozen constant tables, zod records).
+ */
+export type LookupTable<V> = Record<string, V>;
+
+/** An empty table without a prototype: writes of "__proto__" make an entry, reads of "toString" miss. */
+export function emptyTable<V>(): LookupTable<V> {
+  return Object.create(null) as LookupTable<V>;
+}
+
+/** A frozen copy of `entries` without a prototype. */
+export function lookupTable<V>(entries: Readonly<Record<string, V>> | Iterable<readonly [string, V]>): Readonly<LookupTable<V>> {
+  const table = emptyTable<V>();
+  const pairs = Symbol.iterator in entries ? (entries as Iterable<readonly [string, V]>) : Object.entries(entries as Record<string, V>);
+  for (const [key, value] of pairs) table[key] = value;
+  return Object.freeze(table);
+}
+
+/** `table[key]` if the table has it as its own entry, else undefined (never an inherited property). */
+export function ownValue<V>(table: Readonly<Record<string, V>> | undefined, key: string): V | undefined {
+  return table !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
+}
