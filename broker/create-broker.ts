@@ -9,6 +9,7 @@ import type { AuthStore, Principal } from '../config/credentials.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
+import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
 import { mayPublish, maySubscribe } from './topic-acl.ts';
 
@@ -55,6 +56,17 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     authenticate(client, username, password, done) {
       if (insecure) {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
+        return done(null, true);
+      }
+      // a device certificate signed by tls.ca logs in as the sensor of its CN (broker/client-cert-auth.ts)
+      const byCert = certificateLogin(client.conn, username, (id) => city.sensorsById.has(id));
+      if (byCert.kind === 'refused') {
+        denied.inc({ action: 'connect' });
+        logger.info({ clientId: client.id, reason: byCert.reason }, 'MQTT login refused: client certificate');
+        return done(authError(byCert.reason, 5), false);
+      }
+      if (byCert.kind === 'device') {
+        principals.set(client, { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId });
         return done(null, true);
       }
       if (!username || !password) {
