@@ -76,7 +76,16 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       const logHandshake = handshakeLogger(logger, clock);
 
       // client certificates are asked for only when a CA can verify them; requireClientCert makes one mandatory
-      mqttServer = createTlsServer({ ...initial.options, requestCert: Boolean(files.ca), rejectUnauthorized: files.requireClientCert }, (socket) => broker.handleStream(socket));
+      mqttServer = createTlsServer({ ...initial.options, requestCert: Boolean(files.ca), rejectUnauthorized: files.requireClientCert }, (socket) => {
+        // a certificate that fails verification after the handshake (a forged issuer name, say) ends as an
+        // OpenSSL error on the socket: count and log it like a refused handshake
+        socket.on('error', (err: Error & { library?: string }) => {
+          if (!err.library && !/ssl|tls|asn1|certificate/i.test(err.message)) return;
+          handshakeFailures.inc({ listener: 'mqtts' });
+          logHandshake('MQTT over TLS', err, socket);
+        });
+        broker.handleStream(socket);
+      });
       mqttServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
         handshakeFailures.inc({ listener: 'mqtts' });
         logHandshake('MQTT over TLS', err, socket);

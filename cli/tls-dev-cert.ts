@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
@@ -15,7 +16,8 @@ const DAY = 86_400_000;
 const validity = (days: number) => ({ notBeforeDate: new Date(Date.now() - 60_000), notAfterDate: new Date(Date.now() + days * DAY) });
 
 export async function makeDevCa(days = 825): Promise<PemPair> {
-  const ca = await generate([{ name: 'commonName', value: 'IOC development CA' }, { name: 'organizationName', value: 'IOC platform (trial)' }], {
+  // a name of its own: OpenSSL finds an issuer by name, so two trial CAs must not share one
+  const ca = await generate([{ name: 'commonName', value: `IOC development CA ${randomBytes(4).toString('hex')}` }, { name: 'organizationName', value: 'IOC platform (trial)' }], {
     keyType: 'ec', algorithm: 'sha256', ...validity(days),
     extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
   });

@@ -75,5 +75,5 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
       done();
     },
   });
-  return { logger: pino({ level: 'info' }, sink), lines };
+  return { logger: pino({ level: process.env.CAPTURE_LEVEL ?? 'info' }, sink), lines };
 }
