@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { CONFIG_DIR } from '../config/platform-config.ts';
+import { CONFIG_DIR, type PlatformConfigInput } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
 
 /**
@@ -21,11 +21,11 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
 }
 
 /** The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet. */
-export async function startBenchPlatform(devices: number): Promise<{ platform: Platform; close(): Promise<void> }> {
+export async function startBenchPlatform(devices: number, overrides: PlatformConfigInput = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   const platform = await startPlatform({
     env: { IOC_CONFIG: writeBenchCity(dir, devices) },
-    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } },
+    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 }, ...overrides },
     logger: pino({ level: 'warn' }),
   });
   return {
