@@ -38,6 +38,12 @@ describe('TLS certificate reload', () => {
     tls?.remove();
   });
 
+  it('says at start, in the demo profile on loopback, how to open the platform to the network', () => {
+    expect(log.lines.filter((l) => String(l.msg).startsWith('listening on this machine only'))).toEqual([
+      expect.objectContaining({ msg: expect.stringMatching(/IOC_HTTP_HOST=0\.0\.0\.0 and IOC_MQTT_HOST=0\.0\.0\.0/) }),
+    ]);
+  });
+
   it('serves a replaced pair to new connections while an old connection stays up', async () => {
     const original = fingerprint(readFileSync(tls.files.cert, 'utf8'));
     expect(await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca)).toBe(original);
