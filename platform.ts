@@ -14,6 +14,7 @@ import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
+import { prepareListeners } from './platform-listeners.ts';
 import { loadCity, type City } from './config/city-config.ts';
 import { systemClock, type Clock } from './config/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
@@ -46,6 +47,8 @@ export interface Platform {
   readonly httpUrl: string;
   readonly mqttUrl: string;
   readonly mqttWsUrl: string;
+  /** MQTT over TLS (mqtts://), when tls: is configured */
+  readonly mqttsUrl: string | undefined;
   readonly credentialsFile: string;
   /** the plain credentials, when the credentials file is present (demo profile) */
   readonly credentials: CredentialsFile | undefined;
@@ -77,6 +80,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'ioc' } });
   const city = loadCity(config.cityFile, config.kindsDir);
+  // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
+  const listeners = prepareListeners({ config, clock, logger });
   mkdirSync(config.dataDir, { recursive: true });
 
   if (config.security.insecure) {
@@ -151,7 +156,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
   ];
-  const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+  const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
   let openedStore: TimeSeriesStore;
@@ -203,10 +208,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // HTTP listener's line, worded like the others
   await app.listen({ port: config.http.port, host: config.http.host, listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)` });
   const httpPort = (app.server.address() as { port: number }).port;
+  const { mqttsUrl } = await listeners.start({ broker, httpServer: app.server, registry });
 
-  const httpUrl = `http://${hostForUrl(config.http.host)}:${httpPort}`;
+  const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
   const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
-  const mqttWsUrl = `ws://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
+  const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
   logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
@@ -234,6 +240,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('alert delivery', () => delivery.stop());
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
+      await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('commit log writer', () => writer.close());
       logger.debug('shutdown: store feeder');
@@ -248,7 +255,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   return {
-    config, city, logger, httpUrl, mqttUrl, mqttWsUrl,
+    config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
     events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, health, close,

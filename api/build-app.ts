@@ -6,6 +6,7 @@ import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fast
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
 import type { IncomingMessage } from 'node:http';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { installErrorHandlers } from './errors.ts';
 
@@ -20,6 +21,8 @@ export interface AppDeps {
   routes: readonly FastifyPluginAsync[];
   version: string;
   bodyLimit?: number;
+  /** serve HTTPS (and so WSS) with this certificate; platform-listeners.ts swaps it on renewal */
+  https?: HttpsOptions;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -29,6 +32,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
     ajv: { customOptions: { coerceTypes: 'array' } },
+    // Fastify types an HTTPS app apart; routes and inject are the same, so the app keeps one type
+    ...(deps.https ? ({ https: deps.https } as object) : {}),
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { CONFIG_DIR } from '../config/platform-config.ts';
+import { CONFIG_DIR, type PlatformConfigInput } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
 
 /**
@@ -21,7 +21,7 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
 }
 
 /** The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet. */
-export async function startBenchPlatform(devices: number, options: { rulesYaml?: string } = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
+export async function startBenchPlatform(devices: number, overrides: PlatformConfigInput = {}, options: { rulesYaml?: string } = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   const configFile = writeBenchCity(dir, devices);
   if (options.rulesYaml) writeFileSync(join(dir, 'city', 'rules', 'bench.yaml'), options.rulesYaml);
@@ -29,7 +29,7 @@ export async function startBenchPlatform(devices: number, options: { rulesYaml?:
     env: { IOC_CONFIG: configFile },
     overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 },
       // a capacity bench: each bench device publishes as fast as the platform acknowledges, far above a real device's rate
-      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 } },
+      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 }, ...overrides },
     logger: pino({ level: 'warn' }),
   });
   return {

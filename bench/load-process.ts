@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
  * Runs a load generator (a bench/*-load.ts file) as its own process, so the broker under test keeps
  * its core; the generator prints one JSON line with what was acknowledged and how long it took.
  */
-export interface LoadResult { acked: number; seconds: number; cpuMicros?: number; startedAt?: number }
+export interface LoadResult { acked: number; seconds: number; cpuMicros?: number; startedAt?: number; connectSeconds?: number }
 
 export function runLoadProcess(file: string, input: object): Promise<LoadResult> {
   return new Promise((resolve, reject) => {

@@ -45,7 +45,7 @@ const RULES = `
   subCategory: deviceOffline
 `;
 
-const { platform, close } = await startBenchPlatform(devices, { rulesYaml: RULES });
+const { platform, close } = await startBenchPlatform(devices, {}, { rulesYaml: RULES });
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
 const samples: SoakSample[] = [];

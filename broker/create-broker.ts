@@ -13,6 +13,7 @@ import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topi
 import type { Rejection } from '../ingest/rejection.ts';
 import { clientIdProblem } from './client-id-policy.ts';
 import { ConnectionLimits } from './connection-limits.ts';
+import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
@@ -86,16 +87,28 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
         return done(null, true);
       }
-      if (!username || !password) {
+      // a device certificate signed by tls.ca logs in as the sensor of its CN (broker/client-cert-auth.ts)
+      const byCert = certificateLogin(client.conn, username, (id) => city.sensorsById.has(id));
+      if (byCert.kind === 'refused') {
         denied.inc({ action: 'connect' });
-        return done(authError('username and password are required', 4), false);
+        logger.info({ clientId: client.id, reason: byCert.reason }, 'MQTT login refused: client certificate');
+        return done(authError(byCert.reason, 5), false);
       }
-      const secret = password.toString('utf8');
-      const principal = auth.verifyDevice(username, secret) ?? auth.verifyToken(secret);
-      if (!principal) {
-        denied.inc({ action: 'connect' });
-        logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
-        return done(authError('bad username or password', 4), false);
+      let principal: Principal | undefined;
+      if (byCert.kind === 'device') {
+        principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId };
+      } else {
+        if (!username || !password) {
+          denied.inc({ action: 'connect' });
+          return done(authError('username and password are required', 4), false);
+        }
+        const secret = password.toString('utf8');
+        principal = auth.verifyDevice(username, secret) ?? auth.verifyToken(secret);
+        if (!principal) {
+          denied.inc({ action: 'connect' });
+          logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
+          return done(authError('bad username or password', 4), false);
+        }
       }
       // decided before Aedes touches the session of that clientId (subscriptions, queue, will, takeover)
       const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes);

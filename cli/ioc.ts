@@ -3,6 +3,7 @@ import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
+import { tlsCommand } from './commands/tls.ts';
 
 /**
  * `ioc`: the engineers' command line (`npm run ioc -- <command> ...`). Adding a command is adding a file
@@ -12,6 +13,7 @@ export const COMMANDS: readonly CliCommand[] = [
   rulesCommand,
   simulateCommand,
   credentialsCommand,
+  tlsCommand,
 ];
 
 function help(io: CliIo): void {

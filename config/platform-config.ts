@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { ConfigError, formatZodIssues } from './config-error.ts';
 import { webhooksSchema } from './webhook-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
+import { resolveTlsPaths, tlsSchema } from './tls-config.ts';
 
 export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
@@ -56,14 +57,20 @@ export const platformConfigSchema = z.object({
   dataDir: z.string().default('../data'),
   mqtt: z.object({
     port: port.default(1883),
-    host: z.string().default('0.0.0.0'),
+    host: z.string().default('127.0.0.1'),
     maxPayloadBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(65536),
-  }).strict().default({ port: 1883, host: '0.0.0.0', maxPayloadBytes: 65536 }),
+  }).strict().default({ port: 1883, host: '127.0.0.1', maxPayloadBytes: 65536 }),
   http: z.object({
     port: port.default(8080),
-    host: z.string().default('0.0.0.0'),
-  }).strict().default({ port: 8080, host: '0.0.0.0' }),
-  security: z.object({ insecure: z.boolean().default(false) }).strict().default({ insecure: false }),
+    host: z.string().default('127.0.0.1'),
+  }).strict().default({ port: 8080, host: '127.0.0.1' }),
+  security: z.object({
+    insecure: z.boolean().default(false),
+    // production refuses a plaintext listener on a non-loopback address unless this says so (config/listening-policy.ts)
+    allowPlaintext: z.boolean().default(false),
+  }).strict().default({ insecure: false, allowPlaintext: false }),
+  /** MQTT over TLS, HTTPS and WSS (config/tls-config.ts) */
+  tls: tlsSchema,
   ingest: z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
     maxAgeDays: z.number().min(0).default(30),
@@ -146,6 +153,13 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['http', 'port'], envNumber(env, 'IOC_HTTP_PORT', errors));
   setPath(raw, ['http', 'host'], str('IOC_HTTP_HOST'));
   setPath(raw, ['security', 'insecure'], envBool(env, 'IOC_INSECURE', errors));
+  setPath(raw, ['security', 'allowPlaintext'], envBool(env, 'IOC_ALLOW_PLAINTEXT', errors));
+  setPath(raw, ['tls', 'cert'], str('IOC_TLS_CERT'));
+  setPath(raw, ['tls', 'key'], str('IOC_TLS_KEY'));
+  setPath(raw, ['tls', 'ca'], str('IOC_TLS_CA'));
+  setPath(raw, ['tls', 'mqttPort'], envNumber(env, 'IOC_TLS_MQTT_PORT', errors));
+  setPath(raw, ['tls', 'mqttHost'], str('IOC_TLS_MQTT_HOST'));
+  setPath(raw, ['tls', 'requireClientCert'], envBool(env, 'IOC_TLS_REQUIRE_CLIENT_CERT', errors));
   setPath(raw, ['store', 'kind'], str('IOC_STORE'));
   setPath(raw, ['store', 'log', 'maxBytes'], envNumber(env, 'IOC_LOG_MAX_BYTES', errors));
   setPath(raw, ['demo', 'enabled'], envBool(env, 'IOC_DEMO', errors));
@@ -220,6 +234,7 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
     cityFile: resolve(base, config.city),
     kindsDir: resolve(base, config.kindsDir),
     dataDir: resolve(base, config.dataDir),
+    tls: resolveTlsPaths(config.tls, base),
   };
   return deepFreeze(resolved);
 }

@@ -27,10 +27,10 @@ export interface TestPlatform extends Platform {
 export interface TestPlatformOptions {
   overrides?: PlatformConfigInput;
   clock?: Clock;
-  /** a logger to read what the platform logs (default: silent) */
-  logger?: Logger;
   /** reuse a data directory (restart tests); not deleted by stop() */
   dataDir?: string;
+  /** a logger to read the platform's log lines (default: silent, or IOC_TEST_LOG_LEVEL) */
+  logger?: Logger;
 }
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {

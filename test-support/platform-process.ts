@@ -45,7 +45,7 @@ export async function spawnPlatform(env: Record<string, string>, timeoutMs = 60_
       const text = chunk.toString();
       output.push(text);
       mqttUrl ||= /MQTT broker listening on (mqtt:\/\/[\d.]+:\d+)/.exec(text)?.[1] ?? '';
-      httpUrl ||= /HTTP API listening on (http:\/\/[\d.]+:\d+)/.exec(text)?.[1] ?? '';
+      httpUrl ||= /HTTP API listening on (https?:\/\/[\d.]+:\d+)/.exec(text)?.[1] ?? '';
       if (/platform ready/.test(text) && httpUrl && mqttUrl) {
         clearTimeout(timer);
         resolve();
