@@ -57,6 +57,11 @@ describe('device login by client certificate', () => {
     }
   });
 
+  it('binds a certificate login to its sensor id like a password login: another sensor\'s clientId is refused', async () => {
+    // air-hue-citadel's clientId would take over that device's session; the certificate says air-ngomon
+    await expect(connectWith(tls.device('air-ngomon'), { clientId: 'air-hue-citadel' })).rejects.toThrow(/Identifier rejected/i);
+  });
+
   it('refuses a certificate whose CN is not a known sensor, logs it once and counts it', async () => {
     const before = await deniedConnects();
     const seen = refusals().length;
@@ -74,7 +79,7 @@ describe('device login by client certificate', () => {
   });
 
   it('keeps password logins over TLS for clients without a certificate', async () => {
-    const operator = await mqtt.connectAsync(p.mqttsUrl!, { reconnectPeriod: 0, ca: tls.ca, rejectUnauthorized: true, username: 'operator', password: p.operatorToken });
+    const operator = await mqtt.connectAsync(p.mqttsUrl!, { reconnectPeriod: 0, ca: tls.ca, rejectUnauthorized: true, username: 'operator', password: p.operatorToken, clientId: 'operator-tls' });
     await operator.endAsync();
   });
 
