@@ -8,6 +8,9 @@ import { createWebSocketStream } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { installErrorHandlers } from './errors.ts';
+import { installAccessControl } from './access-control.ts';
+import { allow, type AuthGuard } from './auth.ts';
+import type { Registry } from 'prom-client';
 
 /**
  * Builds the HTTP app without listening: tests call `inject` on it, platform.ts listens. Routes are
@@ -20,6 +23,8 @@ export interface AppDeps {
   routes: readonly FastifyPluginAsync[];
   version: string;
   bodyLimit?: number;
+  /** default deny: every /api route declares its access (access-control.ts); omitted only by bare unit tests */
+  access?: { guard: AuthGuard; registry?: Registry };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -33,6 +38,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  if (deps.access) await installAccessControl(app, deps.access.guard, deps.access.registry);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -57,6 +63,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   for (const plugin of deps.routes) await app.register(plugin);
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: allow('public'), schema: { hide: true } }, async () => app.swagger());
   return app;
 }

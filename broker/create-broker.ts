@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { City } from '../config/city-config.ts';
 import type { AuthStore, Principal } from '../config/credentials.ts';
+import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
@@ -26,6 +27,10 @@ export interface BrokerDeps {
   city: City;
   logger: Logger;
   registry: Registry;
+  /** live connections by principal, so that revoking a credential closes them (config/accounts/) */
+  sessions?: LiveSessionRegistry;
+  /** false once a principal's credential was revoked between CONNECT and CONNACK */
+  isCurrent?: (principal: Principal) => boolean;
 }
 
 export interface Broker {
@@ -62,7 +67,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         return done(authError('username and password are required', 4), false);
       }
       const secret = password.toString('utf8');
-      const principal = auth.verifyDevice(username, secret) ?? auth.verifyToken(secret);
+      // a token logs in only under its own account's name, so the username says who is connected
+      const device = auth.verifyDevice(username, secret);
+      const byToken = device ? undefined : auth.verifyToken(secret);
+      const principal = device ?? (byToken?.name === username ? byToken : undefined);
       if (!principal) {
         denied.inc({ action: 'connect' });
         logger.info({ clientId: client.id, username: username.slice(0, 64) }, 'MQTT login refused: bad username or password');
@@ -118,8 +126,18 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
   });
 
-  aedes.on('client', () => clients.inc());
-  aedes.on('clientDisconnect', () => clients.dec());
+  const unregister = new WeakMap<Client, () => void>();
+  aedes.on('client', (client) => {
+    clients.inc();
+    const principal = principals.get(client);
+    if (!principal || !deps.sessions) return;
+    if (deps.isCurrent && !deps.isCurrent(principal)) return client.close();
+    unregister.set(client, deps.sessions.register({ principal, channel: 'mqtt', close: () => client.close() }));
+  });
+  aedes.on('clientDisconnect', (client) => {
+    clients.dec();
+    unregister.get(client)?.();
+  });
   aedes.on('clientError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'MQTT client error'));
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: client.id, err: err.message }, 'MQTT connection error'));
 

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
+import { accountsCommand } from './commands/accounts.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
@@ -12,6 +13,7 @@ export const COMMANDS: readonly CliCommand[] = [
   rulesCommand,
   simulateCommand,
   credentialsCommand,
+  accountsCommand,
 ];
 
 function help(io: CliIo): void {
