@@ -12,12 +12,23 @@ import { accessOf, type Access, type AuthGuard } from './auth.ts';
 const ACCESS: ReadonlySet<Access> = new Set(['public', 'device', 'viewer', 'operator', 'admin']);
 const mustDeclare = (url: string): boolean => url.startsWith('/api/') || url === '/api' || url === '/metrics';
 
+export interface DeclaredRoute { readonly method: string; readonly url: string; readonly access: Access | undefined; readonly websocket: boolean }
+const tables = new WeakMap<FastifyInstance, DeclaredRoute[]>();
+
+/** Every route registered after access control was installed, with what it declared (tests walk it). */
+export const declaredRoutes = (app: FastifyInstance): readonly DeclaredRoute[] => tables.get(app) ?? [];
+
 export async function installAccessControl(app: FastifyInstance, guard: AuthGuard, registry?: Registry): Promise<void> {
   await app.register(fastifyCookie);
   const denied = new Counter({ name: 'ioc_http_denied_total', help: 'HTTP requests refused by access control', labelNames: ['status'], registers: registry ? [registry] : [] });
 
+  const table: DeclaredRoute[] = [];
+  tables.set(app, table);
   app.addHook('onRoute', (route) => {
     const access = accessOf(route.config);
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') table.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });
+    }
     if (access !== undefined && !ACCESS.has(access)) throw new Error(`route ${route.method} ${route.url}: unknown access "${String(access)}"`);
     if (access === undefined && mustDeclare(route.url)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'viewer' | 'operator' | 'admin' | 'device')`);

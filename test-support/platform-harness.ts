@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { PlatformConfigInput } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
@@ -29,6 +29,8 @@ export interface TestPlatformOptions {
   clock?: Clock;
   /** reuse a data directory (restart tests); not deleted by stop() */
   dataDir?: string;
+  /** a logger to assert on (default: silent, or IOC_TEST_LOG_LEVEL) */
+  logger?: Logger;
 }
 
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
@@ -44,7 +46,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       ...options.overrides,
     },
     clock: options.clock,
-    logger: pino({ level: process.env.IOC_TEST_LOG_LEVEL ?? 'silent' }),
+    logger: options.logger ?? pino({ level: process.env.IOC_TEST_LOG_LEVEL ?? 'silent' }),
   });
   const creds = platform.credentials;
   if (!creds) throw new Error('the test platform has no credentials file');
