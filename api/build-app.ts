@@ -38,7 +38,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
-  if (deps.access) await installAccessControl(app, deps.access.guard, deps.access.registry);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -54,6 +53,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  // after the WebSocket plugin: its onRequest hook must mark upgrades first, so a refused upgrade's socket is closed
+  if (deps.access) await installAccessControl(app, deps.access.guard, deps.access.registry);
 
   if (deps.mqttOverWebSocket) {
     const handle = deps.mqttOverWebSocket;
