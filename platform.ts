@@ -99,8 +99,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   // revocation without a restart: a changed auth.json (CLI, admin API) closes what the old secrets opened
   const liveSessions = createLiveSessionRegistry();
-  const accounts = createLiveAuth({ dataDir: config.dataDir, initial: creds.file, sessions: liveSessions, clock, logger: logger.child({ module: 'auth' }) });
   const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
+  const accounts = createLiveAuth({
+    dataDir: config.dataDir, initial: creds.file, sessions: liveSessions, clock, logger: logger.child({ module: 'auth' }),
+    alsoCurrent: (p) => p.credential?.kind !== 'session' || webSessions.isLive(p.credential.id),
+  });
   accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
 
   // The store opens in its own thread (or reaches a server); let it start while the rest is wired.

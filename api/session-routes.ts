@@ -16,7 +16,7 @@ import { errorBody } from './errors.ts';
  * account and per address, logged without the password, and counted by reason.
  */
 export interface SessionRoutesDeps {
-  auth: Pick<LiveAuth, 'account'>;
+  auth: Pick<LiveAuth, 'account' | 'sweep'>;
   sessions: WebSessions;
   limiter: LoginLimiter;
   clock: Clock;
@@ -88,7 +88,10 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     schema: { tags: ['session'], summary: 'Sign out: ends this session', response: { 204: z.null(), 401: errorBody } },
   }, async (request, reply) => {
     const id = (request as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.[SESSION_COOKIE];
-    if (id) deps.sessions.end(id);
+    if (id) {
+      deps.sessions.end(id);
+      deps.auth.sweep(); // the alert stream this browser opened with the cookie closes too
+    }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
     return reply.code(204).send(null);
   });

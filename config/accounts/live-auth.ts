@@ -31,6 +31,8 @@ export interface LiveAuth extends AuthStore {
   reload(): boolean;
   /** called after each successful reload, e.g. to drop web sessions */
   onReload(listener: () => void): void;
+  /** closes the live connections whose credential is no longer current (after a sign-out, say) */
+  sweep(): void;
   close(): void;
 }
 
@@ -47,6 +49,10 @@ export interface LiveAuthDeps {
   logger: LiveAuthLogger;
   /** false in tests that drive reload() by hand */
   watch?: boolean;
+  /** a further check a credential must pass (console sessions: not signed out, not expired) */
+  alsoCurrent?: (principal: Principal) => boolean;
+  /** how often live connections are re-checked, for tokens and sessions that expire (default 60 s) */
+  sweepMs?: number;
 }
 
 export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
@@ -56,15 +62,20 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
   let lastBadError: string | undefined;
   const listeners: Array<() => void> = [];
 
-  const swap = (next: AuthFile): void => {
-    state = createAuthState(next);
-    const now = deps.clock.now();
-    const closed = deps.sessions.closeWhere((p) => !state.isCurrent(p, now), 'credentials revoked');
+  const current = (p: Principal): boolean => state.isCurrent(p, deps.clock.now()) && (deps.alsoCurrent?.(p) ?? true);
+  const sweep = (): void => {
+    const closed = deps.sessions.closeWhere((p) => !current(p), 'credentials revoked or expired');
     if (closed.length) {
       deps.logger.info({ closed: closed.map((s) => ({ principal: s.principal.name, channel: s.channel })).slice(0, 50), count: closed.length }, 'closed live connections whose credentials were revoked');
     }
-    for (const l of listeners) l();
   };
+  const swap = (next: AuthFile): void => {
+    state = createAuthState(next);
+    for (const l of listeners) l();
+    sweep();
+  };
+  // tokens and sessions also end by time, with no file change to notice
+  const sweeper = deps.clock.setInterval(sweep, deps.sweepMs ?? 60_000);
 
   const reload = (): boolean => {
     let next: AuthFile;
@@ -107,7 +118,8 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
     account: (name) => state.account(name),
     tokensOf: (account) => state.tokensOf(account),
     get accounts() { return state.file.accounts; },
-    isCurrent: (p) => state.isCurrent(p, now()),
+    isCurrent: current,
+    sweep,
     change(fn) {
       const result = updateAuthFile(deps.dataDir, fn);
       reload();
@@ -117,6 +129,7 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
     onReload: (l) => { listeners.push(l); },
     close() {
       pending?.cancel();
+      sweeper.cancel();
       watcher?.close();
     },
   };

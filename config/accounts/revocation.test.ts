@@ -107,6 +107,16 @@ describe('revocation takes effect at once, without a restart', () => {
     expect(await canConnect(platform.mqttUrl, 'admin', platform.operatorToken)).toBe(false);
   });
 
+  it('signing out closes the alert stream the browser opened with its session cookie', async () => {
+    const viewer = platform.credentials!.viewer!;
+    const cookie = await signIn(platform, viewer.username, viewer.password);
+    const ws = new WebSocket(`${platform.httpUrl.replace('http', 'ws')}/api/alerts/stream`, { headers: { cookie } });
+    await new Promise<void>((resolve, reject) => { ws.once('message', () => resolve()); ws.once('error', reject); });
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    expect((await platform.request('DELETE', '/api/session', { token: null, headers: { cookie } })).status).toBe(204);
+    expect(await closed).toBe(4401);
+  });
+
   it('a broken auth.json keeps the credentials loaded before and logs one error', async () => {
     const file = join(platform.dataDir, 'auth.json');
     const errorsBefore = logs.lines.filter((l) => l.msg?.toString().startsWith('auth.json changed but is invalid')).length;

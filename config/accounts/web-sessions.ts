@@ -16,6 +16,8 @@ export interface WebSessions {
   /** the principal of a cookie value, or undefined when unknown or expired */
   principal(id: string): Principal | undefined;
   end(id: string): void;
+  /** whether the session with this key (a principal's credential id) is still signed in and unexpired */
+  isLive(key: string): boolean;
   /** drops sessions the predicate rejects (after a reload) and the expired ones */
   prune(keep: (principal: Principal) => boolean): void;
   readonly size: number;
@@ -52,6 +54,7 @@ export function createWebSessions(deps: { clock: Clock; ttlMs: number; maxSessio
       return toPrincipal(s, key);
     },
     end: (id) => { sessions.delete(digest(id)); },
+    isLive: (key) => (sessions.get(key)?.expiresAt ?? 0) > deps.clock.now(),
     prune,
     get size() {
       return sessions.size;
