@@ -35,8 +35,9 @@ async function main(): Promise<void> {
     process.stdout.write([
       '',
       '  Credentials generated for this data directory (shown once; the platform keeps only hashes):',
-      `    operator token : ${creds.operator.token}`,
-      `    admin token    : ${creds.admin.token}`,
+      '    console sign-in (username / password), and an API token for tools (Authorization: Bearer):',
+      ...[creds.viewer, creds.operator, creds.admin].filter((p) => p !== undefined)
+        .map((p) => `    ${p.username.padEnd(9)}: ${p.password}   token ${p.token}`),
       `    ${creds.devices.length} device passwords (username = sensor id)`,
       `  Saved to ${platform.credentialsFile} (mode 0600).`,
       `  Console: ${platform.httpUrl}/   API docs: ${platform.httpUrl}/docs`,

@@ -8,6 +8,12 @@ import { alertsApi } from './api/alerts-api.ts';
 import { writeThrough } from './alerts/write-through-store.ts';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
+import { accountsRoutes } from './api/accounts-routes.ts';
+import { sessionRoutes } from './api/session-routes.ts';
+import { createLiveAuth, type LiveAuth } from './config/accounts/live-auth.ts';
+import { createLiveSessionRegistry, type LiveSessionRegistry } from './config/accounts/live-sessions.ts';
+import { createLoginLimiter } from './config/accounts/login-limiter.ts';
+import { createWebSessions } from './config/accounts/web-sessions.ts';
 import { buildApp } from './api/build-app.ts';
 import { ingestRoutes } from './api/ingest-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
@@ -64,6 +70,9 @@ export interface Platform {
   readonly states: DeviceStateTracker;
   readonly alerts: AlertEngine;
   readonly delivery: AlertDelivery;
+  /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
+  readonly accounts: LiveAuth;
+  readonly liveSessions: LiveSessionRegistry;
   health(): HealthReport;
   close(): Promise<void>;
 }
@@ -93,6 +102,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   if (creds.missingDevices.length) {
     logger.warn({ sensors: creds.missingDevices }, `${creds.missingDevices.length} sensors have no device credentials and cannot connect`);
   }
+  // revocation without a restart: a changed auth.json (CLI, admin API) closes what the old secrets opened
+  const liveSessions = createLiveSessionRegistry();
+  const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
+  const accounts = createLiveAuth({
+    dataDir: config.dataDir, initial: creds.file, sessions: liveSessions, clock, logger: logger.child({ module: 'auth' }),
+    alsoCurrent: (p) => p.credential?.kind !== 'session' || webSessions.isLive(p.credential.id),
+  });
+  accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
 
   // The store opens in its own thread (or reaches a server); let it start while the rest is wired.
   const storeOpening = openStore(config, logger);
@@ -112,7 +129,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: creds.auth, insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -138,7 +155,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
 
-  const guard = createAuthGuard(creds.auth, config.security.insecure);
+  const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
   // A read sees what was accepted before it (alerts announce a reading while its commit is under way).
@@ -154,9 +171,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions }),
+    sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock) }),
+    accountsRoutes({ auth: accounts, clock }),
   ];
-  const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+  const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
   let openedStore: TimeSeriesStore;
@@ -164,6 +183,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     openedStore = await storeOpening;
   } catch (err) {
     // e.g. InfluxDB refused the credentials: release what was built before saying so
+    accounts.close();
     await delivery.stop();
     await app.close();
     await broker.close();
@@ -236,6 +256,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         logger.debug(`shutdown: ${name}`);
         await fn();
       };
+      accounts.close();
       await step('demo fleet', async () => demo?.stop());
       await step('alert delivery', () => delivery.stop());
       await step('HTTP server', () => app.close());
@@ -258,7 +279,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, health, close,
+    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, accounts, liveSessions, health, close,
   };
 }
 

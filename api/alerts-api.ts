@@ -9,6 +9,7 @@ import { alertsRoutes } from './alerts-routes.ts';
 import { alertsStreamRoute } from './alerts-stream.ts';
 import { webhooksRoutes } from './alerts-webhooks-routes.ts';
 import type { AuthGuard } from './auth.ts';
+import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import { rulesRoutes } from './rules-routes.ts';
 
 export interface AlertsApiDeps {
@@ -17,6 +18,8 @@ export interface AlertsApiDeps {
   store: TimeSeriesStore;
   city: City;
   guard: AuthGuard;
+  /** live alert streams are registered here, so revoking a credential closes them */
+  liveSessions?: LiveSessionRegistry;
   clock: Clock;
   readBarrier?: () => Promise<void>;
   cap?: { sender?: string; publicBaseUrl?: string };
@@ -26,7 +29,7 @@ export interface AlertsApiDeps {
 export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
   const { alerts, store, city, guard, clock } = deps;
   return [
-    alertsStreamRoute({ hub: deps.delivery.hub, guard }),
+    alertsStreamRoute({ hub: deps.delivery.hub, guard, liveSessions: deps.liveSessions }),
     alertsCapRoutes({ alerts, city, clock, ...deps.cap }),
     alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier }),
     rulesRoutes({ alerts, guard }),

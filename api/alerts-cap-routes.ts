@@ -10,6 +10,7 @@ import type { City } from '../config/city-config.ts';
 import type { Clock } from '../config/clock.ts';
 import { DomainError } from '../config/domain-error.ts';
 import { queryList } from './alerts-schemas.ts';
+import { allow } from './auth.ts';
 import { errorBody } from './errors.ts';
 
 export interface AlertsCapRoutesDeps {
@@ -58,6 +59,7 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
   };
 
   api.get('/api/alerts/cap', {
+    config: allow('public'),
     schema: {
       tags: ['alerts'],
       summary: 'CAP 1.2 feed (Atom) of public alerts, for public warning systems',
@@ -81,6 +83,7 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
   });
 
   api.get('/api/alerts/cap/:id', {
+    config: allow('public'),
     schema: {
       tags: ['alerts'],
       summary: 'One public alert as a standalone CAP 1.2 document',

@@ -8,7 +8,7 @@ import type { City } from '../config/city-config.ts';
 import type { Clock } from '../config/clock.ts';
 import { DomainError } from '../config/domain-error.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
-import { principalOf, type AuthGuard } from './auth.ts';
+import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { ALERT_STATES, alertBody, parseTimeParam, presentAlert, queryList } from './alerts-schemas.ts';
 import { errorBody } from './errors.ts';
 
@@ -40,7 +40,6 @@ const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() 
 export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => async (app) => {
   const { alerts, store, guard, clock } = deps;
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const operator = guard.require('operator');
   const find = async (id: string): Promise<Alert> => {
     const alert = await alerts.get(id);
     if (!alert) throw new DomainError('not_found', 'alert_not_found', `no alert "${id}"`);
@@ -48,7 +47,7 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
   };
 
   api.get('/api/alerts', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['alerts'],
       summary: 'Alerts, newest first, filtered by state, severity, kind, district, sensor and time',
@@ -80,7 +79,7 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
   });
 
   api.get('/api/alerts/:id', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['alerts'],
       summary: 'One alert, with the readings of its metric around the time it started',
@@ -115,7 +114,7 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
 
   for (const action of ['ack', 'resolve'] as const) {
     api.post(`/api/alerts/:id/${action}`, {
-      preHandler: operator,
+      config: allow('operator'),
       schema: {
         tags: ['alerts'],
         summary: action === 'ack' ? 'Acknowledge an alert (someone is on it)' : 'Resolve an alert by hand',

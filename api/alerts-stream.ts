@@ -2,12 +2,14 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ZodError } from 'zod';
 import { parseFilterQuery, type AlertFilter } from '../alerts/delivery/alert-filter.ts';
 import type { AlertStreamHub } from '../alerts/delivery/alert-stream-hub.ts';
+import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import { DomainError } from '../config/domain-error.ts';
-import { principalOf, type AuthGuard } from './auth.ts';
+import { allow, principalOf, type AuthGuard } from './auth.ts';
 
 export interface AlertsStreamDeps {
   hub: AlertStreamHub;
   guard: AuthGuard;
+  liveSessions?: LiveSessionRegistry;
 }
 
 type Query = Record<string, string | string[] | undefined>;
@@ -30,8 +32,8 @@ function filterOf(query: unknown): AlertFilter {
 export const alertsStreamRoute = (deps: AlertsStreamDeps): FastifyPluginAsync => async (app) => {
   app.get('/api/alerts/stream', {
     websocket: true,
+    config: allow('viewer'),
     preValidation: async (request) => {
-      deps.guard.authenticate(request, 'operator');
       filterOf(request.query);
     },
     schema: {
@@ -40,6 +42,11 @@ export const alertsStreamRoute = (deps: AlertsStreamDeps): FastifyPluginAsync =>
       description: 'Token: ?token= (browsers) or Authorization: Bearer. Filters: kind, severity, district (comma-separated). Messages are documented in docs/alerts-api.md.',
     },
   }, (socket, request) => {
-    deps.hub.attach(socket, { filter: filterOf(request.query), user: principalOf(request)?.name });
+    const principal = principalOf(request);
+    const id = deps.hub.attach(socket, { filter: filterOf(request.query), user: principal?.name });
+    if (id === undefined || !principal || !deps.liveSessions) return;
+    // 4401: the credential that opened this stream was revoked; the client must sign in again
+    const unregister = deps.liveSessions.register({ principal, channel: 'alert-stream', close: (reason) => socket.close(4401, reason) });
+    socket.on('close', unregister);
   });
 };

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { SEVERITIES } from '../alerts/delivery/alert-filter.ts';
 import type { WebhookDispatcher } from '../alerts/delivery/webhook-dispatcher.ts';
 import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
-import type { AuthGuard } from './auth.ts';
+import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 
 export interface WebhooksRoutesDeps {
@@ -46,7 +46,7 @@ const attemptBody = z.object({
 export const webhooksRoutes = (deps: WebhooksRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   api.get('/api/webhooks/deliveries', {
-    preHandler: deps.guard.require('operator'),
+    config: allow('operator'),
     schema: {
       tags: ['alerts'],
       summary: 'Webhook targets and their recent delivery attempts (status codes, errors, next retry)',

@@ -9,6 +9,9 @@ import type { IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { installErrorHandlers } from './errors.ts';
+import { installAccessControl } from './access-control.ts';
+import { allow, type AuthGuard } from './auth.ts';
+import type { Registry } from 'prom-client';
 
 /**
  * Builds the HTTP app without listening: tests call `inject` on it, platform.ts listens. Routes are
@@ -23,6 +26,8 @@ export interface AppDeps {
   bodyLimit?: number;
   /** serve HTTPS (and so WSS) with this certificate; platform-listeners.ts swaps it on renewal */
   https?: HttpsOptions;
+  /** default deny: every /api route declares its access (access-control.ts); omitted only by bare unit tests */
+  access?: { guard: AuthGuard; registry?: Registry };
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -53,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
+  // after the WebSocket plugin: its onRequest hook must mark upgrades first, so a refused upgrade's socket is closed
+  if (deps.access) await installAccessControl(app, deps.access.guard, deps.access.registry);
 
   if (deps.mqttOverWebSocket) {
     const handle = deps.mqttOverWebSocket;
@@ -62,6 +69,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   }
   for (const plugin of deps.routes) await app.register(plugin);
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { config: allow('public'), schema: { hide: true } }, async () => app.swagger());
   return app;
 }

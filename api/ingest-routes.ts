@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError } from '../config/domain-error.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
-import type { AuthGuard } from './auth.ts';
+import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 
 /**
@@ -22,6 +22,7 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
   app.addContentTypeParser(['application/json', 'application/senml+json', 'text/plain'], { parseAs: 'buffer', bodyLimit: deps.maxPayloadBytes * 4 }, (_req, body, done) => done(null, body));
 
   api.post('/api/ingest/:kind/:sensorId/:channel', {
+    config: allow('device'),
     schema: {
       tags: ['ingest'],
       summary: 'Publish a device message over HTTP (same payloads as MQTT)',
@@ -32,7 +33,7 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
       },
     },
   }, async (request) => {
-    const principal = deps.guard.authenticateDevice(request);
+    const principal = principalOf(request) ?? deps.guard.authenticateDevice(request);
     const { kind, sensorId, channel } = request.params;
     if (principal.role === 'device' && principal.sensorId !== sensorId) {
       throw new DomainError('forbidden', 'not_your_topic', `device ${principal.sensorId} may only send for itself`);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import { ruleSchema } from '../alerts/rule-schema.ts';
 import { DomainError } from '../config/domain-error.ts';
-import { principalOf, type AuthGuard } from './auth.ts';
+import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 
 export interface RulesRoutesDeps {
@@ -21,12 +21,10 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async (app) => {
   const { rules } = deps.alerts;
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const operator = deps.guard.require('operator');
-  const admin = deps.guard.require('admin');
   const by = (request: Parameters<typeof principalOf>[0]): string => principalOf(request)?.name ?? 'admin';
 
   api.get('/api/rules', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['rules'], summary: 'All rules in force (shipped files and API changes)',
       response: { 200: z.object({ rules: z.array(ruleSchema) }), 401: errorBody },
@@ -34,7 +32,7 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
   }, async () => ({ rules: rules.list() }));
 
   api.get('/api/rules/:id', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: { tags: ['rules'], summary: 'One rule', params: idParam, response: { 200: ruleSchema, 401: errorBody, 404: errorBody } },
   }, async (request) => {
     const rule = rules.get(request.params.id);
@@ -43,7 +41,7 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
   });
 
   api.post('/api/rules', {
-    preHandler: admin,
+    config: allow('admin'),
     schema: {
       tags: ['rules'], summary: 'Add a rule (admin)', description: '409 when a rule with this id exists: PUT /api/rules/{id} replaces one.',
       body: ruleInput,
@@ -59,7 +57,7 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
   });
 
   api.put('/api/rules/:id', {
-    preHandler: admin,
+    config: allow('admin'),
     schema: {
       tags: ['rules'], summary: 'Add or replace a rule (admin); its open alerts follow the new rule',
       params: idParam, body: ruleInput,
@@ -74,7 +72,7 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
   });
 
   api.delete('/api/rules/:id', {
-    preHandler: admin,
+    config: allow('admin'),
     schema: {
       tags: ['rules'], summary: 'Remove a rule (admin); its open alerts are resolved',
       params: idParam,

@@ -6,7 +6,7 @@ import type { City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
 import type { DeviceStateTracker } from '../ingest/device-state.ts';
 import { AGGREGATE_FNS, type TimeSeriesStore } from '../store/time-series-store.ts';
-import type { AuthGuard } from './auth.ts';
+import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { metricBody, presentMetrics, presentSensor, sensorBody } from './sensor-presenter.ts';
 
@@ -32,9 +32,8 @@ function parseTime(value: string | number | undefined, fallback: number, name: s
 }
 
 export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => async (app) => {
-  const { city, store, states, guard } = deps;
+  const { city, store, states } = deps;
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const operator = guard.require('operator');
   const findSensor = (id: string) => {
     const sensor = city.sensorsById.get(id);
     if (!sensor) throw new DomainError('not_found', 'sensor_not_found', `no sensor "${id}"`);
@@ -42,7 +41,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
   };
 
   api.get('/api/sensors', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['sensors'],
       summary: 'Sensors with their state and latest values',
@@ -58,7 +57,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
   });
 
   api.get('/api/sensors/:id', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['sensors'],
       summary: 'One sensor with its metrics (units, ranges) and latest values',
@@ -73,7 +72,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
   });
 
   api.get('/api/sensors/:id/readings', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['readings'],
       summary: 'Readings of one metric over a time range, raw or aggregated per bucket',
@@ -131,7 +130,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
   });
 
   api.get('/api/readings/latest', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['readings'],
       summary: 'The latest value of every metric of every sensor, filtered by kind and district',

@@ -5,7 +5,7 @@ import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { riversGeoJson, type City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
-import type { AuthGuard } from './auth.ts';
+import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 
 /** Health, Prometheus metrics and the city's map data. */
@@ -38,10 +38,10 @@ export interface SystemRoutesDeps {
 
 export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const operator = deps.guard.require('operator');
   const boundary = deps.city.boundaryFile ? readFileSync(deps.city.boundaryFile, 'utf8') : undefined;
 
   api.get('/api/health', {
+    config: allow('public'),
     schema: {
       tags: ['system'],
       summary: 'Readiness of the broker and the store (open: for load balancers)',
@@ -54,7 +54,7 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
   });
 
   api.get('/metrics', {
-    preHandler: operator,
+    config: allow('operator'),
     schema: { tags: ['system'], summary: 'Prometheus metrics (text format)' },
   }, async (_request, reply) => {
     reply.header('content-type', deps.registry.contentType);
@@ -62,7 +62,7 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
   });
 
   api.get('/api/city', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['city'],
       summary: 'The city: name, map centre, attribution',
@@ -99,7 +99,7 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
   });
 
   api.get('/api/city/boundary', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: { tags: ['city'], summary: 'The city boundary as GeoJSON (shipped with the config: the map works offline)' },
   }, async (_request, reply) => {
     if (!boundary) throw new DomainError('not_found', 'no_boundary', 'the city config has no boundary file');
@@ -109,7 +109,7 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
   });
 
   api.get('/api/city/rivers', {
-    preHandler: operator,
+    config: allow('viewer'),
     schema: {
       tags: ['city'],
       summary: 'Rivers and canals as GeoJSON lines named in Vietnamese and English (optional in the city config; the map works offline)',

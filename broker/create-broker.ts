@@ -8,6 +8,7 @@ import type { City } from '../config/city-config.ts';
 import { systemClock, type Clock } from '../config/clock.ts';
 import type { AuthStore, Principal } from '../config/credentials.ts';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../config/limits-config.ts';
+import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
@@ -41,6 +42,10 @@ export interface BrokerDeps {
   /** config `limits:` (defaults when absent) */
   limits?: LimitsConfig;
   clock?: Clock;
+  /** live connections by principal, so that revoking a credential closes them (config/accounts/) */
+  sessions?: LiveSessionRegistry;
+  /** false once a principal's credential was revoked between CONNECT and CONNACK */
+  isCurrent?: (principal: Principal) => boolean;
 }
 
 export interface Broker {
@@ -103,7 +108,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           return done(authError('username and password are required', 4), false);
         }
         const secret = password.toString('utf8');
-        principal = auth.verifyDevice(username, secret) ?? auth.verifyToken(secret);
+        // a token logs in only under its own account's name, so the username says who is connected
+        const device = auth.verifyDevice(username, secret);
+        const byToken = device ? undefined : auth.verifyToken(secret);
+        principal = device ?? (byToken?.name === username ? byToken : undefined);
         if (!principal) {
           denied.inc({ action: 'connect' });
           logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
@@ -164,14 +172,21 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const sessions = new SessionBounds((aedes as unknown as { persistence: QueuePersistence }).persistence, limits, clock, refusals);
   sessions.install();
 
+  // live connections by principal, so that revoking a credential closes them (config/accounts/)
+  const unregister = new WeakMap<Client, () => void>();
   aedes.on('client', (client) => {
     clients.inc();
     const principal = principals.get(client);
-    if (principal) sessions.connected(principal.name, client.id, client.clean);
+    if (!principal) return;
+    sessions.connected(principal.name, client.id, client.clean);
+    if (!deps.sessions) return;
+    if (deps.isCurrent && !deps.isCurrent(principal)) return client.close();
+    unregister.set(client, deps.sessions.register({ principal, channel: 'mqtt', close: () => client.close() }));
   });
   aedes.on('clientDisconnect', (client) => {
     clients.dec();
     sessions.disconnected(client.id, client.clean);
+    unregister.get(client)?.();
   });
   aedes.on('clientError', (client, err) => logger.debug({ clientId: printableTopic(client.id, 64), err: err.message }, 'MQTT client error'));
   aedes.on('connectionError', (client, err) => logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, 'MQTT connection error'));

@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
+import { accountsCommand } from './commands/accounts.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly CliCommand[] = [
   simulateCommand,
   credentialsCommand,
   tlsCommand,
+  accountsCommand,
 ];
 
 function help(io: CliIo): void {

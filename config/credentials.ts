@@ -1,102 +1,45 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
 import type { City } from './city-config.ts';
-import { ConfigError, formatZodIssues } from './config-error.ts';
+import { ConfigError } from './config-error.ts';
+import { addAccount, createToken, rotateDevice } from './accounts/account-changes.ts';
+import { authFilePath, readAuthFile, updateAuthFile, writeAtomic, writeAuthFile, type AuthFile, type Role } from './accounts/auth-file.ts';
+import { createAuthState } from './accounts/auth-state.ts';
+import type { AuthStore } from './accounts/live-auth.ts';
+import { hashPasswordSync, makeHash, newSecret } from './accounts/secrets.ts';
 
 /**
- * Who may connect. `<dataDir>/auth.json` holds only salted hashes and is what the platform reads.
- * `<dataDir>/credentials.json` (mode 0600) holds the plain secrets once, for the engineer and the tools
- * (simulators, integrations); deleting it does not revoke anything.
+ * Who may connect. `<dataDir>/auth.json` holds only hashes and is what the platform reads (and watches:
+ * config/accounts/live-auth.ts). `<dataDir>/credentials.json` (mode 0600) holds the plain secrets made at
+ * set-up, once, for the engineer and the tools (simulators, tests); deleting it revokes nothing.
  *
- * Secrets are 32 random bytes, so a fast salted SHA-256 is as strong as a slow password hash here, and a
- * fleet of 10,000 devices reconnecting at once costs microseconds each instead of seconds of scrypt.
+ * People have accounts (viewer, operator, admin) with an argon2id password for the console and named API
+ * tokens for tools; devices have one random secret each (config/accounts/secrets.ts says why the hashes
+ * differ). The account model lives in config/accounts/; this file is set-up: first start, init, rotation.
  */
-export type Role = 'operator' | 'admin';
+export type { Role } from './accounts/auth-file.ts';
+export type { Principal, Credential } from './accounts/principal.ts';
+export type { AuthStore } from './accounts/live-auth.ts';
+export { newSecret } from './accounts/secrets.ts';
 
-const hashed = z.object({ salt: z.string().min(16), hash: z.string().length(64) }).strict();
-const authFileSchema = z.object({
-  version: z.literal(1),
-  devices: z.record(z.string(), hashed),
-  tokens: z.array(hashed.extend({ name: z.string().min(1), role: z.enum(['operator', 'admin']) })),
-}).strict();
-type AuthFile = z.infer<typeof authFileSchema>;
+export interface PersonCredentials { username: string; password: string; token: string }
 
 export interface CredentialsFile {
   createdAt: string;
   note: string;
-  operator: { username: string; token: string };
-  admin: { username: string; token: string };
+  /** demo accounts; `token` is a named API token ("demo") of that account */
+  operator: PersonCredentials;
+  admin: PersonCredentials;
+  viewer?: PersonCredentials;
   devices: Array<{ sensorId: string; kind: string; username: string; password: string }>;
 }
 
-export interface Principal {
-  readonly role: 'device' | Role;
-  readonly name: string;
-  readonly sensorId?: string;
-}
-
-export interface AuthStore {
-  verifyDevice(username: string, password: string): Principal | undefined;
-  verifyToken(token: string): Principal | undefined;
-  readonly deviceCount: number;
-  readonly tokenCount: number;
-}
-
-function hashSecret(salt: string, secret: string): string {
-  return createHash('sha256').update(salt).update('\u0000').update(secret).digest('hex');
-}
-
-function makeHash(secret: string): { salt: string; hash: string } {
-  const salt = randomBytes(16).toString('hex');
-  return { salt, hash: hashSecret(salt, secret) };
-}
-
-function matches(entry: { salt: string; hash: string }, secret: string): boolean {
-  const a = Buffer.from(hashSecret(entry.salt, secret), 'hex');
-  const b = Buffer.from(entry.hash, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
-
-export const newSecret = (): string => randomBytes(32).toString('base64url');
-
-function writeAtomic(file: string, text: string, mode: number): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, text, { mode });
-  renameSync(tmp, file);
-}
-
-function readAuthFile(file: string): AuthFile {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new ConfigError(`${file}: cannot read credentials: ${(err as Error).message}`);
-  }
-  const parsed = authFileSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${file}: invalid credentials file:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
-  return parsed.data;
-}
-
-function toStore(auth: AuthFile): AuthStore {
-  // Keyed by what a client sends: a Map, so that "constructor" or "__proto__" is just an unknown name.
-  const devices = new Map(Object.entries(auth.devices));
-  return {
-    verifyDevice(username, password) {
-      const entry = devices.get(username);
-      return entry && matches(entry, password) ? { role: 'device', name: username, sensorId: username } : undefined;
-    },
-    verifyToken(token) {
-      const entry = auth.tokens.find((t) => matches(t, token));
-      return entry ? { role: entry.role, name: entry.name } : undefined;
-    },
-    deviceCount: Object.keys(auth.devices).length,
-    tokenCount: auth.tokens.length,
-  };
-}
+const NOTE = 'Secrets of this platform, shown once. The platform keeps only hashes (auth.json). Keep this file private.';
 
 export interface LoadCredentialsResult {
+  /** the validated auth.json the platform starts with */
+  file: AuthFile;
+  /** a fixed view of it (the platform wraps `file` in a live, reloading one) */
   auth: AuthStore;
   /** the plain secrets, when this start generated them (print once) */
   generated?: CredentialsFile;
@@ -105,12 +48,17 @@ export interface LoadCredentialsResult {
   missingDevices: string[];
 }
 
+function fixedStore(file: AuthFile): AuthStore {
+  const state = createAuthState(file);
+  return { verifyDevice: state.verifyDevice, verifyToken: (t) => state.verifyToken(t, Date.now()), deviceCount: state.deviceCount, tokenCount: state.tokenCount };
+}
+
 /**
  * Demo profile: creates credentials on a fresh data dir (and for sensors added since). Production:
  * refuses to start without them.
  */
 export function loadCredentials(dataDir: string, city: City, profile: 'demo' | 'production'): LoadCredentialsResult {
-  const authFile = join(dataDir, 'auth.json');
+  const authFile = authFilePath(dataDir);
   const credentialsFile = join(dataDir, 'credentials.json');
   if (!existsSync(authFile)) {
     if (profile === 'production') {
@@ -120,75 +68,68 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
         'or start with profile: demo for a local trial.',
       );
     }
-    const generated = generateCredentials(city);
     mkdirSync(dataDir, { recursive: true });
-    writeAtomic(authFile, JSON.stringify(hashCredentials(generated), null, 1), 0o600);
-    writeAtomic(credentialsFile, JSON.stringify(generated, null, 2), 0o600);
-    return { auth: toStore(readAuthFile(authFile)), generated, credentialsFile, missingDevices: [] };
+    const { plain, auth } = makeCredentials(city, ['operator', 'admin', 'viewer']);
+    writeAuthFile(authFile, auth);
+    writeAtomic(credentialsFile, JSON.stringify(plain, null, 2));
+    return { file: auth, auth: fixedStore(auth), generated: plain as CredentialsFile, credentialsFile, missingDevices: [] };
   }
   const auth = readAuthFile(authFile);
-  if (!auth.tokens.some((t) => t.role === 'operator' || t.role === 'admin')) {
-    throw new ConfigError(`${authFile} has no operator or admin token: nobody could read the platform`);
+  if (!auth.accounts.some((a) => !a.disabled && (a.role === 'operator' || a.role === 'admin'))) {
+    throw new ConfigError(`${authFile} has no enabled operator or admin account: nobody could run the platform`);
   }
   const missing = city.sensors.filter((s) => !Object.hasOwn(auth.devices, s.id)).map((s) => s.id);
   if (missing.length && profile === 'demo') {
     // a sensor added to the demo city since the first start: give it a password and tell the engineer
-    const added = addDevices(auth, credentialsFile, city, missing);
-    writeAtomic(authFile, JSON.stringify(auth, null, 1), 0o600);
-    return { auth: toStore(auth), credentialsFile, missingDevices: [], generated: added };
+    addDevices(auth, credentialsFile, city, missing);
   }
-  return { auth: toStore(auth), credentialsFile, missingDevices: missing };
+  // written back as read: a version 1 file becomes version 2 once, so token ids stay what they are now
+  writeAuthFile(authFile, auth);
+  return { file: auth, auth: fixedStore(auth), credentialsFile, missingDevices: profile === 'demo' ? [] : missing };
 }
 
-export function generateCredentials(city: City): CredentialsFile {
-  return {
-    createdAt: new Date().toISOString(),
-    note: 'Secrets of this platform, shown once. The platform keeps only hashes (auth.json). Keep this file private.',
-    operator: { username: 'operator', token: newSecret() },
-    admin: { username: 'admin', token: newSecret() },
-    devices: city.sensors.map((s) => ({ sensorId: s.id, kind: s.kind, username: s.id, password: newSecret() })),
-  };
-}
-
-export function hashCredentials(c: CredentialsFile): AuthFile {
-  return {
-    version: 1,
-    devices: Object.fromEntries(c.devices.map((d) => [d.username, makeHash(d.password)])),
-    tokens: [
-      { name: c.operator.username, role: 'operator', ...makeHash(c.operator.token) },
-      { name: c.admin.username, role: 'admin', ...makeHash(c.admin.token) },
-    ],
-  };
-}
-
-/** Adds or replaces one secret in an existing auth.json; returns the new plain secret (shown once). */
-export function rotateSecret(dataDir: string, target: { device: string } | { token: Role }): string {
-  const authFile = join(dataDir, 'auth.json');
-  if (!existsSync(authFile)) throw new ConfigError(`${authFile} does not exist: run "ioc credentials init" first`);
-  const auth = readAuthFile(authFile);
-  const secret = newSecret();
-  if ('device' in target) {
-    auth.devices[target.device] = makeHash(secret);
-  } else {
-    auth.tokens = auth.tokens.filter((t) => t.role !== target.token);
-    auth.tokens.push({ name: target.token, role: target.token, ...makeHash(secret) });
+/** Accounts with a password and a token each, and every sensor's device secret. */
+function makeCredentials(city: City, roles: readonly Role[]): { plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'>; auth: AuthFile } {
+  const now = new Date();
+  const auth: AuthFile = { version: 2, devices: {}, accounts: [], tokens: [] };
+  const plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'> = { createdAt: now.toISOString(), note: NOTE, devices: [] };
+  for (const role of roles) {
+    const password = newSecret().slice(0, 20);
+    addAccount(auth, { name: role, role, passwordHash: hashPasswordSync(password) }, now);
+    const { token } = createToken(auth, role, 'demo', null, now);
+    plain[role] = { username: role, password, token };
   }
-  writeAtomic(authFile, JSON.stringify(auth, null, 1), 0o600);
-  return secret;
+  for (const s of city.sensors) {
+    const password = newSecret();
+    auth.devices[s.id] = makeHash(password);
+    plain.devices.push({ sensorId: s.id, kind: s.kind, username: s.id, password });
+  }
+  return { plain, auth };
 }
 
-/** Creates credentials for a data directory that has none (production set-up). */
-export function initCredentials(dataDir: string, city: City): CredentialsFile {
-  const authFile = join(dataDir, 'auth.json');
-  if (existsSync(authFile)) throw new ConfigError(`${authFile} exists already: rotate single secrets with "ioc credentials device|token"`);
-  const generated = generateCredentials(city);
+/** Adds or replaces one device secret in auth.json; returns the new plain secret (shown once). */
+export function rotateSecret(dataDir: string, target: { device: string }, city?: City): string {
+  return updateAuthFile(dataDir, (auth) => rotateDevice(auth, target.device, city?.sensorsById.has(target.device) ?? false));
+}
+
+export interface InitResult { admin: PersonCredentials; devices: CredentialsFile['devices']; credentialsFile: string }
+
+/**
+ * Production set-up of a data directory that has none: the `admin` account (password and token) and every
+ * sensor's secret. Other people get their own accounts from the admin (`ioc accounts add`, the API).
+ */
+export function initCredentials(dataDir: string, city: City): InitResult {
+  const authFile = authFilePath(dataDir);
+  if (existsSync(authFile)) throw new ConfigError(`${authFile} exists already: rotate single secrets with "ioc credentials device" or "ioc accounts"`);
+  const { plain, auth } = makeCredentials(city, ['admin']);
   mkdirSync(dataDir, { recursive: true });
-  writeAtomic(authFile, JSON.stringify(hashCredentials(generated), null, 1), 0o600);
-  writeAtomic(join(dataDir, 'credentials.json'), JSON.stringify(generated, null, 2), 0o600);
-  return generated;
+  writeAuthFile(authFile, auth);
+  const credentialsFile = join(dataDir, 'credentials.json');
+  writeAtomic(credentialsFile, JSON.stringify(plain, null, 2));
+  return { admin: plain.admin!, devices: plain.devices, credentialsFile };
 }
 
-function addDevices(auth: AuthFile, credentialsFile: string, city: City, ids: string[]): CredentialsFile | undefined {
+function addDevices(auth: AuthFile, credentialsFile: string, city: City, ids: string[]): void {
   let plain: CredentialsFile | undefined;
   try {
     plain = JSON.parse(readFileSync(credentialsFile, 'utf8')) as CredentialsFile;
@@ -200,8 +141,7 @@ function addDevices(auth: AuthFile, credentialsFile: string, city: City, ids: st
     auth.devices[id] = makeHash(password);
     plain?.devices.push({ sensorId: id, kind: city.sensorsById.get(id)!.kind, username: id, password });
   }
-  if (plain) writeAtomic(credentialsFile, JSON.stringify(plain, null, 2), 0o600);
-  return undefined;
+  if (plain) writeAtomic(credentialsFile, JSON.stringify(plain, null, 2));
 }
 
 /** Reads the plain credentials file (simulators, CLI, tests). */

@@ -71,6 +71,13 @@ export const platformConfigSchema = z.object({
   }).strict().default({ insecure: false, allowPlaintext: false }),
   /** MQTT over TLS, HTTPS and WSS (config/tls-config.ts) */
   tls: tlsSchema,
+  /** people's accounts: console sessions and sign-in limits (config/accounts/) */
+  accounts: z.object({
+    sessionHours: z.number().min(0.05).max(24 * 30).default(12),
+    maxFailuresPerAccount: z.number().int().min(1).default(5),
+    maxFailuresPerAddress: z.number().int().min(1).default(50),
+    failureWindowMinutes: z.number().min(1).default(15),
+  }).strict().default({ sessionHours: 12, maxFailuresPerAccount: 5, maxFailuresPerAddress: 50, failureWindowMinutes: 15 }),
   ingest: z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
     maxAgeDays: z.number().min(0).default(30),

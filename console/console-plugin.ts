@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import type { AuthGuard } from '../api/auth.ts';
+import { allow, principalOf, type AuthGuard } from '../api/auth.ts';
 import { loadConsoleBundle, type ConsoleAsset, type ConsoleBundle } from './build-console.ts';
 
-export interface ConsoleSession { role: 'operator' | 'admin'; username?: string }
+export interface ConsoleSession { role: 'viewer' | 'operator' | 'admin'; username?: string }
 
 export interface ConsolePluginDeps {
   /** a prebuilt bundle; default: console/dist when its sources are unchanged, else built at registration */
@@ -83,10 +83,10 @@ export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPlugin
 
     if (deps.auth) {
       const auth = deps.auth;
-      app.get('/api/console/session', { schema: { hide: true } }, (request, reply) => {
-        // throws the platform's DomainError (401/403), mapped by its error handler like every /api route
-        const principal = auth.authenticate(request, 'operator');
-        const session: ConsoleSession = { role: principal.role === 'admin' ? 'admin' : 'operator', username: principal.name };
+      app.get('/api/console/session', { config: allow('viewer'), schema: { hide: true } }, (request, reply) => {
+        // the access hook has authenticated (a bare plugin test without it authenticates here)
+        const principal = principalOf(request) ?? auth.authenticate(request, 'viewer');
+        const session: ConsoleSession = { role: principal.role === 'device' ? 'viewer' : principal.role, username: principal.name };
         return reply.header('cache-control', 'no-store').send(session);
       });
     }

@@ -23,6 +23,7 @@ const INFO_FORMAT = 1;
 /** Packages left out of the bundle, loaded from node_modules at run time. */
 const EXTERNAL = [
   'better-sqlite3', // a native addon
+  '@node-rs/argon2', // a native addon (password hashing: config/accounts/secrets.ts)
   'esbuild', // runs its platform binary (the console build)
   'mqtt', '@influxdata/influxdb-client', // not on the way to ready: the demo fleet, the InfluxDB store
 ];

@@ -1,22 +1,26 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCity } from '../../config/city-config.ts';
+import { createToken, revokeToken } from '../../config/accounts/account-changes.ts';
+import { updateAuthFile } from '../../config/accounts/auth-file.ts';
 import { initCredentials, rotateSecret } from '../../config/credentials.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
 import type { CliCommand } from '../cli-command.ts';
 
 const USAGE = `usage:
-  ioc credentials init [--data-dir DIR] [--config FILE]      create device passwords and operator/admin tokens
-  ioc credentials device SENSOR_ID [--data-dir DIR]           new password for one device
-  ioc credentials token operator|admin [--data-dir DIR]       new operator or admin token
-Secrets are printed once; the platform keeps only their hashes (<dataDir>/auth.json).`;
+  ioc credentials init [--data-dir DIR] [--config FILE]      create the admin account and every device's secret
+  ioc credentials device SENSOR_ID [--data-dir DIR]           new secret for one device (the old one stops at once)
+  ioc credentials token ACCOUNT [--name NAME] [--data-dir DIR]
+                                                              new API token for an account (replaces one of that name)
+Secrets are printed once; the platform keeps only their hashes (<dataDir>/auth.json) and picks changes up
+without a restart, closing the connections of a replaced secret.`;
 
 export const credentialsCommand: CliCommand = {
   name: 'credentials',
-  summary: 'create or rotate device passwords and operator tokens',
+  summary: 'create or rotate device secrets and API tokens',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { 'data-dir': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { 'data-dir': { type: 'string' }, config: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean' } } });
     const [action, target] = positionals;
     if (values.help || !action) {
       io.out(USAGE);
@@ -27,16 +31,24 @@ export const credentialsCommand: CliCommand = {
     if (action === 'init') {
       const city = loadCity(config.cityFile, config.kindsDir);
       const created = initCredentials(dataDir, city);
-      io.out(`operator token: ${created.operator.token}\nadmin token:    ${created.admin.token}`);
-      io.out(`${created.devices.length} device passwords written with the tokens to ${dataDir}/credentials.json (mode 0600). Move that file somewhere safe.`);
+      io.out(`admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\nadmin token:    ${created.admin.token}`);
+      io.out(`${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode 0600). Move that file somewhere safe.`);
+      io.out('Add a personal account for each operator: ioc accounts add NAME --role viewer|operator|admin');
       return 0;
     }
     if (action === 'device' && target) {
-      io.out(rotateSecret(dataDir, { device: target }));
+      const city = loadCity(config.cityFile, config.kindsDir);
+      io.out(rotateSecret(dataDir, { device: target }, city));
       return 0;
     }
-    if (action === 'token' && (target === 'operator' || target === 'admin')) {
-      io.out(rotateSecret(dataDir, { token: target }));
+    if (action === 'token' && target) {
+      const name = values.name ?? 'cli';
+      const now = new Date();
+      const created = updateAuthFile(dataDir, (auth) => {
+        if (auth.tokens.some((t) => t.account === target && t.name === name)) revokeToken(auth, target, name);
+        return createToken(auth, target, name, null, now);
+      });
+      io.out(created.token);
       return 0;
     }
     io.err(USAGE);

@@ -49,6 +49,8 @@ export function createAlertList(deps: {
   alerts: AlertStore; sensors: SensorStore; i18n: I18n; fmt: Formatter;
   onAction(action: AlertAction, alert: Alert): void;
   onSelectSensor(sensorId: string): void;
+  /** false for viewers: the server would refuse, so the buttons are not shown */
+  canAct?: boolean;
 }): AlertList {
   const { alerts, sensors, i18n, fmt } = deps;
   const list = h('ul', { class: 'alert-list', 'aria-live': 'off' });
@@ -123,9 +125,9 @@ export function createAlertList(deps: {
     setClass(row.state, `state-label state-${alert.state}`);
     setText(row.state, i18n.t(`state.${alert.state}` as MessageKey));
     setText(row.ackInfo, ackInfo);
-    row.ack.hidden = !ackable;
+    row.ack.hidden = !ackable || deps.canAct === false;
     setText(row.ack, i18n.t('alerts.ack'));
-    row.resolve.hidden = !open;
+    row.resolve.hidden = !open || deps.canAct === false;
     setText(row.resolve, i18n.t('alerts.resolve'));
     if (row.id !== alert.id || !isNew) {
       row.flash?.remove();

@@ -1,4 +1,7 @@
-/** Every /api call carries the operator token; a 401 anywhere means the session is over. */
+/**
+ * Every /api call carries the credential: the session cookie (sent by the browser on its own; `token` is
+ * then empty) or an API token as a Bearer header. A 401 anywhere means the session is over.
+ */
 export class ApiError extends Error {
   constructor(readonly status: number, readonly code: string, message: string) {
     super(message);
@@ -17,7 +20,7 @@ export function createApiClient(token: string, onUnauthorized: () => void): ApiC
   async function request(path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(path, { ...init, headers: { ...init.headers, authorization: `Bearer ${token}` } });
+      res = await fetch(path, { ...init, credentials: 'same-origin', headers: { ...init.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError(0, 'network', (err as Error).message);
@@ -56,7 +59,7 @@ export function createApiClient(token: string, onUnauthorized: () => void): ApiC
     streamUrl(path: string) {
       const url = new URL(path, location.href);
       url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-      url.searchParams.set('token', token);
+      if (token) url.searchParams.set('token', token); // a cookie session rides on the upgrade request itself
       return url.toString();
     },
   };

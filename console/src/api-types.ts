@@ -45,7 +45,7 @@ export interface LatestReading { sensorId: string; kind: string; district: strin
 
 export interface ReadingSeries { sensorId: string; metric: string; unit: string; points: { ts: number | string; value: number | null }[] }
 
-export type Role = 'operator' | 'admin';
+export type Role = 'viewer' | 'operator' | 'admin';
 export interface SessionInfo { role: Role; username?: string }
 
 /** The console's wire format for timestamps is epoch ms, but accept ISO strings too. */

@@ -117,6 +117,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   const alertList = createAlertList({
     alerts, sensors, i18n, fmt,
     onAction: (action, alert) => dialog.open(action, alert),
+    canAct: session.role !== 'viewer',
     onSelectSensor: (id) => selectSensor(id),
   });
   const alertCount = h('span', { class: 'alert-count num' });
@@ -222,7 +223,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
 
   function relabel(): void {
     setText(cityName, city.name[i18n.lang]);
-    setText(role, i18n.t('header.role', { role: i18n.t(`role.${session.role}` as MessageKey) }));
+    setText(role, i18n.t(session.username ? 'header.who' : 'header.role', { name: session.username ?? '', role: i18n.t(`role.${session.role}` as MessageKey) }));
     notifier.setBaseTitle(`${i18n.t('app.short')} · ${city.name[i18n.lang]}`);
     renderMute();
     renderBanner();

@@ -4,7 +4,7 @@ import type { SessionInfo } from './api-types.ts';
 import type { ConsoleApp } from './app.ts';
 import { h } from './dom.ts';
 import { createI18n } from './i18n.ts';
-import { checkSession, renderLogin, storedToken, storeToken } from './login-view.ts';
+import { checkSession, renderLogin, signOut, storedToken, storeToken } from './login-view.ts';
 
 const i18n = createI18n();
 /**
@@ -31,7 +31,7 @@ async function start(token: string, session: SessionInfo): Promise<void> {
   const api = createApiClient(token, () => { if (generation === mine) showLogin(i18n.t('login.expired')); });
   try {
     const { startConsole } = await loadConsole();
-    const started = await startConsole(root, { api, i18n, session, onLogout: () => showLogin() });
+    const started = await startConsole(root, { api, i18n, session, onLogout: () => { void signOut(); showLogin(); } });
     if (generation !== mine) started.dispose();
     else app = started;
   } catch (err) {
@@ -41,15 +41,14 @@ async function start(token: string, session: SessionInfo): Promise<void> {
   }
 }
 
-const token = storedToken();
-if (!token) {
-  showLogin();
-  // warm the console chunk once the sign-in screen is up
-  setTimeout(() => void loadConsole().catch(() => undefined), 50);
-} else {
-  void loadConsole().catch(() => undefined);
-  checkSession(token).then(
-    (session) => start(token, session),
-    (err: unknown) => showLogin(err instanceof ApiError && err.status === 401 ? i18n.t('login.expired') : i18n.t('login.network', { message: (err as Error).message })),
-  );
-}
+// A stored token, or else the session cookie (token ''): a reload keeps the person signed in until the
+// session ends; without either, GET /api/session answers 401 and the sign-in screen shows.
+const token = storedToken() ?? '';
+void loadConsole().catch(() => undefined);
+checkSession(token).then(
+  (session) => start(token, session),
+  (err: unknown) => {
+    if (err instanceof ApiError && err.status === 401) showLogin(token ? i18n.t('login.expired') : undefined);
+    else showLogin(i18n.t('login.network', { message: (err as Error).message }));
+  },
+);

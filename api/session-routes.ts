@@ -1,0 +1,98 @@
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
+import type { LiveAuth } from '../config/accounts/live-auth.ts';
+import type { LoginLimiter } from '../config/accounts/login-limiter.ts';
+import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
+import type { WebSessions } from '../config/accounts/web-sessions.ts';
+import type { Clock } from '../config/clock.ts';
+import { allow, principalOf, SESSION_COOKIE } from './auth.ts';
+import { errorBody } from './errors.ts';
+
+/**
+ * Console sign-in: POST /api/session (username + password -> httpOnly, SameSite=Strict cookie, Secure over
+ * TLS), GET /api/session (who am I), DELETE /api/session (sign out). Failed attempts are limited per
+ * account and per address, logged without the password, and counted by reason.
+ */
+export interface SessionRoutesDeps {
+  auth: Pick<LiveAuth, 'account' | 'sweep'>;
+  sessions: WebSessions;
+  limiter: LoginLimiter;
+  clock: Clock;
+  registry: Registry;
+}
+
+const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
+const sessionInfo = z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), via: z.enum(['session', 'token', 'insecure']), expiresAt: z.string().optional() });
+
+type FailureReason = 'unknown_account' | 'bad_password' | 'disabled' | 'no_password' | 'rate_limited';
+
+export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const failures = new Counter({ name: 'ioc_login_failures_total', help: 'Refused console sign-ins, by reason', labelNames: ['reason'], registers: [deps.registry] });
+  for (const reason of ['unknown_account', 'bad_password', 'disabled', 'no_password', 'rate_limited']) failures.inc({ reason }, 0);
+
+  const refuse = (request: FastifyRequest, reply: FastifyReply, username: string, reason: FailureReason) => {
+    failures.inc({ reason });
+    // the name as typed (bounded), never the password; the same answer for every reason but the limit
+    request.log.warn({ username: username.slice(0, 64), from: request.ip, reason }, 'sign-in refused');
+    if (reason !== 'rate_limited') deps.limiter.failed(username, request.ip);
+    return reply.code(401).send({ code: 'bad_credentials', message: 'wrong username or password' });
+  };
+
+  api.post('/api/session', {
+    config: allow('public'),
+    schema: {
+      tags: ['session'], summary: 'Sign in with a username and password (sets the session cookie)',
+      body: loginBody,
+      response: { 200: sessionInfo, 400: errorBody, 401: errorBody, 429: errorBody },
+    },
+  }, async (request, reply) => {
+    const { username, password } = request.body;
+    const wait = deps.limiter.blockedFor(username, request.ip);
+    if (wait > 0) {
+      failures.inc({ reason: 'rate_limited' });
+      request.log.warn({ username: username.slice(0, 64), from: request.ip, reason: 'rate_limited' }, 'sign-in refused');
+      return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'too_many_attempts', message: `too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s` });
+    }
+    const account = deps.auth.account(username);
+    if (!account?.password) {
+      await burnPasswordCheck(password);
+      return refuse(request, reply, username, account ? 'no_password' : 'unknown_account');
+    }
+    if (!(await verifyPassword(account.password, password))) return refuse(request, reply, username, 'bad_password');
+    if (account.disabled) return refuse(request, reply, username, 'disabled');
+    deps.limiter.succeeded(username);
+    const created = deps.sessions.create(account.name, account.role, account.passwordSetAt);
+    reply.setCookie(SESSION_COOKIE, created.id, {
+      path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https',
+      maxAge: Math.max(1, Math.floor((created.expiresAt - deps.clock.now()) / 1000)),
+    });
+    request.log.info({ account: account.name, from: request.ip }, 'signed in');
+    return reply.header('cache-control', 'no-store').send({ name: account.name, role: account.role, via: 'session', expiresAt: new Date(created.expiresAt).toISOString() });
+  });
+
+  api.get('/api/session', {
+    config: allow('viewer'),
+    schema: { tags: ['session'], summary: 'Who am I: the account and role of this request', response: { 200: sessionInfo, 401: errorBody } },
+  }, async (request, reply) => {
+    const p = principalOf(request)!;
+    const role = p.role === 'device' ? 'viewer' : p.role; // unreachable: devices never pass allow('viewer')
+    const via = p.credential?.kind === 'session' ? 'session' : p.credential?.kind === 'token' ? 'token' : 'insecure';
+    return reply.header('cache-control', 'no-store').send({ name: p.name, role, via });
+  });
+
+  api.delete('/api/session', {
+    config: allow('viewer'),
+    schema: { tags: ['session'], summary: 'Sign out: ends this session', response: { 204: z.null(), 401: errorBody } },
+  }, async (request, reply) => {
+    const id = (request as FastifyRequest & { cookies?: Record<string, string | undefined> }).cookies?.[SESSION_COOKIE];
+    if (id) {
+      deps.sessions.end(id);
+      deps.auth.sweep(); // the alert stream this browser opened with the cookie closes too
+    }
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.code(204).send(null);
+  });
+};
