@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { buildApp } from './build-app.ts';
 
-function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Array<Record<string, unknown>> } {
+function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknown>> } {
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
@@ -11,7 +11,8 @@ function capturingLogger(): { logger: ReturnType<typeof pino>; lines: Array<Reco
       done();
     },
   });
-  return { logger: pino({ level: 'info' }, sink), lines };
+  const logger: Logger = pino({ level: 'info' }, sink);
+  return { logger, lines };
 }
 
 describe('5xx answers', () => {
