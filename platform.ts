@@ -151,7 +151,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
   ];
-  const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+  const app = await buildApp({ logger, routes, version: VERSION, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
   let openedStore: TimeSeriesStore;

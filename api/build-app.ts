@@ -8,6 +8,7 @@ import { createWebSocketStream } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { installErrorHandlers } from './errors.ts';
+import { installHttpSecurity, type HttpSecurityOptions } from './http-security.ts';
 
 /**
  * Builds the HTTP app without listening: tests call `inject` on it, platform.ts listens. Routes are
@@ -20,6 +21,8 @@ export interface AppDeps {
   routes: readonly FastifyPluginAsync[];
   version: string;
   bodyLimit?: number;
+  /** headers, CORS and WebSocket Origin checks (api/http-security.ts) */
+  security?: HttpSecurityOptions;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -33,6 +36,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  await installHttpSecurity(app, deps.security);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -46,7 +50,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
 
   if (deps.mqttOverWebSocket) {

@@ -61,7 +61,13 @@ export const platformConfigSchema = z.object({
   http: z.object({
     port: port.default(8080),
     host: z.string().default('0.0.0.0'),
-  }).strict().default({ port: 8080, host: '0.0.0.0' }),
+    // browser origins (scheme://host[:port]) besides the platform's own that may call the API (CORS) and
+    // open its WebSockets; empty: closed
+    cors: z.object({ origins: z.array(z.url({ protocol: /^https?$/ })).default([]) }).strict().default({ origins: [] }),
+  }).strict().default({ port: 8080, host: '0.0.0.0', cors: { origins: [] } }),
+  // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
+  // the platform's own origin come from here, never from a request's Host header
+  public: z.object({ baseUrl: z.url({ protocol: /^https?$/ }).optional() }).strict().default({}),
   security: z.object({ insecure: z.boolean().default(false) }).strict().default({ insecure: false }),
   ingest: z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
