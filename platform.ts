@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { preparePrivateDataDir } from './config/private-files.ts';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -77,7 +78,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'ioc' } });
   const city = loadCity(config.cityFile, config.kindsDir);
-  mkdirSync(config.dataDir, { recursive: true });
+  // before anything is written: every file the platform creates there is 0600, every folder 0700
+  preparePrivateDataDir(config.dataDir);
 
   if (config.security.insecure) {
     const banner = '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { preparePrivateDataDir } from './private-files.ts';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { City } from './city-config.ts';
@@ -121,7 +122,7 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
       );
     }
     const generated = generateCredentials(city);
-    mkdirSync(dataDir, { recursive: true });
+    preparePrivateDataDir(dataDir);
     writeAtomic(authFile, JSON.stringify(hashCredentials(generated), null, 1), 0o600);
     writeAtomic(credentialsFile, JSON.stringify(generated, null, 2), 0o600);
     return { auth: toStore(readAuthFile(authFile)), generated, credentialsFile, missingDevices: [] };
@@ -182,7 +183,7 @@ export function initCredentials(dataDir: string, city: City): CredentialsFile {
   const authFile = join(dataDir, 'auth.json');
   if (existsSync(authFile)) throw new ConfigError(`${authFile} exists already: rotate single secrets with "ioc credentials device|token"`);
   const generated = generateCredentials(city);
-  mkdirSync(dataDir, { recursive: true });
+  preparePrivateDataDir(dataDir);
   writeAtomic(authFile, JSON.stringify(hashCredentials(generated), null, 1), 0o600);
   writeAtomic(join(dataDir, 'credentials.json'), JSON.stringify(generated, null, 2), 0o600);
   return generated;
