@@ -146,12 +146,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await writer.settled(2000);
     await feeder.waitFor(log.head, 2000);
   };
+  // links in the public feed: public.baseUrl, else the address listened on (known once listening)
+  let listenUrl = '';
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
@@ -207,6 +209,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const httpPort = (app.server.address() as { port: number }).port;
 
   const httpUrl = `http://${hostForUrl(config.http.host)}:${httpPort}`;
+  listenUrl = httpUrl;
   const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
   const mqttWsUrl = `ws://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);

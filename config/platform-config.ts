@@ -68,6 +68,11 @@ export const platformConfigSchema = z.object({
   // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
   // the platform's own origin come from here, never from a request's Host header
   public: z.object({ baseUrl: z.url({ protocol: /^https?$/ }).optional() }).strict().default({}),
+  // the public CAP feed: sender (globally unique, no spaces or commas; default ioc.<city id>) and contact
+  cap: z.object({
+    sender: z.string().regex(/^[^\s,<&]+$/, 'no spaces, commas, < or &').optional(),
+    contact: z.string().min(1).max(200).optional(),
+  }).strict().default({}),
   security: z.object({ insecure: z.boolean().default(false) }).strict().default({ insecure: false }),
   ingest: z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
