@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { preparePrivateDataDir } from './config/private-files.ts';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
@@ -91,7 +92,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const city = loadCity(config.cityFile, config.kindsDir);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
-  mkdirSync(config.dataDir, { recursive: true });
+  // before anything is written: every file the platform creates there is 0600, every folder 0700
+  preparePrivateDataDir(config.dataDir);
 
   if (config.security.insecure) {
     const banner = '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
@@ -166,16 +168,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await writer.settled(2000);
     await feeder.waitFor(log.head, 2000);
   };
+  // links in the public feed: public.baseUrl, else the address listened on (known once listening)
+  let listenUrl = '';
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock) }),
     accountsRoutes({ auth: accounts, clock }),
   ];
-  const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+  const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
   let openedStore: TimeSeriesStore;
@@ -231,6 +235,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const { mqttsUrl } = await listeners.start({ broker, httpServer: app.server, registry });
 
   const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
+  listenUrl = httpUrl;
   const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
   const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);

@@ -22,7 +22,7 @@ export interface AlertsApiDeps {
   liveSessions?: LiveSessionRegistry;
   clock: Clock;
   readBarrier?: () => Promise<void>;
-  cap?: { sender?: string; publicBaseUrl?: string };
+  cap: { sender?: string; contact?: string; publicBaseUrl: string | (() => string) };
 }
 
 /** Every alert plugin for buildApp's `routes`: REST, rules, the WebSocket stream, CAP and webhook status. */

@@ -19,8 +19,13 @@ export interface AlertsCapRoutesDeps {
   clock: Clock;
   /** CAP sender (default `ioc.<city id>`): unique to this platform, no spaces or commas */
   sender?: string;
-  /** public base URL for links in the feed (default: from the request's Host) */
-  publicBaseUrl?: string;
+  /**
+   * public base URL for links in the feed (`public.baseUrl`, else the address the platform listens on):
+   * never the request's Host header, which any caller chooses and a cache would then serve to everyone
+   */
+  publicBaseUrl: string | (() => string);
+  /** CAP contact (`cap.contact`) */
+  contact?: string;
   radiusKm?: number;
 }
 
@@ -42,8 +47,8 @@ function feedQuery(query: Record<string, string | string[] | undefined>): string
  */
 export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
-  const ctx: CapContext = { sender: deps.sender ?? `ioc.${deps.city.id}`, city: deps.city, radiusKm: deps.radiusKm };
-  const base = (request: FastifyRequest): string => deps.publicBaseUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
+  const ctx: CapContext = { sender: deps.sender ?? `ioc.${deps.city.id}`, city: deps.city, radiusKm: deps.radiusKm, contact: deps.contact };
+  const base = (): string => (typeof deps.publicBaseUrl === 'function' ? deps.publicBaseUrl() : deps.publicBaseUrl).replace(/\/$/, '');
 
   const candidates = async () => {
     const now = deps.clock.now();
@@ -74,7 +79,7 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
     if (unknown) throw new DomainError('invalid', 'invalid_severity', `severity: unknown value "${unknown}"; use ${SEVERITIES.join(', ')}`);
     const filter = { kind: splitList(request.query.kind), severity: severity as typeof SEVERITIES[number][] | undefined, district: splitList(request.query.district) };
     const alerts = (await candidates()).filter((a) => matchesFilter(a, filter));
-    const root = base(request);
+    const root = base();
     const xml = renderCapAtomFeed(alerts, ctx, {
       self: `${root}${request.url.split('?')[0]}${feedQuery(request.query)}`,
       alert: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
 import { ALERT_STATES, alertSchema } from '../alerts/alert-schema.ts';
 import { DomainError } from '../config/domain-error.ts';
+import { MAX_TIME_MS } from '../store/query-bounds.ts';
 import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
 
 /** How an alert looks over the API, the WebSocket stream, MQTT and webhooks: the alerts' own schema. */
@@ -43,6 +44,6 @@ const timeRe = /^-?\d+$/;
 export function parseTimeParam(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = timeRe.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds, got "${value}"`);
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_TIME_MS) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds (within ±${MAX_TIME_MS}), got "${value}"`);
   return ms;
 }

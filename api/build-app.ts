@@ -12,6 +12,7 @@ import { installErrorHandlers } from './errors.ts';
 import { installAccessControl } from './access-control.ts';
 import { allow, type AuthGuard } from './auth.ts';
 import type { Registry } from 'prom-client';
+import { installHttpSecurity, type HttpSecurityOptions } from './http-security.ts';
 
 /**
  * Builds the HTTP app without listening: tests call `inject` on it, platform.ts listens. Routes are
@@ -28,6 +29,8 @@ export interface AppDeps {
   https?: HttpsOptions;
   /** default deny: every /api route declares its access (access-control.ts); omitted only by bare unit tests */
   access?: { guard: AuthGuard; registry?: Registry };
+  /** headers, CORS and WebSocket Origin checks (api/http-security.ts) */
+  security?: HttpSecurityOptions;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -43,6 +46,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   installErrorHandlers(app);
+  await installHttpSecurity(app, deps.security);
 
   await app.register(fastifySwagger, {
     openapi: {
@@ -56,7 +60,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     transform: jsonSchemaTransform,
   });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   // after the WebSocket plugin: its onRequest hook must mark upgrades first, so a refused upgrade's socket is closed
   if (deps.access) await installAccessControl(app, deps.access.guard, deps.access.registry);

@@ -1,10 +1,10 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DomainError, type DomainErrorKind } from '../config/domain-error.ts';
 
 /** The one place where domain errors become HTTP: `{ code, message }` with the right status. */
-export const errorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() });
+export const errorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional() });
 
 const STATUS: Record<DomainErrorKind, number> = {
   invalid: 400,
@@ -15,6 +15,14 @@ const STATUS: Record<DomainErrorKind, number> = {
   too_large: 413,
   unavailable: 503,
 };
+
+/**
+ * A 5xx says nothing about the inside (no message, stack, SQL or path): the detail goes to the log under
+ * the request id, which the body carries so an operator can find that log line.
+ */
+function sendInternal(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.code(500).send({ code: 'internal_error', message: `internal error (request ${request.id}; the detail is in the platform log)`, requestId: String(request.id) });
+}
 
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | DomainError | Error, request, reply) => {
@@ -28,7 +36,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     }
     if (isResponseSerializationError(err)) {
       request.log.error({ err }, 'response did not match its schema');
-      return reply.code(500).send({ code: 'internal_error', message: 'internal error' });
+      return sendInternal(request, reply);
     }
     const fe = err as FastifyError;
     if (fe.statusCode && fe.statusCode < 500) {
@@ -36,7 +44,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
       return reply.code(fe.statusCode).send({ code, message: fe.message });
     }
     request.log.error({ err }, 'unhandled error');
-    return reply.code(500).send({ code: 'internal_error', message: 'internal error' });
+    return sendInternal(request, reply);
   });
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).send({ code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` });

@@ -5,6 +5,7 @@ import { parseDuration } from '../config/duration.ts';
 import type { City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
 import type { DeviceStateTracker } from '../ingest/device-state.ts';
+import { MAX_EVERY_MS, MAX_TIME_MS } from '../store/query-bounds.ts';
 import { AGGREGATE_FNS, type TimeSeriesStore } from '../store/time-series-store.ts';
 import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
@@ -27,7 +28,7 @@ const timeParam = z.union([z.string(), z.number()]).optional().describe('ISO-860
 function parseTime(value: string | number | undefined, fallback: number, name: string): number {
   if (value === undefined || value === '') return fallback;
   const ms = typeof value === 'number' || /^-?\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds, got "${value}"`);
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_TIME_MS) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds (within ±${MAX_TIME_MS}), got "${value}"`);
   return ms;
 }
 
@@ -120,7 +121,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
       return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, points };
     }
     const every = /^\d+$/.test(q.every) ? Number(q.every) : parseDuration(q.every);
-    if (!every || every <= 0) throw new DomainError('invalid', 'invalid_every', `every must be a duration such as 30s, 5m or 1h, got "${q.every}"`);
+    if (!every || !Number.isSafeInteger(every) || every <= 0 || every > MAX_EVERY_MS) throw new DomainError('invalid', 'invalid_every', `every must be a duration such as 30s, 5m or 1h (at most ${MAX_EVERY_MS / 86_400_000}d), got "${q.every}"`);
     if ((to - from) / every > MAX_BUCKETS) {
       throw new DomainError('invalid', 'too_many_buckets', `${Math.ceil((to - from) / every)} buckets requested; at most ${MAX_BUCKETS}: use a larger every or a shorter range`);
     }

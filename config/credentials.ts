@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { preparePrivateDataDir } from './private-files.ts';
 import { join } from 'node:path';
 import type { City } from './city-config.ts';
 import { ConfigError } from './config-error.ts';
@@ -68,7 +69,7 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
         'or start with profile: demo for a local trial.',
       );
     }
-    mkdirSync(dataDir, { recursive: true });
+    preparePrivateDataDir(dataDir);
     const { plain, auth } = makeCredentials(city, ['operator', 'admin', 'viewer']);
     writeAuthFile(authFile, auth);
     writeAtomic(credentialsFile, JSON.stringify(plain, null, 2));
@@ -122,7 +123,7 @@ export function initCredentials(dataDir: string, city: City): InitResult {
   const authFile = authFilePath(dataDir);
   if (existsSync(authFile)) throw new ConfigError(`${authFile} exists already: rotate single secrets with "ioc credentials device" or "ioc accounts"`);
   const { plain, auth } = makeCredentials(city, ['admin']);
-  mkdirSync(dataDir, { recursive: true });
+  preparePrivateDataDir(dataDir);
   writeAuthFile(authFile, auth);
   const credentialsFile = join(dataDir, 'credentials.json');
   writeAtomic(credentialsFile, JSON.stringify(plain, null, 2));

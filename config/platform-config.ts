@@ -63,7 +63,18 @@ export const platformConfigSchema = z.object({
   http: z.object({
     port: port.default(8080),
     host: z.string().default('127.0.0.1'),
-  }).strict().default({ port: 8080, host: '127.0.0.1' }),
+    // browser origins (scheme://host[:port]) besides the platform's own that may call the API (CORS) and
+    // open its WebSockets; empty: closed
+    cors: z.object({ origins: z.array(z.url({ protocol: /^https?$/ })).default([]) }).strict().default({ origins: [] }),
+  }).strict().default({ port: 8080, host: '127.0.0.1', cors: { origins: [] } }),
+  // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
+  // the platform's own origin come from here, never from a request's Host header
+  public: z.object({ baseUrl: z.url({ protocol: /^https?$/ }).optional() }).strict().default({}),
+  // the public CAP feed: sender (globally unique, no spaces or commas; default ioc.<city id>) and contact
+  cap: z.object({
+    sender: z.string().regex(/^[^\s,<&]+$/, 'no spaces, commas, < or &').optional(),
+    contact: z.string().min(1).max(200).optional(),
+  }).strict().default({}),
   security: z.object({
     insecure: z.boolean().default(false),
     // production refuses a plaintext listener on a non-loopback address unless this says so (config/listening-policy.ts)

@@ -17,6 +17,8 @@ export interface CapContext {
   city: Pick<City, 'id' | 'name' | 'timezone' | 'sensorsById'>;
   /** Radius of the warning circle around the sensor, km. */
   radiusKm?: number;
+  /** CAP `contact`: who the public may call about a message (config `cap.contact`). */
+  contact?: string;
 }
 
 // FIWARE sub-categories whose hazard CAP files under another category than the FIWARE category suggests.
@@ -112,6 +114,7 @@ function info(alert: Alert, ctx: CapContext, lang: CapLang, depth: number): stri
     xmlElement('headline', cancelled ? text.cancel(pick(alert.title)) : pick(alert.title), d),
     xmlElement('description', pick(alert.message), d),
     cancelled ? '' : xmlElement('instruction', text.instruction(alert.subCategory), d),
+    ctx.contact ? xmlElement('contact', ctx.contact, d) : '',
     parameter('metric', alert.metric),
     parameter('value', alert.value),
     parameter('threshold', alert.threshold),

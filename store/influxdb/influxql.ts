@@ -1,4 +1,5 @@
-import type { AggregateQuery, LatestQuery, PointQuery, RangeQuery } from '../time-series-store.ts';
+import type { AggregateFn, AggregateQuery, LatestQuery, PointQuery, RangeQuery } from '../time-series-store.ts';
+import { checkAggregateQuery, checkRangeQuery } from '../query-bounds.ts';
 
 /**
  * InfluxQL text for the store's reads, and the parser of `/query` answers. Pure functions: every value
@@ -37,15 +38,22 @@ function limitClause(limit: number | undefined): string {
   return limit !== undefined && limit > 0 ? ` LIMIT ${Math.floor(limit)}` : '';
 }
 
+/** The store contract's functions mapped to InfluxQL's: the only function text a caller can pick. */
+const INFLUX_FN: Readonly<Record<AggregateFn, string>> = Object.freeze({
+  mean: 'mean', min: 'min', max: 'max', first: 'first', last: 'last', count: 'count', sum: 'sum',
+});
+
 export function rangeStatement(q: RangeQuery, rp?: string): string {
+  checkRangeQuery(q);
   return `SELECT ${ident(q.field)} FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)} AND ${timeRange(q.from, q.to)}`
     + ` ORDER BY time ASC${limitClause(q.limit)}`;
 }
 
 /** GROUP BY time() buckets start on multiples of `every` since the epoch, which is the store contract. */
 export function aggregateStatement(q: AggregateQuery, rp?: string): string {
-  return `SELECT ${q.fn}(${ident(q.field)}) FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)}`
-    + ` AND ${timeRange(q.from, q.to)} GROUP BY time(${Math.floor(q.every)}ms) fill(none)${limitClause(q.limit)}`;
+  const fn = INFLUX_FN[checkAggregateQuery(q)];
+  return `SELECT ${fn}(${ident(q.field)}) FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)}`
+    + ` AND ${timeRange(q.from, q.to)} GROUP BY time(${q.every}ms) fill(none)${limitClause(q.limit)}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
-import type { AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample } from '../time-series-store.ts';
+import type { AggregateFn, AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample } from '../time-series-store.ts';
 import { seriesKey } from '../time-series-store.ts';
+import { checkAggregateQuery, checkRangeQuery } from '../query-bounds.ts';
 import type { RecordGroup } from '../log-record.ts';
 
 /**
@@ -15,6 +16,20 @@ import type { RecordGroup } from '../log-record.ts';
  * B-tree insert for a reading of four metrics instead of four.
  */
 const NUMERIC = `('integer', 'real')`;
+
+const BUCKET = '(ts - (((ts % :every) + :every) % :every))';
+const NUM = 'json_extract(fields, :path)';
+// $IDS: series ids this process read from its own series table (integers), never request data
+const WHERE = `series_id IN ($IDS) AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ${NUMERIC}`;
+const plain = (agg: string) => `SELECT ${BUCKET} AS ts, ${agg}(${NUM}) AS value FROM readings WHERE ${WHERE} GROUP BY 1 ORDER BY 1`;
+// first/last rely on SQLite's documented bare-column rule: with MIN()/MAX() the other columns come
+// from the row holding that extreme.
+const extreme = (agg: string) => `SELECT b AS ts, value FROM (SELECT ${BUCKET} AS b, ${NUM} AS value, ${agg}(ts) FROM readings WHERE ${WHERE} GROUP BY 1) ORDER BY 1`;
+/** Each aggregate function of the store contract mapped to its statement: the only SQL a caller can pick. */
+const AGGREGATE_SQL: Readonly<Record<AggregateFn, string>> = Object.freeze({
+  mean: plain('AVG'), min: plain('MIN'), max: plain('MAX'), sum: plain('SUM'), count: plain('COUNT'),
+  first: extreme('MIN'), last: extreme('MAX'),
+});
 
 interface SeriesRow { id: number; measurement: string; sensor_id: string | null; kind: string | null; district: string | null; tags: string }
 
@@ -106,6 +121,7 @@ export class SqliteDatabase {
   }
 
   queryRange(q: RangeQuery): Sample[] {
+    checkRangeQuery(q);
     const ids = this.sensorSeries(q.measurement, q.sensorId);
     if (ids.length === 0) return [];
     const limit = q.limit ?? -1;
@@ -117,23 +133,12 @@ export class SqliteDatabase {
   }
 
   aggregate(q: AggregateQuery): Sample[] {
+    const fn = checkAggregateQuery(q);
     const ids = this.sensorSeries(q.measurement, q.sensorId);
     if (ids.length === 0) return [];
-    const bucket = `(ts - (((ts % ${q.every}) + ${q.every}) % ${q.every}))`;
-    const num = 'json_extract(fields, :path)';
-    const where = `series_id IN (${ids.join(',')}) AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ${NUMERIC}`;
-    // first/last rely on SQLite's documented bare-column rule: with MIN()/MAX() the other columns come
-    // from the row holding that extreme.
-    const select: Record<AggregateQuery['fn'], string> = {
-      mean: `SELECT ${bucket} AS ts, AVG(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      min: `SELECT ${bucket} AS ts, MIN(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      max: `SELECT ${bucket} AS ts, MAX(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      sum: `SELECT ${bucket} AS ts, SUM(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      count: `SELECT ${bucket} AS ts, COUNT(${num}) AS value FROM readings WHERE ${where} GROUP BY 1 ORDER BY 1`,
-      first: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, ${num} AS value, MIN(ts) FROM readings WHERE ${where} GROUP BY 1) ORDER BY 1`,
-      last: `SELECT b AS ts, value FROM (SELECT ${bucket} AS b, ${num} AS value, MAX(ts) FROM readings WHERE ${where} GROUP BY 1) ORDER BY 1`,
-    };
-    return this.db.prepare(select[q.fn]).all({ path: fieldPath(q.field), from: q.from, to: q.to }) as Sample[];
+    // every value is bound (:every, :from, :to, :path); the statement text comes from a closed map
+    return this.db.prepare(AGGREGATE_SQL[fn].replace('$IDS', ids.map(Number).join(',')))
+      .all({ path: fieldPath(q.field), from: q.from, to: q.to, every: q.every }) as Sample[];
   }
 
   latest(q: LatestQuery): LatestValue[] {
