@@ -26,6 +26,7 @@ import { CommitLog } from './store/commit-log.ts';
 import { DurableWriter } from './store/durable-writer.ts';
 import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
+import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 
@@ -194,6 +195,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   await feeder.waitFor(log.head, 5000);
 
+  // roll-ups and retention on their cron schedules, on the platform's clock (store/lifecycle-jobs.ts)
+  const lifecycleJobs = startLifecycleJobs({ store: openedStore, clock, schedule: config.store.lifecycle.schedule, logger: logger.child({ module: 'store-lifecycle' }) });
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
 
@@ -236,6 +239,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('MQTT broker', () => broker.close());
       await step('alerts engine', () => alerts.stop());
       await step('commit log writer', () => writer.close());
+      lifecycleJobs.stop();
       logger.debug('shutdown: store feeder');
       const drained = await feeder.drain(5000);
       logger.debug({ drained }, 'shutdown: store');
