@@ -27,6 +27,7 @@ import { DurableWriter } from './store/durable-writer.ts';
 import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
 import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
+import { LatestValues } from './store/latest-values.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 
@@ -100,6 +101,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
   const store = deferredStore(config.store.kind, storeOpening);
+  // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
+  const latestValues = new LatestValues(() => clock.now());
+  writer.on('durable', (points) => latestValues.note(points));
 
   // --- ingest, alerts, broker and API are wired while the store opens ---
   const events = new IngestEvents();
@@ -147,7 +151,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
-    sensorsRoutes({ city, store, states, guard, readBarrier }),
+    sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
@@ -197,6 +201,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   // roll-ups and retention on their cron schedules, on the platform's clock (store/lifecycle-jobs.ts)
   const lifecycleJobs = startLifecycleJobs({ store: openedStore, clock, schedule: config.store.lifecycle.schedule, logger: logger.child({ module: 'store-lifecycle' }) });
+  await openedStore.latest({ since: latestValues.since() }).then((v) => latestValues.seed(v), (err: Error) => logger.warn({ err: err.message }, 'could not read the latest values from the store'));
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
 

@@ -27,6 +27,11 @@ const KEEP_ALL: LifecyclePolicy = { rawKeepMs: {}, rollup1mKeepMs: 0, rollup1hKe
  */
 export class SqliteStore implements TimeSeriesStore {
   readonly name = 'embedded';
+  /**
+   * The last write handed to the writer: a read waits for the writes called before it (as one worker
+   * doing both used to guarantee), never for other reads.
+   */
+  private lastWrite: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly writer: WorkerLink, private readonly readers: WorkerLink[], private readonly policy: LifecyclePolicy) {}
 
@@ -42,7 +47,7 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   write(points: readonly Point[]): Promise<void> {
-    return this.writer.call('write', points) as Promise<void>;
+    return this.writing(this.writer.call('write', points)) as Promise<void>;
   }
 
   /**
@@ -54,23 +59,23 @@ export class SqliteStore implements TimeSeriesStore {
     const parts: Buffer[] = [OPEN];
     records.forEach((record, i) => (i === 0 ? parts.push(record) : parts.push(COMMA, record)));
     parts.push(CLOSE);
-    return this.writer.call('writeEncoded', Buffer.concat(parts)) as Promise<number>;
+    return this.writing(this.writer.call('writeEncoded', Buffer.concat(parts))) as Promise<number>;
   }
 
   queryRange(query: RangeQuery): Promise<Sample[]> {
-    return this.reader().call('queryRange', query) as Promise<Sample[]>;
+    return this.read('queryRange', query) as Promise<Sample[]>;
   }
 
   aggregate(query: AggregateQuery): Promise<Sample[]> {
-    return this.reader().call('aggregate', query) as Promise<Sample[]>;
+    return this.read('aggregate', query) as Promise<Sample[]>;
   }
 
   latest(query: LatestQuery): Promise<LatestValue[]> {
-    return this.reader().call('latest', query) as Promise<LatestValue[]>;
+    return this.read('latest', query) as Promise<LatestValue[]>;
   }
 
   queryPoints(query: PointQuery): Promise<Point[]> {
-    return this.reader().call('queryPoints', query) as Promise<Point[]>;
+    return this.read('queryPoints', query) as Promise<Point[]>;
   }
 
   /** The roll-up and retention jobs, run in the writer (store/lifecycle-jobs.ts schedules them). */
@@ -85,6 +90,16 @@ export class SqliteStore implements TimeSeriesStore {
   async close(): Promise<void> {
     await Promise.all(this.readers.map((r) => r.close()));
     await this.writer.close();
+  }
+
+  private writing(call: Promise<unknown>): Promise<unknown> {
+    this.lastWrite = call.catch(() => undefined);
+    return call;
+  }
+
+  private async read(op: 'queryRange' | 'aggregate' | 'latest' | 'queryPoints', query: unknown): Promise<unknown> {
+    await this.lastWrite;
+    return this.reader().call(op, query);
   }
 
   private reader(): WorkerLink {
