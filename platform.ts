@@ -28,6 +28,7 @@ import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
 import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
 import { LatestValues } from './store/latest-values.ts';
+import { markDataDirInUse } from './store/data-dir-lock.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 
@@ -98,6 +99,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
 
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
+  const releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
   const store = deferredStore(config.store.kind, storeOpening);
@@ -167,6 +169,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await delivery.stop();
     await app.close();
     await broker.close();
+    releaseDataDir();
     throw err;
   }
   let releasing = false;
@@ -251,6 +254,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
       await store.close();
       await log.close();
+      releaseDataDir();
       logger.info('stopped');
     })();
     return closing;

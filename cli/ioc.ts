@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
+import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
@@ -12,6 +13,8 @@ export const COMMANDS: readonly CliCommand[] = [
   rulesCommand,
   simulateCommand,
   credentialsCommand,
+  backupCommand,
+  restoreCommand,
 ];
 
 function help(io: CliIo): void {
