@@ -34,6 +34,9 @@ import { CommitLog } from './store/commit-log.ts';
 import { DurableWriter } from './store/durable-writer.ts';
 import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
+import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
+import { LatestValues } from './store/latest-values.ts';
+import { markDataDirInUse } from './store/data-dir-lock.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 
@@ -120,9 +123,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
 
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
+  const releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
   const store = deferredStore(config.store.kind, storeOpening);
+  // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
+  const latestValues = new LatestValues(() => clock.now());
+  writer.on('durable', (points) => latestValues.note(points));
 
   // --- ingest, alerts, broker and API are wired while the store opens ---
   const events = new IngestEvents();
@@ -172,7 +179,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   let listenUrl = '';
   const routes: FastifyPluginAsync[] = [
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
-    sensorsRoutes({ city, store, states, guard, readBarrier }),
+    sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
@@ -191,6 +198,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await delivery.stop();
     await app.close();
     await broker.close();
+    releaseDataDir();
     throw err;
   }
   let releasing = false;
@@ -223,6 +231,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   await feeder.waitFor(log.head, 5000);
 
+  // roll-ups and retention on their cron schedules, on the platform's clock (store/lifecycle-jobs.ts)
+  const lifecycleJobs = startLifecycleJobs({ store: openedStore, clock, schedule: config.store.lifecycle.schedule, logger: logger.child({ module: 'store-lifecycle' }) });
+  await openedStore.latest({ since: latestValues.since() }).then((v) => latestValues.seed(v), (err: Error) => logger.warn({ err: err.message }, 'could not read the latest values from the store'));
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
 
@@ -269,12 +280,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('commit log writer', () => writer.close());
+      lifecycleJobs.stop();
       logger.debug('shutdown: store feeder');
       const drained = await feeder.drain(5000);
       logger.debug({ drained }, 'shutdown: store');
       if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
       await store.close();
       await log.close();
+      releaseDataDir();
       logger.info('stopped');
     })();
     return closing;

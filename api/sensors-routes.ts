@@ -5,8 +5,9 @@ import { parseDuration } from '../config/duration.ts';
 import type { City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
 import type { DeviceStateTracker } from '../ingest/device-state.ts';
+import type { LatestValues } from '../store/latest-values.ts';
 import { MAX_EVERY_MS, MAX_TIME_MS } from '../store/query-bounds.ts';
-import { AGGREGATE_FNS, type TimeSeriesStore } from '../store/time-series-store.ts';
+import { AGGREGATE_FNS, type LatestQuery, type LatestValue, type TimeSeriesStore } from '../store/time-series-store.ts';
 import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { metricBody, presentMetrics, presentSensor, sensorBody } from './sensor-presenter.ts';
@@ -18,6 +19,8 @@ export interface SensorsRoutesDeps {
   guard: AuthGuard;
   /** waits until everything acknowledged so far is queryable (read-your-writes) */
   readBarrier: () => Promise<void>;
+  /** latest values kept in memory from the commit log (store/latest-values.ts); without it the store answers */
+  latest?: LatestValues;
 }
 
 const MAX_RAW_POINTS = 10_000;
@@ -35,6 +38,12 @@ function parseTime(value: string | number | undefined, fallback: number, name: s
 export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => async (app) => {
   const { city, store, states } = deps;
   const api = app.withTypeProvider<ZodTypeProvider>();
+  // in memory when the platform keeps them: updated when a reading is durable, so no read barrier either
+  const latestValues = async (q: LatestQuery): Promise<LatestValue[]> => {
+    if (deps.latest) return deps.latest.query(q);
+    await deps.readBarrier();
+    return store.latest(q);
+  };
   const findSensor = (id: string) => {
     const sensor = city.sensorsById.get(id);
     if (!sensor) throw new DomainError('not_found', 'sensor_not_found', `no sensor "${id}"`);
@@ -52,8 +61,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
   }, async (request) => {
     const { kind, district } = request.query;
     const sensors = city.sensors.filter((s) => (!kind || s.kind === kind) && (!district || s.district === district));
-    await deps.readBarrier();
-    const latest = await store.latest({ ...(kind ? { kind } : {}), ...(district ? { district } : {}) });
+    const latest = await latestValues({ ...(kind ? { kind } : {}), ...(district ? { district } : {}) });
     return { sensors: sensors.map((s) => presentSensor(s, states, latest)) };
   });
 
@@ -67,8 +75,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
     },
   }, async (request) => {
     const sensor = findSensor(request.params.id);
-    await deps.readBarrier();
-    const latest = await store.latest({ sensorIds: [sensor.id] });
+    const latest = await latestValues({ sensorIds: [sensor.id] });
     return { ...presentSensor(sensor, states, latest), metrics: presentMetrics(city, sensor) };
   });
 
@@ -77,7 +84,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
     schema: {
       tags: ['readings'],
       summary: 'Readings of one metric over a time range, raw or aggregated per bucket',
-      description: 'from/to: ISO-8601 or epoch ms (default: the last 24 h). every: a duration such as 5m or 1h (buckets aligned to the epoch); fn: mean (default), min, max, first, last, count, sum. Without every, raw samples (at most limit).',
+      description: 'from/to: ISO-8601 or epoch ms (default: the last 24 h). every: a duration such as 5m or 1h (buckets aligned to the epoch); fn: mean (default), min, max, first, last, count, sum. Without every, raw samples, oldest first, at most limit (default and maximum 10000): a longer range answers truncated: true and nextFrom, the from of the next page.',
       params: z.object({ id: z.string() }),
       querystring: z.object({
         metric: z.string().optional(),
@@ -97,6 +104,8 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
           every: z.number().optional(),
           fn: z.string().optional(),
           points: z.array(z.object({ ts: z.number(), value: z.number() })),
+          truncated: z.boolean().describe('true when the range holds more raw samples than limit: ask again with from = nextFrom'),
+          nextFrom: z.number().optional().describe('with truncated: the time of the first sample not returned'),
         }),
         400: errorBody, 401: errorBody, 404: errorBody,
       },
@@ -117,8 +126,12 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
     await deps.readBarrier();
     if (q.every === undefined) {
       if (q.fn) throw new DomainError('invalid', 'every_required', 'fn needs every (the bucket size, e.g. 5m)');
-      const points = await store.queryRange({ ...base, limit: q.limit ?? MAX_RAW_POINTS });
-      return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, points };
+      // one more than asked: whether the range holds more, and where the next page starts
+      const limit = q.limit ?? MAX_RAW_POINTS;
+      const points = await store.queryRange({ ...base, limit: limit + 1 });
+      const next = points.length > limit ? points[limit] : undefined;
+      if (next) points.length = limit;
+      return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, points, truncated: next !== undefined, ...(next ? { nextFrom: next.ts } : {}) };
     }
     const every = /^\d+$/.test(q.every) ? Number(q.every) : parseDuration(q.every);
     if (!every || !Number.isSafeInteger(every) || every <= 0 || every > MAX_EVERY_MS) throw new DomainError('invalid', 'invalid_every', `every must be a duration such as 30s, 5m or 1h (at most ${MAX_EVERY_MS / 86_400_000}d), got "${q.every}"`);
@@ -127,7 +140,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
     }
     const fn = q.fn ?? 'mean';
     const points = await store.aggregate({ ...base, every, fn });
-    return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, every, fn, points };
+    return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, every, fn, points, truncated: false };
   });
 
   api.get('/api/readings/latest', {
@@ -143,8 +156,7 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
     },
   }, async (request) => {
     const { kind, district } = request.query;
-    await deps.readBarrier();
-    const latest = await store.latest({ ...(kind ? { kind } : {}), ...(district ? { district } : {}) });
+    const latest = await latestValues({ ...(kind ? { kind } : {}), ...(district ? { district } : {}) });
     const known = latest.filter((v) => city.sensorsById.has(v.sensorId) && v.measurement === v.kind);
     return { readings: known.map((v) => ({ sensorId: v.sensorId, kind: v.kind, district: v.district, metric: v.field, ts: v.ts, value: v.value })) };
   });

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
 import { accountsCommand } from './commands/accounts.ts';
+import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
@@ -16,6 +17,8 @@ export const COMMANDS: readonly CliCommand[] = [
   credentialsCommand,
   tlsCommand,
   accountsCommand,
+  backupCommand,
+  restoreCommand,
 ];
 
 function help(io: CliIo): void {

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { STORE_LIFECYCLE_DEFAULTS, storeLifecycleSchema } from './store-lifecycle-config.ts';
 import { ConfigError, formatZodIssues } from './config-error.ts';
 import { webhooksSchema } from './webhook-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
@@ -101,7 +102,9 @@ export const platformConfigSchema = z.object({
       segmentBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
     }).strict().default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 }),
     influxdb: influxSchema.optional(),
-  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 } }),
+    // retention per kind, roll-ups, read connections, job schedules (config/store-lifecycle-config.ts)
+    lifecycle: storeLifecycleSchema.prefault({}),
+  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
   demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
   map: z.object({
     // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map

@@ -9,7 +9,16 @@ export async function openStore(config: PlatformConfig, logger: Logger): Promise
   if (config.store.kind === 'embedded') {
     const file = join(config.dataDir, 'ioc.sqlite');
     logger.debug({ file }, 'opening the embedded store');
-    return SqliteStore.open(file);
+    const { lifecycle } = config.store;
+    return SqliteStore.open(file, {
+      readers: lifecycle.readers,
+      policy: {
+        rawKeepMs: lifecycle.retention.raw,
+        rollup1mKeepMs: lifecycle.retention.rollup1m,
+        rollup1hKeepMs: lifecycle.retention.rollup1h,
+        maxSpanMs: 6 * 3_600_000,
+      },
+    });
   }
   const { openInfluxStore } = await import('./influxdb/influxdb-store.ts');
   return openInfluxStore(config.store.influxdb!, logger);
@@ -29,6 +38,7 @@ export function deferredStore(name: string, opening: Promise<TimeSeriesStore>): 
     aggregate: async (q) => (await opening).aggregate(q),
     latest: async (q) => (await opening).latest(q),
     queryPoints: async (q) => (await opening).queryPoints(q),
+    runLifecycle: async (job, now) => (await opening).runLifecycle?.(job, now) ?? {},
     state: () => real?.state?.() ?? {},
     close: async () => (await opening).close(),
   };

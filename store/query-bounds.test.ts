@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { aggregateStatement, rangeStatement } from './influxdb/influxql.ts';
+import Database from 'better-sqlite3';
 import { SqliteDatabase } from './sqlite/sqlite-database.ts';
+import { SqliteReader } from './sqlite/sqlite-reads.ts';
 import type { AggregateQuery } from './time-series-store.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'ioc-bounds-'));
@@ -21,11 +23,15 @@ describe('store query bounds: no caller-chosen text reaches SQL or InfluxQL', ()
   it('the embedded store binds every value and refuses what is not a bounded integer or a known function', () => {
     const db = new SqliteDatabase(join(dir, 'a.sqlite'));
     db.write([{ measurement: 'air', tags: { sensorId: 's1', kind: 'air', district: 'd' }, fields: { pm25: 10 }, ts: 60_000 }]);
-    expect(db.aggregate(base)).toEqual([{ ts: 60_000, value: 10 }]);
-    expect(db.aggregate({ ...base, fn: 'last', every: 3_600_000 })).toEqual([{ ts: 0, value: 10 }]);
+    // the reads run on their own connection, as in a reader worker
+    const connection = new Database(join(dir, 'a.sqlite'), { readonly: true });
+    const reader = new SqliteReader(connection);
+    expect(reader.aggregate(base)).toEqual([{ ts: 60_000, value: 10 }]);
+    expect(reader.aggregate({ ...base, fn: 'last', every: 3_600_000 })).toEqual([{ ts: 0, value: 10 }]);
     for (const bad of hostile) {
-      expect(() => db.aggregate({ ...base, ...bad } as AggregateQuery), JSON.stringify(bad)).toThrow(RangeError);
+      expect(() => reader.aggregate({ ...base, ...bad } as AggregateQuery), JSON.stringify(bad)).toThrow(RangeError);
     }
+    connection.close();
     db.close();
   });
 

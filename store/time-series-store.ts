@@ -44,6 +44,8 @@ export interface AggregateQuery extends RangeQuery {
 }
 
 export interface LatestQuery {
+  /** only values at or after this (epoch ms): bounds the work, and a sensor silent since then has none */
+  readonly since?: number;
   readonly measurement?: string;
   readonly kind?: string;
   readonly district?: string;
@@ -70,6 +72,8 @@ export interface PointQuery {
   readonly limit?: number;
 }
 
+export type LifecycleJob = 'rollup' | 'retention';
+
 export interface TimeSeriesStore {
   readonly name: string;
   write(points: readonly Point[]): Promise<void>;
@@ -87,6 +91,12 @@ export interface TimeSeriesStore {
    * log forgets nothing before this resolved.
    */
   sync?(): Promise<void>;
+  /**
+   * The data lifecycle jobs (store/lifecycle-jobs.ts): `rollup` folds raw readings into the 1-minute and
+   * 1-hour roll-ups, `retention` drops what is past its time. Adapters whose server does this itself
+   * (InfluxDB's continuous queries and retention policies) leave it out. `behind`: run again soon.
+   */
+  runLifecycle?(job: LifecycleJob, now: number): Promise<object & { behind?: boolean }>;
   /** the adapter's own view for /api/health (reachability, version, refused points...), if it has one */
   state?(): object;
   close(): Promise<void>;

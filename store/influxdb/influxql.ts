@@ -65,6 +65,8 @@ export function latestStatement(measurement: string, field: string, q: LatestQue
   if (q.kind) where.push(equals('kind', q.kind));
   if (q.district) where.push(equals('district', q.district));
   if (q.sensorIds !== undefined) where.push(oneOf('sensorId', q.sensorIds));
+  // bounded in time: last() over every shard the database ever had is what made "latest" slow
+  if (q.since !== undefined) where.push(`time >= ${Math.floor(q.since)}ms`);
   return `SELECT last(${ident(field)}) FROM ${source(measurement, rp)} WHERE ${where.join(' AND ')}`
     + ` GROUP BY ${ident('sensorId')}, ${ident('kind')}, ${ident('district')}`;
 }

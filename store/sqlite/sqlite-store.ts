@@ -1,62 +1,53 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Worker } from 'node:worker_threads';
-import type { AggregateQuery, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample, TimeSeriesStore } from '../time-series-store.ts';
-import type { WorkerRequest, WorkerResponse } from './sqlite-worker.ts';
-
-/**
- * Set only in the start bundle (start/server-bundle.mjs): the path of the worker compiled beside it, which
- * boots without a TypeScript loader. From the sources (tsx, vitest) the .ts worker boots through tsx.
- */
-declare const IOC_SQLITE_WORKER: string | undefined;
+import type {
+  AggregateQuery, LatestQuery, LatestValue, LifecycleJob, Point, PointQuery, RangeQuery, Sample, TimeSeriesStore,
+} from '../time-series-store.ts';
+import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
+import { WorkerLink } from './sqlite-worker-link.ts';
 
 const OPEN = Buffer.from('[');
 const COMMA = Buffer.from(',');
 const CLOSE = Buffer.from(']');
 
+export interface SqliteStoreOptions {
+  /** read-only connections, each in its own worker, beside the writer (0: the writer answers reads too) */
+  readers?: number;
+  /** what the roll-up and retention jobs keep; unset: roll up, delete nothing */
+  policy?: LifecyclePolicy;
+}
+
+const KEEP_ALL: LifecyclePolicy = { rawKeepMs: {}, rollup1mKeepMs: 0, rollup1hKeepMs: 0, maxSpanMs: 6 * 3_600_000 };
+
 /**
- * The embedded default store: SQLite (better-sqlite3) in a worker thread. The platform runs on a fresh
- * machine with nothing else installed, and a large write or query never blocks the broker.
+ * The embedded default store: SQLite (better-sqlite3) in worker threads, so the platform runs on a fresh
+ * machine with nothing else installed and a large write or query never blocks the broker. One writer
+ * worker; reads go to the least busy of several reader workers (WAL: readers see every committed write
+ * and never wait for the writer), so four heavy queries do not hold up the console's latest values.
  */
 export class SqliteStore implements TimeSeriesStore {
   readonly name = 'embedded';
-  private readonly worker: Worker;
-  private nextId = 1;
-  private readonly inflight = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
-  private failure: Error | undefined;
+  /**
+   * The last write handed to the writer: a read waits for the writes called before it (as one worker
+   * doing both used to guarantee), never for other reads.
+   */
+  private lastWrite: Promise<unknown> = Promise.resolve();
 
-  private constructor(file: string) {
-    this.worker = typeof IOC_SQLITE_WORKER === 'string'
-      ? new Worker(IOC_SQLITE_WORKER, { workerData: { file } })
-      : new Worker(new URL('../worker-boot.mjs', import.meta.url), {
-        workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, file },
-      });
-    this.worker.on('message', (res: WorkerResponse) => {
-      const pending = this.inflight.get(res.id);
-      if (!pending) return;
-      this.inflight.delete(res.id);
-      if (res.ok) pending.resolve(res.result);
-      else pending.reject(Object.assign(new Error(res.error), { code: res.code }));
-    });
-    const fail = (err: Error) => {
-      this.failure = err;
-      for (const p of this.inflight.values()) p.reject(err);
-      this.inflight.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`embedded store worker exited (code ${code})`)));
-  }
+  private constructor(private readonly writer: WorkerLink, private readonly readers: WorkerLink[], private readonly policy: LifecyclePolicy) {}
 
   /** Opens (creating if needed) the database file; resolves once the schema is ready. */
-  static async open(file: string): Promise<SqliteStore> {
+  static async open(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
     mkdirSync(dirname(file), { recursive: true });
-    const store = new SqliteStore(file);
-    await store.call('latest', { sensorIds: [] });
-    return store;
+    const writer = new WorkerLink({ file, role: 'writer' });
+    await writer.call('latest', { sensorIds: [] });
+    // readers open once the writer has made the schema and the WAL files
+    const readers = Array.from({ length: options.readers ?? 2 }, () => new WorkerLink({ file, role: 'reader' }));
+    await Promise.all(readers.map((r) => r.call('latest', { sensorIds: [] })));
+    return new SqliteStore(writer, readers, options.policy ?? KEEP_ALL);
   }
 
   write(points: readonly Point[]): Promise<void> {
-    return this.call('write', points) as Promise<void>;
+    return this.writing(this.writer.call('write', points)) as Promise<void>;
   }
 
   /**
@@ -68,43 +59,52 @@ export class SqliteStore implements TimeSeriesStore {
     const parts: Buffer[] = [OPEN];
     records.forEach((record, i) => (i === 0 ? parts.push(record) : parts.push(COMMA, record)));
     parts.push(CLOSE);
-    return this.call('writeEncoded', Buffer.concat(parts)) as Promise<number>;
+    return this.writing(this.writer.call('writeEncoded', Buffer.concat(parts))) as Promise<number>;
   }
 
   queryRange(query: RangeQuery): Promise<Sample[]> {
-    return this.call('queryRange', query) as Promise<Sample[]>;
+    return this.read('queryRange', query) as Promise<Sample[]>;
   }
 
   aggregate(query: AggregateQuery): Promise<Sample[]> {
-    return this.call('aggregate', query) as Promise<Sample[]>;
+    return this.read('aggregate', query) as Promise<Sample[]>;
   }
 
   latest(query: LatestQuery): Promise<LatestValue[]> {
-    return this.call('latest', query) as Promise<LatestValue[]>;
+    return this.read('latest', query) as Promise<LatestValue[]>;
   }
 
   queryPoints(query: PointQuery): Promise<Point[]> {
-    return this.call('queryPoints', query) as Promise<Point[]>;
+    return this.read('queryPoints', query) as Promise<Point[]>;
+  }
+
+  /** The roll-up and retention jobs, run in the writer (store/lifecycle-jobs.ts schedules them). */
+  runLifecycle(job: LifecycleJob, now: number): Promise<object & { behind?: boolean }> {
+    return this.writer.call(job === 'rollup' ? 'rollup' : 'retain', { now, policy: this.policy }) as Promise<object & { behind?: boolean }>;
   }
 
   async sync(): Promise<void> {
-    await this.call('sync', undefined);
+    await this.writer.call('sync', undefined);
   }
 
   async close(): Promise<void> {
-    if (!this.failure) await this.call('close', undefined).catch(() => undefined);
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
-    // later calls fail at once instead of waiting for a worker that is gone
-    this.failure ??= new Error('the embedded store is closed');
+    await Promise.all(this.readers.map((r) => r.close()));
+    await this.writer.close();
   }
 
-  private call(op: WorkerRequest['op'], arg: unknown): Promise<unknown> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.inflight.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, arg } satisfies WorkerRequest);
-    });
+  private writing(call: Promise<unknown>): Promise<unknown> {
+    this.lastWrite = call.catch(() => undefined);
+    return call;
+  }
+
+  private async read(op: 'queryRange' | 'aggregate' | 'latest' | 'queryPoints', query: unknown): Promise<unknown> {
+    await this.lastWrite;
+    return this.reader().call(op, query);
+  }
+
+  private reader(): WorkerLink {
+    let best = this.writer;
+    for (const r of this.readers) if (best === this.writer || r.pending < best.pending) best = r;
+    return best;
   }
 }

@@ -1,39 +1,65 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
 import { decodeRecordList } from '../log-record.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
+import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
+import { SqliteReader } from './sqlite-reads.ts';
 
 const decoder = new TextDecoder();
 
-/** Worker side of the embedded store: one request at a time, in arrival order. */
+/**
+ * Worker side of the embedded store, one request at a time in arrival order. The writer worker owns the
+ * read-write connection (writes, sync, roll-ups, retention); reader workers each hold a read-only
+ * connection, so a month-long query never queues behind a write or behind another query.
+ */
+export type ReadOp = 'queryRange' | 'aggregate' | 'latest' | 'queryPoints';
+export type WriteOp = 'write' | 'writeEncoded' | 'sync' | 'rollup' | 'retain' | 'close';
+
 export interface WorkerRequest {
   id: number;
-  op: 'write' | 'writeEncoded' | 'queryRange' | 'aggregate' | 'latest' | 'queryPoints' | 'sync' | 'close';
+  op: ReadOp | WriteOp;
   arg: unknown;
 }
 
 export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
 
-const db = new SqliteDatabase((workerData as { file: string }).file);
+export interface WorkerSetup {
+  file: string;
+  role: 'writer' | 'reader';
+}
+
+const setup = workerData as WorkerSetup;
 const port = parentPort!;
+const writer = setup.role === 'writer' ? new SqliteDatabase(setup.file) : undefined;
+const readConnection = writer ? undefined : new Database(setup.file, { readonly: true });
+readConnection?.pragma('busy_timeout = 5000');
+const reader = writer ? writer.reader : new SqliteReader(readConnection!);
+
+type Arg<F extends (arg: never) => unknown> = Parameters<F>[0];
+
+function handle(req: WorkerRequest): unknown {
+  switch (req.op) {
+    case 'queryRange': return reader.queryRange(req.arg as Arg<SqliteReader['queryRange']>);
+    case 'aggregate': return reader.aggregate(req.arg as Arg<SqliteReader['aggregate']>);
+    case 'latest': return reader.latest(req.arg as Arg<SqliteReader['latest']>);
+    case 'queryPoints': return reader.queryPoints(req.arg as Arg<SqliteReader['queryPoints']>);
+    case 'close': writer ? writer.close() : readConnection!.close(); return undefined;
+    default: break;
+  }
+  if (!writer) throw new Error(`a reader worker does not ${req.op}`);
+  switch (req.op) {
+    case 'write': writer.write(req.arg as Arg<SqliteDatabase['write']>); return undefined;
+    // the records as one JSON array (SqliteStore.writeEncoded): one decode and one parse per batch
+    case 'writeEncoded': return writer.writeGroups(decodeRecordList(decoder.decode(req.arg as Uint8Array)));
+    case 'sync': writer.sync(); return undefined;
+    case 'rollup': { const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy }; return writer.rollup(now, policy); }
+    case 'retain': { const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy }; return writer.retain(now, policy); }
+  }
+}
 
 port.on('message', (req: WorkerRequest) => {
   try {
-    let result: unknown;
-    switch (req.op) {
-      case 'write': db.write(req.arg as Parameters<SqliteDatabase['write']>[0]); break;
-      case 'writeEncoded': {
-        // the records as one JSON array (SqliteStore.writeEncoded): one decode and one parse per batch
-        result = db.writeGroups(decodeRecordList(decoder.decode(req.arg as Uint8Array)));
-        break;
-      }
-      case 'queryRange': result = db.queryRange(req.arg as Parameters<SqliteDatabase['queryRange']>[0]); break;
-      case 'aggregate': result = db.aggregate(req.arg as Parameters<SqliteDatabase['aggregate']>[0]); break;
-      case 'latest': result = db.latest(req.arg as Parameters<SqliteDatabase['latest']>[0]); break;
-      case 'queryPoints': result = db.queryPoints(req.arg as Parameters<SqliteDatabase['queryPoints']>[0]); break;
-      case 'sync': db.sync(); break;
-      case 'close': db.close(); break;
-    }
-    port.postMessage({ id: req.id, ok: true, result } satisfies WorkerResponse);
+    port.postMessage({ id: req.id, ok: true, result: handle(req) } satisfies WorkerResponse);
   } catch (err) {
     const e = err as Error & { code?: string };
     port.postMessage({ id: req.id, ok: false, error: e.message, code: e.code } satisfies WorkerResponse);

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { LatestValues } from './latest-values.ts';
+
+const tags = (sensorId: string, district = 'Phú Hội') => ({ sensorId, kind: 'air', district });
+
+describe('latest values in memory', () => {
+  it('keeps the newest numeric value per sensor and field whatever the order, filtered like the store', () => {
+    let now = 10_000_000;
+    const latest = new LatestValues(() => now, 1_000_000);
+    latest.note([
+      { measurement: 'air', tags: tags('a'), fields: { pm25: 5, note: 'x' }, ts: now - 10 },
+      { measurement: 'air', tags: tags('a'), fields: { pm25: 4 }, ts: now - 20 },
+      { measurement: 'air', tags: tags('b', 'Kim Long'), fields: { pm25: 9 }, ts: now - 5 },
+      { measurement: 'alert_events', tags: { ruleId: 'r' }, fields: { value: 1 }, ts: now },
+    ]);
+    expect(latest.query({}).map((v) => [v.sensorId, v.field, v.value])).toEqual([['a', 'pm25', 5], ['b', 'pm25', 9]]);
+    expect(latest.query({ district: 'Kim Long' }).map((v) => v.sensorId)).toEqual(['b']);
+    expect(latest.query({ sensorIds: [] })).toEqual([]);
+    // bounded in time: a value older than the window is not latest any more
+    now += 1_000_000 - 7;
+    expect(latest.query({}).map((v) => v.sensorId)).toEqual(['b']);
+  });
+});
