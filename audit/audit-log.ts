@@ -180,6 +180,8 @@ export class AuditLog implements AuditRecorder {
   private kick(): void {
     this.flushing ??= this.flushLoop().finally(() => {
       this.flushing = undefined;
+      // an entry recorded by a caller resumed by the last group's resolution arrives after the loop's check
+      if (this.queue.length && !this.retry && !this.closed) this.kick();
     });
   }
 
@@ -200,7 +202,10 @@ export class AuditLog implements AuditRecorder {
         this.metrics.writeFailures.inc();
         for (const q of group) q.done(undefined);
         this.retry?.cancel();
-        this.retry = this.opts.clock.setTimeout(() => this.kick(), RETRY_MS);
+        this.retry = this.opts.clock.setTimeout(() => {
+          this.retry = undefined;
+          this.kick();
+        }, RETRY_MS);
         return;
       }
     }
