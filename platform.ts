@@ -28,6 +28,12 @@ import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { auditDirOf } from './audit/audit-files.ts';
+import { importPending } from './audit/audit-pending.ts';
+import { recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
+import { auditHooks } from './api/audit-http.ts';
+import { auditRoutes } from './api/audit-routes.ts';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -61,6 +67,8 @@ export interface Platform {
   readonly states: DeviceStateTracker;
   readonly alerts: AlertEngine;
   readonly delivery: AlertDelivery;
+  /** record(): for every module that changes state (accounts, tokens, configuration reload) */
+  readonly audit: AuditLog;
   health(): HealthReport;
   close(): Promise<void>;
 }
@@ -94,6 +102,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   storeOpening.catch(() => undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+  const auditDir = auditDirOf(config.dataDir);
+  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry });
+  const auditLogger = logger.child({ module: 'audit' });
+  await importPending(auditDir, audit, auditLogger);
+  // entries the command line left while this platform holds the log (ioc credentials ...)
+  const pendingTimer = clock.setInterval(() => { void importPending(auditDir, audit, auditLogger); }, 5000);
 
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
@@ -114,8 +128,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const s = feeder.state();
     const storeReady = s.healthy;
     const adapterState = store.state?.() ?? {};
+    const auditState = audit.state();
     return {
-      status: !storeReady || writer.isFull ? 'degraded' : 'ok',
+      status: !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError ? 'degraded' : 'ok',
+      audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
       store: {
@@ -145,11 +161,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await feeder.waitFor(log.head, 2000);
   };
   const routes: FastifyPluginAsync[] = [
+    auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
+    auditRoutes({ audit, dir: auditDir, guard }),
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, audit }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
@@ -162,6 +180,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await delivery.stop();
     await app.close();
     await broker.close();
+    pendingTimer.cancel();
+    await audit.close();
     throw err;
   }
   let releasing = false;
@@ -209,6 +229,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const mqttWsUrl = `ws://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
+  await recordPlatformStart(audit, auditDir, { version: VERSION, profile: config.profile, configFile: config.configFile, config: { ...config } });
   logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
 
   const credentials = creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
@@ -242,6 +263,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
       await store.close();
       await log.close();
+      pendingTimer.cancel();
+      await recordPlatformStop(audit);
+      await audit.close();
       logger.info('stopped');
     })();
     return closing;
@@ -251,7 +275,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, health, close,
+    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, audit, health, close,
   };
 }
 

@@ -10,6 +10,7 @@ import { alertsStreamRoute } from './alerts-stream.ts';
 import { webhooksRoutes } from './alerts-webhooks-routes.ts';
 import type { AuthGuard } from './auth.ts';
 import { rulesRoutes } from './rules-routes.ts';
+import type { AuditRecorder } from '../audit/audit-log.ts';
 
 export interface AlertsApiDeps {
   alerts: AlertService;
@@ -20,6 +21,7 @@ export interface AlertsApiDeps {
   clock: Clock;
   readBarrier?: () => Promise<void>;
   cap?: { sender?: string; publicBaseUrl?: string };
+  audit?: AuditRecorder;
 }
 
 /** Every alert plugin for buildApp's `routes`: REST, rules, the WebSocket stream, CAP and webhook status. */
@@ -28,8 +30,8 @@ export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
   return [
     alertsStreamRoute({ hub: deps.delivery.hub, guard }),
     alertsCapRoutes({ alerts, city, clock, ...deps.cap }),
-    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier }),
-    rulesRoutes({ alerts, guard }),
+    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier, audit: deps.audit }),
+    rulesRoutes({ alerts, guard, audit: deps.audit }),
     webhooksRoutes({ webhooks: deps.delivery.webhooks, guard }),
   ];
 }

@@ -39,6 +39,8 @@ export function createAuthGuard(auth: AuthStore, insecure: boolean): AuthGuard {
       throw new DomainError('unauthenticated', token ? 'invalid_token' : 'token_required',
         token ? 'the token is not valid' : 'this endpoint needs an operator token: Authorization: Bearer <token>');
     }
+    // kept before the role check: a refusal is audited with who asked (api/audit-http.ts)
+    principals.set(request, principal);
     if (RANK[principal.role] < RANK[role]) {
       throw new DomainError('forbidden', 'role_required', `this endpoint needs the ${role} role; the token has ${principal.role}`);
     }
