@@ -39,6 +39,12 @@ import { LatestValues } from './store/latest-values.ts';
 import { markDataDirInUse } from './store/data-dir-lock.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
+import { AuditLog } from './audit/audit-log.ts';
+import { auditDirOf } from './audit/audit-files.ts';
+import { importPending } from './audit/audit-pending.ts';
+import { recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
+import { auditHooks } from './api/audit-http.ts';
+import { auditRoutes } from './api/audit-routes.ts';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -77,6 +83,8 @@ export interface Platform {
   /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
   readonly accounts: LiveAuth;
   readonly liveSessions: LiveSessionRegistry;
+  /** record(): for every module that changes state (accounts, tokens, configuration reload) */
+  readonly audit: AuditLog;
   health(): HealthReport;
   close(): Promise<void>;
 }
@@ -121,6 +129,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   storeOpening.catch(() => undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+  const auditDir = auditDirOf(config.dataDir);
+  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry });
+  const auditLogger = logger.child({ module: 'audit' });
+  await importPending(auditDir, audit, auditLogger);
+  // entries the command line left while this platform holds the log (ioc credentials ...)
+  const pendingTimer = clock.setInterval(() => { void importPending(auditDir, audit, auditLogger); }, 5000);
 
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
   const releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
@@ -145,8 +159,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const s = feeder.state();
     const storeReady = s.healthy;
     const adapterState = store.state?.() ?? {};
+    const auditState = audit.state();
     return {
-      status: !storeReady || writer.isFull ? 'degraded' : 'ok',
+      status: !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError ? 'degraded' : 'ok',
+      audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
       store: {
@@ -178,11 +194,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
   let listenUrl = '';
   const routes: FastifyPluginAsync[] = [
+    auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
+    auditRoutes({ audit, dir: auditDir }),
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock) }),
     accountsRoutes({ auth: accounts, clock }),
   ];
@@ -199,6 +217,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await app.close();
     await broker.close();
     releaseDataDir();
+    pendingTimer.cancel();
+    await audit.close();
     throw err;
   }
   let releasing = false;
@@ -251,6 +271,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
+  await recordPlatformStart(audit, auditDir, { version: VERSION, profile: config.profile, configFile: config.configFile, config: { ...config } });
   logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
 
   const credentials = creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
@@ -288,6 +309,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await store.close();
       await log.close();
       releaseDataDir();
+      pendingTimer.cancel();
+      await recordPlatformStop(audit);
+      await audit.close();
       logger.info('stopped');
     })();
     return closing;
@@ -297,7 +321,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, accounts, liveSessions, health, close,
+    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, audit, accounts, liveSessions, health, close,
   };
 }
 

@@ -11,6 +11,7 @@ import { webhooksRoutes } from './alerts-webhooks-routes.ts';
 import type { AuthGuard } from './auth.ts';
 import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import { rulesRoutes } from './rules-routes.ts';
+import type { AuditRecorder } from '../audit/audit-log.ts';
 
 export interface AlertsApiDeps {
   alerts: AlertService;
@@ -23,6 +24,7 @@ export interface AlertsApiDeps {
   clock: Clock;
   readBarrier?: () => Promise<void>;
   cap: { sender?: string; contact?: string; publicBaseUrl: string | (() => string) };
+  audit?: AuditRecorder;
 }
 
 /** Every alert plugin for buildApp's `routes`: REST, rules, the WebSocket stream, CAP and webhook status. */
@@ -31,8 +33,8 @@ export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
   return [
     alertsStreamRoute({ hub: deps.delivery.hub, guard, liveSessions: deps.liveSessions }),
     alertsCapRoutes({ alerts, city, clock, ...deps.cap }),
-    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier }),
-    rulesRoutes({ alerts, guard }),
+    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier, audit: deps.audit }),
+    rulesRoutes({ alerts, guard, audit: deps.audit }),
     webhooksRoutes({ webhooks: deps.delivery.webhooks, guard }),
   ];
 }

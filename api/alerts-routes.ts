@@ -11,6 +11,8 @@ import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { ALERT_STATES, alertBody, parseTimeParam, presentAlert, queryList } from './alerts-schemas.ts';
 import { errorBody } from './errors.ts';
+import type { AuditRecorder } from '../audit/audit-log.ts';
+import { recordRequest } from './audit-http.ts';
 
 export interface AlertsRoutesDeps {
   alerts: AlertService;
@@ -20,6 +22,7 @@ export interface AlertsRoutesDeps {
   clock: Clock;
   /** waits until everything acknowledged so far is queryable (read-your-writes), when the store lags */
   readBarrier?: () => Promise<void>;
+  audit?: AuditRecorder;
 }
 
 const MAX_LIST = 1000;
@@ -127,9 +130,11 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
     }, async (request) => {
       const by = principalOf(request)?.name ?? 'operator';
       const note = request.body?.note;
+      const before = (await alerts.get(request.params.id))?.state;
       const alert = action === 'ack'
         ? await alerts.acknowledge(request.params.id, by, note)
         : await alerts.resolve(request.params.id, by, note);
+      await recordRequest(deps.audit, request, { action: action === 'ack' ? 'alert.acknowledge' : 'alert.resolve', target: alert.id, details: { before: { state: before }, after: { state: alert.state }, ...(note ? { note } : {}) } });
       return { alert: presentAlert(alert) };
     });
   }

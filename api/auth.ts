@@ -76,6 +76,8 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
       if (sessionId) throw new DomainError('unauthenticated', 'session_expired', 'the session has ended: sign in again');
       throw new DomainError('unauthenticated', 'token_required', 'sign in (POST /api/session) or send an API token: Authorization: Bearer <token>');
     }
+    // kept before the role check: a refusal is audited with who asked (api/audit-http.ts)
+    principals.set(request, principal);
     if (ROLE_RANK[principal.role] < ROLE_RANK[role]) {
       throw new DomainError('forbidden', 'role_required', `this needs the ${role} role; ${principal.name} has ${principal.role}`);
     }

@@ -6,10 +6,13 @@ import { ruleSchema } from '../alerts/rule-schema.ts';
 import { DomainError } from '../config/domain-error.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
+import type { AuditRecorder } from '../audit/audit-log.ts';
+import { recordRequest } from './audit-http.ts';
 
 export interface RulesRoutesDeps {
   alerts: Pick<AlertService, 'rules'>;
   guard: AuthGuard;
+  audit?: AuditRecorder;
 }
 
 // The engine validates a rule itself and names every bad field (DomainError rule_invalid with details), so
@@ -53,6 +56,7 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
       throw new DomainError('conflict', 'rule_exists', `a rule "${id}" exists already; PUT /api/rules/${id} replaces it`);
     }
     const rule = await rules.put(request.body, by(request));
+    await recordRequest(deps.audit, request, { action: 'rule.create', target: rule.id, details: { after: rule } });
     return reply.code(201).send(rule);
   });
 
@@ -68,7 +72,10 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
     if (request.body.id !== undefined && request.body.id !== id) {
       throw new DomainError('invalid', 'rule_id_mismatch', `the body's id "${String(request.body.id)}" differs from the path's "${id}"`);
     }
-    return rules.put({ ...request.body, id }, by(request));
+    const before = rules.get(id);
+    const rule = await rules.put({ ...request.body, id }, by(request));
+    await recordRequest(deps.audit, request, { action: before ? 'rule.update' : 'rule.create', target: id, details: { before, after: rule } });
+    return rule;
   });
 
   api.delete('/api/rules/:id', {
@@ -79,7 +86,9 @@ export const rulesRoutes = (deps: RulesRoutesDeps): FastifyPluginAsync => async 
       response: { 204: z.null(), 401: errorBody, 403: errorBody, 404: errorBody },
     },
   }, async (request, reply) => {
+    const before = rules.get(request.params.id);
     await rules.remove(request.params.id, by(request));
+    await recordRequest(deps.audit, request, { action: 'rule.delete', target: request.params.id, details: { before } });
     return reply.code(204).send(null);
   });
 };

@@ -24,6 +24,7 @@ export const healthBody = z.object({
     adapter: z.record(z.string(), z.unknown()).optional(),
   }),
   uptimeSeconds: z.number(),
+  audit: z.object({ chain: z.enum(['ok', 'broken']), reason: z.string().optional(), writeError: z.string().optional(), seq: z.number() }).optional(),
 });
 export type HealthReport = z.infer<typeof healthBody>;
 

@@ -116,6 +116,12 @@ export const platformConfigSchema = z.object({
   }).strict().default({ level: 'info' }),
   /** per account, address and session bounds (config/limits-config.ts) */
   limits: limitsSchema.default(DEFAULT_LIMITS),
+  audit: z.object({
+    // the active audit file is rotated past this size; the chain runs on across files
+    maxFileBytes: z.number().int().min(4096).default(16 * 1024 * 1024),
+    // HTTP auth failures written to the audit log per client address and minute (the rest are counted)
+    authFailuresPerMinute: z.number().int().min(1).max(10_000).default(20),
+  }).strict().default({ maxFileBytes: 16 * 1024 * 1024, authFailuresPerMinute: 20 }),
   /** receivers of signed alert webhooks (config/webhook-config.ts) */
   webhooks: webhooksSchema,
 }).strict();
