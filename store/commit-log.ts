@@ -1,23 +1,25 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { detectFormat, FRAME_HEADER_BYTES, frameBytes, scanFrames, SEGMENT_HEADER_BYTES, segmentHeader, writeFrameHeader, type SegmentFormat } from './log-frame.ts';
+import { readSegment } from './log-segment-reader.ts';
 
 /**
  * An append-only log of records in numbered segment files: the point of durability. A group of records is
  * written with one write and one fdatasync; only then is it acknowledged. Offsets are global byte
- * positions, so a consumer's checkpoint is one number.
+ * positions, so a consumer's checkpoint is one number. The framing (log-frame.ts) carries a checksum per
+ * record, checked on every read; damage is reported to `damage` and skipped, never returned, and never
+ * hides the good records after it.
  *
- * Record frame: [u32 payload length > 0][u32 crc32(payload)][payload]. At open, the last segment is
- * checked frame by frame; a torn or corrupt tail (a crash mid-write: that group was never acknowledged)
- * is zeroed.
+ * At open, the last segment is scanned: whatever follows its last good record (a crash mid-write: that
+ * group was never acknowledged) is reported as torn and zeroed. Segments of the old format (1) are read
+ * as they are; appends always go to a format-2 segment.
  *
  * Segments are preallocated (written with zeros and synced once), so each group's fdatasync overwrites
  * allocated blocks and needs no file-size change: on ext4 that avoids a journal commit per group, which
- * would also flush every other process's dirty data and make acknowledgements wait for it. A zero
- * length marks the end of the records.
+ * would also flush every other process's dirty data and make acknowledgements wait for it.
  */
-const HEADER = 8;
 const SEGMENT_RE = /^(\d{20})\.log$/;
 
 export interface LogRecord {
@@ -26,15 +28,33 @@ export interface LogRecord {
   readonly payload: Buffer;
 }
 
+/** A damaged or torn range of one segment, as global offsets and as positions in the segment's file. */
+export interface LogDamageRange {
+  readonly kind: 'damaged' | 'torn';
+  readonly offset: number;
+  readonly end: number;
+  readonly segment: string;
+  readonly fileOffset: number;
+}
+
+export interface LogDamageSink {
+  report(range: LogDamageRange): void;
+}
+
 interface Segment {
   base: number;
+  /** bytes in use, segment header included */
   size: number;
   path: string;
+  format: SegmentFormat;
+  /** false until the file exists (a fresh segment is created by the first append to it) */
+  created: boolean;
 }
 
 export interface CommitLogOptions {
   dir: string;
   segmentBytes: number;
+  damage?: LogDamageSink;
 }
 
 export class CommitLog {
@@ -48,21 +68,30 @@ export class CommitLog {
 
   static open(options: CommitLogOptions): CommitLog {
     mkdirSync(options.dir, { recursive: true });
-    const segments = readdirSync(options.dir)
+    const segments: Segment[] = readdirSync(options.dir)
       .map((name) => SEGMENT_RE.exec(name))
       .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ base: Number(m[1]), path: join(options.dir, m[0]), size: 0 }))
+      .map((m) => ({ base: Number(m[1]), path: join(options.dir, m[0]), size: 0, format: 2 as SegmentFormat, created: true }))
       .sort((a, b) => a.base - b.base);
-    for (const seg of segments) seg.size = statSync(seg.path).size;
-    const last = segments[segments.length - 1];
-    if (last) last.size = validLength(last.path, last.size);
-    // A segment in the middle cannot be torn (later segments start after it was closed), but its recorded
-    // size must match the next base for offsets to stay contiguous.
+    for (const seg of segments) {
+      seg.size = statSync(seg.path).size;
+      seg.format = detectFormat(readStart(seg.path));
+    }
+    // A segment before the last cannot be torn (later segments start after it was closed), but its size
+    // must not pass the next base for offsets to stay contiguous (a truncated one just ends early).
     for (let i = 0; i + 1 < segments.length; i++) {
       const seg = segments[i]!;
       seg.size = Math.min(seg.size, segments[i + 1]!.base - seg.base);
     }
-    if (segments.length === 0) segments.push({ base: 0, size: 0, path: segmentPath(options.dir, 0) });
+    const last = segments[segments.length - 1];
+    if (last) last.size = validEnd(last, options.damage);
+    if (last && last.size === 0) {
+      // an empty old-format (or headerless) segment: start it again in the current format
+      unlinkSync(last.path);
+      segments.pop();
+      segments.push(freshSegment(options.dir, last.base));
+    }
+    if (segments.length === 0) segments.push(freshSegment(options.dir, 0));
     return new CommitLog(options, segments);
   }
 
@@ -77,14 +106,17 @@ export class CommitLog {
     return this.segments[0]!.base;
   }
 
+  /** Bytes of records kept (segment headers not counted). */
   get sizeBytes(): number {
-    return this.head - this.tail;
+    let headers = 0;
+    for (const s of this.segments) if (s.format === 2) headers += SEGMENT_HEADER_BYTES;
+    return this.head - this.tail - headers;
   }
 
   /**
    * Appends the payloads as records, durably, and returns the records' bytes as written (views of one
    * buffer). A string payload is written as UTF-8 straight into the group's buffer. Not reentrant: the
-   * caller serialises groups.
+   * caller serialises groups. On failure nothing is counted as written: a retry writes the same place.
    */
   async append(payloads: ReadonlyArray<Buffer | string>): Promise<{ start: number; end: number; records: Buffer[] }> {
     if (this.appending) throw new Error('CommitLog.append is not reentrant');
@@ -94,33 +126,26 @@ export class CommitLog {
       for (const p of payloads) {
         const length = typeof p === 'string' ? Buffer.byteLength(p) : p.length;
         if (length === 0) throw new Error('CommitLog records cannot be empty');
-        total += HEADER + length;
+        total += frameBytes(2, length);
       }
       const frame = Buffer.allocUnsafe(total);
       const records: Buffer[] = [];
       let pos = 0;
       for (const p of payloads) {
-        const length = typeof p === 'string' ? frame.write(p, pos + HEADER) : p.copy(frame, pos + HEADER);
-        const record = frame.subarray(pos + HEADER, pos + HEADER + length);
-        frame.writeUInt32LE(length, pos);
-        frame.writeUInt32LE(crc32(record), pos + 4);
-        records.push(record);
-        pos += HEADER + length;
+        const length = typeof p === 'string' ? frame.write(p, pos + FRAME_HEADER_BYTES) : p.copy(frame, pos + FRAME_HEADER_BYTES);
+        records.push(frame.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length));
+        writeFrameHeader(frame, pos, length);
+        pos += FRAME_HEADER_BYTES + length;
       }
       let seg = this.segments[this.segments.length - 1]!;
-      if (seg.size > 0 && seg.size + total > this.options.segmentBytes) {
+      const hasRecords = seg.size > (seg.format === 2 ? SEGMENT_HEADER_BYTES : 0);
+      if (seg.format !== 2 || (hasRecords && seg.size + total > this.options.segmentBytes)) {
         await this.closeHandle();
-        seg = { base: seg.base + seg.size, size: 0, path: segmentPath(this.options.dir, seg.base + seg.size) };
+        seg = freshSegment(this.options.dir, seg.base + seg.size);
         this.segments.push(seg);
       }
-      if (!this.handle) {
-        const fresh = statSize(seg.path) === undefined;
-        this.handle = await open(seg.path, fresh ? 'w+' : 'r+');
-        if (fresh) {
-          await preallocate(this.handle, this.options.segmentBytes);
-          await this.syncDir();
-        }
-      }
+      if (!seg.created) await this.create(seg);
+      this.handle ??= await open(seg.path, 'r+');
       const start = seg.base + seg.size;
       await this.handle.write(frame, 0, frame.length, seg.size);
       await this.handle.datasync();
@@ -132,45 +157,41 @@ export class CommitLog {
   }
 
   /**
-   * Reads whole records from `offset` (a record boundary) up to about `maxBytes`. Returns an empty list
-   * at the head.
+   * Reads whole, verified records from `offset` up to about `maxBytes` (a record larger than that is read
+   * whole). Returns an empty list at the head. Damaged ranges met on the way are reported and skipped, so
+   * the last record's `next` may be past a gap.
    */
   async read(offset: number, maxBytes: number): Promise<LogRecord[]> {
     const records: LogRecord[] = [];
     let pos = Math.max(offset, this.tail);
     let budget = maxBytes;
     while (pos < this.head && budget > 0) {
-      const seg = this.segments.find((s) => pos >= s.base && pos < s.base + s.size);
-      if (!seg) break;
+      const seg = this.segments.find((s) => pos < s.base + s.size);
+      if (!seg || !seg.created) break;
+      const dataStart = seg.base + (seg.format === 2 ? SEGMENT_HEADER_BYTES : 0);
+      if (pos < dataStart) pos = dataStart;
+      if (pos >= seg.base + seg.size) continue;
       const file = await open(seg.path, 'r');
       try {
-        const want = Math.min(seg.base + seg.size - pos, Math.max(budget, HEADER));
-        const buf = Buffer.allocUnsafe(want);
-        const { bytesRead } = await file.read(buf, 0, want, pos - seg.base);
-        let at = 0;
-        while (at + HEADER <= bytesRead) {
-          const len = buf.readUInt32LE(at);
-          if (at + HEADER + len > bytesRead) {
-            if (at === 0) {
-              // a single record larger than the budget: read it whole
-              const big = Buffer.allocUnsafe(HEADER + len);
-              await file.read(big, 0, big.length, pos - seg.base);
-              records.push({ offset: pos, next: pos + big.length, payload: big.subarray(HEADER) });
-              at = big.length;
-            }
-            break;
-          }
-          records.push({ offset: pos + at, next: pos + at + HEADER + len, payload: buf.subarray(at + HEADER, at + HEADER + len) });
-          at += HEADER + len;
+        const got = await readSegment(file, seg.format, pos - seg.base, seg.size, budget, (range) =>
+          this.options.damage?.report({ kind: 'damaged', offset: seg.base + range.at, end: seg.base + range.end, segment: seg.path, fileOffset: range.at }));
+        for (const r of got.records) {
+          records.push({ offset: seg.base + r.at, next: seg.base + r.next, payload: r.payload });
+          budget -= r.next - r.at;
         }
-        pos += at;
-        budget -= at;
-        if (at === 0) break;
+        pos = seg.base + got.next;
       } finally {
         await file.close();
       }
     }
     return records;
+  }
+
+  /** The offset reading would go on from after `offset`: past the head is the head. */
+  clamp(offset: number): number {
+    const first = this.segments[0]!;
+    const dataStart = first.base + (first.format === 2 ? SEGMENT_HEADER_BYTES : 0);
+    return Math.min(Math.max(offset, dataStart), this.head);
   }
 
   /** True when `release(offset)` would delete a segment. */
@@ -193,6 +214,23 @@ export class CommitLog {
     await this.closeHandle();
   }
 
+  private async create(seg: Segment): Promise<void> {
+    const handle = await open(seg.path, 'w+');
+    try {
+      await preallocate(handle, Math.max(this.options.segmentBytes, SEGMENT_HEADER_BYTES));
+      await handle.write(segmentHeader(), 0, SEGMENT_HEADER_BYTES, 0);
+      await handle.sync();
+      await this.syncDir();
+    } catch (err) {
+      // e.g. ENOSPC while preallocating: leave no half-made segment behind; the next append tries again
+      await handle.close().catch(() => undefined);
+      try { unlinkSync(seg.path); } catch { /* already gone */ }
+      throw err;
+    }
+    seg.created = true;
+    this.handle = handle;
+  }
+
   private async closeHandle(): Promise<void> {
     const h = this.handle;
     this.handle = undefined;
@@ -210,11 +248,17 @@ export class CommitLog {
   }
 }
 
-function statSize(path: string): number | undefined {
+function freshSegment(dir: string, base: number): Segment {
+  return { base, size: SEGMENT_HEADER_BYTES, path: join(dir, `${String(base).padStart(20, '0')}.log`), format: 2, created: false };
+}
+
+function readStart(path: string): Buffer {
+  const fd = openSync(path, 'r');
   try {
-    return statSync(path).size;
-  } catch {
-    return undefined;
+    const buf = Buffer.alloc(64 * 1024);
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -224,42 +268,53 @@ async function preallocate(handle: FileHandle, bytes: number): Promise<void> {
   for (let pos = 0; pos < bytes; pos += ZEROS.length) {
     await handle.write(ZEROS, 0, Math.min(ZEROS.length, bytes - pos), pos);
   }
-  await handle.sync();
 }
 
-function segmentPath(dir: string, base: number): string {
-  return join(dir, `${String(base).padStart(20, '0')}.log`);
+/**
+ * Where the last segment's good records end. Whatever non-zero bytes follow (up to the first 64 KiB of
+ * zeros: the preallocated space) are what a torn group left behind: reported, then zeroed. Damage before
+ * the last good record is left in place for the reader to skip and report.
+ */
+function validEnd(seg: Segment, damage: LogDamageSink | undefined): number {
+  const bytes = readFileSync(seg.path);
+  let end: number;
+  if (seg.format === 2) {
+    if (bytes.length < SEGMENT_HEADER_BYTES) return 0;
+    const { records } = scanFrames(bytes, SEGMENT_HEADER_BYTES);
+    end = records.length ? records[records.length - 1]!.next : SEGMENT_HEADER_BYTES;
+  } else {
+    end = v1End(bytes);
+  }
+  let tornEnd = end;
+  while (tornEnd < bytes.length) {
+    const chunk = bytes.subarray(tornEnd, Math.min(bytes.length, tornEnd + 64 * 1024));
+    if (chunk.every((b) => b === 0)) break;
+    tornEnd += chunk.length;
+  }
+  // trim trailing zeros of the last non-zero chunk from the reported range
+  let reportEnd = tornEnd;
+  while (reportEnd > end && bytes[reportEnd - 1] === 0) reportEnd--;
+  if (reportEnd > end) {
+    damage?.report({ kind: 'torn', offset: seg.base + end, end: seg.base + reportEnd, segment: seg.path, fileOffset: end });
+    const fd = openSync(seg.path, 'r+');
+    try {
+      for (let at = end; at < tornEnd; at += ZEROS.length) writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, tornEnd - at), at);
+      fdatasyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return end;
 }
 
-/** Length of the valid prefix of a segment; zeroes whatever follows it (a torn write). */
-function validLength(path: string, size: number): number {
-  const fd = openSync(path, 'r+');
-  try {
-    const header = Buffer.alloc(HEADER);
-    let pos = 0;
-    while (pos + HEADER <= size) {
-      readSync(fd, header, 0, HEADER, pos);
-      const len = header.readUInt32LE(0);
-      if (len === 0 || pos + HEADER + len > size) break;
-      const payload = Buffer.allocUnsafe(len);
-      readSync(fd, payload, 0, len, pos + HEADER);
-      if (crc32(payload) !== header.readUInt32LE(4)) break;
-      pos += HEADER + len;
-    }
-    // Zero up to the first 64 KiB of zeros after the valid prefix: what a torn group left behind.
-    let at = pos;
-    const chunk = Buffer.alloc(64 * 1024);
-    let dirty = false;
-    while (at < size) {
-      const n = readSync(fd, chunk, 0, Math.min(chunk.length, size - at), at);
-      if (n <= 0 || chunk.subarray(0, n).every((b) => b === 0)) break;
-      writeSync(fd, ZEROS, 0, n, at);
-      dirty = true;
-      at += n;
-    }
-    if (dirty) fdatasyncSync(fd);
-    return pos;
-  } finally {
-    closeSync(fd);
+/** End of the good format-1 records (the old format stops at the first bad one: it has no marker). */
+function v1End(bytes: Buffer): number {
+  let at = 0;
+  for (;;) {
+    if (at + 8 > bytes.length) return at;
+    const len = bytes.readUInt32LE(at);
+    if (len === 0 || at + 8 + len > bytes.length) return at;
+    if (crc32(bytes.subarray(at + 8, at + 8 + len)) !== bytes.readUInt32LE(at + 4)) return at;
+    at += 8 + len;
   }
 }

@@ -63,7 +63,8 @@ export class StoreFeeder {
   private lingering = false;
 
   constructor(private readonly options: StoreFeederOptions) {
-    this.applied = Math.max(readCheckpoint(options.checkpointFile), options.log.tail);
+    // clamped to the log's real end: a checkpoint past it (damage, a crash at the wrong moment) must not wedge the store
+    this.applied = options.log.clamp(readCheckpoint(options.checkpointFile));
     this.waiters = new ProgressWaiters(options.clock);
   }
 
