@@ -25,6 +25,7 @@ const EXTERNAL = [
   'better-sqlite3', // a native addon
   '@node-rs/argon2', // a native addon (password hashing: config/accounts/secrets.ts)
   'esbuild', // runs its platform binary (the console build)
+  'node-cron', // finds its background-task daemon file through import.meta.url, which a bundle does not keep
   'mqtt', '@influxdata/influxdb-client', // not on the way to ready: the demo fleet, the InfluxDB store
 ];
 

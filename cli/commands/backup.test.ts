@@ -70,7 +70,7 @@ describe('ioc backup and ioc restore', () => {
     const points = (res.json as { points: Array<{ ts: number; value: number }> }).points;
     expect(points).toEqual(before.map((r) => ({ ts: r.ts, value: r.pm25 })));
     // the credentials came back too: the device's own password opens a session on the restored platform
-    const client = await mqtt.connectAsync(p2.mqttUrl, { username: 'air-benhvien', password, reconnectPeriod: 0 });
+    const client = await mqtt.connectAsync(p2.mqttUrl, { username: 'air-benhvien', password, reconnectPeriod: 0, clientId: 'air-benhvien-backup-test' });
     await client.endAsync();
   }, 60_000);
 
