@@ -18,6 +18,7 @@ import { createFixedRuleStore, createRuleStore } from './rule-registry.ts';
 import type { Rule } from './rule-schema.ts';
 import { ProgressWaiters } from '../store/progress-waiters.ts';
 import { FlapLimiter } from './flap-limiter.ts';
+import { builtinRuleKinds, type RuleKinds } from './rule-kinds.ts';
 
 export type { AlertFilter, AlertService } from './alert-service-api.ts';
 
@@ -33,6 +34,8 @@ export interface AlertServiceDeps {
   readonly dataDir?: string;
   /** a fixed rule set instead of rulesDir and dataDir (the backtest) */
   readonly rules?: readonly Rule[];
+  /** the rule kinds this service knows (default: the built-ins, rule-kinds.ts) */
+  readonly ruleKinds?: RuleKinds;
   /** how far back start() looks for open alerts (default 30 days, as far back as ingest accepts readings) */
   readonly restoreWindowMs?: number;
   /** derive hourly VN_AQI from air readings (default true) */
@@ -62,10 +65,11 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const { store, city, events, clock, logger } = deps;
   const bus = new EventEmitter<{ alert: [AlertEvent] }>();
   bus.setMaxListeners(100);
-  const engine = new RuleEngine(city);
+  const ruleKinds = deps.ruleKinds ?? builtinRuleKinds;
+  const engine = new RuleEngine(city, ruleKinds);
   const ruleStore = deps.rules
-    ? createFixedRuleStore(city, deps.rules)
-    : createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined);
+    ? createFixedRuleStore(city, deps.rules, ruleKinds)
+    : createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined, ruleKinds);
   const aqi = deps.vnAqi === false ? undefined : createAqiTracker(city.sensors.filter((s) => s.kind === 'air'));
 
   const open = new Map<string, Alert>();

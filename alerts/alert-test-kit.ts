@@ -10,6 +10,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { AlertEvent } from './alert-model.ts';
 import { createAlertService, type AlertEngine } from './alert-service.ts';
+import type { RuleKinds } from './rule-kinds.ts';
 
 /**
  * Small factories for the alerts tests: the real Huế city, the real embedded store in a temp dir, and a
@@ -60,6 +61,8 @@ export interface HarnessOptions {
   vnAqi?: boolean;
   /** what the service writes through, around the real store (e.g. a write that waits) */
   wrapStore?: (store: SqliteStore) => TimeSeriesStore;
+  /** the rule kinds (default: the built-ins) */
+  ruleKinds?: RuleKinds;
 }
 
 export async function startHarness(rules: unknown[], options: HarnessOptions = {}): Promise<Harness> {
@@ -75,7 +78,7 @@ export async function startHarness(rules: unknown[], options: HarnessOptions = {
   const seen: AlertEvent[] = [];
   const make = async (real: SqliteStore): Promise<AlertEngine> => {
     const store = options.wrapStore?.(real) ?? real;
-    const service = createAlertService({ store, city: hueCity(), events, clock, logger, rulesDir, dataDir, vnAqi: options.vnAqi ?? false });
+    const service = createAlertService({ store, city: hueCity(), events, clock, logger, rulesDir, dataDir, vnAqi: options.vnAqi ?? false, ruleKinds: options.ruleKinds });
     service.bus.on('alert', (e) => seen.push(e));
     await service.start();
     return service;

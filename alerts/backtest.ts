@@ -6,7 +6,7 @@ import type { AlertEvent } from './alert-model.ts';
 import { createAlertService } from './alert-service.ts';
 import { VN_AQI_METRIC } from './aqi-tracker.ts';
 import type { Rule } from './rule-schema.ts';
-import { conditionSensorSets, ruleTargets } from './rule-targets.ts';
+import { builtinRuleKinds } from './rule-kinds.ts';
 
 /**
  * Replays stored history through a rule set, in simulated time, with the very service that runs live:
@@ -39,8 +39,11 @@ function dryRun(store: TimeSeriesStore): TimeSeriesStore {
 async function loadHistory(store: TimeSeriesStore, city: City, rules: readonly Rule[], from: number, to: number): Promise<Replay[]> {
   const sensorIds = new Set<string>();
   for (const rule of rules) {
-    for (const s of ruleTargets(rule, city)) sensorIds.add(s.id);
-    if (rule.kind === 'compound') for (const set of conditionSensorSets(rule, city)) for (const id of set) sensorIds.add(id);
+    const kind = builtinRuleKinds.of(rule);
+    for (const s of kind.targets(rule, city)) {
+      sensorIds.add(s.id);
+      for (const id of kind.feeds?.(rule, city, s) ?? []) sensorIds.add(id);
+    }
   }
   const out: Replay[] = [];
   for (const id of sensorIds) {

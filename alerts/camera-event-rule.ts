@@ -1,12 +1,30 @@
+import { z } from 'zod';
 import type { CameraEvent } from '../ingest/ingest-events.ts';
+import { ownValue } from '../config/lookup-table.ts';
+import { LOCALES } from './alert-locales.ts';
 import { advanceCondition, INACTIVE, pendingDueAt, type Condition, type Step } from './condition.ts';
-import { durationMs, type CameraEventRule } from './rule-schema.ts';
+import { commonRuleFields, durationMs, durationSchema, selectorSchema } from './rule-fields.ts';
+import { defineRuleKind, unchanged } from './rule-kind.ts';
+import { selectSensors } from './rule-targets.ts';
 
 /**
  * Camera events: at least `count` events of the listed types within `window` (one smoke or fire
  * detection; three intrusions in ten minutes). The alert clears once fewer remain in the window, which the
  * service notices through a clock timer at `cameraCheckAt`.
  */
+export const cameraEventRuleSchema = z.object({
+  ...commonRuleFields,
+  kind: z.literal('cameraEvent'),
+  selector: selectorSchema,
+  eventTypes: z.array(z.string().min(1)).min(1),
+  /** Fires when at least this many matching events arrived within the window; clears when fewer remain. */
+  count: z.number().int().min(1).default(1),
+  window: durationSchema.default('5m'),
+}).strict().superRefine((r, ctx) => {
+  if (durationMs(r.window) <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'must be longer than 0' });
+});
+export type CameraEventRule = z.infer<typeof cameraEventRuleSchema>;
+
 export interface CameraEventState {
   readonly cond: Condition;
   /** clock times of matching events inside the window, oldest first */
@@ -33,3 +51,33 @@ export function cameraCheckAt(rule: CameraEventRule, state: CameraEventState): n
   const candidates = [due, expiry].filter((t): t is number => t !== undefined);
   return candidates.length ? Math.min(...candidates) : undefined;
 }
+
+export const cameraEventKind = defineRuleKind<CameraEventRule, CameraEventState>({
+  kind: 'cameraEvent',
+  schema: cameraEventRuleSchema,
+  messages: {
+    cameraEvent: { vi: "Phát hiện {eventType} tại {sensor}: {value} sự kiện trong {window} (ngưỡng {threshold})", en: "{eventType} at {sensor}: {value} event(s) within {window} (threshold {threshold})" },
+  },
+  targets: (rule, city) => selectSensors(city, rule.selector),
+  check(rule, city, checks) {
+    checks.selector('selector', rule.selector);
+    const selected = selectSensors(city, rule.selector);
+    const known = new Set(selected.flatMap((s) => city.kinds.get(s.kind)?.eventTypes ?? []));
+    rule.eventTypes.forEach((t, i) => {
+      if (!known.has(t)) checks.issue(`eventTypes.${i}`, `no selected sensor reports event type "${t}" (known: ${[...known].join(', ') || 'none'})`);
+    });
+  },
+  initialState: () => initialCameraEventState,
+  evaluate(rule, _target, state, input, now) {
+    if (input.type === 'camera') return evaluateCameraEvent(rule, state, { type: 'event', event: input.event }, now);
+    return input.type === 'tick' ? evaluateCameraEvent(rule, state, { type: 'tick' }, now) : unchanged(state);
+  },
+  nextCheckAt: cameraCheckAt,
+  // the events before a restart are not known: the alert holds for one more window
+  restore: (rule, state, cond, now) => ({ ...state, cond, times: Array.from({ length: rule.count }, () => now) }),
+  describe: (rule) => ({
+    messageKey: 'cameraEvent',
+    windowMs: durationMs(rule.window),
+    vars: (lang) => ({ eventType: rule.eventTypes.map((t) => ownValue(LOCALES[lang].eventType, t) ?? t).join('/') }),
+  }),
+});

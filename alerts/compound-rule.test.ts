@@ -3,7 +3,7 @@ import { hueCity, reading, T0 } from './alert-test-kit.ts';
 import { evaluateCompound, initialCompoundState, type CompoundState } from './compound-rule.ts';
 import type { Transition } from './condition.ts';
 import { compoundRuleSchema } from './rule-schema.ts';
-import { conditionSensorSets } from './rule-targets.ts';
+import { conditionSensorSets } from './compound-rule.ts';
 
 const MIN = 60_000;
 const rule = compoundRuleSchema.parse({

@@ -2,7 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { City } from '../config/city-config.ts';
-import { RULE_KINDS, ruleSchema, type Rule } from './rule-schema.ts';
+import type { z } from 'zod';
+import type { RuleChecks } from './rule-kind.ts';
+import { builtinRuleKinds, type Rule, type RuleKinds } from './rule-kinds.ts';
 import { hasMetric, selectSensors } from './rule-targets.ts';
 
 /**
@@ -26,64 +28,57 @@ export function formatIssue(issue: RuleIssue): string {
 export interface FieldIssue { readonly field: string; readonly message: string }
 
 /** Checks a rule against the city: the sensors, kinds, districts, metrics and event types it names exist. */
-export function cityIssues(rule: Rule, city: City): FieldIssue[] {
+export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRuleKinds): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const checkSelector = (prefix: string, selector: { sensorIds?: string[]; kinds?: string[]; districts?: string[] }) => {
-    selector.sensorIds?.forEach((id, i) => { if (!city.sensorsById.has(id)) issues.push({ field: `${prefix}.sensorIds.${i}`, message: `unknown sensor "${id}"` }); });
-    selector.kinds?.forEach((k, i) => { if (!city.kinds.has(k)) issues.push({ field: `${prefix}.kinds.${i}`, message: `unknown kind "${k}" (known: ${[...city.kinds.keys()].join(', ')})` }); });
-    const districts = new Set(city.sensors.map((s) => s.district));
-    selector.districts?.forEach((d, i) => { if (!districts.has(d)) issues.push({ field: `${prefix}.districts.${i}`, message: `no sensor in district "${d}"` }); });
-  };
+  const issue = (field: string, message: string) => { issues.push({ field, message }); };
   // "selects no sensor" only when the selector names nothing unknown (that error says it better)
   const selectsNone = (selectorField: string) => {
-    if (!issues.some((i) => i.field.startsWith(`${selectorField}.`))) issues.push({ field: selectorField, message: 'selects no sensor' });
+    if (!issues.some((i) => i.field.startsWith(`${selectorField}.`))) issue(selectorField, 'selects no sensor');
   };
-  const checkMetric = (field: string, selectorField: string, selector: Parameters<typeof selectSensors>[1], metric: string) => {
-    const sensors = selectSensors(city, selector);
-    if (sensors.length === 0) { selectsNone(selectorField); return; }
-    const kinds = [...new Set(sensors.map((s) => s.kind))];
-    const missing = kinds.filter((k) => !hasMetric(city, k, metric));
-    if (missing.length) issues.push({ field, message: `kind ${missing.join(', ')} has no metric "${metric}" (selected sensors of that kind: ${sensors.filter((s) => missing.includes(s.kind)).map((s) => s.id).slice(0, 5).join(', ')})` });
+  const checks: RuleChecks = {
+    issue,
+    selector(prefix, selector) {
+      selector.sensorIds?.forEach((id, i) => { if (!city.sensorsById.has(id)) issue(`${prefix}.sensorIds.${i}`, `unknown sensor "${id}"`); });
+      selector.kinds?.forEach((k, i) => { if (!city.kinds.has(k)) issue(`${prefix}.kinds.${i}`, `unknown kind "${k}" (known: ${[...city.kinds.keys()].join(', ')})`); });
+      const districts = new Set(city.sensors.map((s) => s.district));
+      selector.districts?.forEach((d, i) => { if (!districts.has(d)) issue(`${prefix}.districts.${i}`, `no sensor in district "${d}"`); });
+    },
+    metric(field, selectorField, selector, metric) {
+      const sensors = selectSensors(city, selector);
+      if (sensors.length === 0) { selectsNone(selectorField); return; }
+      const sensorKinds = [...new Set(sensors.map((s) => s.kind))];
+      const missing = sensorKinds.filter((k) => !hasMetric(city, k, metric));
+      if (missing.length) issue(field, `kind ${missing.join(', ')} has no metric "${metric}" (selected sensors of that kind: ${sensors.filter((s) => missing.includes(s.kind)).map((s) => s.id).slice(0, 5).join(', ')})`);
+    },
+    selectsSome(selectorField, selector) {
+      if (selectSensors(city, selector).length === 0) selectsNone(selectorField);
+    },
+    sensorExists(field, sensorId) {
+      if (!city.sensorsById.has(sensorId)) issue(field, `unknown sensor "${sensorId}"`);
+    },
   };
-  if (rule.kind === 'compound') {
-    if (!city.sensorsById.has(rule.alertSensor)) issues.push({ field: 'alertSensor', message: `unknown sensor "${rule.alertSensor}"` });
-    rule.conditions.forEach((c, i) => {
-      checkSelector(`conditions.${i}.selector`, c.selector);
-      checkMetric(`conditions.${i}.metric`, `conditions.${i}.selector`, c.selector, c.metric);
-    });
-    return issues;
-  }
-  checkSelector('selector', rule.selector);
-  const selected = selectSensors(city, rule.selector);
-  if (rule.kind === 'threshold' || rule.kind === 'rateOfChange') checkMetric('metric', 'selector', rule.selector, rule.metric);
-  else if (selected.length === 0) selectsNone('selector');
-  if (rule.kind === 'threshold' && rule.floodLevel !== undefined && selected.length && !selected.some((s) => s.floodLevels)) {
-    issues.push({ field: 'floodLevel', message: 'none of the selected sensors has floodLevels in the sensors file' });
-  }
-  if (rule.kind === 'cameraEvent') {
-    const known = new Set(selected.flatMap((s) => city.kinds.get(s.kind)?.eventTypes ?? []));
-    rule.eventTypes.forEach((t, i) => { if (!known.has(t)) issues.push({ field: `eventTypes.${i}`, message: `no selected sensor reports event type "${t}" (known: ${[...known].join(', ') || 'none'})` }); });
-  }
+  kinds.of(rule).check(rule, city, checks);
   return issues;
 }
 
 /** Validates one rule: schema, then (with a city) what it refers to. */
-export function validateRule(raw: unknown, city?: City): { rule?: Rule; issues: FieldIssue[] } {
+export function validateRule(raw: unknown, city?: City, kinds: RuleKinds = builtinRuleKinds): { rule?: Rule; issues: FieldIssue[] } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { issues: [{ field: '(rule)', message: 'expected a mapping with id, kind, ...' }] };
   const kind = (raw as { kind?: unknown }).kind;
-  if (!RULE_KINDS.includes(kind as Rule['kind'])) {
-    return { issues: [{ field: 'kind', message: `expected one of ${RULE_KINDS.join(', ')}, got ${JSON.stringify(kind)}` }] };
+  if (typeof kind !== 'string' || !kinds.get(kind)) {
+    return { issues: [{ field: 'kind', message: `expected one of ${kinds.names().join(', ')}, got ${JSON.stringify(kind)}` }] };
   }
-  const parsed = ruleSchema.safeParse(raw);
+  // a kind of this platform's list; typed as the built-ins' union, which is all the rest of the code needs
+  const parsed = kinds.schema.safeParse(raw) as z.ZodSafeParseResult<Rule>;
   if (!parsed.success) {
     return { issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(rule)', message: i.message })) };
   }
-  const issues = city ? cityIssues(parsed.data, city) : [];
+  const issues = city ? cityIssues(parsed.data, city, kinds) : [];
   return issues.length ? { issues } : { rule: parsed.data, issues };
 }
 
 /** Parses a rule file's text: a YAML list of rules (or a mapping with a `rules:` list). */
-export function parseRuleFile(text: string, file: string, city?: City): { rules: Rule[]; issues: RuleIssue[] } {
+export function parseRuleFile(text: string, file: string, city?: City, kinds: RuleKinds = builtinRuleKinds): { rules: Rule[]; issues: RuleIssue[] } {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -99,7 +94,7 @@ export function parseRuleFile(text: string, file: string, city?: City): { rules:
   const seen = new Map<string, number>();
   list.forEach((raw, i) => {
     const ruleId = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
-    const result = validateRule(raw, city);
+    const result = validateRule(raw, city, kinds);
     for (const issue of result.issues) issues.push({ file, index: i + 1, ruleId, ...issue });
     if (ruleId !== undefined) {
       const first = seen.get(ruleId);
@@ -111,18 +106,18 @@ export function parseRuleFile(text: string, file: string, city?: City): { rules:
   return { rules, issues };
 }
 
-export function loadRuleFile(path: string, city?: City, label = path): { rules: Rule[]; issues: RuleIssue[] } {
+export function loadRuleFile(path: string, city?: City, label = path, kinds: RuleKinds = builtinRuleKinds): { rules: Rule[]; issues: RuleIssue[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
     return { rules: [], issues: [{ file: label, field: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
   }
-  return parseRuleFile(text, label, city);
+  return parseRuleFile(text, label, city, kinds);
 }
 
 /** Loads every *.yaml/*.yml in a folder, in name order; an id used in two files is an error. */
-export function loadRulesDir(dir: string, city?: City): { rules: Rule[]; issues: RuleIssue[]; files: string[] } {
+export function loadRulesDir(dir: string, city?: City, kinds: RuleKinds = builtinRuleKinds): { rules: Rule[]; issues: RuleIssue[]; files: string[] } {
   let names: string[];
   try {
     names = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -134,7 +129,7 @@ export function loadRulesDir(dir: string, city?: City): { rules: Rule[]; issues:
   const issues: RuleIssue[] = [];
   const owner = new Map<string, string>();
   for (const name of names) {
-    const loaded = loadRuleFile(join(dir, name), city, join(basename(dir), name));
+    const loaded = loadRuleFile(join(dir, name), city, join(basename(dir), name), kinds);
     issues.push(...loaded.issues);
     for (const rule of loaded.rules) {
       const first = owner.get(rule.id);

@@ -1,5 +1,8 @@
+import { z } from 'zod';
 import { advanceCondition, INACTIVE, pendingDueAt, type Condition, type Step } from './condition.ts';
-import { durationMs, type NoDataRule } from './rule-schema.ts';
+import { commonRuleFields, durationMs, durationSchema, selectorSchema } from './rule-fields.ts';
+import { defineRuleKind, unchanged } from './rule-kind.ts';
+import { selectSensors } from './rule-targets.ts';
 
 /**
  * No data / device offline: holds while the status topic says offline (the device's MQTT last will) or
@@ -7,6 +10,20 @@ import { durationMs, type NoDataRule } from './rule-schema.ts';
  * timestamps: a device with a wrong clock that still talks is alive. The service calls `checkNoData` from
  * a clock timer at `noDataCheckAt`, because silence is, by nature, the absence of an event.
  */
+export const noDataRuleSchema = z.object({
+  ...commonRuleFields,
+  kind: z.literal('noData'),
+  selector: selectorSchema,
+  /** Fires when a sensor sent no reading for this long. */
+  silence: durationSchema.optional(),
+  /** Fires when the device's status topic says offline (its MQTT last will). */
+  offline: z.boolean().default(true),
+}).strict().superRefine((r, ctx) => {
+  if (r.silence === undefined && !r.offline) ctx.addIssue({ code: 'custom', path: ['silence'], message: 'give silence, or leave offline: true' });
+  if (r.silence !== undefined && durationMs(r.silence) <= 0) ctx.addIssue({ code: 'custom', path: ['silence'], message: 'must be longer than 0' });
+});
+export type NoDataRule = z.infer<typeof noDataRuleSchema>;
+
 export interface NoDataState {
   readonly cond: Condition;
   /** clock time of the last reading or online status */
@@ -53,3 +70,36 @@ export function noDataCheckAt(rule: NoDataRule, state: NoDataState): number | un
   const candidates = [due, silenceAt].filter((t): t is number => t !== undefined);
   return candidates.length ? Math.min(...candidates) : undefined;
 }
+
+export const noDataKind = defineRuleKind<NoDataRule, NoDataState>({
+  kind: 'noData',
+  schema: noDataRuleSchema,
+  messages: {
+    silence: { vi: "Không nhận dữ liệu từ {sensor} trong {value} phút (ngưỡng {threshold} phút)", en: "No data from {sensor} for {value} min (limit {threshold} min)" },
+    offline: { vi: "Thiết bị {sensor} báo mất kết nối (offline)", en: "Device {sensor} reported offline" },
+  },
+  targets: (rule, city) => selectSensors(city, rule.selector),
+  check(rule, _city, checks) {
+    checks.selector('selector', rule.selector);
+    checks.selectsSome('selector', rule.selector);
+  },
+  // silence counts from when the device was last heard of, also before a restart
+  initialState: (_rule, _target, { now, lastSeen }) => initialNoDataState(Math.min(now, lastSeen ?? now)),
+  evaluate(rule, _target, state, input, now) {
+    switch (input.type) {
+      // a value the engine derived says nothing about the device being alive
+      case 'reading': return input.derived ? unchanged(state) : evaluateNoData(rule, state, { type: 'reading' }, now);
+      case 'status': return evaluateNoData(rule, state, { type: 'status', status: input.event.status }, now);
+      case 'tick': return evaluateNoData(rule, state, { type: 'tick' }, now);
+      case 'camera': return unchanged(state);
+    }
+  },
+  nextCheckAt: noDataCheckAt,
+  // a restored offline alert holds until the device is heard from again
+  restore: (rule, state, cond) => ({ ...state, cond, offline: rule.offline }),
+  seen: (_rule, state, ts) => ({ ...state, lastSeen: Math.min(state.lastSeen, ts) }),
+  describe: (_rule, _target, state) => ({
+    messageKey: state.offline ? 'offline' : 'silence',
+    unit: { vi: 'phút', en: 'min' },
+  }),
+});

@@ -1,6 +1,9 @@
+import { z } from 'zod';
 import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
-import { durationMs, type RateOfChangeRule } from './rule-schema.ts';
+import { commonRuleFields, durationMs, durationSchema, metricName, selectorSchema } from './rule-fields.ts';
+import { defineRuleKind, tickFor, unchanged } from './rule-kind.ts';
+import { selectSensors } from './rule-targets.ts';
 import { SampleWindow } from './sample-window.ts';
 
 /**
@@ -8,6 +11,23 @@ import { SampleWindow } from './sample-window.ts';
  * the window's lowest) or the fall. Samples are placed by the reading's own timestamp, so late or
  * replayed readings land where they belong.
  */
+export const rateOfChangeRuleSchema = z.object({
+  ...commonRuleFields,
+  kind: z.literal('rateOfChange'),
+  selector: selectorSchema,
+  metric: metricName,
+  window: durationSchema,
+  /** Fires when the value rose by at least this much within the window (latest minus the window's lowest). */
+  rise: z.number().positive().optional(),
+  /** Fires when the value fell by at least this much within the window (window's highest minus latest). */
+  fall: z.number().positive().optional(),
+  hysteresis: z.number().nonnegative().optional(),
+}).strict().superRefine((r, ctx) => {
+  if ((r.rise === undefined) === (r.fall === undefined)) ctx.addIssue({ code: 'custom', path: ['rise'], message: 'give exactly one of rise or fall' });
+  if (durationMs(r.window) <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'must be longer than 0' });
+});
+export type RateOfChangeRule = z.infer<typeof rateOfChangeRuleSchema>;
+
 export interface RateOfChangeState {
   readonly cond: Condition;
   readonly window?: SampleWindow;
@@ -28,3 +48,23 @@ export function evaluateRateOfChange(rule: RateOfChangeRule, state: RateOfChange
   const { cond, transition } = advanceCondition(state.cond, { holds, value: change, threshold }, now, durationMs(rule.for));
   return { state: { cond, window }, transition };
 }
+
+export const rateOfChangeKind = defineRuleKind<RateOfChangeRule, RateOfChangeState>({
+  kind: 'rateOfChange',
+  schema: rateOfChangeRuleSchema,
+  messages: {
+    rise: { vi: "{metric} tại {sensor} tăng {value} {unit} trong {window} (ngưỡng {threshold} {unit})", en: "{metric} at {sensor} rose {value} {unit} within {window} (threshold {threshold} {unit})" },
+    fall: { vi: "{metric} tại {sensor} giảm {value} {unit} trong {window} (ngưỡng {threshold} {unit})", en: "{metric} at {sensor} fell {value} {unit} within {window} (threshold {threshold} {unit})" },
+  },
+  targets: (rule, city) => selectSensors(city, rule.selector),
+  check(rule, _city, checks) {
+    checks.selector('selector', rule.selector);
+    checks.metric('metric', 'selector', rule.selector, rule.metric);
+  },
+  initialState: () => initialRateOfChangeState,
+  evaluate(rule, target, state, input, now) {
+    if (input.type === 'reading') return input.reading.sensorId === target.id ? evaluateRateOfChange(rule, state, input.reading, now) : unchanged(state);
+    return input.type === 'tick' ? tickFor(rule, state, now) : unchanged(state);
+  },
+  describe: (rule) => ({ messageKey: rule.rise !== undefined ? 'rise' : 'fall', metric: rule.metric, windowMs: durationMs(rule.window) }),
+});

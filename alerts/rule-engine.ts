@@ -1,27 +1,22 @@
 import type { City, Sensor } from '../config/city-config.ts';
 import type { CameraEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ingest-events.ts';
 import { describeAlert, type AlertFacts } from './alert-text.ts';
-import { cameraCheckAt, evaluateCameraEvent, initialCameraEventState, type CameraEventState } from './camera-event-rule.ts';
-import { conditionValue, evaluateCompound, initialCompoundState, type CompoundState } from './compound-rule.ts';
-import { pendingDueAt, promoteIfDue, type Condition, type Step, type Transition } from './condition.ts';
-import { evaluateNoData, initialNoDataState, noDataCheckAt, type NoDataState } from './no-data-rule.ts';
-import { evaluateRateOfChange, initialRateOfChangeState, type RateOfChangeState } from './rate-of-change-rule.ts';
-import { durationMs, type CameraEventRule, type CompoundRule, type NoDataRule, type RateOfChangeRule, type Rule, type ThresholdRule } from './rule-schema.ts';
-import { conditionSensorSets, ruleTargets } from './rule-targets.ts';
-import { evaluateThreshold, initialThresholdState, type ThresholdState } from './threshold-rule.ts';
+import type { Condition, Step, Transition } from './condition.ts';
+import { defaultNextCheckAt, type RuleInput, type RuleState } from './rule-kind.ts';
+import { builtinRuleKinds, type AnyRuleKind, type Rule, type RuleKinds } from './rule-kinds.ts';
 
 /**
- * Holds the state of every (rule, sensor) pair and routes events to the pure evaluators. Synchronous and
- * single-threaded on purpose: each event is evaluated to completion before the next, which is what makes
- * "one open alert per rule and sensor" hold however many readings arrive at once.
+ * Holds the state of every (rule, sensor) pair and hands what arrives to the pair's rule kind
+ * (rule-kind.ts). Synchronous and single-threaded on purpose: each event is evaluated to completion before
+ * the next, which is what makes "one open alert per rule and sensor" hold however many readings arrive at once.
  */
-type Entry = { readonly key: string; readonly sensor: Sensor } & (
-  | { kind: 'threshold'; rule: ThresholdRule; s: ThresholdState }
-  | { kind: 'rateOfChange'; rule: RateOfChangeRule; s: RateOfChangeState }
-  | { kind: 'noData'; rule: NoDataRule; s: NoDataState }
-  | { kind: 'cameraEvent'; rule: CameraEventRule; s: CameraEventState }
-  | { kind: 'compound'; rule: CompoundRule; s: CompoundState; sets: ReadonlyArray<ReadonlySet<string>> }
-);
+interface Entry {
+  readonly key: string;
+  readonly sensor: Sensor;
+  readonly rule: Rule;
+  readonly def: AnyRuleKind;
+  s: RuleState;
+}
 
 export interface Change {
   readonly key: string;
@@ -43,7 +38,7 @@ export class RuleEngine {
   private rules = new Map<string, Rule>();
   private lastSeen = new Map<string, number>();
 
-  constructor(private readonly city: City) {}
+  constructor(private readonly city: City, private readonly kinds: RuleKinds = builtinRuleKinds) {}
 
   /** Replaces the rule set. Pairs whose rule is unchanged keep their state; others start afresh. */
   setRules(rules: readonly Rule[], now: number): void {
@@ -60,24 +55,14 @@ export class RuleEngine {
     for (const rule of rules) {
       if (!rule.enabled) continue;
       const unchanged = JSON.stringify(oldRules.get(rule.id)) === JSON.stringify(rule);
-      for (const sensor of ruleTargets(rule, this.city)) {
+      const def = this.kinds.of(rule);
+      for (const sensor of def.targets(rule, this.city)) {
         const key = entryKey(rule.id, sensor.id);
         const kept = unchanged ? previous.get(key) : undefined;
-        const entry = kept ?? this.createEntry(key, rule, sensor, now);
+        const entry = kept ?? { key, sensor, rule, def, s: def.initialState(rule, sensor, { now, lastSeen: this.lastSeen.get(sensor.id), city: this.city }) };
         this.entries.set(key, entry);
-        if (entry.kind === 'compound') for (const id of new Set(entry.sets.flatMap((s) => [...s]))) index(id, key);
-        else index(sensor.id, key);
+        for (const id of def.feeds ? new Set(def.feeds(rule, this.city, sensor)) : [sensor.id]) index(id, key);
       }
-    }
-  }
-
-  private createEntry(key: string, rule: Rule, sensor: Sensor, now: number): Entry {
-    switch (rule.kind) {
-      case 'threshold': return { key, sensor, kind: rule.kind, rule, s: initialThresholdState };
-      case 'rateOfChange': return { key, sensor, kind: rule.kind, rule, s: initialRateOfChangeState };
-      case 'noData': return { key, sensor, kind: rule.kind, rule, s: initialNoDataState(Math.min(now, this.lastSeen.get(sensor.id) ?? now)) };
-      case 'cameraEvent': return { key, sensor, kind: rule.kind, rule, s: initialCameraEventState };
-      case 'compound': return { key, sensor, kind: rule.kind, rule, s: initialCompoundState(rule), sets: conditionSensorSets(rule, this.city) };
     }
   }
 
@@ -97,8 +82,8 @@ export class RuleEngine {
   seedLastSeen(sensorId: string, ts: number): void {
     this.lastSeen.set(sensorId, ts);
     for (const key of this.bySensor.get(sensorId) ?? []) {
-      const e = this.entries.get(key);
-      if (e?.kind === 'noData' && e.sensor.id === sensorId) e.s = { ...e.s, lastSeen: Math.min(e.s.lastSeen, ts) };
+      const e = this.entries.get(key)!;
+      if (e.def.seen && e.sensor.id === sensorId) e.s = e.def.seen(e.rule, e.s, ts);
     }
   }
 
@@ -106,31 +91,14 @@ export class RuleEngine {
   restore(key: string, cond: Condition, now: number): void {
     const e = this.entries.get(key);
     if (!e) return;
-    switch (e.kind) {
-      case 'threshold': e.s = { ...e.s, cond }; break;
-      case 'rateOfChange': e.s = { ...e.s, cond }; break;
-      case 'compound': e.s = { ...e.s, cond }; break;
-      // a restored offline alert holds until the device is heard from again
-      case 'noData': e.s = { ...e.s, cond, offline: e.rule.offline }; break;
-      // we do not know the events before the restart: hold the alert for one more window
-      case 'cameraEvent': e.s = { ...e.s, cond, times: Array.from({ length: e.rule.count }, () => now) }; break;
-    }
+    e.s = e.def.restore ? e.def.restore(e.rule, e.s, cond, now) : { ...e.s, cond };
   }
 
   onReadings(readings: readonly ReadingEvent[], now: number, derived = false): Change[] {
     const changes: Change[] = [];
     for (const reading of readings) {
       if (!derived) this.lastSeen.set(reading.sensorId, now);
-      for (const key of this.bySensor.get(reading.sensorId) ?? []) {
-        const e = this.entries.get(key)!;
-        switch (e.kind) {
-          case 'threshold': if (e.sensor.id === reading.sensorId) this.apply(e, evaluateThreshold(e.rule, e.sensor, e.s, reading, now), changes); break;
-          case 'rateOfChange': if (e.sensor.id === reading.sensorId) this.apply(e, evaluateRateOfChange(e.rule, e.s, reading, now), changes); break;
-          case 'noData': if (!derived) this.apply(e, evaluateNoData(e.rule, e.s, { type: 'reading' }, now), changes); break;
-          case 'compound': this.apply(e, evaluateCompound(e.rule, e.sets, e.s, reading, now), changes); break;
-          case 'cameraEvent': break;
-        }
-      }
+      this.feed(reading.sensorId, { type: 'reading', reading, derived }, now, changes);
     }
     return changes;
   }
@@ -138,20 +106,14 @@ export class RuleEngine {
   onStatus(event: DeviceStatusEvent, now: number): Change[] {
     const changes: Change[] = [];
     if (event.status === 'online') this.lastSeen.set(event.sensorId, now);
-    for (const key of this.bySensor.get(event.sensorId) ?? []) {
-      const e = this.entries.get(key)!;
-      if (e.kind === 'noData') this.apply(e, evaluateNoData(e.rule, e.s, { type: 'status', status: event.status }, now), changes);
-    }
+    this.feed(event.sensorId, { type: 'status', event }, now, changes);
     return changes;
   }
 
   onCameraEvent(event: CameraEvent, now: number): Change[] {
     const changes: Change[] = [];
     this.lastSeen.set(event.sensorId, now);
-    for (const key of this.bySensor.get(event.sensorId) ?? []) {
-      const e = this.entries.get(key)!;
-      if (e.kind === 'cameraEvent') this.apply(e, evaluateCameraEvent(e.rule, e.s, { type: 'event', event }, now), changes);
-    }
+    this.feed(event.sensorId, { type: 'camera', event }, now, changes);
     return changes;
   }
 
@@ -159,15 +121,7 @@ export class RuleEngine {
   onTimer(key: string, now: number): Change[] {
     const e = this.entries.get(key);
     const changes: Change[] = [];
-    if (!e) return changes;
-    switch (e.kind) {
-      case 'noData': this.apply(e, evaluateNoData(e.rule, e.s, { type: 'tick' }, now), changes); break;
-      case 'cameraEvent': this.apply(e, evaluateCameraEvent(e.rule, e.s, { type: 'tick' }, now), changes); break;
-      default: {
-        const { cond, transition } = promoteIfDue(e.s.cond, now, durationMs(e.rule.for));
-        this.apply(e, { state: { ...e.s, cond }, transition } as Step<typeof e.s>, changes);
-      }
-    }
+    if (e) this.apply(e, e.def.evaluate(e.rule, e.sensor, e.s, TICK, now), changes);
     return changes;
   }
 
@@ -175,27 +129,32 @@ export class RuleEngine {
   nextCheckAt(key: string): number | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
-    if (e.kind === 'noData') return noDataCheckAt(e.rule, e.s);
-    if (e.kind === 'cameraEvent') return cameraCheckAt(e.rule, e.s);
-    return pendingDueAt(e.s.cond, durationMs(e.rule.for));
+    return e.def.nextCheckAt ? e.def.nextCheckAt(e.rule, e.s) : defaultNextCheckAt(e.rule, e.s);
   }
 
   keys(): IterableIterator<string> {
     return this.entries.keys();
   }
 
-  private apply(e: Entry, step: Step<Entry['s']>, changes: Change[]): void {
-    (e as { s: Entry['s'] }).s = step.state;
+  private feed(sensorId: string, input: RuleInput, now: number, changes: Change[]): void {
+    for (const key of this.bySensor.get(sensorId) ?? []) {
+      const e = this.entries.get(key)!;
+      this.apply(e, e.def.evaluate(e.rule, e.sensor, e.s, input, now), changes);
+    }
+  }
+
+  private apply(e: Entry, step: Step<RuleState>, changes: Change[]): void {
+    e.s = step.state;
     if (step.transition === 'none') return;
     changes.push({ key: e.key, rule: e.rule, sensor: e.sensor, transition: step.transition, cond: step.state.cond, facts: this.describe(e) });
   }
 
-  describe(e: Entry): AlertFacts {
+  private describe(e: Entry): AlertFacts {
     const cond = e.s.cond;
-    const base = { rule: e.rule, sensor: e.sensor, city: this.city, value: cond.value, threshold: cond.threshold };
-    if (e.kind === 'compound') return describeAlert({ ...base, conditions: e.rule.conditions.map((c, i) => conditionValue(c, e.s.windows[i] ?? new Map())) });
-    if (e.kind === 'noData') return describeAlert({ ...base, offline: e.s.offline && e.rule.offline });
-    return describeAlert(base);
+    return describeAlert({
+      rule: e.rule, sensor: e.sensor, city: this.city, value: cond.value, threshold: cond.threshold,
+      messages: e.def.messages, parts: e.def.describe(e.rule, e.sensor, e.s, this.city),
+    });
   }
 
   describeKey(key: string): AlertFacts | undefined {
@@ -204,3 +163,4 @@ export class RuleEngine {
   }
 }
 
+const TICK: RuleInput = { type: 'tick' };

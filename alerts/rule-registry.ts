@@ -5,6 +5,7 @@ import type { City } from '../config/city-config.ts';
 import { DomainError } from '../config/domain-error.ts';
 import { formatIssue, loadRulesDir, validateRule, type RuleIssue } from './load-rules.ts';
 import type { Rule } from './rule-schema.ts';
+import { builtinRuleKinds, type RuleKinds } from './rule-kinds.ts';
 
 /**
  * The effective rule set: the city's shipped rule files (read-only at run time) with the changes made
@@ -32,7 +33,7 @@ function writeAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-export function createRuleStore(city: City, rulesDir: string, overrideDir: string | undefined): RuleStore {
+export function createRuleStore(city: City, rulesDir: string, overrideDir: string | undefined, kinds: RuleKinds = builtinRuleKinds): RuleStore {
   let base = new Map<string, Rule>();
   let overrides = new Map<string, Rule>();
   let removed = new Set<string>();
@@ -47,8 +48,8 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
 
   return {
     load() {
-      const shipped = loadRulesDir(rulesDir, city);
-      const changed = overrideDir ? loadRulesDir(overrideDir, city) : { rules: [], issues: [] };
+      const shipped = loadRulesDir(rulesDir, city, kinds);
+      const changed = overrideDir ? loadRulesDir(overrideDir, city, kinds) : { rules: [], issues: [] };
       base = new Map(shipped.rules.map((r) => [r.id, r]));
       overrides = new Map(changed.rules.map((r) => [r.id, r]));
       removed = new Set();
@@ -67,7 +68,7 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
       return effective().find((r) => r.id === id);
     },
     put(raw, by, now) {
-      const { rule, issues } = validateRule(raw, city);
+      const { rule, issues } = validateRule(raw, city, kinds);
       if (!rule) {
         const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
         const list = issues.map((i) => formatIssue({ file: 'request', index: 1, ruleId: id, ...i }));
@@ -98,14 +99,14 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
 }
 
 /** A rule set given in code (the backtest replays one rule file); changes stay in memory. */
-export function createFixedRuleStore(city: City, rules: readonly Rule[]): RuleStore {
+export function createFixedRuleStore(city: City, rules: readonly Rule[], kinds: RuleKinds = builtinRuleKinds): RuleStore {
   const current = new Map(rules.map((r) => [r.id, r]));
   return {
     load: () => ({ rules: [...current.values()], issues: [] }),
     list: () => [...current.values()],
     get: (id) => current.get(id),
     put(raw) {
-      const { rule, issues } = validateRule(raw, city);
+      const { rule, issues } = validateRule(raw, city, kinds);
       if (!rule) throw new DomainError('invalid', 'rule_invalid', `invalid rule: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
       current.set(rule.id, rule);
       return rule;

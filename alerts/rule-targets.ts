@@ -1,5 +1,5 @@
 import type { City, Sensor } from '../config/city-config.ts';
-import type { CompoundRule, Rule, Selector } from './rule-schema.ts';
+import type { Selector } from './rule-fields.ts';
 import { lookupTable } from '../config/lookup-table.ts';
 
 /** Metrics the engine derives itself, usable in rules beside the kind's own metrics. */
@@ -22,17 +22,3 @@ export function selectSensors(city: City, selector: Selector): Sensor[] {
   return city.sensors.filter((s) => matchesSelector(selector, s));
 }
 
-/** The sensors a rule raises alerts for (one open alert per rule and each of them). */
-export function ruleTargets(rule: Rule, city: City): Sensor[] {
-  if (rule.kind === 'compound') {
-    const sensor = city.sensorsById.get(rule.alertSensor);
-    return sensor ? [sensor] : [];
-  }
-  const selected = selectSensors(city, rule.selector);
-  if (rule.kind === 'threshold' && rule.floodLevel !== undefined) return selected.filter((s) => s.floodLevels !== undefined);
-  return selected;
-}
-
-export function conditionSensorSets(rule: CompoundRule, city: City): Array<Set<string>> {
-  return rule.conditions.map((c) => new Set(selectSensors(city, c.selector).map((s) => s.id)));
-}
