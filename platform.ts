@@ -17,6 +17,7 @@ import { createLoginLimiter } from './config/accounts/login-limiter.ts';
 import { createWebSessions } from './config/accounts/web-sessions.ts';
 import { buildApp } from './api/build-app.ts';
 import { ingestRoutes } from './api/ingest-routes.ts';
+import { lineProtocolRoutes } from './api/line-protocol-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
@@ -199,6 +200,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
+    lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes }),
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock) }),

@@ -9,7 +9,7 @@ import { accessOf, type Access, type AuthGuard } from './auth.ts';
  * one that does not fails at registration, so it cannot ship open. One onRequest hook enforces the
  * declaration before anything else runs (body parsing, validation, the WebSocket upgrade).
  */
-const ACCESS: ReadonlySet<Access> = new Set(['public', 'device', 'viewer', 'operator', 'admin']);
+const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin']);
 const mustDeclare = (url: string): boolean => url.startsWith('/api/') || url === '/api' || url === '/metrics';
 
 export interface DeclaredRoute { readonly method: string; readonly url: string; readonly access: Access | undefined; readonly websocket: boolean }
@@ -31,13 +31,13 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
     }
     if (access !== undefined && !ACCESS.has(access)) throw new Error(`route ${route.method} ${route.url}: unknown access "${String(access)}"`);
     if (access === undefined && mustDeclare(route.url)) {
-      throw new Error(`route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'viewer' | 'operator' | 'admin' | 'device')`);
+      throw new Error(`route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'self' | 'viewer' | 'operator' | 'admin' | 'device')`);
     }
   });
 
   app.addHook('onRequest', async (request) => {
     const access = accessOf(request.routeOptions.config);
-    if (access === undefined || access === 'public') return;
+    if (access === undefined || access === 'public' || access === 'self') return;
     try {
       if (access === 'device') guard.authenticateDevice(request);
       else guard.authenticate(request, access);

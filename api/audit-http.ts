@@ -14,7 +14,7 @@ import { principalOf } from './auth.ts';
  */
 const recorded = new WeakSet<FastifyRequest>();
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
-const NOT_STATE_CHANGES = [/^\/api\/ingest\//];
+const NOT_STATE_CHANGES = [/^\/api\/ingest\//, /^\/api\/v2\/write$/];
 
 export function auditActorOf(request: FastifyRequest): AuditInput['actor'] {
   const p = principalOf(request);

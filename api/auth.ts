@@ -11,7 +11,8 @@ import { DomainError } from '../config/domain-error.ts';
  * `?token=` where a client cannot set a header. The principal is kept beside the request, not merged
  * into Fastify's types.
  */
-export type Access = 'public' | 'device' | Role;
+/** `self`: the handler authenticates the request itself and refuses without credentials (InfluxDB-compatible writes) */
+export type Access = 'public' | 'self' | 'device' | Role;
 
 /** Route option: `config: allow('operator')`. Every /api route declares one (access-control.ts). */
 export const allow = (access: Access): FastifyContextConfig => ({ access }) as FastifyContextConfig;

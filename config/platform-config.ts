@@ -94,7 +94,9 @@ export const platformConfigSchema = z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
     maxAgeDays: z.number().min(0).default(30),
     maxReadingsPerPublish: z.number().int().min(1).default(1000),
-  }).strict().default({ maxFutureSkewSeconds: 300, maxAgeDays: 30, maxReadingsPerPublish: 1000 }),
+    // a line protocol write (POST /write, /api/v2/write), as sent and once decompressed
+    lineProtocolMaxBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
+  }).strict().default({ maxFutureSkewSeconds: 300, maxAgeDays: 30, maxReadingsPerPublish: 1000, lineProtocolMaxBytes: 10 * 1024 * 1024 }),
   store: z.object({
     kind: z.enum(['embedded', 'influxdb']).default('embedded'),
     log: z.object({

@@ -4,6 +4,7 @@ import type { Clock } from '../config/clock.ts';
 import type { Point } from '../store/time-series-store.ts';
 import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents } from './ingest-events.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
+import { lineProtocolReadings, looksLikeLineProtocol } from './line-protocol-ingest.ts';
 import { parseJson, parseReadingsPayload } from './parse-payload.ts';
 import { CHANNELS, isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
 import { reject, type Rejection } from './rejection.ts';
@@ -113,7 +114,8 @@ export function createIngest(deps: IngestDeps): IngestService {
 
     switch (topic.channel) {
       case 'readings': {
-        const json = parseJson(payload);
+        // JSON or SenML, or line protocol (Telegraf's mqtt output with data_format = "influx")
+        const json = looksLikeLineProtocol(payload) ? lineProtocolReadings(payload, sensor) : parseJson(payload);
         if (isRejection(json)) return refuse([json], topic);
         const parsed = parseReadingsPayload(json, limits.maxReadingsPerPublish);
         if (isRejection(parsed)) return refuse([parsed], topic);
