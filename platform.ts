@@ -130,6 +130,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   storeOpening.catch(() => undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+  // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
+  // without the suffix (ioc_process_nodejs_active_handles, ...)
+  for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
   const auditDir = auditDirOf(config.dataDir);
   const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry });
   const auditLogger = logger.child({ module: 'audit' });

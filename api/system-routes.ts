@@ -62,6 +62,19 @@ export const systemRoutes = (deps: SystemRoutesDeps): FastifyPluginAsync => asyn
     return reply.send(await deps.registry.metrics());
   });
 
+  api.get('/api/stats', {
+    config: allow('viewer'),
+    schema: {
+      tags: ['system'],
+      summary: 'Counters the console shows (readings stored since start), without the operator-only /metrics',
+      response: { 200: z.object({ readingsStoredTotal: z.number() }), 401: errorBody },
+    },
+  }, async () => {
+    const counter = deps.registry.getSingleMetric('ioc_readings_stored_total');
+    const values = counter ? (await counter.get()).values : [];
+    return { readingsStoredTotal: values.reduce((sum, v) => sum + v.value, 0) };
+  });
+
   api.get('/api/city', {
     config: allow('viewer'),
     schema: {

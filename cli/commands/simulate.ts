@@ -55,11 +55,17 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-function describe(p: RunProgress, rate: number): string {
+/** Times as the city's people read them: in its zone, e.g. "2026-11-12 07:00 (Asia/Ho_Chi_Minh)". */
+function cityTime(timezone: string): (ms: number) => string {
+  const format = new Intl.DateTimeFormat('sv-SE', { timeZone: timezone, dateStyle: 'short', timeStyle: 'short' });
+  return (ms) => `${format.format(ms)} (${timezone})`;
+}
+
+function describe(p: RunProgress, rate: number, at: (ms: number) => string): string {
   const s = p.sink;
-  const sim = new Date(p.simNow).toISOString().slice(0, 16).replace('T', ' ');
+  const sim = at(p.simNow);
   const done = p.phase === 'live' ? 'live' : `${formatDuration(wholeSeconds(p.simNow - p.simStart))}/${formatDuration(wholeSeconds(p.simEnd - p.simStart))}`;
-  return `sent ${fmt(s.readings)} · ${fmt(rate)}/s · acked ${fmt(s.acknowledged)} · rejected ${fmt(s.rejected)} · failed ${fmt(s.failed)} · online ${fmt(s.connected)}/${fmt(p.devices)} · sim ${sim}Z (${done})`;
+  return `sent ${fmt(s.readings)} · ${fmt(rate)}/s · acked ${fmt(s.acknowledged)} · rejected ${fmt(s.rejected)} · failed ${fmt(s.failed)} · online ${fmt(s.connected)}/${fmt(p.devices)} · sim ${sim} ${done}`;
 }
 
 export const simulateCommand: CliCommand = {
@@ -94,6 +100,7 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const config = loadPlatformConfig({ env: { ...process.env, ...(v.config ? { IOC_CONFIG: v.config } : {}) } });
   const cityFile = v.city ? resolve(v.city) : config.cityFile;
   const city = loadCity(cityFile, config.kindsDir);
+  const at = cityTime(city.timezone);
   const devicesWanted = positive('devices', v.devices, true);
 
   if (v['write-fleet-city']) {
@@ -146,10 +153,10 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
     const perSecond = ((p.sink.acknowledged - lastAcked) * 1000) / Math.max(1, now - lastAt);
     lastAcked = p.sink.acknowledged;
     lastAt = now;
-    if (tty) process.stderr.write(`\r\x1b[2K${describe(p, perSecond)}`);
+    if (tty) process.stderr.write(`\r\x1b[2K${describe(p, perSecond, at)}`);
     else if (now - lastPrinted >= 10_000) {
       lastPrinted = now;
-      io.err(describe(p, perSecond));
+      io.err(describe(p, perSecond, at));
     }
   }, 1000);
   const onSignal = () => void run.stop();
@@ -166,7 +173,7 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const failures = sink.connectFailures();
   io.out(`${scenario.name}: ${fmt(s.readings)} readings sent in ${seconds.toFixed(1)} s (${fmt(s.acknowledged / Math.max(0.001, seconds))}/s): `
     + `${fmt(s.acknowledged)} acknowledged, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} not acknowledged; ${fmt(s.events)} camera events; `
-    + `${sensors.length - failures.count}/${sensors.length} devices connected; simulated ${new Date(final.simStart).toISOString()} to ${new Date(final.simNow).toISOString()}`);
+    + `${sensors.length - failures.count}/${sensors.length} devices connected; simulated ${at(final.simStart)} to ${at(final.simNow)}`);
   if (s.rejected > 0) io.err(`the platform rejected ${fmt(s.rejected)} readings: its reasons are on ioc/{kind}/{sensorId}/errors (e.g. mosquitto_sub -t 'ioc/+/+/errors')`);
   return s.rejected > 0 || s.failed > 0 || failures.count > 0 ? 1 : 0;
 }

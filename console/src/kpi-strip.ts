@@ -1,6 +1,5 @@
 import { SEVERITIES, type AlertStore } from './alert-store.ts';
 import type { ApiClient } from './api-client.ts';
-import { ApiError } from './api-client.ts';
 import { h, setText } from './dom.ts';
 import type { Formatter } from './format.ts';
 import type { I18n, MessageKey } from './i18n.ts';
@@ -51,40 +50,11 @@ export function createKpiStrip(deps: { alerts: AlertStore; sensors: SensorStore;
   return strip;
 }
 
-/** Sums every series of a Prometheus counter in the text exposition format. */
-export function sumCounter(text: string, name: string): number | undefined {
-  let total: number | undefined;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) total = (total ?? 0) + value;
-  }
-  return total;
-}
-
-/**
- * Readings per second from the store counter: the difference of two samples over their interval.
- * Prefers a JSON `/api/stats` when the platform has one, else reads `/metrics`.
- */
+/** Readings per second from the store counter (`/api/stats`, open to viewers): the difference of two samples over their interval. */
 export function createRateSampler(api: ApiClient): () => Promise<number | undefined> {
-  let useStats = true;
   let previous: { at: number; total: number } | undefined;
   return async () => {
-    let total: number | undefined;
-    if (useStats) {
-      try {
-        const stats = await api.get<{ readingsPerSecond?: number; readingsStoredTotal?: number }>('/api/stats');
-        if (typeof stats.readingsPerSecond === 'number') return stats.readingsPerSecond;
-        total = stats.readingsStoredTotal;
-        if (total === undefined) useStats = false;
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) useStats = false;
-        else throw err;
-      }
-    }
-    if (total === undefined) total = sumCounter(await api.getText('/metrics'), 'ioc_readings_stored_total');
+    const total = (await api.get<{ readingsStoredTotal?: number }>('/api/stats')).readingsStoredTotal;
     if (total === undefined) return undefined;
     const now = performance.now();
     const before = previous;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/alert-stream.ts';
 import type { SensorInfo } from '../src/api-types.ts';
-import { sumCounter } from '../src/kpi-strip.ts';
 import { markerStyle, SEVERITY_COLORS } from '../src/marker-style.ts';
 import { aqiCategory } from '../src/vn-aqi.ts';
 
@@ -48,20 +47,5 @@ describe('alert stream reconnection', () => {
     expect(backoffDelay(3, 1)).toBe(8000);
     expect(backoffDelay(10, 1)).toBe(30_000);
     expect(backoffDelay(10, 0)).toBe(15_000);
-  });
-});
-
-describe('readings per second from Prometheus text', () => {
-  it('sums every series of the counter and ignores similarly named metrics', () => {
-    const text = [
-      '# HELP ioc_readings_stored_total Readings stored',
-      '# TYPE ioc_readings_stored_total counter',
-      'ioc_readings_stored_total{kind="air"} 120',
-      'ioc_readings_stored_total{kind="water"} 30.5',
-      'ioc_readings_stored_total_created 1700000000',
-      'ioc_readings_rejected_total 4',
-    ].join('\n');
-    expect(sumCounter(text, 'ioc_readings_stored_total')).toBe(150.5);
-    expect(sumCounter(text, 'ioc_missing_total')).toBeUndefined();
   });
 });
