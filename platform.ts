@@ -22,6 +22,7 @@ import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
+import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
 import { loadCity, type City } from './config/city-config.ts';
 import { systemClock, type Clock } from './config/clock.ts';
@@ -100,8 +101,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const startedAt = Date.now();
   const config = loadPlatformConfig(options);
   const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? pino({ level: config.log.level, base: { app: 'ioc' } });
   const city = loadCity(config.cityFile, config.kindsDir);
+  const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700

@@ -115,7 +115,9 @@ export const platformConfigSchema = z.object({
   }).strict().default({}),
   log: z.object({
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
-  }).strict().default({ level: 'info' }),
+    // auto: readable lines (pino-pretty, city time) at a terminal, JSON lines otherwise
+    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+  }).strict().default({ level: 'info', format: 'auto' }),
   /** per account, address and session bounds (config/limits-config.ts) */
   limits: limitsSchema.default(DEFAULT_LIMITS),
   audit: z.object({
@@ -193,6 +195,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['store', 'log', 'maxBytes'], envNumber(env, 'IOC_LOG_MAX_BYTES', errors));
   setPath(raw, ['demo', 'enabled'], envBool(env, 'IOC_DEMO', errors));
   setPath(raw, ['log', 'level'], str('IOC_LOG_LEVEL'));
+  setPath(raw, ['log', 'format'], str('IOC_LOG_FORMAT'));
   setPath(raw, ['map', 'tileUrl'], str('IOC_MAP_TILE_URL'));
   const influx: Array<[string, string, 'string' | 'number']> = [
     ['IOC_INFLUX_URL', 'url', 'string'], ['IOC_INFLUX_DATABASE', 'database', 'string'],
