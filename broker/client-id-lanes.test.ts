@@ -82,4 +82,30 @@ describe('clientId bound to the account', () => {
     expect(JSON.parse(received[0]!)).toMatchObject({ waterLevel: 1.5 });
     await back.endAsync();
   });
+
+  it('keeps every account out of a device\'s sessions and limits, whatever the account is named (a viewer "air", or one named after a sensor)', async () => {
+    const admin = { token: p.adminToken };
+    const tokenFor = async (name: string) => {
+      expect((await p.request('POST', '/api/accounts', { ...admin, body: { name, role: 'viewer' } })).status).toBe(201);
+      return ((await p.request('POST', `/api/accounts/${name}/tokens`, { ...admin, body: { name: 'mqtt' } })).json as { token: string }).token;
+    };
+    const air = await tokenFor('air');
+    const device = await tryConnect({ ...{ username: 'air-ngomon', password: p.devicePassword('air-ngomon') }, clientId: 'air-ngomon', clean: false });
+    expect(device.ok).toBe(true);
+    // "air-ngomon" starts with "air-", but it is the sensor air-ngomon's: refused before the session is touched
+    for (const clientId of ['air-ngomon', 'air-ngomon-x', 'air-ngomon:1']) {
+      expect(await tryConnect({ username: 'air', password: air, clientId }), clientId).toEqual({ ok: false, code: 2 });
+    }
+    expect(device.client!.connected).toBe(true);
+    const own = await tryConnect({ username: 'air', password: air, clientId: 'air-console' });
+    expect(own.ok).toBe(true);
+    await own.client!.endAsync();
+    // an account with a sensor's very name has no clientId of its own and takes nothing from the device's limit
+    const twin = await tokenFor('air-dongba');
+    expect(await tryConnect({ username: 'air-dongba', password: twin, clientId: 'air-dongba-viewer' })).toEqual({ ok: false, code: 2 });
+    const real = await tryConnect({ username: 'air-dongba', password: p.devicePassword('air-dongba'), clientId: 'air-dongba' });
+    expect(real.ok).toBe(true);
+    await real.client!.endAsync();
+    await device.client!.endAsync();
+  });
 });

@@ -12,7 +12,7 @@ import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
-import { clientIdProblem } from './client-id-policy.ts';
+import { clientIdProblem, limitKey } from './client-id-policy.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
@@ -119,15 +119,16 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         }
       }
       // decided before Aedes touches the session of that clientId (subscriptions, queue, will, takeover)
-      const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes);
+      const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes, (id) => city.sensorsById.has(id));
       if (idProblem) return refuseConnect(client, principal.name, 'client_id', idProblem, 2, done);
-      if (!sessions.mayOpen(principal.name, client.id, client.clean)) {
+      const key = limitKey(principal);
+      if (!sessions.mayOpen(key, client.id, client.clean)) {
         return refuseConnect(client, principal.name, 'sessions_per_account', `account ${principal.name} keeps ${limits.sessionsPerAccount} persistent sessions already`, 3, done);
       }
-      if (!connections.admit(principal.name, client, client.id)) {
+      if (!connections.admit(key, client, client.id)) {
         return refuseConnect(client, principal.name, 'connections_per_account', `account ${principal.name} has ${limits.connectionsPerAccount} connections already`, 3, done);
       }
-      client.conn.once('close', () => connections.release(principal.name, client));
+      client.conn.once('close', () => connections.release(key, client));
       principals.set(client, principal);
       done(null, true);
     },
@@ -178,7 +179,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     clients.inc();
     const principal = principals.get(client);
     if (!principal) return;
-    sessions.connected(principal.name, client.id, client.clean);
+    sessions.connected(limitKey(principal), client.id, client.clean);
     if (!deps.sessions) return;
     if (deps.isCurrent && !deps.isCurrent(principal)) return client.close();
     unregister.set(client, deps.sessions.register({ principal, channel: 'mqtt', close: () => client.close() }));
