@@ -86,6 +86,13 @@ describe('console sign-in with a session cookie', () => {
     expect((await platform.request('GET', '/api/sensors')).status).toBe(200);
   });
 
+  it('counts attempts sent in parallel before their passwords are checked: 20 at once get 5 checks and 15 refusals', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(platform, 'viewer', `parallel-guess-${i}`)));
+    const statuses = results.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 401)).toHaveLength(5);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(15);
+  });
+
   it('rejects malformed sign-in bodies with a clear 400 and no cookie', async () => {
     const res = await fetch(`${platform.httpUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'x'.repeat(300) }) });
     expect(res.status).toBe(400);

@@ -37,7 +37,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     failures.inc({ reason });
     // the name as typed (bounded), never the password; the same answer for every reason but the limit
     request.log.warn({ username: username.slice(0, 64), from: request.ip, reason }, 'sign-in refused');
-    if (reason !== 'rate_limited') deps.limiter.failed(username, request.ip);
+    // counted already: limiter.attempt counts every attempt before its check
     return reply.code(401).send({ code: 'bad_credentials', message: 'wrong username or password' });
   };
 
@@ -50,7 +50,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
-    const wait = deps.limiter.blockedFor(username, request.ip);
+    const wait = deps.limiter.attempt(username, request.ip);
     if (wait > 0) {
       failures.inc({ reason: 'rate_limited' });
       request.log.warn({ username: username.slice(0, 64), from: request.ip, reason: 'rate_limited' }, 'sign-in refused');
@@ -63,7 +63,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     }
     if (!(await verifyPassword(account.password, password))) return refuse(request, reply, username, 'bad_password');
     if (account.disabled) return refuse(request, reply, username, 'disabled');
-    deps.limiter.succeeded(username);
+    deps.limiter.succeeded(username, request.ip);
     const created = deps.sessions.create(account.name, account.role, account.passwordSetAt);
     reply.setCookie(SESSION_COOKIE, created.id, {
       path: '/', httpOnly: true, sameSite: 'strict', secure: request.protocol === 'https',

@@ -9,8 +9,15 @@ import type { Clock } from '../clock.ts';
 export interface LoginLimiter {
   /** milliseconds until the next attempt is allowed, or 0 */
   blockedFor(account: string, address: string): number;
+  /**
+   * Starts an attempt: the milliseconds to wait when over a limit, else 0 and the attempt counts as a
+   * failure at once, before the password is checked, so attempts sent in parallel cannot all slip
+   * under the limit while their argon2 checks run. `succeeded` gives it back.
+   */
+  attempt(account: string, address: string): number;
   failed(account: string, address: string): void;
-  succeeded(account: string): void;
+  /** clears the account's count; with `address`, gives back the attempt `attempt` counted for it */
+  succeeded(account: string, address?: string): void;
 }
 
 export interface LoginLimits { maxFailuresPerAccount: number; maxFailuresPerAddress: number; windowMs: number; maxKeys?: number }
@@ -48,6 +55,17 @@ export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimi
       bump(`a:${account}`);
       bump(`ip:${address}`);
     },
-    succeeded: (account) => { windows.delete(`a:${account}`); },
+    attempt(account, address) {
+      const wait = Math.max(over(`a:${account}`, limits.maxFailuresPerAccount), over(`ip:${address}`, limits.maxFailuresPerAddress));
+      if (wait > 0) return wait;
+      bump(`a:${account}`);
+      bump(`ip:${address}`);
+      return 0;
+    },
+    succeeded(account, address) {
+      windows.delete(`a:${account}`);
+      const w = address === undefined ? undefined : windows.get(`ip:${address}`);
+      if (w && w.count > 0) w.count--;
+    },
   };
 }
