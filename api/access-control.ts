@@ -25,6 +25,8 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
   const table: DeclaredRoute[] = [];
   tables.set(app, table);
   app.addHook('onRoute', (route) => {
+    // auth.ts takes a ?token= only on a WebSocket route (browsers cannot set headers on an upgrade)
+    if ((route as { websocket?: boolean }).websocket === true) route.config = { ...(route.config ?? {}), websocket: true } as typeof route.config;
     const access = accessOf(route.config);
     for (const method of [route.method].flat()) {
       if (method !== 'HEAD') table.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });

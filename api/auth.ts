@@ -47,7 +47,10 @@ export function principalOf(request: FastifyRequest): Principal | undefined {
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
   if (header?.startsWith('Bearer ')) return header.slice(7).trim();
+  // the query token only where a browser needs it: the upgrade of a WebSocket route (a client-sent
+  // Upgrade header on any other route does not make it one)
   if (request.headers.upgrade?.toLowerCase() !== 'websocket') return undefined;
+  if ((request.routeOptions.config as { websocket?: boolean } | undefined)?.websocket !== true) return undefined;
   const query = request.query as Record<string, unknown> | undefined;
   return typeof query?.token === 'string' ? query.token : undefined;
 }

@@ -39,6 +39,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // one line per request would drown the log of a busy operations centre; errors are still logged
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.bodyLimit ?? 1024 * 1024,
+    // a request must arrive whole within 30 s (headers within Node's 30 s as well): a client that opens
+    // sockets and trickles headers cannot hold them (upgraded WebSockets are not requests any more)
+    requestTimeout: 30_000,
     ajv: { customOptions: { coerceTypes: 'array' } },
     // Fastify types an HTTPS app apart; routes and inject are the same, so the app keeps one type
     ...(deps.https ? ({ https: deps.https } as object) : {}),

@@ -79,4 +79,13 @@ describe('HTTP security: headers, CORS and WebSocket origins', () => {
     const metrics = await p.request('GET', '/metrics');
     expect(metrics.text).toMatch(/ioc_http_origin_refused_total\{reason="websocket"\} 2/);
   });
+
+  it('takes a ?token= only on the upgrade of a WebSocket route, not on any route a client sends an Upgrade header to', async () => {
+    const viewer = p.credentials!.viewer!.token;
+    // what the reviewer did: a plain API route, an Upgrade header and the token in the URL
+    const sneaky = await upgrade(`${p.httpUrl.replace('http', 'ws')}/api/session?token=${viewer}`, {});
+    expect(sneaky).toBe(401);
+    // the alert stream, a WebSocket route, still takes it (browsers cannot set headers on an upgrade)
+    expect(await upgrade(`${p.httpUrl.replace('http', 'ws')}/api/alerts/stream?token=${viewer}`, {})).toBe('open');
+  });
 });
