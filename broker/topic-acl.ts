@@ -6,7 +6,7 @@ import { reject, type Rejection } from '../ingest/rejection.ts';
  * - a device publishes `ioc/{its kind}/{its id}/readings` and `.../status`, and `.../events` if it is a
  *   camera; only `status` may be retained; it subscribes only to `ioc/{its kind}/{its id}/errors`;
  * - operator, admin and integration accounts publish nowhere (readings come from devices, alerts and
- *   errors from the platform) and subscribe to anything.
+ *   errors from the platform) and subscribe to anything but the broker's `$SYS`, which is for admins.
  * A device's mistake under its own id (wrong kind, unknown channel, retained readings) is `explain`:
  * not stored, not forwarded, the reason on its errors topic, the connection kept. Everything else
  * refused is `deny`, which closes the connection (MQTT 3.1.1 has no other way to refuse a publish).
@@ -45,7 +45,13 @@ export function mayPublish(principal: Principal, topic: string, retain: boolean,
 }
 
 export function maySubscribe(principal: Principal, filter: string, kindOf: (sensorId: string) => string | undefined): SubscribeDecision {
-  if (principal.role !== 'device') return { allowed: true };
+  if (principal.role !== 'device') {
+    // the broker's $SYS topics name every connected client and its subscriptions: admins only
+    if (principal.role !== 'admin' && /^(\$share\/[^/]*\/)?\$SYS(\/|$)/.test(filter)) {
+      return { allowed: false, reason: '$SYS (who is connected and what they subscribe to) is for admin accounts' };
+    }
+    return { allowed: true };
+  }
   const id = principal.sensorId ?? principal.name;
   const own = `ioc/${kindOf(id) ?? '{kind}'}/${id}/errors`;
   if (filter === own) return { allowed: true };

@@ -1,3 +1,4 @@
+import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
@@ -79,6 +80,16 @@ describe('topic lanes', () => {
       await expect(device.subscribeAsync(filter), filter).rejects.toMatchObject({ packet: { granted: [128] } });
     }
     expect((await device.subscribeAsync('ioc/water/water-phuoc/errors')).map((g) => g.qos)).toEqual([0]);
+  });
+
+  it('keeps the broker\'s $SYS (every client and its subscriptions) to admins', async () => {
+    const operator = await p.connectOperator();
+    for (const filter of ['$SYS/#', '$SYS/+/new/clients', '$share/g/$SYS/#']) {
+      await expect(operator.subscribeAsync(filter), filter).rejects.toMatchObject({ packet: { granted: [128] } });
+    }
+    const admin = await mqtt.connectAsync(p.mqttUrl, { username: 'admin', password: p.adminToken, clientId: 'admin-sys', reconnectPeriod: 0 });
+    expect((await admin.subscribeAsync('$SYS/#')).map((g) => g.qos)).toEqual([0]);
+    await admin.endAsync();
   });
 
   it('refuses topics with NUL, control characters, invalid UTF-8, too many bytes or levels: logged once, counted, harmless', async () => {
