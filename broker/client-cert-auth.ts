@@ -10,7 +10,7 @@ import { TLSSocket } from 'node:tls';
  */
 export type CertificateLogin =
   | { readonly kind: 'none' }
-  | { readonly kind: 'device'; readonly sensorId: string }
+  | { readonly kind: 'device'; readonly sensorId: string; readonly validFrom: number }
   | { readonly kind: 'refused'; readonly reason: string };
 
 const NONE: CertificateLogin = { kind: 'none' };
@@ -26,5 +26,5 @@ export function certificateLogin(conn: unknown, username: string | undefined, is
   const shown = cn.slice(0, 64);
   if (!isSensor(cn)) return { kind: 'refused', reason: `client certificate CN "${shown}" is not a known sensor` };
   if (username && username !== cn) return { kind: 'refused', reason: `username "${username.slice(0, 64)}" does not match the client certificate CN "${shown}"` };
-  return { kind: 'device', sensorId: cn };
+  return { kind: 'device', sensorId: cn, validFrom: Date.parse(cert.valid_from) };
 }

@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeDevCertificates } from '../cli/tls-dev-cert.ts';
+import { rotateDevice } from '../config/accounts/account-changes.ts';
 import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 import { capturingLogger, httpsCall, makeTlsFixture, type TlsFixture } from '../test-support/tls-fixture.ts';
 
@@ -86,5 +87,21 @@ describe('device login by client certificate', () => {
   it('makes device certificates for a CA already in the folder (ioc tls dev-cert --device)', async () => {
     const result = await writeDevCertificates(tls.dir, { devices: ['water-kimlong'] });
     expect(result).toEqual({ reusedCa: true, written: ['device-water-kimlong.key', 'device-water-kimlong.crt'] });
+  });
+
+  it('revokes with the device\'s secret: rotating it closes certificate sessions and refuses certificates issued before, not new ones', async () => {
+    // the fixture's certificate must predate the rotation by more than X.509's whole seconds
+    await new Promise((r) => setTimeout(r, 3000));
+    const live = await connectWith(tls.device('air-ngomon'), { clientId: 'air-ngomon-rotation' });
+    const closed = new Promise<void>((resolve) => live.once('close', () => resolve()));
+    const seen = refusals().length;
+    p.accounts.change((file) => rotateDevice(file, 'air-ngomon', true));
+    await closed;
+    await expect(connectWith(tls.device('air-ngomon'))).rejects.toThrow(/Not authorized|refused/i);
+    expect(refusals().slice(seen).map((l) => l.reason)).toEqual([expect.stringMatching(/^client certificate of air-ngomon was issued before its credentials were rotated/)]);
+    await writeDevCertificates(tls.dir, { devices: ['air-ngomon'] });
+    const renewed = await connectWith(tls.device('air-ngomon'), { clientId: 'air-ngomon-renewed' });
+    await publishAcked(renewed, 'ioc/air/air-ngomon/readings', JSON.stringify({ pm25: 5 }));
+    await renewed.endAsync();
   });
 });

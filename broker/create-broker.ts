@@ -101,7 +101,18 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       }
       let principal: Principal | undefined;
       if (byCert.kind === 'device') {
-        principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId };
+        // bound to the device's current secret: rotating it closes this session and refuses certificates
+        // issued before the rotation (a stolen certificate stops working with the secret)
+        const secret = auth.device?.(byCert.sensorId);
+        const rotatedAt = secret?.rotatedAt === undefined ? undefined : Date.parse(secret.rotatedAt);
+        // 62 s: issuers (ioc tls dev-cert) date a certificate a minute back, and X.509 keeps whole seconds
+        if (rotatedAt !== undefined && !(byCert.validFrom >= rotatedAt - 62_000)) {
+          denied.inc({ action: 'connect' });
+          const reason = `client certificate of ${byCert.sensorId} was issued before its credentials were rotated (${secret!.rotatedAt}): issue a new one`;
+          logger.info({ clientId: printableTopic(client.id, 64), reason }, 'MQTT login refused: client certificate');
+          return done(authError(reason, 5), false);
+        }
+        principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { kind: 'device', hash: secret.hash } } : {}) };
       } else {
         if (!username || !password) {
           denied.inc({ action: 'connect' });

@@ -81,7 +81,8 @@ export function rotateDevice(auth: AuthFile, sensorId: string, knownSensor: bool
     throw new DomainError('not_found', 'sensor_not_found', `no sensor ${sensorId.slice(0, 64)} in the city or in auth.json`);
   }
   const secret = newSecret();
-  auth.devices[sensorId] = makeHash(secret);
+  // the old secret and every client certificate issued before now stop working
+  auth.devices[sensorId] = { ...makeHash(secret), rotatedAt: new Date().toISOString() };
   return secret;
 }
 

@@ -17,6 +17,8 @@ export const accountNameSchema = z.string().regex(ACCOUNT_NAME, 'an account name
 export const passwordSchema = z.string().min(10, 'a password has at least 10 characters').max(256, 'a password has at most 256 characters');
 
 const hashed = z.object({ salt: z.string().min(16), hash: z.string().length(64) }).strict();
+/** a device's secret; `rotatedAt`: client certificates issued before it are refused (broker/client-cert-auth.ts) */
+const deviceSecret = hashed.extend({ rotatedAt: z.string().optional() }).strict();
 const isoTime = z.string().datetime();
 
 const accountSchema = z.object({
@@ -40,7 +42,7 @@ const tokenSchema = hashed.extend({
 
 const authFileV2 = z.object({
   version: z.literal(2),
-  devices: z.record(z.string(), hashed),
+  devices: z.record(z.string(), deviceSecret),
   accounts: z.array(accountSchema),
   tokens: z.array(tokenSchema),
 }).strict().superRefine((file, ctx) => {

@@ -8,6 +8,8 @@ import { matchesHash, splitToken } from './secrets.ts';
  */
 export interface AuthState {
   verifyDevice(username: string, password: string): Principal | undefined;
+  /** a device's secret entry: its hash (what a certificate session is bound to) and when it was rotated */
+  device(sensorId: string): { readonly hash: string; readonly rotatedAt?: string } | undefined;
   /** an API token; `now` decides expiry */
   verifyToken(token: string, now: number): Principal | undefined;
   account(name: string): AccountEntry | undefined;
@@ -36,6 +38,7 @@ export function createAuthState(file: AuthFile): AuthState {
     file,
     deviceCount: devices.size,
     tokenCount: tokens.size,
+    device: (sensorId) => devices.get(sensorId),
     verifyDevice(username, password) {
       const entry = devices.get(username);
       return entry && matchesHash(entry, password)

@@ -15,6 +15,8 @@ import type { Principal } from './principal.ts';
  */
 export interface AuthStore {
   verifyDevice(username: string, password: string): Principal | undefined;
+  /** a device's secret entry (client-certificate logins are bound to it); absent in stores that have none */
+  device?(sensorId: string): { readonly hash: string; readonly rotatedAt?: string } | undefined;
   verifyToken(token: string): Principal | undefined;
   readonly deviceCount: number;
   readonly tokenCount: number;
@@ -112,6 +114,7 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
   const now = () => deps.clock.now();
   return {
     verifyDevice: (u, p) => state.verifyDevice(u, p),
+    device: (id) => state.device(id),
     verifyToken: (t) => state.verifyToken(t, now()),
     get deviceCount() { return state.deviceCount; },
     get tokenCount() { return state.tokenCount; },
