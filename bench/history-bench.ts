@@ -146,5 +146,7 @@ const p5095 = (xs: number[]) => `${fmt(pct(xs, 50))} / ${fmt(pct(xs, 95))} ms`;
 row(`${DAYS}-day daily max over HTTP, quiet, p50 / p95 (60 requests)`, (f) => p5095(f.dailyMaxQuiet));
 row(`${DAYS}-day daily max, 4 heavy clients, p50 / p95 (20 requests)`, (f) => p5095(f.dailyMaxLoaded));
 row('a week of raw readings, first page, p50 / p95 (5 requests)', (f) => p5095(f.rawWeekPage));
+row('GET /api/readings/latest, quiet, p50 / p95 (20)', (f) => p5095(f.latestQuiet));
 row('GET /api/readings/latest, 4 heavy clients, p50 / p95 (100)', (f) => p5095(f.latestLoaded));
+row('  baseline GET /api/health, same moments, p50 / p95 (100)', (f) => p5095(f.healthLoaded));
 row('heavy daily-max queries answered meanwhile', (f) => String(f.heavyDone));

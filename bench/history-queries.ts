@@ -15,7 +15,10 @@ export interface QueryFigures {
   dailyMaxQuiet: number[];
   dailyMaxLoaded: number[];
   rawWeekPage: number[];
+  latestQuiet: number[];
   latestLoaded: number[];
+  /** the baseline beside latestLoaded: a route that does nothing, same moments, same load */
+  healthLoaded: number[];
   heavyDone: number;
 }
 
@@ -58,15 +61,19 @@ export async function measureQueries(target: QueryTarget, paths: { dailyMax: str
   for (let i = 0; i < 5; i++) rawWeekPage.push(await timeIt(target, paths.rawWeek[i % paths.rawWeek.length]!));
   const dailyMaxQuiet: number[] = [];
   for (let i = 0; i < 60; i++) dailyMaxQuiet.push(await timeIt(target, paths.dailyMax[i % paths.dailyMax.length]!));
+  const latestQuiet: number[] = [];
+  for (let i = 0; i < 20; i++) latestQuiet.push(await timeIt(target, paths.latest));
   const heavy = startHeavyClients(target, paths.dailyMax);
   await heavy.ready;
   const latestLoaded: number[] = [];
+  const healthLoaded: number[] = [];
   for (let i = 0; i < 100; i++) {
     latestLoaded.push(await timeIt(target, paths.latest));
+    healthLoaded.push(await timeIt(target, '/api/health'));
     await new Promise((r) => setTimeout(r, 20));
   }
   const dailyMaxLoaded: number[] = [];
   for (let i = 0; i < 20; i++) dailyMaxLoaded.push(await timeIt(target, paths.dailyMax[i % paths.dailyMax.length]!));
   const { done } = await heavy.stop();
-  return { dailyMaxQuiet, dailyMaxLoaded, rawWeekPage, latestLoaded, heavyDone: done };
+  return { dailyMaxQuiet, dailyMaxLoaded, rawWeekPage, latestQuiet, latestLoaded, healthLoaded, heavyDone: done };
 }
