@@ -4,19 +4,28 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import Database from 'better-sqlite3';
 import { loadCity } from '../config/city-config.ts';
-import { loadPlatformConfig } from '../config/platform-config.ts';
+import { influxSchema, loadPlatformConfig } from '../config/platform-config.ts';
+import { STORE_LIFECYCLE_DEFAULTS } from '../config/store-lifecycle-config.ts';
 import { SqliteDatabase } from '../store/sqlite/sqlite-database.ts';
 import type { RecordGroup } from '../store/log-record.ts';
+import type { Point } from '../store/time-series-store.ts';
+import { startInfluxd } from '../test-support/influxd.ts';
 import { startTestPlatform } from '../test-support/platform-harness.ts';
+import { loadInflux, setupInfluxRollups } from './history-influx.ts';
+import { measureQueries, pct, type QueryFigures } from './history-queries.ts';
 
 /**
  * Issue 13 item 7: a month of the default city's sensors at one reading per 10 s, generated straight into
  * the embedded store (not via MQTT), rolled up, then served by a running platform:
  * - 30-day daily max over HTTP (served from the 1-hour roll-up), beside the per-row JSON query it replaced;
  * - GET /api/readings/latest while four clients run heavy queries (30-day daily max, a week of raw pages);
- * - bytes per sensor per year. `npm run bench -- history [--days 30] [--step 10]`
+ * - bytes per sensor per year;
+ * - the same month loaded into InfluxDB 1.x (IOC_TEST_INFLUX_URL or a private influxd), roll-ups set up as
+ *   `ioc store setup-retention` does, and the same queries through a platform on it, side by side.
+ * The four heavy clients run in their own process (bench/history-clients.ts).
+ * `npm run bench -- history [--days 30] [--step 10] [--no-influx]`
  */
-const { values } = parseArgs({ options: { days: { type: 'string', default: '30' }, step: { type: 'string', default: '10' }, keep: { type: 'boolean' } } });
+const { values } = parseArgs({ options: { days: { type: 'string', default: '30' }, step: { type: 'string', default: '10' }, keep: { type: 'boolean' }, 'no-influx': { type: 'boolean' } } });
 const DAYS = Number(values.days);
 const STEP = Number(values.step) * 1000;
 const DAY = 86_400_000;
@@ -29,19 +38,11 @@ const file = join(dataDir, 'ioc.sqlite');
 const end = Math.floor(Date.now() / 60_000) * 60_000 - 5 * 60_000;
 const start = end - DAYS * DAY;
 
-function pct(samples: number[], p: number): number {
-  const s = [...samples].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
 const fmt = (ms: number) => ms.toFixed(1);
 
 // --- load ------------------------------------------------------------------------------------------
-const { mkdirSync } = await import('node:fs');
-mkdirSync(dataDir, { recursive: true });
-const db = new SqliteDatabase(file);
-let readings = 0;
-const loadStart = performance.now();
-for (let day = 0; day < DAYS; day++) {
+/** One day of the month, the same for both stores. */
+function dayGroups(day: number): RecordGroup[] {
   const groups: RecordGroup[] = [];
   for (const sensor of city.sensors) {
     const metrics = Object.values(city.kinds.get(sensor.kind)!.metrics);
@@ -52,8 +53,18 @@ for (let day = 0; day < DAYS; day++) {
       points.push([ts, fields]);
     }
     groups.push({ measurement: sensor.kind, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, points });
-    readings += points.length;
   }
+  return groups;
+}
+
+const { mkdirSync } = await import('node:fs');
+mkdirSync(dataDir, { recursive: true });
+const db = new SqliteDatabase(file);
+let readings = 0;
+const loadStart = performance.now();
+for (let day = 0; day < DAYS; day++) {
+  const groups = dayGroups(day);
+  for (const g of groups) readings += g.points.length;
   db.writeGroups(groups);
 }
 const loadS = (performance.now() - loadStart) / 1000;
@@ -89,50 +100,53 @@ const perSensorYear = (bytes: number) => (bytes / city.sensors.length / DAYS) * 
 console.log(`store file ${(total / 1048576).toFixed(0)} MiB: ${(perSensorYear(total) / 1048576).toFixed(0)} MiB per sensor per year at this rate (all raw kept)`);
 for (const t of tables) console.log(`  ${t.name}: ${(perSensorYear(t.bytes) / 1048576).toFixed(1)} MiB per sensor per year`);
 
-// --- queries through a running platform ---------------------------------------------------------------
-const p = await startTestPlatform({ dataDir, overrides: { ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 } } });
+// --- queries through a running platform, embedded then InfluxDB ---------------------------------------
 const air = city.sensors.filter((s) => s.kind === 'air');
-const dailyMax = (s: { id: string }) => `/api/sensors/${s.id}/readings?metric=${field0}&from=${start}&to=${end}&every=1d&fn=max`;
-const timeIt = async (path: string): Promise<number> => {
-  const t = performance.now();
-  const res = await p.request('GET', path);
-  if (res.status !== 200) throw new Error(`${path}: ${res.status} ${res.text}`);
-  return performance.now() - t;
+const paths = {
+  dailyMax: air.map((s) => `/api/sensors/${s.id}/readings?metric=${field0}&from=${start}&to=${end}&every=1d&fn=max`),
+  rawWeek: air.map((s) => `/api/sensors/${s.id}/readings?metric=${field0}&from=${end - 7 * DAY}&to=${end}`),
+  latest: '/api/readings/latest',
 };
-const rawPage: number[] = [];
-for (let i = 0; i < 5; i++) rawPage.push(await timeIt(`/api/sensors/${air[i]!.id}/readings?metric=${field0}&from=${end - 7 * DAY}&to=${end}`));
-const quiet: number[] = [];
-for (let i = 0; i < 60; i++) quiet.push(await timeIt(dailyMax(air[i % air.length]!)));
-
-let heavy = true;
-let heavyDone = 0;
-const heavyClient = async (n: number) => {
-  while (heavy) {
-    const s = air[(n + heavyDone) % air.length]!;
-    await timeIt(dailyMax(s)); // the issue's load: four clients running the 30-day daily max
-    heavyDone++;
-  }
-};
-const clients = [0, 1, 2, 3].map(heavyClient);
-const latest: number[] = [];
-const storeLatest: number[] = [];
-for (let i = 0; i < 100; i++) {
-  latest.push(await timeIt('/api/readings/latest'));
-  const t = performance.now();
-  await p.store.latest({});
-  storeLatest.push(performance.now() - t);
-  await new Promise((r) => setTimeout(r, 20));
+const ingest = { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 };
+const embeddedPlatform = await startTestPlatform({ dataDir, overrides: { ingest } });
+const figures: Array<[string, QueryFigures]> = [];
+try {
+  figures.push(['embedded', await measureQueries({ httpUrl: embeddedPlatform.httpUrl, token: embeddedPlatform.operatorToken }, paths)]);
+} finally {
+  await embeddedPlatform.stop();
 }
-const loaded: number[] = [];
-for (let i = 0; i < 20; i++) loaded.push(await timeIt(dailyMax(air[i % air.length]!)));
-heavy = false;
-await Promise.all(clients);
-await p.stop();
 if (!values.keep) rmSync(dir, { recursive: true, force: true });
 
-console.log(`30-day daily max, per-row JSON (before, same file): p50 ${fmt(pct(oldTimes, 50))} ms, max ${fmt(Math.max(...oldTimes))} ms`);
-console.log(`30-day daily max over HTTP, quiet: p50 ${fmt(pct(quiet, 50))} ms, p95 ${fmt(pct(quiet, 95))} ms (60 requests)`);
-console.log(`30-day daily max over HTTP, 4 heavy clients: p50 ${fmt(pct(loaded, 50))} ms, p95 ${fmt(pct(loaded, 95))} ms`);
-console.log(`a week of raw readings, first page of 10,000 (truncated, nextFrom): p50 ${fmt(pct(rawPage, 50))} ms`);
-console.log(`GET /api/readings/latest, 4 heavy clients: p50 ${fmt(pct(latest, 50))} ms, p95 ${fmt(pct(latest, 95))} ms (100 requests; ${heavyDone} daily-max queries meanwhile)`);
-console.log(`store.latest() on a reader worker, same load: p50 ${fmt(pct(storeLatest, 50))} ms, p95 ${fmt(pct(storeLatest, 95))} ms`);
+if (!values['no-influx']) {
+  const server = await startInfluxd();
+  try {
+    const influx = influxSchema.parse({ url: server.url, database: `ioc_history_${process.pid}` });
+    const loaded = await loadInflux(influx, (function* () {
+      for (let day = 0; day < DAYS; day++) {
+        yield dayGroups(day).flatMap((g): Point[] => g.points.map(([ts, fields]) => ({ measurement: g.measurement, tags: g.tags, fields, ts })));
+      }
+    })());
+    const setup = await setupInfluxRollups(influx, STORE_LIFECYCLE_DEFAULTS);
+    console.log(`InfluxDB ${server.url}: loaded ${loaded.readings.toLocaleString('en')} readings in ${loaded.loadS.toFixed(0)} s (${Math.round(loaded.readings / loaded.loadS).toLocaleString('en')}/s); setup-retention (${setup.actions} changes, roll-ups filled) in ${setup.setupS.toFixed(0)} s`);
+    const p = await startTestPlatform({ overrides: { ingest, store: { kind: 'influxdb', influxdb: influx } } });
+    try {
+      figures.push(['InfluxDB', await measureQueries({ httpUrl: p.httpUrl, token: p.operatorToken }, paths)]);
+    } finally {
+      await p.stop();
+    }
+  } finally {
+    await server.dispose();
+  }
+}
+
+console.log(`${DAYS}-day daily max, per-row JSON (before, same file): p50 ${fmt(pct(oldTimes, 50))} ms, max ${fmt(Math.max(...oldTimes))} ms`);
+console.log(`${''.padEnd(62)}${figures.map(([name]) => name.padStart(22)).join('')}`);
+const row = (label: string, pick: (f: QueryFigures) => string) => console.log(`${label.padEnd(62)}${figures.map(([, f]) => pick(f).padStart(22)).join('')}`);
+const p5095 = (xs: number[]) => `${fmt(pct(xs, 50))} / ${fmt(pct(xs, 95))} ms`;
+row(`${DAYS}-day daily max over HTTP, quiet, p50 / p95 (60 requests)`, (f) => p5095(f.dailyMaxQuiet));
+row(`${DAYS}-day daily max, 4 heavy clients, p50 / p95 (20 requests)`, (f) => p5095(f.dailyMaxLoaded));
+row('a week of raw readings, first page, p50 / p95 (5 requests)', (f) => p5095(f.rawWeekPage));
+row('GET /api/readings/latest, quiet, p50 / p95 (20)', (f) => p5095(f.latestQuiet));
+row('GET /api/readings/latest, 4 heavy clients, p50 / p95 (100)', (f) => p5095(f.latestLoaded));
+row('  baseline GET /api/health, same moments, p50 / p95 (100)', (f) => p5095(f.healthLoaded));
+row('heavy daily-max queries answered meanwhile', (f) => String(f.heavyDone));

@@ -5,6 +5,7 @@ import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { simulateCommand } from './commands/simulate.ts';
+import { storeCommand } from './commands/store.ts';
 import { tlsCommand } from './commands/tls.ts';
 
 /**
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CliCommand[] = [
   accountsCommand,
   backupCommand,
   restoreCommand,
+  storeCommand,
 ];
 
 function help(io: CliIo): void {

@@ -8,6 +8,11 @@ import { InfluxHttp, InfluxRequestError } from './influx-http.ts';
 import { readAggregate, readLatest, readPoints, readRange, type RunStatements } from './influx-reads.ts';
 import { InfluxStartupError, prepareInflux, type ServerFacts } from './influx-setup.ts';
 import { InfluxWriter, routeClientLog, type WritePath } from './influx-writer.ts';
+import { readAggregateFromRollups } from './influx-rollup-reads.ts';
+import { readContinuousQueries, ROLLUP_NAMES, type RollupName } from './influx-rollup-setup.ts';
+
+/** How long the list of roll-ups (continuous queries) is trusted: `ioc store setup-retention` on a running platform is seen within this. */
+const ROLLUPS_TTL_MS = 60_000;
 
 export type StoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;
 
@@ -43,8 +48,9 @@ export class InfluxStore implements TimeSeriesStore {
   private closed = false;
   private lastLogged: string | null = null;
   private readonly status: InfluxStoreState;
+  private rollups: { names: RollupName[]; checkedAt: number } | null = null;
 
-  constructor(private readonly config: InfluxConfig, private readonly logger: StoreLogger) {
+  constructor(private readonly config: InfluxConfig, private readonly logger: StoreLogger, private readonly now: () => number = Date.now) {
     this.http = new InfluxHttp(config);
     this.writer = new InfluxWriter(config);
     this.status = {
@@ -101,7 +107,26 @@ export class InfluxStore implements TimeSeriesStore {
   }
 
   aggregate(query: AggregateQuery): Promise<Sample[]> {
-    return this.read((run, rp) => readAggregate(run, query, rp));
+    return this.read(async (run, rp) => {
+      const rollups = await this.availableRollups();
+      return rollups.length > 0 ? readAggregateFromRollups(run, query, rollups, this.now(), rp) : readAggregate(run, query, rp);
+    });
+  }
+
+  /** The roll-ups `ioc store setup-retention` created (their continuous queries exist); none on 2.x/3.x. */
+  private async availableRollups(): Promise<RollupName[]> {
+    const now = this.now();
+    if (this.rollups && now - this.rollups.checkedAt < ROLLUPS_TTL_MS) return this.rollups.names;
+    try {
+      const queries = await readContinuousQueries(this.http, this.config.database);
+      const names = ROLLUP_NAMES.filter((name) => queries.has(name));
+      this.rollups = { names, checkedAt: now };
+      return names;
+    } catch {
+      // a server without continuous queries (2.x, 3.x, VictoriaMetrics) answers from raw readings; not
+      // remembered, so a server that was only busy is asked again
+      return [];
+    }
   }
 
   latest(query: LatestQuery): Promise<LatestValue[]> {
