@@ -84,8 +84,14 @@ export class StoreFeeder {
   private sameBatchFailures = 0;
 
   constructor(private readonly options: StoreFeederOptions) {
-    // clamped to the log's real end: a checkpoint past it (damage, a crash at the wrong moment) must not wedge the store
-    this.applied = options.log.clamp(readCheckpoint(options.checkpointFile));
+    // A checkpoint past the log's real end (damage, a crash at the wrong moment) cannot be trusted: it must
+    // not wedge the store, nor skip what was never applied. Replay from the oldest record kept: replays are
+    // harmless (a point written twice lands once).
+    const saved = readCheckpoint(options.checkpointFile);
+    if (saved > options.log.head) {
+      options.logger.warn({ checkpoint: saved, head: options.log.head }, 'store checkpoint points past the commit log: replaying the whole log');
+    }
+    this.applied = options.log.clamp(saved > options.log.head ? 0 : saved);
     this.waiters = new ProgressWaiters(options.clock);
     this.lastCheckpointAt = options.clock.now();
   }
