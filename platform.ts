@@ -37,6 +37,9 @@ import { DurableWriter } from './store/durable-writer.ts';
 import { deferredStore, openStore } from './store/open-store.ts';
 import { StoreFeeder } from './store/store-feeder.ts';
 import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
+import { LogDamageReporter } from './store/log-damage-report.ts';
+import { Quarantine } from './store/log-quarantine.ts';
+import { integrityReport, registerIntegrityMetrics } from './store/integrity-state.ts';
 import { LatestValues } from './store/latest-values.ts';
 import { markDataDirInUse } from './store/data-dir-lock.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
@@ -143,7 +146,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
   const releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
-  const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
+  // damaged or torn log bytes are copied to <dataDir>/log/quarantine, logged once, counted, shown in health
+  const quarantine = new Quarantine(join(config.dataDir, 'log', 'quarantine'), () => clock.now());
+  const logDamage = new LogDamageReporter({ quarantine, logger: logger.child({ module: 'commit-log' }), registry });
+  const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, damage: logDamage });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
   const store = deferredStore(config.store.kind, storeOpening);
   // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
@@ -165,8 +171,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const storeReady = s.healthy;
     const adapterState = store.state?.() ?? {};
     const auditState = audit.state();
+    const integrity = integrityReport(logDamage, s);
     return {
-      status: !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError ? 'degraded' : 'ok',
+      status: !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError || integrity.state !== 'ok' ? 'degraded' : 'ok',
+      integrity,
       audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
@@ -184,6 +192,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     };
   };
   registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
+  registerIntegrityMetrics(registry, () => feeder.state());
 
   const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
@@ -237,6 +246,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     lingerMs: config.store.influxdb && config.store.kind === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
     clock,
     logger,
+    checkpointEveryRecords: config.store.log.checkpointEveryRecords,
+    checkpointEveryMs: config.store.log.checkpointEverySeconds * 1000,
+    quarantine,
     onProgress: (applied: number) => {
       // a segment is deleted only once the store made everything in it durable
       if (releasing || !log.canRelease(applied)) return;
@@ -251,6 +263,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
   });
   writer.on('durable', (points, end, records) => feeder.push(points, end, records));
+  // every record from the checkpoint on is checked now, so damage is reported at start, not when the store gets there
+  await log.verify(feeder.appliedOffset);
   feeder.start();
   if (log.head > feeder.appliedOffset) {
     logger.info({ bytes: log.head - feeder.appliedOffset }, 'replaying the commit log into the store');

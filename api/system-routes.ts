@@ -25,6 +25,11 @@ export const healthBody = z.object({
   }),
   uptimeSeconds: z.number(),
   audit: z.object({ chain: z.enum(['ok', 'broken']), reason: z.string().optional(), writeError: z.string().optional(), seq: z.number() }).optional(),
+  // commit-log damage and store batches set aside (store/integrity-state.ts)
+  integrity: z.object({
+    state: z.enum(['ok', 'damaged']), reasons: z.array(z.string()), damagedRegions: z.number(), tornTails: z.number(),
+    quarantinedRecords: z.number(), quarantineDir: z.string(),
+  }).optional(),
 });
 export type HealthReport = z.infer<typeof healthBody>;
 

@@ -102,11 +102,14 @@ export const platformConfigSchema = z.object({
     log: z.object({
       maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
       segmentBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
-    }).strict().default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 }),
+      // regular store checkpoints (store-feeder.ts): a restart replays at most about this much
+      checkpointEveryRecords: z.number().int().min(1).default(10_000),
+      checkpointEverySeconds: z.number().min(0.1).default(5),
+    }).strict().default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }),
     influxdb: influxSchema.optional(),
     // retention per kind, roll-ups, read connections, job schedules (config/store-lifecycle-config.ts)
     lifecycle: storeLifecycleSchema.prefault({}),
-  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
+  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
   demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
   map: z.object({
     // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map

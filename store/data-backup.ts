@@ -47,7 +47,8 @@ function copyInto(from: string, to: string): void {
 
 /** Copies the commit log (checkpoints first); false when a segment was released under the copy. */
 function copyLog(logDir: string, outLog: string): boolean {
-  const before = readdirSync(logDir).filter((f) => !f.endsWith('.checkpoint'));
+  // the quarantine folder (damaged bytes set aside) is evidence for a person, not part of the data: not copied
+  const before = readdirSync(logDir).filter((f) => !f.endsWith('.checkpoint') && f !== 'quarantine');
   for (const f of readdirSync(logDir).filter((n) => n.endsWith('.checkpoint'))) copyInto(join(logDir, f), join(outLog, f));
   for (const f of before) {
     try {
@@ -58,7 +59,7 @@ function copyLog(logDir: string, outLog: string): boolean {
     }
   }
   // segments begun meanwhile: more than the checkpoint needs, harmless
-  for (const f of readdirSync(logDir)) if (!f.endsWith('.checkpoint') && !before.includes(f)) copyInto(join(logDir, f), join(outLog, f));
+  for (const f of readdirSync(logDir)) if (!f.endsWith('.checkpoint') && f !== 'quarantine' && !before.includes(f)) copyInto(join(logDir, f), join(outLog, f));
   return true;
 }
 

@@ -3,7 +3,9 @@ import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../config/clock.ts';
 import type { CommitLog } from './commit-log.ts';
+import type { Quarantine } from './log-quarantine.ts';
 import { decodeRecord } from './log-record.ts';
+import { probeRecords } from './poison-batch.ts';
 import { ProgressWaiters } from './progress-waiters.ts';
 import type { Point, TimeSeriesStore } from './time-series-store.ts';
 
@@ -29,6 +31,16 @@ export interface StoreFeederOptions {
   lingerMs?: number;
   maxQueuedPoints?: number;
   onProgress?: (applied: number) => void;
+  /**
+   * Checkpoint (sync the store, save the offset) after this many log records or this long since the
+   * last one, whichever comes first, so a restart replays a bounded tail (store.log in the config).
+   */
+  checkpointEveryRecords?: number;
+  checkpointEveryMs?: number;
+  /** Where a batch the store refuses for good is set aside (poison-batch.ts); without it, retried for ever. */
+  quarantine?: Pick<Quarantine, 'writeBatch'>;
+  /** Failures in a row on the same batch before its records are tried one by one (default 3). */
+  poisonAfterFailures?: number;
 }
 
 export interface FeederState {
@@ -41,6 +53,9 @@ export interface FeederState {
   written: number;
   failures: number;
   lastWriteMs: number;
+  /** log records set aside because the store refused them for good */
+  quarantinedRecords: number;
+  lastQuarantine?: string;
 }
 
 interface Queued { points: readonly Point[]; records: readonly Buffer[]; end: number; at: number }
@@ -61,11 +76,24 @@ export class StoreFeeder {
   private failures = 0;
   private lastWriteMs = 0;
   private lingering = false;
+  private quarantinedRecords = 0;
+  private lastQuarantine: string | undefined;
+  private recordsSinceCheckpoint = 0;
+  private lastCheckpointAt: number;
+  private checkpointing: Promise<number> | undefined;
+  private sameBatchFailures = 0;
 
   constructor(private readonly options: StoreFeederOptions) {
-    // clamped to the log's real end: a checkpoint past it (damage, a crash at the wrong moment) must not wedge the store
-    this.applied = options.log.clamp(readCheckpoint(options.checkpointFile));
+    // A checkpoint past the log's real end (damage, a crash at the wrong moment) cannot be trusted: it must
+    // not wedge the store, nor skip what was never applied. Replay from the oldest record kept: replays are
+    // harmless (a point written twice lands once).
+    const saved = readCheckpoint(options.checkpointFile);
+    if (saved > options.log.head) {
+      options.logger.warn({ checkpoint: saved, head: options.log.head }, 'store checkpoint points past the commit log: replaying the whole log');
+    }
+    this.applied = options.log.clamp(saved > options.log.head ? 0 : saved);
     this.waiters = new ProgressWaiters(options.clock);
+    this.lastCheckpointAt = options.clock.now();
   }
 
   get appliedOffset(): number {
@@ -110,15 +138,29 @@ export class StoreFeeder {
       written: this.written,
       failures: this.failures,
       lastWriteMs: this.lastWriteMs,
+      quarantinedRecords: this.quarantinedRecords,
+      ...(this.lastQuarantine ? { lastQuarantine: this.lastQuarantine } : {}),
     };
   }
 
   /** Makes what the store applied durable and records it; returns the offset now safe to release. */
   async checkpoint(): Promise<number> {
-    const applied = this.applied;
-    await this.options.store.sync?.();
-    await this.saveCheckpoint(applied);
-    return applied;
+    // one at a time: a regular checkpoint and a segment release may ask together
+    while (this.checkpointing) await this.checkpointing.catch(() => undefined);
+    const run = (async () => {
+      const applied = this.applied;
+      this.recordsSinceCheckpoint = 0;
+      this.lastCheckpointAt = this.options.clock.now();
+      await this.options.store.sync?.();
+      await this.saveCheckpoint(applied);
+      return applied;
+    })();
+    this.checkpointing = run;
+    try {
+      return await run;
+    } finally {
+      if (this.checkpointing === run) this.checkpointing = undefined;
+    }
   }
 
   /** Finishes the batch in hand and stops; what is not yet applied stays in the log for next time. */
@@ -163,9 +205,15 @@ export class StoreFeeder {
         this.lastError = undefined;
         this.lastErrorAt = undefined;
         backoff = 100;
-        this.advance(batch.end, batch.fromQueue);
+        this.sameBatchFailures = 0;
+        this.advance(batch.end, batch.fromQueue, batch.records.length);
       } catch (err) {
         this.failures++;
+        // the same batch again and again: maybe one record the store will never take (not an outage)
+        if (++this.sameBatchFailures >= (this.options.poisonAfterFailures ?? 3) && await this.setAsideRefused(batch)) {
+          backoff = 100;
+          continue;
+        }
         const message = (err as Error).message;
         if (this.lastError !== message) {
           this.options.logger.warn({ store: this.options.name, err: message }, 'store write failed; readings stay in the commit log and are retried');
@@ -221,18 +269,23 @@ export class StoreFeeder {
         this.fromDisk = false;
         return undefined;
       }
-      const read = await this.options.log.read(this.applied, 4 * 1024 * 1024);
+      const { records: read, next } = await this.options.log.readRange(this.applied, 4 * 1024 * 1024);
       const points: Point[] = [];
       const records: Buffer[] = [];
-      let end = this.applied;
+      // nothing intact between here and `next` (damage, already reported): move past it
+      let end = read.length ? this.applied : next;
       for (const record of read) {
-        if (encoded) {
-          records.push(record.payload);
-        } else {
+        if (!encoded) {
           if (points.length >= limit) break;
-          for (const p of decodeRecord(record.payload.toString('utf8'))) points.push(p);
+          const decoded = this.decode(record.payload, record.offset);
+          if (decoded) for (const p of decoded) points.push(p);
         }
+        records.push(record.payload);
         end = record.next;
+      }
+      if (end > this.applied && records.length === 0) {
+        this.advance(end, 0, 0);
+        return this.nextBatch();
       }
       return end > this.applied ? { points, records, count: points.length, end, fromQueue: 0 } : undefined;
     }
@@ -244,8 +297,8 @@ export class StoreFeeder {
     let taken = 0;
     for (const entry of this.queue) {
       if (count >= limit && taken > 0) break;
-      if (encoded) records.push(...entry.records);
-      else for (const p of entry.points) points.push(p);
+      records.push(...entry.records);
+      if (!encoded) for (const p of entry.points) points.push(p);
       count += entry.points.length;
       end = entry.end;
       taken++;
@@ -253,7 +306,7 @@ export class StoreFeeder {
     return { points, records, count, end, fromQueue: taken };
   }
 
-  private advance(end: number, fromQueue: number): void {
+  private advance(end: number, fromQueue: number, records: number): void {
     if (fromQueue > 0) {
       const done = this.queue.splice(0, fromQueue);
       for (const d of done) this.queuedPoints -= d.points.length;
@@ -262,8 +315,57 @@ export class StoreFeeder {
     // a store whose writes are durable on return (InfluxDB) is checkpointed at once; one that needs a
     // sync (SQLite) only in checkpoint(), after the sync, so a crash never skips what it had not synced
     if (!this.options.store.sync) void this.saveCheckpoint(end);
+    else this.checkpointWhenDue(records);
     this.options.onProgress?.(end);
     this.waiters.reached(end);
+  }
+
+  /** A regular checkpoint, by records or by time, so a restart replays a bounded tail. */
+  private checkpointWhenDue(records: number): void {
+    this.recordsSinceCheckpoint += records;
+    const byRecords = this.recordsSinceCheckpoint >= (this.options.checkpointEveryRecords ?? Infinity);
+    const byTime = this.options.clock.now() - this.lastCheckpointAt >= (this.options.checkpointEveryMs ?? Infinity);
+    if ((!byRecords && !byTime) || this.checkpointing) return;
+    this.checkpoint().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'regular store checkpoint failed; the log keeps everything after the last one'));
+  }
+
+  /** A record whose checksum is good but whose content does not decode: set aside, never retried. */
+  private decode(payload: Buffer, offset: number): Point[] | undefined {
+    try {
+      return decodeRecord(payload.toString('utf8'));
+    } catch (err) {
+      if (!this.decodeRefused.has(offset)) {
+        this.decodeRefused.add(offset);
+        this.quarantineRecords(offset, [payload], `record does not decode: ${(err as Error).message}`);
+      }
+      return undefined;
+    }
+  }
+  private readonly decodeRefused = new Set<number>();
+
+  /** Tries the failing batch record by record; sets aside what the store refuses for good. */
+  private async setAsideRefused(batch: Batch): Promise<boolean> {
+    if (!this.options.quarantine || batch.records.length === 0) return false;
+    const store = this.options.store;
+    const probe = await probeRecords(batch.records.length, (i) => {
+      const record = batch.records[i]!;
+      return store.writeEncoded ? store.writeEncoded([record]) : store.write(decodeRecord(record.toString('utf8')));
+    });
+    if (probe.refused.length === 0) return false; // every write fails alike: an outage, keep waiting
+    this.quarantineRecords(this.applied, probe.refused.map((i) => batch.records[i]!), probe.lastError ?? 'refused by the store');
+    this.written += probe.accepted;
+    this.lastError = undefined;
+    this.lastErrorAt = undefined;
+    this.sameBatchFailures = 0;
+    this.advance(batch.end, batch.fromQueue, batch.records.length);
+    return true;
+  }
+
+  private quarantineRecords(offset: number, records: readonly Buffer[], reason: string): void {
+    const entry = this.options.quarantine?.writeBatch(offset, records.map((r) => r.toString('utf8')), reason);
+    this.quarantinedRecords += records.length;
+    this.lastQuarantine = `${records.length} record(s) at log offset ${offset} refused by the store and set aside: ${reason}`;
+    this.options.logger.error({ store: this.options.name, offset, records: records.length, reason, quarantine: entry?.file }, 'store refused records for good: set aside in quarantine instead of retrying');
   }
 
   private checkpointWrite: Promise<void> = Promise.resolve();

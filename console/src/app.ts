@@ -15,6 +15,7 @@ import { createSensorMap, type BoundaryGeoJson } from './sensor-map.ts';
 import { createSensorPanel } from './sensor-panel.ts';
 import { SensorStore } from './sensor-store.ts';
 import { startPoller } from './poller.ts';
+import { createSystemStatus } from './system-status.ts';
 
 const LATEST_EVERY_MS = 5000;
 const SENSORS_EVERY_MS = 10_000;
@@ -126,7 +127,10 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     filters.element, alertList.element);
   const mapPane = h('section', { class: 'map-pane' }, mapEl, panel.element);
   const layout = h('main', { class: 'layout' }, mapPane, alertsPane);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, layout, dialog.element));
+  // commit-log damage and quarantined records (system-status.ts)
+  const systemStatus = createSystemStatus(api, i18n);
+  disposers.push(systemStatus.stop);
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, layout, dialog.element));
 
   const map = createSensorMap(mapEl, { city, boundary, rivers, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
   function selectSensor(id: string): void {
