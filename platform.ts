@@ -37,6 +37,7 @@ import { StoreFeeder } from './store/store-feeder.ts';
 import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
 import { LatestValues } from './store/latest-values.ts';
 import { markDataDirInUse } from './store/data-dir-lock.ts';
+import { createStorageWatch } from './store/storage-watch.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -139,7 +140,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // --- durability: commit log -> group writer -> feeder -> store adapter ---
   const releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes });
-  const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
+  // disk full / I/O errors: a state (no acks, health 503, one log line), and the low-disk watermark
+  const disk = createStorageWatch({ dataDir: config.dataDir, logDir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
+  const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger, storage: disk.storage, probe: disk.probe });
   const store = deferredStore(config.store.kind, storeOpening);
   // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
   const latestValues = new LatestValues(() => clock.now());
@@ -161,7 +164,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const adapterState = store.state?.() ?? {};
     const auditState = audit.state();
     return {
-      status: !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError ? 'degraded' : 'ok',
+      status: disk.status() === 'down' ? 'down' : disk.status() === 'degraded' || !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError ? 'degraded' : 'ok',
       audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
@@ -176,6 +179,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...(Object.keys(adapterState).length ? { adapter: { ...adapterState } as Record<string, unknown> } : {}),
       },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      storage: disk.health(),
     };
   };
   registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
@@ -302,6 +306,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('alerts engine', () => alerts.stop());
       await step('commit log writer', () => writer.close());
       lifecycleJobs.stop();
+      disk.stop();
       logger.debug('shutdown: store feeder');
       const drained = await feeder.drain(5000);
       logger.debug({ drained }, 'shutdown: store');
