@@ -147,8 +147,15 @@ export class CommitLog {
       if (!seg.created) await this.create(seg);
       this.handle ??= await open(seg.path, 'r+');
       const start = seg.base + seg.size;
-      await this.handle.write(frame, 0, frame.length, seg.size);
-      await this.handle.datasync();
+      try {
+        await this.handle.write(frame, 0, frame.length, seg.size);
+        await this.handle.datasync();
+      } catch (err) {
+        // never acknowledged: zero what reached the file (preallocated space, so zeros need no new blocks),
+        // or a shorter group written here later could leave intact records of this one to be read back
+        await this.handle.write(Buffer.alloc(frame.length), 0, frame.length, seg.size).catch(() => undefined);
+        throw err;
+      }
       seg.size += total;
       return { start, end: start + total, records };
     } finally {
