@@ -148,7 +148,9 @@ export class CommitLog {
       this.handle ??= await open(seg.path, 'r+');
       const start = seg.base + seg.size;
       try {
-        await this.handle.write(frame, 0, frame.length, seg.size);
+        // a full disk can end a write short without an error: that group is not durable
+        const { bytesWritten } = await this.handle.write(frame, 0, frame.length, seg.size);
+        if (bytesWritten !== frame.length) throw shortWrite(seg.path, bytesWritten, frame.length);
         await this.handle.datasync();
       } catch (err) {
         // never acknowledged: zero what reached the file (preallocated space, so zeros need no new blocks),
@@ -273,8 +275,15 @@ const ZEROS = Buffer.alloc(1024 * 1024);
 
 async function preallocate(handle: FileHandle, bytes: number): Promise<void> {
   for (let pos = 0; pos < bytes; pos += ZEROS.length) {
-    await handle.write(ZEROS, 0, Math.min(ZEROS.length, bytes - pos), pos);
+    const length = Math.min(ZEROS.length, bytes - pos);
+    const { bytesWritten } = await handle.write(ZEROS, 0, length, pos);
+    if (bytesWritten !== length) throw shortWrite('a new segment', bytesWritten, length);
   }
+}
+
+/** A write the disk ended short (no room left): reported as ENOSPC, what it is in practice. */
+function shortWrite(what: string, written: number, wanted: number): Error {
+  return Object.assign(new Error(`ENOSPC: short write to ${what}: ${written} of ${wanted} bytes`), { code: 'ENOSPC' });
 }
 
 /**
