@@ -85,7 +85,7 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     const base = Date.now() - 3_600_000;
     let next = base;
     // fill the disk: windows of 32 publishes until the platform says it cannot write
-    for (let round = 0; round < 2000 && !told.some((e) => e.code === 'storage_unavailable'); round++) {
+    for (let round = 0; round < 2000 && client.connected && !told.some((e) => e.code === 'storage_unavailable'); round++) {
       const stamps = Array.from({ length: 32 }, () => next++);
       for (const ts of await publishWindow(client, stamps, 5000)) acked.add(ts);
     }
@@ -114,14 +114,18 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     const metrics = await (await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
     expect(metrics).toMatch(/^ioc_storage_writable 0$/m);
     expect(metrics).toMatch(/^ioc_disk_free_bytes \d+/m);
-    expect(await rssBytes(platform, token)).toBeLessThan(rssBefore + 150 * 1024 * 1024);
+    const rssFull = await rssBytes(platform, token);
+    expect(rssFull).toBeLessThan(rssBefore + 150 * 1024 * 1024);
+    const outageOutput = platform.output.join('').length - outputBefore;
 
     // space returns: the platform finds out by itself (probe on a backoff) and acknowledges again
     unlinkSync(filler);
+    const freedAt = Date.now();
     const deadline = Date.now() + 60_000;
     while ((await health(platform)).code !== 200 && Date.now() < deadline) await sleep(500);
     expect((await health(platform)).code).toBe(200);
     expect(lines(platform, /storage available/)).toHaveLength(1);
+    const resumedMs = Date.now() - freedAt;
     const after = Array.from({ length: 50 }, () => next++);
     const ackedAfter = await publishWindow(client, after, 10_000);
     expect(ackedAfter).toHaveLength(50);
@@ -139,6 +143,7 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     const storedSet = new Set(stored);
     expect(stored.length).toBe(storedSet.size);
     expect([...acked].filter((ts) => !storedSet.has(ts))).toEqual([]);
+    console.info(`disk-full: ${ackedWhenFull} acknowledged before full, 1000 refused while full, ${outageOutput} bytes of log meanwhile, RSS ${Math.round(rssBefore / 2 ** 20)} -> ${Math.round(rssFull / 2 ** 20)} MiB, resumed ${resumedMs} ms after space returned, ${acked.size} acknowledged, ${stored.length} stored (${storedSet.size} distinct), ${platform.output.join('').split('\n').length} log lines in all`);
     client.end(true);
     platform.child.kill('SIGTERM');
     expect(await platform.exited).toBe(0);
