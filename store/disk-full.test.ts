@@ -71,9 +71,17 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
 
     // leave about 1.5 MiB: a few segments of the log and the store's pages, then ENOSPC
     writeFileSync(filler, Buffer.alloc(Math.max(0, freeBytes(fs!.dir) - 1536 * 1024), 1));
+    // below the 2 MiB watermark: a warning before anything fails (checked every second)
+    let low = await health(platform);
+    for (let i = 0; i < 50 && !low.body.storage?.low; i++) low = await sleep(200).then(() => health(platform!));
+    expect(low.code).toBe(200);
+    expect(low.body.status).toBe('degraded');
+    expect(low.body.storage?.lowReason).toMatch(/low disk space on the data dir: .* free/);
+    expect(lines(platform, /low disk space/)).toHaveLength(1);
+    const device = creds.devices.find((d) => d.sensorId === SENSOR)!;
 
     const client = await mqtt.connectAsync(platform.mqttUrl, {
-      username: SENSOR, password: creds.devices.find((d) => d.sensorId === SENSOR)!.password, clientId: `${SENSOR}-diskfull`, reconnectPeriod: 0,
+      username: SENSOR, password: device.password, clientId: `${SENSOR}-diskfull`, reconnectPeriod: 0,
     });
     let closes = 0;
     client.on('close', () => closes++);
@@ -107,6 +115,13 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     expect(down.code).toBe(503);
     expect(down.body.status).toBe('down');
     expect(down.body.storage?.reason).toMatch(/disk full/);
+    // HTTP ingest says the same, with the reason
+    const viaHttp = await fetch(`${platform.httpUrl}/api/ingest/air/${SENSOR}/readings`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${SENSOR}:${device.password}`).toString('base64')}` },
+      body: JSON.stringify({ ts: next++, pm25: 1 }),
+    });
+    expect(viaHttp.status).toBe(503);
+    expect(await viaHttp.json()).toMatchObject({ code: 'storage_unavailable', message: expect.stringMatching(/disk full on the platform/) });
     expect(lines(platform, /storage unavailable/)).toHaveLength(1);
     expect(lines(platform, /disk space on the data dir|low disk space/).length).toBeLessThanOrEqual(2);
     // 1,000 refused publishes wrote at most a few lines: no stack trace per publish
@@ -125,6 +140,7 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     while ((await health(platform)).code !== 200 && Date.now() < deadline) await sleep(500);
     expect((await health(platform)).code).toBe(200);
     expect(lines(platform, /storage available/)).toHaveLength(1);
+    expect(lines(platform, /above the low watermark again/)).toHaveLength(1);
     const resumedMs = Date.now() - freedAt;
     const after = Array.from({ length: 50 }, () => next++);
     const ackedAfter = await publishWindow(client, after, 10_000);
