@@ -42,6 +42,7 @@ import { Quarantine } from './store/log-quarantine.ts';
 import { integrityReport, registerIntegrityMetrics } from './store/integrity-state.ts';
 import { LatestValues } from './store/latest-values.ts';
 import { markDataDirInUse } from './store/data-dir-lock.ts';
+import { createStorageWatch } from './store/storage-watch.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -150,7 +151,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const quarantine = new Quarantine(join(config.dataDir, 'log', 'quarantine'), () => clock.now());
   const logDamage = new LogDamageReporter({ quarantine, logger: logger.child({ module: 'commit-log' }), registry });
   const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, damage: logDamage });
-  const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger });
+  // disk full / I/O errors: a state (no acks, health 503, one log line), and the low-disk watermark
+  const disk = createStorageWatch({ dataDir: config.dataDir, logDir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
+  const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger, storage: disk.storage, probe: disk.probe });
   const store = deferredStore(config.store.kind, storeOpening);
   // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
   const latestValues = new LatestValues(() => clock.now());
@@ -173,7 +176,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const auditState = audit.state();
     const integrity = integrityReport(logDamage, s);
     return {
-      status: !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError || integrity.state !== 'ok' ? 'degraded' : 'ok',
+      status: disk.status() === 'down' ? 'down' : disk.status() === 'degraded' || !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError || integrity.state !== 'ok' ? 'degraded' : 'ok',
       integrity,
       audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
       insecure: config.security.insecure,
@@ -189,6 +192,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         ...(Object.keys(adapterState).length ? { adapter: { ...adapterState } as Record<string, unknown> } : {}),
       },
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
+      storage: disk.health(),
     };
   };
   registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
@@ -322,6 +326,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('alerts engine', () => alerts.stop());
       await step('commit log writer', () => writer.close());
       lifecycleJobs.stop();
+      disk.stop();
       logger.debug('shutdown: store feeder');
       const drained = await feeder.drain(5000);
       logger.debug({ drained }, 'shutdown: store');

@@ -29,7 +29,7 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
       params: z.object({ kind: z.string(), sensorId: z.string(), channel: z.enum(['readings', 'status', 'events']) }),
       response: {
         200: z.object({ accepted: z.number(), rejected: z.array(z.object({ code: z.string(), message: z.string(), index: z.number().optional(), metric: z.string().optional() })) }),
-        401: errorBody, 403: errorBody, 413: errorBody,
+        401: errorBody, 403: errorBody, 413: errorBody, 503: errorBody,
       },
     },
   }, async (request) => {

@@ -24,6 +24,11 @@ export const healthBody = z.object({
     adapter: z.record(z.string(), z.unknown()).optional(),
   }),
   uptimeSeconds: z.number(),
+  // the commit log's disk: writable (else nothing is acknowledged: 503) and the low-disk watermark
+  storage: z.object({
+    writable: z.boolean(), reason: z.string().optional(), since: z.string().optional(), refusedWrites: z.number(),
+    freeBytes: z.number().optional(), totalBytes: z.number().optional(), low: z.boolean(), lowReason: z.string().optional(),
+  }).optional(),
   audit: z.object({ chain: z.enum(['ok', 'broken']), reason: z.string().optional(), writeError: z.string().optional(), seq: z.number() }).optional(),
   // commit-log damage and store batches set aside (store/integrity-state.ts)
   integrity: z.object({

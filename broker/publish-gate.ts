@@ -6,6 +6,7 @@ import type { LimitsConfig } from '../config/limits-config.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
 import { reject, type Rejection } from '../ingest/rejection.ts';
+import { DomainError } from '../config/domain-error.ts';
 import type { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { RefusalLog } from './refusal-log.ts';
 import { mayPublish } from './topic-acl.ts';
@@ -99,6 +100,15 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
         done(null);
       },
       (err: Error) => {
+        if (err instanceof DomainError && err.code === 'storage_unavailable') {
+          // The disk cannot take it (logged once by store/storage-state.ts): no PUBACK, so the device
+          // keeps it and sends it again, but the connection stays: closing it would only make every
+          // device reconnect in a loop. As QoS 0, Aedes sends no acknowledgement; dropped, nobody gets it.
+          deps.drop(packet);
+          packet.qos = 0;
+          void deps.publishErrors(principal, packet.topic, [reject('storage_unavailable', err.message)]).finally(() => done(null));
+          return;
+        }
         // Not durable: refuse the publish so that it is not acknowledged; the device will resend.
         logger.error({ err: err.message, topic: printableTopic(packet.topic) }, 'could not make a publish durable; disconnecting the client without PUBACK');
         done(err);

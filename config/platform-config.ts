@@ -107,9 +107,15 @@ export const platformConfigSchema = z.object({
       checkpointEverySeconds: z.number().min(0.1).default(5),
     }).strict().default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }),
     influxdb: influxSchema.optional(),
+    // low-disk warning on the data dir's filesystem (store/disk-watch.ts): below either watermark is low
+    disk: z.object({
+      lowWatermarkBytes: z.number().int().min(0).default(1024 ** 3),
+      lowWatermarkPercent: z.number().min(0).max(100).default(5),
+      checkSeconds: z.number().min(1).max(3600).default(5),
+    }).strict().prefault({}),
     // retention per kind, roll-ups, read connections, job schedules (config/store-lifecycle-config.ts)
     lifecycle: storeLifecycleSchema.prefault({}),
-  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
+  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }, disk: { lowWatermarkBytes: 1024 ** 3, lowWatermarkPercent: 5, checkSeconds: 5 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
   demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
   map: z.object({
     // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map

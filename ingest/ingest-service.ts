@@ -26,6 +26,8 @@ export interface IngestLimits {
 
 export interface DurableSink {
   write(points: readonly Point[]): Promise<void>;
+  /** the error to refuse with while the disk cannot take writes (counted), else undefined */
+  refusal?(): Error | undefined;
 }
 
 export interface IngestDeps {
@@ -111,6 +113,9 @@ export function createIngest(deps: IngestDeps): IngestService {
     const now = clock.now();
     const kind = city.kinds.get(sensor.kind)!;
     const ctx = { sensor, kind, now, maxFutureMs: limits.maxFutureSkewSeconds * 1000, maxAgeMs: limits.maxAgeDays * 86_400_000 };
+    // the disk cannot take it: refuse before anything is announced (no alert on a reading never stored)
+    const down = topic.channel === 'errors' ? undefined : sink.refusal?.();
+    if (down) return Promise.reject(down);
 
     switch (topic.channel) {
       case 'readings': {

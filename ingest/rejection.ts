@@ -24,7 +24,9 @@ export type RejectionCode =
   | 'invalid_event'
   // refused by the broker before ingest: retained readings or events, publishing faster than allowed
   | 'retain_not_allowed'
-  | 'rate_limited';
+  | 'rate_limited'
+  // the platform's disk cannot take it (full, failing): not acknowledged, send again later
+  | 'storage_unavailable';
 
 export interface Rejection {
   readonly code: RejectionCode;

@@ -155,8 +155,17 @@ export class CommitLog {
       if (!seg.created) await this.create(seg);
       this.handle ??= await open(seg.path, 'r+');
       const start = seg.base + seg.size;
-      await this.handle.write(frame, 0, frame.length, seg.size);
-      await this.handle.datasync();
+      try {
+        // a full disk can end a write short without an error: that group is not durable
+        const { bytesWritten } = await this.handle.write(frame, 0, frame.length, seg.size);
+        if (bytesWritten !== frame.length) throw shortWrite(seg.path, bytesWritten, frame.length);
+        await this.handle.datasync();
+      } catch (err) {
+        // never acknowledged: zero what reached the file (preallocated space, so zeros need no new blocks),
+        // or a shorter group written here later could leave intact records of this one to be read back
+        await this.handle.write(Buffer.alloc(frame.length), 0, frame.length, seg.size).catch(() => undefined);
+        throw err;
+      }
       seg.size += total;
       return { start, end: start + total, records };
     } finally {
@@ -305,8 +314,15 @@ const ZEROS = Buffer.alloc(1024 * 1024);
 
 async function preallocate(handle: FileHandle, bytes: number): Promise<void> {
   for (let pos = 0; pos < bytes; pos += ZEROS.length) {
-    await handle.write(ZEROS, 0, Math.min(ZEROS.length, bytes - pos), pos);
+    const length = Math.min(ZEROS.length, bytes - pos);
+    const { bytesWritten } = await handle.write(ZEROS, 0, length, pos);
+    if (bytesWritten !== length) throw shortWrite('a new segment', bytesWritten, length);
   }
+}
+
+/** A write the disk ended short (no room left): reported as ENOSPC, what it is in practice. */
+function shortWrite(what: string, written: number, wanted: number): Error {
+  return Object.assign(new Error(`ENOSPC: short write to ${what}: ${written} of ${wanted} bytes`), { code: 'ENOSPC' });
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Clock } from '../config/clock.ts';
 import type { CommitLog } from './commit-log.ts';
 import { encodeRecord } from './log-record.ts';
 import { ProgressWaiters } from './progress-waiters.ts';
+import { storageFaultCode, type StorageState } from './storage-state.ts';
 import type { Point } from './time-series-store.ts';
 
 /**
@@ -31,7 +32,15 @@ export interface DurableWriterOptions {
   maxBytes: number;
   clock: Clock;
   logger: Logger;
+  /** the log's writability (disk full, I/O errors): refused writes and one log line per change */
+  storage?: StorageState;
+  /** checks that the disk takes writes again (store/storage-probe.ts); rejects while it does not */
+  probe?: () => Promise<void>;
 }
+
+/** first and longest wait between probes while the disk cannot take writes */
+const PROBE_FIRST_MS = 1000;
+const PROBE_MAX_MS = 30_000;
 
 export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   private pending: Pending[] = [];
@@ -44,6 +53,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   private enqueued = 0;
   private finished = 0;
   private readonly settleWaiters: ProgressWaiters;
+  private probeTimer: { cancel(): void } | undefined;
   readonly stats = { groups: 0, records: 0, points: 0, lastGroupMs: 0, totalGroupMs: 0, fullWaits: 0 };
 
   constructor(private readonly options: DurableWriterOptions) {
@@ -54,6 +64,9 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   write(points: readonly Point[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the commit log is closed'));
     if (points.length === 0) return Promise.resolve();
+    // refused at once while the disk cannot take writes: nothing waits in memory for it to come back
+    const storage = this.options.storage;
+    if (storage?.unavailableReason !== undefined) return Promise.reject(storage.refuse());
     const payload = encodeRecord(points);
     this.enqueued++;
     return new Promise<void>((resolve, reject) => {
@@ -61,6 +74,12 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
       this.pendingBytes += Buffer.byteLength(payload) + 8;
       if (!this.flushing) void this.flush();
     });
+  }
+
+  /** While the disk cannot take writes: the error a writer is refused with (and counted), else undefined. */
+  refusal(): Error | undefined {
+    const storage = this.options.storage;
+    return storage?.unavailableReason !== undefined ? storage.refuse() : undefined;
   }
 
   /** True while writes are held because the log is full. */
@@ -90,6 +109,7 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   /** Waits for queued writes to become durable; later writes are refused. */
   async close(): Promise<void> {
     this.closed = true;
+    this.probeTimer?.cancel();
     this.options.logger.debug({ flushing: this.flushing, pending: this.pending.length, full: this.isFull }, 'closing the commit log writer');
     while (this.flushing || this.pending.length > 0) {
       await new Promise((r) => setImmediate(r));
@@ -122,8 +142,21 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
           this.emit('durable', all, end, records);
           for (const p of group) p.resolve();
         } catch (err) {
-          this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');
-          for (const p of group) p.reject(err as Error);
+          const storage = this.options.storage;
+          const code = storageFaultCode(err);
+          if (storage && code) {
+            // a state, not an error per group: logged once by StorageState; what waited is refused too
+            storage.fail(err, code);
+            const refused = group.concat(this.pending);
+            this.pending = [];
+            this.pendingBytes = 0;
+            for (const p of refused) p.reject(storage.refuse());
+            this.finished += refused.length - group.length;
+            this.scheduleProbe(PROBE_FIRST_MS);
+          } else {
+            this.options.logger.error({ err }, 'commit log append failed; the publishes are not acknowledged');
+            for (const p of group) p.reject(err as Error);
+          }
         }
         this.finished += group.length;
         this.settleWaiters.reached(this.finished);
@@ -131,6 +164,19 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
     } finally {
       this.flushing = false;
     }
+  }
+
+  /** Retries on a backoff from the injected clock until the probe passes, then accepts writes again. */
+  private scheduleProbe(delayMs: number): void {
+    if (this.closed || this.probeTimer) return;
+    this.probeTimer = this.options.clock.setTimeout(() => {
+      this.probeTimer = undefined;
+      const probe = this.options.probe ?? (() => Promise.resolve());
+      probe().then(
+        () => this.options.storage?.recover(),
+        () => this.scheduleProbe(Math.min(delayMs * 2, PROBE_MAX_MS)),
+      );
+    }, delayMs);
   }
 
   private waitForSpace(): Promise<void> {

@@ -16,10 +16,12 @@ import { createSensorPanel } from './sensor-panel.ts';
 import { SensorStore } from './sensor-store.ts';
 import { startPoller } from './poller.ts';
 import { createSystemStatus } from './system-status.ts';
+import { createLogIntegrityStatus } from './log-integrity-status.ts';
 
 const LATEST_EVERY_MS = 5000;
 const SENSORS_EVERY_MS = 10_000;
 const RATE_EVERY_MS = 5000;
+const HEALTH_EVERY_MS = 10_000;
 const AGE_EVERY_MS = 15_000;
 const LIST_MIN_INTERVAL_MS = 500;
 const LIVE_MIN_INTERVAL_MS = 250;
@@ -80,6 +82,8 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   const retry = h('button', { type: 'button', class: 'btn btn-small', 'data-i18n': 'conn.retryNow' }, i18n.t('conn.retryNow'));
   const banner = h('div', { class: 'banner', role: 'status', hidden: true }, bannerText, retry);
   const staleBanner = h('div', { class: 'banner banner-warn', role: 'status', hidden: true });
+  // the platform's disk: cannot write (nothing accepted) or low (console/src/system-status.ts)
+  const systemStatus = createSystemStatus({ i18n, fmt });
   let streamStatus: StreamStatus = { state: 'connecting' };
   let countdown: ReturnType<typeof setInterval> | undefined;
   const renderBanner = () => {
@@ -127,10 +131,10 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     filters.element, alertList.element);
   const mapPane = h('section', { class: 'map-pane' }, mapEl, panel.element);
   const layout = h('main', { class: 'layout' }, mapPane, alertsPane);
-  // commit-log damage and quarantined records (system-status.ts)
-  const systemStatus = createSystemStatus(api, i18n);
-  disposers.push(systemStatus.stop);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, layout, dialog.element));
+  // commit-log damage and quarantined records (log-integrity-status.ts)
+  const logIntegrity = createLogIntegrityStatus(api, i18n);
+  disposers.push(logIntegrity.stop);
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, dialog.element));
 
   const map = createSensorMap(mapEl, { city, boundary, rivers, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
   function selectSensor(id: string): void {
@@ -232,6 +236,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     renderMute();
     renderBanner();
     kpi.relabel();
+    systemStatus.relabel();
     filters.relabel();
     map.relabel();
     panel.relabel();
@@ -273,6 +278,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     polled();
   }, onPollError, SENSORS_EVERY_MS));
   const sampleRate = createRateSampler(api);
+  disposers.push(startPoller(HEALTH_EVERY_MS, (signal) => systemStatus.refresh(signal), () => undefined));
   disposers.push(startPoller(RATE_EVERY_MS, async () => { kpi.setRate(await sampleRate()); }, () => kpi.setRate(undefined)));
   const ageTimer = setInterval(() => alertList.tickAges(), AGE_EVERY_MS);
   disposers.push(() => clearInterval(ageTimer));
