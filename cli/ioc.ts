@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { processIo, type CliCommand, type CliIo } from './cli-command.ts';
 import { accountsCommand } from './commands/accounts.ts';
+import { auditCommand } from './commands/audit.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
@@ -19,6 +20,7 @@ export const COMMANDS: readonly CliCommand[] = [
   accountsCommand,
   backupCommand,
   restoreCommand,
+  auditCommand,
 ];
 
 function help(io: CliIo): void {
