@@ -3,6 +3,7 @@ import { createAlertList, matchesFilter, type AlertAction } from './alert-list.t
 import { AlertStore } from './alert-store.ts';
 import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
+import { createAuditView } from './audit-view.ts';
 import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
@@ -68,11 +69,14 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   });
   const role = h('span', { class: 'role-badge' });
   const logout = h('button', { type: 'button', class: 'btn', 'data-i18n': 'header.logout' }, i18n.t('header.logout'));
+  // admins only: the server refuses /api/audit to others anyway; the button is not even drawn for them
+  const audit = session.role === 'admin' ? createAuditView({ api, i18n, timeZone: city.timezone }) : undefined;
+  const auditToggle = audit ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.audit' }, i18n.t('header.audit')) : null;
   logout.addEventListener('click', () => deps.onLogout());
   const header = h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
     kpi.element,
-    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, role, logout));
+    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, auditToggle, role, logout));
 
   // --- connection banner --------------------------------------------------------------------------
   const bannerText = h('span');
@@ -126,7 +130,17 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     filters.element, alertList.element);
   const mapPane = h('section', { class: 'map-pane' }, mapEl, panel.element);
   const layout = h('main', { class: 'layout' }, mapPane, alertsPane);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, layout, dialog.element));
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, layout, audit?.element, dialog.element));
+  if (audit && auditToggle) {
+    audit.element.hidden = true;
+    auditToggle.addEventListener('click', () => {
+      const open = audit.element.hidden;
+      audit.element.hidden = !open;
+      layout.hidden = open;
+      auditToggle.setAttribute('aria-pressed', String(open));
+      if (open) audit.show();
+    });
+  }
 
   const map = createSensorMap(mapEl, { city, boundary, rivers, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
   function selectSensor(id: string): void {
@@ -231,6 +245,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     filters.relabel();
     map.relabel();
     panel.relabel();
+    audit?.relabel();
     scheduleRender(true);
   }
   disposers.push(i18n.onChange(relabel));
