@@ -33,7 +33,7 @@ export interface PlatformListeners {
   readonly httpScheme: 'http' | 'https';
   readonly wsScheme: 'ws' | 'wss';
   /** opens MQTT over TLS and starts watching the certificate files; call once the HTTP server listens */
-  start(deps: { broker: Broker; httpServer: NetServer; registry: Registry }): Promise<StartedListeners>;
+  start(deps: { broker: Broker; httpServer: NetServer; registry: Registry; onReload?: (result: 'reloaded' | 'failed', subject?: { fingerprint256: string; notAfter: number }) => void }): Promise<StartedListeners>;
   close(): Promise<void>;
 }
 
@@ -68,7 +68,9 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
     https: httpsOn ? serverPair(initial) : undefined,
     httpScheme: httpsOn ? 'https' : 'http',
     wsScheme: httpsOn ? 'wss' : 'ws',
-    async start({ broker, httpServer, registry }) {
+    async start(startDeps) {
+      const { broker, httpServer, registry } = startDeps;
+      let applied: { fingerprint256: string; notAfter: number } | undefined;
       const handshakeFailures = new Counter({ name: 'ioc_tls_handshake_failures_total', help: 'TLS handshakes that failed (no common protocol, untrusted or missing client certificate, not TLS at all)', labelNames: ['listener'], registers: [registry] });
       const reloads = new Counter({ name: 'ioc_tls_reloads_total', help: 'Certificate reloads after the files changed, by result (failed: the old certificate stayed)', labelNames: ['result'], registers: [registry] });
       const expiry = new Gauge({ name: 'ioc_tls_certificate_expiry_timestamp_seconds', help: 'When the certificate in service expires (epoch seconds)', registers: [registry] });
@@ -111,10 +113,11 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
         logger,
         apply(material) {
           server.setSecureContext(material.options);
+          applied = { fingerprint256: material.fingerprint256, notAfter: material.notAfter };
           https?.setSecureContext(serverPair(material));
           expiry.set(Math.floor(material.notAfter / 1000));
         },
-        onResult: (result) => reloads.inc({ result }),
+        onResult: (result) => { reloads.inc({ result }); startDeps.onReload?.(result, result === 'reloaded' ? applied : undefined); },
       });
       return { mqttsUrl };
     },

@@ -48,7 +48,7 @@ import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { auditDirOf } from './audit/audit-files.ts';
 import { importPending } from './audit/audit-pending.ts';
-import { recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
+import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
 import { auditHooks } from './api/audit-http.ts';
 import { auditRoutes } from './api/audit-routes.ts';
 
@@ -220,8 +220,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes }),
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
-    sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock) }),
-    accountsRoutes({ auth: accounts, clock }),
+    sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock), audit }),
+    accountsRoutes({ auth: accounts, clock, audit }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
@@ -287,7 +287,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // HTTP listener's line, worded like the others
   await app.listen({ port: config.http.port, host: config.http.host, listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)` });
   const httpPort = (app.server.address() as { port: number }).port;
-  const { mqttsUrl } = await listeners.start({ broker, httpServer: app.server, registry });
+  const { mqttsUrl } = await listeners.start({
+    broker, httpServer: app.server, registry,
+    // a configuration reload: the certificate files changed on disk (config/tls-reloader.ts)
+    onReload: (result, cert) => void recordConfigReload(audit, { target: 'tls', outcome: result === 'reloaded' ? 'success' : 'failure', details: cert ? { fingerprint256: cert.fingerprint256, notAfter: new Date(cert.notAfter).toISOString() } : { kept: 'the previous certificate' } }),
+  });
 
   const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
   listenUrl = httpUrl;

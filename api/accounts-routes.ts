@@ -7,6 +7,8 @@ import type { LiveAuth } from '../config/accounts/live-auth.ts';
 import { hashPassword } from '../config/accounts/secrets.ts';
 import type { Clock } from '../config/clock.ts';
 import { DomainError } from '../config/domain-error.ts';
+import type { AuditRecorder } from '../audit/audit-log.ts';
+import { recordRequest } from './audit-http.ts';
 import { allow, principalOf } from './auth.ts';
 import { errorBody } from './errors.ts';
 
@@ -17,6 +19,7 @@ import { errorBody } from './errors.ts';
 export interface AccountsRoutesDeps {
   auth: Pick<LiveAuth, 'accounts' | 'account' | 'tokensOf' | 'change'>;
   clock: Clock;
+  audit?: AuditRecorder;
 }
 
 const tokenOut = z.object({ id: z.string(), name: z.string(), createdAt: z.string(), expiresAt: z.string().nullable() });
@@ -35,8 +38,14 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
   const { auth, clock } = deps;
   const now = () => new Date(clock.now());
   const present = (name: string) => presentAccount(auth.account(name)!, auth.tokensOf(name));
-  const audit = (request: Parameters<typeof principalOf>[0], action: string, target: string) =>
+  const audit = async (request: Parameters<typeof principalOf>[0], action: string, target: string, details?: Record<string, unknown>) => {
     request.log.info({ by: principalOf(request)?.name, from: request.ip, action, target }, 'account change');
+    await recordRequest(deps.audit, request, { action, target, details });
+  };
+  const shape = (name: string) => {
+    const a = auth.account(name);
+    return a ? { role: a.role, disabled: a.disabled ?? false } : undefined;
+  };
 
   api.get('/api/accounts', {
     config: allow('admin'),
@@ -50,7 +59,7 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
     const { name, role, password } = request.body;
     const passwordHash = password ? await hashPassword(password) : undefined;
     auth.change((file) => addAccount(file, { name, role, passwordHash }, now()));
-    audit(request, 'create', name);
+    await audit(request, 'account.create', name, { after: { ...shape(name), hasPassword: password !== undefined } });
     return reply.code(201).send(present(name));
   });
 
@@ -67,12 +76,14 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
     if (!auth.account(name)) throw new DomainError('not_found', 'account_not_found', `no account named ${name}`);
     const { role, disabled, password } = request.body;
     const passwordHash = password ? await hashPassword(password) : undefined;
+    const before = shape(name);
     auth.change((file) => {
       if (role !== undefined) setRole(file, name, role);
       if (disabled !== undefined) setDisabled(file, name, disabled);
       if (passwordHash) setPassword(file, name, passwordHash, now());
     });
-    audit(request, Object.keys(request.body).join('+'), name);
+    // never the password: only that it was reset
+    await audit(request, 'account.update', name, { before, after: shape(name), ...(password ? { passwordReset: true } : {}) });
     return present(name);
   });
 
@@ -96,7 +107,7 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
     const at = now();
     const expiresAt = expiresInDays ? new Date(at.getTime() + expiresInDays * 86_400_000) : null;
     const created = auth.change((file) => createToken(file, account, name, expiresAt, at));
-    audit(request, 'token-create', `${account}/${name}`);
+    await audit(request, 'token.create', `${account}/${name}`, { after: { id: created.id, name, expiresAt: created.expiresAt } });
     return reply.code(201).header('cache-control', 'no-store').send({ id: created.id, name, createdAt: at.toISOString(), expiresAt: created.expiresAt, token: created.token });
   });
 
@@ -108,7 +119,7 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
     },
   }, async (request, reply) => {
     const revoked = auth.change((file) => revokeToken(file, request.params.name, request.params.token));
-    audit(request, 'token-revoke', `${request.params.name}/${revoked.name}`);
+    await audit(request, 'token.revoke', `${request.params.name}/${revoked.name}`, { before: { name: revoked.name } });
     return reply.code(204).send(null);
   });
 };

@@ -21,10 +21,13 @@ export function auditActorOf(request: FastifyRequest): AuditInput['actor'] {
   return p ? { name: p.name, role: p.role } : { name: 'anonymous', role: 'anonymous' };
 }
 
-/** Records a state change made by this request (actor and address from the request). */
-export function recordRequest(audit: AuditRecorder | undefined, request: FastifyRequest, input: Omit<AuditInput, 'actor' | 'address'>): Promise<unknown> {
+/**
+ * Records a state change made by this request (address from the request; actor too unless given: a
+ * sign-in names the account it signs into, which is not yet the request's principal).
+ */
+export function recordRequest(audit: AuditRecorder | undefined, request: FastifyRequest, input: Omit<AuditInput, 'actor' | 'address'> & { actor?: AuditInput['actor'] }): Promise<unknown> {
   recorded.add(request);
-  return audit?.record({ ...input, actor: auditActorOf(request), address: request.ip }) ?? Promise.resolve();
+  return audit?.record({ ...input, actor: input.actor ?? auditActorOf(request), address: request.ip }) ?? Promise.resolve();
 }
 
 export interface AuditHooksDeps {

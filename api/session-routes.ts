@@ -7,6 +7,8 @@ import type { LoginLimiter } from '../config/accounts/login-limiter.ts';
 import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
 import type { Clock } from '../config/clock.ts';
+import type { AuditRecorder } from '../audit/audit-log.ts';
+import { recordRequest } from './audit-http.ts';
 import { allow, principalOf, SESSION_COOKIE } from './auth.ts';
 import { errorBody } from './errors.ts';
 
@@ -21,6 +23,7 @@ export interface SessionRoutesDeps {
   limiter: LoginLimiter;
   clock: Clock;
   registry: Registry;
+  audit?: AuditRecorder;
 }
 
 const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
@@ -37,7 +40,8 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     failures.inc({ reason });
     // the name as typed (bounded), never the password; the same answer for every reason but the limit
     request.log.warn({ username: username.slice(0, 64), from: request.ip, reason }, 'sign-in refused');
-    // counted already: limiter.attempt counts every attempt before its check
+    // counted already by limiter.attempt, which bounds these per account and address, so they cannot flood the log
+    void recordRequest(deps.audit, request, { action: 'auth.failure', outcome: 'failure', target: 'POST /api/session', details: { username: username.slice(0, 64), reason } });
     return reply.code(401).send({ code: 'bad_credentials', message: 'wrong username or password' });
   };
 
@@ -70,6 +74,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
       maxAge: Math.max(1, Math.floor((created.expiresAt - deps.clock.now()) / 1000)),
     });
     request.log.info({ account: account.name, from: request.ip }, 'signed in');
+    await recordRequest(deps.audit, request, { actor: { name: account.name, role: account.role }, action: 'session.login', target: account.name, details: { expiresAt: new Date(created.expiresAt).toISOString() } });
     return reply.header('cache-control', 'no-store').send({ name: account.name, role: account.role, via: 'session', expiresAt: new Date(created.expiresAt).toISOString() });
   });
 
@@ -93,6 +98,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
       deps.auth.sweep(); // the alert stream this browser opened with the cookie closes too
     }
     reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    await recordRequest(deps.audit, request, { action: 'session.logout', target: principalOf(request)?.name });
     return reply.code(204).send(null);
   });
 };

@@ -39,3 +39,8 @@ export async function recordPlatformStart(audit: AuditRecorder, dir: string, inf
 export function recordPlatformStop(audit: AuditRecorder): Promise<unknown> {
   return audit.record({ actor: SYSTEM, address: 'local', action: 'platform.stop' });
 }
+
+/** A configuration file the platform reloads while running (the TLS certificate) changed. */
+export function recordConfigReload(audit: AuditRecorder, change: { target: string; outcome: 'success' | 'failure'; details?: Record<string, unknown> }): Promise<unknown> {
+  return audit.record({ actor: SYSTEM, address: 'local', action: 'config.reload', ...change });
+}

@@ -24,18 +24,9 @@ function sharedConsoleBundle(logger: ConsolePluginDeps['logger']): Promise<Conso
   return sharedBuild;
 }
 
-// The page loads nothing from elsewhere except optional base-map tiles (any https origin: the tile URL
-// is configuration). Leaflet positions with inline styles, hence style-src 'unsafe-inline'.
-const CSP = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob: https:",
-  "connect-src 'self' ws: wss:",
-  "frame-ancestors 'self'",
-  "base-uri 'none'",
-  "form-action 'self'",
-].join('; ');
+// No Content-Security-Policy here: @fastify/helmet sets the one policy for every page (api/http-security.ts,
+// CSP_DIRECTIVES). Setting a second one here replaced helmet's on / with a laxer copy (no object-src, no
+// script-src-attr, no upgrade-insecure-requests over TLS) that drifted from it.
 
 function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' | undefined {
   if (!acceptEncoding) return undefined;
@@ -55,7 +46,7 @@ function send(asset: ConsoleAsset, request: FastifyRequest, reply: FastifyReply)
     .header('vary', 'accept-encoding')
     .header('x-content-type-options', 'nosniff')
     .header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-  if (asset.path === '/') reply.header('content-security-policy', CSP).header('referrer-policy', 'no-referrer');
+  if (asset.path === '/') reply.header('referrer-policy', 'no-referrer');
   if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
   const encoding = asset.contentType.startsWith('image/') ? undefined : pickEncoding(request.headers['accept-encoding']);
   const body = encoding === 'br' ? asset.br : encoding === 'gzip' ? asset.gzip : asset.body;

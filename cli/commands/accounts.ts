@@ -4,6 +4,7 @@ import { addAccount, presentAccount, setDisabled, setPassword, setRole } from '.
 import { passwordSchema, readAuthFile, authFilePath, roleSchema, updateAuthFile } from '../../config/accounts/auth-file.ts';
 import { hashPasswordSync, newSecret } from '../../config/accounts/secrets.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
+import { recordCliChange } from '../../audit/cli-changes.ts';
 import type { CliCommand } from '../cli-command.ts';
 
 const USAGE = `usage:
@@ -55,17 +56,21 @@ export const accountsCommand: CliCommand = {
       const password = generatePassword();
       passwordSchema.parse(password);
       updateAuthFile(dataDir, (auth) => addAccount(auth, { name, role: role.data, passwordHash: hashPasswordSync(password) }, now));
+      recordCliChange(dataDir, { action: 'account.create', target: name, details: { after: { role: role.data, disabled: false, hasPassword: true } } });
       io.out(`account ${name} (${role.data}) created\npassword: ${password}`);
       return 0;
     }
     if (action === 'disable' || action === 'enable') {
+      const before = readAuthFile(authFilePath(dataDir)).accounts.find((a) => a.name === name)?.disabled;
       updateAuthFile(dataDir, (auth) => setDisabled(auth, name, action === 'disable'));
+      recordCliChange(dataDir, { action: 'account.update', target: name, details: { before: { disabled: before ?? false }, after: { disabled: action === 'disable' } } });
       io.out(`account ${name} ${action}d`);
       return 0;
     }
     if (action === 'reset') {
       const password = generatePassword();
       updateAuthFile(dataDir, (auth) => setPassword(auth, name, hashPasswordSync(password), now));
+      recordCliChange(dataDir, { action: 'account.password_reset', target: name });
       io.out(`new password for ${name}: ${password}`);
       return 0;
     }
@@ -75,7 +80,9 @@ export const accountsCommand: CliCommand = {
         io.err('ioc accounts role NAME viewer|operator|admin');
         return 2;
       }
+      const before = readAuthFile(authFilePath(dataDir)).accounts.find((a) => a.name === name)?.role;
       updateAuthFile(dataDir, (auth) => setRole(auth, name, role.data));
+      recordCliChange(dataDir, { action: 'account.update', target: name, details: { before: { role: before }, after: { role: role.data } } });
       io.out(`account ${name} is now ${role.data}`);
       return 0;
     }

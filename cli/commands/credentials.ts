@@ -5,6 +5,7 @@ import { createToken, revokeToken } from '../../config/accounts/account-changes.
 import { updateAuthFile } from '../../config/accounts/auth-file.ts';
 import { initCredentials, rotateSecret } from '../../config/credentials.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
+import { recordCliChange } from '../../audit/cli-changes.ts';
 import type { CliCommand } from '../cli-command.ts';
 
 const USAGE = `usage:
@@ -31,6 +32,7 @@ export const credentialsCommand: CliCommand = {
     if (action === 'init') {
       const city = loadCity(config.cityFile, config.kindsDir);
       const created = initCredentials(dataDir, city);
+      recordCliChange(dataDir, { action: 'credentials.init', details: { admin: created.admin.username, devices: created.devices.length } });
       io.out(`admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\nadmin token:    ${created.admin.token}`);
       io.out(`${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode 0600). Move that file somewhere safe.`);
       io.out('Add a personal account for each operator: ioc accounts add NAME --role viewer|operator|admin');
@@ -39,6 +41,7 @@ export const credentialsCommand: CliCommand = {
     if (action === 'device' && target) {
       const city = loadCity(config.cityFile, config.kindsDir);
       io.out(rotateSecret(dataDir, { device: target }, city));
+      recordCliChange(dataDir, { action: 'device.secret_rotate', target, details: { after: { secret: 'replaced' } } });
       return 0;
     }
     if (action === 'token' && target) {
@@ -48,6 +51,7 @@ export const credentialsCommand: CliCommand = {
         if (auth.tokens.some((t) => t.account === target && t.name === name)) revokeToken(auth, target, name);
         return createToken(auth, target, name, null, now);
       });
+      recordCliChange(dataDir, { action: 'token.create', target: `${target}/${name}`, details: { after: { name, expiresAt: null } } });
       io.out(created.token);
       return 0;
     }

@@ -3,6 +3,7 @@ import { createAlertList, matchesFilter, type AlertAction } from './alert-list.t
 import { AlertStore } from './alert-store.ts';
 import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
+import { createAuditView } from './audit-view.ts';
 import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
@@ -71,11 +72,14 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   });
   const role = h('span', { class: 'role-badge' });
   const logout = h('button', { type: 'button', class: 'btn', 'data-i18n': 'header.logout' }, i18n.t('header.logout'));
+  // admins only: the server refuses /api/audit to others anyway; the button is not even drawn for them
+  const audit = session.role === 'admin' ? createAuditView({ api, i18n, timeZone: city.timezone }) : undefined;
+  const auditToggle = audit ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.audit' }, i18n.t('header.audit')) : null;
   logout.addEventListener('click', () => deps.onLogout());
   const header = h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
     kpi.element,
-    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, role, logout));
+    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, auditToggle, role, logout));
 
   // --- connection banner --------------------------------------------------------------------------
   const bannerText = h('span');
@@ -134,7 +138,17 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // commit-log damage and quarantined records (log-integrity-status.ts)
   const logIntegrity = createLogIntegrityStatus(api, i18n);
   disposers.push(logIntegrity.stop);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, dialog.element));
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, dialog.element));
+  if (audit && auditToggle) {
+    audit.element.hidden = true;
+    auditToggle.addEventListener('click', () => {
+      const open = audit.element.hidden;
+      audit.element.hidden = !open;
+      layout.hidden = open;
+      auditToggle.setAttribute('aria-pressed', String(open));
+      if (open) audit.show();
+    });
+  }
 
   const map = createSensorMap(mapEl, { city, boundary, rivers, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
   function selectSensor(id: string): void {
@@ -240,6 +254,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     filters.relabel();
     map.relabel();
     panel.relabel();
+    audit?.relabel();
     scheduleRender(true);
   }
   disposers.push(i18n.onChange(relabel));

@@ -17,12 +17,13 @@ describe('console plugin', () => {
   });
   afterAll(() => app.close());
 
-  it('serves the page with a strict content security policy, revalidated on every load', async () => {
+  it('serves the page revalidated on every load, leaving the content security policy to helmet', async () => {
     const res = await app.inject({ url: '/' });
     expect(res.statusCode).toBe(200);
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['cache-control']).toBe('no-cache');
-    expect(res.headers['content-security-policy']).toContain("script-src 'self'");
+    // one policy for every page, set by helmet (console-csp.test.ts checks it on a whole platform)
+    expect(res.headers['content-security-policy']).toBeUndefined();
     expect(res.body).toContain('<div id="app">');
     expect(res.body).not.toContain('{{');
     expect(res.body).toMatch(/<link rel="modulepreload" href="\/assets\/chunk-/);
