@@ -12,7 +12,8 @@ import type { Clock } from '../config/clock.ts';
  * Nothing here knows HTTP: api/alerts-cap-routes.ts is the glue.
  */
 export interface CapDocument {
-  readonly body: string;
+  /** encoded once: a string body would be encoded to UTF-8 again on every request */
+  readonly body: Buffer | string;
   /** strong validator: a hash of the body */
   readonly etag: string;
   /** epoch ms, whole seconds (HTTP dates have no milliseconds): when this body first appeared */
@@ -105,7 +106,7 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
       builds += 1;
       // an event that changed nothing public (a pending alert, a device fault) keeps the old date
       const lastModified = cached?.value.etag === etag ? cached.value.lastModified : Math.floor(now / 1000) * 1000;
-      const value: CapDocument = { body, etag, lastModified };
+      const value: CapDocument = { body: Buffer.from(body, 'utf8'), etag, lastModified };
       documents.delete(key);
       documents.set(key, { version: at, expiresAt: leavesAt(alerts), value });
       while (documents.size > maxDocuments) documents.delete(documents.keys().next().value as string);
