@@ -23,7 +23,7 @@ export interface AlertsApiDeps {
   liveSessions?: LiveSessionRegistry;
   clock: Clock;
   readBarrier?: () => Promise<void>;
-  cap: { sender?: string; contact?: string; publicBaseUrl: string | (() => string) };
+  cap: { sender?: string; contact?: string; windowHours?: number; maxEntries?: number; publicBaseUrl: string | (() => string) };
   audit?: AuditRecorder;
 }
 

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import { matchesFilter, SEVERITIES, splitList } from '../alerts/delivery/alert-filter.ts';
-import { CANCEL_VISIBLE_MS, renderCapAtomFeed, selectPublicAlerts } from '../alerts/delivery/cap-feed.ts';
+import { renderCapAtomFeed } from '../alerts/delivery/cap-feed.ts';
 import { renderCapAlert, type CapContext } from '../alerts/delivery/cap-message.ts';
 import type { City } from '../config/city-config.ts';
 import type { Clock } from '../config/clock.ts';
@@ -12,6 +11,8 @@ import { DomainError } from '../config/domain-error.ts';
 import { queryList } from './alerts-schemas.ts';
 import { allow } from './auth.ts';
 import { errorBody } from './errors.ts';
+import { createCapFeedCache, etagOf, type CapDocument } from './cap-feed-cache.ts';
+import { answersNotModified } from './cap-conditional.ts';
 
 export interface AlertsCapRoutesDeps {
   alerts: AlertService;
@@ -27,6 +28,10 @@ export interface AlertsCapRoutesDeps {
   /** CAP contact (`cap.contact`) */
   contact?: string;
   radiusKm?: number;
+  /** only alerts updated within this many hours (cap.windowHours) */
+  windowHours?: number;
+  /** at most this many entries in the feed (cap.maxEntries) */
+  maxEntries?: number;
 }
 
 /** The feed's own filters, never anything else the caller put in the URL (a token, say). */
@@ -43,24 +48,27 @@ function feedQuery(query: Record<string, string | string[] | undefined>): string
 /**
  * The public CAP 1.2 feed for warning systems: no token, since its content is meant for the public
  * (operators' notes, who acknowledged, pending alerts and device faults never appear in it). Pollers get
- * an ETag and may send If-None-Match.
+ * an ETag and a Last-Modified and may revalidate with If-None-Match or If-Modified-Since (304);
+ * the documents are built once per change of alerts (api/cap-feed-cache.ts), bounded by a window of time
+ * and a maximum count.
  */
 export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const ctx: CapContext = { sender: deps.sender ?? `ioc.${deps.city.id}`, city: deps.city, radiusKm: deps.radiusKm, contact: deps.contact };
   const base = (): string => (typeof deps.publicBaseUrl === 'function' ? deps.publicBaseUrl() : deps.publicBaseUrl).replace(/\/$/, '');
 
-  const candidates = async () => {
-    const now = deps.clock.now();
-    const resolved = await deps.alerts.list({ state: ['resolved'], from: now - CANCEL_VISIBLE_MS, limit: 1000 });
-    return selectPublicAlerts([...deps.alerts.open(), ...resolved], now);
-  };
+  const cache = createCapFeedCache({
+    alerts: deps.alerts, clock: deps.clock,
+    windowMs: (deps.windowHours ?? 72) * 3_600_000, maxEntries: deps.maxEntries ?? 200,
+  });
+  app.addHook('onClose', async () => cache.close());
 
-  const sendXml = (request: FastifyRequest, reply: FastifyReply, type: string, xml: string) => {
-    const etag = `"${createHash('sha256').update(xml).digest('base64url').slice(0, 27)}"`;
-    reply.header('etag', etag).header('cache-control', 'public, max-age=30').type(type);
-    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
-    return reply.send(xml);
+  // pollers keep their copy for a short while and then revalidate, which costs a hash comparison here
+  const sendXml = (request: FastifyRequest, reply: FastifyReply, type: string, doc: CapDocument) => {
+    reply.header('etag', doc.etag).header('last-modified', new Date(doc.lastModified).toUTCString())
+      .header('cache-control', 'public, max-age=30').type(type);
+    if (answersNotModified(request.headers, doc)) return reply.code(304).send();
+    return reply.send(doc.body);
   };
 
   api.get('/api/alerts/cap', {
@@ -78,13 +86,13 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
     const unknown = severity?.find((s) => !(SEVERITIES as readonly string[]).includes(s));
     if (unknown) throw new DomainError('invalid', 'invalid_severity', `severity: unknown value "${unknown}"; use ${SEVERITIES.join(', ')}`);
     const filter = { kind: splitList(request.query.kind), severity: severity as typeof SEVERITIES[number][] | undefined, district: splitList(request.query.district) };
-    const alerts = (await candidates()).filter((a) => matchesFilter(a, filter));
     const root = base();
-    const xml = renderCapAtomFeed(alerts, ctx, {
-      self: `${root}${request.url.split('?')[0]}${feedQuery(request.query)}`,
+    const self = `${root}/api/alerts/cap${feedQuery(request.query)}`;
+    const doc = await cache.document(self, (alerts, now) => renderCapAtomFeed(alerts, ctx, {
+      self,
       alert: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,
-    }, deps.clock.now());
-    return sendXml(request, reply, 'application/atom+xml; charset=utf-8', xml);
+    }, now), (a) => matchesFilter(a, filter));
+    return sendXml(request, reply, 'application/atom+xml; charset=utf-8', doc);
   });
 
   api.get('/api/alerts/cap/:id', {
@@ -97,8 +105,10 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
       response: { 404: errorBody },
     },
   }, async (request, reply) => {
-    const alert = (await candidates()).find((a) => a.id === request.params.id);
+    const alert = (await cache.selection()).find((a) => a.id === request.params.id);
     if (!alert) throw new DomainError('not_found', 'alert_not_found', `no public alert "${request.params.id}"`);
-    return sendXml(request, reply, 'application/cap+xml; charset=utf-8', renderCapAlert(alert, ctx));
+    // one alert renders in microseconds; only the selection it comes from needs the cache
+    const body = renderCapAlert(alert, ctx);
+    return sendXml(request, reply, 'application/cap+xml; charset=utf-8', { body, etag: etagOf(body), lastModified: Math.floor(alert.updatedAt / 1000) * 1000 });
   });
 };

@@ -23,6 +23,7 @@ const targetBody = z.object({
   delivered: z.number(),
   failed: z.number(),
   dropped: z.number(),
+  refused: z.number().describe('deliveries refused: the target resolves to a private, loopback or metadata address'),
   lastSuccessAt: z.number().optional(),
   lastFailureAt: z.number().optional(),
 });

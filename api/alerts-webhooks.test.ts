@@ -27,8 +27,8 @@ describe('webhooks from the platform config', () => {
     platform = await startTestPlatform({
       overrides: {
         webhooks: [
-          { id: 'flood-desk', url: `http://127.0.0.1:${port}/ioc?key=k`, secret: SECRET, filter: { kind: ['water'], severity: ['high', 'critical'] }, events: ['firing', 'resolved'] },
-          { id: 'wrong-secret', url: `http://127.0.0.1:${port}/other`, secret: 'not-the-receivers-secret', filter: { kind: ['water'] }, events: ['firing'] },
+          { id: 'flood-desk', url: `http://127.0.0.1:${port}/ioc?key=k`, secret: SECRET, filter: { kind: ['water'], severity: ['high', 'critical'] }, events: ['firing', 'resolved'], allowPrivate: true },
+          { id: 'wrong-secret', url: `http://127.0.0.1:${port}/other`, secret: 'not-the-receivers-secret', filter: { kind: ['water'] }, events: ['firing'], allowPrivate: true },
         ],
       },
     });

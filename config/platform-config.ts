@@ -75,7 +75,10 @@ export const platformConfigSchema = z.object({
   cap: z.object({
     sender: z.string().regex(/^[^\s,<&]+$/, 'no spaces, commas, < or &').optional(),
     contact: z.string().min(1).max(200).optional(),
-  }).strict().default({}),
+    // the feed's bounds: alerts updated within windowHours, at most maxEntries of them (newest first)
+    windowHours: z.number().min(1).max(24 * 31).default(72),
+    maxEntries: z.number().int().min(1).max(5000).default(200),
+  }).strict().prefault({}),
   security: z.object({
     insecure: z.boolean().default(false),
     // production refuses a plaintext listener on a non-loopback address unless this says so (config/listening-policy.ts)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { refusalReason } from './webhook-address-policy.ts';
 
 /**
  * Webhook receivers of alert events (`webhooks:` in the platform config). Lives in config/ so the platform
@@ -20,7 +21,16 @@ export const webhookTargetSchema = z.object({
   /** Which lifecycle events to send (default: all of them). */
   events: z.array(z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved'])).min(1).optional(),
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
-}).strict();
+  /**
+   * Lets a receiver on loopback, a private (RFC 1918, fc00::/7), link-local or otherwise internal address
+   * be reached (config/webhook-address-policy.ts); cloud metadata addresses stay refused.
+   */
+  allowPrivate: z.boolean().default(false),
+}).strict().superRefine((t, ctx) => {
+  // literal addresses and loopback names are refused here; names are checked again on each connection
+  const reason = URL.canParse(t.url) ? refusalReason(new URL(t.url).hostname, t.allowPrivate) : undefined;
+  if (reason) ctx.addIssue({ code: 'custom', path: ['url'], message: `webhook "${t.id}" refused: ${reason}` });
+});
 
 export type WebhookTarget = z.output<typeof webhookTargetSchema>;
 export type WebhookTargetInput = z.input<typeof webhookTargetSchema>;

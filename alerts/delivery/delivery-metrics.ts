@@ -12,10 +12,11 @@ export function registerDeliveryMetrics(registry: Registry, parts: { hub: AlertS
   gauge('ioc_alert_stream_dropped_dead', 'Stream clients terminated for not answering pings since start', () => parts.hub.stats().droppedDead);
   gauge('ioc_alert_mqtt_published', 'Alert events published on ioc/alerts/... since start', () => parts.mqtt.stats().published);
   gauge('ioc_alert_mqtt_failed', 'Alert events the broker refused since start', () => parts.mqtt.stats().failed);
-  const webhook = (name: string, help: string, key: 'queued' | 'delivered' | 'failed' | 'dropped') =>
+  const webhook = (name: string, help: string, key: 'queued' | 'delivered' | 'failed' | 'dropped' | 'refused') =>
     gauge(name, help, () => parts.webhooks.targets().reduce((n, t) => n + t[key], 0));
   webhook('ioc_webhook_queued', 'Webhook deliveries waiting, all targets', 'queued');
   webhook('ioc_webhook_delivered', 'Webhook deliveries accepted (2xx) since start', 'delivered');
   webhook('ioc_webhook_failed', 'Webhook deliveries given up since start', 'failed');
+  webhook('ioc_webhook_refused', 'Webhook deliveries refused since start: the target is on a private, loopback or metadata address', 'refused');
   webhook('ioc_webhook_dropped', 'Webhook events dropped at a full queue since start', 'dropped');
 }

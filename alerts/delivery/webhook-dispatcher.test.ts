@@ -46,7 +46,8 @@ async function startDispatcher(targets: WebhookTargetInput[], options: Partial<W
   cleanups.push(() => alerts.close());
   const { clock } = alerts;
   const dispatcher = new WebhookDispatcher({
-    targets: targets.map((t) => webhookTargetSchema.parse(t)), bus: alerts.service.bus, clock, random: () => 0.5, ...options,
+    // the receivers listen on loopback, which a target must allow-list (webhook-address-policy.test.ts)
+    targets: targets.map((t) => webhookTargetSchema.parse({ allowPrivate: true, ...t })), bus: alerts.service.bus, clock, random: () => 0.5, ...options,
   });
   dispatcher.start();
   cleanups.push(() => dispatcher.stop());

@@ -3,6 +3,7 @@ import type { EventEmitter } from 'node:events';
 import type { Clock, TimerHandle } from '../../config/clock.ts';
 import type { AlertEvent } from '../alert-model.ts';
 import { silentLogger, type DeliveryLogger } from './delivery-logger.ts';
+import { createWebhookConnector, WebhookRefusedError, type WebhookConnector } from './webhook-connect.ts';
 import { displayUrl, signWebhookBody, targetWants, type WebhookTarget } from './webhook-target.ts';
 
 export type DeliveryStatus = 'delivered' | 'retrying' | 'failed' | 'dropped';
@@ -32,6 +33,8 @@ export interface WebhookTargetStatus {
   delivered: number;
   failed: number;
   dropped: number;
+  /** deliveries not attempted: the target's address is refused (config/webhook-address-policy.ts) */
+  refused: number;
   lastSuccessAt?: number;
   lastFailureAt?: number;
 }
@@ -61,9 +64,12 @@ interface TargetState {
   busy: boolean;
   retryTimer?: TimerHandle;
   abort?: AbortController;
-  counts: { delivered: number; failed: number; dropped: number; lastSuccessAt?: number; lastFailureAt?: number };
+  connector: WebhookConnector;
+  /** the refusal is logged once per target and reason, not once per event */
+  refusalLogged?: string;
+  counts: { delivered: number; failed: number; dropped: number; refused: number; lastSuccessAt?: number; lastFailureAt?: number };
 }
-interface Outcome { ok: boolean; retryable: boolean; httpStatus?: number; error?: string; retryAfterMs?: number }
+interface Outcome { ok: boolean; retryable: boolean; refused?: boolean; httpStatus?: number; error?: string; retryAfterMs?: number }
 
 export const WEBHOOK_USER_AGENT = 'ioc-platform-webhooks/1';
 
@@ -100,7 +106,8 @@ export class WebhookDispatcher {
       ids.add(t.id);
     }
     this.states = options.targets.map((target) => ({
-      target, url: displayUrl(target.url), queue: [], busy: false, counts: { delivered: 0, failed: 0, dropped: 0 },
+      target, url: displayUrl(target.url), queue: [], busy: false, connector: createWebhookConnector(target.allowPrivate),
+      counts: { delivered: 0, failed: 0, dropped: 0, refused: 0 },
     }));
   }
 
@@ -119,6 +126,7 @@ export class WebhookDispatcher {
       s.abort?.abort();
     }
     await this.idle();
+    for (const s of this.states) s.connector.close();
   }
 
   /** Newest first. */
@@ -199,9 +207,13 @@ export class WebhookDispatcher {
     } else {
       state.queue.shift();
       state.counts.failed++;
+      if (outcome.refused) state.counts.refused++;
       state.counts.lastFailureAt = this.options.clock.now();
       this.record(state, delivery, { status: 'failed', ...details });
-      this.logger.warn({ target: state.target.id, seq: delivery.event.seq, ...details }, 'webhook delivery failed');
+      if (outcome.refused) {
+        if (state.refusalLogged !== outcome.error) this.logger.warn({ target: state.target.id, url: state.url, error: outcome.error }, 'webhook target refused');
+        state.refusalLogged = outcome.error;
+      } else this.logger.warn({ target: state.target.id, seq: delivery.event.seq, ...details }, 'webhook delivery failed');
     }
     state.busy = false;
     this.pump(state);
@@ -216,10 +228,8 @@ export class WebhookDispatcher {
     let timedOut = false;
     const timer = this.options.clock.setTimeout(() => { timedOut = true; abort.abort(); }, target.timeoutMs);
     try {
-      const response = await fetch(target.url, {
-        method: 'POST',
+      const response = await state.connector.post(target.url, {
         body,
-        redirect: 'manual',
         signal: abort.signal,
         headers: {
           'content-type': 'application/json; charset=utf-8',
@@ -230,15 +240,15 @@ export class WebhookDispatcher {
           'x-ioc-signature': signWebhookBody(target.secret, body),
         },
       });
-      await response.body?.cancel().catch(() => undefined);
       const status = response.status;
       if (status >= 200 && status < 300) return { ok: true, retryable: false, httpStatus: status };
       const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
       return {
         ok: false, retryable, httpStatus: status, error: `HTTP ${status}`,
-        retryAfterMs: parseRetryAfter(response.headers.get('retry-after'), this.options.clock.now()),
+        retryAfterMs: parseRetryAfter(response.retryAfter, this.options.clock.now()),
       };
     } catch (err) {
+      if (err instanceof WebhookRefusedError) return { ok: false, retryable: false, refused: true, error: `refused: ${err.message}` };
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
       const error = timedOut ? `timeout after ${target.timeoutMs} ms` : `${err instanceof Error ? err.message : String(err)}${cause}`;
       return { ok: false, retryable: true, error };
