@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { readCredentialsFile } from '../config/credentials.ts';
@@ -52,8 +53,16 @@ async function honestPhase(ms: number): Promise<number[]> {
 // CPU of this process (the platform and the honest clients) per phase, to tell the broker's own work
 // from the machine's contention (the hostile process competes for the same cores)
 const cpuMs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
+// event-loop delay per phase: whether the platform's own loop stalls, or the wait is elsewhere (fsync, cores)
+const loopP99 = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const out = await run();
+  h.disable();
+  return [out, h.percentile(99) / 1e6];
+};
 const cpuAlone = process.cpuUsage();
-const baseline = await honestPhase(seconds * 1000);
+const [baseline, loopAlone] = await loopP99(() => honestPhase(seconds * 1000));
 const cpuAloneMs = cpuMs(cpuAlone);
 global.gc?.();
 const rssBefore = process.memoryUsage().rss;
@@ -66,7 +75,7 @@ const attack = runLoadProcess(fileURLToPath(new URL('./hostile-load.ts', import.
 });
 await sleep(500);
 const cpuAttack = process.cpuUsage();
-const underAttack = await honestPhase(seconds * 1000);
+const [underAttack, loopAttack] = await loopP99(() => honestPhase(seconds * 1000));
 const cpuAttackMs = cpuMs(cpuAttack);
 const attackResult = (await attack) as unknown as { refusedConnects: number; cpuMicros?: number };
 const refusedConnects = attackResult.refusedConnects;
@@ -82,6 +91,7 @@ console.log(`  connects refused ${refusedConnects}; RSS growth ${mb(rssPeak - rs
 console.log(`  honest PUBACK alone:           p50 ${pct(baseline, 0.5).toFixed(1)} ms  p90 ${pct(baseline, 0.9).toFixed(1)} ms  (${baseline.length} publishes)`);
 console.log(`  honest PUBACK beside hostile:  p50 ${pct(underAttack, 0.5).toFixed(1)} ms  p90 ${pct(underAttack, 0.9).toFixed(1)} ms  (${underAttack.length} publishes)  p90 ratio ${(pct(underAttack, 0.9) / pct(baseline, 0.9)).toFixed(2)}x`);
 console.log(`  CPU of the platform process: alone ${cpuAloneMs.toFixed(0)} ms, beside hostile ${cpuAttackMs.toFixed(0)} ms (${seconds} s each); hostile process ${((attackResult.cpuMicros ?? NaN) / 1000).toFixed(0)} ms`);
+console.log(`  event-loop delay p99 of the platform process: alone ${loopAlone.toFixed(1)} ms, beside hostile ${loopAttack.toFixed(1)} ms`);
 const metrics = await (await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${creds.operator.token}` } })).text();
 console.log(metrics.split('\n').filter((l) => l.startsWith('ioc_mqtt_refused_total')).map((l) => `  ${l}`).join('\n'));
 await Promise.all(honest.map((c) => c.endAsync(true)));
