@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import mqtt, { type MqttClient } from 'mqtt';
 import { pino } from 'pino';
 import { readCredentialsFile } from '../config/credentials.ts';
@@ -49,7 +50,20 @@ async function honestPhase(ms: number): Promise<number[]> {
   return latencies;
 }
 
-const baseline = await honestPhase(seconds * 1000);
+// CPU of this process (the platform and the honest clients) per phase, to tell the broker's own work
+// from the machine's contention (the hostile process competes for the same cores)
+const cpuMs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
+// event-loop delay per phase: whether the platform's own loop stalls, or the wait is elsewhere (fsync, cores)
+const loopP99 = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+  const h = monitorEventLoopDelay({ resolution: 10 });
+  h.enable();
+  const out = await run();
+  h.disable();
+  return [out, h.percentile(99) / 1e6];
+};
+const cpuAlone = process.cpuUsage();
+const [baseline, loopAlone] = await loopP99(() => honestPhase(seconds * 1000));
+const cpuAloneMs = cpuMs(cpuAlone);
 global.gc?.();
 const rssBefore = process.memoryUsage().rss;
 let rssPeak = rssBefore;
@@ -60,8 +74,11 @@ const attack = runLoadProcess(fileURLToPath(new URL('./hostile-load.ts', import.
   url: platform.mqttUrl, port, username: 'bench-air-0', password: password('bench-air-0'), seconds: seconds + 1, connections: DEFAULT_LIMITS.connectionsPerAccount + 4,
 });
 await sleep(500);
-const underAttack = await honestPhase(seconds * 1000);
-const refusedConnects = ((await attack) as unknown as { refusedConnects: number }).refusedConnects;
+const cpuAttack = process.cpuUsage();
+const [underAttack, loopAttack] = await loopP99(() => honestPhase(seconds * 1000));
+const cpuAttackMs = cpuMs(cpuAttack);
+const attackResult = (await attack) as unknown as { refusedConnects: number; cpuMicros?: number };
+const refusedConnects = attackResult.refusedConnects;
 clearInterval(sampler);
 
 const L = DEFAULT_LIMITS;
@@ -72,7 +89,9 @@ const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 console.log(`hostile account: ${DEFAULT_LIMITS.connectionsPerAccount + 4} connection loops + 4 QoS 2 floods for ${seconds} s beside ${HONEST} honest devices at 5 publishes/s`);
 console.log(`  connects refused ${refusedConnects}; RSS growth ${mb(rssPeak - rssBefore)} (peak ${mb(rssPeak)}) vs bound ${mb(bound)} held for the account`);
 console.log(`  honest PUBACK alone:           p50 ${pct(baseline, 0.5).toFixed(1)} ms  p90 ${pct(baseline, 0.9).toFixed(1)} ms  (${baseline.length} publishes)`);
-console.log(`  honest PUBACK beside hostile:  p50 ${pct(underAttack, 0.5).toFixed(1)} ms  p90 ${pct(underAttack, 0.9).toFixed(1)} ms  (${underAttack.length} publishes)`);
+console.log(`  honest PUBACK beside hostile:  p50 ${pct(underAttack, 0.5).toFixed(1)} ms  p90 ${pct(underAttack, 0.9).toFixed(1)} ms  (${underAttack.length} publishes)  p90 ratio ${(pct(underAttack, 0.9) / pct(baseline, 0.9)).toFixed(2)}x`);
+console.log(`  CPU of the platform process: alone ${cpuAloneMs.toFixed(0)} ms, beside hostile ${cpuAttackMs.toFixed(0)} ms (${seconds} s each); hostile process ${((attackResult.cpuMicros ?? NaN) / 1000).toFixed(0)} ms`);
+console.log(`  event-loop delay p99 of the platform process: alone ${loopAlone.toFixed(1)} ms, beside hostile ${loopAttack.toFixed(1)} ms`);
 const metrics = await (await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${creds.operator.token}` } })).text();
 console.log(metrics.split('\n').filter((l) => l.startsWith('ioc_mqtt_refused_total')).map((l) => `  ${l}`).join('\n'));
 await Promise.all(honest.map((c) => c.endAsync(true)));

@@ -45,5 +45,6 @@ async function qos2Flood(i: number): Promise<void> {
 }
 
 await Promise.all([...Array.from({ length: input.connections }, (_, i) => connection(i)), ...Array.from({ length: 4 }, (_, i) => qos2Flood(i))]);
-process.stdout.write(`${JSON.stringify({ acked: 0, seconds: input.seconds, refusedConnects })}\n`);
+const cpu = process.cpuUsage();
+process.stdout.write(`${JSON.stringify({ acked: 0, seconds: input.seconds, refusedConnects, cpuMicros: cpu.user + cpu.system })}\n`);
 process.exit(0);

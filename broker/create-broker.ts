@@ -19,6 +19,7 @@ import { guardPacketSize } from './packet-size-guard.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
 import { createRefusalLog } from './refusal-log.ts';
+import { createConnectPenalty } from './connect-penalty.ts';
 import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
 import { maySubscribe } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
@@ -70,7 +71,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
   const refusals = createRefusalLog(logger, deps.registry, clock);
   const connections = new ConnectionLimits(limits);
-  const rate = new PublishRateLimiter({ ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect }, clock);
+  const rate = new PublishRateLimiter({
+    ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
+    bytesPerSecond: limits.deviceBytesPerSecond, byteBurst: limits.deviceByteBurst, connectionBytesPerSecond: limits.connectionBytesPerSecond, maxHoldMs: limits.rateHoldMaxMs,
+  }, clock);
+  const penalty = createConnectPenalty(limits, clock, refusals, logger);
+  // source address of each stream (set in admitSocket), for penalties by address
+  const addresses = new WeakMap<object, string>();
+  // publishes held over their budget (publish-gate.ts), cancelled when the broker closes
+  const holds = new Set<{ cancel(): void }>();
   const kindOf = (id: string) => city.sensorsById.get(id)?.kind;
   // publishes refused but acknowledged: Aedes must not forward or retain them (see the publish override)
   const dropped = new WeakSet<PublishPacket>();
@@ -91,6 +100,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       if (insecure) {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
         return done(null, true);
+      }
+      // an account (or address) serving a penalty for abuse is refused before any hash is computed
+      const penalized = penalty.refusal(username, addresses.get(client.conn));
+      if (penalized) {
+        denied.inc({ action: 'connect' });
+        return done(authError(penalized, 3 as 4), false);
       }
       // a device certificate signed by tls.ca logs in as the sensor of its CN (broker/client-cert-auth.ts)
       const byCert = certificateLogin(client.conn, username, (id) => city.sensorsById.has(id));
@@ -113,6 +128,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           return done(authError(reason, 5), false);
         }
         principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { kind: 'device', hash: secret.hash } } : {}) };
+        const penalized = byCert.sensorId === username ? undefined : penalty.refusal(byCert.sensorId, undefined);
+        if (penalized) {
+          denied.inc({ action: 'connect' });
+          return done(authError(penalized, 3 as 4), false);
+        }
       } else {
         if (!username || !password) {
           denied.inc({ action: 'connect' });
@@ -147,6 +167,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     authorizePublish: createPublishGate({
       insecure, limits, ingest, principals, kindOf, rate, refusals, denied, logger,
       now: () => clock.now(),
+      hold(ms, then) {
+        const handle = clock.setTimeout(() => {
+          holds.delete(handle);
+          then();
+        }, ms);
+        holds.add(handle);
+      },
+      penalize: (client, principal) => penalty.penalize(principal.name, addresses.get(client.conn)),
       drop(packet) {
         dropped.add(packet);
         // an empty body: a QoS 2 packet is stored until PUBREL, and its payload was refused anyway
@@ -211,6 +239,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       return false;
     }
     stream.once('close', () => connections.closeSocket(address));
+    addresses.set(stream, address);
     return true;
   };
 
@@ -255,6 +284,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     async close() {
       sessions.stop();
+      for (const h of holds) h.cancel();
       // aedes first: it disconnects the clients, and a server only closes once its connections are gone
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));

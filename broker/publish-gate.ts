@@ -30,6 +30,10 @@ export interface PublishGateDeps {
   denied: Counter<'action'>;
   logger: Logger;
   now(): number;
+  /** holds a publish over its budget: runs `then` after `ms` (the injected clock) */
+  hold(ms: number, then: () => void): void;
+  /** a client just disconnected as abusive: its account (and address) is refused at CONNECT for a while */
+  penalize(client: Client, principal: Principal): void;
   /** marks a packet as refused: acknowledged but never published (see create-broker.ts) */
   drop(packet: PublishPacket): void;
   publishErrors(principal: Principal | undefined, topic: string, rejected: readonly Rejection[], accepted?: number): Promise<void>;
@@ -63,25 +67,37 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
       if (!deps.insecure) {
         const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
         if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
-        const verdict = deps.rate.take(principal.name);
-        if (verdict === 'abusive') {
-          return deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s: disconnected`, 'abusive', packet.topic, done);
+        const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
+        if (verdict.kind === 'abusive') {
+          deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s: disconnected`, 'abusive', packet.topic, done);
+          return deps.penalize(client, principal);
         }
-        if (verdict === 'refused') {
-          refusals.refuse('rate_limited', principal.name, `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s (burst ${limits.devicePublishBurst}): not stored`);
+        if (verdict.kind === 'refused') {
+          refusals.refuse('rate_limited', principal.name, `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`);
           deps.drop(packet);
           const now = deps.now();
           if (now - (lastToldRate.get(principal.name) ?? -Infinity) < 1000) return done(null);
           lastToldRate.set(principal.name, now);
-          return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes per second (burst ${limits.devicePublishBurst}): this publish and the next ones until the rate falls are not stored`), done);
+          return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes per second: publishes are acknowledged late; those that would wait over ${limits.rateHoldMaxMs} ms are not stored`), done);
         }
-        // after the rate: a device repeating a mistake fast is slowed down like any other
-        if (decision.action === 'explain') {
-          refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
-          return explain(principal, packet, decision.rejection, done);
-        }
+        // held: the PUBACK waits, and Aedes reads nothing more from this connection meanwhile
+        if (verdict.kind === 'held') return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
+        return admit(client, principal, packet, decision, done);
       }
     }
+    ingestPublish(client, principal, packet, done);
+  };
+
+  function admit(client: Client, principal: Principal, packet: PublishPacket, decision: ReturnType<typeof mayPublish>, done: Done): void {
+    // after the rate: a device repeating a mistake fast is slowed down like any other
+    if (decision.action === 'explain') {
+      refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
+      return explain(principal, packet, decision.rejection, done);
+    }
+    ingestPublish(client, principal, packet, done);
+  }
+
+  function ingestPublish(client: Client | null, principal: Principal | undefined, packet: PublishPacket, done: Done): void {
     const parsed = parseDeviceTopic(packet.topic);
     if (isRejection(parsed) || parsed.channel === 'errors') {
       // only reachable in insecure mode (or the broker's own publishes): explain, as before
@@ -114,5 +130,5 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
         done(err);
       },
     );
-  };
+  }
 }

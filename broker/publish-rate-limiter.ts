@@ -1,44 +1,86 @@
 import type { Clock } from '../config/clock.ts';
 
 /**
- * A token bucket per device account (shared by all its connections): `ratePerSecond` sustained,
- * `burst` at once, so a device flushing a backlog after an outage is not refused. A publish without a
- * token is `refused` (not stored; the device is told); after `abusiveAfter` refusals without calming down the device
- * is `abusive` and its connection is closed;
- * the count is reset only when its bucket has filled up again.
+ * The budget of a device: token buckets per account (publishes, and bytes incl. large payloads, shared by
+ * all its connections) and per connection (bytes). A publish over a budget is not refused: it is charged
+ * (the bucket goes into debt) and `held` until the debt is paid, which holds its PUBACK and, because Aedes
+ * reads a connection's next packets only once the current ones are handled, stops the broker from reading
+ * and parsing that connection meanwhile (TCP then slows the sender). Only a publish that would wait longer
+ * than `maxHoldMs` is `refused` (not stored; the device is told); after `abusiveAfter` refusals without
+ * calming down the device is `abusive` and its connection is closed. The count of refusals is reset only
+ * once the account's publish bucket has filled up again.
  */
-export type RateVerdict = 'ok' | 'refused' | 'abusive';
+export type RateVerdict = { kind: 'ok' } | { kind: 'held'; ms: number } | { kind: 'refused' } | { kind: 'abusive' };
 
 export interface RateLimits {
   readonly ratePerSecond: number;
   readonly burst: number;
+  readonly bytesPerSecond: number;
+  readonly byteBurst: number;
+  readonly connectionBytesPerSecond: number;
+  readonly maxHoldMs: number;
   readonly abusiveAfter: number;
 }
 
-interface Bucket { tokens: number; at: number; refusedInRow: number }
+/** A token bucket that may go into debt: `tokens` below 0 is what the holder still has to wait for. */
+class Bucket {
+  private tokens: number;
+  private at: number;
+  constructor(private readonly rate: number, private readonly burst: number, now: number) {
+    this.tokens = burst;
+    this.at = now;
+  }
+  refill(now: number): void {
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.at) / 1000) * this.rate);
+    this.at = now;
+  }
+  /** ms until `cost` more would be paid for */
+  waitFor(cost: number): number {
+    const after = this.tokens - cost;
+    return after >= 0 ? 0 : (-after / this.rate) * 1000;
+  }
+  charge(cost: number): void {
+    this.tokens -= cost;
+  }
+  nearlyFull(): boolean {
+    return this.tokens >= this.burst - 1;
+  }
+}
+
+interface AccountBudget { publishes: Bucket; bytes: Bucket; refusedInRow: number }
 
 export class PublishRateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
+  private readonly accounts = new Map<string, AccountBudget>();
+  private readonly connections = new WeakMap<object, Bucket>();
 
   constructor(private readonly limits: RateLimits, private readonly clock: Clock) {}
 
-  take(account: string): RateVerdict {
+  /** Charges one publish of `bytes` to `account` and `connection`, or refuses it. */
+  take(account: string, connection: object, bytes: number): RateVerdict {
     const now = this.clock.now();
-    let bucket = this.buckets.get(account);
-    if (!bucket) {
-      bucket = { tokens: this.limits.burst, at: now, refusedInRow: 0 };
-      this.buckets.set(account, bucket);
+    const L = this.limits;
+    let budget = this.accounts.get(account);
+    if (!budget) {
+      budget = { publishes: new Bucket(L.ratePerSecond, L.burst, now), bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now), refusedInRow: 0 };
+      this.accounts.set(account, budget);
     }
-    bucket.tokens = Math.min(this.limits.burst, bucket.tokens + ((now - bucket.at) / 1000) * this.limits.ratePerSecond);
-    bucket.at = now;
-    // the count of refusals starts again only once the device has calmed down (its bucket full again): a
-    // device far beyond the rate gets a token now and then, which must not wipe its record
-    if (bucket.tokens >= this.limits.burst - 1) bucket.refusedInRow = 0;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 'ok';
+    let own = this.connections.get(connection);
+    if (!own) {
+      // one connection may use the account's burst, but not more than its own share of the rate
+      own = new Bucket(L.connectionBytesPerSecond, L.byteBurst, now);
+      this.connections.set(connection, own);
     }
-    bucket.refusedInRow++;
-    return bucket.refusedInRow >= this.limits.abusiveAfter ? 'abusive' : 'refused';
+    for (const b of [budget.publishes, budget.bytes, own]) b.refill(now);
+    // a device far beyond the rate gets a turn now and then, which must not wipe its record
+    if (budget.publishes.nearlyFull()) budget.refusedInRow = 0;
+    const wait = Math.max(budget.publishes.waitFor(1), budget.bytes.waitFor(bytes), own.waitFor(bytes));
+    if (wait > L.maxHoldMs) {
+      budget.refusedInRow++;
+      return budget.refusedInRow >= L.abusiveAfter ? { kind: 'abusive' } : { kind: 'refused' };
+    }
+    budget.publishes.charge(1);
+    budget.bytes.charge(bytes);
+    own.charge(bytes);
+    return wait > 0 ? { kind: 'held', ms: Math.ceil(wait) } : { kind: 'ok' };
   }
 }

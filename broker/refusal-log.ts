@@ -10,10 +10,13 @@ import type { Clock } from '../config/clock.ts';
  */
 export type RefusalReason =
   | 'client_id' | 'topic_shape' | 'publish_acl' | 'subscribe_acl' | 'retain' | 'rate_limited' | 'abusive'
-  | 'connections_per_account' | 'connections_per_address' | 'sessions_per_account' | 'queue_full' | 'session_expired';
+  | 'connections_per_account' | 'connections_per_address' | 'sessions_per_account' | 'queue_full' | 'session_expired'
+  | 'penalty';
 
 export interface RefusalLog {
   refuse(reason: RefusalReason, account: string, message: string, fields?: Record<string, unknown>): void;
+  /** counts without logging, for refusals that their caller logs in its own way (once per penalty) */
+  count(reason: RefusalReason): void;
 }
 
 const LOG_EVERY_MS = 60_000;
@@ -23,6 +26,9 @@ export function createRefusalLog(logger: Logger, registry: Registry, clock: Cloc
   const counter = new Counter({ name: 'ioc_mqtt_refused_total', help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes, by reason', labelNames: ['reason'], registers: [registry] });
   const last = new Map<string, { at: number; suppressed: number }>();
   return {
+    count(reason) {
+      counter.inc({ reason });
+    },
     refuse(reason, account, message, fields = {}) {
       counter.inc({ reason });
       const key = `${reason}\u0000${account}`;

@@ -18,6 +18,18 @@ export const limitsSchema = z.object({
   devicePublishBurst: count.default(1000),
   // publishes refused for rate in a row after which the device is disconnected as abusive
   abusiveRefusalsBeforeDisconnect: count.default(500),
+  // bytes per second (and burst) of one device account's publishes, payloads included, and of one of its
+  // connections; over any budget a publish is held (its PUBACK late, its connection not read meanwhile)
+  deviceBytesPerSecond: count.default(256 * 1024),
+  deviceByteBurst: count.default(4 * 1024 * 1024),
+  connectionBytesPerSecond: count.default(256 * 1024),
+  // the longest a publish over a budget is held; one that would wait longer is refused (acknowledged, not stored)
+  rateHoldMaxMs: count.default(5000),
+  // after an abusive disconnect the account is refused at CONNECT (code 3) this long, doubled at each new
+  // abuse up to the maximum; with abusePenaltyByAddress its source address too (off: NAT sites share one)
+  abusePenaltySeconds: count.default(10),
+  abusePenaltyMaxSeconds: count.default(600),
+  abusePenaltyByAddress: z.boolean().default(false),
   // QoS 2 publishes of one session awaiting PUBREL; one more closes the connection
   qos2InflightPerSession: count.max(65535).default(32),
   // messages and bytes queued for one client (offline persistent session, or a slow reader); newer ones

@@ -1,0 +1,47 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../config/clock.ts';
+import type { LimitsConfig } from '../config/limits-config.ts';
+import { AbusePenalties, type Penalty } from './abuse-penalty.ts';
+import type { RefusalLog } from './refusal-log.ts';
+
+/**
+ * The broker's side of abuse penalties (abuse-penalty.ts): `penalize` when a client is disconnected as
+ * abusive, `refusal` at CONNECT, checked before the password is verified so that a device reconnecting in
+ * a loop costs no hash. Every refusal is counted in ioc_mqtt_refused_total{reason="penalty"}; the log says
+ * once when a penalty starts and once, at its first refused CONNECT, per period (no flood).
+ */
+export interface ConnectPenalty {
+  /** the reason to refuse this CONNECT (CONNACK 3), or undefined */
+  refusal(account: string | undefined, address: string | undefined): string | undefined;
+  penalize(account: string, address: string | undefined): void;
+}
+
+export function createConnectPenalty(limits: LimitsConfig, clock: Clock, refusals: RefusalLog, logger: Logger): ConnectPenalty {
+  const penalties = new AbusePenalties({ baseMs: limits.abusePenaltySeconds * 1000, maxMs: limits.abusePenaltyMaxSeconds * 1000 }, clock);
+  const keys = (account: string | undefined, address: string | undefined): string[] => [
+    ...(account !== undefined ? [`account\u0000${account}`] : []),
+    ...(limits.abusePenaltyByAddress && address !== undefined ? [`address\u0000${address}`] : []),
+  ];
+  const describe = (p: Penalty) => `${Math.round(p.ms / 1000)} s, until ${new Date(p.until).toISOString()}`;
+  return {
+    refusal(account, address) {
+      for (const key of keys(account, address)) {
+        const p = penalties.active(key);
+        if (!p) continue;
+        refusals.count('penalty');
+        const who = key.startsWith('account') ? `account ${account}` : `address ${address}`;
+        if (p.refused++ === 0) {
+          logger.warn({ reason: 'penalty', account: account?.slice(0, 64), address, penaltyMs: p.ms, until: new Date(p.until).toISOString() }, `MQTT refused: ${who} was disconnected as abusive and is refused at CONNECT for ${describe(p)}`);
+        }
+        return `${who} was disconnected as abusive: try again after ${new Date(p.until).toISOString()}`;
+      }
+      return undefined;
+    },
+    penalize(account, address) {
+      for (const key of keys(account, address)) {
+        const p = penalties.punish(key);
+        logger.warn({ reason: 'abusive', account: account.slice(0, 64), address, penaltyMs: p.ms }, `MQTT penalty: ${key.startsWith('account') ? `account ${account}` : `address ${address}`} refused at CONNECT for ${describe(p)}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { createManualClock } from '../config/clock.ts';
+import { AbusePenalties } from './abuse-penalty.ts';
+import { PublishRateLimiter, type RateLimits } from './publish-rate-limiter.ts';
+
+/** Pure logic of the device budget and the abuse back-off, in simulated time. */
+const limits: RateLimits = { ratePerSecond: 10, burst: 5, bytesPerSecond: 1000, byteBurst: 2000, connectionBytesPerSecond: 500, maxHoldMs: 3000, abusiveAfter: 3 };
+
+describe('publish budget', () => {
+  it('holds a publish over the rate for the time its token takes, instead of refusing it', () => {
+    const clock = createManualClock();
+    const r = new PublishRateLimiter(limits, clock);
+    const conn = {};
+    for (let i = 0; i < 5; i++) expect(r.take('a', conn, 10)).toEqual({ kind: 'ok' });
+    expect(r.take('a', conn, 10)).toEqual({ kind: 'held', ms: 100 });
+    expect(r.take('a', conn, 10)).toEqual({ kind: 'held', ms: 200 });
+    clock.advance(200);
+    expect(r.take('a', conn, 10)).toEqual({ kind: 'held', ms: 100 });
+  });
+
+  it('charges bytes per account and per connection; the connection budget is its own', () => {
+    const clock = createManualClock();
+    const r = new PublishRateLimiter(limits, clock);
+    const one = {};
+    const two = {};
+    expect(r.take('a', one, 1500)).toEqual({ kind: 'ok' });
+    // the account has 500 bytes left, the new connection its whole burst: the account decides
+    expect(r.take('a', two, 1000)).toEqual({ kind: 'held', ms: 500 });
+    // connection one would wait 1000 ms (500 short at 500/s), the account 1500 ms (1500 short at 1000/s)
+    expect(r.take('a', one, 1000)).toEqual({ kind: 'held', ms: 1500 });
+  });
+
+  it('refuses what would wait longer than the hold, and calls the device abusive after enough in a row', () => {
+    const clock = createManualClock();
+    const r = new PublishRateLimiter(limits, clock);
+    const conn = {};
+    expect(r.take('a', conn, 2000)).toEqual({ kind: 'ok' });
+    expect(r.take('a', conn, 1500)).toEqual({ kind: 'held', ms: 3000 });
+    expect(r.take('a', conn, 100)).toEqual({ kind: 'refused' });
+    expect(r.take('a', conn, 100)).toEqual({ kind: 'refused' });
+    expect(r.take('a', conn, 100)).toEqual({ kind: 'abusive' });
+    // another account is untouched
+    expect(r.take('b', {}, 100)).toEqual({ kind: 'ok' });
+  });
+});
+
+describe('abuse penalties', () => {
+  it('doubles the penalty at each new abuse up to the maximum, and forgets after a quiet maximum', () => {
+    const clock = createManualClock();
+    const p = new AbusePenalties({ baseMs: 10_000, maxMs: 40_000 }, clock);
+    expect(p.active('k')).toBeUndefined();
+    expect(p.punish('k').ms).toBe(10_000);
+    expect(p.active('k')).toBeDefined();
+    clock.advance(10_000);
+    expect(p.active('k')).toBeUndefined();
+    expect(p.punish('k').ms).toBe(20_000);
+    expect(p.punish('k').ms).toBe(40_000);
+    expect(p.punish('k').ms).toBe(40_000);
+    clock.advance(40_000 + 40_001);
+    expect(p.punish('k').ms).toBe(10_000);
+  });
+});
