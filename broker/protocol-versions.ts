@@ -54,10 +54,9 @@ export function mqtt5ReasonFor(code: RejectionCode | 'topic_shape' | 'publish_ac
     case 'topic_invalid':
     case 'unknown_kind':
       return Mqtt5Reason.topicNameInvalid;
-    case 'payload_too_large':
-      // 0x95 "packet too large" is a DISCONNECT/CONNACK code; a PUBACK can only say the content is refused
-      return Mqtt5Reason.payloadFormatInvalid;
     default:
+      // 0x95 "packet too large" is a DISCONNECT/CONNACK code: a PUBACK refusing a payload over
+      // mqtt.maxPayloadBytes says 0x99 too, with the limit in its reason string
       // every other rejection is about the content of the payload (JSON, SenML, values, timestamps)
       return Mqtt5Reason.payloadFormatInvalid;
   }
