@@ -16,6 +16,7 @@ import { clientIdProblem, limitKey } from './client-id-policy.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
+import { protocolVersionProblem } from './protocol-versions.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
 import { createRefusalLog } from './refusal-log.ts';
@@ -96,6 +97,22 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     maxTopicLevels: 100,
     maxInflightInbound: limits.qos2InflightPerSession,
     heartbeatInterval: 60_000,
+    // The seam for MQTT 5 (broker/protocol-versions.ts, docs/mqtt5.md): a protocol level the broker does
+    // not speak is logged and counted here; Aedes then answers it as before (CONNACK 1) and closes.
+    preConnect(client, packet, done) {
+      const problem = protocolVersionProblem(packet.protocolVersion ?? 0);
+      if (problem) {
+        denied.inc({ action: 'connect' });
+        const clientId = printableTopic(packet.clientId ?? '', 64);
+        const address = client.conn && 'remoteAddress' in client.conn ? String((client.conn as { remoteAddress?: string }).remoteAddress ?? '') : '';
+        // no account exists before authentication: one line per client (clientId, else its address) a minute
+        refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
+          clientId, protocolVersion: packet.protocolVersion, protocolId: printableTopic(String(packet.protocolId ?? ''), 16),
+          ...(packet.username ? { username: printableTopic(packet.username, 64) } : {}), ...(address ? { address } : {}),
+        });
+      }
+      done(null, true);
+    },
     authenticate(client, username, password, done) {
       if (insecure) {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });

@@ -11,7 +11,11 @@ import type { Clock } from '../config/clock.ts';
 export type RefusalReason =
   | 'client_id' | 'topic_shape' | 'publish_acl' | 'subscribe_acl' | 'retain' | 'rate_limited' | 'abusive'
   | 'connections_per_account' | 'connections_per_address' | 'sessions_per_account' | 'queue_full' | 'session_expired'
-  | 'penalty';
+  | 'penalty'
+  | 'protocol_version';
+
+// a client speaking a protocol the broker does not (yet) is no misbehaviour: it is told, and logged at info
+const INFO_REASONS: ReadonlySet<RefusalReason> = new Set(['protocol_version']);
 
 export interface RefusalLog {
   refuse(reason: RefusalReason, account: string, message: string, fields?: Record<string, unknown>): void;
@@ -40,7 +44,8 @@ export function createRefusalLog(logger: Logger, registry: Registry, clock: Cloc
       }
       if (last.size >= MAX_KEYS) last.clear();
       last.set(key, { at: now, suppressed: 0 });
-      logger.warn({ reason, account: account.slice(0, 64), ...fields, ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}) }, `MQTT refused: ${message}`);
+      const level = INFO_REASONS.has(reason) ? 'info' : 'warn';
+      logger[level]({ reason, account: account.slice(0, 64), ...fields, ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}) }, `MQTT refused: ${message}`);
     },
   };
 }
