@@ -95,8 +95,10 @@ describe('MQTT ingest to API', () => {
     p.events.on('cameraEvent', (e) => events.push(e));
     await publishAcked(device, 'ioc/camera/cam-dongba/events', JSON.stringify({ type: 'crowd', personCount: 420, snapshotUrl: 'https://cam.example/snap/1.jpg' }));
     expect(events).toEqual([expect.objectContaining({ sensorId: 'cam-dongba', type: 'crowd', data: { personCount: 420 }, snapshotUrl: 'https://cam.example/snap/1.jpg' })]);
-    const stored = await p.store.queryPoints({ measurement: 'camera_events', tags: { sensorId: 'cam-dongba' }, from: Date.now() - 60_000, to: Date.now() + 1 });
-    expect(stored).toHaveLength(1);
+    // acknowledged means durable in the commit log; the store is fed from it a moment later
+    const storedEvents = () => p.store.queryPoints({ measurement: 'camera_events', tags: { sensorId: 'cam-dongba' }, from: Date.now() - 60_000, to: Date.now() + 1 });
+    await expect.poll(async () => (await storedEvents()).length).toBe(1);
+    const stored = await storedEvents();
     expect(stored[0]!.fields).toMatchObject({ type: 'crowd' });
   });
 

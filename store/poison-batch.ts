@@ -3,10 +3,10 @@
  * store that is down (every write fails, whatever it holds). An outage must only ever wait and retry:
  * the log is the spool and nothing acknowledged may be set aside because a server was unreachable.
  *
- * So a batch is split only after several failures in a row, and a record is called refused only when
- *   - a write after it in the same probe succeeded (the store is up, it just will not take that record), or
- *   - its error is of a class that says "this data", never "this server" (a parse error, a constraint or
- *     type mismatch, HTTP 400).
+ * So a batch is split only after several failures in a row, and a record is called refused only when its
+ * error is of a class that says "this data", never "this server" (a parse error, a constraint or type
+ * mismatch, HTTP 400). A later success in the same probe is not enough: a store coming back up refuses the
+ * first records and takes the next (seen with InfluxDB restarting, which set acknowledged readings aside).
  */
 export interface ProbeResult {
   /** indexes of the records the store refused while it took others (or a data-class error alone) */
@@ -46,8 +46,7 @@ export async function probeRecords(count: number, writeOne: (index: number) => P
       lastError = (err as Error).message;
     }
   }
-  // a failure with a later success cannot be an outage; one after the last success may be the store
-  // going down mid-probe, so it counts only when its error is about the data
-  const refused = failed.filter((f) => f.data || f.index < lastAccepted).map((f) => f.index);
+  // only an error about the data: a failure before a success may be the store coming back up
+  const refused = failed.filter((f) => f.data).map((f) => f.index);
   return { refused, accepted, ...(lastError ? { lastError } : {}) };
 }

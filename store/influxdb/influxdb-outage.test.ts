@@ -31,6 +31,9 @@ async function setUp(overrides: { maxBytes?: number } = {}) {
         influxdb: { url: influx.url, database, timeoutMs: 2000, writeRetries: 1 },
         ...(overrides.maxBytes ? { log: { maxBytes: overrides.maxBytes, segmentBytes: 64 * 1024 } } : {}),
       },
+      // one device stands in for a fleet filling the spool: far above a device's own publish and byte budget,
+      // which would otherwise hold its PUBACKs first (broker/publish-rate-limiter.ts)
+      limits: { devicePublishesPerSecond: 1_000_000, devicePublishBurst: 1_000_000, deviceBytesPerSecond: 1_000_000_000, deviceByteBurst: 1_000_000_000, connectionBytesPerSecond: 1_000_000_000 },
     },
   });
   return { server: influx, platform: p, http: new InfluxHttp(influxConfig({ url: influx.url, database })) };
