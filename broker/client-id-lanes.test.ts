@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+import { publishAcked, startTestPlatform, subscribeCollect, tryConnect as connectOrRefusal, type TestPlatform } from '../test-support/platform-harness.ts';
 
 /** Issue 12, item 2: a clientId belongs to the account that logged in (real clients, real sockets). */
 describe('clientId bound to the account', () => {
@@ -12,11 +12,7 @@ describe('clientId bound to the account', () => {
     await p?.stop();
   });
 
-  const tryConnect = (options: mqtt.IClientOptions) => new Promise<{ ok: boolean; code?: number; sessionPresent?: boolean; client?: mqtt.MqttClient }>((resolve) => {
-    const client = mqtt.connect(p.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
-    client.once('connect', (connack) => resolve({ ok: true, sessionPresent: connack.sessionPresent, client }));
-    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
-  });
+  const tryConnect = (options: mqtt.IClientOptions) => connectOrRefusal(p.mqttUrl, options);
   const device = (id: string, clientId: string, extra: mqtt.IClientOptions = {}) => ({ username: id, password: p.devicePassword(id), clientId, ...extra });
 
   it('accepts a device clientId that is its sensor id or starts with "<id>-" or "<id>:"', async () => {

@@ -2,7 +2,7 @@ import { connect as connectTcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createManualClock } from '../config/clock.ts';
-import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { publishAcked, startTestPlatform, tryConnect as connectOrRefusal, type TestPlatform } from '../test-support/platform-harness.ts';
 import { rawConnect, rawPublish } from '../test-support/raw-mqtt.ts';
 
 /**
@@ -27,11 +27,7 @@ describe('limits per account, address and session', () => {
     await p?.stop();
   });
 
-  const tryConnect = (options: mqtt.IClientOptions) => new Promise<{ ok: boolean; code?: number; sessionPresent?: boolean; client?: mqtt.MqttClient }>((resolve) => {
-    const client = mqtt.connect(p.mqttUrl, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
-    client.once('connect', (connack) => resolve({ ok: true, sessionPresent: connack.sessionPresent, client }));
-    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
-  });
+  const tryConnect = (options: mqtt.IClientOptions) => connectOrRefusal(p.mqttUrl, options);
   const device = (id: string, clientId: string, extra: mqtt.IClientOptions = {}) => ({ username: id, password: p.devicePassword(id), clientId, ...extra });
   const refusedTotal = async (reason: string): Promise<number> => {
     const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);

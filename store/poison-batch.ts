@@ -34,13 +34,11 @@ export function isDataRefusal(err: unknown): boolean {
 export async function probeRecords(count: number, writeOne: (index: number) => Promise<unknown>): Promise<ProbeResult> {
   const failed: Array<{ index: number; data: boolean }> = [];
   let accepted = 0;
-  let lastAccepted = -1;
   let lastError: string | undefined;
   for (let i = 0; i < count; i++) {
     try {
       await writeOne(i);
       accepted++;
-      lastAccepted = i;
     } catch (err) {
       failed.push({ index: i, data: isDataRefusal(err) });
       lastError = (err as Error).message;

@@ -125,3 +125,12 @@ export async function subscribeCollect(client: MqttClient, filter: string): Prom
     },
   };
 }
+
+/** Connects and says how CONNECT ended: `ok` with the client, or the CONNACK refusal code (the client closed). */
+export function tryConnect(url: string, options: IClientOptions): Promise<{ ok: boolean; code?: number; sessionPresent?: boolean; client?: MqttClient }> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    client.once('connect', (connack) => resolve({ ok: true, sessionPresent: connack.sessionPresent, client }));
+    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
+  });
+}
