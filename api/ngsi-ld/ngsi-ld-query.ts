@@ -31,11 +31,15 @@ const NAME = /^[A-Za-z_@][A-Za-z0-9_:@-]*/;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const COMPARATORS: readonly Comparator[] = ['==', '!=', '>=', '<=', '!~=', '~=', '>', '<'];
 
-/** Refuses the patterns that backtrack without bound (a quantified group holding a quantifier, backreferences). */
+/**
+ * Refuses the patterns that can backtrack without bound: a repeated group that holds a quantifier or an
+ * alternative (`(a+)+`, `(a|aa)*`) and backreferences. A crude test, on purpose: it refuses some harmless
+ * patterns too, and the 400 says which construct to avoid.
+ */
 export function compileRegex(pattern: string, at: number): RegExp {
   if (pattern.length > MAX_REGEX_LENGTH) throw new QueryError(`regular expression at ${at} is over ${MAX_REGEX_LENGTH} characters`);
-  if (/\\[1-9k]/.test(pattern) || /\([^)]*[*+}?][^)]*\)\s*[*+{?]/.test(pattern)) {
-    throw new QueryError(`regular expression at ${at} nests quantifiers or uses backreferences, which are not supported`);
+  if (/\\[1-9k]/.test(pattern) || /\([^)]*[*+}?|][^)]*\)\s*[*+{]/.test(pattern)) {
+    throw new QueryError(`regular expression at ${at} nests quantifiers (a repeated group holding a quantifier or "|") or uses backreferences, which are not supported`);
   }
   try {
     return new RegExp(pattern, 'u');
