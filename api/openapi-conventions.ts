@@ -35,7 +35,11 @@ export function operationIdOf(method: string, url: string): string {
   const parts = url.split('/').filter((p) => p !== '' && p !== 'api');
   const words = parts.map((p) => {
     const param = /^:(.+)$/.exec(p) ?? /^\{(.+)\}$/.exec(p);
-    const name = (param ? param[1]! : p).split(/[^A-Za-z0-9]+/).filter(Boolean).map(pascal).join('');
+    const name = (param ? param[1]! : p)
+      .split(/[^A-Za-z0-9]+/)
+      .filter(Boolean)
+      .map(pascal)
+      .join('');
     return param ? `By${name}` : name;
   });
   return `${method.toLowerCase()}${words.join('') || 'Root'}`;
@@ -51,8 +55,14 @@ export function openApiTransform(input: TransformInput): TransformOutput {
   return out;
 }
 
-interface Operation { tags?: string[]; operationId?: string }
-interface OpenApiDocument { tags?: Array<{ name: string; description?: string }>; paths?: Record<string, Record<string, Operation>> }
+interface Operation {
+  tags?: string[];
+  operationId?: string;
+}
+interface OpenApiDocument {
+  tags?: Array<{ name: string; description?: string }>;
+  paths?: Record<string, Record<string, Operation>>;
+}
 
 /**
  * Names every operation (its own operationId when it has one that no other operation has, else derived
@@ -63,7 +73,8 @@ export function completeDocument<T extends OpenApiDocument>(doc: T): T & Require
   const names: string[] = [];
   const uses = new Map<string, number>();
   for (const item of Object.values(doc.paths ?? {})) {
-    for (const op of Object.values(item)) if (op.operationId) uses.set(op.operationId, (uses.get(op.operationId) ?? 0) + 1);
+    for (const op of Object.values(item))
+      if (op.operationId) uses.set(op.operationId, (uses.get(op.operationId) ?? 0) + 1);
   }
   const paths: Record<string, Record<string, Operation>> = {};
   for (const [path, item] of Object.entries(doc.paths ?? {})) {
@@ -84,7 +95,9 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
     openapi: {
       info: {
         title: 'IOC platform API',
-        description: 'Sensors, readings, alerts and rules of the city operations platform. Operator endpoints take `Authorization: Bearer <token>`.',
+        description:
+          'Sensors, readings, alerts and rules of the city operations platform. ' +
+          'Operator endpoints take `Authorization: Bearer <token>`.',
         version,
         license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
       },
@@ -94,6 +107,9 @@ export function openApiOptions(version: string): FastifyDynamicSwaggerOptions {
       security: [{ bearer: [] }],
     },
     transform: openApiTransform as FastifyDynamicSwaggerOptions['transform'],
-    transformObject: (doc) => completeDocument(('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as OpenApiDocument) as ReturnType<NonNullable<FastifyDynamicSwaggerOptions['transformObject']>>,
+    transformObject: (doc) =>
+      completeDocument(
+        ('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject) as OpenApiDocument,
+      ) as ReturnType<NonNullable<FastifyDynamicSwaggerOptions['transformObject']>>,
   };
 }

@@ -15,11 +15,19 @@ import { completeDocument, operationIdOf } from './openapi-conventions.ts';
 const run = promisify(execFile);
 const REDOCLY = join(import.meta.dirname, '..', 'node_modules', '.bin', 'redocly');
 
-interface LintReport { totals: { errors: number; warnings: number }; problems: Array<{ ruleId: string; severity: string; message: string }> }
+interface LintReport {
+  totals: { errors: number; warnings: number };
+  problems: Array<{ ruleId: string; severity: string; message: string }>;
+}
 
 let platform: TestPlatform;
 let dir: string;
-let doc: { paths: Record<string, Record<string, { operationId?: string }>>; servers?: unknown[]; info: { license?: unknown }; tags?: Array<{ name: string }> };
+let doc: {
+  paths: Record<string, Record<string, { operationId?: string }>>;
+  servers?: unknown[];
+  info: { license?: unknown };
+  tags?: Array<{ name: string }>;
+};
 
 beforeAll(async () => {
   platform = await startTestPlatform();
@@ -47,7 +55,13 @@ describe('the OpenAPI document', () => {
     expect(errors).toEqual([]);
     expect(report.totals.errors).toBe(0);
     // the rules this issue named are met outright, not only below the error line
-    const named = ['operation-operationId', 'operation-operationId-unique', 'info-license', 'no-empty-servers', 'operation-summary'];
+    const named = [
+      'operation-operationId',
+      'operation-operationId-unique',
+      'info-license',
+      'no-empty-servers',
+      'operation-summary',
+    ];
     expect(report.problems.filter((p) => named.includes(p.ruleId))).toEqual([]);
   }, 60_000);
 
@@ -57,7 +71,11 @@ describe('the OpenAPI document', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(doc.servers?.length).toBeGreaterThan(0);
     expect(doc.info.license).toBeDefined();
-    const used = new Set(Object.values(doc.paths).flatMap((item) => Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? [])));
+    const used = new Set(
+      Object.values(doc.paths).flatMap((item) =>
+        Object.values(item).flatMap((op) => (op as { tags?: string[] }).tags ?? []),
+      ),
+    );
     expect(new Set(doc.tags?.map((t) => t.name))).toEqual(used);
   });
 
@@ -77,10 +95,12 @@ describe('operationIdOf', () => {
   });
 
   it('keeps an operationId a route chose unless another operation has it too', () => {
-    const out = completeDocument({ paths: {
-      '/ping': { get: { operationId: 'ping' }, head: { operationId: 'ping' } },
-      '/api/x': { get: { operationId: 'readX', tags: ['x'] } },
-    } });
+    const out = completeDocument({
+      paths: {
+        '/ping': { get: { operationId: 'ping' }, head: { operationId: 'ping' } },
+        '/api/x': { get: { operationId: 'readX', tags: ['x'] } },
+      },
+    });
     expect(out.paths?.['/ping']?.get?.operationId).toBe('getPing');
     expect(out.paths?.['/ping']?.head?.operationId).toBe('headPing');
     expect(out.paths?.['/api/x']?.get?.operationId).toBe('readX');

@@ -19,7 +19,11 @@ const text = readFileSync(join(ROOT, 'docs', 'asyncapi.yaml'), 'utf8');
 const city = loadCity(join(ROOT, 'config', 'cities', 'hue', 'city.yaml'), join(ROOT, 'config', 'kinds'));
 const kindOf = (id: string) => city.sensorsById.get(id)?.kind;
 
-interface Operation { action: 'send' | 'receive'; channel: { $ref: string }; bindings?: { mqtt?: { retain?: boolean } } }
+interface Operation {
+  action: 'send' | 'receive';
+  channel: { $ref: string };
+  bindings?: { mqtt?: { retain?: boolean } };
+}
 interface Doc {
   channels: Record<string, { address: string }>;
   operations: Record<string, Operation>;
@@ -28,12 +32,17 @@ interface Doc {
 const doc = parseYaml(text) as Doc;
 
 /** The device topics the document describes: address with {sensorId} filled in, direction, retain. */
-function describedTopics(kind: string, sensorId: string): Array<{ topic: string; action: string; retain: boolean | undefined }> {
+function describedTopics(
+  kind: string,
+  sensorId: string,
+): Array<{ topic: string; action: string; retain: boolean | undefined }> {
   return Object.values(doc.operations).flatMap((op) => {
     const channel = doc.channels[op.channel.$ref.replace('#/channels/', '')]!;
     const levels = channel.address.split('/');
     if (levels[0] !== 'ioc' || levels[1] !== kind || levels[2] !== '{sensorId}') return [];
-    return [{ topic: channel.address.replace('{sensorId}', sensorId), action: op.action, retain: op.bindings?.mqtt?.retain }];
+    return [
+      { topic: channel.address.replace('{sensorId}', sensorId), action: op.action, retain: op.bindings?.mqtt?.retain },
+    ];
   });
 }
 
@@ -44,7 +53,9 @@ describe('docs/asyncapi.yaml', () => {
   it('is a valid AsyncAPI 3 document', async () => {
     const { document, diagnostics } = await new Parser().parse(text);
     // severity 0 is an error, 1 a warning
-    expect(diagnostics.filter((d) => d.severity <= 1).map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`)).toEqual([]);
+    expect(
+      diagnostics.filter((d) => d.severity <= 1).map((d) => `${d.code}: ${d.message} at ${d.path.join('.')}`),
+    ).toEqual([]);
     expect(document?.version()).toMatch(/^3\./);
     expect(document?.channels().all().length).toBeGreaterThan(0);
   });
@@ -64,8 +75,12 @@ describe('docs/asyncapi.yaml', () => {
         const subscribes = maySubscribe(device, topic, kindOf).allowed;
         const received = described.find((d) => d.topic === topic && d.action === 'receive');
         const sent = described.find((d) => d.topic === topic && d.action === 'send');
-        expect(Boolean(received), `${topic}: the ACL ${publishes ? 'allows' : 'refuses'} a device publish`).toBe(publishes);
-        expect(Boolean(sent), `${topic}: the ACL ${subscribes ? 'allows' : 'refuses'} a device subscription`).toBe(subscribes);
+        expect(Boolean(received), `${topic}: the ACL ${publishes ? 'allows' : 'refuses'} a device publish`).toBe(
+          publishes,
+        );
+        expect(Boolean(sent), `${topic}: the ACL ${subscribes ? 'allows' : 'refuses'} a device subscription`).toBe(
+          subscribes,
+        );
         if (received) expect(received.retain ?? false, `${topic}: retained publishes`).toBe(publishesRetained);
       }
       // and nothing described that is not one of the candidates (a typo in the document, say)
@@ -77,7 +92,11 @@ describe('docs/asyncapi.yaml', () => {
     for (const [name, kind] of city.kinds) {
       const schema = doc.components.schemas[`${name}Reading`];
       expect(schema, `${name}Reading`).toBeDefined();
-      expect(Object.keys(schema!.properties ?? {}).filter((p) => p !== 'ts').sort()).toEqual(Object.keys(kind.metrics).sort());
+      expect(
+        Object.keys(schema!.properties ?? {})
+          .filter((p) => p !== 'ts')
+          .sort(),
+      ).toEqual(Object.keys(kind.metrics).sort());
     }
   });
 });

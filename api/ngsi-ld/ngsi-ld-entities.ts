@@ -20,9 +20,16 @@ const ATTRIBUTE_NAMES: Readonly<Record<string, Readonly<Record<string, string>>>
   AirQualityObserved: { vnAqi: 'airQualityIndex' },
 };
 /** TrafficFlowObserved.congested is a boolean; devices send it as 0/1 */
-const BOOLEAN_ATTRIBUTES: Readonly<Record<string, ReadonlySet<string>>> = { TrafficFlowObserved: new Set(['congested']) };
+const BOOLEAN_ATTRIBUTES: Readonly<Record<string, ReadonlySet<string>>> = {
+  TrafficFlowObserved: new Set(['congested']),
+};
 /** models that are observations of a sensor; any other model (Device for cameras) gets the Device only */
-const OBSERVED_MODELS: ReadonlySet<string> = new Set(['AirQualityObserved', 'WaterObserved', 'TrafficFlowObserved', 'WaterQualityObserved']);
+const OBSERVED_MODELS: ReadonlySet<string> = new Set([
+  'AirQualityObserved',
+  'WaterObserved',
+  'TrafficFlowObserved',
+  'WaterQualityObserved',
+]);
 /** a battery level among a sensor's latest values, from whichever measurement carries it (device status) */
 const BATTERY_FIELDS: readonly string[] = ['batteryLevel', 'battery'];
 
@@ -31,7 +38,10 @@ export const attributeNameOf = (model: string, metric: string): string => ATTRIB
 const iso = (ms: number): string => new Date(ms).toISOString();
 const property = (value: unknown, extra: Record<string, unknown> = {}) => ({ type: 'Property', value, ...extra });
 const dateTime = (ms: number) => property({ '@type': 'DateTime', '@value': iso(ms) });
-const point = (lat: number, lon: number) => ({ type: 'GeoProperty', value: { type: 'Point', coordinates: [lon, lat] } });
+const point = (lat: number, lon: number) => ({
+  type: 'GeoProperty',
+  value: { type: 'Point', coordinates: [lon, lat] },
+});
 const relationship = (object: string) => ({ type: 'Relationship', object });
 
 export interface EntityInputs {
@@ -50,7 +60,12 @@ function place(city: City, sensor: Sensor): Record<string, unknown> {
     name: property(sensor.name),
     location: point(sensor.lat, sensor.lon),
     areaServed: property(sensor.district),
-    address: property({ type: 'PostalAddress', addressCountry: 'VN', addressRegion: city.name.vi, addressLocality: sensor.district }),
+    address: property({
+      type: 'PostalAddress',
+      addressCountry: 'VN',
+      addressRegion: city.name.vi,
+      addressLocality: sensor.district,
+    }),
   };
 }
 
@@ -78,7 +93,12 @@ function observedEntity(city: City, sensor: Sensor, values: readonly LatestValue
   };
 }
 
-function deviceEntity(city: City, sensor: Sensor, state: DeviceState | undefined, values: readonly LatestValue[]): Entity {
+function deviceEntity(
+  city: City,
+  sensor: Sensor,
+  state: DeviceState | undefined,
+  values: readonly LatestValue[],
+): Entity {
   const kind = city.kinds.get(sensor.kind);
   const battery = values.find((v) => BATTERY_FIELDS.includes(v.field));
   const model = kind?.model ?? 'Device';
@@ -87,10 +107,19 @@ function deviceEntity(city: City, sensor: Sensor, state: DeviceState | undefined
     type: 'Device',
     category: property(['sensor']),
     controlledProperty: property(Object.keys(kind?.metrics ?? {}).map((m) => attributeNameOf(model, m))),
-    deviceState: property(state?.status ?? 'unknown', state?.statusSince !== undefined ? { observedAt: iso(state.statusSince) } : {}),
+    deviceState: property(
+      state?.status ?? 'unknown',
+      state?.statusSince !== undefined ? { observedAt: iso(state.statusSince) } : {},
+    ),
     ...(state?.lastSeen !== undefined ? { dateLastValueReported: dateTime(state.lastSeen) } : {}),
     // the model's batteryLevel is a fraction (0..1); a device that reports percent is scaled
-    ...(battery ? { batteryLevel: property(battery.value > 1 ? battery.value / 100 : battery.value, { observedAt: iso(battery.ts) }) } : {}),
+    ...(battery
+      ? {
+          batteryLevel: property(battery.value > 1 ? battery.value / 100 : battery.value, {
+            observedAt: iso(battery.ts),
+          }),
+        }
+      : {}),
     ...place(city, sensor),
     serialNumber: property(sensor.id),
   };
@@ -150,6 +179,7 @@ export function toKeyValues(entity: Entity): Entity {
 /** attrs=a,b: only those attributes (id and type always). */
 export function projectAttributes(entity: Entity, attrs: ReadonlySet<string>): Entity {
   const out: Entity = { id: entity.id, type: entity.type };
-  for (const name of attrs) if (Object.hasOwn(entity, name) && name !== 'id' && name !== 'type') out[name] = entity[name];
+  for (const name of attrs)
+    if (Object.hasOwn(entity, name) && name !== 'id' && name !== 'type') out[name] = entity[name];
   return out;
 }

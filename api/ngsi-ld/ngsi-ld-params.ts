@@ -11,13 +11,15 @@ export function parseListParam(value: string | undefined, name: string): Readonl
   const items = value.split(',').map((s) => s.trim());
   if (items.some((s) => s === '')) throw badRequest(`${name}: an empty item in ${JSON.stringify(value.slice(0, 80))}`);
   if (items.length > MAX_LIST_ITEMS) throw badRequest(`${name}: at most ${MAX_LIST_ITEMS} items`);
-  if (items.some((s) => s.length > MAX_ITEM_LENGTH)) throw badRequest(`${name}: an item over ${MAX_ITEM_LENGTH} characters`);
+  if (items.some((s) => s.length > MAX_ITEM_LENGTH))
+    throw badRequest(`${name}: an item over ${MAX_ITEM_LENGTH} characters`);
   return new Set(items);
 }
 
 export function parseLimit(value: string | undefined, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
-  if (!/^\d{1,16}$/.test(value) || Number(value) > max) throw badRequest(`${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(value.slice(0, 40))}`);
+  if (!/^\d{1,16}$/.test(value) || Number(value) > max)
+    throw badRequest(`${name} must be a whole number from 0 to ${max}, got ${JSON.stringify(value.slice(0, 40))}`);
   return Number(value);
 }
 
@@ -35,7 +37,8 @@ export function parseOptions(options: string | undefined, format: string | undef
   let keyValues = false;
   for (const o of given) {
     if (o === 'keyValues' || o === 'simplified') keyValues = true;
-    else if (o !== 'normalized') throw badRequest(`options: "${o.slice(0, 40)}" is not supported here (keyValues, simplified or normalized)`);
+    else if (o !== 'normalized')
+      throw badRequest(`options: "${o.slice(0, 40)}" is not supported here (keyValues, simplified or normalized)`);
   }
   return { keyValues };
 }
@@ -43,12 +46,16 @@ export function parseOptions(options: string | undefined, format: string | undef
 /** Accept -> application/json (also for none, * / * and application/*) or application/ld+json; undefined: 406. */
 export function chooseMediaType(accept: string | undefined): 'application/json' | 'application/ld+json' | undefined {
   if (accept === undefined || accept.trim() === '') return 'application/json';
-  const ranges = accept.split(',').map((part, i) => {
-    const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
-    const q = params.find((p) => p.startsWith('q='));
-    const weight = q ? Number(q.slice(2)) : 1;
-    return { type, weight: Number.isFinite(weight) ? weight : 0, i };
-  }).filter((r) => r.weight > 0).sort((a, b) => b.weight - a.weight || a.i - b.i);
+  const ranges = accept
+    .split(',')
+    .map((part, i) => {
+      const [type = '', ...params] = part.split(';').map((s) => s.trim().toLowerCase());
+      const q = params.find((p) => p.startsWith('q='));
+      const weight = q ? Number(q.slice(2)) : 1;
+      return { type, weight: Number.isFinite(weight) ? weight : 0, i };
+    })
+    .filter((r) => r.weight > 0)
+    .sort((a, b) => b.weight - a.weight || a.i - b.i);
   for (const r of ranges) {
     if (r.type === 'application/ld+json') return 'application/ld+json';
     if (r.type === 'application/json' || r.type === '*/*' || r.type === 'application/*') return 'application/json';

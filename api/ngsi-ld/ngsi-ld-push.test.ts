@@ -14,22 +14,42 @@ import type { NgsiLdSource } from './ngsi-ld-source.ts';
  * The push to a context broker, against a real HTTP server standing in for Orion-LD: it records every
  * upsert it receives and answers what the test tells it to (201, 500, a 207 with per-entity errors).
  */
-interface Received { path: string; headers: Record<string, string | string[] | undefined>; body: Entity[] }
-interface Recorder { url: string; received: Received[]; answer: (body: Entity[]) => { status: number; body?: unknown }; next(): Promise<Received>; close(): Promise<void> }
+interface Received {
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Entity[];
+}
+interface Recorder {
+  url: string;
+  received: Received[];
+  answer: (body: Entity[]) => { status: number; body?: unknown };
+  next(): Promise<Received>;
+  close(): Promise<void>;
+}
 
 async function startRecorder(): Promise<Recorder> {
   const received: Received[] = [];
   const waiters: Array<(r: Received) => void> = [];
   const recorder: Recorder = {
-    url: '', received, answer: () => ({ status: 201 }),
+    url: '',
+    received,
+    answer: () => ({ status: 201 }),
     next: () => new Promise((resolve) => waiters.push(resolve)),
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r: Received = { path: req.url ?? '', headers: req.headers, body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Entity[] };
+      const r: Received = {
+        path: req.url ?? '',
+        headers: req.headers,
+        body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Entity[],
+      };
       received.push(r);
       const { status, body } = recorder.answer(r.body);
       res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
@@ -42,7 +62,11 @@ async function startRecorder(): Promise<Recorder> {
   return recorder;
 }
 
-const entity = (n: number, value = n): Entity => ({ id: `urn:ngsi-ld:Device:hue:d${n}`, type: 'Device', deviceState: { type: 'Property', value: String(value) } });
+const entity = (n: number, value = n): Entity => ({
+  id: `urn:ngsi-ld:Device:hue:d${n}`,
+  type: 'Device',
+  deviceState: { type: 'Property', value: String(value) },
+});
 
 let recorder: Recorder | undefined;
 let push: NgsiLdPush | undefined;
@@ -60,8 +84,24 @@ function startPush(url: string, list: Entity[], options: { batchSize?: number; t
   const clock = createManualClock();
   const registry = new Registry();
   const logs = captureLogs('info');
-  const source: NgsiLdSource = { city: {} as NgsiLdSource['city'], entities: () => list.map((e) => structuredClone(e)), stop: () => undefined };
-  push = startNgsiLdPush({ source, clock, registry, logger: logs.logger, config: { url, intervalSeconds: 10, batchSize: options.batchSize ?? 100, timeoutSeconds: 5, ...(options.tenant ? { tenant: options.tenant } : {}) } });
+  const source: NgsiLdSource = {
+    city: {} as NgsiLdSource['city'],
+    entities: () => list.map((e) => structuredClone(e)),
+    stop: () => undefined,
+  };
+  push = startNgsiLdPush({
+    source,
+    clock,
+    registry,
+    logger: logs.logger,
+    config: {
+      url,
+      intervalSeconds: 10,
+      batchSize: options.batchSize ?? 100,
+      timeoutSeconds: 5,
+      ...(options.tenant ? { tenant: options.tenant } : {}),
+    },
+  });
   return { clock, registry, logs, push };
 }
 
@@ -76,25 +116,46 @@ describe('NGSI-LD push', () => {
     expect(first.path).toBe('/ngsi-ld/v1/entityOperations/upsert');
     expect(first.headers['content-type']).toBe('application/ld+json');
     expect(first.headers['ngsild-tenant']).toBe('hue');
-    expect(first.body[0]!['@context']).toEqual(['https://smartdatamodels.org/context.jsonld', 'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld']);
+    expect(first.body[0]!['@context']).toEqual([
+      'https://smartdatamodels.org/context.jsonld',
+      'https://uri.etsi.org/ngsi-ld/v1/ngsi-ld-core-context.jsonld',
+    ]);
     await p.flush();
     expect(recorder.received).toHaveLength(3);
     list[3] = entity(4, 99);
     await p.flush();
     expect(recorder.received).toHaveLength(4);
     expect(recorder.received[3]!.body.map((e) => e.id)).toEqual(['urn:ngsi-ld:Device:hue:d4']);
-    expect(await registry.getSingleMetricAsString('ioc_ngsild_push_entities_total')).toMatch(/ioc_ngsild_push_entities_total 6$/m);
+    expect(await registry.getSingleMetricAsString('ioc_ngsild_push_entities_total')).toMatch(
+      /ioc_ngsild_push_entities_total 6$/m,
+    );
   });
 
   it('sends again what the broker refused: a failed request, or the entities a 207 lists as errors', async () => {
     recorder = await startRecorder();
     const { push: p, registry, logs } = startPush(recorder.url, [entity(1), entity(2)]);
-    recorder.answer = () => ({ status: 500, body: { type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError', title: 'down' } });
+    recorder.answer = () => ({
+      status: 500,
+      body: { type: 'https://uri.etsi.org/ngsi-ld/errors/InternalError', title: 'down' },
+    });
     await p.flush();
     await p.flush();
     expect(recorder.received.map((r) => r.body.length)).toEqual([2, 2]);
-    expect(logs.lines.filter((l) => String(l.msg).startsWith('NGSI-LD push: the context broker did not take'))).toHaveLength(1);
-    recorder.answer = () => ({ status: 207, body: { success: ['urn:ngsi-ld:Device:hue:d1'], errors: [{ entityId: 'urn:ngsi-ld:Device:hue:d2', error: { type: 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData', title: 'bad' } }] } });
+    expect(
+      logs.lines.filter((l) => String(l.msg).startsWith('NGSI-LD push: the context broker did not take')),
+    ).toHaveLength(1);
+    recorder.answer = () => ({
+      status: 207,
+      body: {
+        success: ['urn:ngsi-ld:Device:hue:d1'],
+        errors: [
+          {
+            entityId: 'urn:ngsi-ld:Device:hue:d2',
+            error: { type: 'https://uri.etsi.org/ngsi-ld/errors/BadRequestData', title: 'bad' },
+          },
+        ],
+      },
+    });
     await p.flush();
     recorder.answer = () => ({ status: 204 });
     await p.flush();
@@ -114,19 +175,31 @@ describe('NGSI-LD push', () => {
     recorder = undefined;
     const { push: p, registry } = startPush(url, [entity(1)]);
     await p.flush();
-    expect(await registry.getSingleMetricAsString('ioc_ngsild_push_failures_total')).toMatch(/reason="unreachable"\} 1/);
+    expect(await registry.getSingleMetricAsString('ioc_ngsild_push_failures_total')).toMatch(
+      /reason="unreachable"\} 1/,
+    );
   });
 
   it('runs on the platform clock: a reading published over MQTT reaches the broker at the next interval', async () => {
     recorder = await startRecorder();
     const clock = createManualClock(Date.now());
-    platform = await startTestPlatform({ clock, logger: pino({ level: 'silent' }), overrides: { ngsiLd: { push: { url: recorder.url, intervalSeconds: 30 } } } });
+    platform = await startTestPlatform({
+      clock,
+      logger: pino({ level: 'silent' }),
+      overrides: { ngsiLd: { push: { url: recorder.url, intervalSeconds: 30 } } },
+    });
     const device = await platform.connectDevice('air-ngomon');
     await publishAcked(device, 'ioc/air/air-ngomon/readings', JSON.stringify({ pm25: 42.5 }));
     await platform.writer.settled(5000);
     expect(recorder.received).toHaveLength(0);
     const got: Received[] = [];
-    const collect = async () => { for (;;) { const r = await recorder!.next(); got.push(r); if (r.body.some((e) => e.id === 'urn:ngsi-ld:AirQualityObserved:hue:air-ngomon')) return r; } };
+    const collect = async () => {
+      for (;;) {
+        const r = await recorder!.next();
+        got.push(r);
+        if (r.body.some((e) => e.id === 'urn:ngsi-ld:AirQualityObserved:hue:air-ngomon')) return r;
+      }
+    };
     const arrived = collect();
     clock.advance(30_000);
     const batch = await arrived;

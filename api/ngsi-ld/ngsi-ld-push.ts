@@ -27,14 +27,26 @@ export interface NgsiLdPushDeps {
   registry?: Registry;
 }
 
-interface BatchResult { success?: unknown; errors?: Array<{ entityId?: unknown; error?: { title?: unknown; detail?: unknown } }> }
+interface BatchResult {
+  success?: unknown;
+  errors?: Array<{ entityId?: unknown; error?: { title?: unknown; detail?: unknown } }>;
+}
 
 export function startNgsiLdPush(deps: NgsiLdPushDeps): NgsiLdPush {
   const { config, logger } = deps;
   const endpoint = `${config.url.replace(/\/+$/, '')}/ngsi-ld/v1/entityOperations/upsert`;
   const registers = deps.registry ? [deps.registry] : [];
-  const sentCount = new Counter({ name: 'ioc_ngsild_push_entities_total', help: 'Entities the context broker accepted', registers });
-  const failed = new Counter({ name: 'ioc_ngsild_push_failures_total', help: 'Upsert requests or entities the context broker refused or did not answer', labelNames: ['reason'], registers });
+  const sentCount = new Counter({
+    name: 'ioc_ngsild_push_entities_total',
+    help: 'Entities the context broker accepted',
+    registers,
+  });
+  const failed = new Counter({
+    name: 'ioc_ngsild_push_failures_total',
+    help: 'Upsert requests or entities the context broker refused or did not answer',
+    labelNames: ['reason'],
+    registers,
+  });
   /** what the broker holds, as last accepted: id -> JSON */
   const accepted = new Map<string, string>();
   let failing = false;
@@ -43,7 +55,11 @@ export function startNgsiLdPush(deps: NgsiLdPushDeps): NgsiLdPush {
 
   const noteFailure = (reason: string, detail: Record<string, unknown>) => {
     failed.inc({ reason });
-    if (!failing) logger.warn({ endpoint, reason, ...detail }, 'NGSI-LD push: the context broker did not take the entities; they are sent again next round');
+    if (!failing)
+      logger.warn(
+        { endpoint, reason, ...detail },
+        'NGSI-LD push: the context broker did not take the entities; they are sent again next round',
+      );
     failing = true;
   };
 
@@ -52,7 +68,10 @@ export function startNgsiLdPush(deps: NgsiLdPushDeps): NgsiLdPush {
     try {
       res = await fetch(endpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/ld+json', ...(config.tenant ? { 'NGSILD-Tenant': config.tenant } : {}) },
+        headers: {
+          'content-type': 'application/ld+json',
+          ...(config.tenant ? { 'NGSILD-Tenant': config.tenant } : {}),
+        },
         body: `[${batch.map((b) => b.json).join(',')}]`,
         signal: AbortSignal.timeout(config.timeoutSeconds * 1000),
       });
@@ -66,10 +85,18 @@ export function startNgsiLdPush(deps: NgsiLdPushDeps): NgsiLdPush {
     } else if (res.status === 207) {
       // multi-status: the BatchOperationResult says which went in
       let result: BatchResult = {};
-      try { result = JSON.parse(text) as BatchResult; } catch { /* an unreadable 207: nothing counts as accepted */ }
+      try {
+        result = JSON.parse(text) as BatchResult;
+      } catch {
+        /* an unreadable 207: nothing counts as accepted */
+      }
       const refused = new Set((result.errors ?? []).map((e) => String(e.entityId)));
       ok = new Set(batch.map((b) => b.entity.id).filter((id) => !refused.has(id)));
-      if (refused.size > 0) noteFailure('entity_refused', { refused: [...refused].slice(0, 5), detail: String(result.errors?.[0]?.error?.detail ?? result.errors?.[0]?.error?.title ?? '').slice(0, 200) });
+      if (refused.size > 0)
+        noteFailure('entity_refused', {
+          refused: [...refused].slice(0, 5),
+          detail: String(result.errors?.[0]?.error?.detail ?? result.errors?.[0]?.error?.title ?? '').slice(0, 200),
+        });
     } else {
       return noteFailure(`http_${res.status}`, { status: res.status, body: text.slice(0, 200) });
     }
@@ -87,15 +114,22 @@ export function startNgsiLdPush(deps: NgsiLdPushDeps): NgsiLdPush {
       const json = JSON.stringify({ ...entity, '@context': CONTEXT });
       if (accepted.get(entity.id) !== json) changed.push({ entity, json });
     }
-    for (let i = 0; i < changed.length && !stopped; i += config.batchSize) await send(changed.slice(i, i + config.batchSize));
+    for (let i = 0; i < changed.length && !stopped; i += config.batchSize)
+      await send(changed.slice(i, i + config.batchSize));
   };
 
   const flush = (): Promise<void> => {
     // one round at a time: a slow broker must not pile up requests
-    running ??= round().catch((err: Error) => logger.error({ err }, 'NGSI-LD push round failed')).finally(() => { running = undefined; });
+    running ??= round()
+      .catch((err: Error) => logger.error({ err }, 'NGSI-LD push round failed'))
+      .finally(() => {
+        running = undefined;
+      });
     return running;
   };
-  const timer: TimerHandle = deps.clock.setInterval(() => { void flush(); }, config.intervalSeconds * 1000);
+  const timer: TimerHandle = deps.clock.setInterval(() => {
+    void flush();
+  }, config.intervalSeconds * 1000);
   return {
     flush,
     async stop() {

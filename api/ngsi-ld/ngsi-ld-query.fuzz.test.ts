@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fuzzParameters } from '../../test-support/fuzz.ts';
-import { matchesQuery, MAX_QUERY_LENGTH, parseQuery, QueryError } from './ngsi-ld-query.ts';
+import { MAX_QUERY_LENGTH, parseQuery, QueryError } from './ngsi-ld-query.ts';
+import { matchesQuery } from './ngsi-ld-query-match.ts';
 
 /**
  * `q` is text from outside: whatever it is, parsing ends in a query or a QueryError (a 400), never in
@@ -32,10 +33,51 @@ const parsesOrRefuses = (text: string): void => {
 };
 
 // pieces a query is made of, so the fuzzer reaches deep into the grammar instead of failing at once
-const token = fc.constantFrom('pm25', 'name', 'congested', 'address[addressLocality]', 'pm25.observedAt', 'refDevice', 'controlledProperty',
-  '==', '!=', '>', '>=', '<', '<=', '~=', '!~=', ';', '|', '(', ')', '!', '"', '\\', ',', '..', '[', ']', '.',
-  '50', '-1.5e3', '1e999', 'true', 'false', '"Phú Xuân"', '"a\\"b"', '2026-12-06T03:00:00Z', 'urn:ngsi-ld:x', '"(a+)+$"', '"[z-a]"', '"^Quan"',
-  '__proto__', 'constructor', ' ', '');
+const token = fc.constantFrom(
+  'pm25',
+  'name',
+  'congested',
+  'address[addressLocality]',
+  'pm25.observedAt',
+  'refDevice',
+  'controlledProperty',
+  '==',
+  '!=',
+  '>',
+  '>=',
+  '<',
+  '<=',
+  '~=',
+  '!~=',
+  ';',
+  '|',
+  '(',
+  ')',
+  '!',
+  '"',
+  '\\',
+  ',',
+  '..',
+  '[',
+  ']',
+  '.',
+  '50',
+  '-1.5e3',
+  '1e999',
+  'true',
+  'false',
+  '"Phú Xuân"',
+  '"a\\"b"',
+  '2026-12-06T03:00:00Z',
+  'urn:ngsi-ld:x',
+  '"(a+)+$"',
+  '"[z-a]"',
+  '"^Quan"',
+  '__proto__',
+  'constructor',
+  ' ',
+  '',
+);
 const composed = fc.array(token, { maxLength: 40 }).map((parts) => parts.join(''));
 
 describe('parseQuery, fuzzed', () => {
@@ -44,7 +86,7 @@ describe('parseQuery, fuzzed', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 100 }), parsesOrRefuses), params);
   });
 
-  it('never throws anything but QueryError on text made of the grammar\'s own pieces', () => {
+  it("never throws anything but QueryError on text made of the grammar's own pieces", () => {
     fc.assert(fc.property(composed, parsesOrRefuses), params);
   });
 
@@ -91,7 +133,9 @@ describe('the query language', () => {
     expect(() => parseQuery('pm25>')).toThrow('q: a value after ">" at position 5');
     expect(() => parseQuery('pm25>1;')).toThrow(/an attribute name at position 7/);
     expect(() => parseQuery('name=="open')).toThrow(/unterminated string/);
-    expect(() => parseQuery('name==Hue')).toThrow(/must be a number, true, false, a date-time, a URI or a "quoted string"/);
+    expect(() => parseQuery('name==Hue')).toThrow(
+      /must be a number, true, false, a date-time, a URI or a "quoted string"/,
+    );
     expect(() => parseQuery('pm25>1,2')).toThrow(/only goes with == or !=/);
   });
 });

@@ -6,26 +6,37 @@
  * sub-attribute (`pm25.observedAt`) or members of a compound value (`address[addressLocality]`).
  *
  * The text comes from outside: parseQuery never throws anything but QueryError (a 400 with what is wrong
- * and where), and bounds what a query may cost (length, nesting, terms, regular expressions).
+ * and where), and bounds what a query may cost (length, nesting, terms, regular expressions). Evaluation:
+ * ngsi-ld-query-match.ts.
  */
 export class QueryError extends Error {}
 
 export type Comparator = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~=' | '!~=';
 type Scalar = string | number | boolean;
-export type QueryValue = { readonly kind: 'one'; readonly v: Scalar } | { readonly kind: 'list'; readonly vs: readonly Scalar[] }
+export type QueryValue =
+  | { readonly kind: 'one'; readonly v: Scalar }
+  | { readonly kind: 'list'; readonly vs: readonly Scalar[] }
   | { readonly kind: 'range'; readonly from: Scalar; readonly to: Scalar };
-export interface AttrPath { readonly attr: string; readonly sub?: string; readonly members: readonly string[] }
+export interface AttrPath {
+  readonly attr: string;
+  readonly sub?: string;
+  readonly members: readonly string[];
+}
 export type QueryNode =
   | { readonly op: 'and' | 'or'; readonly terms: readonly QueryNode[] }
   | { readonly op: 'exists'; readonly path: AttrPath; readonly negate: boolean }
-  | { readonly op: 'cmp'; readonly path: AttrPath; readonly cmp: Comparator; readonly value: QueryValue; readonly regex?: RegExp };
+  | {
+      readonly op: 'cmp';
+      readonly path: AttrPath;
+      readonly cmp: Comparator;
+      readonly value: QueryValue;
+      readonly regex?: RegExp;
+    };
 
 export const MAX_QUERY_LENGTH = 2048;
 const MAX_DEPTH = 16;
 const MAX_TERMS = 64;
 const MAX_REGEX_LENGTH = 128;
-/** a regex runs over at most this many characters of a value (names, districts: far shorter) */
-const MAX_REGEX_INPUT = 256;
 
 const NAME = /^[A-Za-z_@][A-Za-z0-9_:@-]*/;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
@@ -37,9 +48,13 @@ const COMPARATORS: readonly Comparator[] = ['==', '!=', '>=', '<=', '!~=', '~=',
  * patterns too, and the 400 says which construct to avoid.
  */
 export function compileRegex(pattern: string, at: number): RegExp {
-  if (pattern.length > MAX_REGEX_LENGTH) throw new QueryError(`regular expression at ${at} is over ${MAX_REGEX_LENGTH} characters`);
+  if (pattern.length > MAX_REGEX_LENGTH)
+    throw new QueryError(`regular expression at ${at} is over ${MAX_REGEX_LENGTH} characters`);
   if (/\\[1-9k]/.test(pattern) || /\([^)]*[*+}?|][^)]*\)\s*[*+{]/.test(pattern)) {
-    throw new QueryError(`regular expression at ${at} nests quantifiers (a repeated group holding a quantifier or "|") or uses backreferences, which are not supported`);
+    throw new QueryError(
+      `regular expression at ${at} nests quantifiers (a repeated group holding a quantifier or "|") ` +
+        'or uses backreferences, which are not supported',
+    );
   }
   try {
     return new RegExp(pattern, 'u');
@@ -105,11 +120,13 @@ class Parser {
     if (raw === '') throw this.error(`a value after "${cmp}"`);
     if (cmp === '~=' || cmp === '!~=') {
       const v = parseScalar(raw, at);
-      if (typeof v !== 'string') throw new QueryError(`q: "${cmp}" takes a quoted regular expression at position ${at}`);
+      if (typeof v !== 'string')
+        throw new QueryError(`q: "${cmp}" takes a quoted regular expression at position ${at}`);
       return { op: 'cmp', path, cmp, value: { kind: 'one', v }, regex: compileRegex(v, at) };
     }
     const value = parseValue(raw, at);
-    if (value.kind !== 'one' && cmp !== '==' && cmp !== '!=') throw new QueryError(`q: a list or range only goes with == or != (position ${at})`);
+    if (value.kind !== 'one' && cmp !== '==' && cmp !== '!=')
+      throw new QueryError(`q: a list or range only goes with == or != (position ${at})`);
     return { op: 'cmp', path, cmp, value };
   }
 
@@ -188,7 +205,10 @@ function parseScalar(raw: string, at: number): Scalar {
   }
   // an unquoted date-time or URI (the grammar allows both); anything else must be quoted
   if (/^[A-Za-z0-9:._~/#?&=+%-]+$/.test(raw) && /[:-]/.test(raw)) return raw;
-  throw new QueryError(`q: value ${JSON.stringify(raw.slice(0, 40))} at position ${at} must be a number, true, false, a date-time, a URI or a "quoted string"`);
+  throw new QueryError(
+    `q: value ${JSON.stringify(raw.slice(0, 40))} at position ${at} ` +
+      'must be a number, true, false, a date-time, a URI or a "quoted string"',
+  );
 }
 
 function parseValue(raw: string, at: number): QueryValue {
@@ -198,7 +218,8 @@ function parseValue(raw: string, at: number): QueryValue {
   if (range.length === 2) {
     const from = parseScalar(range[0]!, at);
     const to = parseScalar(range[1]!, at);
-    if (typeof from !== typeof to || typeof from === 'boolean') throw new QueryError(`q: a range needs two numbers or two strings (position ${at})`);
+    if (typeof from !== typeof to || typeof from === 'boolean')
+      throw new QueryError(`q: a range needs two numbers or two strings (position ${at})`);
     return { kind: 'range', from, to };
   }
   if (range.length > 2) throw new QueryError(`q: a range has two ends (position ${at})`);
@@ -215,67 +236,5 @@ export function parseQuery(text: string): QueryNode {
     if (err instanceof QueryError) throw err;
     // a parser bug must still be a 400 for this query, not a crash: say so plainly
     throw new QueryError(`q: could not be parsed (${(err as Error).message})`);
-  }
-}
-
-type Entity = Readonly<Record<string, unknown>>;
-
-/** The values a path reaches in a normalized entity: a Property's value, a Relationship's object, or a sub-attribute. */
-function valuesAt(entity: Entity, path: AttrPath): unknown[] {
-  if (!Object.hasOwn(entity, path.attr)) return [];
-  const attribute = entity[path.attr];
-  if (path.attr === 'id' || path.attr === 'type') return [attribute];
-  if (typeof attribute !== 'object' || attribute === null) return [];
-  const a = attribute as Record<string, unknown>;
-  let value: unknown = path.sub ? a[path.sub] : a.type === 'Relationship' ? a.object : a.value;
-  for (const member of path.members) {
-    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, member)) return [];
-    value = (value as Record<string, unknown>)[member];
-  }
-  if (value === undefined) return [];
-  return Array.isArray(value) ? value : [value];
-}
-
-function compare(a: unknown, b: Scalar): number | undefined {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof a === 'boolean' && typeof b === 'boolean') return a === b ? 0 : undefined;
-  return undefined;
-}
-
-function matchesOne(v: unknown, node: Extract<QueryNode, { op: 'cmp' }>): boolean {
-  const { cmp, value } = node;
-  if (node.regex) return typeof v === 'string' && node.regex.test(v.slice(0, MAX_REGEX_INPUT)) === (cmp === '~=');
-  if (value.kind === 'list') return value.vs.some((x) => compare(v, x) === 0) === (cmp === '==');
-  if (value.kind === 'range') {
-    const lo = compare(v, value.from);
-    const hi = compare(v, value.to);
-    const inside = lo !== undefined && hi !== undefined && lo >= 0 && hi <= 0;
-    return cmp === '==' ? inside : lo !== undefined && !inside;
-  }
-  const c = compare(v, value.v);
-  if (c === undefined) return cmp === '!=';
-  switch (cmp) {
-    case '==': return c === 0;
-    case '!=': return c !== 0;
-    case '>': return c > 0;
-    case '>=': return c >= 0;
-    case '<': return c < 0;
-    default: return c <= 0;
-  }
-}
-
-/** Whether a normalized entity satisfies the query; values of the wrong type simply do not match. */
-export function matchesQuery(entity: Entity, node: QueryNode): boolean {
-  switch (node.op) {
-    case 'and': return node.terms.every((t) => matchesQuery(entity, t));
-    case 'or': return node.terms.some((t) => matchesQuery(entity, t));
-    case 'exists': return (valuesAt(entity, node.path).length > 0) !== node.negate;
-    case 'cmp': {
-      const values = valuesAt(entity, node.path);
-      // a comparison with an attribute the entity lacks does not match, whatever the operator (4.9)
-      if (values.length === 0) return false;
-      return node.cmp === '!=' || node.cmp === '!~=' ? values.every((v) => matchesOne(v, node)) : values.some((v) => matchesOne(v, node));
-    }
   }
 }
