@@ -70,10 +70,13 @@ export function createNgsiLdErrorHandler(
     type: NgsiLdErrorType,
     title: string,
     detail: string,
+    counted = false,
   ) => {
-    refused.inc({ type });
-    // the reason, not the caller's text: q and ids may be long and are the caller's own
-    log.once(`ngsi-ld:${type}`, { url: request.url.split('?')[0], type, from: request.ip }, 'NGSI-LD request refused');
+    if (!counted) {
+      refused.inc({ type });
+      // the reason, not the caller's text: q and ids may be long and are the caller's own
+      log.once(`ngsi-ld:${type}`, { url: request.url.split('?')[0], type, from: request.ip }, 'NGSI-LD request refused');
+    }
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="ioc"');
     return reply
       .code(status)
@@ -84,7 +87,9 @@ export function createNgsiLdErrorHandler(
     if (err instanceof NgsiLdError) return send(request, reply, err.status, err.errorType, err.title, err.message);
     if (err instanceof DomainError && FROM_DOMAIN[err.kind]) {
       const [status, type, title] = FROM_DOMAIN[err.kind]!;
-      return send(request, reply, status, type, title, err.message);
+      // access control (api/access-control.ts) already counted and logged a refused credential
+      const counted = status === 401 || status === 403;
+      return send(request, reply, status, type, title, err.message, counted);
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map(

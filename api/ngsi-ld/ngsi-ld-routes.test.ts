@@ -233,6 +233,12 @@ describe('NGSI-LD errors', () => {
     expect(res.status).toBe(401);
     expect(res.json).toEqual(problem('Unauthorized'));
     expect((await get('/ngsi-ld/v1/entities', {}, 'not-a-token')).status).toBe(401);
+    // counted and logged by access control, once, not again as an NGSI-LD refusal
+    const metrics = (await get('/metrics', {}, platform.adminToken)).text;
+    expect(metrics).toMatch(/ioc_http_denied_total\{status="401"\} [1-9]/);
+    expect(metrics).not.toMatch(/ioc_ngsild_refused_total\{type="Unauthorized"\}/);
+    expect(logs.lines.filter((l) => l.msg === 'request refused' && l.url === '/ngsi-ld/v1/entities')).toHaveLength(1);
+    expect(logs.lines.filter((l) => l.msg === 'NGSI-LD request refused' && l.type === 'Unauthorized')).toHaveLength(0);
   });
 });
 
