@@ -51,6 +51,9 @@ import { importPending } from './audit/audit-pending.ts';
 import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
 import { auditHooks } from './api/audit-http.ts';
 import { auditRoutes } from './api/audit-routes.ts';
+import { createNgsiLdSource } from './api/ngsi-ld/ngsi-ld-source.ts';
+import { ngsiLdRoutes } from './api/ngsi-ld/ngsi-ld-routes.ts';
+import { startNgsiLdPush } from './api/ngsi-ld/ngsi-ld-push.ts';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -211,6 +214,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
   let listenUrl = '';
+  // NGSI-LD entities from the same in-memory state the console reads (api/ngsi-ld/, docs/ngsi-ld.md)
+  const ngsiLd = createNgsiLdSource({ city, states, latest: latestValues, alerts, clock });
   const routes: FastifyPluginAsync[] = [
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
@@ -222,6 +227,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock), audit }),
     accountsRoutes({ auth: accounts, clock, audit }),
+    ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
@@ -280,6 +286,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await openedStore.latest({ since: latestValues.since() }).then((v) => latestValues.seed(v), (err: Error) => logger.warn({ err: err.message }, 'could not read the latest values from the store'));
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
+  const ngsiLdPush = config.ngsiLd.push ? startNgsiLdPush({ source: ngsiLd, config: config.ngsiLd.push, clock, logger: logger.child({ module: 'ngsi-ld-push' }), registry }) : undefined;
 
   const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
   const mqttPort = (tcp.address() as { port: number }).port;
@@ -324,6 +331,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       accounts.close();
       await step('demo fleet', async () => demo?.stop());
       await step('alert delivery', () => delivery.stop());
+      await step('NGSI-LD push', async () => { await ngsiLdPush?.stop(); ngsiLd.stop(); });
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
       await step('TLS listeners', () => listeners.close());

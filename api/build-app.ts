@@ -2,7 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { Logger } from 'pino';
 import { createWebSocketStream } from 'ws';
 import type { IncomingMessage } from 'node:http';
@@ -13,6 +13,7 @@ import { installAccessControl } from './access-control.ts';
 import { allow, type AuthGuard } from './auth.ts';
 import type { Registry } from 'prom-client';
 import { installHttpSecurity, type HttpSecurityOptions } from './http-security.ts';
+import { openApiOptions } from './openapi-conventions.ts';
 
 /**
  * Builds the HTTP app without listening: tests call `inject` on it, platform.ts listens. Routes are
@@ -51,18 +52,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   installErrorHandlers(app);
   await installHttpSecurity(app, deps.security);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: {
-        title: 'IOC platform API',
-        description: 'Sensors, readings, alerts and rules of the city operations platform. Operator endpoints take `Authorization: Bearer <token>`.',
-        version: deps.version,
-      },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  // operationIds, license, servers and tags for every route (api/openapi-conventions.ts)
+  await app.register(fastifySwagger, openApiOptions(deps.version));
   await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   // after the WebSocket plugin: its onRequest hook must mark upgrades first, so a refused upgrade's socket is closed
