@@ -91,8 +91,11 @@ export const platformConfigSchema = z.object({
     sessionHours: z.number().min(0.05).max(24 * 30).default(12),
     maxFailuresPerAccount: z.number().int().min(1).default(5),
     maxFailuresPerAddress: z.number().int().min(1).default(50),
+    // per account across all addresses; past it only addresses the account signed in from may still try
+    maxFailuresPerAccountAllAddresses: z.number().int().min(1).default(100),
+    knownAddressDays: z.number().min(0).default(30),
     failureWindowMinutes: z.number().min(1).default(15),
-  }).strict().default({ sessionHours: 12, maxFailuresPerAccount: 5, maxFailuresPerAddress: 50, failureWindowMinutes: 15 }),
+  }).strict().prefault({}),
   ingest: z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
     maxAgeDays: z.number().min(0).default(30),
