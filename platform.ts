@@ -221,7 +221,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ ...config.accounts, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: config.accounts.knownAddressDays * 86_400_000 }, clock), audit }),
-    accountsRoutes({ auth: accounts, clock, audit }),
+    accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
