@@ -118,8 +118,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
         return done(null, true);
       }
-      // an account (or address) serving a penalty for abuse is refused before any hash is computed
-      const penalized = penalty.refusal(username, addresses.get(client.conn));
+      // an address serving a penalty for abuse is refused before any work; an account's penalty only once
+      // its credentials are proven (below), so a stranger cannot tell a penalised name from an unknown one
+      const penalized = penalty.refusal(undefined, addresses.get(client.conn));
       if (penalized) {
         denied.inc({ action: 'connect' });
         return done(authError(penalized, 3 as 4), false);
@@ -145,11 +146,6 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           return done(authError(reason, 5), false);
         }
         principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { kind: 'device', hash: secret.hash } } : {}) };
-        const penalized = byCert.sensorId === username ? undefined : penalty.refusal(byCert.sensorId, undefined);
-        if (penalized) {
-          denied.inc({ action: 'connect' });
-          return done(authError(penalized, 3 as 4), false);
-        }
       } else {
         if (!username || !password) {
           denied.inc({ action: 'connect' });
@@ -165,6 +161,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
           return done(authError('bad username or password', 4), false);
         }
+      }
+      // a penalised account learns it (CONNACK 3) only with its own credentials: one SHA-256 spent above
+      const accountPenalty = penalty.refusal(principal.name, undefined);
+      if (accountPenalty) {
+        denied.inc({ action: 'connect' });
+        return done(authError(accountPenalty, 3 as 4), false);
       }
       // decided before Aedes touches the session of that clientId (subscriptions, queue, will, takeover)
       const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes, (id) => city.sensorsById.has(id));
