@@ -19,6 +19,7 @@ import { guardPacketSize } from './packet-size-guard.ts';
 import { protocolVersionProblem } from './protocol-versions.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
+import type { DeviceBudget } from './device-budget.ts';
 import { createRefusalLog } from './refusal-log.ts';
 import { createConnectPenalty } from './connect-penalty.ts';
 import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
@@ -41,6 +42,8 @@ export interface BrokerDeps {
   city: City;
   logger: Logger;
   registry: Registry;
+  /** the device budgets and refusal log shared with HTTP ingest (broker/device-budget.ts); own ones when absent */
+  budget?: DeviceBudget;
   /** config `limits:` (defaults when absent) */
   limits?: LimitsConfig;
   clock?: Clock;
@@ -70,9 +73,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const principals = new WeakMap<Client, Principal>();
   const denied = new Counter({ name: 'ioc_mqtt_denied_total', help: 'Refused MQTT connects, publishes and subscribes', labelNames: ['action'], registers: [deps.registry] });
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
-  const refusals = createRefusalLog(logger, deps.registry, clock);
+  const refusals = deps.budget?.refusals ?? createRefusalLog(logger, deps.registry, clock);
   const connections = new ConnectionLimits(limits);
-  const rate = new PublishRateLimiter({
+  const rate = deps.budget?.rate ?? new PublishRateLimiter({
     ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
     bytesPerSecond: limits.deviceBytesPerSecond, byteBurst: limits.deviceByteBurst, connectionBytesPerSecond: limits.connectionBytesPerSecond, maxHoldMs: limits.rateHoldMaxMs,
   }, clock);
