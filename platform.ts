@@ -48,6 +48,7 @@ import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { auditDirOf } from './audit/audit-files.ts';
+import { auditKeyFileOf, openAuditKey } from './audit/audit-key.ts';
 import { importPending } from './audit/audit-pending.ts';
 import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
 import { auditHooks } from './api/audit-http.ts';
@@ -140,7 +141,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
   const auditDir = auditDirOf(config.dataDir);
-  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry });
+  const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger);
+  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry, key: auditKey, witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 } });
   const auditLogger = logger.child({ module: 'audit' });
   await importPending(auditDir, audit, auditLogger);
   // entries the command line left while this platform holds the log (ioc credentials ...)

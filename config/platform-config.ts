@@ -140,7 +140,13 @@ export const platformConfigSchema = z.object({
     maxFileBytes: z.number().int().min(4096).default(16 * 1024 * 1024),
     // HTTP auth failures written to the audit log per client address and minute (the rest are counted)
     authFailuresPerMinute: z.number().int().min(1).max(10_000).default(20),
-  }).strict().default({ maxFileBytes: 16 * 1024 * 1024, authFailuresPerMinute: 20 }),
+    // the HMAC key of the chain (audit/audit-key.ts), created 0600 on first start; outside the data dir
+    // (default: <dataDir>.audit.key)
+    keyFile: z.string().min(1).optional(),
+    // the chain head goes to the log (an off-host witness) every so many entries, or minutes if any
+    witnessEveryEntries: z.number().int().min(1).default(100),
+    witnessEveryMinutes: z.number().min(0.1).default(10),
+  }).strict().prefault({}),
   /** receivers of signed alert webhooks (config/webhook-config.ts) */
   webhooks: webhooksSchema,
 }).strict();
@@ -194,6 +200,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['profile'], str('IOC_PROFILE'));
   setPath(raw, ['city'], str('IOC_CITY'));
   setPath(raw, ['dataDir'], str('IOC_DATA_DIR'));
+  setPath(raw, ['audit', 'keyFile'], str('IOC_AUDIT_KEY_FILE'));
   setPath(raw, ['mqtt', 'port'], envNumber(env, 'IOC_MQTT_PORT', errors));
   setPath(raw, ['mqtt', 'host'], str('IOC_MQTT_HOST'));
   setPath(raw, ['http', 'port'], envNumber(env, 'IOC_HTTP_PORT', errors));
@@ -282,6 +289,7 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
     kindsDir: resolve(base, config.kindsDir),
     dataDir: resolve(base, config.dataDir),
     tls: resolveTlsPaths(config.tls, base),
+    audit: { ...config.audit, ...(config.audit.keyFile ? { keyFile: resolve(base, config.audit.keyFile) } : {}) },
   };
   return deepFreeze(resolved);
 }
