@@ -20,7 +20,9 @@ const brotliAsync = promisify(brotliCompress);
 export async function encodeVariants(body: Buffer): Promise<EncodedVariants> {
   const [br, gz] = await Promise.all([
     // quality 5: close to the best ratio on XML at a small fraction of quality 11's time
-    brotliAsync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+    brotliAsync(body, {
+      params: { [constants.BROTLI_PARAM_QUALITY]: 5, [constants.BROTLI_PARAM_SIZE_HINT]: body.length },
+    }),
     gzipAsync(body, { level: 6 }),
   ]);
   return { br, gzip: gz };

@@ -19,7 +19,9 @@ export function macOf(key: AuditKey, hash: string): string {
 
 /** Reads the key; a missing or malformed file is an error naming the path. */
 export function readAuditKey(file: string): AuditKey {
-  if (!existsSync(file)) throw new Error(`no audit key at ${file} (audit.keyFile): the platform creates it on first start`);
+  if (!existsSync(file)) {
+    throw new Error(`no audit key at ${file} (audit.keyFile): the platform creates it on first start`);
+  }
   const text = readFileSync(file, 'utf8').trim();
   if (!KEY_RE.test(text)) throw new Error(`${file} is not an audit key (64 hex characters expected)`);
   return Buffer.from(text, 'hex');
@@ -55,9 +57,13 @@ export function auditKeyFileOf(keyFile: string | undefined, dataDir: string): st
 }
 
 /** At start: the key, with one line when it was made or when others may read it. */
-export function openAuditKey(file: string, logger: { info(o: object, m: string): void; warn(o: object, m: string): void }): AuditKey {
+type KeyLogger = { info(o: object, m: string): void; warn(o: object, m: string): void };
+
+export function openAuditKey(file: string, logger: KeyLogger): AuditKey {
   const { key, created, loose } = loadOrCreateAuditKey(file);
-  if (created) logger.info({ keyFile: file }, 'audit: created the audit chain key (keep it out of data directory backups)');
+  if (created) {
+    logger.info({ keyFile: file }, 'audit: created the audit chain key (keep it out of data directory backups)');
+  }
   if (loose) logger.warn({ keyFile: file }, 'audit: the audit key file is readable by group or others: chmod 600 it');
   return key;
 }

@@ -38,18 +38,23 @@ export function createAuditSuppression(opts: AuditSuppressionOptions): AuditSupp
   // summaries of keys forgotten to keep the map bounded: still written, as one entry
   let overflow: { count: number; keys: number; first: number; last: number } | undefined;
 
-  const summary = (key: string | undefined, w: { suppressed: number; first: number; last: number }, keys?: number): AuditInput => ({
-    actor: { name: 'platform', role: 'system' },
-    ...(key !== undefined ? { address: key } : {}),
-    action: SUPPRESSED_ACTION,
-    outcome: 'failure',
-    target: opts.action,
-    details: {
-      suppressed: w.suppressed, action: opts.action, from: new Date(w.first).toISOString(), to: new Date(w.last).toISOString(),
-      ...(keys !== undefined ? { keys } : {}),
-      summary: `${w.suppressed} similar ${opts.action} entries suppressed between ${new Date(w.first).toISOString()} and ${new Date(w.last).toISOString()}`,
-    },
-  });
+  type Held = { suppressed: number; first: number; last: number };
+  const summary = (key: string | undefined, w: Held, keys?: number): AuditInput => {
+    const from = new Date(w.first).toISOString();
+    const to = new Date(w.last).toISOString();
+    return {
+      actor: { name: 'platform', role: 'system' },
+      ...(key !== undefined ? { address: key } : {}),
+      action: SUPPRESSED_ACTION,
+      outcome: 'failure',
+      target: opts.action,
+      details: {
+        suppressed: w.suppressed, action: opts.action, from, to,
+        ...(keys !== undefined ? { keys } : {}),
+        summary: `${w.suppressed} similar ${opts.action} entries suppressed between ${from} and ${to}`,
+      },
+    };
+  };
 
   const write = (ended: boolean): Promise<unknown> => {
     const now = opts.clock.now();
@@ -60,7 +65,8 @@ export function createAuditSuppression(opts: AuditSuppressionOptions): AuditSupp
       windows.delete(key);
     }
     if (overflow) {
-      writes.push(opts.audit.record(summary(undefined, { suppressed: overflow.count, first: overflow.first, last: overflow.last }, overflow.keys)));
+      const held = { suppressed: overflow.count, first: overflow.first, last: overflow.last };
+      writes.push(opts.audit.record(summary(undefined, held, overflow.keys)));
       overflow = undefined;
     }
     return Promise.all(writes);

@@ -21,11 +21,18 @@ export interface DeviceBudget {
 
 export type HttpBudgetVerdict = { ok: true } | { ok: false; retryAfterSeconds: number; message: string };
 
-export function createDeviceBudget(limits: LimitsConfig, clock: Clock, logger: Logger, registry: Registry): DeviceBudget {
+export function createDeviceBudget(
+  limits: LimitsConfig, clock: Clock, logger: Logger, registry: Registry,
+): DeviceBudget {
   const refusals = createRefusalLog(logger, registry, clock);
   const rate = new PublishRateLimiter({
-    ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
-    bytesPerSecond: limits.deviceBytesPerSecond, byteBurst: limits.deviceByteBurst, connectionBytesPerSecond: limits.connectionBytesPerSecond, maxHoldMs: limits.rateHoldMaxMs,
+    ratePerSecond: limits.devicePublishesPerSecond,
+    burst: limits.devicePublishBurst,
+    abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
+    bytesPerSecond: limits.deviceBytesPerSecond,
+    byteBurst: limits.deviceByteBurst,
+    connectionBytesPerSecond: limits.connectionBytesPerSecond,
+    maxHoldMs: limits.rateHoldMaxMs,
   }, clock);
   return {
     rate,
@@ -34,7 +41,9 @@ export function createDeviceBudget(limits: LimitsConfig, clock: Clock, logger: L
       const verdict = rate.takeNow(device, connection, bytes);
       if (verdict.ok) return verdict;
       const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      const message = `device ${device} sends faster than ${limits.devicePublishesPerSecond} messages/s or ${limits.deviceBytesPerSecond} bytes/s (MQTT and HTTP together): nothing was stored, retry after ${retryAfterSeconds} s`;
+      const message = `device ${device} sends faster than ${limits.devicePublishesPerSecond} messages/s or `
+        + `${limits.deviceBytesPerSecond} bytes/s (MQTT and HTTP together): nothing was stored, `
+        + `retry after ${retryAfterSeconds} s`;
       refusals.refuse('rate_limited', device, message, { retryAfterSeconds }, 'http');
       return { ok: false, retryAfterSeconds, message };
     },

@@ -89,7 +89,8 @@ export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimi
         [pair, limits.maxFailuresPerAccount, 'account_address'],
         [`ip\u0000${address}`, limits.maxFailuresPerAddress, 'address'],
       ];
-      if (!known.get(pair, now)) checks.push([`a\u0000${account}`, limits.maxFailuresPerAccountAllAddresses, 'account']);
+      const anyAddress = limits.maxFailuresPerAccountAllAddresses;
+      if (!known.get(pair, now)) checks.push([`a\u0000${account}`, anyAddress, 'account']);
       for (const [key, max, limit] of checks) {
         const w = over(key, max, now);
         if (!w) continue;
