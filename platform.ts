@@ -21,6 +21,7 @@ import { lineProtocolRoutes } from './api/line-protocol-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
+import { createDeviceBudget } from './broker/device-budget.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
@@ -47,6 +48,7 @@ import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
 import { auditDirOf } from './audit/audit-files.ts';
+import { auditKeyFileOf, openAuditKey } from './audit/audit-key.ts';
 import { importPending } from './audit/audit-pending.ts';
 import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
 import { auditHooks } from './api/audit-http.ts';
@@ -142,7 +144,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
   const auditDir = auditDirOf(config.dataDir);
-  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry });
+  const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger);
+  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry, key: auditKey, witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 } });
   const auditLogger = logger.child({ module: 'audit' });
   await importPending(auditDir, audit, auditLogger);
   // entries the command line left while this platform holds the log (ioc credentials ...)
@@ -169,7 +172,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
+  const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
+  const broker = await createBroker({ budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -221,12 +226,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     auditRoutes({ audit, dir: auditDir }),
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
-    ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
-    lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes }),
+    ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes, budget: deviceBudget }),
+    lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes, budget: deviceBudget }),
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
-    sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock), audit }),
-    accountsRoutes({ auth: accounts, clock, audit }),
+    sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ ...config.accounts, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: config.accounts.knownAddressDays * 86_400_000 }, clock), audit }),
+    accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
   ];
   const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });

@@ -20,6 +20,8 @@ export interface AccountsRoutesDeps {
   auth: Pick<LiveAuth, 'accounts' | 'account' | 'tokensOf' | 'change'>;
   clock: Clock;
   audit?: AuditRecorder;
+  /** the city's sensor ids: an account may not be named like one (config/accounts/account-name-policy.ts) */
+  sensorIds: () => Iterable<string>;
 }
 
 const tokenOut = z.object({ id: z.string(), name: z.string(), createdAt: z.string(), expiresAt: z.string().nullable() });
@@ -58,7 +60,13 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
   }, async (request, reply) => {
     const { name, role, password } = request.body;
     const passwordHash = password ? await hashPassword(password) : undefined;
-    auth.change((file) => addAccount(file, { name, role, passwordHash }, now()));
+    try {
+      auth.change((file) => addAccount(file, { name, role, passwordHash }, now(), deps.sensorIds()));
+    } catch (err) {
+      // an admin's mistake, not a flood: each such refusal is worth its line
+      if (err instanceof DomainError && err.code === 'account_name_is_sensor') request.log.warn({ by: principalOf(request)?.name, from: request.ip, name, reason: err.code }, 'account refused');
+      throw err;
+    }
     await audit(request, 'account.create', name, { after: { ...shape(name), hasPassword: password !== undefined } });
     return reply.code(201).send(present(name));
   });

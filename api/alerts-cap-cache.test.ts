@@ -31,7 +31,7 @@ describe('the public CAP feed is cached and revalidated', () => {
     expect(first.status).toBe(200);
     const etag = first.headers.get('etag')!;
     const lastModified = first.headers.get('last-modified')!;
-    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}"$/); // strong: no W/ prefix
+    expect(etag).toMatch(/^"[A-Za-z0-9_-]{27}(-gz|-br)?"$/); // strong: no W/ prefix
     expect(Date.parse(lastModified)).not.toBeNaN();
     expect(first.headers.get('cache-control')).toBe('public, max-age=30');
     const body = await first.text();

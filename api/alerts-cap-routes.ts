@@ -13,6 +13,7 @@ import { allow } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { createCapFeedCache, etagOf, type CapDocument } from './cap-feed-cache.ts';
 import { answersNotModified } from './cap-conditional.ts';
+import { pickEncoding } from './cap-encoding.ts';
 
 export interface AlertsCapRoutesDeps {
   alerts: AlertService;
@@ -64,11 +65,17 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
   app.addHook('onClose', async () => cache.close());
 
   // pollers keep their copy for a short while and then revalidate, which costs a hash comparison here
+  // per request only a pick among bodies and headers made once per change: no rendering, hashing,
+  // compressing or date formatting here (api/cap-encoding.ts)
   const sendXml = (request: FastifyRequest, reply: FastifyReply, type: string, doc: CapDocument) => {
-    reply.header('etag', doc.etag).header('last-modified', new Date(doc.lastModified).toUTCString())
+    const coding = doc.variants ? pickEncoding(request.headers['accept-encoding']) : 'identity';
+    const variant = coding === 'identity' ? doc : doc.variants![coding];
+    reply.header('etag', variant.etag).header('last-modified', doc.lastModifiedHttp ?? new Date(doc.lastModified).toUTCString())
       .header('cache-control', 'public, max-age=30').type(type);
-    if (answersNotModified(request.headers, doc)) return reply.code(304).send();
-    return reply.send(doc.body);
+    if (doc.variants) reply.header('vary', 'accept-encoding');
+    if (answersNotModified(request.headers, { etag: variant.etag, lastModified: doc.lastModified })) return reply.code(304).send();
+    if (coding !== 'identity') reply.header('content-encoding', coding);
+    return reply.send(variant.body);
   };
 
   api.get('/api/alerts/cap', {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { AuditInput } from '../audit/audit-entry.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
+import { createAuditSuppression } from '../audit/audit-suppression.ts';
 import type { Clock } from '../config/clock.ts';
 import { DomainError } from '../config/domain-error.ts';
 import { principalOf } from './auth.ts';
@@ -42,20 +43,13 @@ export interface AuditHooksDeps {
 export function auditHooks(deps: AuditHooksDeps): FastifyPluginAsync {
   const failures = new Counter({ name: 'ioc_http_auth_failures_total', help: 'HTTP requests refused for missing, bad or insufficient credentials, by code', labelNames: ['code'], registers: deps.registry ? [deps.registry] : [] });
   const suppressed = new Counter({ name: 'ioc_audit_auth_failures_suppressed_total', help: 'Auth failures over the per-address limit: counted, not written to the audit log', registers: deps.registry ? [deps.registry] : [] });
-  // per address: a password-guessing loop must not turn the audit log (an fsync each) into its amplifier
-  const windows = new Map<string, { start: number; count: number }>();
-  const allow = (address: string): boolean => {
-    const now = deps.clock.now();
-    let w = windows.get(address);
-    if (!w || now - w.start >= 60_000) {
-      if (windows.size > 10_000) windows.clear();
-      w = { start: now, count: 0 };
-      windows.set(address, w);
-    }
-    return ++w.count <= deps.authFailuresPerMinute;
-  };
+  // per address: a password-guessing loop must not turn the audit log (an fsync each) into its amplifier;
+  // what is held back becomes one summary entry per address and minute (audit/audit-suppression.ts)
+  const bound = createAuditSuppression({ audit: deps.audit, clock: deps.clock, action: 'auth.failure', perWindow: deps.authFailuresPerMinute });
+  const allow = (address: string): boolean => bound.admit(address);
 
   const plugin: FastifyPluginAsync = async (app) => {
+    app.addHook('onClose', async () => { await bound.close(); });
     app.addHook('onError', async (request, _reply, err) => {
       if (!(err instanceof DomainError) || (err.kind !== 'unauthenticated' && err.kind !== 'forbidden')) return;
       failures.inc({ code: err.code });

@@ -3,6 +3,7 @@ import type { Alert } from '../alerts/alert-model.ts';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import { CANCEL_VISIBLE_MS, selectPublicAlerts } from '../alerts/delivery/cap-feed.ts';
 import type { Clock } from '../config/clock.ts';
+import { encodeVariants } from './cap-encoding.ts';
 
 /**
  * The public CAP feed is polled by warning systems far more often than alerts change (the issue measured
@@ -18,7 +19,13 @@ export interface CapDocument {
   readonly etag: string;
   /** epoch ms, whole seconds (HTTP dates have no milliseconds): when this body first appeared */
   readonly lastModified: number;
+  /** the same as an HTTP date, formatted once */
+  readonly lastModifiedHttp?: string;
+  /** br and gzip forms with their own ETags, made once per change (api/cap-encoding.ts) */
+  readonly variants?: { readonly br: CapVariant; readonly gzip: CapVariant };
 }
+
+export interface CapVariant { readonly body: Buffer; readonly etag: string }
 
 export interface CapFeedCacheDeps {
   alerts: Pick<AlertService, 'bus' | 'open' | 'list'>;
@@ -55,6 +62,7 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
   deps.alerts.bus.on('alert', bump);
   let selected: Built<Promise<readonly Alert[]>> | undefined;
   const documents = new Map<string, Built<CapDocument>>();
+  const building = new Map<string, { version: number; value: Promise<CapDocument> }>();
   let builds = 0;
   let hits = 0;
 
@@ -98,18 +106,34 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
         documents.set(key, cached); // most recently used last
         return cached.value;
       }
+      // pollers arriving while this key is being built (compression awaits the thread pool) share it
+      const inFlight = building.get(key);
+      if (inFlight && inFlight.version === version) return inFlight.value;
       const at = version;
-      const all = await selection();
-      const alerts = (filter ? all.filter(filter) : all).slice(0, deps.maxEntries);
-      const body = render(alerts, now);
-      const etag = etagOf(body);
-      builds += 1;
-      // an event that changed nothing public (a pending alert, a device fault) keeps the old date
-      const lastModified = cached?.value.etag === etag ? cached.value.lastModified : Math.floor(now / 1000) * 1000;
-      const value: CapDocument = { body: Buffer.from(body, 'utf8'), etag, lastModified };
-      documents.delete(key);
-      documents.set(key, { version: at, expiresAt: leavesAt(alerts), value });
-      while (documents.size > maxDocuments) documents.delete(documents.keys().next().value as string);
+      const value = (async (): Promise<CapDocument> => {
+        const all = await selection();
+        const alerts = (filter ? all.filter(filter) : all).slice(0, deps.maxEntries);
+        const body = render(alerts, now);
+        const etag = etagOf(body);
+        builds += 1;
+        // an event that changed nothing public (a pending alert, a device fault) keeps the old date
+        const lastModified = cached?.value.etag === etag ? cached.value.lastModified : Math.floor(now / 1000) * 1000;
+        const bytes = Buffer.from(body, 'utf8');
+        const encoded = await encodeVariants(bytes);
+        const tagged = (suffix: string) => `${etag.slice(0, -1)}-${suffix}"`;
+        const doc: CapDocument = {
+          body: bytes, etag, lastModified, lastModifiedHttp: new Date(lastModified).toUTCString(),
+          variants: { br: { body: encoded.br, etag: tagged('br') }, gzip: { body: encoded.gzip, etag: tagged('gz') } },
+        };
+        documents.delete(key);
+        documents.set(key, { version: at, expiresAt: leavesAt(alerts), value: doc });
+        while (documents.size > maxDocuments) documents.delete(documents.keys().next().value as string);
+        return doc;
+      })();
+      const entry = { version: at, value };
+      building.set(key, entry);
+      const done = () => { if (building.get(key) === entry) building.delete(key); };
+      value.then(done, done);
       return value;
     },
     stats: () => ({ builds, hits }),

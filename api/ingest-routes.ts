@@ -15,6 +15,13 @@ export interface IngestRoutesDeps {
   ingest: IngestService;
   guard: AuthGuard;
   maxPayloadBytes: number;
+  /** the device's message budget, shared with MQTT (broker/device-budget.ts): over it, 429 */
+  budget?: HttpIngestBudget;
+}
+
+/** What HTTP ingest needs of the shared device budget (implemented by broker/device-budget.ts). */
+export interface HttpIngestBudget {
+  admitHttp(device: string, connection: object, bytes: number): { ok: true } | { ok: false; retryAfterSeconds: number; message: string };
 }
 
 export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => async (app) => {
@@ -29,10 +36,10 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
       params: z.object({ kind: z.string(), sensorId: z.string(), channel: z.enum(['readings', 'status', 'events']) }),
       response: {
         200: z.object({ accepted: z.number(), rejected: z.array(z.object({ code: z.string(), message: z.string(), index: z.number().optional(), metric: z.string().optional() })) }),
-        401: errorBody, 403: errorBody, 413: errorBody, 503: errorBody,
+        401: errorBody, 403: errorBody, 413: errorBody, 429: errorBody, 503: errorBody,
       },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const principal = principalOf(request) ?? deps.guard.authenticateDevice(request);
     const { kind, sensorId, channel } = request.params;
     if (principal.role === 'device' && principal.sensorId !== sensorId) {
@@ -40,7 +47,13 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
     }
     const body = request.body;
     const payload = Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body ?? ''));
-    const outcome = await deps.ingest.handle(`ioc/${kind}/${sensorId}/${channel}`, payload, 'device');
+    const topic = `ioc/${kind}/${sensorId}/${channel}`;
+    if (principal.role === 'device' && deps.budget) {
+      // the bytes as MQTT counts them (payload and topic), before any parsing
+      const verdict = deps.budget.admitHttp(principal.name, request.raw.socket, payload.length + topic.length);
+      if (!verdict.ok) return reply.code(429).header('retry-after', verdict.retryAfterSeconds).send({ code: 'rate_limited', message: verdict.message });
+    }
+    const outcome = await deps.ingest.handle(topic, payload, 'device');
     return { accepted: outcome.accepted, rejected: [...outcome.rejected] };
   });
 };

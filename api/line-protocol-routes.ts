@@ -7,6 +7,7 @@ import type { IngestService } from '../ingest/ingest-service.ts';
 import { PRECISIONS } from '../ingest/line-protocol.ts';
 import { writeLineProtocol, type LineWriteResult } from '../ingest/line-protocol-ingest.ts';
 import { allow } from './auth.ts';
+import type { HttpIngestBudget } from './ingest-routes.ts';
 
 /**
  * InfluxDB's write endpoints, so Telegraf's influxdb and influxdb_v2 outputs, Node-RED's influxdb node, the
@@ -30,6 +31,8 @@ export interface LineProtocolRoutesDeps {
   maxReadingsPerPublish: number;
   /** the body as sent and once decompressed */
   maxBodyBytes: number;
+  /** a device's message budget, shared with MQTT: one write is one message of its bytes as sent */
+  budget?: HttpIngestBudget;
 }
 
 type Dialect = 'v1' | 'v2';
@@ -92,6 +95,15 @@ export const lineProtocolRoutes = (deps: LineProtocolRoutesDeps): FastifyPluginA
     if (principal.role !== 'device' && principal.role !== 'admin') {
       request.log.info({ from: request.ip, account: principal.name, role: principal.role }, 'line protocol write refused: role');
       return fail(reply, dialect, 403, 'forbidden', `${principal.name} (${principal.role}) may not write readings: use a device's credentials or an admin token`);
+    }
+    if (principal.role === 'device' && deps.budget) {
+      // before gunzip and parsing: a device over its budget costs no more work than this
+      const sent = Buffer.isBuffer(request.body) ? request.body.length : 0;
+      const verdict = deps.budget.admitHttp(principal.name, request.raw.socket, sent);
+      if (!verdict.ok) {
+        reply.header('retry-after', verdict.retryAfterSeconds);
+        return fail(reply, dialect, 429, 'too many requests', verdict.message);
+      }
     }
     const precision = typeof q.precision === 'string' && q.precision !== '' ? q.precision : dialect === 'v1' ? 'n' : 'ns';
     if (!PRECISIONS.includes(precision)) return fail(reply, dialect, 400, 'invalid', `invalid precision "${precision.slice(0, 10)}": one of ${PRECISIONS.join(', ')}`);

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
-import type { LoginLimiter } from '../config/accounts/login-limiter.ts';
+import type { LoginLimit, LoginLimiter } from '../config/accounts/login-limiter.ts';
 import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
 import type { Clock } from '../config/clock.ts';
@@ -28,6 +28,12 @@ export interface SessionRoutesDeps {
 
 const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
 const sessionInfo = z.object({ name: z.string(), role: z.enum(['viewer', 'operator', 'admin']), via: z.enum(['session', 'token', 'insecure']), expiresAt: z.string().optional() });
+
+const LIMIT_TEXT: Record<LoginLimit, string> = {
+  account_address: 'for this account from this address',
+  address: 'from this address',
+  account: 'for this account from addresses it has not signed in from',
+};
 
 type FailureReason = 'unknown_account' | 'bad_password' | 'disabled' | 'no_password' | 'rate_limited';
 
@@ -54,11 +60,13 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
-    const wait = deps.limiter.attempt(username, request.ip);
-    if (wait > 0) {
+    const verdict = deps.limiter.attempt(username, request.ip);
+    if (verdict.waitMs > 0 && 'limit' in verdict) {
       failures.inc({ reason: 'rate_limited' });
-      request.log.warn({ username: username.slice(0, 64), from: request.ip, reason: 'rate_limited' }, 'sign-in refused');
-      return reply.code(429).header('retry-after', Math.ceil(wait / 1000)).send({ code: 'too_many_attempts', message: `too many failed sign-ins: try again in ${Math.ceil(wait / 1000)} s` });
+      // once per limited key and window: a flood of guesses is counted, not written line by line
+      if (verdict.first) request.log.warn({ username: username.slice(0, 64), from: request.ip, reason: 'rate_limited', limit: verdict.limit }, 'sign-in refused');
+      const s = Math.ceil(verdict.waitMs / 1000);
+      return reply.code(429).header('retry-after', s).send({ code: 'too_many_attempts', message: `too many failed sign-ins ${LIMIT_TEXT[verdict.limit]}: try again in ${s} s` });
     }
     const account = deps.auth.account(username);
     if (!account?.password) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { macOf, type AuditKey } from './audit-key.ts';
 
 /**
  * One audit entry: who did what, to what, when and from where. Entries form a hash chain: each carries
@@ -51,6 +52,8 @@ export const auditEntrySchema = z.object({
   details: z.record(z.string(), z.unknown()).optional(),
   prevHash: hex64,
   hash: hex64,
+  /** HMAC-SHA256(audit key, hash) (audit-key.ts); absent in logs written before the chain was keyed */
+  mac: hex64.optional(),
 }).strict();
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
@@ -77,8 +80,8 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(canonical(value) ?? null);
 }
 
-export function hashEntry(entry: Omit<AuditEntry, 'hash'>): string {
-  const { hash: _ignored, ...rest } = entry as AuditEntry;
+export function hashEntry(entry: Omit<AuditEntry, 'hash' | 'mac'>): string {
+  const { hash: _ignored, mac: _keyed, ...rest } = entry as AuditEntry;
   return createHash('sha256').update(entry.prevHash).update('\n').update(canonicalJson(rest)).digest('hex');
 }
 
@@ -87,8 +90,10 @@ export function serializeEntry(entry: AuditEntry): string {
   return canonicalJson(entry);
 }
 
-export function sealEntry(fields: Omit<AuditEntry, 'hash'>): AuditEntry {
-  return { ...fields, hash: hashEntry(fields) };
+/** With a key, the entry also carries its MAC (audit-key.ts). */
+export function sealEntry(fields: Omit<AuditEntry, 'hash' | 'mac'>, key?: AuditKey): AuditEntry {
+  const hash = hashEntry(fields);
+  return { ...fields, hash, ...(key ? { mac: macOf(key, hash) } : {}) };
 }
 
 // Rules and details are small; a bound keeps a huge one from bloating a log read by hand.

@@ -1,6 +1,7 @@
 import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import type { AuditKey } from './audit-key.ts';
 import { ChainVerifier, type ChainStatus } from './audit-verify.ts';
 
 /**
@@ -74,8 +75,8 @@ export function lastLine(text: string): string | undefined {
 }
 
 /** Full verification of every file, oldest first, against the head. */
-export function verifyAuditDir(dir: string): ChainStatus & { pending: number } {
-  const verifier = new ChainVerifier();
+export function verifyAuditDir(dir: string, key?: AuditKey): ChainStatus & { pending: number } {
+  const verifier = new ChainVerifier(undefined, key);
   for (const name of listAuditFiles(dir)) verifier.feedFile(name, readFileSync(join(dir, name), 'utf8'));
   const head = readHead(dir);
   const status = verifier.finish(head === 'damaged' ? undefined : head);

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../config/clock.ts';
 import { CHAIN_BREAK_ACTION, GENESIS_HASH, auditInputSchema, boundDetails, sealEntry, serializeEntry, type AuditEntry, type AuditInput } from './audit-entry.ts';
 import { ACTIVE_FILE, HEAD_FILE, ensureAuditDir, lastLine, listAuditFiles, readHead, rotatedName, verifyAuditDir } from './audit-files.ts';
+import type { AuditKey } from './audit-key.ts';
 import { acquireAuditLock, releaseAuditLock } from './audit-lock.ts';
+import { createAuditWitness, type AuditWitness } from './audit-witness.ts';
 import { createAuditMetrics, type AuditMetrics } from './audit-metrics.ts';
 import { ChainVerifier, type ChainBreak, type ChainStatus } from './audit-verify.ts';
 import type { Registry } from 'prom-client';
@@ -27,6 +29,10 @@ export interface AuditLogOptions {
   /** the active file is rotated before it would grow past this */
   maxFileBytes: number;
   registry?: Registry;
+  /** keys the chain (audit-key.ts): every entry gets a MAC, and verification demands one */
+  key?: AuditKey;
+  /** logs the head every so many entries or milliseconds (audit-witness.ts) */
+  witness?: { everyEntries: number; everyMs: number };
 }
 
 export interface AuditState {
@@ -63,8 +69,11 @@ export class AuditLog implements AuditRecorder {
   private current: AuditState;
   private readonly metrics: AuditMetrics;
 
+  private readonly witness: AuditWitness | undefined;
+
   private constructor(private readonly opts: AuditLogOptions) {
     this.metrics = createAuditMetrics(opts.registry);
+    this.witness = opts.witness ? createAuditWitness({ clock: opts.clock, logger: opts.logger, ...opts.witness }) : undefined;
     this.current = { chain: 'ok', breaks: 0, verified: 'tail', verifiedAt: opts.clock.now(), head: { seq: 0, hash: GENESIS_HASH } };
   }
 
@@ -91,7 +100,7 @@ export class AuditLog implements AuditRecorder {
       return Promise.resolve(undefined);
     }
     const fields = { ...parsed.data, details: boundDetails(parsed.data.details) };
-    const entry = sealEntry({ seq: this.seq + 1, ts: this.opts.clock.now(), ...fields, prevHash: this.hash });
+    const entry = sealEntry({ seq: this.seq + 1, ts: this.opts.clock.now(), ...fields, prevHash: this.hash }, this.opts.key);
     this.seq = entry.seq;
     this.hash = entry.hash;
     this.metrics.entries.inc({ action: entry.action });
@@ -108,7 +117,11 @@ export class AuditLog implements AuditRecorder {
   /** Every file from the first: slow on a large log, so on demand only. Updates the health state. */
   async verifyFull(): Promise<ChainStatus & { pending: number }> {
     await this.idle();
-    const status = verifyAuditDir(this.opts.dir);
+    const status = verifyAuditDir(this.opts.dir, this.opts.key);
+    // said once when a full walk first finds the log changed (later walks only update the state)
+    if (status.breaks.length && this.current.chain === 'ok') {
+      this.opts.logger.error({ dir: this.opts.dir, breaks: status.breaks.length, first: status.breaks[0] }, 'audit: THE AUDIT CHAIN IS BROKEN: found by a full verification');
+    }
     this.setVerified(status.breaks, 'full');
     return status;
   }
@@ -121,6 +134,7 @@ export class AuditLog implements AuditRecorder {
   async close(): Promise<void> {
     await this.idle();
     this.closed = true;
+    this.witness?.close();
     this.retry?.cancel();
     await this.handle?.close();
     this.handle = undefined;
@@ -132,7 +146,7 @@ export class AuditLog implements AuditRecorder {
     const files = listAuditFiles(dir);
     const rotated = files.filter((f) => f !== ACTIVE_FILE);
     const previous = rotated.length ? lastEntryOf(join(dir, rotated[rotated.length - 1]!)) : undefined;
-    const verifier = new ChainVerifier(previous);
+    const verifier = new ChainVerifier(previous, this.opts.key);
     const activePath = join(dir, ACTIVE_FILE);
     const text = existsSync(activePath) ? readFileSync(activePath, 'utf8') : '';
     verifier.feedFile(ACTIVE_FILE, text);
@@ -236,6 +250,7 @@ export class AuditLog implements AuditRecorder {
     this.activeFirstSeq ??= group[0]!.entry.seq;
     const last = group[group.length - 1]!.entry;
     await writeHeadAsync(dir, { seq: last.seq, hash: last.hash });
+    this.witness?.written(last);
   }
 }
 

@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import { CHAIN_BREAK_ACTION, GENESIS_HASH, auditEntrySchema, hashEntry, serializeEntry, type AuditEntry } from './audit-entry.ts';
+import { macOf, type AuditKey } from './audit-key.ts';
 
 /**
  * Walks the chain line by line and names every place it breaks (file and 1-based line). Pure: the
@@ -38,8 +40,11 @@ export class ChainVerifier {
   /** index into breaks of the first break not yet answered by a chain_break entry */
   private unansweredFrom = 0;
 
-  /** Starts after a known entry (checking only a tail) instead of at the beginning of the chain. */
-  constructor(after?: { seq: number; hash: string }) {
+  /**
+   * Starts after a known entry (checking only a tail) instead of at the beginning of the chain. With
+   * `key`, every entry must carry its MAC: a chain rewritten and re-hashed without the key shows.
+   */
+  constructor(after?: { seq: number; hash: string }, private readonly key?: AuditKey) {
     this.expectedPrev = after ? after.hash : GENESIS_HASH;
     this.expectedSeq = after ? after.seq + 1 : 1;
     this.last = after;
@@ -78,6 +83,10 @@ export class ChainVerifier {
     const problems: string[] = [];
     if (serializeEntry(entry) !== text) problems.push('the line differs from the entry as written (bytes changed)');
     if (hashEntry(entry) !== entry.hash) problems.push('its hash does not match its content: the entry was changed');
+    if (this.key) {
+      if (entry.mac === undefined) problems.push('no MAC: written without the audit key, or its MAC was stripped');
+      else if (!sameHex(macOf(this.key, entry.hash), entry.mac)) problems.push('its MAC does not match: the entry was written or rewritten without the audit key');
+    }
     if (entry.action === CHAIN_BREAK_ACTION) {
       // answers every break found so far: the log said so itself, in the chain
       problems.push('a new chain segment starts here after a reported break');
@@ -125,4 +134,10 @@ export class ChainVerifier {
   private addBreak(b: ChainBreak): void {
     if (this.breaks.length < MAX_BREAKS) this.breaks.push(b);
   }
+}
+
+function sameHex(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
 }

@@ -12,6 +12,7 @@ const started = Date.now();
 const end = started + input.seconds * 1000;
 let requests = 0;
 let bytes = 0;
+let wireBytes = 0;
 let notModified = 0;
 
 async function poller(i: number): Promise<void> {
@@ -25,6 +26,8 @@ async function poller(i: number): Promise<void> {
     const body = await res.arrayBuffer();
     requests++;
     bytes += body.byteLength;
+    // fetch decodes gzip/br itself; the body as sent is what Content-Length said
+    wireBytes += Number(res.headers.get('content-length') ?? body.byteLength);
     if (res.status === 304) notModified++;
     etag = res.headers.get('etag');
     const wait = input.intervalMs - (Date.now() - t0);
@@ -33,4 +36,4 @@ async function poller(i: number): Promise<void> {
 }
 
 await Promise.all(Array.from({ length: input.pollers }, (_, i) => poller(i)));
-console.log(JSON.stringify({ acked: requests, seconds: (Date.now() - started) / 1000, bytes, notModified }));
+console.log(JSON.stringify({ acked: requests, seconds: (Date.now() - started) / 1000, bytes, wireBytes, notModified }));

@@ -85,16 +85,30 @@ const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(1)} ms  p90 ${pct(xs, 
 const alone: number[] = [];
 const beside: number[] = [];
 console.log(`${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with If-None-Match); ${ROUNDS} rounds of ${SECONDS} s per phase`);
+// CPU of this process (the platform and the devices' clients) per phase: beside minus alone, per feed
+// request, is what serving the feed costs the platform, apart from the machine's contention
+const cpuMs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
+let feedCpuMs = 0;
+let feedRequests = 0;
 for (let r = 1; r <= ROUNDS; r++) {
+  const cpuA = process.cpuUsage();
   const a = await phase(SECONDS * 1000);
+  const aloneMs = cpuMs(cpuA);
   const pollers = runLoadProcess(loadFile, { url: feedUrl, pollers: POLLERS, seconds: SECONDS + 1.5, intervalMs: INTERVAL_MS });
   await sleep(1000); // the poller process starts (tsx) before the phase is measured
+  const cpuB = process.cpuUsage();
   const b = await phase(SECONDS * 1000);
-  const polled = await pollers as unknown as { acked: number; seconds: number; bytes: number; notModified: number };
+  const besideMs = cpuMs(cpuB);
+  const polled = await pollers as unknown as { acked: number; seconds: number; bytes: number; wireBytes?: number; notModified: number };
   alone.push(...a);
   beside.push(...b);
-  console.log(`round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests (${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB`);
+  // the pollers ran SECONDS + 1.5 s, the CPU was measured over SECONDS: scale the requests to that
+  const inPhase = polled.acked * SECONDS / polled.seconds;
+  feedCpuMs += besideMs - aloneMs;
+  feedRequests += inPhase;
+  console.log(`round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests (${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB decoded${polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''} | platform CPU alone ${aloneMs.toFixed(0)} ms, beside ${besideMs.toFixed(0)} ms: ${((besideMs - aloneMs) / inPhase).toFixed(2)} ms per feed request`);
 }
+console.log(`platform CPU per feed request (beside minus alone, all rounds): ${(feedCpuMs / feedRequests).toFixed(2)} ms`);
 const ratio = pct(beside, 0.9) / pct(alone, 0.9);
 console.log(`all rounds: alone ${fmt(alone)} | beside pollers ${fmt(beside)} | p90 ratio ${ratio.toFixed(2)} (goal <= 1.10)`);
 await Promise.all(honest.map((c) => c.endAsync(true)));

@@ -19,6 +19,7 @@ import { guardPacketSize } from './packet-size-guard.ts';
 import { protocolVersionProblem } from './protocol-versions.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
+import type { DeviceBudget } from './device-budget.ts';
 import { createRefusalLog } from './refusal-log.ts';
 import { createConnectPenalty } from './connect-penalty.ts';
 import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
@@ -41,6 +42,8 @@ export interface BrokerDeps {
   city: City;
   logger: Logger;
   registry: Registry;
+  /** the device budgets and refusal log shared with HTTP ingest (broker/device-budget.ts); own ones when absent */
+  budget?: DeviceBudget;
   /** config `limits:` (defaults when absent) */
   limits?: LimitsConfig;
   clock?: Clock;
@@ -70,9 +73,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const principals = new WeakMap<Client, Principal>();
   const denied = new Counter({ name: 'ioc_mqtt_denied_total', help: 'Refused MQTT connects, publishes and subscribes', labelNames: ['action'], registers: [deps.registry] });
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
-  const refusals = createRefusalLog(logger, deps.registry, clock);
+  const refusals = deps.budget?.refusals ?? createRefusalLog(logger, deps.registry, clock);
   const connections = new ConnectionLimits(limits);
-  const rate = new PublishRateLimiter({
+  const rate = deps.budget?.rate ?? new PublishRateLimiter({
     ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
     bytesPerSecond: limits.deviceBytesPerSecond, byteBurst: limits.deviceByteBurst, connectionBytesPerSecond: limits.connectionBytesPerSecond, maxHoldMs: limits.rateHoldMaxMs,
   }, clock);
@@ -118,8 +121,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
         return done(null, true);
       }
-      // an account (or address) serving a penalty for abuse is refused before any hash is computed
-      const penalized = penalty.refusal(username, addresses.get(client.conn));
+      // an address serving a penalty for abuse is refused before any work; an account's penalty only once
+      // its credentials are proven (below), so a stranger cannot tell a penalised name from an unknown one
+      const penalized = penalty.refusal(undefined, addresses.get(client.conn));
       if (penalized) {
         denied.inc({ action: 'connect' });
         return done(authError(penalized, 3 as 4), false);
@@ -145,11 +149,6 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           return done(authError(reason, 5), false);
         }
         principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { kind: 'device', hash: secret.hash } } : {}) };
-        const penalized = byCert.sensorId === username ? undefined : penalty.refusal(byCert.sensorId, undefined);
-        if (penalized) {
-          denied.inc({ action: 'connect' });
-          return done(authError(penalized, 3 as 4), false);
-        }
       } else {
         if (!username || !password) {
           denied.inc({ action: 'connect' });
@@ -165,6 +164,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
           return done(authError('bad username or password', 4), false);
         }
+      }
+      // a penalised account learns it (CONNACK 3) only with its own credentials: one SHA-256 spent above
+      const accountPenalty = penalty.refusal(principal.name, undefined);
+      if (accountPenalty) {
+        denied.inc({ action: 'connect' });
+        return done(authError(accountPenalty, 3 as 4), false);
       }
       // decided before Aedes touches the session of that clientId (subscriptions, queue, will, takeover)
       const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes, (id) => city.sensorsById.has(id));

@@ -30,7 +30,7 @@ describe('limits per account, address and session', () => {
   const tryConnect = (options: mqtt.IClientOptions) => connectOrRefusal(p.mqttUrl, options);
   const device = (id: string, clientId: string, extra: mqtt.IClientOptions = {}) => ({ username: id, password: p.devicePassword(id), clientId, ...extra });
   const refusedTotal = async (reason: string): Promise<number> => {
-    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
+    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}",transport="mqtt"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
     return Number(m?.[1] ?? 0);
   };
 
@@ -146,7 +146,7 @@ describe('limits per source address', () => {
     const idle = [await open(), await open(), await open()];
     const extra = await open();
     await new Promise<void>((resolve) => extra.once('close', () => resolve()));
-    expect((await p.request('GET', '/metrics')).text).toMatch(/ioc_mqtt_refused_total\{reason="connections_per_address"\} 1/);
+    expect((await p.request('GET', '/metrics')).text).toMatch(/ioc_mqtt_refused_total\{reason="connections_per_address",transport="mqtt"\} 1/);
     for (const s of idle) s.destroy();
     await expect.poll(async () => {
       try {

@@ -21,7 +21,7 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
 
   const url = () => new URL(p.mqttUrl);
   const refusedTotal = async (): Promise<number> => {
-    const m = /ioc_mqtt_refused_total\{reason="protocol_version"\} (\d+)/.exec((await p.request('GET', '/metrics')).text);
+    const m = /ioc_mqtt_refused_total\{reason="protocol_version",transport="mqtt"\} (\d+)/.exec((await p.request('GET', '/metrics')).text);
     return Number(m?.[1] ?? 0);
   };
   const refusalLines = (clientId: string) => logs.lines.filter((l) => l.reason === 'protocol_version' && l.clientId === clientId);

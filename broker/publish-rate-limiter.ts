@@ -55,6 +55,37 @@ export class PublishRateLimiter {
 
   constructor(private readonly limits: RateLimits, private readonly clock: Clock) {}
 
+  /**
+   * The same budget for a request that cannot be held (HTTP ingest): charged when it fits now, else
+   * refused without charging, with the time until it would fit (the answer's Retry-After).
+   */
+  takeNow(account: string, connection: object, bytes: number): { ok: true } | { ok: false; retryAfterMs: number } {
+    const { budget, own } = this.budgetOf(account, connection);
+    const wait = Math.max(budget.publishes.waitFor(1), budget.bytes.waitFor(bytes), own.waitFor(bytes));
+    if (wait > 0) return { ok: false, retryAfterMs: Math.ceil(wait) };
+    budget.publishes.charge(1);
+    budget.bytes.charge(bytes);
+    own.charge(bytes);
+    return { ok: true };
+  }
+
+  private budgetOf(account: string, connection: object): { budget: AccountBudget; own: Bucket } {
+    const now = this.clock.now();
+    const L = this.limits;
+    let budget = this.accounts.get(account);
+    if (!budget) {
+      budget = { publishes: new Bucket(L.ratePerSecond, L.burst, now), bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now), refusedInRow: 0 };
+      this.accounts.set(account, budget);
+    }
+    let own = this.connections.get(connection);
+    if (!own) {
+      own = new Bucket(L.connectionBytesPerSecond, L.byteBurst, now);
+      this.connections.set(connection, own);
+    }
+    for (const b of [budget.publishes, budget.bytes, own]) b.refill(now);
+    return { budget, own };
+  }
+
   /** Charges one publish of `bytes` to `account` and `connection`, or refuses it. */
   take(account: string, connection: object, bytes: number): RateVerdict {
     const now = this.clock.now();

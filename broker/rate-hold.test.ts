@@ -32,7 +32,7 @@ describe('holding and penalising a device over its budget', () => {
   });
 
   const metric = async (reason: string): Promise<number> => {
-    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
+    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}",transport="mqtt"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
     return Number(m?.[1] ?? 0);
   };
   const tryConnect = (id: string) => new Promise<{ ok: boolean; code?: number; client?: mqtt.MqttClient }>((resolve) => {

@@ -17,8 +17,11 @@ export type RefusalReason =
 // a client speaking a protocol the broker does not (yet) is no misbehaviour: it is told, and logged at info
 const INFO_REASONS: ReadonlySet<RefusalReason> = new Set(['protocol_version']);
 
+/** how the refused message came: the same budget and metric serve MQTT and HTTP ingest */
+export type RefusalTransport = 'mqtt' | 'http';
+
 export interface RefusalLog {
-  refuse(reason: RefusalReason, account: string, message: string, fields?: Record<string, unknown>): void;
+  refuse(reason: RefusalReason, account: string, message: string, fields?: Record<string, unknown>, transport?: RefusalTransport): void;
   /** counts without logging, for refusals that their caller logs in its own way (once per penalty) */
   count(reason: RefusalReason): void;
 }
@@ -27,15 +30,15 @@ const LOG_EVERY_MS = 60_000;
 const MAX_KEYS = 10_000;
 
 export function createRefusalLog(logger: Logger, registry: Registry, clock: Clock): RefusalLog {
-  const counter = new Counter({ name: 'ioc_mqtt_refused_total', help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes, by reason', labelNames: ['reason'], registers: [registry] });
+  const counter = new Counter({ name: 'ioc_mqtt_refused_total', help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes (and device HTTP ingest over its budget), by reason and transport', labelNames: ['reason', 'transport'], registers: [registry] });
   const last = new Map<string, { at: number; suppressed: number }>();
   return {
     count(reason) {
-      counter.inc({ reason });
+      counter.inc({ reason, transport: 'mqtt' });
     },
-    refuse(reason, account, message, fields = {}) {
-      counter.inc({ reason });
-      const key = `${reason}\u0000${account}`;
+    refuse(reason, account, message, fields = {}, transport = 'mqtt') {
+      counter.inc({ reason, transport });
+      const key = `${reason}\u0000${transport}\u0000${account}`;
       const now = clock.now();
       const seen = last.get(key);
       if (seen && now - seen.at < LOG_EVERY_MS) {
@@ -45,7 +48,7 @@ export function createRefusalLog(logger: Logger, registry: Registry, clock: Cloc
       if (last.size >= MAX_KEYS) last.clear();
       last.set(key, { at: now, suppressed: 0 });
       const level = INFO_REASONS.has(reason) ? 'info' : 'warn';
-      logger[level]({ reason, account: account.slice(0, 64), ...fields, ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}) }, `MQTT refused: ${message}`);
+      logger[level]({ reason, transport, account: account.slice(0, 64), ...fields, ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}) }, `${transport === 'http' ? 'HTTP ingest' : 'MQTT'} refused: ${message}`);
     },
   };
 }

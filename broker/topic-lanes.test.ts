@@ -23,7 +23,7 @@ describe('topic lanes', () => {
     send();
   });
   const refusedTotal = async (reason: string): Promise<number> => {
-    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
+    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}",transport="mqtt"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
     return Number(m?.[1] ?? 0);
   };
   const forwarded = (topic: string) => watcher.messages.filter((m) => m.topic === topic);

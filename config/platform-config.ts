@@ -92,8 +92,11 @@ export const platformConfigSchema = z.object({
     sessionHours: z.number().min(0.05).max(24 * 30).default(12),
     maxFailuresPerAccount: z.number().int().min(1).default(5),
     maxFailuresPerAddress: z.number().int().min(1).default(50),
+    // per account across all addresses; past it only addresses the account signed in from may still try
+    maxFailuresPerAccountAllAddresses: z.number().int().min(1).default(100),
+    knownAddressDays: z.number().min(0).default(30),
     failureWindowMinutes: z.number().min(1).default(15),
-  }).strict().default({ sessionHours: 12, maxFailuresPerAccount: 5, maxFailuresPerAddress: 50, failureWindowMinutes: 15 }),
+  }).strict().prefault({}),
   ingest: z.object({
     maxFutureSkewSeconds: z.number().min(0).default(300),
     maxAgeDays: z.number().min(0).default(30),
@@ -138,7 +141,13 @@ export const platformConfigSchema = z.object({
     maxFileBytes: z.number().int().min(4096).default(16 * 1024 * 1024),
     // HTTP auth failures written to the audit log per client address and minute (the rest are counted)
     authFailuresPerMinute: z.number().int().min(1).max(10_000).default(20),
-  }).strict().default({ maxFileBytes: 16 * 1024 * 1024, authFailuresPerMinute: 20 }),
+    // the HMAC key of the chain (audit/audit-key.ts), created 0600 on first start; outside the data dir
+    // (default: <dataDir>.audit.key)
+    keyFile: z.string().min(1).optional(),
+    // the chain head goes to the log (an off-host witness) every so many entries, or minutes if any
+    witnessEveryEntries: z.number().int().min(1).default(100),
+    witnessEveryMinutes: z.number().min(0.1).default(10),
+  }).strict().prefault({}),
   /** receivers of signed alert webhooks (config/webhook-config.ts) */
   webhooks: webhooksSchema,
   /** NGSI-LD entities: access and the optional push to a context broker (config/ngsi-ld-config.ts) */
@@ -194,6 +203,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['profile'], str('IOC_PROFILE'));
   setPath(raw, ['city'], str('IOC_CITY'));
   setPath(raw, ['dataDir'], str('IOC_DATA_DIR'));
+  setPath(raw, ['audit', 'keyFile'], str('IOC_AUDIT_KEY_FILE'));
   setPath(raw, ['mqtt', 'port'], envNumber(env, 'IOC_MQTT_PORT', errors));
   setPath(raw, ['mqtt', 'host'], str('IOC_MQTT_HOST'));
   setPath(raw, ['http', 'port'], envNumber(env, 'IOC_HTTP_PORT', errors));
@@ -282,6 +292,7 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
     kindsDir: resolve(base, config.kindsDir),
     dataDir: resolve(base, config.dataDir),
     tls: resolveTlsPaths(config.tls, base),
+    audit: { ...config.audit, ...(config.audit.keyFile ? { keyFile: resolve(base, config.audit.keyFile) } : {}) },
   };
   return deepFreeze(resolved);
 }

@@ -93,7 +93,10 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     async stop() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
       await platform.close();
-      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) {
+        rmSync(dataDir, { recursive: true, force: true });
+        rmSync(`${dataDir}.audit.key`, { force: true }); // the audit key lives beside the data dir (audit/audit-key.ts)
+      }
     },
   }) as TestPlatform;
 }

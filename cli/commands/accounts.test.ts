@@ -57,4 +57,21 @@ describe('ioc accounts', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('refuses an account named like a sensor, a prefix of one or one followed by more; auth.json unchanged', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ioc-cli-accounts-'));
+    try {
+      expect(await runCli(['credentials', 'init', '--data-dir', dir], capture().io)).toBe(0);
+      const before = readFileSync(join(dir, 'auth.json'), 'utf8');
+      for (const name of ['water-kimlong', 'water-kim', 'water-kimlong-ops']) {
+        const refused = capture();
+        expect(await runCli(['accounts', 'add', name, '--role', 'operator', '--data-dir', dir], refused.io)).toBe(1);
+        expect(refused.err.join('\n')).toMatch(/sensor water-kimlong: MQTT clientIds are scoped by these names/);
+        expect(refused.out.join('\n')).not.toMatch(/password/);
+      }
+      expect(readFileSync(join(dir, 'auth.json'), 'utf8')).toBe(before);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

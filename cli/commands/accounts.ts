@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { addAccount, presentAccount, setDisabled, setPassword, setRole } from '../../config/accounts/account-changes.ts';
 import { passwordSchema, readAuthFile, authFilePath, roleSchema, updateAuthFile } from '../../config/accounts/auth-file.ts';
 import { hashPasswordSync, newSecret } from '../../config/accounts/secrets.ts';
+import { loadCity } from '../../config/city-config.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
 import { recordCliChange } from '../../audit/cli-changes.ts';
 import type { CliCommand } from '../cli-command.ts';
@@ -55,7 +56,10 @@ export const accountsCommand: CliCommand = {
       }
       const password = generatePassword();
       passwordSchema.parse(password);
-      updateAuthFile(dataDir, (auth) => addAccount(auth, { name, role: role.data, passwordHash: hashPasswordSync(password) }, now));
+      // the city's sensor ids besides the devices in auth.json: an account may not be named like one
+      const config = loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
+      const sensorIds = loadCity(config.cityFile, config.kindsDir).sensorsById.keys();
+      updateAuthFile(dataDir, (auth) => addAccount(auth, { name, role: role.data, passwordHash: hashPasswordSync(password) }, now, sensorIds));
       recordCliChange(dataDir, { action: 'account.create', target: name, details: { after: { role: role.data, disabled: false, hasPassword: true } } });
       io.out(`account ${name} (${role.data}) created\npassword: ${password}`);
       return 0;

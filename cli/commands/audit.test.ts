@@ -73,7 +73,7 @@ describe('ioc audit, and CLI changes in the audit log', () => {
 
     const ok = await ioc('audit', 'verify', '--data-dir', dir);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/^ok: \d+ entries/m);
+    expect(ok.stdout).toMatch(/^ok \(MACs checked\): \d+ entries/m);
 
     await platform.audit.idle();
     const file = join(dir, 'audit', 'audit.log');
@@ -84,6 +84,6 @@ describe('ioc audit, and CLI changes in the audit log', () => {
     const broken = await ioc('audit', 'verify', '--data-dir', dir);
     expect(broken.code).toBe(1);
     expect(broken.stdout).toContain(`BREAK audit.log line ${at + 1}`);
-    expect(broken.stdout).toMatch(/^BROKEN: /m);
+    expect(broken.stdout).toMatch(/^BROKEN \(MACs checked\): /m);
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import { DomainError } from '../domain-error.ts';
 import { ACCOUNT_NAME, type AccountEntry, type AuthFile, type Role, type TokenEntry } from './auth-file.ts';
+import { assertNotSensorName } from './account-name-policy.ts';
 import { makeHash, newId, newSecret } from './secrets.ts';
 
 /**
@@ -16,8 +17,10 @@ function find(auth: AuthFile, name: string): AccountEntry {
   return account;
 }
 
-export function addAccount(auth: AuthFile, input: { name: string; role: Role; passwordHash?: string }, now: Date): AccountEntry {
+/** `sensorIds`: the city's sensors; the devices in auth.json are checked too (account-name-policy.ts). */
+export function addAccount(auth: AuthFile, input: { name: string; role: Role; passwordHash?: string }, now: Date, sensorIds: Iterable<string> = []): AccountEntry {
   if (!ACCOUNT_NAME.test(input.name)) throw new DomainError('invalid', 'invalid_account_name', 'an account name is 2-64 characters: a-z first, then a-z, 0-9, ".", "_" or "-"');
+  assertNotSensorName(input.name, [...sensorIds, ...Object.keys(auth.devices)]);
   if (auth.accounts.some((a) => a.name === input.name)) throw new DomainError('conflict', 'account_exists', `an account named ${input.name} exists already`);
   const at = now.toISOString();
   const account: AccountEntry = { name: input.name, role: input.role, disabled: false, passwordSetAt: at, createdAt: at, ...(input.passwordHash ? { password: input.passwordHash } : {}) };

@@ -1,6 +1,6 @@
 import type { AccountEntry, AuthFile, TokenEntry } from './auth-file.ts';
 import type { Principal } from './principal.ts';
-import { matchesHash, splitToken } from './secrets.ts';
+import { makeHash, matchesHash, newSecret, splitToken } from './secrets.ts';
 
 /**
  * One validated auth.json, frozen, with the lookups every door needs. Keyed by what clients send: Maps,
@@ -21,6 +21,8 @@ export interface AuthState {
   readonly tokenCount: number;
 }
 
+const UNKNOWN_DEVICE = makeHash(newSecret());
+
 export function createAuthState(file: AuthFile): AuthState {
   const devices = new Map(Object.entries(file.devices));
   const accounts = new Map(file.accounts.map((a) => [a.name, a]));
@@ -40,7 +42,9 @@ export function createAuthState(file: AuthFile): AuthState {
     tokenCount: tokens.size,
     device: (sensorId) => devices.get(sensorId),
     verifyDevice(username, password) {
+      // an unknown name costs the same hash as a known one: timing does not tell which devices exist
       const entry = devices.get(username);
+      if (!entry) matchesHash(UNKNOWN_DEVICE, password);
       return entry && matchesHash(entry, password)
         ? { role: 'device', name: username, sensorId: username, credential: { kind: 'device', hash: entry.hash } }
         : undefined;

@@ -1,33 +1,60 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../clock.ts';
-import { createLoginLimiter } from './login-limiter.ts';
+import { createLoginLimiter, type LoginLimits } from './login-limiter.ts';
+
+const LIMITS: LoginLimits = { maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, maxFailuresPerAccountAllAddresses: 8, windowMs: 60_000, knownAddressMs: 86_400_000 };
 
 describe('login limiter', () => {
-  it('blocks an account after its failures and an address after its own, until the window passes', () => {
+  it('limits a pair (account, address) and an address across accounts, until the window passes', () => {
     const clock = createManualClock();
-    const limiter = createLoginLimiter({ maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, windowMs: 60_000 }, clock);
-    for (let i = 0; i < 3; i++) limiter.failed('an', '10.0.0.1');
-    expect(limiter.blockedFor('an', '10.0.0.9')).toBe(60_000);
-    expect(limiter.blockedFor('binh', '10.0.0.1')).toBe(0);
-    limiter.failed('binh', '10.0.0.1');
-    limiter.failed('chi', '10.0.0.1');
-    expect(limiter.blockedFor('dung', '10.0.0.1')).toBeGreaterThan(0); // 5 from this address, across accounts
-    clock.advance(30_000);
-    expect(limiter.blockedFor('an', '10.0.0.9')).toBe(30_000);
-    clock.advance(30_000);
-    expect(limiter.blockedFor('an', '10.0.0.1')).toBe(0);
+    const limiter = createLoginLimiter(LIMITS, clock);
+    for (let i = 0; i < 3; i++) expect(limiter.attempt('an', '10.0.0.1').waitMs).toBe(0);
+    expect(limiter.attempt('an', '10.0.0.1')).toEqual({ waitMs: 60_000, limit: 'account_address', first: true });
+    expect(limiter.attempt('an', '10.0.0.1')).toMatchObject({ first: false });
+    // the same account from another address, and another account from this one, still try
+    expect(limiter.attempt('an', '10.0.0.9').waitMs).toBe(0);
+    expect(limiter.attempt('binh', '10.0.0.1').waitMs).toBe(0);
+    expect(limiter.attempt('chi', '10.0.0.1').waitMs).toBe(0);
+    expect(limiter.attempt('dung', '10.0.0.1')).toMatchObject({ limit: 'address' }); // 5 from this address
+    clock.advance(60_000);
+    expect(limiter.attempt('an', '10.0.0.1').waitMs).toBe(0);
   });
 
-  it('a success clears the account but not the address, and keys stay bounded', () => {
+  it('a flood from many addresses refuses new addresses, never one the account signed in from', () => {
     const clock = createManualClock();
-    const limiter = createLoginLimiter({ maxFailuresPerAccount: 2, maxFailuresPerAddress: 3, windowMs: 60_000, maxKeys: 10 }, clock);
-    limiter.failed('an', '10.0.0.1');
-    limiter.failed('an', '10.0.0.1');
-    limiter.succeeded('an');
-    expect(limiter.blockedFor('an', '10.0.0.2')).toBe(0);
-    limiter.failed('binh', '10.0.0.1');
-    expect(limiter.blockedFor('an', '10.0.0.1')).toBeGreaterThan(0);
-    for (let i = 0; i < 1000; i++) limiter.failed(`u${i}`, `10.1.${i >> 8}.${i & 255}`);
-    expect(limiter.blockedFor('constructor', '__proto__')).toBe(0);
+    const limiter = createLoginLimiter(LIMITS, clock);
+    limiter.attempt('an', '10.0.0.1');
+    limiter.succeeded('an', '10.0.0.1');
+    for (let i = 0; i < 8; i++) expect(limiter.attempt('an', `192.0.2.${i}`).waitMs).toBe(0);
+    expect(limiter.attempt('an', '192.0.2.100')).toMatchObject({ limit: 'account', first: true });
+    // the owner signs in again and again from the known address while the flood goes on
+    for (let i = 0; i < 5; i++) {
+      expect(limiter.attempt('an', '10.0.0.1').waitMs).toBe(0);
+      limiter.succeeded('an', '10.0.0.1');
+    }
+  });
+
+  it('a success clears its pair and gives back its attempt, not the address\'s other guesses', () => {
+    const clock = createManualClock();
+    const limiter = createLoginLimiter(LIMITS, clock);
+    limiter.attempt('an', '10.0.0.1');
+    limiter.attempt('an', '10.0.0.1');
+    limiter.attempt('an', '10.0.0.1');
+    limiter.succeeded('an', '10.0.0.1');
+    expect(limiter.attempt('an', '10.0.0.1').waitMs).toBe(0);
+    limiter.attempt('binh', '10.0.0.1');
+    limiter.attempt('binh', '10.0.0.1');
+    expect(limiter.attempt('chi', '10.0.0.1')).toMatchObject({ limit: 'address' });
+  });
+
+  it('stays bounded and never confuses keys (property, fixed seed)', () => {
+    fc.assert(fc.property(fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 300 }), (pairs) => {
+      const clock = createManualClock();
+      const limiter = createLoginLimiter({ ...LIMITS, maxKeys: 16 }, clock);
+      for (const [a, ip] of pairs) limiter.attempt(a, ip);
+      // a name or address from outside never reaches an object's prototype, and a fresh pair is free
+      expect(limiter.attempt('constructor', '__proto__').waitMs).toBe(0);
+    }), { seed: 12, numRuns: 100 });
   });
 });
