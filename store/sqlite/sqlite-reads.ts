@@ -1,5 +1,8 @@
 import type Database from 'better-sqlite3';
-import type { AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample } from '../time-series-store.ts';
+import { samplesJson } from '../range-json.ts';
+import type {
+  AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeJson, RangeQuery, Sample,
+} from '../time-series-store.ts';
 import { type BucketState, finishBucket, mergeBuckets, planAggregate, type RollupTable, type RollupTier } from './aggregate-plan.ts';
 import { ROLLUP_GRAINS, readWatermark } from './sqlite-schema.ts';
 import { checkAggregateQuery, checkRangeQuery } from '../query-bounds.ts';
@@ -48,6 +51,11 @@ export class SqliteReader {
     for (const id of ids) out.push(...(this.rawRange.all({ id, from: q.from, to: q.to, path: fieldPath(q.field), limit }) as Sample[]));
     if (ids.length > 1) out.sort((a, b) => a.ts - b.ts);
     return limit > 0 ? out.slice(0, limit) : out;
+  }
+
+  /** The first `limit` samples as JSON, built here in the reader worker (store/range-json.ts). */
+  queryRangeJson(q: RangeQuery & { limit: number }): RangeJson {
+    return samplesJson(this.queryRange({ ...q, limit: q.limit + 1 }), q.limit);
   }
 
   aggregate(q: AggregateQuery): Sample[] {
