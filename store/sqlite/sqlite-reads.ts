@@ -4,7 +4,7 @@ import type {
   AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeJson, RangeQuery, Sample,
 } from '../time-series-store.ts';
 import { type BucketState, finishBucket, mergeBuckets, planAggregate, type RollupTable, type RollupTier } from './aggregate-plan.ts';
-import { ROLLUP_GRAINS, readWatermark } from './sqlite-schema.ts';
+import { ROLLUP_GRAINS } from './sqlite-schema.ts';
 import { checkAggregateQuery, checkRangeQuery } from '../query-bounds.ts';
 
 /**
@@ -24,6 +24,7 @@ export class SqliteReader {
   private readonly rawLast: Database.Statement;
   private readonly rollupBuckets: Record<RollupTable, Database.Statement>;
   private readonly seriesOfSensor: Database.Statement;
+  private readonly watermark: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     const where = 'series_id = :id AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ' + NUMERIC;
@@ -41,6 +42,8 @@ export class SqliteReader {
     );
     this.rollupBuckets = { rollup_1m: rollup('rollup_1m'), rollup_1h: rollup('rollup_1h') };
     this.seriesOfSensor = db.prepare('SELECT id FROM series WHERE sensor_id = ? AND measurement = ?');
+    // as readWatermark, prepared once: every aggregate reads both watermarks
+    this.watermark = db.prepare('SELECT value FROM lifecycle WHERE name = ?');
   }
 
   queryRange(q: RangeQuery): Sample[] {
@@ -67,7 +70,7 @@ export class SqliteReader {
     const path = fieldPath(q.field);
     if (fn === 'first' || fn === 'last') return this.firstOrLast(ids, { ...q, fn, every }, path);
     const tiers: RollupTier[] = (['rollup_1h', 'rollup_1m'] as const).map((table) => ({
-      table, grainMs: ROLLUP_GRAINS[table], rolledUntil: readWatermark(this.db, table),
+      table, grainMs: ROLLUP_GRAINS[table], rolledUntil: (this.watermark.get(table) as { value: number } | undefined)?.value ?? 0,
     }));
     const parts: BucketState[][] = [];
     for (const piece of planAggregate(q.from, q.to, every, fn, tiers)) {
