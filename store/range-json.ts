@@ -9,13 +9,9 @@ import type { RangeJson, Sample } from './time-series-store.ts';
  * `samples`: up to limit + 1, oldest first; the one past `limit` only says where the next page starts.
  */
 export function samplesJson(samples: readonly Sample[], limit: number): RangeJson {
-  const count = Math.min(limit, samples.length);
-  const parts: string[] = new Array<string>(count);
-  for (let i = 0; i < count; i++) {
-    const s = samples[i]!;
-    // String() of a finite number is its JSON; what the stores return is numeric (json_type filters)
-    parts[i] = `{"ts":${String(s.ts)},"value":${Number.isFinite(s.value) ? String(s.value) : 'null'}}`;
-  }
+  const page = samples.length > limit ? samples.slice(0, limit) : samples;
+  // the key list keeps each sample to ts and value, in that order, whatever else a store's rows carry
+  const text = JSON.stringify(page, ['ts', 'value']);
   const next = samples.length > limit ? samples[limit]!.ts : undefined;
-  return { points: new TextEncoder().encode(`[${parts.join(',')}]`), count, ...(next !== undefined ? { next } : {}) };
+  return { points: new TextEncoder().encode(text), count: page.length, ...(next !== undefined ? { next } : {}) };
 }
