@@ -45,10 +45,14 @@ export class WriteBatch {
     if (ts < this.rolledUntil) {
       // behind the roll-up job (a late or replayed reading): its minute is rolled up again
       const minute = ts - (((ts % 60_000) + 60_000) % 60_000);
-      (this.late ??= new Map()).set(`${id}:${minute}`, [id, minute]);
+      this.late ??= new Map();
+      this.late.set(`${id}:${minute}`, [id, minute]);
     }
     let series = this.newest.get(id);
-    if (!series) this.newest.set(id, (series = new Map()));
+    if (!series) {
+      series = new Map();
+      this.newest.set(id, series);
+    }
     for (const field in fields) {
       const value = fields[field];
       if (typeof value !== 'number') continue;
