@@ -11,7 +11,11 @@ import { readingsBody } from './sensors-routes.ts';
  */
 const sample = fc.record({
   ts: fc.integer({ min: -8.64e15, max: 8.64e15 }),
-  value: fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.constantFrom(0, -0, 1e-300, 1.7976931348623157e308)),
+  value: fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.integer(),
+    fc.constantFrom(0, -0, 1e-300, 1.7976931348623157e308),
+  ),
 });
 const head = { sensorId: 'air-ngomon', metric: 'pm2.5 "µg"', unit: 'ug/m3', from: 0, to: 10 };
 
@@ -20,7 +24,8 @@ describe('raw readings page as prebuilt JSON', () => {
     fc.assert(fc.property(fc.array(sample, { maxLength: 60 }), fc.integer({ min: 1, max: 50 }), (samples, limit) => {
       const body = JSON.parse(rawPageBody(head, samplesJson(samples, limit)).toString('utf8')) as unknown;
       const page = readingsBody.parse(body);
-      expect(page.points).toEqual(samples.slice(0, limit).map((s) => ({ ts: s.ts, value: Object.is(s.value, -0) ? 0 : s.value })));
+      const shown = samples.slice(0, limit).map((s) => ({ ts: s.ts, value: Object.is(s.value, -0) ? 0 : s.value }));
+      expect(page.points).toEqual(shown);
       expect(page.truncated).toBe(samples.length > limit);
       expect(page.nextFrom).toBe(samples.length > limit ? samples[limit]!.ts : undefined);
       expect(page).toMatchObject(head);

@@ -20,7 +20,8 @@ export class LogReadAhead {
   async read(offset: number, ahead: boolean): Promise<Range> {
     const pending = this.ahead;
     this.ahead = undefined;
-    const range = (pending?.from === offset ? await pending.range : undefined) ?? await this.log.readRange(offset, this.maxBytes);
+    const early = pending?.from === offset ? await pending.range : undefined;
+    const range = early ?? await this.log.readRange(offset, this.maxBytes);
     const after = range.records.length ? range.records[range.records.length - 1]!.next : range.next;
     if (ahead && after > offset && after < this.log.head) {
       // a failed read-ahead is not an error: the consumer reads that range itself and meets it there

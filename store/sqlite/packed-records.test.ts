@@ -18,10 +18,18 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const open = () => new SqliteDatabase(join(dir, `db-${n++}.sqlite`));
 
-const text = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom(',"p":[', '"}', 'Phú Xuân', '\\', '{"m":', ']}', '\u0000'));
-const tags = fc.record({ sensorId: fc.constantFrom('air-1', 'air-2', ',"p":[x'), kind: fc.constant('air'), district: text });
-const fields = fc.dictionary(fc.oneof(fc.constantFrom('pm25', 'pm10', 'p'), text), fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), text, fc.boolean()), { minKeys: 1, maxKeys: 3 });
-const point = fc.record({ measurement: fc.constantFrom('air', 'wa"ter'), tags, fields, ts: fc.integer({ min: 0, max: 50 }) });
+const text = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom(',"p":[', '"}', 'Phú Xuân', '\\', '{"m":', ']}', '\u0000'),
+);
+const tags = fc.record({
+  sensorId: fc.constantFrom('air-1', 'air-2', ',"p":[x'), kind: fc.constant('air'), district: text,
+});
+const value = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), text, fc.boolean());
+const fields = fc.dictionary(fc.oneof(fc.constantFrom('pm25', 'pm10', 'p'), text), value, { minKeys: 1, maxKeys: 3 });
+const point = fc.record({
+  measurement: fc.constantFrom('air', 'wa"ter'), tags, fields, ts: fc.integer({ min: 0, max: 50 }),
+});
 /** one record: the shared form when its points share a series, else the array form encodeRecord falls back to */
 const record = fc.array(point, { minLength: 1, maxLength: 3 });
 
@@ -51,7 +59,8 @@ describe('packed commit-log records', () => {
   it('refuses a batch with a record that is not JSON, writing none of it', () => {
     const db = open();
     try {
-      const good = Buffer.from(encodeRecord([{ measurement: 'air', tags: { sensorId: 'air-1' }, fields: { pm25: 1 }, ts: 1 }]));
+      const one: Point = { measurement: 'air', tags: { sensorId: 'air-1' }, fields: { pm25: 1 }, ts: 1 };
+      const good = Buffer.from(encodeRecord([one]));
       expect(() => db.writePacked(packRecords([good, Buffer.from('{"m":"air","t":{},"p":[[2,{"pm25":')]))).toThrow();
       expect(dump(db, 'air')).toEqual([]);
       expect(db.writePacked(packRecords([good]))).toBe(1);

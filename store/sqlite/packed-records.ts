@@ -47,7 +47,11 @@ export type SharedPoints = ReadonlyArray<readonly [number, Readonly<Record<strin
  * Calls the visitor for every record, in order. A record that is not valid JSON throws (the feeder then
  * finds it and sets it aside: store/poison-batch.ts), as parsing the batch at once did.
  */
-export function visitPacked(packed: PackedRecords, visitor: PackedVisitor, decode: (list: string) => RecordGroup[]): void {
+export function visitPacked(
+  packed: PackedRecords,
+  visitor: PackedVisitor,
+  decode: (list: string) => RecordGroup[],
+): void {
   const buf = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
   let start = 0;
   for (const end of packed.ends) {
@@ -68,8 +72,8 @@ export function visitPacked(packed: PackedRecords, visitor: PackedVisitor, decod
 }
 
 function isShared(buf: Buffer, start: number, end: number): boolean {
-  return end - start > SHARED_START.length && buf.compare(SHARED_START, 0, SHARED_START.length, start, start + SHARED_START.length) === 0
-    && buf[end - 1] === 0x7d; // '}'
+  const n = SHARED_START.length;
+  return end - start > n && buf.compare(SHARED_START, 0, n, start, start + n) === 0 && buf[end - 1] === 0x7d; // '}'
 }
 
 function parsePoints(text: string): SharedPoints | undefined {

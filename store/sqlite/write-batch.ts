@@ -4,14 +4,17 @@ import type { FieldValue } from '../time-series-store.ts';
 /** Rows per multi-row INSERT: one statement call per this many points instead of one per point. */
 export const ROWS_PER_INSERT = 64;
 
-const UPSERT_READING = 'ON CONFLICT (series_id, ts) DO UPDATE SET fields = json_patch(readings.fields, excluded.fields)';
+const UPSERT_READING =
+  'ON CONFLICT (series_id, ts) DO UPDATE SET fields = json_patch(readings.fields, excluded.fields)';
 
 /** The reading upserts: one row, and ROWS_PER_INSERT rows (later rows of one statement see the earlier ones). */
 export function prepareReadingUpserts(db: Database.Database): { one: Database.Statement; many: Database.Statement } {
   const values = (n: number) => Array.from({ length: n }, () => '(?, ?, ?)').join(', ');
   return {
     one: db.prepare(`INSERT INTO readings (series_id, ts, fields) VALUES ${values(1)} ${UPSERT_READING}`),
-    many: db.prepare(`INSERT INTO readings (series_id, ts, fields) VALUES ${values(ROWS_PER_INSERT)} ${UPSERT_READING}`),
+    many: db.prepare(
+      `INSERT INTO readings (series_id, ts, fields) VALUES ${values(ROWS_PER_INSERT)} ${UPSERT_READING}`,
+    ),
   };
 }
 
