@@ -278,9 +278,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     },
   });
   writer.on('durable', (points, end, records) => feeder.push(points, end, records));
-  // every record from the checkpoint on is checked now, so damage is reported at start, not when the store gets there
-  await log.verify(feeder.appliedOffset);
+  // every record from the checkpoint on is checked now, so damage is reported at start, not when the store gets there;
+  // the store replays meanwhile (damage met by both is reported once)
   feeder.start();
+  await log.verify(feeder.appliedOffset);
   if (log.head > feeder.appliedOffset) {
     logger.info({ bytes: log.head - feeder.appliedOffset }, 'replaying the commit log into the store');
   }

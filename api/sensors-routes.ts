@@ -9,7 +9,9 @@ import type { LatestValues } from '../store/latest-values.ts';
 import { MAX_EVERY_MS, MAX_TIME_MS } from '../store/query-bounds.ts';
 import { AGGREGATE_FNS, type LatestQuery, type LatestValue, type TimeSeriesStore } from '../store/time-series-store.ts';
 import { allow, type AuthGuard } from './auth.ts';
+import { samplesJson } from '../store/range-json.ts';
 import { errorBody } from './errors.ts';
+import { rawPageBody } from './readings-page.ts';
 import { metricBody, presentMetrics, presentSensor, sensorBody } from './sensor-presenter.ts';
 
 export interface SensorsRoutesDeps {
@@ -34,6 +36,19 @@ function parseTime(value: string | number | undefined, fallback: number, name: s
   if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_TIME_MS) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds (within ±${MAX_TIME_MS}), got "${value}"`);
   return ms;
 }
+
+export const readingsBody = z.object({
+  sensorId: z.string(),
+  metric: z.string(),
+  unit: z.string(),
+  from: z.number(),
+  to: z.number(),
+  every: z.number().optional(),
+  fn: z.string().optional(),
+  points: z.array(z.object({ ts: z.number(), value: z.number() })),
+  truncated: z.boolean().describe('true when the range holds more raw samples than limit: ask again with from = nextFrom'),
+  nextFrom: z.number().optional().describe('with truncated: the time of the first sample not returned'),
+});
 
 export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => async (app) => {
   const { city, store, states } = deps;
@@ -95,22 +110,11 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
         limit: z.coerce.number().int().min(1).max(MAX_RAW_POINTS).optional(),
       }),
       response: {
-        200: z.object({
-          sensorId: z.string(),
-          metric: z.string(),
-          unit: z.string(),
-          from: z.number(),
-          to: z.number(),
-          every: z.number().optional(),
-          fn: z.string().optional(),
-          points: z.array(z.object({ ts: z.number(), value: z.number() })),
-          truncated: z.boolean().describe('true when the range holds more raw samples than limit: ask again with from = nextFrom'),
-          nextFrom: z.number().optional().describe('with truncated: the time of the first sample not returned'),
-        }),
+        200: readingsBody,
         400: errorBody, 401: errorBody, 404: errorBody,
       },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const sensor = findSensor(request.params.id);
     const kind = city.kinds.get(sensor.kind)!;
     const q = request.query;
@@ -126,12 +130,14 @@ export const sensorsRoutes = (deps: SensorsRoutesDeps): FastifyPluginAsync => as
     await deps.readBarrier();
     if (q.every === undefined) {
       if (q.fn) throw new DomainError('invalid', 'every_required', 'fn needs every (the bucket size, e.g. 5m)');
-      // one more than asked: whether the range holds more, and where the next page starts
+      // one more than asked (inside the store): whether the range holds more, and where the next page starts
       const limit = q.limit ?? MAX_RAW_POINTS;
-      const points = await store.queryRange({ ...base, limit: limit + 1 });
-      const next = points.length > limit ? points[limit] : undefined;
-      if (next) points.length = limit;
-      return { sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to, points, truncated: next !== undefined, ...(next ? { nextFrom: next.ts } : {}) };
+      const page = store.queryRangeJson
+        ? await store.queryRangeJson({ ...base, limit })
+        : samplesJson(await store.queryRange({ ...base, limit: limit + 1 }), limit);
+      const body = rawPageBody({ sensorId: sensor.id, metric: q.metric, unit: spec.unit, from, to }, page);
+      // already JSON in the 200 schema's shape (api/readings-page.ts): sent as it is
+      return reply.type('application/json; charset=utf-8').send(body as never);
     }
     const every = /^\d+$/.test(q.every) ? Number(q.every) : parseDuration(q.every);
     if (!every || !Number.isSafeInteger(every) || every <= 0 || every > MAX_EVERY_MS) throw new DomainError('invalid', 'invalid_every', `every must be a duration such as 30s, 5m or 1h (at most ${MAX_EVERY_MS / 86_400_000}d), got "${q.every}"`);

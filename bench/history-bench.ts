@@ -18,7 +18,8 @@ import { measureQueries, pct, type QueryFigures } from './history-queries.ts';
  * Issue 13 item 7: a month of the default city's sensors at one reading per 10 s, generated straight into
  * the embedded store (not via MQTT), rolled up, then served by a running platform:
  * - 30-day daily max over HTTP (served from the 1-hour roll-up), beside the per-row JSON query it replaced;
- * - GET /api/readings/latest while four clients run heavy queries (30-day daily max, a week of raw pages);
+ * - GET /api/readings/latest while four clients run heavy queries (30-day daily max and a week's first raw
+ *   page, alternately), beside GET /api/health at the same moments, and the platform's CPU per heavy query;
  * - bytes per sensor per year;
  * - the same month loaded into InfluxDB 1.x (IOC_TEST_INFLUX_URL or a private influxd), roll-ups set up as
  *   `ioc store setup-retention` does, and the same queries through a platform on it, side by side.
@@ -149,4 +150,6 @@ row('a week of raw readings, first page, p50 / p95 (5 requests)', (f) => p5095(f
 row('GET /api/readings/latest, quiet, p50 / p95 (20)', (f) => p5095(f.latestQuiet));
 row('GET /api/readings/latest, 4 heavy clients, p50 / p95 (100)', (f) => p5095(f.latestLoaded));
 row('  baseline GET /api/health, same moments, p50 / p95 (100)', (f) => p5095(f.healthLoaded));
-row('heavy daily-max queries answered meanwhile', (f) => String(f.heavyDone));
+row('  ratio latest / health, p50 / p95', (f) => `${(pct(f.latestLoaded, 50) / pct(f.healthLoaded, 50)).toFixed(2)} / ${(pct(f.latestLoaded, 95) / pct(f.healthLoaded, 95)).toFixed(2)}`);
+row('heavy queries answered meanwhile (daily max and raw pages)', (f) => String(f.heavyDone));
+row('  platform CPU per heavy query, all threads / main thread', (f) => `${fmt(f.cpuPerHeavyMs)} / ${f.mainCpuPerHeavyMs === undefined ? '?' : fmt(f.mainCpuPerHeavyMs)} ms`);

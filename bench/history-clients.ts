@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 /**
  * The heavy clients of bench/history-bench.ts, in their own process as real HTTP clients are: `clients`
  * loops, each requesting the next path in turn until a line "stop" arrives on stdin. Prints "ready" after
- * the first answers, then one JSON line { done, failed } at the end.
+ * the first answers, "count <done>" for a line "count", then one JSON line { done, failed } at the end.
  */
 interface Input {
   baseUrl: string;
@@ -18,6 +18,7 @@ let failed = 0;
 let announced = false;
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() === 'stop') running = false;
+  if (line.trim() === 'count') process.stdout.write(`count ${done}\n`);
 });
 
 async function client(n: number): Promise<void> {

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PlatformConfig } from '../config/platform-config.ts';
+import { samplesJson } from './range-json.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';
 import type { TimeSeriesStore } from './time-series-store.ts';
 
@@ -35,6 +36,10 @@ export function deferredStore(name: string, opening: Promise<TimeSeriesStore>): 
     name,
     write: async (points) => (await opening).write(points),
     queryRange: async (q) => (await opening).queryRange(q),
+    queryRangeJson: async (q) => {
+      const s = await opening;
+      return s.queryRangeJson ? s.queryRangeJson(q) : samplesJson(await s.queryRange({ ...q, limit: q.limit + 1 }), q.limit);
+    },
     aggregate: async (q) => (await opening).aggregate(q),
     latest: async (q) => (await opening).latest(q),
     queryPoints: async (q) => (await opening).queryPoints(q),

@@ -6,6 +6,7 @@ import type { CommitLog } from './commit-log.ts';
 import type { Quarantine } from './log-quarantine.ts';
 import { decodeRecord } from './log-record.ts';
 import { probeRecords } from './poison-batch.ts';
+import { LogReadAhead } from './log-read-ahead.ts';
 import { ProgressWaiters } from './progress-waiters.ts';
 import type { Point, TimeSeriesStore } from './time-series-store.ts';
 
@@ -58,6 +59,9 @@ export interface FeederState {
   lastQuarantine?: string;
 }
 
+/** Log bytes per batch read from disk (a replay, an outage's spool). */
+const READ_BYTES = 4 * 1024 * 1024;
+
 interface Queued { points: readonly Point[]; records: readonly Buffer[]; end: number; at: number }
 interface Batch { points: Point[]; records: Buffer[]; count: number; end: number; fromQueue: number }
 
@@ -69,6 +73,7 @@ export class StoreFeeder {
   private running = false;
   private wake: (() => void) | undefined;
   private readonly waiters: ProgressWaiters;
+  private readonly readAhead: LogReadAhead;
   private loopDone: Promise<void> = Promise.resolve();
   private lastError: string | undefined;
   private lastErrorAt: number | undefined;
@@ -93,6 +98,7 @@ export class StoreFeeder {
     }
     this.applied = options.log.clamp(saved > options.log.head ? 0 : saved);
     this.waiters = new ProgressWaiters(options.clock);
+    this.readAhead = new LogReadAhead(options.log, READ_BYTES);
     this.lastCheckpointAt = options.clock.now();
   }
 
@@ -267,9 +273,10 @@ export class StoreFeeder {
     if (this.fromDisk) {
       if (this.applied >= this.options.log.head) {
         this.fromDisk = false;
+        this.readAhead.clear();
         return undefined;
       }
-      const { records: read, next } = await this.options.log.readRange(this.applied, 4 * 1024 * 1024);
+      const { records: read, next } = await this.readAhead.read(this.applied, encoded);
       const points: Point[] = [];
       const records: Buffer[] = [];
       // nothing intact between here and `next` (damage, already reported): move past it

@@ -72,6 +72,13 @@ export interface PointQuery {
   readonly limit?: number;
 }
 
+/** A page of raw samples: `points` is the UTF-8 JSON array; `next` the time of the first sample left out. */
+export interface RangeJson {
+  readonly points: Uint8Array;
+  readonly count: number;
+  readonly next?: number;
+}
+
 export type LifecycleJob = 'rollup' | 'retention';
 
 export interface TimeSeriesStore {
@@ -83,6 +90,11 @@ export interface TimeSeriesStore {
    */
   writeEncoded?(records: readonly Buffer[]): Promise<number>;
   queryRange(query: RangeQuery): Promise<Sample[]>;
+  /**
+   * queryRange's first `limit` samples as JSON, built where the rows are read (store/range-json.ts);
+   * stores without it are served by samplesJson on the caller's thread.
+   */
+  queryRangeJson?(query: RangeQuery & { readonly limit: number }): Promise<RangeJson>;
   aggregate(query: AggregateQuery): Promise<Sample[]>;
   latest(query: LatestQuery): Promise<LatestValue[]>;
   queryPoints(query: PointQuery): Promise<Point[]>;

@@ -1,10 +1,12 @@
 import Database from 'better-sqlite3';
 import type { Point } from '../time-series-store.ts';
 import { seriesKey } from '../time-series-store.ts';
-import type { RecordGroup } from '../log-record.ts';
+import { decodeRecordList, type RecordGroup } from '../log-record.ts';
+import { type PackedRecords, visitPacked } from './packed-records.ts';
 import { type LifecyclePolicy, type RetentionReport, type RollupReport, SqliteLifecycle } from './sqlite-lifecycle.ts';
 import { SqliteReader } from './sqlite-reads.ts';
 import { createSchema } from './sqlite-schema.ts';
+import { prepareReadingUpserts, WriteBatch } from './write-batch.ts';
 
 /**
  * The embedded store's SQL, synchronous (better-sqlite3). It runs inside a worker thread
@@ -20,9 +22,11 @@ export class SqliteDatabase {
   /** series ids by measurement and tags in the order they came: no sort per record */
   private readonly seriesByTagOrder = new Map<string, number>();
   private readonly insertSeries: Database.Statement;
-  private readonly upsertReading: Database.Statement;
+  /** series ids by a shared-form record's header bytes (packed-records.ts): no parse per record */
+  private readonly seriesByHeader = new Map<string, number>();
+  private readonly upsertReadings: ReturnType<typeof prepareReadingUpserts>;
   private readonly upsertLatest: Database.Statement;
-  private readonly writeTx: (groups: readonly RecordGroup[]) => number;
+  private readonly writeTx: (fill: (batch: WriteBatch) => void) => number;
   private readonly lifecycle: SqliteLifecycle;
   /** the 1-minute roll-up watermark: a reading written before it dirties its minute */
   private rolledUntil: number;
@@ -46,41 +50,16 @@ export class SqliteDatabase {
     this.insertSeries = this.db.prepare(
       'INSERT INTO series (measurement, key, sensor_id, kind, district, tags) VALUES (?, ?, ?, ?, ?, ?)',
     );
-    this.upsertReading = this.db.prepare(
-      `INSERT INTO readings (series_id, ts, fields) VALUES (?, ?, ?)
-       ON CONFLICT (series_id, ts) DO UPDATE SET fields = json_patch(readings.fields, excluded.fields)`,
-    );
+    this.upsertReadings = prepareReadingUpserts(this.db);
     this.upsertLatest = this.db.prepare(
       `INSERT INTO latest (series_id, field, ts, num) VALUES (?, ?, ?, ?)
        ON CONFLICT (series_id, field) DO UPDATE SET ts = excluded.ts, num = excluded.num WHERE excluded.ts >= latest.ts`,
     );
-    this.writeTx = this.db.transaction((groups: readonly RecordGroup[]) => {
-      // the newest value per series and field of the whole batch: one `latest` upsert each, not one per value
-      const newest = new Map<string, { id: number; field: string; ts: number; value: number }>();
-      let count = 0;
-      let late: Map<string, [number, number]> | undefined;
-      for (const group of groups) {
-        const id = this.seriesId(group.measurement, group.tags);
-        for (const [ts, fields] of group.points) {
-          this.upsertReading.run(id, ts, JSON.stringify(fields));
-          count++;
-          if (ts < this.rolledUntil) {
-            // behind the roll-up job (a late or replayed reading): its minute is rolled up again
-            const minute = ts - (((ts % 60_000) + 60_000) % 60_000);
-            (late ??= new Map()).set(`${id}:${minute}`, [id, minute]);
-          }
-          for (const field in fields) {
-            const v = fields[field]!;
-            if (typeof v !== 'number') continue;
-            const key = `${id}\u0000${field}`;
-            const prev = newest.get(key);
-            if (!prev) newest.set(key, { id, field, ts, value: v });
-            else if (ts >= prev.ts) { prev.ts = ts; prev.value = v; }
-          }
-        }
-      }
-      for (const l of newest.values()) this.upsertLatest.run(l.id, l.field, l.ts, l.value);
-      if (late) this.lifecycle.noteLate(late.values());
+    this.writeTx = this.db.transaction((fill: (batch: WriteBatch) => void) => {
+      const batch = new WriteBatch(this.upsertReadings, this.rolledUntil);
+      fill(batch);
+      const count = batch.finish(this.upsertLatest);
+      if (batch.late) this.lifecycle.noteLate(batch.late.values());
       return count;
     });
   }
@@ -91,12 +70,40 @@ export class SqliteDatabase {
 
   /** Writes groups of points that share a series (commit-log records); returns how many points. */
   writeGroups(groups: readonly RecordGroup[]): number {
+    return this.writing((batch) => this.putGroups(batch, groups));
+  }
+
+  /** Writes commit-log records as they were packed on the main thread (packed-records.ts). */
+  writePacked(packed: PackedRecords): number {
+    return this.writing((batch) => visitPacked(packed, {
+      shared: (key, header, points) => {
+        let id = this.seriesByHeader.get(key);
+        if (id === undefined) {
+          const { m, t } = header();
+          id = this.seriesId(m, t);
+          this.seriesByHeader.set(key, id);
+        }
+        for (const [ts, fields] of points) batch.put(id, ts, fields);
+      },
+      groups: (groups) => this.putGroups(batch, groups),
+    }, decodeRecordList));
+  }
+
+  private putGroups(batch: WriteBatch, groups: readonly RecordGroup[]): void {
+    for (const group of groups) {
+      const id = this.seriesId(group.measurement, group.tags);
+      for (const [ts, fields] of group.points) batch.put(id, ts, fields);
+    }
+  }
+
+  private writing(fill: (batch: WriteBatch) => void): number {
     try {
-      return this.writeTx(groups);
+      return this.writeTx(fill);
     } catch (err) {
       // the transaction rolled back, and with it any series rows it created: forget their cached ids
       this.seriesIds.clear();
       this.seriesByTagOrder.clear();
+      this.seriesByHeader.clear();
       for (const row of this.db.prepare('SELECT id, key FROM series').all() as Array<{ id: number; key: string }>) {
         this.seriesIds.set(row.key, row.id);
       }

@@ -1,7 +1,10 @@
 import type Database from 'better-sqlite3';
-import type { AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample } from '../time-series-store.ts';
+import { samplesJson } from '../range-json.ts';
+import type {
+  AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeJson, RangeQuery, Sample,
+} from '../time-series-store.ts';
 import { type BucketState, finishBucket, mergeBuckets, planAggregate, type RollupTable, type RollupTier } from './aggregate-plan.ts';
-import { ROLLUP_GRAINS, readWatermark } from './sqlite-schema.ts';
+import { ROLLUP_GRAINS } from './sqlite-schema.ts';
 import { checkAggregateQuery, checkRangeQuery } from '../query-bounds.ts';
 
 /**
@@ -21,6 +24,7 @@ export class SqliteReader {
   private readonly rawLast: Database.Statement;
   private readonly rollupBuckets: Record<RollupTable, Database.Statement>;
   private readonly seriesOfSensor: Database.Statement;
+  private readonly watermark: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     const where = 'series_id = :id AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ' + NUMERIC;
@@ -38,6 +42,8 @@ export class SqliteReader {
     );
     this.rollupBuckets = { rollup_1m: rollup('rollup_1m'), rollup_1h: rollup('rollup_1h') };
     this.seriesOfSensor = db.prepare('SELECT id FROM series WHERE sensor_id = ? AND measurement = ?');
+    // as readWatermark, prepared once: every aggregate reads both watermarks
+    this.watermark = db.prepare('SELECT value FROM lifecycle WHERE name = ?');
   }
 
   queryRange(q: RangeQuery): Sample[] {
@@ -50,6 +56,11 @@ export class SqliteReader {
     return limit > 0 ? out.slice(0, limit) : out;
   }
 
+  /** The first `limit` samples as JSON, built here in the reader worker (store/range-json.ts). */
+  queryRangeJson(q: RangeQuery & { limit: number }): RangeJson {
+    return samplesJson(this.queryRange({ ...q, limit: q.limit + 1 }), q.limit);
+  }
+
   aggregate(q: AggregateQuery): Sample[] {
     // integers in range and a function of the closed list, whatever the caller claimed (store/query-bounds.ts)
     const fn = checkAggregateQuery(q);
@@ -59,7 +70,7 @@ export class SqliteReader {
     const path = fieldPath(q.field);
     if (fn === 'first' || fn === 'last') return this.firstOrLast(ids, { ...q, fn, every }, path);
     const tiers: RollupTier[] = (['rollup_1h', 'rollup_1m'] as const).map((table) => ({
-      table, grainMs: ROLLUP_GRAINS[table], rolledUntil: readWatermark(this.db, table),
+      table, grainMs: ROLLUP_GRAINS[table], rolledUntil: (this.watermark.get(table) as { value: number } | undefined)?.value ?? 0,
     }));
     const parts: BucketState[][] = [];
     for (const piece of planAggregate(q.from, q.to, every, fn, tiers)) {

@@ -1,14 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  AggregateQuery, LatestQuery, LatestValue, LifecycleJob, Point, PointQuery, RangeQuery, Sample, TimeSeriesStore,
+  AggregateQuery, LatestQuery, LatestValue, LifecycleJob, Point, PointQuery, RangeJson, RangeQuery, Sample, TimeSeriesStore,
 } from '../time-series-store.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
+import { packRecords } from './packed-records.ts';
+import type { ReadOp } from './sqlite-worker.ts';
 import { WorkerLink } from './sqlite-worker-link.ts';
-
-const OPEN = Buffer.from('[');
-const COMMA = Buffer.from(',');
-const CLOSE = Buffer.from(']');
 
 export interface SqliteStoreOptions {
   /** read-only connections, each in its own worker, beside the writer (0: the writer answers reads too) */
@@ -51,19 +49,21 @@ export class SqliteStore implements TimeSeriesStore {
   }
 
   /**
-   * Commit-log records are decoded in the worker: the main thread only copies their bytes, as one JSON
-   * array, so the worker parses a batch at once. One contiguous copy: cloning many small Buffers would
-   * copy each one's whole 8 KiB pool slab.
+   * Commit-log records are decoded in the worker: the main thread only copies their bytes, back to back
+   * into one buffer that is transferred, not cloned (packed-records.ts).
    */
   writeEncoded(records: readonly Buffer[]): Promise<number> {
-    const parts: Buffer[] = [OPEN];
-    records.forEach((record, i) => (i === 0 ? parts.push(record) : parts.push(COMMA, record)));
-    parts.push(CLOSE);
-    return this.writing(this.writer.call('writeEncoded', Buffer.concat(parts))) as Promise<number>;
+    const packed = packRecords(records);
+    const transfer = [packed.bytes.buffer as ArrayBuffer, packed.ends.buffer as ArrayBuffer];
+    return this.writing(this.writer.call('writeEncoded', packed, transfer)) as Promise<number>;
   }
 
   queryRange(query: RangeQuery): Promise<Sample[]> {
     return this.read('queryRange', query) as Promise<Sample[]>;
+  }
+
+  queryRangeJson(query: RangeQuery & { readonly limit: number }): Promise<RangeJson> {
+    return this.read('queryRangeJson', query) as Promise<RangeJson>;
   }
 
   aggregate(query: AggregateQuery): Promise<Sample[]> {
@@ -97,7 +97,7 @@ export class SqliteStore implements TimeSeriesStore {
     return call;
   }
 
-  private async read(op: 'queryRange' | 'aggregate' | 'latest' | 'queryPoints', query: unknown): Promise<unknown> {
+  private async read(op: ReadOp, query: unknown): Promise<unknown> {
     await this.lastWrite;
     return this.reader().call(op, query);
   }

@@ -41,12 +41,13 @@ export class WorkerLink {
     return this.inflight.size;
   }
 
-  call(op: WorkerRequest['op'], arg: unknown): Promise<unknown> {
+  /** `transfer`: buffers in `arg` handed over to the worker instead of copied (unusable here after). */
+  call(op: WorkerRequest['op'], arg: unknown, transfer?: ArrayBuffer[]): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.inflight.set(id, { resolve, reject });
-      this.worker.postMessage({ id, op, arg } satisfies WorkerRequest);
+      this.worker.postMessage({ id, op, arg } satisfies WorkerRequest, transfer);
     });
   }
 

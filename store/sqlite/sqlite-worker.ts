@@ -1,18 +1,16 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { decodeRecordList } from '../log-record.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
+import type { PackedRecords } from './packed-records.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
 import { SqliteReader } from './sqlite-reads.ts';
-
-const decoder = new TextDecoder();
 
 /**
  * Worker side of the embedded store, one request at a time in arrival order. The writer worker owns the
  * read-write connection (writes, sync, roll-ups, retention); reader workers each hold a read-only
  * connection, so a month-long query never queues behind a write or behind another query.
  */
-export type ReadOp = 'queryRange' | 'aggregate' | 'latest' | 'queryPoints';
+export type ReadOp = 'queryRange' | 'queryRangeJson' | 'aggregate' | 'latest' | 'queryPoints';
 export type WriteOp = 'write' | 'writeEncoded' | 'sync' | 'rollup' | 'retain' | 'close';
 
 export interface WorkerRequest {
@@ -40,6 +38,7 @@ type Arg<F extends (arg: never) => unknown> = Parameters<F>[0];
 function handle(req: WorkerRequest): unknown {
   switch (req.op) {
     case 'queryRange': return reader.queryRange(req.arg as Arg<SqliteReader['queryRange']>);
+    case 'queryRangeJson': return reader.queryRangeJson(req.arg as Arg<SqliteReader['queryRangeJson']>);
     case 'aggregate': return reader.aggregate(req.arg as Arg<SqliteReader['aggregate']>);
     case 'latest': return reader.latest(req.arg as Arg<SqliteReader['latest']>);
     case 'queryPoints': return reader.queryPoints(req.arg as Arg<SqliteReader['queryPoints']>);
@@ -49,17 +48,25 @@ function handle(req: WorkerRequest): unknown {
   if (!writer) throw new Error(`a reader worker does not ${req.op}`);
   switch (req.op) {
     case 'write': writer.write(req.arg as Arg<SqliteDatabase['write']>); return undefined;
-    // the records as one JSON array (SqliteStore.writeEncoded): one decode and one parse per batch
-    case 'writeEncoded': return writer.writeGroups(decodeRecordList(decoder.decode(req.arg as Uint8Array)));
+    // the records packed back to back, transferred (SqliteStore.writeEncoded, packed-records.ts)
+    case 'writeEncoded': return writer.writePacked(req.arg as PackedRecords);
     case 'sync': writer.sync(); return undefined;
     case 'rollup': { const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy }; return writer.rollup(now, policy); }
     case 'retain': { const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy }; return writer.retain(now, policy); }
   }
 }
 
+/** Byte arrays at the top of a result (a page of JSON) are handed over, not copied. */
+function transferList(result: unknown): ArrayBuffer[] | undefined {
+  if (typeof result !== 'object' || result === null) return undefined;
+  const buffers = Object.values(result).filter((v): v is Uint8Array => v instanceof Uint8Array).map((v) => v.buffer as ArrayBuffer);
+  return buffers.length ? buffers : undefined;
+}
+
 port.on('message', (req: WorkerRequest) => {
   try {
-    port.postMessage({ id: req.id, ok: true, result: handle(req) } satisfies WorkerResponse);
+    const result = handle(req);
+    port.postMessage({ id: req.id, ok: true, result } satisfies WorkerResponse, transferList(result));
   } catch (err) {
     const e = err as Error & { code?: string };
     port.postMessage({ id: req.id, ok: false, error: e.message, code: e.code } satisfies WorkerResponse);

@@ -1,0 +1,94 @@
+import type { RecordGroup } from '../log-record.ts';
+import type { FieldValue } from '../time-series-store.ts';
+
+/**
+ * Commit-log records on their way to the writer worker: packed back to back in one buffer of their own
+ * with the end of each, so the buffer is transferred (not cloned) and no JSON array is built around
+ * them. The worker then reads most records without parsing all of them: a record in the shared form
+ * (store/log-record.ts) starts with its series, `{"m":...,"t":{...},"p":[`, the same bytes for every
+ * record of a sensor, so those bytes name the series (a Map lookup) and only the points are parsed.
+ * Replaying a million records spent most of its time re-parsing the same tags (issue 13 item 2).
+ */
+export interface PackedRecords {
+  readonly bytes: Uint8Array;
+  /** end of each record in `bytes`; a record starts where the previous one ends */
+  readonly ends: Uint32Array;
+}
+
+export function packRecords(records: readonly Uint8Array[]): PackedRecords {
+  let total = 0;
+  for (const r of records) total += r.length;
+  // its own ArrayBuffer (not a slice of Node's pool), so that it can be transferred
+  const bytes = new Uint8Array(new ArrayBuffer(total));
+  const ends = new Uint32Array(records.length);
+  let at = 0;
+  records.forEach((r, i) => {
+    bytes.set(r, at);
+    at += r.length;
+    ends[i] = at;
+  });
+  return { bytes, ends };
+}
+
+const SHARED_START = Buffer.from('{"m":');
+/** In the shared form this only occurs where the points start: `m` and the tag values are JSON strings. */
+const POINTS_START = Buffer.from(',"p":[');
+
+export interface PackedVisitor {
+  /** a shared-form record: `key` names its series; `header` parses it (needed once per series) */
+  shared(key: string, header: () => { m: string; t: Record<string, string> }, points: SharedPoints): void;
+  /** any other form (a plain array of points, as older logs hold) */
+  groups(groups: readonly RecordGroup[]): void;
+}
+
+export type SharedPoints = ReadonlyArray<readonly [number, Readonly<Record<string, FieldValue>>]>;
+
+/**
+ * Calls the visitor for every record, in order. A record that is not valid JSON throws (the feeder then
+ * finds it and sets it aside: store/poison-batch.ts), as parsing the batch at once did.
+ */
+export function visitPacked(
+  packed: PackedRecords,
+  visitor: PackedVisitor,
+  decode: (list: string) => RecordGroup[],
+): void {
+  const buf = Buffer.from(packed.bytes.buffer, packed.bytes.byteOffset, packed.bytes.byteLength);
+  let start = 0;
+  for (const end of packed.ends) {
+    const pointsAt = isShared(buf, start, end) ? buf.indexOf(POINTS_START, start) : -1;
+    if (pointsAt > start && pointsAt < end) {
+      const headerEnd = pointsAt;
+      const from = start;
+      // latin1: one byte per char, cheap, and as unique a key as the bytes themselves
+      const key = buf.toString('latin1', from, headerEnd);
+      const points = parsePoints(buf.toString('utf8', pointsAt + POINTS_START.length - 1, end - 1));
+      if (points) visitor.shared(key, () => parseHeader(buf.toString('utf8', from, headerEnd)), points);
+      else visitor.groups(decode(`[${buf.toString('utf8', start, end)}]`)); // not the encoder's layout: parse it whole
+    } else {
+      visitor.groups(decode(`[${buf.toString('utf8', start, end)}]`));
+    }
+    start = end;
+  }
+}
+
+function isShared(buf: Buffer, start: number, end: number): boolean {
+  const n = SHARED_START.length;
+  return end - start > n && buf.compare(SHARED_START, 0, n, start, start + n) === 0 && buf[end - 1] === 0x7d; // '}'
+}
+
+function parsePoints(text: string): SharedPoints | undefined {
+  try {
+    const points = JSON.parse(text) as unknown;
+    return Array.isArray(points) ? points as SharedPoints : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseHeader(text: string): { m: string; t: Record<string, string> } {
+  const header = JSON.parse(`${text}}`) as { m?: unknown; t?: unknown };
+  if (typeof header.m !== 'string' || typeof header.t !== 'object' || header.t === null || Array.isArray(header.t)) {
+    throw new SyntaxError('record header has no measurement or tags');
+  }
+  return { m: header.m, t: header.t as Record<string, string> };
+}
