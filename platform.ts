@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { preparePrivateDataDir } from './config/private-files.ts';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
 import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
 import { alertsApi } from './api/alerts-api.ts';

@@ -185,7 +185,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     const alert = current ? open.get(current) : undefined;
     if (change.transition === 'resolved') {
       suppressed.delete(key);
-      if (alert) close(alert, 'system', LOCALES.vi.resolvedByRule + ' / ' + LOCALES.en.resolvedByRule);
+      if (alert) close(alert, 'system', `${LOCALES.vi.resolvedByRule} / ${LOCALES.en.resolvedByRule}`);
       return;
     }
     if (suppressed.has(key)) return;
@@ -263,7 +263,10 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
         for (const r of readings) {
           if (r.kind !== 'air') continue;
           const hours = aqi.ingest(r);
-          if (hours.length) (closed ??= []).push(...hours);
+          if (hours.length) {
+            closed ??= [];
+            closed.push(...hours);
+          }
         }
         if (closed) derive(closed);
       }

@@ -41,7 +41,7 @@ const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() 
 
 /** REST for alerts: list with filters, one alert with the readings around it, acknowledge, resolve. */
 export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => async (app) => {
-  const { alerts, store, guard, clock } = deps;
+  const { alerts, store, clock } = deps;
   const api = app.withTypeProvider<ZodTypeProvider>();
   const find = async (id: string): Promise<Alert> => {
     const alert = await alerts.get(id);

@@ -59,9 +59,9 @@ describe('audit chain on real files', () => {
     await writeEntries(dir, 6);
     const file = join(dir, 'audit.log');
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    writeFileSync(file, [...lines.slice(0, 2), ...lines.slice(3)].join('\n') + '\n');
+    writeFileSync(file, `${[...lines.slice(0, 2), ...lines.slice(3)].join('\n')}\n`);
     expect(verifyAuditDir(dir).breaks[0]).toMatchObject({ line: 3, seq: 4 });
-    writeFileSync(file, lines.slice(0, 5).join('\n') + '\n');
+    writeFileSync(file, `${lines.slice(0, 5).join('\n')}\n`);
     const cut = verifyAuditDir(dir);
     expect(cut.ok).toBe(false);
     expect(cut.breaks[0]!.reason).toMatch(/removed from the end/);
@@ -72,7 +72,7 @@ describe('audit chain on real files', () => {
     await writeEntries(dir, 5);
     const file = join(dir, 'audit.log');
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    writeFileSync(file, [lines[0], lines[1]!.replace('op1', 'opX'), ...lines.slice(2)].join('\n') + '\n');
+    writeFileSync(file, `${[lines[0], lines[1]!.replace('op1', 'opX'), ...lines.slice(2)].join('\n')}\n`);
     const errors: string[] = [];
     const registry = new Registry();
     const log = AuditLog.open({ dir, clock: createManualClock(), logger: { ...silent, error: (_o, m) => errors.push(m) }, maxFileBytes: 1 << 20, registry });

@@ -92,7 +92,8 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
     // after the rate: a device repeating a mistake fast is slowed down like any other
     if (decision.action === 'explain') {
       refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
-      return explain(principal, packet, decision.rejection, done);
+      explain(principal, packet, decision.rejection, done);
+      return;
     }
     ingestPublish(client, principal, packet, done);
   }
@@ -105,7 +106,8 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
         void deps.publishErrors(principal, packet.topic, [parsed as Rejection]).finally(() => done(null));
         return;
       }
-      return done(null);
+      done(null);
+      return;
     }
     const origin = client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
     deps.ingest.handle(packet.topic, packet.payload as Buffer, origin).then(

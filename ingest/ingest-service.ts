@@ -60,7 +60,10 @@ export function createIngest(deps: IngestDeps): IngestService {
   const sensorTags = new WeakMap<Sensor, Readonly<Record<string, string>>>();
   const tagsOf = (sensor: Sensor): Readonly<Record<string, string>> => {
     let tags = sensorTags.get(sensor);
-    if (!tags) sensorTags.set(sensor, (tags = Object.freeze({ sensorId: sensor.id, kind: sensor.kind, district: sensor.district })));
+    if (!tags) {
+      tags = Object.freeze({ sensorId: sensor.id, kind: sensor.kind, district: sensor.district });
+      sensorTags.set(sensor, tags);
+    }
     return tags;
   };
 

@@ -78,7 +78,10 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
     for (const [metric, value] of point.fields) reading[metric] = value;
     if (ts !== undefined) reading.ts = ts;
     let list = bySensor.get(sensorId);
-    if (!list) bySensor.set(sensorId, (list = []));
+    if (!list) {
+      list = [];
+      bySensor.set(sensorId, list);
+    }
     list.push({ line: point.line, reading });
   }
   // all sensors at once: the commit log's group commit makes them durable together

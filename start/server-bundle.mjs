@@ -212,6 +212,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   }
   if (prepare) {
     const { spawnSync } = await import('node:child_process');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the string is code run by a child node
     const code = "const { loadConsoleBundle } = await import('./console/build-console.ts'); const b = await loadConsoleBundle(); console.log(b.cached ? 'console: console/dist is current' : `console: console/dist built in ${Math.round(b.buildMs)} ms`);";
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
     if (run.status === 0) process.stdout.write(run.stdout);

@@ -86,7 +86,7 @@ export const simulateCommand: CliCommand = {
 };
 
 async function simulate(args: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>;
   try {
     parsed = parseArgs({ args: [...args], options: OPTIONS, strict: true });
   } catch (err) {

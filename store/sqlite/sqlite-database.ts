@@ -67,7 +67,8 @@ export class SqliteDatabase {
           if (ts < this.rolledUntil) {
             // behind the roll-up job (a late or replayed reading): its minute is rolled up again
             const minute = ts - (((ts % 60_000) + 60_000) % 60_000);
-            (late ??= new Map()).set(`${id}:${minute}`, [id, minute]);
+            late ??= new Map();
+            late.set(`${id}:${minute}`, [id, minute]);
           }
           for (const field in fields) {
             const v = fields[field]!;
@@ -138,11 +139,6 @@ export class SqliteDatabase {
     }
     this.seriesByTagOrder.set(asSent, id);
     return id;
-  }
-
-  private sensorSeries(measurement: string, sensorId: string): number[] {
-    return (this.db.prepare('SELECT id FROM series WHERE sensor_id = ? AND measurement = ?').all(sensorId, measurement) as Array<{ id: number }>)
-      .map((r) => r.id);
   }
 }
 

@@ -92,7 +92,9 @@ describe('embedded store roll-ups', () => {
     const after = await Promise.all(queries.flatMap((q) => fns.map((fn) => store.aggregate({ ...base, ...q, fn }))));
     after.forEach((samples, i) => {
       expect(samples.map((s) => s.ts)).toEqual(before[i]!.map((s) => s.ts));
-      samples.forEach((s, j) => expect(s.value).toBeCloseTo(before[i]![j]!.value, 6));
+      samples.forEach((s, j) => {
+        expect(s.value).toBeCloseTo(before[i]![j]!.value, 6);
+      });
     });
     expect(after[2]).toEqual(expected(points, DAY, 'max'));
   });

@@ -57,7 +57,10 @@ export class SqliteStore implements TimeSeriesStore {
    */
   writeEncoded(records: readonly Buffer[]): Promise<number> {
     const parts: Buffer[] = [OPEN];
-    records.forEach((record, i) => (i === 0 ? parts.push(record) : parts.push(COMMA, record)));
+    records.forEach((record, i) => {
+      if (i === 0) parts.push(record);
+      else parts.push(COMMA, record);
+    });
     parts.push(CLOSE);
     return this.writing(this.writer.call('writeEncoded', Buffer.concat(parts))) as Promise<number>;
   }
