@@ -25,7 +25,7 @@ import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
 import { loadCity, type City } from './config/city-config.ts';
-import { systemClock, type Clock } from './config/clock.ts';
+import { systemClock, type Clock } from './core/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
 import { loadPlatformConfig, type LoadConfigOptions, type PlatformConfig } from './config/platform-config.ts';
 import { DeviceStateTracker } from './ingest/device-state.ts';

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { reading, startHarness, T0, type Harness } from './alert-test-kit.ts';
 import { ALERT_EVENTS_MEASUREMENT } from './alert-journal.ts';
 import { writeThrough } from './write-through-store.ts';

@@ -1,7 +1,7 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { accessOf, type Access, type AuthGuard } from './auth.ts';
 import { isListedPublic } from './public-routes.ts';
 

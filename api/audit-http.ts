@@ -2,8 +2,8 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import type { AuditInput } from '../audit/audit-entry.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
-import type { Clock } from '../config/clock.ts';
-import { DomainError } from '../config/domain-error.ts';
+import type { Clock } from '../core/clock.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { principalOf } from './auth.ts';
 
 /**

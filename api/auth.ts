@@ -2,7 +2,7 @@ import type { FastifyContextConfig, FastifyRequest } from 'fastify';
 import type { Principal, Role } from '../config/credentials.ts';
 import { ROLE_RANK } from '../config/accounts/principal.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 
 /**
  * Who is calling over HTTP. One way per client type: the console sends its session cookie (set by

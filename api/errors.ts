@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DomainError, type DomainErrorKind } from '../config/domain-error.ts';
+import { DomainError, type DomainErrorKind } from '../core/domain-error.ts';
 
 /** The one place where domain errors become HTTP: `{ code, message }` with the right status. */
 export const errorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional() });

@@ -6,7 +6,7 @@ import type { LiveAuth } from '../config/accounts/live-auth.ts';
 import type { LoginLimiter } from '../config/accounts/login-limiter.ts';
 import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow, principalOf, SESSION_COOKIE } from './auth.ts';

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { riversGeoJson, type City } from '../config/city-config.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 

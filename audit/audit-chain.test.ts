@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Registry } from 'prom-client';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { AuditLog } from './audit-log.ts';
 import { listAuditFiles, verifyAuditDir } from './audit-files.ts';
 import { queryAudit } from './audit-query.ts';

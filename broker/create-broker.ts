@@ -5,7 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { City } from '../config/city-config.ts';
-import { systemClock, type Clock } from '../config/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import type { AuthStore, Principal } from '../config/credentials.ts';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../config/limits-config.ts';
 import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';

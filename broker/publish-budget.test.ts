@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { AbusePenalties } from './abuse-penalty.ts';
 import { PublishRateLimiter, type RateLimits } from './publish-rate-limiter.ts';
 

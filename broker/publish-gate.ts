@@ -6,7 +6,7 @@ import type { LimitsConfig } from '../config/limits-config.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
 import { reject, type Rejection } from '../ingest/rejection.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import type { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { RefusalLog } from './refusal-log.ts';
 import { mayPublish } from './topic-acl.ts';

@@ -1,4 +1,4 @@
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 /**
  * The budget of a device: token buckets per account (publishes, and bytes incl. large payloads, shared by

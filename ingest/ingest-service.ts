@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { City, Sensor } from '../config/city-config.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Point } from '../store/time-series-store.ts';
 import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents } from './ingest-events.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';

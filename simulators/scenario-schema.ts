@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../core/duration.ts';
 
 /** A scenario file (simulators/scenarios/*.yaml): which sensors, from when, and what happens. */
 const duration = z.string().transform((text, ctx) => {

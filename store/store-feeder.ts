@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { CommitLog } from './commit-log.ts';
 import type { Quarantine } from './log-quarantine.ts';
 import { decodeRecord } from './log-record.ts';

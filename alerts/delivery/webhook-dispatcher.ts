@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../../config/clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { AlertEvent } from '../alert-model.ts';
 import { silentLogger, type DeliveryLogger } from './delivery-logger.ts';
 import { createWebhookConnector, WebhookRefusedError, type WebhookConnector } from './webhook-connect.ts';

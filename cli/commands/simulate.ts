@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCity, type Sensor } from '../../config/city-config.ts';
-import { systemClock } from '../../config/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 import { readCredentialsFile } from '../../config/credentials.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
-import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { formatDuration, parseDuration } from '../../core/duration.ts';
 
 /** progress shows whole seconds of simulated time */
 const wholeSeconds = (ms: number) => Math.max(0, Math.round(ms / 1000) * 1000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../clock.ts';
+import { createManualClock } from '../../core/clock.ts';
 import { createLoginLimiter } from './login-limiter.ts';
 
 describe('login limiter', () => {

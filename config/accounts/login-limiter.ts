@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../core/clock.ts';
 
 /**
  * Failed sign-ins, counted per account and per source address in a fixed window. Either key over its

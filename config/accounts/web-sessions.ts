@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { Role } from './auth-file.ts';
 import type { Principal } from './principal.ts';
 import { digest, newSecret } from './secrets.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock, type ManualClock } from '../../config/clock.ts';
+import { createManualClock, type ManualClock } from '../../core/clock.ts';
 import { startLifecycleJobs, type LifecycleJobs } from '../lifecycle-jobs.ts';
 import type { AggregateFn, Point } from '../time-series-store.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
