@@ -107,6 +107,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const clock = options.clock ?? systemClock;
   const city = loadCity(config.cityFile, config.kindsDir);
   const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
+  for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
@@ -126,7 +127,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
   const accounts = createLiveAuth({
     dataDir: config.dataDir, initial: creds.file, sessions: liveSessions, clock, logger: logger.child({ module: 'auth' }),
-    alsoCurrent: (p) => p.credential?.kind !== 'session' || webSessions.isLive(p.credential.id),
+    alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
   });
   accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
 
@@ -154,7 +155,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // disk full / I/O errors: a state (no acks, health 503, one log line), and the low-disk watermark
   const disk = createStorageWatch({ dataDir: config.dataDir, logDir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger, storage: disk.storage, probe: disk.probe });
-  const store = deferredStore(config.store.kind, storeOpening);
+  const store = deferredStore(config.store.engine, storeOpening);
   // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
   const latestValues = new LatestValues(() => clock.now());
   writer.on('durable', (points) => latestValues.note(points));
@@ -182,7 +183,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
       store: {
-        kind: store.name,
+        engine: store.name,
+        kind: store.name, // deprecated name of engine, kept for existing monitors (docs/names.md)
         ready: storeReady,
         lagBytes: s.lagBytes,
         spoolBytes: log.sizeBytes,
@@ -247,7 +249,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     store: openedStore,
     checkpointFile: join(config.dataDir, 'log', `${openedStore.name}.checkpoint`),
     // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
-    lingerMs: config.store.influxdb && config.store.kind === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
+    lingerMs: config.store.influxdb && config.store.engine === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
     clock,
     logger,
     checkpointEveryRecords: config.store.log.checkpointEveryRecords,

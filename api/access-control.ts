@@ -53,7 +53,7 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
       else guard.authenticate(request, access);
     } catch (err) {
       if (err instanceof DomainError) {
-        denied.inc({ status: err.kind === 'forbidden' ? '403' : '401' });
+        denied.inc({ status: err.category === 'forbidden' ? '403' : '401' });
         // a refused credential is worth a line; a request with none is a browser before sign-in
         if (err.code !== 'token_required') request.log.info({ url: request.url.split('?')[0], code: err.code, from: request.ip }, 'request refused');
       }

@@ -57,7 +57,7 @@ export function auditHooks(deps: AuditHooksDeps): FastifyPluginAsync {
 
   const plugin: FastifyPluginAsync = async (app) => {
     app.addHook('onError', async (request, _reply, err) => {
-      if (!(err instanceof DomainError) || (err.kind !== 'unauthenticated' && err.kind !== 'forbidden')) return;
+      if (!(err instanceof DomainError) || (err.category !== 'unauthenticated' && err.category !== 'forbidden')) return;
       failures.inc({ code: err.code });
       recorded.add(request);
       if (!allow(request.ip)) {

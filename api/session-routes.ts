@@ -84,7 +84,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
   }, async (request, reply) => {
     const p = principalOf(request)!;
     const role = p.role === 'device' ? 'viewer' : p.role; // unreachable: devices never pass allow('viewer')
-    const via = p.credential?.kind === 'session' ? 'session' : p.credential?.kind === 'token' ? 'token' : 'insecure';
+    const via = p.credential?.scheme === 'session' ? 'session' : p.credential?.scheme === 'token' ? 'token' : 'insecure';
     return reply.header('cache-control', 'no-store').send({ name: p.name, role, via });
   });
 

@@ -14,7 +14,8 @@ export const healthBody = z.object({
   insecure: z.boolean(),
   broker: z.object({ ready: z.boolean(), clients: z.number() }),
   store: z.object({
-    kind: z.string(),
+    engine: z.string(),
+    kind: z.string().describe('deprecated: the same as engine (kind names sensor kinds); removed in a later release'),
     ready: z.boolean(),
     lagBytes: z.number(),
     spoolBytes: z.number(),

@@ -68,11 +68,11 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
         const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
         if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
         const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
-        if (verdict.kind === 'abusive') {
+        if (verdict.outcome === 'abusive') {
           deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s: disconnected`, 'abusive', packet.topic, done);
           return deps.penalize(client, principal);
         }
-        if (verdict.kind === 'refused') {
+        if (verdict.outcome === 'refused') {
           refusals.refuse('rate_limited', principal.name, `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`);
           deps.drop(packet);
           const now = deps.now();
@@ -81,7 +81,7 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
           return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes per second: publishes are acknowledged late; those that would wait over ${limits.rateHoldMaxMs} ms are not stored`), done);
         }
         // held: the PUBACK waits, and Aedes reads nothing more from this connection meanwhile
-        if (verdict.kind === 'held') return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
+        if (verdict.outcome === 'held') return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
         return admit(client, principal, packet, decision, done);
       }
     }

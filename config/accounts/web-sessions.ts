@@ -27,7 +27,7 @@ export function createWebSessions(deps: { clock: Clock; ttlMs: number; maxSessio
   const sessions = new Map<string, WebSession>();
   const max = deps.maxSessions ?? 10_000;
   const toPrincipal = (s: WebSession, key: string): Principal =>
-    ({ role: s.role, name: s.account, credential: { kind: 'session', id: key, passwordSetAt: s.passwordSetAt } });
+    ({ role: s.role, name: s.account, credential: { scheme: 'session', id: key, passwordSetAt: s.passwordSetAt } });
 
   const prune = (keep: (p: Principal) => boolean) => {
     const now = deps.clock.now();
