@@ -42,7 +42,8 @@ async function main(): Promise<void> {
       `  Saved to ${platform.credentialsFile} (mode 0600).`,
       `  Console: ${platform.httpUrl}/   API docs: ${platform.httpUrl}/docs`,
       '',
-    ].join('\n') + '\n');
+      '',
+    ].join('\n'));
   }
 }
 

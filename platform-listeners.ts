@@ -3,7 +3,7 @@ import { createServer as createTlsServer, type Server as TlsServer, type TLSSock
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Broker } from './broker/create-broker.ts';
-import type { Clock } from './config/clock.ts';
+import type { Clock } from './core/clock.ts';
 import { enforceListeningPolicy } from './config/listening-policy.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import { tlsEnabled, type TlsFiles } from './config/tls-config.ts';

@@ -15,6 +15,7 @@ describe('the platform log', () => {
     const before = new Date();
     logger.info({ sensors: 30 }, 'platform ready');
     await expect.poll(() => out.text()).toContain('platform ready');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes (ESC)
     const text = out.text().replace(/\x1b\[[0-9;]*m/g, '');
     const minute = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'short' });
     // the minute it was logged in, UTC+7 (either side of a minute boundary)

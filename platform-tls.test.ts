@@ -47,7 +47,7 @@ describe('TLS listeners', () => {
     // a client that does not trust the CA is refused by its own verification, not served
     await expect(fetch(`${p.httpUrl}/api/health`)).rejects.toThrow();
     // plaintext HTTP to the same port gets no HTTP answer
-    await expect(fetch(p.httpUrl.replace('https:', 'http:') + '/api/health')).rejects.toThrow();
+    await expect(fetch(`${p.httpUrl.replace('https:', 'http:')}/api/health`)).rejects.toThrow();
     const metrics = await httpsCall(`${p.httpUrl}/metrics`, tls.ca, { token: p.operatorToken });
     expect(metrics.text).toMatch(/^ioc_tls_handshake_failures_total\{listener="https"\} [1-9]/m);
   });

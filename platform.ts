@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { preparePrivateDataDir } from './config/private-files.ts';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
 import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
 import { alertsApi } from './api/alerts-api.ts';
@@ -26,7 +26,7 @@ import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
 import { loadCity, type City } from './config/city-config.ts';
-import { systemClock, type Clock } from './config/clock.ts';
+import { systemClock, type Clock } from './core/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
 import { loadPlatformConfig, type LoadConfigOptions, type PlatformConfig } from './config/platform-config.ts';
 import { DeviceStateTracker } from './ingest/device-state.ts';
@@ -112,6 +112,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const clock = options.clock ?? systemClock;
   const city = loadCity(config.cityFile, config.kindsDir);
   const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
+  for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
@@ -131,7 +132,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
   const accounts = createLiveAuth({
     dataDir: config.dataDir, initial: creds.file, sessions: liveSessions, clock, logger: logger.child({ module: 'auth' }),
-    alsoCurrent: (p) => p.credential?.kind !== 'session' || webSessions.isLive(p.credential.id),
+    alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
   });
   accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
 
@@ -160,7 +161,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // disk full / I/O errors: a state (no acks, health 503, one log line), and the low-disk watermark
   const disk = createStorageWatch({ dataDir: config.dataDir, logDir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger, storage: disk.storage, probe: disk.probe });
-  const store = deferredStore(config.store.kind, storeOpening);
+  const store = deferredStore(config.store.engine, storeOpening);
   // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
   const latestValues = new LatestValues(() => clock.now());
   writer.on('durable', (points) => latestValues.note(points));
@@ -190,7 +191,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
       store: {
-        kind: store.name,
+        engine: store.name,
+        kind: store.name, // deprecated name of engine, kept for existing monitors (docs/names.md)
         ready: storeReady,
         lagBytes: s.lagBytes,
         spoolBytes: log.sizeBytes,
@@ -258,7 +260,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     store: openedStore,
     checkpointFile: join(config.dataDir, 'log', `${openedStore.name}.checkpoint`),
     // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
-    lingerMs: config.store.influxdb && config.store.kind === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
+    lingerMs: config.store.influxdb && config.store.engine === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
     clock,
     logger,
     checkpointEveryRecords: config.store.log.checkpointEveryRecords,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { City, Sensor } from '../config/city-config.ts';
-import { formatDuration } from '../config/duration.ts';
+import { formatDuration } from '../core/duration.ts';
 import { ownValue } from '../config/lookup-table.ts';
 import type { I18nText } from './alert-model.ts';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { reading, startHarness, T0, type Harness } from './alert-test-kit.ts';
 import { ALERT_EVENTS_MEASUREMENT } from './alert-journal.ts';
 import { writeThrough } from './write-through-store.ts';
@@ -41,7 +41,7 @@ describe('alert service lifecycle (simulated time)', () => {
     expect(pending).toMatchObject({ ruleId: 'flood-2', sensorId: 'water-kimlong', severity: 'high', category: 'naturalDisaster', subCategory: 'flood', state: 'pending', value: 2.15, threshold: 2, unit: 'm', startsAt: T0 });
     expect(pending.message.vi).toBe('Mực nước 2,15 m tại Trạm thủy văn Kim Long (sông Hương) vượt báo động II (2 m)');
     expect(pending.message.en).toBe('Water level 2.15 m at Trạm thủy văn Kim Long (sông Hương) is above flood alarm level II (2 m)');
-    await expect(h.service.acknowledge(pending.id, 'operator')).rejects.toMatchObject({ kind: 'conflict', code: 'alert_pending' });
+    await expect(h.service.acknowledge(pending.id, 'operator')).rejects.toMatchObject({ category: 'conflict', code: 'alert_pending' });
 
     // no further reading: the `for` timer fires it at exactly T0 + 10 min
     h.clock.advance(10 * MIN - 1);

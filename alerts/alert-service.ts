@@ -3,8 +3,8 @@ import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { City, Sensor } from '../config/city-config.ts';
-import type { Clock, TimerHandle } from '../config/clock.ts';
-import { DomainError } from '../config/domain-error.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEvents, type ReadingEvent } from '../ingest/ingest-events.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Alert, AlertEvent, AlertEventType } from './alert-model.ts';
@@ -185,7 +185,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     const alert = current ? open.get(current) : undefined;
     if (change.transition === 'resolved') {
       suppressed.delete(key);
-      if (alert) close(alert, 'system', LOCALES.vi.resolvedByRule + ' / ' + LOCALES.en.resolvedByRule);
+      if (alert) close(alert, 'system', `${LOCALES.vi.resolvedByRule} / ${LOCALES.en.resolvedByRule}`);
       return;
     }
     if (suppressed.has(key)) return;
@@ -263,7 +263,10 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
         for (const r of readings) {
           if (r.kind !== 'air') continue;
           const hours = aqi.ingest(r);
-          if (hours.length) (closed ??= []).push(...hours);
+          if (hours.length) {
+            closed ??= [];
+            closed.push(...hours);
+          }
         }
         if (closed) derive(closed);
       }

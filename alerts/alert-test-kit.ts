@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { stringify } from 'yaml';
 import { loadCity, type City } from '../config/city-config.ts';
-import { createManualClock, type ManualClock } from '../config/clock.ts';
+import { createManualClock, type ManualClock } from '../core/clock.ts';
 import { IngestEvents, type CameraEvent, type DeviceStatusEvent, type ReadingEvent } from '../ingest/ingest-events.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';

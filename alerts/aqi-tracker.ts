@@ -88,7 +88,10 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
       for (const p of HOURLY_POLLUTANTS) {
         const v = reading.values[p];
         if (v === undefined) continue;
-        if (!acc) station.open.set(hour, (acc = new Map()));
+        if (!acc) {
+          acc = new Map();
+          station.open.set(hour, acc);
+        }
         const a = acc.get(p);
         if (a) {
           a.sum += v;

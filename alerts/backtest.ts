@@ -1,5 +1,5 @@
 import type { City } from '../config/city-config.ts';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, IngestEvents, type CameraEvent, type DeviceStatusEvent, type ReadingEvent } from '../ingest/ingest-events.ts';
 import type { Point, TimeSeriesStore } from '../store/time-series-store.ts';
 import type { AlertEvent } from './alert-model.ts';

@@ -59,7 +59,7 @@ export interface ConditionValue {
   readonly threshold: number;
 }
 
-function valueOf(c: CompoundCondition, window: SampleWindow): number | undefined {
+function windowValue(c: CompoundCondition, window: SampleWindow): number | undefined {
   if (c.rise !== undefined) return window.change('rise');
   if (c.fall !== undefined) return window.change('fall');
   return window.aggregate(c.aggregate ?? 'last');
@@ -75,7 +75,7 @@ export function conditionValue(c: CompoundCondition, bySensor: ReadonlyMap<strin
   const threshold = (c.above ?? c.below ?? c.rise ?? c.fall)!;
   if (asOf !== undefined && c.window !== undefined) for (const w of bySensor.values()) w.expire(asOf);
   const values = [...bySensor]
-    .map(([sensorId, window]) => ({ sensorId, value: valueOf(c, window) }))
+    .map(([sensorId, window]) => ({ sensorId, value: windowValue(c, window) }))
     .filter((v): v is { sensorId: string; value: number } => v.value !== undefined);
   if (values.length === 0) return { met: false, threshold };
   const better = (a: number, b: number) => (c.below !== undefined ? a < b : a > b);
@@ -106,7 +106,10 @@ export function evaluateCompound(
     touched = true;
     let window = windows.get(reading.sensorId);
     // without a window a condition looks at the latest reading only
-    if (!window) windows.set(reading.sensorId, (window = new SampleWindow(c.window !== undefined ? durationMs(c.window) : 1)));
+    if (!window) {
+      window = new SampleWindow(c.window !== undefined ? durationMs(c.window) : 1);
+      windows.set(reading.sensorId, window);
+    }
     window.push({ ts: reading.ts, value: raw });
   });
   if (!touched) return { state, transition: 'none' };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { createMemorySink } from '../simulators/memory-sink.ts';
 import { loadScenario, resolveScenario } from '../simulators/scenario-loader.ts';
 import { startScenarioRun } from '../simulators/scenario-runner.ts';

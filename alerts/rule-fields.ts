@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AlertCategory, Severity } from './alert-model.ts';
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../core/duration.ts';
 
 /**
  * The fields every rule kind shares and the pieces kinds build their schemas from (rule-kind.ts is the

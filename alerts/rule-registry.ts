@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { City } from '../config/city-config.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { formatIssue, loadRulesDir, validateRule, type RuleIssue } from './load-rules.ts';
 import type { Rule } from './rule-schema.ts';
 import { builtinRuleKinds, type RuleKinds } from './rule-kinds.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { BUILTIN_RULE_KINDS, builtinRuleKinds, type Rule } from './rule-kinds.ts';
 
 /**

@@ -11,7 +11,7 @@ describe('rules CRUD', () => {
 
   it('validates, persists as YAML in the data dir, applies at once and survives a restart', async () => {
     h = await startHarness([jam]);
-    await expect(h.service.rules.put({ ...jam, id: 'bad', above: 'high' }, 'admin')).rejects.toMatchObject({ kind: 'invalid', code: 'rule_invalid', message: expect.stringContaining('above:') });
+    await expect(h.service.rules.put({ ...jam, id: 'bad', above: 'high' }, 'admin')).rejects.toMatchObject({ category: 'invalid', code: 'rule_invalid', message: expect.stringContaining('above:') });
     await expect(h.service.rules.put({ ...jam, id: 'bad2', metric: 'pm25' }, 'admin')).rejects.toMatchObject({ message: expect.stringContaining('metric: kind traffic has no metric "pm25"') });
     const created = await h.service.rules.put({ ...jam, id: 'slow-bridge', metric: 'averageVehicleSpeed', above: undefined, below: 10 }, 'admin');
     expect(created).toMatchObject({ id: 'slow-bridge', enabled: true });
@@ -34,7 +34,7 @@ describe('rules CRUD', () => {
     await h.service.rules.remove('jam', 'admin');
     expect(h.seen.at(-1)).toMatchObject({ type: 'resolved', alert: { id: alert.id, resolvedBy: 'admin' } });
     expect(existsSync(join(h.dataDir, 'rules', 'removed.json'))).toBe(true);
-    await expect(h.service.rules.remove('jam', 'admin')).rejects.toMatchObject({ kind: 'not_found' });
+    await expect(h.service.rules.remove('jam', 'admin')).rejects.toMatchObject({ category: 'not_found' });
     await h.restart();
     expect(h.service.rules.list()).toEqual([]);
     // putting it back through the API brings it back

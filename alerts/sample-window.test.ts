@@ -14,7 +14,10 @@ describe('sample window', () => {
     const w = new SampleWindow(60_000);
     const all: Array<{ ts: number; value: number }> = [];
     let seed = 7;
-    const rand = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const rand = () => {
+      seed = (seed * 48271) % 2147483647;
+      return seed / 2147483647;
+    };
     for (let i = 0; i < 3000; i++) {
       const s = { ts: i * 1000, value: Math.round(rand() * 1000) / 10 };
       all.push(s);

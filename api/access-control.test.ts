@@ -4,11 +4,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 import { declaredRoutes } from './access-control.ts';
 import { allow, createAuthGuard } from './auth.ts';
+import { PUBLIC_ROUTES } from './public-routes.ts';
 import { buildApp } from './build-app.ts';
 
 /** Fills route parameters with harmless values, so every route is reached, not a 404. */
 const concrete = (url: string): string => url.replace(/:[A-Za-z]+/g, 'x').replace(/\*$/, 'x');
-const PUBLIC = ['/api/health', '/api/alerts/cap', '/api/alerts/cap/:id', '/api/openapi.json', '/api/session'];
 
 describe('default deny on /api', () => {
   let platform: TestPlatform;
@@ -20,8 +20,9 @@ describe('default deny on /api', () => {
     expect(routes.length).toBeGreaterThan(20);
     const undeclared = routes.filter((r) => r.access === undefined);
     expect(undeclared).toEqual([]);
-    const open = routes.filter((r) => r.access === 'public').map((r) => r.url);
-    expect(new Set(open)).toEqual(new Set(PUBLIC));
+    // the list in public-routes.ts and the routes that are open are the same, both ways
+    const open = declaredRoutes(platform.app).filter((r) => r.access === 'public').map((r) => `${r.method} ${r.url}`);
+    expect(new Set(open)).toEqual(new Set(PUBLIC_ROUTES.map((r) => `${r.method} ${r.url}`)));
 
     for (const route of routes.filter((r) => r.access !== 'public')) {
       const url = concrete(route.url);
@@ -48,5 +49,20 @@ describe('default deny on /api', () => {
     const app = await buildApp({ logger: pino({ level: 'silent' }), routes: [declared], version: 't', access: { guard } });
     expect((await app.inject({ method: 'GET', url: '/api/remembered' })).statusCode).toBe(401);
     await app.close();
+  });
+
+  it('a route cannot open itself to the public without being listed in public-routes.ts', async () => {
+    const guard = createAuthGuard({ verifyDevice: () => undefined, verifyToken: () => undefined }, false);
+    const opened: FastifyPluginAsync = async (app) => {
+      app.get('/api/sensors-for-everyone', { config: allow('public') }, async () => ({ secret: true }));
+    };
+    await expect(buildApp({ logger: pino({ level: 'silent' }), routes: [opened], version: 't', access: { guard } }))
+      .rejects.toThrow(/GET \/api\/sensors-for-everyone is public but not listed in api\/public-routes.ts/);
+    // the listed method only: POST /api/health is not GET /api/health
+    const wrongMethod: FastifyPluginAsync = async (app) => {
+      app.post('/api/health', { config: allow('public') }, async () => ({}));
+    };
+    await expect(buildApp({ logger: pino({ level: 'silent' }), routes: [wrongMethod], version: 't', access: { guard } }))
+      .rejects.toThrow(/POST \/api\/health is public but not listed/);
   });
 });

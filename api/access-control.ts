@@ -1,12 +1,14 @@
 import fastifyCookie from '@fastify/cookie';
 import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { accessOf, type Access, type AuthGuard } from './auth.ts';
+import { isListedPublic } from './public-routes.ts';
 
 /**
  * Default deny. Every route under /api (and /metrics) must say who may call it with `config: allow(...)`;
- * one that does not fails at registration, so it cannot ship open. One onRequest hook enforces the
+ * one that does not fails at registration, so it cannot ship open. `allow('public')` is accepted only for
+ * the routes listed in public-routes.ts. One onRequest hook enforces the
  * declaration before anything else runs (body parsing, validation, the WebSocket upgrade).
  */
 const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin']);
@@ -32,6 +34,12 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
       if (method !== 'HEAD') table.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });
     }
     if (access !== undefined && !ACCESS.has(access)) throw new Error(`route ${route.method} ${route.url}: unknown access "${String(access)}"`);
+    if (access === 'public') {
+      const unlisted = [route.method].flat().filter((m) => !isListedPublic(m, route.url));
+      if (unlisted.length > 0) {
+        throw new Error(`route ${unlisted.join(',')} ${route.url} is public but not listed in api/public-routes.ts`);
+      }
+    }
     if (access === undefined && mustDeclare(route.url)) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'self' | 'viewer' | 'operator' | 'admin' | 'device')`);
     }
@@ -45,7 +53,7 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
       else guard.authenticate(request, access);
     } catch (err) {
       if (err instanceof DomainError) {
-        denied.inc({ status: err.kind === 'forbidden' ? '403' : '401' });
+        denied.inc({ status: err.category === 'forbidden' ? '403' : '401' });
         // a refused credential is worth a line; a request with none is a browser before sign-in
         if (err.code !== 'token_required') request.log.info({ url: request.url.split('?')[0], code: err.code, from: request.ip }, 'request refused');
       }

@@ -5,8 +5,8 @@ import { addAccount, createToken, presentAccount, presentToken, revokeToken, set
 import { accountNameSchema, passwordSchema, roleSchema } from '../config/accounts/auth-file.ts';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
 import { hashPassword } from '../config/accounts/secrets.ts';
-import type { Clock } from '../config/clock.ts';
-import { DomainError } from '../config/domain-error.ts';
+import type { Clock } from '../core/clock.ts';
+import { DomainError } from '../core/domain-error.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow, principalOf } from './auth.ts';

@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import type { AlertDelivery } from '../alerts/delivery/alert-delivery.ts';
 import type { City } from '../config/city-config.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { alertsCapRoutes } from './alerts-cap-routes.ts';
 import { alertsRoutes } from './alerts-routes.ts';

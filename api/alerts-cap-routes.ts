@@ -6,8 +6,8 @@ import { matchesFilter, SEVERITIES, splitList } from '../alerts/delivery/alert-f
 import { renderCapAtomFeed } from '../alerts/delivery/cap-feed.ts';
 import { renderCapAlert, type CapContext } from '../alerts/delivery/cap-message.ts';
 import type { City } from '../config/city-config.ts';
-import type { Clock } from '../config/clock.ts';
-import { DomainError } from '../config/domain-error.ts';
+import type { Clock } from '../core/clock.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { queryList } from './alerts-schemas.ts';
 import { allow } from './auth.ts';
 import { errorBody } from './errors.ts';

@@ -5,8 +5,8 @@ import type { Alert } from '../alerts/alert-model.ts';
 import type { AlertFilter, AlertService } from '../alerts/alert-service-api.ts';
 import { SEVERITIES, splitList } from '../alerts/delivery/alert-filter.ts';
 import type { City } from '../config/city-config.ts';
-import type { Clock } from '../config/clock.ts';
-import { DomainError } from '../config/domain-error.ts';
+import type { Clock } from '../core/clock.ts';
+import { DomainError } from '../core/domain-error.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { ALERT_STATES, alertBody, parseTimeParam, presentAlert, queryList } from './alerts-schemas.ts';
@@ -41,7 +41,7 @@ const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() 
 
 /** REST for alerts: list with filters, one alert with the readings around it, acknowledge, resolve. */
 export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => async (app) => {
-  const { alerts, store, guard, clock } = deps;
+  const { alerts, store, clock } = deps;
   const api = app.withTypeProvider<ZodTypeProvider>();
   const find = async (id: string): Promise<Alert> => {
     const alert = await alerts.get(id);

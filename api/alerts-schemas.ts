@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
 import { ALERT_STATES, alertSchema } from '../alerts/alert-schema.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { MAX_TIME_MS } from '../store/query-bounds.ts';
 import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
 

@@ -3,7 +3,7 @@ import { ZodError } from 'zod';
 import { parseFilterQuery, type AlertFilter } from '../alerts/delivery/alert-filter.ts';
 import type { AlertStreamHub } from '../alerts/delivery/alert-stream-hub.ts';
 import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 
 export interface AlertsStreamDeps {

@@ -3,8 +3,8 @@ import { Counter, type Registry } from 'prom-client';
 import type { AuditInput } from '../audit/audit-entry.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { createAuditSuppression } from '../audit/audit-suppression.ts';
-import type { Clock } from '../config/clock.ts';
-import { DomainError } from '../config/domain-error.ts';
+import type { Clock } from '../core/clock.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { principalOf } from './auth.ts';
 
 /**
@@ -51,7 +51,7 @@ export function auditHooks(deps: AuditHooksDeps): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app) => {
     app.addHook('onClose', async () => { await bound.close(); });
     app.addHook('onError', async (request, _reply, err) => {
-      if (!(err instanceof DomainError) || (err.kind !== 'unauthenticated' && err.kind !== 'forbidden')) return;
+      if (!(err instanceof DomainError) || (err.category !== 'unauthenticated' && err.category !== 'forbidden')) return;
       failures.inc({ code: err.code });
       recorded.add(request);
       if (!allow(request.ip)) {

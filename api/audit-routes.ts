@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { auditEntrySchema } from '../audit/audit-entry.ts';
 import type { AuditLog } from '../audit/audit-log.ts';
 import { CSV_HEADER, csvRow, queryAudit, walkAudit, type AuditFilter } from '../audit/audit-query.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { parseTimeParam, queryList } from './alerts-schemas.ts';
 import { allow } from './auth.ts';
 import { errorBody } from './errors.ts';

@@ -2,7 +2,7 @@ import type { FastifyContextConfig, FastifyRequest } from 'fastify';
 import type { Principal, Role } from '../config/credentials.ts';
 import { ROLE_RANK } from '../config/accounts/principal.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 
 /**
  * Who is calling over HTTP. One way per client type: the console sends its session cookie (set by
@@ -74,7 +74,7 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
     const token = bearer(request);
     const sessionId = token ? undefined : cookie(request);
     let principal: Principal | undefined = token ? auth.verifyToken(token) : sessionId ? fromSession(sessionId) : undefined;
-    if (!principal && insecure) principal = { role: 'admin', name: 'insecure-dev', credential: { kind: 'insecure' } };
+    if (!principal && insecure) principal = { role: 'admin', name: 'insecure-dev', credential: { scheme: 'insecure' } };
     if (!principal) {
       if (token) throw new DomainError('unauthenticated', 'invalid_token', 'the token is not valid');
       if (sessionId) throw new DomainError('unauthenticated', 'session_expired', 'the session has ended: sign in again');
@@ -97,7 +97,7 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
     authenticateDevice(request) {
       const header = request.headers.authorization ?? '';
       if (!header.startsWith('Basic ')) {
-        if (insecure) return { role: 'admin', name: 'insecure-dev', credential: { kind: 'insecure' } };
+        if (insecure) return { role: 'admin', name: 'insecure-dev', credential: { scheme: 'insecure' } };
         throw new DomainError('unauthenticated', 'device_credentials_required', 'send the device username and password with HTTP Basic authentication');
       }
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Alert } from '../alerts/alert-model.ts';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import { CANCEL_VISIBLE_MS, selectPublicAlerts } from '../alerts/delivery/cap-feed.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import { encodeVariants } from './cap-encoding.ts';
 
 /**

@@ -1,12 +1,12 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DomainError, type DomainErrorKind } from '../config/domain-error.ts';
+import { DomainError, type DomainErrorCategory } from '../core/domain-error.ts';
 
 /** The one place where domain errors become HTTP: `{ code, message }` with the right status. */
 export const errorBody = z.object({ code: z.string(), message: z.string(), details: z.unknown().optional(), requestId: z.string().optional() });
 
-const STATUS: Record<DomainErrorKind, number> = {
+const STATUS: Record<DomainErrorCategory, number> = {
   invalid: 400,
   unauthenticated: 401,
   forbidden: 403,
@@ -27,8 +27,8 @@ function sendInternal(request: FastifyRequest, reply: FastifyReply): FastifyRepl
 export function installErrorHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | DomainError | Error, request, reply) => {
     if (err instanceof DomainError) {
-      if (err.kind === 'unauthenticated') reply.header('www-authenticate', 'Bearer realm="ioc"');
-      return reply.code(STATUS[err.kind]).send({ code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
+      if (err.category === 'unauthenticated') reply.header('www-authenticate', 'Bearer realm="ioc"');
+      return reply.code(STATUS[err.category]).send({ code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) });
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => `${v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (v.params as { issue?: { path?: unknown[] } })?.issue?.path?.join('.') || 'request'}: ${v.message}`);

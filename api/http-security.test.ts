@@ -21,7 +21,7 @@ function send(base: string, method: string, path: string, headers: Record<string
 
 /** Opens a WebSocket and says how the handshake ended: 'open', or the HTTP status of the refusal. */
 function upgrade(url: string, headers: Record<string, string>): Promise<'open' | number> {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
     ws.once('open', () => { ws.close(); resolve('open'); });
     ws.once('unexpected-response', (_req, res) => { res.on('end', () => resolve(res.statusCode ?? 0)); res.resume(); });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';

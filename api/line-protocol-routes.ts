@@ -128,7 +128,7 @@ export const lineProtocolRoutes = (deps: LineProtocolRoutesDeps): FastifyPluginA
   };
 
   const answer = (request: FastifyRequest, reply: FastifyReply, dialect: Dialect, principal: Principal, result: LineWriteResult) => {
-    switch (result.kind) {
+    switch (result.outcome) {
       case 'syntax': {
         const first = result.errors[0]!;
         const more = result.errors.length > 1 ? ` (and ${result.errors.length - 1} more bad lines: ${result.errors.slice(1).map((e) => e.line).join(', ')})` : '';

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import { ruleSchema } from '../alerts/rule-schema.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';

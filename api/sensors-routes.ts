@@ -1,9 +1,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../core/duration.ts';
 import type { City } from '../config/city-config.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import type { DeviceStateTracker } from '../ingest/device-state.ts';
 import type { LatestValues } from '../store/latest-values.ts';
 import { MAX_EVERY_MS, MAX_TIME_MS } from '../store/query-bounds.ts';

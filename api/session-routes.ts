@@ -6,7 +6,7 @@ import type { LiveAuth } from '../config/accounts/live-auth.ts';
 import type { LoginLimit, LoginLimiter } from '../config/accounts/login-limiter.ts';
 import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow, principalOf, SESSION_COOKIE } from './auth.ts';
@@ -92,7 +92,7 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
   }, async (request, reply) => {
     const p = principalOf(request)!;
     const role = p.role === 'device' ? 'viewer' : p.role; // unreachable: devices never pass allow('viewer')
-    const via = p.credential?.kind === 'session' ? 'session' : p.credential?.kind === 'token' ? 'token' : 'insecure';
+    const via = p.credential?.scheme === 'session' ? 'session' : p.credential?.scheme === 'token' ? 'token' : 'insecure';
     return reply.header('cache-control', 'no-store').send({ name: p.name, role, via });
   });
 

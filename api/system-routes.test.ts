@@ -22,7 +22,7 @@ describe('API surface', () => {
 
   it('reports health with the store and broker state', async () => {
     const res = await p.request('GET', '/api/health', { token: null });
-    expect(res.json).toMatchObject({ status: 'ok', insecure: false, broker: { ready: true }, store: { kind: 'embedded', ready: true, acknowledgementsHeld: false } });
+    expect(res.json).toMatchObject({ status: 'ok', insecure: false, broker: { ready: true }, store: { engine: 'embedded', kind: 'embedded', ready: true, acknowledgementsHeld: false } });
   });
 
   it('answers errors as { code, message } with the right status', async () => {

@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { riversGeoJson, type City } from '../config/city-config.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import { allow, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
 
@@ -14,7 +14,8 @@ export const healthBody = z.object({
   insecure: z.boolean(),
   broker: z.object({ ready: z.boolean(), clients: z.number() }),
   store: z.object({
-    kind: z.string(),
+    engine: z.string(),
+    kind: z.string().describe('deprecated: the same as engine (kind names sensor kinds); removed in a later release'),
     ready: z.boolean(),
     lagBytes: z.number(),
     spoolBytes: z.number(),

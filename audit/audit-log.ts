@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import { CHAIN_BREAK_ACTION, GENESIS_HASH, auditInputSchema, boundDetails, sealEntry, serializeEntry, type AuditEntry, type AuditInput } from './audit-entry.ts';
 import { ACTIVE_FILE, HEAD_FILE, ensureAuditDir, lastLine, listAuditFiles, readHead, rotatedName, verifyAuditDir } from './audit-files.ts';
 import type { AuditKey } from './audit-key.ts';

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { AuditInput } from './audit-entry.ts';
 import type { AuditRecorder } from './audit-log.ts';
 

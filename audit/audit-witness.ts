@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 
 /**
  * The chain's head, written to the platform log every `everyEntries` durable entries or `everyMs` (if

@@ -5,7 +5,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { createAlertService } from '../alerts/alert-service.ts';
 import { loadCity } from '../config/city-config.ts';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { IngestEvents, type ReadingEvent } from '../ingest/ingest-events.ts';
 import { SqliteStore } from '../store/sqlite/sqlite-store.ts';

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCity, type City } from '../config/city-config.ts';
-import { systemClock } from '../config/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { readCredentialsFile } from '../config/credentials.ts';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { writeFleetCity } from '../simulators/fleet-city.ts';

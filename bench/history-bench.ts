@@ -129,7 +129,7 @@ if (!values['no-influx']) {
     })());
     const setup = await setupInfluxRollups(influx, STORE_LIFECYCLE_DEFAULTS);
     console.log(`InfluxDB ${server.url}: loaded ${loaded.readings.toLocaleString('en')} readings in ${loaded.loadS.toFixed(0)} s (${Math.round(loaded.readings / loaded.loadS).toLocaleString('en')}/s); setup-retention (${setup.actions} changes, roll-ups filled) in ${setup.setupS.toFixed(0)} s`);
-    const p = await startTestPlatform({ overrides: { ingest, store: { kind: 'influxdb', influxdb: influx } } });
+    const p = await startTestPlatform({ overrides: { ingest, store: { engine: 'influxdb', influxdb: influx } } });
     try {
       figures.push(['InfluxDB', await measureQueries({ httpUrl: p.httpUrl, token: p.operatorToken }, paths)]);
     } finally {

@@ -117,7 +117,7 @@ const runLoad = (input: object) => runLoadProcess(LOAD, input);
 /** The bench city, its readings stored in the benchmark's influxd database. */
 function benchConfig(dir: string, database: string): string {
   return writeBenchCity(dir, devices, [
-    'store:', '  kind: influxdb', '  log: { maxBytes: 4294967296 }',
+    'store:', '  engine: influxdb', '  log: { maxBytes: 4294967296 }',
     `  influxdb: { url: "${influx.url}", database: ${database}, batchSize: ${batchSize}, timeoutMs: 30000 }`,
   ]);
 }

@@ -68,8 +68,7 @@ let last = { t: 0, published: 0, acked: 0 };
 let summary: { published: number; acked: number; failed: number } | undefined;
 child.stdout.on('data', (chunk: Buffer) => {
   buffered += chunk.toString();
-  let nl: number;
-  while ((nl = buffered.indexOf('\n')) >= 0) {
+  for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
     const line = JSON.parse(buffered.slice(0, nl)) as Record<string, number | boolean>;
     buffered = buffered.slice(nl + 1);
     if (line.done) { summary = line as unknown as typeof summary; continue; }

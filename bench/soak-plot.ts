@@ -23,7 +23,7 @@ export function renderSoakSvg(samples: readonly SoakSample[], title: string): st
   const plotWidth = width - left - 20;
   const tMax = Math.max(1, ...samples.map((s) => s.t));
   const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + SERIES.length * panel}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/><text x="${left}" y="20" font-size="14">${escape(title)}</text>`];
+    `<rect width="100%" height="100%" fill="white"/><text x="${left}" y="20" font-size="14">${escapeXml(title)}</text>`];
   SERIES.forEach((series, i) => {
     const top = 40 + i * panel;
     const height = panel - 40;
@@ -43,6 +43,6 @@ export function renderSoakSvg(samples: readonly SoakSample[], title: string): st
   return parts.join('\n');
 }
 
-function escape(text: string): string {
+function escapeXml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -1,4 +1,4 @@
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 /**
  * After an abusive disconnect the account (and, if configured, its source address) is refused at CONNECT

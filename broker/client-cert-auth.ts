@@ -9,22 +9,22 @@ import { TLSSocket } from 'node:tls';
  * decision to the password check.
  */
 export type CertificateLogin =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'device'; readonly sensorId: string; readonly validFrom: number }
-  | { readonly kind: 'refused'; readonly reason: string };
+  | { readonly outcome: 'none' }
+  | { readonly outcome: 'device'; readonly sensorId: string; readonly validFrom: number }
+  | { readonly outcome: 'refused'; readonly reason: string };
 
-const NONE: CertificateLogin = { kind: 'none' };
+const NONE: CertificateLogin = { outcome: 'none' };
 
 export function certificateLogin(conn: unknown, username: string | undefined, isSensor: (id: string) => boolean): CertificateLogin {
   if (!(conn instanceof TLSSocket)) return NONE;
   const cert = conn.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return NONE;
   // requestCert without rejectUnauthorized lets an untrusted certificate through the handshake: refuse it here
-  if (!conn.authorized) return { kind: 'refused', reason: `client certificate not trusted (${String(conn.authorizationError ?? 'unknown issuer')})` };
+  if (!conn.authorized) return { outcome: 'refused', reason: `client certificate not trusted (${String(conn.authorizationError ?? 'unknown issuer')})` };
   const cn: unknown = cert.subject?.CN;
-  if (typeof cn !== 'string' || cn === '') return { kind: 'refused', reason: 'client certificate has no single subject CN' };
+  if (typeof cn !== 'string' || cn === '') return { outcome: 'refused', reason: 'client certificate has no single subject CN' };
   const shown = cn.slice(0, 64);
-  if (!isSensor(cn)) return { kind: 'refused', reason: `client certificate CN "${shown}" is not a known sensor` };
-  if (username && username !== cn) return { kind: 'refused', reason: `username "${username.slice(0, 64)}" does not match the client certificate CN "${shown}"` };
-  return { kind: 'device', sensorId: cn, validFrom: Date.parse(cert.valid_from) };
+  if (!isSensor(cn)) return { outcome: 'refused', reason: `client certificate CN "${shown}" is not a known sensor` };
+  if (username && username !== cn) return { outcome: 'refused', reason: `username "${username.slice(0, 64)}" does not match the client certificate CN "${shown}"` };
+  return { outcome: 'device', sensorId: cn, validFrom: Date.parse(cert.valid_from) };
 }

@@ -11,6 +11,7 @@ import type { Principal } from '../config/credentials.ts';
  */
 export function clientIdProblem(principal: Principal, clientId: string, maxBytes: number, isSensor: (id: string) => boolean = () => false): string | undefined {
   if (Buffer.byteLength(clientId, 'utf8') > maxBytes) return `clientId longer than ${maxBytes} bytes`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(clientId)) return 'clientId contains a control character or invalid UTF-8';
   const sensor = sensorOwning(clientId, isSensor);
   if (principal.role === 'device') {

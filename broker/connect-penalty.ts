@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { LimitsConfig } from '../config/limits-config.ts';
 import { AbusePenalties, type Penalty } from './abuse-penalty.ts';
 import type { RefusalLog } from './refusal-log.ts';

@@ -5,7 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { City } from '../config/city-config.ts';
-import { systemClock, type Clock } from '../config/clock.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import type { AuthStore, Principal } from '../config/credentials.ts';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../config/limits-config.ts';
 import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
@@ -130,13 +130,13 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       }
       // a device certificate signed by tls.ca logs in as the sensor of its CN (broker/client-cert-auth.ts)
       const byCert = certificateLogin(client.conn, username, (id) => city.sensorsById.has(id));
-      if (byCert.kind === 'refused') {
+      if (byCert.outcome === 'refused') {
         denied.inc({ action: 'connect' });
         logger.info({ clientId: client.id, reason: byCert.reason }, 'MQTT login refused: client certificate');
         return done(authError(byCert.reason, 5), false);
       }
       let principal: Principal | undefined;
-      if (byCert.kind === 'device') {
+      if (byCert.outcome === 'device') {
         // bound to the device's current secret: rotating it closes this session and refuses certificates
         // issued before the rotation (a stolen certificate stops working with the secret)
         const secret = auth.device?.(byCert.sensorId);
@@ -148,7 +148,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           logger.info({ clientId: printableTopic(client.id, 64), reason }, 'MQTT login refused: client certificate');
           return done(authError(reason, 5), false);
         }
-        principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { kind: 'device', hash: secret.hash } } : {}) };
+        principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { scheme: 'device', hash: secret.hash } } : {}) };
       } else {
         if (!username || !password) {
           denied.inc({ action: 'connect' });

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { LimitsConfig } from '../config/limits-config.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
 import { createRefusalLog, type RefusalLog } from './refusal-log.ts';

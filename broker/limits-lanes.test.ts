@@ -1,7 +1,7 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { publishAcked, startTestPlatform, tryConnect as connectOrRefusal, type TestPlatform } from '../test-support/platform-harness.ts';
 import { rawConnect, rawPublish } from '../test-support/raw-mqtt.ts';
 

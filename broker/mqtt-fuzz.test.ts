@@ -30,6 +30,7 @@ describe('property tests, in-process', () => {
       const problem = topicProblem(topic, bounds);
       if (problem === undefined) {
         expect(Buffer.byteLength(topic)).toBeLessThanOrEqual(256);
+        // biome-ignore lint/suspicious/noControlCharactersInRegex: the test asserts none got through
         expect(/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(topic)).toBe(false);
       }
       const parsed = parseDeviceTopic(topic);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { AbusePenalties } from './abuse-penalty.ts';
 import { PublishRateLimiter, type RateLimits } from './publish-rate-limiter.ts';
 
@@ -11,11 +11,11 @@ describe('publish budget', () => {
     const clock = createManualClock();
     const r = new PublishRateLimiter(limits, clock);
     const conn = {};
-    for (let i = 0; i < 5; i++) expect(r.take('a', conn, 10)).toEqual({ kind: 'ok' });
-    expect(r.take('a', conn, 10)).toEqual({ kind: 'held', ms: 100 });
-    expect(r.take('a', conn, 10)).toEqual({ kind: 'held', ms: 200 });
+    for (let i = 0; i < 5; i++) expect(r.take('a', conn, 10)).toEqual({ outcome: 'ok' });
+    expect(r.take('a', conn, 10)).toEqual({ outcome: 'held', ms: 100 });
+    expect(r.take('a', conn, 10)).toEqual({ outcome: 'held', ms: 200 });
     clock.advance(200);
-    expect(r.take('a', conn, 10)).toEqual({ kind: 'held', ms: 100 });
+    expect(r.take('a', conn, 10)).toEqual({ outcome: 'held', ms: 100 });
   });
 
   it('charges bytes per account and per connection; the connection budget is its own', () => {
@@ -23,24 +23,24 @@ describe('publish budget', () => {
     const r = new PublishRateLimiter(limits, clock);
     const one = {};
     const two = {};
-    expect(r.take('a', one, 1500)).toEqual({ kind: 'ok' });
+    expect(r.take('a', one, 1500)).toEqual({ outcome: 'ok' });
     // the account has 500 bytes left, the new connection its whole burst: the account decides
-    expect(r.take('a', two, 1000)).toEqual({ kind: 'held', ms: 500 });
+    expect(r.take('a', two, 1000)).toEqual({ outcome: 'held', ms: 500 });
     // connection one would wait 1000 ms (500 short at 500/s), the account 1500 ms (1500 short at 1000/s)
-    expect(r.take('a', one, 1000)).toEqual({ kind: 'held', ms: 1500 });
+    expect(r.take('a', one, 1000)).toEqual({ outcome: 'held', ms: 1500 });
   });
 
   it('refuses what would wait longer than the hold, and calls the device abusive after enough in a row', () => {
     const clock = createManualClock();
     const r = new PublishRateLimiter(limits, clock);
     const conn = {};
-    expect(r.take('a', conn, 2000)).toEqual({ kind: 'ok' });
-    expect(r.take('a', conn, 1500)).toEqual({ kind: 'held', ms: 3000 });
-    expect(r.take('a', conn, 100)).toEqual({ kind: 'refused' });
-    expect(r.take('a', conn, 100)).toEqual({ kind: 'refused' });
-    expect(r.take('a', conn, 100)).toEqual({ kind: 'abusive' });
+    expect(r.take('a', conn, 2000)).toEqual({ outcome: 'ok' });
+    expect(r.take('a', conn, 1500)).toEqual({ outcome: 'held', ms: 3000 });
+    expect(r.take('a', conn, 100)).toEqual({ outcome: 'refused' });
+    expect(r.take('a', conn, 100)).toEqual({ outcome: 'refused' });
+    expect(r.take('a', conn, 100)).toEqual({ outcome: 'abusive' });
     // another account is untouched
-    expect(r.take('b', {}, 100)).toEqual({ kind: 'ok' });
+    expect(r.take('b', {}, 100)).toEqual({ outcome: 'ok' });
   });
 });
 

@@ -6,7 +6,7 @@ import type { LimitsConfig } from '../config/limits-config.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
 import { reject, type Rejection } from '../ingest/rejection.ts';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 import type { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { RefusalLog } from './refusal-log.ts';
 import { mayPublish } from './topic-acl.ts';
@@ -68,11 +68,11 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
         const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
         if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
         const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
-        if (verdict.kind === 'abusive') {
+        if (verdict.outcome === 'abusive') {
           deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s: disconnected`, 'abusive', packet.topic, done);
           return deps.penalize(client, principal);
         }
-        if (verdict.kind === 'refused') {
+        if (verdict.outcome === 'refused') {
           refusals.refuse('rate_limited', principal.name, `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`);
           deps.drop(packet);
           const now = deps.now();
@@ -81,7 +81,7 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
           return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes per second: publishes are acknowledged late; those that would wait over ${limits.rateHoldMaxMs} ms are not stored`), done);
         }
         // held: the PUBACK waits, and Aedes reads nothing more from this connection meanwhile
-        if (verdict.kind === 'held') return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
+        if (verdict.outcome === 'held') return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
         return admit(client, principal, packet, decision, done);
       }
     }
@@ -92,7 +92,8 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
     // after the rate: a device repeating a mistake fast is slowed down like any other
     if (decision.action === 'explain') {
       refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
-      return explain(principal, packet, decision.rejection, done);
+      explain(principal, packet, decision.rejection, done);
+      return;
     }
     ingestPublish(client, principal, packet, done);
   }
@@ -105,7 +106,8 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
         void deps.publishErrors(principal, packet.topic, [parsed as Rejection]).finally(() => done(null));
         return;
       }
-      return done(null);
+      done(null);
+      return;
     }
     const origin = client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
     deps.ingest.handle(packet.topic, packet.payload as Buffer, origin).then(

@@ -1,4 +1,4 @@
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 /**
  * The budget of a device: token buckets per account (publishes, and bytes incl. large payloads, shared by
@@ -10,7 +10,7 @@ import type { Clock } from '../config/clock.ts';
  * calming down the device is `abusive` and its connection is closed. The count of refusals is reset only
  * once the account's publish bucket has filled up again.
  */
-export type RateVerdict = { kind: 'ok' } | { kind: 'held'; ms: number } | { kind: 'refused' } | { kind: 'abusive' };
+export type RateVerdict = { outcome: 'ok' } | { outcome: 'held'; ms: number } | { outcome: 'refused' } | { outcome: 'abusive' };
 
 export interface RateLimits {
   readonly ratePerSecond: number;
@@ -107,11 +107,11 @@ export class PublishRateLimiter {
     const wait = Math.max(budget.publishes.waitFor(1), budget.bytes.waitFor(bytes), own.waitFor(bytes));
     if (wait > L.maxHoldMs) {
       budget.refusedInRow++;
-      return budget.refusedInRow >= L.abusiveAfter ? { kind: 'abusive' } : { kind: 'refused' };
+      return budget.refusedInRow >= L.abusiveAfter ? { outcome: 'abusive' } : { outcome: 'refused' };
     }
     budget.publishes.charge(1);
     budget.bytes.charge(bytes);
     own.charge(bytes);
-    return wait > 0 ? { kind: 'held', ms: Math.ceil(wait) } : { kind: 'ok' };
+    return wait > 0 ? { outcome: 'held', ms: Math.ceil(wait) } : { outcome: 'ok' };
   }
 }

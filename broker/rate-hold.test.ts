@@ -1,6 +1,6 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { captureLogs } from '../test-support/log-capture.ts';
 import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 /**
  * Every refusal of the broker's lanes (bad clientId, topic, rate, limits) is counted in

@@ -1,4 +1,4 @@
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { RefusalLog } from './refusal-log.ts';
 
 /**

@@ -10,6 +10,7 @@ export interface TopicBounds {
 }
 
 // C0 controls (NUL included), DEL and C1 controls
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 export function topicProblem(topic: string, bounds: TopicBounds): string | undefined {
@@ -26,6 +27,6 @@ export function topicProblem(topic: string, bounds: TopicBounds): string | undef
 
 /** A printable, bounded form of a topic for logs and error messages (never the raw bytes). */
 export function printableTopic(topic: string, max = 120): string {
-  const clean = topic.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const clean = topic.replace(new RegExp(CONTROL.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

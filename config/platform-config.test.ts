@@ -23,7 +23,7 @@ describe('platform configuration', () => {
     expect(config.configFile).toBe(DEFAULT_CONFIG_FILE);
     expect(config.mqtt.port).toBe(1883);
     expect(config.http.port).toBe(8080);
-    expect(config.store.kind).toBe('embedded');
+    expect(config.store.engine).toBe('embedded');
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config.mqtt)).toBe(true);
   });
@@ -35,7 +35,7 @@ describe('platform configuration', () => {
     expect(config.dataDir).toBe('/var/lib/ioc');
     expect(config.security.insecure).toBe(true);
     expect(config.demo.enabled).toBe(false);
-    expect(config.store.kind).toBe('influxdb');
+    expect(config.store.engine).toBe('influxdb');
     expect(config.store.influxdb?.url).toBe('http://influx.local:8086');
   });
 

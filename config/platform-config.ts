@@ -9,6 +9,7 @@ import { webhooksSchema } from './webhook-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
 import { resolveTlsPaths, tlsSchema } from './tls-config.ts';
 import { ngsiLdSchema } from './ngsi-ld-config.ts';
+import { moveRenamedKeys } from './deprecated-keys.ts';
 
 export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
@@ -105,7 +106,8 @@ export const platformConfigSchema = z.object({
     lineProtocolMaxBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
   }).strict().default({ maxFutureSkewSeconds: 300, maxAgeDays: 30, maxReadingsPerPublish: 1000, lineProtocolMaxBytes: 10 * 1024 * 1024 }),
   store: z.object({
-    kind: z.enum(['embedded', 'influxdb']).default('embedded'),
+    // the store's engine; `store.kind` is its deprecated name (config/deprecated-keys.ts)
+    engine: z.enum(['embedded', 'influxdb']).default('embedded'),
     log: z.object({
       maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
       segmentBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
@@ -122,7 +124,7 @@ export const platformConfigSchema = z.object({
     }).strict().prefault({}),
     // retention per kind, roll-ups, read connections, job schedules (config/store-lifecycle-config.ts)
     lifecycle: storeLifecycleSchema.prefault({}),
-  }).strict().default({ kind: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }, disk: { lowWatermarkBytes: 1024 ** 3, lowWatermarkPercent: 5, checkSeconds: 5 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
+  }).strict().default({ engine: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }, disk: { lowWatermarkBytes: 1024 ** 3, lowWatermarkPercent: 5, checkSeconds: 5 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
   demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
   map: z.object({
     // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map
@@ -164,6 +166,8 @@ export type PlatformConfig = Readonly<ParsedConfig & {
   cityFile: string;
   kindsDir: string;
   dataDir: string;
+  /** one line per deprecated key the file or the environment used; the platform logs them at start */
+  deprecations: readonly string[];
 }>;
 
 type Env = Record<string, string | undefined>;
@@ -216,7 +220,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['tls', 'mqttPort'], envNumber(env, 'IOC_TLS_MQTT_PORT', errors));
   setPath(raw, ['tls', 'mqttHost'], str('IOC_TLS_MQTT_HOST'));
   setPath(raw, ['tls', 'requireClientCert'], envBool(env, 'IOC_TLS_REQUIRE_CLIENT_CERT', errors));
-  setPath(raw, ['store', 'kind'], str('IOC_STORE'));
+  setPath(raw, ['store', 'engine'], str('IOC_STORE'));
   setPath(raw, ['store', 'log', 'maxBytes'], envNumber(env, 'IOC_LOG_MAX_BYTES', errors));
   setPath(raw, ['demo', 'enabled'], envBool(env, 'IOC_DEMO', errors));
   setPath(raw, ['log', 'level'], str('IOC_LOG_LEVEL'));
@@ -273,8 +277,14 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
     throw new ConfigError(`${configFile}: invalid YAML: ${(err as Error).message}`);
   }
   const errors: string[] = [];
+  // renamed keys first, so the environment and the overrides (new names) still win over the file
+  const deprecations = moveRenamedKeys(raw, errors);
   applyEnv(raw, env, errors);
-  if (options.overrides) raw = deepMerge(raw, options.overrides as Json);
+  if (options.overrides) {
+    const extra = structuredClone(options.overrides) as Json;
+    deprecations.push(...moveRenamedKeys(extra, errors));
+    raw = deepMerge(raw, extra);
+  }
   const parsed = platformConfigSchema.safeParse(raw);
   if (!parsed.success) errors.push(...formatZodIssues(parsed.error));
   if (errors.length > 0 || !parsed.success) {
@@ -282,7 +292,7 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
   }
   const base = dirname(configFile);
   const config = parsed.data;
-  if (config.store.kind === 'influxdb' && !config.store.influxdb) {
+  if (config.store.engine === 'influxdb' && !config.store.influxdb) {
     config.store.influxdb = influxSchema.parse({});
   }
   const resolved = {
@@ -293,6 +303,7 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
     dataDir: resolve(base, config.dataDir),
     tls: resolveTlsPaths(config.tls, base),
     audit: { ...config.audit, ...(config.audit.keyFile ? { keyFile: resolve(base, config.audit.keyFile) } : {}) },
+    deprecations,
   };
   return deepFreeze(resolved);
 }

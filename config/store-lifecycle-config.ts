@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from './duration.ts';
+import { parseDuration } from '../core/duration.ts';
 
 /**
  * How long the store keeps what (store.lifecycle in the platform config): raw readings per sensor kind,

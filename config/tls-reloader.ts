@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { TlsFiles } from './tls-config.ts';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.ts';
 

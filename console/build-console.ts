@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -93,7 +94,7 @@ async function makeAsset(path: string, body: Buffer, immutable: boolean): Promis
 
 /**
  * Bundles console/src with esbuild (a few hundred milliseconds), fingerprints the files, and
- * precompresses them, so requests are served from memory with no work per request.
+ * precompresses them (brotli, gzip) at build time, so serving them is only reading a file.
  */
 export async function buildConsole(options: { minify?: boolean } = {}): Promise<ConsoleBundle> {
   const started = performance.now();
@@ -212,18 +213,39 @@ export async function readConsoleBundle(sourceHash: string, distDir: string = DE
   }
 }
 
+/** A bundle and the folder its files (with their .gz/.br twins) are served from. */
+export interface LoadedConsole extends ConsoleBundle {
+  readonly dir: string;
+  /** true when console/dist was reused as it was */
+  readonly cached: boolean;
+  /** true when `dir` is a temporary folder of this process (console/dist was not writable) */
+  readonly temporary: boolean;
+}
+
+/** Writes a bundle to a new temporary folder: for a read-only install, or a bundle built for one app. */
+export async function writeConsoleBundleToTemp(bundle: ConsoleBundle, sourceHash: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'ioc-console-'));
+  await writeConsoleBundle(bundle, sourceHash, dir);
+  return dir;
+}
+
 /**
  * What the platform calls at start: reuse console/dist when its sources are unchanged (a few
- * milliseconds), else bundle (under a second) and write it back. A read-only install still serves:
- * the write is best effort.
+ * milliseconds), else bundle (under a second) and write it back. A read-only install still serves,
+ * from a temporary folder.
  */
-export async function loadConsoleBundle(onWriteError?: (err: Error) => void): Promise<ConsoleBundle & { cached: boolean }> {
+export async function loadConsoleBundle(onWriteError?: (err: Error) => void): Promise<LoadedConsole> {
   const sourceHash = await consoleSourceHash();
   const cached = await readConsoleBundle(sourceHash);
-  if (cached) return { ...cached, cached: true };
+  if (cached) return { ...cached, dir: DEFAULT_DIST_DIR, cached: true, temporary: false };
   const bundle = await buildConsole();
-  await writeConsoleBundle(bundle, sourceHash).catch((err: Error) => onWriteError?.(err));
-  return { ...bundle, cached: false };
+  try {
+    await writeConsoleBundle(bundle, sourceHash);
+    return { ...bundle, dir: DEFAULT_DIST_DIR, cached: false, temporary: false };
+  } catch (err) {
+    onWriteError?.(err as Error);
+    return { ...bundle, dir: await writeConsoleBundleToTemp(bundle, sourceHash), cached: false, temporary: true };
+  }
 }
 
 // `npm run console:build` / `tsx console/build-console.ts`: build and report sizes. No top-level await: the

@@ -1,75 +1,90 @@
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { rm } from 'node:fs/promises';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { allow, principalOf, type AuthGuard } from '../api/auth.ts';
-import { loadConsoleBundle, type ConsoleAsset, type ConsoleBundle } from './build-console.ts';
+import {
+  consoleSourceHash,
+  loadConsoleBundle,
+  writeConsoleBundleToTemp,
+  type ConsoleBundle,
+  type LoadedConsole,
+} from './build-console.ts';
 
-export interface ConsoleSession { role: 'viewer' | 'operator' | 'admin'; username?: string }
+export interface ConsoleSession {
+  role: 'viewer' | 'operator' | 'admin';
+  username?: string;
+}
 
 export interface ConsolePluginDeps {
-  /** a prebuilt bundle; default: console/dist when its sources are unchanged, else built at registration */
-  bundle?: Promise<ConsoleBundle>;
+  /**
+   * a prebuilt bundle (the dev harness's unminified one); default: console/dist when its sources are
+   * unchanged, else built at registration. A bundle without a folder is written to a temporary one.
+   */
+  bundle?: Promise<ConsoleBundle | LoadedConsole>;
   /** the platform's auth guard: serves GET /api/console/session so the console can show the token's role */
   auth?: Pick<AuthGuard, 'authenticate'>;
   logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
-let sharedBuild: Promise<ConsoleBundle & { cached: boolean }> | undefined;
+let sharedLoad: Promise<LoadedConsole> | undefined;
 
 /** One load per process: a test file starts several platforms. */
-function sharedConsoleBundle(logger: ConsolePluginDeps['logger']): Promise<ConsoleBundle & { cached?: boolean }> {
-  sharedBuild ??= loadConsoleBundle((err) => logger?.warn({ err: err.message }, 'console: could not write console/dist (serving from memory)'))
-    .catch((err: unknown) => {
-      sharedBuild = undefined;
-      throw err;
-    });
-  return sharedBuild;
+function sharedConsoleBundle(logger: ConsolePluginDeps['logger']): Promise<LoadedConsole> {
+  sharedLoad ??= loadConsoleBundle((err) =>
+    logger?.warn({ err: err.message }, 'console: could not write console/dist (serving from a temporary folder)'),
+  ).catch((err: unknown) => {
+    sharedLoad = undefined;
+    throw err;
+  });
+  return sharedLoad;
 }
+
+async function servable(bundle: ConsoleBundle | LoadedConsole): Promise<LoadedConsole> {
+  if ('dir' in bundle) return bundle;
+  const dir = await writeConsoleBundleToTemp(bundle, await consoleSourceHash());
+  return { ...bundle, dir, cached: false, temporary: true };
+}
+
+const YEAR = 'public, max-age=31536000, immutable';
+// RFC 9239: text/javascript is the one type for scripts; @fastify/send's mime table still says application/
+const SCRIPT_TYPE = 'text/javascript; charset=utf-8';
 
 // No Content-Security-Policy here: @fastify/helmet sets the one policy for every page (api/http-security.ts,
 // CSP_DIRECTIVES). Setting a second one here replaced helmet's on / with a laxer copy (no object-src, no
 // script-src-attr, no upgrade-insecure-requests over TLS) that drifted from it.
 
-function pickEncoding(acceptEncoding: string | undefined): 'br' | 'gzip' | undefined {
-  if (!acceptEncoding) return undefined;
-  const accepted = new Set(acceptEncoding.split(',').map((part) => {
-    const [name = '', ...params] = part.trim().toLowerCase().split(';');
-    return params.some((p) => /^\s*q=0(\.0*)?\s*$/.test(p)) ? '' : name.trim();
-  }));
-  if (accepted.has('br')) return 'br';
-  if (accepted.has('gzip') || accepted.has('*')) return 'gzip';
-  return undefined;
-}
-
-function send(asset: ConsoleAsset, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  reply
-    .header('content-type', asset.contentType)
-    .header('etag', asset.etag)
-    .header('vary', 'accept-encoding')
-    .header('x-content-type-options', 'nosniff')
-    .header('cache-control', asset.immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
-  if (asset.path === '/') reply.header('referrer-policy', 'no-referrer');
-  if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
-  const encoding = asset.contentType.startsWith('image/') ? undefined : pickEncoding(request.headers['accept-encoding']);
-  const body = encoding === 'br' ? asset.br : encoding === 'gzip' ? asset.gzip : asset.body;
-  if (encoding) reply.header('content-encoding', encoding);
-  return reply.header('content-length', body.length).send(body);
-}
-
 /**
- * Serves the operator console: `/` and its fingerprinted assets from memory, precompressed (brotli,
- * gzip), index revalidated on every load, assets cached for a year. Register it through the
- * composition root's `deps.routes`.
+ * Serves the operator console with @fastify/static: `/` (revalidated on every load) and the fingerprinted
+ * assets (cached for a year), each as the .br or .gz twin the console build wrote beside it when the
+ * browser accepts one; ETag and 304 come from @fastify/send. Register it through the composition root's
+ * `deps.routes`.
  */
 export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPluginAsync {
   return async function consolePlugin(app: FastifyInstance): Promise<void> {
-    const bundle: ConsoleBundle & { cached?: boolean } = await (deps.bundle ?? sharedConsoleBundle(deps.logger));
-    deps.logger?.info({ jsGzipKB: Math.round(bundle.jsGzipBytes / 1024), buildMs: Math.round(bundle.buildMs), fromDist: bundle.cached ?? false }, 'console: bundle ready');
+    const served = await (deps.bundle ? deps.bundle.then(servable) : sharedConsoleBundle(deps.logger));
+    deps.logger?.info(
+      { jsGzipKB: Math.round(served.jsGzipBytes / 1024), buildMs: Math.round(served.buildMs), fromDist: served.cached },
+      'console: bundle ready',
+    );
+    // a folder made for this app's own bundle goes with it; the shared one lives as long as the process
+    if (deps.bundle && served.temporary) app.addHook('onClose', () => rm(served.dir, { recursive: true, force: true }));
 
-    const index = bundle.assets.get('/')!;
-    app.get('/', (request, reply) => send(index, request, reply));
+    // serve: false: the two routes below are the only URLs, so manifest.json and the .br/.gz twins are not
+    await app.register(fastifyStatic, { root: served.dir, serve: false, preCompressed: true, cacheControl: false });
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (String(reply.getHeader('content-type')).startsWith('application/javascript')) {
+        reply.header('content-type', SCRIPT_TYPE);
+      }
+      return payload;
+    });
+
+    app.get('/', (_request, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html'));
     app.get<{ Params: { file: string } }>('/assets/:file', (request, reply) => {
-      const asset = bundle.assets.get(`/assets/${request.params.file}`);
-      if (!asset) return reply.code(404).send({ code: 'not_found', message: `no console asset ${request.params.file}` });
-      return send(asset, request, reply);
+      const path = `/assets/${request.params.file}`;
+      if (!served.assets.has(path)) {
+        return reply.code(404).send({ code: 'not_found', message: `no console asset ${request.params.file}` });
+      }
+      return reply.header('cache-control', YEAR).sendFile(path.slice(1));
     });
 
     if (deps.auth) {
@@ -77,7 +92,10 @@ export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPlugin
       app.get('/api/console/session', { config: allow('viewer'), schema: { hide: true } }, (request, reply) => {
         // the access hook has authenticated (a bare plugin test without it authenticates here)
         const principal = principalOf(request) ?? auth.authenticate(request, 'viewer');
-        const session: ConsoleSession = { role: principal.role === 'device' ? 'viewer' : principal.role, username: principal.name };
+        const session: ConsoleSession = {
+          role: principal.role === 'device' ? 'viewer' : principal.role,
+          username: principal.name,
+        };
         return reply.header('cache-control', 'no-store').send(session);
       });
     }

@@ -19,7 +19,7 @@ export class DeviceStateTracker {
   private readonly states = new Map<string, { status: DeviceStatus; statusSince?: number; lastSeen?: number }>();
   private readingsSeen = 0;
 
-  constructor(private readonly city: City, events: IngestEvents) {
+  constructor(city: City, events: IngestEvents) {
     for (const sensor of city.sensors) this.states.set(sensor.id, { status: 'unknown' });
     events.on('readings', (readings) => {
       this.readingsSeen += readings.length;

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { City, Sensor } from '../config/city-config.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Point } from '../store/time-series-store.ts';
 import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents } from './ingest-events.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
@@ -60,7 +60,10 @@ export function createIngest(deps: IngestDeps): IngestService {
   const sensorTags = new WeakMap<Sensor, Readonly<Record<string, string>>>();
   const tagsOf = (sensor: Sensor): Readonly<Record<string, string>> => {
     let tags = sensorTags.get(sensor);
-    if (!tags) sensorTags.set(sensor, (tags = Object.freeze({ sensorId: sensor.id, kind: sensor.kind, district: sensor.district })));
+    if (!tags) {
+      tags = Object.freeze({ sensorId: sensor.id, kind: sensor.kind, district: sensor.district });
+      sensorTags.set(sensor, tags);
+    }
     return tags;
   };
 

@@ -23,11 +23,11 @@ export interface LineRefusal {
 
 export type LineWriteResult =
   /** nothing written: the body does not parse (InfluxDB answers 400 with the line) */
-  | { readonly kind: 'syntax'; readonly errors: readonly LineError[] }
+  | { readonly outcome: 'syntax'; readonly errors: readonly LineError[] }
   /** nothing written: a point names a sensor the caller may not write for */
-  | { readonly kind: 'forbidden'; readonly line: number; readonly sensorId: string }
+  | { readonly outcome: 'forbidden'; readonly line: number; readonly sensorId: string }
   /** written: `accepted` readings are durable; `refused` points were not valid readings */
-  | { readonly kind: 'written'; readonly accepted: number; readonly refused: readonly LineRefusal[] };
+  | { readonly outcome: 'written'; readonly accepted: number; readonly refused: readonly LineRefusal[] };
 
 export interface LineWriteDeps {
   readonly ingest: IngestService;
@@ -50,7 +50,7 @@ export function sensorIdOf(point: LinePoint): string | undefined {
  */
 export async function writeLineProtocol(deps: LineWriteDeps, body: string, precision: string, mayWrite: (sensorId: string) => boolean): Promise<LineWriteResult> {
   const { points, errors } = parseLineProtocol(body);
-  if (errors.length) return { kind: 'syntax', errors };
+  if (errors.length) return { outcome: 'syntax', errors };
   const refused: LineRefusal[] = [];
   const bySensor = new Map<string, Array<{ line: number; reading: Record<string, unknown> }>>();
   for (const point of points) {
@@ -59,7 +59,7 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
       refused.push({ line: point.line, code: 'unknown_sensor', message: `no sensor tag: add one of ${SENSOR_TAGS.join(', ')}` });
       continue;
     }
-    if (!mayWrite(sensorId)) return { kind: 'forbidden', line: point.line, sensorId };
+    if (!mayWrite(sensorId)) return { outcome: 'forbidden', line: point.line, sensorId };
     const sensor = deps.city.sensorsById.get(sensorId);
     if (!sensor) {
       refused.push({ line: point.line, code: 'unknown_sensor', message: `unknown sensor "${sensorId}"` });
@@ -78,7 +78,10 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
     for (const [metric, value] of point.fields) reading[metric] = value;
     if (ts !== undefined) reading.ts = ts;
     let list = bySensor.get(sensorId);
-    if (!list) bySensor.set(sensorId, (list = []));
+    if (!list) {
+      list = [];
+      bySensor.set(sensorId, list);
+    }
     list.push({ line: point.line, reading });
   }
   // all sensors at once: the commit log's group commit makes them durable together
@@ -105,7 +108,7 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
     refused.push(...o.refused);
   }
   refused.sort((a, b) => a.line - b.line);
-  return { kind: 'written', accepted, refused };
+  return { outcome: 'written', accepted, refused };
 }
 
 /** A readings payload that is line protocol rather than JSON: it starts with a measurement name. */

@@ -1,5 +1,5 @@
 import type { City } from '../config/city-config.ts';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { CredentialsFile } from '../config/credentials.ts';
 import { createMqttFleetSink } from './mqtt-fleet-sink.ts';
 import { loadScenario, resolveScenario } from './scenario-loader.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../alerts/alert-model.ts';
-import { systemClock } from '../config/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 import { createMqttFleetSink } from './mqtt-fleet-sink.ts';
 import { loadScenario, resolveScenario } from './scenario-loader.ts';

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCity } from '../config/city-config.ts';
-import { systemClock } from '../config/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
 import { writeFleetCity } from './fleet-city.ts';

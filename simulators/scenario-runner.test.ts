@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { loadCity } from '../config/city-config.ts';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { createLocalTimeFn } from './local-time.ts';
 import { createMemorySink } from './memory-sink.ts';
 import { loadScenario, resolveScenario } from './scenario-loader.ts';

@@ -1,5 +1,5 @@
 import type { City, Sensor } from '../config/city-config.ts';
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import { createLocalTimeFn } from './local-time.ts';
 import { driversAt, type ResolvedScenario } from './scenario-loader.ts';
 import { createRandom, hashSeed, type Random } from './seeded-random.ts';

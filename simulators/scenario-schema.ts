@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration } from '../config/duration.ts';
+import { parseDuration } from '../core/duration.ts';
 
 /** A scenario file (simulators/scenarios/*.yaml): which sensors, from when, and what happens. */
 const duration = z.string().transform((text, ctx) => {
@@ -55,6 +55,7 @@ export const scenarioSchema = z.object({
   sensors: z.object(selector).strict().default({}),
   effects: z.array(effectSchema).default([]),
   /** after `duration`: stop, or keep the fleet flowing in real time every `liveInterval` */
+  // biome-ignore lint/suspicious/noThenProperty: `then` is a key of the scenario YAML format, never awaited
   then: z.enum(['stop', 'live']).default('stop'),
   liveInterval: duration.default(5000),
 }).strict();

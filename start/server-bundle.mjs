@@ -212,7 +212,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   }
   if (prepare) {
     const { spawnSync } = await import('node:child_process');
-    const code = "const { loadConsoleBundle } = await import('./console/build-console.ts'); const b = await loadConsoleBundle(); console.log(b.cached ? 'console: console/dist is current' : `console: console/dist built in ${Math.round(b.buildMs)} ms`);";
+    // run by a child node through tsx, which loads the TypeScript module
+    const code = [
+      "const { loadConsoleBundle } = await import('./console/build-console.ts');",
+      'const b = await loadConsoleBundle();',
+      "console.log(b.cached ? 'console: console/dist is current' : 'console: console/dist built in ' + Math.round(b.buildMs) + ' ms');",
+    ].join(' ');
     const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
     if (run.status === 0) process.stdout.write(run.stdout);
     else console.error(`console: not built (npm start will build it): ${(run.stderr || run.stdout).trim().split('\n').slice(0, 3).join(' ')}`);

@@ -31,7 +31,7 @@ describe('npm start: the platform from the start bundle', () => {
 
   it('answers health, the OpenAPI document, the docs page and the console', async () => {
     const health = await fetch(`${p.httpUrl}/api/health`);
-    expect(await health.json()).toMatchObject({ status: 'ok', broker: { ready: true }, store: { kind: 'embedded', ready: true } });
+    expect(await health.json()).toMatchObject({ status: 'ok', broker: { ready: true }, store: { engine: 'embedded', ready: true } });
     const openapi = (await (await fetch(`${p.httpUrl}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/sensors/{id}/readings']));
     const docs = await fetch(`${p.httpUrl}/docs/`);

@@ -192,7 +192,7 @@ export class CommitLog {
     let budget = maxBytes;
     while (pos < this.head && budget > 0) {
       const seg = this.segments.find((s) => pos < s.base + s.size);
-      if (!seg || !seg.created) break;
+      if (!seg?.created) break;
       const dataStart = seg.base + (seg.format === 2 ? SEGMENT_HEADER_BYTES : 0);
       if (pos < dataStart) pos = dataStart;
       if (pos >= seg.base + seg.size) continue;

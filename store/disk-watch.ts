@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 
 /**
  * A warning before the disk is full: the data dir's free space, checked every few seconds with statfs,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { systemClock } from '../config/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { CommitLog } from './commit-log.ts';
 import { DurableWriter } from './durable-writer.ts';
 import type { Point } from './time-series-store.ts';

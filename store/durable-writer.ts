@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { CommitLog } from './commit-log.ts';
 import { encodeRecord } from './log-record.ts';
 import { ProgressWaiters } from './progress-waiters.ts';

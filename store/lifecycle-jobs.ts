@@ -1,5 +1,5 @@
 import { createTask, type ScheduledTask } from 'node-cron';
-import type { Clock, TimerHandle } from '../config/clock.ts';
+import type { Clock, TimerHandle } from '../core/clock.ts';
 import type { LifecycleJob, TimeSeriesStore } from './time-series-store.ts';
 
 /**

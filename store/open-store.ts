@@ -7,7 +7,7 @@ import type { TimeSeriesStore } from './time-series-store.ts';
 
 /** Opens the configured store adapter. */
 export async function openStore(config: PlatformConfig, logger: Logger): Promise<TimeSeriesStore> {
-  if (config.store.kind === 'embedded') {
+  if (config.store.engine === 'embedded') {
     const file = join(config.dataDir, 'ioc.sqlite');
     logger.debug({ file }, 'opening the embedded store');
     const { lifecycle } = config.store;

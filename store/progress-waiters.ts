@@ -1,4 +1,4 @@
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 
 /**
  * Callers waiting for a counter that only grows (a log offset, a count of finished writes) to reach

@@ -1,7 +1,7 @@
 import { statfsSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../config/clock.ts';
+import { createManualClock } from '../core/clock.ts';
 import { captureLogs } from '../test-support/log-capture.ts';
 import { mountSmallFilesystem } from '../test-support/small-filesystem.ts';
 import { CommitLog } from './commit-log.ts';

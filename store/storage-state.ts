@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DomainError } from '../config/domain-error.ts';
+import { DomainError } from '../core/domain-error.ts';
 
 /**
  * Whether the commit log can take writes. A full disk or a failing device is a state of the platform, not

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import { DiskWatch } from './disk-watch.ts';
 import { registerStorageMetrics } from './storage-metrics.ts';
 import { probeWritable } from './storage-probe.ts';

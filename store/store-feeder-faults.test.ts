@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeThrough } from '../alerts/write-through-store.ts';
-import { systemClock } from '../config/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import { captureLogs } from '../test-support/log-capture.ts';
 import { CommitLog } from './commit-log.ts';
 import { Quarantine } from './log-quarantine.ts';

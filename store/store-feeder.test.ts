@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeThrough } from '../alerts/write-through-store.ts';
-import { createManualClock, systemClock } from '../config/clock.ts';
+import { createManualClock, systemClock } from '../core/clock.ts';
 import { CommitLog } from './commit-log.ts';
 import { DurableWriter } from './durable-writer.ts';
 import { SqliteStore } from './sqlite/sqlite-store.ts';

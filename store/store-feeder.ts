@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import type { Clock } from '../config/clock.ts';
+import type { Clock } from '../core/clock.ts';
 import type { CommitLog } from './commit-log.ts';
 import type { Quarantine } from './log-quarantine.ts';
 import { decodeRecord } from './log-record.ts';
@@ -204,7 +204,9 @@ export class StoreFeeder {
       try {
         const store = this.options.store;
         // an adapter that decodes in its own thread gets the log's bytes, not objects to clone
-        const count = store.writeEncoded && batch.records.length ? await store.writeEncoded(batch.records) : (await store.write(batch.points), batch.count);
+        let count = batch.count;
+        if (store.writeEncoded && batch.records.length) count = await store.writeEncoded(batch.records);
+        else await store.write(batch.points);
         this.lastWriteMs = this.options.clock.now() - started;
         this.written += count;
         if (this.lastErrorAt !== undefined) this.options.logger.info({ store: this.options.name }, 'store is back: replaying the spool');

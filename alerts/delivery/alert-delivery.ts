@@ -1,5 +1,5 @@
 import type { Registry } from 'prom-client';
-import type { Clock } from '../../config/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { WebhookTarget } from '../../config/webhook-config.ts';
 import type { AlertFeed } from './alert-feed.ts';
 import { AlertStreamHub, type AlertStreamHubOptions } from './alert-stream-hub.ts';

@@ -1,5 +1,5 @@
 import { WebSocket, type RawData } from 'ws';
-import type { Clock, TimerHandle } from '../../config/clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Alert, AlertEvent } from '../alert-model.ts';
 import type { AlertFeed } from './alert-feed.ts';
 import { matchesFilter, type AlertFilter } from './alert-filter.ts';

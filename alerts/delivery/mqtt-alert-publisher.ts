@@ -22,6 +22,7 @@ export function aedesPublish(broker: AedesLike): MqttPublish {
 
 // Sensor ids are validated as topic levels (config/city-config.ts ID_PATTERN); this guards alerts about
 // anything else (a compound rule's sensor, a future kind) so one odd id cannot publish to a wildcard.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused in a topic level
 const topicLevel = (s: string): string => s.replace(/[/+#\u0000]/g, '_') || '_';
 
 /** `ioc/alerts/{severity}/{sensorId}`: integrations subscribe to `ioc/alerts/critical/#` or `ioc/alerts/+/water-kimlong`. */

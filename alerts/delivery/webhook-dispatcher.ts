@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
-import type { Clock, TimerHandle } from '../../config/clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { AlertEvent } from '../alert-model.ts';
 import { silentLogger, type DeliveryLogger } from './delivery-logger.ts';
 import { createWebhookConnector, WebhookRefusedError, type WebhookConnector } from './webhook-connect.ts';
@@ -182,7 +182,7 @@ export class WebhookDispatcher {
     const outcome = await this.post(state, delivery);
     const durationMs = Math.max(0, this.options.clock.now() - started);
     state.abort = undefined;
-    if (this.states.every((s) => !s.abort)) this.idleWaiters.splice(0).forEach((w) => w());
+    if (this.states.every((s) => !s.abort)) for (const w of this.idleWaiters.splice(0)) w();
     if (!this.running) {
       // stop() aborted it: not the receiver's failure, and nothing more will be sent.
       state.busy = false;

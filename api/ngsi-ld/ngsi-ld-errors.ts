@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
-import { DomainError } from '../../config/domain-error.ts';
+import { DomainError } from '../../core/domain-error.ts';
 import { createRefusalLog } from '../refusal-log.ts';
 
 /**
@@ -85,8 +85,8 @@ export function createNgsiLdErrorHandler(
   };
   return (err, request, reply) => {
     if (err instanceof NgsiLdError) return send(request, reply, err.status, err.errorType, err.title, err.message);
-    if (err instanceof DomainError && FROM_DOMAIN[err.kind]) {
-      const [status, type, title] = FROM_DOMAIN[err.kind]!;
+    if (err instanceof DomainError && FROM_DOMAIN[err.category]) {
+      const [status, type, title] = FROM_DOMAIN[err.category]!;
       // access control (api/access-control.ts) already counted and logged a refused credential
       const counted = status === 401 || status === 403;
       return send(request, reply, status, type, title, err.message, counted);

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock } from '../../config/clock.ts';
+import { createManualClock } from '../../core/clock.ts';
 import { captureLogs } from '../../test-support/log-capture.ts';
 import { publishAcked, startTestPlatform, type TestPlatform } from '../../test-support/platform-harness.ts';
 import type { Entity } from './ngsi-ld-entities.ts';

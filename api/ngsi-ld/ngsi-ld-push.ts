@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { Clock, TimerHandle } from '../../config/clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { NgsiLdConfig } from '../../config/ngsi-ld-config.ts';
 import { CONTEXT } from './ngsi-ld-context.ts';
 import type { Entity } from './ngsi-ld-entities.ts';

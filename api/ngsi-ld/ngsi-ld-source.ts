@@ -1,7 +1,7 @@
 import type { Alert } from '../../alerts/alert-model.ts';
 import type { AlertFeed } from '../../alerts/delivery/alert-feed.ts';
 import type { City } from '../../config/city-config.ts';
-import type { Clock } from '../../config/clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { DeviceStateTracker } from '../../ingest/device-state.ts';
 import type { LatestQuery, LatestValue } from '../../store/time-series-store.ts';
 import { buildEntities, type Entity } from './ngsi-ld-entities.ts';

@@ -83,7 +83,7 @@ async function backtest(args: readonly string[], io: CliIo): Promise<number> {
     for (const issue of issues) io.err(formatIssue(issue));
     return 1;
   }
-  if (config.store.kind === 'embedded' && !existsSync(join(config.dataDir, 'ioc.sqlite'))) {
+  if (config.store.engine === 'embedded' && !existsSync(join(config.dataDir, 'ioc.sqlite'))) {
     throw new Error(`no embedded store in ${config.dataDir} (give the platform's data directory with --data-dir)`);
   }
   const store = await openStore(config, pino({ level: 'silent' }));

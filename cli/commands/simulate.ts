@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCity, type Sensor } from '../../config/city-config.ts';
-import { systemClock } from '../../config/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 import { readCredentialsFile } from '../../config/credentials.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
-import { formatDuration, parseDuration } from '../../config/duration.ts';
+import { formatDuration, parseDuration } from '../../core/duration.ts';
 
 /** progress shows whole seconds of simulated time */
 const wholeSeconds = (ms: number) => Math.max(0, Math.round(ms / 1000) * 1000);
@@ -86,7 +86,7 @@ export const simulateCommand: CliCommand = {
 };
 
 async function simulate(args: readonly string[], io: CliIo): Promise<number> {
-  let parsed;
+  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; strict: true }>>;
   try {
     parsed = parseArgs({ args: [...args], options: OPTIONS, strict: true });
   } catch (err) {

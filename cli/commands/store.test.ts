@@ -38,7 +38,7 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
       `kindsDir: ${join(CONFIG_DIR, 'kinds')}`,
       `dataDir: ${join(dir, 'data')}`,
       'store:',
-      '  kind: influxdb',
+      '  engine: influxdb',
       `  influxdb: { url: "${server.url}", database: ${database} }`,
       lifecycle,
     ].join('\n'));

@@ -20,8 +20,8 @@ const SETUP_TIMEOUT_MS = 120_000;
 
 export async function setupRetention(config: PlatformConfig, options: { dryRun: boolean; now: number }, io: CliIo): Promise<number> {
   const influx = config.store.influxdb;
-  if (config.store.kind !== 'influxdb' || !influx) {
-    io.err('store.kind is "embedded": the embedded store applies store.lifecycle itself (nothing to set up). This command is for store.kind: influxdb.');
+  if (config.store.engine !== 'influxdb' || !influx) {
+    io.err('store.engine is "embedded": the embedded store applies store.lifecycle itself (nothing to set up). This command is for store.engine: influxdb.');
     return 2;
   }
   if (influx.token && influx.org && influx.bucket) {

@@ -1,4 +1,4 @@
-import { DomainError } from '../domain-error.ts';
+import { DomainError } from '../../core/domain-error.ts';
 import { ACCOUNT_NAME, type AccountEntry, type AuthFile, type Role, type TokenEntry } from './auth-file.ts';
 import { assertNotSensorName } from './account-name-policy.ts';
 import { makeHash, newId, newSecret } from './secrets.ts';

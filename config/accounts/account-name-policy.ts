@@ -1,4 +1,4 @@
-import { DomainError } from '../domain-error.ts';
+import { DomainError } from '../../core/domain-error.ts';
 
 /**
  * A person's account name must stay clear of every sensor id. The MQTT clientId lanes

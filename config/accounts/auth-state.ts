@@ -34,7 +34,7 @@ export function createAuthState(file: AuthFile): AuthState {
     return account && !account.disabled ? account : undefined;
   };
   const tokenPrincipal = (t: TokenEntry, account: AccountEntry): Principal =>
-    ({ role: account.role, name: account.name, credential: { kind: 'token', id: t.id } });
+    ({ role: account.role, name: account.name, credential: { scheme: 'token', id: t.id } });
 
   return {
     file,
@@ -46,7 +46,7 @@ export function createAuthState(file: AuthFile): AuthState {
       const entry = devices.get(username);
       if (!entry) matchesHash(UNKNOWN_DEVICE, password);
       return entry && matchesHash(entry, password)
-        ? { role: 'device', name: username, sensorId: username, credential: { kind: 'device', hash: entry.hash } }
+        ? { role: 'device', name: username, sensorId: username, credential: { scheme: 'device', hash: entry.hash } }
         : undefined;
     },
     verifyToken(token, now) {
@@ -65,11 +65,11 @@ export function createAuthState(file: AuthFile): AuthState {
     tokensOf: (account) => file.tokens.filter((t) => t.account === account),
     isCurrent(principal, now) {
       const c = principal.credential;
-      if (!c || c.kind === 'insecure') return true;
-      if (c.kind === 'device') return devices.get(principal.name)?.hash === c.hash;
+      if (!c || c.scheme === 'insecure') return true;
+      if (c.scheme === 'device') return devices.get(principal.name)?.hash === c.hash;
       const account = accounts.get(principal.name);
       if (!account || account.disabled || account.role !== principal.role) return false;
-      if (c.kind === 'session') return account.passwordSetAt === c.passwordSetAt;
+      if (c.scheme === 'session') return account.passwordSetAt === c.passwordSetAt;
       const t = tokens.get(c.id);
       return t !== undefined && usable(t, now) !== undefined;
     },

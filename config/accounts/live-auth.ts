@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { Clock, TimerHandle } from '../clock.ts';
+import type { Clock, TimerHandle } from '../../core/clock.ts';
 import { authFilePath, readAuthFile, updateAuthFile, type AccountEntry, type AuthFile, type TokenEntry } from './auth-file.ts';
 import { createAuthState, type AuthState } from './auth-state.ts';
 import type { LiveSessionRegistry } from './live-sessions.ts';

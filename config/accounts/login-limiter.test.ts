@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createManualClock } from '../clock.ts';
+import { createManualClock } from '../../core/clock.ts';
 import { createLoginLimiter, type LoginLimits } from './login-limiter.ts';
 
 const LIMITS: LoginLimits = { maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, maxFailuresPerAccountAllAddresses: 8, windowMs: 60_000, knownAddressMs: 86_400_000 };

@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../core/clock.ts';
 
 /**
  * Failed sign-ins, counted in a fixed window under three keys, so that guessing costs the attacker time

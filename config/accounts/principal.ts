@@ -5,10 +5,10 @@ import type { Role } from './auth-file.ts';
  * stays open only while the credential it logged in with is still current (auth-state.ts isCurrent).
  */
 export type Credential =
-  | { readonly kind: 'device'; readonly hash: string }
-  | { readonly kind: 'token'; readonly id: string }
-  | { readonly kind: 'session'; readonly id: string; readonly passwordSetAt: string }
-  | { readonly kind: 'insecure' };
+  | { readonly scheme: 'device'; readonly hash: string }
+  | { readonly scheme: 'token'; readonly id: string }
+  | { readonly scheme: 'session'; readonly id: string; readonly passwordSetAt: string }
+  | { readonly scheme: 'insecure' };
 
 export interface Principal {
   readonly role: 'device' | Role;

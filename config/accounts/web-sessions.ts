@@ -1,4 +1,4 @@
-import type { Clock } from '../clock.ts';
+import type { Clock } from '../../core/clock.ts';
 import type { Role } from './auth-file.ts';
 import type { Principal } from './principal.ts';
 import { digest, newSecret } from './secrets.ts';
@@ -27,7 +27,7 @@ export function createWebSessions(deps: { clock: Clock; ttlMs: number; maxSessio
   const sessions = new Map<string, WebSession>();
   const max = deps.maxSessions ?? 10_000;
   const toPrincipal = (s: WebSession, key: string): Principal =>
-    ({ role: s.role, name: s.account, credential: { kind: 'session', id: key, passwordSetAt: s.passwordSetAt } });
+    ({ role: s.role, name: s.account, credential: { scheme: 'session', id: key, passwordSetAt: s.passwordSetAt } });
 
   const prune = (keep: (p: Principal) => boolean) => {
     const now = deps.clock.now();

@@ -79,7 +79,7 @@ describe('operator console', () => {
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
     await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).waitFor();
     await page.getByText('Vai trò: Điều hành viên').waitFor();
-    expect(await page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) }).getAttribute('data-state')).not.toBe('alerting');
+    expect(await page.getByRole('button', { name: new RegExp(`^${escapeRegExp(SENSOR_NAME)}`) }).getAttribute('data-state')).not.toBe('alerting');
   });
 
   it('draws the city\'s rivers on the offline map, under the sensors', async () => {
@@ -130,7 +130,7 @@ describe('operator console', () => {
     await row.waitFor({ timeout: 10_000 });
     await eventually(() => row.textContent()).toContain('Khẩn cấp');
     await eventually(() => row.textContent()).toContain('0,87 m');
-    const marker = page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) });
+    const marker = page.getByRole('button', { name: new RegExp(`^${escapeRegExp(SENSOR_NAME)}`) });
     await eventually(() => marker.getAttribute('data-state')).toBe('alerting');
     // a new critical alert flashes the tab title
     await eventually(() => page.title(), 5000).toContain('CẢNH BÁO KHẨN CẤP');
@@ -167,7 +167,7 @@ describe('operator console', () => {
   });
 
   it('opens a sensor from the map with its latest values and a 24-hour chart', async () => {
-    const marker = page.getByRole('button', { name: new RegExp(`^${escape(SENSOR_NAME)}`) });
+    const marker = page.getByRole('button', { name: new RegExp(`^${escapeRegExp(SENSOR_NAME)}`) });
     await marker.focus();
     await marker.press('Enter');
     const panel = page.getByRole('complementary', { name: SENSOR_NAME });
@@ -221,6 +221,6 @@ function eventually<T>(read: () => Promise<T> | T, timeout = 15_000) {
   return expect.poll(read, { timeout, interval: 100 });
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

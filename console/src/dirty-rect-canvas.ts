@@ -52,7 +52,8 @@ const DirtyRectCanvasClass = L.Canvas.extend({
     const pad = (layer.options.weight ?? 0) + 1;
     const x0 = Math.floor(px.min!.x - pad), y0 = Math.floor(px.min!.y - pad);
     const x1 = Math.ceil(px.max!.x + pad), y1 = Math.ceil(px.max!.y + pad);
-    const rects = (this._dirtyRects ??= new Map());
+    this._dirtyRects ??= new Map();
+    const rects = this._dirtyRects;
     const known = rects.get(layer);
     // a restyle reports the old shape, then the new one: one rectangle covers both
     if (known) Object.assign(known, { x0: Math.min(known.x0, x0), y0: Math.min(known.y0, y0), x1: Math.max(known.x1, x1), y1: Math.max(known.y1, y1) });

@@ -13,14 +13,14 @@ describe('InfluxDB configuration', () => {
         IOC_INFLUX_RETENTION_POLICY: 'raw',
       },
     });
-    expect(config.store.kind).toBe('influxdb');
+    expect(config.store.engine).toBe('influxdb');
     expect(config.store.influxdb).toMatchObject({
       url: 'http://influx.hue.gov.vn:8086', database: 'hue', username: 'ioc', password: 's3cret', token: 'tok', org: 'hue',
       bucket: 'readings', batchSize: 2000, flushIntervalMs: 250, retentionPolicy: 'raw',
     });
   });
 
-  it('fills the defaults when only the store kind is chosen', () => {
+  it('fills the defaults when only the store engine is chosen', () => {
     const config = loadPlatformConfig({ env: { IOC_STORE: 'influxdb' } });
     expect(config.store.influxdb).toEqual({
       url: 'http://127.0.0.1:8086', database: 'ioc', batchSize: 5000, flushIntervalMs: 200, timeoutMs: 10_000,
@@ -29,9 +29,9 @@ describe('InfluxDB configuration', () => {
   });
 
   it('names the key of a wrong retention duration', () => {
-    expect(() => loadPlatformConfig({ env: {}, overrides: { store: { kind: 'influxdb', influxdb: { retention: { duration: '90 days' } } } } }))
+    expect(() => loadPlatformConfig({ env: {}, overrides: { store: { engine: 'influxdb', influxdb: { retention: { duration: '90 days' } } } } }))
       .toThrow(ConfigError);
-    expect(() => loadPlatformConfig({ env: {}, overrides: { store: { kind: 'influxdb', influxdb: { retention: { duration: '90 days' } } } } }))
+    expect(() => loadPlatformConfig({ env: {}, overrides: { store: { engine: 'influxdb', influxdb: { retention: { duration: '90 days' } } } } }))
       .toThrow(/store\.influxdb\.retention\.duration: expected an InfluxQL duration/);
   });
 });

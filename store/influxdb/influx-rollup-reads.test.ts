@@ -52,7 +52,9 @@ describe('InfluxDB aggregates from the roll-ups', () => {
       for (const fn of ['mean', 'min', 'max', 'count', 'sum'] as AggregateFn[]) {
         const got = await fresh.aggregate({ ...range, from, to, every, fn });
         expect(got.map((s) => s.ts), `${label} ${fn}`).toEqual(raw[fn]!.map((s) => s.ts));
-        got.forEach((s, i) => expect(s.value, `${label} ${fn} @${s.ts}`).toBeCloseTo(raw[fn]![i]!.value, 9));
+        got.forEach((s, i) => {
+          expect(s.value, `${label} ${fn} @${s.ts}`).toBeCloseTo(raw[fn]![i]!.value, 9);
+        });
       }
     }
 

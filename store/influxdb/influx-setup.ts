@@ -60,7 +60,7 @@ async function probeReads(http: InfluxHttp, config: InfluxConfig): Promise<ReadP
 }
 
 async function ensureDatabase(http: InfluxHttp, config: InfluxConfig, logger: SetupLogger): Promise<void> {
-  let listed;
+  let listed: Awaited<ReturnType<InfluxHttp['run']>>;
   try {
     listed = await http.run('SHOW DATABASES', { db: '' });
   } catch (err) {

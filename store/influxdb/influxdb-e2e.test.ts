@@ -5,7 +5,7 @@ import { InfluxHttp } from './influx-http.ts';
 import { freshDatabase, influxConfig } from './influx-test-helpers.ts';
 import type { InfluxStore } from './influxdb-store.ts';
 
-/** A real mqtt.js client -> the platform with store.kind influxdb -> a real influxd -> the HTTP API. */
+/** A real mqtt.js client -> the platform with store.engine influxdb -> a real influxd -> the HTTP API. */
 describe('end to end through InfluxDB', () => {
   let influx: InfluxServer;
   let p: TestPlatform;
@@ -13,7 +13,7 @@ describe('end to end through InfluxDB', () => {
   const database = freshDatabase('e2e');
   beforeAll(async () => {
     influx = await startInfluxd();
-    p = await startTestPlatform({ overrides: { store: { kind: 'influxdb', influxdb: { url: influx.url, database } } } });
+    p = await startTestPlatform({ overrides: { store: { engine: 'influxdb', influxdb: { url: influx.url, database } } } });
     http = new InfluxHttp(influxConfig({ url: influx.url, database }));
   });
   afterAll(async () => {
@@ -77,7 +77,7 @@ describe('end to end through InfluxDB', () => {
 
   it('reports the store in /api/health', async () => {
     const health = await api('/api/health');
-    expect(health).toMatchObject({ status: 'ok', store: { kind: 'influxdb', ready: true } });
+    expect(health).toMatchObject({ status: 'ok', store: { engine: 'influxdb', ready: true } });
     expect((p.store as InfluxStore).state()).toMatchObject({ reachable: true, lastError: null, readsAvailable: true });
   });
 });

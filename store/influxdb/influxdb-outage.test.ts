@@ -27,7 +27,7 @@ async function setUp(overrides: { maxBytes?: number } = {}) {
   p = await startTestPlatform({
     overrides: {
       store: {
-        kind: 'influxdb',
+        engine: 'influxdb',
         influxdb: { url: influx.url, database, timeoutMs: 2000, writeRetries: 1 },
         ...(overrides.maxBytes ? { log: { maxBytes: overrides.maxBytes, segmentBytes: 64 * 1024 } } : {}),
       },
@@ -80,7 +80,7 @@ describe('InfluxDB outage during ingest', () => {
       await until('readings acknowledged during the outage', () => acked.length >= ackedWhenDown + 300);
       await until('the store to notice', () => !platform.feeder.state().healthy);
       const health = await platform.request('GET', '/api/health');
-      expect(health.json).toMatchObject({ status: 'degraded', store: { kind: 'influxdb', ready: false } });
+      expect(health.json).toMatchObject({ status: 'degraded', store: { engine: 'influxdb', ready: false } });
       expect((health.json as { store: { lagBytes: number } }).store.lagBytes).toBeGreaterThan(0);
       expect((platform.store as InfluxStore).state()).toMatchObject({ reachable: false });
       expect((platform.store as InfluxStore).state().lastError).toContain(server.url);

@@ -74,7 +74,7 @@ describe('InfluxDB store start-up', () => {
     await expect(write).rejects.toBeInstanceOf(InfluxRequestError);
     await expect(write).rejects.toMatchObject({ failure: 'unreachable' });
     await expect(store.queryRange({ measurement: 'air', sensorId: 'late-a', field: 'pm25', from: T, to: T + 1 }))
-      .rejects.toMatchObject({ kind: 'unavailable', code: 'store_unavailable' });
+      .rejects.toMatchObject({ category: 'unavailable', code: 'store_unavailable' });
 
     await server.start();
     await store.write([reading('late-a', T, 1)]);

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { DomainError } from '../../config/domain-error.ts';
+import { DomainError } from '../../core/domain-error.ts';
 import type { InfluxConfig } from '../../config/platform-config.ts';
 import type {
   AggregateQuery, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample, TimeSeriesStore,

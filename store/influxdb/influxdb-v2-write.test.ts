@@ -34,7 +34,7 @@ describe('InfluxDB v2 write path (token, org and bucket)', () => {
     expect(byName.airv2_pm25!.values).toEqual(points.map((p) => p.fields.pm25));
     expect(byName.airv2_pm10!.values).toEqual(points.map((p) => p.fields.pm10));
 
-    await expect(store.latest({ sensorIds: ['air-ngomon'] })).rejects.toMatchObject({ kind: 'unavailable', code: 'store_reads_unavailable' });
+    await expect(store.latest({ sensorIds: ['air-ngomon'] })).rejects.toMatchObject({ category: 'unavailable', code: 'store_reads_unavailable' });
   });
 
   it('rejects a write while the server is down, and writes it once it is back', async () => {

@@ -1,4 +1,4 @@
-import { escape } from '@influxdata/influxdb-client';
+import { escape as lineEscape } from '@influxdata/influxdb-client';
 import type { Point } from '../time-series-store.ts';
 
 /**
@@ -38,10 +38,10 @@ export function seriesPrefix(point: Point): string {
   let node = child(root, point.measurement);
   for (const tag in point.tags) node = child(child(node, tag), point.tags[tag]!);
   if (node.prefix === undefined) {
-    let prefix = escape.measurement(point.measurement);
+    let prefix = lineEscape.measurement(point.measurement);
     for (const tag of Object.keys(point.tags).sort()) {
       const value = point.tags[tag];
-      if (tag && value) prefix += `,${escape.tag(tag)}=${escape.tag(value)}`;
+      if (tag && value) prefix += `,${lineEscape.tag(tag)}=${lineEscape.tag(value)}`;
     }
     node.prefix = prefix;
   }
@@ -51,7 +51,7 @@ export function seriesPrefix(point: Point): string {
 function fieldKey(name: string): string {
   let escaped = fieldKeys.get(name);
   if (escaped === undefined) {
-    escaped = escape.tag(name);
+    escaped = lineEscape.tag(name);
     if (fieldKeys.size >= 10_000) fieldKeys.clear();
     fieldKeys.set(name, escaped);
   }
@@ -71,7 +71,7 @@ export function toLine(point: Point, prefix = seriesPrefix(point)): string | und
       if (!Number.isFinite(value)) continue;
       text = String(value);
     } else if (typeof value === 'boolean') text = value ? 'T' : 'F';
-    else text = escape.quoted(value);
+    else text = lineEscape.quoted(value);
     fields += `${fields ? ',' : ''}${fieldKey(name)}=${text}`;
   }
   return fields ? `${prefix} ${fields} ${Math.floor(point.ts)}` : undefined;
@@ -88,7 +88,10 @@ export function withoutTwins(points: readonly Point[]): { points: readonly Point
   const seen = new Map<string, Set<number>>();
   for (let i = 0; i < points.length; i++) {
     let times = seen.get(prefixes[i]!);
-    if (!times) seen.set(prefixes[i]!, (times = new Set()));
+    if (!times) {
+      times = new Set();
+      seen.set(prefixes[i]!, times);
+    }
     const ts = Math.floor(points[i]!.ts);
     if (times.has(ts)) return merge(points, prefixes);
     times.add(ts);

@@ -46,10 +46,16 @@ export function planAggregate(from: number, to: number, every: number, fn: Aggre
       pieces.push({ source: 'raw', from: a, to: b });
       return;
     }
-    if (every % tier.grainMs !== 0) return serve(a, b, index + 1);
+    if (every % tier.grainMs !== 0) {
+      serve(a, b, index + 1);
+      return;
+    }
     const lo = ceilTo(a, tier.grainMs);
     const hi = Math.min(floorTo(b, tier.grainMs), tier.rolledUntil);
-    if (lo >= hi) return serve(a, b, index + 1);
+    if (lo >= hi) {
+      serve(a, b, index + 1);
+      return;
+    }
     serve(a, lo, index + 1);
     pieces.push({ source: tier.table, from: lo, to: hi });
     serve(hi, b, index + 1);

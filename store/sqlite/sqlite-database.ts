@@ -146,10 +146,5 @@ export class SqliteDatabase {
     this.seriesByTagOrder.set(asSent, id);
     return id;
   }
-
-  private sensorSeries(measurement: string, sensorId: string): number[] {
-    return (this.db.prepare('SELECT id FROM series WHERE sensor_id = ? AND measurement = ?').all(sensorId, measurement) as Array<{ id: number }>)
-      .map((r) => r.id);
-  }
 }
 

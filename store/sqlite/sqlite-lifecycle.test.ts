@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createManualClock, type ManualClock } from '../../config/clock.ts';
+import { createManualClock, type ManualClock } from '../../core/clock.ts';
 import { startLifecycleJobs, type LifecycleJobs } from '../lifecycle-jobs.ts';
 import type { AggregateFn, Point } from '../time-series-store.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
@@ -92,7 +92,9 @@ describe('embedded store roll-ups', () => {
     const after = await Promise.all(queries.flatMap((q) => fns.map((fn) => store.aggregate({ ...base, ...q, fn }))));
     after.forEach((samples, i) => {
       expect(samples.map((s) => s.ts)).toEqual(before[i]!.map((s) => s.ts));
-      samples.forEach((s, j) => expect(s.value).toBeCloseTo(before[i]![j]!.value, 6));
+      samples.forEach((s, j) => {
+        expect(s.value).toBeCloseTo(before[i]![j]!.value, 6);
+      });
     });
     expect(after[2]).toEqual(expected(points, DAY, 'max'));
   });

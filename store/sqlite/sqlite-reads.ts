@@ -27,7 +27,7 @@ export class SqliteReader {
   private readonly watermark: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    const where = 'series_id = :id AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ' + NUMERIC;
+    const where = `series_id = :id AND ts >= :from AND ts < :to AND json_type(fields, :path) IN ${NUMERIC}`;
     this.rawRange = db.prepare(`SELECT ts, json_extract(fields, :path) AS value FROM readings WHERE ${where} ORDER BY ts LIMIT :limit`);
     this.rawBuckets = db.prepare(
       `SELECT ${BUCKET('ts')} AS ts, COUNT(v) AS n, SUM(v) AS sum, MIN(v) AS min, MAX(v) AS max

@@ -1,8 +1,8 @@
 /**
- * Errors that domain code raises: a stable machine-readable `code`, a human message, and a `kind` that
+ * Errors that domain code raises: a stable machine-readable `code`, a human message, and a `category` that
  * the API maps to an HTTP status in one place (api/errors.ts). Domain code never speaks HTTP.
  */
-export type DomainErrorKind =
+export type DomainErrorCategory =
   | 'invalid' // the request or payload is wrong: 400
   | 'unauthenticated' // no or wrong credentials: 401
   | 'forbidden' // authenticated but not allowed: 403
@@ -13,7 +13,7 @@ export type DomainErrorKind =
 
 export class DomainError extends Error {
   constructor(
-    readonly kind: DomainErrorKind,
+    readonly category: DomainErrorCategory,
     readonly code: string,
     message: string,
     readonly details?: unknown,
