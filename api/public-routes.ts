@@ -8,6 +8,8 @@ export interface PublicRoute {
   readonly method: string;
   readonly url: string;
   readonly why: string;
+  /** the config switch that opens it; unset: always public */
+  readonly onlyWhen?: string;
 }
 
 export const PUBLIC_ROUTES: readonly PublicRoute[] = [
@@ -16,6 +18,8 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   { method: 'GET', url: '/api/openapi.json', why: 'the API description, the same as the public docs page' },
   { method: 'GET', url: '/api/alerts/cap', why: 'the CAP feed is for the public and for other agencies' },
   { method: 'GET', url: '/api/alerts/cap/:id', why: 'one CAP message of that feed' },
+  { method: 'GET', url: '/ngsi-ld/v1/entities', why: 'the city publishes its open data', onlyWhen: 'ngsiLd.public' },
+  { method: 'GET', url: '/ngsi-ld/v1/entities/:entityId', why: 'one entity of that open data', onlyWhen: 'ngsiLd.public' },
   { method: 'GET', url: '/ping', why: 'InfluxDB clients probe it before writing, without credentials' },
 ];
 
