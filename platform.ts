@@ -51,6 +51,12 @@ import { importPending } from './audit/audit-pending.ts';
 import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
 import { auditHooks } from './api/audit-http.ts';
 import { auditRoutes } from './api/audit-routes.ts';
+import { openPlatformRegistry } from './platform-registry.ts';
+import { createSensorAdmin } from './config/sensors/sensor-admin.ts';
+import { ProvisioningCodes } from './config/sensors/provisioning-codes.ts';
+import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
+import { sensorImportRoutes } from './api/sensor-import-routes.ts';
+import { provisionRoutes } from './api/provision-routes.ts';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -105,12 +111,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const startedAt = Date.now();
   const config = loadPlatformConfig(options);
   const clock = options.clock ?? systemClock;
-  const city = loadCity(config.cityFile, config.kindsDir);
-  const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
+  const seedCity = loadCity(config.cityFile, config.kindsDir);
+  const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
   preparePrivateDataDir(config.dataDir);
+  // the device registry (<dataDir>/sensors.json, seeded from the city's YAML): every module reads the live city
+  const devices = openPlatformRegistry({ dataDir: config.dataDir, city: seedCity, clock, logger: logger.child({ module: 'sensor-registry' }) });
+  const city = devices.city;
 
   if (config.security.insecure) {
     const banner = '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
@@ -138,6 +147,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
+  devices.attach(liveSessions, registry);
   const auditDir = auditDirOf(config.dataDir);
   const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry });
   const auditLogger = logger.child({ module: 'audit' });
@@ -164,9 +174,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
+  devices.onSensorsChanged(() => alerts.sensorsChanged('registry'));
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -211,6 +222,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
   let listenUrl = '';
+  let mqttUrlForDevices = '';
   const routes: FastifyPluginAsync[] = [
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
@@ -222,7 +234,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock), audit }),
     accountsRoutes({ auth: accounts, clock, audit }),
+    ...sensorRegistryRoutes(),
   ];
+  function sensorRegistryRoutes(): FastifyPluginAsync[] {
+    const admin = createSensorAdmin({ registry: devices.registry, changeAuth: (fn) => accounts.change(fn) });
+    const codes = new ProvisioningCodes(config.dataDir, clock);
+    const limiter = createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAddress, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock);
+    return [
+      sensorAdminRoutes({ registry: devices.registry, admin, codes, hasSecret: (id) => accounts.device?.(id) !== undefined, audit }),
+      sensorImportRoutes({ registry: devices.registry, admin, audit }),
+      provisionRoutes({ codes, admin, exists: (id) => devices.registry.entry(id) !== undefined, limiter, registry, audit, mqttUrl: () => mqttUrlForDevices }),
+    ];
+  }
   const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
@@ -232,6 +255,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   } catch (err) {
     // e.g. InfluxDB refused the credentials: release what was built before saying so
     accounts.close();
+    devices.close();
     await delivery.stop();
     await app.close();
     await broker.close();
@@ -296,6 +320,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
   listenUrl = httpUrl;
   const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
+  mqttUrlForDevices = mqttsUrl ?? mqttUrl;
   const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
@@ -322,6 +347,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         await fn();
       };
       accounts.close();
+      devices.close();
       await step('demo fleet', async () => demo?.stop());
       await step('alert delivery', () => delivery.stop());
       await step('HTTP server', () => app.close());

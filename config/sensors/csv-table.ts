@@ -1,0 +1,39 @@
+/**
+ * A small RFC 4180 reader (quoted fields, "" inside quotes, CRLF or LF, a UTF-8 BOM) for sensor imports.
+ * Each record keeps the line it started on, so problems are reported where a spreadsheet shows them.
+ */
+export interface CsvRecord { readonly line: number; readonly fields: readonly string[] }
+
+export function parseCsv(text: string): { records: CsvRecord[]; error?: string } {
+  const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const records: CsvRecord[] = [];
+  let fields: string[] = [];
+  let field = '';
+  let line = 1;
+  let start = 1;
+  let quoted = false;
+  let touched = false;
+  const endField = () => { fields.push(field); field = ''; touched = false; };
+  const endRecord = () => {
+    endField();
+    if (!(fields.length === 1 && fields[0] === '')) records.push({ line: start, fields });
+    fields = [];
+  };
+  for (let i = 0; i < src.length; i++) {
+    const c = src[i]!;
+    if (quoted) {
+      if (c === '"' && src[i + 1] === '"') { field += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else { if (c === '\n') line++; field += c; }
+      continue;
+    }
+    if (c === '"' && !touched && field === '') { quoted = true; touched = true; }
+    else if (c === ',') endField();
+    else if (c === '\r' && src[i + 1] === '\n') continue;
+    else if (c === '\n') { endRecord(); line++; start = line; }
+    else { field += c; touched = true; }
+  }
+  if (quoted) return { records, error: `line ${start}: a quoted field is never closed` };
+  if (field !== '' || fields.length) endRecord();
+  return { records };
+}
