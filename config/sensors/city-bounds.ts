@@ -4,7 +4,9 @@ import { ConfigError } from '../config-error.ts';
 /**
  * Where a sensor of the city may stand: inside the city's boundary polygon (city.yaml `boundary:`), so a
  * swapped latitude/longitude or a typo in an import is caught before a station appears in the sea. A city
- * without a boundary file accepts any valid position.
+ * without a boundary file accepts any valid position. Within `marginMeters` (default 2 km) of the line
+ * counts as inside: boundary files are simplified, and a coarse coastline cuts off beach and lagoon
+ * stations (Thuận An's air station stands 30 m outside Huế's traced line).
  */
 export interface CityBounds {
   contains(lat: number, lon: number): boolean;
@@ -44,9 +46,26 @@ function polygonsOf(geo: unknown): PolygonRings[] {
   return out;
 }
 
+const M_PER_DEG = 111_320;
+
+/** Distance in metres from a point to a ring's edges (equirectangular: fine at city scale). */
+function ringDistance(ring: Ring, lon: number, lat: number): number {
+  const k = Math.cos((lat * Math.PI) / 180);
+  let best = Infinity;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const ax = (ring[j]![0]! - lon) * k, ay = ring[j]![1]! - lat;
+    const bx = (ring[i]![0]! - lon) * k, by = ring[i]![1]! - lat;
+    const dx = bx - ax, dy = by - ay;
+    const len = dx * dx + dy * dy;
+    const t = len === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len));
+    best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy));
+  }
+  return best * M_PER_DEG;
+}
+
 export const ANYWHERE: CityBounds = { contains: () => true, description: 'anywhere' };
 
-export function cityBoundsFromGeoJson(geo: unknown): CityBounds {
+export function cityBoundsFromGeoJson(geo: unknown, marginMeters = 2000): CityBounds {
   const polygons = polygonsOf(geo);
   if (polygons.length === 0) return ANYWHERE;
   let minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
@@ -56,9 +75,11 @@ export function cityBoundsFromGeoJson(geo: unknown): CityBounds {
       minLon = Math.min(minLon, lon!); maxLon = Math.max(maxLon, lon!);
     }
   }
+  const marginDeg = marginMeters / M_PER_DEG;
+  const near = (lat: number, lon: number) => lat >= minLat - marginDeg && lat <= maxLat + marginDeg && lon >= minLon - 2 * marginDeg && lon <= maxLon + 2 * marginDeg;
   return {
-    contains: (lat, lon) => lat >= minLat && lat <= maxLat && lon >= minLon && lon <= maxLon && polygons.some((p) => polygonContains(p, lon, lat)),
-    description: `the city boundary (lat ${minLat.toFixed(3)}..${maxLat.toFixed(3)}, lon ${minLon.toFixed(3)}..${maxLon.toFixed(3)})`,
+    contains: (lat, lon) => near(lat, lon) && (polygons.some((p) => polygonContains(p, lon, lat)) || polygons.some((p) => ringDistance(p[0]!, lon, lat) <= marginMeters)),
+    description: `the city boundary (more than ${marginMeters} m outside it; lat ${minLat.toFixed(3)}..${maxLat.toFixed(3)}, lon ${minLon.toFixed(3)}..${maxLon.toFixed(3)})`,
   };
 }
 

@@ -13,11 +13,14 @@ export function parseCsv(text: string): { records: CsvRecord[]; error?: string }
   let start = 1;
   let quoted = false;
   let touched = false;
+  /** a record with a quoted field is data even when empty (""); an empty line is not */
+  let hadQuote = false;
   const endField = () => { fields.push(field); field = ''; touched = false; };
   const endRecord = () => {
     endField();
-    if (!(fields.length === 1 && fields[0] === '')) records.push({ line: start, fields });
+    if (hadQuote || !(fields.length === 1 && fields[0] === '')) records.push({ line: start, fields });
     fields = [];
+    hadQuote = false;
   };
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
@@ -27,13 +30,13 @@ export function parseCsv(text: string): { records: CsvRecord[]; error?: string }
       else { if (c === '\n') line++; field += c; }
       continue;
     }
-    if (c === '"' && !touched && field === '') { quoted = true; touched = true; }
+    if (c === '"' && !touched && field === '') { quoted = true; touched = true; hadQuote = true; }
     else if (c === ',') endField();
     else if (c === '\r' && src[i + 1] === '\n') continue;
     else if (c === '\n') { endRecord(); line++; start = line; }
     else { field += c; touched = true; }
   }
   if (quoted) return { records, error: `line ${start}: a quoted field is never closed` };
-  if (field !== '' || fields.length) endRecord();
+  if (field !== '' || fields.length || hadQuote) endRecord();
   return { records };
 }
