@@ -8,7 +8,8 @@ import { buildApp } from './build-app.ts';
 
 /** Fills route parameters with harmless values, so every route is reached, not a 404. */
 const concrete = (url: string): string => url.replace(/:[A-Za-z]+/g, 'x').replace(/\*$/, 'x');
-const PUBLIC = ['/api/health', '/api/alerts/cap', '/api/alerts/cap/:id', '/api/openapi.json', '/api/session'];
+// /api/provision: a field technician has no account; the one-time code is the credential (rate-limited)
+const PUBLIC = ['/api/health', '/api/alerts/cap', '/api/alerts/cap/:id', '/api/openapi.json', '/api/session', '/api/provision'];
 
 describe('default deny on /api', () => {
   let platform: TestPlatform;
