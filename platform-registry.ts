@@ -83,7 +83,7 @@ export function openPlatformRegistry(deps: { dataDir: string; city: City; clock:
     city,
     gateDevices: (auth) => ({
       verifyDevice: (u, p) => { const principal = auth.verifyDevice(u, p); return principal && stale(principal) ? undefined : principal; },
-      ...(auth.device ? { device: (id: string) => auth.device!(id) } : {}),
+      ...(auth.device ? { device: (id: string) => auth.device?.(id) } : {}),
       verifyToken: (t) => auth.verifyToken(t),
       get deviceCount() { return auth.deviceCount; },
       get tokenCount() { return auth.tokenCount; },
