@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import type { SensorAdmin } from '../config/sensors/sensor-admin.ts';
-import { checkImport } from '../config/sensors/sensor-import.ts';
+import { checkImportInSlices } from '../config/sensors/sensor-import.ts';
 import type { SensorRegistry } from '../config/sensors/sensor-registry.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow } from './auth.ts';
@@ -47,14 +47,14 @@ export const sensorImportRoutes = (deps: SensorImportRoutesDeps): FastifyPluginA
         update: z.enum(['true', 'false']).default('false').describe('true: rows for existing sensors update them; false: they are problems (duplicate id)'),
       }),
       body: z.union([z.string().describe('CSV text'), z.looseObject({ type: z.literal('FeatureCollection'), features: z.array(z.unknown()) })]),
-      response: { 200: importResult, 400: importResult.or(errorBody), 401: errorBody, 403: errorBody, 415: errorBody },
+      response: { 200: importResult, 400: importResult.or(errorBody), 401: errorBody, 403: errorBody, 409: errorBody },
     },
   }, async (request, reply) => {
     const contentType = String(request.headers['content-type'] ?? '').split(';')[0]!.trim();
     const format = contentType === 'text/csv' ? 'csv' : 'geojson';
     const dryRun = request.query.dryRun === 'true';
     const { registry } = deps;
-    const check = checkImport(format, request.body, registry.checks, { exists: (id) => registry.entry(id) !== undefined, updateExisting: request.query.update === 'true' });
+    const check = await checkImportInSlices(format, request.body, registry.checks, { exists: (id) => registry.entry(id) !== undefined, updateExisting: request.query.update === 'true' });
     const sensors = check.plan.map((p) => ({ id: p.sensor.id, action: p.existing ? 'update' as const : 'create' as const }));
     const base = { dryRun, rows: check.rows, problems: check.problems, sensors, credentials: [] };
     if (check.problems.length) {
@@ -62,6 +62,9 @@ export const sensorImportRoutes = (deps: SensorImportRoutesDeps): FastifyPluginA
       return reply.code(dryRun ? 200 : 400).send(base);
     }
     if (dryRun) return base;
+    // the check gave the event loop back between slices: someone may have changed the registry meanwhile
+    const moved = check.plan.find((p) => p.existing !== (registry.entry(p.sensor.id) !== undefined));
+    if (moved) return reply.code(409).send({ code: 'registry_changed', message: `sensor "${moved.sensor.id}" was created or deleted while the import was checked: run it again` });
     const result = deps.admin.importPlan(check.plan);
     await recordRequest(deps.audit, request, { action: 'sensor.import', target: format, details: { rows: check.rows, created: result.created.map((c) => c.sensorId), updated: result.updated } });
     return reply.header('cache-control', 'no-store').send({ ...base, credentials: result.created });

@@ -27,6 +27,7 @@ export interface ImportOptions {
 interface Candidate { where: string; raw: Record<string, unknown>; problems: string[] }
 
 const REQUIRED = ['id', 'kind', 'name', 'lat', 'lon', 'district'] as const;
+const ROWS_PER_SLICE = 250;
 
 function numberOf(text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
@@ -34,7 +35,7 @@ function numberOf(text: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : Number.NaN;
 }
 
-function csvCandidates(text: string): { candidates: Candidate[]; problems: ImportProblem[] } {
+function* csvCandidates(text: string): Generator<void, { candidates: Candidate[]; problems: ImportProblem[] }> {
   const { records, error } = parseCsv(text);
   const problems: ImportProblem[] = error ? [{ where: 'file', message: error }] : [];
   const [header, ...rows] = records;
@@ -42,24 +43,27 @@ function csvCandidates(text: string): { candidates: Candidate[]; problems: Impor
   const names = header.fields.map((f) => f.trim());
   const missing = REQUIRED.filter((r) => !names.includes(r));
   if (missing.length) return { candidates: [], problems: [...problems, { where: `line ${header.line}`, message: `missing columns: ${missing.join(', ')}` }] };
-  const candidates = rows.map((row): Candidate => {
+  const candidates: Candidate[] = [];
+  for (const row of rows) {
+    if (candidates.length % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) yield;
     const get = (name: string) => { const i = names.indexOf(name); return i < 0 ? undefined : row.fields[i]?.trim(); };
     const rowProblems: string[] = [];
     if (row.fields.length !== names.length) rowProblems.push(`has ${row.fields.length} fields, the header has ${names.length}`);
-    const tags: Record<string, string> = {};
+    // pairs, then fromEntries: a tag named "__proto__" becomes an own key, never the object's prototype
+    const tags: Array<[string, string]> = [];
     for (const pair of (get('tags') ?? '').split(';').filter((p) => p.trim())) {
       const eq = pair.indexOf('=');
       if (eq <= 0) rowProblems.push(`tags: "${pair.slice(0, 40)}" is not key=value`);
-      else tags[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+      else tags.push([pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()]);
     }
-    names.forEach((n, i) => { if (n.startsWith('tag.') && row.fields[i]?.trim()) tags[n.slice(4)] = row.fields[i]!.trim(); });
+    names.forEach((n, i) => { if (n.startsWith('tag.') && row.fields[i]?.trim()) tags.push([n.slice(4), row.fields[i]!.trim()]); });
     const floods = get('floodLevels');
-    const raw: Record<string, unknown> = { tags };
+    const raw: Record<string, unknown> = { tags: Object.fromEntries(tags) };
     for (const key of ['id', 'kind', 'name', 'district'] as const) { const v = get(key); if (v) raw[key] = v; }
     for (const key of ['lat', 'lon'] as const) { const v = numberOf(get(key)); if (v !== undefined) raw[key] = v; }
     if (floods) raw.floodLevels = floods.split(/[;|]/).map((f) => numberOf(f) ?? Number.NaN);
-    return { where: `line ${row.line}`, raw, problems: rowProblems };
-  });
+    candidates.push({ where: `line ${row.line}`, raw, problems: rowProblems });
+  }
   return { candidates, problems };
 }
 
@@ -90,7 +94,27 @@ function yamlCandidates(text: string): { candidates: Candidate[]; problems: Impo
   return { candidates: list.map((raw, i) => ({ where: `sensors[${i}]`, raw: (raw ?? {}) as Record<string, unknown>, problems: [] })), problems: [] };
 }
 
+/** Every row checked; the sync form for the CLI and tests. */
 export function checkImport(format: ImportFormat, content: string | unknown, ctx: SensorCheckContext, options: ImportOptions): ImportCheck {
+  const steps = checkSteps(format, content, ctx, options);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/**
+ * The same, giving the event loop back every `ROWS_PER_SLICE` rows: checking 10,000 rows against a
+ * 1,300-vertex boundary takes about half a second, which on the platform's main thread would hold every
+ * MQTT acknowledgement and the alert stream for that long.
+ */
+export async function checkImportInSlices(format: ImportFormat, content: string | unknown, ctx: SensorCheckContext, options: ImportOptions): Promise<ImportCheck> {
+  const steps = checkSteps(format, content, ctx, options);
+  for (let step = steps.next(); ; step = steps.next()) {
+    if (step.done) return step.value;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+
+function* checkSteps(format: ImportFormat, content: string | unknown, ctx: SensorCheckContext, options: ImportOptions): Generator<void, ImportCheck> {
   let parsed: { candidates: Candidate[]; problems: ImportProblem[] };
   if (format === 'geojson') {
     let doc = content;
@@ -99,14 +123,16 @@ export function checkImport(format: ImportFormat, content: string | unknown, ctx
     }
     parsed = geoJsonCandidates(doc);
   } else {
-    parsed = format === 'csv' ? csvCandidates(String(content)) : yamlCandidates(String(content));
+    parsed = format === 'csv' ? yield* csvCandidates(String(content)) : yamlCandidates(String(content));
   }
   const problems = [...parsed.problems];
   const max = options.maxRows ?? 10_000;
   if (parsed.candidates.length > max) problems.push({ where: 'file', message: `${parsed.candidates.length} sensors: at most ${max} per import` });
   const firstSeen = new Map<string, string>();
   const plan: ImportPlanEntry[] = [];
+  let n = 0;
   for (const c of parsed.candidates.slice(0, max)) {
+    if (++n % ROWS_PER_SLICE === 0) yield;
     const id = typeof c.raw.id === 'string' ? c.raw.id : undefined;
     const add = (message: string) => problems.push({ where: c.where, ...(id ? { id: id.slice(0, 64) } : {}), message });
     c.problems.forEach(add);
