@@ -241,7 +241,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     const codes = new ProvisioningCodes(config.dataDir, clock);
     const limiter = createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAddress, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock);
     return [
-      sensorAdminRoutes({ registry: devices.registry, admin, codes, hasSecret: (id) => accounts.device?.(id) !== undefined, audit }),
+      sensorAdminRoutes({ registry: devices.registry, admin, codes, hasSecret: (id) => accounts.device?.(id) !== undefined, audit, metrics: registry }),
       sensorImportRoutes({ registry: devices.registry, admin, audit }),
       provisionRoutes({ codes, admin, exists: (id) => devices.registry.entry(id) !== undefined, limiter, registry, audit, mqttUrl: () => mqttUrlForDevices }),
     ];

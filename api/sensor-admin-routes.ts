@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { ID_PATTERN } from '../config/city-config.ts';
@@ -9,6 +10,7 @@ import type { SensorRegistry } from '../config/sensors/sensor-registry.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow, principalOf } from './auth.ts';
 import { errorBody } from './errors.ts';
+import { createRefusalLog } from './refusal-log.ts';
 import { auditShape, deviceCredentialsBody, presentRegistryEntry, registryEntryBody } from './sensor-registry-presenter.ts';
 
 /**
@@ -23,6 +25,8 @@ export interface SensorAdminRoutesDeps {
   codes: ProvisioningCodes;
   hasSecret(sensorId: string): boolean;
   audit?: AuditRecorder;
+  /** refusals (400, 404, 409) of these routes and of the import are counted here */
+  metrics?: Registry;
 }
 
 const id = z.string().regex(ID_PATTERN, 'letters, digits, "_", "-" or "." (at most 64), starting with a letter or digit');
@@ -47,6 +51,16 @@ const errors = { 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody,
 export const sensorAdminRoutes = (deps: SensorAdminRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   const { registry, admin } = deps;
+  // 401/403 are counted and audited for every route already (audit-http.ts); the rest are this page's own
+  const refused = new Counter({ name: 'ioc_sensor_registry_refusals_total', help: 'Sensor registry requests refused (bad input, unknown or existing sensor), by status', labelNames: ['status'], registers: deps.metrics ? [deps.metrics] : [] });
+  const refusals = createRefusalLog(app.log);
+  app.addHook('onResponse', async (request, reply) => {
+    const status = reply.statusCode;
+    if (status < 400 || status >= 500 || status === 401 || status === 403) return;
+    refused.inc({ status: String(status) });
+    const by = principalOf(request)?.name ?? 'unknown';
+    refusals.once(`${request.routeOptions.url}:${status}:${by}`, { by, from: request.ip, route: `${request.method} ${request.routeOptions.url}`, status }, 'sensor registry request refused');
+  });
   const present = (sensorId: string) => presentRegistryEntry(registry.entry(sensorId)!, deps.hasSecret(sensorId));
   const audit = async (request: FastifyRequest, action: string, target: string, details?: Record<string, unknown>) => {
     request.log.info({ by: principalOf(request)?.name, from: request.ip, action, target }, 'sensor change');

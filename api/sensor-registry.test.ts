@@ -110,6 +110,19 @@ describe('device registry at runtime', () => {
     expect((await platform.request('POST', '/api/sensors', { body: station('x-op') })).status).toBe(403);
     const after = (await admin('GET', '/api/sensor-registry')).json as { sensors: unknown[] };
     expect(after.sensors.length).toBe(before.sensors.length);
+    const metrics = (await admin('GET', '/metrics')).text;
+    expect(metrics).toMatch(/ioc_sensor_registry_refusals_total\{status="400"\} 2/);
+    expect(metrics).toMatch(/ioc_sensor_registry_refusals_total\{status="409"\} 1/);
+  });
+
+  it('documents every registry route in the OpenAPI document, with an operationId', async () => {
+    const doc = (await platform.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const ops = ['/api/sensors:post', '/api/sensors/{id}:patch', '/api/sensors/{id}:delete', '/api/sensors/{id}/secret:post',
+      '/api/sensors/{id}/provisioning-codes:post', '/api/sensors/import:post', '/api/provision:post', '/api/sensor-registry:get'];
+    for (const op of ops) {
+      const [path, method] = op.split(':') as [string, string];
+      expect(doc.paths[path]?.[method]?.operationId, op).toBeTruthy();
+    }
   });
 
   it('audits every change', async () => {
