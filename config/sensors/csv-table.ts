@@ -4,7 +4,15 @@
  */
 export interface CsvRecord { readonly line: number; readonly fields: readonly string[] }
 
-export function parseCsv(text: string): { records: CsvRecord[]; error?: string } {
+export type CsvTable = { records: CsvRecord[]; error?: string };
+
+export function parseCsv(text: string): CsvTable {
+  const steps = parseCsvSteps(text);
+  for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
+}
+
+/** The reader, pausing (yield) every `every` records so a caller can give the event loop back. */
+export function* parseCsvSteps(text: string, every = 500): Generator<void, CsvTable> {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const records: CsvRecord[] = [];
   let fields: string[] = [];
@@ -15,10 +23,12 @@ export function parseCsv(text: string): { records: CsvRecord[]; error?: string }
   let touched = false;
   /** a record with a quoted field is data even when empty (""); an empty line is not */
   let hadQuote = false;
+  let pending = false;
   const endField = () => { fields.push(field); field = ''; touched = false; };
   const endRecord = () => {
     endField();
     if (hadQuote || !(fields.length === 1 && fields[0] === '')) records.push({ line: start, fields });
+    pending = records.length % every === 0;
     fields = [];
     hadQuote = false;
   };
@@ -33,7 +43,12 @@ export function parseCsv(text: string): { records: CsvRecord[]; error?: string }
     if (c === '"' && !touched && field === '') { quoted = true; touched = true; hadQuote = true; }
     else if (c === ',') endField();
     else if (c === '\r' && src[i + 1] === '\n') continue;
-    else if (c === '\n') { endRecord(); line++; start = line; }
+    else if (c === '\n') {
+      endRecord();
+      line++;
+      start = line;
+      if (pending) { pending = false; yield; }
+    }
     else { field += c; touched = true; }
   }
   if (quoted) return { records, error: `line ${start}: a quoted field is never closed` };

@@ -1,6 +1,6 @@
 import { parse as parseYaml } from 'yaml';
 import type { Sensor } from '../city-config.ts';
-import { parseCsv } from './csv-table.ts';
+import { parseCsvSteps } from './csv-table.ts';
 import { checkSensor, type SensorCheckContext } from './sensor-checks.ts';
 import type { ImportPlanEntry } from './sensor-registry.ts';
 
@@ -36,7 +36,7 @@ function numberOf(text: string | undefined): number | undefined {
 }
 
 function* csvCandidates(text: string): Generator<void, { candidates: Candidate[]; problems: ImportProblem[] }> {
-  const { records, error } = parseCsv(text);
+  const { records, error } = yield* parseCsvSteps(text);
   const problems: ImportProblem[] = error ? [{ where: 'file', message: error }] : [];
   const [header, ...rows] = records;
   if (!header) return { candidates: [], problems: [...problems, { where: 'file', message: 'empty CSV: the first line must name the columns (id,kind,name,lat,lon,district,...)' }] };
