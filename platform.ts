@@ -56,6 +56,12 @@ import { auditRoutes } from './api/audit-routes.ts';
 import { createNgsiLdSource } from './api/ngsi-ld/ngsi-ld-source.ts';
 import { ngsiLdRoutes } from './api/ngsi-ld/ngsi-ld-routes.ts';
 import { startNgsiLdPush } from './api/ngsi-ld/ngsi-ld-push.ts';
+import { openPlatformRegistry } from './platform-registry.ts';
+import { createSensorAdmin } from './config/sensors/sensor-admin.ts';
+import { ProvisioningCodes } from './config/sensors/provisioning-codes.ts';
+import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
+import { sensorImportRoutes } from './api/sensor-import-routes.ts';
+import { provisionRoutes } from './api/provision-routes.ts';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -110,13 +116,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const startedAt = Date.now();
   const config = loadPlatformConfig(options);
   const clock = options.clock ?? systemClock;
-  const city = loadCity(config.cityFile, config.kindsDir);
-  const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
+  const seedCity = loadCity(config.cityFile, config.kindsDir);
+  const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
   preparePrivateDataDir(config.dataDir);
+  // the device registry (<dataDir>/sensors.json, seeded from the city's YAML): every module reads the live city
+  const devices = openPlatformRegistry({ dataDir: config.dataDir, city: seedCity, clock, logger: logger.child({ module: 'sensor-registry' }) });
+  const city = devices.city;
 
   if (config.security.insecure) {
     const banner = '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
@@ -144,6 +153,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
+  devices.attach(liveSessions, registry);
   const auditDir = auditDirOf(config.dataDir);
   const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger);
   const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry, key: auditKey, witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 } });
@@ -171,11 +181,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
+  devices.onSensorsChanged(() => alerts.sensorsChanged('registry'));
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
-  const broker = await createBroker({ budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -223,6 +234,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   let listenUrl = '';
   // NGSI-LD entities from the same in-memory state the console reads (api/ngsi-ld/, docs/ngsi-ld.md)
   const ngsiLd = createNgsiLdSource({ city, states, latest: latestValues, alerts, clock });
+  let mqttUrlForDevices = '';
   const routes: FastifyPluginAsync[] = [
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
@@ -235,7 +247,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ ...config.accounts, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: config.accounts.knownAddressDays * 86_400_000 }, clock), audit }),
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
+    ...sensorRegistryRoutes(),
   ];
+  function sensorRegistryRoutes(): FastifyPluginAsync[] {
+    const admin = createSensorAdmin({ registry: devices.registry, changeAuth: (fn) => accounts.change(fn) });
+    const codes = new ProvisioningCodes(config.dataDir, clock);
+    const limiter = createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAddress, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, maxFailuresPerAccountAllAddresses: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: 0 }, clock);
+    return [
+      sensorAdminRoutes({ registry: devices.registry, admin, codes, hasSecret: (id) => accounts.device?.(id) !== undefined, audit, metrics: registry }),
+      sensorImportRoutes({ registry: devices.registry, admin, audit }),
+      provisionRoutes({ codes, admin, exists: (id) => devices.registry.entry(id) !== undefined, limiter, registry, audit, mqttUrl: () => mqttUrlForDevices }),
+    ];
+  }
   const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
@@ -245,6 +268,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   } catch (err) {
     // e.g. InfluxDB refused the credentials: release what was built before saying so
     accounts.close();
+    devices.close();
     await delivery.stop();
     await app.close();
     await broker.close();
@@ -311,6 +335,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
   listenUrl = httpUrl;
   const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
+  mqttUrlForDevices = mqttsUrl ?? mqttUrl;
   const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
@@ -337,6 +362,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         await fn();
       };
       accounts.close();
+      devices.close();
       await step('demo fleet', async () => demo?.stop());
       await step('alert delivery', () => delivery.stop());
       await step('NGSI-LD push', async () => { await ngsiLdPush?.stop(); ngsiLd.stop(); });

@@ -59,6 +59,8 @@ const RECENT_LIMIT = 2000;
 export interface AlertEngine extends AlertService {
   /** Resolves once every alert event raised so far is stored and emitted (tests, backtest, shutdown). */
   idle(): Promise<void>;
+  /** The device registry changed (platform-registry.ts): re-target the rules; new sensors are evaluated at once. */
+  sensorsChanged(by: string): void;
 }
 
 export function createAlertService(deps: AlertServiceDeps): AlertEngine {
@@ -334,6 +336,9 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const service: AlertEngine = {
     bus,
     idle: () => persisted(seq),
+    sensorsChanged(by) {
+      if (started) applyRules(ruleStore.list(), by);
+    },
     async start() {
       if (started) return;
       const now = clock.now();

@@ -26,7 +26,7 @@ export interface AqiSample {
 
 interface Accumulator { sum: number; count: number }
 interface Station {
-  readonly sensor: Sensor;
+  readonly sensor: Pick<Sensor, 'id' | 'kind' | 'district'>;
   readonly open: Map<number, Map<HourlyPollutant, Accumulator>>;
   readonly closed: Map<number, Partial<Record<HourlyPollutant, number>>>;
   lastClosed: number;
@@ -80,7 +80,12 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
 
   return {
     ingest(reading) {
-      const station = stations.get(reading.sensorId);
+      let station = stations.get(reading.sensorId);
+      // an air sensor added to the registry while running gets its station with its first reading
+      if (!station && reading.kind === 'air') {
+        station = { sensor: { id: reading.sensorId, kind: reading.kind, district: reading.district }, open: new Map(), closed: new Map(), lastClosed: -Infinity };
+        stations.set(reading.sensorId, station);
+      }
       if (!station) return NONE;
       const hour = Math.floor(reading.ts / HOUR_MS);
       if (hour <= station.lastClosed) return NONE; // too late for an hour already published

@@ -58,7 +58,8 @@ export class RuleEngine {
       const def = this.kinds.of(rule);
       for (const sensor of def.targets(rule, this.city)) {
         const key = entryKey(rule.id, sensor.id);
-        const kept = unchanged ? previous.get(key) : undefined;
+        // a sensor edited in the registry (district, flood levels) starts afresh under the same rule
+        const kept = unchanged && previous.get(key)?.sensor === sensor ? previous.get(key) : undefined;
         const entry = kept ?? { key, sensor, rule, def, s: def.initialState(rule, sensor, { now, lastSeen: this.lastSeen.get(sensor.id), city: this.city }) };
         this.entries.set(key, entry);
         for (const id of def.feeds ? new Set(def.feeds(rule, this.city, sensor)) : [sensor.id]) index(id, key);

@@ -5,6 +5,7 @@ import { auditCommand } from './commands/audit.ts';
 import { backupCommand, restoreCommand } from './commands/backup.ts';
 import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
+import { sensorsCommand } from './commands/sensors.ts';
 import { simulateCommand } from './commands/simulate.ts';
 import { storeCommand } from './commands/store.ts';
 import { tlsCommand } from './commands/tls.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: readonly CliCommand[] = [
   restoreCommand,
   storeCommand,
   auditCommand,
+  sensorsCommand,
 ];
 
 function help(io: CliIo): void {

@@ -29,7 +29,7 @@ const kindSchema = z.object({
   eventTypes: z.array(z.string().min(1)).default([]),
 }).strict();
 
-const sensorSchema = z.object({
+export const sensorSchema = z.object({
   id: idSchema,
   kind: idSchema,
   name: z.string().min(1),

@@ -19,7 +19,7 @@ export class DeviceStateTracker {
   private readonly states = new Map<string, { status: DeviceStatus; statusSince?: number; lastSeen?: number }>();
   private readingsSeen = 0;
 
-  constructor(city: City, events: IngestEvents) {
+  constructor(private readonly city: City, events: IngestEvents) {
     for (const sensor of city.sensors) this.states.set(sensor.id, { status: 'unknown' });
     events.on('readings', (readings) => {
       this.readingsSeen += readings.length;
@@ -27,6 +27,7 @@ export class DeviceStateTracker {
     });
     events.on('cameraEvent', (e) => this.touch(e.sensorId, e.ts));
     events.on('status', (s) => {
+      if (!this.states.has(s.sensorId) && city.sensorsById.has(s.sensorId)) this.states.set(s.sensorId, { status: 'unknown' });
       const state = this.states.get(s.sensorId);
       if (!state) return;
       state.status = s.status;
@@ -68,6 +69,8 @@ export class DeviceStateTracker {
   }
 
   private touch(sensorId: string, ts: number): void {
+    // a sensor added to the registry while running: tracked from its first message
+    if (!this.states.has(sensorId) && this.city.sensorsById.has(sensorId)) this.states.set(sensorId, { status: 'unknown' });
     const state = this.states.get(sensorId);
     if (!state) return;
     if (state.lastSeen === undefined || ts > state.lastSeen) state.lastSeen = ts;

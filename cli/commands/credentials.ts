@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadCity } from '../../config/city-config.ts';
-import { createToken, revokeToken } from '../../config/accounts/account-changes.ts';
+import { createToken, revokeToken, rotateDevice } from '../../config/accounts/account-changes.ts';
 import { updateAuthFile } from '../../config/accounts/auth-file.ts';
-import { initCredentials, rotateSecret } from '../../config/credentials.ts';
+import { initCredentials } from '../../config/credentials.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
 import { recordCliChange } from '../../audit/cli-changes.ts';
 import type { CliCommand } from '../cli-command.ts';
+import { sensorKnown } from '../sensor-registry-access.ts';
 
 const USAGE = `usage:
   ioc credentials init [--data-dir DIR] [--config FILE]      create the admin account and every device's secret
@@ -39,8 +40,12 @@ export const credentialsCommand: CliCommand = {
       return 0;
     }
     if (action === 'device' && target) {
-      const city = loadCity(config.cityFile, config.kindsDir);
-      io.out(rotateSecret(dataDir, { device: target }, city));
+      // the registry decides which sensors exist once the platform made one (a deleted sensor gets no secret)
+      if (!sensorKnown(config, dataDir, target)) {
+        io.err(`ioc credentials: no sensor "${target.slice(0, 64)}" in the device registry of ${dataDir}`);
+        return 1;
+      }
+      io.out(updateAuthFile(dataDir, (auth) => rotateDevice(auth, target, true)));
       recordCliChange(dataDir, { action: 'device.secret_rotate', target, details: { after: { secret: 'replaced' } } });
       return 0;
     }

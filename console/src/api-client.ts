@@ -12,6 +12,7 @@ export interface ApiClient {
   readonly token: string;
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
+  patch<T>(path: string, body: unknown): Promise<T>;
   getText(path: string): Promise<string>;
   streamUrl(path: string): string;
 }
@@ -51,6 +52,10 @@ export function createApiClient(token: string, onUnauthorized: () => void): ApiC
         body: JSON.stringify(body),
       });
       return (res.status === 204 ? undefined : await res.json()) as T;
+    },
+    async patch<T>(path: string, body: unknown) {
+      const res = await request(path, { method: 'PATCH', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+      return (await res.json()) as T;
     },
     async getText(path: string) {
       const res = await request(path, { method: 'GET' });

@@ -14,6 +14,9 @@ export interface CityInfo {
   /** Optional base map, e.g. a self-hosted tile server; without it the map is boundary + sensors only. */
   tileUrl?: string;
   tileAttribution?: string;
+  /** the sensor kinds and the districts in use (the admin's sensor page offers them) */
+  kinds?: Array<{ kind: string }>;
+  districts?: string[];
 }
 
 /** GET /api/city/rivers: named lines; `rank` 1 main river, 2 branch, 3 canal (drawn thinner). */

@@ -4,6 +4,7 @@ import { AlertStore } from './alert-store.ts';
 import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
 import { createAuditView } from './audit-view.ts';
+import { createSensorAdminView } from './sensor-admin-view.ts';
 import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
@@ -75,11 +76,14 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // admins only: the server refuses /api/audit to others anyway; the button is not even drawn for them
   const audit = session.role === 'admin' ? createAuditView({ api, i18n, timeZone: city.timezone }) : undefined;
   const auditToggle = audit ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.audit' }, i18n.t('header.audit')) : null;
+  // admins only, like the audit page: the device registry (sensor-admin-view.ts)
+  const sensorAdmin = session.role === 'admin' ? createSensorAdminView({ api, i18n, city, boundary, timeZone: city.timezone }) : undefined;
+  const sensorAdminToggle = sensorAdmin ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.sensors' }, i18n.t('header.sensors')) : null;
   logout.addEventListener('click', () => deps.onLogout());
   const header = h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
     kpi.element,
-    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, auditToggle, role, logout));
+    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, sensorAdminToggle, auditToggle, role, logout));
 
   // --- connection banner --------------------------------------------------------------------------
   const bannerText = h('span');
@@ -138,7 +142,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // commit-log damage and quarantined records (log-integrity-status.ts)
   const logIntegrity = createLogIntegrityStatus(api, i18n);
   disposers.push(logIntegrity.stop);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, dialog.element));
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, sensorAdmin?.element, dialog.element));
   if (audit && auditToggle) {
     audit.element.hidden = true;
     auditToggle.addEventListener('click', () => {
@@ -147,6 +151,20 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
       layout.hidden = open;
       auditToggle.setAttribute('aria-pressed', String(open));
       if (open) audit.show();
+    });
+  }
+  if (sensorAdmin && sensorAdminToggle) {
+    sensorAdmin.element.hidden = true;
+    // one page at a time: the registry, the audit log, or the operations view
+    auditToggle?.addEventListener('click', () => { sensorAdmin.element.hidden = true; sensorAdminToggle.setAttribute('aria-pressed', 'false'); });
+    sensorAdminToggle.addEventListener('click', () => {
+      const open = sensorAdmin.element.hidden;
+      sensorAdmin.element.hidden = !open;
+      if (audit) audit.element.hidden = true;
+      auditToggle?.setAttribute('aria-pressed', 'false');
+      layout.hidden = open;
+      sensorAdminToggle.setAttribute('aria-pressed', String(open));
+      if (open) sensorAdmin.show();
     });
   }
 
@@ -255,6 +273,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     map.relabel();
     panel.relabel();
     audit?.relabel();
+    sensorAdmin?.relabel();
     scheduleRender(true);
   }
   disposers.push(i18n.onChange(relabel));

@@ -1,0 +1,79 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { Counter, type Registry } from 'prom-client';
+import { z } from 'zod';
+import type { AuditRecorder } from '../audit/audit-log.ts';
+import type { LoginLimiter } from '../config/accounts/login-limiter.ts';
+import { DomainError } from '../core/domain-error.ts';
+import type { ProvisioningCodes } from '../config/sensors/provisioning-codes.ts';
+import type { SensorAdmin } from '../config/sensors/sensor-admin.ts';
+import { recordRequest } from './audit-http.ts';
+import { allow } from './auth.ts';
+import { errorBody } from './errors.ts';
+import { createRefusalLog } from './refusal-log.ts';
+import { deviceCredentialsBody } from './sensor-registry-presenter.ts';
+
+/**
+ * A field technician (no account) exchanges a one-time code for a device's MQTT credentials. The code is
+ * spent and the device gets a new secret (any older one stops working), so a code seen later is worthless.
+ * Refusals (unknown, used, expired) look the same to the caller, are logged once per reason and address,
+ * counted, audited, and count against the address: over the limit the next attempt is refused before any
+ * code is looked at (429).
+ */
+export interface ProvisionRoutesDeps {
+  codes: ProvisioningCodes;
+  admin: Pick<SensorAdmin, 'rotate'>;
+  exists(sensorId: string): boolean;
+  limiter: LoginLimiter;
+  registry: Registry;
+  audit?: AuditRecorder;
+  /** what the device is told to connect to (the platform's MQTT address) */
+  mqttUrl(): string;
+}
+
+// the limiter counts per account and per address; both keys are the address here (no account exists)
+const keyOf = (address: string) => `provisioning:${address}`;
+
+export const provisionRoutes = (deps: ProvisionRoutesDeps): FastifyPluginAsync => async (app) => {
+  const api = app.withTypeProvider<ZodTypeProvider>();
+  const refused = new Counter({ name: 'ioc_provisioning_refusals_total', help: 'Provisioning codes refused, by reason', labelNames: ['reason'], registers: [deps.registry] });
+  const claimed = new Counter({ name: 'ioc_provisioning_claims_total', help: 'Provisioning codes exchanged for device credentials', registers: [deps.registry] });
+  const refusals = createRefusalLog(app.log);
+
+  api.post('/api/provision', {
+    config: allow('public'),
+    schema: {
+      tags: ['sensors'], operationId: 'claimProvisioningCode', security: [],
+      summary: 'Exchange a one-time provisioning code for the device\'s MQTT credentials (once)',
+      body: z.object({ code: z.string().min(1).max(64) }).strict(),
+      response: {
+        200: deviceCredentialsBody.extend({ mqttUrl: z.string(), topics: z.object({ readings: z.string(), status: z.string(), errors: z.string() }) }),
+        400: errorBody, 403: errorBody, 429: errorBody,
+      },
+    },
+  }, async (request, reply) => {
+    const address = request.ip;
+    const wait = deps.limiter.attempt(keyOf(address), address).waitMs;
+    if (wait > 0) {
+      refused.inc({ reason: 'rate_limited' });
+      refusals.once(`rate:${address}`, { address }, 'provisioning codes refused: too many failed attempts from this address');
+      return reply.code(429).header('retry-after', String(Math.ceil(wait / 1000))).send({ code: 'too_many_attempts', message: `too many failed attempts from this address: try again in ${Math.ceil(wait / 1000)} s` });
+    }
+    let sensorId: string;
+    try {
+      sensorId = deps.codes.claim(request.body.code, deps.exists);
+    } catch (err) {
+      const reason = err instanceof DomainError ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown') : 'error';
+      refused.inc({ reason });
+      refusals.once(`${reason}:${address}`, { address, reason }, 'provisioning code refused');
+      await recordRequest(deps.audit, request, { action: 'sensor.provision_refused', target: 'provisioning-code', details: { reason } });
+      throw err;
+    }
+    deps.limiter.succeeded(keyOf(address), address);
+    const credentials = deps.admin.rotate(sensorId);
+    claimed.inc();
+    await recordRequest(deps.audit, request, { action: 'sensor.provision', target: sensorId, actor: { name: `technician@${address}`, role: 'anonymous' }, details: { after: { secret: 'replaced' } } });
+    const base = `ioc/${credentials.kind}/${sensorId}`;
+    return reply.header('cache-control', 'no-store').send({ ...credentials, mqttUrl: deps.mqttUrl(), topics: { readings: `${base}/readings`, status: `${base}/status`, errors: `${base}/errors` } });
+  });
+};

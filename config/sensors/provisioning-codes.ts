@@ -1,0 +1,96 @@
+import { randomInt } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { digest } from '../accounts/secrets.ts';
+import type { Clock } from '../../core/clock.ts';
+import { DomainError } from '../../core/domain-error.ts';
+import { writeFileDurably } from './registry-file.ts';
+
+/**
+ * One-time provisioning codes: an admin issues one for a sensor; a field technician without an account
+ * types it on site (POST /api/provision) and gets the device's MQTT credentials, once. Only a digest of
+ * each code is kept (`<dataDir>/provisioning.json`, 0600): 12 characters from a 31-letter alphabet
+ * (~59 bits) that live minutes and are rate-limited per address cannot be guessed, so a plain SHA-256 is
+ * enough, and the file leaks nothing usable. A used code stays, marked, until it expires, so a second use
+ * is told apart from a typo in the log.
+ */
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I: read aloud over a phone
+const CODE_LENGTH = 12;
+
+const codeEntry = z.object({
+  digest: z.string().length(64),
+  sensorId: z.string(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  expiresAt: z.string(),
+  usedAt: z.string().optional(),
+}).strict();
+const codesFile = z.object({ version: z.literal(1), codes: z.array(codeEntry) }).strict();
+type CodeEntry = z.infer<typeof codeEntry>;
+
+export type ClaimRefusal = 'unknown' | 'used' | 'expired' | 'sensor_gone' | 'malformed';
+
+export interface IssuedCode { code: string; sensorId: string; expiresAt: string }
+
+/** "abcd-efgh ijkl" and "ABCDEFGHIJKL" are the same code: technicians copy them by hand. */
+export const normalizeCode = (code: string): string => code.toUpperCase().replace(/[\s-]/g, '');
+const formatCode = (raw: string): string => raw.match(/.{1,4}/g)!.join('-');
+
+export class ProvisioningCodes {
+  private readonly file: string;
+  private codes: CodeEntry[];
+
+  constructor(dataDir: string, private readonly clock: Clock) {
+    this.file = join(dataDir, 'provisioning.json');
+    this.codes = existsSync(this.file) ? codesFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))).codes : [];
+  }
+
+  issue(sensorId: string, ttlMs: number, by: string): IssuedCode {
+    const now = this.clock.now();
+    let raw = '';
+    for (let i = 0; i < CODE_LENGTH; i++) raw += ALPHABET[randomInt(ALPHABET.length)];
+    const expiresAt = new Date(now + ttlMs).toISOString();
+    this.save([...this.live(now), { digest: digest(raw), sensorId, createdAt: new Date(now).toISOString(), createdBy: by, expiresAt }]);
+    return { code: formatCode(raw), sensorId, expiresAt };
+  }
+
+  /** Marks the code used and returns its sensor, or throws a DomainError whose details say why not. */
+  claim(code: string, sensorExists: (id: string) => boolean): string {
+    const now = this.clock.now();
+    const normalized = normalizeCode(code);
+    const refuse = (reason: ClaimRefusal): never => {
+      throw new DomainError('forbidden', 'provisioning_code_refused', 'this provisioning code is unknown, already used or expired: ask the admin for a new one', { reason });
+    };
+    if (normalized.length !== CODE_LENGTH || [...normalized].some((c) => !ALPHABET.includes(c))) return refuse('malformed');
+    const wanted = digest(normalized);
+    const entry = this.codes.find((c) => c.digest === wanted);
+    if (!entry) return refuse('unknown');
+    if (entry.usedAt) return refuse('used');
+    if (Date.parse(entry.expiresAt) <= now) return refuse('expired');
+    if (!sensorExists(entry.sensorId)) return refuse('sensor_gone');
+    // durable before the secret is handed out: a crash after this cannot let the code work twice
+    this.save(this.live(now).map((c) => (c === entry ? { ...c, usedAt: new Date(now).toISOString() } : c)));
+    return entry.sensorId;
+  }
+
+  /** codes not yet expired (used or not), for the admin's view */
+  pending(sensorId?: string): Array<{ sensorId: string; createdAt: string; expiresAt: string; used: boolean }> {
+    return this.live(this.clock.now()).filter((c) => !sensorId || c.sensorId === sensorId)
+      .map((c) => ({ sensorId: c.sensorId, createdAt: c.createdAt, expiresAt: c.expiresAt, used: c.usedAt !== undefined }));
+  }
+
+  /** a deleted sensor's codes go with it */
+  forget(sensorId: string): void {
+    if (this.codes.some((c) => c.sensorId === sensorId)) this.save(this.codes.filter((c) => c.sensorId !== sensorId));
+  }
+
+  private live(now: number): CodeEntry[] {
+    return this.codes.filter((c) => Date.parse(c.expiresAt) > now);
+  }
+
+  private save(codes: CodeEntry[]): void {
+    writeFileDurably(this.file, JSON.stringify({ version: 1, codes }, null, 1));
+    this.codes = codes;
+  }
+}
