@@ -1,27 +1,20 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PlatformConfig } from '../config/platform-config.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { STORE_ADAPTERS, type StoreAdapter } from './store-adapters.ts';
 import type { TimeSeriesStore } from './time-series-store.ts';
 
-/** Opens the configured store adapter. */
-export async function openStore(config: PlatformConfig, logger: Logger): Promise<TimeSeriesStore> {
-  if (config.store.kind === 'embedded') {
-    const file = join(config.dataDir, 'ioc.sqlite');
-    logger.debug({ file }, 'opening the embedded store');
-    const { lifecycle } = config.store;
-    return SqliteStore.open(file, {
-      readers: lifecycle.readers,
-      policy: {
-        rawKeepMs: lifecycle.retention.raw,
-        rollup1mKeepMs: lifecycle.retention.rollup1m,
-        rollup1hKeepMs: lifecycle.retention.rollup1h,
-        maxSpanMs: 6 * 3_600_000,
-      },
-    });
+/** Opens the adapter `store.kind` names (store/store-adapters.ts); an unknown name is refused with the list. */
+export async function openStore(
+  config: Pick<PlatformConfig, 'dataDir' | 'store'>,
+  logger: Logger,
+  adapters: readonly StoreAdapter[] = STORE_ADAPTERS,
+): Promise<TimeSeriesStore> {
+  const adapter = adapters.find((a) => a.kind === config.store.kind);
+  if (!adapter) {
+    const known = adapters.map((a) => a.kind).join(', ');
+    throw new Error(`store.kind "${config.store.kind}" names no store adapter (known: ${known})`);
   }
-  const { openInfluxStore } = await import('./influxdb/influxdb-store.ts');
-  return openInfluxStore(config.store.influxdb!, logger);
+  return adapter.open(config, logger);
 }
 
 /**
@@ -30,7 +23,12 @@ export async function openStore(config: PlatformConfig, logger: Logger): Promise
  */
 export function deferredStore(name: string, opening: Promise<TimeSeriesStore>): TimeSeriesStore {
   let real: TimeSeriesStore | undefined;
-  void opening.then((s) => { real = s; }, () => undefined);
+  void opening.then(
+    (s) => {
+      real = s;
+    },
+    () => undefined,
+  );
   return {
     name,
     write: async (points) => (await opening).write(points),
