@@ -19,6 +19,7 @@ import { type FeederState, StoreFeeder } from './store-feeder.ts';
 import type { TimeSeriesStore } from './time-series-store.ts';
 
 export interface DurablePipelineOptions {
+  /** `dataDir` exists already (platform.ts prepares it private: config/private-files.ts) */
   readonly config: Pick<PlatformConfig, 'dataDir' | 'store'>;
   readonly clock: Clock;
   readonly logger: Logger;
