@@ -130,11 +130,14 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const onReadings = guarded((readings: readonly ReadingEvent[]) => {
     handleChanges(engine.onReadings(readings, clock.now()));
     if (!aqi) return;
+    // hours that closed with these readings; most close none, so no array is made for them
     let closed: AqiSample[] | undefined;
     for (const r of readings) {
       if (r.kind !== 'air') continue;
       const hours = aqi.ingest(r);
-      if (hours.length) (closed ??= []).push(...hours);
+      if (hours.length === 0) continue;
+      closed ??= [];
+      closed.push(...hours);
     }
     if (closed) derive(closed);
   });
