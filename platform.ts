@@ -1,13 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { preparePrivateDataDir } from './config/private-files.ts';
-import { join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
 import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
 import { alertsApi } from './api/alerts-api.ts';
 import { writeThrough } from './alerts/write-through-store.ts';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
 import { accountsRoutes } from './api/accounts-routes.ts';
 import { sessionRoutes } from './api/session-routes.ts';
@@ -33,17 +32,9 @@ import { DeviceStateTracker } from './ingest/device-state.ts';
 import { IngestEvents } from './ingest/ingest-events.ts';
 import { createIngestMetrics } from './ingest/ingest-metrics.ts';
 import { createIngest, type IngestService } from './ingest/ingest-service.ts';
-import { CommitLog } from './store/commit-log.ts';
-import { DurableWriter } from './store/durable-writer.ts';
-import { deferredStore, openStore } from './store/open-store.ts';
-import { StoreFeeder } from './store/store-feeder.ts';
-import { startLifecycleJobs } from './store/lifecycle-jobs.ts';
-import { LogDamageReporter } from './store/log-damage-report.ts';
-import { Quarantine } from './store/log-quarantine.ts';
-import { integrityReport, registerIntegrityMetrics } from './store/integrity-state.ts';
-import { LatestValues } from './store/latest-values.ts';
-import { markDataDirInUse } from './store/data-dir-lock.ts';
-import { createStorageWatch } from './store/storage-watch.ts';
+import type { DurableWriter } from './store/durable-writer.ts';
+import { DurablePipeline } from './store/durable-pipeline.ts';
+import type { StoreFeeder } from './store/store-feeder.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
@@ -145,15 +136,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   });
   accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
 
-  // The store opens in its own thread (or reaches a server); let it start while the rest is wired.
-  const storeOpening = openStore(config, logger);
-  storeOpening.catch(() => undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
   // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
   devices.attach(liveSessions, registry);
+  // durability (store/durable-pipeline.ts): commit log -> group writer -> feeder -> store adapter, integrity
+  // and disk state; the adapter opens in its own thread (or reaches a server) while the rest is wired
+  const pipeline = new DurablePipeline({ config, clock, logger, registry });
+  const { writer, store, latest: latestValues } = pipeline;
   const auditDir = auditDirOf(config.dataDir);
   const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger);
   const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry, key: auditKey, witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 } });
@@ -161,20 +153,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await importPending(auditDir, audit, auditLogger);
   // entries the command line left while this platform holds the log (ioc credentials ...)
   const pendingTimer = clock.setInterval(() => { void importPending(auditDir, audit, auditLogger); }, 5000);
-
-  // --- durability: commit log -> group writer -> feeder -> store adapter ---
-  const releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
-  // damaged or torn log bytes are copied to <dataDir>/log/quarantine, logged once, counted, shown in health
-  const quarantine = new Quarantine(join(config.dataDir, 'log', 'quarantine'), () => clock.now());
-  const logDamage = new LogDamageReporter({ quarantine, logger: logger.child({ module: 'commit-log' }), registry });
-  const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, damage: logDamage });
-  // disk full / I/O errors: a state (no acks, health 503, one log line), and the low-disk watermark
-  const disk = createStorageWatch({ dataDir: config.dataDir, logDir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
-  const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger, storage: disk.storage, probe: disk.probe });
-  const store = deferredStore(config.store.engine, storeOpening);
-  // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
-  const latestValues = new LatestValues(() => clock.now());
-  writer.on('durable', (points) => latestValues.note(points));
 
   // --- ingest, alerts, broker and API are wired while the store opens ---
   const events = new IngestEvents();
@@ -190,46 +168,26 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   // --- API ---
   const health = (): HealthReport => {
-    const s = feeder.state();
-    const storeReady = s.healthy;
-    const adapterState = store.state?.() ?? {};
+    const p = pipeline.health();
     const auditState = audit.state();
-    const integrity = integrityReport(logDamage, s);
+    const auditFailing = auditState.chain === 'broken' || Boolean(auditState.writeError);
     return {
-      status: disk.status() === 'down' ? 'down' : disk.status() === 'degraded' || !storeReady || writer.isFull || auditState.chain === 'broken' || auditState.writeError || integrity.state !== 'ok' ? 'degraded' : 'ok',
-      integrity,
+      status: p.status === 'down' ? 'down' : p.status === 'degraded' || auditFailing ? 'degraded' : 'ok',
+      integrity: p.integrity,
       audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
-      store: {
-        engine: store.name,
-        kind: store.name, // deprecated name of engine, kept for existing monitors (docs/names.md)
-        ready: storeReady,
-        lagBytes: s.lagBytes,
-        spoolBytes: log.sizeBytes,
-        spoolMaxBytes: config.store.log.maxBytes,
-        acknowledgementsHeld: writer.isFull,
-        ...(s.lastError ? { lastError: s.lastError } : {}),
-        ...(Object.keys(adapterState).length ? { adapter: { ...adapterState } as Record<string, unknown> } : {}),
-      },
+      store: p.store,
       uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      storage: disk.health(),
+      storage: p.storage,
     };
   };
-  registerStoreMetrics(registry, () => ({ feeder: feeder.state(), logBytes: log.sizeBytes, held: writer.isFull, groups: writer.stats.groups }));
-  registerIntegrityMetrics(registry, () => feeder.state());
 
   const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
-  // A read sees what was accepted before it (alerts announce a reading while its commit is under way).
-  // A failing store or a full spool will not catch up within a read: answer at once from what the store
-  // has rather than make every request of an operator's console wait out the timeouts.
-  const readBarrier = async () => {
-    if (writer.isFull || !feeder.state().healthy) return;
-    await writer.settled(2000);
-    await feeder.waitFor(log.head, 2000);
-  };
+  // a read sees what was accepted before it (store/durable-pipeline.ts)
+  const readBarrier = () => pipeline.readBarrier();
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
   let listenUrl = '';
   // NGSI-LD entities from the same in-memory state the console reads (api/ngsi-ld/, docs/ngsi-ld.md)
@@ -264,58 +222,18 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // --- the store: replay what the commit log holds, restore state, then listen ---
   let openedStore: TimeSeriesStore;
   try {
-    openedStore = await storeOpening;
+    openedStore = await pipeline.open();
   } catch (err) {
-    // e.g. InfluxDB refused the credentials: release what was built before saying so
+    // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has)
     accounts.close();
     devices.close();
     await delivery.stop();
     await app.close();
     await broker.close();
-    releaseDataDir();
     pendingTimer.cancel();
     await audit.close();
     throw err;
   }
-  let releasing = false;
-  const feeder = new StoreFeeder({
-    name: openedStore.name,
-    log,
-    store: openedStore,
-    checkpointFile: join(config.dataDir, 'log', `${openedStore.name}.checkpoint`),
-    // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
-    lingerMs: config.store.influxdb && config.store.engine === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
-    clock,
-    logger,
-    checkpointEveryRecords: config.store.log.checkpointEveryRecords,
-    checkpointEveryMs: config.store.log.checkpointEverySeconds * 1000,
-    quarantine,
-    onProgress: (applied: number) => {
-      // a segment is deleted only once the store made everything in it durable
-      if (releasing || !log.canRelease(applied)) return;
-      releasing = true;
-      feeder.checkpoint()
-        .then((durable) => {
-          log.release(durable);
-          writer.notifySpace();
-        })
-        .catch((err: Error) => logger.warn({ err: err.message }, 'store sync failed; the commit log keeps the segment'))
-        .finally(() => { releasing = false; });
-    },
-  });
-  writer.on('durable', (points, end, records) => feeder.push(points, end, records));
-  // every record from the checkpoint on is checked now, so damage is reported at start, not when the store gets there;
-  // the store replays meanwhile (damage met by both is reported once)
-  feeder.start();
-  await log.verify(feeder.appliedOffset);
-  if (log.head > feeder.appliedOffset) {
-    logger.info({ bytes: log.head - feeder.appliedOffset }, 'replaying the commit log into the store');
-  }
-  await feeder.waitFor(log.head, 5000);
-
-  // roll-ups and retention on their cron schedules, on the platform's clock (store/lifecycle-jobs.ts)
-  const lifecycleJobs = startLifecycleJobs({ store: openedStore, clock, schedule: config.store.lifecycle.schedule, logger: logger.child({ module: 'store-lifecycle' }) });
-  await openedStore.latest({ since: latestValues.since() }).then((v) => latestValues.seed(v), (err: Error) => logger.warn({ err: err.message }, 'could not read the latest values from the store'));
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
   const ngsiLdPush = config.ngsiLd.push ? startNgsiLdPush({ source: ngsiLd, config: config.ngsiLd.push, clock, logger: logger.child({ module: 'ngsi-ld-push' }), registry }) : undefined;
@@ -370,16 +288,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('MQTT broker', () => broker.close());
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
-      await step('commit log writer', () => writer.close());
-      lifecycleJobs.stop();
-      disk.stop();
-      logger.debug('shutdown: store feeder');
-      const drained = await feeder.drain(5000);
-      logger.debug({ drained }, 'shutdown: store');
-      if (!drained) logger.warn('the store is behind: the rest stays in the commit log and is replayed at next start');
-      await store.close();
-      await log.close();
-      releaseDataDir();
+      await step('durable pipeline', () => pipeline.close());
       pendingTimer.cancel();
       await recordPlatformStop(audit);
       await audit.close();
@@ -392,19 +301,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, audit, accounts, liveSessions, health, close,
+    events, ingest, store, writer, broker, app, registry, states, alerts, delivery, audit, accounts, liveSessions, health, close,
+    // made when the store opened (store/durable-pipeline.ts)
+    get feeder() { return pipeline.feeder; },
   };
-}
-
-function registerStoreMetrics(registry: Registry, read: () => { feeder: ReturnType<StoreFeeder['state']>; logBytes: number; held: boolean; groups: number }): void {
-  const gauge = (name: string, help: string, value: (s: ReturnType<typeof read>) => number) =>
-    new Gauge({ name, help, registers: [registry], collect() { this.set(value(read())); } });
-  gauge('ioc_store_up', '1 when the last write to the store succeeded', (s) => (s.feeder.healthy ? 1 : 0));
-  gauge('ioc_store_lag_bytes', 'Commit log bytes not yet in the store', (s) => s.feeder.lagBytes);
-  gauge('ioc_store_points_written', 'Points written to the store since start', (s) => s.feeder.written);
-  gauge('ioc_store_write_failures', 'Failed store writes since start (each is retried)', (s) => s.feeder.failures);
-  gauge('ioc_store_last_write_seconds', 'Duration of the last store write', (s) => s.feeder.lastWriteMs / 1000);
-  gauge('ioc_spool_bytes', 'Bytes held in the commit log (the spool while the store is behind or down)', (s) => s.logBytes);
-  gauge('ioc_acks_held', '1 while acknowledgements are held because the spool is full', (s) => (s.held ? 1 : 0));
-  gauge('ioc_commit_groups', 'Commit log groups (fsyncs) since start', (s) => s.groups);
 }

@@ -106,8 +106,9 @@ export const platformConfigSchema = z.object({
     lineProtocolMaxBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
   }).strict().default({ maxFutureSkewSeconds: 300, maxAgeDays: 30, maxReadingsPerPublish: 1000, lineProtocolMaxBytes: 10 * 1024 * 1024 }),
   store: z.object({
-    // the store's engine; `store.kind` is its deprecated name (config/deprecated-keys.ts)
-    engine: z.enum(['embedded', 'influxdb']).default('embedded'),
+    // the store adapter (store/store-adapters.ts: embedded, influxdb); an unknown name is refused at start;
+    // `store.kind` is its deprecated name (config/deprecated-keys.ts)
+    engine: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a store adapter name such as embedded or influxdb').default('embedded'),
     log: z.object({
       maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
       segmentBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),

@@ -1,28 +1,21 @@
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { PlatformConfig } from '../config/platform-config.ts';
 import { samplesJson } from './range-json.ts';
-import { SqliteStore } from './sqlite/sqlite-store.ts';
+import { STORE_ADAPTERS, type StoreAdapter } from './store-adapters.ts';
 import type { TimeSeriesStore } from './time-series-store.ts';
 
-/** Opens the configured store adapter. */
-export async function openStore(config: PlatformConfig, logger: Logger): Promise<TimeSeriesStore> {
-  if (config.store.engine === 'embedded') {
-    const file = join(config.dataDir, 'ioc.sqlite');
-    logger.debug({ file }, 'opening the embedded store');
-    const { lifecycle } = config.store;
-    return SqliteStore.open(file, {
-      readers: lifecycle.readers,
-      policy: {
-        rawKeepMs: lifecycle.retention.raw,
-        rollup1mKeepMs: lifecycle.retention.rollup1m,
-        rollup1hKeepMs: lifecycle.retention.rollup1h,
-        maxSpanMs: 6 * 3_600_000,
-      },
-    });
+/** Opens the adapter `store.engine` names (store/store-adapters.ts); an unknown name is refused with the list. */
+export async function openStore(
+  config: Pick<PlatformConfig, 'dataDir' | 'store'>,
+  logger: Logger,
+  adapters: readonly StoreAdapter[] = STORE_ADAPTERS,
+): Promise<TimeSeriesStore> {
+  const adapter = adapters.find((a) => a.engine === config.store.engine);
+  if (!adapter) {
+    const known = adapters.map((a) => a.engine).join(', ');
+    throw new Error(`store.engine "${config.store.engine}" names no store adapter (known: ${known})`);
   }
-  const { openInfluxStore } = await import('./influxdb/influxdb-store.ts');
-  return openInfluxStore(config.store.influxdb!, logger);
+  return adapter.open(config, logger);
 }
 
 /**

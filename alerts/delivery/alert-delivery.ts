@@ -4,8 +4,10 @@ import type { WebhookTarget } from '../../config/webhook-config.ts';
 import type { AlertFeed } from './alert-feed.ts';
 import { AlertStreamHub, type AlertStreamHubOptions } from './alert-stream-hub.ts';
 import type { DeliveryLogger } from './delivery-logger.ts';
+import type { DeliveryChannel, RunningChannel } from './delivery-channel.ts';
+import { DELIVERY_CHANNELS } from './delivery-channels.ts';
 import { registerDeliveryMetrics } from './delivery-metrics.ts';
-import { startMqttAlertPublisher, type MqttAlertPublisher, type MqttPublish } from './mqtt-alert-publisher.ts';
+import type { MqttPublish } from './mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
 
 export interface AlertDeliveryDeps {
@@ -18,29 +20,40 @@ export interface AlertDeliveryDeps {
   stream?: Partial<Pick<AlertStreamHubOptions, 'maxBufferedBytes' | 'heartbeatIntervalMs' | 'maxClients'>>;
   /** where to expose delivery gauges (/metrics) */
   registry?: Registry;
+  /** the channels to start (default: delivery-channels.ts) */
+  channels?: readonly DeliveryChannel[];
 }
 
 export interface AlertDelivery {
   readonly hub: AlertStreamHub;
-  readonly mqtt: MqttAlertPublisher;
   readonly webhooks: WebhookDispatcher;
+  /** the channels of delivery-channels.ts as started, by name */
+  readonly channels: ReadonlyMap<string, RunningChannel>;
   /** Closes stream clients (1001), hands the last events to the broker and stops webhook retries. */
   stop(): Promise<void>;
 }
 
-/** Every way alert events leave the platform, subscribed to the alert bus: WebSocket hub, MQTT, webhooks. */
+/** Every way alert events leave the platform, subscribed to the alert bus: WebSocket hub, webhooks, channels. */
 export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
+  const list = deps.channels ?? DELIVERY_CHANNELS;
+  const names = list.map((c) => c.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  // refused before anything starts: two channels of one name would overwrite each other's gauges
+  if (twice !== undefined) throw new Error(`two delivery channels are named "${twice}"`);
   const hub = new AlertStreamHub({ feed: deps.feed, clock: deps.clock, logger: deps.logger, ...deps.stream });
   hub.start();
-  const mqtt = startMqttAlertPublisher({ bus: deps.feed.bus, publish: deps.publish, logger: deps.logger });
   const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: deps.feed.bus, clock: deps.clock, logger: deps.logger });
   webhooks.start();
-  if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, mqtt, webhooks });
+  if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, webhooks });
+  const { feed, clock, logger, publish, registry } = deps;
+  const context = { feed, clock, logger, publish, registry };
+  const channels = new Map<string, RunningChannel>();
+  for (const channel of list) channels.set(channel.name, channel.start(context));
   return {
-    hub, mqtt, webhooks,
+    hub, webhooks, channels,
     async stop() {
       hub.stop();
-      await Promise.all([mqtt.stop(), webhooks.stop()]);
+      await Promise.all([...[...channels.values()].map((c) => c.stop()), webhooks.stop()]);
     },
   };
 }

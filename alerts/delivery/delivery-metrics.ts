@@ -1,17 +1,18 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { AlertStreamHub } from './alert-stream-hub.ts';
-import type { MqttAlertPublisher } from './mqtt-alert-publisher.ts';
 import type { WebhookDispatcher } from './webhook-dispatcher.ts';
 
 /** Delivery health for /metrics, read when Prometheus scrapes (no bookkeeping on the hot path). */
-export function registerDeliveryMetrics(registry: Registry, parts: { hub: AlertStreamHub; mqtt: MqttAlertPublisher; webhooks: WebhookDispatcher }): void {
+export function registerDeliveryMetrics(
+  registry: Registry,
+  parts: { hub: AlertStreamHub; webhooks: WebhookDispatcher },
+): void {
   const gauge = (name: string, help: string, read: () => number) =>
     new Gauge({ name, help, registers: [registry], collect() { this.set(read()); } });
   gauge('ioc_alert_stream_clients', 'WebSocket clients of /api/alerts/stream', () => parts.hub.stats().clients);
   gauge('ioc_alert_stream_dropped_slow', 'Stream clients dropped as slow consumers (close 4008) since start', () => parts.hub.stats().droppedSlow);
   gauge('ioc_alert_stream_dropped_dead', 'Stream clients terminated for not answering pings since start', () => parts.hub.stats().droppedDead);
-  gauge('ioc_alert_mqtt_published', 'Alert events published on ioc/alerts/... since start', () => parts.mqtt.stats().published);
-  gauge('ioc_alert_mqtt_failed', 'Alert events the broker refused since start', () => parts.mqtt.stats().failed);
+  // the MQTT channel's gauges are its own (mqtt-alert-channel.ts)
   const webhook = (name: string, help: string, key: 'queued' | 'delivered' | 'failed' | 'dropped' | 'refused') =>
     gauge(name, help, () => parts.webhooks.targets().reduce((n, t) => n + t[key], 0));
   webhook('ioc_webhook_queued', 'Webhook deliveries waiting, all targets', 'queued');

@@ -7,19 +7,23 @@ import type { WorkerRequest, WorkerResponse, WorkerSetup } from './sqlite-worker
  */
 declare const IOC_SQLITE_WORKER: string | undefined;
 
+const CLOSED = 'the embedded store is closed';
+
 /** One worker thread of the embedded store and the calls waiting on it. */
 export class WorkerLink {
   private readonly worker: Worker;
   private nextId = 1;
   private readonly inflight = new Map<number, { resolve(v: unknown): void; reject(e: Error): void }>();
   private failure: Error | undefined;
+  private closing: Promise<void> | undefined;
 
   constructor(setup: WorkerSetup) {
-    this.worker = typeof IOC_SQLITE_WORKER === 'string'
-      ? new Worker(IOC_SQLITE_WORKER, { workerData: setup })
-      : new Worker(new URL('../worker-boot.mjs', import.meta.url), {
-        workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, ...setup },
-      });
+    this.worker =
+      typeof IOC_SQLITE_WORKER === 'string'
+        ? new Worker(IOC_SQLITE_WORKER, { workerData: setup })
+        : new Worker(new URL('../worker-boot.mjs', import.meta.url), {
+            workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, ...setup },
+          });
     this.worker.on('message', (res: WorkerResponse) => {
       const pending = this.inflight.get(res.id);
       if (!pending) return;
@@ -27,13 +31,8 @@ export class WorkerLink {
       if (res.ok) pending.resolve(res.result);
       else pending.reject(Object.assign(new Error(res.error), { code: res.code }));
     });
-    const fail = (err: Error) => {
-      this.failure = err;
-      for (const p of this.inflight.values()) p.reject(err);
-      this.inflight.clear();
-    };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => fail(new Error(`embedded store worker exited (code ${code})`)));
+    this.worker.on('error', (err) => this.fail(err));
+    this.worker.on('exit', (code) => this.fail(new Error(`embedded store worker exited (code ${code})`)));
   }
 
   /** calls waiting on this worker: the store sends a read to the least busy reader */
@@ -44,6 +43,27 @@ export class WorkerLink {
   /** `transfer`: buffers in `arg` handed over to the worker instead of copied (unusable here after). */
   call(op: WorkerRequest['op'], arg: unknown, transfer?: ArrayBuffer[]): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
+    // a call made while the link closes would reach a worker about to be terminated and never be answered
+    if (this.closing) return Promise.reject(new Error(CLOSED));
+    return this.post(op, arg, transfer);
+  }
+
+  /**
+   * Closes the connection, then ends the thread. Idempotent: a second close (a test's afterEach after a
+   * timed-out restart, a shutdown racing another) shares the first one's promise. Whatever is still in
+   * flight when the thread ends is rejected, never left waiting: terminate() does not answer it.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (!this.failure) await this.post('close', undefined).catch(() => undefined);
+      this.failure ??= new Error(CLOSED);
+      await this.worker.terminate();
+      this.fail(this.failure);
+    })();
+    return this.closing;
+  }
+
+  private post(op: WorkerRequest['op'], arg: unknown, transfer?: ArrayBuffer[]): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.inflight.set(id, { resolve, reject });
@@ -51,11 +71,9 @@ export class WorkerLink {
     });
   }
 
-  async close(): Promise<void> {
-    if (!this.failure) await this.call('close', undefined).catch(() => undefined);
-    this.worker.removeAllListeners('exit');
-    await this.worker.terminate();
-    // later calls fail at once instead of waiting for a worker that is gone
-    this.failure ??= new Error('the embedded store is closed');
+  private fail(err: Error): void {
+    this.failure ??= err;
+    for (const p of this.inflight.values()) p.reject(err);
+    this.inflight.clear();
   }
 }
