@@ -1,12 +1,16 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { preparePrivateDataDir } from './config/private-files.ts';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
 import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
 import { alertsApi } from './api/alerts-api.ts';
 import { writeThrough } from './alerts/write-through-store.ts';
+import { createAlertOperations, type AlertOperations } from './alerts/workflow/alert-operations.ts';
+import { loadOperations } from './config/operations-config.ts';
+import { alertWorkflowRoutes } from './api/alert-workflow-routes.ts';
+import { silencesRoutes } from './api/silences-routes.ts';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
 import { accountsRoutes } from './api/accounts-routes.ts';
@@ -85,6 +89,7 @@ export interface Platform {
   readonly registry: Registry;
   readonly states: DeviceStateTracker;
   readonly alerts: AlertEngine;
+  readonly operations: AlertOperations;
   readonly delivery: AlertDelivery;
   /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
   readonly accounts: LiveAuth;
@@ -106,6 +111,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const config = loadPlatformConfig(options);
   const clock = options.clock ?? systemClock;
   const city = loadCity(config.cityFile, config.kindsDir);
+  const operationsConfig = loadOperations(dirname(config.cityFile), city);
   const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
@@ -164,6 +170,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
+  // agencies, routing, handling, escalation and silences around the engine (docs/operations-workflow.md)
+  const operations = createAlertOperations({ ops: operationsConfig, alerts, clock, dataDir: config.dataDir, logger: logger.child({ module: 'operations' }), publish: (t, p, o) => broker.publish(t, p, o), audit, registry });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
@@ -199,6 +207,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   registerIntegrityMetrics(registry, () => feeder.state());
 
   const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
+  const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
   // A read sees what was accepted before it (alerts announce a reading while its commit is under way).
@@ -219,7 +228,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
     lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
+    alertWorkflowRoutes({ alerts, workflow: operations.workflow, ops: operationsConfig, isOnDuty, audit }),
+    silencesRoutes({ silences: operations.silences, clock, audit }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, workflow: { service: operations.workflow, isOnDuty }, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAccount, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000 }, clock), audit }),
     accountsRoutes({ auth: accounts, clock, audit }),
   ];
@@ -280,6 +291,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await openedStore.latest({ since: latestValues.since() }).then((v) => latestValues.seed(v), (err: Error) => logger.warn({ err: err.message }, 'could not read the latest values from the store'));
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
+  operations.start();
 
   const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
   const mqttPort = (tcp.address() as { port: number }).port;
@@ -323,6 +335,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       };
       accounts.close();
       await step('demo fleet', async () => demo?.stop());
+      await step('alert operations', () => operations.stop());
       await step('alert delivery', () => delivery.stop());
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
@@ -350,7 +363,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, delivery, audit, accounts, liveSessions, health, close,
+    events, ingest, store, writer, feeder, broker, app, registry, states, alerts, operations, delivery, audit, accounts, liveSessions, health, close,
   };
 }
 

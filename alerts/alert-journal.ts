@@ -11,7 +11,7 @@ import { alertSchema } from './alert-schema.ts';
  */
 export const ALERT_EVENTS_MEASUREMENT = 'alert_events';
 
-const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved']);
+const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'workflow', 'resolved']);
 
 export function eventToPoint(event: AlertEvent, ts: number): Point {
   const a = event.alert;

@@ -8,7 +8,7 @@ import { DomainError } from '../config/domain-error.ts';
 import { DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEvents, type ReadingEvent } from '../ingest/ingest-events.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Alert, AlertEvent, AlertEventType } from './alert-model.ts';
-import type { AlertFilter, AlertService } from './alert-service-api.ts';
+import type { AlertFilter, AlertService, RaiseHook } from './alert-service-api.ts';
 import { eventToPoint, latestSnapshots, readAlertHistory } from './alert-journal.ts';
 import { LOCALES } from './alert-text.ts';
 import { createAqiTracker, VN_AQI_METRIC, type AqiSample } from './aqi-tracker.ts';
@@ -42,6 +42,8 @@ export interface AlertServiceDeps {
   readonly vnAqi?: boolean;
   /** flapping bound per rule and sensor (config limits.alertFlap*); default 6 changes in 10 minutes */
   readonly flap?: { readonly transitions: number; readonly windowMs: number };
+  /** routing and silences for each new alert (alerts/workflow/); set once the workflow is built */
+  raise?: RaiseHook;
 }
 
 const DAY = 86_400_000;
@@ -59,6 +61,8 @@ const RECENT_LIMIT = 2000;
 export interface AlertEngine extends AlertService {
   /** Resolves once every alert event raised so far is stored and emitted (tests, backtest, shutdown). */
   idle(): Promise<void>;
+  /** Installs the workflow's hook for new alerts (platform.ts wires it after both exist). */
+  setRaiseHook(hook: RaiseHook): void;
 }
 
 export function createAlertService(deps: AlertServiceDeps): AlertEngine {
@@ -143,14 +147,29 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
   };
 
-  const close = (alert: Alert, by: string, note: string | undefined): { alert: Alert; seq: number } => {
+  const close = (alert: Alert, by: string, note: string | undefined, change?: (a: Alert) => Alert): { alert: Alert; seq: number } => {
     const now = clock.now();
-    const resolved: Alert = { ...alert, state: 'resolved', resolvedAt: now, resolvedBy: by, updatedAt: now, ...(note ? { resolveNote: note } : {}) };
+    const base: Alert = { ...alert, state: 'resolved', resolvedAt: now, resolvedBy: by, updatedAt: now, ...(note ? { resolveNote: note } : {}) };
+    const resolved = change ? change(base) : base;
     open.delete(alert.id);
     const key = entryKey(alert.ruleId, alert.sensorId);
     if (byKey.get(key) === alert.id) byKey.delete(key);
     remember(resolved);
     return { alert: resolved, seq: emit('resolved', resolved) };
+  };
+
+  let raiseHook = deps.raise;
+  /** a new alert through the workflow's hook; undefined: held back (a device under maintenance) */
+  const raise = (change: Change, state: 'pending' | 'firing'): Alert | undefined => {
+    const alert = newAlert(change, change.sensor, state);
+    if (!raiseHook) return alert;
+    try {
+      return raiseHook(alert, { rule: change.rule, aboutDevice: ruleKinds.get(change.rule.kind)?.aboutDevice === true });
+    } catch (err) {
+      // routing must never lose an alert: raise it unrouted and say so
+      logger.error({ err, ruleId: alert.ruleId, sensorId: alert.sensorId }, 'alert routing failed; raised without an agency');
+      return alert;
+    }
   };
 
   const newAlert = (change: Change, sensor: Sensor, state: 'pending' | 'firing'): Alert => {
@@ -192,7 +211,8 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     const now = clock.now();
     if (change.transition === 'pending') {
       if (alert) return;
-      const created = newAlert(change, change.sensor, 'pending');
+      const created = raise(change, 'pending');
+      if (!created) { suppressed.add(key); return; }
       open.set(created.id, created);
       byKey.set(key, created.id);
       emit('pending', created);
@@ -200,9 +220,11 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     }
     // firing
     if (alert && alert.state !== 'pending') return;
-    const fired: Alert = alert
+    const fired: Alert | undefined = alert
       ? { ...alert, state: 'firing', firingAt: now, updatedAt: now, title: change.facts.title, message: change.facts.message, ...(change.facts.value !== undefined ? { value: change.facts.value } : {}) }
-      : newAlert(change, change.sensor, 'firing');
+      : raise(change, 'firing');
+    // held back: quiet until the condition clears, as after an operator's resolve
+    if (!fired) { suppressed.add(key); return; }
     open.set(fired.id, fired);
     byKey.set(key, fired.id);
     emit('firing', fired);
@@ -415,22 +437,34 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     async acknowledge(id, by, note) {
       const alert = await openAlert(id);
       if (alert.state === 'pending') throw new DomainError('conflict', 'alert_pending', `alert ${id} is pending; it can be acknowledged once it fires`);
-      if (alert.state === 'acknowledged') throw new DomainError('conflict', 'alert_acknowledged', `alert ${id} was already acknowledged by ${alert.acknowledgedBy}`);
+      if (alert.state === 'acknowledged' || alert.state === 'inProgress') throw new DomainError('conflict', 'alert_acknowledged', `alert ${id} was already acknowledged by ${alert.acknowledgedBy}`);
       const now = clock.now();
       const acked: Alert = { ...alert, state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: by, updatedAt: now, ...(note ? { ackNote: note } : {}) };
       open.set(id, acked);
       await persisted(emit('acknowledged', acked));
       return acked;
     },
-    async resolve(id, by, note) {
+    async resolve(id, by, note, change) {
       const alert = await openAlert(id);
       const key = entryKey(alert.ruleId, alert.sensorId);
+      // the change may refuse (throws) before anything is touched
+      if (change) change({ ...alert, state: 'resolved' });
       const phase = engine.condition(key)?.phase;
       if (phase && phase !== 'inactive') suppressed.add(key);
-      const { alert: resolved, seq: s } = close(alert, by, note);
+      const { alert: resolved, seq: s } = close(alert, by, note, change);
       await persisted(s);
       return resolved;
     },
+    async amend(id, type, change) {
+      const alert = await openAlert(id);
+      const changed = change(alert);
+      // the await above may have let another change in: apply only to the alert as it is now
+      if (open.get(id) !== alert) return service.amend(id, type, change);
+      open.set(id, changed);
+      await persisted(emit(type, changed));
+      return changed;
+    },
+    setRaiseHook(hook) { raiseHook = hook; },
     rules: {
       list: () => ruleStore.list(),
       get: (id) => ruleStore.get(id),

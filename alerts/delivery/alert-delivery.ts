@@ -7,6 +7,7 @@ import type { DeliveryLogger } from './delivery-logger.ts';
 import { registerDeliveryMetrics } from './delivery-metrics.ts';
 import { startMqttAlertPublisher, type MqttAlertPublisher, type MqttPublish } from './mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
+import { notSilenced } from './silenced-filter.ts';
 
 export interface AlertDeliveryDeps {
   feed: AlertFeed;
@@ -32,14 +33,17 @@ export interface AlertDelivery {
 export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   const hub = new AlertStreamHub({ feed: deps.feed, clock: deps.clock, logger: deps.logger, ...deps.stream });
   hub.start();
-  const mqtt = startMqttAlertPublisher({ bus: deps.feed.bus, publish: deps.publish, logger: deps.logger });
-  const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: deps.feed.bus, clock: deps.clock, logger: deps.logger });
+  // silenced alerts stay on the live stream (marked) but are not sent out (docs/operations-workflow.md)
+  const notifying = notSilenced(deps.feed.bus);
+  const mqtt = startMqttAlertPublisher({ bus: notifying.bus, publish: deps.publish, logger: deps.logger });
+  const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: notifying.bus, clock: deps.clock, logger: deps.logger });
   webhooks.start();
   if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, mqtt, webhooks });
   return {
     hub, mqtt, webhooks,
     async stop() {
       hub.stop();
+      notifying.stop();
       await Promise.all([mqtt.stop(), webhooks.stop()]);
     },
   };
