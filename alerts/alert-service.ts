@@ -47,6 +47,12 @@ export interface AlertServiceDeps {
 }
 
 const DAY = 86_400_000;
+/**
+ * Events of one (rule, sensor) in the same millisecond are stored a millisecond apart (emit), so the last
+ * of a burst (an operator's acknowledge, start and steps in quick succession) can lie a little ahead of
+ * the clock: reads of the history look this far ahead.
+ */
+const AHEAD_MS = 60_000;
 const RECENT_LIMIT = 2000;
 
 /**
@@ -336,7 +342,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     const known = open.get(id) ?? recent.get(id);
     if (known) return known;
     const now = clock.now();
-    const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + 1);
+    const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + AHEAD_MS);
     return latestSnapshots(history.events).get(id);
   };
 
@@ -369,7 +375,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       for (const [sensorId, ts] of seen) engine.seedLastSeen(sensorId, ts);
       // A store that cannot be read must not keep the platform down: start without the open alerts
       // (they may be announced again) and number events from the clock, so seq still only grows.
-      const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + 1).catch((err: unknown) => {
+      const history = await readAlertHistory(store, now - (deps.restoreWindowMs ?? 30 * DAY), now + AHEAD_MS).catch((err: unknown) => {
         logger.error({ err }, 'open alerts could not be restored from the store; starting without them');
         return { events: [], lastTs: new Map<string, number>(), skipped: 0, failed: true };
       });
@@ -418,7 +424,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       const tags: Record<string, string> = {};
       if (filter.sensorId) tags.sensorId = filter.sensorId;
       if (filter.kind?.length === 1) tags.kind = filter.kind[0]!;
-      const history = await readAlertHistory(store, from, Math.max(to, now) + 1, Object.keys(tags).length ? tags : undefined);
+      const history = await readAlertHistory(store, from, Math.max(to, now) + AHEAD_MS, Object.keys(tags).length ? tags : undefined);
       const all = latestSnapshots(history.events);
       for (const a of [...recent.values(), ...open.values()]) all.set(a.id, a);
       const matches = [...all.values()].filter((a) =>

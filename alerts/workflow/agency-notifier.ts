@@ -10,8 +10,8 @@ import type { DeliveryLogger } from '../delivery/delivery-logger.ts';
  * Tells an agency about its alerts on the channels the city gave it: its MQTT topic and its webhook (signed
  * and retried like the platform's own, one dispatcher per agency). The console channel is the live alert
  * stream itself, where the agency's members filter "my agency's". Sent when an alert fires (to the agency
- * it was routed to), when it is reassigned (to the new agency) and at each escalation rung (to that rung's
- * recipient). Silenced alerts are never sent.
+ * it was routed to), when it is reassigned (to the new agency), at each escalation rung (to that rung's
+ * recipient) and when its silence ends while it is still open. Silenced alerts are never sent.
  */
 export type NotifyReason = 'assigned' | 'reassigned' | 'escalated';
 export interface AgencyNotice { readonly agencyId: string; readonly reason: NotifyReason; readonly level?: number; readonly event: AlertEvent }
@@ -33,6 +33,8 @@ export function noticesFor(event: AlertEvent): Array<Omit<AgencyNotice, 'event'>
   const last = w.log[w.log.length - 1];
   if (last?.action === 'escalated' && last.agencyId) return [{ agencyId: last.agencyId, reason: 'escalated', level: last.level }];
   if (last?.action === 'reassigned' && last.agencyId) return [{ agencyId: last.agencyId, reason: 'reassigned' }];
+  // its silence is over and it is still open: the agency hears of it now
+  if (last?.action === 'unsilenced') return [{ agencyId: w.agencyId, reason: 'assigned' }];
   return [];
 }
 

@@ -16,7 +16,9 @@ import { withinHours } from './working-hours.ts';
  * ladder starts again against the resolve target. Each rung is an event in the alert's history and an
  * audit entry. The deadline is a function of the stored alert (fired at, phase, level), so a restart
  * re-arms it from the snapshot; an alert found overdue climbs straight to the rung it has reached, once.
- * A silenced alert does not escalate (it is looked at again when its silence ends).
+ * A silenced alert does not escalate (it is looked at again when its silence ends). The silence mark on
+ * an open alert follows the silences: one added marks the open alerts it matches, and when it ends (early
+ * or its window closes) the mark goes, with an `unsilenced` entry, so the alert is notified and escalates.
  */
 export interface EscalationDeps {
   readonly alerts: AlertService;
@@ -89,6 +91,10 @@ export function startEscalation(deps: EscalationDeps): Escalation {
     const plan = planOf(ops, a);
     if (!plan) return;
     const silence = silencedNow(a, now);
+    if (a.workflow && a.workflow.silence?.id !== silence) {
+      await remark(id, silence);
+      return;
+    }
     if (silence) {
       // not escalated while silenced; looked at again when the window closes (or one step later)
       const again = silences.windowEnd(silence, now) ?? now + plan.step;
@@ -122,6 +128,31 @@ export function startEscalation(deps: EscalationDeps): Escalation {
     logger.info({ alertId: id, level: reached, to: recipient, phase: plan.phase }, 'alert escalated');
     await deps.audit?.record({ actor: SYSTEM, address: 'local', action: 'alert.escalate', target: id, details: { level: reached, to: recipient, phase: plan.phase, ...(offHours ? { offHours } : {}) } });
   };
+
+  /** puts the alert's silence mark right (another silence, or none): one event; climb() runs again after it */
+  const remark = async (id: string, silenceId: string | undefined): Promise<void> => {
+    const now = clock.now();
+    const s = silenceId ? silences.get(silenceId) : undefined;
+    try {
+      await alerts.amend(id, 'workflow', (cur) => {
+        const w = cur.workflow;
+        if (!w || w.silence?.id === silenceId) throw new DomainError('conflict', 'silence_unchanged', 'already so');
+        const { silence: _old, ...rest } = w;
+        if (!s) return { ...cur, workflow: withEntry(rest, { at: now, by: 'system', action: 'unsilenced', note: w.silence?.reason }) };
+        const until = silences.windowEnd(s.id, now);
+        return { ...cur, workflow: withEntry({ ...rest, silence: { id: s.id, reason: s.reason, ...(until !== undefined ? { until } : {}) } }, { at: now, by: 'system', action: 'silenced', note: s.reason }) };
+      });
+    } catch (err) {
+      if (!(err instanceof DomainError)) logger.warn({ err, alertId: id }, 'silence mark could not be recorded');
+    }
+  };
+
+  silences.onChange((silence, change) => {
+    for (const a of alerts.open()) {
+      if (change === 'ended' && a.workflow?.silence?.id === silence.id) void climb(a.id);
+      if (change === 'added' && a.workflow && !a.workflow.silence && silencedNow(a, clock.now()) === silence.id) void remark(a.id, silence.id);
+    }
+  });
 
   const onEvent = (e: AlertEvent): void => {
     if (e.alert.state === 'resolved') cancel(e.alert.id);

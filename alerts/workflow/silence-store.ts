@@ -18,6 +18,12 @@ export interface SilenceStoreLogger { warn(obj: object, msg?: string): void }
 
 export class SilenceStore {
   private readonly silences = new Map<string, { silence: Silence; schedule: SilenceSchedule }>();
+  private readonly listeners: Array<(silence: Silence, change: 'added' | 'ended') => void> = [];
+
+  /** Called after a silence is added or ended (escalation marks or releases the open alerts it holds). */
+  onChange(listener: (silence: Silence, change: 'added' | 'ended') => void): void {
+    this.listeners.push(listener);
+  }
 
   constructor(private readonly file: string | undefined, private readonly clock: Clock, private readonly timezone: string, logger?: SilenceStoreLogger) {
     if (!file || !existsSync(file)) return;
@@ -57,6 +63,7 @@ export class SilenceStore {
     };
     this.silences.set(silence.id, { silence, schedule: new SilenceSchedule(silence, this.timezone) });
     this.save();
+    for (const l of this.listeners) l(silence, 'added');
     return silence;
   }
 
@@ -69,6 +76,7 @@ export class SilenceStore {
     entry.schedule.dispose();
     this.silences.set(id, { silence: ended, schedule: new SilenceSchedule(ended, this.timezone) });
     this.save();
+    for (const l of this.listeners) l(ended, 'ended');
     return ended;
   }
 

@@ -10,7 +10,7 @@ export const OUTCOMES = ['handled', 'falseAlarm', 'duplicate', 'deviceFault'] as
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const WORKFLOW_ACTIONS = [
-  'assigned', 'reassigned', 'acknowledged', 'inProgress', 'stepDone', 'escalated', 'notified', 'silenced', 'resolved',
+  'assigned', 'reassigned', 'acknowledged', 'inProgress', 'stepDone', 'escalated', 'silenced', 'unsilenced', 'resolved',
 ] as const;
 export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 
