@@ -82,6 +82,17 @@ describe('console: the handling workflow', () => {
     const buttons = dialog.getByRole('group', { name: 'Handling steps' }).getByRole('button');
     expect(await buttons.allTextContents()).toEqual(['Resolve']);
     expect(await buttons.first().getAttribute('aria-pressed')).toBe('true');
+    // an ad hoc silence for the gauge while its debris is cleared: an end and a reason
+    await dialog.getByRole('combobox', { name: 'Hours' }).selectOption('4');
+    await dialog.getByRole('button', { name: 'Silence', exact: true }).click();
+    await dialog.getByText('Please give a reason.').waitFor();
+    await dialog.getByRole('textbox', { name: 'Reason' }).fill('gauge cleaning');
+    await dialog.getByRole('button', { name: 'Silence', exact: true }).click();
+    await dialog.getByRole('status').filter({ hasText: 'Notifications silenced: gauge cleaning' }).waitFor();
+    const silences = (await platform.request('GET', '/api/silences?active=true')).json as { silences: Array<{ match: { sensorId: string[] }; createdBy: string; endsAt: number; createdAt: number }> };
+    expect(silences.silences).toMatchObject([{ match: { sensorId: ['water-kimlong'] }, createdBy: 'kimlong.truc' }]);
+    expect(silences.silences[0]!.endsAt - silences.silences[0]!.createdAt).toBeGreaterThan(3.9 * 3_600_000);
+    await expect.poll(async () => ((await platform.request('GET', `/api/alerts/${alertId}`)).json as { alert: Alert }).alert.workflow?.silence?.reason).toBe('gauge cleaning');
     await dialog.getByRole('combobox', { name: 'Outcome' }).selectOption('falseAlarm');
     await dialog.getByRole('button', { name: 'Confirm resolution' }).click();
     await expect.poll(() => row.count()).toBe(0);

@@ -66,7 +66,17 @@ export function createWorkflowPanel(deps: {
   const sopTitle = h('h3', { class: 'sop-title' });
   const steps = h('ol', { class: 'sop-steps' });
   const sop = h('section', { class: 'sop-panel', 'aria-labelledby': 'sop-heading' }, h('h3', { id: 'sop-heading', 'data-i18n': 'wf.sop' }, i18n.t('wf.sop')), sopTitle, steps);
-  const element = h('div', { class: 'wf-panel' }, who, actions, outcomeWrap, sop);
+  // an ad hoc silence for the alert's sensor: an end and a reason (API: POST /api/silences)
+  const silenceHours = h('select', { id: 'wf-silence-hours', name: 'silenceHours' }, ...[1, 4, 24].map((n) => h('option', { value: n }, String(n))));
+  const silenceReason = h('input', { id: 'wf-silence-reason', name: 'silenceReason', maxlength: 500 });
+  const silenceButton = h('button', { type: 'button', class: 'btn', 'data-i18n': 'wf.silence' }, i18n.t('wf.silence'));
+  const silenceResult = h('p', { class: 'wf-silence-result', role: 'status' });
+  const silenceBox = h('fieldset', { class: 'wf-silence' },
+    h('legend', { 'data-i18n': 'wf.silenceHeading' }, i18n.t('wf.silenceHeading')),
+    h('label', { for: 'wf-silence-hours', 'data-i18n': 'wf.silenceHours' }, i18n.t('wf.silenceHours')), silenceHours,
+    h('label', { for: 'wf-silence-reason', 'data-i18n': 'wf.silenceReason' }, i18n.t('wf.silenceReason')), silenceReason,
+    silenceButton, silenceResult);
+  const element = h('div', { class: 'wf-panel' }, who, actions, outcomeWrap, sop, silenceBox);
   const time = (ms: number) => new Intl.DateTimeFormat(i18n.locale, { timeZone: deps.timeZone, hour: '2-digit', minute: '2-digit', day: '2-digit', month: '2-digit' }).format(ms);
   let current: Alert | undefined;
 
@@ -103,6 +113,19 @@ export function createWorkflowPanel(deps: {
     }
   }
 
+  silenceButton.addEventListener('click', () => {
+    const alert = current;
+    const reason = silenceReason.value.trim();
+    if (!alert) return;
+    if (!reason) { setText(silenceResult, i18n.t('wf.silenceNeedsReason')); return; }
+    const endsAt = Date.now() + Number(silenceHours.value) * 3_600_000;
+    silenceButton.disabled = true;
+    api.post<{ id: string }>('/api/silences', { match: { sensorId: [alert.sensorId] }, reason, endsAt }).then(
+      () => setText(silenceResult, i18n.t('wf.silenced', { reason: `${reason} (${time(endsAt)})` })),
+      (err: Error) => setText(silenceResult, i18n.t('dialog.error', { message: err.message })),
+    ).finally(() => { silenceButton.disabled = false; });
+  });
+
   function describe(alert: Alert): string {
     const w = alert.workflow;
     if (!w) return '';
@@ -132,6 +155,9 @@ export function createWorkflowPanel(deps: {
       choose(action);
       sop.hidden = true;
       steps.replaceChildren();
+      silenceReason.value = '';
+      setText(silenceResult, '');
+      silenceBox.hidden = alert.state === 'resolved';
       void load(alert);
     },
   };
