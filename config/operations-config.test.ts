@@ -20,7 +20,10 @@ describe('operations config', () => {
   it('names the field of every mistake', () => {
     const bad = {
       dutyDesk: 'nobody',
-      agencies: [agency('a', { escalatesTo: 'ghost', district: 'Atlantis', hours: { from: '18:00', to: '08:00' } }), agency('a')],
+      agencies: [
+        agency('a', { escalatesTo: 'ghost', district: 'Atlantis', hours: { from: '18:00', to: '08:00' } }),
+        agency('a'),
+      ],
       routing: [{ id: 'r', match: { sensorKind: ['submarine'], severity: ['dire'] }, to: 'ghost' }],
       escalation: { critical: { acknowledge: 'soon', resolve: '1h' } },
     };
@@ -28,15 +31,35 @@ describe('operations config', () => {
     expect(schemaError).toThrow(/routing\.0\.match\.severity/);
     expect(schemaError).toThrow(/escalation\.critical\.acknowledge: "soon" is not a duration/);
     const { escalation: _e, routing: _r, ...rest } = bad;
-    const cross = () => parseOperations({ ...rest, routing: [{ id: 'r', match: { sensorKind: ['submarine'] }, to: 'ghost' }] }, hueCity(), noSops, 'ops.yaml');
-    for (const message of [/dutyDesk: no agency "nobody"/, /agencies\.1\.id: agency "a" is defined twice/, /agencies\.0\.escalatesTo: no agency "ghost"/,
-      /agencies\.0\.district: no sensor of the city is in "Atlantis"/, /agencies\.0\.hours: from \(18:00\) must be before to \(08:00\)/,
-      /routing\.0\.to: no agency "ghost"/, /routing\.0\.match\.sensorKind: unknown kind "submarine"/]) expect(cross).toThrow(message);
+    const cross = () =>
+      parseOperations(
+        { ...rest, routing: [{ id: 'r', match: { sensorKind: ['submarine'] }, to: 'ghost' }] },
+        hueCity(),
+        noSops,
+        'ops.yaml',
+      );
+    for (const message of [
+      /dutyDesk: no agency "nobody"/,
+      /agencies\.1\.id: agency "a" is defined twice/,
+      /agencies\.0\.escalatesTo: no agency "ghost"/,
+      /agencies\.0\.district: no sensor of the city is in "Atlantis"/,
+      /agencies\.0\.hours: from \(18:00\) must be before to \(08:00\)/,
+      /routing\.0\.to: no agency "ghost"/,
+      /routing\.0\.match\.sensorKind: unknown kind "submarine"/,
+    ])
+      expect(cross).toThrow(message);
   });
 
   it('wants the same procedure steps in both languages', () => {
     const step = (id: string) => ({ id, text: id, who: 'x', links: [], phones: [] });
-    expect(checkSopPair({ flood: { title: 't', steps: [step('a'), step('b')] } }, { flood: { title: 't', steps: [step('a')] }, fire: { title: 't', steps: [step('a')] } }))
-      .toEqual(['flood: steps differ between vi.yaml (a,b) and en.yaml (a)', 'fire: in en.yaml only; write it in both languages']);
+    expect(
+      checkSopPair(
+        { flood: { title: 't', steps: [step('a'), step('b')] } },
+        { flood: { title: 't', steps: [step('a')] }, fire: { title: 't', steps: [step('a')] } },
+      ),
+    ).toEqual([
+      'flood: steps differ between vi.yaml (a,b) and en.yaml (a)',
+      'fire: in en.yaml only; write it in both languages',
+    ]);
   });
 });

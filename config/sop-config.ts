@@ -11,16 +11,27 @@ import { ConfigError, formatZodIssues } from './config-error.ts';
  * whichever language the operator reads it in.
  */
 const stepId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'a step id is lower-case letters, digits and "-"');
-const stepSchema = z.object({
-  id: stepId,
-  text: z.string().min(1),
-  /** who does it: a role or an agency, as the procedure says */
-  who: z.string().min(1),
-  links: z.array(z.object({ label: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }).strict()).default([]),
-  phones: z.array(z.object({ label: z.string().min(1), number: z.string().regex(/^\+?[0-9 .-]{3,20}$/, 'a phone number') }).strict()).default([]),
-}).strict();
+const stepSchema = z
+  .object({
+    id: stepId,
+    text: z.string().min(1),
+    /** who does it: a role or an agency, as the procedure says */
+    who: z.string().min(1),
+    links: z.array(z.object({ label: z.string().min(1), url: z.url({ protocol: /^https?$/ }) }).strict()).default([]),
+    phones: z
+      .array(
+        z
+          .object({ label: z.string().min(1), number: z.string().regex(/^\+?[0-9 .-]{3,20}$/, 'a phone number') })
+          .strict(),
+      )
+      .default([]),
+  })
+  .strict();
 const sopSchema = z.object({ title: z.string().min(1), steps: z.array(stepSchema).min(1) }).strict();
-const sopFileSchema = z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/, 'an alert type (subCategory)'), sopSchema);
+const sopFileSchema = z.record(
+  z.string().regex(/^[A-Za-z][A-Za-z0-9]{0,63}$/, 'an alert type (subCategory)'),
+  sopSchema,
+);
 
 export type SopStep = z.output<typeof stepSchema>;
 export type Sop = z.output<typeof sopSchema>;
@@ -37,7 +48,8 @@ function readSopFile(file: string): Record<string, Sop> {
     throw new ConfigError(`${file}: invalid YAML: ${(err as Error).message}`);
   }
   const parsed = sopFileSchema.safeParse(raw ?? {});
-  if (!parsed.success) throw new ConfigError(`${file}: invalid procedures:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
+  if (!parsed.success)
+    throw new ConfigError(`${file}: invalid procedures:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
   return parsed.data;
 }
 
@@ -46,7 +58,10 @@ export function checkSopPair(vi: Record<string, Sop>, en: Record<string, Sop>): 
   for (const type of new Set([...Object.keys(vi), ...Object.keys(en)])) {
     const a = vi[type];
     const b = en[type];
-    if (!a || !b) { errors.push(`${type}: in ${a ? 'vi.yaml' : 'en.yaml'} only; write it in both languages`); continue; }
+    if (!a || !b) {
+      errors.push(`${type}: in ${a ? 'vi.yaml' : 'en.yaml'} only; write it in both languages`);
+      continue;
+    }
     const ids = (s: Sop) => s.steps.map((x) => x.id).join(',');
     if (ids(a) !== ids(b)) errors.push(`${type}: steps differ between vi.yaml (${ids(a)}) and en.yaml (${ids(b)})`);
     if (new Set(a.steps.map((x) => x.id)).size !== a.steps.length) errors.push(`${type}: a step id appears twice`);

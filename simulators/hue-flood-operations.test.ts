@@ -41,12 +41,26 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
     const admin = { token: p.adminToken };
     const tokens: Record<string, string> = {};
     for (const name of ['kimlong.truc', 'pctt.truc', 'pctt.pho', 'tnmt.truc']) {
-      expect((await p.request('POST', '/api/accounts', { ...admin, body: { name, role: 'operator' } })).status).toBe(201);
-      tokens[name] = ((await p.request('POST', `/api/accounts/${name}/tokens`, { ...admin, body: { name: 'test' } })).json as { token: string }).token;
+      expect((await p.request('POST', '/api/accounts', { ...admin, body: { name, role: 'operator' } })).status).toBe(
+        201,
+      );
+      tokens[name] = (
+        (await p.request('POST', `/api/accounts/${name}/tokens`, { ...admin, body: { name: 'test' } })).json as {
+          token: string;
+        }
+      ).token;
     }
     const as = (name: string) => ({ token: tokens[name]! });
     // Phú Ốc's gauge is serviced every day from 13:00 to 21:00 (Huế time)
-    const window = await p.request('POST', '/api/silences', { body: { match: { sensorId: ['water-phuoc'] }, reason: 'bảo trì trạm Phú Ốc', maintenance: true, cron: '0 13 * * *', durationMinutes: 480 } });
+    const window = await p.request('POST', '/api/silences', {
+      body: {
+        match: { sensorId: ['water-phuoc'] },
+        reason: 'bảo trì trạm Phú Ốc',
+        maintenance: true,
+        cron: '0 13 * * *',
+        durationMinutes: 480,
+      },
+    });
     expect(window.status).toBe(201);
 
     const outside = await p.connectOperator();
@@ -57,7 +71,16 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
     const logins = new Map(creds.devices.map((d) => [d.sensorId, { username: d.username, password: d.password }]));
     const sink = createMqttFleetSink({ url: p.mqttUrl, loginOf: (id) => logins.get(id), settleMs: 0 });
     const resolved = resolveScenario(loadScenario('hue-flood'), p.city, simulators);
-    const run = await startScenarioRun({ resolved, city: p.city, simulators, sink, clock, speed: 1, start: START, tickMs: MIN });
+    const run = await startScenarioRun({
+      resolved,
+      city: p.city,
+      simulators,
+      sink,
+      clock,
+      speed: 1,
+      start: START,
+      tickMs: MIN,
+    });
     const until = async (minute: number, stepMin: number) => {
       while (clock.now() < START + minute * MIN) {
         clock.advance(stepMin * MIN);
@@ -72,29 +95,50 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
       if (!a) throw new Error(`no open ${ruleId} at ${sensorId}`);
       return a;
     };
-    const post = (path: string, who: string, body?: Json) => p.request('POST', path, { ...as(who), ...(body ? { body } : {}) });
-    const escalated = (a: Alert) => a.workflow!.log.filter((e) => e.action === 'escalated').map((e) => [e.level, e.agencyId]);
+    const post = (path: string, who: string, body?: Json) =>
+      p.request('POST', path, { ...as(who), ...(body ? { body } : {}) });
+    const escalated = (a: Alert) =>
+      a.workflow!.log.filter((e) => e.action === 'escalated').map((e) => [e.level, e.agencyId]);
 
     // --- level I at Kim Long: the ward's, acknowledged within its 30-minute target, worked by the SOP
     await until(370, 10);
     const l1 = open('flood-level-1');
     expect(l1.workflow).toMatchObject({ agencyId: 'ubnd-kim-long', route: 'flood-ward' });
-    expect(open('flood-level-1', 'water-phuoc').workflow).toMatchObject({ agencyId: 'ubnd-huong-tra', silence: { reason: 'bảo trì trạm Phú Ốc' } });
+    expect(open('flood-level-1', 'water-phuoc').workflow).toMatchObject({
+      agencyId: 'ubnd-huong-tra',
+      silence: { reason: 'bảo trì trạm Phú Ốc' },
+    });
     // role check: the environment department may not touch the ward's alert; refused, audited, nothing changed
     const refused = await post(`/api/alerts/${l1.id}/ack`, 'tnmt.truc');
     expect(refused).toMatchObject({ status: 403, json: { code: 'not_your_agency' } });
     expect((await post(`/api/alerts/${l1.id}/start`, 'kimlong.truc')).status).toBe(409); // not acknowledged yet
     const ack1 = await post(`/api/alerts/${l1.id}/ack`, 'kimlong.truc', { note: 'đã nhận, cử cán bộ' });
-    expect(ack1).toMatchObject({ status: 200, json: { alert: { state: 'acknowledged', acknowledgedBy: 'kimlong.truc' } } });
+    expect(ack1).toMatchObject({
+      status: 200,
+      json: { alert: { state: 'acknowledged', acknowledgedBy: 'kimlong.truc' } },
+    });
     const acked1 = (ack1.json as { alert: Alert }).alert;
     expect(acked1.acknowledgedAt! - acked1.firingAt!).toBeLessThan(30 * MIN);
-    expect((await post(`/api/alerts/${l1.id}/start`, 'kimlong.truc')).json).toMatchObject({ alert: { state: 'inProgress' } });
-    for (const step of ['verify', 'warn-wards']) expect((await post(`/api/alerts/${l1.id}/steps/${step}`, 'kimlong.truc')).status).toBe(200);
+    expect((await post(`/api/alerts/${l1.id}/start`, 'kimlong.truc')).json).toMatchObject({
+      alert: { state: 'inProgress' },
+    });
+    for (const step of ['verify', 'warn-wards'])
+      expect((await post(`/api/alerts/${l1.id}/steps/${step}`, 'kimlong.truc')).status).toBe(200);
     const sop = await p.request('GET', `/api/alerts/${l1.id}/sop?lang=en`, as('kimlong.truc'));
-    expect((sop.json as { sop: { steps: Array<{ id: string; done?: { by: string } }> } }).sop.steps.filter((s) => s.done).map((s) => [s.id, s.done!.by]))
-      .toEqual([['verify', 'kimlong.truc'], ['warn-wards', 'kimlong.truc']]);
+    expect(
+      (sop.json as { sop: { steps: Array<{ id: string; done?: { by: string } }> } }).sop.steps
+        .filter((s) => s.done)
+        .map((s) => [s.id, s.done!.by]),
+    ).toEqual([
+      ['verify', 'kimlong.truc'],
+      ['warn-wards', 'kimlong.truc'],
+    ]);
     // "my agency's": the ward sees its own alert, not the command's
-    const mine = await p.request('GET', '/api/alerts?scope=agency&state=firing,acknowledged,inProgress', as('kimlong.truc'));
+    const mine = await p.request(
+      'GET',
+      '/api/alerts?scope=agency&state=firing,acknowledged,inProgress',
+      as('kimlong.truc'),
+    );
     expect((mine.json as { alerts: Alert[] }).alerts.map((a) => a.workflow?.agencyId)).toEqual(['ubnd-kim-long']);
 
     // --- level II: the command's, nobody reacts: re-notified at 15 min, the next level at 30, then acknowledged
@@ -102,9 +146,19 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
     const l2 = open('flood-level-2');
     expect(l2.workflow!.agencyId).toBe('bch-pctt');
     expect((await post(`/api/alerts/${l2.id}/ack`, 'kimlong.truc')).status).toBe(403);
-    expect(escalated(l2)).toEqual([[1, 'bch-pctt'], [2, 'ioc-duty']]);
+    expect(escalated(l2)).toEqual([
+      [1, 'bch-pctt'],
+      [2, 'ioc-duty'],
+    ]);
     expect((await post(`/api/alerts/${l2.id}/ack`, 'pctt.truc')).status).toBe(200);
-    expect((await post(`/api/alerts/${l2.id}/assign`, 'pctt.truc', { assignee: 'pctt.pho', note: 'phó ban trực tiếp chỉ đạo' })).status).toBe(200);
+    expect(
+      (
+        await post(`/api/alerts/${l2.id}/assign`, 'pctt.truc', {
+          assignee: 'pctt.pho',
+          note: 'phó ban trực tiếp chỉ đạo',
+        })
+      ).status,
+    ).toBe(200);
     const minePho = await p.request('GET', '/api/alerts?scope=mine', as('pctt.pho'));
     expect((minePho.json as { alerts: Alert[] }).alerts.map((a) => a.id)).toEqual([l2.id]);
 
@@ -123,7 +177,11 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
     for (const a of phuoc) expect(escalated(a)).toEqual([]);
     expect(published.messages.filter((m) => m.topic.endsWith('/water-phuoc'))).toEqual([]);
     expect(published.messages.some((m) => m.topic.endsWith('/water-kimlong'))).toBe(true);
-    expect(wardTopic.messages.filter((m) => m.topic === 'ioc/agencies/ubnd-kim-long').map((m) => (JSON.parse(m.payload) as Json).reason)).toEqual(['assigned']);
+    expect(
+      wardTopic.messages
+        .filter((m) => m.topic === 'ioc/agencies/ubnd-kim-long')
+        .map((m) => (JSON.parse(m.payload) as Json).reason),
+    ).toEqual(['assigned']);
 
     // the window closes at 21:00: the mark goes, the alerts are sent out and escalate from then on
     await until(900, 10);
@@ -133,30 +191,55 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
     expect(published.messages.some((m) => m.topic.endsWith('/water-phuoc'))).toBe(true);
     const l3now = open('flood-level-3');
     const l3esc = l3now.workflow!.log.filter((e) => e.action === 'escalated');
-    expect(l3esc.map((e) => [e.level, e.note])).toEqual([[1, 'not resolved within 60 min'], [2, 'not resolved within 120 min']]);
+    expect(l3esc.map((e) => [e.level, e.note])).toEqual([
+      [1, 'not resolved within 60 min'],
+      [2, 'not resolved within 120 min'],
+    ]);
     expect(l3esc.map((e) => e.at - l3now.firingAt!)).toEqual([60 * MIN, 120 * MIN]);
 
     // --- resolutions with outcomes
-    expect((await post(`/api/alerts/${l1.id}/resolve`, 'kimlong.truc', { outcome: 'handled', note: 'đã sơ tán 12 hộ' })).json).toMatchObject({ alert: { state: 'resolved', workflow: { outcome: 'handled' } } });
+    expect(
+      (await post(`/api/alerts/${l1.id}/resolve`, 'kimlong.truc', { outcome: 'handled', note: 'đã sơ tán 12 hộ' }))
+        .json,
+    ).toMatchObject({ alert: { state: 'resolved', workflow: { outcome: 'handled' } } });
     expect((await post(`/api/alerts/${l1.id}/resolve`, 'kimlong.truc', { outcome: 'handled' })).status).toBe(409);
     const rain = open('heavy-rain', 'rain-kimlong');
-    expect((await post(`/api/alerts/${rain.id}/resolve`, 'pctt.truc', { outcome: 'duplicate' })).json).toMatchObject({ alert: { workflow: { outcome: 'duplicate' } } });
+    expect((await post(`/api/alerts/${rain.id}/resolve`, 'pctt.truc', { outcome: 'duplicate' })).json).toMatchObject({
+      alert: { workflow: { outcome: 'duplicate' } },
+    });
     expect((await post(`/api/alerts/${l3.id}/resolve`, 'pctt.pho', { outcome: 'bogus' })).status).toBe(400);
 
     const audit = queryAudit(auditDirOf(p.dataDir), { action: ['alert.acknowledge'] }, 100).entries;
     expect(audit.some((e) => e.target === l1.id && e.outcome === 'failure' && e.actor.name === 'tnmt.truc')).toBe(true);
-    expect(queryAudit(auditDirOf(p.dataDir), { action: ['alert.escalate'] }, 100).entries.filter((e) => e.target === l2.id).map((e) => [e.details?.phase, e.details?.level]))
-      .toEqual([['resolve', 1], ['acknowledge', 2], ['acknowledge', 1]]); // newest first: 4 h unresolved at minute 760
+    expect(
+      queryAudit(auditDirOf(p.dataDir), { action: ['alert.escalate'] }, 100)
+        .entries.filter((e) => e.target === l2.id)
+        .map((e) => [e.details?.phase, e.details?.level]),
+    ).toEqual([
+      ['resolve', 1],
+      ['acknowledge', 2],
+      ['acknowledge', 1],
+    ]); // newest first: 4 h unresolved at minute 760
 
     // --- a restart keeps assignments, steps, escalation state and silences, and re-arms the timers
     await run.stop();
     await p.stop();
     platform = await startTestPlatform({ clock, dataDir, overrides });
     const back = (id: string) => platform!.alerts.get(id);
-    expect(await back(l1.id)).toMatchObject({ state: 'resolved', workflow: { outcome: 'handled', steps: [{ stepId: 'verify' }, { stepId: 'warn-wards' }] } });
+    expect(await back(l1.id)).toMatchObject({
+      state: 'resolved',
+      workflow: { outcome: 'handled', steps: [{ stepId: 'verify' }, { stepId: 'warn-wards' }] },
+    });
     const l2back = (await back(l2.id))!;
-    expect(l2back).toMatchObject({ state: 'acknowledged', workflow: { assignee: 'pctt.pho', escalation: { phase: 'resolve', level: 1 } } });
-    expect(escalated(l2back)).toEqual([[1, 'bch-pctt'], [2, 'ioc-duty'], [1, 'bch-pctt']]);
+    expect(l2back).toMatchObject({
+      state: 'acknowledged',
+      workflow: { assignee: 'pctt.pho', escalation: { phase: 'resolve', level: 1 } },
+    });
+    expect(escalated(l2back)).toEqual([
+      [1, 'bch-pctt'],
+      [2, 'ioc-duty'],
+      [1, 'bch-pctt'],
+    ]);
     // high: 4 h to resolve from when it fired, a rung each 4 h: the next at 8 h
     expect(platform.operations.escalation.nextAt(l2.id)).toBe(l2back.firingAt! + 480 * MIN);
     // the scheduled window is kept: in force again tomorrow at 13:00

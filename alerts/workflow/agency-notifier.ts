@@ -14,7 +14,12 @@ import type { DeliveryLogger } from '../delivery/delivery-logger.ts';
  * recipient) and when its silence ends while it is still open. Silenced alerts are never sent.
  */
 export type NotifyReason = 'assigned' | 'reassigned' | 'escalated';
-export interface AgencyNotice { readonly agencyId: string; readonly reason: NotifyReason; readonly level?: number; readonly event: AlertEvent }
+export interface AgencyNotice {
+  readonly agencyId: string;
+  readonly reason: NotifyReason;
+  readonly level?: number;
+  readonly event: AlertEvent;
+}
 
 export interface AgencyNotifier {
   stop(): Promise<void>;
@@ -31,7 +36,8 @@ export function noticesFor(event: AlertEvent): Array<Omit<AgencyNotice, 'event'>
   if (event.type === 'firing') return [{ agencyId: w.agencyId, reason: 'assigned' }];
   if (event.type !== 'workflow') return [];
   const last = w.log[w.log.length - 1];
-  if (last?.action === 'escalated' && last.agencyId) return [{ agencyId: last.agencyId, reason: 'escalated', level: last.level }];
+  if (last?.action === 'escalated' && last.agencyId)
+    return [{ agencyId: last.agencyId, reason: 'escalated', level: last.level }];
   if (last?.action === 'reassigned' && last.agencyId) return [{ agencyId: last.agencyId, reason: 'reassigned' }];
   // its silence is over and it is still open: the agency hears of it now
   if (last?.action === 'unsilenced') return [{ agencyId: w.agencyId, reason: 'assigned' }];
@@ -39,7 +45,11 @@ export function noticesFor(event: AlertEvent): Array<Omit<AgencyNotice, 'event'>
 }
 
 export function startAgencyNotifier(deps: {
-  bus: EventEmitter<{ alert: [AlertEvent] }>; ops: Operations; publish: MqttPublish; clock: Clock; logger: DeliveryLogger;
+  bus: EventEmitter<{ alert: [AlertEvent] }>;
+  ops: Operations;
+  publish: MqttPublish;
+  clock: Clock;
+  logger: DeliveryLogger;
 }): AgencyNotifier {
   const { ops, logger } = deps;
   const sent: AgencyNotice[] = [];
@@ -49,8 +59,19 @@ export function startAgencyNotifier(deps: {
     if (!hook) continue;
     const bus = new EventEmitter<{ alert: [AlertEvent] }>();
     const dispatcher = new WebhookDispatcher({
-      targets: [{ id: `agency-${agency.id}`, url: hook.url, secret: hook.secret, allowPrivate: hook.allowPrivate, filter: {}, timeoutMs: 10_000 }],
-      bus, clock: deps.clock, logger,
+      targets: [
+        {
+          id: `agency-${agency.id}`,
+          url: hook.url,
+          secret: hook.secret,
+          allowPrivate: hook.allowPrivate,
+          filter: {},
+          timeoutMs: 10_000,
+        },
+      ],
+      bus,
+      clock: deps.clock,
+      logger,
     });
     dispatcher.start();
     hooks.set(agency.id, { bus, dispatcher });
@@ -67,10 +88,17 @@ export function startAgencyNotifier(deps: {
       hooks.get(agency.id)?.bus.emit('alert', event);
       const topic = agency.channels.mqttTopic;
       if (topic) {
-        const payload = Buffer.from(JSON.stringify({ agencyId: agency.id, reason: n.reason, ...(n.level ? { level: n.level } : {}), event }));
-        tail = tail.then(() => deps.publish(topic, payload, { qos: 1, retain: false })).catch((err: unknown) => {
-          logger.warn({ topic, err: err instanceof Error ? err.message : String(err) }, 'agency notice not published on MQTT');
-        });
+        const payload = Buffer.from(
+          JSON.stringify({ agencyId: agency.id, reason: n.reason, ...(n.level ? { level: n.level } : {}), event }),
+        );
+        tail = tail
+          .then(() => deps.publish(topic, payload, { qos: 1, retain: false }))
+          .catch((err: unknown) => {
+            logger.warn(
+              { topic, err: err instanceof Error ? err.message : String(err) },
+              'agency notice not published on MQTT',
+            );
+          });
       }
     }
   };

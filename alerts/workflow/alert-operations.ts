@@ -41,15 +41,48 @@ export interface AlertOperationsDeps {
 export function createAlertOperations(deps: AlertOperationsDeps): AlertOperations {
   const { ops, alerts, clock, logger } = deps;
   const registers = deps.registry ? [deps.registry] : [];
-  const workflowCount = new Counter({ name: 'ioc_alert_workflow_total', help: 'Alerts held back by a maintenance window (held_no_data), marked silenced, and workflow actions refused (not the alert\'s agency)', labelNames: ['what'], registers });
-  const escalations = new Counter({ name: 'ioc_alert_escalations_total', help: 'Alert escalation steps by level (1 re-notify, 2 next level, 3 duty desk)', labelNames: ['level'], registers });
-  const silences = new SilenceStore(deps.dataDir ? join(deps.dataDir, 'silences.json') : undefined, clock, ops.timezone, logger);
-  const workflow = createWorkflowService({ alerts, ops, silences, clock, logger, count: (what) => workflowCount.inc({ what }) });
+  const workflowCount = new Counter({
+    name: 'ioc_alert_workflow_total',
+    help: "Alerts held back by a maintenance window (held_no_data), marked silenced, and workflow actions refused (not the alert's agency)",
+    labelNames: ['what'],
+    registers,
+  });
+  const escalations = new Counter({
+    name: 'ioc_alert_escalations_total',
+    help: 'Alert escalation steps by level (1 re-notify, 2 next level, 3 duty desk)',
+    labelNames: ['level'],
+    registers,
+  });
+  const silences = new SilenceStore(
+    deps.dataDir ? join(deps.dataDir, 'silences.json') : undefined,
+    clock,
+    ops.timezone,
+    logger,
+  );
+  const workflow = createWorkflowService({
+    alerts,
+    ops,
+    silences,
+    clock,
+    logger,
+    count: (what) => workflowCount.inc({ what }),
+  });
   alerts.setRaiseHook(workflow.raiseHook);
-  const escalation = startEscalation({ alerts, ops, silences, clock, logger, audit: deps.audit, count: (level) => escalations.inc({ level: String(level) }) });
+  const escalation = startEscalation({
+    alerts,
+    ops,
+    silences,
+    clock,
+    logger,
+    audit: deps.audit,
+    count: (level) => escalations.inc({ level: String(level) }),
+  });
   let notifier: AgencyNotifier | undefined;
   return {
-    ops, workflow, silences, escalation,
+    ops,
+    workflow,
+    silences,
+    escalation,
     start() {
       escalation.start();
       notifier ??= startAgencyNotifier({ bus: alerts.bus, ops, publish: deps.publish, clock, logger });

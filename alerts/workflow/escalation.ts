@@ -40,7 +40,12 @@ export interface Escalation {
 export const MAX_LEVEL = 3;
 const SYSTEM = { name: 'platform', role: 'system' } as const;
 
-interface Plan { readonly base: number; readonly step: number; readonly phase: 'acknowledge' | 'resolve'; readonly level: number }
+interface Plan {
+  readonly base: number;
+  readonly step: number;
+  readonly phase: 'acknowledge' | 'resolve';
+  readonly level: number;
+}
 
 function planOf(ops: Operations, a: Alert): Plan | undefined {
   const w = a.workflow;
@@ -48,7 +53,12 @@ function planOf(ops: Operations, a: Alert): Plan | undefined {
   if (!w || !target || a.state === 'pending' || a.state === 'resolved') return undefined;
   const phase = a.state === 'firing' ? 'acknowledge' : 'resolve';
   const level = w.escalation.phase === phase ? w.escalation.level : 0;
-  return { base: a.firingAt ?? a.startsAt, step: phase === 'acknowledge' ? target.acknowledge : target.resolve, phase, level };
+  return {
+    base: a.firingAt ?? a.startsAt,
+    step: phase === 'acknowledge' ? target.acknowledge : target.resolve,
+    phase,
+    level,
+  };
 }
 
 /** who rung `level` notifies */
@@ -70,17 +80,29 @@ export function startEscalation(deps: EscalationDeps): Escalation {
   const silencedNow = (a: Alert, now: number): string | undefined => {
     const mark = a.workflow?.silence;
     if (mark && silences.isActive(mark.id, now)) return mark.id;
-    return silences.activeFor({ sensorId: a.sensorId, ruleId: a.ruleId, district: a.district, ruleKind: alerts.rules.get(a.ruleId)?.kind }, now)?.id;
+    return silences.activeFor(
+      { sensorId: a.sensorId, ruleId: a.ruleId, district: a.district, ruleKind: alerts.rules.get(a.ruleId)?.kind },
+      now,
+    )?.id;
   };
 
   const schedule = (a: Alert): void => {
     const plan = planOf(ops, a);
-    if (!plan || plan.level >= MAX_LEVEL) { cancel(a.id); return; }
+    if (!plan || plan.level >= MAX_LEVEL) {
+      cancel(a.id);
+      return;
+    }
     const at = plan.base + (plan.level + 1) * plan.step;
     const existing = timers.get(a.id);
     if (existing?.at === at) return;
     existing?.handle.cancel();
-    const handle = clock.setTimeout(() => { timers.delete(a.id); void climb(a.id); }, Math.max(0, at - clock.now()));
+    const handle = clock.setTimeout(
+      () => {
+        timers.delete(a.id);
+        void climb(a.id);
+      },
+      Math.max(0, at - clock.now()),
+    );
     timers.set(a.id, { at, handle });
   };
 
@@ -98,12 +120,21 @@ export function startEscalation(deps: EscalationDeps): Escalation {
     if (silence) {
       // not escalated while silenced; looked at again when the window closes (or one step later)
       const again = silences.windowEnd(silence, now) ?? now + plan.step;
-      const handle = clock.setTimeout(() => { timers.delete(id); void climb(id); }, Math.max(1, again - now));
+      const handle = clock.setTimeout(
+        () => {
+          timers.delete(id);
+          void climb(id);
+        },
+        Math.max(1, again - now),
+      );
       timers.set(id, { at: again, handle });
       return;
     }
     const reached = Math.min(MAX_LEVEL, Math.floor((now - plan.base) / plan.step));
-    if (reached <= plan.level) { schedule(a); return; }
+    if (reached <= plan.level) {
+      schedule(a);
+      return;
+    }
     const recipient = recipientOf(ops, a.workflow!.agencyId, reached);
     const agency = ops.agenciesById.get(recipient);
     const offHours = agency ? !withinHours(agency, now, ops.timezone) : false;
@@ -111,13 +142,24 @@ export function startEscalation(deps: EscalationDeps): Escalation {
       await alerts.amend(id, 'workflow', (cur) => {
         const p = planOf(ops, cur);
         // handled meanwhile (acknowledged, resolved, climbed): nothing to do
-        if (!p || p.phase !== plan.phase || p.level >= reached) throw new DomainError('conflict', 'escalation_stale', 'alert changed');
+        if (!p || p.phase !== plan.phase || p.level >= reached)
+          throw new DomainError('conflict', 'escalation_stale', 'alert changed');
         const w = cur.workflow!;
-        return { ...cur, workflow: withEntry({ ...w, escalation: { phase: plan.phase, level: reached, at: now } }, {
-          at: now, by: 'system', action: 'escalated', level: reached, agencyId: recipient,
-          note: `${plan.phase === 'acknowledge' ? 'not acknowledged' : 'not resolved'} within ${Math.round(plan.step / 60_000) * reached} min`,
-          ...(offHours ? { offHours } : {}),
-        }) };
+        return {
+          ...cur,
+          workflow: withEntry(
+            { ...w, escalation: { phase: plan.phase, level: reached, at: now } },
+            {
+              at: now,
+              by: 'system',
+              action: 'escalated',
+              level: reached,
+              agencyId: recipient,
+              note: `${plan.phase === 'acknowledge' ? 'not acknowledged' : 'not resolved'} within ${Math.round(plan.step / 60_000) * reached} min`,
+              ...(offHours ? { offHours } : {}),
+            },
+          ),
+        };
       });
     } catch (err) {
       if (err instanceof DomainError) return;
@@ -126,7 +168,13 @@ export function startEscalation(deps: EscalationDeps): Escalation {
     }
     deps.count?.(reached);
     logger.info({ alertId: id, level: reached, to: recipient, phase: plan.phase }, 'alert escalated');
-    await deps.audit?.record({ actor: SYSTEM, address: 'local', action: 'alert.escalate', target: id, details: { level: reached, to: recipient, phase: plan.phase, ...(offHours ? { offHours } : {}) } });
+    await deps.audit?.record({
+      actor: SYSTEM,
+      address: 'local',
+      action: 'alert.escalate',
+      target: id,
+      details: { level: reached, to: recipient, phase: plan.phase, ...(offHours ? { offHours } : {}) },
+    });
   };
 
   /** puts the alert's silence mark right (another silence, or none): one event; climb() runs again after it */
@@ -138,9 +186,19 @@ export function startEscalation(deps: EscalationDeps): Escalation {
         const w = cur.workflow;
         if (!w || w.silence?.id === silenceId) throw new DomainError('conflict', 'silence_unchanged', 'already so');
         const { silence: _old, ...rest } = w;
-        if (!s) return { ...cur, workflow: withEntry(rest, { at: now, by: 'system', action: 'unsilenced', note: w.silence?.reason }) };
+        if (!s)
+          return {
+            ...cur,
+            workflow: withEntry(rest, { at: now, by: 'system', action: 'unsilenced', note: w.silence?.reason }),
+          };
         const until = silences.windowEnd(s.id, now);
-        return { ...cur, workflow: withEntry({ ...rest, silence: { id: s.id, reason: s.reason, ...(until !== undefined ? { until } : {}) } }, { at: now, by: 'system', action: 'silenced', note: s.reason }) };
+        return {
+          ...cur,
+          workflow: withEntry(
+            { ...rest, silence: { id: s.id, reason: s.reason, ...(until !== undefined ? { until } : {}) } },
+            { at: now, by: 'system', action: 'silenced', note: s.reason },
+          ),
+        };
       });
     } catch (err) {
       if (!(err instanceof DomainError)) logger.warn({ err, alertId: id }, 'silence mark could not be recorded');
@@ -150,7 +208,8 @@ export function startEscalation(deps: EscalationDeps): Escalation {
   silences.onChange((silence, change) => {
     for (const a of alerts.open()) {
       if (change === 'ended' && a.workflow?.silence?.id === silence.id) void climb(a.id);
-      if (change === 'added' && a.workflow && !a.workflow.silence && silencedNow(a, clock.now()) === silence.id) void remark(a.id, silence.id);
+      if (change === 'added' && a.workflow && !a.workflow.silence && silencedNow(a, clock.now()) === silence.id)
+        void remark(a.id, silence.id);
     }
   });
 

@@ -7,7 +7,10 @@ import type { RuleBase } from '../rule-fields.ts';
  * else the duty desk. A rule sending to `{ district: true }` names the agency answering for the alert's
  * district; where there is none, the next rule is tried.
  */
-export interface RouteResult { readonly agencyId: string; readonly route: string }
+export interface RouteResult {
+  readonly agencyId: string;
+  readonly route: string;
+}
 
 const anyOf = (list: readonly string[] | undefined, value: string | undefined): boolean =>
   list === undefined || (value !== undefined && list.includes(value));
@@ -22,8 +25,15 @@ export function routeAlert(ops: Operations, alert: Alert, rule: RuleBase | undef
   const eventTypes = rule ? eventTypesOf(rule) : [];
   for (const r of ops.routing) {
     const m = r.match;
-    if (!anyOf(m.rule, alert.ruleId) || !anyOf(m.ruleKind, rule?.kind) || !anyOf(m.sensorKind, alert.kind)
-      || !anyOf(m.subCategory, alert.subCategory) || !anyOf(m.district, alert.district) || !anyOf(m.severity, alert.severity)) continue;
+    if (
+      !anyOf(m.rule, alert.ruleId) ||
+      !anyOf(m.ruleKind, rule?.kind) ||
+      !anyOf(m.sensorKind, alert.kind) ||
+      !anyOf(m.subCategory, alert.subCategory) ||
+      !anyOf(m.district, alert.district) ||
+      !anyOf(m.severity, alert.severity)
+    )
+      continue;
     if (m.eventType && !eventTypes.some((t) => m.eventType!.includes(t))) continue;
     if (typeof r.to === 'string') return { agencyId: r.to, route: r.id };
     const local = ops.agencies.find((a) => a.district === alert.district);

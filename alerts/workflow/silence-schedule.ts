@@ -13,7 +13,10 @@ export class SilenceSchedule {
   private readonly task: ScheduledTask | undefined;
   private window: { from: number; to: number } | undefined;
 
-  constructor(private readonly silence: Silence, timezone: string) {
+  constructor(
+    private readonly silence: Silence,
+    timezone: string,
+  ) {
     if (silence.cron) this.task = createTask(silence.cron, () => undefined, { timezone });
   }
 

@@ -4,7 +4,13 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../../config/clock.ts';
 import { DomainError } from '../../config/domain-error.ts';
-import { matchesSubject, silenceInputSchema, silenceSchema, type Silence, type SilenceSubject } from './silence-model.ts';
+import {
+  matchesSubject,
+  silenceInputSchema,
+  silenceSchema,
+  type Silence,
+  type SilenceSubject,
+} from './silence-model.ts';
 import { SilenceSchedule } from './silence-schedule.ts';
 
 /**
@@ -14,7 +20,9 @@ import { SilenceSchedule } from './silence-schedule.ts';
 const fileSchema = z.object({ version: z.literal(1), silences: z.array(silenceSchema) });
 const MAX_SILENCES = 1000;
 
-export interface SilenceStoreLogger { warn(obj: object, msg?: string): void }
+export interface SilenceStoreLogger {
+  warn(obj: object, msg?: string): void;
+}
 
 export class SilenceStore {
   private readonly silences = new Map<string, { silence: Silence; schedule: SilenceSchedule }>();
@@ -25,17 +33,27 @@ export class SilenceStore {
     this.listeners.push(listener);
   }
 
-  constructor(private readonly file: string | undefined, private readonly clock: Clock, private readonly timezone: string, logger?: SilenceStoreLogger) {
+  constructor(
+    private readonly file: string | undefined,
+    private readonly clock: Clock,
+    private readonly timezone: string,
+    logger?: SilenceStoreLogger,
+  ) {
     if (!file || !existsSync(file)) return;
     let raw: unknown;
-    try { raw = JSON.parse(readFileSync(file, 'utf8')); } catch { raw = undefined; }
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      raw = undefined;
+    }
     const parsed = fileSchema.safeParse(raw);
     if (!parsed.success) {
       // a damaged file must not stop the platform; silences fall away, which is the safe side (alerts are heard)
       logger?.warn({ file }, 'silences file unreadable; starting with no silences');
       return;
     }
-    for (const s of parsed.data.silences) this.silences.set(s.id, { silence: s, schedule: new SilenceSchedule(s, timezone) });
+    for (const s of parsed.data.silences)
+      this.silences.set(s.id, { silence: s, schedule: new SilenceSchedule(s, timezone) });
   }
 
   list(): Silence[] {
@@ -53,13 +71,22 @@ export class SilenceStore {
       const issue = parsed.error.issues[0]!;
       throw new DomainError('invalid', 'invalid_silence', `${issue.path.join('.') || 'silence'}: ${issue.message}`);
     }
-    if (this.silences.size >= MAX_SILENCES) throw new DomainError('conflict', 'too_many_silences', `at most ${MAX_SILENCES} silences; end some first`);
+    if (this.silences.size >= MAX_SILENCES)
+      throw new DomainError('conflict', 'too_many_silences', `at most ${MAX_SILENCES} silences; end some first`);
     const now = this.clock.now();
     const input = parsed.data;
-    if (input.endsAt !== undefined && input.endsAt <= now) throw new DomainError('invalid', 'invalid_silence', 'endsAt: must be in the future');
+    if (input.endsAt !== undefined && input.endsAt <= now)
+      throw new DomainError('invalid', 'invalid_silence', 'endsAt: must be in the future');
     const silence: Silence = {
-      id: randomUUID(), match: input.match, reason: input.reason, maintenance: input.maintenance, createdBy: by, createdAt: now,
-      ...(input.cron === undefined ? { startsAt: input.startsAt ?? now, endsAt: input.endsAt } : { cron: input.cron, durationMinutes: input.durationMinutes, until: input.until }),
+      id: randomUUID(),
+      match: input.match,
+      reason: input.reason,
+      maintenance: input.maintenance,
+      createdBy: by,
+      createdAt: now,
+      ...(input.cron === undefined
+        ? { startsAt: input.startsAt ?? now, endsAt: input.endsAt }
+        : { cron: input.cron, durationMinutes: input.durationMinutes, until: input.until }),
     };
     this.silences.set(silence.id, { silence, schedule: new SilenceSchedule(silence, this.timezone) });
     this.save();
@@ -71,7 +98,8 @@ export class SilenceStore {
   end(id: string, by: string): Silence {
     const entry = this.silences.get(id);
     if (!entry) throw new DomainError('not_found', 'silence_not_found', `no silence ${id}`);
-    if (entry.silence.endedAt !== undefined) throw new DomainError('conflict', 'silence_ended', `silence ${id} was already ended by ${entry.silence.endedBy}`);
+    if (entry.silence.endedAt !== undefined)
+      throw new DomainError('conflict', 'silence_ended', `silence ${id} was already ended by ${entry.silence.endedBy}`);
     const ended: Silence = { ...entry.silence, endedAt: this.clock.now(), endedBy: by };
     entry.schedule.dispose();
     this.silences.set(id, { silence: ended, schedule: new SilenceSchedule(ended, this.timezone) });

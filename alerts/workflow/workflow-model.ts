@@ -10,7 +10,15 @@ export const OUTCOMES = ['handled', 'falseAlarm', 'duplicate', 'deviceFault'] as
 export type Outcome = (typeof OUTCOMES)[number];
 
 export const WORKFLOW_ACTIONS = [
-  'assigned', 'reassigned', 'acknowledged', 'inProgress', 'stepDone', 'escalated', 'silenced', 'unsilenced', 'resolved',
+  'assigned',
+  'reassigned',
+  'acknowledged',
+  'inProgress',
+  'stepDone',
+  'escalated',
+  'silenced',
+  'unsilenced',
+  'resolved',
 ] as const;
 export type WorkflowAction = (typeof WORKFLOW_ACTIONS)[number];
 
@@ -43,7 +51,9 @@ export const workflowSchema = z.object({
     level: z.number().int().min(0).max(3),
     at: z.number().optional(),
   }),
-  silence: z.object({ id: z.string(), reason: z.string(), until: z.number().optional() }).optional()
+  silence: z
+    .object({ id: z.string(), reason: z.string(), until: z.number().optional() })
+    .optional()
     .describe('a silence or maintenance window held this alert: recorded and shown, never notified or escalated'),
   log: z.array(workflowEntrySchema),
 });

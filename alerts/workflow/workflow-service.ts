@@ -15,7 +15,10 @@ import { withEntry, type AlertWorkflow, type Outcome } from './workflow-model.ts
  * members of the alert's agency, the person it is assigned to, and accounts holding the IOC duty role.
  * Plain functions over the engine: no HTTP here; api/alert-workflow-routes.ts is the glue.
  */
-export interface Actor { readonly name: string; readonly iocDuty: boolean }
+export interface Actor {
+  readonly name: string;
+  readonly iocDuty: boolean;
+}
 export type Scope = 'mine' | 'agency' | 'all';
 
 export interface WorkflowLogger {
@@ -50,7 +53,8 @@ const conflict = (code: string, message: string) => new DomainError('conflict', 
 
 export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   const { alerts, ops, silences, clock, logger } = deps;
-  const memberOf = (actor: Actor, agencyId: string): boolean => ops.agenciesById.get(agencyId)?.members.includes(actor.name) === true;
+  const memberOf = (actor: Actor, agencyId: string): boolean =>
+    ops.agenciesById.get(agencyId)?.members.includes(actor.name) === true;
 
   const canAct = (alert: Alert, actor: Actor): boolean => {
     if (actor.iocDuty) return true;
@@ -59,14 +63,22 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   };
 
   /** the alert's workflow, for alerts raised before the workflow existed: routed now */
-  const workflowOf = (alert: Alert): AlertWorkflow => alert.workflow ?? newWorkflow(alert, routeAlert(ops, alert, alerts.rules.get(alert.ruleId)), clock.now());
+  const workflowOf = (alert: Alert): AlertWorkflow =>
+    alert.workflow ?? newWorkflow(alert, routeAlert(ops, alert, alerts.rules.get(alert.ruleId)), clock.now());
 
   const guard = (alert: Alert, actor: Actor, action: string): void => {
     if (canAct(alert, actor)) return;
     deps.count?.('refused');
     // one line per refusal: an operator trying another agency's alert is worth knowing, and rare
-    logger.warn({ alertId: alert.id, by: actor.name, agencyId: alert.workflow?.agencyId, action }, 'workflow action refused: not the alert\'s agency');
-    throw new DomainError('forbidden', 'not_your_agency', `${actor.name} is not a member of ${alert.workflow?.agencyId ?? 'the agency'} responsible for alert ${alert.id}, nor assigned to it, nor on IOC duty`);
+    logger.warn(
+      { alertId: alert.id, by: actor.name, agencyId: alert.workflow?.agencyId, action },
+      "workflow action refused: not the alert's agency",
+    );
+    throw new DomainError(
+      'forbidden',
+      'not_your_agency',
+      `${actor.name} is not a member of ${alert.workflow?.agencyId ?? 'the agency'} responsible for alert ${alert.id}, nor assigned to it, nor on IOC duty`,
+    );
   };
 
   const current = async (id: string): Promise<Alert> => {
@@ -77,7 +89,8 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
 
   const ensureOpen = (a: Alert): void => {
     if (a.state === 'resolved') throw conflict('alert_resolved', `alert ${a.id} is already resolved`);
-    if (a.state === 'pending') throw conflict('alert_pending', `alert ${a.id} is pending; it can be handled once it fires`);
+    if (a.state === 'pending')
+      throw conflict('alert_pending', `alert ${a.id} is pending; it can be handled once it fires`);
   };
 
   const raiseHook: RaiseHook = (alert, { rule, aboutDevice }) => {
@@ -85,7 +98,10 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     const subject = { sensorId: alert.sensorId, ruleId: alert.ruleId, ruleKind: rule.kind, district: alert.district };
     if (aboutDevice && silences.activeFor(subject, now, true)) {
       deps.count?.('held_no_data');
-      logger.info({ sensorId: alert.sensorId, ruleId: alert.ruleId }, 'device under maintenance: no-data alert not raised');
+      logger.info(
+        { sensorId: alert.sensorId, ruleId: alert.ruleId },
+        'device under maintenance: no-data alert not raised',
+      );
       return undefined;
     }
     let workflow = newWorkflow(alert, routeAlert(ops, alert, rule), now);
@@ -93,8 +109,10 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     if (silence) {
       deps.count?.('silenced');
       const until = silences.windowEnd(silence.id, now);
-      workflow = withEntry({ ...workflow, silence: { id: silence.id, reason: silence.reason, ...(until !== undefined ? { until } : {}) } },
-        { at: now, by: 'system', action: 'silenced', note: silence.reason });
+      workflow = withEntry(
+        { ...workflow, silence: { id: silence.id, reason: silence.reason, ...(until !== undefined ? { until } : {}) } },
+        { at: now, by: 'system', action: 'silenced', note: silence.reason },
+      );
     }
     return { ...alert, workflow };
   };
@@ -106,13 +124,22 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       guard(await current(id), actor, 'acknowledge');
       return alerts.amend(id, 'acknowledged', (a) => {
         ensureOpen(a);
-        if (a.state !== 'firing') throw conflict('alert_acknowledged', `alert ${id} was already acknowledged by ${a.acknowledgedBy}`);
+        if (a.state !== 'firing')
+          throw conflict('alert_acknowledged', `alert ${id} was already acknowledged by ${a.acknowledgedBy}`);
         const now = clock.now();
         const w = workflowOf(a);
         return {
-          ...a, state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor.name, updatedAt: now, ...(note ? { ackNote: note } : {}),
+          ...a,
+          state: 'acknowledged',
+          acknowledgedAt: now,
+          acknowledgedBy: actor.name,
+          updatedAt: now,
+          ...(note ? { ackNote: note } : {}),
           // the acknowledge ladder stops; the resolve ladder starts from the bottom
-          workflow: withEntry({ ...w, escalation: { phase: 'resolve', level: 0 } }, { at: now, by: actor.name, action: 'acknowledged', ...(note ? { note } : {}) }),
+          workflow: withEntry(
+            { ...w, escalation: { phase: 'resolve', level: 0 } },
+            { at: now, by: actor.name, action: 'acknowledged', ...(note ? { note } : {}) },
+          ),
         };
       });
     },
@@ -120,11 +147,21 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       guard(await current(id), actor, 'start');
       return alerts.amend(id, 'workflow', (a) => {
         ensureOpen(a);
-        if (a.state === 'firing') throw conflict('alert_not_acknowledged', `alert ${id} must be acknowledged before work starts`);
-        if (a.state === 'inProgress') throw conflict('alert_in_progress', `work on alert ${id} was already started by ${a.workflow?.inProgressBy}`);
+        if (a.state === 'firing')
+          throw conflict('alert_not_acknowledged', `alert ${id} must be acknowledged before work starts`);
+        if (a.state === 'inProgress')
+          throw conflict('alert_in_progress', `work on alert ${id} was already started by ${a.workflow?.inProgressBy}`);
         const now = clock.now();
         const w = workflowOf(a);
-        return { ...a, state: 'inProgress', updatedAt: now, workflow: withEntry({ ...w, inProgressAt: now, inProgressBy: actor.name }, { at: now, by: actor.name, action: 'inProgress', ...(note ? { note } : {}) }) };
+        return {
+          ...a,
+          state: 'inProgress',
+          updatedAt: now,
+          workflow: withEntry(
+            { ...w, inProgressAt: now, inProgressBy: actor.name },
+            { at: now, by: actor.name, action: 'inProgress', ...(note ? { note } : {}) },
+          ),
+        };
       });
     },
     async resolve(id, actor, outcome, note) {
@@ -133,12 +170,23 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       ensureOpen(alert);
       return alerts.resolve(id, actor.name, note, (a) => {
         const w = workflowOf(a);
-        return { ...a, workflow: withEntry({ ...w, outcome }, { at: a.resolvedAt ?? clock.now(), by: actor.name, action: 'resolved', outcome, ...(note ? { note } : {}) }) };
+        return {
+          ...a,
+          workflow: withEntry(
+            { ...w, outcome },
+            { at: a.resolvedAt ?? clock.now(), by: actor.name, action: 'resolved', outcome, ...(note ? { note } : {}) },
+          ),
+        };
       });
     },
     async assign(id, actor, to, note) {
       guard(await current(id), actor, 'assign');
-      if (to.agencyId !== undefined && !ops.agenciesById.has(to.agencyId)) throw new DomainError('invalid', 'unknown_agency', `no agency "${to.agencyId}" (known: ${[...ops.agenciesById.keys()].join(', ')})`);
+      if (to.agencyId !== undefined && !ops.agenciesById.has(to.agencyId))
+        throw new DomainError(
+          'invalid',
+          'unknown_agency',
+          `no agency "${to.agencyId}" (known: ${[...ops.agenciesById.keys()].join(', ')})`,
+        );
       return alerts.amend(id, 'workflow', (a) => {
         if (a.state === 'resolved') throw conflict('alert_resolved', `alert ${id} is already resolved`);
         const now = clock.now();
@@ -147,22 +195,46 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
         const next: AlertWorkflow = { ...w, agencyId, route: to.agencyId !== undefined ? 'manual' : w.route };
         if (to.assignee !== undefined) next.assignee = to.assignee;
         else if (to.agencyId !== undefined) delete next.assignee;
-        return { ...a, updatedAt: now, workflow: withEntry(next, { at: now, by: actor.name, action: 'reassigned', agencyId, ...(next.assignee ? { assignee: next.assignee } : {}), note }) };
+        return {
+          ...a,
+          updatedAt: now,
+          workflow: withEntry(next, {
+            at: now,
+            by: actor.name,
+            action: 'reassigned',
+            agencyId,
+            ...(next.assignee ? { assignee: next.assignee } : {}),
+            note,
+          }),
+        };
       });
     },
     async tickStep(id, actor, stepId) {
       const alert = await current(id);
       guard(alert, actor, 'step');
       const sop = ops.sops.en[alert.subCategory];
-      if (!sop) throw new DomainError('not_found', 'sop_not_found', `no procedure for alert type "${alert.subCategory}"`);
-      if (!sop.steps.some((s) => s.id === stepId)) throw new DomainError('invalid', 'unknown_step', `no step "${stepId}" in the procedure for "${alert.subCategory}" (steps: ${sop.steps.map((s) => s.id).join(', ')})`);
+      if (!sop)
+        throw new DomainError('not_found', 'sop_not_found', `no procedure for alert type "${alert.subCategory}"`);
+      if (!sop.steps.some((s) => s.id === stepId))
+        throw new DomainError(
+          'invalid',
+          'unknown_step',
+          `no step "${stepId}" in the procedure for "${alert.subCategory}" (steps: ${sop.steps.map((s) => s.id).join(', ')})`,
+        );
       return alerts.amend(id, 'workflow', (a) => {
         ensureOpen(a);
         const w = workflowOf(a);
         const done = w.steps.find((s) => s.stepId === stepId);
         if (done) throw conflict('step_done', `step "${stepId}" was already ticked off by ${done.by}`);
         const now = clock.now();
-        return { ...a, updatedAt: now, workflow: withEntry({ ...w, steps: [...w.steps, { stepId, by: actor.name, at: now }] }, { at: now, by: actor.name, action: 'stepDone', stepId }) };
+        return {
+          ...a,
+          updatedAt: now,
+          workflow: withEntry(
+            { ...w, steps: [...w.steps, { stepId, by: actor.name, at: now }] },
+            { at: now, by: actor.name, action: 'stepDone', stepId },
+          ),
+        };
       });
     },
     sopOf: (alert, lang) => ops.sops[lang][alert.subCategory],
@@ -178,7 +250,9 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
 
 function newWorkflow(alert: Alert, routed: { agencyId: string; route: string }, now: number): AlertWorkflow {
   return {
-    agencyId: routed.agencyId, route: routed.route, steps: [],
+    agencyId: routed.agencyId,
+    route: routed.route,
+    steps: [],
     escalation: { phase: 'acknowledge', level: 0 },
     log: [{ at: now, by: 'system', action: 'assigned', agencyId: routed.agencyId, note: `route ${routed.route}` }],
   };

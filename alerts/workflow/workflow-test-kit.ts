@@ -18,7 +18,10 @@ export interface WorkflowHarness {
   readonly ops: Operations;
   readonly operations: AlertOperations;
   readonly audit: AuditLog;
-  readonly published: Array<{ topic: string; payload: { agencyId: string; reason: string; level?: number; event: AlertEvent } }>;
+  readonly published: Array<{
+    topic: string;
+    payload: { agencyId: string; reason: string; level?: number; event: AlertEvent };
+  }>;
   /** publishes water levels for a sensor and waits for the events */
   waterLevel(sensorId: string, value: number): Promise<void>;
   restart(): Promise<void>;
@@ -31,21 +34,39 @@ export function hueRules(file: string): unknown[] {
   return parse(readFileSync(join(HUE_DIR, 'rules', file), 'utf8')) as unknown[];
 }
 
-export async function startWorkflowHarness(rules: unknown[], options: { ops?: Operations } = {}): Promise<WorkflowHarness> {
+export async function startWorkflowHarness(
+  rules: unknown[],
+  options: { ops?: Operations } = {},
+): Promise<WorkflowHarness> {
   const h = await startHarness(rules);
   const ops = options.ops ?? loadOperations(HUE_DIR, hueCity());
-  const audit = AuditLog.open({ dir: join(h.dataDir, 'audit'), clock: h.clock, logger: pino({ level: 'silent' }), maxFileBytes: 1 << 20 });
+  const audit = AuditLog.open({
+    dir: join(h.dataDir, 'audit'),
+    clock: h.clock,
+    logger: pino({ level: 'silent' }),
+    maxFileBytes: 1 << 20,
+  });
   const published: WorkflowHarness['published'] = [];
   const build = (): AlertOperations => {
     const built = createAlertOperations({
-      ops, alerts: h.service, clock: h.clock, dataDir: h.dataDir, logger: pino({ level: 'silent' }), audit,
-      publish: async (topic, payload) => { published.push({ topic, payload: JSON.parse(payload.toString()) }); },
+      ops,
+      alerts: h.service,
+      clock: h.clock,
+      dataDir: h.dataDir,
+      logger: pino({ level: 'silent' }),
+      audit,
+      publish: async (topic, payload) => {
+        published.push({ topic, payload: JSON.parse(payload.toString()) });
+      },
     });
     built.start();
     return built;
   };
   const w: WorkflowHarness = {
-    h, ops, audit, published,
+    h,
+    ops,
+    audit,
+    published,
     operations: build(),
     async waterLevel(sensorId, value) {
       h.events.emit('readings', [reading(sensorId, { waterLevel: value }, h.clock.now())]);

@@ -6,7 +6,13 @@ const formatters = new Map<string, Intl.DateTimeFormat>();
 export function withinHours(agency: Agency, t: number, timezone: string): boolean {
   let f = formatters.get(timezone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
     formatters.set(timezone, f);
   }
   const parts = Object.fromEntries(f.formatToParts(new Date(t)).map((p) => [p.type, p.value]));

@@ -21,8 +21,18 @@ describe('console: the handling workflow', () => {
 
   beforeAll(async () => {
     [platform, browser] = await Promise.all([startTestPlatform(), launchChromium()]);
-    expect((await platform.request('POST', '/api/accounts', { token: platform.adminToken, body: { name: 'kimlong.truc', role: 'operator', password: PASSWORD } })).status).toBe(201);
-    for (const [sensor, level] of [['water-kimlong', 1.2], ['water-phuoc', 3.2]] as const) {
+    expect(
+      (
+        await platform.request('POST', '/api/accounts', {
+          token: platform.adminToken,
+          body: { name: 'kimlong.truc', role: 'operator', password: PASSWORD },
+        })
+      ).status,
+    ).toBe(201);
+    for (const [sensor, level] of [
+      ['water-kimlong', 1.2],
+      ['water-phuoc', 3.2],
+    ] as const) {
       const device = await platform.connectDevice(sensor);
       await publishAcked(device, `ioc/water/${sensor}/readings`, JSON.stringify({ waterLevel: level }));
     }
@@ -65,10 +75,14 @@ describe('console: the handling workflow', () => {
     await start.getByRole('button', { name: 'Xác nhận bắt đầu xử lý' }).click();
     await expect.poll(() => row.textContent()).toContain('Đang xử lý');
     const stored = (await platform.request('GET', `/api/alerts/${alertId}`)).json as { alert: Alert };
-    expect(stored.alert).toMatchObject({ state: 'inProgress', acknowledgedBy: 'kimlong.truc', workflow: { inProgressBy: 'kimlong.truc', steps: [{ stepId: 'verify', by: 'kimlong.truc' }] } });
+    expect(stored.alert).toMatchObject({
+      state: 'inProgress',
+      acknowledgedBy: 'kimlong.truc',
+      workflow: { inProgressBy: 'kimlong.truc', steps: [{ stepId: 'verify', by: 'kimlong.truc' }] },
+    });
   });
 
-  it('resolves with an outcome from the dialog\'s workflow buttons (en)', async () => {
+  it("resolves with an outcome from the dialog's workflow buttons (en)", async () => {
     await page.getByRole('combobox', { name: 'Ngôn ngữ' }).selectOption('en');
     await page.getByRole('heading', { name: 'Live alerts' }).waitFor();
     expect(await page.getByLabel('Alerts of').inputValue()).toBe('agency');
@@ -89,14 +103,26 @@ describe('console: the handling workflow', () => {
     await dialog.getByRole('textbox', { name: 'Reason' }).fill('gauge cleaning');
     await dialog.getByRole('button', { name: 'Silence', exact: true }).click();
     await dialog.getByRole('status').filter({ hasText: 'Notifications silenced: gauge cleaning' }).waitFor();
-    const silences = (await platform.request('GET', '/api/silences?active=true')).json as { silences: Array<{ match: { sensorId: string[] }; createdBy: string; endsAt: number; createdAt: number }> };
+    const silences = (await platform.request('GET', '/api/silences?active=true')).json as {
+      silences: Array<{ match: { sensorId: string[] }; createdBy: string; endsAt: number; createdAt: number }>;
+    };
     expect(silences.silences).toMatchObject([{ match: { sensorId: ['water-kimlong'] }, createdBy: 'kimlong.truc' }]);
     expect(silences.silences[0]!.endsAt - silences.silences[0]!.createdAt).toBeGreaterThan(3.9 * 3_600_000);
-    await expect.poll(async () => ((await platform.request('GET', `/api/alerts/${alertId}`)).json as { alert: Alert }).alert.workflow?.silence?.reason).toBe('gauge cleaning');
+    await expect
+      .poll(
+        async () =>
+          ((await platform.request('GET', `/api/alerts/${alertId}`)).json as { alert: Alert }).alert.workflow?.silence
+            ?.reason,
+      )
+      .toBe('gauge cleaning');
     await dialog.getByRole('combobox', { name: 'Outcome' }).selectOption('falseAlarm');
     await dialog.getByRole('button', { name: 'Confirm resolution' }).click();
     await expect.poll(() => row.count()).toBe(0);
     const stored = (await platform.request('GET', `/api/alerts/${alertId}`)).json as { alert: Alert };
-    expect(stored.alert).toMatchObject({ state: 'resolved', resolvedBy: 'kimlong.truc', workflow: { outcome: 'falseAlarm' } });
+    expect(stored.alert).toMatchObject({
+      state: 'resolved',
+      resolvedBy: 'kimlong.truc',
+      workflow: { outcome: 'falseAlarm' },
+    });
   });
 }, 180_000);
