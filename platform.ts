@@ -1,12 +1,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { preparePrivateDataDir } from './config/private-files.ts';
+import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
 import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
 import { alertsApi } from './api/alerts-api.ts';
 import { writeThrough } from './alerts/write-through-store.ts';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { createAlertOperations, type AlertOperations } from './alerts/workflow/alert-operations.ts';
+import { loadOperations } from './config/operations-config.ts';
+import { alertWorkflowRoutes } from './api/alert-workflow-routes.ts';
+import { silencesRoutes } from './api/silences-routes.ts';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
 import { accountsRoutes } from './api/accounts-routes.ts';
 import { sessionRoutes } from './api/session-routes.ts';
@@ -87,6 +92,7 @@ export interface Platform {
   readonly registry: Registry;
   readonly states: DeviceStateTracker;
   readonly alerts: AlertEngine;
+  readonly operations: AlertOperations;
   readonly delivery: AlertDelivery;
   /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
   readonly accounts: LiveAuth;
@@ -110,6 +116,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const seedCity = loadCity(config.cityFile, config.kindsDir);
   const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
+  const operationsConfig = loadOperations(dirname(config.cityFile), seedCity);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
@@ -160,6 +167,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const states = new DeviceStateTracker(city, events);
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
   devices.onSensorsChanged(() => alerts.sensorsChanged('registry'));
+  // agencies, routing, handling, escalation and silences around the engine (docs/operations-workflow.md)
+  const operations = createAlertOperations({ ops: operationsConfig, alerts, clock, dataDir: config.dataDir, logger: logger.child({ module: 'operations' }), publish: (t, p, o) => broker.publish(t, p, o), audit, registry });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
@@ -184,6 +193,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
+  const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
   // a read sees what was accepted before it (store/durable-pipeline.ts)
@@ -201,7 +211,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes, budget: deviceBudget }),
     lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes, budget: deviceBudget }),
     createConsolePlugin({ auth: guard, logger }),
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
+    alertWorkflowRoutes({ alerts, workflow: operations.workflow, ops: operationsConfig, isOnDuty, audit }),
+    silencesRoutes({ silences: operations.silences, clock, audit }),
+    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, workflow: { service: operations.workflow, isOnDuty }, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ ...config.accounts, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: config.accounts.knownAddressDays * 86_400_000 }, clock), audit }),
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
@@ -237,6 +249,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
   const ngsiLdPush = config.ngsiLd.push ? startNgsiLdPush({ source: ngsiLd, config: config.ngsiLd.push, clock, logger: logger.child({ module: 'ngsi-ld-push' }), registry }) : undefined;
+  operations.start();
 
   const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
   const mqttPort = (tcp.address() as { port: number }).port;
@@ -282,6 +295,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       accounts.close();
       devices.close();
       await step('demo fleet', async () => demo?.stop());
+      await step('alert operations', () => operations.stop());
       await step('alert delivery', () => delivery.stop());
       await step('NGSI-LD push', async () => { await ngsiLdPush?.stop(); ngsiLd.stop(); });
       await step('HTTP server', () => app.close());
@@ -301,7 +315,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, broker, app, registry, states, alerts, delivery, audit, accounts, liveSessions, health, close,
+    events, ingest, store, writer, broker, app, registry, states, alerts, operations, delivery, audit, accounts, liveSessions, health, close,
     // made when the store opened (store/durable-pipeline.ts)
     get feeder() { return pipeline.feeder; },
   };

@@ -11,7 +11,7 @@ import { alertSchema } from './alert-schema.ts';
  */
 export const ALERT_EVENTS_MEASUREMENT = 'alert_events';
 
-const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved']);
+const eventType = z.enum(['pending', 'firing', 'updated', 'acknowledged', 'workflow', 'resolved']);
 
 export function eventToPoint(event: AlertEvent, ts: number): Point {
   const a = event.alert;
@@ -58,6 +58,13 @@ export interface AlertHistory {
   readonly lastTs: Map<string, number>;
   readonly skipped: number;
 }
+
+/**
+ * Events of one (rule, sensor) in the same millisecond are stored a millisecond apart, so the last of a
+ * burst (an operator's acknowledge, start and steps in quick succession) can lie a little ahead of the
+ * clock: reads of the history look this far ahead.
+ */
+export const HISTORY_AHEAD_MS = 60_000;
 
 export async function readAlertHistory(store: TimeSeriesStore, from: number, to: number, tags?: Record<string, string>): Promise<AlertHistory> {
   const points = await store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from, to, ...(tags ? { tags } : {}) });

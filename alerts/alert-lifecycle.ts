@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import type { Sensor } from '../config/city-config.ts';
 import type { Clock } from '../core/clock.ts';
 import { DomainError } from '../core/domain-error.ts';
-import type { Alert } from './alert-model.ts';
+import type { Alert, AlertEventType } from './alert-model.ts';
+import type { RaiseHook } from './alert-service-api.ts';
 import type { AlertEventLog } from './alert-event-log.ts';
 import { LOCALES } from './alert-text.ts';
 import { entryKey, type Change } from './rule-engine.ts';
+import type { RuleKinds } from './rule-kinds.ts';
 
 const RECENT_LIMIT = 2000;
 
@@ -22,9 +25,14 @@ export class AlertLifecycle {
   private readonly recent = new Map<string, Alert>();
   private readonly suppressed = new Set<string>();
 
+  /** routing and silences for each new alert (alerts/workflow/); set once the workflow is built */
+  raiseHook: RaiseHook | undefined;
+
   constructor(
     private readonly log: AlertEventLog,
     private readonly clock: Clock,
+    private readonly ruleKinds?: RuleKinds,
+    private readonly logger?: Pick<Logger, 'error'>,
   ) {}
 
   open(): Alert[] {
@@ -74,7 +82,11 @@ export class AlertLifecycle {
     const now = this.clock.now();
     if (change.transition === 'pending') {
       if (alert) return;
-      const created = this.newAlert(change, change.sensor, 'pending');
+      const created = this.raise(change, 'pending');
+      if (!created) {
+        this.suppressed.add(key);
+        return;
+      }
       this.openById.set(created.id, created);
       this.byKey.set(key, created.id);
       this.log.emit('pending', created);
@@ -82,7 +94,7 @@ export class AlertLifecycle {
     }
     // firing
     if (alert && alert.state !== 'pending') return;
-    const fired: Alert = alert
+    const fired: Alert | undefined = alert
       ? {
           ...alert,
           state: 'firing',
@@ -92,7 +104,12 @@ export class AlertLifecycle {
           message: change.facts.message,
           ...(change.facts.value !== undefined ? { value: change.facts.value } : {}),
         }
-      : this.newAlert(change, change.sensor, 'firing');
+      : this.raise(change, 'firing');
+    // held back (a device under maintenance): quiet until the condition clears, as after an operator's resolve
+    if (!fired) {
+      this.suppressed.add(key);
+      return;
+    }
     this.openById.set(fired.id, fired);
     this.byKey.set(key, fired.id);
     this.log.emit('firing', fired);
@@ -106,7 +123,7 @@ export class AlertLifecycle {
         'alert_pending',
         `alert ${alert.id} is pending; it can be acknowledged once it fires`,
       );
-    if (alert.state === 'acknowledged')
+    if (alert.state === 'acknowledged' || alert.state === 'inProgress')
       throw new DomainError(
         'conflict',
         'alert_acknowledged',
@@ -126,9 +143,28 @@ export class AlertLifecycle {
   }
 
   /** An operator resolves; `stillHolds`: the condition is not over, so the pair stays quiet until it is. */
-  resolveBy(alert: Alert, by: string, note: string | undefined, stillHolds: boolean): { alert: Alert; seq: number } {
+  resolveBy(
+    alert: Alert,
+    by: string,
+    note: string | undefined,
+    stillHolds: boolean,
+    change?: (a: Alert) => Alert,
+  ): { alert: Alert; seq: number } {
+    // the change may refuse (throws) before anything is touched
+    if (change) change({ ...alert, state: 'resolved' });
     if (stillHolds) this.suppressed.add(entryKey(alert.ruleId, alert.sensorId));
-    return this.close(alert, by, note);
+    return this.close(alert, by, note, change);
+  }
+
+  /** A workflow change (start, assign, step, escalation, silence mark) to an open alert, as one event. */
+  amend(alert: Alert, type: AlertEventType, changed: Alert): number {
+    this.openById.set(alert.id, changed);
+    return this.log.emit(type, changed);
+  }
+
+  /** the open alert with this id as it is now (an amend checks nothing changed it meanwhile) */
+  current(id: string): Alert | undefined {
+    return this.openById.get(id);
   }
 
   /** The rule changed severity or category: the open alert follows. */
@@ -138,9 +174,14 @@ export class AlertLifecycle {
     this.log.emit('updated', updated);
   }
 
-  close(alert: Alert, by: string, note: string | undefined): { alert: Alert; seq: number } {
+  close(
+    alert: Alert,
+    by: string,
+    note: string | undefined,
+    change?: (a: Alert) => Alert,
+  ): { alert: Alert; seq: number } {
     const now = this.clock.now();
-    const resolved: Alert = {
+    const base: Alert = {
       ...alert,
       state: 'resolved',
       resolvedAt: now,
@@ -148,6 +189,7 @@ export class AlertLifecycle {
       updatedAt: now,
       ...(note ? { resolveNote: note } : {}),
     };
+    const resolved = change ? change(base) : base;
     this.openById.delete(alert.id);
     const key = entryKey(alert.ruleId, alert.sensorId);
     if (this.byKey.get(key) === alert.id) this.byKey.delete(key);
@@ -158,6 +200,22 @@ export class AlertLifecycle {
   private remember(alert: Alert): void {
     this.recent.set(alert.id, alert);
     if (this.recent.size > RECENT_LIMIT) this.recent.delete(this.recent.keys().next().value!);
+  }
+
+  /** a new alert through the workflow's hook; undefined: held back (a device under maintenance) */
+  private raise(change: Change, state: 'pending' | 'firing'): Alert | undefined {
+    const alert = this.newAlert(change, change.sensor, state);
+    if (!this.raiseHook) return alert;
+    try {
+      return this.raiseHook(alert, {
+        rule: change.rule,
+        aboutDevice: this.ruleKinds?.get(change.rule.kind)?.aboutDevice === true,
+      });
+    } catch (err) {
+      // routing must never lose an alert: raise it unrouted and say so
+      this.logger?.error({ err, ruleId: alert.ruleId, sensorId: alert.sensorId }, 'alert routing failed; raised without an agency');
+      return alert;
+    }
   }
 
   private newAlert(change: Change, sensor: Sensor, state: 'pending' | 'firing'): Alert {

@@ -1,8 +1,10 @@
 // The shared alert model: the contract between the alerts engine (alerts/) and alert delivery
 // (alerts/delivery/, api/alerts-*.ts). Kept verbatim from the agreed model; change it only together.
+// Issue 16 added `inProgress`, `workflow` and the `workflow` event (alerts/workflow/, docs/operations-workflow.md).
+import type { AlertWorkflow } from './workflow/workflow-model.ts';
 export type Severity = 'informational' | 'low' | 'medium' | 'high' | 'critical';
 export type AlertCategory = 'environment' | 'weather' | 'traffic' | 'naturalDisaster' | 'security';
-export type AlertState = 'pending' | 'firing' | 'acknowledged' | 'resolved';
+export type AlertState = 'pending' | 'firing' | 'acknowledged' | 'inProgress' | 'resolved';
 export interface I18nText { vi: string; en: string }
 export interface Alert {
   id: string;                 // uuid
@@ -19,6 +21,8 @@ export interface Alert {
   resolveNote?: string;
   /** set on the event that found it flapping (alerts/flap-limiter.ts): changes after it are not announced */
   flapping?: boolean;
+  /** routing, handling steps, escalation and silence (alerts/workflow/); absent on alerts raised before it */
+  workflow?: AlertWorkflow;
 }
-export type AlertEventType = 'pending' | 'firing' | 'updated' | 'acknowledged' | 'resolved';
+export type AlertEventType = 'pending' | 'firing' | 'updated' | 'acknowledged' | 'workflow' | 'resolved';
 export interface AlertEvent { seq: number; type: AlertEventType; ts: number; alert: Alert }

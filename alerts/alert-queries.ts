@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { Alert } from './alert-model.ts';
 import type { AlertFilter } from './alert-service-api.ts';
-import { latestSnapshots, readAlertHistory } from './alert-journal.ts';
+import { HISTORY_AHEAD_MS, latestSnapshots, readAlertHistory } from './alert-journal.ts';
 import type { AlertLifecycle } from './alert-lifecycle.ts';
 
 const DAY = 86_400_000;
@@ -23,7 +23,7 @@ export class AlertQueries {
     const known = this.lifecycle.known(id);
     if (known) return known;
     const now = this.clock.now();
-    const history = await readAlertHistory(this.store, now - this.windowMs, now + 1);
+    const history = await readAlertHistory(this.store, now - this.windowMs, now + HISTORY_AHEAD_MS);
     return latestSnapshots(history.events).get(id);
   }
 
@@ -37,7 +37,7 @@ export class AlertQueries {
     const history = await readAlertHistory(
       this.store,
       from,
-      Math.max(to, now) + 1,
+      Math.max(to, now) + HISTORY_AHEAD_MS,
       Object.keys(tags).length ? tags : undefined,
     );
     const all = latestSnapshots(history.events);

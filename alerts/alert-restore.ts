@@ -3,7 +3,7 @@ import type { City } from '../config/city-config.ts';
 import { DEVICE_STATUS_MEASUREMENT } from '../ingest/ingest-events.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { AlertEventLog } from './alert-event-log.ts';
-import { latestSnapshots, readAlertHistory } from './alert-journal.ts';
+import { HISTORY_AHEAD_MS, latestSnapshots, readAlertHistory } from './alert-journal.ts';
 import type { AlertLifecycle } from './alert-lifecycle.ts';
 import type { AlertRuleAdmin } from './alert-rule-admin.ts';
 import type { AqiTracker } from './aqi-tracker.ts';
@@ -42,7 +42,7 @@ export async function restoreAlertState(deps: AlertRestoreDeps, rules: readonly 
   for (const [sensorId, ts] of seen) engine.seedLastSeen(sensorId, ts);
   // Without the history: start without the open alerts (they may be announced again) and number events
   // from the clock, so seq still only grows.
-  const history = await readAlertHistory(store, now - windowMs, now + 1).catch((err: unknown) => {
+  const history = await readAlertHistory(store, now - windowMs, now + HISTORY_AHEAD_MS).catch((err: unknown) => {
     logger.error({ err }, 'open alerts could not be restored from the store; starting without them');
     return { events: [], lastTs: new Map<string, number>(), skipped: 0, failed: true };
   });

@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import type { Alert } from './alert-model.ts';
 import { CATEGORIES, SEVERITIES } from './rule-schema.ts';
+import { workflowSchema } from './workflow/workflow-model.ts';
 
 /**
  * The alert model as a zod schema: what the journal reads back from the store and what the API sends
  * (and documents in OpenAPI). One schema, so the stored and the served shape cannot drift apart.
  */
-export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'resolved'] as const satisfies readonly Alert['state'][];
+export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'inProgress', 'resolved'] as const satisfies readonly Alert['state'][];
 
 const i18nText = z.object({ vi: z.string(), en: z.string() });
 
@@ -37,4 +38,5 @@ export const alertSchema = z.object({
   resolvedBy: z.string().optional().describe('"system" when the rule cleared it'),
   resolveNote: z.string().optional(),
   flapping: z.boolean().optional().describe('state changes too often: further changes are recorded, not announced, until it settles'),
+  workflow: workflowSchema.optional().describe('routing, handling, escalation and silence (docs/operations-workflow.md)'),
 });

@@ -16,6 +16,12 @@ export interface AlertFilter {
   limit?: number;
 }
 
+/**
+ * What the handling workflow adds to a new alert (alerts/workflow/workflow-service.ts): its agency and a
+ * silence mark. Undefined holds the alert back entirely (a device under maintenance raises no no-data alert).
+ */
+export type RaiseHook = (alert: Alert, context: { readonly rule: Rule; readonly aboutDevice: boolean }) => Alert | undefined;
+
 export interface RuleRegistry {
   list(): Rule[];
   get(id: string): Rule | undefined;
@@ -37,7 +43,12 @@ export interface AlertService {
   open(): Alert[];
   /** DomainError not_found / conflict (already resolved, or still pending). */
   acknowledge(id: string, by: string, note?: string): Promise<Alert>;
-  /** DomainError not_found / conflict (already resolved). */
-  resolve(id: string, by: string, note?: string): Promise<Alert>;
+  /** DomainError not_found / conflict (already resolved). `change` adds to the resolved alert (an outcome). */
+  resolve(id: string, by: string, note?: string, change?: (resolved: Alert) => Alert): Promise<Alert>;
+  /**
+   * Changes an open alert and records it as one event of `type` (the handling workflow, alerts/workflow/).
+   * `change` sees the current alert and may throw a DomainError: then nothing changes. Resolves once stored.
+   */
+  amend(id: string, type: 'acknowledged' | 'workflow', change: (current: Alert) => Alert): Promise<Alert>;
   rules: RuleRegistry;
 }

@@ -10,7 +10,7 @@ import { AlertQueries } from './alert-queries.ts';
 import { restoreAlertState } from './alert-restore.ts';
 import { AlertRuleAdmin } from './alert-rule-admin.ts';
 import { AlertScheduler } from './alert-scheduler.ts';
-import type { AlertService } from './alert-service-api.ts';
+import type { AlertService, RaiseHook } from './alert-service-api.ts';
 import { type AqiSample, createAqiTracker, VN_AQI_METRIC } from './aqi-tracker.ts';
 import { formatIssue } from './load-rules.ts';
 import { type Change, entryKey, RuleEngine } from './rule-engine.ts';
@@ -40,6 +40,8 @@ export interface AlertServiceDeps {
   readonly vnAqi?: boolean;
   /** flapping bound per rule and sensor (config limits.alertFlap*); default 6 changes in 10 minutes */
   readonly flap?: { readonly transitions: number; readonly windowMs: number };
+  /** routing and silences for each new alert (alerts/workflow/); set once the workflow is built */
+  readonly raise?: RaiseHook;
 }
 
 const DAY = 86_400_000;
@@ -55,6 +57,8 @@ const DAY = 86_400_000;
 export interface AlertEngine extends AlertService {
   /** Resolves once every alert event raised so far is stored and emitted (tests, backtest, shutdown). */
   idle(): Promise<void>;
+  /** Installs the workflow's hook for new alerts (platform.ts wires it after both exist). */
+  setRaiseHook(hook: RaiseHook): void;
   /** The device registry changed (platform-registry.ts): re-target the rules; new sensors are evaluated at once. */
   sensorsChanged(by: string): void;
 }
@@ -76,7 +80,8 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     : createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined, ruleKinds);
   const aqi = deps.vnAqi === false ? undefined : createAqiTracker(city.sensors.filter((s) => s.kind === 'air'));
   const log = new AlertEventLog(store, clock, logger, deps.flap ?? { transitions: 6, windowMs: 600_000 });
-  const lifecycle = new AlertLifecycle(log, clock);
+  const lifecycle = new AlertLifecycle(log, clock, ruleKinds, logger);
+  lifecycle.raiseHook = deps.raise;
   const handleChanges = (changes: readonly Change[]): void => {
     for (const change of changes) {
       lifecycle.apply(change);
@@ -147,7 +152,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const onCamera = guarded((event: CameraEvent) => handleChanges(engine.onCameraEvent(event, clock.now())));
   const find = (id: string) => queries.find(id);
 
-  return {
+  const service: AlertEngine = {
     bus: log.bus,
     idle: () => log.persisted(log.lastSeq),
     sensorsChanged(by) {
@@ -197,14 +202,27 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       await log.persisted(seq);
       return alert;
     },
-    async resolve(id, by, note) {
+    async resolve(id, by, note, change) {
       const alert = await lifecycle.openAlert(id, find);
       const phase = engine.condition(entryKey(alert.ruleId, alert.sensorId))?.phase;
       const stillHolds = phase !== undefined && phase !== 'inactive';
-      const { alert: resolved, seq } = lifecycle.resolveBy(alert, by, note, stillHolds);
+      const { alert: resolved, seq } = lifecycle.resolveBy(alert, by, note, stillHolds, change);
       await log.persisted(seq);
       return resolved;
     },
+    async amend(id, type, change) {
+      const alert = await lifecycle.openAlert(id, find);
+      const changed = change(alert);
+      // the await above may have let another change in: apply only to the alert as it is now
+      if (lifecycle.current(id) !== alert) return service.amend(id, type, change);
+      const seq = lifecycle.amend(alert, type, changed);
+      await log.persisted(seq);
+      return changed;
+    },
+    setRaiseHook(hook) {
+      lifecycle.raiseHook = hook;
+    },
     rules: admin.registry(),
   };
+  return service;
 }

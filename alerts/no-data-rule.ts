@@ -74,6 +74,7 @@ export function noDataCheckAt(rule: NoDataRule, state: NoDataState): number | un
 export const noDataKind = defineRuleKind<NoDataRule, NoDataState>({
   kind: 'noData',
   schema: noDataRuleSchema,
+  aboutDevice: true,
   messages: {
     silence: { vi: "Không nhận dữ liệu từ {sensor} trong {value} phút (ngưỡng {threshold} phút)", en: "No data from {sensor} for {value} min (limit {threshold} min)" },
     offline: { vi: "Thiết bị {sensor} báo mất kết nối (offline)", en: "Device {sensor} reported offline" },

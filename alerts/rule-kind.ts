@@ -56,6 +56,8 @@ export interface RuleKindDefinition<R extends RuleBase = RuleBase, S extends Rul
   readonly schema: z.ZodType<R>;
   /** vi/en message templates by key ({value} {threshold} {unit} {sensor} {metric} {district} {window} ...) */
   readonly messages: Readonly<Record<string, I18nText>>;
+  /** its alerts say the device itself is silent or offline: a device under maintenance raises none */
+  readonly aboutDevice?: boolean;
   /** the sensors the rule raises alerts for: one open alert per rule and each of them */
   targets(rule: R, city: City): Sensor[];
   /** ids of the sensors whose events reach the pair of `target` (default: the target alone) */

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { addAccount, createToken, presentAccount, presentToken, revokeToken, setDisabled, setPassword, setRole } from '../config/accounts/account-changes.ts';
+import { addAccount, createToken, presentAccount, presentToken, revokeToken, setDisabled, setIocDuty, setPassword, setRole } from '../config/accounts/account-changes.ts';
 import { accountNameSchema, passwordSchema, roleSchema } from '../config/accounts/auth-file.ts';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
 import { hashPassword } from '../config/accounts/secrets.ts';
@@ -25,11 +25,11 @@ export interface AccountsRoutesDeps {
 }
 
 const tokenOut = z.object({ id: z.string(), name: z.string(), createdAt: z.string(), expiresAt: z.string().nullable() });
-const accountOut = z.object({ name: z.string(), role: roleSchema, disabled: z.boolean(), hasPassword: z.boolean(), createdAt: z.string(), tokens: z.array(tokenOut) });
+const accountOut = z.object({ name: z.string(), role: roleSchema, disabled: z.boolean(), hasPassword: z.boolean(), iocDuty: z.boolean(), createdAt: z.string(), tokens: z.array(tokenOut) });
 const nameParam = z.object({ name: z.string().min(1).max(64) });
-const createBody = z.object({ name: accountNameSchema, role: roleSchema, password: passwordSchema.optional() }).strict();
-const patchBody = z.object({ role: roleSchema.optional(), disabled: z.boolean().optional(), password: passwordSchema.optional() }).strict()
-  .refine((b) => b.role !== undefined || b.disabled !== undefined || b.password !== undefined, 'give at least one of role, disabled, password');
+const createBody = z.object({ name: accountNameSchema, role: roleSchema, password: passwordSchema.optional(), iocDuty: z.boolean().optional() }).strict();
+const patchBody = z.object({ role: roleSchema.optional(), disabled: z.boolean().optional(), password: passwordSchema.optional(), iocDuty: z.boolean().optional() }).strict()
+  .refine((b) => b.role !== undefined || b.disabled !== undefined || b.password !== undefined || b.iocDuty !== undefined, 'give at least one of role, disabled, password, iocDuty');
 const tokenBody = z.object({
   name: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, 'a token name is 1-64 letters, digits, ".", "_" or "-"'),
   expiresInDays: z.number().int().min(1).max(3650).optional().describe('default: never expires'),
@@ -46,7 +46,7 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
   };
   const shape = (name: string) => {
     const a = auth.account(name);
-    return a ? { role: a.role, disabled: a.disabled ?? false } : undefined;
+    return a ? { role: a.role, disabled: a.disabled ?? false, iocDuty: a.iocDuty === true } : undefined;
   };
 
   api.get('/api/accounts', {
@@ -58,10 +58,10 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
     config: allow('admin'),
     schema: { tags: ['accounts'], summary: 'Create an account', body: createBody, response: { 201: accountOut, 400: errorBody, 401: errorBody, 403: errorBody, 409: errorBody } },
   }, async (request, reply) => {
-    const { name, role, password } = request.body;
+    const { name, role, password, iocDuty } = request.body;
     const passwordHash = password ? await hashPassword(password) : undefined;
     try {
-      auth.change((file) => addAccount(file, { name, role, passwordHash }, now(), deps.sensorIds()));
+      auth.change((file) => addAccount(file, { name, role, passwordHash, iocDuty }, now(), deps.sensorIds()));
     } catch (err) {
       // an admin's mistake, not a flood: each such refusal is worth its line
       if (err instanceof DomainError && err.code === 'account_name_is_sensor') request.log.warn({ by: principalOf(request)?.name, from: request.ip, name, reason: err.code }, 'account refused');
@@ -74,7 +74,7 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
   api.patch('/api/accounts/:name', {
     config: allow('admin'),
     schema: {
-      tags: ['accounts'], summary: 'Change role, disable or enable, reset the password',
+      tags: ['accounts'], summary: 'Change role, disable or enable, reset the password, grant or withdraw IOC duty',
       description: 'Disabling, re-roling or a new password ends the account\'s sessions and live connections at once.',
       params: nameParam, body: patchBody,
       response: { 200: accountOut, 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
@@ -82,13 +82,14 @@ export const accountsRoutes = (deps: AccountsRoutesDeps): FastifyPluginAsync => 
   }, async (request) => {
     const { name } = request.params;
     if (!auth.account(name)) throw new DomainError('not_found', 'account_not_found', `no account named ${name}`);
-    const { role, disabled, password } = request.body;
+    const { role, disabled, password, iocDuty } = request.body;
     const passwordHash = password ? await hashPassword(password) : undefined;
     const before = shape(name);
     auth.change((file) => {
       if (role !== undefined) setRole(file, name, role);
       if (disabled !== undefined) setDisabled(file, name, disabled);
       if (passwordHash) setPassword(file, name, passwordHash, now());
+      if (iocDuty !== undefined) setIocDuty(file, name, iocDuty);
     });
     // never the password: only that it was reset
     await audit(request, 'account.update', name, { before, after: shape(name), ...(password ? { passwordReset: true } : {}) });

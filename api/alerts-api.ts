@@ -5,7 +5,7 @@ import type { City } from '../config/city-config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { alertsCapRoutes } from './alerts-cap-routes.ts';
-import { alertsRoutes } from './alerts-routes.ts';
+import { alertsRoutes, type AlertsRoutesDeps } from './alerts-routes.ts';
 import { alertsStreamRoute } from './alerts-stream.ts';
 import { webhooksRoutes } from './alerts-webhooks-routes.ts';
 import type { AuthGuard } from './auth.ts';
@@ -25,6 +25,7 @@ export interface AlertsApiDeps {
   readBarrier?: () => Promise<void>;
   cap: { sender?: string; contact?: string; windowHours?: number; maxEntries?: number; publicBaseUrl: string | (() => string) };
   audit?: AuditRecorder;
+  workflow?: AlertsRoutesDeps['workflow'];
 }
 
 /** Every alert plugin for buildApp's `routes`: REST, rules, the WebSocket stream, CAP and webhook status. */
@@ -33,7 +34,7 @@ export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
   return [
     alertsStreamRoute({ hub: deps.delivery.hub, guard, liveSessions: deps.liveSessions }),
     alertsCapRoutes({ alerts, city, clock, ...deps.cap }),
-    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier, audit: deps.audit }),
+    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier, audit: deps.audit, workflow: deps.workflow }),
     rulesRoutes({ alerts, guard, audit: deps.audit }),
     webhooksRoutes({ webhooks: deps.delivery.webhooks, guard }),
   ];

@@ -13,6 +13,9 @@ import { ALERT_STATES, alertBody, parseTimeParam, presentAlert, queryList } from
 import { errorBody } from './errors.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { recordRequest } from './audit-http.ts';
+import { OUTCOMES, type Outcome } from '../alerts/workflow/workflow-model.ts';
+import type { WorkflowService } from '../alerts/workflow/workflow-service.ts';
+import { actorOf, auditedAction } from './alert-workflow-routes.ts';
 
 export interface AlertsRoutesDeps {
   alerts: AlertService;
@@ -23,6 +26,8 @@ export interface AlertsRoutesDeps {
   /** waits until everything acknowledged so far is queryable (read-your-writes), when the store lags */
   readBarrier?: () => Promise<void>;
   audit?: AuditRecorder;
+  /** the handling workflow: ack and resolve go through it (agency check, outcome), lists take `scope` */
+  workflow?: { service: WorkflowService; isOnDuty(account: string): boolean };
 }
 
 const MAX_LIST = 1000;
@@ -38,6 +43,10 @@ function listOf<T extends string>(raw: string | string[] | undefined, allowed: r
 
 // nullish: a POST with no body at all arrives as null.
 const noteBody = z.object({ note: z.string().trim().min(1).max(2000).optional() }).strict().nullish();
+const resolveBody = z.object({
+  note: z.string().trim().min(1).max(2000).optional(),
+  outcome: z.enum(OUTCOMES).optional().describe('handled (default), falseAlarm, duplicate, deviceFault'),
+}).strict().nullish();
 
 /** REST for alerts: list with filters, one alert with the readings around it, acknowledge, resolve. */
 export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => async (app) => {
@@ -58,6 +67,8 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
       querystring: z.object({
         state: queryList, severity: queryList, kind: queryList, district: queryList,
         sensorId: z.string().optional(),
+        scope: z.enum(['mine', 'agency', 'all']).default('all').describe('mine: assigned to me; agency: my agencies\' alerts; all'),
+        agency: queryList.describe('alerts of these agencies'),
         from: z.string().optional(),
         to: z.string().optional(),
         limit: z.coerce.number().int().min(1).max(MAX_LIST).default(200),
@@ -77,8 +88,15 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
       sensorId: q.sensorId,
       from, to, limit: q.limit,
     };
-    const found = await alerts.list(filter);
-    return { alerts: found.map(presentAlert) };
+    const wf = deps.workflow;
+    const agencies = splitList(q.agency);
+    const narrowed = wf && (q.scope !== 'all' || agencies);
+    // narrowing happens after the engine's limit would cut: ask for the most, then cut
+    const found = await alerts.list(narrowed ? { ...filter, limit: MAX_LIST * 5 } : filter);
+    if (!narrowed) return { alerts: found.map(presentAlert) };
+    const me = actorOf(request, wf.isOnDuty);
+    const kept = found.filter((a) => wf.service.inScope(a, me, q.scope) && (!agencies || agencies.includes(a.workflow?.agencyId ?? '')));
+    return { alerts: kept.slice(0, q.limit).map(presentAlert) };
   });
 
   api.get('/api/alerts/:id', {
@@ -124,12 +142,23 @@ export const alertsRoutes = (deps: AlertsRoutesDeps): FastifyPluginAsync => asyn
         description: 'Body (optional): { "note": "..." }. The operator is the token\'s user. 409 when the alert is already resolved'
           + (action === 'ack' ? ' or still pending.' : '.'),
         params: z.object({ id: z.string().min(1).max(128) }),
-        body: noteBody,
-        response: { 200: z.object({ alert: alertBody }), 400: errorBody, 401: errorBody, 404: errorBody, 409: errorBody },
+        body: action === 'ack' ? noteBody : resolveBody,
+        response: { 200: z.object({ alert: alertBody }), 400: errorBody, 401: errorBody, 403: errorBody, 404: errorBody, 409: errorBody },
       },
     }, async (request) => {
       const by = principalOf(request)?.name ?? 'operator';
       const note = request.body?.note;
+      const wf = deps.workflow;
+      if (wf) {
+        const me = actorOf(request, wf.isOnDuty);
+        const id = request.params.id;
+        const body = request.body as { outcome?: Outcome } | null | undefined;
+        const outcome: Outcome = body?.outcome ?? 'handled';
+        const alert = action === 'ack'
+          ? await auditedAction(deps.audit, request, 'alert.acknowledge', id, () => wf.service.acknowledge(id, me, note), note ? { note } : {})
+          : await auditedAction(deps.audit, request, 'alert.resolve', id, () => wf.service.resolve(id, me, outcome, note), { outcome, ...(note ? { note } : {}) });
+        return { alert: presentAlert(alert) };
+      }
       const before = (await alerts.get(request.params.id))?.state;
       const alert = action === 'ack'
         ? await alerts.acknowledge(request.params.id, by, note)

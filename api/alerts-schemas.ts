@@ -4,6 +4,7 @@ import { ALERT_STATES, alertSchema } from '../alerts/alert-schema.ts';
 import { DomainError } from '../core/domain-error.ts';
 import { MAX_TIME_MS } from '../store/query-bounds.ts';
 import { ALERT_EVENT_TYPES } from '../alerts/delivery/webhook-target.ts';
+import { presentWorkflow } from '../alerts/workflow/workflow-presenter.ts';
 
 /** How an alert looks over the API, the WebSocket stream, MQTT and webhooks: the alerts' own schema. */
 export { ALERT_STATES };
@@ -29,6 +30,7 @@ export function presentAlert(a: Alert): AlertBody {
     startsAt: a.startsAt, firingAt: a.firingAt, updatedAt: a.updatedAt,
     acknowledgedAt: a.acknowledgedAt, acknowledgedBy: a.acknowledgedBy, ackNote: a.ackNote,
     resolvedAt: a.resolvedAt, resolvedBy: a.resolvedBy, resolveNote: a.resolveNote, flapping: a.flapping,
+    workflow: a.workflow ? presentWorkflow(a.workflow) : undefined,
   };
 }
 

@@ -96,7 +96,8 @@ function makeCredentials(city: City, roles: readonly Role[]): { plain: Partial<C
   const plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'> = { createdAt: now.toISOString(), note: NOTE, devices: [] };
   for (const role of roles) {
     const password = newSecret().slice(0, 20);
-    addAccount(auth, { name: role, role, passwordHash: hashPasswordSync(password) }, now);
+    // the generated operator and admin hold the IOC duty role: before agencies existed they handled every alert
+    addAccount(auth, { name: role, role, passwordHash: hashPasswordSync(password), iocDuty: role !== 'viewer' }, now);
     const { token } = createToken(auth, role, 'demo', null, now);
     plain[role] = { username: role, password, token };
   }

@@ -19,7 +19,7 @@ export const webhookTargetSchema = z.object({
     district: z.array(nonEmpty).optional(),
   }).strict().default({}),
   /** Which lifecycle events to send (default: all of them). */
-  events: z.array(z.enum(['pending', 'firing', 'updated', 'acknowledged', 'resolved'])).min(1).optional(),
+  events: z.array(z.enum(['pending', 'firing', 'updated', 'acknowledged', 'workflow', 'resolved'])).min(1).optional(),
   timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
   /**
    * Lets a receiver on loopback, a private (RFC 1918, fc00::/7), link-local or otherwise internal address

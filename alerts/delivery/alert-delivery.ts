@@ -7,6 +7,7 @@ import type { DeliveryLogger } from './delivery-logger.ts';
 import type { DeliveryChannel, RunningChannel } from './delivery-channel.ts';
 import { DELIVERY_CHANNELS } from './delivery-channels.ts';
 import { registerDeliveryMetrics } from './delivery-metrics.ts';
+import { notSilenced } from './silenced-filter.ts';
 import type { MqttPublish } from './mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
 
@@ -42,17 +43,21 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   if (twice !== undefined) throw new Error(`two delivery channels are named "${twice}"`);
   const hub = new AlertStreamHub({ feed: deps.feed, clock: deps.clock, logger: deps.logger, ...deps.stream });
   hub.start();
-  const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: deps.feed.bus, clock: deps.clock, logger: deps.logger });
+  // silenced alerts stay on the live stream (marked) but are not sent out (docs/operations-workflow.md)
+  const notifying = notSilenced(deps.feed.bus);
+  const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: notifying.bus, clock: deps.clock, logger: deps.logger });
   webhooks.start();
   if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, webhooks });
   const { feed, clock, logger, publish, registry } = deps;
-  const context = { feed, clock, logger, publish, registry };
+  // the channels notify: they hear only what no silence holds
+  const context = { feed: { bus: notifying.bus, open: () => feed.open() }, clock, logger, publish, registry };
   const channels = new Map<string, RunningChannel>();
   for (const channel of list) channels.set(channel.name, channel.start(context));
   return {
     hub, webhooks, channels,
     async stop() {
       hub.stop();
+      notifying.stop();
       await Promise.all([...[...channels.values()].map((c) => c.stop()), webhooks.stop()]);
     },
   };

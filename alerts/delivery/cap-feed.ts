@@ -20,7 +20,7 @@ export function selectPublicAlerts(candidates: readonly Alert[], now: number): A
   const out: Alert[] = [];
   for (const alert of candidates) {
     if (seen.has(alert.id) || INTERNAL_SUB_CATEGORIES.has(alert.subCategory)) continue;
-    const show = alert.state === 'firing' || alert.state === 'acknowledged'
+    const show = alert.state === 'firing' || alert.state === 'acknowledged' || alert.state === 'inProgress'
       || (alert.state === 'resolved' && alert.firingAt !== undefined && now - (alert.resolvedAt ?? alert.updatedAt) <= CANCEL_VISIBLE_MS);
     if (!show) continue;
     seen.add(alert.id);

@@ -18,12 +18,12 @@ function find(auth: AuthFile, name: string): AccountEntry {
 }
 
 /** `sensorIds`: the city's sensors; the devices in auth.json are checked too (account-name-policy.ts). */
-export function addAccount(auth: AuthFile, input: { name: string; role: Role; passwordHash?: string }, now: Date, sensorIds: Iterable<string> = []): AccountEntry {
+export function addAccount(auth: AuthFile, input: { name: string; role: Role; passwordHash?: string; iocDuty?: boolean }, now: Date, sensorIds: Iterable<string> = []): AccountEntry {
   if (!ACCOUNT_NAME.test(input.name)) throw new DomainError('invalid', 'invalid_account_name', 'an account name is 2-64 characters: a-z first, then a-z, 0-9, ".", "_" or "-"');
   assertNotSensorName(input.name, [...sensorIds, ...Object.keys(auth.devices)]);
   if (auth.accounts.some((a) => a.name === input.name)) throw new DomainError('conflict', 'account_exists', `an account named ${input.name} exists already`);
   const at = now.toISOString();
-  const account: AccountEntry = { name: input.name, role: input.role, disabled: false, passwordSetAt: at, createdAt: at, ...(input.passwordHash ? { password: input.passwordHash } : {}) };
+  const account: AccountEntry = { name: input.name, role: input.role, disabled: false, passwordSetAt: at, createdAt: at, ...(input.passwordHash ? { password: input.passwordHash } : {}), ...(input.iocDuty ? { iocDuty: true } : {}) };
   auth.accounts.push(account);
   return account;
 }
@@ -45,6 +45,14 @@ export function setRole(auth: AuthFile, name: string, role: Role): AccountEntry 
   const account = find(auth, name);
   if (account.role === 'admin' && role !== 'admin') keepAnAdmin(auth, name);
   account.role = role;
+  return account;
+}
+
+/** Grants or withdraws the IOC duty role (acting on any agency's alerts). */
+export function setIocDuty(auth: AuthFile, name: string, iocDuty: boolean): AccountEntry {
+  const account = find(auth, name);
+  if (iocDuty) account.iocDuty = true;
+  else delete account.iocDuty;
   return account;
 }
 
@@ -96,6 +104,7 @@ export function presentAccount(a: AccountEntry, tokens: readonly TokenEntry[]) {
     role: a.role,
     disabled: a.disabled,
     hasPassword: a.password !== undefined,
+    iocDuty: a.iocDuty === true,
     createdAt: a.createdAt,
     tokens: tokens.filter((t) => t.account === a.name).map(presentToken),
   };

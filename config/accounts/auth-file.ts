@@ -30,6 +30,8 @@ const accountSchema = z.object({
   /** changes whenever the password is set or reset: sessions made before it end */
   passwordSetAt: isoTime,
   createdAt: isoTime,
+  /** IOC duty role: may act on any agency's alerts (docs/operations-workflow.md); absent means no */
+  iocDuty: z.boolean().optional(),
 }).strict();
 
 const tokenSchema = hashed.extend({

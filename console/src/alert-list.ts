@@ -17,9 +17,15 @@ const OVERSCAN = 3;
 /** how long a new critical alert's row stands out */
 const FRESH_MS = 10_000;
 
-export type AlertAction = 'ack' | 'resolve';
+export type AlertAction = 'ack' | 'start' | 'resolve';
 
-export interface AlertFilter { kind: string; severity: string; district: string; showResolved: boolean }
+export interface AlertFilter {
+  kind: string; severity: string; district: string; showResolved: boolean;
+  /** whose alerts: all, my agencies' (members), assigned to me */
+  scope?: 'all' | 'agency' | 'mine';
+  /** who is signed in and their agencies (GET /api/agencies), for `scope` */
+  me?: { name: string; agencies: readonly string[] };
+}
 
 export interface AlertList {
   readonly element: HTMLElement;
@@ -31,7 +37,7 @@ export interface AlertList {
 interface Row {
   el: HTMLLIElement;
   badge: HTMLElement; title: HTMLElement; age: HTMLTimeElement; where: HTMLElement; value: HTMLElement;
-  message: HTMLElement; state: HTMLElement; ackInfo: HTMLElement; ack: HTMLButtonElement; resolve: HTMLButtonElement;
+  message: HTMLElement; state: HTMLElement; ackInfo: HTMLElement; ack: HTMLButtonElement; start: HTMLButtonElement; resolve: HTMLButtonElement;
   /** the blink overlay: a new element per new alert, so its animation starts from the beginning */
   flash?: HTMLElement;
   id: string; signature: string; top: number; pos: number; setSize: string;
@@ -42,6 +48,8 @@ export function matchesFilter(alert: Alert, filter: AlertFilter): boolean {
   if (filter.kind && alert.kind !== filter.kind) return false;
   if (filter.severity && alert.severity !== filter.severity) return false;
   if (filter.district && alert.district !== filter.district) return false;
+  if (filter.scope === 'mine') return alert.workflow?.assignee !== undefined && alert.workflow.assignee === filter.me?.name;
+  if (filter.scope === 'agency') return alert.workflow !== undefined && (filter.me?.agencies.includes(alert.workflow.agencyId) ?? false);
   return true;
 }
 
@@ -51,6 +59,8 @@ export function createAlertList(deps: {
   onSelectSensor(sensorId: string): void;
   /** false for viewers: the server would refuse, so the buttons are not shown */
   canAct?: boolean;
+  /** the alert's handling, shown in the row: agency, person, escalation, silence (workflow-panel.ts) */
+  handling?(alert: Alert): string;
 }): AlertList {
   const { alerts, sensors, i18n, fmt } = deps;
   const list = h('ul', { class: 'alert-list', 'aria-live': 'off' });
@@ -89,13 +99,14 @@ export function createAlertList(deps: {
     const state = h('span', { class: 'state-label' });
     const ackInfo = h('span', { class: 'ack-info' });
     const ack = h('button', { type: 'button', class: 'btn btn-ack', 'data-action': 'ack' });
+    const start = h('button', { type: 'button', class: 'btn btn-start', 'data-action': 'start' });
     const resolve = h('button', { type: 'button', class: 'btn btn-resolve', 'data-action': 'resolve' });
     const el = h('li', { class: 'alert-row' },
       h('div', { class: 'row-main' }, badge, title, age),
       h('div', { class: 'row-sub' }, where, value),
       message,
-      h('div', { class: 'row-foot' }, state, ackInfo, ack, resolve));
-    return { el, badge, title, age, where, value, message, state, ackInfo, ack, resolve, id: '', signature: '', top: -1, pos: -1, setSize: '' };
+      h('div', { class: 'row-foot' }, state, ackInfo, ack, start, resolve));
+    return { el, badge, title, age, where, value, message, state, ackInfo, ack, start, resolve, id: '', signature: '', top: -1, pos: -1, setSize: '' };
   }
 
   function setClass(el: Element, name: string): void {
@@ -108,9 +119,11 @@ export function createAlertList(deps: {
     // the engine acknowledges firing alerts only: a pending one may still clear by itself
     const ackable = alert.state === 'firing';
     const open = alert.state !== 'resolved';
-    const ackInfo = alert.acknowledgedBy
-      ? [i18n.t('alerts.ackedBy', { who: alert.acknowledgedBy }), alert.ackNote ? i18n.t('alerts.note', { note: alert.ackNote }) : ''].filter(Boolean).join(' · ')
-      : '';
+    const ackInfo = [
+      deps.handling?.(alert) ?? '',
+      alert.acknowledgedBy ? i18n.t('alerts.ackedBy', { who: alert.acknowledgedBy }) : '',
+      alert.acknowledgedBy && alert.ackNote ? i18n.t('alerts.note', { note: alert.ackNote }) : '',
+    ].filter(Boolean).join(' · ');
     setClass(row.el, `alert-row sev-${alert.severity} state-${alert.state}`);
     row.el.setAttribute('data-alert-id', alert.id);
     row.el.setAttribute('aria-label', `${severity}: ${alert.title[i18n.lang]} · ${sensorName}`);
@@ -127,6 +140,8 @@ export function createAlertList(deps: {
     setText(row.ackInfo, ackInfo);
     row.ack.hidden = !ackable || deps.canAct === false;
     setText(row.ack, i18n.t('alerts.ack'));
+    row.start.hidden = alert.state !== 'acknowledged' || deps.canAct === false;
+    setText(row.start, i18n.t('alerts.start'));
     row.resolve.hidden = !open || deps.canAct === false;
     setText(row.resolve, i18n.t('alerts.resolve'));
     if (row.id !== alert.id || !isNew) {
@@ -141,7 +156,7 @@ export function createAlertList(deps: {
   }
 
   function signatureOf(alert: Alert, isNew: boolean): string {
-    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${i18n.lang}|${isNew ? 1 : 0}`;
+    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|${i18n.lang}|${isNew ? 1 : 0}`;
   }
 
   list.addEventListener('click', (event) => {

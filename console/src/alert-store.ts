@@ -78,7 +78,7 @@ export class AlertStore {
     let summary: SensorAlertSummary | undefined;
     for (const alert of this.byId.values()) {
       if (alert.sensorId !== sensorId || alert.state === 'resolved') continue;
-      const unacked = alert.state !== 'acknowledged';
+      const unacked = alert.state !== 'acknowledged' && alert.state !== 'inProgress';
       if (!summary) summary = { severity: alert.severity, unacknowledged: unacked };
       else {
         if (RANK[alert.severity] > RANK[summary.severity]) summary.severity = alert.severity;
@@ -93,7 +93,7 @@ export class AlertStore {
     const out = new Map<string, SensorAlertSummary>();
     for (const alert of this.byId.values()) {
       if (alert.state === 'resolved') continue;
-      const unacked = alert.state !== 'acknowledged';
+      const unacked = alert.state !== 'acknowledged' && alert.state !== 'inProgress';
       const summary = out.get(alert.sensorId);
       if (!summary) out.set(alert.sensorId, { severity: alert.severity, unacknowledged: unacked });
       else {

@@ -8,6 +8,7 @@ import { createSensorAdminView } from './sensor-admin-view.ts';
 import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
+import { createWorkflowPanel, handlingText, type Agencies } from './workflow-panel.ts';
 import { createFormatter } from './format.ts';
 import type { I18n, MessageKey } from './i18n.ts';
 import { createKpiStrip, createRateSampler } from './kpi-strip.ts';
@@ -117,10 +118,18 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   const mapEl = h('div', { class: 'map', 'data-i18n-attr': 'aria-label:map.label', 'aria-label': i18n.t('map.label'), role: 'region' });
   const panel = createSensorPanel({ api, sensors, i18n, fmt, onClose: () => undefined });
   const filters = createFilterBar({ sensors, i18n, onChange: () => { applyMapFilter(); scheduleRender(true); } });
+  // agencies and who I am among them: the "mine / my agency's" filter and the handling shown with alerts
+  let agencies: Agencies | undefined;
+  void api.get<Agencies>('/api/agencies').then((a) => { agencies = a; filters.value.me = a.me; scheduleRender(true); }, () => undefined);
+  const workflowPanel = createWorkflowPanel({
+    api, i18n, timeZone: city.timezone, agencies: () => agencies,
+    onChoose: (action) => dialog.switchTo(action),
+    onStepDone: (alert) => { alerts.applyAlert(alert); scheduleRender(true); },
+  });
   const dialog = createAlertDialog({
-    i18n,
-    submit: async (action: AlertAction, alert: Alert, note: string) => {
-      const body = note ? { note } : {};
+    i18n, panel: workflowPanel,
+    submit: async (action: AlertAction, alert: Alert, note: string, outcome?: string) => {
+      const body = { ...(note ? { note } : {}), ...(outcome ? { outcome } : {}) };
       const reply = await api.post<Alert | { alert: Alert }>(`/api/alerts/${encodeURIComponent(alert.id)}/${action}`, body);
       const updated = reply && 'alert' in reply ? reply.alert : reply;
       if (updated && typeof updated === 'object' && 'id' in updated) alerts.applyAlert(updated);
@@ -131,6 +140,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     alerts, sensors, i18n, fmt,
     onAction: (action, alert) => dialog.open(action, alert),
     canAct: session.role !== 'viewer',
+    handling: (alert) => handlingText(alert, agencies, i18n),
     onSelectSensor: (id) => selectSensor(id),
   });
   const alertCount = h('span', { class: 'alert-count num' });

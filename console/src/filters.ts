@@ -14,7 +14,7 @@ export interface FilterBar {
 
 export function createFilterBar(deps: { sensors: SensorStore; i18n: I18n; onChange(filter: AlertFilter): void }): FilterBar {
   const { sensors, i18n } = deps;
-  const value: AlertFilter = { kind: '', severity: '', district: '', showResolved: false };
+  const value: AlertFilter = { kind: '', severity: '', district: '', showResolved: false, scope: 'all' };
   const select = (id: string, labelKey: MessageKey) => {
     const el = h('select', { id, name: id });
     const wrap = h('div', { class: 'filter' }, h('label', { for: id, 'data-i18n': labelKey }, i18n.t(labelKey)), el);
@@ -23,9 +23,11 @@ export function createFilterBar(deps: { sensors: SensorStore; i18n: I18n; onChan
   const kind = select('filter-kind', 'filters.kind');
   const severity = select('filter-severity', 'filters.severity');
   const district = select('filter-district', 'filters.district');
+  // whose alerts: all, my agencies', mine (docs/operations-workflow.md)
+  const scope = select('filter-scope', 'filters.scope');
   const resolved = h('input', { type: 'checkbox', id: 'filter-resolved' });
   const element = h('form', { class: 'filter-bar', 'data-i18n-attr': 'aria-label:filters.label', 'aria-label': i18n.t('filters.label') },
-    kind.wrap, severity.wrap, district.wrap,
+    scope.wrap, kind.wrap, severity.wrap, district.wrap,
     h('div', { class: 'filter filter-check' }, resolved, h('label', { for: 'filter-resolved', 'data-i18n': 'filters.showResolved' }, i18n.t('filters.showResolved'))));
   element.addEventListener('submit', (e) => e.preventDefault());
 
@@ -45,12 +47,15 @@ export function createFilterBar(deps: { sensors: SensorStore; i18n: I18n; onChan
     fill(kind.el, [...kinds].sort().map((k) => ({ value: k, label: i18n.t(`kind.${k}` as MessageKey) })), value.kind);
     fill(severity.el, SEVERITIES.map((s) => ({ value: s, label: i18n.t(`severity.${s}` as MessageKey) })), value.severity);
     fill(district.el, [...districts].sort(collator.compare).map((d) => ({ value: d, label: d })), value.district);
+    const scopes = (['agency', 'mine'] as const).map((s) => ({ value: s, label: i18n.t(`filters.scope.${s}`) }));
+    fill(scope.el, scopes, value.scope === 'all' ? '' : value.scope ?? '');
   }
 
   element.addEventListener('change', () => {
     value.kind = kind.el.value;
     value.severity = severity.el.value;
     value.district = district.el.value;
+    value.scope = scope.el.value === 'agency' || scope.el.value === 'mine' ? scope.el.value : 'all';
     value.showResolved = resolved.checked;
     deps.onChange(value);
   });

@@ -1,0 +1,125 @@
+import { validateDetailed } from 'node-cron';
+import { z } from 'zod';
+
+/**
+ * Silences and maintenance windows. A silence matches alerts by sensor, rule, rule kind or district (each
+ * list "any of", lists combined with "and", at least one given) and is in force either ad hoc (from
+ * `startsAt`, default now, to `endsAt`) or on a schedule: a five-field cron expression in the city's time
+ * zone (node-cron's syntax) opening a window of `duration` minutes each time it matches, until `until`.
+ * `maintenance: true` also means the matched devices are being worked on: they raise no no-data alerts.
+ */
+const list = z.array(z.string().trim().min(1).max(128)).min(1).max(200).optional();
+
+export const silenceMatchSchema = z
+  .object({
+    sensorId: list,
+    ruleId: list,
+    ruleKind: list,
+    district: list,
+  })
+  .strict()
+  .refine((m) => Object.values(m).some((v) => v !== undefined), {
+    message: 'name at least one of sensorId, ruleId, ruleKind, district',
+  });
+
+const cronExpression = z
+  .string()
+  .trim()
+  .superRefine((text, ctx) => {
+    if (text.split(/\s+/).length !== 5) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'a five-field cron expression such as "0 22 * * 6" (minute hour day month weekday)',
+      });
+      return;
+    }
+    const result = validateDetailed(text);
+    if (!result.valid)
+      ctx.addIssue({
+        code: 'custom',
+        message: `invalid cron expression: ${result.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`,
+      });
+  });
+
+export const silenceInputSchema = z
+  .object({
+    match: silenceMatchSchema,
+    reason: z.string().trim().min(1).max(500),
+    maintenance: z.boolean().default(false),
+    startsAt: z.number().int().optional().describe('epoch ms; default now (ad hoc only)'),
+    endsAt: z.number().int().optional().describe('epoch ms: an ad hoc silence ends then (required without cron)'),
+    cron: cronExpression.optional().describe('a scheduled window opens when it matches (city time zone)'),
+    durationMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional()
+      .describe('how long each scheduled window lasts'),
+    until: z.number().int().optional().describe('epoch ms: the schedule ends then (default: never)'),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    if (s.cron === undefined) {
+      if (s.endsAt === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endsAt'],
+          message: 'an ad hoc silence needs endsAt (or give cron and durationMinutes)',
+        });
+      if (s.durationMinutes !== undefined)
+        ctx.addIssue({ code: 'custom', path: ['durationMinutes'], message: 'durationMinutes goes with cron' });
+    } else {
+      if (s.durationMinutes === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['durationMinutes'],
+          message: 'a scheduled window needs durationMinutes',
+        });
+      if (s.endsAt !== undefined || s.startsAt !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['endsAt'],
+          message: 'a scheduled window takes cron, durationMinutes and until, not startsAt/endsAt',
+        });
+    }
+    if (s.startsAt !== undefined && s.endsAt !== undefined && s.endsAt <= s.startsAt)
+      ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
+  });
+export type SilenceInput = z.input<typeof silenceInputSchema>;
+
+export const silenceSchema = z.object({
+  id: z.string(),
+  match: z.object({ sensorId: list, ruleId: list, ruleKind: list, district: list }).strict(),
+  reason: z.string(),
+  maintenance: z.boolean(),
+  createdBy: z.string(),
+  createdAt: z.number(),
+  startsAt: z.number().optional(),
+  endsAt: z.number().optional(),
+  cron: z.string().optional(),
+  durationMinutes: z.number().optional(),
+  until: z.number().optional(),
+  /** set when someone ended it early */
+  endedAt: z.number().optional(),
+  endedBy: z.string().optional(),
+});
+export type Silence = z.infer<typeof silenceSchema>;
+
+/** What a silence is matched against: an alert (or a device about to raise one). */
+export interface SilenceSubject {
+  sensorId: string;
+  ruleId: string;
+  ruleKind?: string;
+  district: string;
+}
+
+export function matchesSubject(s: Silence, x: SilenceSubject): boolean {
+  const m = s.match;
+  return (
+    (!m.sensorId || m.sensorId.includes(x.sensorId)) &&
+    (!m.ruleId || m.ruleId.includes(x.ruleId)) &&
+    (!m.ruleKind || (x.ruleKind !== undefined && m.ruleKind.includes(x.ruleKind))) &&
+    (!m.district || m.district.includes(x.district))
+  );
+}

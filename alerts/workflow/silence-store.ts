@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import type { Clock } from '../../core/clock.ts';
+import { DomainError } from '../../core/domain-error.ts';
+import {
+  matchesSubject,
+  silenceInputSchema,
+  silenceSchema,
+  type Silence,
+  type SilenceSubject,
+} from './silence-model.ts';
+import { SilenceSchedule } from './silence-schedule.ts';
+
+/**
+ * The silences in force and scheduled, kept in `<dataDir>/silences.json` (written whole, then renamed,
+ * so a crash leaves the old file or the new one). Small by nature (tens, not thousands): a list is enough.
+ */
+const fileSchema = z.object({ version: z.literal(1), silences: z.array(silenceSchema) });
+const MAX_SILENCES = 1000;
+
+export interface SilenceStoreLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+export class SilenceStore {
+  private readonly silences = new Map<string, { silence: Silence; schedule: SilenceSchedule }>();
+  private readonly listeners: Array<(silence: Silence, change: 'added' | 'ended') => void> = [];
+
+  /** Called after a silence is added or ended (escalation marks or releases the open alerts it holds). */
+  onChange(listener: (silence: Silence, change: 'added' | 'ended') => void): void {
+    this.listeners.push(listener);
+  }
+
+  constructor(
+    private readonly file: string | undefined,
+    private readonly clock: Clock,
+    private readonly timezone: string,
+    logger?: SilenceStoreLogger,
+  ) {
+    if (!file || !existsSync(file)) return;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch {
+      raw = undefined;
+    }
+    const parsed = fileSchema.safeParse(raw);
+    if (!parsed.success) {
+      // a damaged file must not stop the platform; silences fall away, which is the safe side (alerts are heard)
+      logger?.warn({ file }, 'silences file unreadable; starting with no silences');
+      return;
+    }
+    for (const s of parsed.data.silences)
+      this.silences.set(s.id, { silence: s, schedule: new SilenceSchedule(s, timezone) });
+  }
+
+  list(): Silence[] {
+    return [...this.silences.values()].map((e) => e.silence);
+  }
+
+  get(id: string): Silence | undefined {
+    return this.silences.get(id)?.silence;
+  }
+
+  /** Validates (DomainError invalid naming the field) and stores. */
+  add(raw: unknown, by: string): Silence {
+    const parsed = silenceInputSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new DomainError('invalid', 'invalid_silence', `${issue.path.join('.') || 'silence'}: ${issue.message}`);
+    }
+    if (this.silences.size >= MAX_SILENCES)
+      throw new DomainError('conflict', 'too_many_silences', `at most ${MAX_SILENCES} silences; end some first`);
+    const now = this.clock.now();
+    const input = parsed.data;
+    if (input.endsAt !== undefined && input.endsAt <= now)
+      throw new DomainError('invalid', 'invalid_silence', 'endsAt: must be in the future');
+    const silence: Silence = {
+      id: randomUUID(),
+      match: input.match,
+      reason: input.reason,
+      maintenance: input.maintenance,
+      createdBy: by,
+      createdAt: now,
+      ...(input.cron === undefined
+        ? { startsAt: input.startsAt ?? now, endsAt: input.endsAt }
+        : { cron: input.cron, durationMinutes: input.durationMinutes, until: input.until }),
+    };
+    this.silences.set(silence.id, { silence, schedule: new SilenceSchedule(silence, this.timezone) });
+    this.save();
+    for (const l of this.listeners) l(silence, 'added');
+    return silence;
+  }
+
+  /** Ends a silence now (kept, marked ended, so its history stays readable). */
+  end(id: string, by: string): Silence {
+    const entry = this.silences.get(id);
+    if (!entry) throw new DomainError('not_found', 'silence_not_found', `no silence ${id}`);
+    if (entry.silence.endedAt !== undefined)
+      throw new DomainError('conflict', 'silence_ended', `silence ${id} was already ended by ${entry.silence.endedBy}`);
+    const ended: Silence = { ...entry.silence, endedAt: this.clock.now(), endedBy: by };
+    entry.schedule.dispose();
+    this.silences.set(id, { silence: ended, schedule: new SilenceSchedule(ended, this.timezone) });
+    this.save();
+    for (const l of this.listeners) l(ended, 'ended');
+    return ended;
+  }
+
+  /** The first silence in force at `t` for the subject (maintenance only: the device is being worked on). */
+  activeFor(subject: SilenceSubject, t: number, maintenanceOnly = false): Silence | undefined {
+    for (const { silence, schedule } of this.silences.values()) {
+      if (maintenanceOnly && !silence.maintenance) continue;
+      if (matchesSubject(silence, subject) && schedule.activeAt(t)) return silence;
+    }
+    return undefined;
+  }
+
+  /** When the silence's current window ends (for the alert's mark), if in force at t. */
+  windowEnd(id: string, t: number): number | undefined {
+    const to = this.silences.get(id)?.schedule.activeAt(t)?.to;
+    return to === undefined || to === Infinity ? undefined : to;
+  }
+
+  isActive(id: string, t: number): boolean {
+    return this.silences.get(id)?.schedule.activeAt(t) !== undefined;
+  }
+
+  close(): void {
+    for (const e of this.silences.values()) e.schedule.dispose();
+  }
+
+  private save(): void {
+    if (!this.file) return;
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ version: 1, silences: this.list() }, null, 1));
+    renameSync(tmp, this.file);
+  }
+}
