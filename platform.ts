@@ -24,6 +24,7 @@ import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
+import { checkIntegrations, createIntegrations } from './platform-integrations.ts';
 import { loadCity, type City } from './config/city-config.ts';
 import { systemClock, type Clock } from './config/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
@@ -106,6 +107,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const config = loadPlatformConfig(options);
   const clock = options.clock ?? systemClock;
   const city = loadCity(config.cityFile, config.kindsDir);
+  checkIntegrations(config, city);
   const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: city.timezone });
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
@@ -165,8 +167,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const states = new DeviceStateTracker(city, events);
   const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
+  // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
+  const integrations = createIntegrations({ config, city, ingest, logger, registry });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  const broker = await createBroker({ maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ dialects: integrations.dialects, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -217,6 +221,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes }),
+    ...integrations.routes,
     lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes }),
     createConsolePlugin({ auth: guard, logger }),
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),

@@ -9,7 +9,7 @@ import { accessOf, type Access, type AuthGuard } from './auth.ts';
  * one that does not fails at registration, so it cannot ship open. One onRequest hook enforces the
  * declaration before anything else runs (body parsing, validation, the WebSocket upgrade).
  */
-const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin']);
+const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin', 'integration']);
 const mustDeclare = (url: string): boolean => url.startsWith('/api/') || url === '/api' || url === '/metrics';
 
 export interface DeclaredRoute { readonly method: string; readonly url: string; readonly access: Access | undefined; readonly websocket: boolean }

@@ -8,6 +8,7 @@ import { ConfigError, formatZodIssues } from './config-error.ts';
 import { webhooksSchema } from './webhook-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
 import { resolveTlsPaths, tlsSchema } from './tls-config.ts';
+import { integrationsSchema } from './integrations-config.ts';
 
 export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
@@ -140,6 +141,8 @@ export const platformConfigSchema = z.object({
   }).strict().default({ maxFileBytes: 16 * 1024 * 1024, authFailuresPerMinute: 20 }),
   /** receivers of signed alert webhooks (config/webhook-config.ts) */
   webhooks: webhooksSchema,
+  /** ChirpStack (LoRaWAN) and camera/NVR event sources (config/integrations-config.ts) */
+  integrations: integrationsSchema.prefault({}),
 }).strict();
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;

@@ -77,7 +77,7 @@ export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPlugin
       app.get('/api/console/session', { config: allow('viewer'), schema: { hide: true } }, (request, reply) => {
         // the access hook has authenticated (a bare plugin test without it authenticates here)
         const principal = principalOf(request) ?? auth.authenticate(request, 'viewer');
-        const session: ConsoleSession = { role: principal.role === 'device' ? 'viewer' : principal.role, username: principal.name };
+        const session: ConsoleSession = { role: principal.role === 'device' || principal.role === 'integration' ? 'viewer' : principal.role, username: principal.name };
         return reply.header('cache-control', 'no-store').send(session);
       });
     }
