@@ -21,6 +21,8 @@ const common = {
   events: eventMap,
   /** a label or topic not in `events`: refused (logged once, counted) or ignored (counted) */
   unmapped: z.enum(['refuse', 'ignore']).default('refuse'),
+  /** the event's snapshot for operators: `{id}` and `{camera}` are replaced (e.g. Frigate's API) */
+  snapshotUrl: z.string().regex(/^https?:\/\/\S+$/, 'an http(s) URL template').optional(),
 };
 
 export const frigateSourceSchema = z.object({
