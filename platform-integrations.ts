@@ -28,7 +28,13 @@ export function checkIntegrations(config: PlatformConfig, city: City): void {
   checkCameraSources(config.integrations.cameras, city);
 }
 
-export function createIntegrations(deps: { config: PlatformConfig; city: City; ingest: IngestService; logger: Logger; registry: Registry }): PlatformIntegrations {
+export function createIntegrations(deps: {
+  config: PlatformConfig;
+  city: City;
+  ingest: IngestService;
+  logger: Logger;
+  registry: Registry;
+}): PlatformIntegrations {
   const { config, city, ingest, logger } = deps;
   const metrics = createIntegrationMetrics(deps.registry);
   const dialects: MqttDialect[] = [];
@@ -36,12 +42,24 @@ export function createIntegrations(deps: { config: PlatformConfig; city: City; i
   const maxBodyBytes = config.mqtt.maxPayloadBytes * 4;
   const chirpstackConfig = config.integrations.chirpstack;
   if (chirpstackConfig.enabled) {
-    const chirpstack = createChirpstackIngest({ config: chirpstackConfig, city, ingest, metrics, logger: logger.child({ module: 'chirpstack' }) });
+    const chirpstack = createChirpstackIngest({
+      config: chirpstackConfig,
+      city,
+      ingest,
+      metrics,
+      logger: logger.child({ module: 'chirpstack' }),
+    });
     dialects.push(chirpstack.mqtt);
     routes.push(chirpstackRoutes({ chirpstack, account: chirpstackConfig.account, maxBodyBytes }));
   }
   if (config.integrations.cameras.sources.length) {
-    const sources = createCameraSources({ config: config.integrations.cameras, city, ingest, metrics, logger: logger.child({ module: 'camera-sources' }) });
+    const sources = createCameraSources({
+      config: config.integrations.cameras,
+      city,
+      ingest,
+      metrics,
+      logger: logger.child({ module: 'camera-sources' }),
+    });
     dialects.push(...sources.mqtt);
     routes.push(cameraEventsRoutes({ sources, maxBodyBytes }));
   }

@@ -20,7 +20,12 @@ export const rejectionOut = z.object({
 
 export const ingestAccepted = z.object({ accepted: z.number(), rejected: z.array(rejectionOut) });
 /** nothing accepted: the API's error shape (`code`, `message`: the first refusal) plus every refusal */
-export const ingestRefused = z.object({ code: z.string(), message: z.string(), accepted: z.literal(0), rejected: z.array(rejectionOut) });
+export const ingestRefused = z.object({
+  code: z.string(),
+  message: z.string(),
+  accepted: z.literal(0),
+  rejected: z.array(rejectionOut),
+});
 
 /** Refusals that say the request cannot be read at all, rather than that its content is invalid. */
 const UNREADABLE: ReadonlySet<RejectionCode> = new Set<RejectionCode>(['topic_invalid', 'malformed_payload']);
@@ -29,9 +34,13 @@ export type IngestAnswer =
   | { readonly status: 200 | 207; readonly body: z.infer<typeof ingestAccepted> }
   | { readonly status: 400 | 413 | 422; readonly body: z.infer<typeof ingestRefused> };
 
-export function answerIngest(outcome: { readonly accepted: number; readonly rejected: readonly Rejection[] }): IngestAnswer {
+export function answerIngest(outcome: {
+  readonly accepted: number;
+  readonly rejected: readonly Rejection[];
+}): IngestAnswer {
   const rejected = outcome.rejected.map((r) => ({ ...r }));
-  if (outcome.accepted > 0) return { status: rejected.length ? 207 : 200, body: { accepted: outcome.accepted, rejected } };
+  if (outcome.accepted > 0)
+    return { status: rejected.length ? 207 : 200, body: { accepted: outcome.accepted, rejected } };
   const first = rejected[0] ?? { code: 'no_metrics', message: 'the request holds nothing to ingest' };
   const status = first.code === 'payload_too_large' ? 413 : UNREADABLE.has(first.code as RejectionCode) ? 400 : 422;
   return { status, body: { code: first.code, message: first.message, accepted: 0, rejected } };

@@ -15,12 +15,21 @@ const within = (topic: string, roots: readonly string[]): boolean => roots.some(
 export function mayPublishIntegration(principal: Principal, topic: string, rootsOf: IntegrationRoots): PublishDecision {
   const roots = rootsOf(principal.name) ?? [];
   if (within(topic, roots)) return { action: 'allow' };
-  const where = roots.length ? roots.map((r) => `${r}/...`).join(' or ') : 'nowhere (no integration source names this account)';
+  const where = roots.length
+    ? roots.map((r) => `${r}/...`).join(' or ')
+    : 'nowhere (no integration source names this account)';
   return { action: 'deny', reason: `integration account ${principal.name} may publish only to ${where}` };
 }
 
-export function maySubscribeIntegration(principal: Principal, filter: string, rootsOf: IntegrationRoots): SubscribeDecision {
+export function maySubscribeIntegration(
+  principal: Principal,
+  filter: string,
+  rootsOf: IntegrationRoots,
+): SubscribeDecision {
   const roots = rootsOf(principal.name) ?? [];
   if (within(filter, roots)) return { allowed: true };
-  return { allowed: false, reason: `integration account ${principal.name} may subscribe only under ${roots.map((r) => `${r}/`).join(', ') || 'no topic'}` };
+  return {
+    allowed: false,
+    reason: `integration account ${principal.name} may subscribe only under ${roots.map((r) => `${r}/`).join(', ') || 'no topic'}`,
+  };
 }

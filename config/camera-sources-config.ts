@@ -22,39 +22,53 @@ const common = {
   /** a label or topic not in `events`: refused (logged once, counted) or ignored (counted) */
   unmapped: z.enum(['refuse', 'ignore']).default('refuse'),
   /** the event's snapshot for operators: `{id}` and `{camera}` are replaced (e.g. Frigate's API) */
-  snapshotUrl: z.string().regex(/^https?:\/\/\S+$/, 'an http(s) URL template').optional(),
+  snapshotUrl: z
+    .string()
+    .regex(/^https?:\/\/\S+$/, 'an http(s) URL template')
+    .optional(),
 };
 
-export const frigateSourceSchema = z.object({
-  ...common,
-  format: z.literal('frigate'),
-  /** Frigate's `mqtt.topic_prefix` + `/events` */
-  topic: z.string().regex(/^[^#+\s]{1,200}$/, 'an MQTT topic without wildcards').default('frigate/events'),
-  /** a tracked object becomes an event once its top_score reaches this */
-  minScore: z.number().min(0).max(1).default(0),
-  /** only objects that entered one of these zones (empty: anywhere in the frame) */
-  zones: z.array(z.string().min(1)).default([]),
-}).strict();
+export const frigateSourceSchema = z
+  .object({
+    ...common,
+    format: z.literal('frigate'),
+    /** Frigate's `mqtt.topic_prefix` + `/events` */
+    topic: z
+      .string()
+      .regex(/^[^#+\s]{1,200}$/, 'an MQTT topic without wildcards')
+      .default('frigate/events'),
+    /** a tracked object becomes an event once its top_score reaches this */
+    minScore: z.number().min(0).max(1).default(0),
+    /** only objects that entered one of these zones (empty: anywhere in the frame) */
+    zones: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
 
-export const onvifSourceSchema = z.object({
-  ...common,
-  format: z.literal('onvif'),
-}).strict();
+export const onvifSourceSchema = z
+  .object({
+    ...common,
+    format: z.literal('onvif'),
+  })
+  .strict();
 
 export const cameraSourceSchema = z.discriminatedUnion('format', [frigateSourceSchema, onvifSourceSchema]);
 export type CameraSourceConfig = z.output<typeof cameraSourceSchema>;
 export type FrigateSourceConfig = z.output<typeof frigateSourceSchema>;
 export type OnvifSourceConfig = z.output<typeof onvifSourceSchema>;
 
-export const cameraSourcesSchema = z.object({
-  sources: z.array(cameraSourceSchema).default([]),
-  /** Frigate event ids remembered for dedupe (per source; the oldest are forgotten first) */
-  dedupeMemory: z.number().int().min(100).max(1_000_000).default(10_000),
-}).strict().superRefine((c, ctx) => {
-  const ids = new Set<string>();
-  c.sources.forEach((s, i) => {
-    if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `camera source ${s.id} is defined twice` });
-    ids.add(s.id);
+export const cameraSourcesSchema = z
+  .object({
+    sources: z.array(cameraSourceSchema).default([]),
+    /** Frigate event ids remembered for dedupe (per source; the oldest are forgotten first) */
+    dedupeMemory: z.number().int().min(100).max(1_000_000).default(10_000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const ids = new Set<string>();
+    c.sources.forEach((s, i) => {
+      if (ids.has(s.id))
+        ctx.addIssue({ code: 'custom', path: ['sources', i, 'id'], message: `camera source ${s.id} is defined twice` });
+      ids.add(s.id);
+    });
   });
-});
 export type CameraSourcesConfig = z.output<typeof cameraSourcesSchema>;

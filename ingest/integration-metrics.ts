@@ -10,19 +10,24 @@ export function createIntegrationMetrics(registry: Registry) {
     messages: new Counter({
       name: 'ioc_integration_messages_total',
       help: 'Messages from integrations (ChirpStack, camera sources) by integration, event and outcome (accepted, refused, ignored, duplicate)',
-      labelNames: ['integration', 'event', 'outcome'], registers: [registry],
+      labelNames: ['integration', 'event', 'outcome'],
+      registers: [registry],
     }),
     refused: new Counter({
       name: 'ioc_integration_refused_total',
       help: 'Integration messages refused, by integration and reason (the codes of the MQTT errors topic)',
-      labelNames: ['integration', 'reason'], registers: [registry],
+      labelNames: ['integration', 'reason'],
+      registers: [registry],
     }),
   };
 }
 export type IntegrationMetrics = ReturnType<typeof createIntegrationMetrics>;
 
 /** Logs a refusal once per key (bounded memory: forgotten wholesale when full, then logged once more). */
-export function createOnceLog(logger: Logger, max = 10_000): (key: string, fields: Record<string, unknown>, message: string) => void {
+export function createOnceLog(
+  logger: Logger,
+  max = 10_000,
+): (key: string, fields: Record<string, unknown>, message: string) => void {
   const told = new Set<string>();
   return (key, fields, message) => {
     if (told.has(key)) return;

@@ -19,24 +19,38 @@ export interface CameraEmitter {
   ignore(why: 'ignored' | 'duplicate'): CameraOutcome;
 }
 
-export function createCameraEmitter(sourceId: string, deps: { ingest: IngestService; metrics: IntegrationMetrics; logger: Logger }): CameraEmitter {
+export function createCameraEmitter(
+  sourceId: string,
+  deps: { ingest: IngestService; metrics: IntegrationMetrics; logger: Logger },
+): CameraEmitter {
   const { ingest, metrics } = deps;
   const onceLog = createOnceLog(deps.logger);
   const count = (outcome: string) => metrics.messages.inc({ integration: sourceId, event: 'camera', outcome });
   return {
     async emit(sensor, event) {
-      const outcome = await ingest.handle(deviceTopic(sensor.kind, sensor.id, 'events'), Buffer.from(JSON.stringify(event)));
+      const outcome = await ingest.handle(
+        deviceTopic(sensor.kind, sensor.id, 'events'),
+        Buffer.from(JSON.stringify(event)),
+      );
       count(outcome.accepted > 0 ? 'accepted' : 'refused');
       for (const r of outcome.rejected) {
         metrics.refused.inc({ integration: sourceId, reason: r.code });
-        onceLog(`${r.code}:${sensor.id}`, { source: sourceId, sensorId: sensor.id, code: r.code, reason: r.message }, 'camera event refused');
+        onceLog(
+          `${r.code}:${sensor.id}`,
+          { source: sourceId, sensorId: sensor.id, code: r.code, reason: r.message },
+          'camera event refused',
+        );
       }
       return outcome;
     },
     refuse(key, rejection, fields = {}) {
       count('refused');
       metrics.refused.inc({ integration: sourceId, reason: rejection.code });
-      onceLog(`${rejection.code}:${key}`, { source: sourceId, code: rejection.code, reason: rejection.message, ...fields }, 'camera event refused');
+      onceLog(
+        `${rejection.code}:${key}`,
+        { source: sourceId, code: rejection.code, reason: rejection.message, ...fields },
+        'camera event refused',
+      );
       return { accepted: 0, rejected: [rejection] };
     },
     ignore(why) {

@@ -28,7 +28,8 @@ export function resolveCameraSource(source: CameraSourceConfig, city: City, inde
       continue;
     }
     const kind = city.kinds.get(sensor.kind)!;
-    if (kind.eventTypes.length === 0) errors.push(`${where}.cameras.${name}: sensor ${sensorId} is of kind ${sensor.kind}, which sends no events`);
+    if (kind.eventTypes.length === 0)
+      errors.push(`${where}.cameras.${name}: sensor ${sensorId} is of kind ${sensor.kind}, which sends no events`);
     for (const t of kind.eventTypes) types.add(t);
     cameras.set(name, sensor);
   }
@@ -36,7 +37,9 @@ export function resolveCameraSource(source: CameraSourceConfig, city: City, inde
   const events = new Map<string, string>();
   for (const [label, type] of Object.entries(source.events)) {
     if (type !== IGNORE && cameras.size && !types.has(type)) {
-      errors.push(`${where}.events.${label}: "${type}" is not an event type of its cameras (known: ${[...types].join(', ')}, or ignore); add new types to the camera kind's eventTypes`);
+      errors.push(
+        `${where}.events.${label}: "${type}" is not an event type of its cameras (known: ${[...types].join(', ')}, or ignore); add new types to the camera kind's eventTypes`,
+      );
     }
     events.set(label, type);
   }

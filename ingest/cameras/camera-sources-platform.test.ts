@@ -107,6 +107,11 @@ describe('camera and NVR event sources', () => {
     expect(p.alerts.open().filter((a) => a.sensorId === 'cam-gahue').map((a) => a.ruleId)).toEqual(['intrusion']);
   });
 
+  it('documents the route in the OpenAPI document', async () => {
+    const doc = (await p.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths['/api/integrations/cameras/{source}']!.post.responses)).toContain('422');
+  });
+
   it('answers a bad push with the reason and keeps sources to their own accounts', async () => {
     const post = (body: string, token: string, source = 'nvr-gahue') =>
       p.request('POST', `/api/integrations/cameras/${source}`, { token, body, headers: { 'content-type': 'application/json' } });

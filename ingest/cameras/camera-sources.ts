@@ -29,12 +29,22 @@ export function checkCameraSources(config: CameraSourcesConfig, city: City): Res
   return config.sources.map((s, i) => resolveCameraSource(s, city, i));
 }
 
-export function createCameraSources(deps: { config: CameraSourcesConfig; city: City; ingest: IngestService; logger: Logger; metrics: IntegrationMetrics }): CameraSources {
+export function createCameraSources(deps: {
+  config: CameraSourcesConfig;
+  city: City;
+  ingest: IngestService;
+  logger: Logger;
+  metrics: IntegrationMetrics;
+}): CameraSources {
   const handlers = new Map<string, CameraSourceHandler>();
   const mqtt: MqttDialect[] = [];
   for (const resolved of checkCameraSources(deps.config, deps.city)) {
     const { config } = resolved;
-    const emitter = createCameraEmitter(config.id, { ingest: deps.ingest, metrics: deps.metrics, logger: deps.logger.child({ source: config.id }) });
+    const emitter = createCameraEmitter(config.id, {
+      ingest: deps.ingest,
+      metrics: deps.metrics,
+      logger: deps.logger.child({ source: config.id }),
+    });
     if (config.format === 'frigate') {
       const frigate = createFrigateSource({ ...resolved, config }, emitter, deps.config.dedupeMemory);
       handlers.set(config.id, { id: config.id, account: config.account, handle: frigate.handle });

@@ -27,14 +27,22 @@ const tracked = z.looseObject({
   entered_zones: z.array(z.string()).optional(),
   has_snapshot: z.boolean().optional(),
 });
-const frigateMessage = z.looseObject({ type: z.enum(['new', 'update', 'end']), before: tracked.optional(), after: tracked });
+const frigateMessage = z.looseObject({
+  type: z.enum(['new', 'update', 'end']),
+  before: tracked.optional(),
+  after: tracked,
+});
 
 export interface FrigateSource {
   handle(payload: Buffer): Promise<CameraOutcome> | CameraOutcome;
   readonly mqtt: MqttDialect;
 }
 
-export function createFrigateSource(source: ResolvedCameraSource & { config: FrigateSourceConfig }, emitter: CameraEmitter, dedupeMemory: number): FrigateSource {
+export function createFrigateSource(
+  source: ResolvedCameraSource & { config: FrigateSourceConfig },
+  emitter: CameraEmitter,
+  dedupeMemory: number,
+): FrigateSource {
   const { config } = source;
   // tracked-object ids already turned into an event, oldest first (a Map keeps insertion order)
   const emitted = new Map<string, true>();
@@ -49,7 +57,10 @@ export function createFrigateSource(source: ResolvedCameraSource & { config: Fri
     const parsed = frigateMessage.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return emitter.refuse('shape', reject('malformed_payload', `not a Frigate event: ${issue.path.join('.') || 'body'}: ${issue.message}`));
+      return emitter.refuse(
+        'shape',
+        reject('malformed_payload', `not a Frigate event: ${issue.path.join('.') || 'body'}: ${issue.message}`),
+      );
     }
     const { type, after } = parsed.data;
     const key = `${after.camera}/${after.id}`;
@@ -59,12 +70,27 @@ export function createFrigateSource(source: ResolvedCameraSource & { config: Fri
     }
     const sensor = source.cameras.get(after.camera);
     if (!sensor) {
-      return emitter.refuse(`camera:${after.camera}`, reject('unknown_sensor', `Frigate camera "${after.camera.slice(0, 64)}" is not mapped to a sensor (source ${config.id}: cameras)`), { camera: after.camera.slice(0, 64) });
+      return emitter.refuse(
+        `camera:${after.camera}`,
+        reject(
+          'unknown_sensor',
+          `Frigate camera "${after.camera.slice(0, 64)}" is not mapped to a sensor (source ${config.id}: cameras)`,
+        ),
+        { camera: after.camera.slice(0, 64) },
+      );
     }
     const eventType = source.events.get(after.label);
-    if (eventType === IGNORE || (eventType === undefined && config.unmapped === 'ignore')) return emitter.ignore('ignored');
+    if (eventType === IGNORE || (eventType === undefined && config.unmapped === 'ignore'))
+      return emitter.ignore('ignored');
     if (eventType === undefined) {
-      return emitter.refuse(`label:${after.label}`, reject('invalid_event', `Frigate label "${after.label.slice(0, 64)}" is not mapped to an event type (source ${config.id}: events)`), { label: after.label.slice(0, 64) });
+      return emitter.refuse(
+        `label:${after.label}`,
+        reject(
+          'invalid_event',
+          `Frigate label "${after.label.slice(0, 64)}" is not mapped to an event type (source ${config.id}: events)`,
+        ),
+        { label: after.label.slice(0, 64) },
+      );
     }
     const score = after.top_score ?? after.score ?? 0;
     const zones = after.entered_zones ?? after.current_zones ?? [];
@@ -72,24 +98,38 @@ export function createFrigateSource(source: ResolvedCameraSource & { config: Fri
     // not (yet) an event: a later update may qualify (a higher score, entering a zone)
     if (after.false_positive === true || score < config.minScore || !inZone) return emitter.ignore('ignored');
     remember(key);
-    const snapshotUrl = after.has_snapshot === false ? undefined : snapshotUrlOf(config.snapshotUrl, after.id, after.camera);
+    const snapshotUrl =
+      after.has_snapshot === false ? undefined : snapshotUrlOf(config.snapshotUrl, after.id, after.camera);
     const event = {
-      ts: Math.round(after.start_time * 1000), type: eventType, label: after.label, score, sourceEventId: after.id, source: config.id,
-      ...(zones.length ? { zones: zones.join(',') } : {}), ...(snapshotUrl ? { snapshotUrl } : {}),
+      ts: Math.round(after.start_time * 1000),
+      type: eventType,
+      label: after.label,
+      score,
+      sourceEventId: after.id,
+      source: config.id,
+      ...(zones.length ? { zones: zones.join(',') } : {}),
+      ...(snapshotUrl ? { snapshotUrl } : {}),
     };
-    return emitter.emit(sensor, event).then((outcome) => {
-      // refused (an out-of-range time, say): a later message of the same object may be taken
-      if (outcome.accepted === 0) emitted.delete(key);
-      return outcome;
-    }, (err: Error) => {
-      emitted.delete(key); // not durable: Frigate's redelivery (QoS 1) must be able to land it
-      throw err;
-    });
+    return emitter.emit(sensor, event).then(
+      (outcome) => {
+        // refused (an out-of-range time, say): a later message of the same object may be taken
+        if (outcome.accepted === 0) emitted.delete(key);
+        return outcome;
+      },
+      (err: Error) => {
+        emitted.delete(key); // not durable: Frigate's redelivery (QoS 1) must be able to land it
+        throw err;
+      },
+    );
   };
 
   const root = config.topic.split('/')[0]!;
   return {
     handle,
-    mqtt: { account: config.account, roots: [root], handle: (topic, payload) => (topic === config.topic ? Promise.resolve(handle(payload)) : undefined) },
+    mqtt: {
+      account: config.account,
+      roots: [root],
+      handle: (topic, payload) => (topic === config.topic ? Promise.resolve(handle(payload)) : undefined),
+    },
   };
 }

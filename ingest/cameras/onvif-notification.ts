@@ -22,12 +22,14 @@ export interface OnvifNotification {
 }
 
 const MAX_NOTIFICATIONS = 100;
-const jsonNotification = z.object({
-  source: z.string().min(1).max(200),
-  topic: z.string().min(1).max(200),
-  state: z.union([z.boolean(), z.enum(['true', 'false', 'active', 'inactive'])]),
-  time: z.string().max(40).optional(),
-}).strict();
+const jsonNotification = z
+  .object({
+    source: z.string().min(1).max(200),
+    topic: z.string().min(1).max(200),
+    state: z.union([z.boolean(), z.enum(['true', 'false', 'active', 'inactive'])]),
+    time: z.string().max(40).optional(),
+  })
+  .strict();
 
 const truthy = (v: string | boolean): boolean => v === true || v === 'true' || v === 'active' || v === '1';
 
@@ -35,21 +37,35 @@ function fromJson(body: Buffer): OnvifNotification[] | Rejection {
   const json = parseJson(body);
   if (isRejection(json)) return json;
   const list = Array.isArray(json) ? json : [json];
-  if (list.length > MAX_NOTIFICATIONS) return reject('too_many_readings', `at most ${MAX_NOTIFICATIONS} notifications in one push`);
+  if (list.length > MAX_NOTIFICATIONS)
+    return reject('too_many_readings', `at most ${MAX_NOTIFICATIONS} notifications in one push`);
   const out: OnvifNotification[] = [];
   for (const [index, item] of list.entries()) {
     const parsed = jsonNotification.safeParse(item);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      return reject('malformed_payload', `notification ${index}: ${issue.path.join('.') || 'body'}: ${issue.message}`, { index });
+      return reject('malformed_payload', `notification ${index}: ${issue.path.join('.') || 'body'}: ${issue.message}`, {
+        index,
+      });
     }
     const time = parsed.data.time === undefined ? undefined : Date.parse(parsed.data.time);
-    out.push({ topic: parsed.data.topic, sources: [parsed.data.source], state: truthy(parsed.data.state), ...(time !== undefined && !Number.isNaN(time) ? { time } : {}) });
+    out.push({
+      topic: parsed.data.topic,
+      sources: [parsed.data.source],
+      state: truthy(parsed.data.state),
+      ...(time !== undefined && !Number.isNaN(time) ? { time } : {}),
+    });
   }
   return out;
 }
 
-const decode = (s: string): string => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&amp;/g, '&');
+const decode = (s: string): string =>
+  s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
 const attr = (attrs: string, name: string): string | undefined => {
   const m = new RegExp(`(?:^|\\s)${name}\\s*=\\s*("([^"<>]*)"|'([^'<>]*)')`).exec(attrs);
   return m ? decode(m[2] ?? m[3] ?? '') : undefined;
@@ -73,9 +89,18 @@ function fromXml(text: string): OnvifNotification[] | Rejection {
     if (closing) {
       if (name === 'NotificationMessage' && current) {
         const topic = decode(current.topic.trim());
-        if (!topic || current.data === undefined) return reject('malformed_payload', `notification ${out.length}: needs a Topic and a Data SimpleItem`, { index: out.length });
-        out.push({ topic, sources: current.sources, state: truthy(current.data.toLowerCase()), ...(current.time === undefined ? {} : { time: current.time }) });
-        if (out.length > MAX_NOTIFICATIONS) return reject('too_many_readings', `at most ${MAX_NOTIFICATIONS} notifications in one push`);
+        if (!topic || current.data === undefined)
+          return reject('malformed_payload', `notification ${out.length}: needs a Topic and a Data SimpleItem`, {
+            index: out.length,
+          });
+        out.push({
+          topic,
+          sources: current.sources,
+          state: truthy(current.data.toLowerCase()),
+          ...(current.time === undefined ? {} : { time: current.time }),
+        });
+        if (out.length > MAX_NOTIFICATIONS)
+          return reject('too_many_readings', `at most ${MAX_NOTIFICATIONS} notifications in one push`);
         current = undefined;
       }
       if (stack.at(-1) === name) stack.pop();

@@ -18,16 +18,33 @@ export function createOnvifSource(source: ResolvedCameraSource, emitter: CameraE
   // camera/topic pairs whose alarm is on now (bounded by cameras x mapped topics)
   const active = new Set<string>();
 
-  const one = async (n: { topic: string; sources: readonly string[]; state: boolean; time?: number }): Promise<CameraOutcome> => {
+  const one = async (n: {
+    topic: string;
+    sources: readonly string[];
+    state: boolean;
+    time?: number;
+  }): Promise<CameraOutcome> => {
     const camera = n.sources.find((s) => source.cameras.has(s));
     if (camera === undefined) {
       const named = n.sources[0]?.slice(0, 64) ?? '(none)';
-      return emitter.refuse(`camera:${named}`, reject('unknown_sensor', `ONVIF source "${named}" is not mapped to a sensor (source ${config.id}: cameras)`), { camera: named });
+      return emitter.refuse(
+        `camera:${named}`,
+        reject('unknown_sensor', `ONVIF source "${named}" is not mapped to a sensor (source ${config.id}: cameras)`),
+        { camera: named },
+      );
     }
     const eventType = source.events.get(n.topic);
-    if (eventType === IGNORE || (eventType === undefined && config.unmapped === 'ignore')) return emitter.ignore('ignored');
+    if (eventType === IGNORE || (eventType === undefined && config.unmapped === 'ignore'))
+      return emitter.ignore('ignored');
     if (eventType === undefined) {
-      return emitter.refuse(`topic:${n.topic}`, reject('invalid_event', `ONVIF topic "${n.topic.slice(0, 120)}" is not mapped to an event type (source ${config.id}: events)`), { topic: n.topic.slice(0, 120) });
+      return emitter.refuse(
+        `topic:${n.topic}`,
+        reject(
+          'invalid_event',
+          `ONVIF topic "${n.topic.slice(0, 120)}" is not mapped to an event type (source ${config.id}: events)`,
+        ),
+        { topic: n.topic.slice(0, 120) },
+      );
     }
     const key = `${camera}\u0000${n.topic}`;
     if (!n.state) {
@@ -36,7 +53,13 @@ export function createOnvifSource(source: ResolvedCameraSource, emitter: CameraE
     }
     if (active.has(key)) return emitter.ignore('duplicate');
     active.add(key);
-    const event = { ...(n.time === undefined ? {} : { ts: n.time }), type: eventType, onvifTopic: n.topic, camera, source: config.id };
+    const event = {
+      ...(n.time === undefined ? {} : { ts: n.time }),
+      type: eventType,
+      onvifTopic: n.topic,
+      camera,
+      source: config.id,
+    };
     try {
       const outcome = await emitter.emit(source.cameras.get(camera)!, event);
       if (outcome.accepted === 0) active.delete(key);

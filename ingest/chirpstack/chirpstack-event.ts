@@ -18,7 +18,9 @@ const deviceInfo = z.looseObject({
   tags: z.record(z.string(), z.string()).optional(),
 });
 // RFC 3339 with up to nanoseconds, as ChirpStack writes it: 2022-07-18T09:34:15.775023242+00:00
-const rfc3339 = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'time is RFC 3339');
+const rfc3339 = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/, 'time is RFC 3339');
 
 export const chirpstackEventSchema = z.looseObject({
   deduplicationId: z.string().optional(),
@@ -51,7 +53,10 @@ export function parseChirpstackEvent(body: Buffer): ChirpstackEvent | Rejection 
   const parsed = chirpstackEventSchema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    return reject('malformed_payload', `not a ChirpStack v4 JSON event: ${issue.path.join('.') || 'body'}: ${issue.message}`);
+    return reject(
+      'malformed_payload',
+      `not a ChirpStack v4 JSON event: ${issue.path.join('.') || 'body'}: ${issue.message}`,
+    );
   }
   return { ...parsed.data, devEui: parsed.data.deviceInfo.devEui.toLowerCase() };
 }

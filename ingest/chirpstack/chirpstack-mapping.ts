@@ -40,11 +40,14 @@ export function resolveLorawanDevices(config: ChirpstackConfig, city: City): Map
     const sensor = city.sensorsById.get(d.sensorId);
     if (!sensor) return void errors.push(`${where}: unknown sensor "${d.sensorId}"`);
     const rules = new Map([...shared, ...rulesOf(d.fields)]);
-    if (rules.size === 0) errors.push(`${where}: no fields mapped to metrics (set fields here or integrations.chirpstack.fields)`);
+    if (rules.size === 0)
+      errors.push(`${where}: no fields mapped to metrics (set fields here or integrations.chirpstack.fields)`);
     const kind = city.kinds.get(sensor.kind)!;
     for (const [path, rule] of rules) {
       if (!ownValue(kind.metrics, rule.metric)) {
-        errors.push(`${where}: field "${path}" maps to "${rule.metric}", not a metric of kind ${sensor.kind} (known: ${Object.keys(kind.metrics).join(', ')})`);
+        errors.push(
+          `${where}: field "${path}" maps to "${rule.metric}", not a metric of kind ${sensor.kind} (known: ${Object.keys(kind.metrics).join(', ')})`,
+        );
       }
     }
     devices.set(d.devEui, { devEui: d.devEui, sensor, fields: [...rules.values()] });
@@ -70,7 +73,10 @@ const tidy = (n: number): number => Number(n.toPrecision(12));
  * not carry are skipped: devices send different fields on different ports). Validation of the values
  * (range, type, unit) is ingest's, as for every device.
  */
-export function mapDecodedObject(device: LorawanDevice, object: Readonly<Record<string, unknown>>): { values: Record<string, number | boolean> } | Rejection {
+export function mapDecodedObject(
+  device: LorawanDevice,
+  object: Readonly<Record<string, unknown>>,
+): { values: Record<string, number | boolean> } | Rejection {
   const values: Record<string, number | boolean> = Object.create(null) as Record<string, number | boolean>;
   let found = 0;
   for (const rule of device.fields) {
@@ -79,11 +85,19 @@ export function mapDecodedObject(device: LorawanDevice, object: Readonly<Record<
     found++;
     if (typeof value === 'number') values[rule.metric] = tidy(value * rule.scale + rule.offset);
     else if (typeof value === 'boolean') values[rule.metric] = value;
-    else return reject('wrong_type', `decoded field "${rule.path.join('.')}" (${rule.metric}) is a ${typeof value}, not a number`, { metric: rule.metric });
+    else
+      return reject(
+        'wrong_type',
+        `decoded field "${rule.path.join('.')}" (${rule.metric}) is a ${typeof value}, not a number`,
+        { metric: rule.metric },
+      );
   }
   if (found === 0) {
     const has = Object.keys(object).slice(0, 20).join(', ') || 'nothing';
-    return reject('no_metrics', `no mapped field in the decoded object of ${device.devEui} (mapped: ${device.fields.map((f) => f.path.join('.')).join(', ')}; it has: ${has})`);
+    return reject(
+      'no_metrics',
+      `no mapped field in the decoded object of ${device.devEui} (mapped: ${device.fields.map((f) => f.path.join('.')).join(', ')}; it has: ${has})`,
+    );
   }
   return { values };
 }

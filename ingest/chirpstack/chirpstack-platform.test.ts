@@ -109,6 +109,13 @@ describe('LoRaWAN through ChirpStack v4', () => {
     expect((await postEvent('nonsense', fixture('log.json'))).status).toBe(400);
   });
 
+  it('documents the route in the OpenAPI document, with its statuses', async () => {
+    const doc = (await p.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
+    expect(Object.keys(doc.paths['/api/integrations/chirpstack']!.post.responses).sort()).toEqual(['200', '207', '400', '401', '403', '413', '422', '503']);
+    const ingest = doc.paths['/api/ingest/{kind}/{sensorId}/{channel}']!.post.responses;
+    expect(Object.keys(ingest).sort()).toEqual(['200', '207', '400', '401', '403', '413', '422', '503']);
+  });
+
   it('keeps the integration account to its own topics and routes', async () => {
     const client = await connectChirpstack();
     const granted = await client.subscribeAsync(`application/${APP}/device/+/command/down`);
