@@ -61,5 +61,7 @@ describe('ONVIF-style notifications', () => {
     const bomb = '<!DOCTYPE x [<!ENTITY a "aaaa">]><NotificationMessage><Topic>&a;</Topic></NotificationMessage>';
     expect(parseOnvifNotifications(Buffer.from(bomb))).toMatchObject({ code: 'malformed_payload' });
     expect(parseOnvifNotifications(Buffer.from('<NotificationMessage '.repeat(20_000)))).toMatchObject({ code: 'malformed_payload' });
+    // a tag that never closes: one scan (this took minutes with a backtracking pattern)
+    expect(parseOnvifNotifications(Buffer.from(`<${'x'.repeat(262_000)}`))).toMatchObject({ code: 'malformed_payload' });
   });
 });

@@ -72,7 +72,9 @@ const attr = (attrs: string, name: string): string | undefined => {
 };
 
 // one token per match, each bounded by the next "<": a single linear pass whatever the body holds
-const TOKEN = /<(\/?)(?:[\w.-]+:)?([\w.-]+)([^<>]*?)(\/?)>|<[!?][^<>]*>|([^<]+)|</gy;
+// The attributes must start with a space or "/", so the name and the attributes never compete for the
+// same characters: a tag that never closes costs one scan, not one per character (no backtracking blow-up).
+const TOKEN = /<(\/?)([\w.:-]+)((?:[\s/][^<>]*)?)>|<[!?][^<>]*>|([^<]+)|</gy;
 
 function fromXml(text: string): OnvifNotification[] | Rejection {
   const out: OnvifNotification[] = [];
@@ -80,7 +82,9 @@ function fromXml(text: string): OnvifNotification[] | Rejection {
   let current: { topic: string; sources: string[]; data?: string; time?: number } | undefined;
   TOKEN.lastIndex = 0;
   for (let m = TOKEN.exec(text); m; m = TOKEN.exec(text)) {
-    const [, closing, name, attrs = '', selfClosing, chars] = m;
+    const [, closing, qualified, attrs = '', chars] = m;
+    const name = qualified?.slice(qualified.lastIndexOf(':') + 1);
+    const selfClosing = attrs.endsWith('/');
     if (chars !== undefined) {
       if (current && stack.at(-1) === 'Topic') current.topic += chars;
       continue;
