@@ -29,6 +29,7 @@ import { createDeviceBudget } from './broker/device-budget.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
+import { checkIntegrations, createIntegrations } from './platform-integrations.ts';
 import { loadCity, type City } from './config/city-config.ts';
 import { systemClock, type Clock } from './core/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
@@ -114,6 +115,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const config = loadPlatformConfig(options);
   const clock = options.clock ?? systemClock;
   const seedCity = loadCity(config.cityFile, config.kindsDir);
+  checkIntegrations(config, seedCity);
   const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   const operationsConfig = loadOperations(dirname(config.cityFile), seedCity);
@@ -170,10 +172,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // agencies, routing, handling, escalation and silences around the engine (docs/operations-workflow.md)
   const operations = createAlertOperations({ ops: operationsConfig, alerts, clock, dataDir: config.dataDir, logger: logger.child({ module: 'operations' }), publish: (t, p, o) => broker.publish(t, p, o), audit, registry });
   const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
+  // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
+  const integrations = createIntegrations({ config, city, ingest, logger, registry });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
-  const broker = await createBroker({ budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ dialects: integrations.dialects, budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -209,6 +213,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
     sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes, budget: deviceBudget }),
+    ...integrations.routes,
     lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes, budget: deviceBudget }),
     createConsolePlugin({ auth: guard, logger }),
     alertWorkflowRoutes({ alerts, workflow: operations.workflow, ops: operationsConfig, isOnDuty, audit }),

@@ -11,7 +11,7 @@ import { isListedPublic } from './public-routes.ts';
  * the routes listed in public-routes.ts. One onRequest hook enforces the
  * declaration before anything else runs (body parsing, validation, the WebSocket upgrade).
  */
-const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin']);
+const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin', 'integration']);
 const mustDeclare = (url: string): boolean => url.startsWith('/api/') || url === '/api' || url === '/metrics';
 
 export interface DeclaredRoute { readonly method: string; readonly url: string; readonly access: Access | undefined; readonly websocket: boolean }

@@ -5,11 +5,13 @@ import { DomainError } from '../core/domain-error.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
+import { answerIngest, ingestAccepted, ingestRefused } from './ingest-answer.ts';
 
 /**
  * HTTP ingestion for devices or gateways that cannot hold an MQTT connection (LoRaWAN network servers,
  * batch backfill). Same topic scheme, same payloads, same ingest function as MQTT; HTTP Basic with the
- * device's own credentials; 200 only once the accepted readings are durable.
+ * device's own credentials; answered only once the accepted readings are durable, with the status saying
+ * whether all, part or none was accepted (api/ingest-answer.ts) and the MQTT errors topic's codes.
  */
 export interface IngestRoutesDeps {
   ingest: IngestService;
@@ -33,10 +35,14 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
     schema: {
       tags: ['ingest'],
       summary: 'Publish a device message over HTTP (same payloads as MQTT)',
+      description: '200: all accepted. 207: part accepted, `rejected` lists the rest. 400: the topic or payload cannot be read. '
+        + '413: payload over mqtt.maxPayloadBytes. 422: nothing valid (every reading refused, unknown sensor). '
+        + 'Refusal codes are those of the MQTT errors topic.',
       params: z.object({ kind: z.string(), sensorId: z.string(), channel: z.enum(['readings', 'status', 'events']) }),
       response: {
-        200: z.object({ accepted: z.number(), rejected: z.array(z.object({ code: z.string(), message: z.string(), index: z.number().optional(), metric: z.string().optional() })) }),
-        401: errorBody, 403: errorBody, 413: errorBody, 429: errorBody, 503: errorBody,
+        200: ingestAccepted, 207: ingestAccepted,
+        400: ingestRefused.or(errorBody), 413: ingestRefused.or(errorBody), 422: ingestRefused,
+        401: errorBody, 403: errorBody, 429: errorBody, 503: errorBody,
       },
     },
   }, async (request, reply) => {
@@ -54,6 +60,7 @@ export const ingestRoutes = (deps: IngestRoutesDeps): FastifyPluginAsync => asyn
       if (!verdict.ok) return reply.code(429).header('retry-after', verdict.retryAfterSeconds).send({ code: 'rate_limited', message: verdict.message });
     }
     const outcome = await deps.ingest.handle(topic, payload, 'device');
-    return { accepted: outcome.accepted, rejected: [...outcome.rejected] };
+    const answer = answerIngest(outcome);
+    return reply.code(answer.status).send(answer.body);
   });
 };

@@ -16,6 +16,7 @@ export const sensorBody = z.object({
   floodLevels: z.array(z.number()).optional(),
   status: z.enum(['online', 'offline', 'unknown']),
   statusSince: z.number().optional(),
+  batteryLevel: z.number().optional(),
   lastSeen: z.number().optional(),
   latest: z.record(z.string(), z.object({ value: z.number(), ts: z.number() })),
 });
@@ -48,6 +49,7 @@ export function presentSensor(sensor: Sensor, states: DeviceStateTracker, latest
     ...(sensor.floodLevels ? { floodLevels: [...sensor.floodLevels] } : {}),
     status: state?.status ?? 'unknown',
     ...(state?.statusSince !== undefined ? { statusSince: state.statusSince } : {}),
+    ...(state?.batteryLevel !== undefined ? { batteryLevel: state.batteryLevel } : {}),
     ...(state?.lastSeen !== undefined ? { lastSeen: state.lastSeen } : {}),
     latest: values,
   };

@@ -75,6 +75,8 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     }
     if (!(await verifyPassword(account.password, password))) return refuse(request, reply, username, 'bad_password');
     if (account.disabled) return refuse(request, reply, username, 'disabled');
+    // another system's account sends its dialect with a token; it has no console
+    if (account.role === 'integration') return refuse(request, reply, username, 'disabled');
     deps.limiter.succeeded(username, request.ip);
     const created = deps.sessions.create(account.name, account.role, account.passwordSetAt);
     reply.setCookie(SESSION_COOKIE, created.id, {
@@ -91,7 +93,8 @@ export const sessionRoutes = (deps: SessionRoutesDeps): FastifyPluginAsync => as
     schema: { tags: ['session'], summary: 'Who am I: the account and role of this request', response: { 200: sessionInfo, 401: errorBody } },
   }, async (request, reply) => {
     const p = principalOf(request)!;
-    const role = p.role === 'device' ? 'viewer' : p.role; // unreachable: devices never pass allow('viewer')
+    // unreachable: devices and integrations never pass allow('viewer')
+    const role = p.role === 'device' || p.role === 'integration' ? 'viewer' : p.role;
     const via = p.credential?.scheme === 'session' ? 'session' : p.credential?.scheme === 'token' ? 'token' : 'insecure';
     return reply.header('cache-control', 'no-store').send({ name: p.name, role, via });
   });

@@ -10,6 +10,7 @@ import type { AuthStore, Principal } from '../config/credentials.ts';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../config/limits-config.ts';
 import type { LiveSessionRegistry } from '../config/accounts/live-sessions.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
+import type { MqttDialects } from '../ingest/mqtt-dialects.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
 import { clientIdProblem, limitKey } from './client-id-policy.ts';
@@ -39,6 +40,8 @@ export interface BrokerDeps {
   auth: AuthStore;
   insecure: boolean;
   ingest: IngestService;
+  /** what integration accounts publish in other systems' dialects (ChirpStack, Frigate) */
+  dialects?: MqttDialects;
   city: City;
   logger: Logger;
   registry: Registry;
@@ -187,7 +190,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
 
     authorizePublish: createPublishGate({
-      insecure, limits, ingest, principals, kindOf, rate, refusals, denied, logger,
+      insecure, limits, ingest, dialects: deps.dialects, principals, kindOf, rate, refusals, denied, logger,
       now: () => clock.now(),
       hold(ms, then) {
         const handle = clock.setTimeout(() => {
@@ -209,7 +212,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     authorizeSubscribe(client, subscription, done) {
       const principal = client ? principals.get(client) : undefined;
       if (!principal) return done(new Error('not authenticated'), null);
-      const problem = topicProblem(subscription.topic, limits) ?? (insecure ? undefined : maySubscribe(principal, subscription.topic, kindOf));
+      const problem = topicProblem(subscription.topic, limits) ?? (insecure ? undefined : maySubscribe(principal, subscription.topic, kindOf, (account) => deps.dialects?.rootsOf(account)));
       if (problem !== undefined && (typeof problem === 'string' || !problem.allowed)) {
         denied.inc({ action: 'subscribe' });
         const reason = typeof problem === 'string' ? problem : problem.reason;

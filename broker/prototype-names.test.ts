@@ -77,7 +77,7 @@ describe('Object.prototype names at every entry point', () => {
       const ingest = await p.request('POST', '/api/ingest/air/air-ngomon/readings', { token: null, body: '{"pm25":1}', headers: { authorization: basic(name, 'x') } });
       expect(ingest.status, name).toBe(401);
       const kind = await p.request('POST', `/api/ingest/${e}/air-ngomon/readings`, { token: null, body: '{"pm25":1}', headers: { authorization: basic('air-ngomon', p.devicePassword('air-ngomon')) } });
-      expect(kind.status, name).toBe(200);
+      expect([400, 422], name).toContain(kind.status);
       expect((kind.json as { rejected: Array<{ code: string }> }).rejected[0]!.code, name).toMatch(/unknown_kind|kind_mismatch|topic_invalid/);
     }
     const device = await p.connectDevice('air-ngomon');

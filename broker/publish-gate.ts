@@ -4,6 +4,7 @@ import type { Counter } from 'prom-client';
 import type { Principal } from '../config/credentials.ts';
 import type { LimitsConfig } from '../config/limits-config.ts';
 import type { IngestService } from '../ingest/ingest-service.ts';
+import type { DialectOutcome, MqttDialects } from '../ingest/mqtt-dialects.ts';
 import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
 import { reject, type Rejection } from '../ingest/rejection.ts';
 import { DomainError } from '../core/domain-error.ts';
@@ -23,6 +24,8 @@ export interface PublishGateDeps {
   insecure: boolean;
   limits: LimitsConfig;
   ingest: IngestService;
+  /** ChirpStack, Frigate...: what integration accounts publish (ingest/mqtt-dialects.ts) */
+  dialects?: MqttDialects;
   principals: WeakMap<Client, Principal>;
   kindOf(sensorId: string): string | undefined;
   rate: PublishRateLimiter;
@@ -65,7 +68,7 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
       if (shape) return deny(principal, client, shape, 'topic_shape', packet.topic, done);
       if (packet.topic.startsWith('$SYS')) return deny(principal, client, '$SYS topics are reserved for the broker', 'publish_acl', packet.topic, done);
       if (!deps.insecure) {
-        const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
+        const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf, (account) => deps.dialects?.rootsOf(account));
         if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
         const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
         if (verdict.outcome === 'abusive') {
@@ -95,6 +98,11 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
       explain(principal, packet, decision.rejection, done);
       return;
     }
+    if (principal.role === 'integration') {
+      // another system's message under its own root: ingested if its dialect takes it, else only forwarded
+      const outcome = deps.dialects?.handle(principal.name, packet.topic, packet.payload as Buffer);
+      return outcome ? settle(client, principal, packet, outcome, done) : done(null);
+    }
     ingestPublish(client, principal, packet, done);
   }
 
@@ -110,7 +118,12 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
       return;
     }
     const origin = client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
-    deps.ingest.handle(packet.topic, packet.payload as Buffer, origin).then(
+    settle(client, principal, packet, deps.ingest.handle(packet.topic, packet.payload as Buffer, origin), done);
+  }
+
+  /** Acknowledges once the outcome is durable; tells the device what was refused; holds the ack when the disk cannot take it. */
+  function settle(client: Client | null, principal: Principal | undefined, packet: PublishPacket, pending: Promise<DialectOutcome>, done: Done): void {
+    pending.then(
       async (outcome) => {
         if (outcome.rejected.length) await deps.publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
         // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)

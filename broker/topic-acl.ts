@@ -1,11 +1,14 @@
 import type { Principal } from '../config/credentials.ts';
 import { reject, type Rejection } from '../ingest/rejection.ts';
+import { mayPublishIntegration, maySubscribeIntegration, type IntegrationRoots } from './integration-acl.ts';
 
 /**
  * Who may publish and subscribe where, exactly (no fallback):
  * - a device publishes `ioc/{its kind}/{its id}/readings` and `.../status`, and `.../events` if it is a
  *   camera; only `status` may be retained; it subscribes only to `ioc/{its kind}/{its id}/errors`;
- * - operator, admin and integration accounts publish nowhere (readings come from devices, alerts and
+ * - integration accounts (role integration) publish and subscribe only under their sources' topic roots
+ *   (broker/integration-acl.ts);
+ * - viewer, operator and admin accounts publish nowhere (readings come from devices, alerts and
  *   errors from the platform) and subscribe to anything but the broker's `$SYS`, which is for admins.
  * A device's mistake under its own id (wrong kind, unknown channel, retained readings) is `explain`:
  * not stored, not forwarded, the reason on its errors topic, the connection kept. Everything else
@@ -20,7 +23,8 @@ export type SubscribeDecision = { allowed: true } | { allowed: false; reason: st
 
 const ALLOW = { action: 'allow' } as const;
 
-export function mayPublish(principal: Principal, topic: string, retain: boolean, kindOf: (sensorId: string) => string | undefined): PublishDecision {
+export function mayPublish(principal: Principal, topic: string, retain: boolean, kindOf: (sensorId: string) => string | undefined, rootsOf: IntegrationRoots = () => undefined): PublishDecision {
+  if (principal.role === 'integration') return mayPublishIntegration(principal, topic, rootsOf);
   if (principal.role !== 'device') {
     return { action: 'deny', reason: `${principal.role} accounts do not publish (readings come from devices, alerts from the platform)` };
   }
@@ -44,7 +48,8 @@ export function mayPublish(principal: Principal, topic: string, retain: boolean,
   return ALLOW;
 }
 
-export function maySubscribe(principal: Principal, filter: string, kindOf: (sensorId: string) => string | undefined): SubscribeDecision {
+export function maySubscribe(principal: Principal, filter: string, kindOf: (sensorId: string) => string | undefined, rootsOf: IntegrationRoots = () => undefined): SubscribeDecision {
+  if (principal.role === 'integration') return maySubscribeIntegration(principal, filter, rootsOf);
   if (principal.role !== 'device') {
     // the broker's $SYS topics name every connected client and its subscriptions: admins only
     if (principal.role !== 'admin' && /^(\$share\/[^/]*\/)?\$SYS(\/|$)/.test(filter)) {

@@ -90,7 +90,7 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
 }
 
 /** Accounts with a password and a token each, and every sensor's device secret. */
-function makeCredentials(city: City, roles: readonly Role[]): { plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'>; auth: AuthFile } {
+function makeCredentials(city: City, roles: ReadonlyArray<Exclude<Role, 'integration'>>): { plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'>; auth: AuthFile } {
   const now = new Date();
   const auth: AuthFile = { version: 2, devices: {}, accounts: [], tokens: [] };
   const plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'> = { createdAt: now.toISOString(), note: NOTE, devices: [] };

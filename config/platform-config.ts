@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
 import { resolveTlsPaths, tlsSchema } from './tls-config.ts';
 import { ngsiLdSchema } from './ngsi-ld-config.ts';
 import { moveRenamedKeys } from './deprecated-keys.ts';
+import { integrationsSchema } from './integrations-config.ts';
 
 export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
@@ -155,6 +156,8 @@ export const platformConfigSchema = z.object({
   webhooks: webhooksSchema,
   /** NGSI-LD entities: access and the optional push to a context broker (config/ngsi-ld-config.ts) */
   ngsiLd: ngsiLdSchema.prefault({}),
+  /** ChirpStack (LoRaWAN) and camera/NVR event sources (config/integrations-config.ts) */
+  integrations: integrationsSchema.prefault({}),
 }).strict();
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;

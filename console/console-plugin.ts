@@ -93,7 +93,7 @@ export function createConsolePlugin(deps: ConsolePluginDeps = {}): FastifyPlugin
         // the access hook has authenticated (a bare plugin test without it authenticates here)
         const principal = principalOf(request) ?? auth.authenticate(request, 'viewer');
         const session: ConsoleSession = {
-          role: principal.role === 'device' ? 'viewer' : principal.role,
+          role: principal.role === 'device' || principal.role === 'integration' ? 'viewer' : principal.role,
           username: principal.name,
         };
         return reply.header('cache-control', 'no-store').send(session);

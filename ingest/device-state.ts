@@ -13,10 +13,12 @@ export interface DeviceState {
   readonly status: DeviceStatus;
   readonly statusSince?: number;
   readonly lastSeen?: number;
+  /** percent, from the last status that carried one (LoRaWAN DevStatusAns through ChirpStack) */
+  readonly batteryLevel?: number;
 }
 
 export class DeviceStateTracker {
-  private readonly states = new Map<string, { status: DeviceStatus; statusSince?: number; lastSeen?: number }>();
+  private readonly states = new Map<string, { status: DeviceStatus; statusSince?: number; lastSeen?: number; batteryLevel?: number }>();
   private readingsSeen = 0;
 
   constructor(private readonly city: City, events: IngestEvents) {
@@ -32,6 +34,7 @@ export class DeviceStateTracker {
       if (!state) return;
       state.status = s.status;
       state.statusSince = s.ts;
+      if (s.batteryLevel !== undefined) state.batteryLevel = s.batteryLevel;
       if (s.status === 'online') this.touch(s.sensorId, s.ts);
     });
   }
@@ -50,6 +53,7 @@ export class DeviceStateTracker {
         state.status = status;
         state.statusSince = p.ts;
       }
+      if (state && typeof p.fields.batteryLevel === 'number') state.batteryLevel = p.fields.batteryLevel;
     }
   }
 

@@ -24,6 +24,8 @@ export interface DeviceStatusEvent {
   readonly ts: number;
   /** 'device' when the device published it; 'will' when the broker published its last will */
   readonly source: 'device' | 'will' | 'broker';
+  /** percent, when the status reported one */
+  readonly batteryLevel?: number;
 }
 
 export interface CameraEvent {

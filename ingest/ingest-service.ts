@@ -9,7 +9,7 @@ import { parseJson, parseReadingsPayload } from './parse-payload.ts';
 import { CHANNELS, isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
 import { reject, type Rejection } from './rejection.ts';
 import { validateReadings } from './validate-readings.ts';
-import { parseCameraEvent, parseStatus } from './parse-device-messages.ts';
+import { parseCameraEvent, parseStatusReport } from './parse-device-messages.ts';
 
 /**
  * The one ingest path. MQTT (broker/) and HTTP (api/) both call `handle`, which validates a device
@@ -136,10 +136,12 @@ export function createIngest(deps: IngestDeps): IngestService {
         return durable;
       }
       case 'status': {
-        const status = parseStatus(payload);
-        if (isRejection(status)) return refuse([status], topic);
-        const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin };
-        const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: tagsOf(sensor), fields: { status, source: origin }, ts: now }], { topic, accepted: 1, rejected: [] });
+        const report = parseStatusReport(payload);
+        if (isRejection(report)) return refuse([report], topic);
+        const { status, batteryLevel } = report;
+        const battery: { batteryLevel?: number } = batteryLevel === undefined ? {} : { batteryLevel };
+        const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin, ...battery };
+        const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: tagsOf(sensor), fields: batteryLevel === undefined ? { status, source: origin } : { status, source: origin, batteryLevel }, ts: now }], { topic, accepted: 1, rejected: [] });
         announce('status', event);
         return durable;
       }

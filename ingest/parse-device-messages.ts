@@ -7,15 +7,35 @@ import { emptyTable } from '../config/lookup-table.ts';
 
 /** Status payloads: `online` / `offline`, bare or as JSON ("online" or {"status":"online"}). */
 export function parseStatus(payload: Buffer): 'online' | 'offline' | Rejection {
+  const report = parseStatusReport(payload);
+  return isRejection(report) ? report : report.status;
+}
+
+export interface StatusReport {
+  readonly status: 'online' | 'offline';
+  /** percent, when the device (or its network server: LoRaWAN DevStatusAns) reports it */
+  readonly batteryLevel?: number;
+}
+
+/** A status, and the battery level a JSON status may carry: {"status":"online","batteryLevel":88.3}. */
+export function parseStatusReport(payload: Buffer): StatusReport | Rejection {
   const text = payload.toString('utf8').trim();
   let value: unknown = text;
+  let batteryLevel: unknown;
   if (text.startsWith('{') || text.startsWith('"')) {
     const json = parseJson(payload);
     if (isRejection(json)) return json;
     value = typeof json === 'object' && json !== null && 'status' in json ? json.status : json;
+    if (typeof json === 'object' && json !== null && 'batteryLevel' in json) batteryLevel = json.batteryLevel;
   }
-  if (value === 'online' || value === 'offline') return value;
-  return reject('invalid_status', `status must be "online" or "offline", got "${String(value).slice(0, 40)}"`);
+  if (value !== 'online' && value !== 'offline') {
+    return reject('invalid_status', `status must be "online" or "offline", got "${String(value).slice(0, 40)}"`);
+  }
+  if (batteryLevel === undefined) return { status: value };
+  if (typeof batteryLevel !== 'number' || !Number.isFinite(batteryLevel) || batteryLevel < 0 || batteryLevel > 100) {
+    return reject('invalid_status', `batteryLevel must be a percentage 0..100, got ${String(batteryLevel).slice(0, 40)}`, { metric: 'batteryLevel' });
+  }
+  return { status: value, batteryLevel };
 }
 
 export interface ParsedCameraEvent {

@@ -10,7 +10,7 @@ import type { CliCommand } from '../cli-command.ts';
 
 const USAGE = `usage:
   ioc accounts list [--data-dir DIR]
-  ioc accounts add NAME --role viewer|operator|admin [--data-dir DIR]   prints a generated password once
+  ioc accounts add NAME --role viewer|operator|admin|integration [--data-dir DIR]   prints a generated password once
   ioc accounts disable NAME [--data-dir DIR]                            refused at once; live sessions closed
   ioc accounts enable NAME [--data-dir DIR]
   ioc accounts reset NAME [--data-dir DIR]                              new password, printed once; sessions end
@@ -51,7 +51,7 @@ export const accountsCommand: CliCommand = {
     if (action === 'add') {
       const role = roleSchema.safeParse(values.role);
       if (!role.success) {
-        io.err('ioc accounts add: --role viewer|operator|admin is required');
+        io.err('ioc accounts add: --role viewer|operator|admin|integration is required');
         return 2;
       }
       const password = generatePassword();

@@ -8,7 +8,9 @@ import { ConfigError, formatZodIssues } from '../config-error.ts';
  * secret (hashes only). Written by the platform (admin API) and by `ioc` in another process, always whole
  * and atomically (write + rename), so a reader never sees half a file.
  */
-export const ROLES = ['viewer', 'operator', 'admin'] as const;
+// integration: another system (ChirpStack, Frigate, an NVR) that sends in its own dialect; tokens only, no
+// console, no API reads, and only its own topics (broker/topic-acl.ts, config/integrations-config.ts)
+export const ROLES = ['viewer', 'operator', 'admin', 'integration'] as const;
 export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
 
