@@ -42,19 +42,30 @@ const NAME = /^[A-Za-z_@][A-Za-z0-9_:@-]*/;
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 const COMPARATORS: readonly Comparator[] = ['==', '!=', '>=', '<=', '!~=', '~=', '>', '<'];
 
+/** unbounded quantifiers one pattern may hold: each one multiplies the backtracking a failing match can do */
+const MAX_UNBOUNDED_QUANTIFIERS = 3;
+
 /**
- * Refuses the patterns that can backtrack without bound: a repeated group that holds a quantifier or an
- * alternative (`(a+)+`, `(a|aa)*`) and backreferences. A crude test, on purpose: it refuses some harmless
- * patterns too, and the 400 says which construct to avoid.
+ * Refuses every pattern whose matching time can grow without bound, at the root rather than by example:
+ * any quantified group (`(a+)+`, `((a+))+`, `(?:a|aa)*`, however deeply nested: a group may hold anything,
+ * so none may be repeated), backreferences and lookarounds, and more than a few unbounded quantifiers
+ * (`.*.*.*.*.*X` is polynomial of that degree). Crude on purpose: it refuses some harmless patterns too,
+ * and the 400 says which construct to avoid. Matching runs on bounded subjects (ids; q values cut to MAX_REGEX_INPUT).
  */
 export function compileRegex(pattern: string, at: number): RegExp {
   if (pattern.length > MAX_REGEX_LENGTH)
     throw new QueryError(`regular expression at ${at} is over ${MAX_REGEX_LENGTH} characters`);
-  if (/\\[1-9k]/.test(pattern) || /\([^)]*[*+}?|][^)]*\)\s*[*+{]/.test(pattern)) {
-    throw new QueryError(
-      `regular expression at ${at} nests quantifiers (a repeated group holding a quantifier or "|") ` +
-        'or uses backreferences, which are not supported',
-    );
+  if (/\\[1-9k]/.test(pattern) || /\(\?<?[=!]/.test(pattern)) {
+    throw new QueryError(`regular expression at ${at} uses backreferences or lookarounds, which are not supported`);
+  }
+  // escapes out of the way (`\\)` is a literal, `\\\\)` closes a group), then any ")" followed by a quantifier
+  const bare = pattern.replace(/\\./g, '');
+  if (/\)\s*(?:[*+?]|\{\d)/.test(bare)) {
+    throw new QueryError(`regular expression at ${at} repeats a group ("(...)+", "(...)*", "(...){n}"), which is not supported`);
+  }
+  const unbounded = bare.match(/[*+]|\{\d+,\}/g)?.length ?? 0;
+  if (unbounded > MAX_UNBOUNDED_QUANTIFIERS) {
+    throw new QueryError(`regular expression at ${at} has ${unbounded} unbounded quantifiers ("*", "+"); at most ${MAX_UNBOUNDED_QUANTIFIERS}`);
   }
   try {
     return new RegExp(pattern, 'u');
