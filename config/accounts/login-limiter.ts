@@ -41,7 +41,11 @@ export interface LoginLimits {
 
 interface Window { count: number; resetAt: number; refused: boolean }
 
-/** A Map bounded in size: expired entries go first, then the oldest, so a flood of keys cannot grow it. */
+/**
+ * A Map bounded in size, so a flood of keys cannot grow it. Every entry of one map lives equally long and
+ * `set` re-inserts, so insertion order is expiry order: when full, the first entry is the one to go (O(1);
+ * a scan per set made each attempt cost O(maxKeys) once a flood had filled it).
+ */
 class BoundedWindows<V extends { resetAt: number }> {
   private readonly map = new Map<string, V>();
   constructor(private readonly maxKeys: number) {}
@@ -53,12 +57,9 @@ class BoundedWindows<V extends { resetAt: number }> {
     }
     return v;
   }
-  set(key: string, value: V, now: number): void {
-    if (this.map.size >= this.maxKeys) {
-      for (const [k, v] of this.map) if (v.resetAt <= now) this.map.delete(k);
-      if (this.map.size >= this.maxKeys) this.map.delete(this.map.keys().next().value!);
-    }
+  set(key: string, value: V): void {
     this.map.delete(key);
+    while (this.map.size >= this.maxKeys) this.map.delete(this.map.keys().next().value!);
     this.map.set(key, value);
   }
   delete(key: string): void {
@@ -66,31 +67,61 @@ class BoundedWindows<V extends { resetAt: number }> {
   }
 }
 
+/**
+ * The address a limit counts: IPv4 as is, IPv6 by its /64 (one subscriber's prefix holds 2^64 addresses,
+ * so counting them one by one would not bound anything).
+ */
+export function addressKey(address: string): string {
+  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
+  if (v4) return v4[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
+
 export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimiter {
   const maxKeys = limits.maxKeys ?? 100_000;
   const windows = new BoundedWindows<Window>(maxKeys);
+  // account-wide counts apart: a flood of fresh (name, address) pairs must not evict the count of the
+  // account it is really after
+  const accountWindows = new BoundedWindows<Window>(maxKeys);
+  // accounts at their limit move here: evicting one would take a flood of names each guessed as often
+  const limitedAccounts = new BoundedWindows<Window>(maxKeys);
   // addresses each account signed in from: filled only by correct passwords, so a flood cannot evict them
   const known = new BoundedWindows<{ resetAt: number }>(maxKeys);
   const pairKey = (account: string, address: string) => `p\u0000${account}\u0000${address}`;
+  const mapOf = (key: string, now: number) => {
+    if (!key.startsWith('a\u0000')) return windows;
+    return limitedAccounts.get(key, now) ? limitedAccounts : accountWindows;
+  };
   const bump = (key: string, now: number) => {
-    const w = windows.get(key, now);
-    if (w) w.count++;
-    else windows.set(key, { count: 1, resetAt: now + limits.windowMs, refused: false }, now);
+    const map = mapOf(key, now);
+    const w = map.get(key, now);
+    if (!w) return map.set(key, { count: 1, resetAt: now + limits.windowMs, refused: false });
+    w.count++;
+    if (map === accountWindows && w.count >= limits.maxFailuresPerAccountAllAddresses) {
+      accountWindows.delete(key);
+      limitedAccounts.set(key, w);
+    }
   };
   const over = (key: string, max: number, now: number): Window | undefined => {
-    const w = windows.get(key, now);
+    const w = mapOf(key, now).get(key, now);
     return w && w.count >= max ? w : undefined;
   };
   return {
     attempt(account, address) {
       const now = clock.now();
       const pair = pairKey(account, address);
-      const checks: [string, number, LoginLimit][] = [
-        [pair, limits.maxFailuresPerAccount, 'account_address'],
-        [`ip\u0000${address}`, limits.maxFailuresPerAddress, 'address'],
-      ];
-      const anyAddress = limits.maxFailuresPerAccountAllAddresses;
-      if (!known.get(pair, now)) checks.push([`a\u0000${account}`, anyAddress, 'account']);
+      const checks: [string, number, LoginLimit][] = [[pair, limits.maxFailuresPerAccount, 'account_address']];
+      // a person at an address they signed in from before is limited by their own pair only: guesses at
+      // other names from the same office address, or at their name from elsewhere, cannot lock them out
+      if (!known.get(pair, now)) {
+        checks.push([`ip\u0000${addressKey(address)}`, limits.maxFailuresPerAddress, 'address']);
+        checks.push([`a\u0000${account}`, limits.maxFailuresPerAccountAllAddresses, 'account']);
+      }
       for (const [key, max, limit] of checks) {
         const w = over(key, max, now);
         if (!w) continue;
@@ -99,7 +130,7 @@ export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimi
         return { waitMs: w.resetAt - now, limit, first };
       }
       bump(pair, now);
-      bump(`ip\u0000${address}`, now);
+      bump(`ip\u0000${addressKey(address)}`, now);
       bump(`a\u0000${account}`, now);
       return { waitMs: 0 };
     },
@@ -107,9 +138,9 @@ export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimi
       const now = clock.now();
       const pair = pairKey(account, address);
       windows.delete(pair);
-      known.set(pair, { resetAt: now + limits.knownAddressMs }, now);
-      for (const key of [`ip\u0000${address}`, `a\u0000${account}`]) {
-        const w = windows.get(key, now);
+      known.set(pair, { resetAt: now + limits.knownAddressMs });
+      for (const key of [`ip\u0000${addressKey(address)}`, `a\u0000${account}`]) {
+        const w = mapOf(key, now).get(key, now);
         if (w && w.count > 0) w.count--;
       }
     },
