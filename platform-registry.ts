@@ -34,8 +34,8 @@ export interface PlatformRegistry {
   close(): void;
 }
 
-export function openPlatformRegistry(deps: { dataDir: string; city: City; clock: Clock; logger: Logger }): PlatformRegistry {
-  const registry = new SensorRegistry({ dataDir: deps.dataDir, city: deps.city, bounds: loadCityBounds(deps.city.boundaryFile), clock: deps.clock });
+export function openPlatformRegistry(deps: { dataDir: string; city: City; clock: Clock; logger: Logger; accountNames?: () => Iterable<string> }): PlatformRegistry {
+  const registry = new SensorRegistry({ dataDir: deps.dataDir, city: deps.city, bounds: loadCityBounds(deps.city.boundaryFile), clock: deps.clock, ...(deps.accountNames ? { accountNames: deps.accountNames } : {}) });
   const city = liveCity(deps.city, registry);
   let sessions: LiveSessionRegistry | undefined;
   let changes: Counter<'action'> | undefined;

@@ -124,7 +124,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // before anything is written: every file the platform creates there is 0600, every folder 0700
   preparePrivateDataDir(config.dataDir);
   // the device registry (<dataDir>/sensors.json, seeded from the city's YAML): every module reads the live city
-  const devices = openPlatformRegistry({ dataDir: config.dataDir, city: seedCity, clock, logger: logger.child({ module: 'sensor-registry' }) });
+  // account names are read when a sensor is created (after start): a sensor id must not share an account's MQTT lanes
+  const devices = openPlatformRegistry({ dataDir: config.dataDir, city: seedCity, clock, logger: logger.child({ module: 'sensor-registry' }), accountNames: () => accounts.accounts.map((a) => a.name) });
   const city = devices.city;
 
   if (config.security.insecure) {

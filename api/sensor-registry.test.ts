@@ -115,6 +115,17 @@ describe('device registry at runtime', () => {
     expect(metrics).toMatch(/ioc_sensor_registry_refusals_total\{status="409"\} 1/);
   });
 
+  it('refuses a sensor id that equals, prefixes or extends an account name (it would take over that MQTT lane)', async () => {
+    const before = (await admin('GET', '/api/sensor-registry')).json as { sensors: unknown[] };
+    for (const id of ['operator', 'operator-2', 'oper']) {
+      const answer = await admin('POST', '/api/sensors', station(id));
+      expect(answer.status, id).toBe(409);
+      expect(answer.text).toContain('sensor_id_is_account');
+    }
+    const after = (await admin('GET', '/api/sensor-registry')).json as { sensors: unknown[] };
+    expect(after.sensors.length).toBe(before.sensors.length);
+  });
+
   it('documents every registry route in the OpenAPI document, with an operationId', async () => {
     const doc = (await platform.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, Record<string, { operationId?: string }>> };
     const ops = ['/api/sensors:post', '/api/sensors/{id}:patch', '/api/sensors/{id}:delete', '/api/sensors/{id}/secret:post',

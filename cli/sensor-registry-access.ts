@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { updateAuthFile } from '../config/accounts/auth-file.ts';
+import { authFilePath, readAuthFile, updateAuthFile } from '../config/accounts/auth-file.ts';
 import { loadCity, type City } from '../config/city-config.ts';
 import { systemClock } from '../core/clock.ts';
 import type { PlatformConfig } from '../config/platform-config.ts';
@@ -20,7 +20,9 @@ export interface CliRegistry { city: City; registry: SensorRegistry; admin: Sens
 export function openCliRegistry(config: PlatformConfig, dataDir: string): CliRegistry {
   const city = loadCity(config.cityFile, config.kindsDir);
   preparePrivateDataDir(dataDir);
-  const registry = new SensorRegistry({ dataDir, city, bounds: loadCityBounds(city.boundaryFile), clock: systemClock });
+  // account names from auth.json (none yet on a fresh data dir): a sensor id must not share an account's MQTT lanes
+  const accountNames = () => (existsSync(authFilePath(dataDir)) ? readAuthFile(authFilePath(dataDir)).accounts.map((a) => a.name) : []);
+  const registry = new SensorRegistry({ dataDir, city, bounds: loadCityBounds(city.boundaryFile), clock: systemClock, accountNames });
   const admin = createSensorAdmin({ registry, changeAuth: (fn) => updateAuthFile(dataDir, fn) });
   return { city, registry, admin };
 }

@@ -1,5 +1,6 @@
 import type { City, Sensor } from '../city-config.ts';
 import type { Clock } from '../../core/clock.ts';
+import { sensorNameClash } from '../accounts/account-name-policy.ts';
 import { DomainError } from '../../core/domain-error.ts';
 import type { CityBounds } from './city-bounds.ts';
 import { readRegistryFile, registryFilePath, writeRegistryFile, type RegistryEntry } from './registry-file.ts';
@@ -26,6 +27,11 @@ export interface SensorRegistryDeps {
   city: Pick<City, 'kinds' | 'sensors'>;
   bounds: CityBounds;
   clock: Clock;
+  /**
+   * the people's account names: a sensor id that equals one, or is a prefix of one or starts with one, would
+   * share MQTT clientId lanes with that account (config/accounts/account-name-policy.ts, both ways)
+   */
+  accountNames?: () => Iterable<string>;
 }
 
 const strip = (e: RegistryEntry): Sensor => Object.freeze({
@@ -67,6 +73,7 @@ export class SensorRegistry {
 
   create(raw: unknown): RegistryEntry {
     const sensor = this.check(raw);
+    this.refuseAccountClash([sensor.id]);
     if (this.entries.has(sensor.id)) throw new DomainError('conflict', 'sensor_exists', `a sensor with id "${sensor.id}" exists already`);
     const at = this.now();
     const entry: RegistryEntry = { ...sensor, disabled: false, createdAt: at, updatedAt: at };
@@ -102,6 +109,7 @@ export class SensorRegistry {
 
   /** All or nothing: the plan was checked whole (sensor-import.ts); one write applies every entry. */
   applyImport(plan: readonly ImportPlanEntry[]): void {
+    this.refuseAccountClash(plan.filter((p) => !this.entries.has(p.sensor.id)).map((p) => p.sensor.id));
     const at = this.now();
     const next = new Map(this.entries);
     for (const { sensor } of plan) {
@@ -127,6 +135,19 @@ export class SensorRegistry {
   /** the sensor config of an entry, without the registry's own fields */
   configOf(e: RegistryEntry): Sensor {
     return { id: e.id, kind: e.kind, name: e.name, lat: e.lat, lon: e.lon, district: e.district, tags: { ...e.tags }, ...(e.floodLevels ? { floodLevels: [...e.floodLevels] } : {}) };
+  }
+
+  /** Refuses new ids that clash with an account name (a device would take over that person's MQTT lane). */
+  refuseAccountClash(ids: readonly string[]): void {
+    if (!this.deps.accountNames) return;
+    const names = [...this.deps.accountNames()];
+    const clashes = ids.flatMap((id) => {
+      const name = sensorNameClash(id, names);
+      return name === undefined ? [] : [`"${id}" clashes with the account "${name}"`];
+    });
+    if (clashes.length === 0) return;
+    throw new DomainError('conflict', 'sensor_id_is_account', `sensor ids must not equal, prefix or extend an account name `
+      + `(MQTT clientIds are scoped by both): ${clashes.slice(0, 20).join('; ')}`, { problems: clashes });
   }
 
   private check(raw: unknown): Sensor {
