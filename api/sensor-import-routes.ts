@@ -1,3 +1,4 @@
+import { DomainError } from '../core/domain-error.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -34,7 +35,15 @@ const importResult = z.object({
 export const sensorImportRoutes = (deps: SensorImportRoutesDeps): FastifyPluginAsync => async (app) => {
   const api = app.withTypeProvider<ZodTypeProvider>();
   // bodies kept as text: a syntax error is reported as a problem of the file, like every other one
-  app.addContentTypeParser(['text/csv', 'application/geo+json'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+  // invalid UTF-8 is refused, not turned into U+FFFD and stored (review F6)
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  app.addContentTypeParser(['text/csv', 'application/geo+json'], { parseAs: 'buffer' }, (_req, body, done) => {
+    try {
+      done(null, strict.decode(body as Buffer));
+    } catch {
+      done(new DomainError('invalid', 'invalid_encoding', 'the file is not valid UTF-8: save it as UTF-8 and import it again'));
+    }
+  });
 
   api.post('/api/sensors/import', {
     config: allow('admin'),

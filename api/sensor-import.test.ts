@@ -87,6 +87,16 @@ describe('bulk import of sensors', () => {
     expect((await platform.request('GET', '/api/sensors/traffic-geo1')).json).toMatchObject({ name: 'Đổi tên' });
   });
 
+  it('refuses a file that is not valid UTF-8 instead of storing replacement characters', async () => {
+    const bytes = Buffer.concat([Buffer.from('id,kind,name,lat,lon,district\nutf'), Buffer.from([0xff, 0xfe]), Buffer.from(',air,x,16.46,107.59,Phú Hội\n')]);
+    // raw bytes over real HTTP (the harness's request sends text)
+    const res = await fetch(`${platform.httpUrl}/api/sensors/import?dryRun=true`, {
+      method: 'POST', body: bytes, headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'text/csv' },
+    });
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain('invalid_encoding');
+  });
+
   it('the city\'s own sensors pass the same checks (the seed is importable)', async () => {
     const text = readFileSync(join(import.meta.dirname, '../config/cities/hue/sensors.yaml'), 'utf8');
     const { checkImport } = await import('../config/sensors/sensor-import.ts');
