@@ -14,7 +14,8 @@ function compare(a: string, b: string): number {
 }
 
 export class LatestValues {
-  private readonly values = new Map<string, LatestValue>();
+  /** by measurement + sensor, then by field: one key string per point, not one per field value (hot path) */
+  private readonly values = new Map<string, Map<string, LatestValue>>();
 
   constructor(private readonly now: () => number, private readonly windowMs = LATEST_WINDOW_MS) {}
 
@@ -23,10 +24,14 @@ export class LatestValues {
     for (const p of points) {
       const sensorId = p.tags.sensorId;
       if (!sensorId) continue;
+      let fields: Map<string, LatestValue> | undefined;
       for (const field in p.fields) {
         const value = p.fields[field];
         if (typeof value !== 'number') continue;
-        this.keep({ measurement: p.measurement, sensorId, kind: p.tags.kind ?? '', district: p.tags.district ?? '', field, ts: p.ts, value });
+        fields ??= this.fieldsOf(p.measurement, sensorId);
+        const prev = fields.get(field);
+        if (prev && p.ts < prev.ts) continue;
+        fields.set(field, { measurement: p.measurement, sensorId, kind: p.tags.kind ?? '', district: p.tags.district ?? '', field, ts: p.ts, value });
       }
     }
   }
@@ -46,7 +51,7 @@ export class LatestValues {
     const since = Math.max(this.since(), q.since ?? -Infinity);
     const ids = q.sensorIds ? new Set(q.sensorIds) : undefined;
     const out: LatestValue[] = [];
-    for (const v of this.values.values()) {
+    for (const v of this.all()) {
       if (v.ts < since) continue;
       if (q.measurement && v.measurement !== q.measurement) continue;
       if (q.kind && v.kind !== q.kind) continue;
@@ -60,8 +65,22 @@ export class LatestValues {
 
   private keep(v: LatestValue): void {
     // a sensor that moved district keeps one entry: its newest value, with the district it came with
-    const key = `${v.measurement}\u0000${v.sensorId}\u0000${v.field}`;
-    const prev = this.values.get(key);
-    if (!prev || v.ts >= prev.ts) this.values.set(key, v);
+    const fields = this.fieldsOf(v.measurement, v.sensorId);
+    const prev = fields.get(v.field);
+    if (!prev || v.ts >= prev.ts) fields.set(v.field, v);
+  }
+
+  private fieldsOf(measurement: string, sensorId: string): Map<string, LatestValue> {
+    const key = `${measurement}\u0000${sensorId}`;
+    let fields = this.values.get(key);
+    if (!fields) {
+      fields = new Map();
+      this.values.set(key, fields);
+    }
+    return fields;
+  }
+
+  private *all(): Generator<LatestValue> {
+    for (const fields of this.values.values()) yield* fields.values();
   }
 }
