@@ -44,7 +44,7 @@ import type { StoreFeeder } from './store/store-feeder.ts';
 import type { DemoFleet } from './simulators/demo-fleet.ts';
 import type { TimeSeriesStore } from './store/time-series-store.ts';
 import { AuditLog } from './audit/audit-log.ts';
-import { auditDirOf } from './audit/audit-files.ts';
+import { auditDirOf, auditLogIsKeyed } from './audit/audit-files.ts';
 import { auditKeyFileOf, openAuditKey } from './audit/audit-key.ts';
 import { importPending } from './audit/audit-pending.ts';
 import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
@@ -157,7 +157,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const pipeline = new DurablePipeline({ config, clock, logger, registry });
   const { writer, store, latest: latestValues } = pipeline;
   const auditDir = auditDirOf(config.dataDir);
-  const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger);
+  const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger, auditLogIsKeyed(auditDir));
   const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry, key: auditKey, witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 } });
   const auditLogger = logger.child({ module: 'audit' });
   await importPending(auditDir, audit, auditLogger);

@@ -91,3 +91,12 @@ export function countPending(dir: string): number {
   const pending = join(dir, PENDING_DIR);
   return existsSync(pending) ? readdirSync(pending).filter((n) => n.endsWith('.json')).length : 0;
 }
+
+/** Whether the audit log holds entries signed with a key (a MAC): its last line says, the chain being whole. */
+export function auditLogIsKeyed(dir: string): boolean {
+  const files = listAuditFiles(dir);
+  const newest = files.at(-1);
+  if (!newest) return false;
+  const line = lastLine(readFileSync(join(dir, newest), 'utf8'));
+  return line !== undefined && line.includes('"mac":"');
+}

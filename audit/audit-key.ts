@@ -59,7 +59,19 @@ export function auditKeyFileOf(keyFile: string | undefined, dataDir: string): st
 /** At start: the key, with one line when it was made or when others may read it. */
 type KeyLogger = { info(o: object, m: string): void; warn(o: object, m: string): void };
 
-export function openAuditKey(file: string, logger: KeyLogger): AuditKey {
+/**
+ * `keyedLog`: whether the audit log already holds MAC'd entries. Then a missing key is not a first start:
+ * making a new one would report the whole log as tampered with and go on under a key nobody kept, so the
+ * start is refused with what to do instead (review F5).
+ */
+export function openAuditKey(file: string, logger: KeyLogger, keyedLog = false): AuditKey {
+  if (keyedLog && !existsSync(file)) {
+    throw new Error(
+      `the audit key ${file} (audit.keyFile) is missing, but the audit log holds entries signed with a key: ` +
+        'restore the key file from where it is kept (it is not in data directory backups), or point audit.keyFile ' +
+        'at it; to start a new chain deliberately, move the audit folder aside first',
+    );
+  }
   const { key, created, loose } = loadOrCreateAuditKey(file);
   if (created) {
     logger.info({ keyFile: file }, 'audit: created the audit chain key (keep it out of data directory backups)');

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,4 +89,15 @@ describe('the keyed audit chain', () => {
     expect(logs.lines.filter((l) => l.msg === 'audit: THE AUDIT CHAIN IS BROKEN: found by a full verification')).toHaveLength(1);
     expect((await p.request('GET', '/api/health')).json).toMatchObject({ audit: { chain: 'broken' } });
   }, 60_000);
+
+  it('refuses to start when the key is gone but the log is keyed, instead of re-keying quietly (review F5)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ioc-audit-key-'));
+    const first = await startTestPlatform({ dataDir: dir });
+    await first.request('POST', '/api/accounts', { token: first.adminToken, body: { name: 'kiem-toan', role: 'viewer' } });
+    await first.stop();
+    rmSync(`${dir}.audit.key`, { force: true });
+    await expect(startTestPlatform({ dataDir: dir })).rejects.toThrow(/audit key .* is missing, but the audit log holds entries signed/);
+    expect(existsSync(`${dir}.audit.key`)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
 });
