@@ -14,6 +14,7 @@ import { errorBody } from './errors.ts';
 import { createCapFeedCache, etagOf, type CapDocument } from './cap-feed-cache.ts';
 import { answersNotModified } from './cap-conditional.ts';
 import { pickEncoding } from './cap-encoding.ts';
+import { feedQueryValidator } from './cap-feed-query.ts';
 
 export interface AlertsCapRoutesDeps {
   alerts: AlertService;
@@ -80,6 +81,7 @@ export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync =
 
   api.get('/api/alerts/cap', {
     config: allow('public'),
+    validatorCompiler: feedQueryValidator, // the zod schema below documents; api/cap-feed-query.ts checks
     schema: {
       tags: ['alerts'],
       summary: 'CAP 1.2 feed (Atom) of public alerts, for public warning systems',

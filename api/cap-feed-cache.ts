@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Alert } from '../alerts/alert-model.ts';
+import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
 import type { AlertService } from '../alerts/alert-service-api.ts';
-import { CANCEL_VISIBLE_MS, selectPublicAlerts } from '../alerts/delivery/cap-feed.ts';
+import { CANCEL_VISIBLE_MS, changesPublicFeed, selectPublicAlerts } from '../alerts/delivery/cap-feed.ts';
 import type { Clock } from '../core/clock.ts';
 import { encodeVariants } from './cap-encoding.ts';
 
@@ -9,7 +9,8 @@ import { encodeVariants } from './cap-encoding.ts';
  * The public CAP feed is polled by warning systems far more often than alerts change (the issue measured
  * 0.4-0.57 s and ~4.5 MB per request, three pollers raising device PUBACK p90 from 3 ms to 755 ms). So the
  * selection and each rendered document are built once per change of alerts (a version counter bumped by
- * every lifecycle event) and served from memory until then, with a strong ETag and a Last-Modified.
+ * every lifecycle event that can change the public feed) and served from memory until then, with a strong
+ * ETag and a Last-Modified.
  * Nothing here knows HTTP: api/alerts-cap-routes.ts is the glue.
  */
 export interface CapDocument {
@@ -58,7 +59,15 @@ export function etagOf(body: string): string {
 export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
   const maxDocuments = deps.maxDocuments ?? 64;
   let version = 0;
-  const bump = (): void => { version += 1; };
+  /** ids in the last selection built; undefined while none is settled (then every event counts) */
+  let shown: ReadonlySet<string> | undefined;
+  // only events that can change what the public sees: the others would re-render an identical feed. An
+  // alert the feed shows counts whatever its new state (a rule edit may make it internal, say).
+  const bump = (event: AlertEvent): void => {
+    if (shown && !shown.has(event.alert.id) && !changesPublicFeed(event.alert)) return;
+    version += 1;
+    shown = undefined;
+  };
   deps.alerts.bus.on('alert', bump);
   let selected: Built<Promise<readonly Alert[]>> | undefined;
   const documents = new Map<string, Built<CapDocument>>();
@@ -90,7 +99,10 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
     // the expiry is known once the selection is: until then concurrent callers share this one build
     const entry: Built<Promise<readonly Alert[]>> = { version: at, expiresAt: Number.POSITIVE_INFINITY, value };
     selected = entry;
-    value.then((alerts) => { entry.expiresAt = leavesAt(alerts); }, () => { if (selected === entry) selected = undefined; });
+    value.then((alerts) => {
+      entry.expiresAt = leavesAt(alerts);
+      if (entry.version === version) shown = new Set(alerts.map((a) => a.id));
+    }, () => { if (selected === entry) selected = undefined; });
     return value;
   };
 

@@ -2,6 +2,7 @@ import fastifyHelmet from '@fastify/helmet';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { createRefusalLog } from './refusal-log.ts';
+import { applySecurityHeaders, computeSecurityHeaders } from './security-headers.ts';
 
 /**
  * The HTTP listener's own defences, installed on the root instance so that every route has them,
@@ -67,12 +68,21 @@ export async function installHttpSecurity(app: FastifyInstance, options: HttpSec
   });
   const refusalLog = createRefusalLog(app.log);
 
-  await app.register(fastifyHelmet, {
-    global: true,
+  const helmetOptions = {
     contentSecurityPolicy: { useDefaults: false, directives: { ...CSP_DIRECTIVES, upgradeInsecureRequests: options.https ? [] : null } },
     // tiles of a configured map server are cross-origin images without CORP headers
     crossOriginEmbedderPolicy: false,
-    referrerPolicy: { policy: 'no-referrer' },
+    referrerPolicy: { policy: 'no-referrer' as const },
+  };
+  // global: false keeps reply.helmet() and per-route helmet options; the headers every route gets are
+  // computed once (api/security-headers.ts) instead of helmet being rebuilt on every request
+  await app.register(fastifyHelmet, { global: false, ...helmetOptions });
+  const securityHeaders = computeSecurityHeaders(helmetOptions);
+  app.addHook('onRequest', (request, reply, done) => {
+    // a route with its own helmet options gets them from @fastify/helmet instead
+    const own = (request.routeOptions.config as { helmet?: unknown } | undefined)?.helmet;
+    if (own === undefined) applySecurityHeaders(reply.raw, securityHeaders);
+    done();
   });
 
   /**

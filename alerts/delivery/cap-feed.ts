@@ -29,6 +29,19 @@ export function selectPublicAlerts(candidates: readonly Alert[], now: number): A
   return out.sort((a, b) => b.updatedAt - a.updatedAt || a.id.localeCompare(b.id));
 }
 
+/**
+ * Whether an alert event can change the public feed: only an alert that is public after the event, or was
+ * before it, can. Pending alerts never were (an alert is pending only before it first fires), internal ones
+ * never are, and a pending alert that resolves without firing leaves nothing to cancel. The feed cache
+ * (api/cap-feed-cache.ts) re-renders only on these, so that device faults and pending alerts (frequent in a
+ * city) do not make every poller download the same feed again.
+ */
+export function changesPublicFeed(alert: Alert): boolean {
+  if (INTERNAL_SUB_CATEGORIES.has(alert.subCategory)) return false;
+  if (alert.state === 'pending') return false;
+  return !(alert.state === 'resolved' && alert.firingAt === undefined);
+}
+
 export interface CapFeedLinks {
   /** absolute URL of the feed itself */
   self: string;
