@@ -4,6 +4,7 @@ import { AlertStore } from './alert-store.ts';
 import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
 import { createAuditView } from './audit-view.ts';
+import { createHandlingView } from './handling-view.ts';
 import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
@@ -76,11 +77,14 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // admins only: the server refuses /api/audit to others anyway; the button is not even drawn for them
   const audit = session.role === 'admin' ? createAuditView({ api, i18n, timeZone: city.timezone }) : undefined;
   const auditToggle = audit ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.audit' }, i18n.t('header.audit')) : null;
+  // operators and admins: processing times and the shift handover (the API refuses viewers anyway)
+  const handling = session.role === 'viewer' ? undefined : createHandlingView({ api, i18n, timeZone: city.timezone });
+  const handlingToggle = handling ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.handling' }, i18n.t('header.handling')) : null;
   logout.addEventListener('click', () => deps.onLogout());
   const header = h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
     kpi.element,
-    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, auditToggle, role, logout));
+    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, handlingToggle, auditToggle, role, logout));
 
   // --- connection banner --------------------------------------------------------------------------
   const bannerText = h('span');
@@ -148,7 +152,17 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // commit-log damage and quarantined records (log-integrity-status.ts)
   const logIntegrity = createLogIntegrityStatus(api, i18n);
   disposers.push(logIntegrity.stop);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, dialog.element));
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, handling?.element, dialog.element));
+  if (handling && handlingToggle) {
+    handling.element.hidden = true;
+    handlingToggle.addEventListener('click', () => {
+      const open = handling.element.hidden;
+      handling.element.hidden = !open;
+      layout.hidden = open;
+      handlingToggle.setAttribute('aria-pressed', String(open));
+      if (open) handling.show();
+    });
+  }
   if (audit && auditToggle) {
     audit.element.hidden = true;
     auditToggle.addEventListener('click', () => {
@@ -265,6 +279,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     map.relabel();
     panel.relabel();
     audit?.relabel();
+    handling?.relabel();
     scheduleRender(true);
   }
   disposers.push(i18n.onChange(relabel));
