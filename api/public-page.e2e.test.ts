@@ -61,7 +61,7 @@ describe('processing times: KPI API and the public page (real platform, simulate
     expect((handover.json as { alertsByType: unknown[] }).alertsByType).toContainEqual({ type: 'flood', count: 2 });
     const printable = await p.request('GET', '/api/reports/handover?from=2026-10-15T06:00', { token, headers: { accept: 'text/html' } });
     expect(printable.text).toContain('Báo cáo giao ca');
-    expect(printable.text).toContain('15/10/2026 06:00');
+    expect(printable.text).toContain('06:00 15/10/2026');
     expect((await p.request('GET', '/api/reports/handover?format=html&lang=en', { token })).text).toContain('Shift handover report');
     expect((await p.request('GET', '/api/reports/handover', { token: null })).status).toBe(401);
     expect((await p.request('GET', '/api/reports/handover?from=2026-01-01&to=2026-10-15', { token })).status).toBe(400);

@@ -36,7 +36,7 @@ async function receiver(): Promise<{ url: string; got: Array<{ body: string; hea
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got };
 }
 
-const health = { id: 'health-davien', kind: 'device-health', severity: 'low', category: 'environment', subCategory: 'deviceHealth', metric: 'waterLevel', selector: { sensorIds: ['water-davien'] }, spike: { maxJump: 1 } };
+const health = { id: 'health-davien', kind: 'device-health', severity: 'low', category: 'environment', subCategory: 'deviceHealth', metric: 'waterLevel', selector: { sensorIds: ['water-davien'] }, spike: { maxJump: 1 }, clearAfterMinutes: 600 };
 
 describe('shift handover report (real store, simulated time)', { timeout: 120_000 }, () => {
   it('is made at the shift change on the injected clock with the shift\'s alerts, times, open work, silences and devices, and posted signed', async () => {
@@ -104,7 +104,7 @@ describe('shift handover report (real store, simulated time)', { timeout: 120_00
     const vi = renderHandoverHtml(report!, 'vi');
     expect(vi).toContain('<html lang="vi">');
     expect(vi).toContain('Báo cáo giao ca');
-    expect(vi).toContain('01/10/2026 06:00');
+    expect(vi).toContain('06:00 01/10/2026');
     expect(vi).toContain('bảo trì trạm Phú Ốc');
     expect(renderHandoverHtml(report!, 'en')).toContain('Shift handover report');
   });
