@@ -11,6 +11,7 @@ import { createAlertOperations, type AlertOperations } from './alerts/workflow/a
 import { loadOperations } from './config/operations-config.ts';
 import { alertWorkflowRoutes } from './api/alert-workflow-routes.ts';
 import { silencesRoutes } from './api/silences-routes.ts';
+import { createOperationsReports, offlineDevices } from './api/operations-reports.ts';
 import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
 import { accountsRoutes } from './api/accounts-routes.ts';
@@ -208,6 +209,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // NGSI-LD entities from the same in-memory state the console reads (api/ngsi-ld/, docs/ngsi-ld.md)
   const ngsiLd = createNgsiLdSource({ city, states, latest: latestValues, alerts, clock });
   let mqttUrlForDevices = '';
+  // processing times (private and public) and shift handover reports (issue 16 items 5, 7)
+  const reports = createOperationsReports({ alerts, ops: operationsConfig, clock, publish: config.public.publish, silences: operations.silences, offline: () => offlineDevices(city.sensors, states), reports: config.reports, logger: logger.child({ module: 'reports' }), registry });
   const routes: FastifyPluginAsync[] = [
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
@@ -219,6 +222,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     createConsolePlugin({ auth: guard, logger }),
     alertWorkflowRoutes({ alerts, workflow: operations.workflow, ops: operationsConfig, isOnDuty, audit }),
     silencesRoutes({ silences: operations.silences, clock, audit }),
+    ...reports.routes,
     ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, workflow: { service: operations.workflow, isOnDuty }, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
     sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ ...config.accounts, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: config.accounts.knownAddressDays * 86_400_000 }, clock), audit }),
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
@@ -302,6 +306,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       devices.close();
       await step('demo fleet', async () => demo?.stop());
       await step('alert operations', () => operations.stop());
+      await step('operations reports', async () => reports.stop());
       await step('alert delivery', () => delivery.stop());
       await step('NGSI-LD push', async () => { await ngsiLdPush?.stop(); ngsiLd.stop(); });
       await step('HTTP server', () => app.close());

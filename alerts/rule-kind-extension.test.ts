@@ -92,6 +92,6 @@ describe('a rule kind added as one file', () => {
     expect(bad.issues.map((i) => `${i.ruleId}: ${i.field}`)).toEqual(['kimlong-stuck: repeats', 'b: metric']);
     // without the registration line it is an unknown kind, and the message lists the kinds there are
     const unknown = parseRuleFile(JSON.stringify([rule]), 'x.yaml', city);
-    expect(unknown.issues[0]?.message).toBe('expected one of threshold, rateOfChange, noData, cameraEvent, compound, got "flatline"');
+    expect(unknown.issues[0]?.message).toBe('expected one of threshold, rateOfChange, noData, cameraEvent, compound, device-health, got "flatline"');
   });
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { cameraEventKind } from './camera-event-rule.ts';
 import { compoundKind } from './compound-rule.ts';
+import { deviceHealthKind } from './device-health/device-health-kind.ts';
 import { noDataKind } from './no-data-rule.ts';
 import { rateOfChangeKind } from './rate-of-change-rule.ts';
 import type { RuleBase } from './rule-fields.ts';
@@ -16,6 +17,7 @@ export const BUILTIN_RULE_KINDS = [
   noDataKind,
   cameraEventKind,
   compoundKind,
+  deviceHealthKind,
 ] as const;
 
 /** A rule of any built-in kind (the union of their schemas). */

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { STORE_LIFECYCLE_DEFAULTS, storeLifecycleSchema } from './store-lifecycle-config.ts';
 import { ConfigError, formatZodIssues } from './config-error.ts';
 import { webhooksSchema } from './webhook-config.ts';
+import { reportsSchema } from './reports-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
 import { resolveTlsPaths, tlsSchema } from './tls-config.ts';
 import { ngsiLdSchema } from './ngsi-ld-config.ts';
@@ -73,7 +74,16 @@ export const platformConfigSchema = z.object({
   }).strict().default({ port: 8080, host: '127.0.0.1', cors: { origins: [] } }),
   // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
   // the platform's own origin come from here, never from a request's Host header
-  public: z.object({ baseUrl: z.url({ protocol: /^https?$/ }).optional() }).strict().default({}),
+  public: z.object({
+    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+    // what /public and /api/public/summary show with no login (issue 16 item 5); nothing unless chosen
+    publish: z.object({
+      openIncidents: z.boolean().default(false), handlingTimes: z.boolean().default(false),
+      withinTarget: z.boolean().default(false), sensorIds: z.boolean().default(false),
+    }).strict().prefault({}),
+  }).strict().prefault({}),
+  // shift handover reports: schedule and webhook (config/reports-config.ts)
+  reports: reportsSchema,
   // the public CAP feed: sender (globally unique, no spaces or commas; default ioc.<city id>) and contact
   cap: z.object({
     sender: z.string().regex(/^[^\s,<&]+$/, 'no spaces, commas, < or &').optional(),

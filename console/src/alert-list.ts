@@ -5,6 +5,7 @@ import type { Formatter } from './format.ts';
 import type { I18n, MessageKey } from './i18n.ts';
 import type { SensorStore } from './sensor-store.ts';
 import { displayUnit } from './units.ts';
+import { isSuspectSensor } from './device-health-badge.ts';
 
 /**
  * The list is virtualised: every matching alert has a slot, but only the rows in view (plus a few) exist in
@@ -133,6 +134,10 @@ export function createAlertList(deps: {
     row.age.dateTime = new Date(alertTime(alert)).toISOString();
     setText(row.age, fmt.age(alertTime(alert)));
     setText(row.where, `${i18n.t(`kind.${alert.kind}` as MessageKey)} · ${sensorName} · ${alert.district}`);
+    // a broken gauge is not a flood: alerts from a sensor with an open maintenance task say so
+    if (alert.subCategory !== 'deviceHealth' && alert.state !== 'resolved' && isSuspectSensor(alerts.all(), alert.sensorId)) {
+      row.where.append(' ', h('span', { class: 'health-badge', title: i18n.t('health.badgeTitle') }, i18n.t('health.badge')));
+    }
     setText(row.value, valueText(alert));
     setText(row.message, alert.message[i18n.lang]);
     setClass(row.state, `state-label state-${alert.state}`);
@@ -156,7 +161,7 @@ export function createAlertList(deps: {
   }
 
   function signatureOf(alert: Alert, isNew: boolean): string {
-    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|${i18n.lang}|${isNew ? 1 : 0}`;
+    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|${i18n.lang}|${isNew ? 1 : 0}|${isSuspectSensor(alerts.all(), alert.sensorId) ? 1 : 0}`;
   }
 
   list.addEventListener('click', (event) => {

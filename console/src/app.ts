@@ -5,6 +5,7 @@ import { connectAlertStream, type StreamStatus } from './alert-stream.ts';
 import { ApiError, type ApiClient } from './api-client.ts';
 import { createAuditView } from './audit-view.ts';
 import { createSensorAdminView } from './sensor-admin-view.ts';
+import { createHandlingView } from './handling-view.ts';
 import type { Alert, CityInfo, LatestReading, RiversGeoJson, SensorInfo, SessionInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import { createFilterBar } from './filters.ts';
@@ -80,11 +81,14 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // admins only, like the audit page: the device registry (sensor-admin-view.ts)
   const sensorAdmin = session.role === 'admin' ? createSensorAdminView({ api, i18n, city, boundary, timeZone: city.timezone }) : undefined;
   const sensorAdminToggle = sensorAdmin ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.sensors' }, i18n.t('header.sensors')) : null;
+  // operators and admins: processing times and the shift handover (the API refuses viewers anyway)
+  const handling = session.role === 'viewer' ? undefined : createHandlingView({ api, i18n, timeZone: city.timezone });
+  const handlingToggle = handling ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.handling' }, i18n.t('header.handling')) : null;
   logout.addEventListener('click', () => deps.onLogout());
   const header = h('header', { class: 'topbar' },
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
     kpi.element,
-    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, sensorAdminToggle, auditToggle, role, logout));
+    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, handlingToggle, sensorAdminToggle, auditToggle, role, logout));
 
   // --- connection banner --------------------------------------------------------------------------
   const bannerText = h('span');
@@ -152,7 +156,17 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   // commit-log damage and quarantined records (log-integrity-status.ts)
   const logIntegrity = createLogIntegrityStatus(api, i18n);
   disposers.push(logIntegrity.stop);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, sensorAdmin?.element, dialog.element));
+  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, sensorAdmin?.element, handling?.element, dialog.element));
+  if (handling && handlingToggle) {
+    handling.element.hidden = true;
+    handlingToggle.addEventListener('click', () => {
+      const open = handling.element.hidden;
+      handling.element.hidden = !open;
+      layout.hidden = open;
+      handlingToggle.setAttribute('aria-pressed', String(open));
+      if (open) handling.show();
+    });
+  }
   if (audit && auditToggle) {
     audit.element.hidden = true;
     auditToggle.addEventListener('click', () => {
@@ -284,6 +298,7 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     panel.relabel();
     audit?.relabel();
     sensorAdmin?.relabel();
+    handling?.relabel();
     scheduleRender(true);
   }
   disposers.push(i18n.onChange(relabel));
