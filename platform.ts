@@ -22,6 +22,8 @@ import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
+import { createRedisBrokerState } from './broker/redis-broker-state.ts';
+import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
@@ -140,6 +142,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   storeOpening.catch(() => undefined);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+  // a cluster's nodes are told apart in /metrics by their node id
+  if (config.cluster.redis) registry.setDefaultLabels({ node: nodeIdOf(config) });
   // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
@@ -156,9 +160,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // damaged or torn log bytes are copied to <dataDir>/log/quarantine, logged once, counted, shown in health
   const quarantine = new Quarantine(join(config.dataDir, 'log', 'quarantine'), () => clock.now());
   const logDamage = new LogDamageReporter({ quarantine, logger: logger.child({ module: 'commit-log' }), registry });
-  const log = CommitLog.open({ dir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, damage: logDamage });
+  // in cluster mode each node keeps its own log (<dataDir>/log/<nodeId>), so nodes may share a data volume
+  const logDir = commitLogDirOf(config);
+  const log = CommitLog.open({ dir: logDir, segmentBytes: config.store.log.segmentBytes, damage: logDamage });
   // disk full / I/O errors: a state (no acks, health 503, one log line), and the low-disk watermark
-  const disk = createStorageWatch({ dataDir: config.dataDir, logDir: join(config.dataDir, 'log'), segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
+  const disk = createStorageWatch({ dataDir: config.dataDir, logDir, segmentBytes: config.store.log.segmentBytes, disk: config.store.disk, clock, logger, registry });
   const writer = new DurableWriter({ log, maxBytes: config.store.log.maxBytes, clock, logger, storage: disk.storage, probe: disk.probe });
   const store = deferredStore(config.store.kind, storeOpening);
   // the newest value per sensor and field, from what becomes durable: the API's latest values (store/latest-values.ts)
@@ -174,7 +180,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
-  const broker = await createBroker({ budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: accounts, sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock, ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}) });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -256,7 +262,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     name: openedStore.name,
     log,
     store: openedStore,
-    checkpointFile: join(config.dataDir, 'log', `${openedStore.name}.checkpoint`),
+    checkpointFile: join(logDir, `${openedStore.name}.checkpoint`),
     // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
     lingerMs: config.store.influxdb && config.store.kind === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
     clock,

@@ -25,6 +25,7 @@ import { createConnectPenalty } from './connect-penalty.ts';
 import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
 import { maySubscribe } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
+import type { RedisBrokerState } from './redis-broker-state.ts';
 
 /**
  * The embedded MQTT broker: authenticates clients, applies the topic ACL and hands device messages to
@@ -51,6 +52,8 @@ export interface BrokerDeps {
   sessions?: LiveSessionRegistry;
   /** false once a principal's credential was revoked between CONNECT and CONNACK */
   isCurrent?: (principal: Principal) => boolean;
+  /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
+  shared?: RedisBrokerState;
 }
 
 export interface Broker {
@@ -94,6 +97,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   };
 
   const aedes: Aedes = await Aedes.createBroker({
+    ...(deps.shared ? { mq: deps.shared.mq, persistence: deps.shared.persistence } : {}),
     concurrency: 1000,
     drainTimeout: 30_000,
     // topic depth is checked in authorizePublish with a reason (limits.topicMaxLevels); this is aedes' own ceiling

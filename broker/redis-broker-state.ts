@@ -1,0 +1,29 @@
+import type { Aedes } from 'aedes';
+import { createRequire } from 'node:module';
+import { Redis } from 'ioredis';
+
+/**
+ * The broker state a cluster shares through Redis (docs/cluster.md): Aedes' own mqemitter-redis fans
+ * messages out between nodes, aedes-persistence-redis keeps retained messages, subscriptions and
+ * persistent QoS 1 sessions, so a device may reconnect to any node and find its session there.
+ */
+export type AedesOptions = NonNullable<Parameters<typeof Aedes.createBroker>[0]>;
+export interface RedisBrokerState {
+  readonly mq: NonNullable<AedesOptions['mq']>;
+  readonly persistence: NonNullable<AedesOptions['persistence']>;
+}
+
+// both are CommonJS without types; the async persistence class is the one Aedes 1.x accepts (its setup()
+// must be an async function: the package's default export wraps it in the older callback API)
+const require = createRequire(import.meta.url);
+type Factory = (opts: Record<string, unknown>) => unknown;
+type Ctor = new (opts: Record<string, unknown>) => unknown;
+
+export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
+  const mqemitterRedis = require('mqemitter-redis') as Factory;
+  const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as Ctor;
+  // the Redis database in the URL (redis://host:port/<db>) keeps two clusters on one Redis apart
+  const mq = mqemitterRedis({ connectionString: redisUrl }) as RedisBrokerState['mq'];
+  const persistence = new AsyncRedisPersistence({ conn: new Redis(redisUrl) }) as RedisBrokerState['persistence'];
+  return { mq, persistence };
+}
