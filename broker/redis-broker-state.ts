@@ -1,5 +1,6 @@
 import type { Aedes } from 'aedes';
 import { createRequire } from 'node:module';
+import { Readable } from 'node:stream';
 import { Redis } from 'ioredis';
 
 /**
@@ -17,6 +18,9 @@ export interface RedisBrokerState {
 // must be an async function: the package's default export wraps it in the older callback API)
 const require = createRequire(import.meta.url);
 type Factory = (opts: Record<string, unknown>) => unknown;
+interface RetainedSource {
+  createRetainedStreamCombi(patterns: string[]): AsyncIterable<unknown> | Readable;
+}
 type Ctor = new (opts: Record<string, unknown>) => unknown;
 
 export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
@@ -24,6 +28,10 @@ export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
   const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as Ctor;
   // the Redis database in the URL (redis://host:port/<db>) keeps two clusters on one Redis apart
   const mq = mqemitterRedis({ connectionString: redisUrl }) as RedisBrokerState['mq'];
-  const persistence = new AsyncRedisPersistence({ conn: new Redis(redisUrl) }) as RedisBrokerState['persistence'];
+  const persistence = new AsyncRedisPersistence({ conn: new Redis(redisUrl) }) as RetainedSource;
+  // Aedes 1.2 pipes the retained messages of a SUBSCRIBE as a stream; this persistence yields an async
+  // iterable (without the wrap, the subscribing client's process throws "stream.pipe is not a function")
+  const combi = persistence.createRetainedStreamCombi.bind(persistence);
+  persistence.createRetainedStreamCombi = (patterns) => Readable.from(combi(patterns));
   return { mq, persistence };
 }
