@@ -313,6 +313,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       for (const h of holds) h.cancel();
       // aedes first: it disconnects the clients, and a server only closes once its connections are gone
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await deps.shared?.close();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
