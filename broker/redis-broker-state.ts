@@ -36,7 +36,11 @@ export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
   const mqemitterRedis = require('mqemitter-redis') as Factory;
   const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as Ctor;
   // the Redis database in the URL (redis://host:port/<db>) keeps two clusters on one Redis apart
-  const mq = mqemitterRedis({ connectionString: redisUrl }) as RedisEmitter;
+  // no ready check on the subscriber connection: its INFO can reach Redis after the SUBSCRIBE and is
+  // refused there ("only (P|S)SUBSCRIBE ... are allowed"), an unhandled error
+  const mq = mqemitterRedis({
+    subConn: new Redis(redisUrl, { enableReadyCheck: false }), pubConn: new Redis(redisUrl),
+  }) as RedisEmitter;
   // its own close() sends QUIT on the subscriber connection, which ioredis refuses in subscriber mode
   // (an unhandled error at every shutdown): drop both connections instead
   mq.close = (cb) => {

@@ -26,6 +26,7 @@ export async function startRedis(): Promise<RedisServer> {
     install: 'apt-get install -y redis-server',
     ready: async () => {
       const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on('error', () => undefined); // refused until the server listens: the loop asks again
       try {
         await probe.connect();
         return (await probe.ping()) === 'PONG';
