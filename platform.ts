@@ -27,6 +27,8 @@ import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
+import { createRedisBrokerState } from './broker/redis-broker-state.ts';
+import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
@@ -149,13 +151,15 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
+  // a cluster's nodes are told apart in /metrics by their node id
+  if (config.cluster.redis) registry.setDefaultLabels({ node: nodeIdOf(config) });
   // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
   // without the suffix (ioc_process_nodejs_active_handles, ...)
   for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
   devices.attach(liveSessions, registry);
   // durability (store/durable-pipeline.ts): commit log -> group writer -> feeder -> store adapter, integrity
   // and disk state; the adapter opens in its own thread (or reaches a server) while the rest is wired
-  const pipeline = new DurablePipeline({ config, clock, logger, registry });
+  const pipeline = new DurablePipeline({ config, clock, logger, registry, logDir: commitLogDirOf(config) });
   const { writer, store, latest: latestValues } = pipeline;
   const auditDir = auditDirOf(config.dataDir);
   const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger, auditLogIsKeyed(auditDir));
@@ -179,7 +183,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
-  const broker = await createBroker({ dialects: integrations.dialects, budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock });
+  const broker = await createBroker({ dialects: integrations.dialects, budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock, ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}) });
 
   // --- API ---
   const health = (): HealthReport => {

@@ -26,6 +26,7 @@ import { createConnectPenalty } from './connect-penalty.ts';
 import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
 import { maySubscribe } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
+import type { RedisBrokerState } from './redis-broker-state.ts';
 
 /**
  * The embedded MQTT broker: authenticates clients, applies the topic ACL and hands device messages to
@@ -54,6 +55,8 @@ export interface BrokerDeps {
   sessions?: LiveSessionRegistry;
   /** false once a principal's credential was revoked between CONNECT and CONNACK */
   isCurrent?: (principal: Principal) => boolean;
+  /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
+  shared?: RedisBrokerState;
 }
 
 export interface Broker {
@@ -97,6 +100,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   };
 
   const aedes: Aedes = await Aedes.createBroker({
+    ...(deps.shared ? { mq: deps.shared.mq, persistence: deps.shared.persistence } : {}),
     concurrency: 1000,
     drainTimeout: 30_000,
     // topic depth is checked in authorizePublish with a reason (limits.topicMaxLevels); this is aedes' own ceiling
@@ -312,6 +316,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       for (const h of holds) h.cancel();
       // aedes first: it disconnects the clients, and a server only closes once its connections are gone
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await deps.shared?.close();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };

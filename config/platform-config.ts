@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { STORE_LIFECYCLE_DEFAULTS, storeLifecycleSchema } from './store-lifecycle-config.ts';
 import { ConfigError, formatZodIssues } from './config-error.ts';
+import { clusterProblem, clusterSchema } from './cluster-config.ts';
 import { webhooksSchema } from './webhook-config.ts';
 import { reportsSchema } from './reports-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
@@ -168,6 +169,8 @@ export const platformConfigSchema = z.object({
   ngsiLd: ngsiLdSchema.prefault({}),
   /** ChirpStack (LoRaWAN) and camera/NVR event sources (config/integrations-config.ts) */
   integrations: integrationsSchema.prefault({}),
+  /** cluster mode on Redis + InfluxDB (config/cluster-config.ts, docs/cluster.md) */
+  cluster: clusterSchema,
 }).strict();
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
@@ -240,6 +243,9 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['log', 'level'], str('IOC_LOG_LEVEL'));
   setPath(raw, ['log', 'format'], str('IOC_LOG_FORMAT'));
   setPath(raw, ['map', 'tileUrl'], str('IOC_MAP_TILE_URL'));
+  setPath(raw, ['cluster', 'redis'], str('IOC_REDIS_URL'));
+  setPath(raw, ['cluster', 'nodeId'], str('IOC_NODE_ID'));
+  setPath(raw, ['cluster', 'workers'], envNumber(env, 'IOC_WORKERS', errors));
   const influx: Array<[string, string, 'string' | 'number']> = [
     ['IOC_INFLUX_URL', 'url', 'string'], ['IOC_INFLUX_DATABASE', 'database', 'string'],
     ['IOC_INFLUX_USERNAME', 'username', 'string'], ['IOC_INFLUX_PASSWORD', 'password', 'string'],
@@ -301,6 +307,8 @@ export function loadPlatformConfig(options: LoadConfigOptions = {}): PlatformCon
   }
   const parsed = platformConfigSchema.safeParse(raw);
   if (!parsed.success) errors.push(...formatZodIssues(parsed.error));
+  const cluster = parsed.success ? clusterProblem(parsed.data.cluster, parsed.data.store.engine) : undefined;
+  if (cluster) errors.push(cluster);
   if (errors.length > 0 || !parsed.success) {
     throw new ConfigError(`${configFile}: invalid configuration:\n  - ${errors.join('\n  - ')}`);
   }

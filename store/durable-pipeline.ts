@@ -26,6 +26,8 @@ export interface DurablePipelineOptions {
   readonly registry: Registry;
   /** the adapters `store.engine` chooses from (default: store/store-adapters.ts) */
   readonly adapters?: readonly StoreAdapter[];
+  /** the commit log's folder (default <dataDir>/log; a node's own one in cluster mode) */
+  readonly logDir?: string;
 }
 
 /** What /api/health shows of the write path (the platform adds the broker, audit and uptime). */
@@ -69,6 +71,7 @@ export class DurablePipeline {
   private readonly opening: Promise<TimeSeriesStore>;
   private readonly damage: LogDamageReporter;
   private readonly quarantine: Quarantine;
+  private readonly logDir: string;
   private readonly disk: ReturnType<typeof createStorageWatch>;
   private readonly releaseDataDir: () => void;
   private openedFeeder: StoreFeeder | undefined;
@@ -82,9 +85,11 @@ export class DurablePipeline {
     this.opening = openStore(config, logger, options.adapters);
     this.opening.catch(() => undefined);
     this.releaseDataDir = markDataDirInUse(config.dataDir); // ioc restore refuses a directory in use
-    const logDir = join(config.dataDir, 'log');
+    // in cluster mode each node keeps its own log (<dataDir>/log/<nodeId>, cluster/cluster-node.ts)
+    const logDir = options.logDir ?? join(config.dataDir, 'log');
+    this.logDir = logDir;
     // damaged or torn log bytes are copied to <dataDir>/log/quarantine, logged once, counted, shown in health
-    this.quarantine = new Quarantine(join(logDir, 'quarantine'), () => clock.now());
+    this.quarantine = new Quarantine(join(config.dataDir, 'log', 'quarantine'), () => clock.now());
     this.damage = new LogDamageReporter({
       quarantine: this.quarantine,
       logger: logger.child({ module: 'commit-log' }),
@@ -234,7 +239,7 @@ export class DurablePipeline {
       name: store.name,
       log: this.log,
       store,
-      checkpointFile: join(config.dataDir, 'log', `${store.name}.checkpoint`),
+      checkpointFile: join(this.logDir, `${store.name}.checkpoint`),
       // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
       lingerMs: config.store.influxdb && config.store.engine === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
       clock,
