@@ -20,10 +20,13 @@ async function main(): Promise<void> {
     }
     stopping = true;
     platform.logger.info(`${signal} received`);
-    platform.close().then(() => process.exit(0), (err: Error) => {
-      platform?.logger.error({ err }, 'shutdown failed');
-      process.exit(1);
-    });
+    platform.close().then(
+      () => process.exit(0),
+      (err: Error) => {
+        platform?.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
@@ -32,18 +35,21 @@ async function main(): Promise<void> {
   if (requested) return stop(requested);
   const creds = platform.credentials;
   if (creds && platform.config.profile === 'demo' && Date.now() - Date.parse(creds.createdAt) < 60_000) {
-    process.stdout.write([
-      '',
-      '  Credentials generated for this data directory (shown once; the platform keeps only hashes):',
-      '    console sign-in (username / password), and an API token for tools (Authorization: Bearer):',
-      ...[creds.viewer, creds.operator, creds.admin].filter((p) => p !== undefined)
-        .map((p) => `    ${p.username.padEnd(9)}: ${p.password}   token ${p.token}`),
-      `    ${creds.devices.length} device passwords (username = sensor id)`,
-      `  Saved to ${platform.credentialsFile} (mode 0600).`,
-      `  Console: ${platform.httpUrl}/   API docs: ${platform.httpUrl}/docs`,
-      '',
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        '',
+        '  Credentials generated for this data directory (shown once; the platform keeps only hashes):',
+        '    console sign-in (username / password), and an API token for tools (Authorization: Bearer):',
+        ...[creds.viewer, creds.operator, creds.admin]
+          .filter((p) => p !== undefined)
+          .map((p) => `    ${p.username.padEnd(9)}: ${p.password}   token ${p.token}`),
+        `    ${creds.devices.length} device passwords (username = sensor id)`,
+        `  Saved to ${platform.credentialsFile} (mode 0600).`,
+        `  Console: ${platform.httpUrl}/   API docs: ${platform.httpUrl}/docs`,
+        '',
+        '',
+      ].join('\n'),
+    );
   }
 }
 
@@ -51,7 +57,9 @@ main().catch((err: unknown) => {
   if (err instanceof ConfigError) {
     process.stderr.write(`ioc: cannot start: ${err.message}\n`);
   } else if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') {
-    process.stderr.write(`ioc: cannot start: ${err.message}. Another process holds the port; set IOC_MQTT_PORT / IOC_HTTP_PORT / IOC_TLS_MQTT_PORT.\n`);
+    process.stderr.write(
+      `ioc: cannot start: ${err.message}. Another process holds the port; set IOC_MQTT_PORT / IOC_HTTP_PORT / IOC_TLS_MQTT_PORT.\n`,
+    );
   } else {
     process.stderr.write(`ioc: cannot start: ${err instanceof Error ? err.stack : String(err)}\n`);
   }

@@ -33,7 +33,12 @@ export interface PlatformListeners {
   readonly httpScheme: 'http' | 'https';
   readonly wsScheme: 'ws' | 'wss';
   /** opens MQTT over TLS and starts watching the certificate files; call once the HTTP server listens */
-  start(deps: { broker: Broker; httpServer: NetServer; registry: Registry; onReload?: (result: 'reloaded' | 'failed', subject?: { fingerprint256: string; notAfter: number }) => void }): Promise<StartedListeners>;
+  start(deps: {
+    broker: Broker;
+    httpServer: NetServer;
+    registry: Registry;
+    onReload?: (result: 'reloaded' | 'failed', subject?: { fingerprint256: string; notAfter: number }) => void;
+  }): Promise<StartedListeners>;
   close(): Promise<void>;
 }
 
@@ -47,18 +52,37 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
   const { config, clock, logger } = deps;
   const policy = enforceListeningPolicy(config);
   for (const l of policy.allowedPlaintext) {
-    logger.warn({ listener: l.name, host: l.host, port: l.port }, `${l.name} is plaintext on ${l.host}, reachable from the network${config.security.allowPlaintext ? ' (security.allowPlaintext)' : ''}: configure tls.cert and tls.key`);
+    logger.warn(
+      { listener: l.name, host: l.host, port: l.port },
+      `${l.name} is plaintext on ${l.host}, reachable from the network${config.security.allowPlaintext ? ' (security.allowPlaintext)' : ''}: configure tls.cert and tls.key`,
+    );
   }
   if (config.profile === 'demo' && policy.loopbackOnly) {
-    logger.info('listening on this machine only (127.0.0.1); to open the platform to the network set IOC_HTTP_HOST=0.0.0.0 and IOC_MQTT_HOST=0.0.0.0 (mqtt.host, http.host), with TLS for anything beyond a trial');
+    logger.info(
+      'listening on this machine only (127.0.0.1); to open the platform to the network set IOC_HTTP_HOST=0.0.0.0 and IOC_MQTT_HOST=0.0.0.0 (mqtt.host, http.host), with TLS for anything beyond a trial',
+    );
   }
   const tls = config.tls;
   if (!tlsEnabled(tls)) {
-    return { https: undefined, httpScheme: 'http', wsScheme: 'ws', start: async () => ({ mqttsUrl: undefined }), close: async () => undefined };
+    return {
+      https: undefined,
+      httpScheme: 'http',
+      wsScheme: 'ws',
+      start: async () => ({ mqttsUrl: undefined }),
+      close: async () => undefined,
+    };
   }
   const files: TlsFiles = tls;
   const initial = loadTlsMaterial(files, clock.now());
-  logger.info({ subject: initial.subject, fingerprint256: initial.fingerprint256, notAfter: new Date(initial.notAfter).toISOString(), clientCa: Boolean(files.ca) }, 'TLS certificate loaded');
+  logger.info(
+    {
+      subject: initial.subject,
+      fingerprint256: initial.fingerprint256,
+      notAfter: new Date(initial.notAfter).toISOString(),
+      clientCa: Boolean(files.ca),
+    },
+    'TLS certificate loaded',
+  );
   const httpsOn = files.http;
   const serverPair = (m: TlsMaterial) => ({ cert: m.options.cert, key: m.options.key });
 
@@ -71,23 +95,40 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
     async start(startDeps) {
       const { broker, httpServer, registry } = startDeps;
       let applied: { fingerprint256: string; notAfter: number } | undefined;
-      const handshakeFailures = new Counter({ name: 'ioc_tls_handshake_failures_total', help: 'TLS handshakes that failed (no common protocol, untrusted or missing client certificate, not TLS at all)', labelNames: ['listener'], registers: [registry] });
-      const reloads = new Counter({ name: 'ioc_tls_reloads_total', help: 'Certificate reloads after the files changed, by result (failed: the old certificate stayed)', labelNames: ['result'], registers: [registry] });
-      const expiry = new Gauge({ name: 'ioc_tls_certificate_expiry_timestamp_seconds', help: 'When the certificate in service expires (epoch seconds)', registers: [registry] });
+      const handshakeFailures = new Counter({
+        name: 'ioc_tls_handshake_failures_total',
+        help: 'TLS handshakes that failed (no common protocol, untrusted or missing client certificate, not TLS at all)',
+        labelNames: ['listener'],
+        registers: [registry],
+      });
+      const reloads = new Counter({
+        name: 'ioc_tls_reloads_total',
+        help: 'Certificate reloads after the files changed, by result (failed: the old certificate stayed)',
+        labelNames: ['result'],
+        registers: [registry],
+      });
+      const expiry = new Gauge({
+        name: 'ioc_tls_certificate_expiry_timestamp_seconds',
+        help: 'When the certificate in service expires (epoch seconds)',
+        registers: [registry],
+      });
       expiry.set(Math.floor(initial.notAfter / 1000));
       const logHandshake = handshakeLogger(logger, clock);
 
       // client certificates are asked for only when a CA can verify them; requireClientCert makes one mandatory
-      mqttServer = createTlsServer({ ...initial.options, requestCert: Boolean(files.ca), rejectUnauthorized: files.requireClientCert }, (socket) => {
-        // a certificate that fails verification after the handshake (a forged issuer name, say) ends as an
-        // OpenSSL error on the socket: count and log it like a refused handshake
-        socket.on('error', (err: Error & { library?: string }) => {
-          if (!err.library && !/ssl|tls|asn1|certificate/i.test(err.message)) return;
-          handshakeFailures.inc({ listener: 'mqtts' });
-          logHandshake('MQTT over TLS', err, socket);
-        });
-        broker.handleStream(socket);
-      });
+      mqttServer = createTlsServer(
+        { ...initial.options, requestCert: Boolean(files.ca), rejectUnauthorized: files.requireClientCert },
+        (socket) => {
+          // a certificate that fails verification after the handshake (a forged issuer name, say) ends as an
+          // OpenSSL error on the socket: count and log it like a refused handshake
+          socket.on('error', (err: Error & { library?: string }) => {
+            if (!err.library && !/ssl|tls|asn1|certificate/i.test(err.message)) return;
+            handshakeFailures.inc({ listener: 'mqtts' });
+            logHandshake('MQTT over TLS', err, socket);
+          });
+          broker.handleStream(socket);
+        },
+      );
       mqttServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
         handshakeFailures.inc({ listener: 'mqtts' });
         logHandshake('MQTT over TLS', err, socket);
@@ -96,10 +137,15 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       const server = mqttServer;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(files.mqttPort, host, () => { server.off('error', reject); resolve(); });
+        server.listen(files.mqttPort, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
       });
       const mqttsUrl = `mqtts://${hostForUrl(host)}:${(server.address() as { port: number }).port}`;
-      logger.info(`MQTT over TLS listening on ${mqttsUrl}${files.ca ? ` (device client certificates ${files.requireClientCert ? 'required' : 'accepted'})` : ''}`);
+      logger.info(
+        `MQTT over TLS listening on ${mqttsUrl}${files.ca ? ` (device client certificates ${files.requireClientCert ? 'required' : 'accepted'})` : ''}`,
+      );
 
       const https = httpsOn ? (httpServer as TlsServer) : undefined;
       https?.on('tlsClientError', (err: Error, socket: TLSSocket) => {
@@ -117,7 +163,10 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
           https?.setSecureContext(serverPair(material));
           expiry.set(Math.floor(material.notAfter / 1000));
         },
-        onResult: (result) => { reloads.inc({ result }); startDeps.onReload?.(result, result === 'reloaded' ? applied : undefined); },
+        onResult: (result) => {
+          reloads.inc({ result });
+          startDeps.onReload?.(result, result === 'reloaded' ? applied : undefined);
+        },
       });
       return { mqttsUrl };
     },
@@ -144,7 +193,10 @@ function handshakeLogger(logger: Logger, clock: Clock): (listener: string, err: 
       return;
     }
     quietUntil = now + 10_000;
-    logger.info({ listener, remote: socket.remoteAddress, err: err.message.slice(0, 200), suppressed }, 'TLS handshake refused');
+    logger.info(
+      { listener, remote: socket.remoteAddress, err: err.message.slice(0, 200), suppressed },
+      'TLS handshake refused',
+    );
     suppressed = 0;
   };
 }

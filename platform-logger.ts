@@ -19,9 +19,14 @@ export interface LoggerOptions {
 
 export function createPlatformLogger(options: LoggerOptions): Logger {
   const base = { level: options.level, base: { app: 'ioc' } };
-  const usePretty = options.format === 'pretty' || (options.format === 'auto' && (options.isTerminal ?? process.stdout.isTTY === true));
+  const usePretty =
+    options.format === 'pretty' || (options.format === 'auto' && (options.isTerminal ?? process.stdout.isTTY === true));
   if (!usePretty) return options.destination ? pino(base, options.destination) : pino(base);
-  const time = new Intl.DateTimeFormat('sv-SE', { timeZone: options.timezone, dateStyle: 'short', timeStyle: 'medium' });
+  const time = new Intl.DateTimeFormat('sv-SE', {
+    timeZone: options.timezone,
+    dateStyle: 'short',
+    timeStyle: 'medium',
+  });
   const stream = pretty({
     colorize: options.isTerminal ?? process.stdout.isTTY === true,
     ignore: 'pid,hostname,app',

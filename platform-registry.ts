@@ -34,27 +34,57 @@ export interface PlatformRegistry {
   close(): void;
 }
 
-export function openPlatformRegistry(deps: { dataDir: string; city: City; clock: Clock; logger: Logger; accountNames?: () => Iterable<string> }): PlatformRegistry {
-  const registry = new SensorRegistry({ dataDir: deps.dataDir, city: deps.city, bounds: loadCityBounds(deps.city.boundaryFile), clock: deps.clock, ...(deps.accountNames ? { accountNames: deps.accountNames } : {}) });
+export function openPlatformRegistry(deps: {
+  dataDir: string;
+  city: City;
+  clock: Clock;
+  logger: Logger;
+  accountNames?: () => Iterable<string>;
+}): PlatformRegistry {
+  const registry = new SensorRegistry({
+    dataDir: deps.dataDir,
+    city: deps.city,
+    bounds: loadCityBounds(deps.city.boundaryFile),
+    clock: deps.clock,
+    ...(deps.accountNames ? { accountNames: deps.accountNames } : {}),
+  });
   const city = liveCity(deps.city, registry);
   let sessions: LiveSessionRegistry | undefined;
   let changes: Counter<'action'> | undefined;
   const listeners: Array<(change: RegistryChange) => void> = [];
-  const deviceOf = (p: Principal) => (p.role === 'device' ? p.sensorId ?? p.name : undefined);
+  const deviceOf = (p: Principal) => (p.role === 'device' ? (p.sensorId ?? p.name) : undefined);
   // a device whose sensor left the active set; an account named like a device is not one
-  const stale = (p: Principal) => { const id = deviceOf(p); return id !== undefined && registry.entry(id) !== undefined && !registry.isActive(id); };
+  const stale = (p: Principal) => {
+    const id = deviceOf(p);
+    return id !== undefined && registry.entry(id) !== undefined && !registry.isActive(id);
+  };
 
   registry.onChange((change) => {
     changes?.inc({ action: change.action });
     const ids = 'id' in change ? [change.id] : change.ids;
     const gone = new Set(ids.filter((id) => !registry.isActive(id)));
     if (gone.size) {
-      const closed = (sessions?.closeWhere((p) => { const id = deviceOf(p); return id !== undefined && gone.has(id); }, 'sensor disabled or deleted')) ?? [];
-      if (closed.length) deps.logger.info({ sensors: [...gone].slice(0, 50), closed: closed.length }, 'closed the MQTT sessions of disabled or deleted sensors');
+      const closed =
+        sessions?.closeWhere((p) => {
+          const id = deviceOf(p);
+          return id !== undefined && gone.has(id);
+        }, 'sensor disabled or deleted') ?? [];
+      if (closed.length)
+        deps.logger.info(
+          { sensors: [...gone].slice(0, 50), closed: closed.length },
+          'closed the MQTT sessions of disabled or deleted sensors',
+        );
     }
-    deps.logger.info({ action: change.action, sensors: ids.slice(0, 50), count: ids.length }, 'device registry changed');
+    deps.logger.info(
+      { action: change.action, sensors: ids.slice(0, 50), count: ids.length },
+      'device registry changed',
+    );
     for (const l of listeners) {
-      try { l(change); } catch (err) { deps.logger.error({ err }, 'a device registry listener failed'); }
+      try {
+        l(change);
+      } catch (err) {
+        deps.logger.error({ err }, 'a device registry listener failed');
+      }
     }
   });
 
@@ -71,33 +101,59 @@ export function openPlatformRegistry(deps: { dataDir: string; city: City; clock:
         lastError = undefined;
       } catch (err) {
         const message = (err as Error).message;
-        if (message !== lastError) deps.logger.error({ err: message }, 'sensors.json changed but is invalid: keeping the sensors loaded before');
+        if (message !== lastError)
+          deps.logger.error({ err: message }, 'sensors.json changed but is invalid: keeping the sensors loaded before');
         lastError = message;
       }
     }, 50);
   });
-  watcher.on('error', (err) => deps.logger.error({ err: err.message }, 'cannot watch sensors.json: registry changes from the command line need a restart'));
+  watcher.on('error', (err) =>
+    deps.logger.error(
+      { err: err.message },
+      'cannot watch sensors.json: registry changes from the command line need a restart',
+    ),
+  );
 
   return {
     registry,
     city,
     gateDevices: (auth) => ({
-      verifyDevice: (u, p) => { const principal = auth.verifyDevice(u, p); return principal && stale(principal) ? undefined : principal; },
+      verifyDevice: (u, p) => {
+        const principal = auth.verifyDevice(u, p);
+        return principal && stale(principal) ? undefined : principal;
+      },
       ...(auth.device ? { device: (id: string) => auth.device?.(id) } : {}),
       verifyToken: (t) => auth.verifyToken(t),
-      get deviceCount() { return auth.deviceCount; },
-      get tokenCount() { return auth.tokenCount; },
+      get deviceCount() {
+        return auth.deviceCount;
+      },
+      get tokenCount() {
+        return auth.tokenCount;
+      },
     }),
     isCurrentDevice: (p) => !stale(p),
-    onSensorsChanged: (l) => { listeners.push(l); },
+    onSensorsChanged: (l) => {
+      listeners.push(l);
+    },
     attach(liveSessions, metrics) {
       sessions = liveSessions;
-      changes = new Counter({ name: 'ioc_sensor_registry_changes_total', help: 'Changes to the device registry, by action', labelNames: ['action'], registers: [metrics] });
-      new Gauge({ name: 'ioc_sensors', help: 'Sensors in the device registry, by state', labelNames: ['state'], registers: [metrics], collect() {
-        const all = registry.all();
-        this.set({ state: 'enabled' }, all.filter((e) => !e.disabled).length);
-        this.set({ state: 'disabled' }, all.filter((e) => e.disabled).length);
-      } });
+      changes = new Counter({
+        name: 'ioc_sensor_registry_changes_total',
+        help: 'Changes to the device registry, by action',
+        labelNames: ['action'],
+        registers: [metrics],
+      });
+      new Gauge({
+        name: 'ioc_sensors',
+        help: 'Sensors in the device registry, by state',
+        labelNames: ['state'],
+        registers: [metrics],
+        collect() {
+          const all = registry.all();
+          this.set({ state: 'enabled' }, all.filter((e) => !e.disabled).length);
+          this.set({ state: 'disabled' }, all.filter((e) => e.disabled).length);
+        },
+      });
     },
     close() {
       pending?.cancel();

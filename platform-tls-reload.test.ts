@@ -5,7 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { makeServerCert, type PemPair } from './cli/tls-dev-cert.ts';
 import { publishAcked, startTestPlatform, type TestPlatform } from './test-support/platform-harness.ts';
-import { capturingLogger, httpsCall, makeTlsFixture, servedFingerprint, type TlsFixture } from './test-support/tls-fixture.ts';
+import {
+  capturingLogger,
+  httpsCall,
+  makeTlsFixture,
+  servedFingerprint,
+  type TlsFixture,
+} from './test-support/tls-fixture.ts';
 
 /**
  * A renewed certificate goes into service without a restart: new connections get it, established ones
@@ -31,7 +37,10 @@ describe('TLS certificate reload', () => {
   beforeAll(async () => {
     tls = await makeTlsFixture();
     ca = { cert: tls.ca, key: readFileSync(join(tls.dir, 'ca.key'), 'utf8') };
-    p = await startTestPlatform({ logger: log.logger, overrides: { tls: { cert: tls.files.cert, key: tls.files.key, mqttPort: 0 } } });
+    p = await startTestPlatform({
+      logger: log.logger,
+      overrides: { tls: { cert: tls.files.cert, key: tls.files.key, mqttPort: 0 } },
+    });
   });
   afterAll(async () => {
     await p?.stop();
@@ -47,17 +56,29 @@ describe('TLS certificate reload', () => {
   it('serves a replaced pair to new connections while an old connection stays up', async () => {
     const original = fingerprint(readFileSync(tls.files.cert, 'utf8'));
     expect(await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca)).toBe(original);
-    const old = await mqtt.connectAsync(p.mqttsUrl!, { reconnectPeriod: 0, ca: tls.ca, rejectUnauthorized: true, username: 'air-ngomon', password: p.devicePassword('air-ngomon'), clientId: 'air-ngomon-old' });
+    const old = await mqtt.connectAsync(p.mqttsUrl!, {
+      reconnectPeriod: 0,
+      ca: tls.ca,
+      rejectUnauthorized: true,
+      username: 'air-ngomon',
+      password: p.devicePassword('air-ngomon'),
+      clientId: 'air-ngomon-old',
+    });
     try {
       const renewed = await makeServerCert(ca, ['renewed.example.vn']);
       replace(tls.files.key, renewed.key);
       replace(tls.files.cert, renewed.cert);
-      await until(async () => (await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca)) === fingerprint(renewed.cert));
+      await until(
+        async () => (await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca)) === fingerprint(renewed.cert),
+      );
       expect(await servedFingerprint('127.0.0.1', port(p.httpUrl), tls.ca)).toBe(fingerprint(renewed.cert));
       // the connection made before the swap keeps its session and still gets its PUBACKs
       expect(old.connected).toBe(true);
       await publishAcked(old, 'ioc/air/air-ngomon/readings', JSON.stringify({ pm25: 20 }));
-      expect((old.stream as unknown as { getPeerCertificate(): { fingerprint256: string } }).getPeerCertificate().fingerprint256).toBe(original);
+      expect(
+        (old.stream as unknown as { getPeerCertificate(): { fingerprint256: string } }).getPeerCertificate()
+          .fingerprint256,
+      ).toBe(original);
       expect(log.lines.filter((l) => l.msg === 'TLS certificate reloaded: new connections use it')).toHaveLength(1);
     } finally {
       await old.endAsync();
@@ -81,6 +102,8 @@ describe('TLS certificate reload', () => {
     expect(metrics.text).toMatch(/^ioc_tls_reloads_total\{result="failed"\} 1$/m);
 
     replace(tls.files.key, other.key);
-    await until(async () => (await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca)) === fingerprint(other.cert));
+    await until(
+      async () => (await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca)) === fingerprint(other.cert),
+    );
   });
 });

@@ -21,18 +21,32 @@ describe('TLS listeners', () => {
   });
 
   const connect = async (url: string, opts: mqtt.IClientOptions) => {
-    const client = await mqtt.connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ca: tls.ca, rejectUnauthorized: true, ...opts });
+    const client = await mqtt.connectAsync(url, {
+      reconnectPeriod: 0,
+      connectTimeout: 5000,
+      ca: tls.ca,
+      rejectUnauthorized: true,
+      ...opts,
+    });
     return client;
   };
 
   it('stores a QoS 1 reading published over mqtts:// and serves it back over HTTPS', async () => {
     expect(p.mqttsUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
     expect(p.httpUrl).toMatch(/^https:\/\//);
-    const device = await connect(p.mqttsUrl!, { username: 'air-ngomon', password: p.devicePassword('air-ngomon'), clientId: 'air-ngomon-tls' });
+    const device = await connect(p.mqttsUrl!, {
+      username: 'air-ngomon',
+      password: p.devicePassword('air-ngomon'),
+      clientId: 'air-ngomon-tls',
+    });
     try {
       const ts = Date.now() - 60_000;
       await publishAcked(device, 'ioc/air/air-ngomon/readings', JSON.stringify({ ts, pm25: 42.5 }));
-      const res = await httpsCall(`${p.httpUrl}/api/sensors/air-ngomon/readings?metric=pm25&from=${ts - 1}&to=${ts + 1}`, tls.ca, { token: p.operatorToken });
+      const res = await httpsCall(
+        `${p.httpUrl}/api/sensors/air-ngomon/readings?metric=pm25&from=${ts - 1}&to=${ts + 1}`,
+        tls.ca,
+        { token: p.operatorToken },
+      );
       expect(res.status).toBe(200);
       expect(res.json).toMatchObject({ points: [{ ts, value: 42.5 }] });
     } finally {
@@ -68,11 +82,19 @@ describe('TLS listeners', () => {
 
   it('carries MQTT over WSS at /mqtt', async () => {
     expect(p.mqttWsUrl).toMatch(/^wss:\/\/.+\/mqtt$/);
-    const device = await connect(p.mqttWsUrl, { username: 'water-kimlong', password: p.devicePassword('water-kimlong'), clientId: 'water-kimlong-wss' });
+    const device = await connect(p.mqttWsUrl, {
+      username: 'water-kimlong',
+      password: p.devicePassword('water-kimlong'),
+      clientId: 'water-kimlong-wss',
+    });
     try {
       const ts = Date.now() - 30_000;
       await publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify({ ts, waterLevel: 1.25 }));
-      const res = await httpsCall(`${p.httpUrl}/api/sensors/water-kimlong/readings?metric=waterLevel&from=${ts - 1}&to=${ts + 1}`, tls.ca, { token: p.operatorToken });
+      const res = await httpsCall(
+        `${p.httpUrl}/api/sensors/water-kimlong/readings?metric=waterLevel&from=${ts - 1}&to=${ts + 1}`,
+        tls.ca,
+        { token: p.operatorToken },
+      );
       expect(res.json).toMatchObject({ points: [{ ts, value: 1.25 }] });
     } finally {
       await device.endAsync();
@@ -83,7 +105,14 @@ describe('TLS listeners', () => {
     expect(p.mqttUrl).toMatch(/^mqtt:\/\/127\.0\.0\.1:/);
     const plain = await p.connectDevice('air-ngomon');
     await publishAcked(plain, 'ioc/air/air-ngomon/readings', JSON.stringify({ pm25: 12 }));
-    await expect(mqtt.connectAsync(p.mqttsUrl!, { reconnectPeriod: 0, connectTimeout: 5000, rejectUnauthorized: true, username: 'air-ngomon', password: p.devicePassword('air-ngomon') }))
-      .rejects.toThrow(/certificate/i);
+    await expect(
+      mqtt.connectAsync(p.mqttsUrl!, {
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+        rejectUnauthorized: true,
+        username: 'air-ngomon',
+        password: p.devicePassword('air-ngomon'),
+      }),
+    ).rejects.toThrow(/certificate/i);
   });
 });

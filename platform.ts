@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { preparePrivateDataDir } from './config/private-files.ts';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
@@ -12,7 +12,7 @@ import { loadOperations } from './config/operations-config.ts';
 import { alertWorkflowRoutes } from './api/alert-workflow-routes.ts';
 import { silencesRoutes } from './api/silences-routes.ts';
 import { createOperationsReports, offlineDevices } from './api/operations-reports.ts';
-import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
 import { createAuthGuard } from './api/auth.ts';
 import { accountsRoutes } from './api/accounts-routes.ts';
 import { sessionRoutes } from './api/session-routes.ts';
@@ -107,7 +107,8 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
 
 function hostForUrl(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -119,7 +120,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const clock = options.clock ?? systemClock;
   const seedCity = loadCity(config.cityFile, config.kindsDir);
   checkIntegrations(config, seedCity);
-  const logger = options.logger ?? createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
+  const logger =
+    options.logger ??
+    createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   const operationsConfig = loadOperations(dirname(config.cityFile), seedCity);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
@@ -128,23 +131,37 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   preparePrivateDataDir(config.dataDir);
   // the device registry (<dataDir>/sensors.json, seeded from the city's YAML): every module reads the live city
   // account names are read when a sensor is created (after start): a sensor id must not share an account's MQTT lanes
-  const devices = openPlatformRegistry({ dataDir: config.dataDir, city: seedCity, clock, logger: logger.child({ module: 'sensor-registry' }), accountNames: () => accounts.accounts.map((a) => a.name) });
+  const devices = openPlatformRegistry({
+    dataDir: config.dataDir,
+    city: seedCity,
+    clock,
+    logger: logger.child({ module: 'sensor-registry' }),
+    accountNames: () => accounts.accounts.map((a) => a.name),
+  });
   const city = devices.city;
 
   if (config.security.insecure) {
-    const banner = '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
+    const banner =
+      '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
     logger.warn(banner);
     process.stderr.write(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n\n`);
   }
   const creds = loadCredentials(config.dataDir, city, config.profile);
   if (creds.missingDevices.length) {
-    logger.warn({ sensors: creds.missingDevices }, `${creds.missingDevices.length} sensors have no device credentials and cannot connect`);
+    logger.warn(
+      { sensors: creds.missingDevices },
+      `${creds.missingDevices.length} sensors have no device credentials and cannot connect`,
+    );
   }
   // revocation without a restart: a changed auth.json (CLI, admin API) closes what the old secrets opened
   const liveSessions = createLiveSessionRegistry();
   const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
   const accounts = createLiveAuth({
-    dataDir: config.dataDir, initial: creds.file, sessions: liveSessions, clock, logger: logger.child({ module: 'auth' }),
+    dataDir: config.dataDir,
+    initial: creds.file,
+    sessions: liveSessions,
+    clock,
+    logger: logger.child({ module: 'auth' }),
     alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
   });
   accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
@@ -155,35 +172,91 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   if (config.cluster.redis) registry.setDefaultLabels({ node: nodeIdOf(config) });
   // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
   // without the suffix (ioc_process_nodejs_active_handles, ...)
-  for (const what of ['handles', 'requests', 'resources']) registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
+  for (const what of ['handles', 'requests', 'resources'])
+    registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
   devices.attach(liveSessions, registry);
   // durability (store/durable-pipeline.ts): commit log -> group writer -> feeder -> store adapter, integrity
   // and disk state; the adapter opens in its own thread (or reaches a server) while the rest is wired
   const pipeline = new DurablePipeline({ config, clock, logger, registry, logDir: commitLogDirOf(config) });
   const { writer, store, latest: latestValues } = pipeline;
   const auditDir = auditDirOf(config.dataDir);
-  const auditKey = openAuditKey(auditKeyFileOf(config.audit.keyFile, config.dataDir), logger, auditLogIsKeyed(auditDir));
-  const audit = AuditLog.open({ dir: auditDir, clock, logger: logger.child({ module: 'audit' }), maxFileBytes: config.audit.maxFileBytes, registry, key: auditKey, witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 } });
+  const auditKey = openAuditKey(
+    auditKeyFileOf(config.audit.keyFile, config.dataDir),
+    logger,
+    auditLogIsKeyed(auditDir),
+  );
+  const audit = AuditLog.open({
+    dir: auditDir,
+    clock,
+    logger: logger.child({ module: 'audit' }),
+    maxFileBytes: config.audit.maxFileBytes,
+    registry,
+    key: auditKey,
+    witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 },
+  });
   const auditLogger = logger.child({ module: 'audit' });
   await importPending(auditDir, audit, auditLogger);
   // entries the command line left while this platform holds the log (ioc credentials ...)
-  const pendingTimer = clock.setInterval(() => { void importPending(auditDir, audit, auditLogger); }, 5000);
+  const pendingTimer = clock.setInterval(() => {
+    void importPending(auditDir, audit, auditLogger);
+  }, 5000);
 
   // --- ingest, alerts, broker and API are wired while the store opens ---
   const events = new IngestEvents();
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
-  const alerts = createAlertService({ store: writeThrough(store, (points) => writer.write(points)), city, events, clock, logger: logger.child({ module: 'alerts' }), rulesDir: city.rulesDir, dataDir: config.dataDir, flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 } });
+  const alerts = createAlertService({
+    store: writeThrough(store, (points) => writer.write(points)),
+    city,
+    events,
+    clock,
+    logger: logger.child({ module: 'alerts' }),
+    rulesDir: city.rulesDir,
+    dataDir: config.dataDir,
+    flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 },
+  });
   devices.onSensorsChanged(() => alerts.sensorsChanged('registry'));
   // agencies, routing, handling, escalation and silences around the engine (docs/operations-workflow.md)
-  const operations = createAlertOperations({ ops: operationsConfig, alerts, clock, dataDir: config.dataDir, logger: logger.child({ module: 'operations' }), publish: (t, p, o) => broker.publish(t, p, o), audit, registry });
-  const ingest = createIngest({ city, limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes }, sink: writer, events, clock, logger, metrics: createIngestMetrics(registry) });
+  const operations = createAlertOperations({
+    ops: operationsConfig,
+    alerts,
+    clock,
+    dataDir: config.dataDir,
+    logger: logger.child({ module: 'operations' }),
+    publish: (t, p, o) => broker.publish(t, p, o),
+    audit,
+    registry,
+  });
+  const ingest = createIngest({
+    city,
+    limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes },
+    sink: writer,
+    events,
+    clock,
+    logger,
+    metrics: createIngestMetrics(registry),
+  });
   // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
   const integrations = createIntegrations({ config, city, ingest, logger, registry });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
-  const broker = await createBroker({ dialects: integrations.dialects, budget: deviceBudget, maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes), auth: devices.gateDevices(accounts), sessions: liveSessions, isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p), insecure: config.security.insecure, ingest, city, logger, registry, limits: config.limits, clock, ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}) });
+  const broker = await createBroker({
+    dialects: integrations.dialects,
+    budget: deviceBudget,
+    maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes),
+    auth: devices.gateDevices(accounts),
+    sessions: liveSessions,
+    isCurrent: (p) => accounts.isCurrent(p) && devices.isCurrentDevice(p),
+    insecure: config.security.insecure,
+    ingest,
+    city,
+    logger,
+    registry,
+    limits: config.limits,
+    clock,
+    ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}),
+  });
 
   // --- API ---
   const health = (): HealthReport => {
@@ -193,7 +266,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     return {
       status: p.status === 'down' ? 'down' : p.status === 'degraded' || auditFailing ? 'degraded' : 'ok',
       integrity: p.integrity,
-      audit: { chain: auditState.chain, reason: auditState.reason, writeError: auditState.writeError, seq: auditState.head.seq },
+      audit: {
+        chain: auditState.chain,
+        reason: auditState.reason,
+        writeError: auditState.writeError,
+        seq: auditState.head.seq,
+      },
       insecure: config.security.insecure,
       broker: { ready: true, clients: broker.connectedClients },
       store: p.store,
@@ -205,7 +283,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
   const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
-  const delivery = startAlertDelivery({ feed: alerts, clock, logger: logger.child({ module: 'alert-delivery' }), publish: (t, p, o) => broker.publish(t, p, o), webhooks: config.webhooks, registry });
+  const delivery = startAlertDelivery({
+    feed: alerts,
+    clock,
+    logger: logger.child({ module: 'alert-delivery' }),
+    publish: (t, p, o) => broker.publish(t, p, o),
+    webhooks: config.webhooks,
+    registry,
+  });
   // a read sees what was accepted before it (store/durable-pipeline.ts)
   const readBarrier = () => pipeline.readBarrier();
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
@@ -214,21 +299,72 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const ngsiLd = createNgsiLdSource({ city, states, latest: latestValues, alerts, clock });
   let mqttUrlForDevices = '';
   // processing times (private and public) and shift handover reports (issue 16 items 5, 7)
-  const reports = createOperationsReports({ alerts, ops: operationsConfig, clock, publish: config.public.publish, silences: operations.silences, offline: () => offlineDevices(city.sensors, states), reports: config.reports, logger: logger.child({ module: 'reports' }), registry });
+  const reports = createOperationsReports({
+    alerts,
+    ops: operationsConfig,
+    clock,
+    publish: config.public.publish,
+    silences: operations.silences,
+    offline: () => offlineDevices(city.sensors, states),
+    reports: config.reports,
+    logger: logger.child({ module: 'reports' }),
+    registry,
+  });
   const routes: FastifyPluginAsync[] = [
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
-    systemRoutes({ city, guard, registry, health, tileUrl: config.map.tileUrl, tileAttribution: config.map.tileAttribution }),
+    systemRoutes({
+      city,
+      guard,
+      registry,
+      health,
+      tileUrl: config.map.tileUrl,
+      tileAttribution: config.map.tileAttribution,
+    }),
     sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
     ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes, budget: deviceBudget }),
     ...integrations.routes,
-    lineProtocolRoutes({ ingest, city, auth: accounts, insecure: config.security.insecure, maxReadingsPerPublish: config.ingest.maxReadingsPerPublish, maxBodyBytes: config.ingest.lineProtocolMaxBytes, budget: deviceBudget }),
+    lineProtocolRoutes({
+      ingest,
+      city,
+      auth: accounts,
+      insecure: config.security.insecure,
+      maxReadingsPerPublish: config.ingest.maxReadingsPerPublish,
+      maxBodyBytes: config.ingest.lineProtocolMaxBytes,
+      budget: deviceBudget,
+    }),
     createConsolePlugin({ auth: guard, logger }),
     alertWorkflowRoutes({ alerts, workflow: operations.workflow, ops: operationsConfig, isOnDuty, audit }),
     silencesRoutes({ silences: operations.silences, clock, audit }),
     ...reports.routes,
-    ...alertsApi({ alerts, delivery, store, city, guard, clock, readBarrier, liveSessions, audit, workflow: { service: operations.workflow, isOnDuty }, cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl } }),
-    sessionRoutes({ auth: accounts, sessions: webSessions, clock, registry, limiter: createLoginLimiter({ ...config.accounts, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: config.accounts.knownAddressDays * 86_400_000 }, clock), audit }),
+    ...alertsApi({
+      alerts,
+      delivery,
+      store,
+      city,
+      guard,
+      clock,
+      readBarrier,
+      liveSessions,
+      audit,
+      workflow: { service: operations.workflow, isOnDuty },
+      cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl },
+    }),
+    sessionRoutes({
+      auth: accounts,
+      sessions: webSessions,
+      clock,
+      registry,
+      limiter: createLoginLimiter(
+        {
+          ...config.accounts,
+          windowMs: config.accounts.failureWindowMinutes * 60_000,
+          knownAddressMs: config.accounts.knownAddressDays * 86_400_000,
+        },
+        clock,
+      ),
+      audit,
+    }),
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
     ...sensorRegistryRoutes(),
@@ -236,14 +372,46 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   function sensorRegistryRoutes(): FastifyPluginAsync[] {
     const admin = createSensorAdmin({ registry: devices.registry, changeAuth: (fn) => accounts.change(fn) });
     const codes = new ProvisioningCodes(config.dataDir, clock);
-    const limiter = createLoginLimiter({ maxFailuresPerAccount: config.accounts.maxFailuresPerAddress, maxFailuresPerAddress: config.accounts.maxFailuresPerAddress, maxFailuresPerAccountAllAddresses: config.accounts.maxFailuresPerAddress, windowMs: config.accounts.failureWindowMinutes * 60_000, knownAddressMs: 0 }, clock);
+    const limiter = createLoginLimiter(
+      {
+        maxFailuresPerAccount: config.accounts.maxFailuresPerAddress,
+        maxFailuresPerAddress: config.accounts.maxFailuresPerAddress,
+        maxFailuresPerAccountAllAddresses: config.accounts.maxFailuresPerAddress,
+        windowMs: config.accounts.failureWindowMinutes * 60_000,
+        knownAddressMs: 0,
+      },
+      clock,
+    );
     return [
-      sensorAdminRoutes({ registry: devices.registry, admin, codes, hasSecret: (id) => accounts.device?.(id) !== undefined, audit, metrics: registry }),
+      sensorAdminRoutes({
+        registry: devices.registry,
+        admin,
+        codes,
+        hasSecret: (id) => accounts.device?.(id) !== undefined,
+        audit,
+        metrics: registry,
+      }),
       sensorImportRoutes({ registry: devices.registry, admin, audit }),
-      provisionRoutes({ codes, admin, exists: (id) => devices.registry.entry(id) !== undefined, limiter, registry, audit, mqttUrl: () => mqttUrlForDevices }),
+      provisionRoutes({
+        codes,
+        admin,
+        exists: (id) => devices.registry.entry(id) !== undefined,
+        limiter,
+        registry,
+        audit,
+        mqttUrl: () => mqttUrlForDevices,
+      }),
     ];
   }
-  const app = await buildApp({ logger, routes, version: VERSION, https: listeners.https, access: { guard, registry }, security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry }, mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req) });
+  const app = await buildApp({
+    logger,
+    routes,
+    version: VERSION,
+    https: listeners.https,
+    access: { guard, registry },
+    security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry },
+    mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req),
+  });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
   let openedStore: TimeSeriesStore;
@@ -260,21 +428,44 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await audit.close();
     throw err;
   }
-  await states.restore(openedStore, clock.now()).catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
+  await states
+    .restore(openedStore, clock.now())
+    .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
-  const ngsiLdPush = config.ngsiLd.push ? startNgsiLdPush({ source: ngsiLd, config: config.ngsiLd.push, clock, logger: logger.child({ module: 'ngsi-ld-push' }), registry }) : undefined;
+  const ngsiLdPush = config.ngsiLd.push
+    ? startNgsiLdPush({
+        source: ngsiLd,
+        config: config.ngsiLd.push,
+        clock,
+        logger: logger.child({ module: 'ngsi-ld-push' }),
+        registry,
+      })
+    : undefined;
   operations.start();
 
   const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
   const mqttPort = (tcp.address() as { port: number }).port;
   // Fastify logs each address it listens on (both loopback and the LAN address for 0.0.0.0): that is the
   // HTTP listener's line, worded like the others
-  await app.listen({ port: config.http.port, host: config.http.host, listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)` });
+  await app.listen({
+    port: config.http.port,
+    host: config.http.host,
+    listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)`,
+  });
   const httpPort = (app.server.address() as { port: number }).port;
   const { mqttsUrl } = await listeners.start({
-    broker, httpServer: app.server, registry,
+    broker,
+    httpServer: app.server,
+    registry,
     // a configuration reload: the certificate files changed on disk (config/tls-reloader.ts)
-    onReload: (result, cert) => void recordConfigReload(audit, { target: 'tls', outcome: result === 'reloaded' ? 'success' : 'failure', details: cert ? { fingerprint256: cert.fingerprint256, notAfter: new Date(cert.notAfter).toISOString() } : { kept: 'the previous certificate' } }),
+    onReload: (result, cert) =>
+      void recordConfigReload(audit, {
+        target: 'tls',
+        outcome: result === 'reloaded' ? 'success' : 'failure',
+        details: cert
+          ? { fingerprint256: cert.fingerprint256, notAfter: new Date(cert.notAfter).toISOString() }
+          : { kept: 'the previous certificate' },
+      }),
   });
 
   const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
@@ -284,18 +475,31 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
   logger.info(`MQTT broker listening on ${mqttUrl}`);
   logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
-  await recordPlatformStart(audit, auditDir, { version: VERSION, profile: config.profile, configFile: config.configFile, config: { ...config } });
-  logger.info({ store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt }, 'platform ready');
+  await recordPlatformStart(audit, auditDir, {
+    version: VERSION,
+    profile: config.profile,
+    configFile: config.configFile,
+    config: { ...config },
+  });
+  logger.info(
+    { store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt },
+    'platform ready',
+  );
 
-  const credentials = creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
+  const credentials =
+    creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
   // The demo fleet plays the default city in-process so a fresh clone shows data and alerts at once;
   // a production profile never runs it, and demo.enabled: false (IOC_DEMO=0) turns it off.
   let demo: DemoFleet | undefined;
   if (config.profile === 'demo' && config.demo.enabled && credentials) {
     // loaded only here: the fleet pulls in the MQTT client and the simulators, which a production start never needs
     const { startDemoFleet } = await import('./simulators/demo-fleet.ts');
-    demo = await startDemoFleet({ mqttUrl, credentials, city, clock, logger: logger.child({ module: 'demo' }) })
-      .catch((err: Error) => { logger.warn({ err: err.message }, 'the demo fleet could not start'); return undefined; });
+    demo = await startDemoFleet({ mqttUrl, credentials, city, clock, logger: logger.child({ module: 'demo' }) }).catch(
+      (err: Error) => {
+        logger.warn({ err: err.message }, 'the demo fleet could not start');
+        return undefined;
+      },
+    );
   }
 
   let closing: Promise<void> | undefined;
@@ -312,7 +516,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('alert operations', () => operations.stop());
       await step('operations reports', async () => reports.stop());
       await step('alert delivery', () => delivery.stop());
-      await step('NGSI-LD push', async () => { await ngsiLdPush?.stop(); ngsiLd.stop(); });
+      await step('NGSI-LD push', async () => {
+        await ngsiLdPush?.stop();
+        ngsiLd.stop();
+      });
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
       await step('TLS listeners', () => listeners.close());
@@ -327,11 +534,34 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   };
 
   return {
-    config, city, logger, httpUrl, mqttUrl, mqttWsUrl, mqttsUrl,
+    config,
+    city,
+    logger,
+    httpUrl,
+    mqttUrl,
+    mqttWsUrl,
+    mqttsUrl,
     credentialsFile: creds.credentialsFile,
     credentials,
-    events, ingest, store, writer, broker, app, registry, states, alerts, operations, delivery, audit, accounts, liveSessions, health, close,
+    events,
+    ingest,
+    store,
+    writer,
+    broker,
+    app,
+    registry,
+    states,
+    alerts,
+    operations,
+    delivery,
+    audit,
+    accounts,
+    liveSessions,
+    health,
+    close,
     // made when the store opened (store/durable-pipeline.ts)
-    get feeder() { return pipeline.feeder; },
+    get feeder() {
+      return pipeline.feeder;
+    },
   };
 }

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  subscribeCollect,
+  type TestPlatform,
+} from '../test-support/platform-harness.ts';
 
 /**
  * Issue 12, item 3: a river gauge hovering around alarm level I must not storm operators. Real device and
@@ -21,7 +26,11 @@ describe('flapping alerts', () => {
     const start = Date.now() - 120_000;
     // level I is 1.0 m with 0.1 m hysteresis: 1.5 fires it, 0.5 resolves it; 10 cycles = 20 state changes
     for (let i = 0; i < 20; i++) {
-      await publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify({ ts: start + i * 1000, waterLevel: i % 2 === 0 ? 1.5 : 0.5 }));
+      await publishAcked(
+        device,
+        'ioc/water/water-kimlong/readings',
+        JSON.stringify({ ts: start + i * 1000, waterLevel: i % 2 === 0 ? 1.5 : 0.5 }),
+      );
     }
     await p.alerts.idle();
     // a marker after the storm: another sensor's alert arrives after everything the storm announced
@@ -29,7 +38,9 @@ describe('flapping alerts', () => {
     await publishAcked(marker, 'ioc/water/water-phuoc/readings', JSON.stringify({ waterLevel: 9 }));
     await expect.poll(() => alerts.messages.some((m) => m.topic.endsWith('/water-phuoc'))).toBe(true);
 
-    const kimLong = alerts.messages.filter((x) => x.topic.endsWith('/water-kimlong')).map((x) => JSON.parse(x.payload) as { type: string; alert: { ruleId: string; flapping?: boolean } })
+    const kimLong = alerts.messages
+      .filter((x) => x.topic.endsWith('/water-kimlong'))
+      .map((x) => JSON.parse(x.payload) as { type: string; alert: { ruleId: string; flapping?: boolean } })
       .filter((e) => e.alert.ruleId === 'flood-level-1');
     expect(kimLong.map((e) => e.type)).toEqual(['firing', 'resolved', 'firing', 'resolved', 'firing']);
     expect(kimLong.map((e) => e.alert.flapping ?? false)).toEqual([false, false, false, false, true]);

@@ -66,14 +66,27 @@ export interface AlertHistory {
  */
 export const HISTORY_AHEAD_MS = 60_000;
 
-export async function readAlertHistory(store: TimeSeriesStore, from: number, to: number, tags?: Record<string, string>): Promise<AlertHistory> {
-  const points = await store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from, to, ...(tags ? { tags } : {}) });
+export async function readAlertHistory(
+  store: TimeSeriesStore,
+  from: number,
+  to: number,
+  tags?: Record<string, string>,
+): Promise<AlertHistory> {
+  const points = await store.queryPoints({
+    measurement: ALERT_EVENTS_MEASUREMENT,
+    from,
+    to,
+    ...(tags ? { tags } : {}),
+  });
   const events: AlertEvent[] = [];
   const lastTs = new Map<string, number>();
   let skipped = 0;
   for (const p of points) {
     const e = pointToEvent(p);
-    if (!e) { skipped++; continue; }
+    if (!e) {
+      skipped++;
+      continue;
+    }
     events.push(e);
     const key = `${e.alert.ruleId}\u0001${e.alert.sensorId}`;
     lastTs.set(key, Math.max(lastTs.get(key) ?? -Infinity, p.ts));

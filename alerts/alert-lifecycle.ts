@@ -213,7 +213,10 @@ export class AlertLifecycle {
       });
     } catch (err) {
       // routing must never lose an alert: raise it unrouted and say so
-      this.logger?.error({ err, ruleId: alert.ruleId, sensorId: alert.sensorId }, 'alert routing failed; raised without an agency');
+      this.logger?.error(
+        { err, ruleId: alert.ruleId, sensorId: alert.sensorId },
+        'alert routing failed; raised without an agency',
+      );
       return alert;
     }
   }

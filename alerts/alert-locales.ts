@@ -21,14 +21,37 @@ interface Locale {
   ruleRemoved: string;
 }
 
-const load = (lang: Lang): Locale => JSON.parse(readFileSync(new URL(`./locales/${lang}.json`, import.meta.url), 'utf8')) as Locale;
+const load = (lang: Lang): Locale =>
+  JSON.parse(readFileSync(new URL(`./locales/${lang}.json`, import.meta.url), 'utf8')) as Locale;
 export const LOCALES: Readonly<Record<Lang, Locale>> = { vi: load('vi'), en: load('en') };
-const NUMBER = { vi: new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 }), en: new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }) };
-const DISPLAY_UNIT: Record<string, string> = { 'ug/m3': 'µg/m³', 'm3/s': 'm³/s', Cel: '°C', '1': '', '{vehicle}': '', '{person}': '', '[pH]': '', '[NTU]': 'NTU' };
+const NUMBER = {
+  vi: new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 }),
+  en: new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 }),
+};
+const DISPLAY_UNIT: Record<string, string> = {
+  'ug/m3': 'µg/m³',
+  'm3/s': 'm³/s',
+  Cel: '°C',
+  '1': '',
+  '{vehicle}': '',
+  '{person}': '',
+  '[pH]': '',
+  '[NTU]': 'NTU',
+};
 
 const DURATION_UNITS: Record<Lang, Array<[number, string]>> = {
-  vi: [[86_400_000, 'ngày'], [3_600_000, 'giờ'], [60_000, 'phút'], [1000, 'giây']],
-  en: [[86_400_000, 'd'], [3_600_000, 'h'], [60_000, 'min'], [1000, 's']],
+  vi: [
+    [86_400_000, 'ngày'],
+    [3_600_000, 'giờ'],
+    [60_000, 'phút'],
+    [1000, 'giây'],
+  ],
+  en: [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'min'],
+    [1000, 's'],
+  ],
 };
 
 /** "1 giờ 30 phút" / "1 h 30 min": windows as people read them in a message. */

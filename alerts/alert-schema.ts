@@ -7,7 +7,13 @@ import { workflowSchema } from './workflow/workflow-model.ts';
  * The alert model as a zod schema: what the journal reads back from the store and what the API sends
  * (and documents in OpenAPI). One schema, so the stored and the served shape cannot drift apart.
  */
-export const ALERT_STATES = ['pending', 'firing', 'acknowledged', 'inProgress', 'resolved'] as const satisfies readonly Alert['state'][];
+export const ALERT_STATES = [
+  'pending',
+  'firing',
+  'acknowledged',
+  'inProgress',
+  'resolved',
+] as const satisfies readonly Alert['state'][];
 
 const i18nText = z.object({ vi: z.string(), en: z.string() });
 
@@ -37,6 +43,11 @@ export const alertSchema = z.object({
   resolvedAt: z.number().optional(),
   resolvedBy: z.string().optional().describe('"system" when the rule cleared it'),
   resolveNote: z.string().optional(),
-  flapping: z.boolean().optional().describe('state changes too often: further changes are recorded, not announced, until it settles'),
-  workflow: workflowSchema.optional().describe('routing, handling, escalation and silence (docs/operations-workflow.md)'),
+  flapping: z
+    .boolean()
+    .optional()
+    .describe('state changes too often: further changes are recorded, not announced, until it settles'),
+  workflow: workflowSchema
+    .optional()
+    .describe('routing, handling, escalation and silence (docs/operations-workflow.md)'),
 });

@@ -20,7 +20,10 @@ export interface AlertFilter {
  * What the handling workflow adds to a new alert (alerts/workflow/workflow-service.ts): its agency and a
  * silence mark. Undefined holds the alert back entirely (a device under maintenance raises no no-data alert).
  */
-export type RaiseHook = (alert: Alert, context: { readonly rule: Rule; readonly aboutDevice: boolean }) => Alert | undefined;
+export type RaiseHook = (
+  alert: Alert,
+  context: { readonly rule: Rule; readonly aboutDevice: boolean },
+) => Alert | undefined;
 
 export interface RuleRegistry {
   list(): Rule[];

@@ -6,8 +6,16 @@ import { writeThrough } from './write-through-store.ts';
 
 const MIN = 60_000;
 const floodII = {
-  id: 'flood-2', kind: 'threshold', severity: 'high', category: 'naturalDisaster', subCategory: 'flood',
-  selector: { kinds: ['water'] }, metric: 'waterLevel', floodLevel: 2, hysteresis: 0.1, for: '10m',
+  id: 'flood-2',
+  kind: 'threshold',
+  severity: 'high',
+  category: 'naturalDisaster',
+  subCategory: 'flood',
+  selector: { kinds: ['water'] },
+  metric: 'waterLevel',
+  floodLevel: 2,
+  hysteresis: 0.1,
+  for: '10m',
 };
 
 describe('alert service lifecycle (simulated time)', () => {
@@ -16,20 +24,32 @@ describe('alert service lifecycle (simulated time)', () => {
 
   it('announces an event the moment it is raised, and reports it durable only once its write has finished', async () => {
     let open!: () => void;
-    const gate = new Promise<void>((resolve) => { open = resolve; });
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
     h = await startHarness([{ ...floodII, for: undefined }], {
-      wrapStore: (store) => writeThrough(store, async (points) => { await gate; await store.write(points); }),
+      wrapStore: (store) =>
+        writeThrough(store, async (points) => {
+          await gate;
+          await store.write(points);
+        }),
     });
     h.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.3 }, T0)]);
     expect(h.seen.map((e) => e.type)).toEqual(['firing']); // on the bus before any write finished
     let durable = false;
-    const idle = h.service.idle().then(() => { durable = true; });
+    const idle = h.service.idle().then(() => {
+      durable = true;
+    });
     await new Promise((r) => setTimeout(r, 50));
     expect(durable).toBe(false);
-    expect(await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0 - 1, to: T0 + MIN })).toHaveLength(0);
+    expect(
+      await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0 - 1, to: T0 + MIN }),
+    ).toHaveLength(0);
     open();
     await idle;
-    expect(await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0 - 1, to: T0 + MIN })).toHaveLength(1);
+    expect(
+      await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0 - 1, to: T0 + MIN }),
+    ).toHaveLength(1);
   });
 
   it('goes pending -> firing by the clock -> acknowledged -> resolved, persisting each event in order', async () => {
@@ -38,10 +58,26 @@ describe('alert service lifecycle (simulated time)', () => {
     await h.service.idle();
     expect(h.seen.map((e) => e.type)).toEqual(['pending']);
     const pending = h.seen[0]!.alert;
-    expect(pending).toMatchObject({ ruleId: 'flood-2', sensorId: 'water-kimlong', severity: 'high', category: 'naturalDisaster', subCategory: 'flood', state: 'pending', value: 2.15, threshold: 2, unit: 'm', startsAt: T0 });
+    expect(pending).toMatchObject({
+      ruleId: 'flood-2',
+      sensorId: 'water-kimlong',
+      severity: 'high',
+      category: 'naturalDisaster',
+      subCategory: 'flood',
+      state: 'pending',
+      value: 2.15,
+      threshold: 2,
+      unit: 'm',
+      startsAt: T0,
+    });
     expect(pending.message.vi).toBe('Mực nước 2,15 m tại Trạm thủy văn Kim Long (sông Hương) vượt báo động II (2 m)');
-    expect(pending.message.en).toBe('Water level 2.15 m at Trạm thủy văn Kim Long (sông Hương) is above flood alarm level II (2 m)');
-    await expect(h.service.acknowledge(pending.id, 'operator')).rejects.toMatchObject({ category: 'conflict', code: 'alert_pending' });
+    expect(pending.message.en).toBe(
+      'Water level 2.15 m at Trạm thủy văn Kim Long (sông Hương) is above flood alarm level II (2 m)',
+    );
+    await expect(h.service.acknowledge(pending.id, 'operator')).rejects.toMatchObject({
+      category: 'conflict',
+      code: 'alert_pending',
+    });
 
     // no further reading: the `for` timer fires it at exactly T0 + 10 min
     h.clock.advance(10 * MIN - 1);
@@ -54,7 +90,12 @@ describe('alert service lifecycle (simulated time)', () => {
 
     h.clock.advance(MIN);
     const acked = await h.service.acknowledge(pending.id, 'nguyen.van.a', 'Đã báo Ban chỉ huy PCTT');
-    expect(acked).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'nguyen.van.a', ackNote: 'Đã báo Ban chỉ huy PCTT', acknowledgedAt: T0 + 11 * MIN });
+    expect(acked).toMatchObject({
+      state: 'acknowledged',
+      acknowledgedBy: 'nguyen.van.a',
+      ackNote: 'Đã báo Ban chỉ huy PCTT',
+      acknowledgedAt: T0 + 11 * MIN,
+    });
     await expect(h.service.acknowledge(pending.id, 'someone')).rejects.toMatchObject({ code: 'alert_acknowledged' });
 
     // hysteresis: 1.95 is below level II but above 2.0 - 0.1, so it stays; 1.85 clears
@@ -71,9 +112,18 @@ describe('alert service lifecycle (simulated time)', () => {
 
     const points = await h.store.queryPoints({ measurement: ALERT_EVENTS_MEASUREMENT, from: T0, to: T0 + 60 * MIN });
     expect(points.map((p) => [p.fields.type, p.fields.state, p.fields.seq])).toEqual([
-      ['pending', 'pending', 1], ['firing', 'firing', 2], ['acknowledged', 'acknowledged', 3], ['resolved', 'resolved', 4],
+      ['pending', 'pending', 1],
+      ['firing', 'firing', 2],
+      ['acknowledged', 'acknowledged', 3],
+      ['resolved', 'resolved', 4],
     ]);
-    expect(points[0]!.tags).toEqual({ ruleId: 'flood-2', sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', severity: 'high' });
+    expect(points[0]!.tags).toEqual({
+      ruleId: 'flood-2',
+      sensorId: 'water-kimlong',
+      kind: 'water',
+      district: 'Kim Long',
+      severity: 'high',
+    });
     expect(await h.service.get(pending.id)).toMatchObject({ state: 'resolved' });
     const history = await h.service.list({ state: ['resolved'], from: T0 });
     expect(history.map((a) => a.id)).toEqual([pending.id]);
@@ -85,7 +135,8 @@ describe('alert service lifecycle (simulated time)', () => {
     await h.service.idle();
     const first = h.service.open()[0]!;
     await h.service.resolve(first.id, 'operator', 'cảm biến đang hiệu chỉnh');
-    for (let i = 1; i <= 5; i++) h.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.3 + i / 100 }, T0 + i * MIN)]);
+    for (let i = 1; i <= 5; i++)
+      h.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.3 + i / 100 }, T0 + i * MIN)]);
     await h.service.idle();
     expect(h.seen.map((e) => e.type)).toEqual(['firing', 'resolved']);
     expect(h.seen[1]!.alert).toMatchObject({ resolvedBy: 'operator', resolveNote: 'cảm biến đang hiệu chỉnh' });
@@ -98,7 +149,10 @@ describe('alert service lifecycle (simulated time)', () => {
 
   it('lists open and past alerts with filters', async () => {
     h = await startHarness([{ ...floodII, for: undefined }]);
-    h.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.3 }, T0), reading('water-phuoc', { waterLevel: 3.2 }, T0)]);
+    h.events.emit('readings', [
+      reading('water-kimlong', { waterLevel: 2.3 }, T0),
+      reading('water-phuoc', { waterLevel: 3.2 }, T0),
+    ]);
     await h.service.idle();
     expect((await h.service.list({ district: ['Kim Long'] })).map((a) => a.sensorId)).toEqual(['water-kimlong']);
     expect(await h.service.list({ sensorId: 'water-phuoc', state: ['firing'] })).toHaveLength(1);

@@ -32,7 +32,14 @@ export function reading(sensorId: string, values: Record<string, number>, ts: nu
 
 export function status(sensorId: string, value: 'online' | 'offline', ts: number): DeviceStatusEvent {
   const sensor = hueCity().sensorsById.get(sensorId)!;
-  return { sensorId, kind: sensor.kind, district: sensor.district, status: value, ts, source: value === 'offline' ? 'will' : 'device' };
+  return {
+    sensorId,
+    kind: sensor.kind,
+    district: sensor.district,
+    status: value,
+    ts,
+    source: value === 'offline' ? 'will' : 'device',
+  };
 }
 
 export function cameraEvent(sensorId: string, type: string, ts: number): CameraEvent {
@@ -78,14 +85,30 @@ export async function startHarness(rules: unknown[], options: HarnessOptions = {
   const seen: AlertEvent[] = [];
   const make = async (real: SqliteStore): Promise<AlertEngine> => {
     const store = options.wrapStore?.(real) ?? real;
-    const service = createAlertService({ store, city: hueCity(), events, clock, logger, rulesDir, dataDir, vnAqi: options.vnAqi ?? false, ruleKinds: options.ruleKinds });
+    const service = createAlertService({
+      store,
+      city: hueCity(),
+      events,
+      clock,
+      logger,
+      rulesDir,
+      dataDir,
+      vnAqi: options.vnAqi ?? false,
+      ruleKinds: options.ruleKinds,
+    });
     service.bus.on('alert', (e) => seen.push(e));
     await service.start();
     return service;
   };
   const store = await SqliteStore.open(storeFile);
   const h: Harness = {
-    dir, rulesDir, dataDir, clock, events, store, seen,
+    dir,
+    rulesDir,
+    dataDir,
+    clock,
+    events,
+    store,
+    seen,
     service: await make(store),
     async settle() {
       await h.service.idle();

@@ -1,7 +1,16 @@
 import type { City, Sensor } from '../config/city-config.ts';
 import { ownValue } from '../config/lookup-table.ts';
 import type { I18nText } from './alert-model.ts';
-import { fillTemplate, formatDurationText, formatNumber, LANGS, LOCALES, metricLabel, metricUnit, type Lang } from './alert-locales.ts';
+import {
+  fillTemplate,
+  formatDurationText,
+  formatNumber,
+  LANGS,
+  LOCALES,
+  metricLabel,
+  metricUnit,
+  type Lang,
+} from './alert-locales.ts';
 import type { RuleBase } from './rule-fields.ts';
 import type { AlertTextParts } from './rule-kind.ts';
 import { aqiCategory } from './vn-aqi.ts';

@@ -24,16 +24,31 @@ describe('alerts in the running platform', () => {
     const device = await platform.connectDevice('water-kimlong');
     const now = Date.now();
     // Kim Long at 3.6-3.9 m: above alarm levels I (1.0), II (2.0) and III (3.5) at once
-    await Promise.all(Array.from({ length: 300 }, (_, i) =>
-      publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify({ ts: now - 300_000 + i * 1000, waterLevel: 3.6 + (i % 4) / 10 }))));
+    await Promise.all(
+      Array.from({ length: 300 }, (_, i) =>
+        publishAcked(
+          device,
+          'ioc/water/water-kimlong/readings',
+          JSON.stringify({ ts: now - 300_000 + i * 1000, waterLevel: 3.6 + (i % 4) / 10 }),
+        ),
+      ),
+    );
     await platform.alerts.idle();
     const kimLong = platform.alerts.open().filter((a) => a.sensorId === 'water-kimlong');
     expect(kimLong.map((a) => `${a.ruleId}:${a.severity}:${a.state}`).sort()).toEqual([
-      'flood-level-1:medium:firing', 'flood-level-2:high:firing', 'flood-level-3:critical:firing',
+      'flood-level-1:medium:firing',
+      'flood-level-2:high:firing',
+      'flood-level-3:critical:firing',
     ]);
-    expect(seen.filter((e) => e.alert.sensorId === 'water-kimlong').map((e) => e.type)).toEqual(['firing', 'firing', 'firing']);
+    expect(seen.filter((e) => e.alert.sensorId === 'water-kimlong').map((e) => e.type)).toEqual([
+      'firing',
+      'firing',
+      'firing',
+    ]);
     const level3 = kimLong.find((a) => a.ruleId === 'flood-level-3')!;
-    expect(level3.message.vi).toMatch(/^Mực nước 3,\d+ m tại Trạm thủy văn Kim Long \(sông Hương\) vượt báo động III \(3,5 m\)$/);
+    expect(level3.message.vi).toMatch(
+      /^Mực nước 3,\d+ m tại Trạm thủy văn Kim Long \(sông Hương\) vượt báo động III \(3,5 m\)$/,
+    );
     await platform.alerts.acknowledge(level3.id, 'operator', 'Đã thông báo sơ tán');
     const lastSeq = seen.at(-1)!.seq;
     await device.endAsync();
@@ -42,12 +57,23 @@ describe('alerts in the running platform', () => {
     platform = await startTestPlatform({ dataDir });
     const afterRestart: AlertEvent[] = [];
     platform.alerts.bus.on('alert', (e) => afterRestart.push(e));
-    expect(platform.alerts.open().filter((a) => a.sensorId === 'water-kimlong').map((a) => `${a.ruleId}:${a.state}`).sort()).toEqual([
-      'flood-level-1:firing', 'flood-level-2:firing', 'flood-level-3:acknowledged',
-    ]);
+    expect(
+      platform.alerts
+        .open()
+        .filter((a) => a.sensorId === 'water-kimlong')
+        .map((a) => `${a.ruleId}:${a.state}`)
+        .sort(),
+    ).toEqual(['flood-level-1:firing', 'flood-level-2:firing', 'flood-level-3:acknowledged']);
     const again = await platform.connectDevice('water-kimlong');
-    await Promise.all(Array.from({ length: 50 }, (_, i) =>
-      publishAcked(again, 'ioc/water/water-kimlong/readings', JSON.stringify({ ts: Date.now() - 50_000 + i * 1000, waterLevel: 3.7 }))));
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        publishAcked(
+          again,
+          'ioc/water/water-kimlong/readings',
+          JSON.stringify({ ts: Date.now() - 50_000 + i * 1000, waterLevel: 3.7 }),
+        ),
+      ),
+    );
     await platform.alerts.idle();
     expect(afterRestart.filter((e) => e.alert.sensorId === 'water-kimlong')).toEqual([]);
     // the river falls below level I less its 0.1 m hysteresis: all three resolve, numbered after the old ones
@@ -56,7 +82,11 @@ describe('alerts in the running platform', () => {
     const resolved = afterRestart.filter((e) => e.alert.sensorId === 'water-kimlong');
     expect(resolved.map((e) => e.type)).toEqual(['resolved', 'resolved', 'resolved']);
     expect(resolved[0]!.seq).toBe(lastSeq + 1);
-    expect(resolved.find((e) => e.alert.ruleId === 'flood-level-3')!.alert).toMatchObject({ acknowledgedBy: 'operator', ackNote: 'Đã thông báo sơ tán', resolvedBy: 'system' });
+    expect(resolved.find((e) => e.alert.ruleId === 'flood-level-3')!.alert).toMatchObject({
+      acknowledgedBy: 'operator',
+      ackNote: 'Đã thông báo sơ tán',
+      resolvedBy: 'system',
+    });
     await again.endAsync();
   });
 });

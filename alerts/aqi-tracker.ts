@@ -24,7 +24,10 @@ export interface AqiSample {
   readonly dominant: string;
 }
 
-interface Accumulator { sum: number; count: number }
+interface Accumulator {
+  sum: number;
+  count: number;
+}
 interface Station {
   readonly sensor: Pick<Sensor, 'id' | 'kind' | 'district'>;
   readonly open: Map<number, Map<HourlyPollutant, Accumulator>>;
@@ -59,11 +62,19 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
     station.lastClosed = Math.max(station.lastClosed, hour);
     for (const h of station.closed.keys()) if (h <= hour - 12) station.closed.delete(h);
     const series: Partial<Record<HourlyPollutant, Array<number | undefined>>> = {};
-    for (const p of HOURLY_POLLUTANTS) series[p] = Array.from({ length: 12 }, (_, i) => station.closed.get(hour - i)?.[p]);
+    for (const p of HOURLY_POLLUTANTS)
+      series[p] = Array.from({ length: 12 }, (_, i) => station.closed.get(hour - i)?.[p]);
     const result = hourlyAqi(series);
     if (!result) return undefined;
     const { sensor } = station;
-    return { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, ts: (hour + 1) * HOUR_MS, aqi: result.aqi, dominant: result.dominant };
+    return {
+      sensorId: sensor.id,
+      kind: sensor.kind,
+      district: sensor.district,
+      ts: (hour + 1) * HOUR_MS,
+      aqi: result.aqi,
+      dominant: result.dominant,
+    };
   };
 
   const closeBefore = (station: Station, hour: number): readonly AqiSample[] => {
@@ -83,7 +94,12 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
       let station = stations.get(reading.sensorId);
       // an air sensor added to the registry while running gets its station with its first reading
       if (!station && reading.kind === 'air') {
-        station = { sensor: { id: reading.sensorId, kind: reading.kind, district: reading.district }, open: new Map(), closed: new Map(), lastClosed: -Infinity };
+        station = {
+          sensor: { id: reading.sensorId, kind: reading.kind, district: reading.district },
+          open: new Map(),
+          closed: new Map(),
+          lastClosed: -Infinity,
+        };
         stations.set(reading.sensorId, station);
       }
       if (!station) return NONE;
@@ -121,7 +137,12 @@ export function createAqiTracker(airSensors: readonly Sensor[], graceMs = 5 * 60
       for (const station of stations.values()) {
         for (const p of HOURLY_POLLUTANTS) {
           const query = { measurement: 'air', sensorId: station.sensor.id, field: p, every: HOUR_MS };
-          const means = await store.aggregate({ ...query, fn: 'mean', from: (current - 12) * HOUR_MS, to: current * HOUR_MS });
+          const means = await store.aggregate({
+            ...query,
+            fn: 'mean',
+            from: (current - 12) * HOUR_MS,
+            to: current * HOUR_MS,
+          });
           for (const s of means) {
             const h = Math.floor(s.ts / HOUR_MS);
             station.closed.set(h, { ...station.closed.get(h), [p]: s.value });

@@ -1,6 +1,13 @@
 import type { City } from '../config/city-config.ts';
 import { createManualClock } from '../core/clock.ts';
-import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, IngestEvents, type CameraEvent, type DeviceStatusEvent, type ReadingEvent } from '../ingest/ingest-events.ts';
+import {
+  CAMERA_EVENT_MEASUREMENT,
+  DEVICE_STATUS_MEASUREMENT,
+  IngestEvents,
+  type CameraEvent,
+  type DeviceStatusEvent,
+  type ReadingEvent,
+} from '../ingest/ingest-events.ts';
 import type { Point, TimeSeriesStore } from '../store/time-series-store.ts';
 import type { AlertEvent } from './alert-model.ts';
 import { createAlertService } from './alert-service.ts';
@@ -36,7 +43,13 @@ function dryRun(store: TimeSeriesStore): TimeSeriesStore {
   };
 }
 
-async function loadHistory(store: TimeSeriesStore, city: City, rules: readonly Rule[], from: number, to: number): Promise<Replay[]> {
+async function loadHistory(
+  store: TimeSeriesStore,
+  city: City,
+  rules: readonly Rule[],
+  from: number,
+  to: number,
+): Promise<Replay[]> {
   const sensorIds = new Set<string>();
   for (const rule of rules) {
     const kind = builtinRuleKinds.of(rule);
@@ -57,7 +70,12 @@ async function loadHistory(store: TimeSeriesStore, city: City, rules: readonly R
         byTs.set(s.ts, { ...byTs.get(s.ts), [metric]: s.value });
       }
     }
-    for (const [ts, values] of byTs) out.push({ ts, type: 'readings', event: { sensorId: id, kind: sensor.kind, district: sensor.district, ts, values } });
+    for (const [ts, values] of byTs)
+      out.push({
+        ts,
+        type: 'readings',
+        event: { sensorId: id, kind: sensor.kind, district: sensor.district, ts, values },
+      });
   }
   const inScope = (p: Point) => sensorIds.has(p.tags.sensorId ?? '');
   for (const p of (await store.queryPoints({ measurement: DEVICE_STATUS_MEASUREMENT, from, to })).filter(inScope)) {
@@ -65,17 +83,31 @@ async function loadHistory(store: TimeSeriesStore, city: City, rules: readonly R
     if (status !== 'online' && status !== 'offline') continue;
     const sensor = city.sensorsById.get(p.tags.sensorId!)!;
     const source = p.fields.source === 'will' || p.fields.source === 'broker' ? p.fields.source : 'device';
-    out.push({ ts: p.ts, type: 'status', event: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: p.ts, source } });
+    out.push({
+      ts: p.ts,
+      type: 'status',
+      event: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: p.ts, source },
+    });
   }
   for (const p of (await store.queryPoints({ measurement: CAMERA_EVENT_MEASUREMENT, from, to })).filter(inScope)) {
     if (typeof p.fields.type !== 'string') continue;
     const sensor = city.sensorsById.get(p.tags.sensorId!)!;
-    out.push({ ts: p.ts, type: 'cameraEvent', event: { sensorId: sensor.id, district: sensor.district, ts: p.ts, type: p.fields.type, data: {} } });
+    out.push({
+      ts: p.ts,
+      type: 'cameraEvent',
+      event: { sensorId: sensor.id, district: sensor.district, ts: p.ts, type: p.fields.type, data: {} },
+    });
   }
   return out.sort((a, b) => a.ts - b.ts);
 }
 
-export async function runBacktest(options: { store: TimeSeriesStore; city: City; rules: readonly Rule[]; from: number; to: number }): Promise<BacktestResult> {
+export async function runBacktest(options: {
+  store: TimeSeriesStore;
+  city: City;
+  rules: readonly Rule[];
+  from: number;
+  to: number;
+}): Promise<BacktestResult> {
   const { store, city, rules, from, to } = options;
   const history = await loadHistory(store, city, rules, from, to);
   const clock = createManualClock(from);
@@ -89,9 +121,16 @@ export async function runBacktest(options: { store: TimeSeriesStore; city: City;
   for (const item of history) {
     // timers due before this item (`for`, silence, windows) fire first, at their own time
     if (item.ts > clock.now()) clock.set(item.ts);
-    if (item.type === 'readings') { events.emit('readings', [item.event]); replayed.readings++; }
-    else if (item.type === 'status') { events.emit('status', item.event); replayed.statuses++; }
-    else { events.emit('cameraEvent', item.event); replayed.cameraEvents++; }
+    if (item.type === 'readings') {
+      events.emit('readings', [item.event]);
+      replayed.readings++;
+    } else if (item.type === 'status') {
+      events.emit('status', item.event);
+      replayed.statuses++;
+    } else {
+      events.emit('cameraEvent', item.event);
+      replayed.cameraEvents++;
+    }
   }
   clock.set(to);
   await service.idle();

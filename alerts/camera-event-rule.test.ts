@@ -1,13 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import { cameraEvent, T0 } from './alert-test-kit.ts';
-import { cameraCheckAt, evaluateCameraEvent, initialCameraEventState, type CameraEventState } from './camera-event-rule.ts';
+import {
+  cameraCheckAt,
+  evaluateCameraEvent,
+  initialCameraEventState,
+  type CameraEventState,
+} from './camera-event-rule.ts';
 import type { Transition } from './condition.ts';
 import { cameraEventRuleSchema } from './rule-schema.ts';
 
 const MIN = 60_000;
 const rule = cameraEventRuleSchema.parse({
-  id: 'intrusion', kind: 'cameraEvent', severity: 'high', category: 'security', subCategory: 'intrusion',
-  selector: { sensorIds: ['cam-ngomon'] }, eventTypes: ['intrusion'], count: 3, window: '10m',
+  id: 'intrusion',
+  kind: 'cameraEvent',
+  severity: 'high',
+  category: 'security',
+  subCategory: 'intrusion',
+  selector: { sensorIds: ['cam-ngomon'] },
+  eventTypes: ['intrusion'],
+  count: 3,
+  window: '10m',
 });
 
 describe('camera event rule', () => {
@@ -15,7 +27,12 @@ describe('camera event rule', () => {
     let state: CameraEventState = initialCameraEventState;
     const out: Array<[number, Transition]> = [];
     const feed = (min: number, type: string) => {
-      const step = evaluateCameraEvent(rule, state, { type: 'event', event: cameraEvent('cam-ngomon', type, T0 + min * MIN) }, T0 + min * MIN);
+      const step = evaluateCameraEvent(
+        rule,
+        state,
+        { type: 'event', event: cameraEvent('cam-ngomon', type, T0 + min * MIN) },
+        T0 + min * MIN,
+      );
       state = step.state;
       if (step.transition !== 'none') out.push([min, step.transition]);
     };

@@ -12,17 +12,20 @@ import { selectSensors } from './rule-targets.ts';
  * detection; three intrusions in ten minutes). The alert clears once fewer remain in the window, which the
  * service notices through a clock timer at `cameraCheckAt`.
  */
-export const cameraEventRuleSchema = z.object({
-  ...commonRuleFields,
-  kind: z.literal('cameraEvent'),
-  selector: selectorSchema,
-  eventTypes: z.array(z.string().min(1)).min(1),
-  /** Fires when at least this many matching events arrived within the window; clears when fewer remain. */
-  count: z.number().int().min(1).default(1),
-  window: durationSchema.default('5m'),
-}).strict().superRefine((r, ctx) => {
-  if (durationMs(r.window) <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'must be longer than 0' });
-});
+export const cameraEventRuleSchema = z
+  .object({
+    ...commonRuleFields,
+    kind: z.literal('cameraEvent'),
+    selector: selectorSchema,
+    eventTypes: z.array(z.string().min(1)).min(1),
+    /** Fires when at least this many matching events arrived within the window; clears when fewer remain. */
+    count: z.number().int().min(1).default(1),
+    window: durationSchema.default('5m'),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (durationMs(r.window) <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'must be longer than 0' });
+  });
 export type CameraEventRule = z.infer<typeof cameraEventRuleSchema>;
 
 export interface CameraEventState {
@@ -35,13 +38,23 @@ export const initialCameraEventState: CameraEventState = { cond: INACTIVE, times
 
 export type CameraInput = { readonly type: 'event'; readonly event: CameraEvent } | { readonly type: 'tick' };
 
-export function evaluateCameraEvent(rule: CameraEventRule, state: CameraEventState, input: CameraInput, now: number): Step<CameraEventState> {
+export function evaluateCameraEvent(
+  rule: CameraEventRule,
+  state: CameraEventState,
+  input: CameraInput,
+  now: number,
+): Step<CameraEventState> {
   const windowMs = durationMs(rule.window);
   const matches = input.type === 'event' && rule.eventTypes.includes(input.event.type);
   if (input.type === 'event' && !matches) return { state, transition: 'none' };
   const times = [...state.times, ...(matches ? [now] : [])].filter((t) => t > now - windowMs);
   const holds = times.length >= rule.count;
-  const { cond, transition } = advanceCondition(state.cond, { holds, value: times.length, threshold: rule.count }, now, durationMs(rule.for));
+  const { cond, transition } = advanceCondition(
+    state.cond,
+    { holds, value: times.length, threshold: rule.count },
+    now,
+    durationMs(rule.for),
+  );
   return { state: { cond, times }, transition };
 }
 
@@ -56,7 +69,10 @@ export const cameraEventKind = defineRuleKind<CameraEventRule, CameraEventState>
   kind: 'cameraEvent',
   schema: cameraEventRuleSchema,
   messages: {
-    cameraEvent: { vi: "Phát hiện {eventType} tại {sensor}: {value} sự kiện trong {window} (ngưỡng {threshold})", en: "{eventType} at {sensor}: {value} event(s) within {window} (threshold {threshold})" },
+    cameraEvent: {
+      vi: 'Phát hiện {eventType} tại {sensor}: {value} sự kiện trong {window} (ngưỡng {threshold})',
+      en: '{eventType} at {sensor}: {value} event(s) within {window} (threshold {threshold})',
+    },
   },
   targets: (rule, city) => selectSensors(city, rule.selector),
   check(rule, city, checks) {
@@ -64,7 +80,11 @@ export const cameraEventKind = defineRuleKind<CameraEventRule, CameraEventState>
     const selected = selectSensors(city, rule.selector);
     const known = new Set(selected.flatMap((s) => city.kinds.get(s.kind)?.eventTypes ?? []));
     rule.eventTypes.forEach((t, i) => {
-      if (!known.has(t)) checks.issue(`eventTypes.${i}`, `no selected sensor reports event type "${t}" (known: ${[...known].join(', ') || 'none'})`);
+      if (!known.has(t))
+        checks.issue(
+          `eventTypes.${i}`,
+          `no selected sensor reports event type "${t}" (known: ${[...known].join(', ') || 'none'})`,
+        );
     });
   },
   initialState: () => initialCameraEventState,

@@ -7,10 +7,20 @@ import { conditionSensorSets } from './compound-rule.ts';
 
 const MIN = 60_000;
 const rule = compoundRuleSchema.parse({
-  id: 'rain-and-river', kind: 'compound', severity: 'high', category: 'naturalDisaster', subCategory: 'flood',
+  id: 'rain-and-river',
+  kind: 'compound',
+  severity: 'high',
+  category: 'naturalDisaster',
+  subCategory: 'flood',
   alertSensor: 'water-kimlong',
   conditions: [
-    { selector: { tags: { role: 'rain', basin: 'Hương' } }, metric: 'precipitation', aggregate: 'sum', window: '1h', above: 50 },
+    {
+      selector: { tags: { role: 'rain', basin: 'Hương' } },
+      metric: 'precipitation',
+      aggregate: 'sum',
+      window: '1h',
+      above: 50,
+    },
     { selector: { sensorIds: ['water-kimlong'] }, metric: 'waterLevel', rise: 0.2, window: '1h' },
   ],
 });
@@ -38,6 +48,9 @@ describe('compound rule', () => {
     expect(out).toEqual([[30, 'firing']]);
     // still rising at 95, but the A Lưới rain (20', 30') has left the hour's window
     feed(95, 'water-kimlong', { waterLevel: 1.7 });
-    expect(out).toEqual([[30, 'firing'], [95, 'resolved']]);
+    expect(out).toEqual([
+      [30, 'firing'],
+      [95, 'resolved'],
+    ]);
   });
 });

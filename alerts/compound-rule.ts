@@ -3,7 +3,15 @@ import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import type { I18nText } from './alert-model.ts';
 import { fillTemplate, formatDurationText, formatNumber, metricLabel, metricUnit, type Lang } from './alert-locales.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
-import { AGGREGATES, commonRuleFields, durationMs, durationSchema, metricName, selectorSchema, sensorIdField } from './rule-fields.ts';
+import {
+  AGGREGATES,
+  commonRuleFields,
+  durationMs,
+  durationSchema,
+  metricName,
+  selectorSchema,
+  sensorIdField,
+} from './rule-fields.ts';
 import { defineRuleKind, tickFor, unchanged } from './rule-kind.ts';
 import { selectSensors } from './rule-targets.ts';
 import { SampleWindow } from './sample-window.ts';
@@ -13,32 +21,40 @@ import { SampleWindow } from './sample-window.ts';
  * river at Kim Long rises). Each condition keeps its own samples per sensor; the alert belongs to
  * `alertSensor`. `for` damps flapping; there is no per-condition hysteresis.
  */
-export const compoundConditionSchema = z.object({
-  selector: selectorSchema,
-  metric: metricName,
-  /** any: one selected sensor meeting it is enough (default); all: every selected sensor that reported. */
-  match: z.enum(['any', 'all']).default('any'),
-  window: durationSchema.optional(),
-  aggregate: z.enum(AGGREGATES).optional(),
-  above: z.number().optional(),
-  below: z.number().optional(),
-  rise: z.number().positive().optional(),
-  fall: z.number().positive().optional(),
-}).strict().superRefine((c, ctx) => {
-  const given = (['above', 'below', 'rise', 'fall'] as const).filter((k) => c[k] !== undefined);
-  if (given.length !== 1) ctx.addIssue({ code: 'custom', path: ['above'], message: 'give exactly one of above, below, rise or fall' });
-  if ((c.rise !== undefined || c.fall !== undefined) && c.window === undefined) ctx.addIssue({ code: 'custom', path: ['window'], message: 'rise and fall need a window' });
-  if (c.aggregate && c.aggregate !== 'last' && c.window === undefined) ctx.addIssue({ code: 'custom', path: ['window'], message: `aggregate ${c.aggregate} needs a window` });
-});
+export const compoundConditionSchema = z
+  .object({
+    selector: selectorSchema,
+    metric: metricName,
+    /** any: one selected sensor meeting it is enough (default); all: every selected sensor that reported. */
+    match: z.enum(['any', 'all']).default('any'),
+    window: durationSchema.optional(),
+    aggregate: z.enum(AGGREGATES).optional(),
+    above: z.number().optional(),
+    below: z.number().optional(),
+    rise: z.number().positive().optional(),
+    fall: z.number().positive().optional(),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const given = (['above', 'below', 'rise', 'fall'] as const).filter((k) => c[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({ code: 'custom', path: ['above'], message: 'give exactly one of above, below, rise or fall' });
+    if ((c.rise !== undefined || c.fall !== undefined) && c.window === undefined)
+      ctx.addIssue({ code: 'custom', path: ['window'], message: 'rise and fall need a window' });
+    if (c.aggregate && c.aggregate !== 'last' && c.window === undefined)
+      ctx.addIssue({ code: 'custom', path: ['window'], message: `aggregate ${c.aggregate} needs a window` });
+  });
 export type CompoundCondition = z.infer<typeof compoundConditionSchema>;
 
-export const compoundRuleSchema = z.object({
-  ...commonRuleFields,
-  kind: z.literal('compound'),
-  /** The sensor the alert is about (and shown at on the map), e.g. the river station. */
-  alertSensor: sensorIdField,
-  conditions: z.array(compoundConditionSchema).min(2),
-}).strict();
+export const compoundRuleSchema = z
+  .object({
+    ...commonRuleFields,
+    kind: z.literal('compound'),
+    /** The sensor the alert is about (and shown at on the map), e.g. the river station. */
+    alertSensor: sensorIdField,
+    conditions: z.array(compoundConditionSchema).min(2),
+  })
+  .strict();
 export type CompoundRule = z.infer<typeof compoundRuleSchema>;
 
 export interface CompoundState {
@@ -71,7 +87,11 @@ function meets(c: CompoundCondition, value: number): boolean {
 }
 
 /** `asOf`: the newest reading time; windowed samples of other sensors older than the window no longer count. */
-export function conditionValue(c: CompoundCondition, bySensor: ReadonlyMap<string, SampleWindow>, asOf?: number): ConditionValue {
+export function conditionValue(
+  c: CompoundCondition,
+  bySensor: ReadonlyMap<string, SampleWindow>,
+  asOf?: number,
+): ConditionValue {
   const threshold = (c.above ?? c.below ?? c.rise ?? c.fall)!;
   if (asOf !== undefined && c.window !== undefined) for (const w of bySensor.values()) w.expire(asOf);
   const values = [...bySensor]
@@ -116,40 +136,69 @@ export function evaluateCompound(
   const values = rule.conditions.map((c, i) => conditionValue(c, state.windows[i]!, reading.ts));
   const holds = values.every((v) => v.met);
   const first = values[0]!;
-  const { cond, transition } = advanceCondition(state.cond, { holds, value: first.value, threshold: first.threshold }, now, durationMs(rule.for));
+  const { cond, transition } = advanceCondition(
+    state.cond,
+    { holds, value: first.value, threshold: first.threshold },
+    now,
+    durationMs(rule.for),
+  );
   return { state: { cond, windows: state.windows }, transition };
 }
 
 /** How one condition reads inside the alert's message ("{conditions}"). */
 const CONDITION_TEXT: Readonly<Record<string, I18nText>> = {
-  above: { vi: "{metric} tại {at} là {value} {unit} (ngưỡng {threshold} {unit})", en: "{metric} at {at} is {value} {unit} (threshold {threshold} {unit})" },
-  below: { vi: "{metric} tại {at} là {value} {unit} (dưới {threshold} {unit})", en: "{metric} at {at} is {value} {unit} (below {threshold} {unit})" },
-  rise: { vi: "{metric} tại {at} tăng {value} {unit} trong {window} (ngưỡng {threshold} {unit})", en: "{metric} at {at} rose {value} {unit} within {window} (threshold {threshold} {unit})" },
-  fall: { vi: "{metric} tại {at} giảm {value} {unit} trong {window} (ngưỡng {threshold} {unit})", en: "{metric} at {at} fell {value} {unit} within {window} (threshold {threshold} {unit})" },
-  sum: { vi: "tổng {window}", en: "{window} total" },
-  mean: { vi: "trung bình {window}", en: "{window} mean" },
-  max: { vi: "cao nhất {window}", en: "{window} highest" },
-  min: { vi: "thấp nhất {window}", en: "{window} lowest" },
-  and: { vi: "; đồng thời ", en: "; while " },
+  above: {
+    vi: '{metric} tại {at} là {value} {unit} (ngưỡng {threshold} {unit})',
+    en: '{metric} at {at} is {value} {unit} (threshold {threshold} {unit})',
+  },
+  below: {
+    vi: '{metric} tại {at} là {value} {unit} (dưới {threshold} {unit})',
+    en: '{metric} at {at} is {value} {unit} (below {threshold} {unit})',
+  },
+  rise: {
+    vi: '{metric} tại {at} tăng {value} {unit} trong {window} (ngưỡng {threshold} {unit})',
+    en: '{metric} at {at} rose {value} {unit} within {window} (threshold {threshold} {unit})',
+  },
+  fall: {
+    vi: '{metric} tại {at} giảm {value} {unit} trong {window} (ngưỡng {threshold} {unit})',
+    en: '{metric} at {at} fell {value} {unit} within {window} (threshold {threshold} {unit})',
+  },
+  sum: { vi: 'tổng {window}', en: '{window} total' },
+  mean: { vi: 'trung bình {window}', en: '{window} mean' },
+  max: { vi: 'cao nhất {window}', en: '{window} highest' },
+  min: { vi: 'thấp nhất {window}', en: '{window} lowest' },
+  and: { vi: '; đồng thời ', en: '; while ' },
 };
 
-function describeConditions(rule: CompoundRule, state: CompoundState, city: Parameters<typeof metricUnit>[0], fallbackKind: string, lang: Lang): string {
-  return rule.conditions.map((c, i) => {
-    const v = conditionValue(c, state.windows[i] ?? new Map());
-    const at = v.sensorId ? city.sensorsById.get(v.sensorId) : undefined;
-    const kind = at?.kind ?? fallbackKind;
-    const window = c.window !== undefined ? formatDurationText(durationMs(c.window), lang) : '';
-    const key = c.rise !== undefined ? 'rise' : c.fall !== undefined ? 'fall' : c.below !== undefined ? 'below' : 'above';
-    const agg = c.aggregate && c.aggregate !== 'last' && key !== 'rise' && key !== 'fall' ? ` (${fillTemplate(CONDITION_TEXT[c.aggregate]![lang], { window })})` : '';
-    return fillTemplate(CONDITION_TEXT[key]![lang], {
-      metric: metricLabel(city, kind, c.metric, lang) + agg,
-      at: at?.name ?? '?',
-      value: formatNumber(v.value, lang) ?? '?',
-      threshold: formatNumber(v.threshold, lang),
-      unit: at ? metricUnit(city, at, c.metric) : '',
-      window,
-    });
-  }).join(CONDITION_TEXT.and![lang]);
+function describeConditions(
+  rule: CompoundRule,
+  state: CompoundState,
+  city: Parameters<typeof metricUnit>[0],
+  fallbackKind: string,
+  lang: Lang,
+): string {
+  return rule.conditions
+    .map((c, i) => {
+      const v = conditionValue(c, state.windows[i] ?? new Map());
+      const at = v.sensorId ? city.sensorsById.get(v.sensorId) : undefined;
+      const kind = at?.kind ?? fallbackKind;
+      const window = c.window !== undefined ? formatDurationText(durationMs(c.window), lang) : '';
+      const key =
+        c.rise !== undefined ? 'rise' : c.fall !== undefined ? 'fall' : c.below !== undefined ? 'below' : 'above';
+      const agg =
+        c.aggregate && c.aggregate !== 'last' && key !== 'rise' && key !== 'fall'
+          ? ` (${fillTemplate(CONDITION_TEXT[c.aggregate]![lang], { window })})`
+          : '';
+      return fillTemplate(CONDITION_TEXT[key]![lang], {
+        metric: metricLabel(city, kind, c.metric, lang) + agg,
+        at: at?.name ?? '?',
+        value: formatNumber(v.value, lang) ?? '?',
+        threshold: formatNumber(v.threshold, lang),
+        unit: at ? metricUnit(city, at, c.metric) : '',
+        window,
+      });
+    })
+    .join(CONDITION_TEXT.and![lang]);
 }
 
 export function conditionSensorSets(rule: CompoundRule, city: Parameters<typeof selectSensors>[0]): Array<Set<string>> {
@@ -163,7 +212,7 @@ export const compoundKind = defineRuleKind<CompoundRule, CompoundState>({
   kind: 'compound',
   schema: compoundRuleSchema,
   messages: {
-    compound: { vi: "{sensor}: {conditions}", en: "{sensor}: {conditions}" },
+    compound: { vi: '{sensor}: {conditions}', en: '{sensor}: {conditions}' },
   },
   targets(rule, city) {
     const sensor = city.sensorsById.get(rule.alertSensor);

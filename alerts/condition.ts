@@ -29,7 +29,12 @@ export interface Step<S> {
 }
 
 /** Moves the condition on an observation. `for` of 0 fires at once (no pending event). */
-export function advanceCondition(cond: Condition, obs: Observation, now: number, forMs: number): { cond: Condition; transition: Transition } {
+export function advanceCondition(
+  cond: Condition,
+  obs: Observation,
+  now: number,
+  forMs: number,
+): { cond: Condition; transition: Transition } {
   if (!obs.holds) {
     return cond.phase === 'inactive' ? { cond, transition: 'none' } : { cond: INACTIVE, transition: 'resolved' };
   }

@@ -27,7 +27,9 @@ async function playHueFlood() {
   const run = await startScenarioRun({ resolved, city: hueCity(), simulators, sink, clock, start: START });
   for (let i = 0; i < 1_000_000 && run.progress().phase !== 'done'; i++) clock.advance(250);
   await run.done;
-  return [...sink.steps].flatMap(([sensorId, steps]) => steps.filter((s) => s.values).map((s) => reading(sensorId, s.values!, s.ts))).sort((a, b) => a.ts - b.ts);
+  return [...sink.steps]
+    .flatMap(([sensorId, steps]) => steps.filter((s) => s.values).map((s) => reading(sensorId, s.values!, s.ts)))
+    .sort((a, b) => a.ts - b.ts);
 }
 
 describe('default rules of Huế on the hue-flood scenario', () => {
@@ -54,13 +56,17 @@ describe('default rules of Huế on the hue-flood scenario', () => {
     expect(kimLong.filter((e) => e.type === 'firing' && e.alert.ruleId.startsWith('flood-level-'))).toHaveLength(3);
 
     // the warnings that come first: heavy rain upstream, then rain while Kim Long rises
-    const heavyRain = h.seen.find((e) => e.type === 'firing' && e.alert.ruleId === 'heavy-rain' && e.alert.sensorId === 'rain-aluoi');
+    const heavyRain = h.seen.find(
+      (e) => e.type === 'firing' && e.alert.ruleId === 'heavy-rain' && e.alert.sensorId === 'rain-aluoi',
+    );
     expect(heavyRain).toBeDefined();
     expect(heavyRain!.ts).toBeLessThan(l2.ts);
     const upstream = firing('upstream-rain-kimlong-rising');
     expect(upstream).toBeDefined();
     expect(upstream!.ts).toBeLessThan(l3.ts);
-    expect(upstream!.alert.message.vi).toMatch(/^Trạm thủy văn Kim Long \(sông Hương\): Lượng mưa \(tổng 1 giờ\) tại .+ là [\d,]+ mm \(ngưỡng 20 mm\); đồng thời Mực nước tại Trạm thủy văn Kim Long \(sông Hương\) tăng [\d,]+ m trong 1 giờ \(ngưỡng 0,2 m\)$/);
+    expect(upstream!.alert.message.vi).toMatch(
+      /^Trạm thủy văn Kim Long \(sông Hương\): Lượng mưa \(tổng 1 giờ\) tại .+ là [\d,]+ mm \(ngưỡng 20 mm\); đồng thời Mực nước tại Trạm thủy văn Kim Long \(sông Hương\) tăng [\d,]+ m trong 1 giờ \(ngưỡng 0,2 m\)$/,
+    );
 
     // 40 hours on, the flood has receded below level II: levels II and III are resolved
     const resolvedIds = new Set(kimLong.filter((e) => e.type === 'resolved').map((e) => e.alert.id));

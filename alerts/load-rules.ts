@@ -25,12 +25,17 @@ export function formatIssue(issue: RuleIssue): string {
   return `${issue.file}:${rule}${rule ? ':' : ''} ${issue.field}: ${issue.message}`;
 }
 
-export interface FieldIssue { readonly field: string; readonly message: string }
+export interface FieldIssue {
+  readonly field: string;
+  readonly message: string;
+}
 
 /** Checks a rule against the city: the sensors, kinds, districts, metrics and event types it names exist. */
 export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRuleKinds): FieldIssue[] {
   const issues: FieldIssue[] = [];
-  const issue = (field: string, message: string) => { issues.push({ field, message }); };
+  const issue = (field: string, message: string) => {
+    issues.push({ field, message });
+  };
   // "selects no sensor" only when the selector names nothing unknown (that error says it better)
   const selectsNone = (selectorField: string) => {
     if (!issues.some((i) => i.field.startsWith(`${selectorField}.`))) issue(selectorField, 'selects no sensor');
@@ -38,17 +43,35 @@ export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRul
   const checks: RuleChecks = {
     issue,
     selector(prefix, selector) {
-      selector.sensorIds?.forEach((id, i) => { if (!city.sensorsById.has(id)) issue(`${prefix}.sensorIds.${i}`, `unknown sensor "${id}"`); });
-      selector.kinds?.forEach((k, i) => { if (!city.kinds.has(k)) issue(`${prefix}.kinds.${i}`, `unknown kind "${k}" (known: ${[...city.kinds.keys()].join(', ')})`); });
+      selector.sensorIds?.forEach((id, i) => {
+        if (!city.sensorsById.has(id)) issue(`${prefix}.sensorIds.${i}`, `unknown sensor "${id}"`);
+      });
+      selector.kinds?.forEach((k, i) => {
+        if (!city.kinds.has(k))
+          issue(`${prefix}.kinds.${i}`, `unknown kind "${k}" (known: ${[...city.kinds.keys()].join(', ')})`);
+      });
       const districts = new Set(city.sensors.map((s) => s.district));
-      selector.districts?.forEach((d, i) => { if (!districts.has(d)) issue(`${prefix}.districts.${i}`, `no sensor in district "${d}"`); });
+      selector.districts?.forEach((d, i) => {
+        if (!districts.has(d)) issue(`${prefix}.districts.${i}`, `no sensor in district "${d}"`);
+      });
     },
     metric(field, selectorField, selector, metric) {
       const sensors = selectSensors(city, selector);
-      if (sensors.length === 0) { selectsNone(selectorField); return; }
+      if (sensors.length === 0) {
+        selectsNone(selectorField);
+        return;
+      }
       const sensorKinds = [...new Set(sensors.map((s) => s.kind))];
       const missing = sensorKinds.filter((k) => !hasMetric(city, k, metric));
-      if (missing.length) issue(field, `kind ${missing.join(', ')} has no metric "${metric}" (selected sensors of that kind: ${sensors.filter((s) => missing.includes(s.kind)).map((s) => s.id).slice(0, 5).join(', ')})`);
+      if (missing.length)
+        issue(
+          field,
+          `kind ${missing.join(', ')} has no metric "${metric}" (selected sensors of that kind: ${sensors
+            .filter((s) => missing.includes(s.kind))
+            .map((s) => s.id)
+            .slice(0, 5)
+            .join(', ')})`,
+        );
     },
     selectsSome(selectorField, selector) {
       if (selectSensors(city, selector).length === 0) selectsNone(selectorField);
@@ -62,43 +85,72 @@ export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRul
 }
 
 /** Validates one rule: schema, then (with a city) what it refers to. */
-export function validateRule(raw: unknown, city?: City, kinds: RuleKinds = builtinRuleKinds): { rule?: Rule; issues: FieldIssue[] } {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { issues: [{ field: '(rule)', message: 'expected a mapping with id, kind, ...' }] };
+export function validateRule(
+  raw: unknown,
+  city?: City,
+  kinds: RuleKinds = builtinRuleKinds,
+): { rule?: Rule; issues: FieldIssue[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    return { issues: [{ field: '(rule)', message: 'expected a mapping with id, kind, ...' }] };
   const kind = (raw as { kind?: unknown }).kind;
   if (typeof kind !== 'string' || !kinds.get(kind)) {
-    return { issues: [{ field: 'kind', message: `expected one of ${kinds.names().join(', ')}, got ${JSON.stringify(kind)}` }] };
+    return {
+      issues: [{ field: 'kind', message: `expected one of ${kinds.names().join(', ')}, got ${JSON.stringify(kind)}` }],
+    };
   }
   // a kind of this platform's list; typed as the built-ins' union, which is all the rest of the code needs
   const parsed = kinds.schema.safeParse(raw) as z.ZodSafeParseResult<Rule>;
   if (!parsed.success) {
-    return { issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(rule)', message: i.message })) };
+    return {
+      issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(rule)', message: i.message })),
+    };
   }
   const issues = city ? cityIssues(parsed.data, city, kinds) : [];
   return issues.length ? { issues } : { rule: parsed.data, issues };
 }
 
 /** Parses a rule file's text: a YAML list of rules (or a mapping with a `rules:` list). */
-export function parseRuleFile(text: string, file: string, city?: City, kinds: RuleKinds = builtinRuleKinds): { rules: Rule[]; issues: RuleIssue[] } {
+export function parseRuleFile(
+  text: string,
+  file: string,
+  city?: City,
+  kinds: RuleKinds = builtinRuleKinds,
+): { rules: Rule[]; issues: RuleIssue[] } {
   let doc: unknown;
   try {
     doc = parseYaml(text);
   } catch (err) {
     const where = err instanceof YAMLParseError && err.linePos ? `line ${err.linePos[0].line}` : '(file)';
-    return { rules: [], issues: [{ file, field: where, message: `invalid YAML: ${(err as Error).message.split('\n')[0]}` }] };
+    return {
+      rules: [],
+      issues: [{ file, field: where, message: `invalid YAML: ${(err as Error).message.split('\n')[0]}` }],
+    };
   }
-  const list = Array.isArray(doc) ? doc : typeof doc === 'object' && doc !== null && Array.isArray((doc as { rules?: unknown }).rules) ? (doc as { rules: unknown[] }).rules : undefined;
+  const list = Array.isArray(doc)
+    ? doc
+    : typeof doc === 'object' && doc !== null && Array.isArray((doc as { rules?: unknown }).rules)
+      ? (doc as { rules: unknown[] }).rules
+      : undefined;
   if (doc === null || doc === undefined) return { rules: [], issues: [] };
-  if (!list) return { rules: [], issues: [{ file, field: '(file)', message: 'expected a list of rules (or a mapping with a "rules:" list)' }] };
+  if (!list)
+    return {
+      rules: [],
+      issues: [{ file, field: '(file)', message: 'expected a list of rules (or a mapping with a "rules:" list)' }],
+    };
   const rules: Rule[] = [];
   const issues: RuleIssue[] = [];
   const seen = new Map<string, number>();
   list.forEach((raw, i) => {
-    const ruleId = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+    const ruleId =
+      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+        ? (raw as { id: string }).id
+        : undefined;
     const result = validateRule(raw, city, kinds);
     for (const issue of result.issues) issues.push({ file, index: i + 1, ruleId, ...issue });
     if (ruleId !== undefined) {
       const first = seen.get(ruleId);
-      if (first !== undefined) issues.push({ file, index: i + 1, ruleId, field: 'id', message: `duplicate id, first used by rule #${first}` });
+      if (first !== undefined)
+        issues.push({ file, index: i + 1, ruleId, field: 'id', message: `duplicate id, first used by rule #${first}` });
       else seen.set(ruleId, i + 1);
     }
     if (result.rule) rules.push(result.rule);
@@ -106,21 +158,41 @@ export function parseRuleFile(text: string, file: string, city?: City, kinds: Ru
   return { rules, issues };
 }
 
-export function loadRuleFile(path: string, city?: City, label = path, kinds: RuleKinds = builtinRuleKinds): { rules: Rule[]; issues: RuleIssue[] } {
+export function loadRuleFile(
+  path: string,
+  city?: City,
+  label = path,
+  kinds: RuleKinds = builtinRuleKinds,
+): { rules: Rule[]; issues: RuleIssue[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    return { rules: [], issues: [{ file: label, field: '(file)', message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }] };
+    return {
+      rules: [],
+      issues: [
+        {
+          file: label,
+          field: '(file)',
+          message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        },
+      ],
+    };
   }
   return parseRuleFile(text, label, city, kinds);
 }
 
 /** Loads every *.yaml/*.yml in a folder, in name order; an id used in two files is an error. */
-export function loadRulesDir(dir: string, city?: City, kinds: RuleKinds = builtinRuleKinds): { rules: Rule[]; issues: RuleIssue[]; files: string[] } {
+export function loadRulesDir(
+  dir: string,
+  city?: City,
+  kinds: RuleKinds = builtinRuleKinds,
+): { rules: Rule[]; issues: RuleIssue[]; files: string[] } {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+    names = readdirSync(dir)
+      .filter((f) => /\.ya?ml$/.test(f))
+      .sort();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rules: [], issues: [], files: [] };
     throw err;
@@ -134,7 +206,13 @@ export function loadRulesDir(dir: string, city?: City, kinds: RuleKinds = builti
     for (const rule of loaded.rules) {
       const first = owner.get(rule.id);
       if (first) {
-        issues.push({ file: join(basename(dir), name), ruleId: rule.id, index: undefined, field: 'id', message: `rule id "${rule.id}" is already defined in ${first}` });
+        issues.push({
+          file: join(basename(dir), name),
+          ruleId: rule.id,
+          index: undefined,
+          field: 'id',
+          message: `rule id "${rule.id}" is already defined in ${first}`,
+        });
         continue;
       }
       owner.set(rule.id, join(basename(dir), name));

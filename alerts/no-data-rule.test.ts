@@ -3,8 +3,15 @@ import { cameraEvent, reading, startHarness, status, T0, type Harness } from './
 
 const MIN = 60_000;
 const offlineRule = {
-  id: 'air-offline', kind: 'noData', selector: { sensorIds: ['air-ngomon'] }, offline: true, silence: '30m', for: '5m',
-  severity: 'low', category: 'environment', subCategory: 'deviceOffline',
+  id: 'air-offline',
+  kind: 'noData',
+  selector: { sensorIds: ['air-ngomon'] },
+  offline: true,
+  silence: '30m',
+  for: '5m',
+  severity: 'low',
+  category: 'environment',
+  subCategory: 'deviceOffline',
 };
 
 describe('no-data / device offline rule (clock timers)', () => {
@@ -20,10 +27,15 @@ describe('no-data / device offline rule (clock timers)', () => {
     h.clock.advance(1);
     await h.service.idle();
     expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([['pending', 30 * MIN]]);
-    expect(h.seen[0]!.alert.message.vi).toBe('Không nhận dữ liệu từ Quan trắc không khí Ngọ Môn trong 30 phút (ngưỡng 30 phút)');
+    expect(h.seen[0]!.alert.message.vi).toBe(
+      'Không nhận dữ liệu từ Quan trắc không khí Ngọ Môn trong 30 phút (ngưỡng 30 phút)',
+    );
     h.clock.advance(5 * MIN);
     await h.service.idle();
-    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([['pending', 30 * MIN], ['firing', 35 * MIN]]);
+    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([
+      ['pending', 30 * MIN],
+      ['firing', 35 * MIN],
+    ]);
     h.events.emit('readings', [reading('air-ngomon', { pm25: 21 }, T0 + 36 * MIN)]);
     await h.service.idle();
     expect(h.seen.at(-1)!.type).toBe('resolved');
@@ -59,9 +71,24 @@ describe('device offline across a restart', () => {
     h = await startHarness([{ ...offlineRule, selector: { kinds: ['air'] } }]);
     // what ingest stores for the broker's last will of a device, and a device that came back online
     await h.store.write([
-      { measurement: 'device_status', tags: { sensorId: 'air-ngomon', kind: 'air', district: 'Phú Xuân' }, fields: { status: 'offline', source: 'will' }, ts: T0 - 60 * MIN },
-      { measurement: 'device_status', tags: { sensorId: 'air-dongba', kind: 'air', district: 'Phú Xuân' }, fields: { status: 'offline', source: 'will' }, ts: T0 - 60 * MIN },
-      { measurement: 'device_status', tags: { sensorId: 'air-dongba', kind: 'air', district: 'Phú Xuân' }, fields: { status: 'online', source: 'device' }, ts: T0 - 50 * MIN },
+      {
+        measurement: 'device_status',
+        tags: { sensorId: 'air-ngomon', kind: 'air', district: 'Phú Xuân' },
+        fields: { status: 'offline', source: 'will' },
+        ts: T0 - 60 * MIN,
+      },
+      {
+        measurement: 'device_status',
+        tags: { sensorId: 'air-dongba', kind: 'air', district: 'Phú Xuân' },
+        fields: { status: 'offline', source: 'will' },
+        ts: T0 - 60 * MIN,
+      },
+      {
+        measurement: 'device_status',
+        tags: { sensorId: 'air-dongba', kind: 'air', district: 'Phú Xuân' },
+        fields: { status: 'online', source: 'device' },
+        ts: T0 - 50 * MIN,
+      },
     ]);
     await h.restart();
     h.clock.advance(5 * MIN);
@@ -81,7 +108,19 @@ describe('camera event rule in the service', () => {
   afterEach(async () => h?.close());
 
   it('fires on one smoke/fire detection and clears by the clock when the window passes', async () => {
-    h = await startHarness([{ id: 'smoke-fire', kind: 'cameraEvent', selector: { kinds: ['camera'] }, eventTypes: ['smokeFire'], count: 1, window: '10m', severity: 'critical', category: 'security', subCategory: 'fire' }]);
+    h = await startHarness([
+      {
+        id: 'smoke-fire',
+        kind: 'cameraEvent',
+        selector: { kinds: ['camera'] },
+        eventTypes: ['smokeFire'],
+        count: 1,
+        window: '10m',
+        severity: 'critical',
+        category: 'security',
+        subCategory: 'fire',
+      },
+    ]);
     h.events.emit('cameraEvent', cameraEvent('cam-dongba', 'vehicleCount', T0));
     h.events.emit('cameraEvent', cameraEvent('cam-dongba', 'smokeFire', T0));
     h.clock.advance(4 * MIN);
@@ -89,12 +128,17 @@ describe('camera event rule in the service', () => {
     await h.service.idle();
     expect(h.seen.map((e) => e.type)).toEqual(['firing']);
     expect(h.seen[0]!.alert).toMatchObject({ sensorId: 'cam-dongba', severity: 'critical', subCategory: 'fire' });
-    expect(h.seen[0]!.alert.message.vi).toBe('Phát hiện khói/cháy tại Camera chợ Đông Ba: 1 sự kiện trong 10 phút (ngưỡng 1)');
+    expect(h.seen[0]!.alert.message.vi).toBe(
+      'Phát hiện khói/cháy tại Camera chợ Đông Ba: 1 sự kiện trong 10 phút (ngưỡng 1)',
+    );
     h.clock.advance(10 * MIN - 1);
     await h.service.idle();
     expect(h.seen).toHaveLength(1);
     h.clock.advance(1);
     await h.service.idle();
-    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([['firing', 0], ['resolved', 14 * MIN]]);
+    expect(h.seen.map((e) => [e.type, e.ts - T0])).toEqual([
+      ['firing', 0],
+      ['resolved', 14 * MIN],
+    ]);
   });
 });

@@ -10,18 +10,23 @@ import { selectSensors } from './rule-targets.ts';
  * timestamps: a device with a wrong clock that still talks is alive. The service calls `checkNoData` from
  * a clock timer at `noDataCheckAt`, because silence is, by nature, the absence of an event.
  */
-export const noDataRuleSchema = z.object({
-  ...commonRuleFields,
-  kind: z.literal('noData'),
-  selector: selectorSchema,
-  /** Fires when a sensor sent no reading for this long. */
-  silence: durationSchema.optional(),
-  /** Fires when the device's status topic says offline (its MQTT last will). */
-  offline: z.boolean().default(true),
-}).strict().superRefine((r, ctx) => {
-  if (r.silence === undefined && !r.offline) ctx.addIssue({ code: 'custom', path: ['silence'], message: 'give silence, or leave offline: true' });
-  if (r.silence !== undefined && durationMs(r.silence) <= 0) ctx.addIssue({ code: 'custom', path: ['silence'], message: 'must be longer than 0' });
-});
+export const noDataRuleSchema = z
+  .object({
+    ...commonRuleFields,
+    kind: z.literal('noData'),
+    selector: selectorSchema,
+    /** Fires when a sensor sent no reading for this long. */
+    silence: durationSchema.optional(),
+    /** Fires when the device's status topic says offline (its MQTT last will). */
+    offline: z.boolean().default(true),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.silence === undefined && !r.offline)
+      ctx.addIssue({ code: 'custom', path: ['silence'], message: 'give silence, or leave offline: true' });
+    if (r.silence !== undefined && durationMs(r.silence) <= 0)
+      ctx.addIssue({ code: 'custom', path: ['silence'], message: 'must be longer than 0' });
+  });
 export type NoDataRule = z.infer<typeof noDataRuleSchema>;
 
 export interface NoDataState {
@@ -40,16 +45,29 @@ export type NoDataInput =
   | { readonly type: 'status'; readonly status: 'online' | 'offline' }
   | { readonly type: 'tick' };
 
-function observe(rule: NoDataRule, state: NoDataState, now: number): { holds: boolean; value?: number; threshold?: number } {
+function observe(
+  rule: NoDataRule,
+  state: NoDataState,
+  now: number,
+): { holds: boolean; value?: number; threshold?: number } {
   const silenceMs = rule.silence !== undefined ? durationMs(rule.silence) : undefined;
   const silentFor = now - state.lastSeen;
   const silent = silenceMs !== undefined && silentFor >= silenceMs;
   const holds = (rule.offline && state.offline) || silent;
   // value and threshold in minutes so messages read "15 phút"
-  return { holds, value: Math.round(silentFor / 60_000), threshold: silenceMs !== undefined ? silenceMs / 60_000 : undefined };
+  return {
+    holds,
+    value: Math.round(silentFor / 60_000),
+    threshold: silenceMs !== undefined ? silenceMs / 60_000 : undefined,
+  };
 }
 
-export function evaluateNoData(rule: NoDataRule, state: NoDataState, input: NoDataInput, now: number): Step<NoDataState> {
+export function evaluateNoData(
+  rule: NoDataRule,
+  state: NoDataState,
+  input: NoDataInput,
+  now: number,
+): Step<NoDataState> {
   // the common case, a reading from a device that is fine: only the time it was last seen moves
   if (input.type === 'reading' && state.cond.phase === 'inactive' && !state.offline) {
     return { state: { cond: state.cond, lastSeen: Math.max(state.lastSeen, now), offline: false }, transition: 'none' };
@@ -57,7 +75,10 @@ export function evaluateNoData(rule: NoDataRule, state: NoDataState, input: NoDa
   let next = state;
   if (input.type === 'reading') next = { ...state, lastSeen: Math.max(state.lastSeen, now), offline: false };
   else if (input.type === 'status') {
-    next = input.status === 'online' ? { ...state, offline: false, lastSeen: Math.max(state.lastSeen, now) } : { ...state, offline: true };
+    next =
+      input.status === 'online'
+        ? { ...state, offline: false, lastSeen: Math.max(state.lastSeen, now) }
+        : { ...state, offline: true };
   }
   const { cond, transition } = advanceCondition(next.cond, observe(rule, next, now), now, durationMs(rule.for));
   return { state: { ...next, cond }, transition };
@@ -66,7 +87,10 @@ export function evaluateNoData(rule: NoDataRule, state: NoDataState, input: NoDa
 /** The next clock time at which the rule may change without any event arriving. */
 export function noDataCheckAt(rule: NoDataRule, state: NoDataState): number | undefined {
   const due = pendingDueAt(state.cond, durationMs(rule.for));
-  const silenceAt = rule.silence !== undefined && state.cond.phase === 'inactive' ? state.lastSeen + durationMs(rule.silence) : undefined;
+  const silenceAt =
+    rule.silence !== undefined && state.cond.phase === 'inactive'
+      ? state.lastSeen + durationMs(rule.silence)
+      : undefined;
   const candidates = [due, silenceAt].filter((t): t is number => t !== undefined);
   return candidates.length ? Math.min(...candidates) : undefined;
 }
@@ -76,8 +100,11 @@ export const noDataKind = defineRuleKind<NoDataRule, NoDataState>({
   schema: noDataRuleSchema,
   aboutDevice: true,
   messages: {
-    silence: { vi: "Không nhận dữ liệu từ {sensor} trong {value} phút (ngưỡng {threshold} phút)", en: "No data from {sensor} for {value} min (limit {threshold} min)" },
-    offline: { vi: "Thiết bị {sensor} báo mất kết nối (offline)", en: "Device {sensor} reported offline" },
+    silence: {
+      vi: 'Không nhận dữ liệu từ {sensor} trong {value} phút (ngưỡng {threshold} phút)',
+      en: 'No data from {sensor} for {value} min (limit {threshold} min)',
+    },
+    offline: { vi: 'Thiết bị {sensor} báo mất kết nối (offline)', en: 'Device {sensor} reported offline' },
   },
   targets: (rule, city) => selectSensors(city, rule.selector),
   check(rule, _city, checks) {
@@ -89,10 +116,14 @@ export const noDataKind = defineRuleKind<NoDataRule, NoDataState>({
   evaluate(rule, _target, state, input, now) {
     switch (input.type) {
       // a value the engine derived says nothing about the device being alive
-      case 'reading': return input.derived ? unchanged(state) : evaluateNoData(rule, state, { type: 'reading' }, now);
-      case 'status': return evaluateNoData(rule, state, { type: 'status', status: input.event.status }, now);
-      case 'tick': return evaluateNoData(rule, state, { type: 'tick' }, now);
-      case 'camera': return unchanged(state);
+      case 'reading':
+        return input.derived ? unchanged(state) : evaluateNoData(rule, state, { type: 'reading' }, now);
+      case 'status':
+        return evaluateNoData(rule, state, { type: 'status', status: input.event.status }, now);
+      case 'tick':
+        return evaluateNoData(rule, state, { type: 'tick' }, now);
+      case 'camera':
+        return unchanged(state);
     }
   },
   nextCheckAt: noDataCheckAt,

@@ -11,21 +11,25 @@ import { SampleWindow } from './sample-window.ts';
  * the window's lowest) or the fall. Samples are placed by the reading's own timestamp, so late or
  * replayed readings land where they belong.
  */
-export const rateOfChangeRuleSchema = z.object({
-  ...commonRuleFields,
-  kind: z.literal('rateOfChange'),
-  selector: selectorSchema,
-  metric: metricName,
-  window: durationSchema,
-  /** Fires when the value rose by at least this much within the window (latest minus the window's lowest). */
-  rise: z.number().positive().optional(),
-  /** Fires when the value fell by at least this much within the window (window's highest minus latest). */
-  fall: z.number().positive().optional(),
-  hysteresis: z.number().nonnegative().optional(),
-}).strict().superRefine((r, ctx) => {
-  if ((r.rise === undefined) === (r.fall === undefined)) ctx.addIssue({ code: 'custom', path: ['rise'], message: 'give exactly one of rise or fall' });
-  if (durationMs(r.window) <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'must be longer than 0' });
-});
+export const rateOfChangeRuleSchema = z
+  .object({
+    ...commonRuleFields,
+    kind: z.literal('rateOfChange'),
+    selector: selectorSchema,
+    metric: metricName,
+    window: durationSchema,
+    /** Fires when the value rose by at least this much within the window (latest minus the window's lowest). */
+    rise: z.number().positive().optional(),
+    /** Fires when the value fell by at least this much within the window (window's highest minus latest). */
+    fall: z.number().positive().optional(),
+    hysteresis: z.number().nonnegative().optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    if ((r.rise === undefined) === (r.fall === undefined))
+      ctx.addIssue({ code: 'custom', path: ['rise'], message: 'give exactly one of rise or fall' });
+    if (durationMs(r.window) <= 0) ctx.addIssue({ code: 'custom', path: ['window'], message: 'must be longer than 0' });
+  });
 export type RateOfChangeRule = z.infer<typeof rateOfChangeRuleSchema>;
 
 export interface RateOfChangeState {
@@ -35,7 +39,12 @@ export interface RateOfChangeState {
 
 export const initialRateOfChangeState: RateOfChangeState = { cond: INACTIVE };
 
-export function evaluateRateOfChange(rule: RateOfChangeRule, state: RateOfChangeState, reading: ReadingEvent, now: number): Step<RateOfChangeState> {
+export function evaluateRateOfChange(
+  rule: RateOfChangeRule,
+  state: RateOfChangeState,
+  reading: ReadingEvent,
+  now: number,
+): Step<RateOfChangeState> {
   const raw = reading.values[rule.metric];
   if (raw === undefined) return { state, transition: 'none' };
   const window = state.window ?? new SampleWindow(durationMs(rule.window));
@@ -45,7 +54,12 @@ export function evaluateRateOfChange(rule: RateOfChangeRule, state: RateOfChange
   const change = window.change(direction) ?? 0;
   const latched = state.cond.phase !== 'inactive';
   const holds = change >= (latched ? threshold - (rule.hysteresis ?? 0) : threshold);
-  const { cond, transition } = advanceCondition(state.cond, { holds, value: change, threshold }, now, durationMs(rule.for));
+  const { cond, transition } = advanceCondition(
+    state.cond,
+    { holds, value: change, threshold },
+    now,
+    durationMs(rule.for),
+  );
   return { state: { cond, window }, transition };
 }
 
@@ -53,8 +67,14 @@ export const rateOfChangeKind = defineRuleKind<RateOfChangeRule, RateOfChangeSta
   kind: 'rateOfChange',
   schema: rateOfChangeRuleSchema,
   messages: {
-    rise: { vi: "{metric} tại {sensor} tăng {value} {unit} trong {window} (ngưỡng {threshold} {unit})", en: "{metric} at {sensor} rose {value} {unit} within {window} (threshold {threshold} {unit})" },
-    fall: { vi: "{metric} tại {sensor} giảm {value} {unit} trong {window} (ngưỡng {threshold} {unit})", en: "{metric} at {sensor} fell {value} {unit} within {window} (threshold {threshold} {unit})" },
+    rise: {
+      vi: '{metric} tại {sensor} tăng {value} {unit} trong {window} (ngưỡng {threshold} {unit})',
+      en: '{metric} at {sensor} rose {value} {unit} within {window} (threshold {threshold} {unit})',
+    },
+    fall: {
+      vi: '{metric} tại {sensor} giảm {value} {unit} trong {window} (ngưỡng {threshold} {unit})',
+      en: '{metric} at {sensor} fell {value} {unit} within {window} (threshold {threshold} {unit})',
+    },
   },
   targets: (rule, city) => selectSensors(city, rule.selector),
   check(rule, _city, checks) {
@@ -63,8 +83,15 @@ export const rateOfChangeKind = defineRuleKind<RateOfChangeRule, RateOfChangeSta
   },
   initialState: () => initialRateOfChangeState,
   evaluate(rule, target, state, input, now) {
-    if (input.type === 'reading') return input.reading.sensorId === target.id ? evaluateRateOfChange(rule, state, input.reading, now) : unchanged(state);
+    if (input.type === 'reading')
+      return input.reading.sensorId === target.id
+        ? evaluateRateOfChange(rule, state, input.reading, now)
+        : unchanged(state);
     return input.type === 'tick' ? tickFor(rule, state, now) : unchanged(state);
   },
-  describe: (rule) => ({ messageKey: rule.rise !== undefined ? 'rise' : 'fall', metric: rule.metric, windowMs: durationMs(rule.window) }),
+  describe: (rule) => ({
+    messageKey: rule.rise !== undefined ? 'rise' : 'fall',
+    metric: rule.metric,
+    windowMs: durationMs(rule.window),
+  }),
 });

@@ -38,7 +38,10 @@ export class RuleEngine {
   private rules = new Map<string, Rule>();
   private lastSeen = new Map<string, number>();
 
-  constructor(private readonly city: City, private readonly kinds: RuleKinds = builtinRuleKinds) {}
+  constructor(
+    private readonly city: City,
+    private readonly kinds: RuleKinds = builtinRuleKinds,
+  ) {}
 
   /** Replaces the rule set. Pairs whose rule is unchanged keep their state; others start afresh. */
   setRules(rules: readonly Rule[], now: number): void {
@@ -60,7 +63,13 @@ export class RuleEngine {
         const key = entryKey(rule.id, sensor.id);
         // a sensor edited in the registry (district, flood levels) starts afresh under the same rule
         const kept = unchanged && previous.get(key)?.sensor === sensor ? previous.get(key) : undefined;
-        const entry = kept ?? { key, sensor, rule, def, s: def.initialState(rule, sensor, { now, lastSeen: this.lastSeen.get(sensor.id), city: this.city }) };
+        const entry = kept ?? {
+          key,
+          sensor,
+          rule,
+          def,
+          s: def.initialState(rule, sensor, { now, lastSeen: this.lastSeen.get(sensor.id), city: this.city }),
+        };
         this.entries.set(key, entry);
         for (const id of def.feeds ? new Set(def.feeds(rule, this.city, sensor)) : [sensor.id]) index(id, key);
       }
@@ -147,14 +156,26 @@ export class RuleEngine {
   private apply(e: Entry, step: Step<RuleState>, changes: Change[]): void {
     e.s = step.state;
     if (step.transition === 'none') return;
-    changes.push({ key: e.key, rule: e.rule, sensor: e.sensor, transition: step.transition, cond: step.state.cond, facts: this.describe(e) });
+    changes.push({
+      key: e.key,
+      rule: e.rule,
+      sensor: e.sensor,
+      transition: step.transition,
+      cond: step.state.cond,
+      facts: this.describe(e),
+    });
   }
 
   private describe(e: Entry): AlertFacts {
     const cond = e.s.cond;
     return describeAlert({
-      rule: e.rule, sensor: e.sensor, city: this.city, value: cond.value, threshold: cond.threshold,
-      messages: e.def.messages, parts: e.def.describe(e.rule, e.sensor, e.s, this.city),
+      rule: e.rule,
+      sensor: e.sensor,
+      city: this.city,
+      value: cond.value,
+      threshold: cond.threshold,
+      messages: e.def.messages,
+      parts: e.def.describe(e.rule, e.sensor, e.s, this.city),
     });
   }
 

@@ -8,11 +8,22 @@ import { parseDuration } from '../core/duration.ts';
  * through the API and written back keeps its shape; evaluators turn them into milliseconds with `durationMs`.
  */
 export const SEVERITIES = ['informational', 'low', 'medium', 'high', 'critical'] as const satisfies readonly Severity[];
-export const CATEGORIES = ['environment', 'weather', 'traffic', 'naturalDisaster', 'security'] as const satisfies readonly AlertCategory[];
+export const CATEGORIES = [
+  'environment',
+  'weather',
+  'traffic',
+  'naturalDisaster',
+  'security',
+] as const satisfies readonly AlertCategory[];
 export const AGGREGATES = ['last', 'mean', 'min', 'max', 'sum'] as const;
 export type WindowAggregate = (typeof AGGREGATES)[number];
 
-const ruleId = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'lower-case letters, digits, "_", "-" or "." (at most 64), starting with a letter or digit');
+const ruleId = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9_.-]{0,63}$/,
+    'lower-case letters, digits, "_", "-" or "." (at most 64), starting with a letter or digit',
+  );
 export const sensorIdField = z.string().min(1);
 export const i18nText = z.object({ vi: z.string().min(1), en: z.string().min(1) }).strict();
 
@@ -34,12 +45,15 @@ export function durationMs(d: Duration | undefined): number {
   return ms;
 }
 
-export const selectorSchema = z.object({
-  sensorIds: z.array(sensorIdField).min(1).optional(),
-  kinds: z.array(z.string().min(1)).min(1).optional(),
-  districts: z.array(z.string().min(1)).min(1).optional(),
-  tags: z.record(z.string(), z.string()).optional(),
-}).strict().refine((s) => Object.keys(s).length > 0, 'a selector needs at least one of sensorIds, kinds, districts, tags');
+export const selectorSchema = z
+  .object({
+    sensorIds: z.array(sensorIdField).min(1).optional(),
+    kinds: z.array(z.string().min(1)).min(1).optional(),
+    districts: z.array(z.string().min(1)).min(1).optional(),
+    tags: z.record(z.string(), z.string()).optional(),
+  })
+  .strict()
+  .refine((s) => Object.keys(s).length > 0, 'a selector needs at least one of sensorIds, kinds, districts, tags');
 export type Selector = z.infer<typeof selectorSchema>;
 
 /** Spread into every kind's schema: `z.object({ ...commonRuleFields, kind: z.literal('mine'), ... })`. */

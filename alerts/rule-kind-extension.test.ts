@@ -62,11 +62,24 @@ describe('a rule kind added as one file', () => {
 
   const kindsWithFlatline = async () => {
     writeFileSync(join(dir, 'flatline-rule.ts'), FLATLINE_KIND);
-    const mod = await import(pathToFileURL(join(dir, 'flatline-rule.ts')).href) as { flatlineKind: RuleKindDefinition<never, never> };
+    const mod = (await import(pathToFileURL(join(dir, 'flatline-rule.ts')).href)) as {
+      flatlineKind: RuleKindDefinition<never, never>;
+    };
     // the one line of registration
-    return new RuleKinds([...BUILTIN_RULE_KINDS, mod.flatlineKind] as unknown as ReadonlyArray<RuleKindDefinition<never, never>>);
+    return new RuleKinds([...BUILTIN_RULE_KINDS, mod.flatlineKind] as unknown as ReadonlyArray<
+      RuleKindDefinition<never, never>
+    >);
   };
-  const rule = { id: 'kimlong-stuck', kind: 'flatline', severity: 'low', category: 'naturalDisaster', subCategory: 'deviceFault', selector: { sensorIds: ['water-kimlong'] }, metric: 'waterLevel', repeats: 3 };
+  const rule = {
+    id: 'kimlong-stuck',
+    kind: 'flatline',
+    severity: 'low',
+    category: 'naturalDisaster',
+    subCategory: 'deviceFault',
+    selector: { sensorIds: ['water-kimlong'] },
+    metric: 'waterLevel',
+    repeats: 3,
+  };
 
   it('loads, fires and resolves with its own text, through the real alert service and store', async () => {
     const h = await startHarness([rule], { ruleKinds: await kindsWithFlatline() });
@@ -88,10 +101,20 @@ describe('a rule kind added as one file', () => {
   it('is checked like a built-in: its schema and its city checks name the field', async () => {
     const kinds = await kindsWithFlatline();
     const city = (await import('./alert-test-kit.ts')).hueCity();
-    const bad = parseRuleFile(JSON.stringify([{ ...rule, repeats: 1 }, { ...rule, id: 'b', metric: 'pm25' }]), 'x.yaml', city, kinds);
+    const bad = parseRuleFile(
+      JSON.stringify([
+        { ...rule, repeats: 1 },
+        { ...rule, id: 'b', metric: 'pm25' },
+      ]),
+      'x.yaml',
+      city,
+      kinds,
+    );
     expect(bad.issues.map((i) => `${i.ruleId}: ${i.field}`)).toEqual(['kimlong-stuck: repeats', 'b: metric']);
     // without the registration line it is an unknown kind, and the message lists the kinds there are
     const unknown = parseRuleFile(JSON.stringify([rule]), 'x.yaml', city);
-    expect(unknown.issues[0]?.message).toBe('expected one of threshold, rateOfChange, noData, cameraEvent, compound, device-health, got "flatline"');
+    expect(unknown.issues[0]?.message).toBe(
+      'expected one of threshold, rateOfChange, noData, cameraEvent, compound, device-health, got "flatline"',
+    );
   });
 });

@@ -13,14 +13,20 @@ import { durationMs, type RuleBase, type Selector } from './rule-fields.ts';
  * alert texts and the API hold no per-kind branch.
  */
 export type RuleInput =
-  | { readonly type: 'reading'; readonly reading: ReadingEvent; /** a value the engine derived (vnAqi), not a device reading */ readonly derived: boolean }
+  | {
+      readonly type: 'reading';
+      readonly reading: ReadingEvent /** a value the engine derived (vnAqi), not a device reading */;
+      readonly derived: boolean;
+    }
   | { readonly type: 'status'; readonly event: DeviceStatusEvent }
   | { readonly type: 'camera'; readonly event: CameraEvent }
   /** the clock reached the time nextCheckAt asked for */
   | { readonly type: 'tick' };
 
 /** State of one (rule, sensor) pair: whatever the kind keeps, around the shared condition (condition.ts). */
-export interface RuleState { readonly cond: Condition }
+export interface RuleState {
+  readonly cond: Condition;
+}
 
 /** Checks of a rule against the city, for rule-loading errors that name the field (load-rules.ts). */
 export interface RuleChecks {
@@ -65,7 +71,11 @@ export interface RuleKindDefinition<R extends RuleBase = RuleBase, S extends Rul
   /** what the schema cannot know: the sensors, metrics and event types it names exist in the city */
   check(rule: R, city: City, checks: RuleChecks): void;
   /** `lastSeen`: when the target was last heard from (clock time), if known */
-  initialState(rule: R, target: Sensor, context: { readonly now: number; readonly lastSeen?: number; readonly city: City }): S;
+  initialState(
+    rule: R,
+    target: Sensor,
+    context: { readonly now: number; readonly lastSeen?: number; readonly city: City },
+  ): S;
   evaluate(rule: R, target: Sensor, state: S, input: RuleInput, now: number): Step<S>;
   /** the next clock time the pair may change without an event (default: a pending `for` falling due) */
   nextCheckAt?(rule: R, state: S): number | undefined;
@@ -77,7 +87,9 @@ export interface RuleKindDefinition<R extends RuleBase = RuleBase, S extends Rul
 }
 
 /** Identity with the types checked: `export const thresholdKind = defineRuleKind({...})`. */
-export function defineRuleKind<R extends RuleBase, S extends RuleState>(definition: RuleKindDefinition<R, S>): RuleKindDefinition<R, S> {
+export function defineRuleKind<R extends RuleBase, S extends RuleState>(
+  definition: RuleKindDefinition<R, S>,
+): RuleKindDefinition<R, S> {
   return definition;
 }
 

@@ -58,4 +58,6 @@ export class RuleKinds {
   }
 }
 
-export const builtinRuleKinds = new RuleKinds(BUILTIN_RULE_KINDS as unknown as ReadonlyArray<RuleKindDefinition<never, never>>);
+export const builtinRuleKinds = new RuleKinds(
+  BUILTIN_RULE_KINDS as unknown as ReadonlyArray<RuleKindDefinition<never, never>>,
+);

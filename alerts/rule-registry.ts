@@ -33,7 +33,12 @@ function writeAtomic(file: string, text: string): void {
   renameSync(tmp, file);
 }
 
-export function createRuleStore(city: City, rulesDir: string, overrideDir: string | undefined, kinds: RuleKinds = builtinRuleKinds): RuleStore {
+export function createRuleStore(
+  city: City,
+  rulesDir: string,
+  overrideDir: string | undefined,
+  kinds: RuleKinds = builtinRuleKinds,
+): RuleStore {
   let base = new Map<string, Rule>();
   let overrides = new Map<string, Rule>();
   let removed = new Set<string>();
@@ -58,7 +63,8 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
           const ids: unknown = JSON.parse(readFileSync(removedFile, 'utf8'));
           if (Array.isArray(ids)) removed = new Set(ids.filter((x): x is string => typeof x === 'string'));
         } catch (err) {
-          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') shipped.issues.push({ file: removedFile, field: '(file)', message: (err as Error).message });
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+            shipped.issues.push({ file: removedFile, field: '(file)', message: (err as Error).message });
         }
       }
       return { rules: effective(), issues: [...shipped.issues, ...changed.issues] };
@@ -70,9 +76,17 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
     put(raw, by, now) {
       const { rule, issues } = validateRule(raw, city, kinds);
       if (!rule) {
-        const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : undefined;
+        const id =
+          typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+            ? (raw as { id: string }).id
+            : undefined;
         const list = issues.map((i) => formatIssue({ file: 'request', index: 1, ruleId: id, ...i }));
-        throw new DomainError('invalid', 'rule_invalid', `invalid rule: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, { issues: list });
+        throw new DomainError(
+          'invalid',
+          'rule_invalid',
+          `invalid rule: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+          { issues: list },
+        );
       }
       if (overrideDir) {
         mkdirSync(overrideDir, { recursive: true });
@@ -99,7 +113,11 @@ export function createRuleStore(city: City, rulesDir: string, overrideDir: strin
 }
 
 /** A rule set given in code (the backtest replays one rule file); changes stay in memory. */
-export function createFixedRuleStore(city: City, rules: readonly Rule[], kinds: RuleKinds = builtinRuleKinds): RuleStore {
+export function createFixedRuleStore(
+  city: City,
+  rules: readonly Rule[],
+  kinds: RuleKinds = builtinRuleKinds,
+): RuleStore {
   const current = new Map(rules.map((r) => [r.id, r]));
   return {
     load: () => ({ rules: [...current.values()], issues: [] }),
@@ -107,7 +125,12 @@ export function createFixedRuleStore(city: City, rules: readonly Rule[], kinds: 
     get: (id) => current.get(id),
     put(raw) {
       const { rule, issues } = validateRule(raw, city, kinds);
-      if (!rule) throw new DomainError('invalid', 'rule_invalid', `invalid rule: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+      if (!rule)
+        throw new DomainError(
+          'invalid',
+          'rule_invalid',
+          `invalid rule: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        );
       current.set(rule.id, rule);
       return rule;
     },

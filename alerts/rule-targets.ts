@@ -21,4 +21,3 @@ export function matchesSelector(selector: Selector, sensor: Sensor): boolean {
 export function selectSensors(city: City, selector: Selector): Sensor[] {
   return city.sensors.filter((s) => matchesSelector(selector, s));
 }
-

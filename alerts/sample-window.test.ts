@@ -6,7 +6,13 @@ function naive(samples: Array<{ ts: number; value: number }>, windowMs: number) 
   const newest = Math.max(...samples.map((s) => s.ts));
   const inside = samples.filter((s) => s.ts > newest - windowMs).sort((a, b) => a.ts - b.ts);
   const values = inside.map((s) => s.value);
-  return { sum: values.reduce((a, b) => a + b, 0), min: Math.min(...values), max: Math.max(...values), last: values.at(-1), count: values.length };
+  return {
+    sum: values.reduce((a, b) => a + b, 0),
+    min: Math.min(...values),
+    max: Math.max(...values),
+    last: values.at(-1),
+    count: values.length,
+  };
 }
 
 describe('sample window', () => {

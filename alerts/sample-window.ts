@@ -67,11 +67,16 @@ export class SampleWindow {
   aggregate(fn: WindowAggregate): number | undefined {
     if (this.size === 0) return undefined;
     switch (fn) {
-      case 'last': return this.values[this.values.length - 1];
-      case 'mean': return this.total / this.size;
-      case 'sum': return this.total;
-      case 'min': return this.values[this.minQ[this.minHead]!];
-      case 'max': return this.values[this.maxQ[this.maxHead]!];
+      case 'last':
+        return this.values[this.values.length - 1];
+      case 'mean':
+        return this.total / this.size;
+      case 'sum':
+        return this.total;
+      case 'min':
+        return this.values[this.minQ[this.minHead]!];
+      case 'max':
+        return this.values[this.maxQ[this.maxHead]!];
     }
   }
 
@@ -87,9 +92,11 @@ export class SampleWindow {
     this.ts.push(sample.ts);
     this.values.push(sample.value);
     this.total += sample.value;
-    while (this.minQ.length > this.minHead && this.values[this.minQ[this.minQ.length - 1]!]! >= sample.value) this.minQ.pop();
+    while (this.minQ.length > this.minHead && this.values[this.minQ[this.minQ.length - 1]!]! >= sample.value)
+      this.minQ.pop();
     this.minQ.push(i);
-    while (this.maxQ.length > this.maxHead && this.values[this.maxQ[this.maxQ.length - 1]!]! <= sample.value) this.maxQ.pop();
+    while (this.maxQ.length > this.maxHead && this.values[this.maxQ[this.maxQ.length - 1]!]! <= sample.value)
+      this.maxQ.pop();
     this.maxQ.push(i);
   }
 

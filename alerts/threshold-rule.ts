@@ -12,36 +12,59 @@ import { SampleWindow } from './sample-window.ts';
  * (or threshold -/+ `hysteresis`), so a value wobbling around the threshold raises one alert, not many.
  * With `window` + `aggregate` the value compared is e.g. the hour's rain sum instead of the last reading.
  */
-export const thresholdRuleSchema = z.object({
-  ...commonRuleFields,
-  kind: z.literal('threshold'),
-  selector: selectorSchema,
-  metric: metricName,
-  above: z.number().optional(),
-  below: z.number().optional(),
-  /** Flood alarm level I/II/III: the threshold is the selected station's own `floodLevels[level-1]`. */
-  floodLevel: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
-  clearBelow: z.number().optional(),
-  clearAbove: z.number().optional(),
-  /** Margin of hysteresis: clears at threshold - hysteresis (above) or threshold + hysteresis (below). */
-  hysteresis: z.number().nonnegative().optional(),
-  window: durationSchema.optional(),
-  aggregate: z.enum(AGGREGATES).optional(),
-}).strict().superRefine((r, ctx) => {
-  const given = (['above', 'below', 'floodLevel'] as const).filter((k) => r[k] !== undefined);
-  if (given.length !== 1) ctx.addIssue({ code: 'custom', path: ['above'], message: 'give exactly one of above, below or floodLevel' });
-  if (r.clearBelow !== undefined) {
-    if (r.below !== undefined) ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: 'clearBelow goes with above or floodLevel; with below use clearAbove' });
-    if (r.above !== undefined && r.clearBelow > r.above) ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: `must not exceed above (${r.above})` });
-  }
-  if (r.clearAbove !== undefined) {
-    if (r.below === undefined) ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: 'clearAbove goes with below' });
-    else if (r.clearAbove < r.below) ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: `must not be under below (${r.below})` });
-  }
-  if (r.floodLevel !== undefined && r.clearBelow !== undefined) ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: 'with floodLevel give the margin as hysteresis (m)' });
-  if (r.hysteresis !== undefined && (r.clearBelow !== undefined || r.clearAbove !== undefined)) ctx.addIssue({ code: 'custom', path: ['hysteresis'], message: 'give either hysteresis or clearBelow/clearAbove, not both' });
-  if (r.aggregate && r.aggregate !== 'last' && r.window === undefined) ctx.addIssue({ code: 'custom', path: ['window'], message: `aggregate ${r.aggregate} needs a window` });
-});
+export const thresholdRuleSchema = z
+  .object({
+    ...commonRuleFields,
+    kind: z.literal('threshold'),
+    selector: selectorSchema,
+    metric: metricName,
+    above: z.number().optional(),
+    below: z.number().optional(),
+    /** Flood alarm level I/II/III: the threshold is the selected station's own `floodLevels[level-1]`. */
+    floodLevel: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+    clearBelow: z.number().optional(),
+    clearAbove: z.number().optional(),
+    /** Margin of hysteresis: clears at threshold - hysteresis (above) or threshold + hysteresis (below). */
+    hysteresis: z.number().nonnegative().optional(),
+    window: durationSchema.optional(),
+    aggregate: z.enum(AGGREGATES).optional(),
+  })
+  .strict()
+  .superRefine((r, ctx) => {
+    const given = (['above', 'below', 'floodLevel'] as const).filter((k) => r[k] !== undefined);
+    if (given.length !== 1)
+      ctx.addIssue({ code: 'custom', path: ['above'], message: 'give exactly one of above, below or floodLevel' });
+    if (r.clearBelow !== undefined) {
+      if (r.below !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clearBelow'],
+          message: 'clearBelow goes with above or floodLevel; with below use clearAbove',
+        });
+      if (r.above !== undefined && r.clearBelow > r.above)
+        ctx.addIssue({ code: 'custom', path: ['clearBelow'], message: `must not exceed above (${r.above})` });
+    }
+    if (r.clearAbove !== undefined) {
+      if (r.below === undefined)
+        ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: 'clearAbove goes with below' });
+      else if (r.clearAbove < r.below)
+        ctx.addIssue({ code: 'custom', path: ['clearAbove'], message: `must not be under below (${r.below})` });
+    }
+    if (r.floodLevel !== undefined && r.clearBelow !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['clearBelow'],
+        message: 'with floodLevel give the margin as hysteresis (m)',
+      });
+    if (r.hysteresis !== undefined && (r.clearBelow !== undefined || r.clearAbove !== undefined))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['hysteresis'],
+        message: 'give either hysteresis or clearBelow/clearAbove, not both',
+      });
+    if (r.aggregate && r.aggregate !== 'last' && r.window === undefined)
+      ctx.addIssue({ code: 'custom', path: ['window'], message: `aggregate ${r.aggregate} needs a window` });
+  });
 export type ThresholdRule = z.infer<typeof thresholdRuleSchema>;
 
 export interface ThresholdState {
@@ -74,7 +97,13 @@ export function holdsThreshold(limits: ThresholdLimits, value: number, latched: 
   return latched ? value <= limits.clear : value <= limits.threshold;
 }
 
-export function evaluateThreshold(rule: ThresholdRule, sensor: Sensor, state: ThresholdState, reading: ReadingEvent, now: number): Step<ThresholdState> {
+export function evaluateThreshold(
+  rule: ThresholdRule,
+  sensor: Sensor,
+  state: ThresholdState,
+  reading: ReadingEvent,
+  now: number,
+): Step<ThresholdState> {
   const raw = reading.values[rule.metric];
   const limits = thresholdLimits(rule, sensor);
   if (raw === undefined || limits === undefined) return { state, transition: 'none' };
@@ -85,7 +114,12 @@ export function evaluateThreshold(rule: ThresholdRule, sensor: Sensor, state: Th
   }
   const value = window ? (window.aggregate(rule.aggregate ?? 'last') ?? raw) : raw;
   const holds = holdsThreshold(limits, value, state.cond.phase !== 'inactive');
-  const { cond, transition } = advanceCondition(state.cond, { holds, value, threshold: limits.threshold }, now, durationMs(rule.for));
+  const { cond, transition } = advanceCondition(
+    state.cond,
+    { holds, value, threshold: limits.threshold },
+    now,
+    durationMs(rule.for),
+  );
   return { state: { cond, window }, transition };
 }
 
@@ -95,9 +129,18 @@ export const thresholdKind = defineRuleKind<ThresholdRule, ThresholdState>({
   kind: 'threshold',
   schema: thresholdRuleSchema,
   messages: {
-    above: { vi: "{metric} tại {sensor} là {value} {unit}, vượt ngưỡng {threshold} {unit}", en: "{metric} at {sensor} is {value} {unit}, above the threshold of {threshold} {unit}" },
-    below: { vi: "{metric} tại {sensor} là {value} {unit}, dưới ngưỡng {threshold} {unit}", en: "{metric} at {sensor} is {value} {unit}, below the threshold of {threshold} {unit}" },
-    floodLevel: { vi: "Mực nước {value} {unit} tại {sensor} vượt báo động {level} ({threshold} {unit})", en: "Water level {value} {unit} at {sensor} is above flood alarm level {level} ({threshold} {unit})" },
+    above: {
+      vi: '{metric} tại {sensor} là {value} {unit}, vượt ngưỡng {threshold} {unit}',
+      en: '{metric} at {sensor} is {value} {unit}, above the threshold of {threshold} {unit}',
+    },
+    below: {
+      vi: '{metric} tại {sensor} là {value} {unit}, dưới ngưỡng {threshold} {unit}',
+      en: '{metric} at {sensor} is {value} {unit}, below the threshold of {threshold} {unit}',
+    },
+    floodLevel: {
+      vi: 'Mực nước {value} {unit} tại {sensor} vượt báo động {level} ({threshold} {unit})',
+      en: 'Water level {value} {unit} at {sensor} is above flood alarm level {level} ({threshold} {unit})',
+    },
   },
   targets(rule, city) {
     const selected = selectSensors(city, rule.selector);
@@ -114,7 +157,10 @@ export const thresholdKind = defineRuleKind<ThresholdRule, ThresholdState>({
   },
   initialState: () => initialThresholdState,
   evaluate(rule, target, state, input, now) {
-    if (input.type === 'reading') return input.reading.sensorId === target.id ? evaluateThreshold(rule, target, state, input.reading, now) : unchanged(state);
+    if (input.type === 'reading')
+      return input.reading.sensorId === target.id
+        ? evaluateThreshold(rule, target, state, input.reading, now)
+        : unchanged(state);
     return input.type === 'tick' ? tickFor(rule, state, now) : unchanged(state);
   },
   describe: (rule) => ({

@@ -7,7 +7,7 @@ const PM25_09_TO_20 = [26.9, 24.7, 20.5, 23.5, 19.5, 16.5, 19.0, 16.5, 20.3, 22.
 const PM25_CURRENT_FIRST = [...PM25_09_TO_20].reverse();
 
 describe('VN_AQI (QĐ 1459/QĐ-TCMT)', () => {
-  it('reproduces the decision\'s NowCast example: 20.3 µg/m³', () => {
+  it("reproduces the decision's NowCast example: 20.3 µg/m³", () => {
     const nc = nowCast(PM25_CURRENT_FIRST)!;
     expect(nc.toFixed(1)).toBe('20.3');
   });

@@ -7,7 +7,15 @@ import { z } from 'zod';
  * them hourly averages.
  */
 const referenceSchema = z.object({
-  categories: z.array(z.object({ min: z.number(), max: z.number(), vi: z.string(), en: z.string(), rgb: z.tuple([z.number(), z.number(), z.number()]) })),
+  categories: z.array(
+    z.object({
+      min: z.number(),
+      max: z.number(),
+      vi: z.string(),
+      en: z.string(),
+      rgb: z.tuple([z.number(), z.number(), z.number()]),
+    }),
+  ),
   index: z.array(z.number()),
   breakpoints: z.object({
     o3_1h: z.array(z.number().nullable()),
@@ -20,7 +28,9 @@ const referenceSchema = z.object({
   }),
 });
 
-const reference = referenceSchema.parse(JSON.parse(readFileSync(new URL('../config/reference/vn-aqi.json', import.meta.url), 'utf8')));
+const reference = referenceSchema.parse(
+  JSON.parse(readFileSync(new URL('../config/reference/vn-aqi.json', import.meta.url), 'utf8')),
+);
 
 export type AqiPollutant = keyof typeof reference.breakpoints;
 /** The air kind's metrics that enter the hourly index (O3 uses its 1-hour table). */
@@ -86,7 +96,9 @@ export interface AqiCategory {
 
 export function aqiCategory(aqi: number): AqiCategory {
   const rounded = roundAqi(aqi);
-  const found = reference.categories.find((c) => rounded >= c.min && rounded <= c.max) ?? reference.categories[reference.categories.length - 1]!;
+  const found =
+    reference.categories.find((c) => rounded >= c.min && rounded <= c.max) ??
+    reference.categories[reference.categories.length - 1]!;
   const hex = `#${found.rgb.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
   return { vi: found.vi, en: found.en, rgb: found.rgb, hex };
 }
@@ -106,7 +118,11 @@ function combine(sub: Partial<Record<string, number>>): AqiResult | undefined {
   if (sub.pm25 === undefined && sub.pm10 === undefined) return undefined;
   let dominant = '';
   let max = -1;
-  for (const [k, v] of Object.entries(sub)) if (v !== undefined && v > max) { max = v; dominant = k; }
+  for (const [k, v] of Object.entries(sub))
+    if (v !== undefined && v > max) {
+      max = v;
+      dominant = k;
+    }
   const aqi = roundAqi(max);
   return { aqi, subIndices: sub, dominant, category: aqiCategory(aqi) };
 }
@@ -115,7 +131,9 @@ function combine(sub: Partial<Record<string, number>>): AqiResult | undefined {
  * Hourly AQI (AQI^h). `hours[p]` are the pollutant's hourly averages, current hour first (12 for PM, whose
  * NowCast needs them; gases use the current hour only).
  */
-export function hourlyAqi(hours: Readonly<Partial<Record<HourlyPollutant, ReadonlyArray<number | undefined>>>>): AqiResult | undefined {
+export function hourlyAqi(
+  hours: Readonly<Partial<Record<HourlyPollutant, ReadonlyArray<number | undefined>>>>,
+): AqiResult | undefined {
   const sub: Partial<Record<string, number>> = {};
   for (const p of ['pm25', 'pm10'] as const) {
     const series = hours[p];

@@ -5,7 +5,10 @@ import type { Point, TimeSeriesStore } from '../store/time-series-store.ts';
  * durable write path (the commit log), so alert events and derived VN_AQI values are as durable as
  * readings and reach every store adapter in order.
  */
-export function writeThrough(store: TimeSeriesStore, write: (points: readonly Point[]) => Promise<void>): TimeSeriesStore {
+export function writeThrough(
+  store: TimeSeriesStore,
+  write: (points: readonly Point[]) => Promise<void>,
+): TimeSeriesStore {
   return {
     name: store.name,
     write,

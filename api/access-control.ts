@@ -14,7 +14,12 @@ import { isListedPublic } from './public-routes.ts';
 const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin', 'integration']);
 const mustDeclare = (url: string): boolean => url.startsWith('/api/') || url === '/api' || url === '/metrics';
 
-export interface DeclaredRoute { readonly method: string; readonly url: string; readonly access: Access | undefined; readonly websocket: boolean }
+export interface DeclaredRoute {
+  readonly method: string;
+  readonly url: string;
+  readonly access: Access | undefined;
+  readonly websocket: boolean;
+}
 const tables = new WeakMap<FastifyInstance, DeclaredRoute[]>();
 
 /** Every route registered after access control was installed, with what it declared (tests walk it). */
@@ -22,18 +27,31 @@ export const declaredRoutes = (app: FastifyInstance): readonly DeclaredRoute[] =
 
 export async function installAccessControl(app: FastifyInstance, guard: AuthGuard, registry?: Registry): Promise<void> {
   await app.register(fastifyCookie);
-  const denied = new Counter({ name: 'ioc_http_denied_total', help: 'HTTP requests refused by access control', labelNames: ['status'], registers: registry ? [registry] : [] });
+  const denied = new Counter({
+    name: 'ioc_http_denied_total',
+    help: 'HTTP requests refused by access control',
+    labelNames: ['status'],
+    registers: registry ? [registry] : [],
+  });
 
   const table: DeclaredRoute[] = [];
   tables.set(app, table);
   app.addHook('onRoute', (route) => {
     // auth.ts takes a ?token= only on a WebSocket route (browsers cannot set headers on an upgrade)
-    if ((route as { websocket?: boolean }).websocket === true) route.config = { ...(route.config ?? {}), websocket: true } as typeof route.config;
+    if ((route as { websocket?: boolean }).websocket === true)
+      route.config = { ...(route.config ?? {}), websocket: true } as typeof route.config;
     const access = accessOf(route.config);
     for (const method of [route.method].flat()) {
-      if (method !== 'HEAD') table.push({ method, url: route.url, access, websocket: (route as { websocket?: boolean }).websocket === true });
+      if (method !== 'HEAD')
+        table.push({
+          method,
+          url: route.url,
+          access,
+          websocket: (route as { websocket?: boolean }).websocket === true,
+        });
     }
-    if (access !== undefined && !ACCESS.has(access)) throw new Error(`route ${route.method} ${route.url}: unknown access "${String(access)}"`);
+    if (access !== undefined && !ACCESS.has(access))
+      throw new Error(`route ${route.method} ${route.url}: unknown access "${String(access)}"`);
     if (access === 'public') {
       const unlisted = [route.method].flat().filter((m) => !isListedPublic(m, route.url));
       if (unlisted.length > 0) {
@@ -41,7 +59,9 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
       }
     }
     if (access === undefined && mustDeclare(route.url)) {
-      throw new Error(`route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'self' | 'viewer' | 'operator' | 'admin' | 'device')`);
+      throw new Error(
+        `route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'self' | 'viewer' | 'operator' | 'admin' | 'device')`,
+      );
     }
   });
 
@@ -55,7 +75,8 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
       if (err instanceof DomainError) {
         denied.inc({ status: err.category === 'forbidden' ? '403' : '401' });
         // a refused credential is worth a line; a request with none is a browser before sign-in
-        if (err.code !== 'token_required') request.log.info({ url: request.url.split('?')[0], code: err.code, from: request.ip }, 'request refused');
+        if (err.code !== 'token_required')
+          request.log.info({ url: request.url.split('?')[0], code: err.code, from: request.ip }, 'request refused');
       }
       throw err;
     }

@@ -9,22 +9,38 @@ import { startTestPlatform, type TestPlatform } from '../test-support/platform-h
 describe('account names that clash with sensor ids (attacker review item 6)', () => {
   let platform: TestPlatform;
   const logs = captureLogs();
-  beforeAll(async () => { platform = await startTestPlatform({ logger: logs.logger }); });
-  afterAll(async () => { await platform?.stop(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform({ logger: logs.logger });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
   const create = async (name: string) => {
     const res = await fetch(`${platform.httpUrl}/api/accounts`, {
-      method: 'POST', headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { authorization: `Bearer ${platform.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name, role: 'operator', password: 'mật khẩu đủ dài 2026' }),
     });
     return { status: res.status, json: (await res.json()) as { code?: string; message?: string; name?: string } };
   };
-  const names = async () => ((await platform.request('GET', '/api/accounts', { token: platform.adminToken })).json as { accounts: { name: string }[] }).accounts.map((a) => a.name).sort();
+  const names = async () =>
+    (
+      (await platform.request('GET', '/api/accounts', { token: platform.adminToken })).json as {
+        accounts: { name: string }[];
+      }
+    ).accounts
+      .map((a) => a.name)
+      .sort();
 
   it('refuses a sensor id, a prefix of one and one followed by more, over HTTP, logged, nothing changed', async () => {
     expect(platform.city.sensorsById.has('water-kimlong')).toBe(true);
     const before = await names();
-    for (const [name, how] of [['water-kimlong', /is the id of the sensor water-kimlong/], ['water-kim', /is a prefix of the sensor water-kimlong/], ['water-kimlong-ops', /starts with the sensor water-kimlong/]] as const) {
+    for (const [name, how] of [
+      ['water-kimlong', /is the id of the sensor water-kimlong/],
+      ['water-kim', /is a prefix of the sensor water-kimlong/],
+      ['water-kimlong-ops', /starts with the sensor water-kimlong/],
+    ] as const) {
       const res = await create(name);
       expect(res.status).toBe(409);
       expect(res.json).toMatchObject({ code: 'account_name_is_sensor', message: expect.stringMatching(how) });

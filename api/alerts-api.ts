@@ -23,7 +23,13 @@ export interface AlertsApiDeps {
   liveSessions?: LiveSessionRegistry;
   clock: Clock;
   readBarrier?: () => Promise<void>;
-  cap: { sender?: string; contact?: string; windowHours?: number; maxEntries?: number; publicBaseUrl: string | (() => string) };
+  cap: {
+    sender?: string;
+    contact?: string;
+    windowHours?: number;
+    maxEntries?: number;
+    publicBaseUrl: string | (() => string);
+  };
   audit?: AuditRecorder;
   workflow?: AlertsRoutesDeps['workflow'];
 }
@@ -34,7 +40,16 @@ export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
   return [
     alertsStreamRoute({ hub: deps.delivery.hub, guard, liveSessions: deps.liveSessions }),
     alertsCapRoutes({ alerts, city, clock, ...deps.cap }),
-    alertsRoutes({ alerts, store, city, guard, clock, readBarrier: deps.readBarrier, audit: deps.audit, workflow: deps.workflow }),
+    alertsRoutes({
+      alerts,
+      store,
+      city,
+      guard,
+      clock,
+      readBarrier: deps.readBarrier,
+      audit: deps.audit,
+      workflow: deps.workflow,
+    }),
     rulesRoutes({ alerts, guard, audit: deps.audit }),
     webhooksRoutes({ webhooks: deps.delivery.webhooks, guard }),
   ];

@@ -7,22 +7,37 @@ import { alertsCapRoutes } from './alerts-cap-routes.ts';
 import { buildApp } from './build-app.ts';
 
 const trafficRule = (id: string, selector: Record<string, string[]>, above = 50) => ({
-  id, kind: 'threshold', selector, metric: 'intensity', above,
-  severity: 'low', category: 'traffic', subCategory: 'trafficJam',
+  id,
+  kind: 'threshold',
+  selector,
+  metric: 'intensity',
+  above,
+  severity: 'low',
+  category: 'traffic',
+  subCategory: 'trafficJam',
 });
 
 /** The whole platform over real sockets: what a warning system polling the feed sees. */
 describe('the public CAP feed is cached and revalidated', () => {
   let platform: TestPlatform;
-  beforeAll(async () => { platform = await startTestPlatform(); });
-  afterAll(async () => { await platform?.stop(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
   async function raise(ruleId: string, sensorId: string): Promise<void> {
-    const created = await platform.request('POST', '/api/rules', { token: platform.adminToken, body: trafficRule(ruleId, { sensorIds: [sensorId] }) });
+    const created = await platform.request('POST', '/api/rules', {
+      token: platform.adminToken,
+      body: trafficRule(ruleId, { sensorIds: [sensorId] }),
+    });
     expect(created.status).toBe(201);
     const device = await platform.connectDevice(sensorId);
     await publishAcked(device, `ioc/traffic/${sensorId}/readings`, JSON.stringify({ intensity: 90 }));
-    await expect.poll(async () => (await fetch(`${platform.httpUrl}/api/alerts/cap`)).text(), { timeout: 5000 }).toContain(sensorId);
+    await expect
+      .poll(async () => (await fetch(`${platform.httpUrl}/api/alerts/cap`)).text(), { timeout: 5000 })
+      .toContain(sensorId);
   }
 
   it('answers 304 to a repeat, and a new alert changes the ETag and Last-Modified', async () => {
@@ -42,12 +57,25 @@ describe('the public CAP feed is cached and revalidated', () => {
     const byTag = await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-none-match': etag } });
     expect(byTag.status).toBe(304);
     expect(await byTag.text()).toBe('');
-    expect((await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-none-match': `"other", W/${etag}` } })).status).toBe(304);
-    const byDate = await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-modified-since': lastModified } });
+    expect(
+      (await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-none-match': `"other", W/${etag}` } }))
+        .status,
+    ).toBe(304);
+    const byDate = await fetch(`${platform.httpUrl}/api/alerts/cap`, {
+      headers: { 'if-modified-since': lastModified },
+    });
     expect(byDate.status).toBe(304);
     // If-None-Match decides when both are sent (RFC 9110): a stale tag gets the body despite the date
-    expect((await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-none-match': '"stale"', 'if-modified-since': lastModified } })).status).toBe(200);
-    expect((await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-modified-since': 'not a date' } })).status).toBe(200);
+    expect(
+      (
+        await fetch(`${platform.httpUrl}/api/alerts/cap`, {
+          headers: { 'if-none-match': '"stale"', 'if-modified-since': lastModified },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-modified-since': 'not a date' } })).status,
+    ).toBe(200);
 
     await raise('cap-cache-gahue', 'traffic-gahue');
     const changed = await fetch(`${platform.httpUrl}/api/alerts/cap`, { headers: { 'if-none-match': etag } });
@@ -62,11 +90,24 @@ describe('the public CAP feed is cached and revalidated', () => {
 describe('the public CAP feed is bounded', () => {
   let h: Harness | undefined;
   let app: FastifyInstance | undefined;
-  afterEach(async () => { await app?.close(); await h?.close(); app = undefined; h = undefined; });
+  afterEach(async () => {
+    await app?.close();
+    await h?.close();
+    app = undefined;
+    h = undefined;
+  });
 
   async function serve(options: { windowHours?: number; maxEntries?: number }): Promise<string> {
     h = await startHarness([trafficRule('jam-all', { kinds: ['traffic'] })]);
-    const routes = [alertsCapRoutes({ alerts: h.service, city: hueCity(), clock: h.clock, publicBaseUrl: 'https://ioc.example.vn', ...options })];
+    const routes = [
+      alertsCapRoutes({
+        alerts: h.service,
+        city: hueCity(),
+        clock: h.clock,
+        publicBaseUrl: 'https://ioc.example.vn',
+        ...options,
+      }),
+    ];
     app = await buildApp({ logger: pino({ level: 'silent' }), routes, version: 'test' });
     return app.listen({ port: 0, host: '127.0.0.1' });
   }
@@ -74,7 +115,8 @@ describe('the public CAP feed is bounded', () => {
     h!.events.emit('readings', [reading(sensorId, { intensity: 90 }, ts)]);
     await h!.settle();
   };
-  const entries = (xml: string) => [...xml.matchAll(/<entry>[\s\S]*?<\/entry>/g)].map((m) => /traffic-[a-z]+/.exec(m[0])![0]);
+  const entries = (xml: string) =>
+    [...xml.matchAll(/<entry>[\s\S]*?<\/entry>/g)].map((m) => /traffic-[a-z]+/.exec(m[0])![0]);
 
   it('keeps at most maxEntries, newest first', async () => {
     const url = await serve({ maxEntries: 2 });
@@ -84,8 +126,9 @@ describe('the public CAP feed is bounded', () => {
     }
     expect(entries(await (await fetch(`${url}/api/alerts/cap`)).text())).toEqual(['traffic-davien', 'traffic-phuxuan']);
     // the filter applies before the count: an older alert of another district is still found
-    expect(entries(await (await fetch(`${url}/api/alerts/cap?district=${encodeURIComponent('Thuận Hóa')}`)).text()))
-      .toEqual(['traffic-phuxuan', 'traffic-truongtien']);
+    expect(
+      entries(await (await fetch(`${url}/api/alerts/cap?district=${encodeURIComponent('Thuận Hóa')}`)).text()),
+    ).toEqual(['traffic-phuxuan', 'traffic-truongtien']);
   });
 
   it('drops alerts older than the window, even when nothing else happens', async () => {

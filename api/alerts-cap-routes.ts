@@ -54,70 +54,116 @@ function feedQuery(query: Record<string, string | string[] | undefined>): string
  * the documents are built once per change of alerts (api/cap-feed-cache.ts), bounded by a window of time
  * and a maximum count.
  */
-export const alertsCapRoutes = (deps: AlertsCapRoutesDeps): FastifyPluginAsync => async (app) => {
-  const api = app.withTypeProvider<ZodTypeProvider>();
-  const ctx: CapContext = { sender: deps.sender ?? `ioc.${deps.city.id}`, city: deps.city, radiusKm: deps.radiusKm, contact: deps.contact };
-  const base = (): string => (typeof deps.publicBaseUrl === 'function' ? deps.publicBaseUrl() : deps.publicBaseUrl).replace(/\/$/, '');
+export const alertsCapRoutes =
+  (deps: AlertsCapRoutesDeps): FastifyPluginAsync =>
+  async (app) => {
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    const ctx: CapContext = {
+      sender: deps.sender ?? `ioc.${deps.city.id}`,
+      city: deps.city,
+      radiusKm: deps.radiusKm,
+      contact: deps.contact,
+    };
+    const base = (): string =>
+      (typeof deps.publicBaseUrl === 'function' ? deps.publicBaseUrl() : deps.publicBaseUrl).replace(/\/$/, '');
 
-  const cache = createCapFeedCache({
-    alerts: deps.alerts, clock: deps.clock,
-    windowMs: (deps.windowHours ?? 72) * 3_600_000, maxEntries: deps.maxEntries ?? 200,
-  });
-  app.addHook('onClose', async () => cache.close());
+    const cache = createCapFeedCache({
+      alerts: deps.alerts,
+      clock: deps.clock,
+      windowMs: (deps.windowHours ?? 72) * 3_600_000,
+      maxEntries: deps.maxEntries ?? 200,
+    });
+    app.addHook('onClose', async () => cache.close());
 
-  // pollers keep their copy for a short while and then revalidate, which costs a hash comparison here
-  // per request only a pick among bodies and headers made once per change: no rendering, hashing,
-  // compressing or date formatting here (api/cap-encoding.ts)
-  const sendXml = (request: FastifyRequest, reply: FastifyReply, type: string, doc: CapDocument) => {
-    const coding = doc.variants ? pickEncoding(request.headers['accept-encoding']) : 'identity';
-    const variant = coding === 'identity' ? doc : doc.variants![coding];
-    reply.header('etag', variant.etag).header('last-modified', doc.lastModifiedHttp ?? new Date(doc.lastModified).toUTCString())
-      .header('cache-control', 'public, max-age=30').type(type);
-    if (doc.variants) reply.header('vary', 'accept-encoding');
-    if (answersNotModified(request.headers, { etag: variant.etag, lastModified: doc.lastModified })) return reply.code(304).send();
-    if (coding !== 'identity') reply.header('content-encoding', coding);
-    return reply.send(variant.body);
+    // pollers keep their copy for a short while and then revalidate, which costs a hash comparison here
+    // per request only a pick among bodies and headers made once per change: no rendering, hashing,
+    // compressing or date formatting here (api/cap-encoding.ts)
+    const sendXml = (request: FastifyRequest, reply: FastifyReply, type: string, doc: CapDocument) => {
+      const coding = doc.variants ? pickEncoding(request.headers['accept-encoding']) : 'identity';
+      const variant = coding === 'identity' ? doc : doc.variants![coding];
+      reply
+        .header('etag', variant.etag)
+        .header('last-modified', doc.lastModifiedHttp ?? new Date(doc.lastModified).toUTCString())
+        .header('cache-control', 'public, max-age=30')
+        .type(type);
+      if (doc.variants) reply.header('vary', 'accept-encoding');
+      if (answersNotModified(request.headers, { etag: variant.etag, lastModified: doc.lastModified }))
+        return reply.code(304).send();
+      if (coding !== 'identity') reply.header('content-encoding', coding);
+      return reply.send(variant.body);
+    };
+
+    api.get(
+      '/api/alerts/cap',
+      {
+        config: allow('public'),
+        validatorCompiler: feedQueryValidator, // the zod schema below documents; api/cap-feed-query.ts checks
+        schema: {
+          tags: ['alerts'],
+          summary: 'CAP 1.2 feed (Atom) of public alerts, for public warning systems',
+          description:
+            'One Atom entry per alert, the CAP <alert> inline and linked; alerts resolved within 24 h appear as Cancel. Filters: kind, severity, district. No token needed.',
+          security: [],
+          querystring: z.object({ kind: queryList, severity: queryList, district: queryList }),
+          response: { 400: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const severity = splitList(request.query.severity);
+        const unknown = severity?.find((s) => !(SEVERITIES as readonly string[]).includes(s));
+        if (unknown)
+          throw new DomainError(
+            'invalid',
+            'invalid_severity',
+            `severity: unknown value "${unknown}"; use ${SEVERITIES.join(', ')}`,
+          );
+        const filter = {
+          kind: splitList(request.query.kind),
+          severity: severity as (typeof SEVERITIES)[number][] | undefined,
+          district: splitList(request.query.district),
+        };
+        const root = base();
+        const self = `${root}/api/alerts/cap${feedQuery(request.query)}`;
+        const doc = await cache.document(
+          self,
+          (alerts, now) =>
+            renderCapAtomFeed(
+              alerts,
+              ctx,
+              {
+                self,
+                alert: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,
+              },
+              now,
+            ),
+          (a) => matchesFilter(a, filter),
+        );
+        return sendXml(request, reply, 'application/atom+xml; charset=utf-8', doc);
+      },
+    );
+
+    api.get(
+      '/api/alerts/cap/:id',
+      {
+        config: allow('public'),
+        schema: {
+          tags: ['alerts'],
+          summary: 'One public alert as a standalone CAP 1.2 document',
+          security: [],
+          params: z.object({ id: z.string().min(1).max(128) }),
+          response: { 404: errorBody },
+        },
+      },
+      async (request, reply) => {
+        const alert = (await cache.selection()).find((a) => a.id === request.params.id);
+        if (!alert) throw new DomainError('not_found', 'alert_not_found', `no public alert "${request.params.id}"`);
+        // one alert renders in microseconds; only the selection it comes from needs the cache
+        const body = renderCapAlert(alert, ctx);
+        return sendXml(request, reply, 'application/cap+xml; charset=utf-8', {
+          body,
+          etag: etagOf(body),
+          lastModified: Math.floor(alert.updatedAt / 1000) * 1000,
+        });
+      },
+    );
   };
-
-  api.get('/api/alerts/cap', {
-    config: allow('public'),
-    validatorCompiler: feedQueryValidator, // the zod schema below documents; api/cap-feed-query.ts checks
-    schema: {
-      tags: ['alerts'],
-      summary: 'CAP 1.2 feed (Atom) of public alerts, for public warning systems',
-      description: 'One Atom entry per alert, the CAP <alert> inline and linked; alerts resolved within 24 h appear as Cancel. Filters: kind, severity, district. No token needed.',
-      security: [],
-      querystring: z.object({ kind: queryList, severity: queryList, district: queryList }),
-      response: { 400: errorBody },
-    },
-  }, async (request, reply) => {
-    const severity = splitList(request.query.severity);
-    const unknown = severity?.find((s) => !(SEVERITIES as readonly string[]).includes(s));
-    if (unknown) throw new DomainError('invalid', 'invalid_severity', `severity: unknown value "${unknown}"; use ${SEVERITIES.join(', ')}`);
-    const filter = { kind: splitList(request.query.kind), severity: severity as typeof SEVERITIES[number][] | undefined, district: splitList(request.query.district) };
-    const root = base();
-    const self = `${root}/api/alerts/cap${feedQuery(request.query)}`;
-    const doc = await cache.document(self, (alerts, now) => renderCapAtomFeed(alerts, ctx, {
-      self,
-      alert: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,
-    }, now), (a) => matchesFilter(a, filter));
-    return sendXml(request, reply, 'application/atom+xml; charset=utf-8', doc);
-  });
-
-  api.get('/api/alerts/cap/:id', {
-    config: allow('public'),
-    schema: {
-      tags: ['alerts'],
-      summary: 'One public alert as a standalone CAP 1.2 document',
-      security: [],
-      params: z.object({ id: z.string().min(1).max(128) }),
-      response: { 404: errorBody },
-    },
-  }, async (request, reply) => {
-    const alert = (await cache.selection()).find((a) => a.id === request.params.id);
-    if (!alert) throw new DomainError('not_found', 'alert_not_found', `no public alert "${request.params.id}"`);
-    // one alert renders in microseconds; only the selection it comes from needs the cache
-    const body = renderCapAlert(alert, ctx);
-    return sendXml(request, reply, 'application/cap+xml; charset=utf-8', { body, etag: etagOf(body), lastModified: Math.floor(alert.updatedAt / 1000) * 1000 });
-  });
-};

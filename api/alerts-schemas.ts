@@ -22,14 +22,32 @@ export type AlertBody = z.infer<typeof alertBody>;
 /** Copies the model's fields explicitly, so an internal field added to an alert never leaks out. */
 export function presentAlert(a: Alert): AlertBody {
   return {
-    id: a.id, ruleId: a.ruleId, sensorId: a.sensorId, kind: a.kind, district: a.district,
-    severity: a.severity, category: a.category, subCategory: a.subCategory, state: a.state,
-    title: { vi: a.title.vi, en: a.title.en }, message: { vi: a.message.vi, en: a.message.en },
-    metric: a.metric, value: a.value, threshold: a.threshold, unit: a.unit,
+    id: a.id,
+    ruleId: a.ruleId,
+    sensorId: a.sensorId,
+    kind: a.kind,
+    district: a.district,
+    severity: a.severity,
+    category: a.category,
+    subCategory: a.subCategory,
+    state: a.state,
+    title: { vi: a.title.vi, en: a.title.en },
+    message: { vi: a.message.vi, en: a.message.en },
+    metric: a.metric,
+    value: a.value,
+    threshold: a.threshold,
+    unit: a.unit,
     location: a.location ? { lat: a.location.lat, lon: a.location.lon } : undefined,
-    startsAt: a.startsAt, firingAt: a.firingAt, updatedAt: a.updatedAt,
-    acknowledgedAt: a.acknowledgedAt, acknowledgedBy: a.acknowledgedBy, ackNote: a.ackNote,
-    resolvedAt: a.resolvedAt, resolvedBy: a.resolvedBy, resolveNote: a.resolveNote, flapping: a.flapping,
+    startsAt: a.startsAt,
+    firingAt: a.firingAt,
+    updatedAt: a.updatedAt,
+    acknowledgedAt: a.acknowledgedAt,
+    acknowledgedBy: a.acknowledgedBy,
+    ackNote: a.ackNote,
+    resolvedAt: a.resolvedAt,
+    resolvedBy: a.resolvedBy,
+    resolveNote: a.resolveNote,
+    flapping: a.flapping,
     workflow: a.workflow ? presentWorkflow(a.workflow) : undefined,
   };
 }
@@ -46,6 +64,11 @@ const timeRe = /^-?\d+$/;
 export function parseTimeParam(value: string | undefined, name: string): number | undefined {
   if (value === undefined || value === '') return undefined;
   const ms = timeRe.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_TIME_MS) throw new DomainError('invalid', 'invalid_time', `${name} must be ISO-8601 or epoch milliseconds (within ±${MAX_TIME_MS}), got "${value}"`);
+  if (!Number.isSafeInteger(ms) || Math.abs(ms) > MAX_TIME_MS)
+    throw new DomainError(
+      'invalid',
+      'invalid_time',
+      `${name} must be ISO-8601 or epoch milliseconds (within ±${MAX_TIME_MS}), got "${value}"`,
+    );
   return ms;
 }

@@ -20,7 +20,11 @@ function filterOf(query: unknown): AlertFilter {
   } catch (err) {
     if (!(err instanceof ZodError)) throw err;
     const issue = err.issues[0];
-    throw new DomainError('invalid', 'invalid_filter', `${issue?.path.join('.') ?? 'filter'}: ${issue?.message ?? 'invalid'}`);
+    throw new DomainError(
+      'invalid',
+      'invalid_filter',
+      `${issue?.path.join('.') ?? 'filter'}: ${issue?.message ?? 'invalid'}`,
+    );
   }
 }
 
@@ -29,24 +33,35 @@ function filterOf(query: unknown): AlertFilter {
  * the filter are checked before the upgrade, so a bad one gets a plain HTTP 401/403/400 with `{ code,
  * message }` and no socket is opened.
  */
-export const alertsStreamRoute = (deps: AlertsStreamDeps): FastifyPluginAsync => async (app) => {
-  app.get('/api/alerts/stream', {
-    websocket: true,
-    config: allow('viewer'),
-    preValidation: async (request) => {
-      filterOf(request.query);
-    },
-    schema: {
-      tags: ['alerts'],
-      summary: 'Live alert stream (WebSocket): a snapshot of open alerts, then every alert event',
-      description: 'Token: ?token= (browsers) or Authorization: Bearer. Filters: kind, severity, district (comma-separated). Messages are documented in docs/alerts-api.md.',
-    },
-  }, (socket, request) => {
-    const principal = principalOf(request);
-    const id = deps.hub.attach(socket, { filter: filterOf(request.query), user: principal?.name });
-    if (id === undefined || !principal || !deps.liveSessions) return;
-    // 4401: the credential that opened this stream was revoked; the client must sign in again
-    const unregister = deps.liveSessions.register({ principal, channel: 'alert-stream', close: (reason) => socket.close(4401, reason) });
-    socket.on('close', unregister);
-  });
-};
+export const alertsStreamRoute =
+  (deps: AlertsStreamDeps): FastifyPluginAsync =>
+  async (app) => {
+    app.get(
+      '/api/alerts/stream',
+      {
+        websocket: true,
+        config: allow('viewer'),
+        preValidation: async (request) => {
+          filterOf(request.query);
+        },
+        schema: {
+          tags: ['alerts'],
+          summary: 'Live alert stream (WebSocket): a snapshot of open alerts, then every alert event',
+          description:
+            'Token: ?token= (browsers) or Authorization: Bearer. Filters: kind, severity, district (comma-separated). Messages are documented in docs/alerts-api.md.',
+        },
+      },
+      (socket, request) => {
+        const principal = principalOf(request);
+        const id = deps.hub.attach(socket, { filter: filterOf(request.query), user: principal?.name });
+        if (id === undefined || !principal || !deps.liveSessions) return;
+        // 4401: the credential that opened this stream was revoked; the client must sign in again
+        const unregister = deps.liveSessions.register({
+          principal,
+          channel: 'alert-stream',
+          close: (reason) => socket.close(4401, reason),
+        });
+        socket.on('close', unregister);
+      },
+    );
+  };

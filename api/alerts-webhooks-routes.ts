@@ -17,7 +17,11 @@ const DELIVERY_STATUSES = ['delivered', 'retrying', 'failed', 'dropped'] as cons
 const targetBody = z.object({
   id: z.string(),
   url: z.string().describe('without credentials or query string'),
-  filter: z.object({ kind: z.array(z.string()).optional(), severity: z.array(z.enum(SEVERITIES)).optional(), district: z.array(z.string()).optional() }),
+  filter: z.object({
+    kind: z.array(z.string()).optional(),
+    severity: z.array(z.enum(SEVERITIES)).optional(),
+    district: z.array(z.string()).optional(),
+  }),
   events: z.array(z.enum(ALERT_EVENT_TYPES)).optional(),
   queued: z.number(),
   delivered: z.number(),
@@ -44,22 +48,32 @@ const attemptBody = z.object({
 });
 
 /** Delivery status of the configured webhooks: per target totals and the recent attempts, newest first. */
-export const webhooksRoutes = (deps: WebhooksRoutesDeps): FastifyPluginAsync => async (app) => {
-  const api = app.withTypeProvider<ZodTypeProvider>();
-  api.get('/api/webhooks/deliveries', {
-    config: allow('operator'),
-    schema: {
-      tags: ['alerts'],
-      summary: 'Webhook targets and their recent delivery attempts (status codes, errors, next retry)',
-      querystring: z.object({
-        target: z.string().optional(),
-        status: z.enum(DELIVERY_STATUSES).optional(),
-        limit: z.coerce.number().int().min(1).max(500).default(100),
+export const webhooksRoutes =
+  (deps: WebhooksRoutesDeps): FastifyPluginAsync =>
+  async (app) => {
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    api.get(
+      '/api/webhooks/deliveries',
+      {
+        config: allow('operator'),
+        schema: {
+          tags: ['alerts'],
+          summary: 'Webhook targets and their recent delivery attempts (status codes, errors, next retry)',
+          querystring: z.object({
+            target: z.string().optional(),
+            status: z.enum(DELIVERY_STATUSES).optional(),
+            limit: z.coerce.number().int().min(1).max(500).default(100),
+          }),
+          response: {
+            200: z.object({ targets: z.array(targetBody), deliveries: z.array(attemptBody) }),
+            400: errorBody,
+            401: errorBody,
+          },
+        },
+      },
+      async (request) => ({
+        targets: deps.webhooks.targets(),
+        deliveries: deps.webhooks.deliveries(request.query),
       }),
-      response: { 200: z.object({ targets: z.array(targetBody), deliveries: z.array(attemptBody) }), 400: errorBody, 401: errorBody },
-    },
-  }, async (request) => ({
-    targets: deps.webhooks.targets(),
-    deliveries: deps.webhooks.deliveries(request.query),
-  }));
-};
+    );
+  };

@@ -27,8 +27,22 @@ describe('webhooks from the platform config', () => {
     platform = await startTestPlatform({
       overrides: {
         webhooks: [
-          { id: 'flood-desk', url: `http://127.0.0.1:${port}/ioc?key=k`, secret: SECRET, filter: { kind: ['water'], severity: ['high', 'critical'] }, events: ['firing', 'resolved'], allowPrivate: true },
-          { id: 'wrong-secret', url: `http://127.0.0.1:${port}/other`, secret: 'not-the-receivers-secret', filter: { kind: ['water'] }, events: ['firing'], allowPrivate: true },
+          {
+            id: 'flood-desk',
+            url: `http://127.0.0.1:${port}/ioc?key=k`,
+            secret: SECRET,
+            filter: { kind: ['water'], severity: ['high', 'critical'] },
+            events: ['firing', 'resolved'],
+            allowPrivate: true,
+          },
+          {
+            id: 'wrong-secret',
+            url: `http://127.0.0.1:${port}/other`,
+            secret: 'not-the-receivers-secret',
+            filter: { kind: ['water'] },
+            events: ['firing'],
+            allowPrivate: true,
+          },
         ],
       },
     });
@@ -42,25 +56,44 @@ describe('webhooks from the platform config', () => {
     const device = await platform.connectDevice('water-kimlong');
     await publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 2.3 }));
 
-    type Status = { targets: Array<{ id: string; url: string; delivered: number; failed: number }>; deliveries: Array<{ target: string; status: string; httpStatus?: number; eventType: string; alertId: string }> };
+    type Status = {
+      targets: Array<{ id: string; url: string; delivered: number; failed: number }>;
+      deliveries: Array<{ target: string; status: string; httpStatus?: number; eventType: string; alertId: string }>;
+    };
     let status: Status | undefined;
-    await expect.poll(async () => {
-      status = (await platform.request('GET', '/api/webhooks/deliveries')).json as Status;
-      return status.deliveries.filter((d) => d.target === 'flood-desk' && d.status === 'delivered').length;
-    }, { timeout: 5000 }).toBe(1);
+    await expect
+      .poll(
+        async () => {
+          status = (await platform.request('GET', '/api/webhooks/deliveries')).json as Status;
+          return status.deliveries.filter((d) => d.target === 'flood-desk' && d.status === 'delivered').length;
+        },
+        { timeout: 5000 },
+      )
+      .toBe(1);
 
     // Only flood-level-2 (high) passes flood-desk's filter; flood-level-1 (medium) does not.
     const desk = received.filter((r) => r.url.startsWith('/ioc?'));
     const events = desk.map((r) => (JSON.parse(r.body) as { event: AlertEvent }).event);
-    expect(events.map((e) => [e.type, e.alert.ruleId, e.alert.sensorId])).toEqual([['firing', 'flood-level-2', 'water-kimlong']]);
+    expect(events.map((e) => [e.type, e.alert.ruleId, e.alert.sensorId])).toEqual([
+      ['firing', 'flood-level-2', 'water-kimlong'],
+    ]);
     expect(desk[0]!.headers['x-ioc-event']).toBe('firing');
-    expect(status!.targets.find((t) => t.id === 'flood-desk')).toMatchObject({ url: expect.stringMatching(/\/ioc$/), delivered: 1 });
+    expect(status!.targets.find((t) => t.id === 'flood-desk')).toMatchObject({
+      url: expect.stringMatching(/\/ioc$/),
+      delivered: 1,
+    });
     expect(JSON.stringify(status)).not.toContain(SECRET);
     // The target with the wrong secret is refused by the receiver (401): a 4xx is not retried.
-    await expect.poll(async () => {
-      const s = (await platform.request('GET', '/api/webhooks/deliveries?target=wrong-secret&status=failed')).json as Status;
-      return s.deliveries.map((d) => d.httpStatus);
-    }, { timeout: 5000 }).toEqual([401, 401]);
+    await expect
+      .poll(
+        async () => {
+          const s = (await platform.request('GET', '/api/webhooks/deliveries?target=wrong-secret&status=failed'))
+            .json as Status;
+          return s.deliveries.map((d) => d.httpStatus);
+        },
+        { timeout: 5000 },
+      )
+      .toEqual([401, 401]);
 
     expect((await platform.request('GET', '/api/webhooks/deliveries', { token: null })).status).toBe(401);
   });

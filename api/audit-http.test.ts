@@ -11,14 +11,24 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../test-supp
  * and verify it, and an edit of the file on disk shows with its file and line.
  */
 const trafficRule = (id: string, sensorId: string, above: number) => ({
-  id, kind: 'threshold', selector: { sensorIds: [sensorId] }, metric: 'intensity', above,
-  severity: 'low', category: 'traffic', subCategory: 'trafficJam',
+  id,
+  kind: 'threshold',
+  selector: { sensorIds: [sensorId] },
+  metric: 'intensity',
+  above,
+  severity: 'low',
+  category: 'traffic',
+  subCategory: 'trafficJam',
 });
 
 describe('audit log over HTTP', () => {
   let platform: TestPlatform;
-  beforeAll(async () => { platform = await startTestPlatform(); });
-  afterAll(async () => { await platform?.stop(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
   const admin = () => ({ token: platform.adminToken });
   /** the entries matching a filter, oldest first */
@@ -36,7 +46,11 @@ describe('audit log over HTTP', () => {
     return e;
   }
   async function signIn(username: string, password: string) {
-    const res = await fetch(`${platform.httpUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
+    const res = await fetch(`${platform.httpUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username, password }),
+    });
     return { status: res.status, cookie: res.headers.get('set-cookie')?.split(';')[0] ?? '' };
   }
 
@@ -49,7 +63,11 @@ describe('audit log over HTTP', () => {
     expect((await signIn(viewer.username, 'not-the-password-1')).status).toBe(401);
     const failed = (await entries('action=auth.failure')).filter((e) => e.target === 'POST /api/session');
     expect(failed).toHaveLength(1);
-    expect(failed[0]).toMatchObject({ outcome: 'failure', address: '127.0.0.1', details: { username: viewer.username, reason: 'bad_password' } });
+    expect(failed[0]).toMatchObject({
+      outcome: 'failure',
+      address: '127.0.0.1',
+      details: { username: viewer.username, reason: 'bad_password' },
+    });
     expect(JSON.stringify(failed[0])).not.toContain('not-the-password-1');
   });
 
@@ -59,15 +77,23 @@ describe('audit log over HTTP', () => {
     expect((await platform.request('GET', '/api/audit', { token: null, headers: { cookie } })).status).toBe(403);
     const refused = (await entries('action=auth.failure')).filter((e) => e.target === 'GET /api/audit');
     expect(refused).toHaveLength(1);
-    expect(refused[0]).toMatchObject({ actor: { name: viewer.username, role: 'viewer' }, details: { code: 'role_required' } });
+    expect(refused[0]).toMatchObject({
+      actor: { name: viewer.username, role: 'viewer' },
+      details: { code: 'role_required' },
+    });
   });
 
   it('records acknowledge with a note, resolve, and rule changes with before and after', async () => {
     const ruleId = 'audit-test-jam';
     const sensorId = 'traffic-phubai';
-    expect((await platform.request('POST', '/api/rules', { ...admin(), body: trafficRule(ruleId, sensorId, 50) })).status).toBe(201);
+    expect(
+      (await platform.request('POST', '/api/rules', { ...admin(), body: trafficRule(ruleId, sensorId, 50) })).status,
+    ).toBe(201);
     expect((await one('rule.create', ruleId)).details).toMatchObject({ after: { id: ruleId, above: 50 } });
-    expect((await platform.request('PUT', `/api/rules/${ruleId}`, { ...admin(), body: trafficRule(ruleId, sensorId, 40) })).status).toBe(200);
+    expect(
+      (await platform.request('PUT', `/api/rules/${ruleId}`, { ...admin(), body: trafficRule(ruleId, sensorId, 40) }))
+        .status,
+    ).toBe(200);
     const update = await one('rule.update', ruleId);
     expect(update.actor).toEqual({ name: 'admin', role: 'admin' });
     expect(update.details).toMatchObject({ before: { above: 50 }, after: { above: 40 } });
@@ -75,31 +101,66 @@ describe('audit log over HTTP', () => {
     const device = await platform.connectDevice(sensorId);
     await publishAcked(device, `ioc/traffic/${sensorId}/readings`, JSON.stringify({ intensity: 90 }));
     let alert: Alert | undefined;
-    await expect.poll(async () => {
-      const res = await platform.request('GET', `/api/alerts?sensorId=${sensorId}&state=firing`);
-      alert = (res.json as { alerts: Alert[] }).alerts.find((a) => a.ruleId === ruleId);
-      return alert?.state;
-    }, { timeout: 5000 }).toBe('firing');
+    await expect
+      .poll(
+        async () => {
+          const res = await platform.request('GET', `/api/alerts?sensorId=${sensorId}&state=firing`);
+          alert = (res.json as { alerts: Alert[] }).alerts.find((a) => a.ruleId === ruleId);
+          return alert?.state;
+        },
+        { timeout: 5000 },
+      )
+      .toBe('firing');
 
-    expect((await platform.request('POST', `/api/alerts/${alert!.id}/ack`, { body: { note: 'đội 3 đang đến' } })).status).toBe(200);
+    expect(
+      (await platform.request('POST', `/api/alerts/${alert!.id}/ack`, { body: { note: 'đội 3 đang đến' } })).status,
+    ).toBe(200);
     const ack = await one('alert.acknowledge', alert!.id);
-    expect(ack).toMatchObject({ actor: { name: 'operator', role: 'operator' }, details: { before: { state: 'firing' }, after: { state: 'acknowledged' }, note: 'đội 3 đang đến' } });
-    expect((await platform.request('POST', `/api/alerts/${alert!.id}/resolve`, { body: { note: 'đã thông xe' } })).status).toBe(200);
-    expect((await one('alert.resolve', alert!.id)).details).toMatchObject({ before: { state: 'acknowledged' }, after: { state: 'resolved' }, note: 'đã thông xe' });
+    expect(ack).toMatchObject({
+      actor: { name: 'operator', role: 'operator' },
+      details: { before: { state: 'firing' }, after: { state: 'acknowledged' }, note: 'đội 3 đang đến' },
+    });
+    expect(
+      (await platform.request('POST', `/api/alerts/${alert!.id}/resolve`, { body: { note: 'đã thông xe' } })).status,
+    ).toBe(200);
+    expect((await one('alert.resolve', alert!.id)).details).toMatchObject({
+      before: { state: 'acknowledged' },
+      after: { state: 'resolved' },
+      note: 'đã thông xe',
+    });
 
     expect((await platform.request('DELETE', `/api/rules/${ruleId}`, admin())).status).toBe(204);
     expect((await one('rule.delete', ruleId)).details).toMatchObject({ before: { id: ruleId } });
   });
 
   it('records account and token changes with what changed, never a password or token secret', async () => {
-    const created = await platform.request('POST', '/api/accounts', { ...admin(), body: { name: 'lan.nguyen', role: 'viewer', password: 'a-long-enough-password-1' } });
+    const created = await platform.request('POST', '/api/accounts', {
+      ...admin(),
+      body: { name: 'lan.nguyen', role: 'viewer', password: 'a-long-enough-password-1' },
+    });
     expect(created.status).toBe(201);
-    expect((await one('account.create', 'lan.nguyen')).details).toEqual({ after: { role: 'viewer', disabled: false, hasPassword: true } });
-    expect((await platform.request('PATCH', '/api/accounts/lan.nguyen', { ...admin(), body: { role: 'operator', password: 'another-long-password-2' } })).status).toBe(200);
+    expect((await one('account.create', 'lan.nguyen')).details).toEqual({
+      after: { role: 'viewer', disabled: false, hasPassword: true },
+    });
+    expect(
+      (
+        await platform.request('PATCH', '/api/accounts/lan.nguyen', {
+          ...admin(),
+          body: { role: 'operator', password: 'another-long-password-2' },
+        })
+      ).status,
+    ).toBe(200);
     const patch = await one('account.update', 'lan.nguyen');
-    expect(patch.details).toEqual({ before: { role: 'viewer', disabled: false }, after: { role: 'operator', disabled: false }, passwordReset: true });
+    expect(patch.details).toEqual({
+      before: { role: 'viewer', disabled: false },
+      after: { role: 'operator', disabled: false },
+      passwordReset: true,
+    });
 
-    const token = await platform.request('POST', '/api/accounts/lan.nguyen/tokens', { ...admin(), body: { name: 'script', expiresInDays: 30 } });
+    const token = await platform.request('POST', '/api/accounts/lan.nguyen/tokens', {
+      ...admin(),
+      body: { name: 'script', expiresInDays: 30 },
+    });
     expect(token.status).toBe(201);
     const tokenEntry = await one('token.create', 'lan.nguyen/script');
     expect(tokenEntry.details).toMatchObject({ after: { name: 'script', expiresAt: expect.any(String) } });
@@ -107,7 +168,12 @@ describe('audit log over HTTP', () => {
     await one('token.revoke', 'lan.nguyen/script');
 
     const log = readFileSync(join(platform.dataDir, 'audit', 'audit.log'), 'utf8');
-    for (const secret of ['a-long-enough-password-1', 'another-long-password-2', (token.json as { token: string }).token]) expect(log).not.toContain(secret);
+    for (const secret of [
+      'a-long-enough-password-1',
+      'another-long-password-2',
+      (token.json as { token: string }).token,
+    ])
+      expect(log).not.toContain(secret);
   });
 
   it('pages newest first, filters by actor and action, exports NDJSON and CSV', async () => {
@@ -116,19 +182,33 @@ describe('audit log over HTTP', () => {
     const first = await platform.request('GET', '/api/audit?limit=2', admin());
     const page1 = first.json as { entries: AuditEntry[]; nextCursor: number };
     expect(page1.entries.map((e) => e.seq)).toEqual([all.at(-1)!.seq, all.at(-2)!.seq]);
-    const page2 = (await platform.request('GET', `/api/audit?limit=2&cursor=${page1.nextCursor}`, admin())).json as { entries: AuditEntry[] };
+    const page2 = (await platform.request('GET', `/api/audit?limit=2&cursor=${page1.nextCursor}`, admin())).json as {
+      entries: AuditEntry[];
+    };
     expect(page2.entries.map((e) => e.seq)).toEqual([all.at(-3)!.seq, all.at(-4)!.seq]);
-    expect((await entries('actor=operator&action=alert')).map((e) => e.action)).toEqual(['alert.acknowledge', 'alert.resolve']);
-    expect(await platform.request('GET', '/api/audit?action=Not-An-Action', admin())).toMatchObject({ status: 400, json: { code: 'invalid_action' } });
+    expect((await entries('actor=operator&action=alert')).map((e) => e.action)).toEqual([
+      'alert.acknowledge',
+      'alert.resolve',
+    ]);
+    expect(await platform.request('GET', '/api/audit?action=Not-An-Action', admin())).toMatchObject({
+      status: 400,
+      json: { code: 'invalid_action' },
+    });
 
     const ndjson = await platform.request('GET', '/api/audit/export?action=rule', admin());
     expect(ndjson.status).toBe(200);
-    const lines = ndjson.text.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const lines = ndjson.text
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(lines.map((e) => e.action)).toEqual(['rule.create', 'rule.update', 'rule.delete']);
     const csv = await platform.request('GET', '/api/audit/export?format=csv&action=account', admin());
     const rows = csv.text.trim().split('\r\n');
     expect(rows[0]).toMatch(/^seq,/);
-    expect(rows.slice(1).map((r) => r.includes('account.create') || r.includes('account.update'))).toEqual([true, true]);
+    expect(rows.slice(1).map((r) => r.includes('account.create') || r.includes('account.update'))).toEqual([
+      true,
+      true,
+    ]);
   });
 
   it('verifies the chain, then names the file and line of a line edited on disk', async () => {

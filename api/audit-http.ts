@@ -26,9 +26,15 @@ export function auditActorOf(request: FastifyRequest): AuditInput['actor'] {
  * Records a state change made by this request (address from the request; actor too unless given: a
  * sign-in names the account it signs into, which is not yet the request's principal).
  */
-export function recordRequest(audit: AuditRecorder | undefined, request: FastifyRequest, input: Omit<AuditInput, 'actor' | 'address'> & { actor?: AuditInput['actor'] }): Promise<unknown> {
+export function recordRequest(
+  audit: AuditRecorder | undefined,
+  request: FastifyRequest,
+  input: Omit<AuditInput, 'actor' | 'address'> & { actor?: AuditInput['actor'] },
+): Promise<unknown> {
   recorded.add(request);
-  return audit?.record({ ...input, actor: input.actor ?? auditActorOf(request), address: request.ip }) ?? Promise.resolve();
+  return (
+    audit?.record({ ...input, actor: input.actor ?? auditActorOf(request), address: request.ip }) ?? Promise.resolve()
+  );
 }
 
 export interface AuditHooksDeps {
@@ -41,15 +47,31 @@ export interface AuditHooksDeps {
 }
 
 export function auditHooks(deps: AuditHooksDeps): FastifyPluginAsync {
-  const failures = new Counter({ name: 'ioc_http_auth_failures_total', help: 'HTTP requests refused for missing, bad or insufficient credentials, by code', labelNames: ['code'], registers: deps.registry ? [deps.registry] : [] });
-  const suppressed = new Counter({ name: 'ioc_audit_auth_failures_suppressed_total', help: 'Auth failures over the per-address limit: counted, not written to the audit log', registers: deps.registry ? [deps.registry] : [] });
+  const failures = new Counter({
+    name: 'ioc_http_auth_failures_total',
+    help: 'HTTP requests refused for missing, bad or insufficient credentials, by code',
+    labelNames: ['code'],
+    registers: deps.registry ? [deps.registry] : [],
+  });
+  const suppressed = new Counter({
+    name: 'ioc_audit_auth_failures_suppressed_total',
+    help: 'Auth failures over the per-address limit: counted, not written to the audit log',
+    registers: deps.registry ? [deps.registry] : [],
+  });
   // per address: a password-guessing loop must not turn the audit log (an fsync each) into its amplifier;
   // what is held back becomes one summary entry per address and minute (audit/audit-suppression.ts)
-  const bound = createAuditSuppression({ audit: deps.audit, clock: deps.clock, action: 'auth.failure', perWindow: deps.authFailuresPerMinute });
+  const bound = createAuditSuppression({
+    audit: deps.audit,
+    clock: deps.clock,
+    action: 'auth.failure',
+    perWindow: deps.authFailuresPerMinute,
+  });
   const allow = (address: string): boolean => bound.admit(address);
 
   const plugin: FastifyPluginAsync = async (app) => {
-    app.addHook('onClose', async () => { await bound.close(); });
+    app.addHook('onClose', async () => {
+      await bound.close();
+    });
     app.addHook('onError', async (request, _reply, err) => {
       if (!(err instanceof DomainError) || (err.category !== 'unauthenticated' && err.category !== 'forbidden')) return;
       failures.inc({ code: err.code });
@@ -60,13 +82,24 @@ export function auditHooks(deps: AuditHooksDeps): FastifyPluginAsync {
       }
       const target = `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`;
       deps.logger.warn({ address: request.ip, code: err.code, target }, 'HTTP request refused: credentials');
-      await deps.audit.record({ actor: auditActorOf(request), address: request.ip, action: 'auth.failure', outcome: 'failure', target, details: { code: err.code } });
+      await deps.audit.record({
+        actor: auditActorOf(request),
+        address: request.ip,
+        action: 'auth.failure',
+        outcome: 'failure',
+        target,
+        details: { code: err.code },
+      });
     });
     app.addHook('onResponse', async (request, reply) => {
       if (!MUTATING.has(request.method) || recorded.has(request) || reply.statusCode >= 400) return;
       const route = request.routeOptions.url ?? '';
       if (!route.startsWith('/api/') || NOT_STATE_CHANGES.some((re) => re.test(route))) return;
-      await recordRequest(deps.audit, request, { action: `http.${request.method.toLowerCase()}`, target: route, details: { params: request.params, status: reply.statusCode } });
+      await recordRequest(deps.audit, request, {
+        action: `http.${request.method.toLowerCase()}`,
+        target: route,
+        details: { params: request.params, status: reply.statusCode },
+      });
     });
   };
   // hooks on every route, not only this plugin's: Fastify's documented opt-out of encapsulation

@@ -17,7 +17,7 @@ export type Access = 'public' | 'self' | 'device' | Role;
 /** Route option: `config: allow('operator')`. Every /api route declares one (access-control.ts). */
 export const allow = (access: Access): FastifyContextConfig => ({ access }) as FastifyContextConfig;
 export const accessOf = (config: unknown): Access | undefined =>
-  (config && typeof config === 'object' && 'access' in config ? (config as { access?: Access }).access : undefined);
+  config && typeof config === 'object' && 'access' in config ? (config as { access?: Access }).access : undefined;
 
 export const SESSION_COOKIE = 'ioc_session';
 
@@ -73,17 +73,30 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
   const authenticate = (request: FastifyRequest, role: Role): Principal => {
     const token = bearer(request);
     const sessionId = token ? undefined : cookie(request);
-    let principal: Principal | undefined = token ? auth.verifyToken(token) : sessionId ? fromSession(sessionId) : undefined;
+    let principal: Principal | undefined = token
+      ? auth.verifyToken(token)
+      : sessionId
+        ? fromSession(sessionId)
+        : undefined;
     if (!principal && insecure) principal = { role: 'admin', name: 'insecure-dev', credential: { scheme: 'insecure' } };
     if (!principal) {
       if (token) throw new DomainError('unauthenticated', 'invalid_token', 'the token is not valid');
-      if (sessionId) throw new DomainError('unauthenticated', 'session_expired', 'the session has ended: sign in again');
-      throw new DomainError('unauthenticated', 'token_required', 'sign in (POST /api/session) or send an API token: Authorization: Bearer <token>');
+      if (sessionId)
+        throw new DomainError('unauthenticated', 'session_expired', 'the session has ended: sign in again');
+      throw new DomainError(
+        'unauthenticated',
+        'token_required',
+        'sign in (POST /api/session) or send an API token: Authorization: Bearer <token>',
+      );
     }
     // kept before the role check: a refusal is audited with who asked (api/audit-http.ts)
     principals.set(request, principal);
     if (ROLE_RANK[principal.role] < ROLE_RANK[role]) {
-      throw new DomainError('forbidden', 'role_required', `this needs the ${role} role; ${principal.name} has ${principal.role}`);
+      throw new DomainError(
+        'forbidden',
+        'role_required',
+        `this needs the ${role} role; ${principal.name} has ${principal.role}`,
+      );
     }
     principals.set(request, principal);
     return principal;
@@ -98,7 +111,11 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
       const header = request.headers.authorization ?? '';
       if (!header.startsWith('Basic ')) {
         if (insecure) return { role: 'admin', name: 'insecure-dev', credential: { scheme: 'insecure' } };
-        throw new DomainError('unauthenticated', 'device_credentials_required', 'send the device username and password with HTTP Basic authentication');
+        throw new DomainError(
+          'unauthenticated',
+          'device_credentials_required',
+          'send the device username and password with HTTP Basic authentication',
+        );
       }
       const decoded = Buffer.from(header.slice(6), 'base64').toString('utf8');
       const colon = decoded.indexOf(':');

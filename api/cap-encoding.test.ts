@@ -6,7 +6,11 @@ import { startTestPlatform, type TestPlatform } from '../test-support/platform-h
 import { pickEncoding } from './cap-encoding.ts';
 
 /** GET over a real socket with exactly the headers given (fetch would add and decode Accept-Encoding). */
-function get(p: TestPlatform, path: string, headers: Record<string, string>): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+function get(
+  p: TestPlatform,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const url = new URL(path, p.httpUrl);
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, headers }, (res) => {
@@ -21,8 +25,12 @@ function get(p: TestPlatform, path: string, headers: Record<string, string>): Pr
 
 describe('the CAP feed is served precompressed by Accept-Encoding', () => {
   let p: TestPlatform;
-  beforeAll(async () => { p = await startTestPlatform(); });
-  afterAll(async () => { await p?.stop(); });
+  beforeAll(async () => {
+    p = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   it('sends br, gzip or identity bodies that decode to the same document, each with its own ETag', async () => {
     const plain = await get(p, '/api/alerts/cap', {});
@@ -41,18 +49,27 @@ describe('the CAP feed is served precompressed by Accept-Encoding', () => {
     expect(plain.body.toString('utf8')).toContain('<feed');
     expect(new Set([plain.headers.etag, gz.headers.etag, br.headers.etag]).size).toBe(3);
     // revalidation works per representation
-    expect((await get(p, '/api/alerts/cap', { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) })).status).toBe(304);
-    expect((await get(p, '/api/alerts/cap', { 'accept-encoding': 'gzip', 'if-none-match': String(br.headers.etag) })).status).toBe(200);
+    expect(
+      (await get(p, '/api/alerts/cap', { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) })).status,
+    ).toBe(304);
+    expect(
+      (await get(p, '/api/alerts/cap', { 'accept-encoding': 'gzip', 'if-none-match': String(br.headers.etag) })).status,
+    ).toBe(200);
     // a client that refuses every coding gets the document as it is
-    expect((await get(p, '/api/alerts/cap', { 'accept-encoding': 'br;q=0, gzip;q=0' })).headers['content-encoding']).toBeUndefined();
+    expect(
+      (await get(p, '/api/alerts/cap', { 'accept-encoding': 'br;q=0, gzip;q=0' })).headers['content-encoding'],
+    ).toBeUndefined();
   });
 
   it('picks a coding from any Accept-Encoding without throwing (property, fixed seed)', () => {
     expect(pickEncoding('*')).toBe('br');
     expect(pickEncoding('*, br;q=0')).toBe('gzip');
     expect(pickEncoding('identity')).toBe('identity');
-    fc.assert(fc.property(fc.string(), (header) => {
-      expect(['br', 'gzip', 'identity']).toContain(pickEncoding(header));
-    }), { seed: 7, numRuns: 500 });
+    fc.assert(
+      fc.property(fc.string(), (header) => {
+        expect(['br', 'gzip', 'identity']).toContain(pickEncoding(header));
+      }),
+      { seed: 7, numRuns: 500 },
+    );
   });
 });

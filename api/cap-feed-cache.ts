@@ -26,7 +26,10 @@ export interface CapDocument {
   readonly variants?: { readonly br: CapVariant; readonly gzip: CapVariant };
 }
 
-export interface CapVariant { readonly body: Buffer; readonly etag: string }
+export interface CapVariant {
+  readonly body: Buffer;
+  readonly etag: string;
+}
 
 export interface CapFeedCacheDeps {
   alerts: Pick<AlertService, 'bus' | 'open' | 'list'>;
@@ -43,14 +46,22 @@ export interface CapFeedCache {
   /** the public alerts in the window, newest first, unbounded by maxEntries (filters apply first) */
   selection(): Promise<readonly Alert[]>;
   /** the document for `key`, built by `render` from the selection only when alerts changed since */
-  document(key: string, render: (alerts: readonly Alert[], now: number) => string, filter?: (a: Alert) => boolean): Promise<CapDocument>;
+  document(
+    key: string,
+    render: (alerts: readonly Alert[], now: number) => string,
+    filter?: (a: Alert) => boolean,
+  ): Promise<CapDocument>;
   readonly maxEntries: number;
   /** counts of documents built and served from memory, for /metrics and the benchmark */
   stats(): { builds: number; hits: number };
   close(): void;
 }
 
-interface Built<T> { version: number; expiresAt: number; value: T }
+interface Built<T> {
+  version: number;
+  expiresAt: number;
+  value: T;
+}
 
 export function etagOf(body: string): string {
   return `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
@@ -75,7 +86,8 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
   let builds = 0;
   let hits = 0;
 
-  const fresh = (b: Built<unknown> | undefined, now: number): boolean => b !== undefined && b.version === version && now < b.expiresAt;
+  const fresh = (b: Built<unknown> | undefined, now: number): boolean =>
+    b !== undefined && b.version === version && now < b.expiresAt;
 
   /** the moment the first alert of the selection leaves it with no event: out of the window, or its Cancel expires */
   const leavesAt = (alerts: readonly Alert[]): number => {
@@ -94,15 +106,22 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
     const from = now - Math.min(deps.windowMs, CANCEL_VISIBLE_MS);
     const value = (async () => {
       const resolved = await deps.alerts.list({ state: ['resolved'], from, limit: 1000 });
-      return selectPublicAlerts([...deps.alerts.open(), ...resolved], now).filter((a) => now - a.updatedAt <= deps.windowMs);
+      return selectPublicAlerts([...deps.alerts.open(), ...resolved], now).filter(
+        (a) => now - a.updatedAt <= deps.windowMs,
+      );
     })();
     // the expiry is known once the selection is: until then concurrent callers share this one build
     const entry: Built<Promise<readonly Alert[]>> = { version: at, expiresAt: Number.POSITIVE_INFINITY, value };
     selected = entry;
-    value.then((alerts) => {
-      entry.expiresAt = leavesAt(alerts);
-      if (entry.version === version) shown = new Set(alerts.map((a) => a.id));
-    }, () => { if (selected === entry) selected = undefined; });
+    value.then(
+      (alerts) => {
+        entry.expiresAt = leavesAt(alerts);
+        if (entry.version === version) shown = new Set(alerts.map((a) => a.id));
+      },
+      () => {
+        if (selected === entry) selected = undefined;
+      },
+    );
     return value;
   };
 
@@ -134,7 +153,10 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
         const encoded = await encodeVariants(bytes);
         const tagged = (suffix: string) => `${etag.slice(0, -1)}-${suffix}"`;
         const doc: CapDocument = {
-          body: bytes, etag, lastModified, lastModifiedHttp: new Date(lastModified).toUTCString(),
+          body: bytes,
+          etag,
+          lastModified,
+          lastModifiedHttp: new Date(lastModified).toUTCString(),
           variants: { br: { body: encoded.br, etag: tagged('br') }, gzip: { body: encoded.gzip, etag: tagged('gz') } },
         };
         documents.delete(key);
@@ -144,11 +166,15 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
       })();
       const entry = { version: at, value };
       building.set(key, entry);
-      const done = () => { if (building.get(key) === entry) building.delete(key); };
+      const done = () => {
+        if (building.get(key) === entry) building.delete(key);
+      };
       value.then(done, done);
       return value;
     },
     stats: () => ({ builds, hits }),
-    close() { deps.alerts.bus.off('alert', bump); },
+    close() {
+      deps.alerts.bus.off('alert', bump);
+    },
   };
 }

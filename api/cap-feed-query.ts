@@ -5,7 +5,11 @@ import type { FastifyRouteSchemaDef, FastifySchemaValidationError } from 'fastif
  * about 0.3 ms per request on a route that pollers hit many times a second and whose answer is otherwise
  * a lookup. The zod schema stays on the route for the OpenAPI document; this replaces only its check.
  */
-export interface FeedQuery { kind?: string | string[]; severity?: string | string[]; district?: string | string[] }
+export interface FeedQuery {
+  kind?: string | string[];
+  severity?: string | string[];
+  district?: string | string[];
+}
 
 const KEYS = ['kind', 'severity', 'district'] as const;
 

@@ -8,12 +8,26 @@ import { buildApp } from './build-app.ts';
 const MIN = 60_000;
 // a flood alert waits 10 minutes pending before it fires; a traffic jam fires at once
 const floodII = {
-  id: 'flood-2', kind: 'threshold', severity: 'high', category: 'naturalDisaster', subCategory: 'flood',
-  selector: { kinds: ['water'] }, metric: 'waterLevel', floodLevel: 2, hysteresis: 0.1, for: '10m',
+  id: 'flood-2',
+  kind: 'threshold',
+  severity: 'high',
+  category: 'naturalDisaster',
+  subCategory: 'flood',
+  selector: { kinds: ['water'] },
+  metric: 'waterLevel',
+  floodLevel: 2,
+  hysteresis: 0.1,
+  for: '10m',
 };
 const jam = {
-  id: 'jam-all', kind: 'threshold', selector: { kinds: ['traffic'] }, metric: 'intensity', above: 50,
-  severity: 'low', category: 'traffic', subCategory: 'trafficJam',
+  id: 'jam-all',
+  kind: 'threshold',
+  selector: { kinds: ['traffic'] },
+  metric: 'intensity',
+  above: 50,
+  severity: 'low',
+  category: 'traffic',
+  subCategory: 'trafficJam',
 };
 
 /**
@@ -24,13 +38,23 @@ const jam = {
 describe('the CAP feed changes only with what the public sees', { timeout: 90_000 }, () => {
   let h: Harness | undefined;
   let app: FastifyInstance | undefined;
-  afterEach(async () => { await app?.close(); await h?.close(); app = undefined; h = undefined; });
+  afterEach(async () => {
+    await app?.close();
+    await h?.close();
+    app = undefined;
+    h = undefined;
+  });
 
   async function serve(): Promise<string> {
     h = await startHarness([floodII, jam]);
-    const routes = [alertsCapRoutes({
-      alerts: h.service, city: hueCity(), clock: h.clock, publicBaseUrl: 'https://ioc.example.vn',
-    })];
+    const routes = [
+      alertsCapRoutes({
+        alerts: h.service,
+        city: hueCity(),
+        clock: h.clock,
+        publicBaseUrl: 'https://ioc.example.vn',
+      }),
+    ];
     app = await buildApp({ logger: pino({ level: 'silent' }), routes, version: 'test' });
     return app.listen({ port: 0, host: '127.0.0.1' });
   }
@@ -65,7 +89,7 @@ describe('the CAP feed changes only with what the public sees', { timeout: 90_00
     expect(afterResolved).toMatchObject({ status: 304, etag: empty.etag, lastModified: empty.lastModified });
   });
 
-  it('keeps a feed\'s ETag through a pending alert, and changes it when one fires or is acknowledged', async () => {
+  it("keeps a feed's ETag through a pending alert, and changes it when one fires or is acknowledged", async () => {
     const url = await serve();
     await emit('traffic-ancuu', { intensity: 90 }, T0);
     const first = await poll(url);

@@ -7,7 +7,8 @@ function capturingLogger(): { logger: Logger; lines: Array<Record<string, unknow
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -19,12 +20,15 @@ describe('5xx answers', () => {
   it('hide the internals of a raw Error and carry a request id the log line also has', async () => {
     const { logger, lines } = capturingLogger();
     const app = await buildApp({
-      logger, version: 'test',
-      routes: [async (a) => {
-        a.get('/api/boom', async () => {
-          throw new Error('SQLITE_ERROR near "DROP": syntax error at /srv/ioc/data/embedded.sqlite');
-        });
-      }],
+      logger,
+      version: 'test',
+      routes: [
+        async (a) => {
+          a.get('/api/boom', async () => {
+            throw new Error('SQLITE_ERROR near "DROP": syntax error at /srv/ioc/data/embedded.sqlite');
+          });
+        },
+      ],
     });
     const res = await app.inject({ method: 'GET', url: '/api/boom' });
     await app.close();

@@ -7,11 +7,18 @@ const EVIL = 'https://evil.example';
 const FRIEND = 'https://gis.hue.example';
 
 /** A plain HTTP request over a real socket, with whatever headers a browser would send. */
-function send(base: string, method: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+function send(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(`${base}${path}`, { method, headers }, (res) => {
       let body = '';
-      res.on('data', (c: Buffer) => { body += c.toString(); });
+      res.on('data', (c: Buffer) => {
+        body += c.toString();
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
     });
     req.on('error', reject);
@@ -23,8 +30,14 @@ function send(base: string, method: string, path: string, headers: Record<string
 function upgrade(url: string, headers: Record<string, string>): Promise<'open' | number> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url, { headers });
-    ws.once('open', () => { ws.close(); resolve('open'); });
-    ws.once('unexpected-response', (_req, res) => { res.on('end', () => resolve(res.statusCode ?? 0)); res.resume(); });
+    ws.once('open', () => {
+      ws.close();
+      resolve('open');
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
+    });
     ws.on('error', () => undefined);
   });
 }
@@ -34,7 +47,9 @@ describe('HTTP security: headers, CORS and WebSocket origins', () => {
   beforeAll(async () => {
     p = await startTestPlatform({ overrides: { http: { port: 0, host: '127.0.0.1', cors: { origins: [FRIEND] } } } });
   });
-  afterAll(async () => { await p?.stop(); });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   it('sends security headers on the console, /docs, the API and errors', async () => {
     for (const path of ['/', '/docs/', '/docs/static/index.html', '/api/health', '/api/alerts/cap', '/api/nothing']) {
@@ -52,16 +67,27 @@ describe('HTTP security: headers, CORS and WebSocket origins', () => {
     expect(evil.headers['access-control-allow-origin']).toBeUndefined();
     const friend = await send(p.httpUrl, 'GET', '/api/health', { origin: FRIEND });
     expect(friend.headers['access-control-allow-origin']).toBe(FRIEND);
-    const preflight = await send(p.httpUrl, 'OPTIONS', '/api/alerts', { origin: EVIL, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' });
+    const preflight = await send(p.httpUrl, 'OPTIONS', '/api/alerts', {
+      origin: EVIL,
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'authorization',
+    });
     expect(preflight.status).toBe(403);
     expect(JSON.parse(preflight.body)).toMatchObject({ code: 'origin_not_allowed' });
-    const okPreflight = await send(p.httpUrl, 'OPTIONS', '/api/alerts', { origin: FRIEND, 'access-control-request-method': 'GET' });
+    const okPreflight = await send(p.httpUrl, 'OPTIONS', '/api/alerts', {
+      origin: FRIEND,
+      'access-control-request-method': 'GET',
+    });
     expect(okPreflight.status).toBe(204);
     expect(okPreflight.headers['access-control-allow-headers']).toContain('authorization');
   });
 
   it('refuses a state change posted from another site before its handler runs', async () => {
-    const res = await send(p.httpUrl, 'POST', '/api/alerts/none/acknowledge', { origin: EVIL, authorization: `Bearer ${p.operatorToken}`, 'content-type': 'application/json' });
+    const res = await send(p.httpUrl, 'POST', '/api/alerts/none/acknowledge', {
+      origin: EVIL,
+      authorization: `Bearer ${p.operatorToken}`,
+      'content-type': 'application/json',
+    });
     expect(res.status).toBe(403);
     expect(JSON.parse(res.body)).toMatchObject({ code: 'origin_not_allowed' });
   });

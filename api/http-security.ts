@@ -58,18 +58,23 @@ export function normaliseOrigin(value: string): string | undefined {
 }
 
 export async function installHttpSecurity(app: FastifyInstance, options: HttpSecurityOptions = {}): Promise<void> {
-  const allowed = new Set((options.allowedOrigins ?? []).map((o) => normaliseOrigin(o)).filter((o): o is string => o !== undefined));
+  const allowed = new Set(
+    (options.allowedOrigins ?? []).map((o) => normaliseOrigin(o)).filter((o): o is string => o !== undefined),
+  );
   const publicOrigin = options.publicOrigin ? normaliseOrigin(options.publicOrigin) : undefined;
   const refused = new Counter({
     name: 'ioc_http_origin_refused_total',
-    help: 'Browser requests refused because their Origin is neither the platform\'s own nor allow-listed',
+    help: "Browser requests refused because their Origin is neither the platform's own nor allow-listed",
     labelNames: ['reason'] as const,
     registers: options.registry ? [options.registry] : [],
   });
   const refusalLog = createRefusalLog(app.log);
 
   const helmetOptions = {
-    contentSecurityPolicy: { useDefaults: false, directives: { ...CSP_DIRECTIVES, upgradeInsecureRequests: options.https ? [] : null } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { ...CSP_DIRECTIVES, upgradeInsecureRequests: options.https ? [] : null },
+    },
     // tiles of a configured map server are cross-origin images without CORP headers
     crossOriginEmbedderPolicy: false,
     referrerPolicy: { policy: 'no-referrer' as const },
@@ -97,11 +102,25 @@ export async function installHttpSecurity(app: FastifyInstance, options: HttpSec
     return new URL(o).host === request.host.toLowerCase();
   };
 
-  const refuse = (request: FastifyRequest, reply: FastifyReply, reason: 'websocket' | 'preflight' | 'cross_site_write', origin: string) => {
+  const refuse = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    reason: 'websocket' | 'preflight' | 'cross_site_write',
+    origin: string,
+  ) => {
     refused.inc({ reason });
-    refusalLog.once(`${reason}\u0000${origin}`, { origin: origin.slice(0, 200), path: request.url.split('?')[0], ip: request.ip, reason },
-      'refused a browser request from another site (Origin not allowed: add it to http.cors.origins if it is trusted)');
-    return reply.code(403).header('vary', 'origin').send({ code: 'origin_not_allowed', message: `origin ${origin.slice(0, 200)} is not allowed; an administrator may add it to http.cors.origins` });
+    refusalLog.once(
+      `${reason}\u0000${origin}`,
+      { origin: origin.slice(0, 200), path: request.url.split('?')[0], ip: request.ip, reason },
+      'refused a browser request from another site (Origin not allowed: add it to http.cors.origins if it is trusted)',
+    );
+    return reply
+      .code(403)
+      .header('vary', 'origin')
+      .send({
+        code: 'origin_not_allowed',
+        message: `origin ${origin.slice(0, 200)} is not allowed; an administrator may add it to http.cors.origins`,
+      });
   };
 
   app.addHook('preValidation', async (request, reply) => {
@@ -124,7 +143,8 @@ export async function installHttpSecurity(app: FastifyInstance, options: HttpSec
     const crossSite = ok && allowed.has(normaliseOrigin(origin) ?? '');
     if (request.method === 'OPTIONS' && request.headers['access-control-request-method'] !== undefined) {
       if (!crossSite) return refuse(request, reply, 'preflight', origin);
-      return reply.code(204)
+      return reply
+        .code(204)
         .header('access-control-allow-origin', normaliseOrigin(origin)!)
         .header('access-control-allow-methods', ALLOWED_METHODS)
         .header('access-control-allow-headers', ALLOWED_HEADERS)

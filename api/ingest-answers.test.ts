@@ -16,13 +16,19 @@ describe('HTTP ingest answers', () => {
     await p?.stop();
   });
 
-  const post = (path: string, body: unknown) => p.request('POST', path, { token: null, headers: { authorization: auth }, body });
-  const stored = (metric: string, ts: number) => p.request('GET', `/api/sensors/air-gahue/readings?metric=${metric}&from=${ts}&to=${ts + 1}`)
-    .then((r) => (r.json as { points: unknown[] }).points);
+  const post = (path: string, body: unknown) =>
+    p.request('POST', path, { token: null, headers: { authorization: auth }, body });
+  const stored = (metric: string, ts: number) =>
+    p
+      .request('GET', `/api/sensors/air-gahue/readings?metric=${metric}&from=${ts}&to=${ts + 1}`)
+      .then((r) => (r.json as { points: unknown[] }).points);
 
   it('answers 200 with the count when everything is accepted, once it is durable', async () => {
     const ts = Date.now() - 5000;
-    const res = await post('/api/ingest/air/air-gahue/readings', [{ ts, pm25: 12 }, { ts: ts + 1000, pm25: 13 }]);
+    const res = await post('/api/ingest/air/air-gahue/readings', [
+      { ts, pm25: 12 },
+      { ts: ts + 1000, pm25: 13 },
+    ]);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ accepted: 2, rejected: [] });
     expect(await stored('pm25', ts)).toEqual([{ ts, value: 12 }]);
@@ -30,7 +36,11 @@ describe('HTTP ingest answers', () => {
 
   it('answers 207 with each refused item when part is accepted; the rest is stored', async () => {
     const ts = Date.now() - 7000;
-    const res = await post('/api/ingest/air/air-gahue/readings', [{ ts, pm10: 40 }, { ts: ts + 1, pm10: 9999 }, { ts: 'yesterday', pm10: 1 }]);
+    const res = await post('/api/ingest/air/air-gahue/readings', [
+      { ts, pm10: 40 },
+      { ts: ts + 1, pm10: 9999 },
+      { ts: 'yesterday', pm10: 1 },
+    ]);
     expect(res.status).toBe(207);
     expect(res.json).toEqual({
       accepted: 1,
@@ -46,7 +56,14 @@ describe('HTTP ingest answers', () => {
     const ts = Date.now() - 9000;
     const res = await post('/api/ingest/air/air-gahue/readings', { ts, pm25: -1, no2: 'high' });
     expect(res.status).toBe(422);
-    expect(res.json).toMatchObject({ code: 'out_of_range', accepted: 0, rejected: [{ code: 'out_of_range', metric: 'pm25' }, { code: 'wrong_type', metric: 'no2' }] });
+    expect(res.json).toMatchObject({
+      code: 'out_of_range',
+      accepted: 0,
+      rejected: [
+        { code: 'out_of_range', metric: 'pm25' },
+        { code: 'wrong_type', metric: 'no2' },
+      ],
+    });
     expect(await stored('pm25', ts)).toEqual([]);
     const wrongKind = await post('/api/ingest/water/air-gahue/readings', { waterLevel: 1 });
     expect(wrongKind.status).toBe(422);
@@ -59,7 +76,11 @@ describe('HTTP ingest answers', () => {
   it('answers 400 when the payload cannot be read, 413 when it is over the limit', async () => {
     const bad = await post('/api/ingest/air/air-gahue/readings', '{"pm25": 1');
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ code: 'malformed_payload', accepted: 0, rejected: [{ code: 'malformed_payload' }] });
+    expect(bad.json).toMatchObject({
+      code: 'malformed_payload',
+      accepted: 0,
+      rejected: [{ code: 'malformed_payload' }],
+    });
     const big = await post('/api/ingest/air/air-gahue/readings', JSON.stringify({ pm25: 1, pad: 'x'.repeat(2000) }));
     expect(big.status).toBe(413);
     expect(big.json).toMatchObject({ code: 'payload_too_large', accepted: 0 });
@@ -73,18 +94,29 @@ describe('HTTP ingest answers', () => {
 });
 
 describe('answerIngest', () => {
-  const codes: RejectionCode[] = ['malformed_payload', 'topic_invalid', 'out_of_range', 'unknown_metric', 'payload_too_large', 'invalid_event'];
+  const codes: RejectionCode[] = [
+    'malformed_payload',
+    'topic_invalid',
+    'out_of_range',
+    'unknown_metric',
+    'payload_too_large',
+    'invalid_event',
+  ];
   it('says all, part or none with its status for any outcome', () => {
-    fc.assert(fc.property(
-      fc.nat(50),
-      fc.array(fc.record({ code: fc.constantFrom(...codes), message: fc.string() }), { maxLength: 5 }),
-      (accepted, rejected) => {
-        const answer = answerIngest({ accepted, rejected });
-        if (accepted > 0) expect(answer.status).toBe(rejected.length ? 207 : 200);
-        else expect([400, 413, 422]).toContain(answer.status);
-        expect(answer.body.rejected).toHaveLength(rejected.length);
-        if (answer.status >= 400) expect(answer.body).toMatchObject({ code: rejected[0]?.code ?? 'no_metrics', accepted: 0 });
-      },
-    ), { seed: 14_7, numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.nat(50),
+        fc.array(fc.record({ code: fc.constantFrom(...codes), message: fc.string() }), { maxLength: 5 }),
+        (accepted, rejected) => {
+          const answer = answerIngest({ accepted, rejected });
+          if (accepted > 0) expect(answer.status).toBe(rejected.length ? 207 : 200);
+          else expect([400, 413, 422]).toContain(answer.status);
+          expect(answer.body.rejected).toHaveLength(rejected.length);
+          if (answer.status >= 400)
+            expect(answer.body).toMatchObject({ code: rejected[0]?.code ?? 'no_metrics', accepted: 0 });
+        },
+      ),
+      { seed: 14_7, numRuns: 300 },
+    );
   });
 });

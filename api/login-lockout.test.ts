@@ -4,15 +4,38 @@ import { captureLogs } from '../test-support/log-capture.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 
 /** POST /api/session over a real socket from a chosen loopback address (127.0.0.0/8 is all local). */
-function signInFrom(p: TestPlatform, from: string, username: string, password: string): Promise<{ status: number; retryAfter?: string; body: string }> {
+function signInFrom(
+  p: TestPlatform,
+  from: string,
+  username: string,
+  password: string,
+): Promise<{ status: number; retryAfter?: string; body: string }> {
   const url = new URL('/api/session', p.httpUrl);
   const body = JSON.stringify({ username, password });
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress: from, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => { text += c.toString('utf8'); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] as string | undefined, body: text }));
-    });
+    const req = httpRequest(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        localAddress: from,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (c: Buffer) => {
+          text += c.toString('utf8');
+        });
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            retryAfter: res.headers['retry-after'] as string | undefined,
+            body: text,
+          }),
+        );
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -27,9 +50,14 @@ describe('nobody can lock a person out by guessing under their name (issue 12, a
   let platform: TestPlatform;
   const logs = captureLogs();
   beforeAll(async () => {
-    platform = await startTestPlatform({ logger: logs.logger, overrides: { accounts: { maxFailuresPerAccount: 5, maxFailuresPerAccountAllAddresses: 12 } } });
+    platform = await startTestPlatform({
+      logger: logs.logger,
+      overrides: { accounts: { maxFailuresPerAccount: 5, maxFailuresPerAccountAllAddresses: 12 } },
+    });
   });
-  afterAll(async () => { await platform?.stop(); });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
   it('limits a flood from other addresses while the owner signs in from their usual one', async () => {
     const { username, password } = platform.credentials!.operator;
@@ -44,7 +72,10 @@ describe('nobody can lock a person out by guessing under their name (issue 12, a
     // the attacker's right guess from there waits too: the pair is limited, not only wrong passwords
     const pairLimited = await signInFrom(platform, '127.0.0.2', username, password);
     expect(pairLimited.status).toBe(429);
-    expect(JSON.parse(pairLimited.body)).toMatchObject({ code: 'too_many_attempts', message: expect.stringMatching(/from this address/) });
+    expect(JSON.parse(pairLimited.body)).toMatchObject({
+      code: 'too_many_attempts',
+      message: expect.stringMatching(/from this address/),
+    });
     expect(Number(pairLimited.retryAfter)).toBeGreaterThan(0);
 
     // spread over more addresses: past 12 failures for the account, new addresses are refused before any check
@@ -63,14 +94,19 @@ describe('nobody can lock a person out by guessing under their name (issue 12, a
 
     // the platform is unchanged: the account is enabled, its token works, nothing was reset
     expect((await platform.request('GET', '/api/session')).status).toBe(200);
-    const accounts = (await platform.request('GET', '/api/accounts', { token: platform.adminToken })).json as { accounts: { name: string; disabled: boolean }[] };
+    const accounts = (await platform.request('GET', '/api/accounts', { token: platform.adminToken })).json as {
+      accounts: { name: string; disabled: boolean }[];
+    };
     expect(accounts.accounts.find((a) => a.name === username)?.disabled).toBe(false);
   });
 
   it('logs each limited key once, never a password, and counts every refusal', async () => {
     const limited = logs.lines.filter((l) => l.msg === 'sign-in refused' && l.reason === 'rate_limited');
     // one line for the pair at 127.0.0.2 (many refusals), one for the account (reached at 127.0.0.4's third guess)
-    expect(limited.map((l) => [l.from, l.limit])).toEqual([['127.0.0.2', 'account_address'], ['127.0.0.4', 'account']]);
+    expect(limited.map((l) => [l.from, l.limit])).toEqual([
+      ['127.0.0.2', 'account_address'],
+      ['127.0.0.4', 'account'],
+    ]);
     expect(await counter(platform, 'rate_limited')).toBeGreaterThanOrEqual(12);
     expect(logs.text()).not.toMatch(/guess-|typo/);
     expect(logs.text()).not.toContain(platform.credentials!.operator.password);

@@ -7,8 +7,12 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../test-supp
  */
 describe('/metrics naming conventions', () => {
   let p: TestPlatform;
-  beforeAll(async () => { p = await startTestPlatform(); });
-  afterAll(async () => { await p?.stop(); });
+  beforeAll(async () => {
+    p = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   it('counters end in _total, gauges and histograms never do, and every family has HELP and TYPE', async () => {
     // something in every family: a reading, a refusal, a failed login
@@ -29,9 +33,11 @@ describe('/metrics naming conventions', () => {
     const problems: string[] = [];
     for (const [name, type] of types) {
       if (!helps.has(name)) problems.push(`${name}: no HELP`);
-      if (type === 'counter' && !name.endsWith('_total')) problems.push(`${name}: a counter whose name does not end in _total`);
+      if (type === 'counter' && !name.endsWith('_total'))
+        problems.push(`${name}: a counter whose name does not end in _total`);
       if (type !== 'counter' && name.endsWith('_total')) problems.push(`${name}: a ${type} whose name ends in _total`);
-      if (/_(ms|milliseconds|kb|mb|minutes|hours)(_|$)/.test(name)) problems.push(`${name}: not in base units (seconds, bytes)`);
+      if (/_(ms|milliseconds|kb|mb|minutes|hours)(_|$)/.test(name))
+        problems.push(`${name}: not in base units (seconds, bytes)`);
     }
     expect(problems).toEqual([]);
   });
@@ -39,15 +45,34 @@ describe('/metrics naming conventions', () => {
 
 describe('/api/stats', () => {
   let p: TestPlatform;
-  beforeAll(async () => { p = await startTestPlatform(); });
-  afterAll(async () => { await p?.stop(); });
+  beforeAll(async () => {
+    p = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   it('gives a viewer the readings stored so far, which the console turns into a rate (no /metrics needed)', async () => {
-    const before = (await p.request('GET', '/api/stats', { token: p.credentials!.viewer!.token })).json as { readingsStoredTotal: number };
+    const before = (await p.request('GET', '/api/stats', { token: p.credentials!.viewer!.token })).json as {
+      readingsStoredTotal: number;
+    };
     const device = await p.connectDevice('air-ngomon');
-    await publishAcked(device, 'ioc/air/air-ngomon/readings', JSON.stringify([{ pm25: 12 }, { pm25: 13, ts: Date.now() - 1000 }]));
+    await publishAcked(
+      device,
+      'ioc/air/air-ngomon/readings',
+      JSON.stringify([{ pm25: 12 }, { pm25: 13, ts: Date.now() - 1000 }]),
+    );
     await device.endAsync();
-    await expect.poll(async () => ((await p.request('GET', '/api/stats', { token: p.credentials!.viewer!.token })).json as { readingsStoredTotal: number }).readingsStoredTotal).toBe(before.readingsStoredTotal + 2);
+    await expect
+      .poll(
+        async () =>
+          (
+            (await p.request('GET', '/api/stats', { token: p.credentials!.viewer!.token })).json as {
+              readingsStoredTotal: number;
+            }
+          ).readingsStoredTotal,
+      )
+      .toBe(before.readingsStoredTotal + 2);
     expect((await p.request('GET', '/api/stats', { token: null })).status).toBe(401);
   });
 });

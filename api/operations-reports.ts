@@ -35,26 +35,48 @@ export interface OperationsReports {
 export function createOperationsReports(deps: OperationsReportsDeps): OperationsReports {
   const { alerts, ops, clock } = deps;
   const summary = createPublicSummary({ alerts, ops, publish: deps.publish, now: () => clock.now() });
-  const counter = new Counter({ name: 'ioc_handover_reports_total', help: 'Shift handover reports made on schedule, posted to the webhook, or not delivered', labelNames: ['what'], registers: deps.registry ? [deps.registry] : [] });
+  const counter = new Counter({
+    name: 'ioc_handover_reports_total',
+    help: 'Shift handover reports made on schedule, posted to the webhook, or not delivered',
+    labelNames: ['what'],
+    registers: deps.registry ? [deps.registry] : [],
+  });
   const hook = deps.reports.handover.webhook;
   const handover = createHandoverService({
-    alerts, ops, clock, silences: deps.silences, offline: deps.offline, logger: deps.logger,
+    alerts,
+    ops,
+    clock,
+    silences: deps.silences,
+    offline: deps.offline,
+    logger: deps.logger,
     ...(deps.reports.handover.schedule ? { schedule: deps.reports.handover.schedule } : {}),
     ...(hook ? { webhook: hook } : {}),
     count: (what) => counter.inc({ what }),
   });
   handover.start();
   return {
-    routes: [kpiRoutes({ alerts, ops, clock }), publicRoutes({ summary }), handoverRoutes({ handover, clock, timezone: ops.timezone })],
+    routes: [
+      kpiRoutes({ alerts, ops, clock }),
+      publicRoutes({ summary }),
+      handoverRoutes({ handover, clock, timezone: ops.timezone }),
+    ],
     handover,
-    stop() { summary.close(); handover.stop(); },
+    stop() {
+      summary.close();
+      handover.stop();
+    },
   };
 }
 
 /** the city's devices the state tracker holds offline, with since when (the handover report's list) */
-export function offlineDevices(sensors: ReadonlyArray<{ id: string }>, states: { get(id: string): { status: string; statusSince?: number } | undefined }): Array<{ sensorId: string; since?: number }> {
+export function offlineDevices(
+  sensors: ReadonlyArray<{ id: string }>,
+  states: { get(id: string): { status: string; statusSince?: number } | undefined },
+): Array<{ sensorId: string; since?: number }> {
   return sensors.flatMap((s) => {
     const st = states.get(s.id);
-    return st?.status === 'offline' ? [{ sensorId: s.id, ...(st.statusSince !== undefined ? { since: st.statusSince } : {}) }] : [];
+    return st?.status === 'offline'
+      ? [{ sensorId: s.id, ...(st.statusSince !== undefined ? { since: st.statusSince } : {}) }]
+      : [];
   });
 }

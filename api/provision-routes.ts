@@ -34,46 +34,94 @@ export interface ProvisionRoutesDeps {
 // the limiter counts per account and per address; both keys are the address here (no account exists)
 const keyOf = (address: string) => `provisioning:${address}`;
 
-export const provisionRoutes = (deps: ProvisionRoutesDeps): FastifyPluginAsync => async (app) => {
-  const api = app.withTypeProvider<ZodTypeProvider>();
-  const refused = new Counter({ name: 'ioc_provisioning_refusals_total', help: 'Provisioning codes refused, by reason', labelNames: ['reason'], registers: [deps.registry] });
-  const claimed = new Counter({ name: 'ioc_provisioning_claims_total', help: 'Provisioning codes exchanged for device credentials', registers: [deps.registry] });
-  const refusals = createRefusalLog(app.log);
+export const provisionRoutes =
+  (deps: ProvisionRoutesDeps): FastifyPluginAsync =>
+  async (app) => {
+    const api = app.withTypeProvider<ZodTypeProvider>();
+    const refused = new Counter({
+      name: 'ioc_provisioning_refusals_total',
+      help: 'Provisioning codes refused, by reason',
+      labelNames: ['reason'],
+      registers: [deps.registry],
+    });
+    const claimed = new Counter({
+      name: 'ioc_provisioning_claims_total',
+      help: 'Provisioning codes exchanged for device credentials',
+      registers: [deps.registry],
+    });
+    const refusals = createRefusalLog(app.log);
 
-  api.post('/api/provision', {
-    config: allow('public'),
-    schema: {
-      tags: ['sensors'], operationId: 'claimProvisioningCode', security: [],
-      summary: 'Exchange a one-time provisioning code for the device\'s MQTT credentials (once)',
-      body: z.object({ code: z.string().min(1).max(64) }).strict(),
-      response: {
-        200: deviceCredentialsBody.extend({ mqttUrl: z.string(), topics: z.object({ readings: z.string(), status: z.string(), errors: z.string() }) }),
-        400: errorBody, 403: errorBody, 429: errorBody,
+    api.post(
+      '/api/provision',
+      {
+        config: allow('public'),
+        schema: {
+          tags: ['sensors'],
+          operationId: 'claimProvisioningCode',
+          security: [],
+          summary: "Exchange a one-time provisioning code for the device's MQTT credentials (once)",
+          body: z.object({ code: z.string().min(1).max(64) }).strict(),
+          response: {
+            200: deviceCredentialsBody.extend({
+              mqttUrl: z.string(),
+              topics: z.object({ readings: z.string(), status: z.string(), errors: z.string() }),
+            }),
+            400: errorBody,
+            403: errorBody,
+            429: errorBody,
+          },
+        },
       },
-    },
-  }, async (request, reply) => {
-    const address = request.ip;
-    const wait = deps.limiter.attempt(keyOf(address), address).waitMs;
-    if (wait > 0) {
-      refused.inc({ reason: 'rate_limited' });
-      refusals.once(`rate:${address}`, { address }, 'provisioning codes refused: too many failed attempts from this address');
-      return reply.code(429).header('retry-after', String(Math.ceil(wait / 1000))).send({ code: 'too_many_attempts', message: `too many failed attempts from this address: try again in ${Math.ceil(wait / 1000)} s` });
-    }
-    let sensorId: string;
-    try {
-      sensorId = deps.codes.claim(request.body.code, deps.exists);
-    } catch (err) {
-      const reason = err instanceof DomainError ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown') : 'error';
-      refused.inc({ reason });
-      refusals.once(`${reason}:${address}`, { address, reason }, 'provisioning code refused');
-      await recordRequest(deps.audit, request, { action: 'sensor.provision_refused', target: 'provisioning-code', details: { reason } });
-      throw err;
-    }
-    deps.limiter.succeeded(keyOf(address), address);
-    const credentials = deps.admin.rotate(sensorId);
-    claimed.inc();
-    await recordRequest(deps.audit, request, { action: 'sensor.provision', target: sensorId, actor: { name: `technician@${address}`, role: 'anonymous' }, details: { after: { secret: 'replaced' } } });
-    const base = `ioc/${credentials.kind}/${sensorId}`;
-    return reply.header('cache-control', 'no-store').send({ ...credentials, mqttUrl: deps.mqttUrl(), topics: { readings: `${base}/readings`, status: `${base}/status`, errors: `${base}/errors` } });
-  });
-};
+      async (request, reply) => {
+        const address = request.ip;
+        const wait = deps.limiter.attempt(keyOf(address), address).waitMs;
+        if (wait > 0) {
+          refused.inc({ reason: 'rate_limited' });
+          refusals.once(
+            `rate:${address}`,
+            { address },
+            'provisioning codes refused: too many failed attempts from this address',
+          );
+          return reply
+            .code(429)
+            .header('retry-after', String(Math.ceil(wait / 1000)))
+            .send({
+              code: 'too_many_attempts',
+              message: `too many failed attempts from this address: try again in ${Math.ceil(wait / 1000)} s`,
+            });
+        }
+        let sensorId: string;
+        try {
+          sensorId = deps.codes.claim(request.body.code, deps.exists);
+        } catch (err) {
+          const reason =
+            err instanceof DomainError
+              ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown')
+              : 'error';
+          refused.inc({ reason });
+          refusals.once(`${reason}:${address}`, { address, reason }, 'provisioning code refused');
+          await recordRequest(deps.audit, request, {
+            action: 'sensor.provision_refused',
+            target: 'provisioning-code',
+            details: { reason },
+          });
+          throw err;
+        }
+        deps.limiter.succeeded(keyOf(address), address);
+        const credentials = deps.admin.rotate(sensorId);
+        claimed.inc();
+        await recordRequest(deps.audit, request, {
+          action: 'sensor.provision',
+          target: sensorId,
+          actor: { name: `technician@${address}`, role: 'anonymous' },
+          details: { after: { secret: 'replaced' } },
+        });
+        const base = `ioc/${credentials.kind}/${sensorId}`;
+        return reply.header('cache-control', 'no-store').send({
+          ...credentials,
+          mqttUrl: deps.mqttUrl(),
+          topics: { readings: `${base}/readings`, status: `${base}/status`, errors: `${base}/errors` },
+        });
+      },
+    );
+  };

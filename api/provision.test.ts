@@ -5,18 +5,34 @@ import { createManualClock } from '../core/clock.ts';
 import { publishAcked, startTestPlatform, tryConnect, type TestPlatform } from '../test-support/platform-harness.ts';
 
 /** One-time provisioning codes over real HTTP and a real MQTT device. */
-interface Claimed { sensorId: string; username: string; password: string; mqttUrl: string; topics: { readings: string } }
+interface Claimed {
+  sensorId: string;
+  username: string;
+  password: string;
+  mqttUrl: string;
+  topics: { readings: string };
+}
 
 describe('provisioning codes', () => {
   let platform: TestPlatform;
   const clock = createManualClock(Date.now());
-  const admin = (method: string, path: string, body?: unknown) => platform.request(method, path, { token: platform.adminToken, body });
+  const admin = (method: string, path: string, body?: unknown) =>
+    platform.request(method, path, { token: platform.adminToken, body });
   const claim = (code: string) => platform.request('POST', '/api/provision', { token: null, body: { code } });
   beforeAll(async () => {
     platform = await startTestPlatform({ clock });
-    await admin('POST', '/api/sensors', { id: 'air-field', kind: 'air', name: 'Trạm lắp mới', lat: 16.46, lon: 107.59, district: 'Phú Xuân' });
+    await admin('POST', '/api/sensors', {
+      id: 'air-field',
+      kind: 'air',
+      name: 'Trạm lắp mới',
+      lat: 16.46,
+      lon: 107.59,
+      district: 'Phú Xuân',
+    });
   });
-  afterAll(async () => { await platform.stop(); });
+  afterAll(async () => {
+    await platform.stop();
+  });
 
   it('gives the credentials once; the second use is refused, logged and counted; only a digest is stored', async () => {
     const issued = await admin('POST', '/api/sensors/air-field/provisioning-codes', { expiresInMinutes: 30 });
@@ -30,8 +46,17 @@ describe('provisioning codes', () => {
     const first = await claim(code.toLowerCase().replace(/-/g, ' '));
     expect(first.status).toBe(200);
     const creds = first.json as Claimed;
-    expect(creds).toMatchObject({ sensorId: 'air-field', username: 'air-field', mqttUrl: platform.mqttUrl, topics: { readings: 'ioc/air/air-field/readings' } });
-    const device = await tryConnect(creds.mqttUrl, { username: creds.username, password: creds.password, clientId: 'air-field' });
+    expect(creds).toMatchObject({
+      sensorId: 'air-field',
+      username: 'air-field',
+      mqttUrl: platform.mqttUrl,
+      topics: { readings: 'ioc/air/air-field/readings' },
+    });
+    const device = await tryConnect(creds.mqttUrl, {
+      username: creds.username,
+      password: creds.password,
+      clientId: 'air-field',
+    });
     expect(device.ok).toBe(true);
     await publishAcked(device.client!, creds.topics.readings, JSON.stringify({ pm25: 8 }));
     await device.client!.endAsync();
@@ -44,7 +69,8 @@ describe('provisioning codes', () => {
   });
 
   it('refuses an expired code and an unknown one', async () => {
-    const { code } = (await admin('POST', '/api/sensors/air-field/provisioning-codes', { expiresInMinutes: 5 })).json as { code: string };
+    const { code } = (await admin('POST', '/api/sensors/air-field/provisioning-codes', { expiresInMinutes: 5 }))
+      .json as { code: string };
     clock.advance(6 * 60_000);
     expect((await claim(code)).status).toBe(403);
     expect((await claim('AAAA-BBBB-CCCC')).status).toBe(403);
@@ -57,7 +83,8 @@ describe('provisioning codes', () => {
     const { code } = (await admin('POST', '/api/sensors/air-field/provisioning-codes', {})).json as { code: string };
     clock.advance(60 * 60_000 + 1); // the previous test's failures age out of the window
     let status = 0;
-    for (let i = 0; i < 60 && status !== 429; i++) status = (await claim(`ZZZZ-ZZZZ-ZZ${'23456789'[i % 8]}${'23456789'[Math.floor(i / 8) % 8]}`)).status;
+    for (let i = 0; i < 60 && status !== 429; i++)
+      status = (await claim(`ZZZZ-ZZZZ-ZZ${'23456789'[i % 8]}${'23456789'[Math.floor(i / 8) % 8]}`)).status;
     expect(status).toBe(429);
     // even the right code waits: guessing cannot continue from this address
     expect((await claim(code)).status).toBe(429);

@@ -19,9 +19,22 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   { method: 'GET', url: '/api/alerts/cap', why: 'the CAP feed is for the public and for other agencies' },
   { method: 'GET', url: '/api/alerts/cap/:id', why: 'one CAP message of that feed' },
   { method: 'GET', url: '/ngsi-ld/v1/entities', why: 'the city publishes its open data', onlyWhen: 'ngsiLd.public' },
-  { method: 'GET', url: '/ngsi-ld/v1/entities/:entityId', why: 'one entity of that open data', onlyWhen: 'ngsiLd.public' },
-  { method: 'POST', url: '/api/provision', why: 'a field technician has no account: the one-time code is the credential (rate-limited per address)' },
-  { method: 'GET', url: '/api/public/summary', why: 'the handling figures the city publishes (public.publish): open data' },
+  {
+    method: 'GET',
+    url: '/ngsi-ld/v1/entities/:entityId',
+    why: 'one entity of that open data',
+    onlyWhen: 'ngsiLd.public',
+  },
+  {
+    method: 'POST',
+    url: '/api/provision',
+    why: 'a field technician has no account: the one-time code is the credential (rate-limited per address)',
+  },
+  {
+    method: 'GET',
+    url: '/api/public/summary',
+    why: 'the handling figures the city publishes (public.publish): open data',
+  },
   { method: 'GET', url: '/public', why: 'the public page of those figures, for residents, without login' },
   { method: 'GET', url: '/ping', why: 'InfluxDB clients probe it before writing, without credentials' },
 ];

@@ -16,8 +16,13 @@ export interface RawPageHead {
  */
 export function rawPageBody(head: RawPageHead, page: RangeJson): Buffer {
   const envelope = JSON.stringify({
-    sensorId: head.sensorId, metric: head.metric, unit: head.unit, from: head.from, to: head.to,
-    truncated: page.next !== undefined, ...(page.next !== undefined ? { nextFrom: page.next } : {}),
+    sensorId: head.sensorId,
+    metric: head.metric,
+    unit: head.unit,
+    from: head.from,
+    to: head.to,
+    truncated: page.next !== undefined,
+    ...(page.next !== undefined ? { nextFrom: page.next } : {}),
   });
   // `{...,"points":[...]}`: the envelope without its closing brace, then the points
   return Buffer.concat([Buffer.from(`${envelope.slice(0, -1)},"points":`), page.points, Buffer.from('}')]);

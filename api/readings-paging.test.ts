@@ -1,7 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 
-interface ReadingsPage { points: Array<{ ts: number; value: number }>; truncated: boolean; nextFrom?: number }
+interface ReadingsPage {
+  points: Array<{ ts: number; value: number }>;
+  truncated: boolean;
+  nextFrom?: number;
+}
 
 describe('raw readings in pages', () => {
   let p: TestPlatform;
@@ -22,7 +26,10 @@ describe('raw readings in pages', () => {
     let from = start;
     const pages: boolean[] = [];
     for (let i = 0; i < 5; i++) {
-      const res = await p.request('GET', `/api/sensors/air-benhvien/readings?metric=pm25&from=${from}&to=${to}&limit=10`);
+      const res = await p.request(
+        'GET',
+        `/api/sensors/air-benhvien/readings?metric=pm25&from=${from}&to=${to}&limit=10`,
+      );
       expect(res.status).toBe(200);
       const page = res.json as ReadingsPage;
       seen.push(...page.points.map((s) => s.value));
@@ -41,14 +48,28 @@ describe('raw readings in pages', () => {
   it('answers latest values from memory at once, the newest per metric', async () => {
     const device = await p.connectDevice('air-ngomon');
     const now = Date.now();
-    await publishAcked(device, 'ioc/air/air-ngomon/readings', JSON.stringify([{ ts: now - 2000, pm25: 40, pm10: 50 }, { ts: now - 1000, pm25: 41 }]));
+    await publishAcked(
+      device,
+      'ioc/air/air-ngomon/readings',
+      JSON.stringify([
+        { ts: now - 2000, pm25: 40, pm10: 50 },
+        { ts: now - 1000, pm25: 41 },
+      ]),
+    );
     const res = await p.request('GET', '/api/readings/latest?kind=air');
-    const mine = (res.json as { readings: Array<{ sensorId: string; metric: string; ts: number; value: number }> }).readings.filter((r) => r.sensorId === 'air-ngomon');
-    expect(mine).toEqual(expect.arrayContaining([
-      expect.objectContaining({ metric: 'pm25', ts: now - 1000, value: 41 }),
-      expect.objectContaining({ metric: 'pm10', ts: now - 2000, value: 50 }),
-    ]));
+    const mine = (
+      res.json as { readings: Array<{ sensorId: string; metric: string; ts: number; value: number }> }
+    ).readings.filter((r) => r.sensorId === 'air-ngomon');
+    expect(mine).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ metric: 'pm25', ts: now - 1000, value: 41 }),
+        expect.objectContaining({ metric: 'pm10', ts: now - 2000, value: 50 }),
+      ]),
+    );
     const sensor = await p.request('GET', '/api/sensors/air-ngomon');
-    expect((sensor.json as { latest: Record<string, { value: number }> }).latest.pm25).toEqual({ value: 41, ts: now - 1000 });
+    expect((sensor.json as { latest: Record<string, { value: number }> }).latest.pm25).toEqual({
+      value: 41,
+      ts: now - 1000,
+    });
   });
 });

@@ -13,12 +13,18 @@ export type SecurityHeaders = ReadonlyArray<readonly [string, string]>;
 export function computeSecurityHeaders(options: Readonly<HelmetOptions>): SecurityHeaders {
   const headers = new Map<string, string>();
   const recorder = {
-    setHeader(name: string, value: string) { headers.set(name, value); },
-    removeHeader(name: string) { headers.delete(name); },
+    setHeader(name: string, value: string) {
+      headers.set(name, value);
+    },
+    removeHeader(name: string) {
+      headers.delete(name);
+    },
   };
   let failure: unknown;
   const middleware = helmet({ ...options });
-  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => { failure = err; });
+  middleware({} as IncomingMessage, recorder as unknown as ServerResponse, (err?: unknown) => {
+    failure = err;
+  });
   if (failure) throw failure;
   return [...headers.entries()];
 }

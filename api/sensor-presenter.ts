@@ -37,7 +37,8 @@ export function presentSensor(sensor: Sensor, states: DeviceStateTracker, latest
   const values: SensorBody['latest'] = emptyTable();
   // only the sensor's readings (measurement = its kind, derived values such as vnAqi included), not the
   // numeric fields of other measurements tagged with its id (alert events, status)
-  for (const v of latest) if (v.sensorId === sensor.id && v.measurement === sensor.kind) values[v.field] = { value: v.value, ts: v.ts };
+  for (const v of latest)
+    if (v.sensorId === sensor.id && v.measurement === sensor.kind) values[v.field] = { value: v.value, ts: v.ts };
   return {
     id: sensor.id,
     kind: sensor.kind,
@@ -57,5 +58,14 @@ export function presentSensor(sensor: Sensor, states: DeviceStateTracker, latest
 
 export function presentMetrics(city: City, sensor: Sensor): z.infer<typeof metricBody>[] {
   const kind = city.kinds.get(sensor.kind);
-  return kind ? Object.values(kind.metrics).map((m) => ({ name: m.name, unit: m.unit, unitCode: m.unitCode, min: m.min, max: m.max, label: m.label })) : [];
+  return kind
+    ? Object.values(kind.metrics).map((m) => ({
+        name: m.name,
+        unit: m.unit,
+        unitCode: m.unitCode,
+        min: m.min,
+        max: m.max,
+        label: m.label,
+      }))
+    : [];
 }

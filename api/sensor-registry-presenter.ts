@@ -12,7 +12,9 @@ export const registryEntryBody = z.object({
   tags: z.record(z.string(), z.string()),
   floodLevels: z.array(z.number()).optional(),
   disabled: z.boolean(),
-  hasSecret: z.boolean().describe('false: the device cannot log in until its secret is rotated or a provisioning code is used'),
+  hasSecret: z
+    .boolean()
+    .describe('false: the device cannot log in until its secret is rotated or a provisioning code is used'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -26,11 +28,32 @@ export const deviceCredentialsBody = z.object({
 
 export function presentRegistryEntry(e: RegistryEntry, hasSecret: boolean): z.infer<typeof registryEntryBody> {
   return {
-    id: e.id, kind: e.kind, name: e.name, lat: e.lat, lon: e.lon, district: e.district, tags: { ...e.tags },
+    id: e.id,
+    kind: e.kind,
+    name: e.name,
+    lat: e.lat,
+    lon: e.lon,
+    district: e.district,
+    tags: { ...e.tags },
     ...(e.floodLevels ? { floodLevels: [...e.floodLevels] } : {}),
-    disabled: e.disabled, hasSecret, createdAt: e.createdAt, updatedAt: e.updatedAt,
+    disabled: e.disabled,
+    hasSecret,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
   };
 }
 
 /** what the audit log keeps of a sensor: its config and state, comparable before/after */
-export const auditShape = (e: RegistryEntry | undefined) => (e ? { kind: e.kind, name: e.name, lat: e.lat, lon: e.lon, district: e.district, tags: e.tags, floodLevels: e.floodLevels, disabled: e.disabled } : undefined);
+export const auditShape = (e: RegistryEntry | undefined) =>
+  e
+    ? {
+        kind: e.kind,
+        name: e.name,
+        lat: e.lat,
+        lon: e.lon,
+        district: e.district,
+        tags: e.tags,
+        floodLevels: e.floodLevels,
+        disabled: e.disabled,
+      }
+    : undefined;

@@ -6,37 +6,68 @@ import { publishAcked, startTestPlatform, tryConnect, type TestPlatform } from '
  * The device registry at runtime, through the real platform: admin API -> sensors.json + auth.json ->
  * a real mqtt.js device over a real socket -> ingest -> store -> rules. No restart anywhere.
  */
-interface Credentials { sensorId: string; kind: string; username: string; password: string }
+interface Credentials {
+  sensorId: string;
+  kind: string;
+  username: string;
+  password: string;
+}
 
 const station = (id: string, over: Record<string, unknown> = {}) => ({
-  id, kind: 'water', name: `Thước nước ${id}`, lat: 16.47, lon: 107.59, district: 'Vỹ Dạ',
-  tags: { role: 'river-level', river: 'Hương' }, floodLevels: [1, 2, 3], ...over,
+  id,
+  kind: 'water',
+  name: `Thước nước ${id}`,
+  lat: 16.47,
+  lon: 107.59,
+  district: 'Vỹ Dạ',
+  tags: { role: 'river-level', river: 'Hương' },
+  floodLevels: [1, 2, 3],
+  ...over,
 });
 
 function closed(client: MqttClient, timeoutMs = 5000): Promise<void> {
   return new Promise((resolve, reject) => {
     if (!client.connected) return resolve();
     const timer = setTimeout(() => reject(new Error('the session was not closed')), timeoutMs);
-    client.once('close', () => { clearTimeout(timer); resolve(); });
+    client.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
   });
 }
 
 describe('device registry at runtime', () => {
   let platform: TestPlatform;
-  const admin = (method: string, path: string, body?: unknown) => platform.request(method, path, { token: platform.adminToken, body });
-  const connect = (c: Credentials) => tryConnect(platform.mqttUrl, { username: c.username, password: c.password, clientId: c.sensorId });
-  beforeAll(async () => { platform = await startTestPlatform(); });
-  afterAll(async () => { await platform.stop(); });
+  const admin = (method: string, path: string, body?: unknown) =>
+    platform.request(method, path, { token: platform.adminToken, body });
+  const connect = (c: Credentials) =>
+    tryConnect(platform.mqttUrl, { username: c.username, password: c.password, clientId: c.sensorId });
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform.stop();
+  });
 
   it('creates a sensor that connects and publishes at once; its reading is stored and a rule targeting its kind and district fires', async () => {
     const created = await admin('POST', '/api/sensors', station('water-vyda'));
     expect(created.status).toBe(201);
-    const { credentials, sensor } = created.json as { credentials: Credentials; sensor: { disabled: boolean; hasSecret: boolean } };
+    const { credentials, sensor } = created.json as {
+      credentials: Credentials;
+      sensor: { disabled: boolean; hasSecret: boolean };
+    };
     expect(sensor).toMatchObject({ disabled: false, hasSecret: true });
     // a rule for the new district: refused before the sensor existed would be the old behaviour; now it targets it
     const rule = await admin('POST', '/api/rules', {
-      id: 'vyda-high', kind: 'threshold', selector: { kinds: ['water'], districts: ['Vỹ Dạ'] }, metric: 'waterLevel', above: 2.5,
-      severity: 'high', category: 'naturalDisaster', subCategory: 'flood', message: { vi: 'Mực nước cao tại {sensor}', en: 'High water at {sensor}' },
+      id: 'vyda-high',
+      kind: 'threshold',
+      selector: { kinds: ['water'], districts: ['Vỹ Dạ'] },
+      metric: 'waterLevel',
+      above: 2.5,
+      severity: 'high',
+      category: 'naturalDisaster',
+      subCategory: 'flood',
+      message: { vi: 'Mực nước cao tại {sensor}', en: 'High water at {sensor}' },
     });
     expect(rule.status, rule.text).toBe(201);
     const device = await connect(credentials);
@@ -45,7 +76,11 @@ describe('device registry at runtime', () => {
     await platform.alerts.idle();
     const read = await platform.request('GET', '/api/sensors/water-vyda/readings?metric=waterLevel&from=0');
     expect((read.json as { points: Array<{ value: number }> }).points.map((p) => p.value)).toEqual([3.2]);
-    const fired = platform.alerts.open().filter((a) => a.sensorId === 'water-vyda').map((a) => a.ruleId).sort();
+    const fired = platform.alerts
+      .open()
+      .filter((a) => a.sensorId === 'water-vyda')
+      .map((a) => a.ruleId)
+      .sort();
     expect(fired).toEqual(['flood-level-1', 'flood-level-2', 'flood-level-3', 'vyda-high']);
     const listed = await platform.request('GET', '/api/sensors?district=V%E1%BB%B9%20D%E1%BA%A1');
     expect((listed.json as { sensors: Array<{ id: string }> }).sensors.map((s) => s.id)).toEqual(['water-vyda']);
@@ -53,7 +88,9 @@ describe('device registry at runtime', () => {
   });
 
   it('rotating closes the live session and refuses the old secret; the new one works', async () => {
-    const { credentials } = (await admin('POST', '/api/sensors', station('water-rotate'))).json as { credentials: Credentials };
+    const { credentials } = (await admin('POST', '/api/sensors', station('water-rotate'))).json as {
+      credentials: Credentials;
+    };
     const device = await connect(credentials);
     expect(device.ok).toBe(true);
     const gone = closed(device.client!);
@@ -69,7 +106,9 @@ describe('device registry at runtime', () => {
   });
 
   it('disabling refuses the device at once and closes its session; enabling lets the same secret back', async () => {
-    const { credentials } = (await admin('POST', '/api/sensors', station('water-disable'))).json as { credentials: Credentials };
+    const { credentials } = (await admin('POST', '/api/sensors', station('water-disable'))).json as {
+      credentials: Credentials;
+    };
     const device = await connect(credentials);
     const gone = closed(device.client!);
     const disabled = await admin('PATCH', '/api/sensors/water-disable', { disabled: true });
@@ -78,7 +117,9 @@ describe('device registry at runtime', () => {
     expect((await connect(credentials)).ok).toBe(false);
     expect((await platform.request('GET', '/api/sensors/water-disable')).status).toBe(404);
     // HTTP ingest with an operator token is refused as well: the sensor is not active
-    const viaHttp = await platform.request('POST', '/api/ingest/water/water-disable/readings', { body: { waterLevel: 1 } });
+    const viaHttp = await platform.request('POST', '/api/ingest/water/water-disable/readings', {
+      body: { waterLevel: 1 },
+    });
     expect(viaHttp.status).not.toBe(200);
     await admin('PATCH', '/api/sensors/water-disable', { disabled: false });
     const back = await connect(credentials);
@@ -87,7 +128,9 @@ describe('device registry at runtime', () => {
   });
 
   it('deleting removes the secret and closes the session; the registry answers 404 after', async () => {
-    const { credentials } = (await admin('POST', '/api/sensors', station('water-delete'))).json as { credentials: Credentials };
+    const { credentials } = (await admin('POST', '/api/sensors', station('water-delete'))).json as {
+      credentials: Credentials;
+    };
     const device = await connect(credentials);
     const gone = closed(device.client!);
     expect((await admin('DELETE', '/api/sensors/water-delete')).status).toBe(204);
@@ -127,9 +170,19 @@ describe('device registry at runtime', () => {
   });
 
   it('documents every registry route in the OpenAPI document, with an operationId', async () => {
-    const doc = (await platform.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, Record<string, { operationId?: string }>> };
-    const ops = ['/api/sensors:post', '/api/sensors/{id}:patch', '/api/sensors/{id}:delete', '/api/sensors/{id}/secret:post',
-      '/api/sensors/{id}/provisioning-codes:post', '/api/sensors/import:post', '/api/provision:post', '/api/sensor-registry:get'];
+    const doc = (await platform.request('GET', '/api/openapi.json', { token: null })).json as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
+    const ops = [
+      '/api/sensors:post',
+      '/api/sensors/{id}:patch',
+      '/api/sensors/{id}:delete',
+      '/api/sensors/{id}/secret:post',
+      '/api/sensors/{id}/provisioning-codes:post',
+      '/api/sensors/import:post',
+      '/api/provision:post',
+      '/api/sensor-registry:get',
+    ];
     for (const op of ops) {
       const [path, method] = op.split(':') as [string, string];
       expect(doc.paths[path]?.[method]?.operationId, op).toBeTruthy();
@@ -140,7 +193,9 @@ describe('device registry at runtime', () => {
     await admin('POST', '/api/sensors', station('water-audit'));
     await admin('PATCH', '/api/sensors/water-audit', { name: 'Đổi tên' });
     const audit = await admin('GET', '/api/audit?action=sensor');
-    const entries = (audit.json as { entries: Array<{ action: string; target?: string; details?: { after?: { name?: string } } }> }).entries;
+    const entries = (
+      audit.json as { entries: Array<{ action: string; target?: string; details?: { after?: { name?: string } } }> }
+    ).entries;
     const mine = entries.filter((e) => e.target === 'water-audit');
     expect(mine.map((e) => e.action)).toEqual(['sensor.update', 'sensor.create']);
     expect(mine[0]!.details?.after?.name).toBe('Đổi tên');

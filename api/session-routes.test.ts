@@ -15,7 +15,12 @@ async function signIn(p: TestPlatform, username: string, password: string) {
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
-  return { status: res.status, setCookie: res.headers.get('set-cookie'), json: (await res.json()) as Record<string, unknown>, retryAfter: res.headers.get('retry-after') };
+  return {
+    status: res.status,
+    setCookie: res.headers.get('set-cookie'),
+    json: (await res.json()) as Record<string, unknown>,
+    retryAfter: res.headers.get('retry-after'),
+  };
 }
 
 const failures = async (p: TestPlatform, reason: string): Promise<number> => {
@@ -26,8 +31,12 @@ const failures = async (p: TestPlatform, reason: string): Promise<number> => {
 describe('console sign-in with a session cookie', () => {
   let platform: TestPlatform;
   const logs = captureLogs();
-  beforeAll(async () => { platform = await startTestPlatform({ logger: logs.logger }); });
-  afterAll(async () => { await platform?.stop(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform({ logger: logs.logger });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
   it('signs a viewer in with an httpOnly SameSite=Strict cookie, says who is signed in, and signs out', async () => {
     const viewer = platform.credentials!.viewer!;
@@ -46,15 +55,22 @@ describe('console sign-in with a session cookie', () => {
     // a viewer reads; acknowledging, resolving and rule changes are refused
     const ack = await platform.request('POST', '/api/alerts/x/ack', { token: null, headers: { cookie }, body: {} });
     expect(ack).toMatchObject({ status: 403, json: { code: 'role_required' } });
-    expect((await platform.request('POST', '/api/rules', { token: null, headers: { cookie }, body: {} })).status).toBe(403);
+    expect((await platform.request('POST', '/api/rules', { token: null, headers: { cookie }, body: {} })).status).toBe(
+      403,
+    );
 
     expect((await platform.request('DELETE', '/api/session', { token: null, headers: { cookie } })).status).toBe(204);
     expect((await platform.request('GET', '/api/session', { token: null, headers: { cookie } })).status).toBe(401);
   });
 
   it('answers a token holder too: GET /api/session names the account behind the token', async () => {
-    expect(await platform.request('GET', '/api/session')).toMatchObject({ status: 200, json: { name: 'operator', role: 'operator', via: 'token' } });
-    expect(await platform.request('GET', '/api/session', { token: platform.adminToken })).toMatchObject({ json: { name: 'admin', role: 'admin' } });
+    expect(await platform.request('GET', '/api/session')).toMatchObject({
+      status: 200,
+      json: { name: 'operator', role: 'operator', via: 'token' },
+    });
+    expect(await platform.request('GET', '/api/session', { token: platform.adminToken })).toMatchObject({
+      json: { name: 'admin', role: 'admin' },
+    });
   });
 
   it('refuses wrong passwords alike, logs and counts them, then limits the account', async () => {
@@ -68,7 +84,10 @@ describe('console sign-in with a session cookie', () => {
     expect(await failures(platform, 'bad_password')).toBe(before + 1);
     expect(await failures(platform, 'unknown_account')).toBe(unknownBefore + 1);
     const refusals = logs.lines.filter((l) => l.msg === 'sign-in refused');
-    expect(refusals.map((l) => [l.username, l.reason])).toEqual([['operator', 'bad_password'], ['constructor', 'unknown_account']]);
+    expect(refusals.map((l) => [l.username, l.reason])).toEqual([
+      ['operator', 'bad_password'],
+      ['constructor', 'unknown_account'],
+    ]);
     expect(refusals[0]!.from).toBe('127.0.0.1');
     expect(logs.text()).not.toContain('not-the-password');
     expect(logs.text()).not.toContain('whatever-it-is');
@@ -87,14 +106,20 @@ describe('console sign-in with a session cookie', () => {
   });
 
   it('counts attempts sent in parallel before their passwords are checked: 20 at once get 5 checks and 15 refusals', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => signIn(platform, 'viewer', `parallel-guess-${i}`)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => signIn(platform, 'viewer', `parallel-guess-${i}`)),
+    );
     const statuses = results.map((r) => r.status).sort();
     expect(statuses.filter((s) => s === 401)).toHaveLength(5);
     expect(statuses.filter((s) => s === 429)).toHaveLength(15);
   });
 
   it('rejects malformed sign-in bodies with a clear 400 and no cookie', async () => {
-    const res = await fetch(`${platform.httpUrl}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: 'x'.repeat(300) }) });
+    const res = await fetch(`${platform.httpUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: 'x'.repeat(300) }),
+    });
     expect(res.status).toBe(400);
     expect(res.headers.get('set-cookie')).toBeNull();
     expect(((await res.json()) as { message: string }).message).toMatch(/password/);

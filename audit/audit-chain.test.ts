@@ -24,7 +24,13 @@ async function writeEntries(dir: string, n: number, maxFileBytes = 1024 * 1024):
   const log = AuditLog.open({ dir, clock, logger: silent, maxFileBytes });
   for (let i = 0; i < n; i++) {
     clock.advance(1000);
-    await log.record({ actor: { name: `op${i % 3}`, role: 'operator' }, address: '10.0.0.7', action: i % 2 ? 'alert.acknowledge' : 'rule.update', target: `t${i}`, details: { i } });
+    await log.record({
+      actor: { name: `op${i % 3}`, role: 'operator' },
+      address: '10.0.0.7',
+      action: i % 2 ? 'alert.acknowledge' : 'rule.update',
+      target: `t${i}`,
+      details: { i },
+    });
   }
   await log.close();
 }
@@ -75,7 +81,13 @@ describe('audit chain on real files', () => {
     writeFileSync(file, `${[lines[0], lines[1]!.replace('op1', 'opX'), ...lines.slice(2)].join('\n')}\n`);
     const errors: string[] = [];
     const registry = new Registry();
-    const log = AuditLog.open({ dir, clock: createManualClock(), logger: { ...silent, error: (_o, m) => errors.push(m) }, maxFileBytes: 1 << 20, registry });
+    const log = AuditLog.open({
+      dir,
+      clock: createManualClock(),
+      logger: { ...silent, error: (_o, m) => errors.push(m) },
+      maxFileBytes: 1 << 20,
+      registry,
+    });
     expect(log.state()).toMatchObject({ chain: 'broken', breaks: 1 });
     expect(log.state().reason).toMatch(/audit.log line 2/);
     expect(errors).toHaveLength(1);
@@ -106,6 +118,10 @@ describe('audit chain on real files', () => {
       cursor = page.nextCursor;
     } while (cursor !== undefined);
     expect(seen).toEqual(Array.from({ length: 30 }, (_, i) => 30 - i));
-    expect(queryAudit(dir, { actor: 'op1', action: ['alert'] }, 100).entries.every((e) => e.actor.name === 'op1' && e.action === 'alert.acknowledge')).toBe(true);
+    expect(
+      queryAudit(dir, { actor: 'op1', action: ['alert'] }, 100).entries.every(
+        (e) => e.actor.name === 'op1' && e.action === 'alert.acknowledge',
+      ),
+    ).toBe(true);
   });
 });

@@ -17,44 +17,53 @@ export const CHAIN_BREAK_ACTION = 'audit.chain_break';
 
 const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
 
-export const auditActorSchema = z.object({
-  name: z.string().min(1).max(200),
-  // device | operator | admin | anonymous | system | cli (the role names of config/credentials.ts and the
-  // other principals that change state); a string so a role added later needs no change here
-  role: z.string().min(1).max(40),
-}).strict();
+export const auditActorSchema = z
+  .object({
+    name: z.string().min(1).max(200),
+    // device | operator | admin | anonymous | system | cli (the role names of config/credentials.ts and the
+    // other principals that change state); a string so a role added later needs no change here
+    role: z.string().min(1).max(40),
+  })
+  .strict();
 
 /** What a caller records; seq, hashes and (unless imported from a pending file) ts are the log's. */
-export const auditInputSchema = z.object({
-  actor: auditActorSchema,
-  /** the client's address as the server saw it (request.ip), or "local" for the command line */
-  address: z.string().max(200).optional(),
-  /** dotted, lower-case: alert.acknowledge, rule.update, auth.failure, platform.start ... */
-  action: z.string().regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/).max(100),
-  target: z.string().max(500).optional(),
-  outcome: z.enum(['success', 'failure']).default('success'),
-  /** the change: { before, after } or what the action needs (a note, a reason code) */
-  details: z.record(z.string(), z.unknown()).optional(),
-}).strict();
+export const auditInputSchema = z
+  .object({
+    actor: auditActorSchema,
+    /** the client's address as the server saw it (request.ip), or "local" for the command line */
+    address: z.string().max(200).optional(),
+    /** dotted, lower-case: alert.acknowledge, rule.update, auth.failure, platform.start ... */
+    action: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/)
+      .max(100),
+    target: z.string().max(500).optional(),
+    outcome: z.enum(['success', 'failure']).default('success'),
+    /** the change: { before, after } or what the action needs (a note, a reason code) */
+    details: z.record(z.string(), z.unknown()).optional(),
+  })
+  .strict();
 
 export type AuditActor = z.infer<typeof auditActorSchema>;
 export type AuditInput = z.input<typeof auditInputSchema>;
 
-export const auditEntrySchema = z.object({
-  seq: z.number().int().min(1),
-  /** epoch ms, from the platform's clock */
-  ts: z.number().int(),
-  actor: auditActorSchema,
-  address: z.string().optional(),
-  action: z.string(),
-  target: z.string().optional(),
-  outcome: z.enum(['success', 'failure']),
-  details: z.record(z.string(), z.unknown()).optional(),
-  prevHash: hex64,
-  hash: hex64,
-  /** HMAC-SHA256(audit key, hash) (audit-key.ts); absent in logs written before the chain was keyed */
-  mac: hex64.optional(),
-}).strict();
+export const auditEntrySchema = z
+  .object({
+    seq: z.number().int().min(1),
+    /** epoch ms, from the platform's clock */
+    ts: z.number().int(),
+    actor: auditActorSchema,
+    address: z.string().optional(),
+    action: z.string(),
+    target: z.string().optional(),
+    outcome: z.enum(['success', 'failure']),
+    details: z.record(z.string(), z.unknown()).optional(),
+    prevHash: hex64,
+    hash: hex64,
+    /** HMAC-SHA256(audit key, hash) (audit-key.ts); absent in logs written before the chain was keyed */
+    mac: hex64.optional(),
+  })
+  .strict();
 
 export type AuditEntry = z.infer<typeof auditEntrySchema>;
 

@@ -1,4 +1,15 @@
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { AuditKey } from './audit-key.ts';
@@ -98,5 +109,5 @@ export function auditLogIsKeyed(dir: string): boolean {
   const newest = files.at(-1);
   if (!newest) return false;
   const line = lastLine(readFileSync(join(dir, newest), 'utf8'));
-  return line !== undefined && line.includes('"mac":"');
+  return line?.includes('"mac":"') === true;
 }

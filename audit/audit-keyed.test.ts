@@ -15,16 +15,30 @@ import { auditEntrySchema, hashEntry, serializeEntry, type AuditEntry } from './
  */
 const IOC = fileURLToPath(new URL('../cli/ioc.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const ioc = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-  execFile(process.execPath, ['--import', 'tsx', IOC, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-    resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+const ioc = (...args: string[]) =>
+  new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', IOC, ...args],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
-});
 
 /** What an attacker without the key does: change one entry, re-hash it and everything after, fix the head. */
-function rewriteAndRehash(dataDir: string, match: (e: AuditEntry) => boolean, change: (e: AuditEntry) => void, dropMacs: boolean): void {
+function rewriteAndRehash(
+  dataDir: string,
+  match: (e: AuditEntry) => boolean,
+  change: (e: AuditEntry) => void,
+  dropMacs: boolean,
+): void {
   const file = join(dataDir, 'audit', 'audit.log');
-  const entries = readFileSync(file, 'utf8').trim().split('\n').map((l) => auditEntrySchema.parse(JSON.parse(l)));
+  const entries = readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => auditEntrySchema.parse(JSON.parse(l)));
   const at = entries.findIndex(match);
   expect(at).toBeGreaterThanOrEqual(0);
   change(entries[at]!);
@@ -42,19 +56,31 @@ function rewriteAndRehash(dataDir: string, match: (e: AuditEntry) => boolean, ch
 describe('the keyed audit chain', () => {
   let p: TestPlatform;
   const logs = captureLogs('info');
-  beforeAll(async () => { p = await startTestPlatform({ logger: logs.logger, overrides: { audit: { witnessEveryEntries: 3 } } }); });
-  afterAll(async () => { await p?.stop(); });
+  beforeAll(async () => {
+    p = await startTestPlatform({ logger: logs.logger, overrides: { audit: { witnessEveryEntries: 3 } } });
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   const admin = () => ({ token: p.adminToken });
 
   it('makes its key 0600 outside the data directory, MACs every entry and logs the head as a witness', async () => {
     const keyFile = `${p.dataDir}.audit.key`;
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);
-    for (const name of ['tran.mot', 'tran.hai', 'tran.ba']) expect((await p.request('POST', '/api/accounts', { ...admin(), body: { name, role: 'viewer' } })).status).toBe(201);
+    for (const name of ['tran.mot', 'tran.hai', 'tran.ba'])
+      expect((await p.request('POST', '/api/accounts', { ...admin(), body: { name, role: 'viewer' } })).status).toBe(
+        201,
+      );
     await p.audit.idle();
-    const lines = readFileSync(join(p.dataDir, 'audit', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const lines = readFileSync(join(p.dataDir, 'audit', 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(lines.every((e) => /^[0-9a-f]{64}$/.test(e.mac ?? ''))).toBe(true);
-    const witnesses = logs.lines.filter((l) => l.msg === 'audit: chain head').map((l) => l.auditHead as { seq: number; hash: string });
+    const witnesses = logs.lines
+      .filter((l) => l.msg === 'audit: chain head')
+      .map((l) => l.auditHead as { seq: number; hash: string });
     expect(witnesses.length).toBeGreaterThanOrEqual(1);
     // each witness names an entry as it is on disk
     for (const w of witnesses) expect(lines.find((e) => e.seq === w.seq)?.hash).toBe(w.hash);
@@ -65,19 +91,38 @@ describe('the keyed audit chain', () => {
 
   it('catches an entry rewritten and the plain chain recomputed without the key; the witness disagrees too', async () => {
     await p.audit.idle();
-    const witnessed = logs.lines.filter((l) => l.msg === 'audit: chain head').map((l) => l.auditHead as { seq: number; hash: string })[0]!;
-    rewriteAndRehash(p.dataDir, (e) => e.action === 'account.create' && e.target === 'tran.mot', (e) => { e.target = 'someone.else'; }, false);
+    const witnessed = logs.lines
+      .filter((l) => l.msg === 'audit: chain head')
+      .map((l) => l.auditHead as { seq: number; hash: string })[0]!;
+    rewriteAndRehash(
+      p.dataDir,
+      (e) => e.action === 'account.create' && e.target === 'tran.mot',
+      (e) => {
+        e.target = 'someone.else';
+      },
+      false,
+    );
     // the hashes alone are fooled: that is what the key is for
     expect((await ioc('audit', 'verify', '--data-dir', p.dataDir, '--unkeyed')).code).toBe(0);
     const keyed = await ioc('audit', 'verify', '--data-dir', p.dataDir);
     expect(keyed.code).toBe(1);
     expect(keyed.stdout).toMatch(/BREAK audit\.log line \d+ \(seq \d+\): its MAC does not match/);
     // the witness in the log no longer matches the file
-    const now = readFileSync(join(p.dataDir, 'audit', 'audit.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const now = readFileSync(join(p.dataDir, 'audit', 'audit.log'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(now.find((e) => e.seq === witnessed.seq)?.hash).not.toBe(witnessed.hash);
 
     // stripping the MACs does not help either
-    rewriteAndRehash(p.dataDir, (e) => e.target === 'someone.else', (e) => { e.target = 'tran.mot'; }, true);
+    rewriteAndRehash(
+      p.dataDir,
+      (e) => e.target === 'someone.else',
+      (e) => {
+        e.target = 'tran.mot';
+      },
+      true,
+    );
     const stripped = await ioc('audit', 'verify', '--data-dir', p.dataDir);
     expect(stripped.code).toBe(1);
     expect(stripped.stdout).toMatch(/no MAC: written without the audit key, or its MAC was stripped/);
@@ -86,17 +131,24 @@ describe('the keyed audit chain', () => {
     const verify = await p.request('GET', '/api/audit/verify', admin());
     expect(verify.json).toMatchObject({ ok: false });
     await p.request('GET', '/api/audit/verify', admin());
-    expect(logs.lines.filter((l) => l.msg === 'audit: THE AUDIT CHAIN IS BROKEN: found by a full verification')).toHaveLength(1);
+    expect(
+      logs.lines.filter((l) => l.msg === 'audit: THE AUDIT CHAIN IS BROKEN: found by a full verification'),
+    ).toHaveLength(1);
     expect((await p.request('GET', '/api/health')).json).toMatchObject({ audit: { chain: 'broken' } });
   }, 60_000);
 
   it('refuses to start when the key is gone but the log is keyed, instead of re-keying quietly (review F5)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-audit-key-'));
     const first = await startTestPlatform({ dataDir: dir });
-    await first.request('POST', '/api/accounts', { token: first.adminToken, body: { name: 'kiem-toan', role: 'viewer' } });
+    await first.request('POST', '/api/accounts', {
+      token: first.adminToken,
+      body: { name: 'kiem-toan', role: 'viewer' },
+    });
     await first.stop();
     rmSync(`${dir}.audit.key`, { force: true });
-    await expect(startTestPlatform({ dataDir: dir })).rejects.toThrow(/audit key .* is missing, but the audit log holds entries signed/);
+    await expect(startTestPlatform({ dataDir: dir })).rejects.toThrow(
+      /audit key .* is missing, but the audit log holds entries signed/,
+    );
     expect(existsSync(`${dir}.audit.key`)).toBe(false);
     rmSync(dir, { recursive: true, force: true });
   });

@@ -2,8 +2,26 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import { CHAIN_BREAK_ACTION, GENESIS_HASH, auditInputSchema, boundDetails, sealEntry, serializeEntry, type AuditEntry, type AuditInput } from './audit-entry.ts';
-import { ACTIVE_FILE, HEAD_FILE, ensureAuditDir, lastLine, listAuditFiles, readHead, rotatedName, verifyAuditDir } from './audit-files.ts';
+import {
+  CHAIN_BREAK_ACTION,
+  GENESIS_HASH,
+  auditInputSchema,
+  boundDetails,
+  sealEntry,
+  serializeEntry,
+  type AuditEntry,
+  type AuditInput,
+} from './audit-entry.ts';
+import {
+  ACTIVE_FILE,
+  HEAD_FILE,
+  ensureAuditDir,
+  lastLine,
+  listAuditFiles,
+  readHead,
+  rotatedName,
+  verifyAuditDir,
+} from './audit-files.ts';
 import type { AuditKey } from './audit-key.ts';
 import { acquireAuditLock, releaseAuditLock } from './audit-lock.ts';
 import { createAuditWitness, type AuditWitness } from './audit-witness.ts';
@@ -47,7 +65,11 @@ export interface AuditState {
   writeError?: string;
 }
 
-interface Queued { line: string; entry: AuditEntry; done: (e: AuditEntry | undefined) => void }
+interface Queued {
+  line: string;
+  entry: AuditEntry;
+  done: (e: AuditEntry | undefined) => void;
+}
 
 const RETRY_MS = 1000;
 
@@ -73,8 +95,16 @@ export class AuditLog implements AuditRecorder {
 
   private constructor(private readonly opts: AuditLogOptions) {
     this.metrics = createAuditMetrics(opts.registry);
-    this.witness = opts.witness ? createAuditWitness({ clock: opts.clock, logger: opts.logger, ...opts.witness }) : undefined;
-    this.current = { chain: 'ok', breaks: 0, verified: 'tail', verifiedAt: opts.clock.now(), head: { seq: 0, hash: GENESIS_HASH } };
+    this.witness = opts.witness
+      ? createAuditWitness({ clock: opts.clock, logger: opts.logger, ...opts.witness })
+      : undefined;
+    this.current = {
+      chain: 'ok',
+      breaks: 0,
+      verified: 'tail',
+      verifiedAt: opts.clock.now(),
+      head: { seq: 0, hash: GENESIS_HASH },
+    };
   }
 
   /**
@@ -96,11 +126,17 @@ export class AuditLog implements AuditRecorder {
     const parsed = auditInputSchema.safeParse(input);
     if (!parsed.success || this.closed) {
       // a caller's bug or a late caller during shutdown: said once here, never thrown into a request
-      this.opts.logger.error({ action: input.action, issue: parsed.error?.issues[0]?.message ?? 'audit log closed' }, 'audit: entry not recorded');
+      this.opts.logger.error(
+        { action: input.action, issue: parsed.error?.issues[0]?.message ?? 'audit log closed' },
+        'audit: entry not recorded',
+      );
       return Promise.resolve(undefined);
     }
     const fields = { ...parsed.data, details: boundDetails(parsed.data.details) };
-    const entry = sealEntry({ seq: this.seq + 1, ts: this.opts.clock.now(), ...fields, prevHash: this.hash }, this.opts.key);
+    const entry = sealEntry(
+      { seq: this.seq + 1, ts: this.opts.clock.now(), ...fields, prevHash: this.hash },
+      this.opts.key,
+    );
     this.seq = entry.seq;
     this.hash = entry.hash;
     this.metrics.entries.inc({ action: entry.action });
@@ -120,7 +156,10 @@ export class AuditLog implements AuditRecorder {
     const status = verifyAuditDir(this.opts.dir, this.opts.key);
     // said once when a full walk first finds the log changed (later walks only update the state)
     if (status.breaks.length && this.current.chain === 'ok') {
-      this.opts.logger.error({ dir: this.opts.dir, breaks: status.breaks.length, first: status.breaks[0] }, 'audit: THE AUDIT CHAIN IS BROKEN: found by a full verification');
+      this.opts.logger.error(
+        { dir: this.opts.dir, breaks: status.breaks.length, first: status.breaks[0] },
+        'audit: THE AUDIT CHAIN IS BROKEN: found by a full verification',
+      );
     }
     this.setVerified(status.breaks, 'full');
     return status;
@@ -165,7 +204,10 @@ export class AuditLog implements AuditRecorder {
     this.needsNewline = text.length > 0 && !text.endsWith('\n');
     this.setVerified(status.breaks, 'tail');
     if (unanswered.length) {
-      this.opts.logger.error({ dir, breaks: unanswered.length, first: unanswered[0] }, 'audit: THE AUDIT CHAIN IS BROKEN: the log was changed, cut or damaged; recording continues on a new chain segment');
+      this.opts.logger.error(
+        { dir, breaks: unanswered.length, first: unanswered[0] },
+        'audit: THE AUDIT CHAIN IS BROKEN: the log was changed, cut or damaged; recording continues on a new chain segment',
+      );
       void this.record({
         actor: { name: 'platform', role: 'system' },
         action: CHAIN_BREAK_ACTION,
@@ -211,7 +253,11 @@ export class AuditLog implements AuditRecorder {
       } catch (err) {
         // keep the entries (in order) and retry: an audit entry is not dropped for a full disk
         this.queue = [...group.map((q) => ({ ...q, done: () => undefined })), ...this.queue];
-        if (!this.current.writeError) this.opts.logger.error({ err: (err as Error).message, dir: this.opts.dir }, 'audit: cannot write the audit log; retrying');
+        if (!this.current.writeError)
+          this.opts.logger.error(
+            { err: (err as Error).message, dir: this.opts.dir },
+            'audit: cannot write the audit log; retrying',
+          );
         this.current = { ...this.current, writeError: (err as Error).message };
         this.metrics.writeFailures.inc();
         for (const q of group) q.done(undefined);

@@ -33,7 +33,9 @@ export async function importPending(dir: string, recorder: AuditRecorder, logger
   const pendingDir = join(dir, PENDING_DIR);
   let names: string[];
   try {
-    names = readdirSync(pendingDir).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(pendingDir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     return 0;
   }

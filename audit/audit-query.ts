@@ -68,7 +68,18 @@ export function* walkAudit(dir: string, filter: AuditFilter): Generator<{ line: 
   }
 }
 
-const CSV_COLUMNS = ['seq', 'time', 'actor', 'role', 'address', 'action', 'target', 'outcome', 'details', 'hash'] as const;
+const CSV_COLUMNS = [
+  'seq',
+  'time',
+  'actor',
+  'role',
+  'address',
+  'action',
+  'target',
+  'outcome',
+  'details',
+  'hash',
+] as const;
 
 function csvCell(value: string): string {
   // quoted always; a leading =, +, - or @ is prefixed so a spreadsheet does not run it as a formula
@@ -80,6 +91,17 @@ export const CSV_HEADER = `${CSV_COLUMNS.join(',')}\r\n`;
 
 /** One CSV row (RFC 4180, CRLF); the time in UTC ISO-8601, as a spreadsheet sorts it. */
 export function csvRow(e: AuditEntry): string {
-  const cells = [String(e.seq), new Date(e.ts).toISOString(), e.actor.name, e.actor.role, e.address ?? '', e.action, e.target ?? '', e.outcome, e.details ? JSON.stringify(e.details) : '', e.hash];
+  const cells = [
+    String(e.seq),
+    new Date(e.ts).toISOString(),
+    e.actor.name,
+    e.actor.role,
+    e.address ?? '',
+    e.action,
+    e.target ?? '',
+    e.outcome,
+    e.details ? JSON.stringify(e.details) : '',
+    e.hash,
+  ];
   return `${cells.map(csvCell).join(',')}\r\n`;
 }

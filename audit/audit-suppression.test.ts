@@ -13,12 +13,21 @@ describe('suppressed audit entries leave a summary', () => {
   let p: TestPlatform;
   const clock = createManualClock(Date.now());
   const logs = captureLogs('warn');
-  beforeAll(async () => { p = await startTestPlatform({ clock, logger: logs.logger, overrides: { audit: { authFailuresPerMinute: 3 } } }); });
-  afterAll(async () => { await p?.stop(); });
+  beforeAll(async () => {
+    p = await startTestPlatform({ clock, logger: logs.logger, overrides: { audit: { authFailuresPerMinute: 3 } } });
+  });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   const entries = async (action: string): Promise<AuditEntry[]> =>
-    ((await p.request('GET', `/api/audit?limit=1000&action=${action}`, { token: p.adminToken })).json as { entries: AuditEntry[] }).entries;
-  const badToken = async () => (await fetch(`${p.httpUrl}/api/sensors`, { headers: { authorization: 'Bearer not-a-token' } })).status;
+    (
+      (await p.request('GET', `/api/audit?limit=1000&action=${action}`, { token: p.adminToken })).json as {
+        entries: AuditEntry[];
+      }
+    ).entries;
+  const badToken = async () =>
+    (await fetch(`${p.httpUrl}/api/sensors`, { headers: { authorization: 'Bearer not-a-token' } })).status;
 
   it('writes 3 failures a minute, then one entry counting the 7 held back, with their first and last time', async () => {
     const t0 = clock.now();
@@ -32,7 +41,12 @@ describe('suppressed audit entries leave a summary', () => {
     clock.advance(60_000);
     await expect.poll(async () => (await entries('audit.suppressed')).length).toBe(1);
     const [summary] = await entries('audit.suppressed');
-    expect(summary).toMatchObject({ address: '127.0.0.1', target: 'auth.failure', outcome: 'failure', details: { suppressed: 7, action: 'auth.failure' } });
+    expect(summary).toMatchObject({
+      address: '127.0.0.1',
+      target: 'auth.failure',
+      outcome: 'failure',
+      details: { suppressed: 7, action: 'auth.failure' },
+    });
     expect(summary!.details!.from).toBe(new Date(t0 + 3000).toISOString());
     expect(summary!.details!.to).toBe(new Date(t0 + 9000).toISOString());
     expect(String(summary!.details!.summary)).toMatch(/^7 similar auth.failure entries suppressed between /);

@@ -27,7 +27,13 @@ export interface AuditSuppressionOptions {
   maxKeys?: number;
 }
 
-interface Window { start: number; count: number; suppressed: number; first: number; last: number }
+interface Window {
+  start: number;
+  count: number;
+  suppressed: number;
+  first: number;
+  last: number;
+}
 
 export const SUPPRESSED_ACTION = 'audit.suppressed';
 
@@ -49,7 +55,10 @@ export function createAuditSuppression(opts: AuditSuppressionOptions): AuditSupp
       outcome: 'failure',
       target: opts.action,
       details: {
-        suppressed: w.suppressed, action: opts.action, from, to,
+        suppressed: w.suppressed,
+        action: opts.action,
+        from,
+        to,
         ...(keys !== undefined ? { keys } : {}),
         summary: `${w.suppressed} similar ${opts.action} entries suppressed between ${from} and ${to}`,
       },
@@ -71,7 +80,9 @@ export function createAuditSuppression(opts: AuditSuppressionOptions): AuditSupp
     }
     return Promise.all(writes);
   };
-  const timer: TimerHandle = opts.clock.setInterval(() => { void write(true); }, windowMs);
+  const timer: TimerHandle = opts.clock.setInterval(() => {
+    void write(true);
+  }, windowMs);
 
   return {
     admit(key) {

@@ -1,5 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
-import { CHAIN_BREAK_ACTION, GENESIS_HASH, auditEntrySchema, hashEntry, serializeEntry, type AuditEntry } from './audit-entry.ts';
+import {
+  CHAIN_BREAK_ACTION,
+  GENESIS_HASH,
+  auditEntrySchema,
+  hashEntry,
+  serializeEntry,
+  type AuditEntry,
+} from './audit-entry.ts';
 import { macOf, type AuditKey } from './audit-key.ts';
 
 /**
@@ -44,7 +51,10 @@ export class ChainVerifier {
    * Starts after a known entry (checking only a tail) instead of at the beginning of the chain. With
    * `key`, every entry must carry its MAC: a chain rewritten and re-hashed without the key shows.
    */
-  constructor(after?: { seq: number; hash: string }, private readonly key?: AuditKey) {
+  constructor(
+    after?: { seq: number; hash: string },
+    private readonly key?: AuditKey,
+  ) {
     this.expectedPrev = after ? after.hash : GENESIS_HASH;
     this.expectedSeq = after ? after.seq + 1 : 1;
     this.last = after;
@@ -58,7 +68,12 @@ export class ChainVerifier {
     const torn = lines[lines.length - 1] !== '';
     if (!torn) lines.pop();
     lines.forEach((line, i) => {
-      if (torn && i === lines.length - 1) this.addBreak({ file, line: i + 1, reason: 'incomplete last line (no newline): cut by a crash during a write, or truncated' });
+      if (torn && i === lines.length - 1)
+        this.addBreak({
+          file,
+          line: i + 1,
+          reason: 'incomplete last line (no newline): cut by a crash during a write, or truncated',
+        });
       else this.feedLine(file, i + 1, line);
     });
   }
@@ -74,7 +89,11 @@ export class ChainVerifier {
     }
     const parsed = auditEntrySchema.safeParse(raw);
     if (!parsed.success) {
-      this.addBreak({ file, line, reason: `not an audit entry (${parsed.error.issues[0]?.path.join('.') || 'entry'}: ${parsed.error.issues[0]?.message ?? 'invalid'}): the line was changed` });
+      this.addBreak({
+        file,
+        line,
+        reason: `not an audit entry (${parsed.error.issues[0]?.path.join('.') || 'entry'}: ${parsed.error.issues[0]?.message ?? 'invalid'}): the line was changed`,
+      });
       this.lose();
       return undefined;
     }
@@ -85,17 +104,22 @@ export class ChainVerifier {
     if (hashEntry(entry) !== entry.hash) problems.push('its hash does not match its content: the entry was changed');
     if (this.key) {
       if (entry.mac === undefined) problems.push('no MAC: written without the audit key, or its MAC was stripped');
-      else if (!sameHex(macOf(this.key, entry.hash), entry.mac)) problems.push('its MAC does not match: the entry was written or rewritten without the audit key');
+      else if (!sameHex(macOf(this.key, entry.hash), entry.mac))
+        problems.push('its MAC does not match: the entry was written or rewritten without the audit key');
     }
     if (entry.action === CHAIN_BREAK_ACTION) {
       // answers every break found so far: the log said so itself, in the chain
       problems.push('a new chain segment starts here after a reported break');
     } else {
       if (this.expectedPrev !== undefined && entry.prevHash !== this.expectedPrev) {
-        problems.push('prevHash is not the previous entry\'s hash: an entry before it was removed, inserted, reordered or changed');
+        problems.push(
+          "prevHash is not the previous entry's hash: an entry before it was removed, inserted, reordered or changed",
+        );
       }
       if (this.expectedSeq !== undefined && entry.seq !== this.expectedSeq) {
-        problems.push(`seq ${entry.seq} where ${this.expectedSeq} was due: ${entry.seq > this.expectedSeq ? `${entry.seq - this.expectedSeq} entries missing` : 'repeated or reordered'}`);
+        problems.push(
+          `seq ${entry.seq} where ${this.expectedSeq} was due: ${entry.seq > this.expectedSeq ? `${entry.seq - this.expectedSeq} entries missing` : 'repeated or reordered'}`,
+        );
       }
     }
     if (problems.length) this.addBreak({ file, line, seq: entry.seq, reason: problems.join('; ') });
@@ -113,11 +137,26 @@ export class ChainVerifier {
    */
   finish(head?: { seq: number; hash: string }, headFile = 'audit.head'): ChainStatus {
     if (head && (!this.last || head.seq > this.last.seq)) {
-      this.addBreak({ file: headFile, line: 0, reason: `the log ends at seq ${this.last?.seq ?? 0} but ${headFile} says seq ${head.seq} was written: entries were removed from the end` });
+      this.addBreak({
+        file: headFile,
+        line: 0,
+        reason: `the log ends at seq ${this.last?.seq ?? 0} but ${headFile} says seq ${head.seq} was written: entries were removed from the end`,
+      });
     } else if (head && this.last && head.seq === this.last.seq && head.hash !== this.last.hash) {
-      this.addBreak({ file: headFile, line: 0, seq: head.seq, reason: `the last entry's hash differs from ${headFile}: it was changed` });
+      this.addBreak({
+        file: headFile,
+        line: 0,
+        seq: head.seq,
+        reason: `the last entry's hash differs from ${headFile}: it was changed`,
+      });
     }
-    return { ok: this.breaks.length === 0, entries: this.entries, files: [...this.files], last: this.last, breaks: [...this.breaks] };
+    return {
+      ok: this.breaks.length === 0,
+      entries: this.entries,
+      files: [...this.files],
+      last: this.last,
+      breaks: [...this.breaks],
+    };
   }
 
   /** Breaks after the last chain_break entry: damage the log has not recorded yet. */

@@ -41,13 +41,19 @@ describe('configuration reloads in the audit log', () => {
     replace(tls.files.cert, renewed.cert);
     await until(async () => (await reloads()).length === 1);
     expect((await reloads())[0]).toMatchObject({
-      actor: { name: 'platform', role: 'system' }, target: 'tls', outcome: 'success',
+      actor: { name: 'platform', role: 'system' },
+      target: 'tls',
+      outcome: 'success',
       details: { fingerprint256: new X509Certificate(renewed.cert).fingerprint256, notAfter: expect.any(String) },
     });
 
     const other = await makeServerCert(ca, []);
     replace(tls.files.cert, other.cert); // without its key: refused, the renewed pair stays
     await until(async () => (await reloads()).length === 2);
-    expect((await reloads())[1]).toMatchObject({ target: 'tls', outcome: 'failure', details: { kept: 'the previous certificate' } });
+    expect((await reloads())[1]).toMatchObject({
+      target: 'tls',
+      outcome: 'failure',
+      details: { kept: 'the previous certificate' },
+    });
   }, 60_000);
 });

@@ -17,7 +17,13 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'ioc-alert-bench-'));
   const platform = await startPlatform({
     env: {},
-    overrides: { dataDir, mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, log: { level: 'warn' } },
+    overrides: {
+      dataDir,
+      mqtt: { port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1' },
+      demo: { enabled: false },
+      log: { level: 'warn' },
+    },
     logger: pino({ level: 'warn' }),
   });
   const creds = platform.credentials!;
@@ -37,8 +43,22 @@ export async function startBenchPlatform(): Promise<BenchPlatform> {
 }
 
 /** Readings of air and traffic stations, all inside every threshold: load without alerts. */
-export const BACKGROUND_SENSORS = ['air-ngomon', 'air-dongba', 'air-gahue', 'air-ancuu', 'air-benhvien', 'air-phubai', 'air-thuanan', 'air-kimlong',
-  'traffic-truongtien', 'traffic-phuxuan', 'traffic-davien', 'traffic-ancuu', 'traffic-gahue', 'traffic-phubai'];
+export const BACKGROUND_SENSORS = [
+  'air-ngomon',
+  'air-dongba',
+  'air-gahue',
+  'air-ancuu',
+  'air-benhvien',
+  'air-phubai',
+  'air-thuanan',
+  'air-kimlong',
+  'traffic-truongtien',
+  'traffic-phuxuan',
+  'traffic-davien',
+  'traffic-ancuu',
+  'traffic-gahue',
+  'traffic-phubai',
+];
 
 export interface LoadProcess {
   /** stops the load and returns what it achieved */
@@ -48,19 +68,34 @@ export interface LoadProcess {
 /** Runs bench/alert-load.ts in its own process (its own core), publishing `rate` readings/s over MQTT. */
 export function startLoad(bench: BenchPlatform, rate: number, batch: number): Promise<LoadProcess> {
   const input = { url: bench.platform.mqttUrl, devices: BACKGROUND_SENSORS.map((s) => bench.device(s)), rate, batch };
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./alert-load.ts', import.meta.url).pathname, JSON.stringify(input)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./alert-load.ts', import.meta.url).pathname, JSON.stringify(input)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     const onLine = () => {
       if (!out.includes('ready\n')) return;
       child.stdout.off('data', onLine);
       resolve({
-        stop: () => new Promise((done) => {
-          child.once('exit', () => done(JSON.parse(out.slice(out.indexOf('ready\n') + 6).trim()) as { readings: number; seconds: number; shortfall: number }));
-          child.stdin.end();
-        }),
+        stop: () =>
+          new Promise((done) => {
+            child.once('exit', () =>
+              done(
+                JSON.parse(out.slice(out.indexOf('ready\n') + 6).trim()) as {
+                  readings: number;
+                  seconds: number;
+                  shortfall: number;
+                },
+              ),
+            );
+            child.stdin.end();
+          }),
       });
     };
     child.stdout.on('data', onLine);

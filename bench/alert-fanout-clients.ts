@@ -24,13 +24,19 @@ let onMessage: Handler = () => undefined;
 const sockets: WebSocket[] = [];
 for (let i = 0; i < input.clients; i += 50) {
   // in groups, so that the connect storm itself is not what is measured
-  await Promise.all(Array.from({ length: Math.min(50, input.clients - i) }, () => new Promise<void>((resolve, reject) => {
-    const ws = new WebSocket(input.wsUrl);
-    ws.on('message', (data) => onMessage(data.toString(), performance.now()));
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-    sockets.push(ws);
-  })));
+  await Promise.all(
+    Array.from(
+      { length: Math.min(50, input.clients - i) },
+      () =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(input.wsUrl);
+          ws.on('message', (data) => onMessage(data.toString(), performance.now()));
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+          sockets.push(ws);
+        }),
+    ),
+  );
 }
 
 /** Resolves with every client's arrival time of the first message that `match` accepts. */
@@ -67,7 +73,11 @@ if (input.mode === 'baseline') {
     if (i >= 5) record(t0, at);
   }
 } else {
-  const device = await mqtt.connectAsync(input.mqttUrl!, { ...input.device!, clientId: `${input.device!.username}-fanout`, reconnectPeriod: 0 });
+  const device = await mqtt.connectAsync(input.mqttUrl!, {
+    ...input.device!,
+    clientId: `${input.device!.username}-fanout`,
+    reconnectPeriod: 0,
+  });
   const is = (type: string) => (d: string) => d.includes(`"type":"${type}"`) && d.includes('"ruleId":"flood-level-2"');
   for (let i = 0; i < input.probes + 5; i++) {
     const fired = collect(is('firing'));
@@ -88,4 +98,6 @@ if (input.mode === 'baseline') {
 for (const s of sockets) s.terminate();
 const round = (xs: number[]) => xs.map((x) => Math.round(x * 100) / 100);
 // exit only once the pipe has taken the whole line
-process.stdout.write(`${JSON.stringify({ arrivals: round(arrivals), spreads: round(spreads), epochs })}\n`, () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ arrivals: round(arrivals), spreads: round(spreads), epochs })}\n`, () =>
+  process.exit(0),
+);

@@ -12,30 +12,63 @@ import { startBenchPlatform, summary } from './alert-bench-kit.ts';
  *
  *   npm run bench -- alert-fanout [--clients 1000] [--probes 30]
  */
-const { values } = parseArgs({ options: { clients: { type: 'string', default: '1000' }, probes: { type: 'string', default: '30' } } });
+const { values } = parseArgs({
+  options: { clients: { type: 'string', default: '1000' }, probes: { type: 'string', default: '30' } },
+});
 const CLIENTS = Number(values.clients);
 const PROBES = Number(values.probes);
 
-interface Result { arrivals: number[]; spreads: number[]; epochs?: Array<[number, number]> }
+interface Result {
+  arrivals: number[];
+  spreads: number[];
+  epochs?: Array<[number, number]>;
+}
 function runClients(input: object): Promise<Result> {
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./alert-fanout-clients.ts', import.meta.url).pathname, JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./alert-fanout-clients.ts', import.meta.url).pathname, JSON.stringify(input)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
-  child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+  child.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
   return new Promise((resolve, reject) => {
-    child.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`fan-out clients exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(JSON.parse(out) as Result) : reject(new Error(`fan-out clients exited with ${code}`)),
+    );
   });
 }
 
 // A frame the size of a real alert event, so the baseline moves the same bytes.
-const sample = JSON.stringify({ type: 'event', event: { seq: 1, type: 'firing', ts: Date.now(), alert: { id: '00000000-0000-0000-0000-000000000000', ruleId: 'flood-level-2', title: { vi: 'x'.repeat(300), en: 'x'.repeat(300) } } } });
+const sample = JSON.stringify({
+  type: 'event',
+  event: {
+    seq: 1,
+    type: 'firing',
+    ts: Date.now(),
+    alert: {
+      id: '00000000-0000-0000-0000-000000000000',
+      ruleId: 'flood-level-2',
+      title: { vi: 'x'.repeat(300), en: 'x'.repeat(300) },
+    },
+  },
+});
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 await new Promise((r) => wss.once('listening', r));
-wss.on('connection', (socket) => socket.on('message', (data) => {
-  const { fire } = JSON.parse(data.toString()) as { fire: number };
-  const frame = Buffer.from(sample.replace('{"seq":1,', `{"probe":${fire},"seq":1,`));
-  for (const client of wss.clients) client.send(frame, { binary: false });
-}));
-const baseline = await runClients({ mode: 'baseline', wsUrl: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`, clients: CLIENTS, probes: PROBES });
+wss.on('connection', (socket) =>
+  socket.on('message', (data) => {
+    const { fire } = JSON.parse(data.toString()) as { fire: number };
+    const frame = Buffer.from(sample.replace('{"seq":1,', `{"probe":${fire},"seq":1,`));
+    for (const client of wss.clients) client.send(frame, { binary: false });
+  }),
+);
+const baseline = await runClients({
+  mode: 'baseline',
+  wsUrl: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`,
+  clients: CLIENTS,
+  probes: PROBES,
+});
 await new Promise((r) => wss.close(r));
 
 const bench = await startBenchPlatform();
@@ -43,7 +76,9 @@ const { platform } = bench;
 // When the engine announced each alert (before the hub's own listener runs), on the wall clock the client
 // process also reads (high resolution).
 const announced = new Map<number, number>();
-platform.alerts.bus.prependListener('alert', (e) => { announced.set(e.seq, performance.timeOrigin + performance.now()); });
+platform.alerts.bus.prependListener('alert', (e) => {
+  announced.set(e.seq, performance.timeOrigin + performance.now());
+});
 const result = await runClients({
   mode: 'platform',
   wsUrl: `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${encodeURIComponent(bench.operatorToken)}`,
@@ -55,7 +90,9 @@ const result = await runClients({
 const stats = platform.delivery.hub.stats();
 const delivery = (result.epochs ?? []).flatMap(([seq, at]) => (announced.has(seq) ? [at - announced.get(seq)!] : []));
 
-console.log(`alert fan-out to ${CLIENTS} WebSocket clients, ${PROBES} alerts; node ${process.version}, store ${platform.store.name}`);
+console.log(
+  `alert fan-out to ${CLIENTS} WebSocket clients, ${PROBES} alerts; node ${process.version}, store ${platform.store.name}`,
+);
 console.log(`baseline: bare ws broadcast to ${CLIENTS} clients   ${summary(baseline.arrivals)}`);
 console.log(`          first to last client of one frame      ${summary(baseline.spreads)}`);
 console.log(`platform: publish -> alert at every client       ${summary(result.arrivals)}`);

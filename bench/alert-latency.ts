@@ -13,7 +13,13 @@ import { sleep, startBenchPlatform, startLoad, summary } from './alert-bench-kit
  *
  *   npm run bench -- alert-latency [--rate 10000] [--batch 10] [--probes 200]
  */
-const { values } = parseArgs({ options: { rate: { type: 'string', default: '10000' }, batch: { type: 'string', default: '10' }, probes: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: {
+    rate: { type: 'string', default: '10000' },
+    batch: { type: 'string', default: '10' },
+    probes: { type: 'string', default: '200' },
+  },
+});
 const RATE = Number(values.rate);
 const PROBES = Number(values.probes);
 
@@ -39,7 +45,9 @@ const bench = await startBenchPlatform();
 const { platform } = bench;
 const echo = await wsEchoBaseline(PROBES);
 
-const stream = new WebSocket(`${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${encodeURIComponent(bench.operatorToken)}&kind=water`);
+const stream = new WebSocket(
+  `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${encodeURIComponent(bench.operatorToken)}&kind=water`,
+);
 const waiting = new Map<string, (at: number) => void>();
 // The platform runs in this process, so the moment the engine announces the alert is on the same clock.
 let announcedAt = 0;
@@ -54,8 +62,19 @@ stream.on('message', (data) => {
 });
 await new Promise((r) => stream.once('open', r));
 const probe = bench.device('water-kimlong');
-const device = await mqtt.connectAsync(platform.mqttUrl, { username: probe.username, password: probe.password, clientId: `${probe.username}-latency`, reconnectPeriod: 0 });
-const next = (type: string) => new Promise<number>((resolve) => waiting.set(type, (at) => { waiting.delete(type); resolve(at); }));
+const device = await mqtt.connectAsync(platform.mqttUrl, {
+  username: probe.username,
+  password: probe.password,
+  clientId: `${probe.username}-latency`,
+  reconnectPeriod: 0,
+});
+const next = (type: string) =>
+  new Promise<number>((resolve) =>
+    waiting.set(type, (at) => {
+      waiting.delete(type);
+      resolve(at);
+    }),
+  );
 
 async function cycle(): Promise<{ alert: number; puback: number; delivery: number }> {
   const fired = next('firing');
@@ -94,9 +113,13 @@ console.log(`baseline: bare ws echo round trip ${summary(echo)}`);
 await run('idle platform');
 const load = await startLoad(bench, RATE, Number(values.batch));
 await sleep(2000);
-await run(`under background load of ${RATE.toLocaleString('en-US')} readings/s (batches of ${values.batch}, QoS 1, another process)`);
+await run(
+  `under background load of ${RATE.toLocaleString('en-US')} readings/s (batches of ${values.batch}, QoS 1, another process)`,
+);
 const achieved = await load.stop();
-console.log(`  background load achieved: ${Math.round(achieved.readings / achieved.seconds).toLocaleString('en-US')} readings/s acknowledged (${achieved.shortfall} skipped at the in-flight cap)`);
+console.log(
+  `  background load achieved: ${Math.round(achieved.readings / achieved.seconds).toLocaleString('en-US')} readings/s acknowledged (${achieved.shortfall} skipped at the in-flight cap)`,
+);
 stream.close();
 await device.endAsync(true);
 await bench.stop();

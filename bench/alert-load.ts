@@ -7,7 +7,12 @@ import mqtt, { type MqttClient } from 'mqtt';
  * A publish is skipped (and counted as shortfall) when too many are unacknowledged: the load never
  * queues without bound, and the report says honestly what rate was offered.
  */
-interface Input { url: string; devices: Array<{ sensorId: string; kind: string; username: string; password: string }>; rate: number; batch: number }
+interface Input {
+  url: string;
+  devices: Array<{ sensorId: string; kind: string; username: string; password: string }>;
+  rate: number;
+  batch: number;
+}
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
 const VALUES: Record<string, Record<string, number>> = {
   air: { pm25: 20, pm10: 40, no2: 30, o3: 60 },
@@ -15,9 +20,16 @@ const VALUES: Record<string, Record<string, number>> = {
 };
 const MAX_IN_FLIGHT = 200;
 
-const clients: MqttClient[] = await Promise.all(input.devices.map((d) => mqtt.connectAsync(input.url, {
-  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `${d.sensorId}-alert-load-${process.pid}`,
-})));
+const clients: MqttClient[] = await Promise.all(
+  input.devices.map((d) =>
+    mqtt.connectAsync(input.url, {
+      username: d.username,
+      password: d.password,
+      reconnectPeriod: 0,
+      clientId: `${d.sensorId}-alert-load-${process.pid}`,
+    }),
+  ),
+);
 let sent = 0;
 let shortfall = 0;
 let inFlight = 0;
@@ -33,7 +45,10 @@ const timer = setInterval(() => {
     owed -= input.batch;
     const i = device++ % clients.length;
     const d = input.devices[i]!;
-    if (inFlight >= MAX_IN_FLIGHT) { shortfall += input.batch; continue; }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      shortfall += input.batch;
+      continue;
+    }
     const readings = Array.from({ length: input.batch }, () => ({ ts: ts++, ...VALUES[d.kind] }));
     inFlight++;
     clients[i]!.publish(`ioc/${d.kind}/${d.sensorId}/readings`, JSON.stringify(readings), { qos: 1 }, (err) => {

@@ -17,7 +17,9 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
  *
  *   npm run bench -- alerts [--readings 200000] [--crossings 200]
  */
-const { values } = parseArgs({ options: { readings: { type: 'string', default: '200000' }, crossings: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { readings: { type: 'string', default: '200000' }, crossings: { type: 'string', default: '200' } },
+});
 const N = Number(values.readings);
 const CROSSINGS = Number(values.crossings);
 const city = loadCity(join(CONFIG_DIR, 'cities/hue/city.yaml'), join(CONFIG_DIR, 'kinds'));
@@ -42,7 +44,15 @@ async function measure(label: string, rulesDir: string): Promise<void> {
   const store = await SqliteStore.open(join(dir, 'ioc.sqlite'));
   const clock = createManualClock(T0);
   const events = new IngestEvents();
-  const service = createAlertService({ store, city, events, clock, logger: pino({ level: 'silent' }), rulesDir, dataDir: dir });
+  const service = createAlertService({
+    store,
+    city,
+    events,
+    clock,
+    logger: pino({ level: 'silent' }),
+    rulesDir,
+    dataDir: dir,
+  });
   await service.start();
   const readings = makeReadings();
   const started = performance.now();
@@ -55,19 +65,30 @@ async function measure(label: string, rulesDir: string): Promise<void> {
   // latency: a crossing reading on Kim Long, then a clearing one, CROSSINGS times
   const latencies: number[] = [];
   let sentAt = 0;
-  service.bus.on('alert', (e) => { if (e.type === 'firing' && e.alert.ruleId === 'flood-level-1') latencies.push(performance.now() - sentAt); });
+  service.bus.on('alert', (e) => {
+    if (e.type === 'firing' && e.alert.ruleId === 'flood-level-1') latencies.push(performance.now() - sentAt);
+  });
   for (let i = 0; i < CROSSINGS; i++) {
     const ts = clock.now() + 60_000;
     clock.set(ts);
     sentAt = performance.now();
-    events.emit('readings', [{ sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', ts, values: { waterLevel: 1.5 } }]);
+    events.emit('readings', [
+      { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', ts, values: { waterLevel: 1.5 } },
+    ]);
     await service.idle();
-    events.emit('readings', [{ sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', ts: ts + 1, values: { waterLevel: 0.2 } }]);
+    events.emit('readings', [
+      { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', ts: ts + 1, values: { waterLevel: 0.2 } },
+    ]);
     await service.idle();
   }
   latencies.sort((a, b) => a - b);
-  const pct = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2) : '-');
-  console.log(`${label.padEnd(34)} ${Math.round(N / seconds).toLocaleString('en-US').padStart(12)} readings/s   alert latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (${latencies.length} alerts)`);
+  const pct = (p: number) =>
+    latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!.toFixed(2) : '-';
+  console.log(
+    `${label.padEnd(34)} ${Math.round(N / seconds)
+      .toLocaleString('en-US')
+      .padStart(12)} readings/s   alert latency p50 ${pct(0.5)} ms, p99 ${pct(0.99)} ms (${latencies.length} alerts)`,
+  );
   await service.stop();
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -13,23 +13,44 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
   const cityDir = join(dir, 'city');
   mkdirSync(join(cityDir, 'rules'), { recursive: true });
   cpSync(join(CONFIG_DIR, 'kinds'), join(dir, 'kinds'), { recursive: true });
-  const sensors = Array.from({ length: devices }, (_, i) => `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`);
+  const sensors = Array.from(
+    { length: devices },
+    (_, i) =>
+      `  - { id: bench-air-${i}, kind: air, name: "Bench ${i}", lat: 16.46, lon: 107.59, district: "Phú Xuân" }`,
+  );
   writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
-  writeFileSync(join(cityDir, 'city.yaml'), 'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n');
-  writeFileSync(join(dir, 'platform.yaml'), ['city: city/city.yaml', 'kindsDir: kinds', ...platformLines, ''].join('\n'));
+  writeFileSync(
+    join(cityDir, 'city.yaml'),
+    'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n',
+  );
+  writeFileSync(
+    join(dir, 'platform.yaml'),
+    ['city: city/city.yaml', 'kindsDir: kinds', ...platformLines, ''].join('\n'),
+  );
   return join(dir, 'platform.yaml');
 }
 
 /** The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet. */
-export async function startBenchPlatform(devices: number, overrides: PlatformConfigInput = {}, options: { rulesYaml?: string } = {}): Promise<{ platform: Platform; close(): Promise<void> }> {
+export async function startBenchPlatform(
+  devices: number,
+  overrides: PlatformConfigInput = {},
+  options: { rulesYaml?: string } = {},
+): Promise<{ platform: Platform; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
   const configFile = writeBenchCity(dir, devices);
   if (options.rulesYaml) writeFileSync(join(dir, 'city', 'rules', 'bench.yaml'), options.rulesYaml);
   const platform = await startPlatform({
     env: { IOC_CONFIG: configFile },
-    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false }, ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 },
+    overrides: {
+      dataDir: join(dir, 'data'),
+      mqtt: { port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1' },
+      demo: { enabled: false },
+      ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 },
       // a capacity bench: each bench device publishes as fast as the platform acknowledges, far above a real device's rate
-      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 }, ...overrides },
+      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 },
+      ...overrides,
+    },
     logger: pino({ level: 'warn' }),
   });
   return {
@@ -55,7 +76,10 @@ export function cpuMeter(): () => CpuUsed {
   return () => {
     const used = process.cpuUsage(start);
     const main = mainThreadMicros();
-    return { micros: used.user + used.system, mainThreadMicros: main === undefined || mainStart === undefined ? undefined : main - mainStart };
+    return {
+      micros: used.user + used.system,
+      mainThreadMicros: main === undefined || mainStart === undefined ? undefined : main - mainStart,
+    };
   };
 }
 

@@ -5,7 +5,12 @@
  * whole document each time. Prints {"acked": requests, "seconds", "bytes", "notModified"}.
  * Input (argv[2], JSON): { url, pollers, seconds, intervalMs }
  */
-interface Input { url: string; pollers: number; seconds: number; intervalMs: number }
+interface Input {
+  url: string;
+  pollers: number;
+  seconds: number;
+  intervalMs: number;
+}
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const started = Date.now();

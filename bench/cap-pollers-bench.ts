@@ -26,34 +26,56 @@ const HONEST = 20;
 const ALERTING = 20;
 
 const RULE = `- { id: bench-pm25, kind: threshold, selector: { kinds: [air] }, metric: pm25, above: 100, clearBelow: 50, severity: high, category: environment, subCategory: airPollution }\n`;
-const { platform, close } = await startBenchPlatform(HONEST + ALERTING, {
-  limits: { ...DEFAULT_LIMITS, devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000, alertFlapTransitions: 1_000_000 },
-}, { rulesYaml: RULE });
+const { platform, close } = await startBenchPlatform(
+  HONEST + ALERTING,
+  {
+    limits: {
+      ...DEFAULT_LIMITS,
+      devicePublishesPerSecond: 1_000_000_000,
+      devicePublishBurst: 1_000_000_000,
+      alertFlapTransitions: 1_000_000,
+    },
+  },
+  { rulesYaml: RULE },
+);
 const creds = readCredentialsFile(`${platform.config.dataDir}/credentials.json`);
 const password = (id: string) => creds.devices.find((d) => d.sensorId === id)!.password;
-const connect = (id: string): Promise<MqttClient> => mqtt.connectAsync(platform.mqttUrl, { username: id, password: password(id), clientId: id, reconnectPeriod: 0 });
+const connect = (id: string): Promise<MqttClient> =>
+  mqtt.connectAsync(platform.mqttUrl, { username: id, password: password(id), clientId: id, reconnectPeriod: 0 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pct = (xs: number[], q: number) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN; };
+const pct = (xs: number[], q: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
+};
 
 // history: each alerting device crosses above and back below, one alert per cycle; the last cycle stays firing
 const t0 = performance.now();
 const cycles = Math.ceil(ALERTS / ALERTING);
 const start = Date.now() - 2 * 3_600_000;
-await Promise.all(Array.from({ length: ALERTING }, async (_, k) => {
-  const id = `bench-air-${HONEST + k}`;
-  const c = await connect(id);
-  for (let i = 0; i < cycles; i++) {
-    const ts = start + i * 2000;
-    await c.publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts, pm25: 150 }), { qos: 1 });
-    if (i < cycles - 1) await c.publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts: ts + 1000, pm25: 20 }), { qos: 1 });
-  }
-  await c.endAsync();
-}));
+await Promise.all(
+  Array.from({ length: ALERTING }, async (_, k) => {
+    const id = `bench-air-${HONEST + k}`;
+    const c = await connect(id);
+    for (let i = 0; i < cycles; i++) {
+      const ts = start + i * 2000;
+      await c.publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts, pm25: 150 }), { qos: 1 });
+      if (i < cycles - 1)
+        await c.publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts: ts + 1000, pm25: 20 }), { qos: 1 });
+    }
+    await c.endAsync();
+  }),
+);
 const opsToken = creds.operator.token;
-const listed = await (await fetch(`${platform.httpUrl}/api/alerts?limit=1000&from=${start - 1000}`, { headers: { authorization: `Bearer ${opsToken}` } })).json() as { alerts: unknown[] };
+const listed = (await (
+  await fetch(`${platform.httpUrl}/api/alerts?limit=1000&from=${start - 1000}`, {
+    headers: { authorization: `Bearer ${opsToken}` },
+  })
+).json()) as { alerts: unknown[] };
 const feedUrl = `${platform.httpUrl}/api/alerts/cap`;
 const feed = await (await fetch(feedUrl)).text();
-console.log(`history: ${cycles * ALERTING} alerts raised by ${ALERTING} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s (API lists ${listed.alerts.length}, capped at 1000); feed ${(feed.length / 1024).toFixed(0)} KB, ${(feed.match(/<entry>/g) ?? []).length} entries`);
+console.log(
+  `history: ${cycles * ALERTING} alerts raised by ${ALERTING} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s (API lists ${listed.alerts.length}, capped at 1000); feed ${(feed.length / 1024).toFixed(0)} KB, ${(feed.match(/<entry>/g) ?? []).length} entries`,
+);
 
 const served: number[] = [];
 for (let i = 0; i < 20; i++) {
@@ -61,55 +83,86 @@ for (let i = 0; i < 20; i++) {
   await (await fetch(feedUrl)).arrayBuffer();
   served.push(performance.now() - t);
 }
-console.log(`feed served alone, one request at a time: p50 ${pct(served, 0.5).toFixed(1)} ms, max ${Math.max(...served).toFixed(1)} ms (first build included)`);
+console.log(
+  `feed served alone, one request at a time: p50 ${pct(served, 0.5).toFixed(1)} ms, max ${Math.max(...served).toFixed(1)} ms (first build included)`,
+);
 
 const honest = await Promise.all(Array.from({ length: HONEST }, (_, i) => connect(`bench-air-${i}`)));
 let n = 0;
 async function phase(ms: number): Promise<number[]> {
   const latencies: number[] = [];
   const end = Date.now() + ms;
-  await Promise.all(honest.map(async (c, i) => {
-    while (Date.now() < end) {
-      const t = performance.now();
-      await c.publishAsync(`ioc/air/bench-air-${i}/readings`, JSON.stringify({ ts: Date.now() - 1000 + (n++ % 1000), pm25: 12 }), { qos: 1 });
-      latencies.push(performance.now() - t);
-      await sleep(200);
-    }
-  }));
+  await Promise.all(
+    honest.map(async (c, i) => {
+      while (Date.now() < end) {
+        const t = performance.now();
+        await c.publishAsync(
+          `ioc/air/bench-air-${i}/readings`,
+          JSON.stringify({ ts: Date.now() - 1000 + (n++ % 1000), pm25: 12 }),
+          { qos: 1 },
+        );
+        latencies.push(performance.now() - t);
+        await sleep(200);
+      }
+    }),
+  );
   return latencies;
 }
 
 await phase(2000); // warm-up, not counted
 const loadFile = fileURLToPath(new URL('./cap-poll-load.ts', import.meta.url));
-const fmt = (xs: number[]) => `p50 ${pct(xs, 0.5).toFixed(1)} ms  p90 ${pct(xs, 0.9).toFixed(1)} ms  (${xs.length} publishes)`;
+const fmt = (xs: number[]) =>
+  `p50 ${pct(xs, 0.5).toFixed(1)} ms  p90 ${pct(xs, 0.9).toFixed(1)} ms  (${xs.length} publishes)`;
 const alone: number[] = [];
 const beside: number[] = [];
-console.log(`${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with If-None-Match); ${ROUNDS} rounds of ${SECONDS} s per phase`);
+console.log(
+  `${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with If-None-Match); ${ROUNDS} rounds of ${SECONDS} s per phase`,
+);
 // CPU of this process (the platform and the devices' clients) per phase: beside minus alone, per feed
 // request, is what serving the feed costs the platform, apart from the machine's contention
-const cpuMs = (since: NodeJS.CpuUsage) => { const u = process.cpuUsage(since); return (u.user + u.system) / 1000; };
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
 let feedCpuMs = 0;
 let feedRequests = 0;
 for (let r = 1; r <= ROUNDS; r++) {
   const cpuA = process.cpuUsage();
   const a = await phase(SECONDS * 1000);
   const aloneMs = cpuMs(cpuA);
-  const pollers = runLoadProcess(loadFile, { url: feedUrl, pollers: POLLERS, seconds: SECONDS + 1.5, intervalMs: INTERVAL_MS });
+  const pollers = runLoadProcess(loadFile, {
+    url: feedUrl,
+    pollers: POLLERS,
+    seconds: SECONDS + 1.5,
+    intervalMs: INTERVAL_MS,
+  });
   await sleep(1000); // the poller process starts (tsx) before the phase is measured
   const cpuB = process.cpuUsage();
   const b = await phase(SECONDS * 1000);
   const besideMs = cpuMs(cpuB);
-  const polled = await pollers as unknown as { acked: number; seconds: number; bytes: number; wireBytes?: number; notModified: number };
+  const polled = (await pollers) as unknown as {
+    acked: number;
+    seconds: number;
+    bytes: number;
+    wireBytes?: number;
+    notModified: number;
+  };
   alone.push(...a);
   beside.push(...b);
   // the pollers ran SECONDS + 1.5 s, the CPU was measured over SECONDS: scale the requests to that
-  const inPhase = polled.acked * SECONDS / polled.seconds;
+  const inPhase = (polled.acked * SECONDS) / polled.seconds;
   feedCpuMs += besideMs - aloneMs;
   feedRequests += inPhase;
-  console.log(`round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests (${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB decoded${polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''} | platform CPU alone ${aloneMs.toFixed(0)} ms, beside ${besideMs.toFixed(0)} ms: ${((besideMs - aloneMs) / inPhase).toFixed(2)} ms per feed request`);
+  console.log(
+    `round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests (${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB decoded${polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''} | platform CPU alone ${aloneMs.toFixed(0)} ms, beside ${besideMs.toFixed(0)} ms: ${((besideMs - aloneMs) / inPhase).toFixed(2)} ms per feed request`,
+  );
 }
-console.log(`platform CPU per feed request (beside minus alone, all rounds): ${(feedCpuMs / feedRequests).toFixed(2)} ms`);
+console.log(
+  `platform CPU per feed request (beside minus alone, all rounds): ${(feedCpuMs / feedRequests).toFixed(2)} ms`,
+);
 const ratio = pct(beside, 0.9) / pct(alone, 0.9);
-console.log(`all rounds: alone ${fmt(alone)} | beside pollers ${fmt(beside)} | p90 ratio ${ratio.toFixed(2)} (goal <= 1.10)`);
+console.log(
+  `all rounds: alone ${fmt(alone)} | beside pollers ${fmt(beside)} | p90 ratio ${ratio.toFixed(2)} (goal <= 1.10)`,
+);
 await Promise.all(honest.map((c) => c.endAsync(true)));
 await close();

@@ -26,10 +26,15 @@ import { runLoadProcess } from './load-process.ts';
  *
  *   npm run bench -- cpu-breakdown [--devices 10] [--count 5000] [--window 32] [--profile-out file.cpuprofile]
  */
-const { values } = parseArgs({ options: {
-  devices: { type: 'string', default: '10' }, count: { type: 'string', default: '5000' },
-  window: { type: 'string', default: '32' }, 'profile-out': { type: 'string' }, 'no-influx': { type: 'boolean' },
-} });
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '10' },
+    count: { type: 'string', default: '5000' },
+    window: { type: 'string', default: '32' },
+    'profile-out': { type: 'string' },
+    'no-influx': { type: 'boolean' },
+  },
+});
 const devices = Number(values.devices);
 const count = Number(values.count);
 const window = Number(values.window);
@@ -52,14 +57,25 @@ async function bareAedes(): Promise<{ micros: number; rate: number }> {
   return { micros: used / result.acked, rate: result.acked / result.seconds };
 }
 
-interface PlatformRun { micros: number; mainMicros?: number; rate: number; readingsPerGroup: number; profile?: CpuProfile }
+interface PlatformRun {
+  micros: number;
+  mainMicros?: number;
+  rate: number;
+  readingsPerGroup: number;
+  profile?: CpuProfile;
+}
 
 /** The platform on the bench city (SQLite store); with `profile`, the main thread is sampled meanwhile. */
 async function platformRun(profile: boolean): Promise<PlatformRun> {
   const { platform, close } = await startBenchPlatform(devices);
   const session = profile ? new Session() : undefined;
   try {
-    const list = platform.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
+    const list = platform.credentials!.devices.map((d) => ({
+      sensorId: d.sensorId,
+      kind: d.kind,
+      username: d.username,
+      password: d.password,
+    }));
     if (session) {
       session.connect();
       await session.post('Profiler.enable');
@@ -74,8 +90,11 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
     const stopped = session ? ((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile : undefined;
     const groups = Math.max(1, platform.writer.stats.groups - groupsBefore);
     return {
-      micros: used.micros / result.acked, mainMicros: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / result.acked,
-      rate: result.acked / result.seconds, readingsPerGroup: result.acked / groups, profile: stopped,
+      micros: used.micros / result.acked,
+      mainMicros: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / result.acked,
+      rate: result.acked / result.seconds,
+      readingsPerGroup: result.acked / groups,
+      profile: stopped,
     };
   } finally {
     session?.disconnect();
@@ -122,7 +141,10 @@ async function rawInflux(): Promise<{ micros: number; rate: number } | undefined
   const influx = await startInfluxd({ own: true });
   try {
     await fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE raw' }) });
-    const lines = [...rows()].map(([d, ts, f]) => `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d - 1} ${f.slice(1, -1).replaceAll('"', '').replaceAll(':', '=')} ${ts}`);
+    const lines = [...rows()].map(
+      ([d, ts, f]) =>
+        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d - 1} ${f.slice(1, -1).replaceAll('"', '').replaceAll(':', '=')} ${ts}`,
+    );
     const bodies: string[] = [];
     for (let i = 0; i < lines.length; i += 5000) bodies.push(lines.slice(i, i + 5000).join('\n'));
     const influxdCpu = () => {
@@ -156,17 +178,31 @@ const influx = await rawInflux();
 const profiled = await platformRun(true);
 const floor = bare.micros + sqlite;
 
-console.log(`cpu-breakdown: ${devices} connections x ${count} QoS 1 readings (4 metrics), 1 per publish, window ${window}, ${new Date().toISOString()}`);
+console.log(
+  `cpu-breakdown: ${devices} connections x ${count} QoS 1 readings (4 metrics), 1 per publish, window ${window}, ${new Date().toISOString()}`,
+);
 console.log(`  bare Aedes per message:            ${fmt(bare.micros)} µs  (${Math.round(bare.rate)} msg/s acked)`);
-console.log(`  raw better-sqlite3 per row:        ${fmt(sqlite)} µs  (batches of ${Math.round(platform.readingsPerGroup)} rows, the platform's readings per commit group)`);
-if (influx) console.log(`  raw InfluxDB /write per line:      ${fmt(influx.micros)} µs  (node + influxd, ${Math.round(influx.rate)} lines/s)`);
-console.log(`  platform per reading (SQLite):     ${fmt(platform.micros)} µs  (main thread ${platform.mainMicros === undefined ? '?' : fmt(platform.mainMicros)} µs; ${Math.round(platform.rate)} readings/s acked)`);
-console.log(`  goal: platform <= 1.3 x (bare Aedes + raw SQLite row) = 1.3 x ${fmt(floor)} = ${fmt(1.3 * floor)} µs; now ${fmt(platform.micros / floor, 2)}x`);
+console.log(
+  `  raw better-sqlite3 per row:        ${fmt(sqlite)} µs  (batches of ${Math.round(platform.readingsPerGroup)} rows, the platform's readings per commit group)`,
+);
+if (influx)
+  console.log(
+    `  raw InfluxDB /write per line:      ${fmt(influx.micros)} µs  (node + influxd, ${Math.round(influx.rate)} lines/s)`,
+  );
+console.log(
+  `  platform per reading (SQLite):     ${fmt(platform.micros)} µs  (main thread ${platform.mainMicros === undefined ? '?' : fmt(platform.mainMicros)} µs; ${Math.round(platform.rate)} readings/s acked)`,
+);
+console.log(
+  `  goal: platform <= 1.3 x (bare Aedes + raw SQLite row) = 1.3 x ${fmt(floor)} = ${fmt(1.3 * floor)} µs; now ${fmt(platform.micros / floor, 2)}x`,
+);
 if (profiled.profile) {
   const summary = summariseProfile(profiled.profile);
   const scale = platform.mainMicros ?? platform.micros; // main-thread µs per reading, unprofiled
-  console.log(`  main-thread breakdown (self time, profiled run ${fmt(profiled.micros)} µs/reading; µs scaled to the unprofiled main thread):`);
-  for (const g of summary.groups) console.log(`    ${g.group.padEnd(44)} ${fmt(g.share * 100).padStart(5)}%  ${fmt(g.share * scale).padStart(5)} µs`);
+  console.log(
+    `  main-thread breakdown (self time, profiled run ${fmt(profiled.micros)} µs/reading; µs scaled to the unprofiled main thread):`,
+  );
+  for (const g of summary.groups)
+    console.log(`    ${g.group.padEnd(44)} ${fmt(g.share * 100).padStart(5)}%  ${fmt(g.share * scale).padStart(5)} µs`);
   console.log('  top functions by self time:');
   for (const f of summary.top) console.log(`    ${fmt(f.share * 100).padStart(5)}%  ${f.name}`);
   if (values['profile-out']) writeFileSync(values['profile-out'], JSON.stringify(profiled.profile));

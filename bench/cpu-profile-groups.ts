@@ -13,24 +13,46 @@ const GROUPS: ReadonlyArray<readonly [string, RegExp]> = [
   ['parse (topic, payload)', /\/ingest\/parse-/],
   ['validate (zod, validators)', /\/ingest\/validate-|\/zod\//],
   ['rules (alerts/)', /\/alerts\//],
-  ['commit log (encode, write, fsync wait)', /\/store\/(commit-log|log-frame|log-record|durable-writer|durable-pipeline|progress-waiters)/],
-  ['store feed (feeder, packing, worker link)', /\/store\/(store-feeder|sqlite\/|latest-values|store-adapters|pipeline-metrics)/],
+  [
+    'commit log (encode, write, fsync wait)',
+    /\/store\/(commit-log|log-frame|log-record|durable-writer|durable-pipeline|progress-waiters)/,
+  ],
+  [
+    'store feed (feeder, packing, worker link)',
+    /\/store\/(store-feeder|sqlite\/|latest-values|store-adapters|pipeline-metrics)/,
+  ],
   ['metrics (prom-client)', /prom-client|-metrics\.ts/],
   ['logging (pino)', /\/pino|logger/],
   ['ingest service (other)', /\/ingest\//],
-  ['broker (aedes, mqtt-packet)', /\/aedes|\/mqtt-packet|\/broker\/|\/bl\/|\/fastfall|\/fastparallel|\/fastseries|\/qlobber|\/mqemitter|\/reusify/],
+  [
+    'broker (aedes, mqtt-packet)',
+    /\/aedes|\/mqtt-packet|\/broker\/|\/bl\/|\/fastfall|\/fastparallel|\/fastseries|\/qlobber|\/mqemitter|\/reusify/,
+  ],
   ['node internals (net, streams, timers)', /^node:/],
 ];
 
-export interface GroupRow { group: string; selfMicros: number; share: number }
-export interface FunctionRow { name: string; selfMicros: number; share: number }
-export interface ProfileSummary { busyMicros: number; groups: GroupRow[]; top: FunctionRow[] }
+export interface GroupRow {
+  group: string;
+  selfMicros: number;
+  share: number;
+}
+export interface FunctionRow {
+  name: string;
+  selfMicros: number;
+  share: number;
+}
+export interface ProfileSummary {
+  busyMicros: number;
+  groups: GroupRow[];
+  top: FunctionRow[];
+}
 
 function groupOf(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'garbage collection';
   // native frames: named by function, as V8 reports them without a script
   if (url === '' && /^f(data)?sync/.test(fn)) return 'commit log fsync (blocking: wall time, little CPU)';
-  if (url === '' && /^(writeBuffer|writev|writeUtf8String|writeLatin1String)$/.test(fn)) return 'I/O writes (sockets, log file)';
+  if (url === '' && /^(writeBuffer|writev|writeUtf8String|writeLatin1String)$/.test(fn))
+    return 'I/O writes (sockets, log file)';
   if (url === '' && fn === 'postMessage') return 'store feed (feeder, packing, worker link)';
   if (url === '') return fn === '(program)' ? 'V8/native (program)' : 'native (no script)';
   for (const [name, pattern] of GROUPS) if (pattern.test(url)) return name;
@@ -60,8 +82,15 @@ export function summariseProfile(profile: CpuProfile, topN = 15): ProfileSummary
     const name = `${frame.functionName || '(anonymous)'} ${file}:${frame.lineNumber + 1}`;
     functions.set(name, (functions.get(name) ?? 0) + micros);
   }
-  const rows = <T extends string>(m: Map<string, number>, key: T) => [...m]
-    .map(([k, v]) => ({ [key]: k, selfMicros: v, share: v / Math.max(1, busy) }) as { [K in T]: string } & { selfMicros: number; share: number })
-    .sort((a, b) => b.selfMicros - a.selfMicros);
+  const rows = <T extends string>(m: Map<string, number>, key: T) =>
+    [...m]
+      .map(
+        ([k, v]) =>
+          ({ [key]: k, selfMicros: v, share: v / Math.max(1, busy) }) as { [K in T]: string } & {
+            selfMicros: number;
+            share: number;
+          },
+      )
+      .sort((a, b) => b.selfMicros - a.selfMicros);
   return { busyMicros: busy, groups: rows(groups, 'group'), top: rows(functions, 'name').slice(0, topN) };
 }

@@ -23,10 +23,15 @@ import { spawnPlatform } from '../test-support/platform-process.ts';
  *
  *   npm run bench -- fleet [--devices 10000] [--seconds 60] [--rate 1000] [--concurrency 200]
  */
-const { values } = parseArgs({ options: {
-  devices: { type: 'string', default: '10000' }, seconds: { type: 'string', default: '60' },
-  rate: { type: 'string' }, concurrency: { type: 'string', default: '200' }, 'skip-baseline': { type: 'boolean' },
-} });
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '60' },
+    rate: { type: 'string' },
+    concurrency: { type: 'string', default: '200' },
+    'skip-baseline': { type: 'boolean' },
+  },
+});
 const devices = Number(values.devices);
 const seconds = Number(values.seconds);
 const rate = Number(values.rate ?? Math.max(1, devices / 10));
@@ -43,14 +48,38 @@ function ownMemory(): number {
   return process.memoryUsage().rss;
 }
 
-interface Result { connectMs: number; clientBytes: number; serverBytes: number; ackedPerSecond: number; rejected: number; failed: number; connected: number }
+interface Result {
+  connectMs: number;
+  clientBytes: number;
+  serverBytes: number;
+  ackedPerSecond: number;
+  rejected: number;
+  failed: number;
+  connected: number;
+}
 
-async function runFleet(city: City, url: string, pid: number, loginOf: (id: string) => DeviceLogin | undefined, operator?: DeviceLogin): Promise<Result> {
+async function runFleet(
+  city: City,
+  url: string,
+  pid: number,
+  loginOf: (id: string) => DeviceLogin | undefined,
+  operator?: DeviceLogin,
+): Promise<Result> {
   const simulators = await loadSimulators();
   const interval = Math.round((devices / rate) * 1000);
-  const scenario = parseScenario(`name: fleet-bench\ntitle: { vi: "Đo tải", en: "Fleet benchmark" }\nseed: 1\nduration: ${seconds}s\ninterval: ${interval}ms\n`, 'fleet-bench');
+  const scenario = parseScenario(
+    `name: fleet-bench\ntitle: { vi: "Đo tải", en: "Fleet benchmark" }\nseed: 1\nduration: ${seconds}s\ninterval: ${interval}ms\n`,
+    'fleet-bench',
+  );
   const resolved = resolveScenario(scenario, city, simulators);
-  const sink = createMqttFleetSink({ url, loginOf, operator, connectConcurrency: concurrency, settleMs: 1000, logger: { info: (m) => console.error(`  ${m}`), warn: (m) => console.error(`  warning: ${m}`) } });
+  const sink = createMqttFleetSink({
+    url,
+    loginOf,
+    operator,
+    connectConcurrency: concurrency,
+    settleMs: 1000,
+    logger: { info: (m) => console.error(`  ${m}`), warn: (m) => console.error(`  warning: ${m}`) },
+  });
   const clientBefore = ownMemory();
   const serverBefore = rssOf(pid);
   const connectStart = Date.now();
@@ -64,15 +93,28 @@ async function runFleet(city: City, url: string, pid: number, loginOf: (id: stri
   const runStart = Date.now();
   const final = await run.done;
   const runSeconds = (Date.now() - runStart) / 1000;
-  return { connectMs, clientBytes, serverBytes, ackedPerSecond: final.sink.acknowledged / runSeconds, rejected: final.sink.rejected, failed: final.sink.failed, connected };
+  return {
+    connectMs,
+    clientBytes,
+    serverBytes,
+    ackedPerSecond: final.sink.acknowledged / runSeconds,
+    rejected: final.sink.rejected,
+    failed: final.sink.failed,
+    connected,
+  };
 }
 
 async function bareBroker(): Promise<{ child: ChildProcess; url: string }> {
   const code = `import { Aedes } from 'aedes'; import { createServer } from 'node:net';
 const aedes = await Aedes.createBroker(); const server = createServer(aedes.handle);
 server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { cwd: join(CONFIG_DIR, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => child.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim())));
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: join(CONFIG_DIR, '..'),
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim())),
+  );
   process.once('exit', () => child.kill('SIGKILL'));
   return { child, url: `mqtt://127.0.0.1:${port}` };
 }
@@ -81,13 +123,18 @@ const dir = mkdtempSync(join(tmpdir(), 'ioc-fleet-bench-'));
 const baseFile = join(CONFIG_DIR, 'cities/hue/city.yaml');
 const cityFile = writeFleetCity(join(dir, 'city'), loadCity(baseFile, join(CONFIG_DIR, 'kinds')), baseFile, devices);
 const city = loadCity(cityFile, join(CONFIG_DIR, 'kinds'));
-console.error(`fleet benchmark: ${devices} devices, a reading every ${(devices / rate).toFixed(1)} s each (${rate}/s), ${seconds} s per run`);
+console.error(
+  `fleet benchmark: ${devices} devices, a reading every ${(devices / rate).toFixed(1)} s each (${rate}/s), ${seconds} s per run`,
+);
 
 const platform = await spawnPlatform({ IOC_CITY: cityFile, IOC_DATA_DIR: join(dir, 'data') }, 120_000);
 const creds = readCredentialsFile(join(dir, 'data', 'credentials.json'));
 const logins = new Map(creds.devices.map((d) => [d.sensorId, { username: d.username, password: d.password }]));
 console.error('platform:');
-const onPlatform = await runFleet(city, platform.mqttUrl, platform.child.pid!, (id) => logins.get(id), { username: 'operator', password: creds.operator.token });
+const onPlatform = await runFleet(city, platform.mqttUrl, platform.child.pid!, (id) => logins.get(id), {
+  username: 'operator',
+  password: creds.operator.token,
+});
 platform.child.kill('SIGTERM');
 await platform.exited;
 
@@ -100,10 +147,16 @@ if (!values['skip-baseline']) {
 }
 rmSync(dir, { recursive: true, force: true });
 
-const row = (name: string, r: Result) => `  ${name.padEnd(22)} ${String(r.connected).padStart(6)} connected in ${(r.connectMs / 1000).toFixed(1).padStart(5)} s   `
-  + `${r.ackedPerSecond.toFixed(0).padStart(6)} readings/s acked   client ${(r.clientBytes / 1024).toFixed(1)} KiB/conn   server ${(r.serverBytes / 1024).toFixed(1)} KiB/conn   rejected ${r.rejected}, lost ${r.failed}`;
-console.log(`fleet of ${devices} devices, target ${rate} readings/s, ${seconds} s (client memory: RSS growth of this process${(globalThis as { gc?: unknown }).gc ? ', after gc' : ''}; server: broker process RSS growth)`);
+const row = (name: string, r: Result) =>
+  `  ${name.padEnd(22)} ${String(r.connected).padStart(6)} connected in ${(r.connectMs / 1000).toFixed(1).padStart(5)} s   ` +
+  `${r.ackedPerSecond.toFixed(0).padStart(6)} readings/s acked   client ${(r.clientBytes / 1024).toFixed(1)} KiB/conn   server ${(r.serverBytes / 1024).toFixed(1)} KiB/conn   rejected ${r.rejected}, lost ${r.failed}`;
+console.log(
+  `fleet of ${devices} devices, target ${rate} readings/s, ${seconds} s (client memory: RSS growth of this process${(globalThis as { gc?: unknown }).gc ? ', after gc' : ''}; server: broker process RSS growth)`,
+);
 if (bare) console.log(row('bare Aedes (baseline)', bare));
 console.log(row('platform', onPlatform));
-if (bare) console.log(`  ratio platform/bare: connect time ${(onPlatform.connectMs / bare.connectMs).toFixed(2)}, readings/s ${(onPlatform.ackedPerSecond / bare.ackedPerSecond).toFixed(2)}`);
+if (bare)
+  console.log(
+    `  ratio platform/bare: connect time ${(onPlatform.connectMs / bare.connectMs).toFixed(2)}, readings/s ${(onPlatform.ackedPerSecond / bare.ackedPerSecond).toFixed(2)}`,
+  );
 console.log(`  total memory in this process at the end: ${(process.memoryUsage().rss / MB).toFixed(0)} MiB`);

@@ -26,7 +26,14 @@ import { measureQueries, pct, type QueryFigures } from './history-queries.ts';
  * The four heavy clients run in their own process (bench/history-clients.ts).
  * `npm run bench -- history [--days 30] [--step 10] [--no-influx]`
  */
-const { values } = parseArgs({ options: { days: { type: 'string', default: '30' }, step: { type: 'string', default: '10' }, keep: { type: 'boolean' }, 'no-influx': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    days: { type: 'string', default: '30' },
+    step: { type: 'string', default: '10' },
+    keep: { type: 'boolean' },
+    'no-influx': { type: 'boolean' },
+  },
+});
 const DAYS = Number(values.days);
 const STEP = Number(values.step) * 1000;
 const DAY = 86_400_000;
@@ -50,10 +57,16 @@ function dayGroups(day: number): RecordGroup[] {
     const points: Array<[number, Record<string, number>]> = [];
     for (let ts = start + day * DAY; ts < start + (day + 1) * DAY; ts += STEP) {
       const fields: Record<string, number> = {};
-      for (const m of metrics) fields[m.name] = Math.round((m.min + (m.max - m.min) * (0.3 + 0.2 * Math.sin(ts / 3_600_000 + m.name.length))) * 100) / 100;
+      for (const m of metrics)
+        fields[m.name] =
+          Math.round((m.min + (m.max - m.min) * (0.3 + 0.2 * Math.sin(ts / 3_600_000 + m.name.length))) * 100) / 100;
       points.push([ts, fields]);
     }
-    groups.push({ measurement: sensor.kind, tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district }, points });
+    groups.push({
+      measurement: sensor.kind,
+      tags: { sensorId: sensor.id, kind: sensor.kind, district: sensor.district },
+      points,
+    });
   }
   return groups;
 }
@@ -75,7 +88,9 @@ for (let i = 0; i < 1000 && db.rollup(end + 60_000, policy).behind; i++);
 const rollS = (performance.now() - rollStart) / 1000;
 db.sync();
 db.close();
-console.log(`loaded ${readings.toLocaleString('en')} readings of ${city.sensors.length} sensors over ${DAYS} days in ${loadS.toFixed(0)} s (${Math.round(readings / loadS).toLocaleString('en')}/s); rolled up in ${rollS.toFixed(0)} s`);
+console.log(
+  `loaded ${readings.toLocaleString('en')} readings of ${city.sensors.length} sensors over ${DAYS} days in ${loadS.toFixed(0)} s (${Math.round(readings / loadS).toLocaleString('en')}/s); rolled up in ${rollS.toFixed(0)} s`,
+);
 
 // --- size ------------------------------------------------------------------------------------------
 const sizeDb = new Database(file, { readonly: true });
@@ -83,13 +98,23 @@ sizeDb.pragma('wal_checkpoint(TRUNCATE)');
 const total = statSync(file).size;
 let tables: Array<{ name: string; bytes: number }> = [];
 try {
-  tables = sizeDb.prepare("SELECT name, SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('readings', 'rollup_1m', 'rollup_1h') GROUP BY name").all() as typeof tables;
-} catch { /* dbstat not compiled in */ }
+  tables = sizeDb
+    .prepare(
+      "SELECT name, SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('readings', 'rollup_1m', 'rollup_1h') GROUP BY name",
+    )
+    .all() as typeof tables;
+} catch {
+  /* dbstat not compiled in */
+}
 // the baseline in the same run: the per-row JSON daily max the store answered before roll-ups
 const sensor0 = city.sensors.find((s) => s.kind === 'air')!;
 const field0 = Object.keys(city.kinds.get('air')!.metrics)[0]!;
-const ids = (sizeDb.prepare('SELECT id FROM series WHERE sensor_id = ?').all(sensor0.id) as Array<{ id: number }>).map((r) => r.id);
-const oldWay = sizeDb.prepare(`SELECT (ts - (ts % ${DAY})) AS b, MAX(json_extract(fields, ?)) FROM readings WHERE series_id IN (${ids.join(',')}) AND ts >= ? AND ts < ? AND json_type(fields, ?) IN ('integer', 'real') GROUP BY 1`);
+const ids = (sizeDb.prepare('SELECT id FROM series WHERE sensor_id = ?').all(sensor0.id) as Array<{ id: number }>).map(
+  (r) => r.id,
+);
+const oldWay = sizeDb.prepare(
+  `SELECT (ts - (ts % ${DAY})) AS b, MAX(json_extract(fields, ?)) FROM readings WHERE series_id IN (${ids.join(',')}) AND ts >= ? AND ts < ? AND json_type(fields, ?) IN ('integer', 'real') GROUP BY 1`,
+);
 const oldTimes: number[] = [];
 for (let i = 0; i < 5; i++) {
   const t = performance.now();
@@ -98,8 +123,11 @@ for (let i = 0; i < 5; i++) {
 }
 sizeDb.close();
 const perSensorYear = (bytes: number) => (bytes / city.sensors.length / DAYS) * 365;
-console.log(`store file ${(total / 1048576).toFixed(0)} MiB: ${(perSensorYear(total) / 1048576).toFixed(0)} MiB per sensor per year at this rate (all raw kept)`);
-for (const t of tables) console.log(`  ${t.name}: ${(perSensorYear(t.bytes) / 1048576).toFixed(1)} MiB per sensor per year`);
+console.log(
+  `store file ${(total / 1048576).toFixed(0)} MiB: ${(perSensorYear(total) / 1048576).toFixed(0)} MiB per sensor per year at this rate (all raw kept)`,
+);
+for (const t of tables)
+  console.log(`  ${t.name}: ${(perSensorYear(t.bytes) / 1048576).toFixed(1)} MiB per sensor per year`);
 
 // --- queries through a running platform, embedded then InfluxDB ---------------------------------------
 const air = city.sensors.filter((s) => s.kind === 'air');
@@ -112,7 +140,10 @@ const ingest = { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublis
 const embeddedPlatform = await startTestPlatform({ dataDir, overrides: { ingest } });
 const figures: Array<[string, QueryFigures]> = [];
 try {
-  figures.push(['embedded', await measureQueries({ httpUrl: embeddedPlatform.httpUrl, token: embeddedPlatform.operatorToken }, paths)]);
+  figures.push([
+    'embedded',
+    await measureQueries({ httpUrl: embeddedPlatform.httpUrl, token: embeddedPlatform.operatorToken }, paths),
+  ]);
 } finally {
   await embeddedPlatform.stop();
 }
@@ -122,13 +153,20 @@ if (!values['no-influx']) {
   const server = await startInfluxd();
   try {
     const influx = influxSchema.parse({ url: server.url, database: `ioc_history_${process.pid}` });
-    const loaded = await loadInflux(influx, (function* () {
-      for (let day = 0; day < DAYS; day++) {
-        yield dayGroups(day).flatMap((g): Point[] => g.points.map(([ts, fields]) => ({ measurement: g.measurement, tags: g.tags, fields, ts })));
-      }
-    })());
+    const loaded = await loadInflux(
+      influx,
+      (function* () {
+        for (let day = 0; day < DAYS; day++) {
+          yield dayGroups(day).flatMap((g): Point[] =>
+            g.points.map(([ts, fields]) => ({ measurement: g.measurement, tags: g.tags, fields, ts })),
+          );
+        }
+      })(),
+    );
     const setup = await setupInfluxRollups(influx, STORE_LIFECYCLE_DEFAULTS);
-    console.log(`InfluxDB ${server.url}: loaded ${loaded.readings.toLocaleString('en')} readings in ${loaded.loadS.toFixed(0)} s (${Math.round(loaded.readings / loaded.loadS).toLocaleString('en')}/s); setup-retention (${setup.actions} changes, roll-ups filled) in ${setup.setupS.toFixed(0)} s`);
+    console.log(
+      `InfluxDB ${server.url}: loaded ${loaded.readings.toLocaleString('en')} readings in ${loaded.loadS.toFixed(0)} s (${Math.round(loaded.readings / loaded.loadS).toLocaleString('en')}/s); setup-retention (${setup.actions} changes, roll-ups filled) in ${setup.setupS.toFixed(0)} s`,
+    );
     const p = await startTestPlatform({ overrides: { ingest, store: { engine: 'influxdb', influxdb: influx } } });
     try {
       figures.push(['InfluxDB', await measureQueries({ httpUrl: p.httpUrl, token: p.operatorToken }, paths)]);
@@ -140,9 +178,12 @@ if (!values['no-influx']) {
   }
 }
 
-console.log(`${DAYS}-day daily max, per-row JSON (before, same file): p50 ${fmt(pct(oldTimes, 50))} ms, max ${fmt(Math.max(...oldTimes))} ms`);
+console.log(
+  `${DAYS}-day daily max, per-row JSON (before, same file): p50 ${fmt(pct(oldTimes, 50))} ms, max ${fmt(Math.max(...oldTimes))} ms`,
+);
 console.log(`${''.padEnd(62)}${figures.map(([name]) => name.padStart(22)).join('')}`);
-const row = (label: string, pick: (f: QueryFigures) => string) => console.log(`${label.padEnd(62)}${figures.map(([, f]) => pick(f).padStart(22)).join('')}`);
+const row = (label: string, pick: (f: QueryFigures) => string) =>
+  console.log(`${label.padEnd(62)}${figures.map(([, f]) => pick(f).padStart(22)).join('')}`);
 const p5095 = (xs: number[]) => `${fmt(pct(xs, 50))} / ${fmt(pct(xs, 95))} ms`;
 row(`${DAYS}-day daily max over HTTP, quiet, p50 / p95 (60 requests)`, (f) => p5095(f.dailyMaxQuiet));
 row(`${DAYS}-day daily max, 4 heavy clients, p50 / p95 (20 requests)`, (f) => p5095(f.dailyMaxLoaded));
@@ -150,6 +191,13 @@ row('a week of raw readings, first page, p50 / p95 (5 requests)', (f) => p5095(f
 row('GET /api/readings/latest, quiet, p50 / p95 (20)', (f) => p5095(f.latestQuiet));
 row('GET /api/readings/latest, 4 heavy clients, p50 / p95 (100)', (f) => p5095(f.latestLoaded));
 row('  baseline GET /api/health, same moments, p50 / p95 (100)', (f) => p5095(f.healthLoaded));
-row('  ratio latest / health, p50 / p95', (f) => `${(pct(f.latestLoaded, 50) / pct(f.healthLoaded, 50)).toFixed(2)} / ${(pct(f.latestLoaded, 95) / pct(f.healthLoaded, 95)).toFixed(2)}`);
+row(
+  '  ratio latest / health, p50 / p95',
+  (f) =>
+    `${(pct(f.latestLoaded, 50) / pct(f.healthLoaded, 50)).toFixed(2)} / ${(pct(f.latestLoaded, 95) / pct(f.healthLoaded, 95)).toFixed(2)}`,
+);
 row('heavy queries answered meanwhile (daily max and raw pages)', (f) => String(f.heavyDone));
-row('  platform CPU per heavy query, all threads / main thread', (f) => `${fmt(f.cpuPerHeavyMs)} / ${f.mainCpuPerHeavyMs === undefined ? '?' : fmt(f.mainCpuPerHeavyMs)} ms`);
+row(
+  '  platform CPU per heavy query, all threads / main thread',
+  (f) => `${fmt(f.cpuPerHeavyMs)} / ${f.mainCpuPerHeavyMs === undefined ? '?' : fmt(f.mainCpuPerHeavyMs)} ms`,
+);

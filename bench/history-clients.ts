@@ -23,7 +23,9 @@ createInterface({ input: process.stdin }).on('line', (line) => {
 
 async function client(n: number): Promise<void> {
   for (let i = n; running; i += input.clients) {
-    const res = await fetch(`${input.baseUrl}${input.paths[i % input.paths.length]}`, { headers: { authorization: `Bearer ${input.token}` } });
+    const res = await fetch(`${input.baseUrl}${input.paths[i % input.paths.length]}`, {
+      headers: { authorization: `Bearer ${input.token}` },
+    });
     await res.arrayBuffer();
     if (res.ok) done++;
     else failed++;

@@ -13,7 +13,10 @@ import { seriesPrefix, toLine } from '../store/influxdb/line-protocol.ts';
 const LINES_PER_BATCH = 10_000;
 const IN_FLIGHT = 4;
 
-export async function loadInflux(config: InfluxConfig, days: Iterable<Point[]>): Promise<{ readings: number; loadS: number }> {
+export async function loadInflux(
+  config: InfluxConfig,
+  days: Iterable<Point[]>,
+): Promise<{ readings: number; loadS: number }> {
   const http = new InfluxHttp(config);
   await http.run(`CREATE DATABASE "${config.database}"`, { db: config.database });
   const url = `${config.url.replace(/\/$/, '')}/write?${new URLSearchParams({ db: config.database, precision: 'ms' })}`;
@@ -27,7 +30,10 @@ export async function loadInflux(config: InfluxConfig, days: Iterable<Point[]>):
   for (const points of days) {
     for (let i = 0; i < points.length; i += LINES_PER_BATCH) {
       const chunk = points.slice(i, i + LINES_PER_BATCH);
-      const body = chunk.map((p) => toLine(p, seriesPrefix(p))).filter((l): l is string => l !== undefined).join('\n');
+      const body = chunk
+        .map((p) => toLine(p, seriesPrefix(p)))
+        .filter((l): l is string => l !== undefined)
+        .join('\n');
       readings += chunk.length;
       const job: Promise<void> = send(body).finally(() => pending.delete(job));
       pending.add(job);
@@ -38,7 +44,10 @@ export async function loadInflux(config: InfluxConfig, days: Iterable<Point[]>):
   return { readings, loadS: (performance.now() - t) / 1000 };
 }
 
-export async function setupInfluxRollups(config: InfluxConfig, lifecycle: StoreLifecycleConfig): Promise<{ setupS: number; actions: number }> {
+export async function setupInfluxRollups(
+  config: InfluxConfig,
+  lifecycle: StoreLifecycleConfig,
+): Promise<{ setupS: number; actions: number }> {
   const http = new InfluxHttp({ ...config, timeoutMs: 120_000 });
   const t = performance.now();
   const plan = await planRollupSetup(http, config, lifecycle, Date.now());

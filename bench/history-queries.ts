@@ -39,16 +39,29 @@ async function timeIt(target: QueryTarget, path: string): Promise<number> {
   return performance.now() - t;
 }
 
-function startHeavyClients(target: QueryTarget, paths: string[]): {
-  ready: Promise<void>; count(): Promise<number>; stop(): Promise<{ done: number; failed: number }>;
+function startHeavyClients(
+  target: QueryTarget,
+  paths: string[],
+): {
+  ready: Promise<void>;
+  count(): Promise<number>;
+  stop(): Promise<{ done: number; failed: number }>;
 } {
   const input = { baseUrl: target.httpUrl, token: target.token, paths, clients: 4 };
-  const child = spawn(process.execPath, ['--import', 'tsx', new URL('./history-clients.ts', import.meta.url).pathname, JSON.stringify(input)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', new URL('./history-clients.ts', import.meta.url).pathname, JSON.stringify(input)],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
   const lines = createInterface({ input: child.stdout! });
   let onReady: () => void = () => {};
   let onResult: (r: { done: number; failed: number }) => void = () => {};
-  const ready = new Promise<void>((r) => { onReady = r; });
-  const result = new Promise<{ done: number; failed: number }>((r) => { onResult = r; });
+  const ready = new Promise<void>((r) => {
+    onReady = r;
+  });
+  const result = new Promise<{ done: number; failed: number }>((r) => {
+    onResult = r;
+  });
   let onCount: (n: number) => void = () => {};
   lines.on('line', (line) => {
     if (line === 'ready') onReady();
@@ -59,7 +72,9 @@ function startHeavyClients(target: QueryTarget, paths: string[]): {
     ready,
     count() {
       child.stdin!.write('count\n');
-      return new Promise<number>((r) => { onCount = r; });
+      return new Promise<number>((r) => {
+        onCount = r;
+      });
     },
     async stop() {
       child.stdin!.write('stop\n');
@@ -68,7 +83,10 @@ function startHeavyClients(target: QueryTarget, paths: string[]): {
   };
 }
 
-export async function measureQueries(target: QueryTarget, paths: { dailyMax: string[]; rawWeek: string[]; latest: string }): Promise<QueryFigures> {
+export async function measureQueries(
+  target: QueryTarget,
+  paths: { dailyMax: string[]; rawWeek: string[]; latest: string },
+): Promise<QueryFigures> {
   const rawWeekPage: number[] = [];
   for (let i = 0; i < 5; i++) rawWeekPage.push(await timeIt(target, paths.rawWeek[i % paths.rawWeek.length]!));
   const dailyMaxQuiet: number[] = [];
@@ -94,7 +112,13 @@ export async function measureQueries(target: QueryTarget, paths: { dailyMax: str
   const { done } = await heavy.stop();
   const answered = Math.max(1, done - doneBefore);
   return {
-    dailyMaxQuiet, dailyMaxLoaded, rawWeekPage, latestQuiet, latestLoaded, healthLoaded, heavyDone: done,
+    dailyMaxQuiet,
+    dailyMaxLoaded,
+    rawWeekPage,
+    latestQuiet,
+    latestLoaded,
+    healthLoaded,
+    heavyDone: done,
     cpuPerHeavyMs: used.micros / 1000 / answered,
     mainCpuPerHeavyMs: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / 1000 / answered,
   };

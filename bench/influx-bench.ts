@@ -52,7 +52,10 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CORES = availableParallelism();
 
 async function influxql(db: string, q: string): Promise<unknown> {
-  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db, epoch: 'ms' })}`, { method: 'POST', body: new URLSearchParams({ q }) });
+  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db, epoch: 'ms' })}`, {
+    method: 'POST',
+    body: new URLSearchParams({ q }),
+  });
   return res.json();
 }
 
@@ -79,7 +82,11 @@ interface Measured {
 
 function measured(readings: number, seconds: number, from: { node: number; influxd: number }): Measured {
   const to = cpuNow();
-  return { rate: readings / seconds, nodeUs: (to.node - from.node) / readings, influxdUs: (to.influxd - from.influxd) / readings };
+  return {
+    rate: readings / seconds,
+    nodeUs: (to.node - from.node) / readings,
+    influxdUs: (to.influxd - from.influxd) / readings,
+  };
 }
 
 /** The readings influx-load.ts publishes, as the platform stores them (same tags, fields and timestamps). */
@@ -87,7 +94,9 @@ function rawLines(): string[] {
   const lines: string[] = [];
   for (let d = 0; d < devices; d++) {
     for (let n = 0; n < count; n++) {
-      lines.push(`air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`);
+      lines.push(
+        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
+      );
     }
   }
   return lines;
@@ -117,7 +126,9 @@ const runLoad = (input: object) => runLoadProcess(LOAD, input);
 /** The bench city, its readings stored in the benchmark's influxd database. */
 function benchConfig(dir: string, database: string): string {
   return writeBenchCity(dir, devices, [
-    'store:', '  engine: influxdb', '  log: { maxBytes: 4294967296 }',
+    'store:',
+    '  engine: influxdb',
+    '  log: { maxBytes: 4294967296 }',
     `  influxdb: { url: "${influx.url}", database: ${database}, batchSize: ${batchSize}, timeoutMs: 30000 }`,
   ]);
 }
@@ -126,9 +137,14 @@ async function withPlatform<T>(database: string, run: (p: Platform) => Promise<T
   const dir = mkdtempSync(join(tmpdir(), 'ioc-influx-bench-'));
   const platform = await startPlatform({
     env: { IOC_CONFIG: benchConfig(dir, database) },
-    overrides: { dataDir: join(dir, 'data'), mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false },
+    overrides: {
+      dataDir: join(dir, 'data'),
+      mqtt: { port: 0, host: '127.0.0.1' },
+      http: { port: 0, host: '127.0.0.1' },
+      demo: { enabled: false },
       // a capacity bench: each bench device publishes as fast as the platform acknowledges
-      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 } },
+      limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 },
+    },
     logger: pino({ level: 'error' }),
   });
   try {
@@ -140,12 +156,23 @@ async function withPlatform<T>(database: string, run: (p: Platform) => Promise<T
 }
 
 const loadFor = (p: Platform) => ({
-  url: p.mqttUrl, count, window, perPublish, base,
-  devices: p.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password })),
+  url: p.mqttUrl,
+  count,
+  window,
+  perPublish,
+  base,
+  devices: p.credentials!.devices.map((d) => ({
+    sensorId: d.sensorId,
+    kind: d.kind,
+    username: d.username,
+    password: d.password,
+  })),
 });
 
 async function storedCount(db: string): Promise<number> {
-  const answer = await influxql(db, 'SELECT count("pm25") FROM "air"') as { results: Array<{ series?: Array<{ values: number[][] }> }> };
+  const answer = (await influxql(db, 'SELECT count("pm25") FROM "air"')) as {
+    results: Array<{ series?: Array<{ values: number[][] }> }>;
+  };
   return answer.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
 }
 
@@ -188,7 +215,12 @@ async function replayRate(db: string): Promise<Measured> {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-interface Summary { rate: number; nodeUs: number; influxdUs: number; cpuBound: number }
+interface Summary {
+  rate: number;
+  nodeUs: number;
+  influxdUs: number;
+  cpuBound: number;
+}
 function summarise(runs: Measured[]): Summary {
   const nodeUs = median(runs.map((r) => r.nodeUs));
   const influxdUs = median(runs.map((r) => r.influxdUs));
@@ -214,13 +246,21 @@ try {
     ['platform live (MQTT -> InfluxDB)', summarise(live), live],
   ];
   const baseline = rows[0]![1].rate > rows[1]![1].rate ? rows[0]![1] : rows[1]![1];
-  console.log(`influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, batch ${batchSize} lines, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`);
-  console.log('  path                               readings/s  ratio   CPU µs/reading (here + influxd)  CPU-bound readings/s  ratio   rounds (readings/s)');
+  console.log(
+    `influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, batch ${batchSize} lines, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`,
+  );
+  console.log(
+    '  path                               readings/s  ratio   CPU µs/reading (here + influxd)  CPU-bound readings/s  ratio   rounds (readings/s)',
+  );
   for (const [name, s, runs] of rows) {
-    console.log(`  ${name.padEnd(34)} ${fmt(s.rate).padStart(10)}  ${(s.rate / baseline.rate).toFixed(2).padStart(5)}   ${s.nodeUs.toFixed(1).padStart(6)} + ${s.influxdUs.toFixed(1).padStart(5)}`
-      + `                 ${fmt(s.cpuBound).padStart(10)}  ${(s.cpuBound / baseline.cpuBound).toFixed(2).padStart(5)}   ${runs.map((r) => fmt(r.rate)).join(' / ')}`);
+    console.log(
+      `  ${name.padEnd(34)} ${fmt(s.rate).padStart(10)}  ${(s.rate / baseline.rate).toFixed(2).padStart(5)}   ${s.nodeUs.toFixed(1).padStart(6)} + ${s.influxdUs.toFixed(1).padStart(5)}` +
+        `                 ${fmt(s.cpuBound).padStart(10)}  ${(s.cpuBound / baseline.cpuBound).toFixed(2).padStart(5)}   ${runs.map((r) => fmt(r.rate)).join(' / ')}`,
+    );
   }
-  console.log(`  live: acknowledged at ${live.map((l) => fmt(l.ack)).join(' / ')} readings/s; the baseline is the faster raw row`);
+  console.log(
+    `  live: acknowledged at ${live.map((l) => fmt(l.ack)).join(' / ')} readings/s; the baseline is the faster raw row`,
+  );
 } finally {
   await influx.dispose();
 }

@@ -17,7 +17,14 @@ import { runLoadProcess } from './load-process.ts';
  * --per-publish N sends N readings per publish (a gateway or a device that buffers), which is how a
  * broker on two cores gets past its per-message cost.
  */
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '50' }, count: { type: 'string', default: '2000' }, window: { type: 'string', default: '32' }, 'per-publish': { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '50' },
+    count: { type: 'string', default: '2000' },
+    window: { type: 'string', default: '32' },
+    'per-publish': { type: 'string', default: '1' },
+  },
+});
 const devices = Number(values.devices);
 const count = Number(values.count);
 const window = Number(values.window);
@@ -28,11 +35,21 @@ const runLoad = (input: object) => runLoadProcess(LOAD, input);
 const SUBSCRIBER = fileURLToPath(new URL('./mqtt-subscriber.ts', import.meta.url));
 
 /** CPU µs per reading: this process (broker, platform, store worker: every thread) and the load generator. */
-interface Cost { server: number; client: number }
-const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost => ({ server: serverMicros / readings, client: clientMicros / readings });
+interface Cost {
+  server: number;
+  client: number;
+}
+const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost => ({
+  server: serverMicros / readings,
+  client: clientMicros / readings,
+});
 
 /** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
-async function startBareBroker(): Promise<{ url: string; devices: Array<{ sensorId: string; kind: string }>; close(): Promise<void> }> {
+async function startBareBroker(): Promise<{
+  url: string;
+  devices: Array<{ sensorId: string; kind: string }>;
+  close(): Promise<void>;
+}> {
   const aedes = await Aedes.createBroker();
   const tcp = createServer(aedes.handle);
   await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
@@ -54,11 +71,31 @@ async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
   const broker = await startBareBroker();
   const { url } = broker;
   const publishes = devices * Math.ceil(count / perPublish);
-  const sub = spawn(process.execPath, ['--import', 'tsx', SUBSCRIBER, JSON.stringify({ url, topic: 'ioc/#', expect: publishes, qos: 0 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const sub = spawn(
+    process.execPath,
+    ['--import', 'tsx', SUBSCRIBER, JSON.stringify({ url, topic: 'ioc/#', expect: publishes, qos: 0 })],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
-  const ready = new Promise<void>((resolve) => sub.stdout.on('data', (c: Buffer) => { out += c.toString(); if (out.includes('ready')) resolve(); }));
+  const ready = new Promise<void>((resolve) =>
+    sub.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('ready')) resolve();
+    }),
+  );
   const finished = new Promise<{ received: number; lastAt: number; cpuMicros: number }>((resolve, reject) => {
-    sub.once('exit', (code) => (code === 0 ? resolve(JSON.parse(out.split('\n').filter((l) => l.startsWith('{')).at(-1)!)) : reject(new Error(`subscriber exited ${code}`))));
+    sub.once('exit', (code) =>
+      code === 0
+        ? resolve(
+            JSON.parse(
+              out
+                .split('\n')
+                .filter((l) => l.startsWith('{'))
+                .at(-1)!,
+            ),
+          )
+        : reject(new Error(`subscriber exited ${code}`)),
+    );
   });
   await ready;
   const cpu = cpuMeter();
@@ -83,10 +120,22 @@ async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
   return { rate: result.acked / result.seconds, cost: costPer(result.acked, server, result.cpuMicros) };
 }
 
-async function platformRun(): Promise<{ ackRate: number; storedRate: number; groups: number; groupMs: number; cost: Cost; mainThread?: number }> {
+async function platformRun(): Promise<{
+  ackRate: number;
+  storedRate: number;
+  groups: number;
+  groupMs: number;
+  cost: Cost;
+  mainThread?: number;
+}> {
   const { platform, close } = await startBenchPlatform(devices);
   try {
-    const list = platform.credentials!.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password }));
+    const list = platform.credentials!.devices.map((d) => ({
+      sensorId: d.sensorId,
+      kind: d.kind,
+      username: d.username,
+      password: d.password,
+    }));
     const t0 = performance.now();
     const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish });
@@ -96,7 +145,14 @@ async function platformRun(): Promise<{ ackRate: number; storedRate: number; gro
     const groups = platform.writer.stats.groups;
     const groupMs = platform.writer.stats.totalGroupMs / Math.max(1, groups);
     const mainThread = used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / result.acked;
-    return { ackRate: result.acked / result.seconds, storedRate: result.acked / storedSeconds, groups, groupMs, cost: costPer(result.acked, used.micros, result.cpuMicros), mainThread };
+    return {
+      ackRate: result.acked / result.seconds,
+      storedRate: result.acked / storedSeconds,
+      groups,
+      groupMs,
+      cost: costPer(result.acked, used.micros, result.cpuMicros),
+      mainThread,
+    };
   } finally {
     await close();
   }
@@ -110,15 +166,33 @@ const platform = await platformRun();
 const cores = availableParallelism();
 const cpuBound = (c: Cost) => (cores * 1e6) / (c.server + c.client);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-console.log(`ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), ${perPublish} per publish, window ${window}, ${new Date().toISOString()}`);
+console.log(
+  `ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), ${perPublish} per publish, window ${window}, ${new Date().toISOString()}`,
+);
 console.log(`  bare Aedes pass-through (baseline):      ${fmt(bare)} readings/s  (${fmt(bare * 4)} values/s)`);
-console.log(`  bare Aedes forwarding to a subscriber:   ${fmt(passThrough)} readings/s  (${fmt(passThrough * 4)} values/s)`);
-console.log(`  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  (${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`);
-console.log(`  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`);
-console.log(`  against the forwarding baseline: acknowledged ${(platform.ackRate / passThrough).toFixed(2)}, in the store ${(platform.storedRate / passThrough).toFixed(2)}`);
-console.log(`  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, forwarding ${passCost.server.toFixed(1)} + ${passCost.client.toFixed(1)} (with the subscriber), platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`);
+console.log(
+  `  bare Aedes forwarding to a subscriber:   ${fmt(passThrough)} readings/s  (${fmt(passThrough * 4)} values/s)`,
+);
+console.log(
+  `  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  (${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`,
+);
+console.log(
+  `  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`,
+);
+console.log(
+  `  against the forwarding baseline: acknowledged ${(platform.ackRate / passThrough).toFixed(2)}, in the store ${(platform.storedRate / passThrough).toFixed(2)}`,
+);
+console.log(
+  `  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, forwarding ${passCost.server.toFixed(1)} + ${passCost.client.toFixed(1)} (with the subscriber), platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`,
+);
 if (platform.mainThread !== undefined) {
-  console.log(`  platform CPU µs per reading by thread: main (broker, ingest, commit log, rules) ${platform.mainThread.toFixed(1)}, others (store worker, GC helpers, I/O) ${(platform.cost.server - platform.mainThread).toFixed(1)}`);
+  console.log(
+    `  platform CPU µs per reading by thread: main (broker, ingest, commit log, rules) ${platform.mainThread.toFixed(1)}, others (store worker, GC helpers, I/O) ${(platform.cost.server - platform.mainThread).toFixed(1)}`,
+  );
 }
-console.log(`  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`);
-console.log(`  commit groups (fsyncs): ${platform.groups}, ${(devices * count / platform.groups).toFixed(1)} readings per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`);
+console.log(
+  `  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`,
+);
+console.log(
+  `  commit groups (fsyncs): ${platform.groups}, ${((devices * count) / platform.groups).toFixed(1)} readings per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`,
+);

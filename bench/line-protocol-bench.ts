@@ -10,10 +10,15 @@ import { cpuMeter, startBenchPlatform } from './bench-platform.ts';
  * store, 204 once durable) and to a private influxd's raw `/write`, in alternating rounds of the same run.
  * Printed per round: lines/s for each and the ratio, and the platform process's CPU µs per line.
  */
-const { values } = parseArgs({ options: {
-  devices: { type: 'string', default: '200' }, batches: { type: 'string', default: '40' }, lines: { type: 'string', default: '5000' },
-  concurrency: { type: 'string', default: '4' }, rounds: { type: 'string', default: '2' },
-} });
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '200' },
+    batches: { type: 'string', default: '40' },
+    lines: { type: 'string', default: '5000' },
+    concurrency: { type: 'string', default: '4' },
+    rounds: { type: 'string', default: '2' },
+  },
+});
 const devices = Number(values.devices);
 const batches = Number(values.batches);
 const linesPerBatch = Number(values.lines);
@@ -33,7 +38,9 @@ function makeBatches(round: number): string[] {
     for (let i = 0; i < linesPerBatch; i++) {
       const n = b * linesPerBatch + i;
       const ts = start + BigInt(n) * 1_000_000n; // a millisecond apart: every line a distinct reading at the store's resolution
-      lines.push(`air,sensorId=bench-air-${n % devices} pm25=${(20 + (n % 50)).toFixed(1)},pm10=${30 + (n % 40)} ${ts}`);
+      lines.push(
+        `air,sensorId=bench-air-${n % devices} pm25=${(20 + (n % 50)).toFixed(1)},pm10=${30 + (n % 40)} ${ts}`,
+      );
     }
     return lines.join('\n');
   });
@@ -42,17 +49,21 @@ function makeBatches(round: number): string[] {
 async function post(url: string, bodies: string[], headers: Record<string, string>): Promise<number> {
   let next = 0;
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!;
-      const res = await fetch(url, { method: 'POST', body, headers });
-      if (res.status !== 204) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++]!;
+        const res = await fetch(url, { method: 'POST', body, headers });
+        if (res.status !== 204) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+      }
+    }),
+  );
   return (performance.now() - started) / 1000;
 }
 
-console.log(`line-protocol: ${batches} batches x ${linesPerBatch} lines (${devices} sensors), ${concurrency} concurrent POSTs, ${rounds} rounds, ${new Date().toISOString()}`);
+console.log(
+  `line-protocol: ${batches} batches x ${linesPerBatch} lines (${devices} sensors), ${concurrency} concurrent POSTs, ${rounds} rounds, ${new Date().toISOString()}`,
+);
 console.log('round  platform lines/s  influxd lines/s  ratio   platform CPU µs/line');
 const total = batches * linesPerBatch;
 for (let r = 0; r < rounds; r++) {
@@ -63,14 +74,22 @@ for (let r = 0; r < rounds; r++) {
     const bodies = makeBatches(r * 2 + (target === 'platform' ? 0 : 1));
     if (target === 'platform') {
       const meter = cpuMeter();
-      rate.platform = total / await post(`${platform.httpUrl}/write?db=ioc&precision=ns`, bodies, { authorization: `Token ${admin.token}` });
+      rate.platform =
+        total /
+        (await post(`${platform.httpUrl}/write?db=ioc&precision=ns`, bodies, {
+          authorization: `Token ${admin.token}`,
+        }));
       cpu = meter().micros / total;
     } else {
-      rate.influxd = total / await post(`${influx.url}/write?db=bench&precision=ns`, bodies, {});
+      rate.influxd = total / (await post(`${influx.url}/write?db=bench&precision=ns`, bodies, {}));
     }
   }
-  console.log(`${String(r + 1).padStart(5)}  ${Math.round(rate.platform!).toLocaleString('en-US').padStart(16)}  ${Math.round(rate.influxd!).toLocaleString('en-US').padStart(15)}  ${(rate.platform! / rate.influxd!).toFixed(2).padStart(5)}   ${cpu.toFixed(1).padStart(8)}`);
+  console.log(
+    `${String(r + 1).padStart(5)}  ${Math.round(rate.platform!).toLocaleString('en-US').padStart(16)}  ${Math.round(rate.influxd!).toLocaleString('en-US').padStart(15)}  ${(rate.platform! / rate.influxd!).toFixed(2).padStart(5)}   ${cpu.toFixed(1).padStart(8)}`,
+  );
 }
-console.log('(the platform validates each line, runs the rules and makes every line durable in its commit log before 204; influxd only writes)');
+console.log(
+  '(the platform validates each line, runs the rules and makes every line durable in its commit log before 204; influxd only writes)',
+);
 await close();
 await influx.dispose();

@@ -9,7 +9,9 @@ import { cpuMeter, startBenchPlatform } from './bench-platform.ts';
  *
  *   npm run bench -- login [--count 200] [--concurrency 1,4]
  */
-const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '1,4' } } });
+const { values } = parseArgs({
+  options: { count: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '1,4' } },
+});
 const count = Number(values.count);
 const levels = values.concurrency.split(',').map(Number);
 
@@ -22,12 +24,20 @@ const PASSWORD = 'bench-login-password-0123';
 // names keep the bench honest about per-account state
 const accounts = Math.max(...levels);
 for (let i = 0; i < accounts; i++) {
-  const res = await fetch(`${base}/api/accounts`, { method: 'POST', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ name: `bench-${i}`, role: 'viewer', password: PASSWORD }) });
+  const res = await fetch(`${base}/api/accounts`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ name: `bench-${i}`, role: 'viewer', password: PASSWORD }),
+  });
   if (res.status !== 201) throw new Error(`cannot create bench account: ${res.status} ${await res.text()}`);
 }
 
 async function signIn(slot: number): Promise<void> {
-  const res = await fetch(`${base}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `bench-${slot}`, password: PASSWORD }) });
+  const res = await fetch(`${base}/api/session`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: `bench-${slot}`, password: PASSWORD }),
+  });
   await res.arrayBuffer();
   if (res.status !== 200) throw new Error(`sign-in refused: ${res.status}`);
 }
@@ -37,26 +47,42 @@ async function health(): Promise<void> {
   if (res.status !== 200) throw new Error(`health: ${res.status}`);
 }
 
-interface Round { name: string; concurrency: number; perSecond: number; cpuMsEach: number; p50: number; p90: number }
+interface Round {
+  name: string;
+  concurrency: number;
+  perSecond: number;
+  cpuMsEach: number;
+  p50: number;
+  p90: number;
+}
 
 async function round(name: string, concurrency: number, op: (slot: number) => Promise<void>): Promise<Round> {
   const latencies: number[] = [];
   let next = 0;
   const cpu = cpuMeter();
   const started = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, async (_, slot) => {
-    while (next < count) {
-      next++;
-      const t = performance.now();
-      await op(slot);
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, slot) => {
+      while (next < count) {
+        next++;
+        const t = performance.now();
+        await op(slot);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   const seconds = (performance.now() - started) / 1000;
   const used = cpu();
   latencies.sort((a, b) => a - b);
   const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
-  return { name, concurrency, perSecond: latencies.length / seconds, cpuMsEach: used.micros / 1000 / latencies.length, p50: q(0.5), p90: q(0.9) };
+  return {
+    name,
+    concurrency,
+    perSecond: latencies.length / seconds,
+    cpuMsEach: used.micros / 1000 / latencies.length,
+    p50: q(0.5),
+    p90: q(0.9),
+  };
 }
 
 try {
@@ -70,7 +96,10 @@ try {
   console.log(`\n${count} requests per row, ${levels.join('/')} at a time, ${new Date().toISOString()}`);
   console.log('| request | concurrency | per second | CPU ms each | p50 ms | p90 ms |');
   console.log('|---|---:|---:|---:|---:|---:|');
-  for (const r of results) console.log(`| ${r.name} | ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.cpuMsEach.toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} |`);
+  for (const r of results)
+    console.log(
+      `| ${r.name} | ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.cpuMsEach.toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} |`,
+    );
 } finally {
   await close();
 }

@@ -20,34 +20,46 @@ interface LoadInput {
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
 const connecting = performance.now();
-const clients = await Promise.all(input.devices.map((d) => mqtt.connectAsync(input.url, {
-  username: d.username, password: d.password, reconnectPeriod: 0, clientId: `${d.sensorId}-bench-${process.pid}`,
-  ...(input.ca ? { ca: input.ca, rejectUnauthorized: true } : {}),
-})));
+const clients = await Promise.all(
+  input.devices.map((d) =>
+    mqtt.connectAsync(input.url, {
+      username: d.username,
+      password: d.password,
+      reconnectPeriod: 0,
+      clientId: `${d.sensorId}-bench-${process.pid}`,
+      ...(input.ca ? { ca: input.ca, rejectUnauthorized: true } : {}),
+    }),
+  ),
+);
 const connectSeconds = (performance.now() - connecting) / 1000;
 const base = Date.now() - 60 * 60_000;
 const started = performance.now();
 const cpuStart = process.cpuUsage();
 let acked = 0;
-await Promise.all(clients.map(async (client, i) => {
-  const d = input.devices[i]!;
-  const topic = `ioc/${d.kind}/${d.sensorId}/readings`;
-  const per = input.perPublish ?? 1;
-  const reading = (n: number) => `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
-  let next = 0;
-  const worker = async () => {
-    while (next < input.count) {
-      const first = next;
-      next = Math.min(input.count, next + per);
-      const batch: string[] = [];
-      for (let n = first; n < next; n++) batch.push(reading(n));
-      await client.publishAsync(topic, per === 1 ? batch[0]! : `[${batch.join(',')}]`, { qos: 1 });
-      acked += batch.length;
-    }
-  };
-  await Promise.all(Array.from({ length: input.window }, worker));
-}));
+await Promise.all(
+  clients.map(async (client, i) => {
+    const d = input.devices[i]!;
+    const topic = `ioc/${d.kind}/${d.sensorId}/readings`;
+    const per = input.perPublish ?? 1;
+    const reading = (n: number) =>
+      `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
+    let next = 0;
+    const worker = async () => {
+      while (next < input.count) {
+        const first = next;
+        next = Math.min(input.count, next + per);
+        const batch: string[] = [];
+        for (let n = first; n < next; n++) batch.push(reading(n));
+        await client.publishAsync(topic, per === 1 ? batch[0]! : `[${batch.join(',')}]`, { qos: 1 });
+        acked += batch.length;
+      }
+    };
+    await Promise.all(Array.from({ length: input.window }, worker));
+  }),
+);
 const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpuStart);
 await Promise.all(clients.map((c) => c.endAsync()));
-process.stdout.write(`${JSON.stringify({ acked, seconds, cpuMicros: used.user + used.system, startedAt: performance.timeOrigin + started, connectSeconds })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ acked, seconds, cpuMicros: used.user + used.system, startedAt: performance.timeOrigin + started, connectSeconds })}\n`,
+);

@@ -6,7 +6,12 @@ import mqtt from 'mqtt';
  * then one JSON line: { received, lastAt (epoch ms of the last message), cpuMicros }.
  * Input (argv[2], JSON): { url, topic, expect, qos }
  */
-interface Input { url: string; topic: string; expect: number; qos: 0 | 1 }
+interface Input {
+  url: string;
+  topic: string;
+  expect: number;
+  qos: 0 | 1;
+}
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
 const client = await mqtt.connectAsync(input.url, { reconnectPeriod: 0, clientId: `bench-sub-${process.pid}` });
 let received = 0;
@@ -24,4 +29,6 @@ process.stdout.write('ready\n');
 await Promise.race([done, new Promise((r) => process.once('SIGTERM', r))]);
 const used = process.cpuUsage(cpuStart);
 await client.endAsync();
-process.stdout.write(`${JSON.stringify({ received, lastAt, cpuMicros: used.user + used.system })}\n`, () => process.exit(0));
+process.stdout.write(`${JSON.stringify({ received, lastAt, cpuMicros: used.user + used.system })}\n`, () =>
+  process.exit(0),
+);

@@ -18,7 +18,14 @@ import { cpuMeter, startBenchPlatform, type CpuUsed } from './bench-platform.ts'
  * came in groups with one write + fdatasync each (what making a message durable costs with no parsing,
  * validation or store at all).
  */
-const { values } = parseArgs({ options: { devices: { type: 'string', default: '50' }, count: { type: 'string', default: '2000' }, window: { type: 'string', default: '32' }, 'per-publish': { type: 'string', default: '1' } } });
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '50' },
+    count: { type: 'string', default: '2000' },
+    window: { type: 'string', default: '32' },
+    'per-publish': { type: 'string', default: '1' },
+  },
+});
 const devices = Number(values.devices);
 const count = Number(values.count);
 const window = Number(values.window);
@@ -27,7 +34,8 @@ const readings = devices * count;
 const messages = devices * Math.ceil(count / perPublish);
 
 const base = Date.now() - 60 * 60_000;
-const reading = (n: number) => `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
+const reading = (n: number) =>
+  `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
 const payloads = Array.from({ length: messages }, (_, m) => {
   const first = Math.floor(m / devices) * perPublish;
   const batch = Array.from({ length: Math.min(perPublish, count - first) }, (_, k) => reading(first + k));
@@ -38,15 +46,25 @@ const topics = Array.from({ length: devices }, (_, i) => `ioc/air/bench-air-${i}
 /** Runs `send(message index)` with devices x window in flight; resolves when every message is done. */
 async function drive(send: (m: number) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: devices * window }, async () => {
-    while (next < messages) await send(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: devices * window }, async () => {
+      while (next < messages) await send(next++);
+    }),
+  );
 }
 
-interface Figures { ackRate: number; storedRate: number; cpu: number; mainThread?: number }
+interface Figures {
+  ackRate: number;
+  storedRate: number;
+  cpu: number;
+  mainThread?: number;
+}
 
 /** CPU per reading from what a run used. */
-const perReading = (used: CpuUsed) => ({ cpu: used.micros / readings, mainThread: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / readings });
+const perReading = (used: CpuUsed) => ({
+  cpu: used.micros / readings,
+  mainThread: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / readings,
+});
 
 async function bareCommitLog(): Promise<Figures> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-log-'));
@@ -66,10 +84,13 @@ async function bareCommitLog(): Promise<Figures> {
     };
     const cpu = cpuMeter();
     const t0 = performance.now();
-    await drive((m) => new Promise<void>((done) => {
-      waiting.push({ payload: payloads[m]!, done });
-      if (!appending) void flush();
-    }));
+    await drive(
+      (m) =>
+        new Promise<void>((done) => {
+          waiting.push({ payload: payloads[m]!, done });
+          if (!appending) void flush();
+        }),
+    );
     const seconds = (performance.now() - t0) / 1000;
     return { ackRate: readings / seconds, storedRate: readings / seconds, ...perReading(cpu()) };
   } finally {
@@ -103,9 +124,22 @@ async function platformPipeline(): Promise<Figures> {
 const bare = await bareCommitLog();
 const platform = await platformPipeline();
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
-const threads = (f: Figures) => (f.mainThread === undefined ? '' : ` (main thread ${f.mainThread.toFixed(1)}, others ${(f.cpu - f.mainThread).toFixed(1)})`);
-console.log(`ingest pipeline benchmark (no MQTT): ${devices} devices x ${count} readings (4 metrics), ${perPublish} per message, ${devices * window} in flight, ${new Date().toISOString()}`);
-console.log(`  commit log alone (baseline):  ${fmt(bare.ackRate)} readings/s durable, CPU ${bare.cpu.toFixed(1)} µs per reading${threads(bare)}`);
-console.log(`  platform, durable (the ack):  ${fmt(platform.ackRate)} readings/s  ratio ${(platform.ackRate / bare.ackRate).toFixed(2)}`);
-console.log(`  platform, in the store:       ${fmt(platform.storedRate)} readings/s  ratio ${(platform.storedRate / bare.ackRate).toFixed(2)}`);
-console.log(`  platform CPU per reading:     ${platform.cpu.toFixed(1)} µs${threads(platform)}, ${(platform.cpu / bare.cpu).toFixed(1)}x the commit log alone`);
+const threads = (f: Figures) =>
+  f.mainThread === undefined
+    ? ''
+    : ` (main thread ${f.mainThread.toFixed(1)}, others ${(f.cpu - f.mainThread).toFixed(1)})`;
+console.log(
+  `ingest pipeline benchmark (no MQTT): ${devices} devices x ${count} readings (4 metrics), ${perPublish} per message, ${devices * window} in flight, ${new Date().toISOString()}`,
+);
+console.log(
+  `  commit log alone (baseline):  ${fmt(bare.ackRate)} readings/s durable, CPU ${bare.cpu.toFixed(1)} µs per reading${threads(bare)}`,
+);
+console.log(
+  `  platform, durable (the ack):  ${fmt(platform.ackRate)} readings/s  ratio ${(platform.ackRate / bare.ackRate).toFixed(2)}`,
+);
+console.log(
+  `  platform, in the store:       ${fmt(platform.storedRate)} readings/s  ratio ${(platform.storedRate / bare.ackRate).toFixed(2)}`,
+);
+console.log(
+  `  platform CPU per reading:     ${platform.cpu.toFixed(1)} µs${threads(platform)}, ${(platform.cpu / bare.cpu).toFixed(1)}x the commit log alone`,
+);

@@ -26,7 +26,12 @@ const SENSORS = ['air-ngomon', 'air-dongba', 'air-gahue', 'air-ancuu'];
 const base = Date.now() - 24 * 3_600_000;
 const point = (i: number): Point => {
   const sensorId = SENSORS[i % SENSORS.length]!;
-  return { measurement: 'air', tags: { sensorId, kind: 'air', district: 'Phú Xuân' }, fields: { pm25: i % 500, pm10: (i * 7) % 900 }, ts: base + Math.floor(i / SENSORS.length) * 10 };
+  return {
+    measurement: 'air',
+    tags: { sensorId, kind: 'air', district: 'Phú Xuân' },
+    fields: { pm25: i % 500, pm10: (i * 7) % 900 },
+    ts: base + Math.floor(i / SENSORS.length) * 10,
+  };
 };
 
 try {
@@ -40,13 +45,20 @@ try {
   }
   const logBytes = log.sizeBytes;
   await log.close();
-  console.log(`prepared the log: ${(logBytes / 1e6).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `prepared the log: ${(logBytes / 1e6).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
 
   const start = async (label: string) => {
     const t0 = performance.now();
     const platform = await startPlatform({
       env: {},
-      overrides: { dataDir: dir, mqtt: { port: 0, host: '127.0.0.1' }, http: { port: 0, host: '127.0.0.1' }, demo: { enabled: false } },
+      overrides: {
+        dataDir: dir,
+        mqtt: { port: 0, host: '127.0.0.1' },
+        http: { port: 0, host: '127.0.0.1' },
+        demo: { enabled: false },
+      },
       logger: pino({ level: 'warn' }),
     });
     const readyMs = performance.now() - t0;
@@ -61,7 +73,9 @@ try {
   const emptyMs = await start('second start (after a clean stop)');
   // what the replay itself took: the first start less what a start with nothing to replay costs
   const replayMs = Math.max(1, drainMs - emptyMs);
-  console.log(`replay alone (first start - second start): ${(replayMs / 1000).toFixed(2)} s = ${Math.round(records / (replayMs / 1000)).toLocaleString('en')} records/s`);
+  console.log(
+    `replay alone (first start - second start): ${(replayMs / 1000).toFixed(2)} s = ${Math.round(records / (replayMs / 1000)).toLocaleString('en')} records/s`,
+  );
 
   // baseline: the same rows straight into SQLite on this machine now
   t = performance.now();
@@ -78,8 +92,12 @@ try {
   for (let i = 0; i < records; i += 20_000) batch(i, Math.min(records, i + 20_000));
   db.close();
   const rawMs = performance.now() - t;
-  console.log(`baseline: raw SQLite insert of the same rows ${(rawMs / 1000).toFixed(2)} s (${Math.round(records / (rawMs / 1000)).toLocaleString('en')} rows/s)`);
-  console.log(`ratio to the baseline: through start-up ${(drainMs / rawMs).toFixed(1)}x, replay alone ${(replayMs / rawMs).toFixed(1)}x`);
+  console.log(
+    `baseline: raw SQLite insert of the same rows ${(rawMs / 1000).toFixed(2)} s (${Math.round(records / (rawMs / 1000)).toLocaleString('en')} rows/s)`,
+  );
+  console.log(
+    `ratio to the baseline: through start-up ${(drainMs / rawMs).toFixed(1)}x, replay alone ${(replayMs / rawMs).toFixed(1)}x`,
+  );
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

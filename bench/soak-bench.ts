@@ -16,10 +16,16 @@ import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
  * hysteresis and `for` on pm25 and a no-data rule, so alerts fire and resolve during the run and reach
  * the `--operators` WebSocket clients. The load runs in its own process.
  */
-const { values } = parseArgs({ options: {
-  devices: { type: 'string', default: '1000' }, rate: { type: 'string', default: '10000' }, minutes: { type: 'string', default: '30' },
-  operators: { type: 'string', default: '50' }, 'sample-seconds': { type: 'string', default: '60' }, svg: { type: 'string' },
-} });
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000' },
+    rate: { type: 'string', default: '10000' },
+    minutes: { type: 'string', default: '30' },
+    operators: { type: 'string', default: '50' },
+    'sample-seconds': { type: 'string', default: '60' },
+    svg: { type: 'string' },
+  },
+});
 const devices = Number(values.devices);
 const rate = Number(values.rate);
 const durationMs = Number(values.minutes) * 60_000;
@@ -54,15 +60,28 @@ const input = {
   mqttUrl: platform.mqttUrl,
   wsUrl: platform.httpUrl.replace(/^http/, 'ws'),
   operatorToken: creds.operator.token,
-  devices: creds.devices.map((d) => ({ sensorId: d.sensorId, kind: d.kind, username: d.username, password: d.password })),
+  devices: creds.devices.map((d) => ({
+    sensorId: d.sensorId,
+    kind: d.kind,
+    username: d.username,
+    password: d.password,
+  })),
   intervalMs: (1000 * devices) / rate,
   sampleMs,
   durationMs,
   operators: Number(values.operators),
 };
-console.log(`soak: ${devices} devices, ${rate} readings/s (one every ${input.intervalMs.toFixed(0)} ms each), ${input.operators} WebSocket operators, ${values.minutes} min, sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`);
-console.log('    t(s)   readings/s   acked/s  failed   RSS MB   loop p99 ms   PUBACK p50 ms   PUBACK p99 ms   alert msgs');
-const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./soak-load.ts', import.meta.url)), JSON.stringify(input)], { stdio: ['ignore', 'pipe', 'inherit'] });
+console.log(
+  `soak: ${devices} devices, ${rate} readings/s (one every ${input.intervalMs.toFixed(0)} ms each), ${input.operators} WebSocket operators, ${values.minutes} min, sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`,
+);
+console.log(
+  '    t(s)   readings/s   acked/s  failed   RSS MB   loop p99 ms   PUBACK p50 ms   PUBACK p99 ms   alert msgs',
+);
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', fileURLToPath(new URL('./soak-load.ts', import.meta.url)), JSON.stringify(input)],
+  { stdio: ['ignore', 'pipe', 'inherit'] },
+);
 let buffered = '';
 let last = { t: 0, published: 0, acked: 0 };
 let summary: { published: number; acked: number; failed: number } | undefined;
@@ -71,20 +90,32 @@ child.stdout.on('data', (chunk: Buffer) => {
   for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
     const line = JSON.parse(buffered.slice(0, nl)) as Record<string, number | boolean>;
     buffered = buffered.slice(nl + 1);
-    if (line.done) { summary = line as unknown as typeof summary; continue; }
+    if (line.done) {
+      summary = line as unknown as typeof summary;
+      continue;
+    }
     const l = line as Record<string, number>;
-    const seconds = (l.t! - last.t) || 1;
+    const seconds = l.t! - last.t || 1;
     const sample: SoakSample = {
-      t: l.t!, readingsPerSecond: (l.published! - last.published) / seconds, ackedPerSecond: (l.acked! - last.acked) / seconds,
-      rssMb: process.memoryUsage().rss / 2 ** 20, loopP99Ms: eld.percentile(99) / 1e6, pubackP50Ms: l.pubackP50Ms!, pubackP99Ms: l.pubackP99Ms!,
+      t: l.t!,
+      readingsPerSecond: (l.published! - last.published) / seconds,
+      ackedPerSecond: (l.acked! - last.acked) / seconds,
+      rssMb: process.memoryUsage().rss / 2 ** 20,
+      loopP99Ms: eld.percentile(99) / 1e6,
+      pubackP50Ms: l.pubackP50Ms!,
+      pubackP99Ms: l.pubackP99Ms!,
     };
     eld.reset();
     last = { t: l.t!, published: l.published!, acked: l.acked! };
     samples.push(sample);
-    console.log(`  ${String(sample.t).padStart(6)}   ${sample.readingsPerSecond.toFixed(0).padStart(10)}   ${sample.ackedPerSecond.toFixed(0).padStart(7)}  ${String(l.failed).padStart(6)}   ${sample.rssMb.toFixed(0).padStart(6)}   ${sample.loopP99Ms.toFixed(1).padStart(11)}   ${sample.pubackP50Ms.toFixed(1).padStart(13)}   ${sample.pubackP99Ms.toFixed(1).padStart(13)}   ${String(l.alertMessages).padStart(10)}`);
+    console.log(
+      `  ${String(sample.t).padStart(6)}   ${sample.readingsPerSecond.toFixed(0).padStart(10)}   ${sample.ackedPerSecond.toFixed(0).padStart(7)}  ${String(l.failed).padStart(6)}   ${sample.rssMb.toFixed(0).padStart(6)}   ${sample.loopP99Ms.toFixed(1).padStart(11)}   ${sample.pubackP50Ms.toFixed(1).padStart(13)}   ${sample.pubackP99Ms.toFixed(1).padStart(13)}   ${String(l.alertMessages).padStart(10)}`,
+    );
   }
 });
-await new Promise<void>((resolve, reject) => child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak load exited ${code}`)))));
+await new Promise<void>((resolve, reject) =>
+  child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak load exited ${code}`)))),
+);
 while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 50));
 const stored = platform.feeder.state().written;
 await close();
@@ -99,7 +130,9 @@ const spread = (pick: (s: SoakSample) => number) => {
 };
 const report = (name: string, pick: (s: SoakSample) => number, unit: string) => {
   const { min, max, ratio } = spread(pick);
-  console.log(`  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`);
+  console.log(
+    `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
+  );
 };
 if (steady.length >= 2) {
   console.log(`steady state (samples 2..${samples.length}):`);
@@ -107,8 +140,13 @@ if (steady.length >= 2) {
   report('loop delay p99', (s) => s.loopP99Ms, 'ms');
   report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
 }
-console.log(`readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}; points in the store ${stored}`);
+console.log(
+  `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}; points in the store ${stored}`,
+);
 if (values.svg) {
-  writeFileSync(values.svg, renderSoakSvg(samples, `soak: ${devices} devices, ${rate} readings/s, ${input.operators} operators`));
+  writeFileSync(
+    values.svg,
+    renderSoakSvg(samples, `soak: ${devices} devices, ${rate} readings/s, ${input.operators} operators`),
+  );
   console.log(`plot: ${values.svg}`);
 }

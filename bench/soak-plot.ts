@@ -22,8 +22,10 @@ export function renderSoakSvg(samples: readonly SoakSample[], title: string): st
   const left = 60;
   const plotWidth = width - left - 20;
   const tMax = Math.max(1, ...samples.map((s) => s.t));
-  const parts = [`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + SERIES.length * panel}" font-family="sans-serif" font-size="12">`,
-    `<rect width="100%" height="100%" fill="white"/><text x="${left}" y="20" font-size="14">${escapeXml(title)}</text>`];
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + SERIES.length * panel}" font-family="sans-serif" font-size="12">`,
+    `<rect width="100%" height="100%" fill="white"/><text x="${left}" y="20" font-size="14">${escapeXml(title)}</text>`,
+  ];
   SERIES.forEach((series, i) => {
     const top = 40 + i * panel;
     const height = panel - 40;

@@ -23,19 +23,40 @@ import { OUT_DIR, buildServerBundle, currentServerBundle } from '../start/server
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-demo': { type: 'boolean' } } });
 const runs = Number(values.runs);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const startScript = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start!;
+const startScript = (
+  JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }
+).scripts.start!;
 
 // the packages platform.ts pulls in before it is ready, imported alone in plain Node
-const HEAVY = ['fastify', '@fastify/swagger', '@fastify/swagger-ui', '@fastify/websocket', 'fastify-type-provider-zod', 'aedes', 'pino', 'prom-client', 'zod', 'yaml', 'ws', 'esbuild', 'better-sqlite3'];
+const HEAVY = [
+  'fastify',
+  '@fastify/swagger',
+  '@fastify/swagger-ui',
+  '@fastify/websocket',
+  'fastify-type-provider-zod',
+  'aedes',
+  'pino',
+  'prom-client',
+  'zod',
+  'yaml',
+  'ws',
+  'esbuild',
+  'better-sqlite3',
+];
 
-interface Sample { ms: number; readyMs?: number }
+interface Sample {
+  ms: number;
+  readyMs?: number;
+}
 
 /** Runs a command to completion; the time from spawn to exit. */
 function timeExit(cmd: string, args: string[]): Promise<Sample> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, stdio: 'ignore' });
-    child.once('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - t0 }) : reject(new Error(`${cmd} exited ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve({ ms: performance.now() - t0 }) : reject(new Error(`${cmd} exited ${code}`)),
+    );
   });
 }
 
@@ -46,8 +67,13 @@ function timeExit(cmd: string, args: string[]): Promise<Sample> {
 function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0): Promise<Sample> {
   const env = {
     ...process.env,
-    IOC_DATA_DIR: dataDir, IOC_MQTT_PORT: '0', IOC_HTTP_PORT: '0', IOC_MQTT_HOST: '127.0.0.1', IOC_HTTP_HOST: '127.0.0.1',
-    IOC_LOG_LEVEL: 'info', IOC_DEMO: values['no-demo'] ? '0' : '1',
+    IOC_DATA_DIR: dataDir,
+    IOC_MQTT_PORT: '0',
+    IOC_HTTP_PORT: '0',
+    IOC_MQTT_HOST: '127.0.0.1',
+    IOC_HTTP_HOST: '127.0.0.1',
+    IOC_LOG_LEVEL: 'info',
+    IOC_DEMO: values['no-demo'] ? '0' : '1',
   };
   const t0 = performance.now();
   // its own process group: npm runs a shell that runs node, and all of them must go
@@ -62,33 +88,55 @@ function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0): Pr
       if (!ready) return;
       const ms = performance.now() - t0;
       clearTimeout(timer);
-      const listeners = ['MQTT broker listening', 'MQTT over WebSocket listening', 'HTTP API listening'].filter((l) => out.includes(l)).length;
+      const listeners = ['MQTT broker listening', 'MQTT over WebSocket listening', 'HTTP API listening'].filter((l) =>
+        out.includes(l),
+      ).length;
       if (listeners !== 3) reject(new Error(`ready with ${listeners} of 3 listener lines:\n${out}`));
-      else if (out.includes('could not build the start bundle')) reject(new Error(`ran the sources, not the bundle:\n${out}`));
+      else if (out.includes('could not build the start bundle'))
+        reject(new Error(`ran the sources, not the bundle:\n${out}`));
       else resolve({ ms, readyMs: Number(ready[1]) });
     });
-    child.stderr.on('data', (c: Buffer) => { out += c.toString(); });
+    child.stderr.on('data', (c: Buffer) => {
+      out += c.toString();
+    });
     void exited.then(() => reject(new Error(`exited before it was ready:\n${out}`)));
   }).finally(async () => {
     await new Promise((r) => setTimeout(r, holdMs));
-    try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
+    try {
+      process.kill(-child.pid!, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
     await exited;
   });
 }
 
-const dropCodeCache = () => { for (const f of readdirSync(OUT_DIR)) if (f.endsWith('.v8cache')) rmSync(join(OUT_DIR, f)); };
+const dropCodeCache = () => {
+  for (const f of readdirSync(OUT_DIR)) if (f.endsWith('.v8cache')) rmSync(join(OUT_DIR, f));
+};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const results = new Map<string, Sample[]>();
 const record = (name: string, s: Sample) => results.set(name, [...(results.get(name) ?? []), s]);
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
 const dirs: string[] = [];
-const mkdir = () => { const d = mkdtempSync(join(tmpdir(), 'ioc-startup-')); dirs.push(d); return d; };
+const mkdir = () => {
+  const d = mkdtempSync(join(tmpdir(), 'ioc-startup-'));
+  dirs.push(d);
+  return d;
+};
 const npmStart = (dir: string) => timeReady('npm', ['start'], dir);
 // run-bundle.mjs writes the code cache 3 s after a start without one
-const warmUp = async () => { await timeReady('npm', ['start'], mkdir(), 4000); };
+const warmUp = async () => {
+  await timeReady('npm', ['start'], mkdir(), 4000);
+};
 
-console.log(`startup benchmark: ${runs} runs, demo fleet ${values['no-demo'] ? 'off' : 'on'}, npm start = "${startScript}", load average ${load()}`);
+console.log(
+  `startup benchmark: ${runs} runs, demo fleet ${values['no-demo'] ? 'off' : 'on'}, npm start = "${startScript}", load average ${load()}`,
+);
 try {
   await warmUp(); // builds the bundle if needed, writes the code cache
   for (let i = 0; i < runs; i++) {
@@ -99,7 +147,14 @@ try {
       await warmUp();
     }
     record('node -e 0 (baseline)', await timeExit(process.execPath, ['-e', '0']));
-    record('import the heavy dependencies (baseline)', await timeExit(process.execPath, ['--input-type=module', '-e', HEAVY.map((p) => `await import(${JSON.stringify(p)});`).join('')]));
+    record(
+      'import the heavy dependencies (baseline)',
+      await timeExit(process.execPath, [
+        '--input-type=module',
+        '-e',
+        HEAVY.map((p) => `await import(${JSON.stringify(p)});`).join(''),
+      ]),
+    );
     const dir = mkdir();
     record('npm start, fresh data dir', await npmStart(dir));
     record('npm start, second start', await npmStart(dir));
@@ -107,9 +162,15 @@ try {
     record('npm start, second start, no code cache', await npmStart(dir));
     await warmUp();
     // the same script without npm in front: what npm itself costs
-    record('start script without npm, second start', await timeReady('sh', ['-c', `PATH=node_modules/.bin:$PATH ${startScript}`], dir));
+    record(
+      'start script without npm, second start',
+      await timeReady('sh', ['-c', `PATH=node_modules/.bin:$PATH ${startScript}`], dir),
+    );
     // the sources through tsx's loader: what npm start ran before the start bundle, and its fallback
-    record('tsx main.ts (the sources), second start', await timeReady(join(ROOT, 'node_modules', '.bin', 'tsx'), ['main.ts'], dir));
+    record(
+      'tsx main.ts (the sources), second start',
+      await timeReady(join(ROOT, 'node_modules', '.bin', 'tsx'), ['main.ts'], dir),
+    );
     process.stdout.write('.');
   }
 } finally {
@@ -119,6 +180,12 @@ console.log('');
 console.log(`  ${'what'.padEnd(42)} ${'median ms'.padStart(9)} ${'readyMs'.padStart(8)}   runs (ms)`);
 for (const [name, samples] of results) {
   const readies = samples.flatMap((s) => (s.readyMs === undefined ? [] : [s.readyMs]));
-  console.log(`  ${name.padEnd(42)} ${median(samples.map((s) => s.ms)).toFixed(0).padStart(9)} ${(readies.length ? median(readies).toFixed(0) : '').padStart(8)}   ${samples.map((s) => s.ms.toFixed(0)).join(' / ')}`);
+  console.log(
+    `  ${name.padEnd(42)} ${median(samples.map((s) => s.ms))
+      .toFixed(0)
+      .padStart(
+        9,
+      )} ${(readies.length ? median(readies).toFixed(0) : '').padStart(8)}   ${samples.map((s) => s.ms.toFixed(0)).join(' / ')}`,
+  );
 }
 console.log(`  readyMs: measured inside startPlatform (config loaded to ready); load average after: ${load()}`);

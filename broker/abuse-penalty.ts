@@ -26,7 +26,10 @@ const MAX_KEYS = 100_000;
 export class AbusePenalties {
   private readonly byKey = new Map<string, Penalty>();
 
-  constructor(private readonly bounds: PenaltyBounds, private readonly clock: Clock) {}
+  constructor(
+    private readonly bounds: PenaltyBounds,
+    private readonly clock: Clock,
+  ) {}
 
   /** Starts (or lengthens) the penalty of `key`; returns it. */
   punish(key: string): Penalty {

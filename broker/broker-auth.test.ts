@@ -1,6 +1,11 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  subscribeCollect,
+  type TestPlatform,
+} from '../test-support/platform-harness.ts';
 
 /** Authentication and topic authorisation, with real clients over real sockets. */
 describe('broker security', () => {
@@ -12,18 +17,30 @@ describe('broker security', () => {
     await p?.stop();
   });
 
-  const tryConnect = (options: mqtt.IClientOptions) => new Promise<{ ok: boolean; code?: number }>((resolve) => {
-    const client = mqtt.connect(p.mqttUrl, { reconnectPeriod: 0, connectTimeout: 3000, ...options });
-    client.once('connect', () => { client.end(true); resolve({ ok: true }); });
-    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
-  });
+  const tryConnect = (options: mqtt.IClientOptions) =>
+    new Promise<{ ok: boolean; code?: number }>((resolve) => {
+      const client = mqtt.connect(p.mqttUrl, { reconnectPeriod: 0, connectTimeout: 3000, ...options });
+      client.once('connect', () => {
+        client.end(true);
+        resolve({ ok: true });
+      });
+      client.once('error', (err: Error & { code?: number }) => {
+        client.end(true);
+        resolve({ ok: false, code: err.code });
+      });
+    });
 
   it('refuses anonymous clients, wrong passwords and unknown users with CONNACK 4', async () => {
     expect(await tryConnect({})).toEqual({ ok: false, code: 4 });
     expect(await tryConnect({ username: 'air-ngomon', password: 'wrong' })).toEqual({ ok: false, code: 4 });
     expect(await tryConnect({ username: 'nobody', password: 'x' })).toEqual({ ok: false, code: 4 });
-    expect(await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-kimlong') })).toEqual({ ok: false, code: 4 });
-    expect(await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-ngomon'), clientId: 'air-ngomon' })).toEqual({ ok: true });
+    expect(await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-kimlong') })).toEqual({
+      ok: false,
+      code: 4,
+    });
+    expect(
+      await tryConnect({ username: 'air-ngomon', password: p.devicePassword('air-ngomon'), clientId: 'air-ngomon' }),
+    ).toEqual({ ok: true });
   });
 
   it('lets an operator read every topic while a device only reads its own', async () => {
@@ -54,7 +71,10 @@ describe('broker security', () => {
   });
 
   it('requires the operator token on operator endpoints and the admin role where asked', async () => {
-    expect((await p.request('GET', '/api/sensors', { token: null })).json).toEqual({ code: 'token_required', message: expect.stringContaining('Bearer') });
+    expect((await p.request('GET', '/api/sensors', { token: null })).json).toEqual({
+      code: 'token_required',
+      message: expect.stringContaining('Bearer'),
+    });
     expect((await p.request('GET', '/api/sensors', { token: 'nope' })).status).toBe(401);
     expect((await p.request('GET', '/metrics', { token: null })).status).toBe(401);
     expect((await p.request('GET', '/api/sensors', { token: p.adminToken })).status).toBe(200);

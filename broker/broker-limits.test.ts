@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  subscribeCollect,
+  type TestPlatform,
+} from '../test-support/platform-harness.ts';
 import { varint } from '../test-support/raw-mqtt.ts';
 
 describe('packet size limits', () => {
@@ -23,7 +28,9 @@ describe('packet size limits', () => {
     const device = await p.connectDevice('air-thuanan');
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     // a QoS 1 PUBLISH announcing 200 MB, followed by a few bytes: the broker must not wait for the rest
-    device.stream.write(Buffer.concat([Buffer.from([0x32]), varint(200 * 1024 * 1024), Buffer.from([0, 4, 0x69, 0x6f, 0x63, 0x2f])]));
+    device.stream.write(
+      Buffer.concat([Buffer.from([0x32]), varint(200 * 1024 * 1024), Buffer.from([0, 4, 0x69, 0x6f, 0x63, 0x2f])]),
+    );
     await closed;
     const other = await p.connectDevice('air-ngomon');
     await publishAcked(other, 'ioc/air/air-ngomon/readings', JSON.stringify({ pm25: 3 }));

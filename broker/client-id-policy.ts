@@ -9,10 +9,16 @@ import type { Principal } from '../config/credentials.ts';
  * the account it is named after: `<name>`, `<name>-...` or `<name>:...`. So no account (a viewer named
  * `air`, say) can take over a device's session, and the separator keeps account `op` out of `operator-1`'s.
  */
-export function clientIdProblem(principal: Principal, clientId: string, maxBytes: number, isSensor: (id: string) => boolean = () => false): string | undefined {
+export function clientIdProblem(
+  principal: Principal,
+  clientId: string,
+  maxBytes: number,
+  isSensor: (id: string) => boolean = () => false,
+): string | undefined {
   if (Buffer.byteLength(clientId, 'utf8') > maxBytes) return `clientId longer than ${maxBytes} bytes`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-  if (/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(clientId)) return 'clientId contains a control character or invalid UTF-8';
+  if (/[\u0000-\u001f\u007f-\u009f\ufffd]/.test(clientId))
+    return 'clientId contains a control character or invalid UTF-8';
   const sensor = sensorOwning(clientId, isSensor);
   if (principal.role === 'device') {
     const own = principal.sensorId ?? principal.name;
@@ -24,7 +30,8 @@ export function clientIdProblem(principal: Principal, clientId: string, maxBytes
   return `clientId must be "${principal.name}" or start with "${principal.name}-" or "${principal.name}:"`;
 }
 
-const isOwn = (clientId: string, owner: string): boolean => clientId === owner || clientId.startsWith(`${owner}-`) || clientId.startsWith(`${owner}:`);
+const isOwn = (clientId: string, owner: string): boolean =>
+  clientId === owner || clientId.startsWith(`${owner}-`) || clientId.startsWith(`${owner}:`);
 
 /** The longest sensor id the clientId is, or starts with before a `-` or `:`. */
 function sensorOwning(clientId: string, isSensor: (id: string) => boolean): string | undefined {

@@ -16,8 +16,16 @@ export interface ConnectPenalty {
   penalize(account: string, address: string | undefined): void;
 }
 
-export function createConnectPenalty(limits: LimitsConfig, clock: Clock, refusals: RefusalLog, logger: Logger): ConnectPenalty {
-  const penalties = new AbusePenalties({ baseMs: limits.abusePenaltySeconds * 1000, maxMs: limits.abusePenaltyMaxSeconds * 1000 }, clock);
+export function createConnectPenalty(
+  limits: LimitsConfig,
+  clock: Clock,
+  refusals: RefusalLog,
+  logger: Logger,
+): ConnectPenalty {
+  const penalties = new AbusePenalties(
+    { baseMs: limits.abusePenaltySeconds * 1000, maxMs: limits.abusePenaltyMaxSeconds * 1000 },
+    clock,
+  );
   const keys = (account: string | undefined, address: string | undefined): string[] => [
     ...(account !== undefined ? [`account\u0000${account}`] : []),
     ...(limits.abusePenaltyByAddress && address !== undefined ? [`address\u0000${address}`] : []),
@@ -31,7 +39,16 @@ export function createConnectPenalty(limits: LimitsConfig, clock: Clock, refusal
         refusals.count('penalty');
         const who = key.startsWith('account') ? `account ${account}` : `address ${address}`;
         if (p.refused++ === 0) {
-          logger.warn({ reason: 'penalty', account: account?.slice(0, 64), address, penaltyMs: p.ms, until: new Date(p.until).toISOString() }, `MQTT refused: ${who} was disconnected as abusive and is refused at CONNECT for ${describe(p)}`);
+          logger.warn(
+            {
+              reason: 'penalty',
+              account: account?.slice(0, 64),
+              address,
+              penaltyMs: p.ms,
+              until: new Date(p.until).toISOString(),
+            },
+            `MQTT refused: ${who} was disconnected as abusive and is refused at CONNECT for ${describe(p)}`,
+          );
         }
         return `${who} was disconnected as abusive: try again after ${new Date(p.until).toISOString()}`;
       }
@@ -40,7 +57,10 @@ export function createConnectPenalty(limits: LimitsConfig, clock: Clock, refusal
     penalize(account, address) {
       for (const key of keys(account, address)) {
         const p = penalties.punish(key);
-        logger.warn({ reason: 'abusive', account: account.slice(0, 64), address, penaltyMs: p.ms }, `MQTT penalty: ${key.startsWith('account') ? `account ${account}` : `address ${address}`} refused at CONNECT for ${describe(p)}`);
+        logger.warn(
+          { reason: 'abusive', account: account.slice(0, 64), address, penaltyMs: p.ms },
+          `MQTT penalty: ${key.startsWith('account') ? `account ${account}` : `address ${address}`} refused at CONNECT for ${describe(p)}`,
+        );
       }
     },
   };

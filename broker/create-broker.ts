@@ -77,14 +77,29 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const limits = deps.limits ?? DEFAULT_LIMITS;
   const clock = deps.clock ?? systemClock;
   const principals = new WeakMap<Client, Principal>();
-  const denied = new Counter({ name: 'ioc_mqtt_denied_total', help: 'Refused MQTT connects, publishes and subscribes', labelNames: ['action'], registers: [deps.registry] });
+  const denied = new Counter({
+    name: 'ioc_mqtt_denied_total',
+    help: 'Refused MQTT connects, publishes and subscribes',
+    labelNames: ['action'],
+    registers: [deps.registry],
+  });
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
   const refusals = deps.budget?.refusals ?? createRefusalLog(logger, deps.registry, clock);
   const connections = new ConnectionLimits(limits);
-  const rate = deps.budget?.rate ?? new PublishRateLimiter({
-    ratePerSecond: limits.devicePublishesPerSecond, burst: limits.devicePublishBurst, abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
-    bytesPerSecond: limits.deviceBytesPerSecond, byteBurst: limits.deviceByteBurst, connectionBytesPerSecond: limits.connectionBytesPerSecond, maxHoldMs: limits.rateHoldMaxMs,
-  }, clock);
+  const rate =
+    deps.budget?.rate ??
+    new PublishRateLimiter(
+      {
+        ratePerSecond: limits.devicePublishesPerSecond,
+        burst: limits.devicePublishBurst,
+        abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
+        bytesPerSecond: limits.deviceBytesPerSecond,
+        byteBurst: limits.deviceByteBurst,
+        connectionBytesPerSecond: limits.connectionBytesPerSecond,
+        maxHoldMs: limits.rateHoldMaxMs,
+      },
+      clock,
+    );
   const penalty = createConnectPenalty(limits, clock, refusals, logger);
   // source address of each stream (set in admitSocket), for penalties by address
   const addresses = new WeakMap<object, string>();
@@ -93,7 +108,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const kindOf = (id: string) => city.sensorsById.get(id)?.kind;
   // publishes refused but acknowledged: Aedes must not forward or retain them (see the publish override)
   const dropped = new WeakSet<PublishPacket>();
-  const refuseConnect = (client: Client, account: string, reason: 'client_id' | 'connections_per_account' | 'sessions_per_account', message: string, returnCode: 2 | 3, done: (err: AuthenticateError, ok: boolean) => void) => {
+  const refuseConnect = (
+    client: Client,
+    account: string,
+    reason: 'client_id' | 'connections_per_account' | 'sessions_per_account',
+    message: string,
+    returnCode: 2 | 3,
+    done: (err: AuthenticateError, ok: boolean) => void,
+  ) => {
     denied.inc({ action: 'connect' });
     refusals.refuse(reason, account, message, { clientId: printableTopic(client.id, 64) });
     done(authError(message, returnCode as 4), false);
@@ -114,11 +136,17 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       if (problem) {
         denied.inc({ action: 'connect' });
         const clientId = printableTopic(packet.clientId ?? '', 64);
-        const address = client.conn && 'remoteAddress' in client.conn ? String((client.conn as { remoteAddress?: string }).remoteAddress ?? '') : '';
+        const address =
+          client.conn && 'remoteAddress' in client.conn
+            ? String((client.conn as { remoteAddress?: string }).remoteAddress ?? '')
+            : '';
         // no account exists before authentication: one line per client (clientId, else its address) a minute
         refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
-          clientId, protocolVersion: packet.protocolVersion, protocolId: printableTopic(String(packet.protocolId ?? ''), 16),
-          ...(packet.username ? { username: printableTopic(packet.username, 64) } : {}), ...(address ? { address } : {}),
+          clientId,
+          protocolVersion: packet.protocolVersion,
+          protocolId: printableTopic(String(packet.protocolId ?? ''), 16),
+          ...(packet.username ? { username: printableTopic(packet.username, 64) } : {}),
+          ...(address ? { address } : {}),
         });
       }
       done(null, true);
@@ -155,7 +183,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
           logger.info({ clientId: printableTopic(client.id, 64), reason }, 'MQTT login refused: client certificate');
           return done(authError(reason, 5), false);
         }
-        principal = { role: 'device', name: byCert.sensorId, sensorId: byCert.sensorId, ...(secret ? { credential: { scheme: 'device', hash: secret.hash } } : {}) };
+        principal = {
+          role: 'device',
+          name: byCert.sensorId,
+          sensorId: byCert.sensorId,
+          ...(secret ? { credential: { scheme: 'device', hash: secret.hash } } : {}),
+        };
       } else {
         if (!username || !password) {
           denied.inc({ action: 'connect' });
@@ -168,7 +201,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         principal = device ?? (byToken?.name === username ? byToken : undefined);
         if (!principal) {
           denied.inc({ action: 'connect' });
-          logger.info({ clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) }, 'MQTT login refused: bad username or password');
+          logger.info(
+            { clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) },
+            'MQTT login refused: bad username or password',
+          );
           return done(authError('bad username or password', 4), false);
         }
       }
@@ -179,14 +215,30 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         return done(authError(accountPenalty, 3 as 4), false);
       }
       // decided before Aedes touches the session of that clientId (subscriptions, queue, will, takeover)
-      const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes, (id) => city.sensorsById.has(id));
+      const idProblem = clientIdProblem(principal, client.id, limits.clientIdMaxBytes, (id) =>
+        city.sensorsById.has(id),
+      );
       if (idProblem) return refuseConnect(client, principal.name, 'client_id', idProblem, 2, done);
       const key = limitKey(principal);
       if (!sessions.mayOpen(key, client.id, client.clean)) {
-        return refuseConnect(client, principal.name, 'sessions_per_account', `account ${principal.name} keeps ${limits.sessionsPerAccount} persistent sessions already`, 3, done);
+        return refuseConnect(
+          client,
+          principal.name,
+          'sessions_per_account',
+          `account ${principal.name} keeps ${limits.sessionsPerAccount} persistent sessions already`,
+          3,
+          done,
+        );
       }
       if (!connections.admit(key, client, client.id)) {
-        return refuseConnect(client, principal.name, 'connections_per_account', `account ${principal.name} has ${limits.connectionsPerAccount} connections already`, 3, done);
+        return refuseConnect(
+          client,
+          principal.name,
+          'connections_per_account',
+          `account ${principal.name} has ${limits.connectionsPerAccount} connections already`,
+          3,
+          done,
+        );
       }
       client.conn.once('close', () => connections.release(key, client));
       principals.set(client, principal);
@@ -194,7 +246,16 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
 
     authorizePublish: createPublishGate({
-      insecure, limits, ingest, dialects: deps.dialects, principals, kindOf, rate, refusals, denied, logger,
+      insecure,
+      limits,
+      ingest,
+      dialects: deps.dialects,
+      principals,
+      kindOf,
+      rate,
+      refusals,
+      denied,
+      logger,
       now: () => clock.now(),
       hold(ms, then) {
         const handle = clock.setTimeout(() => {
@@ -216,11 +277,17 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     authorizeSubscribe(client, subscription, done) {
       const principal = client ? principals.get(client) : undefined;
       if (!principal) return done(new Error('not authenticated'), null);
-      const problem = topicProblem(subscription.topic, limits) ?? (insecure ? undefined : maySubscribe(principal, subscription.topic, kindOf, (account) => deps.dialects?.rootsOf(account)));
+      const problem =
+        topicProblem(subscription.topic, limits) ??
+        (insecure
+          ? undefined
+          : maySubscribe(principal, subscription.topic, kindOf, (account) => deps.dialects?.rootsOf(account)));
       if (problem !== undefined && (typeof problem === 'string' || !problem.allowed)) {
         denied.inc({ action: 'subscribe' });
         const reason = typeof problem === 'string' ? problem : problem.reason;
-        refusals.refuse(typeof problem === 'string' ? 'topic_shape' : 'subscribe_acl', principal.name, reason, { topic: printableTopic(subscription.topic) });
+        refusals.refuse(typeof problem === 'string' ? 'topic_shape' : 'subscribe_acl', principal.name, reason, {
+          topic: printableTopic(subscription.topic),
+        });
         return done(null, null); // SUBACK 0x80 for this filter, connection stays
       }
       done(null, subscription);
@@ -229,7 +296,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   // A publish refused in authorizePublish but acknowledged (see publish-gate.ts) reaches this with the
   // same packet object; it stops here, so nobody receives it and nothing retains it.
-  const basePublish = aedes.publish.bind(aedes) as unknown as (packet: PublishPacket, client: Client | null, done: (err?: Error) => void) => void;
+  const basePublish = aedes.publish.bind(aedes) as unknown as (
+    packet: PublishPacket,
+    client: Client | null,
+    done: (err?: Error) => void,
+  ) => void;
   (aedes as unknown as { publish: typeof basePublish }).publish = (packet, client, done) => {
     if (dropped.has(packet)) {
       const callback = typeof client === 'function' ? (client as (err?: Error) => void) : done;
@@ -238,7 +309,12 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     return basePublish(packet, client, done);
   };
 
-  const sessions = new SessionBounds((aedes as unknown as { persistence: QueuePersistence }).persistence, limits, clock, refusals);
+  const sessions = new SessionBounds(
+    (aedes as unknown as { persistence: QueuePersistence }).persistence,
+    limits,
+    clock,
+    refusals,
+  );
   sessions.install();
 
   // live connections by principal, so that revoking a credential closes them (config/accounts/)
@@ -257,13 +333,21 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     sessions.disconnected(client.id, client.clean);
     unregister.get(client)?.();
   });
-  aedes.on('clientError', (client, err) => logger.debug({ clientId: printableTopic(client.id, 64), err: err.message }, 'MQTT client error'));
-  aedes.on('connectionError', (client, err) => logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, 'MQTT connection error'));
+  aedes.on('clientError', (client, err) =>
+    logger.debug({ clientId: printableTopic(client.id, 64), err: err.message }, 'MQTT client error'),
+  );
+  aedes.on('connectionError', (client, err) =>
+    logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, 'MQTT connection error'),
+  );
 
   /** Counts the socket against its source address; false (and the socket destroyed) when over the limit. */
   const admitSocket = (stream: Duplex, address: string): boolean => {
     if (!connections.openSocket(address)) {
-      refusals.refuse('connections_per_address', address, `address ${address} has ${limits.connectionsPerAddress} connections already`);
+      refusals.refuse(
+        'connections_per_address',
+        address,
+        `address ${address} has ${limits.connectionsPerAddress} connections already`,
+      );
       stream.destroy();
       return false;
     }
@@ -274,20 +358,40 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
 
   const publish = (topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}) =>
     new Promise<void>((resolve, reject) => {
-      const packet = { cmd: 'publish', topic, payload: typeof payload === 'string' ? Buffer.from(payload) : payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false } as PublishPacket;
+      const packet = {
+        cmd: 'publish',
+        topic,
+        payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+        qos: options.qos ?? 0,
+        retain: options.retain ?? false,
+        dup: false,
+      } as PublishPacket;
       aedes.publish(packet, (err?: Error) => (err ? reject(err) : resolve()));
     });
 
   /** Tells the device's maintainer what was refused, on the device's own errors topic. */
-  async function publishErrors(principal: Principal | undefined, topic: string, rejected: readonly Rejection[], accepted = 0): Promise<void> {
+  async function publishErrors(
+    principal: Principal | undefined,
+    topic: string,
+    rejected: readonly Rejection[],
+    accepted = 0,
+  ): Promise<void> {
     // a device hears about its mistakes on the one topic it may read, whatever kind its topic named
     const parsed = parseDeviceTopic(topic);
     let errorsTopic: string | undefined;
-    if (principal?.sensorId) errorsTopic = deviceTopic(kindOf(principal.sensorId) ?? 'unknown', principal.sensorId, 'errors');
+    if (principal?.sensorId)
+      errorsTopic = deviceTopic(kindOf(principal.sensorId) ?? 'unknown', principal.sensorId, 'errors');
     else if (!isRejection(parsed)) errorsTopic = deviceTopic(parsed.kind, parsed.sensorId, 'errors');
     if (!errorsTopic) return;
-    const body = JSON.stringify({ ts: new Date(clock.now()).toISOString(), topic: printableTopic(topic, 200), accepted, errors: rejected });
-    await publish(errorsTopic, body).catch((err: Error) => logger.warn({ err: err.message }, 'could not publish a rejection'));
+    const body = JSON.stringify({
+      ts: new Date(clock.now()).toISOString(),
+      topic: printableTopic(topic, 200),
+      accepted,
+      errors: rejected,
+    });
+    await publish(errorsTopic, body).catch((err: Error) =>
+      logger.warn({ err: err.message }, 'could not publish a rejection'),
+    );
   }
 
   const servers: Server[] = [];
@@ -296,7 +400,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     publish,
     async listenTcp(port, host) {
       const server = createServer((socket) => {
-        if (admitSocket(socket, socket.remoteAddress ?? 'unknown')) guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
+        if (admitSocket(socket, socket.remoteAddress ?? 'unknown'))
+          guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
       });
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
@@ -306,7 +411,8 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       return server;
     },
     handleStream(stream, req) {
-      if (admitSocket(stream, req?.socket.remoteAddress ?? 'unknown')) guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
+      if (admitSocket(stream, req?.socket.remoteAddress ?? 'unknown'))
+        guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
     },
     get connectedClients() {
       return aedes.connectedClients;

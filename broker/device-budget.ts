@@ -22,18 +22,24 @@ export interface DeviceBudget {
 export type HttpBudgetVerdict = { ok: true } | { ok: false; retryAfterSeconds: number; message: string };
 
 export function createDeviceBudget(
-  limits: LimitsConfig, clock: Clock, logger: Logger, registry: Registry,
+  limits: LimitsConfig,
+  clock: Clock,
+  logger: Logger,
+  registry: Registry,
 ): DeviceBudget {
   const refusals = createRefusalLog(logger, registry, clock);
-  const rate = new PublishRateLimiter({
-    ratePerSecond: limits.devicePublishesPerSecond,
-    burst: limits.devicePublishBurst,
-    abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
-    bytesPerSecond: limits.deviceBytesPerSecond,
-    byteBurst: limits.deviceByteBurst,
-    connectionBytesPerSecond: limits.connectionBytesPerSecond,
-    maxHoldMs: limits.rateHoldMaxMs,
-  }, clock);
+  const rate = new PublishRateLimiter(
+    {
+      ratePerSecond: limits.devicePublishesPerSecond,
+      burst: limits.devicePublishBurst,
+      abusiveAfter: limits.abusiveRefusalsBeforeDisconnect,
+      bytesPerSecond: limits.deviceBytesPerSecond,
+      byteBurst: limits.deviceByteBurst,
+      connectionBytesPerSecond: limits.connectionBytesPerSecond,
+      maxHoldMs: limits.rateHoldMaxMs,
+    },
+    clock,
+  );
   return {
     rate,
     refusals,
@@ -41,9 +47,10 @@ export function createDeviceBudget(
       const verdict = rate.takeNow(device, connection, bytes);
       if (verdict.ok) return verdict;
       const retryAfterSeconds = Math.max(1, Math.ceil(verdict.retryAfterMs / 1000));
-      const message = `device ${device} sends faster than ${limits.devicePublishesPerSecond} messages/s or `
-        + `${limits.deviceBytesPerSecond} bytes/s (MQTT and HTTP together): nothing was stored, `
-        + `retry after ${retryAfterSeconds} s`;
+      const message =
+        `device ${device} sends faster than ${limits.devicePublishesPerSecond} messages/s or ` +
+        `${limits.deviceBytesPerSecond} bytes/s (MQTT and HTTP together): nothing was stored, ` +
+        `retry after ${retryAfterSeconds} s`;
       refusals.refuse('rate_limited', device, message, { retryAfterSeconds }, 'http');
       return { ok: false, retryAfterSeconds, message };
     },

@@ -14,20 +14,46 @@ describe('one message budget per device across MQTT and HTTP', () => {
   const clock = createManualClock(Date.now());
   const logs = captureLogs('warn');
   beforeAll(async () => {
-    p = await startTestPlatform({ clock, logger: logs.logger, overrides: { limits: { devicePublishesPerSecond: 1, devicePublishBurst: 4, rateHoldMaxMs: 60_000 } } });
+    p = await startTestPlatform({
+      clock,
+      logger: logs.logger,
+      overrides: { limits: { devicePublishesPerSecond: 1, devicePublishBurst: 4, rateHoldMaxMs: 60_000 } },
+    });
   });
-  afterAll(async () => { await p?.stop(); });
+  afterAll(async () => {
+    await p?.stop();
+  });
 
   const basic = (id: string) => `Basic ${Buffer.from(`${id}:${p.devicePassword(id)}`).toString('base64')}`;
-  const postJson = (id: string, body: unknown) => fetch(`${p.httpUrl}/api/ingest/air/${id}/readings`, { method: 'POST', headers: { authorization: basic(id), 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const postLine = (id: string, line: string) => fetch(`${p.httpUrl}/write?db=ioc&precision=ms`, { method: 'POST', headers: { authorization: basic(id) }, body: line });
-  const httpRefusals = async () => Number(/ioc_mqtt_refused_total\{reason="rate_limited",transport="http"\} (\d+)/.exec((await p.request('GET', '/metrics')).text)?.[1] ?? 0);
-  const stored = async (id: string) => ((await p.request('GET', `/api/sensors/${id}/readings?metric=pm25&from=0&to=${clock.now() + 1000}&limit=5000`)).json as { points: unknown[] }).points.length;
+  const postJson = (id: string, body: unknown) =>
+    fetch(`${p.httpUrl}/api/ingest/air/${id}/readings`, {
+      method: 'POST',
+      headers: { authorization: basic(id), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const postLine = (id: string, line: string) =>
+    fetch(`${p.httpUrl}/write?db=ioc&precision=ms`, {
+      method: 'POST',
+      headers: { authorization: basic(id) },
+      body: line,
+    });
+  const httpRefusals = async () =>
+    Number(
+      /ioc_mqtt_refused_total\{reason="rate_limited",transport="http"\} (\d+)/.exec(
+        (await p.request('GET', '/metrics')).text,
+      )?.[1] ?? 0,
+    );
+  const stored = async (id: string) =>
+    (
+      (await p.request('GET', `/api/sensors/${id}/readings?metric=pm25&from=0&to=${clock.now() + 1000}&limit=5000`))
+        .json as { points: unknown[] }
+    ).points.length;
 
   it('refuses HTTP once MQTT spent the budget: 429, Retry-After, a reason; nothing stored; one log line', async () => {
     const d = await p.connectDevice('air-dongba');
     const t = clock.now() - 60_000;
-    for (let i = 0; i < 4; i++) await publishAcked(d, 'ioc/air/air-dongba/readings', JSON.stringify({ ts: t + i, pm25: 10 + i }));
+    for (let i = 0; i < 4; i++)
+      await publishAcked(d, 'ioc/air/air-dongba/readings', JSON.stringify({ ts: t + i, pm25: 10 + i }));
     expect(await stored('air-dongba')).toBe(4);
 
     const statuses: number[] = [];
@@ -38,7 +64,10 @@ describe('one message budget per device across MQTT and HTTP', () => {
     }
     expect(new Set(statuses)).toEqual(new Set([429]));
     expect(Number(last!.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-    expect(await last!.json()).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/air-dongba sends faster than 1 messages\/s .*MQTT and HTTP together/) });
+    expect(await last!.json()).toMatchObject({
+      code: 'rate_limited',
+      message: expect.stringMatching(/air-dongba sends faster than 1 messages\/s .*MQTT and HTTP together/),
+    });
     const line = await postLine('air-dongba', `air,sensorId=air-dongba pm25=60 ${t + 200}`);
     expect(line.status).toBe(429);
     expect(line.headers.get('retry-after')).not.toBeNull();
@@ -61,10 +90,22 @@ describe('one message budget per device across MQTT and HTTP', () => {
     for (let i = 0; i < 4; i++) expect((await postJson('air-ngomon', { ts: t + i, pm25: 20 })).status).toBe(200);
     const d = await p.connectDevice('air-ngomon');
     let acked = false;
-    const publish = publishAcked(d, 'ioc/air/air-ngomon/readings', JSON.stringify({ ts: t + 10, pm25: 21 })).then(() => { acked = true; });
+    const publish = publishAcked(d, 'ioc/air/air-ngomon/readings', JSON.stringify({ ts: t + 10, pm25: 21 })).then(
+      () => {
+        acked = true;
+      },
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(acked).toBe(false);
-    await expect.poll(() => { clock.advance(500); return acked; }, { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(
+        () => {
+          clock.advance(500);
+          return acked;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     await publish;
     expect(await stored('air-ngomon')).toBe(5);
     await d.endAsync();

@@ -21,19 +21,42 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
 
   const url = () => new URL(p.mqttUrl);
   const refusedTotal = async (): Promise<number> => {
-    const m = /ioc_mqtt_refused_total\{reason="protocol_version",transport="mqtt"\} (\d+)/.exec((await p.request('GET', '/metrics')).text);
+    const m = /ioc_mqtt_refused_total\{reason="protocol_version",transport="mqtt"\} (\d+)/.exec(
+      (await p.request('GET', '/metrics')).text,
+    );
     return Number(m?.[1] ?? 0);
   };
-  const refusalLines = (clientId: string) => logs.lines.filter((l) => l.reason === 'protocol_version' && l.clientId === clientId);
-  const connectV5 = (clientId: string, password: string) => new Promise<{ connected: boolean; code?: number; message?: string }>((resolve) => {
-    const client = mqtt.connect(p.mqttUrl, { protocolVersion: 5, clientId, username: 'air-ancuu', password, reconnectPeriod: 0, connectTimeout: 5000 });
-    client.once('connect', () => { client.end(true); resolve({ connected: true }); });
-    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ connected: false, code: err.code, message: err.message }); });
-  });
-  const mosquittoPub = (args: string[]) => new Promise<{ exit: number; output: string }>((resolve) => {
-    execFile('mosquitto_pub', ['-h', url().hostname, '-p', url().port, '-q', '1', ...args], { timeout: 15_000 }, (err, stdout, stderr) =>
-      resolve({ exit: err ? (typeof err.code === 'number' ? err.code : -1) : 0, output: `${stdout}${stderr}` }));
-  });
+  const refusalLines = (clientId: string) =>
+    logs.lines.filter((l) => l.reason === 'protocol_version' && l.clientId === clientId);
+  const connectV5 = (clientId: string, password: string) =>
+    new Promise<{ connected: boolean; code?: number; message?: string }>((resolve) => {
+      const client = mqtt.connect(p.mqttUrl, {
+        protocolVersion: 5,
+        clientId,
+        username: 'air-ancuu',
+        password,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      });
+      client.once('connect', () => {
+        client.end(true);
+        resolve({ connected: true });
+      });
+      client.once('error', (err: Error & { code?: number }) => {
+        client.end(true);
+        resolve({ connected: false, code: err.code, message: err.message });
+      });
+    });
+  const mosquittoPub = (args: string[]) =>
+    new Promise<{ exit: number; output: string }>((resolve) => {
+      execFile(
+        'mosquitto_pub',
+        ['-h', url().hostname, '-p', url().port, '-q', '1', ...args],
+        { timeout: 15_000 },
+        (err, stdout, stderr) =>
+          resolve({ exit: err ? (typeof err.code === 'number' ? err.code : -1) : 0, output: `${stdout}${stderr}` }),
+      );
+    });
 
   it('refuses mqtt.js in v5 mode with "unacceptable protocol version", logs it once at info without secrets, and counts it', async () => {
     const before = await refusedTotal();
@@ -58,13 +81,33 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
     const before = await refusedTotal();
     const auth = ['-u', 'air-ancuu', '-P', p.devicePassword('air-ancuu')];
     const reading = JSON.stringify({ ts: Date.now(), pm25: 12.5 });
-    const v5 = await mosquittoPub(['-V', 'mqttv5', '-i', 'air-ancuu-mosq5', ...auth, '-t', 'ioc/air/air-ancuu/readings', '-m', reading]);
+    const v5 = await mosquittoPub([
+      '-V',
+      'mqttv5',
+      '-i',
+      'air-ancuu-mosq5',
+      ...auth,
+      '-t',
+      'ioc/air/air-ancuu/readings',
+      '-m',
+      reading,
+    ]);
     expect(v5.exit).not.toBe(0);
     expect(v5.output).toMatch(/protocol version/i);
     await expect.poll(refusedTotal).toBe(before + 1);
     expect(refusalLines('air-ancuu-mosq5')).toHaveLength(1);
 
-    const v311 = await mosquittoPub(['-V', 'mqttv311', '-i', 'air-ancuu-mosq4', ...auth, '-t', 'ioc/air/air-ancuu/readings', '-m', reading]);
+    const v311 = await mosquittoPub([
+      '-V',
+      'mqttv311',
+      '-i',
+      'air-ancuu-mosq4',
+      ...auth,
+      '-t',
+      'ioc/air/air-ancuu/readings',
+      '-m',
+      reading,
+    ]);
     expect(v311).toMatchObject({ exit: 0 });
     expect(await refusedTotal()).toBe(before + 1);
   });
@@ -73,7 +116,11 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
     const before = await refusedTotal();
     const v4 = await p.connectDevice('air-kimlong');
     await publishAcked(v4, 'ioc/air/air-kimlong/readings', JSON.stringify({ ts: Date.now(), pm25: 8 }));
-    const v3 = await p.connectDevice('air-kimlong', { protocolVersion: 3, protocolId: 'MQIsdp', clientId: 'air-kimlong-31' });
+    const v3 = await p.connectDevice('air-kimlong', {
+      protocolVersion: 3,
+      protocolId: 'MQIsdp',
+      clientId: 'air-kimlong-31',
+    });
     await publishAcked(v3, 'ioc/air/air-kimlong/readings', JSON.stringify({ ts: Date.now() + 1, pm25: 9 }));
     expect(await refusedTotal()).toBe(before);
   });

@@ -16,25 +16,60 @@ describe('a CONNECT penalty does not tell a stranger which names exist', () => {
   const logs = captureLogs('info');
   beforeAll(async () => {
     p = await startTestPlatform({
-      clock, logger: logs.logger,
-      overrides: { limits: { deviceBytesPerSecond: 10_000, deviceByteBurst: 20_000, connectionBytesPerSecond: 10_000, rateHoldMaxMs: 60_000, abusiveRefusalsBeforeDisconnect: 5, abusePenaltySeconds: 30 } },
+      clock,
+      logger: logs.logger,
+      overrides: {
+        limits: {
+          deviceBytesPerSecond: 10_000,
+          deviceByteBurst: 20_000,
+          connectionBytesPerSecond: 10_000,
+          rateHoldMaxMs: 60_000,
+          abusiveRefusalsBeforeDisconnect: 5,
+          abusePenaltySeconds: 30,
+        },
+      },
     });
   });
-  afterAll(async () => { await p?.stop(); });
-
-  const tryConnect = (username: string, password: string) => new Promise<{ ok: boolean; code?: number }>((resolve) => {
-    const client = mqtt.connect(p.mqttUrl, { username, password, clientId: username, reconnectPeriod: 0, connectTimeout: 5000 });
-    client.once('connect', () => { client.end(true); resolve({ ok: true }); });
-    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
+  afterAll(async () => {
+    await p?.stop();
   });
+
+  const tryConnect = (username: string, password: string) =>
+    new Promise<{ ok: boolean; code?: number }>((resolve) => {
+      const client = mqtt.connect(p.mqttUrl, {
+        username,
+        password,
+        clientId: username,
+        reconnectPeriod: 0,
+        connectTimeout: 5000,
+      });
+      client.once('connect', () => {
+        client.end(true);
+        resolve({ ok: true });
+      });
+      client.once('error', (err: Error & { code?: number }) => {
+        client.end(true);
+        resolve({ ok: false, code: err.code });
+      });
+    });
 
   it('answers a penalised name with a wrong password as an unknown name; the owner alone sees the penalty', async () => {
     const d = await p.connectDevice('air-dongba');
     const closed = new Promise<void>((resolve) => d.once('close', () => resolve()));
     for (let i = 0; i < 20; i++) d.publish('ioc/air/air-dongba/readings', Buffer.alloc(60_000, 'x'), { qos: 0 });
     let isClosed = false;
-    void closed.then(() => { isClosed = true; });
-    await expect.poll(() => { clock.advance(1000); return isClosed; }, { timeout: 10_000 }).toBe(true);
+    void closed.then(() => {
+      isClosed = true;
+    });
+    await expect
+      .poll(
+        () => {
+          clock.advance(1000);
+          return isClosed;
+        },
+        { timeout: 10_000 },
+      )
+      .toBe(true);
 
     const unknown = await tryConnect('air-khongco', 'a-guess');
     const penalisedGuess = await tryConnect('air-dongba', 'a-guess');
@@ -43,7 +78,9 @@ describe('a CONNECT penalty does not tell a stranger which names exist', () => {
     expect(penalisedGuess).toEqual(unknown);
     expect(knownGuess).toEqual(unknown);
     // the stranger's tries are logged like any bad login, without the password, and not as the penalty
-    const refusedLogins = logs.lines.filter((l) => l.msg === 'MQTT login refused: bad username or password').map((l) => l.username);
+    const refusedLogins = logs.lines
+      .filter((l) => l.msg === 'MQTT login refused: bad username or password')
+      .map((l) => l.username);
     expect(refusedLogins).toEqual(['air-khongco', 'air-dongba', 'air-kimlong']);
     expect(logs.text()).not.toContain('a-guess');
     expect(logs.lines.filter((l) => l.reason === 'penalty')).toHaveLength(0);

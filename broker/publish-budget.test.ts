@@ -4,7 +4,15 @@ import { AbusePenalties } from './abuse-penalty.ts';
 import { PublishRateLimiter, type RateLimits } from './publish-rate-limiter.ts';
 
 /** Pure logic of the device budget and the abuse back-off, in simulated time. */
-const limits: RateLimits = { ratePerSecond: 10, burst: 5, bytesPerSecond: 1000, byteBurst: 2000, connectionBytesPerSecond: 500, maxHoldMs: 3000, abusiveAfter: 3 };
+const limits: RateLimits = {
+  ratePerSecond: 10,
+  burst: 5,
+  bytesPerSecond: 1000,
+  byteBurst: 2000,
+  connectionBytesPerSecond: 500,
+  maxHoldMs: 3000,
+  abusiveAfter: 3,
+};
 
 describe('publish budget', () => {
   it('holds a publish over the rate for the time its token takes, instead of refusing it', () => {

@@ -39,17 +39,31 @@ export interface PublishGateDeps {
   penalize(client: Client, principal: Principal): void;
   /** marks a packet as refused: acknowledged but never published (see create-broker.ts) */
   drop(packet: PublishPacket): void;
-  publishErrors(principal: Principal | undefined, topic: string, rejected: readonly Rejection[], accepted?: number): Promise<void>;
+  publishErrors(
+    principal: Principal | undefined,
+    topic: string,
+    rejected: readonly Rejection[],
+    accepted?: number,
+  ): Promise<void>;
 }
 
 type Done = (error?: Error | null) => void;
 
-export function createPublishGate(deps: PublishGateDeps): (client: Client | null, packet: PublishPacket, done: Done) => void {
+export function createPublishGate(
+  deps: PublishGateDeps,
+): (client: Client | null, packet: PublishPacket, done: Done) => void {
   const { limits, refusals, logger } = deps;
   // when each device was last told it is over its rate: once a second is enough to explain, more is a flood
   const lastToldRate = new Map<string, number>();
 
-  const deny = (principal: Principal, client: Client, reason: string, code: 'topic_shape' | 'publish_acl' | 'abusive', topic: string, done: Done): void => {
+  const deny = (
+    principal: Principal,
+    client: Client,
+    reason: string,
+    code: 'topic_shape' | 'publish_acl' | 'abusive',
+    topic: string,
+    done: Done,
+  ): void => {
     deps.denied.inc({ action: 'publish' });
     refusals.refuse(code, principal.name, reason, { clientId: client.id.slice(0, 64), topic: printableTopic(topic) });
     done(new Error(reason));
@@ -66,47 +80,89 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
     if (client && principal) {
       const shape = topicProblem(packet.topic, limits);
       if (shape) return deny(principal, client, shape, 'topic_shape', packet.topic, done);
-      if (packet.topic.startsWith('$SYS')) return deny(principal, client, '$SYS topics are reserved for the broker', 'publish_acl', packet.topic, done);
+      if (packet.topic.startsWith('$SYS'))
+        return deny(principal, client, '$SYS topics are reserved for the broker', 'publish_acl', packet.topic, done);
       if (!deps.insecure) {
-        const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf, (account) => deps.dialects?.rootsOf(account));
-        if (decision.action === 'deny') return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
+        const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf, (account) =>
+          deps.dialects?.rootsOf(account),
+        );
+        if (decision.action === 'deny')
+          return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
         const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
         if (verdict.outcome === 'abusive') {
-          deny(principal, client, `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s: disconnected`, 'abusive', packet.topic, done);
+          deny(
+            principal,
+            client,
+            `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s: disconnected`,
+            'abusive',
+            packet.topic,
+            done,
+          );
           return deps.penalize(client, principal);
         }
         if (verdict.outcome === 'refused') {
-          refusals.refuse('rate_limited', principal.name, `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`);
+          refusals.refuse(
+            'rate_limited',
+            principal.name,
+            `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`,
+          );
           deps.drop(packet);
           const now = deps.now();
           if (now - (lastToldRate.get(principal.name) ?? -Infinity) < 1000) return done(null);
           lastToldRate.set(principal.name, now);
-          return explain(principal, packet, reject('rate_limited', `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes per second: publishes are acknowledged late; those that would wait over ${limits.rateHoldMaxMs} ms are not stored`), done);
+          return explain(
+            principal,
+            packet,
+            reject(
+              'rate_limited',
+              `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes per second: publishes are acknowledged late; those that would wait over ${limits.rateHoldMaxMs} ms are not stored`,
+            ),
+            done,
+          );
         }
         // held: the PUBACK waits, and Aedes reads nothing more from this connection meanwhile
-        if (verdict.outcome === 'held') return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
+        if (verdict.outcome === 'held')
+          return deps.hold(verdict.ms, () => admit(client, principal, packet, decision, done));
         return admit(client, principal, packet, decision, done);
       }
     }
     ingestPublish(client, principal, packet, done);
   };
 
-  function admit(client: Client, principal: Principal, packet: PublishPacket, decision: ReturnType<typeof mayPublish>, done: Done): void {
+  function admit(
+    client: Client,
+    principal: Principal,
+    packet: PublishPacket,
+    decision: ReturnType<typeof mayPublish>,
+    done: Done,
+  ): void {
     // after the rate: a device repeating a mistake fast is slowed down like any other
     if (decision.action === 'explain') {
-      refusals.refuse(decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl', principal.name, decision.rejection.message, { topic: printableTopic(packet.topic) });
+      refusals.refuse(
+        decision.rejection.code === 'retain_not_allowed' ? 'retain' : 'publish_acl',
+        principal.name,
+        decision.rejection.message,
+        { topic: printableTopic(packet.topic) },
+      );
       explain(principal, packet, decision.rejection, done);
       return;
     }
     if (principal.role === 'integration') {
       // another system's message under its own root: ingested if its dialect takes it, else only forwarded
       const outcome = deps.dialects?.handle(principal.name, packet.topic, packet.payload as Buffer);
-      return outcome ? settle(client, principal, packet, outcome, done) : done(null);
+      if (outcome) settle(client, principal, packet, outcome, done);
+      else done(null);
+      return;
     }
     ingestPublish(client, principal, packet, done);
   }
 
-  function ingestPublish(client: Client | null, principal: Principal | undefined, packet: PublishPacket, done: Done): void {
+  function ingestPublish(
+    client: Client | null,
+    principal: Principal | undefined,
+    packet: PublishPacket,
+    done: Done,
+  ): void {
     const parsed = parseDeviceTopic(packet.topic);
     if (isRejection(parsed) || parsed.channel === 'errors') {
       // only reachable in insecure mode (or the broker's own publishes): explain, as before
@@ -117,15 +173,23 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
       done(null);
       return;
     }
-    const origin = client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
+    const origin =
+      client && (client as Client & { will?: unknown }).will === packet ? 'will' : client ? 'device' : 'broker';
     settle(client, principal, packet, deps.ingest.handle(packet.topic, packet.payload as Buffer, origin), done);
   }
 
   /** Acknowledges once the outcome is durable; tells the device what was refused; holds the ack when the disk cannot take it. */
-  function settle(client: Client | null, principal: Principal | undefined, packet: PublishPacket, pending: Promise<DialectOutcome>, done: Done): void {
+  function settle(
+    client: Client | null,
+    principal: Principal | undefined,
+    packet: PublishPacket,
+    pending: Promise<DialectOutcome>,
+    done: Done,
+  ): void {
     pending.then(
       async (outcome) => {
-        if (outcome.rejected.length) await deps.publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
+        if (outcome.rejected.length)
+          await deps.publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
         // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
         if (client && outcome.accepted === 0 && outcome.rejected.length) deps.drop(packet);
         done(null);
@@ -137,11 +201,16 @@ export function createPublishGate(deps: PublishGateDeps): (client: Client | null
           // device reconnect in a loop. As QoS 0, Aedes sends no acknowledgement; dropped, nobody gets it.
           deps.drop(packet);
           packet.qos = 0;
-          void deps.publishErrors(principal, packet.topic, [reject('storage_unavailable', err.message)]).finally(() => done(null));
+          void deps
+            .publishErrors(principal, packet.topic, [reject('storage_unavailable', err.message)])
+            .finally(() => done(null));
           return;
         }
         // Not durable: refuse the publish so that it is not acknowledged; the device will resend.
-        logger.error({ err: err.message, topic: printableTopic(packet.topic) }, 'could not make a publish durable; disconnecting the client without PUBACK');
+        logger.error(
+          { err: err.message, topic: printableTopic(packet.topic) },
+          'could not make a publish durable; disconnecting the client without PUBACK',
+        );
         done(err);
       },
     );

@@ -10,7 +10,11 @@ import type { Clock } from '../core/clock.ts';
  * calming down the device is `abusive` and its connection is closed. The count of refusals is reset only
  * once the account's publish bucket has filled up again.
  */
-export type RateVerdict = { outcome: 'ok' } | { outcome: 'held'; ms: number } | { outcome: 'refused' } | { outcome: 'abusive' };
+export type RateVerdict =
+  | { outcome: 'ok' }
+  | { outcome: 'held'; ms: number }
+  | { outcome: 'refused' }
+  | { outcome: 'abusive' };
 
 export interface RateLimits {
   readonly ratePerSecond: number;
@@ -26,7 +30,11 @@ export interface RateLimits {
 class Bucket {
   private tokens: number;
   private at: number;
-  constructor(private readonly rate: number, private readonly burst: number, now: number) {
+  constructor(
+    private readonly rate: number,
+    private readonly burst: number,
+    now: number,
+  ) {
     this.tokens = burst;
     this.at = now;
   }
@@ -47,13 +55,20 @@ class Bucket {
   }
 }
 
-interface AccountBudget { publishes: Bucket; bytes: Bucket; refusedInRow: number }
+interface AccountBudget {
+  publishes: Bucket;
+  bytes: Bucket;
+  refusedInRow: number;
+}
 
 export class PublishRateLimiter {
   private readonly accounts = new Map<string, AccountBudget>();
   private readonly connections = new WeakMap<object, Bucket>();
 
-  constructor(private readonly limits: RateLimits, private readonly clock: Clock) {}
+  constructor(
+    private readonly limits: RateLimits,
+    private readonly clock: Clock,
+  ) {}
 
   /**
    * The same budget for a request that cannot be held (HTTP ingest): charged when it fits now, else
@@ -74,7 +89,11 @@ export class PublishRateLimiter {
     const L = this.limits;
     let budget = this.accounts.get(account);
     if (!budget) {
-      budget = { publishes: new Bucket(L.ratePerSecond, L.burst, now), bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now), refusedInRow: 0 };
+      budget = {
+        publishes: new Bucket(L.ratePerSecond, L.burst, now),
+        bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now),
+        refusedInRow: 0,
+      };
       this.accounts.set(account, budget);
     }
     let own = this.connections.get(connection);
@@ -92,7 +111,11 @@ export class PublishRateLimiter {
     const L = this.limits;
     let budget = this.accounts.get(account);
     if (!budget) {
-      budget = { publishes: new Bucket(L.ratePerSecond, L.burst, now), bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now), refusedInRow: 0 };
+      budget = {
+        publishes: new Bucket(L.ratePerSecond, L.burst, now),
+        bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now),
+        refusedInRow: 0,
+      };
       this.accounts.set(account, budget);
     }
     let own = this.connections.get(connection);

@@ -9,8 +9,18 @@ import type { Clock } from '../core/clock.ts';
  * says how many were not logged.
  */
 export type RefusalReason =
-  | 'client_id' | 'topic_shape' | 'publish_acl' | 'subscribe_acl' | 'retain' | 'rate_limited' | 'abusive'
-  | 'connections_per_account' | 'connections_per_address' | 'sessions_per_account' | 'queue_full' | 'session_expired'
+  | 'client_id'
+  | 'topic_shape'
+  | 'publish_acl'
+  | 'subscribe_acl'
+  | 'retain'
+  | 'rate_limited'
+  | 'abusive'
+  | 'connections_per_account'
+  | 'connections_per_address'
+  | 'sessions_per_account'
+  | 'queue_full'
+  | 'session_expired'
   | 'penalty'
   | 'protocol_version';
 
@@ -21,7 +31,13 @@ const INFO_REASONS: ReadonlySet<RefusalReason> = new Set(['protocol_version']);
 export type RefusalTransport = 'mqtt' | 'http';
 
 export interface RefusalLog {
-  refuse(reason: RefusalReason, account: string, message: string, fields?: Record<string, unknown>, transport?: RefusalTransport): void;
+  refuse(
+    reason: RefusalReason,
+    account: string,
+    message: string,
+    fields?: Record<string, unknown>,
+    transport?: RefusalTransport,
+  ): void;
   /** counts without logging, for refusals that their caller logs in its own way (once per penalty) */
   count(reason: RefusalReason): void;
 }
@@ -30,7 +46,12 @@ const LOG_EVERY_MS = 60_000;
 const MAX_KEYS = 10_000;
 
 export function createRefusalLog(logger: Logger, registry: Registry, clock: Clock): RefusalLog {
-  const counter = new Counter({ name: 'ioc_mqtt_refused_total', help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes (and device HTTP ingest over its budget), by reason and transport', labelNames: ['reason', 'transport'], registers: [registry] });
+  const counter = new Counter({
+    name: 'ioc_mqtt_refused_total',
+    help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes (and device HTTP ingest over its budget), by reason and transport',
+    labelNames: ['reason', 'transport'],
+    registers: [registry],
+  });
   const last = new Map<string, { at: number; suppressed: number }>();
   return {
     count(reason) {
@@ -48,7 +69,16 @@ export function createRefusalLog(logger: Logger, registry: Registry, clock: Cloc
       if (last.size >= MAX_KEYS) last.clear();
       last.set(key, { at: now, suppressed: 0 });
       const level = INFO_REASONS.has(reason) ? 'info' : 'warn';
-      logger[level]({ reason, transport, account: account.slice(0, 64), ...fields, ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}) }, `${transport === 'http' ? 'HTTP ingest' : 'MQTT'} refused: ${message}`);
+      logger[level](
+        {
+          reason,
+          transport,
+          account: account.slice(0, 64),
+          ...fields,
+          ...(seen?.suppressed ? { suppressedSinceLastLine: seen.suppressed } : {}),
+        },
+        `${transport === 'http' ? 'HTTP ingest' : 'MQTT'} refused: ${message}`,
+      );
     },
   };
 }

@@ -16,9 +16,16 @@ export interface SessionLimits {
   readonly sessionExpirySeconds: number;
 }
 
-interface QueuedPacket { payload?: Buffer | string; topic?: string }
-interface Sub { clientId: string }
-interface ClientRef { id: string }
+interface QueuedPacket {
+  payload?: Buffer | string;
+  topic?: string;
+}
+interface Sub {
+  clientId: string;
+}
+interface ClientRef {
+  id: string;
+}
 
 /** The part of aedes-persistence (11.x) this relies on; broker/session-limits.test.ts fails if it changes. */
 export interface QueuePersistence {
@@ -31,7 +38,7 @@ export interface QueuePersistence {
 }
 
 const sizeOf = (p: QueuedPacket): number =>
-  (typeof p.payload === 'string' ? Buffer.byteLength(p.payload) : p.payload?.length ?? 0) + (p.topic?.length ?? 0);
+  (typeof p.payload === 'string' ? Buffer.byteLength(p.payload) : (p.payload?.length ?? 0)) + (p.topic?.length ?? 0);
 
 export class SessionBounds {
   private readonly queued = new Map<string, { messages: number; bytes: number }>();
@@ -54,7 +61,11 @@ export class SessionBounds {
     const enqueueCombi = p.outgoingEnqueueCombi.bind(p);
     const clear = p.outgoingClearMessageId.bind(p);
     p.outgoingEnqueue = (sub, packet) => (this.admit(sub, packet) ? enqueue(sub, packet) : Promise.resolve());
-    p.outgoingEnqueueCombi = (subs, packet) => enqueueCombi(subs.filter((s) => this.admit(s, packet)), packet);
+    p.outgoingEnqueueCombi = (subs, packet) =>
+      enqueueCombi(
+        subs.filter((s) => this.admit(s, packet)),
+        packet,
+      );
     p.outgoingClearMessageId = async (client, packet) => {
       const removed = await clear(client, packet);
       if (removed) this.release(client.id, removed);
@@ -115,7 +126,11 @@ export class SessionBounds {
     const q = this.queued.get(sub.clientId) ?? { messages: 0, bytes: 0 };
     const size = sizeOf(packet);
     if (q.messages + 1 > this.limits.queuedMessagesPerClient || q.bytes + size > this.limits.queuedBytesPerClient) {
-      this.refusals.refuse('queue_full', sub.clientId, `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} messages, ${q.bytes} bytes): newer messages are dropped`);
+      this.refusals.refuse(
+        'queue_full',
+        sub.clientId,
+        `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} messages, ${q.bytes} bytes): newer messages are dropped`,
+      );
       return false;
     }
     q.messages++;
@@ -147,7 +162,11 @@ export class SessionBounds {
     if (expired) {
       await this.persistence.cleanSubscriptions(client);
       await this.persistence.cleanIncoming?.(client);
-      this.refusals.refuse('session_expired', account, `persistent session ${clientId.slice(0, 64)} expired after ${this.limits.sessionExpirySeconds} s offline; ${queued.length} queued messages dropped`);
+      this.refusals.refuse(
+        'session_expired',
+        account,
+        `persistent session ${clientId.slice(0, 64)} expired after ${this.limits.sessionExpirySeconds} s offline; ${queued.length} queued messages dropped`,
+      );
     }
   }
 }

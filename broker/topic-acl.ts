@@ -23,32 +23,61 @@ export type SubscribeDecision = { allowed: true } | { allowed: false; reason: st
 
 const ALLOW = { action: 'allow' } as const;
 
-export function mayPublish(principal: Principal, topic: string, retain: boolean, kindOf: (sensorId: string) => string | undefined, rootsOf: IntegrationRoots = () => undefined): PublishDecision {
+export function mayPublish(
+  principal: Principal,
+  topic: string,
+  retain: boolean,
+  kindOf: (sensorId: string) => string | undefined,
+  rootsOf: IntegrationRoots = () => undefined,
+): PublishDecision {
   if (principal.role === 'integration') return mayPublishIntegration(principal, topic, rootsOf);
   if (principal.role !== 'device') {
-    return { action: 'deny', reason: `${principal.role} accounts do not publish (readings come from devices, alerts from the platform)` };
+    return {
+      action: 'deny',
+      reason: `${principal.role} accounts do not publish (readings come from devices, alerts from the platform)`,
+    };
   }
   const id = principal.sensorId ?? principal.name;
   const kind = kindOf(id);
   const levels = topic.split('/');
   if (!kind || levels.length !== 4 || levels[0] !== 'ioc' || levels[2] !== id || levels[3] === 'errors') {
-    return { action: 'deny', reason: `device ${id} may publish only to ioc/${kind ?? '{kind}'}/${id}/{readings|status${kind === 'camera' ? '|events' : ''}}` };
+    return {
+      action: 'deny',
+      reason: `device ${id} may publish only to ioc/${kind ?? '{kind}'}/${id}/{readings|status${kind === 'camera' ? '|events' : ''}}`,
+    };
   }
   const channel = levels[3]!;
   if (levels[1] !== kind) {
-    return { action: 'explain', rejection: reject('kind_mismatch', `sensor "${id}" is registered as kind ${kind}: publish under ioc/${kind}/${id}/`) };
+    return {
+      action: 'explain',
+      rejection: reject(
+        'kind_mismatch',
+        `sensor "${id}" is registered as kind ${kind}: publish under ioc/${kind}/${id}/`,
+      ),
+    };
   }
   if (channel !== 'readings' && channel !== 'status' && !(channel === 'events' && kind === 'camera')) {
     const allowed = kind === 'camera' ? 'readings, status or events' : 'readings or status (events are for cameras)';
-    return { action: 'explain', rejection: reject('topic_invalid', `unknown channel "${channel.slice(0, 40)}": use ${allowed}`) };
+    return {
+      action: 'explain',
+      rejection: reject('topic_invalid', `unknown channel "${channel.slice(0, 40)}": use ${allowed}`),
+    };
   }
   if (retain && channel !== 'status') {
-    return { action: 'explain', rejection: reject('retain_not_allowed', `only status may be retained; send ${channel} with retain false`) };
+    return {
+      action: 'explain',
+      rejection: reject('retain_not_allowed', `only status may be retained; send ${channel} with retain false`),
+    };
   }
   return ALLOW;
 }
 
-export function maySubscribe(principal: Principal, filter: string, kindOf: (sensorId: string) => string | undefined, rootsOf: IntegrationRoots = () => undefined): SubscribeDecision {
+export function maySubscribe(
+  principal: Principal,
+  filter: string,
+  kindOf: (sensorId: string) => string | undefined,
+  rootsOf: IntegrationRoots = () => undefined,
+): SubscribeDecision {
   if (principal.role === 'integration') return maySubscribeIntegration(principal, filter, rootsOf);
   if (principal.role !== 'device') {
     // the broker's $SYS topics name every connected client and its subscriptions: admins only

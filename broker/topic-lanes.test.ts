@@ -2,7 +2,12 @@ import mqtt from 'mqtt';
 import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
-import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  subscribeCollect,
+  type TestPlatform,
+} from '../test-support/platform-harness.ts';
 import { rawPublish } from '../test-support/raw-mqtt.ts';
 
 /** Issue 12, item 2: the exact device ACL and topic checks, with real clients over real sockets. */
@@ -18,20 +23,27 @@ describe('topic lanes', () => {
     await p?.stop();
   });
 
-  const closedBy = (client: MqttClient, send: () => void) => new Promise<void>((resolve) => {
-    client.once('close', () => resolve());
-    send();
-  });
+  const closedBy = (client: MqttClient, send: () => void) =>
+    new Promise<void>((resolve) => {
+      client.once('close', () => resolve());
+      send();
+    });
   const refusedTotal = async (reason: string): Promise<number> => {
-    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}",transport="mqtt"\\} (\\d+)`).exec((await p.request('GET', '/metrics')).text);
+    const m = new RegExp(`ioc_mqtt_refused_total\\{reason="${reason}",transport="mqtt"\\} (\\d+)`).exec(
+      (await p.request('GET', '/metrics')).text,
+    );
     return Number(m?.[1] ?? 0);
   };
   const forwarded = (topic: string) => watcher.messages.filter((m) => m.topic === topic);
 
-  it('explains retained readings on the device\'s errors topic and neither forwards nor retains them', async () => {
+  it("explains retained readings on the device's errors topic and neither forwards nor retains them", async () => {
     const device = await p.connectDevice('air-gahue');
     const errors = await subscribeCollect(device, 'ioc/air/air-gahue/errors');
-    await new Promise<void>((resolve, reject) => device.publish('ioc/air/air-gahue/readings', JSON.stringify({ pm25: 9 }), { qos: 1, retain: true }, (e) => (e ? reject(e) : resolve())));
+    await new Promise<void>((resolve, reject) =>
+      device.publish('ioc/air/air-gahue/readings', JSON.stringify({ pm25: 9 }), { qos: 1, retain: true }, (e) =>
+        e ? reject(e) : resolve(),
+      ),
+    );
     expect(JSON.parse((await errors.next()).payload).errors[0]).toMatchObject({ code: 'retain_not_allowed' });
     const late = await p.connectOperator();
     const retained = await subscribeCollect(late, 'ioc/air/air-gahue/readings');
@@ -42,11 +54,14 @@ describe('topic lanes', () => {
     expect(device.connected).toBe(true);
   });
 
-  it('lets only cameras publish events, and explains a wrong kind on the device\'s own errors topic', async () => {
+  it("lets only cameras publish events, and explains a wrong kind on the device's own errors topic", async () => {
     const device = await p.connectDevice('air-thuanan');
     const errors = await subscribeCollect(device, 'ioc/air/air-thuanan/errors');
     await publishAcked(device, 'ioc/air/air-thuanan/events', JSON.stringify({ type: 'smokeFire' }));
-    expect(JSON.parse((await errors.next()).payload).errors[0]).toMatchObject({ code: 'topic_invalid', message: expect.stringContaining('cameras') });
+    expect(JSON.parse((await errors.next()).payload).errors[0]).toMatchObject({
+      code: 'topic_invalid',
+      message: expect.stringContaining('cameras'),
+    });
     await publishAcked(device, 'ioc/water/air-thuanan/readings', JSON.stringify({ waterLevel: 9 }));
     expect(JSON.parse((await errors.next()).payload).errors[0]).toMatchObject({ code: 'kind_mismatch' });
     expect(forwarded('ioc/air/air-thuanan/events')).toEqual([]);
@@ -55,11 +70,18 @@ describe('topic lanes', () => {
   });
 
   it('closes a device that publishes outside its own topics, alerts included', async () => {
-    for (const topic of ['ioc/alerts/critical/air-ngomon', 'ioc/air/air-ngomon/errors', 'city/anything', 'ioc/air/air-ngomon/readings/x']) {
+    for (const topic of [
+      'ioc/alerts/critical/air-ngomon',
+      'ioc/air/air-ngomon/errors',
+      'city/anything',
+      'ioc/air/air-ngomon/readings/x',
+    ]) {
       const device = await p.connectDevice('air-ngomon');
       await closedBy(device, () => device.publish(topic, '{"pm25":1}', { qos: 1, retain: true }));
     }
-    expect(watcher.messages.filter((m) => m.topic.startsWith('ioc/alerts/') || m.topic === 'city/anything')).toEqual([]);
+    expect(watcher.messages.filter((m) => m.topic.startsWith('ioc/alerts/') || m.topic === 'city/anything')).toEqual(
+      [],
+    );
     expect(await refusedTotal('publish_acl')).toBeGreaterThanOrEqual(4);
   });
 
@@ -82,12 +104,17 @@ describe('topic lanes', () => {
     expect((await device.subscribeAsync('ioc/water/water-phuoc/errors')).map((g) => g.qos)).toEqual([0]);
   });
 
-  it('keeps the broker\'s $SYS (every client and its subscriptions) to admins', async () => {
+  it("keeps the broker's $SYS (every client and its subscriptions) to admins", async () => {
     const operator = await p.connectOperator();
     for (const filter of ['$SYS/#', '$SYS/+/new/clients', '$share/g/$SYS/#']) {
       await expect(operator.subscribeAsync(filter), filter).rejects.toMatchObject({ packet: { granted: [128] } });
     }
-    const admin = await mqtt.connectAsync(p.mqttUrl, { username: 'admin', password: p.adminToken, clientId: 'admin-sys', reconnectPeriod: 0 });
+    const admin = await mqtt.connectAsync(p.mqttUrl, {
+      username: 'admin',
+      password: p.adminToken,
+      clientId: 'admin-sys',
+      reconnectPeriod: 0,
+    });
     expect((await admin.subscribeAsync('$SYS/#')).map((g) => g.qos)).toEqual([0]);
     await admin.endAsync();
   });

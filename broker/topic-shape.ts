@@ -27,6 +27,9 @@ export function topicProblem(topic: string, bounds: TopicBounds): string | undef
 
 /** A printable, bounded form of a topic for logs and error messages (never the raw bytes). */
 export function printableTopic(topic: string, max = 120): string {
-  const clean = topic.replace(new RegExp(CONTROL.source, 'g'), (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const clean = topic.replace(
+    new RegExp(CONTROL.source, 'g'),
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
   return clean.length > max ? `${clean.slice(0, max)}…` : clean;
 }

@@ -30,7 +30,7 @@ export const COMMANDS: readonly CliCommand[] = [
 function help(io: CliIo): void {
   io.out('usage: ioc <command> [arguments]\n');
   for (const c of COMMANDS) io.out(`  ${c.name.padEnd(10)} ${c.summary}`);
-  io.out('\nioc <command> --help shows a command\'s usage.');
+  io.out("\nioc <command> --help shows a command's usage.");
 }
 
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {

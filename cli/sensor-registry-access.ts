@@ -15,20 +15,32 @@ import { SensorRegistry } from '../config/sensors/sensor-registry.ts';
  * the platform's first start there is no sensors.json: it is seeded from the city's YAML here, as the
  * platform would.
  */
-export interface CliRegistry { city: City; registry: SensorRegistry; admin: SensorAdmin }
+export interface CliRegistry {
+  city: City;
+  registry: SensorRegistry;
+  admin: SensorAdmin;
+}
 
 export function openCliRegistry(config: PlatformConfig, dataDir: string): CliRegistry {
   const city = loadCity(config.cityFile, config.kindsDir);
   preparePrivateDataDir(dataDir);
   // account names from auth.json (none yet on a fresh data dir): a sensor id must not share an account's MQTT lanes
-  const accountNames = () => (existsSync(authFilePath(dataDir)) ? readAuthFile(authFilePath(dataDir)).accounts.map((a) => a.name) : []);
-  const registry = new SensorRegistry({ dataDir, city, bounds: loadCityBounds(city.boundaryFile), clock: systemClock, accountNames });
+  const accountNames = () =>
+    existsSync(authFilePath(dataDir)) ? readAuthFile(authFilePath(dataDir)).accounts.map((a) => a.name) : [];
+  const registry = new SensorRegistry({
+    dataDir,
+    city,
+    bounds: loadCityBounds(city.boundaryFile),
+    clock: systemClock,
+    accountNames,
+  });
   const admin = createSensorAdmin({ registry, changeAuth: (fn) => updateAuthFile(dataDir, fn) });
   return { city, registry, admin };
 }
 
 /** Whether the sensor exists: the registry once there is one, else the city's YAML (a fresh data dir). */
 export function sensorKnown(config: PlatformConfig, dataDir: string, sensorId: string): boolean {
-  if (existsSync(registryFilePath(dataDir))) return openCliRegistry(config, dataDir).registry.entry(sensorId) !== undefined;
+  if (existsSync(registryFilePath(dataDir)))
+    return openCliRegistry(config, dataDir).registry.entry(sensorId) !== undefined;
   return loadCity(config.cityFile, config.kindsDir).sensorsById.has(sensorId);
 }

@@ -10,17 +10,34 @@ import { generate } from 'selfsigned';
  * trust ca.crt; the platform serves server.crt/server.key and verifies devices with ca.crt. EC P-256:
  * fast to make and to handshake. Not for production: the CA key sits beside the certificates.
  */
-export interface PemPair { cert: string; key: string }
+export interface PemPair {
+  cert: string;
+  key: string;
+}
 
 const DAY = 86_400_000;
-const validity = (days: number) => ({ notBeforeDate: new Date(Date.now() - 60_000), notAfterDate: new Date(Date.now() + days * DAY) });
+const validity = (days: number) => ({
+  notBeforeDate: new Date(Date.now() - 60_000),
+  notAfterDate: new Date(Date.now() + days * DAY),
+});
 
 export async function makeDevCa(days = 825): Promise<PemPair> {
   // a name of its own: OpenSSL finds an issuer by name, so two trial CAs must not share one
-  const ca = await generate([{ name: 'commonName', value: `IOC development CA ${randomBytes(4).toString('hex')}` }, { name: 'organizationName', value: 'IOC platform (trial)' }], {
-    keyType: 'ec', algorithm: 'sha256', ...validity(days),
-    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
-  });
+  const ca = await generate(
+    [
+      { name: 'commonName', value: `IOC development CA ${randomBytes(4).toString('hex')}` },
+      { name: 'organizationName', value: 'IOC platform (trial)' },
+    ],
+    {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      ...validity(days),
+      extensions: [
+        { name: 'basicConstraints', cA: true, critical: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+      ],
+    },
+  );
   return { cert: ca.cert, key: ca.private };
 }
 
@@ -28,7 +45,10 @@ export async function makeServerCert(ca: PemPair, hosts: readonly string[], days
   const names = [...new Set(['localhost', '127.0.0.1', '::1', ...hosts])];
   const altNames = names.map((h) => (isIP(h) ? { type: 7 as const, ip: h } : { type: 2 as const, value: h }));
   const pair = await generate([{ name: 'commonName', value: hosts[0] ?? 'localhost' }], {
-    keyType: 'ec', algorithm: 'sha256', ca, ...validity(days),
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca,
+    ...validity(days),
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
@@ -41,7 +61,10 @@ export async function makeServerCert(ca: PemPair, hosts: readonly string[], days
 
 export async function makeDeviceCert(ca: PemPair, sensorId: string, days = 397): Promise<PemPair> {
   const pair = await generate([{ name: 'commonName', value: sensorId }], {
-    keyType: 'ec', algorithm: 'sha256', ca, ...validity(days),
+    keyType: 'ec',
+    algorithm: 'sha256',
+    ca,
+    ...validity(days),
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, critical: true },
@@ -57,17 +80,26 @@ export function writePrivate(file: string, text: string): void {
   chmodSync(file, 0o600); // an existing file keeps its mode on write
 }
 
-export interface DevCertResult { written: string[]; reusedCa: boolean }
+export interface DevCertResult {
+  written: string[];
+  reusedCa: boolean;
+}
 
 /**
  * `ioc tls dev-cert`: in `dir`, reuses ca.crt/ca.key when present (so devices added later chain to the CA
  * the platform already trusts), makes the server pair when it is missing or hosts are given, and one
  * device-<id>.crt/.key per device.
  */
-export async function writeDevCertificates(dir: string, options: { hosts?: readonly string[]; devices?: readonly string[]; days?: number } = {}): Promise<DevCertResult> {
+export async function writeDevCertificates(
+  dir: string,
+  options: { hosts?: readonly string[]; devices?: readonly string[]; days?: number } = {},
+): Promise<DevCertResult> {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const written: string[] = [];
-  const put = (name: string, text: string) => { writePrivate(join(dir, name), text); written.push(name); };
+  const put = (name: string, text: string) => {
+    writePrivate(join(dir, name), text);
+    written.push(name);
+  };
   const caFiles = { cert: join(dir, 'ca.crt'), key: join(dir, 'ca.key') };
   const reusedCa = existsSync(caFiles.cert) && existsSync(caFiles.key);
   let ca: PemPair;

@@ -1,19 +1,15 @@
-import { join } from "node:path";
-import { defaultNodeId } from "../config/cluster-config.ts";
-import type { PlatformConfig } from "../config/platform-config.ts";
+import { join } from 'node:path';
+import { defaultNodeId } from '../config/cluster-config.ts';
+import type { PlatformConfig } from '../config/platform-config.ts';
 
 /**
  * Where a node keeps its own state. In cluster mode every node has its own commit log folder, named by
  * its node id: the log is what the node acknowledged, and only that node drains it (at its restart).
  */
-export function nodeIdOf(config: Pick<PlatformConfig, "cluster">): string {
-	return config.cluster.nodeId ?? defaultNodeId();
+export function nodeIdOf(config: Pick<PlatformConfig, 'cluster'>): string {
+  return config.cluster.nodeId ?? defaultNodeId();
 }
 
-export function commitLogDirOf(
-	config: Pick<PlatformConfig, "cluster" | "dataDir">,
-): string {
-	return config.cluster.redis
-		? join(config.dataDir, "log", nodeIdOf(config))
-		: join(config.dataDir, "log");
+export function commitLogDirOf(config: Pick<PlatformConfig, 'cluster' | 'dataDir'>): string {
+  return config.cluster.redis ? join(config.dataDir, 'log', nodeIdOf(config)) : join(config.dataDir, 'log');
 }

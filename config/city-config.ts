@@ -8,54 +8,71 @@ import { emptyTable } from './lookup-table.ts';
 
 /** Sensor ids and kinds are MQTT topic levels: no wildcards, separators or spaces. */
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
-const idSchema = z.string().regex(ID_PATTERN, 'letters, digits, "_", "-" or "." (at most 64), starting with a letter or digit');
+const idSchema = z
+  .string()
+  .regex(ID_PATTERN, 'letters, digits, "_", "-" or "." (at most 64), starting with a letter or digit');
 const i18nText = z.object({ vi: z.string().min(1), en: z.string().min(1) }).strict();
 
-const metricSchema = z.object({
-  unit: z.string().min(1),
-  unitCode: z.string().min(1),
-  min: z.number(),
-  max: z.number(),
-  integer: z.boolean().default(false),
-  label: i18nText,
-}).strict().refine((m) => m.min < m.max, { message: 'min must be below max' });
+const metricSchema = z
+  .object({
+    unit: z.string().min(1),
+    unitCode: z.string().min(1),
+    min: z.number(),
+    max: z.number(),
+    integer: z.boolean().default(false),
+    label: i18nText,
+  })
+  .strict()
+  .refine((m) => m.min < m.max, { message: 'min must be below max' });
 
-const kindSchema = z.object({
-  kind: idSchema,
-  model: z.string().min(1),
-  category: z.enum(['environment', 'weather', 'traffic', 'naturalDisaster', 'security']),
-  metrics: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'metric names are identifiers'), metricSchema)
-    .refine((m) => Object.keys(m).length > 0, { message: 'a kind needs at least one metric' }),
-  eventTypes: z.array(z.string().min(1)).default([]),
-}).strict();
+const kindSchema = z
+  .object({
+    kind: idSchema,
+    model: z.string().min(1),
+    category: z.enum(['environment', 'weather', 'traffic', 'naturalDisaster', 'security']),
+    metrics: z
+      .record(z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'metric names are identifiers'), metricSchema)
+      .refine((m) => Object.keys(m).length > 0, { message: 'a kind needs at least one metric' }),
+    eventTypes: z.array(z.string().min(1)).default([]),
+  })
+  .strict();
 
-export const sensorSchema = z.object({
-  id: idSchema,
-  kind: idSchema,
-  name: z.string().min(1),
-  lat: z.number().min(-90).max(90),
-  lon: z.number().min(-180).max(180),
-  district: z.string().min(1),
-  tags: z.record(z.string(), z.string()).default({}),
-  floodLevels: z.array(z.number()).length(3).optional(),
-}).strict();
+export const sensorSchema = z
+  .object({
+    id: idSchema,
+    kind: idSchema,
+    name: z.string().min(1),
+    lat: z.number().min(-90).max(90),
+    lon: z.number().min(-180).max(180),
+    district: z.string().min(1),
+    tags: z.record(z.string(), z.string()).default({}),
+    floodLevels: z.array(z.number()).length(3).optional(),
+  })
+  .strict();
 
-const cityFileSchema = z.object({
-  id: idSchema,
-  name: i18nText,
-  timezone: z.string().min(1),
-  center: z.object({ lat: z.number(), lon: z.number() }).strict(),
-  zoom: z.number().min(1).max(20).default(12),
-  boundary: z.string().optional(),
-  boundaryAttribution: z.string().optional(),
-  rivers: z.string().optional(),
-  sensors: z.string(),
-  rules: z.string().default('rules'),
-}).strict();
+const cityFileSchema = z
+  .object({
+    id: idSchema,
+    name: i18nText,
+    timezone: z.string().min(1),
+    center: z.object({ lat: z.number(), lon: z.number() }).strict(),
+    zoom: z.number().min(1).max(20).default(12),
+    boundary: z.string().optional(),
+    boundaryAttribution: z.string().optional(),
+    rivers: z.string().optional(),
+    sensors: z.string(),
+    rules: z.string().default('rules'),
+  })
+  .strict();
 
 /** [lon, lat] (and an optional height), as GeoJSON orders them. */
-const position = z.array(z.number()).min(2).max(3)
-  .refine(([lon, lat]) => Math.abs(lon!) <= 180 && Math.abs(lat!) <= 90, { message: 'a position is [longitude, latitude] in degrees' });
+const position = z
+  .array(z.number())
+  .min(2)
+  .max(3)
+  .refine(([lon, lat]) => Math.abs(lon!) <= 180 && Math.abs(lat!) <= 90, {
+    message: 'a position is [longitude, latitude] in degrees',
+  });
 const lineString = z.array(position).min(2);
 
 /**
@@ -65,19 +82,25 @@ const lineString = z.array(position).min(2);
  */
 export const riversGeoJson = z.looseObject({
   type: z.literal('FeatureCollection'),
-  features: z.array(z.looseObject({
-    type: z.literal('Feature'),
-    properties: z.looseObject({ name: z.string().min(1), name_en: z.string().min(1) }),
-    geometry: z.discriminatedUnion('type', [
-      z.looseObject({ type: z.literal('LineString'), coordinates: lineString }),
-      z.looseObject({ type: z.literal('MultiLineString'), coordinates: z.array(lineString).min(1) }),
-    ]),
-  })).min(1),
+  features: z
+    .array(
+      z.looseObject({
+        type: z.literal('Feature'),
+        properties: z.looseObject({ name: z.string().min(1), name_en: z.string().min(1) }),
+        geometry: z.discriminatedUnion('type', [
+          z.looseObject({ type: z.literal('LineString'), coordinates: lineString }),
+          z.looseObject({ type: z.literal('MultiLineString'), coordinates: z.array(lineString).min(1) }),
+        ]),
+      }),
+    )
+    .min(1),
 });
 export type RiversGeoJson = z.output<typeof riversGeoJson>;
 
 export type MetricSpec = z.output<typeof metricSchema> & { name: string };
-export type SensorKind = Omit<z.output<typeof kindSchema>, 'metrics'> & { metrics: Readonly<Record<string, MetricSpec>> };
+export type SensorKind = Omit<z.output<typeof kindSchema>, 'metrics'> & {
+  metrics: Readonly<Record<string, MetricSpec>>;
+};
 export type Sensor = z.output<typeof sensorSchema>;
 
 export interface City {
@@ -118,7 +141,8 @@ const readJson = (file: string): unknown => readConfigFile(file, 'JSON', JSON.pa
 /** Parses a rivers GeoJSON file, so a broken file stops the platform at start rather than the map later. */
 export function loadRivers(file: string): RiversGeoJson {
   const parsed = riversGeoJson.safeParse(readJson(file));
-  if (!parsed.success) throw new ConfigError(`${file}: invalid rivers GeoJSON:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
+  if (!parsed.success)
+    throw new ConfigError(`${file}: invalid rivers GeoJSON:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
   return parsed.data;
 }
 
@@ -126,7 +150,9 @@ export function loadRivers(file: string): RiversGeoJson {
 export function loadSensorKinds(kindsDir: string): Map<string, SensorKind> {
   const kinds = new Map<string, SensorKind>();
   const errors: string[] = [];
-  const files = readdirSync(kindsDir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(kindsDir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   for (const file of files) {
     const path = join(kindsDir, file);
     const parsed = kindSchema.safeParse(readYaml(path));
@@ -160,7 +186,8 @@ export function parseSensors(raw: unknown, kinds: ReadonlyMap<string, SensorKind
       return;
     }
     const sensor = parsed.data;
-    if (!kinds.has(sensor.kind)) errors.push(`${label}.kind: unknown kind "${sensor.kind}" (known: ${[...kinds.keys()].join(', ')})`);
+    if (!kinds.has(sensor.kind))
+      errors.push(`${label}.kind: unknown kind "${sensor.kind}" (known: ${[...kinds.keys()].join(', ')})`);
     if (seen.has(sensor.id)) errors.push(`${label}.id: duplicate sensor id "${sensor.id}"`);
     seen.add(sensor.id);
     sensors.push(sensor);

@@ -49,7 +49,9 @@ describe('the rivers on the offline map of Huế', () => {
     expect(rivers.type).toBe('FeatureCollection');
     expect(String(rivers.note)).toMatch(/approximate hand trace/i);
     expect(String(rivers.note)).toMatch(/not survey data/i);
-    expect(rivers.features.every((f) => f.geometry.type === 'LineString' || f.geometry.type === 'MultiLineString')).toBe(true);
+    expect(
+      rivers.features.every((f) => f.geometry.type === 'LineString' || f.geometry.type === 'MultiLineString'),
+    ).toBe(true);
     const names = rivers.features.map((f) => f.properties.name);
     expect(names).toEqual(expect.arrayContaining(['Sông Hương', 'Sông Bồ', 'Sông Như Ý']));
     for (const feature of rivers.features) {
@@ -67,10 +69,14 @@ describe('the rivers on the offline map of Huế', () => {
     const stations = city.sensors.filter((s) => s.tags.role === 'river-level');
     expect(stations.length).toBeGreaterThanOrEqual(4);
     for (const station of stations) {
-      const river = city.rivers!.features.find((f) => f.properties.name.toLowerCase() === `sông ${station.tags.river}`.toLowerCase());
+      const river = city.rivers!.features.find(
+        (f) => f.properties.name.toLowerCase() === `sông ${station.tags.river}`.toLowerCase(),
+      );
       expect(river, `a river named after ${station.id}'s tag "${station.tags.river}"`).toBeDefined();
       const metres = distanceToFeature([station.lon, station.lat], river!);
-      expect(metres, `${station.id} is ${metres.toFixed(0)} m from ${river!.properties.name}`).toBeLessThan(ON_RIVER_METRES);
+      expect(metres, `${station.id} is ${metres.toFixed(0)} m from ${river!.properties.name}`).toBeLessThan(
+        ON_RIVER_METRES,
+      );
     }
   });
 
@@ -78,7 +84,19 @@ describe('the rivers on the offline map of Huế', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-rivers-'));
     dirs.push(dir);
     const file = join(dir, 'rivers.geojson');
-    writeFileSync(file, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { name: 'Sông Hương' }, geometry: { type: 'Point', coordinates: [107.58, 16.46] } }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        type: 'FeatureCollection',
+        features: [
+          {
+            type: 'Feature',
+            properties: { name: 'Sông Hương' },
+            geometry: { type: 'Point', coordinates: [107.58, 16.46] },
+          },
+        ],
+      }),
+    );
     expect(() => loadRivers(file)).toThrow(ConfigError);
     expect(() => loadRivers(file)).toThrow(/rivers\.geojson: invalid rivers GeoJSON/);
     writeFileSync(file, '{ not json');

@@ -1,62 +1,53 @@
-import { hostname } from "node:os";
-import { z } from "zod";
+import { hostname } from 'node:os';
+import { z } from 'zod';
 
 /**
  * Cluster mode (docs/cluster.md): several platform processes or boxes share the broker state through
  * Redis and the time series through InfluxDB. Off while `redis` is absent.
  */
 export const clusterSchema = z
-	.object({
-		// redis://[:password@]host:port[/db]; set = cluster mode
-		redis: z
-			.string()
-			.regex(
-				/^rediss?:\/\/\S+$/,
-				"a redis:// or rediss:// URL such as redis://127.0.0.1:6379",
-			)
-			.optional(),
-		// names this node in /metrics, /api/cluster, Redis keys and its commit log folder (<dataDir>/log/<nodeId>)
-		nodeId: z
-			.string()
-			.regex(
-				/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
-				"letters, digits, _ . - (at most 63)",
-			)
-			.optional(),
-		// prefix of the platform's own Redis keys (node leases, open alerts, the alert stream); the broker's
-		// state uses the database in the redis URL
-		keyPrefix: z
-			.string()
-			.regex(/^[A-Za-z0-9_:.-]{1,40}$/)
-			.default("ioc:"),
-		// `ioc start --workers N`: platform processes on this box (Node's cluster module shares the ports)
-		workers: z.number().int().min(1).max(256).default(1),
-	})
-	.strict()
-	.prefault({});
+  .object({
+    // redis://[:password@]host:port[/db]; set = cluster mode
+    redis: z
+      .string()
+      .regex(/^rediss?:\/\/\S+$/, 'a redis:// or rediss:// URL such as redis://127.0.0.1:6379')
+      .optional(),
+    // names this node in /metrics, /api/cluster, Redis keys and its commit log folder (<dataDir>/log/<nodeId>)
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)')
+      .optional(),
+    // prefix of the platform's own Redis keys (node leases, open alerts, the alert stream); the broker's
+    // state uses the database in the redis URL
+    keyPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,40}$/)
+      .default('ioc:'),
+    // `ioc start --workers N`: platform processes on this box (Node's cluster module shares the ports)
+    workers: z.number().int().min(1).max(256).default(1),
+  })
+  .strict()
+  .prefault({});
 
 export type ClusterConfig = z.output<typeof clusterSchema>;
 
 /** The node id used when none is configured: stable across restarts of the same box and worker. */
 export function defaultNodeId(worker?: number): string {
-	const host =
-		hostname()
-			.replace(/[^A-Za-z0-9_.-]/g, "-")
-			.slice(0, 50) || "node";
-	return worker === undefined ? host : `${host}-w${worker}`;
+  const host =
+    hostname()
+      .replace(/[^A-Za-z0-9_.-]/g, '-')
+      .slice(0, 50) || 'node';
+  return worker === undefined ? host : `${host}-w${worker}`;
 }
 
 /** Why this configuration cannot run as a cluster node, or undefined when it can (or is not clustered). */
-export function clusterProblem(
-	cluster: ClusterConfig,
-	storeKind: string,
-): string | undefined {
-	if (!cluster.redis) return undefined;
-	if (storeKind !== "influxdb") {
-		return (
-			`cluster mode (cluster.redis / IOC_REDIS_URL) needs store.engine: influxdb: the embedded store is local to ` +
-			`one process and would split the readings between nodes (got store.engine: ${storeKind})`
-		);
-	}
-	return undefined;
+export function clusterProblem(cluster: ClusterConfig, storeKind: string): string | undefined {
+  if (!cluster.redis) return undefined;
+  if (storeKind !== 'influxdb') {
+    return (
+      `cluster mode (cluster.redis / IOC_REDIS_URL) needs store.engine: influxdb: the embedded store is local to ` +
+      `one process and would split the readings between nodes (got store.engine: ${storeKind})`
+    );
+  }
+  return undefined;
 }

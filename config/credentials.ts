@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import type { City } from './city-config.ts';
 import { ConfigError } from './config-error.ts';
 import { addAccount, createToken, rotateDevice } from './accounts/account-changes.ts';
-import { authFilePath, readAuthFile, updateAuthFile, writeAtomic, writeAuthFile, type AuthFile, type Role } from './accounts/auth-file.ts';
+import {
+  authFilePath,
+  readAuthFile,
+  updateAuthFile,
+  writeAtomic,
+  writeAuthFile,
+  type AuthFile,
+  type Role,
+} from './accounts/auth-file.ts';
 import { createAuthState } from './accounts/auth-state.ts';
 import type { AuthStore } from './accounts/live-auth.ts';
 import { hashPasswordSync, makeHash, newSecret } from './accounts/secrets.ts';
@@ -23,7 +31,11 @@ export type { Principal, Credential } from './accounts/principal.ts';
 export type { AuthStore } from './accounts/live-auth.ts';
 export { newSecret } from './accounts/secrets.ts';
 
-export interface PersonCredentials { username: string; password: string; token: string }
+export interface PersonCredentials {
+  username: string;
+  password: string;
+  token: string;
+}
 
 export interface CredentialsFile {
   createdAt: string;
@@ -35,7 +47,8 @@ export interface CredentialsFile {
   devices: Array<{ sensorId: string; kind: string; username: string; password: string }>;
 }
 
-const NOTE = 'Secrets of this platform, shown once. The platform keeps only hashes (auth.json). Keep this file private.';
+const NOTE =
+  'Secrets of this platform, shown once. The platform keeps only hashes (auth.json). Keep this file private.';
 
 export interface LoadCredentialsResult {
   /** the validated auth.json the platform starts with */
@@ -51,7 +64,12 @@ export interface LoadCredentialsResult {
 
 function fixedStore(file: AuthFile): AuthStore {
   const state = createAuthState(file);
-  return { verifyDevice: state.verifyDevice, verifyToken: (t) => state.verifyToken(t, Date.now()), deviceCount: state.deviceCount, tokenCount: state.tokenCount };
+  return {
+    verifyDevice: state.verifyDevice,
+    verifyToken: (t) => state.verifyToken(t, Date.now()),
+    deviceCount: state.deviceCount,
+    tokenCount: state.tokenCount,
+  };
 }
 
 /**
@@ -65,15 +83,21 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
     if (profile === 'production') {
       throw new ConfigError(
         `no credentials: ${authFile} does not exist. A production platform never runs open. ` +
-        `Create them with "npm run ioc -- credentials init --data-dir ${dataDir}" (prints them once), ` +
-        'or start with profile: demo for a local trial.',
+          `Create them with "npm run ioc -- credentials init --data-dir ${dataDir}" (prints them once), ` +
+          'or start with profile: demo for a local trial.',
       );
     }
     preparePrivateDataDir(dataDir);
     const { plain, auth } = makeCredentials(city, ['operator', 'admin', 'viewer']);
     writeAuthFile(authFile, auth);
     writeAtomic(credentialsFile, JSON.stringify(plain, null, 2));
-    return { file: auth, auth: fixedStore(auth), generated: plain as CredentialsFile, credentialsFile, missingDevices: [] };
+    return {
+      file: auth,
+      auth: fixedStore(auth),
+      generated: plain as CredentialsFile,
+      credentialsFile,
+      missingDevices: [],
+    };
   }
   const auth = readAuthFile(authFile);
   if (!auth.accounts.some((a) => !a.disabled && (a.role === 'operator' || a.role === 'admin'))) {
@@ -90,10 +114,17 @@ export function loadCredentials(dataDir: string, city: City, profile: 'demo' | '
 }
 
 /** Accounts with a password and a token each, and every sensor's device secret. */
-function makeCredentials(city: City, roles: ReadonlyArray<Exclude<Role, 'integration'>>): { plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'>; auth: AuthFile } {
+function makeCredentials(
+  city: City,
+  roles: ReadonlyArray<Exclude<Role, 'integration'>>,
+): { plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'>; auth: AuthFile } {
   const now = new Date();
   const auth: AuthFile = { version: 2, devices: {}, accounts: [], tokens: [] };
-  const plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'> = { createdAt: now.toISOString(), note: NOTE, devices: [] };
+  const plain: Partial<CredentialsFile> & Pick<CredentialsFile, 'devices' | 'createdAt' | 'note'> = {
+    createdAt: now.toISOString(),
+    note: NOTE,
+    devices: [],
+  };
   for (const role of roles) {
     const password = newSecret().slice(0, 20);
     // the generated operator and admin hold the IOC duty role: before agencies existed they handled every alert
@@ -111,10 +142,16 @@ function makeCredentials(city: City, roles: ReadonlyArray<Exclude<Role, 'integra
 
 /** Adds or replaces one device secret in auth.json; returns the new plain secret (shown once). */
 export function rotateSecret(dataDir: string, target: { device: string }, city?: City): string {
-  return updateAuthFile(dataDir, (auth) => rotateDevice(auth, target.device, city?.sensorsById.has(target.device) ?? false));
+  return updateAuthFile(dataDir, (auth) =>
+    rotateDevice(auth, target.device, city?.sensorsById.has(target.device) ?? false),
+  );
 }
 
-export interface InitResult { admin: PersonCredentials; devices: CredentialsFile['devices']; credentialsFile: string }
+export interface InitResult {
+  admin: PersonCredentials;
+  devices: CredentialsFile['devices'];
+  credentialsFile: string;
+}
 
 /**
  * Production set-up of a data directory that has none: the `admin` account (password and token) and every
@@ -122,7 +159,10 @@ export interface InitResult { admin: PersonCredentials; devices: CredentialsFile
  */
 export function initCredentials(dataDir: string, city: City): InitResult {
   const authFile = authFilePath(dataDir);
-  if (existsSync(authFile)) throw new ConfigError(`${authFile} exists already: rotate single secrets with "ioc credentials device" or "ioc accounts"`);
+  if (existsSync(authFile))
+    throw new ConfigError(
+      `${authFile} exists already: rotate single secrets with "ioc credentials device" or "ioc accounts"`,
+    );
   const { plain, auth } = makeCredentials(city, ['admin']);
   preparePrivateDataDir(dataDir);
   writeAuthFile(authFile, auth);

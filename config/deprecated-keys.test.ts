@@ -41,7 +41,9 @@ describe('renamed configuration keys', () => {
   it('refuses both names with different values, naming both', () => {
     const file = configWith('  kind: influxdb\n  engine: embedded');
     expect(() => loadPlatformConfig({ env: { IOC_CONFIG: file } })).toThrow(ConfigError);
-    expect(() => loadPlatformConfig({ env: { IOC_CONFIG: file } })).toThrow(/store\.kind \(deprecated\) and store\.engine disagree/);
+    expect(() => loadPlatformConfig({ env: { IOC_CONFIG: file } })).toThrow(
+      /store\.kind \(deprecated\) and store\.engine disagree/,
+    );
   });
 
   it('lets IOC_STORE win over the old name in the file, as it wins over the new one', () => {

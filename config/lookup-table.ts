@@ -16,9 +16,14 @@ export function emptyTable<V>(): LookupTable<V> {
 }
 
 /** A frozen copy of `entries` without a prototype. */
-export function lookupTable<V>(entries: Readonly<Record<string, V>> | Iterable<readonly [string, V]>): Readonly<LookupTable<V>> {
+export function lookupTable<V>(
+  entries: Readonly<Record<string, V>> | Iterable<readonly [string, V]>,
+): Readonly<LookupTable<V>> {
   const table = emptyTable<V>();
-  const pairs = Symbol.iterator in entries ? (entries as Iterable<readonly [string, V]>) : Object.entries(entries as Record<string, V>);
+  const pairs =
+    Symbol.iterator in entries
+      ? (entries as Iterable<readonly [string, V]>)
+      : Object.entries(entries as Record<string, V>);
   for (const [key, value] of pairs) table[key] = value;
   return Object.freeze(table);
 }

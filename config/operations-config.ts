@@ -43,7 +43,10 @@ const agencySchema = z
         console: z.boolean().default(true),
         mqttTopic: z
           .string()
-          .regex(/^[^#+\u0000]+$/, 'an MQTT topic without wildcards')
+          .refine(
+            (t) => t.length > 0 && !/[#+]/.test(t) && !t.includes('\u0000'),
+            'an MQTT topic without wildcards or NUL',
+          )
           .optional(),
         /** signed like the platform's webhooks (alerts/delivery/webhook-dispatcher.ts) */
         webhook: z

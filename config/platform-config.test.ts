@@ -29,7 +29,17 @@ describe('platform configuration', () => {
   });
 
   it('applies IOC_* environment overrides', () => {
-    const config = loadPlatformConfig({ env: { IOC_MQTT_PORT: '11883', IOC_HTTP_PORT: '18080', IOC_DATA_DIR: '/var/lib/ioc', IOC_INSECURE: '1', IOC_DEMO: 'false', IOC_STORE: 'influxdb', IOC_INFLUX_URL: 'http://influx.local:8086' } });
+    const config = loadPlatformConfig({
+      env: {
+        IOC_MQTT_PORT: '11883',
+        IOC_HTTP_PORT: '18080',
+        IOC_DATA_DIR: '/var/lib/ioc',
+        IOC_INSECURE: '1',
+        IOC_DEMO: 'false',
+        IOC_STORE: 'influxdb',
+        IOC_INFLUX_URL: 'http://influx.local:8086',
+      },
+    });
     expect(config.mqtt.port).toBe(11883);
     expect(config.http.port).toBe(18080);
     expect(config.dataDir).toBe('/var/lib/ioc');
@@ -76,7 +86,9 @@ describe('platform configuration', () => {
     const config = loadPlatformConfig({ env: {} });
     const city = loadCity(config.cityFile, config.kindsDir);
     const dir = tempDir();
-    expect(() => loadCredentials(dir, city, 'production')).toThrow(/no credentials: .*auth\.json does not exist.*credentials init/s);
+    expect(() => loadCredentials(dir, city, 'production')).toThrow(
+      /no credentials: .*auth\.json does not exist.*credentials init/s,
+    );
   });
 
   it('generates credentials once in demo, stores only hashes, and verifies them', () => {
@@ -88,7 +100,10 @@ describe('platform configuration', () => {
     const again = loadCredentials(dir, city, 'demo');
     expect(again.generated).toBeUndefined();
     const device = first.generated!.devices[0]!;
-    expect(again.auth.verifyDevice(device.username, device.password)).toMatchObject({ role: 'device', sensorId: device.sensorId });
+    expect(again.auth.verifyDevice(device.username, device.password)).toMatchObject({
+      role: 'device',
+      sensorId: device.sensorId,
+    });
     expect(again.auth.verifyDevice(device.username, `${device.password}x`)).toBeUndefined();
     expect(again.auth.verifyToken(first.generated!.admin.token)).toMatchObject({ role: 'admin' });
     const hashes = readFileSync(join(dir, 'auth.json'), 'utf8');

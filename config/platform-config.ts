@@ -20,172 +20,296 @@ export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
 const port = z.number().int().min(0).max(65535);
 
 // InfluxQL durations (retention policies: 90d, 12h, 1w, INF) and intervals (GROUP BY time of a continuous query)
-const influxDuration = z.string().regex(/^(INF|[1-9]\d*(ms|s|m|h|d|w))$/, 'expected an InfluxQL duration such as 90d, 12h, 1w or INF');
+const influxDuration = z
+  .string()
+  .regex(/^(INF|[1-9]\d*(ms|s|m|h|d|w))$/, 'expected an InfluxQL duration such as 90d, 12h, 1w or INF');
 const influxInterval = z.string().regex(/^[1-9]\d*(s|m|h|d|w)$/, 'expected an InfluxQL interval such as 5m, 1h or 1d');
 
-export const influxSchema = z.object({
-  url: z.string().url().default('http://127.0.0.1:8086'),
-  // v1 API (/write, /query): the database; 2.x maps it to a bucket (DBRP), 3.x calls it a database
-  database: z.string().min(1).default('ioc'),
-  // the retention policy written to and read from (1.x); unset = the database's default one
-  retentionPolicy: z.string().min(1).optional(),
-  username: z.string().optional(),
-  password: z.string().optional(),
-  // 2.x / 3.x token. Alone it authenticates /write and /query (v1 compatibility API); with org and bucket
-  // as well, writes go through /api/v2/write (InfluxDB 2.x / 3.x, VictoriaMetrics)
-  token: z.string().optional(),
-  org: z.string().optional(),
-  bucket: z.string().optional(),
-  // the most lines sent in one HTTP write request
-  batchSize: z.number().int().min(1).max(100_000).default(5000),
-  // with fewer than a batch waiting, wait up to this long for more before writing (fewer, larger requests
-  // when readings trickle in); a read through the API, a full batch and shutdown do not wait for it
-  flushIntervalMs: z.number().int().min(0).max(60_000).default(200),
-  timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
-  // quick retries inside one write (5xx, 429 with Retry-After, network errors); past them the write fails
-  // and the store feeder retries it with its own backoff, the readings staying in the commit log
-  writeRetries: z.number().int().min(0).max(10).default(2),
-  // gzip write bodies: worth it over a slow link (a hosted InfluxDB); on a LAN it only costs CPU on both ends
-  gzip: z.boolean().default(false),
-  createDatabase: z.boolean().default(true),
-  retention: z.object({
-    // 1.x: duration of the retention policy the platform writes to, set at start; unset = left as it is
-    duration: influxDuration.optional(),
-    // 1.x: a continuous query keeps mean/min/max per `every` in a second retention policy kept for `keep`
-    downsample: z.object({ every: influxInterval, keep: influxDuration }).strict().optional(),
-  }).strict().default({}),
-}).strict();
+export const influxSchema = z
+  .object({
+    url: z.string().url().default('http://127.0.0.1:8086'),
+    // v1 API (/write, /query): the database; 2.x maps it to a bucket (DBRP), 3.x calls it a database
+    database: z.string().min(1).default('ioc'),
+    // the retention policy written to and read from (1.x); unset = the database's default one
+    retentionPolicy: z.string().min(1).optional(),
+    username: z.string().optional(),
+    password: z.string().optional(),
+    // 2.x / 3.x token. Alone it authenticates /write and /query (v1 compatibility API); with org and bucket
+    // as well, writes go through /api/v2/write (InfluxDB 2.x / 3.x, VictoriaMetrics)
+    token: z.string().optional(),
+    org: z.string().optional(),
+    bucket: z.string().optional(),
+    // the most lines sent in one HTTP write request
+    batchSize: z.number().int().min(1).max(100_000).default(5000),
+    // with fewer than a batch waiting, wait up to this long for more before writing (fewer, larger requests
+    // when readings trickle in); a read through the API, a full batch and shutdown do not wait for it
+    flushIntervalMs: z.number().int().min(0).max(60_000).default(200),
+    timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    // quick retries inside one write (5xx, 429 with Retry-After, network errors); past them the write fails
+    // and the store feeder retries it with its own backoff, the readings staying in the commit log
+    writeRetries: z.number().int().min(0).max(10).default(2),
+    // gzip write bodies: worth it over a slow link (a hosted InfluxDB); on a LAN it only costs CPU on both ends
+    gzip: z.boolean().default(false),
+    createDatabase: z.boolean().default(true),
+    retention: z
+      .object({
+        // 1.x: duration of the retention policy the platform writes to, set at start; unset = left as it is
+        duration: influxDuration.optional(),
+        // 1.x: a continuous query keeps mean/min/max per `every` in a second retention policy kept for `keep`
+        downsample: z.object({ every: influxInterval, keep: influxDuration }).strict().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
 
-export const platformConfigSchema = z.object({
-  profile: z.enum(['demo', 'production']).default('demo'),
-  city: z.string().default('cities/hue/city.yaml'),
-  kindsDir: z.string().default('kinds'),
-  dataDir: z.string().default('../data'),
-  mqtt: z.object({
-    port: port.default(1883),
-    host: z.string().default('127.0.0.1'),
-    maxPayloadBytes: z.number().int().min(256).max(16 * 1024 * 1024).default(65536),
-  }).strict().default({ port: 1883, host: '127.0.0.1', maxPayloadBytes: 65536 }),
-  http: z.object({
-    port: port.default(8080),
-    host: z.string().default('127.0.0.1'),
-    // browser origins (scheme://host[:port]) besides the platform's own that may call the API (CORS) and
-    // open its WebSockets; empty: closed
-    cors: z.object({ origins: z.array(z.url({ protocol: /^https?$/ })).default([]) }).strict().default({ origins: [] }),
-  }).strict().default({ port: 8080, host: '127.0.0.1', cors: { origins: [] } }),
-  // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
-  // the platform's own origin come from here, never from a request's Host header
-  public: z.object({
-    baseUrl: z.url({ protocol: /^https?$/ }).optional(),
-    // what /public and /api/public/summary show with no login (issue 16 item 5); nothing unless chosen
-    publish: z.object({
-      openIncidents: z.boolean().default(false), handlingTimes: z.boolean().default(false),
-      withinTarget: z.boolean().default(false), sensorIds: z.boolean().default(false),
-    }).strict().prefault({}),
-  }).strict().prefault({}),
-  // shift handover reports: schedule and webhook (config/reports-config.ts)
-  reports: reportsSchema,
-  // the public CAP feed: sender (globally unique, no spaces or commas; default ioc.<city id>) and contact
-  cap: z.object({
-    sender: z.string().regex(/^[^\s,<&]+$/, 'no spaces, commas, < or &').optional(),
-    contact: z.string().min(1).max(200).optional(),
-    // the feed's bounds: alerts updated within windowHours, at most maxEntries of them (newest first)
-    windowHours: z.number().min(1).max(24 * 31).default(72),
-    maxEntries: z.number().int().min(1).max(5000).default(200),
-  }).strict().prefault({}),
-  security: z.object({
-    insecure: z.boolean().default(false),
-    // production refuses a plaintext listener on a non-loopback address unless this says so (config/listening-policy.ts)
-    allowPlaintext: z.boolean().default(false),
-  }).strict().default({ insecure: false, allowPlaintext: false }),
-  /** MQTT over TLS, HTTPS and WSS (config/tls-config.ts) */
-  tls: tlsSchema,
-  /** people's accounts: console sessions and sign-in limits (config/accounts/) */
-  accounts: z.object({
-    sessionHours: z.number().min(0.05).max(24 * 30).default(12),
-    maxFailuresPerAccount: z.number().int().min(1).default(5),
-    maxFailuresPerAddress: z.number().int().min(1).default(50),
-    // per account across all addresses; past it only addresses the account signed in from may still try
-    maxFailuresPerAccountAllAddresses: z.number().int().min(1).default(100),
-    knownAddressDays: z.number().min(0).default(30),
-    failureWindowMinutes: z.number().min(1).default(15),
-  }).strict().prefault({}),
-  ingest: z.object({
-    maxFutureSkewSeconds: z.number().min(0).default(300),
-    maxAgeDays: z.number().min(0).default(30),
-    maxReadingsPerPublish: z.number().int().min(1).default(1000),
-    // a line protocol write (POST /write, /api/v2/write), as sent and once decompressed
-    lineProtocolMaxBytes: z.number().int().min(1024).max(256 * 1024 * 1024).default(10 * 1024 * 1024),
-  }).strict().default({ maxFutureSkewSeconds: 300, maxAgeDays: 30, maxReadingsPerPublish: 1000, lineProtocolMaxBytes: 10 * 1024 * 1024 }),
-  store: z.object({
-    // the store adapter (store/store-adapters.ts: embedded, influxdb); an unknown name is refused at start;
-    // `store.kind` is its deprecated name (config/deprecated-keys.ts)
-    engine: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a store adapter name such as embedded or influxdb').default('embedded'),
-    log: z.object({
-      maxBytes: z.number().int().min(1024 * 1024).default(1024 ** 3),
-      segmentBytes: z.number().int().min(64 * 1024).default(16 * 1024 * 1024),
-      // regular store checkpoints (store-feeder.ts): a restart replays at most about this much
-      checkpointEveryRecords: z.number().int().min(1).default(10_000),
-      checkpointEverySeconds: z.number().min(0.1).default(5),
-    }).strict().default({ maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }),
-    influxdb: influxSchema.optional(),
-    // low-disk warning on the data dir's filesystem (store/disk-watch.ts): below either watermark is low
-    disk: z.object({
-      lowWatermarkBytes: z.number().int().min(0).default(1024 ** 3),
-      lowWatermarkPercent: z.number().min(0).max(100).default(5),
-      checkSeconds: z.number().min(1).max(3600).default(5),
-    }).strict().prefault({}),
-    // retention per kind, roll-ups, read connections, job schedules (config/store-lifecycle-config.ts)
-    lifecycle: storeLifecycleSchema.prefault({}),
-  }).strict().default({ engine: 'embedded', log: { maxBytes: 1024 ** 3, segmentBytes: 16 * 1024 * 1024, checkpointEveryRecords: 10_000, checkpointEverySeconds: 5 }, disk: { lowWatermarkBytes: 1024 ** 3, lowWatermarkPercent: 5, checkSeconds: 5 }, lifecycle: STORE_LIFECYCLE_DEFAULTS }),
-  demo: z.object({ enabled: z.boolean().default(true) }).strict().default({ enabled: true }),
-  map: z.object({
-    // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map
-    tileUrl: z.string().regex(/^https?:\/\/\S+$/, 'an http(s) URL template such as https://tiles.example.vn/{z}/{x}/{y}.png').optional(),
-    tileAttribution: z.string().optional(),
-  }).strict().default({}),
-  log: z.object({
-    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
-    // auto: readable lines (pino-pretty, city time) at a terminal, JSON lines otherwise
-    format: z.enum(['auto', 'json', 'pretty']).default('auto'),
-  }).strict().default({ level: 'info', format: 'auto' }),
-  /** per account, address and session bounds (config/limits-config.ts) */
-  limits: limitsSchema.default(DEFAULT_LIMITS),
-  audit: z.object({
-    // the active audit file is rotated past this size; the chain runs on across files
-    maxFileBytes: z.number().int().min(4096).default(16 * 1024 * 1024),
-    // HTTP auth failures written to the audit log per client address and minute (the rest are counted)
-    authFailuresPerMinute: z.number().int().min(1).max(10_000).default(20),
-    // the HMAC key of the chain (audit/audit-key.ts), created 0600 on first start; outside the data dir
-    // (default: <dataDir>.audit.key)
-    keyFile: z.string().min(1).optional(),
-    // the chain head goes to the log (an off-host witness) every so many entries, or minutes if any
-    witnessEveryEntries: z.number().int().min(1).default(100),
-    witnessEveryMinutes: z.number().min(0.1).default(10),
-  }).strict().prefault({}),
-  /** receivers of signed alert webhooks (config/webhook-config.ts) */
-  webhooks: webhooksSchema,
-  /** NGSI-LD entities: access and the optional push to a context broker (config/ngsi-ld-config.ts) */
-  ngsiLd: ngsiLdSchema.prefault({}),
-  /** ChirpStack (LoRaWAN) and camera/NVR event sources (config/integrations-config.ts) */
-  integrations: integrationsSchema.prefault({}),
-  /** cluster mode on Redis + InfluxDB (config/cluster-config.ts, docs/cluster.md) */
-  cluster: clusterSchema,
-}).strict();
+export const platformConfigSchema = z
+  .object({
+    profile: z.enum(['demo', 'production']).default('demo'),
+    city: z.string().default('cities/hue/city.yaml'),
+    kindsDir: z.string().default('kinds'),
+    dataDir: z.string().default('../data'),
+    mqtt: z
+      .object({
+        port: port.default(1883),
+        host: z.string().default('127.0.0.1'),
+        maxPayloadBytes: z
+          .number()
+          .int()
+          .min(256)
+          .max(16 * 1024 * 1024)
+          .default(65536),
+      })
+      .strict()
+      .default({ port: 1883, host: '127.0.0.1', maxPayloadBytes: 65536 }),
+    http: z
+      .object({
+        port: port.default(8080),
+        host: z.string().default('127.0.0.1'),
+        // browser origins (scheme://host[:port]) besides the platform's own that may call the API (CORS) and
+        // open its WebSockets; empty: closed
+        cors: z
+          .object({ origins: z.array(z.url({ protocol: /^https?$/ })).default([]) })
+          .strict()
+          .default({ origins: [] }),
+      })
+      .strict()
+      .default({ port: 8080, host: '127.0.0.1', cors: { origins: [] } }),
+    // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
+    // the platform's own origin come from here, never from a request's Host header
+    public: z
+      .object({
+        baseUrl: z.url({ protocol: /^https?$/ }).optional(),
+        // what /public and /api/public/summary show with no login (issue 16 item 5); nothing unless chosen
+        publish: z
+          .object({
+            openIncidents: z.boolean().default(false),
+            handlingTimes: z.boolean().default(false),
+            withinTarget: z.boolean().default(false),
+            sensorIds: z.boolean().default(false),
+          })
+          .strict()
+          .prefault({}),
+      })
+      .strict()
+      .prefault({}),
+    // shift handover reports: schedule and webhook (config/reports-config.ts)
+    reports: reportsSchema,
+    // the public CAP feed: sender (globally unique, no spaces or commas; default ioc.<city id>) and contact
+    cap: z
+      .object({
+        sender: z
+          .string()
+          .regex(/^[^\s,<&]+$/, 'no spaces, commas, < or &')
+          .optional(),
+        contact: z.string().min(1).max(200).optional(),
+        // the feed's bounds: alerts updated within windowHours, at most maxEntries of them (newest first)
+        windowHours: z
+          .number()
+          .min(1)
+          .max(24 * 31)
+          .default(72),
+        maxEntries: z.number().int().min(1).max(5000).default(200),
+      })
+      .strict()
+      .prefault({}),
+    security: z
+      .object({
+        insecure: z.boolean().default(false),
+        // production refuses a plaintext listener on a non-loopback address unless this says so (config/listening-policy.ts)
+        allowPlaintext: z.boolean().default(false),
+      })
+      .strict()
+      .default({ insecure: false, allowPlaintext: false }),
+    /** MQTT over TLS, HTTPS and WSS (config/tls-config.ts) */
+    tls: tlsSchema,
+    /** people's accounts: console sessions and sign-in limits (config/accounts/) */
+    accounts: z
+      .object({
+        sessionHours: z
+          .number()
+          .min(0.05)
+          .max(24 * 30)
+          .default(12),
+        maxFailuresPerAccount: z.number().int().min(1).default(5),
+        maxFailuresPerAddress: z.number().int().min(1).default(50),
+        // per account across all addresses; past it only addresses the account signed in from may still try
+        maxFailuresPerAccountAllAddresses: z.number().int().min(1).default(100),
+        knownAddressDays: z.number().min(0).default(30),
+        failureWindowMinutes: z.number().min(1).default(15),
+      })
+      .strict()
+      .prefault({}),
+    ingest: z
+      .object({
+        maxFutureSkewSeconds: z.number().min(0).default(300),
+        maxAgeDays: z.number().min(0).default(30),
+        maxReadingsPerPublish: z.number().int().min(1).default(1000),
+        // a line protocol write (POST /write, /api/v2/write), as sent and once decompressed
+        lineProtocolMaxBytes: z
+          .number()
+          .int()
+          .min(1024)
+          .max(256 * 1024 * 1024)
+          .default(10 * 1024 * 1024),
+      })
+      .strict()
+      .default({
+        maxFutureSkewSeconds: 300,
+        maxAgeDays: 30,
+        maxReadingsPerPublish: 1000,
+        lineProtocolMaxBytes: 10 * 1024 * 1024,
+      }),
+    store: z
+      .object({
+        // the store adapter (store/store-adapters.ts: embedded, influxdb); an unknown name is refused at start;
+        // `store.kind` is its deprecated name (config/deprecated-keys.ts)
+        engine: z
+          .string()
+          .regex(/^[a-z][a-z0-9-]*$/, 'a store adapter name such as embedded or influxdb')
+          .default('embedded'),
+        log: z
+          .object({
+            maxBytes: z
+              .number()
+              .int()
+              .min(1024 * 1024)
+              .default(1024 ** 3),
+            segmentBytes: z
+              .number()
+              .int()
+              .min(64 * 1024)
+              .default(16 * 1024 * 1024),
+            // regular store checkpoints (store-feeder.ts): a restart replays at most about this much
+            checkpointEveryRecords: z.number().int().min(1).default(10_000),
+            checkpointEverySeconds: z.number().min(0.1).default(5),
+          })
+          .strict()
+          .default({
+            maxBytes: 1024 ** 3,
+            segmentBytes: 16 * 1024 * 1024,
+            checkpointEveryRecords: 10_000,
+            checkpointEverySeconds: 5,
+          }),
+        influxdb: influxSchema.optional(),
+        // low-disk warning on the data dir's filesystem (store/disk-watch.ts): below either watermark is low
+        disk: z
+          .object({
+            lowWatermarkBytes: z
+              .number()
+              .int()
+              .min(0)
+              .default(1024 ** 3),
+            lowWatermarkPercent: z.number().min(0).max(100).default(5),
+            checkSeconds: z.number().min(1).max(3600).default(5),
+          })
+          .strict()
+          .prefault({}),
+        // retention per kind, roll-ups, read connections, job schedules (config/store-lifecycle-config.ts)
+        lifecycle: storeLifecycleSchema.prefault({}),
+      })
+      .strict()
+      .default({
+        engine: 'embedded',
+        log: {
+          maxBytes: 1024 ** 3,
+          segmentBytes: 16 * 1024 * 1024,
+          checkpointEveryRecords: 10_000,
+          checkpointEverySeconds: 5,
+        },
+        disk: { lowWatermarkBytes: 1024 ** 3, lowWatermarkPercent: 5, checkSeconds: 5 },
+        lifecycle: STORE_LIFECYCLE_DEFAULTS,
+      }),
+    demo: z
+      .object({ enabled: z.boolean().default(true) })
+      .strict()
+      .default({ enabled: true }),
+    map: z
+      .object({
+        // an {z}/{x}/{y} tile template, ideally a tile server inside the city network; none = offline map
+        tileUrl: z
+          .string()
+          .regex(/^https?:\/\/\S+$/, 'an http(s) URL template such as https://tiles.example.vn/{z}/{x}/{y}.png')
+          .optional(),
+        tileAttribution: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    log: z
+      .object({
+        level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'silent']).default('info'),
+        // auto: readable lines (pino-pretty, city time) at a terminal, JSON lines otherwise
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .strict()
+      .default({ level: 'info', format: 'auto' }),
+    /** per account, address and session bounds (config/limits-config.ts) */
+    limits: limitsSchema.default(DEFAULT_LIMITS),
+    audit: z
+      .object({
+        // the active audit file is rotated past this size; the chain runs on across files
+        maxFileBytes: z
+          .number()
+          .int()
+          .min(4096)
+          .default(16 * 1024 * 1024),
+        // HTTP auth failures written to the audit log per client address and minute (the rest are counted)
+        authFailuresPerMinute: z.number().int().min(1).max(10_000).default(20),
+        // the HMAC key of the chain (audit/audit-key.ts), created 0600 on first start; outside the data dir
+        // (default: <dataDir>.audit.key)
+        keyFile: z.string().min(1).optional(),
+        // the chain head goes to the log (an off-host witness) every so many entries, or minutes if any
+        witnessEveryEntries: z.number().int().min(1).default(100),
+        witnessEveryMinutes: z.number().min(0.1).default(10),
+      })
+      .strict()
+      .prefault({}),
+    /** receivers of signed alert webhooks (config/webhook-config.ts) */
+    webhooks: webhooksSchema,
+    /** NGSI-LD entities: access and the optional push to a context broker (config/ngsi-ld-config.ts) */
+    ngsiLd: ngsiLdSchema.prefault({}),
+    /** ChirpStack (LoRaWAN) and camera/NVR event sources (config/integrations-config.ts) */
+    integrations: integrationsSchema.prefault({}),
+    /** cluster mode on Redis + InfluxDB (config/cluster-config.ts, docs/cluster.md) */
+    cluster: clusterSchema,
+  })
+  .strict();
 
 export type PlatformConfigInput = z.input<typeof platformConfigSchema>;
 type ParsedConfig = z.output<typeof platformConfigSchema>;
 export type InfluxConfig = z.output<typeof influxSchema>;
 
 /** The parsed, resolved and frozen configuration every module receives. Paths are absolute. */
-export type PlatformConfig = Readonly<ParsedConfig & {
-  configFile: string;
-  cityFile: string;
-  kindsDir: string;
-  dataDir: string;
-  /** one line per deprecated key the file or the environment used; the platform logs them at start */
-  deprecations: readonly string[];
-}>;
+export type PlatformConfig = Readonly<
+  ParsedConfig & {
+    configFile: string;
+    cityFile: string;
+    kindsDir: string;
+    dataDir: string;
+    /** one line per deprecated key the file or the environment used; the platform logs them at start */
+    deprecations: readonly string[];
+  }
+>;
 
 type Env = Record<string, string | undefined>;
 
@@ -247,10 +371,14 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['cluster', 'nodeId'], str('IOC_NODE_ID'));
   setPath(raw, ['cluster', 'workers'], envNumber(env, 'IOC_WORKERS', errors));
   const influx: Array<[string, string, 'string' | 'number']> = [
-    ['IOC_INFLUX_URL', 'url', 'string'], ['IOC_INFLUX_DATABASE', 'database', 'string'],
-    ['IOC_INFLUX_USERNAME', 'username', 'string'], ['IOC_INFLUX_PASSWORD', 'password', 'string'],
-    ['IOC_INFLUX_TOKEN', 'token', 'string'], ['IOC_INFLUX_ORG', 'org', 'string'],
-    ['IOC_INFLUX_BUCKET', 'bucket', 'string'], ['IOC_INFLUX_BATCH_SIZE', 'batchSize', 'number'],
+    ['IOC_INFLUX_URL', 'url', 'string'],
+    ['IOC_INFLUX_DATABASE', 'database', 'string'],
+    ['IOC_INFLUX_USERNAME', 'username', 'string'],
+    ['IOC_INFLUX_PASSWORD', 'password', 'string'],
+    ['IOC_INFLUX_TOKEN', 'token', 'string'],
+    ['IOC_INFLUX_ORG', 'org', 'string'],
+    ['IOC_INFLUX_BUCKET', 'bucket', 'string'],
+    ['IOC_INFLUX_BATCH_SIZE', 'batchSize', 'number'],
     ['IOC_INFLUX_FLUSH_INTERVAL_MS', 'flushIntervalMs', 'number'],
     ['IOC_INFLUX_RETENTION_POLICY', 'retentionPolicy', 'string'],
   ];
@@ -270,9 +398,10 @@ function deepMerge(base: Json, extra: Json): Json {
   const out: Json = { ...base };
   for (const [key, value] of Object.entries(extra)) {
     const prev = out[key];
-    out[key] = value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object'
-      ? deepMerge(prev as Json, value as Json)
-      : value;
+    out[key] =
+      value && typeof value === 'object' && !Array.isArray(value) && prev && typeof prev === 'object'
+        ? deepMerge(prev as Json, value as Json)
+        : value;
   }
   return out;
 }

@@ -22,21 +22,37 @@ const keep = z.string().transform((text, ctx) => {
 });
 
 const DAY_MS = 86_400_000;
-const DEFAULT_RAW_MS: Record<string, number> = { air: 90 * DAY_MS, water: 365 * DAY_MS, traffic: 90 * DAY_MS, camera: 90 * DAY_MS };
+const DEFAULT_RAW_MS: Record<string, number> = {
+  air: 90 * DAY_MS,
+  water: 365 * DAY_MS,
+  traffic: 90 * DAY_MS,
+  camera: 90 * DAY_MS,
+};
 
 const cron = z.string().regex(/^\S+( \S+){4}$/, 'a five-field cron pattern such as "* * * * *"');
 
-export const storeLifecycleSchema = z.object({
-  // read-only SQLite connections beside the writer, each in a worker thread (embedded store)
-  readers: z.number().int().min(0).max(16).default(2),
-  retention: z.object({
-    // per sensor kind; kinds listed here replace their default, the others keep it; a kind without one is kept
-    raw: z.record(z.string(), keep).prefault({}).transform((given) => ({ ...DEFAULT_RAW_MS, ...given })),
-    rollup1m: keep.prefault('1y'),
-    rollup1h: keep.prefault('forever'),
-  }).strict().prefault({}),
-  schedule: z.object({ rollup: cron.default('* * * * *'), retention: cron.default('7 * * * *') }).strict().prefault({}),
-}).strict();
+export const storeLifecycleSchema = z
+  .object({
+    // read-only SQLite connections beside the writer, each in a worker thread (embedded store)
+    readers: z.number().int().min(0).max(16).default(2),
+    retention: z
+      .object({
+        // per sensor kind; kinds listed here replace their default, the others keep it; a kind without one is kept
+        raw: z
+          .record(z.string(), keep)
+          .prefault({})
+          .transform((given) => ({ ...DEFAULT_RAW_MS, ...given })),
+        rollup1m: keep.prefault('1y'),
+        rollup1h: keep.prefault('forever'),
+      })
+      .strict()
+      .prefault({}),
+    schedule: z
+      .object({ rollup: cron.default('* * * * *'), retention: cron.default('7 * * * *') })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
 
 export type StoreLifecycleConfig = z.output<typeof storeLifecycleSchema>;
 export const STORE_LIFECYCLE_DEFAULTS: StoreLifecycleConfig = storeLifecycleSchema.parse({});

@@ -24,7 +24,10 @@ describe('TLS material checks', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('accepts a matching pair and describes it', () => {
-    const m = loadTlsMaterial({ cert: file('a.crt', a.cert), key: file('a.key', a.key), ca: file('ca.crt', ca.cert) }, Date.now());
+    const m = loadTlsMaterial(
+      { cert: file('a.crt', a.cert), key: file('a.key', a.key), ca: file('ca.crt', ca.cert) },
+      Date.now(),
+    );
     expect(m.subject).toBe('CN=localhost');
     expect(m.notAfter).toBeGreaterThan(Date.now());
     expect(m.options.ca).toBe(ca.cert);
@@ -33,7 +36,10 @@ describe('TLS material checks', () => {
   it('refuses a missing file, a key of another certificate, garbage and an expired or future certificate', () => {
     const cert = file('a.crt', a.cert);
     const key = file('a.key', a.key);
-    const check = (files: { cert: string; key: string; ca?: string }, now = Date.now()) => () => loadTlsMaterial(files, now);
+    const check =
+      (files: { cert: string; key: string; ca?: string }, now = Date.now()) =>
+      () =>
+        loadTlsMaterial(files, now);
     expect(check({ cert: join(dir, 'nope.crt'), key })).toThrow(/tls\.cert: cannot read .*nope\.crt: ENOENT/);
     expect(check({ cert, key: file('b.key', b.key) })).toThrow(/tls\.key: .*b\.key is not the key of the certificate/);
     expect(check({ cert: file('junk.crt', 'hello'), key })).toThrow(/tls\.cert: .*junk\.crt is not a PEM certificate/);

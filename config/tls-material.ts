@@ -24,7 +24,9 @@ function readPem(file: string, what: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`tls.${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new ConfigError(
+      `tls.${what}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
   }
 }
 
@@ -42,12 +44,18 @@ export function loadTlsMaterial(tls: Pick<TlsFiles, 'cert' | 'key' | 'ca'>, now:
   try {
     matches = x509.checkPrivateKey(createPrivateKey(key));
   } catch (err) {
-    throw new ConfigError(`tls.key: ${tls.key} is not a PEM private key (${(err as Error).message}; an encrypted key is not supported)`);
+    throw new ConfigError(
+      `tls.key: ${tls.key} is not a PEM private key (${(err as Error).message}; an encrypted key is not supported)`,
+    );
   }
-  if (!matches) throw new ConfigError(`tls.key: ${tls.key} is not the key of the certificate ${tls.cert} (${x509.subject.replace(/\n/g, ', ')})`);
+  if (!matches)
+    throw new ConfigError(
+      `tls.key: ${tls.key} is not the key of the certificate ${tls.cert} (${x509.subject.replace(/\n/g, ', ')})`,
+    );
   const notBefore = Date.parse(x509.validFrom);
   const notAfter = Date.parse(x509.validTo);
-  if (now < notBefore) throw new ConfigError(`tls.cert: ${tls.cert} is not valid before ${new Date(notBefore).toISOString()}`);
+  if (now < notBefore)
+    throw new ConfigError(`tls.cert: ${tls.cert} is not valid before ${new Date(notBefore).toISOString()}`);
   if (now > notAfter) throw new ConfigError(`tls.cert: ${tls.cert} expired on ${new Date(notAfter).toISOString()}`);
   if (ca) {
     try {
@@ -62,6 +70,12 @@ export function loadTlsMaterial(tls: Pick<TlsFiles, 'cert' | 'key' | 'ca'>, now:
   } catch (err) {
     throw new ConfigError(`tls: Node cannot use ${tls.cert} with ${tls.key}: ${(err as Error).message}`);
   }
-  const digest = createHash('sha256').update(cert).update('\0').update(key).update('\0').update(ca ?? '').digest('hex');
+  const digest = createHash('sha256')
+    .update(cert)
+    .update('\0')
+    .update(key)
+    .update('\0')
+    .update(ca ?? '')
+    .digest('hex');
   return { options, subject: x509.subject.replace(/\n/g, ', '), fingerprint256: x509.fingerprint256, notAfter, digest };
 }

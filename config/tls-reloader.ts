@@ -46,7 +46,10 @@ export function watchTlsFiles(deps: TlsReloaderDeps): TlsReloader {
     } catch (err) {
       const message = (err as Error).message;
       if (message !== lastError) {
-        logger.error({ err: message, serving: current.fingerprint256 }, 'TLS certificate not reloaded: the new files fail a check; the previous certificate stays in service');
+        logger.error(
+          { err: message, serving: current.fingerprint256 },
+          'TLS certificate not reloaded: the new files fail a check; the previous certificate stays in service',
+        );
         deps.onResult?.('failed');
       }
       lastError = message;
@@ -56,7 +59,10 @@ export function watchTlsFiles(deps: TlsReloaderDeps): TlsReloader {
     if (next.digest === current.digest) return 'unchanged';
     deps.apply(next);
     current = next;
-    logger.info({ subject: next.subject, fingerprint256: next.fingerprint256, notAfter: new Date(next.notAfter).toISOString() }, 'TLS certificate reloaded: new connections use it');
+    logger.info(
+      { subject: next.subject, fingerprint256: next.fingerprint256, notAfter: new Date(next.notAfter).toISOString() },
+      'TLS certificate reloaded: new connections use it',
+    );
     deps.onResult?.('reloaded');
     return 'reloaded';
   };
@@ -64,23 +70,35 @@ export function watchTlsFiles(deps: TlsReloaderDeps): TlsReloader {
   const schedule = () => {
     if (closed) return;
     pending?.cancel();
-    pending = clock.setTimeout(() => { pending = undefined; check(); }, deps.settleMs ?? 300);
+    pending = clock.setTimeout(() => {
+      pending = undefined;
+      check();
+    }, deps.settleMs ?? 300);
   };
 
   const watchers: FSWatcher[] = [];
-  for (const dir of new Set([files.cert, files.key, files.ca].filter((f): f is string => Boolean(f)).map((f) => dirname(f)))) {
+  for (const dir of new Set(
+    [files.cert, files.key, files.ca].filter((f): f is string => Boolean(f)).map((f) => dirname(f)),
+  )) {
     try {
       const watcher = watch(dir, { persistent: false }, schedule);
-      watcher.on('error', (err) => logger.warn({ dir, err: err.message }, 'cannot watch the TLS folder; renewals are picked up by the poll'));
+      watcher.on('error', (err) =>
+        logger.warn({ dir, err: err.message }, 'cannot watch the TLS folder; renewals are picked up by the poll'),
+      );
       watchers.push(watcher);
     } catch (err) {
-      logger.warn({ dir, err: (err as Error).message }, 'cannot watch the TLS folder; renewals are picked up by the poll');
+      logger.warn(
+        { dir, err: (err as Error).message },
+        'cannot watch the TLS folder; renewals are picked up by the poll',
+      );
     }
   }
   const poll = clock.setInterval(check, deps.pollMs ?? 60_000);
 
   return {
-    get current() { return current; },
+    get current() {
+      return current;
+    },
     check,
     close() {
       closed = true;

@@ -9,7 +9,14 @@ import { BlockList, isIP } from 'node:net';
  * The same check runs at config load (literal addresses, names that are loopback by definition) and on
  * the address actually connected (alerts/delivery/webhook-connect.ts), so DNS cannot rebind around it.
  */
-export type AddressClass = 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved' | 'cloud-metadata';
+export type AddressClass =
+  | 'loopback'
+  | 'private'
+  | 'link-local'
+  | 'unspecified'
+  | 'multicast'
+  | 'reserved'
+  | 'cloud-metadata';
 
 const METADATA = new BlockList();
 METADATA.addAddress('169.254.169.254'); // AWS, GCP, Azure, OpenStack

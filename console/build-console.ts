@@ -83,11 +83,15 @@ const INDEX_TEMPLATE = `<!doctype html>
 async function makeAsset(path: string, body: Buffer, immutable: boolean): Promise<ConsoleAsset> {
   const ext = path === '/' ? '.html' : path.slice(path.lastIndexOf('.'));
   const compressible = ext !== '.png';
-  const [gz, br] = compressible ? await Promise.all([
-    gzipAsync(body, { level: 9 }),
-    // quality 9, not 11: 6 % larger (78 vs 73 KB for the script) but ~0.2 s instead of ~1.8 s at start
-    brotliAsync(body, { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
-  ]) : [body, body];
+  const [gz, br] = compressible
+    ? await Promise.all([
+        gzipAsync(body, { level: 9 }),
+        // quality 9, not 11: 6 % larger (78 vs 73 KB for the script) but ~0.2 s instead of ~1.8 s at start
+        brotliAsync(body, {
+          params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 9, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: body.length },
+        }),
+      ])
+    : [body, body];
   const etag = `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"`;
   return { path, contentType: CONTENT_TYPES[ext] ?? 'application/octet-stream', body, gzip: gz, br, etag, immutable };
 }
@@ -111,8 +115,10 @@ export async function buildConsole(options: { minify?: boolean } = {}): Promise<
   if (!js || !css) throw new Error('console build produced no script or stylesheet');
   // chunks the entry imports statically: preload them with it instead of discovering them after it ran
   const entryMeta = Object.entries(result.metafile.outputs).find(([path]) => basename(path) === js.name)?.[1];
-  const preloads = (entryMeta?.imports ?? []).filter((i) => i.kind === 'import-statement')
-    .map((i) => `<link rel="modulepreload" href="/assets/${basename(i.path)}">`).join('\n');
+  const preloads = (entryMeta?.imports ?? [])
+    .filter((i) => i.kind === 'import-statement')
+    .map((i) => `<link rel="modulepreload" href="/assets/${basename(i.path)}">`)
+    .join('\n');
   const html = INDEX_TEMPLATE.replace('{{js}}', js.name).replace('{{css}}', css.name).replace('{{preloads}}', preloads);
   const assets = await Promise.all([
     makeAsset('/', Buffer.from(html), false),
@@ -171,7 +177,11 @@ export async function consoleSourceHash(): Promise<string> {
  * the next start reuses it, and a reverse proxy may serve it. Each file is written to a temporary name
  * and renamed, so platforms starting side by side (tests) never read a half-written file.
  */
-export async function writeConsoleBundle(bundle: ConsoleBundle, sourceHash: string, distDir: string = DEFAULT_DIST_DIR): Promise<void> {
+export async function writeConsoleBundle(
+  bundle: ConsoleBundle,
+  sourceHash: string,
+  distDir: string = DEFAULT_DIST_DIR,
+): Promise<void> {
   const assetsDir = join(distDir, 'assets');
   await mkdir(assetsDir, { recursive: true });
   const keep = new Set<string>();
@@ -183,8 +193,18 @@ export async function writeConsoleBundle(bundle: ConsoleBundle, sourceHash: stri
   const manifest: Manifest = { sourceHash, jsGzipBytes: bundle.jsGzipBytes, buildMs: bundle.buildMs, assets: [] };
   for (const asset of bundle.assets.values()) {
     const file = asset.path === '/' ? 'index.html' : asset.path.slice(1);
-    manifest.assets.push({ path: asset.path, file, contentType: asset.contentType, etag: asset.etag, immutable: asset.immutable });
-    for (const [suffix, data] of [['', asset.body], ['.gz', asset.gzip], ['.br', asset.br]] as const) {
+    manifest.assets.push({
+      path: asset.path,
+      file,
+      contentType: asset.contentType,
+      etag: asset.etag,
+      immutable: asset.immutable,
+    });
+    for (const [suffix, data] of [
+      ['', asset.body],
+      ['.gz', asset.gzip],
+      ['.br', asset.br],
+    ] as const) {
       keep.add(basename(file) + suffix);
       await put(join(distDir, file + suffix), data);
     }
@@ -196,15 +216,20 @@ export async function writeConsoleBundle(bundle: ConsoleBundle, sourceHash: stri
 }
 
 /** The bundle in console/dist when it was built from exactly these sources, else undefined. */
-export async function readConsoleBundle(sourceHash: string, distDir: string = DEFAULT_DIST_DIR): Promise<ConsoleBundle | undefined> {
+export async function readConsoleBundle(
+  sourceHash: string,
+  distDir: string = DEFAULT_DIST_DIR,
+): Promise<ConsoleBundle | undefined> {
   try {
     const manifest = JSON.parse(await readFile(join(distDir, MANIFEST), 'utf8')) as Manifest;
     if (manifest.sourceHash !== sourceHash) return undefined;
-    const assets = await Promise.all(manifest.assets.map(async (a): Promise<ConsoleAsset> => {
-      const file = join(distDir, a.file);
-      const [body, gz, br] = await Promise.all([readFile(file), readFile(`${file}.gz`), readFile(`${file}.br`)]);
-      return { path: a.path, contentType: a.contentType, etag: a.etag, immutable: a.immutable, body, gzip: gz, br };
-    }));
+    const assets = await Promise.all(
+      manifest.assets.map(async (a): Promise<ConsoleAsset> => {
+        const file = join(distDir, a.file);
+        const [body, gz, br] = await Promise.all([readFile(file), readFile(`${file}.gz`), readFile(`${file}.br`)]);
+        return { path: a.path, contentType: a.contentType, etag: a.etag, immutable: a.immutable, body, gzip: gz, br };
+      }),
+    );
     const byPath = new Map(assets.map((a) => [a.path, a]));
     if (byPath.get('/')?.body.includes('{{')) return undefined; // a template left unfilled: never serve it
     return { assets: byPath, jsGzipBytes: manifest.jsGzipBytes, buildMs: manifest.buildMs };
@@ -255,8 +280,12 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const bundle = await buildConsole();
     await writeConsoleBundle(bundle, await consoleSourceHash());
     for (const asset of bundle.assets.values()) {
-      console.log(`${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`);
+      console.log(
+        `${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`,
+      );
     }
-    console.log(`JavaScript gzipped: ${(bundle.jsGzipBytes / 1024).toFixed(1)} KB (budget 300 KB); built in ${bundle.buildMs.toFixed(0)} ms`);
+    console.log(
+      `JavaScript gzipped: ${(bundle.jsGzipBytes / 1024).toFixed(1)} KB (budget 300 KB); built in ${bundle.buildMs.toFixed(0)} ms`,
+    );
   })();
 }

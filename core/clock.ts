@@ -31,7 +31,13 @@ export interface ManualClock extends Clock {
   set(epochMs: number): void;
 }
 
-interface Timer { at: number; seq: number; fn: () => void; every?: number; cancelled: boolean }
+interface Timer {
+  at: number;
+  seq: number;
+  fn: () => void;
+  every?: number;
+  cancelled: boolean;
+}
 
 export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
   let now = start;
@@ -40,7 +46,11 @@ export function createManualClock(start = Date.UTC(2026, 0, 1)): ManualClock {
   const add = (fn: () => void, ms: number, every?: number): TimerHandle => {
     const timer: Timer = { at: now + Math.max(0, ms), seq: seq++, fn, every, cancelled: false };
     timers.push(timer);
-    return { cancel: () => { timer.cancelled = true; } };
+    return {
+      cancel: () => {
+        timer.cancelled = true;
+      },
+    };
   };
   const runUntil = (target: number): void => {
     for (;;) {

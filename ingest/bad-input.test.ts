@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MqttClient } from 'mqtt';
-import { publishAcked, startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  subscribeCollect,
+  type TestPlatform,
+} from '../test-support/platform-harness.ts';
 
 /**
  * Bad input over a real MQTT connection: each refused reading gets a specific reason on the device's
@@ -25,11 +30,17 @@ describe('bad device input', () => {
   async function refusal(payload: string | Buffer, t = topic) {
     await publishAcked(device, t, payload);
     const message = await errors.next();
-    return JSON.parse(message.payload) as { accepted: number; errors: Array<{ code: string; message: string; metric?: string; index?: number }> };
+    return JSON.parse(message.payload) as {
+      accepted: number;
+      errors: Array<{ code: string; message: string; metric?: string; index?: number }>;
+    };
   }
 
   async function storedPm25(): Promise<number> {
-    const res = await p.request('GET', `/api/sensors/air-ancuu/readings?metric=pm25&from=0&to=${Date.now() + 3_600_000}`);
+    const res = await p.request(
+      'GET',
+      `/api/sensors/air-ancuu/readings?metric=pm25&from=0&to=${Date.now() + 3_600_000}`,
+    );
     return (res.json as { points: unknown[] }).points.length;
   }
 
@@ -37,19 +48,49 @@ describe('bad device input', () => {
     ['malformed JSON', '{"pm25": 12,', 'malformed_payload', /not valid JSON/],
     ['a string value', '{"pm25": "12"}', 'wrong_type', /pm25 must be a number, got string/],
     ['null', '{"pm25": null}', 'wrong_type', /got null/],
-    ['an out-of-range value', '{"pm25": -3}', 'out_of_range', /pm25 = -3 ug\/m3 is outside the plausible range 0\.\.2000/],
+    [
+      'an out-of-range value',
+      '{"pm25": -3}',
+      'out_of_range',
+      /pm25 = -3 ug\/m3 is outside the plausible range 0\.\.2000/,
+    ],
     ['an overflowing number', '{"pm25": 1e999}', 'not_finite', /not a finite number/],
     ['an unknown metric', '{"radiation": 3}', 'unknown_metric', /"radiation" is not a metric of kind air/],
-    ['a metric named after an Object method', '{"constructor": 3}', 'unknown_metric', /"constructor" is not a metric of kind air/],
+    [
+      'a metric named after an Object method',
+      '{"constructor": 3}',
+      'unknown_metric',
+      /"constructor" is not a metric of kind air/,
+    ],
     ['a metric named __proto__', '{"__proto__": 3}', 'unknown_metric', /"__proto__" is not a metric of kind air/],
-    ['a timestamp far in the future', JSON.stringify({ ts: Date.now() + 86_400_000, pm25: 10 }), 'timestamp_in_future', /ahead of server time/],
-    ['epoch seconds', JSON.stringify({ ts: Math.floor(Date.now() / 1000), pm25: 10 }), 'invalid_timestamp', /looks like epoch seconds/],
+    [
+      'a timestamp far in the future',
+      JSON.stringify({ ts: Date.now() + 86_400_000, pm25: 10 }),
+      'timestamp_in_future',
+      /ahead of server time/,
+    ],
+    [
+      'epoch seconds',
+      JSON.stringify({ ts: Math.floor(Date.now() / 1000), pm25: 10 }),
+      'invalid_timestamp',
+      /looks like epoch seconds/,
+    ],
     ['a timestamp without zone', '{"ts": "2026-11-27T08:00:00", "pm25": 10}', 'invalid_timestamp', /time zone/],
-    ['a very old timestamp', JSON.stringify({ ts: '2001-01-01T00:00:00Z', pm25: 10 }), 'timestamp_too_old', /older than the 30-day limit/],
+    [
+      'a very old timestamp',
+      JSON.stringify({ ts: '2001-01-01T00:00:00Z', pm25: 10 }),
+      'timestamp_too_old',
+      /older than the 30-day limit/,
+    ],
     ['an empty object', '{}', 'no_metrics', /no metric values/],
     ['a bare number', '42', 'malformed_payload', /expected a JSON object/],
     ['invalid UTF-8', Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]), 'malformed_payload', /UTF-8/],
-    ['SenML with a wrong unit', JSON.stringify([{ bn: 'air-ancuu:', n: 'pm25', u: 'Cel', v: 3 }]), 'unit_mismatch', /pm25 is in ug\/m3, got "Cel"/],
+    [
+      'SenML with a wrong unit',
+      JSON.stringify([{ bn: 'air-ancuu:', n: 'pm25', u: 'Cel', v: 3 }]),
+      'unit_mismatch',
+      /pm25 is in ug\/m3, got "Cel"/,
+    ],
   ])('refuses %s with a specific reason and stores nothing', async (_label, payload, code, message) => {
     const before = await storedPm25();
     const result = await refusal(payload);
@@ -67,15 +108,23 @@ describe('bad device input', () => {
 
   it('keeps the valid readings and metrics of a publish that also has bad ones', async () => {
     const ts = Date.now() - 30_000;
-    const result = await refusal(JSON.stringify([
-      { ts, pm25: 17, pm10: 99999 },
-      { ts: ts + 1000, pm25: 'high' },
-      { ts: ts + 2000, pm25: 18 },
-    ]));
+    const result = await refusal(
+      JSON.stringify([
+        { ts, pm25: 17, pm10: 99999 },
+        { ts: ts + 1000, pm25: 'high' },
+        { ts: ts + 2000, pm25: 18 },
+      ]),
+    );
     expect(result.accepted).toBe(2);
-    expect(result.errors.map((e) => [e.code, e.index, e.metric])).toEqual([['out_of_range', 0, 'pm10'], ['wrong_type', 1, 'pm25']]);
+    expect(result.errors.map((e) => [e.code, e.index, e.metric])).toEqual([
+      ['out_of_range', 0, 'pm10'],
+      ['wrong_type', 1, 'pm25'],
+    ]);
     const res = await p.request('GET', `/api/sensors/air-ancuu/readings?metric=pm25&from=${ts}&to=${ts + 3000}`);
-    expect((res.json as { points: unknown[] }).points).toEqual([{ ts, value: 17 }, { ts: ts + 2000, value: 18 }]);
+    expect((res.json as { points: unknown[] }).points).toEqual([
+      { ts, value: 17 },
+      { ts: ts + 2000, value: 18 },
+    ]);
   });
 
   it('refuses too many readings in one publish', async () => {
@@ -94,7 +143,7 @@ describe('bad device input', () => {
     expect((await p.request('GET', '/api/health')).json).toMatchObject({ status: 'ok' });
   });
 
-  it('refuses a publish from a device to another sensor\'s topic by closing its connection', async () => {
+  it("refuses a publish from a device to another sensor's topic by closing its connection", async () => {
     const intruder = await p.connectDevice('air-kimlong');
     const closed = new Promise<void>((resolve) => intruder.once('close', () => resolve()));
     intruder.publish('ioc/air/air-ancuu/readings', JSON.stringify({ pm25: 999 }), { qos: 1 });

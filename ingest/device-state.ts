@@ -18,10 +18,16 @@ export interface DeviceState {
 }
 
 export class DeviceStateTracker {
-  private readonly states = new Map<string, { status: DeviceStatus; statusSince?: number; lastSeen?: number; batteryLevel?: number }>();
+  private readonly states = new Map<
+    string,
+    { status: DeviceStatus; statusSince?: number; lastSeen?: number; batteryLevel?: number }
+  >();
   private readingsSeen = 0;
 
-  constructor(private readonly city: City, events: IngestEvents) {
+  constructor(
+    private readonly city: City,
+    events: IngestEvents,
+  ) {
     for (const sensor of city.sensors) this.states.set(sensor.id, { status: 'unknown' });
     events.on('readings', (readings) => {
       this.readingsSeen += readings.length;
@@ -29,7 +35,8 @@ export class DeviceStateTracker {
     });
     events.on('cameraEvent', (e) => this.touch(e.sensorId, e.ts));
     events.on('status', (s) => {
-      if (!this.states.has(s.sensorId) && city.sensorsById.has(s.sensorId)) this.states.set(s.sensorId, { status: 'unknown' });
+      if (!this.states.has(s.sensorId) && city.sensorsById.has(s.sensorId))
+        this.states.set(s.sensorId, { status: 'unknown' });
       const state = this.states.get(s.sensorId);
       if (!state) return;
       state.status = s.status;
@@ -45,7 +52,11 @@ export class DeviceStateTracker {
       const state = this.states.get(v.sensorId);
       if (state && (state.lastSeen === undefined || v.ts > state.lastSeen)) state.lastSeen = v.ts;
     }
-    const statuses = await store.queryPoints({ measurement: DEVICE_STATUS_MEASUREMENT, from: now - 30 * 86_400_000, to: now + 1 });
+    const statuses = await store.queryPoints({
+      measurement: DEVICE_STATUS_MEASUREMENT,
+      from: now - 30 * 86_400_000,
+      to: now + 1,
+    });
     for (const p of statuses) {
       const state = this.states.get(p.tags.sensorId ?? '');
       const status = p.fields.status;
@@ -74,7 +85,8 @@ export class DeviceStateTracker {
 
   private touch(sensorId: string, ts: number): void {
     // a sensor added to the registry while running: tracked from its first message
-    if (!this.states.has(sensorId) && this.city.sensorsById.has(sensorId)) this.states.set(sensorId, { status: 'unknown' });
+    if (!this.states.has(sensorId) && this.city.sensorsById.has(sensorId))
+      this.states.set(sensorId, { status: 'unknown' });
     const state = this.states.get(sensorId);
     if (!state) return;
     if (state.lastSeen === undefined || ts > state.lastSeen) state.lastSeen = ts;

@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import type { City, Sensor } from '../config/city-config.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Point } from '../store/time-series-store.ts';
-import { CAMERA_EVENT_MEASUREMENT, DEVICE_STATUS_MEASUREMENT, type CameraEvent, type DeviceStatusEvent, type IngestEventMap, type IngestEvents } from './ingest-events.ts';
+import {
+  CAMERA_EVENT_MEASUREMENT,
+  DEVICE_STATUS_MEASUREMENT,
+  type CameraEvent,
+  type DeviceStatusEvent,
+  type IngestEventMap,
+  type IngestEvents,
+} from './ingest-events.ts';
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { lineProtocolReadings, looksLikeLineProtocol } from './line-protocol-ingest.ts';
 import { parseJson, parseReadingsPayload } from './parse-payload.ts';
@@ -104,18 +111,43 @@ export function createIngest(deps: IngestDeps): IngestService {
     const topic = parseDeviceTopic(topicName);
     if (isRejection(topic)) return refuse([topic]);
     messagesOn.get(topic.channel)!.inc();
-    if (!city.kinds.has(topic.kind)) return refuse([reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)], topic);
+    if (!city.kinds.has(topic.kind))
+      return refuse(
+        [reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)],
+        topic,
+      );
     const sensor = city.sensorsById.get(topic.sensorId);
-    if (!sensor) return refuse([reject('unknown_sensor', `sensor "${topic.sensorId}" is not registered in the city configuration`)], topic);
+    if (!sensor)
+      return refuse(
+        [reject('unknown_sensor', `sensor "${topic.sensorId}" is not registered in the city configuration`)],
+        topic,
+      );
     if (sensor.kind !== topic.kind) {
-      return refuse([reject('kind_mismatch', `sensor "${sensor.id}" is registered as kind ${sensor.kind}, not ${topic.kind}`)], topic);
+      return refuse(
+        [reject('kind_mismatch', `sensor "${sensor.id}" is registered as kind ${sensor.kind}, not ${topic.kind}`)],
+        topic,
+      );
     }
     if (payload.length > limits.maxPayloadBytes) {
-      return refuse([reject('payload_too_large', `payload of ${payload.length} bytes exceeds the ${limits.maxPayloadBytes}-byte limit`)], topic);
+      return refuse(
+        [
+          reject(
+            'payload_too_large',
+            `payload of ${payload.length} bytes exceeds the ${limits.maxPayloadBytes}-byte limit`,
+          ),
+        ],
+        topic,
+      );
     }
     const now = clock.now();
     const kind = city.kinds.get(sensor.kind)!;
-    const ctx = { sensor, kind, now, maxFutureMs: limits.maxFutureSkewSeconds * 1000, maxAgeMs: limits.maxAgeDays * 86_400_000 };
+    const ctx = {
+      sensor,
+      kind,
+      now,
+      maxFutureMs: limits.maxFutureSkewSeconds * 1000,
+      maxAgeMs: limits.maxAgeDays * 86_400_000,
+    };
     // the disk cannot take it: refuse before anything is announced (no alert on a reading never stored)
     const down = topic.channel === 'errors' ? undefined : sink.refusal?.();
     if (down) return Promise.reject(down);
@@ -131,7 +163,11 @@ export function createIngest(deps: IngestDeps): IngestService {
         record(rejected, topic);
         if (accepted.length === 0) return { topic, accepted: 0, rejected };
         const tags = tagsOf(sensor);
-        const durable = commit(accepted.map((r) => ({ measurement: r.kind, tags, fields: r.values, ts: r.ts })), { topic, accepted: accepted.length, rejected }, values);
+        const durable = commit(
+          accepted.map((r) => ({ measurement: r.kind, tags, fields: r.values, ts: r.ts })),
+          { topic, accepted: accepted.length, rejected },
+          values,
+        );
         announce('readings', accepted);
         return durable;
       }
@@ -140,8 +176,27 @@ export function createIngest(deps: IngestDeps): IngestService {
         if (isRejection(report)) return refuse([report], topic);
         const { status, batteryLevel } = report;
         const battery: { batteryLevel?: number } = batteryLevel === undefined ? {} : { batteryLevel };
-        const event: DeviceStatusEvent = { sensorId: sensor.id, kind: sensor.kind, district: sensor.district, status, ts: now, source: origin, ...battery };
-        const durable = commit([{ measurement: DEVICE_STATUS_MEASUREMENT, tags: tagsOf(sensor), fields: batteryLevel === undefined ? { status, source: origin } : { status, source: origin, batteryLevel }, ts: now }], { topic, accepted: 1, rejected: [] });
+        const event: DeviceStatusEvent = {
+          sensorId: sensor.id,
+          kind: sensor.kind,
+          district: sensor.district,
+          status,
+          ts: now,
+          source: origin,
+          ...battery,
+        };
+        const durable = commit(
+          [
+            {
+              measurement: DEVICE_STATUS_MEASUREMENT,
+              tags: tagsOf(sensor),
+              fields:
+                batteryLevel === undefined ? { status, source: origin } : { status, source: origin, batteryLevel },
+              ts: now,
+            },
+          ],
+          { topic, accepted: 1, rejected: [] },
+        );
         announce('status', event);
         return durable;
       }
@@ -149,14 +204,23 @@ export function createIngest(deps: IngestDeps): IngestService {
         const parsed = parseCameraEvent(payload, kind, ctx);
         if (isRejection(parsed)) return refuse([parsed], topic);
         const event: CameraEvent = { sensorId: sensor.id, district: sensor.district, ...parsed };
-        const fields: Record<string, string | number | boolean> = { type: parsed.type, data: JSON.stringify(parsed.data) };
+        const fields: Record<string, string | number | boolean> = {
+          type: parsed.type,
+          data: JSON.stringify(parsed.data),
+        };
         if (parsed.snapshotUrl) fields.snapshotUrl = parsed.snapshotUrl;
-        const durable = commit([{ measurement: CAMERA_EVENT_MEASUREMENT, tags: tagsOf(sensor), fields, ts: parsed.ts }], { topic, accepted: 1, rejected: [] });
+        const durable = commit(
+          [{ measurement: CAMERA_EVENT_MEASUREMENT, tags: tagsOf(sensor), fields, ts: parsed.ts }],
+          { topic, accepted: 1, rejected: [] },
+        );
         announce('cameraEvent', event);
         return durable;
       }
       case 'errors':
-        return refuse([reject('topic_invalid', 'the errors channel is written by the platform, not by devices')], topic);
+        return refuse(
+          [reject('topic_invalid', 'the errors channel is written by the platform, not by devices')],
+          topic,
+        );
     }
   };
 

@@ -48,7 +48,12 @@ export function sensorIdOf(point: LinePoint): string | undefined {
  * Parses `body` and ingests it. `mayWrite` says whether the caller may write for a sensor (a device for
  * itself only); a point for another sensor refuses the whole write before anything is stored.
  */
-export async function writeLineProtocol(deps: LineWriteDeps, body: string, precision: string, mayWrite: (sensorId: string) => boolean): Promise<LineWriteResult> {
+export async function writeLineProtocol(
+  deps: LineWriteDeps,
+  body: string,
+  precision: string,
+  mayWrite: (sensorId: string) => boolean,
+): Promise<LineWriteResult> {
   const { points, errors } = parseLineProtocol(body);
   if (errors.length) return { outcome: 'syntax', errors };
   const refused: LineRefusal[] = [];
@@ -56,7 +61,11 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
   for (const point of points) {
     const sensorId = sensorIdOf(point);
     if (sensorId === undefined) {
-      refused.push({ line: point.line, code: 'unknown_sensor', message: `no sensor tag: add one of ${SENSOR_TAGS.join(', ')}` });
+      refused.push({
+        line: point.line,
+        code: 'unknown_sensor',
+        message: `no sensor tag: add one of ${SENSOR_TAGS.join(', ')}`,
+      });
       continue;
     }
     if (!mayWrite(sensorId)) return { outcome: 'forbidden', line: point.line, sensorId };
@@ -66,12 +75,20 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
       continue;
     }
     if (point.measurement !== sensor.kind) {
-      refused.push({ line: point.line, code: 'kind_mismatch', message: `measurement "${point.measurement}" is not the kind of sensor ${sensorId} ("${sensor.kind}")` });
+      refused.push({
+        line: point.line,
+        code: 'kind_mismatch',
+        message: `measurement "${point.measurement}" is not the kind of sensor ${sensorId} ("${sensor.kind}")`,
+      });
       continue;
     }
     const ts = point.timestamp === undefined ? undefined : toEpochMs(point.timestamp, precision);
     if (point.timestamp !== undefined && ts === undefined) {
-      refused.push({ line: point.line, code: 'invalid_timestamp', message: `timestamp ${point.timestamp} is out of range in precision ${precision}` });
+      refused.push({
+        line: point.line,
+        code: 'invalid_timestamp',
+        message: `timestamp ${point.timestamp} is out of range in precision ${precision}`,
+      });
       continue;
     }
     const reading: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -85,23 +102,27 @@ export async function writeLineProtocol(deps: LineWriteDeps, body: string, preci
     list.push({ line: point.line, reading });
   }
   // all sensors at once: the commit log's group commit makes them durable together
-  const outcomes = await Promise.all([...bySensor].flatMap(([sensorId, list]) => {
-    const kind = deps.city.sensorsById.get(sensorId)!.kind;
-    const calls: Array<Promise<{ accepted: number; refused: LineRefusal[] }>> = [];
-    for (let start = 0; start < list.length; start += deps.maxReadingsPerPublish) {
-      const chunk = list.slice(start, start + deps.maxReadingsPerPublish);
-      const payload = Buffer.from(JSON.stringify(chunk.map((c) => c.reading)));
-      calls.push(deps.ingest.handle(`ioc/${kind}/${sensorId}/readings`, payload).then((outcome) => ({
-        accepted: outcome.accepted,
-        refused: outcome.rejected.map((r) => ({
-          line: chunk[r.index ?? 0]?.line ?? chunk[0]!.line,
-          code: r.code,
-          message: r.message,
-        })),
-      })));
-    }
-    return calls;
-  }));
+  const outcomes = await Promise.all(
+    [...bySensor].flatMap(([sensorId, list]) => {
+      const kind = deps.city.sensorsById.get(sensorId)!.kind;
+      const calls: Array<Promise<{ accepted: number; refused: LineRefusal[] }>> = [];
+      for (let start = 0; start < list.length; start += deps.maxReadingsPerPublish) {
+        const chunk = list.slice(start, start + deps.maxReadingsPerPublish);
+        const payload = Buffer.from(JSON.stringify(chunk.map((c) => c.reading)));
+        calls.push(
+          deps.ingest.handle(`ioc/${kind}/${sensorId}/readings`, payload).then((outcome) => ({
+            accepted: outcome.accepted,
+            refused: outcome.rejected.map((r) => ({
+              line: chunk[r.index ?? 0]?.line ?? chunk[0]!.line,
+              code: r.code,
+              message: r.message,
+            })),
+          })),
+        );
+      }
+      return calls;
+    }),
+  );
   let accepted = 0;
   for (const o of outcomes) {
     accepted += o.accepted;
@@ -126,20 +147,36 @@ export function looksLikeLineProtocol(payload: Buffer): boolean {
  * nanoseconds (Telegraf's default). The topic names the sensor: a line for another sensor, or whose
  * measurement is not the sensor's kind, refuses the publish.
  */
-export function lineProtocolReadings(payload: Buffer, sensor: { readonly id: string; readonly kind: string }): unknown[] | Rejection {
+export function lineProtocolReadings(
+  payload: Buffer,
+  sensor: { readonly id: string; readonly kind: string },
+): unknown[] | Rejection {
   const { points, errors } = parseLineProtocol(payload.toString('utf8'), 1);
-  if (errors.length) return reject('malformed_payload', `line protocol, line ${errors[0]!.line}: ${errors[0]!.message}`);
+  if (errors.length)
+    return reject('malformed_payload', `line protocol, line ${errors[0]!.line}: ${errors[0]!.message}`);
   if (points.length === 0) return reject('no_metrics', 'the line protocol payload holds no line');
   const readings: unknown[] = [];
   for (const point of points) {
     const named = sensorIdOf(point);
-    if (named !== undefined && named !== sensor.id) return reject('malformed_payload', `line ${point.line} is for sensor "${named.slice(0, 64)}", not ${sensor.id} (the topic's)`);
-    if (point.measurement !== sensor.kind) return reject('kind_mismatch', `line ${point.line}: measurement "${point.measurement.slice(0, 64)}" is not ${sensor.id}'s kind (${sensor.kind})`);
+    if (named !== undefined && named !== sensor.id)
+      return reject(
+        'malformed_payload',
+        `line ${point.line} is for sensor "${named.slice(0, 64)}", not ${sensor.id} (the topic's)`,
+      );
+    if (point.measurement !== sensor.kind)
+      return reject(
+        'kind_mismatch',
+        `line ${point.line}: measurement "${point.measurement.slice(0, 64)}" is not ${sensor.id}'s kind (${sensor.kind})`,
+      );
     const reading: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [metric, value] of point.fields) reading[metric] = value;
     if (point.timestamp !== undefined) {
       const ts = toEpochMs(point.timestamp, 'ns');
-      if (ts === undefined) return reject('invalid_timestamp', `line ${point.line}: timestamp ${point.timestamp} is out of range (nanoseconds)`);
+      if (ts === undefined)
+        return reject(
+          'invalid_timestamp',
+          `line ${point.line}: timestamp ${point.timestamp} is out of range (nanoseconds)`,
+        );
       reading.ts = ts;
     }
     readings.push(reading);

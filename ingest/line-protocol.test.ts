@@ -6,12 +6,14 @@ import { parseLineProtocol, toEpochMs } from './line-protocol.ts';
 
 describe('line protocol parser', () => {
   it('reads measurement, escaped tags, every field type and a nanosecond timestamp without losing digits', () => {
-    const { points, errors } = parseLineProtocol([
-      '# a comment',
-      'water,sensorId=water-kimlong,river=sông\\ Hương waterLevel=3.61,flow=12i,ok=t,note="say \\"hi\\", \\\\ ok" 1733356800123456789',
-      '',
-      'air\\,x,sensorId=a\\=b pm25=-1.5e1,n=7u',
-    ].join('\r\n'));
+    const { points, errors } = parseLineProtocol(
+      [
+        '# a comment',
+        'water,sensorId=water-kimlong,river=sông\\ Hương waterLevel=3.61,flow=12i,ok=t,note="say \\"hi\\", \\\\ ok" 1733356800123456789',
+        '',
+        'air\\,x,sensorId=a\\=b pm25=-1.5e1,n=7u',
+      ].join('\r\n'),
+    );
     expect(errors).toEqual([]);
     expect(points).toHaveLength(2);
     const [a, b] = points;
@@ -28,7 +30,9 @@ describe('line protocol parser', () => {
   });
 
   it('names the line and the reason of every bad line', () => {
-    const { errors } = parseLineProtocol('air,sensorId=a pm25=1\nair,sensorId=a\nair pm25=\nair pm25="open\nair pm25=1 12x\nair pm25=9999999999999999999i');
+    const { errors } = parseLineProtocol(
+      'air,sensorId=a pm25=1\nair,sensorId=a\nair pm25=\nair pm25="open\nair pm25=1 12x\nair pm25=9999999999999999999i',
+    );
     expect(errors.map((e) => `${e.line}: ${e.message}`)).toEqual([
       '2: missing fields',
       '3: missing value for field "pm25"',
@@ -50,41 +54,71 @@ describe('line protocol parser', () => {
   // no backslash: "\\ " means an escaped backslash then a separator to InfluxDB 2's parser, and the
   // client library writes a name ending in a backslash before a space that way
   const name = fc.stringMatching(/^[A-Za-z0-9_ ,="é-]{1,12}$/).filter((s) => !s.startsWith('#') && s.trim() === s);
-  const fieldValue = fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.string({ maxLength: 20 }), fc.integer());
+  const fieldValue = fc.oneof(
+    fc.double({ noNaN: true, noDefaultInfinity: true }),
+    fc.boolean(),
+    fc.string({ maxLength: 20 }),
+    fc.integer(),
+  );
 
   it('reads back what the official client library writes (property)', () => {
-    fc.assert(fc.property(
-      name, fc.dictionary(name, name.filter((v) => v !== ''), { maxKeys: 3 }), fc.dictionary(name, fieldValue, { minKeys: 1, maxKeys: 4 }), fc.bigInt({ min: 0n, max: 2n ** 62n }),
-      (measurement, tags, fields, ts) => {
-        const point = new Point(measurement).timestamp(ts.toString());
-        for (const [k, v] of Object.entries(tags)) point.tag(k, v);
-        for (const [k, v] of Object.entries(fields)) {
-          if (typeof v === 'boolean') point.booleanField(k, v);
-          else if (typeof v === 'string') point.stringField(k, v);
-          else if (Number.isSafeInteger(v)) point.intField(k, v);
-          else point.floatField(k, v);
-        }
-        const line = point.toLineProtocol();
-        if (!line) return; // the library drops a point it cannot write
-        const { points, errors } = parseLineProtocol(line);
-        expect(errors).toEqual([]);
-        expect(points[0]!.measurement).toBe(measurement);
-        expect(Object.fromEntries(points[0]!.tags)).toEqual(Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== '')));
-        const expected = Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'number' ? (Object.is(v, -0) ? 0 : v) : v]));
-        expect(Object.fromEntries([...points[0]!.fields].map(([k, v]) => [k, Object.is(v, -0) ? 0 : v]))).toEqual(expected);
-        expect(points[0]!.timestamp).toBe(ts);
-      },
-    ), fuzzParameters(300));
+    fc.assert(
+      fc.property(
+        name,
+        fc.dictionary(
+          name,
+          name.filter((v) => v !== ''),
+          { maxKeys: 3 },
+        ),
+        fc.dictionary(name, fieldValue, { minKeys: 1, maxKeys: 4 }),
+        fc.bigInt({ min: 0n, max: 2n ** 62n }),
+        (measurement, tags, fields, ts) => {
+          const point = new Point(measurement).timestamp(ts.toString());
+          for (const [k, v] of Object.entries(tags)) point.tag(k, v);
+          for (const [k, v] of Object.entries(fields)) {
+            if (typeof v === 'boolean') point.booleanField(k, v);
+            else if (typeof v === 'string') point.stringField(k, v);
+            else if (Number.isSafeInteger(v)) point.intField(k, v);
+            else point.floatField(k, v);
+          }
+          const line = point.toLineProtocol();
+          if (!line) return; // the library drops a point it cannot write
+          const { points, errors } = parseLineProtocol(line);
+          expect(errors).toEqual([]);
+          expect(points[0]!.measurement).toBe(measurement);
+          expect(Object.fromEntries(points[0]!.tags)).toEqual(
+            Object.fromEntries(Object.entries(tags).filter(([, v]) => v !== '')),
+          );
+          const expected = Object.fromEntries(
+            Object.entries(fields).map(([k, v]) => [k, typeof v === 'number' ? (Object.is(v, -0) ? 0 : v) : v]),
+          );
+          expect(Object.fromEntries([...points[0]!.fields].map(([k, v]) => [k, Object.is(v, -0) ? 0 : v]))).toEqual(
+            expected,
+          );
+          expect(points[0]!.timestamp).toBe(ts);
+        },
+      ),
+      fuzzParameters(300),
+    );
   });
 
   it('never throws on any input, and every point it returns has a measurement and a field (property)', () => {
-    fc.assert(fc.property(fc.string({ maxLength: 200, unit: fc.constantFrom('a', ' ', ',', '=', '"', '\\', '\n', '1', 'i', 't', '#', '.', 'e', '-') }), (body) => {
-      const { points, errors } = parseLineProtocol(body);
-      for (const p of points) {
-        expect(p.measurement).not.toBe('');
-        expect(p.fields.size).toBeGreaterThan(0);
-      }
-      for (const e of errors) expect(e.line).toBeGreaterThan(0);
-    }), fuzzParameters(2000));
+    fc.assert(
+      fc.property(
+        fc.string({
+          maxLength: 200,
+          unit: fc.constantFrom('a', ' ', ',', '=', '"', '\\', '\n', '1', 'i', 't', '#', '.', 'e', '-'),
+        }),
+        (body) => {
+          const { points, errors } = parseLineProtocol(body);
+          for (const p of points) {
+            expect(p.measurement).not.toBe('');
+            expect(p.fields.size).toBeGreaterThan(0);
+          }
+          for (const e of errors) expect(e.line).toBeGreaterThan(0);
+        },
+      ),
+      fuzzParameters(2000),
+    );
   });
 });

@@ -35,8 +35,16 @@ class LineSyntaxError extends Error {}
 
 const MAX_LINE_ECHO = 120;
 const BOOLEAN: ReadonlyMap<string, boolean> = new Map([
-  ['t', true], ['T', true], ['true', true], ['True', true], ['TRUE', true],
-  ['f', false], ['F', false], ['false', false], ['False', false], ['FALSE', false],
+  ['t', true],
+  ['T', true],
+  ['true', true],
+  ['True', true],
+  ['TRUE', true],
+  ['f', false],
+  ['F', false],
+  ['false', false],
+  ['False', false],
+  ['FALSE', false],
 ]);
 const FLOAT = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const INTEGER = /^[+-]?\d+i$/;
@@ -56,7 +64,12 @@ export function parseLineProtocol(body: string, maxErrors = 10): ParsedLines {
       points.push(parseLine(trimmed, i + 1));
     } catch (err) {
       if (!(err instanceof LineSyntaxError)) throw err;
-      if (errors.length < maxErrors) errors.push({ line: i + 1, message: err.message, text: trimmed.length > MAX_LINE_ECHO ? `${trimmed.slice(0, MAX_LINE_ECHO)}…` : trimmed });
+      if (errors.length < maxErrors)
+        errors.push({
+          line: i + 1,
+          message: err.message,
+          text: trimmed.length > MAX_LINE_ECHO ? `${trimmed.slice(0, MAX_LINE_ECHO)}…` : trimmed,
+        });
       else break;
     }
   }
@@ -88,7 +101,8 @@ function parseLine(line: string, lineNo: number): LinePoint {
   const tags = new Map<string, string>();
   while (line[i] === ',') {
     const key = readUntil(line, i + 1, ',= ', ',= \\');
-    if (key.value === '' || line[key.end] !== '=') throw new LineSyntaxError(`missing tag key or "=" at column ${key.end + 1}`);
+    if (key.value === '' || line[key.end] !== '=')
+      throw new LineSyntaxError(`missing tag key or "=" at column ${key.end + 1}`);
     const value = readUntil(line, key.end + 1, ', ', ',= \\');
     if (value.value === '') throw new LineSyntaxError(`missing tag value for "${key.value}"`);
     tags.set(key.value, value.value);
@@ -99,7 +113,8 @@ function parseLine(line: string, lineNo: number): LinePoint {
   const fields = new Map<string, FieldValue>();
   for (;;) {
     const key = readUntil(line, i, ',= ', ',= \\');
-    if (key.value === '' || line[key.end] !== '=') throw new LineSyntaxError(`missing field key or "=" at column ${key.end + 1}`);
+    if (key.value === '' || line[key.end] !== '=')
+      throw new LineSyntaxError(`missing field key or "=" at column ${key.end + 1}`);
     const parsed = readFieldValue(line, key.end + 1, key.value);
     fields.set(key.value, parsed.value);
     i = parsed.end;
@@ -150,10 +165,15 @@ function readFieldValue(line: string, start: number, key: string): { value: Fiel
 
 /** InfluxDB's precision names (1.x `precision=`: n, ns, u, us, ms, s, m, h; 2.x: ns, us, ms, s). */
 const PER_MS: ReadonlyMap<string, { div?: bigint; mul?: bigint }> = new Map([
-  ['n', { div: 1_000_000n }], ['ns', { div: 1_000_000n }],
-  ['u', { div: 1000n }], ['us', { div: 1000n }], ['µ', { div: 1000n }],
+  ['n', { div: 1_000_000n }],
+  ['ns', { div: 1_000_000n }],
+  ['u', { div: 1000n }],
+  ['us', { div: 1000n }],
+  ['µ', { div: 1000n }],
   ['ms', {}],
-  ['s', { mul: 1000n }], ['m', { mul: 60_000n }], ['h', { mul: 3_600_000n }],
+  ['s', { mul: 1000n }],
+  ['m', { mul: 60_000n }],
+  ['h', { mul: 3_600_000n }],
 ]);
 
 export const PRECISIONS: readonly string[] = [...PER_MS.keys()];

@@ -33,7 +33,11 @@ export function parseStatusReport(payload: Buffer): StatusReport | Rejection {
   }
   if (batteryLevel === undefined) return { status: value };
   if (typeof batteryLevel !== 'number' || !Number.isFinite(batteryLevel) || batteryLevel < 0 || batteryLevel > 100) {
-    return reject('invalid_status', `batteryLevel must be a percentage 0..100, got ${String(batteryLevel).slice(0, 40)}`, { metric: 'batteryLevel' });
+    return reject(
+      'invalid_status',
+      `batteryLevel must be a percentage 0..100, got ${String(batteryLevel).slice(0, 40)}`,
+      { metric: 'batteryLevel' },
+    );
   }
   return { status: value, batteryLevel };
 }
@@ -48,14 +52,22 @@ export interface ParsedCameraEvent {
 const MAX_EVENT_FIELDS = 32;
 
 /** Camera events: `{"ts":..., "type": "<one of the kind's eventTypes>", "snapshotUrl"?: "https://...", ...}`. */
-export function parseCameraEvent(payload: Buffer, kind: SensorKind, ctx: ValidationContext): ParsedCameraEvent | Rejection {
+export function parseCameraEvent(
+  payload: Buffer,
+  kind: SensorKind,
+  ctx: ValidationContext,
+): ParsedCameraEvent | Rejection {
   if (kind.eventTypes.length === 0) return reject('invalid_event', `sensors of kind ${kind.kind} do not send events`);
   const json = parseJson(payload);
   if (isRejection(json)) return json;
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return reject('invalid_event', 'an event is a JSON object with a "type"');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    return reject('invalid_event', 'an event is a JSON object with a "type"');
   const { ts: rawTs, type, snapshotUrl, ...rest } = json as Record<string, unknown>;
   if (typeof type !== 'string' || !kind.eventTypes.includes(type)) {
-    return reject('invalid_event', `event type must be one of ${kind.eventTypes.join(', ')}, got "${String(type).slice(0, 40)}"`);
+    return reject(
+      'invalid_event',
+      `event type must be one of ${kind.eventTypes.join(', ')}, got "${String(type).slice(0, 40)}"`,
+    );
   }
   const ts = resolveTimestamp(rawTs, ctx, 0);
   if (typeof ts !== 'number') return ts;
@@ -63,7 +75,8 @@ export function parseCameraEvent(payload: Buffer, kind: SensorKind, ctx: Validat
     return reject('invalid_event', 'snapshotUrl must be an http(s) URL');
   }
   const entries = Object.entries(rest);
-  if (entries.length > MAX_EVENT_FIELDS) return reject('invalid_event', `an event may carry at most ${MAX_EVENT_FIELDS} fields`);
+  if (entries.length > MAX_EVENT_FIELDS)
+    return reject('invalid_event', `an event may carry at most ${MAX_EVENT_FIELDS} fields`);
   const data = emptyTable<string | number | boolean>();
   for (const [key, value] of entries) {
     if (typeof value === 'string') data[key] = value.slice(0, 500);

@@ -46,7 +46,15 @@ function isObject(v: unknown): v is Record<string, unknown> {
 const SENML_KEYS = new Set(['bn', 'bt', 'bu', 'bv', 'bver', 'n', 'u', 'v', 'vs', 'vb', 'vd', 's', 't', 'ut']);
 
 function looksLikeSenml(list: unknown[]): boolean {
-  return list.length > 0 && list.every((r) => isObject(r) && Object.keys(r).every((k) => SENML_KEYS.has(k)) && ('n' in r || 'bn' in r || 'v' in r || 'vb' in r));
+  return (
+    list.length > 0 &&
+    list.every(
+      (r) =>
+        isObject(r) &&
+        Object.keys(r).every((k) => SENML_KEYS.has(k)) &&
+        ('n' in r || 'bn' in r || 'v' in r || 'vb' in r),
+    )
+  );
 }
 
 export function parseReadingsPayload(json: unknown, maxReadings: number): ParsedPayload {
@@ -77,38 +85,50 @@ function parseSenml(records: unknown[], maxReadings: number): ParsedPayload {
   let bn = '';
   let bt = 0;
   let bu: string | undefined;
-  const byTime = new Map<string, { index: number; ts: unknown; values: Array<{ metric: string; value: unknown; unit?: string }> }>();
+  const byTime = new Map<
+    string,
+    { index: number; ts: unknown; values: Array<{ metric: string; value: unknown; unit?: string }> }
+  >();
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as Record<string, unknown>;
     if (r.bn !== undefined) {
-      if (typeof r.bn !== 'string') return reject('malformed_payload', `SenML record ${i}: bn must be a string`, { index: i });
+      if (typeof r.bn !== 'string')
+        return reject('malformed_payload', `SenML record ${i}: bn must be a string`, { index: i });
       bn = r.bn;
     }
     if (r.bt !== undefined) {
-      if (typeof r.bt !== 'number' || !Number.isFinite(r.bt)) return reject('malformed_payload', `SenML record ${i}: bt must be a number`, { index: i });
+      if (typeof r.bt !== 'number' || !Number.isFinite(r.bt))
+        return reject('malformed_payload', `SenML record ${i}: bt must be a number`, { index: i });
       bt = r.bt;
     }
     if (r.bu !== undefined) {
-      if (typeof r.bu !== 'string') return reject('malformed_payload', `SenML record ${i}: bu must be a string`, { index: i });
+      if (typeof r.bu !== 'string')
+        return reject('malformed_payload', `SenML record ${i}: bu must be a string`, { index: i });
       bu = r.bu;
     }
     if (r.v === undefined && r.vb === undefined) {
       if (r.vs !== undefined || r.vd !== undefined || r.s !== undefined) {
-        return reject('wrong_type', `SenML record ${i}: only numeric (v) and boolean (vb) values are accepted`, { index: i });
+        return reject('wrong_type', `SenML record ${i}: only numeric (v) and boolean (vb) values are accepted`, {
+          index: i,
+        });
       }
       continue; // a base-only record
     }
     const name = `${bn}${typeof r.n === 'string' ? r.n : ''}`;
     const metric = name.split(/[:/]/).pop() ?? '';
-    if (!metric) return reject('malformed_payload', `SenML record ${i}: no name (n or bn) to take the metric from`, { index: i });
+    if (!metric)
+      return reject('malformed_payload', `SenML record ${i}: no name (n or bn) to take the metric from`, { index: i });
     const t = r.t === undefined ? 0 : r.t;
-    if (typeof t !== 'number' || !Number.isFinite(t)) return reject('invalid_timestamp', `SenML record ${i}: t must be a number (seconds)`, { index: i });
+    if (typeof t !== 'number' || !Number.isFinite(t))
+      return reject('invalid_timestamp', `SenML record ${i}: t must be a number (seconds)`, { index: i });
     const seconds = bt + t;
-    const ts = seconds === 0 ? undefined : seconds < 2 ** 28 ? { relativeSeconds: seconds } : Math.round(seconds * 1000);
+    const ts =
+      seconds === 0 ? undefined : seconds < 2 ** 28 ? { relativeSeconds: seconds } : Math.round(seconds * 1000);
     const key = JSON.stringify(ts ?? null);
     let reading = byTime.get(key);
     if (!reading) {
-      if (byTime.size >= maxReadings) return reject('too_many_readings', `more than ${maxReadings} readings in one SenML pack`);
+      if (byTime.size >= maxReadings)
+        return reject('too_many_readings', `more than ${maxReadings} readings in one SenML pack`);
       reading = { index: i, ts, values: [] };
       byTime.set(key, reading);
     }

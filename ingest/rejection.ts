@@ -36,6 +36,10 @@ export interface Rejection {
   readonly metric?: string;
 }
 
-export function reject(code: RejectionCode, message: string, extra: { index?: number; metric?: string } = {}): Rejection {
+export function reject(
+  code: RejectionCode,
+  message: string,
+  extra: { index?: number; metric?: string } = {},
+): Rejection {
   return { code, message, ...extra };
 }

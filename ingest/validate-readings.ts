@@ -36,43 +36,78 @@ export function resolveTimestamp(ts: unknown, ctx: ValidationContext, index: num
   } else if (typeof ts === 'number') {
     if (!Number.isFinite(ts)) return reject('invalid_timestamp', 'ts is not a finite number', { index });
     if (Math.abs(ts) < EPOCH_MS_FLOOR) {
-      return reject('invalid_timestamp', `ts ${ts} looks like epoch seconds; send epoch milliseconds or ISO-8601`, { index });
+      return reject('invalid_timestamp', `ts ${ts} looks like epoch seconds; send epoch milliseconds or ISO-8601`, {
+        index,
+      });
     }
     ms = Math.round(ts);
   } else if (typeof ts === 'string') {
     if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/.test(ts)) {
-      return reject('invalid_timestamp', `ts "${ts.slice(0, 40)}" is not ISO-8601 with a time zone (e.g. 2026-11-27T08:00:00+07:00)`, { index });
+      return reject(
+        'invalid_timestamp',
+        `ts "${ts.slice(0, 40)}" is not ISO-8601 with a time zone (e.g. 2026-11-27T08:00:00+07:00)`,
+        { index },
+      );
     }
     ms = Date.parse(ts);
     if (Number.isNaN(ms)) return reject('invalid_timestamp', `ts "${ts.slice(0, 40)}" is not a valid date`, { index });
   } else if (typeof ts === 'object' && 'relativeSeconds' in ts && typeof ts.relativeSeconds === 'number') {
     ms = ctx.now + Math.round(ts.relativeSeconds * 1000);
   } else {
-    return reject('invalid_timestamp', `ts must be an ISO-8601 string or epoch milliseconds, got ${typeof ts}`, { index });
+    return reject('invalid_timestamp', `ts must be an ISO-8601 string or epoch milliseconds, got ${typeof ts}`, {
+      index,
+    });
   }
   if (ms > ctx.now + ctx.maxFutureMs) {
-    return reject('timestamp_in_future', `ts ${new Date(ms).toISOString()} is more than ${ctx.maxFutureMs / 1000} s ahead of server time ${new Date(ctx.now).toISOString()}: check the device clock`, { index });
+    return reject(
+      'timestamp_in_future',
+      `ts ${new Date(ms).toISOString()} is more than ${ctx.maxFutureMs / 1000} s ahead of server time ${new Date(ctx.now).toISOString()}: check the device clock`,
+      { index },
+    );
   }
   if (ms < ctx.now - ctx.maxAgeMs) {
-    return reject('timestamp_too_old', `ts ${new Date(ms).toISOString()} is older than the ${Math.round(ctx.maxAgeMs / 86_400_000)}-day limit`, { index });
+    return reject(
+      'timestamp_too_old',
+      `ts ${new Date(ms).toISOString()} is older than the ${Math.round(ctx.maxAgeMs / 86_400_000)}-day limit`,
+      { index },
+    );
   }
   return ms;
 }
 
-function checkValue(metric: string, value: unknown, unit: string | undefined, ctx: ValidationContext, index: number): number | Rejection {
+function checkValue(
+  metric: string,
+  value: unknown,
+  unit: string | undefined,
+  ctx: ValidationContext,
+  index: number,
+): number | Rejection {
   const spec = ctx.kind.metrics[metric];
   if (!spec) {
     const known = Object.keys(ctx.kind.metrics).join(', ');
-    return reject('unknown_metric', `"${metric.slice(0, 40)}" is not a metric of kind ${ctx.kind.kind} (known: ${known})`, { index, metric: metric.slice(0, 64) });
+    return reject(
+      'unknown_metric',
+      `"${metric.slice(0, 40)}" is not a metric of kind ${ctx.kind.kind} (known: ${known})`,
+      { index, metric: metric.slice(0, 64) },
+    );
   }
   let n: number;
   if (typeof value === 'number') n = value;
   else if (typeof value === 'boolean' && spec.integer && spec.min === 0 && spec.max === 1) n = value ? 1 : 0;
-  else return reject('wrong_type', `${metric} must be a number, got ${value === null ? 'null' : typeof value}`, { index, metric });
+  else
+    return reject('wrong_type', `${metric} must be a number, got ${value === null ? 'null' : typeof value}`, {
+      index,
+      metric,
+    });
   if (!Number.isFinite(n)) return reject('not_finite', `${metric} is not a finite number`, { index, metric });
-  if (spec.integer && !Number.isInteger(n)) return reject('not_integer', `${metric} must be a whole number, got ${n}`, { index, metric });
+  if (spec.integer && !Number.isInteger(n))
+    return reject('not_integer', `${metric} must be a whole number, got ${n}`, { index, metric });
   if (n < spec.min || n > spec.max) {
-    return reject('out_of_range', `${metric} = ${n} ${spec.unit} is outside the plausible range ${spec.min}..${spec.max} ${spec.unit}`, { index, metric });
+    return reject(
+      'out_of_range',
+      `${metric} = ${n} ${spec.unit} is outside the plausible range ${spec.min}..${spec.max} ${spec.unit}`,
+      { index, metric },
+    );
   }
   if (unit !== undefined && unit !== spec.unit && !(ownValue(UNIT_ALIASES, spec.unit) ?? []).includes(unit)) {
     return reject('unit_mismatch', `${metric} is in ${spec.unit}, got "${unit.slice(0, 20)}"`, { index, metric });
@@ -81,7 +116,12 @@ function checkValue(metric: string, value: unknown, unit: string | undefined, ct
 }
 
 /** Keeps a checked value under its metric, or its refusal; true when kept. */
-function keepValue(values: Record<string, number>, rejected: Rejection[], checked: number | Rejection, metric: string): boolean {
+function keepValue(
+  values: Record<string, number>,
+  rejected: Rejection[],
+  checked: number | Rejection,
+  metric: string,
+): boolean {
   if (typeof checked !== 'number') {
     rejected.push(checked);
     return false;
@@ -112,7 +152,10 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
       for (const metric in reading.object) {
         if (metric === 'ts') continue;
         sent++;
-        if (keepValue(values, rejected, checkValue(metric, reading.object[metric], undefined, ctx, reading.index), metric)) count++;
+        if (
+          keepValue(values, rejected, checkValue(metric, reading.object[metric], undefined, ctx, reading.index), metric)
+        )
+          count++;
       }
     } else {
       for (const { metric, value, unit } of reading.values) {

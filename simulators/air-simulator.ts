@@ -19,10 +19,22 @@ interface AirState {
 }
 
 const SITE_FACTORS: Record<string, number> = {
-  market: 1.2, transport: 1.3, industrial: 1.4, hospital: 1.05, heritage: 1, residential: 0.9, coastal: 0.7,
+  market: 1.2,
+  transport: 1.3,
+  industrial: 1.4,
+  hospital: 1.05,
+  heritage: 1,
+  residential: 0.9,
+  coastal: 0.7,
 };
 const TRAFFIC_FACTORS: Record<string, number> = {
-  market: 1.2, transport: 1.4, industrial: 1.1, hospital: 1.1, heritage: 1, residential: 0.8, coastal: 0.6,
+  market: 1.2,
+  transport: 1.4,
+  industrial: 1.1,
+  hospital: 1.1,
+  heritage: 1,
+  residential: 0.8,
+  coastal: 0.6,
 };
 // Dry season (Jan-Apr) holds more dust and biomass smoke than the rainy season.
 const SEASON = [1.25, 1.25, 1.2, 1.1, 1, 0.95, 0.95, 1, 0.9, 0.85, 0.85, 1.05];
@@ -60,7 +72,16 @@ export const airSimulator = defineSimulator<AirState>({
     const weatherMul = Math.exp(0.2 * state.weather.anomaly);
     const noise = () => Math.exp(rng.normal(0.08));
 
-    const pm25 = (12 + 14 * traffic) * state.siteFactor * SEASON[month - 1]! * mixing * washout * weatherMul * episode * noise() * (1 + state.bias);
+    const pm25 =
+      (12 + 14 * traffic) *
+      state.siteFactor *
+      SEASON[month - 1]! *
+      mixing *
+      washout *
+      weatherMul *
+      episode *
+      noise() *
+      (1 + state.bias);
     const pm10 = pm25 * rng.uniform(1.45, 1.85);
     const no2 = (8 + 32 * traffic) * mixing * episode ** 0.6 * noise();
     const co = (350 + 900 * traffic) * mixing * episode ** 0.7 * noise();
@@ -69,8 +90,12 @@ export const airSimulator = defineSimulator<AirState>({
     const o3 = (18 + 75 * sunshine) * (month >= 4 && month <= 8 ? 1.15 : 0.9) * noise();
 
     const meanT = MONTHLY_MEAN_TEMP[month - 1]!;
-    const temperature = meanT + 4.2 * Math.cos(((hour - 14.5) / 24) * 2 * Math.PI) + 1.2 * state.weather.anomaly
-      - Math.min(2.5, 0.4 * rain) + rng.normal(0.2);
+    const temperature =
+      meanT +
+      4.2 * Math.cos(((hour - 14.5) / 24) * 2 * Math.PI) +
+      1.2 * state.weather.anomaly -
+      Math.min(2.5, 0.4 * rain) +
+      rng.normal(0.2);
     const relativeHumidity = 80 - 3.2 * (temperature - meanT) + Math.min(15, 2 * rain) + rng.normal(1.5);
 
     return {

@@ -23,7 +23,13 @@ interface CameraState {
   hourStartedAt: number;
 }
 
-interface SiteProfile { vehiclesPerHour: number; peoplePeak: number; intrusionNight: number; wrongWay: number; plates: number }
+interface SiteProfile {
+  vehiclesPerHour: number;
+  peoplePeak: number;
+  intrusionNight: number;
+  wrongWay: number;
+  plates: number;
+}
 const SITES: Record<string, SiteProfile> = {
   heritage: { vehiclesPerHour: 300, peoplePeak: 120, intrusionNight: 0.04, wrongWay: 0, plates: 0 },
   market: { vehiclesPerHour: 700, peoplePeak: 260, intrusionNight: 0.02, wrongWay: 0.05, plates: 0 },
@@ -50,7 +56,13 @@ export const cameraSimulator = defineSimulator<CameraState>({
   metrics: ['vehicleCount', 'personCount'],
   drivers: {
     offline: { description: '1 holds the camera offline (an outage)', unit: '1', default: 0, min: 0, max: 1 },
-    crowd: { description: 'multiplier on people in view (a festival, an evacuation)', unit: '1', default: 1, min: 0, max: 20 },
+    crowd: {
+      description: 'multiplier on people in view (a festival, an evacuation)',
+      unit: '1',
+      default: 1,
+      min: 0,
+      max: 20,
+    },
     smokeFire: { description: 'extra smoke or fire detections', unit: '1/h', default: 0, min: 0, max: 120 },
     intrusion: { description: 'extra intrusion detections', unit: '1/h', default: 0, min: 0, max: 120 },
   },
@@ -80,27 +92,45 @@ export const cameraSimulator = defineSimulator<CameraState>({
     } else if (!state.online && !forced && simTimeMs >= state.offlineUntil) {
       state.online = true;
     }
-    const status = state.online === wasOnline ? undefined : state.online ? 'online' as const : 'offline' as const;
+    const status = state.online === wasOnline ? undefined : state.online ? ('online' as const) : ('offline' as const);
     if (!state.online) return { status };
 
     const profile = SITES[state.site]!;
     const { hour } = local;
-    const activity = 0.08 + 0.5 * dailyPeak(hour, 7.5, 1.5) + 0.45 * dailyPeak(hour, 11, 2) + 0.7 * dailyPeak(hour, 17.5, 2)
-      + (state.site === 'coastal' || state.site === 'heritage' ? 0.5 * dailyPeak(hour, 19.5, 2) : 0);
+    const activity =
+      0.08 +
+      0.5 * dailyPeak(hour, 7.5, 1.5) +
+      0.45 * dailyPeak(hour, 11, 2) +
+      0.7 * dailyPeak(hour, 17.5, 2) +
+      (state.site === 'coastal' || state.site === 'heritage' ? 0.5 * dailyPeak(hour, 19.5, 2) : 0);
     const vehicles = rng.poisson(state.vehiclesPerHour * Math.min(1, activity) * hours);
-    const people = Math.round(state.peoplePeak * Math.min(1.1, activity) * (drivers.crowd ?? 1) * Math.exp(rng.normal(0.15)));
+    const people = Math.round(
+      state.peoplePeak * Math.min(1.1, activity) * (drivers.crowd ?? 1) * Math.exp(rng.normal(0.15)),
+    );
 
     const events: SimulatedEvent[] = [];
     const confidence = () => Math.round(rng.uniform(0.62, 0.99) * 100) / 100;
-    if (people > state.crowdThreshold && !state.inCrowd) events.push({ type: 'crowd', data: { personCount: people, confidence: confidence() } });
+    if (people > state.crowdThreshold && !state.inCrowd)
+      events.push({ type: 'crowd', data: { personCount: people, confidence: confidence() } });
     state.inCrowd = people > state.crowdThreshold * 0.85;
     const night = hour >= 22 || hour < 5;
-    const intrusions = chanceIn(rng, (night ? profile.intrusionNight : profile.intrusionNight / 10) + (drivers.intrusion ?? 0), hours);
-    for (let i = 0; i < intrusions; i++) events.push({ type: 'intrusion', data: { zone: rng.pick(['perimeter', 'gate', 'restricted']), confidence: confidence() } });
+    const intrusions = chanceIn(
+      rng,
+      (night ? profile.intrusionNight : profile.intrusionNight / 10) + (drivers.intrusion ?? 0),
+      hours,
+    );
+    for (let i = 0; i < intrusions; i++)
+      events.push({
+        type: 'intrusion',
+        data: { zone: rng.pick(['perimeter', 'gate', 'restricted']), confidence: confidence() },
+      });
     const fires = chanceIn(rng, SMOKE_FIRE_PER_HOUR + (drivers.smokeFire ?? 0), hours);
-    for (let i = 0; i < fires; i++) events.push({ type: 'smokeFire', data: { smoke: true, fire: rng.chance(0.4), confidence: confidence() } });
-    for (let i = chanceIn(rng, profile.wrongWay * activity, hours); i > 0; i--) events.push({ type: 'wrongWay', data: { lane: rng.int(1, 2), confidence: confidence() } });
-    for (let i = chanceIn(rng, profile.plates * activity, hours); i > 0; i--) events.push({ type: 'plateRead', data: { plate: plate(rng), confidence: confidence() } });
+    for (let i = 0; i < fires; i++)
+      events.push({ type: 'smokeFire', data: { smoke: true, fire: rng.chance(0.4), confidence: confidence() } });
+    for (let i = chanceIn(rng, profile.wrongWay * activity, hours); i > 0; i--)
+      events.push({ type: 'wrongWay', data: { lane: rng.int(1, 2), confidence: confidence() } });
+    for (let i = chanceIn(rng, profile.plates * activity, hours); i > 0; i--)
+      events.push({ type: 'plateRead', data: { plate: plate(rng), confidence: confidence() } });
 
     const hourStart = Math.floor(simTimeMs / 3_600_000) * 3_600_000;
     if (state.hourStartedAt >= 0 && hourStart !== state.hourStartedAt) {

@@ -26,12 +26,17 @@ describe('the demo fleet', () => {
     const platform = await startTestPlatform({ overrides: { demo: { enabled: true } } });
     try {
       const firing: AlertEvent[] = [];
-      platform.alerts.bus.on('alert', (e) => { if (e.type === 'firing') firing.push(e); });
+      platform.alerts.bus.on('alert', (e) => {
+        if (e.type === 'firing') firing.push(e);
+      });
       const reporting = new Set<string>();
-      platform.events.on('readings', (batch) => { for (const r of batch) reporting.add(r.sensorId); });
+      platform.events.on('readings', (batch) => {
+        for (const r of batch) reporting.add(r.sensorId);
+      });
       const started = Date.now();
-      const level1 = await waitFor('flood level I at Kim Long', 60_000,
-        () => firing.find((e) => e.alert.ruleId === 'flood-level-1' && e.alert.sensorId === 'water-kimlong'));
+      const level1 = await waitFor('flood level I at Kim Long', 60_000, () =>
+        firing.find((e) => e.alert.ruleId === 'flood-level-1' && e.alert.sensorId === 'water-kimlong'),
+      );
       expect(level1.alert.severity).toBe('medium');
       expect(Date.now() - started).toBeLessThan(60_000);
       expect(reporting.size).toBe(platform.city.sensors.length);
@@ -46,10 +51,15 @@ describe('the demo fleet', () => {
       // a first start (demo profile, demo off) writes the credentials a production start requires
       const first = await startTestPlatform({ dataDir });
       await first.stop();
-      const platform = await startTestPlatform({ dataDir, overrides: { profile: 'production', demo: { enabled: true } } });
+      const platform = await startTestPlatform({
+        dataDir,
+        overrides: { profile: 'production', demo: { enabled: true } },
+      });
       try {
         let readings = 0;
-        platform.events.on('readings', (batch) => { readings += batch.length; });
+        platform.events.on('readings', (batch) => {
+          readings += batch.length;
+        });
         await new Promise((resolve) => setTimeout(resolve, 4000));
         expect(readings).toBe(0);
       } finally {

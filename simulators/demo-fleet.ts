@@ -37,7 +37,8 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
   const resolved = resolveScenario(loadScenario(options.scenario ?? 'demo'), city, simulators);
   const logins = new Map(credentials.devices.map((d) => [d.sensorId, { username: d.username, password: d.password }]));
   const sensors = resolved.sensors.filter((s) => logins.has(s.id));
-  if (sensors.length < resolved.sensors.length) logger.warn(`demo fleet: ${resolved.sensors.length - sensors.length} sensors have no credentials and stay silent`);
+  if (sensors.length < resolved.sensors.length)
+    logger.warn(`demo fleet: ${resolved.sensors.length - sensors.length} sensors have no credentials and stay silent`);
   const sink = createMqttFleetSink({
     url: options.mqttUrl,
     loginOf: (id) => logins.get(id),
@@ -46,7 +47,9 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
   });
   const run = await startScenarioRun({ resolved, city, simulators, sink, clock, sensors });
   const { scenario } = resolved;
-  logger.info(`demo fleet: ${sensors.length} simulated devices playing "${scenario.name}" (${scenario.title.en}); set demo.enabled: false (IOC_DEMO=0) to turn it off`);
+  logger.info(
+    `demo fleet: ${sensors.length} simulated devices playing "${scenario.name}" (${scenario.title.en}); set demo.enabled: false (IOC_DEMO=0) to turn it off`,
+  );
   let stopping: Promise<void> | undefined;
   return {
     stop: () => (stopping ??= run.stop().then(() => undefined)),

@@ -37,7 +37,10 @@ export function writeFleetCity(dir: string, base: City, baseCityFile: string, de
   const city = {
     ...raw,
     id: `${base.id}-fleet`,
-    name: { vi: `${base.name.vi} (đội thiết bị mô phỏng ${devices})`, en: `${base.name.en} (simulated fleet of ${devices})` },
+    name: {
+      vi: `${base.name.vi} (đội thiết bị mô phỏng ${devices})`,
+      en: `${base.name.en} (simulated fleet of ${devices})`,
+    },
     sensors: 'sensors.yaml',
     rules: base.rulesDir,
     ...(base.boundaryFile ? { boundary: base.boundaryFile } : {}),

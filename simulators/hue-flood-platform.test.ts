@@ -17,7 +17,11 @@ afterEach(async () => {
 function fleetFor(p: TestPlatform) {
   const creds = p.credentials!;
   const logins = new Map(creds.devices.map((d) => [d.sensorId, { username: d.username, password: d.password }]));
-  return createMqttFleetSink({ url: p.mqttUrl, loginOf: (id) => logins.get(id), operator: { username: 'operator', password: creds.operator.token } });
+  return createMqttFleetSink({
+    url: p.mqttUrl,
+    loginOf: (id) => logins.get(id),
+    operator: { username: 'operator', password: creds.operator.token },
+  });
 }
 
 describe('hue-flood against a running platform (real MQTT, simulated time)', () => {
@@ -30,7 +34,14 @@ describe('hue-flood against a running platform (real MQTT, simulated time)', () 
     const resolved = resolveScenario(loadScenario('hue-flood'), platform.city, simulators);
     const sink = fleetFor(platform);
     // 40 simulated hours in about 8 seconds; the run ends at the wall clock, so no reading is from the future.
-    const run = await startScenarioRun({ resolved, city: platform.city, simulators, sink, clock: systemClock, speed: 18_000 });
+    const run = await startScenarioRun({
+      resolved,
+      city: platform.city,
+      simulators,
+      sink,
+      clock: systemClock,
+      speed: 18_000,
+    });
     const final = await run.done;
     await platform.alerts.idle();
 
@@ -45,7 +56,9 @@ describe('hue-flood against a running platform (real MQTT, simulated time)', () 
     const res = await platform.request('GET', '/api/alerts?sensorId=water-kimlong&limit=50');
     expect(res.status).toBe(200);
     const listed = (res.json as { alerts: Array<{ ruleId: string; severity: string }> }).alerts;
-    expect(listed.map((a) => a.ruleId).sort()).toEqual(expect.arrayContaining(['flood-level-1', 'flood-level-2', 'flood-level-3']));
+    expect(listed.map((a) => a.ruleId).sort()).toEqual(
+      expect.arrayContaining(['flood-level-1', 'flood-level-2', 'flood-level-3']),
+    );
     expect(new Set(listed.map((a) => a.severity))).toEqual(new Set(['medium', 'high', 'critical']));
     await platform.stop();
   }, 90_000);

@@ -18,7 +18,13 @@ export function createLocalTimeFn(timezone: string): (epochMs: number) => LocalT
   let formatter: Intl.DateTimeFormat;
   try {
     formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric',
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
     });
   } catch {
     throw new RangeError(`unknown time zone "${timezone}"`);
@@ -30,7 +36,13 @@ export function createLocalTimeFn(timezone: string): (epochMs: number) => LocalT
     if (offset === undefined) {
       const at = key * HOUR;
       const parts = Object.fromEntries(formatter.formatToParts(at).map((p) => [p.type, p.value]));
-      const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute));
+      const asUtc = Date.UTC(
+        Number(parts.year),
+        Number(parts.month) - 1,
+        Number(parts.day),
+        Number(parts.hour),
+        Number(parts.minute),
+      );
       offset = asUtc - at;
       if (offsets.size > 1000) offsets.clear();
       offsets.set(key, offset);

@@ -132,69 +132,88 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
     dirty.delete(device);
   };
 
-  const connectDevice = (device: Device): Promise<void> => new Promise((resolve) => {
-    const login = options.loginOf(device.sensor.id);
-    const clientOptions: IClientOptions = {
-      clientId: `${device.sensor.id}-sim-${runId}`,
-      protocolVersion: 4,
-      clean: true,
-      keepalive: options.keepaliveSeconds ?? 60,
-      reconnectPeriod: 0, // until the first CONNACK: a refused login must fail, not loop
-      connectTimeout: 30_000,
-      ...(login ? { username: login.username, password: login.password } : {}),
-      will: { topic: `${device.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
-    };
-    const client = mqtt.connect(options.url, clientOptions);
-    let first = true;
-    let isConnected = false;
-    client.on('connect', () => {
-      if (!isConnected) connected++;
-      isConnected = true;
-      client.publish(`${device.base}/status`, 'online', { qos: 1, retain: true });
-      if (first) {
-        first = false;
-        device.client = client;
-        client.options.reconnectPeriod = RECONNECT_MS;
-        if (!operatorClient) {
-          client.subscribe(`${device.base}/errors`, { qos: 0 });
-          client.on('message', (topic, payload) => countRejection(topic, payload));
+  const connectDevice = (device: Device): Promise<void> =>
+    new Promise((resolve) => {
+      const login = options.loginOf(device.sensor.id);
+      const clientOptions: IClientOptions = {
+        clientId: `${device.sensor.id}-sim-${runId}`,
+        protocolVersion: 4,
+        clean: true,
+        keepalive: options.keepaliveSeconds ?? 60,
+        reconnectPeriod: 0, // until the first CONNACK: a refused login must fail, not loop
+        connectTimeout: 30_000,
+        ...(login ? { username: login.username, password: login.password } : {}),
+        will: { topic: `${device.base}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+      };
+      const client = mqtt.connect(options.url, clientOptions);
+      let first = true;
+      let isConnected = false;
+      client.on('connect', () => {
+        if (!isConnected) connected++;
+        isConnected = true;
+        client.publish(`${device.base}/status`, 'online', { qos: 1, retain: true });
+        if (first) {
+          first = false;
+          device.client = client;
+          client.options.reconnectPeriod = RECONNECT_MS;
+          if (!operatorClient) {
+            client.subscribe(`${device.base}/errors`, { qos: 0 });
+            client.on('message', (topic, payload) => countRejection(topic, payload));
+          }
+          resolve();
         }
-        resolve();
-      }
+      });
+      client.on('close', () => {
+        if (isConnected) connected--;
+        isConnected = false;
+        if (first) {
+          first = false;
+          failedConnects++;
+          if (failures.length < 5) failures.push(`${device.sensor.id}: connection closed before CONNACK`);
+          client.end(true);
+          resolve();
+        }
+      });
+      client.on('error', (err) => {
+        if (first) {
+          first = false;
+          failedConnects++;
+          if (failures.length < 5) failures.push(`${device.sensor.id}: ${err.message}`);
+          client.end(true);
+          resolve();
+        }
+      });
     });
-    client.on('close', () => {
-      if (isConnected) connected--;
-      isConnected = false;
-      if (first) {
-        first = false;
-        failedConnects++;
-        if (failures.length < 5) failures.push(`${device.sensor.id}: connection closed before CONNACK`);
-        client.end(true);
-        resolve();
-      }
-    });
-    client.on('error', (err) => {
-      if (first) {
-        first = false;
-        failedConnects++;
-        if (failures.length < 5) failures.push(`${device.sensor.id}: ${err.message}`);
-        client.end(true);
-        resolve();
-      }
-    });
-  });
 
   return {
     async open(sensors) {
-      for (const sensor of sensors) devices.set(sensor.id, { sensor, base: `ioc/${sensor.kind}/${sensor.id}`, pending: [], inflight: 0, up: true, dropWhenIdle: false });
+      for (const sensor of sensors)
+        devices.set(sensor.id, {
+          sensor,
+          base: `ioc/${sensor.kind}/${sensor.id}`,
+          pending: [],
+          inflight: 0,
+          up: true,
+          dropWhenIdle: false,
+        });
       if (options.operator) {
         operatorClient = await new Promise<MqttClient>((resolve, reject) => {
-          const client = mqtt.connect(options.url, { clientId: `operator-sim-${runId}`, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 15_000, username: options.operator!.username, password: options.operator!.password });
+          const client = mqtt.connect(options.url, {
+            clientId: `operator-sim-${runId}`,
+            protocolVersion: 4,
+            reconnectPeriod: 0,
+            connectTimeout: 15_000,
+            username: options.operator!.username,
+            password: options.operator!.password,
+          });
           client.once('connect', () => {
             client.options.reconnectPeriod = RECONNECT_MS;
             client.subscribe('ioc/+/+/errors', { qos: 0 }, (err) => (err ? reject(err) : resolve(client)));
           });
-          client.once('error', (err) => { client.end(true); reject(new Error(`operator login to ${options.url} failed: ${err.message}`)); });
+          client.once('error', (err) => {
+            client.end(true);
+            reject(new Error(`operator login to ${options.url} failed: ${err.message}`));
+          });
         });
         operatorClient.on('message', (topic, payload) => countRejection(topic, payload));
         operatorClient.on('error', () => undefined);
@@ -206,7 +225,9 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
       };
       await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
       const ok = devices.size - failedConnects;
-      options.logger?.info(`${ok} of ${devices.size} simulated devices connected to ${options.url} in ${Date.now() - started} ms`);
+      options.logger?.info(
+        `${ok} of ${devices.size} simulated devices connected to ${options.url} in ${Date.now() - started} ms`,
+      );
       if (ok === 0) throw new Error(`no simulated device could connect to ${options.url}: ${failures.join('; ')}`);
       if (failedConnects) options.logger?.warn(`${failedConnects} devices could not connect: ${failures.join('; ')}`);
     },
@@ -226,7 +247,13 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
       }
       for (const event of step.events ?? []) {
         events++;
-        send(device, `${device.base}/events`, JSON.stringify({ ts: step.ts, type: event.type, ...event.data }), 1, true);
+        send(
+          device,
+          `${device.base}/events`,
+          JSON.stringify({ ts: step.ts, type: event.type, ...event.data }),
+          1,
+          true,
+        );
       }
       if (step.status === 'offline' && device.up) {
         flush(device);
@@ -246,18 +273,27 @@ export function createMqttFleetSink(options: MqttFleetOptions): MqttFleetSink {
     async drain() {
       for (const device of [...dirty]) flush(device);
       const deadline = new Promise<void>((resolve) => setTimeout(resolve, 30_000).unref());
-      await Promise.race([new Promise<void>((resolve) => { idle.push(resolve); settled(); }), deadline]);
+      await Promise.race([
+        new Promise<void>((resolve) => {
+          idle.push(resolve);
+          settled();
+        }),
+        deadline,
+      ]);
       await new Promise((resolve) => setTimeout(resolve, settleMs));
     },
     async close() {
-      const ends = [...devices.values()].map((device) => new Promise<void>((resolve) => {
-        const client = device.client;
-        if (!client) return resolve();
-        const end = () => client.end(false, () => resolve());
-        // A fleet that stops on purpose says so, rather than leaving a stale retained `online`.
-        if (client.connected) client.publish(`${device.base}/status`, 'offline', { qos: 1, retain: true }, end);
-        else client.end(true, () => resolve());
-      }));
+      const ends = [...devices.values()].map(
+        (device) =>
+          new Promise<void>((resolve) => {
+            const client = device.client;
+            if (!client) return resolve();
+            const end = () => client.end(false, () => resolve());
+            // A fleet that stops on purpose says so, rather than leaving a stale retained `online`.
+            if (client.connected) client.publish(`${device.base}/status`, 'offline', { qos: 1, retain: true }, end);
+            else client.end(true, () => resolve());
+          }),
+      );
       await Promise.race([Promise.all(ends), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
       // Whatever did not close in time must not linger and reconnect: the fleet is over.
       for (const device of devices.values()) {

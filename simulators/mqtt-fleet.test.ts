@@ -31,7 +31,9 @@ function sinkFor(p: TestPlatform, operator = true) {
   const creds = p.credentials!;
   const logins = new Map(creds.devices.map((d) => [d.sensorId, { username: d.username, password: d.password }]));
   return createMqttFleetSink({
-    url: p.mqttUrl, loginOf: (id) => logins.get(id), settleMs: 800,
+    url: p.mqttUrl,
+    loginOf: (id) => logins.get(id),
+    settleMs: 800,
     ...(operator ? { operator: { username: 'operator', password: creds.operator.token } } : {}),
   });
 }
@@ -46,7 +48,11 @@ describe('MQTT fleet against a running platform', () => {
     const cityFile = writeFleetCity(dir, loadCity(baseFile, join(CONFIG_DIR, 'kinds')), baseFile, 300);
     const p = await platformWith({ overrides: { city: cityFile } });
     expect(p.city.sensors).toHaveLength(300);
-    const resolved = resolveScenario(parseScenario(scenarioText('duration: 1h\ninterval: 10m\nspeed: 900'), 't.yaml'), p.city, simulators);
+    const resolved = resolveScenario(
+      parseScenario(scenarioText('duration: 1h\ninterval: 10m\nspeed: 900'), 't.yaml'),
+      p.city,
+      simulators,
+    );
     const run = await startScenarioRun({ resolved, city: p.city, simulators, sink: sinkFor(p), clock: systemClock });
     const connectedDuringRun = run.progress().sink.connected;
     const final: RunProgress = await run.done;
@@ -58,17 +64,35 @@ describe('MQTT fleet against a running platform', () => {
     expect(final.sink.rejected + final.sink.failed).toBe(0);
     const clone = p.city.sensors.find((s) => s.id.endsWith('-f00250'))!;
     const metric = simulators.get(clone.kind)!.metrics[0]!;
-    const res = await p.request('GET', `/api/sensors/${clone.id}/readings?metric=${metric}&from=${final.simStart - 1}&to=${final.simEnd + 1}`);
+    const res = await p.request(
+      'GET',
+      `/api/sensors/${clone.id}/readings?metric=${metric}&from=${final.simStart - 1}&to=${final.simEnd + 1}`,
+    );
     expect(res.status).toBe(200);
     expect((res.json as { points: unknown[] }).points.length).toBeGreaterThanOrEqual(5);
     await p.stop();
   }, 120_000);
 
-  it('counts the platform\'s rejections from the devices\' own errors topics', async () => {
+  it("counts the platform's rejections from the devices' own errors topics", async () => {
     const p = await platformWith();
     // Readings from 2020 are older than ingest.maxAgeDays: the platform refuses every one.
-    const resolved = resolveScenario(parseScenario(scenarioText('start: "2020-10-10T00:00:00Z"\nduration: 1h\ninterval: 20m\nspeed: 3600\nsensors: { kinds: [water] }'), 't.yaml'), p.city, simulators);
-    const run = await startScenarioRun({ resolved, city: p.city, simulators, sink: sinkFor(p, false), clock: systemClock });
+    const resolved = resolveScenario(
+      parseScenario(
+        scenarioText(
+          'start: "2020-10-10T00:00:00Z"\nduration: 1h\ninterval: 20m\nspeed: 3600\nsensors: { kinds: [water] }',
+        ),
+        't.yaml',
+      ),
+      p.city,
+      simulators,
+    );
+    const run = await startScenarioRun({
+      resolved,
+      city: p.city,
+      simulators,
+      sink: sinkFor(p, false),
+      clock: systemClock,
+    });
     const final = await run.done;
     expect(final.sink.readings).toBe(9 * 3);
     expect(final.sink.rejected).toBe(final.sink.readings);
@@ -80,7 +104,15 @@ describe('MQTT fleet against a running platform', () => {
     const operator = await p.connectOperator();
     const status = await subscribeCollect(operator, 'ioc/camera/cam-truongtien/status');
     const resolved = resolveScenario(loadScenario('camera-outage'), p.city, simulators);
-    const run = await startScenarioRun({ resolved, city: p.city, simulators, sink: sinkFor(p), clock: systemClock, speed: 3600, interval: 5 * 60_000 });
+    const run = await startScenarioRun({
+      resolved,
+      city: p.city,
+      simulators,
+      sink: sinkFor(p),
+      clock: systemClock,
+      speed: 3600,
+      interval: 5 * 60_000,
+    });
     await run.done;
     const seen = status.messages.map((m) => m.payload);
     const offline = seen.indexOf('offline');

@@ -10,7 +10,12 @@ import { scenarioSchema, type ScenarioEffect, type ScenarioFile, type SensorSele
 export const SCENARIOS_DIR = join(SIMULATORS_DIR, 'scenarios');
 
 export function listScenarios(dir: string = SCENARIOS_DIR): string[] {
-  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort() : [];
+  return existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => f.endsWith('.yaml'))
+        .map((f) => f.slice(0, -5))
+        .sort()
+    : [];
 }
 
 /** Parses a scenario given by name (a file in the scenarios folder) or by path; every problem at once. */
@@ -22,7 +27,9 @@ export function loadScenario(nameOrPath: string, dir: string = SCENARIOS_DIR): S
     text = readFileSync(file, 'utf8');
   } catch {
     const known = listScenarios(dir);
-    throw new ConfigError(`unknown scenario "${nameOrPath}" (no ${file}); known scenarios: ${known.join(', ') || 'none'}`);
+    throw new ConfigError(
+      `unknown scenario "${nameOrPath}" (no ${file}); known scenarios: ${known.join(', ') || 'none'}`,
+    );
   }
   return parseScenario(text, file);
 }
@@ -35,7 +42,8 @@ export function parseScenario(text: string, source: string): ScenarioFile {
     throw new ConfigError(`${source}: invalid YAML: ${(err as Error).message}`);
   }
   const parsed = scenarioSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${source}: invalid scenario:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
+  if (!parsed.success)
+    throw new ConfigError(`${source}: invalid scenario:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
   return parsed.data;
 }
 
@@ -55,18 +63,26 @@ function matches(sensor: Sensor, sel: SensorSelector): boolean {
 }
 
 function checkSelector(sel: SensorSelector, city: City, label: string, errors: string[]): void {
-  for (const id of sel.sensors ?? []) if (!city.sensorsById.has(id)) errors.push(`${label}.sensors: no sensor "${id}" in city ${city.id}`);
-  for (const kind of sel.kinds ?? []) if (!city.kinds.has(kind)) errors.push(`${label}.kinds: unknown kind "${kind}" (known: ${[...city.kinds.keys()].join(', ')})`);
+  for (const id of sel.sensors ?? [])
+    if (!city.sensorsById.has(id)) errors.push(`${label}.sensors: no sensor "${id}" in city ${city.id}`);
+  for (const kind of sel.kinds ?? [])
+    if (!city.kinds.has(kind))
+      errors.push(`${label}.kinds: unknown kind "${kind}" (known: ${[...city.kinds.keys()].join(', ')})`);
 }
 
 /** Checks a parsed scenario against a city and the simulators: ids, kinds, driver names and ranges. */
-export function resolveScenario(scenario: ScenarioFile, city: City, simulators: ReadonlyMap<string, AnySimulator>): ResolvedScenario {
+export function resolveScenario(
+  scenario: ScenarioFile,
+  city: City,
+  simulators: ReadonlyMap<string, AnySimulator>,
+): ResolvedScenario {
   const errors: string[] = [];
   checkSelector(scenario.sensors, city, 'sensors', errors);
   const sensors = city.sensors.filter((s) => matches(s, scenario.sensors));
   if (sensors.length === 0 && errors.length === 0) errors.push('sensors: the selection matches no sensor of the city');
   const missing = [...new Set(sensors.map((s) => s.kind).filter((k) => !simulators.has(k)))];
-  if (missing.length) errors.push(`sensors: no simulator for kind ${missing.join(', ')} (add simulators/<kind>-simulator.ts)`);
+  if (missing.length)
+    errors.push(`sensors: no simulator for kind ${missing.join(', ')} (add simulators/<kind>-simulator.ts)`);
 
   const byEffect: Sensor[][] = scenario.effects.map((effect, i) => {
     const label = `effects[${i}]`;
@@ -81,7 +97,8 @@ export function resolveScenario(scenario: ScenarioFile, city: City, simulators: 
         errors.push(`${label}.set.${driver}: no simulator of the selected kinds has this driver (${known})`);
       }
       for (const spec of specs) {
-        if (value < spec.min || value > spec.max) errors.push(`${label}.set.${driver}: ${value} is outside ${spec.min}..${spec.max} ${spec.unit}`);
+        if (value < spec.min || value > spec.max)
+          errors.push(`${label}.set.${driver}: ${value} is outside ${spec.min}..${spec.max} ${spec.unit}`);
       }
       if (effect.until !== undefined && effect.ramp !== undefined && 2 * effect.ramp > effect.until - effect.at) {
         errors.push(`${label}.ramp: longer than half the effect`);
@@ -103,7 +120,11 @@ export function resolveScenario(scenario: ScenarioFile, city: City, simulators: 
 }
 
 /** Driver values for one sensor at `offsetMs` after the scenario start: defaults, then effects in order. */
-export function driversAt(simulator: AnySimulator, effects: readonly ScenarioEffect[], offsetMs: number): Record<string, number> {
+export function driversAt(
+  simulator: AnySimulator,
+  effects: readonly ScenarioEffect[],
+  offsetMs: number,
+): Record<string, number> {
   const drivers: Record<string, number> = {};
   for (const [name, spec] of Object.entries(simulator.drivers)) drivers[name] = spec.default;
   for (const effect of effects) {

@@ -17,13 +17,25 @@ async function playToEnd(name: string, overrides: Partial<RunOptions> = {}, real
   const clock = createManualClock(Date.UTC(2026, 10, 20));
   const sink = createMemorySink();
   const resolved = resolveScenario(loadScenario(name), city, simulators);
-  const run = await startScenarioRun({ resolved, city, simulators, sink, clock, start: Date.UTC(2026, 10, 12, 17), ...overrides });
+  const run = await startScenarioRun({
+    resolved,
+    city,
+    simulators,
+    sink,
+    clock,
+    start: Date.UTC(2026, 10, 12, 17),
+    ...overrides,
+  });
   for (let i = 0; i < 1_000_000 && run.progress().phase !== 'done'; i++) clock.advance(realStepMs);
   return { run, sink, clock, final: await run.done };
 }
 
 /** Times (hours from the start) at which a series first reaches each level. */
-function crossings(series: Array<{ ts: number; values: Readonly<Record<string, number>> }>, start: number, levels: number[]) {
+function crossings(
+  series: Array<{ ts: number; values: Readonly<Record<string, number>> }>,
+  start: number,
+  levels: number[],
+) {
   return levels.map((level) => {
     const hit = series.find((r) => r.values.waterLevel! >= level);
     return hit ? (hit.ts - start) / HOUR : undefined;
@@ -51,7 +63,10 @@ describe('scenario runner in simulated time', () => {
     const a = await playToEnd('camera-outage', { tickMs: 40 }, 40);
     const b = await playToEnd('camera-outage', { tickMs: 3000 }, 3000);
     expect(b.sink.steps).toEqual(a.sink.steps);
-    const truongtien = a.sink.steps.get('cam-truongtien')!.filter((s) => s.status).map((s) => s.status);
+    const truongtien = a.sink.steps
+      .get('cam-truongtien')!
+      .filter((s) => s.status)
+      .map((s) => s.status);
     expect(truongtien.slice(0, 2)).toEqual(['offline', 'online']);
   });
 
@@ -77,10 +92,13 @@ describe('scenario runner in simulated time', () => {
     const sink = createMemorySink();
     const resolved = resolveScenario(loadScenario('demo'), city, simulators);
     const run = await startScenarioRun({ resolved, city, simulators, sink, clock });
-    expect(run.simEnd).toBeLessThanOrEqual(clock.now() + 4 * HOUR / 360 + 1);
+    expect(run.simEnd).toBeLessThanOrEqual(clock.now() + (4 * HOUR) / 360 + 1);
     clock.advance(60_000);
     expect(run.progress().phase).toBe('live');
-    const level = sink.readingsOf('water-kimlong').filter((r) => r.ts <= run.simStart + 40 * 360_000).at(-1)!.values.waterLevel!;
+    const level = sink
+      .readingsOf('water-kimlong')
+      .filter((r) => r.ts <= run.simStart + 40 * 360_000)
+      .at(-1)!.values.waterLevel!;
     expect(level).toBeGreaterThanOrEqual(1.0);
     const before = sink.readingsOf('air-ngomon').length;
     clock.advance(60_000);

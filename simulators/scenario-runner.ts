@@ -74,10 +74,15 @@ export function resolveSimStart(
 ): number {
   const { start, startLocalTime, duration } = scenario;
   const offset = start ? /^-(\d+(?:\.\d+)?)([smhd])$/.exec(start) : null;
-  if (offset) return realNow - Number(offset[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[offset[2] as 's' | 'm' | 'h' | 'd'];
+  if (offset)
+    return (
+      realNow -
+      Number(offset[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[offset[2] as 's' | 'm' | 'h' | 'd']
+    );
   if (start) {
     const at = Date.parse(start);
-    if (Number.isNaN(at)) throw new RangeError(`start "${start}" is neither an ISO-8601 instant nor an offset like -6h`);
+    if (Number.isNaN(at))
+      throw new RangeError(`start "${start}" is neither an ISO-8601 instant nor an offset like -6h`);
     return at;
   }
   // The latest start from which the run, at this speed, never gets ahead of the wall clock.
@@ -85,7 +90,7 @@ export function resolveSimStart(
   if (!startLocalTime) return latest;
   const [h, m] = startLocalTime.split(':').map(Number) as [number, number];
   const localHour = createLocalTimeFn(timezone)(latest).hour;
-  const back = ((localHour - (h + m / 60)) % 24 + 24) % 24;
+  const back = (((localHour - (h + m / 60)) % 24) + 24) % 24;
   return Math.round((latest - back * 3_600_000) / 60_000) * 60_000;
 }
 
@@ -112,15 +117,33 @@ export async function startScenarioRun(options: RunOptions): Promise<ScenarioRun
     const rng = createRandom(hashSeed(seed, sensor.id));
     const phase = Math.floor(rng.next() * interval);
     const state = simulator.createState(sensor, rng);
-    return { sensor, simulator, rng, state, effects: resolved.effectsFor(sensor.id), phase, nextDue: simStart + phase, lastTs: simStart + phase - interval };
+    return {
+      sensor,
+      simulator,
+      rng,
+      state,
+      effects: resolved.effectsFor(sensor.id),
+      phase,
+      nextDue: simStart + phase,
+      lastTs: simStart + phase - interval,
+    };
   });
 
   let phase: RunProgress['phase'] = 'replay';
   let simNow = simStart;
   let timer: TimerHandle | undefined;
   let settle!: (p: RunProgress) => void;
-  const done = new Promise<RunProgress>((resolve) => { settle = resolve; });
-  const progress = (): RunProgress => ({ phase, simNow, simStart, simEnd, devices: devices.length, sink: sink.stats() });
+  const done = new Promise<RunProgress>((resolve) => {
+    settle = resolve;
+  });
+  const progress = (): RunProgress => ({
+    phase,
+    simNow,
+    simStart,
+    simEnd,
+    devices: devices.length,
+    sink: sink.stats(),
+  });
 
   const emit = (device: Device, ts: number): void => {
     const kind = city.kinds.get(device.sensor.kind)!;
@@ -179,7 +202,7 @@ export async function startScenarioRun(options: RunOptions): Promise<ScenarioRun
     }
   };
 
-  const realInterval = (phase === 'replay' ? interval / speed : scenario.liveInterval);
+  const realInterval = phase === 'replay' ? interval / speed : scenario.liveInterval;
   const tickMs = options.tickMs ?? Math.min(500, Math.max(20, realInterval / 4));
   timer = clock.setInterval(tick, tickMs);
   tick();

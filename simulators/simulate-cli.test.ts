@@ -29,8 +29,24 @@ describe('ioc simulate', () => {
   it('plays a scenario against the platform, prints a summary and exits 0', async () => {
     const p = await platformWith();
     const { io, out, err } = captureIo();
-    const code = await runCli(['simulate', '--scenario', 'pollution-episode', '--devices', '3', '--speed', '43200', '--interval', '30m',
-      '--broker', p.mqttUrl, '--credentials', join(p.dataDir, 'credentials.json')], io);
+    const code = await runCli(
+      [
+        'simulate',
+        '--scenario',
+        'pollution-episode',
+        '--devices',
+        '3',
+        '--speed',
+        '43200',
+        '--interval',
+        '30m',
+        '--broker',
+        p.mqttUrl,
+        '--credentials',
+        join(p.dataDir, 'credentials.json'),
+      ],
+      io,
+    );
     expect(err.join('\n')).toContain('pollution-episode: 3 devices');
     expect(code).toBe(0);
     expect(out.join('\n')).toMatch(/144 readings sent .*144 acknowledged, 0 rejected, 0 not acknowledged/);
@@ -42,16 +58,28 @@ describe('ioc simulate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-scn-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'old.yaml');
-    writeFileSync(file, scenarioText('start: "2020-10-10T00:00:00Z"\nduration: 30m\ninterval: 10m\nspeed: 3600\nsensors: { sensors: [air-ngomon] }'));
+    writeFileSync(
+      file,
+      scenarioText(
+        'start: "2020-10-10T00:00:00Z"\nduration: 30m\ninterval: 10m\nspeed: 3600\nsensors: { sensors: [air-ngomon] }',
+      ),
+    );
     const rejected = captureIo();
-    expect(await runCli(['simulate', '--scenario', file, '--broker', p.mqttUrl, '--credentials', join(p.dataDir, 'credentials.json')], rejected.io)).toBe(1);
+    expect(
+      await runCli(
+        ['simulate', '--scenario', file, '--broker', p.mqttUrl, '--credentials', join(p.dataDir, 'credentials.json')],
+        rejected.io,
+      ),
+    ).toBe(1);
     expect(rejected.out.join('\n')).toMatch(/3 rejected/);
     expect(rejected.err.join('\n')).toMatch(/ioc\/\+\/\+\/errors/);
     const usage = captureIo();
     expect(await runCli(['simulate', '--scenario', 'hue-flood', '--speed', 'fast'], usage.io)).toBe(2);
     expect(usage.err.join('\n')).toMatch(/--speed must be a positive number, got "fast"/);
     const tooMany = captureIo();
-    expect(await runCli(['simulate', '--scenario', 'hue-flood', '--devices', '500', '--password', 'x'], tooMany.io)).toBe(2);
+    expect(
+      await runCli(['simulate', '--scenario', 'hue-flood', '--devices', '500', '--password', 'x'], tooMany.io),
+    ).toBe(2);
     expect(tooMany.err.join('\n')).toMatch(/selects 9 sensors .*--write-fleet-city/);
     await p.stop();
   }, 60_000);

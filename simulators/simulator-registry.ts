@@ -11,8 +11,13 @@ const FILE_PATTERN = /^[a-z0-9-]+-simulator\.ts$/;
 function isSimulator(value: unknown): value is AnySimulator {
   if (!value || typeof value !== 'object') return false;
   const v = value as Record<string, unknown>;
-  return typeof v.kind === 'string' && Array.isArray(v.metrics) && typeof v.drivers === 'object'
-    && typeof v.createState === 'function' && typeof v.generate === 'function';
+  return (
+    typeof v.kind === 'string' &&
+    Array.isArray(v.metrics) &&
+    typeof v.drivers === 'object' &&
+    typeof v.createState === 'function' &&
+    typeof v.generate === 'function'
+  );
 }
 
 /**
@@ -20,17 +25,23 @@ function isSimulator(value: unknown): value is AnySimulator {
  * Each file exports its simulator as `default` or as `simulator`.
  */
 export async function loadSimulators(dir: string = SIMULATORS_DIR): Promise<Map<string, AnySimulator>> {
-  const files = readdirSync(dir).filter((f) => FILE_PATTERN.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => FILE_PATTERN.test(f))
+    .sort();
   const simulators = new Map<string, AnySimulator>();
   const errors: string[] = [];
   for (const file of files) {
     // this folder's through a template literal esbuild can follow: the start bundle (start/) carries them all
-    const mod = (dir === SIMULATORS_DIR
-      ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)
-      : await import(pathToFileURL(join(dir, file)).href)) as Record<string, unknown>;
+    const mod = (
+      dir === SIMULATORS_DIR
+        ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)
+        : await import(pathToFileURL(join(dir, file)).href)
+    ) as Record<string, unknown>;
     const sim = mod.default ?? mod.simulator;
     if (!isSimulator(sim)) {
-      errors.push(`${file}: exports no simulator (default export or "simulator" with kind, metrics, drivers, createState, generate)`);
+      errors.push(
+        `${file}: exports no simulator (default export or "simulator" with kind, metrics, drivers, createState, generate)`,
+      );
       continue;
     }
     if (simulators.has(sim.kind)) errors.push(`${file}: a simulator for kind "${sim.kind}" is already defined`);
@@ -41,7 +52,10 @@ export async function loadSimulators(dir: string = SIMULATORS_DIR): Promise<Map<
 }
 
 /** A simulator may only report metrics its kind declares: the platform would reject anything else. */
-export function checkSimulatorsAgainstKinds(simulators: ReadonlyMap<string, AnySimulator>, kinds: ReadonlyMap<string, SensorKind>): void {
+export function checkSimulatorsAgainstKinds(
+  simulators: ReadonlyMap<string, AnySimulator>,
+  kinds: ReadonlyMap<string, SensorKind>,
+): void {
   const errors: string[] = [];
   for (const sim of simulators.values()) {
     const kind = kinds.get(sim.kind);

@@ -41,8 +41,20 @@ export const trafficSimulator = defineSimulator<TrafficState>({
   description: 'traffic counter: vehicle counts, average speed, occupancy and congestion',
   metrics: ['intensity', 'averageVehicleSpeed', 'occupancy', 'congested'],
   drivers: {
-    incident: { description: 'capacity lost to an incident (0 none, 1 road closed)', unit: '1', default: 0, min: 0, max: 1 },
-    demand: { description: 'multiplier on traffic demand (a festival, a holiday exodus)', unit: '1', default: 1, min: 0, max: 5 },
+    incident: {
+      description: 'capacity lost to an incident (0 none, 1 road closed)',
+      unit: '1',
+      default: 0,
+      min: 0,
+      max: 1,
+    },
+    demand: {
+      description: 'multiplier on traffic demand (a festival, a holiday exodus)',
+      unit: '1',
+      default: 1,
+      min: 0,
+      max: 5,
+    },
   },
   createState(sensor: Sensor, rng) {
     const road = ROADS[sensor.tags.road ?? ''] ?? ROADS.junction!;
@@ -56,7 +68,8 @@ export const trafficSimulator = defineSimulator<TrafficState>({
   },
   generate(state, simTimeMs, { rng, local, stepMs, drivers, kind }) {
     const hours = stepMs / 3_600_000;
-    const demand = state.capacity * demandProfile(local.hour, local.weekday) * (drivers.demand ?? 1) * Math.exp(rng.normal(0.07));
+    const demand =
+      state.capacity * demandProfile(local.hour, local.weekday) * (drivers.demand ?? 1) * Math.exp(rng.normal(0.07));
     if (simTimeMs >= state.incidentUntil) {
       state.incidentSeverity = 0;
       const perHour = 0.008 * (1 + 3 * Math.min(1, demand / state.capacity));
@@ -69,7 +82,7 @@ export const trafficSimulator = defineSimulator<TrafficState>({
     const capacity = Math.max(1, state.capacity * (1 - 0.85 * severity));
     const ratio = demand / capacity;
     const flow = Math.min(demand, capacity * 1.02);
-    const speed = Math.max(3, state.freeFlowKmh / (1 + 0.15 * ratio ** 4) * (1 + rng.normal(0.04)));
+    const speed = Math.max(3, (state.freeFlowKmh / (1 + 0.15 * ratio ** 4)) * (1 + rng.normal(0.04)));
     const occupancy = Math.min(0.97, (flow / speed / state.lanes) * EFFECTIVE_LENGTH_KM * (1 + rng.normal(0.05)));
     const congested = speed < 0.4 * state.freeFlowKmh || occupancy > 0.45 ? 1 : 0;
     return {

@@ -47,11 +47,20 @@ function roleOf(sensor: Sensor): Role {
   return role === 'river-level' || role === 'rain' ? role : 'quality';
 }
 
-function createRiver(sensor: Sensor, rng: Random): Pick<WaterState, 'k' | 'baseLevel' | 'gain' | 'areaKm2' | 'tideAmplitude'> {
+function createRiver(
+  sensor: Sensor,
+  rng: Random,
+): Pick<WaterState, 'k' | 'baseLevel' | 'gain' | 'areaKm2' | 'tideAmplitude'> {
   const levels = sensor.floodLevels;
   const baseLevel = levels ? 0.4 * levels[0]! : 0.4 + rng.uniform(-0.05, 0.05);
   const gain = levels ? (1.15 * levels[2]! - baseLevel) / DESIGN_RAIN_MM_H : 0.11;
-  return { k: 4 * rng.uniform(0.95, 1.05), baseLevel, gain, areaKm2: 1500 * rng.uniform(0.9, 1.1), tideAmplitude: levels ? 0.03 : 0.08 };
+  return {
+    k: 4 * rng.uniform(0.95, 1.05),
+    baseLevel,
+    gain,
+    areaKm2: 1500 * rng.uniform(0.9, 1.1),
+    tideAmplitude: levels ? 0.03 : 0.08,
+  };
 }
 
 /** Routes `input` (mm/h) through both reservoirs for `hours`, in sub-steps short enough to stay smooth. */
@@ -73,8 +82,20 @@ export const waterSimulator = defineSimulator<WaterState>({
   description: 'river-level stations (rainfall-driven flood waves), rain gauges and water-quality probes',
   metrics: ['waterLevel', 'flow', 'precipitation', 'pH', 'turbidity', 'dissolvedOxygen', 'conductivity'],
   drivers: {
-    rainfall: { description: 'basin-average rain on top of background showers', unit: 'mm/h', default: 0, min: 0, max: 300 },
-    floodWave: { description: 'extra inflow (dam release, surge) as the stage rise it would hold once steady', unit: 'm', default: 0, min: 0, max: 15 },
+    rainfall: {
+      description: 'basin-average rain on top of background showers',
+      unit: 'mm/h',
+      default: 0,
+      min: 0,
+      max: 300,
+    },
+    floodWave: {
+      description: 'extra inflow (dam release, surge) as the stage rise it would hold once steady',
+      unit: 'm',
+      default: 0,
+      min: 0,
+      max: 15,
+    },
   },
   createState(sensor, rng) {
     const role = roleOf(sensor);
@@ -102,17 +123,24 @@ export const waterSimulator = defineSimulator<WaterState>({
     route(state, rain + waveInput, hours);
     const q = state.s2 / state.k;
     if (state.role === 'river-level') {
-      const tide = state.tideAmplitude * Math.sin((2 * Math.PI * simTimeMs) / (TIDE_PERIOD_H * 3_600_000) + state.tidePhase);
+      const tide =
+        state.tideAmplitude * Math.sin((2 * Math.PI * simTimeMs) / (TIDE_PERIOD_H * 3_600_000) + state.tidePhase);
       const level = state.baseLevel + state.gain * q + tide + rng.normal(0.005);
       const values: Record<string, number> = { waterLevel: fitToKind(kind, 'waterLevel', level, 2) };
-      if (state.reportsFlow) values.flow = fitToKind(kind, 'flow', 20 + (state.areaKm2 * q) / 3.6 * (1 + rng.normal(0.02)), 0);
+      if (state.reportsFlow)
+        values.flow = fitToKind(kind, 'flow', 20 + ((state.areaKm2 * q) / 3.6) * (1 + rng.normal(0.02)), 0);
       return { values };
     }
     return {
       values: {
         pH: fitToKind(kind, 'pH', 7.2 - 0.03 * q + rng.normal(0.05), 2),
         turbidity: fitToKind(kind, 'turbidity', 8 + 25 * q + rng.normal(1), 1),
-        dissolvedOxygen: fitToKind(kind, 'dissolvedOxygen', 7.4 + 0.8 * Math.cos(((local.hour - 15) / 24) * 2 * Math.PI) + rng.normal(0.1), 2),
+        dissolvedOxygen: fitToKind(
+          kind,
+          'dissolvedOxygen',
+          7.4 + 0.8 * Math.cos(((local.hour - 15) / 24) * 2 * Math.PI) + rng.normal(0.1),
+          2,
+        ),
         conductivity: fitToKind(kind, 'conductivity', 180 / (1 + 0.05 * q) + rng.normal(5), 0),
       },
     };

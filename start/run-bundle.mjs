@@ -81,7 +81,10 @@ function mapStackTraces(file) {
     const entry = map?.findEntry(line - 1, column - 1);
     if (!entry || !('originalSource' in entry)) return text;
     const original = fileURLToPath(new URL(entry.originalSource, pathToFileURL(mapFile)));
-    return text.replace(`${file}:${line}:${column}`, `${original}:${entry.originalLine + 1}:${entry.originalColumn + 1}`);
+    return text.replace(
+      `${file}:${line}:${column}`,
+      `${original}:${entry.originalLine + 1}:${entry.originalColumn + 1}`,
+    );
   };
   Error.prepareStackTrace = (error, sites) => {
     let header;

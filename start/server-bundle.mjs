@@ -26,7 +26,8 @@ const EXTERNAL = [
   '@node-rs/argon2', // a native addon (password hashing: config/accounts/secrets.ts)
   'esbuild', // runs its platform binary (the console build)
   'node-cron', // finds its background-task daemon file through import.meta.url, which a bundle does not keep
-  'mqtt', '@influxdata/influxdb-client', // not on the way to ready: the demo fleet, the InfluxDB store
+  'mqtt',
+  '@influxdata/influxdb-client', // not on the way to ready: the demo fleet, the InfluxDB store
 ];
 
 /**
@@ -154,7 +155,9 @@ export async function buildServerBundle(options = {}) {
     logLevel: 'silent',
   });
   if (result.warnings.length) {
-    const text = result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`).join('\n  ');
+    const text = result.warnings
+      .map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`)
+      .join('\n  ');
     throw new Error(`esbuild warned:\n  ${text}`);
   }
   mkdirSync(outDir, { recursive: true });
@@ -186,7 +189,11 @@ export async function buildServerBundle(options = {}) {
   // older builds' output and code caches, and temporary files a crash left (not those being written now)
   for (const name of readdirSync(outDir)) {
     if (written.has(name) || name === 'build-info.json') continue;
-    if (name.includes('.tmp-') && (statSync(join(outDir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) > Date.now() - 3_600_000) continue;
+    if (
+      name.includes('.tmp-') &&
+      (statSync(join(outDir, name), { throwIfNoEntry: false })?.mtimeMs ?? 0) > Date.now() - 3_600_000
+    )
+      continue;
     rmSync(join(outDir, name), { force: true });
   }
   return join(outDir, MAIN);
@@ -204,9 +211,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const started = performance.now();
     try {
       const entry = await buildServerBundle();
-      console.log(`start bundle: ${relative(ROOT, entry)} (${Math.round(statSync(entry).size / 1024)} KB) built in ${Math.round(performance.now() - started)} ms`);
+      console.log(
+        `start bundle: ${relative(ROOT, entry)} (${Math.round(statSync(entry).size / 1024)} KB) built in ${Math.round(performance.now() - started)} ms`,
+      );
     } catch (err) {
-      console.error(`start bundle: not built (npm start will run the sources through tsx): ${err instanceof Error ? err.message : String(err)}`);
+      console.error(
+        `start bundle: not built (npm start will run the sources through tsx): ${err instanceof Error ? err.message : String(err)}`,
+      );
       if (!prepare) process.exitCode = 1;
     }
   }
@@ -218,8 +229,14 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       'const b = await loadConsoleBundle();',
       "console.log(b.cached ? 'console: console/dist is current' : 'console: console/dist built in ' + Math.round(b.buildMs) + ' ms');",
     ].join(' ');
-    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8' });
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
     if (run.status === 0) process.stdout.write(run.stdout);
-    else console.error(`console: not built (npm start will build it): ${(run.stderr || run.stdout).trim().split('\n').slice(0, 3).join(' ')}`);
+    else
+      console.error(
+        `console: not built (npm start will build it): ${(run.stderr || run.stdout).trim().split('\n').slice(0, 3).join(' ')}`,
+      );
   }
 }

@@ -9,7 +9,9 @@ if (!bundle) {
   try {
     bundle = await buildServerBundle();
   } catch (err) {
-    process.stderr.write(`ioc: could not build the start bundle, starting from the sources (slower): ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(
+      `ioc: could not build the start bundle, starting from the sources (slower): ${err instanceof Error ? err.message : String(err)}\n`,
+    );
   }
 }
 if (bundle) {

@@ -22,7 +22,11 @@ describe('npm start: the platform from the start bundle', () => {
     const log = p.output.join('');
     expect(log).not.toMatch(/could not build the start bundle/);
     const ready = log.indexOf('platform ready');
-    for (const line of ['MQTT broker listening on mqtt://', 'MQTT over WebSocket listening on ws://', 'HTTP API listening on http://']) {
+    for (const line of [
+      'MQTT broker listening on mqtt://',
+      'MQTT over WebSocket listening on ws://',
+      'HTTP API listening on http://',
+    ]) {
       const at = log.indexOf(line);
       expect(at, line).toBeGreaterThan(-1);
       expect(at, line).toBeLessThan(ready);
@@ -31,7 +35,11 @@ describe('npm start: the platform from the start bundle', () => {
 
   it('answers health, the OpenAPI document, the docs page and the console', async () => {
     const health = await fetch(`${p.httpUrl}/api/health`);
-    expect(await health.json()).toMatchObject({ status: 'ok', broker: { ready: true }, store: { engine: 'embedded', ready: true } });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      broker: { ready: true },
+      store: { engine: 'embedded', ready: true },
+    });
     const openapi = (await (await fetch(`${p.httpUrl}/api/openapi.json`)).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(openapi.paths)).toEqual(expect.arrayContaining(['/api/health', '/api/sensors/{id}/readings']));
     const docs = await fetch(`${p.httpUrl}/docs/`);
@@ -45,10 +53,14 @@ describe('npm start: the platform from the start bundle', () => {
   });
 
   it('plays the demo fleet: its readings reach the embedded store through the compiled worker', async () => {
-    const token = (JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { operator: { token: string } }).operator.token;
+    const token = (
+      JSON.parse(readFileSync(join(dataDir, 'credentials.json'), 'utf8')) as { operator: { token: string } }
+    ).operator.token;
     let readings: unknown[] = [];
     for (let i = 0; i < 60 && readings.length === 0; i++) {
-      const res = await fetch(`${p.httpUrl}/api/readings/latest?kind=air`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${p.httpUrl}/api/readings/latest?kind=air`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       readings = ((await res.json()) as { readings: unknown[] }).readings;
       if (readings.length === 0) await new Promise((r) => setTimeout(r, 250));
     }
@@ -69,7 +81,10 @@ describe('npm start: error stacks', () => {
     try {
       writeFileSync(join(dir, 'a-file'), '');
       // a data directory under a file: mkdir fails inside startPlatform, and main.ts prints the stack
-      const failed = await spawnPlatform({ IOC_DATA_DIR: join(dir, 'a-file', 'data') }, 120_000, 'npm start').then(() => '', (err: Error) => err.message);
+      const failed = await spawnPlatform({ IOC_DATA_DIR: join(dir, 'a-file', 'data') }, 120_000, 'npm start').then(
+        () => '',
+        (err: Error) => err.message,
+      );
       expect(failed).toMatch(/ENOTDIR/);
       expect(failed).toMatch(/at startPlatform \(.*platform\.ts:\d+:\d+\)/);
       expect(failed).not.toMatch(/main\.cjs/);

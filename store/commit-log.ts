@@ -1,8 +1,28 @@
-import { closeSync, fdatasyncSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fdatasyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import { detectFormat, FRAME_HEADER_BYTES, frameBytes, scanFrames, SEGMENT_HEADER_BYTES, segmentHeader, writeFrameHeader, type SegmentFormat } from './log-frame.ts';
+import {
+  detectFormat,
+  FRAME_HEADER_BYTES,
+  frameBytes,
+  scanFrames,
+  SEGMENT_HEADER_BYTES,
+  segmentHeader,
+  writeFrameHeader,
+  type SegmentFormat,
+} from './log-frame.ts';
 import { readSegment } from './log-segment-reader.ts';
 
 /**
@@ -62,7 +82,10 @@ export class CommitLog {
   private handle: FileHandle | undefined;
   private appending = false;
 
-  private constructor(private readonly options: CommitLogOptions, segments: Segment[]) {
+  private constructor(
+    private readonly options: CommitLogOptions,
+    segments: Segment[],
+  ) {
     this.segments = segments;
   }
 
@@ -71,7 +94,13 @@ export class CommitLog {
     const segments: Segment[] = readdirSync(options.dir)
       .map((name) => SEGMENT_RE.exec(name))
       .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => ({ base: Number(m[1]), path: join(options.dir, m[0]), size: 0, format: 2 as SegmentFormat, created: true }))
+      .map((m) => ({
+        base: Number(m[1]),
+        path: join(options.dir, m[0]),
+        size: 0,
+        format: 2 as SegmentFormat,
+        created: true,
+      }))
       .sort((a, b) => a.base - b.base);
     for (const seg of segments) {
       seg.size = statSync(seg.path).size;
@@ -86,7 +115,13 @@ export class CommitLog {
         // cut short (a truncated file): the records that were there are gone from the last intact one on;
         // say so once, at open (rare, so reading the segment here is fine)
         const end = seg.format === 2 ? lastRecordEnd(readFileSync(seg.path)) : seg.size;
-        options.damage?.report({ kind: 'missing', offset: seg.base + end, end: seg.base + full, segment: seg.path, fileOffset: end });
+        options.damage?.report({
+          kind: 'missing',
+          offset: seg.base + end,
+          end: seg.base + full,
+          segment: seg.path,
+          fileOffset: end,
+        });
         seg.size = end;
       }
       seg.size = Math.min(seg.size, full);
@@ -140,7 +175,8 @@ export class CommitLog {
       const records: Buffer[] = [];
       let pos = 0;
       for (const p of payloads) {
-        const length = typeof p === 'string' ? frame.write(p, pos + FRAME_HEADER_BYTES) : p.copy(frame, pos + FRAME_HEADER_BYTES);
+        const length =
+          typeof p === 'string' ? frame.write(p, pos + FRAME_HEADER_BYTES) : p.copy(frame, pos + FRAME_HEADER_BYTES);
         records.push(frame.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length));
         writeFrameHeader(frame, pos, length);
         pos += FRAME_HEADER_BYTES + length;
@@ -199,7 +235,14 @@ export class CommitLog {
       const file = await open(seg.path, 'r');
       try {
         const got = await readSegment(file, seg.format, pos - seg.base, seg.size, budget, (range) =>
-          this.options.damage?.report({ kind: 'damaged', offset: seg.base + range.at, end: seg.base + range.end, segment: seg.path, fileOffset: range.at }));
+          this.options.damage?.report({
+            kind: 'damaged',
+            offset: seg.base + range.at,
+            end: seg.base + range.end,
+            segment: seg.path,
+            fileOffset: range.at,
+          }),
+        );
         for (const r of got.records) {
           records.push({ offset: seg.base + r.at, next: seg.base + r.next, payload: r.payload });
           budget -= r.next - r.at;
@@ -266,7 +309,11 @@ export class CommitLog {
     } catch (err) {
       // e.g. ENOSPC while preallocating: leave no half-made segment behind; the next append tries again
       await handle.close().catch(() => undefined);
-      try { unlinkSync(seg.path); } catch { /* already gone */ }
+      try {
+        unlinkSync(seg.path);
+      } catch {
+        /* already gone */
+      }
       throw err;
     }
     seg.created = true;
@@ -291,7 +338,13 @@ export class CommitLog {
 }
 
 function freshSegment(dir: string, base: number): Segment {
-  return { base, size: SEGMENT_HEADER_BYTES, path: join(dir, `${String(base).padStart(20, '0')}.log`), format: 2, created: false };
+  return {
+    base,
+    size: SEGMENT_HEADER_BYTES,
+    path: join(dir, `${String(base).padStart(20, '0')}.log`),
+    format: 2,
+    created: false,
+  };
 }
 
 function lastRecordEnd(bytes: Buffer): number {
@@ -350,10 +403,17 @@ function validEnd(seg: Segment, damage: LogDamageSink | undefined): number {
   let reportEnd = tornEnd;
   while (reportEnd > end && bytes[reportEnd - 1] === 0) reportEnd--;
   if (reportEnd > end) {
-    damage?.report({ kind: 'torn', offset: seg.base + end, end: seg.base + reportEnd, segment: seg.path, fileOffset: end });
+    damage?.report({
+      kind: 'torn',
+      offset: seg.base + end,
+      end: seg.base + reportEnd,
+      segment: seg.path,
+      fileOffset: end,
+    });
     const fd = openSync(seg.path, 'r+');
     try {
-      for (let at = end; at < tornEnd; at += ZEROS.length) writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, tornEnd - at), at);
+      for (let at = end; at < tornEnd; at += ZEROS.length)
+        writeSync(fd, ZEROS, 0, Math.min(ZEROS.length, tornEnd - at), at);
       fdatasyncSync(fd);
     } finally {
       closeSync(fd);

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import Database from 'better-sqlite3';
 import { DATA_DIR_LOCK_FILE, runningPid } from './data-dir-lock.ts';
@@ -16,7 +25,14 @@ import { DATA_DIR_LOCK_FILE, runningPid } from './data-dir-lock.ts';
  */
 export const SQLITE_FILE = 'ioc.sqlite';
 const MANIFEST = 'ioc-backup.json';
-const SKIP = new Set([SQLITE_FILE, `${SQLITE_FILE}-wal`, `${SQLITE_FILE}-shm`, `${SQLITE_FILE}-journal`, DATA_DIR_LOCK_FILE, 'log']);
+const SKIP = new Set([
+  SQLITE_FILE,
+  `${SQLITE_FILE}-wal`,
+  `${SQLITE_FILE}-shm`,
+  `${SQLITE_FILE}-journal`,
+  DATA_DIR_LOCK_FILE,
+  'log',
+]);
 
 export interface BackupManifest {
   format: 1;
@@ -49,7 +65,8 @@ function copyInto(from: string, to: string): void {
 function copyLog(logDir: string, outLog: string): boolean {
   // the quarantine folder (damaged bytes set aside) is evidence for a person, not part of the data: not copied
   const before = readdirSync(logDir).filter((f) => !f.endsWith('.checkpoint') && f !== 'quarantine');
-  for (const f of readdirSync(logDir).filter((n) => n.endsWith('.checkpoint'))) copyInto(join(logDir, f), join(outLog, f));
+  for (const f of readdirSync(logDir).filter((n) => n.endsWith('.checkpoint')))
+    copyInto(join(logDir, f), join(outLog, f));
   for (const f of before) {
     try {
       copyInto(join(logDir, f), join(outLog, f));
@@ -59,13 +76,16 @@ function copyLog(logDir: string, outLog: string): boolean {
     }
   }
   // segments begun meanwhile: more than the checkpoint needs, harmless
-  for (const f of readdirSync(logDir)) if (!f.endsWith('.checkpoint') && f !== 'quarantine' && !before.includes(f)) copyInto(join(logDir, f), join(outLog, f));
+  for (const f of readdirSync(logDir))
+    if (!f.endsWith('.checkpoint') && f !== 'quarantine' && !before.includes(f))
+      copyInto(join(logDir, f), join(outLog, f));
   return true;
 }
 
 export async function backupDataDir(dataDir: string, outDir: string, now = new Date()): Promise<BackupManifest> {
   if (!existsSync(dataDir)) throw new Error(`no data directory at ${dataDir}`);
-  if (existsSync(outDir) && readdirSync(outDir).length > 0) throw new Error(`${outDir} is not empty: back up into a new directory`);
+  if (existsSync(outDir) && readdirSync(outDir).length > 0)
+    throw new Error(`${outDir} is not empty: back up into a new directory`);
   // the copy holds credentials.json (plain secrets): readable by its owner only
   mkdirSync(outDir, { recursive: true, mode: 0o700 });
   const logDir = join(dataDir, 'log');
@@ -89,7 +109,11 @@ export async function backupDataDir(dataDir: string, outDir: string, now = new D
     if (SKIP.has(rel.split(/[\\/]/)[0]!)) continue;
     copyInto(join(dataDir, rel), join(outDir, rel));
   }
-  const files = filesUnder(outDir).map((rel) => ({ path: rel, bytes: statSync(join(outDir, rel)).size, sha256: sha256(join(outDir, rel)) }));
+  const files = filesUnder(outDir).map((rel) => ({
+    path: rel,
+    bytes: statSync(join(outDir, rel)).size,
+    sha256: sha256(join(outDir, rel)),
+  }));
   const manifest: BackupManifest = { format: 1, createdAt: now.toISOString(), source: dataDir, files };
   writeFileSync(join(outDir, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
@@ -102,7 +126,11 @@ export interface RestoreResult {
   movedAside?: string;
 }
 
-export function restoreDataDir(backupDir: string, dataDir: string, options: { force?: boolean; now?: Date } = {}): RestoreResult {
+export function restoreDataDir(
+  backupDir: string,
+  dataDir: string,
+  options: { force?: boolean; now?: Date } = {},
+): RestoreResult {
   const manifestFile = join(backupDir, MANIFEST);
   if (!existsSync(manifestFile)) throw new Error(`${backupDir} is not a backup made by ioc backup (no ${MANIFEST})`);
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as BackupManifest;
@@ -110,13 +138,17 @@ export function restoreDataDir(backupDir: string, dataDir: string, options: { fo
   // every file checked before anything in the data directory is touched
   for (const f of manifest.files) {
     const path = join(backupDir, f.path);
-    if (!existsSync(path) || sha256(path) !== f.sha256) throw new Error(`${f.path} in the backup is missing or damaged (checksum differs); nothing was restored`);
+    if (!existsSync(path) || sha256(path) !== f.sha256)
+      throw new Error(`${f.path} in the backup is missing or damaged (checksum differs); nothing was restored`);
   }
   const pid = runningPid(dataDir);
   if (pid !== undefined) throw new Error(`a platform (pid ${pid}) is running on ${dataDir}: stop it first`);
   let movedAside: string | undefined;
   if (existsSync(dataDir) && readdirSync(dataDir).length > 0) {
-    if (!options.force) throw new Error(`${dataDir} is not empty: restore into an empty directory, or add --force to move it aside first`);
+    if (!options.force)
+      throw new Error(
+        `${dataDir} is not empty: restore into an empty directory, or add --force to move it aside first`,
+      );
     movedAside = `${dataDir}.before-restore-${(options.now ?? new Date()).toISOString().replace(/[:.]/g, '-')}`;
     renameSync(dataDir, movedAside);
   }

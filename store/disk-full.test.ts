@@ -18,10 +18,20 @@ const SENSOR = 'air-ngomon';
 const fs: SmallFilesystem | undefined = mountSmallFilesystem(8 * 1024 * 1024);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const freeBytes = (dir: string) => { const s = statfsSync(dir); return s.bavail * s.bsize; };
-const lines = (p: PlatformProcess, re: RegExp) => p.output.join('').split('\n').filter((l) => re.test(l));
+const freeBytes = (dir: string) => {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+};
+const lines = (p: PlatformProcess, re: RegExp) =>
+  p.output
+    .join('')
+    .split('\n')
+    .filter((l) => re.test(l));
 
-async function health(p: PlatformProcess): Promise<{ code: number; body: { status: string; storage?: { writable: boolean; reason?: string; low: boolean; lowReason?: string } } }> {
+async function health(p: PlatformProcess): Promise<{
+  code: number;
+  body: { status: string; storage?: { writable: boolean; reason?: string; low: boolean; lowReason?: string } };
+}> {
   const res = await fetch(`${p.httpUrl}/api/health`);
   return { code: res.status, body: (await res.json()) as never };
 }
@@ -33,10 +43,21 @@ async function rssBytes(p: PlatformProcess, token: string): Promise<number> {
 
 /** Publishes readings with the given timestamps, QoS 1; resolves with those acknowledged within `waitMs`. */
 async function publishWindow(client: MqttClient, stamps: number[], waitMs: number): Promise<number[]> {
-  const results = await Promise.all(stamps.map((ts) => Promise.race([
-    client.publishAsync(`ioc/air/${SENSOR}/readings`, JSON.stringify({ ts, pm25: ts % 500, pm10: (ts % 700) + 0.5 }), { qos: 1 }).then(() => ts, () => undefined),
-    sleep(waitMs).then(() => undefined),
-  ])));
+  const results = await Promise.all(
+    stamps.map((ts) =>
+      Promise.race([
+        client
+          .publishAsync(`ioc/air/${SENSOR}/readings`, JSON.stringify({ ts, pm25: ts % 500, pm10: (ts % 700) + 0.5 }), {
+            qos: 1,
+          })
+          .then(
+            () => ts,
+            () => undefined,
+          ),
+        sleep(waitMs).then(() => undefined),
+      ]),
+    ),
+  );
   return results.filter((ts): ts is number => ts !== undefined);
 }
 
@@ -54,7 +75,10 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
 
   it('stops acknowledging, keeps connections and memory, says so once, then resumes losing nothing', async () => {
     mkdirSync(dataDir, { mode: 0o700 });
-    const config = parseYaml(readFileSync(join(CONFIG_DIR, 'default.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+    const config = parseYaml(readFileSync(join(CONFIG_DIR, 'default.yaml'), 'utf8')) as Record<
+      string,
+      Record<string, unknown>
+    >;
     config.city = join(CONFIG_DIR, String(config.city)) as never;
     config.kindsDir = join(CONFIG_DIR, String(config.kindsDir)) as never;
     config.store!.log = { maxBytes: 64 * 1024 * 1024, segmentBytes: 256 * 1024 };
@@ -81,23 +105,34 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     const device = creds.devices.find((d) => d.sensorId === SENSOR)!;
 
     const client = await mqtt.connectAsync(platform.mqttUrl, {
-      username: SENSOR, password: device.password, clientId: `${SENSOR}-diskfull`, reconnectPeriod: 0,
+      username: SENSOR,
+      password: device.password,
+      clientId: `${SENSOR}-diskfull`,
+      reconnectPeriod: 0,
     });
     let closes = 0;
     client.on('close', () => closes++);
     const told: Array<{ code: string; message: string }> = [];
-    client.on('message', (_t, body) => told.push(...(JSON.parse(body.toString()) as { errors: Array<{ code: string; message: string }> }).errors));
+    client.on('message', (_t, body) =>
+      told.push(...(JSON.parse(body.toString()) as { errors: Array<{ code: string; message: string }> }).errors),
+    );
     await client.subscribeAsync(`ioc/air/${SENSOR}/errors`, { qos: 0 });
 
     const acked = new Set<number>();
     const base = Date.now() - 3_600_000;
     let next = base;
     // fill the disk: windows of 32 publishes until the platform says it cannot write
-    for (let round = 0; round < 2000 && client.connected && !told.some((e) => e.code === 'storage_unavailable'); round++) {
+    for (
+      let round = 0;
+      round < 2000 && client.connected && !told.some((e) => e.code === 'storage_unavailable');
+      round++
+    ) {
       const stamps = Array.from({ length: 32 }, () => next++);
       for (const ts of await publishWindow(client, stamps, 5000)) acked.add(ts);
     }
-    expect(told.find((e) => e.code === 'storage_unavailable')?.message).toMatch(/disk full on the platform: reading not accepted, retry later/);
+    expect(told.find((e) => e.code === 'storage_unavailable')?.message).toMatch(
+      /disk full on the platform: reading not accepted, retry later/,
+    );
     const ackedWhenFull = acked.size;
     expect(ackedWhenFull).toBeGreaterThan(100);
 
@@ -117,16 +152,25 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     expect(down.body.storage?.reason).toMatch(/disk full/);
     // HTTP ingest says the same, with the reason
     const viaHttp = await fetch(`${platform.httpUrl}/api/ingest/air/${SENSOR}/readings`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${SENSOR}:${device.password}`).toString('base64')}` },
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${SENSOR}:${device.password}`).toString('base64')}`,
+      },
       body: JSON.stringify({ ts: next++, pm25: 1 }),
     });
     expect(viaHttp.status).toBe(503);
-    expect(await viaHttp.json()).toMatchObject({ code: 'storage_unavailable', message: expect.stringMatching(/disk full on the platform/) });
+    expect(await viaHttp.json()).toMatchObject({
+      code: 'storage_unavailable',
+      message: expect.stringMatching(/disk full on the platform/),
+    });
     expect(lines(platform, /storage unavailable/)).toHaveLength(1);
     expect(lines(platform, /disk space on the data dir|low disk space/).length).toBeLessThanOrEqual(2);
     // 1,000 refused publishes wrote at most a few lines: no stack trace per publish
     expect(platform.output.join('').length - outputBefore).toBeLessThan(20_000);
-    const metrics = await (await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+    const metrics = await (
+      await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+    ).text();
     expect(metrics).toMatch(/^ioc_storage_writable 0$/m);
     expect(metrics).toMatch(/^ioc_disk_free_bytes \d+/m);
     const rssFull = await rssBytes(platform, token);
@@ -152,14 +196,19 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     // every acknowledged reading is stored, exactly once
     const stored: number[] = [];
     for (let from = base; from < next; from += 10_000) {
-      const res = await fetch(`${platform.httpUrl}/api/sensors/${SENSOR}/readings?metric=pm25&from=${from}&to=${from + 9_999}&limit=10000`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(
+        `${platform.httpUrl}/api/sensors/${SENSOR}/readings?metric=pm25&from=${from}&to=${from + 9_999}&limit=10000`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
       expect(res.status).toBe(200);
       stored.push(...((await res.json()) as { points: Array<{ ts: number }> }).points.map((p) => p.ts));
     }
     const storedSet = new Set(stored);
     expect(stored.length).toBe(storedSet.size);
     expect([...acked].filter((ts) => !storedSet.has(ts))).toEqual([]);
-    console.info(`disk-full: ${ackedWhenFull} acknowledged before full, 1000 refused while full, ${outageOutput} bytes of log meanwhile, RSS ${Math.round(rssBefore / 2 ** 20)} -> ${Math.round(rssFull / 2 ** 20)} MiB, resumed ${resumedMs} ms after space returned, ${acked.size} acknowledged, ${stored.length} stored (${storedSet.size} distinct), ${platform.output.join('').split('\n').length} log lines in all`);
+    console.info(
+      `disk-full: ${ackedWhenFull} acknowledged before full, 1000 refused while full, ${outageOutput} bytes of log meanwhile, RSS ${Math.round(rssBefore / 2 ** 20)} -> ${Math.round(rssFull / 2 ** 20)} MiB, resumed ${resumedMs} ms after space returned, ${acked.size} acknowledged, ${stored.length} stored (${storedSet.size} distinct), ${platform.output.join('').split('\n').length} log lines in all`,
+    );
     client.end(true);
     platform.child.kill('SIGTERM');
     expect(await platform.exited).toBe(0);

@@ -13,7 +13,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const watch = (lowWatermarkBytes: number, lowWatermarkPercent = 0) => {
   const logs = captureLogs('info');
   const clock = createManualClock();
-  return { logs, clock, disk: new DiskWatch({ dir, clock, logger: logs.logger, lowWatermarkBytes, lowWatermarkPercent, checkSeconds: 5 }) };
+  return {
+    logs,
+    clock,
+    disk: new DiskWatch({ dir, clock, logger: logs.logger, lowWatermarkBytes, lowWatermarkPercent, checkSeconds: 5 }),
+  };
 };
 
 describe('DiskWatch', () => {

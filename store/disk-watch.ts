@@ -53,7 +53,7 @@ export class DiskWatch {
       const fs = await statfs(this.options.dir);
       this.update(fs.bavail * fs.bsize, fs.blocks * fs.bsize);
     } catch (err) {
-      this.options.logger.debug({ err: (err as Error).message }, 'could not read the data dir\'s free space');
+      this.options.logger.debug({ err: (err as Error).message }, "could not read the data dir's free space");
     } finally {
       this.checking = false;
     }

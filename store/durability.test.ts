@@ -26,16 +26,28 @@ describe('durability across SIGKILL', () => {
     const acked = new Map<string, Set<number>>(sensors.map((s) => [s, new Set()]));
     const base = Date.now() - 3_600_000;
     let stop = false;
-    const clients = await Promise.all(sensors.map((id) => mqtt.connectAsync(first.mqttUrl, {
-      username: id, password: creds.devices.find((d) => d.sensorId === id)!.password, clientId: `${id}-durability`, reconnectPeriod: 0,
-    })));
+    const clients = await Promise.all(
+      sensors.map((id) =>
+        mqtt.connectAsync(first.mqttUrl, {
+          username: id,
+          password: creds.devices.find((d) => d.sensorId === id)!.password,
+          clientId: `${id}-durability`,
+          reconnectPeriod: 0,
+        }),
+      ),
+    );
     const loops = clients.map(async (client, i) => {
       const id = sensors[i]!;
       // a window of 8 publishes in flight per device, each with its own timestamp
       for (let n = 0; !stop; n += 8) {
         const window = Array.from({ length: 8 }, (_, k) => base + n + k);
-        const results = await Promise.allSettled(window.map((ts) =>
-          client.publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts, pm25: ts % 500 }), { qos: 1 }).then(() => ts)));
+        const results = await Promise.allSettled(
+          window.map((ts) =>
+            client
+              .publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts, pm25: ts % 500 }), { qos: 1 })
+              .then(() => ts),
+          ),
+        );
         for (const r of results) if (r.status === 'fulfilled') acked.get(id)!.add(r.value);
         if (results.some((r) => r.status === 'rejected')) return;
       }
@@ -54,7 +66,10 @@ describe('durability across SIGKILL', () => {
     processes.push(second);
     const token = creds.operator.token;
     for (const id of sensors) {
-      const res = await fetch(`${second.httpUrl}/api/sensors/${id}/readings?metric=pm25&from=${base}&to=${base + 3_600_000}&limit=10000`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(
+        `${second.httpUrl}/api/sensors/${id}/readings?metric=pm25&from=${base}&to=${base + 3_600_000}&limit=10000`,
+        { headers: { authorization: `Bearer ${token}` } },
+      );
       const body = (await res.json()) as { points: Array<{ ts: number }> };
       const stored = new Set(body.points.map((pt) => pt.ts));
       const missing = [...acked.get(id)!].filter((ts) => !stored.has(ts));

@@ -13,7 +13,12 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const point = (i: number, pad = 0): Point => ({ measurement: 'air', tags: { sensorId: 's', kind: 'air', district: 'd' }, fields: { pm25: i, ...(pad ? { note: 'x'.repeat(pad) } : {}) }, ts: 1_700_000_000_000 + i });
+const point = (i: number, pad = 0): Point => ({
+  measurement: 'air',
+  tags: { sensorId: 's', kind: 'air', district: 'd' },
+  fields: { pm25: i, ...(pad ? { note: 'x'.repeat(pad) } : {}) },
+  ts: 1_700_000_000_000 + i,
+});
 
 function setup(maxBytes: number) {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-writer-'));
@@ -40,7 +45,9 @@ describe('DurableWriter', () => {
     // 17 records of ~60 KB fit under 1 MiB; the 18th does not
     for (let i = 0; i < 17; i++) await writer.write([point(i, 60_000)]);
     let done = false;
-    const held = writer.write([point(999, 60_000)]).then(() => { done = true; });
+    const held = writer.write([point(999, 60_000)]).then(() => {
+      done = true;
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect(done).toBe(false);
     expect(writer.isFull).toBe(true);

@@ -110,7 +110,10 @@ export class DurableWriter extends EventEmitter<DurableWriterEvents> {
   async close(): Promise<void> {
     this.closed = true;
     this.probeTimer?.cancel();
-    this.options.logger.debug({ flushing: this.flushing, pending: this.pending.length, full: this.isFull }, 'closing the commit log writer');
+    this.options.logger.debug(
+      { flushing: this.flushing, pending: this.pending.length, full: this.isFull },
+      'closing the commit log writer',
+    );
     while (this.flushing || this.pending.length > 0) {
       await new Promise((r) => setImmediate(r));
       if (!this.flushing && this.pending.length > 0) void this.flush();

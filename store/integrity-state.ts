@@ -19,7 +19,8 @@ export interface IntegrityReport {
 export function integrityReport(damage: LogDamageReporter, feeder: FeederState): IntegrityReport {
   const d = damage.state();
   const reasons: string[] = [];
-  if (d.lastReason) reasons.push(d.damagedRegions > 1 ? `${d.lastReason} (and ${d.damagedRegions - 1} more region(s))` : d.lastReason);
+  if (d.lastReason)
+    reasons.push(d.damagedRegions > 1 ? `${d.lastReason} (and ${d.damagedRegions - 1} more region(s))` : d.lastReason);
   if (feeder.lastQuarantine) reasons.push(feeder.lastQuarantine);
   return {
     state: reasons.length ? 'damaged' : 'ok',
@@ -37,6 +38,8 @@ export function registerIntegrityMetrics(registry: Registry, feeder: () => Feede
     name: 'ioc_store_quarantined_records',
     help: 'Commit-log records the store refused for good since start, set aside in the quarantine folder',
     registers: [registry],
-    collect() { this.set(feeder().quarantinedRecords); },
+    collect() {
+      this.set(feeder().quarantinedRecords);
+    },
   });
 }

@@ -13,7 +13,10 @@ describe('latest values in memory', () => {
       { measurement: 'air', tags: tags('b', 'Kim Long'), fields: { pm25: 9 }, ts: now - 5 },
       { measurement: 'alert_events', tags: { ruleId: 'r' }, fields: { value: 1 }, ts: now },
     ]);
-    expect(latest.query({}).map((v) => [v.sensorId, v.field, v.value])).toEqual([['a', 'pm25', 5], ['b', 'pm25', 9]]);
+    expect(latest.query({}).map((v) => [v.sensorId, v.field, v.value])).toEqual([
+      ['a', 'pm25', 5],
+      ['b', 'pm25', 9],
+    ]);
     expect(latest.query({ district: 'Kim Long' }).map((v) => v.sensorId)).toEqual(['b']);
     expect(latest.query({ sensorIds: [] })).toEqual([]);
     // bounded in time: a value older than the window is not latest any more

@@ -17,7 +17,10 @@ export class LatestValues {
   /** by measurement + sensor, then by field: one key string per point, not one per field value (hot path) */
   private readonly values = new Map<string, Map<string, LatestValue>>();
 
-  constructor(private readonly now: () => number, private readonly windowMs = LATEST_WINDOW_MS) {}
+  constructor(
+    private readonly now: () => number,
+    private readonly windowMs = LATEST_WINDOW_MS,
+  ) {}
 
   /** Points as they become durable; the newest value per sensor and field wins, whatever the order. */
   note(points: readonly Point[]): void {
@@ -31,7 +34,15 @@ export class LatestValues {
         fields ??= this.fieldsOf(p.measurement, sensorId);
         const prev = fields.get(field);
         if (prev && p.ts < prev.ts) continue;
-        fields.set(field, { measurement: p.measurement, sensorId, kind: p.tags.kind ?? '', district: p.tags.district ?? '', field, ts: p.ts, value });
+        fields.set(field, {
+          measurement: p.measurement,
+          sensorId,
+          kind: p.tags.kind ?? '',
+          district: p.tags.district ?? '',
+          field,
+          ts: p.ts,
+          value,
+        });
       }
     }
   }
@@ -60,7 +71,9 @@ export class LatestValues {
       out.push(v);
     }
     // the stores' order: sensor, then field
-    return out.sort((a, b) => compare(a.sensorId, b.sensorId) || compare(a.field, b.field) || compare(a.measurement, b.measurement));
+    return out.sort(
+      (a, b) => compare(a.sensorId, b.sensorId) || compare(a.field, b.field) || compare(a.measurement, b.measurement),
+    );
   }
 
   private keep(v: LatestValue): void {

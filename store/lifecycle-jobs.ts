@@ -28,7 +28,12 @@ export interface LifecycleJobs {
 const TICK_MS = 60_000;
 const CATCH_UP_MS = 1000;
 
-export function startLifecycleJobs(deps: { store: TimeSeriesStore; clock: Clock; schedule: LifecycleSchedule; logger: JobsLogger }): LifecycleJobs {
+export function startLifecycleJobs(deps: {
+  store: TimeSeriesStore;
+  clock: Clock;
+  schedule: LifecycleSchedule;
+  logger: JobsLogger;
+}): LifecycleJobs {
   const { store, clock, logger } = deps;
   const patterns: Record<LifecycleJob, ScheduledTask> = {
     // never started: node-cron's own timers run on the wall clock; only its matcher is used
@@ -45,21 +50,30 @@ export function startLifecycleJobs(deps: { store: TimeSeriesStore; clock: Clock;
     if (current) return current;
     if (!store.runLifecycle) return Promise.resolve();
     const started = clock.now();
-    const done = store.runLifecycle(job, started).then((report) => {
-      if (failing[job]) logger.info({ job }, 'the store lifecycle job works again');
-      failing = { ...failing, [job]: null };
-      if (job === 'retention') logger.info({ job, ...report }, 'store retention applied');
-      if (report.behind) {
-        // more backlog to roll up: again soon, on the injected clock, without waiting for the next minute
-        catchUp?.cancel();
-        catchUp = clock.setTimeout(() => { void run('rollup'); }, CATCH_UP_MS);
-      }
-    }, (err: unknown) => {
-      const message = (err as Error).message;
-      // once per change: a job failing every minute does not flood the log
-      if (failing[job] !== message) logger.error({ job, err: message }, 'a store lifecycle job failed; it runs again on schedule');
-      failing = { ...failing, [job]: message };
-    }).finally(() => running.delete(job));
+    const done = store
+      .runLifecycle(job, started)
+      .then(
+        (report) => {
+          if (failing[job]) logger.info({ job }, 'the store lifecycle job works again');
+          failing = { ...failing, [job]: null };
+          if (job === 'retention') logger.info({ job, ...report }, 'store retention applied');
+          if (report.behind) {
+            // more backlog to roll up: again soon, on the injected clock, without waiting for the next minute
+            catchUp?.cancel();
+            catchUp = clock.setTimeout(() => {
+              void run('rollup');
+            }, CATCH_UP_MS);
+          }
+        },
+        (err: unknown) => {
+          const message = (err as Error).message;
+          // once per change: a job failing every minute does not flood the log
+          if (failing[job] !== message)
+            logger.error({ job, err: message }, 'a store lifecycle job failed; it runs again on schedule');
+          failing = { ...failing, [job]: message };
+        },
+      )
+      .finally(() => running.delete(job));
     running.set(job, done);
     return done;
   };

@@ -45,8 +45,16 @@ export class LogDamageReporter implements LogDamageSink {
   constructor(private readonly options: LogDamageReporterOptions) {
     const registers = options.registry ? [options.registry] : [];
     if (options.registry) {
-      this.damagedCounter = new Counter({ name: 'ioc_log_damaged_records_total', help: 'Damaged commit-log regions found (each a run of bytes failing its checksum, skipped and quarantined)', registers });
-      this.tornCounter = new Counter({ name: 'ioc_log_torn_tails_total', help: 'Torn final records cut off at start (a crash mid-write: never acknowledged)', registers });
+      this.damagedCounter = new Counter({
+        name: 'ioc_log_damaged_records_total',
+        help: 'Damaged commit-log regions found (each a run of bytes failing its checksum, skipped and quarantined)',
+        registers,
+      });
+      this.tornCounter = new Counter({
+        name: 'ioc_log_torn_tails_total',
+        help: 'Torn final records cut off at start (a crash mid-write: never acknowledged)',
+        registers,
+      });
     }
   }
 
@@ -58,12 +66,27 @@ export class LogDamageReporter implements LogDamageSink {
     const reason = REASONS[range.kind];
     let file: string | undefined;
     try {
-      file = this.options.quarantine.copyRange(range.kind === 'torn' ? 'log-torn' : 'log-damaged', range.segment, range.fileOffset, length, reason).file;
+      file = this.options.quarantine.copyRange(
+        range.kind === 'torn' ? 'log-torn' : 'log-damaged',
+        range.segment,
+        range.fileOffset,
+        length,
+        reason,
+      ).file;
     } catch (err) {
       // a full disk must not turn damage into a crash: the log line below still says where it was
-      this.options.logger.warn({ err: (err as Error).message }, 'could not copy a damaged commit-log range to quarantine');
+      this.options.logger.warn(
+        { err: (err as Error).message },
+        'could not copy a damaged commit-log range to quarantine',
+      );
     }
-    const fields = { segment: range.segment, fileOffset: range.fileOffset, offset: range.offset, bytes: length, quarantine: file };
+    const fields = {
+      segment: range.segment,
+      fileOffset: range.fileOffset,
+      offset: range.offset,
+      bytes: length,
+      quarantine: file,
+    };
     if (range.kind === 'torn') {
       this.tornTails++;
       this.tornCounter?.inc();

@@ -1,4 +1,16 @@
-import { closeSync, writeFileSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  writeFileSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  truncateSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -37,8 +49,13 @@ function overwrite(path: string, at: number, bytes: Buffer): void {
   }
 }
 
-const segmentFiles = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.log')).sort().map((n) => join(dir, n));
-const payloads = (n: number, from = 0) => Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ n: from + i, pad: 'x'.repeat(40) })));
+const segmentFiles = (dir: string) =>
+  readdirSync(dir)
+    .filter((n) => n.endsWith('.log'))
+    .sort()
+    .map((n) => join(dir, n));
+const payloads = (n: number, from = 0) =>
+  Array.from({ length: n }, (_, i) => Buffer.from(JSON.stringify({ n: from + i, pad: 'x'.repeat(40) })));
 
 describe('commit-log damage', () => {
   it('skips a damaged record, finds every intact one after it, quarantines the bytes and reports once', async () => {
@@ -62,11 +79,18 @@ describe('commit-log damage', () => {
     const errors = capture.lines.filter((l) => l.level === 50);
     expect(errors).toHaveLength(1);
     expect(String(errors[0]!.msg)).toMatch(/commit log damaged/);
-    const index = readFileSync(join(dir, 'quarantine', 'index.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(index).toEqual([expect.objectContaining({ kind: 'log-damaged', offset: victim.offset, length: victim.next - victim.offset })]);
+    const index = readFileSync(join(dir, 'quarantine', 'index.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(index).toEqual([
+      expect.objectContaining({ kind: 'log-damaged', offset: victim.offset, length: victim.next - victim.offset }),
+    ]);
     const copy = readFileSync(join(dir, 'quarantine', index[0]!.file as string));
     expect(copy.subarray(20, 24)).toEqual(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
-    expect(await registry.getSingleMetricAsString('ioc_log_damaged_records_total')).toMatch(/ioc_log_damaged_records_total 1/);
+    expect(await registry.getSingleMetricAsString('ioc_log_damaged_records_total')).toMatch(
+      /ioc_log_damaged_records_total 1/,
+    );
     expect(groups.length).toBe(10);
   });
 
@@ -113,7 +137,10 @@ describe('commit-log damage', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-damage-'));
     dirs.push(dir);
     writeFileSync(join(dir, 'not-a-folder'), 'x');
-    const reporter = new LogDamageReporter({ quarantine: new Quarantine(join(dir, 'not-a-folder', 'quarantine'), () => 0), logger: pino({ level: 'silent' }) });
+    const reporter = new LogDamageReporter({
+      quarantine: new Quarantine(join(dir, 'not-a-folder', 'quarantine'), () => 0),
+      logger: pino({ level: 'silent' }),
+    });
     reporter.report({ kind: 'damaged', offset: 100, end: 140, segment: join(dir, 'x.log'), fileOffset: 100 });
     expect(reporter.state().damagedRegions).toBe(1);
   });

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CredentialsFile } from '../config/credentials.ts';
-import { applyFault, checkStored, ingestFor, newLedger, seededRandom, writeFaultConfig, type Fault } from '../test-support/log-fault-kit.ts';
+import {
+  applyFault,
+  checkStored,
+  ingestFor,
+  newLedger,
+  seededRandom,
+  writeFaultConfig,
+  type Fault,
+} from '../test-support/log-fault-kit.ts';
 import { spawnPlatform, type PlatformProcess } from '../test-support/platform-process.ts';
 
 /**
@@ -26,7 +34,12 @@ describe('commit log under SIGKILL and damage', () => {
     const random = seededRandom(SEED);
     const ledger = newLedger();
     // small segments: releases (and their checkpoints) happen while it runs and is killed
-    const config = (checkpointEveryRecords: number) => writeFaultConfig(dataDir, { segmentBytes: 64 * 1024, checkpointEveryRecords, checkpointEverySeconds: checkpointEveryRecords > 1000 ? 3600 : 1 });
+    const config = (checkpointEveryRecords: number) =>
+      writeFaultConfig(dataDir, {
+        segmentBytes: 64 * 1024,
+        checkpointEveryRecords,
+        checkpointEverySeconds: checkpointEveryRecords > 1000 ? 3600 : 1,
+      });
     const env = { IOC_DATA_DIR: dataDir, IOC_CONFIG: config(200) };
     const faults: Fault[] = ['flip-bytes', 'checkpoint-past-end', 'truncate-segment', 'garbage-checkpoint'];
     let creds: CredentialsFile | undefined;
@@ -43,10 +56,15 @@ describe('commit log under SIGKILL and damage', () => {
       expect(check.missing, `round ${round}: acknowledged, intact, but missing`).toEqual([]);
       expect(check.duplicated, `round ${round}: stored twice`).toEqual([]);
       if (damaged) {
-        const health = (await (await fetch(`${platform.httpUrl}/api/health`)).json()) as { status: string; integrity?: { state: string; damagedRegions: number } };
+        const health = (await (await fetch(`${platform.httpUrl}/api/health`)).json()) as {
+          status: string;
+          integrity?: { state: string; damagedRegions: number };
+        };
         expect(health.status, `round ${round}: health after damage`).toBe('degraded');
         expect(health.integrity?.damagedRegions).toBeGreaterThan(0);
-        const metrics = await (await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text();
+        const metrics = await (
+          await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })
+        ).text();
         expect(metrics).toMatch(/ioc_log_damaged_records_total [1-9]/);
         expect(existsSync(join(dataDir, 'log', 'quarantine', 'index.ndjson'))).toBe(true);
         damaged = false;

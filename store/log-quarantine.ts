@@ -25,10 +25,19 @@ export interface QuarantineEntry {
 }
 
 export class Quarantine {
-  constructor(readonly dir: string, private readonly now: () => number) {}
+  constructor(
+    readonly dir: string,
+    private readonly now: () => number,
+  ) {}
 
   /** Copies `length` bytes at `fileOffset` of `segmentPath`; returns the index entry written. */
-  copyRange(kind: 'log-damaged' | 'log-torn', segmentPath: string, fileOffset: number, length: number, reason: string): QuarantineEntry {
+  copyRange(
+    kind: 'log-damaged' | 'log-torn',
+    segmentPath: string,
+    fileOffset: number,
+    length: number,
+    reason: string,
+  ): QuarantineEntry {
     this.ensureDir();
     const segment = basename(segmentPath, '.log');
     const file = `${segment}-${fileOffset}.bin`;
@@ -46,7 +55,15 @@ export class Quarantine {
       // the segment went away (released): the index line still says what was lost
     }
     writeFileSync(join(this.dir, file), bytes.subarray(0, got), { mode: 0o600 });
-    return this.index({ kind, file, reason, segment, offset: fileOffset, length, at: new Date(this.now()).toISOString() });
+    return this.index({
+      kind,
+      file,
+      reason,
+      segment,
+      offset: fileOffset,
+      length,
+      at: new Date(this.now()).toISOString(),
+    });
   }
 
   /** Appends a refused store batch (one JSON value per line) to `store-<offset>.ndjson`. */
@@ -54,7 +71,14 @@ export class Quarantine {
     this.ensureDir();
     const file = `store-${offset}.ndjson`;
     writeFileSync(join(this.dir, file), lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
-    return this.index({ kind: 'store-batch', file, reason, offset, records: lines.length, at: new Date(this.now()).toISOString() });
+    return this.index({
+      kind: 'store-batch',
+      file,
+      reason,
+      offset,
+      records: lines.length,
+      at: new Date(this.now()).toISOString(),
+    });
   }
 
   private index(entry: QuarantineEntry): QuarantineEntry {

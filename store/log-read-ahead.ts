@@ -11,7 +11,10 @@ type Range = { records: LogRecord[]; next: number };
 export class LogReadAhead {
   private ahead: { from: number; range: Promise<Range | undefined> } | undefined;
 
-  constructor(private readonly log: Pick<CommitLog, 'readRange' | 'head'>, private readonly maxBytes: number) {}
+  constructor(
+    private readonly log: Pick<CommitLog, 'readRange' | 'head'>,
+    private readonly maxBytes: number,
+  ) {}
 
   /**
    * The records from `offset`; with `ahead`, starts reading the range after them (for a consumer that
@@ -21,7 +24,7 @@ export class LogReadAhead {
     const pending = this.ahead;
     this.ahead = undefined;
     const early = pending?.from === offset ? await pending.range : undefined;
-    const range = early ?? await this.log.readRange(offset, this.maxBytes);
+    const range = early ?? (await this.log.readRange(offset, this.maxBytes));
     const after = range.records.length ? range.records[range.records.length - 1]!.next : range.next;
     if (ahead && after > offset && after < this.log.head) {
       // a failed read-ahead is not an error: the consumer reads that range itself and meets it there

@@ -3,7 +3,12 @@ import { decodeRecord, decodeRecordList, encodeRecord } from './log-record.ts';
 import type { Point } from './time-series-store.ts';
 
 const tags = { sensorId: 'air-dongba', kind: 'air', district: 'Đông Ba' };
-const reading = (ts: number, pm25: number): Point => ({ measurement: 'air', tags: { ...tags }, fields: { pm25, pm10: pm25 * 2 }, ts });
+const reading = (ts: number, pm25: number): Point => ({
+  measurement: 'air',
+  tags: { ...tags },
+  fields: { pm25, pm10: pm25 * 2 },
+  ts,
+});
 
 describe('commit-log record format', () => {
   it('writes the shared measurement and tags of one device message once, and reads the points back', () => {
@@ -23,9 +28,19 @@ describe('commit-log record format', () => {
 
   it('reads many records sent as one JSON array as groups of points sharing a series', () => {
     const shared = encodeRecord([reading(1, 1), reading(2, 2)]);
-    const mixed = encodeRecord([reading(3, 3), { measurement: 'alert_events', tags: { ruleId: 'r' }, fields: { seq: 1 }, ts: 4 }]);
+    const mixed = encodeRecord([
+      reading(3, 3),
+      { measurement: 'alert_events', tags: { ruleId: 'r' }, fields: { seq: 1 }, ts: 4 },
+    ]);
     expect(decodeRecordList(`[${shared},${mixed}]`)).toEqual([
-      { measurement: 'air', tags, points: [[1, { pm25: 1, pm10: 2 }], [2, { pm25: 2, pm10: 4 }]] },
+      {
+        measurement: 'air',
+        tags,
+        points: [
+          [1, { pm25: 1, pm10: 2 }],
+          [2, { pm25: 2, pm10: 4 }],
+        ],
+      },
       { measurement: 'air', tags, points: [[3, { pm25: 3, pm10: 6 }]] },
       { measurement: 'alert_events', tags: { ruleId: 'r' }, points: [[4, { seq: 1 }]] },
     ]);
@@ -35,7 +50,12 @@ describe('commit-log record format', () => {
     const points: Point[] = [
       reading(1, 1),
       { measurement: 'air', tags: { ...tags, district: 'Phú Hội' }, fields: { pm25: 2 }, ts: 2 },
-      { measurement: 'alert_events', tags: { ruleId: 'r', sensorId: 's' }, fields: { state: 'firing', seq: 3, ok: true }, ts: 3 },
+      {
+        measurement: 'alert_events',
+        tags: { ruleId: 'r', sensorId: 's' },
+        fields: { state: 'firing', seq: 3, ok: true },
+        ts: 3,
+      },
     ];
     const text = encodeRecord(points);
     expect(text.startsWith('[')).toBe(true);

@@ -23,7 +23,8 @@ interface SharedRecord {
  */
 export function encodeRecord(points: readonly Point[]): string {
   const first = points[0];
-  if (!first || !points.every((p) => p.measurement === first.measurement && sameTags(p.tags, first.tags))) return JSON.stringify(points);
+  if (!first || !points.every((p) => p.measurement === first.measurement && sameTags(p.tags, first.tags)))
+    return JSON.stringify(points);
   let text = `{"m":${JSON.stringify(first.measurement)},"t":${tagsJson(first.tags)},"p":[`;
   for (let i = 0; i < points.length; i++) {
     const p = points[i]!;

@@ -56,7 +56,10 @@ export async function readSegment(
         }
         const frame = decodeFrameAt(view, idx, format);
         if (frame.kind === 'short') {
-          if (last) { local = idx + 1; continue; } // cut by the segment's end: not a record
+          if (last) {
+            local = idx + 1;
+            continue;
+          } // cut by the segment's end: not a record
           local = idx;
           need = frame.need;
           break;

@@ -24,14 +24,21 @@ export async function openStore(
  */
 export function deferredStore(name: string, opening: Promise<TimeSeriesStore>): TimeSeriesStore {
   let real: TimeSeriesStore | undefined;
-  void opening.then((s) => { real = s; }, () => undefined);
+  void opening.then(
+    (s) => {
+      real = s;
+    },
+    () => undefined,
+  );
   return {
     name,
     write: async (points) => (await opening).write(points),
     queryRange: async (q) => (await opening).queryRange(q),
     queryRangeJson: async (q) => {
       const s = await opening;
-      return s.queryRangeJson ? s.queryRangeJson(q) : samplesJson(await s.queryRange({ ...q, limit: q.limit + 1 }), q.limit);
+      return s.queryRangeJson
+        ? s.queryRangeJson(q)
+        : samplesJson(await s.queryRange({ ...q, limit: q.limit + 1 }), q.limit);
     },
     aggregate: async (q) => (await opening).aggregate(q),
     latest: async (q) => (await opening).latest(q),

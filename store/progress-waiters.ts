@@ -20,11 +20,20 @@ export class ProgressWaiters {
   wait(current: number, target: number, timeoutMs?: number): Promise<boolean> {
     if (current >= target) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      const timer = timeoutMs === undefined ? undefined : this.clock.setTimeout(() => {
-        this.waiters = this.waiters.filter((w) => w !== entry);
-        resolve(false);
-      }, timeoutMs);
-      const entry = { target, resolve: (ok: boolean) => { timer?.cancel(); resolve(ok); } };
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : this.clock.setTimeout(() => {
+              this.waiters = this.waiters.filter((w) => w !== entry);
+              resolve(false);
+            }, timeoutMs);
+      const entry = {
+        target,
+        resolve: (ok: boolean) => {
+          timer?.cancel();
+          resolve(ok);
+        },
+      };
       this.waiters.push(entry);
     });
   }

@@ -11,18 +11,38 @@ import type { AggregateQuery } from './time-series-store.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ioc-bounds-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const base: AggregateQuery = { measurement: 'air', sensorId: 's1', field: 'pm25', from: 0, to: 3_600_000, every: 60_000, fn: 'mean' };
+const base: AggregateQuery = {
+  measurement: 'air',
+  sensorId: 's1',
+  field: 'pm25',
+  from: 0,
+  to: 3_600_000,
+  every: 60_000,
+  fn: 'mean',
+};
 // what a caller that skipped the API's parsing could hand an adapter
 const hostile: Array<Partial<Record<keyof AggregateQuery, unknown>>> = [
-  { every: '1) UNION SELECT 1,2 --' }, { every: Number.NaN }, { every: Infinity }, { every: 1e300 }, { every: 0.5 }, { every: -5 },
-  { fn: 'mean) FROM readings; --' }, { fn: 'constructor' }, { fn: 'stddev' },
-  { from: '0 OR 1=1' }, { to: Number.POSITIVE_INFINITY }, { from: 1.5 }, { limit: -1 },
+  { every: '1) UNION SELECT 1,2 --' },
+  { every: Number.NaN },
+  { every: Infinity },
+  { every: 1e300 },
+  { every: 0.5 },
+  { every: -5 },
+  { fn: 'mean) FROM readings; --' },
+  { fn: 'constructor' },
+  { fn: 'stddev' },
+  { from: '0 OR 1=1' },
+  { to: Number.POSITIVE_INFINITY },
+  { from: 1.5 },
+  { limit: -1 },
 ];
 
 describe('store query bounds: no caller-chosen text reaches SQL or InfluxQL', () => {
   it('the embedded store binds every value and refuses what is not a bounded integer or a known function', () => {
     const db = new SqliteDatabase(join(dir, 'a.sqlite'));
-    db.write([{ measurement: 'air', tags: { sensorId: 's1', kind: 'air', district: 'd' }, fields: { pm25: 10 }, ts: 60_000 }]);
+    db.write([
+      { measurement: 'air', tags: { sensorId: 's1', kind: 'air', district: 'd' }, fields: { pm25: 10 }, ts: 60_000 },
+    ]);
     // the reads run on their own connection, as in a reader worker
     const connection = new Database(join(dir, 'a.sqlite'), { readonly: true });
     const reader = new SqliteReader(connection);

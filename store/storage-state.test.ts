@@ -19,8 +19,16 @@ import { decodeRecord } from './log-record.ts';
 const fs = mountSmallFilesystem(2 * 1024 * 1024);
 afterAll(() => fs?.unmount());
 
-const point = (i: number): Point => ({ measurement: 'air', tags: { sensorId: 's', kind: 'air', district: 'd' }, fields: { pm25: i, note: 'x'.repeat(400) }, ts: 1_700_000_000_000 + i });
-const free = (dir: string) => { const s = statfsSync(dir); return s.bavail * s.bsize; };
+const point = (i: number): Point => ({
+  measurement: 'air',
+  tags: { sensorId: 's', kind: 'air', district: 'd' },
+  fields: { pm25: i, note: 'x'.repeat(400) },
+  ts: 1_700_000_000_000 + i,
+});
+const free = (dir: string) => {
+  const s = statfsSync(dir);
+  return s.bavail * s.bsize;
+};
 /** lets the writer's promise chains (real file I/O) run without moving simulated time */
 const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
@@ -34,14 +42,26 @@ describe.skipIf(!fs)('DurableWriter on a full disk (2 MiB tmpfs)', () => {
     const segmentBytes = 64 * 1024;
     const damage: unknown[] = [];
     const log = CommitLog.open({ dir, segmentBytes, damage: { report: (r) => damage.push(r) } });
-    const writer = new DurableWriter({ log, maxBytes: 64 * 1024 * 1024, clock, logger: logs.logger, storage, probe: () => probeWritable(dir, segmentBytes) });
+    const writer = new DurableWriter({
+      log,
+      maxBytes: 64 * 1024 * 1024,
+      clock,
+      logger: logs.logger,
+      storage,
+      probe: () => probeWritable(dir, segmentBytes),
+    });
     const filler = join(fs!.dir, 'filler');
     writeFileSync(filler, Buffer.alloc(free(fs!.dir) - 200 * 1024, 1));
 
     let acked = 0;
     let refusal: unknown;
     for (let i = 0; i < 10_000 && refusal === undefined; i++) {
-      await writer.write([point(i)]).then(() => acked++, (err: unknown) => { refusal = err; });
+      await writer.write([point(i)]).then(
+        () => acked++,
+        (err: unknown) => {
+          refusal = err;
+        },
+      );
     }
     expect(refusal).toBeInstanceOf(StorageUnavailableError);
     expect((refusal as Error).message).toBe('disk full on the platform: reading not accepted, retry later');

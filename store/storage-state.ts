@@ -26,7 +26,7 @@ export function storageReason(code: string): string {
     case 'EDQUOT':
       return 'disk quota exhausted on the platform: reading not accepted, retry later';
     case 'EROFS':
-      return 'the platform\'s disk is read-only: reading not accepted, retry later';
+      return "the platform's disk is read-only: reading not accepted, retry later";
     default:
       return `disk error on the platform (${code}): reading not accepted, retry later`;
   }
@@ -59,7 +59,10 @@ export class StorageState {
   private since: number | undefined;
   private refused = 0;
 
-  constructor(private readonly logger: Logger, private readonly now: () => number) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly now: () => number,
+  ) {}
 
   get unavailableReason(): string | undefined {
     return this.condition === 'unavailable' ? this.reason : undefined;
@@ -72,13 +75,19 @@ export class StorageState {
     this.code = code;
     this.reason = storageReason(code);
     this.since = this.now();
-    this.logger.error({ code, err: (err as Error).message }, `commit log cannot write (${code}): storage unavailable, publishes are not acknowledged until it recovers`);
+    this.logger.error(
+      { code, err: (err as Error).message },
+      `commit log cannot write (${code}): storage unavailable, publishes are not acknowledged until it recovers`,
+    );
   }
 
   recover(): void {
     if (this.condition === 'writable') return;
     const downMs = this.now() - (this.since ?? this.now());
-    this.logger.info({ code: this.code, downMs, refused: this.refused }, 'commit log writes again: storage available, acknowledging publishes');
+    this.logger.info(
+      { code: this.code, downMs, refused: this.refused },
+      'commit log writes again: storage available, acknowledging publishes',
+    );
     this.condition = 'writable';
     this.reason = undefined;
     this.code = undefined;
@@ -92,6 +101,12 @@ export class StorageState {
   }
 
   snapshot(): StorageSnapshot {
-    return { condition: this.condition, reason: this.reason, code: this.code, since: this.since, refused: this.refused };
+    return {
+      condition: this.condition,
+      reason: this.reason,
+      code: this.code,
+      since: this.since,
+      refused: this.refused,
+    };
   }
 }

@@ -32,21 +32,44 @@ async function setup(wrap?: (real: SqliteStore) => TimeSeriesStore, extra: { che
   const real = await SqliteStore.open(join(dir, 'store.sqlite'));
   const store = wrap ? wrap(real) : real;
   const quarantine = new Quarantine(join(dir, 'log', 'quarantine'), () => Date.now());
-  const feeder = new StoreFeeder({ name: 'test', log, store, checkpointFile: join(dir, 'checkpoint'), clock: systemClock, logger: capture.logger, quarantine, ...extra });
+  const feeder = new StoreFeeder({
+    name: 'test',
+    log,
+    store,
+    checkpointFile: join(dir, 'checkpoint'),
+    clock: systemClock,
+    logger: capture.logger,
+    quarantine,
+    ...extra,
+  });
   cleanups.push(async () => {
     await feeder.stop();
     await real.close();
     await log.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const stored = async () => (await real.queryRange({ measurement: 'air', field: 'pm25', sensorId: 'air-1', from: T0, to: T0 + 1e9, limit: 100_000 })).map((s) => s.value);
+  const stored = async () =>
+    (
+      await real.queryRange({
+        measurement: 'air',
+        field: 'pm25',
+        sensorId: 'air-1',
+        from: T0,
+        to: T0 + 1e9,
+        limit: 100_000,
+      })
+    ).map((s) => s.value);
   return { dir, log, feeder, real, capture, stored, quarantineDir: quarantine.dir };
 }
 
 describe('StoreFeeder under faults', () => {
   it('sets aside a record the store refuses for good and stores everything around it', async () => {
     const t = await setup();
-    await t.log.append([encodeRecord([point(1), point(2)]), '{"m":"air","t":{"sensorId":"air-1"},"p":"not points"', encodeRecord([point(3)])]);
+    await t.log.append([
+      encodeRecord([point(1), point(2)]),
+      '{"m":"air","t":{"sensorId":"air-1"},"p":"not points"',
+      encodeRecord([point(3)]),
+    ]);
     await t.log.append([encodeRecord([point(4)])]);
     t.feeder.start();
     expect(await t.feeder.waitFor(t.log.head, 20_000)).toBe(true);
@@ -54,7 +77,10 @@ describe('StoreFeeder under faults', () => {
     const state = t.feeder.state();
     expect(state.quarantinedRecords).toBe(1);
     expect(state.lastQuarantine).toMatch(/refused by the store/);
-    const index = readFileSync(join(t.quarantineDir, 'index.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; file: string });
+    const index = readFileSync(join(t.quarantineDir, 'index.ndjson'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string; file: string });
     expect(index).toEqual([expect.objectContaining({ kind: 'store-batch', records: 1 })]);
     expect(readFileSync(join(t.quarantineDir, index[0]!.file), 'utf8')).toContain('"p":"not points"');
     expect(t.capture.lines.filter((l) => l.level === 50)).toHaveLength(1);
@@ -63,11 +89,13 @@ describe('StoreFeeder under faults', () => {
   it('only waits out an outage: nothing is set aside, everything lands once the store is back', async () => {
     let down = true;
     let attempts = 0;
-    const t = await setup((real) => writeThrough(real, async (points) => {
-      attempts++;
-      if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8086'), { code: 'ECONNREFUSED' });
-      await real.write(points);
-    }));
+    const t = await setup((real) =>
+      writeThrough(real, async (points) => {
+        attempts++;
+        if (down) throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8086'), { code: 'ECONNREFUSED' });
+        await real.write(points);
+      }),
+    );
     await t.log.append([encodeRecord([point(1)]), encodeRecord([point(2)]), encodeRecord([point(3)])]);
     t.feeder.start();
     // well past the failures that trigger a record-by-record probe

@@ -17,7 +17,12 @@ import type { Point } from './time-series-store.ts';
  * for the store or a full batch does not wait for the interval.
  */
 const T0 = Date.UTC(2026, 9, 1);
-const point = (i: number): Point => ({ measurement: 'air', tags: { sensorId: 'air-1', kind: 'air', district: 'd' }, fields: { pm25: i }, ts: T0 + i });
+const point = (i: number): Point => ({
+  measurement: 'air',
+  tags: { sensorId: 'air-1', kind: 'air', district: 'd' },
+  fields: { pm25: i },
+  ts: T0 + i,
+});
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
@@ -32,8 +37,20 @@ async function setup(lingerMs: number, batchPoints = 1000) {
   const real = await SqliteStore.open(join(dir, 'store.sqlite'));
   const writes: number[] = [];
   // the points of each store write, as the feeder batches them (the object path: no writeEncoded)
-  const store = writeThrough(real, async (points) => { writes.push(points.length); await real.write(points); });
-  const feeder = new StoreFeeder({ name: 'test', log, store, checkpointFile: join(dir, 'checkpoint'), clock, logger, lingerMs, batchPoints });
+  const store = writeThrough(real, async (points) => {
+    writes.push(points.length);
+    await real.write(points);
+  });
+  const feeder = new StoreFeeder({
+    name: 'test',
+    log,
+    store,
+    checkpointFile: join(dir, 'checkpoint'),
+    clock,
+    logger,
+    lingerMs,
+    batchPoints,
+  });
   writer.on('durable', (points, end, records) => feeder.push(points, end, records));
   feeder.start();
   await feeder.waitFor(log.head, 1000); // empty log: leaves the disk reader
@@ -60,7 +77,9 @@ describe('StoreFeeder flush interval', () => {
     clock.advance(100);
     await settle();
     expect(writes).toEqual([3]);
-    expect(await real.queryRange({ measurement: 'air', sensorId: 'air-1', field: 'pm25', from: T0, to: T0 + 10 })).toHaveLength(3);
+    expect(
+      await real.queryRange({ measurement: 'air', sensorId: 'air-1', field: 'pm25', from: T0, to: T0 + 10 }),
+    ).toHaveLength(3);
   });
 
   it('does not make a waiting reader or a full batch wait for the interval', async () => {

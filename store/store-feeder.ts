@@ -62,8 +62,19 @@ export interface FeederState {
 /** Log bytes per batch read from disk (a replay, an outage's spool). */
 const READ_BYTES = 4 * 1024 * 1024;
 
-interface Queued { points: readonly Point[]; records: readonly Buffer[]; end: number; at: number }
-interface Batch { points: Point[]; records: Buffer[]; count: number; end: number; fromQueue: number }
+interface Queued {
+  points: readonly Point[];
+  records: readonly Buffer[];
+  end: number;
+  at: number;
+}
+interface Batch {
+  points: Point[];
+  records: Buffer[];
+  count: number;
+  end: number;
+  fromQueue: number;
+}
 
 export class StoreFeeder {
   private applied: number;
@@ -94,7 +105,10 @@ export class StoreFeeder {
     // harmless (a point written twice lands once).
     const saved = readCheckpoint(options.checkpointFile);
     if (saved > options.log.head) {
-      options.logger.warn({ checkpoint: saved, head: options.log.head }, 'store checkpoint points past the commit log: replaying the whole log');
+      options.logger.warn(
+        { checkpoint: saved, head: options.log.head },
+        'store checkpoint points past the commit log: replaying the whole log',
+      );
     }
     this.applied = options.log.clamp(saved > options.log.head ? 0 : saved);
     this.waiters = new ProgressWaiters(options.clock);
@@ -174,7 +188,9 @@ export class StoreFeeder {
     this.running = false;
     this.signal();
     await this.loopDone;
-    await this.checkpoint().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'could not checkpoint the store at stop'));
+    await this.checkpoint().catch((err: Error) =>
+      this.options.logger.warn({ err: err.message }, 'could not checkpoint the store at stop'),
+    );
   }
 
   /** Applies everything in the log, then stops (a clean shutdown with the store still up). */
@@ -209,7 +225,8 @@ export class StoreFeeder {
         else await store.write(batch.points);
         this.lastWriteMs = this.options.clock.now() - started;
         this.written += count;
-        if (this.lastErrorAt !== undefined) this.options.logger.info({ store: this.options.name }, 'store is back: replaying the spool');
+        if (this.lastErrorAt !== undefined)
+          this.options.logger.info({ store: this.options.name }, 'store is back: replaying the spool');
         this.lastError = undefined;
         this.lastErrorAt = undefined;
         backoff = 100;
@@ -218,13 +235,19 @@ export class StoreFeeder {
       } catch (err) {
         this.failures++;
         // the same batch again and again: maybe one record the store will never take (not an outage)
-        if (++this.sameBatchFailures >= (this.options.poisonAfterFailures ?? 3) && await this.setAsideRefused(batch)) {
+        if (
+          ++this.sameBatchFailures >= (this.options.poisonAfterFailures ?? 3) &&
+          (await this.setAsideRefused(batch))
+        ) {
           backoff = 100;
           continue;
         }
         const message = (err as Error).message;
         if (this.lastError !== message) {
-          this.options.logger.warn({ store: this.options.name, err: message }, 'store write failed; readings stay in the commit log and are retried');
+          this.options.logger.warn(
+            { store: this.options.name, err: message },
+            'store write failed; readings stay in the commit log and are retried',
+          );
         }
         this.lastError = message;
         this.lastErrorAt ??= this.options.clock.now();
@@ -256,8 +279,17 @@ export class StoreFeeder {
   private sleep(ms: number | undefined): Promise<void> {
     if (!this.running || (this.signalled && ms === undefined)) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const timer = ms === undefined ? undefined : this.options.clock.setTimeout(() => { this.wake = undefined; resolve(); }, ms);
-      this.wake = () => { timer?.cancel(); resolve(); };
+      const timer =
+        ms === undefined
+          ? undefined
+          : this.options.clock.setTimeout(() => {
+              this.wake = undefined;
+              resolve();
+            }, ms);
+      this.wake = () => {
+        timer?.cancel();
+        resolve();
+      };
     });
   }
 
@@ -335,7 +367,12 @@ export class StoreFeeder {
     const byRecords = this.recordsSinceCheckpoint >= (this.options.checkpointEveryRecords ?? Infinity);
     const byTime = this.options.clock.now() - this.lastCheckpointAt >= (this.options.checkpointEveryMs ?? Infinity);
     if ((!byRecords && !byTime) || this.checkpointing) return;
-    this.checkpoint().catch((err: Error) => this.options.logger.warn({ err: err.message }, 'regular store checkpoint failed; the log keeps everything after the last one'));
+    this.checkpoint().catch((err: Error) =>
+      this.options.logger.warn(
+        { err: err.message },
+        'regular store checkpoint failed; the log keeps everything after the last one',
+      ),
+    );
   }
 
   /** A record whose checksum is good but whose content does not decode: set aside, never retried. */
@@ -361,7 +398,11 @@ export class StoreFeeder {
       return store.writeEncoded ? store.writeEncoded([record]) : store.write(decodeRecord(record.toString('utf8')));
     });
     if (probe.refused.length === 0) return false; // every write fails alike: an outage, keep waiting
-    this.quarantineRecords(this.applied, probe.refused.map((i) => batch.records[i]!), probe.lastError ?? 'refused by the store');
+    this.quarantineRecords(
+      this.applied,
+      probe.refused.map((i) => batch.records[i]!),
+      probe.lastError ?? 'refused by the store',
+    );
     this.written += probe.accepted;
     this.lastError = undefined;
     this.lastErrorAt = undefined;
@@ -371,20 +412,29 @@ export class StoreFeeder {
   }
 
   private quarantineRecords(offset: number, records: readonly Buffer[], reason: string): void {
-    const entry = this.options.quarantine?.writeBatch(offset, records.map((r) => r.toString('utf8')), reason);
+    const entry = this.options.quarantine?.writeBatch(
+      offset,
+      records.map((r) => r.toString('utf8')),
+      reason,
+    );
     this.quarantinedRecords += records.length;
     this.lastQuarantine = `${records.length} record(s) at log offset ${offset} refused by the store and set aside: ${reason}`;
-    this.options.logger.error({ store: this.options.name, offset, records: records.length, reason, quarantine: entry?.file }, 'store refused records for good: set aside in quarantine instead of retrying');
+    this.options.logger.error(
+      { store: this.options.name, offset, records: records.length, reason, quarantine: entry?.file },
+      'store refused records for good: set aside in quarantine instead of retrying',
+    );
   }
 
   private checkpointWrite: Promise<void> = Promise.resolve();
   private saveCheckpoint(offset: number): Promise<void> {
     // Serialised; a lost or stale checkpoint only means a harmless replay of points already stored.
-    this.checkpointWrite = this.checkpointWrite.then(async () => {
-      const tmp = `${this.options.checkpointFile}.tmp`;
-      await writeFile(tmp, String(offset));
-      await rename(tmp, this.options.checkpointFile);
-    }).catch((err: Error) => this.options.logger.warn({ err: err.message }, 'could not save the store checkpoint'));
+    this.checkpointWrite = this.checkpointWrite
+      .then(async () => {
+        const tmp = `${this.options.checkpointFile}.tmp`;
+        await writeFile(tmp, String(offset));
+        await rename(tmp, this.options.checkpointFile);
+      })
+      .catch((err: Error) => this.options.logger.warn({ err: err.message }, 'could not save the store checkpoint'));
     return this.checkpointWrite;
   }
 }

@@ -116,6 +116,8 @@ export interface TimeSeriesStore {
 
 /** The canonical series key: measurement plus tags sorted by key, as InfluxDB identifies a series. */
 export function seriesKey(measurement: string, tags: Readonly<Record<string, string>>): string {
-  const parts = Object.keys(tags).sort().map((k) => `${k}=${tags[k]}`);
+  const parts = Object.keys(tags)
+    .sort()
+    .map((k) => `${k}=${tags[k]}`);
   return [measurement, ...parts].join(',');
 }

@@ -70,9 +70,18 @@ async function answersPing(url: string): Promise<boolean> {
 
 function externalServer(url: string): InfluxServer {
   const refuse = async () => {
-    throw new Error(`the InfluxDB at IOC_TEST_INFLUX_URL (${url}) was not started by the tests: it cannot be stopped or started; use { own: true }`);
+    throw new Error(
+      `the InfluxDB at IOC_TEST_INFLUX_URL (${url}) was not started by the tests: it cannot be stopped or started; use { own: true }`,
+    );
   };
-  return { url: url.replace(/\/$/, ''), external: true, stop: refuse, start: refuse, dispose: async () => {}, pid: () => undefined };
+  return {
+    url: url.replace(/\/$/, ''),
+    external: true,
+    stop: refuse,
+    start: refuse,
+    dispose: async () => {},
+    pid: () => undefined,
+  };
 }
 
 export async function startInfluxd(options: InfluxdOptions = {}): Promise<InfluxServer> {

@@ -1,4 +1,13 @@
-import { closeSync, openSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
@@ -30,21 +39,27 @@ export function seededRandom(seed: number): () => number {
 }
 
 /** A config file for a child platform: the default city, with the commit-log settings under test. */
-export function writeFaultConfig(dir: string, log: { segmentBytes: number; checkpointEveryRecords: number; checkpointEverySeconds: number }): string {
+export function writeFaultConfig(
+  dir: string,
+  log: { segmentBytes: number; checkpointEveryRecords: number; checkpointEverySeconds: number },
+): string {
   const config = fileURLToPath(new URL('../config/', import.meta.url));
   const file = join(dir, 'fault-config.yaml');
-  writeFileSync(file, [
-    `city: ${join(config, 'cities/hue/city.yaml')}`,
-    `kindsDir: ${join(config, 'kinds')}`,
-    // the test devices publish as fast as acknowledgements come back: no per-device rate limit in the way
-    'limits: { devicePublishesPerSecond: 1000000, devicePublishBurst: 1000000 }',
-    'store:',
-    '  log:',
-    `    segmentBytes: ${log.segmentBytes}`,
-    `    checkpointEveryRecords: ${log.checkpointEveryRecords}`,
-    `    checkpointEverySeconds: ${log.checkpointEverySeconds}`,
-    '',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      `city: ${join(config, 'cities/hue/city.yaml')}`,
+      `kindsDir: ${join(config, 'kinds')}`,
+      // the test devices publish as fast as acknowledgements come back: no per-device rate limit in the way
+      'limits: { devicePublishesPerSecond: 1000000, devicePublishBurst: 1000000 }',
+      'store:',
+      '  log:',
+      `    segmentBytes: ${log.segmentBytes}`,
+      `    checkpointEveryRecords: ${log.checkpointEveryRecords}`,
+      `    checkpointEverySeconds: ${log.checkpointEverySeconds}`,
+      '',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -64,19 +79,37 @@ export function newLedger(): Ledger {
  * QoS 1 publishes from every sensor for `ms` after they are connected, then calls `atEnd` (a SIGKILL)
  * while they still publish; records each acknowledged reading.
  */
-export async function ingestFor(platform: PlatformProcess, creds: CredentialsFile, ledger: Ledger, ms: number, atEnd?: () => void): Promise<void> {
+export async function ingestFor(
+  platform: PlatformProcess,
+  creds: CredentialsFile,
+  ledger: Ledger,
+  ms: number,
+  atEnd?: () => void,
+): Promise<void> {
   let stopped = false;
-  const clients = await Promise.all(SENSORS.map((id) => mqtt.connectAsync(platform.mqttUrl, {
-    username: id, password: creds.devices.find((d) => d.sensorId === id)!.password, clientId: `${id}-faults`, reconnectPeriod: 0,
-  })));
+  const clients = await Promise.all(
+    SENSORS.map((id) =>
+      mqtt.connectAsync(platform.mqttUrl, {
+        username: id,
+        password: creds.devices.find((d) => d.sensorId === id)!.password,
+        clientId: `${id}-faults`,
+        reconnectPeriod: 0,
+      }),
+    ),
+  );
   // the platform is killed under them: a reset connection is expected, not an error of the test
   for (const c of clients) c.on('error', () => undefined);
   const loops = clients.map(async (client, i) => {
     const id = SENSORS[i]!;
     while (!stopped) {
       const window = Array.from({ length: 8 }, () => BASE_TS + ledger.next++);
-      const results = await Promise.allSettled(window.map((ts) =>
-        client.publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts, pm25: ts % 500 }), { qos: 1 }).then(() => ts)));
+      const results = await Promise.allSettled(
+        window.map((ts) =>
+          client
+            .publishAsync(`ioc/air/${id}/readings`, JSON.stringify({ ts, pm25: ts % 500 }), { qos: 1 })
+            .then(() => ts),
+        ),
+      );
       for (const r of results) if (r.status === 'fulfilled') ledger.acked.add(`${id}:${r.value}`);
       if (results.some((r) => r.status === 'rejected')) return;
     }
@@ -90,7 +123,10 @@ export async function ingestFor(platform: PlatformProcess, creds: CredentialsFil
 
 function segmentPaths(dataDir: string): string[] {
   const dir = join(dataDir, 'log');
-  return readdirSync(dir).filter((n) => /^\d{20}\.log$/.test(n)).sort().map((n) => join(dir, n));
+  return readdirSync(dir)
+    .filter((n) => /^\d{20}\.log$/.test(n))
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** The readings of the records that overlap [from, to) of a segment file. */
@@ -116,7 +152,10 @@ export function applyFault(dataDir: string, fault: Fault, random: () => number, 
   if (fault === 'garbage-checkpoint' || fault === 'checkpoint-past-end') {
     const dir = join(dataDir, 'log');
     for (const name of readdirSync(dir).filter((n) => n.endsWith('.checkpoint'))) {
-      writeFileSync(join(dir, name), fault === 'garbage-checkpoint' ? '\x00\x17garbage' : String(Number.MAX_SAFE_INTEGER - 7));
+      writeFileSync(
+        join(dir, name),
+        fault === 'garbage-checkpoint' ? '\x00\x17garbage' : String(Number.MAX_SAFE_INTEGER - 7),
+      );
     }
     return fault;
   }
@@ -149,20 +188,28 @@ export function applyFault(dataDir: string, fault: Fault, random: () => number, 
 }
 
 function readCheckpoints(dir: string): number {
-  const values = readdirSync(dir).filter((n) => n.endsWith('.checkpoint')).map((n) => Number(readFileSync(join(dir, n), 'utf8')));
+  const values = readdirSync(dir)
+    .filter((n) => n.endsWith('.checkpoint'))
+    .map((n) => Number(readFileSync(join(dir, n), 'utf8')));
   return values.length ? Math.max(...values.map((v) => (Number.isFinite(v) ? v : 0))) : 0;
 }
 
 /** Every acknowledged, not excused reading is stored exactly once; returns what is wrong (empty: all well). */
-export async function checkStored(httpUrl: string, token: string, ledger: Ledger): Promise<{ missing: string[]; duplicated: string[]; stored: number }> {
+export async function checkStored(
+  httpUrl: string,
+  token: string,
+  ledger: Ledger,
+): Promise<{ missing: string[]; duplicated: string[]; stored: number }> {
   const missing: string[] = [];
   const duplicated: string[] = [];
   let stored = 0;
   for (const id of SENSORS) {
     const seen = new Map<number, number>();
     const to = BASE_TS + ledger.next + 1;
-    for (let from = BASE_TS; from < to;) {
-      const res = await fetch(`${httpUrl}/api/sensors/${id}/readings?metric=pm25&from=${from}&to=${to}&limit=10000`, { headers: { authorization: `Bearer ${token}` } });
+    for (let from = BASE_TS; from < to; ) {
+      const res = await fetch(`${httpUrl}/api/sensors/${id}/readings?metric=pm25&from=${from}&to=${to}&limit=10000`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
       const body = (await res.json()) as { points: Array<{ ts: number }> };
       for (const p of body.points) seen.set(p.ts, (seen.get(p.ts) ?? 0) + 1);
       if (body.points.length < 10000) break;

@@ -19,7 +19,11 @@ export interface TestPlatform extends Platform {
   /** a real mqtt.js client logged in as the device (over TCP, or WebSocket with ws: true) */
   connectDevice(sensorId: string, options?: IClientOptions & { ws?: boolean }): Promise<MqttClient>;
   connectOperator(options?: IClientOptions): Promise<MqttClient>;
-  request(method: string, path: string, options?: { token?: string | null; body?: unknown; headers?: Record<string, string> }): Promise<{ status: number; json: unknown; text: string }>;
+  request(
+    method: string,
+    path: string,
+    options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: unknown; text: string }>;
   /** closes the platform and deletes its data directory */
   stop(): Promise<void>;
 }
@@ -74,11 +78,29 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     adminToken: creds.admin.token,
     devicePassword,
     connectDevice: (sensorId: string, opts: IClientOptions & { ws?: boolean } = {}) =>
-      connect(opts.ws ? platform.mqttWsUrl : platform.mqttUrl, { username: sensorId, password: devicePassword(sensorId), clientId: `${sensorId}-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
-    connectOperator: (opts: IClientOptions = {}) => connect(platform.mqttUrl, { username: 'operator', password: creds.operator.token, clientId: `operator-${Math.random().toString(16).slice(2, 8)}`, ...opts }),
-    async request(method: string, path: string, opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {}) {
+      connect(opts.ws ? platform.mqttWsUrl : platform.mqttUrl, {
+        username: sensorId,
+        password: devicePassword(sensorId),
+        clientId: `${sensorId}-${Math.random().toString(16).slice(2, 8)}`,
+        ...opts,
+      }),
+    connectOperator: (opts: IClientOptions = {}) =>
+      connect(platform.mqttUrl, {
+        username: 'operator',
+        password: creds.operator.token,
+        clientId: `operator-${Math.random().toString(16).slice(2, 8)}`,
+        ...opts,
+      }),
+    async request(
+      method: string,
+      path: string,
+      opts: { token?: string | null; body?: unknown; headers?: Record<string, string> } = {},
+    ) {
       const token = opts.token === undefined ? creds.operator.token : opts.token;
-      const headers: Record<string, string> = { ...(token ? { authorization: `Bearer ${token}` } : {}), ...opts.headers };
+      const headers: Record<string, string> = {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...opts.headers,
+      };
       let body: string | undefined;
       if (opts.body !== undefined) {
         body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
@@ -87,7 +109,11 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       const res = await fetch(`${platform.httpUrl}${path}`, { method, headers, body });
       const text = await res.text();
       let json: unknown;
-      try { json = JSON.parse(text); } catch { json = undefined; }
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
       return { status: res.status, json, text };
     },
     async stop() {
@@ -102,12 +128,25 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
 }
 
 /** Publishes and resolves when the broker acknowledged it (PUBACK for QoS 1). */
-export function publishAcked(client: MqttClient, topic: string, payload: string | Buffer, qos: 0 | 1 = 1): Promise<void> {
-  return new Promise((resolve, reject) => client.publish(topic, payload, { qos }, (err) => (err ? reject(err) : resolve())));
+export function publishAcked(
+  client: MqttClient,
+  topic: string,
+  payload: string | Buffer,
+  qos: 0 | 1 = 1,
+): Promise<void> {
+  return new Promise((resolve, reject) =>
+    client.publish(topic, payload, { qos }, (err) => (err ? reject(err) : resolve())),
+  );
 }
 
 /** Collects messages on a topic filter; `next()` waits for the next one. */
-export async function subscribeCollect(client: MqttClient, filter: string): Promise<{ messages: Array<{ topic: string; payload: string }>; next(timeoutMs?: number): Promise<{ topic: string; payload: string }> }> {
+export async function subscribeCollect(
+  client: MqttClient,
+  filter: string,
+): Promise<{
+  messages: Array<{ topic: string; payload: string }>;
+  next(timeoutMs?: number): Promise<{ topic: string; payload: string }>;
+}> {
   const messages: Array<{ topic: string; payload: string }> = [];
   const waiters: Array<(m: { topic: string; payload: string }) => void> = [];
   client.on('message', (topic, payload) => {
@@ -123,17 +162,27 @@ export async function subscribeCollect(client: MqttClient, filter: string): Prom
       if (read < messages.length) return Promise.resolve(messages[read++]!);
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`no message on ${filter} within ${timeoutMs} ms`)), timeoutMs);
-        waiters.push((m) => { clearTimeout(timer); read++; resolve(m); });
+        waiters.push((m) => {
+          clearTimeout(timer);
+          read++;
+          resolve(m);
+        });
       });
     },
   };
 }
 
 /** Connects and says how CONNECT ended: `ok` with the client, or the CONNACK refusal code (the client closed). */
-export function tryConnect(url: string, options: IClientOptions): Promise<{ ok: boolean; code?: number; sessionPresent?: boolean; client?: MqttClient }> {
+export function tryConnect(
+  url: string,
+  options: IClientOptions,
+): Promise<{ ok: boolean; code?: number; sessionPresent?: boolean; client?: MqttClient }> {
   return new Promise((resolve) => {
     const client = mqtt.connect(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options });
     client.once('connect', (connack) => resolve({ ok: true, sessionPresent: connack.sessionPresent, client }));
-    client.once('error', (err: Error & { code?: number }) => { client.end(true); resolve({ ok: false, code: err.code }); });
+    client.once('error', (err: Error & { code?: number }) => {
+      client.end(true);
+      resolve({ ok: false, code: err.code });
+    });
   });
 }

@@ -23,24 +23,43 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const START_ARGS = startArguments();
 
 function startArguments(): string[] {
-  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start;
+  const script = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start;
   const [command, ...args] = script.split(/\s+/);
   if (command !== 'node') throw new Error(`package.json's start script should run node, not: ${script}`);
   return args;
 }
 
-export async function spawnPlatform(env: Record<string, string>, timeoutMs = 60_000, run: 'sources' | 'npm start' = 'sources'): Promise<PlatformProcess> {
+export async function spawnPlatform(
+  env: Record<string, string>,
+  timeoutMs = 60_000,
+  run: 'sources' | 'npm start' = 'sources',
+): Promise<PlatformProcess> {
   const child = spawn(process.execPath, run === 'sources' ? ['--import', 'tsx', MAIN] : START_ARGS, {
     cwd: ROOT,
-    env: { ...process.env, IOC_MQTT_PORT: '0', IOC_HTTP_PORT: '0', IOC_MQTT_HOST: '127.0.0.1', IOC_HTTP_HOST: '127.0.0.1', IOC_DEMO: '0', IOC_LOG_LEVEL: 'info', ...env },
+    env: {
+      ...process.env,
+      IOC_MQTT_PORT: '0',
+      IOC_HTTP_PORT: '0',
+      IOC_MQTT_HOST: '127.0.0.1',
+      IOC_HTTP_HOST: '127.0.0.1',
+      IOC_DEMO: '0',
+      IOC_LOG_LEVEL: 'info',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   let httpUrl = '';
   let mqttUrl = '';
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`platform did not start within ${timeoutMs} ms:\n${output.join('')}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`platform did not start within ${timeoutMs} ms:\n${output.join('')}`)),
+      timeoutMs,
+    );
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       output.push(text);

@@ -14,7 +14,11 @@ const field = (bytes: Buffer): Buffer => Buffer.concat([Buffer.from([bytes.lengt
 
 /** A PUBLISH with a topic given as raw bytes (invalid UTF-8, NUL, ...). */
 export function rawPublish(topic: Buffer, payload: Buffer, qos: 0 | 1 | 2 = 0, retain = false, messageId = 1): Buffer {
-  const body = Buffer.concat([field(topic), qos ? Buffer.from([messageId >> 8, messageId & 0xff]) : Buffer.alloc(0), payload]);
+  const body = Buffer.concat([
+    field(topic),
+    qos ? Buffer.from([messageId >> 8, messageId & 0xff]) : Buffer.alloc(0),
+    payload,
+  ]);
   return Buffer.concat([Buffer.from([0x30 | (qos << 1) | (retain ? 1 : 0)]), varint(body.length), body]);
 }
 
@@ -22,8 +26,11 @@ export function rawPublish(topic: Buffer, payload: Buffer, qos: 0 | 1 | 2 = 0, r
 export function rawConnect(clientId: Buffer, username?: Buffer, password?: Buffer): Buffer {
   const flags = 0x02 | (username ? 0x80 : 0) | (password ? 0x40 : 0);
   const body = Buffer.concat([
-    field(Buffer.from('MQTT')), Buffer.from([4, flags, 0, 30]),
-    field(clientId), username ? field(username) : Buffer.alloc(0), password ? field(password) : Buffer.alloc(0),
+    field(Buffer.from('MQTT')),
+    Buffer.from([4, flags, 0, 30]),
+    field(clientId),
+    username ? field(username) : Buffer.alloc(0),
+    password ? field(password) : Buffer.alloc(0),
   ]);
   return Buffer.concat([Buffer.from([0x10]), varint(body.length), body]);
 }

@@ -34,7 +34,9 @@ process.once('exit', () => {
 /** Fails with the install command when the binary is missing: a missing server is never a silent skip. */
 export function requireBinary(binary: string, install: string): void {
   if (!existsSync(binary)) {
-    throw new Error(`${binary} is not installed: these tests need the real server. Install it with \`${install}\` (Debian).`);
+    throw new Error(
+      `${binary} is not installed: these tests need the real server. Install it with \`${install}\` (Debian).`,
+    );
   }
 }
 

@@ -33,22 +33,41 @@ export async function makeTlsFixture(devices: readonly string[] = []): Promise<T
 }
 
 /** An HTTPS request that trusts only `ca`. */
-export function httpsCall(url: string, ca: string, options: { method?: string; token?: string; body?: unknown } = {}): Promise<{ status: number; json: unknown; text: string }> {
+export function httpsCall(
+  url: string,
+  ca: string,
+  options: { method?: string; token?: string; body?: unknown } = {},
+): Promise<{ status: number; json: unknown; text: string }> {
   return new Promise((resolve, reject) => {
     const body = options.body === undefined ? undefined : JSON.stringify(options.body);
-    const req = httpsRequest(url, {
-      method: options.method ?? 'GET', ca, rejectUnauthorized: true,
-      headers: { ...(options.token ? { authorization: `Bearer ${options.token}` } : {}), ...(body ? { 'content-type': 'application/json' } : {}) },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => { text += c; });
-      res.on('end', () => {
-        let json: unknown;
-        try { json = JSON.parse(text); } catch { json = undefined; }
-        resolve({ status: res.statusCode ?? 0, json, text });
-      });
-    });
+    const req = httpsRequest(
+      url,
+      {
+        method: options.method ?? 'GET',
+        ca,
+        rejectUnauthorized: true,
+        headers: {
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => {
+          let json: unknown;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: res.statusCode ?? 0, json, text });
+        });
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -71,7 +90,8 @@ export function capturingLogger(): { logger: Logger; lines: Array<Record<string,
   const lines: Array<Record<string, unknown>> = [];
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });

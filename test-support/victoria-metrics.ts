@@ -67,7 +67,10 @@ export async function exportSeries(url: string, match: string, minSeries = 1): P
     const res = await fetch(`${url}/api/v1/export?${new URLSearchParams({ 'match[]': match })}`);
     if (!res.ok) throw new Error(`export from ${url} failed: ${res.status} ${await res.text()}`);
     const text = await res.text();
-    const series = text.split('\n').filter((line) => line.trim()).map((line) => JSON.parse(line) as ExportedSeries);
+    const series = text
+      .split('\n')
+      .filter((line) => line.trim())
+      .map((line) => JSON.parse(line) as ExportedSeries);
     if (series.length >= minSeries || Date.now() > deadline) return series;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }

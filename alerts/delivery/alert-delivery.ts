@@ -45,7 +45,12 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   hub.start();
   // silenced alerts stay on the live stream (marked) but are not sent out (docs/operations-workflow.md)
   const notifying = notSilenced(deps.feed.bus);
-  const webhooks = new WebhookDispatcher({ targets: deps.webhooks, bus: notifying.bus, clock: deps.clock, logger: deps.logger });
+  const webhooks = new WebhookDispatcher({
+    targets: deps.webhooks,
+    bus: notifying.bus,
+    clock: deps.clock,
+    logger: deps.logger,
+  });
   webhooks.start();
   if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, webhooks });
   const { feed, clock, logger, publish, registry } = deps;
@@ -54,7 +59,9 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   const channels = new Map<string, RunningChannel>();
   for (const channel of list) channels.set(channel.name, channel.start(context));
   return {
-    hub, webhooks, channels,
+    hub,
+    webhooks,
+    channels,
     async stop() {
       hub.stop();
       notifying.stop();

@@ -10,11 +10,13 @@ const nonEmpty = z.string().trim().min(1);
  * What a subscriber (WebSocket client, webhook target) wants to receive. Each list is "any of"; the lists
  * combine with "and"; an absent or empty list means "all".
  */
-export const alertFilterSchema = z.object({
-  kind: z.array(nonEmpty).max(50).optional(),
-  severity: z.array(z.enum(SEVERITIES)).max(SEVERITIES.length).optional(),
-  district: z.array(nonEmpty).max(200).optional(),
-}).strict();
+export const alertFilterSchema = z
+  .object({
+    kind: z.array(nonEmpty).max(50).optional(),
+    severity: z.array(z.enum(SEVERITIES)).max(SEVERITIES.length).optional(),
+    district: z.array(nonEmpty).max(200).optional(),
+  })
+  .strict();
 
 export type AlertFilter = z.infer<typeof alertFilterSchema>;
 

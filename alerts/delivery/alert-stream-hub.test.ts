@@ -12,10 +12,46 @@ import type { ServerMessage } from './alert-stream-protocol.ts';
  * clients on a real socket. Alerts come from readings crossing these rules.
  */
 const RULES = [
-  { id: 'flood-high', kind: 'threshold', selector: { sensorIds: ['water-kimlong'] }, metric: 'waterLevel', above: 2, severity: 'high', category: 'naturalDisaster', subCategory: 'flood' },
-  { id: 'pm25-medium', kind: 'threshold', selector: { kinds: ['air'] }, metric: 'pm25', above: 100, severity: 'medium', category: 'environment', subCategory: 'airPollution' },
-  { id: 'dongba-critical', kind: 'threshold', selector: { sensorIds: ['air-dongba'] }, metric: 'pm25', above: 300, severity: 'critical', category: 'environment', subCategory: 'airPollution' },
-  { id: 'jam-low', kind: 'threshold', selector: { kinds: ['traffic'] }, metric: 'intensity', above: 1000, severity: 'low', category: 'traffic', subCategory: 'trafficJam' },
+  {
+    id: 'flood-high',
+    kind: 'threshold',
+    selector: { sensorIds: ['water-kimlong'] },
+    metric: 'waterLevel',
+    above: 2,
+    severity: 'high',
+    category: 'naturalDisaster',
+    subCategory: 'flood',
+  },
+  {
+    id: 'pm25-medium',
+    kind: 'threshold',
+    selector: { kinds: ['air'] },
+    metric: 'pm25',
+    above: 100,
+    severity: 'medium',
+    category: 'environment',
+    subCategory: 'airPollution',
+  },
+  {
+    id: 'dongba-critical',
+    kind: 'threshold',
+    selector: { sensorIds: ['air-dongba'] },
+    metric: 'pm25',
+    above: 300,
+    severity: 'critical',
+    category: 'environment',
+    subCategory: 'airPollution',
+  },
+  {
+    id: 'jam-low',
+    kind: 'threshold',
+    selector: { kinds: ['traffic'] },
+    metric: 'intensity',
+    above: 1000,
+    severity: 'low',
+    category: 'traffic',
+    subCategory: 'trafficJam',
+  },
 ];
 
 interface TestClient {
@@ -51,7 +87,10 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
   await new Promise<void>((resolve) => wss.once('listening', resolve));
   wss.on('connection', (socket, request) => {
     const query = Object.fromEntries(new URL(request.url ?? '/', 'http://x').searchParams);
-    if ('hold' in query) { held.push(socket); return; }
+    if ('hold' in query) {
+      held.push(socket);
+      return;
+    }
     hub.attach(socket, { filter: parseFilterQuery(query), user: 'operator' });
   });
   const port = (wss.address() as AddressInfo).port;
@@ -79,7 +118,8 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as ServerMessage;
       frames.push(frame);
-      const parts: ServerMessage[] = frame.type === 'events' ? frame.events.map((event) => ({ type: 'event', event })) : [frame];
+      const parts: ServerMessage[] =
+        frame.type === 'events' ? frame.events.map((event) => ({ type: 'event', event })) : [frame];
       for (const message of parts) {
         messages.push(message);
         for (const w of [...waiters]) {
@@ -93,7 +133,10 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
     const closed = new Promise<{ code: number; reason: string }>((resolve) => {
       ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() }));
     });
-    await new Promise<void>((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
     let seen = 0;
     const next = (predicate: (m: ServerMessage) => boolean = () => true): Promise<ServerMessage> => {
       const found = messages.slice(seen).find(predicate);
@@ -101,16 +144,28 @@ async function startHub(options: Partial<AlertStreamHubOptions> = {}): Promise<H
         seen = messages.indexOf(found) + 1;
         return Promise.resolve(found);
       }
-      return new Promise((resolve) => waiters.push({ predicate, resolve: (m) => { seen = messages.length; resolve(m); } }));
+      return new Promise((resolve) =>
+        waiters.push({
+          predicate,
+          resolve: (m) => {
+            seen = messages.length;
+            resolve(m);
+          },
+        }),
+      );
     };
     return { ws, messages, frames, closed, next };
   };
   return { hub, alerts, read, connect, held };
 }
 
-const eventSeqs = (messages: ServerMessage[]): number[] => messages.flatMap((m) => (m.type === 'event' ? [m.event.seq] : []));
+const eventSeqs = (messages: ServerMessage[]): number[] =>
+  messages.flatMap((m) => (m.type === 'event' ? [m.event.seq] : []));
 const seqs = (events: AlertEvent[]): number[] => events.map((e) => e.seq);
-const isSeq = (seq: number) => (m: ServerMessage): boolean => m.type === 'event' && m.event.seq === seq;
+const isSeq =
+  (seq: number) =>
+  (m: ServerMessage): boolean =>
+    m.type === 'event' && m.event.seq === seq;
 const last = (events: AlertEvent[]): number => events[events.length - 1]!.seq;
 
 describe('AlertStreamHub', () => {
@@ -144,7 +199,12 @@ describe('AlertStreamHub', () => {
     await vi.waitFor(() => expect(frames).toHaveLength(1));
     expect(frames[0]).toMatchObject({ type: 'snapshot', seq: flood.seq, alerts: [{ id: flood.alert.id }] });
     // the next event is delivered, the one in the snapshot was not
-    const [resolved] = await (async () => { alerts.clock.advance(1000); alerts.events.emit('readings', [reading('water-kimlong', { waterLevel: 1 }, T0 + 2000)]); await alerts.settle(); return alerts.seen.slice(-1); })();
+    const [resolved] = await (async () => {
+      alerts.clock.advance(1000);
+      alerts.events.emit('readings', [reading('water-kimlong', { waterLevel: 1 }, T0 + 2000)]);
+      await alerts.settle();
+      return alerts.seen.slice(-1);
+    })();
     await vi.waitFor(() => expect(frames).toHaveLength(2));
     expect(frames[1]).toMatchObject({ type: 'event', event: { seq: resolved!.seq, type: 'resolved' } });
   });
@@ -189,7 +249,10 @@ describe('AlertStreamHub', () => {
     expect(critical).toHaveLength(1);
     const probe = await read('air-dongba', { pm25: 20 });
     await client.next(isSeq(last(probe)));
-    expect(eventSeqs(client.messages)).toEqual([critical[0]!.seq, ...seqs(probe.filter((e) => e.alert.severity === 'critical'))]);
+    expect(eventSeqs(client.messages)).toEqual([
+      critical[0]!.seq,
+      ...seqs(probe.filter((e) => e.alert.severity === 'critical')),
+    ]);
   });
 
   it('keeps delivering an alert the client holds until it resolves, even when a rule change makes it stop matching', async () => {
@@ -239,8 +302,21 @@ describe('AlertStreamHub', () => {
     // Each read advances the simulated clock a second; with the default 30 s heartbeat the paused client
     // (which cannot answer pings) could be terminated as dead before its buffer passes the limit, a race
     // seen in CI. Heartbeats are tested on their own below.
-    const { hub, read, connect } = await startHub({ maxBufferedBytes: 256 * 1024, heartbeatIntervalMs: 24 * 3_600_000 });
-    for (const s of ['air-ngomon', 'air-dongba', 'air-gahue', 'air-ancuu', 'air-benhvien', 'air-phubai', 'air-thuanan', 'air-kimlong']) await read(s, { pm25: 180 });
+    const { hub, read, connect } = await startHub({
+      maxBufferedBytes: 256 * 1024,
+      heartbeatIntervalMs: 24 * 3_600_000,
+    });
+    for (const s of [
+      'air-ngomon',
+      'air-dongba',
+      'air-gahue',
+      'air-ancuu',
+      'air-benhvien',
+      'air-phubai',
+      'air-thuanan',
+      'air-kimlong',
+    ])
+      await read(s, { pm25: 180 });
     const stalled = await connect();
     const healthy = await connect();
     const initial = await stalled.next((m) => m.type === 'snapshot');
@@ -250,15 +326,22 @@ describe('AlertStreamHub', () => {
 
     // The stalled client keeps asking for snapshots and never reads them, while real events flow.
     const events: AlertEvent[] = [];
-    const jams = ['traffic-truongtien', 'traffic-phuxuan', 'traffic-davien', 'traffic-ancuu', 'traffic-gahue', 'traffic-phubai'];
+    const jams = [
+      'traffic-truongtien',
+      'traffic-phuxuan',
+      'traffic-davien',
+      'traffic-ancuu',
+      'traffic-gahue',
+      'traffic-phubai',
+    ];
     for (let round = 0; round < 400 && hub.stats().droppedSlow === 0; round++) {
       for (let i = 0; i < 20; i++) stalled.ws.send(JSON.stringify({ type: 'subscribe', filter: {} }));
-      events.push(...await read(jams[round % jams.length]!, { intensity: round % 12 < 6 ? 1500 : 300 }));
+      events.push(...(await read(jams[round % jams.length]!, { intensity: round % 12 < 6 ? 1500 : 300 })));
     }
     expect(hub.stats().droppedSlow).toBe(1);
     expect(hub.stats().droppedDead).toBe(0);
     expect(hub.stats().clients).toBe(1);
-    events.push(...await read('water-kimlong', { waterLevel: 3 }));
+    events.push(...(await read('water-kimlong', { waterLevel: 3 })));
     await healthy.next(isSeq(last(events)));
     expect(eventSeqs(healthy.messages)).toEqual(seqs(events));
     expect(snapshotBytes).toBeGreaterThan(4000);

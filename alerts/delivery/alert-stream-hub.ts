@@ -3,7 +3,12 @@ import type { Clock, TimerHandle } from '../../core/clock.ts';
 import type { Alert, AlertEvent } from '../alert-model.ts';
 import type { AlertFeed } from './alert-feed.ts';
 import { matchesFilter, type AlertFilter } from './alert-filter.ts';
-import { CLOSE_CODES, MAX_CLIENT_MESSAGE_BYTES, clientMessageSchema, type ServerMessage } from './alert-stream-protocol.ts';
+import {
+  CLOSE_CODES,
+  MAX_CLIENT_MESSAGE_BYTES,
+  clientMessageSchema,
+  type ServerMessage,
+} from './alert-stream-protocol.ts';
 import { silentLogger, type DeliveryLogger } from './delivery-logger.ts';
 
 export interface AlertStreamHubOptions {
@@ -110,11 +115,20 @@ export class AlertStreamHub {
       return undefined;
     }
     const client: StreamClient = {
-      id: this.nextId++, socket, user: meta.user, filter: meta.filter, held: new Set(), alive: true, closing: false, snapshotSeq: 0,
+      id: this.nextId++,
+      socket,
+      user: meta.user,
+      filter: meta.filter,
+      held: new Set(),
+      alive: true,
+      closing: false,
+      snapshotSeq: 0,
     };
     this.clients.set(client.id, client);
     this.counters.connected++;
-    socket.on('pong', () => { client.alive = true; });
+    socket.on('pong', () => {
+      client.alive = true;
+    });
     socket.on('message', (data, isBinary) => this.onMessage(client, data, isBinary));
     socket.on('close', () => this.clients.delete(client.id));
     socket.on('error', (err) => {
@@ -157,7 +171,8 @@ export class AlertStreamHub {
       const key = mine.length === events.length ? '*' : mine.map((e) => e.seq).join(',');
       let frame = frames.get(key);
       if (!frame) {
-        const message: ServerMessage = mine.length === 1 ? { type: 'event', event: mine[0]! } : { type: 'events', events: mine };
+        const message: ServerMessage =
+          mine.length === 1 ? { type: 'event', event: mine[0]! } : { type: 'events', events: mine };
         frame = Buffer.from(JSON.stringify(message));
         frames.set(key, frame);
       }
@@ -166,7 +181,10 @@ export class AlertStreamHub {
   };
 
   private sendSnapshot(client: StreamClient): void {
-    const alerts = this.options.feed.open().filter((a) => matchesFilter(a, client.filter)).sort(byStart);
+    const alerts = this.options.feed
+      .open()
+      .filter((a) => matchesFilter(a, client.filter))
+      .sort(byStart);
     client.held.clear();
     for (const alert of alerts) client.held.add(alert.id);
     client.snapshotSeq = this.counters.lastSeq;
@@ -195,7 +213,11 @@ export class AlertStreamHub {
   private onMessage(client: StreamClient, data: RawData, isBinary: boolean): void {
     const buf = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
     if (isBinary || buf.length > MAX_CLIENT_MESSAGE_BYTES) {
-      this.send(client, { type: 'error', code: 'invalid_message', message: 'expected a JSON text message (at most 16 KiB)' });
+      this.send(client, {
+        type: 'error',
+        code: 'invalid_message',
+        message: 'expected a JSON text message (at most 16 KiB)',
+      });
       return;
     }
     let parsed: unknown;
@@ -209,7 +231,11 @@ export class AlertStreamHub {
     if (!message.success) {
       const issue = message.error.issues[0];
       const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
-      this.send(client, { type: 'error', code: 'invalid_message', message: `${where}${issue?.message ?? 'invalid message'}` });
+      this.send(client, {
+        type: 'error',
+        code: 'invalid_message',
+        message: `${where}${issue?.message ?? 'invalid message'}`,
+      });
       return;
     }
     if (message.data.type === 'ping') {

@@ -13,8 +13,45 @@ const city = loadCity(config.cityFile, config.kindsDir);
 const ctx: CapContext = { sender: 'ioc.hue.gov.vn', city };
 
 // Element order from the CAP 1.2 schema (OASIS, 2010): a consumer validating against it rejects any other.
-const ALERT_ORDER = ['identifier', 'sender', 'sent', 'status', 'msgType', 'source', 'scope', 'restriction', 'addresses', 'code', 'note', 'references', 'incidents', 'info'];
-const INFO_ORDER = ['language', 'category', 'event', 'responseType', 'urgency', 'severity', 'certainty', 'audience', 'eventCode', 'effective', 'onset', 'expires', 'senderName', 'headline', 'description', 'instruction', 'web', 'contact', 'parameter', 'resource', 'area'];
+const ALERT_ORDER = [
+  'identifier',
+  'sender',
+  'sent',
+  'status',
+  'msgType',
+  'source',
+  'scope',
+  'restriction',
+  'addresses',
+  'code',
+  'note',
+  'references',
+  'incidents',
+  'info',
+];
+const INFO_ORDER = [
+  'language',
+  'category',
+  'event',
+  'responseType',
+  'urgency',
+  'severity',
+  'certainty',
+  'audience',
+  'eventCode',
+  'effective',
+  'onset',
+  'expires',
+  'senderName',
+  'headline',
+  'description',
+  'instruction',
+  'web',
+  'contact',
+  'parameter',
+  'resource',
+  'area',
+];
 const AREA_ORDER = ['areaDesc', 'polygon', 'circle', 'geocode', 'altitude', 'ceiling'];
 const REQUIRED_ALERT = ['identifier', 'sender', 'sent', 'status', 'msgType', 'scope'];
 const REQUIRED_INFO = ['category', 'event', 'urgency', 'severity', 'certainty'];
@@ -22,14 +59,19 @@ const CAP_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/;
 
 function parse(xml: string): Element {
   const errors: string[] = [];
-  const doc = new DOMParser({ onError: (level, msg) => { if (level !== 'warning') errors.push(msg); } }).parseFromString(xml, 'text/xml');
+  const doc = new DOMParser({
+    onError: (level, msg) => {
+      if (level !== 'warning') errors.push(msg);
+    },
+  }).parseFromString(xml, 'text/xml');
   expect(errors).toEqual([]);
   return doc.documentElement!;
 }
 const children = (el: Element): Element[] => Array.from(el.childNodes).filter((n): n is Element => n.nodeType === 1);
 const names = (el: Element): string[] => children(el).map((c) => c.localName!);
 const child = (el: Element, name: string): Element => children(el).find((c) => c.localName === name)!;
-const text = (el: Element, name: string): string | undefined => children(el).find((c) => c.localName === name)?.textContent ?? undefined;
+const text = (el: Element, name: string): string | undefined =>
+  children(el).find((c) => c.localName === name)?.textContent ?? undefined;
 
 function expectOrdered(actual: string[], order: string[]): void {
   const positions = actual.map((n) => order.indexOf(n));
@@ -56,7 +98,8 @@ function expectValidCap(alertEl: Element): void {
 }
 
 const floodAt = Date.UTC(2026, 9, 28, 3, 0, 0);
-const flood = (overrides: Partial<Alert> = {}): Alert => makeAlert({ startsAt: floodAt - 600_000, firingAt: floodAt, updatedAt: floodAt, ...overrides });
+const flood = (overrides: Partial<Alert> = {}): Alert =>
+  makeAlert({ startsAt: floodAt - 600_000, firingAt: floodAt, updatedAt: floodAt, ...overrides });
 
 describe('CAP 1.2 messages', () => {
   it('renders a firing alert as a valid CAP Alert with Vietnamese and English info blocks', () => {
@@ -70,8 +113,13 @@ describe('CAP 1.2 messages', () => {
     const infos = children(root).filter((c) => c.localName === 'info');
     expect(infos.map((i) => text(i, 'language'))).toEqual(['vi-VN', 'en-US']);
     const [vi, en] = infos as [Element, Element];
-    expect([text(vi, 'category'), text(vi, 'event'), text(vi, 'urgency'), text(vi, 'severity'), text(vi, 'certainty')])
-      .toEqual(['Met', 'Lũ', 'Immediate', 'Extreme', 'Observed']);
+    expect([
+      text(vi, 'category'),
+      text(vi, 'event'),
+      text(vi, 'urgency'),
+      text(vi, 'severity'),
+      text(vi, 'certainty'),
+    ]).toEqual(['Met', 'Lũ', 'Immediate', 'Extreme', 'Observed']);
     expect(text(en, 'event')).toBe('Flood');
     expect(text(vi, 'headline')).toBe(alert.title.vi);
     expect(text(en, 'description')).toBe(alert.message.en);
@@ -79,7 +127,9 @@ describe('CAP 1.2 messages', () => {
     const area = child(vi, 'area');
     expect(text(area, 'areaDesc')).toBe('Trạm thủy văn Kim Long (sông Hương), Kim Long');
     expect(text(area, 'circle')).toBe('16.466,107.565 1');
-    const params = children(en).filter((c) => c.localName === 'parameter').map((p) => `${text(p, 'valueName')}=${text(p, 'value')}`);
+    const params = children(en)
+      .filter((c) => c.localName === 'parameter')
+      .map((p) => `${text(p, 'valueName')}=${text(p, 'value')}`);
     expect(params).toEqual(['metric=waterLevel', 'value=2.15', 'threshold=2', 'unit=m', 'sensorId=water-kimlong']);
   });
 
@@ -103,7 +153,11 @@ describe('CAP 1.2 messages', () => {
     const original = `ioc.hue.gov.vn,ioc-hue-${alert.id},2026-10-28T10:00:00+07:00`;
     const update = parse(renderCapAlert({ ...alert, state: 'acknowledged', updatedAt: floodAt + 60_000 }, ctx));
     expectValidCap(update);
-    expect([text(update, 'msgType'), text(update, 'references'), text(update, 'sent')]).toEqual(['Update', original, '2026-10-28T10:01:00+07:00']);
+    expect([text(update, 'msgType'), text(update, 'references'), text(update, 'sent')]).toEqual([
+      'Update',
+      original,
+      '2026-10-28T10:01:00+07:00',
+    ]);
     expect(text(update, 'identifier')).toBe(`ioc-hue-${alert.id}-u${floodAt + 60_000}`);
 
     const resolvedAt = floodAt + 3_600_000;
@@ -111,13 +165,19 @@ describe('CAP 1.2 messages', () => {
     expectValidCap(cancel);
     expect([text(cancel, 'msgType'), text(cancel, 'references')]).toEqual(['Cancel', original]);
     const info = child(cancel, 'info');
-    expect([text(info, 'urgency'), text(info, 'responseType'), text(info, 'instruction')]).toEqual(['Past', 'AllClear', undefined]);
+    expect([text(info, 'urgency'), text(info, 'responseType'), text(info, 'instruction')]).toEqual([
+      'Past',
+      'AllClear',
+      undefined,
+    ]);
     expect(text(info, 'headline')).toBe(`Đã hết cảnh báo: ${alert.title.vi}`);
   });
 
   it('escapes markup and drops characters XML cannot carry', () => {
     const nasty = 'Trạm <A> & "B" \u0007';
-    const root = parse(renderCapAlert(flood({ title: { vi: nasty, en: nasty }, sensorId: 'unknown-sensor', location: undefined }), ctx));
+    const root = parse(
+      renderCapAlert(flood({ title: { vi: nasty, en: nasty }, sensorId: 'unknown-sensor', location: undefined }), ctx),
+    );
     const info = child(root, 'info');
     expect(text(info, 'headline')).toBe('Trạm <A> & "B" ');
     expect(names(child(info, 'area'))).toEqual(['areaDesc']);
@@ -134,16 +194,27 @@ describe('CAP Atom feed', () => {
   it('lists public alerts, newest first, each with its CAP message inline and a link to it alone', () => {
     const now = floodAt + 7_200_000;
     const firing = flood({ updatedAt: floodAt + 10_000 });
-    const resolved = flood({ state: 'resolved', resolvedAt: floodAt + 3_600_000, updatedAt: floodAt + 3_600_000, sensorId: 'water-phuoc' });
+    const resolved = flood({
+      state: 'resolved',
+      resolvedAt: floodAt + 3_600_000,
+      updatedAt: floodAt + 3_600_000,
+      sensorId: 'water-phuoc',
+    });
     const pending = flood({ state: 'pending', firingAt: undefined });
     const offline = flood({ subCategory: 'deviceOffline' });
     const longGone = flood({ state: 'resolved', resolvedAt: now - 25 * 3_600_000, updatedAt: now - 25 * 3_600_000 });
     const selected = selectPublicAlerts([firing, pending, offline, resolved, longGone, firing], now);
     expect(selected.map((a) => a.id)).toEqual([resolved.id, firing.id]);
 
-    const xml = renderCapAtomFeed(selected, ctx, {
-      self: 'http://ioc.example/api/alerts/cap', alert: (id) => `http://ioc.example/api/alerts/cap/${id}`,
-    }, now);
+    const xml = renderCapAtomFeed(
+      selected,
+      ctx,
+      {
+        self: 'http://ioc.example/api/alerts/cap',
+        alert: (id) => `http://ioc.example/api/alerts/cap/${id}`,
+      },
+      now,
+    );
     const feed = parse(xml);
     expect(feed.namespaceURI).toBe('http://www.w3.org/2005/Atom');
     expect(text(feed, 'updated')).toBe(new Date(floodAt + 3_600_000).toISOString());
@@ -151,8 +222,11 @@ describe('CAP Atom feed', () => {
     expect(entries).toHaveLength(2);
     const [first] = entries as [Element];
     const link = child(first, 'link');
-    expect([link.getAttribute('rel'), link.getAttribute('type'), link.getAttribute('href')])
-      .toEqual(['alternate', 'application/cap+xml', `http://ioc.example/api/alerts/cap/${resolved.id}`]);
+    expect([link.getAttribute('rel'), link.getAttribute('type'), link.getAttribute('href')]).toEqual([
+      'alternate',
+      'application/cap+xml',
+      `http://ioc.example/api/alerts/cap/${resolved.id}`,
+    ]);
     const content = child(first, 'content');
     expect(content.getAttribute('type')).toBe('application/cap+xml');
     const cap = children(content)[0]!;

@@ -20,8 +20,13 @@ export function selectPublicAlerts(candidates: readonly Alert[], now: number): A
   const out: Alert[] = [];
   for (const alert of candidates) {
     if (seen.has(alert.id) || INTERNAL_SUB_CATEGORIES.has(alert.subCategory)) continue;
-    const show = alert.state === 'firing' || alert.state === 'acknowledged' || alert.state === 'inProgress'
-      || (alert.state === 'resolved' && alert.firingAt !== undefined && now - (alert.resolvedAt ?? alert.updatedAt) <= CANCEL_VISIBLE_MS);
+    const show =
+      alert.state === 'firing' ||
+      alert.state === 'acknowledged' ||
+      alert.state === 'inProgress' ||
+      (alert.state === 'resolved' &&
+        alert.firingAt !== undefined &&
+        now - (alert.resolvedAt ?? alert.updatedAt) <= CANCEL_VISIBLE_MS);
     if (!show) continue;
     seen.add(alert.id);
     out.push(alert);
@@ -62,23 +67,32 @@ export function renderCapAtomFeed(alerts: readonly Alert[], ctx: CapContext, lin
     const header = capHeader(alert, ctx);
     const url = links.alert(alert.id);
     const cancelled = header.msgType === 'Cancel';
-    return xmlElement('entry', [
-      xmlElement('id', `${url}#${header.identifier}`, 2),
-      xmlElement('title', cancelled ? vi.cancel(alert.title.vi) : alert.title.vi, 2),
-      xmlElement('updated', new Date(alert.updatedAt).toISOString(), 2),
-      xmlElement('published', new Date(alert.firingAt ?? alert.startsAt).toISOString(), 2),
-      `    <link${xmlAttrs({ rel: 'alternate', type: 'application/cap+xml', href: url })}/>\n`,
-      `    <category${xmlAttrs({ term: capCategory(alert.category, alert.subCategory), scheme: 'urn:oasis:names:tc:emergency:cap:1.2:category' })}/>\n`,
-      xmlElement('summary', alert.message.vi, 2),
-      xmlElement('content', [renderCapAlertElement(alert, ctx, 3)], 2, ' type="application/cap+xml"'),
-    ], 1);
+    return xmlElement(
+      'entry',
+      [
+        xmlElement('id', `${url}#${header.identifier}`, 2),
+        xmlElement('title', cancelled ? vi.cancel(alert.title.vi) : alert.title.vi, 2),
+        xmlElement('updated', new Date(alert.updatedAt).toISOString(), 2),
+        xmlElement('published', new Date(alert.firingAt ?? alert.startsAt).toISOString(), 2),
+        `    <link${xmlAttrs({ rel: 'alternate', type: 'application/cap+xml', href: url })}/>\n`,
+        `    <category${xmlAttrs({ term: capCategory(alert.category, alert.subCategory), scheme: 'urn:oasis:names:tc:emergency:cap:1.2:category' })}/>\n`,
+        xmlElement('summary', alert.message.vi, 2),
+        xmlElement('content', [renderCapAlertElement(alert, ctx, 3)], 2, ' type="application/cap+xml"'),
+      ],
+      1,
+    );
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${xmlElement('feed', [
-    xmlElement('id', links.self, 1),
-    xmlElement('title', `${vi.feedTitle(ctx.city.name.vi)} / ${en.feedTitle(ctx.city.name.en)}`, 1),
-    xmlElement('updated', new Date(updated).toISOString(), 1),
-    xmlElement('author', [xmlElement('name', vi.senderName(ctx.city.name.vi), 2)], 1),
-    `  <link rel="self" type="application/atom+xml" href="${escapeXml(links.self)}"/>\n`,
-    ...entries,
-  ], 0, ` xmlns="${ATOM_NAMESPACE}" xml:lang="vi"`)}`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n${xmlElement(
+    'feed',
+    [
+      xmlElement('id', links.self, 1),
+      xmlElement('title', `${vi.feedTitle(ctx.city.name.vi)} / ${en.feedTitle(ctx.city.name.en)}`, 1),
+      xmlElement('updated', new Date(updated).toISOString(), 1),
+      xmlElement('author', [xmlElement('name', vi.senderName(ctx.city.name.vi), 2)], 1),
+      `  <link rel="self" type="application/atom+xml" href="${escapeXml(links.self)}"/>\n`,
+      ...entries,
+    ],
+    0,
+    ` xmlns="${ATOM_NAMESPACE}" xml:lang="vi"`,
+  )}`;
 }

@@ -12,12 +12,33 @@ afterEach(async () => {
 });
 
 const RULES = [
-  { id: 'flood-critical', kind: 'threshold', selector: { sensorIds: ['water-kimlong'] }, metric: 'waterLevel', above: 3, severity: 'critical', category: 'naturalDisaster', subCategory: 'flood' },
-  { id: 'pm25-medium', kind: 'threshold', selector: { kinds: ['air'] }, metric: 'pm25', above: 100, severity: 'medium', category: 'environment', subCategory: 'airPollution' },
+  {
+    id: 'flood-critical',
+    kind: 'threshold',
+    selector: { sensorIds: ['water-kimlong'] },
+    metric: 'waterLevel',
+    above: 3,
+    severity: 'critical',
+    category: 'naturalDisaster',
+    subCategory: 'flood',
+  },
+  {
+    id: 'pm25-medium',
+    kind: 'threshold',
+    selector: { kinds: ['air'] },
+    metric: 'pm25',
+    above: 100,
+    severity: 'medium',
+    category: 'environment',
+    subCategory: 'airPollution',
+  },
 ];
 
 /** The real alerts engine (SQLite store, simulated time); `read` hands it a reading as ingest does. */
-async function startAlerts(): Promise<{ alerts: Harness; read(sensorId: string, values: Record<string, number>): Promise<AlertEvent[]> }> {
+async function startAlerts(): Promise<{
+  alerts: Harness;
+  read(sensorId: string, values: Record<string, number>): Promise<AlertEvent[]>;
+}> {
   const alerts = await startHarness(RULES);
   cleanups.push(() => alerts.close());
   let tick = 0;
@@ -59,7 +80,9 @@ describe('MQTT alert publisher', () => {
     cleanups.push(() => client.endAsync());
     await client.subscribeAsync('ioc/alerts/#', { qos: 1 });
     const received: Array<{ topic: string; event: AlertEvent }> = [];
-    client.on('message', (topic, payload) => received.push({ topic, event: JSON.parse(payload.toString()) as AlertEvent }));
+    client.on('message', (topic, payload) =>
+      received.push({ topic, event: JSON.parse(payload.toString()) as AlertEvent }),
+    );
 
     const [flood] = await read('water-kimlong', { waterLevel: 3.6 });
     const air = await read('air-ngomon', { pm25: 150 });
@@ -72,7 +95,9 @@ describe('MQTT alert publisher', () => {
     await expect.poll(() => received.length).toBe(3);
 
     expect(received.map((r) => r.topic)).toEqual([
-      'ioc/alerts/critical/water-kimlong', 'ioc/alerts/medium/air-ngomon', 'ioc/alerts/critical/water-kimlong',
+      'ioc/alerts/critical/water-kimlong',
+      'ioc/alerts/medium/air-ngomon',
+      'ioc/alerts/critical/water-kimlong',
     ]);
     expect(received.map((r) => r.event)).toEqual(JSON.parse(JSON.stringify(events)));
     expect(publisher.stats()).toEqual({ published: 3, failed: 0 });

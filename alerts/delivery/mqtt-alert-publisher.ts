@@ -16,7 +16,9 @@ export interface AedesLike {
 export function aedesPublish(broker: AedesLike): MqttPublish {
   return (topic, payload, { qos, retain }) =>
     new Promise((resolve, reject) => {
-      broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) => (err ? reject(err) : resolve()));
+      broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
 }
 
@@ -58,13 +60,20 @@ export function startMqttAlertPublisher(options: MqttAlertPublisherOptions): Mqt
   const onEvent = (event: AlertEvent): void => {
     const topic = alertTopic(event.alert);
     const payload = Buffer.from(JSON.stringify(event));
-    tail = tail.then(() => options.publish(topic, payload, { qos, retain: false })).then(
-      () => { counts.published++; },
-      (err: unknown) => {
-        counts.failed++;
-        logger.warn({ topic, seq: event.seq, err: err instanceof Error ? err.message : String(err) }, 'alert not published on MQTT');
-      },
-    );
+    tail = tail
+      .then(() => options.publish(topic, payload, { qos, retain: false }))
+      .then(
+        () => {
+          counts.published++;
+        },
+        (err: unknown) => {
+          counts.failed++;
+          logger.warn(
+            { topic, seq: event.seq, err: err instanceof Error ? err.message : String(err) },
+            'alert not published on MQTT',
+          );
+        },
+      );
   };
   options.bus.on('alert', onEvent);
   return {

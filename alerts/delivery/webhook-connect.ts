@@ -31,7 +31,10 @@ export function guardedLookup(allowPrivate: boolean): LookupFunction {
 }
 
 export interface WebhookConnector {
-  post(url: string, init: { body: string; headers: Record<string, string>; signal: AbortSignal }): Promise<{ status: number; retryAfter: string | null }>;
+  post(
+    url: string,
+    init: { body: string; headers: Record<string, string>; signal: AbortSignal },
+  ): Promise<{ status: number; retryAfter: string | null }>;
   close(): void;
 }
 
@@ -41,7 +44,10 @@ export interface WebhookConnector {
  */
 export function createWebhookConnector(allowPrivate: boolean): WebhookConnector {
   const lookup = guardedLookup(allowPrivate);
-  const agents = { http: new http.Agent({ keepAlive: true, lookup }), https: new https.Agent({ keepAlive: true, lookup }) };
+  const agents = {
+    http: new http.Agent({ keepAlive: true, lookup }),
+    https: new https.Agent({ keepAlive: true, lookup }),
+  };
   return {
     post(url, init) {
       const target = new URL(url);
@@ -51,14 +57,23 @@ export function createWebhookConnector(allowPrivate: boolean): WebhookConnector 
       if (reason) return Promise.reject(new WebhookRefusedError(reason));
       const secure = target.protocol === 'https:';
       return new Promise((resolve, reject) => {
-        const request = (secure ? https : http).request(target, {
-          method: 'POST', signal: init.signal, agent: secure ? agents.https : agents.http,
-          headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
-        }, (response) => {
-          const retryAfter = response.headers['retry-after'];
-          response.resume();
-          resolve({ status: response.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null });
-        });
+        const request = (secure ? https : http).request(
+          target,
+          {
+            method: 'POST',
+            signal: init.signal,
+            agent: secure ? agents.https : agents.http,
+            headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
+          },
+          (response) => {
+            const retryAfter = response.headers['retry-after'];
+            response.resume();
+            resolve({
+              status: response.statusCode ?? 0,
+              retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+            });
+          },
+        );
         request.on('error', reject);
         request.end(init.body);
       });

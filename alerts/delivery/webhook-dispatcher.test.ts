@@ -7,8 +7,15 @@ import { WebhookDispatcher, type WebhookDispatcherOptions } from './webhook-disp
 import { verifyWebhookSignature, webhookTargetSchema, type WebhookTargetInput } from './webhook-target.ts';
 
 /** A real HTTP receiver: answers each request with the next scripted reply (the last one repeats). */
-interface Reply { status: number; headers?: Record<string, string>; hang?: boolean }
-interface Received { headers: IncomingHttpHeaders; body: string }
+interface Reply {
+  status: number;
+  headers?: Record<string, string>;
+  hang?: boolean;
+}
+interface Received {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -29,7 +36,13 @@ async function startReceiver(replies: Reply[]): Promise<{ url: string; received:
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  cleanups.push(() => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks/ioc?token=abc`, received };
 }
 
@@ -37,8 +50,26 @@ const SECRET = 'a-long-shared-secret-for-tests';
 
 // Events come from the real alerts engine (SQLite store, simulated time): readings crossing these rules.
 const RULES = [
-  { id: 'flood-high', kind: 'threshold', selector: { sensorIds: ['water-kimlong', 'water-phuoc'] }, metric: 'waterLevel', above: 2, severity: 'high', category: 'naturalDisaster', subCategory: 'flood' },
-  { id: 'pm25-medium', kind: 'threshold', selector: { kinds: ['air'] }, metric: 'pm25', above: 100, severity: 'medium', category: 'environment', subCategory: 'airPollution' },
+  {
+    id: 'flood-high',
+    kind: 'threshold',
+    selector: { sensorIds: ['water-kimlong', 'water-phuoc'] },
+    metric: 'waterLevel',
+    above: 2,
+    severity: 'high',
+    category: 'naturalDisaster',
+    subCategory: 'flood',
+  },
+  {
+    id: 'pm25-medium',
+    kind: 'threshold',
+    selector: { kinds: ['air'] },
+    metric: 'pm25',
+    above: 100,
+    severity: 'medium',
+    category: 'environment',
+    subCategory: 'airPollution',
+  },
 ];
 
 async function startDispatcher(targets: WebhookTargetInput[], options: Partial<WebhookDispatcherOptions> = {}) {
@@ -47,7 +78,11 @@ async function startDispatcher(targets: WebhookTargetInput[], options: Partial<W
   const { clock } = alerts;
   const dispatcher = new WebhookDispatcher({
     // the receivers listen on loopback, which a target must allow-list (webhook-address-policy.test.ts)
-    targets: targets.map((t) => webhookTargetSchema.parse({ allowPrivate: true, ...t })), bus: alerts.service.bus, clock, random: () => 0.5, ...options,
+    targets: targets.map((t) => webhookTargetSchema.parse({ allowPrivate: true, ...t })),
+    bus: alerts.service.bus,
+    clock,
+    random: () => 0.5,
+    ...options,
   });
   dispatcher.start();
   cleanups.push(() => dispatcher.stop());
@@ -65,13 +100,17 @@ async function startDispatcher(targets: WebhookTargetInput[], options: Partial<W
 describe('WebhookDispatcher', () => {
   it('POSTs the event signed with HMAC-SHA256 of the body, with timestamp, delivery and event headers', async () => {
     const receiver = await startReceiver([{ status: 204 }]);
-    const { read, dispatcher, clock } = await startDispatcher([{ id: 'warning-system', url: receiver.url, secret: SECRET }]);
+    const { read, dispatcher, clock } = await startDispatcher([
+      { id: 'warning-system', url: receiver.url, secret: SECRET },
+    ]);
     const [event] = await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => dispatcher.deliveries().length).toBe(1);
 
     const [request] = receiver.received;
     expect(verifyWebhookSignature(SECRET, request!.body, request!.headers['x-ioc-signature'] as string)).toBe(true);
-    expect(verifyWebhookSignature('another-secret-entirely', request!.body, request!.headers['x-ioc-signature'] as string)).toBe(false);
+    expect(
+      verifyWebhookSignature('another-secret-entirely', request!.body, request!.headers['x-ioc-signature'] as string),
+    ).toBe(false);
     const body = JSON.parse(request!.body) as { id: string; timestamp: number; event: AlertEvent };
     expect(body.event).toEqual(JSON.parse(JSON.stringify(event)));
     expect(body.timestamp).toBe(Math.floor(clock.now() / 1000));
@@ -81,28 +120,50 @@ describe('WebhookDispatcher', () => {
       'x-ioc-delivery': body.id,
       'x-ioc-event': 'firing',
     });
-    expect(dispatcher.deliveries()).toEqual([expect.objectContaining({
-      deliveryId: body.id, target: 'warning-system', seq: event!.seq, alertId: event!.alert.id, attempt: 1, status: 'delivered', httpStatus: 204,
-    })]);
+    expect(dispatcher.deliveries()).toEqual([
+      expect.objectContaining({
+        deliveryId: body.id,
+        target: 'warning-system',
+        seq: event!.seq,
+        alertId: event!.alert.id,
+        attempt: 1,
+        status: 'delivered',
+        httpStatus: 204,
+      }),
+    ]);
     // The status API must not leak the secret or the URL's token.
-    expect(dispatcher.targets()).toEqual([expect.objectContaining({ id: 'warning-system', url: receiver.url.replace('?token=abc', ''), delivered: 1 })]);
+    expect(dispatcher.targets()).toEqual([
+      expect.objectContaining({ id: 'warning-system', url: receiver.url.replace('?token=abc', ''), delivered: 1 }),
+    ]);
     expect(JSON.stringify(dispatcher.targets())).not.toContain(SECRET);
   });
 
   it('retries 5xx with exponential backoff on the clock, keeping the delivery id, until it is accepted', async () => {
     const receiver = await startReceiver([{ status: 503 }, { status: 500 }, { status: 200 }]);
-    const { read, dispatcher, clock } = await startDispatcher([{ id: 'ops', url: receiver.url, secret: SECRET }], { baseDelayMs: 1000 });
+    const { read, dispatcher, clock } = await startDispatcher([{ id: 'ops', url: receiver.url, secret: SECRET }], {
+      baseDelayMs: 1000,
+    });
     await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => dispatcher.deliveries().length).toBe(1);
     const t0 = clock.now();
-    expect(dispatcher.deliveries()[0]).toMatchObject({ status: 'retrying', httpStatus: 503, attempt: 1, nextAttemptAt: t0 + 1000 });
+    expect(dispatcher.deliveries()[0]).toMatchObject({
+      status: 'retrying',
+      httpStatus: 503,
+      attempt: 1,
+      nextAttemptAt: t0 + 1000,
+    });
 
     clock.advance(999);
     await dispatcher.idle();
     expect(receiver.received).toHaveLength(1);
     clock.advance(1);
     await expect.poll(() => dispatcher.deliveries().length).toBe(2);
-    expect(dispatcher.deliveries()[0]).toMatchObject({ status: 'retrying', httpStatus: 500, attempt: 2, nextAttemptAt: t0 + 1000 + 2000 });
+    expect(dispatcher.deliveries()[0]).toMatchObject({
+      status: 'retrying',
+      httpStatus: 500,
+      attempt: 2,
+      nextAttemptAt: t0 + 1000 + 2000,
+    });
     clock.advance(2000);
     await expect.poll(() => dispatcher.deliveries().length).toBe(3);
     expect(dispatcher.deliveries().map((d) => d.status)).toEqual(['delivered', 'retrying', 'retrying']);
@@ -113,13 +174,20 @@ describe('WebhookDispatcher', () => {
   it('gives up at once on a 4xx, and after maxAttempts on repeated failures', async () => {
     const rejecting = await startReceiver([{ status: 400 }]);
     const down = await startReceiver([{ status: 502 }]);
-    const { read, dispatcher, clock } = await startDispatcher([
-      { id: 'rejecting', url: rejecting.url, secret: SECRET },
-      { id: 'down', url: down.url, secret: SECRET },
-    ], { maxAttempts: 3, baseDelayMs: 100 });
+    const { read, dispatcher, clock } = await startDispatcher(
+      [
+        { id: 'rejecting', url: rejecting.url, secret: SECRET },
+        { id: 'down', url: down.url, secret: SECRET },
+      ],
+      { maxAttempts: 3, baseDelayMs: 100 },
+    );
     await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => dispatcher.deliveries({ target: 'rejecting' }).length).toBe(1);
-    expect(dispatcher.deliveries({ target: 'rejecting' })[0]).toMatchObject({ status: 'failed', httpStatus: 400, attempt: 1 });
+    expect(dispatcher.deliveries({ target: 'rejecting' })[0]).toMatchObject({
+      status: 'failed',
+      httpStatus: 400,
+      attempt: 1,
+    });
     for (let attempt = 2; attempt <= 3; attempt++) {
       await expect.poll(() => dispatcher.deliveries({ target: 'down' }).length).toBe(attempt - 1);
       clock.advance(1000);
@@ -139,10 +207,17 @@ describe('WebhookDispatcher', () => {
     await read('water-kimlong', { waterLevel: 2.5 });
     await expect.poll(() => hanging.received.length).toBe(1);
     await expect.poll(() => dispatcher.deliveries({ target: 'busy' }).length).toBe(1);
-    expect(dispatcher.deliveries({ target: 'busy' })[0]).toMatchObject({ status: 'retrying', httpStatus: 429, nextAttemptAt: clock.now() + 30_000 });
+    expect(dispatcher.deliveries({ target: 'busy' })[0]).toMatchObject({
+      status: 'retrying',
+      httpStatus: 429,
+      nextAttemptAt: clock.now() + 30_000,
+    });
     clock.advance(5000);
     await expect.poll(() => dispatcher.deliveries({ target: 'hanging' }).length).toBe(1);
-    expect(dispatcher.deliveries({ target: 'hanging' })[0]).toMatchObject({ status: 'retrying', error: 'timeout after 5000 ms' });
+    expect(dispatcher.deliveries({ target: 'hanging' })[0]).toMatchObject({
+      status: 'retrying',
+      error: 'timeout after 5000 ms',
+    });
     // Step by step: one long advance would also fire the retry's own timeout before its request went out.
     clock.advance(1000);
     await expect.poll(() => dispatcher.deliveries({ target: 'hanging', status: 'delivered' }).length).toBe(1);
@@ -155,9 +230,18 @@ describe('WebhookDispatcher', () => {
 
   it('sends only the events a target asks for, in seq order behind a retry, and drops past a full queue', async () => {
     const receiver = await startReceiver([{ status: 503 }, { status: 200 }]);
-    const { read, dispatcher, clock, alerts } = await startDispatcher([{
-      id: 'flood-desk', url: receiver.url, secret: SECRET, filter: { severity: ['high', 'critical'] }, events: ['firing', 'resolved'],
-    }], { maxQueue: 2 });
+    const { read, dispatcher, clock, alerts } = await startDispatcher(
+      [
+        {
+          id: 'flood-desk',
+          url: receiver.url,
+          secret: SECRET,
+          filter: { severity: ['high', 'critical'] },
+          events: ['firing', 'resolved'],
+        },
+      ],
+      { maxQueue: 2 },
+    );
     const [first] = await read('water-kimlong', { waterLevel: 3 }); // high: sent, refused with 503, retried
     expect(await read('air-ngomon', { pm25: 150 })).toHaveLength(1); // medium: filtered out
     await alerts.service.acknowledge(first!.alert.id, 'operator'); // acknowledged: not asked for
@@ -165,7 +249,9 @@ describe('WebhookDispatcher', () => {
     const [third] = await read('water-phuoc', { waterLevel: 3 }); // the queue holds 2: dropped
     expect([first!.type, second!.type, third!.type]).toEqual(['firing', 'resolved', 'firing']);
     await expect.poll(() => dispatcher.deliveries({ status: 'retrying' }).length).toBe(1);
-    expect(dispatcher.deliveries({ status: 'dropped' })).toEqual([expect.objectContaining({ seq: third!.seq, error: 'queue full (2 waiting)' })]);
+    expect(dispatcher.deliveries({ status: 'dropped' })).toEqual([
+      expect.objectContaining({ seq: third!.seq, error: 'queue full (2 waiting)' }),
+    ]);
     clock.advance(1000);
     await expect.poll(() => dispatcher.deliveries({ status: 'delivered' }).length).toBe(2);
     const seqs = receiver.received.map((r) => (JSON.parse(r.body) as { event: AlertEvent }).event.seq);

@@ -56,7 +56,11 @@ export interface WebhookDispatcherOptions {
   random?: () => number;
 }
 
-interface Delivery { id: string; event: AlertEvent; attempt: number }
+interface Delivery {
+  id: string;
+  event: AlertEvent;
+  attempt: number;
+}
 interface TargetState {
   target: WebhookTarget;
   url: string;
@@ -67,9 +71,23 @@ interface TargetState {
   connector: WebhookConnector;
   /** the refusal is logged once per target and reason, not once per event */
   refusalLogged?: string;
-  counts: { delivered: number; failed: number; dropped: number; refused: number; lastSuccessAt?: number; lastFailureAt?: number };
+  counts: {
+    delivered: number;
+    failed: number;
+    dropped: number;
+    refused: number;
+    lastSuccessAt?: number;
+    lastFailureAt?: number;
+  };
 }
-interface Outcome { ok: boolean; retryable: boolean; refused?: boolean; httpStatus?: number; error?: string; retryAfterMs?: number }
+interface Outcome {
+  ok: boolean;
+  retryable: boolean;
+  refused?: boolean;
+  httpStatus?: number;
+  error?: string;
+  retryAfterMs?: number;
+}
 
 export const WEBHOOK_USER_AGENT = 'ioc-platform-webhooks/1';
 
@@ -106,7 +124,11 @@ export class WebhookDispatcher {
       ids.add(t.id);
     }
     this.states = options.targets.map((target) => ({
-      target, url: displayUrl(target.url), queue: [], busy: false, connector: createWebhookConnector(target.allowPrivate),
+      target,
+      url: displayUrl(target.url),
+      queue: [],
+      busy: false,
+      connector: createWebhookConnector(target.allowPrivate),
       counts: { delivered: 0, failed: 0, dropped: 0, refused: 0 },
     }));
   }
@@ -143,7 +165,12 @@ export class WebhookDispatcher {
 
   targets(): WebhookTargetStatus[] {
     return this.states.map((s) => ({
-      id: s.target.id, url: s.url, filter: s.target.filter, events: s.target.events, queued: s.queue.length, ...s.counts,
+      id: s.target.id,
+      url: s.url,
+      filter: s.target.filter,
+      events: s.target.events,
+      queued: s.queue.length,
+      ...s.counts,
     }));
   }
 
@@ -211,9 +238,11 @@ export class WebhookDispatcher {
       state.counts.lastFailureAt = this.options.clock.now();
       this.record(state, delivery, { status: 'failed', ...details });
       if (outcome.refused) {
-        if (state.refusalLogged !== outcome.error) this.logger.warn({ target: state.target.id, url: state.url, error: outcome.error }, 'webhook target refused');
+        if (state.refusalLogged !== outcome.error)
+          this.logger.warn({ target: state.target.id, url: state.url, error: outcome.error }, 'webhook target refused');
         state.refusalLogged = outcome.error;
-      } else this.logger.warn({ target: state.target.id, seq: delivery.event.seq, ...details }, 'webhook delivery failed');
+      } else
+        this.logger.warn({ target: state.target.id, seq: delivery.event.seq, ...details }, 'webhook delivery failed');
     }
     state.busy = false;
     this.pump(state);
@@ -226,7 +255,10 @@ export class WebhookDispatcher {
     const abort = new AbortController();
     state.abort = abort;
     let timedOut = false;
-    const timer = this.options.clock.setTimeout(() => { timedOut = true; abort.abort(); }, target.timeoutMs);
+    const timer = this.options.clock.setTimeout(() => {
+      timedOut = true;
+      abort.abort();
+    }, target.timeoutMs);
     try {
       const response = await state.connector.post(target.url, {
         body,
@@ -244,13 +276,19 @@ export class WebhookDispatcher {
       if (status >= 200 && status < 300) return { ok: true, retryable: false, httpStatus: status };
       const retryable = status === 408 || status === 425 || status === 429 || status >= 500;
       return {
-        ok: false, retryable, httpStatus: status, error: `HTTP ${status}`,
+        ok: false,
+        retryable,
+        httpStatus: status,
+        error: `HTTP ${status}`,
         retryAfterMs: parseRetryAfter(response.retryAfter, this.options.clock.now()),
       };
     } catch (err) {
-      if (err instanceof WebhookRefusedError) return { ok: false, retryable: false, refused: true, error: `refused: ${err.message}` };
+      if (err instanceof WebhookRefusedError)
+        return { ok: false, retryable: false, refused: true, error: `refused: ${err.message}` };
       const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
-      const error = timedOut ? `timeout after ${target.timeoutMs} ms` : `${err instanceof Error ? err.message : String(err)}${cause}`;
+      const error = timedOut
+        ? `timeout after ${target.timeoutMs} ms`
+        : `${err instanceof Error ? err.message : String(err)}${cause}`;
       return { ok: false, retryable: true, error };
     } finally {
       timer.cancel();
@@ -263,11 +301,21 @@ export class WebhookDispatcher {
     return retryAfterMs === undefined ? jittered : Math.max(jittered, Math.min(retryAfterMs, this.maxDelayMs));
   }
 
-  private record(state: TargetState, delivery: Delivery, result: Omit<DeliveryAttempt, 'deliveryId' | 'target' | 'seq' | 'alertId' | 'eventType' | 'attempt' | 'at'>): void {
+  private record(
+    state: TargetState,
+    delivery: Delivery,
+    result: Omit<DeliveryAttempt, 'deliveryId' | 'target' | 'seq' | 'alertId' | 'eventType' | 'attempt' | 'at'>,
+  ): void {
     const clean = Object.fromEntries(Object.entries(result).filter(([, v]) => v !== undefined)) as typeof result;
     this.history.push({
-      deliveryId: delivery.id, target: state.target.id, seq: delivery.event.seq, alertId: delivery.event.alert.id,
-      eventType: delivery.event.type, attempt: delivery.attempt, at: this.options.clock.now(), ...clean,
+      deliveryId: delivery.id,
+      target: state.target.id,
+      seq: delivery.event.seq,
+      alertId: delivery.event.alert.id,
+      eventType: delivery.event.type,
+      attempt: delivery.attempt,
+      at: this.options.clock.now(),
+      ...clean,
     });
     if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
   }

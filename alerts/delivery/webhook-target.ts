@@ -3,7 +3,14 @@ import type { AlertEvent } from '../alert-model.ts';
 import type { WebhookTarget } from '../../config/webhook-config.ts';
 import { matchesFilter } from './alert-filter.ts';
 
-export const ALERT_EVENT_TYPES = ['pending', 'firing', 'updated', 'acknowledged', 'workflow', 'resolved'] as const satisfies readonly AlertEvent['type'][];
+export const ALERT_EVENT_TYPES = [
+  'pending',
+  'firing',
+  'updated',
+  'acknowledged',
+  'workflow',
+  'resolved',
+] as const satisfies readonly AlertEvent['type'][];
 
 export { webhookTargetSchema, type WebhookTarget, type WebhookTargetInput } from '../../config/webhook-config.ts';
 

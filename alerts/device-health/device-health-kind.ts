@@ -3,7 +3,15 @@ import { advanceCondition, INACTIVE, type Condition } from '../condition.ts';
 import { commonRuleFields, metricName, selectorSchema } from '../rule-fields.ts';
 import { defineRuleKind, unchanged } from '../rule-kind.ts';
 import { selectSensors } from '../rule-targets.ts';
-import { detectClockSkew, detectDrift, detectFlatline, detectSpike, nearestNeighbours, type Finding, type Sample } from './health-detectors.ts';
+import {
+  detectClockSkew,
+  detectDrift,
+  detectFlatline,
+  detectSpike,
+  nearestNeighbours,
+  type Finding,
+  type Sample,
+} from './health-detectors.ts';
 
 /**
  * `device-health`: a device whose readings look broken (flatlined, spiking, drifting from its neighbours
@@ -15,18 +23,31 @@ import { detectClockSkew, detectDrift, detectFlatline, detectSpike, nearestNeigh
  * detectRefusals is there for the day they do.
  */
 const minutes = z.number().positive();
-const schema = z.object({
-  ...commonRuleFields,
-  kind: z.literal('device-health'),
-  selector: selectorSchema,
-  metric: metricName,
-  flatline: z.object({ readings: z.number().int().min(2), minutes }).strict().optional(),
-  /** the largest jump between consecutive readings the metric can really make, in its unit */
-  spike: z.object({ maxJump: z.number().positive() }).strict().optional(),
-  drift: z.object({ k: z.number().int().min(2).default(3), radiusKm: z.number().positive(), maxDistance: z.number().positive(), maxAgeMinutes: minutes.default(30) }).strict().optional(),
-  clockSkew: z.object({ maxMinutes: minutes }).strict().optional(),
-  clearAfterMinutes: minutes.default(60),
-}).strict();
+const schema = z
+  .object({
+    ...commonRuleFields,
+    kind: z.literal('device-health'),
+    selector: selectorSchema,
+    metric: metricName,
+    flatline: z
+      .object({ readings: z.number().int().min(2), minutes })
+      .strict()
+      .optional(),
+    /** the largest jump between consecutive readings the metric can really make, in its unit */
+    spike: z.object({ maxJump: z.number().positive() }).strict().optional(),
+    drift: z
+      .object({
+        k: z.number().int().min(2).default(3),
+        radiusKm: z.number().positive(),
+        maxDistance: z.number().positive(),
+        maxAgeMinutes: minutes.default(30),
+      })
+      .strict()
+      .optional(),
+    clockSkew: z.object({ maxMinutes: minutes }).strict().optional(),
+    clearAfterMinutes: minutes.default(60),
+  })
+  .strict();
 type DeviceHealthRule = z.infer<typeof schema>;
 
 interface HealthState {
@@ -49,7 +70,11 @@ const PROBLEM_TEXT: Record<string, { vi: string; en: string }> = {
 const live = (s: HealthState, rule: DeviceHealthRule, now: number) =>
   Object.values(s.findings).filter((f) => now - f.at < rule.clearAfterMinutes * MIN);
 
-function settle(rule: DeviceHealthRule, s: HealthState, now: number): { state: HealthState; transition: ReturnType<typeof advanceCondition>['transition'] } {
+function settle(
+  rule: DeviceHealthRule,
+  s: HealthState,
+  now: number,
+): { state: HealthState; transition: ReturnType<typeof advanceCondition>['transition'] } {
   const current = live(s, rule, now);
   const findings = Object.fromEntries(current.map((f) => [f.problem, f]));
   const { cond, transition } = advanceCondition(s.cond, { holds: current.length > 0, value: current.length }, now, 0);
@@ -60,7 +85,10 @@ export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
   kind: 'device-health',
   schema,
   messages: {
-    unhealthy: { vi: 'Thiết bị {sensor} cần kiểm tra: {problems}', en: 'Device {sensor} needs maintenance: {problems}' },
+    unhealthy: {
+      vi: 'Thiết bị {sensor} cần kiểm tra: {problems}',
+      en: 'Device {sensor} needs maintenance: {problems}',
+    },
   },
   targets: (rule, city) => selectSensors(city, rule.selector),
   feeds(rule, city, target) {
@@ -75,7 +103,8 @@ export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
   check(rule, _city, checks) {
     checks.selector('selector', rule.selector);
     checks.metric('metric', 'selector', rule.selector, rule.metric);
-    if (!rule.flatline && !rule.spike && !rule.drift && !rule.clockSkew) checks.issue('flatline', 'name at least one of flatline, spike, drift, clockSkew');
+    if (!rule.flatline && !rule.spike && !rule.drift && !rule.clockSkew)
+      checks.issue('flatline', 'name at least one of flatline, spike, drift, clockSkew');
   },
   initialState: () => ({ cond: INACTIVE, window: [], neighbours: {}, findings: {} }),
   evaluate(rule, target, state, input, now) {
@@ -92,7 +121,14 @@ export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
     const found = [
       rule.flatline && detectFlatline(window, rule.flatline.readings, rule.flatline.minutes),
       rule.spike && detectSpike(state.window[state.window.length - 1], sample, rule.spike.maxJump),
-      rule.drift && detectDrift(value, Object.values(state.neighbours), now, rule.drift.maxDistance, rule.drift.maxAgeMinutes * MIN),
+      rule.drift &&
+        detectDrift(
+          value,
+          Object.values(state.neighbours),
+          now,
+          rule.drift.maxDistance,
+          rule.drift.maxAgeMinutes * MIN,
+        ),
       rule.clockSkew && detectClockSkew(sample, rule.clockSkew.maxMinutes * MIN),
     ].filter((f): f is Finding => f !== undefined);
     const findings = { ...state.findings, ...Object.fromEntries(found.map((f) => [f.problem, { ...f, at: now }])) };
@@ -105,6 +141,10 @@ export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
   },
   describe: (_rule, _target, state) => ({
     messageKey: 'unhealthy',
-    vars: (lang) => ({ problems: Object.keys(state.findings).map((p) => PROBLEM_TEXT[p]?.[lang] ?? p).join(', ') }),
+    vars: (lang) => ({
+      problems: Object.keys(state.findings)
+        .map((p) => PROBLEM_TEXT[p]?.[lang] ?? p)
+        .join(', '),
+    }),
   }),
 });

@@ -6,12 +6,27 @@ import { parseRuleFile } from '../load-rules.ts';
 import { detectRefusals, median, nearestNeighbours } from './health-detectors.ts';
 
 let h: Harness | undefined;
-afterEach(async () => { await h?.close(); h = undefined; });
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
 
 const MIN = 60_000;
-const base = { kind: 'device-health', severity: 'low', category: 'environment', subCategory: 'deviceHealth', metric: 'waterLevel' };
-const rule = (id: string, sensorId: string, extra: object) => ({ ...base, id, selector: { sensorIds: [sensorId] }, ...extra });
-const firing = (x: Harness, ruleId: string): Alert | undefined => x.service.open().find((a) => a.ruleId === ruleId && a.state === 'firing');
+const base = {
+  kind: 'device-health',
+  severity: 'low',
+  category: 'environment',
+  subCategory: 'deviceHealth',
+  metric: 'waterLevel',
+};
+const rule = (id: string, sensorId: string, extra: object) => ({
+  ...base,
+  id,
+  selector: { sensorIds: [sensorId] },
+  ...extra,
+});
+const firing = (x: Harness, ruleId: string): Alert | undefined =>
+  x.service.open().find((a) => a.ruleId === ruleId && a.state === 'firing');
 /** a reading stamped by the device at `deviceTs` (default: the clock), arriving now */
 const send = async (x: Harness, sensorId: string, value: number, deviceTs = x.clock.now()) => {
   x.events.emit('readings', [reading(sensorId, { waterLevel: value }, deviceTs)]);
@@ -20,8 +35,13 @@ const send = async (x: Harness, sensorId: string, value: number, deviceTs = x.cl
 
 describe('device-health rule kind, each detector in simulated time (real store)', { timeout: 120_000 }, () => {
   it('flatline: the same value N times over T minutes opens a task; it closes by itself clearAfter later', async () => {
-    h = await startHarness([rule('health-flat', 'water-kimlong', { flatline: { readings: 5, minutes: 20 }, clearAfterMinutes: 60 })]);
-    for (let i = 0; i < 4; i++) { await send(h, 'water-kimlong', 1.23); h.clock.advance(5 * MIN); }
+    h = await startHarness([
+      rule('health-flat', 'water-kimlong', { flatline: { readings: 5, minutes: 20 }, clearAfterMinutes: 60 }),
+    ]);
+    for (let i = 0; i < 4; i++) {
+      await send(h, 'water-kimlong', 1.23);
+      h.clock.advance(5 * MIN);
+    }
     // four equal readings over 15 minutes: not yet
     expect(firing(h, 'health-flat')).toBeUndefined();
     await send(h, 'water-kimlong', 1.23);
@@ -39,14 +59,19 @@ describe('device-health rule kind, each detector in simulated time (real store)'
 
   it('spike: a jump beyond the metric bound marks it unhealthy; ordinary steps do not', async () => {
     h = await startHarness([rule('health-spike', 'water-davien', { spike: { maxJump: 0.5 } })]);
-    for (const v of [1.1, 1.3, 1.5, 1.9]) { await send(h, 'water-davien', v); h.clock.advance(MIN); }
+    for (const v of [1.1, 1.3, 1.5, 1.9]) {
+      await send(h, 'water-davien', v);
+      h.clock.advance(MIN);
+    }
     expect(firing(h, 'health-spike')).toBeUndefined();
     await send(h, 'water-davien', 6.2);
     expect(firing(h, 'health-spike')!.message.en).toContain('implausible spikes');
   });
 
   it('drift: far from the median of its nearest neighbours of the same kind within R km', async () => {
-    h = await startHarness([rule('health-drift', 'water-truongtien', { drift: { k: 3, radiusKm: 5, maxDistance: 1.0, maxAgeMinutes: 30 } })]);
+    h = await startHarness([
+      rule('health-drift', 'water-truongtien', { drift: { k: 3, radiusKm: 5, maxDistance: 1.0, maxAgeMinutes: 30 } }),
+    ]);
     await send(h, 'water-kimlong', 1.2);
     await send(h, 'water-davien', 1.1);
     await send(h, 'water-phuoc', 9.0); // 11 km away: not a neighbour
@@ -58,7 +83,9 @@ describe('device-health rule kind, each detector in simulated time (real store)'
   });
 
   it('drift needs fresh neighbours: stale ones accuse no one', async () => {
-    h = await startHarness([rule('health-drift', 'water-truongtien', { drift: { k: 3, radiusKm: 5, maxDistance: 1.0, maxAgeMinutes: 30 } })]);
+    h = await startHarness([
+      rule('health-drift', 'water-truongtien', { drift: { k: 3, radiusKm: 5, maxDistance: 1.0, maxAgeMinutes: 30 } }),
+    ]);
     await send(h, 'water-kimlong', 1.2);
     await send(h, 'water-davien', 1.1);
     h.clock.advance(31 * MIN);
@@ -75,7 +102,11 @@ describe('device-health rule kind, each detector in simulated time (real store)'
   });
 
   it('refuses a rule naming no detector, by field', () => {
-    const { rules, issues } = parseRuleFile(JSON.stringify([rule('health-none', 'water-phuoc', {})]), 'health.yaml', hueCity());
+    const { rules, issues } = parseRuleFile(
+      JSON.stringify([rule('health-none', 'water-phuoc', {})]),
+      'health.yaml',
+      hueCity(),
+    );
     expect(rules).toHaveLength(0);
     expect(JSON.stringify(issues)).toMatch(/flatline.*at least one of flatline, spike, drift, clockSkew/);
   });
@@ -90,17 +121,24 @@ describe('detectors as functions', () => {
   });
 
   it('median is the middle (or the mean of the middle two) whatever the order', () => {
-    fc.assert(fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 30 }), (xs) => {
-      const m = median(xs)!;
-      expect(xs.filter((x) => x < m).length).toBeLessThanOrEqual(xs.length / 2);
-      expect(xs.filter((x) => x > m).length).toBeLessThanOrEqual(xs.length / 2);
-    }), { seed: 16, numRuns: 200 });
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { minLength: 1, maxLength: 30 }), (xs) => {
+        const m = median(xs)!;
+        expect(xs.filter((x) => x < m).length).toBeLessThanOrEqual(xs.length / 2);
+        expect(xs.filter((x) => x > m).length).toBeLessThanOrEqual(xs.length / 2);
+      }),
+      { seed: 16, numRuns: 200 },
+    );
   });
 
   it('finds the nearest neighbours of the same kind within the radius', () => {
     const sensors = hueCity().sensors;
     const truongtien = sensors.find((s) => s.id === 'water-truongtien')!;
-    expect(nearestNeighbours(truongtien, sensors, 3, 5).map((s) => s.id)).toEqual(['water-davien', 'water-kimlong', 'rain-kimlong']);
+    expect(nearestNeighbours(truongtien, sensors, 3, 5).map((s) => s.id)).toEqual([
+      'water-davien',
+      'water-kimlong',
+      'rain-kimlong',
+    ]);
     const gauges = sensors.filter((s) => s.tags?.role === 'river-level');
     expect(nearestNeighbours(truongtien, gauges, 3, 5).map((s) => s.id)).toEqual(['water-davien', 'water-kimlong']);
   });

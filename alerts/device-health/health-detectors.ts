@@ -3,10 +3,18 @@
  * is a pure function of what the device sent and the clock, so each is checked in simulated time and the
  * `device-health` rule kind (device-health-kind.ts) only keeps the recent window and asks them.
  */
-export interface Sample { readonly ts: number; readonly value: number; readonly receivedAt: number }
+export interface Sample {
+  readonly ts: number;
+  readonly value: number;
+  readonly receivedAt: number;
+}
 
 export type HealthProblem = 'flatline' | 'spike' | 'drift' | 'clockSkew' | 'refusals';
-export interface Finding { readonly problem: HealthProblem; readonly value: number; readonly bound: number }
+export interface Finding {
+  readonly problem: HealthProblem;
+  readonly value: number;
+  readonly bound: number;
+}
 
 /**
  * The same value `readings` times in a row, covering at least `minutes`: a real river or air sensor
@@ -40,7 +48,13 @@ export function median(values: readonly number[]): number | undefined {
  * Far from what its neighbours of the same kind say: the distance from the median of their latest
  * values (those fresher than `maxAgeMs`). At least two neighbours, or one odd neighbour would accuse it.
  */
-export function detectDrift(value: number, neighbours: ReadonlyArray<{ value: number; ts: number }>, now: number, maxDistance: number, maxAgeMs: number): Finding | undefined {
+export function detectDrift(
+  value: number,
+  neighbours: ReadonlyArray<{ value: number; ts: number }>,
+  now: number,
+  maxDistance: number,
+  maxAgeMs: number,
+): Finding | undefined {
   const fresh = neighbours.filter((n) => now - n.ts <= maxAgeMs).map((n) => n.value);
   if (fresh.length < 2) return undefined;
   const distance = Math.abs(value - median(fresh)!);
@@ -54,7 +68,12 @@ export function detectClockSkew(sample: Sample, maxSkewMs: number): Finding | un
 }
 
 /** more than `max` refusals (readings ingest rejected) within `windowMs` of now */
-export function detectRefusals(refusedAt: readonly number[], now: number, windowMs: number, max: number): Finding | undefined {
+export function detectRefusals(
+  refusedAt: readonly number[],
+  now: number,
+  windowMs: number,
+  max: number,
+): Finding | undefined {
   const count = refusedAt.filter((t) => t > now - windowMs && t <= now).length;
   return count > max ? { problem: 'refusals', value: count, bound: max } : undefined;
 }
@@ -69,7 +88,12 @@ export function distanceKm(a: { lat: number; lon: number }, b: { lat: number; lo
 }
 
 /** the k nearest sensors of the same kind within `radiusKm`, nearest first */
-export function nearestNeighbours<T extends { id: string; kind: string; lat: number; lon: number }>(target: T, all: readonly T[], k: number, radiusKm: number): T[] {
+export function nearestNeighbours<T extends { id: string; kind: string; lat: number; lon: number }>(
+  target: T,
+  all: readonly T[],
+  k: number,
+  radiusKm: number,
+): T[] {
   return all
     .filter((s) => s.id !== target.id && s.kind === target.kind)
     .map((s) => ({ s, d: distanceKm(target, s) }))

@@ -22,9 +22,18 @@ export interface HandoverInput {
 }
 
 export interface OpenItem {
-  readonly id: string; readonly title: I18nText; readonly severity: string; readonly state: string;
-  readonly agencyId?: string; readonly assignee?: string; readonly district: string; readonly sensorId: string;
-  readonly firingAt?: number; readonly acknowledgedBy?: string; readonly escalationLevel: number; readonly silenced: boolean;
+  readonly id: string;
+  readonly title: I18nText;
+  readonly severity: string;
+  readonly state: string;
+  readonly agencyId?: string;
+  readonly assignee?: string;
+  readonly district: string;
+  readonly sensorId: string;
+  readonly firingAt?: number;
+  readonly acknowledgedBy?: string;
+  readonly escalationLevel: number;
+  readonly silenced: boolean;
 }
 
 export interface HandoverReport {
@@ -59,26 +68,59 @@ export function buildHandoverReport(input: HandoverInput): HandoverReport {
   const fired = input.alerts.filter((a) => a.firingAt !== undefined && a.firingAt >= from && a.firingAt < to);
   const byType = countBy(fired, (a) => a.subCategory);
   const byAgency = countBy(fired, (a) => a.workflow?.agencyId ?? ops.dutyDesk);
-  const kpi = computeHandlingKpi({ alerts: input.alerts, ops, from, to, now: input.now, groupBy: 'agency', ruleKindOf: input.ruleKindOf });
-  const open = input.open.filter((a) => a.state !== 'pending' && a.state !== 'resolved')
+  const kpi = computeHandlingKpi({
+    alerts: input.alerts,
+    ops,
+    from,
+    to,
+    now: input.now,
+    groupBy: 'agency',
+    ruleKindOf: input.ruleKindOf,
+  });
+  const open = input.open
+    .filter((a) => a.state !== 'pending' && a.state !== 'resolved')
     .sort((a, b) => (a.firingAt ?? a.startsAt) - (b.firingAt ?? b.startsAt));
   return {
-    from, to, generatedAt: input.now, timezone: ops.timezone,
-    alertsByType: [...byType].map(([type, count]) => ({ type, count })).sort((a, b) => b.count - a.count || a.type.localeCompare(b.type)),
-    alertsByAgency: [...byAgency].map(([agencyId, count]) => ({ agencyId, name: ops.agenciesById.get(agencyId)?.name ?? { vi: agencyId, en: agencyId }, count }))
+    from,
+    to,
+    generatedAt: input.now,
+    timezone: ops.timezone,
+    alertsByType: [...byType]
+      .map(([type, count]) => ({ type, count }))
+      .sort((a, b) => b.count - a.count || a.type.localeCompare(b.type)),
+    alertsByAgency: [...byAgency]
+      .map(([agencyId, count]) => ({
+        agencyId,
+        name: ops.agenciesById.get(agencyId)?.name ?? { vi: agencyId, en: agencyId },
+        count,
+      }))
       .sort((a, b) => b.count - a.count || a.agencyId.localeCompare(b.agencyId)),
     handling: kpi.total,
     stillOpen: open.slice(0, MAX_OPEN_LISTED).map((a) => ({
-      id: a.id, title: a.title, severity: a.severity, state: a.state, district: a.district, sensorId: a.sensorId,
-      ...(a.workflow ? { agencyId: a.workflow.agencyId } : {}), ...(a.workflow?.assignee ? { assignee: a.workflow.assignee } : {}),
-      ...(a.firingAt !== undefined ? { firingAt: a.firingAt } : {}), ...(a.acknowledgedBy ? { acknowledgedBy: a.acknowledgedBy } : {}),
-      escalationLevel: a.workflow?.escalation.level ?? 0, silenced: a.workflow?.silence !== undefined,
+      id: a.id,
+      title: a.title,
+      severity: a.severity,
+      state: a.state,
+      district: a.district,
+      sensorId: a.sensorId,
+      ...(a.workflow ? { agencyId: a.workflow.agencyId } : {}),
+      ...(a.workflow?.assignee ? { assignee: a.workflow.assignee } : {}),
+      ...(a.firingAt !== undefined ? { firingAt: a.firingAt } : {}),
+      ...(a.acknowledgedBy ? { acknowledgedBy: a.acknowledgedBy } : {}),
+      escalationLevel: a.workflow?.escalation.level ?? 0,
+      silenced: a.workflow?.silence !== undefined,
     })),
     silences: input.silences,
     devices: {
       offline: input.offline,
-      unhealthy: open.filter((a) => input.ruleKindOf(a.ruleId) === DEVICE_HEALTH_KIND)
-        .map((a) => ({ sensorId: a.sensorId, alertId: a.id, ...(a.firingAt !== undefined ? { since: a.firingAt } : {}), message: a.message })),
+      unhealthy: open
+        .filter((a) => input.ruleKindOf(a.ruleId) === DEVICE_HEALTH_KIND)
+        .map((a) => ({
+          sensorId: a.sensorId,
+          alertId: a.id,
+          ...(a.firingAt !== undefined ? { since: a.firingAt } : {}),
+          message: a.message,
+        })),
     },
   };
 }

@@ -11,7 +11,10 @@ const MIN = 60_000;
 /** shift changes are at most this far apart (an expression matching less often is refused) */
 const HORIZON_MIN = 8 * 24 * 60;
 
-export interface ShiftSchedule { stop(): void; nextAt(): number | undefined }
+export interface ShiftSchedule {
+  stop(): void;
+  nextAt(): number | undefined;
+}
 
 export function nextMatch(task: ScheduledTask, after: number): number | undefined {
   const first = Math.floor(after / MIN) * MIN + MIN;
@@ -26,7 +29,12 @@ export function previousMatch(task: ScheduledTask, before: number): number | und
 }
 
 /** `cron` is validated by config (platform-config.ts) before it gets here */
-export function scheduleShiftChanges(cron: string, timezone: string, clock: Clock, run: (shift: { from: number; to: number }) => void): ShiftSchedule {
+export function scheduleShiftChanges(
+  cron: string,
+  timezone: string,
+  clock: Clock,
+  run: (shift: { from: number; to: number }) => void,
+): ShiftSchedule {
   const task = createTask(cron, () => undefined, { timezone });
   let timer: TimerHandle | undefined;
   let at: number | undefined;
@@ -34,15 +42,21 @@ export function scheduleShiftChanges(cron: string, timezone: string, clock: Cloc
     at = nextMatch(task, after);
     if (at === undefined) return;
     const due = at;
-    timer = clock.setTimeout(() => {
-      const from = previousMatch(task, due) ?? due - 8 * 60 * MIN;
-      arm(due);
-      run({ from, to: due });
-    }, Math.max(0, due - clock.now()));
+    timer = clock.setTimeout(
+      () => {
+        const from = previousMatch(task, due) ?? due - 8 * 60 * MIN;
+        arm(due);
+        run({ from, to: due });
+      },
+      Math.max(0, due - clock.now()),
+    );
   };
   arm(clock.now());
   return {
-    stop() { timer?.cancel(); void task.destroy(); },
+    stop() {
+      timer?.cancel();
+      void task.destroy();
+    },
     nextAt: () => at,
   };
 }

@@ -14,7 +14,11 @@ import { scheduleShiftChanges, type ShiftSchedule } from './handover-schedule.ts
  * One attempt per report: the next shift's report says it all again; a failure is logged once.
  */
 export interface HandoverDeps {
-  readonly alerts: { list(f: { from: number; to: number; limit: number }): Promise<Alert[]>; open(): Alert[]; rules: { get(id: string): { kind: string } | undefined } };
+  readonly alerts: {
+    list(f: { from: number; to: number; limit: number }): Promise<Alert[]>;
+    open(): Alert[];
+    rules: { get(id: string): { kind: string } | undefined };
+  };
   readonly silences: Pick<SilenceStore, 'list' | 'isActive' | 'windowEnd'>;
   readonly offline: () => Array<{ sensorId: string; since?: number }>;
   readonly ops: Operations;
@@ -49,13 +53,29 @@ export function createHandoverService(deps: HandoverDeps): HandoverService {
 
   const build = async (from: number, to: number): Promise<HandoverReport> => {
     const now = clock.now();
-    const silences = deps.silences.list().filter((s) => deps.silences.isActive(s.id, now)).map((s) => {
-      const until = deps.silences.windowEnd(s.id, now);
-      return { id: s.id, reason: s.reason, match: s.match, maintenance: s.maintenance, ...(until !== undefined ? { until } : {}) };
-    });
+    const silences = deps.silences
+      .list()
+      .filter((s) => deps.silences.isActive(s.id, now))
+      .map((s) => {
+        const until = deps.silences.windowEnd(s.id, now);
+        return {
+          id: s.id,
+          reason: s.reason,
+          match: s.match,
+          maintenance: s.maintenance,
+          ...(until !== undefined ? { until } : {}),
+        };
+      });
     return buildHandoverReport({
-      from, to, now, alerts: await alerts.list({ from, to, limit: MAX_ALERTS }), open: alerts.open(), silences,
-      offline: deps.offline(), ops: deps.ops, ruleKindOf: (id) => alerts.rules.get(id)?.kind,
+      from,
+      to,
+      now,
+      alerts: await alerts.list({ from, to, limit: MAX_ALERTS }),
+      open: alerts.open(),
+      silences,
+      offline: deps.offline(),
+      ops: deps.ops,
+      ruleKindOf: (id) => alerts.rules.get(id)?.kind,
     });
   };
 
@@ -66,15 +86,27 @@ export function createHandoverService(deps: HandoverDeps): HandoverService {
     const abort = new AbortController();
     const timer = clock.setTimeout(() => abort.abort(), 10_000);
     try {
-      const res = await connector.post(hook.url, { body, signal: abort.signal, headers: {
-        'content-type': 'application/json; charset=utf-8', 'user-agent': USER_AGENT,
-        'x-ioc-event': 'handoverReport', 'x-ioc-timestamp': String(clock.now()), 'x-ioc-signature': signWebhookBody(hook.secret, body),
-      } });
+      const res = await connector.post(hook.url, {
+        body,
+        signal: abort.signal,
+        headers: {
+          'content-type': 'application/json; charset=utf-8',
+          'user-agent': USER_AGENT,
+          'x-ioc-event': 'handoverReport',
+          'x-ioc-timestamp': String(clock.now()),
+          'x-ioc-signature': signWebhookBody(hook.secret, body),
+        },
+      });
       if (res.status < 200 || res.status >= 300) throw new Error(`HTTP ${res.status}`);
       deps.count?.('posted');
     } catch (err) {
       deps.count?.('post_failed');
-      const reason = err instanceof WebhookRefusedError ? `refused: ${err.message}` : err instanceof Error ? err.message : String(err);
+      const reason =
+        err instanceof WebhookRefusedError
+          ? `refused: ${err.message}`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       logger.warn({ reason }, 'handover report not delivered to its webhook');
     } finally {
       timer.cancel();
@@ -82,14 +114,18 @@ export function createHandoverService(deps: HandoverDeps): HandoverService {
   };
 
   const onShift = (shift: { from: number; to: number }): void => {
-    tail = tail.then(async () => {
-      const report = await build(shift.from, shift.to);
-      kept.unshift(report);
-      if (kept.length > KEEP) kept.pop();
-      deps.count?.('generated');
-      logger.info({ from: shift.from, to: shift.to, open: report.stillOpen.length }, 'shift handover report made');
-      await post(report);
-    }).catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'shift handover report failed'));
+    tail = tail
+      .then(async () => {
+        const report = await build(shift.from, shift.to);
+        kept.unshift(report);
+        if (kept.length > KEEP) kept.pop();
+        deps.count?.('generated');
+        logger.info({ from: shift.from, to: shift.to, open: report.stillOpen.length }, 'shift handover report made');
+        await post(report);
+      })
+      .catch((err: unknown) =>
+        logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'shift handover report failed'),
+      );
   };
 
   return {
@@ -98,7 +134,11 @@ export function createHandoverService(deps: HandoverDeps): HandoverService {
     start() {
       if (deps.schedule && !schedule) schedule = scheduleShiftChanges(deps.schedule, deps.ops.timezone, clock, onShift);
     },
-    stop() { schedule?.stop(); schedule = undefined; connector?.close(); },
+    stop() {
+      schedule?.stop();
+      schedule = undefined;
+      connector?.close();
+    },
     nextAt: () => schedule?.nextAt(),
     idle: () => tail,
   };

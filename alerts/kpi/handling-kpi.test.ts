@@ -5,11 +5,15 @@ import { cityTime, parseCityTime, startOfMonth, startOfWeek } from './city-time.
 import { computeHandlingKpi, percentile } from './handling-kpi.ts';
 
 let w: WorkflowHarness | undefined;
-afterEach(async () => { await w?.close(); w = undefined; });
+afterEach(async () => {
+  await w?.close();
+  w = undefined;
+});
 
 const MIN = 60_000;
 const TZ = 'Asia/Ho_Chi_Minh';
-const firing = (x: WorkflowHarness, ruleId: string): Alert => x.h.service.open().find((a) => a.ruleId === ruleId && a.state !== 'pending')!;
+const firing = (x: WorkflowHarness, ruleId: string): Alert =>
+  x.h.service.open().find((a) => a.ruleId === ruleId && a.state !== 'pending')!;
 
 describe('handling KPI against known times (real store, simulated time)', () => {
   it('gives time to acknowledge and to resolve per agency and severity, median, p90 and share within target', async () => {
@@ -39,25 +43,74 @@ describe('handling KPI against known times (real store, simulated time)', () => 
     const ruleKindOf = (id: string) => x.h.service.rules.get(id)?.kind;
     const now = x.h.clock.now();
 
-    const bySeverity = computeHandlingKpi({ alerts, ops: x.ops, from: t0, to: now + 1, groupBy: 'severity', ruleKindOf, now });
+    const bySeverity = computeHandlingKpi({
+      alerts,
+      ops: x.ops,
+      from: t0,
+      to: now + 1,
+      groupBy: 'severity',
+      ruleKindOf,
+      now,
+    });
     expect(bySeverity.total).toMatchObject({ alerts: 3, open: 1, autoResolved: 0 });
-    expect(bySeverity.total.acknowledge).toMatchObject({ count: 3, medianMs: 10 * MIN, p90Ms: 20 * MIN, met: 2, missed: 1 });
+    expect(bySeverity.total.acknowledge).toMatchObject({
+      count: 3,
+      medianMs: 10 * MIN,
+      p90Ms: 20 * MIN,
+      met: 2,
+      missed: 1,
+    });
     expect(bySeverity.total.acknowledge.withinTarget).toBeCloseTo(2 / 3);
     // level I is open after 301 min, past its 8 h resolve target? no (480): not judged yet
-    expect(bySeverity.total.resolve).toMatchObject({ count: 2, medianMs: 40 * MIN, p90Ms: 300 * MIN, met: 1, missed: 1, withinTarget: 0.5 });
+    expect(bySeverity.total.resolve).toMatchObject({
+      count: 2,
+      medianMs: 40 * MIN,
+      p90Ms: 300 * MIN,
+      met: 1,
+      missed: 1,
+      withinTarget: 0.5,
+    });
     expect(bySeverity.groups.map((g) => g.key)).toEqual(['critical', 'high', 'medium']);
 
-    const byAgency = computeHandlingKpi({ alerts, ops: x.ops, from: t0, to: now + 1, groupBy: 'agency', ruleKindOf, now });
+    const byAgency = computeHandlingKpi({
+      alerts,
+      ops: x.ops,
+      from: t0,
+      to: now + 1,
+      groupBy: 'agency',
+      ruleKindOf,
+      now,
+    });
     const agency = Object.fromEntries(byAgency.groups.map((g) => [g.key, g]));
-    expect(agency['bch-pctt']!.acknowledge).toMatchObject({ count: 2, medianMs: 3 * MIN, p90Ms: 20 * MIN, withinTarget: 0.5 });
+    expect(agency['bch-pctt']!.acknowledge).toMatchObject({
+      count: 2,
+      medianMs: 3 * MIN,
+      p90Ms: 20 * MIN,
+      withinTarget: 0.5,
+    });
     expect(agency['ubnd-kim-long']!.acknowledge).toMatchObject({ count: 1, medianMs: 10 * MIN, withinTarget: 1 });
     expect(agency['ubnd-kim-long']!.resolve).toMatchObject({ count: 0, medianMs: null, withinTarget: null });
 
     // ten hours on, level I is still open past its 8 h resolve target: a miss, not a free pass
-    const later = computeHandlingKpi({ alerts, ops: x.ops, from: t0, to: firedAt + 10 * 60 * MIN, groupBy: 'agency', ruleKindOf, now: firedAt + 10 * 60 * MIN });
-    expect(later.groups.find((g) => g.key === 'ubnd-kim-long')!.resolve).toMatchObject({ met: 0, missed: 1, withinTarget: 0 });
+    const later = computeHandlingKpi({
+      alerts,
+      ops: x.ops,
+      from: t0,
+      to: firedAt + 10 * 60 * MIN,
+      groupBy: 'agency',
+      ruleKindOf,
+      now: firedAt + 10 * 60 * MIN,
+    });
+    expect(later.groups.find((g) => g.key === 'ubnd-kim-long')!.resolve).toMatchObject({
+      met: 0,
+      missed: 1,
+      withinTarget: 0,
+    });
     // a period that ends before they fired holds none of them
-    expect(computeHandlingKpi({ alerts, ops: x.ops, from: t0 - 60 * MIN, to: firedAt, groupBy: 'rule', ruleKindOf, now }).total.alerts).toBe(0);
+    expect(
+      computeHandlingKpi({ alerts, ops: x.ops, from: t0 - 60 * MIN, to: firedAt, groupBy: 'rule', ruleKindOf, now })
+        .total.alerts,
+    ).toBe(0);
   });
 });
 

@@ -60,31 +60,47 @@ export function percentile(sorted: readonly number[], p: number): number | null 
 
 const keyOf = (a: Alert, by: GroupBy, ruleKindOf: KpiInput['ruleKindOf']): string => {
   switch (by) {
-    case 'agency': return a.workflow?.agencyId ?? 'unrouted';
-    case 'subCategory': return a.subCategory;
-    case 'rule': return a.ruleId;
-    case 'ruleKind': return ruleKindOf(a.ruleId) ?? 'unknown';
-    case 'district': return a.district;
-    case 'severity': return a.severity;
+    case 'agency':
+      return a.workflow?.agencyId ?? 'unrouted';
+    case 'subCategory':
+      return a.subCategory;
+    case 'rule':
+      return a.ruleId;
+    case 'ruleKind':
+      return ruleKindOf(a.ruleId) ?? 'unknown';
+    case 'district':
+      return a.district;
+    case 'severity':
+      return a.severity;
   }
 };
 
-interface Tally { times: number[]; met: number; missed: number }
+interface Tally {
+  times: number[];
+  met: number;
+  missed: number;
+}
 const tally = (): Tally => ({ times: [], met: 0, missed: 0 });
 
 function judge(t: Tally, took: number | undefined, waited: number, target: number | undefined): void {
   if (took !== undefined) t.times.push(took);
   if (target === undefined) return;
-  if (took !== undefined) { if (took <= target) t.met++; else t.missed++; }
-  else if (waited > target) t.missed++;
+  if (took !== undefined) {
+    if (took <= target) t.met++;
+    else t.missed++;
+  } else if (waited > target) t.missed++;
 }
 
 function stats(t: Tally): DurationStats {
   const sorted = [...t.times].sort((a, b) => a - b);
   const judged = t.met + t.missed;
   return {
-    count: sorted.length, medianMs: percentile(sorted, 50), p90Ms: percentile(sorted, 90),
-    withinTarget: judged ? t.met / judged : null, met: t.met, missed: t.missed,
+    count: sorted.length,
+    medianMs: percentile(sorted, 50),
+    p90Ms: percentile(sorted, 90),
+    withinTarget: judged ? t.met / judged : null,
+    met: t.met,
+    missed: t.missed,
   };
 }
 
@@ -94,7 +110,10 @@ export function computeHandlingKpi(input: KpiInput): HandlingKpi {
   const acc = new Map<string, { alerts: number; open: number; auto: number; ack: Tally; res: Tally }>();
   const bucket = (key: string) => {
     let b = acc.get(key);
-    if (!b) acc.set(key, (b = { alerts: 0, open: 0, auto: 0, ack: tally(), res: tally() }));
+    if (!b) {
+      b = { alerts: 0, open: 0, auto: 0, ack: tally(), res: tally() };
+      acc.set(key, b);
+    }
     return b;
   };
   for (const a of input.alerts) {
@@ -109,18 +128,26 @@ export function computeHandlingKpi(input: KpiInput): HandlingKpi {
       const auto = resAt !== undefined && a.resolvedBy === 'system';
       if (auto) b.auto++;
       // an alert the rule cleared before anyone acknowledged it was nobody's to acknowledge
-      if (!(auto && ackAt === undefined)) judge(b.ack, ackAt === undefined ? undefined : ackAt - firedAt, end - firedAt, target?.acknowledge);
+      if (!(auto && ackAt === undefined))
+        judge(b.ack, ackAt === undefined ? undefined : ackAt - firedAt, end - firedAt, target?.acknowledge);
       if (!auto) judge(b.res, resAt === undefined ? undefined : resAt - firedAt, end - firedAt, target?.resolve);
     }
   }
   const present = (key: string, b: NonNullable<ReturnType<typeof acc.get>>): KpiGroup => ({
-    key, alerts: b.alerts, open: b.open, autoResolved: b.auto, acknowledge: stats(b.ack), resolve: stats(b.res),
+    key,
+    alerts: b.alerts,
+    open: b.open,
+    autoResolved: b.auto,
+    acknowledge: stats(b.ack),
+    resolve: stats(b.res),
   });
   const total = acc.get('\u0000total');
   acc.delete('\u0000total');
   const empty = { alerts: 0, open: 0, auto: 0, ack: tally(), res: tally() };
   return {
-    from, to, groupBy,
+    from,
+    to,
+    groupBy,
     total: present('total', total ?? empty),
     groups: [...acc.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, b]) => present(k, b)),
   };

@@ -35,7 +35,12 @@ export interface PublicSummary {
 }
 
 export interface PublicSummaryDeps {
-  readonly alerts: { list(f: { from: number; to: number; limit: number }): Promise<Alert[]>; open(): Alert[]; bus: EventEmitter<{ alert: [AlertEvent] }>; rules: { get(id: string): { kind: string } | undefined } };
+  readonly alerts: {
+    list(f: { from: number; to: number; limit: number }): Promise<Alert[]>;
+    open(): Alert[];
+    bus: EventEmitter<{ alert: [AlertEvent] }>;
+    rules: { get(id: string): { kind: string } | undefined };
+  };
   readonly ops: Pick<Operations, 'escalation' | 'timezone'>;
   readonly publish: PublishConfig;
   readonly now: () => number;
@@ -45,16 +50,30 @@ export interface PublicSummaryDeps {
 export const MAX_ALERTS = 20_000;
 const minutes = (ms: number | null): number | null => (ms === null ? null : Math.round(ms / 6_000) / 10);
 
-export function createPublicSummary(deps: PublicSummaryDeps): { get(): Promise<PublicSummary>; close(): void; builds(): number } {
+export function createPublicSummary(deps: PublicSummaryDeps): {
+  get(): Promise<PublicSummary>;
+  close(): void;
+  builds(): number;
+} {
   const { alerts, ops, publish } = deps;
   let version = 0;
   let built = 0;
   let cached: { version: number; minute: number; value: Promise<PublicSummary> } | undefined;
-  const onAlert = (): void => { version++; };
+  const onAlert = (): void => {
+    version++;
+  };
   alerts.bus.on('alert', onAlert);
 
   const figures = (from: number, list: readonly Alert[], now: number): PeriodFigures => {
-    const k = computeHandlingKpi({ alerts: list, ops, from, to: now + 1, now, groupBy: 'severity', ruleKindOf: (id) => alerts.rules.get(id)?.kind });
+    const k = computeHandlingKpi({
+      alerts: list,
+      ops,
+      from,
+      to: now + 1,
+      now,
+      groupBy: 'severity',
+      ruleKindOf: (id) => alerts.rules.get(id)?.kind,
+    });
     const part = (s: DurationStats) => ({
       medianMinutes: publish.handlingTimes ? minutes(s.medianMs) : null,
       p90Minutes: publish.handlingTimes ? minutes(s.p90Ms) : null,
@@ -65,20 +84,33 @@ export function createPublicSummary(deps: PublicSummaryDeps): { get(): Promise<P
 
   const build = async (now: number): Promise<PublicSummary> => {
     built++;
-    const summary: { -readonly [K in keyof PublicSummary]: PublicSummary[K] } = { generatedAt: now, timezone: ops.timezone };
+    const summary: { -readonly [K in keyof PublicSummary]: PublicSummary[K] } = {
+      generatedAt: now,
+      timezone: ops.timezone,
+    };
     if (publish.openIncidents) {
       const groups = new Map<string, { district: string; type: string; count: number; sensors: Set<string> }>();
       for (const a of alerts.open()) {
         if (a.state === 'pending') continue;
         const key = `${a.district}\u0000${a.subCategory}`;
-        const g = groups.get(key) ?? { district: a.district, type: a.subCategory, count: 0, sensors: new Set<string>() };
+        const g = groups.get(key) ?? {
+          district: a.district,
+          type: a.subCategory,
+          count: 0,
+          sensors: new Set<string>(),
+        };
         g.count++;
         g.sensors.add(a.sensorId);
         groups.set(key, g);
       }
       summary.openIncidents = [...groups.values()]
         .sort((a, b) => b.count - a.count || a.district.localeCompare(b.district) || a.type.localeCompare(b.type))
-        .map((g) => ({ district: g.district, type: g.type, count: g.count, ...(publish.sensorIds ? { sensorIds: [...g.sensors].sort() } : {}) }));
+        .map((g) => ({
+          district: g.district,
+          type: g.type,
+          count: g.count,
+          ...(publish.sensorIds ? { sensorIds: [...g.sensors].sort() } : {}),
+        }));
     }
     if (publish.handlingTimes || publish.withinTarget) {
       const week = startOfWeek(now, ops.timezone);
@@ -98,10 +130,14 @@ export function createPublicSummary(deps: PublicSummaryDeps): { get(): Promise<P
       if (cached && cached.version === version && cached.minute === minute) return cached.value;
       const value = build(now);
       cached = { version, minute, value };
-      value.catch(() => { if (cached?.value === value) cached = undefined; });
+      value.catch(() => {
+        if (cached?.value === value) cached = undefined;
+      });
       return value;
     },
-    close() { alerts.bus.off('alert', onAlert); },
+    close() {
+      alerts.bus.off('alert', onAlert);
+    },
     builds: () => built,
   };
 }

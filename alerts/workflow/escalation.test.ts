@@ -25,7 +25,9 @@ async function minutes(x: WorkflowHarness, n: number): Promise<void> {
 }
 
 // each test opens a real store (and restarts it): generous on a shared, loaded machine
-describe('escalation on the injected clock (critical: 5 min to acknowledge, 60 min to resolve)', { timeout: 180_000 }, () => {
+describe('escalation on the injected clock (critical: 5 min to acknowledge, 60 min to resolve)', {
+  timeout: 180_000,
+}, () => {
   it('re-notifies, then the next level, then the duty desk; recorded in the history, the audit log and on MQTT', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     await w.waterLevel('water-kimlong', 3.7);

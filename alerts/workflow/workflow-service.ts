@@ -248,7 +248,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   };
 }
 
-function newWorkflow(alert: Alert, routed: { agencyId: string; route: string }, now: number): AlertWorkflow {
+function newWorkflow(_alert: Alert, routed: { agencyId: string; route: string }, now: number): AlertWorkflow {
   return {
     agencyId: routed.agencyId,
     route: routed.route,

@@ -48,9 +48,7 @@ const FROM_DOMAIN: Record<string, [number, NgsiLdErrorType, string]> = {
   invalid: [400, 'BadRequestData', 'Bad request data'],
 };
 
-export interface NgsiLdErrorHandler {
-  (err: Error, request: FastifyRequest, reply: FastifyReply): FastifyReply;
-}
+export type NgsiLdErrorHandler = (err: Error, request: FastifyRequest, reply: FastifyReply) => FastifyReply;
 
 export function createNgsiLdErrorHandler(
   logger: { warn(obj: object, msg: string): void },
@@ -75,7 +73,11 @@ export function createNgsiLdErrorHandler(
     if (!counted) {
       refused.inc({ type });
       // the reason, not the caller's text: q and ids may be long and are the caller's own
-      log.once(`ngsi-ld:${type}`, { url: request.url.split('?')[0], type, from: request.ip }, 'NGSI-LD request refused');
+      log.once(
+        `ngsi-ld:${type}`,
+        { url: request.url.split('?')[0], type, from: request.ip },
+        'NGSI-LD request refused',
+      );
     }
     if (status === 401) reply.header('www-authenticate', 'Bearer realm="ioc"');
     return reply
@@ -93,8 +95,7 @@ export function createNgsiLdErrorHandler(
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map(
-        (v) =>
-          `${v.instancePath.replace(/^\//, '') || issuePath(v.params) || 'request'}: ${v.message}`,
+        (v) => `${v.instancePath.replace(/^\//, '') || issuePath(v.params) || 'request'}: ${v.message}`,
       );
       return send(
         request,

@@ -61,11 +61,15 @@ export function compileRegex(pattern: string, at: number): RegExp {
   // escapes out of the way (`\\)` is a literal, `\\\\)` closes a group), then any ")" followed by a quantifier
   const bare = pattern.replace(/\\./g, '');
   if (/\)\s*(?:[*+?]|\{\d)/.test(bare)) {
-    throw new QueryError(`regular expression at ${at} repeats a group ("(...)+", "(...)*", "(...){n}"), which is not supported`);
+    throw new QueryError(
+      `regular expression at ${at} repeats a group ("(...)+", "(...)*", "(...){n}"), which is not supported`,
+    );
   }
   const unbounded = bare.match(/[*+]|\{\d+,\}/g)?.length ?? 0;
   if (unbounded > MAX_UNBOUNDED_QUANTIFIERS) {
-    throw new QueryError(`regular expression at ${at} has ${unbounded} unbounded quantifiers ("*", "+"); at most ${MAX_UNBOUNDED_QUANTIFIERS}`);
+    throw new QueryError(
+      `regular expression at ${at} has ${unbounded} unbounded quantifiers ("*", "+"); at most ${MAX_UNBOUNDED_QUANTIFIERS}`,
+    );
   }
   try {
     return new RegExp(pattern, 'u');

@@ -30,7 +30,9 @@ describe('ioc accounts', () => {
       const dup = capture();
       expect(await runCli(['accounts', 'add', 'nguyen.an', '--role', 'viewer', '--data-dir', dir], dup.io)).toBe(1);
       expect(dup.err.join('\n')).toMatch(/exists already/);
-      expect(await runCli(['accounts', 'add', 'Bad Name', '--role', 'viewer', '--data-dir', dir], capture().io)).toBe(1);
+      expect(await runCli(['accounts', 'add', 'Bad Name', '--role', 'viewer', '--data-dir', dir], capture().io)).toBe(
+        1,
+      );
       expect(await runCli(['accounts', 'add', 'tran.binh', '--data-dir', dir], capture().io)).toBe(2);
 
       expect(await runCli(['accounts', 'disable', 'nguyen.an', '--data-dir', dir], capture().io)).toBe(0);

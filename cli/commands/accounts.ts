@@ -1,7 +1,19 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { addAccount, presentAccount, setDisabled, setPassword, setRole } from '../../config/accounts/account-changes.ts';
-import { passwordSchema, readAuthFile, authFilePath, roleSchema, updateAuthFile } from '../../config/accounts/auth-file.ts';
+import {
+  addAccount,
+  presentAccount,
+  setDisabled,
+  setPassword,
+  setRole,
+} from '../../config/accounts/account-changes.ts';
+import {
+  passwordSchema,
+  readAuthFile,
+  authFilePath,
+  roleSchema,
+  updateAuthFile,
+} from '../../config/accounts/auth-file.ts';
 import { hashPasswordSync, newSecret } from '../../config/accounts/secrets.ts';
 import { loadCity } from '../../config/city-config.ts';
 import { loadPlatformConfig } from '../../config/platform-config.ts';
@@ -23,10 +35,19 @@ const generatePassword = (): string => newSecret().slice(0, 20);
 
 export const accountsCommand: CliCommand = {
   name: 'accounts',
-  summary: 'people\'s accounts: add, disable, reset a password, change a role, list',
+  summary: "people's accounts: add, disable, reset a password, change a role, list",
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { 'data-dir': { type: 'string' }, config: { type: 'string' }, role: { type: 'string' }, help: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        role: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
     const [action, name, extra] = positionals;
     if (values.help || !action) {
       io.out(USAGE);
@@ -34,13 +55,17 @@ export const accountsCommand: CliCommand = {
     }
     const dataDir = values['data-dir']
       ? resolve(values['data-dir'])
-      : loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } }).dataDir;
+      : loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } })
+          .dataDir;
     const now = new Date();
     if (action === 'list') {
       const auth = readAuthFile(authFilePath(dataDir));
       for (const a of auth.accounts.map((x) => presentAccount(x, auth.tokens))) {
-        const tokens = a.tokens.map((t) => `${t.name}${t.expiresAt ? ` (until ${t.expiresAt})` : ''}`).join(', ') || '-';
-        io.out(`${a.name.padEnd(20)} ${a.role.padEnd(9)} ${a.disabled ? 'disabled' : 'enabled '} password:${a.hasPassword ? 'yes' : 'no '} tokens: ${tokens}`);
+        const tokens =
+          a.tokens.map((t) => `${t.name}${t.expiresAt ? ` (until ${t.expiresAt})` : ''}`).join(', ') || '-';
+        io.out(
+          `${a.name.padEnd(20)} ${a.role.padEnd(9)} ${a.disabled ? 'disabled' : 'enabled '} password:${a.hasPassword ? 'yes' : 'no '} tokens: ${tokens}`,
+        );
       }
       return 0;
     }
@@ -57,17 +82,29 @@ export const accountsCommand: CliCommand = {
       const password = generatePassword();
       passwordSchema.parse(password);
       // the city's sensor ids besides the devices in auth.json: an account may not be named like one
-      const config = loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
+      const config = loadPlatformConfig({
+        env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) },
+      });
       const sensorIds = loadCity(config.cityFile, config.kindsDir).sensorsById.keys();
-      updateAuthFile(dataDir, (auth) => addAccount(auth, { name, role: role.data, passwordHash: hashPasswordSync(password) }, now, sensorIds));
-      recordCliChange(dataDir, { action: 'account.create', target: name, details: { after: { role: role.data, disabled: false, hasPassword: true } } });
+      updateAuthFile(dataDir, (auth) =>
+        addAccount(auth, { name, role: role.data, passwordHash: hashPasswordSync(password) }, now, sensorIds),
+      );
+      recordCliChange(dataDir, {
+        action: 'account.create',
+        target: name,
+        details: { after: { role: role.data, disabled: false, hasPassword: true } },
+      });
       io.out(`account ${name} (${role.data}) created\npassword: ${password}`);
       return 0;
     }
     if (action === 'disable' || action === 'enable') {
       const before = readAuthFile(authFilePath(dataDir)).accounts.find((a) => a.name === name)?.disabled;
       updateAuthFile(dataDir, (auth) => setDisabled(auth, name, action === 'disable'));
-      recordCliChange(dataDir, { action: 'account.update', target: name, details: { before: { disabled: before ?? false }, after: { disabled: action === 'disable' } } });
+      recordCliChange(dataDir, {
+        action: 'account.update',
+        target: name,
+        details: { before: { disabled: before ?? false }, after: { disabled: action === 'disable' } },
+      });
       io.out(`account ${name} ${action}d`);
       return 0;
     }
@@ -86,7 +123,11 @@ export const accountsCommand: CliCommand = {
       }
       const before = readAuthFile(authFilePath(dataDir)).accounts.find((a) => a.name === name)?.role;
       updateAuthFile(dataDir, (auth) => setRole(auth, name, role.data));
-      recordCliChange(dataDir, { action: 'account.update', target: name, details: { before: { role: before }, after: { role: role.data } } });
+      recordCliChange(dataDir, {
+        action: 'account.update',
+        target: name,
+        details: { before: { role: before }, after: { role: role.data } },
+      });
       io.out(`account ${name} is now ${role.data}`);
       return 0;
     }

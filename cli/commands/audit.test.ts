@@ -15,19 +15,32 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 function ioc(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', IOC, ...args], { cwd: ROOT, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', IOC, ...args],
+      { cwd: ROOT, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
 describe('ioc audit, and CLI changes in the audit log', () => {
   let platform: TestPlatform;
-  beforeAll(async () => { platform = await startTestPlatform(); });
-  afterAll(async () => { await platform?.stop(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
   const entries = async (action: string) =>
-    ((await platform.request('GET', `/api/audit?action=${action}`, { token: platform.adminToken })).json as { entries: AuditEntry[] }).entries;
+    (
+      (await platform.request('GET', `/api/audit?action=${action}`, { token: platform.adminToken })).json as {
+        entries: AuditEntry[];
+      }
+    ).entries;
 
   it('chains in account changes and a device secret rotation made by the CLI in another process', async () => {
     const dir = platform.dataDir;
@@ -36,7 +49,12 @@ describe('ioc audit, and CLI changes in the audit log', () => {
     expect((await ioc('accounts', 'disable', 'hoa.tran', '--data-dir', dir)).code).toBe(0);
     expect((await ioc('credentials', 'device', 'traffic-phubai', '--data-dir', dir)).code).toBe(0);
     // the platform picks pending entries up every 5 s
-    await expect.poll(async () => (await entries('account')).filter((e) => e.target === 'hoa.tran').length, { timeout: 15_000, interval: 500 }).toBe(3);
+    await expect
+      .poll(async () => (await entries('account')).filter((e) => e.target === 'hoa.tran').length, {
+        timeout: 15_000,
+        interval: 500,
+      })
+      .toBe(3);
     const changes = (await entries('account')).filter((e) => e.target === 'hoa.tran').reverse();
     expect(changes.map((e) => [e.action, e.details?.before, e.details?.after])).toEqual([
       ['account.create', undefined, { role: 'operator', disabled: false, hasPassword: true }],
@@ -49,18 +67,42 @@ describe('ioc audit, and CLI changes in the audit log', () => {
       expect(e.address).toBe('local');
       expect(typeof e.details?.occurredAt).toBe('number');
     }
-    await expect.poll(async () => (await entries('device.secret_rotate')).map((e) => e.target), { timeout: 15_000, interval: 500 }).toEqual(['traffic-phubai']);
+    await expect
+      .poll(async () => (await entries('device.secret_rotate')).map((e) => e.target), {
+        timeout: 15_000,
+        interval: 500,
+      })
+      .toEqual(['traffic-phubai']);
   }, 120_000);
 
   it('exports NDJSON and CSV with filters, verifies, and reports an edited line with file and line (exit 1)', async () => {
     const dir = platform.dataDir;
     const nd = await ioc('audit', 'export', '--data-dir', dir, '--action', 'account');
     expect(nd.code).toBe(0);
-    const lines = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as AuditEntry);
+    const lines = nd.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditEntry);
     expect(lines.map((e) => e.action)).toEqual(['account.create', 'account.update', 'account.update']);
     const firstTs = lines[0]!.ts;
-    const windowed = await ioc('audit', 'export', '--data-dir', dir, '--action', 'account', '--from', String(lines[1]!.ts), '--to', new Date(lines[2]!.ts).toISOString());
-    expect(windowed.stdout.trim().split('\n').map((l) => (JSON.parse(l) as AuditEntry).seq)).toEqual(lines.filter((e) => e.ts >= lines[1]!.ts && e.ts < lines[2]!.ts).map((e) => e.seq));
+    const windowed = await ioc(
+      'audit',
+      'export',
+      '--data-dir',
+      dir,
+      '--action',
+      'account',
+      '--from',
+      String(lines[1]!.ts),
+      '--to',
+      new Date(lines[2]!.ts).toISOString(),
+    );
+    expect(
+      windowed.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as AuditEntry).seq),
+    ).toEqual(lines.filter((e) => e.ts >= lines[1]!.ts && e.ts < lines[2]!.ts).map((e) => e.seq));
     expect(firstTs).toBeLessThanOrEqual(lines[1]!.ts);
     const csv = await ioc('audit', 'export', '--data-dir', dir, '--format', 'csv', '--actor', lines[0]!.actor.name);
     expect(csv.code).toBe(0);
@@ -68,7 +110,9 @@ describe('ioc audit, and CLI changes in the audit log', () => {
     expect(rows[0]).toMatch(/^seq,time,/);
     expect(rows.length).toBe(1 + 4); // three account changes and the rotation, by the same OS user
     expect((await ioc('audit', 'export', '--data-dir', dir, '--format', 'xml')).code).toBe(2);
-    expect((await ioc('audit', 'export', '--data-dir', dir, '--from', 'yesterday')).stderr).toContain('--from must be ISO-8601');
+    expect((await ioc('audit', 'export', '--data-dir', dir, '--from', 'yesterday')).stderr).toContain(
+      '--from must be ISO-8601',
+    );
     expect((await ioc('audit', 'verify', '--data-dir', join(dir, 'nope'))).code).toBe(2);
 
     const ok = await ioc('audit', 'verify', '--data-dir', dir);

@@ -26,12 +26,24 @@ function timeArg(value: string | undefined, name: string): number | undefined {
 
 export const auditCommand: CliCommand = {
   name: 'audit',
-  summary: 'verify the audit log\'s hash chain, export its entries (NDJSON or CSV)',
+  summary: "verify the audit log's hash chain, export its entries (NDJSON or CSV)",
   usage: USAGE,
   async run(args, io) {
     const { values, positionals } = parseArgs({
-      args: [...args], allowPositionals: true,
-      options: { 'data-dir': { type: 'string' }, 'key-file': { type: 'string' }, unkeyed: { type: 'boolean' }, config: { type: 'string' }, format: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, actor: { type: 'string' }, action: { type: 'string' }, help: { type: 'boolean' } },
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        'key-file': { type: 'string' },
+        unkeyed: { type: 'boolean' },
+        config: { type: 'string' },
+        format: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        actor: { type: 'string' },
+        action: { type: 'string' },
+        help: { type: 'boolean' },
+      },
     });
     const [action] = positionals;
     if (values.help || !action) {
@@ -42,7 +54,10 @@ export const auditCommand: CliCommand = {
       io.err(`ioc audit: unknown action "${action}"\n${USAGE}`);
       return 2;
     }
-    const config = values['data-dir'] && !values.config ? undefined : loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
+    const config =
+      values['data-dir'] && !values.config
+        ? undefined
+        : loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : config!.dataDir;
     const dir = auditDirOf(dataDir);
     // a mistyped directory must not pass as "an empty, intact log"
@@ -53,7 +68,9 @@ export const auditCommand: CliCommand = {
     if (action === 'verify') {
       let key: AuditKey | undefined;
       if (!values.unkeyed) {
-        const keyFile = values['key-file'] ? resolve(values['key-file']) : auditKeyFileOf(config?.audit.keyFile, dataDir);
+        const keyFile = values['key-file']
+          ? resolve(values['key-file'])
+          : auditKeyFileOf(config?.audit.keyFile, dataDir);
         try {
           key = readAuditKey(keyFile);
         } catch (err) {
@@ -62,9 +79,14 @@ export const auditCommand: CliCommand = {
         }
       }
       const s = verifyAuditDir(dir, key);
-      for (const b of s.breaks) io.out(`BREAK ${b.file}${b.line ? ` line ${b.line}` : ''}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ${b.reason}`);
+      for (const b of s.breaks)
+        io.out(
+          `BREAK ${b.file}${b.line ? ` line ${b.line}` : ''}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ${b.reason}`,
+        );
       const head = s.last ? `head seq ${s.last.seq} hash ${s.last.hash}` : 'empty';
-      io.out(`${s.ok ? 'ok' : 'BROKEN'}${key ? ' (MACs checked)' : ' (unkeyed: hashes only)'}: ${s.entries} entries in ${s.files.length} files, ${s.breaks.length} breaks, ${s.pending} pending; ${head}`);
+      io.out(
+        `${s.ok ? 'ok' : 'BROKEN'}${key ? ' (MACs checked)' : ' (unkeyed: hashes only)'}: ${s.entries} entries in ${s.files.length} files, ${s.breaks.length} breaks, ${s.pending} pending; ${head}`,
+      );
       return s.ok ? 0 : 1;
     }
     const format = values.format ?? 'ndjson';
@@ -78,7 +100,15 @@ export const auditCommand: CliCommand = {
       io.err('ioc audit export: --from must be before --to');
       return 2;
     }
-    const filter = { from, to, actor: values.actor, action: values.action?.split(',').map((a) => a.trim()).filter(Boolean) };
+    const filter = {
+      from,
+      to,
+      actor: values.actor,
+      action: values.action
+        ?.split(',')
+        .map((a) => a.trim())
+        .filter(Boolean),
+    };
     // io.out ends each line with \n: a CSV line keeps its \r so rows end in CRLF (RFC 4180)
     if (format === 'csv') io.out(CSV_HEADER.slice(0, -1));
     for (const { line, entry } of walkAudit(dir, filter)) io.out(format === 'csv' ? csvRow(entry).slice(0, -1) : line);

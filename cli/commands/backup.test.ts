@@ -31,14 +31,19 @@ describe('ioc backup and ioc restore', () => {
     const device = await p1.connectDevice('air-benhvien');
     const start = Date.now() - 120_000;
     const before = Array.from({ length: 300 }, (_, i) => ({ ts: start + i * 100, pm25: i % 200 }));
-    for (let i = 0; i < before.length; i += 50) await publishAcked(device, 'ioc/air/air-benhvien/readings', JSON.stringify(before.slice(i, i + 50)));
+    for (let i = 0; i < before.length; i += 50)
+      await publishAcked(device, 'ioc/air/air-benhvien/readings', JSON.stringify(before.slice(i, i + 50)));
 
     // ingest goes on during the backup
     let publishing = true;
     let extra = 0;
     const during = (async () => {
       while (publishing) {
-        await publishAcked(device, 'ioc/air/air-benhvien/readings', JSON.stringify({ ts: start + 40_000 + extra * 10, pm25: 1 }));
+        await publishAcked(
+          device,
+          'ioc/air/air-benhvien/readings',
+          JSON.stringify({ ts: start + 40_000 + extra * 10, pm25: 1 }),
+        );
         extra++;
       }
     })();
@@ -66,11 +71,19 @@ describe('ioc backup and ioc restore', () => {
     platforms.splice(0);
     const p2 = await startTestPlatform({ dataDir: restored });
     platforms.push(p2);
-    const res = await p2.request('GET', `/api/sensors/air-benhvien/readings?metric=pm25&from=${start}&to=${start + 30_000}`);
+    const res = await p2.request(
+      'GET',
+      `/api/sensors/air-benhvien/readings?metric=pm25&from=${start}&to=${start + 30_000}`,
+    );
     const points = (res.json as { points: Array<{ ts: number; value: number }> }).points;
     expect(points).toEqual(before.map((r) => ({ ts: r.ts, value: r.pm25 })));
     // the credentials came back too: the device's own password opens a session on the restored platform
-    const client = await mqtt.connectAsync(p2.mqttUrl, { username: 'air-benhvien', password, reconnectPeriod: 0, clientId: 'air-benhvien-backup-test' });
+    const client = await mqtt.connectAsync(p2.mqttUrl, {
+      username: 'air-benhvien',
+      password,
+      reconnectPeriod: 0,
+      clientId: 'air-benhvien-backup-test',
+    });
     await client.endAsync();
   }, 60_000);
 

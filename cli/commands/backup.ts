@@ -19,7 +19,8 @@ platform runs on the directory; a non-empty directory is moved aside (DIR.before
 
 function dataDirOf(values: { 'data-dir'?: string; config?: string }): string {
   if (values['data-dir']) return resolve(values['data-dir']);
-  return loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } }).dataDir;
+  return loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } })
+    .dataDir;
 }
 
 const common = { 'data-dir': { type: 'string' }, config: { type: 'string' }, help: { type: 'boolean' } } as const;
@@ -40,7 +41,9 @@ export const backupCommand: CliCommand = {
     const started = Date.now();
     const manifest = await backupDataDir(dataDirOf(values), resolve(values.out));
     const bytes = manifest.files.reduce((n, f) => n + f.bytes, 0);
-    io.out(`backed up ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ${manifest.source} to ${resolve(values.out)} in ${Date.now() - started} ms`);
+    io.out(
+      `backed up ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ${manifest.source} to ${resolve(values.out)} in ${Date.now() - started} ms`,
+    );
     return 0;
   },
 };
@@ -50,12 +53,17 @@ export const restoreCommand: CliCommand = {
   summary: 'put a backup back into a data directory (the platform stopped)',
   usage: RESTORE_USAGE,
   async run(args, io) {
-    const { values } = parseArgs({ args: [...args], options: { ...common, from: { type: 'string' }, force: { type: 'boolean' } } });
+    const { values } = parseArgs({
+      args: [...args],
+      options: { ...common, from: { type: 'string' }, force: { type: 'boolean' } },
+    });
     if (values.help || !values.from) return usage(io, RESTORE_USAGE, values.help);
     const dataDir = dataDirOf(values);
     const result = restoreDataDir(resolve(values.from), dataDir, { force: values.force });
     if (result.movedAside) io.out(`moved the directory that was there to ${result.movedAside}`);
-    io.out(`restored ${result.files} files (${(result.bytes / 1048576).toFixed(1)} MiB) into ${dataDir}; start the platform: it replays the commit log from the checkpoint`);
+    io.out(
+      `restored ${result.files} files (${(result.bytes / 1048576).toFixed(1)} MiB) into ${dataDir}; start the platform: it replays the commit log from the checkpoint`,
+    );
     return 0;
   },
 };

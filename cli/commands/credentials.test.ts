@@ -19,7 +19,9 @@ describe('ioc credentials', () => {
       expect(first.out.join('\n')).toMatch(/admin password: \S{16,}/);
       expect(first.out.join('\n')).toMatch(/admin token: +[0-9a-f]{12}\.\S{40,}/);
       expect(statSync(join(dir, 'auth.json')).mode & 0o777).toBe(0o600);
-      const auth = JSON.parse(readFileSync(join(dir, 'auth.json'), 'utf8')) as { accounts: Array<{ name: string; role: string; password: string }> };
+      const auth = JSON.parse(readFileSync(join(dir, 'auth.json'), 'utf8')) as {
+        accounts: Array<{ name: string; role: string; password: string }>;
+      };
       expect(auth.accounts.map((a) => [a.name, a.role])).toEqual([['admin', 'admin']]);
       expect(auth.accounts[0]!.password).toMatch(/^\$argon2id\$/);
       expect(readFileSync(join(dir, 'auth.json'), 'utf8')).not.toContain(first.out[0]!.split('\n')[1]!.split(': ')[1]);

@@ -22,20 +22,38 @@ export const credentialsCommand: CliCommand = {
   summary: 'create or rotate device secrets and API tokens',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: { 'data-dir': { type: 'string' }, config: { type: 'string' }, name: { type: 'string' }, help: { type: 'boolean' } } });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        name: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
     const [action, target] = positionals;
     if (values.help || !action) {
       io.out(USAGE);
       return values.help ? 0 : 2;
     }
-    const config = loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
+    const config = loadPlatformConfig({
+      env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) },
+    });
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : config.dataDir;
     if (action === 'init') {
       const city = loadCity(config.cityFile, config.kindsDir);
       const created = initCredentials(dataDir, city);
-      recordCliChange(dataDir, { action: 'credentials.init', details: { admin: created.admin.username, devices: created.devices.length } });
-      io.out(`admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\nadmin token:    ${created.admin.token}`);
-      io.out(`${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode 0600). Move that file somewhere safe.`);
+      recordCliChange(dataDir, {
+        action: 'credentials.init',
+        details: { admin: created.admin.username, devices: created.devices.length },
+      });
+      io.out(
+        `admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\nadmin token:    ${created.admin.token}`,
+      );
+      io.out(
+        `${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode 0600). Move that file somewhere safe.`,
+      );
       io.out('Add a personal account for each operator: ioc accounts add NAME --role viewer|operator|admin');
       return 0;
     }
@@ -56,7 +74,11 @@ export const credentialsCommand: CliCommand = {
         if (auth.tokens.some((t) => t.account === target && t.name === name)) revokeToken(auth, target, name);
         return createToken(auth, target, name, null, now);
       });
-      recordCliChange(dataDir, { action: 'token.create', target: `${target}/${name}`, details: { after: { name, expiresAt: null } } });
+      recordCliChange(dataDir, {
+        action: 'token.create',
+        target: `${target}/${name}`,
+        details: { after: { name, expiresAt: null } },
+      });
       io.out(created.token);
       return 0;
     }

@@ -32,18 +32,57 @@ describe('ioc rules check', () => {
 
   it('fails with errors naming the file, the rule and the field', async () => {
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, stringify([
-      { id: 'good', kind: 'threshold', selector: { kinds: ['water'] }, metric: 'waterLevel', above: 2, severity: 'high', category: 'naturalDisaster', subCategory: 'flood' },
-      { id: 'typo', kind: 'threshold', selector: { kinds: ['water'] }, metric: 'waterLevel', above: 'two', severity: 'high', category: 'naturalDisaster', subCategory: 'flood' },
-      { id: 'wrong-metric', kind: 'threshold', selector: { kinds: ['air'] }, metric: 'waterLevel', above: 2, severity: 'high', category: 'environment', subCategory: 'x' },
-      { id: 'unknown-sensor', kind: 'noData', selector: { sensorIds: ['air-nowhere'] }, severity: 'low', category: 'environment', subCategory: 'deviceOffline' },
-    ]));
+    writeFileSync(
+      file,
+      stringify([
+        {
+          id: 'good',
+          kind: 'threshold',
+          selector: { kinds: ['water'] },
+          metric: 'waterLevel',
+          above: 2,
+          severity: 'high',
+          category: 'naturalDisaster',
+          subCategory: 'flood',
+        },
+        {
+          id: 'typo',
+          kind: 'threshold',
+          selector: { kinds: ['water'] },
+          metric: 'waterLevel',
+          above: 'two',
+          severity: 'high',
+          category: 'naturalDisaster',
+          subCategory: 'flood',
+        },
+        {
+          id: 'wrong-metric',
+          kind: 'threshold',
+          selector: { kinds: ['air'] },
+          metric: 'waterLevel',
+          above: 2,
+          severity: 'high',
+          category: 'environment',
+          subCategory: 'x',
+        },
+        {
+          id: 'unknown-sensor',
+          kind: 'noData',
+          selector: { sensorIds: ['air-nowhere'] },
+          severity: 'low',
+          category: 'environment',
+          subCategory: 'deviceOffline',
+        },
+      ]),
+    );
     const io = capture();
     expect(await runCli(['rules', 'check', file], io)).toBe(1);
     expect(io.stdout).toContain('  FAILED:');
     expect(io.stderr).toEqual([
       `${file}: rule "typo" (#2): above: Invalid input: expected number, received string`,
-      expect.stringMatching(new RegExp(`^${file}: rule "wrong-metric" \\(#3\\): metric: kind air has no metric "waterLevel"`)),
+      expect.stringMatching(
+        new RegExp(`^${file}: rule "wrong-metric" \\(#3\\): metric: kind air has no metric "waterLevel"`),
+      ),
       `${file}: rule "unknown-sensor" (#4): selector.sensorIds.0: unknown sensor "air-nowhere"`,
     ]);
   });
@@ -64,18 +103,37 @@ describe('ioc rules backtest', () => {
     const store = await SqliteStore.open(join(dataDir, 'ioc.sqlite'));
     // Kim Long rises 0.5 m per hour from 0 to 4 m and falls back: crosses levels I (1.0), II (2.0), III (3.5)
     const level = (h: number) => (h <= 8 ? h * 0.5 : Math.max(0, 4 - (h - 8) * 0.5));
-    await store.write(Array.from({ length: 17 * 6 }, (_, i) => ({
-      measurement: 'water', tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' },
-      fields: { waterLevel: Math.round(level(i / 6) * 100) / 100 }, ts: T0 + (i * HOUR) / 6,
-    })));
+    await store.write(
+      Array.from({ length: 17 * 6 }, (_, i) => ({
+        measurement: 'water',
+        tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' },
+        fields: { waterLevel: Math.round(level(i / 6) * 100) / 100 },
+        ts: T0 + (i * HOUR) / 6,
+      })),
+    );
     await store.close();
     const io = capture();
-    const code = await runCli(['rules', 'backtest', 'config/cities/hue/rules/flood-levels.yaml', '--from', new Date(T0).toISOString(), '--to', new Date(T0 + 20 * HOUR).toISOString(), '--data-dir', dataDir], io);
+    const code = await runCli(
+      [
+        'rules',
+        'backtest',
+        'config/cities/hue/rules/flood-levels.yaml',
+        '--from',
+        new Date(T0).toISOString(),
+        '--to',
+        new Date(T0 + 20 * HOUR).toISOString(),
+        '--data-dir',
+        dataDir,
+      ],
+      io,
+    );
     expect(io.stderr).toEqual([]);
     expect(code).toBe(0);
     const lines = io.stdout.join('\n');
     expect(lines).toContain('Replayed 102 readings');
-    const events = io.stdout.filter((l) => /^\d{4}-\d\d-\d\d /.test(l)).map((l) => l.split(/\s+/).slice(0, 5).join(' '));
+    const events = io.stdout
+      .filter((l) => /^\d{4}-\d\d-\d\d /.test(l))
+      .map((l) => l.split(/\s+/).slice(0, 5).join(' '));
     // times in Huế (UTC+7): level I at 02:00 UTC -> 09:00, II at 04:00 -> 11:00, III at 07:00 -> 14:00
     expect(events).toEqual([
       '2026-10-10 09:00:00 firing medium flood-level-1',
@@ -102,14 +160,54 @@ describe('ioc rules backtest', () => {
     ]);
     await store.close();
     const file = join(dir, 'camera-rules.yaml');
-    writeFileSync(file, stringify([
-      { id: 'smoke-fire', kind: 'cameraEvent', selector: { sensorIds: ['cam-dongba'] }, eventTypes: ['smokeFire'], window: '10m', severity: 'critical', category: 'security', subCategory: 'fire' },
-      { id: 'camera-offline', kind: 'noData', selector: { sensorIds: ['cam-dongba'] }, offline: true, for: '2m', severity: 'low', category: 'security', subCategory: 'deviceOffline' },
-    ]));
+    writeFileSync(
+      file,
+      stringify([
+        {
+          id: 'smoke-fire',
+          kind: 'cameraEvent',
+          selector: { sensorIds: ['cam-dongba'] },
+          eventTypes: ['smokeFire'],
+          window: '10m',
+          severity: 'critical',
+          category: 'security',
+          subCategory: 'fire',
+        },
+        {
+          id: 'camera-offline',
+          kind: 'noData',
+          selector: { sensorIds: ['cam-dongba'] },
+          offline: true,
+          for: '2m',
+          severity: 'low',
+          category: 'security',
+          subCategory: 'deviceOffline',
+        },
+      ]),
+    );
     const io = capture();
-    expect(await runCli(['rules', 'backtest', file, '--from', new Date(T0).toISOString(), '--to', new Date(T0 + 4 * HOUR).toISOString(), '--data-dir', dataDir, '--lang', 'en'], io)).toBe(0);
+    expect(
+      await runCli(
+        [
+          'rules',
+          'backtest',
+          file,
+          '--from',
+          new Date(T0).toISOString(),
+          '--to',
+          new Date(T0 + 4 * HOUR).toISOString(),
+          '--data-dir',
+          dataDir,
+          '--lang',
+          'en',
+        ],
+        io,
+      ),
+    ).toBe(0);
     expect(io.stdout.join('\n')).toContain('Replayed 0 readings, 2 status changes and 1 camera events');
-    const events = io.stdout.filter((l) => /^\d{4}-\d\d-\d\d /.test(l)).map((l) => l.split(/\s+/).slice(1, 5).join(' '));
+    const events = io.stdout
+      .filter((l) => /^\d{4}-\d\d-\d\d /.test(l))
+      .map((l) => l.split(/\s+/).slice(1, 5).join(' '));
     expect(events).toEqual([
       '08:00:00 firing critical smoke-fire',
       '08:10:00 resolved critical smoke-fire',
@@ -122,10 +220,38 @@ describe('ioc rules backtest', () => {
 
   it('refuses bad times and a missing store with a clear message', async () => {
     const io = capture();
-    expect(await runCli(['rules', 'backtest', 'config/cities/hue/rules/flood-levels.yaml', '--from', 'yesterday', '--to', '2026-10-02T00:00:00Z'], io)).toBe(1);
+    expect(
+      await runCli(
+        [
+          'rules',
+          'backtest',
+          'config/cities/hue/rules/flood-levels.yaml',
+          '--from',
+          'yesterday',
+          '--to',
+          '2026-10-02T00:00:00Z',
+        ],
+        io,
+      ),
+    ).toBe(1);
     expect(io.stderr[0]).toContain('--from needs an ISO-8601 time');
     const io2 = capture();
-    expect(await runCli(['rules', 'backtest', 'config/cities/hue/rules/flood-levels.yaml', '--from', '2026-10-01T00:00:00Z', '--to', '2026-10-02T00:00:00Z', '--data-dir', join(dir, 'empty')], io2)).toBe(1);
+    expect(
+      await runCli(
+        [
+          'rules',
+          'backtest',
+          'config/cities/hue/rules/flood-levels.yaml',
+          '--from',
+          '2026-10-01T00:00:00Z',
+          '--to',
+          '2026-10-02T00:00:00Z',
+          '--data-dir',
+          join(dir, 'empty'),
+        ],
+        io2,
+      ),
+    ).toBe(1);
     expect(io2.stderr[0]).toContain('no embedded store in');
   });
 });

@@ -23,7 +23,11 @@ The city and store come from the platform config (IOC_CONFIG, default config/def
 
 function expand(paths: readonly string[]): string[] {
   return paths.flatMap((p) => {
-    if (existsSync(p) && statSync(p).isDirectory()) return readdirSync(p).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(p, f));
+    if (existsSync(p) && statSync(p).isDirectory())
+      return readdirSync(p)
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => join(p, f));
     return [p];
   });
 }
@@ -58,7 +62,10 @@ async function check(args: readonly string[], io: CliIo): Promise<number> {
 
 function parseTime(flag: string, value: string | undefined): number {
   const ms = value === undefined ? NaN : Date.parse(value);
-  if (!Number.isFinite(ms)) throw new Error(`--${flag} needs an ISO-8601 time such as 2026-10-01T00:00:00+07:00${value ? `, got "${value}"` : ''}`);
+  if (!Number.isFinite(ms))
+    throw new Error(
+      `--${flag} needs an ISO-8601 time such as 2026-10-01T00:00:00+07:00${value ? `, got "${value}"` : ''}`,
+    );
   return ms;
 }
 
@@ -66,7 +73,12 @@ async function backtest(args: readonly string[], io: CliIo): Promise<number> {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { from: { type: 'string' }, to: { type: 'string' }, 'data-dir': { type: 'string' }, lang: { type: 'string', default: 'vi' } },
+    options: {
+      from: { type: 'string' },
+      to: { type: 'string' },
+      'data-dir': { type: 'string' },
+      lang: { type: 'string', default: 'vi' },
+    },
   });
   if (positionals.length !== 1) {
     io.err(USAGE);
@@ -90,18 +102,28 @@ async function backtest(args: readonly string[], io: CliIo): Promise<number> {
   try {
     const result = await runBacktest({ store, city, rules, from, to });
     const time = new Intl.DateTimeFormat('sv-SE', { timeZone: city.timezone, dateStyle: 'short', timeStyle: 'medium' });
-    io.out(`Backtest of ${file} (${rules.length} rules) from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`);
-    io.out(`Replayed ${result.replayed.readings} readings, ${result.replayed.statuses} status changes and ${result.replayed.cameraEvents} camera events from the ${store.name} store.\n`);
+    io.out(
+      `Backtest of ${file} (${rules.length} rules) from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
+    );
+    io.out(
+      `Replayed ${result.replayed.readings} readings, ${result.replayed.statuses} status changes and ${result.replayed.cameraEvents} camera events from the ${store.name} store.\n`,
+    );
     if (result.events.length === 0) io.out('Nothing would have fired.');
-    else io.out(`${`TIME (${city.timezone})`.padEnd(24)} ${'EVENT'.padEnd(9)} ${'SEVERITY'.padEnd(13)} ${'RULE'.padEnd(28)} ${'SENSOR'.padEnd(20)} MESSAGE`);
+    else
+      io.out(
+        `${`TIME (${city.timezone})`.padEnd(24)} ${'EVENT'.padEnd(9)} ${'SEVERITY'.padEnd(13)} ${'RULE'.padEnd(28)} ${'SENSOR'.padEnd(20)} MESSAGE`,
+      );
     for (const e of result.events) {
       const a = e.alert;
-      io.out(`${time.format(e.ts).padEnd(24)} ${e.type.padEnd(9)} ${a.severity.padEnd(13)} ${a.ruleId.padEnd(28)} ${a.sensorId.padEnd(20)} ${a.message[lang]}`);
+      io.out(
+        `${time.format(e.ts).padEnd(24)} ${e.type.padEnd(9)} ${a.severity.padEnd(13)} ${a.ruleId.padEnd(28)} ${a.sensorId.padEnd(20)} ${a.message[lang]}`,
+      );
     }
     const fired = new Map<string, number>();
-    for (const e of result.events) if (e.type === 'firing') fired.set(e.alert.ruleId, (fired.get(e.alert.ruleId) ?? 0) + 1);
+    for (const e of result.events)
+      if (e.type === 'firing') fired.set(e.alert.ruleId, (fired.get(e.alert.ruleId) ?? 0) + 1);
     const stillOpen = new Set<string>();
-    for (const e of result.events) (e.type === 'resolved' ? stillOpen.delete(e.alert.id) : stillOpen.add(e.alert.id));
+    for (const e of result.events) e.type === 'resolved' ? stillOpen.delete(e.alert.id) : stillOpen.add(e.alert.id);
     io.out('');
     for (const rule of rules) io.out(`${rule.id}: fired ${fired.get(rule.id) ?? 0} time(s)`);
     io.out(`${stillOpen.size} alert(s) still open at ${new Date(to).toISOString()}`);

@@ -17,7 +17,10 @@ describe('ioc sensors', () => {
     try {
       expect(await runCli(['credentials', 'init', '--data-dir', dir], capture().io)).toBe(0);
       const bad = join(dir, 'bad.csv');
-      writeFileSync(bad, 'id,kind,name,lat,lon,district\nair-new1,air,A,16.46,107.59,Phú Xuân\nair-b,smoke,B,16.46,107.59,Phú Xuân\nair-c,air,C,1,1,Phú Xuân\n');
+      writeFileSync(
+        bad,
+        'id,kind,name,lat,lon,district\nair-new1,air,A,16.46,107.59,Phú Xuân\nair-b,smoke,B,16.46,107.59,Phú Xuân\nair-c,air,C,1,1,Phú Xuân\n',
+      );
       const dry = capture();
       expect(await runCli(['sensors', 'import', bad, '--dry-run', '--data-dir', dir], dry.io)).toBe(1);
       expect(dry.err.join('\n')).toMatch(/line 3 \(air-b\): kind: unknown kind "smoke"/);
@@ -34,7 +37,13 @@ describe('ioc sensors', () => {
       expect(real.out.join('\n')).toMatch(/secret air-new1 \S{40,}/);
       expect(JSON.parse(readFileSync(join(dir, 'auth.json'), 'utf8')).devices['air-new1']).toBeDefined();
 
-      for (const args of [['show', 'nope'], ['disable', 'nope'], ['enable', 'nope'], ['delete', 'nope'], ['disable', '__proto__']]) {
+      for (const args of [
+        ['show', 'nope'],
+        ['disable', 'nope'],
+        ['enable', 'nope'],
+        ['delete', 'nope'],
+        ['disable', '__proto__'],
+      ]) {
         const c = capture();
         expect(await runCli(['sensors', ...args, '--data-dir', dir], c.io), args.join(' ')).toBe(1);
         expect(c.err.join('\n')).toMatch(/no sensor "(nope|__proto__)" in the registry/);
@@ -53,7 +62,11 @@ describe('ioc sensors', () => {
   it('a running platform follows the command line: a sensor disabled with ioc is disconnected at once', async () => {
     const platform = await startTestPlatform();
     try {
-      const device = await tryConnect(platform.mqttUrl, { username: 'air-dongba', password: platform.devicePassword('air-dongba'), clientId: 'air-dongba' });
+      const device = await tryConnect(platform.mqttUrl, {
+        username: 'air-dongba',
+        password: platform.devicePassword('air-dongba'),
+        clientId: 'air-dongba',
+      });
       expect(device.ok).toBe(true);
       const closed = new Promise<void>((resolve) => device.client!.once('close', () => resolve()));
       expect(await runCli(['sensors', 'disable', 'air-dongba', '--data-dir', platform.dataDir], capture().io)).toBe(0);

@@ -19,30 +19,52 @@ const USAGE = `usage:
 Common: [--data-dir DIR] [--config FILE]. New sensors' secrets are printed once. A running platform picks
 changes up at once (disabled or deleted sensors are disconnected). Exit 1 on an unknown sensor or any problem.`;
 
-const FORMATS: Record<string, ImportFormat> = { '.csv': 'csv', '.geojson': 'geojson', '.json': 'geojson', '.yaml': 'yaml', '.yml': 'yaml' };
+const FORMATS: Record<string, ImportFormat> = {
+  '.csv': 'csv',
+  '.geojson': 'geojson',
+  '.json': 'geojson',
+  '.yaml': 'yaml',
+  '.yml': 'yaml',
+};
 
 export const sensorsCommand: CliCommand = {
   name: 'sensors',
   summary: 'list, import, disable, enable or delete sensors of the device registry',
   usage: USAGE,
   async run(args, io) {
-    const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: {
-      'data-dir': { type: 'string' }, config: { type: 'string' }, all: { type: 'boolean' }, 'dry-run': { type: 'boolean' },
-      update: { type: 'boolean' }, format: { type: 'string' }, help: { type: 'boolean' },
-    } });
+    const { values, positionals } = parseArgs({
+      args: [...args],
+      allowPositionals: true,
+      options: {
+        'data-dir': { type: 'string' },
+        config: { type: 'string' },
+        all: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        update: { type: 'boolean' },
+        format: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    });
     const [action, target] = positionals;
     if (values.help || !action) {
       io.out(USAGE);
       return values.help ? 0 : 2;
     }
-    const config = loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
+    const config = loadPlatformConfig({
+      env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) },
+    });
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : config.dataDir;
     const { registry, admin } = openCliRegistry(config, dataDir);
     const line = (e: { id: string; kind: string; district: string; name: string; disabled: boolean }) =>
       `${e.id.padEnd(24)} ${e.kind.padEnd(8)} ${e.district.padEnd(14)} ${e.disabled ? 'disabled' : 'enabled '} ${e.name}`;
     const need = (id: string | undefined) => {
       if (!id) throw new DomainError('invalid', 'sensor_id_required', `a sensor id is required\n${USAGE}`);
-      if (!registry.entry(id)) throw new DomainError('not_found', 'sensor_not_found', `no sensor "${id.slice(0, 64)}" in the registry (${registry.file})`);
+      if (!registry.entry(id))
+        throw new DomainError(
+          'not_found',
+          'sensor_not_found',
+          `no sensor "${id.slice(0, 64)}" in the registry (${registry.file})`,
+        );
       return id;
     };
 
@@ -58,13 +80,21 @@ export const sensorsCommand: CliCommand = {
       const id = need(target);
       const before = registry.entry(id)!.disabled;
       admin.setDisabled(id, action === 'disable');
-      recordCliChange(dataDir, { action: `sensor.${action}`, target: id, details: { before: { disabled: before }, after: { disabled: action === 'disable' } } });
+      recordCliChange(dataDir, {
+        action: `sensor.${action}`,
+        target: id,
+        details: { before: { disabled: before }, after: { disabled: action === 'disable' } },
+      });
       io.out(`${id} ${action}d`);
       return 0;
     }
     if (action === 'delete') {
       const removed = admin.remove(need(target));
-      recordCliChange(dataDir, { action: 'sensor.delete', target: removed.id, details: { before: { kind: removed.kind, name: removed.name, district: removed.district } } });
+      recordCliChange(dataDir, {
+        action: 'sensor.delete',
+        target: removed.id,
+        details: { before: { kind: removed.kind, name: removed.name, district: removed.district } },
+      });
       io.out(`${removed.id} deleted (its readings stay in the store)`);
       return 0;
     }
@@ -74,7 +104,10 @@ export const sensorsCommand: CliCommand = {
         io.err(`cannot tell the format of ${target}: name it .csv, .geojson or .yaml, or pass --format`);
         return 2;
       }
-      const check = checkImport(format, readFileSync(target, 'utf8'), registry.checks, { exists: (id) => registry.entry(id) !== undefined, updateExisting: values.update ?? format === 'yaml' });
+      const check = checkImport(format, readFileSync(target, 'utf8'), registry.checks, {
+        exists: (id) => registry.entry(id) !== undefined,
+        updateExisting: values.update ?? format === 'yaml',
+      });
       for (const p of check.problems) io.err(`${target}: ${p.where}${p.id ? ` (${p.id})` : ''}: ${p.message}`);
       if (check.problems.length) {
         io.err(`${check.problems.length} problems in ${check.rows} rows: nothing imported`);
@@ -86,9 +119,15 @@ export const sensorsCommand: CliCommand = {
         return 0;
       }
       const result = admin.importPlan(check.plan);
-      recordCliChange(dataDir, { action: 'sensor.import', target: format, details: { rows: check.rows, created: result.created.map((c) => c.sensorId), updated: result.updated } });
+      recordCliChange(dataDir, {
+        action: 'sensor.import',
+        target: format,
+        details: { rows: check.rows, created: result.created.map((c) => c.sensorId), updated: result.updated },
+      });
       for (const c of result.created) io.out(`secret ${c.sensorId} ${c.password}`);
-      io.out(`imported ${check.plan.length} sensors (${result.created.length} new: their secrets above are shown once)`);
+      io.out(
+        `imported ${check.plan.length} sensors (${result.created.length} new: their secrets above are shown once)`,
+      );
       return 0;
     }
     io.err(USAGE);

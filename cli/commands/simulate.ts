@@ -35,11 +35,24 @@ const USAGE = `usage: ioc simulate --scenario NAME [options]
 Exit status: 0 when every reading was acknowledged, 1 when the platform rejected or lost any, 2 on usage errors.`;
 
 const OPTIONS = {
-  scenario: { type: 'string' }, devices: { type: 'string' }, rate: { type: 'string' }, speed: { type: 'string' },
-  broker: { type: 'string' }, credentials: { type: 'string' }, password: { type: 'string' }, insecure: { type: 'boolean' },
-  'operator-token': { type: 'string' }, city: { type: 'string' }, seed: { type: 'string' }, start: { type: 'string' },
-  interval: { type: 'string' }, concurrency: { type: 'string' }, config: { type: 'string' }, 'data-dir': { type: 'string' },
-  'write-fleet-city': { type: 'string' }, help: { type: 'boolean' },
+  scenario: { type: 'string' },
+  devices: { type: 'string' },
+  rate: { type: 'string' },
+  speed: { type: 'string' },
+  broker: { type: 'string' },
+  credentials: { type: 'string' },
+  password: { type: 'string' },
+  insecure: { type: 'boolean' },
+  'operator-token': { type: 'string' },
+  city: { type: 'string' },
+  seed: { type: 'string' },
+  start: { type: 'string' },
+  interval: { type: 'string' },
+  concurrency: { type: 'string' },
+  config: { type: 'string' },
+  'data-dir': { type: 'string' },
+  'write-fleet-city': { type: 'string' },
+  help: { type: 'boolean' },
 } as const;
 
 class UsageError extends Error {}
@@ -47,7 +60,8 @@ class UsageError extends Error {}
 function positive(name: string, raw: string | undefined, integer = false): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value)))
+    throw new UsageError(`--${name} must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
   return value;
 }
 
@@ -64,7 +78,10 @@ function cityTime(timezone: string): (ms: number) => string {
 function describe(p: RunProgress, rate: number, at: (ms: number) => string): string {
   const s = p.sink;
   const sim = at(p.simNow);
-  const done = p.phase === 'live' ? 'live' : `${formatDuration(wholeSeconds(p.simNow - p.simStart))}/${formatDuration(wholeSeconds(p.simEnd - p.simStart))}`;
+  const done =
+    p.phase === 'live'
+      ? 'live'
+      : `${formatDuration(wholeSeconds(p.simNow - p.simStart))}/${formatDuration(wholeSeconds(p.simEnd - p.simStart))}`;
   return `sent ${fmt(s.readings)} · ${fmt(rate)}/s · acked ${fmt(s.acknowledged)} · rejected ${fmt(s.rejected)} · failed ${fmt(s.failed)} · online ${fmt(s.connected)}/${fmt(p.devices)} · sim ${sim} ${done}`;
 }
 
@@ -106,7 +123,9 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   if (v['write-fleet-city']) {
     if (!devicesWanted) throw new UsageError('--write-fleet-city needs --devices N');
     const file = writeFleetCity(resolve(v['write-fleet-city']), city, cityFile, devicesWanted);
-    io.out(`wrote ${file} with ${devicesWanted} sensors. Start the platform on a fresh data directory with IOC_CITY=${file},\nthen: ioc simulate --city ${file} --scenario pollution-episode --devices ${devicesWanted}`);
+    io.out(
+      `wrote ${file} with ${devicesWanted} sensors. Start the platform on a fresh data directory with IOC_CITY=${file},\nthen: ioc simulate --city ${file} --scenario pollution-episode --devices ${devicesWanted}`,
+    );
     return 0;
   }
   if (!v.scenario) throw new UsageError('--scenario is required');
@@ -115,16 +134,20 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const scenario = loadScenario(v.scenario);
   const resolved = resolveScenario(scenario, city, simulators);
   if (devicesWanted && devicesWanted > resolved.sensors.length) {
-    throw new UsageError(`scenario "${scenario.name}" selects ${resolved.sensors.length} sensors of city ${city.id}; for ${devicesWanted} devices write a fleet city: ioc simulate --write-fleet-city DIR --devices ${devicesWanted}`);
+    throw new UsageError(
+      `scenario "${scenario.name}" selects ${resolved.sensors.length} sensors of city ${city.id}; for ${devicesWanted} devices write a fleet city: ioc simulate --write-fleet-city DIR --devices ${devicesWanted}`,
+    );
   }
   const sensors: readonly Sensor[] = resolved.sensors.slice(0, devicesWanted ?? resolved.sensors.length);
   const speed = positive('speed', v.speed) ?? scenario.speed;
   const rate = positive('rate', v.rate);
   let interval = v.interval !== undefined ? parseDuration(v.interval) : undefined;
-  if (v.interval !== undefined && !interval) throw new UsageError(`--interval "${v.interval}" is not a duration (e.g. 30s, 10m)`);
+  if (v.interval !== undefined && !interval)
+    throw new UsageError(`--interval "${v.interval}" is not a duration (e.g. 30s, 10m)`);
   if (rate) interval = Math.max(1, Math.round((speed * sensors.length * 1000) / rate));
   const seed = v.seed === undefined ? undefined : Number(v.seed);
-  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff)) throw new UsageError('--seed must be an integer 0..4294967295');
+  if (seed !== undefined && !(Number.isInteger(seed) && seed >= 0 && seed <= 0xffffffff))
+    throw new UsageError('--seed must be an integer 0..4294967295');
   let start: number | undefined;
   if (v.start !== undefined) {
     const offset = parseDuration(v.start.replace(/^-/, ''));
@@ -135,14 +158,30 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const { loginOf, operator } = logins(v, config.dataDir, sensors);
   const broker = v.broker ?? `mqtt://127.0.0.1:${config.mqtt.port}`;
   const sink = createMqttFleetSink({
-    url: broker, loginOf, operator, connectConcurrency: positive('concurrency', v.concurrency, true),
+    url: broker,
+    loginOf,
+    operator,
+    connectConcurrency: positive('concurrency', v.concurrency, true),
     logger: { info: (m) => io.err(m), warn: (m) => io.err(`warning: ${m}`) },
   });
   const realInterval = (interval ?? scenario.interval) / speed;
-  io.err(`${scenario.name}: ${sensors.length} devices -> ${broker}, ${formatDuration(scenario.duration)} simulated at ${speed}x, a reading every ${formatDuration(interval ?? scenario.interval)} simulated (${(realInterval / 1000).toFixed(2)} s real) per device`);
+  io.err(
+    `${scenario.name}: ${sensors.length} devices -> ${broker}, ${formatDuration(scenario.duration)} simulated at ${speed}x, a reading every ${formatDuration(interval ?? scenario.interval)} simulated (${(realInterval / 1000).toFixed(2)} s real) per device`,
+  );
 
   const startedAt = Date.now();
-  const run = await startScenarioRun({ resolved, city, simulators, sink, clock: systemClock, speed, interval, start, seed, sensors });
+  const run = await startScenarioRun({
+    resolved,
+    city,
+    simulators,
+    sink,
+    clock: systemClock,
+    speed,
+    interval,
+    start,
+    seed,
+    sensors,
+  });
   const tty = Boolean(process.stderr.isTTY);
   let lastAcked = 0;
   let lastAt = Date.now();
@@ -171,23 +210,40 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const s = final.sink;
   const seconds = (Date.now() - startedAt) / 1000;
   const failures = sink.connectFailures();
-  io.out(`${scenario.name}: ${fmt(s.readings)} readings sent in ${seconds.toFixed(1)} s (${fmt(s.acknowledged / Math.max(0.001, seconds))}/s): `
-    + `${fmt(s.acknowledged)} acknowledged, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} not acknowledged; ${fmt(s.events)} camera events; `
-    + `${sensors.length - failures.count}/${sensors.length} devices connected; simulated ${at(final.simStart)} to ${at(final.simNow)}`);
-  if (s.rejected > 0) io.err(`the platform rejected ${fmt(s.rejected)} readings: its reasons are on ioc/{kind}/{sensorId}/errors (e.g. mosquitto_sub -t 'ioc/+/+/errors')`);
+  io.out(
+    `${scenario.name}: ${fmt(s.readings)} readings sent in ${seconds.toFixed(1)} s (${fmt(s.acknowledged / Math.max(0.001, seconds))}/s): ` +
+      `${fmt(s.acknowledged)} acknowledged, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} not acknowledged; ${fmt(s.events)} camera events; ` +
+      `${sensors.length - failures.count}/${sensors.length} devices connected; simulated ${at(final.simStart)} to ${at(final.simNow)}`,
+  );
+  if (s.rejected > 0)
+    io.err(
+      `the platform rejected ${fmt(s.rejected)} readings: its reasons are on ioc/{kind}/{sensorId}/errors (e.g. mosquitto_sub -t 'ioc/+/+/errors')`,
+    );
   return s.rejected > 0 || s.failed > 0 || failures.count > 0 ? 1 : 0;
 }
 
-function logins(v: { password?: string; insecure?: boolean; credentials?: string; 'data-dir'?: string; 'operator-token'?: string }, dataDir: string, sensors: readonly Sensor[]):
-  { loginOf: (id: string) => DeviceLogin | undefined; operator?: DeviceLogin } {
+function logins(
+  v: { password?: string; insecure?: boolean; credentials?: string; 'data-dir'?: string; 'operator-token'?: string },
+  dataDir: string,
+  sensors: readonly Sensor[],
+): { loginOf: (id: string) => DeviceLogin | undefined; operator?: DeviceLogin } {
   const operatorFromOption = v['operator-token'] ? { username: 'operator', password: v['operator-token'] } : undefined;
   if (v.insecure) return { loginOf: () => undefined, operator: operatorFromOption };
   if (v.password) return { loginOf: (id) => ({ username: id, password: v.password! }), operator: operatorFromOption };
-  const file = v.credentials ? resolve(v.credentials) : join(v['data-dir'] ? resolve(v['data-dir']) : dataDir, 'credentials.json');
-  if (!existsSync(file)) throw new UsageError(`no credentials file at ${file}: pass --credentials FILE, --password P or --insecure`);
+  const file = v.credentials
+    ? resolve(v.credentials)
+    : join(v['data-dir'] ? resolve(v['data-dir']) : dataDir, 'credentials.json');
+  if (!existsSync(file))
+    throw new UsageError(`no credentials file at ${file}: pass --credentials FILE, --password P or --insecure`);
   const creds = readCredentialsFile(file);
   const byId = new Map(creds.devices.map((d) => [d.sensorId, { username: d.username, password: d.password }]));
   const missing = sensors.filter((s) => !byId.has(s.id)).map((s) => s.id);
-  if (missing.length) throw new UsageError(`${missing.length} devices have no login in ${file} (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`);
-  return { loginOf: (id) => byId.get(id), operator: operatorFromOption ?? { username: creds.operator.username, password: creds.operator.token } };
+  if (missing.length)
+    throw new UsageError(
+      `${missing.length} devices have no login in ${file} (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`,
+    );
+  return {
+    loginOf: (id) => byId.get(id),
+    operator: operatorFromOption ?? { username: creds.operator.username, password: creds.operator.token },
+  };
 }

@@ -33,15 +33,18 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
 
   function configFile(database: string, lifecycle = ''): string {
     const file = join(dir, `${database}.yaml`);
-    writeFileSync(file, [
-      `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}`,
-      `kindsDir: ${join(CONFIG_DIR, 'kinds')}`,
-      `dataDir: ${join(dir, 'data')}`,
-      'store:',
-      '  engine: influxdb',
-      `  influxdb: { url: "${server.url}", database: ${database} }`,
-      lifecycle,
-    ].join('\n'));
+    writeFileSync(
+      file,
+      [
+        `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}`,
+        `kindsDir: ${join(CONFIG_DIR, 'kinds')}`,
+        `dataDir: ${join(dir, 'data')}`,
+        'store:',
+        '  engine: influxdb',
+        `  influxdb: { url: "${server.url}", database: ${database} }`,
+        lifecycle,
+      ].join('\n'),
+    );
     return file;
   }
 
@@ -54,9 +57,14 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
     const database = freshDatabase('setup');
     const store = await openInfluxStore(influxConfig({ url: server.url, database }), pino({ level: 'silent' }));
     const tags = { sensorId: 'sr-a', kind: 'air', district: 'Phú Xuân' };
-    await store.write(Array.from({ length: 180 }, (_, i) => ({ measurement: 'air', tags, fields: { pm25: i % 40 }, ts: T + i * MIN })));
+    await store.write(
+      Array.from({ length: 180 }, (_, i) => ({ measurement: 'air', tags, fields: { pm25: i % 40 }, ts: T + i * MIN })),
+    );
     const http = new InfluxHttp(influxConfig({ url: server.url, database }));
-    const file = configFile(database, '  lifecycle: { retention: { raw: { air: 30d, water: 400d }, rollup1m: 200d, rollup1h: forever } }');
+    const file = configFile(
+      database,
+      '  lifecycle: { retention: { raw: { air: 30d, water: 400d }, rollup1m: 200d, rollup1h: forever } }',
+    );
 
     const dry = capture();
     expect(await runCli(['store', 'setup-retention', '--dry-run', '--config', file], dry.io)).toBe(0);
@@ -70,12 +78,28 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
     const real = capture();
     expect(await runCli(['store', 'setup-retention', '--config', file], real.io)).toBe(0);
     expect(real.text()).toContain('done  create continuous query ioc_rollup_1m');
-    expect(await policies(http, database)).toEqual({ autogen: '9600h0m0s', ioc_rollup_1m: '4800h0m0s', ioc_rollup_1h: '0s' });
+    expect(await policies(http, database)).toEqual({
+      autogen: '9600h0m0s',
+      ioc_rollup_1m: '4800h0m0s',
+      ioc_rollup_1h: '0s',
+    });
     const { series } = await http.run('SHOW CONTINUOUS QUERIES', { db: database });
-    expect(series.find((s) => s.name === database)!.values.map((r) => r[0]).sort()).toEqual(['ioc_rollup_1h', 'ioc_rollup_1m']);
+    expect(
+      series
+        .find((s) => s.name === database)!
+        .values.map((r) => r[0])
+        .sort(),
+    ).toEqual(['ioc_rollup_1h', 'ioc_rollup_1m']);
     // the readings stored before the roll-up existed were rolled up: three hours, one per hour
-    const [hours] = await http.query(['SELECT count_pm25, max_pm25, min_pm25, mean_pm25, sum_pm25 FROM "ioc_rollup_1h"."air"'], { db: database });
-    expect(hours!.series[0]!.values.map((r) => r.slice(0, 4))).toEqual([[T, 60, 39, 0], [T + 60 * MIN, 60, 39, 0], [T + 120 * MIN, 60, 39, 0]]);
+    const [hours] = await http.query(
+      ['SELECT count_pm25, max_pm25, min_pm25, mean_pm25, sum_pm25 FROM "ioc_rollup_1h"."air"'],
+      { db: database },
+    );
+    expect(hours!.series[0]!.values.map((r) => r.slice(0, 4))).toEqual([
+      [T, 60, 39, 0],
+      [T + 60 * MIN, 60, 39, 0],
+      [T + 120 * MIN, 60, 39, 0],
+    ]);
     const [minutes] = await http.query(['SELECT count(count_pm25) FROM "ioc_rollup_1m"."air"'], { db: database });
     expect(minutes!.series[0]!.values[0]![1]).toBe(180);
 
@@ -99,7 +123,10 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
 
   it('refuses with a clear message when the store is the embedded one', async () => {
     const file = join(dir, 'embedded.yaml');
-    writeFileSync(file, `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}\nkindsDir: ${join(CONFIG_DIR, 'kinds')}\ndataDir: ${join(dir, 'data')}\n`);
+    writeFileSync(
+      file,
+      `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}\nkindsDir: ${join(CONFIG_DIR, 'kinds')}\ndataDir: ${join(dir, 'data')}\n`,
+    );
     const out = capture();
     expect(await runCli(['store', 'setup-retention', '--config', file], out.io)).toBe(2);
     expect(out.text()).toContain('the embedded store applies store.lifecycle itself');

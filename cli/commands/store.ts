@@ -18,14 +18,22 @@ Prints each change; a second run finds nothing to change. --dry-run prints what 
 /** Statements of a backfill run one day each; a day of a large fleet takes longer than a live query. */
 const SETUP_TIMEOUT_MS = 120_000;
 
-export async function setupRetention(config: PlatformConfig, options: { dryRun: boolean; now: number }, io: CliIo): Promise<number> {
+export async function setupRetention(
+  config: PlatformConfig,
+  options: { dryRun: boolean; now: number },
+  io: CliIo,
+): Promise<number> {
   const influx = config.store.influxdb;
   if (config.store.engine !== 'influxdb' || !influx) {
-    io.err('store.engine is "embedded": the embedded store applies store.lifecycle itself (nothing to set up). This command is for store.engine: influxdb.');
+    io.err(
+      'store.engine is "embedded": the embedded store applies store.lifecycle itself (nothing to set up). This command is for store.engine: influxdb.',
+    );
     return 2;
   }
   if (influx.token && influx.org && influx.bucket) {
-    io.err('InfluxDB 2.x/3.x have no retention policies or continuous queries: set the bucket retention and a downsampling task (docs/influxdb.md).');
+    io.err(
+      'InfluxDB 2.x/3.x have no retention policies or continuous queries: set the bucket retention and a downsampling task (docs/influxdb.md).',
+    );
     return 2;
   }
   const http = new InfluxHttp({ ...influx, timeoutMs: SETUP_TIMEOUT_MS });
@@ -55,7 +63,8 @@ export const storeCommand: CliCommand = {
   usage: USAGE,
   async run(args, io) {
     const { values, positionals } = parseArgs({
-      args: [...args], allowPositionals: true,
+      args: [...args],
+      allowPositionals: true,
       options: { 'dry-run': { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean' } },
     });
     if (values.help) {
@@ -66,7 +75,9 @@ export const storeCommand: CliCommand = {
       io.err(USAGE);
       return 2;
     }
-    const config = loadPlatformConfig({ env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) } });
+    const config = loadPlatformConfig({
+      env: { ...process.env, ...(values.config ? { IOC_CONFIG: values.config } : {}) },
+    });
     return setupRetention(config, { dryRun: values['dry-run'] === true, now: Date.now() }, io);
   },
 };

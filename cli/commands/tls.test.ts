@@ -18,9 +18,32 @@ describe('ioc tls dev-cert', () => {
     const dir = join(root, 'tls');
     try {
       const run = capture();
-      expect(await runCli(['tls', 'dev-cert', '--out', dir, '--host', 'ioc.hue.example.vn', '--host', '10.20.0.5', '--device', 'air-ngomon'], run.io)).toBe(0);
+      expect(
+        await runCli(
+          [
+            'tls',
+            'dev-cert',
+            '--out',
+            dir,
+            '--host',
+            'ioc.hue.example.vn',
+            '--host',
+            '10.20.0.5',
+            '--device',
+            'air-ngomon',
+          ],
+          run.io,
+        ),
+      ).toBe(0);
       expect(run.out.join('\n')).toMatch(/cert: .*server\.crt/);
-      expect(readdirSync(dir).sort()).toEqual(['ca.crt', 'ca.key', 'device-air-ngomon.crt', 'device-air-ngomon.key', 'server.crt', 'server.key']);
+      expect(readdirSync(dir).sort()).toEqual([
+        'ca.crt',
+        'ca.key',
+        'device-air-ngomon.crt',
+        'device-air-ngomon.key',
+        'server.crt',
+        'server.key',
+      ]);
       expect(statSync(dir).mode & 0o777).toBe(0o700);
       for (const f of readdirSync(dir)) expect(statSync(join(dir, f)).mode & 0o777, f).toBe(0o600);
       const ca = new X509Certificate(readFileSync(join(dir, 'ca.crt')));
@@ -28,10 +51,17 @@ describe('ioc tls dev-cert', () => {
       const device = new X509Certificate(readFileSync(join(dir, 'device-air-ngomon.crt')));
       expect(ca.ca).toBe(true);
       expect(server.verify(ca.publicKey) && device.verify(ca.publicKey)).toBe(true);
-      expect(server.subjectAltName).toMatch(/DNS:localhost.*IP Address:127\.0\.0\.1.*DNS:ioc\.hue\.example\.vn.*IP Address:10\.20\.0\.5/);
+      expect(server.subjectAltName).toMatch(
+        /DNS:localhost.*IP Address:127\.0\.0\.1.*DNS:ioc\.hue\.example\.vn.*IP Address:10\.20\.0\.5/,
+      );
       expect(server.checkHost('ioc.hue.example.vn')).toBe('ioc.hue.example.vn');
       expect(device.subject).toBe('CN=air-ngomon');
-      expect(() => loadTlsMaterial({ cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') }, Date.now())).not.toThrow();
+      expect(() =>
+        loadTlsMaterial(
+          { cert: join(dir, 'server.crt'), key: join(dir, 'server.key'), ca: join(dir, 'ca.crt') },
+          Date.now(),
+        ),
+      ).not.toThrow();
 
       // a second run adds a device under the same CA and leaves the server pair alone
       const serverBefore = readFileSync(join(dir, 'server.crt'), 'utf8');

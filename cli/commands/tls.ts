@@ -22,7 +22,13 @@ export const tlsCommand: CliCommand = {
     const { values, positionals } = parseArgs({
       args: [...args],
       allowPositionals: true,
-      options: { out: { type: 'string' }, host: { type: 'string', multiple: true }, device: { type: 'string', multiple: true }, days: { type: 'string' }, help: { type: 'boolean' } },
+      options: {
+        out: { type: 'string' },
+        host: { type: 'string', multiple: true },
+        device: { type: 'string', multiple: true },
+        days: { type: 'string' },
+        help: { type: 'boolean' },
+      },
     });
     if (values.help) {
       io.out(USAGE);
@@ -35,23 +41,30 @@ export const tlsCommand: CliCommand = {
     const hosts = values.host ?? [];
     const devices = values.device ?? [];
     const badHost = hosts.find((h) => !HOST.test(h));
-    if (badHost !== undefined) return fail(io, `--host "${badHost.slice(0, 80)}": expected a DNS name or an IP address`);
+    if (badHost !== undefined)
+      return fail(io, `--host "${badHost.slice(0, 80)}": expected a DNS name or an IP address`);
     const badDevice = devices.find((d) => !SENSOR_ID.test(d));
-    if (badDevice !== undefined) return fail(io, `--device "${badDevice.slice(0, 80)}": expected a sensor id (letters, digits, . _ -)`);
+    if (badDevice !== undefined)
+      return fail(io, `--device "${badDevice.slice(0, 80)}": expected a sensor id (letters, digits, . _ -)`);
     const days = values.days === undefined ? undefined : Number(values.days);
-    if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650)) return fail(io, `--days "${values.days}": expected a whole number of days, 1 to 3650`);
+    if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650))
+      return fail(io, `--days "${values.days}": expected a whole number of days, 1 to 3650`);
     const dir = resolve(values.out);
     const result = await writeDevCertificates(dir, { hosts, devices, days });
-    io.out(`${result.reusedCa ? 'reused the CA in' : 'new CA in'} ${dir}; wrote ${result.written.join(', ') || 'nothing'} (mode 0600)`);
-    io.out([
-      'Platform config:',
-      '  tls:',
-      `    cert: ${dir}/server.crt       # IOC_TLS_CERT`,
-      `    key: ${dir}/server.key        # IOC_TLS_KEY`,
-      `    ca: ${dir}/ca.crt             # IOC_TLS_CA: devices may log in with a certificate (CN = sensor id)`,
-      `Clients trust ${dir}/ca.crt, e.g. mosquitto_pub --cafile ${dir}/ca.crt -p 8883 ...` +
-        (devices.length ? ` --cert ${dir}/device-${devices[0]}.crt --key ${dir}/device-${devices[0]}.key` : ''),
-    ].join('\n'));
+    io.out(
+      `${result.reusedCa ? 'reused the CA in' : 'new CA in'} ${dir}; wrote ${result.written.join(', ') || 'nothing'} (mode 0600)`,
+    );
+    io.out(
+      [
+        'Platform config:',
+        '  tls:',
+        `    cert: ${dir}/server.crt       # IOC_TLS_CERT`,
+        `    key: ${dir}/server.key        # IOC_TLS_KEY`,
+        `    ca: ${dir}/ca.crt             # IOC_TLS_CA: devices may log in with a certificate (CN = sensor id)`,
+        `Clients trust ${dir}/ca.crt, e.g. mosquitto_pub --cafile ${dir}/ca.crt -p 8883 ...` +
+          (devices.length ? ` --cert ${dir}/device-${devices[0]}.crt --key ${dir}/device-${devices[0]}.key` : ''),
+      ].join('\n'),
+    );
     return 0;
   },
 };

@@ -9,7 +9,13 @@ import { makeHash, newId, newSecret } from './secrets.ts';
  * these stay synchronous inside the read-change-write. Errors are DomainErrors with stable codes, which the
  * API maps to HTTP and the CLI prints.
  */
-export interface TokenCreated { id: string; name: string; account: string; token: string; expiresAt: string | null }
+export interface TokenCreated {
+  id: string;
+  name: string;
+  account: string;
+  token: string;
+  expiresAt: string | null;
+}
 
 function find(auth: AuthFile, name: string): AccountEntry {
   const account = auth.accounts.find((a) => a.name === name);
@@ -18,12 +24,31 @@ function find(auth: AuthFile, name: string): AccountEntry {
 }
 
 /** `sensorIds`: the city's sensors; the devices in auth.json are checked too (account-name-policy.ts). */
-export function addAccount(auth: AuthFile, input: { name: string; role: Role; passwordHash?: string; iocDuty?: boolean }, now: Date, sensorIds: Iterable<string> = []): AccountEntry {
-  if (!ACCOUNT_NAME.test(input.name)) throw new DomainError('invalid', 'invalid_account_name', 'an account name is 2-64 characters: a-z first, then a-z, 0-9, ".", "_" or "-"');
+export function addAccount(
+  auth: AuthFile,
+  input: { name: string; role: Role; passwordHash?: string; iocDuty?: boolean },
+  now: Date,
+  sensorIds: Iterable<string> = [],
+): AccountEntry {
+  if (!ACCOUNT_NAME.test(input.name))
+    throw new DomainError(
+      'invalid',
+      'invalid_account_name',
+      'an account name is 2-64 characters: a-z first, then a-z, 0-9, ".", "_" or "-"',
+    );
   assertNotSensorName(input.name, [...sensorIds, ...Object.keys(auth.devices)]);
-  if (auth.accounts.some((a) => a.name === input.name)) throw new DomainError('conflict', 'account_exists', `an account named ${input.name} exists already`);
+  if (auth.accounts.some((a) => a.name === input.name))
+    throw new DomainError('conflict', 'account_exists', `an account named ${input.name} exists already`);
   const at = now.toISOString();
-  const account: AccountEntry = { name: input.name, role: input.role, disabled: false, passwordSetAt: at, createdAt: at, ...(input.passwordHash ? { password: input.passwordHash } : {}), ...(input.iocDuty ? { iocDuty: true } : {}) };
+  const account: AccountEntry = {
+    name: input.name,
+    role: input.role,
+    disabled: false,
+    passwordSetAt: at,
+    createdAt: at,
+    ...(input.passwordHash ? { password: input.passwordHash } : {}),
+    ...(input.iocDuty ? { iocDuty: true } : {}),
+  };
   auth.accounts.push(account);
   return account;
 }
@@ -66,14 +91,28 @@ export function setPassword(auth: AuthFile, name: string, passwordHash: string, 
   return account;
 }
 
-export function createToken(auth: AuthFile, account: string, name: string, expiresAt: Date | null, now: Date): TokenCreated {
+export function createToken(
+  auth: AuthFile,
+  account: string,
+  name: string,
+  expiresAt: Date | null,
+  now: Date,
+): TokenCreated {
   find(auth, account);
   if (auth.tokens.some((t) => t.account === account && t.name === name)) {
     throw new DomainError('conflict', 'token_exists', `${account} has a token named ${name} already: revoke it first`);
   }
-  if (expiresAt && expiresAt.getTime() <= now.getTime()) throw new DomainError('invalid', 'token_expired', 'expiresAt is in the past');
+  if (expiresAt && expiresAt.getTime() <= now.getTime())
+    throw new DomainError('invalid', 'token_expired', 'expiresAt is in the past');
   const secret = newSecret();
-  const entry: TokenEntry = { id: newId(), account, name, ...makeHash(secret), createdAt: now.toISOString(), expiresAt: expiresAt?.toISOString() ?? null };
+  const entry: TokenEntry = {
+    id: newId(),
+    account,
+    name,
+    ...makeHash(secret),
+    createdAt: now.toISOString(),
+    expiresAt: expiresAt?.toISOString() ?? null,
+  };
   auth.tokens.push(entry);
   return { id: entry.id, name, account, token: `${entry.id}.${secret}`, expiresAt: entry.expiresAt };
 }
@@ -89,7 +128,11 @@ export function revokeToken(auth: AuthFile, account: string, idOrName: string): 
 /** Replaces a device's secret; the old one is refused from now on. Unknown devices are an error. */
 export function rotateDevice(auth: AuthFile, sensorId: string, knownSensor: boolean): string {
   if (!knownSensor && !Object.hasOwn(auth.devices, sensorId)) {
-    throw new DomainError('not_found', 'sensor_not_found', `no sensor ${sensorId.slice(0, 64)} in the city or in auth.json`);
+    throw new DomainError(
+      'not_found',
+      'sensor_not_found',
+      `no sensor ${sensorId.slice(0, 64)} in the city or in auth.json`,
+    );
   }
   const secret = newSecret();
   // the old secret and every client certificate issued before now stop working

@@ -20,6 +20,10 @@ export function assertNotSensorName(name: string, sensorIds: Iterable<string>): 
   const id = sensorNameClash(name, sensorIds);
   if (id === undefined) return;
   const how = id === name ? 'is the id of' : id.startsWith(name) ? 'is a prefix of' : 'starts with';
-  throw new DomainError('conflict', 'account_name_is_sensor', `account name ${name} ${how} the sensor ${id}: `
-    + 'MQTT clientIds are scoped by these names, choose a name that is not a sensor id nor a prefix of one');
+  throw new DomainError(
+    'conflict',
+    'account_name_is_sensor',
+    `account name ${name} ${how} the sensor ${id}: ` +
+      'MQTT clientIds are scoped by these names, choose a name that is not a sensor id nor a prefix of one',
+  );
 }

@@ -15,57 +15,77 @@ export type Role = (typeof ROLES)[number];
 export const roleSchema = z.enum(ROLES);
 
 export const ACCOUNT_NAME = /^[a-z][a-z0-9._-]{1,63}$/;
-export const accountNameSchema = z.string().regex(ACCOUNT_NAME, 'an account name is 2-64 characters: a-z first, then a-z, 0-9, ".", "_" or "-"');
-export const passwordSchema = z.string().min(10, 'a password has at least 10 characters').max(256, 'a password has at most 256 characters');
+export const accountNameSchema = z
+  .string()
+  .regex(ACCOUNT_NAME, 'an account name is 2-64 characters: a-z first, then a-z, 0-9, ".", "_" or "-"');
+export const passwordSchema = z
+  .string()
+  .min(10, 'a password has at least 10 characters')
+  .max(256, 'a password has at most 256 characters');
 
 const hashed = z.object({ salt: z.string().min(16), hash: z.string().length(64) }).strict();
 /** a device's secret; `rotatedAt`: client certificates issued before it are refused (broker/client-cert-auth.ts) */
 const deviceSecret = hashed.extend({ rotatedAt: z.string().optional() }).strict();
 const isoTime = z.string().datetime();
 
-const accountSchema = z.object({
-  name: accountNameSchema,
-  role: roleSchema,
-  disabled: z.boolean(),
-  /** argon2id PHC string; absent: the account logs in with tokens only */
-  password: z.string().startsWith('$argon2').optional(),
-  /** changes whenever the password is set or reset: sessions made before it end */
-  passwordSetAt: isoTime,
-  createdAt: isoTime,
-  /** IOC duty role: may act on any agency's alerts (docs/operations-workflow.md); absent means no */
-  iocDuty: z.boolean().optional(),
-}).strict();
+const accountSchema = z
+  .object({
+    name: accountNameSchema,
+    role: roleSchema,
+    disabled: z.boolean(),
+    /** argon2id PHC string; absent: the account logs in with tokens only */
+    password: z.string().startsWith('$argon2').optional(),
+    /** changes whenever the password is set or reset: sessions made before it end */
+    passwordSetAt: isoTime,
+    createdAt: isoTime,
+    /** IOC duty role: may act on any agency's alerts (docs/operations-workflow.md); absent means no */
+    iocDuty: z.boolean().optional(),
+  })
+  .strict();
 
-const tokenSchema = hashed.extend({
-  id: z.string().regex(/^[0-9a-f]{12}$/),
-  account: accountNameSchema,
-  name: z.string().min(1).max(64),
-  createdAt: isoTime,
-  expiresAt: isoTime.nullable(),
-}).strict();
+const tokenSchema = hashed
+  .extend({
+    id: z.string().regex(/^[0-9a-f]{12}$/),
+    account: accountNameSchema,
+    name: z.string().min(1).max(64),
+    createdAt: isoTime,
+    expiresAt: isoTime.nullable(),
+  })
+  .strict();
 
-const authFileV2 = z.object({
-  version: z.literal(2),
-  devices: z.record(z.string(), deviceSecret),
-  accounts: z.array(accountSchema),
-  tokens: z.array(tokenSchema),
-}).strict().superRefine((file, ctx) => {
-  const names = new Set<string>();
-  file.accounts.forEach((a, i) => {
-    if (names.has(a.name)) ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `account ${a.name} appears twice` });
-    names.add(a.name);
+const authFileV2 = z
+  .object({
+    version: z.literal(2),
+    devices: z.record(z.string(), deviceSecret),
+    accounts: z.array(accountSchema),
+    tokens: z.array(tokenSchema),
+  })
+  .strict()
+  .superRefine((file, ctx) => {
+    const names = new Set<string>();
+    file.accounts.forEach((a, i) => {
+      if (names.has(a.name))
+        ctx.addIssue({ code: 'custom', path: ['accounts', i, 'name'], message: `account ${a.name} appears twice` });
+      names.add(a.name);
+    });
+    file.tokens.forEach((t, i) => {
+      if (!names.has(t.account))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tokens', i, 'account'],
+          message: `token ${t.name} belongs to no account (${t.account})`,
+        });
+    });
   });
-  file.tokens.forEach((t, i) => {
-    if (!names.has(t.account)) ctx.addIssue({ code: 'custom', path: ['tokens', i, 'account'], message: `token ${t.name} belongs to no account (${t.account})` });
-  });
-});
 
 /** Version 1 had one shared token per role; each becomes an account of that name holding that token. */
-const authFileV1 = z.object({
-  version: z.literal(1),
-  devices: z.record(z.string(), hashed),
-  tokens: z.array(hashed.extend({ name: z.string().min(1), role: z.enum(['operator', 'admin']) })),
-}).strict();
+const authFileV1 = z
+  .object({
+    version: z.literal(1),
+    devices: z.record(z.string(), hashed),
+    tokens: z.array(hashed.extend({ name: z.string().min(1), role: z.enum(['operator', 'admin']) })),
+  })
+  .strict();
 
 export type AuthFile = z.infer<typeof authFileV2>;
 export type AccountEntry = z.infer<typeof accountSchema>;
@@ -76,12 +96,21 @@ export const authFilePath = (dataDir: string): string => join(dataDir, 'auth.jso
 // Stable across reads (the id comes from the hash), so reloading an unchanged v1 file closes nothing.
 function migrateV1(v1: z.infer<typeof authFileV1>, at: string): AuthFile {
   const accounts = new Map<string, AccountEntry>();
-  for (const t of v1.tokens) accounts.set(t.name, { name: t.name, role: t.role, disabled: false, passwordSetAt: at, createdAt: at });
+  for (const t of v1.tokens)
+    accounts.set(t.name, { name: t.name, role: t.role, disabled: false, passwordSetAt: at, createdAt: at });
   return {
     version: 2,
     devices: v1.devices,
     accounts: [...accounts.values()],
-    tokens: v1.tokens.map((t) => ({ id: t.hash.slice(0, 12), account: t.name, name: 'default', salt: t.salt, hash: t.hash, createdAt: at, expiresAt: null })),
+    tokens: v1.tokens.map((t) => ({
+      id: t.hash.slice(0, 12),
+      account: t.name,
+      name: 'default',
+      salt: t.salt,
+      hash: t.hash,
+      createdAt: at,
+      expiresAt: null,
+    })),
   };
 }
 
@@ -98,7 +127,8 @@ export function parseAuthFile(file: string, text: string): AuthFile {
   const v1 = authFileV1.safeParse(raw);
   if (v1.success) return migrateV1(v1.data, V1_EPOCH);
   const parsed = authFileV2.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${file}: invalid credentials file:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
+  if (!parsed.success)
+    throw new ConfigError(`${file}: invalid credentials file:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
   return parsed.data;
 }
 
@@ -134,7 +164,10 @@ export function updateAuthFile<T>(dataDir: string, change: (auth: AuthFile) => T
   const auth = readAuthFile(file);
   const result = change(auth);
   const checked = authFileV2.safeParse(auth);
-  if (!checked.success) throw new ConfigError(`refused: the change would make ${file} invalid: ${formatZodIssues(checked.error).join('; ')}`);
+  if (!checked.success)
+    throw new ConfigError(
+      `refused: the change would make ${file} invalid: ${formatZodIssues(checked.error).join('; ')}`,
+    );
   writeAuthFile(file, auth);
   return result;
 }

@@ -33,8 +33,11 @@ export function createAuthState(file: AuthFile): AuthState {
     const account = accounts.get(t.account);
     return account && !account.disabled ? account : undefined;
   };
-  const tokenPrincipal = (t: TokenEntry, account: AccountEntry): Principal =>
-    ({ role: account.role, name: account.name, credential: { scheme: 'token', id: t.id } });
+  const tokenPrincipal = (t: TokenEntry, account: AccountEntry): Principal => ({
+    role: account.role,
+    name: account.name,
+    credential: { scheme: 'token', id: t.id },
+  });
 
   return {
     file,

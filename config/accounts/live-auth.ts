@@ -1,7 +1,14 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { Clock, TimerHandle } from '../../core/clock.ts';
-import { authFilePath, readAuthFile, updateAuthFile, type AccountEntry, type AuthFile, type TokenEntry } from './auth-file.ts';
+import {
+  authFilePath,
+  readAuthFile,
+  updateAuthFile,
+  type AccountEntry,
+  type AuthFile,
+  type TokenEntry,
+} from './auth-file.ts';
 import { createAuthState, type AuthState } from './auth-state.ts';
 import type { LiveSessionRegistry } from './live-sessions.ts';
 import type { Principal } from './principal.ts';
@@ -68,7 +75,13 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
   const sweep = (): void => {
     const closed = deps.sessions.closeWhere((p) => !current(p), 'credentials revoked or expired');
     if (closed.length) {
-      deps.logger.info({ closed: closed.map((s) => ({ principal: s.principal.name, channel: s.channel })).slice(0, 50), count: closed.length }, 'closed live connections whose credentials were revoked');
+      deps.logger.info(
+        {
+          closed: closed.map((s) => ({ principal: s.principal.name, channel: s.channel })).slice(0, 50),
+          count: closed.length,
+        },
+        'closed live connections whose credentials were revoked',
+      );
     }
   };
   const swap = (next: AuthFile): void => {
@@ -85,7 +98,11 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
       next = readAuthFile(file);
     } catch (err) {
       const message = (err as Error).message;
-      if (message !== lastBadError) deps.logger.error({ file, err: message }, 'auth.json changed but is invalid: keeping the credentials loaded before');
+      if (message !== lastBadError)
+        deps.logger.error(
+          { file, err: message },
+          'auth.json changed but is invalid: keeping the credentials loaded before',
+        );
       lastBadError = message;
       return false;
     }
@@ -94,7 +111,10 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
     if (text === lastText) return true;
     lastText = text;
     swap(next);
-    deps.logger.info({ file, accounts: next.accounts.length, tokens: next.tokens.length, devices: Object.keys(next.devices).length }, 'credentials reloaded');
+    deps.logger.info(
+      { file, accounts: next.accounts.length, tokens: next.tokens.length, devices: Object.keys(next.devices).length },
+      'credentials reloaded',
+    );
     return true;
   };
 
@@ -106,9 +126,14 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
     watcher = watch(dirname(file), (_event, name) => {
       if (name !== basename(file)) return;
       pending?.cancel();
-      pending = deps.clock.setTimeout(() => { pending = undefined; reload(); }, 50);
+      pending = deps.clock.setTimeout(() => {
+        pending = undefined;
+        reload();
+      }, 50);
     });
-    watcher.on('error', (err) => deps.logger.error({ err: err.message }, 'cannot watch auth.json: credential changes need a restart'));
+    watcher.on('error', (err) =>
+      deps.logger.error({ err: err.message }, 'cannot watch auth.json: credential changes need a restart'),
+    );
   }
 
   const now = () => deps.clock.now();
@@ -116,11 +141,17 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
     verifyDevice: (u, p) => state.verifyDevice(u, p),
     device: (id) => state.device(id),
     verifyToken: (t) => state.verifyToken(t, now()),
-    get deviceCount() { return state.deviceCount; },
-    get tokenCount() { return state.tokenCount; },
+    get deviceCount() {
+      return state.deviceCount;
+    },
+    get tokenCount() {
+      return state.tokenCount;
+    },
     account: (name) => state.account(name),
     tokensOf: (account) => state.tokensOf(account),
-    get accounts() { return state.file.accounts; },
+    get accounts() {
+      return state.file.accounts;
+    },
     isCurrent: current,
     sweep,
     change(fn) {
@@ -129,7 +160,9 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
       return result;
     },
     reload,
-    onReload: (l) => { listeners.push(l); },
+    onReload: (l) => {
+      listeners.push(l);
+    },
     close() {
       pending?.cancel();
       sweeper.cancel();

@@ -25,7 +25,9 @@ export function createLiveSessionRegistry(): LiveSessionRegistry {
   return {
     register(session) {
       sessions.add(session);
-      return () => { sessions.delete(session); };
+      return () => {
+        sessions.delete(session);
+      };
     },
     closeWhere(pick, reason) {
       const closed = [...sessions].filter((s) => pick(s.principal));

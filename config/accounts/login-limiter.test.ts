@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../../core/clock.ts';
 import { addressKey, createLoginLimiter, type LoginLimits } from './login-limiter.ts';
 
-const LIMITS: LoginLimits = { maxFailuresPerAccount: 3, maxFailuresPerAddress: 5, maxFailuresPerAccountAllAddresses: 8, windowMs: 60_000, knownAddressMs: 86_400_000 };
+const LIMITS: LoginLimits = {
+  maxFailuresPerAccount: 3,
+  maxFailuresPerAddress: 5,
+  maxFailuresPerAccountAllAddresses: 8,
+  windowMs: 60_000,
+  knownAddressMs: 86_400_000,
+};
 
 describe('login limiter', () => {
   it('limits a pair (account, address) and an address across accounts, until the window passes', () => {
@@ -35,7 +41,7 @@ describe('login limiter', () => {
     }
   });
 
-  it('a success clears its pair and gives back its attempt, not the address\'s other guesses', () => {
+  it("a success clears its pair and gives back its attempt, not the address's other guesses", () => {
     const clock = createManualClock();
     const limiter = createLoginLimiter(LIMITS, clock);
     limiter.attempt('an', '10.0.0.1');
@@ -49,13 +55,16 @@ describe('login limiter', () => {
   });
 
   it('stays bounded and never confuses keys (property, fixed seed)', () => {
-    fc.assert(fc.property(fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 300 }), (pairs) => {
-      const clock = createManualClock();
-      const limiter = createLoginLimiter({ ...LIMITS, maxKeys: 16 }, clock);
-      for (const [a, ip] of pairs) limiter.attempt(a, ip);
-      // a name or address from outside never reaches an object's prototype, and a fresh pair is free
-      expect(limiter.attempt('constructor', '__proto__').waitMs).toBe(0);
-    }), { seed: 12, numRuns: 100 });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string(), fc.string()), { maxLength: 300 }), (pairs) => {
+        const clock = createManualClock();
+        const limiter = createLoginLimiter({ ...LIMITS, maxKeys: 16 }, clock);
+        for (const [a, ip] of pairs) limiter.attempt(a, ip);
+        // a name or address from outside never reaches an object's prototype, and a fresh pair is free
+        expect(limiter.attempt('constructor', '__proto__').waitMs).toBe(0);
+      }),
+      { seed: 12, numRuns: 100 },
+    );
   });
 
   it('guesses at other names from the office address cannot lock out a person who signed in from it', () => {

@@ -39,7 +39,11 @@ export interface LoginLimits {
   maxKeys?: number;
 }
 
-interface Window { count: number; resetAt: number; refused: boolean }
+interface Window {
+  count: number;
+  resetAt: number;
+  refused: boolean;
+}
 
 /**
  * A Map bounded in size, so a flood of keys cannot grow it. Every entry of one map lives equally long and
@@ -78,8 +82,13 @@ export function addressKey(address: string): string {
   const [head = '', tail = ''] = address.toLowerCase().split('::');
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimiter {

@@ -18,4 +18,10 @@ export interface Principal {
 }
 
 /** Rank of each role: a route that needs `operator` admits operators and admins. */
-export const ROLE_RANK: Readonly<Record<Principal['role'], number>> = { device: 0, integration: 0, viewer: 1, operator: 2, admin: 3 };
+export const ROLE_RANK: Readonly<Record<Principal['role'], number>> = {
+  device: 0,
+  integration: 0,
+  viewer: 1,
+  operator: 2,
+  admin: 3,
+};

@@ -7,7 +7,10 @@ import { hash as argon2Hash, verify as argon2Verify } from '@node-rs/argon2';
  * cost microseconds each. Passwords chosen by people are guessable: argon2id (the library's default
  * algorithm) with its default cost, so an offline guess costs ~20 MB of memory and tens of milliseconds.
  */
-export interface SaltedHash { salt: string; hash: string }
+export interface SaltedHash {
+  salt: string;
+  hash: string;
+}
 
 export const newSecret = (): string => randomBytes(32).toString('base64url');
 export const newId = (): string => randomBytes(6).toString('hex');

@@ -9,7 +9,12 @@ import { digest, newSecret } from './secrets.ts';
  * disabling it or resetting its password ends the session at once. Kept in memory: a restart signs
  * everybody out, which is the safe direction.
  */
-export interface WebSession { readonly account: string; readonly role: Role; readonly passwordSetAt: string; readonly expiresAt: number }
+export interface WebSession {
+  readonly account: string;
+  readonly role: Role;
+  readonly passwordSetAt: string;
+  readonly expiresAt: number;
+}
 
 export interface WebSessions {
   create(account: string, role: Role, passwordSetAt: string): { id: string; expiresAt: number };
@@ -26,8 +31,11 @@ export interface WebSessions {
 export function createWebSessions(deps: { clock: Clock; ttlMs: number; maxSessions?: number }): WebSessions {
   const sessions = new Map<string, WebSession>();
   const max = deps.maxSessions ?? 10_000;
-  const toPrincipal = (s: WebSession, key: string): Principal =>
-    ({ role: s.role, name: s.account, credential: { scheme: 'session', id: key, passwordSetAt: s.passwordSetAt } });
+  const toPrincipal = (s: WebSession, key: string): Principal => ({
+    role: s.role,
+    name: s.account,
+    credential: { scheme: 'session', id: key, passwordSetAt: s.passwordSetAt },
+  });
 
   const prune = (keep: (p: Principal) => boolean) => {
     const now = deps.clock.now();
@@ -53,7 +61,9 @@ export function createWebSessions(deps: { clock: Clock; ttlMs: number; maxSessio
       }
       return toPrincipal(s, key);
     },
-    end: (id) => { sessions.delete(digest(id)); },
+    end: (id) => {
+      sessions.delete(digest(id));
+    },
     isLive: (key) => (sessions.get(key)?.expiresAt ?? 0) > deps.clock.now(),
     prune,
     get size() {

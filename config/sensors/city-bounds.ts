@@ -25,7 +25,10 @@ function ringContains(ring: FlatRing, lon: number, lat: number): boolean {
   let inside = false;
   const n = ring.length;
   for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-    const xi = ring[i]!, yi = ring[i + 1]!, xj = ring[j]!, yj = ring[j + 1]!;
+    const xi = ring[i]!,
+      yi = ring[i + 1]!,
+      xj = ring[j]!,
+      yj = ring[j + 1]!;
     if (yi > lat !== yj > lat && lon < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
@@ -39,7 +42,13 @@ function polygonsOf(geo: unknown): PolygonRings[] {
   const out: PolygonRings[] = [];
   const visit = (g: unknown): void => {
     if (!g || typeof g !== 'object') return;
-    const o = g as { type?: string; features?: unknown[]; geometry?: unknown; coordinates?: unknown; geometries?: unknown[] };
+    const o = g as {
+      type?: string;
+      features?: unknown[];
+      geometry?: unknown;
+      coordinates?: unknown;
+      geometries?: unknown[];
+    };
     if (o.type === 'FeatureCollection') o.features?.forEach(visit);
     else if (o.type === 'Feature') visit(o.geometry);
     else if (o.type === 'GeometryCollection') o.geometries?.forEach(visit);
@@ -58,9 +67,12 @@ function ringDistance(ring: FlatRing, lon: number, lat: number): number {
   let best = Infinity;
   const n = ring.length;
   for (let i = 0, j = n - 2; i < n; j = i, i += 2) {
-    const ax = (ring[j]! - lon) * k, ay = ring[j + 1]! - lat;
-    const bx = (ring[i]! - lon) * k, by = ring[i + 1]! - lat;
-    const dx = bx - ax, dy = by - ay;
+    const ax = (ring[j]! - lon) * k,
+      ay = ring[j + 1]! - lat;
+    const bx = (ring[i]! - lon) * k,
+      by = ring[i + 1]! - lat;
+    const dx = bx - ax,
+      dy = by - ay;
     const len = dx * dx + dy * dy;
     const t = len === 0 ? 0 : Math.max(0, Math.min(1, -(ax * dx + ay * dy) / len));
     best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy));
@@ -73,18 +85,30 @@ export const ANYWHERE: CityBounds = { contains: () => true, description: 'anywhe
 export function cityBoundsFromGeoJson(geo: unknown, marginMeters = 2000): CityBounds {
   const polygons = polygonsOf(geo).map((rings) => rings.map(flatten));
   if (polygons.length === 0) return ANYWHERE;
-  let minLat = Infinity, maxLat = -Infinity, minLon = Infinity, maxLon = -Infinity;
+  let minLat = Infinity,
+    maxLat = -Infinity,
+    minLon = Infinity,
+    maxLon = -Infinity;
   for (const rings of polygons) {
     const outer = rings[0] ?? new Float64Array();
     for (let i = 0; i < outer.length; i += 2) {
-      minLon = Math.min(minLon, outer[i]!); maxLon = Math.max(maxLon, outer[i]!);
-      minLat = Math.min(minLat, outer[i + 1]!); maxLat = Math.max(maxLat, outer[i + 1]!);
+      minLon = Math.min(minLon, outer[i]!);
+      maxLon = Math.max(maxLon, outer[i]!);
+      minLat = Math.min(minLat, outer[i + 1]!);
+      maxLat = Math.max(maxLat, outer[i + 1]!);
     }
   }
   const marginDeg = marginMeters / M_PER_DEG;
-  const near = (lat: number, lon: number) => lat >= minLat - marginDeg && lat <= maxLat + marginDeg && lon >= minLon - 2 * marginDeg && lon <= maxLon + 2 * marginDeg;
+  const near = (lat: number, lon: number) =>
+    lat >= minLat - marginDeg &&
+    lat <= maxLat + marginDeg &&
+    lon >= minLon - 2 * marginDeg &&
+    lon <= maxLon + 2 * marginDeg;
   return {
-    contains: (lat, lon) => near(lat, lon) && (polygons.some((p) => polygonContains(p, lon, lat)) || polygons.some((p) => ringDistance(p[0]!, lon, lat) <= marginMeters)),
+    contains: (lat, lon) =>
+      near(lat, lon) &&
+      (polygons.some((p) => polygonContains(p, lon, lat)) ||
+        polygons.some((p) => ringDistance(p[0]!, lon, lat) <= marginMeters)),
     description: `the city boundary (more than ${marginMeters} m outside it; lat ${minLat.toFixed(3)}..${maxLat.toFixed(3)}, lon ${minLon.toFixed(3)}..${maxLon.toFixed(3)})`,
   };
 }

@@ -2,7 +2,10 @@
  * A small RFC 4180 reader (quoted fields, "" inside quotes, CRLF or LF, a UTF-8 BOM) for sensor imports.
  * Each record keeps the line it started on, so problems are reported where a spreadsheet shows them.
  */
-export interface CsvRecord { readonly line: number; readonly fields: readonly string[] }
+export interface CsvRecord {
+  readonly line: number;
+  readonly fields: readonly string[];
+}
 
 export type CsvTable = { records: CsvRecord[]; error?: string };
 
@@ -24,7 +27,11 @@ export function* parseCsvSteps(text: string, every = 500): Generator<void, CsvTa
   /** a record with a quoted field is data even when empty (""); an empty line is not */
   let hadQuote = false;
   let pending = false;
-  const endField = () => { fields.push(field); field = ''; touched = false; };
+  const endField = () => {
+    fields.push(field);
+    field = '';
+    touched = false;
+  };
   const endRecord = () => {
     endField();
     if (hadQuote || !(fields.length === 1 && fields[0] === '')) records.push({ line: start, fields });
@@ -35,21 +42,34 @@ export function* parseCsvSteps(text: string, every = 500): Generator<void, CsvTa
   for (let i = 0; i < src.length; i++) {
     const c = src[i]!;
     if (quoted) {
-      if (c === '"' && src[i + 1] === '"') { field += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else { if (c === '\n') line++; field += c; }
+      if (c === '"' && src[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else {
+        if (c === '\n') line++;
+        field += c;
+      }
       continue;
     }
-    if (c === '"' && !touched && field === '') { quoted = true; touched = true; hadQuote = true; }
-    else if (c === ',') endField();
+    if (c === '"' && !touched && field === '') {
+      quoted = true;
+      touched = true;
+      hadQuote = true;
+    } else if (c === ',') endField();
     else if (c === '\r' && src[i + 1] === '\n') continue;
     else if (c === '\n') {
       endRecord();
       line++;
       start = line;
-      if (pending) { pending = false; yield; }
+      if (pending) {
+        pending = false;
+        yield;
+      }
+    } else {
+      field += c;
+      touched = true;
     }
-    else { field += c; touched = true; }
   }
   if (quoted) return { records, error: `line ${start}: a quoted field is never closed` };
   if (field !== '' || fields.length || hadQuote) endRecord();

@@ -9,8 +9,10 @@ import type { SensorRegistry } from './sensor-registry.ts';
  */
 export function liveCity(city: City, registry: Pick<SensorRegistry, 'sensors' | 'sensorsById'>): City {
   const { sensors: _sensors, sensorsById: _byId, ...fixed } = city;
-  return Object.freeze(Object.defineProperties({ ...fixed } as City, {
-    sensors: { get: () => registry.sensors, enumerable: true },
-    sensorsById: { get: () => registry.sensorsById, enumerable: true },
-  }));
+  return Object.freeze(
+    Object.defineProperties({ ...fixed } as City, {
+      sensors: { get: () => registry.sensors, enumerable: true },
+      sensorsById: { get: () => registry.sensorsById, enumerable: true },
+    }),
+  );
 }

@@ -18,20 +18,26 @@ import { writeFileDurably } from './registry-file.ts';
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I: read aloud over a phone
 const CODE_LENGTH = 12;
 
-const codeEntry = z.object({
-  digest: z.string().length(64),
-  sensorId: z.string(),
-  createdAt: z.string(),
-  createdBy: z.string(),
-  expiresAt: z.string(),
-  usedAt: z.string().optional(),
-}).strict();
+const codeEntry = z
+  .object({
+    digest: z.string().length(64),
+    sensorId: z.string(),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    expiresAt: z.string(),
+    usedAt: z.string().optional(),
+  })
+  .strict();
 const codesFile = z.object({ version: z.literal(1), codes: z.array(codeEntry) }).strict();
 type CodeEntry = z.infer<typeof codeEntry>;
 
 export type ClaimRefusal = 'unknown' | 'used' | 'expired' | 'sensor_gone' | 'malformed';
 
-export interface IssuedCode { code: string; sensorId: string; expiresAt: string }
+export interface IssuedCode {
+  code: string;
+  sensorId: string;
+  expiresAt: string;
+}
 
 /** "abcd-efgh ijkl" and "ABCDEFGHIJKL" are the same code: technicians copy them by hand. */
 export const normalizeCode = (code: string): string => code.toUpperCase().replace(/[\s-]/g, '');
@@ -41,7 +47,10 @@ export class ProvisioningCodes {
   private readonly file: string;
   private codes: CodeEntry[];
 
-  constructor(dataDir: string, private readonly clock: Clock) {
+  constructor(
+    dataDir: string,
+    private readonly clock: Clock,
+  ) {
     this.file = join(dataDir, 'provisioning.json');
     this.codes = existsSync(this.file) ? codesFile.parse(JSON.parse(readFileSync(this.file, 'utf8'))).codes : [];
   }
@@ -51,7 +60,10 @@ export class ProvisioningCodes {
     let raw = '';
     for (let i = 0; i < CODE_LENGTH; i++) raw += ALPHABET[randomInt(ALPHABET.length)];
     const expiresAt = new Date(now + ttlMs).toISOString();
-    this.save([...this.live(now), { digest: digest(raw), sensorId, createdAt: new Date(now).toISOString(), createdBy: by, expiresAt }]);
+    this.save([
+      ...this.live(now),
+      { digest: digest(raw), sensorId, createdAt: new Date(now).toISOString(), createdBy: by, expiresAt },
+    ]);
     return { code: formatCode(raw), sensorId, expiresAt };
   }
 
@@ -60,9 +72,15 @@ export class ProvisioningCodes {
     const now = this.clock.now();
     const normalized = normalizeCode(code);
     const refuse = (reason: ClaimRefusal): never => {
-      throw new DomainError('forbidden', 'provisioning_code_refused', 'this provisioning code is unknown, already used or expired: ask the admin for a new one', { reason });
+      throw new DomainError(
+        'forbidden',
+        'provisioning_code_refused',
+        'this provisioning code is unknown, already used or expired: ask the admin for a new one',
+        { reason },
+      );
     };
-    if (normalized.length !== CODE_LENGTH || [...normalized].some((c) => !ALPHABET.includes(c))) return refuse('malformed');
+    if (normalized.length !== CODE_LENGTH || [...normalized].some((c) => !ALPHABET.includes(c)))
+      return refuse('malformed');
     const wanted = digest(normalized);
     const entry = this.codes.find((c) => c.digest === wanted);
     if (!entry) return refuse('unknown');
@@ -76,8 +94,14 @@ export class ProvisioningCodes {
 
   /** codes not yet expired (used or not), for the admin's view */
   pending(sensorId?: string): Array<{ sensorId: string; createdAt: string; expiresAt: string; used: boolean }> {
-    return this.live(this.clock.now()).filter((c) => !sensorId || c.sensorId === sensorId)
-      .map((c) => ({ sensorId: c.sensorId, createdAt: c.createdAt, expiresAt: c.expiresAt, used: c.usedAt !== undefined }));
+    return this.live(this.clock.now())
+      .filter((c) => !sensorId || c.sensorId === sensorId)
+      .map((c) => ({
+        sensorId: c.sensorId,
+        createdAt: c.createdAt,
+        expiresAt: c.expiresAt,
+        used: c.usedAt !== undefined,
+      }));
   }
 
   /** a deleted sensor's codes go with it */

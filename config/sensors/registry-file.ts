@@ -11,16 +11,20 @@ import { sensorSchema } from '../city-config.ts';
  * Written whole, fsynced, renamed over the old one and the directory fsynced: a crash leaves the old file
  * or the new one, never half of one. Mode 0600 (it names every device, though it holds no secret).
  */
-export const registryEntrySchema = sensorSchema.extend({
-  disabled: z.boolean().default(false),
-  createdAt: z.string().datetime(),
-  updatedAt: z.string().datetime(),
-}).strict();
+export const registryEntrySchema = sensorSchema
+  .extend({
+    disabled: z.boolean().default(false),
+    createdAt: z.string().datetime(),
+    updatedAt: z.string().datetime(),
+  })
+  .strict();
 
-const registryFileSchema = z.object({
-  version: z.literal(1),
-  sensors: z.array(registryEntrySchema),
-}).strict();
+const registryFileSchema = z
+  .object({
+    version: z.literal(1),
+    sensors: z.array(registryEntrySchema),
+  })
+  .strict();
 
 export type RegistryEntry = z.output<typeof registryEntrySchema>;
 export type RegistryFile = z.output<typeof registryFileSchema>;
@@ -36,7 +40,8 @@ export function readRegistryFile(file: string): RegistryFile | undefined {
     throw new ConfigError(`${file}: not a readable sensor registry: ${(err as Error).message}`);
   }
   const parsed = registryFileSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(`${file}: invalid sensor registry:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
+  if (!parsed.success)
+    throw new ConfigError(`${file}: invalid sensor registry:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
   const seen = new Set<string>();
   for (const s of parsed.data.sensors) {
     if (seen.has(s.id)) throw new ConfigError(`${file}: sensor "${s.id}" appears twice`);

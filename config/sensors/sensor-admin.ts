@@ -16,7 +16,12 @@ export interface SensorAdminDeps {
   changeAuth<T>(fn: (auth: AuthFile) => T): T;
 }
 
-export interface DeviceCredentials { sensorId: string; kind: string; username: string; password: string }
+export interface DeviceCredentials {
+  sensorId: string;
+  kind: string;
+  username: string;
+  password: string;
+}
 
 export interface SensorAdmin {
   create(raw: unknown): { entry: RegistryEntry; credentials: DeviceCredentials };
@@ -30,12 +35,20 @@ export interface SensorAdmin {
 
 export function createSensorAdmin(deps: SensorAdminDeps): SensorAdmin {
   const { registry } = deps;
-  const credentialsOf = (entry: RegistryEntry, password: string): DeviceCredentials =>
-    ({ sensorId: entry.id, kind: entry.kind, username: entry.id, password });
+  const credentialsOf = (entry: RegistryEntry, password: string): DeviceCredentials => ({
+    sensorId: entry.id,
+    kind: entry.kind,
+    username: entry.id,
+    password,
+  });
   const rotate = (id: string): DeviceCredentials => {
     const entry = registry.entry(id);
-    if (!entry) throw new DomainError('not_found', 'sensor_not_found', `no sensor "${id.slice(0, 64)}" in the registry`);
-    return credentialsOf(entry, deps.changeAuth((auth) => rotateDevice(auth, id, true)));
+    if (!entry)
+      throw new DomainError('not_found', 'sensor_not_found', `no sensor "${id.slice(0, 64)}" in the registry`);
+    return credentialsOf(
+      entry,
+      deps.changeAuth((auth) => rotateDevice(auth, id, true)),
+    );
   };
   return {
     create(raw) {
@@ -50,14 +63,18 @@ export function createSensorAdmin(deps: SensorAdminDeps): SensorAdmin {
     },
     remove(id) {
       const before = registry.remove(id);
-      deps.changeAuth((auth) => { delete auth.devices[id]; });
+      deps.changeAuth((auth) => {
+        delete auth.devices[id];
+      });
       return before;
     },
     rotate,
     importPlan(plan) {
       registry.applyImport(plan);
       const fresh = plan.filter((p) => !p.existing).map((p) => p.sensor);
-      const created = deps.changeAuth((auth) => fresh.map((s) => ({ sensorId: s.id, kind: s.kind, username: s.id, password: rotateDevice(auth, s.id, true) })));
+      const created = deps.changeAuth((auth) =>
+        fresh.map((s) => ({ sensorId: s.id, kind: s.kind, username: s.id, password: rotateDevice(auth, s.id, true) })),
+      );
       return { created, updated: plan.filter((p) => p.existing).map((p) => p.sensor.id) };
     },
   };

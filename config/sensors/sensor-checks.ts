@@ -20,10 +20,18 @@ export function checkSensor(raw: unknown, ctx: SensorCheckContext): SensorCheck 
   if (!parsed.success) problems.push(...formatZodIssues(parsed.error));
   const candidate = (parsed.success ? parsed.data : raw) as Partial<Sensor> | undefined;
   const kind = candidate?.kind;
-  if (typeof kind === 'string' && !ctx.kinds.has(kind)) problems.push(`kind: unknown kind "${kind.slice(0, 64)}" (known: ${[...ctx.kinds.keys()].join(', ')})`);
+  if (typeof kind === 'string' && !ctx.kinds.has(kind))
+    problems.push(`kind: unknown kind "${kind.slice(0, 64)}" (known: ${[...ctx.kinds.keys()].join(', ')})`);
   const { lat, lon } = candidate ?? {};
-  if (typeof lat === 'number' && typeof lon === 'number' && Number.isFinite(lat) && Number.isFinite(lon)
-    && Math.abs(lat) <= 90 && Math.abs(lon) <= 180 && !ctx.bounds.contains(lat, lon)) {
+  if (
+    typeof lat === 'number' &&
+    typeof lon === 'number' &&
+    Number.isFinite(lat) &&
+    Number.isFinite(lon) &&
+    Math.abs(lat) <= 90 &&
+    Math.abs(lon) <= 180 &&
+    !ctx.bounds.contains(lat, lon)
+  ) {
     problems.push(`lat/lon: ${lat}, ${lon} is outside ${ctx.bounds.description}`);
   }
   const floods = candidate?.floodLevels;

@@ -14,8 +14,16 @@ import type { ImportPlanEntry } from './sensor-registry.ts';
  * with the same names in `properties` (tags as an object, floodLevels as an array).
  */
 export type ImportFormat = 'csv' | 'geojson' | 'yaml';
-export interface ImportProblem { readonly where: string; readonly id?: string; readonly message: string }
-export interface ImportCheck { readonly rows: number; readonly problems: ImportProblem[]; readonly plan: ImportPlanEntry[] }
+export interface ImportProblem {
+  readonly where: string;
+  readonly id?: string;
+  readonly message: string;
+}
+export interface ImportCheck {
+  readonly rows: number;
+  readonly problems: ImportProblem[];
+  readonly plan: ImportPlanEntry[];
+}
 export interface ImportOptions {
   /** what the registry holds now */
   exists(id: string): boolean;
@@ -24,7 +32,11 @@ export interface ImportOptions {
   maxRows?: number;
 }
 
-interface Candidate { where: string; raw: Record<string, unknown>; problems: string[] }
+interface Candidate {
+  where: string;
+  raw: Record<string, unknown>;
+  problems: string[];
+}
 
 const REQUIRED = ['id', 'kind', 'name', 'lat', 'lon', 'district'] as const;
 const ROWS_PER_SLICE = 250;
@@ -39,16 +51,34 @@ function* csvCandidates(text: string): Generator<void, { candidates: Candidate[]
   const { records, error } = yield* parseCsvSteps(text);
   const problems: ImportProblem[] = error ? [{ where: 'file', message: error }] : [];
   const [header, ...rows] = records;
-  if (!header) return { candidates: [], problems: [...problems, { where: 'file', message: 'empty CSV: the first line must name the columns (id,kind,name,lat,lon,district,...)' }] };
+  if (!header)
+    return {
+      candidates: [],
+      problems: [
+        ...problems,
+        {
+          where: 'file',
+          message: 'empty CSV: the first line must name the columns (id,kind,name,lat,lon,district,...)',
+        },
+      ],
+    };
   const names = header.fields.map((f) => f.trim());
   const missing = REQUIRED.filter((r) => !names.includes(r));
-  if (missing.length) return { candidates: [], problems: [...problems, { where: `line ${header.line}`, message: `missing columns: ${missing.join(', ')}` }] };
+  if (missing.length)
+    return {
+      candidates: [],
+      problems: [...problems, { where: `line ${header.line}`, message: `missing columns: ${missing.join(', ')}` }],
+    };
   const candidates: Candidate[] = [];
   for (const row of rows) {
     if (candidates.length % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) yield;
-    const get = (name: string) => { const i = names.indexOf(name); return i < 0 ? undefined : row.fields[i]?.trim(); };
+    const get = (name: string) => {
+      const i = names.indexOf(name);
+      return i < 0 ? undefined : row.fields[i]?.trim();
+    };
     const rowProblems: string[] = [];
-    if (row.fields.length !== names.length) rowProblems.push(`has ${row.fields.length} fields, the header has ${names.length}`);
+    if (row.fields.length !== names.length)
+      rowProblems.push(`has ${row.fields.length} fields, the header has ${names.length}`);
     // pairs, then fromEntries: a tag named "__proto__" becomes an own key, never the object's prototype
     const tags: Array<[string, string]> = [];
     for (const pair of (get('tags') ?? '').split(';').filter((p) => p.trim())) {
@@ -56,11 +86,19 @@ function* csvCandidates(text: string): Generator<void, { candidates: Candidate[]
       if (eq <= 0) rowProblems.push(`tags: "${pair.slice(0, 40)}" is not key=value`);
       else tags.push([pair.slice(0, eq).trim(), pair.slice(eq + 1).trim()]);
     }
-    names.forEach((n, i) => { if (n.startsWith('tag.') && row.fields[i]?.trim()) tags.push([n.slice(4), row.fields[i]!.trim()]); });
+    names.forEach((n, i) => {
+      if (n.startsWith('tag.') && row.fields[i]?.trim()) tags.push([n.slice(4), row.fields[i]!.trim()]);
+    });
     const floods = get('floodLevels');
     const raw: Record<string, unknown> = { tags: Object.fromEntries(tags) };
-    for (const key of ['id', 'kind', 'name', 'district'] as const) { const v = get(key); if (v) raw[key] = v; }
-    for (const key of ['lat', 'lon'] as const) { const v = numberOf(get(key)); if (v !== undefined) raw[key] = v; }
+    for (const key of ['id', 'kind', 'name', 'district'] as const) {
+      const v = get(key);
+      if (v) raw[key] = v;
+    }
+    for (const key of ['lat', 'lon'] as const) {
+      const v = numberOf(get(key));
+      if (v !== undefined) raw[key] = v;
+    }
     if (floods) raw.floodLevels = floods.split(/[;|]/).map((f) => numberOf(f) ?? Number.NaN);
     candidates.push({ where: `line ${row.line}`, raw, problems: rowProblems });
   }
@@ -73,14 +111,25 @@ function geoJsonCandidates(doc: unknown): { candidates: Candidate[]; problems: I
     return { candidates: [], problems: [{ where: 'file', message: 'expected a GeoJSON FeatureCollection' }] };
   }
   const candidates = fc.features.map((f: unknown, i): Candidate => {
-    const feature = (f && typeof f === 'object' ? f : {}) as { geometry?: { type?: unknown; coordinates?: unknown }; properties?: unknown };
-    const props = (feature.properties && typeof feature.properties === 'object' ? feature.properties : {}) as Record<string, unknown>;
+    const feature = (f && typeof f === 'object' ? f : {}) as {
+      geometry?: { type?: unknown; coordinates?: unknown };
+      properties?: unknown;
+    };
+    const props = (feature.properties && typeof feature.properties === 'object' ? feature.properties : {}) as Record<
+      string,
+      unknown
+    >;
     const problems: string[] = [];
     const raw: Record<string, unknown> = { tags: {} };
-    for (const key of ['id', 'kind', 'name', 'district', 'tags', 'floodLevels']) if (props[key] !== undefined) raw[key] = props[key];
+    for (const key of ['id', 'kind', 'name', 'district', 'tags', 'floodLevels'])
+      if (props[key] !== undefined) raw[key] = props[key];
     const coords = feature.geometry?.coordinates;
-    if (feature.geometry?.type !== 'Point' || !Array.isArray(coords) || coords.length < 2) problems.push('geometry: a sensor is a Point with [longitude, latitude]');
-    else { raw.lon = coords[0]; raw.lat = coords[1]; }
+    if (feature.geometry?.type !== 'Point' || !Array.isArray(coords) || coords.length < 2)
+      problems.push('geometry: a sensor is a Point with [longitude, latitude]');
+    else {
+      raw.lon = coords[0];
+      raw.lat = coords[1];
+    }
     return { where: `features[${i}]`, raw, problems };
   });
   return { candidates, problems: [] };
@@ -88,14 +137,34 @@ function geoJsonCandidates(doc: unknown): { candidates: Candidate[]; problems: I
 
 function yamlCandidates(text: string): { candidates: Candidate[]; problems: ImportProblem[] } {
   let doc: unknown;
-  try { doc = parseYaml(text); } catch (err) { return { candidates: [], problems: [{ where: 'file', message: `invalid YAML: ${(err as Error).message}` }] }; }
+  try {
+    doc = parseYaml(text);
+  } catch (err) {
+    return { candidates: [], problems: [{ where: 'file', message: `invalid YAML: ${(err as Error).message}` }] };
+  }
   const list = (doc as { sensors?: unknown })?.sensors;
-  if (!Array.isArray(list)) return { candidates: [], problems: [{ where: 'file', message: 'expected a top-level "sensors:" list (the city\'s sensors file)' }] };
-  return { candidates: list.map((raw, i) => ({ where: `sensors[${i}]`, raw: (raw ?? {}) as Record<string, unknown>, problems: [] })), problems: [] };
+  if (!Array.isArray(list))
+    return {
+      candidates: [],
+      problems: [{ where: 'file', message: 'expected a top-level "sensors:" list (the city\'s sensors file)' }],
+    };
+  return {
+    candidates: list.map((raw, i) => ({
+      where: `sensors[${i}]`,
+      raw: (raw ?? {}) as Record<string, unknown>,
+      problems: [],
+    })),
+    problems: [],
+  };
 }
 
 /** Every row checked; the sync form for the CLI and tests. */
-export function checkImport(format: ImportFormat, content: string | unknown, ctx: SensorCheckContext, options: ImportOptions): ImportCheck {
+export function checkImport(
+  format: ImportFormat,
+  content: string | unknown,
+  ctx: SensorCheckContext,
+  options: ImportOptions,
+): ImportCheck {
   const steps = checkSteps(format, content, ctx, options);
   for (let step = steps.next(); ; step = steps.next()) if (step.done) return step.value;
 }
@@ -105,7 +174,12 @@ export function checkImport(format: ImportFormat, content: string | unknown, ctx
  * 1,300-vertex boundary takes about half a second, which on the platform's main thread would hold every
  * MQTT acknowledgement and the alert stream for that long.
  */
-export async function checkImportInSlices(format: ImportFormat, content: string | unknown, ctx: SensorCheckContext, options: ImportOptions): Promise<ImportCheck> {
+export async function checkImportInSlices(
+  format: ImportFormat,
+  content: string | unknown,
+  ctx: SensorCheckContext,
+  options: ImportOptions,
+): Promise<ImportCheck> {
   const steps = checkSteps(format, content, ctx, options);
   for (let step = steps.next(); ; step = steps.next()) {
     if (step.done) return step.value;
@@ -113,13 +187,21 @@ export async function checkImportInSlices(format: ImportFormat, content: string 
   }
 }
 
-
-function* checkSteps(format: ImportFormat, content: string | unknown, ctx: SensorCheckContext, options: ImportOptions): Generator<void, ImportCheck> {
+function* checkSteps(
+  format: ImportFormat,
+  content: string | unknown,
+  ctx: SensorCheckContext,
+  options: ImportOptions,
+): Generator<void, ImportCheck> {
   let parsed: { candidates: Candidate[]; problems: ImportProblem[] };
   if (format === 'geojson') {
     let doc = content;
     if (typeof content === 'string') {
-      try { doc = JSON.parse(content); } catch (err) { return { rows: 0, plan: [], problems: [{ where: 'file', message: `not JSON: ${(err as Error).message}` }] }; }
+      try {
+        doc = JSON.parse(content);
+      } catch (err) {
+        return { rows: 0, plan: [], problems: [{ where: 'file', message: `not JSON: ${(err as Error).message}` }] };
+      }
     }
     parsed = geoJsonCandidates(doc);
   } else {
@@ -127,7 +209,8 @@ function* checkSteps(format: ImportFormat, content: string | unknown, ctx: Senso
   }
   const problems = [...parsed.problems];
   const max = options.maxRows ?? 10_000;
-  if (parsed.candidates.length > max) problems.push({ where: 'file', message: `${parsed.candidates.length} sensors: at most ${max} per import` });
+  if (parsed.candidates.length > max)
+    problems.push({ where: 'file', message: `${parsed.candidates.length} sensors: at most ${max} per import` });
   const firstSeen = new Map<string, string>();
   const plan: ImportPlanEntry[] = [];
   let n = 0;
@@ -138,14 +221,19 @@ function* checkSteps(format: ImportFormat, content: string | unknown, ctx: Senso
     c.problems.forEach(add);
     for (const key of REQUIRED) if (c.raw[key] === undefined || c.raw[key] === '') add(`${key}: missing`);
     const checked = checkSensor(c.raw, ctx);
-    if (!checked.ok) checked.problems.filter((p) => !REQUIRED.some((k) => p.startsWith(`${k}: Invalid input: expected`) && c.raw[k] === undefined)).forEach(add);
+    if (!checked.ok)
+      checked.problems
+        .filter((p) => !REQUIRED.some((k) => p.startsWith(`${k}: Invalid input: expected`) && c.raw[k] === undefined))
+        .forEach(add);
     if (id !== undefined) {
       const before = firstSeen.get(id);
       if (before) add(`id: duplicate sensor id "${id.slice(0, 64)}" (also at ${before})`);
       else firstSeen.set(id, c.where);
-      if (!before && options.exists(id) && !options.updateExisting) add(`id: sensor "${id.slice(0, 64)}" exists already in the registry`);
+      if (!before && options.exists(id) && !options.updateExisting)
+        add(`id: sensor "${id.slice(0, 64)}" exists already in the registry`);
     }
-    if (checked.ok && !c.problems.length) plan.push({ sensor: checked.sensor as Sensor, existing: options.exists(checked.sensor.id) });
+    if (checked.ok && !c.problems.length)
+      plan.push({ sensor: checked.sensor as Sensor, existing: options.exists(checked.sensor.id) });
   }
   return { rows: parsed.candidates.length, problems, plan: problems.length ? [] : plan };
 }

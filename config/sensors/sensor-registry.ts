@@ -13,13 +13,18 @@ import { checkSensor, type SensorCheckContext } from './sensor-checks.ts';
  * `active` is what ingest, the broker and the rules read (live-city.ts), and listeners hear every change
  * (the platform re-targets rules and closes the MQTT sessions of a disabled or deleted sensor).
  */
-export type SensorPatch = Partial<Pick<Sensor, 'name' | 'kind' | 'lat' | 'lon' | 'district' | 'tags'>> & { floodLevels?: number[] | null };
+export type SensorPatch = Partial<Pick<Sensor, 'name' | 'kind' | 'lat' | 'lon' | 'district' | 'tags'>> & {
+  floodLevels?: number[] | null;
+};
 
 export type RegistryChange =
   | { readonly action: 'create' | 'update' | 'enable' | 'disable' | 'delete'; readonly id: string }
   | { readonly action: 'import' | 'reload'; readonly ids: readonly string[] };
 
-export interface ImportPlanEntry { readonly sensor: Sensor; readonly existing: boolean }
+export interface ImportPlanEntry {
+  readonly sensor: Sensor;
+  readonly existing: boolean;
+}
 
 export interface SensorRegistryDeps {
   dataDir: string;
@@ -34,10 +39,17 @@ export interface SensorRegistryDeps {
   accountNames?: () => Iterable<string>;
 }
 
-const strip = (e: RegistryEntry): Sensor => Object.freeze({
-  id: e.id, kind: e.kind, name: e.name, lat: e.lat, lon: e.lon, district: e.district,
-  tags: Object.freeze({ ...e.tags }) as Sensor['tags'], ...(e.floodLevels ? { floodLevels: Object.freeze([...e.floodLevels]) as number[] } : {}),
-});
+const strip = (e: RegistryEntry): Sensor =>
+  Object.freeze({
+    id: e.id,
+    kind: e.kind,
+    name: e.name,
+    lat: e.lat,
+    lon: e.lon,
+    district: e.district,
+    tags: Object.freeze({ ...e.tags }) as Sensor['tags'],
+    ...(e.floodLevels ? { floodLevels: Object.freeze([...e.floodLevels]) as number[] } : {}),
+  });
 
 export class SensorRegistry {
   readonly file: string;
@@ -58,23 +70,40 @@ export class SensorRegistry {
     } else {
       // first start on this data directory: the city's YAML becomes the registry (checked at load already)
       const at = this.now();
-      this.replaceAll(deps.city.sensors.map((s) => ({ ...s, tags: { ...s.tags }, disabled: false, createdAt: at, updatedAt: at })));
+      this.replaceAll(
+        deps.city.sensors.map((s) => ({ ...s, tags: { ...s.tags }, disabled: false, createdAt: at, updatedAt: at })),
+      );
       this.save();
     }
   }
 
-  get size(): number { return this.entries.size; }
-  get sensors(): readonly Sensor[] { return this.activeList; }
-  get sensorsById(): ReadonlyMap<string, Sensor> { return this.activeById; }
-  all(): readonly RegistryEntry[] { return [...this.entries.values()]; }
-  entry(id: string): RegistryEntry | undefined { return this.entries.get(id); }
-  isActive(id: string): boolean { return this.activeById.has(id); }
-  onChange(listener: (change: RegistryChange) => void): void { this.listeners.push(listener); }
+  get size(): number {
+    return this.entries.size;
+  }
+  get sensors(): readonly Sensor[] {
+    return this.activeList;
+  }
+  get sensorsById(): ReadonlyMap<string, Sensor> {
+    return this.activeById;
+  }
+  all(): readonly RegistryEntry[] {
+    return [...this.entries.values()];
+  }
+  entry(id: string): RegistryEntry | undefined {
+    return this.entries.get(id);
+  }
+  isActive(id: string): boolean {
+    return this.activeById.has(id);
+  }
+  onChange(listener: (change: RegistryChange) => void): void {
+    this.listeners.push(listener);
+  }
 
   create(raw: unknown): RegistryEntry {
     const sensor = this.check(raw);
     this.refuseAccountClash([sensor.id]);
-    if (this.entries.has(sensor.id)) throw new DomainError('conflict', 'sensor_exists', `a sensor with id "${sensor.id}" exists already`);
+    if (this.entries.has(sensor.id))
+      throw new DomainError('conflict', 'sensor_exists', `a sensor with id "${sensor.id}" exists already`);
     const at = this.now();
     const entry: RegistryEntry = { ...sensor, disabled: false, createdAt: at, updatedAt: at };
     this.commit([...this.entries.values(), entry], { action: 'create', id: sensor.id });
@@ -88,8 +117,16 @@ export class SensorRegistry {
     if (floodLevels === null) delete merged.floodLevels;
     else if (floodLevels !== undefined) merged.floodLevels = floodLevels;
     const sensor = this.check(merged);
-    const after: RegistryEntry = { ...sensor, disabled: before.disabled, createdAt: before.createdAt, updatedAt: this.now() };
-    this.commit([...this.entries.values()].map((e) => (e.id === id ? after : e)), { action: 'update', id });
+    const after: RegistryEntry = {
+      ...sensor,
+      disabled: before.disabled,
+      createdAt: before.createdAt,
+      updatedAt: this.now(),
+    };
+    this.commit(
+      [...this.entries.values()].map((e) => (e.id === id ? after : e)),
+      { action: 'update', id },
+    );
     return { before, after };
   }
 
@@ -97,13 +134,19 @@ export class SensorRegistry {
     const before = this.require(id);
     if (before.disabled === disabled) return before;
     const after: RegistryEntry = { ...before, disabled, updatedAt: this.now() };
-    this.commit([...this.entries.values()].map((e) => (e.id === id ? after : e)), { action: disabled ? 'disable' : 'enable', id });
+    this.commit(
+      [...this.entries.values()].map((e) => (e.id === id ? after : e)),
+      { action: disabled ? 'disable' : 'enable', id },
+    );
     return after;
   }
 
   remove(id: string): RegistryEntry {
     const before = this.require(id);
-    this.commit([...this.entries.values()].filter((e) => e.id !== id), { action: 'delete', id });
+    this.commit(
+      [...this.entries.values()].filter((e) => e.id !== id),
+      { action: 'delete', id },
+    );
     return before;
   }
 
@@ -114,7 +157,12 @@ export class SensorRegistry {
     const next = new Map(this.entries);
     for (const { sensor } of plan) {
       const old = next.get(sensor.id);
-      next.set(sensor.id, { ...sensor, disabled: old?.disabled ?? false, createdAt: old?.createdAt ?? at, updatedAt: at });
+      next.set(sensor.id, {
+        ...sensor,
+        disabled: old?.disabled ?? false,
+        createdAt: old?.createdAt ?? at,
+        updatedAt: at,
+      });
     }
     this.commit([...next.values()], { action: 'import', ids: plan.map((p) => p.sensor.id) });
   }
@@ -134,7 +182,16 @@ export class SensorRegistry {
 
   /** the sensor config of an entry, without the registry's own fields */
   configOf(e: RegistryEntry): Sensor {
-    return { id: e.id, kind: e.kind, name: e.name, lat: e.lat, lon: e.lon, district: e.district, tags: { ...e.tags }, ...(e.floodLevels ? { floodLevels: [...e.floodLevels] } : {}) };
+    return {
+      id: e.id,
+      kind: e.kind,
+      name: e.name,
+      lat: e.lat,
+      lon: e.lon,
+      district: e.district,
+      tags: { ...e.tags },
+      ...(e.floodLevels ? { floodLevels: [...e.floodLevels] } : {}),
+    };
   }
 
   /** Refuses new ids that clash with an account name (a device would take over that person's MQTT lane). */
@@ -146,13 +203,21 @@ export class SensorRegistry {
       return name === undefined ? [] : [`"${id}" clashes with the account "${name}"`];
     });
     if (clashes.length === 0) return;
-    throw new DomainError('conflict', 'sensor_id_is_account', `sensor ids must not equal, prefix or extend an account name `
-      + `(MQTT clientIds are scoped by both): ${clashes.slice(0, 20).join('; ')}`, { problems: clashes });
+    throw new DomainError(
+      'conflict',
+      'sensor_id_is_account',
+      `sensor ids must not equal, prefix or extend an account name ` +
+        `(MQTT clientIds are scoped by both): ${clashes.slice(0, 20).join('; ')}`,
+      { problems: clashes },
+    );
   }
 
   private check(raw: unknown): Sensor {
     const checked = checkSensor(raw, this.checks);
-    if (!checked.ok) throw new DomainError('invalid', 'invalid_sensor', `invalid sensor: ${checked.problems.join('; ')}`, { problems: checked.problems });
+    if (!checked.ok)
+      throw new DomainError('invalid', 'invalid_sensor', `invalid sensor: ${checked.problems.join('; ')}`, {
+        problems: checked.problems,
+      });
     return checked.sensor;
   }
 
@@ -184,7 +249,9 @@ export class SensorRegistry {
     for (const e of list) {
       if (e.disabled) continue;
       const old = previousActive.get(e.id);
-      const same = old && JSON.stringify(previous.get(e.id) && this.configOf(previous.get(e.id)!)) === JSON.stringify(this.configOf(e));
+      const same =
+        old &&
+        JSON.stringify(previous.get(e.id) && this.configOf(previous.get(e.id)!)) === JSON.stringify(this.configOf(e));
       this.activeById.set(e.id, same ? old : strip(e));
     }
     this.activeList = Object.freeze([...this.activeById.values()]);

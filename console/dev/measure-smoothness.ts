@@ -12,7 +12,16 @@ import type { Page } from 'playwright-core';
 import { launchChromium } from '../e2e/browser.ts';
 import { DEV_TOKEN, startDevHarness } from './dev-harness.ts';
 
-interface FrameStats { frames: number; medianMs: number; p95Ms: number; maxMs: number; longTasks: number; longTaskMs: number; domNodes: number; alertRows: number }
+interface FrameStats {
+  frames: number;
+  medianMs: number;
+  p95Ms: number;
+  maxMs: number;
+  longTasks: number;
+  longTaskMs: number;
+  domNodes: number;
+  alertRows: number;
+}
 
 // Sent as source text: tsx would otherwise wrap the inner functions in a helper the page does not have.
 const MEASURE_SOURCE = `async (ms) => {
@@ -44,7 +53,9 @@ async function measure(page: Page, seconds: number): Promise<FrameStats> {
   return page.evaluate(`(${MEASURE_SOURCE})(${seconds * 1000})`) as Promise<FrameStats>;
 }
 
-const { values } = parseArgs({ options: { sensors: { type: 'string' }, 'alerts-per-second': { type: 'string' }, seconds: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { sensors: { type: 'string' }, 'alerts-per-second': { type: 'string' }, seconds: { type: 'string' } },
+});
 const sensors = Number(values.sensors ?? 5000);
 const rate = Number(values['alerts-per-second'] ?? 100);
 const seconds = Number(values.seconds ?? 10);
@@ -72,7 +83,8 @@ try {
   const during = await measure(page, seconds);
   clearInterval(storm);
 
-  const row = (name: string, s: FrameStats) => `${name.padEnd(9)} ${String(s.frames).padStart(6)} ${s.medianMs.toFixed(1).padStart(8)} ${s.p95Ms.toFixed(1).padStart(8)} ${s.maxMs.toFixed(1).padStart(8)} ${String(s.longTasks).padStart(6)} ${s.longTaskMs.toFixed(0).padStart(8)} ${String(s.domNodes).padStart(7)} ${String(s.alertRows).padStart(5)}`;
+  const row = (name: string, s: FrameStats) =>
+    `${name.padEnd(9)} ${String(s.frames).padStart(6)} ${s.medianMs.toFixed(1).padStart(8)} ${s.p95Ms.toFixed(1).padStart(8)} ${s.maxMs.toFixed(1).padStart(8)} ${String(s.longTasks).padStart(6)} ${s.longTaskMs.toFixed(0).padStart(8)} ${String(s.domNodes).padStart(7)} ${String(s.alertRows).padStart(5)}`;
   console.log(`${sensors} sensors, ${seconds} s per phase, storm ${rate} alerts/s (${raised} raised)`);
   console.log('phase     frames   median      p95      max  longT  longTms   nodes  rows');
   console.log(row('baseline', baseline));

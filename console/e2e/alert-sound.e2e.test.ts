@@ -22,16 +22,38 @@ const COUNT_OSCILLATOR_STARTS = `(() => {
   };
 })();`;
 
-interface OscillatorStart { state: AudioContextState; frequency: number }
+interface OscillatorStart {
+  state: AudioContextState;
+  frequency: number;
+}
 
 function thresholdRule(id: string, sensorId: string, severity: 'critical' | 'high', title: { vi: string; en: string }) {
-  return { id, kind: 'threshold', severity, category: 'naturalDisaster', subCategory: 'flood', selector: { sensorIds: [sensorId] }, metric: 'waterLevel', above: 0.7, title };
+  return {
+    id,
+    kind: 'threshold',
+    severity,
+    category: 'naturalDisaster',
+    subCategory: 'flood',
+    selector: { sensorIds: [sensorId] },
+    metric: 'waterLevel',
+    above: 0.7,
+    title,
+  };
 }
 
 // Below flood alarm level I and a slow rise: no built-in rule fires beside the test's own.
-const MUTED = thresholdRule('sound-e2e-muted', 'water-davien', 'critical', { vi: 'Kiểm thử âm báo: đã tắt âm', en: 'Sound test: muted' });
-const QUIET = thresholdRule('sound-e2e-high', 'water-truongtien', 'high', { vi: 'Kiểm thử âm báo: mức cao', en: 'Sound test: high' });
-const LOUD = thresholdRule('sound-e2e-critical', 'water-kimlong', 'critical', { vi: 'Kiểm thử âm báo: khẩn cấp', en: 'Sound test: critical' });
+const MUTED = thresholdRule('sound-e2e-muted', 'water-davien', 'critical', {
+  vi: 'Kiểm thử âm báo: đã tắt âm',
+  en: 'Sound test: muted',
+});
+const QUIET = thresholdRule('sound-e2e-high', 'water-truongtien', 'high', {
+  vi: 'Kiểm thử âm báo: mức cao',
+  en: 'Sound test: high',
+});
+const LOUD = thresholdRule('sound-e2e-critical', 'water-kimlong', 'critical', {
+  vi: 'Kiểm thử âm báo: khẩn cấp',
+  en: 'Sound test: critical',
+});
 
 describe('alarm sound of the operator console', () => {
   let platform: TestPlatform;
@@ -66,7 +88,11 @@ describe('alarm sound of the operator console', () => {
     const sensorId = rule.selector.sensorIds[0]!;
     const device = await platform.connectDevice(sensorId);
     devices.push(device);
-    await publishAcked(device, `ioc/water/${sensorId}/readings`, JSON.stringify({ ts: Date.now() - 60_000, waterLevel: 0.6 }));
+    await publishAcked(
+      device,
+      `ioc/water/${sensorId}/readings`,
+      JSON.stringify({ ts: Date.now() - 60_000, waterLevel: 0.6 }),
+    );
     await publishAcked(device, `ioc/water/${sensorId}/readings`, JSON.stringify({ ts: Date.now(), waterLevel: 0.9 }));
     await page.getByRole('listitem').filter({ hasText: rule.title.vi }).waitFor({ timeout: 15_000 });
   }
@@ -95,6 +121,9 @@ describe('alarm sound of the operator console', () => {
     const from = (await starts()).length;
     await raise(LOUD);
     await expect.poll(async () => (await startsSince(from)).length, { timeout: 5000 }).toBe(2);
-    expect(await startsSince(from)).toEqual([{ state: 'running', frequency: 880 }, { state: 'running', frequency: 660 }]);
+    expect(await startsSince(from)).toEqual([
+      { state: 'running', frequency: 880 },
+      { state: 'running', frequency: 660 },
+    ]);
   });
 }, 120_000);

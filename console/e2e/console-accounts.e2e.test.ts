@@ -10,8 +10,14 @@ import { launchChromium } from './browser.ts';
  */
 const SENSOR = 'traffic-phubai';
 const RULE = {
-  id: 'console-accounts-e2e', kind: 'threshold', severity: 'low', category: 'traffic', subCategory: 'trafficJam',
-  selector: { sensorIds: [SENSOR] }, metric: 'intensity', above: 50,
+  id: 'console-accounts-e2e',
+  kind: 'threshold',
+  severity: 'low',
+  category: 'traffic',
+  subCategory: 'trafficJam',
+  selector: { sensorIds: [SENSOR] },
+  metric: 'intensity',
+  above: 50,
   title: { vi: 'Kiểm thử tài khoản: ùn tắc', en: 'Accounts test: jam' },
 };
 
@@ -56,7 +62,18 @@ describe('console accounts', () => {
     const cookie = (await page.context().cookies()).find((c) => c.name === 'ioc_session')!;
     await page.getByRole('button', { name: 'Đăng xuất' }).click();
     await page.getByLabel('Tên đăng nhập').waitFor();
-    await expect.poll(async () => (await platform.request('GET', '/api/session', { token: null, headers: { cookie: `ioc_session=${cookie.value}` } })).status, { timeout: 5000 }).toBe(401);
+    await expect
+      .poll(
+        async () =>
+          (
+            await platform.request('GET', '/api/session', {
+              token: null,
+              headers: { cookie: `ioc_session=${cookie.value}` },
+            })
+          ).status,
+        { timeout: 5000 },
+      )
+      .toBe(401);
     await page.reload();
     await page.getByLabel('Tên đăng nhập').waitFor();
   });

@@ -13,14 +13,22 @@ import { launchChromium } from './browser.ts';
  */
 const SENSOR = 'traffic-phubai';
 const RULE = {
-  id: 'console-audit-e2e', kind: 'threshold', severity: 'low', category: 'traffic', subCategory: 'trafficJam',
-  selector: { sensorIds: [SENSOR] }, metric: 'intensity', above: 50,
+  id: 'console-audit-e2e',
+  kind: 'threshold',
+  severity: 'low',
+  category: 'traffic',
+  subCategory: 'trafficJam',
+  selector: { sensorIds: [SENSOR] },
+  metric: 'intensity',
+  above: 50,
   title: { vi: 'Kiểm thử nhật ký: ùn tắc', en: 'Audit test: jam' },
 };
 
 async function signIn(page: Page, url: string, username: string, password: string): Promise<string[]> {
   const violations: string[] = [];
-  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
   page.on('pageerror', (e) => violations.push(e.message));
   await page.goto(url);
   await page.getByLabel('Tên đăng nhập').fill(username);
@@ -46,7 +54,9 @@ describe('console roles and the audit page', () => {
       if (alert?.state !== 'firing') await new Promise((r) => setTimeout(r, 50));
     }
     // the operator (an API token) acknowledges with a note: the console shows who and the note
-    expect((await platform.request('POST', `/api/alerts/${alert.id}/ack`, { body: { note: 'đội 3 đang đến' } })).status).toBe(200);
+    expect(
+      (await platform.request('POST', `/api/alerts/${alert.id}/ack`, { body: { note: 'đội 3 đang đến' } })).status,
+    ).toBe(200);
   }, 60_000);
   afterAll(async () => {
     await browser?.close();
@@ -69,7 +79,12 @@ describe('console roles and the audit page', () => {
   }, 60_000);
 
   it('lets an admin read, filter and export the audit log, times in Asia/Ho_Chi_Minh', async () => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN', timezoneId: 'Europe/London', acceptDownloads: true });
+    const page = await browser.newPage({
+      viewport: { width: 1600, height: 1000 },
+      locale: 'vi-VN',
+      timezoneId: 'Europe/London',
+      acceptDownloads: true,
+    });
     const violations = await signIn(page, platform.httpUrl, 'admin', platform.credentials!.admin.password);
     await page.getByText('admin · Vai trò: Quản trị').waitFor({ timeout: 15_000 });
     await page.getByRole('button', { name: 'Nhật ký kiểm toán' }).click();
@@ -79,17 +94,37 @@ describe('console roles and the audit page', () => {
     await ackRow.waitFor({ timeout: 10_000 });
     await ackRow.getByText('operator (operator)').waitFor();
     // the browser runs in London: the page still shows the city's time (UTC+7)
-    const entry = ((await platform.request('GET', '/api/audit?action=alert.acknowledge', { token: platform.adminToken })).json as { entries: Array<{ ts: number }> }).entries[0]!;
-    const hcm = new Intl.DateTimeFormat('vi-VN', { timeZone: 'Asia/Ho_Chi_Minh', dateStyle: 'short', timeStyle: 'medium', hourCycle: 'h23' }).format(entry.ts);
+    const entry = (
+      (await platform.request('GET', '/api/audit?action=alert.acknowledge', { token: platform.adminToken })).json as {
+        entries: Array<{ ts: number }>;
+      }
+    ).entries[0]!;
+    const hcm = new Intl.DateTimeFormat('vi-VN', {
+      timeZone: 'Asia/Ho_Chi_Minh',
+      dateStyle: 'short',
+      timeStyle: 'medium',
+      hourCycle: 'h23',
+    }).format(entry.ts);
     expect(await ackRow.locator('time').textContent()).toBe(hcm);
 
     await page.getByLabel('Người thực hiện').fill('admin');
     await page.getByLabel('Hành động').fill('session');
     await page.getByRole('button', { name: 'Lọc' }).click();
-    await expect.poll(async () => (await table.locator('tbody tr').allTextContents()).every((t) => t.includes('session.login') && t.includes('admin (admin)')), { timeout: 10_000 }).toBe(true);
+    await expect
+      .poll(
+        async () =>
+          (await table.locator('tbody tr').allTextContents()).every(
+            (t) => t.includes('session.login') && t.includes('admin (admin)'),
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
     expect(await table.locator('tbody tr').count()).toBeGreaterThan(0);
 
-    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Xuất CSV' }).click()]);
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Xuất CSV' }).click(),
+    ]);
     const csv = readFileSync((await download.path())!, 'utf8');
     expect(csv.split('\r\n')[0]).toMatch(/^seq,time,/);
     expect(csv).toContain('session.login');

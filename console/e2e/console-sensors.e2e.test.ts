@@ -10,7 +10,9 @@ import { launchChromium } from './browser.ts';
  */
 async function signIn(page: Page, url: string, username: string, password: string): Promise<string[]> {
   const violations: string[] = [];
-  page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()); });
+  page.on('console', (m) => {
+    if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+  });
   page.on('pageerror', (e) => violations.push(e.message));
   await page.goto(url);
   await page.getByLabel('Tên đăng nhập').fill(username);
@@ -24,14 +26,20 @@ const secretIn = (text: string) => /mật khẩu (\S+)$/.exec(text)?.[1];
 describe('console sensor registry page', () => {
   let platform: TestPlatform;
   let browser: Browser;
-  beforeAll(async () => { [platform, browser] = await Promise.all([startTestPlatform(), launchChromium()]); }, 60_000);
+  beforeAll(async () => {
+    [platform, browser] = await Promise.all([startTestPlatform(), launchChromium()]);
+  }, 60_000);
   afterAll(async () => {
     await browser?.close();
     await platform?.stop();
   });
 
   it('lets an admin place a sensor on the map, connect it with the secret shown once, rotate, issue a code and disable it', async () => {
-    const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN', timezoneId: 'Europe/London' });
+    const page = await browser.newPage({
+      viewport: { width: 1600, height: 1000 },
+      locale: 'vi-VN',
+      timezoneId: 'Europe/London',
+    });
     page.on('dialog', (d) => void d.accept());
     const violations = await signIn(page, platform.httpUrl, 'admin', platform.credentials!.admin.password);
     await page.getByRole('button', { name: 'Quản lý cảm biến' }).click();
@@ -57,16 +65,23 @@ describe('console sensor registry page', () => {
     const shown = await page.locator('output.sensor-admin-secret').textContent();
     const first = secretIn(shown ?? '')!;
     expect(first).toMatch(/^\S{40,}$/);
-    const login = (password: string) => tryConnect(platform.mqttUrl, { username: 'water-console', password, clientId: 'water-console' });
+    const login = (password: string) =>
+      tryConnect(platform.mqttUrl, { username: 'water-console', password, clientId: 'water-console' });
     const device = await login(first);
     expect(device.ok).toBe(true);
     await device.client!.endAsync();
-    const entry = (await platform.request('GET', '/api/sensors/water-console')).json as { lat: number; district: string; floodLevels: number[] };
+    const entry = (await platform.request('GET', '/api/sensors/water-console')).json as {
+      lat: number;
+      district: string;
+      floodLevels: number[];
+    };
     expect(entry).toMatchObject({ district: 'Thuận Hóa', floodLevels: [1, 2, 3] });
 
     const row = table.getByRole('row').filter({ hasText: 'water-console' });
     await row.getByRole('button', { name: 'Đổi khóa bí mật' }).click();
-    await expect.poll(async () => secretIn((await page.locator('output.sensor-admin-secret').textContent()) ?? '')).not.toBe(first);
+    await expect
+      .poll(async () => secretIn((await page.locator('output.sensor-admin-secret').textContent()) ?? ''))
+      .not.toBe(first);
     const second = secretIn((await page.locator('output.sensor-admin-secret').textContent())!)!;
     expect((await login(first)).ok).toBe(false);
     const again = await login(second);
@@ -90,7 +105,10 @@ describe('console sensor registry page', () => {
 
   it('does not show the page to an operator', async () => {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'vi-VN' });
-    await platform.request('POST', '/api/accounts', { token: platform.adminToken, body: { name: 'op-sensors', role: 'operator', password: 'mật-khẩu-đủ-dài' } });
+    await platform.request('POST', '/api/accounts', {
+      token: platform.adminToken,
+      body: { name: 'op-sensors', role: 'operator', password: 'mật-khẩu-đủ-dài' },
+    });
     await signIn(page, platform.httpUrl, 'op-sensors', 'mật-khẩu-đủ-dài');
     await page.getByText('op-sensors · Vai trò: Điều hành viên').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('button', { name: 'Quản lý cảm biến' }).count()).toBe(0);

@@ -59,7 +59,9 @@ describe('operator console', () => {
     const session = await platform.request('GET', '/api/console/session');
     expect(session.status).toBe(200);
     expect(session.json).toMatchObject({ role: 'operator' });
-    expect(await platform.request('GET', '/api/console/session', { token: platform.adminToken })).toMatchObject({ json: { role: 'admin' } });
+    expect(await platform.request('GET', '/api/console/session', { token: platform.adminToken })).toMatchObject({
+      json: { role: 'admin' },
+    });
   });
 
   it('rejects a wrong token, then signs in with the operator token', async () => {
@@ -79,16 +81,25 @@ describe('operator console', () => {
     await page.getByRole('button', { name: 'Đăng nhập' }).click();
     await page.getByRole('heading', { name: 'Cảnh báo trực tiếp' }).waitFor();
     await page.getByText('Vai trò: Điều hành viên').waitFor();
-    expect(await page.getByRole('button', { name: new RegExp(`^${escapeRegExp(SENSOR_NAME)}`) }).getAttribute('data-state')).not.toBe('alerting');
+    expect(
+      await page.getByRole('button', { name: new RegExp(`^${escapeRegExp(SENSOR_NAME)}`) }).getAttribute('data-state'),
+    ).not.toBe('alerting');
   });
 
-  it('draws the city\'s rivers on the offline map, under the sensors', async () => {
+  it("draws the city's rivers on the offline map, under the sensors", async () => {
     // the rivers pane is an image whose text alternative names the rivers (the lines are not interactive)
     const rivers = page.getByRole('img', { name: /^Sông, kênh \(vẽ tay gần đúng\): Sông Hương, Sông Bồ/ });
     await rivers.waitFor({ state: 'attached' });
-    const drawn = await rivers.locator('path').evaluateAll((paths) => paths.filter((p) => (p.getAttribute('d') ?? '').length > 20).length);
+    const drawn = await rivers
+      .locator('path')
+      .evaluateAll((paths) => paths.filter((p) => (p.getAttribute('d') ?? '').length > 20).length);
     expect(drawn).toBeGreaterThanOrEqual(4);
-    const [riversZ, markersZ] = await rivers.evaluate((el) => [getComputedStyle(el).zIndex, getComputedStyle(el.parentElement!.querySelector('.leaflet-overlay-pane')!).zIndex].map(Number));
+    const [riversZ, markersZ] = await rivers.evaluate((el) =>
+      [
+        getComputedStyle(el).zIndex,
+        getComputedStyle(el.parentElement!.querySelector('.leaflet-overlay-pane')!).zIndex,
+      ].map(Number),
+    );
     expect(riversZ).toBeLessThan(markersZ!);
   });
 
@@ -105,15 +116,23 @@ describe('operator console', () => {
       ['water-davien', 'water', { waterLevel: 0.4 }],
     ];
     for (const [sensorId, kind, values] of fleet) {
-      const device = await platform.connectDevice(sensorId, { will: { topic: `ioc/${kind}/${sensorId}/status`, payload: Buffer.from('offline'), qos: 1, retain: true } });
+      const device = await platform.connectDevice(sensorId, {
+        will: { topic: `ioc/${kind}/${sensorId}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+      });
       devices.push(device);
       await publishAcked(device, `ioc/${kind}/${sensorId}/status`, 'online');
       const stamps = [thisHour - 2 * hour + 600_000, thisHour - hour + 600_000, Date.now()];
-      await publishAcked(device, `ioc/${kind}/${sensorId}/readings`, JSON.stringify(stamps.map((ts) => ({ ts, ...values }))));
+      await publishAcked(
+        device,
+        `ioc/${kind}/${sensorId}/readings`,
+        JSON.stringify(stamps.map((ts) => ({ ts, ...values }))),
+      );
     }
     const dongba = page.getByRole('button', { name: /^Quan trắc không khí chợ Đông Ba/ });
     await eventually(() => dongba.getAttribute('fill')).toBe('#ff7e00');
-    await eventually(() => page.getByRole('button', { name: /^Quan trắc không khí Ngọ Môn/ }).getAttribute('fill')).toBe('#00e400');
+    await eventually(() =>
+      page.getByRole('button', { name: /^Quan trắc không khí Ngọ Môn/ }).getAttribute('fill'),
+    ).toBe('#00e400');
     const online = page.getByRole('group', { name: 'Cảm biến trực tuyến' });
     await eventually(() => online.textContent()).toContain(`${fleet.length}/${platform.city.sensors.length}`);
     // the operator zooms in on the city centre, where most sensors are
@@ -123,7 +142,11 @@ describe('operator console', () => {
   it('shows a live alert after a crossing reading over MQTT, and acknowledges it with a note', async () => {
     const device = await platform.connectDevice(SENSOR);
     devices.push(device);
-    await publishAcked(device, `ioc/water/${SENSOR}/readings`, JSON.stringify({ ts: Date.now() - 60_000, waterLevel: 0.62 }));
+    await publishAcked(
+      device,
+      `ioc/water/${SENSOR}/readings`,
+      JSON.stringify({ ts: Date.now() - 60_000, waterLevel: 0.62 }),
+    );
     await publishAcked(device, `ioc/water/${SENSOR}/readings`, JSON.stringify({ ts: Date.now(), waterLevel: 0.87 }));
 
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
@@ -145,7 +168,9 @@ describe('operator console', () => {
     await eventually(() => row.textContent()).toContain('Đã tiếp nhận');
     await eventually(() => marker.getAttribute('data-state')).toBe('acknowledged');
     const stored = await platform.request('GET', `/api/alerts?state=acknowledged&sensorId=${SENSOR}`);
-    expect(stored.json).toMatchObject({ alerts: [{ ruleId: RULE.id, acknowledgedBy: 'operator', ackNote: 'Đã báo đội ứng cứu phường Kim Long' }] });
+    expect(stored.json).toMatchObject({
+      alerts: [{ ruleId: RULE.id, acknowledgedBy: 'operator', ackNote: 'Đã báo đội ứng cứu phường Kim Long' }],
+    });
   });
 
   it('counts open alerts by severity and filters the list by severity, kind and ward', async () => {

@@ -69,7 +69,13 @@ describe('the map canvas that redraws changed markers only', () => {
   let page: Page;
 
   beforeAll(async () => {
-    const bundle = await build({ stdin: { contents: ENTRY, resolveDir: join(import.meta.dirname, '..', 'src'), loader: 'ts' }, bundle: true, write: false, format: 'iife', logLevel: 'silent' });
+    const bundle = await build({
+      stdin: { contents: ENTRY, resolveDir: join(import.meta.dirname, '..', 'src'), loader: 'ts' },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      logLevel: 'silent',
+    });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
     await page.setContent('<div id="map" style="width: 900px; height: 700px"></div>');
@@ -81,7 +87,13 @@ describe('the map canvas that redraws changed markers only', () => {
   });
 
   const restyle = (count: number) => page.evaluate(`window.canvasTest.restyle(${count})`) as Promise<number>;
-  const fullRedraw = () => page.evaluate('window.canvasTest.fullRedraw()') as Promise<{ drawn: number; pixels: number; over32: number; max: number }>;
+  const fullRedraw = () =>
+    page.evaluate('window.canvasTest.fullRedraw()') as Promise<{
+      drawn: number;
+      pixels: number;
+      over32: number;
+      max: number;
+    }>;
 
   // Clipped and unclipped drawing anti-alias a circle's edge a little differently (Leaflet's own partial
   // redraws show the same), so "the same pixels" means: no pixel off by more than half its range, and only

@@ -11,14 +11,26 @@ export interface AlertDialog {
   switchTo(action: AlertAction): void;
 }
 
-const TITLES: Record<AlertAction, MessageKey> = { ack: 'dialog.ackTitle', start: 'dialog.startTitle', resolve: 'dialog.resolveTitle' };
-const CONFIRMS: Record<AlertAction, MessageKey> = { ack: 'dialog.confirmAck', start: 'dialog.confirmStart', resolve: 'dialog.confirmResolve' };
+const TITLES: Record<AlertAction, MessageKey> = {
+  ack: 'dialog.ackTitle',
+  start: 'dialog.startTitle',
+  resolve: 'dialog.resolveTitle',
+};
+const CONFIRMS: Record<AlertAction, MessageKey> = {
+  ack: 'dialog.confirmAck',
+  start: 'dialog.confirmStart',
+  resolve: 'dialog.confirmResolve',
+};
 
 /**
  * One modal for the workflow's actions: a note is optional but recorded with who and when (the audit
  * trail); the workflow panel (who has it, the buttons for its state, the outcome, the SOP) sits inside.
  */
-export function createAlertDialog(deps: { i18n: I18n; panel?: WorkflowPanel; submit(action: AlertAction, alert: Alert, note: string, outcome?: string): Promise<void> }): AlertDialog {
+export function createAlertDialog(deps: {
+  i18n: I18n;
+  panel?: WorkflowPanel;
+  submit(action: AlertAction, alert: Alert, note: string, outcome?: string): Promise<void>;
+}): AlertDialog {
   const { i18n } = deps;
   const heading = h('h2', { id: 'alert-dialog-title' });
   const summary = h('p', { class: 'dialog-summary' });
@@ -27,7 +39,17 @@ export function createAlertDialog(deps: { i18n: I18n; panel?: WorkflowPanel; sub
   const error = h('p', { class: 'dialog-error', role: 'alert' });
   const cancel = h('button', { type: 'button', class: 'btn', 'data-i18n': 'dialog.cancel' }, i18n.t('dialog.cancel'));
   const confirm = h('button', { type: 'submit', class: 'btn btn-primary' });
-  const form = h('form', { method: 'dialog' }, heading, summary, deps.panel?.element, noteLabel, note, error, h('div', { class: 'dialog-buttons' }, cancel, confirm));
+  const form = h(
+    'form',
+    { method: 'dialog' },
+    heading,
+    summary,
+    deps.panel?.element,
+    noteLabel,
+    note,
+    error,
+    h('div', { class: 'dialog-buttons' }, cancel, confirm),
+  );
   const element = h('dialog', { class: 'alert-dialog', 'aria-labelledby': 'alert-dialog-title' }, form);
 
   let current: { action: AlertAction; alert: Alert } | undefined;
@@ -39,10 +61,15 @@ export function createAlertDialog(deps: { i18n: I18n; panel?: WorkflowPanel; sub
     const { action, alert } = current;
     confirm.disabled = true;
     setText(error, '');
-    deps.submit(action, alert, note.value.trim(), action === 'resolve' ? deps.panel?.outcome.value : undefined).then(
-      () => element.close(),
-      (err: Error) => setText(error, i18n.t('dialog.error', { message: err.message })),
-    ).finally(() => { confirm.disabled = false; });
+    deps
+      .submit(action, alert, note.value.trim(), action === 'resolve' ? deps.panel?.outcome.value : undefined)
+      .then(
+        () => element.close(),
+        (err: Error) => setText(error, i18n.t('dialog.error', { message: err.message })),
+      )
+      .finally(() => {
+        confirm.disabled = false;
+      });
   });
 
   const switchTo = (action: AlertAction): void => {
@@ -59,7 +86,10 @@ export function createAlertDialog(deps: { i18n: I18n; panel?: WorkflowPanel; sub
       current = { action, alert };
       deps.panel?.show(alert, action);
       switchTo(action);
-      setText(summary, `${i18n.t(`severity.${alert.severity}` as MessageKey)} · ${alert.title[i18n.lang]} · ${alert.message[i18n.lang]}`);
+      setText(
+        summary,
+        `${i18n.t(`severity.${alert.severity}` as MessageKey)} · ${alert.title[i18n.lang]} · ${alert.message[i18n.lang]}`,
+      );
       setText(error, '');
       note.value = '';
       element.showModal();

@@ -21,7 +21,10 @@ const FRESH_MS = 10_000;
 export type AlertAction = 'ack' | 'start' | 'resolve';
 
 export interface AlertFilter {
-  kind: string; severity: string; district: string; showResolved: boolean;
+  kind: string;
+  severity: string;
+  district: string;
+  showResolved: boolean;
   /** whose alerts: all, my agencies' (members), assigned to me */
   scope?: 'all' | 'agency' | 'mine';
   /** who is signed in and their agencies (GET /api/agencies), for `scope` */
@@ -37,11 +40,24 @@ export interface AlertList {
 
 interface Row {
   el: HTMLLIElement;
-  badge: HTMLElement; title: HTMLElement; age: HTMLTimeElement; where: HTMLElement; value: HTMLElement;
-  message: HTMLElement; state: HTMLElement; ackInfo: HTMLElement; ack: HTMLButtonElement; start: HTMLButtonElement; resolve: HTMLButtonElement;
+  badge: HTMLElement;
+  title: HTMLElement;
+  age: HTMLTimeElement;
+  where: HTMLElement;
+  value: HTMLElement;
+  message: HTMLElement;
+  state: HTMLElement;
+  ackInfo: HTMLElement;
+  ack: HTMLButtonElement;
+  start: HTMLButtonElement;
+  resolve: HTMLButtonElement;
   /** the blink overlay: a new element per new alert, so its animation starts from the beginning */
   flash?: HTMLElement;
-  id: string; signature: string; top: number; pos: number; setSize: string;
+  id: string;
+  signature: string;
+  top: number;
+  pos: number;
+  setSize: string;
 }
 
 export function matchesFilter(alert: Alert, filter: AlertFilter): boolean {
@@ -49,13 +65,18 @@ export function matchesFilter(alert: Alert, filter: AlertFilter): boolean {
   if (filter.kind && alert.kind !== filter.kind) return false;
   if (filter.severity && alert.severity !== filter.severity) return false;
   if (filter.district && alert.district !== filter.district) return false;
-  if (filter.scope === 'mine') return alert.workflow?.assignee !== undefined && alert.workflow.assignee === filter.me?.name;
-  if (filter.scope === 'agency') return alert.workflow !== undefined && (filter.me?.agencies.includes(alert.workflow.agencyId) ?? false);
+  if (filter.scope === 'mine')
+    return alert.workflow?.assignee !== undefined && alert.workflow.assignee === filter.me?.name;
+  if (filter.scope === 'agency')
+    return alert.workflow !== undefined && (filter.me?.agencies.includes(alert.workflow.agencyId) ?? false);
   return true;
 }
 
 export function createAlertList(deps: {
-  alerts: AlertStore; sensors: SensorStore; i18n: I18n; fmt: Formatter;
+  alerts: AlertStore;
+  sensors: SensorStore;
+  i18n: I18n;
+  fmt: Formatter;
   onAction(action: AlertAction, alert: Alert): void;
   onSelectSensor(sensorId: string): void;
   /** false for viewers: the server would refuse, so the buttons are not shown */
@@ -79,7 +100,10 @@ export function createAlertList(deps: {
     const unit = displayUnit(alert.unit);
     const value = `${fmt.number(alert.value)}${unit ? ` ${unit}` : ''}`;
     if (alert.threshold === undefined) return value;
-    return i18n.t('alerts.valueThreshold', { value, threshold: `${fmt.number(alert.threshold)}${unit ? ` ${unit}` : ''}` });
+    return i18n.t('alerts.valueThreshold', {
+      value,
+      threshold: `${fmt.number(alert.threshold)}${unit ? ` ${unit}` : ''}`,
+    });
   }
 
   function isFresh(id: string, now: number): boolean {
@@ -102,12 +126,33 @@ export function createAlertList(deps: {
     const ack = h('button', { type: 'button', class: 'btn btn-ack', 'data-action': 'ack' });
     const start = h('button', { type: 'button', class: 'btn btn-start', 'data-action': 'start' });
     const resolve = h('button', { type: 'button', class: 'btn btn-resolve', 'data-action': 'resolve' });
-    const el = h('li', { class: 'alert-row' },
+    const el = h(
+      'li',
+      { class: 'alert-row' },
       h('div', { class: 'row-main' }, badge, title, age),
       h('div', { class: 'row-sub' }, where, value),
       message,
-      h('div', { class: 'row-foot' }, state, ackInfo, ack, start, resolve));
-    return { el, badge, title, age, where, value, message, state, ackInfo, ack, start, resolve, id: '', signature: '', top: -1, pos: -1, setSize: '' };
+      h('div', { class: 'row-foot' }, state, ackInfo, ack, start, resolve),
+    );
+    return {
+      el,
+      badge,
+      title,
+      age,
+      where,
+      value,
+      message,
+      state,
+      ackInfo,
+      ack,
+      start,
+      resolve,
+      id: '',
+      signature: '',
+      top: -1,
+      pos: -1,
+      setSize: '',
+    };
   }
 
   function setClass(el: Element, name: string): void {
@@ -124,7 +169,9 @@ export function createAlertList(deps: {
       deps.handling?.(alert) ?? '',
       alert.acknowledgedBy ? i18n.t('alerts.ackedBy', { who: alert.acknowledgedBy }) : '',
       alert.acknowledgedBy && alert.ackNote ? i18n.t('alerts.note', { note: alert.ackNote }) : '',
-    ].filter(Boolean).join(' · ');
+    ]
+      .filter(Boolean)
+      .join(' · ');
     setClass(row.el, `alert-row sev-${alert.severity} state-${alert.state}`);
     row.el.setAttribute('data-alert-id', alert.id);
     row.el.setAttribute('aria-label', `${severity}: ${alert.title[i18n.lang]} · ${sensorName}`);
@@ -135,8 +182,15 @@ export function createAlertList(deps: {
     setText(row.age, fmt.age(alertTime(alert)));
     setText(row.where, `${i18n.t(`kind.${alert.kind}` as MessageKey)} · ${sensorName} · ${alert.district}`);
     // a broken gauge is not a flood: alerts from a sensor with an open maintenance task say so
-    if (alert.subCategory !== 'deviceHealth' && alert.state !== 'resolved' && isSuspectSensor(alerts.all(), alert.sensorId)) {
-      row.where.append(' ', h('span', { class: 'health-badge', title: i18n.t('health.badgeTitle') }, i18n.t('health.badge')));
+    if (
+      alert.subCategory !== 'deviceHealth' &&
+      alert.state !== 'resolved' &&
+      isSuspectSensor(alerts.all(), alert.sensorId)
+    ) {
+      row.where.append(
+        ' ',
+        h('span', { class: 'health-badge', title: i18n.t('health.badgeTitle') }, i18n.t('health.badge')),
+      );
     }
     setText(row.value, valueText(alert));
     setText(row.message, alert.message[i18n.lang]);
@@ -246,9 +300,17 @@ export function createAlertList(deps: {
     setText(empty, i18n.t('alerts.empty'));
   }
 
-  element.addEventListener('scroll', () => {
-    if (!scrollFrame) scrollFrame = requestAnimationFrame(() => { scrollFrame = 0; paint(); });
-  }, { passive: true });
+  element.addEventListener(
+    'scroll',
+    () => {
+      if (!scrollFrame)
+        scrollFrame = requestAnimationFrame(() => {
+          scrollFrame = 0;
+          paint();
+        });
+    },
+    { passive: true },
+  );
   new ResizeObserver(() => {
     const before = rowHeight;
     if (measure() !== before) for (const row of rows.values()) row.top = -1;

@@ -49,7 +49,12 @@ export class AlertStore {
     this.version++;
     if (event.alert.severity !== 'critical') return false;
     if (event.type === 'firing') return previous?.state !== 'firing';
-    return event.type === 'updated' && previous !== undefined && previous.severity !== 'critical' && event.alert.state === 'firing';
+    return (
+      event.type === 'updated' &&
+      previous !== undefined &&
+      previous.severity !== 'critical' &&
+      event.alert.state === 'firing'
+    );
   }
 
   /** A reply to our own ack/resolve may arrive before the stream's event: take whichever is newer. */

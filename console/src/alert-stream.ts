@@ -18,7 +18,11 @@ export interface AlertStream {
   close(): void;
 }
 
-type StreamMessage = { type: 'snapshot'; alerts: Alert[] } | { type: 'event'; event: AlertEvent } | { type: 'events'; events: AlertEvent[] } | { type: string };
+type StreamMessage =
+  | { type: 'snapshot'; alerts: Alert[] }
+  | { type: 'event'; event: AlertEvent }
+  | { type: 'events'; events: AlertEvent[] }
+  | { type: string };
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30_000;
@@ -80,7 +84,9 @@ export function connectAlertStream(url: string, handlers: StreamHandlers): Alert
   }
 
   // A laptop waking from sleep or a cable plugged back in: no need to wait out the backoff.
-  const onOnline = () => { if (!socket) open(); };
+  const onOnline = () => {
+    if (!socket) open();
+  };
   window.addEventListener('online', onOnline);
   open();
 

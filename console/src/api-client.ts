@@ -3,7 +3,11 @@
  * then empty) or an API token as a Bearer header. A 401 anywhere means the session is over.
  */
 export class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -21,7 +25,11 @@ export function createApiClient(token: string, onUnauthorized: () => void): ApiC
   async function request(path: string, init: RequestInit): Promise<Response> {
     let res: Response;
     try {
-      res = await fetch(path, { ...init, credentials: 'same-origin', headers: { ...init.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) } });
+      res = await fetch(path, {
+        ...init,
+        credentials: 'same-origin',
+        headers: { ...init.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      });
     } catch (err) {
       if ((err as Error).name === 'AbortError') throw err;
       throw new ApiError(0, 'network', (err as Error).message);
@@ -54,7 +62,11 @@ export function createApiClient(token: string, onUnauthorized: () => void): ApiC
       return (res.status === 204 ? undefined : await res.json()) as T;
     },
     async patch<T>(path: string, body: unknown) {
-      const res = await request(path, { method: 'PATCH', headers: { 'content-type': 'application/json', accept: 'application/json' }, body: JSON.stringify(body) });
+      const res = await request(path, {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(body),
+      });
       return (await res.json()) as T;
     },
     async getText(path: string) {

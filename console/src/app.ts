@@ -31,14 +31,20 @@ const LIST_MIN_INTERVAL_MS = 500;
 const LIVE_MIN_INTERVAL_MS = 250;
 const MAP_MIN_INTERVAL_MS = 500;
 
-export interface ConsoleApp { dispose(): void }
+export interface ConsoleApp {
+  dispose(): void;
+}
 
 /** A speaker with sound waves (shown when sound is on) or a cross (muted): no icon font, no emoji font. */
-const SPEAKER_ICON = '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">'
-  + '<path d="M4 9h4l5-4v14l-5-4H4z" fill="currentColor"/><path class="sound-waves" d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12"/>'
-  + '<path class="sound-off" d="M16 9l6 6M22 9l-6 6"/></svg>';
+const SPEAKER_ICON =
+  '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">' +
+  '<path d="M4 9h4l5-4v14l-5-4H4z" fill="currentColor"/><path class="sound-waves" d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12"/>' +
+  '<path class="sound-off" d="M16 9l6 6M22 9l-6 6"/></svg>';
 
-export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i18n: I18n; session: SessionInfo; onLogout(): void }): Promise<ConsoleApp> {
+export async function startConsole(
+  root: HTMLElement,
+  deps: { api: ApiClient; i18n: I18n; session: SessionInfo; onLogout(): void },
+): Promise<ConsoleApp> {
   const { api, i18n, session } = deps;
   root.replaceChildren(h('p', { class: 'app-loading', role: 'status' }, i18n.t('app.loading')));
   const [city, boundary, rivers, sensorList] = await Promise.all([
@@ -77,22 +83,65 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   const logout = h('button', { type: 'button', class: 'btn', 'data-i18n': 'header.logout' }, i18n.t('header.logout'));
   // admins only: the server refuses /api/audit to others anyway; the button is not even drawn for them
   const audit = session.role === 'admin' ? createAuditView({ api, i18n, timeZone: city.timezone }) : undefined;
-  const auditToggle = audit ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.audit' }, i18n.t('header.audit')) : null;
+  const auditToggle = audit
+    ? h(
+        'button',
+        { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.audit' },
+        i18n.t('header.audit'),
+      )
+    : null;
   // admins only, like the audit page: the device registry (sensor-admin-view.ts)
-  const sensorAdmin = session.role === 'admin' ? createSensorAdminView({ api, i18n, city, boundary, timeZone: city.timezone }) : undefined;
-  const sensorAdminToggle = sensorAdmin ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.sensors' }, i18n.t('header.sensors')) : null;
+  const sensorAdmin =
+    session.role === 'admin'
+      ? createSensorAdminView({ api, i18n, city, boundary, timeZone: city.timezone })
+      : undefined;
+  const sensorAdminToggle = sensorAdmin
+    ? h(
+        'button',
+        { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.sensors' },
+        i18n.t('header.sensors'),
+      )
+    : null;
   // operators and admins: processing times and the shift handover (the API refuses viewers anyway)
   const handling = session.role === 'viewer' ? undefined : createHandlingView({ api, i18n, timeZone: city.timezone });
-  const handlingToggle = handling ? h('button', { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.handling' }, i18n.t('header.handling')) : null;
+  const handlingToggle = handling
+    ? h(
+        'button',
+        { type: 'button', class: 'btn', 'aria-pressed': 'false', 'data-i18n': 'header.handling' },
+        i18n.t('header.handling'),
+      )
+    : null;
   logout.addEventListener('click', () => deps.onLogout());
-  const header = h('header', { class: 'topbar' },
-    h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')), cityName),
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    h(
+      'div',
+      { class: 'brand' },
+      h('span', { class: 'brand-mark', 'data-i18n': 'app.short' }, i18n.t('app.short')),
+      cityName,
+    ),
     kpi.element,
-    h('div', { class: 'controls' }, createLanguageSwitch(i18n), mute, handlingToggle, sensorAdminToggle, auditToggle, role, logout));
+    h(
+      'div',
+      { class: 'controls' },
+      createLanguageSwitch(i18n),
+      mute,
+      handlingToggle,
+      sensorAdminToggle,
+      auditToggle,
+      role,
+      logout,
+    ),
+  );
 
   // --- connection banner --------------------------------------------------------------------------
   const bannerText = h('span');
-  const retry = h('button', { type: 'button', class: 'btn btn-small', 'data-i18n': 'conn.retryNow' }, i18n.t('conn.retryNow'));
+  const retry = h(
+    'button',
+    { type: 'button', class: 'btn btn-small', 'data-i18n': 'conn.retryNow' },
+    i18n.t('conn.retryNow'),
+  );
   const banner = h('div', { class: 'banner', role: 'status', hidden: true }, bannerText, retry);
   const staleBanner = h('div', { class: 'banner banner-warn', role: 'status', hidden: true });
   // the platform's disk: cannot write (nothing accepted) or low (console/src/system-status.ts)
@@ -119,44 +168,100 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   disposers.push(() => clearInterval(countdown));
 
   // --- map, sensor panel, alerts -------------------------------------------------------------------
-  const mapEl = h('div', { class: 'map', 'data-i18n-attr': 'aria-label:map.label', 'aria-label': i18n.t('map.label'), role: 'region' });
+  const mapEl = h('div', {
+    class: 'map',
+    'data-i18n-attr': 'aria-label:map.label',
+    'aria-label': i18n.t('map.label'),
+    role: 'region',
+  });
   const panel = createSensorPanel({ api, sensors, i18n, fmt, onClose: () => undefined });
-  const filters = createFilterBar({ sensors, i18n, onChange: () => { applyMapFilter(); scheduleRender(true); } });
+  const filters = createFilterBar({
+    sensors,
+    i18n,
+    onChange: () => {
+      applyMapFilter();
+      scheduleRender(true);
+    },
+  });
   // agencies and who I am among them: the "mine / my agency's" filter and the handling shown with alerts
   let agencies: Agencies | undefined;
-  void api.get<Agencies>('/api/agencies').then((a) => { agencies = a; filters.value.me = a.me; scheduleRender(true); }, () => undefined);
+  void api.get<Agencies>('/api/agencies').then(
+    (a) => {
+      agencies = a;
+      filters.value.me = a.me;
+      scheduleRender(true);
+    },
+    () => undefined,
+  );
   const workflowPanel = createWorkflowPanel({
-    api, i18n, timeZone: city.timezone, agencies: () => agencies,
+    api,
+    i18n,
+    timeZone: city.timezone,
+    agencies: () => agencies,
     onChoose: (action) => dialog.switchTo(action),
-    onStepDone: (alert) => { alerts.applyAlert(alert); scheduleRender(true); },
+    onStepDone: (alert) => {
+      alerts.applyAlert(alert);
+      scheduleRender(true);
+    },
   });
   const dialog = createAlertDialog({
-    i18n, panel: workflowPanel,
+    i18n,
+    panel: workflowPanel,
     submit: async (action: AlertAction, alert: Alert, note: string, outcome?: string) => {
       const body = { ...(note ? { note } : {}), ...(outcome ? { outcome } : {}) };
-      const reply = await api.post<Alert | { alert: Alert }>(`/api/alerts/${encodeURIComponent(alert.id)}/${action}`, body);
+      const reply = await api.post<Alert | { alert: Alert }>(
+        `/api/alerts/${encodeURIComponent(alert.id)}/${action}`,
+        body,
+      );
       const updated = reply && 'alert' in reply ? reply.alert : reply;
       if (updated && typeof updated === 'object' && 'id' in updated) alerts.applyAlert(updated);
       scheduleRender(true);
     },
   });
   const alertList = createAlertList({
-    alerts, sensors, i18n, fmt,
+    alerts,
+    sensors,
+    i18n,
+    fmt,
     onAction: (action, alert) => dialog.open(action, alert),
     canAct: session.role !== 'viewer',
     handling: (alert) => handlingText(alert, agencies, i18n),
     onSelectSensor: (id) => selectSensor(id),
   });
   const alertCount = h('span', { class: 'alert-count num' });
-  const alertsPane = h('section', { class: 'alerts-pane', 'aria-labelledby': 'alerts-heading' },
-    h('div', { class: 'pane-head' }, h('h2', { id: 'alerts-heading', 'data-i18n': 'alerts.heading' }, i18n.t('alerts.heading')), alertCount),
-    filters.element, alertList.element);
+  const alertsPane = h(
+    'section',
+    { class: 'alerts-pane', 'aria-labelledby': 'alerts-heading' },
+    h(
+      'div',
+      { class: 'pane-head' },
+      h('h2', { id: 'alerts-heading', 'data-i18n': 'alerts.heading' }, i18n.t('alerts.heading')),
+      alertCount,
+    ),
+    filters.element,
+    alertList.element,
+  );
   const mapPane = h('section', { class: 'map-pane' }, mapEl, panel.element);
   const layout = h('main', { class: 'layout' }, mapPane, alertsPane);
   // commit-log damage and quarantined records (log-integrity-status.ts)
   const logIntegrity = createLogIntegrityStatus(api, i18n);
   disposers.push(logIntegrity.stop);
-  root.replaceChildren(h('div', { class: 'app' }, header, banner, staleBanner, systemStatus.element, logIntegrity.element, layout, audit?.element, sensorAdmin?.element, handling?.element, dialog.element));
+  root.replaceChildren(
+    h(
+      'div',
+      { class: 'app' },
+      header,
+      banner,
+      staleBanner,
+      systemStatus.element,
+      logIntegrity.element,
+      layout,
+      audit?.element,
+      sensorAdmin?.element,
+      handling?.element,
+      dialog.element,
+    ),
+  );
   if (handling && handlingToggle) {
     handling.element.hidden = true;
     handlingToggle.addEventListener('click', () => {
@@ -180,7 +285,10 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
   if (sensorAdmin && sensorAdminToggle) {
     sensorAdmin.element.hidden = true;
     // one page at a time: the registry, the audit log, or the operations view
-    auditToggle?.addEventListener('click', () => { sensorAdmin.element.hidden = true; sensorAdminToggle.setAttribute('aria-pressed', 'false'); });
+    auditToggle?.addEventListener('click', () => {
+      sensorAdmin.element.hidden = true;
+      sensorAdminToggle.setAttribute('aria-pressed', 'false');
+    });
     sensorAdminToggle.addEventListener('click', () => {
       const open = sensorAdmin.element.hidden;
       sensorAdmin.element.hidden = !open;
@@ -192,7 +300,15 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     });
   }
 
-  const map = createSensorMap(mapEl, { city, boundary, rivers, sensors, alerts, i18n, onSelect: (id) => selectSensor(id) });
+  const map = createSensorMap(mapEl, {
+    city,
+    boundary,
+    rivers,
+    sensors,
+    alerts,
+    i18n,
+    onSelect: (id) => selectSensor(id),
+  });
   function selectSensor(id: string): void {
     panel.open(id);
     map.focus(id);
@@ -224,7 +340,10 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
       frameTimer = undefined;
       frame = requestAnimationFrame(renderFrame);
     } else {
-      frameTimer = setTimeout(() => { frameTimer = undefined; frame = requestAnimationFrame(renderFrame); }, wait);
+      frameTimer = setTimeout(() => {
+        frameTimer = undefined;
+        frame = requestAnimationFrame(renderFrame);
+      }, wait);
     }
   }
   // The list re-sorts at most twice a second: nobody reads a list that reorders 60 times a second during a
@@ -253,7 +372,13 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
       filters.syncOptions();
     }
     if ((alertsChanged || forceList) && !listDue) {
-      listTimer ??= setTimeout(() => { listTimer = undefined; scheduleRender(true); }, LIST_MIN_INTERVAL_MS - (now - lastListAt));
+      listTimer ??= setTimeout(
+        () => {
+          listTimer = undefined;
+          scheduleRender(true);
+        },
+        LIST_MIN_INTERVAL_MS - (now - lastListAt),
+      );
     } else if (alertsChanged || forceList) {
       lastListAt = now;
       alertList.render(filters.value);
@@ -277,7 +402,13 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
         map.update(mapDirty, alerts.summariesBySensor());
         mapDirty.clear();
       } else {
-        mapTimer ??= setTimeout(() => { mapTimer = undefined; scheduleRender(true); }, MAP_MIN_INTERVAL_MS - (now - lastMapAt));
+        mapTimer ??= setTimeout(
+          () => {
+            mapTimer = undefined;
+            scheduleRender(true);
+          },
+          MAP_MIN_INTERVAL_MS - (now - lastMapAt),
+        );
       }
     }
     seenAlerts = alerts.version;
@@ -287,7 +418,13 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
 
   function relabel(): void {
     setText(cityName, city.name[i18n.lang]);
-    setText(role, i18n.t(session.username ? 'header.who' : 'header.role', { name: session.username ?? '', role: i18n.t(`role.${session.role}` as MessageKey) }));
+    setText(
+      role,
+      i18n.t(session.username ? 'header.who' : 'header.role', {
+        name: session.username ?? '',
+        role: i18n.t(`role.${session.role}` as MessageKey),
+      }),
+    );
     notifier.setBaseTitle(`${i18n.t('app.short')} · ${city.name[i18n.lang]}`);
     renderMute();
     renderBanner();
@@ -306,7 +443,10 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
 
   // --- live data -----------------------------------------------------------------------------------
   const stream = connectAlertStream(api.streamUrl('/api/alerts/stream'), {
-    onSnapshot: (list) => { alerts.applySnapshot(list); scheduleRender(); },
+    onSnapshot: (list) => {
+      alerts.applySnapshot(list);
+      scheduleRender();
+    },
     onEvent: (event) => {
       if (alerts.applyEvent(event)) {
         alertList.markNew(event.alert.id);
@@ -314,9 +454,14 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
       }
       scheduleRender();
     },
-    onStatus: (status) => { streamStatus = status; renderBanner(); },
+    onStatus: (status) => {
+      streamStatus = status;
+      renderBanner();
+    },
     // a revoked token shows up as a refused upgrade: one authenticated read tells (a 401 logs out)
-    onRejected: () => { void api.get('/api/city').catch(() => undefined); },
+    onRejected: () => {
+      void api.get('/api/city').catch(() => undefined);
+    },
   });
   retry.addEventListener('click', () => stream.retryNow());
   disposers.push(() => stream.close());
@@ -326,19 +471,49 @@ export async function startConsole(root: HTMLElement, deps: { api: ApiClient; i1
     staleBanner.hidden = false;
     setText(staleBanner, i18n.t('conn.dataStale', { message: (err as Error).message }));
   };
-  const polled = () => { staleBanner.hidden = true; scheduleRender(); };
-  disposers.push(startPoller(LATEST_EVERY_MS, async (signal) => {
-    const { readings } = await api.get<{ readings: LatestReading[] }>('/api/readings/latest', signal);
-    sensors.applyLatest(readings);
-    polled();
-  }, onPollError));
-  disposers.push(startPoller(SENSORS_EVERY_MS, async (signal) => {
-    sensors.applySensors((await api.get<{ sensors: SensorInfo[] }>('/api/sensors', signal)).sensors);
-    polled();
-  }, onPollError, SENSORS_EVERY_MS));
+  const polled = () => {
+    staleBanner.hidden = true;
+    scheduleRender();
+  };
+  disposers.push(
+    startPoller(
+      LATEST_EVERY_MS,
+      async (signal) => {
+        const { readings } = await api.get<{ readings: LatestReading[] }>('/api/readings/latest', signal);
+        sensors.applyLatest(readings);
+        polled();
+      },
+      onPollError,
+    ),
+  );
+  disposers.push(
+    startPoller(
+      SENSORS_EVERY_MS,
+      async (signal) => {
+        sensors.applySensors((await api.get<{ sensors: SensorInfo[] }>('/api/sensors', signal)).sensors);
+        polled();
+      },
+      onPollError,
+      SENSORS_EVERY_MS,
+    ),
+  );
   const sampleRate = createRateSampler(api);
-  disposers.push(startPoller(HEALTH_EVERY_MS, (signal) => systemStatus.refresh(signal), () => undefined));
-  disposers.push(startPoller(RATE_EVERY_MS, async () => { kpi.setRate(await sampleRate()); }, () => kpi.setRate(undefined)));
+  disposers.push(
+    startPoller(
+      HEALTH_EVERY_MS,
+      (signal) => systemStatus.refresh(signal),
+      () => undefined,
+    ),
+  );
+  disposers.push(
+    startPoller(
+      RATE_EVERY_MS,
+      async () => {
+        kpi.setRate(await sampleRate());
+      },
+      () => kpi.setRate(undefined),
+    ),
+  );
   const ageTimer = setInterval(() => alertList.tickAges(), AGE_EVERY_MS);
   disposers.push(() => clearInterval(ageTimer));
   const onResize = () => map.invalidateSize();

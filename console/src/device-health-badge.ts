@@ -8,6 +8,7 @@ import type { Alert } from './api-types.ts';
 export const DEVICE_HEALTH_TYPE = 'deviceHealth';
 
 export function isSuspectSensor(alerts: Iterable<Alert>, sensorId: string): boolean {
-  for (const a of alerts) if (a.sensorId === sensorId && a.subCategory === DEVICE_HEALTH_TYPE && a.state !== 'resolved') return true;
+  for (const a of alerts)
+    if (a.sensorId === sensorId && a.subCategory === DEVICE_HEALTH_TYPE && a.state !== 'resolved') return true;
   return false;
 }

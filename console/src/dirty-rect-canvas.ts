@@ -25,7 +25,10 @@ interface PathInternals {
   _updatePath(): void;
   options: L.PathOptions;
 }
-interface DrawOrder { layer: PathInternals; next: DrawOrder | null }
+interface DrawOrder {
+  layer: PathInternals;
+  next: DrawOrder | null;
+}
 interface CanvasInternals {
   _redrawBounds: L.Bounds | null;
   _redrawRequest: number | null;
@@ -36,8 +39,16 @@ interface CanvasInternals {
   _redraw(): void;
 }
 /** whole pixels, so clipping is exact and cheap (no anti-aliased clip edge) */
-interface DirtyRect { x0: number; y0: number; x1: number; y1: number; layers: PathInternals[] }
-interface DirtyRectCanvas extends CanvasInternals { _dirtyRects?: Map<PathInternals, DirtyRect> }
+interface DirtyRect {
+  x0: number;
+  y0: number;
+  x1: number;
+  y1: number;
+  layers: PathInternals[];
+}
+interface DirtyRectCanvas extends CanvasInternals {
+  _dirtyRects?: Map<PathInternals, DirtyRect>;
+}
 
 const base = L.Canvas.prototype as unknown as CanvasInternals;
 // grid indices stay within ±2^15 at any zoom the map allows (layer points are relative to the view)
@@ -50,13 +61,21 @@ const DirtyRectCanvasClass = L.Canvas.extend({
     if (!px) return;
     // the same padding as Leaflet's: the stroke reaches past the path's bounds
     const pad = (layer.options.weight ?? 0) + 1;
-    const x0 = Math.floor(px.min!.x - pad), y0 = Math.floor(px.min!.y - pad);
-    const x1 = Math.ceil(px.max!.x + pad), y1 = Math.ceil(px.max!.y + pad);
+    const x0 = Math.floor(px.min!.x - pad),
+      y0 = Math.floor(px.min!.y - pad);
+    const x1 = Math.ceil(px.max!.x + pad),
+      y1 = Math.ceil(px.max!.y + pad);
     this._dirtyRects ??= new Map();
     const rects = this._dirtyRects;
     const known = rects.get(layer);
     // a restyle reports the old shape, then the new one: one rectangle covers both
-    if (known) Object.assign(known, { x0: Math.min(known.x0, x0), y0: Math.min(known.y0, y0), x1: Math.max(known.x1, x1), y1: Math.max(known.y1, y1) });
+    if (known)
+      Object.assign(known, {
+        x0: Math.min(known.x0, x0),
+        y0: Math.min(known.y0, y0),
+        x1: Math.max(known.x1, x1),
+        y1: Math.max(known.y1, y1),
+      });
     else rects.set(layer, { x0, y0, x1, y1, layers: [] });
   },
 
@@ -88,7 +107,10 @@ const DirtyRectCanvasClass = L.Canvas.extend({
       const px = layer._pxBounds;
       if (!px) continue;
       // a path's anti-aliased edge reaches a pixel past its bounds: a neighbour that close is redrawn too
-      const x0 = px.min!.x - FRINGE, y0 = px.min!.y - FRINGE, x1 = px.max!.x + FRINGE, y1 = px.max!.y + FRINGE;
+      const x0 = px.min!.x - FRINGE,
+        y0 = px.min!.y - FRINGE,
+        x1 = px.max!.x + FRINGE,
+        y1 = px.max!.y + FRINGE;
       for (let gx = Math.floor(x0 / GRID); gx <= Math.floor(x1 / GRID); gx++) {
         for (let gy = Math.floor(y0 / GRID); gy <= Math.floor(y1 / GRID); gy++) {
           for (const rect of grid.get(gridKey(gx, gy)) ?? []) {
@@ -103,7 +125,8 @@ const DirtyRectCanvasClass = L.Canvas.extend({
     const ctx = this._ctx;
     this._drawing = true;
     for (const rect of list) {
-      const width = rect.x1 - rect.x0, height = rect.y1 - rect.y0;
+      const width = rect.x1 - rect.x0,
+        height = rect.y1 - rect.y0;
       ctx.save();
       ctx.beginPath();
       ctx.rect(rect.x0, rect.y0, width, height);
@@ -115,7 +138,9 @@ const DirtyRectCanvasClass = L.Canvas.extend({
     this._drawing = false;
     this._redrawBounds = null;
   },
-}) as unknown as new (options?: L.RendererOptions) => L.Canvas;
+}) as unknown as new (
+  options?: L.RendererOptions,
+) => L.Canvas;
 
 /** A drop-in for `L.canvas(options)` that redraws changed markers only. */
 export function dirtyRectCanvas(options?: L.RendererOptions): L.Canvas {

@@ -12,7 +12,11 @@ export interface FilterBar {
   relabel(): void;
 }
 
-export function createFilterBar(deps: { sensors: SensorStore; i18n: I18n; onChange(filter: AlertFilter): void }): FilterBar {
+export function createFilterBar(deps: {
+  sensors: SensorStore;
+  i18n: I18n;
+  onChange(filter: AlertFilter): void;
+}): FilterBar {
   const { sensors, i18n } = deps;
   const value: AlertFilter = { kind: '', severity: '', district: '', showResolved: false, scope: 'all' };
   const select = (id: string, labelKey: MessageKey) => {
@@ -26,13 +30,27 @@ export function createFilterBar(deps: { sensors: SensorStore; i18n: I18n; onChan
   // whose alerts: all, my agencies', mine (docs/operations-workflow.md)
   const scope = select('filter-scope', 'filters.scope');
   const resolved = h('input', { type: 'checkbox', id: 'filter-resolved' });
-  const element = h('form', { class: 'filter-bar', 'data-i18n-attr': 'aria-label:filters.label', 'aria-label': i18n.t('filters.label') },
-    scope.wrap, kind.wrap, severity.wrap, district.wrap,
-    h('div', { class: 'filter filter-check' }, resolved, h('label', { for: 'filter-resolved', 'data-i18n': 'filters.showResolved' }, i18n.t('filters.showResolved'))));
+  const element = h(
+    'form',
+    { class: 'filter-bar', 'data-i18n-attr': 'aria-label:filters.label', 'aria-label': i18n.t('filters.label') },
+    scope.wrap,
+    kind.wrap,
+    severity.wrap,
+    district.wrap,
+    h(
+      'div',
+      { class: 'filter filter-check' },
+      resolved,
+      h('label', { for: 'filter-resolved', 'data-i18n': 'filters.showResolved' }, i18n.t('filters.showResolved')),
+    ),
+  );
   element.addEventListener('submit', (e) => e.preventDefault());
 
   const fill = (el: HTMLSelectElement, options: { value: string; label: string }[], current: string) => {
-    el.replaceChildren(h('option', { value: '' }, i18n.t('filters.all')), ...options.map((o) => h('option', { value: o.value }, o.label)));
+    el.replaceChildren(
+      h('option', { value: '' }, i18n.t('filters.all')),
+      ...options.map((o) => h('option', { value: o.value }, o.label)),
+    );
     el.value = options.some((o) => o.value === current) ? current : '';
   };
 
@@ -44,11 +62,23 @@ export function createFilterBar(deps: { sensors: SensorStore; i18n: I18n; onChan
       districts.add(sensor.district);
     }
     const collator = new Intl.Collator(i18n.locale);
-    fill(kind.el, [...kinds].sort().map((k) => ({ value: k, label: i18n.t(`kind.${k}` as MessageKey) })), value.kind);
-    fill(severity.el, SEVERITIES.map((s) => ({ value: s, label: i18n.t(`severity.${s}` as MessageKey) })), value.severity);
-    fill(district.el, [...districts].sort(collator.compare).map((d) => ({ value: d, label: d })), value.district);
+    fill(
+      kind.el,
+      [...kinds].sort().map((k) => ({ value: k, label: i18n.t(`kind.${k}` as MessageKey) })),
+      value.kind,
+    );
+    fill(
+      severity.el,
+      SEVERITIES.map((s) => ({ value: s, label: i18n.t(`severity.${s}` as MessageKey) })),
+      value.severity,
+    );
+    fill(
+      district.el,
+      [...districts].sort(collator.compare).map((d) => ({ value: d, label: d })),
+      value.district,
+    );
     const scopes = (['agency', 'mine'] as const).map((s) => ({ value: s, label: i18n.t(`filters.scope.${s}`) }));
-    fill(scope.el, scopes, value.scope === 'all' ? '' : value.scope ?? '');
+    fill(scope.el, scopes, value.scope === 'all' ? '' : (value.scope ?? ''));
   }
 
   element.addEventListener('change', () => {

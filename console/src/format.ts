@@ -23,7 +23,13 @@ export function createFormatter(i18n: I18n, timeZone: string): Formatter {
     cache.clear();
     timeFmt = new Intl.DateTimeFormat(forLocale, { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
     dateTimeFmt = new Intl.DateTimeFormat(forLocale, {
-      timeZone, day: '2-digit', month: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23',
+      timeZone,
+      day: '2-digit',
+      month: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+      hourCycle: 'h23',
     });
     relFmt = new Intl.RelativeTimeFormat(forLocale, { numeric: 'auto', style: 'short' });
   };
@@ -39,8 +45,14 @@ export function createFormatter(i18n: I18n, timeZone: string): Formatter {
       }
       return fmt.format(value);
     },
-    time(epochMs) { refresh(); return timeFmt.format(epochMs); },
-    dateTime(epochMs) { refresh(); return dateTimeFmt.format(epochMs); },
+    time(epochMs) {
+      refresh();
+      return timeFmt.format(epochMs);
+    },
+    dateTime(epochMs) {
+      refresh();
+      return dateTimeFmt.format(epochMs);
+    },
     age(epochMs, now = Date.now()) {
       refresh();
       const seconds = Math.round((epochMs - now) / 1000);

@@ -39,8 +39,12 @@ export function createI18n(initial: Lang = readStoredLang()): I18n {
   let lang: Lang = initial;
   const listeners: (() => void)[] = [];
   const i18n: I18n = {
-    get lang() { return lang; },
-    get locale() { return locales[lang]; },
+    get lang() {
+      return lang;
+    },
+    get locale() {
+      return locales[lang];
+    },
     t(key, params) {
       const template = dictionaries[lang][key] ?? dictionaries.vi[key] ?? key;
       if (!params) return template;
@@ -49,7 +53,11 @@ export function createI18n(initial: Lang = readStoredLang()): I18n {
     setLang(next) {
       if (next === lang) return;
       lang = next;
-      try { localStorage.setItem(STORAGE_KEY, next); } catch { /* see readStoredLang */ }
+      try {
+        localStorage.setItem(STORAGE_KEY, next);
+      } catch {
+        /* see readStoredLang */
+      }
       document.documentElement.lang = next;
       i18n.apply(document);
       for (const listener of [...listeners]) listener();

@@ -12,20 +12,58 @@ export interface KpiStrip {
   relabel(): void;
 }
 
-export function createKpiStrip(deps: { alerts: AlertStore; sensors: SensorStore; i18n: I18n; fmt: Formatter }): KpiStrip {
+export function createKpiStrip(deps: {
+  alerts: AlertStore;
+  sensors: SensorStore;
+  i18n: I18n;
+  fmt: Formatter;
+}): KpiStrip {
   const { alerts, sensors, i18n, fmt } = deps;
   const label = (key: MessageKey) => h('span', { class: 'kpi-label', 'data-i18n': key }, i18n.t(key));
   const online = h('span', { class: 'kpi-value num' }, '–');
   const rate = h('span', { class: 'kpi-value num' }, '–');
-  const chips = new Map(SEVERITIES.map((s) => {
-    const count = h('strong', { class: 'num' }, '0');
-    const chip = h('li', { class: `sev-chip sev-${s}` }, h('span', { 'data-i18n': `severity.${s}` }, i18n.t(`severity.${s}` as MessageKey)), count);
-    return [s, { chip, count }] as const;
-  }));
-  const element = h('section', { class: 'kpi-strip', 'data-i18n-attr': 'aria-label:kpi.label', 'aria-label': i18n.t('kpi.label') },
-    h('div', { class: 'kpi', role: 'group', 'aria-labelledby': 'kpi-online' }, h('span', { id: 'kpi-online', class: 'kpi-label', 'data-i18n': 'kpi.sensorsOnline' }, i18n.t('kpi.sensorsOnline')), online),
-    h('div', { class: 'kpi kpi-alerts' }, label('kpi.openAlerts'), h('ul', { class: 'sev-chips' }, ...[...chips.values()].map((c) => c.chip))),
-    h('div', { class: 'kpi', role: 'group', 'aria-labelledby': 'kpi-rate' }, h('span', { id: 'kpi-rate', class: 'kpi-label', 'data-i18n': 'kpi.readingsPerSecond' }, i18n.t('kpi.readingsPerSecond')), rate));
+  const chips = new Map(
+    SEVERITIES.map((s) => {
+      const count = h('strong', { class: 'num' }, '0');
+      const chip = h(
+        'li',
+        { class: `sev-chip sev-${s}` },
+        h('span', { 'data-i18n': `severity.${s}` }, i18n.t(`severity.${s}` as MessageKey)),
+        count,
+      );
+      return [s, { chip, count }] as const;
+    }),
+  );
+  const element = h(
+    'section',
+    { class: 'kpi-strip', 'data-i18n-attr': 'aria-label:kpi.label', 'aria-label': i18n.t('kpi.label') },
+    h(
+      'div',
+      { class: 'kpi', role: 'group', 'aria-labelledby': 'kpi-online' },
+      h(
+        'span',
+        { id: 'kpi-online', class: 'kpi-label', 'data-i18n': 'kpi.sensorsOnline' },
+        i18n.t('kpi.sensorsOnline'),
+      ),
+      online,
+    ),
+    h(
+      'div',
+      { class: 'kpi kpi-alerts' },
+      label('kpi.openAlerts'),
+      h('ul', { class: 'sev-chips' }, ...[...chips.values()].map((c) => c.chip)),
+    ),
+    h(
+      'div',
+      { class: 'kpi', role: 'group', 'aria-labelledby': 'kpi-rate' },
+      h(
+        'span',
+        { id: 'kpi-rate', class: 'kpi-label', 'data-i18n': 'kpi.readingsPerSecond' },
+        i18n.t('kpi.readingsPerSecond'),
+      ),
+      rate,
+    ),
+  );
   let lastRate: number | undefined;
 
   const strip: KpiStrip = {

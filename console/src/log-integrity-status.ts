@@ -16,12 +16,23 @@ interface HealthIntegrity {
 
 export function createLogIntegrityStatus(api: ApiClient, i18n: I18n): { element: HTMLElement; stop: () => void } {
   const element = h('div', { class: 'banner banner-warn', role: 'status', hidden: true });
-  const stop = startPoller(EVERY_MS, async (signal) => {
-    const { integrity } = await api.get<HealthIntegrity>('/api/health', signal);
-    element.hidden = !integrity || integrity.state === 'ok';
-    if (integrity && integrity.state !== 'ok') {
-      setText(element, i18n.t('system.logDamaged', { regions: integrity.damagedRegions, records: integrity.quarantinedRecords, dir: integrity.quarantineDir }));
-    }
-  }, () => undefined); // an unreachable server already shows in the connection banner
+  const stop = startPoller(
+    EVERY_MS,
+    async (signal) => {
+      const { integrity } = await api.get<HealthIntegrity>('/api/health', signal);
+      element.hidden = !integrity || integrity.state === 'ok';
+      if (integrity && integrity.state !== 'ok') {
+        setText(
+          element,
+          i18n.t('system.logDamaged', {
+            regions: integrity.damagedRegions,
+            records: integrity.quarantinedRecords,
+            dir: integrity.quarantineDir,
+          }),
+        );
+      }
+    },
+    () => undefined,
+  ); // an unreachable server already shows in the connection banner
   return { element, stop };
 }

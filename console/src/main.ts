@@ -28,16 +28,28 @@ function showLogin(message?: string): void {
 async function start(token: string, session: SessionInfo): Promise<void> {
   const mine = ++generation;
   storeToken(token);
-  const api = createApiClient(token, () => { if (generation === mine) showLogin(i18n.t('login.expired')); });
+  const api = createApiClient(token, () => {
+    if (generation === mine) showLogin(i18n.t('login.expired'));
+  });
   try {
     const { startConsole } = await loadConsole();
-    const started = await startConsole(root, { api, i18n, session, onLogout: () => { void signOut(); showLogin(); } });
+    const started = await startConsole(root, {
+      api,
+      i18n,
+      session,
+      onLogout: () => {
+        void signOut();
+        showLogin();
+      },
+    });
     if (generation !== mine) started.dispose();
     else app = started;
   } catch (err) {
     if (generation !== mine) return;
     if (err instanceof ApiError && err.status === 401) return; // showLogin already ran
-    root.replaceChildren(h('p', { class: 'app-error', role: 'alert' }, i18n.t('app.loadError', { message: (err as Error).message })));
+    root.replaceChildren(
+      h('p', { class: 'app-error', role: 'alert' }, i18n.t('app.loadError', { message: (err as Error).message })),
+    );
   }
 }
 

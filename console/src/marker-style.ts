@@ -49,7 +49,14 @@ export function markerStyle(sensor: SensorInfo, alerts: SensorAlertSummary | und
   else if (alerts && state !== 'offline') fillColor = SEVERITY_COLORS[alerts.severity];
   switch (state) {
     case 'alerting':
-      return { state, fillColor, color: alerts ? SEVERITY_COLORS[alerts.severity] : STATE_COLORS.alerting, weight: large ? 3 : 5, dashArray: null, radius: radius + 2 };
+      return {
+        state,
+        fillColor,
+        color: alerts ? SEVERITY_COLORS[alerts.severity] : STATE_COLORS.alerting,
+        weight: large ? 3 : 5,
+        dashArray: null,
+        radius: radius + 2,
+      };
     case 'acknowledged':
       return { state, fillColor, color: '#ffffff', weight: large ? 2 : 3, dashArray: '4 3', radius: radius + 1 };
     case 'offline':

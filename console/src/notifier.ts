@@ -19,7 +19,11 @@ export interface Notifier {
 
 export function createNotifier(): Notifier {
   let muted = false;
-  try { muted = localStorage.getItem(MUTE_KEY) === '1'; } catch { /* storage disabled */ }
+  try {
+    muted = localStorage.getItem(MUTE_KEY) === '1';
+  } catch {
+    /* storage disabled */
+  }
   let audio: AudioContext | undefined;
   let lastBeep = 0;
   let baseTitle = document.title;
@@ -32,7 +36,9 @@ export function createNotifier(): Notifier {
     flashTimer = undefined;
     document.title = baseTitle;
   };
-  const onAttention = () => { if (flashTimer && document.visibilityState === 'visible') stopFlash(); };
+  const onAttention = () => {
+    if (flashTimer && document.visibilityState === 'visible') stopFlash();
+  };
   window.addEventListener('pointerdown', onAttention);
   window.addEventListener('keydown', onAttention);
 
@@ -44,7 +50,10 @@ export function createNotifier(): Notifier {
     try {
       audio ??= new AudioContext();
       const t0 = audio.currentTime;
-      for (const [offset, freq] of [[0, 880], [0.22, 660]] as const) {
+      for (const [offset, freq] of [
+        [0, 880],
+        [0.22, 660],
+      ] as const) {
         const osc = audio.createOscillator();
         const gain = audio.createGain();
         osc.type = 'sine';
@@ -62,16 +71,24 @@ export function createNotifier(): Notifier {
   };
 
   return {
-    get muted() { return muted; },
+    get muted() {
+      return muted;
+    },
     setMuted(next) {
       muted = next;
-      try { localStorage.setItem(MUTE_KEY, next ? '1' : '0'); } catch { /* storage disabled */ }
+      try {
+        localStorage.setItem(MUTE_KEY, next ? '1' : '0');
+      } catch {
+        /* storage disabled */
+      }
     },
     unlockAudio() {
       try {
         audio ??= new AudioContext();
         void audio.resume();
-      } catch { /* no audio */ }
+      } catch {
+        /* no audio */
+      }
     },
     notifyCritical(text) {
       beep();

@@ -10,7 +10,15 @@ import type { BoundaryGeoJson } from './sensor-map.ts';
  * disabled sensors included, with rotate secret (shown once, here only), disable/enable and a one-time
  * provisioning code per sensor; and the form to place a new sensor on the map (sensor-admin-form.ts).
  */
-interface RegistrySensor { id: string; kind: string; name: string; district: string; disabled: boolean; hasSecret: boolean; floodLevels?: number[] }
+interface RegistrySensor {
+  id: string;
+  kind: string;
+  name: string;
+  district: string;
+  disabled: boolean;
+  hasSecret: boolean;
+  floodLevels?: number[];
+}
 
 export interface SensorAdminView {
   readonly element: HTMLElement;
@@ -18,45 +26,107 @@ export interface SensorAdminView {
   relabel(): void;
 }
 
-export function createSensorAdminView(deps: { api: ApiClient; i18n: I18n; city: CityInfo; boundary: BoundaryGeoJson | null; timeZone: string }): SensorAdminView {
+export function createSensorAdminView(deps: {
+  api: ApiClient;
+  i18n: I18n;
+  city: CityInfo;
+  boundary: BoundaryGeoJson | null;
+  timeZone: string;
+}): SensorAdminView {
   const { api, i18n } = deps;
   const heading = h('h2', { id: 'sensor-admin-heading', 'data-i18n': 'sensors.heading' }, i18n.t('sensors.heading'));
   // secrets and codes appear here once, in a live region, and are gone when the page is reloaded
   const secret = h('output', { class: 'sensor-admin-secret', role: 'status', 'aria-live': 'polite' });
   const status = h('p', { role: 'status', class: 'sensor-admin-status' });
-  const cols = ['sensors.id', 'sensors.name', 'sensors.kind', 'sensors.district', 'sensors.state', 'sensors.actions'] as const;
+  const cols = [
+    'sensors.id',
+    'sensors.name',
+    'sensors.kind',
+    'sensors.district',
+    'sensors.state',
+    'sensors.actions',
+  ] as const;
   const body = h('tbody');
-  const table = h('table', { class: 'audit-table sensor-admin-table', 'data-i18n-attr': 'aria-label:sensors.heading', 'aria-label': i18n.t('sensors.heading') },
-    h('thead', null, h('tr', null, ...cols.map((k) => h('th', { scope: 'col', 'data-i18n': k }, i18n.t(k))))), body);
+  const table = h(
+    'table',
+    {
+      class: 'audit-table sensor-admin-table',
+      'data-i18n-attr': 'aria-label:sensors.heading',
+      'aria-label': i18n.t('sensors.heading'),
+    },
+    h('thead', null, h('tr', null, ...cols.map((k) => h('th', { scope: 'col', 'data-i18n': k }, i18n.t(k))))),
+    body,
+  );
   const showCredentials = (c: { username: string; password: string }) =>
     setText(secret, i18n.t('sensors.secretOnce', { username: c.username, password: c.password }));
-  const form = createSensorAdminForm({ ...deps, onCreated: (created: CreatedSensor) => { showCredentials(created.credentials); void load(); } });
-  const element = h('section', { class: 'audit-view sensor-admin-view', 'aria-labelledby': 'sensor-admin-heading' }, heading, secret, form.element, status, table);
-  const time = () => new Intl.DateTimeFormat(i18n.locale, { timeZone: deps.timeZone, dateStyle: 'short', timeStyle: 'short', hourCycle: 'h23' });
+  const form = createSensorAdminForm({
+    ...deps,
+    onCreated: (created: CreatedSensor) => {
+      showCredentials(created.credentials);
+      void load();
+    },
+  });
+  const element = h(
+    'section',
+    { class: 'audit-view sensor-admin-view', 'aria-labelledby': 'sensor-admin-heading' },
+    heading,
+    secret,
+    form.element,
+    status,
+    table,
+  );
+  const time = () =>
+    new Intl.DateTimeFormat(i18n.locale, {
+      timeZone: deps.timeZone,
+      dateStyle: 'short',
+      timeStyle: 'short',
+      hourCycle: 'h23',
+    });
 
   const act = (label: string, run: () => Promise<void>) => {
     const b = h('button', { type: 'button', class: 'btn btn-small' }, label);
-    b.addEventListener('click', () => { run().catch((err: Error) => setText(status, i18n.t('sensors.error', { message: err.message }))); });
+    b.addEventListener('click', () => {
+      run().catch((err: Error) => setText(status, i18n.t('sensors.error', { message: err.message })));
+    });
     return b;
   };
   const path = (s: RegistrySensor, tail = '') => `/api/sensors/${encodeURIComponent(s.id)}${tail}`;
-  const row = (s: RegistrySensor) => h('tr', { 'data-sensor': s.id, class: s.disabled ? 'sensor-disabled' : undefined },
-    h('td', null, s.id), h('td', null, s.name), h('td', null, s.kind), h('td', null, s.district),
-    h('td', null, i18n.t(s.disabled ? 'sensors.disabled' : 'sensors.enabled')),
-    h('td', { class: 'sensor-admin-actions' },
-      act(i18n.t('sensors.rotate'), async () => {
-        if (!confirm(i18n.t('sensors.rotateConfirm', { id: s.id }))) return;
-        showCredentials(await api.post<{ username: string; password: string }>(path(s, '/secret'), {}));
-        await load();
-      }),
-      act(i18n.t(s.disabled ? 'sensors.enable' : 'sensors.disable'), async () => {
-        await api.patch(path(s), { disabled: !s.disabled });
-        await load();
-      }),
-      act(i18n.t('sensors.code'), async () => {
-        const issued = await api.post<{ code: string; expiresAt: string }>(path(s, '/provisioning-codes'), { expiresInMinutes: 60 });
-        setText(secret, i18n.t('sensors.codeOnce', { id: s.id, code: issued.code, until: time().format(Date.parse(issued.expiresAt)) }));
-      })));
+  const row = (s: RegistrySensor) =>
+    h(
+      'tr',
+      { 'data-sensor': s.id, class: s.disabled ? 'sensor-disabled' : undefined },
+      h('td', null, s.id),
+      h('td', null, s.name),
+      h('td', null, s.kind),
+      h('td', null, s.district),
+      h('td', null, i18n.t(s.disabled ? 'sensors.disabled' : 'sensors.enabled')),
+      h(
+        'td',
+        { class: 'sensor-admin-actions' },
+        act(i18n.t('sensors.rotate'), async () => {
+          if (!confirm(i18n.t('sensors.rotateConfirm', { id: s.id }))) return;
+          showCredentials(await api.post<{ username: string; password: string }>(path(s, '/secret'), {}));
+          await load();
+        }),
+        act(i18n.t(s.disabled ? 'sensors.enable' : 'sensors.disable'), async () => {
+          await api.patch(path(s), { disabled: !s.disabled });
+          await load();
+        }),
+        act(i18n.t('sensors.code'), async () => {
+          const issued = await api.post<{ code: string; expiresAt: string }>(path(s, '/provisioning-codes'), {
+            expiresInMinutes: 60,
+          });
+          setText(
+            secret,
+            i18n.t('sensors.codeOnce', {
+              id: s.id,
+              code: issued.code,
+              until: time().format(Date.parse(issued.expiresAt)),
+            }),
+          );
+        }),
+      ),
+    );
 
   async function load(): Promise<void> {
     try {

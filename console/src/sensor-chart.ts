@@ -20,7 +20,11 @@ const LEVEL_COLORS = ['#f9a825', '#ef6c00', '#d32f2f'];
 export function renderChart(container: HTMLElement, series: ChartSeries, fmt: Formatter, timeLabel: string): uPlot {
   const levels = series.levels ?? [];
   const xs = series.ts.map((t) => t / 1000);
-  const axisStyle = { stroke: '#c9d4df', grid: { stroke: '#2a3a4a', width: 1 }, ticks: { stroke: '#2a3a4a', width: 1 } };
+  const axisStyle = {
+    stroke: '#c9d4df',
+    grid: { stroke: '#2a3a4a', width: 1 },
+    ticks: { stroke: '#2a3a4a', width: 1 },
+  };
   const opts: uPlot.Options = {
     width: Math.max(200, container.clientWidth),
     height: Math.max(160, Math.min(260, Math.round(container.clientWidth * 0.45))),

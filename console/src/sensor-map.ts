@@ -42,10 +42,19 @@ function escapeHtml(text: string): string {
 
 export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): SensorMap {
   const { city, i18n, sensors, alerts } = deps;
-  const map = L.map(container, { center: [city.center.lat, city.center.lon], zoom: city.zoom, zoomSnap: 0.5, keyboard: true, zoomControl: false });
+  const map = L.map(container, {
+    center: [city.center.lat, city.center.lon],
+    zoom: city.zoom,
+    zoomSnap: 0.5,
+    keyboard: true,
+    zoomControl: false,
+  });
   const zoom = L.control.zoom({ zoomInTitle: i18n.t('map.zoomIn'), zoomOutTitle: i18n.t('map.zoomOut') }).addTo(map);
   const labelZoom = () => {
-    for (const [selector, key] of [['.leaflet-control-zoom-in', 'map.zoomIn'], ['.leaflet-control-zoom-out', 'map.zoomOut']] as const) {
+    for (const [selector, key] of [
+      ['.leaflet-control-zoom-in', 'map.zoomIn'],
+      ['.leaflet-control-zoom-out', 'map.zoomOut'],
+    ] as const) {
       const button = zoom.getContainer()?.querySelector(selector);
       button?.setAttribute('title', i18n.t(key));
       button?.setAttribute('aria-label', i18n.t(key));
@@ -86,7 +95,13 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     L.geoJSON<RiverProperties>(deps.rivers, {
       pane: 'ioc-rivers',
       interactive: false,
-      style: (feature) => ({ color: RIVER_COLOR, weight: RIVER_WEIGHT[feature?.properties.rank ?? 1] ?? 2, opacity: 0.9, lineCap: 'round', lineJoin: 'round' }),
+      style: (feature) => ({
+        color: RIVER_COLOR,
+        weight: RIVER_WEIGHT[feature?.properties.rank ?? 1] ?? 2,
+        opacity: 0.9,
+        lineCap: 'round',
+        lineJoin: 'round',
+      }),
     }).addTo(map);
   }
   function labelRivers(): void {
@@ -112,15 +127,43 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
   legend.addTo(map);
 
   function renderLegend(): void {
-    const swatch = (color: string, ring?: string) => h('span', { class: 'swatch', style: `background:${color};${ring ? `box-shadow:0 0 0 2px ${ring}` : ''}`, 'aria-hidden': 'true' });
+    const swatch = (color: string, ring?: string) =>
+      h('span', {
+        class: 'swatch',
+        style: `background:${color};${ring ? `box-shadow:0 0 0 2px ${ring}` : ''}`,
+        'aria-hidden': 'true',
+      });
     legendBody.replaceChildren(
       h('h3', null, i18n.t('map.legend')),
-      h('ul', null, ...LEGEND_STATES.map((state) => h('li', null,
-        swatch(STATE_COLORS[state], state === 'alerting' ? '#d32f2f' : state === 'acknowledged' ? '#ffffff' : undefined),
-        i18n.t(`map.state.${state}` as MessageKey))),
-        deps.rivers ? h('li', null, h('span', { class: 'swatch swatch-line', style: `background:${RIVER_COLOR}`, 'aria-hidden': 'true' }), i18n.t('map.riverLegend')) : null),
+      h(
+        'ul',
+        null,
+        ...LEGEND_STATES.map((state) =>
+          h(
+            'li',
+            null,
+            swatch(
+              STATE_COLORS[state],
+              state === 'alerting' ? '#d32f2f' : state === 'acknowledged' ? '#ffffff' : undefined,
+            ),
+            i18n.t(`map.state.${state}` as MessageKey),
+          ),
+        ),
+        deps.rivers
+          ? h(
+              'li',
+              null,
+              h('span', { class: 'swatch swatch-line', style: `background:${RIVER_COLOR}`, 'aria-hidden': 'true' }),
+              i18n.t('map.riverLegend'),
+            )
+          : null,
+      ),
       h('h3', null, i18n.t('map.aqi')),
-      h('ul', { class: 'aqi-legend' }, ...AQI_CATEGORIES.map((c) => h('li', null, swatch(c.color), `${c.min}–${c.max} ${c[i18n.lang]}`))),
+      h(
+        'ul',
+        { class: 'aqi-legend' },
+        ...AQI_CATEGORIES.map((c) => h('li', null, swatch(c.color), `${c.min}–${c.max} ${c[i18n.lang]}`)),
+      ),
     );
   }
 
@@ -137,7 +180,14 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     const key = `${style.state}|${style.fillColor}|${style.color}|${style.weight}|${style.dashArray}|${style.radius}|${i18n.lang}`;
     if (!force && applied.get(marker) === key) return;
     applied.set(marker, key);
-    marker.setStyle({ fillColor: style.fillColor, color: style.color, weight: style.weight, dashArray: style.dashArray ?? undefined, fillOpacity: 0.95, opacity: 1 });
+    marker.setStyle({
+      fillColor: style.fillColor,
+      color: style.color,
+      weight: style.weight,
+      dashArray: style.dashArray ?? undefined,
+      fillOpacity: 0.95,
+      opacity: 1,
+    });
     marker.setRadius(style.radius);
     const el = marker.getElement();
     if (el) {

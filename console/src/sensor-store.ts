@@ -35,7 +35,8 @@ export class SensorStore {
         current.lastSeen = incoming.lastSeen;
         this.dirty.add(incoming.id);
       }
-      for (const [metric, latest] of Object.entries(incoming.latest)) this.setLatest(current, metric, latest.value, latest.ts);
+      for (const [metric, latest] of Object.entries(incoming.latest))
+        this.setLatest(current, metric, latest.value, latest.ts);
     }
     for (const id of [...this.byId.keys()]) {
       if (!seen.has(id)) {

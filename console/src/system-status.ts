@@ -25,7 +25,13 @@ export interface SystemStatus {
 
 export function createSystemStatus(deps: { i18n: I18n; fmt: Formatter }): SystemStatus {
   const { i18n, fmt } = deps;
-  const element = h('div', { class: 'banner', role: 'status', 'data-i18n-attr': 'aria-label:system.label', 'aria-label': i18n.t('system.label'), hidden: true });
+  const element = h('div', {
+    class: 'banner',
+    role: 'status',
+    'data-i18n-attr': 'aria-label:system.label',
+    'aria-label': i18n.t('system.label'),
+    hidden: true,
+  });
   let last: HealthStorage | undefined;
 
   const render = () => {

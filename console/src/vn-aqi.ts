@@ -2,7 +2,12 @@ import vnAqi from '../../config/reference/vn-aqi.json' with { type: 'json' };
 import type { I18nText } from './api-types.ts';
 
 /** VN_AQI categories (QĐ 1459/QĐ-TCMT) with their official colours, from the shipped reference file. */
-export interface AqiCategory extends I18nText { min: number; max: number; color: string; textColor: string }
+export interface AqiCategory extends I18nText {
+  min: number;
+  max: number;
+  color: string;
+  textColor: string;
+}
 
 function hex(rgb: readonly number[]): string {
   return `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
@@ -19,7 +24,12 @@ function textOn(rgb: readonly number[]): string {
 }
 
 export const AQI_CATEGORIES: readonly AqiCategory[] = vnAqi.categories.map((c) => ({
-  min: c.min, max: c.max, vi: c.vi, en: c.en, color: hex(c.rgb), textColor: textOn(c.rgb),
+  min: c.min,
+  max: c.max,
+  vi: c.vi,
+  en: c.en,
+  color: hex(c.rgb),
+  textColor: textOn(c.rgb),
 }));
 
 export function aqiCategory(value: number): AqiCategory {

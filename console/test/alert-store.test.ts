@@ -6,13 +6,29 @@ let counter = 0;
 function makeAlert(overrides: Partial<Alert> = {}): Alert {
   counter++;
   return {
-    id: `alert-${counter}`, ruleId: 'rule', sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long',
-    severity: 'high', category: 'naturalDisaster', subCategory: 'flood', state: 'firing',
-    title: { vi: 'Nước dâng', en: 'Rising water' }, message: { vi: 'm', en: 'm' },
-    startsAt: 1000, firingAt: 1000, updatedAt: 1000, ...overrides,
+    id: `alert-${counter}`,
+    ruleId: 'rule',
+    sensorId: 'water-kimlong',
+    kind: 'water',
+    district: 'Kim Long',
+    severity: 'high',
+    category: 'naturalDisaster',
+    subCategory: 'flood',
+    state: 'firing',
+    title: { vi: 'Nước dâng', en: 'Rising water' },
+    message: { vi: 'm', en: 'm' },
+    startsAt: 1000,
+    firingAt: 1000,
+    updatedAt: 1000,
+    ...overrides,
   };
 }
-const event = (type: AlertEvent['type'], alert: Alert, seq = counter): AlertEvent => ({ seq, type, ts: alert.updatedAt, alert });
+const event = (type: AlertEvent['type'], alert: Alert, seq = counter): AlertEvent => ({
+  seq,
+  type,
+  ts: alert.updatedAt,
+  alert,
+});
 
 describe('AlertStore', () => {
   it('reports a newly firing critical alert once, not its later updates or other severities', () => {
@@ -65,7 +81,8 @@ describe('AlertStore', () => {
 
   it('keeps at most 500 resolved alerts, dropping the oldest', () => {
     const store = new AlertStore();
-    for (let i = 0; i < 520; i++) store.applyEvent(event('resolved', makeAlert({ state: 'resolved', resolvedAt: i, updatedAt: i })));
+    for (let i = 0; i < 520; i++)
+      store.applyEvent(event('resolved', makeAlert({ state: 'resolved', resolvedAt: i, updatedAt: i })));
     const resolved = [...store.all()].filter((a) => a.state === 'resolved');
     expect(resolved).toHaveLength(500);
     expect(Math.min(...resolved.map((a) => a.resolvedAt!))).toBe(20);

@@ -8,25 +8,38 @@ function rawHeaders(url: string): Promise<string[]> {
     request(url, (res) => {
       res.resume();
       res.on('end', () => resolve(res.rawHeaders));
-    }).on('error', reject).end();
+    })
+      .on('error', reject)
+      .end();
   });
 }
 
 describe('the console page has exactly one content security policy', () => {
   let platform: TestPlatform;
-  beforeAll(async () => { platform = await startTestPlatform(); });
-  afterAll(async () => { await platform?.stop(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform?.stop();
+  });
 
-  it('sends helmet\'s policy once on /, the same as on /docs', async () => {
+  it("sends helmet's policy once on /, the same as on /docs", async () => {
     const policies = async (path: string) => {
       const raw = await rawHeaders(`${platform.httpUrl}${path}`);
       const found: string[] = [];
-      for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === 'content-security-policy') found.push(raw[i + 1]!);
+      for (let i = 0; i < raw.length; i += 2)
+        if (raw[i]!.toLowerCase() === 'content-security-policy') found.push(raw[i + 1]!);
       return found;
     };
     const page = await policies('/');
     expect(page).toHaveLength(1);
-    for (const directive of ["script-src 'self'", "script-src-attr 'none'", "object-src 'none'", "connect-src 'self' ws: wss:", "frame-ancestors 'self'"]) {
+    for (const directive of [
+      "script-src 'self'",
+      "script-src-attr 'none'",
+      "object-src 'none'",
+      "connect-src 'self' ws: wss:",
+      "frame-ancestors 'self'",
+    ]) {
       expect(page[0]).toContain(directive);
     }
     expect(await policies('/docs/')).toEqual(page);

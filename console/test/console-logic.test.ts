@@ -5,15 +5,35 @@ import { markerStyle, SEVERITY_COLORS } from '../src/marker-style.ts';
 import { aqiCategory } from '../src/vn-aqi.ts';
 
 function sensor(overrides: Partial<SensorInfo> = {}): SensorInfo {
-  return { id: 'air-ngomon', kind: 'air', name: 'Ngọ Môn', lat: 16.46, lon: 107.57, district: 'Phú Xuân', tags: {}, status: 'online', latest: {}, ...overrides };
+  return {
+    id: 'air-ngomon',
+    kind: 'air',
+    name: 'Ngọ Môn',
+    lat: 16.46,
+    lon: 107.57,
+    district: 'Phú Xuân',
+    tags: {},
+    status: 'online',
+    latest: {},
+    ...overrides,
+  };
 }
 
 describe('map marker style', () => {
   it('colours air by its VN_AQI category and rings an unacknowledged alert in its severity colour', () => {
     const ok = markerStyle(sensor({ latest: { vnAqi: { value: 120, ts: 1 } } }), undefined, false);
     expect(ok).toMatchObject({ state: 'ok', fillColor: '#ff7e00' });
-    const alerting = markerStyle(sensor({ latest: { vnAqi: { value: 120, ts: 1 } } }), { severity: 'critical', unacknowledged: true }, false);
-    expect(alerting).toMatchObject({ state: 'alerting', fillColor: '#ff7e00', color: SEVERITY_COLORS.critical, dashArray: null });
+    const alerting = markerStyle(
+      sensor({ latest: { vnAqi: { value: 120, ts: 1 } } }),
+      { severity: 'critical', unacknowledged: true },
+      false,
+    );
+    expect(alerting).toMatchObject({
+      state: 'alerting',
+      fillColor: '#ff7e00',
+      color: SEVERITY_COLORS.critical,
+      dashArray: null,
+    });
   });
 
   it('dashes the ring once every alert of the sensor is acknowledged', () => {
@@ -23,7 +43,9 @@ describe('map marker style', () => {
   });
 
   it('greys an offline sensor and tells a sensor that never reported', () => {
-    expect(markerStyle(sensor({ status: 'offline', latest: { vnAqi: { value: 20, ts: 1 } } }), undefined, false)).toMatchObject({ state: 'offline', fillColor: '#6b7280' });
+    expect(
+      markerStyle(sensor({ status: 'offline', latest: { vnAqi: { value: 20, ts: 1 } } }), undefined, false),
+    ).toMatchObject({ state: 'offline', fillColor: '#6b7280' });
     expect(markerStyle(sensor({ status: 'unknown' }), undefined, false).state).toBe('unknown');
   });
 
@@ -34,8 +56,21 @@ describe('map marker style', () => {
 
 describe('VN_AQI categories', () => {
   it('follow QĐ 1459/QĐ-TCMT bounds, the top category past 500', () => {
-    expect([0, 50, 51, 100, 101, 150, 151, 200, 201, 300, 301, 500, 650].map((v) => aqiCategory(v).en))
-      .toEqual(['Good', 'Good', 'Moderate', 'Moderate', 'Poor', 'Poor', 'Bad', 'Bad', 'Very bad', 'Very bad', 'Hazardous', 'Hazardous', 'Hazardous']);
+    expect([0, 50, 51, 100, 101, 150, 151, 200, 201, 300, 301, 500, 650].map((v) => aqiCategory(v).en)).toEqual([
+      'Good',
+      'Good',
+      'Moderate',
+      'Moderate',
+      'Poor',
+      'Poor',
+      'Bad',
+      'Bad',
+      'Very bad',
+      'Very bad',
+      'Hazardous',
+      'Hazardous',
+      'Hazardous',
+    ]);
     expect(aqiCategory(75)).toMatchObject({ vi: 'Trung bình', color: '#ffff00', textColor: '#111111' });
   });
 });

@@ -71,7 +71,13 @@ describe('console plugin', () => {
     const index = await app.inject({ url: '/', headers: { 'accept-encoding': 'br' } });
     expect(index.headers['content-encoding']).toBe('br');
     expect(index.rawPayload.equals(readFileSync(join(loaded.dir, 'index.html.br')))).toBe(true);
-    for (const url of [`${scriptPath}.br`, `${scriptPath}.gz`, '/manifest.json', '/index.html', '/assets/..%2Fmanifest.json']) {
+    for (const url of [
+      `${scriptPath}.br`,
+      `${scriptPath}.gz`,
+      '/manifest.json',
+      '/index.html',
+      '/assets/..%2Fmanifest.json',
+    ]) {
       expect((await app.inject({ url })).statusCode, url).toBe(404);
     }
   });

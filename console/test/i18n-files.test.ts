@@ -26,7 +26,8 @@ describe('translation files', () => {
 
   it('use the same placeholders in both languages', () => {
     const placeholders = (text: string) => [...text.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-    for (const key of Object.keys(vi) as (keyof typeof vi)[]) expect(placeholders(en[key]), key).toEqual(placeholders(vi[key]));
+    for (const key of Object.keys(vi) as (keyof typeof vi)[])
+      expect(placeholders(en[key]), key).toEqual(placeholders(vi[key]));
   });
 
   it('define every key the console names', () => {
@@ -40,7 +41,9 @@ describe('translation files', () => {
       ...['critical', 'high', 'medium', 'low', 'informational'].map((s) => `severity.${s}`),
       ...['pending', 'firing', 'acknowledged', 'resolved'].map((s) => `state.${s}`),
       ...['online', 'offline', 'unknown'].map((s) => `status.${s}`),
-      ...readdirSync(join(import.meta.dirname, '..', '..', 'config', 'kinds')).map((f) => `kind.${f.replace(/\.ya?ml$/, '')}`),
+      ...readdirSync(join(import.meta.dirname, '..', '..', 'config', 'kinds')).map(
+        (f) => `kind.${f.replace(/\.ya?ml$/, '')}`,
+      ),
     ];
     expect(needed.filter((key) => !(key in vi))).toEqual([]);
   });

@@ -35,10 +35,13 @@ export function resolveLorawanDevices(config: ChirpstackConfig, city: City): Map
   const errors: string[] = [];
   const devices = new Map<string, LorawanDevice>();
   const shared = rulesOf(config.fields);
-  config.devices.forEach((d, i) => {
+  for (const [i, d] of config.devices.entries()) {
     const where = `integrations.chirpstack.devices[${i}] (${d.devEui})`;
     const sensor = city.sensorsById.get(d.sensorId);
-    if (!sensor) return void errors.push(`${where}: unknown sensor "${d.sensorId}"`);
+    if (!sensor) {
+      errors.push(`${where}: unknown sensor "${d.sensorId}"`);
+      continue;
+    }
     const rules = new Map([...shared, ...rulesOf(d.fields)]);
     if (rules.size === 0)
       errors.push(`${where}: no fields mapped to metrics (set fields here or integrations.chirpstack.fields)`);
@@ -51,7 +54,7 @@ export function resolveLorawanDevices(config: ChirpstackConfig, city: City): Map
       }
     }
     devices.set(d.devEui, { devEui: d.devEui, sensor, fields: [...rules.values()] });
-  });
+  }
   if (errors.length) throw new ConfigError(`invalid ChirpStack mapping:\n  - ${errors.join('\n  - ')}`);
   return devices;
 }

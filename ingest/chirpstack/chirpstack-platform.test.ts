@@ -31,33 +31,76 @@ describe('LoRaWAN through ChirpStack v4', () => {
             account: 'chirpstack',
             applications: [APP],
             fields: { rain_mm: 'precipitation' },
-            devices: [{ devEui: DEV_EUI.toUpperCase(), sensorId: 'water-kimlong', fields: { level_cm: { metric: 'waterLevel', scale: 0.01 } } }],
+            devices: [
+              {
+                devEui: DEV_EUI.toUpperCase(),
+                sensorId: 'water-kimlong',
+                fields: { level_cm: { metric: 'waterLevel', scale: 0.01 } },
+              },
+            ],
           },
         },
       },
     });
-    const created = await p.request('POST', '/api/accounts', { token: p.adminToken, body: { name: 'chirpstack', role: 'integration' } });
+    const created = await p.request('POST', '/api/accounts', {
+      token: p.adminToken,
+      body: { name: 'chirpstack', role: 'integration' },
+    });
     expect(created.status).toBe(201);
-    const issued = await p.request('POST', '/api/accounts/chirpstack/tokens', { token: p.adminToken, body: { name: 'mqtt' } });
+    const issued = await p.request('POST', '/api/accounts/chirpstack/tokens', {
+      token: p.adminToken,
+      body: { name: 'mqtt' },
+    });
     token = (issued.json as { token: string }).token;
   });
   afterAll(async () => {
     await p?.stop();
   });
 
-  const connectChirpstack = () => mqtt.connectAsync(p.mqttUrl, { username: 'chirpstack', password: token, clientId: `chirpstack-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 0 });
+  const connectChirpstack = () =>
+    mqtt.connectAsync(p.mqttUrl, {
+      username: 'chirpstack',
+      password: token,
+      clientId: `chirpstack-${Math.random().toString(16).slice(2, 8)}`,
+      reconnectPeriod: 0,
+    });
   const postEvent = (event: string, body: Buffer | string, bearer = token) =>
-    p.request('POST', `/api/integrations/chirpstack?event=${event}`, { token: bearer, body: body.toString(), headers: { 'content-type': 'application/json' } });
+    p.request('POST', `/api/integrations/chirpstack?event=${event}`, {
+      token: bearer,
+      body: body.toString(),
+      headers: { 'content-type': 'application/json' },
+    });
 
   it('turns an MQTT uplink into a durable reading at the uplink time, acknowledged once stored, and fires the flood rule', async () => {
     const client = await connectChirpstack();
     await publishAcked(client, topic('up'), fixture('up-decoded.json'));
     // PUBACK means durable: the reading is there, scaled (380 cm x 0.01 = 3.8 m), with the shared field mapping too
-    await expect.poll(async () => (await p.store.queryPoints({ measurement: 'water', tags: { sensorId: 'water-kimlong' }, from: UPLINK_TS, to: UPLINK_TS + 1 })).length).toBe(1);
-    const [stored] = await p.store.queryPoints({ measurement: 'water', tags: { sensorId: 'water-kimlong' }, from: UPLINK_TS, to: UPLINK_TS + 1 });
+    await expect
+      .poll(
+        async () =>
+          (
+            await p.store.queryPoints({
+              measurement: 'water',
+              tags: { sensorId: 'water-kimlong' },
+              from: UPLINK_TS,
+              to: UPLINK_TS + 1,
+            })
+          ).length,
+      )
+      .toBe(1);
+    const [stored] = await p.store.queryPoints({
+      measurement: 'water',
+      tags: { sensorId: 'water-kimlong' },
+      from: UPLINK_TS,
+      to: UPLINK_TS + 1,
+    });
     expect(stored!.fields).toEqual({ waterLevel: 3.8, precipitation: 12.5 });
     await p.alerts.idle();
-    const open = p.alerts.open().filter((a) => a.sensorId === 'water-kimlong').map((a) => a.ruleId).sort();
+    const open = p.alerts
+      .open()
+      .filter((a) => a.sensorId === 'water-kimlong')
+      .map((a) => a.ruleId)
+      .sort();
     expect(open).toEqual(['flood-level-1', 'flood-level-2', 'flood-level-3']);
     await client.endAsync();
   });
@@ -76,23 +119,35 @@ describe('LoRaWAN through ChirpStack v4', () => {
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ accepted: 0, rejected: [] });
     const metrics = await p.request('GET', '/metrics', { token: p.adminToken });
-    expect(metrics.text).toMatch(/ioc_integration_messages_total\{integration="chirpstack",event="log",outcome="ignored"\} 1/);
+    expect(metrics.text).toMatch(
+      /ioc_integration_messages_total\{integration="chirpstack",event="log",outcome="ignored"\} 1/,
+    );
   });
 
   it('refuses an uplink without a decoded object, and an unknown DevEUI (logged once per DevEUI, counted)', async () => {
     const raw = await postEvent('up', fixture('up.json'));
     expect(raw.status).toBe(422);
-    expect(raw.json).toMatchObject({ code: 'no_metrics', message: expect.stringMatching(/no decoded object: give its device profile a codec/) });
-    const stranger = fixture('up-decoded.json').toString().replace('"devEui": "0101010101010101"', '"devEui": "0202020202020202"');
+    expect(raw.json).toMatchObject({
+      code: 'no_metrics',
+      message: expect.stringMatching(/no decoded object: give its device profile a codec/),
+    });
+    const stranger = fixture('up-decoded.json')
+      .toString()
+      .replace('"devEui": "0101010101010101"', '"devEui": "0202020202020202"');
     for (let i = 0; i < 3; i++) {
       const res = await postEvent('up', stranger);
       expect(res.status).toBe(422);
-      expect(res.json).toMatchObject({ code: 'unknown_sensor', message: expect.stringMatching(/DevEUI 0202020202020202 \("Test device"\) is not mapped/) });
+      expect(res.json).toMatchObject({
+        code: 'unknown_sensor',
+        message: expect.stringMatching(/DevEUI 0202020202020202 \("Test device"\) is not mapped/),
+      });
     }
     const client = await connectChirpstack();
     await publishAcked(client, topic('up', '0202020202020202'), stranger);
     await client.endAsync();
-    expect(logs.lines.filter((l) => l.msg === 'ChirpStack event refused' && l.devEui === '0202020202020202')).toHaveLength(1);
+    expect(
+      logs.lines.filter((l) => l.msg === 'ChirpStack event refused' && l.devEui === '0202020202020202'),
+    ).toHaveLength(1);
     const metrics = await p.request('GET', '/metrics', { token: p.adminToken });
     expect(metrics.text).toMatch(/ioc_integration_refused_total\{integration="chirpstack",reason="unknown_sensor"\} 4/);
   });
@@ -102,7 +157,11 @@ describe('LoRaWAN through ChirpStack v4', () => {
     const refusedBefore = logs.lines.length;
     await publishAcked(client, topic('up', '0303030303030303'), fixture('up-decoded.json'));
     await client.endAsync();
-    expect(logs.lines.slice(refusedBefore).some((l) => typeof l.reason === 'string' && /the topic names device 0303030303030303/.test(l.reason))).toBe(true);
+    expect(
+      logs.lines
+        .slice(refusedBefore)
+        .some((l) => typeof l.reason === 'string' && /the topic names device 0303030303030303/.test(l.reason)),
+    ).toBe(true);
     const bad = await postEvent('up', '{"deviceInfo": {"devEui": "xyz"}}');
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ code: 'malformed_payload', message: expect.stringMatching(/deviceInfo\.devEui/) });
@@ -110,8 +169,19 @@ describe('LoRaWAN through ChirpStack v4', () => {
   });
 
   it('documents the route in the OpenAPI document, with its statuses', async () => {
-    const doc = (await p.request('GET', '/api/openapi.json', { token: null })).json as { paths: Record<string, { post: { responses: Record<string, unknown> } }> };
-    expect(Object.keys(doc.paths['/api/integrations/chirpstack']!.post.responses).sort()).toEqual(['200', '207', '400', '401', '403', '413', '422', '503']);
+    const doc = (await p.request('GET', '/api/openapi.json', { token: null })).json as {
+      paths: Record<string, { post: { responses: Record<string, unknown> } }>;
+    };
+    expect(Object.keys(doc.paths['/api/integrations/chirpstack']!.post.responses).sort()).toEqual([
+      '200',
+      '207',
+      '400',
+      '401',
+      '403',
+      '413',
+      '422',
+      '503',
+    ]);
     const ingest = doc.paths['/api/ingest/{kind}/{sensorId}/{channel}']!.post.responses;
     expect(Object.keys(ingest).sort()).toEqual(['200', '207', '400', '401', '403', '413', '422', '429', '503']);
   });
@@ -127,12 +197,19 @@ describe('LoRaWAN through ChirpStack v4', () => {
     await closed;
     // no console, no API reads
     expect((await p.request('GET', '/api/sensors', { token })).status).toBe(403);
-    const login = await p.request('POST', '/api/session', { token: null, body: { username: 'chirpstack', password: 'whatever-long-enough' } });
+    const login = await p.request('POST', '/api/session', {
+      token: null,
+      body: { username: 'chirpstack', password: 'whatever-long-enough' },
+    });
     expect(login.status).toBe(401);
     // another account may not post as ChirpStack
     expect((await postEvent('join', fixture('join.json'), p.operatorToken)).status).toBe(403);
     // a device's own credentials are not an integration's
-    const asDevice = await tryConnect(p.mqttUrl, { username: 'chirpstack', password: 'wrong', clientId: 'chirpstack-x' });
+    const asDevice = await tryConnect(p.mqttUrl, {
+      username: 'chirpstack',
+      password: 'wrong',
+      clientId: 'chirpstack-x',
+    });
     expect(asDevice.ok).toBe(false);
   });
 });

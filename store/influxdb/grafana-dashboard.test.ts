@@ -8,16 +8,30 @@ import { InfluxHttp } from './influx-http.ts';
 import { capturingLogger, freshDatabase, influxConfig } from './influx-test-helpers.ts';
 import { openInfluxStore } from './influxdb-store.ts';
 
-interface Target { query: string }
-interface Panel { type: string; title: string; targets?: Target[] }
-interface Variable { type: string; name: string; query: string }
-const dashboard = JSON.parse(readFileSync(fileURLToPath(new URL('../../docs/grafana/ioc-dashboard.json', import.meta.url)), 'utf8')) as {
+interface Target {
+  query: string;
+}
+interface Panel {
+  type: string;
+  title: string;
+  targets?: Target[];
+}
+interface Variable {
+  type: string;
+  name: string;
+  query: string;
+}
+const dashboard = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../docs/grafana/ioc-dashboard.json', import.meta.url)), 'utf8'),
+) as {
   panels: Panel[];
   templating: { list: Variable[] };
 };
-const sensors = (parseYaml(readFileSync(fileURLToPath(new URL('../../config/cities/hue/sensors.yaml', import.meta.url)), 'utf8')) as {
-  sensors: Array<{ id: string; kind: string; district: string }>;
-}).sensors;
+const sensors = (
+  parseYaml(readFileSync(fileURLToPath(new URL('../../config/cities/hue/sensors.yaml', import.meta.url)), 'utf8')) as {
+    sensors: Array<{ id: string; kind: string; district: string }>;
+  }
+).sensors;
 
 const customVariables = dashboard.templating.list.filter((v) => v.type === 'custom');
 const queries = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, query: t.query })));
@@ -42,15 +56,38 @@ describe('Grafana dashboard of the default city', () => {
       const store = await openInfluxStore(influxConfig({ url: server.url, database }), capturingLogger().logger);
       http = new InfluxHttp(influxConfig({ url: server.url, database }));
       const values: Record<string, Record<string, number>> = {
-        water: { waterLevel: 1.2, precipitation: 0.4 }, air: { pm25: 35, pm10: 60 }, traffic: { intensity: 120, averageVehicleSpeed: 31 }, camera: { vehicleCount: 4 },
+        water: { waterLevel: 1.2, precipitation: 0.4 },
+        air: { pm25: 35, pm10: 60 },
+        traffic: { intensity: 120, averageVehicleSpeed: 31 },
+        camera: { vehicleCount: 4 },
       };
-      const points: Point[] = sensors.flatMap((s) => [0, 1, 2].map((i) => ({
-        measurement: s.kind, tags: { sensorId: s.id, kind: s.kind, district: s.district }, fields: values[s.kind]!, ts: now - i * 60_000,
-      })));
+      const points: Point[] = sensors.flatMap((s) =>
+        [0, 1, 2].map((i) => ({
+          measurement: s.kind,
+          tags: { sensorId: s.id, kind: s.kind, district: s.district },
+          fields: values[s.kind]!,
+          ts: now - i * 60_000,
+        })),
+      );
       points.push(
-        { measurement: 'device_status', tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' }, fields: { status: 'online', source: 'device' }, ts: now - 5000 },
-        { measurement: 'alert_events', tags: { ruleId: 'flood-kimlong', sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', severity: 'high' },
-          fields: { alertId: 'a1', state: 'firing', type: 'firing', seq: 1, value: 2.1, threshold: 2 }, ts: now - 4000 },
+        {
+          measurement: 'device_status',
+          tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' },
+          fields: { status: 'online', source: 'device' },
+          ts: now - 5000,
+        },
+        {
+          measurement: 'alert_events',
+          tags: {
+            ruleId: 'flood-kimlong',
+            sensorId: 'water-kimlong',
+            kind: 'water',
+            district: 'Kim Long',
+            severity: 'high',
+          },
+          fields: { alertId: 'a1', state: 'firing', type: 'firing', seq: 1, value: 2.1, threshold: 2 },
+          ts: now - 4000,
+        },
       );
       await store.write(points);
     });

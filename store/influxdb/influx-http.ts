@@ -69,7 +69,12 @@ export class InfluxHttp {
   async ping(): Promise<string | null> {
     const res = await this.fetch('/ping', { method: 'GET' });
     await res.arrayBuffer().catch(() => undefined);
-    if (!res.ok) throw new InfluxRequestError(failureFromStatus(res.status), `InfluxDB at ${this.url}/ping answered ${res.status}`, res.status);
+    if (!res.ok)
+      throw new InfluxRequestError(
+        failureFromStatus(res.status),
+        `InfluxDB at ${this.url}/ping answered ${res.status}`,
+        res.status,
+      );
     return res.headers.get('x-influxdb-version');
   }
 
@@ -88,12 +93,20 @@ export class InfluxHttp {
     });
     if (!res.ok) {
       const reason = await reasonOf(res);
-      throw new InfluxRequestError(failureFromStatus(res.status), `InfluxDB at ${this.url} refused the query (${res.status}): ${reason}`, res.status, reason);
+      throw new InfluxRequestError(
+        failureFromStatus(res.status),
+        `InfluxDB at ${this.url} refused the query (${res.status}): ${reason}`,
+        res.status,
+        reason,
+      );
     }
     try {
       return parseQueryAnswer(await res.text(), statements.length);
     } catch (err) {
-      throw new InfluxRequestError('server', `InfluxDB at ${this.url} answered the query with an error: ${(err as Error).message}`);
+      throw new InfluxRequestError(
+        'server',
+        `InfluxDB at ${this.url} answered the query with an error: ${(err as Error).message}`,
+      );
     }
   }
 

@@ -1,9 +1,22 @@
 import type {
-  AggregateQuery, FieldValue, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample,
+  AggregateQuery,
+  FieldValue,
+  LatestQuery,
+  LatestValue,
+  Point,
+  PointQuery,
+  RangeQuery,
+  Sample,
 } from '../time-series-store.ts';
 import {
-  aggregateStatement, type Cell, fieldKeysStatement, latestStatement, pointsStatement, rangeStatement,
-  type Series, type StatementResult,
+  aggregateStatement,
+  type Cell,
+  fieldKeysStatement,
+  latestStatement,
+  pointsStatement,
+  rangeStatement,
+  type Series,
+  type StatementResult,
 } from './influxql.ts';
 
 /** Runs statements in one request; a statement's own error throws. */
@@ -37,7 +50,11 @@ const NUMERIC = new Set(['float', 'integer', 'unsigned']);
 const STATEMENTS_PER_REQUEST = 100;
 
 /** Numeric field keys per measurement, from SHOW FIELD KEYS (a field of two types in two shards appears twice). */
-async function numericFields(run: RunStatements, measurement: string | undefined, rp?: string): Promise<Array<[string, string]>> {
+async function numericFields(
+  run: RunStatements,
+  measurement: string | undefined,
+  rp?: string,
+): Promise<Array<[string, string]>> {
   const [result] = await run([fieldKeysStatement(measurement, rp)]);
   const pairs = new Map<string, [string, string]>();
   for (const series of result?.series ?? []) {
@@ -66,7 +83,13 @@ export async function readLatest(run: RunStatements, q: LatestQuery, rp?: string
         const sensorId = series.tags.sensorId;
         if (!row || typeof value !== 'number' || !sensorId) continue;
         const candidate: LatestValue = {
-          measurement, sensorId, kind: series.tags.kind ?? '', district: series.tags.district ?? '', field, ts: Number(row[0]), value,
+          measurement,
+          sensorId,
+          kind: series.tags.kind ?? '',
+          district: series.tags.district ?? '',
+          field,
+          ts: Number(row[0]),
+          value,
         };
         // a sensor whose tags changed (moved district) has several series: the newest value wins
         const key = `${measurement}\u0000${sensorId}\u0000${field}`;
@@ -76,7 +99,9 @@ export async function readLatest(run: RunStatements, q: LatestQuery, rp?: string
     });
   }
   // the embedded store's order: sensor, then field
-  return [...newest.values()].sort((a, b) => compare(a.sensorId, b.sensorId) || compare(a.field, b.field) || compare(a.measurement, b.measurement));
+  return [...newest.values()].sort(
+    (a, b) => compare(a.sensorId, b.sensorId) || compare(a.field, b.field) || compare(a.measurement, b.measurement),
+  );
 }
 
 function pointFrom(measurement: string, series: Series, row: Cell[]): Point {

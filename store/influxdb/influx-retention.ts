@@ -25,7 +25,15 @@ export function durationMs(duration: string): number {
 export function goDurationMs(text: string): number {
   let total = 0;
   for (const [, n, unit] of text.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|µs|us|ns)/g)) {
-    const scale: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, µs: 0.001, us: 0.001, ns: 0.000001 };
+    const scale: Record<string, number> = {
+      h: 3_600_000,
+      m: 60_000,
+      s: 1000,
+      ms: 1,
+      µs: 0.001,
+      us: 0.001,
+      ns: 0.000001,
+    };
     total += Number(n) * (scale[unit!] ?? 0);
   }
   return Math.round(total);
@@ -54,14 +62,30 @@ interface Logger {
 }
 
 /** Creates the policy, or alters its duration when it differs; `duration` undefined leaves an existing one alone. */
-async function ensurePolicy(http: InfluxHttp, db: string, existing: Policy[], name: string, duration: string | undefined, logger: Logger): Promise<void> {
+async function ensurePolicy(
+  http: InfluxHttp,
+  db: string,
+  existing: Policy[],
+  name: string,
+  duration: string | undefined,
+  logger: Logger,
+): Promise<void> {
   const found = existing.find((p) => p.name === name);
   if (!found) {
-    await http.run(`CREATE RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration ?? 'INF'} REPLICATION 1`, { db });
-    logger.info({ database: db, retentionPolicy: name, duration: duration ?? 'INF' }, 'created the InfluxDB retention policy');
+    await http.run(
+      `CREATE RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration ?? 'INF'} REPLICATION 1`,
+      { db },
+    );
+    logger.info(
+      { database: db, retentionPolicy: name, duration: duration ?? 'INF' },
+      'created the InfluxDB retention policy',
+    );
   } else if (duration !== undefined && found.durationMs !== durationMs(duration)) {
     await http.run(`ALTER RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration}`, { db });
-    logger.info({ database: db, retentionPolicy: name, duration }, 'changed the duration of the InfluxDB retention policy');
+    logger.info(
+      { database: db, retentionPolicy: name, duration },
+      'changed the duration of the InfluxDB retention policy',
+    );
   }
 }
 
@@ -77,8 +101,10 @@ export function downsampleQueryName(every: string): string {
 export function downsampleQuery(db: string, sourcePolicy: string, every: string): string {
   const into = `${ident(db)}.${ident(downsamplePolicyName(every))}.:MEASUREMENT`;
   const from = `${ident(db)}.${ident(sourcePolicy)}./.*/`;
-  return `CREATE CONTINUOUS QUERY ${ident(downsampleQueryName(every))} ON ${ident(db)} BEGIN `
-    + `SELECT mean(*), min(*), max(*) INTO ${into} FROM ${from} GROUP BY time(${every}), * END`;
+  return (
+    `CREATE CONTINUOUS QUERY ${ident(downsampleQueryName(every))} ON ${ident(db)} BEGIN ` +
+    `SELECT mean(*), min(*), max(*) INTO ${into} FROM ${from} GROUP BY time(${every}), * END`
+  );
 }
 
 /** InfluxDB keeps a continuous query re-printed, with identifiers quoted only where needed. */
@@ -86,14 +112,23 @@ function unquoted(text: string): string {
   return text.replace(/"/g, '');
 }
 
-async function ensureContinuousQuery(http: InfluxHttp, db: string, name: string, text: string, logger: Logger): Promise<void> {
+async function ensureContinuousQuery(
+  http: InfluxHttp,
+  db: string,
+  name: string,
+  text: string,
+  logger: Logger,
+): Promise<void> {
   const { series } = await http.run('SHOW CONTINUOUS QUERIES', { db });
   const mine = series.find((s) => s.name === db);
   const row = mine?.values.find((r) => r[0] === name);
   if (row && unquoted(String(row[1])) === unquoted(text)) return;
   if (row) await http.run(`DROP CONTINUOUS QUERY ${ident(name)} ON ${ident(db)}`, { db });
   await http.run(text, { db });
-  logger.info({ database: db, continuousQuery: name }, row ? 'replaced the InfluxDB continuous query' : 'created the InfluxDB continuous query');
+  logger.info(
+    { database: db, continuousQuery: name },
+    row ? 'replaced the InfluxDB continuous query' : 'created the InfluxDB continuous query',
+  );
 }
 
 export async function ensureRetention(http: InfluxHttp, config: InfluxConfig, logger: Logger): Promise<void> {
@@ -105,6 +140,12 @@ export async function ensureRetention(http: InfluxHttp, config: InfluxConfig, lo
   const downsample = config.retention.downsample;
   if (downsample) {
     await ensurePolicy(http, db, existing, downsamplePolicyName(downsample.every), downsample.keep, logger);
-    await ensureContinuousQuery(http, db, downsampleQueryName(downsample.every), downsampleQuery(db, target, downsample.every), logger);
+    await ensureContinuousQuery(
+      http,
+      db,
+      downsampleQueryName(downsample.every),
+      downsampleQuery(db, target, downsample.every),
+      logger,
+    );
   }
 }

@@ -1,7 +1,12 @@
 import type { AggregateQuery, Sample } from '../time-series-store.ts';
 import { checkAggregateQuery } from '../query-bounds.ts';
 import {
-  finishBucket, mergeBuckets, planAggregate, type BucketState, type PieceSource, type RollupTier,
+  finishBucket,
+  mergeBuckets,
+  planAggregate,
+  type BucketState,
+  type PieceSource,
+  type RollupTier,
 } from '../sqlite/aggregate-plan.ts';
 import type { RunStatements } from './influx-reads.ts';
 import { ROLLUP_GRAINS, type RollupName } from './influx-rollup-setup.ts';
@@ -17,8 +22,14 @@ import { aggregateStatement, ident, literal, source, timeRange, type Series } fr
 /** A continuous query writes an interval just after it ends; this much later its rows are surely there. */
 const CQ_LAG_MS = 120_000;
 
-const TABLE_OF: Record<RollupName, 'rollup_1m' | 'rollup_1h'> = { ioc_rollup_1m: 'rollup_1m', ioc_rollup_1h: 'rollup_1h' };
-const POLICY_OF: Record<'rollup_1m' | 'rollup_1h', RollupName> = { rollup_1m: 'ioc_rollup_1m', rollup_1h: 'ioc_rollup_1h' };
+const TABLE_OF: Record<RollupName, 'rollup_1m' | 'rollup_1h'> = {
+  ioc_rollup_1m: 'rollup_1m',
+  ioc_rollup_1h: 'rollup_1h',
+};
+const POLICY_OF: Record<'rollup_1m' | 'rollup_1h', RollupName> = {
+  rollup_1m: 'ioc_rollup_1m',
+  rollup_1h: 'ioc_rollup_1h',
+};
 
 /** Tiers coarsest first, each rolled up until the last grain its continuous query has surely written. */
 export function rollupTiers(available: readonly RollupName[], now: number): RollupTier[] {
@@ -31,7 +42,11 @@ export function rollupTiers(available: readonly RollupName[], now: number): Roll
     });
 }
 
-function pieceStatement(q: AggregateQuery, piece: { source: PieceSource; from: number; to: number }, rp?: string): string {
+function pieceStatement(
+  q: AggregateQuery,
+  piece: { source: PieceSource; from: number; to: number },
+  rp?: string,
+): string {
   const where = `WHERE ${ident('sensorId')} = ${literal(q.sensorId)} AND ${timeRange(piece.from, piece.to)} GROUP BY time(${q.every}ms) fill(none)`;
   if (piece.source === 'raw') {
     const f = ident(q.field);
@@ -44,18 +59,33 @@ function pieceStatement(q: AggregateQuery, piece: { source: PieceSource; from: n
 function bucketStates(series: Series | undefined): BucketState[] {
   const out: BucketState[] = [];
   for (const [ts, n, sum, min, max] of series?.values ?? []) {
-    if (typeof n !== 'number' || n === 0 || typeof sum !== 'number' || typeof min !== 'number' || typeof max !== 'number') continue;
+    if (
+      typeof n !== 'number' ||
+      n === 0 ||
+      typeof sum !== 'number' ||
+      typeof min !== 'number' ||
+      typeof max !== 'number'
+    )
+      continue;
     out.push({ ts: Number(ts), n, sum, min, max });
   }
   return out;
 }
 
-export async function readAggregateFromRollups(run: RunStatements, q: AggregateQuery, rollups: readonly RollupName[], now: number, rp?: string): Promise<Sample[]> {
+export async function readAggregateFromRollups(
+  run: RunStatements,
+  q: AggregateQuery,
+  rollups: readonly RollupName[],
+  now: number,
+  rp?: string,
+): Promise<Sample[]> {
   const fn = checkAggregateQuery(q);
   const pieces = planAggregate(q.from, q.to, q.every, fn, rollupTiers(rollups, now));
   if (pieces.every((p) => p.source === 'raw')) {
     const [result] = await run([aggregateStatement(q, rp)]);
-    return (result?.series[0]?.values ?? []).flatMap(([ts, v]) => (typeof v === 'number' ? [{ ts: Number(ts), value: v }] : []));
+    return (result?.series[0]?.values ?? []).flatMap(([ts, v]) =>
+      typeof v === 'number' ? [{ ts: Number(ts), value: v }] : [],
+    );
   }
   const results = await run(pieces.map((piece) => pieceStatement(q, piece, rp)));
   const merged = mergeBuckets(results.map((r) => bucketStates(r.series[0])));

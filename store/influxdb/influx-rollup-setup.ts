@@ -16,7 +16,10 @@ import { ident } from './influxql.ts';
  * series; aggregate reads use them (influx-rollup-reads.ts).
  */
 
-export const ROLLUP_GRAINS = { ioc_rollup_1m: { every: '1m', ms: 60_000, resample: '10m' }, ioc_rollup_1h: { every: '1h', ms: 3_600_000, resample: '2h' } } as const;
+export const ROLLUP_GRAINS = {
+  ioc_rollup_1m: { every: '1m', ms: 60_000, resample: '10m' },
+  ioc_rollup_1h: { every: '1h', ms: 3_600_000, resample: '2h' },
+} as const;
 export type RollupName = keyof typeof ROLLUP_GRAINS;
 export const ROLLUP_NAMES = Object.keys(ROLLUP_GRAINS) as RollupName[];
 
@@ -46,8 +49,10 @@ export function rollupQuery(db: string, rawPolicy: string, name: RollupName): st
   const grain = ROLLUP_GRAINS[name];
   // RESAMPLE FOR: each run recomputes the last few intervals, so readings replayed late from the commit
   // log (an InfluxDB outage shorter than that window) still reach the roll-up
-  return `CREATE CONTINUOUS QUERY ${ident(name)} ON ${ident(db)} RESAMPLE FOR ${grain.resample} BEGIN ${rollupSelect(db, rawPolicy, name)}`
-    + ` GROUP BY time(${grain.every}), * END`;
+  return (
+    `CREATE CONTINUOUS QUERY ${ident(name)} ON ${ident(db)} RESAMPLE FOR ${grain.resample} BEGIN ${rollupSelect(db, rawPolicy, name)}` +
+    ` GROUP BY time(${grain.every}), * END`
+  );
 }
 
 function rollupSelect(db: string, rawPolicy: string, name: RollupName): string {
@@ -59,7 +64,11 @@ export function rollupBackfill(db: string, rawPolicy: string, name: RollupName, 
   return `${rollupSelect(db, rawPolicy, name)} WHERE time >= ${from}ms AND time < ${to}ms GROUP BY time(${ROLLUP_GRAINS[name].every}), *`;
 }
 
-interface Policy { name: string; durationMs: number; isDefault: boolean }
+interface Policy {
+  name: string;
+  durationMs: number;
+  isDefault: boolean;
+}
 
 async function readPolicies(http: InfluxHttp, db: string): Promise<Policy[] | null> {
   const [result] = await http.query([`SHOW RETENTION POLICIES ON ${ident(db)}`], { db });
@@ -71,7 +80,9 @@ async function readPolicies(http: InfluxHttp, db: string): Promise<Policy[] | nu
   if (!rows) return [];
   const col = (name: string) => rows.columns.indexOf(name);
   return rows.values.map((row) => ({
-    name: String(row[col('name')]), durationMs: goDurationMs(String(row[col('duration')])), isDefault: row[col('default')] === true,
+    name: String(row[col('name')]),
+    durationMs: goDurationMs(String(row[col('duration')])),
+    isDefault: row[col('default')] === true,
   }));
 }
 
@@ -100,7 +111,9 @@ async function oldestReading(http: InfluxHttp, db: string, rawPolicy: string): P
 
 function rawWindow(influx: InfluxConfig, lifecycle: StoreLifecycleConfig, notes: string[]): number {
   if (influx.retention.duration !== undefined) {
-    notes.push(`raw readings: store.influxdb.retention.duration (${influx.retention.duration}) is set and wins over store.lifecycle.retention.raw`);
+    notes.push(
+      `raw readings: store.influxdb.retention.duration (${influx.retention.duration}) is set and wins over store.lifecycle.retention.raw`,
+    );
     return durationMs(influx.retention.duration);
   }
   const perKind = Object.entries(lifecycle.retention.raw);
@@ -108,13 +121,20 @@ function rawWindow(influx: InfluxConfig, lifecycle: StoreLifecycleConfig, notes:
   const longest = forever.length > 0 ? 0 : Math.max(0, ...perKind.map(([, ms]) => ms));
   const longer = perKind.filter(([, ms]) => ms !== longest).map(([k, ms]) => `${k} (${influxDuration(ms)})`);
   if (longer.length > 0) {
-    notes.push(`raw readings: InfluxDB 1.x keeps one duration per retention policy and every kind is written to one policy, so all kinds are kept ${influxDuration(longest)}, the longest configured; kept longer than configured: ${longer.join(', ')}`);
+    notes.push(
+      `raw readings: InfluxDB 1.x keeps one duration per retention policy and every kind is written to one policy, so all kinds are kept ${influxDuration(longest)}, the longest configured; kept longer than configured: ${longer.join(', ')}`,
+    );
   }
   return longest;
 }
 
 /** Compares the server with the configuration; changes nothing. */
-export async function planRollupSetup(http: InfluxHttp, influx: InfluxConfig, lifecycle: StoreLifecycleConfig, now: number): Promise<SetupPlan> {
+export async function planRollupSetup(
+  http: InfluxHttp,
+  influx: InfluxConfig,
+  lifecycle: StoreLifecycleConfig,
+  now: number,
+): Promise<SetupPlan> {
   const db = influx.database;
   const notes: string[] = [];
   const actions: SetupAction[] = [];
@@ -125,13 +145,21 @@ export async function planRollupSetup(http: InfluxHttp, influx: InfluxConfig, li
     policies = [{ name: 'autogen', durationMs: 0, isDefault: true }];
   }
   const rawPolicy = influx.retentionPolicy ?? policies.find((p) => p.isDefault)?.name;
-  if (!rawPolicy) throw new Error(`database "${db}" has no default retention policy: set store.influxdb.retentionPolicy`);
+  if (!rawPolicy)
+    throw new Error(`database "${db}" has no default retention policy: set store.influxdb.retentionPolicy`);
   const want = (name: string, ms: number): void => {
     const found = policies.find((p) => p.name === name);
     const duration = influxDuration(ms);
-    if (!found) actions.push({ summary: `create retention policy ${name} (${duration})`, statements: [`CREATE RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration} REPLICATION 1`] });
+    if (!found)
+      actions.push({
+        summary: `create retention policy ${name} (${duration})`,
+        statements: [`CREATE RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration} REPLICATION 1`],
+      });
     else if (found.durationMs !== durationMs(duration)) {
-      actions.push({ summary: `change retention policy ${name} from ${influxDuration(found.durationMs)} to ${duration}`, statements: [`ALTER RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration}`] });
+      actions.push({
+        summary: `change retention policy ${name} from ${influxDuration(found.durationMs)} to ${duration}`,
+        statements: [`ALTER RETENTION POLICY ${ident(name)} ON ${ident(db)} DURATION ${duration}`],
+      });
     } else notes.push(`retention policy ${name} (${duration}): as configured`);
   };
   const rawMs = rawWindow(influx, lifecycle, notes);
@@ -160,13 +188,20 @@ export async function planRollupSetup(http: InfluxHttp, influx: InfluxConfig, li
       backfill.push(rollupBackfill(db, rawPolicy, name, Math.max(start, from), Math.min(start + DAY_MS, to)));
     }
     const days = backfill.length > 0 ? `, filled from the ${backfill.length} day(s) of readings already stored` : '';
-    actions.push({ summary: `${existing !== undefined ? 'replace' : 'create'} continuous query ${name}${days}`, statements: [...drop, ...backfill, text] });
+    actions.push({
+      summary: `${existing !== undefined ? 'replace' : 'create'} continuous query ${name}${days}`,
+      statements: [...drop, ...backfill, text],
+    });
   }
   return { database: db, rawPolicy, actions, notes };
 }
 
 /** Runs the plan's statements in order; the first refusal stops it (re-running plans again from there). */
-export async function applyRollupSetup(http: InfluxHttp, plan: SetupPlan, onAction: (action: SetupAction) => void = () => {}): Promise<void> {
+export async function applyRollupSetup(
+  http: InfluxHttp,
+  plan: SetupPlan,
+  onAction: (action: SetupAction) => void = () => {},
+): Promise<void> {
   for (const action of plan.actions) {
     for (const statement of action.statements) await http.run(statement, { db: plan.database });
     onAction(action);

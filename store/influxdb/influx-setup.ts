@@ -32,11 +32,18 @@ export interface ServerFacts {
 
 function authFailure(config: InfluxConfig, status: number | undefined, reason: string): InfluxStartupError {
   const refused = `InfluxDB at ${config.url} refused the platform's credentials (${status ?? 401}: ${reason})`;
-  if (config.token) return new InfluxStartupError(`${refused}: check the token in store.influxdb.token (IOC_INFLUX_TOKEN) and its permissions.`);
+  if (config.token)
+    return new InfluxStartupError(
+      `${refused}: check the token in store.influxdb.token (IOC_INFLUX_TOKEN) and its permissions.`,
+    );
   if (config.username !== undefined) {
-    return new InfluxStartupError(`${refused}: check the password of user "${config.username}" and its rights on database "${config.database}" (store.influxdb.username / password, IOC_INFLUX_USERNAME / IOC_INFLUX_PASSWORD).`);
+    return new InfluxStartupError(
+      `${refused}: check the password of user "${config.username}" and its rights on database "${config.database}" (store.influxdb.username / password, IOC_INFLUX_USERNAME / IOC_INFLUX_PASSWORD).`,
+    );
   }
-  return new InfluxStartupError(`InfluxDB at ${config.url} requires authentication and the platform has no credentials (${reason}): set store.influxdb.username and password (IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD) or a token (IOC_INFLUX_TOKEN).`);
+  return new InfluxStartupError(
+    `InfluxDB at ${config.url} requires authentication and the platform has no credentials (${reason}): set store.influxdb.username and password (IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD) or a token (IOC_INFLUX_TOKEN).`,
+  );
 }
 
 interface ReadProbe {
@@ -66,18 +73,25 @@ async function ensureDatabase(http: InfluxHttp, config: InfluxConfig, logger: Se
   } catch (err) {
     if (!(err instanceof InfluxRequestError) || err.failure !== 'rejected') throw err;
     // a server that cannot list databases (some 3.x releases) creates the database on the first write
-    logger.warn({ url: config.url, err: err.message }, 'cannot list InfluxDB databases: not checking that the database exists');
+    logger.warn(
+      { url: config.url, err: err.message },
+      'cannot list InfluxDB databases: not checking that the database exists',
+    );
     return;
   }
   const names = new Set(listed.series.flatMap((s) => s.values.map((row) => String(row[0]))));
   if (names.has(config.database)) return;
   if (!config.createDatabase) {
-    throw new InfluxStartupError(`InfluxDB at ${config.url} has no database "${config.database}": create it (CREATE DATABASE ${ident(config.database)}) or set store.influxdb.createDatabase: true.`);
+    throw new InfluxStartupError(
+      `InfluxDB at ${config.url} has no database "${config.database}": create it (CREATE DATABASE ${ident(config.database)}) or set store.influxdb.createDatabase: true.`,
+    );
   }
   try {
     await http.run(`CREATE DATABASE ${ident(config.database)}`, { db: '' });
   } catch (err) {
-    throw new InfluxStartupError(`InfluxDB at ${config.url} has no database "${config.database}" and the platform may not create it (${(err as Error).message}): create it as an admin, or give the user admin rights.`);
+    throw new InfluxStartupError(
+      `InfluxDB at ${config.url} has no database "${config.database}" and the platform may not create it (${(err as Error).message}): create it as an admin, or give the user admin rights.`,
+    );
   }
   logger.info({ url: config.url, database: config.database }, 'created the InfluxDB database');
 }
@@ -91,16 +105,26 @@ async function probeV2Write(config: InfluxConfig): Promise<void> {
   const url = `${config.url.replace(/\/+$/, '')}/api/v2/write?${params}`;
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', body: '', headers: authHeaders(config), signal: AbortSignal.timeout(config.timeoutMs) });
+    res = await fetch(url, {
+      method: 'POST',
+      body: '',
+      headers: authHeaders(config),
+      signal: AbortSignal.timeout(config.timeoutMs),
+    });
   } catch (err) {
-    throw new InfluxRequestError('unreachable', `InfluxDB at ${config.url} is not reachable (${(err as Error).message})`);
+    throw new InfluxRequestError(
+      'unreachable',
+      `InfluxDB at ${config.url} is not reachable (${(err as Error).message})`,
+    );
   }
   const body = await res.text().catch(() => '');
   if (res.status === 401 || res.status === 403) {
     throw authFailure(config, res.status, body.slice(0, 300));
   }
   if (res.status === 404 && /bucket|org/i.test(body)) {
-    throw new InfluxStartupError(`InfluxDB at ${config.url} has no bucket "${config.bucket}" in org "${config.org}": create it (influx bucket create -n ${config.bucket} -o ${config.org}) or fix store.influxdb.org / bucket. Server said: ${body.slice(0, 300)}`);
+    throw new InfluxStartupError(
+      `InfluxDB at ${config.url} has no bucket "${config.bucket}" in org "${config.org}": create it (influx bucket create -n ${config.bucket} -o ${config.org}) or fix store.influxdb.org / bucket. Server said: ${body.slice(0, 300)}`,
+    );
   }
 }
 
@@ -113,18 +137,28 @@ export async function prepareInflux(http: InfluxHttp, config: InfluxConfig, logg
   const readsAvailable = probe.available;
   if (readsAvailable && !v2) await ensureDatabase(http, config, logger);
   if (readsAvailable && v2 && probe.error) {
-    logger.warn({ url: config.url, database: config.database, err: probe.error },
-      `InfluxDB cannot read database "${config.database}" over /query: map it to bucket "${config.bucket}" (influx v1 dbrp create, see docs/influxdb.md)`);
+    logger.warn(
+      { url: config.url, database: config.database, err: probe.error },
+      `InfluxDB cannot read database "${config.database}" over /query: map it to bucket "${config.bucket}" (influx v1 dbrp create, see docs/influxdb.md)`,
+    );
   }
-  const retention = config.retentionPolicy !== undefined || config.retention.duration !== undefined || config.retention.downsample !== undefined;
+  const retention =
+    config.retentionPolicy !== undefined ||
+    config.retention.duration !== undefined ||
+    config.retention.downsample !== undefined;
   if (retention && readsAvailable && !v2 && /^v?1\./.test(version ?? '')) {
     await ensureRetention(http, config, logger);
   } else if (config.retention.duration !== undefined || config.retention.downsample !== undefined) {
-    logger.warn({ url: config.url, version },
-      'store.influxdb.retention applies to InfluxDB 1.x: on 2.x set the bucket retention, on 3.x the database retention, and downsample with a task (see docs/influxdb.md)');
+    logger.warn(
+      { url: config.url, version },
+      'store.influxdb.retention applies to InfluxDB 1.x: on 2.x set the bucket retention, on 3.x the database retention, and downsample with a task (see docs/influxdb.md)',
+    );
   }
   if (!readsAvailable) {
-    logger.warn({ url: config.url }, `InfluxDB at ${config.url} does not answer InfluxQL on /query: readings are written, but the API cannot read them back from it`);
+    logger.warn(
+      { url: config.url },
+      `InfluxDB at ${config.url} does not answer InfluxQL on /query: readings are written, but the API cannot read them back from it`,
+    );
   }
   return { version, readsAvailable };
 }

@@ -4,12 +4,15 @@ import { influxSchema, type InfluxConfig } from '../../config/platform-config.ts
 /** A logger whose lines the test can read back (messages with their level). */
 export function capturingLogger(): { logger: Logger; lines: Array<{ level: number; msg: string }> } {
   const lines: Array<{ level: number; msg: string }> = [];
-  const logger = pino({ level: 'debug' }, {
-    write(line: string) {
-      const parsed = JSON.parse(line) as { level: number; msg: string };
-      lines.push({ level: parsed.level, msg: parsed.msg });
+  const logger = pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        const parsed = JSON.parse(line) as { level: number; msg: string };
+        lines.push({ level: parsed.level, msg: parsed.msg });
+      },
     },
-  });
+  );
   return { logger, lines };
 }
 

@@ -30,8 +30,15 @@ async function scripted(replies: Reply[]): Promise<{ url: string; bodies: string
 }
 
 const ok: Reply = (_b, res) => res.writeHead(204).end();
-const unavailable: Reply = (_b, res) => res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
-const points = (n: number) => Array.from({ length: n }, (_, i) => ({ measurement: 'air', tags: { sensorId: 's' }, fields: { pm25: i }, ts: 1000 + i }));
+const unavailable: Reply = (_b, res) =>
+  res.writeHead(503, { 'content-type': 'application/json' }).end('{"error":"busy"}');
+const points = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    measurement: 'air',
+    tags: { sensorId: 's' },
+    fields: { pm25: i },
+    ts: 1000 + i,
+  }));
 
 describe('InfluxWriter', () => {
   it('splits a write into batches on /write with ms precision and resolves once all are stored', async () => {
@@ -44,7 +51,11 @@ describe('InfluxWriter', () => {
 
   it('does not resolve before the server answers', async () => {
     let answer: (() => void) | undefined;
-    const s = await scripted([(_b, res) => { answer = () => res.writeHead(204).end(); }]);
+    const s = await scripted([
+      (_b, res) => {
+        answer = () => res.writeHead(204).end();
+      },
+    ]);
     const writer = new InfluxWriter(influxConfig({ url: s.url }));
     let resolved = false;
     const write = writer.write(points(3)).then(() => (resolved = true));
@@ -70,9 +81,12 @@ describe('InfluxWriter', () => {
   });
 
   it('fails at once on refused credentials and on a missing database', async () => {
-    const denied = await scripted([(_b, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authorization failed"}')]);
-    await expect(new InfluxWriter(influxConfig({ url: denied.url })).write(points(1)))
-      .rejects.toThrow(/refused the write \(401\): authorization failed/);
+    const denied = await scripted([
+      (_b, res) => res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"authorization failed"}'),
+    ]);
+    await expect(new InfluxWriter(influxConfig({ url: denied.url })).write(points(1))).rejects.toThrow(
+      /refused the write \(401\): authorization failed/,
+    );
     expect(denied.bodies).toHaveLength(1);
   });
 
@@ -86,8 +100,12 @@ describe('InfluxWriter', () => {
 
 describe('refused writes', () => {
   it('counts the points a 400 refused', () => {
-    expect(refusedCount('{"error":"partial write: field type conflict: input field \\"pm25\\" ... dropped=3"}', 10)).toBe(3);
-    expect(refusedCount('{"error":"partial write: unable to parse \'a,t=1 v=1 1x\': bad timestamp dropped=0"}', 10)).toBe(1);
+    expect(
+      refusedCount('{"error":"partial write: field type conflict: input field \\"pm25\\" ... dropped=3"}', 10),
+    ).toBe(3);
+    expect(
+      refusedCount('{"error":"partial write: unable to parse \'a,t=1 v=1 1x\': bad timestamp dropped=0"}', 10),
+    ).toBe(1);
     expect(refusedCount('{"error":"request refused"}', 10)).toBe(10);
   });
 });

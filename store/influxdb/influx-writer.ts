@@ -43,10 +43,15 @@ function asRequestError(error: Error, url: string): InfluxRequestError {
   if (error instanceof InfluxRequestError) return error;
   if (error instanceof HttpError) {
     const reason = error.json?.error ?? error.body ?? error.message;
-    return new InfluxRequestError(failureFromStatus(error.statusCode), `InfluxDB at ${url} refused the write (${error.statusCode}): ${reason}`, error.statusCode);
+    return new InfluxRequestError(
+      failureFromStatus(error.statusCode),
+      `InfluxDB at ${url} refused the write (${error.statusCode}): ${reason}`,
+      error.statusCode,
+    );
   }
   const code = (error as { code?: string }).code;
-  if (error.name === 'RequestTimedOutError') return new InfluxRequestError('timeout', `InfluxDB at ${url} did not answer the write in time`);
+  if (error.name === 'RequestTimedOutError')
+    return new InfluxRequestError('timeout', `InfluxDB at ${url} did not answer the write in time`);
   return new InfluxRequestError('unreachable', `InfluxDB at ${url} is not reachable (${code ?? error.message})`);
 }
 
@@ -82,7 +87,8 @@ export class InfluxWriter {
   async write(points: readonly Point[]): Promise<WriteOutcome> {
     const { batchSize } = this.config;
     // one request keeps InfluxDB's own order; several side by side need twins merged first
-    const { points: unique, prefixes } = points.length > batchSize ? withoutTwins(points) : { points, prefixes: undefined };
+    const { points: unique, prefixes } =
+      points.length > batchSize ? withoutTwins(points) : { points, prefixes: undefined };
     const send = this.open(unique.length);
     let unwritable = 0; // a point left without any field (every number non-finite) cannot be written
     for (let i = 0; i < unique.length && !send.failed(); i += batchSize) {

@@ -13,7 +13,9 @@ describe('end to end through InfluxDB', () => {
   const database = freshDatabase('e2e');
   beforeAll(async () => {
     influx = await startInfluxd();
-    p = await startTestPlatform({ overrides: { store: { engine: 'influxdb', influxdb: { url: influx.url, database } } } });
+    p = await startTestPlatform({
+      overrides: { store: { engine: 'influxdb', influxdb: { url: influx.url, database } } },
+    });
     http = new InfluxHttp(influxConfig({ url: influx.url, database }));
   });
   afterAll(async () => {
@@ -31,31 +33,70 @@ describe('end to end through InfluxDB', () => {
     expect(p.store.name).toBe('influxdb');
     const device = await p.connectDevice('water-kimlong');
     const base = Math.floor((Date.now() - 3 * 3_600_000) / 3_600_000) * 3_600_000;
-    await publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify([
-      { ts: base + 60_000, waterLevel: 1.5, flow: 300 },
-      { ts: base + 120_000, waterLevel: 2.5 },
-      { ts: base + 3_600_000 + 60_000, waterLevel: 3.25 },
-    ]));
+    await publishAcked(
+      device,
+      'ioc/water/water-kimlong/readings',
+      JSON.stringify([
+        { ts: base + 60_000, waterLevel: 1.5, flow: 300 },
+        { ts: base + 120_000, waterLevel: 2.5 },
+        { ts: base + 3_600_000 + 60_000, waterLevel: 3.25 },
+      ]),
+    );
 
-    const range = await api(`/api/sensors/water-kimlong/readings?metric=waterLevel&from=${base}&to=${base + 2 * 3_600_000}`);
+    const range = await api(
+      `/api/sensors/water-kimlong/readings?metric=waterLevel&from=${base}&to=${base + 2 * 3_600_000}`,
+    );
     expect(range.points).toEqual([
-      { ts: base + 60_000, value: 1.5 }, { ts: base + 120_000, value: 2.5 }, { ts: base + 3_600_000 + 60_000, value: 3.25 },
+      { ts: base + 60_000, value: 1.5 },
+      { ts: base + 120_000, value: 2.5 },
+      { ts: base + 3_600_000 + 60_000, value: 3.25 },
     ]);
     // (a PUBACK means durable in the commit log; the API read above waited for the store)
     // in InfluxDB, as docs/influxdb.md says: measurement = kind, tags sensorId/kind/district, a field per metric
-    const [raw] = await http.query([`SELECT * FROM "water" WHERE "sensorId" = 'water-kimlong' AND time >= ${base}ms GROUP BY *`]);
-    expect(raw!.series).toEqual([{
-      name: 'water', tags: { district: 'Kim Long', kind: 'water', sensorId: 'water-kimlong' }, columns: ['time', 'flow', 'waterLevel'],
-      values: [[base + 60_000, 300, 1.5], [base + 120_000, null, 2.5], [base + 3_600_000 + 60_000, null, 3.25]],
-    }]);
+    const [raw] = await http.query([
+      `SELECT * FROM "water" WHERE "sensorId" = 'water-kimlong' AND time >= ${base}ms GROUP BY *`,
+    ]);
+    expect(raw!.series).toEqual([
+      {
+        name: 'water',
+        tags: { district: 'Kim Long', kind: 'water', sensorId: 'water-kimlong' },
+        columns: ['time', 'flow', 'waterLevel'],
+        values: [
+          [base + 60_000, 300, 1.5],
+          [base + 120_000, null, 2.5],
+          [base + 3_600_000 + 60_000, null, 3.25],
+        ],
+      },
+    ]);
 
-    const hourly = await api(`/api/sensors/water-kimlong/readings?metric=waterLevel&from=${base}&to=${base + 2 * 3_600_000}&every=1h&fn=max`);
-    expect(hourly.points).toEqual([{ ts: base, value: 2.5 }, { ts: base + 3_600_000, value: 3.25 }]);
+    const hourly = await api(
+      `/api/sensors/water-kimlong/readings?metric=waterLevel&from=${base}&to=${base + 2 * 3_600_000}&every=1h&fn=max`,
+    );
+    expect(hourly.points).toEqual([
+      { ts: base, value: 2.5 },
+      { ts: base + 3_600_000, value: 3.25 },
+    ]);
     const latest = await api('/api/readings/latest?kind=water&district=Kim%20Long');
-    expect(latest.readings).toEqual(expect.arrayContaining([
-      { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', metric: 'waterLevel', ts: base + 3_600_000 + 60_000, value: 3.25 },
-      { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long', metric: 'flow', ts: base + 60_000, value: 300 },
-    ]));
+    expect(latest.readings).toEqual(
+      expect.arrayContaining([
+        {
+          sensorId: 'water-kimlong',
+          kind: 'water',
+          district: 'Kim Long',
+          metric: 'waterLevel',
+          ts: base + 3_600_000 + 60_000,
+          value: 3.25,
+        },
+        {
+          sensorId: 'water-kimlong',
+          kind: 'water',
+          district: 'Kim Long',
+          metric: 'flow',
+          ts: base + 60_000,
+          value: 300,
+        },
+      ]),
+    );
   });
 
   it('keeps device status as its own measurement and lands a replayed publish once', async () => {
@@ -67,7 +108,9 @@ describe('end to end through InfluxDB', () => {
     await publishAcked(device, 'ioc/air/air-ngomon/readings', payload); // a device re-sending after a lost PUBACK
     const range = await api(`/api/sensors/air-ngomon/readings?metric=pm25&from=${ts - 1}&to=${ts + 1}`);
     expect(range.points).toEqual([{ ts, value: 18.5 }]);
-    const [count] = await http.query([`SELECT count("pm25") FROM "air" WHERE "sensorId" = 'air-ngomon' AND time >= ${ts}ms AND time <= ${ts}ms`]);
+    const [count] = await http.query([
+      `SELECT count("pm25") FROM "air" WHERE "sensorId" = 'air-ngomon' AND time >= ${ts}ms AND time <= ${ts}ms`,
+    ]);
     expect(count!.series[0]!.values[0]![1]).toBe(1);
     const [status] = await http.query([`SELECT "status" FROM "device_status" WHERE "sensorId" = 'air-ngomon'`]);
     expect(status!.series[0]!.values.map((row) => row[1])).toContain('online');

@@ -10,7 +10,11 @@ import type { InfluxStore } from './influxdb-store.ts';
  * InfluxDB goes away while devices publish: every reading the platform acknowledged (QoS 1 PUBACK) is in
  * InfluxDB exactly once after it comes back, and while the spool is full the platform holds PUBACKs.
  */
-interface Acked { sensorId: string; ts: number; value: number }
+interface Acked {
+  sensorId: string;
+  ts: number;
+  value: number;
+}
 
 let influx: InfluxServer | undefined;
 let p: TestPlatform | undefined;
@@ -33,7 +37,13 @@ async function setUp(overrides: { maxBytes?: number } = {}) {
       },
       // one device stands in for a fleet filling the spool: far above a device's own publish and byte budget,
       // which would otherwise hold its PUBACKs first (broker/publish-rate-limiter.ts)
-      limits: { devicePublishesPerSecond: 1_000_000, devicePublishBurst: 1_000_000, deviceBytesPerSecond: 1_000_000_000, deviceByteBurst: 1_000_000_000, connectionBytesPerSecond: 1_000_000_000 },
+      limits: {
+        devicePublishesPerSecond: 1_000_000,
+        devicePublishBurst: 1_000_000,
+        deviceBytesPerSecond: 1_000_000_000,
+        deviceByteBurst: 1_000_000_000,
+        connectionBytesPerSecond: 1_000_000_000,
+      },
     },
   });
   return { server: influx, platform: p, http: new InfluxHttp(influxConfig({ url: influx.url, database })) };
@@ -50,14 +60,20 @@ async function until(what: string, check: () => boolean | Promise<boolean>, time
 /** Everything InfluxDB holds for these sensors, as (sensor, ts, value). */
 async function stored(http: InfluxHttp, sensorIds: string[], from: number): Promise<Acked[]> {
   const where = sensorIds.map((id) => `"sensorId" = '${id}'`).join(' OR ');
-  const [result] = await http.query([`SELECT "pm25" FROM "air" WHERE (${where}) AND time >= ${from}ms GROUP BY "sensorId"`]);
-  return (result?.series ?? []).flatMap((s) => s.values.map((row) => ({ sensorId: s.tags.sensorId!, ts: Number(row[0]), value: Number(row[1]) })));
+  const [result] = await http.query([
+    `SELECT "pm25" FROM "air" WHERE (${where}) AND time >= ${from}ms GROUP BY "sensorId"`,
+  ]);
+  return (result?.series ?? []).flatMap((s) =>
+    s.values.map((row) => ({ sensorId: s.tags.sensorId!, ts: Number(row[0]), value: Number(row[1]) })),
+  );
 }
 
 const byKey = (list: Acked[]) => [...list].sort((a, b) => a.sensorId.localeCompare(b.sensorId) || a.ts - b.ts);
 
 describe('InfluxDB outage during ingest', () => {
-  it('finds every acknowledged reading exactly once after influxd is stopped mid-stream and restarted', { timeout: 120_000 }, async () => {
+  it('finds every acknowledged reading exactly once after influxd is stopped mid-stream and restarted', {
+    timeout: 120_000,
+  }, async () => {
     const { server, platform, http } = await setUp();
     const sensors = ['air-ngomon', 'air-dongba', 'air-gahue'];
     const devices: MqttClient[] = await Promise.all(sensors.map((id) => platform.connectDevice(id)));
@@ -97,7 +113,9 @@ describe('InfluxDB outage during ingest', () => {
     expect(health.json).toMatchObject({ status: 'ok', store: { ready: true } });
   });
 
-  it('stops acknowledging when the spool is full while InfluxDB is down, and loses nothing', { timeout: 120_000 }, async () => {
+  it('stops acknowledging when the spool is full while InfluxDB is down, and loses nothing', {
+    timeout: 120_000,
+  }, async () => {
     const { server, platform, http } = await setUp({ maxBytes: 1024 * 1024 });
     const device = await platform.connectDevice('air-kimlong');
     await server.stop();
@@ -106,9 +124,15 @@ describe('InfluxDB outage during ingest', () => {
     let held: Promise<void> | undefined;
     let heldReadings: Acked[] = [];
     for (let i = 0; i < 400 && !held; i++) {
-      const readings = Array.from({ length: 100 }, (_, k) => ({ ts: base + (100 * i + k) * 50, pm25: (100 * i + k) % 2000 }));
+      const readings = Array.from({ length: 100 }, (_, k) => ({
+        ts: base + (100 * i + k) * 50,
+        pm25: (100 * i + k) % 2000,
+      }));
       const publish = publishAcked(device, 'ioc/air/air-kimlong/readings', JSON.stringify(readings));
-      const answered = await Promise.race([publish.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+      const answered = await Promise.race([
+        publish.then(() => true),
+        new Promise<boolean>((r) => setTimeout(() => r(false), 3000)),
+      ]);
       const these = readings.map((r) => ({ sensorId: 'air-kimlong', ts: r.ts, value: r.pm25 }));
       if (answered) acked.push(...these);
       else {

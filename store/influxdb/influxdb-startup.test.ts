@@ -7,7 +7,12 @@ import { capturingLogger, freshDatabase, influxConfig } from './influx-test-help
 import { openInfluxStore } from './influxdb-store.ts';
 
 const T = Date.UTC(2026, 9, 1);
-const reading = (sensorId: string, ts: number, pm25: number) => ({ measurement: 'air', tags: { sensorId, kind: 'air', district: 'Kim Long' }, fields: { pm25 }, ts });
+const reading = (sensorId: string, ts: number, pm25: number) => ({
+  measurement: 'air',
+  tags: { sensorId, kind: 'air', district: 'Kim Long' },
+  fields: { pm25 },
+  ts,
+});
 
 describe('InfluxDB store start-up with authentication on', () => {
   let server: InfluxServer;
@@ -18,22 +23,33 @@ describe('InfluxDB store start-up with authentication on', () => {
 
   it('stops with a message naming the user when the password is wrong', async () => {
     const { logger } = capturingLogger();
-    const opening = openInfluxStore(influxConfig({ url: server.url, username: 'ioc_admin', password: 'wrong' }), logger);
+    const opening = openInfluxStore(
+      influxConfig({ url: server.url, username: 'ioc_admin', password: 'wrong' }),
+      logger,
+    );
     await expect(opening).rejects.toBeInstanceOf(ConfigError);
-    await expect(opening).rejects.toThrow(/refused the platform's credentials \(401: authorization failed\): check the password of user "ioc_admin"/);
+    await expect(opening).rejects.toThrow(
+      /refused the platform's credentials \(401: authorization failed\): check the password of user "ioc_admin"/,
+    );
   });
 
   it('stops with a message saying which settings to give when there are no credentials', async () => {
     const { logger } = capturingLogger();
-    await expect(openInfluxStore(influxConfig({ url: server.url }), logger))
-      .rejects.toThrow(/requires authentication and the platform has no credentials .*: set store\.influxdb\.username and password \(IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD\)/);
+    await expect(openInfluxStore(influxConfig({ url: server.url }), logger)).rejects.toThrow(
+      /requires authentication and the platform has no credentials .*: set store\.influxdb\.username and password \(IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD\)/,
+    );
   });
 
   it('writes and reads with the right credentials', async () => {
     const { logger } = capturingLogger();
-    const store = await openInfluxStore(influxConfig({ url: server.url, database: freshDatabase(), username: 'ioc_admin', password: 'right-secret' }), logger);
+    const store = await openInfluxStore(
+      influxConfig({ url: server.url, database: freshDatabase(), username: 'ioc_admin', password: 'right-secret' }),
+      logger,
+    );
     await store.write([reading('auth-a', T, 4.5)]);
-    expect(await store.queryRange({ measurement: 'air', sensorId: 'auth-a', field: 'pm25', from: T, to: T + 1 })).toEqual([{ ts: T, value: 4.5 }]);
+    expect(
+      await store.queryRange({ measurement: 'air', sensorId: 'auth-a', field: 'pm25', from: T, to: T + 1 }),
+    ).toEqual([{ ts: T, value: 4.5 }]);
     expect(store.state()).toMatchObject({ reachable: true, lastError: null, writePath: 'v1', readsAvailable: true });
   });
 });
@@ -48,8 +64,9 @@ describe('InfluxDB store start-up', () => {
   it('stops with a clear message when the database is missing and may not be created', async () => {
     const { logger } = capturingLogger();
     const database = freshDatabase('missing');
-    await expect(openInfluxStore(influxConfig({ url: server.url, database, createDatabase: false }), logger))
-      .rejects.toThrow(new RegExp(`has no database "${database}": create it .*createDatabase: true`));
+    await expect(
+      openInfluxStore(influxConfig({ url: server.url, database, createDatabase: false }), logger),
+    ).rejects.toThrow(new RegExp(`has no database "${database}": create it .*createDatabase: true`));
   });
 
   it('creates the database when it is missing', async () => {
@@ -68,17 +85,22 @@ describe('InfluxDB store start-up', () => {
     const store = await openInfluxStore(influxConfig({ url: server.url, database }), logger);
     expect(store.state()).toMatchObject({ reachable: false, url: server.url });
     expect(store.state().lastError).toContain(`InfluxDB at ${server.url} is not reachable`);
-    expect(lines.some((l) => l.level === 40 && l.msg.includes(`InfluxDB at ${server.url} is not reachable`))).toBe(true);
+    expect(lines.some((l) => l.level === 40 && l.msg.includes(`InfluxDB at ${server.url} is not reachable`))).toBe(
+      true,
+    );
     expect(lines.some((l) => l.level === 40 && l.msg.includes('commit log'))).toBe(true);
     const write = store.write([reading('late-a', T, 1)]);
     await expect(write).rejects.toBeInstanceOf(InfluxRequestError);
     await expect(write).rejects.toMatchObject({ failure: 'unreachable' });
-    await expect(store.queryRange({ measurement: 'air', sensorId: 'late-a', field: 'pm25', from: T, to: T + 1 }))
-      .rejects.toMatchObject({ category: 'unavailable', code: 'store_unavailable' });
+    await expect(
+      store.queryRange({ measurement: 'air', sensorId: 'late-a', field: 'pm25', from: T, to: T + 1 }),
+    ).rejects.toMatchObject({ category: 'unavailable', code: 'store_unavailable' });
 
     await server.start();
     await store.write([reading('late-a', T, 1)]);
-    expect(await store.queryRange({ measurement: 'air', sensorId: 'late-a', field: 'pm25', from: T, to: T + 1 })).toEqual([{ ts: T, value: 1 }]);
+    expect(
+      await store.queryRange({ measurement: 'air', sensorId: 'late-a', field: 'pm25', from: T, to: T + 1 }),
+    ).toEqual([{ ts: T, value: 1 }]);
     expect(store.state()).toMatchObject({ reachable: true, lastError: null });
     expect(store.state().lastWriteAt).toBeGreaterThan(0);
   });
@@ -101,7 +123,16 @@ describe('InfluxDB store start-up', () => {
     ]);
     expect(store.state()).toMatchObject({ pointsRejected: 1, pointsWritten: 2 });
     expect(lines.some((l) => l.level === 50 && l.msg.includes('refused points for good'))).toBe(true);
-    const values = await store.queryRange({ measurement: 'air', sensorId: 'conflict-a', field: 'pm25', from: T, to: T + 10_000 });
-    expect(values).toEqual([{ ts: T, value: 1 }, { ts: T + 2000, value: 3 }]);
+    const values = await store.queryRange({
+      measurement: 'air',
+      sensorId: 'conflict-a',
+      field: 'pm25',
+      from: T,
+      to: T + 10_000,
+    });
+    expect(values).toEqual([
+      { ts: T, value: 1 },
+      { ts: T + 2000, value: 3 },
+    ]);
   });
 });

@@ -2,7 +2,14 @@ import type { Logger } from 'pino';
 import { DomainError } from '../../core/domain-error.ts';
 import type { InfluxConfig } from '../../config/platform-config.ts';
 import type {
-  AggregateQuery, LatestQuery, LatestValue, Point, PointQuery, RangeQuery, Sample, TimeSeriesStore,
+  AggregateQuery,
+  LatestQuery,
+  LatestValue,
+  Point,
+  PointQuery,
+  RangeQuery,
+  Sample,
+  TimeSeriesStore,
 } from '../time-series-store.ts';
 import { InfluxHttp, InfluxRequestError } from './influx-http.ts';
 import { readAggregate, readLatest, readPoints, readRange, type RunStatements } from './influx-reads.ts';
@@ -50,12 +57,23 @@ export class InfluxStore implements TimeSeriesStore {
   private readonly status: InfluxStoreState;
   private rollups: { names: RollupName[]; checkedAt: number } | null = null;
 
-  constructor(private readonly config: InfluxConfig, private readonly logger: StoreLogger, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly config: InfluxConfig,
+    private readonly logger: StoreLogger,
+    private readonly now: () => number = Date.now,
+  ) {
     this.http = new InfluxHttp(config);
     this.writer = new InfluxWriter(config);
     this.status = {
-      reachable: false, lastError: null, lastWriteAt: null, url: this.http.url, writePath: this.writer.path,
-      readsAvailable: null, version: null, pointsWritten: 0, pointsRejected: 0,
+      reachable: false,
+      lastError: null,
+      lastWriteAt: null,
+      url: this.http.url,
+      writePath: this.writer.path,
+      readsAvailable: null,
+      version: null,
+      pointsWritten: 0,
+      pointsRejected: 0,
     };
   }
 
@@ -91,8 +109,10 @@ export class InfluxStore implements TimeSeriesStore {
       this.status.pointsWritten += outcome.written;
       if (outcome.rejected > 0) {
         this.status.pointsRejected += outcome.rejected;
-        this.logger.error({ url: this.status.url, rejected: outcome.rejected, reason: outcome.rejectReason },
-          'InfluxDB refused points for good (they cannot be written as they are); the others were stored');
+        this.logger.error(
+          { url: this.status.url, rejected: outcome.rejected, reason: outcome.rejectReason },
+          'InfluxDB refused points for good (they cannot be written as they are); the others were stored',
+        );
       }
       Object.assign(this.status, { reachable: true, lastError: null, lastWriteAt: Date.now() });
       this.lastLogged = null; // the next outage is logged again
@@ -109,7 +129,9 @@ export class InfluxStore implements TimeSeriesStore {
   aggregate(query: AggregateQuery): Promise<Sample[]> {
     return this.read(async (run, rp) => {
       const rollups = await this.availableRollups();
-      return rollups.length > 0 ? readAggregateFromRollups(run, query, rollups, this.now(), rp) : readAggregate(run, query, rp);
+      return rollups.length > 0
+        ? readAggregateFromRollups(run, query, rollups, this.now(), rp)
+        : readAggregate(run, query, rp);
     });
   }
 
@@ -145,8 +167,11 @@ export class InfluxStore implements TimeSeriesStore {
     try {
       const facts = await this.prepare();
       if (!facts.readsAvailable) {
-        throw new DomainError('unavailable', 'store_reads_unavailable',
-          `InfluxDB at ${this.status.url} takes writes but does not answer InfluxQL on /query, so readings cannot be read back from it`);
+        throw new DomainError(
+          'unavailable',
+          'store_reads_unavailable',
+          `InfluxDB at ${this.status.url} takes writes but does not answer InfluxQL on /query, so readings cannot be read back from it`,
+        );
       }
       return await fn(this.run, this.config.retentionPolicy);
     } catch (err) {
@@ -160,7 +185,11 @@ export class InfluxStore implements TimeSeriesStore {
     const results = await this.http.query(statements);
     this.status.reachable = true;
     const failed = results.find((r) => r.error);
-    if (failed) throw new InfluxRequestError('rejected', `InfluxDB at ${this.status.url} could not answer a query: ${failed.error}`);
+    if (failed)
+      throw new InfluxRequestError(
+        'rejected',
+        `InfluxDB at ${this.status.url} could not answer a query: ${failed.error}`,
+      );
     return results;
   };
 
@@ -188,14 +217,19 @@ export async function openInfluxStore(config: InfluxConfig, logger: StoreLogger)
   const store = new InfluxStore(config, logger);
   try {
     const facts = await store.prepare();
-    logger.info({ url: store.state().url, version: facts.version, writePath: store.state().writePath, database: config.database },
-      'InfluxDB store ready');
+    logger.info(
+      { url: store.state().url, version: facts.version, writePath: store.state().writePath, database: config.database },
+      'InfluxDB store ready',
+    );
   } catch (err) {
     if (err instanceof InfluxStartupError) throw err;
     // down, slow or failing for now (5xx): start anyway, the checks run again before the first write
     if (err instanceof InfluxRequestError && (UNREACHABLE.has(err.failure) || err.failure === 'server')) {
       store.noteFailure(err, true);
-      logger.warn({ url: config.url }, 'the platform starts anyway: acknowledged readings wait in the commit log and are written when InfluxDB answers');
+      logger.warn(
+        { url: config.url },
+        'the platform starts anyway: acknowledged readings wait in the commit log and are written when InfluxDB answers',
+      );
       return store;
     }
     throw new InfluxStartupError(`InfluxDB at ${config.url} could not be set up: ${(err as Error).message}`);

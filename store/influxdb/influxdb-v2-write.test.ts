@@ -14,14 +14,20 @@ describe('InfluxDB v2 write path (token, org and bucket)', () => {
 
   it('writes readings through /api/v2/write with ms timestamps and escaped tags, and says reads are unavailable', async () => {
     const { logger, lines } = capturingLogger();
-    const store = await openInfluxStore(influxConfig({ url: vm.url, token: 'ioc-token', org: 'hue', bucket: 'ioc', batchSize: 100 }), logger);
+    const store = await openInfluxStore(
+      influxConfig({ url: vm.url, token: 'ioc-token', org: 'hue', bucket: 'ioc', batchSize: 100 }),
+      logger,
+    );
     expect(store.state()).toMatchObject({ writePath: 'v2', reachable: true, readsAvailable: false });
     expect(lines.some((l) => l.level === 40 && l.msg.includes('does not answer InfluxQL'))).toBe(true);
 
     const t0 = Math.floor(Date.now() / 1000) * 1000 - 60_000;
     const district = 'Phú Xuân, cửa Ngọ Môn';
     const points = Array.from({ length: 250 }, (_, i) => ({
-      measurement: 'airv2', tags: { sensorId: 'air-ngomon', kind: 'air', district }, fields: { pm25: i + 0.5, pm10: 2 * i }, ts: t0 + i * 10,
+      measurement: 'airv2',
+      tags: { sensorId: 'air-ngomon', kind: 'air', district },
+      fields: { pm25: i + 0.5, pm10: 2 * i },
+      ts: t0 + i * 10,
     }));
     await store.write(points);
     expect(store.state()).toMatchObject({ pointsWritten: 250, lastError: null });
@@ -34,14 +40,25 @@ describe('InfluxDB v2 write path (token, org and bucket)', () => {
     expect(byName.airv2_pm25!.values).toEqual(points.map((p) => p.fields.pm25));
     expect(byName.airv2_pm10!.values).toEqual(points.map((p) => p.fields.pm10));
 
-    await expect(store.latest({ sensorIds: ['air-ngomon'] })).rejects.toMatchObject({ category: 'unavailable', code: 'store_reads_unavailable' });
+    await expect(store.latest({ sensorIds: ['air-ngomon'] })).rejects.toMatchObject({
+      category: 'unavailable',
+      code: 'store_reads_unavailable',
+    });
   });
 
   it('rejects a write while the server is down, and writes it once it is back', async () => {
     const { logger } = capturingLogger();
-    const store = await openInfluxStore(influxConfig({ url: vm.url, token: 'ioc-token', org: 'hue', bucket: 'ioc', writeRetries: 1 }), logger);
+    const store = await openInfluxStore(
+      influxConfig({ url: vm.url, token: 'ioc-token', org: 'hue', bucket: 'ioc', writeRetries: 1 }),
+      logger,
+    );
     const ts = Math.floor(Date.now() / 1000) * 1000 - 30_000;
-    const point = { measurement: 'downv2', tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' }, fields: { waterLevel: 2.25 }, ts };
+    const point = {
+      measurement: 'downv2',
+      tags: { sensorId: 'water-kimlong', kind: 'water', district: 'Kim Long' },
+      fields: { waterLevel: 2.25 },
+      ts,
+    };
     await vm.stop();
     await expect(store.write([point])).rejects.toMatchObject({ failure: 'unreachable' });
     expect(store.state().reachable).toBe(false);

@@ -8,19 +8,27 @@ describe('InfluxQL text', () => {
   });
 
   it('asks for epoch-aligned buckets without empty ones, in the configured retention policy', () => {
-    expect(aggregateStatement({ measurement: 'air', sensorId: 's1', field: 'pm25', from: 1000, to: 5000, every: 60_000, fn: 'mean' }, 'raw'))
-      .toBe(`SELECT mean("pm25") FROM "raw"."air" WHERE "sensorId" = 's1' AND time >= 1000ms AND time < 5000ms GROUP BY time(60000ms) fill(none)`);
+    expect(
+      aggregateStatement(
+        { measurement: 'air', sensorId: 's1', field: 'pm25', from: 1000, to: 5000, every: 60_000, fn: 'mean' },
+        'raw',
+      ),
+    ).toBe(
+      `SELECT mean("pm25") FROM "raw"."air" WHERE "sensorId" = 's1' AND time >= 1000ms AND time < 5000ms GROUP BY time(60000ms) fill(none)`,
+    );
   });
 
   it('filters latest values by kind, district and sensor ids', () => {
-    expect(latestStatement('water', 'waterLevel', { kind: 'water', district: 'Kim Long', sensorIds: ['a', 'b'] }))
-      .toBe(`SELECT last("waterLevel") FROM "water" WHERE "sensorId" != '' AND "kind" = 'water' AND "district" = 'Kim Long'`
-        + ` AND ("sensorId" = 'a' OR "sensorId" = 'b') GROUP BY "sensorId", "kind", "district"`);
+    expect(latestStatement('water', 'waterLevel', { kind: 'water', district: 'Kim Long', sensorIds: ['a', 'b'] })).toBe(
+      `SELECT last("waterLevel") FROM "water" WHERE "sensorId" != '' AND "kind" = 'water' AND "district" = 'Kim Long'` +
+        ` AND ("sensorId" = 'a' OR "sensorId" = 'b') GROUP BY "sensorId", "kind", "district"`,
+    );
   });
 
   it('reads whole points grouped by every tag', () => {
-    expect(pointsStatement({ measurement: 'alert_events', tags: { ruleId: 'r' }, from: 0, to: 10, limit: 5 }))
-      .toBe(`SELECT * FROM "alert_events" WHERE "ruleId" = 'r' AND time >= 0ms AND time < 10ms GROUP BY * ORDER BY time ASC LIMIT 5`);
+    expect(pointsStatement({ measurement: 'alert_events', tags: { ruleId: 'r' }, from: 0, to: 10, limit: 5 })).toBe(
+      `SELECT * FROM "alert_events" WHERE "ruleId" = 'r' AND time >= 0ms AND time < 10ms GROUP BY * ORDER BY time ASC LIMIT 5`,
+    );
   });
 });
 
@@ -32,7 +40,17 @@ describe('/query answers', () => {
       '{"results":[{"statement_id":1,"error":"database not found: x"}]}',
     ].join('\n');
     const [first, second] = parseQueryAnswer(body, 2);
-    expect(first!.series).toEqual([{ name: 'air', tags: { sensorId: 'a' }, columns: ['time', 'pm25'], values: [[1, 1], [2, 2]] }]);
+    expect(first!.series).toEqual([
+      {
+        name: 'air',
+        tags: { sensorId: 'a' },
+        columns: ['time', 'pm25'],
+        values: [
+          [1, 1],
+          [2, 2],
+        ],
+      },
+    ]);
     expect(second).toEqual({ series: [], error: 'database not found: x' });
   });
 

@@ -40,20 +40,30 @@ function limitClause(limit: number | undefined): string {
 
 /** The store contract's functions mapped to InfluxQL's: the only function text a caller can pick. */
 const INFLUX_FN: Readonly<Record<AggregateFn, string>> = Object.freeze({
-  mean: 'mean', min: 'min', max: 'max', first: 'first', last: 'last', count: 'count', sum: 'sum',
+  mean: 'mean',
+  min: 'min',
+  max: 'max',
+  first: 'first',
+  last: 'last',
+  count: 'count',
+  sum: 'sum',
 });
 
 export function rangeStatement(q: RangeQuery, rp?: string): string {
   checkRangeQuery(q);
-  return `SELECT ${ident(q.field)} FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)} AND ${timeRange(q.from, q.to)}`
-    + ` ORDER BY time ASC${limitClause(q.limit)}`;
+  return (
+    `SELECT ${ident(q.field)} FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)} AND ${timeRange(q.from, q.to)}` +
+    ` ORDER BY time ASC${limitClause(q.limit)}`
+  );
 }
 
 /** GROUP BY time() buckets start on multiples of `every` since the epoch, which is the store contract. */
 export function aggregateStatement(q: AggregateQuery, rp?: string): string {
   const fn = INFLUX_FN[checkAggregateQuery(q)];
-  return `SELECT ${fn}(${ident(q.field)}) FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)}`
-    + ` AND ${timeRange(q.from, q.to)} GROUP BY time(${q.every}ms) fill(none)${limitClause(q.limit)}`;
+  return (
+    `SELECT ${fn}(${ident(q.field)}) FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)}` +
+    ` AND ${timeRange(q.from, q.to)} GROUP BY time(${q.every}ms) fill(none)${limitClause(q.limit)}`
+  );
 }
 
 /**
@@ -67,8 +77,10 @@ export function latestStatement(measurement: string, field: string, q: LatestQue
   if (q.sensorIds !== undefined) where.push(oneOf('sensorId', q.sensorIds));
   // bounded in time: last() over every shard the database ever had is what made "latest" slow
   if (q.since !== undefined) where.push(`time >= ${Math.floor(q.since)}ms`);
-  return `SELECT last(${ident(field)}) FROM ${source(measurement, rp)} WHERE ${where.join(' AND ')}`
-    + ` GROUP BY ${ident('sensorId')}, ${ident('kind')}, ${ident('district')}`;
+  return (
+    `SELECT last(${ident(field)}) FROM ${source(measurement, rp)} WHERE ${where.join(' AND ')}` +
+    ` GROUP BY ${ident('sensorId')}, ${ident('kind')}, ${ident('district')}`
+  );
 }
 
 /**

@@ -36,7 +36,13 @@ function ceilTo(ts: number, grain: number): number {
 }
 
 /** Tiers coarsest first. Pieces come back in time order and cover [from, to) exactly once. */
-export function planAggregate(from: number, to: number, every: number, fn: AggregateFn, tiers: readonly RollupTier[]): PlanPiece[] {
+export function planAggregate(
+  from: number,
+  to: number,
+  every: number,
+  fn: AggregateFn,
+  tiers: readonly RollupTier[],
+): PlanPiece[] {
   if (!FROM_ROLLUP.has(fn)) return [{ source: 'raw', from, to }];
   const pieces: PlanPiece[] = [];
   const serve = (a: number, b: number, index: number): void => {
@@ -92,11 +98,17 @@ export function mergeBuckets(parts: readonly BucketState[][]): BucketState[] {
 
 export function finishBucket(state: BucketState, fn: AggregateFn): number {
   switch (fn) {
-    case 'mean': return state.sum / state.n;
-    case 'min': return state.min;
-    case 'max': return state.max;
-    case 'count': return state.n;
-    case 'sum': return state.sum;
-    default: throw new RangeError(`${fn} is not answered from roll-ups`);
+    case 'mean':
+      return state.sum / state.n;
+    case 'min':
+      return state.min;
+    case 'max':
+      return state.max;
+    case 'count':
+      return state.n;
+    case 'sum':
+      return state.sum;
+    default:
+      throw new RangeError(`${fn} is not answered from roll-ups`);
   }
 }

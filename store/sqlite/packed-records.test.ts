@@ -23,12 +23,17 @@ const text = fc.oneof(
   fc.constantFrom(',"p":[', '"}', 'Phú Xuân', '\\', '{"m":', ']}', '\u0000'),
 );
 const tags = fc.record({
-  sensorId: fc.constantFrom('air-1', 'air-2', ',"p":[x'), kind: fc.constant('air'), district: text,
+  sensorId: fc.constantFrom('air-1', 'air-2', ',"p":[x'),
+  kind: fc.constant('air'),
+  district: text,
 });
 const value = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), text, fc.boolean());
 const fields = fc.dictionary(fc.oneof(fc.constantFrom('pm25', 'pm10', 'p'), text), value, { minKeys: 1, maxKeys: 3 });
 const point = fc.record({
-  measurement: fc.constantFrom('air', 'wa"ter'), tags, fields, ts: fc.integer({ min: 0, max: 50 }),
+  measurement: fc.constantFrom('air', 'wa"ter'),
+  tags,
+  fields,
+  ts: fc.integer({ min: 0, max: 50 }),
 });
 /** one record: the shared form when its points share a series, else the array form encodeRecord falls back to */
 const record = fc.array(point, { minLength: 1, maxLength: 3 });
@@ -39,21 +44,24 @@ function dump(db: SqliteDatabase, measurement: string): Point[] {
 
 describe('packed commit-log records', () => {
   it('write what parsing every record whole writes, for any records', () => {
-    fc.assert(fc.property(fc.array(record, { minLength: 1, maxLength: 12 }), (records) => {
-      const encoded = records.map((r) => Buffer.from(encodeRecord(r)));
-      const packedDb = open();
-      const parsedDb = open();
-      try {
-        const written = packedDb.writePacked(packRecords(encoded));
-        const expected = parsedDb.writeGroups(decodeRecordList(`[${encoded.join(',')}]`));
-        expect(written).toBe(expected);
-        for (const m of ['air', 'wa"ter']) expect(dump(packedDb, m)).toEqual(dump(parsedDb, m));
-        expect(packedDb.reader.latest({})).toEqual(parsedDb.reader.latest({}));
-      } finally {
-        packedDb.close();
-        parsedDb.close();
-      }
-    }), { seed: 20_261_206, numRuns: 60 });
+    fc.assert(
+      fc.property(fc.array(record, { minLength: 1, maxLength: 12 }), (records) => {
+        const encoded = records.map((r) => Buffer.from(encodeRecord(r)));
+        const packedDb = open();
+        const parsedDb = open();
+        try {
+          const written = packedDb.writePacked(packRecords(encoded));
+          const expected = parsedDb.writeGroups(decodeRecordList(`[${encoded.join(',')}]`));
+          expect(written).toBe(expected);
+          for (const m of ['air', 'wa"ter']) expect(dump(packedDb, m)).toEqual(dump(parsedDb, m));
+          expect(packedDb.reader.latest({})).toEqual(parsedDb.reader.latest({}));
+        } finally {
+          packedDb.close();
+          parsedDb.close();
+        }
+      }),
+      { seed: 20_261_206, numRuns: 60 },
+    );
   });
 
   it('refuses a batch with a record that is not JSON, writing none of it', () => {

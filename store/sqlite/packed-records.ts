@@ -79,7 +79,7 @@ function isShared(buf: Buffer, start: number, end: number): boolean {
 function parsePoints(text: string): SharedPoints | undefined {
   try {
     const points = JSON.parse(text) as unknown;
-    return Array.isArray(points) ? points as SharedPoints : undefined;
+    return Array.isArray(points) ? (points as SharedPoints) : undefined;
   } catch {
     return undefined;
   }

@@ -75,18 +75,24 @@ export class SqliteDatabase {
 
   /** Writes commit-log records as they were packed on the main thread (packed-records.ts). */
   writePacked(packed: PackedRecords): number {
-    return this.writing((batch) => visitPacked(packed, {
-      shared: (key, header, points) => {
-        let id = this.seriesByHeader.get(key);
-        if (id === undefined) {
-          const { m, t } = header();
-          id = this.seriesId(m, t);
-          this.seriesByHeader.set(key, id);
-        }
-        for (const [ts, fields] of points) batch.put(id, ts, fields);
-      },
-      groups: (groups) => this.putGroups(batch, groups),
-    }, decodeRecordList));
+    return this.writing((batch) =>
+      visitPacked(
+        packed,
+        {
+          shared: (key, header, points) => {
+            let id = this.seriesByHeader.get(key);
+            if (id === undefined) {
+              const { m, t } = header();
+              id = this.seriesId(m, t);
+              this.seriesByHeader.set(key, id);
+            }
+            for (const [ts, fields] of points) batch.put(id, ts, fields);
+          },
+          groups: (groups) => this.putGroups(batch, groups),
+        },
+        decodeRecordList,
+      ),
+    );
   }
 
   private putGroups(batch: WriteBatch, groups: readonly RecordGroup[]): void {
@@ -139,7 +145,14 @@ export class SqliteDatabase {
     const key = seriesKey(measurement, tags);
     let id = this.seriesIds.get(key);
     if (id === undefined) {
-      const info = this.insertSeries.run(measurement, key, tags.sensorId ?? null, tags.kind ?? null, tags.district ?? null, JSON.stringify(tags));
+      const info = this.insertSeries.run(
+        measurement,
+        key,
+        tags.sensorId ?? null,
+        tags.kind ?? null,
+        tags.district ?? null,
+        JSON.stringify(tags),
+      );
       id = Number(info.lastInsertRowid);
       this.seriesIds.set(key, id);
     }
@@ -147,4 +160,3 @@ export class SqliteDatabase {
     return id;
   }
 }
-

@@ -15,13 +15,24 @@ const HOUR = 60 * MIN;
 const DAY = 24 * HOUR;
 const D0 = Date.UTC(2026, 9, 1);
 const TAGS = { sensorId: 'air-1', kind: 'air', district: 'Phú Hội' };
-const POLICY: LifecyclePolicy = { rawKeepMs: { air: 2 * DAY }, rollup1mKeepMs: 7 * DAY, rollup1hKeepMs: 0, maxSpanMs: 6 * HOUR };
+const POLICY: LifecyclePolicy = {
+  rawKeepMs: { air: 2 * DAY },
+  rollup1mKeepMs: 7 * DAY,
+  rollup1hKeepMs: 0,
+  maxSpanMs: 6 * HOUR,
+};
 const silent = { info: () => undefined, error: () => undefined };
 
 /** A reading every 10 s; the value varies inside each hour and from day to day. */
 function readings(from: number, to: number): Point[] {
   const points: Point[] = [];
-  for (let ts = from; ts < to; ts += 10_000) points.push({ measurement: 'air', tags: TAGS, fields: { pm25: ((ts / 10_000) % 97) + Math.floor((ts - D0) / DAY), note: 'ok' }, ts });
+  for (let ts = from; ts < to; ts += 10_000)
+    points.push({
+      measurement: 'air',
+      tags: TAGS,
+      fields: { pm25: ((ts / 10_000) % 97) + Math.floor((ts - D0) / DAY), note: 'ok' },
+      ts,
+    });
   return points;
 }
 
@@ -33,7 +44,10 @@ function expected(points: Point[], every: number, fn: AggregateFn): Array<{ ts: 
     buckets.set(b, [...(buckets.get(b) ?? []), p.fields.pm25 as number]);
   }
   const reduce: Record<string, (v: number[]) => number> = {
-    max: (v) => Math.max(...v), min: (v) => Math.min(...v), count: (v) => v.length, sum: (v) => v.reduce((a, b) => a + b, 0),
+    max: (v) => Math.max(...v),
+    min: (v) => Math.min(...v),
+    count: (v) => v.length,
+    sum: (v) => v.reduce((a, b) => a + b, 0),
     mean: (v) => v.reduce((a, b) => a + b, 0) / v.length,
   };
   return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([ts, v]) => ({ ts, value: reduce[fn]!(v) }));
@@ -45,13 +59,25 @@ afterEach(async () => {
   cleanup = [];
 });
 
-async function setup(start: number, file?: string): Promise<{ store: SqliteStore; clock: ManualClock; jobs: LifecycleJobs; file: string }> {
+async function setup(
+  start: number,
+  file?: string,
+): Promise<{ store: SqliteStore; clock: ManualClock; jobs: LifecycleJobs; file: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-lifecycle-'));
   const path = file ?? join(dir, 'ioc.sqlite');
   const store = await SqliteStore.open(path, { readers: 2, policy: POLICY });
   const clock = createManualClock(start);
-  const jobs = startLifecycleJobs({ store, clock, schedule: { rollup: '* * * * *', retention: '7 * * * *' }, logger: silent });
-  cleanup.push(async () => { jobs.stop(); await store.close(); rmSync(dir, { recursive: true, force: true }); });
+  const jobs = startLifecycleJobs({
+    store,
+    clock,
+    schedule: { rollup: '* * * * *', retention: '7 * * * *' },
+    logger: silent,
+  });
+  cleanup.push(async () => {
+    jobs.stop();
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
   return { store, clock, jobs, file: path };
 }
 
@@ -79,8 +105,10 @@ describe('embedded store roll-ups', () => {
     await store.write(points);
     const base = { measurement: 'air', sensorId: 'air-1', field: 'pm25' };
     const queries = [
-      { from: D0, to: D0 + 3 * DAY, every: DAY }, { from: D0, to: D0 + 3 * DAY, every: HOUR },
-      { from: D0 + 7 * MIN + 3_000, to: D0 + 2 * DAY + 11 * MIN, every: 5 * MIN }, { from: D0 + 90_000, to: D0 + DAY, every: 30_000 },
+      { from: D0, to: D0 + 3 * DAY, every: DAY },
+      { from: D0, to: D0 + 3 * DAY, every: HOUR },
+      { from: D0 + 7 * MIN + 3_000, to: D0 + 2 * DAY + 11 * MIN, every: 5 * MIN },
+      { from: D0 + 90_000, to: D0 + DAY, every: 30_000 },
     ];
     const fns: AggregateFn[] = ['mean', 'min', 'max', 'count', 'sum', 'first', 'last'];
     const before = await Promise.all(queries.flatMap((q) => fns.map((fn) => store.aggregate({ ...base, ...q, fn }))));
@@ -116,11 +144,13 @@ describe('embedded store roll-ups', () => {
 });
 
 describe('embedded store retention', () => {
-  it('drops raw readings past their kind\'s retention and 1-minute roll-ups past theirs, keeping the daily figures', async () => {
+  it("drops raw readings past their kind's retention and 1-minute roll-ups past theirs, keeping the daily figures", async () => {
     const { store, clock, jobs, file } = await setup(D0 + 3 * DAY + 30_000);
     const points = readings(D0, D0 + 3 * DAY);
     await store.write(points);
-    await store.write([{ measurement: 'alert_events', tags: { ruleId: 'r1', sensorId: 'air-1' }, fields: { state: 'firing' }, ts: D0 }]);
+    await store.write([
+      { measurement: 'alert_events', tags: { ruleId: 'r1', sensorId: 'air-1' }, fields: { state: 'firing' }, ts: D0 },
+    ]);
     clock.advance(MIN);
     await catchUp(clock, jobs);
     const q = { measurement: 'air', sensorId: 'air-1', field: 'pm25' };
@@ -142,7 +172,9 @@ describe('embedded store retention', () => {
     expect(rowCount(file, 'readings')).toBe(1);
     expect(rowCount(file, 'rollup_1m')).toBe(0);
     expect(await store.aggregate({ ...q, from: D0, to: D0 + 3 * DAY, every: DAY, fn: 'max' })).toEqual(dailyMax);
-    expect(await store.latest({ sensorIds: ['air-1'] })).toEqual([expect.objectContaining({ field: 'pm25', ts: D0 + 3 * DAY - 10_000 })]);
+    expect(await store.latest({ sensorIds: ['air-1'] })).toEqual([
+      expect.objectContaining({ field: 'pm25', ts: D0 + 3 * DAY - 10_000 }),
+    ]);
   });
 });
 
@@ -159,19 +191,33 @@ describe('embedded store made before roll-ups', () => {
       CREATE TABLE readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
       CREATE TABLE latest (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, PRIMARY KEY (series_id, field)) WITHOUT ROWID;
     `);
-    old.prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?, ?, ?)').run('air', 'air,district=Phú Hội,kind=air,sensorId=air-1', 'air-1', 'air', 'Phú Hội', JSON.stringify(TAGS));
+    old
+      .prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?, ?, ?)')
+      .run('air', 'air,district=Phú Hội,kind=air,sensorId=air-1', 'air-1', 'air', 'Phú Hội', JSON.stringify(TAGS));
     const insert = old.prepare('INSERT INTO readings VALUES (1, ?, ?)');
     const points = readings(D0, D0 + 2 * DAY);
-    old.transaction(() => { for (const p of points) insert.run(p.ts, JSON.stringify(p.fields)); })();
+    old.transaction(() => {
+      for (const p of points) insert.run(p.ts, JSON.stringify(p.fields));
+    })();
     old.close();
 
     const { store, clock, jobs } = await setup(D0 + 2 * DAY + 30_000, file);
-    const q = { measurement: 'air', sensorId: 'air-1', field: 'pm25', from: D0, to: D0 + 2 * DAY, every: DAY, fn: 'max' as const };
+    const q = {
+      measurement: 'air',
+      sensorId: 'air-1',
+      field: 'pm25',
+      from: D0,
+      to: D0 + 2 * DAY,
+      every: DAY,
+      fn: 'max' as const,
+    };
     expect(await store.aggregate(q)).toEqual(expected(points, DAY, 'max'));
     clock.advance(MIN);
     await catchUp(clock, jobs);
     expect(rowCount(file, 'rollup_1h')).toBe(48);
     expect(await store.aggregate(q)).toEqual(expected(points, DAY, 'max'));
-    expect(await store.aggregate({ ...q, fn: 'mean' })).toEqual(expected(points, DAY, 'mean').map((s) => ({ ts: s.ts, value: expect.closeTo(s.value, 6) })));
+    expect(await store.aggregate({ ...q, fn: 'mean' })).toEqual(
+      expected(points, DAY, 'mean').map((s) => ({ ts: s.ts, value: expect.closeTo(s.value, 6) })),
+    );
   });
 });

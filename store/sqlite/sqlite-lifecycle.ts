@@ -33,7 +33,8 @@ export interface RetentionReport {
 
 const MINUTE = ROLLUP_GRAINS.rollup_1m;
 const HOUR = ROLLUP_GRAINS.rollup_1h;
-const UPSERT = 'ON CONFLICT (series_id, bucket, field) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max';
+const UPSERT =
+  'ON CONFLICT (series_id, bucket, field) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max';
 const DIRTY_PER_RUN = 20_000;
 
 function floorTo(ts: number, grain: number): number {
@@ -49,23 +50,27 @@ export class SqliteLifecycle {
   private readonly markDirty: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
-    const minute = (where: string) => db.prepare(
-      `INSERT INTO rollup_1m (series_id, bucket, field, n, sum, min, max)
+    const minute = (where: string) =>
+      db.prepare(
+        `INSERT INTO rollup_1m (series_id, bucket, field, n, sum, min, max)
        SELECT r.series_id, r.ts - (((r.ts % ${MINUTE}) + ${MINUTE}) % ${MINUTE}), j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)
        FROM series s JOIN readings r ON r.series_id = s.id AND r.ts >= :from AND r.ts < :to, json_each(r.fields) j
        WHERE j.type IN ('integer', 'real') ${where} GROUP BY 1, 2, 3 ${UPSERT}`,
-    );
+      );
     this.minutesFromRaw = minute('');
     this.minuteOfSeries = minute('AND s.id = :id');
-    const hour = (where: string) => db.prepare(
-      `INSERT INTO rollup_1h (series_id, bucket, field, n, sum, min, max)
+    const hour = (where: string) =>
+      db.prepare(
+        `INSERT INTO rollup_1h (series_id, bucket, field, n, sum, min, max)
        SELECT m.series_id, m.bucket - (((m.bucket % ${HOUR}) + ${HOUR}) % ${HOUR}), m.field, SUM(m.n), SUM(m.sum), MIN(m.min), MAX(m.max)
        FROM series s JOIN rollup_1m m ON m.series_id = s.id AND m.bucket >= :from AND m.bucket < :to
        WHERE 1 ${where} GROUP BY 1, 2, 3 ${UPSERT}`,
-    );
+      );
     this.hoursFromMinutes = hour('');
     this.hourOfSeries = hour('AND s.id = :id');
-    this.setWatermark = db.prepare('INSERT INTO lifecycle (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value');
+    this.setWatermark = db.prepare(
+      'INSERT INTO lifecycle (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value',
+    );
     this.markDirty = db.prepare('INSERT OR IGNORE INTO rollup_dirty (series_id, bucket) VALUES (?, ?)');
   }
 
@@ -111,7 +116,10 @@ export class SqliteLifecycle {
     const report: RetentionReport = { rawDeleted: 0, rollup1mDeleted: 0, rollup1hDeleted: 0 };
     const until1m = readWatermark(this.db, 'rollup_1m');
     const until1h = readWatermark(this.db, 'rollup_1h');
-    const series = this.db.prepare('SELECT id, measurement FROM series').all() as Array<{ id: number; measurement: string }>;
+    const series = this.db.prepare('SELECT id, measurement FROM series').all() as Array<{
+      id: number;
+      measurement: string;
+    }>;
     const deleteRaw = this.db.prepare('DELETE FROM readings WHERE series_id = ? AND ts < ?');
     const delete1m = this.db.prepare('DELETE FROM rollup_1m WHERE series_id = ? AND bucket < ?');
     const delete1h = this.db.prepare('DELETE FROM rollup_1h WHERE series_id = ? AND bucket < ?');
@@ -119,8 +127,10 @@ export class SqliteLifecycle {
     for (const { id, measurement } of series) {
       this.db.transaction(() => {
         const rawKeep = policy.rawKeepMs[measurement];
-        if (rawKeep !== undefined && rawKeep > 0) report.rawDeleted += deleteRaw.run(id, Math.min(now - rawKeep, until1m)).changes;
-        if (policy.rollup1mKeepMs > 0) report.rollup1mDeleted += delete1m.run(id, Math.min(now - policy.rollup1mKeepMs, until1h)).changes;
+        if (rawKeep !== undefined && rawKeep > 0)
+          report.rawDeleted += deleteRaw.run(id, Math.min(now - rawKeep, until1m)).changes;
+        if (policy.rollup1mKeepMs > 0)
+          report.rollup1mDeleted += delete1m.run(id, Math.min(now - policy.rollup1mKeepMs, until1h)).changes;
         if (policy.rollup1hKeepMs > 0) report.rollup1hDeleted += delete1h.run(id, now - policy.rollup1hKeepMs).changes;
       })();
     }
@@ -129,7 +139,9 @@ export class SqliteLifecycle {
 
   /** Redoes the minutes late readings changed; answers the (series, hour) pairs already rolled up that they touch. */
   private redoLateMinutes(until1h: number): Array<[number, number]> & { redone: number } {
-    const dirty = this.db.prepare('SELECT series_id AS id, bucket FROM rollup_dirty LIMIT ?').all(DIRTY_PER_RUN) as Array<{ id: number; bucket: number }>;
+    const dirty = this.db
+      .prepare('SELECT series_id AS id, bucket FROM rollup_dirty LIMIT ?')
+      .all(DIRTY_PER_RUN) as Array<{ id: number; bucket: number }>;
     const hours = new Map<string, [number, number]>();
     const remove = this.db.prepare('DELETE FROM rollup_dirty WHERE series_id = ? AND bucket = ?');
     for (const { id, bucket } of dirty) {
@@ -143,7 +155,10 @@ export class SqliteLifecycle {
 
   /** The oldest grain of a table, from each series' first row (the primary key's order: no scan). */
   private oldest(table: 'readings' | 'rollup_1m', column: 'ts' | 'bucket', grain: number): number | undefined {
-    const first = this.db.prepare(`SELECT MIN(x) AS first FROM (SELECT (SELECT ${column} FROM ${table} WHERE series_id = s.id ORDER BY ${column} LIMIT 1) AS x FROM series s)`)
+    const first = this.db
+      .prepare(
+        `SELECT MIN(x) AS first FROM (SELECT (SELECT ${column} FROM ${table} WHERE series_id = s.id ORDER BY ${column} LIMIT 1) AS x FROM series s)`,
+      )
       .get() as { first: number | null };
     return first.first === null ? undefined : floorTo(first.first, grain);
   }

@@ -46,7 +46,9 @@ describe('embedded store layout migration', () => {
         CREATE TABLE latest (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, PRIMARY KEY (series_id, field)) WITHOUT ROWID;
       `);
       const tags = { sensorId: 'air-1', kind: 'air', district: 'Phú Hội' };
-      old.prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?, ?, ?)').run('air', seriesKey('air', tags), 'air-1', 'air', 'Phú Hội', JSON.stringify(tags));
+      old
+        .prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?, ?, ?)')
+        .run('air', seriesKey('air', tags), 'air-1', 'air', 'Phú Hội', JSON.stringify(tags));
       const sample = old.prepare('INSERT INTO samples VALUES (1, ?, ?, ?, ?, ?)');
       sample.run('pm25', 1000, 0, 12.5, null);
       sample.run('pm10', 1000, 0, 40, null);
@@ -62,8 +64,15 @@ describe('embedded store layout migration', () => {
           { measurement: 'air', tags, fields: { pm25: 12.5, pm10: 40, note: 'bụi "mịn"', calibrated: true }, ts: 1000 },
           { measurement: 'air', tags, fields: { pm25: 13.25 }, ts: 2000 },
         ]);
-        expect(await store.queryRange({ measurement: 'air', sensorId: 'air-1', field: 'pm25', from: 0, to: 10_000 })).toEqual([{ ts: 1000, value: 12.5 }, { ts: 2000, value: 13.25 }]);
-        expect(await store.latest({ sensorIds: ['air-1'] })).toEqual([expect.objectContaining({ field: 'pm25', ts: 2000, value: 13.25 })]);
+        expect(
+          await store.queryRange({ measurement: 'air', sensorId: 'air-1', field: 'pm25', from: 0, to: 10_000 }),
+        ).toEqual([
+          { ts: 1000, value: 12.5 },
+          { ts: 2000, value: 13.25 },
+        ]);
+        expect(await store.latest({ sensorIds: ['air-1'] })).toEqual([
+          expect.objectContaining({ field: 'pm25', ts: 2000, value: 13.25 }),
+        ]);
       } finally {
         await store.close();
       }

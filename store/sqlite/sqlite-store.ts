@@ -1,7 +1,16 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type {
-  AggregateQuery, LatestQuery, LatestValue, LifecycleJob, Point, PointQuery, RangeJson, RangeQuery, Sample, TimeSeriesStore,
+  AggregateQuery,
+  LatestQuery,
+  LatestValue,
+  LifecycleJob,
+  Point,
+  PointQuery,
+  RangeJson,
+  RangeQuery,
+  Sample,
+  TimeSeriesStore,
 } from '../time-series-store.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
 import { packRecords } from './packed-records.ts';
@@ -31,7 +40,11 @@ export class SqliteStore implements TimeSeriesStore {
    */
   private lastWrite: Promise<unknown> = Promise.resolve();
 
-  private constructor(private readonly writer: WorkerLink, private readonly readers: WorkerLink[], private readonly policy: LifecyclePolicy) {}
+  private constructor(
+    private readonly writer: WorkerLink,
+    private readonly readers: WorkerLink[],
+    private readonly policy: LifecyclePolicy,
+  ) {}
 
   /** Opens (creating if needed) the database file; resolves once the schema is ready. */
   static async open(file: string, options: SqliteStoreOptions = {}): Promise<SqliteStore> {
@@ -80,7 +93,9 @@ export class SqliteStore implements TimeSeriesStore {
 
   /** The roll-up and retention jobs, run in the writer (store/lifecycle-jobs.ts schedules them). */
   runLifecycle(job: LifecycleJob, now: number): Promise<object & { behind?: boolean }> {
-    return this.writer.call(job === 'rollup' ? 'rollup' : 'retain', { now, policy: this.policy }) as Promise<object & { behind?: boolean }>;
+    return this.writer.call(job === 'rollup' ? 'rollup' : 'retain', { now, policy: this.policy }) as Promise<
+      object & { behind?: boolean }
+    >;
   }
 
   async sync(): Promise<void> {

@@ -19,7 +19,9 @@ export interface WorkerRequest {
   arg: unknown;
 }
 
-export type WorkerResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string; code?: string };
+export type WorkerResponse =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: string; code?: string };
 
 export interface WorkerSetup {
   file: string;
@@ -37,29 +39,50 @@ type Arg<F extends (arg: never) => unknown> = Parameters<F>[0];
 
 function handle(req: WorkerRequest): unknown {
   switch (req.op) {
-    case 'queryRange': return reader.queryRange(req.arg as Arg<SqliteReader['queryRange']>);
-    case 'queryRangeJson': return reader.queryRangeJson(req.arg as Arg<SqliteReader['queryRangeJson']>);
-    case 'aggregate': return reader.aggregate(req.arg as Arg<SqliteReader['aggregate']>);
-    case 'latest': return reader.latest(req.arg as Arg<SqliteReader['latest']>);
-    case 'queryPoints': return reader.queryPoints(req.arg as Arg<SqliteReader['queryPoints']>);
-    case 'close': writer ? writer.close() : readConnection!.close(); return undefined;
-    default: break;
+    case 'queryRange':
+      return reader.queryRange(req.arg as Arg<SqliteReader['queryRange']>);
+    case 'queryRangeJson':
+      return reader.queryRangeJson(req.arg as Arg<SqliteReader['queryRangeJson']>);
+    case 'aggregate':
+      return reader.aggregate(req.arg as Arg<SqliteReader['aggregate']>);
+    case 'latest':
+      return reader.latest(req.arg as Arg<SqliteReader['latest']>);
+    case 'queryPoints':
+      return reader.queryPoints(req.arg as Arg<SqliteReader['queryPoints']>);
+    case 'close':
+      writer ? writer.close() : readConnection!.close();
+      return undefined;
+    default:
+      break;
   }
   if (!writer) throw new Error(`a reader worker does not ${req.op}`);
   switch (req.op) {
-    case 'write': writer.write(req.arg as Arg<SqliteDatabase['write']>); return undefined;
+    case 'write':
+      writer.write(req.arg as Arg<SqliteDatabase['write']>);
+      return undefined;
     // the records packed back to back, transferred (SqliteStore.writeEncoded, packed-records.ts)
-    case 'writeEncoded': return writer.writePacked(req.arg as PackedRecords);
-    case 'sync': writer.sync(); return undefined;
-    case 'rollup': { const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy }; return writer.rollup(now, policy); }
-    case 'retain': { const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy }; return writer.retain(now, policy); }
+    case 'writeEncoded':
+      return writer.writePacked(req.arg as PackedRecords);
+    case 'sync':
+      writer.sync();
+      return undefined;
+    case 'rollup': {
+      const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy };
+      return writer.rollup(now, policy);
+    }
+    case 'retain': {
+      const { now, policy } = req.arg as { now: number; policy: LifecyclePolicy };
+      return writer.retain(now, policy);
+    }
   }
 }
 
 /** Byte arrays at the top of a result (a page of JSON) are handed over, not copied. */
 function transferList(result: unknown): ArrayBuffer[] | undefined {
   if (typeof result !== 'object' || result === null) return undefined;
-  const buffers = Object.values(result).filter((v): v is Uint8Array => v instanceof Uint8Array).map((v) => v.buffer as ArrayBuffer);
+  const buffers = Object.values(result)
+    .filter((v): v is Uint8Array => v instanceof Uint8Array)
+    .map((v) => v.buffer as ArrayBuffer);
   return buffers.length ? buffers : undefined;
 }
 

@@ -18,7 +18,10 @@ export function prepareReadingUpserts(db: Database.Database): { one: Database.St
   };
 }
 
-interface Newest { ts: number; value: number }
+interface Newest {
+  ts: number;
+  value: number;
+}
 
 /**
  * The points of one write transaction, in order: readings go out ROWS_PER_INSERT at a time, and what the
