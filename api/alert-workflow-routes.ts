@@ -66,6 +66,8 @@ export async function auditedAction(
   target: string,
   run: () => Promise<Alert>,
   details: Record<string, unknown> = {},
+  /** the alert as it was, so the entry says what changed (before and after) */
+  before?: Alert,
 ): Promise<Alert> {
   let alert: Alert;
   try {
@@ -78,7 +80,11 @@ export async function auditedAction(
   await recordRequest(audit, request, {
     action,
     target,
-    details: { after: { state: alert.state, agencyId: alert.workflow?.agencyId }, ...details },
+    details: {
+      ...(before ? { before: { state: before.state, agencyId: before.workflow?.agencyId } } : {}),
+      after: { state: alert.state, agencyId: alert.workflow?.agencyId },
+      ...details,
+    },
   });
   return alert;
 }
@@ -158,6 +164,7 @@ export const alertWorkflowRoutes =
       },
       async (request) => {
         const n = request.body?.note;
+        const before = await deps.alerts.get(request.params.id);
         const alert = await auditedAction(
           deps.audit,
           request,
@@ -165,6 +172,7 @@ export const alertWorkflowRoutes =
           request.params.id,
           () => workflow.start(request.params.id, actor(request), n),
           n ? { note: n } : {},
+          before,
         );
         return { alert: presentAlert(alert) };
       },

@@ -224,6 +224,7 @@ export const alertsRoutes =
             const id = request.params.id;
             const body = request.body as { outcome?: Outcome } | null | undefined;
             const outcome: Outcome = body?.outcome ?? 'handled';
+            const before = await alerts.get(id);
             const alert =
               action === 'ack'
                 ? await auditedAction(
@@ -233,6 +234,7 @@ export const alertsRoutes =
                     id,
                     () => wf.service.acknowledge(id, me, note),
                     note ? { note } : {},
+                    before,
                   )
                 : await auditedAction(
                     deps.audit,
@@ -241,6 +243,7 @@ export const alertsRoutes =
                     id,
                     () => wf.service.resolve(id, me, outcome, note),
                     { outcome, ...(note ? { note } : {}) },
+                    before,
                   );
             return { alert: presentAlert(alert) };
           }

@@ -140,7 +140,7 @@ describe('audit log over HTTP', () => {
     });
     expect(created.status).toBe(201);
     expect((await one('account.create', 'lan.nguyen')).details).toEqual({
-      after: { role: 'viewer', disabled: false, hasPassword: true },
+      after: { role: 'viewer', disabled: false, iocDuty: false, hasPassword: true },
     });
     expect(
       (
@@ -152,8 +152,8 @@ describe('audit log over HTTP', () => {
     ).toBe(200);
     const patch = await one('account.update', 'lan.nguyen');
     expect(patch.details).toEqual({
-      before: { role: 'viewer', disabled: false },
-      after: { role: 'operator', disabled: false },
+      before: { role: 'viewer', disabled: false, iocDuty: false },
+      after: { role: 'operator', disabled: false, iocDuty: false },
       passwordReset: true,
     });
 

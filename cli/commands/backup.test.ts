@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -66,6 +66,9 @@ describe('ioc backup and ioc restore', () => {
     expect(await runCli(['restore', '--from', out, '--data-dir', restored], again.io)).toBe(1);
     expect(again.text()).toMatch(/not empty/);
 
+    // the audit key is kept apart from data backups (docs/operations.md): the operator puts it back beside
+    // the restored directory, or the platform refuses to start on a keyed audit log it cannot verify
+    copyFileSync(`${p1.dataDir}.audit.key`, `${restored}.audit.key`);
     const password = p1.devicePassword('air-benhvien');
     await p1.stop();
     platforms.splice(0);
