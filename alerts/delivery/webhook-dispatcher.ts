@@ -71,14 +71,10 @@ interface TargetState {
   connector: WebhookConnector;
   /** the refusal is logged once per target and reason, not once per event */
   refusalLogged?: string;
-  counts: {
-    delivered: number;
-    failed: number;
-    dropped: number;
-    refused: number;
-    lastSuccessAt?: number;
-    lastFailureAt?: number;
-  };
+  counts: Pick<
+    WebhookTargetStatus,
+    'delivered' | 'failed' | 'dropped' | 'refused' | 'lastSuccessAt' | 'lastFailureAt'
+  >;
 }
 interface Outcome {
   ok: boolean;
