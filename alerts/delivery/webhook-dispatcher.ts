@@ -71,10 +71,7 @@ interface TargetState {
   connector: WebhookConnector;
   /** the refusal is logged once per target and reason, not once per event */
   refusalLogged?: string;
-  counts: Pick<
-    WebhookTargetStatus,
-    'delivered' | 'failed' | 'dropped' | 'refused' | 'lastSuccessAt' | 'lastFailureAt'
-  >;
+  counts: Pick<WebhookTargetStatus, 'delivered' | 'failed' | 'dropped' | 'refused' | 'lastSuccessAt' | 'lastFailureAt'>;
 }
 interface Outcome {
   ok: boolean;
