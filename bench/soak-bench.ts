@@ -32,6 +32,8 @@ const { values } = parseArgs({
     'sample-seconds': { type: 'string', default: '60' },
     svg: { type: 'string' },
     json: { type: 'string' },
+    // a directory for a V8 CPU profile of the load generator, to see where its own CPU goes
+    'load-cpu-prof': { type: 'string' },
   },
 });
 const devices = Number(values.devices);
@@ -93,7 +95,13 @@ console.log(
 console.log(SOAK_TABLE_HEADER);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', fileURLToPath(new URL('./soak-load.ts', import.meta.url)), JSON.stringify(input)],
+  [
+    ...(values['load-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['load-cpu-prof']}`] : []),
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('./soak-load.ts', import.meta.url)),
+    JSON.stringify(input),
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const cpu = cpuShareMeter();
