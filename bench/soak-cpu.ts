@@ -1,4 +1,5 @@
 import { cpus, loadavg } from 'node:os';
+import { cpuMeter } from './bench-platform.ts';
 
 /**
  * Where the two cores went during one soak sample: the platform's process (all its threads), the load
@@ -7,6 +8,8 @@ import { cpus, loadavg } from 'node:os';
  */
 export interface CpuShares {
   platformCores: number;
+  /** the platform's main thread alone (broker, ingest, rules, HTTP): 1.0 means its event loop is saturated */
+  mainThreadCores: number;
   loadCores: number;
   otherCores: number;
   machineCores: number;
@@ -15,11 +18,14 @@ export interface CpuShares {
 
 export function cpuShareMeter(): (loadCpuMicros: number) => CpuShares {
   let own = process.cpuUsage();
+  let main = cpuMeter();
   let machine = machineBusyMs();
   let at = performance.now();
   return (loadCpuMicros) => {
     const ownUsed = process.cpuUsage(own);
     own = process.cpuUsage();
+    const mainMicros = main().mainThreadMicros ?? 0;
+    main = cpuMeter();
     const busy = machineBusyMs();
     const now = performance.now();
     const elapsedMs = Math.max(1, now - at);
@@ -30,6 +36,7 @@ export function cpuShareMeter(): (loadCpuMicros: number) => CpuShares {
     at = now;
     return {
       platformCores,
+      mainThreadCores: mainMicros / 1000 / elapsedMs,
       loadCores,
       machineCores,
       otherCores: Math.max(0, machineCores - platformCores - loadCores),

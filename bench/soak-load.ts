@@ -84,7 +84,8 @@ const sample = setInterval(() => {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }, input.sampleMs);
 
-await new Promise((r) => setTimeout(r, input.durationMs));
+// a little past the duration, so the sample due at the end is taken before the load stops
+await new Promise((r) => setTimeout(r, input.durationMs + 500));
 clearInterval(pacer);
 clearInterval(sample);
 await Promise.all(devices.map((d) => d.stop(5000)));

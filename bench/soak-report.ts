@@ -37,6 +37,7 @@ const COLUMNS: Array<[string, number]> = [
   ['PUBACK p99 ms', 13],
   ['alert msgs', 10],
   ['platform cores', 14],
+  ['main thread', 11],
   ['µs/reading', 10],
   ['load cores', 10],
   ['load µs/reading', 15],
@@ -64,6 +65,7 @@ export function soakTableRow(
     sample.pubackP99Ms.toFixed(1),
     String(line.alertMessages),
     shares.platformCores.toFixed(2),
+    shares.mainThreadCores.toFixed(2),
     platformMicrosPerReading.toFixed(1),
     shares.loadCores.toFixed(2),
     line.loadCpuMicrosPerReading.toFixed(1),
@@ -90,8 +92,14 @@ export function reportSoak(
       `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
     );
   };
+  const first = samples[0];
+  if (first) {
+    console.log(
+      `warm-up (first sample, t=${first.t} s): ${first.readingsPerSecond.toFixed(0)} readings/s, RSS ${first.rssMb.toFixed(0)} MB, loop p99 ${first.loopP99Ms.toFixed(1)} ms, PUBACK p99 ${first.pubackP99Ms.toFixed(1)} ms`,
+    );
+  }
   if (steady.length >= 2) {
-    console.log(`steady state (samples 2..${samples.length}, the first minute left out as warm-up):`);
+    console.log(`steady state (samples 2..${samples.length}; the first, the warm-up, left out):`);
     report('readings/s', (s) => s.readingsPerSecond, '/s');
     report('RSS', (s) => s.rssMb, 'MB');
     report('loop delay p99', (s) => s.loopP99Ms, 'ms');
