@@ -1,20 +1,27 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startBenchPlatform } from './bench-platform.ts';
+import { cpuShareMeter } from './soak-cpu.ts';
 import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
+import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from './soak-report.ts';
 
 /**
  * Soak: a steady load for a long time, sampled every minute, to see whether memory, event-loop delay and
  * acknowledgement latency stay flat (a leak or a queue that only grows shows as a slope, not as a rate).
  *
- *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60] [--svg docs/soak.svg]
+ *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60]
+ *     [--svg docs/soak.svg] [--json samples.json]
  *
- * `--rate` readings/s in all, spread evenly over the devices; the city's rules are a threshold with
- * hysteresis and `for` on pm25 and a no-data rule, so alerts fire and resolve during the run and reach
- * the `--operators` WebSocket clients. The load runs in its own process.
+ * `--rate` readings/s in all, spread evenly over the devices (bench/soak-load.ts, its own process, raw MQTT
+ * over TCP so that it costs far less than the platform). Rules: the city's air rules (config/cities/hue:
+ * hourly VN_AQI, a 10-minute PM2.5 spike, stations offline) and two faster bench rules, so alerts fire and
+ * resolve during the run and reach the `--operators` WebSocket clients.
  */
 const { values } = parseArgs({
   options: {
@@ -24,13 +31,17 @@ const { values } = parseArgs({
     operators: { type: 'string', default: '50' },
     'sample-seconds': { type: 'string', default: '60' },
     svg: { type: 'string' },
+    json: { type: 'string' },
+    // a directory for a V8 CPU profile of the load generator, to see where its own CPU goes
+    'load-cpu-prof': { type: 'string' },
   },
 });
 const devices = Number(values.devices);
 const rate = Number(values.rate);
 const durationMs = Number(values.minutes) * 60_000;
 const sampleMs = Number(values['sample-seconds']) * 1000;
-const RULES = `
+const CITY_RULE_FILES = ['air-quality.yaml', 'devices.yaml'];
+const BENCH_RULES = `
 - id: bench-pm25-high
   kind: threshold
   selector: { kinds: [air] }
@@ -50,8 +61,15 @@ const RULES = `
   category: environment
   subCategory: deviceOffline
 `;
+// The city's rules that select air stations, unchanged (the bench city has no other kind: the rest would
+// select no sensor and be refused), and the bench's rules after them, in one rule file.
+const cityAirRules = CITY_RULE_FILES.flatMap(
+  (f) =>
+    parseYaml(readFileSync(join(CONFIG_DIR, 'cities', 'hue', 'rules', f), 'utf8')) as Array<Record<string, unknown>>,
+).filter((rule) => (rule.selector as { kinds?: string[] } | undefined)?.kinds?.includes('air'));
+const rulesYaml = `${stringifyYaml(cityAirRules)}\n${BENCH_RULES}`;
 
-const { platform, close } = await startBenchPlatform(devices, {}, { rulesYaml: RULES });
+const { platform, close } = await startBenchPlatform(devices, {}, { rulesYaml });
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
 const samples: SoakSample[] = [];
@@ -66,51 +84,58 @@ const input = {
     username: d.username,
     password: d.password,
   })),
-  intervalMs: (1000 * devices) / rate,
+  rate,
   sampleMs,
   durationMs,
   operators: Number(values.operators),
 };
 console.log(
-  `soak: ${devices} devices, ${rate} readings/s (one every ${input.intervalMs.toFixed(0)} ms each), ${input.operators} WebSocket operators, ${values.minutes} min, sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`,
+  `soak: ${devices} devices, ${rate} readings/s (one every ${((1000 * devices) / rate).toFixed(0)} ms each), ${input.operators} WebSocket operators, rules: the city's ${cityAirRules.map((r) => r.id).join(', ')} + bench-pm25-high, bench-silent, ${values.minutes} min, sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`,
 );
-console.log(
-  '    t(s)   readings/s   acked/s  failed   RSS MB   loop p99 ms   PUBACK p50 ms   PUBACK p99 ms   alert msgs',
-);
+console.log(SOAK_TABLE_HEADER);
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', fileURLToPath(new URL('./soak-load.ts', import.meta.url)), JSON.stringify(input)],
+  [
+    ...(values['load-cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['load-cpu-prof']}`] : []),
+    '--import',
+    'tsx',
+    fileURLToPath(new URL('./soak-load.ts', import.meta.url)),
+    JSON.stringify(input),
+  ],
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
+const cpu = cpuShareMeter();
 let buffered = '';
 let last = { t: 0, published: 0, acked: 0 };
-let summary: { published: number; acked: number; failed: number } | undefined;
+const lines: SoakLoadLine[] = [];
+let summary: Record<string, number> | undefined;
 child.stdout.on('data', (chunk: Buffer) => {
   buffered += chunk.toString();
   for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
-    const line = JSON.parse(buffered.slice(0, nl)) as Record<string, number | boolean>;
+    const line = JSON.parse(buffered.slice(0, nl)) as SoakLoadLine & { done?: boolean };
     buffered = buffered.slice(nl + 1);
     if (line.done) {
-      summary = line as unknown as typeof summary;
+      summary = line as unknown as Record<string, number>;
       continue;
     }
-    const l = line as Record<string, number>;
-    const seconds = l.t! - last.t || 1;
+    const seconds = line.t - last.t || 1;
     const sample: SoakSample = {
-      t: l.t!,
-      readingsPerSecond: (l.published! - last.published) / seconds,
-      ackedPerSecond: (l.acked! - last.acked) / seconds,
+      t: line.t,
+      readingsPerSecond: (line.published - last.published) / seconds,
+      ackedPerSecond: (line.acked - last.acked) / seconds,
       rssMb: process.memoryUsage().rss / 2 ** 20,
       loopP99Ms: eld.percentile(99) / 1e6,
-      pubackP50Ms: l.pubackP50Ms!,
-      pubackP99Ms: l.pubackP99Ms!,
+      pubackP50Ms: line.pubackP50Ms,
+      pubackP99Ms: line.pubackP99Ms,
     };
     eld.reset();
-    last = { t: l.t!, published: l.published!, acked: l.acked! };
+    const shares = cpu(line.loadCpuMicros);
+    const platformMicrosPerReading =
+      (shares.platformCores * seconds * 1e6) / Math.max(1, line.published - last.published);
+    last = { t: line.t, published: line.published, acked: line.acked };
     samples.push(sample);
-    console.log(
-      `  ${String(sample.t).padStart(6)}   ${sample.readingsPerSecond.toFixed(0).padStart(10)}   ${sample.ackedPerSecond.toFixed(0).padStart(7)}  ${String(l.failed).padStart(6)}   ${sample.rssMb.toFixed(0).padStart(6)}   ${sample.loopP99Ms.toFixed(1).padStart(11)}   ${sample.pubackP50Ms.toFixed(1).padStart(13)}   ${sample.pubackP99Ms.toFixed(1).padStart(13)}   ${String(l.alertMessages).padStart(10)}`,
-    );
+    lines.push(line);
+    console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
   }
 });
 await new Promise<void>((resolve, reject) =>
@@ -120,29 +145,8 @@ while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout
 const stored = platform.feeder.state().written;
 await close();
 
-// flatness: the steady state, leaving out the first sample (connect storm, JIT warm-up, caches filling)
-const steady = samples.slice(1);
-const spread = (pick: (s: SoakSample) => number) => {
-  const xs = steady.map(pick);
-  const min = Math.min(...xs);
-  const max = Math.max(...xs);
-  return { min, max, ratio: max / Math.max(min, 1e-9) };
-};
-const report = (name: string, pick: (s: SoakSample) => number, unit: string) => {
-  const { min, max, ratio } = spread(pick);
-  console.log(
-    `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
-  );
-};
-if (steady.length >= 2) {
-  console.log(`steady state (samples 2..${samples.length}):`);
-  report('RSS', (s) => s.rssMb, 'MB');
-  report('loop delay p99', (s) => s.loopP99Ms, 'ms');
-  report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
-}
-console.log(
-  `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}; points in the store ${stored}`,
-);
+reportSoak(samples, lines, summary, stored);
+if (values.json) writeFileSync(values.json, `${JSON.stringify({ samples, lines, summary, stored }, null, 1)}\n`);
 if (values.svg) {
   writeFileSync(
     values.svg,

@@ -1,117 +1,93 @@
 import { createHistogram } from 'node:perf_hooks';
-import mqtt from 'mqtt';
-import { WebSocket } from 'ws';
+import { emptyCounters, SoakDevice, type SoakDeviceSpec } from './soak-devices.ts';
+import { startSoakOperators } from './soak-operators.ts';
 
 /**
- * The client side of bench/soak-bench.ts, in its own process: `devices` MQTT devices each publishing one
- * QoS 1 air reading every `intervalMs` (paced, not as fast as acknowledged), and `operators` WebSocket
- * clients on the alert stream. Every `sampleMs` it prints one JSON line:
- * { t, published, acked, failed, pubackP50Ms, pubackP99Ms, pubackMaxMs, alertMessages }; then `{"done":true}`.
+ * The client side of bench/soak-bench.ts, in its own process: `devices` raw-socket MQTT devices publishing
+ * QoS 1 air readings at `rate` readings/s in all (reading k goes to device k mod devices, so each device
+ * publishes every devices/rate seconds), paced by one timer for the whole fleet; and `operators` WebSocket
+ * clients on the alert stream. Pacing is open-loop, as real devices are: a slow PUBACK does not slow the
+ * next reading. Every `sampleMs` it prints one JSON line (counters so far, PUBACK percentiles and this
+ * process's CPU over the sample); at the end `{"done":true,...}`.
  * Input (argv[2], JSON): { mqttUrl, wsUrl, operatorToken, devices: [{ sensorId, kind, username, password }],
- *   intervalMs, sampleMs, durationMs, operators }
+ *   rate, sampleMs, durationMs, operators }
  */
 interface Input {
   mqttUrl: string;
   wsUrl: string;
   operatorToken: string;
-  devices: Array<{ sensorId: string; kind: string; username: string; password: string }>;
-  intervalMs: number;
+  devices: SoakDeviceSpec[];
+  rate: number;
   sampleMs: number;
   durationMs: number;
   operators: number;
 }
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
+const TICK_MS = 10;
+const CONNECT_GROUP = 50;
 
-let alertMessages = 0;
-const sockets = await Promise.all(
-  Array.from(
-    { length: input.operators },
-    () =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(`${input.wsUrl}/api/alerts/stream?token=${encodeURIComponent(input.operatorToken)}`);
-        ws.on('message', () => {
-          alertMessages++;
-        });
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      }),
-  ),
-);
-
-const clients: mqtt.MqttClient[] = [];
-for (let i = 0; i < input.devices.length; i += 100) {
-  // in groups: a thousand simultaneous CONNECTs is a reconnect storm, not the steady state being measured
-  clients.push(
-    ...(await Promise.all(
-      input.devices.slice(i, i + 100).map((d) =>
-        mqtt.connectAsync(input.mqttUrl, {
-          username: d.username,
-          password: d.password,
-          clientId: `${d.sensorId}-soak-${process.pid}`,
-          reconnectPeriod: 1000,
-        }),
-      ),
-    )),
-  );
-}
-
+const operators = await startSoakOperators(input.wsUrl, input.operatorToken, input.operators);
+const url = new URL(input.mqttUrl);
+const address = { host: url.hostname, port: Number(url.port) };
+const counters = emptyCounters();
 const puback = createHistogram();
-let published = 0;
-let acked = 0;
-let failed = 0;
-const started = Date.now();
-const timers = clients.map((client, i) => {
-  const d = input.devices[i]!;
-  const topic = `ioc/${d.kind}/${d.sensorId}/readings`;
-  let level = 20 + (i % 30);
-  const tick = () => {
-    // a random walk that now and then crosses the bench rule's threshold, so alerts fire and resolve
-    level = Math.min(
-      400,
-      Math.max(1, level + (Math.random() - 0.5) * 8 + (Math.random() < 0.0005 ? 150 : 0) - (level > 120 ? 10 : 0)),
-    );
-    const body = `{"ts":${Date.now()},"pm25":${level.toFixed(1)},"pm10":${(level * 1.6).toFixed(1)},"temperature":27.5}`;
-    const t0 = performance.now();
-    published++;
-    client.publishAsync(topic, body, { qos: 1 }).then(
-      () => {
-        acked++;
-        puback.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
-      },
-      () => {
-        failed++;
-      },
-    );
-  };
-  // spread the devices over the interval so the load is even, not a burst every interval
-  return setTimeout(
-    () => {
-      tick();
-      timers[i] = setInterval(tick, input.intervalMs);
-    },
-    (i * input.intervalMs) / clients.length,
-  );
-});
+const devices = input.devices.map((spec, i) => new SoakDevice(spec, i, address, counters, puback));
+const connectStarted = performance.now();
+for (let i = 0; i < devices.length; i += CONNECT_GROUP) {
+  // in groups: a thousand simultaneous CONNECTs (each a secret to verify) is a storm, not the steady state
+  await Promise.all(devices.slice(i, i + CONNECT_GROUP).map((d) => d.connect()));
+}
+const connectSeconds = (performance.now() - connectStarted) / 1000;
 
+// One timer for the fleet: each tick sends every reading due by now, so timer jitter does not lower the
+// rate. After a stall longer than a second the backlog beyond one second is dropped and counted: a
+// generator that cannot keep up must show as missing readings, not as a burst the platform never sees live.
+let next = 0;
+let behind = 0;
+const started = performance.now();
+const startedAt = Date.now();
+const pacer = setInterval(() => {
+  const due = Math.floor(((performance.now() - started) * input.rate) / 1000);
+  if (due - next > input.rate) {
+    behind += due - next - input.rate;
+    next = due - input.rate;
+  }
+  const now = Date.now();
+  for (; next < due; next++) devices[next % devices.length]!.publish(now);
+}, TICK_MS);
+
+let cpuMark = process.cpuUsage();
+let publishedMark = 0;
 const sample = setInterval(() => {
+  const cpu = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
+  const cpuMicros = cpu.user + cpu.system;
+  const published = counters.published - publishedMark;
+  publishedMark = counters.published;
+  const alerts = Array.from(operators.counts);
   const line = {
-    t: Math.round((Date.now() - started) / 1000),
-    published,
-    acked,
-    failed,
-    alertMessages,
+    t: Math.round((Date.now() - startedAt) / 1000),
+    ...counters,
+    behind,
+    alertMessages: alerts.reduce((a, b) => a + b, 0),
+    alertMessagesMin: Math.min(...alerts),
+    alertMessagesMax: Math.max(...alerts),
+    operatorsClosed: operators.closed(),
     pubackP50Ms: puback.percentile(50) / 1000,
     pubackP99Ms: puback.percentile(99) / 1000,
     pubackMaxMs: puback.max / 1000,
+    loadCpuMicros: cpuMicros,
+    loadCpuMicrosPerReading: published > 0 ? cpuMicros / published : 0,
+    loadRssMb: process.memoryUsage().rss / 2 ** 20,
   };
   puback.reset();
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }, input.sampleMs);
 
-await new Promise((r) => setTimeout(r, input.durationMs));
+// a little past the duration, so the sample due at the end is taken before the load stops
+await new Promise((r) => setTimeout(r, input.durationMs + 500));
+clearInterval(pacer);
 clearInterval(sample);
-for (const t of timers) clearInterval(t);
-await new Promise((r) => setTimeout(r, 2000));
-await Promise.all(clients.map((c) => c.endAsync()));
-for (const s of sockets) s.terminate();
-process.stdout.write(`${JSON.stringify({ done: true, published, acked, failed })}\n`, () => process.exit(0));
+await Promise.all(devices.map((d) => d.stop(5000)));
+operators.stop();
+process.stdout.write(`${JSON.stringify({ done: true, connectSeconds, behind, ...counters })}\n`, () => process.exit(0));

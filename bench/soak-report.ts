@@ -1,0 +1,118 @@
+import type { CpuShares } from './soak-cpu.ts';
+import type { SoakSample } from './soak-plot.ts';
+
+/** What bench/soak-load.ts prints every sample (counters are totals since the start). */
+export interface SoakLoadLine {
+  t: number;
+  published: number;
+  acked: number;
+  failed: number;
+  skipped: number;
+  behind: number;
+  inFlight: number;
+  disconnects: number;
+  refused: number;
+  strayAcks: number;
+  alertMessages: number;
+  alertMessagesMin: number;
+  alertMessagesMax: number;
+  operatorsClosed: number;
+  pubackP50Ms: number;
+  pubackP99Ms: number;
+  pubackMaxMs: number;
+  loadCpuMicros: number;
+  loadCpuMicrosPerReading: number;
+  loadRssMb: number;
+}
+
+const COLUMNS: Array<[string, number]> = [
+  ['t(s)', 6],
+  ['readings/s', 10],
+  ['acked/s', 8],
+  ['failed', 6],
+  ['skipped', 7],
+  ['RSS MB', 6],
+  ['loop p99 ms', 11],
+  ['PUBACK p50 ms', 13],
+  ['PUBACK p99 ms', 13],
+  ['alert msgs', 10],
+  ['platform cores', 14],
+  ['main thread', 11],
+  ['µs/reading', 10],
+  ['load cores', 10],
+  ['load µs/reading', 15],
+  ['other cores', 11],
+  ['load1', 5],
+];
+
+export const SOAK_TABLE_HEADER = `  ${COLUMNS.map(([name, width]) => name.padStart(width)).join('  ')}`;
+
+export function soakTableRow(
+  sample: SoakSample,
+  line: SoakLoadLine,
+  shares: CpuShares,
+  platformMicrosPerReading: number,
+): string {
+  const cells = [
+    String(sample.t),
+    sample.readingsPerSecond.toFixed(0),
+    sample.ackedPerSecond.toFixed(0),
+    String(line.failed),
+    String(line.skipped + line.behind),
+    sample.rssMb.toFixed(0),
+    sample.loopP99Ms.toFixed(1),
+    sample.pubackP50Ms.toFixed(1),
+    sample.pubackP99Ms.toFixed(1),
+    String(line.alertMessages),
+    shares.platformCores.toFixed(2),
+    shares.mainThreadCores.toFixed(2),
+    platformMicrosPerReading.toFixed(1),
+    shares.loadCores.toFixed(2),
+    line.loadCpuMicrosPerReading.toFixed(1),
+    shares.otherCores.toFixed(2),
+    shares.load1.toFixed(1),
+  ];
+  return `  ${cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join('  ')}`;
+}
+
+/** Flatness over the steady state (every sample but the first: connect storm, JIT warm-up, caches filling). */
+export function reportSoak(
+  samples: readonly SoakSample[],
+  lines: readonly SoakLoadLine[],
+  summary: Record<string, number> | undefined,
+  stored: number,
+): void {
+  const steady = samples.slice(1);
+  const report = (name: string, pick: (s: SoakSample) => number, unit: string) => {
+    const xs = steady.map(pick);
+    const min = Math.min(...xs);
+    const max = Math.max(...xs);
+    const ratio = max / Math.max(min, 1e-9);
+    console.log(
+      `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
+    );
+  };
+  const first = samples[0];
+  if (first) {
+    console.log(
+      `warm-up (first sample, t=${first.t} s): ${first.readingsPerSecond.toFixed(0)} readings/s, RSS ${first.rssMb.toFixed(0)} MB, loop p99 ${first.loopP99Ms.toFixed(1)} ms, PUBACK p99 ${first.pubackP99Ms.toFixed(1)} ms`,
+    );
+  }
+  if (steady.length >= 2) {
+    console.log(`steady state (samples 2..${samples.length}; the first, the warm-up, left out):`);
+    report('readings/s', (s) => s.readingsPerSecond, '/s');
+    report('RSS', (s) => s.rssMb, 'MB');
+    report('loop delay p99', (s) => s.loopP99Ms, 'ms');
+    report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
+  }
+  const end = lines.at(-1);
+  if (end) {
+    const loadMicros = lines.reduce((sum, l) => sum + l.loadCpuMicros, 0);
+    console.log(
+      `load generator: ${(loadMicros / Math.max(1, end.published)).toFixed(1)} µs CPU per reading over the run, RSS ${end.loadRssMb.toFixed(0)} MB; alert messages per operator ${end.alertMessagesMin}..${end.alertMessagesMax}, streams closed early ${end.operatorsClosed}`,
+    );
+  }
+  console.log(
+    `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}, skipped ${summary?.skipped} (+${summary?.behind} generator behind), device disconnects ${summary?.disconnects}, refused ${summary?.refused}, stray PUBACKs ${summary?.strayAcks}; points in the store ${stored}; connect ${summary?.connectSeconds?.toFixed(1)} s`,
+  );
+}
