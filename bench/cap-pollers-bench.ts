@@ -1,17 +1,24 @@
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { readCredentialsFile } from '../config/credentials.ts';
 import { DEFAULT_LIMITS } from '../config/limits-config.ts';
 import { startBenchPlatform } from './bench-platform.ts';
+import { type CpuProfile, summariseProfile } from './cpu-profile-groups.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
- * `npm run bench -- cap-pollers [--pollers 20] [--seconds 10] [--rounds 3] [--interval-ms 1000] [--alerts 3000]`
+ * `npm run bench -- cap-pollers [--pollers 20] [--seconds 10] [--rounds 3] [--interval-ms 1000] [--alerts 3000]
+ *   [--max-entries N] [--pollers-priority lowest|normal] [--profile]`
  * Devices publish QoS 1 at a real device's pace (20 devices, 5/s each) while their PUBACK latency is
  * measured, alone and then beside `pollers` pollers of the public CAP feed (their own process), in
  * alternating phases of the same run, `rounds` times. Before that, `alerts` alerts are raised and resolved
  * through MQTT so the feed has a realistic history behind it. The goal (issue 12 item 9): p90 beside the
  * pollers no more than 10 % above p90 alone.
+ * The poller process runs at the lowest CPU priority by default: pollers are remote hosts, whose CPU (fetch
+ * decoding br, parsing) is not the platform's machine's (`--pollers-priority normal` for the old method).
+ * `--max-entries` sets cap.maxEntries (the feed's page size); `--profile` profiles this process (the
+ * platform and the devices' clients) during the phases beside the pollers and prints where the time went.
  */
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -22,6 +29,9 @@ const SECONDS = arg('seconds', 10);
 const ROUNDS = arg('rounds', 3);
 const INTERVAL_MS = arg('interval-ms', 1000);
 const ALERTS = arg('alerts', 3000);
+const MAX_ENTRIES = arg('max-entries', 0);
+const LOWEST = process.argv[process.argv.indexOf('--pollers-priority') + 1] !== 'normal';
+const PROFILE = process.argv.includes('--profile');
 const HONEST = 20;
 const ALERTING = 20;
 
@@ -35,6 +45,7 @@ const { platform, close } = await startBenchPlatform(
       devicePublishBurst: 1_000_000_000,
       alertFlapTransitions: 1_000_000,
     },
+    ...(MAX_ENTRIES > 0 ? { cap: { maxEntries: MAX_ENTRIES } } : {}),
   },
   { rulesYaml: RULE },
 );
@@ -116,7 +127,7 @@ const fmt = (xs: number[]) =>
 const alone: number[] = [];
 const beside: number[] = [];
 console.log(
-  `${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with If-None-Match); ${ROUNDS} rounds of ${SECONDS} s per phase`,
+  `${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with If-None-Match, their process at ${LOWEST ? 'the lowest' : 'normal'} CPU priority); ${ROUNDS} rounds of ${SECONDS} s per phase`,
 );
 // CPU of this process (the platform and the devices' clients) per phase: beside minus alone, per feed
 // request, is what serving the feed costs the platform, apart from the machine's contention
@@ -124,22 +135,32 @@ const cpuMs = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
 };
+const session = PROFILE ? new Session() : undefined;
+if (session) {
+  // marks the event loop's waits as (idle): without it an in-process profile charges them to whatever ran last
+  (process as unknown as { _startProfilerIdleNotifier(): void })._startProfilerIdleNotifier();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+}
+const profiles: CpuProfile[] = [];
 let feedCpuMs = 0;
 let feedRequests = 0;
 for (let r = 1; r <= ROUNDS; r++) {
   const cpuA = process.cpuUsage();
   const a = await phase(SECONDS * 1000);
   const aloneMs = cpuMs(cpuA);
-  const pollers = runLoadProcess(loadFile, {
-    url: feedUrl,
-    pollers: POLLERS,
-    seconds: SECONDS + 1.5,
-    intervalMs: INTERVAL_MS,
-  });
+  const pollers = runLoadProcess(
+    loadFile,
+    { url: feedUrl, pollers: POLLERS, seconds: SECONDS + 1.5, intervalMs: INTERVAL_MS },
+    { lowestPriority: LOWEST },
+  );
   await sleep(1000); // the poller process starts (tsx) before the phase is measured
+  await session?.post('Profiler.start');
   const cpuB = process.cpuUsage();
   const b = await phase(SECONDS * 1000);
   const besideMs = cpuMs(cpuB);
+  if (session) profiles.push(((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile);
   const polled = (await pollers) as unknown as {
     acked: number;
     seconds: number;
@@ -164,5 +185,14 @@ const ratio = pct(beside, 0.9) / pct(alone, 0.9);
 console.log(
   `all rounds: alone ${fmt(alone)} | beside pollers ${fmt(beside)} | p90 ratio ${ratio.toFixed(2)} (goal <= 1.10)`,
 );
+// the last round's only: the earlier ones look the same and would bury the figures above
+const profile = profiles.at(-1);
+if (profile) {
+  const summary = summariseProfile(profile, 25);
+  console.log(`profile beside pollers, round ${ROUNDS}: ${(summary.busyMicros / 1000).toFixed(0)} ms busy`);
+  for (const g of summary.groups.slice(0, 10))
+    console.log(`  ${(g.selfMicros / 1000).toFixed(1).padStart(8)} ms  ${(g.share * 100).toFixed(1)}%  ${g.group}`);
+  for (const f of summary.top) console.log(`  ${(f.selfMicros / 1000).toFixed(1).padStart(8)} ms  ${f.name}`);
+}
 await Promise.all(honest.map((c) => c.endAsync(true)));
 await close();
