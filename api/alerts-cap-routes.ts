@@ -37,6 +37,8 @@ export interface AlertsCapRoutesDeps {
   maxEntries?: number;
 }
 
+const MAX_REMEMBERED_URLS = 256;
+
 /** The feed's own filters (and page), never anything else the caller put in the URL (a token, say). */
 function feedQuery(query: Record<string, string | string[] | number | undefined>, page = 1): string {
   const params = new URLSearchParams();
@@ -76,6 +78,8 @@ export const alertsCapRoutes =
       maxEntries: deps.maxEntries ?? 50,
     });
     app.addHook('onClose', async () => cache.close());
+    /** request URL (as sent, query included) -> its document's key, for URLs that were answered 200 once */
+    const selves = new Map<string, { root: string; self: string }>();
 
     // pollers keep their copy for a short while and then revalidate, which costs a hash comparison here
     // per request only a pick among bodies and headers made once per change: no rendering, hashing,
@@ -117,6 +121,11 @@ export const alertsCapRoutes =
         },
       },
       async (request, reply) => {
+        // a poller repeats the same URL: once its document is built, the answer needs no parsing at all
+        const root = base();
+        const known = selves.get(request.url);
+        const hit = known?.root === root ? cache.peek(known.self) : undefined;
+        if (hit) return sendXml(request, reply, 'application/atom+xml; charset=utf-8', hit);
         const severity = splitList(request.query.severity);
         const unknown = severity?.find((s) => !(SEVERITIES as readonly string[]).includes(s));
         if (unknown)
@@ -130,7 +139,6 @@ export const alertsCapRoutes =
           severity: severity as (typeof SEVERITIES)[number][] | undefined,
           district: splitList(request.query.district),
         };
-        const root = base();
         const page = request.query.page ?? 1;
         const pageUrl = (n: number) => `${root}/api/alerts/cap${feedQuery(request.query, n)}`;
         const self = pageUrl(page);
@@ -155,6 +163,8 @@ export const alertsCapRoutes =
           { filter: (a) => matchesFilter(a, filter), page },
         );
         if (!doc) throw new DomainError('not_found', 'page_not_found', `the feed has no page ${page}`);
+        if (selves.size >= MAX_REMEMBERED_URLS) selves.clear(); // callers choose URLs: bounded
+        selves.set(request.url, { root, self });
         return sendXml(request, reply, 'application/atom+xml; charset=utf-8', doc);
       },
     );

@@ -61,6 +61,8 @@ export interface CapFeedCache {
     render: (alerts: readonly Alert[], now: number, paging: CapPaging) => string,
     options?: { filter?: (a: Alert) => boolean; page?: number },
   ): Promise<CapDocument | undefined>;
+  /** the document for `key` if one is built and still current (a hit), else undefined; never builds */
+  peek(key: string): CapDocument | undefined;
   readonly maxEntries: number;
   /** counts of documents built and served from memory, for /metrics and the benchmark */
   stats(): { builds: number; hits: number };
@@ -138,6 +140,12 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
   return {
     maxEntries: deps.maxEntries,
     selection,
+    peek(key) {
+      const cached = documents.get(key);
+      if (!cached || !fresh(cached, deps.clock.now())) return undefined;
+      hits += 1;
+      return cached.value;
+    },
     async document(key, render, options = {}) {
       const now = deps.clock.now();
       const cached = documents.get(key);

@@ -98,6 +98,46 @@ console.log(
   `feed served alone, one request at a time: p50 ${pct(served, 0.5).toFixed(1)} ms, max ${Math.max(...served).toFixed(1)} ms (first build included)`,
 );
 
+const loadFile = fileURLToPath(new URL('./cap-poll-load.ts', import.meta.url));
+const cpuMs = (since: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(since);
+  return (u.user + u.system) / 1000;
+};
+const session = PROFILE ? new Session() : undefined;
+if (session) {
+  // marks the event loop's waits as (idle): without it an in-process profile charges them to whatever ran last
+  (process as unknown as { _startProfilerIdleNotifier(): void })._startProfilerIdleNotifier();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+}
+const profiles: CpuProfile[] = [];
+
+// What one feed request costs the platform with nothing else running in it: 4 pollers back to back, first
+// all revalidating (304s), then all fetching the whole document; the platform's idle CPU over as long is
+// subtracted. Far less noisy than the phases below, where the same cost hides in the devices' CPU. With
+// --profile, these two are profiled too.
+const idleCpu = process.cpuUsage();
+const idleStart = performance.now();
+await sleep(2000);
+const idlePerMs = cpuMs(idleCpu) / (performance.now() - idleStart);
+for (const conditional of ['all', 'none'] as const) {
+  const burstCpu = process.cpuUsage();
+  const burstStart = performance.now();
+  const burstRun = runLoadProcess(
+    loadFile,
+    { url: feedUrl, pollers: 4, seconds: 5, intervalMs: 0, conditional },
+    { lowestPriority: LOWEST },
+  );
+  await session?.post('Profiler.start');
+  const burst = (await burstRun) as unknown as { acked: number; notModified: number; wireBytes: number };
+  if (session) profiles.push(((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile);
+  const burstMs = cpuMs(burstCpu) - idlePerMs * (performance.now() - burstStart);
+  console.log(
+    `feed only, 4 pollers back to back, ${conditional === 'all' ? 'revalidating' : 'unconditional'}: ${burst.acked} requests (${burst.notModified} 304), ${(burst.wireBytes / burst.acked / 1024).toFixed(1)} KB on the wire each, platform CPU ${(burstMs / burst.acked).toFixed(3)} ms per request`,
+  );
+}
+
 const honest = await Promise.all(Array.from({ length: HONEST }, (_, i) => connect(`bench-air-${i}`)));
 let n = 0;
 async function phase(ms: number): Promise<number[]> {
@@ -121,7 +161,6 @@ async function phase(ms: number): Promise<number[]> {
 }
 
 await phase(2000); // warm-up, not counted
-const loadFile = fileURLToPath(new URL('./cap-poll-load.ts', import.meta.url));
 const fmt = (xs: number[]) =>
   `p50 ${pct(xs, 0.5).toFixed(1)} ms  p90 ${pct(xs, 0.9).toFixed(1)} ms  (${xs.length} publishes)`;
 const alone: number[] = [];
@@ -131,19 +170,6 @@ console.log(
 );
 // CPU of this process (the platform and the devices' clients) per phase: beside minus alone, per feed
 // request, is what serving the feed costs the platform, apart from the machine's contention
-const cpuMs = (since: NodeJS.CpuUsage) => {
-  const u = process.cpuUsage(since);
-  return (u.user + u.system) / 1000;
-};
-const session = PROFILE ? new Session() : undefined;
-if (session) {
-  // marks the event loop's waits as (idle): without it an in-process profile charges them to whatever ran last
-  (process as unknown as { _startProfilerIdleNotifier(): void })._startProfilerIdleNotifier();
-  session.connect();
-  await session.post('Profiler.enable');
-  await session.post('Profiler.setSamplingInterval', { interval: 200 });
-}
-const profiles: CpuProfile[] = [];
 let feedCpuMs = 0;
 let feedRequests = 0;
 for (let r = 1; r <= ROUNDS; r++) {
@@ -185,11 +211,15 @@ const ratio = pct(beside, 0.9) / pct(alone, 0.9);
 console.log(
   `all rounds: alone ${fmt(alone)} | beside pollers ${fmt(beside)} | p90 ratio ${ratio.toFixed(2)} (goal <= 1.10)`,
 );
-// the last round's only: the earlier ones look the same and would bury the figures above
-const profile = profiles.at(-1);
-if (profile) {
+// the feed-only burst and the last round's: the earlier rounds look the same and would bury the figures above
+for (const [name, profile] of [
+  ['feed only, 304s', profiles[0]],
+  ['feed only, whole documents', profiles[1]],
+  [`beside pollers, round ${ROUNDS}`, profiles.at(-1)],
+] as const) {
+  if (!profile) continue;
   const summary = summariseProfile(profile, 25);
-  console.log(`profile beside pollers, round ${ROUNDS}: ${(summary.busyMicros / 1000).toFixed(0)} ms busy`);
+  console.log(`profile ${name}: ${(summary.busyMicros / 1000).toFixed(0)} ms busy`);
   for (const g of summary.groups.slice(0, 10))
     console.log(`  ${(g.selfMicros / 1000).toFixed(1).padStart(8)} ms  ${(g.share * 100).toFixed(1)}%  ${g.group}`);
   for (const f of summary.top) console.log(`  ${(f.selfMicros / 1000).toFixed(1).padStart(8)} ms  ${f.name}`);
