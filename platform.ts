@@ -59,6 +59,7 @@ import { startNgsiLdPush } from './api/ngsi-ld/ngsi-ld-push.ts';
 import { openPlatformRegistry } from './platform-registry.ts';
 import { createSensorAdmin } from './config/sensors/sensor-admin.ts';
 import { ProvisioningCodes } from './config/sensors/provisioning-codes.ts';
+import { createProvisioningLimiter } from './config/sensors/provisioning-limiter.ts';
 import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
 import { sensorImportRoutes } from './api/sensor-import-routes.ts';
 import { provisionRoutes } from './api/provision-routes.ts';
@@ -372,13 +373,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   function sensorRegistryRoutes(): FastifyPluginAsync[] {
     const admin = createSensorAdmin({ registry: devices.registry, changeAuth: (fn) => accounts.change(fn) });
     const codes = new ProvisioningCodes(config.dataDir, clock);
-    const limiter = createLoginLimiter(
+    const limiter = createProvisioningLimiter(
       {
-        maxFailuresPerAccount: config.accounts.maxFailuresPerAddress,
-        maxFailuresPerAddress: config.accounts.maxFailuresPerAddress,
-        maxFailuresPerAccountAllAddresses: config.accounts.maxFailuresPerAddress,
+        maxFailures: config.accounts.maxFailuresPerAddress,
         windowMs: config.accounts.failureWindowMinutes * 60_000,
-        knownAddressMs: 0,
       },
       clock,
     );

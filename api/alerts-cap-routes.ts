@@ -15,6 +15,7 @@ import { createCapFeedCache, etagOf, type CapDocument } from './cap-feed-cache.t
 import { answersNotModified } from './cap-conditional.ts';
 import { pickEncoding } from './cap-encoding.ts';
 import { feedQueryValidator } from './cap-feed-query.ts';
+import { capHeaders } from './cap-headers.ts';
 
 export interface AlertsCapRoutesDeps {
   alerts: AlertService;
@@ -32,17 +33,20 @@ export interface AlertsCapRoutesDeps {
   radiusKm?: number;
   /** only alerts updated within this many hours (cap.windowHours) */
   windowHours?: number;
-  /** at most this many entries in the feed (cap.maxEntries) */
+  /** at most this many entries per page of the feed (cap.maxEntries); older ones are on the next pages */
   maxEntries?: number;
 }
 
-/** The feed's own filters, never anything else the caller put in the URL (a token, say). */
-function feedQuery(query: Record<string, string | string[] | undefined>): string {
+const MAX_REMEMBERED_URLS = 256;
+
+/** The feed's own filters (and page), never anything else the caller put in the URL (a token, say). */
+function feedQuery(query: Record<string, string | string[] | number | undefined>, page = 1): string {
   const params = new URLSearchParams();
   for (const key of ['kind', 'severity', 'district']) {
-    const list = splitList(query[key]);
+    const list = splitList(query[key] as string | string[] | undefined);
     if (list) params.set(key, list.join(','));
   }
+  if (page > 1) params.set('page', String(page));
   const text = params.toString();
   return text ? `?${text}` : '';
 }
@@ -71,26 +75,23 @@ export const alertsCapRoutes =
       alerts: deps.alerts,
       clock: deps.clock,
       windowMs: (deps.windowHours ?? 72) * 3_600_000,
-      maxEntries: deps.maxEntries ?? 200,
+      maxEntries: deps.maxEntries ?? 50,
     });
     app.addHook('onClose', async () => cache.close());
+    /** request URL (as sent, query included) -> its document's key, for URLs that were answered 200 once */
+    const selves = new Map<string, { root: string; self: string }>();
 
     // pollers keep their copy for a short while and then revalidate, which costs a hash comparison here
     // per request only a pick among bodies and headers made once per change: no rendering, hashing,
-    // compressing or date formatting here (api/cap-encoding.ts)
+    // compressing or date formatting here (api/cap-encoding.ts, api/cap-headers.ts). HEAD gets the same
+    // headers and no body (Fastify's HEAD route runs this handler and drops the payload).
     const sendXml = (request: FastifyRequest, reply: FastifyReply, type: string, doc: CapDocument) => {
       const coding = doc.variants ? pickEncoding(request.headers['accept-encoding']) : 'identity';
       const variant = coding === 'identity' ? doc : doc.variants![coding];
-      reply
-        .header('etag', variant.etag)
-        .header('last-modified', doc.lastModifiedHttp ?? new Date(doc.lastModified).toUTCString())
-        .header('cache-control', 'public, max-age=30')
-        .type(type);
-      if (doc.variants) reply.header('vary', 'accept-encoding');
+      const headers = capHeaders(doc, type, coding);
       if (answersNotModified(request.headers, { etag: variant.etag, lastModified: doc.lastModified }))
-        return reply.code(304).send();
-      if (coding !== 'identity') reply.header('content-encoding', coding);
-      return reply.send(variant.body);
+        return reply.code(304).headers(headers.notModified).send();
+      return reply.headers(headers.full).send(variant.body);
     };
 
     api.get(
@@ -102,13 +103,29 @@ export const alertsCapRoutes =
           tags: ['alerts'],
           summary: 'CAP 1.2 feed (Atom) of public alerts, for public warning systems',
           description:
-            'One Atom entry per alert, the CAP <alert> inline and linked; alerts resolved within 24 h appear as Cancel. Filters: kind, severity, district. No token needed.',
+            'One Atom entry per alert, the CAP <alert> inline and linked; alerts resolved within 24 h appear as Cancel. Filters: kind, severity, district. At most cap.maxEntries entries per page, newest first; older ones are on the pages the feed links (RFC 5005: first, next, previous, last). No token needed.',
           security: [],
-          querystring: z.object({ kind: queryList, severity: queryList, district: queryList }),
-          response: { 400: errorBody },
+          querystring: z.object({
+            kind: queryList,
+            severity: queryList,
+            district: queryList,
+            page: z.coerce
+              .number()
+              .int()
+              .min(1)
+              .max(10_000)
+              .optional()
+              .describe('older entries: the feed links its pages (RFC 5005 first, next, previous, last)'),
+          }),
+          response: { 400: errorBody, 404: errorBody },
         },
       },
       async (request, reply) => {
+        // a poller repeats the same URL: once its document is built, the answer needs no parsing at all
+        const root = base();
+        const known = selves.get(request.url);
+        const hit = known?.root === root ? cache.peek(known.self) : undefined;
+        if (hit) return sendXml(request, reply, 'application/atom+xml; charset=utf-8', hit);
         const severity = splitList(request.query.severity);
         const unknown = severity?.find((s) => !(SEVERITIES as readonly string[]).includes(s));
         if (unknown)
@@ -122,22 +139,32 @@ export const alertsCapRoutes =
           severity: severity as (typeof SEVERITIES)[number][] | undefined,
           district: splitList(request.query.district),
         };
-        const root = base();
-        const self = `${root}/api/alerts/cap${feedQuery(request.query)}`;
+        const page = request.query.page ?? 1;
+        const pageUrl = (n: number) => `${root}/api/alerts/cap${feedQuery(request.query, n)}`;
+        const self = pageUrl(page);
         const doc = await cache.document(
           self,
-          (alerts, now) =>
+          (alerts, now, paging) =>
             renderCapAtomFeed(
               alerts,
               ctx,
               {
                 self,
                 alert: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,
+                pages: {
+                  first: pageUrl(1),
+                  last: pageUrl(paging.pages),
+                  ...(paging.page < paging.pages ? { next: pageUrl(paging.page + 1) } : {}),
+                  ...(paging.page > 1 ? { previous: pageUrl(paging.page - 1) } : {}),
+                },
               },
               now,
             ),
-          (a) => matchesFilter(a, filter),
+          { filter: (a) => matchesFilter(a, filter), page },
         );
+        if (!doc) throw new DomainError('not_found', 'page_not_found', `the feed has no page ${page}`);
+        if (selves.size >= MAX_REMEMBERED_URLS) selves.clear(); // callers choose URLs: bounded
+        selves.set(request.url, { root, self });
         return sendXml(request, reply, 'application/atom+xml; charset=utf-8', doc);
       },
     );

@@ -34,11 +34,22 @@ export async function encodeVariants(body: Buffer): Promise<EncodedVariants> {
  */
 export function pickEncoding(acceptEncoding: string | string[] | undefined): FeedEncoding {
   if (acceptEncoding === undefined) return 'identity';
-  const header = (Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding).toLowerCase();
-  if (accepts(header, 'br')) return 'br';
-  if (accepts(header, 'gzip') || accepts(header, 'x-gzip')) return 'gzip';
-  return 'identity';
+  const raw = Array.isArray(acceptEncoding) ? acceptEncoding.join(',') : acceptEncoding;
+  // clients send a handful of distinct headers, each on every poll: decide each once (bounded: callers choose)
+  const known = picked.get(raw);
+  if (known) return known;
+  const header = raw.toLowerCase();
+  const coding = accepts(header, 'br')
+    ? 'br'
+    : accepts(header, 'gzip') || accepts(header, 'x-gzip')
+      ? 'gzip'
+      : 'identity';
+  if (picked.size >= 64) picked.clear();
+  picked.set(raw, coding);
+  return coding;
 }
+
+const picked = new Map<string, FeedEncoding>();
 
 function accepts(header: string, coding: string): boolean {
   let star = false;

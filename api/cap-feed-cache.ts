@@ -31,6 +31,12 @@ export interface CapVariant {
   readonly etag: string;
 }
 
+/** which page of the feed a document is (1: the newest entries), of how many */
+export interface CapPaging {
+  readonly page: number;
+  readonly pages: number;
+}
+
 export interface CapFeedCacheDeps {
   alerts: Pick<AlertService, 'bus' | 'open' | 'list'>;
   clock: Clock;
@@ -45,12 +51,18 @@ export interface CapFeedCacheDeps {
 export interface CapFeedCache {
   /** the public alerts in the window, newest first, unbounded by maxEntries (filters apply first) */
   selection(): Promise<readonly Alert[]>;
-  /** the document for `key`, built by `render` from the selection only when alerts changed since */
+  /**
+   * The document for `key`, built by `render` from the selection only when alerts changed since: page
+   * `page` (default 1) of the filtered selection cut in pages of maxEntries; undefined past the last page
+   * (not cached, so callers cannot fill the cache with pages that do not exist).
+   */
   document(
     key: string,
-    render: (alerts: readonly Alert[], now: number) => string,
-    filter?: (a: Alert) => boolean,
-  ): Promise<CapDocument>;
+    render: (alerts: readonly Alert[], now: number, paging: CapPaging) => string,
+    options?: { filter?: (a: Alert) => boolean; page?: number },
+  ): Promise<CapDocument | undefined>;
+  /** the document for `key` if one is built and still current (a hit), else undefined; never builds */
+  peek(key: string): CapDocument | undefined;
   readonly maxEntries: number;
   /** counts of documents built and served from memory, for /metrics and the benchmark */
   stats(): { builds: number; hits: number };
@@ -82,7 +94,7 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
   deps.alerts.bus.on('alert', bump);
   let selected: Built<Promise<readonly Alert[]>> | undefined;
   const documents = new Map<string, Built<CapDocument>>();
-  const building = new Map<string, { version: number; value: Promise<CapDocument> }>();
+  const building = new Map<string, { version: number; value: Promise<CapDocument | undefined> }>();
   let builds = 0;
   let hits = 0;
 
@@ -128,7 +140,13 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
   return {
     maxEntries: deps.maxEntries,
     selection,
-    async document(key, render, filter) {
+    peek(key) {
+      const cached = documents.get(key);
+      if (!cached || !fresh(cached, deps.clock.now())) return undefined;
+      hits += 1;
+      return cached.value;
+    },
+    async document(key, render, options = {}) {
       const now = deps.clock.now();
       const cached = documents.get(key);
       if (cached && fresh(cached, now)) {
@@ -141,10 +159,14 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
       const inFlight = building.get(key);
       if (inFlight && inFlight.version === version) return inFlight.value;
       const at = version;
-      const value = (async (): Promise<CapDocument> => {
+      const value = (async (): Promise<CapDocument | undefined> => {
         const all = await selection();
-        const alerts = (filter ? all.filter(filter) : all).slice(0, deps.maxEntries);
-        const body = render(alerts, now);
+        const matching = options.filter ? all.filter(options.filter) : all;
+        const pages = Math.max(1, Math.ceil(matching.length / deps.maxEntries));
+        const page = options.page ?? 1;
+        if (page > pages) return undefined;
+        const alerts = matching.slice((page - 1) * deps.maxEntries, page * deps.maxEntries);
+        const body = render(alerts, now, { page, pages });
         const etag = etagOf(body);
         builds += 1;
         // an event that changed nothing public (a pending alert, a device fault) keeps the old date
@@ -160,7 +182,8 @@ export function createCapFeedCache(deps: CapFeedCacheDeps): CapFeedCache {
           variants: { br: { body: encoded.br, etag: tagged('br') }, gzip: { body: encoded.gzip, etag: tagged('gz') } },
         };
         documents.delete(key);
-        documents.set(key, { version: at, expiresAt: leavesAt(alerts), value: doc });
+        // any alert of the filtered selection leaving shifts this page or changes the number of pages
+        documents.set(key, { version: at, expiresAt: leavesAt(matching), value: doc });
         while (documents.size > maxDocuments) documents.delete(documents.keys().next().value as string);
         return doc;
       })();

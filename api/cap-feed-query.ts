@@ -9,11 +9,21 @@ export interface FeedQuery {
   kind?: string | string[];
   severity?: string | string[];
   district?: string | string[];
+  /** 1 (the newest entries) to MAX_PAGE */
+  page?: number;
 }
+
+export const MAX_PAGE = 10_000;
 
 const KEYS = ['kind', 'severity', 'district'] as const;
 
 type Checked = { value: FeedQuery } | { error: Error & { validation: FastifySchemaValidationError[] } };
+
+const refuse = (key: string, message: string): Checked => ({
+  error: Object.assign(new Error(`querystring/${key} ${message}`), {
+    validation: [{ keyword: 'type', instancePath: `/${key}`, schemaPath: '', params: {}, message }],
+  }),
+});
 
 export function checkFeedQuery(data: unknown): Checked {
   const query = (data ?? {}) as Record<string, unknown>;
@@ -25,11 +35,14 @@ export function checkFeedQuery(data: unknown): Checked {
       value[key] = v as string | string[];
       continue;
     }
-    const message = 'expected text or repeated text';
-    const error = Object.assign(new Error(`querystring/${key} ${message}`), {
-      validation: [{ keyword: 'type', instancePath: `/${key}`, schemaPath: '', params: {}, message }],
-    });
-    return { error };
+    return refuse(key, 'expected text or repeated text');
+  }
+  const page = query.page;
+  if (page !== undefined) {
+    // digits only: "1e3", " 2", "0x10" and repeated pages are refused rather than guessed at
+    if (typeof page !== 'string' || !/^[0-9]{1,5}$/.test(page) || Number(page) < 1 || Number(page) > MAX_PAGE)
+      return refuse('page', `expected a whole number from 1 to ${MAX_PAGE}`);
+    value.page = Number(page);
   }
   return { value };
 }

@@ -3,9 +3,10 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-log.ts';
-import type { LoginLimiter } from '../config/accounts/login-limiter.ts';
+import { addressKey } from '../config/accounts/login-limiter.ts';
 import { DomainError } from '../core/domain-error.ts';
 import type { ProvisioningCodes } from '../config/sensors/provisioning-codes.ts';
+import type { ProvisioningLimiter } from '../config/sensors/provisioning-limiter.ts';
 import type { SensorAdmin } from '../config/sensors/sensor-admin.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow } from './auth.ts';
@@ -17,22 +18,20 @@ import { deviceCredentialsBody } from './sensor-registry-presenter.ts';
  * A field technician (no account) exchanges a one-time code for a device's MQTT credentials. The code is
  * spent and the device gets a new secret (any older one stops working), so a code seen later is worthless.
  * Refusals (unknown, used, expired) look the same to the caller, are logged once per reason and address,
- * counted, audited, and count against the address: over the limit the next attempt is refused before any
- * code is looked at (429).
+ * counted, audited, and count against the address: past the limit of failures, claims from the address are
+ * refused before any code is looked at (429) until its window ends; successes never count
+ * (config/sensors/provisioning-limiter.ts says why, docs/security.md what a technician sees).
  */
 export interface ProvisionRoutesDeps {
   codes: ProvisioningCodes;
   admin: Pick<SensorAdmin, 'rotate'>;
   exists(sensorId: string): boolean;
-  limiter: LoginLimiter;
+  limiter: ProvisioningLimiter;
   registry: Registry;
   audit?: AuditRecorder;
   /** what the device is told to connect to (the platform's MQTT address) */
   mqttUrl(): string;
 }
-
-// the limiter counts per account and per address; both keys are the address here (no account exists)
-const keyOf = (address: string) => `provisioning:${address}`;
 
 export const provisionRoutes =
   (deps: ProvisionRoutesDeps): FastifyPluginAsync =>
@@ -74,14 +73,18 @@ export const provisionRoutes =
       },
       async (request, reply) => {
         const address = request.ip;
-        const wait = deps.limiter.attempt(keyOf(address), address).waitMs;
+        // one log line per address range, not per address: an IPv6 sender has 2^64 of them
+        const range = addressKey(address);
+        const verdict = deps.limiter.check(address);
+        const wait = verdict.waitMs;
         if (wait > 0) {
           refused.inc({ reason: 'rate_limited' });
-          refusals.once(
-            `rate:${address}`,
-            { address },
-            'provisioning codes refused: too many failed attempts from this address',
-          );
+          // once per limited window of the address (and no audit record: the flood would fill the log)
+          if ('first' in verdict && verdict.first)
+            app.log.warn(
+              { address, range, retryAfterSeconds: Math.ceil(wait / 1000) },
+              'provisioning codes refused: too many failed attempts from this address',
+            );
           return reply
             .code(429)
             .header('retry-after', String(Math.ceil(wait / 1000)))
@@ -98,8 +101,9 @@ export const provisionRoutes =
             err instanceof DomainError
               ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown')
               : 'error';
+          deps.limiter.failed(address);
           refused.inc({ reason });
-          refusals.once(`${reason}:${address}`, { address, reason }, 'provisioning code refused');
+          refusals.once(`${reason}:${range}`, { address, reason }, 'provisioning code refused');
           await recordRequest(deps.audit, request, {
             action: 'sensor.provision_refused',
             target: 'provisioning-code',
@@ -107,7 +111,6 @@ export const provisionRoutes =
           });
           throw err;
         }
-        deps.limiter.succeeded(keyOf(address), address);
         const credentials = deps.admin.rotate(sensorId);
         claimed.inc();
         await recordRequest(deps.audit, request, {

@@ -3,13 +3,14 @@
  * do not share the platform's event loop): `pollers` loops that GET the feed every `intervalMs` (0: back
  * to back), half of them revalidating with If-None-Match as well-behaved aggregators do, half fetching the
  * whole document each time. Prints {"acked": requests, "seconds", "bytes", "notModified"}.
- * Input (argv[2], JSON): { url, pollers, seconds, intervalMs }
+ * Input (argv[2], JSON): { url, pollers, seconds, intervalMs, conditional? ('half' by default, 'all', 'none') }
  */
 interface Input {
   url: string;
   pollers: number;
   seconds: number;
   intervalMs: number;
+  conditional?: 'half' | 'all' | 'none';
 }
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -22,7 +23,7 @@ let notModified = 0;
 
 async function poller(i: number): Promise<void> {
   let etag: string | null = null;
-  const conditional = i % 2 === 0;
+  const conditional = input.conditional === 'all' || (input.conditional !== 'none' && i % 2 === 0);
   await sleep((i * input.intervalMs) / Math.max(1, input.pollers)); // spread, as independent pollers are
   while (Date.now() < end) {
     const t0 = Date.now();

@@ -28,6 +28,7 @@ const GROUPS: ReadonlyArray<readonly [string, RegExp]> = [
     'broker (aedes, mqtt-packet)',
     /\/aedes|\/mqtt-packet|\/broker\/|\/bl\/|\/fastfall|\/fastparallel|\/fastseries|\/qlobber|\/mqemitter|\/reusify/,
   ],
+  ['HTTP (fastify, api/)', /\/fastify|\/@fastify|\/find-my-way|\/avvio|\/helmet|\/api\//],
   ['node internals (net, streams, timers)', /^node:/],
 ];
 

@@ -124,12 +124,13 @@ export const platformConfigSchema = z
           .optional(),
         contact: z.string().min(1).max(200).optional(),
         // the feed's bounds: alerts updated within windowHours, at most maxEntries of them (newest first)
+        // per page; older ones are on the pages the feed links (RFC 5005), so a window hides nothing
         windowHours: z
           .number()
           .min(1)
           .max(24 * 31)
           .default(72),
-        maxEntries: z.number().int().min(1).max(5000).default(200),
+        maxEntries: z.number().int().min(1).max(5000).default(50),
       })
       .strict()
       .prefault({}),

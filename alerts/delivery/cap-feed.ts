@@ -48,10 +48,29 @@ export function changesPublicFeed(alert: Alert): boolean {
 }
 
 export interface CapFeedLinks {
-  /** absolute URL of the feed itself */
+  /** absolute URL of this document (one page of the feed) */
   self: string;
   /** absolute URL of one alert's standalone CAP document */
   alert(id: string): string;
+  /**
+   * RFC 5005 paged feed: the URLs of the first (newest) and last pages, and of the pages beside this one
+   * when there are. The first page's URL is the feed's id on every page: one logical feed.
+   */
+  pages?: { first: string; last: string; next?: string; previous?: string };
+}
+
+/** the `<link>`s of a paged feed (RFC 5005 section 3): `next` goes to older entries */
+function pageLinks(links: CapFeedLinks): string[] {
+  const p = links.pages;
+  if (!p) return [];
+  const link = (rel: string, href: string) =>
+    `  <link rel="${rel}" type="application/atom+xml" href="${escapeXml(href)}"/>\n`;
+  return [
+    link('first', p.first),
+    ...(p.previous ? [link('previous', p.previous)] : []),
+    ...(p.next ? [link('next', p.next)] : []),
+    link('last', p.last),
+  ];
 }
 
 /**
@@ -85,11 +104,12 @@ export function renderCapAtomFeed(alerts: readonly Alert[], ctx: CapContext, lin
   return `<?xml version="1.0" encoding="UTF-8"?>\n${xmlElement(
     'feed',
     [
-      xmlElement('id', links.self, 1),
+      xmlElement('id', links.pages?.first ?? links.self, 1),
       xmlElement('title', `${vi.feedTitle(ctx.city.name.vi)} / ${en.feedTitle(ctx.city.name.en)}`, 1),
       xmlElement('updated', new Date(updated).toISOString(), 1),
       xmlElement('author', [xmlElement('name', vi.senderName(ctx.city.name.vi), 2)], 1),
       `  <link rel="self" type="application/atom+xml" href="${escapeXml(links.self)}"/>\n`,
+      ...pageLinks(links),
       ...entries,
     ],
     0,
