@@ -10,7 +10,7 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../test-supp
 
 /**
  * InfluxDB's write API on the platform, through real clients over a real socket: the official
- * @influxdata/influxdb-client (2.x API), plain HTTP with gzip (1.x API, as Telegraf sends it) and
+ * @influxdata/influxdb-client (2.x API), plain HTTP and curl with gzip (1.x API, as Telegraf sends it) and
  * Debian's `influx -import`. What they write is validated, stored durably and evaluated by the rules.
  */
 const run = promisify(execFile);
@@ -159,7 +159,7 @@ describe('InfluxDB line protocol in', () => {
     await device.endAsync();
   });
 
-  it("imports a file with Debian's influx CLI (influx -import)", async () => {
+  it("imports a file with Debian's influx CLI (influx -import) and fires the heavy-rain rule", async () => {
     const s = Math.floor(Date.now() / 1000) - 600;
     const file = join(dir, 'export.txt');
     writeFileSync(
@@ -167,8 +167,8 @@ describe('InfluxDB line protocol in', () => {
       [
         '# DML',
         '# CONTEXT-DATABASE: ioc',
-        `water,sensorId=rain-aluoi precipitation=2.5 ${s}`,
-        `water,sensorId=rain-aluoi precipitation=3 ${s + 60}`,
+        `water,sensorId=rain-aluoi precipitation=20 ${s}`,
+        `water,sensorId=rain-aluoi precipitation=15 ${s + 60}`,
         '',
       ].join('\n'),
     );
@@ -195,7 +195,49 @@ describe('InfluxDB line protocol in', () => {
     );
     expect(`${stdout}${stderr}`).toMatch(/Processed 2 inserts\n.*Failed 0 inserts/);
     expect((await stored('rain-aluoi', 'precipitation', s * 1000, s * 1000 + 60_001)).map((x) => x.value)).toEqual([
-      2.5, 3,
+      20, 15,
     ]);
+    // 35 mm within the hour: above the city's heavy-rain threshold (30 mm/h)
+    await p.alerts.idle();
+    expect(
+      p.alerts
+        .open()
+        .filter((a) => a.sensorId === 'rain-aluoi')
+        .map((a) => a.ruleId),
+    ).toEqual(['heavy-rain']);
+  });
+
+  it('takes a gzipped file from curl on the 1.x API (Basic auth), answers 204 and fires the flood rule', async () => {
+    const s = Math.floor(Date.now() / 1000) - 200;
+    const file = join(dir, 'phuoc.lp.gz');
+    writeFileSync(file, gzipSync(`water,sensorId=water-phuoc waterLevel=1.6 ${s}\n`));
+    const { stdout } = await run(
+      'curl',
+      [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '-u',
+        `water-phuoc:${p.devicePassword('water-phuoc')}`,
+        '-H',
+        'Content-Encoding: gzip',
+        '--data-binary',
+        `@${file}`,
+        `${p.httpUrl}/write?db=ioc&precision=s`,
+      ],
+      { timeout: 20_000 },
+    );
+    expect(stdout).toBe('204');
+    expect((await stored('water-phuoc', 'waterLevel', s * 1000, s * 1000 + 1)).map((x) => x.value)).toEqual([1.6]);
+    // Phú Ốc's alarm level I is 1.5 m, II 3.0 m
+    await p.alerts.idle();
+    expect(
+      p.alerts
+        .open()
+        .filter((a) => a.sensorId === 'water-phuoc')
+        .map((a) => a.ruleId),
+    ).toEqual(['flood-level-1']);
   });
 });

@@ -23,6 +23,19 @@ export const OPENAPI_TAGS: Readonly<Record<string, string>> = {
   session: 'Sign-in for people (console cookie sessions)',
   accounts: 'Accounts of people and integrations, and their API tokens',
   'ngsi-ld': 'NGSI-LD (ETSI GS CIM 009) read-only context: Smart Data Models entities for FIWARE tools',
+  workflow: "Operations workflow: an alert's agency, assignee, steps, escalation and shift handover",
+  public: 'Open data for residents: no sign-in, nothing personal or operational',
+};
+
+/**
+ * What a route behind a credential answers when there is none or it is not enough (api/auth.ts): said in the
+ * document for routes that declare no 4xx of their own, so every such operation shows one. The body is
+ * the platform's `{code, message}`, or `{error}` for the InfluxDB-compatible /write.
+ */
+const UNAUTHORIZED = {
+  description: 'No valid credential (401), or a role that may not do this (403)',
+  type: 'object',
+  properties: { code: { type: 'string' }, message: { type: 'string' }, error: { type: 'string' } },
 };
 
 const pascal = (word: string): string => word.charAt(0).toUpperCase() + word.slice(1);
@@ -52,7 +65,12 @@ export function operationIdOf(method: string, url: string): string {
 export function openApiTransform(input: TransformInput): TransformOutput {
   const out = jsonSchemaTransform(input);
   if (input.schema === undefined || input.schema === null) return { ...out, schema: { ...out.schema, hide: true } };
-  return out;
+  const access = (input.route?.config as { access?: string } | undefined)?.access;
+  const response = (out.schema as { response?: Record<string, unknown> }).response ?? {};
+  if (access === undefined || access === 'public' || Object.keys(response).some((code) => /^4/.test(code))) return out;
+  // a route with no responses at all keeps the "200 Default Response" @fastify/swagger would have written
+  const success = Object.keys(response).length === 0 ? { 200: { description: 'Default Response' } } : {};
+  return { ...out, schema: { ...out.schema, response: { ...success, ...response, 401: UNAUTHORIZED } } };
 }
 
 interface Operation {

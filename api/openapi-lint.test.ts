@@ -61,8 +61,12 @@ describe('the OpenAPI document', () => {
       'info-license',
       'no-empty-servers',
       'operation-summary',
+      'tag-description',
     ];
     expect(report.problems.filter((p) => named.includes(p.ruleId))).toEqual([]);
+    // a ratchet on the warnings left (9: three alert paths redocly calls ambiguous, open routes that never
+    // answer 4xx, the CAP feed's XML answers): a new route adds none
+    expect(report.totals.warnings).toBeLessThanOrEqual(9);
   }, 60_000);
 
   it('names every operation uniquely, declares every tag it uses and says where it is served', () => {

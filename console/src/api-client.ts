@@ -17,6 +17,7 @@ export interface ApiClient {
   get<T>(path: string, signal?: AbortSignal): Promise<T>;
   post<T>(path: string, body: unknown): Promise<T>;
   patch<T>(path: string, body: unknown): Promise<T>;
+  delete(path: string): Promise<void>;
   getText(path: string): Promise<string>;
   streamUrl(path: string): string;
 }
@@ -68,6 +69,9 @@ export function createApiClient(token: string, onUnauthorized: () => void): ApiC
         body: JSON.stringify(body),
       });
       return (await res.json()) as T;
+    },
+    async delete(path: string) {
+      await request(path, { method: 'DELETE', headers: { accept: 'application/json' } });
     },
     async getText(path: string) {
       const res = await request(path, { method: 'GET' });

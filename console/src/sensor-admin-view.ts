@@ -2,22 +2,19 @@ import type { ApiClient } from './api-client.ts';
 import type { CityInfo } from './api-types.ts';
 import { h, setText } from './dom.ts';
 import type { I18n } from './i18n.ts';
-import { createSensorAdminForm, type CreatedSensor } from './sensor-admin-form.ts';
+import { createSensorAdminForm, type CreatedSensor, type EditableSensor } from './sensor-admin-form.ts';
 import type { BoundaryGeoJson } from './sensor-map.ts';
 
 /**
  * The admin's sensor page (hidden for other roles; the server refuses them anyway): the whole registry,
- * disabled sensors included, with rotate secret (shown once, here only), disable/enable and a one-time
- * provisioning code per sensor; and the form to place a new sensor on the map (sensor-admin-form.ts).
+ * disabled sensors included, with edit (the form, sensor-admin-form.ts, loaded with the sensor: move it on
+ * the map, change kind, district, thresholds), rotate secret (shown once, here only), disable/enable, a
+ * one-time provisioning code and delete (after a confirmation naming the sensor) per sensor; and the same
+ * form to place a new sensor on the map.
  */
-interface RegistrySensor {
-  id: string;
-  kind: string;
-  name: string;
-  district: string;
+interface RegistrySensor extends EditableSensor {
   disabled: boolean;
   hasSecret: boolean;
-  floodLevels?: number[];
 }
 
 export interface SensorAdminView {
@@ -65,6 +62,7 @@ export function createSensorAdminView(deps: {
       showCredentials(created.credentials);
       void load();
     },
+    onSaved: () => void load(),
   });
   const element = h(
     'section',
@@ -103,6 +101,10 @@ export function createSensorAdminView(deps: {
       h(
         'td',
         { class: 'sensor-admin-actions' },
+        act(i18n.t('sensors.edit'), async () => {
+          form.edit(s);
+          form.element.scrollIntoView({ block: 'nearest' });
+        }),
         act(i18n.t('sensors.rotate'), async () => {
           if (!confirm(i18n.t('sensors.rotateConfirm', { id: s.id }))) return;
           showCredentials(await api.post<{ username: string; password: string }>(path(s, '/secret'), {}));
@@ -124,6 +126,12 @@ export function createSensorAdminView(deps: {
               until: time().format(Date.parse(issued.expiresAt)),
             }),
           );
+        }),
+        act(i18n.t('sensors.delete'), async () => {
+          if (!confirm(i18n.t('sensors.deleteConfirm', { id: s.id }))) return;
+          await api.delete(path(s));
+          await load();
+          setText(status, i18n.t('sensors.deleted', { id: s.id }));
         }),
       ),
     );

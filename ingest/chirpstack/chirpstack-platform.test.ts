@@ -12,6 +12,7 @@ import { shiftedClock } from '../../test-support/shifted-clock.ts';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url));
 const APP = '17c82e96-be03-4f38-aef3-f83d48582d97';
 const DEV_EUI = '0101010101010101';
+const HTTP_DEV_EUI = '0303030303030303';
 const topic = (event: string, devEui = DEV_EUI) => `application/${APP}/device/${devEui}/event/${event}`;
 // the documented events are from 2022-07-18 around 09:35 UTC: the platform lives then
 const UPLINK_TS = Date.parse('2022-07-18T09:34:15.775Z');
@@ -35,6 +36,12 @@ describe('LoRaWAN through ChirpStack v4', () => {
               {
                 devEui: DEV_EUI.toUpperCase(),
                 sensorId: 'water-kimlong',
+                fields: { level_cm: { metric: 'waterLevel', scale: 0.01 } },
+              },
+              // the HTTP integration's uplink: the documented event, re-addressed to this second device
+              {
+                devEui: HTTP_DEV_EUI,
+                sensorId: 'water-phuoc',
                 fields: { level_cm: { metric: 'waterLevel', scale: 0.01 } },
               },
             ],
@@ -103,6 +110,29 @@ describe('LoRaWAN through ChirpStack v4', () => {
       .sort();
     expect(open).toEqual(['flood-level-1', 'flood-level-2', 'flood-level-3']);
     await client.endAsync();
+  });
+
+  it('turns an HTTP integration uplink (?event=up) into a stored reading and fires the flood rule', async () => {
+    // the documented uplink, byte for byte but for the DevEUI: Phú Ốc's level 3.8 m is above its levels I, II
+    const body = fixture('up-decoded.json').toString().replace(`"devEui": "${DEV_EUI}"`, `"devEui": "${HTTP_DEV_EUI}"`);
+    expect(body).toContain(HTTP_DEV_EUI);
+    const res = await postEvent('up', body);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ accepted: 1, rejected: [] });
+    const points = await p.store.queryPoints({
+      measurement: 'water',
+      tags: { sensorId: 'water-phuoc' },
+      from: UPLINK_TS,
+      to: UPLINK_TS + 1,
+    });
+    expect(points.map((x) => x.fields)).toEqual([{ waterLevel: 3.8, precipitation: 12.5 }]);
+    await p.alerts.idle();
+    const open = p.alerts
+      .open()
+      .filter((a) => a.sensorId === 'water-phuoc')
+      .map((a) => a.ruleId)
+      .sort();
+    expect(open).toEqual(['flood-level-1', 'flood-level-2']);
   });
 
   it('takes join and status over HTTP as the device status with its battery level', async () => {
