@@ -254,7 +254,7 @@ function newWorkflow(
   _alert: Alert,
   routed: { agencyId: string; route: string },
   now: number,
-  offHours: boolean,
+  offHours = false,
 ): AlertWorkflow {
   const assigned = { at: now, by: 'system', action: 'assigned', agencyId: routed.agencyId } as const;
   return {
