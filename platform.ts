@@ -38,6 +38,7 @@ import { systemClock, type Clock } from './core/clock.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
 import { loadPlatformConfig, type LoadConfigOptions, type PlatformConfig } from './config/platform-config.ts';
 import { DeviceStateTracker } from './ingest/device-state.ts';
+import { announceDeviceRefusals } from './ingest/device-refusals.ts';
 import { IngestEvents } from './ingest/ingest-events.ts';
 import { createIngestMetrics } from './ingest/ingest-metrics.ts';
 import { createIngest, type IngestService } from './ingest/ingest-service.ts';
@@ -228,6 +229,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     audit,
     registry,
   });
+  // refusals by the broker's lanes count against a device's health as ingest's do (ingest/device-refusals.ts)
+  const deviceRefusals = announceDeviceRefusals(events, city, clock, logger);
   const ingest = createIngest({
     city,
     limits: { ...config.ingest, maxPayloadBytes: config.mqtt.maxPayloadBytes },
@@ -241,7 +244,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const integrations = createIntegrations({ config, city, ingest, logger, registry });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
-  const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry);
+  const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry, deviceRefusals);
   const broker = await createBroker({
     dialects: integrations.dialects,
     budget: deviceBudget,

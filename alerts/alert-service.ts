@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { City } from '../config/city-config.ts';
 import type { Clock, TimerHandle } from '../core/clock.ts';
-import type { CameraEvent, DeviceStatusEvent, IngestEvents, ReadingEvent } from '../ingest/ingest-events.ts';
+import type {
+  CameraEvent,
+  DeviceRefusalEvent,
+  DeviceStatusEvent,
+  IngestEvents,
+  ReadingEvent,
+} from '../ingest/ingest-events.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { AlertEventLog } from './alert-event-log.ts';
 import { AlertLifecycle } from './alert-lifecycle.ts';
@@ -150,6 +156,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   });
   const onStatus = guarded((event: DeviceStatusEvent) => handleChanges(engine.onStatus(event, clock.now())));
   const onCamera = guarded((event: CameraEvent) => handleChanges(engine.onCameraEvent(event, clock.now())));
+  const onRefused = guarded((event: DeviceRefusalEvent) => handleChanges(engine.onRefusal(event, clock.now())));
   const find = (id: string) => queries.find(id);
 
   const service: AlertEngine = {
@@ -180,6 +187,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       events.on('readings', onReadings);
       events.on('status', onStatus);
       events.on('cameraEvent', onCamera);
+      events.on('refused', onRefused);
       armAqiTimer();
       started = true;
       const open = lifecycle.open().length;
@@ -189,6 +197,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       events.off('readings', onReadings);
       events.off('status', onStatus);
       events.off('cameraEvent', onCamera);
+      events.off('refused', onRefused);
       scheduler.stop();
       aqiTimer?.cancel();
       started = false;

@@ -79,9 +79,12 @@ describe('alerts in the running platform', () => {
     // the river falls below level I less its 0.1 m hysteresis: all three resolve, numbered after the old ones
     await publishAcked(again, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 0.5 }));
     await platform.alerts.idle();
-    const resolved = afterRestart.filter((e) => e.alert.sensorId === 'water-kimlong');
+    // a 3.2 m drop in one reading is also an implausible jump: Huế's river-gauge-health opens a maintenance task
+    const kimLongAfter = afterRestart.filter((e) => e.alert.sensorId === 'water-kimlong');
+    expect(kimLongAfter.filter((e) => e.alert.ruleId === 'river-gauge-health').map((e) => e.type)).toEqual(['firing']);
+    const resolved = kimLongAfter.filter((e) => e.alert.ruleId.startsWith('flood-level-'));
     expect(resolved.map((e) => e.type)).toEqual(['resolved', 'resolved', 'resolved']);
-    expect(resolved[0]!.seq).toBe(lastSeq + 1);
+    expect(Math.min(...kimLongAfter.map((e) => e.seq))).toBe(lastSeq + 1);
     expect(resolved.find((e) => e.alert.ruleId === 'flood-level-3')!.alert).toMatchObject({
       acknowledgedBy: 'operator',
       ackNote: 'Đã thông báo sơ tán',

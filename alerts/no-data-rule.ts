@@ -123,6 +123,7 @@ export const noDataKind = defineRuleKind<NoDataRule, NoDataState>({
       case 'tick':
         return evaluateNoData(rule, state, { type: 'tick' }, now);
       case 'camera':
+      case 'refusal':
         return unchanged(state);
     }
   },

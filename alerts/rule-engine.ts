@@ -1,5 +1,5 @@
 import type { City, Sensor } from '../config/city-config.ts';
-import type { CameraEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ingest-events.ts';
+import type { CameraEvent, DeviceRefusalEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ingest-events.ts';
 import { describeAlert, type AlertFacts } from './alert-text.ts';
 import type { Condition, Step, Transition } from './condition.ts';
 import { defaultNextCheckAt, type RuleInput, type RuleState } from './rule-kind.ts';
@@ -124,6 +124,13 @@ export class RuleEngine {
     const changes: Change[] = [];
     this.lastSeen.set(event.sensorId, now);
     this.feed(event.sensorId, { type: 'camera', event }, now, changes);
+    return changes;
+  }
+
+  /** A refused message: not a sign of life (lastSeen stays), only evidence for device-health rules. */
+  onRefusal(event: DeviceRefusalEvent, now: number): Change[] {
+    const changes: Change[] = [];
+    this.feed(event.sensorId, { type: 'refusal', event }, now, changes);
     return changes;
   }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { City, Sensor } from '../config/city-config.ts';
-import type { CameraEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ingest-events.ts';
+import type { CameraEvent, DeviceRefusalEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ingest-events.ts';
 import type { I18nText } from './alert-model.ts';
 import { pendingDueAt, promoteIfDue, type Condition, type Step } from './condition.ts';
 import { durationMs, type RuleBase, type Selector } from './rule-fields.ts';
@@ -20,6 +20,8 @@ export type RuleInput =
     }
   | { readonly type: 'status'; readonly event: DeviceStatusEvent }
   | { readonly type: 'camera'; readonly event: CameraEvent }
+  /** a message of the sensor refused by ingest or the broker (device-health counts them) */
+  | { readonly type: 'refusal'; readonly event: DeviceRefusalEvent }
   /** the clock reached the time nextCheckAt asked for */
   | { readonly type: 'tick' };
 

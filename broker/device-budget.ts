@@ -3,7 +3,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../core/clock.ts';
 import type { LimitsConfig } from '../config/limits-config.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
-import { createRefusalLog, type RefusalLog } from './refusal-log.ts';
+import { createRefusalLog, type RefusalListener, type RefusalLog } from './refusal-log.ts';
 
 /**
  * One budget per device, whichever way its messages come: the broker's publish gate and the HTTP ingest
@@ -26,8 +26,9 @@ export function createDeviceBudget(
   clock: Clock,
   logger: Logger,
   registry: Registry,
+  onRefusal?: RefusalListener,
 ): DeviceBudget {
-  const refusals = createRefusalLog(logger, registry, clock);
+  const refusals = createRefusalLog(logger, registry, clock, onRefusal);
   const rate = new PublishRateLimiter(
     {
       ratePerSecond: limits.devicePublishesPerSecond,

@@ -45,7 +45,15 @@ export interface RefusalLog {
 const LOG_EVERY_MS = 60_000;
 const MAX_KEYS = 10_000;
 
-export function createRefusalLog(logger: Logger, registry: Registry, clock: Clock): RefusalLog {
+/** told of every refusal with the account it names (before the log's rate limit): device health counts them */
+export type RefusalListener = (reason: RefusalReason, account: string, transport: RefusalTransport) => void;
+
+export function createRefusalLog(
+  logger: Logger,
+  registry: Registry,
+  clock: Clock,
+  onRefusal?: RefusalListener,
+): RefusalLog {
   const counter = new Counter({
     name: 'ioc_mqtt_refused_total',
     help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes (and device HTTP ingest over its budget), by reason and transport',
@@ -59,6 +67,7 @@ export function createRefusalLog(logger: Logger, registry: Registry, clock: Cloc
     },
     refuse(reason, account, message, fields = {}, transport = 'mqtt') {
       counter.inc({ reason, transport });
+      onRefusal?.(reason, account, transport);
       const key = `${reason}\u0000${transport}\u0000${account}`;
       const now = clock.now();
       const seen = last.get(key);

@@ -60,7 +60,10 @@ const agencySchema = z
       })
       .strict()
       .prefault({}),
-    /** working hours in the city's time zone; outside them notifications say so (off-hours) */
+    /**
+     * working hours in the city's time zone; outside them notices say so (offHours), the duty desk is told at
+     * once as well, and escalation rungs meant for this agency go to the duty desk (alerts/workflow/working-hours.ts)
+     */
     hours: z
       .object({
         days: z.array(z.enum(DAY_NAMES)).min(1).default(['mon', 'tue', 'wed', 'thu', 'fri']),

@@ -38,10 +38,26 @@ export interface CameraEvent {
   readonly data: Readonly<Record<string, string | number | boolean>>;
 }
 
+/**
+ * A device's message refused: by ingest (payload, ranges, clock skew) or by the broker's lanes (ACL, rate,
+ * retain). Only for a known sensor, and never for the platform's own trouble (disk full): it is what
+ * device-health rules count as "repeated refusals" (issue 16 item 6). One event per refused message.
+ */
+export interface DeviceRefusalEvent {
+  readonly sensorId: string;
+  /** a RejectionCode from ingest, or the broker's refusal reason (publish_acl, rate_limited, ...) */
+  readonly code: string;
+  /** refusals the message carried (readings of a pack); at least 1 */
+  readonly count: number;
+  /** platform clock, epoch ms */
+  readonly ts: number;
+}
+
 export interface IngestEventMap {
   readings: [readonly ReadingEvent[]];
   status: [DeviceStatusEvent];
   cameraEvent: [CameraEvent];
+  refused: [DeviceRefusalEvent];
   // a listener that threw or rejected (captureRejections): reported, never fatal
   error: [Error];
 }

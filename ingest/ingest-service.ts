@@ -77,7 +77,13 @@ export function createIngest(deps: IngestDeps): IngestService {
   /** Counts and logs refusals; every refusal, whole-message or per reading, goes through here. */
   const record = (rejected: readonly Rejection[], topic?: DeviceTopic): void => {
     for (const r of rejected) metrics.rejected.inc({ reason: r.code });
-    if (rejected.length) logger.debug({ topic, rejected }, 'device message rejected');
+    if (!rejected.length) return;
+    logger.debug({ topic, rejected }, 'device message rejected');
+    // a registered device's mistakes count against its health (device-health rules, `refusals`)
+    if (topic && city.sensorsById.has(topic.sensorId)) {
+      const at = clock.now();
+      announce('refused', { sensorId: topic.sensorId, code: rejected[0]!.code, count: rejected.length, ts: at });
+    }
   };
   const refuse = (rejected: Rejection[], topic?: DeviceTopic): IngestOutcome => {
     record(rejected, topic);
@@ -85,7 +91,10 @@ export function createIngest(deps: IngestDeps): IngestService {
   };
 
   /** Hands validated data on; a listener that throws is reported and never costs the device its ack. */
-  const announce = <K extends 'readings' | 'status' | 'cameraEvent'>(name: K, ...args: IngestEventMap[K]): void => {
+  const announce = <K extends 'readings' | 'status' | 'cameraEvent' | 'refused'>(
+    name: K,
+    ...args: IngestEventMap[K]
+  ): void => {
     try {
       (events.emit as (n: K, ...a: IngestEventMap[K]) => boolean).call(events, name, ...args);
     } catch (err) {

@@ -40,6 +40,16 @@ describe('the demo fleet', () => {
       expect(level1.alert.severity).toBe('medium');
       expect(Date.now() - started).toBeLessThan(60_000);
       expect(reporting.size).toBe(platform.city.sensors.length);
+      // the Dã Viên gauge jams after one simulated hour: a maintenance task for the technical team, not a calm river
+      const jammed = await waitFor('a maintenance task for the jammed Dã Viên gauge', 60_000, () =>
+        firing.find((e) => e.alert.ruleId === 'river-gauge-health' && e.alert.sensorId === 'water-davien'),
+      );
+      expect(jammed.alert).toMatchObject({ subCategory: 'deviceHealth', workflow: { agencyId: 'ioc-ky-thuat' } });
+      expect(jammed.alert.message.en).toContain('flatlined values');
+      // no other gauge of the demo looks broken
+      expect(firing.filter((e) => e.alert.subCategory === 'deviceHealth').map((e) => e.alert.sensorId)).toEqual([
+        'water-davien',
+      ]);
     } finally {
       await platform.stop();
     }

@@ -6,6 +6,7 @@ import type { Alert } from '../alerts/alert-model.ts';
 import { queryAudit } from '../audit/audit-query.ts';
 import { auditDirOf } from '../audit/audit-files.ts';
 import { createManualClock } from '../core/clock.ts';
+import { launchChromium } from '../console/e2e/browser.ts';
 import { startTestPlatform, subscribeCollect, type TestPlatform } from '../test-support/platform-harness.ts';
 import { createMqttFleetSink } from './mqtt-fleet-sink.ts';
 import { loadScenario, resolveScenario } from './scenario-loader.ts';
@@ -17,7 +18,8 @@ import { loadSimulators } from './simulator-registry.ts';
  * gauges as real MQTT devices, the real platform on a manual clock, people of the ward, the flood command
  * and the environment department acting over HTTP with their own tokens. The flood's known times (minutes
  * from the start, 07:00 in Huế): Kim Long passes alarm level I at 360, II at 520, III at 760; Phú Ốc
- * follows at 370, 570 and 830.
+ * follows at 370, 570 and 830. Then the processing times against those times, the IOC duty role acting
+ * for a ward, and the public page in the real browser with no login and nothing personal on it.
  */
 const simulators = await loadSimulators();
 const MIN = 60_000;
@@ -198,6 +200,7 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
     expect(l3esc.map((e) => e.at - l3now.firingAt!)).toEqual([60 * MIN, 120 * MIN]);
 
     // --- resolutions with outcomes
+    const l1ResolvedAt = clock.now();
     expect(
       (await post(`/api/alerts/${l1.id}/resolve`, 'kimlong.truc', { outcome: 'handled', note: 'đã sơ tán 12 hộ' }))
         .json,
@@ -208,6 +211,58 @@ describe('hue-flood through agencies, SOPs, escalation and a maintenance window 
       alert: { workflow: { outcome: 'duplicate' } },
     });
     expect((await post(`/api/alerts/${l3.id}/resolve`, 'pctt.pho', { outcome: 'bogus' })).status).toBe(400);
+
+    // the IOC duty role may act on any agency's alert: the generated operator acknowledges the Hương Trà ward's
+    expect(
+      (await p.request('POST', `/api/alerts/${phuoc1.id}/ack`, { body: { note: 'trực ban tiếp nhận' } })).status,
+    ).toBe(200);
+
+    // --- processing times against the scenario's known times: Kim Long crossed level I at minute 360; the ward
+    // acknowledged at 370 (target 30 min: within) and resolved at l1ResolvedAt (target 8 h: missed)
+    await p.alerts.idle();
+    expect(acked1.firingAt! - START).toBeGreaterThanOrEqual(350 * MIN);
+    expect(acked1.firingAt! - START).toBeLessThanOrEqual(370 * MIN);
+    expect(acked1.acknowledgedAt).toBe(START + 370 * MIN);
+    const kpi = await p.request(
+      'GET',
+      '/api/kpi/handling?from=2026-10-15&to=2026-10-16&groupBy=agency',
+      as('pctt.truc'),
+    );
+    expect(kpi.status).toBe(200);
+    type Group = { key: string; alerts: number; acknowledge: Json; resolve: Json };
+    const ward = (kpi.json as { groups: Group[] }).groups.find((g) => g.key === 'ubnd-kim-long')!;
+    expect(ward).toMatchObject({
+      alerts: 1,
+      acknowledge: { count: 1, medianMs: START + 370 * MIN - acked1.firingAt!, withinTarget: 1 },
+      resolve: { count: 1, medianMs: l1ResolvedAt - acked1.firingAt!, withinTarget: 0 },
+    });
+    // the command: level II acknowledged after two rungs (missed its 15 min), level III within its 5 min
+    const command = (kpi.json as { groups: Group[] }).groups.find((g) => g.key === 'bch-pctt')!;
+    const l2acked = (await p.alerts.get(l2.id))!;
+    const l3acked = (await p.alerts.get(l3.id))!;
+    expect(l2acked.acknowledgedAt! - l2acked.firingAt!).toBeGreaterThan(30 * MIN);
+    expect(l3acked.acknowledgedAt! - l3acked.firingAt!).toBeLessThanOrEqual(5 * MIN);
+    expect(command.acknowledge).toMatchObject({ count: 2 });
+
+    // --- the public page in the real browser: no login, the open incidents by ward, nothing personal
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ locale: 'vi-VN' });
+      const response = await page.goto(`${p.httpUrl}/public`);
+      expect(response!.status()).toBe(200);
+      await page.getByRole('heading', { name: 'Sự cố đang mở theo phường và loại' }).waitFor();
+      expect(await page.getByLabel('Tên đăng nhập').count()).toBe(0);
+      const text = (await page.locator('body').textContent()) ?? '';
+      expect(text).toContain('Hương Trà');
+      expect(text).toContain('Ngập lụt');
+      const html = await page.content();
+      for (const secret of [...Object.keys(tokens), ...Object.values(tokens), 'đã sơ tán 12 hộ', 'trực ban tiếp nhận'])
+        expect(html).not.toContain(secret);
+      for (const secret of ['water-kimlong', 'water-phuoc', l1.id, l2.id, l1.title.vi, p.adminToken, p.operatorToken])
+        expect(html).not.toContain(secret);
+    } finally {
+      await browser.close();
+    }
 
     const audit = queryAudit(auditDirOf(p.dataDir), { action: ['alert.acknowledge'] }, 100).entries;
     expect(audit.some((e) => e.target === l1.id && e.outcome === 'failure' && e.actor.name === 'tnmt.truc')).toBe(true);

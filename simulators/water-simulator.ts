@@ -14,7 +14,9 @@ import { createWeather, stepWeather, type WeatherState } from './weather-process
  * - `quality` (or none of the above): pH, turbidity, dissolved oxygen, conductivity.
  * Drivers: `rainfall` (basin-average mm/h, on top of background showers) and `floodWave` (m): extra inflow
  * (an upstream dam release, a storm surge) that would hold the stage that much higher once steady; it is
- * routed through the same reservoirs so it rises and recedes at the river's own pace.
+ * routed through the same reservoirs so it rises and recedes at the river's own pace. `stuck` (0 or 1) is a
+ * broken gauge: while it is 1 or more a river-level gauge repeats the stage it last reported, whatever the
+ * river does (a float jammed on its wire), which the city's device-health rules flag as a flatline.
  */
 type Role = 'river-level' | 'rain' | 'quality';
 
@@ -36,6 +38,8 @@ interface WaterState {
   tidePhase: number;
   /** how much more (or less) rain this gauge catches than the basin average (orography) */
   catchFactor: number;
+  /** the stage last reported, repeated while `stuck` */
+  lastLevel?: number;
 }
 
 const DESIGN_RAIN_MM_H = 30;
@@ -96,6 +100,13 @@ export const waterSimulator = defineSimulator<WaterState>({
       min: 0,
       max: 15,
     },
+    stuck: {
+      description: 'a broken gauge: 1 repeats the last reported stage (river-level gauges only)',
+      unit: '1',
+      default: 0,
+      min: 0,
+      max: 1,
+    },
   },
   createState(sensor, rng) {
     const role = roleOf(sensor);
@@ -126,7 +137,10 @@ export const waterSimulator = defineSimulator<WaterState>({
       const tide =
         state.tideAmplitude * Math.sin((2 * Math.PI * simTimeMs) / (TIDE_PERIOD_H * 3_600_000) + state.tidePhase);
       const level = state.baseLevel + state.gain * q + tide + rng.normal(0.005);
-      const values: Record<string, number> = { waterLevel: fitToKind(kind, 'waterLevel', level, 2) };
+      const stuck = (drivers.stuck ?? 0) >= 1 && state.lastLevel !== undefined;
+      const waterLevel = stuck ? state.lastLevel! : fitToKind(kind, 'waterLevel', level, 2);
+      state.lastLevel = waterLevel;
+      const values: Record<string, number> = { waterLevel };
       if (state.reportsFlow)
         values.flow = fitToKind(kind, 'flow', 20 + ((state.areaKm2 * q) / 3.6) * (1 + rng.normal(0.02)), 0);
       return { values };

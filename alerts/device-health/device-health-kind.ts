@@ -7,9 +7,12 @@ import {
   detectClockSkew,
   detectDrift,
   detectFlatline,
+  detectRefusals,
   detectSpike,
   nearestNeighbours,
+  extendRun,
   type Finding,
+  type Run,
   type Sample,
 } from './health-detectors.ts';
 
@@ -19,8 +22,8 @@ import {
  * by rule kind (operations.yaml `match: { ruleKind: [device-health] }`) sends it to the technical agency;
  * the console marks the sensor and its other alerts, so a broken gauge is not taken for a flood. A finding
  * keeps the device unhealthy for `clearAfter` after it was last seen, so one good reading between spikes
- * does not close and reopen the task. Refusals by ingest do not reach rules (RuleInput has no rejection);
- * detectRefusals is there for the day they do.
+ * does not close and reopen the task. `refusals` counts the device's messages refused by ingest (payload,
+ * range, clock skew) or by the broker (ACL, rate): a refusal event reaches the pair like a reading does.
  */
 const minutes = z.number().positive();
 const schema = z
@@ -28,7 +31,8 @@ const schema = z
     ...commonRuleFields,
     kind: z.literal('device-health'),
     selector: selectorSchema,
-    metric: metricName,
+    /** the metric the reading detectors watch; a rule counting refusals only needs none */
+    metric: metricName.optional(),
     flatline: z
       .object({ readings: z.number().int().min(2), minutes })
       .strict()
@@ -45,6 +49,11 @@ const schema = z
       .strict()
       .optional(),
     clockSkew: z.object({ maxMinutes: minutes }).strict().optional(),
+    /** more than `max` refused messages within `windowMinutes` */
+    refusals: z
+      .object({ max: z.number().int().min(0), windowMinutes: minutes })
+      .strict()
+      .optional(),
     clearAfterMinutes: minutes.default(60),
   })
   .strict();
@@ -52,10 +61,15 @@ type DeviceHealthRule = z.infer<typeof schema>;
 
 interface HealthState {
   readonly cond: Condition;
-  readonly window: readonly Sample[];
+  /** the previous reading of the target (spike) */
+  readonly previous?: Sample;
+  /** the run of one repeated value it is in (flatline) */
+  readonly run?: Run;
   readonly neighbours: Readonly<Record<string, { value: number; ts: number }>>;
   /** the latest finding of each problem and when it was seen */
   readonly findings: Readonly<Record<string, Finding & { at: number }>>;
+  /** when the latest refusals came (platform clock), at most `refusals.max + 1` of them */
+  readonly refusedAt: readonly number[];
 }
 
 const MIN = 60_000;
@@ -81,6 +95,16 @@ function settle(
   return { state: { ...s, cond, findings }, transition };
 }
 
+/** One refused message of `sensorId`; a device flooding refusals costs a bounded array, not a growing one. */
+function refused(rule: DeviceHealthRule, targetId: string, s: HealthState, sensorId: string, now: number) {
+  if (!rule.refusals || sensorId !== targetId) return unchanged(s);
+  const { max, windowMinutes } = rule.refusals;
+  const refusedAt = [...s.refusedAt.filter((t) => t > now - windowMinutes * MIN), now].slice(-(max + 1));
+  const found = detectRefusals(refusedAt, now, windowMinutes * MIN, max);
+  const findings = found ? { ...s.findings, refusals: { ...found, at: now } } : s.findings;
+  return settle(rule, { ...s, refusedAt, findings }, now);
+}
+
 export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
   kind: 'device-health',
   schema,
@@ -102,25 +126,27 @@ export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
   },
   check(rule, _city, checks) {
     checks.selector('selector', rule.selector);
-    checks.metric('metric', 'selector', rule.selector, rule.metric);
-    if (!rule.flatline && !rule.spike && !rule.drift && !rule.clockSkew)
-      checks.issue('flatline', 'name at least one of flatline, spike, drift, clockSkew');
+    if (rule.metric) checks.metric('metric', 'selector', rule.selector, rule.metric);
+    else if (rule.flatline || rule.spike || rule.drift || rule.clockSkew)
+      checks.issue('metric', 'flatline, spike, drift and clockSkew watch a metric: name it');
+    if (!rule.flatline && !rule.spike && !rule.drift && !rule.clockSkew && !rule.refusals)
+      checks.issue('flatline', 'name at least one of flatline, spike, drift, clockSkew, refusals');
   },
-  initialState: () => ({ cond: INACTIVE, window: [], neighbours: {}, findings: {} }),
+  initialState: () => ({ cond: INACTIVE, neighbours: {}, findings: {}, refusedAt: [] }),
   evaluate(rule, target, state, input, now) {
     if (input.type === 'tick') return settle(rule, state, now);
+    if (input.type === 'refusal') return refused(rule, target.id, state, input.event.sensorId, now);
     if (input.type !== 'reading' || input.derived) return unchanged(state);
-    const value = input.reading.values[rule.metric];
+    const value = rule.metric === undefined ? undefined : input.reading.values[rule.metric];
     if (value === undefined || !Number.isFinite(value)) return unchanged(state);
     if (input.reading.sensorId !== target.id) {
       return unchanged({ ...state, neighbours: { ...state.neighbours, [input.reading.sensorId]: { value, ts: now } } });
     }
     const sample: Sample = { ts: input.reading.ts, value, receivedAt: now };
-    const keep = Math.max(rule.flatline?.readings ?? 1, 2);
-    const window = [...state.window, sample].slice(-keep);
+    const run = extendRun(state.run, sample);
     const found = [
-      rule.flatline && detectFlatline(window, rule.flatline.readings, rule.flatline.minutes),
-      rule.spike && detectSpike(state.window[state.window.length - 1], sample, rule.spike.maxJump),
+      rule.flatline && detectFlatline(run, sample.ts, rule.flatline.readings, rule.flatline.minutes),
+      rule.spike && detectSpike(state.previous, sample, rule.spike.maxJump),
       rule.drift &&
         detectDrift(
           value,
@@ -132,7 +158,7 @@ export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
       rule.clockSkew && detectClockSkew(sample, rule.clockSkew.maxMinutes * MIN),
     ].filter((f): f is Finding => f !== undefined);
     const findings = { ...state.findings, ...Object.fromEntries(found.map((f) => [f.problem, { ...f, at: now }])) };
-    return settle(rule, { ...state, window, findings }, now);
+    return settle(rule, { ...state, previous: sample, run, findings }, now);
   },
   nextCheckAt(rule, state) {
     // the task closes by itself once every finding is older than clearAfter

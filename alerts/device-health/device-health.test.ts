@@ -101,6 +101,59 @@ describe('device-health rule kind, each detector in simulated time (real store)'
     expect(firing(h, 'health-skew')!.message.en).toContain('device clock skew');
   });
 
+  it('flatline counts the run from its start: a fast device frozen for the whole span is flagged', async () => {
+    h = await startHarness([rule('health-flat', 'water-kimlong', { flatline: { readings: 12, minutes: 60 } })]);
+    // a reading every 5 s for 59 minutes, all equal: 708 readings but not yet an hour
+    for (let i = 0; i < 708; i++) {
+      h.events.emit('readings', [reading('water-kimlong', { waterLevel: 2.04 }, h.clock.now())]);
+      h.clock.advance(5000);
+    }
+    await h.settle();
+    expect(firing(h, 'health-flat')).toBeUndefined();
+    h.clock.advance(60_000);
+    await send(h, 'water-kimlong', 2.04);
+    expect(firing(h, 'health-flat')!.message.en).toContain('flatlined values');
+  });
+
+  it('refusals: more than max refused messages within the window open a task (a rule needs no metric)', async () => {
+    const refusalsOnly = { ...base, metric: undefined, id: 'health-refused', selector: { sensorIds: ['rain-aluoi'] } };
+    h = await startHarness([{ ...refusalsOnly, refusals: { max: 3, windowMinutes: 10 } }]);
+    const refuse = async (sensorId: string) => {
+      h!.events.emit('refused', { sensorId, code: 'out_of_range', count: 1, ts: h!.clock.now() });
+      await h!.settle();
+    };
+    // three in ten minutes, then the first ages out: never more than three at once
+    for (let i = 0; i < 3; i++) {
+      await refuse('rain-aluoi');
+      h.clock.advance(4 * MIN);
+    }
+    await refuse('rain-aluoi');
+    await refuse('rain-kimlong'); // another device's refusals are not this one's
+    expect(firing(h, 'health-refused')).toBeUndefined();
+    await refuse('rain-aluoi');
+    const task = firing(h, 'health-refused')!;
+    expect(task).toMatchObject({ sensorId: 'rain-aluoi', subCategory: 'deviceHealth' });
+    expect(task.message.vi).toContain('dữ liệu bị từ chối nhiều lần');
+    expect(task.message.en).toContain('repeated refusals');
+    // a device refused thousands of times keeps a bounded state and one task
+    for (let i = 0; i < 2000; i++) h.events.emit('refused', { sensorId: 'rain-aluoi', code: 'x', count: 1, ts: 0 });
+    await h.settle();
+    expect(h.service.open().filter((a) => a.ruleId === 'health-refused')).toHaveLength(1);
+    h.clock.advance(61 * MIN);
+    await h.settle();
+    expect(h.service.open().some((a) => a.ruleId === 'health-refused')).toBe(false);
+  });
+
+  it('refuses a reading detector without a metric, by field', () => {
+    const { rules, issues } = parseRuleFile(
+      JSON.stringify([{ ...rule('health-nometric', 'water-phuoc', { spike: { maxJump: 1 } }), metric: undefined }]),
+      'health.yaml',
+      hueCity(),
+    );
+    expect(rules).toHaveLength(0);
+    expect(JSON.stringify(issues)).toMatch(/metric.*watch a metric/);
+  });
+
   it('refuses a rule naming no detector, by field', () => {
     const { rules, issues } = parseRuleFile(
       JSON.stringify([rule('health-none', 'water-phuoc', {})]),
@@ -108,7 +161,7 @@ describe('device-health rule kind, each detector in simulated time (real store)'
       hueCity(),
     );
     expect(rules).toHaveLength(0);
-    expect(JSON.stringify(issues)).toMatch(/flatline.*at least one of flatline, spike, drift, clockSkew/);
+    expect(JSON.stringify(issues)).toMatch(/flatline.*at least one of flatline, spike, drift, clockSkew, refusals/);
   });
 });
 

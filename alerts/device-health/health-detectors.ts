@@ -16,18 +16,29 @@ export interface Finding {
   readonly bound: number;
 }
 
+/** the current run of one repeated value: since when (device time) and how many readings */
+export interface Run {
+  readonly value: number;
+  readonly since: number;
+  readonly count: number;
+}
+
+export function extendRun(run: Run | undefined, sample: Sample): Run {
+  return run && run.value === sample.value
+    ? { ...run, count: run.count + 1 }
+    : { value: sample.value, since: sample.ts, count: 1 };
+}
+
 /**
- * The same value `readings` times in a row, covering at least `minutes`: a real river or air sensor
- * always wobbles in its last digit; a frozen one repeats itself. Both counts must hold, so a fast device
- * repeating for ten seconds (or a slow one twice) is not flagged.
+ * The same value at least `readings` times in a row, covering at least `minutes`: a real river or air
+ * sensor always wobbles in its last digit; a frozen one repeats itself. Both counts must hold, so a fast
+ * device repeating for ten seconds (or a slow one twice) is not flagged; the run is counted from its start,
+ * so a gauge reporting every 5 s that stays frozen for an hour is flagged as one reporting every 5 min is.
  */
-export function detectFlatline(window: readonly Sample[], readings: number, minutes: number): Finding | undefined {
-  if (window.length < readings) return undefined;
-  const last = window.slice(-readings);
-  const v = last[0]!.value;
-  if (!last.every((s) => s.value === v)) return undefined;
-  const spanMin = (last[last.length - 1]!.ts - last[0]!.ts) / 60_000;
-  return spanMin >= minutes ? { problem: 'flatline', value: readings, bound: minutes } : undefined;
+export function detectFlatline(run: Run, at: number, readings: number, minutes: number): Finding | undefined {
+  if (run.count < readings) return undefined;
+  const spanMin = (at - run.since) / 60_000;
+  return spanMin >= minutes ? { problem: 'flatline', value: run.count, bound: minutes } : undefined;
 }
 
 /** a jump between consecutive readings beyond what the metric can physically do (`maxJump`, in its unit) */

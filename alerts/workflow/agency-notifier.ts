@@ -5,19 +5,25 @@ import type { AlertEvent } from '../alert-model.ts';
 import type { MqttPublish } from '../delivery/mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from '../delivery/webhook-dispatcher.ts';
 import type { DeliveryLogger } from '../delivery/delivery-logger.ts';
+import { coverOf } from './working-hours.ts';
 
 /**
  * Tells an agency about its alerts on the channels the city gave it: its MQTT topic and its webhook (signed
  * and retried like the platform's own, one dispatcher per agency). The console channel is the live alert
  * stream itself, where the agency's members filter "my agency's". Sent when an alert fires (to the agency
  * it was routed to), when it is reassigned (to the new agency), at each escalation rung (to that rung's
- * recipient) and when its silence ends while it is still open. Silenced alerts are never sent.
+ * recipient) and when its silence ends while it is still open. Silenced alerts are never sent. Outside an
+ * agency's working hours its notice says `offHours` and the IOC duty desk gets a `covering` notice at once.
  */
-export type NotifyReason = 'assigned' | 'reassigned' | 'escalated';
+export type NotifyReason = 'assigned' | 'reassigned' | 'escalated' | 'covering';
 export interface AgencyNotice {
   readonly agencyId: string;
   readonly reason: NotifyReason;
   readonly level?: number;
+  /** the receiving agency is outside its working hours (or, covering, the one it covers for is) */
+  readonly offHours?: boolean;
+  /** `covering`: the agency the duty desk stands in for, off hours */
+  readonly onBehalfOf?: string;
   readonly event: AlertEvent;
 }
 
@@ -29,18 +35,37 @@ export interface AgencyNotifier {
 
 const KEEP = 500;
 
-/** The notices an event calls for (pure: what was assigned or escalated, to whom). */
-export function noticesFor(event: AlertEvent): Array<Omit<AgencyNotice, 'event'>> {
+type Notice = Omit<AgencyNotice, 'event'>;
+
+/**
+ * The notices an event calls for (pure: what was assigned or escalated, to whom). `coverOf` says who
+ * stands in for an agency that is off hours right now (working-hours.ts): that agency is still told, marked
+ * `offHours`, and the stand-in (the duty desk) is told at once too. Escalation picked its recipient itself.
+ */
+export function noticesFor(
+  event: AlertEvent,
+  coverOf: (agencyId: string) => string | undefined = () => undefined,
+): Notice[] {
   const w = event.alert.workflow;
   if (!w || w.silence) return [];
-  if (event.type === 'firing') return [{ agencyId: w.agencyId, reason: 'assigned' }];
+  const toAgency = (agencyId: string, reason: NotifyReason): Notice[] => {
+    const cover = coverOf(agencyId);
+    if (!cover) return [{ agencyId, reason }];
+    return [
+      { agencyId, reason, offHours: true },
+      { agencyId: cover, reason: 'covering', offHours: true, onBehalfOf: agencyId },
+    ];
+  };
+  if (event.type === 'firing') return toAgency(w.agencyId, 'assigned');
   if (event.type !== 'workflow') return [];
   const last = w.log[w.log.length - 1];
   if (last?.action === 'escalated' && last.agencyId)
-    return [{ agencyId: last.agencyId, reason: 'escalated', level: last.level }];
-  if (last?.action === 'reassigned' && last.agencyId) return [{ agencyId: last.agencyId, reason: 'reassigned' }];
+    return [
+      { agencyId: last.agencyId, reason: 'escalated', level: last.level, ...(last.offHours ? { offHours: true } : {}) },
+    ];
+  if (last?.action === 'reassigned' && last.agencyId) return toAgency(last.agencyId, 'reassigned');
   // its silence is over and it is still open: the agency hears of it now
-  if (last?.action === 'unsilenced') return [{ agencyId: w.agencyId, reason: 'assigned' }];
+  if (last?.action === 'unsilenced') return toAgency(w.agencyId, 'assigned');
   return [];
 }
 
@@ -79,7 +104,8 @@ export function startAgencyNotifier(deps: {
   let tail: Promise<void> = Promise.resolve();
 
   const onEvent = (event: AlertEvent): void => {
-    for (const n of noticesFor(event)) {
+    const now = deps.clock.now();
+    for (const n of noticesFor(event, (agencyId) => coverOf(ops, agencyId, now))) {
       const agency = ops.agenciesById.get(n.agencyId);
       if (!agency) continue;
       const notice: AgencyNotice = { ...n, event };
@@ -89,7 +115,14 @@ export function startAgencyNotifier(deps: {
       const topic = agency.channels.mqttTopic;
       if (topic) {
         const payload = Buffer.from(
-          JSON.stringify({ agencyId: agency.id, reason: n.reason, ...(n.level ? { level: n.level } : {}), event }),
+          JSON.stringify({
+            agencyId: agency.id,
+            reason: n.reason,
+            ...(n.level ? { level: n.level } : {}),
+            ...(n.offHours ? { offHours: true } : {}),
+            ...(n.onBehalfOf ? { onBehalfOf: n.onBehalfOf } : {}),
+            event,
+          }),
         );
         tail = tail
           .then(() => deps.publish(topic, payload, { qos: 1, retain: false }))

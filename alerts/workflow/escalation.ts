@@ -7,7 +7,7 @@ import type { Alert, AlertEvent } from '../alert-model.ts';
 import type { AlertService } from '../alert-service-api.ts';
 import type { SilenceStore } from './silence-store.ts';
 import { withEntry } from './workflow-model.ts';
-import { withinHours } from './working-hours.ts';
+import { coverOf, isOffHours } from './working-hours.ts';
 
 /**
  * Escalation on the injected clock. An alert not acknowledged within its severity's target climbs a
@@ -19,6 +19,7 @@ import { withinHours } from './working-hours.ts';
  * A silenced alert does not escalate (it is looked at again when its silence ends). The silence mark on
  * an open alert follows the silences: one added marks the open alerts it matches, and when it ends (early
  * or its window closes) the mark goes, with an `unsilenced` entry, so the alert is notified and escalates.
+ * Outside the recipient's working hours a rung goes to the IOC duty desk instead, marked `offHours`.
  */
 export interface EscalationDeps {
   readonly alerts: AlertService;
@@ -135,9 +136,11 @@ export function startEscalation(deps: EscalationDeps): Escalation {
       schedule(a);
       return;
     }
-    const recipient = recipientOf(ops, a.workflow!.agencyId, reached);
-    const agency = ops.agenciesById.get(recipient);
-    const offHours = agency ? !withinHours(agency, now, ops.timezone) : false;
+    // a rung meant for an agency that is off hours goes to the duty desk at once (working-hours.ts)
+    const intended = recipientOf(ops, a.workflow!.agencyId, reached);
+    const cover = coverOf(ops, intended, now);
+    const recipient = cover ?? intended;
+    const offHours = cover !== undefined || isOffHours(ops, recipient, now);
     try {
       await alerts.amend(id, 'workflow', (cur) => {
         const p = planOf(ops, cur);
@@ -155,7 +158,9 @@ export function startEscalation(deps: EscalationDeps): Escalation {
               action: 'escalated',
               level: reached,
               agencyId: recipient,
-              note: `${plan.phase === 'acknowledge' ? 'not acknowledged' : 'not resolved'} within ${Math.round(plan.step / 60_000) * reached} min`,
+              note:
+                `${plan.phase === 'acknowledge' ? 'not acknowledged' : 'not resolved'} within ${Math.round(plan.step / 60_000) * reached} min` +
+                (cover ? `; ${intended} is off hours` : ''),
               ...(offHours ? { offHours } : {}),
             },
           ),

@@ -7,6 +7,7 @@ import type { AlertService, RaiseHook } from '../alert-service-api.ts';
 import { agenciesOf, routeAlert } from './routing.ts';
 import type { SilenceStore } from './silence-store.ts';
 import { withEntry, type AlertWorkflow, type Outcome } from './workflow-model.ts';
+import { isOffHours } from './working-hours.ts';
 
 /**
  * The handling workflow over the alerts engine: routing on raise, then firing -> acknowledged -> inProgress
@@ -104,7 +105,8 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
       );
       return undefined;
     }
-    let workflow = newWorkflow(alert, routeAlert(ops, alert, rule), now);
+    const routed = routeAlert(ops, alert, rule);
+    let workflow = newWorkflow(alert, routed, now, isOffHours(ops, routed.agencyId, now));
     const silence = silences.activeFor(subject, now);
     if (silence) {
       deps.count?.('silenced');
@@ -248,12 +250,18 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
   };
 }
 
-function newWorkflow(_alert: Alert, routed: { agencyId: string; route: string }, now: number): AlertWorkflow {
+function newWorkflow(
+  _alert: Alert,
+  routed: { agencyId: string; route: string },
+  now: number,
+  offHours = false,
+): AlertWorkflow {
+  const assigned = { at: now, by: 'system', action: 'assigned', agencyId: routed.agencyId } as const;
   return {
     agencyId: routed.agencyId,
     route: routed.route,
     steps: [],
     escalation: { phase: 'acknowledge', level: 0 },
-    log: [{ at: now, by: 'system', action: 'assigned', agencyId: routed.agencyId, note: `route ${routed.route}` }],
+    log: [{ ...assigned, note: `route ${routed.route}`, ...(offHours ? { offHours } : {}) }],
   };
 }

@@ -20,7 +20,14 @@ export interface WorkflowHarness {
   readonly audit: AuditLog;
   readonly published: Array<{
     topic: string;
-    payload: { agencyId: string; reason: string; level?: number; event: AlertEvent };
+    payload: {
+      agencyId: string;
+      reason: string;
+      level?: number;
+      offHours?: boolean;
+      onBehalfOf?: string;
+      event: AlertEvent;
+    };
   }>;
   /** publishes water levels for a sensor and waits for the events */
   waterLevel(sensorId: string, value: number): Promise<void>;
@@ -36,9 +43,9 @@ export function hueRules(file: string): unknown[] {
 
 export async function startWorkflowHarness(
   rules: unknown[],
-  options: { ops?: Operations } = {},
+  options: { ops?: Operations; start?: number } = {},
 ): Promise<WorkflowHarness> {
-  const h = await startHarness(rules);
+  const h = await startHarness(rules, { start: options.start });
   const ops = options.ops ?? loadOperations(HUE_DIR, hueCity());
   const audit = AuditLog.open({
     dir: join(h.dataDir, 'audit'),

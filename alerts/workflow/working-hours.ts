@@ -1,4 +1,4 @@
-import { DAY_NAMES, type Agency } from '../../config/operations-config.ts';
+import { DAY_NAMES, type Agency, type Operations } from '../../config/operations-config.ts';
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
@@ -20,4 +20,19 @@ export function withinHours(agency: Agency, t: number, timezone: string): boolea
   if (!day || !agency.hours.days.includes(day)) return false;
   const hm = `${String(parts.hour).padStart(2, '0')}:${String(parts.minute).padStart(2, '0')}`;
   return hm >= agency.hours.from && hm < agency.hours.to;
+}
+
+/** the agency is known and outside its working hours at `t` */
+export function isOffHours(ops: Operations, agencyId: string, t: number): boolean {
+  const agency = ops.agenciesById.get(agencyId);
+  return agency !== undefined && !withinHours(agency, t, ops.timezone);
+}
+
+/**
+ * Who covers for `agencyId` at `t`: the IOC duty desk when the agency is off hours (nobody reads a ward's
+ * channel at 3 a.m., and the duty desk is staffed around the clock), else nobody. Notices then go to the
+ * duty desk at once as well, and escalation rungs meant for the agency go to the duty desk instead.
+ */
+export function coverOf(ops: Operations, agencyId: string, t: number): string | undefined {
+  return agencyId !== ops.dutyDesk && isOffHours(ops, agencyId, t) ? ops.dutyDesk : undefined;
 }

@@ -47,7 +47,8 @@ export function addAccount(
     passwordSetAt: at,
     createdAt: at,
     ...(input.passwordHash ? { password: input.passwordHash } : {}),
-    ...(input.iocDuty ? { iocDuty: true } : {}),
+    // explicit, even when false: an absent value means "written before the duty role" (auth-file.ts)
+    iocDuty: input.iocDuty === true,
   };
   auth.accounts.push(account);
   return account;
@@ -76,8 +77,7 @@ export function setRole(auth: AuthFile, name: string, role: Role): AccountEntry 
 /** Grants or withdraws the IOC duty role (acting on any agency's alerts). */
 export function setIocDuty(auth: AuthFile, name: string, iocDuty: boolean): AccountEntry {
   const account = find(auth, name);
-  if (iocDuty) account.iocDuty = true;
-  else delete account.iocDuty;
+  account.iocDuty = iocDuty;
   return account;
 }
 

@@ -38,7 +38,7 @@ const accountSchema = z
     /** changes whenever the password is set or reset: sessions made before it end */
     passwordSetAt: isoTime,
     createdAt: isoTime,
-    /** IOC duty role: may act on any agency's alerts (docs/operations-workflow.md); absent means no */
+    /** IOC duty role: may act on any agency's alerts (docs/operations-workflow.md); absent: defaultIocDuty */
     iocDuty: z.boolean().optional(),
   })
   .strict();
@@ -114,6 +114,22 @@ function migrateV1(v1: z.infer<typeof authFileV1>, at: string): AuthFile {
   };
 }
 
+/**
+ * Accounts written before the IOC duty role existed have no `iocDuty`: they get the documented default,
+ * which is what they could do then. The generated `operator` and `admin` accounts (`ioc credentials init`,
+ * or a v1 file's shared tokens) acted on every alert, so they hold it; every other account does not. From
+ * then on the value is written explicitly (account-changes.ts), so an admin's "no" is never read as "unset".
+ */
+export function defaultIocDuty(account: Pick<AccountEntry, 'name' | 'role'>): boolean {
+  return (account.role === 'operator' || account.role === 'admin') && account.name === account.role;
+}
+
+function withDutyDefaults(auth: AuthFile): AuthFile {
+  if (auth.accounts.every((a) => a.iocDuty !== undefined)) return auth;
+  const accounts = auth.accounts.map((a) => (a.iocDuty === undefined ? { ...a, iocDuty: defaultIocDuty(a) } : a));
+  return { ...auth, accounts };
+}
+
 /** Parses and validates; throws a ConfigError naming the file and every problem. */
 const V1_EPOCH = new Date(0).toISOString();
 
@@ -125,11 +141,11 @@ export function parseAuthFile(file: string, text: string): AuthFile {
     throw new ConfigError(`${file}: not JSON: ${(err as Error).message}`);
   }
   const v1 = authFileV1.safeParse(raw);
-  if (v1.success) return migrateV1(v1.data, V1_EPOCH);
+  if (v1.success) return withDutyDefaults(migrateV1(v1.data, V1_EPOCH));
   const parsed = authFileV2.safeParse(raw);
   if (!parsed.success)
     throw new ConfigError(`${file}: invalid credentials file:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
-  return parsed.data;
+  return withDutyDefaults(parsed.data);
 }
 
 export function readAuthFile(file: string): AuthFile {

@@ -5,7 +5,7 @@ import type { Formatter } from './format.ts';
 import type { I18n, MessageKey } from './i18n.ts';
 import type { SensorStore } from './sensor-store.ts';
 import { displayUnit } from './units.ts';
-import { isSuspectSensor } from './device-health-badge.ts';
+import { DEVICE_HEALTH_TYPE, healthBadge, isSuspectSensor, type DeviceCondition } from './device-health-badge.ts';
 
 /**
  * The list is virtualised: every matching alert has a slot, but only the rows in view (plus a few) exist in
@@ -83,8 +83,13 @@ export function createAlertList(deps: {
   canAct?: boolean;
   /** the alert's handling, shown in the row: agency, person, escalation, silence (workflow-panel.ts) */
   handling?(alert: Alert): string;
+  /** suspect / under maintenance, per sensor (device-health-badge.ts); default: suspect only */
+  deviceConditions?(sensorId: string): DeviceCondition[];
 }): AlertList {
   const { alerts, sensors, i18n, fmt } = deps;
+  const conditionsOf =
+    deps.deviceConditions ??
+    ((id: string): DeviceCondition[] => (isSuspectSensor(alerts.all(), id) ? ['suspect'] : []));
   const list = h('ul', { class: 'alert-list', 'aria-live': 'off' });
   const empty = h('p', { class: 'alert-empty', hidden: true });
   const element = h('div', { class: 'alert-scroll' }, list, empty);
@@ -181,16 +186,9 @@ export function createAlertList(deps: {
     row.age.dateTime = new Date(alertTime(alert)).toISOString();
     setText(row.age, fmt.age(alertTime(alert)));
     setText(row.where, `${i18n.t(`kind.${alert.kind}` as MessageKey)} · ${sensorName} · ${alert.district}`);
-    // a broken gauge is not a flood: alerts from a sensor with an open maintenance task say so
-    if (
-      alert.subCategory !== 'deviceHealth' &&
-      alert.state !== 'resolved' &&
-      isSuspectSensor(alerts.all(), alert.sensorId)
-    ) {
-      row.where.append(
-        ' ',
-        h('span', { class: 'health-badge', title: i18n.t('health.badgeTitle') }, i18n.t('health.badge')),
-      );
+    // a broken gauge is not a flood: alerts from a suspect sensor, or one being worked on, say so
+    if (alert.subCategory !== DEVICE_HEALTH_TYPE && alert.state !== 'resolved') {
+      for (const c of conditionsOf(alert.sensorId)) row.where.append(' ', healthBadge(c, i18n));
     }
     setText(row.value, valueText(alert));
     setText(row.message, alert.message[i18n.lang]);
@@ -215,7 +213,7 @@ export function createAlertList(deps: {
   }
 
   function signatureOf(alert: Alert, isNew: boolean): string {
-    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|${i18n.lang}|${isNew ? 1 : 0}|${isSuspectSensor(alerts.all(), alert.sensorId) ? 1 : 0}`;
+    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|${i18n.lang}|${isNew ? 1 : 0}|${conditionsOf(alert.sensorId).join(',')}`;
   }
 
   list.addEventListener('click', (event) => {

@@ -19,6 +19,8 @@ import { createSensorMap, type BoundaryGeoJson } from './sensor-map.ts';
 import { createSensorPanel } from './sensor-panel.ts';
 import { SensorStore } from './sensor-store.ts';
 import { startPoller } from './poller.ts';
+import { createDeviceConditions } from './device-health-badge.ts';
+import { startMaintenancePoller } from './maintenance-poller.ts';
 import { createSystemStatus } from './system-status.ts';
 import { createLogIntegrityStatus } from './log-integrity-status.ts';
 
@@ -218,7 +220,10 @@ export async function startConsole(
       scheduleRender(true);
     },
   });
+  // suspect or serviced devices: a badge on their marker and alerts (device-health-badge.ts)
+  const deviceConditions = createDeviceConditions(alerts);
   const alertList = createAlertList({
+    deviceConditions: (id) => deviceConditions.of(id),
     alerts,
     sensors,
     i18n,
@@ -308,6 +313,7 @@ export async function startConsole(
     alerts,
     i18n,
     onSelect: (id) => selectSensor(id),
+    deviceConditions: (id) => deviceConditions.of(id),
   });
   function selectSensor(id: string): void {
     panel.open(id);
@@ -496,6 +502,12 @@ export async function startConsole(
       onPollError,
       SENSORS_EVERY_MS,
     ),
+  );
+  disposers.push(
+    startMaintenancePoller(api, sensors, deviceConditions, () => {
+      map.relabel();
+      scheduleRender(true);
+    }),
   );
   const sampleRate = createRateSampler(api);
   disposers.push(

@@ -1,6 +1,7 @@
 import * as L from 'leaflet';
 import type { AlertStore, SensorAlertSummary } from './alert-store.ts';
 import type { CityInfo, RiverProperties, RiversGeoJson, SensorInfo } from './api-types.ts';
+import { healthBadgeText, type DeviceCondition } from './device-health-badge.ts';
 import { dirtyRectCanvas } from './dirty-rect-canvas.ts';
 import { h } from './dom.ts';
 import type { I18n, MessageKey } from './i18n.ts';
@@ -14,6 +15,7 @@ export type BoundaryGeoJson = NonNullable<Parameters<typeof L.geoJSON>[0]>;
 const SVG_MARKER_LIMIT = 1000;
 const LEGEND_STATES: readonly MarkerState[] = ['ok', 'alerting', 'acknowledged', 'offline', 'unknown'];
 const RIVER_COLOR = '#4fa3e0';
+const HEALTH_RING = '#b388ff';
 /** rank 1 main river, 2 branch, 3 canal */
 const RIVER_WEIGHT: Record<number, number> = { 1: 4, 2: 2.5, 3: 1.8 };
 
@@ -25,6 +27,8 @@ export interface SensorMapDeps {
   alerts: AlertStore;
   i18n: I18n;
   onSelect(sensorId: string): void;
+  /** suspect / under maintenance (device-health-badge.ts): a ring, and said in the marker's label and tooltip */
+  deviceConditions?(sensorId: string): DeviceCondition[];
 }
 
 export interface SensorMap {
@@ -167,8 +171,14 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     );
   }
 
+  const conditionsOf = (id: string): DeviceCondition[] => deps.deviceConditions?.(id) ?? [];
+  const badgesOf = (id: string): string =>
+    conditionsOf(id)
+      .map((c) => ` · ${healthBadgeText(c, i18n)}`)
+      .join('');
   function label(sensor: SensorInfo, state: MarkerState): string {
-    return i18n.t('map.markerLabel', { name: sensor.name, state: i18n.t(`map.state.${state}` as MessageKey) });
+    const text = i18n.t('map.markerLabel', { name: sensor.name, state: i18n.t(`map.state.${state}` as MessageKey) });
+    return text + badgesOf(sensor.id);
   }
 
   // one pass over the alerts per frame, not one per marker: 5,000 markers x 1,000 alerts adds up
@@ -177,7 +187,10 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
   const applied = new WeakMap<L.CircleMarker, string>();
   function styleMarker(marker: L.CircleMarker, sensor: SensorInfo, force = false): void {
     const style = markerStyle(sensor, summaries.get(sensor.id), large);
-    const key = `${style.state}|${style.fillColor}|${style.color}|${style.weight}|${style.dashArray}|${style.radius}|${i18n.lang}`;
+    const conditions = conditionsOf(sensor.id);
+    // a suspect or serviced device wears a violet ring unless an alert's ring needs the operator more
+    if (conditions.length && style.state !== 'alerting') Object.assign(style, { color: HEALTH_RING, weight: 3 });
+    const key = `${style.state}|${style.fillColor}|${style.color}|${style.weight}|${style.dashArray}|${style.radius}|${i18n.lang}|${conditions.join(',')}`;
     if (!force && applied.get(marker) === key) return;
     applied.set(marker, key);
     marker.setStyle({
@@ -192,6 +205,8 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     const el = marker.getElement();
     if (el) {
       el.setAttribute('data-state', style.state);
+      if (conditions.length) el.setAttribute('data-health', conditions.join(' '));
+      else el.removeAttribute('data-health');
       el.setAttribute('aria-label', label(sensor, style.state));
     }
     // Sensors share sites (a camera, a counter and an air station at one market): draw what needs the
@@ -227,7 +242,7 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     for (const sensor of sensors.all()) {
       const marker = L.circleMarker([sensor.lat, sensor.lon], { renderer, bubblingMouseEvents: false });
       marker.on('click', () => deps.onSelect(sensor.id));
-      marker.bindTooltip(() => sensor.name, { direction: 'top', offset: [0, -8] });
+      marker.bindTooltip(() => sensor.name + badgesOf(sensor.id), { direction: 'top', offset: [0, -8] });
       markers.set(sensor.id, marker);
       if (visible(sensor)) {
         marker.addTo(layer);
