@@ -1,8 +1,12 @@
 import { ConfigError } from './config/config-error.ts';
-import { startPlatform, type Platform } from './platform.ts';
+import { onStopFromPrimary } from './cluster/workers-plan.ts';
+import { superviseWorkersIfAsked } from './cluster/workers-primary.ts';
+import type { Platform } from './platform.ts';
 
 /** Entry point: start the platform, print first-start credentials once, stop cleanly on SIGTERM/SIGINT. */
 async function main(): Promise<void> {
+  // cluster.workers / --workers: this process only supervises the workers (cluster/workers-primary.ts)
+  if (await superviseWorkersIfAsked(process.argv.slice(2))) return;
   // A signal during start-up (a supervisor stopping a slow start) is answered once the platform is up, with
   // the same clean shutdown; a second one exits at once.
   let platform: Platform | undefined;
@@ -30,7 +34,10 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  onStopFromPrimary(() => stopping || requested || stop('SIGTERM'));
 
+  // loaded only here, so a workers' primary never loads the platform
+  const { startPlatform } = await import('./platform.ts');
   platform = await startPlatform();
   if (requested) return stop(requested);
   const creds = platform.credentials;

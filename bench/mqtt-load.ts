@@ -5,7 +5,8 @@ import mqtt from 'mqtt';
  * publishes `count` QoS 1 air readings (4 metrics), `perPublish` readings per publish (a JSON array when
  * more than one), keeping `window` publishes in flight; prints one JSON line with readings acknowledged,
  * the seconds it took, when it started publishing (epoch ms) and the CPU time this process spent on it.
- * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window, perPublish?, ca? }
+ * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window, perPublish?, ca?,
+ * base? } (base: the first reading's ts, epoch ms; default an hour ago)
  * (ca: the PEM CA an mqtts:// broker's certificate is verified against; the output then says how long the
  * connections, TLS handshakes included, took to open)
  */
@@ -16,6 +17,7 @@ interface LoadInput {
   window: number;
   perPublish?: number;
   ca?: string;
+  base?: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
@@ -32,7 +34,7 @@ const clients = await Promise.all(
   ),
 );
 const connectSeconds = (performance.now() - connecting) / 1000;
-const base = Date.now() - 60 * 60_000;
+const base = input.base ?? Date.now() - 60 * 60_000;
 const started = performance.now();
 const cpuStart = process.cpuUsage();
 let acked = 0;

@@ -7,6 +7,7 @@ import { credentialsCommand } from './commands/credentials.ts';
 import { rulesCommand } from './commands/rules.ts';
 import { sensorsCommand } from './commands/sensors.ts';
 import { simulateCommand } from './commands/simulate.ts';
+import { startCommand } from './commands/start.ts';
 import { storeCommand } from './commands/store.ts';
 import { tlsCommand } from './commands/tls.ts';
 
@@ -25,6 +26,7 @@ export const COMMANDS: readonly CliCommand[] = [
   storeCommand,
   auditCommand,
   sensorsCommand,
+  startCommand,
 ];
 
 function help(io: CliIo): void {

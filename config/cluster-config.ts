@@ -23,8 +23,9 @@ export const clusterSchema = z
       .string()
       .regex(/^[A-Za-z0-9_:.-]{1,40}$/)
       .default('ioc:'),
-    // `ioc start --workers N`: platform processes on this box (Node's cluster module shares the ports)
-    workers: z.number().int().min(1).max(256).default(1),
+    // `ioc start --workers N`: platform processes on this box (Node's cluster module shares the ports);
+    // auto = one per core (cluster/workers-primary.ts)
+    workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),
   })
   .strict()
   .prefault({});
@@ -42,6 +43,14 @@ export function defaultNodeId(worker?: number): string {
 
 /** Why this configuration cannot run as a cluster node, or undefined when it can (or is not clustered). */
 export function clusterProblem(cluster: ClusterConfig, storeKind: string): string | undefined {
+  // checked before the Redis test below: workers without Redis are refused, never silently one process
+  if (cluster.workers !== 1 && (!cluster.redis || storeKind !== 'influxdb')) {
+    return (
+      `cluster.workers (IOC_WORKERS, --workers) needs cluster.redis and store.engine: influxdb: the workers share ` +
+      `the broker state through Redis and the readings through InfluxDB (got ${cluster.redis ? 'redis' : 'no redis'}, ` +
+      `store.engine: ${storeKind})`
+    );
+  }
   if (!cluster.redis) return undefined;
   if (storeKind !== 'influxdb') {
     return (

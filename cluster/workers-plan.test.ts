@@ -1,0 +1,70 @@
+import fc from 'fast-check';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadPlatformConfig } from '../config/platform-config.ts';
+import { checkSharedAccounts, copySharedFiles, planWorkers, workerCount, workersArgument } from './workers-plan.ts';
+
+describe('workers of one box: the plan', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ioc-workers-plan-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads --workers N|auto from any command line, and refuses anything else with the accepted forms', () => {
+    expect(workersArgument([])).toBeUndefined();
+    expect(workersArgument(['start', '--workers', '4'])).toBe(4);
+    expect(workersArgument(['--workers=auto'])).toBe('auto');
+    fc.assert(
+      fc.property(fc.array(fc.string(), { maxLength: 4 }), fc.string(), (rest, value) => {
+        const argv = [...rest.filter((a) => !a.startsWith('--workers')), '--workers', value];
+        const valid = value === 'auto' || (/^\d{1,3}$/.test(value) && Number(value) >= 1 && Number(value) <= 256);
+        if (valid) expect(workersArgument(argv)).toBe(value === 'auto' ? 'auto' : Number(value));
+        else expect(() => workersArgument(argv)).toThrow(/--workers: a number from 1 to 256 or "auto"/);
+      }),
+      { seed: 17, numRuns: 300 },
+    );
+  });
+
+  it('gives each worker its own node id and data directory, one demo fleet per box', () => {
+    const plans = planWorkers({ cluster: { nodeId: 'box' }, dataDir: dir }, 3);
+    expect(plans.map((p) => p.nodeId)).toEqual(['box-w0', 'box-w1', 'box-w2']);
+    expect(plans[1]!.env).toEqual({
+      IOC_NODE_ID: 'box-w1',
+      IOC_DATA_DIR: join(dir, 'workers', 'w1'),
+      IOC_WORKERS: '1',
+      IOC_DEMO: '0',
+    });
+    expect(plans[0]!.env.IOC_DEMO).toBeUndefined();
+    // a configured id at its longest still gives valid worker ids (63 characters at most)
+    const long = planWorkers({ cluster: { nodeId: 'n'.repeat(63) }, dataDir: dir }, 256);
+    expect(long.every((p) => /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(p.nodeId))).toBe(true);
+    expect(workerCount('auto', 16)).toBe(16);
+    expect(workerCount(3, 16)).toBe(3);
+  });
+
+  it('accepts workers only with Redis and InfluxDB, and IOC_WORKERS=auto', () => {
+    expect(() => loadPlatformConfig({ env: { IOC_WORKERS: '2' }, overrides: { dataDir: dir } })).toThrow(
+      /cluster\.workers \(IOC_WORKERS, --workers\) needs cluster\.redis and store\.engine: influxdb.*\(got no redis/,
+    );
+    const config = loadPlatformConfig({
+      env: { IOC_WORKERS: 'auto', IOC_REDIS_URL: 'redis://127.0.0.1:6379', IOC_STORE: 'influxdb' },
+      overrides: { dataDir: dir },
+    });
+    expect(config.cluster.workers).toBe('auto');
+    expect(() => loadPlatformConfig({ env: { IOC_WORKERS: 'many' }, overrides: { dataDir: dir } })).toThrow(
+      /IOC_WORKERS/,
+    );
+  });
+
+  it('refuses to start without the shared accounts, and copies them privately into a worker', () => {
+    const box = join(dir, 'box');
+    expect(() => checkSharedAccounts(box)).toThrow(/auth\.json does not exist.*credentials init --data-dir/);
+    copySharedFiles(dir, join(box, 'x')); // nothing to copy yet: no error
+    writeFileSync(join(dir, 'auth.json'), '{"v":1}');
+    const worker = join(dir, 'workers', 'w0');
+    copySharedFiles(dir, worker);
+    expect(readFileSync(join(worker, 'auth.json'), 'utf8')).toBe('{"v":1}');
+    expect(statSync(join(worker, 'auth.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(worker).mode & 0o777).toBe(0o700);
+  });
+});
