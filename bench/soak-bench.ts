@@ -32,7 +32,7 @@ const durationMs = Number(values.minutes) * 60_000;
 const sampleMs = Number(values['sample-seconds']) * 1000;
 const RULES = `
 - id: bench-pm25-high
-  kind: threshold
+  type: threshold
   selector: { kinds: [air] }
   metric: pm25
   above: 150
@@ -42,7 +42,7 @@ const RULES = `
   category: environment
   subCategory: airPollution
 - id: bench-silent
-  kind: noData
+  type: noData
   selector: { kinds: [air] }
   offline: true
   silence: 2m

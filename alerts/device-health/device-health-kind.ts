@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { advanceCondition, INACTIVE, type Condition } from '../condition.ts';
 import { commonRuleFields, metricName, selectorSchema } from '../rule-fields.ts';
-import { defineRuleKind, unchanged } from '../rule-kind.ts';
+import { defineRuleType, unchanged } from '../rule-type.ts';
 import { selectSensors } from '../rule-targets.ts';
 import {
   detectClockSkew,
@@ -16,7 +16,7 @@ import {
 /**
  * `device-health`: a device whose readings look broken (flatlined, spiking, drifting from its neighbours
  * of the same kind, or stamped by a wrong clock) is unhealthy, and its alert is a maintenance task. Routing
- * by rule kind (operations.yaml `match: { ruleKind: [device-health] }`) sends it to the technical agency;
+ * by rule type (operations.yaml `match: { ruleKind: [device-health] }`) sends it to the technical agency;
  * the console marks the sensor and its other alerts, so a broken gauge is not taken for a flood. A finding
  * keeps the device unhealthy for `clearAfter` after it was last seen, so one good reading between spikes
  * does not close and reopen the task. Refusals by ingest do not reach rules (RuleInput has no rejection);
@@ -26,7 +26,7 @@ const minutes = z.number().positive();
 const schema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('device-health'),
+    type: z.literal('device-health'),
     selector: selectorSchema,
     metric: metricName,
     flatline: z
@@ -81,8 +81,8 @@ function settle(
   return { state: { ...s, cond, findings }, transition };
 }
 
-export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
-  kind: 'device-health',
+export const deviceHealthType = defineRuleType<DeviceHealthRule, HealthState>({
+  type: 'device-health',
   schema,
   messages: {
     unhealthy: {
