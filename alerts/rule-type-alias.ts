@@ -21,11 +21,8 @@ export function readRuleTypeAlias(raw: unknown): RuleTypeAlias {
   }
   const { kind, ...rest } = raw as Record<string, unknown>;
   if (Object.hasOwn(rest, 'type') && rest.type !== kind) {
-    return {
-      outcome: 'conflict',
-      message:
-        `kind (deprecated) ${JSON.stringify(kind)} and type ${JSON.stringify(rest.type)} disagree: ` + 'keep only type',
-    };
+    const [was, now] = [JSON.stringify(kind), JSON.stringify(rest.type)];
+    return { outcome: 'conflict', message: `kind (deprecated) ${was} and type ${now} disagree: keep only type` };
   }
   return { outcome: 'moved', raw: { ...rest, type: kind } };
 }

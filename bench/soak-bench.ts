@@ -10,7 +10,8 @@ import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
  * Soak: a steady load for a long time, sampled every minute, to see whether memory, event-loop delay and
  * acknowledgement latency stay flat (a leak or a queue that only grows shows as a slope, not as a rate).
  *
- *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60] [--svg docs/soak.svg]
+ * npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60] [--svg
+ * docs/soak.svg]
  *
  * `--rate` readings/s in all, spread evenly over the devices; the city's rules are a threshold with
  * hysteresis and `for` on pm25 and a no-data rule, so alerts fire and resolve during the run and reach
