@@ -2,25 +2,12 @@ import pino from 'pino';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hueCity, reading, startHarness, T0, type Harness } from './alert-test-kit.ts';
+import { trafficJamRule, withDeprecatedKind } from '../test-support/rule-fixtures.ts';
 import { parseRuleFile } from './load-rules.ts';
 
 /** A rule file written before `kind` was renamed `type` (docs/names.md). */
-const oldRule = (id: string, extra: Record<string, unknown> = {}) => ({
-  id,
-  kind: 'threshold',
-  severity: 'medium',
-  category: 'traffic',
-  subCategory: 'trafficJam',
-  selector: { sensorIds: ['traffic-phuxuan'] },
-  metric: 'occupancy',
-  above: 0.5,
-  ...extra,
-});
-
-const newRule = (id: string) => {
-  const { kind, ...rest } = oldRule(id);
-  return { ...rest, type: kind };
-};
+const newRule = (id: string) => trafficJamRule(id, 'traffic-phuxuan');
+const oldRule = (id: string, extra: Record<string, unknown> = {}) => ({ ...withDeprecatedKind(newRule(id)), ...extra });
 
 describe("a rule's deprecated `kind`", () => {
   let h: Harness | undefined;

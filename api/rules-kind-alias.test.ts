@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { trafficJamRule } from '../test-support/rule-fixtures.ts';
 
 /** A client written before a rule's `kind` was renamed `type` (docs/names.md, docs/alerts-api.md). */
-const rule = (id: string, names: Record<string, unknown>) => ({
-  id,
-  ...names,
-  selector: { sensorIds: ['traffic-phubai'] },
-  metric: 'intensity',
-  above: 100,
-  severity: 'low',
-  category: 'traffic',
-  subCategory: 'trafficJam',
-});
+const rule = (id: string, names: Record<string, unknown>) => {
+  const { type: _type, ...base } = trafficJamRule(id, 'traffic-phubai', { metric: 'intensity', above: 100 });
+  return { ...base, ...names };
+};
 
 describe("the rules API and a rule's deprecated `kind`", () => {
   let platform: TestPlatform;
