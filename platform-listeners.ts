@@ -47,7 +47,10 @@ function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-/** Throws a ConfigError (the platform does not start) when the policy refuses a listener or the certificate fails a check. */
+/**
+ * Throws a ConfigError (the platform does not start) when the policy refuses a listener or the certificate fails a
+ * check.
+ */
 export function prepareListeners(deps: ListenersDeps): PlatformListeners {
   const { config, clock, logger } = deps;
   const policy = enforceListeningPolicy(config);

@@ -8,7 +8,7 @@ import type { RaiseHook } from './alert-service-api.ts';
 import type { AlertEventLog } from './alert-event-log.ts';
 import { LOCALES } from './alert-text.ts';
 import { entryKey, type Change } from './rule-engine.ts';
-import type { RuleKinds } from './rule-kinds.ts';
+import type { RuleTypes } from './rule-types.ts';
 
 const RECENT_LIMIT = 2000;
 
@@ -31,7 +31,7 @@ export class AlertLifecycle {
   constructor(
     private readonly log: AlertEventLog,
     private readonly clock: Clock,
-    private readonly ruleKinds?: RuleKinds,
+    private readonly ruleTypes?: RuleTypes,
     private readonly logger?: Pick<Logger, 'error'>,
   ) {}
 
@@ -209,7 +209,7 @@ export class AlertLifecycle {
     try {
       return this.raiseHook(alert, {
         rule: change.rule,
-        aboutDevice: this.ruleKinds?.get(change.rule.kind)?.aboutDevice === true,
+        aboutDevice: this.ruleTypes?.get(change.rule.type)?.aboutDevice === true,
       });
     } catch (err) {
       // routing must never lose an alert: raise it unrouted and say so

@@ -3,7 +3,7 @@ import type { Change, RuleEngine } from './rule-engine.ts';
 
 /**
  * The clock side of the rules: one timer per (rule, sensor) pair that may change without an event (a
- * `for` falling due, silence reached, a camera window emptying), at the time the rule kind asks for. A
+ * `for` falling due, silence reached, a camera window emptying), at the time the rule type asks for. A
  * timer that finds nothing due re-arms itself, so a timer never needs moving later.
  */
 export class AlertScheduler {

@@ -4,7 +4,7 @@ import { ALERT_EVENTS_MEASUREMENT } from './alert-journal.ts';
 
 const aqiRule = {
   id: 'pm25-spike',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'medium',
   category: 'environment',
   subCategory: 'airPollution',

@@ -7,7 +7,7 @@ import { writeThrough } from './write-through-store.ts';
 const MIN = 60_000;
 const floodII = {
   id: 'flood-2',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'high',
   category: 'naturalDisaster',
   subCategory: 'flood',

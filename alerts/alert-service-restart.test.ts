@@ -5,7 +5,7 @@ const MIN = 60_000;
 const rules = [
   {
     id: 'flood-3',
-    kind: 'threshold',
+    type: 'threshold',
     severity: 'critical',
     category: 'naturalDisaster',
     subCategory: 'flood',
@@ -16,7 +16,7 @@ const rules = [
   },
   {
     id: 'jam',
-    kind: 'threshold',
+    type: 'threshold',
     severity: 'medium',
     category: 'traffic',
     subCategory: 'trafficJam',

@@ -20,7 +20,7 @@ import type { AlertService, RaiseHook } from './alert-service-api.ts';
 import { type AqiSample, createAqiTracker, VN_AQI_METRIC } from './aqi-tracker.ts';
 import { formatIssue } from './load-rules.ts';
 import { type Change, entryKey, RuleEngine } from './rule-engine.ts';
-import { builtinRuleKinds, type RuleKinds } from './rule-kinds.ts';
+import { builtinRuleTypes, type RuleTypes } from './rule-types.ts';
 import { createFixedRuleStore, createRuleStore } from './rule-registry.ts';
 import type { Rule } from './rule-schema.ts';
 
@@ -38,8 +38,8 @@ export interface AlertServiceDeps {
   readonly dataDir?: string;
   /** a fixed rule set instead of rulesDir and dataDir (the backtest) */
   readonly rules?: readonly Rule[];
-  /** the rule kinds this service knows (default: the built-ins, rule-kinds.ts) */
-  readonly ruleKinds?: RuleKinds;
+  /** the rule types this service knows (default: the built-ins, rule-types.ts) */
+  readonly ruleTypes?: RuleTypes;
   /** how far back start() looks for open alerts (default 30 days, as far back as ingest accepts readings) */
   readonly restoreWindowMs?: number;
   /** derive hourly VN_AQI from air readings (default true) */
@@ -79,14 +79,14 @@ export interface AlertEngine extends AlertService {
 export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const { store, city, events, clock, logger } = deps;
   const windowMs = deps.restoreWindowMs ?? 30 * DAY;
-  const ruleKinds = deps.ruleKinds ?? builtinRuleKinds;
-  const engine = new RuleEngine(city, ruleKinds);
+  const ruleTypes = deps.ruleTypes ?? builtinRuleTypes;
+  const engine = new RuleEngine(city, ruleTypes);
   const ruleStore = deps.rules
-    ? createFixedRuleStore(city, deps.rules, ruleKinds)
-    : createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined, ruleKinds);
+    ? createFixedRuleStore(city, deps.rules, ruleTypes)
+    : createRuleStore(city, deps.rulesDir, deps.dataDir ? join(deps.dataDir, 'rules') : undefined, ruleTypes);
   const aqi = deps.vnAqi === false ? undefined : createAqiTracker(city.sensors.filter((s) => s.kind === 'air'));
   const log = new AlertEventLog(store, clock, logger, deps.flap ?? { transitions: 6, windowMs: 600_000 });
-  const lifecycle = new AlertLifecycle(log, clock, ruleKinds, logger);
+  const lifecycle = new AlertLifecycle(log, clock, ruleTypes, logger);
   lifecycle.raiseHook = deps.raise;
   const handleChanges = (changes: readonly Change[]): void => {
     for (const change of changes) {
@@ -171,6 +171,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       for (const issue of loaded.issues) {
         logger.error({ rule: issue.ruleId, file: issue.file }, `invalid rule, skipped: ${formatIssue(issue)}`);
       }
+      for (const warning of loaded.warnings) logger.warn({ file: warning.file }, formatIssue(warning));
       const restoreDeps = {
         store,
         city,

@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { stringify } from 'yaml';
 import { loadCity, type City } from '../config/city-config.ts';
 import { createManualClock, type ManualClock } from '../core/clock.ts';
@@ -10,7 +10,7 @@ import { SqliteStore } from '../store/sqlite/sqlite-store.ts';
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import type { AlertEvent } from './alert-model.ts';
 import { createAlertService, type AlertEngine } from './alert-service.ts';
-import type { RuleKinds } from './rule-kinds.ts';
+import type { RuleTypes } from './rule-types.ts';
 
 /**
  * Small factories for the alerts tests: the real Huế city, the real embedded store in a temp dir, and a
@@ -68,8 +68,10 @@ export interface HarnessOptions {
   vnAqi?: boolean;
   /** what the service writes through, around the real store (e.g. a write that waits) */
   wrapStore?: (store: SqliteStore) => TimeSeriesStore;
-  /** the rule kinds (default: the built-ins) */
-  ruleKinds?: RuleKinds;
+  /** the rule types (default: the built-ins) */
+  ruleTypes?: RuleTypes;
+  /** where the service logs (default: silent) */
+  logger?: Logger;
 }
 
 export async function startHarness(rules: unknown[], options: HarnessOptions = {}): Promise<Harness> {
@@ -80,7 +82,7 @@ export async function startHarness(rules: unknown[], options: HarnessOptions = {
   writeFileSync(join(rulesDir, 'test.yaml'), stringify(rules));
   const clock = createManualClock(options.start ?? T0);
   const events = new IngestEvents();
-  const logger = pino({ level: 'silent' });
+  const logger = options.logger ?? pino({ level: 'silent' });
   const storeFile = join(dataDir, 'store.sqlite');
   const seen: AlertEvent[] = [];
   const make = async (real: SqliteStore): Promise<AlertEngine> => {
@@ -94,7 +96,7 @@ export async function startHarness(rules: unknown[], options: HarnessOptions = {
       rulesDir,
       dataDir,
       vnAqi: options.vnAqi ?? false,
-      ruleKinds: options.ruleKinds,
+      ruleTypes: options.ruleTypes,
     });
     service.bus.on('alert', (e) => seen.push(e));
     await service.start();

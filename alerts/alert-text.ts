@@ -12,13 +12,13 @@ import {
   type Lang,
 } from './alert-locales.ts';
 import type { RuleBase } from './rule-fields.ts';
-import type { AlertTextParts } from './rule-kind.ts';
+import type { AlertTextParts } from './rule-type.ts';
 import { aqiCategory } from './vn-aqi.ts';
 
 export { fillTemplate, formatDurationText, formatNumber, i18n, LOCALES, metricUnit } from './alert-locales.ts';
 
 /**
- * Alert titles and messages in Vietnamese and English. The rule kind says which of its templates applies
+ * Alert titles and messages in Vietnamese and English. The rule type says which of its templates applies
  * and with what (AlertTextParts); a rule's own `title`/`message` templates win over the kind's. Both take
  * {value} {threshold} {unit} {sensor} {metric} {district} {window}, the kind's own variables ({level},
  * {eventType}, {conditions}, ...) and {category} (the VN_AQI category) for vnAqi.

@@ -5,7 +5,7 @@ import { HOUR_MS } from './aqi-tracker.ts';
 const MIN = 60_000;
 const aqiBad = {
   id: 'vn-aqi-bad',
-  kind: 'threshold',
+  type: 'threshold',
   selector: { kinds: ['air'] },
   metric: 'vnAqi',
   above: 151,

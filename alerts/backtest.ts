@@ -13,7 +13,7 @@ import type { AlertEvent } from './alert-model.ts';
 import { createAlertService } from './alert-service.ts';
 import { VN_AQI_METRIC } from './aqi-tracker.ts';
 import type { Rule } from './rule-schema.ts';
-import { builtinRuleKinds } from './rule-kinds.ts';
+import { builtinRuleTypes } from './rule-types.ts';
 
 /**
  * Replays stored history through a rule set, in simulated time, with the very service that runs live:
@@ -52,7 +52,7 @@ async function loadHistory(
 ): Promise<Replay[]> {
   const sensorIds = new Set<string>();
   for (const rule of rules) {
-    const kind = builtinRuleKinds.of(rule);
+    const kind = builtinRuleTypes.of(rule);
     for (const s of kind.targets(rule, city)) {
       sensorIds.add(s.id);
       for (const id of kind.feeds?.(rule, city, s) ?? []) sensorIds.add(id);

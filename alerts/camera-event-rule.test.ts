@@ -12,7 +12,7 @@ import { cameraEventRuleSchema } from './rule-schema.ts';
 const MIN = 60_000;
 const rule = cameraEventRuleSchema.parse({
   id: 'intrusion',
-  kind: 'cameraEvent',
+  type: 'cameraEvent',
   severity: 'high',
   category: 'security',
   subCategory: 'intrusion',

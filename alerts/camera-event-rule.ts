@@ -4,7 +4,7 @@ import { ownValue } from '../config/lookup-table.ts';
 import { LOCALES } from './alert-locales.ts';
 import { advanceCondition, INACTIVE, pendingDueAt, type Condition, type Step } from './condition.ts';
 import { commonRuleFields, durationMs, durationSchema, selectorSchema } from './rule-fields.ts';
-import { defineRuleKind, unchanged } from './rule-kind.ts';
+import { defineRuleType, unchanged } from './rule-type.ts';
 import { selectSensors } from './rule-targets.ts';
 
 /**
@@ -15,7 +15,7 @@ import { selectSensors } from './rule-targets.ts';
 export const cameraEventRuleSchema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('cameraEvent'),
+    type: z.literal('cameraEvent'),
     selector: selectorSchema,
     eventTypes: z.array(z.string().min(1)).min(1),
     /** Fires when at least this many matching events arrived within the window; clears when fewer remain. */
@@ -65,8 +65,8 @@ export function cameraCheckAt(rule: CameraEventRule, state: CameraEventState): n
   return candidates.length ? Math.min(...candidates) : undefined;
 }
 
-export const cameraEventKind = defineRuleKind<CameraEventRule, CameraEventState>({
-  kind: 'cameraEvent',
+export const cameraEventType = defineRuleType<CameraEventRule, CameraEventState>({
+  type: 'cameraEvent',
   schema: cameraEventRuleSchema,
   messages: {
     cameraEvent: {

@@ -8,7 +8,7 @@ import { conditionSensorSets } from './compound-rule.ts';
 const MIN = 60_000;
 const rule = compoundRuleSchema.parse({
   id: 'rain-and-river',
-  kind: 'compound',
+  type: 'compound',
   severity: 'high',
   category: 'naturalDisaster',
   subCategory: 'flood',

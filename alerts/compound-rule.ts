@@ -12,7 +12,7 @@ import {
   selectorSchema,
   sensorIdField,
 } from './rule-fields.ts';
-import { defineRuleKind, tickFor, unchanged } from './rule-kind.ts';
+import { defineRuleType, tickFor, unchanged } from './rule-type.ts';
 import { selectSensors } from './rule-targets.ts';
 import { SampleWindow } from './sample-window.ts';
 
@@ -49,7 +49,7 @@ export type CompoundCondition = z.infer<typeof compoundConditionSchema>;
 export const compoundRuleSchema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('compound'),
+    type: z.literal('compound'),
     /** The sensor the alert is about (and shown at on the map), e.g. the river station. */
     alertSensor: sensorIdField,
     conditions: z.array(compoundConditionSchema).min(2),
@@ -208,8 +208,8 @@ export function conditionSensorSets(rule: CompoundRule, city: Parameters<typeof 
 /** The sets each compound rule's conditions select, resolved once per rule set (not per reading). */
 const sensorSets = new WeakMap<CompoundRule, ReadonlyArray<ReadonlySet<string>>>();
 
-export const compoundKind = defineRuleKind<CompoundRule, CompoundState>({
-  kind: 'compound',
+export const compoundType = defineRuleType<CompoundRule, CompoundState>({
+  type: 'compound',
   schema: compoundRuleSchema,
   messages: {
     compound: { vi: '{sensor}: {conditions}', en: '{sensor}: {conditions}' },

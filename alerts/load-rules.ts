@@ -3,9 +3,10 @@ import { basename, join } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { City } from '../config/city-config.ts';
 import type { z } from 'zod';
-import type { RuleChecks } from './rule-kind.ts';
-import { builtinRuleKinds, type Rule, type RuleKinds } from './rule-kinds.ts';
+import type { RuleChecks } from './rule-type.ts';
+import { builtinRuleTypes, type Rule, type RuleTypes } from './rule-types.ts';
 import { hasMetric, selectSensors } from './rule-targets.ts';
+import { RULE_KIND_DEPRECATED, readRuleTypeAlias } from './rule-type-alias.ts';
 
 /**
  * Reads and validates rule files. Every problem names the file, the rule (id and position) and the field,
@@ -20,6 +21,13 @@ export interface RuleIssue {
   readonly message: string;
 }
 
+/** Rules read from a file or folder; `warnings` (deprecated names) do not stop a rule from loading. */
+export interface LoadedRules {
+  readonly rules: Rule[];
+  readonly issues: RuleIssue[];
+  readonly warnings: RuleIssue[];
+}
+
 export function formatIssue(issue: RuleIssue): string {
   const rule = issue.index !== undefined ? ` rule ${issue.ruleId ? `"${issue.ruleId}" ` : ''}(#${issue.index})` : '';
   return `${issue.file}:${rule}${rule ? ':' : ''} ${issue.field}: ${issue.message}`;
@@ -31,7 +39,7 @@ export interface FieldIssue {
 }
 
 /** Checks a rule against the city: the sensors, kinds, districts, metrics and event types it names exist. */
-export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRuleKinds): FieldIssue[] {
+export function cityIssues(rule: Rule, city: City, types: RuleTypes = builtinRuleTypes): FieldIssue[] {
   const issues: FieldIssue[] = [];
   const issue = (field: string, message: string) => {
     issues.push({ field, message });
@@ -80,7 +88,7 @@ export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRul
       if (!city.sensorsById.has(sensorId)) issue(field, `unknown sensor "${sensorId}"`);
     },
   };
-  kinds.of(rule).check(rule, city, checks);
+  types.of(rule).check(rule, city, checks);
   return issues;
 }
 
@@ -88,24 +96,36 @@ export function cityIssues(rule: Rule, city: City, kinds: RuleKinds = builtinRul
 export function validateRule(
   raw: unknown,
   city?: City,
-  kinds: RuleKinds = builtinRuleKinds,
-): { rule?: Rule; issues: FieldIssue[] } {
+  types: RuleTypes = builtinRuleTypes,
+): { rule?: Rule; issues: FieldIssue[]; deprecated?: FieldIssue } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    return { issues: [{ field: '(rule)', message: 'expected a mapping with id, kind, ...' }] };
-  const kind = (raw as { kind?: unknown }).kind;
-  if (typeof kind !== 'string' || !kinds.get(kind)) {
+    return { issues: [{ field: '(rule)', message: 'expected a mapping with id, type, ...' }] };
+  const alias = readRuleTypeAlias(raw);
+  if (alias.outcome === 'conflict') return { issues: [{ field: 'kind', message: alias.message }] };
+  const deprecated = alias.outcome === 'moved' ? { field: 'kind', message: RULE_KIND_DEPRECATED } : undefined;
+  const result = validateRuleOfType(alias.raw as Record<string, unknown>, city, types);
+  return deprecated ? { ...result, deprecated } : result;
+}
+
+function validateRuleOfType(
+  raw: Record<string, unknown>,
+  city: City | undefined,
+  types: RuleTypes,
+): { rule?: Rule; issues: FieldIssue[] } {
+  const type = raw.type;
+  if (typeof type !== 'string' || !types.get(type)) {
     return {
-      issues: [{ field: 'kind', message: `expected one of ${kinds.names().join(', ')}, got ${JSON.stringify(kind)}` }],
+      issues: [{ field: 'type', message: `expected one of ${types.names().join(', ')}, got ${JSON.stringify(type)}` }],
     };
   }
-  // a kind of this platform's list; typed as the built-ins' union, which is all the rest of the code needs
-  const parsed = kinds.schema.safeParse(raw) as z.ZodSafeParseResult<Rule>;
+  // a type of this platform's list; typed as the built-ins' union, which is all the rest of the code needs
+  const parsed = types.schema.safeParse(raw) as z.ZodSafeParseResult<Rule>;
   if (!parsed.success) {
     return {
       issues: parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || '(rule)', message: i.message })),
     };
   }
-  const issues = city ? cityIssues(parsed.data, city, kinds) : [];
+  const issues = city ? cityIssues(parsed.data, city, types) : [];
   return issues.length ? { issues } : { rule: parsed.data, issues };
 }
 
@@ -114,8 +134,8 @@ export function parseRuleFile(
   text: string,
   file: string,
   city?: City,
-  kinds: RuleKinds = builtinRuleKinds,
-): { rules: Rule[]; issues: RuleIssue[] } {
+  types: RuleTypes = builtinRuleTypes,
+): LoadedRules {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -124,6 +144,7 @@ export function parseRuleFile(
     return {
       rules: [],
       issues: [{ file, field: where, message: `invalid YAML: ${(err as Error).message.split('\n')[0]}` }],
+      warnings: [],
     };
   }
   const list = Array.isArray(doc)
@@ -131,22 +152,26 @@ export function parseRuleFile(
     : typeof doc === 'object' && doc !== null && Array.isArray((doc as { rules?: unknown }).rules)
       ? (doc as { rules: unknown[] }).rules
       : undefined;
-  if (doc === null || doc === undefined) return { rules: [], issues: [] };
+  if (doc === null || doc === undefined) return { rules: [], issues: [], warnings: [] };
   if (!list)
     return {
       rules: [],
       issues: [{ file, field: '(file)', message: 'expected a list of rules (or a mapping with a "rules:" list)' }],
+      warnings: [],
     };
   const rules: Rule[] = [];
   const issues: RuleIssue[] = [];
+  // one warning per file, naming its rules, so a city's old files do not flood the log
+  const usingKind: string[] = [];
   const seen = new Map<string, number>();
   list.forEach((raw, i) => {
     const ruleId =
       typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
         ? (raw as { id: string }).id
         : undefined;
-    const result = validateRule(raw, city, kinds);
+    const result = validateRule(raw, city, types);
     for (const issue of result.issues) issues.push({ file, index: i + 1, ruleId, ...issue });
+    if (result.deprecated) usingKind.push(`${ruleId ? `"${ruleId}" ` : ''}(#${i + 1})`);
     if (ruleId !== undefined) {
       const first = seen.get(ruleId);
       if (first !== undefined)
@@ -155,15 +180,18 @@ export function parseRuleFile(
     }
     if (result.rule) rules.push(result.rule);
   });
-  return { rules, issues };
+  const warnings = usingKind.length
+    ? [{ file, field: 'kind', message: `${RULE_KIND_DEPRECATED}; in rule ${usingKind.join(', ')}` }]
+    : [];
+  return { rules, issues, warnings };
 }
 
 export function loadRuleFile(
   path: string,
   city?: City,
   label = path,
-  kinds: RuleKinds = builtinRuleKinds,
-): { rules: Rule[]; issues: RuleIssue[] } {
+  types: RuleTypes = builtinRuleTypes,
+): LoadedRules {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -177,32 +205,35 @@ export function loadRuleFile(
           message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
         },
       ],
+      warnings: [],
     };
   }
-  return parseRuleFile(text, label, city, kinds);
+  return parseRuleFile(text, label, city, types);
 }
 
 /** Loads every *.yaml/*.yml in a folder, in name order; an id used in two files is an error. */
 export function loadRulesDir(
   dir: string,
   city?: City,
-  kinds: RuleKinds = builtinRuleKinds,
-): { rules: Rule[]; issues: RuleIssue[]; files: string[] } {
+  types: RuleTypes = builtinRuleTypes,
+): LoadedRules & { files: string[] } {
   let names: string[];
   try {
     names = readdirSync(dir)
       .filter((f) => /\.ya?ml$/.test(f))
       .sort();
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rules: [], issues: [], files: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { rules: [], issues: [], warnings: [], files: [] };
     throw err;
   }
   const rules: Rule[] = [];
   const issues: RuleIssue[] = [];
+  const warnings: RuleIssue[] = [];
   const owner = new Map<string, string>();
   for (const name of names) {
-    const loaded = loadRuleFile(join(dir, name), city, join(basename(dir), name), kinds);
+    const loaded = loadRuleFile(join(dir, name), city, join(basename(dir), name), types);
     issues.push(...loaded.issues);
+    warnings.push(...loaded.warnings);
     for (const rule of loaded.rules) {
       const first = owner.get(rule.id);
       if (first) {
@@ -219,5 +250,5 @@ export function loadRulesDir(
       rules.push(rule);
     }
   }
-  return { rules, issues, files: names };
+  return { rules, issues, warnings, files: names };
 }

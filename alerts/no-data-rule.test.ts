@@ -4,7 +4,7 @@ import { cameraEvent, reading, startHarness, status, T0, type Harness } from './
 const MIN = 60_000;
 const offlineRule = {
   id: 'air-offline',
-  kind: 'noData',
+  type: 'noData',
   selector: { sensorIds: ['air-ngomon'] },
   offline: true,
   silence: '30m',
@@ -111,7 +111,7 @@ describe('camera event rule in the service', () => {
     h = await startHarness([
       {
         id: 'smoke-fire',
-        kind: 'cameraEvent',
+        type: 'cameraEvent',
         selector: { kinds: ['camera'] },
         eventTypes: ['smokeFire'],
         count: 1,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { advanceCondition, INACTIVE, pendingDueAt, type Condition, type Step } from './condition.ts';
 import { commonRuleFields, durationMs, durationSchema, selectorSchema } from './rule-fields.ts';
-import { defineRuleKind, unchanged } from './rule-kind.ts';
+import { defineRuleType, unchanged } from './rule-type.ts';
 import { selectSensors } from './rule-targets.ts';
 
 /**
@@ -13,7 +13,7 @@ import { selectSensors } from './rule-targets.ts';
 export const noDataRuleSchema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('noData'),
+    type: z.literal('noData'),
     selector: selectorSchema,
     /** Fires when a sensor sent no reading for this long. */
     silence: durationSchema.optional(),
@@ -95,8 +95,8 @@ export function noDataCheckAt(rule: NoDataRule, state: NoDataState): number | un
   return candidates.length ? Math.min(...candidates) : undefined;
 }
 
-export const noDataKind = defineRuleKind<NoDataRule, NoDataState>({
-  kind: 'noData',
+export const noDataType = defineRuleType<NoDataRule, NoDataState>({
+  type: 'noData',
   schema: noDataRuleSchema,
   aboutDevice: true,
   messages: {

@@ -7,7 +7,7 @@ import { rateOfChangeRuleSchema } from './rule-schema.ts';
 const MIN = 60_000;
 const base = {
   id: 'kimlong-rising',
-  kind: 'rateOfChange',
+  type: 'rateOfChange',
   severity: 'medium',
   category: 'naturalDisaster',
   subCategory: 'riverRise',

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
 import { commonRuleFields, durationMs, durationSchema, metricName, selectorSchema } from './rule-fields.ts';
-import { defineRuleKind, tickFor, unchanged } from './rule-kind.ts';
+import { defineRuleType, tickFor, unchanged } from './rule-type.ts';
 import { selectSensors } from './rule-targets.ts';
 import { SampleWindow } from './sample-window.ts';
 
@@ -14,7 +14,7 @@ import { SampleWindow } from './sample-window.ts';
 export const rateOfChangeRuleSchema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('rateOfChange'),
+    type: z.literal('rateOfChange'),
     selector: selectorSchema,
     metric: metricName,
     window: durationSchema,
@@ -63,8 +63,8 @@ export function evaluateRateOfChange(
   return { state: { cond, window }, transition };
 }
 
-export const rateOfChangeKind = defineRuleKind<RateOfChangeRule, RateOfChangeState>({
-  kind: 'rateOfChange',
+export const rateOfChangeType = defineRuleType<RateOfChangeRule, RateOfChangeState>({
+  type: 'rateOfChange',
   schema: rateOfChangeRuleSchema,
   messages: {
     rise: {

@@ -2,19 +2,19 @@ import type { City, Sensor } from '../config/city-config.ts';
 import type { CameraEvent, DeviceRefusalEvent, DeviceStatusEvent, ReadingEvent } from '../ingest/ingest-events.ts';
 import { describeAlert, type AlertFacts } from './alert-text.ts';
 import type { Condition, Step, Transition } from './condition.ts';
-import { defaultNextCheckAt, type RuleInput, type RuleState } from './rule-kind.ts';
-import { builtinRuleKinds, type AnyRuleKind, type Rule, type RuleKinds } from './rule-kinds.ts';
+import { defaultNextCheckAt, type RuleInput, type RuleState } from './rule-type.ts';
+import { builtinRuleTypes, type AnyRuleType, type Rule, type RuleTypes } from './rule-types.ts';
 
 /**
- * Holds the state of every (rule, sensor) pair and hands what arrives to the pair's rule kind
- * (rule-kind.ts). Synchronous and single-threaded on purpose: each event is evaluated to completion before
+ * Holds the state of every (rule, sensor) pair and hands what arrives to the pair's rule type
+ * (rule-type.ts). Synchronous and single-threaded on purpose: each event is evaluated to completion before
  * the next, which is what makes "one open alert per rule and sensor" hold however many readings arrive at once.
  */
 interface Entry {
   readonly key: string;
   readonly sensor: Sensor;
   readonly rule: Rule;
-  readonly def: AnyRuleKind;
+  readonly def: AnyRuleType;
   s: RuleState;
 }
 
@@ -40,7 +40,7 @@ export class RuleEngine {
 
   constructor(
     private readonly city: City,
-    private readonly kinds: RuleKinds = builtinRuleKinds,
+    private readonly kinds: RuleTypes = builtinRuleTypes,
   ) {}
 
   /** Replaces the rule set. Pairs whose rule is unchanged keep their state; others start afresh. */

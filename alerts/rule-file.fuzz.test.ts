@@ -20,7 +20,7 @@ const PROTO_NAMES = [...Object.getOwnPropertyNames(Object.prototype), '__proto__
 
 const valid = {
   id: 'pm25-high',
-  kind: 'threshold',
+  type: 'threshold',
   selector: { kinds: ['air'] },
   metric: 'pm25',
   above: 50,

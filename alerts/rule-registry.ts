@@ -5,7 +5,7 @@ import type { City } from '../config/city-config.ts';
 import { DomainError } from '../core/domain-error.ts';
 import { formatIssue, loadRulesDir, validateRule, type RuleIssue } from './load-rules.ts';
 import type { Rule } from './rule-schema.ts';
-import { builtinRuleKinds, type RuleKinds } from './rule-kinds.ts';
+import { builtinRuleTypes, type RuleTypes } from './rule-types.ts';
 
 /**
  * The effective rule set: the city's shipped rule files (read-only at run time) with the changes made
@@ -16,6 +16,8 @@ import { builtinRuleKinds, type RuleKinds } from './rule-kinds.ts';
 export interface RuleSet {
   readonly rules: Rule[];
   readonly issues: RuleIssue[];
+  /** deprecated names that still loaded (a rule's `kind`), one per file */
+  readonly warnings: RuleIssue[];
 }
 
 export interface RuleStore {
@@ -37,7 +39,7 @@ export function createRuleStore(
   city: City,
   rulesDir: string,
   overrideDir: string | undefined,
-  kinds: RuleKinds = builtinRuleKinds,
+  types: RuleTypes = builtinRuleTypes,
 ): RuleStore {
   let base = new Map<string, Rule>();
   let overrides = new Map<string, Rule>();
@@ -53,8 +55,8 @@ export function createRuleStore(
 
   return {
     load() {
-      const shipped = loadRulesDir(rulesDir, city, kinds);
-      const changed = overrideDir ? loadRulesDir(overrideDir, city, kinds) : { rules: [], issues: [] };
+      const shipped = loadRulesDir(rulesDir, city, types);
+      const changed = overrideDir ? loadRulesDir(overrideDir, city, types) : { rules: [], issues: [], warnings: [] };
       base = new Map(shipped.rules.map((r) => [r.id, r]));
       overrides = new Map(changed.rules.map((r) => [r.id, r]));
       removed = new Set();
@@ -67,14 +69,18 @@ export function createRuleStore(
             shipped.issues.push({ file: removedFile, field: '(file)', message: (err as Error).message });
         }
       }
-      return { rules: effective(), issues: [...shipped.issues, ...changed.issues] };
+      return {
+        rules: effective(),
+        issues: [...shipped.issues, ...changed.issues],
+        warnings: [...shipped.warnings, ...changed.warnings],
+      };
     },
     list: effective,
     get(id) {
       return effective().find((r) => r.id === id);
     },
     put(raw, by, now) {
-      const { rule, issues } = validateRule(raw, city, kinds);
+      const { rule, issues } = validateRule(raw, city, types);
       if (!rule) {
         const id =
           typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
@@ -116,15 +122,15 @@ export function createRuleStore(
 export function createFixedRuleStore(
   city: City,
   rules: readonly Rule[],
-  kinds: RuleKinds = builtinRuleKinds,
+  types: RuleTypes = builtinRuleTypes,
 ): RuleStore {
   const current = new Map(rules.map((r) => [r.id, r]));
   return {
-    load: () => ({ rules: [...current.values()], issues: [] }),
+    load: () => ({ rules: [...current.values()], issues: [], warnings: [] }),
     list: () => [...current.values()],
     get: (id) => current.get(id),
     put(raw) {
-      const { rule, issues } = validateRule(raw, city, kinds);
+      const { rule, issues } = validateRule(raw, city, types);
       if (!rule)
         throw new DomainError(
           'invalid',

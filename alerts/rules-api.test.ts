@@ -5,7 +5,7 @@ import { reading, startHarness, T0, type Harness } from './alert-test-kit.ts';
 
 const jam = {
   id: 'jam',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'medium',
   category: 'traffic',
   subCategory: 'trafficJam',

@@ -9,7 +9,7 @@ const MIN = 60_000;
 function rule(overrides: Record<string, unknown>): ThresholdRule {
   return thresholdRuleSchema.parse({
     id: 'test',
-    kind: 'threshold',
+    type: 'threshold',
     severity: 'high',
     category: 'naturalDisaster',
     subCategory: 'flood',

@@ -3,7 +3,7 @@ import type { Sensor } from '../config/city-config.ts';
 import type { ReadingEvent } from '../ingest/ingest-events.ts';
 import { advanceCondition, INACTIVE, type Condition, type Step } from './condition.ts';
 import { AGGREGATES, commonRuleFields, durationMs, durationSchema, metricName, selectorSchema } from './rule-fields.ts';
-import { defineRuleKind, tickFor, unchanged } from './rule-kind.ts';
+import { defineRuleType, tickFor, unchanged } from './rule-type.ts';
 import { selectSensors } from './rule-targets.ts';
 import { SampleWindow } from './sample-window.ts';
 
@@ -15,7 +15,7 @@ import { SampleWindow } from './sample-window.ts';
 export const thresholdRuleSchema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('threshold'),
+    type: z.literal('threshold'),
     selector: selectorSchema,
     metric: metricName,
     above: z.number().optional(),
@@ -125,8 +125,8 @@ export function evaluateThreshold(
 
 const ROMAN = ['I', 'II', 'III'];
 
-export const thresholdKind = defineRuleKind<ThresholdRule, ThresholdState>({
-  kind: 'threshold',
+export const thresholdType = defineRuleType<ThresholdRule, ThresholdState>({
+  type: 'threshold',
   schema: thresholdRuleSchema,
   messages: {
     above: {

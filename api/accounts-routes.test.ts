@@ -62,7 +62,7 @@ describe('accounts API (admin)', () => {
     const sensorId = 'traffic-phubai';
     const rule = {
       id: 'test-accounts-jam',
-      kind: 'threshold',
+      type: 'threshold',
       selector: { sensorIds: [sensorId] },
       metric: 'intensity',
       above: 50,

@@ -8,7 +8,7 @@ import { buildApp } from './build-app.ts';
 
 const trafficRule = (id: string, selector: Record<string, string[]>, above = 50) => ({
   id,
-  kind: 'threshold',
+  type: 'threshold',
   selector,
   metric: 'intensity',
   above,

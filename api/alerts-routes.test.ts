@@ -5,7 +5,7 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../test-supp
 /** Each test adds its own rule through the API, on its own sensor, so no test depends on another's alerts. */
 const trafficRule = (id: string, sensorId: string, above: number, severity = 'low') => ({
   id,
-  kind: 'threshold',
+  type: 'threshold',
   selector: { sensorIds: [sensorId] },
   metric: 'intensity',
   above,

@@ -12,7 +12,7 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../test-supp
  */
 const trafficRule = (id: string, sensorId: string, above: number) => ({
   id,
-  kind: 'threshold',
+  type: 'threshold',
   selector: { sensorIds: [sensorId] },
   metric: 'intensity',
   above,

@@ -53,7 +53,7 @@ describe('the CAP feed in pages, HEAD and 304 for every coding', { timeout: 60_0
     h = await startHarness([
       {
         id: 'jam-all',
-        kind: 'threshold',
+        type: 'threshold',
         selector: { kinds: ['traffic'] },
         metric: 'intensity',
         above: 50,

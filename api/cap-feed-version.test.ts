@@ -9,7 +9,7 @@ const MIN = 60_000;
 // a flood alert waits 10 minutes pending before it fires; a traffic jam fires at once
 const floodII = {
   id: 'flood-2',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'high',
   category: 'naturalDisaster',
   subCategory: 'flood',
@@ -21,7 +21,7 @@ const floodII = {
 };
 const jam = {
   id: 'jam-all',
-  kind: 'threshold',
+  type: 'threshold',
   selector: { kinds: ['traffic'] },
   metric: 'intensity',
   above: 50,

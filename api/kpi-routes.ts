@@ -15,7 +15,7 @@ import { errorBody } from './errors.ts';
 export interface KpiRoutesDeps {
   alerts: {
     list(f: { from: number; to: number; limit: number }): Promise<Alert[]>;
-    rules: { get(id: string): { kind: string } | undefined };
+    rules: { get(id: string): { type: string } | undefined };
   };
   ops: Operations;
   clock: Clock;
@@ -91,7 +91,7 @@ export const kpiRoutes =
           to,
           now,
           groupBy: q.groupBy,
-          ruleKindOf: (id) => deps.alerts.rules.get(id)?.kind,
+          ruleKindOf: (id) => deps.alerts.rules.get(id)?.type,
         });
         return { ...kpi, timezone: tz, groups: [...kpi.groups] };
       },

@@ -1,8 +1,9 @@
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AlertService } from '../alerts/alert-service-api.ts';
 import { ruleSchema } from '../alerts/rule-schema.ts';
+import { RULE_KIND_DEPRECATED, usesDeprecatedKind } from '../alerts/rule-type-alias.ts';
 import { DomainError } from '../core/domain-error.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
 import { errorBody } from './errors.ts';
@@ -17,8 +18,20 @@ export interface RulesRoutesDeps {
 
 // The engine validates a rule itself and names every bad field (DomainError rule_invalid with details), so
 // the body is taken as any JSON object here and the rule schema only documents it.
-const ruleInput = z.record(z.string(), z.unknown()).describe('a rule: see the Rule schema and docs/alerts-api.md');
+const ruleInput = z
+  .record(z.string(), z.unknown())
+  .describe(
+    'a rule: see the Rule schema and docs/alerts-api.md. Its `type` may still be sent as `kind` (deprecated: ' +
+      'the answer then carries a `Deprecation` and a `Warning` header); both with different values is refused',
+  );
 const idParam = z.object({ id: z.string().min(1).max(64) });
+
+/** A client that sends a rule's `kind` learns, in the answer's headers, that the name is deprecated. */
+function noteDeprecatedKind(body: unknown, reply: FastifyReply): void {
+  if (!usesDeprecatedKind(body)) return;
+  reply.header('deprecation', 'true');
+  reply.header('warning', `299 - "${RULE_KIND_DEPRECATED.replaceAll('"', "'")}"`);
+}
 
 /** Rules CRUD: anyone with an operator token may read; changes need the admin role and apply at once. */
 export const rulesRoutes =
@@ -82,6 +95,7 @@ export const rulesRoutes =
         }
         const rule = await rules.put(request.body, by(request));
         await recordRequest(deps.audit, request, { action: 'rule.create', target: rule.id, details: { after: rule } });
+        noteDeprecatedKind(request.body, reply);
         return reply.code(201).send(rule);
       },
     );
@@ -98,7 +112,7 @@ export const rulesRoutes =
           response: { 200: ruleSchema, 400: errorBody, 401: errorBody, 403: errorBody },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const { id } = request.params;
         if (request.body.id !== undefined && request.body.id !== id) {
           throw new DomainError(
@@ -114,6 +128,7 @@ export const rulesRoutes =
           target: id,
           details: { before, after: rule },
         });
+        noteDeprecatedKind(request.body, reply);
         return rule;
       },
     );

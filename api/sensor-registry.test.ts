@@ -60,7 +60,7 @@ describe('device registry at runtime', () => {
     // a rule for the new district: refused before the sensor existed would be the old behaviour; now it targets it
     const rule = await admin('POST', '/api/rules', {
       id: 'vyda-high',
-      kind: 'threshold',
+      type: 'threshold',
       selector: { kinds: ['water'], districts: ['Vỹ Dạ'] },
       metric: 'waterLevel',
       above: 2.5,

@@ -30,7 +30,9 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
   return join(dir, 'platform.yaml');
 }
 
-/** The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet. */
+/**
+ * The platform as the ingest benchmarks run it: the bench city on free ports, a fresh data directory, no demo fleet.
+ */
 export async function startBenchPlatform(
   devices: number,
   overrides: PlatformConfigInput = {},
@@ -47,7 +49,8 @@ export async function startBenchPlatform(
       http: { port: 0, host: '127.0.0.1' },
       demo: { enabled: false },
       ingest: { maxAgeDays: 30, maxFutureSkewSeconds: 300, maxReadingsPerPublish: 1000 },
-      // a capacity bench: each bench device publishes as fast as the platform acknowledges, far above a real device's rate
+      // a capacity bench: each bench device publishes as fast as the platform acknowledges, far above a real device's
+      // rate
       limits: { devicePublishesPerSecond: 1_000_000_000, devicePublishBurst: 1_000_000_000 },
       ...overrides,
     },

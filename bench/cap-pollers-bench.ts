@@ -35,7 +35,7 @@ const PROFILE = process.argv.includes('--profile');
 const HONEST = 20;
 const ALERTING = 20;
 
-const RULE = `- { id: bench-pm25, kind: threshold, selector: { kinds: [air] }, metric: pm25, above: 100, clearBelow: 50, severity: high, category: environment, subCategory: airPollution }\n`;
+const RULE = `- { id: bench-pm25, type: threshold, selector: { kinds: [air] }, metric: pm25, above: 100, clearBelow: 50, severity: high, category: environment, subCategory: airPollution }\n`;
 const { platform, close } = await startBenchPlatform(
   HONEST + ALERTING,
   {

@@ -43,7 +43,7 @@ const sampleMs = Number(values['sample-seconds']) * 1000;
 const CITY_RULE_FILES = ['air-quality.yaml', 'devices.yaml'];
 const BENCH_RULES = `
 - id: bench-pm25-high
-  kind: threshold
+  type: threshold
   selector: { kinds: [air] }
   metric: pm25
   above: 150
@@ -53,7 +53,7 @@ const BENCH_RULES = `
   category: environment
   subCategory: airPollution
 - id: bench-silent
-  kind: noData
+  type: noData
   selector: { kinds: [air] }
   offline: true
   silence: 2m

@@ -10,7 +10,8 @@ import { runLoadProcess, type LoadResult } from './load-process.ts';
 /**
  * Ingest over MQTT over TLS against plaintext MQTT, in one run on one platform: the same devices, the same
  * load generator (its own process), QoS 1 readings acknowledged once durable. Rounds alternate plaintext
- * and TLS, after an uncounted warm-up, so that a noisy neighbour weighs on both alike. The TLS client verifies the server certificate
+ * and TLS, after an uncounted warm-up, so that a noisy neighbour weighs on both alike. The TLS client verifies the
+ * server certificate
  * (a dev CA from `ioc tls dev-cert`, EC P-256).
  *
  *   npm run bench -- tls [--devices 50] [--count 2000] [--window 32] [--per-publish 1] [--rounds 2]

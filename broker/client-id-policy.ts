@@ -43,7 +43,9 @@ function sensorOwning(clientId: string, isSensor: (id: string) => boolean): stri
   return undefined;
 }
 
-/** Connection and session limits count per principal, devices and accounts apart (a same-named account shares nothing). */
+/**
+ * Connection and session limits count per principal, devices and accounts apart (a same-named account shares nothing).
+ */
 export function limitKey(principal: Principal): string {
   return principal.role === 'device' ? `device:${principal.sensorId ?? principal.name}` : `account:${principal.name}`;
 }

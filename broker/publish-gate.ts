@@ -178,7 +178,10 @@ export function createPublishGate(
     settle(client, principal, packet, deps.ingest.handle(packet.topic, packet.payload as Buffer, origin), done);
   }
 
-  /** Acknowledges once the outcome is durable; tells the device what was refused; holds the ack when the disk cannot take it. */
+  /**
+   * Acknowledges once the outcome is durable; tells the device what was refused; holds the ack when the disk cannot
+   * take it.
+   */
   function settle(
     client: Client | null,
     principal: Principal | undefined,

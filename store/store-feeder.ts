@@ -293,7 +293,9 @@ export class StoreFeeder {
     });
   }
 
-  /** How long to wait yet for a fuller batch: 0 once enough is queued, the oldest waited long enough, or someone waits. */
+  /**
+   * How long to wait yet for a fuller batch: 0 once enough is queued, the oldest waited long enough, or someone waits.
+   */
   private lingerLeft(): number {
     const linger = this.options.lingerMs ?? 0;
     if (linger <= 0 || this.fromDisk || this.queue.length === 0 || this.waiters.size > 0 || !this.running) return 0;

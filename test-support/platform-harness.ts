@@ -23,7 +23,7 @@ export interface TestPlatform extends Platform {
     method: string,
     path: string,
     options?: { token?: string | null; body?: unknown; headers?: Record<string, string> },
-  ): Promise<{ status: number; json: unknown; text: string }>;
+  ): Promise<{ status: number; json: unknown; text: string; headers: Headers }>;
   /** closes the platform and deletes its data directory */
   stop(): Promise<void>;
 }
@@ -114,7 +114,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       } catch {
         json = undefined;
       }
-      return { status: res.status, json, text };
+      return { status: res.status, json, text, headers: res.headers };
     },
     async stop() {
       await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));

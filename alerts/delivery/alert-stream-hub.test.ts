@@ -14,7 +14,7 @@ import type { ServerMessage } from './alert-stream-protocol.ts';
 const RULES = [
   {
     id: 'flood-high',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { sensorIds: ['water-kimlong'] },
     metric: 'waterLevel',
     above: 2,
@@ -24,7 +24,7 @@ const RULES = [
   },
   {
     id: 'pm25-medium',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { kinds: ['air'] },
     metric: 'pm25',
     above: 100,
@@ -34,7 +34,7 @@ const RULES = [
   },
   {
     id: 'dongba-critical',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { sensorIds: ['air-dongba'] },
     metric: 'pm25',
     above: 300,
@@ -44,7 +44,7 @@ const RULES = [
   },
   {
     id: 'jam-low',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { kinds: ['traffic'] },
     metric: 'intensity',
     above: 1000,

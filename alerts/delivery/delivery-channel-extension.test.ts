@@ -37,7 +37,7 @@ export const fileChannel = (file) => defineDeliveryChannel({
 const rules = [
   {
     id: 'flood-3',
-    kind: 'threshold',
+    type: 'threshold',
     severity: 'critical',
     category: 'naturalDisaster',
     subCategory: 'flood',
@@ -48,7 +48,7 @@ const rules = [
   },
   {
     id: 'flood-1',
-    kind: 'threshold',
+    type: 'threshold',
     severity: 'medium',
     category: 'naturalDisaster',
     subCategory: 'flood',

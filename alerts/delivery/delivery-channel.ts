@@ -33,7 +33,7 @@ export interface DeliveryChannel {
   start(context: DeliveryContext): RunningChannel;
 }
 
-/** Type-checks a channel where it is written (the way defineRuleKind and defineSimulator do). */
+/** Type-checks a channel where it is written (the way defineRuleType and defineSimulator do). */
 export function defineDeliveryChannel(channel: DeliveryChannel): DeliveryChannel {
   return channel;
 }

@@ -14,7 +14,7 @@ afterEach(async () => {
 const RULES = [
   {
     id: 'flood-critical',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { sensorIds: ['water-kimlong'] },
     metric: 'waterLevel',
     above: 3,
@@ -24,7 +24,7 @@ const RULES = [
   },
   {
     id: 'pm25-medium',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { kinds: ['air'] },
     metric: 'pm25',
     above: 100,

@@ -27,7 +27,10 @@ export function aedesPublish(broker: AedesLike): MqttPublish {
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is refused in a topic level
 const topicLevel = (s: string): string => s.replace(/[/+#\u0000]/g, '_') || '_';
 
-/** `ioc/alerts/{severity}/{sensorId}`: integrations subscribe to `ioc/alerts/critical/#` or `ioc/alerts/+/water-kimlong`. */
+/**
+ * `ioc/alerts/{severity}/{sensorId}`: integrations subscribe to `ioc/alerts/critical/#` or
+ * `ioc/alerts/+/water-kimlong`.
+ */
 export function alertTopic(alert: Pick<Alert, 'severity' | 'sensorId'>): string {
   return `ioc/alerts/${topicLevel(alert.severity)}/${topicLevel(alert.sensorId)}`;
 }

@@ -36,7 +36,7 @@ async function dispatch(targets: WebhookTarget[]) {
   const alerts = await startHarness([
     {
       id: 'flood-high',
-      kind: 'threshold',
+      type: 'threshold',
       selector: { sensorIds: ['water-kimlong'] },
       metric: 'waterLevel',
       above: 2,

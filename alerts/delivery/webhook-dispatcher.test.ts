@@ -52,7 +52,7 @@ const SECRET = 'a-long-shared-secret-for-tests';
 const RULES = [
   {
     id: 'flood-high',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { sensorIds: ['water-kimlong', 'water-phuoc'] },
     metric: 'waterLevel',
     above: 2,
@@ -62,7 +62,7 @@ const RULES = [
   },
   {
     id: 'pm25-medium',
-    kind: 'threshold',
+    type: 'threshold',
     selector: { kinds: ['air'] },
     metric: 'pm25',
     above: 100,

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { advanceCondition, INACTIVE, type Condition } from '../condition.ts';
 import { commonRuleFields, metricName, selectorSchema } from '../rule-fields.ts';
-import { defineRuleKind, unchanged } from '../rule-kind.ts';
+import { defineRuleType, unchanged } from '../rule-type.ts';
 import { selectSensors } from '../rule-targets.ts';
 import {
   detectClockSkew,
@@ -19,7 +19,7 @@ import {
 /**
  * `device-health`: a device whose readings look broken (flatlined, spiking, drifting from its neighbours
  * of the same kind, or stamped by a wrong clock) is unhealthy, and its alert is a maintenance task. Routing
- * by rule kind (operations.yaml `match: { ruleKind: [device-health] }`) sends it to the technical agency;
+ * by rule type (operations.yaml `match: { ruleKind: [device-health] }`) sends it to the technical agency;
  * the console marks the sensor and its other alerts, so a broken gauge is not taken for a flood. A finding
  * keeps the device unhealthy for `clearAfter` after it was last seen, so one good reading between spikes
  * does not close and reopen the task. `refusals` counts the device's messages refused by ingest (payload,
@@ -29,7 +29,7 @@ const minutes = z.number().positive();
 const schema = z
   .object({
     ...commonRuleFields,
-    kind: z.literal('device-health'),
+    type: z.literal('device-health'),
     selector: selectorSchema,
     /** the metric the reading detectors watch; a rule counting refusals only needs none */
     metric: metricName.optional(),
@@ -105,8 +105,8 @@ function refused(rule: DeviceHealthRule, targetId: string, s: HealthState, senso
   return settle(rule, { ...s, refusedAt, findings }, now);
 }
 
-export const deviceHealthKind = defineRuleKind<DeviceHealthRule, HealthState>({
-  kind: 'device-health',
+export const deviceHealthType = defineRuleType<DeviceHealthRule, HealthState>({
+  type: 'device-health',
   schema,
   messages: {
     unhealthy: {

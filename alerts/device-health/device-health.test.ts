@@ -13,7 +13,7 @@ afterEach(async () => {
 
 const MIN = 60_000;
 const base = {
-  kind: 'device-health',
+  type: 'device-health',
   severity: 'low',
   category: 'environment',
   subCategory: 'deviceHealth',
@@ -33,7 +33,7 @@ const send = async (x: Harness, sensorId: string, value: number, deviceTs = x.cl
   await x.settle();
 };
 
-describe('device-health rule kind, each detector in simulated time (real store)', { timeout: 120_000 }, () => {
+describe('device-health rule type, each detector in simulated time (real store)', { timeout: 120_000 }, () => {
   it('flatline: the same value N times over T minutes opens a task; it closes by itself clearAfter later', async () => {
     h = await startHarness([
       rule('health-flat', 'water-kimlong', { flatline: { readings: 5, minutes: 20 }, clearAfterMinutes: 60 }),

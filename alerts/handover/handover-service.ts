@@ -17,7 +17,7 @@ export interface HandoverDeps {
   readonly alerts: {
     list(f: { from: number; to: number; limit: number }): Promise<Alert[]>;
     open(): Alert[];
-    rules: { get(id: string): { kind: string } | undefined };
+    rules: { get(id: string): { type: string } | undefined };
   };
   readonly silences: Pick<SilenceStore, 'list' | 'isActive' | 'windowEnd'>;
   readonly offline: () => Array<{ sensorId: string; since?: number }>;
@@ -75,7 +75,7 @@ export function createHandoverService(deps: HandoverDeps): HandoverService {
       silences,
       offline: deps.offline(),
       ops: deps.ops,
-      ruleKindOf: (id) => alerts.rules.get(id)?.kind,
+      ruleKindOf: (id) => alerts.rules.get(id)?.type,
     });
   };
 

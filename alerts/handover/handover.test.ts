@@ -43,7 +43,7 @@ async function receiver(): Promise<{ url: string; got: Array<{ body: string; hea
 
 const health = {
   id: 'health-davien',
-  kind: 'device-health',
+  type: 'device-health',
   severity: 'low',
   category: 'environment',
   subCategory: 'deviceHealth',

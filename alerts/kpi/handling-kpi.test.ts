@@ -40,7 +40,7 @@ describe('handling KPI against known times (real store, simulated time)', () => 
     x.h.clock.advance(MIN);
     await x.h.settle();
     const alerts = await x.h.service.list({ from: t0 - MIN, to: x.h.clock.now() });
-    const ruleKindOf = (id: string) => x.h.service.rules.get(id)?.kind;
+    const ruleKindOf = (id: string) => x.h.service.rules.get(id)?.type;
     const now = x.h.clock.now();
 
     const bySeverity = computeHandlingKpi({

@@ -46,7 +46,7 @@ export interface KpiInput {
   readonly from: number;
   readonly to: number;
   readonly groupBy: GroupBy;
-  /** the rule kind of a rule id (rules may have been removed since: then "unknown") */
+  /** the rule type of a rule id (rules may have been removed since: then "unknown") */
   readonly ruleKindOf: (ruleId: string) => string | undefined;
   /** now: alerts still open are judged against their target up to min(now, to) */
   readonly now: number;

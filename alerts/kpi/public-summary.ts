@@ -39,7 +39,7 @@ export interface PublicSummaryDeps {
     list(f: { from: number; to: number; limit: number }): Promise<Alert[]>;
     open(): Alert[];
     bus: EventEmitter<{ alert: [AlertEvent] }>;
-    rules: { get(id: string): { kind: string } | undefined };
+    rules: { get(id: string): { type: string } | undefined };
   };
   readonly ops: Pick<Operations, 'escalation' | 'timezone'>;
   readonly publish: PublishConfig;
@@ -72,7 +72,7 @@ export function createPublicSummary(deps: PublicSummaryDeps): {
       to: now + 1,
       now,
       groupBy: 'severity',
-      ruleKindOf: (id) => alerts.rules.get(id)?.kind,
+      ruleKindOf: (id) => alerts.rules.get(id)?.type,
     });
     const part = (s: DurationStats) => ({
       medianMinutes: publish.handlingTimes ? minutes(s.medianMs) : null,

@@ -82,7 +82,7 @@ export function startEscalation(deps: EscalationDeps): Escalation {
     const mark = a.workflow?.silence;
     if (mark && silences.isActive(mark.id, now)) return mark.id;
     return silences.activeFor(
-      { sensorId: a.sensorId, ruleId: a.ruleId, district: a.district, ruleKind: alerts.rules.get(a.ruleId)?.kind },
+      { sensorId: a.sensorId, ruleId: a.ruleId, district: a.district, ruleKind: alerts.rules.get(a.ruleId)?.type },
       now,
     )?.id;
   };

@@ -2,7 +2,7 @@ import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
 
 /**
- * Silences and maintenance windows. A silence matches alerts by sensor, rule, rule kind or district (each
+ * Silences and maintenance windows. A silence matches alerts by sensor, rule, rule type or district (each
  * list "any of", lists combined with "and", at least one given) and is in force either ad hoc (from
  * `startsAt`, default now, to `endsAt`) or on a schedule: a five-field cron expression in the city's time
  * zone (node-cron's syntax) opening a window of `duration` minutes each time it matches, until `until`.

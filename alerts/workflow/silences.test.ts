@@ -63,7 +63,7 @@ describe('silences and maintenance windows', { timeout: 180_000 }, () => {
     w = await startWorkflowHarness([
       {
         id: 'gauge-offline',
-        kind: 'noData',
+        type: 'noData',
         selector: { sensorIds: ['water-kimlong', 'water-phuoc'] },
         offline: true,
         for: '5m',

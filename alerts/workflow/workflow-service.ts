@@ -96,7 +96,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
 
   const raiseHook: RaiseHook = (alert, { rule, aboutDevice }) => {
     const now = clock.now();
-    const subject = { sensorId: alert.sensorId, ruleId: alert.ruleId, ruleKind: rule.kind, district: alert.district };
+    const subject = { sensorId: alert.sensorId, ruleId: alert.ruleId, ruleKind: rule.type, district: alert.district };
     if (aboutDevice && silences.activeFor(subject, now, true)) {
       deps.count?.('held_no_data');
       logger.info(

@@ -37,7 +37,7 @@ describe('ioc rules check', () => {
       stringify([
         {
           id: 'good',
-          kind: 'threshold',
+          type: 'threshold',
           selector: { kinds: ['water'] },
           metric: 'waterLevel',
           above: 2,
@@ -47,7 +47,7 @@ describe('ioc rules check', () => {
         },
         {
           id: 'typo',
-          kind: 'threshold',
+          type: 'threshold',
           selector: { kinds: ['water'] },
           metric: 'waterLevel',
           above: 'two',
@@ -57,7 +57,7 @@ describe('ioc rules check', () => {
         },
         {
           id: 'wrong-metric',
-          kind: 'threshold',
+          type: 'threshold',
           selector: { kinds: ['air'] },
           metric: 'waterLevel',
           above: 2,
@@ -67,7 +67,7 @@ describe('ioc rules check', () => {
         },
         {
           id: 'unknown-sensor',
-          kind: 'noData',
+          type: 'noData',
           selector: { sensorIds: ['air-nowhere'] },
           severity: 'low',
           category: 'environment',
@@ -89,7 +89,7 @@ describe('ioc rules check', () => {
 
   it('reports invalid YAML with its line and unknown commands with usage', async () => {
     const file = join(dir, 'broken.yaml');
-    writeFileSync(file, '- id: x\n  kind: [threshold\n');
+    writeFileSync(file, '- id: x\n  type: [threshold\n');
     const io = capture();
     expect(await runCli(['rules', 'check', file], io)).toBe(1);
     expect(io.stderr[0]).toMatch(new RegExp(`^${file}: line \\d+: invalid YAML`));
@@ -165,7 +165,7 @@ describe('ioc rules backtest', () => {
       stringify([
         {
           id: 'smoke-fire',
-          kind: 'cameraEvent',
+          type: 'cameraEvent',
           selector: { sensorIds: ['cam-dongba'] },
           eventTypes: ['smokeFire'],
           window: '10m',
@@ -175,7 +175,7 @@ describe('ioc rules backtest', () => {
         },
         {
           id: 'camera-offline',
-          kind: 'noData',
+          type: 'noData',
           selector: { sensorIds: ['cam-dongba'] },
           offline: true,
           for: '2m',

@@ -47,7 +47,8 @@ async function check(args: readonly string[], io: CliIo): Promise<number> {
   for (const file of expand(args)) {
     const label = file;
     io.out(`Checking ${label}`);
-    const { rules, issues } = loadRuleFile(file, city, label);
+    const { rules, issues, warnings } = loadRuleFile(file, city, label);
+    for (const warning of warnings) io.err(`WARNING: ${formatIssue(warning)}`);
     if (issues.length) {
       failed++;
       io.out('  FAILED:');

@@ -30,7 +30,7 @@ interface OscillatorStart {
 function thresholdRule(id: string, sensorId: string, severity: 'critical' | 'high', title: { vi: string; en: string }) {
   return {
     id,
-    kind: 'threshold',
+    type: 'threshold',
     severity,
     category: 'naturalDisaster',
     subCategory: 'flood',

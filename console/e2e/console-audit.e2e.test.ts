@@ -14,7 +14,7 @@ import { launchChromium } from './browser.ts';
 const SENSOR = 'traffic-phubai';
 const RULE = {
   id: 'console-audit-e2e',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'low',
   category: 'traffic',
   subCategory: 'trafficJam',

@@ -12,7 +12,7 @@ import { launchChromium } from './browser.ts';
 const SENSOR = 'water-kimlong';
 const RULE = {
   id: 'responses-e2e-water',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'high',
   category: 'naturalDisaster',
   subCategory: 'flood',

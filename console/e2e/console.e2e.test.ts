@@ -20,7 +20,7 @@ const SENSOR_NAME = 'Trạm thủy văn Kim Long (sông Hương)';
 // fast) fires beside the test's own and the marker's state is this alert's alone.
 const RULE = {
   id: 'console-e2e-water',
-  kind: 'threshold',
+  type: 'threshold',
   severity: 'critical',
   category: 'naturalDisaster',
   subCategory: 'flood',

@@ -4,7 +4,7 @@ import type { I18n } from './i18n.ts';
 
 /**
  * Tells a real flood from a broken gauge (issue 16 item 6): a sensor with an open device-health task
- * (alert type `deviceHealth`, rule kind device-health) is suspect, and a sensor in a maintenance window in
+ * (alert type `deviceHealth`, rule type device-health) is suspect, and a sensor in a maintenance window in
  * force (`POST /api/silences` with `maintenance: true` naming it or its district) is being worked on. Both
  * show as a badge on the sensor's map marker and on every other alert from it.
  */

@@ -88,7 +88,10 @@ export function createKpiStrip(deps: {
   return strip;
 }
 
-/** Readings per second from the store counter (`/api/stats`, open to viewers): the difference of two samples over their interval. */
+/**
+ * Readings per second from the store counter (`/api/stats`, open to viewers): the difference of two samples over their
+ * interval.
+ */
 export function createRateSampler(api: ApiClient): () => Promise<number | undefined> {
   let previous: { at: number; total: number } | undefined;
   return async () => {

@@ -128,7 +128,9 @@ async function probeV2Write(config: InfluxConfig): Promise<void> {
   }
 }
 
-/** Runs every start-up check; throws InfluxStartupError for what the operator must fix, InfluxRequestError when down. */
+/**
+ * Runs every start-up check; throws InfluxStartupError for what the operator must fix, InfluxRequestError when down.
+ */
 export async function prepareInflux(http: InfluxHttp, config: InfluxConfig, logger: SetupLogger): Promise<ServerFacts> {
   const version = await http.ping();
   const v2 = writePath(config) === 'v2';

@@ -18,7 +18,10 @@ import { InfluxWriter, routeClientLog, type WritePath } from './influx-writer.ts
 import { readAggregateFromRollups } from './influx-rollup-reads.ts';
 import { readContinuousQueries, ROLLUP_NAMES, type RollupName } from './influx-rollup-setup.ts';
 
-/** How long the list of roll-ups (continuous queries) is trusted: `ioc store setup-retention` on a running platform is seen within this. */
+/**
+ * How long the list of roll-ups (continuous queries) is trusted: `ioc store setup-retention` on a running platform is
+ * seen within this.
+ */
 const ROLLUPS_TTL_MS = 60_000;
 
 export type StoreLogger = Pick<Logger, 'debug' | 'info' | 'warn' | 'error'>;

@@ -6,11 +6,11 @@ import { pendingDueAt, promoteIfDue, type Condition, type Step } from './conditi
 import { durationMs, type RuleBase, type Selector } from './rule-fields.ts';
 
 /**
- * The contract of a rule kind, as simulator-contract.ts is for simulators: one file per kind exports one
- * `defineRuleKind({...})` with everything the platform needs to know about it (its schema, which sensors it
+ * The contract of a rule type, as simulator-contract.ts is for simulators: one file per type exports one
+ * `defineRuleType({...})` with everything the platform needs to know about it (its schema, which sensors it
  * raises alerts for, how it evaluates what arrives and the clock, when it next needs the clock, and the text
- * of its alerts in Vietnamese and English), and rule-kinds.ts lists it. The engine, the rule loader, the
- * alert texts and the API hold no per-kind branch.
+ * of its alerts in Vietnamese and English), and rule-types.ts lists it. The engine, the rule loader, the
+ * alert texts and the API hold no per-type branch.
  */
 export type RuleInput =
   | {
@@ -25,7 +25,7 @@ export type RuleInput =
   /** the clock reached the time nextCheckAt asked for */
   | { readonly type: 'tick' };
 
-/** State of one (rule, sensor) pair: whatever the kind keeps, around the shared condition (condition.ts). */
+/** State of one (rule, sensor) pair: whatever the type keeps, around the shared condition (condition.ts). */
 export interface RuleState {
   readonly cond: Condition;
 }
@@ -42,15 +42,15 @@ export interface RuleChecks {
   issue(field: string, message: string): void;
 }
 
-/** What an alert's text is made of; alert-text.ts fills the kind's template with it. */
+/** What an alert's text is made of; alert-text.ts fills the type's template with it. */
 export interface AlertTextParts {
-  /** key of the kind's `messages` */
+  /** key of the type's `messages` */
   readonly messageKey: string;
   /** the metric the alert is about, if any (its label and unit go into the text) */
   readonly metric?: string;
   /** the sensor whose kind gives the metric's unit (default: the alert's sensor) */
   readonly unitSensor?: Sensor;
-  /** a unit of the kind's own, e.g. minutes of silence */
+  /** a unit of the type's own, e.g. minutes of silence */
   readonly unit?: I18nText;
   /** the window the condition looks at, shown as "1 giờ" / "1 h" */
   readonly windowMs?: number;
@@ -58,9 +58,9 @@ export interface AlertTextParts {
   vars?(lang: 'vi' | 'en'): Readonly<Record<string, string | undefined>>;
 }
 
-export interface RuleKindDefinition<R extends RuleBase = RuleBase, S extends RuleState = RuleState> {
-  readonly kind: R['kind'];
-  /** a strict zod object over commonRuleFields (rule-fields.ts) with `kind: z.literal(...)` */
+export interface RuleTypeDefinition<R extends RuleBase = RuleBase, S extends RuleState = RuleState> {
+  readonly type: R['type'];
+  /** a strict zod object over commonRuleFields (rule-fields.ts) with `type: z.literal(...)` */
   readonly schema: z.ZodType<R>;
   /** vi/en message templates by key ({value} {threshold} {unit} {sensor} {metric} {district} {window} ...) */
   readonly messages: Readonly<Record<string, I18nText>>;
@@ -88,10 +88,10 @@ export interface RuleKindDefinition<R extends RuleBase = RuleBase, S extends Rul
   describe(rule: R, target: Sensor, state: S, city: City): AlertTextParts;
 }
 
-/** Identity with the types checked: `export const thresholdKind = defineRuleKind({...})`. */
-export function defineRuleKind<R extends RuleBase, S extends RuleState>(
-  definition: RuleKindDefinition<R, S>,
-): RuleKindDefinition<R, S> {
+/** Identity with the types checked: `export const thresholdType = defineRuleType({...})`. */
+export function defineRuleType<R extends RuleBase, S extends RuleState>(
+  definition: RuleTypeDefinition<R, S>,
+): RuleTypeDefinition<R, S> {
   return definition;
 }
 

@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { reading, startHarness, T0 } from './alert-test-kit.ts';
 import { parseRuleFile } from './load-rules.ts';
-import type { RuleKindDefinition } from './rule-kind.ts';
-import { BUILTIN_RULE_KINDS, RuleKinds } from './rule-kinds.ts';
+import type { RuleTypeDefinition } from './rule-type.ts';
+import { BUILTIN_RULE_TYPES, RuleTypes } from './rule-types.ts';
 
 /**
  * The rule-kind contract's promise: a new kind is one file and one line in the list. The file below is
@@ -19,20 +19,20 @@ const FLATLINE_KIND = `
 import { z } from 'zod';
 import { advanceCondition, INACTIVE } from ${here('condition.ts')};
 import { commonRuleFields, metricName, selectorSchema } from ${here('rule-fields.ts')};
-import { defineRuleKind, tickFor, unchanged } from ${here('rule-kind.ts')};
+import { defineRuleType, tickFor, unchanged } from ${here('rule-type.ts')};
 import { selectSensors } from ${here('rule-targets.ts')};
 
 /** A gauge stuck on one value: the same reading \`repeats\` times in a row. */
 const schema = z.object({
   ...commonRuleFields,
-  kind: z.literal('flatline'),
+  type: z.literal('flatline'),
   selector: selectorSchema,
   metric: metricName,
   repeats: z.number().int().min(2),
 }).strict();
 
-export const flatlineKind = defineRuleKind({
-  kind: 'flatline',
+export const flatlineType = defineRuleType({
+  type: 'flatline',
   schema,
   messages: {
     stuck: { vi: '{metric} tại {sensor} đứng yên ở {value} {unit} qua {threshold} lần đo', en: '{metric} at {sensor} stuck at {value} {unit} for {threshold} readings' },
@@ -56,23 +56,23 @@ export const flatlineKind = defineRuleKind({
 });
 `;
 
-describe('a rule kind added as one file', () => {
+describe('a rule type added as one file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-rule-kind-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const kindsWithFlatline = async () => {
     writeFileSync(join(dir, 'flatline-rule.ts'), FLATLINE_KIND);
     const mod = (await import(pathToFileURL(join(dir, 'flatline-rule.ts')).href)) as {
-      flatlineKind: RuleKindDefinition<never, never>;
+      flatlineType: RuleTypeDefinition<never, never>;
     };
     // the one line of registration
-    return new RuleKinds([...BUILTIN_RULE_KINDS, mod.flatlineKind] as unknown as ReadonlyArray<
-      RuleKindDefinition<never, never>
+    return new RuleTypes([...BUILTIN_RULE_TYPES, mod.flatlineType] as unknown as ReadonlyArray<
+      RuleTypeDefinition<never, never>
     >);
   };
   const rule = {
     id: 'kimlong-stuck',
-    kind: 'flatline',
+    type: 'flatline',
     severity: 'low',
     category: 'naturalDisaster',
     subCategory: 'deviceFault',
@@ -82,7 +82,7 @@ describe('a rule kind added as one file', () => {
   };
 
   it('loads, fires and resolves with its own text, through the real alert service and store', async () => {
-    const h = await startHarness([rule], { ruleKinds: await kindsWithFlatline() });
+    const h = await startHarness([rule], { ruleTypes: await kindsWithFlatline() });
     try {
       for (const [i, value] of [1.2, 1.2, 1.2, 1.3].entries()) {
         h.clock.set(T0 + i * 60_000);
