@@ -1,11 +1,13 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { projectPath } from '../core/project-root.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { SensorKind } from '../config/city-config.ts';
 import { ConfigError } from '../config/config-error.ts';
 import type { AnySimulator } from './simulator-contract.ts';
 
-export const SIMULATORS_DIR = dirname(fileURLToPath(import.meta.url));
+// found from the project root: built, this module is part of dist/main.js
+export const SIMULATORS_DIR = projectPath('simulators');
 const FILE_PATTERN = /^[a-z0-9-]+-simulator\.ts$/;
 
 function isSimulator(value: unknown): value is AnySimulator {
