@@ -36,7 +36,7 @@ export function createPlatformLogger(options: LoggerOptions): Logger {
   const stream = pretty({
     colorize: options.isTerminal ?? process.stdout.isTTY === true,
     ignore: 'pid,hostname,app',
-    // synchronous, in this thread: no transport worker to lose lines at exit or to ship in the start bundle
+    // synchronous, in this thread: no transport worker to lose lines at exit or to ship beside the build
     sync: true,
     // the raw epoch to the prettifier (translateTime would hand it a string in the machine's zone)
     translateTime: false,

@@ -33,7 +33,7 @@ export async function loadSimulators(dir: string = SIMULATORS_DIR): Promise<Map<
   const simulators = new Map<string, AnySimulator>();
   const errors: string[] = [];
   for (const file of files) {
-    // this folder's through a template literal esbuild can follow: the start bundle (start/) carries them all
+    // this folder's through a template literal esbuild can follow: the build (dist/) carries them all
     const mod = (
       dir === SIMULATORS_DIR
         ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)

@@ -60,7 +60,10 @@ export async function buildPlatform() {
     external: EXTERNAL,
     // the bundled CommonJS packages call require() for Node's built-ins: esbuild's documented shim for ESM output
     banner: {
-      js: "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);",
+      js: [
+        "import { createRequire as __createRequire } from 'node:module';",
+        'const require = __createRequire(import.meta.url);',
+      ].join('\n'),
     },
     // stack traces name the .ts sources (node --enable-source-maps)
     sourcemap: 'linked',
@@ -86,7 +89,8 @@ export async function buildPlatform() {
   );
   if (offenders.length) {
     throw new Error(
-      `bundled package files find files beside themselves (add their package to EXTERNAL in start/build.mjs):\n  ${offenders.join('\n  ')}`,
+      'bundled package files find files beside themselves (add their package to EXTERNAL in start/build.mjs):\n  ' +
+        offenders.join('\n  '),
     );
   }
   return result;
@@ -98,9 +102,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     const result = await buildPlatform();
     const outputs = Object.entries(result.metafile.outputs).filter(([file]) => !file.endsWith('.map'));
     const kb = Math.round(outputs.reduce((sum, [, o]) => sum + o.bytes, 0) / 1024);
-    console.log(
-      `build: ${relative(ROOT, OUT_DIR)}/ (${outputs.length} files, ${kb} KB) in ${Math.round(performance.now() - started)} ms`,
-    );
+    const ms = Math.round(performance.now() - started);
+    console.log(`build: ${relative(ROOT, OUT_DIR)}/ (${outputs.length} files, ${kb} KB) in ${ms} ms`);
   } catch (err) {
     console.error(`build failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exitCode = 1;
