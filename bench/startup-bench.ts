@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,6 +51,31 @@ const HEAVY = [
 interface Sample {
   ms: number;
   readyMs?: number;
+  /** CPU time (user + system, all threads) of the command's processes until ready: what a busy machine slows */
+  cpuMs?: number;
+}
+
+const TICK_MS = 10; // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+/** CPU time so far of every live process in a process group (Linux; undefined elsewhere). */
+function groupCpuMs(pgid: number): number | undefined {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      // the fields after the command name, which may hold spaces: state ppid pgrp ... utime(14) stime(15)
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks * TICK_MS;
 }
 
 /** Runs a command to completion; the time from spawn to exit. */
@@ -96,7 +121,7 @@ function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0, cwd
         out.includes(l),
       ).length;
       if (listeners !== 3) reject(new Error(`ready with ${listeners} of 3 listener lines:\n${out}`));
-      else resolve({ ms, readyMs: Number(ready[1]) });
+      else resolve({ ms, readyMs: Number(ready[1]), cpuMs: groupCpuMs(child.pid!) });
     });
     child.stderr.on('data', (c: Buffer) => {
       out += c.toString();
@@ -137,7 +162,8 @@ const warmUp = async () => {
 };
 
 console.log(
-  `startup benchmark: ${runs} runs, demo fleet ${values['no-demo'] ? 'off' : 'on'}, npm start = "${startScript}", load average ${load()}`,
+  `startup benchmark: ${runs} runs, demo fleet ${values['no-demo'] ? 'off' : 'on'}, ` +
+    `npm start = "${startScript}", load average ${load()}`,
 );
 const t0 = performance.now();
 const build = spawnSync(process.execPath, ['start/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
@@ -179,15 +205,19 @@ try {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 console.log('');
-console.log(`  ${'what'.padEnd(42)} ${'median ms'.padStart(9)} ${'readyMs'.padStart(8)}   runs (ms)`);
+console.log(
+  `  ${'what'.padEnd(42)} ${'median ms'.padStart(9)} ${'readyMs'.padStart(8)} ${'CPU ms'.padStart(7)}   runs (ms)`,
+);
 for (const [name, samples] of results) {
   const readies = samples.flatMap((s) => (s.readyMs === undefined ? [] : [s.readyMs]));
-  console.log(
-    `  ${name.padEnd(42)} ${median(samples.map((s) => s.ms))
-      .toFixed(0)
-      .padStart(
-        9,
-      )} ${(readies.length ? median(readies).toFixed(0) : '').padStart(8)}   ${samples.map((s) => s.ms.toFixed(0)).join(' / ')}`,
+  const cpus = samples.flatMap((s) => (s.cpuMs === undefined ? [] : [s.cpuMs]));
+  const column = (xs: number[], width: number) => (xs.length ? median(xs).toFixed(0) : '').padStart(width);
+  const runsText = samples.map((s) => s.ms.toFixed(0)).join(' / ');
+  const medianMs = column(
+    samples.map((s) => s.ms),
+    9,
   );
+  console.log(`  ${name.padEnd(42)} ${medianMs} ${column(readies, 8)} ${column(cpus, 7)}   ${runsText}`);
 }
 console.log(`  readyMs: measured inside startPlatform (config loaded to ready); load average after: ${load()}`);
+console.log('  CPU ms: user + system time of the command (npm, sh, node and its threads) from spawn to ready');
