@@ -33,12 +33,20 @@ export async function loadSimulators(dir: string = SIMULATORS_DIR): Promise<Map<
   const simulators = new Map<string, AnySimulator>();
   const errors: string[] = [];
   for (const file of files) {
-    // this folder's through a template literal esbuild can follow: the build (dist/) carries them all
-    const mod = (
-      dir === SIMULATORS_DIR
-        ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)
-        : await import(pathToFileURL(join(dir, file)).href)
-    ) as Record<string, unknown>;
+    let mod: Record<string, unknown>;
+    try {
+      // this folder's through a template literal esbuild can follow: the build (dist/) carries them all, as
+      // they were when it was made
+      mod = (
+        dir === SIMULATORS_DIR
+          ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)
+          : await import(pathToFileURL(join(dir, file)).href)
+      ) as Record<string, unknown>;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      errors.push(`${file}: cannot be loaded (${reason}); a simulator added since the last build needs npm run build`);
+      continue;
+    }
     const sim = mod.default ?? mod.simulator;
     if (!isSimulator(sim)) {
       errors.push(
