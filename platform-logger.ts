@@ -1,5 +1,10 @@
+import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import type PinoPretty from 'pino-pretty';
+
+// pino-pretty and the ~15 files it loads only for a person at a terminal: JSON lines (a service, a pipe) never
+// need them, and the start-up does not pay for them (require: createPlatformLogger is synchronous)
+const require = createRequire(import.meta.url);
 
 /**
  * The platform's log: JSON lines for log collectors, or readable lines for a person at a terminal
@@ -27,10 +32,11 @@ export function createPlatformLogger(options: LoggerOptions): Logger {
     dateStyle: 'short',
     timeStyle: 'medium',
   });
+  const pretty = require('pino-pretty') as typeof PinoPretty;
   const stream = pretty({
     colorize: options.isTerminal ?? process.stdout.isTTY === true,
     ignore: 'pid,hostname,app',
-    // synchronous, in this thread: no transport worker to lose lines at exit or to ship in the start bundle
+    // synchronous, in this thread: no transport worker to lose lines at exit or to ship beside the build
     sync: true,
     // the raw epoch to the prettifier (translateTime would hand it a string in the machine's zone)
     translateTime: false,

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { projectPath } from './core/project-root.ts';
 import { preparePrivateDataDir } from './config/private-files.ts';
 import { dirname } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -109,8 +110,7 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-const VERSION = (JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const VERSION = (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
 
 function hostForUrl(host: string): string {
   return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;

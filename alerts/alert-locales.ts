@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { projectPath } from '../core/project-root.ts';
 import type { City, Sensor } from '../config/city-config.ts';
 import { formatDuration } from '../core/duration.ts';
 import { ownValue } from '../config/lookup-table.ts';
@@ -22,7 +23,7 @@ interface Locale {
 }
 
 const load = (lang: Lang): Locale =>
-  JSON.parse(readFileSync(new URL(`./locales/${lang}.json`, import.meta.url), 'utf8')) as Locale;
+  JSON.parse(readFileSync(projectPath('alerts', 'locales', `${lang}.json`), 'utf8')) as Locale;
 export const LOCALES: Readonly<Record<Lang, Locale>> = { vi: load('vi'), en: load('en') };
 const NUMBER = {
   vi: new Intl.NumberFormat('vi-VN', { maximumFractionDigits: 2 }),

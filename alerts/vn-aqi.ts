@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { projectPath } from '../core/project-root.ts';
 import { z } from 'zod';
 
 /**
@@ -29,7 +30,7 @@ const referenceSchema = z.object({
 });
 
 const reference = referenceSchema.parse(
-  JSON.parse(readFileSync(new URL('../config/reference/vn-aqi.json', import.meta.url), 'utf8')),
+  JSON.parse(readFileSync(projectPath('config', 'reference', 'vn-aqi.json'), 'utf8')),
 );
 
 export type AqiPollutant = keyof typeof reference.breakpoints;

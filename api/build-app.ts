@@ -1,5 +1,4 @@
 import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
@@ -8,6 +7,7 @@ import { createWebSocketStream } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { docsPlugin } from './docs-plugin.ts';
 import { installErrorHandlers } from './errors.ts';
 import { installAccessControl } from './access-control.ts';
 import { allow, type AuthGuard } from './auth.ts';
@@ -54,7 +54,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   // operationIds, license, servers and tags for every route (api/openapi-conventions.ts)
   await app.register(fastifySwagger, openApiOptions(deps.version));
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs', uiConfig: { validatorUrl: null } });
+  await app.register(docsPlugin); // Swagger UI, loaded on the first visit to /docs
   await app.register(fastifyWebsocket, { options: { maxPayload: 1024 * 1024 } });
   // after the WebSocket plugin: its onRequest hook must mark upgrades first, so a refused upgrade's socket is closed
   if (deps.access) await installAccessControl(app, deps.access.guard, deps.access.registry);

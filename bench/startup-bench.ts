@@ -1,26 +1,30 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { OUT_DIR, buildServerBundle, currentServerBundle } from '../start/server-bundle.mjs';
 
 /**
- * Start-up time: from spawning the README's start command (`npm start`, as a user types it) to the
- * "platform ready" log line, on a fresh data directory (credentials generated, empty store) and on a second
- * start of the same directory. Beside it, in the same run: a bare `node -e 0`, the time to import the
- * platform's heavy dependencies in plain Node, the start script without npm in front, and the sources through
- * tsx (what `npm start` ran before the start bundle, and its fallback). Variants run interleaved, round by
+ * Start-up time: from spawning the README's start command (`npm start`, as a user types it: node on the build
+ * in dist/) to the "platform ready" log line, on a fresh data directory (credentials generated, empty store)
+ * and on a second start of the same directory. Beside it, in the same run: a bare `node -e 0`, the time to
+ * import the platform's heavy dependencies in plain Node, the start script without npm in front, and the
+ * sources through tsx. `--before <checkout>`: `npm start` of another checkout (for example main before a
+ * change; its node_modules and build must be in place), in the same rounds. Variants run interleaved, round by
  * round, so a busy neighbour slows all of them alike; figures are medians.
  *
- * The start bundle is made current before each round (others may be editing the sources: a start after an
- * edit rebuilds it, timed separately here), then warmed once so V8's code cache exists; "no code cache" is
- * the first start after a build (what `npm install && npm start` gets).
+ * The build (`node start/build.mjs`) is made once before the rounds, as `npm install` makes it.
  *
- *   npm run bench -- startup [--runs 5] [--no-demo]
+ *   npm run bench -- startup [--runs 5] [--no-demo] [--before ../main]
  */
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' }, 'no-demo': { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '5' },
+    'no-demo': { type: 'boolean' },
+    before: { type: 'string' },
+  },
+});
 const runs = Number(values.runs);
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const startScript = (
@@ -47,15 +51,40 @@ const HEAVY = [
 interface Sample {
   ms: number;
   readyMs?: number;
+  /** CPU time (user + system, all threads) of the command's processes until ready: what a busy machine slows */
+  cpuMs?: number;
+}
+
+const TICK_MS = 10; // Linux's USER_HZ: /proc/<pid>/stat counts CPU time in 1/100 s
+/** CPU time so far of every live process in a process group (Linux; undefined elsewhere). */
+function groupCpuMs(pgid: number): number | undefined {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      } catch {
+        continue; // exited meanwhile
+      }
+      // the fields after the command name, which may hold spaces: state ppid pgrp ... utime(14) stime(15)
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  } catch {
+    return undefined;
+  }
+  return ticks * TICK_MS;
 }
 
 /** Runs a command to completion; the time from spawn to exit. */
 function timeExit(cmd: string, args: string[]): Promise<Sample> {
   const t0 = performance.now();
-  return new Promise((resolve, reject) => {
+  return new Promise((done, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, stdio: 'ignore' });
     child.once('exit', (code) =>
-      code === 0 ? resolve({ ms: performance.now() - t0 }) : reject(new Error(`${cmd} exited ${code}`)),
+      code === 0 ? done({ ms: performance.now() - t0 }) : reject(new Error(`${cmd} exited ${code}`)),
     );
   });
 }
@@ -64,7 +93,7 @@ function timeExit(cmd: string, args: string[]): Promise<Sample> {
  * Spawns the platform, times the "platform ready" line, then stops its whole process group and waits.
  * holdMs: keep it running that long after ready first (a warm-up start that writes the code cache).
  */
-function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0): Promise<Sample> {
+function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0, cwd = ROOT): Promise<Sample> {
   const env = {
     ...process.env,
     IOC_DATA_DIR: dataDir,
@@ -77,7 +106,7 @@ function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0): Pr
   };
   const t0 = performance.now();
   // its own process group: npm runs a shell that runs node, and all of them must go
-  const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let out = '';
   return new Promise<Sample>((resolve, reject) => {
@@ -92,9 +121,7 @@ function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0): Pr
         out.includes(l),
       ).length;
       if (listeners !== 3) reject(new Error(`ready with ${listeners} of 3 listener lines:\n${out}`));
-      else if (out.includes('could not build the start bundle'))
-        reject(new Error(`ran the sources, not the bundle:\n${out}`));
-      else resolve({ ms, readyMs: Number(ready[1]) });
+      else resolve({ ms, readyMs: Number(ready[1]), cpuMs: groupCpuMs(child.pid!) });
     });
     child.stderr.on('data', (c: Buffer) => {
       out += c.toString();
@@ -111,9 +138,6 @@ function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0): Pr
   });
 }
 
-const dropCodeCache = () => {
-  for (const f of readdirSync(OUT_DIR)) if (f.endsWith('.v8cache')) rmSync(join(OUT_DIR, f));
-};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 const results = new Map<string, Sample[]>();
@@ -129,23 +153,25 @@ const mkdir = () => {
   return d;
 };
 const npmStart = (dir: string) => timeReady('npm', ['start'], dir);
-// run-bundle.mjs writes the code cache 3 s after a start without one
+const before = values.before === undefined ? undefined : resolve(values.before);
+// a first start of each checkout: the console's bundle made current, files in the page cache (and, for a
+// checkout that still has one, its code cache written: held 4 s)
 const warmUp = async () => {
-  await timeReady('npm', ['start'], mkdir(), 4000);
+  await timeReady('npm', ['start'], mkdir());
+  if (before) await timeReady('npm', ['start'], mkdir(), 4000, before);
 };
 
 console.log(
-  `startup benchmark: ${runs} runs, demo fleet ${values['no-demo'] ? 'off' : 'on'}, npm start = "${startScript}", load average ${load()}`,
+  `startup benchmark: ${runs} runs, demo fleet ${values['no-demo'] ? 'off' : 'on'}, ` +
+    `npm start = "${startScript}", load average ${load()}`,
 );
+const t0 = performance.now();
+const build = spawnSync(process.execPath, ['start/build.mjs'], { cwd: ROOT, encoding: 'utf8' });
+if (build.status !== 0) throw new Error(`the build failed:\n${build.stdout}${build.stderr}`);
+console.log(`built dist/ in ${(performance.now() - t0).toFixed(0)} ms`);
 try {
-  await warmUp(); // builds the bundle if needed, writes the code cache
+  await warmUp();
   for (let i = 0; i < runs; i++) {
-    if (!currentServerBundle()) {
-      const t0 = performance.now();
-      await buildServerBundle();
-      record('building the start bundle (after an edit)', { ms: performance.now() - t0 });
-      await warmUp();
-    }
     record('node -e 0 (baseline)', await timeExit(process.execPath, ['-e', '0']));
     record(
       'import the heavy dependencies (baseline)',
@@ -158,15 +184,17 @@ try {
     const dir = mkdir();
     record('npm start, fresh data dir', await npmStart(dir));
     record('npm start, second start', await npmStart(dir));
-    dropCodeCache();
-    record('npm start, second start, no code cache', await npmStart(dir));
-    await warmUp();
+    if (before) {
+      const other = mkdir();
+      await timeReady('npm', ['start'], other, 0, before);
+      record('--before checkout: npm start, second start', await timeReady('npm', ['start'], other, 0, before));
+    }
     // the same script without npm in front: what npm itself costs
     record(
       'start script without npm, second start',
       await timeReady('sh', ['-c', `PATH=node_modules/.bin:$PATH ${startScript}`], dir),
     );
-    // the sources through tsx's loader: what npm start ran before the start bundle, and its fallback
+    // the sources through tsx's loader (what the tests and the CLI run)
     record(
       'tsx main.ts (the sources), second start',
       await timeReady(join(ROOT, 'node_modules', '.bin', 'tsx'), ['main.ts'], dir),
@@ -177,15 +205,19 @@ try {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 }
 console.log('');
-console.log(`  ${'what'.padEnd(42)} ${'median ms'.padStart(9)} ${'readyMs'.padStart(8)}   runs (ms)`);
+console.log(
+  `  ${'what'.padEnd(42)} ${'median ms'.padStart(9)} ${'readyMs'.padStart(8)} ${'CPU ms'.padStart(7)}   runs (ms)`,
+);
 for (const [name, samples] of results) {
   const readies = samples.flatMap((s) => (s.readyMs === undefined ? [] : [s.readyMs]));
-  console.log(
-    `  ${name.padEnd(42)} ${median(samples.map((s) => s.ms))
-      .toFixed(0)
-      .padStart(
-        9,
-      )} ${(readies.length ? median(readies).toFixed(0) : '').padStart(8)}   ${samples.map((s) => s.ms.toFixed(0)).join(' / ')}`,
+  const cpus = samples.flatMap((s) => (s.cpuMs === undefined ? [] : [s.cpuMs]));
+  const column = (xs: number[], width: number) => (xs.length ? median(xs).toFixed(0) : '').padStart(width);
+  const runsText = samples.map((s) => s.ms.toFixed(0)).join(' / ');
+  const medianMs = column(
+    samples.map((s) => s.ms),
+    9,
   );
+  console.log(`  ${name.padEnd(42)} ${medianMs} ${column(readies, 8)} ${column(cpus, 7)}   ${runsText}`);
 }
 console.log(`  readyMs: measured inside startPlatform (config loaded to ready); load average after: ${load()}`);
+console.log('  CPU ms: user + system time of the command (npm, sh, node and its threads) from spawn to ready');

@@ -1,7 +1,7 @@
 import type { Aedes } from 'aedes';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 
 /**
  * The broker state a cluster shares through Redis (docs/cluster.md): Aedes' own mqemitter-redis fans
@@ -33,6 +33,8 @@ interface RedisEmitter {
 type Ctor = new (opts: Record<string, unknown>) => unknown;
 
 export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
+  // required here, not imported: a platform without a cluster never loads ioredis (about 20 files)
+  const { Redis } = require('ioredis') as typeof import('ioredis');
   const mqemitterRedis = require('mqemitter-redis') as Factory;
   const AsyncRedisPersistence = require('aedes-persistence-redis/asyncPersistence.js') as Ctor;
   // the Redis database in the URL (redis://host:port/<db>) keeps two clusters on one Redis apart

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { projectPath } from '../core/project-root.ts';
 import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { STORE_LIFECYCLE_DEFAULTS, storeLifecycleSchema } from './store-lifecycle-config.ts';
@@ -14,7 +14,8 @@ import { ngsiLdSchema } from './ngsi-ld-config.ts';
 import { moveRenamedKeys } from './deprecated-keys.ts';
 import { integrationsSchema } from './integrations-config.ts';
 
-export const CONFIG_DIR = dirname(fileURLToPath(import.meta.url));
+// found from the project root: built, this module is part of dist/main.js
+export const CONFIG_DIR = projectPath('config');
 export const DEFAULT_CONFIG_FILE = resolve(CONFIG_DIR, 'default.yaml');
 
 const port = z.number().int().min(0).max(65535);

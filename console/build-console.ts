@@ -1,16 +1,18 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { projectPath } from '../core/project-root.ts';
 import { brotliCompress, constants as zlibConstants, gzip } from 'node:zlib';
 import { build, version as esbuildVersion, type BuildOptions } from 'esbuild';
 
 const gzipAsync = promisify(gzip);
 const brotliAsync = promisify(brotliCompress);
 
-export const CONSOLE_DIR = dirname(fileURLToPath(import.meta.url));
+// found from the project root: built, this module is part of dist/main.js
+export const CONSOLE_DIR = projectPath('console');
 export const DEFAULT_DIST_DIR = join(CONSOLE_DIR, 'dist');
 
 export interface ConsoleAsset {
@@ -273,8 +275,7 @@ export async function loadConsoleBundle(onWriteError?: (err: Error) => void): Pr
   }
 }
 
-// `npm run console:build` / `tsx console/build-console.ts`: build and report sizes. No top-level await: the
-// start bundle (start/server-bundle.mjs) that includes this module is CommonJS.
+// `tsx console/build-console.ts` (part of `npm run build`): build and report sizes.
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   void (async () => {
     const bundle = await buildConsole();

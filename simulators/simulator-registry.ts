@@ -1,11 +1,13 @@
 import { readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { projectPath } from '../core/project-root.ts';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { SensorKind } from '../config/city-config.ts';
 import { ConfigError } from '../config/config-error.ts';
 import type { AnySimulator } from './simulator-contract.ts';
 
-export const SIMULATORS_DIR = dirname(fileURLToPath(import.meta.url));
+// found from the project root: built, this module is part of dist/main.js
+export const SIMULATORS_DIR = projectPath('simulators');
 const FILE_PATTERN = /^[a-z0-9-]+-simulator\.ts$/;
 
 function isSimulator(value: unknown): value is AnySimulator {
@@ -31,12 +33,20 @@ export async function loadSimulators(dir: string = SIMULATORS_DIR): Promise<Map<
   const simulators = new Map<string, AnySimulator>();
   const errors: string[] = [];
   for (const file of files) {
-    // this folder's through a template literal esbuild can follow: the start bundle (start/) carries them all
-    const mod = (
-      dir === SIMULATORS_DIR
-        ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)
-        : await import(pathToFileURL(join(dir, file)).href)
-    ) as Record<string, unknown>;
+    let mod: Record<string, unknown>;
+    try {
+      // this folder's through a template literal esbuild can follow: the build (dist/) carries them all, as
+      // they were when it was made
+      mod = (
+        dir === SIMULATORS_DIR
+          ? await import(`./${file.slice(0, -'-simulator.ts'.length)}-simulator.ts`)
+          : await import(pathToFileURL(join(dir, file)).href)
+      ) as Record<string, unknown>;
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      errors.push(`${file}: cannot be loaded (${reason}); a simulator added since the last build needs npm run build`);
+      continue;
+    }
     const sim = mod.default ?? mod.simulator;
     if (!isSimulator(sim)) {
       errors.push(

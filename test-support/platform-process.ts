@@ -5,8 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 /**
  * The platform as a separate process, for tests that kill it (SIGKILL) or stop it with a signal: the sources
- * through tsx (`node --import tsx main.ts`), or what `npm start` runs (start/start.mjs: the same main.ts from
- * the start bundle). Ports are ephemeral and read from its start-up log.
+ * through tsx (`node --import tsx main.ts`), or what `npm start` runs (`node --enable-source-maps
+ * dist/main.js`: the same main.ts from the build; start/start.test.ts builds it first). Ports are ephemeral
+ * and read from its start-up log.
  */
 export interface PlatformProcess {
   readonly child: ChildProcess;
@@ -19,7 +20,7 @@ export interface PlatformProcess {
 
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** `npm start`'s node arguments from package.json (its flags and start/start.mjs), so this runs exactly that. */
+/** `npm start`'s node arguments from package.json (its flags and dist/main.js), so this runs exactly that. */
 const START_ARGS = startArguments();
 
 function startArguments(): string[] {

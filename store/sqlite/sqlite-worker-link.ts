@@ -2,10 +2,19 @@ import { Worker } from 'node:worker_threads';
 import type { WorkerRequest, WorkerResponse, WorkerSetup } from './sqlite-worker.ts';
 
 /**
- * Set only in the start bundle (start/server-bundle.mjs): the path of the worker compiled beside it, which
- * boots without a TypeScript loader. From the sources (tsx, vitest) the .ts worker boots through tsx.
+ * Built (npm run build), this module is part of dist/main.js and the worker is its own entry beside it,
+ * dist/sqlite-worker.js, plain JavaScript that starts as it is. From the sources (tsx, vitest) the worker is
+ * TypeScript, and Node 20 hands neither the parent's module hooks nor `--import` on to a worker thread:
+ * store/worker-boot.mjs registers tsx in the thread first.
  */
-declare const IOC_SQLITE_WORKER: string | undefined;
+const fromSources = import.meta.url.endsWith('.ts');
+
+function startWorker(setup: WorkerSetup): Worker {
+  if (!fromSources) return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: setup });
+  return new Worker(new URL('../worker-boot.mjs', import.meta.url), {
+    workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, ...setup },
+  });
+}
 
 const CLOSED = 'the embedded store is closed';
 
@@ -18,12 +27,7 @@ export class WorkerLink {
   private closing: Promise<void> | undefined;
 
   constructor(setup: WorkerSetup) {
-    this.worker =
-      typeof IOC_SQLITE_WORKER === 'string'
-        ? new Worker(IOC_SQLITE_WORKER, { workerData: setup })
-        : new Worker(new URL('../worker-boot.mjs', import.meta.url), {
-            workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, ...setup },
-          });
+    this.worker = startWorker(setup);
     this.worker.on('message', (res: WorkerResponse) => {
       const pending = this.inflight.get(res.id);
       if (!pending) return;
