@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
-import type { Clock } from '../core/clock.ts';
+import type { Clock, ManualClock } from '../core/clock.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 import type { ClusterStatus } from './cluster-status.ts';
 
@@ -76,6 +76,11 @@ export async function waitFor<T>(
 export interface StreamWatch {
   readonly events: AlertEvent[];
   readonly snapshots: Extract<ServerMessage, { type: 'snapshot' }>[];
+  /**
+   * Resolves once the hub has read everything this client sent, its answers to the hub's pings included: two
+   * app-level ping/pong round trips (the hub's ping frame is answered before the first pong is read).
+   */
+  sync(): Promise<void>;
   close(): void;
 }
 
@@ -84,10 +89,12 @@ export async function watchAlerts(node: TestPlatform): Promise<StreamWatch> {
   const socket = new WebSocket(url);
   const events: AlertEvent[] = [];
   const snapshots: Extract<ServerMessage, { type: 'snapshot' }>[] = [];
+  const pongs: Array<() => void> = [];
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.on('message', (data) => {
       const message = JSON.parse(data.toString()) as ServerMessage;
+      if (message.type === 'pong') pongs.shift()?.();
       if (message.type === 'snapshot') {
         snapshots.push(message);
         resolve();
@@ -95,7 +102,31 @@ export async function watchAlerts(node: TestPlatform): Promise<StreamWatch> {
       events.push(...eventsOf(message));
     });
   });
-  return { events, snapshots, close: () => socket.close() };
+  const roundTrip = () =>
+    new Promise<void>((resolve) => {
+      pongs.push(resolve);
+      socket.send(JSON.stringify({ type: 'ping' }));
+    });
+  return {
+    events,
+    snapshots,
+    sync: async () => {
+      await roundTrip();
+      await roundTrip();
+    },
+    close: () => socket.close(),
+  };
+}
+
+/**
+ * Moves a manual clock forward in steps shorter than the hub's 30 s heartbeat, letting the client answer each
+ * ping: one jump of minutes would run every heartbeat at once and drop the client as dead.
+ */
+export async function advanceWatched(clock: ManualClock, ms: number, watch: StreamWatch): Promise<void> {
+  for (let left = ms; left > 0; left -= 20_000) {
+    clock.advance(Math.min(20_000, left));
+    await watch.sync();
+  }
 }
 
 /** the events of one (rule, sensor) pair, as `type:alertId` */
