@@ -17,6 +17,8 @@ export type SensorMatch = (sensorId: string) => boolean;
 export interface PartitionControl {
   adopt(match: SensorMatch, open: readonly Alert[], seen: ReadonlyMap<string, number>): void;
   release(match: SensorMatch): void;
+  /** Hears the open alerts of each partition taken over (escalation timers start for them). */
+  onAdopted(listener: (open: readonly Alert[]) => void): void;
 }
 
 export function createPartitionControl(parts: {
@@ -26,7 +28,11 @@ export function createPartitionControl(parts: {
   readonly clock: Clock;
 }): PartitionControl {
   const { engine, lifecycle, scheduler, clock } = parts;
+  const listeners: Array<(open: readonly Alert[]) => void> = [];
   return {
+    onAdopted(listener) {
+      listeners.push(listener);
+    },
     adopt(match, open, seen) {
       const now = clock.now();
       lifecycle.forget(match);
@@ -46,6 +52,8 @@ export function createPartitionControl(parts: {
         );
       }
       for (const key of keys) scheduler.schedule(key);
+      const adopted = open.filter((a) => match(a.sensorId) && a.state !== 'resolved');
+      for (const listener of listeners) listener(adopted);
     },
     release(match) {
       lifecycle.forget(match);
