@@ -32,6 +32,7 @@ import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
 import { alertClusterOf } from './cluster/alert-cluster.ts';
 import { singleNodeStatus } from './cluster/cluster-status.ts';
 import { clusterRoutes } from './api/cluster-routes.ts';
+import { alertActionForwarding } from './cluster/alert-action-forwarding.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
@@ -331,6 +332,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     commitLogLagBytes: pipeline.health().store.lagBytes,
   });
   const routes: FastifyPluginAsync[] = [
+    ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
     systemRoutes({

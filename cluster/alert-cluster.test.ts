@@ -114,4 +114,36 @@ describe('one alert truth across two cluster nodes', () => {
     }
     for (const w of watchers) w.close();
   });
+
+  it("passes an operator's acknowledge and resolve on a node that does not own the alert to its owner", async () => {
+    const watchers = [await watchAlerts(a), await watchAlerts(b)];
+    const sensor = 'water-phuoc'; // alarm level I: 1.5 m
+    const device = await a.connectDevice(sensor);
+    await publishAcked(device, `ioc/water/${sensor}/readings`, JSON.stringify({ waterLevel: 1.8 }));
+    const firing = await waitFor('the firing event', () =>
+      watchers[1]!.events.find((e) => e.alert.sensorId === sensor && e.alert.ruleId === 'flood-level-1'),
+    );
+    const p = partitionOf(sensor, setup.partitions);
+    const status = await clusterStatus(a);
+    const owner = status.nodes.find((n) => n.partitions.includes(p))!.id;
+    const other = owner === 'node-a' ? b : a;
+    const id = firing.alert.id;
+    // without the forwarding, the other node knows no open alert of that id: 404
+    const ack = await other.request('POST', `/api/alerts/${id}/ack`, { body: { note: 'đã nhận' } });
+    expect(ack.status, ack.text).toBe(200);
+    expect(ack.json).toMatchObject({ alert: { id, state: 'acknowledged', acknowledgedBy: 'operator' } });
+    const resolved = await other.request('POST', `/api/alerts/${id}/resolve`, { body: { note: 'nước rút' } });
+    expect(resolved.status, resolved.text).toBe(200);
+    for (const watch of watchers) {
+      await waitFor('the resolved event', () =>
+        pairEvents(watch.events, 'flood-level-1', sensor).length >= 3 ? true : undefined,
+      );
+      expect(pairEvents(watch.events, 'flood-level-1', sensor)).toEqual([
+        `firing:${id}`,
+        `acknowledged:${id}`,
+        `resolved:${id}`,
+      ]);
+    }
+    for (const w of watchers) w.close();
+  });
 });

@@ -48,6 +48,8 @@ export interface AlertCluster {
   /** every alert event of the cluster, in order: what this node's WebSocket hub follows */
   readonly feed: AlertStreamFeed;
   start(alerts: AlertEngine, facts: () => NodeFacts): Promise<void>;
+  /** the node that owns an open alert's partition and its HTTP address; undefined when unknown or gone */
+  ownerOf(alertId: string): Promise<{ nodeId: string; httpUrl: string } | undefined>;
   status(): Promise<ClusterStatus>;
   /** Clean stop: partitions released (taken over at once), heartbeat removed, connections closed. */
   stop(): Promise<void>;
@@ -160,6 +162,15 @@ export function createAlertCluster(o: AlertClusterOptions): AlertCluster {
       await leases.start();
       beatTimer = o.timers.setInterval(() => void beat(), Math.max(100, Math.floor(o.leaseMs / 3)));
       await beat();
+    },
+    async ownerOf(alertId) {
+      const alert = feed.get(alertId);
+      if (!alert) return undefined;
+      const holder = await redis.get(keys.lease(partitionOf(alert.sensorId, o.partitions)));
+      if (holder === null) return undefined;
+      if (holder === o.nodeId) return { nodeId: holder, httpUrl: '' };
+      const node = (await heartbeats.nodes(o.timers.now())).find((n) => n.id === holder && n.alive);
+      return node ? { nodeId: holder, httpUrl: node.address.http } : undefined;
     },
     async status() {
       const nodes = await heartbeats.nodes(o.timers.now());

@@ -16,6 +16,8 @@ export interface AlertStreamFeedOptions {
 }
 
 export interface AlertStreamFeed extends AlertFeed {
+  /** an open alert by id */
+  get(id: string): Alert | undefined;
   /** the seq of the newest event applied */
   readonly lastSeq: number;
   /** Events after `seq` still in the stream, in order (a reconnecting console's resume point). */
@@ -85,6 +87,7 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
   return {
     bus,
     open: () => [...open.values()],
+    get: (id) => open.get(id),
     get lastSeq() {
       return lastSeq;
     },
