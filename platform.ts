@@ -30,6 +30,10 @@ import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
 import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
+import { alertClusterOf } from './cluster/alert-cluster.ts';
+import { singleNodeStatus } from './cluster/cluster-status.ts';
+import { clusterRoutes } from './api/cluster-routes.ts';
+import { alertActionForwarding } from './cluster/alert-action-forwarding.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
@@ -207,10 +211,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const events = new IngestEvents();
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
+  // cluster mode: one owner node per rule partition, alert events through Redis (cluster/alert-cluster.ts)
+  const alertCluster = alertClusterOf(config, nodeIdOf(config), {
+    city,
+    local: events,
+    clock,
+    timers: systemClock,
+    logger,
+    registry,
+  });
   const alerts = createAlertService({
     store: writeThrough(store, (points) => writer.write(points)),
     city,
-    events,
+    events: alertCluster?.events ?? events,
+    ...(alertCluster ? { owns: alertCluster.owns } : {}),
     clock,
     logger: logger.child({ module: 'alerts' }),
     rulesDir: city.rulesDir,
@@ -289,6 +303,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({
     feed: alerts,
+    ...(alertCluster ? { hubFeed: alertCluster.feed } : {}),
     clock,
     logger: logger.child({ module: 'alert-delivery' }),
     publish: (t, p, o) => broker.publish(t, p, o),
@@ -314,7 +329,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     logger: logger.child({ module: 'reports' }),
     registry,
   });
+  const nodeFacts = () => ({
+    httpUrl: listenUrl,
+    mqttUrl: mqttUrlForDevices,
+    clients: broker.connectedClients,
+    commitLogLagBytes: pipeline.health().store.lagBytes,
+  });
   const routes: FastifyPluginAsync[] = [
+    ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
     systemRoutes({
@@ -372,6 +394,19 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
     ...sensorRegistryRoutes(),
+    clusterRoutes({
+      status: async () =>
+        alertCluster
+          ? alertCluster.status()
+          : singleNodeStatus({
+              id: nodeIdOf(config),
+              address: { http: listenUrl, mqtt: mqttUrlForDevices },
+              upSince: new Date(startedAt).toISOString(),
+              lastHeartbeat: new Date().toISOString(),
+              clients: broker.connectedClients,
+              commitLogLagBytes: pipeline.health().store.lagBytes,
+            }),
+    }),
   ];
   function sensorRegistryRoutes(): FastifyPluginAsync[] {
     const admin = createSensorAdmin({ registry: devices.registry, changeAuth: (fn) => accounts.change(fn) });
@@ -422,6 +457,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has)
     accounts.close();
     devices.close();
+    await alertCluster?.stop();
     await delivery.stop();
     await app.close();
     await broker.close();
@@ -433,6 +469,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     .restore(openedStore, clock.now())
     .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
+  await alertCluster?.start(alerts, nodeFacts);
   const ngsiLdPush = config.ngsiLd.push
     ? startNgsiLdPush({
         source: ngsiLd,
@@ -517,6 +554,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('alert operations', () => operations.stop());
       await step('operations reports', async () => reports.stop());
       await step('alert delivery', () => delivery.stop());
+      await step('cluster alerts', async () => alertCluster?.stop());
       await step('NGSI-LD push', async () => {
         await ngsiLdPush?.stop();
         ngsiLd.stop();

@@ -58,6 +58,17 @@ export class AlertLifecycle {
     this.byKey.set(entryKey(alert.ruleId, alert.sensorId), alert.id);
   }
 
+  /** Drops the open alerts (and quiet pairs) of these sensors without an event: another node holds them now. */
+  forget(match: (sensorId: string) => boolean): void {
+    for (const alert of [...this.openById.values()]) {
+      if (!match(alert.sensorId)) continue;
+      this.openById.delete(alert.id);
+      this.byKey.delete(entryKey(alert.ruleId, alert.sensorId));
+    }
+    for (const key of [...this.suppressed])
+      if (match(key.slice(key.indexOf('\u0001') + 1))) this.suppressed.delete(key);
+  }
+
   /** The open alert with this id, or why there is none: resolved already (409) or unknown (404). */
   async openAlert(id: string, find: (id: string) => Promise<Alert | undefined>): Promise<Alert> {
     const alert = this.openById.get(id);

@@ -12,6 +12,7 @@ import type {
 import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { AlertEventLog } from './alert-event-log.ts';
 import { AlertLifecycle } from './alert-lifecycle.ts';
+import { createPartitionControl, type PartitionControl } from './alert-partition-control.ts';
 import { AlertQueries } from './alert-queries.ts';
 import { restoreAlertState } from './alert-restore.ts';
 import { AlertRuleAdmin } from './alert-rule-admin.ts';
@@ -48,6 +49,11 @@ export interface AlertServiceDeps {
   readonly flap?: { readonly transitions: number; readonly windowMs: number };
   /** routing and silences for each new alert (alerts/workflow/); set once the workflow is built */
   readonly raise?: RaiseHook;
+  /**
+   * Cluster mode (cluster/alert-cluster.ts): whether this node owns the rule partition of a sensor. Changes of
+   * pairs it does not own are dropped (their owner raises them); absent, every pair is this node's.
+   */
+  readonly owns?: (sensorId: string) => boolean;
 }
 
 const DAY = 86_400_000;
@@ -67,6 +73,8 @@ export interface AlertEngine extends AlertService {
   setRaiseHook(hook: RaiseHook): void;
   /** The device registry changed (platform-registry.ts): re-target the rules; new sensors are evaluated at once. */
   sensorsChanged(by: string): void;
+  /** Cluster mode: a rule partition's pairs taken over from, or handed to, another node. */
+  readonly partitions: PartitionControl;
 }
 
 /**
@@ -88,8 +96,10 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const log = new AlertEventLog(store, clock, logger, deps.flap ?? { transitions: 6, windowMs: 600_000 });
   const lifecycle = new AlertLifecycle(log, clock, ruleTypes, logger);
   lifecycle.raiseHook = deps.raise;
+  const owns = deps.owns;
   const handleChanges = (changes: readonly Change[]): void => {
     for (const change of changes) {
+      if (owns && !owns(change.sensor.id)) continue;
       lifecycle.apply(change);
       scheduler.schedule(change.key);
     }
@@ -233,6 +243,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       lifecycle.raiseHook = hook;
     },
     rules: admin.registry(),
+    partitions: createPartitionControl({ engine, lifecycle, scheduler, clock }),
   };
   return service;
 }

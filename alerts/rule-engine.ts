@@ -104,6 +104,22 @@ export class RuleEngine {
     e.s = e.def.restore ? e.def.restore(e.rule, e.s, cond, now) : { ...e.s, cond };
   }
 
+  /**
+   * Starts the pairs of these sensors afresh, silence counted from `seen` (cluster hand-over: another node
+   * evaluated them until now). Returns their keys, for the scheduler.
+   */
+  resetSensors(match: (sensorId: string) => boolean, now: number, seen: ReadonlyMap<string, number>): string[] {
+    for (const [sensorId, ts] of seen) if (match(sensorId)) this.lastSeen.set(sensorId, ts);
+    const keys: string[] = [];
+    for (const e of this.entries.values()) {
+      if (!match(e.sensor.id)) continue;
+      const lastSeen = this.lastSeen.get(e.sensor.id);
+      e.s = e.def.initialState(e.rule, e.sensor, { now, lastSeen, city: this.city });
+      keys.push(e.key);
+    }
+    return keys;
+  }
+
   onReadings(readings: readonly ReadingEvent[], now: number, derived = false): Change[] {
     const changes: Change[] = [];
     for (const reading of readings) {

@@ -23,6 +23,13 @@ export const clusterSchema = z
       .string()
       .regex(/^[A-Za-z0-9_:.-]{1,40}$/)
       .default('ioc:'),
+    // rule partitions (hash of the sensor id): each is evaluated by the one node holding its lease; the same
+    // number on every node of a cluster
+    alertPartitions: z.number().int().min(1).max(4096).default(64),
+    // a dead node's partitions are taken over this long after its last renewal (renewed every third of it)
+    leaseMs: z.number().int().min(300).max(600_000).default(10_000),
+    // the alert event stream every node's WebSocket hub follows keeps about this many events (XADD MAXLEN ~)
+    alertStreamMaxLen: z.number().int().min(100).max(10_000_000).default(100_000),
     // `ioc start --workers N`: platform processes on this box (Node's cluster module shares the ports);
     // auto = one per core (cluster/workers-primary.ts)
     workers: z.union([z.number().int().min(1).max(256), z.literal('auto')]).default(1),

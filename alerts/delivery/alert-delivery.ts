@@ -13,6 +13,8 @@ import { WebhookDispatcher } from './webhook-dispatcher.ts';
 
 export interface AlertDeliveryDeps {
   feed: AlertFeed;
+  /** what the WebSocket hub follows, when not `feed`: in a cluster, every node's events (cluster/alert-stream-feed.ts) */
+  hubFeed?: AlertFeed;
   clock: Clock;
   logger: DeliveryLogger;
   /** the embedded broker's publish */
@@ -41,7 +43,12 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   // refused before anything starts: two channels of one name would overwrite each other's gauges
   if (twice !== undefined) throw new Error(`two delivery channels are named "${twice}"`);
-  const hub = new AlertStreamHub({ feed: deps.feed, clock: deps.clock, logger: deps.logger, ...deps.stream });
+  const hub = new AlertStreamHub({
+    feed: deps.hubFeed ?? deps.feed,
+    clock: deps.clock,
+    logger: deps.logger,
+    ...deps.stream,
+  });
   hub.start();
   // silenced alerts stay on the live stream (marked) but are not sent out (docs/operations-workflow.md)
   const notifying = notSilenced(deps.feed.bus);

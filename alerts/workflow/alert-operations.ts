@@ -76,6 +76,7 @@ export function createAlertOperations(deps: AlertOperationsDeps): AlertOperation
     logger,
     audit: deps.audit,
     count: (level) => escalations.inc({ level: String(level) }),
+    onAdopted: (listener) => alerts.partitions.onAdopted(listener),
   });
   let notifier: AgencyNotifier | undefined;
   return {

@@ -29,6 +29,8 @@ export interface EscalationDeps {
   readonly logger: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
   readonly audit?: AuditRecorder;
   readonly count?: (level: number) => void;
+  /** cluster mode: open alerts this node took over from another (alerts/alert-partition-control.ts) */
+  readonly onAdopted?: (listener: (open: readonly Alert[]) => void) => void;
 }
 
 export interface Escalation {
@@ -227,6 +229,10 @@ export function startEscalation(deps: EscalationDeps): Escalation {
     start() {
       (alerts.bus as EventEmitter<{ alert: [AlertEvent] }>).on('alert', onEvent);
       for (const a of alerts.open()) schedule(a);
+      // their escalation counts on from the alert's own history (plan.base), not from the hand-over
+      deps.onAdopted?.((open) => {
+        for (const a of open) schedule(a);
+      });
     },
     stop() {
       alerts.bus.off('alert', onEvent);

@@ -1,0 +1,149 @@
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
+import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
+import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
+import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
+import {
+  type ClusterSetup,
+  clusterStatus,
+  pairEvents,
+  startNode,
+  type StreamWatch,
+  waitFor,
+  watchAlerts,
+} from './cluster-test-kit.ts';
+import { clusterKeys, partitionOf } from './partition-map.ts';
+
+/**
+ * Two nodes in one process on a real Redis and InfluxDB: a sensor whose readings arrive through both nodes
+ * opens one alert, and operators on both nodes see the same events once, in the same order.
+ */
+describe('one alert truth across two cluster nodes', () => {
+  let redis: RedisServer;
+  let influx: InfluxServer;
+  let a: TestPlatform;
+  let b: TestPlatform;
+  let setup: ClusterSetup;
+
+  beforeAll(async () => {
+    [redis, influx] = await Promise.all([startRedis(), startInfluxd()]);
+    setup = {
+      redisUrl: redis.url,
+      influxUrl: influx.url,
+      database: freshDatabase('alertcluster'),
+      leaseMs: 1500,
+      partitions: 8,
+    };
+    a = await startNode(setup, 'node-a');
+    b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
+    // both nodes alive, every partition held, and shared out (the first node gives half up to the second)
+    await waitFor('the partitions shared between both nodes', async () => {
+      const status = await clusterStatus(a);
+      const [na, nb] = status.nodes;
+      return status.unowned.length === 0 &&
+        na?.alive &&
+        nb?.alive &&
+        na.partitions.length === 4 &&
+        nb.partitions.length === 4
+        ? status
+        : undefined;
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await redis?.dispose();
+    await influx?.dispose();
+  });
+
+  it('lists both nodes in GET /api/cluster, for admins only', async () => {
+    const status = await clusterStatus(b);
+    expect(status.clustered).toBe(true);
+    expect(status.nodeId).toBe('node-b');
+    expect(status.nodes.map((n) => n.id)).toEqual(['node-a', 'node-b']);
+    const nodeA = status.nodes[0]!;
+    expect(nodeA.address.http).toBe(a.httpUrl);
+    expect(nodeA.address.mqtt).toBe(a.mqttUrl);
+    expect(Date.parse(nodeA.lastHeartbeat)).toBeGreaterThan(Date.now() - 60_000);
+    expect(nodeA.commitLogLagBytes).toBeGreaterThanOrEqual(0);
+    expect([...nodeA.partitions, ...status.nodes[1]!.partitions].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect((await b.request('GET', '/api/cluster')).status).toBe(403); // an operator
+    expect((await b.request('GET', '/api/cluster', { token: null })).status).toBe(401);
+  });
+
+  it('opens one alert for readings arriving through both nodes; both operators see its events once, in order', async () => {
+    const watchers: StreamWatch[] = [await watchAlerts(a), await watchAlerts(b)];
+    const onA = await a.connectDevice('water-kimlong');
+    const onB = await b.connectDevice('water-kimlong');
+    // above alarm level I (1.0 m) through both nodes at once, several times
+    await Promise.all(
+      [1.2, 1.25, 1.3, 1.35].flatMap((level, i) => [
+        publishAcked(onA, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: level })),
+        publishAcked(onB, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: level + i / 100 })),
+      ]),
+    );
+    // back below the level minus its hysteresis: the alert resolves, after which no late duplicate can come
+    await publishAcked(onB, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 0.5 }));
+    for (const watch of watchers) {
+      await waitFor('the resolved event on both nodes', () =>
+        pairEvents(watch.events, 'flood-level-1', 'water-kimlong').some((e) => e.startsWith('resolved:'))
+          ? true
+          : undefined,
+      );
+    }
+    const [seenA, seenB] = watchers.map((w) => pairEvents(w.events, 'flood-level-1', 'water-kimlong'));
+    const id = seenA![0]!.split(':')[1];
+    expect(seenA).toEqual([`firing:${id}`, `resolved:${id}`]);
+    expect(seenB).toEqual(seenA);
+    // every event, not just this pair's, in the same order with the same seq on both nodes
+    const order = (w: StreamWatch) => w.events.map((e) => `${e.seq}:${e.type}:${e.alert.id}`);
+    await waitFor('the same events on both nodes', () =>
+      order(watchers[0]!).join() === order(watchers[1]!).join() ? true : undefined,
+    );
+    const seqs = watchers[0]!.events.map((e) => e.seq);
+    expect(seqs).toEqual([...seqs].sort((x, y) => x - y));
+    expect(new Set(seqs).size).toBe(seqs.length);
+    // nothing of the pair is left open in the shared state
+    const probe = new Redis(redis.url);
+    try {
+      const p = partitionOf('water-kimlong', setup.partitions);
+      expect(await probe.hkeys(clusterKeys('ioc:').open(p))).toEqual([]);
+    } finally {
+      probe.disconnect();
+    }
+    for (const w of watchers) w.close();
+  });
+
+  it("passes an operator's acknowledge and resolve on a node that does not own the alert to its owner", async () => {
+    const watchers = [await watchAlerts(a), await watchAlerts(b)];
+    const sensor = 'water-phuoc'; // alarm level I: 1.5 m
+    const device = await a.connectDevice(sensor);
+    await publishAcked(device, `ioc/water/${sensor}/readings`, JSON.stringify({ waterLevel: 1.8 }));
+    const firing = await waitFor('the firing event', () =>
+      watchers[1]!.events.find((e) => e.alert.sensorId === sensor && e.alert.ruleId === 'flood-level-1'),
+    );
+    const p = partitionOf(sensor, setup.partitions);
+    const status = await clusterStatus(a);
+    const owner = status.nodes.find((n) => n.partitions.includes(p))!.id;
+    const other = owner === 'node-a' ? b : a;
+    const id = firing.alert.id;
+    // without the forwarding, the other node knows no open alert of that id: 404
+    const ack = await other.request('POST', `/api/alerts/${id}/ack`, { body: { note: 'đã nhận' } });
+    expect(ack.status, ack.text).toBe(200);
+    expect(ack.json).toMatchObject({ alert: { id, state: 'acknowledged', acknowledgedBy: 'operator' } });
+    const resolved = await other.request('POST', `/api/alerts/${id}/resolve`, { body: { note: 'nước rút' } });
+    expect(resolved.status, resolved.text).toBe(200);
+    for (const watch of watchers) {
+      await waitFor('the resolved event', () =>
+        pairEvents(watch.events, 'flood-level-1', sensor).length >= 3 ? true : undefined,
+      );
+      expect(pairEvents(watch.events, 'flood-level-1', sensor)).toEqual([
+        `firing:${id}`,
+        `acknowledged:${id}`,
+        `resolved:${id}`,
+      ]);
+    }
+    for (const w of watchers) w.close();
+  });
+});

@@ -1,0 +1,122 @@
+import { EventEmitter } from 'node:events';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
+import type { AlertFeed } from '../alerts/delivery/alert-feed.ts';
+import type { ClusterKeys } from './partition-map.ts';
+
+export interface AlertStreamFeedOptions {
+  /** a connection of its own: XREAD BLOCK holds it */
+  readonly redis: Redis;
+  readonly keys: ClusterKeys;
+  readonly partitions: number;
+  readonly logger: Pick<Logger, 'info' | 'warn'>;
+  /** how long one XREAD waits for news before asking again (and noticing a stop) */
+  readonly blockMs?: number;
+}
+
+export interface AlertStreamFeed extends AlertFeed {
+  /** an open alert by id */
+  get(id: string): Alert | undefined;
+  /** the seq of the newest event applied */
+  readonly lastSeq: number;
+  /** Events after `seq` still in the stream, in order (a reconnecting console's resume point). */
+  since(seq: number, count?: number): Promise<AlertEvent[]>;
+  start(): Promise<void>;
+  stop(): void;
+}
+
+type Entries = [id: string, fields: string[]][];
+
+function toEvent(id: string, fields: string[]): AlertEvent | undefined {
+  const body = fields[fields.indexOf('e') + 1];
+  if (body === undefined) return undefined;
+  const parsed = JSON.parse(body) as Omit<AlertEvent, 'seq'>;
+  return { seq: Number(id.split('-')[0]), type: parsed.type, ts: parsed.ts, alert: parsed.alert };
+}
+
+/**
+ * The cluster's alert events as every node's WebSocket hub sees them (docs/cluster.md): it follows the Redis
+ * stream with XREAD BLOCK and emits each event once, in stream order, with the stream id's seq; the open
+ * alerts (the hub's snapshot) are the partitions' open hashes, read at start, then kept from the events.
+ * Every node reads the same stream, so operators on every node see the same events in the same order.
+ */
+export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFeed {
+  const bus = new EventEmitter<{ alert: [AlertEvent] }>();
+  bus.setMaxListeners(100);
+  const open = new Map<string, Alert>();
+  let lastId = '0-0';
+  let lastSeq = 0;
+  let running = false;
+  let loop: Promise<void> | undefined;
+
+  const apply = (event: AlertEvent): void => {
+    if (event.alert.state === 'resolved') open.delete(event.alert.id);
+    else open.set(event.alert.id, event.alert);
+    lastSeq = event.seq;
+    bus.emit('alert', event);
+  };
+
+  const follow = async (): Promise<void> => {
+    while (running) {
+      try {
+        const reply = (await o.redis.xread(
+          'COUNT',
+          1000,
+          'BLOCK',
+          o.blockMs ?? 2000,
+          'STREAMS',
+          o.keys.stream,
+          lastId,
+        )) as [string, Entries][] | null;
+        for (const [, entries] of reply ?? []) {
+          for (const [id, fields] of entries) {
+            lastId = id;
+            const event = toEvent(id, fields);
+            if (event) apply(event);
+          }
+        }
+      } catch (err) {
+        if (!running) return;
+        o.logger.warn({ err: (err as Error).message }, 'the cluster alert stream could not be read; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  };
+
+  return {
+    bus,
+    open: () => [...open.values()],
+    get: (id) => open.get(id),
+    get lastSeq() {
+      return lastSeq;
+    },
+    async since(seq, count = 10_000) {
+      const entries = (await o.redis.xrange(o.keys.stream, `(${seq}-0`, '+', 'COUNT', count)) as Entries;
+      return entries.flatMap(([id, fields]) => toEvent(id, fields) ?? []);
+    },
+    async start() {
+      // the position first, then the open alerts: events after the position are applied on top (idempotent)
+      const newest = (await o.redis.xrevrange(o.keys.stream, '+', '-', 'COUNT', 1)) as Entries;
+      lastId = newest[0]?.[0] ?? '0-0';
+      lastSeq = Number(lastId.split('-')[0]);
+      const pipeline = o.redis.pipeline();
+      for (let p = 0; p < o.partitions; p++) pipeline.hvals(o.keys.open(p));
+      for (const [err, values] of (await pipeline.exec()) ?? []) {
+        if (err) throw err;
+        for (const json of values as string[]) {
+          const alert = JSON.parse(json) as Alert;
+          open.set(alert.id, alert);
+        }
+      }
+      running = true;
+      loop = follow();
+    },
+    stop() {
+      running = false;
+      // the blocked XREAD returns with the connection's end
+      o.redis.disconnect();
+      void loop;
+    },
+  };
+}

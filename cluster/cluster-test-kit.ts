@@ -1,0 +1,137 @@
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebSocket } from 'ws';
+import type { AlertEvent } from '../alerts/alert-model.ts';
+import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
+import type { Clock, ManualClock } from '../core/clock.ts';
+import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import type { ClusterStatus } from './cluster-status.ts';
+
+/** Test helpers for cluster nodes in one process (cluster/*.test.ts), on a real Redis and InfluxDB. */
+export interface ClusterSetup {
+  readonly redisUrl: string;
+  readonly influxUrl: string;
+  readonly database: string;
+  readonly leaseMs: number;
+  readonly partitions: number;
+}
+
+/** A node on its own data dir; `seedDir` shares the first node's accounts and device secrets (docs/cluster.md). */
+export async function startNode(
+  setup: ClusterSetup,
+  nodeId: string,
+  options: { seedDir?: string; clock?: Clock } = {},
+): Promise<TestPlatform> {
+  const dataDir = mkdtempSync(join(tmpdir(), `ioc-${nodeId}-`));
+  if (options.seedDir) {
+    for (const file of ['auth.json', 'credentials.json'])
+      copyFileSync(join(options.seedDir, file), join(dataDir, file));
+  }
+  const node = await startTestPlatform({
+    dataDir,
+    ...(options.clock ? { clock: options.clock } : {}),
+    overrides: {
+      cluster: {
+        redis: setup.redisUrl,
+        nodeId,
+        leaseMs: setup.leaseMs,
+        alertPartitions: setup.partitions,
+      },
+      store: { engine: 'influxdb', influxdb: { url: setup.influxUrl, database: setup.database } },
+    },
+  });
+  const stop = node.stop.bind(node);
+  return Object.assign(node, {
+    stop: async () => {
+      await stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(`${dataDir}.audit.key`, { force: true });
+    },
+  });
+}
+
+export async function clusterStatus(node: TestPlatform): Promise<ClusterStatus> {
+  const res = await node.request('GET', '/api/cluster', { token: node.adminToken });
+  if (res.status !== 200) throw new Error(`GET /api/cluster: ${res.status} ${res.text}`);
+  return res.json as ClusterStatus;
+}
+
+/** Polls until `check` returns a value (not undefined), or fails naming `what`. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 20_000,
+) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** An operator's live alert stream on one node: the events it received, in order. */
+export interface StreamWatch {
+  readonly events: AlertEvent[];
+  readonly snapshots: Extract<ServerMessage, { type: 'snapshot' }>[];
+  /**
+   * Resolves once the hub has read everything this client sent, its answers to the hub's pings included: two
+   * app-level ping/pong round trips (the hub's ping frame is answered before the first pong is read).
+   */
+  sync(): Promise<void>;
+  close(): void;
+}
+
+export async function watchAlerts(node: TestPlatform): Promise<StreamWatch> {
+  const url = `${node.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${node.operatorToken}`;
+  const socket = new WebSocket(url);
+  const events: AlertEvent[] = [];
+  const snapshots: Extract<ServerMessage, { type: 'snapshot' }>[] = [];
+  const pongs: Array<() => void> = [];
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as ServerMessage;
+      if (message.type === 'pong') pongs.shift()?.();
+      if (message.type === 'snapshot') {
+        snapshots.push(message);
+        resolve();
+      }
+      events.push(...eventsOf(message));
+    });
+  });
+  const roundTrip = () =>
+    new Promise<void>((resolve) => {
+      pongs.push(resolve);
+      socket.send(JSON.stringify({ type: 'ping' }));
+    });
+  return {
+    events,
+    snapshots,
+    sync: async () => {
+      await roundTrip();
+      await roundTrip();
+    },
+    close: () => socket.close(),
+  };
+}
+
+/**
+ * Moves a manual clock forward in steps shorter than the hub's 30 s heartbeat, letting the client answer each
+ * ping: one jump of minutes would run every heartbeat at once and drop the client as dead.
+ */
+export async function advanceWatched(clock: ManualClock, ms: number, watch: StreamWatch): Promise<void> {
+  for (let left = ms; left > 0; left -= 20_000) {
+    clock.advance(Math.min(20_000, left));
+    await watch.sync();
+  }
+}
+
+/** the events of one (rule, sensor) pair, as `type:alertId` */
+export function pairEvents(events: readonly AlertEvent[], ruleId: string, sensorId: string): string[] {
+  return events
+    .filter((e) => e.alert.ruleId === ruleId && e.alert.sensorId === sensorId)
+    .map((e) => `${e.type}:${e.alert.id}`);
+}
