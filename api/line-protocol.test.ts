@@ -159,6 +159,26 @@ describe('InfluxDB line protocol in', () => {
     await device.endAsync();
   });
 
+  it('fires the heavy-rain rule from line protocol published over MQTT, as from any other reading', async () => {
+    const device = await p.connectDevice('rain-binhdien');
+    const ms = Date.now() - 600_000;
+    await publishAcked(
+      device,
+      'ioc/water/rain-binhdien/readings',
+      `water,sensorId=rain-binhdien precipitation=20 ${ms}000000\nwater precipitation=15 ${ms + 60_000}000000\n`,
+    );
+    expect((await stored('rain-binhdien', 'precipitation', ms, ms + 60_001)).map((x) => x.value)).toEqual([20, 15]);
+    // 35 mm within the hour: above the city's heavy-rain threshold (30 mm/h)
+    await p.alerts.idle();
+    const fired = () =>
+      p.alerts
+        .open()
+        .filter((a) => a.sensorId === 'rain-binhdien')
+        .map((a) => a.ruleId);
+    await expect.poll(fired).toEqual(['heavy-rain']);
+    await device.endAsync();
+  });
+
   it("imports a file with Debian's influx CLI (influx -import) and fires the heavy-rain rule", async () => {
     const s = Math.floor(Date.now() / 1000) - 600;
     const file = join(dir, 'export.txt');
