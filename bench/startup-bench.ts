@@ -135,7 +135,19 @@ function timeReady(cmd: string, args: string[], dataDir: string, holdMs = 0, cwd
       /* already gone */
     }
     await exited;
+    // npm exits when its child is signalled; the platform may still be closing its files: the next start
+    // of the same data directory waits for the whole group to be gone (one platform per data directory)
+    for (let i = 0; i < 300 && groupAlive(child.pid!); i++) await new Promise((r) => setTimeout(r, 20));
   });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
