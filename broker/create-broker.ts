@@ -17,7 +17,7 @@ import { clientIdProblem, limitKey } from './client-id-policy.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
-import { protocolVersionProblem } from './protocol-versions.ts';
+import { protocolVersionProblem, unparsedConnect } from './protocol-versions.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { DeviceBudget } from './device-budget.ts';
@@ -121,6 +121,29 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     done(authError(message, returnCode as 4), false);
   };
 
+  /**
+   * One refusal for every protocol level the broker does not speak: level 5 in preConnect, any other level
+   * from the parser's error (protocol-versions.ts, `unparsedConnect`), whose CONNECT was never read further.
+   */
+  const refuseProtocol = (
+    client: Client,
+    problem: string,
+    connect: { clientId?: string; protocolVersion?: number; protocolId?: string; username?: string },
+  ) => {
+    denied.inc({ action: 'connect' });
+    const conn = client.conn as (Duplex & { remoteAddress?: string }) | undefined;
+    const address = (conn && addresses.get(conn)) ?? String(conn?.remoteAddress ?? '');
+    const { clientId, username } = connect;
+    // no account exists before authentication: one line per client (clientId, else its address) a minute
+    refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
+      ...(clientId !== undefined ? { clientId } : {}),
+      protocolVersion: connect.protocolVersion,
+      protocolId: printableTopic(String(connect.protocolId ?? ''), 16),
+      ...(username ? { username: printableTopic(username, 64) } : {}),
+      ...(address ? { address } : {}),
+    });
+  };
+
   const aedes: Aedes = await Aedes.createBroker({
     ...(deps.shared ? { mq: deps.shared.mq, persistence: deps.shared.persistence } : {}),
     concurrency: 1000,
@@ -134,19 +157,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     preConnect(client, packet, done) {
       const problem = protocolVersionProblem(packet.protocolVersion ?? 0);
       if (problem) {
-        denied.inc({ action: 'connect' });
-        const clientId = printableTopic(packet.clientId ?? '', 64);
-        const address =
-          client.conn && 'remoteAddress' in client.conn
-            ? String((client.conn as { remoteAddress?: string }).remoteAddress ?? '')
-            : '';
-        // no account exists before authentication: one line per client (clientId, else its address) a minute
-        refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
-          clientId,
+        refuseProtocol(client, problem, {
+          clientId: printableTopic(packet.clientId ?? '', 64),
           protocolVersion: packet.protocolVersion,
-          protocolId: printableTopic(String(packet.protocolId ?? ''), 16),
-          ...(packet.username ? { username: printableTopic(packet.username, 64) } : {}),
-          ...(address ? { address } : {}),
+          protocolId: packet.protocolId,
+          username: packet.username,
         });
       }
       done(null, true);
@@ -333,12 +348,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     sessions.disconnected(client.id, client.clean);
     unregister.get(client)?.();
   });
-  aedes.on('clientError', (client, err) =>
-    logger.debug({ clientId: printableTopic(client.id, 64), err: err.message }, 'MQTT client error'),
-  );
-  aedes.on('connectionError', (client, err) =>
-    logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, 'MQTT connection error'),
-  );
+  // a CONNECT of a protocol level the parser does not know ends here, not in preConnect: refused the same way
+  const onError = (what: string) => (client: Client, err: Error) => {
+    const connect = unparsedConnect(client, err);
+    if (connect) return refuseProtocol(client, protocolVersionProblem(connect.protocolVersion) ?? err.message, connect);
+    logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, what);
+  };
+  aedes.on('clientError', onError('MQTT client error'));
+  aedes.on('connectionError', onError('MQTT connection error'));
 
   /** Counts the socket against its source address; false (and the socket destroyed) when over the limit. */
   const admitSocket = (stream: Duplex, address: string): boolean => {

@@ -1,3 +1,4 @@
+import type { Client } from 'aedes';
 import type { RejectionCode } from '../ingest/rejection.ts';
 
 /**
@@ -14,13 +15,40 @@ export const ACCEPTED_PROTOCOL_VERSIONS: ReadonlySet<number> = new Set([3, 4]);
 
 const NAMES: Record<number, string> = { 3: 'MQTT 3.1', 4: 'MQTT 3.1.1', 5: 'MQTT 5.0' };
 
-/** Why a CONNECT of this protocol level is refused, or undefined when it is accepted. */
-export function protocolVersionProblem(version: number): string | undefined {
-  if (ACCEPTED_PROTOCOL_VERSIONS.has(version)) return undefined;
-  const name = NAMES[version] ?? `protocol level ${version}`;
+/** Why a CONNECT of this protocol level is refused, or undefined when it is accepted (undefined: unreadable). */
+export function protocolVersionProblem(version: number | undefined): string | undefined {
+  if (version !== undefined && ACCEPTED_PROTOCOL_VERSIONS.has(version)) return undefined;
+  const name = version === undefined ? 'a protocol level' : (NAMES[version] ?? `protocol level ${version}`);
   if (version === 5)
     return `${name} is not accepted yet (the broker speaks MQTT 3.1.1; see docs/mqtt5.md): connect with protocol version 4`;
   return `${name} is not an MQTT version this broker speaks: connect with protocol version 4 (MQTT 3.1.1)`;
+}
+
+/** What a CONNECT refused by the MQTT parser said of its protocol, before the parser stopped reading it. */
+export interface UnparsedConnect {
+  /** the level byte (the bridge flag, 0x80, taken off), undefined if it could not be read */
+  readonly protocolVersion: number | undefined;
+  readonly protocolId: string | undefined;
+}
+
+/**
+ * A CONNECT of a level other than 3, 4 and 5 never reaches `preConnect`: mqtt-packet, Aedes' parser, fails it
+ * with "Invalid protocol version" and Aedes reports a connection error and closes the socket, with no CONNACK
+ * (it has destroyed the socket before it tells anyone). So that such a client is refused like a level-5 one
+ * (logged with the reason, counted), `create-broker.ts` asks this of every client and connection error. The
+ * level is read from the packet the parser was building: the error is emitted synchronously, before the parser
+ * starts another packet. The clientId and username come after that byte and were never read.
+ */
+export function unparsedConnect(client: Client, err: Error): UnparsedConnect | undefined {
+  if (err.message !== 'Invalid protocol version') return undefined;
+  const packet = (client as unknown as { _parser?: { packet?: { protocolVersion?: unknown; protocolId?: unknown } } })
+    ._parser?.packet;
+  const level = packet?.protocolVersion;
+  const id = packet?.protocolId;
+  return {
+    protocolVersion: typeof level === 'number' ? level : undefined,
+    protocolId: typeof id === 'string' ? id : undefined,
+  };
 }
 
 /** MQTT 5 reason codes a refused PUBLISH would be acknowledged with (PUBACK/PUBREC, MQTT 5.0 §3.4.2.1). */
