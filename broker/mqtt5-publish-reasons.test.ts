@@ -54,7 +54,7 @@ describe('the publish gate answers an MQTT 5 client with reason codes', () => {
     expect(session.closed).toBe(false);
   });
 
-  it('keeps 3.1.1 as it is: refused readings acknowledged bare, a publish outside the lane an error that closes', async () => {
+  it('keeps 3.1.1 as it was: refused readings acknowledged bare, a publish outside its lane an error', async () => {
     expect(await gate(4, own, 'not json')).toBeNull(); // explained on the errors topic instead
     expect(await gate(4, own, JSON.stringify({ ts: Date.now(), pm25: 5 }), true)).toBeNull();
     const other = await gate(4, 'ioc/air/air-ancuu/readings', '{}');

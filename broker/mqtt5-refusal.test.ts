@@ -146,7 +146,7 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
       });
     });
 
-  it('logs and counts a CONNECT of level 6 or 2, which the MQTT parser refuses before Aedes, and the broker goes on', async () => {
+  it('logs and counts a CONNECT of level 6 or 2, refused by the parser before Aedes; the broker goes on', async () => {
     const before = await refusedTotal();
     const linesFrom = (address: string) =>
       logs.lines.filter((l) => l.reason === 'protocol_version' && l.address === address);
