@@ -137,7 +137,7 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
         socket.destroy();
         reject(new Error(`the broker kept a level-${level} connection open for 5 s`));
       }, 5000);
-      socket.on('connect', () => socket.write(rawConnect(Buffer.from(`level-${level}`), Buffer.from('air-ancuu'))));
+      socket.on('connect', () => socket.write(rawConnect(Buffer.from(`level-${level}`), undefined, undefined, level)));
       socket.on('data', (chunk: Buffer) => got.push(chunk));
       socket.on('error', () => {}); // a reset is a close too
       socket.on('close', () => {

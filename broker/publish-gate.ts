@@ -75,7 +75,10 @@ export function createPublishGate(
   ): void => {
     deps.denied.inc({ action: 'publish' });
     refusals.refuse(code, principal.name, reason, { clientId: client.id.slice(0, 64), topic: printableTopic(topic) });
-    if (client.version !== 5) return done(new Error(reason));
+    if (client.version !== 5) {
+      done(new Error(reason));
+      return;
+    }
     // MQTT 5: this publish is refused and the connection stays, unless the client is abusive
     done(mqtt5PublishRefusal(code, reason));
     if (code === 'abusive') client.close();
