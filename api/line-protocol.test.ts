@@ -87,7 +87,8 @@ describe('InfluxDB line protocol in', () => {
     );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe(
-      `unable to parse 'air,sensorId=air-ngomon pm25= ${ts + 1}': missing value for field "pm25" (line 2); nothing was written`,
+      `unable to parse 'air,sensorId=air-ngomon pm25= ${ts + 1}': missing value for field "pm25" (line 2); ` +
+        'nothing was written',
     );
     expect(await stored('air-ngomon', 'pm25', ts, ts + 2)).toEqual([]);
   });
@@ -97,7 +98,9 @@ describe('InfluxDB line protocol in', () => {
     const res = await fetch(`${p.httpUrl}/api/v2/write?org=hue&bucket=ioc&precision=ms`, {
       method: 'POST',
       headers: { authorization: `Token air-ngomon:${p.devicePassword('air-ngomon')}` },
-      body: `air,sensorId=air-ngomon pm25=12 ${ts}\nair,sensorId=air-ngomon pm25=-5 ${ts + 1}\nwater,sensorId=air-ngomon waterLevel=1 ${ts + 2}`,
+      body:
+        `air,sensorId=air-ngomon pm25=12 ${ts}\nair,sensorId=air-ngomon ` +
+        `pm25=-5 ${ts + 1}\nwater,sensorId=air-ngomon waterLevel=1 ${ts + 2}`,
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: string; message: string };

@@ -73,7 +73,10 @@ const pct = (v: number | null): string => (v === null ? '—' : `${Math.round(v 
 
 function table(headers: readonly string[], rows: readonly string[][], none: string): string {
   if (!rows.length) return `<p>${none}</p>`;
-  return `<table><thead><tr>${headers.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  return (
+    `<table><thead><tr>${headers.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+  );
 }
 
 export function renderHandoverHtml(r: HandoverReport, lang: 'vi' | 'en'): string {
