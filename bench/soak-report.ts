@@ -89,13 +89,16 @@ export function reportSoak(
     const max = Math.max(...xs);
     const ratio = max / Math.max(min, 1e-9);
     console.log(
-      `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
+      `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  ` +
+        `max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
     );
   };
   const first = samples[0];
   if (first) {
     console.log(
-      `warm-up (first sample, t=${first.t} s): ${first.readingsPerSecond.toFixed(0)} readings/s, RSS ${first.rssMb.toFixed(0)} MB, loop p99 ${first.loopP99Ms.toFixed(1)} ms, PUBACK p99 ${first.pubackP99Ms.toFixed(1)} ms`,
+      `warm-up (first sample, t=${first.t} s): ${first.readingsPerSecond.toFixed(0)} readings/s, ` +
+        `RSS ${first.rssMb.toFixed(0)} MB, loop p99 ${first.loopP99Ms.toFixed(1)} ms, PUBACK ` +
+        `p99 ${first.pubackP99Ms.toFixed(1)} ms`,
     );
   }
   if (steady.length >= 2) {
@@ -109,10 +112,15 @@ export function reportSoak(
   if (end) {
     const loadMicros = lines.reduce((sum, l) => sum + l.loadCpuMicros, 0);
     console.log(
-      `load generator: ${(loadMicros / Math.max(1, end.published)).toFixed(1)} µs CPU per reading over the run, RSS ${end.loadRssMb.toFixed(0)} MB; alert messages per operator ${end.alertMessagesMin}..${end.alertMessagesMax}, streams closed early ${end.operatorsClosed}`,
+      `load generator: ${(loadMicros / Math.max(1, end.published)).toFixed(1)} µs CPU per reading over the ` +
+        `run, RSS ${end.loadRssMb.toFixed(0)} MB; alert messages per operator ${end.alertMessagesMin}..` +
+        `${end.alertMessagesMax}, streams closed early ${end.operatorsClosed}`,
     );
   }
   console.log(
-    `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}, skipped ${summary?.skipped} (+${summary?.behind} generator behind), device disconnects ${summary?.disconnects}, refused ${summary?.refused}, stray PUBACKs ${summary?.strayAcks}; points in the store ${stored}; connect ${summary?.connectSeconds?.toFixed(1)} s`,
+    `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}, ` +
+      `skipped ${summary?.skipped} (+${summary?.behind} generator behind), device ` +
+      `disconnects ${summary?.disconnects}, refused ${summary?.refused}, stray PUBACKs ${summary?.strayAcks}; ` +
+      `points in the store ${stored}; connect ${summary?.connectSeconds?.toFixed(1)} s`,
   );
 }
