@@ -61,7 +61,9 @@ describe('ONVIF-style notifications', () => {
       /<\?xml[^>]*>/,
       '',
     );
-    const body = `<s:Envelope><s:Body><wsnt:Notify>${one}${one.replace('Value="true"', 'Value="false"')}</wsnt:Notify></s:Body></s:Envelope>`;
+    const body =
+      `<s:Envelope><s:Body><wsnt:Notify>${one}${one.replace('Value="true"', 'Value="false"')}</wsnt:Notify>` +
+      '</s:Body></s:Envelope>';
     const parsed = parseOnvifNotifications(Buffer.from(body));
     expect(parsed).toEqual([
       {

@@ -14,7 +14,8 @@ describe('InfluxQL text', () => {
         'raw',
       ),
     ).toBe(
-      `SELECT mean("pm25") FROM "raw"."air" WHERE "sensorId" = 's1' AND time >= 1000ms AND time < 5000ms GROUP BY time(60000ms) fill(none)`,
+      `SELECT mean("pm25") FROM "raw"."air" WHERE "sensorId" = 's1' AND time >= 1000ms AND time < 5000ms ` +
+        'GROUP BY time(60000ms) fill(none)',
     );
   });
 
@@ -27,7 +28,8 @@ describe('InfluxQL text', () => {
 
   it('reads whole points grouped by every tag', () => {
     expect(pointsStatement({ measurement: 'alert_events', tags: { ruleId: 'r' }, from: 0, to: 10, limit: 5 })).toBe(
-      `SELECT * FROM "alert_events" WHERE "ruleId" = 'r' AND time >= 0ms AND time < 10ms GROUP BY * ORDER BY time ASC LIMIT 5`,
+      `SELECT * FROM "alert_events" WHERE "ruleId" = 'r' AND time >= 0ms AND time < 10ms GROUP BY * ORDER BY ` +
+        'time ASC LIMIT 5',
     );
   });
 });

@@ -34,7 +34,8 @@ export interface RetentionReport {
 const MINUTE = ROLLUP_GRAINS.rollup_1m;
 const HOUR = ROLLUP_GRAINS.rollup_1h;
 const UPSERT =
-  'ON CONFLICT (series_id, bucket, field) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max';
+  'ON CONFLICT (series_id, bucket, field) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = ' +
+  'excluded.min, max = excluded.max';
 const DIRTY_PER_RUN = 20_000;
 
 function floorTo(ts: number, grain: number): number {
@@ -157,7 +158,8 @@ export class SqliteLifecycle {
   private oldest(table: 'readings' | 'rollup_1m', column: 'ts' | 'bucket', grain: number): number | undefined {
     const first = this.db
       .prepare(
-        `SELECT MIN(x) AS first FROM (SELECT (SELECT ${column} FROM ${table} WHERE series_id = s.id ORDER BY ${column} LIMIT 1) AS x FROM series s)`,
+        `SELECT MIN(x) AS first FROM (SELECT (SELECT ${column} FROM ${table} WHERE series_id = s.id ORDER ` +
+          `BY ${column} LIMIT 1) AS x FROM series s)`,
       )
       .get() as { first: number | null };
     return first.first === null ? undefined : floorTo(first.first, grain);
