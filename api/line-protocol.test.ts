@@ -39,7 +39,7 @@ describe('InfluxDB line protocol in', () => {
       headers,
     });
 
-  it('takes what the official client library writes (2.x API, Token sensor:secret), stores it and fires the flood rule', async () => {
+  it('stores what the official client library writes (2.x API, Token sensor:secret); flood rule fires', async () => {
     const token = `water-kimlong:${p.devicePassword('water-kimlong')}`;
     const writeApi = new InfluxDB({ url: p.httpUrl, token }).getWriteApi('hue', 'ioc', 'ms', { maxRetries: 0 });
     const t0 = Date.now() - 120_000;
@@ -93,7 +93,7 @@ describe('InfluxDB line protocol in', () => {
     expect(await stored('air-ngomon', 'pm25', ts, ts + 2)).toEqual([]);
   });
 
-  it('answers a partial write as InfluxDB does: the valid readings stored, the refused ones named by line', async () => {
+  it('answers a partial write as InfluxDB does: the valid readings stored, refused ones named by line', async () => {
     const ts = Date.now() - 90_000;
     const res = await fetch(`${p.httpUrl}/api/v2/write?org=hue&bucket=ioc&precision=ms`, {
       method: 'POST',
@@ -143,7 +143,7 @@ describe('InfluxDB line protocol in', () => {
     expect(res.status).toBe(413);
   });
 
-  it("takes line protocol published over MQTT on the device's readings topic (Telegraf's mqtt output), and refuses a line for another sensor", async () => {
+  it("takes line protocol on the device's MQTT readings topic (Telegraf); lines for others are refused", async () => {
     const device = await p.connectDevice('air-dongba');
     const errors: string[] = [];
     device.on('message', (_t, m) => errors.push(m.toString()));

@@ -40,7 +40,7 @@ describe('bulk import of sensors', () => {
     await platform.stop();
   });
 
-  it('a CSV dry run lists every problem by line and changes nothing; a real run with problems is refused whole', async () => {
+  it('a CSV dry run lists each problem by line, changing nothing; a run with problems is refused whole', async () => {
     const before = await registryIds();
     const dry = await post('/api/sensors/import?dryRun=true', CSV_BAD, 'text/csv');
     expect(dry.status).toBe(200);

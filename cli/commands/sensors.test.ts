@@ -12,7 +12,7 @@ function capture() {
 }
 
 describe('ioc sensors', () => {
-  it('imports a CSV (dry run lists every problem by line, exit 1, nothing changed), and every command exits 1 on an unknown sensor', async () => {
+  it('imports a CSV (dry run: every problem by line, exit 1, nothing changed); unknown sensors exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-cli-sensors-'));
     try {
       expect(await runCli(['credentials', 'init', '--data-dir', dir], capture().io)).toBe(0);

@@ -99,7 +99,7 @@ function rowCount(file: string, table: string): number {
 }
 
 describe('embedded store roll-ups', () => {
-  it('answers every aggregate the same from roll-ups as from raw readings, for aligned and unaligned ranges', async () => {
+  it('answers every aggregate the same from roll-ups as from raw readings, aligned and unaligned ranges', async () => {
     const { store, clock, jobs, file } = await setup(D0 + 3 * DAY + 30_000);
     const points = readings(D0, D0 + 3 * DAY);
     await store.write(points);
@@ -144,7 +144,7 @@ describe('embedded store roll-ups', () => {
 });
 
 describe('embedded store retention', () => {
-  it("drops raw readings past their kind's retention and 1-minute roll-ups past theirs, keeping the daily figures", async () => {
+  it("drops raw readings past their kind's retention, 1-minute roll-ups past theirs; daily figures stay", async () => {
     const { store, clock, jobs, file } = await setup(D0 + 3 * DAY + 30_000);
     const points = readings(D0, D0 + 3 * DAY);
     await store.write(points);

@@ -34,7 +34,7 @@ describe('embedded store lifecycle', () => {
 });
 
 describe('embedded store layout migration', () => {
-  it('folds a store written with a row per field value into a row per point, keeping every value and type', async () => {
+  it('folds a store with a row per field value into a row per point, keeping every value and type', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-sqlite-'));
     try {
       const file = join(dir, 'ioc.sqlite');
