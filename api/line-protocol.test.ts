@@ -106,7 +106,10 @@ describe('InfluxDB line protocol in', () => {
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe('invalid');
     expect(body.message).toMatch(
-      /^partial write: 1 readings written, 2 refused: line 2: out_of_range: .*; line 3: kind_mismatch: measurement "water" is not the kind of sensor air-ngomon \("air"\)$/,
+      new RegExp(
+        '^partial write: 1 readings written, 2 refused: line 2: out_of_range: .*; line 3: kind_mismatch: ' +
+          String.raw`measurement "water" is not the kind of sensor air-ngomon \("air"\)$`,
+      ),
     );
     expect((await stored('air-ngomon', 'pm25', ts, ts + 3)).map((s) => s.value)).toEqual([12]);
   });

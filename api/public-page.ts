@@ -120,9 +120,17 @@ export function renderPublicPage(s: PublicSummary, lang: Lang): string {
     }
     rows.push('</tbody></table></section>');
   }
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t.title}</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}</style></head>
-<body><header><h1>${t.title}</h1><p>${t.intro}</p><nav><a href="${t.otherHref}" hreflang="${lang === 'vi' ? 'en' : 'vi'}">${t.other}</a></nav></header><main>
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t.title}</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}
+</style></head>
+<body><header><h1>${t.title}</h1><p>${t.intro}</p>
+<nav><a href="${t.otherHref}" hreflang="${lang === 'vi' ? 'en' : 'vi'}">${t.other}</a></nav></header><main>
 ${rows.join('\n')}
-</main><footer><p>${t.generated}: <time datetime="${new Date(s.generatedAt).toISOString()}">${formatCityTime(s.generatedAt, s.timezone)}</time> (${escapeHtml(s.timezone)})</p></footer></body></html>`;
+</main><footer>
+<p>${t.generated}: <time datetime="${new Date(s.generatedAt).toISOString()}">${formatCityTime(
+    s.generatedAt,
+    s.timezone,
+  )}</time> (${escapeHtml(s.timezone)})</p></footer></body></html>`;
 }

@@ -120,8 +120,9 @@ export class ChainVerifier {
       }
       if (this.expectedSeq !== undefined && entry.seq !== this.expectedSeq) {
         problems.push(
-          `seq ${entry.seq} where ${this.expectedSeq} was due: ` +
-            `${entry.seq > this.expectedSeq ? `${entry.seq - this.expectedSeq} entries missing` : 'repeated or reordered'}`,
+          `seq ${entry.seq} where ${this.expectedSeq} was due: ${
+            entry.seq > this.expectedSeq ? `${entry.seq - this.expectedSeq} entries missing` : 'repeated or reordered'
+          }`,
         );
       }
     }

@@ -212,7 +212,9 @@ for (let r = 1; r <= ROUNDS; r++) {
   console.log(
     `round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests ` +
       `(${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB ` +
-      `decoded${polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''}` +
+      `decoded${
+        polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''
+      }` +
       ` | platform CPU alone ${aloneMs.toFixed(0)} ms, beside ${besideMs.toFixed(0)} ` +
       `ms: ${((besideMs - aloneMs) / inPhase).toFixed(2)} ms per feed request`,
   );

@@ -37,7 +37,8 @@ function makeBatches(round: number): string[] {
     const lines: string[] = [];
     for (let i = 0; i < linesPerBatch; i++) {
       const n = b * linesPerBatch + i;
-      const ts = start + BigInt(n) * 1_000_000n; // a millisecond apart: every line a distinct reading at the store's resolution
+      // a millisecond apart: every line a distinct reading at the store's resolution
+      const ts = start + BigInt(n) * 1_000_000n;
       lines.push(
         `air,sensorId=bench-air-${n % devices} pm25=${(20 + (n % 50)).toFixed(1)},pm10=${30 + (n % 40)} ${ts}`,
       );

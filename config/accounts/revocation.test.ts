@@ -151,7 +151,8 @@ describe('revocation takes effect at once, without a restart', () => {
     });
     expect(reset.status).toBe(200);
     expect((await platform.request('GET', '/api/session', { token: null, headers: { cookie } })).status).toBe(401);
-    expect((await platform.request('GET', '/api/session', { token: platform.adminToken })).status).toBe(200); // tokens stay
+    // tokens stay
+    expect((await platform.request('GET', '/api/session', { token: platform.adminToken })).status).toBe(200);
     expect(
       (
         await platform.request('PATCH', '/api/accounts/operator', {

@@ -50,7 +50,10 @@ describe('camera source mapping', () => {
       events: {},
     });
     expect(() => resolveCameraSource(source, city, 3)).toThrow(
-      /sources\[3\] \(n\)\.cameras\.a: unknown sensor "no-such"[\s\S]*sensor air-ngomon is of kind air, which sends no events/,
+      new RegExp(
+        String.raw`sources\[3\] \(n\)\.cameras\.a: unknown sensor "no-such"[\s\S]*` +
+          'sensor air-ngomon is of kind air, which sends no events',
+      ),
     );
   });
 });

@@ -37,8 +37,10 @@ describe('InfluxQL text', () => {
 describe('/query answers', () => {
   it('joins a series continued over chunks and keeps statements apart', () => {
     const body = [
-      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},"columns":["time","pm25"],"values":[[1,1]]}],"partial":true}]}',
-      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},"columns":["time","pm25"],"values":[[2,2]]}]}]}',
+      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},' +
+        '"columns":["time","pm25"],"values":[[1,1]]}],"partial":true}]}',
+      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},' +
+        '"columns":["time","pm25"],"values":[[2,2]]}]}]}',
       '{"results":[{"statement_id":1,"error":"database not found: x"}]}',
     ].join('\n');
     const [first, second] = parseQueryAnswer(body, 2);

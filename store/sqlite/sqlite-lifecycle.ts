@@ -54,7 +54,8 @@ export class SqliteLifecycle {
     const minute = (where: string) =>
       db.prepare(
         `INSERT INTO rollup_1m (series_id, bucket, field, n, sum, min, max)
-       SELECT r.series_id, r.ts - (((r.ts % ${MINUTE}) + ${MINUTE}) % ${MINUTE}), j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)
+       SELECT r.series_id, r.ts - (((r.ts % ${MINUTE}) + ${MINUTE}) % ${MINUTE}), j.key,
+         COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)
        FROM series s JOIN readings r ON r.series_id = s.id AND r.ts >= :from AND r.ts < :to, json_each(r.fields) j
        WHERE j.type IN ('integer', 'real') ${where} GROUP BY 1, 2, 3 ${UPSERT}`,
       );
@@ -63,7 +64,8 @@ export class SqliteLifecycle {
     const hour = (where: string) =>
       db.prepare(
         `INSERT INTO rollup_1h (series_id, bucket, field, n, sum, min, max)
-       SELECT m.series_id, m.bucket - (((m.bucket % ${HOUR}) + ${HOUR}) % ${HOUR}), m.field, SUM(m.n), SUM(m.sum), MIN(m.min), MAX(m.max)
+       SELECT m.series_id, m.bucket - (((m.bucket % ${HOUR}) + ${HOUR}) % ${HOUR}), m.field,
+         SUM(m.n), SUM(m.sum), MIN(m.min), MAX(m.max)
        FROM series s JOIN rollup_1m m ON m.series_id = s.id AND m.bucket >= :from AND m.bucket < :to
        WHERE 1 ${where} GROUP BY 1, 2, 3 ${UPSERT}`,
       );
