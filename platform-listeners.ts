@@ -64,8 +64,8 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
   if (config.profile === 'demo' && policy.loopbackOnly) {
     logger.info(
       'listening on this machine only (127.0.0.1); to open the platform to the network set ' +
-        'IOC_HTTP_HOST=0.0.0.0 and IOC_MQTT_HOST=0.0.0.0 (mqtt.host, http.host), with TLS for anything beyond a ' +
-        'trial',
+        'IOC_HTTP_HOST=0.0.0.0 and IOC_MQTT_HOST=0.0.0.0 ' +
+        '(mqtt.host, http.host), with TLS for anything beyond a trial',
     );
   }
   const tls = config.tls;
@@ -104,8 +104,8 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       const handshakeFailures = new Counter({
         name: 'ioc_tls_handshake_failures_total',
         help:
-          'TLS handshakes that failed (no common protocol, untrusted or missing client certificate, not TLS at ' +
-          'all)',
+          'TLS handshakes that failed (no common protocol, ' +
+          'untrusted or missing client certificate, not TLS at all)',
         labelNames: ['listener'],
         registers: [registry],
       });

@@ -86,8 +86,8 @@ export const handoverRoutes =
         schema: {
           tags: ['workflow'],
           summary:
-            'Shift handover report: alerts by type and agency, handling times, still open, silences, devices ' +
-            'offline or unhealthy',
+            'Shift handover report: alerts by type and agency, handling ' +
+            'times, still open, silences, devices offline or unhealthy',
           description:
             `from/to in the city's time zone (${deps.timezone}) or ISO with offset; default the last 8 hours. ` +
             'format=html (or Accept: text/html) gives a printable page; lang=en for English.',

@@ -87,8 +87,8 @@ describe('InfluxDB line protocol in', () => {
     );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe(
-      `unable to parse 'air,sensorId=air-ngomon pm25= ${ts + 1}': missing value for field "pm25" (line 2); ` +
-        'nothing was written',
+      `unable to parse 'air,sensorId=air-ngomon pm25= ${ts + 1}': ` +
+        'missing value for field "pm25" (line 2); nothing was written',
     );
     expect(await stored('air-ngomon', 'pm25', ts, ts + 2)).toEqual([]);
   });

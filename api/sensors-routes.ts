@@ -188,8 +188,8 @@ export const sensorsRoutes =
           throw new DomainError(
             'invalid',
             'too_many_buckets',
-            `${Math.ceil((to - from) / every)} buckets requested; at most ${MAX_BUCKETS}: use a larger every ` +
-              'or a shorter range',
+            `${Math.ceil((to - from) / every)} buckets requested; at ` +
+              `most ${MAX_BUCKETS}: use a larger every or a shorter range`,
           );
         }
         const fn = q.fn ?? 'mean';

@@ -145,8 +145,8 @@ export class ChainVerifier {
         file: headFile,
         line: 0,
         reason:
-          `the log ends at seq ${this.last?.seq ?? 0} but ${headFile} says seq ${head.seq} was written: entries ` +
-          'were removed from the end',
+          `the log ends at seq ${this.last?.seq ?? 0} but ${headFile} says ` +
+          `seq ${head.seq} was written: entries were removed from the end`,
       });
     } else if (head && this.last && head.seq === this.last.seq && head.hash !== this.last.hash) {
       this.addBreak({

@@ -115,8 +115,8 @@ await run('idle platform');
 const load = await startLoad(bench, RATE, Number(values.batch));
 await sleep(2000);
 await run(
-  `under background load of ${RATE.toLocaleString('en-US')} readings/s (batches of ${values.batch}, QoS 1, ` +
-    'another process)',
+  `under background load of ${RATE.toLocaleString('en-US')} ` +
+    `readings/s (batches of ${values.batch}, QoS 1, another process)`,
 );
 const achieved = await load.stop();
 console.log(

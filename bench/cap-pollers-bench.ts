@@ -174,8 +174,8 @@ const alone: number[] = [];
 const beside: number[] = [];
 console.log(
   `${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with ` +
-    `If-None-Match, their process at ${LOWEST ? 'the lowest' : 'normal'} CPU priority); ${ROUNDS} rounds ` +
-    `of ${SECONDS} s per phase`,
+    `If-None-Match, their process at ${LOWEST ? 'the lowest' : 'normal'} ` +
+    `CPU priority); ${ROUNDS} rounds of ${SECONDS} s per phase`,
 );
 // CPU of this process (the platform and the devices' clients) per phase: beside minus alone, per feed
 // request, is what serving the feed costs the platform, apart from the machine's contention

@@ -205,13 +205,13 @@ try {
   const bare = rateOf('bare Aedes (acknowledged)');
   const raw = rateOf('raw InfluxDB /write');
   console.log(
-    `cluster benchmark: ${devices} devices x ${count} readings (4 fields), one reading per QoS 1 ` +
-      `publish, ${window} in ` +
+    `cluster benchmark: ${devices} devices x ${count} readings ` +
+      `(4 fields), one reading per QoS 1 publish, ${window} in ` +
       `flight per device, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`,
   );
   console.log(
-    '  path                         readings/s  x bare  x raw   CPU µs/reading (server + redis + influxd)  ' +
-      'rounds (readings/s)',
+    '  path                         readings/s  x bare  x raw   ' +
+      'CPU µs/reading (server + redis + influxd)  rounds (readings/s)',
   );
   for (const [name, runs] of rows) {
     const rate = median(runs.map((x) => x.rate));

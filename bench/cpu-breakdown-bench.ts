@@ -206,8 +206,8 @@ if (profiled.profile) {
   const summary = summariseProfile(profiled.profile);
   const scale = platform.mainMicros ?? platform.micros; // main-thread µs per reading, unprofiled
   console.log(
-    `  main-thread breakdown (self time, profiled run ${fmt(profiled.micros)} µs/reading; µs scaled to the ` +
-      'unprofiled main thread):',
+    `  main-thread breakdown (self time, profiled run ${fmt(profiled.micros)} ` +
+      'µs/reading; µs scaled to the unprofiled main thread):',
   );
   for (const g of summary.groups)
     console.log(`    ${g.group.padEnd(44)} ${fmt(g.share * 100).padStart(5)}%  ${fmt(g.share * scale).padStart(5)} µs`);

@@ -90,8 +90,8 @@ db.sync();
 db.close();
 console.log(
   `loaded ${readings.toLocaleString('en')} readings of ${city.sensors.length} sensors over ${DAYS} days ` +
-    `in ${loadS.toFixed(0)} s (${Math.round(readings / loadS).toLocaleString('en')}/s); rolled up ` +
-    `in ${rollS.toFixed(0)} s`,
+    `in ${loadS.toFixed(0)} s (${Math.round(readings / loadS).toLocaleString('en')}/s); ` +
+    `rolled up in ${rollS.toFixed(0)} s`,
 );
 
 // --- size ------------------------------------------------------------------------------------------

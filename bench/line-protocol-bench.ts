@@ -93,8 +93,8 @@ for (let r = 0; r < rounds; r++) {
   );
 }
 console.log(
-  '(the platform validates each line, runs the rules and makes every line durable in its commit log before ' +
-    '204; influxd only writes)',
+  '(the platform validates each line, runs the rules and makes every ' +
+    'line durable in its commit log before 204; influxd only writes)',
 );
 await close();
 await influx.dispose();

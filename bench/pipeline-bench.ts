@@ -133,8 +133,8 @@ console.log(
     `message, ${devices * window} in flight, ${new Date().toISOString()}`,
 );
 console.log(
-  `  commit log alone (baseline):  ${fmt(bare.ackRate)} readings/s durable, CPU ${bare.cpu.toFixed(1)} µs per ` +
-    `reading${threads(bare)}`,
+  `  commit log alone (baseline):  ${fmt(bare.ackRate)} readings/s ` +
+    `durable, CPU ${bare.cpu.toFixed(1)} µs per reading${threads(bare)}`,
 );
 console.log(
   `  platform, durable (the ack):  ${fmt(platform.ackRate)} readings/s  ` +

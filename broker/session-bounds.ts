@@ -129,8 +129,8 @@ export class SessionBounds {
       this.refusals.refuse(
         'queue_full',
         sub.clientId,
-        `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} messages, ${q.bytes} bytes): ` +
-          'newer messages are dropped',
+        `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} ` +
+          `messages, ${q.bytes} bytes): newer messages are dropped`,
       );
       return false;
     }

@@ -128,8 +128,8 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
     const file = writeFleetCity(resolve(v['write-fleet-city']), city, cityFile, devicesWanted);
     io.out(
       `wrote ${file} with ${devicesWanted} sensors. Start the platform on a fresh data directory with ` +
-        `IOC_CITY=${file},\nthen: ioc simulate --city ${file} --scenario pollution-episode ` +
-        `--devices ${devicesWanted}`,
+        `IOC_CITY=${file},\nthen: ioc simulate --city ${file} ` +
+        `--scenario pollution-episode --devices ${devicesWanted}`,
     );
     return 0;
   }
@@ -141,8 +141,8 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   if (devicesWanted && devicesWanted > resolved.sensors.length) {
     throw new UsageError(
       `scenario "${scenario.name}" selects ${resolved.sensors.length} sensors of city ${city.id}; ` +
-        `for ${devicesWanted} devices write a fleet city: ioc simulate --write-fleet-city DIR ` +
-        `--devices ${devicesWanted}`,
+        `for ${devicesWanted} devices write a fleet city: ioc ` +
+        `simulate --write-fleet-city DIR --devices ${devicesWanted}`,
     );
   }
   const sensors: readonly Sensor[] = resolved.sensors.slice(0, devicesWanted ?? resolved.sensors.length);

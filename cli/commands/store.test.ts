@@ -125,8 +125,8 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
     const file = join(dir, 'embedded.yaml');
     writeFileSync(
       file,
-      `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}\nkindsDir: ${join(CONFIG_DIR, 'kinds')}\ndataDir: ` +
-        `${join(dir, 'data')}\n`,
+      `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}\nkindsDir: ` +
+        `${join(CONFIG_DIR, 'kinds')}\ndataDir: ${join(dir, 'data')}\n`,
     );
     const out = capture();
     expect(await runCli(['store', 'setup-retention', '--config', file], out.io)).toBe(2);

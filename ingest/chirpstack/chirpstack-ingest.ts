@@ -99,8 +99,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
             event,
             reject(
               'no_metrics',
-              `uplink of ${device.devEui} (fPort ${parsed.fPort ?? '?'}) has no decoded object: give its ` +
-                'device profile a codec',
+              `uplink of ${device.devEui} (fPort ${parsed.fPort ?? '?'}) ` +
+                'has no decoded object: give its device profile a codec',
             ),
             device.devEui,
           );
@@ -134,8 +134,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
         'unknown',
         reject(
           'invalid_event',
-          `unknown ChirpStack event "${event.slice(0, 40)}" (known: up, join, status, ack, txack, log, ` +
-            'location, integration)',
+          `unknown ChirpStack event "${event.slice(0, 40)}" (known: ` +
+            'up, join, status, ack, txack, log, location, integration)',
         ),
       );
     const parsed = parseChirpstackEvent(body);

@@ -44,8 +44,8 @@ function authFailure(config: InfluxConfig, status: number | undefined, reason: s
   }
   return new InfluxStartupError(
     `InfluxDB at ${config.url} requires authentication and the platform has no credentials (${reason}): set ` +
-      'store.influxdb.username and password (IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD) or a token ' +
-      '(IOC_INFLUX_TOKEN).',
+      'store.influxdb.username and password (IOC_INFLUX_USERNAME, ' +
+      'IOC_INFLUX_PASSWORD) or a token (IOC_INFLUX_TOKEN).',
   );
 }
 
@@ -129,8 +129,8 @@ async function probeV2Write(config: InfluxConfig): Promise<void> {
   if (res.status === 404 && /bucket|org/i.test(body)) {
     throw new InfluxStartupError(
       `InfluxDB at ${config.url} has no bucket "${config.bucket}" in org "${config.org}": create it (influx ` +
-        `bucket create -n ${config.bucket} -o ${config.org}) or fix store.influxdb.org / bucket. Server ` +
-        `said: ${body.slice(0, 300)}`,
+        `bucket create -n ${config.bucket} -o ${config.org}) or fix ` +
+        `store.influxdb.org / bucket. Server said: ${body.slice(0, 300)}`,
     );
   }
 }
@@ -168,8 +168,8 @@ export async function prepareInflux(http: InfluxHttp, config: InfluxConfig, logg
   if (!readsAvailable) {
     logger.warn(
       { url: config.url },
-      `InfluxDB at ${config.url} does not answer InfluxQL on /query: readings are written, but the API cannot ` +
-        'read them back from it',
+      `InfluxDB at ${config.url} does not answer InfluxQL on /query: ` +
+        'readings are written, but the API cannot read them back from it',
     );
   }
   return { version, readsAvailable };
