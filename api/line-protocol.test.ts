@@ -99,8 +99,8 @@ describe('InfluxDB line protocol in', () => {
       method: 'POST',
       headers: { authorization: `Token air-ngomon:${p.devicePassword('air-ngomon')}` },
       body:
-        `air,sensorId=air-ngomon pm25=12 ${ts}\nair,sensorId=air-ngomon ` +
-        `pm25=-5 ${ts + 1}\nwater,sensorId=air-ngomon waterLevel=1 ${ts + 2}`,
+        `air,sensorId=air-ngomon pm25=12 ${ts}\nair,sensorId=air-ngomon pm25=-5 ${ts + 1}\n` +
+        `water,sensorId=air-ngomon waterLevel=1 ${ts + 2}`,
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: string; message: string };

@@ -68,8 +68,8 @@ async function runFleet(
   const simulators = await loadSimulators();
   const interval = Math.round((devices / rate) * 1000);
   const scenario = parseScenario(
-    'name: fleet-bench\ntitle: { vi: "Đo tải", en: "Fleet benchmark" }\nseed: ' +
-      `1\nduration: ${seconds}s\ninterval: ${interval}ms\n`,
+    'name: fleet-bench\ntitle: { vi: "Đo tải", en: "Fleet benchmark" }\nseed: 1\n' +
+      `duration: ${seconds}s\ninterval: ${interval}ms\n`,
     'fleet-bench',
   );
   const resolved = resolveScenario(scenario, city, simulators);

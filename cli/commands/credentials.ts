@@ -49,8 +49,8 @@ export const credentialsCommand: CliCommand = {
         details: { admin: created.admin.username, devices: created.devices.length },
       });
       io.out(
-        `admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\nadmin ` +
-          `token:    ${created.admin.token}`,
+        `admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\n` +
+          `admin token:    ${created.admin.token}`,
       );
       io.out(
         `${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode ` +

@@ -19,8 +19,8 @@ describe('ioc sensors', () => {
       const bad = join(dir, 'bad.csv');
       writeFileSync(
         bad,
-        'id,kind,name,lat,lon,district\nair-new1,air,A,16.46,107.59,Phú Xuân\nair-b,smoke,B,16.46,107.59,Phú ' +
-          'Xuân\nair-c,air,C,1,1,Phú Xuân\n',
+        'id,kind,name,lat,lon,district\nair-new1,air,A,16.46,107.59,Phú Xuân\n' +
+          'air-b,smoke,B,16.46,107.59,Phú Xuân\nair-c,air,C,1,1,Phú Xuân\n',
       );
       const dry = capture();
       expect(await runCli(['sensors', 'import', bad, '--dry-run', '--data-dir', dir], dry.io)).toBe(1);
