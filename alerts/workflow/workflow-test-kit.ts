@@ -62,6 +62,7 @@ export async function startWorkflowHarness(
       dataDir: h.dataDir,
       logger: pino({ level: 'silent' }),
       audit,
+      sensorKinds: [...hueCity().kinds.keys()],
       publish: async (topic, payload) => {
         published.push({ topic, payload: JSON.parse(payload.toString()) });
       },
