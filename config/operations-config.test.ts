@@ -68,6 +68,7 @@ describe('operations config', () => {
       'fire: in en.yaml only; write it in both languages',
     ]);
   });
+
   describe("a route's rule type: ruleType, and ruleKind (its name before the rename) with a warning", () => {
     const hueFile = () =>
       parseYaml(readFileSync(join(HUE_DIR, 'operations.yaml'), 'utf8')) as {

@@ -154,6 +154,7 @@ describe('silences and maintenance windows', { timeout: 180_000 }, () => {
       { seed: 16, numRuns: 300 },
     );
   });
+
   it('a silence by sensor kind mutes a water alert, not an air one; both are recorded and shown', async () => {
     w = await startWorkflowHarness([
       ...hueRules('flood-levels.yaml'),
