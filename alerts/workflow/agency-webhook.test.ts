@@ -42,7 +42,7 @@ afterEach(async () => {
 
 async function startReceiver(): Promise<{ base: string; received: Received[] }> {
   const received: Received[] = [];
-  server = createServer((req, res) => {
+  const listening = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -50,8 +50,9 @@ async function startReceiver(): Promise<{ base: string; received: Received[] }> 
       res.writeHead(204).end();
     });
   });
-  await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received };
+  server = listening;
+  await new Promise<void>((resolve) => listening.listen(0, '127.0.0.1', resolve));
+  return { base: `http://127.0.0.1:${(listening.address() as AddressInfo).port}`, received };
 }
 
 /** Huế's operations.yaml with webhooks for the Kim Long ward (loopback allowed) and the flood command (not) */
