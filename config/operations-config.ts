@@ -144,8 +144,7 @@ export interface Operations {
 export const RULE_KIND_MATCH_DEPRECATED =
   'routing match ruleKind is deprecated: use ruleType ("kind" names sensor kinds: air, water, traffic, camera)';
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A copy of `raw` with every route's `match.ruleKind` moved to `ruleType`; the routes that used it. */
 function moveRuleKind(raw: unknown, errors: string[]): { raw: unknown; routes: string[] } {
@@ -197,8 +196,7 @@ function crossCheck(file: z.output<typeof operationsFileSchema>, city: City): st
 export function parseOperations(raw: unknown, city: City, sops: Sops, source: string): Operations {
   const aliasErrors: string[] = [];
   const moved = moveRuleKind(raw, aliasErrors);
-  if (aliasErrors.length)
-    throw new ConfigError(`${source}: invalid operations:\n  - ${aliasErrors.join('\n  - ')}`);
+  if (aliasErrors.length) throw new ConfigError(`${source}: invalid operations:\n  - ${aliasErrors.join('\n  - ')}`);
   const parsed = operationsFileSchema.safeParse(moved.raw);
   if (!parsed.success)
     throw new ConfigError(`${source}: invalid operations:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);

@@ -126,11 +126,7 @@ describe("an agency's webhook channel", { timeout: 180_000 }, () => {
     expect(JSON.stringify(logs.lines)).not.toContain(COMMAND_SECRET);
     expect(JSON.stringify(logs.lines)).not.toContain(WARD_SECRET);
     expect(receiver.received.filter((r) => r.path.startsWith('/command'))).toEqual([]);
-    expect(
-      w.published
-        .filter((p) => p.payload.reason === 'escalated')
-        .map((p) => [p.topic, p.payload.level]),
-    ).toEqual([
+    expect(w.published.filter((p) => p.payload.reason === 'escalated').map((p) => [p.topic, p.payload.level])).toEqual([
       ['ioc/agencies/ubnd-kim-long', 1],
       ['ioc/agencies/bch-pctt', 2],
     ]);
