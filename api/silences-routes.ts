@@ -61,8 +61,9 @@ export const silencesRoutes =
           tags: ['workflow'],
           summary: 'Silence alerts, or open a maintenance window (maintenance: true also holds no-data alerts)',
           description:
-            'Ad hoc: { match, reason, endsAt }. Scheduled: { match, reason, cron: "0 22 * * 6", durationMinutes: 120 } in the city\'s time zone.' +
-            ' match.ruleKind is the deprecated name of match.ruleType (the answer then says so in its headers).',
+            'Ad hoc: { match, reason, endsAt }. Scheduled: { match, reason, cron: "0 22 * * 6", ' +
+            "durationMinutes: 120 } in the city's time zone. match.ruleKind is the deprecated name of " +
+            'match.ruleType (the answer then says so in its headers).',
           body: z
             .record(z.string(), z.unknown())
             .describe(JSON.stringify(z.toJSONSchema(silenceInputSchema, { io: 'input', unrepresentable: 'any' }))),
