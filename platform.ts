@@ -131,6 +131,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   const operationsConfig = loadOperations(dirname(config.cityFile), seedCity);
+  for (const deprecation of operationsConfig.deprecations)
+    logger.warn({ cityDir: dirname(config.cityFile) }, deprecation);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
@@ -243,6 +245,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     publish: (t, p, o) => broker.publish(t, p, o),
     audit,
     registry,
+    sensorKinds: [...city.kinds.keys()],
   });
   // refusals by the broker's lanes count against a device's health as ingest's do (ingest/device-refusals.ts)
   const deviceRefusals = announceDeviceRefusals(events, city, clock, logger);
