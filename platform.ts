@@ -26,6 +26,7 @@ import { ingestRoutes } from './api/ingest-routes.ts';
 import { lineProtocolRoutes } from './api/line-protocol-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
+import { proxyTrust } from './config/trusted-proxies.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
@@ -273,6 +274,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     registry,
     limits: config.limits,
     clock,
+    trustedProxies: proxyTrust(config.mqtt.trustedProxies),
     ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}),
   });
 
@@ -446,7 +448,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     https: listeners.https,
     access: { guard, registry },
     security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry },
-    mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req),
+    trustedProxies: config.http.trustedProxies,
+    mqttOverWebSocket: (stream, req, address) => broker.handleStream(stream, req, address),
   });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---

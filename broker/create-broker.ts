@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
@@ -27,6 +27,11 @@ import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
 import { maySubscribe } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
 import type { RedisBrokerState } from './redis-broker-state.ts';
+import { plainAddress, type ProxyTrust } from '../config/trusted-proxies.ts';
+import { readPreamble } from './proxy-preamble.ts';
+
+/** how long a client (or a trusted balancer) may take to send its first bytes (proxy-preamble.ts) */
+const PREAMBLE_TIMEOUT_MS = 10_000;
 
 /**
  * The embedded MQTT broker: authenticates clients, applies the topic ACL and hands device messages to
@@ -57,13 +62,21 @@ export interface BrokerDeps {
   isCurrent?: (principal: Principal) => boolean;
   /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
   shared?: RedisBrokerState;
+  /** mqtt.trustedProxies: peers that must send a PROXY protocol header (config/trusted-proxies.ts); none when absent */
+  trustedProxies?: ProxyTrust;
 }
 
 export interface Broker {
   readonly aedes: Aedes;
   publish(topic: string, payload: string | Buffer, options?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
   listenTcp(port: number, host: string): Promise<Server>;
-  handleStream(stream: Duplex, req?: IncomingMessage): void;
+  /**
+   * Reads the PROXY protocol preamble of a raw TCP socket (proxy-preamble.ts) and calls `then` with the
+   * client's address; a refused socket is logged, counted and destroyed. For the TLS listener, before TLS.
+   */
+  readClientAddress(socket: Socket, then: (address: string) => void): void;
+  /** `address`: the client's, when known (request.ip for MQTT over WebSocket, the PROXY header's for TLS) */
+  handleStream(stream: Duplex, req?: IncomingMessage, address?: string): void;
   readonly connectedClients: number;
   close(): Promise<void>;
 }
@@ -136,10 +149,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       if (problem) {
         denied.inc({ action: 'connect' });
         const clientId = printableTopic(packet.clientId ?? '', 64);
-        const address =
-          client.conn && 'remoteAddress' in client.conn
-            ? String((client.conn as { remoteAddress?: string }).remoteAddress ?? '')
-            : '';
+        const address = addresses.get(client.conn) ?? '';
         // no account exists before authentication: one line per client (clientId, else its address) a minute
         refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
           clientId,
@@ -202,7 +212,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         if (!principal) {
           denied.inc({ action: 'connect' });
           logger.info(
-            { clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) },
+            {
+              clientId: printableTopic(client.id, 64),
+              username: printableTopic(username, 64),
+              address: addresses.get(client.conn),
+            },
             'MQTT login refused: bad username or password',
           );
           return done(authError('bad username or password', 4), false);
@@ -356,6 +370,17 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     return true;
   };
 
+  const trust = deps.trustedProxies ?? (() => false);
+  /** The PROXY preamble (proxy-preamble.ts): `then` gets the client's address; a refused socket is closed. */
+  const readClientAddress = (socket: Socket, then: (address: string) => void) =>
+    readPreamble(socket, { trust, clock, timeoutMs: PREAMBLE_TIMEOUT_MS }, (outcome) => {
+      if (outcome.ok) return then(outcome.address);
+      denied.inc({ action: 'connect' });
+      const peer = plainAddress(socket.remoteAddress ?? 'unknown');
+      refusals.refuse(outcome.reason, `address:${peer}`, outcome.message, { address: peer });
+      socket.destroy();
+    });
+
   const publish = (topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}) =>
     new Promise<void>((resolve, reject) => {
       const packet = {
@@ -400,8 +425,17 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     publish,
     async listenTcp(port, host) {
       const server = createServer((socket) => {
-        if (admitSocket(socket, socket.remoteAddress ?? 'unknown'))
-          guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
+        const handle = () => guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
+        const peer = plainAddress(socket.remoteAddress ?? 'unknown');
+        // a client's socket counts against its address before a byte is read; a balancer's once its
+        // PROXY header has named the client
+        if (!trust(peer)) {
+          if (admitSocket(socket, peer)) readClientAddress(socket, handle);
+          return;
+        }
+        readClientAddress(socket, (address) => {
+          if (admitSocket(socket, address)) handle();
+        });
       });
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
@@ -410,9 +444,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       });
       return server;
     },
-    handleStream(stream, req) {
-      if (admitSocket(stream, req?.socket.remoteAddress ?? 'unknown'))
-        guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
+    readClientAddress,
+    handleStream(stream, req, address) {
+      const client = address ?? plainAddress(req?.socket.remoteAddress ?? 'unknown');
+      if (admitSocket(stream, client)) guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
     },
     get connectedClients() {
       return aedes.connectedClients;
