@@ -255,11 +255,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     logger,
     metrics: createIngestMetrics(registry),
   });
-  // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
-  const integrations = createIntegrations({ config, city, ingest, logger, registry });
-  // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
+  // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts), integrations too
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry, deviceRefusals);
+  // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
+  const integrations = createIntegrations({ config, city, ingest, logger, registry, budget: deviceBudget });
+  // the hard packet cap leaves room for the payload limit to be answered with a reason first
   const broker = await createBroker({
     dialects: integrations.dialects,
     budget: deviceBudget,

@@ -19,7 +19,13 @@ describe('trusted proxies (issue 12)', () => {
     expect(config.http.trustedProxies).toEqual(['10.0.0.5']);
     const trusted = proxyTrust(config.mqtt.trustedProxies);
     expect(['10.0.0.5', '::ffff:10.0.0.5', '10.0.1.200', 'fd00::1'].map(trusted)).toEqual([true, true, true, true]);
-    expect(['10.0.0.6', '10.0.2.1', 'fd01::1', 'unknown', ''].map(trusted)).toEqual([false, false, false, false, false]);
+    expect(['10.0.0.6', '10.0.2.1', 'fd01::1', 'unknown', ''].map(trusted)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     expect(plainAddress('::ffff:192.0.2.1')).toBe('192.0.2.1');
     expect(plainAddress('2001:db8::1')).toBe('2001:db8::1');
   });
