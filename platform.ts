@@ -27,6 +27,8 @@ import { lineProtocolRoutes } from './api/line-protocol-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import { proxyTrust } from './config/trusted-proxies.ts';
+import { createBoundedAudit } from './audit/bounded-audit.ts';
+
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
@@ -70,6 +72,9 @@ import { createProvisioningLimiter } from './config/sensors/provisioning-limiter
 import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
 import { sensorImportRoutes } from './api/sensor-import-routes.ts';
 import { provisionRoutes } from './api/provision-routes.ts';
+
+/** the audit action of a refused MQTT CONNECT (bounded per address and minute) */
+const MQTT_CONNECT_REFUSED_ACTION = 'mqtt.connect_refused';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -260,7 +265,28 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
   const integrations = createIntegrations({ config, city, ingest, logger, registry, budget: deviceBudget });
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
+  // refused MQTT CONNECTs in the audit log, a few per address and minute, the rest summed (audit/bounded-audit.ts)
+  const connectAudit = createBoundedAudit({
+    audit,
+    clock,
+    action: MQTT_CONNECT_REFUSED_ACTION,
+    perWindow: config.audit.authFailuresPerMinute,
+  });
   const broker = await createBroker({
+    onConnectRefused: (r) =>
+      connectAudit.record(r.address, {
+        actor: { name: 'anonymous', role: 'anonymous' },
+        address: r.address,
+        action: MQTT_CONNECT_REFUSED_ACTION,
+        outcome: 'failure',
+        target: 'mqtt.connect',
+        details: {
+          ...(r.username === undefined ? {} : { username: r.username }),
+          clientId: r.clientId,
+          returnCode: r.returnCode,
+          reason: r.reason,
+        },
+      }),
     dialects: integrations.dialects,
     budget: deviceBudget,
     maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes),
@@ -392,6 +418,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         clock,
       ),
       audit,
+      auditPerMinute: config.audit.authFailuresPerMinute,
     }),
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
@@ -437,6 +464,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         limiter,
         registry,
         audit,
+        clock,
+        auditPerMinute: config.audit.authFailuresPerMinute,
         mqttUrl: () => mqttUrlForDevices,
       }),
     ];
@@ -564,6 +593,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       });
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
+      await step('MQTT refusal audit', () => connectAudit.close());
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('durable pipeline', () => pipeline.close());

@@ -62,8 +62,23 @@ export interface BrokerDeps {
   isCurrent?: (principal: Principal) => boolean;
   /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
   shared?: RedisBrokerState;
+  /**
+   * told of every refused CONNECT (after authentication ran), for the audit log (platform.ts bounds it per
+   * address and minute, audit/bounded-audit.ts); never given the password
+   */
+  onConnectRefused?: (refusal: ConnectRefusal) => void;
   /** mqtt.trustedProxies: peers that must send a PROXY protocol header (config/trusted-proxies.ts); none when absent */
   trustedProxies?: ProxyTrust;
+}
+
+export interface ConnectRefusal {
+  /** the client's address (a trusted balancer's PROXY header's), or "unknown" */
+  address: string;
+  username: string | undefined;
+  clientId: string;
+  /** the CONNACK return code sent */
+  returnCode: number;
+  reason: string;
 }
 
 export interface Broker {
@@ -161,7 +176,20 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       }
       done(null, true);
     },
-    authenticate(client, username, password, done) {
+    authenticate(client, username, password, reply) {
+      // every refusal below, whichever check made it, is also told to the audit (never the password)
+      const done: typeof reply = (err, ok) => {
+        if (err && deps.onConnectRefused) {
+          deps.onConnectRefused({
+            address: addresses.get(client.conn) ?? 'unknown',
+            username: username === undefined ? undefined : printableTopic(username, 64),
+            clientId: printableTopic(client.id ?? '', 64),
+            returnCode: err.returnCode,
+            reason: err.message.slice(0, 300),
+          });
+        }
+        reply(err, ok);
+      };
       if (insecure) {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
         return done(null, true);
