@@ -91,6 +91,8 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
 
   let mqttServer: TlsServer | undefined;
   let rawServer: NetServer | undefined;
+  // the raw sockets under MQTT over TLS: destroyed at close, so that close never waits on a wrapped one
+  const rawSockets = new Set<Socket>();
   let reloader: TlsReloader | undefined;
   return {
     https: httpsOn ? serverPair(initial) : undefined,
@@ -148,12 +150,14 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       // the TLS server never listens itself: a plain TCP listener reads the PROXY preamble first (a trusted
       // balancer's header comes before the ClientHello), then hands the socket over as a new connection
       const tlsServer = mqttServer;
-      const server = createNetServer((raw) =>
+      const server = createNetServer((raw) => {
+        rawSockets.add(raw);
+        raw.once('close', () => rawSockets.delete(raw));
         broker.readClientAddress(raw, (address) => {
           clientAddresses.set(raw, address);
           tlsServer.emit('connection', raw);
-        }),
-      );
+        });
+      });
       rawServer = server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -194,7 +198,11 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       reloader?.close();
       const server = rawServer;
       // the broker has disconnected its clients by now, so close() does not wait for connections
-      if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server?.listening) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const raw of rawSockets) raw.destroy();
+        await closed;
+      }
     },
   };
 }

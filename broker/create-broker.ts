@@ -30,8 +30,9 @@ import type { RedisBrokerState } from './redis-broker-state.ts';
 import { plainAddress, type ProxyTrust } from '../config/trusted-proxies.ts';
 import { readPreamble } from './proxy-preamble.ts';
 
-/** how long a client (or a trusted balancer) may take to send its first bytes (proxy-preamble.ts) */
-const PREAMBLE_TIMEOUT_MS = 10_000;
+/** how long a client (or a trusted balancer) may take to send its first bytes (proxy-preamble.ts): Aedes' own
+ * connect timeout, which starts only once the preamble is read */
+const PREAMBLE_TIMEOUT_MS = 30_000;
 
 /**
  * The embedded MQTT broker: authenticates clients, applies the topic ACL and hands device messages to
@@ -403,6 +404,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const readClientAddress = (socket: Socket, then: (address: string) => void) =>
     readPreamble(socket, { trust, clock, timeoutMs: PREAMBLE_TIMEOUT_MS }, (outcome) => {
       if (outcome.ok) return then(outcome.address);
+      if (outcome.reason === 'closed') {
+        socket.destroy();
+        return;
+      }
       denied.inc({ action: 'connect' });
       const peer = plainAddress(socket.remoteAddress ?? 'unknown');
       refusals.refuse(outcome.reason, `address:${peer}`, outcome.message, { address: peer });

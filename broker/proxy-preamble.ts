@@ -11,7 +11,9 @@ import { parseProxyHeader } from './proxy-protocol.ts';
  */
 export type PreambleOutcome =
   | { ok: true; address: string; proxied: boolean }
-  | { ok: false; reason: 'proxy_untrusted' | 'proxy_missing' | 'proxy_invalid' | 'proxy_timeout'; message: string };
+  | { ok: false; reason: 'proxy_untrusted' | 'proxy_missing' | 'proxy_invalid' | 'proxy_timeout'; message: string }
+  /** gone before its first bytes (a port scan, a TCP health check): nothing to refuse or log */
+  | { ok: false; reason: 'closed'; message: string };
 
 export interface PreambleOptions {
   trust: ProxyTrust;
@@ -57,11 +59,14 @@ export function readPreamble(socket: Socket, options: PreambleOptions, done: (ou
     }
     decide();
   };
-  const onEnd = () => refuse('proxy_timeout', `${peer} closed before its first bytes could be read`);
+  const onEnd = () => refuse('closed', `${peer} closed before its first bytes could be read`);
   const timer = options.clock.setTimeout(
     () => refuse('proxy_timeout', `${peer} sent no ${trusted ? 'PROXY protocol header' : 'bytes'} in time`),
     options.timeoutMs,
   );
+  // a reset before the broker or TLS has the socket must not go unhandled (it would end the process); it
+  // closes the socket, which ends the preamble. Kept after it: the socket is handed on in the same tick.
+  socket.on('error', () => undefined);
   socket.on('readable', onReadable);
   socket.once('end', onEnd);
   socket.once('close', onEnd);
