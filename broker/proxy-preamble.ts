@@ -41,7 +41,14 @@ export function readPreamble(socket: Socket, options: PreambleOptions, done: (ou
     finish({ ok: false, reason, message });
   const decide = () => {
     const header = parseProxyHeader(held);
-    if (header.kind === 'incomplete') return;
+    if (header.kind === 'incomplete') {
+      // an MQTT client's first byte is CONNECT's (0x10) and a TLS client's 0x16: bytes that start like a PROXY
+      // header come from a balancer, and from an untrusted peer they are refused without waiting for the rest
+      if (!trusted && held.length > 0) {
+        return refuse('proxy_untrusted', `PROXY protocol header from ${peer}, which is not in mqtt.trustedProxies`);
+      }
+      return;
+    }
     if (header.kind === 'invalid') return refuse('proxy_invalid', `${header.reason} from ${peer}`);
     if (header.kind === 'none') {
       if (trusted) return refuse('proxy_missing', `trusted proxy ${peer} sent no PROXY protocol header`);
