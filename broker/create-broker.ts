@@ -479,7 +479,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     },
     readClientAddress,
     handleStream(stream, req, address) {
-      const client = address ?? plainAddress(req?.socket.remoteAddress ?? 'unknown');
+      const client = plainAddress(address ?? req?.socket.remoteAddress ?? 'unknown');
       if (admitSocket(stream, client)) guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
     },
     get connectedClients() {
