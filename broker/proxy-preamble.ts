@@ -25,7 +25,7 @@ export interface PreambleOptions {
 export function readPreamble(socket: Socket, options: PreambleOptions, done: (outcome: PreambleOutcome) => void): void {
   const peer = plainAddress(socket.remoteAddress ?? 'unknown');
   const trusted = options.trust(peer);
-  let held = Buffer.alloc(0);
+  let held: Buffer = Buffer.alloc(0);
   let finished = false;
   const finish = (outcome: PreambleOutcome, rest?: Buffer) => {
     if (finished) return;
