@@ -111,6 +111,8 @@ export function createPublishGate(
         );
         if (decision.action === 'deny')
           return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
+        if (principal.role === 'integration' && decision.action === 'allow')
+          return integrationPublish(client, principal, packet, done);
         const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
         if (verdict.outcome === 'abusive') {
           deny(
@@ -171,14 +173,33 @@ export function createPublishGate(
       explain(client, principal, packet, decision.rejection, done);
       return;
     }
-    if (principal.role === 'integration') {
-      // another system's message under its own root: ingested if its dialect takes it, else only forwarded
+    ingestPublish(client, principal, packet, done);
+  }
+
+  /**
+   * Another system's message under its own root: ingested if its dialect takes it, each message charged to
+   * the device it is for (a chatty LoRaWAN node is refused like a chatty device, and the integration's other
+   * devices are not held behind it); else only forwarded. The connection pays for its bytes either way.
+   */
+  function integrationPublish(client: Client, principal: Principal, packet: PublishPacket, done: Done): void {
+    const bytes = packet.payload.length + packet.topic.length;
+    const verdict = deps.rate.takeConnection(client, bytes);
+    if (verdict.outcome === 'refused' || verdict.outcome === 'abusive') {
+      const message =
+        `integration ${principal.name} sends more than ${limits.connectionBytesPerSecond} bytes/s on one ` +
+        `connection (held ${limits.rateHoldMaxMs} ms already): not stored`;
+      refusals.refuse('rate_limited', principal.name, message, { topic: printableTopic(packet.topic) });
+      deps.drop(packet);
+      done(null);
+      return;
+    }
+    const handle = () => {
       const outcome = deps.dialects?.handle(principal.name, packet.topic, packet.payload as Buffer);
       if (outcome) settle(client, principal, packet, outcome, done);
       else done(null);
-      return;
-    }
-    ingestPublish(client, principal, packet, done);
+    };
+    if (verdict.outcome === 'held') deps.hold(verdict.ms, handle);
+    else handle();
   }
 
   function ingestPublish(
