@@ -65,7 +65,7 @@ function parseEntry(line: string): QuarantineEntry | undefined {
   const { file, reason, at } = rest;
   if (typeof cause !== 'string' || !CAUSES.has(cause)) return undefined;
   if (typeof file !== 'string' || typeof reason !== 'string' || typeof at !== 'string') return undefined;
-  return { ...rest, cause } as QuarantineEntry;
+  return { ...rest, cause: cause as QuarantineCause, file, reason, at } as QuarantineEntry;
 }
 
 export class Quarantine {
