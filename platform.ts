@@ -18,7 +18,7 @@ import { recordPlatformStart } from './audit/platform-events.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
-import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
+import { commitLogDirOf } from './cluster/cluster-node.ts';
 import type { LiveAuth } from './config/accounts/live-auth.ts';
 import type { LiveSessionRegistry } from './config/accounts/live-sessions.ts';
 import { loadCity, type City } from './config/city-config.ts';
