@@ -23,7 +23,7 @@ interface PackageJson {
 const readJson = (file: string): PackageJson => JSON.parse(readFileSync(file, 'utf8')) as PackageJson;
 const pkg = readJson(join(ROOT, 'package.json'));
 const all = { ...pkg.dependencies, ...pkg.devDependencies };
-const escape = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 const code = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
   .split('\0')
@@ -40,15 +40,15 @@ function commandsOf(name: string): string[] {
 
 function isImported(name: string): boolean {
   // from 'x', import('x'), require('x'), node --import x, each also with a subpath ('x/esm/api')
-  const spec = `['"]${escape(name)}(?:/[^'"]*)?['"]`;
+  const spec = `['"]${escapeRegex(name)}(?:/[^'"]*)?['"]`;
   return new RegExp(`(?:\\bfrom\\s*|\\bimport\\s*\\(\\s*|\\brequire\\s*\\(\\s*|'--import',\\s*)${spec}`).test(code);
 }
 
 function isRun(name: string): boolean {
   return commandsOf(name).some(
     (command) =>
-      new RegExp(`(?:^|[\\s;&|(])${escape(command)}\\s`, 'm').test(scripts) ||
-      new RegExp(`\\.bin['"/,\\s]+${escape(command)}['"]`).test(code),
+      new RegExp(`(?:^|[\\s;&|(])${escapeRegex(command)}\\s`, 'm').test(scripts) ||
+      new RegExp(`\\.bin['"/,\\s]+${escapeRegex(command)}['"]`).test(code),
   );
 }
 
