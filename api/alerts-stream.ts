@@ -48,7 +48,8 @@ export const alertsStreamRoute =
           tags: ['alerts'],
           summary: 'Live alert stream (WebSocket): a snapshot of open alerts, then every alert event',
           description:
-            'Token: ?token= (browsers) or Authorization: Bearer. Filters: kind, severity, district (comma-separated). Messages are documented in docs/alerts-api.md.',
+            'Token: ?token= (browsers) or Authorization: Bearer. Filters: kind, severity, district ' +
+            '(comma-separated). Messages are documented in docs/alerts-api.md.',
         },
       },
       (socket, request) => {
