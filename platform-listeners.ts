@@ -1,7 +1,10 @@
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { AuditRecorder } from './audit/audit-log.ts';
+import { recordConfigReload } from './audit/platform-events.ts';
 import type { Broker } from './broker/create-broker.ts';
 import type { Clock } from './core/clock.ts';
 import { enforceListeningPolicy } from './config/listening-policy.ts';
@@ -211,6 +214,63 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       }
     },
   };
+}
+
+export interface PlatformAddresses {
+  readonly httpUrl: string;
+  readonly mqttUrl: string;
+  readonly mqttWsUrl: string;
+  /** MQTT over TLS (mqtts://), when tls: is configured */
+  readonly mqttsUrl: string | undefined;
+}
+
+/**
+ * Opens the listeners, once everything behind them is ready: MQTT over TCP, HTTP (with MQTT over WebSocket
+ * and the alert stream), then MQTT over TLS and the watch on the certificate files, whose reloads are
+ * audited as configuration reloads.
+ */
+export async function openListeners(
+  listeners: PlatformListeners,
+  deps: {
+    config: PlatformConfig;
+    broker: Broker;
+    app: FastifyInstance;
+    registry: Registry;
+    audit: AuditRecorder;
+    logger: Logger;
+  },
+): Promise<PlatformAddresses> {
+  const { config, broker, app, logger } = deps;
+  const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
+  const mqttPort = (tcp.address() as { port: number }).port;
+  // Fastify logs each address it listens on (both loopback and the LAN address for 0.0.0.0): that is the
+  // HTTP listener's line, worded like the others
+  await app.listen({
+    port: config.http.port,
+    host: config.http.host,
+    listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)`,
+  });
+  const httpPort = (app.server.address() as { port: number }).port;
+  const { mqttsUrl } = await listeners.start({
+    broker,
+    httpServer: app.server,
+    registry: deps.registry,
+    // a configuration reload: the certificate files changed on disk (config/tls-reloader.ts)
+    onReload: (result, cert) =>
+      void recordConfigReload(deps.audit, {
+        target: 'tls',
+        outcome: result === 'reloaded' ? 'success' : 'failure',
+        details: cert
+          ? { fingerprint256: cert.fingerprint256, notAfter: new Date(cert.notAfter).toISOString() }
+          : { kept: 'the previous certificate' },
+      }),
+  });
+  const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
+  const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
+  const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
+  logger.info(`MQTT broker listening on ${mqttUrl}`);
+  logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
+  return { httpUrl, mqttUrl, mqttWsUrl, mqttsUrl };
 }
 
 /**

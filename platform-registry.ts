@@ -1,13 +1,23 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { provisionRoutes } from './api/provision-routes.ts';
+import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
+import { sensorImportRoutes } from './api/sensor-import-routes.ts';
+import type { AuditRecorder } from './audit/audit-log.ts';
 import type { City } from './config/city-config.ts';
 import type { Clock, TimerHandle } from './core/clock.ts';
 import type { AuthStore, Principal } from './config/credentials.ts';
+import type { LiveAuth } from './config/accounts/live-auth.ts';
 import type { LiveSessionRegistry } from './config/accounts/live-sessions.ts';
+import type { PlatformConfig } from './config/platform-config.ts';
 import { loadCityBounds } from './config/sensors/city-bounds.ts';
 import { liveCity } from './config/sensors/live-city.ts';
+import { ProvisioningCodes } from './config/sensors/provisioning-codes.ts';
+import { createProvisioningLimiter } from './config/sensors/provisioning-limiter.ts';
+import { createSensorAdmin } from './config/sensors/sensor-admin.ts';
 import { SensorRegistry, type RegistryChange } from './config/sensors/sensor-registry.ts';
 
 /**
@@ -160,4 +170,56 @@ export function openPlatformRegistry(deps: {
       watcher.close();
     },
   };
+}
+
+export interface RegistryRoutesDeps {
+  config: Pick<PlatformConfig, 'dataDir' | 'accounts' | 'audit'>;
+  clock: Clock;
+  /** device secrets: created, rotated and removed with their sensors */
+  accounts: Pick<LiveAuth, 'change' | 'device'>;
+  audit: AuditRecorder;
+  metrics: Registry;
+  /** what a provisioned device is told to connect to (known once the broker listens) */
+  mqttUrl(): string;
+}
+
+/**
+ * The registry's HTTP side: the admin routes (list, create, edit, disable, delete, provisioning codes), the
+ * bulk import, and the public provisioning route, whose one-time code is the credential and whose failures
+ * are limited per address like sign-ins (`accounts.maxFailuresPerAddress` per `failureWindowMinutes`).
+ */
+export function registryRoutes(devices: PlatformRegistry, deps: RegistryRoutesDeps): FastifyPluginAsync[] {
+  const { config, clock, accounts, audit, metrics } = deps;
+  const registry = devices.registry;
+  const admin = createSensorAdmin({ registry, changeAuth: (fn) => accounts.change(fn) });
+  const codes = new ProvisioningCodes(config.dataDir, clock);
+  const limiter = createProvisioningLimiter(
+    {
+      maxFailures: config.accounts.maxFailuresPerAddress,
+      windowMs: config.accounts.failureWindowMinutes * 60_000,
+    },
+    clock,
+  );
+  return [
+    sensorAdminRoutes({
+      registry,
+      admin,
+      codes,
+      hasSecret: (id) => accounts.device?.(id) !== undefined,
+      audit,
+      metrics,
+    }),
+    sensorImportRoutes({ registry, admin, audit }),
+    provisionRoutes({
+      codes,
+      admin,
+      exists: (id) => registry.entry(id) !== undefined,
+      limiter,
+      registry: metrics,
+      audit,
+      clock: deps.clock,
+      auditPerMinute: deps.config.audit.authFailuresPerMinute,
+      mqttUrl: deps.mqttUrl,
+    }),
+  ];
 }

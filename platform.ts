@@ -1,85 +1,62 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { projectPath } from './core/project-root.ts';
-import { preparePrivateDataDir } from './config/private-files.ts';
+import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { createAlertService, type AlertEngine } from './alerts/alert-service.ts';
+import type { Registry } from 'prom-client';
+import type { AlertEngine } from './alerts/alert-service.ts';
 import { startAlertDelivery, type AlertDelivery } from './alerts/delivery/alert-delivery.ts';
-import { alertsApi } from './api/alerts-api.ts';
-import { writeThrough } from './alerts/write-through-store.ts';
-import { createAlertOperations, type AlertOperations } from './alerts/workflow/alert-operations.ts';
-import { loadOperations } from './config/operations-config.ts';
-import { alertWorkflowRoutes } from './api/alert-workflow-routes.ts';
-import { silencesRoutes } from './api/silences-routes.ts';
-import { createOperationsReports, offlineDevices } from './api/operations-reports.ts';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { AlertOperations } from './alerts/workflow/alert-operations.ts';
 import { createAuthGuard } from './api/auth.ts';
-import { accountsRoutes } from './api/accounts-routes.ts';
-import { sessionRoutes } from './api/session-routes.ts';
-import { createLiveAuth, type LiveAuth } from './config/accounts/live-auth.ts';
-import { createLiveSessionRegistry, type LiveSessionRegistry } from './config/accounts/live-sessions.ts';
-import { createLoginLimiter } from './config/accounts/login-limiter.ts';
-import { createWebSessions } from './config/accounts/web-sessions.ts';
 import { buildApp } from './api/build-app.ts';
-import { ingestRoutes } from './api/ingest-routes.ts';
-import { lineProtocolRoutes } from './api/line-protocol-routes.ts';
-import { sensorsRoutes } from './api/sensors-routes.ts';
-import { systemRoutes, type HealthReport } from './api/system-routes.ts';
-import { proxyTrust } from './config/trusted-proxies.ts';
+import { startNgsiLdPush } from './api/ngsi-ld/ngsi-ld-push.ts';
+import { createNgsiLdSource } from './api/ngsi-ld/ngsi-ld-source.ts';
+import { createOperationsReports, offlineDevices } from './api/operations-reports.ts';
+import type { HealthReport } from './api/system-routes.ts';
+import type { AuditLog } from './audit/audit-log.ts';
+import { openPlatformAudit } from './audit/platform-audit.ts';
+import { recordPlatformStart } from './audit/platform-events.ts';
 import { createBoundedAudit } from './audit/bounded-audit.ts';
-
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
-import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
-import { alertClusterOf } from './cluster/alert-cluster.ts';
-import { singleNodeStatus } from './cluster/cluster-status.ts';
-import { clusterRoutes } from './api/cluster-routes.ts';
-import { alertActionForwarding } from './cluster/alert-action-forwarding.ts';
-import { createConsolePlugin } from './console/console-plugin.ts';
-import { createPlatformLogger } from './platform-logger.ts';
-import { prepareListeners } from './platform-listeners.ts';
-import { checkIntegrations, createIntegrations } from './platform-integrations.ts';
+import { commitLogDirOf } from './cluster/cluster-node.ts';
+import type { LiveAuth } from './config/accounts/live-auth.ts';
+import type { LiveSessionRegistry } from './config/accounts/live-sessions.ts';
 import { loadCity, type City } from './config/city-config.ts';
-import { systemClock, type Clock } from './core/clock.ts';
-import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
+import type { CredentialsFile } from './config/credentials.ts';
+import { loadOperations } from './config/operations-config.ts';
 import { loadPlatformConfig, type LoadConfigOptions, type PlatformConfig } from './config/platform-config.ts';
-import { DeviceStateTracker } from './ingest/device-state.ts';
+import { preparePrivateDataDir } from './config/private-files.ts';
+import { proxyTrust } from './config/trusted-proxies.ts';
+import { systemClock, type Clock } from './core/clock.ts';
+import { projectPath } from './core/project-root.ts';
 import { announceDeviceRefusals } from './ingest/device-refusals.ts';
+import { DeviceStateTracker } from './ingest/device-state.ts';
 import { IngestEvents } from './ingest/ingest-events.ts';
 import { createIngestMetrics } from './ingest/ingest-metrics.ts';
 import { createIngest, type IngestService } from './ingest/ingest-service.ts';
-import type { DurableWriter } from './store/durable-writer.ts';
-import { DurablePipeline } from './store/durable-pipeline.ts';
-import type { StoreFeeder } from './store/store-feeder.ts';
-import type { DemoFleet } from './simulators/demo-fleet.ts';
-import type { TimeSeriesStore } from './store/time-series-store.ts';
-import { AuditLog } from './audit/audit-log.ts';
-import { auditDirOf, auditLogIsKeyed } from './audit/audit-files.ts';
-import { auditKeyFileOf, openAuditKey } from './audit/audit-key.ts';
-import { importPending } from './audit/audit-pending.ts';
-import { recordConfigReload, recordPlatformStart, recordPlatformStop } from './audit/platform-events.ts';
-import { auditHooks } from './api/audit-http.ts';
-import { auditRoutes } from './api/audit-routes.ts';
-import { createNgsiLdSource } from './api/ngsi-ld/ngsi-ld-source.ts';
-import { ngsiLdRoutes } from './api/ngsi-ld/ngsi-ld-routes.ts';
-import { startNgsiLdPush } from './api/ngsi-ld/ngsi-ld-push.ts';
+import { openPlatformAccounts } from './platform-accounts.ts';
+import { createPlatformAlerts } from './platform-alerts.ts';
+import { platformHealth } from './platform-health.ts';
+import { checkIntegrations, createIntegrations } from './platform-integrations.ts';
+import { openListeners, prepareListeners } from './platform-listeners.ts';
+import { createPlatformLogger } from './platform-logger.ts';
+import { startDemoIfEnabled } from './platform-demo.ts';
+import { createPlatformMetrics } from './platform-metrics.ts';
 import { openPlatformRegistry } from './platform-registry.ts';
-import { createSensorAdmin } from './config/sensors/sensor-admin.ts';
-import { ProvisioningCodes } from './config/sensors/provisioning-codes.ts';
-import { createProvisioningLimiter } from './config/sensors/provisioning-limiter.ts';
-import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
-import { sensorImportRoutes } from './api/sensor-import-routes.ts';
-import { provisionRoutes } from './api/provision-routes.ts';
+import { platformRoutes } from './platform-routes.ts';
+import { DurablePipeline } from './store/durable-pipeline.ts';
+import type { DurableWriter } from './store/durable-writer.ts';
+import type { StoreFeeder } from './store/store-feeder.ts';
+import type { TimeSeriesStore } from './store/time-series-store.ts';
 
 /** the audit action of a refused MQTT CONNECT (bounded per address and minute) */
 const MQTT_CONNECT_REFUSED_ACTION = 'mqtt.connect_refused';
-
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
  * log, writer, feeder, adapter) -> ingest -> broker -> API, starts the listeners and shuts them down in
- * the reverse order.
+ * the reverse order. What a part needs to be made lives with the part or in a platform-*.ts helper beside
+ * this file (accounts, audit, health, metrics, listeners, device registry, integrations, logger).
  */
 export interface PlatformOptions extends LoadConfigOptions {
   clock?: Clock;
@@ -122,10 +99,6 @@ export interface Platform {
 
 const VERSION = (JSON.parse(readFileSync(projectPath('package.json'), 'utf8')) as { version: string }).version;
 
-function hostForUrl(host: string): string {
-  return host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-}
-
 export async function startPlatform(options: PlatformOptions = {}): Promise<Platform> {
   const startedAt = Date.now();
   const config = loadPlatformConfig(options);
@@ -153,106 +126,36 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     accountNames: () => accounts.accounts.map((a) => a.name),
   });
   const city = devices.city;
+  const { accounts, liveSessions, webSessions, ...signIn } = openPlatformAccounts({ config, city, clock, logger });
 
-  if (config.security.insecure) {
-    const banner =
-      '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish ' +
-      'anywhere without credentials. Never run this on a network. !!!';
-    logger.warn(banner);
-    process.stderr.write(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n\n`);
-  }
-  const creds = loadCredentials(config.dataDir, city, config.profile);
-  if (creds.missingDevices.length) {
-    logger.warn(
-      { sensors: creds.missingDevices },
-      `${creds.missingDevices.length} sensors have no device credentials and cannot connect`,
-    );
-  }
-  // revocation without a restart: a changed auth.json (CLI, admin API) closes what the old secrets opened
-  const liveSessions = createLiveSessionRegistry();
-  const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
-  const accounts = createLiveAuth({
-    dataDir: config.dataDir,
-    initial: creds.file,
-    sessions: liveSessions,
-    clock,
-    logger: logger.child({ module: 'auth' }),
-    alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
-  });
-  accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
-
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
-  // a cluster's nodes are told apart in /metrics by their node id
-  if (config.cluster.redis) registry.setDefaultLabels({ node: nodeIdOf(config) });
-  // prom-client names three gauges `_total`, which Prometheus reserves for counters; the same figures stay
-  // without the suffix (ioc_process_nodejs_active_handles, ...)
-  for (const what of ['handles', 'requests', 'resources'])
-    registry.removeSingleMetric(`ioc_process_nodejs_active_${what}_total`);
+  const registry = createPlatformMetrics(config);
   devices.attach(liveSessions, registry);
   // durability (store/durable-pipeline.ts): commit log -> group writer -> feeder -> store adapter, integrity
   // and disk state; the adapter opens in its own thread (or reaches a server) while the rest is wired
   const pipeline = new DurablePipeline({ config, clock, logger, registry, logDir: commitLogDirOf(config) });
-  const { writer, store, latest: latestValues } = pipeline;
-  const auditDir = auditDirOf(config.dataDir);
-  const auditKey = openAuditKey(
-    auditKeyFileOf(config.audit.keyFile, config.dataDir),
-    logger,
-    auditLogIsKeyed(auditDir),
-  );
-  const audit = AuditLog.open({
-    dir: auditDir,
-    clock,
-    logger: logger.child({ module: 'audit' }),
-    maxFileBytes: config.audit.maxFileBytes,
-    registry,
-    key: auditKey,
-    witness: { everyEntries: config.audit.witnessEveryEntries, everyMs: config.audit.witnessEveryMinutes * 60_000 },
-  });
-  const auditLogger = logger.child({ module: 'audit' });
-  await importPending(auditDir, audit, auditLogger);
-  // entries the command line left while this platform holds the log (ioc credentials ...)
-  const pendingTimer = clock.setInterval(() => {
-    void importPending(auditDir, audit, auditLogger);
-  }, 5000);
+  const { writer, store } = pipeline;
+  const platformAudit = await openPlatformAudit({ config, clock, logger, registry });
+  const audit = platformAudit.log;
 
   // --- ingest, alerts, broker and API are wired while the store opens ---
   const events = new IngestEvents();
   events.on('error', (err: Error) => logger.error({ err }, 'an ingest event listener failed'));
   const states = new DeviceStateTracker(city, events);
-  // cluster mode: one owner node per rule partition, alert events through Redis (cluster/alert-cluster.ts)
-  const alertCluster = alertClusterOf(config, nodeIdOf(config), {
+  // the engine (in a cluster: the rule partitions this node owns) and the workflow around it (platform-alerts.ts)
+  const { alertCluster, alerts, operations } = createPlatformAlerts({
+    config,
     city,
-    local: events,
     clock,
-    timers: systemClock,
     logger,
     registry,
-  });
-  const alerts = createAlertService({
-    store: writeThrough(store, (points) => writer.write(points)),
-    city,
-    events: alertCluster?.events ?? events,
-    ...(alertCluster ? { owns: alertCluster.owns } : {}),
-    clock,
-    logger: logger.child({ module: 'alerts' }),
-    rulesDir: city.rulesDir,
-    dataDir: config.dataDir,
-    flap: { transitions: config.limits.alertFlapTransitions, windowMs: config.limits.alertFlapWindowSeconds * 1000 },
+    events,
+    store,
+    writer,
+    operationsConfig,
+    audit,
+    publish: (t, p, o) => broker.publish(t, p, o),
   });
   devices.onSensorsChanged(() => alerts.sensorsChanged('registry'));
-  // agencies, routing, handling, escalation and silences around the engine (docs/operations-workflow.md)
-  const operations = createAlertOperations({
-    ops: operationsConfig,
-    alerts,
-    clock,
-    dataDir: config.dataDir,
-    logger: logger.child({ module: 'operations' }),
-    publish: (t, p, o) => broker.publish(t, p, o),
-    audit,
-    registry,
-    sensorKinds: [...city.kinds.keys()],
-  });
   // refusals by the broker's lanes count against a device's health as ingest's do (ingest/device-refusals.ts)
   const deviceRefusals = announceDeviceRefusals(events, city, clock, logger);
   const ingest = createIngest({
@@ -268,7 +171,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry, deviceRefusals);
   // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
   const integrations = createIntegrations({ config, city, ingest, logger, registry, budget: deviceBudget });
-  // the hard packet cap leaves room for the payload limit to be answered with a reason first
   // refused MQTT CONNECTs in the audit log, a few per address and minute, the rest summed (audit/bounded-audit.ts)
   const connectAudit = createBoundedAudit({
     audit,
@@ -276,6 +178,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     action: MQTT_CONNECT_REFUSED_ACTION,
     perWindow: config.audit.authFailuresPerMinute,
   });
+  // the hard packet cap leaves room for the payload limit to be answered with a reason first
   const broker = await createBroker({
     onConnectRefused: (r) =>
       connectAudit.record(r.address, {
@@ -309,29 +212,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   });
 
   // --- API ---
-  const health = (): HealthReport => {
-    const p = pipeline.health();
-    const auditState = audit.state();
-    const auditFailing = auditState.chain === 'broken' || Boolean(auditState.writeError);
-    return {
-      status: p.status === 'down' ? 'down' : p.status === 'degraded' || auditFailing ? 'degraded' : 'ok',
-      integrity: p.integrity,
-      audit: {
-        chain: auditState.chain,
-        reason: auditState.reason,
-        writeError: auditState.writeError,
-        seq: auditState.head.seq,
-      },
-      insecure: config.security.insecure,
-      broker: { ready: true, clients: broker.connectedClients },
-      store: p.store,
-      uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
-      storage: p.storage,
-    };
-  };
-
+  const health = platformHealth({ pipeline, audit, broker, insecure: config.security.insecure, startedAt });
   const guard = createAuthGuard(accounts, config.security.insecure, webSessions);
-  const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   // alert delivery: WebSocket hub, MQTT ioc/alerts/..., webhooks (the REST, stream and CAP routes below)
   const delivery = startAlertDelivery({
     feed: alerts,
@@ -342,12 +224,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     webhooks: config.webhooks,
     registry,
   });
-  // a read sees what was accepted before it (store/durable-pipeline.ts)
-  const readBarrier = () => pipeline.readBarrier();
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
   let listenUrl = '';
   // NGSI-LD entities from the same in-memory state the console reads (api/ngsi-ld/, docs/ngsi-ld.md)
-  const ngsiLd = createNgsiLdSource({ city, states, latest: latestValues, alerts, clock });
+  const ngsiLd = createNgsiLdSource({ city, states, latest: pipeline.latest, alerts, clock });
   let mqttUrlForDevices = '';
   // processing times (private and public) and shift handover reports (issue 16 items 5, 7)
   const reports = createOperationsReports({
@@ -367,113 +247,35 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     clients: broker.connectedClients,
     commitLogLagBytes: pipeline.health().store.lagBytes,
   });
-  const routes: FastifyPluginAsync[] = [
-    ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
-    auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
-    auditRoutes({ audit, dir: auditDir }),
-    systemRoutes({
-      city,
-      guard,
-      registry,
-      health,
-      tileUrl: config.map.tileUrl,
-      tileAttribution: config.map.tileAttribution,
-    }),
-    sensorsRoutes({ city, store, states, guard, readBarrier, latest: latestValues }),
-    ingestRoutes({ ingest, guard, maxPayloadBytes: config.mqtt.maxPayloadBytes, budget: deviceBudget }),
-    ...integrations.routes,
-    lineProtocolRoutes({
-      ingest,
-      city,
-      auth: accounts,
-      insecure: config.security.insecure,
-      maxReadingsPerPublish: config.ingest.maxReadingsPerPublish,
-      maxBodyBytes: config.ingest.lineProtocolMaxBytes,
-      budget: deviceBudget,
-    }),
-    createConsolePlugin({ auth: guard, logger }),
-    alertWorkflowRoutes({ alerts, workflow: operations.workflow, ops: operationsConfig, isOnDuty, audit }),
-    silencesRoutes({ silences: operations.silences, clock, audit }),
-    ...reports.routes,
-    ...alertsApi({
-      alerts,
-      delivery,
-      store,
-      city,
-      guard,
-      clock,
-      readBarrier,
-      liveSessions,
-      audit,
-      workflow: { service: operations.workflow, isOnDuty },
-      cap: { ...config.cap, publicBaseUrl: () => config.public.baseUrl ?? listenUrl },
-    }),
-    sessionRoutes({
-      auth: accounts,
-      sessions: webSessions,
-      clock,
-      registry,
-      limiter: createLoginLimiter(
-        {
-          ...config.accounts,
-          windowMs: config.accounts.failureWindowMinutes * 60_000,
-          knownAddressMs: config.accounts.knownAddressDays * 86_400_000,
-        },
-        clock,
-      ),
-      audit,
-      auditPerMinute: config.audit.authFailuresPerMinute,
-    }),
-    accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
-    ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
-    ...sensorRegistryRoutes(),
-    clusterRoutes({
-      status: async () =>
-        alertCluster
-          ? alertCluster.status()
-          : singleNodeStatus({
-              id: nodeIdOf(config),
-              address: { http: listenUrl, mqtt: mqttUrlForDevices },
-              upSince: new Date(startedAt).toISOString(),
-              lastHeartbeat: new Date().toISOString(),
-              clients: broker.connectedClients,
-              commitLogLagBytes: pipeline.health().store.lagBytes,
-            }),
-    }),
-  ];
-  function sensorRegistryRoutes(): FastifyPluginAsync[] {
-    const admin = createSensorAdmin({ registry: devices.registry, changeAuth: (fn) => accounts.change(fn) });
-    const codes = new ProvisioningCodes(config.dataDir, clock);
-    const limiter = createProvisioningLimiter(
-      {
-        maxFailures: config.accounts.maxFailuresPerAddress,
-        windowMs: config.accounts.failureWindowMinutes * 60_000,
-      },
-      clock,
-    );
-    return [
-      sensorAdminRoutes({
-        registry: devices.registry,
-        admin,
-        codes,
-        hasSecret: (id) => accounts.device?.(id) !== undefined,
-        audit,
-        metrics: registry,
-      }),
-      sensorImportRoutes({ registry: devices.registry, admin, audit }),
-      provisionRoutes({
-        codes,
-        admin,
-        exists: (id) => devices.registry.entry(id) !== undefined,
-        limiter,
-        registry,
-        audit,
-        clock,
-        auditPerMinute: config.audit.authFailuresPerMinute,
-        mqttUrl: () => mqttUrlForDevices,
-      }),
-    ];
-  }
+  const routes = platformRoutes({
+    config,
+    city,
+    clock,
+    logger,
+    registry,
+    startedAt,
+    guard,
+    health,
+    audit,
+    auditDir: platformAudit.dir,
+    pipeline,
+    states,
+    ingest,
+    deviceBudget,
+    integrationRoutes: integrations.routes,
+    signIn: { accounts, liveSessions, webSessions, loginLimiter: signIn.loginLimiter },
+    devices,
+    alerts,
+    alertCluster,
+    operations,
+    operationsConfig,
+    reportRoutes: reports.routes,
+    delivery,
+    ngsiLd,
+    broker,
+    listenUrl: () => listenUrl,
+    deviceMqttUrl: () => mqttUrlForDevices,
+  });
   const app = await buildApp({
     logger,
     routes,
@@ -497,8 +299,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await delivery.stop();
     await app.close();
     await broker.close();
-    pendingTimer.cancel();
-    await audit.close();
+    await platformAudit.abandon();
     throw err;
   }
   await states
@@ -517,39 +318,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     : undefined;
   operations.start();
 
-  const tcp = await broker.listenTcp(config.mqtt.port, config.mqtt.host);
-  const mqttPort = (tcp.address() as { port: number }).port;
-  // Fastify logs each address it listens on (both loopback and the LAN address for 0.0.0.0): that is the
-  // HTTP listener's line, worded like the others
-  await app.listen({
-    port: config.http.port,
-    host: config.http.host,
-    listenTextResolver: (address) => `HTTP API listening on ${address} (docs at ${address}/docs)`,
-  });
-  const httpPort = (app.server.address() as { port: number }).port;
-  const { mqttsUrl } = await listeners.start({
-    broker,
-    httpServer: app.server,
-    registry,
-    // a configuration reload: the certificate files changed on disk (config/tls-reloader.ts)
-    onReload: (result, cert) =>
-      void recordConfigReload(audit, {
-        target: 'tls',
-        outcome: result === 'reloaded' ? 'success' : 'failure',
-        details: cert
-          ? { fingerprint256: cert.fingerprint256, notAfter: new Date(cert.notAfter).toISOString() }
-          : { kept: 'the previous certificate' },
-      }),
-  });
-
-  const httpUrl = `${listeners.httpScheme}://${hostForUrl(config.http.host)}:${httpPort}`;
-  listenUrl = httpUrl;
-  const mqttUrl = `mqtt://${hostForUrl(config.mqtt.host)}:${mqttPort}`;
-  mqttUrlForDevices = mqttsUrl ?? mqttUrl;
-  const mqttWsUrl = `${listeners.wsScheme}://${hostForUrl(config.http.host)}:${httpPort}/mqtt`;
-  logger.info(`MQTT broker listening on ${mqttUrl}`);
-  logger.info(`MQTT over WebSocket listening on ${mqttWsUrl}`);
-  await recordPlatformStart(audit, auditDir, {
+  const addresses = await openListeners(listeners, { config, broker, app, registry, audit, logger });
+  listenUrl = addresses.httpUrl;
+  mqttUrlForDevices = addresses.mqttsUrl ?? addresses.mqttUrl;
+  await recordPlatformStart(audit, platformAudit.dir, {
     version: VERSION,
     profile: config.profile,
     configFile: config.configFile,
@@ -560,21 +332,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     'platform ready',
   );
 
-  const credentials =
-    creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined);
-  // The demo fleet plays the default city in-process so a fresh clone shows data and alerts at once;
-  // a production profile never runs it, and demo.enabled: false (IOC_DEMO=0) turns it off.
-  let demo: DemoFleet | undefined;
-  if (config.profile === 'demo' && config.demo.enabled && credentials) {
-    // loaded only here: the fleet pulls in the MQTT client and the simulators, which a production start never needs
-    const { startDemoFleet } = await import('./simulators/demo-fleet.ts');
-    demo = await startDemoFleet({ mqttUrl, credentials, city, clock, logger: logger.child({ module: 'demo' }) }).catch(
-      (err: Error) => {
-        logger.warn({ err: err.message }, 'the demo fleet could not start');
-        return undefined;
-      },
-    );
-  }
+  const { credentials } = signIn;
+  const demo = await startDemoIfEnabled({ config, credentials, mqttUrl: addresses.mqttUrl, city, clock, logger });
 
   let closing: Promise<void> | undefined;
   const close = () => {
@@ -601,9 +360,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('durable pipeline', () => pipeline.close());
-      pendingTimer.cancel();
-      await recordPlatformStop(audit);
-      await audit.close();
+      await platformAudit.stop();
       logger.info('stopped');
     })();
     return closing;
@@ -613,11 +370,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     config,
     city,
     logger,
-    httpUrl,
-    mqttUrl,
-    mqttWsUrl,
-    mqttsUrl,
-    credentialsFile: creds.credentialsFile,
+    ...addresses,
+    credentialsFile: signIn.credentialsFile,
     credentials,
     events,
     ingest,

@@ -8,7 +8,7 @@ import type { I18nText } from './alert-model.ts';
 /**
  * The shared vocabulary of alert texts in Vietnamese and English (locales/{vi,en}.json: the title pattern,
  * sub-category and event-type names, metric labels) and the helpers every rule type's text uses. Each
- * kind's own message templates live in its file (rule-type.ts).
+ * rule type's own message templates live in its file (rule-type.ts).
  */
 export type Lang = 'vi' | 'en';
 export const LANGS: readonly Lang[] = ['vi', 'en'];

@@ -19,8 +19,8 @@ export { fillTemplate, formatDurationText, formatNumber, i18n, LOCALES, metricUn
 
 /**
  * Alert titles and messages in Vietnamese and English. The rule type says which of its templates applies
- * and with what (AlertTextParts); a rule's own `title`/`message` templates win over the kind's. Both take
- * {value} {threshold} {unit} {sensor} {metric} {district} {window}, the kind's own variables ({level},
+ * and with what (AlertTextParts); a rule's own `title`/`message` templates win over the type's. Both take
+ * {value} {threshold} {unit} {sensor} {metric} {district} {window}, the type's own variables ({level},
  * {eventType}, {conditions}, ...) and {category} (the VN_AQI category) for vnAqi.
  */
 export interface AlertFacts {
@@ -38,7 +38,7 @@ export interface DescribeInput {
   readonly city: City;
   readonly value?: number;
   readonly threshold?: number;
-  /** the kind's templates and what it says about this alert */
+  /** the rule type's templates and what it says about this alert */
   readonly messages: Readonly<Record<string, I18nText>>;
   readonly parts: AlertTextParts;
 }

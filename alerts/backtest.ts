@@ -52,10 +52,10 @@ async function loadHistory(
 ): Promise<Replay[]> {
   const sensorIds = new Set<string>();
   for (const rule of rules) {
-    const kind = builtinRuleTypes.of(rule);
-    for (const s of kind.targets(rule, city)) {
+    const ruleType = builtinRuleTypes.of(rule);
+    for (const s of ruleType.targets(rule, city)) {
       sensorIds.add(s.id);
-      for (const id of kind.feeds?.(rule, city, s) ?? []) sensorIds.add(id);
+      for (const id of ruleType.feeds?.(rule, city, s) ?? []) sensorIds.add(id);
     }
   }
   const out: Replay[] = [];

@@ -1,5 +1,5 @@
 /**
- * The lifecycle every rule type shares, kept apart from what each kind measures: a condition is inactive,
+ * The lifecycle every rule type shares, kept apart from what each type measures: a condition is inactive,
  * pending (holds, but not yet for `for`) or firing. Pure functions of (state, observation, time), so rule
  * semantics are tested in simulated time and replayed unchanged by the backtest.
  */

@@ -40,7 +40,7 @@ export class RuleEngine {
 
   constructor(
     private readonly city: City,
-    private readonly kinds: RuleTypes = builtinRuleTypes,
+    private readonly ruleTypes: RuleTypes = builtinRuleTypes,
   ) {}
 
   /** Replaces the rule set. Pairs whose rule is unchanged keep their state; others start afresh. */
@@ -58,7 +58,7 @@ export class RuleEngine {
     for (const rule of rules) {
       if (!rule.enabled) continue;
       const unchanged = JSON.stringify(oldRules.get(rule.id)) === JSON.stringify(rule);
-      const def = this.kinds.of(rule);
+      const def = this.ruleTypes.of(rule);
       for (const sensor of def.targets(rule, this.city)) {
         const key = entryKey(rule.id, sensor.id);
         // a sensor edited in the registry (district, flood levels) starts afresh under the same rule

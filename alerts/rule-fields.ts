@@ -3,7 +3,7 @@ import type { AlertCategory, Severity } from './alert-model.ts';
 import { parseDuration } from '../core/duration.ts';
 
 /**
- * The fields every rule type shares and the pieces kinds build their schemas from (rule-type.ts is the
+ * The fields every rule type shares and the pieces types build their schemas from (rule-type.ts is the
  * contract, rule-types.ts the list). Durations stay as written ("5m") so a rule read from YAML, edited
  * through the API and written back keeps its shape; evaluators turn them into milliseconds with `durationMs`.
  */
@@ -56,7 +56,7 @@ export const selectorSchema = z
   .refine((s) => Object.keys(s).length > 0, 'a selector needs at least one of sensorIds, kinds, districts, tags');
 export type Selector = z.infer<typeof selectorSchema>;
 
-/** Spread into every kind's schema: `z.object({ ...commonRuleFields, type: z.literal('mine'), ... })`. */
+/** Spread into every rule type's schema: `z.object({ ...commonRuleFields, type: z.literal('mine'), ... })`. */
 export const commonRuleFields = {
   id: ruleId,
   title: i18nText.optional(),
@@ -73,5 +73,5 @@ export const commonRuleFields = {
 
 export const metricName = z.string().regex(/^[A-Za-z][A-Za-z0-9_]{0,63}$/, 'a metric name');
 
-/** What every rule has, whatever its kind. */
+/** What every rule has, whatever its type. */
 export type RuleBase = z.infer<z.ZodObject<typeof commonRuleFields>> & { readonly type: string };

@@ -3,8 +3,8 @@ import { BUILTIN_RULE_TYPES, builtinRuleTypes, type Rule } from './rule-types.ts
 
 /**
  * Rules are data: one zod schema per rule type (in the type's file), YAML files hold a list of them. This
- * is the union of the built-in kinds, for code that works with those; rule-types.ts builds the same for
- * any set of kinds.
+ * is the union of the built-in types, for code that works with those; rule-types.ts builds the same for
+ * any set of types.
  */
 export * from './rule-fields.ts';
 export type { Rule, RuleType } from './rule-types.ts';

@@ -9,13 +9,13 @@ import type { RuleTypeDefinition } from './rule-type.ts';
 import { BUILTIN_RULE_TYPES, RuleTypes } from './rule-types.ts';
 
 /**
- * The rule-kind contract's promise: a new kind is one file and one line in the list. The file below is
+ * The rule-type contract's promise: a new type is one file and one line in the list. The file below is
  * written to a temporary folder, outside the code base, and imports only the contract; nothing else in the
  * platform learns about it, yet its rules load, validate against the city, fire and resolve with its own
  * Vietnamese and English text.
  */
 const here = (file: string) => JSON.stringify(pathToFileURL(join(import.meta.dirname, file)).href);
-const FLATLINE_KIND = `
+const FLATLINE_RULE_FILE = `
 import { z } from 'zod';
 import { advanceCondition, INACTIVE } from ${here('condition.ts')};
 import { commonRuleFields, metricName, selectorSchema } from ${here('rule-fields.ts')};
@@ -65,11 +65,11 @@ export const flatlineType = defineRuleType({
 `;
 
 describe('a rule type added as one file', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ioc-rule-kind-'));
+  const dir = mkdtempSync(join(tmpdir(), 'ioc-rule-type-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const kindsWithFlatline = async () => {
-    writeFileSync(join(dir, 'flatline-rule.ts'), FLATLINE_KIND);
+  const typesWithFlatline = async () => {
+    writeFileSync(join(dir, 'flatline-rule.ts'), FLATLINE_RULE_FILE);
     const mod = (await import(pathToFileURL(join(dir, 'flatline-rule.ts')).href)) as {
       flatlineType: RuleTypeDefinition<never, never>;
     };
@@ -90,7 +90,7 @@ describe('a rule type added as one file', () => {
   };
 
   it('loads, fires and resolves with its own text, through the real alert service and store', async () => {
-    const h = await startHarness([rule], { ruleTypes: await kindsWithFlatline() });
+    const h = await startHarness([rule], { ruleTypes: await typesWithFlatline() });
     try {
       for (const [i, value] of [1.2, 1.2, 1.2, 1.3].entries()) {
         h.clock.set(T0 + i * 60_000);
@@ -107,7 +107,7 @@ describe('a rule type added as one file', () => {
   });
 
   it('is checked like a built-in: its schema and its city checks name the field', async () => {
-    const kinds = await kindsWithFlatline();
+    const ruleTypes = await typesWithFlatline();
     const city = (await import('./alert-test-kit.ts')).hueCity();
     const bad = parseRuleFile(
       JSON.stringify([
@@ -116,10 +116,10 @@ describe('a rule type added as one file', () => {
       ]),
       'x.yaml',
       city,
-      kinds,
+      ruleTypes,
     );
     expect(bad.issues.map((i) => `${i.ruleId}: ${i.field}`)).toEqual(['kimlong-stuck: repeats', 'b: metric']);
-    // without the registration line it is an unknown kind, and the message lists the kinds there are
+    // without the registration line it is an unknown type, and the message lists the types there are
     const unknown = parseRuleFile(JSON.stringify([rule]), 'x.yaml', city);
     expect(unknown.issues[0]?.message).toBe(
       'expected one of threshold, rateOfChange, noData, cameraEvent, compound, device-health, got "flatline"',

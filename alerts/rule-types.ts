@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { cameraEventType } from './camera-event-rule.ts';
 import { compoundType } from './compound-rule.ts';
-import { deviceHealthType } from './device-health/device-health-kind.ts';
+import { deviceHealthType } from './device-health/device-health-rule.ts';
 import { noDataType } from './no-data-rule.ts';
 import { rateOfChangeType } from './rate-of-change-rule.ts';
 import type { RuleBase } from './rule-fields.ts';

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 import { declaredRoutes } from './access-control.ts';
 import { allow, createAuthGuard } from './auth.ts';
-import { PUBLIC_ROUTES } from './public-routes.ts';
+import { PUBLIC_ROUTES, SELF_AUTHENTICATED_ROUTES } from './public-routes.ts';
 import { buildApp } from './build-app.ts';
 
 /** Fills route parameters with harmless values, so every route is reached, not a 404. */
@@ -30,6 +30,23 @@ describe('default deny on /api', () => {
       .filter((r) => r.access === 'public')
       .map((r) => `${r.method} ${r.url}`);
     expect(new Set(open)).toEqual(new Set(PUBLIC_ROUTES.filter((r) => !r.onlyWhen).map((r) => `${r.method} ${r.url}`)));
+    // the same for the routes that check credentials in their handler: listed, and every listed one exists
+    const selfChecked = declaredRoutes(platform.app).filter((r) => r.access === 'self');
+    expect(new Set(selfChecked.map((r) => `${r.method} ${r.url}`))).toEqual(
+      new Set(SELF_AUTHENTICATED_ROUTES.map((r) => `${r.method} ${r.url}`)),
+    );
+    // outside /api too (POST /write): each refuses an anonymous call, as the loop below checks of /api
+    for (const route of selfChecked) {
+      const anonymous = await platform.request(route.method, route.url, {
+        token: null,
+        body: 'air pm25=1',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect({ route: `${route.method} ${route.url}`, status: anonymous.status }).toEqual({
+        route: `${route.method} ${route.url}`,
+        status: 401,
+      });
+    }
 
     for (const route of routes.filter((r) => r.access !== 'public')) {
       const url = concrete(route.url);
@@ -92,5 +109,35 @@ describe('default deny on /api', () => {
     await expect(
       buildApp({ logger: pino({ level: 'silent' }), routes: [wrongMethod], version: 't', access: { guard } }),
     ).rejects.toThrow(/POST \/api\/health is public but not listed/);
+  });
+
+  it('a route cannot take its authentication into its own hands without being listed', async () => {
+    const guard = createAuthGuard({ verifyDevice: () => undefined, verifyToken: () => undefined }, false);
+    // allow('self') skips the guard: unlisted, it would be a route open to anyone whose handler forgot to check
+    const unchecked: FastifyPluginAsync = async (app) => {
+      app.post('/api/readings-my-way', { config: allow('self') }, async () => ({ written: true }));
+    };
+    await expect(
+      buildApp({ logger: pino({ level: 'silent' }), routes: [unchecked], version: 't', access: { guard } }),
+    ).rejects.toThrow(/POST \/api\/readings-my-way authenticates itself but is not listed in SELF_AUTHENTICATED/);
+    // the listed method only: GET /write is not POST /write
+    const wrongMethod: FastifyPluginAsync = async (app) => {
+      app.get('/write', { config: allow('self') }, async () => ({}));
+    };
+    await expect(
+      buildApp({ logger: pino({ level: 'silent' }), routes: [wrongMethod], version: 't', access: { guard } }),
+    ).rejects.toThrow(/GET \/write authenticates itself but is not listed/);
+    // a listed one registers
+    const listed: FastifyPluginAsync = async (app) => {
+      app.post('/write', { config: allow('self') }, async (_request, reply) => reply.code(401).send());
+    };
+    const app = await buildApp({
+      logger: pino({ level: 'silent' }),
+      routes: [listed],
+      version: 't',
+      access: { guard },
+    });
+    expect(app.hasRoute({ method: 'POST', url: '/write' })).toBe(true);
+    await app.close();
   });
 });

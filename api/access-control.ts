@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { DomainError } from '../core/domain-error.ts';
 import { accessOf, type Access, type AuthGuard } from './auth.ts';
-import { isListedPublic } from './public-routes.ts';
+import { isListedPublic, isListedSelfAuthenticated } from './public-routes.ts';
 
 /**
  * Default deny. Every route under /api (and /metrics) must say who may call it with `config: allow(...)`;
- * one that does not fails at registration, so it cannot ship open. `allow('public')` is accepted only for
- * the routes listed in public-routes.ts. One onRequest hook enforces the
- * declaration before anything else runs (body parsing, validation, the WebSocket upgrade).
+ * one that does not fails at registration, so it cannot ship open. `allow('public')` and `allow('self')`
+ * (the handler checks credentials itself), which the hook lets through, are accepted only for the routes
+ * listed in public-routes.ts. One onRequest hook enforces the declaration before anything else runs (body
+ * parsing, validation, the WebSocket upgrade).
  */
 const ACCESS: ReadonlySet<Access> = new Set(['public', 'self', 'device', 'viewer', 'operator', 'admin', 'integration']);
 const mustDeclare = (url: string): boolean => url.startsWith('/api/') || url === '/api' || url === '/metrics';
@@ -56,6 +57,15 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
       const unlisted = [route.method].flat().filter((m) => !isListedPublic(m, route.url));
       if (unlisted.length > 0) {
         throw new Error(`route ${unlisted.join(',')} ${route.url} is public but not listed in api/public-routes.ts`);
+      }
+    }
+    if (access === 'self') {
+      const unlisted = [route.method].flat().filter((m) => !isListedSelfAuthenticated(m, route.url));
+      if (unlisted.length > 0) {
+        throw new Error(
+          `route ${unlisted.join(',')} ${route.url} authenticates itself but is not listed in ` +
+            'SELF_AUTHENTICATED_ROUTES (api/public-routes.ts)',
+        );
       }
     }
     if (access === undefined && mustDeclare(route.url)) {

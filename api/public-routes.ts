@@ -1,13 +1,18 @@
 /**
- * Every route anyone may call without a credential, in one place, with the reason. A route declaring
- * `allow('public')` that is not listed here fails at registration (access-control.ts): opening a route
- * to the world is a change to this file, reviewed as such. Everything else under /api is denied unless
- * its route declares a role.
+ * Every route the access-control hook lets through without checking a credential, in one place, each with
+ * its reason: the public routes (`allow('public')`, anyone may call them) and the routes that check
+ * credentials in their own handler (`allow('self')`). A route declaring either that is not listed here
+ * fails at registration (access-control.ts): opening a route, or taking its guard into its own hands, is a
+ * change to this file, reviewed as such. Everything else under /api is denied unless its route declares a
+ * role.
  */
-export interface PublicRoute {
+export interface ListedRoute {
   readonly method: string;
   readonly url: string;
   readonly why: string;
+}
+
+export interface PublicRoute extends ListedRoute {
   /** the config switch that opens it; unset: always public */
   readonly onlyWhen?: string;
 }
@@ -40,8 +45,29 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   { method: 'GET', url: '/ping', why: 'InfluxDB clients probe it before writing, without credentials' },
 ];
 
-const listed = new Set(PUBLIC_ROUTES.map((r) => `${r.method} ${r.url}`));
+/**
+ * Routes that authenticate in their handler: the guard cannot, because their clients send credentials in
+ * forms only these routes accept. Each handler must refuse (401) a request without valid ones; the
+ * default-deny test calls each anonymously to prove it.
+ */
+export const SELF_AUTHENTICATED_ROUTES: readonly ListedRoute[] = [
+  {
+    method: 'POST',
+    url: '/write',
+    why: 'InfluxDB 1.x clients send u/p query parameters or HTTP Basic (api/line-protocol-routes.ts)',
+  },
+  {
+    method: 'POST',
+    url: '/api/v2/write',
+    why: 'InfluxDB 2.x clients send Authorization: Token <sensorId>:<secret> (api/line-protocol-routes.ts)',
+  },
+];
 
-/** HEAD follows GET (Fastify adds it to every GET route). */
-export const isListedPublic = (method: string, url: string): boolean =>
-  listed.has(`${method === 'HEAD' ? 'GET' : method} ${url}`);
+function listedIn(routes: readonly ListedRoute[]): (method: string, url: string) => boolean {
+  const listed = new Set(routes.map((r) => `${r.method} ${r.url}`));
+  // HEAD follows GET (Fastify adds it to every GET route)
+  return (method, url) => listed.has(`${method === 'HEAD' ? 'GET' : method} ${url}`);
+}
+
+export const isListedPublic = listedIn(PUBLIC_ROUTES);
+export const isListedSelfAuthenticated = listedIn(SELF_AUTHENTICATED_ROUTES);

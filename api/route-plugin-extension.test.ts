@@ -18,7 +18,7 @@ import { buildApp } from './build-app.ts';
 /**
  * The endpoint extension point (docs/ARCHITECTURE.md, "Add an endpoint"): a resource's routes are one file,
  * a Fastify plugin made from explicit dependencies, with its access declared per route and zod schemas;
- * registering it is one line in platform.ts's route list. The plugin below lives in a temporary folder and
+ * registering it is one line in platform-routes.ts's list. The plugin below lives in a temporary folder and
  * imports only api/auth.ts and zod. Built into the real app with real credentials, it is guarded by its
  * declared role, validated, and described in the OpenAPI document, with nothing else changed.
  */
@@ -71,7 +71,7 @@ describe('an endpoint added as one route plugin file', () => {
     });
     const guard = createAuthGuard(auth, false);
     const changes: unknown[] = [];
-    // the registration line, as in platform.ts's routes
+    // the registration line, as in platform-routes.ts
     const routes = [roadWorksRoutes({ onChange: (body) => changes.push(body) })];
     const app = await buildApp({ logger, routes, version: 't', access: { guard } });
     try {

@@ -39,8 +39,15 @@ describe('API surface', () => {
       status: 'ok',
       insecure: false,
       broker: { ready: true },
-      store: { engine: 'embedded', kind: 'embedded', ready: true, acknowledgementsHeld: false },
+      store: { engine: 'embedded', ready: true, acknowledgementsHeld: false },
     });
+  });
+
+  it('still sends the deprecated store.kind, equal to store.engine, for old monitors (docs/names.md)', async () => {
+    const { json } = await p.request('GET', '/api/health', { token: null });
+    const { store } = json as { store: { engine: string; kind?: string } };
+    expect(store.kind).toBe('embedded');
+    expect(store.kind).toBe(store.engine);
   });
 
   it('answers errors as { code, message } with the right status', async () => {

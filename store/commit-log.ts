@@ -50,7 +50,8 @@ export interface LogRecord {
 
 /** A damaged or torn range of one segment, as global offsets and as positions in the segment's file. */
 export interface LogDamageRange {
-  readonly kind: 'damaged' | 'torn' | 'missing';
+  /** torn: a final record cut by a crash; damaged: bytes failing their checksum; missing: a file cut short */
+  readonly cause: 'damaged' | 'torn' | 'missing';
   readonly offset: number;
   readonly end: number;
   readonly segment: string;
@@ -116,7 +117,7 @@ export class CommitLog {
         // say so once, at open (rare, so reading the segment here is fine)
         const end = seg.format === 2 ? lastRecordEnd(readFileSync(seg.path)) : seg.size;
         options.damage?.report({
-          kind: 'missing',
+          cause: 'missing',
           offset: seg.base + end,
           end: seg.base + full,
           segment: seg.path,
@@ -236,7 +237,7 @@ export class CommitLog {
       try {
         const got = await readSegment(file, seg.format, pos - seg.base, seg.size, budget, (range) =>
           this.options.damage?.report({
-            kind: 'damaged',
+            cause: 'damaged',
             offset: seg.base + range.at,
             end: seg.base + range.end,
             segment: seg.path,
@@ -404,7 +405,7 @@ function validEnd(seg: Segment, damage: LogDamageSink | undefined): number {
   while (reportEnd > end && bytes[reportEnd - 1] === 0) reportEnd--;
   if (reportEnd > end) {
     damage?.report({
-      kind: 'torn',
+      cause: 'torn',
       offset: seg.base + end,
       end: seg.base + reportEnd,
       segment: seg.path,

@@ -40,7 +40,7 @@ describe('durable pipeline', () => {
     dirs.push(dataDir);
     const { pipeline, registry } = make(dataDir);
     // health and metrics before the adapter is open: no feeder yet, and no throw
-    expect(pipeline.health().store).toMatchObject({ kind: 'embedded', ready: false });
+    expect(pipeline.health().store).toMatchObject({ engine: 'embedded', ready: false });
     expect(await registry.getSingleMetricAsString('ioc_store_up')).toMatch(/ioc_store_up 0/);
     expect(() => pipeline.feeder).toThrow(/not open/);
     // a write made before open is durable at once (the log) and reaches the store once it opens

@@ -27,7 +27,7 @@ export interface LogDamageReporterOptions {
   registry?: Registry;
 }
 
-const REASONS: Record<LogDamageRange['kind'], string> = {
+const REASONS: Record<LogDamageRange['cause'], string> = {
   torn: 'torn final record (crash mid-write, never acknowledged): cut off',
   damaged: 'checksum or framing mismatch: skipped to the next intact record',
   missing: 'segment file shorter than its records: the bytes are gone',
@@ -63,11 +63,11 @@ export class LogDamageReporter implements LogDamageSink {
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const length = range.end - range.offset;
-    const reason = REASONS[range.kind];
+    const reason = REASONS[range.cause];
     let file: string | undefined;
     try {
       file = this.options.quarantine.copyRange(
-        range.kind === 'torn' ? 'log-torn' : 'log-damaged',
+        range.cause === 'torn' ? 'log-torn' : 'log-damaged',
         range.segment,
         range.fileOffset,
         length,
@@ -87,7 +87,7 @@ export class LogDamageReporter implements LogDamageSink {
       bytes: length,
       quarantine: file,
     };
-    if (range.kind === 'torn') {
+    if (range.cause === 'torn') {
       this.tornTails++;
       this.tornCounter?.inc();
       this.options.logger.warn(fields, `commit log: ${reason}`);

@@ -18,7 +18,7 @@ import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommitLog } from './commit-log.ts';
 import { LogDamageReporter } from './log-damage-report.ts';
-import { Quarantine } from './log-quarantine.ts';
+import { Quarantine, readQuarantineIndex } from './log-quarantine.ts';
 import { captureLogs } from '../test-support/log-capture.ts';
 
 /**
@@ -84,7 +84,7 @@ describe('commit-log damage', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(index).toEqual([
-      expect.objectContaining({ kind: 'log-damaged', offset: victim.offset, length: victim.next - victim.offset }),
+      expect.objectContaining({ cause: 'log-damaged', offset: victim.offset, length: victim.next - victim.offset }),
     ]);
     const copy = readFileSync(join(dir, 'quarantine', index[0]!.file as string));
     expect(copy.subarray(20, 24)).toEqual(Buffer.from([0xde, 0xad, 0xbe, 0xef]));
@@ -111,7 +111,7 @@ describe('commit-log damage', () => {
     expect(reporter.state()).toMatchObject({ tornTails: 1, damagedRegions: 0 });
     expect(reporter.degraded).toBe(false);
     const index = readFileSync(join(dir, 'quarantine', 'index.ndjson'), 'utf8');
-    expect(index).toMatch(/"kind":"log-torn"/);
+    expect(index).toMatch(/"cause":"log-torn"/);
     expect(await registry.getSingleMetricAsString('ioc_log_torn_tails_total')).toMatch(/ioc_log_torn_tails_total 1/);
     await log.close();
   });
@@ -141,7 +141,78 @@ describe('commit-log damage', () => {
       quarantine: new Quarantine(join(dir, 'not-a-folder', 'quarantine'), () => 0),
       logger: pino({ level: 'silent' }),
     });
-    reporter.report({ kind: 'damaged', offset: 100, end: 140, segment: join(dir, 'x.log'), fileOffset: 100 });
+    reporter.report({ cause: 'damaged', offset: 100, end: 140, segment: join(dir, 'x.log'), fileOffset: 100 });
     expect(reporter.state().damagedRegions).toBe(1);
+  });
+});
+
+describe('the quarantine index', () => {
+  const oldLine = (entry: Record<string, unknown>) => {
+    // as written before the cause was renamed (docs/names.md): `kind`
+    const { cause, ...rest } = entry;
+    return JSON.stringify({ kind: cause, ...rest });
+  };
+
+  it('reads lines written with the old name `kind` as `cause`, and skips what is not an entry', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ioc-quarantine-'));
+    dirs.push(dir);
+    const at = '2026-12-05T00:00:00.000Z';
+    const lines = [
+      oldLine({ cause: 'log-damaged', file: '0-100.bin', reason: 'bad', segment: '0', offset: 100, length: 40, at }),
+      JSON.stringify({ cause: 'store-batch', file: 'store-7.ndjson', reason: 'refused', offset: 7, records: 1, at }),
+      '{"kind":"log-torn","file":"0-9', // cut by a crash in the middle of an append
+      JSON.stringify({ kind: 'something-else', file: 'x', reason: 'y', at }),
+    ];
+    writeFileSync(join(dir, 'index.ndjson'), `${lines.join('\n')}\n`);
+    const entries = readQuarantineIndex(dir);
+    expect(entries).toEqual([
+      { cause: 'log-damaged', file: '0-100.bin', reason: 'bad', segment: '0', offset: 100, length: 40, at },
+      { cause: 'store-batch', file: 'store-7.ndjson', reason: 'refused', offset: 7, records: 1, at },
+    ]);
+    expect(entries.some((e) => 'kind' in e)).toBe(false);
+    expect(readQuarantineIndex(join(dir, 'nothing-here'))).toEqual([]);
+  });
+
+  it('a restart meets the same damage again: reported again, indexed once, old lines included', async () => {
+    const { dir, reporter } = setup();
+    const writer = CommitLog.open({ dir, segmentBytes: 1024 * 1024 });
+    for (let g = 0; g < 4; g++) await writer.append(payloads(5, g * 5));
+    await writer.close();
+    const victim = (await CommitLog.open({ dir, segmentBytes: 1024 * 1024 }).read(0, 1 << 20))[7]!;
+    overwrite(segmentFiles(dir)[0]!, victim.offset + 20, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
+    const first = CommitLog.open({ dir, segmentBytes: 1024 * 1024, damage: reporter });
+    expect((await first.read(0, 1 << 20)).length).toBe(19);
+    await first.close();
+    const indexFile = join(dir, 'quarantine', 'index.ndjson');
+    const [line] = readFileSync(indexFile, 'utf8').trim().split('\n');
+    const entry = JSON.parse(line!) as Record<string, unknown>;
+    expect(entry).toMatchObject({ cause: 'log-damaged', offset: victim.offset });
+    writeFileSync(indexFile, `${oldLine(entry)}\n`); // as an older platform wrote it
+
+    // the next start: a new reporter, the same quarantine folder
+    const capture = captureLogs();
+    const quarantine = new Quarantine(join(dir, 'quarantine'), () => Date.UTC(2026, 11, 6));
+    const restarted = new LogDamageReporter({ quarantine, logger: capture.logger });
+    const second = CommitLog.open({ dir, segmentBytes: 1024 * 1024, damage: restarted });
+    expect((await second.read(0, 1 << 20)).length).toBe(19);
+    await second.close();
+    expect(restarted.state().damagedRegions).toBe(1); // still damaged: still reported
+    expect(capture.lines.filter((l) => l.level === 50)).toHaveLength(1);
+    expect(readFileSync(indexFile, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(readQuarantineIndex(join(dir, 'quarantine'))).toEqual([{ ...entry, cause: 'log-damaged' }]);
+
+    // other bytes at the same place (damaged anew after the copy was made) are a new entry
+    overwrite(segmentFiles(dir)[0]!, victim.offset + 24, Buffer.from([0x0b, 0xad]));
+    const later = new LogDamageReporter({
+      quarantine: new Quarantine(join(dir, 'quarantine'), () => Date.UTC(2026, 11, 7)),
+      logger: pino({ level: 'silent' }),
+    });
+    const log = CommitLog.open({ dir, segmentBytes: 1024 * 1024, damage: later });
+    await log.read(0, 1 << 20);
+    await log.close();
+    expect(readQuarantineIndex(join(dir, 'quarantine')).map((e) => e.at)).toEqual([
+      entry.at,
+      '2026-12-07T00:00:00.000Z',
+    ]);
   });
 });

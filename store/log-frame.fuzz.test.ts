@@ -82,7 +82,7 @@ describe('commit-log frame decoder (fuzz)', () => {
         decodeFrameAt(buf, buf.length ? pos % buf.length : 0, 1);
         const at = buf.length ? pos % buf.length : 0;
         const frame = decodeFrameAt(buf, at, 2);
-        if (frame.kind === 'record') expect(checksumMatches(buf, at, frame.payload)).toBe(true);
+        if (frame.tag === 'record') expect(checksumMatches(buf, at, frame.payload)).toBe(true);
         findNextFrame(buf, at);
         const { records, damaged } = scanFrames(buf, withHeader ? SEGMENT_HEADER_BYTES : 0);
         for (const r of records) expect(checksumMatches(buf, r.at, r.payload)).toBe(true);

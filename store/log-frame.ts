@@ -67,35 +67,35 @@ export function frameBytes(format: SegmentFormat, payloadLength: number): number
  * (`need` bytes from `at` would tell); `end` (format 1's zero length); or `damaged`. Never throws.
  */
 export type FrameAt =
-  | { kind: 'record'; payload: Buffer; next: number }
-  | { kind: 'short'; need: number }
-  | { kind: 'end' }
-  | { kind: 'damaged' };
+  | { tag: 'record'; payload: Buffer; next: number }
+  | { tag: 'short'; need: number }
+  | { tag: 'end' }
+  | { tag: 'damaged' };
 
 export function decodeFrameAt(buf: Buffer, at: number, format: SegmentFormat): FrameAt {
-  if (!Number.isSafeInteger(at) || at < 0) return { kind: 'damaged' };
+  if (!Number.isSafeInteger(at) || at < 0) return { tag: 'damaged' };
   const headerBytes = format === 2 ? FRAME_HEADER_BYTES : V1_HEADER_BYTES;
   if (at + headerBytes > buf.length) {
     // too few bytes to tell; for format 2 a wrong first byte is already damage
-    if (format === 2 && at < buf.length && buf[at] !== MARKER_FIRST_BYTE) return { kind: 'damaged' };
-    return { kind: 'short', need: headerBytes };
+    if (format === 2 && at < buf.length && buf[at] !== MARKER_FIRST_BYTE) return { tag: 'damaged' };
+    return { tag: 'short', need: headerBytes };
   }
   if (format === 2) {
-    if (buf.readUInt32LE(at) !== MARKER) return { kind: 'damaged' };
+    if (buf.readUInt32LE(at) !== MARKER) return { tag: 'damaged' };
     const len = buf.readUInt32LE(at + 4);
-    if (len === 0 || len > MAX_RECORD_BYTES) return { kind: 'damaged' };
-    if (at + FRAME_HEADER_BYTES + len > buf.length) return { kind: 'short', need: FRAME_HEADER_BYTES + len };
+    if (len === 0 || len > MAX_RECORD_BYTES) return { tag: 'damaged' };
+    if (at + FRAME_HEADER_BYTES + len > buf.length) return { tag: 'short', need: FRAME_HEADER_BYTES + len };
     const payload = buf.subarray(at + FRAME_HEADER_BYTES, at + FRAME_HEADER_BYTES + len);
-    if (crc32(payload, lengthCrc(buf, at + 4)) !== buf.readUInt32LE(at + 8)) return { kind: 'damaged' };
-    return { kind: 'record', payload, next: at + FRAME_HEADER_BYTES + len };
+    if (crc32(payload, lengthCrc(buf, at + 4)) !== buf.readUInt32LE(at + 8)) return { tag: 'damaged' };
+    return { tag: 'record', payload, next: at + FRAME_HEADER_BYTES + len };
   }
   const len = buf.readUInt32LE(at);
-  if (len === 0) return { kind: 'end' };
-  if (len > MAX_RECORD_BYTES) return { kind: 'damaged' };
-  if (at + V1_HEADER_BYTES + len > buf.length) return { kind: 'short', need: V1_HEADER_BYTES + len };
+  if (len === 0) return { tag: 'end' };
+  if (len > MAX_RECORD_BYTES) return { tag: 'damaged' };
+  if (at + V1_HEADER_BYTES + len > buf.length) return { tag: 'short', need: V1_HEADER_BYTES + len };
   const payload = buf.subarray(at + V1_HEADER_BYTES, at + V1_HEADER_BYTES + len);
-  if (crc32(payload) !== buf.readUInt32LE(at + 4)) return { kind: 'damaged' };
-  return { kind: 'record', payload, next: at + V1_HEADER_BYTES + len };
+  if (crc32(payload) !== buf.readUInt32LE(at + 4)) return { tag: 'damaged' };
+  return { tag: 'record', payload, next: at + V1_HEADER_BYTES + len };
 }
 
 const CRC_TABLE = Int32Array.from({ length: 256 }, (_, n) => {
@@ -125,7 +125,7 @@ export function findNextFrame(buf: Buffer, from: number): number {
     const idx = buf.indexOf(MARKER_FIRST_BYTE, at);
     if (idx < 0) return -1;
     const frame = decodeFrameAt(buf, idx, 2);
-    if (frame.kind === 'record' || frame.kind === 'short') return idx;
+    if (frame.tag === 'record' || frame.tag === 'short') return idx;
     at = idx + 1;
   }
   return -1;
@@ -152,14 +152,14 @@ export function scanFrames(buf: Buffer, start = 0): { records: ScannedRecord[]; 
   let at = start;
   while (at < buf.length) {
     const frame = decodeFrameAt(buf, at, 2);
-    if (frame.kind === 'record') {
+    if (frame.tag === 'record') {
       records.push({ at, next: frame.next, payload: frame.payload });
       at = frame.next;
       continue;
     }
     let next = findNextFrame(buf, at + 1);
     // a marker whose frame runs past the end is not a record: keep looking after it
-    while (next >= 0 && decodeFrameAt(buf, next, 2).kind !== 'record') next = findNextFrame(buf, next + 1);
+    while (next >= 0 && decodeFrameAt(buf, next, 2).tag !== 'record') next = findNextFrame(buf, next + 1);
     const end = next < 0 ? buf.length : next;
     damaged.push({ at, end });
     at = end;

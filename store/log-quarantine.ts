@@ -1,4 +1,13 @@
-import { appendFileSync, closeSync, mkdirSync, openSync, readSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  readSync,
+  writeFileSync,
+} from 'node:fs';
 import { basename, join } from 'node:path';
 
 /**
@@ -13,8 +22,12 @@ import { basename, join } from 'node:path';
  */
 export const MAX_COPY_BYTES = 16 * 1024 * 1024;
 
+/** why bytes were set aside: a damaged or torn commit-log range, or a store batch refused for good */
+export type QuarantineCause = 'log-damaged' | 'log-torn' | 'store-batch';
+const CAUSES: ReadonlySet<string> = new Set<QuarantineCause>(['log-damaged', 'log-torn', 'store-batch']);
+
 export interface QuarantineEntry {
-  readonly kind: 'log-damaged' | 'log-torn' | 'store-batch';
+  readonly cause: QuarantineCause;
   readonly file: string;
   readonly reason: string;
   readonly segment?: string;
@@ -24,15 +37,51 @@ export interface QuarantineEntry {
   readonly at: string;
 }
 
+/**
+ * The entries of `<dir>/index.ndjson`, oldest first. Lines written before the field was renamed name the
+ * cause `kind` (docs/names.md) and are read the same. A line that is not an entry (cut by a crash in the
+ * middle of an append, or edited by hand) is skipped: the index is a list for people, never a reason to stop.
+ */
+export function readQuarantineIndex(dir: string): QuarantineEntry[] {
+  const file = join(dir, 'index.ndjson');
+  if (!existsSync(file)) return [];
+  const entries: QuarantineEntry[] = [];
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const entry = parseEntry(line);
+    if (entry) entries.push(entry);
+  }
+  return entries;
+}
+
+function parseEntry(line: string): QuarantineEntry | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { kind, cause = kind, ...rest } = value as Record<string, unknown>;
+  const { file, reason, at } = rest;
+  if (typeof cause !== 'string' || !CAUSES.has(cause)) return undefined;
+  if (typeof file !== 'string' || typeof reason !== 'string' || typeof at !== 'string') return undefined;
+  return { ...rest, cause: cause as QuarantineCause, file, reason, at } as QuarantineEntry;
+}
+
 export class Quarantine {
   constructor(
     readonly dir: string,
     private readonly now: () => number,
   ) {}
 
-  /** Copies `length` bytes at `fileOffset` of `segmentPath`; returns the index entry written. */
+  /**
+   * Copies `length` bytes at `fileOffset` of `segmentPath`; returns the index entry written. A damaged range
+   * stays in its segment until the segment is released, so every start meets it again: when its copy is
+   * already there with the same bytes and the index lists it, that entry is returned and nothing is added,
+   * so the index keeps one line per range set aside.
+   */
   copyRange(
-    kind: 'log-damaged' | 'log-torn',
+    cause: 'log-damaged' | 'log-torn',
     segmentPath: string,
     fileOffset: number,
     length: number,
@@ -54,9 +103,11 @@ export class Quarantine {
     } catch {
       // the segment went away (released): the index line still says what was lost
     }
+    const known = this.alreadySetAside(cause, file, length, bytes.subarray(0, got));
+    if (known) return known;
     writeFileSync(join(this.dir, file), bytes.subarray(0, got), { mode: 0o600 });
     return this.index({
-      kind,
+      cause,
       file,
       reason,
       segment,
@@ -72,13 +123,19 @@ export class Quarantine {
     const file = `store-${offset}.ndjson`;
     writeFileSync(join(this.dir, file), lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
     return this.index({
-      kind: 'store-batch',
+      cause: 'store-batch',
       file,
       reason,
       offset,
       records: lines.length,
       at: new Date(this.now()).toISOString(),
     });
+  }
+
+  private alreadySetAside(cause: QuarantineCause, file: string, length: number, bytes: Buffer) {
+    const copy = join(this.dir, file);
+    if (!existsSync(copy) || !readFileSync(copy).equals(bytes)) return undefined;
+    return readQuarantineIndex(this.dir).find((e) => e.cause === cause && e.file === file && e.length === length);
   }
 
   private index(entry: QuarantineEntry): QuarantineEntry {

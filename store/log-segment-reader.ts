@@ -55,7 +55,7 @@ export async function readSegment(
           break;
         }
         const frame = decodeFrameAt(view, idx, format);
-        if (frame.kind === 'short') {
+        if (frame.tag === 'short') {
           if (last) {
             local = idx + 1;
             continue;
@@ -71,13 +71,13 @@ export async function readSegment(
       }
       if (consumed >= budget) break;
       const frame = decodeFrameAt(view, local, format);
-      if (frame.kind === 'record') {
+      if (frame.tag === 'record') {
         records.push({ at: at + local, next: at + frame.next, payload: frame.payload });
         consumed += frame.next - local;
         local = frame.next;
         continue;
       }
-      if (frame.kind === 'short' && !last) {
+      if (frame.tag === 'short' && !last) {
         need = frame.need;
         break;
       }

@@ -82,7 +82,7 @@ describe('a store adapter added as one file', () => {
     const opened = await pipeline.open();
     await pipeline.writer.write([point(2_000, 3.4), point(1_000, 3.1)]);
     await pipeline.readBarrier();
-    expect(pipeline.health().store).toMatchObject({ kind: 'memory', ready: true, lagBytes: 0 });
+    expect(pipeline.health().store).toMatchObject({ engine: 'memory', ready: true, lagBytes: 0 });
     const range = await pipeline.store.queryRange({
       measurement: 'water',
       sensorId: 'water-kimlong',

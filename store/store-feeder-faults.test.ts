@@ -80,8 +80,8 @@ describe('StoreFeeder under faults', () => {
     const index = readFileSync(join(t.quarantineDir, 'index.ndjson'), 'utf8')
       .trim()
       .split('\n')
-      .map((l) => JSON.parse(l) as { kind: string; file: string });
-    expect(index).toEqual([expect.objectContaining({ kind: 'store-batch', records: 1 })]);
+      .map((l) => JSON.parse(l) as { cause: string; file: string });
+    expect(index).toEqual([expect.objectContaining({ cause: 'store-batch', records: 1 })]);
     expect(readFileSync(join(t.quarantineDir, index[0]!.file), 'utf8')).toContain('"p":"not points"');
     expect(t.capture.lines.filter((l) => l.level === 50)).toHaveLength(1);
   });

@@ -1,7 +1,7 @@
 /**
  * Sensor health as work (issue 16 item 6): the signs that a gauge, not the river, is wrong. Each detector
  * is a pure function of what the device sent and the clock, so each is checked in simulated time and the
- * `device-health` rule type (device-health-kind.ts) only keeps the recent window and asks them.
+ * `device-health` rule type (device-health-rule.ts) only keeps the recent window and asks them.
  */
 export interface Sample {
   readonly ts: number;

@@ -54,7 +54,7 @@ export interface HandoverReport {
 
 /** a report lists at most this many open alerts (the rest are counted): a flood day stays printable */
 export const MAX_OPEN_LISTED = 200;
-export const DEVICE_HEALTH_KIND = 'device-health';
+export const DEVICE_HEALTH_RULE_TYPE = 'device-health';
 
 const countBy = <T>(items: readonly T[], key: (t: T) => string): Map<string, number> => {
   const m = new Map<string, number>();
@@ -114,7 +114,7 @@ export function buildHandoverReport(input: HandoverInput): HandoverReport {
     devices: {
       offline: input.offline,
       unhealthy: open
-        .filter((a) => input.ruleTypeOf(a.ruleId) === DEVICE_HEALTH_KIND)
+        .filter((a) => input.ruleTypeOf(a.ruleId) === DEVICE_HEALTH_RULE_TYPE)
         .map((a) => ({
           sensorId: a.sensorId,
           alertId: a.id,

@@ -36,8 +36,8 @@ function compare(a: unknown, b: Scalar): number | undefined {
 function matchesOne(v: unknown, node: Extract<QueryNode, { op: 'cmp' }>): boolean {
   const { cmp, value } = node;
   if (node.regex) return typeof v === 'string' && node.regex.test(v.slice(0, MAX_REGEX_INPUT)) === (cmp === '~=');
-  if (value.kind === 'list') return value.vs.some((x) => compare(v, x) === 0) === (cmp === '==');
-  if (value.kind === 'range') {
+  if (value.shape === 'list') return value.vs.some((x) => compare(v, x) === 0) === (cmp === '==');
+  if (value.shape === 'range') {
     const lo = compare(v, value.from);
     const hi = compare(v, value.to);
     const inside = lo !== undefined && hi !== undefined && lo >= 0 && hi <= 0;

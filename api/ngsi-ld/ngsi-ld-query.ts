@@ -14,9 +14,9 @@ export class QueryError extends Error {}
 export type Comparator = '==' | '!=' | '>' | '>=' | '<' | '<=' | '~=' | '!~=';
 type Scalar = string | number | boolean;
 export type QueryValue =
-  | { readonly kind: 'one'; readonly v: Scalar }
-  | { readonly kind: 'list'; readonly vs: readonly Scalar[] }
-  | { readonly kind: 'range'; readonly from: Scalar; readonly to: Scalar };
+  | { readonly shape: 'one'; readonly v: Scalar }
+  | { readonly shape: 'list'; readonly vs: readonly Scalar[] }
+  | { readonly shape: 'range'; readonly from: Scalar; readonly to: Scalar };
 export interface AttrPath {
   readonly attr: string;
   readonly sub?: string;
@@ -138,10 +138,10 @@ class Parser {
       const v = parseScalar(raw, at);
       if (typeof v !== 'string')
         throw new QueryError(`q: "${cmp}" takes a quoted regular expression at position ${at}`);
-      return { op: 'cmp', path, cmp, value: { kind: 'one', v }, regex: compileRegex(v, at) };
+      return { op: 'cmp', path, cmp, value: { shape: 'one', v }, regex: compileRegex(v, at) };
     }
     const value = parseValue(raw, at);
-    if (value.kind !== 'one' && cmp !== '==' && cmp !== '!=')
+    if (value.shape !== 'one' && cmp !== '==' && cmp !== '!=')
       throw new QueryError(`q: a list or range only goes with == or != (position ${at})`);
     return { op: 'cmp', path, cmp, value };
   }
@@ -229,17 +229,17 @@ function parseScalar(raw: string, at: number): Scalar {
 
 function parseValue(raw: string, at: number): QueryValue {
   const list = splitOutside(raw, ',');
-  if (list.length > 1) return { kind: 'list', vs: list.map((p) => parseScalar(p, at)) };
+  if (list.length > 1) return { shape: 'list', vs: list.map((p) => parseScalar(p, at)) };
   const range = splitOutside(raw, '..');
   if (range.length === 2) {
     const from = parseScalar(range[0]!, at);
     const to = parseScalar(range[1]!, at);
     if (typeof from !== typeof to || typeof from === 'boolean')
       throw new QueryError(`q: a range needs two numbers or two strings (position ${at})`);
-    return { kind: 'range', from, to };
+    return { shape: 'range', from, to };
   }
   if (range.length > 2) throw new QueryError(`q: a range has two ends (position ${at})`);
-  return { kind: 'one', v: parseScalar(raw, at) };
+  return { shape: 'one', v: parseScalar(raw, at) };
 }
 
 /** Parses `q`; throws QueryError (and nothing else) on any text that is not a query. */

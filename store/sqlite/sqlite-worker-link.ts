@@ -1,19 +1,55 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type * as Esbuild from 'esbuild';
+import { projectPath } from '../../core/project-root.ts';
 import type { WorkerRequest, WorkerResponse, WorkerSetup } from './sqlite-worker.ts';
 
 /**
  * Built (npm run build), this module is part of dist/main.js and the worker is its own entry beside it,
  * dist/sqlite-worker.js, plain JavaScript that starts as it is. From the sources (tsx, vitest) the worker is
- * TypeScript, and Node 20 hands neither the parent's module hooks nor `--import` on to a worker thread:
- * store/worker-boot.mjs registers tsx in the thread first.
+ * TypeScript, which a worker thread of Node 20 cannot load: it gets neither the parent's module hooks nor
+ * those of an `--import tsx` of its own before its entry. So the worker is bundled the way the build does
+ * it, by esbuild, once per process, into `node_modules/.cache/ioc/` (named by its content: processes and
+ * branches sharing node_modules never overwrite each other's), where its packages resolve as from dist/.
  */
 const fromSources = import.meta.url.endsWith('.ts');
 
 function startWorker(setup: WorkerSetup): Worker {
   if (!fromSources) return new Worker(new URL('./sqlite-worker.js', import.meta.url), { workerData: setup });
-  return new Worker(new URL('../worker-boot.mjs', import.meta.url), {
-    workerData: { entry: new URL('./sqlite-worker.ts', import.meta.url).href, ...setup },
-  });
+  return new Worker(workerFromSources(), { workerData: setup });
+}
+
+let builtFromSources: URL | undefined;
+
+function workerFromSources(): URL {
+  if (builtFromSources) return builtFromSources;
+  // loaded only here: esbuild (a binary) is a build tool, never needed by the built platform
+  const esbuild = createRequire(import.meta.url)('esbuild') as typeof Esbuild;
+  const [output] = esbuild.buildSync({
+    entryPoints: [fileURLToPath(new URL('./sqlite-worker.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    sourcemap: 'inline',
+    write: false,
+  }).outputFiles;
+  const code = output!.contents;
+  const dir = projectPath('node_modules', '.cache', 'ioc');
+  const file = join(dir, `sqlite-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true });
+    // written whole, then renamed: a process starting its worker meanwhile never reads half a file
+    const partial = `${file}.${process.pid}.partial`;
+    writeFileSync(partial, code);
+    renameSync(partial, file);
+  }
+  builtFromSources = pathToFileURL(file);
+  return builtFromSources;
 }
 
 const CLOSED = 'the embedded store is closed';

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import type { Logger } from 'pino';
+import { createLiveAuth, type LiveAuth } from './config/accounts/live-auth.ts';
+import { createLiveSessionRegistry, type LiveSessionRegistry } from './config/accounts/live-sessions.ts';
+import { createLoginLimiter, type LoginLimiter } from './config/accounts/login-limiter.ts';
+import { createWebSessions, type WebSessions } from './config/accounts/web-sessions.ts';
+import type { City } from './config/city-config.ts';
+import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
+import type { PlatformConfig } from './config/platform-config.ts';
+import type { Clock } from './core/clock.ts';
+
+export interface PlatformAccounts {
+  /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
+  readonly accounts: LiveAuth;
+  /** every open MQTT and WebSocket session, closed when the credential that opened it is revoked */
+  readonly liveSessions: LiveSessionRegistry;
+  readonly webSessions: WebSessions;
+  /** failed sign-ins, limited per account, address and both (login-limiter.ts) */
+  readonly loginLimiter: LoginLimiter;
+  readonly credentialsFile: string;
+  /** the plain credentials: generated at this start, or the demo profile's file */
+  readonly credentials: CredentialsFile | undefined;
+}
+
+/**
+ * Who may connect, as the platform starts (the composition root's helper): the loud warning of the insecure
+ * development mode, the hashed credentials (generated at the first start, with a warning for sensors that
+ * have none), and revocation without a restart: a changed auth.json (CLI, admin API) closes the sessions
+ * the old secrets opened, and signs out web sessions of accounts that are no longer current.
+ */
+export function openPlatformAccounts(deps: {
+  config: PlatformConfig;
+  city: City;
+  clock: Clock;
+  logger: Logger;
+}): PlatformAccounts {
+  const { config, city, clock, logger } = deps;
+  if (config.security.insecure) {
+    const banner =
+      '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. ' +
+      'Never run this on a network. !!!';
+    logger.warn(banner);
+    process.stderr.write(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n\n`);
+  }
+  const creds = loadCredentials(config.dataDir, city, config.profile);
+  if (creds.missingDevices.length) {
+    logger.warn(
+      { sensors: creds.missingDevices },
+      `${creds.missingDevices.length} sensors have no device credentials and cannot connect`,
+    );
+  }
+  const liveSessions = createLiveSessionRegistry();
+  const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
+  const accounts = createLiveAuth({
+    dataDir: config.dataDir,
+    initial: creds.file,
+    sessions: liveSessions,
+    clock,
+    logger: logger.child({ module: 'auth' }),
+    alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
+  });
+  accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
+  const loginLimiter = createLoginLimiter(
+    {
+      ...config.accounts,
+      windowMs: config.accounts.failureWindowMinutes * 60_000,
+      knownAddressMs: config.accounts.knownAddressDays * 86_400_000,
+    },
+    clock,
+  );
+  return {
+    accounts,
+    liveSessions,
+    webSessions,
+    loginLimiter,
+    credentialsFile: creds.credentialsFile,
+    credentials:
+      creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined),
+  };
+}
