@@ -34,6 +34,8 @@ import { alertClusterOf } from './cluster/alert-cluster.ts';
 import { singleNodeStatus } from './cluster/cluster-status.ts';
 import { clusterRoutes } from './api/cluster-routes.ts';
 import { alertActionForwarding } from './cluster/alert-action-forwarding.ts';
+import { createSharedState } from './cluster/shared-state.ts';
+import { createRedisWebSessions } from './cluster/redis-web-sessions.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { prepareListeners } from './platform-listeners.ts';
@@ -161,7 +163,26 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   }
   // revocation without a restart: a changed auth.json (CLI, admin API) closes what the old secrets opened
   const liveSessions = createLiveSessionRegistry();
-  const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
+  // cluster mode: console sessions in Redis too, so a browser's next request may land on any node
+  const redisSessions = config.cluster.redis
+    ? createRedisWebSessions({
+        redisUrl: config.cluster.redis,
+        keyPrefix: config.cluster.keyPrefix,
+        nodeId: nodeIdOf(config),
+        logger: logger.child({ module: 'web-sessions' }),
+      })
+    : undefined;
+  const webSessions = createWebSessions({
+    clock,
+    ttlMs: config.accounts.sessionHours * 3_600_000,
+    ...(redisSessions
+      ? {
+          shared: redisSessions.store,
+          onSharedError: (err: Error, what: string) =>
+            logger.warn({ err: err.message, what }, 'console sessions: Redis did not answer; this node only'),
+        }
+      : {}),
+  });
   const accounts = createLiveAuth({
     dataDir: config.dataDir,
     initial: creds.file,
@@ -171,6 +192,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
   });
   accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
+  // a sign-out on another node closes the alert streams this node holds for that session
+  await redisSessions?.start(webSessions, () => accounts.sweep());
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ioc_process_' });
@@ -456,6 +479,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   } catch (err) {
     // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has)
     accounts.close();
+    await redisSessions?.stop();
     devices.close();
     await alertCluster?.stop();
     await delivery.stop();
@@ -469,6 +493,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     .restore(openedStore, clock.now())
     .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
+  // cluster mode: accounts, device secrets, the device registry and API rule changes are the cluster's (in
+  // Redis), taken before a device or an operator can reach this node (cluster/shared-state.ts)
+  const shared = config.cluster.redis
+    ? createSharedState({
+        redisUrl: config.cluster.redis,
+        keyPrefix: config.cluster.keyPrefix,
+        nodeId: nodeIdOf(config),
+        logger,
+        accounts,
+        registry: devices.registry,
+        rules: alerts.ruleChanges,
+      })
+    : undefined;
+  await shared?.start();
   await alertCluster?.start(alerts, nodeFacts);
   const ngsiLdPush = config.ngsiLd.push
     ? startNgsiLdPush({
@@ -555,6 +593,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('operations reports', async () => reports.stop());
       await step('alert delivery', () => delivery.stop());
       await step('cluster alerts', async () => alertCluster?.stop());
+      await step('cluster shared state', async () => shared?.stop());
+      await step('console sessions', async () => redisSessions?.stop());
       await step('NGSI-LD push', async () => {
         await ngsiLdPush?.stop();
         ngsiLd.stop();
