@@ -125,23 +125,26 @@ export function createClusterSync(o: ClusterSyncOptions): ClusterSync {
     );
   };
 
-  /** true once nothing is left to send */
+  /** true once nothing is left to send; one sender at a time per document, so Redis gets them in order */
   const flush = (st: DocState): Promise<boolean> => {
-    st.flushing ??= (async () => {
+    if (st.flushing) return st.flushing;
+    if (st.pending.length === 0) return Promise.resolve(true);
+    // pending is not empty: the body awaits before it ends, so `flushing` is this run when it is cleared
+    st.flushing = (async () => {
       try {
         while (st.pending.length) {
           await send(st, st.pending[0]!);
           st.pending.shift();
         }
+        st.flushing = undefined;
         return true;
       } catch (err) {
+        st.flushing = undefined;
         o.logger.error(
           { err: (err as Error).message, document: st.doc.name, waiting: st.pending.length },
           'a change could not reach Redis: kept here and sent again; the other nodes do not have it yet',
         );
         return false;
-      } finally {
-        st.flushing = undefined;
       }
     })();
     return st.flushing;
