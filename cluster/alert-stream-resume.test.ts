@@ -6,7 +6,7 @@ import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
 import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
-import { type ClusterSetup, startNode, waitFor, watchAlerts } from './cluster-test-kit.ts';
+import { type ClusterSetup, ownedBy, startNode, waitFor, watchAlerts } from './cluster-test-kit.ts';
 
 /**
  * An operator whose node goes away reconnects to another node with `?since=<seq>` and gets what it missed,
@@ -53,6 +53,7 @@ describe('the alert stream resumes on another node', () => {
     };
     a = await startNode(setup, 'node-a');
     b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
+    await ownedBy(b, 2);
   }, 90_000);
   afterAll(async () => {
     await b?.stop();
@@ -74,6 +75,7 @@ describe('the alert stream resumes on another node', () => {
     // node A goes away; its operator is offline while the water falls and another station rises
     await a.stop();
     expect(await onA.closed).toBe(1001);
+    await ownedBy(b, 1);
     const other = await b.connectDevice('water-phuoc');
     await publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 0.4 }));
     await publishAcked(other, 'ioc/water/water-phuoc/readings', JSON.stringify({ waterLevel: 1.8 }));

@@ -6,7 +6,7 @@ import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
 import { trafficJamRule } from '../test-support/rule-fixtures.ts';
-import { type ClusterSetup, pairEvents, startNode, waitFor, watchAlerts } from './cluster-test-kit.ts';
+import { type ClusterSetup, ownedBy, pairEvents, startNode, waitFor, watchAlerts } from './cluster-test-kit.ts';
 
 /**
  * What an admin changes on one node holds on every node at once (cluster/shared-state.ts), on a real Redis and
@@ -77,6 +77,7 @@ describe('changes made on one node hold on every node at once', () => {
     };
     a = await startNode(setup, 'node-a');
     b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
+    await ownedBy(b, 2);
   }, 90_000);
   afterAll(async () => {
     await b?.stop();
