@@ -143,7 +143,7 @@ describe('changes made on one node hold on every node at once', () => {
     expect((await b.request('GET', '/api/session', { token })).status).toBe(401);
   });
 
-  it('a sensor disabled on node A is refused by node B and its session there closes', async () => {
+  it('a sensor disabled or deleted on node A is refused by node B and its session there closes', async () => {
     const sensorId = 'air-dongba';
     const device = await b.connectDevice(sensorId);
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
@@ -155,6 +155,14 @@ describe('changes made on one node hold on every node at once', () => {
     const listed = await b.request('GET', '/api/sensor-registry', { token: b.adminToken });
     const sensors = (listed.json as { sensors: Array<{ id: string; disabled: boolean }> }).sensors;
     expect(sensors.find((s) => s.id === sensorId)?.disabled).toBe(true);
+    // deleted on node A: its secret is gone on node B, its session there closes
+    const gone = 'air-gahue';
+    const another = await b.connectDevice(gone);
+    const anotherClosed = new Promise<void>((resolve) => another.once('close', () => resolve()));
+    expect((await a.request('DELETE', `/api/sensors/${gone}`, { token: a.adminToken })).status).toBe(204);
+    await anotherClosed;
+    expect(await canConnect(b.mqttUrl, gone, b.devicePassword(gone))).toBe(false);
+    expect(b.accounts.file.devices[gone]).toBeUndefined();
   });
 
   it('a console sign-in on node A holds on node B; a sign-out on node B ends it on node A', async () => {
