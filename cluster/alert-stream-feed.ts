@@ -104,7 +104,7 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
         .xrange(o.keys.stream, '-', '+', 'COUNT', 1)
         .get(o.keys.seq)
         .xrange(o.keys.stream, `(${seq}-0`, '+', 'COUNT', count + 1)
-        .exec()) as [[unknown, Entries], [unknown, string | null], [unknown, Entries]];
+        .exec()) as unknown as [[unknown, Entries], [unknown, string | null], [unknown, Entries]];
       const [[, oldest], [, newestText], [, entries]] = replies;
       const newest = Number(newestText ?? 0);
       const first = oldest[0] ? Number(oldest[0][0].split('-')[0]) : newest + 1;

@@ -161,7 +161,7 @@ export function createClusterSync(o: ClusterSyncOptions): ClusterSync {
     // this node's own changes first: the cluster's copy would undo them here
     if (!(await flush(st))) throw new Error('own changes not yet in Redis');
     for (;;) {
-      const [[, version], [, all]] = (await redis.multi().get(st.version).hgetall(st.hash).exec()) as [
+      const [[, version], [, all]] = (await redis.multi().get(st.version).hgetall(st.hash).exec()) as unknown as [
         [unknown, string | null],
         [unknown, Record<string, string>],
       ];
