@@ -102,9 +102,11 @@ export function createClusterSync(o: ClusterSyncOptions): ClusterSync {
   let retry: NodeJS.Timeout | undefined;
 
   const enqueue = (st: DocState, step: () => Promise<void>) => {
-    st.queue = st.queue.then(step).catch((err: Error) =>
-      o.logger.error({ err: err.message, document: st.doc.name }, 'cannot follow the cluster: retried at reconnect'),
-    );
+    st.queue = st.queue
+      .then(step)
+      .catch((err: Error) =>
+        o.logger.error({ err: err.message, document: st.doc.name }, 'cannot follow the cluster: retried at reconnect'),
+      );
     return st.queue;
   };
 
