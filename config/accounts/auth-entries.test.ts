@@ -35,7 +35,10 @@ describe('auth.json as entries', () => {
       ['z', '3'],
       ['y', null],
     ]);
-    expect([...pendingChanges(after, diffEntries(before, after))]).toEqual([['y', null]]);
+    // a copy that has z already but still y: only the removal of y is left to do
+    const copy = new Map([...before, ['z', '3']]);
+    expect([...pendingChanges(copy, diffEntries(before, after))]).toEqual([['y', null]]);
+    expect([...pendingChanges(after, diffEntries(before, after))]).toEqual([]);
   });
 
   it('carries one change onto a copy that changed otherwise, without undoing the copy', () => {
