@@ -1,6 +1,7 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { runCli } from '../cli/ioc.ts';
 import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
 import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
@@ -132,6 +133,16 @@ describe('changes made on one node hold on every node at once', () => {
     expect(disabled.status, disabled.text).toBe(200);
     expect(await stream.closed).toBe(4401);
     expect((await b.request('GET', '/api/session', { token })).status).toBe(401);
+  });
+
+  it("an account disabled with `ioc accounts` on node A's data directory is refused on node B too", async () => {
+    const { token } = await accountOnA('duty-tuan');
+    const quiet = { out: () => undefined, err: () => undefined };
+    expect(await runCli(['accounts', 'disable', 'duty-tuan', '--data-dir', a.dataDir], quiet)).toBe(0);
+    // node A notices its file changed (a watch), then sends the change like an API change
+    await waitFor('node B refusing the token', async () =>
+      (await b.request('GET', '/api/session', { token })).status === 401 ? true : undefined,
+    );
   });
 
   it('a token revoked on node A is refused on node B at once', async () => {
