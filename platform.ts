@@ -34,7 +34,7 @@ import { alertClusterOf } from './cluster/alert-cluster.ts';
 import { singleNodeStatus } from './cluster/cluster-status.ts';
 import { clusterRoutes } from './api/cluster-routes.ts';
 import { alertActionForwarding } from './cluster/alert-action-forwarding.ts';
-import { createSharedState } from './cluster/shared-state.ts';
+import { createSharedState, type SharedState, sharedChangesSettled } from './cluster/shared-state.ts';
 import { createRedisWebSessions } from './cluster/redis-web-sessions.ts';
 import { createConsolePlugin } from './console/console-plugin.ts';
 import { createPlatformLogger } from './platform-logger.ts';
@@ -358,8 +358,11 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     clients: broker.connectedClients,
     commitLogLagBytes: pipeline.health().store.lagBytes,
   });
+  // cluster mode: made once the store is open (below); an admin's change answers once Redis has it
+  let shared: SharedState | undefined;
   const routes: FastifyPluginAsync[] = [
     ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
+    ...(alertCluster ? [sharedChangesSettled(() => shared)] : []),
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: auditDir }),
     systemRoutes({
@@ -495,7 +498,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await alerts.start();
   // cluster mode: accounts, device secrets, the device registry and API rule changes are the cluster's (in
   // Redis), taken before a device or an operator can reach this node (cluster/shared-state.ts)
-  const shared = config.cluster.redis
+  shared = config.cluster.redis
     ? createSharedState({
         redisUrl: config.cluster.redis,
         keyPrefix: config.cluster.keyPrefix,

@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { applyAuthEntries, authEntries } from '../config/accounts/auth-entries.ts';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
@@ -134,4 +135,26 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
     },
     stop: () => sync.stop(),
   };
+}
+
+/**
+ * An admin's change answers once Redis has it (every node applies it from there within milliseconds): a
+ * client told "disabled" on one node is not refused a moment later by another that still lets the account in.
+ * `current` is late-bound: the shared state starts after the routes are built. Without encapsulation, so the
+ * hook sees every route.
+ */
+/** the routes that change what the cluster shares: accounts and tokens, sensors and their secrets, rules */
+const SHARED_ROUTES = ['/api/accounts', '/api/sensor', '/api/provision', '/api/rules'];
+
+export function sharedChangesSettled(current: () => SharedState | undefined): FastifyPluginAsync {
+  const plugin: FastifyPluginAsync = async (app) => {
+    app.addHook('onSend', async (request, _reply, payload) => {
+      const url = request.routeOptions.url ?? '';
+      const changes = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS';
+      if (changes && SHARED_ROUTES.some((prefix) => url.startsWith(prefix))) await current()?.flushed();
+      return payload;
+    });
+  };
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true });
+  return plugin;
 }
