@@ -65,7 +65,8 @@ main().catch((err: unknown) => {
     process.stderr.write(`ioc: cannot start: ${err.message}\n`);
   } else if (err instanceof Error && 'code' in err && err.code === 'EADDRINUSE') {
     process.stderr.write(
-      `ioc: cannot start: ${err.message}. Another process holds the port; set IOC_MQTT_PORT / IOC_HTTP_PORT / IOC_TLS_MQTT_PORT.\n`,
+      `ioc: cannot start: ${err.message}. Another process holds the ` +
+        'port; set IOC_MQTT_PORT / IOC_HTTP_PORT / IOC_TLS_MQTT_PORT.\n',
     );
   } else {
     process.stderr.write(`ioc: cannot start: ${err instanceof Error ? err.stack : String(err)}\n`);

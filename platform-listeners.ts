@@ -57,12 +57,15 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
   for (const l of policy.allowedPlaintext) {
     logger.warn(
       { listener: l.name, host: l.host, port: l.port },
-      `${l.name} is plaintext on ${l.host}, reachable from the network${config.security.allowPlaintext ? ' (security.allowPlaintext)' : ''}: configure tls.cert and tls.key`,
+      `${l.name} is plaintext on ${l.host}, reachable from the network` +
+        `${config.security.allowPlaintext ? ' (security.allowPlaintext)' : ''}: configure tls.cert and tls.key`,
     );
   }
   if (config.profile === 'demo' && policy.loopbackOnly) {
     logger.info(
-      'listening on this machine only (127.0.0.1); to open the platform to the network set IOC_HTTP_HOST=0.0.0.0 and IOC_MQTT_HOST=0.0.0.0 (mqtt.host, http.host), with TLS for anything beyond a trial',
+      'listening on this machine only (127.0.0.1); to open the platform to the network set ' +
+        'IOC_HTTP_HOST=0.0.0.0 and IOC_MQTT_HOST=0.0.0.0 ' +
+        '(mqtt.host, http.host), with TLS for anything beyond a trial',
     );
   }
   const tls = config.tls;
@@ -100,7 +103,9 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       let applied: { fingerprint256: string; notAfter: number } | undefined;
       const handshakeFailures = new Counter({
         name: 'ioc_tls_handshake_failures_total',
-        help: 'TLS handshakes that failed (no common protocol, untrusted or missing client certificate, not TLS at all)',
+        help:
+          'TLS handshakes that failed (no common protocol, ' +
+          'untrusted or missing client certificate, not TLS at all)',
         labelNames: ['listener'],
         registers: [registry],
       });
@@ -147,7 +152,8 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
       });
       const mqttsUrl = `mqtts://${hostForUrl(host)}:${(server.address() as { port: number }).port}`;
       logger.info(
-        `MQTT over TLS listening on ${mqttsUrl}${files.ca ? ` (device client certificates ${files.requireClientCert ? 'required' : 'accepted'})` : ''}`,
+        `MQTT over TLS listening on ${mqttsUrl}` +
+          `${files.ca ? ` (device client certificates ${files.requireClientCert ? 'required' : 'accepted'})` : ''}`,
       );
 
       const https = httpsOn ? (httpServer as TlsServer) : undefined;

@@ -85,7 +85,7 @@ describe('TLS certificate reload', () => {
     }
   });
 
-  it('keeps the pair in service when the new files do not match, logs one error, and takes the next good pair', async () => {
+  it('keeps the pair in service when new files do not match, logs one error, takes the next good pair', async () => {
     const serving = await servedFingerprint('127.0.0.1', port(p.mqttsUrl!), tls.ca);
     const other = await makeServerCert(ca, []);
     // a certificate without its key (the renewal wrote only half), and the same again: one error, not two

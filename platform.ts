@@ -150,7 +150,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
 
   if (config.security.insecure) {
     const banner =
-      '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish anywhere without credentials. Never run this on a network. !!!';
+      '!!! INSECURE DEVELOPMENT MODE: any client may connect and publish ' +
+      'anywhere without credentials. Never run this on a network. !!!';
     logger.warn(banner);
     process.stderr.write(`\n${'!'.repeat(banner.length)}\n${banner}\n${'!'.repeat(banner.length)}\n\n`);
   }

@@ -22,7 +22,7 @@ describe('alert service lifecycle (simulated time)', () => {
   let h: Harness;
   afterEach(async () => h?.close());
 
-  it('announces an event the moment it is raised, and reports it durable only once its write has finished', async () => {
+  it('announces an event the moment it is raised, and reports it durable only once its write is done', async () => {
     let open!: () => void;
     const gate = new Promise<void>((resolve) => {
       open = resolve;

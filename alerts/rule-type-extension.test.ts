@@ -35,7 +35,10 @@ export const flatlineType = defineRuleType({
   type: 'flatline',
   schema,
   messages: {
-    stuck: { vi: '{metric} tại {sensor} đứng yên ở {value} {unit} qua {threshold} lần đo', en: '{metric} at {sensor} stuck at {value} {unit} for {threshold} readings' },
+    stuck: {
+      vi: '{metric} tại {sensor} đứng yên ở {value} {unit} qua {threshold} lần đo',
+      en: '{metric} at {sensor} stuck at {value} {unit} for {threshold} readings',
+    },
   },
   targets: (rule, city) => selectSensors(city, rule.selector),
   check(rule, _city, checks) {
@@ -49,7 +52,12 @@ export const flatlineType = defineRuleType({
     const value = input.reading.values[rule.metric];
     if (value === undefined) return unchanged(state);
     const count = value === state.last ? state.count + 1 : 1;
-    const { cond, transition } = advanceCondition(state.cond, { holds: count >= rule.repeats, value, threshold: rule.repeats }, now, 0);
+    const { cond, transition } = advanceCondition(
+      state.cond,
+      { holds: count >= rule.repeats, value, threshold: rule.repeats },
+      now,
+      0,
+    );
     return { state: { cond, last: value, count }, transition };
   },
   describe: (rule) => ({ messageKey: 'stuck', metric: rule.metric }),

@@ -19,7 +19,7 @@ describe('default deny on /api', () => {
     await platform?.stop();
   });
 
-  it('every /api route declares its access, and an anonymous call to each non-public one is refused with 401', async () => {
+  it('every /api route declares its access; an anonymous call to each non-public one gets 401', async () => {
     const routes = declaredRoutes(platform.app).filter((r) => r.url.startsWith('/api') || r.url === '/metrics');
     expect(routes.length).toBeGreaterThan(20);
     const undeclared = routes.filter((r) => r.access === undefined);

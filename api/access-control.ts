@@ -60,7 +60,8 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
     }
     if (access === undefined && mustDeclare(route.url)) {
       throw new Error(
-        `route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'self' | 'viewer' | 'operator' | 'admin' | 'device')`,
+        `route ${String(route.method)} ${route.url} declares no access: add config: allow('public' | 'self' | ` +
+          `'viewer' | 'operator' | 'admin' | 'device')`,
       );
     }
   });

@@ -156,7 +156,8 @@ export const alertWorkflowRoutes =
           tags: ['workflow'],
           summary: 'Start work on an acknowledged alert (in progress)',
           description:
-            "409 when the alert is not acknowledged yet, already in progress, pending or resolved; 403 when it is another agency's.",
+            '409 when the alert is not acknowledged yet, already in progress, pending or resolved; 403 when ' +
+            "it is another agency's.",
           params: idParam,
           body: z.object({ note: note.optional() }).strict().nullish(),
           response: ok,

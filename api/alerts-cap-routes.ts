@@ -103,7 +103,10 @@ export const alertsCapRoutes =
           tags: ['alerts'],
           summary: 'CAP 1.2 feed (Atom) of public alerts, for public warning systems',
           description:
-            'One Atom entry per alert, the CAP <alert> inline and linked; alerts resolved within 24 h appear as Cancel. Filters: kind, severity, district. At most cap.maxEntries entries per page, newest first; older ones are on the pages the feed links (RFC 5005: first, next, previous, last). No token needed.',
+            'One Atom entry per alert, the CAP <alert> inline and linked; alerts resolved within 24 h appear ' +
+            'as Cancel. Filters: kind, severity, district. At most cap.maxEntries entries per page, newest ' +
+            'first; older ones are on the pages the feed links (RFC ' +
+            '5005: first, next, previous, last). No token needed.',
           security: [],
           querystring: z.object({
             kind: queryList,

@@ -80,7 +80,7 @@ describe('alerts end to end: MQTT reading -> rule -> WebSocket, MQTT and REST', 
     await platform?.stop();
   });
 
-  it('delivers a crossing reading as an alert to a WebSocket client, which acknowledges it and sees the acknowledgement', async () => {
+  it('delivers a crossing reading as an alert to a WebSocket client that acks it and sees the ack', async () => {
     const wsUrl = platform.httpUrl.replace(/^http/, 'ws');
     const stream = await openStream(
       `${wsUrl}/api/alerts/stream?token=${encodeURIComponent(platform.operatorToken)}&kind=water`,

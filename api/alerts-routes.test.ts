@@ -170,7 +170,7 @@ describe('alerts and rules API', () => {
     expect((await platform.request('GET', '/api/alerts/cap?severity=urgent', { token: null })).status).toBe(400);
   });
 
-  it('documents every alert REST route in the OpenAPI document (the WebSocket stream is in docs/alerts-api.md)', async () => {
+  it('documents every alert REST route in the OpenAPI document (WebSocket stream: docs/alerts-api.md)', async () => {
     const doc = (await platform.request('GET', '/api/openapi.json')).json as { paths: Record<string, unknown> };
     for (const path of [
       '/api/alerts',

@@ -83,7 +83,8 @@ export const alertsRoutes =
           tags: ['alerts'],
           summary: 'Alerts, newest first, filtered by state, severity, kind, district, sensor and time',
           description:
-            'Lists take comma-separated or repeated values. from: alerts updated at or after; to: alerts that started before (ISO-8601 or epoch ms).',
+            'Lists take comma-separated or repeated values. from: alerts updated at or after; to: alerts that ' +
+            'started before (ISO-8601 or epoch ms).',
           querystring: z.object({
             state: queryList,
             severity: queryList,
@@ -140,7 +141,8 @@ export const alertsRoutes =
           tags: ['alerts'],
           summary: 'One alert, with the readings of its metric around the time it started',
           description:
-            'window: how far before and after the start to include readings (a duration in minutes, default 60, at most 1440).',
+            'window: how far before and after the start to include ' +
+            'readings (a duration in minutes, default 60, at most 1440).',
           params: z.object({ id: z.string().min(1).max(128) }),
           querystring: z.object({ window: z.coerce.number().int().min(1).max(1440).default(60) }),
           response: {
@@ -201,7 +203,8 @@ export const alertsRoutes =
             tags: ['alerts'],
             summary: action === 'ack' ? 'Acknowledge an alert (someone is on it)' : 'Resolve an alert by hand',
             description:
-              'Body (optional): { "note": "..." }. The operator is the token\'s user. 409 when the alert is already resolved' +
+              'Body (optional): { "note": "..." }. The operator is the ' +
+              "token's user. 409 when the alert is already resolved" +
               (action === 'ack' ? ' or still pending.' : '.'),
             params: z.object({ id: z.string().min(1).max(128) }),
             body: action === 'ack' ? noteBody : resolveBody,

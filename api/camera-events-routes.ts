@@ -36,8 +36,10 @@ export const cameraEventsRoutes =
           tags: ['ingest'],
           summary: 'Camera/NVR events in their own shape, mapped to camera events by the source config',
           description:
-            'Body: ONVIF-style notifications ({"source","topic","state","time"} JSON, or WS-BaseNotification XML), or Frigate event JSON. ' +
-            '200: taken, or ignored on purpose (alarm off, duplicate, unmapped label set to ignore). 207: part taken. 400: unreadable. 422: refused.',
+            'Body: ONVIF-style notifications ({"source","topic","state","time"} JSON, or WS-BaseNotification ' +
+            'XML), or Frigate event JSON. ' +
+            '200: taken, or ignored on purpose (alarm off, duplicate, unmapped label set to ignore). 207: ' +
+            'part taken. 400: unreadable. 422: refused.',
           params: z.object({ source: z.string().max(64) }),
           response: {
             200: ingestAccepted,

@@ -40,8 +40,10 @@ export const chirpstackRoutes =
           tags: ['ingest'],
           summary: 'ChirpStack v4 HTTP integration: uplinks become readings, join and status the device status',
           description:
-            'The event JSON exactly as ChirpStack v4 sends it (JSON marshaler). 200: taken, or an event the platform ignores ' +
-            '(ack, txack, log, location, integration). 400: not a ChirpStack event. 422: refused (unknown DevEUI, no decoded object, invalid values).',
+            'The event JSON exactly as ChirpStack v4 sends it (JSON ' +
+            'marshaler). 200: taken, or an event the platform ignores ' +
+            '(ack, txack, log, location, integration). 400: not a ChirpStack event. 422: refused (unknown ' +
+            'DevEUI, no decoded object, invalid values).',
           querystring: z.object({ event: z.enum(CHIRPSTACK_EVENTS) }),
           response: {
             200: ingestAccepted,

@@ -44,7 +44,11 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map(
         (v) =>
-          `${v.instancePath.replace(/^\//, '').replace(/\//g, '.') || (v.params as { issue?: { path?: unknown[] } })?.issue?.path?.join('.') || 'request'}: ${v.message}`,
+          `${
+            v.instancePath.replace(/^\//, '').replace(/\//g, '.') ||
+            (v.params as { issue?: { path?: unknown[] } })?.issue?.path?.join('.') ||
+            'request'
+          }: ${v.message}`,
       );
       return reply.code(400).send({
         code: 'invalid_request',

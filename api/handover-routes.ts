@@ -86,8 +86,11 @@ export const handoverRoutes =
         schema: {
           tags: ['workflow'],
           summary:
-            'Shift handover report: alerts by type and agency, handling times, still open, silences, devices offline or unhealthy',
-          description: `from/to in the city's time zone (${deps.timezone}) or ISO with offset; default the last 8 hours. format=html (or Accept: text/html) gives a printable page; lang=en for English.`,
+            'Shift handover report: alerts by type and agency, handling ' +
+            'times, still open, silences, devices offline or unhealthy',
+          description:
+            `from/to in the city's time zone (${deps.timezone}) or ISO with offset; default the last 8 hours. ` +
+            'format=html (or Accept: text/html) gives a printable page; lang=en for English.',
           querystring: z.object({
             from: z.string().max(40).optional(),
             to: z.string().max(40).optional(),

@@ -92,7 +92,7 @@ describe('HTTP security: headers, CORS and WebSocket origins', () => {
     expect(JSON.parse(res.body)).toMatchObject({ code: 'origin_not_allowed' });
   });
 
-  it('refuses WebSocket upgrades from another site (alert stream and MQTT) and keeps them open to the platform, allow-listed sites and non-browser clients', async () => {
+  it('refuses cross-site WebSocket upgrades (alerts, MQTT); allows platform, listed sites, non-browsers', async () => {
     const ws = p.httpUrl.replace(/^http/, 'ws');
     const auth = { authorization: `Bearer ${p.operatorToken}` };
     expect(await upgrade(`${ws}/api/alerts/stream`, { ...auth, origin: EVIL })).toBe(403);
@@ -106,7 +106,7 @@ describe('HTTP security: headers, CORS and WebSocket origins', () => {
     expect(metrics.text).toMatch(/ioc_http_origin_refused_total\{reason="websocket"\} 2/);
   });
 
-  it('takes a ?token= only on the upgrade of a WebSocket route, not on any route a client sends an Upgrade header to', async () => {
+  it('takes ?token= only on the upgrade of a WebSocket route, not on any route sent an Upgrade header', async () => {
     const viewer = p.credentials!.viewer!.token;
     // what the reviewer did: a plain API route, an Upgrade header and the token in the URL
     const sneaky = await upgrade(`${p.httpUrl.replace('http', 'ws')}/api/session?token=${viewer}`, {});

@@ -48,7 +48,8 @@ export const ingestRoutes =
           tags: ['ingest'],
           summary: 'Publish a device message over HTTP (same payloads as MQTT)',
           description:
-            '200: all accepted. 207: part accepted, `rejected` lists the rest. 400: the topic or payload cannot be read. ' +
+            '200: all accepted. 207: part accepted, `rejected` lists ' +
+            'the rest. 400: the topic or payload cannot be read. ' +
             '413: payload over mqtt.maxPayloadBytes. 422: nothing valid (every reading refused, unknown sensor). ' +
             'Refusal codes are those of the MQTT errors topic.',
           params: z.object({

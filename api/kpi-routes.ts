@@ -54,7 +54,9 @@ export const kpiRoutes =
           tags: ['workflow'],
           summary:
             'Time to acknowledge and to resolve (median, p90, share within target) for alerts that fired in a period',
-          description: `from/to: a date (2026-10-15) or time (2026-10-15T07:30) in the city's time zone (${tz}), or ISO with an offset. Default: this week until now.`,
+          description:
+            `from/to: a date (2026-10-15) or time (2026-10-15T07:30) in the city's time zone (${tz}), or ISO ` +
+            'with an offset. Default: this week until now.',
           querystring: z.object({
             from: z.string().max(40).optional(),
             to: z.string().max(40).optional(),

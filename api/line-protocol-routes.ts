@@ -197,7 +197,8 @@ export const lineProtocolRoutes =
             dialect,
             403,
             'forbidden',
-            `line ${result.line}: ${principal.name} may only write its own readings, not sensor "${result.sensorId.slice(0, 64)}"; nothing was written`,
+            `line ${result.line}: ${principal.name} may only write its own readings, not sensor ` +
+              `"${result.sensorId.slice(0, 64)}"; nothing was written`,
           );
         case 'written':
           if (result.refused.length === 0) return reply.code(204).send();

@@ -39,7 +39,7 @@ describe('InfluxDB line protocol in', () => {
       headers,
     });
 
-  it('takes what the official client library writes (2.x API, Token sensor:secret), stores it and fires the flood rule', async () => {
+  it('stores what the official client library writes (2.x API, Token sensor:secret); flood rule fires', async () => {
     const token = `water-kimlong:${p.devicePassword('water-kimlong')}`;
     const writeApi = new InfluxDB({ url: p.httpUrl, token }).getWriteApi('hue', 'ioc', 'ms', { maxRetries: 0 });
     const t0 = Date.now() - 120_000;
@@ -87,23 +87,29 @@ describe('InfluxDB line protocol in', () => {
     );
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toBe(
-      `unable to parse 'air,sensorId=air-ngomon pm25= ${ts + 1}': missing value for field "pm25" (line 2); nothing was written`,
+      `unable to parse 'air,sensorId=air-ngomon pm25= ${ts + 1}': ` +
+        'missing value for field "pm25" (line 2); nothing was written',
     );
     expect(await stored('air-ngomon', 'pm25', ts, ts + 2)).toEqual([]);
   });
 
-  it('answers a partial write as InfluxDB does: the valid readings stored, the refused ones named by line', async () => {
+  it('answers a partial write as InfluxDB does: the valid readings stored, refused ones named by line', async () => {
     const ts = Date.now() - 90_000;
     const res = await fetch(`${p.httpUrl}/api/v2/write?org=hue&bucket=ioc&precision=ms`, {
       method: 'POST',
       headers: { authorization: `Token air-ngomon:${p.devicePassword('air-ngomon')}` },
-      body: `air,sensorId=air-ngomon pm25=12 ${ts}\nair,sensorId=air-ngomon pm25=-5 ${ts + 1}\nwater,sensorId=air-ngomon waterLevel=1 ${ts + 2}`,
+      body:
+        `air,sensorId=air-ngomon pm25=12 ${ts}\nair,sensorId=air-ngomon pm25=-5 ${ts + 1}\n` +
+        `water,sensorId=air-ngomon waterLevel=1 ${ts + 2}`,
     });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { code: string; message: string };
     expect(body.code).toBe('invalid');
     expect(body.message).toMatch(
-      /^partial write: 1 readings written, 2 refused: line 2: out_of_range: .*; line 3: kind_mismatch: measurement "water" is not the kind of sensor air-ngomon \("air"\)$/,
+      new RegExp(
+        '^partial write: 1 readings written, 2 refused: line 2: out_of_range: .*; line 3: kind_mismatch: ' +
+          String.raw`measurement "water" is not the kind of sensor air-ngomon \("air"\)$`,
+      ),
     );
     expect((await stored('air-ngomon', 'pm25', ts, ts + 3)).map((s) => s.value)).toEqual([12]);
   });
@@ -140,7 +146,7 @@ describe('InfluxDB line protocol in', () => {
     expect(res.status).toBe(413);
   });
 
-  it("takes line protocol published over MQTT on the device's readings topic (Telegraf's mqtt output), and refuses a line for another sensor", async () => {
+  it("takes line protocol on the device's MQTT readings topic (Telegraf); lines for others are refused", async () => {
     const device = await p.connectDevice('air-dongba');
     const errors: string[] = [];
     device.on('message', (_t, m) => errors.push(m.toString()));

@@ -52,7 +52,7 @@ describe('/api/stats', () => {
     await p?.stop();
   });
 
-  it('gives a viewer the readings stored so far, which the console turns into a rate (no /metrics needed)', async () => {
+  it('gives a viewer the readings stored so far, which the console turns into a rate (no /metrics)', async () => {
     const before = (await p.request('GET', '/api/stats', { token: p.credentials!.viewer!.token })).json as {
       readingsStoredTotal: number;
     };

@@ -52,7 +52,7 @@ describe('provisioning claims are limited by failed attempts per address', () =>
     expect(await metric('rate_limited')).toBe(0);
   });
 
-  it('refuses every claim from an address past its failures, the valid code unspent, until the window ends', async () => {
+  it('refuses every claim from an address past its failures, valid code unspent, until the window ends', async () => {
     const code = await issue();
     for (let i = 0; i < 3; i++) expect((await claim(wrong(i))).status).toBe(403);
     const limited = await claim(wrong(3));

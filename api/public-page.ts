@@ -79,11 +79,13 @@ export function renderPublicPage(s: PublicSummary, lang: Lang): string {
     else {
       const ids = s.openIncidents.some((o) => o.sensorIds);
       rows.push(
-        `<table><thead><tr><th scope="col">${t.district}</th><th scope="col">${t.type}</th><th scope="col">${t.count}</th>${ids ? `<th scope="col">${t.sensors}</th>` : ''}</tr></thead><tbody>`,
+        `<table><thead><tr><th scope="col">${t.district}</th><th scope="col">${t.type}</th>` +
+          `<th scope="col">${t.count}</th>${ids ? `<th scope="col">${t.sensors}</th>` : ''}</tr></thead><tbody>`,
       );
       for (const o of s.openIncidents) {
         rows.push(
-          `<tr><td>${escapeHtml(o.district)}</td><td>${escapeHtml(TYPES[o.type]?.[lang] ?? o.type)}</td><td>${o.count}</td>${ids ? `<td>${escapeHtml((o.sensorIds ?? []).join(', '))}</td>` : ''}</tr>`,
+          `<tr><td>${escapeHtml(o.district)}</td><td>${escapeHtml(TYPES[o.type]?.[lang] ?? o.type)}</td>` +
+            `<td>${o.count}</td>${ids ? `<td>${escapeHtml((o.sensorIds ?? []).join(', '))}</td>` : ''}</tr>`,
         );
       }
       rows.push('</tbody></table>');
@@ -92,30 +94,43 @@ export function renderPublicPage(s: PublicSummary, lang: Lang): string {
   }
   if (s.week && s.month) {
     rows.push(
-      `<section aria-labelledby="times"><h2 id="times">${t.times}</h2><table><thead><tr><th scope="col"></th><th scope="col">${t.alerts}</th>`,
+      `<section aria-labelledby="times"><h2 id="times">${t.times}</h2><table><thead><tr><th scope="col"></th>` +
+        `<th scope="col">${t.alerts}</th>`,
     );
     rows.push(
-      `<th scope="col">${t.ack} ${t.median}</th><th scope="col">${t.ack} ${t.p90}</th><th scope="col">${t.ack}: ${t.within}</th>`,
+      `<th scope="col">${t.ack} ${t.median}</th><th scope="col">${t.ack} ${t.p90}</th>` +
+        `<th scope="col">${t.ack}: ${t.within}</th>`,
     );
     rows.push(
-      `<th scope="col">${t.resolve} ${t.median}</th><th scope="col">${t.resolve} ${t.p90}</th><th scope="col">${t.resolve}: ${t.within}</th></tr></thead><tbody>`,
+      `<th scope="col">${t.resolve} ${t.median}</th><th scope="col">${t.resolve} ${t.p90}</th>` +
+        `<th scope="col">${t.resolve}: ${t.within}</th></tr></thead><tbody>`,
     );
     for (const [name, p] of [
       [t.week, s.week],
       [t.month, s.month],
     ] as const) {
       rows.push(
-        `<tr><th scope="row">${name}</th><td>${p.alerts}</td><td>${num(p.acknowledge.medianMinutes)}</td><td>${num(p.acknowledge.p90Minutes)}</td><td>${share(p.acknowledge.withinTarget)}</td>`,
+        `<tr><th scope="row">${name}</th><td>${p.alerts}</td><td>${num(p.acknowledge.medianMinutes)}</td>` +
+          `<td>${num(p.acknowledge.p90Minutes)}</td><td>${share(p.acknowledge.withinTarget)}</td>`,
       );
       rows.push(
-        `<td>${num(p.resolve.medianMinutes)}</td><td>${num(p.resolve.p90Minutes)}</td><td>${share(p.resolve.withinTarget)}</td></tr>`,
+        `<td>${num(p.resolve.medianMinutes)}</td><td>${num(p.resolve.p90Minutes)}</td>` +
+          `<td>${share(p.resolve.withinTarget)}</td></tr>`,
       );
     }
     rows.push('</tbody></table></section>');
   }
-  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${t.title}</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}</style></head>
-<body><header><h1>${t.title}</h1><p>${t.intro}</p><nav><a href="${t.otherHref}" hreflang="${lang === 'vi' ? 'en' : 'vi'}">${t.other}</a></nav></header><main>
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${t.title}</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #bbb;padding:.25rem .5rem;text-align:left}
+</style></head>
+<body><header><h1>${t.title}</h1><p>${t.intro}</p>
+<nav><a href="${t.otherHref}" hreflang="${lang === 'vi' ? 'en' : 'vi'}">${t.other}</a></nav></header><main>
 ${rows.join('\n')}
-</main><footer><p>${t.generated}: <time datetime="${new Date(s.generatedAt).toISOString()}">${formatCityTime(s.generatedAt, s.timezone)}</time> (${escapeHtml(s.timezone)})</p></footer></body></html>`;
+</main><footer>
+<p>${t.generated}: <time datetime="${new Date(s.generatedAt).toISOString()}">${formatCityTime(
+    s.generatedAt,
+    s.timezone,
+  )}</time> (${escapeHtml(s.timezone)})</p></footer></body></html>`;
 }

@@ -68,7 +68,9 @@ export const sensorImportRoutes =
           operationId: 'importSensors',
           summary: 'Bulk import sensors from CSV or GeoJSON, with a dry run that lists every problem by row',
           description:
-            'CSV columns: id, kind, name, lat, lon, district (required), floodLevels ("1;2;3.5"), tags ("k=v;k2=v2") or tag.<name> columns. GeoJSON: Point features with the same properties. A real run is all or nothing.',
+            'CSV columns: id, kind, name, lat, lon, district (required), floodLevels ("1;2;3.5"), tags ' +
+            '("k=v;k2=v2") or tag.<name> columns. GeoJSON: Point features ' +
+            'with the same properties. A real run is all or nothing.',
           querystring: z.object({
             dryRun: z.enum(['true', 'false']).default('false').describe('true: check only, change nothing'),
             update: z

@@ -40,7 +40,7 @@ describe('bulk import of sensors', () => {
     await platform.stop();
   });
 
-  it('a CSV dry run lists every problem by line and changes nothing; a real run with problems is refused whole', async () => {
+  it('a CSV dry run lists each problem by line, changing nothing; a run with problems is refused whole', async () => {
     const before = await registryIds();
     const dry = await post('/api/sensors/import?dryRun=true', CSV_BAD, 'text/csv');
     expect(dry.status).toBe(200);
@@ -67,7 +67,8 @@ describe('bulk import of sensors', () => {
 
   it('a clean CSV imports all rows at once; the new devices get secrets and can publish', async () => {
     const csv =
-      'id,kind,name,lat,lon,district,tag.site\nair-csv1,air,Trạm CSV 1,16.46,107.59,Phú Xuân,school\nair-csv2,air,Trạm CSV 2,16.47,107.6,Thuận Hóa,market\n';
+      'id,kind,name,lat,lon,district,tag.site\nair-csv1,air,Trạm CSV 1,16.46,107.59,Phú Xuân,school\n' +
+      'air-csv2,air,Trạm CSV 2,16.47,107.6,Thuận Hóa,market\n';
     const dry = (await post('/api/sensors/import?dryRun=true', csv, 'text/csv')).json as ImportResult;
     expect(dry.sensors).toEqual([
       { id: 'air-csv1', action: 'create' },

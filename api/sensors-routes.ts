@@ -121,7 +121,10 @@ export const sensorsRoutes =
           tags: ['readings'],
           summary: 'Readings of one metric over a time range, raw or aggregated per bucket',
           description:
-            'from/to: ISO-8601 or epoch ms (default: the last 24 h). every: a duration such as 5m or 1h (buckets aligned to the epoch); fn: mean (default), min, max, first, last, count, sum. Without every, raw samples, oldest first, at most limit (default and maximum 10000): a longer range answers truncated: true and nextFrom, the from of the next page.',
+            'from/to: ISO-8601 or epoch ms (default: the last 24 h). every: a duration such as 5m or 1h ' +
+            '(buckets aligned to the epoch); fn: mean (default), min, max, first, last, count, sum. Without ' +
+            'every, raw samples, oldest first, at most limit (default and maximum 10000): a longer range ' +
+            'answers truncated: true and nextFrom, the from of the next page.',
           params: z.object({ id: z.string() }),
           querystring: z.object({
             metric: z.string().optional(),
@@ -185,7 +188,8 @@ export const sensorsRoutes =
           throw new DomainError(
             'invalid',
             'too_many_buckets',
-            `${Math.ceil((to - from) / every)} buckets requested; at most ${MAX_BUCKETS}: use a larger every or a shorter range`,
+            `${Math.ceil((to - from) / every)} buckets requested; at ` +
+              `most ${MAX_BUCKETS}: use a larger every or a shorter range`,
           );
         }
         const fn = q.fn ?? 'mean';

@@ -105,7 +105,7 @@ describe('console sign-in with a session cookie', () => {
     expect((await platform.request('GET', '/api/sensors')).status).toBe(200);
   });
 
-  it('counts attempts sent in parallel before their passwords are checked: 20 at once get 5 checks and 15 refusals', async () => {
+  it('counts attempts sent in parallel before checking passwords: 20 at once get 5 checks, 15 refusals', async () => {
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => signIn(platform, 'viewer', `parallel-guess-${i}`)),
     );

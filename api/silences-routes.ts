@@ -55,7 +55,8 @@ export const silencesRoutes =
           tags: ['workflow'],
           summary: 'Silence alerts, or open a maintenance window (maintenance: true also holds no-data alerts)',
           description:
-            'Ad hoc: { match, reason, endsAt }. Scheduled: { match, reason, cron: "0 22 * * 6", durationMinutes: 120 } in the city\'s time zone.',
+            'Ad hoc: { match, reason, endsAt }. Scheduled: { match, reason, cron: "0 22 * * 6", ' +
+            "durationMinutes: 120 } in the city's time zone.",
           body: z
             .record(z.string(), z.unknown())
             .describe(JSON.stringify(z.toJSONSchema(silenceInputSchema, { io: 'input', unrepresentable: 'any' }))),

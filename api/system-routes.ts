@@ -202,7 +202,8 @@ export const systemRoutes =
         schema: {
           tags: ['city'],
           summary:
-            'Rivers and canals as GeoJSON lines named in Vietnamese and English (optional in the city config; the map works offline)',
+            'Rivers and canals as GeoJSON lines named in Vietnamese and ' +
+            'English (optional in the city config; the map works offline)',
           response: { 200: riversGeoJson, 401: errorBody, 404: errorBody },
         },
       },

@@ -89,7 +89,7 @@ describe('the keyed audit chain', () => {
     expect(logs.text()).not.toContain(key);
   }, 60_000);
 
-  it('catches an entry rewritten and the plain chain recomputed without the key; the witness disagrees too', async () => {
+  it('catches an entry rewritten and the plain chain recomputed without the key; the witness disagrees', async () => {
     await p.audit.idle();
     const witnessed = logs.lines
       .filter((l) => l.msg === 'audit: chain head')
@@ -137,7 +137,7 @@ describe('the keyed audit chain', () => {
     expect((await p.request('GET', '/api/health')).json).toMatchObject({ audit: { chain: 'broken' } });
   }, 60_000);
 
-  it('refuses to start when the key is gone but the log is keyed, instead of re-keying quietly (review F5)', async () => {
+  it('refuses to start when the key is gone but the log is keyed, not re-keying quietly (review F5)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-audit-key-'));
     const first = await startTestPlatform({ dataDir: dir });
     await first.request('POST', '/api/accounts', {

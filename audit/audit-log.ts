@@ -206,7 +206,8 @@ export class AuditLog implements AuditRecorder {
     if (unanswered.length) {
       this.opts.logger.error(
         { dir, breaks: unanswered.length, first: unanswered[0] },
-        'audit: THE AUDIT CHAIN IS BROKEN: the log was changed, cut or damaged; recording continues on a new chain segment',
+        'audit: THE AUDIT CHAIN IS BROKEN: the log was changed, ' +
+          'cut or damaged; recording continues on a new chain segment',
       );
       void this.record({
         actor: { name: 'platform', role: 'system' },

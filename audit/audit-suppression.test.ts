@@ -29,7 +29,7 @@ describe('suppressed audit entries leave a summary', () => {
   const badToken = async () =>
     (await fetch(`${p.httpUrl}/api/sensors`, { headers: { authorization: 'Bearer not-a-token' } })).status;
 
-  it('writes 3 failures a minute, then one entry counting the 7 held back, with their first and last time', async () => {
+  it('logs 3 failures a minute, then one entry counting the 7 held back, with their first and last time', async () => {
     const t0 = clock.now();
     for (let i = 0; i < 10; i++) {
       expect(await badToken()).toBe(401);

@@ -92,7 +92,9 @@ export class ChainVerifier {
       this.addBreak({
         file,
         line,
-        reason: `not an audit entry (${parsed.error.issues[0]?.path.join('.') || 'entry'}: ${parsed.error.issues[0]?.message ?? 'invalid'}): the line was changed`,
+        reason:
+          `not an audit entry (${parsed.error.issues[0]?.path.join('.') || 'entry'}: ` +
+          `${parsed.error.issues[0]?.message ?? 'invalid'}): the line was changed`,
       });
       this.lose();
       return undefined;
@@ -118,7 +120,9 @@ export class ChainVerifier {
       }
       if (this.expectedSeq !== undefined && entry.seq !== this.expectedSeq) {
         problems.push(
-          `seq ${entry.seq} where ${this.expectedSeq} was due: ${entry.seq > this.expectedSeq ? `${entry.seq - this.expectedSeq} entries missing` : 'repeated or reordered'}`,
+          `seq ${entry.seq} where ${this.expectedSeq} was due: ${
+            entry.seq > this.expectedSeq ? `${entry.seq - this.expectedSeq} entries missing` : 'repeated or reordered'
+          }`,
         );
       }
     }
@@ -140,7 +144,9 @@ export class ChainVerifier {
       this.addBreak({
         file: headFile,
         line: 0,
-        reason: `the log ends at seq ${this.last?.seq ?? 0} but ${headFile} says seq ${head.seq} was written: entries were removed from the end`,
+        reason:
+          `the log ends at seq ${this.last?.seq ?? 0} but ${headFile} says ` +
+          `seq ${head.seq} was written: entries were removed from the end`,
       });
     } else if (head && this.last && head.seq === this.last.seq && head.hash !== this.last.hash) {
       this.addBreak({

@@ -110,7 +110,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function summary(values: readonly number[]): string {
   const s = [...values].sort((a, b) => a - b);
   const f = (n: number) => n.toFixed(2).padStart(7);
-  return `p50 ${f(percentile(s, 0.5))} ms   p99 ${f(percentile(s, 0.99))} ms   max ${f(s[s.length - 1] ?? Number.NaN)} ms   (n=${s.length})`;
+  return (
+    `p50 ${f(percentile(s, 0.5))} ms   p99 ${f(percentile(s, 0.99))} ms   ` +
+    `max ${f(s[s.length - 1] ?? Number.NaN)} ms   (n=${s.length})`
+  );
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

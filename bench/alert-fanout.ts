@@ -81,7 +81,9 @@ platform.alerts.bus.prependListener('alert', (e) => {
 });
 const result = await runClients({
   mode: 'platform',
-  wsUrl: `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${encodeURIComponent(bench.operatorToken)}`,
+  wsUrl:
+    `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=` +
+    `${encodeURIComponent(bench.operatorToken)}`,
   clients: CLIENTS,
   probes: PROBES,
   mqttUrl: platform.mqttUrl,
@@ -91,7 +93,8 @@ const stats = platform.delivery.hub.stats();
 const delivery = (result.epochs ?? []).flatMap(([seq, at]) => (announced.has(seq) ? [at - announced.get(seq)!] : []));
 
 console.log(
-  `alert fan-out to ${CLIENTS} WebSocket clients, ${PROBES} alerts; node ${process.version}, store ${platform.store.name}`,
+  `alert fan-out to ${CLIENTS} WebSocket clients, ${PROBES} alerts; node ${process.version}, ` +
+    `store ${platform.store.name}`,
 );
 console.log(`baseline: bare ws broadcast to ${CLIENTS} clients   ${summary(baseline.arrivals)}`);
 console.log(`          first to last client of one frame      ${summary(baseline.spreads)}`);

@@ -46,7 +46,8 @@ const { platform } = bench;
 const echo = await wsEchoBaseline(PROBES);
 
 const stream = new WebSocket(
-  `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${encodeURIComponent(bench.operatorToken)}&kind=water`,
+  `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=` +
+    `${encodeURIComponent(bench.operatorToken)}&kind=water`,
 );
 const waiting = new Map<string, (at: number) => void>();
 // The platform runs in this process, so the moment the engine announces the alert is on the same clock.
@@ -114,11 +115,13 @@ await run('idle platform');
 const load = await startLoad(bench, RATE, Number(values.batch));
 await sleep(2000);
 await run(
-  `under background load of ${RATE.toLocaleString('en-US')} readings/s (batches of ${values.batch}, QoS 1, another process)`,
+  `under background load of ${RATE.toLocaleString('en-US')} ` +
+    `readings/s (batches of ${values.batch}, QoS 1, another process)`,
 );
 const achieved = await load.stop();
 console.log(
-  `  background load achieved: ${Math.round(achieved.readings / achieved.seconds).toLocaleString('en-US')} readings/s acknowledged (${achieved.shortfall} skipped at the in-flight cap)`,
+  `  background load achieved: ${Math.round(achieved.readings / achieved.seconds).toLocaleString('en-US')} ` +
+    `readings/s acknowledged (${achieved.shortfall} skipped at the in-flight cap)`,
 );
 stream.close();
 await device.endAsync(true);

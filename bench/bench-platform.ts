@@ -21,7 +21,8 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
   writeFileSync(join(cityDir, 'sensors.yaml'), `sensors:\n${sensors.join('\n')}\n`);
   writeFileSync(
     join(cityDir, 'city.yaml'),
-    'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\ncenter: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n',
+    'id: bench\nname: { vi: "Bench", en: "Bench" }\ntimezone: Asia/Ho_Chi_Minh\n' +
+      'center: { lat: 16.46, lon: 107.59 }\nsensors: sensors.yaml\nrules: rules\n',
   );
   writeFileSync(
     join(dir, 'platform.yaml'),

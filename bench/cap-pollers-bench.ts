@@ -35,7 +35,9 @@ const PROFILE = process.argv.includes('--profile');
 const HONEST = 20;
 const ALERTING = 20;
 
-const RULE = `- { id: bench-pm25, type: threshold, selector: { kinds: [air] }, metric: pm25, above: 100, clearBelow: 50, severity: high, category: environment, subCategory: airPollution }\n`;
+const RULE =
+  '- { id: bench-pm25, type: threshold, selector: { kinds: [air] }, metric: pm25, above: 100, clearBelow: 50, ' +
+  'severity: high, category: environment, subCategory: airPollution }\n';
 const { platform, close } = await startBenchPlatform(
   HONEST + ALERTING,
   {
@@ -85,7 +87,9 @@ const listed = (await (
 const feedUrl = `${platform.httpUrl}/api/alerts/cap`;
 const feed = await (await fetch(feedUrl)).text();
 console.log(
-  `history: ${cycles * ALERTING} alerts raised by ${ALERTING} devices in ${((performance.now() - t0) / 1000).toFixed(1)} s (API lists ${listed.alerts.length}, capped at 1000); feed ${(feed.length / 1024).toFixed(0)} KB, ${(feed.match(/<entry>/g) ?? []).length} entries`,
+  `history: ${cycles * ALERTING} alerts raised by ${ALERTING} devices ` +
+    `in ${((performance.now() - t0) / 1000).toFixed(1)} s (API lists ${listed.alerts.length}, capped at 1000); ` +
+    `feed ${(feed.length / 1024).toFixed(0)} KB, ${(feed.match(/<entry>/g) ?? []).length} entries`,
 );
 
 const served: number[] = [];
@@ -95,7 +99,8 @@ for (let i = 0; i < 20; i++) {
   served.push(performance.now() - t);
 }
 console.log(
-  `feed served alone, one request at a time: p50 ${pct(served, 0.5).toFixed(1)} ms, max ${Math.max(...served).toFixed(1)} ms (first build included)`,
+  `feed served alone, one request at a time: p50 ${pct(served, 0.5).toFixed(1)} ms, ` +
+    `max ${Math.max(...served).toFixed(1)} ms (first build included)`,
 );
 
 const loadFile = fileURLToPath(new URL('./cap-poll-load.ts', import.meta.url));
@@ -134,7 +139,9 @@ for (const conditional of ['all', 'none'] as const) {
   if (session) profiles.push(((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile);
   const burstMs = cpuMs(burstCpu) - idlePerMs * (performance.now() - burstStart);
   console.log(
-    `feed only, 4 pollers back to back, ${conditional === 'all' ? 'revalidating' : 'unconditional'}: ${burst.acked} requests (${burst.notModified} 304), ${(burst.wireBytes / burst.acked / 1024).toFixed(1)} KB on the wire each, platform CPU ${(burstMs / burst.acked).toFixed(3)} ms per request`,
+    `feed only, 4 pollers back to back, ${conditional === 'all' ? 'revalidating' : 'unconditional'}: ` +
+      `${burst.acked} requests (${burst.notModified} 304), ${(burst.wireBytes / burst.acked / 1024).toFixed(1)} ` +
+      `KB on the wire each, platform CPU ${(burstMs / burst.acked).toFixed(3)} ms per request`,
   );
 }
 
@@ -166,7 +173,9 @@ const fmt = (xs: number[]) =>
 const alone: number[] = [];
 const beside: number[] = [];
 console.log(
-  `${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with If-None-Match, their process at ${LOWEST ? 'the lowest' : 'normal'} CPU priority); ${ROUNDS} rounds of ${SECONDS} s per phase`,
+  `${HONEST} devices at 5 QoS 1 publishes/s; ${POLLERS} CAP pollers every ${INTERVAL_MS} ms (half with ` +
+    `If-None-Match, their process at ${LOWEST ? 'the lowest' : 'normal'} ` +
+    `CPU priority); ${ROUNDS} rounds of ${SECONDS} s per phase`,
 );
 // CPU of this process (the platform and the devices' clients) per phase: beside minus alone, per feed
 // request, is what serving the feed costs the platform, apart from the machine's contention
@@ -201,7 +210,13 @@ for (let r = 1; r <= ROUNDS; r++) {
   feedCpuMs += besideMs - aloneMs;
   feedRequests += inPhase;
   console.log(
-    `round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests (${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB decoded${polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''} | platform CPU alone ${aloneMs.toFixed(0)} ms, beside ${besideMs.toFixed(0)} ms: ${((besideMs - aloneMs) / inPhase).toFixed(2)} ms per feed request`,
+    `round ${r}: alone ${fmt(a)} | beside pollers ${fmt(b)} | ${polled.acked} feed requests ` +
+      `(${polled.notModified} 304), ${(polled.bytes / 1024 / 1024).toFixed(1)} MB ` +
+      `decoded${
+        polled.wireBytes !== undefined ? `, ${(polled.wireBytes / 1024 / 1024).toFixed(1)} MB on the wire` : ''
+      }` +
+      ` | platform CPU alone ${aloneMs.toFixed(0)} ms, beside ${besideMs.toFixed(0)} ` +
+      `ms: ${((besideMs - aloneMs) / inPhase).toFixed(2)} ms per feed request`,
   );
 }
 console.log(

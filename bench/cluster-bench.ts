@@ -138,7 +138,8 @@ async function rawWrite(db: string): Promise<Run> {
   for (let d = 0; d < devices; d++) {
     for (let n = 0; n < count; n++) {
       lines.push(
-        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
+        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=` +
+          `${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
       );
       if (lines.length === batchSize) {
         bodies.push(lines.join('\n'));
@@ -204,17 +205,20 @@ try {
   const bare = rateOf('bare Aedes (acknowledged)');
   const raw = rateOf('raw InfluxDB /write');
   console.log(
-    `cluster benchmark: ${devices} devices x ${count} readings (4 fields), one reading per QoS 1 publish, ${window} in ` +
+    `cluster benchmark: ${devices} devices x ${count} readings ` +
+      `(4 fields), one reading per QoS 1 publish, ${window} in ` +
       `flight per device, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`,
   );
   console.log(
-    '  path                         readings/s  x bare  x raw   CPU µs/reading (server + redis + influxd)  rounds (readings/s)',
+    '  path                         readings/s  x bare  x raw   ' +
+      'CPU µs/reading (server + redis + influxd)  rounds (readings/s)',
   );
   for (const [name, runs] of rows) {
     const rate = median(runs.map((x) => x.rate));
     const m = (f: (x: Run) => number) => median(runs.map(f));
     console.log(
-      `  ${name.padEnd(28)} ${fmt(rate).padStart(10)}  ${(rate / bare).toFixed(2).padStart(6)}  ${(rate / raw).toFixed(2).padStart(5)}` +
+      `  ${name.padEnd(28)} ${fmt(rate).padStart(10)}  ${(rate / bare).toFixed(2).padStart(6)}  ` +
+        `${(rate / raw).toFixed(2).padStart(5)}` +
         `   ${us(m((x) => x.serverUs))} + ${us(m((x) => x.redisUs))} + ${us(m((x) => x.influxdUs))}` +
         `                   ${runs.map((x) => fmt(x.rate)).join(' / ')}`,
     );

@@ -143,7 +143,8 @@ async function rawInflux(): Promise<{ micros: number; rate: number } | undefined
     await fetch(`${influx.url}/query`, { method: 'POST', body: new URLSearchParams({ q: 'CREATE DATABASE raw' }) });
     const lines = [...rows()].map(
       ([d, ts, f]) =>
-        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d - 1} ${f.slice(1, -1).replaceAll('"', '').replaceAll(':', '=')} ${ts}`,
+        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d - 1} ` +
+        `${f.slice(1, -1).replaceAll('"', '').replaceAll(':', '=')} ${ts}`,
     );
     const bodies: string[] = [];
     for (let i = 0; i < lines.length; i += 5000) bodies.push(lines.slice(i, i + 5000).join('\n'));
@@ -179,27 +180,34 @@ const profiled = await platformRun(true);
 const floor = bare.micros + sqlite;
 
 console.log(
-  `cpu-breakdown: ${devices} connections x ${count} QoS 1 readings (4 metrics), 1 per publish, window ${window}, ${new Date().toISOString()}`,
+  `cpu-breakdown: ${devices} connections x ${count} QoS 1 readings (4 metrics), 1 per publish, ` +
+    `window ${window}, ${new Date().toISOString()}`,
 );
 console.log(`  bare Aedes per message:            ${fmt(bare.micros)} µs  (${Math.round(bare.rate)} msg/s acked)`);
 console.log(
-  `  raw better-sqlite3 per row:        ${fmt(sqlite)} µs  (batches of ${Math.round(platform.readingsPerGroup)} rows, the platform's readings per commit group)`,
+  `  raw better-sqlite3 per row:        ${fmt(sqlite)} µs  (batches ` +
+    `of ${Math.round(platform.readingsPerGroup)} rows, the platform's readings per commit group)`,
 );
 if (influx)
   console.log(
-    `  raw InfluxDB /write per line:      ${fmt(influx.micros)} µs  (node + influxd, ${Math.round(influx.rate)} lines/s)`,
+    `  raw InfluxDB /write per line:      ${fmt(influx.micros)} µs  (node + ` +
+      `influxd, ${Math.round(influx.rate)} lines/s)`,
   );
 console.log(
-  `  platform per reading (SQLite):     ${fmt(platform.micros)} µs  (main thread ${platform.mainMicros === undefined ? '?' : fmt(platform.mainMicros)} µs; ${Math.round(platform.rate)} readings/s acked)`,
+  `  platform per reading (SQLite):     ${fmt(platform.micros)} µs  (main ` +
+    `thread ${platform.mainMicros === undefined ? '?' : fmt(platform.mainMicros)} ` +
+    `µs; ${Math.round(platform.rate)} readings/s acked)`,
 );
 console.log(
-  `  goal: platform <= 1.3 x (bare Aedes + raw SQLite row) = 1.3 x ${fmt(floor)} = ${fmt(1.3 * floor)} µs; now ${fmt(platform.micros / floor, 2)}x`,
+  `  goal: platform <= 1.3 x (bare Aedes + raw SQLite row) = 1.3 x ${fmt(floor)} = ${fmt(1.3 * floor)} µs; ` +
+    `now ${fmt(platform.micros / floor, 2)}x`,
 );
 if (profiled.profile) {
   const summary = summariseProfile(profiled.profile);
   const scale = platform.mainMicros ?? platform.micros; // main-thread µs per reading, unprofiled
   console.log(
-    `  main-thread breakdown (self time, profiled run ${fmt(profiled.micros)} µs/reading; µs scaled to the unprofiled main thread):`,
+    `  main-thread breakdown (self time, profiled run ${fmt(profiled.micros)} ` +
+      'µs/reading; µs scaled to the unprofiled main thread):',
   );
   for (const g of summary.groups)
     console.log(`    ${g.group.padEnd(44)} ${fmt(g.share * 100).padStart(5)}%  ${fmt(g.share * scale).padStart(5)} µs`);

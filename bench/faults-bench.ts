@@ -59,7 +59,10 @@ try {
       integrity?: { damagedRegions: number; tornTails: number };
     };
     console.log(
-      `round ${rounds}: acknowledged ${ledger.acked.size}, excused ${ledger.excused.size}, stored ${check.stored}, missing ${check.missing.length}, duplicated ${check.duplicated.length}, health ${health.status} (damaged ${health.integrity?.damagedRegions ?? 0}, torn ${health.integrity?.tornTails ?? 0})`,
+      `round ${rounds}: acknowledged ${ledger.acked.size}, excused ${ledger.excused.size}, ` +
+        `stored ${check.stored}, missing ${check.missing.length}, duplicated ${check.duplicated.length}, ` +
+        `health ${health.status} (damaged ${health.integrity?.damagedRegions ?? 0}, ` +
+        `torn ${health.integrity?.tornTails ?? 0})`,
     );
     if (check.missing.length || check.duplicated.length) {
       failed = true;
@@ -80,6 +83,7 @@ try {
   if (!failed) rmSync(dataDir, { recursive: true, force: true });
 }
 console.log(
-  `${failed ? 'FAILED' : 'ok'}: ${rounds} SIGKILLs, ${ledger.acked.size} acknowledged readings, ${ledger.excused.size} in damaged records (seed ${seed})`,
+  `${failed ? 'FAILED' : 'ok'}: ${rounds} SIGKILLs, ${ledger.acked.size} acknowledged ` +
+    `readings, ${ledger.excused.size} in damaged records (seed ${seed})`,
 );
 process.exitCode = failed ? 1 : 0;

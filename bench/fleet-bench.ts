@@ -68,7 +68,8 @@ async function runFleet(
   const simulators = await loadSimulators();
   const interval = Math.round((devices / rate) * 1000);
   const scenario = parseScenario(
-    `name: fleet-bench\ntitle: { vi: "Đo tải", en: "Fleet benchmark" }\nseed: 1\nduration: ${seconds}s\ninterval: ${interval}ms\n`,
+    'name: fleet-bench\ntitle: { vi: "Đo tải", en: "Fleet benchmark" }\nseed: 1\n' +
+      `duration: ${seconds}s\ninterval: ${interval}ms\n`,
     'fleet-bench',
   );
   const resolved = resolveScenario(scenario, city, simulators);
@@ -124,7 +125,8 @@ const baseFile = join(CONFIG_DIR, 'cities/hue/city.yaml');
 const cityFile = writeFleetCity(join(dir, 'city'), loadCity(baseFile, join(CONFIG_DIR, 'kinds')), baseFile, devices);
 const city = loadCity(cityFile, join(CONFIG_DIR, 'kinds'));
 console.error(
-  `fleet benchmark: ${devices} devices, a reading every ${(devices / rate).toFixed(1)} s each (${rate}/s), ${seconds} s per run`,
+  `fleet benchmark: ${devices} devices, a reading every ${(devices / rate).toFixed(1)} s each ` +
+    `(${rate}/s), ${seconds} s per run`,
 );
 
 const platform = await spawnPlatform({ IOC_CITY: cityFile, IOC_DATA_DIR: join(dir, 'data') }, 120_000);
@@ -148,15 +150,19 @@ if (!values['skip-baseline']) {
 rmSync(dir, { recursive: true, force: true });
 
 const row = (name: string, r: Result) =>
-  `  ${name.padEnd(22)} ${String(r.connected).padStart(6)} connected in ${(r.connectMs / 1000).toFixed(1).padStart(5)} s   ` +
-  `${r.ackedPerSecond.toFixed(0).padStart(6)} readings/s acked   client ${(r.clientBytes / 1024).toFixed(1)} KiB/conn   server ${(r.serverBytes / 1024).toFixed(1)} KiB/conn   rejected ${r.rejected}, lost ${r.failed}`;
+  `  ${name.padEnd(22)} ${String(r.connected).padStart(6)} connected ` +
+  `in ${(r.connectMs / 1000).toFixed(1).padStart(5)} s   ` +
+  `${r.ackedPerSecond.toFixed(0).padStart(6)} readings/s acked   client ${(r.clientBytes / 1024).toFixed(1)} ` +
+  `KiB/conn   server ${(r.serverBytes / 1024).toFixed(1)} KiB/conn   rejected ${r.rejected}, lost ${r.failed}`;
 console.log(
-  `fleet of ${devices} devices, target ${rate} readings/s, ${seconds} s (client memory: RSS growth of this process${(globalThis as { gc?: unknown }).gc ? ', after gc' : ''}; server: broker process RSS growth)`,
+  `fleet of ${devices} devices, target ${rate} readings/s, ${seconds} s (client memory: RSS growth of this ` +
+    `process${(globalThis as { gc?: unknown }).gc ? ', after gc' : ''}; server: broker process RSS growth)`,
 );
 if (bare) console.log(row('bare Aedes (baseline)', bare));
 console.log(row('platform', onPlatform));
 if (bare)
   console.log(
-    `  ratio platform/bare: connect time ${(onPlatform.connectMs / bare.connectMs).toFixed(2)}, readings/s ${(onPlatform.ackedPerSecond / bare.ackedPerSecond).toFixed(2)}`,
+    `  ratio platform/bare: connect time ${(onPlatform.connectMs / bare.connectMs).toFixed(2)}, ` +
+      `readings/s ${(onPlatform.ackedPerSecond / bare.ackedPerSecond).toFixed(2)}`,
   );
 console.log(`  total memory in this process at the end: ${(process.memoryUsage().rss / MB).toFixed(0)} MiB`);

@@ -24,6 +24,7 @@ const result = spawnSync('npx', ['vitest', 'run', '--testTimeout', '0', '--repor
   env: { ...process.env, IOC_FUZZ_RUNS: String(runs), IOC_FUZZ_SEED: String(seed) },
 });
 console.log(
-  `fuzz: ${result.status === 0 ? 'no failure' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s (replay: IOC_FUZZ_RUNS=${runs} IOC_FUZZ_SEED=${seed} npx vitest run fuzz.test)`,
+  `fuzz: ${result.status === 0 ? 'no failure' : 'FAILED'} in ${((Date.now() - started) / 1000).toFixed(0)} s ` +
+    `(replay: IOC_FUZZ_RUNS=${runs} IOC_FUZZ_SEED=${seed} npx vitest run fuzz.test)`,
 );
 process.exit(result.status ?? 1);

@@ -89,7 +89,9 @@ const rollS = (performance.now() - rollStart) / 1000;
 db.sync();
 db.close();
 console.log(
-  `loaded ${readings.toLocaleString('en')} readings of ${city.sensors.length} sensors over ${DAYS} days in ${loadS.toFixed(0)} s (${Math.round(readings / loadS).toLocaleString('en')}/s); rolled up in ${rollS.toFixed(0)} s`,
+  `loaded ${readings.toLocaleString('en')} readings of ${city.sensors.length} sensors over ${DAYS} days ` +
+    `in ${loadS.toFixed(0)} s (${Math.round(readings / loadS).toLocaleString('en')}/s); ` +
+    `rolled up in ${rollS.toFixed(0)} s`,
 );
 
 // --- size ------------------------------------------------------------------------------------------
@@ -100,7 +102,8 @@ let tables: Array<{ name: string; bytes: number }> = [];
 try {
   tables = sizeDb
     .prepare(
-      "SELECT name, SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('readings', 'rollup_1m', 'rollup_1h') GROUP BY name",
+      "SELECT name, SUM(pgsize) AS bytes FROM dbstat WHERE name IN ('readings', 'rollup_1m', 'rollup_1h') " +
+        'GROUP BY name',
     )
     .all() as typeof tables;
 } catch {
@@ -113,7 +116,8 @@ const ids = (sizeDb.prepare('SELECT id FROM series WHERE sensor_id = ?').all(sen
   (r) => r.id,
 );
 const oldWay = sizeDb.prepare(
-  `SELECT (ts - (ts % ${DAY})) AS b, MAX(json_extract(fields, ?)) FROM readings WHERE series_id IN (${ids.join(',')}) AND ts >= ? AND ts < ? AND json_type(fields, ?) IN ('integer', 'real') GROUP BY 1`,
+  `SELECT (ts - (ts % ${DAY})) AS b, MAX(json_extract(fields, ?)) FROM readings WHERE series_id IN ` +
+    `(${ids.join(',')}) AND ts >= ? AND ts < ? AND json_type(fields, ?) IN ('integer', 'real') GROUP BY 1`,
 );
 const oldTimes: number[] = [];
 for (let i = 0; i < 5; i++) {
@@ -124,7 +128,8 @@ for (let i = 0; i < 5; i++) {
 sizeDb.close();
 const perSensorYear = (bytes: number) => (bytes / city.sensors.length / DAYS) * 365;
 console.log(
-  `store file ${(total / 1048576).toFixed(0)} MiB: ${(perSensorYear(total) / 1048576).toFixed(0)} MiB per sensor per year at this rate (all raw kept)`,
+  `store file ${(total / 1048576).toFixed(0)} MiB: ${(perSensorYear(total) / 1048576).toFixed(0)} MiB per ` +
+    'sensor per year at this rate (all raw kept)',
 );
 for (const t of tables)
   console.log(`  ${t.name}: ${(perSensorYear(t.bytes) / 1048576).toFixed(1)} MiB per sensor per year`);
@@ -165,7 +170,9 @@ if (!values['no-influx']) {
     );
     const setup = await setupInfluxRollups(influx, STORE_LIFECYCLE_DEFAULTS);
     console.log(
-      `InfluxDB ${server.url}: loaded ${loaded.readings.toLocaleString('en')} readings in ${loaded.loadS.toFixed(0)} s (${Math.round(loaded.readings / loaded.loadS).toLocaleString('en')}/s); setup-retention (${setup.actions} changes, roll-ups filled) in ${setup.setupS.toFixed(0)} s`,
+      `InfluxDB ${server.url}: loaded ${loaded.readings.toLocaleString('en')} readings ` +
+        `in ${loaded.loadS.toFixed(0)} s (${Math.round(loaded.readings / loaded.loadS).toLocaleString('en')}` +
+        `/s); setup-retention (${setup.actions} changes, roll-ups filled) in ${setup.setupS.toFixed(0)} s`,
     );
     const p = await startTestPlatform({ overrides: { ingest, store: { engine: 'influxdb', influxdb: influx } } });
     try {
@@ -179,7 +186,8 @@ if (!values['no-influx']) {
 }
 
 console.log(
-  `${DAYS}-day daily max, per-row JSON (before, same file): p50 ${fmt(pct(oldTimes, 50))} ms, max ${fmt(Math.max(...oldTimes))} ms`,
+  `${DAYS}-day daily max, per-row JSON (before, same file): p50 ${fmt(pct(oldTimes, 50))} ms, ` +
+    `max ${fmt(Math.max(...oldTimes))} ms`,
 );
 console.log(`${''.padEnd(62)}${figures.map(([name]) => name.padStart(22)).join('')}`);
 const row = (label: string, pick: (f: QueryFigures) => string) =>
@@ -194,7 +202,8 @@ row('  baseline GET /api/health, same moments, p50 / p95 (100)', (f) => p5095(f.
 row(
   '  ratio latest / health, p50 / p95',
   (f) =>
-    `${(pct(f.latestLoaded, 50) / pct(f.healthLoaded, 50)).toFixed(2)} / ${(pct(f.latestLoaded, 95) / pct(f.healthLoaded, 95)).toFixed(2)}`,
+    `${(pct(f.latestLoaded, 50) / pct(f.healthLoaded, 50)).toFixed(2)} ` +
+    `/ ${(pct(f.latestLoaded, 95) / pct(f.healthLoaded, 95)).toFixed(2)}`,
 );
 row('heavy queries answered meanwhile (daily max and raw pages)', (f) => String(f.heavyDone));
 row(

@@ -125,22 +125,29 @@ const bound =
   maxPayload;
 const mb = (b: number) => `${(b / 1024 / 1024).toFixed(1)} MB`;
 console.log(
-  `hostile account: ${DEFAULT_LIMITS.connectionsPerAccount + 4} connection loops + 4 QoS 2 floods for ${seconds} s beside ${HONEST} honest devices at 5 publishes/s`,
+  `hostile account: ${DEFAULT_LIMITS.connectionsPerAccount + 4} connection loops + 4 QoS 2 floods ` +
+    `for ${seconds} s beside ${HONEST} honest devices at 5 publishes/s`,
 );
 console.log(
-  `  connects refused ${refusedConnects}; RSS growth ${mb(rssPeak - rssBefore)} (peak ${mb(rssPeak)}) vs bound ${mb(bound)} held for the account`,
+  `  connects refused ${refusedConnects}; RSS growth ${mb(rssPeak - rssBefore)} (peak ${mb(rssPeak)}) vs ` +
+    `bound ${mb(bound)} held for the account`,
 );
 console.log(
-  `  honest PUBACK alone:           p50 ${pct(baseline, 0.5).toFixed(1)} ms  p90 ${pct(baseline, 0.9).toFixed(1)} ms  (${baseline.length} publishes)`,
+  `  honest PUBACK alone:           p50 ${pct(baseline, 0.5).toFixed(1)} ms  ` +
+    `p90 ${pct(baseline, 0.9).toFixed(1)} ms  (${baseline.length} publishes)`,
 );
 console.log(
-  `  honest PUBACK beside hostile:  p50 ${pct(underAttack, 0.5).toFixed(1)} ms  p90 ${pct(underAttack, 0.9).toFixed(1)} ms  (${underAttack.length} publishes)  p90 ratio ${(pct(underAttack, 0.9) / pct(baseline, 0.9)).toFixed(2)}x`,
+  `  honest PUBACK beside hostile:  p50 ${pct(underAttack, 0.5).toFixed(1)} ms  ` +
+    `p90 ${pct(underAttack, 0.9).toFixed(1)} ms  (${underAttack.length} publishes)  p90 ` +
+    `ratio ${(pct(underAttack, 0.9) / pct(baseline, 0.9)).toFixed(2)}x`,
 );
 console.log(
-  `  CPU of the platform process: alone ${cpuAloneMs.toFixed(0)} ms, beside hostile ${cpuAttackMs.toFixed(0)} ms (${seconds} s each); hostile process ${((attackResult.cpuMicros ?? NaN) / 1000).toFixed(0)} ms`,
+  `  CPU of the platform process: alone ${cpuAloneMs.toFixed(0)} ms, beside hostile ${cpuAttackMs.toFixed(0)} ` +
+    `ms (${seconds} s each); hostile process ${((attackResult.cpuMicros ?? NaN) / 1000).toFixed(0)} ms`,
 );
 console.log(
-  `  event-loop delay p99 of the platform process: alone ${loopAlone.toFixed(1)} ms, beside hostile ${loopAttack.toFixed(1)} ms`,
+  `  event-loop delay p99 of the platform process: alone ${loopAlone.toFixed(1)} ms, beside ` +
+    `hostile ${loopAttack.toFixed(1)} ms`,
 );
 const metrics = await (
   await fetch(`${platform.httpUrl}/metrics`, { headers: { authorization: `Bearer ${creds.operator.token}` } })

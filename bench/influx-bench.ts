@@ -95,7 +95,8 @@ function rawLines(): string[] {
   for (let d = 0; d < devices; d++) {
     for (let n = 0; n < count; n++) {
       lines.push(
-        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
+        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=` +
+          `${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
       );
     }
   }
@@ -247,15 +248,21 @@ try {
   ];
   const baseline = rows[0]![1].rate > rows[1]![1].rate ? rows[0]![1] : rows[1]![1];
   console.log(
-    `influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, batch ${batchSize} lines, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`,
+    `influx benchmark: influxd ${(await fetch(`${influx.url}/ping`)).headers.get('x-influxdb-version')}, ` +
+      `${devices} devices x ${count} readings (4 fields), ${perPublish} readings per publish, ` +
+      `batch ${batchSize} lines, ${rounds} rounds, ${CORES} cores, ${new Date().toISOString()}`,
   );
   console.log(
-    '  path                               readings/s  ratio   CPU µs/reading (here + influxd)  CPU-bound readings/s  ratio   rounds (readings/s)',
+    '  path                               readings/s  ratio   CPU µs/reading (here + influxd)  CPU-bound ' +
+      'readings/s  ratio   rounds (readings/s)',
   );
   for (const [name, s, runs] of rows) {
     console.log(
-      `  ${name.padEnd(34)} ${fmt(s.rate).padStart(10)}  ${(s.rate / baseline.rate).toFixed(2).padStart(5)}   ${s.nodeUs.toFixed(1).padStart(6)} + ${s.influxdUs.toFixed(1).padStart(5)}` +
-        `                 ${fmt(s.cpuBound).padStart(10)}  ${(s.cpuBound / baseline.cpuBound).toFixed(2).padStart(5)}   ${runs.map((r) => fmt(r.rate)).join(' / ')}`,
+      `  ${name.padEnd(34)} ${fmt(s.rate).padStart(10)}  ${(s.rate / baseline.rate).toFixed(2).padStart(5)}   ` +
+        `${s.nodeUs.toFixed(1).padStart(6)} + ${s.influxdUs.toFixed(1).padStart(5)}` +
+        `                 ${fmt(s.cpuBound).padStart(10)}  ` +
+        `${(s.cpuBound / baseline.cpuBound).toFixed(2).padStart(5)}   ` +
+        `${runs.map((r) => fmt(r.rate)).join(' / ')}`,
     );
   }
   console.log(

@@ -40,7 +40,8 @@ await Promise.all(
         const readings: string[] = [];
         for (let n = first; n < next; n++) {
           readings.push(
-            `{"ts":${input.base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`,
+            `{"ts":${input.base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":` +
+              `${n % 90}}`,
           );
         }
         await client.publishAsync(topic, `[${readings.join(',')}]`, { qos: 1 });

@@ -167,32 +167,43 @@ const cores = availableParallelism();
 const cpuBound = (c: Cost) => (cores * 1e6) / (c.server + c.client);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(
-  `ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), ${perPublish} per publish, window ${window}, ${new Date().toISOString()}`,
+  `ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics each), ${perPublish} per ` +
+    `publish, window ${window}, ${new Date().toISOString()}`,
 );
 console.log(`  bare Aedes pass-through (baseline):      ${fmt(bare)} readings/s  (${fmt(bare * 4)} values/s)`);
 console.log(
   `  bare Aedes forwarding to a subscriber:   ${fmt(passThrough)} readings/s  (${fmt(passThrough * 4)} values/s)`,
 );
 console.log(
-  `  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  (${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`,
+  `  platform, acknowledged (durable in log): ${fmt(platform.ackRate)} readings/s  ` +
+    `(${fmt(platform.ackRate * 4)} values/s)  ratio ${(platform.ackRate / bare).toFixed(2)}`,
 );
 console.log(
-  `  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  (${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`,
+  `  platform, in the embedded store:         ${fmt(platform.storedRate)} readings/s  ` +
+    `(${fmt(platform.storedRate * 4)} values/s)  ratio ${(platform.storedRate / bare).toFixed(2)}`,
 );
 console.log(
-  `  against the forwarding baseline: acknowledged ${(platform.ackRate / passThrough).toFixed(2)}, in the store ${(platform.storedRate / passThrough).toFixed(2)}`,
+  `  against the forwarding baseline: acknowledged ${(platform.ackRate / passThrough).toFixed(2)}, in the ` +
+    `store ${(platform.storedRate / passThrough).toFixed(2)}`,
 );
 console.log(
-  `  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} + ${bareCost.client.toFixed(1)}, forwarding ${passCost.server.toFixed(1)} + ${passCost.client.toFixed(1)} (with the subscriber), platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`,
+  `  CPU µs per reading (server + load generator): bare ${bareCost.server.toFixed(1)} ` +
+    `+ ${bareCost.client.toFixed(1)}, forwarding ${passCost.server.toFixed(1)} + ${passCost.client.toFixed(1)} ` +
+    `(with the subscriber), platform ${platform.cost.server.toFixed(1)} + ${platform.cost.client.toFixed(1)}`,
 );
 if (platform.mainThread !== undefined) {
   console.log(
-    `  platform CPU µs per reading by thread: main (broker, ingest, commit log, rules) ${platform.mainThread.toFixed(1)}, others (store worker, GC helpers, I/O) ${(platform.cost.server - platform.mainThread).toFixed(1)}`,
+    '  platform CPU µs per reading by thread: main (broker, ingest, commit log, ' +
+      `rules) ${platform.mainThread.toFixed(1)}, others (store worker, GC helpers, ` +
+      `I/O) ${(platform.cost.server - platform.mainThread).toFixed(1)}`,
   );
 }
 console.log(
-  `  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`,
+  `  CPU-bound on ${cores} cores: bare ${fmt(cpuBound(bareCost))} readings/s, ` +
+    `platform ${fmt(cpuBound(platform.cost))} readings/s, ratio ` +
+    `${(cpuBound(platform.cost) / cpuBound(bareCost)).toFixed(2)}`,
 );
 console.log(
-  `  commit groups (fsyncs): ${platform.groups}, ${((devices * count) / platform.groups).toFixed(1)} readings per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`,
+  `  commit groups (fsyncs): ${platform.groups}, ${((devices * count) / platform.groups).toFixed(1)} readings ` +
+    `per group, ${platform.groupMs.toFixed(1)} ms per group write + fdatasync`,
 );

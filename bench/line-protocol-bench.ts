@@ -37,7 +37,8 @@ function makeBatches(round: number): string[] {
     const lines: string[] = [];
     for (let i = 0; i < linesPerBatch; i++) {
       const n = b * linesPerBatch + i;
-      const ts = start + BigInt(n) * 1_000_000n; // a millisecond apart: every line a distinct reading at the store's resolution
+      // a millisecond apart: every line a distinct reading at the store's resolution
+      const ts = start + BigInt(n) * 1_000_000n;
       lines.push(
         `air,sensorId=bench-air-${n % devices} pm25=${(20 + (n % 50)).toFixed(1)},pm10=${30 + (n % 40)} ${ts}`,
       );
@@ -62,7 +63,8 @@ async function post(url: string, bodies: string[], headers: Record<string, strin
 }
 
 console.log(
-  `line-protocol: ${batches} batches x ${linesPerBatch} lines (${devices} sensors), ${concurrency} concurrent POSTs, ${rounds} rounds, ${new Date().toISOString()}`,
+  `line-protocol: ${batches} batches x ${linesPerBatch} lines (${devices} sensors), ${concurrency} concurrent ` +
+    `POSTs, ${rounds} rounds, ${new Date().toISOString()}`,
 );
 console.log('round  platform lines/s  influxd lines/s  ratio   platform CPU µs/line');
 const total = batches * linesPerBatch;
@@ -85,11 +87,14 @@ for (let r = 0; r < rounds; r++) {
     }
   }
   console.log(
-    `${String(r + 1).padStart(5)}  ${Math.round(rate.platform!).toLocaleString('en-US').padStart(16)}  ${Math.round(rate.influxd!).toLocaleString('en-US').padStart(15)}  ${(rate.platform! / rate.influxd!).toFixed(2).padStart(5)}   ${cpu.toFixed(1).padStart(8)}`,
+    `${String(r + 1).padStart(5)}  ${Math.round(rate.platform!).toLocaleString('en-US').padStart(16)}  ` +
+      `${Math.round(rate.influxd!).toLocaleString('en-US').padStart(15)}  ` +
+      `${(rate.platform! / rate.influxd!).toFixed(2).padStart(5)}   ${cpu.toFixed(1).padStart(8)}`,
   );
 }
 console.log(
-  '(the platform validates each line, runs the rules and makes every line durable in its commit log before 204; influxd only writes)',
+  '(the platform validates each line, runs the rules and makes every ' +
+    'line durable in its commit log before 204; influxd only writes)',
 );
 await close();
 await influx.dispose();

@@ -98,7 +98,8 @@ try {
   console.log('|---|---:|---:|---:|---:|---:|');
   for (const r of results)
     console.log(
-      `| ${r.name} | ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.cpuMsEach.toFixed(2)} | ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} |`,
+      `| ${r.name} | ${r.concurrency} | ${r.perSecond.toFixed(1)} | ${r.cpuMsEach.toFixed(2)} ` +
+        `| ${r.p50.toFixed(1)} | ${r.p90.toFixed(1)} |`,
     );
 } finally {
   await close();

@@ -63,5 +63,11 @@ const seconds = (performance.now() - started) / 1000;
 const used = process.cpuUsage(cpuStart);
 await Promise.all(clients.map((c) => c.endAsync()));
 process.stdout.write(
-  `${JSON.stringify({ acked, seconds, cpuMicros: used.user + used.system, startedAt: performance.timeOrigin + started, connectSeconds })}\n`,
+  `${JSON.stringify({
+    acked,
+    seconds,
+    cpuMicros: used.user + used.system,
+    startedAt: performance.timeOrigin + started,
+    connectSeconds,
+  })}\n`,
 );

@@ -129,17 +129,22 @@ const threads = (f: Figures) =>
     ? ''
     : ` (main thread ${f.mainThread.toFixed(1)}, others ${(f.cpu - f.mainThread).toFixed(1)})`;
 console.log(
-  `ingest pipeline benchmark (no MQTT): ${devices} devices x ${count} readings (4 metrics), ${perPublish} per message, ${devices * window} in flight, ${new Date().toISOString()}`,
+  `ingest pipeline benchmark (no MQTT): ${devices} devices x ${count} readings (4 metrics), ${perPublish} per ` +
+    `message, ${devices * window} in flight, ${new Date().toISOString()}`,
 );
 console.log(
-  `  commit log alone (baseline):  ${fmt(bare.ackRate)} readings/s durable, CPU ${bare.cpu.toFixed(1)} µs per reading${threads(bare)}`,
+  `  commit log alone (baseline):  ${fmt(bare.ackRate)} readings/s ` +
+    `durable, CPU ${bare.cpu.toFixed(1)} µs per reading${threads(bare)}`,
 );
 console.log(
-  `  platform, durable (the ack):  ${fmt(platform.ackRate)} readings/s  ratio ${(platform.ackRate / bare.ackRate).toFixed(2)}`,
+  `  platform, durable (the ack):  ${fmt(platform.ackRate)} readings/s  ` +
+    `ratio ${(platform.ackRate / bare.ackRate).toFixed(2)}`,
 );
 console.log(
-  `  platform, in the store:       ${fmt(platform.storedRate)} readings/s  ratio ${(platform.storedRate / bare.ackRate).toFixed(2)}`,
+  `  platform, in the store:       ${fmt(platform.storedRate)} readings/s  ` +
+    `ratio ${(platform.storedRate / bare.ackRate).toFixed(2)}`,
 );
 console.log(
-  `  platform CPU per reading:     ${platform.cpu.toFixed(1)} µs${threads(platform)}, ${(platform.cpu / bare.cpu).toFixed(1)}x the commit log alone`,
+  `  platform CPU per reading:     ${platform.cpu.toFixed(1)} µs${threads(platform)}, ` +
+    `${(platform.cpu / bare.cpu).toFixed(1)}x the commit log alone`,
 );

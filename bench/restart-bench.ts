@@ -74,7 +74,8 @@ try {
   // what the replay itself took: the first start less what a start with nothing to replay costs
   const replayMs = Math.max(1, drainMs - emptyMs);
   console.log(
-    `replay alone (first start - second start): ${(replayMs / 1000).toFixed(2)} s = ${Math.round(records / (replayMs / 1000)).toLocaleString('en')} records/s`,
+    `replay alone (first start - second start): ${(replayMs / 1000).toFixed(2)} s ` +
+      `= ${Math.round(records / (replayMs / 1000)).toLocaleString('en')} records/s`,
   );
 
   // baseline: the same rows straight into SQLite on this machine now
@@ -93,10 +94,12 @@ try {
   db.close();
   const rawMs = performance.now() - t;
   console.log(
-    `baseline: raw SQLite insert of the same rows ${(rawMs / 1000).toFixed(2)} s (${Math.round(records / (rawMs / 1000)).toLocaleString('en')} rows/s)`,
+    `baseline: raw SQLite insert of the same rows ${(rawMs / 1000).toFixed(2)} s ` +
+      `(${Math.round(records / (rawMs / 1000)).toLocaleString('en')} rows/s)`,
   );
   console.log(
-    `ratio to the baseline: through start-up ${(drainMs / rawMs).toFixed(1)}x, replay alone ${(replayMs / rawMs).toFixed(1)}x`,
+    `ratio to the baseline: through start-up ${(drainMs / rawMs).toFixed(1)}x, replay ` +
+      `alone ${(replayMs / rawMs).toFixed(1)}x`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -21,7 +21,8 @@ const options = { exists: () => false, updateExisting: false, maxRows: rowsWante
 const lines = ['id,kind,name,lat,lon,district,tags'];
 for (let i = 0; i < rowsWanted; i++) {
   lines.push(
-    `air-bulk-${i},air,Trạm ${i},${(16.3 + (i % 100) / 500).toFixed(5)},${(107.5 + Math.floor(i / 100) / 500).toFixed(5)},Phú Xuân,site=bulk`,
+    `air-bulk-${i},air,Trạm ${i},${(16.3 + (i % 100) / 500).toFixed(5)},` +
+      `${(107.5 + Math.floor(i / 100) / 500).toFixed(5)},Phú Xuân,site=bulk`,
   );
 }
 const text = lines.join('\n');
@@ -52,7 +53,8 @@ for (let round = 1; round <= rounds; round++) {
   ] as const) {
     const r = await measure(run);
     console.log(
-      `round ${round} ${name.padEnd(20)} ${r.planned} rows checked in ${r.ms.toFixed(0).padStart(5)} ms; longest event-loop gap ${r.gap.toFixed(0).padStart(5)} ms`,
+      `round ${round} ${name.padEnd(20)} ${r.planned} rows checked in ${r.ms.toFixed(0).padStart(5)} ms; ` +
+        `longest event-loop gap ${r.gap.toFixed(0).padStart(5)} ms`,
     );
   }
 }

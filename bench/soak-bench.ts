@@ -90,7 +90,10 @@ const input = {
   operators: Number(values.operators),
 };
 console.log(
-  `soak: ${devices} devices, ${rate} readings/s (one every ${((1000 * devices) / rate).toFixed(0)} ms each), ${input.operators} WebSocket operators, rules: the city's ${cityAirRules.map((r) => r.id).join(', ')} + bench-pm25-high, bench-silent, ${values.minutes} min, sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`,
+  `soak: ${devices} devices, ${rate} readings/s (one every ${((1000 * devices) / rate).toFixed(0)} ms ` +
+    `each), ${input.operators} WebSocket operators, rules: the city's ` +
+    `${cityAirRules.map((r) => r.id).join(', ')} + bench-pm25-high, bench-silent, ${values.minutes} min, ` +
+    `sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`,
 );
 console.log(SOAK_TABLE_HEADER);
 const child = spawn(

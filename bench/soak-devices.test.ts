@@ -50,7 +50,7 @@ describe('soak devices', () => {
     expect(counters).toMatchObject({ published: 0, skipped: 1 });
   });
 
-  it("operators sign in with the platform's tokens and count the stream's messages; a bad token is refused", async () => {
+  it("operators sign in with platform tokens and count the stream's messages; a bad token is refused", async () => {
     platform = await startTestPlatform();
     const wsUrl = platform.httpUrl.replace(/^http/, 'ws');
     const operators = await startSoakOperators(wsUrl, platform.operatorToken, 3);

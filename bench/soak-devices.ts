@@ -104,7 +104,8 @@ export class SoakDevice {
     // one timestamp per reading and device: the store keeps one point per series and time
     const ts = now > this.lastTs ? now : this.lastTs + 1;
     this.lastTs = ts;
-    const body = `{"ts":${ts},"pm25":${this.level.toFixed(1)},"pm10":${(this.level * 1.6).toFixed(1)},"temperature":27.5}`;
+    const body =
+      `{"ts":${ts},"pm25":${this.level.toFixed(1)},` + `"pm10":${(this.level * 1.6).toFixed(1)},"temperature":27.5}`;
     this.sentAt[id] = performance.now();
     this.nextId = id === MAX_IN_FLIGHT ? 1 : id + 1;
     this.inFlight++;

@@ -23,7 +23,8 @@ export function renderSoakSvg(samples: readonly SoakSample[], title: string): st
   const plotWidth = width - left - 20;
   const tMax = Math.max(1, ...samples.map((s) => s.t));
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + SERIES.length * panel}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + SERIES.length * panel}" ` +
+      'font-family="sans-serif" font-size="12">',
     `<rect width="100%" height="100%" fill="white"/><text x="${left}" y="20" font-size="14">${escapeXml(title)}</text>`,
   ];
   SERIES.forEach((series, i) => {
@@ -34,7 +35,8 @@ export function renderSoakSvg(samples: readonly SoakSample[], title: string): st
     const y = (v: number) => top + height - (v / yMax) * height;
     const points = samples.map((s) => `${x(s.t).toFixed(1)},${y(series.pick(s)).toFixed(1)}`).join(' ');
     parts.push(
-      `<text x="${left}" y="${top - 6}" fill="${series.color}">${series.name} (${series.unit}), 0..${yMax.toFixed(1)}</text>`,
+      `<text x="${left}" y="${top - 6}" fill="${series.color}">${series.name} (${series.unit}), ` +
+        `0..${yMax.toFixed(1)}</text>`,
       `<line x1="${left}" y1="${top + height}" x2="${left + plotWidth}" y2="${top + height}" stroke="#999"/>`,
       `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + height}" stroke="#999"/>`,
       `<polyline fill="none" stroke="${series.color}" stroke-width="2" points="${points}"/>`,

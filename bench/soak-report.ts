@@ -75,6 +75,39 @@ export function soakTableRow(
   return `  ${cells.map((c, i) => c.padStart(COLUMNS[i]![1])).join('  ')}`;
 }
 
+const pct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(0)}%`;
+const median = (xs: readonly number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/**
+ * Whether a series grows, apart from its minute-to-minute noise: a least-squares line over the samples, its rise
+ * from the first sample's time to the last relative to its mean (`fitted`), and the median of the last third of
+ * the samples relative to the median of the first third (`thirds`). A leak or a queue that only grows shows in
+ * both; a p99 that jumps in one minute and falls back in the next moves neither much.
+ */
+export function soakTrend(ts: readonly number[], ys: readonly number[]): { fitted: number; thirds: number } {
+  const n = ys.length;
+  if (n < 3) return { fitted: 0, thirds: 0 };
+  const mt = ts.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (ts[i]! - mt) * (ys[i]! - my);
+    den += (ts[i]! - mt) ** 2;
+  }
+  const slope = den === 0 ? 0 : num / den;
+  const third = Math.max(1, Math.floor(n / 3));
+  const firstThird = median(ys.slice(0, third));
+  return {
+    fitted: my === 0 ? 0 : (slope * (ts[n - 1]! - ts[0]!)) / my,
+    thirds: firstThird === 0 ? 0 : median(ys.slice(n - third)) / firstThird - 1,
+  };
+}
+
 /** Flatness over the steady state (every sample but the first: connect storm, JIT warm-up, caches filling). */
 export function reportSoak(
   samples: readonly SoakSample[],
@@ -88,14 +121,26 @@ export function reportSoak(
     const min = Math.min(...xs);
     const max = Math.max(...xs);
     const ratio = max / Math.max(min, 1e-9);
+    const spread = ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%';
     console.log(
-      `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%'}`,
+      `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${spread}`,
+    );
+    const t = soakTrend(
+      steady.map((s) => s.t),
+      xs,
+    );
+    const growth = t.fitted <= 0.1 && t.thirds <= 0.1 ? 'no growth beyond 10%' : 'GROWS by more than 10%';
+    console.log(
+      `  ${''.padEnd(16)} trend: fitted line ${pct(t.fitted)} over the run, median last third ${pct(t.thirds)} ` +
+        `against the first: ${growth}`,
     );
   };
   const first = samples[0];
   if (first) {
     console.log(
-      `warm-up (first sample, t=${first.t} s): ${first.readingsPerSecond.toFixed(0)} readings/s, RSS ${first.rssMb.toFixed(0)} MB, loop p99 ${first.loopP99Ms.toFixed(1)} ms, PUBACK p99 ${first.pubackP99Ms.toFixed(1)} ms`,
+      `warm-up (first sample, t=${first.t} s): ${first.readingsPerSecond.toFixed(0)} readings/s, ` +
+        `RSS ${first.rssMb.toFixed(0)} MB, loop p99 ${first.loopP99Ms.toFixed(1)} ms, PUBACK ` +
+        `p99 ${first.pubackP99Ms.toFixed(1)} ms`,
     );
   }
   if (steady.length >= 2) {
@@ -109,10 +154,15 @@ export function reportSoak(
   if (end) {
     const loadMicros = lines.reduce((sum, l) => sum + l.loadCpuMicros, 0);
     console.log(
-      `load generator: ${(loadMicros / Math.max(1, end.published)).toFixed(1)} µs CPU per reading over the run, RSS ${end.loadRssMb.toFixed(0)} MB; alert messages per operator ${end.alertMessagesMin}..${end.alertMessagesMax}, streams closed early ${end.operatorsClosed}`,
+      `load generator: ${(loadMicros / Math.max(1, end.published)).toFixed(1)} µs CPU per reading over the ` +
+        `run, RSS ${end.loadRssMb.toFixed(0)} MB; alert messages per operator ${end.alertMessagesMin}..` +
+        `${end.alertMessagesMax}, streams closed early ${end.operatorsClosed}`,
     );
   }
   console.log(
-    `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}, skipped ${summary?.skipped} (+${summary?.behind} generator behind), device disconnects ${summary?.disconnects}, refused ${summary?.refused}, stray PUBACKs ${summary?.strayAcks}; points in the store ${stored}; connect ${summary?.connectSeconds?.toFixed(1)} s`,
+    `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}, ` +
+      `skipped ${summary?.skipped} (+${summary?.behind} generator behind), device ` +
+      `disconnects ${summary?.disconnects}, refused ${summary?.refused}, stray PUBACKs ${summary?.strayAcks}; ` +
+      `points in the store ${stored}; connect ${summary?.connectSeconds?.toFixed(1)} s`,
   );
 }

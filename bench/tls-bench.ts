@@ -91,21 +91,29 @@ const plain = summary(runs.plain);
 const tls = summary(runs.tls);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 console.log(
-  `TLS ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics), ${perPublish} per publish, window ${window}, ${rounds} rounds each (median), ${new Date().toISOString()}`,
+  `TLS ingest benchmark: ${devices} devices x ${count} QoS 1 readings (4 metrics), ${perPublish} per publish, ` +
+    `window ${window}, ${rounds} rounds each (median), ${new Date().toISOString()}`,
 );
 console.log(
-  `  plaintext MQTT (baseline): ${fmt(plain.rate)} readings/s acknowledged   rounds: ${runs.plain.map((r) => fmt(r.rate)).join(', ')}`,
+  `  plaintext MQTT (baseline): ${fmt(plain.rate)} readings/s acknowledged   ` +
+    `rounds: ${runs.plain.map((r) => fmt(r.rate)).join(', ')}`,
 );
 console.log(
-  `  MQTT over TLS:             ${fmt(tls.rate)} readings/s acknowledged   rounds: ${runs.tls.map((r) => fmt(r.rate)).join(', ')}   ratio of medians ${(tls.rate / plain.rate).toFixed(2)}`,
+  `  MQTT over TLS:             ${fmt(tls.rate)} readings/s acknowledged   ` +
+    `rounds: ${runs.tls.map((r) => fmt(r.rate)).join(', ')}   ratio of ` +
+    `medians ${(tls.rate / plain.rate).toFixed(2)}`,
 );
 const ratios = runs.tls.map((r, i) => r.rate / runs.plain[i]!.rate);
 console.log(
-  `  TLS / plaintext per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}; CPU-cost ratio (platform + load generator) ${((tls.server + tls.client) / (plain.server + plain.client)).toFixed(2)}`,
+  `  TLS / plaintext per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; ` +
+    `median ${median(ratios).toFixed(2)}; CPU-cost ratio (platform + load ` +
+    `generator) ${((tls.server + tls.client) / (plain.server + plain.client)).toFixed(2)}`,
 );
 console.log(
-  `  CPU µs per reading (platform + load generator): plaintext ${plain.server.toFixed(1)} + ${plain.client.toFixed(1)}, TLS ${tls.server.toFixed(1)} + ${tls.client.toFixed(1)}`,
+  `  CPU µs per reading (platform + load generator): plaintext ${plain.server.toFixed(1)} ` +
+    `+ ${plain.client.toFixed(1)}, TLS ${tls.server.toFixed(1)} + ${tls.client.toFixed(1)}`,
 );
 console.log(
-  `  opening ${devices} connections (CONNECT to CONNACK, all at once): plaintext ${fmt(plain.connectMs)} ms, TLS (handshake included) ${fmt(tls.connectMs)} ms`,
+  `  opening ${devices} connections (CONNECT to CONNACK, all at once): plaintext ${fmt(plain.connectMs)} ms, ` +
+    `TLS (handshake included) ${fmt(tls.connectMs)} ms`,
 );

@@ -24,7 +24,7 @@ describe('packet size limits', () => {
     expect(device.connected).toBe(true);
   });
 
-  it('closes a connection as soon as a packet header announces more than the hard cap, before buffering it', async () => {
+  it('closes a connection once a packet header announces more than the hard cap, before buffering it', async () => {
     const device = await p.connectDevice('air-thuanan');
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
     // a QoS 1 PUBLISH announcing 200 MB, followed by a few bytes: the broker must not wait for the rest

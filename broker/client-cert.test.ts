@@ -59,7 +59,7 @@ describe('device login by client certificate', () => {
   };
   const refusals = () => log.lines.filter((l) => l.msg === 'MQTT login refused: client certificate');
 
-  it('authenticates a device certificate (CN = sensor id) without a password, and stores what it publishes', async () => {
+  it('authenticates a device certificate (CN = sensor id) with no password and stores what it publishes', async () => {
     const device = await connectWith(tls.device('air-ngomon'), { clientId: 'air-ngomon-cert' });
     try {
       const ts = Date.now() - 45_000;
@@ -79,7 +79,7 @@ describe('device login by client certificate', () => {
     }
   });
 
-  it("binds a certificate login to its sensor id like a password login: another sensor's clientId is refused", async () => {
+  it("binds a cert login to its sensor id like a password login: another sensor's clientId is refused", async () => {
     // air-hue-citadel's clientId would take over that device's session; the certificate says air-ngomon
     await expect(connectWith(tls.device('air-ngomon'), { clientId: 'air-hue-citadel' })).rejects.toThrow(
       /Identifier rejected/i,
@@ -128,7 +128,7 @@ describe('device login by client certificate', () => {
     expect(result).toEqual({ reusedCa: true, written: ['device-water-kimlong.key', 'device-water-kimlong.crt'] });
   });
 
-  it("revokes with the device's secret: rotating it closes certificate sessions and refuses certificates issued before, not new ones", async () => {
+  it('revokes by device secret: rotating it closes cert sessions, refuses older certs, not new ones', async () => {
     // the fixture's certificate must predate the rotation by more than X.509's whole seconds
     await new Promise((r) => setTimeout(r, 3000));
     const live = await connectWith(tls.device('air-ngomon'), { clientId: 'air-ngomon-rotation' });

@@ -129,7 +129,7 @@ describe('clientId bound to the account', () => {
     await back.endAsync();
   });
 
-  it('keeps every account out of a device\'s sessions and limits, whatever the account is named (a viewer "air", or one named after a sensor)', async () => {
+  it('keeps any account out of device sessions and limits, whatever its name (viewer "air", a sensor\'s)', async () => {
     const admin = { token: p.adminToken };
     const tokenFor = async (name: string) => {
       // such names are refused at creation now (api/account-names.test.ts); accounts made before that

@@ -59,7 +59,8 @@ export function createConnectPenalty(
         const p = penalties.punish(key);
         logger.warn(
           { reason: 'abusive', account: account.slice(0, 64), address, penaltyMs: p.ms },
-          `MQTT penalty: ${key.startsWith('account') ? `account ${account}` : `address ${address}`} refused at CONNECT for ${describe(p)}`,
+          `MQTT penalty: ${key.startsWith('account') ? `account ${account}` : `address ${address}`} refused ` +
+            `at CONNECT for ${describe(p)}`,
         );
       }
     },

@@ -179,7 +179,9 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         // 62 s: issuers (ioc tls dev-cert) date a certificate a minute back, and X.509 keeps whole seconds
         if (rotatedAt !== undefined && !(byCert.validFrom >= rotatedAt - 62_000)) {
           denied.inc({ action: 'connect' });
-          const reason = `client certificate of ${byCert.sensorId} was issued before its credentials were rotated (${secret!.rotatedAt}): issue a new one`;
+          const reason =
+            `client certificate of ${byCert.sensorId} was issued before its credentials were rotated ` +
+            `(${secret!.rotatedAt}): issue a new one`;
           logger.info({ clientId: printableTopic(client.id, 64), reason }, 'MQTT login refused: client certificate');
           return done(authError(reason, 5), false);
         }

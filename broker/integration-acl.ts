@@ -30,6 +30,8 @@ export function maySubscribeIntegration(
   if (within(filter, roots)) return { allowed: true };
   return {
     allowed: false,
-    reason: `integration account ${principal.name} may subscribe only under ${roots.map((r) => `${r}/`).join(', ') || 'no topic'}`,
+    reason:
+      `integration account ${principal.name} may subscribe only under ` +
+      `${roots.map((r) => `${r}/`).join(', ') || 'no topic'}`,
   };
 }

@@ -58,7 +58,7 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
       );
     });
 
-  it('refuses mqtt.js in v5 mode with "unacceptable protocol version", logs it once at info without secrets, and counts it', async () => {
+  it('refuses mqtt.js v5 ("unacceptable protocol version"), logs once at info without secrets, counts it', async () => {
     const before = await refusedTotal();
     const password = p.devicePassword('air-ancuu');
     const first = await connectV5('air-ancuu-v5', password);

@@ -53,7 +53,7 @@ describe('a CONNECT penalty does not tell a stranger which names exist', () => {
       });
     });
 
-  it('answers a penalised name with a wrong password as an unknown name; the owner alone sees the penalty', async () => {
+  it('answers a penalised name and wrong password as an unknown name; the owner alone sees the penalty', async () => {
     const d = await p.connectDevice('air-dongba');
     const closed = new Promise<void>((resolve) => d.once('close', () => resolve()));
     for (let i = 0; i < 20; i++) d.publish('ioc/air/air-dongba/readings', Buffer.alloc(60_000, 'x'), { qos: 0 });

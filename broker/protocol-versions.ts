@@ -19,7 +19,10 @@ export function protocolVersionProblem(version: number): string | undefined {
   if (ACCEPTED_PROTOCOL_VERSIONS.has(version)) return undefined;
   const name = NAMES[version] ?? `protocol level ${version}`;
   if (version === 5)
-    return `${name} is not accepted yet (the broker speaks MQTT 3.1.1; see docs/mqtt5.md): connect with protocol version 4`;
+    return (
+      `${name} is not accepted yet (the broker speaks MQTT ` +
+      '3.1.1; see docs/mqtt5.md): connect with protocol version 4'
+    );
   return `${name} is not an MQTT version this broker speaks: connect with protocol version 4 (MQTT 3.1.1)`;
 }
 

@@ -37,7 +37,7 @@ describe('Object.prototype names at every entry point', () => {
     });
   const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
-  it("MQTT CONNECT: as username it is an unknown account (CONNACK 4); as clientId it is not the device's (CONNACK 2)", async () => {
+  it("MQTT CONNECT: as username an unknown account (CONNACK 4); as clientId not the device's (CONNACK 2)", async () => {
     for (const name of NAMES) {
       expect(await tryConnect({ username: name, password: 'x', clientId: name }), name).toEqual({ ok: false, code: 4 });
       expect(
@@ -47,7 +47,7 @@ describe('Object.prototype names at every entry point', () => {
     }
   });
 
-  it("topic levels: as kind under the device's own id it is explained; as sensor id it closes the connection", async () => {
+  it("topic level: as kind under the device's id it is explained; as sensor id it closes the connection", async () => {
     const device = await p.connectDevice('air-ngomon');
     const errors = await subscribeCollect(device, 'ioc/air/air-ngomon/errors');
     for (const name of NAMES) {

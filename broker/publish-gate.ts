@@ -93,7 +93,8 @@ export function createPublishGate(
           deny(
             principal,
             client,
-            `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s: disconnected`,
+            `device ${principal.name} keeps publishing far beyond ${limits.devicePublishesPerSecond}/s ` +
+              `or ${limits.deviceBytesPerSecond} bytes/s: disconnected`,
             'abusive',
             packet.topic,
             done,
@@ -104,7 +105,8 @@ export function createPublishGate(
           refusals.refuse(
             'rate_limited',
             principal.name,
-            `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`,
+            `device ${principal.name} publishes faster than ${limits.devicePublishesPerSecond}/s ` +
+              `or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`,
           );
           deps.drop(packet);
           const now = deps.now();
@@ -115,7 +117,9 @@ export function createPublishGate(
             packet,
             reject(
               'rate_limited',
-              `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes per second: publishes are acknowledged late; those that would wait over ${limits.rateHoldMaxMs} ms are not stored`,
+              `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes ` +
+                'per second: publishes are acknowledged late; those that would wait ' +
+                `over ${limits.rateHoldMaxMs} ms are not stored`,
             ),
             done,
           );

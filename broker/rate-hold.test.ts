@@ -61,7 +61,7 @@ describe('holding and penalising a device over its budget', () => {
   // ~8 KB of valid readings in one publish
   const batch = (from: number) => JSON.stringify(Array.from({ length: 280 }, (_, i) => ({ ts: from + i, pm25: 10 })));
 
-  it('acknowledges publishes over the byte budget late, in order, stores them all and keeps the connection', async () => {
+  it('acknowledges publishes over the byte budget late, in order, stores them all, keeps the connection', async () => {
     const d = await p.connectDevice('air-ngomon');
     const ts = clock.now() - 3_600_000;
     const acked: number[] = [];
@@ -97,7 +97,7 @@ describe('holding and penalising a device over its budget', () => {
     await d.endAsync();
   });
 
-  it('refuses an abusive account at CONNECT for its penalty, logged once and counted, then admits it; a new abuse doubles it', async () => {
+  it('refuses an abuser at CONNECT for its penalty (logged, counted), then admits; new abuse doubles it', async () => {
     const abuse = async (): Promise<void> => {
       const d = await p.connectDevice('air-dongba');
       const closed = new Promise<void>((resolve) => d.once('close', () => resolve()));

@@ -56,7 +56,9 @@ export function createRefusalLog(
 ): RefusalLog {
   const counter = new Counter({
     name: 'ioc_mqtt_refused_total',
-    help: 'MQTT connects, publishes, subscribes and messages refused by the broker lanes (and device HTTP ingest over its budget), by reason and transport',
+    help:
+      'MQTT connects, publishes, subscribes and messages refused by the broker lanes (and device HTTP ingest ' +
+      'over its budget), by reason and transport',
     labelNames: ['reason', 'transport'],
     registers: [registry],
   });

@@ -129,7 +129,8 @@ export class SessionBounds {
       this.refusals.refuse(
         'queue_full',
         sub.clientId,
-        `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} messages, ${q.bytes} bytes): newer messages are dropped`,
+        `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} ` +
+          `messages, ${q.bytes} bytes): newer messages are dropped`,
       );
       return false;
     }
@@ -165,7 +166,8 @@ export class SessionBounds {
       this.refusals.refuse(
         'session_expired',
         account,
-        `persistent session ${clientId.slice(0, 64)} expired after ${this.limits.sessionExpirySeconds} s offline; ${queued.length} queued messages dropped`,
+        `persistent session ${clientId.slice(0, 64)} expired after ${this.limits.sessionExpirySeconds} s ` +
+          `offline; ${queued.length} queued messages dropped`,
       );
     }
   }

@@ -43,7 +43,9 @@ export function mayPublish(
   if (!kind || levels.length !== 4 || levels[0] !== 'ioc' || levels[2] !== id || levels[3] === 'errors') {
     return {
       action: 'deny',
-      reason: `device ${id} may publish only to ioc/${kind ?? '{kind}'}/${id}/{readings|status${kind === 'camera' ? '|events' : ''}}`,
+      reason:
+        `device ${id} may publish only to ioc/${kind ?? '{kind}'}/${id}/{readings|status` +
+        `${kind === 'camera' ? '|events' : ''}}`,
     };
   }
   const channel = levels[3]!;

@@ -72,7 +72,7 @@ describe('one alert truth across two cluster nodes', () => {
     expect((await b.request('GET', '/api/cluster', { token: null })).status).toBe(401);
   });
 
-  it('opens one alert for readings arriving through both nodes; both operators see its events once, in order', async () => {
+  it('opens one alert for readings coming via both nodes; both operators see its events once, in order', async () => {
     const watchers: StreamWatch[] = [await watchAlerts(a), await watchAlerts(b)];
     const onA = await a.connectDevice('water-kimlong');
     const onB = await b.connectDevice('water-kimlong');

@@ -69,7 +69,7 @@ describe('a node killed behind HAProxy', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('moves the killed node devices to the other node; after its restart every acknowledged reading is stored once', async () => {
+  it("moves the killed node's devices to the other; after its restart each acked reading is stored once", async () => {
     const firstTs = Date.now() - 600_000;
     const devices = creds.devices.filter((d) => d.kind === 'air').slice(0, 6);
     const stream = streamReadings({ url: haproxy.mqttUrl, devices, firstTs, gapMs: 5 });

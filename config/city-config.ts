@@ -180,7 +180,9 @@ export function parseSensors(raw: unknown, kinds: ReadonlyMap<string, SensorKind
   const sensors: Sensor[] = [];
   list.data.sensors.forEach((entry, index) => {
     const parsed = sensorSchema.safeParse(entry);
-    const label = `sensors[${index}]${typeof entry === 'object' && entry && 'id' in entry ? ` (${String(entry.id)})` : ''}`;
+    const label = `sensors[${index}]${
+      typeof entry === 'object' && entry && 'id' in entry ? ` (${String(entry.id)})` : ''
+    }`;
     if (!parsed.success) {
       errors.push(...formatZodIssues(parsed.error, label));
       return;

@@ -54,7 +54,8 @@ export function clusterProblem(cluster: ClusterConfig, storeKind: string): strin
   if (cluster.workers !== 1 && (!cluster.redis || storeKind !== 'influxdb')) {
     return (
       `cluster.workers (IOC_WORKERS, --workers) needs cluster.redis and store.engine: influxdb: the workers share ` +
-      `the broker state through Redis and the readings through InfluxDB (got ${cluster.redis ? 'redis' : 'no redis'}, ` +
+      'the broker state through Redis and the readings through InfluxDB ' +
+      `(got ${cluster.redis ? 'redis' : 'no redis'}, ` +
       `store.engine: ${storeKind})`
     );
   }

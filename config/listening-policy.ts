@@ -94,9 +94,12 @@ export function enforceListeningPolicy(config: PlatformConfig): PolicyResult {
     [
       'the production profile does not listen in plaintext beyond this machine:',
       ...lines.map((l) => `  - ${l}`),
-      'Configure TLS: tls.cert and tls.key (IOC_TLS_CERT, IOC_TLS_KEY: PEM files; `npm run ioc -- tls dev-cert --out DIR` makes a trial pair)',
-      'turn HTTP into HTTPS and WSS and open MQTT over TLS on tls.mqttPort (8883) at tls.mqttHost (IOC_TLS_MQTT_HOST=0.0.0.0); keep plain MQTT on loopback (IOC_MQTT_HOST=127.0.0.1).',
-      'If the network is already encrypted (a VPN, a TLS proxy on another host), say so with security.allowPlaintext: true (IOC_ALLOW_PLAINTEXT=1).',
+      'Configure TLS: tls.cert and tls.key (IOC_TLS_CERT, IOC_TLS_KEY: PEM files; `npm run ioc -- tls ' +
+        'dev-cert --out DIR` makes a trial pair)',
+      'turn HTTP into HTTPS and WSS and open MQTT over TLS on tls.mqttPort (8883) at tls.mqttHost ' +
+        '(IOC_TLS_MQTT_HOST=0.0.0.0); keep plain MQTT on loopback (IOC_MQTT_HOST=127.0.0.1).',
+      'If the network is already encrypted (a VPN, a TLS proxy on another host), say so with ' +
+        'security.allowPlaintext: true (IOC_ALLOW_PLAINTEXT=1).',
     ].join('\n'),
   );
 }

@@ -138,7 +138,8 @@ export const platformConfigSchema = z
     security: z
       .object({
         insecure: z.boolean().default(false),
-        // production refuses a plaintext listener on a non-loopback address unless this says so (config/listening-policy.ts)
+        // production refuses a plaintext listener on a non-loopback address unless this says so
+        // (config/listening-policy.ts)
         allowPlaintext: z.boolean().default(false),
       })
       .strict()

@@ -16,7 +16,7 @@ function walk(dir: string): Array<{ path: string; mode: number; dir: boolean }> 
 }
 
 describe('data at rest', () => {
-  it('the data directory is 0700 and everything the platform writes in it 0600 (0700 for folders), even over an open directory', async () => {
+  it('makes the data directory 0700 and all it writes in it 0600 (folders 0700), even over an open one', async () => {
     const dataDir = join(root, 'data');
     mkdirSync(dataDir);
     chmodSync(dataDir, 0o755);

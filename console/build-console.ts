@@ -282,11 +282,13 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     await writeConsoleBundle(bundle, await consoleSourceHash());
     for (const asset of bundle.assets.values()) {
       console.log(
-        `${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`,
+        `${asset.path.padEnd(36)} ${String(asset.body.length).padStart(8)} B  ` +
+          `gzip ${String(asset.gzip.length).padStart(7)} B  br ${String(asset.br.length).padStart(7)} B`,
       );
     }
     console.log(
-      `JavaScript gzipped: ${(bundle.jsGzipBytes / 1024).toFixed(1)} KB (budget 300 KB); built in ${bundle.buildMs.toFixed(0)} ms`,
+      `JavaScript gzipped: ${(bundle.jsGzipBytes / 1024).toFixed(1)} KB (budget 300 KB); built ` +
+        `in ${bundle.buildMs.toFixed(0)} ms`,
     );
   })();
 }

@@ -9,7 +9,9 @@ export function createIntegrationMetrics(registry: Registry) {
   return {
     messages: new Counter({
       name: 'ioc_integration_messages_total',
-      help: 'Messages from integrations (ChirpStack, camera sources) by integration, event and outcome (accepted, refused, ignored, duplicate)',
+      help:
+        'Messages from integrations (ChirpStack, camera sources) by integration, event and outcome (accepted, ' +
+        'refused, ignored, duplicate)',
       labelNames: ['integration', 'event', 'outcome'],
       registers: [registry],
     }),

@@ -166,7 +166,8 @@ export function lineProtocolReadings(
     if (point.measurement !== sensor.kind)
       return reject(
         'kind_mismatch',
-        `line ${point.line}: measurement "${point.measurement.slice(0, 64)}" is not ${sensor.id}'s kind (${sensor.kind})`,
+        `line ${point.line}: measurement "${point.measurement.slice(0, 64)}" ` +
+          `is not ${sensor.id}'s kind (${sensor.kind})`,
       );
     const reading: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
     for (const [metric, value] of point.fields) reading[metric] = value;

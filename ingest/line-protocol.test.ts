@@ -9,7 +9,8 @@ describe('line protocol parser', () => {
     const { points, errors } = parseLineProtocol(
       [
         '# a comment',
-        'water,sensorId=water-kimlong,river=sông\\ Hương waterLevel=3.61,flow=12i,ok=t,note="say \\"hi\\", \\\\ ok" 1733356800123456789',
+        'water,sensorId=water-kimlong,river=sông\\ Hương waterLevel=3.61,flow=12i,ok=t,note="say \\"hi\\", ' +
+          '\\\\ ok" 1733356800123456789',
         '',
         'air\\,x,sensorId=a\\=b pm25=-1.5e1,n=7u',
       ].join('\r\n'),

@@ -61,7 +61,8 @@ export function resolveTimestamp(ts: unknown, ctx: ValidationContext, index: num
   if (ms > ctx.now + ctx.maxFutureMs) {
     return reject(
       'timestamp_in_future',
-      `ts ${new Date(ms).toISOString()} is more than ${ctx.maxFutureMs / 1000} s ahead of server time ${new Date(ctx.now).toISOString()}: check the device clock`,
+      `ts ${new Date(ms).toISOString()} is more than ${ctx.maxFutureMs / 1000} s ahead of server ` +
+        `time ${new Date(ctx.now).toISOString()}: check the device clock`,
       { index },
     );
   }

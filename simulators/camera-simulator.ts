@@ -47,7 +47,10 @@ function chanceIn(rng: Random, perHour: number, hours: number): number {
 
 function plate(rng: Random): string {
   // Huế registrations start with 75; the series letter and number are random.
-  return `75${rng.pick(['A', 'B', 'C', 'D', 'F', 'H', 'K', 'L'])}-${rng.int(100, 999)}.${String(rng.int(0, 99)).padStart(2, '0')}`;
+  return (
+    `75${rng.pick(['A', 'B', 'C', 'D', 'F', 'H', 'K', 'L'])}-${rng.int(100, 999)}.` +
+    `${String(rng.int(0, 99)).padStart(2, '0')}`
+  );
 }
 
 export const cameraSimulator = defineSimulator<CameraState>({

@@ -48,7 +48,8 @@ export async function startDemoFleet(options: DemoFleetOptions): Promise<DemoFle
   const run = await startScenarioRun({ resolved, city, simulators, sink, clock, sensors });
   const { scenario } = resolved;
   logger.info(
-    `demo fleet: ${sensors.length} simulated devices playing "${scenario.name}" (${scenario.title.en}); set demo.enabled: false (IOC_DEMO=0) to turn it off`,
+    `demo fleet: ${sensors.length} simulated devices playing "${scenario.name}" (${scenario.title.en}); set ` +
+      'demo.enabled: false (IOC_DEMO=0) to turn it off',
   );
   let stopping: Promise<void> | undefined;
   return {

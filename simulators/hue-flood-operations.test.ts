@@ -34,7 +34,7 @@ afterAll(async () => {
 type Json = Record<string, unknown>;
 
 describe('hue-flood through agencies, SOPs, escalation and a maintenance window (simulated time)', () => {
-  it('routes, acknowledges within target, escalates twice, silences, ticks steps, resolves with outcomes, and keeps it all over a restart', async () => {
+  it('routes, acks in target, escalates twice, silences, ticks steps, resolves; all kept over a restart', async () => {
     const clock = createManualClock(START);
     // hourly roll-ups: a simulated day of minute jobs would only slow the test
     const overrides = { store: { lifecycle: { schedule: { rollup: '0 * * * *', retention: '7 * * * *' } } } };

@@ -43,7 +43,7 @@ function crossings(
 }
 
 describe('scenario runner in simulated time', () => {
-  it('hue-flood: Kim Long crosses alarm levels I, II and III in order, rising no faster than 0.6 m/h, then recedes', async () => {
+  it('hue-flood: Kim Long crosses alarm levels I, II, III in order, rising at most 0.6 m/h, then recedes', async () => {
     const { run, sink, final } = await playToEnd('hue-flood');
     expect(final.phase).toBe('done');
     const kimlong = sink.readingsOf('water-kimlong');

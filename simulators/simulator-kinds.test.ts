@@ -87,7 +87,7 @@ describe('realism under default drivers (a year of hourly readings)', () => {
     play(simulators.get(city.sensorsById.get(id)!.kind)!, city.sensorsById.get(id)!, 3, 24 * 365, HOUR);
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-  it('air: PM2.5 mostly 15-40 µg/m³, higher in the morning rush than at 3 am; temperatures 10-40 °C (Huế record low: 8.8 °C)', () => {
+  it('air: PM2.5 mostly 15-40 µg/m³, higher at morning rush than at 3 am; 10-40 °C (Huế record low: 8.8 °C)', () => {
     const out = year('air-ngomon').map((o) => o.values!);
     expect(median(out.map((v) => v.pm25!))).toBeGreaterThan(15);
     expect(median(out.map((v) => v.pm25!))).toBeLessThan(40);

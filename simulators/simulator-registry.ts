@@ -50,7 +50,8 @@ export async function loadSimulators(dir: string = SIMULATORS_DIR): Promise<Map<
     const sim = mod.default ?? mod.simulator;
     if (!isSimulator(sim)) {
       errors.push(
-        `${file}: exports no simulator (default export or "simulator" with kind, metrics, drivers, createState, generate)`,
+        `${file}: exports no simulator (default export or "simulator" ` +
+          'with kind, metrics, drivers, createState, generate)',
       );
       continue;
     }

@@ -207,7 +207,10 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     expect(stored.length).toBe(storedSet.size);
     expect([...acked].filter((ts) => !storedSet.has(ts))).toEqual([]);
     console.info(
-      `disk-full: ${ackedWhenFull} acknowledged before full, 1000 refused while full, ${outageOutput} bytes of log meanwhile, RSS ${Math.round(rssBefore / 2 ** 20)} -> ${Math.round(rssFull / 2 ** 20)} MiB, resumed ${resumedMs} ms after space returned, ${acked.size} acknowledged, ${stored.length} stored (${storedSet.size} distinct), ${platform.output.join('').split('\n').length} log lines in all`,
+      `disk-full: ${ackedWhenFull} acknowledged before full, 1000 refused while full, ${outageOutput} bytes ` +
+        `of log meanwhile, RSS ${Math.round(rssBefore / 2 ** 20)} -> ${Math.round(rssFull / 2 ** 20)} MiB, ` +
+        `resumed ${resumedMs} ms after space returned, ${acked.size} acknowledged, ${stored.length} stored ` +
+        `(${storedSet.size} distinct), ${platform.output.join('').split('\n').length} log lines in all`,
     );
     client.end(true);
     platform.child.kill('SIGTERM');

@@ -65,7 +65,8 @@ export class DiskWatch {
     const percent = totalBytes > 0 ? (freeBytes / totalBytes) * 100 : 100;
     const low = freeBytes < lowWatermarkBytes || percent < lowWatermarkPercent;
     const reason = low
-      ? `low disk space on the data dir: ${formatBytes(freeBytes)} free (${percent.toFixed(1)}%), below the watermark of ${formatBytes(lowWatermarkBytes)} or ${lowWatermarkPercent}%`
+      ? `low disk space on the data dir: ${formatBytes(freeBytes)} free (${percent.toFixed(1)}%), below the ` +
+        `watermark of ${formatBytes(lowWatermarkBytes)} or ${lowWatermarkPercent}%`
       : undefined;
     if (low !== this.current.low) {
       if (low) logger.warn({ freeBytes, totalBytes, lowWatermarkBytes, lowWatermarkPercent }, reason);

@@ -58,7 +58,7 @@ describe('DurableWriter', () => {
     expect(writer.isFull).toBe(false);
   });
 
-  it('settled() waits for the writes made before it, and gives up after its timeout while the log is full', async () => {
+  it('settled() waits for writes made before it, and gives up after its timeout while the log is full', async () => {
     const { log, writer } = setup(1024 * 1024);
     await expect(writer.settled(1000)).resolves.toBe(true); // nothing queued
     const durable: number[] = [];

@@ -23,8 +23,9 @@ export function isDataRefusal(err: unknown): boolean {
   if (typeof e.code === 'string' && /^SQLITE_(CONSTRAINT|MISMATCH|TOOBIG|RANGE)/.test(e.code)) return true;
   if (e.statusCode === 400) return true;
   const message = e.message ?? '';
-  return /JSON|Unexpected token|is not iterable|not a function|field type conflict|partial write|invalid (field|point|number)|unable to parse/i.test(
-    message,
+  return (
+    /JSON|Unexpected token|is not iterable|not a function|field type conflict/i.test(message) ||
+    /partial write|invalid (field|point|number)|unable to parse/i.test(message)
   );
 }
 

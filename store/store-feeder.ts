@@ -420,7 +420,8 @@ export class StoreFeeder {
       reason,
     );
     this.quarantinedRecords += records.length;
-    this.lastQuarantine = `${records.length} record(s) at log offset ${offset} refused by the store and set aside: ${reason}`;
+    this.lastQuarantine =
+      `${records.length} record(s) at log offset ${offset} refused by the store ` + `and set aside: ${reason}`;
     this.options.logger.error(
       { store: this.options.name, offset, records: records.length, reason, quarantine: entry?.file },
       'store refused records for good: set aside in quarantine instead of retrying',

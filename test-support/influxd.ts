@@ -71,7 +71,8 @@ async function answersPing(url: string): Promise<boolean> {
 function externalServer(url: string): InfluxServer {
   const refuse = async () => {
     throw new Error(
-      `the InfluxDB at IOC_TEST_INFLUX_URL (${url}) was not started by the tests: it cannot be stopped or started; use { own: true }`,
+      `the InfluxDB at IOC_TEST_INFLUX_URL (${url}) was not started ` +
+        'by the tests: it cannot be stopped or started; use { own: true }',
     );
   };
   return {

@@ -14,7 +14,10 @@ import { WebhookDispatcher } from './webhook-dispatcher.ts';
 
 export interface AlertDeliveryDeps {
   feed: AlertFeed;
-  /** what the WebSocket hub follows, when not `feed`: in a cluster, every node's events (cluster/alert-stream-feed.ts) */
+  /**
+   * what the WebSocket hub follows, when not `feed`: in a cluster, every node's events
+   * (cluster/alert-stream-feed.ts)
+   */
   hubFeed?: AlertFeed;
   clock: Clock;
   logger: DeliveryLogger;

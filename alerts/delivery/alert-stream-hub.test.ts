@@ -255,7 +255,7 @@ describe('AlertStreamHub', () => {
     ]);
   });
 
-  it('keeps delivering an alert the client holds until it resolves, even when a rule change makes it stop matching', async () => {
+  it('keeps delivering a held alert until it resolves, even when a rule change makes it stop matching', async () => {
     const { alerts, read, connect } = await startHub();
     const client = await connect('?severity=high');
     await client.next((m) => m.type === 'snapshot');
@@ -276,7 +276,7 @@ describe('AlertStreamHub', () => {
     expect(eventSeqs(client.messages)).toEqual(seqs([...firing, ...updated, ...resolved]));
   });
 
-  it('changes the filter on a subscribe message with a fresh snapshot, and answers bad messages with an error', async () => {
+  it('changes the filter on a subscribe message, with a fresh snapshot; bad messages get an error', async () => {
     const { read, connect } = await startHub();
     await read('water-kimlong', { waterLevel: 3 });
     const [air] = await read('air-ngomon', { pm25: 150 });

@@ -94,7 +94,10 @@ export function renderCapAtomFeed(alerts: readonly Alert[], ctx: CapContext, lin
         xmlElement('updated', new Date(alert.updatedAt).toISOString(), 2),
         xmlElement('published', new Date(alert.firingAt ?? alert.startsAt).toISOString(), 2),
         `    <link${xmlAttrs({ rel: 'alternate', type: 'application/cap+xml', href: url })}/>\n`,
-        `    <category${xmlAttrs({ term: capCategory(alert.category, alert.subCategory), scheme: 'urn:oasis:names:tc:emergency:cap:1.2:category' })}/>\n`,
+        `    <category${xmlAttrs({
+          term: capCategory(alert.category, alert.subCategory),
+          scheme: 'urn:oasis:names:tc:emergency:cap:1.2:category',
+        })}/>\n`,
         xmlElement('summary', alert.message.vi, 2),
         xmlElement('content', [renderCapAlertElement(alert, ctx, 3)], 2, ' type="application/cap+xml"'),
       ],

@@ -70,7 +70,7 @@ describe('MQTT alert publisher', () => {
     expect(alertTopic({ severity: 'low', sensorId: 'a/b+#' })).toBe('ioc/alerts/low/a_b__');
   });
 
-  it('publishes every alert event on ioc/alerts/{severity}/{sensorId} to a real MQTT subscriber, in order', async () => {
+  it('publishes each alert event on ioc/alerts/{severity}/{sensorId} to a real MQTT subscriber in order', async () => {
     const { broker, url } = await startBroker();
     const { alerts, read } = await startAlerts();
     const publisher = startMqttAlertPublisher({ bus: alerts.service.bus, publish: aedesPublish(broker) });

@@ -127,7 +127,7 @@ describe('webhook targets inside the network', () => {
     expect(parse('https://113.160.1.1/ioc').success).toBe(true);
   });
 
-  it('delivers to an allow-listed receiver on 127.0.0.1 and refuses one that is not, logging once and counting', async () => {
+  it('delivers to an allow-listed receiver on 127.0.0.1, refuses others, logging once and counting', async () => {
     const receiver = await startReceiver();
     const url = (path: string) => `http://127.0.0.1:${receiver.port}${path}`;
     // not parsed: the config check would stop it; this is what reaches the dispatcher if it were ever bypassed

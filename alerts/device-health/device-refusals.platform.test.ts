@@ -19,7 +19,7 @@ const task = (p: TestPlatform, ruleId: string, sensorId: string) =>
   p.alerts.open().find((a) => a.ruleId === ruleId && a.sensorId === sensorId && a.state === 'firing');
 
 describe('refusals reach device health (real platform, real MQTT, simulated time)', { timeout: 120_000 }, () => {
-  it('opens a maintenance task for a device refused more than 10 times in 10 minutes, routed to the technical team', async () => {
+  it('opens a maintenance task for a device refused over 10 times in 10 minutes, for the technical team', async () => {
     const clock = createManualClock(START);
     platform = await startTestPlatform({ clock });
     const p = platform;

@@ -73,7 +73,10 @@ const pct = (v: number | null): string => (v === null ? '—' : `${Math.round(v 
 
 function table(headers: readonly string[], rows: readonly string[][], none: string): string {
   if (!rows.length) return `<p>${none}</p>`;
-  return `<table><thead><tr>${headers.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  return (
+    `<table><thead><tr>${headers.map((h) => `<th scope="col">${h}</th>`).join('')}</tr></thead>` +
+    `<tbody>${rows.map((r) => `<tr>${r.map((c) => `<td>${c}</td>`).join('')}</tr>`).join('')}</tbody></table>`
+  );
 }
 
 export function renderHandoverHtml(r: HandoverReport, lang: 'vi' | 'en'): string {
@@ -81,7 +84,9 @@ export function renderHandoverHtml(r: HandoverReport, lang: 'vi' | 'en'): string
   const at = (ms: number | undefined) => (ms === undefined ? '—' : esc(formatCityTime(ms, r.timezone)));
   const h = r.handling;
   return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8"><title>${t.title}</title>
-<style>@page{size:A4;margin:15mm}body{font-family:system-ui,sans-serif;font-size:11pt}table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}th,td{border:1px solid #999;padding:2px 6px;text-align:left}h2{font-size:13pt;margin:.8rem 0 .2rem}</style></head><body>
+<style>@page{size:A4;margin:15mm}body{font-family:system-ui,sans-serif;font-size:11pt}
+table{border-collapse:collapse;width:100%;margin:.3rem 0 1rem}
+th,td{border:1px solid #999;padding:2px 6px;text-align:left}h2{font-size:13pt;margin:.8rem 0 .2rem}</style></head><body>
 <h1>${t.title}</h1><p>${t.period}: ${at(r.from)} – ${at(r.to)} (${esc(r.timezone)})</p>
 <h2>${t.byType}</h2>${table(
     [t.type, t.count],

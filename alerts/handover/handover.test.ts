@@ -54,7 +54,7 @@ const health = {
 };
 
 describe('shift handover report (real store, simulated time)', { timeout: 120_000 }, () => {
-  it("is made at the shift change on the injected clock with the shift's alerts, times, open work, silences and devices, and posted signed", async () => {
+  it('is made at shift change (injected clock): alerts, times, open work, silences, devices; signed post', async () => {
     w = await startWorkflowHarness([...hueRules('flood-levels.yaml'), ...hueRules('devices.yaml'), health]);
     const x = w;
     const t0 = x.h.clock.now(); // 07:00 in Huế
@@ -155,7 +155,7 @@ describe('shift handover report (real store, simulated time)', { timeout: 120_00
     expect(renderHandoverHtml(report!, 'en')).toContain('Shift handover report');
   });
 
-  it("does not post to a private address unless allowed (the alert webhooks' SSRF policy), and says so once", async () => {
+  it("does not post to a private address unless allowed (the webhooks' SSRF policy), and says so once", async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     const x = w;
     const hook = await receiver();

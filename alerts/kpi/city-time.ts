@@ -50,7 +50,8 @@ export function parseCityTime(text: string, timeZone: string, field: string): nu
   throw new DomainError(
     'invalid',
     'invalid_time',
-    `${field}: "${text.slice(0, 40)}" is not a date (2026-10-15), a city time (2026-10-15T07:30) or an ISO time with offset`,
+    `${field}: "${text.slice(0, 40)}" is not a date (2026-10-15), ` +
+      'a city time (2026-10-15T07:30) or an ISO time with offset',
   );
 }
 

@@ -16,7 +16,7 @@ const firing = (x: WorkflowHarness, ruleId: string): Alert =>
   x.h.service.open().find((a) => a.ruleId === ruleId && a.state !== 'pending')!;
 
 describe('handling KPI against known times (real store, simulated time)', () => {
-  it('gives time to acknowledge and to resolve per agency and severity, median, p90 and share within target', async () => {
+  it('gives time to acknowledge and to resolve per agency and severity: median, p90, share within target', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     const x = w;
     const wf = x.operations.workflow;

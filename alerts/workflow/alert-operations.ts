@@ -43,7 +43,9 @@ export function createAlertOperations(deps: AlertOperationsDeps): AlertOperation
   const registers = deps.registry ? [deps.registry] : [];
   const workflowCount = new Counter({
     name: 'ioc_alert_workflow_total',
-    help: "Alerts held back by a maintenance window (held_no_data), marked silenced, and workflow actions refused (not the alert's agency)",
+    help:
+      'Alerts held back by a maintenance window (held_no_data), marked silenced, and workflow actions refused ' +
+      "(not the alert's agency)",
     labelNames: ['what'],
     registers,
   });

@@ -28,7 +28,7 @@ async function minutes(x: WorkflowHarness, n: number): Promise<void> {
 describe('escalation on the injected clock (critical: 5 min to acknowledge, 60 min to resolve)', {
   timeout: 180_000,
 }, () => {
-  it('re-notifies, then the next level, then the duty desk; recorded in the history, the audit log and on MQTT', async () => {
+  it('re-notifies, then the next level, then the duty desk; recorded in history, audit log and on MQTT', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     await w.waterLevel('water-kimlong', 3.7);
     await minutes(w, 4);
@@ -79,7 +79,7 @@ describe('escalation on the injected clock (critical: 5 min to acknowledge, 60 m
     expect(level3(w).workflow!.escalation).toMatchObject({ phase: 'resolve', level: 1 });
   });
 
-  it('re-arms from the stored alert after a restart, and climbs once to the rung an overdue alert has reached', async () => {
+  it('re-arms from the stored alert on restart and climbs once to the rung an overdue alert has reached', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     await w.waterLevel('water-kimlong', 3.7);
     await minutes(w, 6);

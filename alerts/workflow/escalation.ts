@@ -161,7 +161,8 @@ export function startEscalation(deps: EscalationDeps): Escalation {
               level: reached,
               agencyId: recipient,
               note:
-                `${plan.phase === 'acknowledge' ? 'not acknowledged' : 'not resolved'} within ${Math.round(plan.step / 60_000) * reached} min` +
+                `${plan.phase === 'acknowledge' ? 'not acknowledged' : 'not resolved'} ` +
+                `within ${Math.round(plan.step / 60_000) * reached} min` +
                 (cover ? `; ${intended} is off hours` : ''),
               ...(offHours ? { offHours } : {}),
             },

@@ -22,7 +22,7 @@ async function minutes(x: WorkflowHarness, n: number): Promise<void> {
 
 // each test opens a real store (and restarts it): generous on a shared, loaded machine
 describe('silences and maintenance windows', { timeout: 180_000 }, () => {
-  it('records a silenced alert, marked, but neither notifies nor escalates it; ending the silence lets escalation resume', async () => {
+  it('records a silenced alert, marked, not notified or escalated; ending the silence resumes escalation', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     const silence = w.operations.silences.add(
       {
@@ -59,7 +59,7 @@ describe('silences and maintenance windows', { timeout: 180_000 }, () => {
     ).toEqual([3]);
   });
 
-  it('a device in a scheduled maintenance window (cron, city time) raises no no-data alert; after it, it does', async () => {
+  it('a device in a scheduled maintenance window (cron, city time) raises no no-data alert until it ends', async () => {
     w = await startWorkflowHarness([
       {
         id: 'gauge-offline',

@@ -28,7 +28,7 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => {
 
 // each test opens a real store (and restarts it): generous on a shared, loaded machine
 describe('routing and the handling workflow (real store, simulated time)', { timeout: 180_000 }, () => {
-  it('routes flood level I to the ward and levels II/III to the flood command; the default is the duty desk', async () => {
+  it('routes flood level I to the ward, levels II/III to the flood command; the default is the duty desk', async () => {
     w = await startWorkflowHarness([...hueRules('flood-levels.yaml'), ...hueRules('devices.yaml')]);
     await w.waterLevel('water-kimlong', 3.6);
     expect(firingOf(w, 'flood-level-1').workflow).toMatchObject({ agencyId: 'ubnd-kim-long', route: 'flood-ward' });
@@ -45,7 +45,7 @@ describe('routing and the handling workflow (real store, simulated time)', { tim
     expect(firingOf(w, 'air-station-offline').workflow).toMatchObject({ agencyId: 'ioc-duty', route: 'default' });
   });
 
-  it('goes firing -> acknowledged -> inProgress -> resolved with an outcome, each step with who and when; illegal steps are 409', async () => {
+  it('goes firing -> acknowledged -> inProgress -> resolved (outcome), each step with who/when; else 409', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
     await w.waterLevel('water-kimlong', 2.2);
     const id = firingOf(w, 'flood-level-2').id;

@@ -78,7 +78,8 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
     throw new DomainError(
       'forbidden',
       'not_your_agency',
-      `${actor.name} is not a member of ${alert.workflow?.agencyId ?? 'the agency'} responsible for alert ${alert.id}, nor assigned to it, nor on IOC duty`,
+      `${actor.name} is not a member of ${alert.workflow?.agencyId ?? 'the agency'} responsible for ` +
+        `alert ${alert.id}, nor assigned to it, nor on IOC duty`,
     );
   };
 
@@ -221,7 +222,8 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
         throw new DomainError(
           'invalid',
           'unknown_step',
-          `no step "${stepId}" in the procedure for "${alert.subCategory}" (steps: ${sop.steps.map((s) => s.id).join(', ')})`,
+          `no step "${stepId}" in the procedure for "${alert.subCategory}" ` +
+            `(steps: ${sop.steps.map((s) => s.id).join(', ')})`,
         );
       return alerts.amend(id, 'workflow', (a) => {
         ensureOpen(a);

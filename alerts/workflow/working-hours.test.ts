@@ -32,7 +32,7 @@ async function minutes(x: WorkflowHarness, n: number): Promise<void> {
 }
 
 describe('working hours: off-hours notices go to the duty desk at once (simulated time)', { timeout: 180_000 }, () => {
-  it('at 03:00 the ward is told (off hours), the duty desk covers at once, and the first rung goes to the duty desk', async () => {
+  it('at 03:00 the ward is told (off hours), the duty desk covers at once and gets the first rung', async () => {
     w = await startWorkflowHarness(hueRules('flood-levels.yaml'), { start: THU_0300 });
     await w.waterLevel('water-kimlong', 1.2); // alarm level I: medium, 30 min to acknowledge
     const a = level1(w);

@@ -10,7 +10,11 @@ export const SMART_DATA_MODELS_CONTEXT = 'https://smartdatamodels.org/context.js
 export const CONTEXT: readonly string[] = [SMART_DATA_MODELS_CONTEXT, CORE_CONTEXT];
 
 /** In an application/json answer the context travels in this Link header instead (6.3.5). */
-export const CONTEXT_LINK = `<${SMART_DATA_MODELS_CONTEXT}>; rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"`;
+export const CONTEXT_LINK = [
+  `<${SMART_DATA_MODELS_CONTEXT}>`,
+  'rel="http://www.w3.org/ns/json-ld#context"',
+  'type="application/ld+json"',
+].join('; ');
 
 /** Entity ids are URNs: urn:ngsi-ld:<type>:<city>:<local id>. */
 export const entityUrn = (type: string, cityId: string, localId: string): string =>

@@ -68,7 +68,8 @@ export function compileRegex(pattern: string, at: number): RegExp {
   const unbounded = bare.match(/[*+]|\{\d+,\}/g)?.length ?? 0;
   if (unbounded > MAX_UNBOUNDED_QUANTIFIERS) {
     throw new QueryError(
-      `regular expression at ${at} has ${unbounded} unbounded quantifiers ("*", "+"); at most ${MAX_UNBOUNDED_QUANTIFIERS}`,
+      `regular expression at ${at} has ${unbounded} unbounded quantifiers ("*", "+"); at ` +
+        `most ${MAX_UNBOUNDED_QUANTIFIERS}`,
     );
   }
   try {

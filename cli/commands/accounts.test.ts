@@ -60,7 +60,7 @@ describe('ioc accounts', () => {
     }
   });
 
-  it('refuses an account named like a sensor, a prefix of one or one followed by more; auth.json unchanged', async () => {
+  it('refuses an account named like a sensor, its prefix or it followed by more; auth.json unchanged', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-cli-accounts-'));
     try {
       expect(await runCli(['credentials', 'init', '--data-dir', dir], capture().io)).toBe(0);

@@ -64,7 +64,8 @@ export const accountsCommand: CliCommand = {
         const tokens =
           a.tokens.map((t) => `${t.name}${t.expiresAt ? ` (until ${t.expiresAt})` : ''}`).join(', ') || '-';
         io.out(
-          `${a.name.padEnd(20)} ${a.role.padEnd(9)} ${a.disabled ? 'disabled' : 'enabled '} password:${a.hasPassword ? 'yes' : 'no '} tokens: ${tokens}`,
+          `${a.name.padEnd(20)} ${a.role.padEnd(9)} ${a.disabled ? 'disabled' : 'enabled '} ` +
+            `password:${a.hasPassword ? 'yes' : 'no '} tokens: ${tokens}`,
         );
       }
       return 0;

@@ -75,7 +75,7 @@ describe('ioc audit, and CLI changes in the audit log', () => {
       .toEqual(['traffic-phubai']);
   }, 120_000);
 
-  it('exports NDJSON and CSV with filters, verifies, and reports an edited line with file and line (exit 1)', async () => {
+  it('exports NDJSON and CSV with filters, verifies, reports an edited line with file and line (exit 1)', async () => {
     const dir = platform.dataDir;
     const nd = await ioc('audit', 'export', '--data-dir', dir, '--action', 'account');
     expect(nd.code).toBe(0);

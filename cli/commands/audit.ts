@@ -81,11 +81,13 @@ export const auditCommand: CliCommand = {
       const s = verifyAuditDir(dir, key);
       for (const b of s.breaks)
         io.out(
-          `BREAK ${b.file}${b.line ? ` line ${b.line}` : ''}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ${b.reason}`,
+          `BREAK ${b.file}${b.line ? ` line ${b.line}` : ''}${b.seq !== undefined ? ` (seq ${b.seq})` : ''}: ` +
+            `${b.reason}`,
         );
       const head = s.last ? `head seq ${s.last.seq} hash ${s.last.hash}` : 'empty';
       io.out(
-        `${s.ok ? 'ok' : 'BROKEN'}${key ? ' (MACs checked)' : ' (unkeyed: hashes only)'}: ${s.entries} entries in ${s.files.length} files, ${s.breaks.length} breaks, ${s.pending} pending; ${head}`,
+        `${s.ok ? 'ok' : 'BROKEN'}${key ? ' (MACs checked)' : ' (unkeyed: hashes only)'}: ${s.entries} ` +
+          `entries in ${s.files.length} files, ${s.breaks.length} breaks, ${s.pending} pending; ${head}`,
       );
       return s.ok ? 0 : 1;
     }

@@ -25,7 +25,7 @@ function tempDir(name: string): string {
 }
 
 describe('ioc backup and ioc restore', () => {
-  it('takes a consistent copy while the platform ingests, and a restored directory serves every reading acknowledged before it', async () => {
+  it('copies consistently while the platform ingests; a restore serves every reading acknowledged before', async () => {
     const p1 = await startTestPlatform();
     platforms.push(p1);
     const device = await p1.connectDevice('air-benhvien');

@@ -42,7 +42,8 @@ export const backupCommand: CliCommand = {
     const manifest = await backupDataDir(dataDirOf(values), resolve(values.out));
     const bytes = manifest.files.reduce((n, f) => n + f.bytes, 0);
     io.out(
-      `backed up ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ${manifest.source} to ${resolve(values.out)} in ${Date.now() - started} ms`,
+      `backed up ${manifest.files.length} files (${(bytes / 1048576).toFixed(1)} MiB) from ${manifest.source} ` +
+        `to ${resolve(values.out)} in ${Date.now() - started} ms`,
     );
     return 0;
   },
@@ -62,7 +63,8 @@ export const restoreCommand: CliCommand = {
     const result = restoreDataDir(resolve(values.from), dataDir, { force: values.force });
     if (result.movedAside) io.out(`moved the directory that was there to ${result.movedAside}`);
     io.out(
-      `restored ${result.files} files (${(result.bytes / 1048576).toFixed(1)} MiB) into ${dataDir}; start the platform: it replays the commit log from the checkpoint`,
+      `restored ${result.files} files (${(result.bytes / 1048576).toFixed(1)} MiB) into ${dataDir}; start the ` +
+        'platform: it replays the commit log from the checkpoint',
     );
     return 0;
   },

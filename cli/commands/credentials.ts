@@ -49,10 +49,12 @@ export const credentialsCommand: CliCommand = {
         details: { admin: created.admin.username, devices: created.devices.length },
       });
       io.out(
-        `admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\nadmin token:    ${created.admin.token}`,
+        `admin account: ${created.admin.username}\nadmin password: ${created.admin.password}\n` +
+          `admin token:    ${created.admin.token}`,
       );
       io.out(
-        `${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode 0600). Move that file somewhere safe.`,
+        `${created.devices.length} device secrets written with these to ${created.credentialsFile} (mode ` +
+          '0600). Move that file somewhere safe.',
       );
       io.out('Add a personal account for each operator: ioc accounts add NAME --role viewer|operator|admin');
       return 0;

@@ -104,20 +104,24 @@ async function backtest(args: readonly string[], io: CliIo): Promise<number> {
     const result = await runBacktest({ store, city, rules, from, to });
     const time = new Intl.DateTimeFormat('sv-SE', { timeZone: city.timezone, dateStyle: 'short', timeStyle: 'medium' });
     io.out(
-      `Backtest of ${file} (${rules.length} rules) from ${new Date(from).toISOString()} to ${new Date(to).toISOString()}`,
+      `Backtest of ${file} (${rules.length} rules) from ${new Date(from).toISOString()} ` +
+        `to ${new Date(to).toISOString()}`,
     );
     io.out(
-      `Replayed ${result.replayed.readings} readings, ${result.replayed.statuses} status changes and ${result.replayed.cameraEvents} camera events from the ${store.name} store.\n`,
+      `Replayed ${result.replayed.readings} readings, ${result.replayed.statuses} status changes ` +
+        `and ${result.replayed.cameraEvents} camera events from the ${store.name} store.\n`,
     );
     if (result.events.length === 0) io.out('Nothing would have fired.');
     else
       io.out(
-        `${`TIME (${city.timezone})`.padEnd(24)} ${'EVENT'.padEnd(9)} ${'SEVERITY'.padEnd(13)} ${'RULE'.padEnd(28)} ${'SENSOR'.padEnd(20)} MESSAGE`,
+        `${`TIME (${city.timezone})`.padEnd(24)} ${'EVENT'.padEnd(9)} ${'SEVERITY'.padEnd(13)} ` +
+          `${'RULE'.padEnd(28)} ${'SENSOR'.padEnd(20)} MESSAGE`,
       );
     for (const e of result.events) {
       const a = e.alert;
       io.out(
-        `${time.format(e.ts).padEnd(24)} ${e.type.padEnd(9)} ${a.severity.padEnd(13)} ${a.ruleId.padEnd(28)} ${a.sensorId.padEnd(20)} ${a.message[lang]}`,
+        `${time.format(e.ts).padEnd(24)} ${e.type.padEnd(9)} ${a.severity.padEnd(13)} ${a.ruleId.padEnd(28)} ` +
+          `${a.sensorId.padEnd(20)} ${a.message[lang]}`,
       );
     }
     const fired = new Map<string, number>();

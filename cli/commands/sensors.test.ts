@@ -12,14 +12,15 @@ function capture() {
 }
 
 describe('ioc sensors', () => {
-  it('imports a CSV (dry run lists every problem by line, exit 1, nothing changed), and every command exits 1 on an unknown sensor', async () => {
+  it('imports a CSV (dry run: every problem by line, exit 1, nothing changed); unknown sensors exit 1', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-cli-sensors-'));
     try {
       expect(await runCli(['credentials', 'init', '--data-dir', dir], capture().io)).toBe(0);
       const bad = join(dir, 'bad.csv');
       writeFileSync(
         bad,
-        'id,kind,name,lat,lon,district\nair-new1,air,A,16.46,107.59,Phú Xuân\nair-b,smoke,B,16.46,107.59,Phú Xuân\nair-c,air,C,1,1,Phú Xuân\n',
+        'id,kind,name,lat,lon,district\nair-new1,air,A,16.46,107.59,Phú Xuân\n' +
+          'air-b,smoke,B,16.46,107.59,Phú Xuân\nair-c,air,C,1,1,Phú Xuân\n',
       );
       const dry = capture();
       expect(await runCli(['sensors', 'import', bad, '--dry-run', '--data-dir', dir], dry.io)).toBe(1);

@@ -56,7 +56,8 @@ export const sensorsCommand: CliCommand = {
     const dataDir = values['data-dir'] ? resolve(values['data-dir']) : config.dataDir;
     const { registry, admin } = openCliRegistry(config, dataDir);
     const line = (e: { id: string; kind: string; district: string; name: string; disabled: boolean }) =>
-      `${e.id.padEnd(24)} ${e.kind.padEnd(8)} ${e.district.padEnd(14)} ${e.disabled ? 'disabled' : 'enabled '} ${e.name}`;
+      `${e.id.padEnd(24)} ${e.kind.padEnd(8)} ${e.district.padEnd(14)} ${e.disabled ? 'disabled' : 'enabled '}` +
+      ` ${e.name}`;
     const need = (id: string | undefined) => {
       if (!id) throw new DomainError('invalid', 'sensor_id_required', `a sensor id is required\n${USAGE}`);
       if (!registry.entry(id))

@@ -82,7 +82,10 @@ function describe(p: RunProgress, rate: number, at: (ms: number) => string): str
     p.phase === 'live'
       ? 'live'
       : `${formatDuration(wholeSeconds(p.simNow - p.simStart))}/${formatDuration(wholeSeconds(p.simEnd - p.simStart))}`;
-  return `sent ${fmt(s.readings)} · ${fmt(rate)}/s · acked ${fmt(s.acknowledged)} · rejected ${fmt(s.rejected)} · failed ${fmt(s.failed)} · online ${fmt(s.connected)}/${fmt(p.devices)} · sim ${sim} ${done}`;
+  return (
+    `sent ${fmt(s.readings)} · ${fmt(rate)}/s · acked ${fmt(s.acknowledged)} · rejected ${fmt(s.rejected)} · ` +
+    `failed ${fmt(s.failed)} · online ${fmt(s.connected)}/${fmt(p.devices)} · sim ${sim} ${done}`
+  );
 }
 
 export const simulateCommand: CliCommand = {
@@ -124,7 +127,9 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
     if (!devicesWanted) throw new UsageError('--write-fleet-city needs --devices N');
     const file = writeFleetCity(resolve(v['write-fleet-city']), city, cityFile, devicesWanted);
     io.out(
-      `wrote ${file} with ${devicesWanted} sensors. Start the platform on a fresh data directory with IOC_CITY=${file},\nthen: ioc simulate --city ${file} --scenario pollution-episode --devices ${devicesWanted}`,
+      `wrote ${file} with ${devicesWanted} sensors. Start the platform on a fresh data directory with ` +
+        `IOC_CITY=${file},\nthen: ioc simulate --city ${file} ` +
+        `--scenario pollution-episode --devices ${devicesWanted}`,
     );
     return 0;
   }
@@ -135,7 +140,9 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const resolved = resolveScenario(scenario, city, simulators);
   if (devicesWanted && devicesWanted > resolved.sensors.length) {
     throw new UsageError(
-      `scenario "${scenario.name}" selects ${resolved.sensors.length} sensors of city ${city.id}; for ${devicesWanted} devices write a fleet city: ioc simulate --write-fleet-city DIR --devices ${devicesWanted}`,
+      `scenario "${scenario.name}" selects ${resolved.sensors.length} sensors of city ${city.id}; ` +
+        `for ${devicesWanted} devices write a fleet city: ioc ` +
+        `simulate --write-fleet-city DIR --devices ${devicesWanted}`,
     );
   }
   const sensors: readonly Sensor[] = resolved.sensors.slice(0, devicesWanted ?? resolved.sensors.length);
@@ -166,7 +173,9 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   });
   const realInterval = (interval ?? scenario.interval) / speed;
   io.err(
-    `${scenario.name}: ${sensors.length} devices -> ${broker}, ${formatDuration(scenario.duration)} simulated at ${speed}x, a reading every ${formatDuration(interval ?? scenario.interval)} simulated (${(realInterval / 1000).toFixed(2)} s real) per device`,
+    `${scenario.name}: ${sensors.length} devices -> ${broker}, ${formatDuration(scenario.duration)} simulated ` +
+      `at ${speed}x, a reading every ${formatDuration(interval ?? scenario.interval)} simulated ` +
+      `(${(realInterval / 1000).toFixed(2)} s real) per device`,
   );
 
   const startedAt = Date.now();
@@ -211,13 +220,17 @@ async function simulate(args: readonly string[], io: CliIo): Promise<number> {
   const seconds = (Date.now() - startedAt) / 1000;
   const failures = sink.connectFailures();
   io.out(
-    `${scenario.name}: ${fmt(s.readings)} readings sent in ${seconds.toFixed(1)} s (${fmt(s.acknowledged / Math.max(0.001, seconds))}/s): ` +
-      `${fmt(s.acknowledged)} acknowledged, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} not acknowledged; ${fmt(s.events)} camera events; ` +
-      `${sensors.length - failures.count}/${sensors.length} devices connected; simulated ${at(final.simStart)} to ${at(final.simNow)}`,
+    `${scenario.name}: ${fmt(s.readings)} readings sent in ${seconds.toFixed(1)} s ` +
+      `(${fmt(s.acknowledged / Math.max(0.001, seconds))}/s): ` +
+      `${fmt(s.acknowledged)} acknowledged, ${fmt(s.rejected)} rejected, ${fmt(s.failed)} not ` +
+      `acknowledged; ${fmt(s.events)} camera events; ` +
+      `${sensors.length - failures.count}/${sensors.length} devices connected; ` +
+      `simulated ${at(final.simStart)} to ${at(final.simNow)}`,
   );
   if (s.rejected > 0)
     io.err(
-      `the platform rejected ${fmt(s.rejected)} readings: its reasons are on ioc/{kind}/{sensorId}/errors (e.g. mosquitto_sub -t 'ioc/+/+/errors')`,
+      `the platform rejected ${fmt(s.rejected)} readings: its reasons are on ioc/{kind}/{sensorId}/errors ` +
+        `(e.g. mosquitto_sub -t 'ioc/+/+/errors')`,
     );
   return s.rejected > 0 || s.failed > 0 || failures.count > 0 ? 1 : 0;
 }
@@ -240,7 +253,8 @@ function logins(
   const missing = sensors.filter((s) => !byId.has(s.id)).map((s) => s.id);
   if (missing.length)
     throw new UsageError(
-      `${missing.length} devices have no login in ${file} (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', ...' : ''})`,
+      `${missing.length} devices have no login in ${file} (${missing.slice(0, 5).join(', ')}` +
+        `${missing.length > 5 ? ', ...' : ''})`,
     );
   return {
     loginOf: (id) => byId.get(id),

@@ -53,7 +53,7 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
     return Object.fromEntries(series[0]!.values.map((row) => [row[0], row[1]]));
   };
 
-  it('prints the plan on --dry-run and changes nothing, sets it up for real, then finds nothing to change', async () => {
+  it('prints the plan on --dry-run changing nothing, sets it up for real, then finds nothing to change', async () => {
     const database = freshDatabase('setup');
     const store = await openInfluxStore(influxConfig({ url: server.url, database }), pino({ level: 'silent' }));
     const tags = { sensorId: 'sr-a', kind: 'air', district: 'Phú Xuân' };
@@ -125,7 +125,8 @@ describe('ioc store setup-retention (InfluxDB 1.x)', () => {
     const file = join(dir, 'embedded.yaml');
     writeFileSync(
       file,
-      `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}\nkindsDir: ${join(CONFIG_DIR, 'kinds')}\ndataDir: ${join(dir, 'data')}\n`,
+      `city: ${join(CONFIG_DIR, 'cities/hue/city.yaml')}\nkindsDir: ` +
+        `${join(CONFIG_DIR, 'kinds')}\ndataDir: ${join(dir, 'data')}\n`,
     );
     const out = capture();
     expect(await runCli(['store', 'setup-retention', '--config', file], out.io)).toBe(2);

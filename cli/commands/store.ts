@@ -26,13 +26,15 @@ export async function setupRetention(
   const influx = config.store.influxdb;
   if (config.store.engine !== 'influxdb' || !influx) {
     io.err(
-      'store.engine is "embedded": the embedded store applies store.lifecycle itself (nothing to set up). This command is for store.engine: influxdb.',
+      'store.engine is "embedded": the embedded store applies store.lifecycle itself (nothing to set up). ' +
+        'This command is for store.engine: influxdb.',
     );
     return 2;
   }
   if (influx.token && influx.org && influx.bucket) {
     io.err(
-      'InfluxDB 2.x/3.x have no retention policies or continuous queries: set the bucket retention and a downsampling task (docs/influxdb.md).',
+      'InfluxDB 2.x/3.x have no retention policies or continuous queries: set the bucket retention and a ' +
+        'downsampling task (docs/influxdb.md).',
     );
     return 2;
   }

@@ -13,7 +13,7 @@ function capture() {
 }
 
 describe('ioc tls dev-cert', () => {
-  it('makes a CA, a server pair for the hosts and a device certificate, all mode 0600, that the platform accepts', async () => {
+  it('makes a CA, a server pair for the hosts and a device cert, all 0600, that the platform accepts', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ioc-cli-tls-'));
     const dir = join(root, 'tls');
     try {

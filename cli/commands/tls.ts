@@ -52,7 +52,8 @@ export const tlsCommand: CliCommand = {
     const dir = resolve(values.out);
     const result = await writeDevCertificates(dir, { hosts, devices, days });
     io.out(
-      `${result.reusedCa ? 'reused the CA in' : 'new CA in'} ${dir}; wrote ${result.written.join(', ') || 'nothing'} (mode 0600)`,
+      `${result.reusedCa ? 'reused the CA in' : 'new CA in'} ${dir}; ` +
+        `wrote ${result.written.join(', ') || 'nothing'} (mode 0600)`,
     );
     io.out(
       [

@@ -70,7 +70,7 @@ describe('a platform started on an old auth.json', { timeout: 120_000 }, () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('lets the generated operator act on any agency, refuses a plain member, and remembers an admin withdrawing it', async () => {
+  it("lets the generated operator act for any agency, not a plain member; keeps an admin's withdrawal", async () => {
     platform = await startTestPlatform({ dataDir });
     const admin = { token: platform.adminToken };
     expect(

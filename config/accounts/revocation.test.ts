@@ -140,7 +140,7 @@ describe('revocation takes effect at once, without a restart', () => {
     );
   });
 
-  it('a password reset ends the sessions made with the old one; an operator MQTT login by token closes when the account is disabled', async () => {
+  it("a password reset ends the old sessions; an operator's MQTT login by token closes once disabled", async () => {
     const admin = platform.credentials!.admin;
     const cookie = await signIn(platform, admin.username, admin.password);
     const operatorMqtt = await platform.connectOperator();
@@ -151,7 +151,8 @@ describe('revocation takes effect at once, without a restart', () => {
     });
     expect(reset.status).toBe(200);
     expect((await platform.request('GET', '/api/session', { token: null, headers: { cookie } })).status).toBe(401);
-    expect((await platform.request('GET', '/api/session', { token: platform.adminToken })).status).toBe(200); // tokens stay
+    // tokens stay
+    expect((await platform.request('GET', '/api/session', { token: platform.adminToken })).status).toBe(200);
     expect(
       (
         await platform.request('PATCH', '/api/accounts/operator', {

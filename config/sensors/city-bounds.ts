@@ -109,7 +109,9 @@ export function cityBoundsFromGeoJson(geo: unknown, marginMeters = 2000): CityBo
       near(lat, lon) &&
       (polygons.some((p) => polygonContains(p, lon, lat)) ||
         polygons.some((p) => ringDistance(p[0]!, lon, lat) <= marginMeters)),
-    description: `the city boundary (more than ${marginMeters} m outside it; lat ${minLat.toFixed(3)}..${maxLat.toFixed(3)}, lon ${minLon.toFixed(3)}..${maxLon.toFixed(3)})`,
+    description:
+      `the city boundary (more than ${marginMeters} m outside it; lat ${minLat.toFixed(3)}..${maxLat.toFixed(3)}` +
+      `, lon ${minLon.toFixed(3)}..${maxLon.toFixed(3)})`,
   };
 }
 

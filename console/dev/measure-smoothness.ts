@@ -84,7 +84,10 @@ try {
   clearInterval(storm);
 
   const row = (name: string, s: FrameStats) =>
-    `${name.padEnd(9)} ${String(s.frames).padStart(6)} ${s.medianMs.toFixed(1).padStart(8)} ${s.p95Ms.toFixed(1).padStart(8)} ${s.maxMs.toFixed(1).padStart(8)} ${String(s.longTasks).padStart(6)} ${s.longTaskMs.toFixed(0).padStart(8)} ${String(s.domNodes).padStart(7)} ${String(s.alertRows).padStart(5)}`;
+    `${name.padEnd(9)} ${String(s.frames).padStart(6)} ${s.medianMs.toFixed(1).padStart(8)} ` +
+    `${s.p95Ms.toFixed(1).padStart(8)} ${s.maxMs.toFixed(1).padStart(8)} ${String(s.longTasks).padStart(6)} ` +
+    `${s.longTaskMs.toFixed(0).padStart(8)} ${String(s.domNodes).padStart(7)} ` +
+    `${String(s.alertRows).padStart(5)}`;
   console.log(`${sensors} sensors, ${seconds} s per phase, storm ${rate} alerts/s (${raised} raised)`);
   console.log('phase     frames   median      p95      max  longT  longTms   nodes  rows');
   console.log(row('baseline', baseline));

@@ -63,7 +63,7 @@ describe('console roles and the audit page', () => {
     await platform?.stop();
   });
 
-  it('signs a viewer in under the CSP: no acknowledge or resolve buttons, no audit page, and the acknowledging person is shown', async () => {
+  it('signs a viewer in under the CSP: no ack/resolve buttons, no audit page; acknowledgers shown', async () => {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN' });
     const violations = await signIn(page, platform.httpUrl, 'viewer', platform.credentials!.viewer!.password);
     await page.getByText('viewer · Vai trò: Người xem').waitFor({ timeout: 15_000 });

@@ -34,7 +34,7 @@ describe('console sensor registry page', () => {
     await platform?.stop();
   });
 
-  it('lets an admin place a sensor on the map, connect it with the secret shown once, rotate, issue a code and disable it', async () => {
+  it('lets an admin place a sensor, connect with the once-shown secret, rotate, add a code, disable', async () => {
     const page = await browser.newPage({
       viewport: { width: 1600, height: 1000 },
       locale: 'vi-VN',

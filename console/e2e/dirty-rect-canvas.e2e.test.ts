@@ -21,12 +21,19 @@ let seed = 7;
 const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
 const markers = [];
 for (let i = 0; i < ${MARKERS}; i++) {
-  markers.push(L.circleMarker([16.40 + random() * 0.12, 107.52 + random() * 0.15], { renderer, radius: 5, color: '#0b1520', weight: 1.5, fillColor: '#2e7d32', fillOpacity: 0.95 }).addTo(map));
+  markers.push(
+    L.circleMarker([16.40 + random() * 0.12, 107.52 + random() * 0.15], {
+      renderer, radius: 5, color: '#0b1520', weight: 1.5, fillColor: '#2e7d32', fillOpacity: 0.95,
+    }).addTo(map),
+  );
 }
 let drawn = 0;
 const updateCircle = renderer._updateCircle;
 renderer._updateCircle = function (layer) { if (this._drawing) drawn++; return updateCircle.call(this, layer); };
-const frames = (n) => new Promise((resolve) => { const step = () => (n-- > 0 ? requestAnimationFrame(step) : resolve()); step(); });
+const frames = (n) => new Promise((resolve) => {
+  const step = () => (n-- > 0 ? requestAnimationFrame(step) : resolve());
+  step();
+});
 const pixels = () => {
   const canvas = renderer._container;
   return canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
@@ -37,7 +44,12 @@ window.canvasTest = {
     drawn = 0;
     for (let i = 0; i < count; i++) {
       const marker = markers[(i * 7919) % markers.length];
-      marker.setStyle({ fillColor: '#d32f2f', color: i % 2 ? '#ffffff' : '#d32f2f', weight: i % 2 ? 2 : 3, dashArray: i % 2 ? '4 3' : null });
+      marker.setStyle({
+        fillColor: '#d32f2f',
+        color: i % 2 ? '#ffffff' : '#d32f2f',
+        weight: i % 2 ? 2 : 3,
+        dashArray: i % 2 ? '4 3' : null,
+      });
       marker.setRadius(i % 2 ? 6 : 7);
       if (i % 3 === 0) marker.bringToFront();
       else if (i % 3 === 1) marker.bringToBack();
@@ -55,7 +67,9 @@ window.canvasTest = {
     let over32 = 0, max = 0;
     for (let i = 0; i < after.length; i += 4) {
       let delta = Math.abs(after[i + 3] - before[i + 3]);
-      for (let c = 0; c < 3; c++) delta = Math.max(delta, Math.abs(after[i + c] * after[i + 3] - before[i + c] * before[i + 3]) / 255);
+      for (let c = 0; c < 3; c++) {
+        delta = Math.max(delta, Math.abs(after[i + c] * after[i + 3] - before[i + c] * before[i + 3]) / 255);
+      }
       if (delta > 32) over32++;
       max = Math.max(max, delta);
     }

@@ -88,7 +88,8 @@ export function createAlertDialog(deps: {
       switchTo(action);
       setText(
         summary,
-        `${i18n.t(`severity.${alert.severity}` as MessageKey)} · ${alert.title[i18n.lang]} · ${alert.message[i18n.lang]}`,
+        `${i18n.t(`severity.${alert.severity}` as MessageKey)} · ${alert.title[i18n.lang]} ` +
+          `· ${alert.message[i18n.lang]}`,
       );
       setText(error, '');
       note.value = '';

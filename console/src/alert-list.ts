@@ -213,7 +213,10 @@ export function createAlertList(deps: {
   }
 
   function signatureOf(alert: Alert, isNew: boolean): string {
-    return `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|${i18n.lang}|${isNew ? 1 : 0}|${conditionsOf(alert.sensorId).join(',')}`;
+    return (
+      `${alert.id}|${alert.updatedAt}|${alert.state}|${alert.severity}|${alert.workflow?.log.length ?? 0}|` +
+      `${i18n.lang}|${isNew ? 1 : 0}|${conditionsOf(alert.sensorId).join(',')}`
+    );
   }
 
   list.addEventListener('click', (event) => {

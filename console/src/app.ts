@@ -39,8 +39,10 @@ export interface ConsoleApp {
 
 /** A speaker with sound waves (shown when sound is on) or a cross (muted): no icon font, no emoji font. */
 const SPEAKER_ICON =
-  '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round">' +
-  '<path d="M4 9h4l5-4v14l-5-4H4z" fill="currentColor"/><path class="sound-waves" d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12"/>' +
+  '<svg viewBox="0 0 24 24" aria-hidden="true" fill="none" ' +
+  'stroke="currentColor" stroke-width="2" stroke-linecap="round">' +
+  '<path d="M4 9h4l5-4v14l-5-4H4z" fill="currentColor"/>' +
+  '<path class="sound-waves" d="M16 8.5a5 5 0 0 1 0 7M18.5 6a8.5 8.5 0 0 1 0 12"/>' +
   '<path class="sound-off" d="M16 9l6 6M22 9l-6 6"/></svg>';
 
 export async function startConsole(

@@ -190,7 +190,9 @@ export function createSensorMap(container: HTMLElement, deps: SensorMapDeps): Se
     const conditions = conditionsOf(sensor.id);
     // a suspect or serviced device wears a violet ring unless an alert's ring needs the operator more
     if (conditions.length && style.state !== 'alerting') Object.assign(style, { color: HEALTH_RING, weight: 3 });
-    const key = `${style.state}|${style.fillColor}|${style.color}|${style.weight}|${style.dashArray}|${style.radius}|${i18n.lang}|${conditions.join(',')}`;
+    const key =
+      `${style.state}|${style.fillColor}|${style.color}|${style.weight}|${style.dashArray}|${style.radius}|` +
+      `${i18n.lang}|${conditions.join(',')}`;
     if (!force && applied.get(marker) === key) return;
     applied.set(marker, key);
     marker.setStyle({

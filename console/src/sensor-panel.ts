@@ -96,7 +96,8 @@ export function createSensorPanel(deps: {
     });
     setText(
       meta,
-      `${i18n.t(`kind.${sensor.kind}` as MessageKey)} · ${i18n.t('sensor.district', { district: sensor.district })} · ${status} · ${lastSeen}`,
+      `${i18n.t(`kind.${sensor.kind}` as MessageKey)} · ` +
+        `${i18n.t('sensor.district', { district: sensor.district })} · ${status} · ${lastSeen}`,
     );
     const aqi = sensor.kind === 'air' ? sensor.latest.vnAqi : undefined;
     aqiBadge.hidden = !aqi;

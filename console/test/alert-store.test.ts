@@ -67,7 +67,7 @@ describe('AlertStore', () => {
     expect(store.summariesBySensor().get('s1')).toEqual({ severity: 'high', unacknowledged: false });
   });
 
-  it('drops open alerts missing from a fresh snapshot (resolved while disconnected) and marks their sensors dirty', () => {
+  it('drops open alerts missing from a fresh snapshot (resolved while offline) and marks their sensors dirty', () => {
     const store = new AlertStore();
     const gone = makeAlert({ sensorId: 'gone' });
     const kept = makeAlert({ sensorId: 'kept' });

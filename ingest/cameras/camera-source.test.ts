@@ -50,7 +50,10 @@ describe('camera source mapping', () => {
       events: {},
     });
     expect(() => resolveCameraSource(source, city, 3)).toThrow(
-      /sources\[3\] \(n\)\.cameras\.a: unknown sensor "no-such"[\s\S]*sensor air-ngomon is of kind air, which sends no events/,
+      new RegExp(
+        String.raw`sources\[3\] \(n\)\.cameras\.a: unknown sensor "no-such"[\s\S]*` +
+          'sensor air-ngomon is of kind air, which sends no events',
+      ),
     );
   });
 });
@@ -61,7 +64,9 @@ describe('ONVIF-style notifications', () => {
       /<\?xml[^>]*>/,
       '',
     );
-    const body = `<s:Envelope><s:Body><wsnt:Notify>${one}${one.replace('Value="true"', 'Value="false"')}</wsnt:Notify></s:Body></s:Envelope>`;
+    const body =
+      `<s:Envelope><s:Body><wsnt:Notify>${one}${one.replace('Value="true"', 'Value="false"')}</wsnt:Notify>` +
+      '</s:Body></s:Envelope>';
     const parsed = parseOnvifNotifications(Buffer.from(body));
     expect(parsed).toEqual([
       {

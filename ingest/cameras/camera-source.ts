@@ -38,7 +38,8 @@ export function resolveCameraSource(source: CameraSourceConfig, city: City, inde
   for (const [label, type] of Object.entries(source.events)) {
     if (type !== IGNORE && cameras.size && !types.has(type)) {
       errors.push(
-        `${where}.events.${label}: "${type}" is not an event type of its cameras (known: ${[...types].join(', ')}, or ignore); add new types to the camera kind's eventTypes`,
+        `${where}.events.${label}: "${type}" is not an event type of its cameras ` +
+          `(known: ${[...types].join(', ')}, or ignore); add new types to the camera kind's eventTypes`,
       );
     }
     events.set(label, type);

@@ -78,7 +78,7 @@ describe('camera and NVR event sources', () => {
   const metric = async (pattern: RegExp) =>
     (await p.request('GET', '/metrics', { token: p.adminToken })).text.match(pattern)?.[1];
 
-  it('turns a Frigate tracked object into one camera event once it qualifies, however many messages it sends, and fires the rule', async () => {
+  it('turns a Frigate tracked object into one camera event once it qualifies, however often; rule fires', async () => {
     const client = await mqtt.connectAsync(p.mqttUrl, {
       username: 'frigate',
       password: tokens.frigate!,
@@ -121,7 +121,7 @@ describe('camera and NVR event sources', () => {
     await client.endAsync();
   });
 
-  it('refuses an unmapped Frigate label or camera with the reason, logged once; ignores a label mapped to ignore', async () => {
+  it('refuses an unmapped Frigate label or camera (reason logged once); ignores a label mapped to ignore', async () => {
     const client = await mqtt.connectAsync(p.mqttUrl, {
       username: 'frigate',
       password: tokens.frigate!,

@@ -99,7 +99,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
             event,
             reject(
               'no_metrics',
-              `uplink of ${device.devEui} (fPort ${parsed.fPort ?? '?'}) has no decoded object: give its device profile a codec`,
+              `uplink of ${device.devEui} (fPort ${parsed.fPort ?? '?'}) ` +
+                'has no decoded object: give its device profile a codec',
             ),
             device.devEui,
           );
@@ -133,7 +134,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
         'unknown',
         reject(
           'invalid_event',
-          `unknown ChirpStack event "${event.slice(0, 40)}" (known: up, join, status, ack, txack, log, location, integration)`,
+          `unknown ChirpStack event "${event.slice(0, 40)}" (known: ` +
+            'up, join, status, ack, txack, log, location, integration)',
         ),
       );
     const parsed = parseChirpstackEvent(body);
@@ -147,7 +149,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
         event,
         reject(
           'malformed_payload',
-          `the topic names device ${topic.devEui.slice(0, 16)} of application ${topic.applicationId.slice(0, 64)}, the body ${parsed.devEui} of ${appId ?? '?'}`,
+          `the topic names device ${topic.devEui.slice(0, 16)} of application ` +
+            `${topic.applicationId.slice(0, 64)}, the body ${parsed.devEui} of ${appId ?? '?'}`,
         ),
         parsed.devEui,
       );
@@ -158,7 +161,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
         event,
         reject(
           'unknown_sensor',
-          `ChirpStack application ${application?.slice(0, 64) ?? '(none)'} is not in integrations.chirpstack.applications`,
+          `ChirpStack application ${application?.slice(0, 64) ?? '(none)'} is not in ` +
+            'integrations.chirpstack.applications',
         ),
         parsed.devEui,
       );

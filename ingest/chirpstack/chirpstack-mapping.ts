@@ -49,7 +49,8 @@ export function resolveLorawanDevices(config: ChirpstackConfig, city: City): Map
     for (const [path, rule] of rules) {
       if (!ownValue(kind.metrics, rule.metric)) {
         errors.push(
-          `${where}: field "${path}" maps to "${rule.metric}", not a metric of kind ${sensor.kind} (known: ${Object.keys(kind.metrics).join(', ')})`,
+          `${where}: field "${path}" maps to "${rule.metric}", not a metric of kind ${sensor.kind} ` +
+            `(known: ${Object.keys(kind.metrics).join(', ')})`,
         );
       }
     }
@@ -99,7 +100,8 @@ export function mapDecodedObject(
     const has = Object.keys(object).slice(0, 20).join(', ') || 'nothing';
     return reject(
       'no_metrics',
-      `no mapped field in the decoded object of ${device.devEui} (mapped: ${device.fields.map((f) => f.path.join('.')).join(', ')}; it has: ${has})`,
+      `no mapped field in the decoded object of ${device.devEui} (mapped: ` +
+        `${device.fields.map((f) => f.path.join('.')).join(', ')}; it has: ${has})`,
     );
   }
   return { values };

@@ -78,7 +78,7 @@ describe('LoRaWAN through ChirpStack v4', () => {
       headers: { 'content-type': 'application/json' },
     });
 
-  it('turns an MQTT uplink into a durable reading at the uplink time, acknowledged once stored, and fires the flood rule', async () => {
+  it('turns an MQTT uplink into a durable reading at uplink time, acked once stored; flood rule fires', async () => {
     const client = await connectChirpstack();
     await publishAcked(client, topic('up'), fixture('up-decoded.json'));
     // PUBACK means durable: the reading is there, scaled (380 cm x 0.01 = 3.8 m), with the shared field mapping too
@@ -154,7 +154,7 @@ describe('LoRaWAN through ChirpStack v4', () => {
     );
   });
 
-  it('refuses an uplink without a decoded object, and an unknown DevEUI (logged once per DevEUI, counted)', async () => {
+  it('refuses an uplink with no decoded object and an unknown DevEUI (logged once per DevEUI, counted)', async () => {
     const raw = await postEvent('up', fixture('up.json'));
     expect(raw.status).toBe(422);
     expect(raw.json).toMatchObject({

@@ -22,7 +22,7 @@ describe('InfluxDB aggregates from the roll-ups', () => {
   });
   afterAll(() => server?.dispose());
 
-  it('answers as the raw readings do, from the roll-up that fits (a reading written behind the roll-up shows where the answer came from)', async () => {
+  it('answers as raw readings do, from the fitting roll-up (a reading behind it shows the source)', async () => {
     const database = freshDatabase('rollread');
     const config = influxConfig({ url: server.url, database });
     const store = await openInfluxStore(config, silent);

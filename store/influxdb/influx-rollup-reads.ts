@@ -47,13 +47,18 @@ function pieceStatement(
   piece: { source: PieceSource; from: number; to: number },
   rp?: string,
 ): string {
-  const where = `WHERE ${ident('sensorId')} = ${literal(q.sensorId)} AND ${timeRange(piece.from, piece.to)} GROUP BY time(${q.every}ms) fill(none)`;
+  const where =
+    `WHERE ${ident('sensorId')} = ${literal(q.sensorId)} AND ${timeRange(piece.from, piece.to)} GROUP BY ` +
+    `time(${q.every}ms) fill(none)`;
   if (piece.source === 'raw') {
     const f = ident(q.field);
     return `SELECT count(${f}), sum(${f}), min(${f}), max(${f}) FROM ${source(q.measurement, rp)} ${where}`;
   }
   const col = (prefix: string) => ident(`${prefix}_${q.field}`);
-  return `SELECT sum(${col('count')}), sum(${col('sum')}), min(${col('min')}), max(${col('max')}) FROM ${source(q.measurement, POLICY_OF[piece.source])} ${where}`;
+  return (
+    `SELECT sum(${col('count')}), sum(${col('sum')}), min(${col('min')}), max(${col('max')}) ` +
+    `FROM ${source(q.measurement, POLICY_OF[piece.source])} ${where}`
+  );
 }
 
 function bucketStates(series: Series | undefined): BucketState[] {

@@ -50,18 +50,25 @@ export function rollupQuery(db: string, rawPolicy: string, name: RollupName): st
   // RESAMPLE FOR: each run recomputes the last few intervals, so readings replayed late from the commit
   // log (an InfluxDB outage shorter than that window) still reach the roll-up
   return (
-    `CREATE CONTINUOUS QUERY ${ident(name)} ON ${ident(db)} RESAMPLE FOR ${grain.resample} BEGIN ${rollupSelect(db, rawPolicy, name)}` +
+    `CREATE CONTINUOUS QUERY ${ident(name)} ON ${ident(db)} RESAMPLE FOR ${grain.resample} ` +
+    `BEGIN ${rollupSelect(db, rawPolicy, name)}` +
     ` GROUP BY time(${grain.every}), * END`
   );
 }
 
 function rollupSelect(db: string, rawPolicy: string, name: RollupName): string {
-  return `SELECT count(*), sum(*), mean(*), min(*), max(*) INTO ${ident(db)}.${ident(name)}.:MEASUREMENT FROM ${ident(db)}.${ident(rawPolicy)}./.*/`;
+  return (
+    `SELECT count(*), sum(*), mean(*), min(*), max(*) INTO ${ident(db)}.${ident(name)}.:MEASUREMENT ` +
+    `FROM ${ident(db)}.${ident(rawPolicy)}./.*/`
+  );
 }
 
 /** The continuous query's SELECT over [from, to): fills the roll-up for readings older than the query. */
 export function rollupBackfill(db: string, rawPolicy: string, name: RollupName, from: number, to: number): string {
-  return `${rollupSelect(db, rawPolicy, name)} WHERE time >= ${from}ms AND time < ${to}ms GROUP BY time(${ROLLUP_GRAINS[name].every}), *`;
+  return (
+    `${rollupSelect(db, rawPolicy, name)} WHERE time >= ${from}ms AND time < ${to}ms GROUP BY ` +
+    `time(${ROLLUP_GRAINS[name].every}), *`
+  );
 }
 
 interface Policy {
@@ -112,7 +119,8 @@ async function oldestReading(http: InfluxHttp, db: string, rawPolicy: string): P
 function rawWindow(influx: InfluxConfig, lifecycle: StoreLifecycleConfig, notes: string[]): number {
   if (influx.retention.duration !== undefined) {
     notes.push(
-      `raw readings: store.influxdb.retention.duration (${influx.retention.duration}) is set and wins over store.lifecycle.retention.raw`,
+      `raw readings: store.influxdb.retention.duration (${influx.retention.duration}) is set and wins over ` +
+        'store.lifecycle.retention.raw',
     );
     return durationMs(influx.retention.duration);
   }
@@ -122,7 +130,9 @@ function rawWindow(influx: InfluxConfig, lifecycle: StoreLifecycleConfig, notes:
   const longer = perKind.filter(([, ms]) => ms !== longest).map(([k, ms]) => `${k} (${influxDuration(ms)})`);
   if (longer.length > 0) {
     notes.push(
-      `raw readings: InfluxDB 1.x keeps one duration per retention policy and every kind is written to one policy, so all kinds are kept ${influxDuration(longest)}, the longest configured; kept longer than configured: ${longer.join(', ')}`,
+      'raw readings: InfluxDB 1.x keeps one duration per retention policy and every kind is written to one ' +
+        `policy, so all kinds are kept ${influxDuration(longest)}, the longest configured; kept longer than ` +
+        `configured: ${longer.join(', ')}`,
     );
   }
   return longest;

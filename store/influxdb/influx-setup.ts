@@ -38,11 +38,14 @@ function authFailure(config: InfluxConfig, status: number | undefined, reason: s
     );
   if (config.username !== undefined) {
     return new InfluxStartupError(
-      `${refused}: check the password of user "${config.username}" and its rights on database "${config.database}" (store.influxdb.username / password, IOC_INFLUX_USERNAME / IOC_INFLUX_PASSWORD).`,
+      `${refused}: check the password of user "${config.username}" and its rights on database ` +
+        `"${config.database}" (store.influxdb.username / password, IOC_INFLUX_USERNAME / IOC_INFLUX_PASSWORD).`,
     );
   }
   return new InfluxStartupError(
-    `InfluxDB at ${config.url} requires authentication and the platform has no credentials (${reason}): set store.influxdb.username and password (IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD) or a token (IOC_INFLUX_TOKEN).`,
+    `InfluxDB at ${config.url} requires authentication and the platform has no credentials (${reason}): set ` +
+      'store.influxdb.username and password (IOC_INFLUX_USERNAME, ' +
+      'IOC_INFLUX_PASSWORD) or a token (IOC_INFLUX_TOKEN).',
   );
 }
 
@@ -83,14 +86,16 @@ async function ensureDatabase(http: InfluxHttp, config: InfluxConfig, logger: Se
   if (names.has(config.database)) return;
   if (!config.createDatabase) {
     throw new InfluxStartupError(
-      `InfluxDB at ${config.url} has no database "${config.database}": create it (CREATE DATABASE ${ident(config.database)}) or set store.influxdb.createDatabase: true.`,
+      `InfluxDB at ${config.url} has no database "${config.database}": create it (CREATE ` +
+        `DATABASE ${ident(config.database)}) or set store.influxdb.createDatabase: true.`,
     );
   }
   try {
     await http.run(`CREATE DATABASE ${ident(config.database)}`, { db: '' });
   } catch (err) {
     throw new InfluxStartupError(
-      `InfluxDB at ${config.url} has no database "${config.database}" and the platform may not create it (${(err as Error).message}): create it as an admin, or give the user admin rights.`,
+      `InfluxDB at ${config.url} has no database "${config.database}" and the platform may not create it ` +
+        `(${(err as Error).message}): create it as an admin, or give the user admin rights.`,
     );
   }
   logger.info({ url: config.url, database: config.database }, 'created the InfluxDB database');
@@ -123,7 +128,9 @@ async function probeV2Write(config: InfluxConfig): Promise<void> {
   }
   if (res.status === 404 && /bucket|org/i.test(body)) {
     throw new InfluxStartupError(
-      `InfluxDB at ${config.url} has no bucket "${config.bucket}" in org "${config.org}": create it (influx bucket create -n ${config.bucket} -o ${config.org}) or fix store.influxdb.org / bucket. Server said: ${body.slice(0, 300)}`,
+      `InfluxDB at ${config.url} has no bucket "${config.bucket}" in org "${config.org}": create it (influx ` +
+        `bucket create -n ${config.bucket} -o ${config.org}) or fix ` +
+        `store.influxdb.org / bucket. Server said: ${body.slice(0, 300)}`,
     );
   }
 }
@@ -141,7 +148,8 @@ export async function prepareInflux(http: InfluxHttp, config: InfluxConfig, logg
   if (readsAvailable && v2 && probe.error) {
     logger.warn(
       { url: config.url, database: config.database, err: probe.error },
-      `InfluxDB cannot read database "${config.database}" over /query: map it to bucket "${config.bucket}" (influx v1 dbrp create, see docs/influxdb.md)`,
+      `InfluxDB cannot read database "${config.database}" over /query: map it to bucket "${config.bucket}" ` +
+        '(influx v1 dbrp create, see docs/influxdb.md)',
     );
   }
   const retention =
@@ -153,13 +161,15 @@ export async function prepareInflux(http: InfluxHttp, config: InfluxConfig, logg
   } else if (config.retention.duration !== undefined || config.retention.downsample !== undefined) {
     logger.warn(
       { url: config.url, version },
-      'store.influxdb.retention applies to InfluxDB 1.x: on 2.x set the bucket retention, on 3.x the database retention, and downsample with a task (see docs/influxdb.md)',
+      'store.influxdb.retention applies to InfluxDB 1.x: on 2.x set the bucket retention, on 3.x the database ' +
+        'retention, and downsample with a task (see docs/influxdb.md)',
     );
   }
   if (!readsAvailable) {
     logger.warn(
       { url: config.url },
-      `InfluxDB at ${config.url} does not answer InfluxQL on /query: readings are written, but the API cannot read them back from it`,
+      `InfluxDB at ${config.url} does not answer InfluxQL on /query: ` +
+        'readings are written, but the API cannot read them back from it',
     );
   }
   return { version, readsAvailable };

@@ -36,7 +36,10 @@ describe('InfluxDB store start-up with authentication on', () => {
   it('stops with a message saying which settings to give when there are no credentials', async () => {
     const { logger } = capturingLogger();
     await expect(openInfluxStore(influxConfig({ url: server.url }), logger)).rejects.toThrow(
-      /requires authentication and the platform has no credentials .*: set store\.influxdb\.username and password \(IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD\)/,
+      new RegExp(
+        String.raw`requires authentication and the platform has no credentials .*: set store\.influxdb\.username ` +
+          String.raw`and password \(IOC_INFLUX_USERNAME, IOC_INFLUX_PASSWORD\)`,
+      ),
     );
   });
 

@@ -173,7 +173,8 @@ export class InfluxStore implements TimeSeriesStore {
         throw new DomainError(
           'unavailable',
           'store_reads_unavailable',
-          `InfluxDB at ${this.status.url} takes writes but does not answer InfluxQL on /query, so readings cannot be read back from it`,
+          `InfluxDB at ${this.status.url} takes writes but does not answer ` +
+            'InfluxQL on /query, so readings cannot be read back from it',
         );
       }
       return await fn(this.run, this.config.retentionPolicy);
@@ -231,7 +232,8 @@ export async function openInfluxStore(config: InfluxConfig, logger: StoreLogger)
       store.noteFailure(err, true);
       logger.warn(
         { url: config.url },
-        'the platform starts anyway: acknowledged readings wait in the commit log and are written when InfluxDB answers',
+        'the platform starts anyway: acknowledged readings wait ' +
+          'in the commit log and are written when InfluxDB answers',
       );
       return store;
     }

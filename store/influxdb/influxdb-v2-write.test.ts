@@ -12,7 +12,7 @@ describe('InfluxDB v2 write path (token, org and bucket)', () => {
   });
   afterAll(() => vm?.dispose());
 
-  it('writes readings through /api/v2/write with ms timestamps and escaped tags, and says reads are unavailable', async () => {
+  it('writes readings via /api/v2/write with ms timestamps and escaped tags; says reads are unavailable', async () => {
     const { logger, lines } = capturingLogger();
     const store = await openInfluxStore(
       influxConfig({ url: vm.url, token: 'ioc-token', org: 'hue', bucket: 'ioc', batchSize: 100 }),

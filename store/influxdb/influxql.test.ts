@@ -14,7 +14,8 @@ describe('InfluxQL text', () => {
         'raw',
       ),
     ).toBe(
-      `SELECT mean("pm25") FROM "raw"."air" WHERE "sensorId" = 's1' AND time >= 1000ms AND time < 5000ms GROUP BY time(60000ms) fill(none)`,
+      `SELECT mean("pm25") FROM "raw"."air" WHERE "sensorId" = 's1' AND time >= 1000ms AND time < 5000ms ` +
+        'GROUP BY time(60000ms) fill(none)',
     );
   });
 
@@ -27,7 +28,8 @@ describe('InfluxQL text', () => {
 
   it('reads whole points grouped by every tag', () => {
     expect(pointsStatement({ measurement: 'alert_events', tags: { ruleId: 'r' }, from: 0, to: 10, limit: 5 })).toBe(
-      `SELECT * FROM "alert_events" WHERE "ruleId" = 'r' AND time >= 0ms AND time < 10ms GROUP BY * ORDER BY time ASC LIMIT 5`,
+      `SELECT * FROM "alert_events" WHERE "ruleId" = 'r' AND time >= 0ms AND time < 10ms GROUP BY * ORDER BY ` +
+        'time ASC LIMIT 5',
     );
   });
 });
@@ -35,8 +37,10 @@ describe('InfluxQL text', () => {
 describe('/query answers', () => {
   it('joins a series continued over chunks and keeps statements apart', () => {
     const body = [
-      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},"columns":["time","pm25"],"values":[[1,1]]}],"partial":true}]}',
-      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},"columns":["time","pm25"],"values":[[2,2]]}]}]}',
+      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},' +
+        '"columns":["time","pm25"],"values":[[1,1]]}],"partial":true}]}',
+      '{"results":[{"statement_id":0,"series":[{"name":"air","tags":{"sensorId":"a"},' +
+        '"columns":["time","pm25"],"values":[[2,2]]}]}]}',
       '{"results":[{"statement_id":1,"error":"database not found: x"}]}',
     ].join('\n');
     const [first, second] = parseQueryAnswer(body, 2);

@@ -52,7 +52,8 @@ const INFLUX_FN: Readonly<Record<AggregateFn, string>> = Object.freeze({
 export function rangeStatement(q: RangeQuery, rp?: string): string {
   checkRangeQuery(q);
   return (
-    `SELECT ${ident(q.field)} FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)} AND ${timeRange(q.from, q.to)}` +
+    `SELECT ${ident(q.field)} FROM ${source(q.measurement, rp)} WHERE ${equals('sensorId', q.sensorId)} ` +
+    `AND ${timeRange(q.from, q.to)}` +
     ` ORDER BY time ASC${limitClause(q.limit)}`
   );
 }
@@ -90,7 +91,10 @@ export function latestStatement(measurement: string, field: string, q: LatestQue
 export function pointsStatement(q: PointQuery, rp?: string): string {
   const where = Object.entries(q.tags ?? {}).map(([k, v]) => equals(k, v));
   where.push(timeRange(q.from, q.to));
-  return `SELECT * FROM ${source(q.measurement, rp)} WHERE ${where.join(' AND ')} GROUP BY * ORDER BY time ASC${limitClause(q.limit)}`;
+  return (
+    `SELECT * FROM ${source(q.measurement, rp)} WHERE ${where.join(' AND ')} GROUP BY * ORDER BY time ` +
+    `ASC${limitClause(q.limit)}`
+  );
 }
 
 export function fieldKeysStatement(measurement: string | undefined, rp?: string): string {

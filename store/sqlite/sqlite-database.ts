@@ -53,7 +53,8 @@ export class SqliteDatabase {
     this.upsertReadings = prepareReadingUpserts(this.db);
     this.upsertLatest = this.db.prepare(
       `INSERT INTO latest (series_id, field, ts, num) VALUES (?, ?, ?, ?)
-       ON CONFLICT (series_id, field) DO UPDATE SET ts = excluded.ts, num = excluded.num WHERE excluded.ts >= latest.ts`,
+       ON CONFLICT (series_id, field) DO UPDATE SET ts = excluded.ts, num = excluded.num
+       WHERE excluded.ts >= latest.ts`,
     );
     this.writeTx = this.db.transaction((fill: (batch: WriteBatch) => void) => {
       const batch = new WriteBatch(this.upsertReadings, this.rolledUntil);

@@ -99,7 +99,7 @@ function rowCount(file: string, table: string): number {
 }
 
 describe('embedded store roll-ups', () => {
-  it('answers every aggregate the same from roll-ups as from raw readings, for aligned and unaligned ranges', async () => {
+  it('answers every aggregate the same from roll-ups as from raw readings, aligned and unaligned ranges', async () => {
     const { store, clock, jobs, file } = await setup(D0 + 3 * DAY + 30_000);
     const points = readings(D0, D0 + 3 * DAY);
     await store.write(points);
@@ -144,7 +144,7 @@ describe('embedded store roll-ups', () => {
 });
 
 describe('embedded store retention', () => {
-  it("drops raw readings past their kind's retention and 1-minute roll-ups past theirs, keeping the daily figures", async () => {
+  it("drops raw readings past their kind's retention, 1-minute roll-ups past theirs; daily figures stay", async () => {
     const { store, clock, jobs, file } = await setup(D0 + 3 * DAY + 30_000);
     const points = readings(D0, D0 + 3 * DAY);
     await store.write(points);
@@ -186,10 +186,13 @@ describe('embedded store made before roll-ups', () => {
     // the layout of the commit "Embedded store: a row per point", as a store of that version left it
     const old = new Database(file);
     old.exec(`
-      CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, key TEXT NOT NULL UNIQUE, sensor_id TEXT, kind TEXT, district TEXT, tags TEXT NOT NULL);
+      CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+        sensor_id TEXT, kind TEXT, district TEXT, tags TEXT NOT NULL);
       CREATE INDEX series_by_sensor ON series (sensor_id, measurement);
-      CREATE TABLE readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, fields TEXT NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
-      CREATE TABLE latest (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, PRIMARY KEY (series_id, field)) WITHOUT ROWID;
+      CREATE TABLE readings (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, fields TEXT NOT NULL,
+        PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+      CREATE TABLE latest (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL,
+        PRIMARY KEY (series_id, field)) WITHOUT ROWID;
     `);
     old
       .prepare('INSERT INTO series VALUES (1, ?, ?, ?, ?, ?, ?)')

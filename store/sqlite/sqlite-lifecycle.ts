@@ -34,7 +34,8 @@ export interface RetentionReport {
 const MINUTE = ROLLUP_GRAINS.rollup_1m;
 const HOUR = ROLLUP_GRAINS.rollup_1h;
 const UPSERT =
-  'ON CONFLICT (series_id, bucket, field) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = excluded.min, max = excluded.max';
+  'ON CONFLICT (series_id, bucket, field) DO UPDATE SET n = excluded.n, sum = excluded.sum, min = ' +
+  'excluded.min, max = excluded.max';
 const DIRTY_PER_RUN = 20_000;
 
 function floorTo(ts: number, grain: number): number {
@@ -53,7 +54,8 @@ export class SqliteLifecycle {
     const minute = (where: string) =>
       db.prepare(
         `INSERT INTO rollup_1m (series_id, bucket, field, n, sum, min, max)
-       SELECT r.series_id, r.ts - (((r.ts % ${MINUTE}) + ${MINUTE}) % ${MINUTE}), j.key, COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)
+       SELECT r.series_id, r.ts - (((r.ts % ${MINUTE}) + ${MINUTE}) % ${MINUTE}), j.key,
+         COUNT(*), SUM(j.value), MIN(j.value), MAX(j.value)
        FROM series s JOIN readings r ON r.series_id = s.id AND r.ts >= :from AND r.ts < :to, json_each(r.fields) j
        WHERE j.type IN ('integer', 'real') ${where} GROUP BY 1, 2, 3 ${UPSERT}`,
       );
@@ -62,7 +64,8 @@ export class SqliteLifecycle {
     const hour = (where: string) =>
       db.prepare(
         `INSERT INTO rollup_1h (series_id, bucket, field, n, sum, min, max)
-       SELECT m.series_id, m.bucket - (((m.bucket % ${HOUR}) + ${HOUR}) % ${HOUR}), m.field, SUM(m.n), SUM(m.sum), MIN(m.min), MAX(m.max)
+       SELECT m.series_id, m.bucket - (((m.bucket % ${HOUR}) + ${HOUR}) % ${HOUR}), m.field,
+         SUM(m.n), SUM(m.sum), MIN(m.min), MAX(m.max)
        FROM series s JOIN rollup_1m m ON m.series_id = s.id AND m.bucket >= :from AND m.bucket < :to
        WHERE 1 ${where} GROUP BY 1, 2, 3 ${UPSERT}`,
       );
@@ -157,7 +160,8 @@ export class SqliteLifecycle {
   private oldest(table: 'readings' | 'rollup_1m', column: 'ts' | 'bucket', grain: number): number | undefined {
     const first = this.db
       .prepare(
-        `SELECT MIN(x) AS first FROM (SELECT (SELECT ${column} FROM ${table} WHERE series_id = s.id ORDER BY ${column} LIMIT 1) AS x FROM series s)`,
+        `SELECT MIN(x) AS first FROM (SELECT (SELECT ${column} FROM ${table} WHERE series_id = s.id ORDER ` +
+          `BY ${column} LIMIT 1) AS x FROM series s)`,
       )
       .get() as { first: number | null };
     return first.first === null ? undefined : floorTo(first.first, grain);

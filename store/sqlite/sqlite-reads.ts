@@ -55,10 +55,12 @@ export class SqliteReader {
     );
     // SQLite's documented bare-column rule: with MIN()/MAX() the other columns come from that row
     this.rawFirst = db.prepare(
-      `SELECT ${BUCKET('ts')} AS b, json_extract(fields, :path) AS value, MIN(ts) AS at FROM readings WHERE ${where} GROUP BY 1`,
+      `SELECT ${BUCKET('ts')} AS b, json_extract(fields, :path) AS value, MIN(ts) AS at FROM readings ` +
+        `WHERE ${where} GROUP BY 1`,
     );
     this.rawLast = db.prepare(
-      `SELECT ${BUCKET('ts')} AS b, json_extract(fields, :path) AS value, MAX(ts) AS at FROM readings WHERE ${where} GROUP BY 1`,
+      `SELECT ${BUCKET('ts')} AS b, json_extract(fields, :path) AS value, MAX(ts) AS at FROM readings ` +
+        `WHERE ${where} GROUP BY 1`,
     );
     const rollup = (table: RollupTable) =>
       db.prepare(

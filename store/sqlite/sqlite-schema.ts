@@ -57,7 +57,10 @@ function migrateSamples(db: Database.Database): void {
   db.transaction(() => {
     db.exec(`
       INSERT INTO readings (series_id, ts, fields)
-      SELECT series_id, ts, json_group_object(field, CASE type WHEN 0 THEN num WHEN 2 THEN json(CASE num WHEN 1 THEN 'true' ELSE 'false' END) ELSE str END)
+      SELECT series_id, ts, json_group_object(
+        field,
+        CASE type WHEN 0 THEN num WHEN 2 THEN json(CASE num WHEN 1 THEN 'true' ELSE 'false' END) ELSE str END
+      )
       FROM samples GROUP BY series_id, ts;
       DROP TABLE samples;
     `);

@@ -34,16 +34,19 @@ describe('embedded store lifecycle', () => {
 });
 
 describe('embedded store layout migration', () => {
-  it('folds a store written with a row per field value into a row per point, keeping every value and type', async () => {
+  it('folds a store with a row per field value into a row per point, keeping every value and type', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ioc-sqlite-'));
     try {
       const file = join(dir, 'ioc.sqlite');
       // the layout before the row-per-point change, as a store of that version left it
       const old = new Database(file);
       old.exec(`
-        CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, key TEXT NOT NULL UNIQUE, sensor_id TEXT, kind TEXT, district TEXT, tags TEXT NOT NULL);
-        CREATE TABLE samples (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, type INTEGER NOT NULL, num REAL, str TEXT, PRIMARY KEY (series_id, field, ts)) WITHOUT ROWID;
-        CREATE TABLE latest (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL, PRIMARY KEY (series_id, field)) WITHOUT ROWID;
+        CREATE TABLE series (id INTEGER PRIMARY KEY, measurement TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+          sensor_id TEXT, kind TEXT, district TEXT, tags TEXT NOT NULL);
+        CREATE TABLE samples (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL,
+          type INTEGER NOT NULL, num REAL, str TEXT, PRIMARY KEY (series_id, field, ts)) WITHOUT ROWID;
+        CREATE TABLE latest (series_id INTEGER NOT NULL, field TEXT NOT NULL, ts INTEGER NOT NULL, num REAL NOT NULL,
+          PRIMARY KEY (series_id, field)) WITHOUT ROWID;
       `);
       const tags = { sensorId: 'air-1', kind: 'air', district: 'Phú Hội' };
       old
