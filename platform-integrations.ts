@@ -10,6 +10,7 @@ import { resolveLorawanDevices } from './ingest/chirpstack/chirpstack-mapping.ts
 import { checkCameraSources, createCameraSources } from './ingest/cameras/camera-sources.ts';
 import type { IngestService } from './ingest/ingest-service.ts';
 import { createIntegrationMetrics } from './ingest/integration-metrics.ts';
+import type { DeviceCharge } from './ingest/device-charge.ts';
 import { combineDialects, type MqttDialect, type MqttDialects } from './ingest/mqtt-dialects.ts';
 
 /**
@@ -34,8 +35,10 @@ export function createIntegrations(deps: {
   ingest: IngestService;
   logger: Logger;
   registry: Registry;
+  /** the per-device message budget, charged for each device an integration speaks for (ingest/device-charge.ts) */
+  budget?: DeviceCharge;
 }): PlatformIntegrations {
-  const { config, city, ingest, logger } = deps;
+  const { config, city, ingest, logger, budget } = deps;
   const metrics = createIntegrationMetrics(deps.registry);
   const dialects: MqttDialect[] = [];
   const routes: FastifyPluginAsync[] = [];
@@ -48,6 +51,7 @@ export function createIntegrations(deps: {
       ingest,
       metrics,
       logger: logger.child({ module: 'chirpstack' }),
+      budget,
     });
     dialects.push(chirpstack.mqtt);
     routes.push(chirpstackRoutes({ chirpstack, account: chirpstackConfig.account, maxBodyBytes }));
@@ -59,6 +63,7 @@ export function createIntegrations(deps: {
       ingest,
       metrics,
       logger: logger.child({ module: 'camera-sources' }),
+      budget,
     });
     dialects.push(...sources.mqtt);
     routes.push(cameraEventsRoutes({ sources, maxBodyBytes }));

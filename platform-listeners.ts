@@ -1,4 +1,4 @@
-import type { Server as NetServer } from 'node:net';
+import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
@@ -93,6 +93,9 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
   const serverPair = (m: TlsMaterial) => ({ cert: m.options.cert, key: m.options.key });
 
   let mqttServer: TlsServer | undefined;
+  let rawServer: NetServer | undefined;
+  // the raw sockets under MQTT over TLS: destroyed at close, so that close never waits on a wrapped one
+  const rawSockets = new Set<Socket>();
   let reloader: TlsReloader | undefined;
   return {
     https: httpsOn ? serverPair(initial) : undefined,
@@ -121,7 +124,14 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
         registers: [registry],
       });
       expiry.set(Math.floor(initial.notAfter / 1000));
-      const logHandshake = handshakeLogger(logger, clock);
+      // the client's address of each raw socket, read from its PROXY header when a trusted balancer sent it
+      // (broker.readClientAddress); a TLS socket made from an emitted connection keeps its raw one as _parent
+      const clientAddresses = new WeakMap<object, string>();
+      const addressOf = (socket: TLSSocket) => {
+        const raw = (socket as unknown as { _parent?: Socket })._parent;
+        return (raw && clientAddresses.get(raw)) ?? socket.remoteAddress ?? 'unknown';
+      };
+      const logHandshake = handshakeLogger(logger, clock, addressOf);
 
       // client certificates are asked for only when a CA can verify them; requireClientCert makes one mandatory
       mqttServer = createTlsServer(
@@ -134,7 +144,7 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
             handshakeFailures.inc({ listener: 'mqtts' });
             logHandshake('MQTT over TLS', err, socket);
           });
-          broker.handleStream(socket);
+          broker.handleStream(socket, undefined, addressOf(socket));
         },
       );
       mqttServer.on('tlsClientError', (err: Error, socket: TLSSocket) => {
@@ -142,7 +152,18 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
         logHandshake('MQTT over TLS', err, socket);
       });
       const host = files.mqttHost ?? config.mqtt.host;
-      const server = mqttServer;
+      // the TLS server never listens itself: a plain TCP listener reads the PROXY preamble first (a trusted
+      // balancer's header comes before the ClientHello), then hands the socket over as a new connection
+      const tlsServer = mqttServer;
+      const server = createNetServer((raw) => {
+        rawSockets.add(raw);
+        raw.once('close', () => rawSockets.delete(raw));
+        broker.readClientAddress(raw, (address) => {
+          clientAddresses.set(raw, address);
+          tlsServer.emit('connection', raw);
+        });
+      });
+      rawServer = server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(files.mqttPort, host, () => {
@@ -167,7 +188,7 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
         clock,
         logger,
         apply(material) {
-          server.setSecureContext(material.options);
+          tlsServer.setSecureContext(material.options);
           applied = { fingerprint256: material.fingerprint256, notAfter: material.notAfter };
           https?.setSecureContext(serverPair(material));
           expiry.set(Math.floor(material.notAfter / 1000));
@@ -181,9 +202,13 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
     },
     async close() {
       reloader?.close();
-      const server = mqttServer;
+      const server = rawServer;
       // the broker has disconnected its clients by now, so close() does not wait for connections
-      if (server?.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (server?.listening) {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        for (const raw of rawSockets) raw.destroy();
+        await closed;
+      }
     },
   };
 }
@@ -192,7 +217,11 @@ export function prepareListeners(deps: ListenersDeps): PlatformListeners {
  * Failed handshakes are mostly scanners and clients without the CA: one line at most every 10 s, with how
  * many were left out meanwhile, so that a scan cannot flood the log (each is counted in /metrics).
  */
-function handshakeLogger(logger: Logger, clock: Clock): (listener: string, err: Error, socket: TLSSocket) => void {
+function handshakeLogger(
+  logger: Logger,
+  clock: Clock,
+  addressOf: (socket: TLSSocket) => string,
+): (listener: string, err: Error, socket: TLSSocket) => void {
   let quietUntil = 0;
   let suppressed = 0;
   return (listener, err, socket) => {
@@ -203,7 +232,12 @@ function handshakeLogger(logger: Logger, clock: Clock): (listener: string, err: 
     }
     quietUntil = now + 10_000;
     logger.info(
-      { listener, remote: socket.remoteAddress, err: err.message.slice(0, 200), suppressed },
+      {
+        listener,
+        remote: listener === 'HTTPS' ? socket.remoteAddress : addressOf(socket),
+        err: err.message.slice(0, 200),
+        suppressed,
+      },
       'TLS handshake refused',
     );
     suppressed = 0;

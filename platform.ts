@@ -26,6 +26,9 @@ import { ingestRoutes } from './api/ingest-routes.ts';
 import { lineProtocolRoutes } from './api/line-protocol-routes.ts';
 import { sensorsRoutes } from './api/sensors-routes.ts';
 import { systemRoutes, type HealthReport } from './api/system-routes.ts';
+import { proxyTrust } from './config/trusted-proxies.ts';
+import { createBoundedAudit } from './audit/bounded-audit.ts';
+
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
@@ -71,6 +74,9 @@ import { createProvisioningLimiter } from './config/sensors/provisioning-limiter
 import { sensorAdminRoutes } from './api/sensor-admin-routes.ts';
 import { sensorImportRoutes } from './api/sensor-import-routes.ts';
 import { provisionRoutes } from './api/provision-routes.ts';
+
+/** the audit action of a refused MQTT CONNECT (bounded per address and minute) */
+const MQTT_CONNECT_REFUSED_ACTION = 'mqtt.connect_refused';
 
 /**
  * The composition root: the only module that knows every other one. It wires config -> store (commit
@@ -133,6 +139,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     createPlatformLogger({ level: config.log.level, format: config.log.format, timezone: seedCity.timezone });
   for (const deprecation of config.deprecations) logger.warn({ configFile: config.configFile }, deprecation);
   const operationsConfig = loadOperations(dirname(config.cityFile), seedCity);
+  for (const deprecation of operationsConfig.deprecations)
+    logger.warn({ cityDir: dirname(config.cityFile) }, deprecation);
   // the listening policy and the certificate are checked before anything starts (platform-listeners.ts)
   const listeners = prepareListeners({ config, clock, logger });
   // before anything is written: every file the platform creates there is 0600, every folder 0700
@@ -266,6 +274,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     publish: (t, p, o) => broker.publish(t, p, o),
     audit,
     registry,
+    sensorKinds: [...city.kinds.keys()],
   });
   // refusals by the broker's lanes count against a device's health as ingest's do (ingest/device-refusals.ts)
   const deviceRefusals = announceDeviceRefusals(events, city, clock, logger);
@@ -278,12 +287,33 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     logger,
     metrics: createIngestMetrics(registry),
   });
-  // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
-  const integrations = createIntegrations({ config, city, ingest, logger, registry });
-  // the hard packet cap leaves room for the payload limit to be answered with a reason first
-  // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts)
+  // one message budget per device for MQTT and HTTP ingest alike (broker/device-budget.ts), integrations too
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry, deviceRefusals);
+  // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
+  const integrations = createIntegrations({ config, city, ingest, logger, registry, budget: deviceBudget });
+  // the hard packet cap leaves room for the payload limit to be answered with a reason first
+  // refused MQTT CONNECTs in the audit log, a few per address and minute, the rest summed (audit/bounded-audit.ts)
+  const connectAudit = createBoundedAudit({
+    audit,
+    clock,
+    action: MQTT_CONNECT_REFUSED_ACTION,
+    perWindow: config.audit.authFailuresPerMinute,
+  });
   const broker = await createBroker({
+    onConnectRefused: (r) =>
+      connectAudit.record(r.address, {
+        actor: { name: 'anonymous', role: 'anonymous' },
+        address: r.address,
+        action: MQTT_CONNECT_REFUSED_ACTION,
+        outcome: 'failure',
+        target: 'mqtt.connect',
+        details: {
+          ...(r.username === undefined ? {} : { username: r.username }),
+          clientId: r.clientId,
+          returnCode: r.returnCode,
+          reason: r.reason,
+        },
+      }),
     dialects: integrations.dialects,
     budget: deviceBudget,
     maxPacketBytes: Math.max(1024 * 1024, 4 * config.mqtt.maxPayloadBytes),
@@ -297,6 +327,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     registry,
     limits: config.limits,
     clock,
+    trustedProxies: proxyTrust(config.mqtt.trustedProxies),
     ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}),
   });
 
@@ -417,6 +448,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         clock,
       ),
       audit,
+      auditPerMinute: config.audit.authFailuresPerMinute,
     }),
     accountsRoutes({ auth: accounts, clock, audit, sensorIds: () => city.sensorsById.keys() }),
     ngsiLdRoutes({ source: ngsiLd, public: config.ngsiLd.public, logger, registry }),
@@ -462,6 +494,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         limiter,
         registry,
         audit,
+        clock,
+        auditPerMinute: config.audit.authFailuresPerMinute,
         mqttUrl: () => mqttUrlForDevices,
       }),
     ];
@@ -473,7 +507,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     https: listeners.https,
     access: { guard, registry },
     security: { allowedOrigins: config.http.cors.origins, publicOrigin: config.public.baseUrl, registry },
-    mqttOverWebSocket: (stream, req) => broker.handleStream(stream, req),
+    trustedProxies: config.http.trustedProxies,
+    mqttOverWebSocket: (stream, req, address) => broker.handleStream(stream, req, address),
   });
 
   // --- the store: replay what the commit log holds, restore state, then listen ---
@@ -605,6 +640,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       });
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
+      await step('MQTT refusal audit', () => connectAudit.close());
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('durable pipeline', () => pipeline.close());

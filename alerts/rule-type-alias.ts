@@ -1,3 +1,5 @@
+import { readRenamedKey, type RenamedKeyRead } from '../config/deprecated-keys.ts';
+
 /**
  * A rule's type was called `kind` until `kind` came to mean sensor kinds only (docs/names.md). Rule files and
  * API clients written before still work: `kind` is read as `type`, with a warning, the way
@@ -7,24 +9,11 @@
 export const RULE_KIND_DEPRECATED =
   'kind is deprecated for a rule: use type ("kind" names sensor kinds: air, water, traffic, camera)';
 
-export type RuleTypeAlias =
-  /** the rule as given: no `kind`, or not a mapping */
-  | { readonly outcome: 'none'; readonly raw: unknown }
-  /** a copy of the rule with `kind` moved to `type` */
-  | { readonly outcome: 'moved'; readonly raw: Record<string, unknown> }
-  | { readonly outcome: 'conflict'; readonly message: string };
+export type RuleTypeAlias = RenamedKeyRead;
 
 /** Reads a deprecated `kind` as `type`, without changing `raw`. */
 export function readRuleTypeAlias(raw: unknown): RuleTypeAlias {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw) || !Object.hasOwn(raw, 'kind')) {
-    return { outcome: 'none', raw };
-  }
-  const { kind, ...rest } = raw as Record<string, unknown>;
-  if (Object.hasOwn(rest, 'type') && rest.type !== kind) {
-    const [was, now] = [JSON.stringify(kind), JSON.stringify(rest.type)];
-    return { outcome: 'conflict', message: `kind (deprecated) ${was} and type ${now} disagree: keep only type` };
-  }
-  return { outcome: 'moved', raw: { ...rest, type: kind } };
+  return readRenamedKey(raw, 'kind', 'type');
 }
 
 /** Whether a request body names the rule's type by its deprecated name (the API then says so). */

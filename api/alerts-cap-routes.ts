@@ -38,6 +38,10 @@ export interface AlertsCapRoutesDeps {
 }
 
 const MAX_REMEMBERED_URLS = 256;
+/** when /api/alerts/cap/{id} gave way to /api/alerts/{id}/cap: an RFC 9745 Deprecation value (a Unix time) */
+const DEPRECATED_SINCE = '@1796515200';
+/** the canonical path of one alert's CAP document */
+const capPathOf = (id: string) => `/api/alerts/${encodeURIComponent(id)}/cap`;
 
 /** The feed's own filters (and page), never anything else the caller put in the URL (a token, say). */
 function feedQuery(query: Record<string, string | string[] | number | undefined>, page = 1): string {
@@ -153,7 +157,9 @@ export const alertsCapRoutes =
               ctx,
               {
                 self,
-                alert: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,
+                alert: (id) => `${root}${capPathOf(id)}`,
+                // an entry's atom:id never changes (RFC 4287 4.2.6): it stays on the URL the feed first gave
+                entryId: (id) => `${root}/api/alerts/cap/${encodeURIComponent(id)}`,
                 pages: {
                   first: pageUrl(1),
                   last: pageUrl(paging.pages),
@@ -172,28 +178,39 @@ export const alertsCapRoutes =
       },
     );
 
+    /** one public alert as a standalone CAP document */
+    const capOfAlert = async (id: string, request: FastifyRequest, reply: FastifyReply) => {
+      const alert = (await cache.selection()).find((a) => a.id === id);
+      if (!alert) throw new DomainError('not_found', 'alert_not_found', `no public alert "${id}"`);
+      // one alert renders in microseconds; only the selection it comes from needs the cache
+      const body = renderCapAlert(alert, ctx);
+      return sendXml(request, reply, 'application/cap+xml; charset=utf-8', {
+        body,
+        etag: etagOf(body),
+        lastModified: Math.floor(alert.updatedAt / 1000) * 1000,
+      });
+    };
+    const oneAlertSchema = {
+      tags: ['alerts'],
+      summary: 'One public alert as a standalone CAP 1.2 document',
+      security: [],
+      params: z.object({ id: z.string().min(1).max(128) }),
+      response: { 404: errorBody },
+    };
+
+    // a sub-resource of the alert, beside /ack and /resolve: /api/alerts/cap/{id} beside /api/alerts/{id}/ack
+    // was ambiguous (a path matching both templates), so that old path is now a hidden, deprecated alias
+    api.get('/api/alerts/:id/cap', { config: allow('public'), schema: oneAlertSchema }, (request, reply) =>
+      capOfAlert(request.params.id, request, reply),
+    );
     api.get(
       '/api/alerts/cap/:id',
-      {
-        config: allow('public'),
-        schema: {
-          tags: ['alerts'],
-          summary: 'One public alert as a standalone CAP 1.2 document',
-          security: [],
-          params: z.object({ id: z.string().min(1).max(128) }),
-          response: { 404: errorBody },
-        },
-      },
+      { config: allow('public'), schema: { ...oneAlertSchema, hide: true } },
       async (request, reply) => {
-        const alert = (await cache.selection()).find((a) => a.id === request.params.id);
-        if (!alert) throw new DomainError('not_found', 'alert_not_found', `no public alert "${request.params.id}"`);
-        // one alert renders in microseconds; only the selection it comes from needs the cache
-        const body = renderCapAlert(alert, ctx);
-        return sendXml(request, reply, 'application/cap+xml; charset=utf-8', {
-          body,
-          etag: etagOf(body),
-          lastModified: Math.floor(alert.updatedAt / 1000) * 1000,
-        });
+        // RFC 9745 (deprecated since 2026-12-06) and RFC 5829: pollers that read headers learn the new address
+        reply.header('deprecation', DEPRECATED_SINCE);
+        reply.header('link', `<${base()}${capPathOf(request.params.id)}>; rel="successor-version"`);
+        return capOfAlert(request.params.id, request, reply);
       },
     );
   };

@@ -22,7 +22,12 @@ import { openApiOptions } from './openapi-conventions.ts';
 export interface AppDeps {
   logger: Logger;
   /** MQTT over WebSocket at /mqtt: each connection is handed to the broker as a stream */
-  mqttOverWebSocket?: (stream: Duplex, req: IncomingMessage) => void;
+  mqttOverWebSocket?: (stream: Duplex, req: IncomingMessage, address: string) => void;
+  /**
+   * http.trustedProxies (config/trusted-proxies.ts): only from these peers is X-Forwarded-For taken, so that
+   * request.ip, which every per-address limit and log reads, is the client's and not the balancer's
+   */
+  trustedProxies?: readonly string[];
   routes: readonly FastifyPluginAsync[];
   version: string;
   bodyLimit?: number;
@@ -44,6 +49,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // sockets and trickles headers cannot hold them (upgraded WebSockets are not requests any more)
     requestTimeout: 30_000,
     ajv: { customOptions: { coerceTypes: 'array' } },
+    // proxy-addr takes the nearest address in X-Forwarded-For that is not a trusted proxy: a client's own
+    // X-Forwarded-For, which HAProxy passes on ahead of what it appends, is never believed
+    trustProxy: deps.trustedProxies && deps.trustedProxies.length > 0 ? [...deps.trustedProxies] : false,
     // Fastify types an HTTPS app apart; routes and inject are the same, so the app keeps one type
     ...(deps.https ? ({ https: deps.https } as object) : {}),
   });
@@ -62,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.mqttOverWebSocket) {
     const handle = deps.mqttOverWebSocket;
     app.get('/mqtt', { websocket: true, schema: { hide: true } }, (socket, request) => {
-      handle(createWebSocketStream(socket), request.raw);
+      handle(createWebSocketStream(socket), request.raw, request.ip);
     });
   }
   for (const plugin of deps.routes) await app.register(plugin);

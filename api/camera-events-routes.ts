@@ -6,6 +6,7 @@ import type { CameraSources } from '../ingest/cameras/camera-sources.ts';
 import { allow, principalOf } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { answerIngest, ingestAccepted, ingestRefused } from './ingest-answer.ts';
+import { retryAfterOf } from '../ingest/device-charge.ts';
 
 /**
  * Camera and NVR event pushes (docs/cameras.md): `POST /api/integrations/cameras/{source}` with the body the
@@ -50,6 +51,7 @@ export const cameraEventsRoutes =
             404: errorBody,
             413: ingestRefused.or(errorBody),
             422: ingestRefused,
+            429: ingestRefused,
             503: errorBody,
           },
         },
@@ -74,6 +76,9 @@ export const cameraEventsRoutes =
         if (outcome.ignored && outcome.accepted === 0 && outcome.rejected.length === 0)
           return reply.code(200).send({ accepted: 0, rejected: [] });
         const answer = answerIngest(outcome);
+        // the device this event is for is over its message budget (ingest/device-charge.ts)
+        const retryAfter = retryAfterOf(outcome);
+        if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
         return reply.code(answer.status).send(answer.body);
       },
     );

@@ -7,6 +7,7 @@ import { CHIRPSTACK_EVENTS } from '../ingest/chirpstack/chirpstack-event.ts';
 import { allow, principalOf } from './auth.ts';
 import { errorBody } from './errors.ts';
 import { answerIngest, ingestAccepted, ingestRefused } from './ingest-answer.ts';
+import { retryAfterOf } from '../ingest/device-charge.ts';
 
 /**
  * ChirpStack v4's HTTP integration (docs/lorawan.md): it POSTs each event's JSON to the configured URL
@@ -53,6 +54,7 @@ export const chirpstackRoutes =
             403: errorBody,
             413: ingestRefused.or(errorBody),
             422: ingestRefused,
+            429: ingestRefused,
             503: errorBody,
           },
         },
@@ -70,6 +72,9 @@ export const chirpstackRoutes =
         const outcome = await deps.chirpstack.handle(request.query.event, body);
         if (outcome.ignored) return reply.code(200).send({ accepted: 0, rejected: [] });
         const answer = answerIngest(outcome);
+        // the device this event is for is over its message budget (ingest/device-charge.ts)
+        const retryAfter = retryAfterOf(outcome);
+        if (retryAfter !== undefined) reply.header('retry-after', retryAfter);
         return reply.code(answer.status).send(answer.body);
       },
     );

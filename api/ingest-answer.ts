@@ -8,7 +8,8 @@ import type { Rejection, RejectionCode } from '../ingest/rejection.ts';
  * - 400 nothing was accepted because the request itself is unusable (topic, JSON, SenML shape);
  * - 413 the payload is over `mqtt.maxPayloadBytes`;
  * - 422 nothing was accepted: the request was well-formed but every reading (or the status, or the
- *   event) failed validation, or the sensor is unknown to the platform.
+ *   event) failed validation, or the sensor is unknown to the platform;
+ * - 429 nothing was accepted because the device is over its message budget (`rate_limited`, as on MQTT).
  * 200 and not 204 on success: 204 carries no body, and the accepted count is what gateways log.
  */
 export const rejectionOut = z.object({
@@ -32,7 +33,7 @@ const UNREADABLE: ReadonlySet<RejectionCode> = new Set<RejectionCode>(['topic_in
 
 export type IngestAnswer =
   | { readonly status: 200 | 207; readonly body: z.infer<typeof ingestAccepted> }
-  | { readonly status: 400 | 413 | 422; readonly body: z.infer<typeof ingestRefused> };
+  | { readonly status: 400 | 413 | 422 | 429; readonly body: z.infer<typeof ingestRefused> };
 
 export function answerIngest(outcome: {
   readonly accepted: number;
@@ -42,6 +43,13 @@ export function answerIngest(outcome: {
   if (outcome.accepted > 0)
     return { status: rejected.length ? 207 : 200, body: { accepted: outcome.accepted, rejected } };
   const first = rejected[0] ?? { code: 'no_metrics', message: 'the request holds nothing to ingest' };
-  const status = first.code === 'payload_too_large' ? 413 : UNREADABLE.has(first.code as RejectionCode) ? 400 : 422;
+  const status =
+    first.code === 'payload_too_large'
+      ? 413
+      : first.code === 'rate_limited'
+        ? 429
+        : UNREADABLE.has(first.code as RejectionCode)
+          ? 400
+          : 422;
   return { status, body: { code: first.code, message: first.message, accepted: 0, rejected } };
 }

@@ -9,6 +9,7 @@ import type { Clock } from '../core/clock.ts';
 import { DomainError } from '../core/domain-error.ts';
 import type { Operations } from '../config/operations-config.ts';
 import { allow } from './auth.ts';
+import { noteDeprecation } from './deprecation-headers.ts';
 import { errorBody } from './errors.ts';
 
 /** Processing times for operators (alerts/kpi/handling-kpi.ts); the console's KPI dashboard reads this. */
@@ -20,6 +21,11 @@ export interface KpiRoutesDeps {
   ops: Operations;
   clock: Clock;
 }
+
+/** `groupBy=ruleKind`, from before the rename (docs/names.md): served as ruleType, with a deprecation header */
+const DEPRECATED_GROUP_BY = 'ruleKind';
+export const GROUP_BY_RULE_KIND_DEPRECATED =
+  'groupBy=ruleKind is deprecated: use groupBy=ruleType ("kind" names sensor kinds: air, water, traffic, camera)';
 
 /** a longer period would read too many alerts for one request; ask twice */
 const MAX_PERIOD_MS = 366 * 86_400_000;
@@ -60,7 +66,10 @@ export const kpiRoutes =
           querystring: z.object({
             from: z.string().max(40).optional(),
             to: z.string().max(40).optional(),
-            groupBy: z.enum(GROUP_BY).default('agency'),
+            groupBy: z
+              .enum([...GROUP_BY, DEPRECATED_GROUP_BY])
+              .default('agency')
+              .describe(`${DEPRECATED_GROUP_BY}: deprecated name of ruleType (the answer says so in its headers)`),
           }),
           response: {
             200: z.object({
@@ -77,9 +86,11 @@ export const kpiRoutes =
           },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const now = deps.clock.now();
         const q = request.query;
+        const groupBy = q.groupBy === DEPRECATED_GROUP_BY ? 'ruleType' : q.groupBy;
+        if (q.groupBy === DEPRECATED_GROUP_BY) noteDeprecation(reply, GROUP_BY_RULE_KIND_DEPRECATED);
         const from = q.from ? parseCityTime(q.from, tz, 'from') : startOfWeek(now, tz);
         const to = q.to ? parseCityTime(q.to, tz, 'to') : now + 1;
         if (to <= from) throw new DomainError('invalid', 'invalid_period', 'to must be after from');
@@ -92,8 +103,8 @@ export const kpiRoutes =
           from,
           to,
           now,
-          groupBy: q.groupBy,
-          ruleKindOf: (id) => deps.alerts.rules.get(id)?.type,
+          groupBy,
+          ruleTypeOf: (id) => deps.alerts.rules.get(id)?.type,
         });
         return { ...kpi, timezone: tz, groups: [...kpi.groups] };
       },

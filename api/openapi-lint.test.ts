@@ -62,11 +62,13 @@ describe('the OpenAPI document', () => {
       'no-empty-servers',
       'operation-summary',
       'tag-description',
+      // no two paths match the same URL (/api/alerts/cap/{id} against /api/alerts/{id}/ack was one)
+      'no-ambiguous-paths',
     ];
     expect(report.problems.filter((p) => named.includes(p.ruleId))).toEqual([]);
-    // a ratchet on the warnings left (9: three alert paths redocly calls ambiguous, open routes that never
-    // answer 4xx, the CAP feed's XML answers): a new route adds none
-    expect(report.totals.warnings).toBeLessThanOrEqual(9);
+    // a ratchet on the warnings left (6: four open routes that never answer 4xx, the CAP feed's and one CAP
+    // message's XML answers, which declare no 2xx schema): a new route adds none
+    expect(report.totals.warnings).toBeLessThanOrEqual(6);
   }, 60_000);
 
   it('names every operation uniquely, declares every tag it uses and says where it is served', () => {

@@ -3,6 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { AuditRecorder } from '../audit/audit-log.ts';
+import { createBoundedAudit } from '../audit/bounded-audit.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
 import { addressKey } from '../config/accounts/login-limiter.ts';
 import { DomainError } from '../core/domain-error.ts';
 import type { ProvisioningCodes } from '../config/sensors/provisioning-codes.ts';
@@ -29,9 +31,15 @@ export interface ProvisionRoutesDeps {
   limiter: ProvisioningLimiter;
   registry: Registry;
   audit?: AuditRecorder;
+  clock?: Clock;
+  /** claims refused over the limit audited per address and minute (audit.authFailuresPerMinute), then summed */
+  auditPerMinute?: number;
   /** what the device is told to connect to (the platform's MQTT address) */
   mqttUrl(): string;
 }
+
+/** the audit action of a claim refused by the limiter (429), bounded by audit/bounded-audit.ts */
+export const PROVISION_LIMITED_ACTION = 'sensor.provision_rate_limited';
 
 export const provisionRoutes =
   (deps: ProvisionRoutesDeps): FastifyPluginAsync =>
@@ -49,6 +57,17 @@ export const provisionRoutes =
       registers: [deps.registry],
     });
     const refusals = createRefusalLog(app.log);
+    // a claim refused over the limit is audited like any refusal, but bounded per address and minute: the
+    // flood past the limit becomes one audit.suppressed summary, not an entry (and an fsync) per request
+    const limitedAudit = createBoundedAudit({
+      audit: deps.audit,
+      clock: deps.clock ?? systemClock,
+      action: PROVISION_LIMITED_ACTION,
+      perWindow: deps.auditPerMinute ?? 10,
+    });
+    app.addHook('onClose', async () => {
+      await limitedAudit.close();
+    });
 
     api.post(
       '/api/provision',
@@ -79,7 +98,15 @@ export const provisionRoutes =
         const wait = verdict.waitMs;
         if (wait > 0) {
           refused.inc({ reason: 'rate_limited' });
-          // once per limited window of the address (and no audit record: the flood would fill the log)
+          limitedAudit.record(range, {
+            actor: { name: `technician@${address}`, role: 'anonymous' },
+            address,
+            action: PROVISION_LIMITED_ACTION,
+            outcome: 'failure',
+            target: 'provisioning-code',
+            details: { reason: 'rate_limited', range, retryAfterSeconds: Math.ceil(wait / 1000) },
+          });
+          // logged once per limited window of the address
           if ('first' in verdict && verdict.first)
             app.log.warn(
               { address, range, retryAfterSeconds: Math.ceil(wait / 1000) },

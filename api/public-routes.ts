@@ -17,7 +17,8 @@ export const PUBLIC_ROUTES: readonly PublicRoute[] = [
   { method: 'POST', url: '/api/session', why: 'signing in is how a browser gets a credential' },
   { method: 'GET', url: '/api/openapi.json', why: 'the API description, the same as the public docs page' },
   { method: 'GET', url: '/api/alerts/cap', why: 'the CAP feed is for the public and for other agencies' },
-  { method: 'GET', url: '/api/alerts/cap/:id', why: 'one CAP message of that feed' },
+  { method: 'GET', url: '/api/alerts/:id/cap', why: 'one CAP message of that feed' },
+  { method: 'GET', url: '/api/alerts/cap/:id', why: 'the same message at its old address (deprecated alias)' },
   { method: 'GET', url: '/ngsi-ld/v1/entities', why: 'the city publishes its open data', onlyWhen: 'ngsiLd.public' },
   {
     method: 'GET',

@@ -6,6 +6,7 @@ import { ruleSchema } from '../alerts/rule-schema.ts';
 import { RULE_KIND_DEPRECATED, usesDeprecatedKind } from '../alerts/rule-type-alias.ts';
 import { DomainError } from '../core/domain-error.ts';
 import { allow, principalOf, type AuthGuard } from './auth.ts';
+import { noteDeprecation } from './deprecation-headers.ts';
 import { errorBody } from './errors.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import { recordRequest } from './audit-http.ts';
@@ -28,9 +29,7 @@ const idParam = z.object({ id: z.string().min(1).max(64) });
 
 /** A client that sends a rule's `kind` learns, in the answer's headers, that the name is deprecated. */
 function noteDeprecatedKind(body: unknown, reply: FastifyReply): void {
-  if (!usesDeprecatedKind(body)) return;
-  reply.header('deprecation', 'true');
-  reply.header('warning', `299 - "${RULE_KIND_DEPRECATED.replaceAll('"', "'")}"`);
+  if (usesDeprecatedKind(body)) noteDeprecation(reply, RULE_KIND_DEPRECATED);
 }
 
 /** Rules CRUD: anyone with an operator token may read; changes need the admin role and apply at once. */

@@ -3,11 +3,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
-import type { LoginLimit, LoginLimiter } from '../config/accounts/login-limiter.ts';
+import { addressKey, type LoginLimit, type LoginLimiter } from '../config/accounts/login-limiter.ts';
 import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
 import type { Clock } from '../core/clock.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
+import { createBoundedAudit } from '../audit/bounded-audit.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow, principalOf, SESSION_COOKIE } from './auth.ts';
 import { errorBody } from './errors.ts';
@@ -24,7 +25,12 @@ export interface SessionRoutesDeps {
   clock: Clock;
   registry: Registry;
   audit?: AuditRecorder;
+  /** sign-ins refused over the limit audited per address and minute (audit.authFailuresPerMinute), then summed */
+  auditPerMinute?: number;
 }
+
+/** the audit action of a sign-in refused by the limiter (429), bounded by audit/bounded-audit.ts */
+export const SIGN_IN_LIMITED_ACTION = 'auth.rate_limited';
 
 const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(256) }).strict();
 const sessionInfo = z.object({
@@ -54,6 +60,17 @@ export const sessionRoutes =
     });
     for (const reason of ['unknown_account', 'bad_password', 'disabled', 'no_password', 'rate_limited'])
       failures.inc({ reason }, 0);
+    // each 429 is audited, but a guessing loop past the limit must not flood the audit log: per address and
+    // minute a few entries, then one audit.suppressed summary of how many more
+    const limitedAudit = createBoundedAudit({
+      audit: deps.audit,
+      clock: deps.clock,
+      action: SIGN_IN_LIMITED_ACTION,
+      perWindow: deps.auditPerMinute ?? 10,
+    });
+    app.addHook('onClose', async () => {
+      await limitedAudit.close();
+    });
 
     const refuse = (request: FastifyRequest, reply: FastifyReply, username: string, reason: FailureReason) => {
       failures.inc({ reason });
@@ -91,6 +108,14 @@ export const sessionRoutes =
               { username: username.slice(0, 64), from: request.ip, reason: 'rate_limited', limit: verdict.limit },
               'sign-in refused',
             );
+          limitedAudit.record(addressKey(request.ip), {
+            actor: { name: 'anonymous', role: 'anonymous' },
+            address: request.ip,
+            action: SIGN_IN_LIMITED_ACTION,
+            outcome: 'failure',
+            target: 'POST /api/session',
+            details: { username: username.slice(0, 64), reason: 'rate_limited', limit: verdict.limit },
+          });
           const s = Math.ceil(verdict.waitMs / 1000);
           return reply
             .code(429)

@@ -1,12 +1,18 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { silenceInputSchema, silenceSchema } from '../alerts/workflow/silence-model.ts';
+import {
+  readSilenceAlias,
+  RULE_KIND_MATCH_DEPRECATED,
+  silenceInputSchema,
+  silenceSchema,
+} from '../alerts/workflow/silence-model.ts';
 import type { SilenceStore } from '../alerts/workflow/silence-store.ts';
 import type { AuditRecorder } from '../audit/audit-log.ts';
 import type { Clock } from '../core/clock.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow, principalOf } from './auth.ts';
+import { noteDeprecation } from './deprecation-headers.ts';
 import { errorBody } from './errors.ts';
 
 /**
@@ -56,7 +62,8 @@ export const silencesRoutes =
           summary: 'Silence alerts, or open a maintenance window (maintenance: true also holds no-data alerts)',
           description:
             'Ad hoc: { match, reason, endsAt }. Scheduled: { match, reason, cron: "0 22 * * 6", ' +
-            "durationMinutes: 120 } in the city's time zone.",
+            "durationMinutes: 120 } in the city's time zone. match.ruleKind is the deprecated name of " +
+            'match.ruleType (the answer then says so in its headers).',
           body: z
             .record(z.string(), z.unknown())
             .describe(JSON.stringify(z.toJSONSchema(silenceInputSchema, { io: 'input', unrepresentable: 'any' }))),
@@ -66,6 +73,7 @@ export const silencesRoutes =
       async (request, reply) => {
         const by = principalOf(request)?.name ?? 'operator';
         const silence = silences.add(request.body, by);
+        if (readSilenceAlias(request.body).outcome === 'moved') noteDeprecation(reply, RULE_KIND_MATCH_DEPRECATED);
         request.log.info({ silence: silence.id, by, match: silence.match }, 'silence added');
         await recordRequest(deps.audit, request, {
           action: 'silence.create',

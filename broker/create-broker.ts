@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes';
@@ -17,7 +17,7 @@ import { clientIdProblem, limitKey } from './client-id-policy.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
-import { protocolVersionProblem } from './protocol-versions.ts';
+import { protocolVersionProblem, unparsedConnect } from './protocol-versions.ts';
 import { createPublishGate } from './publish-gate.ts';
 import { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { DeviceBudget } from './device-budget.ts';
@@ -27,6 +27,12 @@ import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
 import { maySubscribe } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
 import type { RedisBrokerState } from './redis-broker-state.ts';
+import { plainAddress, type ProxyTrust } from '../config/trusted-proxies.ts';
+import { readPreamble } from './proxy-preamble.ts';
+
+/** how long a client (or a trusted balancer) may take to send its first bytes (proxy-preamble.ts): Aedes' own
+ * connect timeout, which starts only once the preamble is read */
+const PREAMBLE_TIMEOUT_MS = 30_000;
 
 /**
  * The embedded MQTT broker: authenticates clients, applies the topic ACL and hands device messages to
@@ -57,13 +63,36 @@ export interface BrokerDeps {
   isCurrent?: (principal: Principal) => boolean;
   /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
   shared?: RedisBrokerState;
+  /**
+   * told of every refused CONNECT (after authentication ran), for the audit log (platform.ts bounds it per
+   * address and minute, audit/bounded-audit.ts); never given the password
+   */
+  onConnectRefused?: (refusal: ConnectRefusal) => void;
+  /** mqtt.trustedProxies: peers that must send a PROXY protocol header (config/trusted-proxies.ts); none when absent */
+  trustedProxies?: ProxyTrust;
+}
+
+export interface ConnectRefusal {
+  /** the client's address (a trusted balancer's PROXY header's), or "unknown" */
+  address: string;
+  username: string | undefined;
+  clientId: string;
+  /** the CONNACK return code sent */
+  returnCode: number;
+  reason: string;
 }
 
 export interface Broker {
   readonly aedes: Aedes;
   publish(topic: string, payload: string | Buffer, options?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
   listenTcp(port: number, host: string): Promise<Server>;
-  handleStream(stream: Duplex, req?: IncomingMessage): void;
+  /**
+   * Reads the PROXY protocol preamble of a raw TCP socket (proxy-preamble.ts) and calls `then` with the
+   * client's address; a refused socket is logged, counted and destroyed. For the TLS listener, before TLS.
+   */
+  readClientAddress(socket: Socket, then: (address: string) => void): void;
+  /** `address`: the client's, when known (request.ip for MQTT over WebSocket, the PROXY header's for TLS) */
+  handleStream(stream: Duplex, req?: IncomingMessage, address?: string): void;
   readonly connectedClients: number;
   close(): Promise<void>;
 }
@@ -121,6 +150,29 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     done(authError(message, returnCode as 4), false);
   };
 
+  /**
+   * One refusal for every protocol level the broker does not speak: level 5 in preConnect, any other level
+   * from the parser's error (protocol-versions.ts, `unparsedConnect`), whose CONNECT was never read further.
+   */
+  const refuseProtocol = (
+    client: Client,
+    problem: string,
+    connect: { clientId?: string; protocolVersion?: number; protocolId?: string; username?: string },
+  ) => {
+    denied.inc({ action: 'connect' });
+    // the client's own address (behind a trusted proxy: the one its PROXY header gave), never the proxy's
+    const address = (client.conn && addresses.get(client.conn)) ?? '';
+    const { clientId, username } = connect;
+    // no account exists before authentication: one line per client (clientId, else its address) a minute
+    refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
+      ...(clientId !== undefined ? { clientId } : {}),
+      protocolVersion: connect.protocolVersion,
+      protocolId: printableTopic(String(connect.protocolId ?? ''), 16),
+      ...(username ? { username: printableTopic(username, 64) } : {}),
+      ...(address ? { address } : {}),
+    });
+  };
+
   const aedes: Aedes = await Aedes.createBroker({
     ...(deps.shared ? { mq: deps.shared.mq, persistence: deps.shared.persistence } : {}),
     concurrency: 1000,
@@ -134,24 +186,29 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     preConnect(client, packet, done) {
       const problem = protocolVersionProblem(packet.protocolVersion ?? 0);
       if (problem) {
-        denied.inc({ action: 'connect' });
-        const clientId = printableTopic(packet.clientId ?? '', 64);
-        const address =
-          client.conn && 'remoteAddress' in client.conn
-            ? String((client.conn as { remoteAddress?: string }).remoteAddress ?? '')
-            : '';
-        // no account exists before authentication: one line per client (clientId, else its address) a minute
-        refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
-          clientId,
+        refuseProtocol(client, problem, {
+          clientId: printableTopic(packet.clientId ?? '', 64),
           protocolVersion: packet.protocolVersion,
-          protocolId: printableTopic(String(packet.protocolId ?? ''), 16),
-          ...(packet.username ? { username: printableTopic(packet.username, 64) } : {}),
-          ...(address ? { address } : {}),
+          protocolId: packet.protocolId,
+          username: packet.username,
         });
       }
       done(null, true);
     },
-    authenticate(client, username, password, done) {
+    authenticate(client, username, password, reply) {
+      // every refusal below, whichever check made it, is also told to the audit (never the password)
+      const done: typeof reply = (err, ok) => {
+        if (err && deps.onConnectRefused) {
+          deps.onConnectRefused({
+            address: addresses.get(client.conn) ?? 'unknown',
+            username: username === undefined ? undefined : printableTopic(username, 64),
+            clientId: printableTopic(client.id ?? '', 64),
+            returnCode: err.returnCode,
+            reason: err.message.slice(0, 300),
+          });
+        }
+        reply(err, ok);
+      };
       if (insecure) {
         principals.set(client, { role: 'admin', name: username ?? 'anonymous' });
         return done(null, true);
@@ -204,7 +261,11 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
         if (!principal) {
           denied.inc({ action: 'connect' });
           logger.info(
-            { clientId: printableTopic(client.id, 64), username: printableTopic(username, 64) },
+            {
+              clientId: printableTopic(client.id, 64),
+              username: printableTopic(username, 64),
+              address: addresses.get(client.conn),
+            },
             'MQTT login refused: bad username or password',
           );
           return done(authError('bad username or password', 4), false);
@@ -335,12 +396,14 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     sessions.disconnected(client.id, client.clean);
     unregister.get(client)?.();
   });
-  aedes.on('clientError', (client, err) =>
-    logger.debug({ clientId: printableTopic(client.id, 64), err: err.message }, 'MQTT client error'),
-  );
-  aedes.on('connectionError', (client, err) =>
-    logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, 'MQTT connection error'),
-  );
+  // a CONNECT of a protocol level the parser does not know ends here, not in preConnect: refused the same way
+  const onError = (what: string) => (client: Client, err: Error) => {
+    const connect = unparsedConnect(client, err);
+    if (connect) return refuseProtocol(client, protocolVersionProblem(connect.protocolVersion) ?? err.message, connect);
+    logger.debug({ clientId: printableTopic(client.id ?? '', 64), err: err.message }, what);
+  };
+  aedes.on('clientError', onError('MQTT client error'));
+  aedes.on('connectionError', onError('MQTT connection error'));
 
   /** Counts the socket against its source address; false (and the socket destroyed) when over the limit. */
   const admitSocket = (stream: Duplex, address: string): boolean => {
@@ -357,6 +420,21 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     addresses.set(stream, address);
     return true;
   };
+
+  const trust = deps.trustedProxies ?? (() => false);
+  /** The PROXY preamble (proxy-preamble.ts): `then` gets the client's address; a refused socket is closed. */
+  const readClientAddress = (socket: Socket, then: (address: string) => void) =>
+    readPreamble(socket, { trust, clock, timeoutMs: PREAMBLE_TIMEOUT_MS }, (outcome) => {
+      if (outcome.ok) return then(outcome.address);
+      if (outcome.reason === 'closed') {
+        socket.destroy();
+        return;
+      }
+      denied.inc({ action: 'connect' });
+      const peer = plainAddress(socket.remoteAddress ?? 'unknown');
+      refusals.refuse(outcome.reason, `address:${peer}`, outcome.message, { address: peer });
+      socket.destroy();
+    });
 
   const publish = (topic: string, payload: string | Buffer, options: { qos?: 0 | 1; retain?: boolean } = {}) =>
     new Promise<void>((resolve, reject) => {
@@ -402,8 +480,17 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     publish,
     async listenTcp(port, host) {
       const server = createServer((socket) => {
-        if (admitSocket(socket, socket.remoteAddress ?? 'unknown'))
-          guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
+        const handle = () => guardPacketSize(aedes.handle(socket), deps.maxPacketBytes);
+        const peer = plainAddress(socket.remoteAddress ?? 'unknown');
+        // a client's socket counts against its address before a byte is read; a balancer's once its
+        // PROXY header has named the client
+        if (!trust(peer)) {
+          if (admitSocket(socket, peer)) readClientAddress(socket, handle);
+          return;
+        }
+        readClientAddress(socket, (address) => {
+          if (admitSocket(socket, address)) handle();
+        });
       });
       servers.push(server);
       await new Promise<void>((resolve, reject) => {
@@ -412,9 +499,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       });
       return server;
     },
-    handleStream(stream, req) {
-      if (admitSocket(stream, req?.socket.remoteAddress ?? 'unknown'))
-        guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
+    readClientAddress,
+    handleStream(stream, req, address) {
+      const client = plainAddress(address ?? req?.socket.remoteAddress ?? 'unknown');
+      if (admitSocket(stream, client)) guardPacketSize(aedes.handle(stream, req), deps.maxPacketBytes);
     },
     get connectedClients() {
       return aedes.connectedClients;

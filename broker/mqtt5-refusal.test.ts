@@ -1,13 +1,16 @@
 import { execFile } from 'node:child_process';
+import { connect as connectTcp } from 'node:net';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
 import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { rawConnect } from '../test-support/raw-mqtt.ts';
 
 /**
  * Issue 14 item 2: MQTT 5 is not accepted yet (docs/mqtt5.md says why). Every CONNECT refused for its
  * protocol version is logged once per client with the reason and counted; 3.1.1 clients are untouched.
- * Real clients over real sockets: mqtt.js in v5 mode and Debian's mosquitto_pub -V mqttv5.
+ * Real clients over real sockets: mqtt.js in v5 mode and Debian's mosquitto_pub -V mqttv5; levels no MQTT
+ * version has (6, 2), which no client library sends, as raw bytes.
  */
 describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
   let p: TestPlatform;
@@ -123,5 +126,57 @@ describe('MQTT 5 CONNECT refused with a reason, 3.1.1 unchanged', () => {
     });
     await publishAcked(v3, 'ioc/air/air-kimlong/readings', JSON.stringify({ ts: Date.now() + 1, pm25: 9 }));
     expect(await refusedTotal()).toBe(before);
+  });
+
+  /** sends a CONNECT of this level from this local address; what the broker answered before it closed */
+  const rawAttempt = (level: number, localAddress: string) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const socket = connectTcp({ host: url().hostname, port: Number(url().port), localAddress });
+      const got: Buffer[] = [];
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`the broker kept a level-${level} connection open for 5 s`));
+      }, 5000);
+      socket.on('connect', () => socket.write(rawConnect(Buffer.from(`level-${level}`), undefined, undefined, level)));
+      socket.on('data', (chunk: Buffer) => got.push(chunk));
+      socket.on('error', () => {}); // a reset is a close too
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(Buffer.concat(got));
+      });
+    });
+
+  it('logs and counts a CONNECT of level 6 or 2, refused by the parser before Aedes; the broker goes on', async () => {
+    const before = await refusedTotal();
+    const linesFrom = (address: string) =>
+      logs.lines.filter((l) => l.reason === 'protocol_version' && l.address === address);
+    // closed without a CONNACK: Aedes' parser stops at the level byte (docs/mqtt5.md)
+    expect((await rawAttempt(6, '127.0.0.2')).length).toBe(0);
+    expect((await rawAttempt(6, '127.0.0.2')).length).toBe(0);
+    expect((await rawAttempt(2, '127.0.0.3')).length).toBe(0);
+
+    await expect.poll(refusedTotal).toBe(before + 3);
+    // one line per address a minute, like a level-5 client's: the second level-6 attempt is counted only
+    expect(linesFrom('127.0.0.2')).toHaveLength(1);
+    expect(linesFrom('127.0.0.2')[0]).toMatchObject({
+      level: 30,
+      account: 'address:127.0.0.2',
+      protocolVersion: 6,
+      protocolId: 'MQTT',
+    });
+    expect(String(linesFrom('127.0.0.2')[0]!.msg)).toMatch(
+      /protocol level 6 is not an MQTT version this broker speaks: connect with protocol version 4/,
+    );
+    expect(linesFrom('127.0.0.3')).toHaveLength(1);
+    expect(linesFrom('127.0.0.3')[0]).toMatchObject({ protocolVersion: 2, account: 'address:127.0.0.3' });
+    expect(String(linesFrom('127.0.0.3')[0]!.msg)).toMatch(/protocol level 2 is not an MQTT version/);
+
+    // the platform is unharmed: a device connects, its reading is stored, nothing more is refused
+    const device = await p.connectDevice('air-ancuu', { clientId: 'air-ancuu-after-raw' });
+    const ts = Date.now() - 1000;
+    await publishAcked(device, 'ioc/air/air-ancuu/readings', JSON.stringify({ ts, pm25: 11.5 }));
+    const stored = await p.request('GET', `/api/sensors/air-ancuu/readings?metric=pm25&from=${ts - 1}&to=${ts + 1}`);
+    expect(stored.json).toMatchObject({ points: [{ ts, value: 11.5 }] });
+    expect(await refusedTotal()).toBe(before + 3);
   });
 });

@@ -7,6 +7,8 @@ describe('protocol versions and the MQTT 5 reason codes kept ready', () => {
     expect(protocolVersionProblem(3)).toBeUndefined();
     expect(protocolVersionProblem(5)).toMatch(/MQTT 5\.0 is not accepted yet.*docs\/mqtt5\.md/);
     expect(protocolVersionProblem(7)).toMatch(/protocol level 7 is not an MQTT version/);
+    // a CONNECT whose level byte the parser could not give back is still refused with a reason
+    expect(protocolVersionProblem(undefined)).toMatch(/^a protocol level is not an MQTT version .*protocol version 4/);
   });
 
   it('maps each refusal of a publish to the PUBACK reason code an MQTT 5 client would get', () => {

@@ -8,6 +8,7 @@ import type { DialectOutcome, MqttDialects } from '../ingest/mqtt-dialects.ts';
 import { isRejection, parseDeviceTopic } from '../ingest/parse-topic.ts';
 import { reject, type Rejection } from '../ingest/rejection.ts';
 import { DomainError } from '../core/domain-error.ts';
+import { mqtt5PublishRefusal, type PublishRefusalCode } from './protocol-versions.ts';
 import type { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { RefusalLog } from './refusal-log.ts';
 import { mayPublish } from './topic-acl.ts';
@@ -56,6 +57,14 @@ export function createPublishGate(
   // when each device was last told it is over its rate: once a second is enough to explain, more is a flood
   const lastToldRate = new Map<string, number>();
 
+  /**
+   * MQTT 5 (docs/mqtt5.md): a client of version 5 is refused one publish with a PUBACK reason code and a reason
+   * string (`mqtt5PublishRefusal`), where a 3.1.1 client is disconnected (`deny`) or acknowledged bare (the rest).
+   * No such client gets here while `ACCEPTED_PROTOCOL_VERSIONS` (protocol-versions.ts) lacks 5.
+   */
+  const refusedAck = (client: Client | null, code: PublishRefusalCode, reason: string): Error | null =>
+    client?.version === 5 ? mqtt5PublishRefusal(code, reason) : null;
+
   const deny = (
     principal: Principal,
     client: Client,
@@ -66,12 +75,26 @@ export function createPublishGate(
   ): void => {
     deps.denied.inc({ action: 'publish' });
     refusals.refuse(code, principal.name, reason, { clientId: client.id.slice(0, 64), topic: printableTopic(topic) });
-    done(new Error(reason));
+    if (client.version !== 5) {
+      done(new Error(reason));
+      return;
+    }
+    // MQTT 5: this publish is refused and the connection stays, unless the client is abusive
+    done(mqtt5PublishRefusal(code, reason));
+    if (code === 'abusive') client.close();
   };
 
-  const explain = (principal: Principal, packet: PublishPacket, rejection: Rejection, done: Done): void => {
+  const explain = (
+    client: Client,
+    principal: Principal,
+    packet: PublishPacket,
+    rejection: Rejection,
+    done: Done,
+  ): void => {
     deps.drop(packet);
-    void deps.publishErrors(principal, packet.topic, [rejection]).finally(() => done(null));
+    void deps
+      .publishErrors(principal, packet.topic, [rejection])
+      .finally(() => done(refusedAck(client, rejection.code, rejection.message)));
   };
 
   return function authorizePublish(client, packet, done) {
@@ -88,6 +111,8 @@ export function createPublishGate(
         );
         if (decision.action === 'deny')
           return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
+        if (principal.role === 'integration' && decision.action === 'allow')
+          return integrationPublish(client, principal, packet, done);
         const verdict = deps.rate.take(principal.name, client, packet.payload.length + packet.topic.length);
         if (verdict.outcome === 'abusive') {
           deny(
@@ -109,20 +134,17 @@ export function createPublishGate(
               `or ${limits.deviceBytesPerSecond} bytes/s (held ${limits.rateHoldMaxMs} ms already): not stored`,
           );
           deps.drop(packet);
-          const now = deps.now();
-          if (now - (lastToldRate.get(principal.name) ?? -Infinity) < 1000) return done(null);
-          lastToldRate.set(principal.name, now);
-          return explain(
-            principal,
-            packet,
-            reject(
-              'rate_limited',
-              `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes ` +
-                'per second: publishes are acknowledged late; those that would wait ' +
-                `over ${limits.rateHoldMaxMs} ms are not stored`,
-            ),
-            done,
+          const rejection = reject(
+            'rate_limited',
+            `more than ${limits.devicePublishesPerSecond} publishes or ${limits.deviceBytesPerSecond} bytes ` +
+              'per second: publishes are acknowledged late; those that would wait ' +
+              `over ${limits.rateHoldMaxMs} ms are not stored`,
           );
+          const now = deps.now();
+          if (now - (lastToldRate.get(principal.name) ?? -Infinity) < 1000)
+            return done(refusedAck(client, rejection.code, rejection.message));
+          lastToldRate.set(principal.name, now);
+          return explain(client, principal, packet, rejection, done);
         }
         // held: the PUBACK waits, and Aedes reads nothing more from this connection meanwhile
         if (verdict.outcome === 'held')
@@ -148,17 +170,36 @@ export function createPublishGate(
         decision.rejection.message,
         { topic: printableTopic(packet.topic) },
       );
-      explain(principal, packet, decision.rejection, done);
-      return;
-    }
-    if (principal.role === 'integration') {
-      // another system's message under its own root: ingested if its dialect takes it, else only forwarded
-      const outcome = deps.dialects?.handle(principal.name, packet.topic, packet.payload as Buffer);
-      if (outcome) settle(client, principal, packet, outcome, done);
-      else done(null);
+      explain(client, principal, packet, decision.rejection, done);
       return;
     }
     ingestPublish(client, principal, packet, done);
+  }
+
+  /**
+   * Another system's message under its own root: ingested if its dialect takes it, each message charged to
+   * the device it is for (a chatty LoRaWAN node is refused like a chatty device, and the integration's other
+   * devices are not held behind it); else only forwarded. The connection pays for its bytes either way.
+   */
+  function integrationPublish(client: Client, principal: Principal, packet: PublishPacket, done: Done): void {
+    const bytes = packet.payload.length + packet.topic.length;
+    const verdict = deps.rate.takeConnection(client, bytes);
+    if (verdict.outcome === 'refused' || verdict.outcome === 'abusive') {
+      const message =
+        `integration ${principal.name} sends more than ${limits.connectionBytesPerSecond} bytes/s on one ` +
+        `connection (held ${limits.rateHoldMaxMs} ms already): not stored`;
+      refusals.refuse('rate_limited', principal.name, message, { topic: printableTopic(packet.topic) });
+      deps.drop(packet);
+      done(null);
+      return;
+    }
+    const handle = () => {
+      const outcome = deps.dialects?.handle(principal.name, packet.topic, packet.payload as Buffer);
+      if (outcome) settle(client, principal, packet, outcome, done);
+      else done(null);
+    };
+    if (verdict.outcome === 'held') deps.hold(verdict.ms, handle);
+    else handle();
   }
 
   function ingestPublish(
@@ -198,7 +239,12 @@ export function createPublishGate(
         if (outcome.rejected.length)
           await deps.publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
         // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
-        if (client && outcome.accepted === 0 && outcome.rejected.length) deps.drop(packet);
+        const first = outcome.rejected[0];
+        if (client && outcome.accepted === 0 && first) {
+          deps.drop(packet);
+          return done(refusedAck(client, first.code, first.message));
+        }
+        // partly accepted: success for MQTT 5 too, the errors topic lists the readings refused
         done(null);
       },
       (err: Error) => {
@@ -218,6 +264,8 @@ export function createPublishGate(
           { err: err.message, topic: printableTopic(packet.topic) },
           'could not make a publish durable; disconnecting the client without PUBACK',
         );
+        // an MQTT 5 Aedes acknowledges an error with a failure code, and the device would not resend: close first
+        if (client?.version === 5) client.close();
         done(err);
       },
     );

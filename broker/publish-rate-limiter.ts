@@ -105,6 +105,25 @@ export class PublishRateLimiter {
     return { budget, own };
   }
 
+  /**
+   * An integration account's publish: each message it carries is charged to the device it is for
+   * (ingest/device-charge.ts), not to the integration; its connection still pays for the bytes, and is held
+   * over that budget like a device's (refused beyond `maxHoldMs`).
+   */
+  takeConnection(connection: object, bytes: number): RateVerdict {
+    const now = this.clock.now();
+    let own = this.connections.get(connection);
+    if (!own) {
+      own = new Bucket(this.limits.connectionBytesPerSecond, this.limits.byteBurst, now);
+      this.connections.set(connection, own);
+    }
+    own.refill(now);
+    const wait = own.waitFor(bytes);
+    if (wait > this.limits.maxHoldMs) return { outcome: 'refused' };
+    own.charge(bytes);
+    return wait > 0 ? { outcome: 'held', ms: Math.ceil(wait) } : { outcome: 'ok' };
+  }
+
   /** Charges one publish of `bytes` to `account` and `connection`, or refuses it. */
   take(account: string, connection: object, bytes: number): RateVerdict {
     const now = this.clock.now();

@@ -22,7 +22,12 @@ export type RefusalReason =
   | 'queue_full'
   | 'session_expired'
   | 'penalty'
-  | 'protocol_version';
+  | 'protocol_version'
+  // the PROXY protocol preamble (proxy-preamble.ts): keyed by the peer's address, before any account
+  | 'proxy_untrusted'
+  | 'proxy_missing'
+  | 'proxy_invalid'
+  | 'proxy_timeout';
 
 // a client speaking a protocol the broker does not (yet) is no misbehaviour: it is told, and logged at info
 const INFO_REASONS: ReadonlySet<RefusalReason> = new Set(['protocol_version']);

@@ -13,7 +13,7 @@ import {
   waitUntil,
 } from '../test-support/cluster-fixture.ts';
 import { freePort } from '../test-support/free-port.ts';
-import { startHaproxy, type Haproxy, type HaproxyNode } from '../test-support/haproxy.ts';
+import { HAPROXY_SOURCE_ADDRESS, startHaproxy, type Haproxy, type HaproxyNode } from '../test-support/haproxy.ts';
 import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { spawnPlatform, type PlatformProcess } from '../test-support/platform-process.ts';
 import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
@@ -48,7 +48,16 @@ describe('a node killed behind HAProxy', () => {
       else for (const f of ['auth.json', 'credentials.json']) copyFileSync(join(dirs[0]!, f), join(dataDir, f));
       envs.set(
         name,
-        clusterNodeEnv({ redisUrl: redis.url, influxUrl: influx.url, database, dataDir, nodeId: name, ...node }),
+        clusterNodeEnv({
+          redisUrl: redis.url,
+          influxUrl: influx.url,
+          database,
+          dataDir,
+          nodeId: name,
+          // the shipped file sends a PROXY header to the MQTT ports: the nodes must trust HAProxy's address
+          trustedProxy: HAPROXY_SOURCE_ADDRESS,
+          ...node,
+        }),
       );
     }
     await Promise.all(

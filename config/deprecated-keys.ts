@@ -53,3 +53,28 @@ export function moveRenamedKeys(raw: Json, errors: string[]): string[] {
   }
   return warnings;
 }
+
+export type RenamedKeyRead =
+  /** the object as given: no old key, or not a mapping */
+  | { readonly outcome: 'none'; readonly raw: unknown }
+  /** a copy of the object with the old key moved to the new name */
+  | { readonly outcome: 'moved'; readonly raw: Json }
+  | { readonly outcome: 'conflict'; readonly message: string };
+
+/**
+ * Reads a key renamed inside one object (a rule, a routing match, a silence's match) without changing
+ * `raw`: the old key is moved to the new name. Both given with different values is a conflict, since either
+ * could be the one meant; the same value under both names is taken.
+ */
+export function readRenamedKey(raw: unknown, oldKey: string, newKey: string): RenamedKeyRead {
+  if (!isObject(raw) || !Object.hasOwn(raw, oldKey)) return { outcome: 'none', raw };
+  const { [oldKey]: value, ...rest } = raw;
+  if (Object.hasOwn(rest, newKey) && JSON.stringify(rest[newKey]) !== JSON.stringify(value)) {
+    const [was, now] = [JSON.stringify(value), JSON.stringify(rest[newKey])];
+    return {
+      outcome: 'conflict',
+      message: `${oldKey} (deprecated) ${was} and ${newKey} ${now} disagree: keep only ${newKey}`,
+    };
+  }
+  return { outcome: 'moved', raw: { ...rest, [newKey]: value } };
+}

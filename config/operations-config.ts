@@ -4,6 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { City } from './city-config.ts';
 import { ConfigError, formatZodIssues } from './config-error.ts';
+import { readRenamedKey } from './deprecated-keys.ts';
 import { parseDuration } from '../core/duration.ts';
 import { deepFreeze } from './platform-config.ts';
 import { loadSops, type Sops } from './sop-config.ts';
@@ -82,7 +83,8 @@ const routeSchema = z
     match: z
       .object({
         rule: z.array(z.string().min(1)).optional(),
-        ruleKind: z.array(z.string().min(1)).optional(),
+        /** the rule's type (threshold, noData, cameraEvent, device-health...); `ruleKind` before the rename */
+        ruleType: z.array(z.string().min(1)).optional(),
         eventType: z.array(z.string().min(1)).optional(),
         sensorKind: z.array(z.string().min(1)).optional(),
         subCategory: z.array(z.string().min(1)).optional(),
@@ -131,6 +133,32 @@ export interface Operations {
   readonly escalation: Readonly<Partial<Record<(typeof SEVERITIES)[number], EscalationTarget>>>;
   readonly sops: Sops;
   readonly timezone: string;
+  /** one warning per deprecated name the file used (the platform logs them at start) */
+  readonly deprecations: readonly string[];
+}
+
+/**
+ * A route's `match.ruleKind` was renamed `ruleType` (docs/names.md: "kind" names sensor kinds). A file written
+ * before still loads, with one warning for the file naming its routes; both names that disagree are an error.
+ */
+export const RULE_KIND_MATCH_DEPRECATED =
+  'routing match ruleKind is deprecated: use ruleType ("kind" names sensor kinds: air, water, traffic, camera)';
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A copy of `raw` with every route's `match.ruleKind` moved to `ruleType`; the routes that used it. */
+function moveRuleKind(raw: unknown, errors: string[]): { raw: unknown; routes: string[] } {
+  if (!isObject(raw) || !Array.isArray(raw.routing)) return { raw, routes: [] };
+  const routes: string[] = [];
+  const routing = raw.routing.map((route: unknown, i) => {
+    if (!isObject(route)) return route;
+    const read = readRenamedKey(route.match, 'ruleKind', 'ruleType');
+    if (read.outcome === 'conflict') errors.push(`routing.${i}.match: ${read.message}`);
+    if (read.outcome !== 'moved') return route;
+    routes.push(typeof route.id === 'string' ? `"${route.id}"` : `#${i + 1}`);
+    return { ...route, match: read.raw };
+  });
+  return { raw: { ...raw, routing }, routes };
 }
 
 /** Checks what the schema cannot: agencies named exist, districts are the city's, ids are unique. */
@@ -166,7 +194,10 @@ function crossCheck(file: z.output<typeof operationsFileSchema>, city: City): st
 }
 
 export function parseOperations(raw: unknown, city: City, sops: Sops, source: string): Operations {
-  const parsed = operationsFileSchema.safeParse(raw);
+  const aliasErrors: string[] = [];
+  const moved = moveRuleKind(raw, aliasErrors);
+  if (aliasErrors.length) throw new ConfigError(`${source}: invalid operations:\n  - ${aliasErrors.join('\n  - ')}`);
+  const parsed = operationsFileSchema.safeParse(moved.raw);
   if (!parsed.success)
     throw new ConfigError(`${source}: invalid operations:\n  - ${formatZodIssues(parsed.error).join('\n  - ')}`);
   const errors = crossCheck(parsed.data, city);
@@ -180,6 +211,9 @@ export function parseOperations(raw: unknown, city: City, sops: Sops, source: st
     escalation,
     sops,
     timezone: city.timezone,
+    deprecations: moved.routes.length
+      ? [`${source}: ${RULE_KIND_MATCH_DEPRECATED}; routes using it: ${moved.routes.join(', ')}`]
+      : [],
   });
 }
 

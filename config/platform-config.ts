@@ -9,6 +9,7 @@ import { clusterProblem, clusterSchema } from './cluster-config.ts';
 import { webhooksSchema } from './webhook-config.ts';
 import { reportsSchema } from './reports-config.ts';
 import { DEFAULT_LIMITS, limitsSchema } from './limits-config.ts';
+import { splitProxyList, trustedProxiesSchema } from './trusted-proxies.ts';
 import { resolveTlsPaths, tlsSchema } from './tls-config.ts';
 import { ngsiLdSchema } from './ngsi-ld-config.ts';
 import { moveRenamedKeys } from './deprecated-keys.ts';
@@ -80,9 +81,12 @@ export const platformConfigSchema = z
           .min(256)
           .max(16 * 1024 * 1024)
           .default(65536),
+        // load balancers that must open each MQTT connection with a PROXY protocol header naming the client
+        // (config/trusted-proxies.ts); a PROXY header from any other peer is refused
+        trustedProxies: trustedProxiesSchema,
       })
       .strict()
-      .default({ port: 1883, host: '127.0.0.1', maxPayloadBytes: 65536 }),
+      .default({ port: 1883, host: '127.0.0.1', maxPayloadBytes: 65536, trustedProxies: [] }),
     http: z
       .object({
         port: port.default(8080),
@@ -93,9 +97,11 @@ export const platformConfigSchema = z
           .object({ origins: z.array(z.url({ protocol: /^https?$/ })).default([]) })
           .strict()
           .default({ origins: [] }),
+        // load balancers whose X-Forwarded-For names the client (config/trusted-proxies.ts); nobody else's
+        trustedProxies: trustedProxiesSchema,
       })
       .strict()
-      .default({ port: 8080, host: '127.0.0.1', cors: { origins: [] } }),
+      .default({ port: 8080, host: '127.0.0.1', cors: { origins: [] }, trustedProxies: [] }),
     // where people and warning systems reach the platform (behind a proxy, say); links in the CAP feed and
     // the platform's own origin come from here, never from a request's Host header
     public: z
@@ -356,6 +362,12 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['mqtt', 'host'], str('IOC_MQTT_HOST'));
   setPath(raw, ['http', 'port'], envNumber(env, 'IOC_HTTP_PORT', errors));
   setPath(raw, ['http', 'host'], str('IOC_HTTP_HOST'));
+  const proxies = (name: string) => {
+    const text = env[name];
+    return text === undefined ? undefined : splitProxyList(text);
+  };
+  setPath(raw, ['mqtt', 'trustedProxies'], proxies('IOC_MQTT_TRUSTED_PROXIES'));
+  setPath(raw, ['http', 'trustedProxies'], proxies('IOC_HTTP_TRUSTED_PROXIES'));
   setPath(raw, ['security', 'insecure'], envBool(env, 'IOC_INSECURE', errors));
   setPath(raw, ['security', 'allowPlaintext'], envBool(env, 'IOC_ALLOW_PLAINTEXT', errors));
   setPath(raw, ['tls', 'cert'], str('IOC_TLS_CERT'));

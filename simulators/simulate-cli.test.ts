@@ -72,6 +72,11 @@ describe('ioc simulate', () => {
       ),
     ).toBe(1);
     expect(rejected.out.join('\n')).toMatch(/3 rejected/);
+    // the clock it prints is the city's (Asia/Ho_Chi_Minh, UTC+07:00): the scenario ran 00:00 to 00:30 UTC
+    expect(rejected.out.join('\n')).toMatch(
+      /simulated 2020-10-10 07:00 \(Asia\/Ho_Chi_Minh\) to 2020-10-10 07:30 \(Asia\/Ho_Chi_Minh\)/,
+    );
+    expect(rejected.out.join('\n')).not.toMatch(/2020-10-10[ T]00:[0-3]0|UTC|GMT/);
     expect(rejected.err.join('\n')).toMatch(/ioc\/\+\/\+\/errors/);
     const usage = captureIo();
     expect(await runCli(['simulate', '--scenario', 'hue-flood', '--speed', 'fast'], usage.io)).toBe(2);

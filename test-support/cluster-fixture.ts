@@ -27,6 +27,8 @@ export function clusterNodeEnv(o: {
   httpPort: number;
   nodeId?: string;
   workers?: string;
+  /** the balancer's address, trusted for PROXY headers and X-Forwarded-For (config/trusted-proxies.ts) */
+  trustedProxy?: string;
 }): Record<string, string> {
   return {
     IOC_REDIS_URL: o.redisUrl,
@@ -39,6 +41,7 @@ export function clusterNodeEnv(o: {
     IOC_LOG_FORMAT: 'json',
     ...(o.nodeId ? { IOC_NODE_ID: o.nodeId } : {}),
     ...(o.workers ? { IOC_WORKERS: o.workers } : {}),
+    ...(o.trustedProxy ? { IOC_MQTT_TRUSTED_PROXIES: o.trustedProxy, IOC_HTTP_TRUSTED_PROXIES: o.trustedProxy } : {}),
   };
 }
 

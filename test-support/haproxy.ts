@@ -23,6 +23,11 @@ export interface Haproxy {
 }
 
 export const HAPROXY_BINARY = '/usr/sbin/haproxy';
+/**
+ * HAProxy connects to the nodes from this address (`source` on each server line), as a balancer on its own
+ * host would: the nodes trust it (mqtt/http.trustedProxies) and not the test's clients on 127.0.0.1 or .2.
+ */
+export const HAPROXY_SOURCE_ADDRESS = '127.0.0.3';
 const SHIPPED = fileURLToPath(new URL('../deploy/haproxy.cfg', import.meta.url));
 
 /** deploy/haproxy.cfg with these listen ports and nodes (throws if the file no longer has the expected shape). */
@@ -40,13 +45,16 @@ export function templateHaproxyConfig(
   replace(/bind :1883\b/, `bind 127.0.0.1:${ports.mqtt}`);
   replace(/bind :8883\b/, `bind 127.0.0.1:${ports.mqtts}`);
   replace(/bind :8080\b/, `bind 127.0.0.1:${ports.http}`);
-  const serverLines = (backend: string) =>
-    nodes.map((n) =>
-      backend === 'http_nodes'
-        ? `    server ${n.name} 127.0.0.1:${n.httpPort} check`
-        : // the test nodes have no MQTTS listener: their plain MQTT port stands in for it
-          `    server ${n.name} 127.0.0.1:${n.mqttPort} check port ${n.httpPort}`,
-    );
+  // each generated server line keeps the options of the shipped one (send-proxy-v2, check), with test ports
+  const serverLines = (backend: string, shipped: string) => {
+    const options = /^\s*server\s+\S+\s+\S+\s*(.*)$/.exec(shipped)?.[1] ?? '';
+    return nodes.map((n) => {
+      const opts = options.replace(/\bport \d+\b/, `port ${n.httpPort}`);
+      // the test nodes have no MQTTS listener: their plain MQTT port stands in for it
+      const port = backend === 'http_nodes' ? n.httpPort : n.mqttPort;
+      return `    server ${n.name} 127.0.0.1:${port} ${opts} source ${HAPROXY_SOURCE_ADDRESS}`;
+    });
+  };
   // each backend's example `server` lines give way to the nodes, at the place of the first one
   let backend = '';
   const out: string[] = [];
@@ -55,7 +63,7 @@ export function templateHaproxyConfig(
     if (opened) backend = opened;
     if (!/^\s*server /.test(line)) out.push(line);
     else if (backend) {
-      out.push(...serverLines(backend));
+      out.push(...serverLines(backend, line));
       backend = '';
     }
   }

@@ -22,12 +22,15 @@ export function rawPublish(topic: Buffer, payload: Buffer, qos: 0 | 1 | 2 = 0, r
   return Buffer.concat([Buffer.from([0x30 | (qos << 1) | (retain ? 1 : 0)]), varint(body.length), body]);
 }
 
-/** A CONNECT with raw clientId, username and password bytes (clean session, keepalive 30 s). */
-export function rawConnect(clientId: Buffer, username?: Buffer, password?: Buffer): Buffer {
+/**
+ * A CONNECT with raw clientId, username and password bytes (clean session, keepalive 30 s), of protocol level 4
+ * (MQTT 3.1.1) unless told another: 6 or 2, say, which no MQTT version has and no client library sends.
+ */
+export function rawConnect(clientId: Buffer, username?: Buffer, password?: Buffer, level = 4): Buffer {
   const flags = 0x02 | (username ? 0x80 : 0) | (password ? 0x40 : 0);
   const body = Buffer.concat([
     field(Buffer.from('MQTT')),
-    Buffer.from([4, flags, 0, 30]),
+    Buffer.from([level, flags, 0, 30]),
     field(clientId),
     username ? field(username) : Buffer.alloc(0),
     password ? field(password) : Buffer.alloc(0),

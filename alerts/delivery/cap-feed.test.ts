@@ -211,7 +211,9 @@ describe('CAP Atom feed', () => {
       ctx,
       {
         self: 'http://ioc.example/api/alerts/cap',
-        alert: (id) => `http://ioc.example/api/alerts/cap/${id}`,
+        alert: (id) => `http://ioc.example/api/alerts/${id}/cap`,
+        // the document moved; the entry's id stays what readers saw before
+        entryId: (id) => `http://ioc.example/api/alerts/cap/${id}`,
       },
       now,
     );
@@ -225,7 +227,7 @@ describe('CAP Atom feed', () => {
     expect([link.getAttribute('rel'), link.getAttribute('type'), link.getAttribute('href')]).toEqual([
       'alternate',
       'application/cap+xml',
-      `http://ioc.example/api/alerts/cap/${resolved.id}`,
+      `http://ioc.example/api/alerts/${resolved.id}/cap`,
     ]);
     const content = child(first, 'content');
     expect(content.getAttribute('type')).toBe('application/cap+xml');

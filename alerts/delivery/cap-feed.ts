@@ -53,6 +53,12 @@ export interface CapFeedLinks {
   /** absolute URL of one alert's standalone CAP document */
   alert(id: string): string;
   /**
+   * the base of an entry's atom:id (`#` and the CAP identifier follow), when not `alert(id)`: an id must never
+   * change (RFC 4287 4.2.6), so it keeps the URL the feed gave before the document moved, or readers see every
+   * entry again as new
+   */
+  entryId?(id: string): string;
+  /**
    * RFC 5005 paged feed: the URLs of the first (newest) and last pages, and of the pages beside this one
    * when there are. The first page's URL is the feed's id on every page: one logical feed.
    */
@@ -89,7 +95,7 @@ export function renderCapAtomFeed(alerts: readonly Alert[], ctx: CapContext, lin
     return xmlElement(
       'entry',
       [
-        xmlElement('id', `${url}#${header.identifier}`, 2),
+        xmlElement('id', `${links.entryId?.(alert.id) ?? url}#${header.identifier}`, 2),
         xmlElement('title', cancelled ? vi.cancel(alert.title.vi) : alert.title.vi, 2),
         xmlElement('updated', new Date(alert.updatedAt).toISOString(), 2),
         xmlElement('published', new Date(alert.firingAt ?? alert.startsAt).toISOString(), 2),

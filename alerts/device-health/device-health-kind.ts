@@ -19,7 +19,7 @@ import {
 /**
  * `device-health`: a device whose readings look broken (flatlined, spiking, drifting from its neighbours
  * of the same kind, or stamped by a wrong clock) is unhealthy, and its alert is a maintenance task. Routing
- * by rule type (operations.yaml `match: { ruleKind: [device-health] }`) sends it to the technical agency;
+ * by rule type (operations.yaml `match: { ruleType: [device-health] }`) sends it to the technical agency;
  * the console marks the sensor and its other alerts, so a broken gauge is not taken for a flood. A finding
  * keeps the device unhealthy for `clearAfter` after it was last seen, so one good reading between spikes
  * does not close and reopen the task. `refusals` counts the device's messages refused by ingest (payload,

@@ -18,7 +18,7 @@ export interface HandoverInput {
   readonly silences: Array<{ id: string; reason: string; match: unknown; until?: number; maintenance?: boolean }>;
   readonly offline: Array<{ sensorId: string; since?: number }>;
   readonly ops: Operations;
-  readonly ruleKindOf: (ruleId: string) => string | undefined;
+  readonly ruleTypeOf: (ruleId: string) => string | undefined;
 }
 
 export interface OpenItem {
@@ -75,7 +75,7 @@ export function buildHandoverReport(input: HandoverInput): HandoverReport {
     to,
     now: input.now,
     groupBy: 'agency',
-    ruleKindOf: input.ruleKindOf,
+    ruleTypeOf: input.ruleTypeOf,
   });
   const open = input.open
     .filter((a) => a.state !== 'pending' && a.state !== 'resolved')
@@ -114,7 +114,7 @@ export function buildHandoverReport(input: HandoverInput): HandoverReport {
     devices: {
       offline: input.offline,
       unhealthy: open
-        .filter((a) => input.ruleKindOf(a.ruleId) === DEVICE_HEALTH_KIND)
+        .filter((a) => input.ruleTypeOf(a.ruleId) === DEVICE_HEALTH_KIND)
         .map((a) => ({
           sensorId: a.sensorId,
           alertId: a.id,

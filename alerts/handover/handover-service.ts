@@ -75,7 +75,7 @@ export function createHandoverService(deps: HandoverDeps): HandoverService {
       silences,
       offline: deps.offline(),
       ops: deps.ops,
-      ruleKindOf: (id) => alerts.rules.get(id)?.type,
+      ruleTypeOf: (id) => alerts.rules.get(id)?.type,
     });
   };
 

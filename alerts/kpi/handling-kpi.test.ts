@@ -40,7 +40,7 @@ describe('handling KPI against known times (real store, simulated time)', () => 
     x.h.clock.advance(MIN);
     await x.h.settle();
     const alerts = await x.h.service.list({ from: t0 - MIN, to: x.h.clock.now() });
-    const ruleKindOf = (id: string) => x.h.service.rules.get(id)?.type;
+    const ruleTypeOf = (id: string) => x.h.service.rules.get(id)?.type;
     const now = x.h.clock.now();
 
     const bySeverity = computeHandlingKpi({
@@ -49,7 +49,7 @@ describe('handling KPI against known times (real store, simulated time)', () => 
       from: t0,
       to: now + 1,
       groupBy: 'severity',
-      ruleKindOf,
+      ruleTypeOf,
       now,
     });
     expect(bySeverity.total).toMatchObject({ alerts: 3, open: 1, autoResolved: 0 });
@@ -78,7 +78,7 @@ describe('handling KPI against known times (real store, simulated time)', () => 
       from: t0,
       to: now + 1,
       groupBy: 'agency',
-      ruleKindOf,
+      ruleTypeOf,
       now,
     });
     const agency = Object.fromEntries(byAgency.groups.map((g) => [g.key, g]));
@@ -98,7 +98,7 @@ describe('handling KPI against known times (real store, simulated time)', () => 
       from: t0,
       to: firedAt + 10 * 60 * MIN,
       groupBy: 'agency',
-      ruleKindOf,
+      ruleTypeOf,
       now: firedAt + 10 * 60 * MIN,
     });
     expect(later.groups.find((g) => g.key === 'ubnd-kim-long')!.resolve).toMatchObject({
@@ -108,7 +108,7 @@ describe('handling KPI against known times (real store, simulated time)', () => 
     });
     // a period that ends before they fired holds none of them
     expect(
-      computeHandlingKpi({ alerts, ops: x.ops, from: t0 - 60 * MIN, to: firedAt, groupBy: 'rule', ruleKindOf, now })
+      computeHandlingKpi({ alerts, ops: x.ops, from: t0 - 60 * MIN, to: firedAt, groupBy: 'rule', ruleTypeOf, now })
         .total.alerts,
     ).toBe(0);
   });

@@ -4,13 +4,13 @@ import type { Alert } from '../alert-model.ts';
 /**
  * Processing time, openly (issue 16 item 5): time to acknowledge and time to resolve, counted from the
  * moment an alert fired, for the alerts that fired in a period, grouped by agency, alert type, rule, rule
- * kind, district or severity. Percentiles are nearest-rank (a value someone actually waited), so a figure
+ * type, district or severity. Percentiles are nearest-rank (a value someone actually waited), so a figure
  * can be traced to an alert. "Within target" uses the escalation targets of operations.yaml: an alert
  * still unacknowledged (or unresolved) after its target at the end of the period counts as a miss, so
  * leaving alerts untouched cannot improve the share. Resolutions by the rule itself ("system": the
  * condition cleared) measure no one's work and are left out of time to resolve; they are counted apart.
  */
-export const GROUP_BY = ['agency', 'subCategory', 'rule', 'ruleKind', 'district', 'severity'] as const;
+export const GROUP_BY = ['agency', 'subCategory', 'rule', 'ruleType', 'district', 'severity'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 export interface DurationStats {
@@ -47,7 +47,7 @@ export interface KpiInput {
   readonly to: number;
   readonly groupBy: GroupBy;
   /** the rule type of a rule id (rules may have been removed since: then "unknown") */
-  readonly ruleKindOf: (ruleId: string) => string | undefined;
+  readonly ruleTypeOf: (ruleId: string) => string | undefined;
   /** now: alerts still open are judged against their target up to min(now, to) */
   readonly now: number;
 }
@@ -58,7 +58,7 @@ export function percentile(sorted: readonly number[], p: number): number | null 
   return sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-const keyOf = (a: Alert, by: GroupBy, ruleKindOf: KpiInput['ruleKindOf']): string => {
+const keyOf = (a: Alert, by: GroupBy, ruleTypeOf: KpiInput['ruleTypeOf']): string => {
   switch (by) {
     case 'agency':
       return a.workflow?.agencyId ?? 'unrouted';
@@ -66,8 +66,8 @@ const keyOf = (a: Alert, by: GroupBy, ruleKindOf: KpiInput['ruleKindOf']): strin
       return a.subCategory;
     case 'rule':
       return a.ruleId;
-    case 'ruleKind':
-      return ruleKindOf(a.ruleId) ?? 'unknown';
+    case 'ruleType':
+      return ruleTypeOf(a.ruleId) ?? 'unknown';
     case 'district':
       return a.district;
     case 'severity':
@@ -120,7 +120,7 @@ export function computeHandlingKpi(input: KpiInput): HandlingKpi {
     const firedAt = a.firingAt;
     if (firedAt === undefined || firedAt < from || firedAt >= to) continue;
     const target = ops.escalation[a.severity];
-    for (const b of [bucket(keyOf(a, groupBy, input.ruleKindOf)), bucket('\u0000total')]) {
+    for (const b of [bucket(keyOf(a, groupBy, input.ruleTypeOf)), bucket('\u0000total')]) {
       b.alerts++;
       const ackAt = a.acknowledgedAt !== undefined && a.acknowledgedAt <= end ? a.acknowledgedAt : undefined;
       const resAt = a.resolvedAt !== undefined && a.resolvedAt <= end ? a.resolvedAt : undefined;

@@ -72,7 +72,7 @@ export function createPublicSummary(deps: PublicSummaryDeps): {
       to: now + 1,
       now,
       groupBy: 'severity',
-      ruleKindOf: (id) => alerts.rules.get(id)?.type,
+      ruleTypeOf: (id) => alerts.rules.get(id)?.type,
     });
     const part = (s: DurationStats) => ({
       medianMinutes: publish.handlingTimes ? minutes(s.medianMs) : null,

@@ -36,6 +36,8 @@ export interface AlertOperationsDeps {
   readonly publish: MqttPublish;
   readonly audit?: AuditRecorder;
   readonly registry?: Registry;
+  /** the city's sensor kinds, which a silence's `match.sensorKind` must name */
+  readonly sensorKinds?: readonly string[];
 }
 
 export function createAlertOperations(deps: AlertOperationsDeps): AlertOperations {
@@ -60,6 +62,7 @@ export function createAlertOperations(deps: AlertOperationsDeps): AlertOperation
     clock,
     ops.timezone,
     logger,
+    deps.sensorKinds,
   );
   const workflow = createWorkflowService({
     alerts,

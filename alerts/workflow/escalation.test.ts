@@ -96,4 +96,68 @@ describe('escalation on the injected clock (critical: 5 min to acknowledge, 60 m
       [3, 'ioc-duty'],
     ]);
   });
+
+  it("a ward's alert climbs to a third agency: the ward, its next level (flood command), the duty desk", async () => {
+    // alarm level I at Kim Long is the ward's (route flood-ward); medium: 30 min to acknowledge per rung.
+    // T0 is a Thursday, 07:00 in Huế, so every rung is within office hours and goes where the ladder says.
+    w = await startWorkflowHarness(hueRules('flood-levels.yaml'));
+    expect(w.ops.agenciesById.get('ubnd-kim-long')?.escalatesTo).toBe('bch-pctt');
+    await w.waterLevel('water-kimlong', 1.2);
+    const level1 = () => w!.h.service.open().find((a) => a.ruleId === 'flood-level-1')!;
+    expect(level1().workflow).toMatchObject({ agencyId: 'ubnd-kim-long', route: 'flood-ward' });
+    const firedAt = level1().firingAt!;
+    expect(w.operations.escalation.nextAt(level1().id)).toBe(firedAt + 30 * MIN);
+    await minutes(w, 29);
+    expect(escalations(level1())).toEqual([]);
+    await minutes(w, 1);
+    expect(escalations(level1())).toEqual([[1, 'ubnd-kim-long']]);
+    await minutes(w, 30);
+    expect(escalations(level1())).toEqual([
+      [1, 'ubnd-kim-long'],
+      [2, 'bch-pctt'],
+    ]);
+    await minutes(w, 30);
+    expect(escalations(level1())).toEqual([
+      [1, 'ubnd-kim-long'],
+      [2, 'bch-pctt'],
+      [3, 'ioc-duty'],
+    ]);
+    // each step recorded: when, by whom, why, in the alert's history, on the clock the test drives
+    const steps = level1().workflow!.log.filter((e) => e.action === 'escalated');
+    expect(steps.map((e) => [e.at - firedAt, e.by, e.offHours])).toEqual([
+      [30 * MIN, 'system', undefined],
+      [60 * MIN, 'system', undefined],
+      [90 * MIN, 'system', undefined],
+    ]);
+    expect(steps.map((e) => e.note)).toEqual([
+      'not acknowledged within 30 min',
+      'not acknowledged within 60 min',
+      'not acknowledged within 90 min',
+    ]);
+    expect(level1().workflow!.escalation).toMatchObject({ phase: 'acknowledge', level: 3, at: firedAt + 90 * MIN });
+    expect(w.operations.escalation.nextAt(level1().id)).toBeUndefined();
+    // each agency told on its own channel, in order
+    expect(
+      w.published
+        .filter((p) => p.payload.event.alert.ruleId === 'flood-level-1')
+        .map((p) => [p.topic, p.payload.reason, p.payload.level]),
+    ).toEqual([
+      ['ioc/agencies/ubnd-kim-long', 'assigned', undefined],
+      ['ioc/agencies/ubnd-kim-long', 'escalated', 1],
+      ['ioc/agencies/bch-pctt', 'escalated', 2],
+      ['ioc/agencies/ioc-duty', 'escalated', 3],
+    ]);
+    await w.audit.idle();
+    const audited = queryAudit(join(w.h.dataDir, 'audit'), { action: ['alert.escalate'] }, 50).entries;
+    expect(
+      audited
+        .filter((e) => e.target === level1().id)
+        .map((e) => [e.details?.level, e.details?.to])
+        .sort(),
+    ).toEqual([
+      [1, 'ubnd-kim-long'],
+      [2, 'bch-pctt'],
+      [3, 'ioc-duty'],
+    ]);
+  });
 });

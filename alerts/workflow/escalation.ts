@@ -5,6 +5,7 @@ import type { Operations } from '../../config/operations-config.ts';
 import type { AuditRecorder } from '../../audit/audit-log.ts';
 import type { Alert, AlertEvent } from '../alert-model.ts';
 import type { AlertService } from '../alert-service-api.ts';
+import { subjectOf } from './silence-model.ts';
 import type { SilenceStore } from './silence-store.ts';
 import { withEntry } from './workflow-model.ts';
 import { coverOf, isOffHours } from './working-hours.ts';
@@ -83,10 +84,7 @@ export function startEscalation(deps: EscalationDeps): Escalation {
   const silencedNow = (a: Alert, now: number): string | undefined => {
     const mark = a.workflow?.silence;
     if (mark && silences.isActive(mark.id, now)) return mark.id;
-    return silences.activeFor(
-      { sensorId: a.sensorId, ruleId: a.ruleId, district: a.district, ruleKind: alerts.rules.get(a.ruleId)?.type },
-      now,
-    )?.id;
+    return silences.activeFor(subjectOf(a, alerts.rules.get(a.ruleId)?.type), now)?.id;
   };
 
   const schedule = (a: Alert): void => {

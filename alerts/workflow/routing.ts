@@ -27,7 +27,7 @@ export function routeAlert(ops: Operations, alert: Alert, rule: RuleBase | undef
     const m = r.match;
     if (
       !anyOf(m.rule, alert.ruleId) ||
-      !anyOf(m.ruleKind, rule?.type) ||
+      !anyOf(m.ruleType, rule?.type) ||
       !anyOf(m.sensorKind, alert.kind) ||
       !anyOf(m.subCategory, alert.subCategory) ||
       !anyOf(m.district, alert.district) ||

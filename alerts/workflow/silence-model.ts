@@ -1,26 +1,50 @@
 import { validateDetailed } from 'node-cron';
 import { z } from 'zod';
+import { readRenamedKey, type RenamedKeyRead } from '../../config/deprecated-keys.ts';
 
 /**
- * Silences and maintenance windows. A silence matches alerts by sensor, rule, rule type or district (each
- * list "any of", lists combined with "and", at least one given) and is in force either ad hoc (from
- * `startsAt`, default now, to `endsAt`) or on a schedule: a five-field cron expression in the city's time
- * zone (node-cron's syntax) opening a window of `duration` minutes each time it matches, until `until`.
- * `maintenance: true` also means the matched devices are being worked on: they raise no no-data alerts.
+ * Silences and maintenance windows. A silence matches alerts by sensor, sensor kind (air, water, traffic,
+ * camera...), rule, rule type or district (each list "any of", lists combined with "and", at least one
+ * given) and is in force either ad hoc (from `startsAt`, default now, to `endsAt`) or on a schedule: a
+ * five-field cron expression in the city's time zone (node-cron's syntax) opening a window of `duration`
+ * minutes each time it matches, until `until`. `maintenance: true` also means the matched devices are being
+ * worked on: they raise no no-data alerts.
  */
 const list = z.array(z.string().trim().min(1).max(128)).min(1).max(200).optional();
 
+const matchShape = {
+  sensorId: list,
+  /** the sensor kind, as in the device contract: air, water, traffic, camera... */
+  sensorKind: list,
+  ruleId: list,
+  /** the rule's type: threshold, noData, cameraEvent, device-health... (`ruleKind` before the rename) */
+  ruleType: list,
+  district: list,
+};
+
 export const silenceMatchSchema = z
-  .object({
-    sensorId: list,
-    ruleId: list,
-    ruleKind: list,
-    district: list,
-  })
+  .object(matchShape)
   .strict()
   .refine((m) => Object.values(m).some((v) => v !== undefined), {
-    message: 'name at least one of sensorId, ruleId, ruleKind, district',
+    message: 'name at least one of sensorId, sensorKind, ruleId, ruleType, district',
   });
+
+/**
+ * `match.ruleKind` was renamed `ruleType` (docs/names.md: "kind" names sensor kinds). A client or a
+ * silences file written before still works: it is read as `ruleType`, and the API says it is deprecated.
+ */
+export const RULE_KIND_MATCH_DEPRECATED =
+  'match.ruleKind is deprecated for a silence: use match.ruleType ("kind" names sensor kinds: air, water, ' +
+  'traffic, camera; match them with sensorKind)';
+
+/** A copy of a silence (input or stored) with `match.ruleKind` read as `match.ruleType`. */
+export function readSilenceAlias(raw: unknown): RenamedKeyRead {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { outcome: 'none', raw };
+  const match = readRenamedKey((raw as { match?: unknown }).match, 'ruleKind', 'ruleType');
+  if (match.outcome === 'conflict') return { outcome: 'conflict', message: `match: ${match.message}` };
+  if (match.outcome === 'none') return { outcome: 'none', raw };
+  return { outcome: 'moved', raw: { ...(raw as Record<string, unknown>), match: match.raw } };
+}
 
 const cronExpression = z
   .string()
@@ -90,7 +114,7 @@ export type SilenceInput = z.input<typeof silenceInputSchema>;
 
 export const silenceSchema = z.object({
   id: z.string(),
-  match: z.object({ sensorId: list, ruleId: list, ruleKind: list, district: list }).strict(),
+  match: z.object(matchShape).strict(),
   reason: z.string(),
   maintenance: z.boolean(),
   createdBy: z.string(),
@@ -109,17 +133,33 @@ export type Silence = z.infer<typeof silenceSchema>;
 /** What a silence is matched against: an alert (or a device about to raise one). */
 export interface SilenceSubject {
   sensorId: string;
+  sensorKind: string;
   ruleId: string;
-  ruleKind?: string;
+  ruleType?: string;
   district: string;
+}
+
+/** The subject of an alert whose rule has type `ruleType` (escalation and the raise hook use the same). */
+export function subjectOf(
+  alert: { sensorId: string; kind: string; ruleId: string; district: string },
+  ruleType: string | undefined,
+): SilenceSubject {
+  return {
+    sensorId: alert.sensorId,
+    sensorKind: alert.kind,
+    ruleId: alert.ruleId,
+    ruleType,
+    district: alert.district,
+  };
 }
 
 export function matchesSubject(s: Silence, x: SilenceSubject): boolean {
   const m = s.match;
   return (
     (!m.sensorId || m.sensorId.includes(x.sensorId)) &&
+    (!m.sensorKind || m.sensorKind.includes(x.sensorKind)) &&
     (!m.ruleId || m.ruleId.includes(x.ruleId)) &&
-    (!m.ruleKind || (x.ruleKind !== undefined && m.ruleKind.includes(x.ruleKind))) &&
+    (!m.ruleType || (x.ruleType !== undefined && m.ruleType.includes(x.ruleType))) &&
     (!m.district || m.district.includes(x.district))
   );
 }

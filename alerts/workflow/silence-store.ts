@@ -6,6 +6,7 @@ import type { Clock } from '../../core/clock.ts';
 import { DomainError } from '../../core/domain-error.ts';
 import {
   matchesSubject,
+  readSilenceAlias,
   silenceInputSchema,
   silenceSchema,
   type Silence,
@@ -17,7 +18,12 @@ import { SilenceSchedule } from './silence-schedule.ts';
  * The silences in force and scheduled, kept in `<dataDir>/silences.json` (written whole, then renamed,
  * so a crash leaves the old file or the new one). Small by nature (tens, not thousands): a list is enough.
  */
-const fileSchema = z.object({ version: z.literal(1), silences: z.array(silenceSchema) });
+// a file written before `match.ruleKind` was renamed `ruleType` loads as if written now (rewritten at the next save)
+const storedSilence = z.preprocess((raw) => {
+  const read = readSilenceAlias(raw);
+  return read.outcome === 'moved' ? read.raw : raw;
+}, silenceSchema);
+const fileSchema = z.object({ version: z.literal(1), silences: z.array(storedSilence) });
 const MAX_SILENCES = 1000;
 
 export interface SilenceStoreLogger {
@@ -38,6 +44,8 @@ export class SilenceStore {
     private readonly clock: Clock,
     private readonly timezone: string,
     logger?: SilenceStoreLogger,
+    /** the city's sensor kinds: a silence naming another `sensorKind` is refused (it would match nothing) */
+    private readonly sensorKinds?: readonly string[],
   ) {
     if (!file || !existsSync(file)) return;
     let raw: unknown;
@@ -64,13 +72,25 @@ export class SilenceStore {
     return this.silences.get(id)?.silence;
   }
 
-  /** Validates (DomainError invalid naming the field) and stores. */
+  /**
+   * Validates (DomainError invalid naming the field) and stores. A deprecated `match.ruleKind` is read as
+   * `match.ruleType` (silence-model.ts; the API tells the client).
+   */
   add(raw: unknown, by: string): Silence {
-    const parsed = silenceInputSchema.safeParse(raw);
+    const alias = readSilenceAlias(raw);
+    if (alias.outcome === 'conflict') throw new DomainError('invalid', 'invalid_silence', alias.message);
+    const parsed = silenceInputSchema.safeParse(alias.raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
       throw new DomainError('invalid', 'invalid_silence', `${issue.path.join('.') || 'silence'}: ${issue.message}`);
     }
+    const unknownKind = parsed.data.match.sensorKind?.find((k) => this.sensorKinds && !this.sensorKinds.includes(k));
+    if (unknownKind !== undefined)
+      throw new DomainError(
+        'invalid',
+        'invalid_silence',
+        `match.sensorKind: unknown sensor kind "${unknownKind}" (the city's kinds: ${this.sensorKinds!.join(', ')})`,
+      );
     if (this.silences.size >= MAX_SILENCES)
       throw new DomainError('conflict', 'too_many_silences', `at most ${MAX_SILENCES} silences; end some first`);
     const now = this.clock.now();

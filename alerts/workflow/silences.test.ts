@@ -1,10 +1,14 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createManualClock } from '../../core/clock.ts';
 import { DomainError } from '../../core/domain-error.ts';
-import { status } from '../alert-test-kit.ts';
+import { hueCity, reading, status } from '../alert-test-kit.ts';
 import { hueRules, startWorkflowHarness, type WorkflowHarness } from './workflow-test-kit.ts';
 import { SilenceStore } from './silence-store.ts';
+import { subjectOf } from './silence-model.ts';
 
 let w: WorkflowHarness | undefined;
 afterEach(async () => {
@@ -149,5 +153,92 @@ describe('silences and maintenance windows', { timeout: 180_000 }, () => {
       ),
       { seed: 16, numRuns: 300 },
     );
+  });
+
+  it('a silence by sensor kind mutes a water alert, not an air one; both are recorded and shown', async () => {
+    w = await startWorkflowHarness([
+      ...hueRules('flood-levels.yaml'),
+      {
+        id: 'pm25-high',
+        type: 'threshold',
+        selector: { kinds: ['air'] },
+        metric: 'pm25',
+        above: 100,
+        severity: 'medium',
+        category: 'environment',
+        subCategory: 'airPollution',
+      },
+    ]);
+    const silence = w.operations.silences.add(
+      { match: { sensorKind: ['water'] }, reason: 'hiệu chuẩn trạm thủy văn', endsAt: w.h.clock.now() + 60 * MIN },
+      'ioc.truc',
+    );
+    await w.waterLevel('water-kimlong', 1.2);
+    w.h.events.emit('readings', [reading('air-ngomon', { pm25: 180 }, w.h.clock.now())]);
+    await w.h.settle();
+    const open = (ruleId: string) => w!.h.service.open().find((a) => a.ruleId === ruleId);
+    // both recorded and open: the water one marked silenced, the air one not
+    expect(open('flood-level-1')).toMatchObject({ kind: 'water', state: 'firing' });
+    expect(open('flood-level-1')!.workflow).toMatchObject({
+      agencyId: 'ubnd-kim-long',
+      silence: { id: silence.id, reason: 'hiệu chuẩn trạm thủy văn' },
+    });
+    expect(open('pm25-high')).toMatchObject({ kind: 'air', state: 'firing', workflow: { agencyId: 'so-tnmt' } });
+    expect(open('pm25-high')!.workflow!.silence).toBeUndefined();
+    // only the air alert is announced to its agency
+    const notices = w.published.map((p) => [p.topic, p.payload.event.alert.ruleId]);
+    expect(notices).toContainEqual(['ioc/agencies/so-tnmt', 'pm25-high']);
+    expect(notices.filter(([, ruleId]) => ruleId === 'flood-level-1')).toEqual([]);
+    // and only the air alert escalates (medium: 30 min to acknowledge)
+    await minutes(w, 31);
+    const escalated = (ruleId: string) => open(ruleId)!.workflow!.log.filter((e) => e.action === 'escalated');
+    await expect.poll(() => escalated('pm25-high').length).toBe(1);
+    expect(escalated('flood-level-1')).toEqual([]);
+  });
+
+  it('refuses a sensor kind the city does not have, naming the field and the kinds', () => {
+    const clock = createManualClock();
+    const kinds = [...hueCity().kinds.keys()];
+    const store = new SilenceStore(undefined, clock, 'Asia/Ho_Chi_Minh', undefined, kinds);
+    const add = () =>
+      store.add({ match: { sensorKind: ['water', 'submarine'] }, reason: 'r', endsAt: clock.now() + MIN }, 'a');
+    expect(add).toThrow(/^match\.sensorKind: unknown sensor kind "submarine" \(the city's kinds: .*water/);
+    expect(store.list()).toEqual([]);
+  });
+
+  it('matches by rule type; the old name match.ruleKind is read as ruleType, from the API and from an old file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ioc-silences-'));
+    try {
+      const clock = createManualClock();
+      const file = join(dir, 'silences.json');
+      const alert = { sensorId: 'water-kimlong', kind: 'water', ruleId: 'gauge-offline', district: 'Kim Long' };
+      const subject = (ruleType: string) => subjectOf(alert, ruleType);
+      const store = new SilenceStore(file, clock, 'Asia/Ho_Chi_Minh');
+      const byType = store.add({ match: { ruleType: ['noData'] }, reason: 'new', endsAt: clock.now() + MIN }, 'a');
+      expect(store.activeFor(subject('noData'), clock.now())?.id).toBe(byType.id);
+      expect(store.activeFor(subject('threshold'), clock.now())).toBeUndefined();
+      store.end(byType.id, 'a');
+
+      const old = store.add({ match: { ruleKind: ['noData'] }, reason: 'old', endsAt: clock.now() + MIN }, 'a');
+      expect(old.match).toEqual({ ruleType: ['noData'] });
+      expect(store.activeFor(subject('noData'), clock.now())?.id).toBe(old.id);
+      const both = { match: { ruleKind: ['noData'], ruleType: ['threshold'] }, reason: 'x', endsAt: clock.now() + MIN };
+      expect(() => store.add(both, 'a')).toThrow(
+        'match: ruleKind (deprecated) ["noData"] and ruleType ["threshold"] disagree: keep only ruleType',
+      );
+      expect(store.list()).toHaveLength(2);
+      store.close();
+
+      // a file written before the rename: its silences load, by their new name
+      const written = JSON.parse(readFileSync(file, 'utf8')) as { silences: Array<{ match: object }> };
+      written.silences[1]!.match = { ruleKind: ['noData'] };
+      writeFileSync(file, JSON.stringify(written));
+      const reloaded = new SilenceStore(file, clock, 'Asia/Ho_Chi_Minh');
+      expect(reloaded.get(old.id)?.match).toEqual({ ruleType: ['noData'] });
+      expect(reloaded.activeFor(subject('noData'), clock.now())?.id).toBe(old.id);
+      reloaded.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

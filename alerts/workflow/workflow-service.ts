@@ -5,6 +5,7 @@ import type { Sop } from '../../config/sop-config.ts';
 import type { Alert } from '../alert-model.ts';
 import type { AlertService, RaiseHook } from '../alert-service-api.ts';
 import { agenciesOf, routeAlert } from './routing.ts';
+import { subjectOf } from './silence-model.ts';
 import type { SilenceStore } from './silence-store.ts';
 import { withEntry, type AlertWorkflow, type Outcome } from './workflow-model.ts';
 import { isOffHours } from './working-hours.ts';
@@ -97,7 +98,7 @@ export function createWorkflowService(deps: WorkflowDeps): WorkflowService {
 
   const raiseHook: RaiseHook = (alert, { rule, aboutDevice }) => {
     const now = clock.now();
-    const subject = { sensorId: alert.sensorId, ruleId: alert.ruleId, ruleKind: rule.type, district: alert.district };
+    const subject = subjectOf(alert, rule.type);
     if (aboutDevice && silences.activeFor(subject, now, true)) {
       deps.count?.('held_no_data');
       logger.info(

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { parse } from 'yaml';
 import { AuditLog } from '../../audit/audit-log.ts';
 import { loadOperations, type Operations } from '../../config/operations-config.ts';
@@ -43,7 +43,8 @@ export function hueRules(file: string): unknown[] {
 
 export async function startWorkflowHarness(
   rules: unknown[],
-  options: { ops?: Operations; start?: number } = {},
+  /** logger: where the workflow logs (default: silent), e.g. test-support/log-capture.ts */
+  options: { ops?: Operations; start?: number; logger?: Logger } = {},
 ): Promise<WorkflowHarness> {
   const h = await startHarness(rules, { start: options.start });
   const ops = options.ops ?? loadOperations(HUE_DIR, hueCity());
@@ -60,8 +61,9 @@ export async function startWorkflowHarness(
       alerts: h.service,
       clock: h.clock,
       dataDir: h.dataDir,
-      logger: pino({ level: 'silent' }),
+      logger: options.logger ?? pino({ level: 'silent' }),
       audit,
+      sensorKinds: [...hueCity().kinds.keys()],
       publish: async (topic, payload) => {
         published.push({ topic, payload: JSON.parse(payload.toString()) });
       },

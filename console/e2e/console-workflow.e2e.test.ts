@@ -7,11 +7,13 @@ import { launchChromium } from './browser.ts';
 /**
  * A ward officer works a flood alert in the real browser: "my agency's" shows the ward's alert and not the
  * command's, the dialog shows who has it and the SOP, a step is ticked off, the workflow buttons take it
- * from acknowledged to in progress, and (in English) to resolved with an outcome.
+ * from acknowledged to in progress, and (in English) to resolved with an outcome. Then the IOC duty officer
+ * reassigns the command's alert to another ward and a person of it, which the ward officer could not.
  */
 const KIMLONG = 'Lũ vượt báo động I: Trạm thủy văn Kim Long (sông Hương)';
 const PHUOC = 'Lũ vượt báo động II: Trạm thủy văn Phú Ốc (sông Bồ)';
 const PASSWORD = 'mat-khau-phuong-kim-long';
+const DUTY_PASSWORD = 'mat-khau-truc-ban-ioc';
 
 describe('console: the handling workflow', () => {
   let platform: TestPlatform;
@@ -26,6 +28,15 @@ describe('console: the handling workflow', () => {
         await platform.request('POST', '/api/accounts', {
           token: platform.adminToken,
           body: { name: 'kimlong.truc', role: 'operator', password: PASSWORD },
+        })
+      ).status,
+    ).toBe(201);
+    // the IOC duty officer of Huế's operations.yaml, with the IOC duty role: may handle any agency's alert
+    expect(
+      (
+        await platform.request('POST', '/api/accounts', {
+          token: platform.adminToken,
+          body: { name: 'ioc.truc', role: 'operator', password: DUTY_PASSWORD, iocDuty: true },
         })
       ).status,
     ).toBe(201);
@@ -124,5 +135,67 @@ describe('console: the handling workflow', () => {
       resolvedBy: 'kimlong.truc',
       workflow: { outcome: 'falseAlarm' },
     });
+  });
+
+  it("the duty desk reassigns the command's alert to a ward and a person of it; no other ward may", async () => {
+    const phuoc = platform.alerts.open().find((a) => a.sensorId === 'water-phuoc' && a.ruleId === 'flood-level-2');
+    const phuocId = phuoc!.id;
+    // the Kim Long ward officer (English by now) opens the command's alert: no reassigning offered
+    await page.getByLabel('Alerts of').selectOption({ value: '' });
+    const theirs = page.getByRole('listitem').filter({ hasText: 'Flood above alarm level II' });
+    await theirs.getByRole('button', { name: 'Acknowledge' }).click();
+    const seen = page.getByRole('dialog', { name: 'Acknowledge alert' });
+    await seen.getByText('Agency: Disaster Prevention and Search and Rescue Command').waitFor();
+    expect(await seen.getByRole('group', { name: 'Reassign this alert' }).count()).toBe(0);
+    await seen.getByRole('button', { name: 'Cancel' }).click();
+
+    const duty = await browser.newPage({ viewport: { width: 1600, height: 1000 }, locale: 'vi-VN' });
+    try {
+      await duty.goto(platform.httpUrl);
+      await duty.getByLabel('Tên đăng nhập').fill('ioc.truc');
+      await duty.getByLabel('Mật khẩu').fill(DUTY_PASSWORD);
+      await duty.getByRole('button', { name: 'Đăng nhập' }).click();
+      const row = duty.getByRole('listitem').filter({ hasText: PHUOC });
+      await row.waitFor({ timeout: 15_000 });
+      await expect.poll(() => row.textContent()).toContain('Ban Chỉ huy Phòng chống thiên tai');
+      await row.getByRole('button', { name: 'Tiếp nhận' }).click();
+      const dialog = duty.getByRole('dialog', { name: 'Tiếp nhận cảnh báo' });
+      const assign = dialog.getByRole('group', { name: 'Giao lại cảnh báo' });
+      const agency = assign.getByRole('combobox', { name: 'Giao cho đơn vị' });
+      expect(await agency.inputValue()).toBe('bch-pctt');
+      await agency.selectOption({ label: 'UBND phường Hương Trà' });
+      const person = assign.getByRole('combobox', { name: 'Người phụ trách' });
+      const people = await person.locator('option').allTextContents();
+      expect(people).toEqual(['Cả đơn vị (chưa giao cho ai)', 'huongtra.truc']);
+      await person.selectOption('huongtra.truc');
+      // a note is required: it is the reason kept in the alert's history
+      await assign.getByRole('button', { name: 'Giao việc' }).click();
+      await assign.getByText('Vui lòng ghi chú khi giao việc.').waitFor();
+      const note = 'Đê bao Hương Trà: phường kiểm tra tại chỗ';
+      await assign.getByRole('textbox', { name: 'Ghi chú giao việc' }).fill(note);
+      await assign.getByRole('button', { name: 'Giao việc' }).click();
+      await assign.getByText('Đã giao: UBND phường Hương Trà · huongtra.truc').waitFor();
+      await dialog.getByText('Đơn vị phụ trách: UBND phường Hương Trà · Giao cho huongtra.truc').waitFor();
+      await dialog.getByRole('button', { name: 'Hủy' }).click();
+      await expect.poll(() => row.textContent()).toContain('UBND phường Hương Trà · Giao cho huongtra.truc');
+    } finally {
+      await duty.close();
+    }
+    const stored = (await platform.request('GET', `/api/alerts/${phuocId}`)).json as { alert: Alert };
+    expect(stored.alert).toMatchObject({
+      state: 'firing',
+      workflow: { agencyId: 'ubnd-huong-tra', assignee: 'huongtra.truc', route: 'manual' },
+    });
+    expect(stored.alert.workflow!.log.at(-1)).toMatchObject({
+      action: 'reassigned',
+      by: 'ioc.truc',
+      agencyId: 'ubnd-huong-tra',
+      assignee: 'huongtra.truc',
+      note: 'Đê bao Hương Trà: phường kiểm tra tại chỗ',
+    });
+    // the ward officer's list follows the live stream: the alert now shows its new assignee
+    await expect
+      .poll(() => theirs.textContent())
+      .toContain("Hương Trà Ward People's Committee · Assigned to huongtra.truc");
   });
 }, 180_000);

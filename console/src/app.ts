@@ -201,9 +201,10 @@ export async function startConsole(
     api,
     i18n,
     timeZone: city.timezone,
+    canAct: session.role !== 'viewer',
     agencies: () => agencies,
     onChoose: (action) => dialog.switchTo(action),
-    onStepDone: (alert) => {
+    onUpdated: (alert) => {
       alerts.applyAlert(alert);
       scheduleRender(true);
     },

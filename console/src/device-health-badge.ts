@@ -5,7 +5,7 @@ import type { I18n } from './i18n.ts';
 /**
  * Tells a real flood from a broken gauge (issue 16 item 6): a sensor with an open device-health task
  * (alert type `deviceHealth`, rule type device-health) is suspect, and a sensor in a maintenance window in
- * force (`POST /api/silences` with `maintenance: true` naming it or its district) is being worked on. Both
+ * force (`POST /api/silences` with `maintenance: true` naming it, its kind or its district) is being worked on. Both
  * show as a badge on the sensor's map marker and on every other alert from it.
  */
 export const DEVICE_HEALTH_TYPE = 'deviceHealth';
@@ -16,7 +16,14 @@ export type DeviceCondition = 'suspect' | 'maintenance';
 export interface ActiveSilence {
   readonly maintenance: boolean;
   readonly active: boolean;
-  readonly match: { readonly sensorId?: readonly string[]; readonly district?: readonly string[] };
+  readonly match: {
+    readonly sensorId?: readonly string[];
+    readonly sensorKind?: readonly string[];
+    readonly district?: readonly string[];
+    /** rules only: such a window mutes alerts and holds no sensor */
+    readonly ruleId?: readonly string[];
+    readonly ruleType?: readonly string[];
+  };
 }
 
 export function isSuspectSensor(alerts: Iterable<Alert>, sensorId: string): boolean {
@@ -25,17 +32,25 @@ export function isSuspectSensor(alerts: Iterable<Alert>, sensorId: string): bool
   return false;
 }
 
-/** sensors under a maintenance window in force: named by id, or (naming no sensor) by district */
+const fits = (list: readonly string[] | undefined, value: string): boolean => !list?.length || list.includes(value);
+
+/**
+ * sensors under a maintenance window in force: one that names sensors by id, kind or district (each list
+ * "any of", combined with "and", as the server matches them); a window naming only rules holds no sensor
+ */
 export function sensorsUnderMaintenance(
   silences: readonly ActiveSilence[],
-  sensors: Iterable<Pick<SensorInfo, 'id' | 'district'>>,
+  sensors: Iterable<Pick<SensorInfo, 'id' | 'kind' | 'district'>>,
 ): Set<string> {
   const out = new Set<string>();
-  const windows = silences.filter((s) => s.maintenance && s.active);
+  const namesSensors = (m: ActiveSilence['match']): boolean =>
+    Boolean(m.sensorId?.length || m.sensorKind?.length || m.district?.length);
+  const windows = silences.filter((s) => s.maintenance && s.active && namesSensors(s.match));
   if (!windows.length) return out;
   for (const sensor of sensors) {
-    const held = windows.some((w) =>
-      w.match.sensorId?.length ? w.match.sensorId.includes(sensor.id) : w.match.district?.includes(sensor.district),
+    const held = windows.some(
+      ({ match: m }) =>
+        fits(m.sensorId, sensor.id) && fits(m.sensorKind, sensor.kind) && fits(m.district, sensor.district),
     );
     if (held) out.add(sensor.id);
   }

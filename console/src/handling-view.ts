@@ -40,7 +40,7 @@ export interface HandlingView {
   relabel(): void;
 }
 
-const GROUPS = ['agency', 'subCategory', 'district', 'severity', 'ruleKind', 'rule'] as const;
+const GROUPS = ['agency', 'subCategory', 'district', 'severity', 'ruleType', 'rule'] as const;
 const minutes = (ms: number | null): string => (ms === null ? '—' : (ms / 60_000).toFixed(1));
 const share = (v: number | null): string => (v === null ? '—' : `${Math.round(v * 100)} %`);
 

@@ -1,22 +1,21 @@
+import { agencyName, type Agencies } from './agencies.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Alert } from './api-types.ts';
+import { createAssignControl } from './assign-control.ts';
 import { h, setText } from './dom.ts';
 import type { I18n, MessageKey } from './i18n.ts';
+
+export { agencyName, type Agencies } from './agencies.ts';
 
 /**
  * The handling side of the alert dialog (docs/operations-workflow.md): who the alert is with (agency,
  * person, escalation level, silence), the workflow buttons that apply to its state (acknowledge, start
- * work, resolve with an outcome), and the procedure (SOP) for its type with steps to tick off. The server
- * decides what is allowed; the buttons shown are what the state permits, for clarity.
+ * work, resolve with an outcome), reassignment (assign-control.ts), the procedure (SOP) for its type with
+ * steps to tick off, and an ad hoc silence for its sensor or its sensor's kind. The server decides what is
+ * allowed; the buttons shown are what the state permits, for clarity.
  */
 export type WorkflowAction = 'ack' | 'start' | 'resolve';
 export const OUTCOMES = ['handled', 'falseAlarm', 'duplicate', 'deviceFault'] as const;
-
-export interface Agencies {
-  dutyDesk: string;
-  me: { name: string; agencies: string[]; iocDuty: boolean };
-  agencies: Array<{ id: string; name: { vi: string; en: string } }>;
-}
 
 interface SopStep {
   id: string;
@@ -46,11 +45,6 @@ export function actionsFor(alert: Pick<Alert, 'state'>): WorkflowAction[] {
   return [];
 }
 
-export function agencyName(agencies: Agencies | undefined, id: string | undefined, lang: 'vi' | 'en'): string {
-  if (!id) return '';
-  return agencies?.agencies.find((a) => a.id === id)?.name[lang] ?? id;
-}
-
 /** One line for the alert row: the agency, the person, escalation and silence, as short as it can be. */
 export function handlingText(alert: Alert, agencies: Agencies | undefined, i18n: I18n): string {
   const w = alert.workflow;
@@ -66,9 +60,12 @@ export function createWorkflowPanel(deps: {
   api: ApiClient;
   i18n: I18n;
   timeZone: string;
+  /** the session's role may act on alerts (a viewer may not) */
+  canAct: boolean;
   agencies(): Agencies | undefined;
   onChoose(action: WorkflowAction): void;
-  onStepDone(alert: Alert): void;
+  /** a step was ticked off or the alert reassigned: the list shows the alert as the server now has it */
+  onUpdated(alert: Alert): void;
 }): WorkflowPanel {
   const { api, i18n } = deps;
   const who = h('p', { class: 'wf-who' });
@@ -94,7 +91,19 @@ export function createWorkflowPanel(deps: {
     sopTitle,
     steps,
   );
-  // an ad hoc silence for the alert's sensor: an end and a reason (API: POST /api/silences)
+  const assign = createAssignControl({
+    api,
+    i18n,
+    canAct: deps.canAct,
+    agencies: deps.agencies,
+    onAssigned: (alert) => {
+      current = alert;
+      setText(who, describe(alert));
+      deps.onUpdated(alert);
+    },
+  });
+  // an ad hoc silence for the alert's sensor, or every sensor of its kind: an end and a reason (POST /api/silences)
+  const silenceScope = h('select', { id: 'wf-silence-scope', name: 'silenceScope' });
   const silenceHours = h(
     'select',
     { id: 'wf-silence-hours', name: 'silenceHours' },
@@ -107,6 +116,8 @@ export function createWorkflowPanel(deps: {
     'fieldset',
     { class: 'wf-silence' },
     h('legend', { 'data-i18n': 'wf.silenceHeading' }, i18n.t('wf.silenceHeading')),
+    h('label', { for: 'wf-silence-scope', 'data-i18n': 'wf.silenceScope' }, i18n.t('wf.silenceScope')),
+    silenceScope,
     h('label', { for: 'wf-silence-hours', 'data-i18n': 'wf.silenceHours' }, i18n.t('wf.silenceHours')),
     silenceHours,
     h('label', { for: 'wf-silence-reason', 'data-i18n': 'wf.silenceReason' }, i18n.t('wf.silenceReason')),
@@ -114,7 +125,7 @@ export function createWorkflowPanel(deps: {
     silenceButton,
     silenceResult,
   );
-  const element = h('div', { class: 'wf-panel' }, who, actions, outcomeWrap, sop, silenceBox);
+  const element = h('div', { class: 'wf-panel' }, who, actions, outcomeWrap, assign.element, sop, silenceBox);
   const time = (ms: number) =>
     new Intl.DateTimeFormat(i18n.locale, {
       timeZone: deps.timeZone,
@@ -138,7 +149,7 @@ export function createWorkflowPanel(deps: {
             .then(
               (reply) => {
                 current = reply.alert;
-                deps.onStepDone(reply.alert);
+                deps.onUpdated(reply.alert);
                 void load(reply.alert);
               },
               (err: Error) => {
@@ -189,9 +200,10 @@ export function createWorkflowPanel(deps: {
       return;
     }
     const endsAt = Date.now() + Number(silenceHours.value) * 3_600_000;
+    const match = silenceScope.value === 'kind' ? { sensorKind: [alert.kind] } : { sensorId: [alert.sensorId] };
     silenceButton.disabled = true;
     api
-      .post<{ id: string }>('/api/silences', { match: { sensorId: [alert.sensorId] }, reason, endsAt })
+      .post<{ id: string }>('/api/silences', { match, reason, endsAt })
       .then(
         () => setText(silenceResult, i18n.t('wf.silenced', { reason: `${reason} (${time(endsAt)})` })),
         (err: Error) => setText(silenceResult, i18n.t('dialog.error', { message: err.message })),
@@ -244,6 +256,13 @@ export function createWorkflowPanel(deps: {
       steps.replaceChildren();
       silenceReason.value = '';
       setText(silenceResult, '');
+      const kindKey = `kind.${alert.kind}` as MessageKey;
+      const kind = i18n.t(kindKey) === kindKey ? alert.kind : i18n.t(kindKey);
+      silenceScope.replaceChildren(
+        h('option', { value: 'sensor' }, i18n.t('wf.silenceScope.sensor')),
+        h('option', { value: 'kind' }, i18n.t('wf.silenceScope.kind', { kind })),
+      );
+      assign.show(alert);
       silenceBox.hidden = alert.state === 'resolved';
       void load(alert);
     },

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backoffDelay } from '../src/alert-stream.ts';
 import type { SensorInfo } from '../src/api-types.ts';
+import { sensorsUnderMaintenance, type ActiveSilence } from '../src/device-health-badge.ts';
 import { markerStyle, SEVERITY_COLORS } from '../src/marker-style.ts';
 import { aqiCategory } from '../src/vn-aqi.ts';
 
@@ -82,5 +83,33 @@ describe('alert stream reconnection', () => {
     expect(backoffDelay(3, 1)).toBe(8000);
     expect(backoffDelay(10, 1)).toBe(30_000);
     expect(backoffDelay(10, 0)).toBe(15_000);
+  });
+});
+
+describe('sensors under a maintenance window', () => {
+  const fleet = [
+    sensor(),
+    sensor({ id: 'water-kimlong', kind: 'water', district: 'Kim Long' }),
+    sensor({ id: 'water-phuoc', kind: 'water', district: 'Hương Trà' }),
+  ];
+  const window = (match: ActiveSilence['match'], more: Partial<ActiveSilence> = {}): ActiveSilence => ({
+    maintenance: true,
+    active: true,
+    match,
+    ...more,
+  });
+  const held = (...silences: ActiveSilence[]) => [...sensorsUnderMaintenance(silences, fleet)].sort();
+
+  it('holds the sensors a window names by id, kind or district, lists combined with "and" as on the server', () => {
+    expect(held(window({ sensorKind: ['water'] }))).toEqual(['water-kimlong', 'water-phuoc']);
+    expect(held(window({ sensorKind: ['water'], district: ['Kim Long'] }))).toEqual(['water-kimlong']);
+    expect(held(window({ sensorId: ['air-ngomon'] }))).toEqual(['air-ngomon']);
+    expect(held(window({ district: ['Hương Trà'] }))).toEqual(['water-phuoc']);
+  });
+
+  it('holds none for a window naming only rules, one not in force, or a silence that is no maintenance', () => {
+    expect(held(window({ ruleId: ['flood-level-1'], ruleType: ['threshold'] }))).toEqual([]);
+    expect(held(window({ sensorKind: ['water'] }, { active: false }))).toEqual([]);
+    expect(held(window({ sensorKind: ['water'] }, { maintenance: false }))).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import type { City } from '../../config/city-config.ts';
 import type { IngestService } from '../ingest-service.ts';
 import type { IntegrationMetrics } from '../integration-metrics.ts';
 import type { MqttDialect } from '../mqtt-dialects.ts';
+import type { DeviceCharge } from '../device-charge.ts';
 import { createCameraEmitter, type CameraOutcome } from './camera-emitter.ts';
 import { resolveCameraSource, type ResolvedCameraSource } from './camera-source.ts';
 import { createFrigateSource } from './frigate-source.ts';
@@ -35,6 +36,8 @@ export function createCameraSources(deps: {
   ingest: IngestService;
   logger: Logger;
   metrics: IntegrationMetrics;
+  /** each event is charged to its camera's message budget (ingest/device-charge.ts) */
+  budget?: DeviceCharge;
 }): CameraSources {
   const handlers = new Map<string, CameraSourceHandler>();
   const mqtt: MqttDialect[] = [];
@@ -44,6 +47,7 @@ export function createCameraSources(deps: {
       ingest: deps.ingest,
       metrics: deps.metrics,
       logger: deps.logger.child({ source: config.id }),
+      budget: deps.budget,
     });
     if (config.format === 'frigate') {
       const frigate = createFrigateSource({ ...resolved, config }, emitter, deps.config.dedupeMemory);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FrigateSourceConfig } from '../../config/camera-sources-config.ts';
+import type { MessageTransport } from '../device-charge.ts';
 import type { MqttDialect } from '../mqtt-dialects.ts';
 import { parseJson } from '../parse-payload.ts';
 import { isRejection } from '../parse-topic.ts';
@@ -34,7 +35,7 @@ const frigateMessage = z.looseObject({
 });
 
 export interface FrigateSource {
-  handle(payload: Buffer): Promise<CameraOutcome> | CameraOutcome;
+  handle(payload: Buffer, transport?: MessageTransport): Promise<CameraOutcome> | CameraOutcome;
   readonly mqtt: MqttDialect;
 }
 
@@ -51,7 +52,7 @@ export function createFrigateSource(
     if (emitted.size > dedupeMemory) emitted.delete(emitted.keys().next().value!);
   };
 
-  const handle = (payload: Buffer): Promise<CameraOutcome> | CameraOutcome => {
+  const handle = (payload: Buffer, transport: MessageTransport = 'http'): Promise<CameraOutcome> | CameraOutcome => {
     const json = parseJson(payload);
     if (isRejection(json)) return emitter.refuse('json', json);
     const parsed = frigateMessage.safeParse(json);
@@ -110,7 +111,7 @@ export function createFrigateSource(
       ...(zones.length ? { zones: zones.join(',') } : {}),
       ...(snapshotUrl ? { snapshotUrl } : {}),
     };
-    return emitter.emit(sensor, event).then(
+    return emitter.emit(sensor, event, transport).then(
       (outcome) => {
         // refused (an out-of-range time, say): a later message of the same object may be taken
         if (outcome.accepted === 0) emitted.delete(key);
@@ -129,7 +130,7 @@ export function createFrigateSource(
     mqtt: {
       account: config.account,
       roots: [root],
-      handle: (topic, payload) => (topic === config.topic ? Promise.resolve(handle(payload)) : undefined),
+      handle: (topic, payload) => (topic === config.topic ? Promise.resolve(handle(payload, 'mqtt')) : undefined),
     },
   };
 }

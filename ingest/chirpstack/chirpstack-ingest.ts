@@ -14,6 +14,7 @@ import {
   type ChirpstackEvent,
 } from './chirpstack-event.ts';
 import { mapDecodedObject, resolveLorawanDevices, type LorawanDevice } from './chirpstack-mapping.ts';
+import { chargeDevice, type DeviceCharge } from '../device-charge.ts';
 
 /**
  * ChirpStack v4 into the one ingest path (docs/lorawan.md). MQTT (`application/{applicationId}/device/
@@ -40,6 +41,8 @@ export interface ChirpstackDeps {
   ingest: IngestService;
   logger: Logger;
   metrics: IntegrationMetrics;
+  /** each uplink, join and status is charged to its device's message budget (ingest/device-charge.ts) */
+  budget?: DeviceCharge;
 }
 
 const TOPIC = /^application\/([^/]+)\/device\/([^/]+)\/event\/([^/]+)$/;
@@ -67,11 +70,25 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
     device: LorawanDevice,
     channel: 'readings' | 'status',
     payload: unknown,
+    transport: 'mqtt' | 'http',
   ): Promise<ChirpstackOutcome> => {
-    const outcome = await ingest.handle(
-      deviceTopic(device.sensor.kind, device.sensor.id, channel),
-      Buffer.from(JSON.stringify(payload)),
+    const topic = deviceTopic(device.sensor.kind, device.sensor.id, channel);
+    const body = Buffer.from(JSON.stringify(payload));
+    // the device's budget, whichever way ChirpStack sent it; the refusal is logged by the budget
+    const overBudget = chargeDevice(
+      deps.budget,
+      transport,
+      device.sensor.id,
+      device,
+      body.length + topic.length,
+      'chirpstack',
     );
+    if (overBudget) {
+      metrics.messages.inc({ integration: 'chirpstack', event, outcome: 'refused' });
+      metrics.refused.inc({ integration: 'chirpstack', reason: overBudget.code });
+      return { accepted: 0, rejected: [overBudget] };
+    }
+    const outcome = await ingest.handle(topic, body);
     const result = outcome.accepted > 0 ? 'accepted' : 'refused';
     metrics.messages.inc({ integration: 'chirpstack', event, outcome: result });
     for (const r of outcome.rejected) metrics.refused.inc({ integration: 'chirpstack', reason: r.code });
@@ -90,6 +107,7 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
     event: string,
     parsed: ChirpstackEvent,
     device: LorawanDevice,
+    transport: 'mqtt' | 'http',
   ): Promise<ChirpstackOutcome> | ChirpstackOutcome => {
     const ts = parsed.time === undefined ? undefined : chirpstackTimeMs(parsed.time);
     switch (event) {
@@ -107,16 +125,17 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
         }
         const mapped = mapDecodedObject(device, parsed.object);
         if (isRejection(mapped)) return refused(event, mapped, device.devEui);
-        return toIngest(event, device, 'readings', { ...mapped.values, ...(ts === undefined ? {} : { ts }) });
+        const values = { ...mapped.values, ...(ts === undefined ? {} : { ts }) };
+        return toIngest(event, device, 'readings', values, transport);
       }
       case 'join':
-        return toIngest(event, device, 'status', { status: 'online' });
+        return toIngest(event, device, 'status', { status: 'online' }, transport);
       case 'status': {
         const battery =
           parsed.batteryLevelUnavailable || parsed.batteryLevel === undefined
             ? {}
             : { batteryLevel: parsed.batteryLevel };
-        return toIngest(event, device, 'status', { status: 'online', ...battery });
+        return toIngest(event, device, 'status', { status: 'online', ...battery }, transport);
       }
       default:
         metrics.messages.inc({ integration: 'chirpstack', event, outcome: 'ignored' });
@@ -179,7 +198,8 @@ export function createChirpstackIngest(deps: ChirpstackDeps): ChirpstackIngest {
         parsed.devEui,
       );
     }
-    return handleEvent(event, parsed, device);
+    // the topic is there only when the event came over MQTT
+    return handleEvent(event, parsed, device, topic ? 'mqtt' : 'http');
   };
 
   return {

@@ -210,6 +210,7 @@ describe('LoRaWAN through ChirpStack v4', () => {
       '403',
       '413',
       '422',
+      '429',
       '503',
     ]);
     const ingest = doc.paths['/api/ingest/{kind}/{sensorId}/{channel}']!.post.responses;
