@@ -8,6 +8,8 @@ import type { City } from './config/city-config.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import type { Clock } from './core/clock.ts';
+import { nodeIdOf } from './cluster/cluster-node.ts';
+import { createRedisWebSessions, type RedisWebSessions } from './cluster/redis-web-sessions.ts';
 
 export interface PlatformAccounts {
   /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
@@ -15,6 +17,8 @@ export interface PlatformAccounts {
   /** every open MQTT and WebSocket session, closed when the credential that opened it is revoked */
   readonly liveSessions: LiveSessionRegistry;
   readonly webSessions: WebSessions;
+  /** cluster mode: console sessions kept in Redis too (started by the caller once the accounts are open) */
+  readonly redisSessions: RedisWebSessions | undefined;
   /** failed sign-ins, limited per account, address and both (login-limiter.ts) */
   readonly loginLimiter: LoginLimiter;
   readonly credentialsFile: string;
@@ -50,7 +54,26 @@ export function openPlatformAccounts(deps: {
     );
   }
   const liveSessions = createLiveSessionRegistry();
-  const webSessions = createWebSessions({ clock, ttlMs: config.accounts.sessionHours * 3_600_000 });
+  // cluster mode: console sessions in Redis too, so a browser's next request may land on any node
+  const redisSessions = config.cluster.redis
+    ? createRedisWebSessions({
+        redisUrl: config.cluster.redis,
+        keyPrefix: config.cluster.keyPrefix,
+        nodeId: nodeIdOf(config),
+        logger: logger.child({ module: 'web-sessions' }),
+      })
+    : undefined;
+  const webSessions = createWebSessions({
+    clock,
+    ttlMs: config.accounts.sessionHours * 3_600_000,
+    ...(redisSessions
+      ? {
+          shared: redisSessions.store,
+          onSharedError: (err: Error, what: string) =>
+            logger.warn({ err: err.message, what }, 'console sessions: Redis did not answer; this node only'),
+        }
+      : {}),
+  });
   const accounts = createLiveAuth({
     dataDir: config.dataDir,
     initial: creds.file,
@@ -72,6 +95,7 @@ export function openPlatformAccounts(deps: {
     accounts,
     liveSessions,
     webSessions,
+    redisSessions,
     loginLimiter,
     credentialsFile: creds.credentialsFile,
     credentials:

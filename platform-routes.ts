@@ -22,6 +22,7 @@ import { systemRoutes, type HealthReport } from './api/system-routes.ts';
 import type { AuditLog } from './audit/audit-log.ts';
 import type { DeviceBudget } from './broker/device-budget.ts';
 import { alertActionForwarding } from './cluster/alert-action-forwarding.ts';
+import { sharedChangesSettled, type SharedState } from './cluster/shared-state.ts';
 import type { AlertCluster } from './cluster/alert-cluster.ts';
 import { nodeIdOf } from './cluster/cluster-node.ts';
 import { singleNodeStatus } from './cluster/cluster-status.ts';
@@ -66,6 +67,8 @@ export interface RouteParts {
   /** the HTTP address listened on and the MQTT address devices are told, known once the platform listens */
   readonly listenUrl: () => string;
   readonly deviceMqttUrl: () => string;
+  /** cluster mode: the shared state, once the store is open (an admin's change answers once Redis has it) */
+  readonly shared: () => SharedState | undefined;
 }
 
 /**
@@ -82,6 +85,7 @@ export function platformRoutes(parts: RouteParts): FastifyPluginAsync[] {
   const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   return [
     ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
+    ...(alertCluster ? [sharedChangesSettled(parts.shared)] : []),
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: parts.auditDir }),
     systemRoutes({

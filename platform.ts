@@ -19,7 +19,8 @@ import { createBoundedAudit } from './audit/bounded-audit.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
-import { commitLogDirOf } from './cluster/cluster-node.ts';
+import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
+import { createSharedState, type SharedState } from './cluster/shared-state.ts';
 import type { LiveAuth } from './config/accounts/live-auth.ts';
 import type { LiveSessionRegistry } from './config/accounts/live-sessions.ts';
 import { loadCity, type City } from './config/city-config.ts';
@@ -126,7 +127,14 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     accountNames: () => accounts.accounts.map((a) => a.name),
   });
   const city = devices.city;
-  const { accounts, liveSessions, webSessions, ...signIn } = openPlatformAccounts({ config, city, clock, logger });
+  const { accounts, liveSessions, webSessions, redisSessions, ...signIn } = openPlatformAccounts({
+    config,
+    city,
+    clock,
+    logger,
+  });
+  // a sign-out on another node closes the alert streams this node holds for that session
+  await redisSessions?.start(webSessions, () => accounts.sweep());
 
   const registry = createPlatformMetrics(config);
   devices.attach(liveSessions, registry);
@@ -247,7 +255,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     clients: broker.connectedClients,
     commitLogLagBytes: pipeline.health().store.lagBytes,
   });
+  // cluster mode: made once the store is open (below); an admin's change answers once Redis has it
+  let shared: SharedState | undefined;
   const routes = platformRoutes({
+    shared: () => shared,
     config,
     city,
     clock,
@@ -294,6 +305,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   } catch (err) {
     // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has)
     accounts.close();
+    await redisSessions?.stop();
     devices.close();
     await alertCluster?.stop();
     await delivery.stop();
@@ -306,6 +318,20 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     .restore(openedStore, clock.now())
     .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
+  // cluster mode: accounts, device secrets, the device registry and API rule changes are the cluster's (in
+  // Redis), taken before a device or an operator can reach this node (cluster/shared-state.ts)
+  shared = config.cluster.redis
+    ? createSharedState({
+        redisUrl: config.cluster.redis,
+        keyPrefix: config.cluster.keyPrefix,
+        nodeId: nodeIdOf(config),
+        logger,
+        accounts,
+        registry: devices.registry,
+        rules: alerts.ruleChanges,
+      })
+    : undefined;
+  await shared?.start();
   await alertCluster?.start(alerts, nodeFacts);
   const ngsiLdPush = config.ngsiLd.push
     ? startNgsiLdPush({
@@ -350,6 +376,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('operations reports', async () => reports.stop());
       await step('alert delivery', () => delivery.stop());
       await step('cluster alerts', async () => alertCluster?.stop());
+      await step('cluster shared state', async () => shared?.stop());
+      await step('console sessions', async () => redisSessions?.stop());
       await step('NGSI-LD push', async () => {
         await ngsiLdPush?.stop();
         ngsiLd.stop();

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../core/clock.ts';
+import type { EntryChanges } from '../core/entry-diff.ts';
 import type { AlertEventLog } from './alert-event-log.ts';
 import type { AlertLifecycle } from './alert-lifecycle.ts';
 import type { AlertScheduler } from './alert-scheduler.ts';
@@ -61,6 +62,31 @@ export class AlertRuleAdmin {
     this.scheduler.rescheduleAll();
   }
 
+  private readonly changeListeners: Array<() => void> = [];
+
+  /** after each rule change made on this node (a cluster shares it: cluster/shared-state.ts) */
+  onChange(listener: () => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /** Rule changes another node made: persisted here and applied at once, as an API change is. */
+  applyShared(changes: EntryChanges, by: string): void {
+    try {
+      this.ruleStore.applyEntries(changes, by, this.clock.now());
+    } finally {
+      // what was taken applies even when one rule was refused
+      this.apply(this.ruleStore.list(), by);
+    }
+  }
+
+  entries(): Map<string, string> {
+    return this.ruleStore.entries();
+  }
+
+  private changed(): void {
+    for (const l of this.changeListeners) l();
+  }
+
   /** The API's view: changes are validated, persisted and applied, and return once their events are stored. */
   registry(): RuleRegistry {
     return {
@@ -70,6 +96,7 @@ export class AlertRuleAdmin {
         const rule = this.ruleStore.put(raw, by, this.clock.now());
         this.apply(this.ruleStore.list(), by);
         this.logger.info({ rule: rule.id, by }, 'rule saved');
+        this.changed();
         await this.log.persisted(this.log.lastSeq);
         return rule;
       },
@@ -77,6 +104,7 @@ export class AlertRuleAdmin {
         this.ruleStore.remove(id, by);
         this.apply(this.ruleStore.list(), by);
         this.logger.info({ rule: id, by }, 'rule removed');
+        this.changed();
         await this.log.persisted(this.log.lastSeq);
       },
     };

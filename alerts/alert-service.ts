@@ -69,12 +69,16 @@ const DAY = 86_400_000;
 export interface AlertEngine extends AlertService {
   /** Resolves once every alert event raised so far is stored and emitted (tests, backtest, shutdown). */
   idle(): Promise<void>;
+  /** the seq of the newest event raised (a stream snapshot reflects it) */
+  readonly lastSeq: number;
   /** Installs the workflow's hook for new alerts (platform.ts wires it after both exist). */
   setRaiseHook(hook: RaiseHook): void;
   /** The device registry changed (platform-registry.ts): re-target the rules; new sensors are evaluated at once. */
   sensorsChanged(by: string): void;
   /** Cluster mode: a rule partition's pairs taken over from, or handed to, another node. */
   readonly partitions: PartitionControl;
+  /** Cluster mode: the rule changes made through the API, shared with the other nodes (cluster/shared-state.ts). */
+  readonly ruleChanges: Pick<AlertRuleAdmin, 'entries' | 'applyShared' | 'onChange'>;
 }
 
 /**
@@ -172,6 +176,9 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
   const service: AlertEngine = {
     bus: log.bus,
     idle: () => log.persisted(log.lastSeq),
+    get lastSeq() {
+      return log.lastSeq;
+    },
     sensorsChanged(by) {
       if (started) admin.apply(ruleStore.list(), by);
     },
@@ -243,6 +250,11 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
       lifecycle.raiseHook = hook;
     },
     rules: admin.registry(),
+    ruleChanges: {
+      entries: () => admin.entries(),
+      applyShared: (changes, by) => admin.applyShared(changes, by),
+      onChange: (listener) => admin.onChange(listener),
+    },
     partitions: createPartitionControl({ engine, lifecycle, scheduler, clock }),
   };
   return service;

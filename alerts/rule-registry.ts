@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { stringify } from 'yaml';
 import type { City } from '../config/city-config.ts';
 import { DomainError } from '../core/domain-error.ts';
+import { canonicalJson, type EntryChanges } from '../core/entry-diff.ts';
 import { formatIssue, loadRulesDir, validateRule, type RuleIssue } from './load-rules.ts';
 import type { Rule } from './rule-schema.ts';
 import { builtinRuleTypes, type RuleTypes } from './rule-types.ts';
@@ -27,6 +28,13 @@ export interface RuleStore {
   /** Validates and persists; returns the parsed rule (defaults filled in). */
   put(raw: unknown, by: string, now: number): Rule;
   remove(id: string, by: string): void;
+  /**
+   * The changes made through the API as entries (a cluster shares them: cluster/shared-state.ts):
+   * `rule:<id>` -> the rule (canonical JSON), `removed:<id>` -> "1" for a shipped rule deleted.
+   */
+  entries(): Map<string, string>;
+  /** Takes such entries from another node: each set or removed, persisted as an API change is. */
+  applyEntries(changes: EntryChanges, by: string, now: number): void;
 }
 
 function writeAtomic(file: string, text: string): void {
@@ -45,6 +53,21 @@ export function createRuleStore(
   let overrides = new Map<string, Rule>();
   let removed = new Set<string>();
   const removedFile = overrideDir ? join(overrideDir, 'removed.json') : undefined;
+
+  const saveRule = (rule: Rule, by: string, now: number) => {
+    if (!overrideDir) return;
+    mkdirSync(overrideDir, { recursive: true });
+    const header = `# Rule ${rule.id}, changed through the API by ${by} at ${new Date(now).toISOString()}.\n`;
+    writeAtomic(join(overrideDir, `${rule.id}.yaml`), header + stringify([rule]));
+  };
+  const saveRemoved = () => {
+    if (!removedFile) return;
+    mkdirSync(overrideDir!, { recursive: true });
+    writeAtomic(removedFile, JSON.stringify([...removed], null, 2));
+  };
+  const dropRule = (id: string) => {
+    if (overrides.delete(id) && overrideDir) rmSync(join(overrideDir, `${id}.yaml`), { force: true });
+  };
 
   const effective = (): Rule[] => {
     const out = new Map<string, Rule>();
@@ -94,26 +117,55 @@ export function createRuleStore(
           { issues: list },
         );
       }
-      if (overrideDir) {
-        mkdirSync(overrideDir, { recursive: true });
-        const header = `# Rule ${rule.id}, changed through the API by ${by} at ${new Date(now).toISOString()}.\n`;
-        writeAtomic(join(overrideDir, `${rule.id}.yaml`), header + stringify([rule]));
-      }
+      saveRule(rule, by, now);
       overrides.set(rule.id, rule);
-      if (removed.delete(rule.id) && removedFile) writeAtomic(removedFile, JSON.stringify([...removed], null, 2));
+      if (removed.delete(rule.id)) saveRemoved();
       return rule;
     },
     remove(id, _by) {
       const known = overrides.has(id) || (base.has(id) && !removed.has(id));
       if (!known) throw new DomainError('not_found', 'rule_not_found', `no rule "${id}"`);
-      if (overrides.delete(id) && overrideDir) rmSync(join(overrideDir, `${id}.yaml`), { force: true });
+      dropRule(id);
       if (base.has(id)) {
         removed.add(id);
-        if (removedFile) {
-          mkdirSync(overrideDir!, { recursive: true });
-          writeAtomic(removedFile, JSON.stringify([...removed], null, 2));
-        }
+        saveRemoved();
       }
+    },
+    entries() {
+      const out = new Map<string, string>();
+      for (const [id, rule] of overrides) out.set(`rule:${id}`, canonicalJson(rule));
+      for (const id of removed) out.set(`removed:${id}`, '1');
+      return out;
+    },
+    applyEntries(changes, by, now) {
+      let removedChanged = false;
+      const refused: string[] = [];
+      for (const [key, value] of changes) {
+        const colon = key.indexOf(':');
+        const id = key.slice(colon + 1);
+        if (key.startsWith('removed:')) {
+          removedChanged = true;
+          if (value === null) removed.delete(id);
+          else removed.add(id);
+          continue;
+        }
+        if (!key.startsWith('rule:')) continue;
+        if (value === null) {
+          dropRule(id);
+          continue;
+        }
+        // checked again here: another node's city or rule types could differ from this one's
+        const { rule, issues } = validateRule(JSON.parse(value), city, types);
+        if (!rule) {
+          refused.push(`${id}: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`);
+          continue;
+        }
+        saveRule(rule, by, now);
+        overrides.set(rule.id, rule);
+      }
+      if (removedChanged) saveRemoved();
+      if (refused.length)
+        throw new DomainError('invalid', 'rule_invalid', `rules from the cluster refused here: ${refused.join(' | ')}`);
     },
   };
 }
@@ -143,5 +195,8 @@ export function createFixedRuleStore(
     remove(id) {
       if (!current.delete(id)) throw new DomainError('not_found', 'rule_not_found', `no rule "${id}"`);
     },
+    // a rule set given in code is not shared
+    entries: () => new Map(),
+    applyEntries: () => undefined,
   };
 }

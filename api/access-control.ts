@@ -79,6 +79,7 @@ export async function installAccessControl(app: FastifyInstance, guard: AuthGuar
   app.addHook('onRequest', async (request) => {
     const access = accessOf(request.routeOptions.config);
     if (access === undefined || access === 'public' || access === 'self') return;
+    if (access !== 'device') await guard.prepare(request);
     try {
       if (access === 'device') guard.authenticateDevice(request);
       else guard.authenticate(request, access);

@@ -33,6 +33,8 @@ export interface AuthGuardSource {
 export interface AuthGuard {
   /** preHandler that requires at least `role` (kept for routes outside /api; /api routes use `allow`) */
   require(role: Role): (request: FastifyRequest) => Promise<void>;
+  /** brings the request's console session into memory when another node made it (a cluster); before authenticate */
+  prepare(request: FastifyRequest): Promise<void>;
   /** resolves the principal of a request or throws a DomainError */
   authenticate(request: FastifyRequest, role: Role): Principal;
   /** HTTP Basic with a device's own credentials (HTTP ingestion) */
@@ -65,7 +67,7 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
   const fromSession = (id: string): Principal | undefined => {
     const principal = sessions?.principal(id);
     if (principal && auth.isCurrent && !auth.isCurrent(principal)) {
-      sessions?.end(id); // the account was disabled, re-roled or its password reset since sign-in
+      void sessions?.end(id); // the account was disabled, re-roled or its password reset since sign-in
       return undefined;
     }
     return principal;
@@ -101,10 +103,17 @@ export function createAuthGuard(auth: AuthGuardSource, insecure: boolean, sessio
     principals.set(request, principal);
     return principal;
   };
+  const prepare = async (request: FastifyRequest): Promise<void> => {
+    if (!sessions || bearer(request)) return;
+    const id = cookie(request);
+    if (id) await sessions.load(id);
+  };
   return {
     authenticate,
+    prepare,
     sessions,
     require: (role) => async (request) => {
+      await prepare(request);
       authenticate(request, role);
     },
     authenticateDevice(request) {

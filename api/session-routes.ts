@@ -137,6 +137,8 @@ export const sessionRoutes =
         if (account.role === 'integration') return refuse(request, reply, username, 'disabled');
         deps.limiter.succeeded(username, request.ip);
         const created = deps.sessions.create(account.name, account.role, account.passwordSetAt);
+        // in a cluster the next request may reach another node: answer once the shared store has the session
+        await created.stored;
         reply.setCookie(SESSION_COOKIE, created.id, {
           path: '/',
           httpOnly: true,
@@ -195,7 +197,7 @@ export const sessionRoutes =
           SESSION_COOKIE
         ];
         if (id) {
-          deps.sessions.end(id);
+          await deps.sessions.end(id);
           deps.auth.sweep(); // the alert stream this browser opened with the cookie closes too
         }
         reply.clearCookie(SESSION_COOKIE, { path: '/' });

@@ -90,7 +90,7 @@ export function createAlertCluster(o: AlertClusterOptions): AlertCluster {
     logger,
     counted: (direction, n) => metrics.routed.inc({ direction }, n),
   });
-  const feed = createAlertStreamFeed({ redis: reader, keys, partitions: o.partitions, logger });
+  const feed = createAlertStreamFeed({ redis: reader, queries: redis, keys, partitions: o.partitions, logger });
   let writer: AlertStreamWriter | undefined;
   let leases: PartitionLeases | undefined;
   let beatTimer: TimerHandle | undefined;

@@ -2,12 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Alert, AlertEvent } from '../alerts/alert-model.ts';
-import type { AlertFeed } from '../alerts/delivery/alert-feed.ts';
+import type { AlertFeed, FeedSince } from '../alerts/delivery/alert-feed.ts';
 import type { ClusterKeys } from './partition-map.ts';
 
 export interface AlertStreamFeedOptions {
   /** a connection of its own: XREAD BLOCK holds it */
   readonly redis: Redis;
+  /** where `since` asks (not the blocked connection, whose answers wait behind XREAD BLOCK) */
+  readonly queries?: Redis;
   readonly keys: ClusterKeys;
   readonly partitions: number;
   readonly logger: Pick<Logger, 'info' | 'warn'>;
@@ -20,8 +22,11 @@ export interface AlertStreamFeed extends AlertFeed {
   get(id: string): Alert | undefined;
   /** the seq of the newest event applied */
   readonly lastSeq: number;
-  /** Events after `seq` still in the stream, in order (a reconnecting console's resume point). */
-  since(seq: number, count?: number): Promise<AlertEvent[]>;
+  /**
+   * Events after `seq`, in order (a reconnecting console's resume point, on any node); complete when the
+   * stream still holds every one of them (it keeps about cluster.alertStreamMaxLen) and at most `count`.
+   */
+  since(seq: number, count?: number): Promise<FeedSince>;
   start(): Promise<void>;
   stop(): void;
 }
@@ -92,8 +97,20 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
       return lastSeq;
     },
     async since(seq, count = 10_000) {
-      const entries = (await o.redis.xrange(o.keys.stream, `(${seq}-0`, '+', 'COUNT', count)) as Entries;
-      return entries.flatMap(([id, fields]) => toEvent(id, fields) ?? []);
+      const redis = o.queries ?? o.redis;
+      // one transaction: the oldest entry kept, the newest seq taken and what follows `seq` agree
+      const replies = (await redis
+        .multi()
+        .xrange(o.keys.stream, '-', '+', 'COUNT', 1)
+        .get(o.keys.seq)
+        .xrange(o.keys.stream, `(${seq}-0`, '+', 'COUNT', count + 1)
+        .exec()) as unknown as [[unknown, Entries], [unknown, string | null], [unknown, Entries]];
+      const [[, oldest], [, newestText], [, entries]] = replies;
+      const newest = Number(newestText ?? 0);
+      const first = oldest[0] ? Number(oldest[0][0].split('-')[0]) : newest + 1;
+      // the seqs in the stream run from `first` to `newest` without a gap (trimmed from the front only)
+      const complete = Number.isSafeInteger(seq) && seq >= first - 1 && seq <= newest && entries.length <= count;
+      return { events: complete ? entries.flatMap(([id, fields]) => toEvent(id, fields) ?? []) : [], complete };
     },
     async start() {
       // the position first, then the open alerts: events after the position are applied on top (idempotent)

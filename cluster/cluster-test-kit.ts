@@ -57,6 +57,16 @@ export async function clusterStatus(node: TestPlatform): Promise<ClusterStatus> 
   return res.json as ClusterStatus;
 }
 
+/** until `live` nodes are alive and every partition has an owner (readings of an unowned one are not evaluated) */
+export async function ownedBy(node: TestPlatform, live: number) {
+  await waitFor(`every partition owned by ${live} node(s)`, async () => {
+    const status = await clusterStatus(node);
+    const alive = status.nodes.filter((n) => n.alive);
+    const held = alive.reduce((sum, n) => sum + n.partitions.length, 0);
+    return status.unowned.length === 0 && alive.length === live && held === status.partitions ? true : undefined;
+  });
+}
+
 /** Polls until `check` returns a value (not undefined), or fails naming `what`. */
 export async function waitFor<T>(
   what: string,

@@ -1,10 +1,20 @@
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadPlatformConfig } from '../config/platform-config.ts';
-import { checkSharedAccounts, copySharedFiles, planWorkers, workerCount, workersArgument } from './workers-plan.ts';
+import { readAuthFile, writeAuthFile, type AuthFile } from '../config/accounts/auth-file.ts';
+import { makeHash } from '../config/accounts/secrets.ts';
+import {
+  boxAuthChanges,
+  checkSharedAccounts,
+  copySharedFiles,
+  passSharedFiles,
+  planWorkers,
+  workerCount,
+  workersArgument,
+} from './workers-plan.ts';
 
 describe('workers of one box: the plan', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-workers-plan-'));
@@ -66,5 +76,35 @@ describe('workers of one box: the plan', () => {
     expect(readFileSync(join(worker, 'auth.json'), 'utf8')).toBe('{"v":1}');
     expect(statSync(join(worker, 'auth.json')).mode & 0o777).toBe(0o600);
     expect(statSync(worker).mode & 0o777).toBe(0o700);
+  });
+
+  it("passes a change of the box's accounts to a running worker without undoing what the cluster changed there", () => {
+    const at = '2026-12-01T00:00:00.000Z';
+    const boxDir = join(dir, 'box-accounts');
+    const workerDir = join(boxDir, 'workers', 'w0');
+    const box: AuthFile = {
+      version: 2,
+      devices: { 'air-a': makeHash('old-secret') },
+      accounts: [{ name: 'admin', role: 'admin', disabled: false, passwordSetAt: at, createdAt: at, iocDuty: true }],
+      tokens: [],
+    };
+    mkdirSync(boxDir, { recursive: true });
+    writeAuthFile(join(boxDir, 'auth.json'), box);
+    passSharedFiles(boxDir, workerDir, undefined); // first start: the whole file
+    // the cluster rotated the device's secret through another node: the worker's copy has the new hash
+    const rotated = makeHash('new-secret');
+    const worker = readAuthFile(join(workerDir, 'auth.json'));
+    worker.devices['air-a'] = rotated;
+    writeAuthFile(join(workerDir, 'auth.json'), worker);
+    // `ioc accounts add` on the box: only the new account reaches the worker; the old secret stays refused
+    const next: AuthFile = {
+      ...box,
+      accounts: [...box.accounts, { ...box.accounts[0]!, name: 'lan', role: 'operator', iocDuty: false }],
+    };
+    writeAuthFile(join(boxDir, 'auth.json'), next);
+    passSharedFiles(boxDir, workerDir, boxAuthChanges(box, next));
+    const after = readAuthFile(join(workerDir, 'auth.json'));
+    expect(after.accounts.map((a) => a.name)).toEqual(['admin', 'lan']);
+    expect(after.devices['air-a']).toEqual(rotated);
   });
 });

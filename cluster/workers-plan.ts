@@ -2,7 +2,10 @@ import cluster from 'node:cluster';
 import { chmodSync, copyFileSync, existsSync, renameSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { applyAuthEntries, authEntries } from '../config/accounts/auth-entries.ts';
+import { authFilePath, readAuthFile, updateAuthFile, type AuthFile } from '../config/accounts/auth-file.ts';
 import { defaultNodeId, type ClusterConfig } from '../config/cluster-config.ts';
+import { diffEntries, type EntryChanges } from '../core/entry-diff.ts';
 import { ConfigError } from '../config/config-error.ts';
 import { preparePrivateDataDir } from '../config/private-files.ts';
 
@@ -77,14 +80,42 @@ export function checkSharedAccounts(dataDir: string): void {
  */
 export function copySharedFiles(fromDir: string, toDir: string): void {
   preparePrivateDataDir(toDir);
-  for (const name of SHARED_FILES) {
-    const from = join(fromDir, name);
-    if (!existsSync(from)) continue;
-    const tmp = join(toDir, `.${name}.${process.pid}.tmp`);
-    copyFileSync(from, tmp);
-    chmodSync(tmp, 0o600);
-    renameSync(tmp, join(toDir, name));
+  for (const name of SHARED_FILES) copyOne(fromDir, toDir, name);
+}
+
+function copyOne(fromDir: string, toDir: string, name: string): void {
+  const from = join(fromDir, name);
+  if (!existsSync(from)) return;
+  const tmp = join(toDir, `.${name}.${process.pid}.tmp`);
+  copyFileSync(from, tmp);
+  chmodSync(tmp, 0o600);
+  renameSync(tmp, join(toDir, name));
+}
+
+/** The box's auth.json as it is now; undefined when absent. Throws a ConfigError when it is invalid. */
+export function readBoxAuth(dataDir: string): AuthFile | undefined {
+  const file = authFilePath(dataDir);
+  return existsSync(file) ? readAuthFile(file) : undefined;
+}
+
+/** What changed in the box's accounts between two reads; undefined when there is no earlier read to compare. */
+export function boxAuthChanges(before: AuthFile | undefined, after: AuthFile | undefined): EntryChanges | undefined {
+  return before && after ? diffEntries(authEntries(before), authEntries(after)) : undefined;
+}
+
+/**
+ * A running worker gets what changed in the box's accounts (`ioc accounts ...` on the box's data directory),
+ * not the box's whole file: its own auth.json also holds what other nodes changed since (the cluster's shared
+ * accounts, cluster/shared-state.ts), which the box's older file would undo, a rotated device secret working
+ * again. Whole files are copied only where there is nothing to compare (a worker's first start).
+ */
+export function passSharedFiles(fromDir: string, toDir: string, authChanges: EntryChanges | undefined): void {
+  if (!authChanges || !existsSync(authFilePath(toDir))) {
+    copySharedFiles(fromDir, toDir);
+    return;
   }
+  if (authChanges.size) updateAuthFile(toDir, (auth) => applyAuthEntries(auth, authChanges));
+  copyOne(fromDir, toDir, 'credentials.json');
 }
 
 /** In a worker: calls `stop` when the primary asks for a clean stop (a signal may have asked already). */

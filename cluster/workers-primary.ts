@@ -2,9 +2,13 @@ import cluster, { type Worker } from 'node:cluster';
 import { watch, type FSWatcher } from 'node:fs';
 import { systemClock, type Clock, type TimerHandle } from '../core/clock.ts';
 import { loadPlatformConfig } from '../config/platform-config.ts';
+import type { AuthFile } from '../config/accounts/auth-file.ts';
 import {
+  boxAuthChanges,
   checkSharedAccounts,
   copySharedFiles,
+  passSharedFiles,
+  readBoxAuth,
   planWorkers,
   SHARED_FILES,
   WORKER_STOP_MESSAGE,
@@ -90,18 +94,34 @@ function superviseWorkers(deps: { plans: WorkerPlan[]; sharedDir: string; clock:
     slot.backoffMs = Math.min(MAX_BACKOFF_MS, slot.backoffMs * 2);
   });
 
-  // `ioc accounts ...` / `ioc credentials ...` on the box's data directory reach every running worker
+  // `ioc accounts ...` / `ioc credentials ...` on the box's data directory reach every running worker, as what
+  // changed since the box's previous file (passSharedFiles says why not the whole file)
+  let boxAuth: AuthFile | undefined;
+  try {
+    boxAuth = readBoxAuth(sharedDir);
+  } catch (err) {
+    say(`${(err as Error).message}: account changes on the box are passed on once it is valid`);
+  }
   let watcher: FSWatcher | undefined;
   try {
     watcher = watch(sharedDir, (_event, name) => {
       if (stopping || !SHARED_FILES.some((f) => f === String(name))) return;
+      let next: AuthFile | undefined;
+      try {
+        next = readBoxAuth(sharedDir);
+      } catch (err) {
+        say(`the box's accounts changed but are invalid, not passed on: ${(err as Error).message}`);
+        return;
+      }
+      const changes = boxAuthChanges(boxAuth, next);
       for (const slot of slots) {
         try {
-          copySharedFiles(sharedDir, slot.plan.dataDir);
+          passSharedFiles(sharedDir, slot.plan.dataDir, changes);
         } catch (err) {
-          say(`cannot copy the changed accounts to ${slot.plan.nodeId}: ${(err as Error).message}`);
+          say(`cannot pass the changed accounts to ${slot.plan.nodeId}: ${(err as Error).message}`);
         }
       }
+      boxAuth = next;
     });
     watcher.on('error', (err) => say(`stopped watching ${sharedDir} for account changes: ${err.message}`));
   } catch (err) {

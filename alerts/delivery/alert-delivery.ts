@@ -8,6 +8,7 @@ import type { DeliveryChannel, RunningChannel } from './delivery-channel.ts';
 import { DELIVERY_CHANNELS } from './delivery-channels.ts';
 import { registerDeliveryMetrics } from './delivery-metrics.ts';
 import { notSilenced } from './silenced-filter.ts';
+import { withRecentEvents } from './recent-events.ts';
 import type { MqttPublish } from './mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
 
@@ -46,8 +47,10 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   const twice = names.find((n, i) => names.indexOf(n) !== i);
   // refused before anything starts: two channels of one name would overwrite each other's gauges
   if (twice !== undefined) throw new Error(`two delivery channels are named "${twice}"`);
+  // one node: the hub resumes a reconnecting client from the events it kept (recent-events.ts)
+  const recent = deps.hubFeed ? undefined : withRecentEvents(deps.feed);
   const hub = new AlertStreamHub({
-    feed: deps.hubFeed ?? deps.feed,
+    feed: deps.hubFeed ?? recent!,
     clock: deps.clock,
     logger: deps.logger,
     ...deps.stream,
@@ -74,6 +77,7 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
     channels,
     async stop() {
       hub.stop();
+      recent?.stop();
       notifying.stop();
       await Promise.all([...[...channels.values()].map((c) => c.stop()), webhooks.stop()]);
     },

@@ -8,4 +8,16 @@ import type { Alert, AlertEvent } from '../alert-model.ts';
 export interface AlertFeed {
   readonly bus: EventEmitter<{ alert: [AlertEvent] }>;
   open(): Alert[];
+  /** the seq of the newest event announced (a snapshot reflects it) */
+  readonly lastSeq?: number;
+  /**
+   * The events after `seq`, in order, for a stream client that reconnects (`?since=`); `complete` is false
+   * when the feed no longer holds all of them (or `seq` is newer than any event): the client needs a snapshot.
+   */
+  since?(seq: number): Promise<FeedSince>;
+}
+
+export interface FeedSince {
+  readonly events: AlertEvent[];
+  readonly complete: boolean;
 }

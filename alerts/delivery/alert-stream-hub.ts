@@ -28,6 +28,8 @@ export interface StreamClientMeta {
   filter: AlertFilter;
   /** who connected (the operator's user name), for logs */
   user?: string;
+  /** the seq of the last event the client has (`?since=`): it gets what followed instead of a snapshot */
+  since?: number;
 }
 
 interface StreamClient {
@@ -41,6 +43,8 @@ interface StreamClient {
   closing: boolean;
   /** the seq its last snapshot reflects: events up to it are in the snapshot and not sent again */
   snapshotSeq: number;
+  /** while the events after its `since` are read: the live events held back meanwhile */
+  resuming: AlertEvent[] | undefined;
 }
 
 export interface AlertStreamStats {
@@ -123,6 +127,7 @@ export class AlertStreamHub {
       alive: true,
       closing: false,
       snapshotSeq: 0,
+      resuming: undefined,
     };
     this.clients.set(client.id, client);
     this.counters.connected++;
@@ -137,8 +142,61 @@ export class AlertStreamHub {
     });
     // The snapshot reflects every event announced so far (lastSeq); events still waiting for the next
     // flush are sent only if newer: none falls between the two, and none is sent twice.
-    this.sendSnapshot(client);
+    if (meta.since !== undefined && this.options.feed.since) this.resume(client, meta.since);
+    else this.sendSnapshot(client);
     return client.id;
+  }
+
+  /**
+   * A client that reconnects with the seq of the last event it has gets the events after it, in order, once
+   * (`resume`), then the live ones; when the feed no longer holds them all, a snapshot as on a first connect.
+   * Live events that arrive while the missed ones are read are held back, then merged by seq.
+   */
+  private resume(client: StreamClient, since: number): void {
+    const backlog: AlertEvent[] = [];
+    client.resuming = backlog;
+    const fallBack = () => {
+      client.resuming = undefined;
+      this.sendSnapshot(client);
+    };
+    this.options.feed.since!(since).then(
+      ({ events, complete }) => {
+        // closed meanwhile, or a `subscribe` asked for a snapshot instead
+        if (client.resuming !== backlog || !this.clients.has(client.id)) return;
+        if (!complete) return fallBack();
+        client.resuming = undefined;
+        const bySeq = new Map<number, AlertEvent>();
+        for (const event of [...events, ...backlog]) if (event.seq > since) bySeq.set(event.seq, event);
+        const missed = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+        client.held.clear();
+        for (const alert of this.options.feed.open()) {
+          if (matchesFilter(alert, client.filter)) client.held.add(alert.id);
+        }
+        client.snapshotSeq = since;
+        const mine = this.select(client, missed);
+        client.snapshotSeq = Math.max(since, missed.at(-1)?.seq ?? since);
+        this.send(client, { type: 'resume', since, seq: client.snapshotSeq, events: mine });
+      },
+      (err: Error) => {
+        this.logger.warn({ clientId: client.id, err: err.message }, 'alert stream: cannot resume, sending a snapshot');
+        if (client.resuming === backlog && this.clients.has(client.id)) fallBack();
+      },
+    );
+  }
+
+  /** the events a client gets, in order: newer than what it has, matching its filter or about an alert it holds */
+  private select(client: StreamClient, events: readonly AlertEvent[]): AlertEvent[] {
+    const mine: AlertEvent[] = [];
+    for (const event of events) {
+      if (event.seq <= client.snapshotSeq) continue;
+      const { alert } = event;
+      const held = client.held.has(alert.id);
+      if (!held && !matchesFilter(alert, client.filter)) continue;
+      if (event.type === 'resolved') client.held.delete(alert.id);
+      else if (!held) client.held.add(alert.id);
+      mine.push(event);
+    }
+    return mine;
   }
 
   private readonly onEvent = (event: AlertEvent): void => {
@@ -157,16 +215,11 @@ export class AlertStreamHub {
     this.pending = [];
     const frames = new Map<string, Buffer>();
     for (const client of this.clients.values()) {
-      const mine: AlertEvent[] = [];
-      for (const event of events) {
-        if (event.seq <= client.snapshotSeq) continue;
-        const { alert } = event;
-        const held = client.held.has(alert.id);
-        if (!held && !matchesFilter(alert, client.filter)) continue;
-        if (event.type === 'resolved') client.held.delete(alert.id);
-        else if (!held) client.held.add(alert.id);
-        mine.push(event);
+      if (client.resuming) {
+        client.resuming.push(...events);
+        continue;
       }
+      const mine = this.select(client, events);
       if (mine.length === 0) continue;
       const key = mine.length === events.length ? '*' : mine.map((e) => e.seq).join(',');
       let frame = frames.get(key);
@@ -187,8 +240,11 @@ export class AlertStreamHub {
       .sort(byStart);
     client.held.clear();
     for (const alert of alerts) client.held.add(alert.id);
-    client.snapshotSeq = this.counters.lastSeq;
-    this.send(client, { type: 'snapshot', seq: this.counters.lastSeq, alerts });
+    client.resuming = undefined;
+    // after a restart the hub has seen no event yet: the feed knows the newest seq
+    const seq = Math.max(this.counters.lastSeq, this.options.feed.lastSeq ?? 0);
+    client.snapshotSeq = seq;
+    this.send(client, { type: 'snapshot', seq, alerts });
   }
 
   private send(client: StreamClient, message: ServerMessage): void {

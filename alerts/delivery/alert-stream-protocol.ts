@@ -9,6 +9,8 @@ import { alertFilterSchema } from './alert-filter.ts';
  */
 export type ServerMessage =
   | { type: 'snapshot'; seq: number; alerts: Alert[] }
+  /** instead of a snapshot when the client asked `?since=` and every event after it was still held */
+  | { type: 'resume'; since: number; seq: number; events: AlertEvent[] }
   | { type: 'event'; event: AlertEvent }
   | { type: 'events'; events: AlertEvent[] }
   | { type: 'pong'; ts: number }
@@ -16,7 +18,8 @@ export type ServerMessage =
 
 /** The events a server message carries, in order: none, one (`event`) or several (`events`). */
 export function eventsOf(message: ServerMessage): AlertEvent[] {
-  return message.type === 'event' ? [message.event] : message.type === 'events' ? message.events : [];
+  if (message.type === 'event') return [message.event];
+  return message.type === 'events' || message.type === 'resume' ? message.events : [];
 }
 
 /** What a client may send: change its filter (a fresh snapshot follows) or ask for an app-level pong. */

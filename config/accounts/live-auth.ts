@@ -33,6 +33,8 @@ export interface LiveAuth extends AuthStore {
   account(name: string): AccountEntry | undefined;
   tokensOf(account: string): readonly TokenEntry[];
   readonly accounts: readonly AccountEntry[];
+  /** the whole validated file now (a cluster node compares it with the cluster's: cluster/shared-state.ts) */
+  readonly file: AuthFile;
   isCurrent(principal: Principal): boolean;
   /** read-change-write auth.json, then reload (closing what the change revoked) */
   change<T>(fn: (auth: AuthFile) => T): T;
@@ -151,6 +153,9 @@ export function createLiveAuth(deps: LiveAuthDeps): LiveAuth {
     tokensOf: (account) => state.tokensOf(account),
     get accounts() {
       return state.file.accounts;
+    },
+    get file() {
+      return state.file;
     },
     isCurrent: current,
     sweep,

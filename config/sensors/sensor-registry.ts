@@ -167,6 +167,19 @@ export class SensorRegistry {
     this.commit([...next.values()], { action: 'import', ids: plan.map((p) => p.sensor.id) });
   }
 
+  /**
+   * Takes entries from the cluster's copy (cluster/shared-state.ts): each id set to its entry or removed,
+   * written and applied like any change (sessions of sensors now disabled close, rules re-target).
+   */
+  applyShared(changes: ReadonlyMap<string, RegistryEntry | null>): void {
+    const next = new Map(this.entries);
+    for (const [id, entry] of changes) {
+      if (entry) next.set(id, entry);
+      else next.delete(id);
+    }
+    this.commit([...next.values()], { action: 'reload', ids: [...changes.keys()] });
+  }
+
   /** Re-reads the file (changed by `ioc sensors` in another process); false when it is invalid. */
   reload(): boolean {
     const stored = readRegistryFile(this.file);

@@ -217,6 +217,10 @@ describe('operator console', () => {
 
   it('says it is offline when the platform goes down, and reconnects by itself when it is back', async () => {
     const port = Number(new URL(platform.httpUrl).port);
+    const streams: string[] = [];
+    page.on('websocket', (ws) => {
+      if (ws.url().includes('/api/alerts/stream')) streams.push(ws.url());
+    });
     await Promise.all(devices.splice(0).map((d) => d.endAsync()));
     await platform.stop();
     const banner = page.getByRole('status').filter({ hasText: 'Mất kết nối máy chủ' });
@@ -226,6 +230,8 @@ describe('operator console', () => {
     // the same platform (data, tokens, open alerts) back on the same address
     platform = await startTestPlatform({ dataDir, overrides: { http: { port, host: '127.0.0.1' } } });
     await banner.waitFor({ state: 'hidden', timeout: 45_000 });
+    // it asked for what it missed (`since` = the last event it held), not for a whole new snapshot
+    expect(streams.at(-1)).toMatch(/[?&]since=\d+/);
     // the fresh snapshot after reconnecting still holds the acknowledged alert, restored by the platform
     const row = page.getByRole('listitem').filter({ hasText: RULE.title.vi });
     await eventually(() => row.textContent()).toContain('Đã tiếp nhận');

@@ -19,7 +19,8 @@ export interface AlertStream {
 }
 
 type StreamMessage =
-  | { type: 'snapshot'; alerts: Alert[] }
+  | { type: 'snapshot'; seq: number; alerts: Alert[] }
+  | { type: 'resume'; seq: number; events: AlertEvent[] }
   | { type: 'event'; event: AlertEvent }
   | { type: 'events'; events: AlertEvent[] }
   | { type: string };
@@ -35,13 +36,22 @@ export function backoffDelay(attempt: number, random: number = Math.random()): n
   return Math.round(base * (0.5 + random / 2));
 }
 
+function withSince(url: string, seq: number): string {
+  return `${url}${url.includes('?') ? '&' : '?'}since=${seq}`;
+}
+
 export function connectAlertStream(url: string, handlers: StreamHandlers): AlertStream {
   let socket: WebSocket | undefined;
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
+  // the seq of the last event held: a reconnect asks for what followed (`?since=`), from any node of a cluster
+  let lastSeq: number | undefined;
+  let resumable = false;
 
   const schedule = (code: number) => {
+    // a consumer dropped for falling behind catches up with a fresh snapshot, not with everything it missed
+    resumable = code !== SLOW_CONSUMER;
     const delay = code === SLOW_CONSUMER ? 250 : backoffDelay(attempt++);
     handlers.onStatus({ state: 'offline', retryAt: Date.now() + delay, code });
     timer = setTimeout(open, delay);
@@ -52,7 +62,7 @@ export function connectAlertStream(url: string, handlers: StreamHandlers): Alert
     if (closed) return;
     handlers.onStatus({ state: 'connecting' });
     let opened = false;
-    const ws = new WebSocket(url);
+    const ws = new WebSocket(resumable && lastSeq !== undefined ? withSince(url, lastSeq) : url);
     socket = ws;
     ws.onopen = () => {
       opened = true;
@@ -67,12 +77,17 @@ export function connectAlertStream(url: string, handlers: StreamHandlers): Alert
       }
       if (parsed.type === 'snapshot' && 'alerts' in parsed) {
         attempt = 0;
+        lastSeq = parsed.seq;
         handlers.onSnapshot(parsed.alerts);
       } else if (parsed.type === 'event' && 'event' in parsed) {
+        lastSeq = parsed.event.seq;
         handlers.onEvent(parsed.event);
-      } else if (parsed.type === 'events' && 'events' in parsed) {
-        // events raised together (one reading crossing two levels, a burst) come in one frame
+      } else if ((parsed.type === 'events' || parsed.type === 'resume') && 'events' in parsed) {
+        // events raised together (one reading crossing two levels, a burst) come in one frame; `resume`
+        // carries what was missed while offline
+        if (parsed.type === 'resume') attempt = 0;
         for (const event of parsed.events) handlers.onEvent(event);
+        lastSeq = 'seq' in parsed ? parsed.seq : (parsed.events.at(-1)?.seq ?? lastSeq);
       }
     };
     ws.onclose = (event) => {

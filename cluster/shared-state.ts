@@ -1,0 +1,160 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { Logger } from 'pino';
+import { applyAuthEntries, authEntries } from '../config/accounts/auth-entries.ts';
+import type { LiveAuth } from '../config/accounts/live-auth.ts';
+import { registryEntrySchema, type RegistryEntry } from '../config/sensors/registry-file.ts';
+import type { SensorRegistry } from '../config/sensors/sensor-registry.ts';
+import { canonicalJson, diffEntries, type EntryChanges } from '../core/entry-diff.ts';
+import { type ClusterSync, createClusterSync, type SharedHandle } from './shared-entries.ts';
+
+/**
+ * What a cluster's nodes must hold alike, shared through Redis (cluster/shared-entries.ts, docs/cluster.md):
+ * - `auth`: accounts, API tokens and device secrets (hashes only). Disabling an account, revoking a token,
+ *   rotating or deleting a device's secret on one node reaches every node at once, and each closes the live
+ *   sessions the old credential opened (its auth reload sweeps them, as on one node);
+ * - `sensors`: the device registry (a sensor disabled or deleted on one node is refused and disconnected on
+ *   all; a new one is known everywhere);
+ * - `rules`: the rules changed through the API, so every node evaluates the same rules.
+ * Each node keeps its own files (auth.json, sensors.json, rules/) as the copy the rest of the platform reads;
+ * the Redis hash is the truth. A change made on this node (the API, or `ioc ...` on its data directory, which
+ * the file watches pick up) is sent; a change from elsewhere is written to the files without being sent back.
+ */
+export interface SharedStateDeps {
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+  readonly nodeId: string;
+  readonly logger: Logger;
+  readonly accounts: LiveAuth;
+  readonly registry: SensorRegistry;
+  readonly rules: {
+    entries(): Map<string, string>;
+    applyShared(changes: EntryChanges, by: string): void;
+    onChange(listener: () => void): void;
+  };
+}
+
+export interface SharedState {
+  start(): Promise<void>;
+  /** resolves once this node's changes so far are in Redis (never rejects) */
+  flushed(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Follows a document's local changes: those made here are published, those taken from the cluster are not. */
+function follower(name: string, local: () => Map<string, string>, logger: Logger) {
+  let seen = local();
+  let applying = false;
+  let handle: SharedHandle | undefined;
+  return {
+    bind(h: SharedHandle) {
+      handle = h;
+    },
+    /** call after every local change */
+    changed() {
+      const now = local();
+      const changes = diffEntries(seen, now);
+      seen = now;
+      if (!applying && changes.size) handle?.publish(changes);
+    },
+    /** runs a change taken from the cluster */
+    taking(fn: () => void) {
+      applying = true;
+      try {
+        fn();
+      } catch (err) {
+        logger.error({ err: (err as Error).message, document: name }, 'a change from the cluster could not be applied');
+      } finally {
+        applying = false;
+        seen = local();
+      }
+    },
+    handle: () => handle,
+  };
+}
+
+export function createSharedState(deps: SharedStateDeps): SharedState {
+  const logger = deps.logger.child({ module: 'cluster-shared' });
+  const sync: ClusterSync = createClusterSync({
+    redisUrl: deps.redisUrl,
+    keyPrefix: deps.keyPrefix,
+    nodeId: deps.nodeId,
+    logger,
+  });
+
+  const authLocal = () => authEntries(deps.accounts.file);
+  const auth = follower('auth', authLocal, logger);
+  // every swap of the credentials: the API's changes and the CLI's (the file watch)
+  deps.accounts.onReload(() => auth.changed());
+  auth.bind(
+    sync.share({
+      name: 'auth',
+      local: authLocal,
+      // written to auth.json and reloaded: the reload closes what the old credentials opened
+      apply: (changes) => auth.taking(() => deps.accounts.change((file) => applyAuthEntries(file, changes))),
+    }),
+  );
+
+  const sensorsLocal = () => new Map(deps.registry.all().map((e) => [e.id, canonicalJson(e)]));
+  const sensors = follower('sensors', sensorsLocal, logger);
+  deps.registry.onChange(() => sensors.changed());
+  sensors.bind(
+    sync.share({
+      name: 'sensors',
+      local: sensorsLocal,
+      apply: (changes) =>
+        sensors.taking(() => {
+          const entries = new Map<string, RegistryEntry | null>();
+          for (const [id, json] of changes) {
+            if (json === null) {
+              entries.set(id, null);
+              continue;
+            }
+            const parsed = registryEntrySchema.safeParse(JSON.parse(json));
+            if (parsed.success && parsed.data.id === id) entries.set(id, parsed.data);
+            else logger.error({ sensor: id.slice(0, 64) }, 'a sensor from the cluster is invalid here: skipped');
+          }
+          deps.registry.applyShared(entries);
+        }),
+    }),
+  );
+
+  const rules = follower('rules', () => deps.rules.entries(), logger);
+  deps.rules.onChange(() => rules.changed());
+  rules.bind(
+    sync.share({
+      name: 'rules',
+      local: () => deps.rules.entries(),
+      apply: (changes) => rules.taking(() => deps.rules.applyShared(changes, 'cluster')),
+    }),
+  );
+
+  return {
+    start: () => sync.start(),
+    flushed: async () => {
+      await Promise.all([auth, sensors, rules].map((f) => f.handle()?.flushed()));
+    },
+    stop: () => sync.stop(),
+  };
+}
+
+/**
+ * An admin's change answers once Redis has it (every node applies it from there within milliseconds): a
+ * client told "disabled" on one node is not refused a moment later by another that still lets the account in.
+ * `current` is late-bound: the shared state starts after the routes are built. Without encapsulation, so the
+ * hook sees every route.
+ */
+/** the routes that change what the cluster shares: accounts and tokens, sensors and their secrets, rules */
+const SHARED_ROUTES = ['/api/accounts', '/api/sensor', '/api/provision', '/api/rules'];
+
+export function sharedChangesSettled(current: () => SharedState | undefined): FastifyPluginAsync {
+  const plugin: FastifyPluginAsync = async (app) => {
+    app.addHook('onSend', async (request, _reply, payload) => {
+      const url = request.routeOptions.url ?? '';
+      const changes = request.method !== 'GET' && request.method !== 'HEAD' && request.method !== 'OPTIONS';
+      if (changes && SHARED_ROUTES.some((prefix) => url.startsWith(prefix))) await current()?.flushed();
+      return payload;
+    });
+  };
+  Object.assign(plugin, { [Symbol.for('skip-override')]: true });
+  return plugin;
+}
