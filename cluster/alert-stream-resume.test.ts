@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
-import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
-import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
-import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
-import { type ClusterSetup, ownedBy, startNode, waitFor, watchAlerts } from './cluster-test-kit.ts';
+import { ownedBy, waitFor, watchAlerts, twoClusterNodes } from './cluster-test-kit.ts';
 
 /**
  * An operator whose node goes away reconnects to another node with `?since=<seq>` and gets what it missed,
@@ -37,29 +34,11 @@ async function openRaw(node: TestPlatform, query: string): Promise<RawStream> {
 const seqs = (events: readonly AlertEvent[]) => events.map((e) => `${e.seq}:${e.type}:${e.alert.id}`);
 
 describe('the alert stream resumes on another node', () => {
-  let redis: RedisServer;
-  let influx: InfluxServer;
   let a: TestPlatform;
   let b: TestPlatform;
-
-  beforeAll(async () => {
-    [redis, influx] = await Promise.all([startRedis(), startInfluxd()]);
-    const setup: ClusterSetup = {
-      redisUrl: redis.url,
-      influxUrl: influx.url,
-      database: freshDatabase('streamresume'),
-      leaseMs: 1500,
-      partitions: 8,
-    };
-    a = await startNode(setup, 'node-a');
-    b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
-    await ownedBy(b, 2);
-  }, 90_000);
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await redis?.dispose();
-    await influx?.dispose();
+  twoClusterNodes('streamresume', (na, nb) => {
+    a = na;
+    b = nb;
   });
 
   it('an operator of a stopped node gets from the other node every event it missed, in order, once', async () => {

@@ -1,11 +1,15 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
 import type { Clock, ManualClock } from '../core/clock.ts';
+import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
+import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
 import type { ClusterStatus } from './cluster-status.ts';
 
 /** Test helpers for cluster nodes in one process (cluster/*.test.ts), on a real Redis and InfluxDB. */
@@ -48,6 +52,39 @@ export async function startNode(
       rmSync(dataDir, { recursive: true, force: true });
       rmSync(`${dataDir}.audit.key`, { force: true });
     },
+  });
+}
+
+/**
+ * For a describe block: a real Redis and InfluxDB (database `name`, made fresh), node A, node B seeded from A,
+ * both owning their rule partitions before the first test (`use` receives them), all stopped after the last.
+ */
+export function twoClusterNodes(name: string, use: (a: TestPlatform, b: TestPlatform) => void): void {
+  let redis: RedisServer | undefined;
+  let influx: InfluxServer | undefined;
+  let a: TestPlatform | undefined;
+  let b: TestPlatform | undefined;
+  beforeAll(async () => {
+    const [r, i] = await Promise.all([startRedis(), startInfluxd()]);
+    redis = r;
+    influx = i;
+    const setup: ClusterSetup = {
+      redisUrl: r.url,
+      influxUrl: i.url,
+      database: freshDatabase(name),
+      leaseMs: 1500,
+      partitions: 8,
+    };
+    a = await startNode(setup, 'node-a');
+    b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
+    await ownedBy(b, 2);
+    use(a, b);
+  }, 90_000);
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await redis?.dispose();
+    await influx?.dispose();
   });
 }
 

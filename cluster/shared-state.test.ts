@@ -1,37 +1,15 @@
-import mqtt from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { runCli } from '../cli/ioc.ts';
-import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
-import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
-import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
-import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
+import { canConnect, publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { trafficJamRule } from '../test-support/rule-fixtures.ts';
-import { type ClusterSetup, ownedBy, pairEvents, startNode, waitFor, watchAlerts } from './cluster-test-kit.ts';
+import { pairEvents, waitFor, watchAlerts, twoClusterNodes } from './cluster-test-kit.ts';
 
 /**
  * What an admin changes on one node holds on every node at once (cluster/shared-state.ts), on a real Redis and
  * InfluxDB with two nodes in one process: a rotated device secret, a disabled account, a revoked token, a
  * disabled sensor, a console session, a rule.
  */
-async function canConnect(url: string, username: string, password: string): Promise<boolean> {
-  const client = mqtt.connect(url, {
-    username,
-    password,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    clientId: `${username}-probe-${Math.random().toString(16).slice(2, 8)}`,
-  });
-  try {
-    return await new Promise<boolean>((resolve) => {
-      client.once('connect', () => resolve(true));
-      client.once('error', () => resolve(false));
-      client.once('close', () => resolve(false));
-    });
-  } finally {
-    client.end(true);
-  }
-}
 
 /** An alert stream opened with a token or a cookie; resolves once its first message came, with its close. */
 async function openStream(node: TestPlatform, auth: { token?: string; cookie?: string }) {
@@ -62,29 +40,11 @@ const withCookie = (node: TestPlatform, method: string, cookie: string) =>
   fetch(`${node.httpUrl}/api/session`, { method, headers: { cookie } });
 
 describe('changes made on one node hold on every node at once', () => {
-  let redis: RedisServer;
-  let influx: InfluxServer;
   let a: TestPlatform;
   let b: TestPlatform;
-
-  beforeAll(async () => {
-    [redis, influx] = await Promise.all([startRedis(), startInfluxd()]);
-    const setup: ClusterSetup = {
-      redisUrl: redis.url,
-      influxUrl: influx.url,
-      database: freshDatabase('sharedstate'),
-      leaseMs: 1500,
-      partitions: 8,
-    };
-    a = await startNode(setup, 'node-a');
-    b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
-    await ownedBy(b, 2);
-  }, 90_000);
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await redis?.dispose();
-    await influx?.dispose();
+  twoClusterNodes('sharedstate', (na, nb) => {
+    a = na;
+    b = nb;
   });
 
   /** an account made on node A with a password and a token, once node B knows it */

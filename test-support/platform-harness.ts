@@ -172,6 +172,26 @@ export async function subscribeCollect(
   };
 }
 
+/** Tries an MQTT login with a fresh clientId; true on CONNACK, false when refused. */
+export async function canConnect(url: string, username: string, password: string): Promise<boolean> {
+  const client = mqtt.connect(url, {
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    clientId: `${username}-probe-${Math.random().toString(16).slice(2, 8)}`,
+  });
+  try {
+    return await new Promise<boolean>((resolve) => {
+      client.once('connect', () => resolve(true));
+      client.once('error', () => resolve(false));
+      client.once('close', () => resolve(false));
+    });
+  } finally {
+    client.end(true);
+  }
+}
+
 /** Connects and says how CONNECT ended: `ok` with the client, or the CONNACK refusal code (the client closed). */
 export function tryConnect(
   url: string,

@@ -1,33 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { runCli } from '../../cli/ioc.ts';
 import { captureLogs } from '../../test-support/log-capture.ts';
-import { startTestPlatform, type TestPlatform } from '../../test-support/platform-harness.ts';
+import { canConnect, startTestPlatform, type TestPlatform } from '../../test-support/platform-harness.ts';
 
 const quiet = { out: () => undefined, err: () => undefined };
-
-/** Tries an MQTT login; resolves true on CONNACK, false when refused. */
-async function canConnect(url: string, username: string, password: string): Promise<boolean> {
-  const client = mqtt.connect(url, {
-    username,
-    password,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    clientId: `${username}-probe-${Math.random().toString(16).slice(2, 8)}`,
-  });
-  try {
-    return await new Promise<boolean>((resolve) => {
-      client.once('connect', () => resolve(true));
-      client.once('error', () => resolve(false));
-      client.once('close', () => resolve(false));
-    });
-  } finally {
-    client.end(true);
-  }
-}
 
 async function signIn(p: TestPlatform, username: string, password: string): Promise<string> {
   const res = await fetch(`${p.httpUrl}/api/session`, {
