@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { createLiveAuth, type LiveAuth } from './config/accounts/live-auth.ts';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './config/accounts/live-sessions.ts';
 import { createLoginLimiter, type LoginLimiter } from './config/accounts/login-limiter.ts';
-import { createWebSessions, type WebSessions } from './config/accounts/web-sessions.ts';
+import { createWebSessions, type WebSession, type WebSessions } from './config/accounts/web-sessions.ts';
+import type { AccountEntry } from './config/accounts/auth-file.ts';
 import type { City } from './config/city-config.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
@@ -82,7 +83,26 @@ export function openPlatformAccounts(deps: {
     logger: logger.child({ module: 'auth' }),
     alsoCurrent: (p) => p.credential?.scheme !== 'session' || webSessions.isLive(p.credential.id),
   });
-  accounts.onReload(() => webSessions.prune((p) => accounts.isCurrent(p)));
+  // each account as it stood at the last reload: those whose entry changed may have had sessions revoked
+  const entryOf = (a: AccountEntry) => `${a.disabled} ${a.role} ${a.passwordSetAt}`;
+  let seen = new Map(accounts.accounts.map((a) => [a.name, entryOf(a)]));
+  accounts.onReload(() => {
+    webSessions.prune((p) => accounts.isCurrent(p));
+    if (!redisSessions) return;
+    // in a cluster the shared copies of revoked sessions go too, judged by the accounts of this reload (a
+    // later change must not save them), or they would come back when the account does (auth-state isCurrent)
+    const now = new Map(accounts.accounts.map((a) => [a.name, a]));
+    const changed = [...new Set([...seen.keys(), ...now.keys()])].filter(
+      (name) => seen.get(name) !== (now.has(name) ? entryOf(now.get(name)!) : undefined),
+    );
+    seen = new Map([...now].map(([name, a]) => [name, entryOf(a)]));
+    if (changed.length === 0) return;
+    const valid = (s: WebSession) => {
+      const a = now.get(s.account);
+      return a !== undefined && !a.disabled && a.role === s.role && a.passwordSetAt === s.passwordSetAt;
+    };
+    void webSessions.revoke(changed, valid);
+  });
   const loginLimiter = createLoginLimiter(
     {
       ...config.accounts,

@@ -16,6 +16,7 @@ import type { AuditLog } from './audit/audit-log.ts';
 import { openPlatformAudit } from './audit/platform-audit.ts';
 import { recordPlatformStart } from './audit/platform-events.ts';
 import { createBoundedAudit } from './audit/bounded-audit.ts';
+import { addressKey } from './config/accounts/login-limiter.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
@@ -179,7 +180,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const deviceBudget = createDeviceBudget(config.limits, clock, logger, registry, deviceRefusals);
   // ChirpStack, camera sources: their MQTT dialects and HTTP routes (platform-integrations.ts)
   const integrations = createIntegrations({ config, city, ingest, logger, registry, budget: deviceBudget });
-  // refused MQTT CONNECTs in the audit log, a few per address and minute, the rest summed (audit/bounded-audit.ts)
+  // refused MQTT CONNECTs in the audit log, a few per address and minute, the rest summed (audit/bounded-audit.ts);
+  // an IPv6 client counts by its /64 (addressKey), as sign-ins and provisioning do: it holds 2^64 addresses
   const connectAudit = createBoundedAudit({
     audit,
     clock,
@@ -189,7 +191,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   const broker = await createBroker({
     onConnectRefused: (r) =>
-      connectAudit.record(r.address, {
+      connectAudit.record(addressKey(r.address), {
         actor: { name: 'anonymous', role: 'anonymous' },
         address: r.address,
         action: MQTT_CONNECT_REFUSED_ACTION,

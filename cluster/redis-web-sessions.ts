@@ -28,6 +28,17 @@ const sessionSchema = z
   })
   .strict();
 
+/** a stored session, or undefined when missing or not one (a malformed value is no session, never a crash) */
+function readSession(json: string | null): WebSession | undefined {
+  if (json === null) return undefined;
+  try {
+    const parsed = sessionSchema.safeParse(JSON.parse(json));
+    return parsed.success ? (parsed.data as WebSession) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function createRedisWebSessions(o: {
   redisUrl: string;
   keyPrefix: string;
@@ -42,18 +53,40 @@ export function createRedisWebSessions(o: {
   const redis = connect('sessions');
   const subscriber = connect('sessions-in', { enableReadyCheck: false });
   const keyOf = (key: string) => `${o.keyPrefix}session:${key}`;
+  // the keys of an account's sessions, so that a revocation ends them all, even those no node holds in memory
+  const indexOf = (account: string) => `${o.keyPrefix}sessions:of:${account}`;
   const channel = `${o.keyPrefix}sessions:ended`;
   let started = false;
 
   const store: SharedSessionStore = {
     async save(key, session, ttlMs) {
-      await redis.set(keyOf(key), JSON.stringify(session), 'PX', Math.max(1, ttlMs));
+      const ttl = Math.max(1, ttlMs);
+      await redis
+        .multi()
+        .set(keyOf(key), JSON.stringify(session), 'PX', ttl)
+        .sadd(indexOf(session.account), key)
+        // every session of the account ends by then (each has the same lifetime)
+        .pexpire(indexOf(session.account), ttl)
+        .exec();
     },
     async load(key) {
-      const json = await redis.get(keyOf(key));
-      if (json === null) return undefined;
-      const parsed = sessionSchema.safeParse(JSON.parse(json));
-      return parsed.success ? (parsed.data as WebSession) : undefined;
+      return readSession(await redis.get(keyOf(key)));
+    },
+    async sessionsOf(account) {
+      const keys = await redis.smembers(indexOf(account));
+      if (keys.length === 0) return [];
+      const found: Array<[string, WebSession]> = [];
+      const gone: string[] = [];
+      const values = await redis.mget(...keys.map(keyOf));
+      keys.forEach((key, i) => {
+        const json = values[i] ?? null;
+        const session = readSession(json);
+        if (session?.account === account) found.push([key, session]);
+        else if (json === null) gone.push(key);
+      });
+      // expired or signed out meanwhile
+      if (gone.length) await redis.srem(indexOf(account), ...gone);
+      return found;
     },
     async remove(key) {
       await redis.multi().del(keyOf(key)).publish(channel, key).exec();

@@ -40,6 +40,15 @@ export interface SharedState {
   stop(): Promise<void>;
 }
 
+/** JSON text from Redis: a malformed entry is refused like an invalid one, not the whole change with it */
+function parseOrUndefined(json: string): unknown {
+  try {
+    return JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Follows a document's local changes: those made here are published, those taken from the cluster are not. */
 function follower(name: string, local: () => Map<string, string>, logger: Logger) {
   let seen = local();
@@ -90,7 +99,16 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
       name: 'auth',
       local: authLocal,
       // written to auth.json and reloaded: the reload closes what the old credentials opened
-      apply: (changes) => auth.taking(() => deps.accounts.change((file) => applyAuthEntries(file, changes))),
+      apply: (changes) =>
+        auth.taking(() => {
+          const refused = deps.accounts.change((file) => applyAuthEntries(file, changes));
+          // removed here, not kept as they were: the safe direction for a credential
+          if (refused.length)
+            logger.error(
+              { entries: refused.slice(0, 20).map((k) => k.slice(0, 80)), count: refused.length },
+              'entries from the cluster are invalid here: removed on this node',
+            );
+        }),
     }),
   );
 
@@ -109,7 +127,7 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
               entries.set(id, null);
               continue;
             }
-            const parsed = registryEntrySchema.safeParse(JSON.parse(json));
+            const parsed = registryEntrySchema.safeParse(parseOrUndefined(json));
             if (parsed.success && parsed.data.id === id) entries.set(id, parsed.data);
             else logger.error({ sensor: id.slice(0, 64) }, 'a sensor from the cluster is invalid here: skipped');
           }

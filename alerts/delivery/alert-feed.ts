@@ -12,9 +12,10 @@ export interface AlertFeed {
   readonly lastSeq?: number;
   /**
    * The events after `seq`, in order, for a stream client that reconnects (`?since=`); `complete` is false
-   * when the feed no longer holds all of them (or `seq` is newer than any event): the client needs a snapshot.
+   * when the feed no longer holds all of them (or `seq` is newer than any event), or more than `count`: the
+   * client needs a snapshot.
    */
-  since?(seq: number): Promise<FeedSince>;
+  since?(seq: number, count?: number): Promise<FeedSince>;
 }
 
 export interface FeedSince {

@@ -22,6 +22,12 @@ export interface AlertStreamHubOptions {
   /** How long a dropped client gets to complete the close handshake before its socket is destroyed. */
   closeGraceMs?: number;
   maxClients?: number;
+  /**
+   * At most this many events in one `resume` (a cluster's Redis is asked for no more), and at most
+   * `maxBufferedBytes` of them: a client that missed more gets a snapshot, as when the feed no longer holds
+   * them. One frame of every kept event, each with its alert's whole workflow log, could reach a gigabyte.
+   */
+  maxResumeEvents?: number;
 }
 
 export interface StreamClientMeta {
@@ -73,6 +79,7 @@ export class AlertStreamHub {
   private readonly heartbeatIntervalMs: number;
   private readonly closeGraceMs: number;
   private readonly maxClients: number;
+  private readonly maxResumeEvents: number;
   private heartbeat: TimerHandle | undefined;
   private nextId = 1;
   private started = false;
@@ -86,6 +93,7 @@ export class AlertStreamHub {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 30_000;
     this.closeGraceMs = options.closeGraceMs ?? 5_000;
     this.maxClients = options.maxClients ?? 10_000;
+    this.maxResumeEvents = options.maxResumeEvents ?? 1000;
   }
 
   start(): void {
@@ -159,11 +167,11 @@ export class AlertStreamHub {
       client.resuming = undefined;
       this.sendSnapshot(client);
     };
-    this.options.feed.since!(since).then(
-      ({ events, complete }) => {
+    this.options.feed.since!(since, this.maxResumeEvents)
+      .then(({ events, complete }) => {
         // closed meanwhile, or a `subscribe` asked for a snapshot instead
         if (client.resuming !== backlog || !this.clients.has(client.id)) return;
-        if (!complete) return fallBack();
+        if (!complete || events.length > this.maxResumeEvents) return fallBack();
         client.resuming = undefined;
         const bySeq = new Map<number, AlertEvent>();
         for (const event of [...events, ...backlog]) if (event.seq > since) bySeq.set(event.seq, event);
@@ -175,13 +183,28 @@ export class AlertStreamHub {
         client.snapshotSeq = since;
         const mine = this.select(client, missed);
         client.snapshotSeq = Math.max(since, missed.at(-1)?.seq ?? since);
-        this.send(client, { type: 'resume', since, seq: client.snapshotSeq, events: mine });
-      },
-      (err: Error) => {
+        // serialised event by event, so that too much is noticed before it is all in one string
+        const texts: string[] = [];
+        let bytes = 0;
+        for (const event of mine) {
+          const text = JSON.stringify(event);
+          bytes += Buffer.byteLength(text) + 1;
+          if (bytes > this.maxBufferedBytes) return fallBack();
+          texts.push(text);
+        }
+        const head = JSON.stringify({ type: 'resume', since, seq: client.snapshotSeq }).slice(0, -1);
+        this.sendFrame(client, Buffer.from(`${head},"events":[${texts.join(',')}]}`));
+      })
+      // a failure here, the feed's or the resume's own, must not go unhandled (it would end the process)
+      .catch((err: Error) => {
         this.logger.warn({ clientId: client.id, err: err.message }, 'alert stream: cannot resume, sending a snapshot');
-        if (client.resuming === backlog && this.clients.has(client.id)) fallBack();
-      },
-    );
+        if (!this.clients.has(client.id) || (client.resuming !== backlog && client.resuming !== undefined)) return;
+        try {
+          fallBack();
+        } catch {
+          this.drop(client, CLOSE_CODES.tryAgainLater, 'cannot resume');
+        }
+      });
   }
 
   /** the events a client gets, in order: newer than what it has, matching its filter or about an alert it holds */

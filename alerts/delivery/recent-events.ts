@@ -24,9 +24,11 @@ export function withRecentEvents(feed: AlertFeed, max = 5000): AlertFeed & { sto
     get lastSeq() {
       return newest();
     },
-    async since(seq) {
-      const complete = seq >= (floor ?? feed.lastSeq ?? 0) && seq <= newest();
-      return { events: complete ? kept.filter((e) => e.seq > seq) : [], complete };
+    async since(seq, count = max) {
+      const held = seq >= (floor ?? feed.lastSeq ?? 0) && seq <= newest();
+      const events = held ? kept.filter((e) => e.seq > seq) : [];
+      const complete = held && events.length <= count;
+      return { events: complete ? events : [], complete };
     },
     stop: () => {
       feed.bus.off('alert', onEvent);

@@ -25,10 +25,10 @@ export const passwordSchema = z
 
 const hashed = z.object({ salt: z.string().min(16), hash: z.string().length(64) }).strict();
 /** a device's secret; `rotatedAt`: client certificates issued before it are refused (broker/client-cert-auth.ts) */
-const deviceSecret = hashed.extend({ rotatedAt: z.string().optional() }).strict();
+export const deviceSecret = hashed.extend({ rotatedAt: z.string().optional() }).strict();
 const isoTime = z.string().datetime();
 
-const accountSchema = z
+export const accountSchema = z
   .object({
     name: accountNameSchema,
     role: roleSchema,
@@ -43,7 +43,7 @@ const accountSchema = z
   })
   .strict();
 
-const tokenSchema = hashed
+export const tokenSchema = hashed
   .extend({
     id: z.string().regex(/^[0-9a-f]{12}$/),
     account: accountNameSchema,

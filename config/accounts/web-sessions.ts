@@ -23,6 +23,8 @@ export interface SharedSessionStore {
   save(key: string, session: WebSession, ttlMs: number): Promise<void>;
   load(key: string): Promise<WebSession | undefined>;
   remove(key: string): Promise<void>;
+  /** the sessions of `account` the store holds, by key (to end those a revocation left there) */
+  sessionsOf(account: string): Promise<Array<[key: string, session: WebSession]>>;
 }
 
 export interface WebSessions {
@@ -42,6 +44,12 @@ export interface WebSessions {
   isLive(key: string): boolean;
   /** drops sessions the predicate rejects (after a reload) and the expired ones */
   prune(keep: (principal: Principal) => boolean): void;
+  /**
+   * In a cluster, ends in the shared store the sessions of `accounts` (those whose entry just changed) that
+   * `keep` rejects, whichever node made them: a copy left there would come back to life on a node that loads
+   * it once the account does (enabled again, its role given back). Settles when done; never rejects.
+   */
+  revoke(accounts: readonly string[], keep: (session: WebSession) => boolean): Promise<void>;
   readonly size: number;
 }
 
@@ -109,6 +117,20 @@ export function createWebSessions(deps: {
       sessions.delete(key);
     },
     keys: () => [...sessions.keys()],
+    async revoke(accounts, keep) {
+      if (!shared) return;
+      for (const account of accounts) {
+        const found = await shared.sessionsOf(account).catch((err: Error) => {
+          deps.onSharedError?.(err, 'revoke');
+          return [];
+        });
+        for (const [key, session] of found) {
+          if (keep(session)) continue;
+          sessions.delete(key);
+          await settle(shared.remove(key), 'revoke');
+        }
+      }
+    },
     isLive: (key) => (sessions.get(key)?.expiresAt ?? 0) > deps.clock.now(),
     prune,
     get size() {
