@@ -31,7 +31,8 @@ describe('trusted proxies (issue 12)', () => {
   });
 
   it('refuses what is not an address or a range, naming the key, and does not start', () => {
-    for (const bad of ['haproxy.local', '10.0.0.0/33', '10.0.0.1/8/8', 'fd00::/129', '10.0.0.0/-1']) {
+    const everyone = ['0.0.0.0/0', '::/0', '10.0.0.0/0']; // a /0 would let any client name its own address
+    for (const bad of ['haproxy.local', '10.0.0.0/33', '10.0.0.1/8/8', 'fd00::/129', '10.0.0.0/-1', ...everyone]) {
       let error: unknown;
       try {
         loadPlatformConfig({ env: { IOC_MQTT_TRUSTED_PROXIES: bad } });

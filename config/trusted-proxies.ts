@@ -15,6 +15,10 @@ const entry = z
   .trim()
   .refine((s) => parseEntry(s) !== undefined, {
     message: 'an IP address or a CIDR range such as 10.0.0.0/24 or fd00::/64',
+  })
+  // a /0 trusts every peer, so every client could name its own address and walk past each limit per address
+  .refine((s) => parseEntry(s)?.prefix !== 0, {
+    message: 'a range of every address (/0) would trust every client; name the load balancers',
   });
 
 export const trustedProxiesSchema = z.array(entry).max(256).default([]);
@@ -53,6 +57,7 @@ export function proxyTrust(entries: readonly string[]): ProxyTrust {
   for (const text of entries) {
     const e = parseEntry(text);
     if (!e) throw new Error(`not an address or CIDR range: ${text}`);
+    if (e.prefix === 0) throw new Error(`a range of every address trusts every client: ${text}`);
     if (e.prefix === undefined) list.addAddress(e.address, e.family);
     else list.addSubnet(e.address, e.prefix, e.family);
   }
