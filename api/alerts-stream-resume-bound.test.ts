@@ -1,8 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
-import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
-import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { eventsOf } from '../alerts/delivery/alert-stream-protocol.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  type TestPlatform,
+  openAlertStream,
+  type AlertStreamFrames,
+} from '../test-support/platform-harness.ts';
 
 /**
  * Review of `?since=` (alerts/delivery/alert-stream-hub.ts resume): every event a client missed went into one
@@ -11,36 +16,19 @@ import { publishAcked, startTestPlatform, type TestPlatform } from '../test-supp
  * RangeError was thrown in a promise callback nobody handled (the process ends). Bounded now: past
  * `maxBufferedBytes` (1 MiB) or 1,000 events the client gets a snapshot, as when the node no longer has them.
  */
-interface Stream {
-  readonly frames: ServerMessage[];
-  close(): void;
-}
 
 describe('a resume is bounded', () => {
   let platform: TestPlatform;
-  let wsUrl: string;
   beforeAll(async () => {
     platform = await startTestPlatform();
-    wsUrl = `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${platform.operatorToken}`;
   });
   afterAll(async () => {
     await platform?.stop();
   });
 
-  async function open(query: string): Promise<Stream> {
-    const socket = new WebSocket(`${wsUrl}${query}`);
-    const frames: ServerMessage[] = [];
-    await new Promise<void>((resolve, reject) => {
-      socket.on('message', (data) => {
-        frames.push(JSON.parse(data.toString()) as ServerMessage);
-        resolve();
-      });
-      socket.once('error', reject);
-    });
-    return { frames, close: () => socket.close() };
-  }
+  const open = (query: string) => openAlertStream(platform, query);
 
-  const eventsUntil = async (stream: Stream, done: (events: AlertEvent[]) => boolean) => {
+  const eventsUntil = async (stream: AlertStreamFrames, done: (events: AlertEvent[]) => boolean) => {
     for (let i = 0; i < 400 && !done(stream.frames.flatMap(eventsOf)); i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

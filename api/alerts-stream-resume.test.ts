@@ -1,17 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
-import { publishAcked, startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { eventsOf } from '../alerts/delivery/alert-stream-protocol.ts';
+import {
+  publishAcked,
+  startTestPlatform,
+  type TestPlatform,
+  openAlertStream,
+  type AlertStreamFrames,
+} from '../test-support/platform-harness.ts';
 
 /**
  * `?since=<seq>` on one node (alerts/delivery/recent-events.ts): a console that lost its connection for a
  * moment gets the events it missed, in order, once, instead of a new snapshot; a point the node does not
  * hold gets a snapshot; a malformed one is refused before the upgrade.
  */
-interface Stream {
-  readonly frames: ServerMessage[];
-  close(): void;
-}
 
 describe('the alert stream resumes from ?since= on one node', () => {
   let platform: TestPlatform;
@@ -24,20 +26,9 @@ describe('the alert stream resumes from ?since= on one node', () => {
     await platform?.stop();
   });
 
-  async function open(query: string): Promise<Stream> {
-    const socket = new WebSocket(`${wsUrl}${query}`);
-    const frames: ServerMessage[] = [];
-    await new Promise<void>((resolve, reject) => {
-      socket.on('message', (data) => {
-        frames.push(JSON.parse(data.toString()) as ServerMessage);
-        resolve();
-      });
-      socket.once('error', reject);
-    });
-    return { frames, close: () => socket.close() };
-  }
+  const open = (query: string) => openAlertStream(platform, query);
 
-  const waitForEvents = async (stream: Stream, n: number) => {
+  const waitForEvents = async (stream: AlertStreamFrames, n: number) => {
     for (let i = 0; i < 200 && stream.frames.flatMap(eventsOf).length < n; i++) {
       await new Promise((resolve) => setTimeout(resolve, 25));
     }

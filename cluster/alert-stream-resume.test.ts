@@ -1,35 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
-import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
-import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
+import { eventsOf } from '../alerts/delivery/alert-stream-protocol.ts';
+import { publishAcked, type TestPlatform, openAlertStream } from '../test-support/platform-harness.ts';
 import { ownedBy, waitFor, watchAlerts, twoClusterNodes } from './cluster-test-kit.ts';
 
 /**
  * An operator whose node goes away reconnects to another node with `?since=<seq>` and gets what it missed,
  * in order, once (api/alerts-stream.ts over the cluster's Redis stream), on a real Redis and InfluxDB.
  */
-interface RawStream {
-  readonly frames: ServerMessage[];
-  readonly closed: Promise<number>;
-  close(): void;
-}
-
-async function openRaw(node: TestPlatform, query: string): Promise<RawStream> {
-  const url = `${node.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${node.operatorToken}${query}`;
-  const socket = new WebSocket(url);
-  const frames: ServerMessage[] = [];
-  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    socket.on('message', (data) => {
-      frames.push(JSON.parse(data.toString()) as ServerMessage);
-      resolve();
-    });
-    socket.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
-    socket.once('error', reject);
-  });
-  return { frames, closed, close: () => socket.close() };
-}
 
 const seqs = (events: readonly AlertEvent[]) => events.map((e) => `${e.seq}:${e.type}:${e.alert.id}`);
 
@@ -43,7 +21,7 @@ describe('the alert stream resumes on another node', () => {
 
   it('an operator of a stopped node gets from the other node every event it missed, in order, once', async () => {
     const witness = await watchAlerts(b);
-    const onA = await openRaw(a, '');
+    const onA = await openAlertStream(a, '');
     const device = await b.connectDevice('water-kimlong');
     await publishAcked(device, 'ioc/water/water-kimlong/readings', JSON.stringify({ waterLevel: 1.3 }));
     const heard = () => onA.frames.flatMap(eventsOf);
@@ -68,7 +46,7 @@ describe('the alert stream resumes on another node', () => {
     const missed = witness.events.filter((e) => e.seq > lastSeq);
     expect(missed.length).toBeGreaterThanOrEqual(2);
 
-    const resumed = await openRaw(b, `&since=${lastSeq}`);
+    const resumed = await openAlertStream(b, `&since=${lastSeq}`);
     const first = resumed.frames[0]!;
     expect(first.type).toBe('resume');
     if (first.type !== 'resume') return;
@@ -85,7 +63,7 @@ describe('the alert stream resumes on another node', () => {
   });
 
   it('a resume point the stream does not hold (newer than any event) gets a snapshot', async () => {
-    const ahead = await openRaw(b, '&since=999999999');
+    const ahead = await openAlertStream(b, '&since=999999999');
     expect(ahead.frames[0]!.type).toBe('snapshot');
     ahead.close();
   });

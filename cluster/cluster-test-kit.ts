@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
@@ -86,6 +86,26 @@ export function twoClusterNodes(name: string, use: (a: TestPlatform, b: TestPlat
     await redis?.dispose();
     await influx?.dispose();
   });
+}
+
+/** An operator account with a password and an API token made on node `a`, once node `b` accepts the token. */
+export async function accountMadeOn(a: TestPlatform, b: TestPlatform, name: string) {
+  const password = `mật-khẩu-${name}-đủ-dài`;
+  const made = await a.request('POST', '/api/accounts', {
+    token: a.adminToken,
+    body: { name, role: 'operator', password },
+  });
+  expect(made.status, made.text).toBe(201);
+  const issued = await a.request('POST', `/api/accounts/${name}/tokens`, {
+    token: a.adminToken,
+    body: { name: 'wall-screen' },
+  });
+  expect(issued.status, issued.text).toBe(201);
+  const { token, id } = issued.json as { token: string; id: string };
+  await waitFor('node B accepting the new token', async () =>
+    (await b.request('GET', '/api/session', { token })).status === 200 ? true : undefined,
+  );
+  return { password, token, tokenId: id };
 }
 
 export async function clusterStatus(node: TestPlatform): Promise<ClusterStatus> {

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { TestPlatform } from '../test-support/platform-harness.ts';
-import { twoClusterNodes, waitFor } from './cluster-test-kit.ts';
+import { accountMadeOn, twoClusterNodes, waitFor } from './cluster-test-kit.ts';
 
 /**
  * Review of the shared state (cluster/shared-state.ts, cluster/redis-web-sessions.ts), attacked over real HTTP
@@ -23,24 +23,7 @@ describe('revocations hold across the cluster', () => {
     await redis?.quit();
   });
 
-  async function accountOnA(name: string) {
-    const password = `mật-khẩu-${name}-đủ-dài`;
-    const made = await a.request('POST', '/api/accounts', {
-      token: a.adminToken,
-      body: { name, role: 'operator', password },
-    });
-    expect(made.status, made.text).toBe(201);
-    const issued = await a.request('POST', `/api/accounts/${name}/tokens`, {
-      token: a.adminToken,
-      body: { name: 'wall-screen' },
-    });
-    expect(issued.status, issued.text).toBe(201);
-    const { token, id } = issued.json as { token: string; id: string };
-    await waitFor('node B accepting the new token', async () =>
-      (await b.request('GET', '/api/session', { token })).status === 200 ? true : undefined,
-    );
-    return { password, token, tokenId: id };
-  }
+  const accountOnA = (name: string) => accountMadeOn(a, b, name);
 
   const sessionStatus = async (node: TestPlatform, cookie: string) =>
     (await fetch(`${node.httpUrl}/api/session`, { headers: { cookie } })).status;

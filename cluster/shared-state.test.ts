@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import { runCli } from '../cli/ioc.ts';
 import { canConnect, publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { trafficJamRule } from '../test-support/rule-fixtures.ts';
-import { pairEvents, waitFor, watchAlerts, twoClusterNodes } from './cluster-test-kit.ts';
+import { accountMadeOn, pairEvents, waitFor, watchAlerts, twoClusterNodes } from './cluster-test-kit.ts';
 
 /**
  * What an admin changes on one node holds on every node at once (cluster/shared-state.ts), on a real Redis and
@@ -47,25 +47,7 @@ describe('changes made on one node hold on every node at once', () => {
     b = nb;
   });
 
-  /** an account made on node A with a password and a token, once node B knows it */
-  async function accountOnA(name: string) {
-    const password = `mật-khẩu-${name}-đủ-dài`;
-    const made = await a.request('POST', '/api/accounts', {
-      token: a.adminToken,
-      body: { name, role: 'operator', password },
-    });
-    expect(made.status, made.text).toBe(201);
-    const issued = await a.request('POST', `/api/accounts/${name}/tokens`, {
-      token: a.adminToken,
-      body: { name: 'wall-screen' },
-    });
-    expect(issued.status, issued.text).toBe(201);
-    const { token, id } = issued.json as { token: string; id: string };
-    await waitFor('node B accepting the new token', async () =>
-      (await b.request('GET', '/api/session', { token })).status === 200 ? true : undefined,
-    );
-    return { password, token, tokenId: id };
-  }
+  const accountOnA = (name: string) => accountMadeOn(a, b, name);
 
   it('a device secret rotated on node A: the old one is refused on node B, which closes its session', async () => {
     const sensorId = 'air-ngomon';

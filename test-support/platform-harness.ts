@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { pino, type Logger } from 'pino';
+import { WebSocket } from 'ws';
+import type { ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
 import type { Clock } from '../core/clock.ts';
 import type { PlatformConfigInput } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
@@ -170,6 +172,30 @@ export async function subscribeCollect(
       });
     },
   };
+}
+
+/** An operator's alert stream (`query` appended, e.g. `&since=12`): every frame it got, its close code. */
+export interface AlertStreamFrames {
+  readonly frames: ServerMessage[];
+  readonly closed: Promise<number>;
+  close(): void;
+}
+
+/** Opens the alert stream with the operator token and resolves once its first frame came; refused: rejects. */
+export async function openAlertStream(platform: TestPlatform, query = ''): Promise<AlertStreamFrames> {
+  const url = `${platform.httpUrl.replace(/^http/, 'ws')}/api/alerts/stream?token=${platform.operatorToken}${query}`;
+  const socket = new WebSocket(url);
+  const frames: ServerMessage[] = [];
+  const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    socket.on('message', (data) => {
+      frames.push(JSON.parse(data.toString()) as ServerMessage);
+      resolve();
+    });
+    socket.once('unexpected-response', (_req, res) => reject(new Error(`refused: ${res.statusCode}`)));
+    socket.once('error', reject);
+  });
+  return { frames, closed, close: () => socket.close() };
 }
 
 /** Tries an MQTT login with a fresh clientId; true on CONNACK, false when refused. */
