@@ -32,6 +32,8 @@ import { SensorRegistry, type RegistryChange } from './config/sensors/sensor-reg
  */
 export interface PlatformRegistry {
   readonly registry: SensorRegistry;
+  /** one-time provisioning codes (`<dataDir>/provisioning.json`; a cluster's, in a cluster) */
+  readonly codes: ProvisioningCodes;
   readonly city: City;
   /** the broker's AuthStore, refusing devices whose sensor is disabled */
   gateDevices(auth: AuthStore): AuthStore;
@@ -59,6 +61,7 @@ export function openPlatformRegistry(deps: {
     ...(deps.accountNames ? { accountNames: deps.accountNames } : {}),
   });
   const city = liveCity(deps.city, registry);
+  const codes = new ProvisioningCodes(deps.dataDir, deps.clock);
   let sessions: LiveSessionRegistry | undefined;
   let changes: Counter<'action'> | undefined;
   const listeners: Array<(change: RegistryChange) => void> = [];
@@ -126,6 +129,7 @@ export function openPlatformRegistry(deps: {
 
   return {
     registry,
+    codes,
     city,
     gateDevices: (auth) => ({
       verifyDevice: (u, p) => {
@@ -192,7 +196,7 @@ export function registryRoutes(devices: PlatformRegistry, deps: RegistryRoutesDe
   const { config, clock, accounts, audit, metrics } = deps;
   const registry = devices.registry;
   const admin = createSensorAdmin({ registry, changeAuth: (fn) => accounts.change(fn) });
-  const codes = new ProvisioningCodes(config.dataDir, clock);
+  const codes = devices.codes;
   const limiter = createProvisioningLimiter(
     {
       maxFailures: config.accounts.maxFailuresPerAddress,

@@ -232,6 +232,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     logger: logger.child({ module: 'alert-delivery' }),
     publish: (t, p, o) => broker.publish(t, p, o),
     webhooks: config.webhooks,
+    dataDir: config.dataDir,
     registry,
   });
   // links in the public feed: public.baseUrl, else the address listened on (known once listening)
@@ -320,8 +321,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     .restore(openedStore, clock.now())
     .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
   await alerts.start();
-  // cluster mode: accounts, device secrets, the device registry and API rule changes are the cluster's (in
-  // Redis), taken before a device or an operator can reach this node (cluster/shared-state.ts)
+  // cluster mode: accounts, device secrets, the device registry, API rule changes, silences, provisioning codes
+  // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node (cluster/shared-state.ts)
   shared = config.cluster.redis
     ? createSharedState({
         redisUrl: config.cluster.redis,
@@ -331,6 +332,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         accounts,
         registry: devices.registry,
         rules: alerts.ruleChanges,
+        silences: operations.silences,
+        codes: devices.codes,
+        webhookTargets: delivery.webhookTargets,
       })
     : undefined;
   await shared?.start();

@@ -15,7 +15,7 @@ import type { AuditRecorder } from '../audit/audit-log.ts';
 
 export interface AlertsApiDeps {
   alerts: AlertService;
-  delivery: Pick<AlertDelivery, 'hub' | 'webhooks'>;
+  delivery: Pick<AlertDelivery, 'hub' | 'webhooks'> & Partial<Pick<AlertDelivery, 'webhookTargets'>>;
   store: TimeSeriesStore;
   city: City;
   guard: AuthGuard;
@@ -51,6 +51,11 @@ export function alertsApi(deps: AlertsApiDeps): FastifyPluginAsync[] {
       workflow: deps.workflow,
     }),
     rulesRoutes({ alerts, guard, audit: deps.audit }),
-    webhooksRoutes({ webhooks: deps.delivery.webhooks, guard }),
+    webhooksRoutes({
+      webhooks: deps.delivery.webhooks,
+      guard,
+      ...(deps.delivery.webhookTargets ? { targets: deps.delivery.webhookTargets } : {}),
+      audit: deps.audit,
+    }),
   ];
 }

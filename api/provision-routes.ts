@@ -122,7 +122,7 @@ export const provisionRoutes =
         }
         let sensorId: string;
         try {
-          sensorId = deps.codes.claim(request.body.code, deps.exists);
+          sensorId = await deps.codes.claim(request.body.code, deps.exists);
         } catch (err) {
           const reason =
             err instanceof DomainError

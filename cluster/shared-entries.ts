@@ -28,6 +28,14 @@ export interface SharedHandle {
   publish(changes: EntryChanges): void;
   /** resolves once every change published before is in Redis (never rejects: a failure is logged, kept) */
   flushed(): Promise<void>;
+  /** the entry as Redis holds it now (undefined: none); this node's earlier changes are sent first */
+  read(key: string): Promise<string | undefined>;
+  /**
+   * Sets the entry to `next` only if Redis still holds `expected`, in one script that publishes the change
+   * in order like any other (so every node, this one too, applies it from the notice): true if it did. Two
+   * nodes swapping the same entry at once: exactly one wins (a single-use code claimed twice).
+   */
+  swap(key: string, expected: string, next: string): Promise<boolean>;
 }
 
 export interface ClusterSync {
@@ -70,6 +78,14 @@ redis.call('DEL', KEYS[1])
 for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
 redis.call('SET', KEYS[2], 0)
 return 1`;
+
+// KEYS: hash, version. ARGV: channel, notice, key, expected value, new value. 0 when the entry was not `expected`.
+const SWAP_SCRIPT = `
+if redis.call('HGET', KEYS[1], ARGV[3]) ~= ARGV[4] then return 0 end
+redis.call('HSET', KEYS[1], ARGV[3], ARGV[5])
+local v = redis.call('INCR', KEYS[2])
+redis.call('PUBLISH', ARGV[1], v .. ' ' .. ARGV[2])
+return v`;
 
 interface Notice {
   readonly from: string;
@@ -223,6 +239,25 @@ export function createClusterSync(o: ClusterSyncOptions): ClusterSync {
         },
         flushed: async () => {
           await flush(st);
+        },
+        async read(key) {
+          await flush(st);
+          return (await redis.hget(st.hash, key)) ?? undefined;
+        },
+        async swap(key, expected, next) {
+          const notice: Notice = { from: o.nodeId, changes: [[key, next]] };
+          const version = await redis.eval(
+            SWAP_SCRIPT,
+            2,
+            st.hash,
+            st.version,
+            st.channel,
+            JSON.stringify(notice),
+            key,
+            expected,
+            next,
+          );
+          return Number(version) > 0;
         },
       };
     },

@@ -1,7 +1,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
+import { storedWebhookTargetSchema, type WebhookTargetStore } from '../alerts/delivery/webhook-target-store.ts';
+import { silenceSchema } from '../alerts/workflow/silence-model.ts';
+import type { SilenceStore } from '../alerts/workflow/silence-store.ts';
 import { applyAuthEntries, authEntries } from '../config/accounts/auth-entries.ts';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
+import { codeEntry, type ProvisioningCodes } from '../config/sensors/provisioning-codes.ts';
 import { registryEntrySchema, type RegistryEntry } from '../config/sensors/registry-file.ts';
 import type { SensorRegistry } from '../config/sensors/sensor-registry.ts';
 import { canonicalJson, diffEntries, type EntryChanges } from '../core/entry-diff.ts';
@@ -14,8 +18,14 @@ import { type ClusterSync, createClusterSync, type SharedHandle } from './shared
  *   sessions the old credential opened (its auth reload sweeps them, as on one node);
  * - `sensors`: the device registry (a sensor disabled or deleted on one node is refused and disconnected on
  *   all; a new one is known everywhere);
- * - `rules`: the rules changed through the API, so every node evaluates the same rules.
- * Each node keeps its own files (auth.json, sensors.json, rules/) as the copy the rest of the platform reads;
+ * - `rules`: the rules changed through the API, so every node evaluates the same rules;
+ * - `silences`: a silence made or ended on one node holds for the alerts every node raises;
+ * - `provisioning`: one-time codes (digests only); a claim is one compare-and-set in Redis, so a code made on
+ *   one node is claimed on any node, and of two claims at once exactly one wins;
+ * - `webhooks`: targets added through the API (with their signing secret, which the owner of an alert needs
+ *   to sign what it sends; it is never logged), so every node delivers the events of its alerts to them.
+ * Each node keeps its own files (auth.json, sensors.json, rules/, silences.json, provisioning.json,
+ * webhook-targets.json) as the copy the rest of the platform reads;
  * the Redis hash is the truth. A change made on this node (the API, or `ioc ...` on its data directory, which
  * the file watches pick up) is sent; a change from elsewhere is written to the files without being sent back.
  */
@@ -31,6 +41,9 @@ export interface SharedStateDeps {
     applyShared(changes: EntryChanges, by: string): void;
     onChange(listener: () => void): void;
   };
+  readonly silences: SilenceStore;
+  readonly codes: ProvisioningCodes;
+  readonly webhookTargets: WebhookTargetStore;
 }
 
 export interface SharedState {
@@ -78,6 +91,32 @@ function follower(name: string, local: () => Map<string, string>, logger: Logger
       }
     },
     handle: () => handle,
+  };
+}
+
+/**
+ * A document whose entries another node sends are each checked here (`parse`: the value, or undefined when
+ * invalid, which is skipped and logged by key only: a value may hold a secret) before the store takes them.
+ */
+function validated<T>(
+  name: string,
+  logger: Logger,
+  parse: (key: string, value: unknown) => T | undefined,
+  take: (entries: Map<string, T | null>) => void,
+) {
+  return (changes: EntryChanges) => {
+    const entries = new Map<string, T | null>();
+    for (const [key, json] of changes) {
+      if (json === null) {
+        entries.set(key, null);
+        continue;
+      }
+      const value = parse(key, parseOrUndefined(json));
+      if (value === undefined)
+        logger.error({ document: name, entry: key.slice(0, 64) }, 'an entry from the cluster is invalid here: skipped');
+      else entries.set(key, value);
+    }
+    take(entries);
   };
 }
 
@@ -146,10 +185,58 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
     }),
   );
 
+  /** a store with entries(), onChange() and applyShared(), its entries checked with `parse` */
+  const shareStore = <T>(
+    name: string,
+    store: {
+      entries(): Map<string, string>;
+      onChange(listener: () => void): void;
+      applyShared(changes: Map<string, T | null>): void;
+    },
+    parse: (key: string, value: unknown) => T | undefined,
+  ) => {
+    const f = follower(name, () => store.entries(), logger);
+    store.onChange(() => f.changed());
+    const take = validated(name, logger, parse, (entries) => store.applyShared(entries));
+    f.bind(sync.share({ name, local: () => store.entries(), apply: (changes) => f.taking(() => take(changes)) }));
+    return f;
+  };
+  const checked =
+    <T extends object>(
+      schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+      id: (v: T) => string,
+    ) =>
+    (key: string, value: unknown): T | undefined => {
+      const parsed = schema.safeParse(value);
+      return parsed.success && id(parsed.data) === key ? parsed.data : undefined;
+    };
+  const silences = shareStore(
+    'silences',
+    deps.silences,
+    checked(silenceSchema, (s) => s.id),
+  );
+  const codes = shareStore(
+    'provisioning',
+    deps.codes,
+    checked(codeEntry, (c) => c.digest),
+  );
+  // a claim is decided by Redis' copy, atomically (config/sensors/provisioning-codes.ts)
+  const codesHandle = codes.handle()!;
+  deps.codes.useLedger({
+    read: (digest) => codesHandle.read(digest),
+    swap: (digest, expected, next) => codesHandle.swap(digest, expected, next),
+  });
+  const webhooks = shareStore(
+    'webhooks',
+    deps.webhookTargets,
+    checked(storedWebhookTargetSchema, (t) => t.target.id),
+  );
+  const followers = [auth, sensors, rules, silences, codes, webhooks];
+
   return {
     start: () => sync.start(),
     flushed: async () => {
-      await Promise.all([auth, sensors, rules].map((f) => f.handle()?.flushed()));
+      await Promise.all(followers.map((f) => f.handle()?.flushed()));
     },
     stop: () => sync.stop(),
   };
@@ -161,8 +248,16 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
  * `current` is late-bound: the shared state starts after the routes are built. Without encapsulation, so the
  * hook sees every route.
  */
-/** the routes that change what the cluster shares: accounts and tokens, sensors and their secrets, rules */
-const SHARED_ROUTES = ['/api/accounts', '/api/sensor', '/api/provision', '/api/rules'];
+/** the routes that change what the cluster shares: accounts and tokens, sensors and their secrets, rules, silences,
+ * provisioning codes, webhook targets */
+const SHARED_ROUTES = [
+  '/api/accounts',
+  '/api/sensor',
+  '/api/provision',
+  '/api/rules',
+  '/api/silences',
+  '/api/webhooks/targets',
+];
 
 export function sharedChangesSettled(current: () => SharedState | undefined): FastifyPluginAsync {
   const plugin: FastifyPluginAsync = async (app) => {

@@ -11,6 +11,7 @@ import { notSilenced } from './silenced-filter.ts';
 import { withRecentEvents } from './recent-events.ts';
 import type { MqttPublish } from './mqtt-alert-publisher.ts';
 import { WebhookDispatcher } from './webhook-dispatcher.ts';
+import { WebhookTargetStore } from './webhook-target-store.ts';
 
 export interface AlertDeliveryDeps {
   feed: AlertFeed;
@@ -24,6 +25,8 @@ export interface AlertDeliveryDeps {
   /** the embedded broker's publish */
   publish: MqttPublish;
   webhooks: readonly WebhookTarget[];
+  /** where the targets added at run time are kept (`<dataDir>/webhook-targets.json`); none: in memory */
+  dataDir?: string;
   stream?: Partial<Pick<AlertStreamHubOptions, 'maxBufferedBytes' | 'heartbeatIntervalMs' | 'maxClients'>>;
   /** where to expose delivery gauges (/metrics) */
   registry?: Registry;
@@ -34,6 +37,8 @@ export interface AlertDeliveryDeps {
 export interface AlertDelivery {
   readonly hub: AlertStreamHub;
   readonly webhooks: WebhookDispatcher;
+  /** the webhook targets added at run time (the API's; a cluster's, in a cluster) */
+  readonly webhookTargets: WebhookTargetStore;
   /** the channels of delivery-channels.ts as started, by name */
   readonly channels: ReadonlyMap<string, RunningChannel>;
   /** Closes stream clients (1001), hands the last events to the broker and stops webhook retries. */
@@ -58,12 +63,21 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   hub.start();
   // silenced alerts stay on the live stream (marked) but are not sent out (docs/operations-workflow.md)
   const notifying = notSilenced(deps.feed.bus);
+  const webhookTargets = new WebhookTargetStore(
+    deps.dataDir,
+    deps.clock,
+    deps.webhooks.map((t) => t.id),
+    deps.logger,
+  );
   const webhooks = new WebhookDispatcher({
-    targets: deps.webhooks,
+    targets: [...deps.webhooks, ...webhookTargets.list()],
     bus: notifying.bus,
     clock: deps.clock,
     logger: deps.logger,
   });
+  webhookTargets.onTargetsChanged((change) =>
+    'added' in change ? webhooks.addTarget(change.added) : webhooks.removeTarget(change.removed),
+  );
   webhooks.start();
   if (deps.registry) registerDeliveryMetrics(deps.registry, { hub, webhooks });
   const { feed, clock, logger, publish, registry } = deps;
@@ -74,6 +88,7 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
   return {
     hub,
     webhooks,
+    webhookTargets,
     channels,
     async stop() {
       hub.stop();

@@ -116,20 +116,31 @@ export class WebhookDispatcher {
       if (ids.has(t.id)) throw new Error(`webhook target "${t.id}" is defined twice`);
       ids.add(t.id);
     }
-    this.states = options.targets.map((target) => ({
-      target,
-      url: displayUrl(target.url),
-      queue: [],
-      busy: false,
-      connector: createWebhookConnector(target.allowPrivate),
-      counts: { delivered: 0, failed: 0, dropped: 0, refused: 0 },
-    }));
+    this.states = options.targets.map((target) => newState(target));
   }
 
+  /** listens even with no target: one may be added at run time (webhook-target-store.ts) */
   start(): void {
-    if (this.running || this.states.length === 0) return;
+    if (this.running) return;
     this.running = true;
     this.options.bus.on('alert', this.onEvent);
+  }
+
+  /** a target added at run time: it gets the events from now on (an id already present is replaced) */
+  addTarget(target: WebhookTarget): void {
+    this.removeTarget(target.id);
+    this.states.push(newState(target));
+  }
+
+  /** a target removed at run time: its queue is dropped, a request in flight aborted */
+  removeTarget(id: string): void {
+    const i = this.states.findIndex((s) => s.target.id === id);
+    if (i < 0) return;
+    const [state] = this.states.splice(i, 1);
+    state!.retryTimer?.cancel();
+    state!.queue.length = 0;
+    state!.abort?.abort();
+    state!.connector.close();
   }
 
   /** Stops taking events, cancels retries and aborts requests in flight; queued deliveries are lost. */
@@ -203,8 +214,8 @@ export class WebhookDispatcher {
     const durationMs = Math.max(0, this.options.clock.now() - started);
     state.abort = undefined;
     if (this.states.every((s) => !s.abort)) for (const w of this.idleWaiters.splice(0)) w();
-    if (!this.running) {
-      // stop() aborted it: not the receiver's failure, and nothing more will be sent.
+    if (!this.running || !this.states.includes(state)) {
+      // stop() or removeTarget() aborted it: not the receiver's failure, and nothing more will be sent.
       state.busy = false;
       return;
     }
@@ -312,6 +323,17 @@ export class WebhookDispatcher {
     });
     if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
   }
+}
+
+function newState(target: WebhookTarget): TargetState {
+  return {
+    target,
+    url: displayUrl(target.url),
+    queue: [],
+    busy: false,
+    connector: createWebhookConnector(target.allowPrivate),
+    counts: { delivered: 0, failed: 0, dropped: 0, refused: 0 },
+  };
 }
 
 /** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3). */

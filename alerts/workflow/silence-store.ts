@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock.ts';
 import { DomainError } from '../../core/domain-error.ts';
+import { canonicalJson } from '../../core/entry-diff.ts';
 import {
   matchesSubject,
   readSilenceAlias,
@@ -17,6 +18,8 @@ import { SilenceSchedule } from './silence-schedule.ts';
 /**
  * The silences in force and scheduled, kept in `<dataDir>/silences.json` (written whole, then renamed,
  * so a crash leaves the old file or the new one). Small by nature (tens, not thousands): a list is enough.
+ * In a cluster they are the cluster's (cluster/shared-state.ts): `entries()` is what is shared, `applyShared`
+ * takes another node's silences, so a silence made on one node holds for the alerts every node raises.
  */
 // a file written before `match.ruleKind` was renamed `ruleType` loads as if written now (rewritten at the next save)
 const storedSilence = z.preprocess((raw) => {
@@ -112,6 +115,33 @@ export class SilenceStore {
     this.save();
     for (const l of this.listeners) l(silence, 'added');
     return silence;
+  }
+
+  /** silence id -> canonical JSON (what a cluster shares) */
+  entries(): Map<string, string> {
+    return new Map([...this.silences].map(([id, e]) => [id, canonicalJson(e.silence)]));
+  }
+
+  /**
+   * Takes silences added or ended on another node (already checked: cluster/shared-state.ts). The listeners
+   * hear them as if made here, so escalation marks and releases this node's open alerts alike.
+   */
+  applyShared(changes: ReadonlyMap<string, Silence | null>): void {
+    const heard: Array<[Silence, 'added' | 'ended']> = [];
+    for (const [id, silence] of changes) {
+      const before = this.silences.get(id);
+      before?.schedule.dispose();
+      if (silence === null) {
+        this.silences.delete(id);
+        if (before) heard.push([before.silence, 'ended']);
+        continue;
+      }
+      this.silences.set(id, { silence, schedule: new SilenceSchedule(silence, this.timezone) });
+      if (!before) heard.push([silence, silence.endedAt === undefined ? 'added' : 'ended']);
+      else if (before.silence.endedAt === undefined && silence.endedAt !== undefined) heard.push([silence, 'ended']);
+    }
+    this.save();
+    for (const [silence, change] of heard) for (const l of this.listeners) l(silence, change);
   }
 
   /** Ends a silence now (kept, marked ended, so its history stays readable). */

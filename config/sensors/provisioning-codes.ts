@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { digest } from '../accounts/secrets.ts';
 import type { Clock } from '../../core/clock.ts';
 import { DomainError } from '../../core/domain-error.ts';
+import { canonicalJson } from '../../core/entry-diff.ts';
 import { writeFileDurably } from './registry-file.ts';
 
 /**
@@ -14,11 +15,14 @@ import { writeFileDurably } from './registry-file.ts';
  * (~59 bits) that live minutes and are rate-limited per address cannot be guessed, so a plain SHA-256 is
  * enough, and the file leaks nothing usable. A used code stays, marked, until it expires, so a second use
  * is told apart from a typo in the log.
+ * In a cluster the codes are the cluster's (cluster/shared-state.ts): entry digest -> the entry as canonical
+ * JSON, and a claim is decided by the shared copy with one atomic compare-and-set (`useLedger`), so a code
+ * made on one node is claimed on any other, once.
  */
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I: read aloud over a phone
 const CODE_LENGTH = 12;
 
-const codeEntry = z
+export const codeEntry = z
   .object({
     digest: z.string().length(64),
     sensorId: z.string(),
@@ -29,7 +33,13 @@ const codeEntry = z
   })
   .strict();
 const codesFile = z.object({ version: z.literal(1), codes: z.array(codeEntry) }).strict();
-type CodeEntry = z.infer<typeof codeEntry>;
+export type CodeEntry = z.infer<typeof codeEntry>;
+
+/** Where a claim is decided: the entry's stored text, and a swap that succeeds only if it is still that text. */
+export interface CodeLedger {
+  read(digest: string): Promise<string | undefined>;
+  swap(digest: string, expected: string, next: string): Promise<boolean>;
+}
 
 export type ClaimRefusal = 'unknown' | 'used' | 'expired' | 'sensor_gone' | 'malformed';
 
@@ -46,6 +56,21 @@ const formatCode = (raw: string): string => raw.match(/.{1,4}/g)!.join('-');
 export class ProvisioningCodes {
   private readonly file: string;
   private codes: CodeEntry[];
+  private readonly listeners: Array<() => void> = [];
+  /** one node: this file decides; a cluster: the shared copy in Redis */
+  private ledger: CodeLedger = {
+    read: async (wanted) => {
+      const entry = this.codes.find((c) => c.digest === wanted);
+      return entry && canonicalJson(entry);
+    },
+    swap: async (wanted, expected, next) => {
+      const entry = this.codes.find((c) => c.digest === wanted);
+      if (!entry || canonicalJson(entry) !== expected) return false;
+      const used = codeEntry.parse(JSON.parse(next));
+      this.save(this.live(this.clock.now()).map((c) => (c === entry ? used : c)));
+      return true;
+    },
+  };
 
   constructor(
     dataDir: string,
@@ -67,8 +92,11 @@ export class ProvisioningCodes {
     return { code: formatCode(raw), sensorId, expiresAt };
   }
 
-  /** Marks the code used and returns its sensor, or throws a DomainError whose details say why not. */
-  claim(code: string, sensorExists: (id: string) => boolean): string {
+  /**
+   * Marks the code used and returns its sensor, or throws a DomainError whose details say why not. The mark
+   * is one compare-and-set on the ledger: of two claims of one code at once (two nodes), exactly one wins.
+   */
+  async claim(code: string, sensorExists: (id: string) => boolean): Promise<string> {
     const now = this.clock.now();
     const normalized = normalizeCode(code);
     const refuse = (reason: ClaimRefusal): never => {
@@ -82,14 +110,45 @@ export class ProvisioningCodes {
     if (normalized.length !== CODE_LENGTH || [...normalized].some((c) => !ALPHABET.includes(c)))
       return refuse('malformed');
     const wanted = digest(normalized);
-    const entry = this.codes.find((c) => c.digest === wanted);
-    if (!entry) return refuse('unknown');
-    if (entry.usedAt) return refuse('used');
-    if (Date.parse(entry.expiresAt) <= now) return refuse('expired');
-    if (!sensorExists(entry.sensorId)) return refuse('sensor_gone');
-    // durable before the secret is handed out: a crash after this cannot let the code work twice
-    this.save(this.live(now).map((c) => (c === entry ? { ...c, usedAt: new Date(now).toISOString() } : c)));
-    return entry.sensorId;
+    // a lost swap means someone changed the entry meanwhile: read it again (it says used, or expired)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const stored = await this.ledger.read(wanted);
+      const parsed = stored === undefined ? undefined : codeEntry.safeParse(parseJson(stored));
+      if (!parsed?.success || parsed.data.digest !== wanted) return refuse('unknown');
+      const entry = parsed.data;
+      if (entry.usedAt) return refuse('used');
+      if (Date.parse(entry.expiresAt) <= now) return refuse('expired');
+      if (!sensorExists(entry.sensorId)) return refuse('sensor_gone');
+      // durable before the secret is handed out: a crash after this cannot let the code work twice
+      const used = canonicalJson({ ...entry, usedAt: new Date(now).toISOString() });
+      if (await this.ledger.swap(wanted, stored!, used)) return entry.sensorId;
+    }
+    return refuse('used');
+  }
+
+  /** a cluster's shared copy decides claims from now on (cluster/shared-state.ts) */
+  useLedger(ledger: CodeLedger): void {
+    this.ledger = ledger;
+  }
+
+  /** entry digest -> canonical JSON (what a cluster shares) */
+  entries(): Map<string, string> {
+    return new Map(this.codes.map((c) => [c.digest, canonicalJson(c)]));
+  }
+
+  /** called after every change made here (issued, claimed, forgotten) */
+  onChange(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  /** takes another node's changes, already checked (cluster/shared-state.ts); not announced to onChange */
+  applyShared(changes: ReadonlyMap<string, CodeEntry | null>): void {
+    const byDigest = new Map(this.codes.map((c) => [c.digest, c]));
+    for (const [key, entry] of changes) {
+      if (entry === null) byDigest.delete(key);
+      else byDigest.set(key, entry);
+    }
+    this.save([...byDigest.values()], false);
   }
 
   /** codes not yet expired (used or not), for the admin's view */
@@ -113,8 +172,17 @@ export class ProvisioningCodes {
     return this.codes.filter((c) => Date.parse(c.expiresAt) > now);
   }
 
-  private save(codes: CodeEntry[]): void {
+  private save(codes: CodeEntry[], announce = true): void {
     writeFileDurably(this.file, JSON.stringify({ version: 1, codes }, null, 1));
     this.codes = codes;
+    if (announce) for (const l of this.listeners) l();
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
