@@ -56,7 +56,8 @@ export function createPlatformAlerts(deps: {
     store: writeThrough(deps.store, (points) => deps.writer.write(points)),
     city,
     events: alertCluster?.events ?? events,
-    ...(alertCluster ? { owns: alertCluster.owns } : {}),
+    // in a cluster a read answers as the shared alert stream shows, on any node (alerts/alert-queries.ts)
+    ...(alertCluster ? { owns: alertCluster.owns, clusterView: alertCluster.feed } : {}),
     clock,
     logger: logger.child({ module: 'alerts' }),
     rulesDir: city.rulesDir,

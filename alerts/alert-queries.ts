@@ -7,9 +7,22 @@ import type { AlertLifecycle } from './alert-lifecycle.ts';
 
 const DAY = 86_400_000;
 
+/** The cluster's open and lately resolved alerts, as every node's copy of the shared alert stream holds them. */
+export interface ClusterAlertView {
+  known(id: string): Alert | undefined;
+  recentAndOpen(): Iterable<Alert>;
+}
+
+/** the later of two copies of one alert; on a tie this node's own (an owner is never behind its own stream) */
+const later = (own: Alert | undefined, shared: Alert | undefined): Alert | undefined =>
+  !own || (shared && shared.updatedAt > own.updatedAt) ? shared : own;
+
 /**
  * Reading alerts: what is in memory (open and lately resolved) laid over the history in the store, so a
- * list is complete and current, and an alert resolved long ago is still found by id.
+ * list is complete and current, and an alert resolved long ago is still found by id. In a cluster the memory
+ * is also the cluster's (`view`: the shared alert stream every node follows), since this node's engine holds
+ * only the alerts of the partitions it owns and the store has another node's events only once that node's
+ * commit log reached it: any node answers as the alert stream shows.
  */
 export class AlertQueries {
   constructor(
@@ -17,10 +30,11 @@ export class AlertQueries {
     private readonly lifecycle: AlertLifecycle,
     private readonly clock: Clock,
     private readonly windowMs: number,
+    private readonly view?: ClusterAlertView,
   ) {}
 
   async find(id: string): Promise<Alert | undefined> {
-    const known = this.lifecycle.known(id);
+    const known = later(this.lifecycle.known(id), this.view?.known(id));
     if (known) return known;
     const now = this.clock.now();
     const history = await readAlertHistory(this.store, now - this.windowMs, now + HISTORY_AHEAD_MS);
@@ -41,7 +55,9 @@ export class AlertQueries {
       Object.keys(tags).length ? tags : undefined,
     );
     const all = latestSnapshots(history.events);
-    for (const a of this.lifecycle.recentAndOpen()) all.set(a.id, a);
+    const shared = new Map([...(this.view?.recentAndOpen() ?? [])].map((a) => [a.id, a] as const));
+    for (const a of shared.values()) all.set(a.id, a);
+    for (const a of this.lifecycle.recentAndOpen()) all.set(a.id, later(a, shared.get(a.id))!);
     const matches = [...all.values()].filter(
       (a) =>
         (!filter.state || filter.state.includes(a.state)) &&

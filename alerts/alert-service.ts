@@ -13,7 +13,7 @@ import type { TimeSeriesStore } from '../store/time-series-store.ts';
 import { AlertEventLog } from './alert-event-log.ts';
 import { AlertLifecycle } from './alert-lifecycle.ts';
 import { createPartitionControl, type PartitionControl } from './alert-partition-control.ts';
-import { AlertQueries } from './alert-queries.ts';
+import { AlertQueries, type ClusterAlertView } from './alert-queries.ts';
 import { restoreAlertState } from './alert-restore.ts';
 import { AlertRuleAdmin } from './alert-rule-admin.ts';
 import { AlertScheduler } from './alert-scheduler.ts';
@@ -54,6 +54,11 @@ export interface AlertServiceDeps {
    * pairs it does not own are dropped (their owner raises them); absent, every pair is this node's.
    */
   readonly owns?: (sensorId: string) => boolean;
+  /**
+   * Cluster mode: the cluster's alerts as its shared alert stream shows them (cluster/alert-stream-feed.ts),
+   * laid over this node's own in reads (GET /api/alerts, one alert), so every node answers alike.
+   */
+  readonly clusterView?: ClusterAlertView;
 }
 
 const DAY = 86_400_000;
@@ -109,7 +114,7 @@ export function createAlertService(deps: AlertServiceDeps): AlertEngine {
     }
   };
   const scheduler = new AlertScheduler(engine, clock, handleChanges);
-  const queries = new AlertQueries(store, lifecycle, clock, windowMs);
+  const queries = new AlertQueries(store, lifecycle, clock, windowMs, deps.clusterView);
   const admin = new AlertRuleAdmin(engine, lifecycle, scheduler, ruleStore, log, clock, logger);
   let aqiTimer: TimerHandle | undefined;
   let started = false;

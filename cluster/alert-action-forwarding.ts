@@ -32,8 +32,10 @@ export function alertActionForwarding(deps: AlertActionForwardingDeps): FastifyP
         const value = request.headers[name];
         if (typeof value === 'string') headers[name] = value;
       }
+      // a POST without a body reaches the handler as null: it goes on without one, as it came. JSON.stringify
+      // made it the text "null", which fetch sent as text/plain and the owner's schema refused (400, not 409)
       const body =
-        request.body === undefined
+        request.body === undefined || request.body === null
           ? undefined
           : typeof request.body === 'string'
             ? request.body

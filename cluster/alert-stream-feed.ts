@@ -20,6 +20,10 @@ export interface AlertStreamFeedOptions {
 export interface AlertStreamFeed extends AlertFeed {
   /** an open alert by id */
   get(id: string): Alert | undefined;
+  /** an open or lately resolved alert by id (GET /api/alerts/:id on any node) */
+  known(id: string): Alert | undefined;
+  /** the open alerts and the last resolved ones (GET /api/alerts on any node: alerts/alert-queries.ts) */
+  recentAndOpen(): Alert[];
   /** the seq of the newest event applied */
   readonly lastSeq: number;
   /**
@@ -32,6 +36,12 @@ export interface AlertStreamFeed extends AlertFeed {
 }
 
 type Entries = [id: string, fields: string[]][];
+
+/**
+ * Resolved alerts kept as the stream showed them: until the owner's commit log has brought them to the store, a
+ * node would otherwise answer from a store that still says open (the engine keeps as many: alert-lifecycle.ts).
+ */
+const RECENT_LIMIT = 2000;
 
 function toEvent(id: string, fields: string[]): AlertEvent | undefined {
   const body = fields[fields.indexOf('e') + 1];
@@ -50,14 +60,19 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
   const bus = new EventEmitter<{ alert: [AlertEvent] }>();
   bus.setMaxListeners(100);
   const open = new Map<string, Alert>();
+  const recent = new Map<string, Alert>();
   let lastId = '0-0';
   let lastSeq = 0;
   let running = false;
   let loop: Promise<void> | undefined;
 
   const apply = (event: AlertEvent): void => {
-    if (event.alert.state === 'resolved') open.delete(event.alert.id);
-    else open.set(event.alert.id, event.alert);
+    if (event.alert.state === 'resolved') {
+      open.delete(event.alert.id);
+      recent.delete(event.alert.id);
+      recent.set(event.alert.id, event.alert);
+      if (recent.size > RECENT_LIMIT) recent.delete(recent.keys().next().value!);
+    } else open.set(event.alert.id, event.alert);
     lastSeq = event.seq;
     bus.emit('alert', event);
   };
@@ -93,6 +108,8 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
     bus,
     open: () => [...open.values()],
     get: (id) => open.get(id),
+    known: (id) => open.get(id) ?? recent.get(id),
+    recentAndOpen: () => [...recent.values(), ...open.values()],
     get lastSeq() {
       return lastSeq;
     },
