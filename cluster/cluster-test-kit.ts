@@ -1,6 +1,9 @@
 import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { afterAll, beforeAll, expect } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
@@ -11,6 +14,7 @@ import { startTestPlatform, type TestPlatform } from '../test-support/platform-h
 import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
 import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
 import type { ClusterStatus } from './cluster-status.ts';
+import { partitionOf } from './partition-map.ts';
 
 /** Test helpers for cluster nodes in one process (cluster/*.test.ts), on a real Redis and InfluxDB. */
 export interface ClusterSetup {
@@ -25,7 +29,7 @@ export interface ClusterSetup {
 export async function startNode(
   setup: ClusterSetup,
   nodeId: string,
-  options: { seedDir?: string; clock?: Clock } = {},
+  options: { seedDir?: string; clock?: Clock; logger?: Logger } = {},
 ): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `ioc-${nodeId}-`));
   if (options.seedDir) {
@@ -35,6 +39,7 @@ export async function startNode(
   const node = await startTestPlatform({
     dataDir,
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
     overrides: {
       cluster: {
         redis: setup.redisUrl,
@@ -59,7 +64,11 @@ export async function startNode(
  * For a describe block: a real Redis and InfluxDB (database `name`, made fresh), node A, node B seeded from A,
  * both owning their rule partitions before the first test (`use` receives them), all stopped after the last.
  */
-export function twoClusterNodes(name: string, use: (a: TestPlatform, b: TestPlatform) => void): void {
+export function twoClusterNodes(
+  name: string,
+  use: (a: TestPlatform, b: TestPlatform) => void,
+  options: { logger?: Logger } = {},
+): void {
   let redis: RedisServer | undefined;
   let influx: InfluxServer | undefined;
   let a: TestPlatform | undefined;
@@ -75,8 +84,8 @@ export function twoClusterNodes(name: string, use: (a: TestPlatform, b: TestPlat
       leaseMs: 1500,
       partitions: 8,
     };
-    a = await startNode(setup, 'node-a');
-    b = await startNode(setup, 'node-b', { seedDir: a.dataDir });
+    a = await startNode(setup, 'node-a', options);
+    b = await startNode(setup, 'node-b', { seedDir: a.dataDir, ...options });
     await ownedBy(b, 2);
     use(a, b);
   }, 90_000);
@@ -201,4 +210,46 @@ export function pairEvents(events: readonly AlertEvent[], ruleId: string, sensor
   return events
     .filter((e) => e.alert.ruleId === ruleId && e.alert.sensorId === sensorId)
     .map((e) => `${e.type}:${e.alert.id}`);
+}
+
+/** The first of `candidates` whose rule partition `node` owns, once it does (the nodes share partitions out). */
+export async function sensorOwnedBy(node: TestPlatform, candidates: readonly string[]): Promise<string> {
+  return waitFor(`one of ${candidates.join(', ')} owned by the node`, async () => {
+    const status = await clusterStatus(node);
+    const mine = status.nodes.find((n) => n.id === status.nodeId)?.partitions ?? [];
+    return candidates.find((id) => mine.includes(partitionOf(id, status.partitions)));
+  });
+}
+
+export interface WebhookReceipt {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A real HTTP receiver on loopback for alert webhooks: what it got, in order; `close` after the test. */
+export async function startWebhookReceiver(): Promise<{
+  url: string;
+  received: WebhookReceipt[];
+  close(): Promise<void>;
+}> {
+  const received: WebhookReceipt[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      received.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,0 +1,204 @@
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { AlertEvent } from '../alerts/alert-model.ts';
+import { verifyWebhookSignature } from '../alerts/delivery/webhook-target.ts';
+import { captureLogs } from '../test-support/log-capture.ts';
+import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
+import { trafficJamRule } from '../test-support/rule-fixtures.ts';
+import { sensorOwnedBy, startWebhookReceiver, twoClusterNodes, waitFor, watchAlerts } from './cluster-test-kit.ts';
+
+/**
+ * What the alerting around the engine keeps is the cluster's, not one node's (cluster/shared-state.ts), on a real
+ * Redis and InfluxDB with two nodes in one process and a real webhook receiver on loopback: a webhook target
+ * added on node A is delivered to by node B for the alerts B owns; a silence made on A keeps B from sending
+ * the alerts it matches; a provisioning code made on A is claimed on B, once, even when claimed on both at once.
+ */
+const SECRET = 'bí-mật-ký-webhook-cụm-0123456789';
+const logs = captureLogs('info');
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>> | undefined;
+afterEach(async () => {
+  await receiver?.close();
+  receiver = undefined;
+});
+
+interface Delivered {
+  readonly event: AlertEvent;
+}
+const deliveredEvents = (r: NonNullable<typeof receiver>) =>
+  r.received.map((x) => (JSON.parse(x.body) as Delivered).event);
+
+describe('silences, webhook targets and provisioning codes are the cluster’s', () => {
+  let a: TestPlatform;
+  let b: TestPlatform;
+  twoClusterNodes(
+    'sharedalerting',
+    (na, nb) => {
+      a = na;
+      b = nb;
+    },
+    { logger: logs.logger },
+  );
+
+  /** a webhook target added through node A's API, once node B delivers to it */
+  const targetAddedOnA = async (id: string, url: string) => {
+    const added = await a.request('POST', '/api/webhooks/targets', {
+      token: a.adminToken,
+      body: {
+        id,
+        url,
+        secret: SECRET,
+        allowPrivate: true,
+        filter: { kind: ['traffic', 'water', 'air'] },
+        events: ['firing'],
+      },
+    });
+    expect(added.status, added.text).toBe(201);
+    expect(added.text).not.toContain(SECRET);
+    await waitFor('node B delivering to the new target', async () => {
+      const res = await b.request('GET', '/api/webhooks/deliveries');
+      return (res.json as { targets: Array<{ id: string }> }).targets.some((t) => t.id === id) ? true : undefined;
+    });
+  };
+
+  /** what makes a rule of ours fire, per sensor kind (a metric the shipped rules leave alone where possible) */
+  const FIRES: Record<string, { metric: string; above: number; value: number; subCategory: string }> = {
+    traffic: { metric: 'occupancy', above: 0.8, value: 0.95, subCategory: 'trafficJam' },
+    water: { metric: 'turbidity', above: 500, value: 900, subCategory: 'waterPollution' },
+    air: { metric: 'pm25', above: 100, value: 180, subCategory: 'airPollution' },
+  };
+  /** sensors whose partitions, together, are more than half of the 8: node B owns one of them */
+  const NOT_AIR = ['traffic-truongtien', 'traffic-ancuu', 'water-truongtien', 'water-davien', 'rain-kimlong'];
+  const AIR = ['air-ngomon', 'air-dongba', 'air-gahue', 'air-benhvien', 'air-thuanan'];
+
+  /** a rule made on node A firing for a reading through node B (the rule's sensor is B's) */
+  const fireThroughB = async (ruleId: string, sensorId: string) => {
+    const kind = b.city.sensorsById.get(sensorId)!.kind;
+    const f = FIRES[kind]!;
+    const rule = trafficJamRule(ruleId, sensorId, {
+      metric: f.metric,
+      above: f.above,
+      category: kind === 'traffic' ? 'traffic' : 'environment',
+      subCategory: f.subCategory,
+    });
+    const created = await a.request('POST', '/api/rules', { token: a.adminToken, body: rule });
+    expect(created.status, created.text).toBe(201);
+    await waitFor('node B knowing the rule', async () =>
+      (await b.request('GET', `/api/rules/${ruleId}`)).status === 200 ? true : undefined,
+    );
+    const device = await b.connectDevice(sensorId);
+    await publishAcked(device, `ioc/${kind}/${sensorId}/readings`, JSON.stringify({ [f.metric]: f.value }));
+  };
+
+  it('a webhook target added on node A receives, signed, the alerts node B owns; removed on B, A drops it', async () => {
+    const r = await startWebhookReceiver();
+    receiver = r;
+    await targetAddedOnA('kenh-quan-ly-giao-thong', `${r.url}/hook`);
+    const sensor = await sensorOwnedBy(b, NOT_AIR);
+    const ruleId = `webhook-${sensor}`;
+    await fireThroughB(ruleId, sensor);
+    const receipt = await waitFor('the delivery', () =>
+      r.received.find((x) => (JSON.parse(x.body) as Delivered).event.alert.ruleId === ruleId),
+    );
+    expect(verifyWebhookSignature(SECRET, receipt.body, receipt.headers['x-ioc-signature'] as string)).toBe(true);
+    // node B sent it (it owns the alert): its delivery history has it, node A's does not
+    const history = async (node: TestPlatform) =>
+      (
+        (await node.request('GET', '/api/webhooks/deliveries?target=kenh-quan-ly-giao-thong')).json as {
+          deliveries: Array<{ alertId: string; status: string }>;
+        }
+      ).deliveries;
+    const alertId = (JSON.parse(receipt.body) as Delivered).event.alert.id;
+    expect((await history(b)).some((d) => d.alertId === alertId && d.status === 'delivered')).toBe(true);
+    expect((await history(a)).some((d) => d.alertId === alertId)).toBe(false);
+    // B's copy is 0600 (it holds the secret); neither node logged the secret
+    expect(statSync(join(b.dataDir, 'webhook-targets.json')).mode & 0o777).toBe(0o600);
+    expect(logs.text()).not.toContain(SECRET);
+    const removed = await b.request('DELETE', '/api/webhooks/targets/kenh-quan-ly-giao-thong', {
+      token: b.adminToken,
+    });
+    expect(removed.status, removed.text).toBe(204);
+    await waitFor('node A dropping the target', async () => {
+      const res = await a.request('GET', '/api/webhooks/targets', { token: a.adminToken });
+      return (res.json as { targets: unknown[] }).targets.length === 0 ? true : undefined;
+    });
+    // one that is not there: 404
+    expect((await a.request('DELETE', '/api/webhooks/targets/khong-co', { token: a.adminToken })).status).toBe(404);
+  });
+
+  it('a silence by sensor kind made on node A: node B raises the alert marked silenced and does not send it', async () => {
+    const r = await startWebhookReceiver();
+    receiver = r;
+    await targetAddedOnA('kenh-im-lang', `${r.url}/silenced`);
+    const watch = await watchAlerts(a);
+    const made = await a.request('POST', '/api/silences', {
+      body: { match: { sensorKind: ['air'] }, reason: 'hiệu chuẩn trạm không khí', endsAt: Date.now() + 3_600_000 },
+    });
+    expect(made.status, made.text).toBe(201);
+    const silenceId = (made.json as { id: string }).id;
+    await waitFor('node B holding the silence', async () => {
+      const res = await b.request('GET', '/api/silences?active=true');
+      return (res.json as { silences: Array<{ id: string }> }).silences.some((s) => s.id === silenceId)
+        ? true
+        : undefined;
+    });
+    const air = await sensorOwnedBy(b, AIR);
+    const airRule = `silenced-${air}`;
+    await fireThroughB(airRule, air);
+    const silenced = await waitFor('the silenced alert on the stream', () =>
+      watch.events.find((e) => e.alert.ruleId === airRule && e.type === 'firing'),
+    );
+    expect(silenced.alert.workflow?.silence?.id).toBe(silenceId);
+    // another alert of node B, not air, after it is sent: the target's queue is in order, so the air one was
+    // never queued
+    const other = await sensorOwnedBy(b, NOT_AIR);
+    const otherRule = `not-silenced-${other}`;
+    await fireThroughB(otherRule, other);
+    await waitFor('the other alert delivered', () =>
+      deliveredEvents(r).some((e) => e.alert.ruleId === otherRule) ? true : undefined,
+    );
+    expect(deliveredEvents(r).filter((e) => e.alert.ruleId === airRule)).toEqual([]);
+    // ended on node B: ended on node A too
+    expect((await b.request('DELETE', `/api/silences/${silenceId}`)).status).toBe(200);
+    await waitFor('node A seeing the silence ended', async () => {
+      const res = await a.request('GET', '/api/silences?active=false');
+      return (res.json as { silences: Array<{ id: string }> }).silences.some((s) => s.id === silenceId)
+        ? true
+        : undefined;
+    });
+    watch.close();
+  });
+
+  it('a provisioning code made on node A is claimed on node B once; claimed on both at once, one wins', async () => {
+    const sensor = 'cam-sanbay';
+    const issue = async () => {
+      const res = await a.request('POST', `/api/sensors/${sensor}/provisioning-codes`, {
+        token: a.adminToken,
+        body: { expiresInMinutes: 30 },
+      });
+      expect(res.status, res.text).toBe(201);
+      return (res.json as { code: string }).code;
+    };
+    const claim = (node: TestPlatform, code: string) =>
+      node.request('POST', '/api/provision', { token: null, body: { code } });
+    const code = await issue();
+    const onB = await claim(b, code);
+    expect(onB.status, onB.text).toBe(200);
+    expect(onB.json).toMatchObject({ sensorId: sensor });
+    // spent everywhere: node A refuses it, as node B does
+    expect((await claim(a, code)).status).toBe(403);
+    expect((await claim(b, code)).status).toBe(403);
+    // the same code on both nodes in the same instant, three times: exactly one 200 each time
+    for (let round = 0; round < 3; round++) {
+      const raced = await issue();
+      const answers = await Promise.all([claim(a, raced), claim(b, raced)]);
+      expect(answers.map((x) => x.status).sort()).toEqual([200, 403]);
+    }
+    // the device's secret is the one the last winner was handed, on both nodes
+    await waitFor('one device secret on both nodes', () =>
+      JSON.stringify(a.accounts.file.devices[sensor]) === JSON.stringify(b.accounts.file.devices[sensor])
+        ? true
+        : undefined,
+    );
+  });
+});
