@@ -132,6 +132,12 @@ describe('one alert truth across two cluster nodes', () => {
     const ack = await other.request('POST', `/api/alerts/${id}/ack`, { body: { note: 'đã nhận' } });
     expect(ack.status, ack.text).toBe(200);
     expect(ack.json).toMatchObject({ alert: { id, state: 'acknowledged', acknowledgedBy: 'operator' } });
+    // a repeat, without a body as a console's button sends it: passed on, it answers as the owner does (409)
+    const again = await other.request('POST', `/api/alerts/${id}/ack`);
+    const atOwner = await (owner === 'node-a' ? a : b).request('POST', `/api/alerts/${id}/ack`);
+    expect(atOwner.status, atOwner.text).toBe(409);
+    expect(again.status, again.text).toBe(409);
+    expect(again.json).toEqual(atOwner.json);
     const resolved = await other.request('POST', `/api/alerts/${id}/resolve`, { body: { note: 'nước rút' } });
     expect(resolved.status, resolved.text).toBe(200);
     for (const watch of watchers) {
@@ -144,6 +150,45 @@ describe('one alert truth across two cluster nodes', () => {
         `resolved:${id}`,
       ]);
     }
+    for (const w of watchers) w.close();
+  });
+
+  it('GET /api/alerts and one alert on the node that does not own it answer as the alert stream shows', async () => {
+    const watchers = [await watchAlerts(a), await watchAlerts(b)];
+    const sensor = 'water-kimlong'; // alarm level I: 1.0 m, II: 2.0 m (its level I alert of the first test resolved)
+    const p = partitionOf(sensor, setup.partitions);
+    const owner = (await clusterStatus(a)).nodes.find((n) => n.partitions.includes(p))!.id;
+    const [own, other] = owner === 'node-a' ? [a, b] : [b, a];
+    const otherWatch = watchers[owner === 'node-a' ? 1 : 0]!;
+    const device = await own.connectDevice(sensor);
+    await publishAcked(device, `ioc/water/${sensor}/readings`, JSON.stringify({ waterLevel: 1.5 }));
+    const firing = await waitFor('the firing event on the other node', () =>
+      otherWatch.events.find((e) => e.alert.sensorId === sensor && e.alert.ruleId === 'flood-level-1'),
+    );
+    const id = firing.alert.id;
+    // asked at once, before the owner's commit log has reached InfluxDB: the other node's answer is the stream's
+    const listed = async (node: TestPlatform) =>
+      (
+        (await node.request('GET', `/api/alerts?sensorId=${sensor}&state=firing,acknowledged,resolved`)).json as {
+          alerts: Array<{ id: string; state: string }>;
+        }
+      ).alerts.find((x) => x.id === id);
+    expect(await listed(other)).toMatchObject({ id, state: 'firing' });
+    const one = await other.request('GET', `/api/alerts/${id}`);
+    expect(one.status, one.text).toBe(200);
+    expect(one.json).toMatchObject({ alert: { id, state: 'firing' } });
+    // acknowledged on its owner: the other node says so once its stream has the event
+    expect((await own.request('POST', `/api/alerts/${id}/ack`)).status).toBe(200);
+    await waitFor('the acknowledged event on the other node', () =>
+      otherWatch.events.find((e) => e.alert.id === id && e.type === 'acknowledged'),
+    );
+    expect(await listed(other)).toMatchObject({ id, state: 'acknowledged' });
+    expect((await own.request('POST', `/api/alerts/${id}/resolve`)).status).toBe(200);
+    await waitFor('the resolved event on the other node', () =>
+      otherWatch.events.find((e) => e.alert.id === id && e.type === 'resolved'),
+    );
+    expect(await listed(other)).toMatchObject({ id, state: 'resolved' });
+    expect((await other.request('GET', `/api/alerts/${id}`)).json).toMatchObject({ alert: { state: 'resolved' } });
     for (const w of watchers) w.close();
   });
 });
