@@ -4,9 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { verifyWebhookSignature } from '../alerts/delivery/webhook-target.ts';
 import { captureLogs } from '../test-support/log-capture.ts';
+import { startWebhookReceiver } from '../test-support/webhook-receiver.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { trafficJamRule } from '../test-support/rule-fixtures.ts';
-import { sensorOwnedBy, startWebhookReceiver, twoClusterNodes, waitFor, watchAlerts } from './cluster-test-kit.ts';
+import { sensorOwnedBy, twoClusterNodes, waitFor, watchAlerts } from './cluster-test-kit.ts';
 
 /**
  * What the alerting around the engine keeps is the cluster's, not one node's (cluster/shared-state.ts), on a real
