@@ -134,4 +134,30 @@ describe('entries shared through Redis', () => {
       probe.disconnect();
     }
   });
+
+  it('a swap sets an entry only if Redis still holds the expected value: of two at once, one wins', async () => {
+    const p = `t${++prefix}:`;
+    const a = makeNode('a', p, { code: 'unused' });
+    await a.sync.start();
+    const b = makeNode('b', p, {});
+    await b.sync.start();
+    for (let round = 0; round < 20; round++) {
+      const before = (await a.handle.read('code'))!;
+      const won = await Promise.all([
+        a.handle.swap('code', before, `a${round}`),
+        b.handle.swap('code', before, `b${round}`),
+      ]);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      const winner = won[0] ? `a${round}` : `b${round}`;
+      expect(await b.handle.read('code')).toBe(winner);
+      // every node applies it from the notice, the winner too
+      await waitFor('both nodes holding the winner', () =>
+        a.entries.get('code') === winner && b.entries.get('code') === winner ? true : undefined,
+      );
+    }
+    // a swap from a stale value changes nothing
+    expect(await a.handle.swap('code', 'unused', 'again')).toBe(false);
+    expect(await b.handle.read('code')).toBe(a.entries.get('code'));
+    expect(await a.handle.read('absent')).toBeUndefined();
+  });
 });
