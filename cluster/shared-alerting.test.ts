@@ -91,7 +91,7 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     await publishAcked(device, `ioc/${kind}/${sensorId}/readings`, JSON.stringify({ [f.metric]: f.value }));
   };
 
-  it('a webhook target added on node A receives, signed, the alerts node B owns; removed on B, A drops it', async () => {
+  it('a webhook target added on node A gets, signed, the alerts node B owns; removed on B, A drops it', async () => {
     const r = await startWebhookReceiver();
     receiver = r;
     await targetAddedOnA('kenh-quan-ly-giao-thong', `${r.url}/hook`);
@@ -127,7 +127,7 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     expect((await a.request('DELETE', '/api/webhooks/targets/khong-co', { token: a.adminToken })).status).toBe(404);
   });
 
-  it('a silence by sensor kind made on node A: node B raises the alert marked silenced and does not send it', async () => {
+  it('a silence by sensor kind made on node A: node B marks its alert silenced, sends it to no webhook', async () => {
     const r = await startWebhookReceiver();
     receiver = r;
     await targetAddedOnA('kenh-im-lang', `${r.url}/silenced`);
