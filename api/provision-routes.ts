@@ -128,7 +128,8 @@ export const provisionRoutes =
             err instanceof DomainError
               ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown')
               : 'error';
-          deps.limiter.failed(address);
+          // a code refused counts against the address; Redis out of reach (a cluster's codes) is not the caller's
+          if (err instanceof DomainError) deps.limiter.failed(address);
           refused.inc({ reason });
           refusals.once(`${reason}:${range}`, { address, reason }, 'provisioning code refused');
           await recordRequest(deps.audit, request, {
