@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { verifyWebhookSignature } from '../alerts/delivery/webhook-target.ts';
@@ -201,5 +202,49 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
         ? true
         : undefined,
     );
+  });
+
+  it('an entry from Redis a node cannot take is skipped and logged by its key, never its value', async () => {
+    const { redis: url, keyPrefix } = a.config.cluster;
+    const probe = new Redis(url!);
+    const leaked = 'bi-mat-cua-muc-sai-0123456789';
+    // as another node's script would: written, counted and published in one go
+    const publish = async (doc: string, key: string, value: string) => {
+      const base = `${keyPrefix}shared:${doc}`;
+      const notice = JSON.stringify({ from: 'node-x', changes: [[key, value]] });
+      await probe.eval(
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); local v = redis.call('INCR', KEYS[2]); " +
+          "redis.call('PUBLISH', KEYS[3], v .. ' ' .. ARGV[3]); return v",
+        3,
+        base,
+        `${base}:version`,
+        `${base}:changes`,
+        key,
+        value,
+        notice,
+      );
+    };
+    try {
+      // a target filed under another id than its own, and a silence that is not JSON
+      const target = { id: 'muc-that', url: 'https://example.org/x', secret: leaked, filter: {}, timeoutMs: 1000 };
+      await publish('webhooks', 'muc-gia', JSON.stringify({ target, createdBy: 'x', createdAt: 1 }));
+      await publish('silences', 'im-lang-hong', '{not json');
+    } finally {
+      probe.disconnect();
+    }
+    const skipped = () =>
+      logs.lines.filter((l) => l.msg === 'an entry from the cluster is invalid here: skipped').map((l) => l.entry);
+    await waitFor('both nodes skipping both entries', () =>
+      skipped().filter((k) => k === 'muc-gia').length === 2 &&
+      skipped().filter((k) => k === 'im-lang-hong').length === 2
+        ? true
+        : undefined,
+    );
+    for (const node of [a, b]) {
+      const res = await node.request('GET', '/api/webhooks/targets', { token: node.adminToken });
+      expect((res.json as { targets: Array<{ id: string }> }).targets.map((t) => t.id)).not.toContain('muc-that');
+      expect(node.operations.silences.get('im-lang-hong')).toBeUndefined();
+    }
+    expect(logs.text()).not.toContain(leaked);
   });
 });
