@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', 'data/**'],
+    // bench/node-red has node_modules of its own (Node-RED, installed by its benchmark)
+    exclude: ['**/node_modules/**', 'data/**'],
     testTimeout: 30_000,
     // The JSON report is how .ci/run counts passed and failed tests (CI does not read vitest's summary).
     reporters: ['default', 'json'],

@@ -1,6 +1,8 @@
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { Aedes } from 'aedes';
 import { pino } from 'pino';
 import { CONFIG_DIR, type PlatformConfigInput } from '../config/platform-config.ts';
 import { startPlatform, type Platform } from '../platform.ts';
@@ -37,10 +39,10 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
 export async function startBenchPlatform(
   devices: number,
   overrides: PlatformConfigInput = {},
-  options: { rulesYaml?: string } = {},
+  options: { rulesYaml?: string; platformLines?: readonly string[] } = {},
 ): Promise<{ platform: Platform; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
-  const configFile = writeBenchCity(dir, devices);
+  const configFile = writeBenchCity(dir, devices, options.platformLines);
   if (options.rulesYaml) writeFileSync(join(dir, 'city', 'rules', 'bench.yaml'), options.rulesYaml);
   const platform = await startPlatform({
     env: { IOC_CONFIG: configFile },
@@ -62,6 +64,25 @@ export async function startBenchPlatform(
     async close() {
       await platform.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
+export async function startBareBroker(devices: number): Promise<{
+  url: string;
+  devices: Array<{ sensorId: string; kind: string }>;
+  close(): Promise<void>;
+}> {
+  const aedes = await Aedes.createBroker();
+  const tcp = createServer(aedes.handle);
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+  return {
+    url: `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`,
+    devices: Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' })),
+    async close() {
+      await new Promise<void>((r) => aedes.close(() => r()));
+      tcp.close();
     },
   };
 }

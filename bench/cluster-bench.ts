@@ -1,14 +1,13 @@
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Aedes } from 'aedes';
 import { startInfluxd } from '../test-support/influxd.ts';
 import { startRedis } from '../test-support/redis-server.ts';
-import { writeBenchCity } from './bench-platform.ts';
+import { startBareBroker, writeBenchCity } from './bench-platform.ts';
 import { benchAccounts, cpuMicrosOf, startBenchNodes } from './cluster-nodes.ts';
+import { benchLine, influxql, postLines, waitStored } from './influx-bench-kit.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -41,7 +40,6 @@ const batchSize = Number(values.batch);
 const total = devices * count;
 const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
 const CORES = availableParallelism();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const [influx, redis] = await Promise.all([startInfluxd({ own: true }), startRedis()]);
 const dir = mkdtempSync(join(tmpdir(), 'ioc-cluster-bench-'));
@@ -89,58 +87,25 @@ function cpuSnapshot(pids: () => number[]) {
   };
 }
 
-async function influxql(db: string, q: string): Promise<unknown> {
-  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db, epoch: 'ms' })}`, {
-    method: 'POST',
-    body: new URLSearchParams({ q }),
-  });
-  return res.json();
-}
-
-async function storedCount(db: string): Promise<number> {
-  const answer = (await influxql(db, 'SELECT count("pm25") FROM "air"')) as {
-    results: Array<{ series?: Array<{ values: number[][] }> }>;
-  };
-  return answer.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
-}
-
-/** Polls until InfluxDB holds `expected` readings (or two minutes pass); returns the last count. */
-async function waitStored(db: string, expected: number): Promise<number> {
-  const deadline = Date.now() + 120_000;
-  let stored = await storedCount(db);
-  while (stored < expected && Date.now() < deadline) {
-    await sleep(20);
-    stored = await storedCount(db);
-  }
-  return stored;
-}
-
 async function bareAedes(): Promise<Run> {
-  const aedes = await Aedes.createBroker();
-  const tcp = createServer(aedes.handle);
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
-  const url = `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+  const { url, close } = await startBareBroker(devices);
   await runLoadProcess(LOAD, { url, devices: loadDevices, count: Math.ceil(count / 5), window }); // warm-up, as below
   const cpu = cpuSnapshot(() => [process.pid]);
   const load = await runLoadProcess(LOAD, { url, devices: loadDevices, count, window });
   const used = cpu(load.acked);
-  await new Promise<void>((r) => aedes.close(() => r()));
-  tcp.close();
+  await close();
   return { rate: load.acked / load.seconds, ...used };
 }
 
 /** The same points as the platform stores them, POSTed to /write `batch` lines at a time, 4 requests in flight. */
 async function rawWrite(db: string): Promise<Run> {
-  await influxql('', `CREATE DATABASE "${db}"`);
+  await influxql(influx.url, '', `CREATE DATABASE "${db}"`);
   const base = Date.now() - 60 * 60_000;
   const bodies: string[] = [];
   let lines: string[] = [];
   for (let d = 0; d < devices; d++) {
     for (let n = 0; n < count; n++) {
-      lines.push(
-        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=` +
-          `${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
-      );
+      lines.push(benchLine(d, n, base));
       if (lines.length === batchSize) {
         bodies.push(lines.join('\n'));
         lines = [];
@@ -151,13 +116,7 @@ async function rawWrite(db: string): Promise<Run> {
   const cpu = cpuSnapshot(() => []);
   const started = performance.now();
   let next = 0;
-  const worker = async () => {
-    while (next < bodies.length) {
-      const res = await fetch(`${influx.url}/write?db=${db}&precision=ms`, { method: 'POST', body: bodies[next++]! });
-      if (res.status !== 204) throw new Error(`raw write failed: ${res.status} ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 4 }, worker));
+  await postLines(influx.url, db, () => bodies[next++], 4);
   return { rate: total / ((performance.now() - started) / 1000), ...cpu(total) };
 }
 
@@ -173,10 +132,10 @@ async function platform(workers: number, db: string): Promise<Run> {
     const warm = Math.ceil(count / 5);
     const loadInput = { url: nodes.mqttUrl, devices: loadDevices, window };
     await runLoadProcess(LOAD, { ...loadInput, count: warm, base: Date.now() - 2 * 3_600_000 });
-    await waitStored(db, devices * warm);
+    await waitStored(influx.url, db, devices * warm);
     const cpu = cpuSnapshot(() => nodes.pids());
     const load = await runLoadProcess(LOAD, { ...loadInput, count, base: Date.now() - 3_600_000 });
-    const stored = await waitStored(db, devices * warm + total);
+    const { stored } = await waitStored(influx.url, db, devices * warm + total);
     const seconds = (Date.now() - load.startedAt!) / 1000;
     const used = cpu(total);
     if (stored !== devices * warm + total) {

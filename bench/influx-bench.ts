@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { startPlatform, type Platform } from '../platform.ts';
 import { startInfluxd } from '../test-support/influxd.ts';
 import { writeBenchCity } from './bench-platform.ts';
+import { benchLine, influxql, postLines, storedCount } from './influx-bench-kit.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -51,14 +52,6 @@ const influx = await startInfluxd({ own: true });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const CORES = availableParallelism();
 
-async function influxql(db: string, q: string): Promise<unknown> {
-  const res = await fetch(`${influx.url}/query?${new URLSearchParams({ db, epoch: 'ms' })}`, {
-    method: 'POST',
-    body: new URLSearchParams({ q }),
-  });
-  return res.json();
-}
-
 /** CPU µs used so far by this process (all its threads) and by influxd (from /proc; USER_HZ is 100). */
 function cpuNow(): { node: number; influxd: number } {
   const usage = process.cpuUsage();
@@ -94,31 +87,21 @@ function rawLines(): string[] {
   const lines: string[] = [];
   for (let d = 0; d < devices; d++) {
     for (let n = 0; n < count; n++) {
-      lines.push(
-        `air,district=Phú\\ Xuân,kind=air,sensorId=bench-air-${d} no2=${n % 150},o3=${n % 90},pm10=` +
-          `${(n % 400) + 1},pm25=${(n % 300) + 0.5} ${base + n}`,
-      );
+      lines.push(benchLine(d, n, base));
     }
   }
   return lines;
 }
 
 async function rawRate(db: string, parallel: number): Promise<Measured> {
-  await influxql('', `CREATE DATABASE "${db}"`);
+  await influxql(influx.url, '', `CREATE DATABASE "${db}"`);
   const lines = rawLines();
   const bodies: string[] = [];
   for (let i = 0; i < lines.length; i += batchSize) bodies.push(lines.slice(i, i + batchSize).join('\n'));
   let next = 0;
   const cpu = cpuNow();
   const started = performance.now();
-  const worker = async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++]!;
-      const res = await fetch(`${influx.url}/write?db=${db}&precision=ms`, { method: 'POST', body });
-      if (res.status !== 204) throw new Error(`raw write failed: ${res.status} ${await res.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+  await postLines(influx.url, db, () => bodies[next++], parallel);
   return measured(total, (performance.now() - started) / 1000, cpu);
 }
 
@@ -170,13 +153,6 @@ const loadFor = (p: Platform) => ({
   })),
 });
 
-async function storedCount(db: string): Promise<number> {
-  const answer = (await influxql(db, 'SELECT count("pm25") FROM "air"')) as {
-    results: Array<{ series?: Array<{ values: number[][] }> }>;
-  };
-  return answer.results[0]?.series?.[0]?.values[0]?.[1] ?? 0;
-}
-
 /** The clock runs from the first publish (inside the load process) until the last reading is in InfluxDB. */
 async function liveRate(db: string): Promise<Measured & { ack: number }> {
   return withPlatform(db, async (p) => {
@@ -186,7 +162,7 @@ async function liveRate(db: string): Promise<Measured & { ack: number }> {
     while (p.feeder.state().lagBytes > 0) await sleep(5);
     const seconds = load.seconds + (performance.now() - loadDone) / 1000;
     const result = measured(total, seconds, cpu);
-    const stored = await storedCount(db);
+    const stored = await storedCount(influx.url, db);
     if (stored !== total) throw new Error(`live: ${stored} of ${total} readings in InfluxDB`);
     return { ...result, ack: load.acked / load.seconds };
   });
@@ -207,7 +183,7 @@ async function replayRate(db: string): Promise<Measured> {
     const started = performance.now();
     while (p.feeder.state().lagBytes > 0) await sleep(5);
     const result = measured(total - before, (performance.now() - started) / 1000, cpu);
-    const stored = await storedCount(db);
+    const stored = await storedCount(influx.url, db);
     if (stored !== total) throw new Error(`replay: ${stored} of ${total} readings in InfluxDB`);
     return result;
   });

@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Aedes } from 'aedes';
-import { cpuMeter, startBenchPlatform } from './bench-platform.ts';
+import { cpuMeter, startBareBroker, startBenchPlatform } from './bench-platform.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -44,31 +42,12 @@ const costPer = (readings: number, serverMicros: number, clientMicros = 0): Cost
   client: clientMicros / readings,
 });
 
-/** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
-async function startBareBroker(): Promise<{
-  url: string;
-  devices: Array<{ sensorId: string; kind: string }>;
-  close(): Promise<void>;
-}> {
-  const aedes = await Aedes.createBroker();
-  const tcp = createServer(aedes.handle);
-  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
-  return {
-    url: `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`,
-    devices: Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' })),
-    async close() {
-      await new Promise<void>((r) => aedes.close(() => r()));
-      tcp.close();
-    },
-  };
-}
-
 /**
  * A bare broker passing the readings through to one subscriber (QoS 0, its own process) on `ioc/#`: the
  * other baseline, where the broker forwards what it receives instead of dropping it.
  */
 async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
-  const broker = await startBareBroker();
+  const broker = await startBareBroker(devices);
   const { url } = broker;
   const publishes = devices * Math.ceil(count / perPublish);
   const sub = spawn(
@@ -112,7 +91,7 @@ async function bareBrokerPassThrough(): Promise<{ rate: number; cost: Cost }> {
 }
 
 async function bareBroker(): Promise<{ rate: number; cost: Cost }> {
-  const broker = await startBareBroker();
+  const broker = await startBareBroker(devices);
   const cpu = cpuMeter();
   const result = await runLoad({ url: broker.url, devices: broker.devices, count, window, perPublish });
   const server = cpu().micros;

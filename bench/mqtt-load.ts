@@ -6,18 +6,20 @@ import mqtt from 'mqtt';
  * more than one), keeping `window` publishes in flight; prints one JSON line with readings acknowledged,
  * the seconds it took, when it started publishing (epoch ms) and the CPU time this process spent on it.
  * Input (argv[2], JSON): { url, devices: [{ sensorId, kind, username?, password? }], count, window, perPublish?, ca?,
- * base? } (base: the first reading's ts, epoch ms; default an hour ago)
+ * base?, seconds? } (base: the first reading's ts, epoch ms; default an hour ago; seconds: publish for that long
+ * instead, no publish starting after it, `count` then being the most each device sends)
  * (ca: the PEM CA an mqtts:// broker's certificate is verified against; the output then says how long the
  * connections, TLS handshakes included, took to open)
  */
 interface LoadInput {
   url: string;
   devices: Array<{ sensorId: string; kind: string; username?: string; password?: string }>;
-  count: number;
+  count?: number;
   window: number;
   perPublish?: number;
   ca?: string;
   base?: number;
+  seconds?: number;
 }
 
 const input = JSON.parse(process.argv[2] ?? '{}') as LoadInput;
@@ -36,6 +38,8 @@ const clients = await Promise.all(
 const connectSeconds = (performance.now() - connecting) / 1000;
 const base = input.base ?? Date.now() - 60 * 60_000;
 const started = performance.now();
+const end = input.seconds === undefined ? Number.POSITIVE_INFINITY : started + input.seconds * 1000;
+const count = input.count ?? (input.seconds === undefined ? 0 : Number.POSITIVE_INFINITY);
 const cpuStart = process.cpuUsage();
 let acked = 0;
 await Promise.all(
@@ -47,9 +51,9 @@ await Promise.all(
       `{"ts":${base + n},"pm25":${(n % 300) + 0.5},"pm10":${(n % 400) + 1},"no2":${n % 150},"o3":${n % 90}}`;
     let next = 0;
     const worker = async () => {
-      while (next < input.count) {
+      while (next < count && performance.now() < end) {
         const first = next;
-        next = Math.min(input.count, next + per);
+        next = Math.min(count, next + per);
         const batch: string[] = [];
         for (let n = first; n < next; n++) batch.push(reading(n));
         await client.publishAsync(topic, per === 1 ? batch[0]! : `[${batch.join(',')}]`, { qos: 1 });

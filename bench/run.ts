@@ -13,7 +13,8 @@ const available = readdirSync(dir)
       f !== 'hostile-load.ts' &&
       f !== 'mqtt-subscriber.ts' &&
       f !== 'load-process.ts' &&
-      f !== 'bench-platform.ts',
+      f !== 'bench-platform.ts' &&
+      f !== 'node-red-flow.ts',
   )
   .map((f) => f.replace(/(-bench)?\.ts$/, ''));
 const file = [`${name}-bench.ts`, `${name}.ts`].map((f) => `${dir}${f}`).find((f) => name && existsSync(f));

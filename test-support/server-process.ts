@@ -21,6 +21,8 @@ export interface ServerProcessOptions {
   args: string[];
   /** how to install the binary, shown when it is missing */
   install: string;
+  /** added to this process's environment for the server */
+  env?: Record<string, string>;
   /** resolves true once the server answers */
   ready(): Promise<boolean>;
   readyTimeoutMs?: number;
@@ -66,7 +68,10 @@ export function serverProcess(options: ServerProcessOptions): ServerProcess {
   const start = async (): Promise<void> => {
     if (child) return;
     output = '';
-    const proc = spawn(options.binary, options.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(options.binary, options.args, {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ? { ...process.env, ...options.env } : process.env,
+    });
     const keep = (chunk: Buffer) => {
       output = (output + chunk.toString('utf8')).slice(-4000);
     };
