@@ -240,8 +240,11 @@ export class DurablePipeline {
       log: this.log,
       store,
       checkpointFile: join(this.logDir, `${store.name}.checkpoint`),
-      // InfluxDB prefers fewer, larger writes; the embedded store takes each group as it comes
-      lingerMs: config.store.influxdb && config.store.engine === 'influxdb' ? config.store.influxdb.flushIntervalMs : 0,
+      // both stores prefer fewer, larger writes (config/platform-config.ts says why for each)
+      lingerMs:
+        config.store.influxdb && config.store.engine === 'influxdb'
+          ? config.store.influxdb.flushIntervalMs
+          : config.store.embedded.flushIntervalMs,
       clock,
       logger,
       checkpointEveryRecords: config.store.log.checkpointEveryRecords,

@@ -40,6 +40,9 @@ export class SqliteDatabase {
     // point of durability and forgets nothing before sync() (a checkpoint, which fsyncs) has run.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // WAL checkpoints are the feeder's (sync(), every store.log.checkpointEvery* records or seconds); SQLite's
+    // own, at 1,000 pages, ran after nearly every large transaction and wrote the same hot pages again each time
+    this.db.pragma('wal_autocheckpoint = 10000');
     createSchema(this.db);
     this.lifecycle = new SqliteLifecycle(this.db);
     this.rolledUntil = this.lifecycle.rolledUntil();
