@@ -18,7 +18,8 @@ import { runLoadProcess } from './load-process.ts';
  * cannot avoid, all measured in this run with the same load generator and payloads (issue 17 item 1):
  * - bare Aedes per message (no auth, no hooks: what any broker spends to receive and acknowledge),
  * - the store engine per row: raw better-sqlite3 inserts of the same rows into the same schema and
- *   pragmas, in batches of the platform's commit-group size; and raw InfluxDB `/write` per line (this
+ *   pragmas, in batches of as many rows as the platform's store writes held (its feeder gathers commit groups
+ *   into one transaction); and raw InfluxDB `/write` per line (this
  *   process + influxd) when influxd is installed (reported, not in the goal: the platform here is on SQLite),
  * then a profiled run of the platform (the V8 profiler of this process's main thread, as --cpu-prof
  * records it) summarised by self time per group of the hot path. The profiler's own cost inflates that
@@ -62,6 +63,8 @@ interface PlatformRun {
   mainMicros?: number;
   rate: number;
   readingsPerGroup: number;
+  /** rows per store transaction: what the feeder's batching achieved */
+  rowsPerWrite: number;
   profile?: CpuProfile;
 }
 
@@ -83,17 +86,20 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
       await session.post('Profiler.start');
     }
     const groupsBefore = platform.writer.stats.groups;
+    const before = platform.feeder.state();
     const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish: 1 });
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const used = cpu();
     const stopped = session ? ((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile : undefined;
     const groups = Math.max(1, platform.writer.stats.groups - groupsBefore);
+    const after = platform.feeder.state();
     return {
       micros: used.micros / result.acked,
       mainMicros: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / result.acked,
       rate: result.acked / result.seconds,
       readingsPerGroup: result.acked / groups,
+      rowsPerWrite: (after.written - before.written) / Math.max(1, after.writes - before.writes),
       profile: stopped,
     };
   } finally {
@@ -174,7 +180,7 @@ async function rawInflux(): Promise<{ micros: number; rate: number } | undefined
 
 const bare = await bareAedes();
 const platform = await platformRun(false);
-const sqlite = rawSqlite(Math.max(1, Math.round(platform.readingsPerGroup)));
+const sqlite = rawSqlite(Math.max(1, Math.round(platform.rowsPerWrite)));
 const influx = await rawInflux();
 const profiled = await platformRun(true);
 const floor = bare.micros + sqlite;
@@ -186,7 +192,8 @@ console.log(
 console.log(`  bare Aedes per message:            ${fmt(bare.micros)} µs  (${Math.round(bare.rate)} msg/s acked)`);
 console.log(
   `  raw better-sqlite3 per row:        ${fmt(sqlite)} µs  (batches ` +
-    `of ${Math.round(platform.readingsPerGroup)} rows, the platform's readings per commit group)`,
+    `of ${Math.round(platform.rowsPerWrite)} rows, the platform's rows per store write; ` +
+    `${Math.round(platform.readingsPerGroup)} readings per commit group)`,
 );
 if (influx)
   console.log(

@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startBenchPlatform } from './bench-platform.ts';
+import { commitP99Meter, diskWriteMeter } from './soak-commit.ts';
 import { cpuShareMeter } from './soak-cpu.ts';
 import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
 import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from './soak-report.ts';
@@ -16,7 +17,7 @@ import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from '
  * acknowledgement latency stay flat (a leak or a queue that only grows shows as a slope, not as a rate).
  *
  *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60]
- *     [--svg docs/soak.svg] [--json samples.json]
+ *     [--svg docs/soak.svg] [--json samples.json] [--flush-ms 1000]
  *
  * `--rate` readings/s in all, spread evenly over the devices (bench/soak-load.ts, its own process, raw MQTT
  * over TCP so that it costs far less than the platform). Rules: the city's air rules (config/cities/hue:
@@ -34,6 +35,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     // a directory for a V8 CPU profile of the load generator, to see where its own CPU goes
     'load-cpu-prof': { type: 'string' },
+    // the embedded store's flush interval (store.embedded.flushIntervalMs; unset: the platform's default)
+    'flush-ms': { type: 'string' },
   },
 });
 const devices = Number(values.devices);
@@ -69,7 +72,12 @@ const cityAirRules = CITY_RULE_FILES.flatMap(
 ).filter((rule) => (rule.selector as { kinds?: string[] } | undefined)?.kinds?.includes('air'));
 const rulesYaml = `${stringifyYaml(cityAirRules)}\n${BENCH_RULES}`;
 
-const { platform, close } = await startBenchPlatform(devices, {}, { rulesYaml });
+const flushMs = values['flush-ms'];
+const { platform, close } = await startBenchPlatform(
+  devices,
+  flushMs === undefined ? {} : { store: { embedded: { flushIntervalMs: Number(flushMs) } } },
+  { rulesYaml },
+);
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
 const samples: SoakSample[] = [];
@@ -108,6 +116,10 @@ const child = spawn(
   { stdio: ['ignore', 'pipe', 'inherit'] },
 );
 const cpu = cpuShareMeter();
+const commitP99 = commitP99Meter(platform.registry);
+const diskWrites = diskWriteMeter();
+// samples are taken in order: the histogram read is asynchronous
+let sampling = Promise.resolve();
 let buffered = '';
 let last = { t: 0, published: 0, acked: 0 };
 const lines: SoakLoadLine[] = [];
@@ -121,6 +133,13 @@ child.stdout.on('data', (chunk: Buffer) => {
       summary = line as unknown as Record<string, number>;
       continue;
     }
+    sampling = sampling.then(() => takeSample(line));
+  }
+});
+
+async function takeSample(line: SoakLoadLine): Promise<void> {
+  {
+    const commitP99Ms = await commitP99();
     const seconds = line.t - last.t || 1;
     const sample: SoakSample = {
       t: line.t,
@@ -130,6 +149,8 @@ child.stdout.on('data', (chunk: Buffer) => {
       loopP99Ms: eld.percentile(99) / 1e6,
       pubackP50Ms: line.pubackP50Ms,
       pubackP99Ms: line.pubackP99Ms,
+      commitP99Ms,
+      diskWriteMbPerSecond: diskWrites(),
     };
     eld.reset();
     const shares = cpu(line.loadCpuMicros);
@@ -140,10 +161,11 @@ child.stdout.on('data', (chunk: Buffer) => {
     lines.push(line);
     console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
   }
-});
+}
 await new Promise<void>((resolve, reject) =>
   child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak load exited ${code}`)))),
 );
+await sampling;
 while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 50));
 const stored = platform.feeder.state().written;
 await close();

@@ -7,6 +7,10 @@ export interface SoakSample {
   loopP99Ms: number;
   pubackP50Ms: number;
   pubackP99Ms: number;
+  /** the platform's part of the PUBACK wait (validated to durable), p99 from its histogram (bench/soak-commit.ts) */
+  commitP99Ms?: number;
+  /** what the platform's process wrote to storage (commit log, store, WAL), MB/s */
+  diskWriteMbPerSecond?: number;
 }
 
 const SERIES: Array<{ name: string; color: string; pick: (s: SoakSample) => number; unit: string }> = [

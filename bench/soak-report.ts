@@ -35,6 +35,8 @@ const COLUMNS: Array<[string, number]> = [
   ['loop p99 ms', 11],
   ['PUBACK p50 ms', 13],
   ['PUBACK p99 ms', 13],
+  ['commit p99 ms', 13],
+  ['disk MB/s', 9],
   ['alert msgs', 10],
   ['platform cores', 14],
   ['main thread', 11],
@@ -63,6 +65,8 @@ export function soakTableRow(
     sample.loopP99Ms.toFixed(1),
     sample.pubackP50Ms.toFixed(1),
     sample.pubackP99Ms.toFixed(1),
+    sample.commitP99Ms?.toFixed(1) ?? '-',
+    sample.diskWriteMbPerSecond?.toFixed(1) ?? '-',
     String(line.alertMessages),
     shares.platformCores.toFixed(2),
     shares.mainThreadCores.toFixed(2),
@@ -149,6 +153,9 @@ export function reportSoak(
     report('RSS', (s) => s.rssMb, 'MB');
     report('loop delay p99', (s) => s.loopP99Ms, 'ms');
     report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
+    if (steady.every((s) => s.commitP99Ms !== undefined)) report('commit p99', (s) => s.commitP99Ms!, 'ms');
+    if (steady.every((s) => s.diskWriteMbPerSecond !== undefined))
+      report('disk writes', (s) => s.diskWriteMbPerSecond!, 'MB/s');
   }
   const end = lines.at(-1);
   if (end) {

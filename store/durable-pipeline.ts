@@ -282,6 +282,7 @@ export class DurablePipeline {
       lagBytes: this.log.head,
       healthy: false,
       written: 0,
+      writes: 0,
       failures: 0,
       lastWriteMs: 0,
       quarantinedRecords: 0,

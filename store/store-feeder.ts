@@ -52,6 +52,8 @@ export interface FeederState {
   lastError?: string;
   lastErrorAt?: number;
   written: number;
+  /** store writes that succeeded (written / writes: points per write, what batching achieved) */
+  writes: number;
   failures: number;
   lastWriteMs: number;
   /** log records set aside because the store refused them for good */
@@ -89,6 +91,7 @@ export class StoreFeeder {
   private lastError: string | undefined;
   private lastErrorAt: number | undefined;
   private written = 0;
+  private writes = 0;
   private failures = 0;
   private lastWriteMs = 0;
   private lingering = false;
@@ -156,6 +159,7 @@ export class StoreFeeder {
       lastError: this.lastError,
       lastErrorAt: this.lastErrorAt,
       written: this.written,
+      writes: this.writes,
       failures: this.failures,
       lastWriteMs: this.lastWriteMs,
       quarantinedRecords: this.quarantinedRecords,
@@ -225,6 +229,7 @@ export class StoreFeeder {
         else await store.write(batch.points);
         this.lastWriteMs = this.options.clock.now() - started;
         this.written += count;
+        this.writes++;
         if (this.lastErrorAt !== undefined)
           this.options.logger.info({ store: this.options.name }, 'store is back: replaying the spool');
         this.lastError = undefined;
