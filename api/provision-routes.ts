@@ -87,6 +87,7 @@ export const provisionRoutes =
             400: errorBody,
             403: errorBody,
             429: errorBody,
+            503: errorBody,
           },
         },
       },
@@ -128,8 +129,8 @@ export const provisionRoutes =
             err instanceof DomainError
               ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown')
               : 'error';
-          // a code refused counts against the address; Redis out of reach (a cluster's codes) is not the caller's
-          if (err instanceof DomainError) deps.limiter.failed(address);
+          // a code refused counts against the address; Redis out of reach (a cluster's codes, 503) is not the caller's
+          if (err instanceof DomainError && err.category === 'forbidden') deps.limiter.failed(address);
           refused.inc({ reason });
           refusals.once(`${reason}:${range}`, { address, reason }, 'provisioning code refused');
           await recordRequest(deps.audit, request, {
