@@ -5,6 +5,8 @@ export interface AlertActionForwardingDeps {
   readonly nodeId: string;
   /** the owner node's HTTP address when another node owns the alert's partition; undefined: handle it here */
   readonly ownerOf: (alertId: string) => Promise<{ readonly nodeId: string; readonly httpUrl: string } | undefined>;
+  /** how long the owner has to answer before the caller gets 503 (default 10 s) */
+  readonly timeoutMs?: number;
 }
 
 export const FORWARDED_BY = 'x-ioc-forwarded-by';
@@ -41,7 +43,13 @@ export function alertActionForwarding(deps: AlertActionForwardingDeps): FastifyP
             ? request.body
             : JSON.stringify(request.body);
       try {
-        const answer = await fetch(`${owner.httpUrl}${request.url}`, { method: request.method, headers, body });
+        // an owner that accepts and never answers must not hold the operator's request (and a socket) for ever
+        const answer = await fetch(`${owner.httpUrl}${request.url}`, {
+          method: request.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+        });
         const type = answer.headers.get('content-type');
         if (type) reply.header('content-type', type);
         reply.code(answer.status);
