@@ -138,6 +138,10 @@ export const provisionRoutes =
             target: 'provisioning-code',
             details: { reason },
           });
+          // the reason is for the log, metrics and audit: a caller sees one refusal for every kind, so it
+          // learns nothing about a code (used, expired, for a deleted sensor) from trying it
+          if (err instanceof DomainError && err.category === 'forbidden')
+            throw new DomainError(err.category, err.code, err.message);
           throw err;
         }
         const credentials = deps.admin.rotate(sensorId);
