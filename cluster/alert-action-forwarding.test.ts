@@ -25,7 +25,7 @@ describe('an alert action forwarded to an owner that never answers', () => {
     await new Promise<void>((resolve) => owner.close(() => resolve()));
   });
 
-  it('answers 503 alert_owner_unreachable after its timeout, having passed the credentials on', async () => {
+  it('answers 503 alert_owner_unreachable after its timeout, having passed the credentials (not Origin) on', async () => {
     const app = Fastify();
     const httpUrl = `http://127.0.0.1:${(owner.address() as AddressInfo).port}`;
     await app.register(
@@ -37,13 +37,19 @@ describe('an alert action forwarded to an owner that never answers', () => {
       const began = Date.now();
       const res = await fetch(`http://127.0.0.1:${(app.server.address() as AddressInfo).port}/api/alerts/a-1/ack`, {
         method: 'POST',
-        headers: { authorization: 'Bearer the-operators-token', 'content-type': 'application/json' },
+        headers: {
+          authorization: 'Bearer the-operators-token',
+          'content-type': 'application/json',
+          origin: 'https://ioc.hue.gov.vn',
+        },
         body: JSON.stringify({ note: 'x' }),
       });
       expect(res.status).toBe(503);
       expect(((await res.json()) as { code: string }).code).toBe('alert_owner_unreachable');
       expect(Date.now() - began).toBeLessThan(5000);
       expect(heard.at(-1)).toMatchObject({ authorization: 'Bearer the-operators-token', [FORWARDED_BY]: 'node-a' });
+      // checked here already; the owner, reached at its own address, would call the console's origin cross-site
+      expect(heard.at(-1)?.origin).toBeUndefined();
     } finally {
       await app.close();
     }

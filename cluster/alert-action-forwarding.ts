@@ -10,8 +10,13 @@ export interface AlertActionForwardingDeps {
 }
 
 export const FORWARDED_BY = 'x-ioc-forwarded-by';
-/** the request headers the owner needs to authenticate and answer in the same way */
-const PASSED = ['authorization', 'cookie', 'content-type', 'accept', 'accept-language', 'origin', 'user-agent'];
+/**
+ * The request headers the owner needs to authenticate and answer in the same way. Not `Origin`: this node has
+ * checked it already (api/http-security.ts, onRequest, before this hook), and the owner would compare it with
+ * its own address, which is not the one the browser used, and refuse a console's action as cross-site (403).
+ * Without it the owner still requires the same credentials, so nothing is gained by leaving it out.
+ */
+const PASSED = ['authorization', 'cookie', 'content-type', 'accept', 'accept-language', 'user-agent'];
 
 /**
  * Cluster mode (docs/cluster.md): an operator's change to an alert (ack, resolve, start, assign, steps) is
