@@ -25,7 +25,7 @@ describe('an alert action forwarded to an owner that never answers', () => {
     await new Promise<void>((resolve) => owner.close(() => resolve()));
   });
 
-  it('answers 503 alert_owner_unreachable after its timeout, having passed the credentials (not Origin) on', async () => {
+  it('answers 503 alert_owner_unreachable after its timeout, having passed the credentials (not Origin)', async () => {
     const app = Fastify();
     const httpUrl = `http://127.0.0.1:${(owner.address() as AddressInfo).port}`;
     await app.register(
