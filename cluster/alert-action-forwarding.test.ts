@@ -41,6 +41,8 @@ describe('an alert action forwarded to an owner that never answers', () => {
           authorization: 'Bearer the-operators-token',
           'content-type': 'application/json',
           origin: 'https://ioc.hue.gov.vn',
+          // the client's own claim: not believed here (no trusted proxies), so not passed on
+          'x-forwarded-for': '203.0.113.9',
         },
         body: JSON.stringify({ note: 'x' }),
       });
@@ -50,6 +52,8 @@ describe('an alert action forwarded to an owner that never answers', () => {
       expect(heard.at(-1)).toMatchObject({ authorization: 'Bearer the-operators-token', [FORWARDED_BY]: 'node-a' });
       // checked here already; the owner, reached at its own address, would call the console's origin cross-site
       expect(heard.at(-1)?.origin).toBeUndefined();
+      // the address this node saw, for an owner that trusts the nodes (http.trustedProxies) to audit
+      expect(heard.at(-1)?.['x-forwarded-for']).toBe('127.0.0.1');
     } finally {
       await app.close();
     }

@@ -34,7 +34,9 @@ export function alertActionForwarding(deps: AlertActionForwardingDeps): FastifyP
       const id = (request.params as { id?: string }).id;
       const owner = id === undefined ? undefined : await deps.ownerOf(id);
       if (!owner || owner.nodeId === deps.nodeId) return;
-      const headers: Record<string, string> = { [FORWARDED_BY]: deps.nodeId };
+      // the client's address as this node decided it (never the client's own X-Forwarded-For): an owner that lists
+      // the nodes in http.trustedProxies records it in its audit; one that does not ignores it and records ours
+      const headers: Record<string, string> = { [FORWARDED_BY]: deps.nodeId, 'x-forwarded-for': request.ip };
       for (const name of PASSED) {
         const value = request.headers[name];
         if (typeof value === 'string') headers[name] = value;
