@@ -232,6 +232,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     logger: logger.child({ module: 'alert-delivery' }),
     publish: (t, p, o) => broker.publish(t, p, o),
     webhooks: config.webhooks,
+    allowPrivateWebhookTargets: config.security.allowPrivateWebhookTargets,
     dataDir: config.dataDir,
     registry,
   });

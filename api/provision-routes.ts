@@ -87,6 +87,7 @@ export const provisionRoutes =
             400: errorBody,
             403: errorBody,
             429: errorBody,
+            503: errorBody,
           },
         },
       },
@@ -128,8 +129,8 @@ export const provisionRoutes =
             err instanceof DomainError
               ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown')
               : 'error';
-          // a code refused counts against the address; Redis out of reach (a cluster's codes) is not the caller's
-          if (err instanceof DomainError) deps.limiter.failed(address);
+          // a code refused counts against the address; Redis out of reach (a cluster's codes, 503) is not the caller's
+          if (err instanceof DomainError && err.category === 'forbidden') deps.limiter.failed(address);
           refused.inc({ reason });
           refusals.once(`${reason}:${range}`, { address, reason }, 'provisioning code refused');
           await recordRequest(deps.audit, request, {
@@ -137,6 +138,10 @@ export const provisionRoutes =
             target: 'provisioning-code',
             details: { reason },
           });
+          // the reason is for the log, metrics and audit: a caller sees one refusal for every kind, so it
+          // learns nothing about a code (used, expired, for a deleted sensor) from trying it
+          if (err instanceof DomainError && err.category === 'forbidden')
+            throw new DomainError(err.category, err.code, err.message);
           throw err;
         }
         const credentials = deps.admin.rotate(sensorId);

@@ -32,6 +32,16 @@ describe('silences and agencies API', { timeout: 180_000 }, () => {
       json: { message: 'endsAt: an ad hoc silence needs endsAt (or give cron and durationMinutes)' },
     });
     expect((await platform.request('POST', '/api/silences', { body: 'not json' })).status).toBe(400);
+    // a mistyped year must not hide a district's alerts for a lifetime: ad hoc silences last at most 366 days
+    for (const extra of [{}, { startsAt: Date.now() }]) {
+      const forEver = await platform.request('POST', '/api/silences', {
+        body: { match: { district: ['Kim Long'] }, reason: 'x', endsAt: Date.now() + 400 * 86_400_000, ...extra },
+      });
+      expect(forEver).toMatchObject({
+        status: 400,
+        json: { message: 'endsAt: an ad hoc silence lasts at most 366 days (endsAt - startsAt)' },
+      });
+    }
     expect(((await platform.request('GET', '/api/silences')).json as { silences: unknown[] }).silences).toEqual([]);
 
     const created = await platform.request('POST', '/api/silences', { body });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +26,8 @@ describe('webhook targets added through the API', () => {
       logger: logs.logger,
       overrides: {
         webhooks: [{ id: 'cau-hinh', url: 'https://example.org/hook', secret: 'a-configured-secret-0123' }],
+        // the receiver is on loopback: this platform lets the API's targets say allowPrivate
+        security: { allowPrivateWebhookTargets: true },
       },
     });
 
@@ -106,5 +108,69 @@ describe('webhook targets added through the API', () => {
     expect(
       (await platform.request('DELETE', '/api/webhooks/targets/so-chi-huy', { token: platform.adminToken })).status,
     ).toBe(404);
+  });
+});
+
+describe('webhook targets through the API, by default (security.allowPrivateWebhookTargets off)', () => {
+  const logs = captureLogs('info');
+  const dataDir = mkdtempSync(join(tmpdir(), 'ioc-webhook-ssrf-'));
+  let platform: TestPlatform;
+  beforeAll(async () => {
+    platform = await startTestPlatform({ dataDir, logger: logs.logger });
+  });
+  afterAll(async () => {
+    await platform?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  const add = (body: Record<string, unknown>) =>
+    platform.request('POST', '/api/webhooks/targets', { token: platform.adminToken, body });
+  const refusal = async (body: Record<string, unknown>) => {
+    const res = await add({ secret: SECRET, ...body });
+    expect(res.status, res.text).toBe(400);
+    expect(res.json).toMatchObject({ code: 'invalid_webhook_target' });
+    return (res.json as { message: string }).message;
+  };
+
+  it('refuses allowPrivate, private and metadata addresses, credentials in the URL and oversized fields', async () => {
+    // an admin session (or a stolen one) cannot open the inside of the city network to the nodes
+    expect(await refusal({ id: 'noi-bo', url: 'http://10.1.2.3/hook', allowPrivate: true })).toMatch(
+      /^allowPrivate: .*security\.allowPrivateWebhookTargets/,
+    );
+    expect(await refusal({ id: 'noi-bo', url: 'http://127.0.0.1:8080/api', allowPrivate: true })).toMatch(
+      /^allowPrivate: /,
+    );
+    for (const url of ['http://10.1.2.3/hook', 'http://[::ffff:7f00:1]/x', 'http://localhost./x', 'http://0/x'])
+      expect(await refusal({ id: 'noi-bo', url })).toMatch(/^url: /);
+    expect(await refusal({ id: 'metadata', url: 'http://169.254.169.254/latest/meta-data/' })).toMatch(
+      /cloud metadata/,
+    );
+    const withCredentials = await refusal({ id: 'mat-khau', url: 'https://user:mat-khau-bi-mat@example.org/x' });
+    expect(withCredentials).toMatch(/^url: credentials/);
+    expect(withCredentials).not.toContain('mat-khau-bi-mat');
+    expect(await refusal({ id: 'dai', url: `https://example.org/${'a'.repeat(3000)}` })).toMatch(/^url: /);
+    expect(await refusal({ id: 'dai', url: 'https://example.org/x', secret: 's'.repeat(5000) })).toMatch(/^secret: /);
+    const many = Array.from({ length: 101 }, (_, i) => `quan-${i}`);
+    expect(await refusal({ id: 'dai', url: 'https://example.org/x', filter: { district: many } })).toMatch(
+      /^filter\.district: /,
+    );
+    // nothing was added, and no refusal logged a secret or the URL's password
+    const listed = await platform.request('GET', '/api/webhooks/targets', { token: platform.adminToken });
+    expect((listed.json as { targets: unknown[] }).targets).toEqual([]);
+    expect(logs.text()).not.toContain(SECRET);
+    expect(logs.text()).not.toContain('mat-khau-bi-mat');
+    // a public target is still taken
+    expect((await add({ id: 'cong-khai', url: 'https://example.org/hook', secret: SECRET })).status).toBe(201);
+  });
+
+  it('skips, and logs, a stored target that says allowPrivate while the setting is off', async () => {
+    await platform.stop();
+    const file = join(dataDir, 'webhook-targets.json');
+    const stored = JSON.parse(readFileSync(file, 'utf8')) as { targets: Array<{ target: Record<string, unknown> }> };
+    const target = { ...stored.targets[0]!.target, id: 'cu-noi-bo', url: 'http://10.0.0.9/x', allowPrivate: true };
+    writeFileSync(file, JSON.stringify({ ...stored, targets: [...stored.targets, { ...stored.targets[0], target }] }));
+    platform = await startTestPlatform({ dataDir, logger: logs.logger });
+    const status = await platform.request('GET', '/api/webhooks/deliveries');
+    expect((status.json as { targets: Array<{ id: string }> }).targets.map((t) => t.id)).toEqual(['cong-khai']);
+    expect(logs.lines.some((l) => l.msg === 'a stored webhook target is refused here: skipped')).toBe(true);
   });
 });

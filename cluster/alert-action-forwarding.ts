@@ -5,11 +5,18 @@ export interface AlertActionForwardingDeps {
   readonly nodeId: string;
   /** the owner node's HTTP address when another node owns the alert's partition; undefined: handle it here */
   readonly ownerOf: (alertId: string) => Promise<{ readonly nodeId: string; readonly httpUrl: string } | undefined>;
+  /** how long the owner has to answer before the caller gets 503 (default 10 s) */
+  readonly timeoutMs?: number;
 }
 
 export const FORWARDED_BY = 'x-ioc-forwarded-by';
-/** the request headers the owner needs to authenticate and answer in the same way */
-const PASSED = ['authorization', 'cookie', 'content-type', 'accept', 'accept-language', 'origin', 'user-agent'];
+/**
+ * The request headers the owner needs to authenticate and answer in the same way. Not `Origin`: this node has
+ * checked it already (api/http-security.ts, onRequest, before this hook), and the owner would compare it with
+ * its own address, which is not the one the browser used, and refuse a console's action as cross-site (403).
+ * Without it the owner still requires the same credentials, so nothing is gained by leaving it out.
+ */
+const PASSED = ['authorization', 'cookie', 'content-type', 'accept', 'accept-language', 'user-agent'];
 
 /**
  * Cluster mode (docs/cluster.md): an operator's change to an alert (ack, resolve, start, assign, steps) is
@@ -27,7 +34,9 @@ export function alertActionForwarding(deps: AlertActionForwardingDeps): FastifyP
       const id = (request.params as { id?: string }).id;
       const owner = id === undefined ? undefined : await deps.ownerOf(id);
       if (!owner || owner.nodeId === deps.nodeId) return;
-      const headers: Record<string, string> = { [FORWARDED_BY]: deps.nodeId };
+      // the client's address as this node decided it (never the client's own X-Forwarded-For): an owner that lists
+      // the nodes in http.trustedProxies records it in its audit; one that does not ignores it and records ours
+      const headers: Record<string, string> = { [FORWARDED_BY]: deps.nodeId, 'x-forwarded-for': request.ip };
       for (const name of PASSED) {
         const value = request.headers[name];
         if (typeof value === 'string') headers[name] = value;
@@ -41,7 +50,13 @@ export function alertActionForwarding(deps: AlertActionForwardingDeps): FastifyP
             ? request.body
             : JSON.stringify(request.body);
       try {
-        const answer = await fetch(`${owner.httpUrl}${request.url}`, { method: request.method, headers, body });
+        // an owner that accepts and never answers must not hold the operator's request (and a socket) for ever
+        const answer = await fetch(`${owner.httpUrl}${request.url}`, {
+          method: request.method,
+          headers,
+          body,
+          signal: AbortSignal.timeout(deps.timeoutMs ?? 10_000),
+        });
         const type = answer.headers.get('content-type');
         if (type) reply.header('content-type', type);
         reply.code(answer.status);

@@ -153,6 +153,52 @@ describe('one alert truth across two cluster nodes', () => {
     for (const w of watchers) w.close();
   });
 
+  it("passes a console's cookie action to the owner: same person, its Origin checked where it arrived", async () => {
+    const password = 'mật-khẩu-trực-ban-đủ-dài';
+    const made = await a.request('POST', '/api/accounts', {
+      token: a.adminToken,
+      body: { name: 'truc-ban', role: 'operator', password, iocDuty: true },
+    });
+    expect(made.status, made.text).toBe(201);
+    const watch = await watchAlerts(a);
+    const sensor = 'water-phuoc'; // alarm level I: 1.5 m; below it first, so a new alert opens
+    const device = await a.connectDevice(sensor);
+    await publishAcked(device, `ioc/water/${sensor}/readings`, JSON.stringify({ waterLevel: 1.0 }));
+    await publishAcked(device, `ioc/water/${sensor}/readings`, JSON.stringify({ waterLevel: 1.9 }));
+    const firing = await waitFor('a new firing event', () =>
+      watch.events.find((e) => e.alert.sensorId === sensor && e.type === 'firing'),
+    );
+    watch.close();
+    const p = partitionOf(sensor, setup.partitions);
+    const owner = (await clusterStatus(a)).nodes.find((n) => n.partitions.includes(p))!.id;
+    const other = owner === 'node-a' ? b : a;
+    await waitFor('the account on the other node', () =>
+      other.accounts.file.accounts.some((x) => x.name === 'truc-ban') ? true : undefined,
+    );
+    const signedIn = await fetch(`${other.httpUrl}/api/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'truc-ban', password }),
+    });
+    expect(signedIn.status).toBe(200);
+    const cookie = signedIn.headers.get('set-cookie')!.split(';')[0]!;
+    const ack = (origin: string) =>
+      fetch(`${other.httpUrl}/api/alerts/${firing.alert.id}/ack`, {
+        method: 'POST',
+        headers: { cookie, origin, 'content-type': 'application/json' },
+        body: JSON.stringify({ note: 'trực ban đã nhận' }),
+      });
+    // another site's page: refused where it arrived, never passed on
+    const crossSite = await ack('https://trang-la.example');
+    expect(crossSite.status).toBe(403);
+    expect(((await crossSite.json()) as { code: string }).code).toBe('origin_not_allowed');
+    // the console's own page (the origin the browser used, not the owner's address): done by the owner, as this person
+    const own = await ack(new URL(other.httpUrl).origin);
+    const body = (await own.json()) as { alert: { state: string; acknowledgedBy: string } };
+    expect(own.status, JSON.stringify(body)).toBe(200);
+    expect(body.alert).toMatchObject({ state: 'acknowledged', acknowledgedBy: 'truc-ban' });
+  });
+
   it('GET /api/alerts and one alert on the node that does not own it answer as the alert stream shows', async () => {
     const watchers = [await watchAlerts(a), await watchAlerts(b)];
     const sensor = 'water-kimlong'; // alarm level I: 1.0 m, II: 2.0 m (its level I alert of the first test resolved)

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { WebSocket } from 'ws';
 import type { AlertEvent } from '../alerts/alert-model.ts';
 import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
+import type { PlatformConfigInput } from '../config/platform-config.ts';
 import type { Clock, ManualClock } from '../core/clock.ts';
 import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
@@ -27,7 +28,7 @@ export interface ClusterSetup {
 export async function startNode(
   setup: ClusterSetup,
   nodeId: string,
-  options: { seedDir?: string; clock?: Clock; logger?: Logger } = {},
+  options: { seedDir?: string; clock?: Clock; logger?: Logger; overrides?: PlatformConfigInput } = {},
 ): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), `ioc-${nodeId}-`));
   if (options.seedDir) {
@@ -46,6 +47,7 @@ export async function startNode(
         alertPartitions: setup.partitions,
       },
       store: { engine: 'influxdb', influxdb: { url: setup.influxUrl, database: setup.database } },
+      ...options.overrides,
     },
   });
   const stop = node.stop.bind(node);
@@ -65,7 +67,7 @@ export async function startNode(
 export function twoClusterNodes(
   name: string,
   use: (a: TestPlatform, b: TestPlatform) => void,
-  options: { logger?: Logger } = {},
+  options: { logger?: Logger; overrides?: PlatformConfigInput } = {},
 ): void {
   let redis: RedisServer | undefined;
   let influx: InfluxServer | undefined;

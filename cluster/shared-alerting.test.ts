@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -39,7 +40,8 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
       a = na;
       b = nb;
     },
-    { logger: logs.logger },
+    // the receiver is on loopback: these nodes let the API's targets say allowPrivate
+    { logger: logs.logger, overrides: { security: { allowPrivateWebhookTargets: true } } },
   );
 
   /** a webhook target added through node A's API, once node B delivers to it */
@@ -246,5 +248,85 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
       expect(node.operations.silences.get('im-lang-hong')).toBeUndefined();
     }
     expect(logs.text()).not.toContain(leaked);
+  });
+
+  it('hostile entries from Redis (silence of everything, endless code, URL password) are refused each', async () => {
+    const { redis: url, keyPrefix } = a.config.cluster;
+    const probe = new Redis(url!);
+    const publish = async (doc: string, key: string, value: unknown) => {
+      const base = `${keyPrefix}shared:${doc}`;
+      const json = JSON.stringify(value);
+      const notice = JSON.stringify({ from: 'node-x', changes: [[key, json]] });
+      await probe.eval(
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); local v = redis.call('INCR', KEYS[2]); " +
+          "redis.call('PUBLISH', KEYS[3], v .. ' ' .. ARGV[3]); return v",
+        3,
+        base,
+        `${base}:version`,
+        `${base}:changes`,
+        key,
+        json,
+        notice,
+      );
+    };
+    const now = Date.now();
+    const silence = (id: string, extra: Record<string, unknown>) => ({
+      id,
+      match: { sensorKind: ['air'] },
+      reason: 'x',
+      maintenance: false,
+      createdBy: 'x',
+      createdAt: now,
+      startsAt: now,
+      endsAt: now + 3_600_000,
+      ...extra,
+    });
+    const hostile = {
+      'im-lang-tat-ca': silence('im-lang-tat-ca', { match: {} }),
+      'im-lang-mai-mai': silence('im-lang-mai-mai', { endsAt: undefined }),
+      'im-lang-muoi-nam': silence('im-lang-muoi-nam', { endsAt: now + 10 * 366 * 86_400_000 }),
+      'im-lang-cron-hong': silence('im-lang-cron-hong', {
+        startsAt: undefined,
+        endsAt: undefined,
+        cron: 'x x x x x',
+        durationMinutes: 60,
+      }),
+    };
+    // a code whose expiry is not a time: it never expired, so it was claimable for ever
+    const code = 'ABCDEFGHJKLM';
+    const codeDigest = createHash('sha256').update(code).digest('hex');
+    const password = 'mat-khau-trong-url-0123';
+    try {
+      for (const [id, value] of Object.entries(hostile)) await publish('silences', id, value);
+      await publish('provisioning', codeDigest, {
+        digest: codeDigest,
+        sensorId: 'cam-sanbay',
+        createdAt: new Date(now).toISOString(),
+        createdBy: 'x',
+        expiresAt: 'never',
+      });
+      const target = { id: 'co-mat-khau', url: `https://u:${password}@example.org/x`, secret: SECRET, filter: {} };
+      await publish('webhooks', 'co-mat-khau', {
+        target: { ...target, timeoutMs: 1000, allowPrivate: false },
+        createdBy: 'x',
+        createdAt: now,
+      });
+      // one good silence after them all: once both nodes hold it, they have seen the hostile ones
+      await publish('silences', 'im-lang-dung', silence('im-lang-dung', {}));
+    } finally {
+      probe.disconnect();
+    }
+    await waitFor('both nodes holding the good silence', () =>
+      a.operations.silences.get('im-lang-dung') && b.operations.silences.get('im-lang-dung') ? true : undefined,
+    );
+    for (const node of [a, b]) {
+      for (const id of Object.keys(hostile)) expect(node.operations.silences.get(id), id).toBeUndefined();
+      const res = await node.request('GET', '/api/webhooks/targets', { token: node.adminToken });
+      expect((res.json as { targets: Array<{ id: string }> }).targets.map((t) => t.id)).not.toContain('co-mat-khau');
+      const claimed = await node.request('POST', '/api/provision', { token: null, body: { code } });
+      expect(claimed.status, claimed.text).toBe(403);
+    }
+    expect(logs.text()).not.toContain(password);
+    expect(logs.text()).not.toContain(SECRET);
   });
 });

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
 import { storedWebhookTargetSchema, type WebhookTargetStore } from '../alerts/delivery/webhook-target-store.ts';
-import { silenceSchema } from '../alerts/workflow/silence-model.ts';
+import { sharedSilenceSchema } from '../alerts/workflow/silence-model.ts';
 import type { SilenceStore } from '../alerts/workflow/silence-store.ts';
 import { applyAuthEntries, authEntries } from '../config/accounts/auth-entries.ts';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
@@ -213,7 +213,7 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
   const silences = shareStore(
     'silences',
     deps.silences,
-    checked(silenceSchema, (s) => s.id),
+    checked(sharedSilenceSchema, (s) => s.id),
   );
   const codes = shareStore(
     'provisioning',

@@ -147,9 +147,13 @@ export const platformConfigSchema = z
         // production refuses a plaintext listener on a non-loopback address unless this says so
         // (config/listening-policy.ts)
         allowPlaintext: z.boolean().default(false),
+        // a webhook target added through the API may say allowPrivate: true (reach loopback, RFC 1918...) only
+        // when this says so: an admin session, or a stolen one, must not turn the nodes into a proxy inside
+        // the city network by default (alerts/delivery/webhook-target-store.ts)
+        allowPrivateWebhookTargets: z.boolean().default(false),
       })
       .strict()
-      .default({ insecure: false, allowPlaintext: false }),
+      .default({ insecure: false, allowPlaintext: false, allowPrivateWebhookTargets: false }),
     /** MQTT over TLS, HTTPS and WSS (config/tls-config.ts) */
     tls: tlsSchema,
     /** people's accounts: console sessions and sign-in limits (config/accounts/) */

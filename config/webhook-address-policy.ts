@@ -33,10 +33,19 @@ const RANGES: Array<[AddressClass, string, number, 'ipv4' | 'ipv6']> = [
   ['link-local', '169.254.0.0', 16, 'ipv4'],
   ['multicast', '224.0.0.0', 4, 'ipv4'],
   ['reserved', '240.0.0.0', 4, 'ipv4'], // includes 255.255.255.255
+  ['reserved', '192.0.0.0', 24, 'ipv4'], // IETF protocol assignments
+  ['reserved', '192.0.2.0', 24, 'ipv4'], // documentation (TEST-NET-1..3)
+  ['reserved', '198.51.100.0', 24, 'ipv4'],
+  ['reserved', '203.0.113.0', 24, 'ipv4'],
+  ['private', '198.18.0.0', 15, 'ipv4'], // benchmarking, often used inside networks
   ['unspecified', '::', 128, 'ipv6'],
   ['loopback', '::1', 128, 'ipv6'],
   ['private', 'fc00::', 7, 'ipv6'],
   ['link-local', 'fe80::', 10, 'ipv6'],
+  ['private', 'fec0::', 10, 'ipv6'], // site-local (deprecated, still routed inside some networks)
+  ['private', '64:ff9b:1::', 48, 'ipv6'], // local-use NAT64
+  ['reserved', '100::', 64, 'ipv6'], // discard
+  ['reserved', '2001:db8::', 32, 'ipv6'], // documentation
   ['multicast', 'ff00::', 8, 'ipv6'],
 ];
 const LISTS = RANGES.map(([cls, net, prefix, family]) => {
@@ -45,16 +54,37 @@ const LISTS = RANGES.map(([cls, net, prefix, family]) => {
   return { cls, list, family };
 });
 
-/** An IPv4 address written inside IPv6 (::ffff:a.b.c.d, or its hex form) reaches the IPv4 host. */
+/** The eight 16-bit groups of an IPv6 address (a trailing dotted IPv4 part included), or undefined. */
+function ipv6Groups(address: string): number[] | undefined {
+  if (isIP(address) !== 6) return undefined;
+  let text = address.toLowerCase();
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number) as [number, number, number, number];
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.split('::') as [string, string | undefined];
+  const part = (p: string | undefined) => (p ? p.split(':').map((g) => parseInt(g, 16)) : []);
+  const left = part(head);
+  const right = part(tail);
+  return tail === undefined ? left : [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right];
+}
+
+const quad = (hi: number, lo: number) => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/**
+ * An IPv4 address carried inside IPv6 reaches the IPv4 host: mapped (::ffff:a.b.c.d, and ::ffff:0:a.b.c.d),
+ * NAT64 (64:ff9b::a.b.c.d, through the network's translator) and 6to4 (2002:aabb:ccdd::, through a relay).
+ */
 function embeddedIpv4(address: string): string | undefined {
-  const m = /^::ffff:(?:0:)?(.+)$/i.exec(address);
-  if (!m) return undefined;
-  if (isIP(m[1]!) === 4) return m[1];
-  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(m[1]!);
-  if (!hex) return undefined;
-  const hi = parseInt(hex[1]!, 16);
-  const lo = parseInt(hex[2]!, 16);
-  return `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+  const g = ipv6Groups(address);
+  if (!g) return undefined;
+  const zeros = (from: number, to: number) => g.slice(from, to).every((x) => x === 0);
+  if (zeros(0, 5) && g[5] === 0xffff) return quad(g[6]!, g[7]!);
+  if (zeros(0, 4) && g[4] === 0xffff && g[5] === 0) return quad(g[6]!, g[7]!);
+  if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return quad(g[6]!, g[7]!);
+  if (g[0] === 0x2002) return quad(g[1]!, g[2]!);
+  return undefined;
 }
 
 /** The class of an address a webhook must not reach, or undefined for a public one. */

@@ -5,20 +5,25 @@ import { refusalReason } from './webhook-address-policy.ts';
  * Webhook receivers of alert events (`webhooks:` in the platform config). Lives in config/ so the platform
  * config can validate it with everything else and report every error at once; alerts/delivery/ uses it.
  */
-const nonEmpty = z.string().trim().min(1);
+// bounded: a target added through the API is copied to every node and into Redis
+const nonEmpty = z.string().trim().min(1).max(128);
+const filterList = z.array(nonEmpty).max(100).optional();
 
 export const webhookTargetSchema = z
   .object({
     id: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'lower-case letters, digits, "_", "-" or "." (at most 64)'),
-    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }),
+    url: z.url({ protocol: /^https?$/, error: 'an http:// or https:// URL' }).max(2048),
     /** The receiver checks X-IOC-Signature with it; never shown by the API. */
-    secret: z.string().min(16, 'use a secret of at least 16 characters'),
+    secret: z.string().min(16, 'use a secret of at least 16 characters').max(1024),
     /** Each list is "any of"; lists combine with "and"; absent means all. */
     filter: z
       .object({
-        kind: z.array(nonEmpty).optional(),
-        severity: z.array(z.enum(['informational', 'low', 'medium', 'high', 'critical'])).optional(),
-        district: z.array(nonEmpty).optional(),
+        kind: filterList,
+        severity: z
+          .array(z.enum(['informational', 'low', 'medium', 'high', 'critical']))
+          .max(5)
+          .optional(),
+        district: filterList,
       })
       .strict()
       .default({}),
@@ -26,6 +31,7 @@ export const webhookTargetSchema = z
     events: z
       .array(z.enum(['pending', 'firing', 'updated', 'acknowledged', 'workflow', 'resolved']))
       .min(1)
+      .max(6)
       .optional(),
     timeoutMs: z.number().int().min(100).max(60_000).default(10_000),
     /**

@@ -25,6 +25,8 @@ export interface AlertDeliveryDeps {
   /** the embedded broker's publish */
   publish: MqttPublish;
   webhooks: readonly WebhookTarget[];
+  /** security.allowPrivateWebhookTargets: a target added at run time may set allowPrivate (default: no) */
+  allowPrivateWebhookTargets?: boolean;
   /** where the targets added at run time are kept (`<dataDir>/webhook-targets.json`); none: in memory */
   dataDir?: string;
   stream?: Partial<Pick<AlertStreamHubOptions, 'maxBufferedBytes' | 'heartbeatIntervalMs' | 'maxClients'>>;
@@ -68,6 +70,7 @@ export function startAlertDelivery(deps: AlertDeliveryDeps): AlertDelivery {
     deps.clock,
     deps.webhooks.map((t) => t.id),
     deps.logger,
+    deps.allowPrivateWebhookTargets ?? false,
   );
   const webhooks = new WebhookDispatcher({
     targets: [...deps.webhooks, ...webhookTargets.list()],

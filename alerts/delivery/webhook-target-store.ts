@@ -24,6 +24,24 @@ const fileSchema = z.object({ version: z.literal(1), targets: z.array(storedWebh
 
 const MAX_TARGETS = 100;
 
+/**
+ * Why a target may not be added at run time (the API, or another node through Redis), beyond the schema; the
+ * config's own webhooks are not held to this. `allowPrivate: true` lets every node post from inside the city
+ * network: only `security.allowPrivateWebhookTargets` may open that to the API. Credentials in the URL would be
+ * a second secret sent around and stored in plain sight of `url`; the signature is the target's credential.
+ */
+export function runTimeTargetRefusal(target: WebhookTarget, privateAllowed: boolean): string | undefined {
+  if (target.allowPrivate && !privateAllowed)
+    return (
+      'allowPrivate: a target added through the API may not reach private addresses unless the platform ' +
+      'config sets security.allowPrivateWebhookTargets: true'
+    );
+  const url = new URL(target.url);
+  if (url.username !== '' || url.password !== '')
+    return 'url: credentials in the URL are not accepted (the receiver checks X-IOC-Signature)';
+  return undefined;
+}
+
 export type WebhookTargetChange = { added: WebhookTarget } | { removed: string };
 
 export interface WebhookTargetStoreLogger {
@@ -42,6 +60,8 @@ export class WebhookTargetStore {
     /** the ids of the config's targets: taken, and not removable here */
     private readonly configured: readonly string[],
     private readonly logger?: WebhookTargetStoreLogger,
+    /** security.allowPrivateWebhookTargets: targets added at run time may set allowPrivate */
+    private readonly privateAllowed = false,
   ) {
     this.file = dataDir === undefined ? undefined : join(dataDir, 'webhook-targets.json');
     if (!this.file || !existsSync(this.file)) return;
@@ -54,7 +74,12 @@ export class WebhookTargetStore {
     const parsed = fileSchema.safeParse(raw);
     // a damaged file must not stop the platform: its targets are not delivered to, and the log says so
     if (!parsed.success) logger?.warn({ file: this.file }, 'webhook targets file unreadable; starting without them');
-    for (const t of parsed.success ? parsed.data.targets : []) this.targets.set(t.target.id, t);
+    for (const t of parsed.success ? parsed.data.targets : []) {
+      // written before the rule, or with the setting on since: not delivered to while it is off
+      const reason = runTimeTargetRefusal(t.target, privateAllowed);
+      if (reason) logger?.warn({ target: t.target.id, reason }, 'a stored webhook target is refused here: skipped');
+      else this.targets.set(t.target.id, t);
+    }
   }
 
   /** the targets added at run time, secrets included (the dispatcher signs with them) */
@@ -80,6 +105,8 @@ export class WebhookTargetStore {
       throw new DomainError('invalid', 'invalid_webhook_target', `${where}: ${issue.message}`);
     }
     const target = parsed.data;
+    const refusal = runTimeTargetRefusal(target, this.privateAllowed);
+    if (refusal) throw new DomainError('invalid', 'invalid_webhook_target', refusal);
     if (this.configured.includes(target.id) || this.targets.has(target.id))
       throw new DomainError('conflict', 'webhook_target_exists', `a webhook target "${target.id}" exists already`);
     if (this.targets.size >= MAX_TARGETS)
@@ -126,6 +153,16 @@ export class WebhookTargetStore {
       // this node's config has a target of that id: the config's stays (the other node's is not sent from here)
       if (this.configured.includes(id)) {
         this.logger?.warn({ target: id }, 'a webhook target from the cluster has the id of a configured one: skipped');
+        continue;
+      }
+      // what this node's own API would refuse is refused from another node too (a hostile or older Redis copy)
+      const refusal = stored && runTimeTargetRefusal(stored.target, this.privateAllowed);
+      const full = stored && !this.targets.has(id) && this.targets.size >= MAX_TARGETS;
+      if (refusal || full) {
+        this.logger?.warn(
+          { target: id.slice(0, 64), reason: refusal ?? `at most ${MAX_TARGETS} webhook targets` },
+          'a webhook target from the cluster is refused here: skipped',
+        );
         continue;
       }
       if (this.targets.delete(id)) heard.push({ removed: id });

@@ -65,6 +65,13 @@ const cronExpression = z
       });
   });
 
+/**
+ * An ad hoc silence lasts at most a year (366 days): longer is a rule switched off, which belongs in the rules,
+ * and a mistyped year must not hide a district's alerts for a lifetime. A schedule may run without end (`until`).
+ */
+export const MAX_AD_HOC_MS = 366 * 86_400_000;
+export const AD_HOC_TOO_LONG = 'an ad hoc silence lasts at most 366 days (endsAt - startsAt)';
+
 export const silenceInputSchema = z
   .object({
     match: silenceMatchSchema,
@@ -109,6 +116,8 @@ export const silenceInputSchema = z
     }
     if (s.startsAt !== undefined && s.endsAt !== undefined && s.endsAt <= s.startsAt)
       ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'endsAt must be after startsAt' });
+    if (s.startsAt !== undefined && s.endsAt !== undefined && s.endsAt - s.startsAt > MAX_AD_HOC_MS)
+      ctx.addIssue({ code: 'custom', path: ['endsAt'], message: AD_HOC_TOO_LONG });
   });
 export type SilenceInput = z.input<typeof silenceInputSchema>;
 
@@ -129,6 +138,52 @@ export const silenceSchema = z.object({
   endedBy: z.string().optional(),
 });
 export type Silence = z.infer<typeof silenceSchema>;
+
+const epochMs = z.number().int().min(-8.64e15).max(8.64e15);
+const person = z.string().min(1).max(128);
+
+/**
+ * A silence another node sent through Redis (cluster/shared-state.ts), held to what this node's own API takes:
+ * a hostile or damaged entry (no match at all, which would silence every alert; no end; a cron node-cron
+ * cannot read; a year-long ad hoc window; huge lists or text) is refused, that entry only.
+ */
+export const sharedSilenceSchema = z
+  .object({
+    id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/),
+    match: silenceMatchSchema,
+    reason: z.string().trim().min(1).max(500),
+    maintenance: z.boolean(),
+    createdBy: person,
+    createdAt: epochMs,
+    startsAt: epochMs.optional(),
+    endsAt: epochMs.optional(),
+    cron: cronExpression.optional(),
+    durationMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .optional(),
+    until: epochMs.optional(),
+    endedAt: epochMs.optional(),
+    endedBy: person.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const scheduled = s.cron !== undefined && s.durationMinutes !== undefined;
+    const adHoc = s.cron === undefined && s.durationMinutes === undefined && s.until === undefined;
+    if (scheduled && (s.startsAt !== undefined || s.endsAt !== undefined))
+      ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'a schedule has no startsAt/endsAt' });
+    else if (!scheduled && !adHoc)
+      ctx.addIssue({ code: 'custom', path: ['cron'], message: 'cron and durationMinutes go together' });
+    else if (adHoc) {
+      const from = s.startsAt ?? s.createdAt;
+      if (s.endsAt === undefined || s.endsAt <= from)
+        ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'an ad hoc silence needs an end after its start' });
+      else if (s.endsAt - from > MAX_AD_HOC_MS)
+        ctx.addIssue({ code: 'custom', path: ['endsAt'], message: AD_HOC_TOO_LONG });
+    }
+  });
 
 /** What a silence is matched against: an alert (or a device about to raise one). */
 export interface SilenceSubject {

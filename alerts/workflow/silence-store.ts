@@ -6,6 +6,8 @@ import type { Clock } from '../../core/clock.ts';
 import { DomainError } from '../../core/domain-error.ts';
 import { canonicalJson } from '../../core/entry-diff.ts';
 import {
+  AD_HOC_TOO_LONG,
+  MAX_AD_HOC_MS,
   matchesSubject,
   readSilenceAlias,
   silenceInputSchema,
@@ -46,7 +48,7 @@ export class SilenceStore {
     private readonly file: string | undefined,
     private readonly clock: Clock,
     private readonly timezone: string,
-    logger?: SilenceStoreLogger,
+    private readonly logger?: SilenceStoreLogger,
     /** the city's sensor kinds: a silence naming another `sensorKind` is refused (it would match nothing) */
     private readonly sensorKinds?: readonly string[],
   ) {
@@ -100,6 +102,8 @@ export class SilenceStore {
     const input = parsed.data;
     if (input.endsAt !== undefined && input.endsAt <= now)
       throw new DomainError('invalid', 'invalid_silence', 'endsAt: must be in the future');
+    if (input.endsAt !== undefined && input.endsAt - (input.startsAt ?? now) > MAX_AD_HOC_MS)
+      throw new DomainError('invalid', 'invalid_silence', `endsAt: ${AD_HOC_TOO_LONG}`);
     const silence: Silence = {
       id: randomUUID(),
       match: input.match,
@@ -130,6 +134,18 @@ export class SilenceStore {
     const heard: Array<[Silence, 'added' | 'ended']> = [];
     for (const [id, silence] of changes) {
       const before = this.silences.get(id);
+      // per entry, like the API: no more than MAX_SILENCES, and an ended silence is not brought back to force
+      const refusal = !silence
+        ? undefined
+        : !before && this.silences.size >= MAX_SILENCES
+          ? `at most ${MAX_SILENCES} silences`
+          : before?.silence.endedAt !== undefined && silence.endedAt === undefined
+            ? 'an ended silence cannot be put back in force'
+            : undefined;
+      if (refusal) {
+        this.logger?.warn({ silence: id.slice(0, 64), reason: refusal }, 'a silence from the cluster is refused here');
+        continue;
+      }
       before?.schedule.dispose();
       if (silence === null) {
         this.silences.delete(id);

@@ -21,17 +21,30 @@ import { writeFileDurably } from './registry-file.ts';
  */
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789'; // no 0/O, 1/I: read aloud over a phone
 const CODE_LENGTH = 12;
+/** how long a claim waits for the ledger (Redis, in a cluster) before refusing with 503 */
+const LEDGER_TIMEOUT_MS = 3000;
 
+/** the longest a code may live (the API's `expiresInMinutes` bound) */
+export const MAX_CODE_TTL_MS = 7 * 86_400_000;
+
+/**
+ * An entry as stored, and as another node sends it through Redis: times must be times (an `expiresAt` that is
+ * not a date would never expire) and a code lives at most MAX_CODE_TTL_MS, so no entry makes a code for ever.
+ */
 export const codeEntry = z
   .object({
-    digest: z.string().length(64),
-    sensorId: z.string(),
-    createdAt: z.string(),
-    createdBy: z.string(),
-    expiresAt: z.string(),
-    usedAt: z.string().optional(),
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+    sensorId: z.string().min(1).max(128),
+    createdAt: z.iso.datetime(),
+    createdBy: z.string().max(128),
+    expiresAt: z.iso.datetime(),
+    usedAt: z.iso.datetime().optional(),
   })
-  .strict();
+  .strict()
+  .refine((c) => Date.parse(c.expiresAt) - Date.parse(c.createdAt) <= MAX_CODE_TTL_MS, {
+    path: ['expiresAt'],
+    message: 'a code lives at most 7 days',
+  });
 const codesFile = z.object({ version: z.literal(1), codes: z.array(codeEntry) }).strict();
 export type CodeEntry = z.infer<typeof codeEntry>;
 
@@ -112,18 +125,44 @@ export class ProvisioningCodes {
     const wanted = digest(normalized);
     // a lost swap means someone changed the entry meanwhile: read it again (it says used, or expired)
     for (let attempt = 0; attempt < 3; attempt++) {
-      const stored = await this.ledger.read(wanted);
+      const stored = await this.reach(this.ledger.read(wanted));
       const parsed = stored === undefined ? undefined : codeEntry.safeParse(parseJson(stored));
       if (!parsed?.success || parsed.data.digest !== wanted) return refuse('unknown');
       const entry = parsed.data;
       if (entry.usedAt) return refuse('used');
-      if (Date.parse(entry.expiresAt) <= now) return refuse('expired');
+      // written so that a time that is not one counts as expired
+      if (!(Date.parse(entry.expiresAt) > now)) return refuse('expired');
       if (!sensorExists(entry.sensorId)) return refuse('sensor_gone');
       // durable before the secret is handed out: a crash after this cannot let the code work twice
       const used = canonicalJson({ ...entry, usedAt: new Date(now).toISOString() });
-      if (await this.ledger.swap(wanted, stored!, used)) return entry.sensorId;
+      if (await this.reach(this.ledger.swap(wanted, stored!, used))) return entry.sensorId;
     }
     return refuse('used');
+  }
+
+  /**
+   * The ledger's answer, or a 503 when it has none: Redis out of reach (down, or not answering) refuses the claim,
+   * never falls back to this node's copy (two nodes could then both accept one code). A swap that reached Redis
+   * after its time was up has spent the code without handing out credentials: the safe side.
+   */
+  private async reach<T>(step: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${LEDGER_TIMEOUT_MS} ms`)), LEDGER_TIMEOUT_MS);
+    });
+    try {
+      return await Promise.race([step, late]);
+    } catch {
+      // no cause in the answer (it names Redis' address); the connection's own errors are logged where they occur
+      throw new DomainError(
+        'unavailable',
+        'provisioning_unavailable',
+        'provisioning codes cannot be checked right now: try again in a minute',
+        { reason: 'unavailable' },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** a cluster's shared copy decides claims from now on (cluster/shared-state.ts) */
