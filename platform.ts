@@ -80,6 +80,8 @@ export interface Platform {
   readonly events: IngestEvents;
   readonly ingest: IngestService;
   readonly store: TimeSeriesStore;
+  /** resolves once the store holds what was accepted before the call (what an API read waits for) */
+  readBarrier(): Promise<void>;
   /** durable write path (commit log): what other modules use to store points */
   readonly writer: DurableWriter;
   readonly feeder: StoreFeeder;
@@ -411,6 +413,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     events,
     ingest,
     store,
+    readBarrier: () => pipeline.readBarrier(),
     writer,
     broker,
     app,
