@@ -84,7 +84,17 @@ export function platformRoutes(parts: RouteParts): FastifyPluginAsync[] {
   const readBarrier = () => pipeline.readBarrier();
   const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   return [
-    ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
+    ...(alertCluster
+      ? [
+          alertActionForwarding({
+            nodeId: nodeIdOf(config),
+            // required in cluster mode (config/cluster-config.ts refuses to start without it)
+            secret: config.cluster.secret ?? '',
+            ownerOf: alertCluster.ownerOf,
+            registry,
+          }),
+        ]
+      : []),
     ...(alertCluster ? [sharedChangesSettled(parts.shared)] : []),
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: parts.auditDir }),
