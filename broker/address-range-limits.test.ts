@@ -19,7 +19,7 @@ import { createRefusalLog } from './refusal-log.ts';
 const BALANCER = '127.0.0.3';
 const v6Bytes = (groups: number[]) => {
   const bytes = Buffer.alloc(16);
-  groups.forEach((g, i) => bytes.writeUInt16BE(g, i * 2));
+  for (const [i, g] of groups.entries()) bytes.writeUInt16BE(g, i * 2);
   return Uint8Array.from(bytes);
 };
 

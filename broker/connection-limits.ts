@@ -1,9 +1,9 @@
 import { addressKey } from '../core/address-key.ts';
 
 /**
- * Live connections per source address (IPv6 by its /64: one host holds 2^64 addresses of it) (counted when the socket opens, before any byte is read, so
- * sockets that never log in count too) and per account (counted once authenticated). A connection that
- * takes over its own session (same clientId) does not count twice.
+ * Live connections per source address, IPv6 by its /64 (one host holds 2^64 addresses of it), counted when the
+ * socket opens, before any byte is read, so sockets that never log in count too; and per account (counted once
+ * authenticated). A connection that takes over its own session (same clientId) does not count twice.
  */
 export interface ConnectionBounds {
   readonly connectionsPerAccount: number;
