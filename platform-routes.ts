@@ -54,7 +54,10 @@ export interface RouteParts {
   readonly ingest: IngestService;
   readonly deviceBudget: DeviceBudget;
   readonly integrationRoutes: readonly FastifyPluginAsync[];
-  readonly signIn: Pick<PlatformAccounts, 'accounts' | 'liveSessions' | 'webSessions' | 'loginLimiter'>;
+  readonly signIn: Pick<
+    PlatformAccounts,
+    'accounts' | 'liveSessions' | 'webSessions' | 'loginLimiter' | 'sharedLimits'
+  >;
   readonly devices: PlatformRegistry;
   readonly alerts: AlertEngine;
   readonly alertCluster: AlertCluster | undefined;
@@ -158,6 +161,7 @@ export function platformRoutes(parts: RouteParts): FastifyPluginAsync[] {
       audit,
       metrics: registry,
       mqttUrl: parts.deviceMqttUrl,
+      ...(parts.signIn.sharedLimits ? { sharedLimits: parts.signIn.sharedLimits } : {}),
     }),
     clusterRoutes({
       status: async () =>

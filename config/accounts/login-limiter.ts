@@ -31,6 +31,15 @@ export interface LoginLimiter {
   succeeded(account: string, address: string): void;
 }
 
+/**
+ * What the sign-in route asks: the node's own limiter, or in a cluster the one that counts in Redis for every node
+ * (cluster/shared-limits.ts), which answers asynchronously.
+ */
+export interface LoginGate {
+  attempt(account: string, address: string): LoginVerdict | Promise<LoginVerdict>;
+  succeeded(account: string, address: string): void | Promise<void>;
+}
+
 export interface LoginLimits {
   maxFailuresPerAccount: number;
   maxFailuresPerAddress: number;
