@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -102,6 +103,44 @@ describe('MQTT sockets per address count an IPv6 client by its /64', () => {
     expect(neighbour.connack).toBe(0);
     first.close();
     neighbour.close();
+  });
+});
+
+/** whether this machine's loopback takes IPv6 (::1): then the keying is tried on a real IPv6 socket as well */
+const ipv6Loopback = await new Promise<boolean>((resolve) => {
+  const probe = createServer();
+  probe.once('error', () => resolve(false));
+  probe.listen(0, '::1', () => probe.close(() => resolve(true)));
+});
+
+describe.skipIf(!ipv6Loopback)('MQTT sockets per address over a real IPv6 socket (::1)', () => {
+  it('counts a client connecting from ::1 by its /64, as the count and the log key', async () => {
+    const logs = captureLogs();
+    const p = await startTestPlatform({
+      logger: logs.logger,
+      overrides: { mqtt: { port: 0, host: '::1' }, limits: { connectionsPerAddress: 1 } },
+    });
+    try {
+      const port = Number(new URL(p.mqttUrl).port);
+      const device = p.credentials!.devices[0]!;
+      const connect = (clientId: string, hold = false) =>
+        rawExchange({
+          host: '::1',
+          port,
+          localAddress: '::1',
+          bytes: rawConnect(Buffer.from(clientId), Buffer.from(device.sensorId), Buffer.from(device.password)),
+          hold,
+        });
+      const first = await connect(`${device.sensorId}-a`, true);
+      expect(first.connack).toBe(0);
+      expect((await connect(`${device.sensorId}-b`)).connack).toBeUndefined();
+      const line = logs.lines.find((l) => l.reason === 'connections_per_address');
+      expect(line).toMatchObject({ account: '0:0:0:0::/64' });
+      expect(String(line?.msg)).toContain('::1 (0:0:0:0::/64)');
+      first.close();
+    } finally {
+      await p.stop();
+    }
   });
 });
 
