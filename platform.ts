@@ -146,7 +146,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   // and disk state; the adapter opens in its own thread (or reaches a server) while the rest is wired
   const pipeline = new DurablePipeline({ config, clock, logger, registry, logDir: commitLogDirOf(config) });
   const { writer, store } = pipeline;
-  const platformAudit = await openPlatformAudit({ config, clock, logger, registry });
+  // a refused audit (its key gone while the log is keyed) must not leave the store's worker and the data-dir
+  // lock behind: the pipeline is released before the refusal is passed on
+  const platformAudit = await openPlatformAudit({ config, clock, logger, registry }).catch(async (err: unknown) => {
+    await pipeline.close();
+    throw err;
+  });
   const audit = platformAudit.log;
 
   // --- ingest, alerts, broker and API are wired while the store opens ---

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
+import { runningPid } from '../store/data-dir-lock.ts';
 import { auditEntrySchema, hashEntry, serializeEntry, type AuditEntry } from './audit-entry.ts';
 
 /**
@@ -145,11 +146,19 @@ describe('the keyed audit chain', () => {
       body: { name: 'kiem-toan', role: 'viewer' },
     });
     await first.stop();
+    const key = readFileSync(`${dir}.audit.key`);
     rmSync(`${dir}.audit.key`, { force: true });
     await expect(startTestPlatform({ dataDir: dir })).rejects.toThrow(
       /audit key .* is missing, but the audit log holds entries signed/,
     );
     expect(existsSync(`${dir}.audit.key`)).toBe(false);
+    expect(runningPid(dir), 'the refused start left its data-dir mark (and the store it had opened)').toBeUndefined();
+    // the refused start released what it had opened (the data-dir lock, the store's worker): with the key back,
+    // the same process starts on the same data dir
+    writeFileSync(`${dir}.audit.key`, key, { mode: 0o600 });
+    const again = await startTestPlatform({ dataDir: dir });
+    await again.stop();
+    rmSync(`${dir}.audit.key`, { force: true });
     rmSync(dir, { recursive: true, force: true });
   });
 });

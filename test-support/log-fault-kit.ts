@@ -159,10 +159,12 @@ export function applyFault(dataDir: string, fault: Fault, random: () => number, 
     }
     return fault;
   }
-  const path = segments[segments.length - 1];
-  if (!path) return `${fault}: no segment to damage`;
+  // a cut is a torn tail: the newest segment. Byte damage: the newest segment with a few records (a kill just
+  // after the log rolled leaves the newest one nearly empty, and the damage would then land nowhere)
+  const enough = (p: string) => scanFrames(readFileSync(p), SEGMENT_HEADER_BYTES).records.length >= 3;
+  const path = fault === 'truncate-segment' ? segments.at(-1) : [...segments].reverse().find(enough);
+  if (!path || !enough(path)) return `${fault}: too few records to damage`;
   const { records } = scanFrames(readFileSync(path), SEGMENT_HEADER_BYTES);
-  if (records.length < 3) return `${fault}: too few records to damage`;
   if (fault === 'truncate-segment') {
     const cut = records[Math.floor(records.length / 2 + random() * (records.length / 2 - 1))]!;
     const at = cut.at + Math.floor(random() * (cut.next - cut.at));
