@@ -37,13 +37,28 @@ export function encodeRecord(points: readonly Point[]): string {
 const tagJsonCache = new WeakMap<Readonly<Record<string, string>>, string>();
 
 function tagsJson(tags: Readonly<Record<string, string>>): string {
-  if (!Object.isFrozen(tags)) return JSON.stringify(tags);
+  if (!Object.isFrozen(tags)) return asciiJson(tags);
   let json = tagJsonCache.get(tags);
   if (json === undefined) {
-    json = JSON.stringify(tags);
+    json = asciiJson(tags);
     tagJsonCache.set(tags, json);
   }
   return json;
+}
+
+const NON_ASCII = /[\u0080-\uffff]/;
+const NON_ASCII_ALL = /[\u0080-\uffff]/g;
+
+/**
+ * The same JSON with every character beyond ASCII as a `\u` escape (JSON.parse reads back the same strings).
+ * The commit log writes a record's text as UTF-8: an ASCII string at copying speed, where one "ú" of a district
+ * name in the tags sent every record of that sensor through the slower encoder (169 against 96 ns a record).
+ */
+function asciiJson(value: unknown): string {
+  const json = JSON.stringify(value);
+  return NON_ASCII.test(json)
+    ? json.replace(NON_ASCII_ALL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+    : json;
 }
 
 export function decodeRecord(text: string): Point[] {
