@@ -254,6 +254,18 @@ export function createPublishGate(
     settle(client, principal, packet, deps.ingest.handle(packet.topic, packet.payload as Buffer, origin), done);
   }
 
+  function acknowledge(client: Client | null, packet: PublishPacket, outcome: DialectOutcome, done: Done): void {
+    // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
+    const first = outcome.rejected[0];
+    if (client && outcome.accepted === 0 && first) {
+      deps.drop(packet);
+      done(refusedAck(client, first.code, first.message));
+      return;
+    }
+    // partly accepted: success for MQTT 5 too, the errors topic lists the readings refused
+    done(null);
+  }
+
   /**
    * Acknowledges once the outcome is durable; tells the device what was refused; holds the ack when the disk cannot
    * take it.
@@ -265,24 +277,13 @@ export function createPublishGate(
     pending: Promise<DialectOutcome>,
     done: Done,
   ): void {
-    const acknowledge = (outcome: DialectOutcome): void => {
-      // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
-      const first = outcome.rejected[0];
-      if (client && outcome.accepted === 0 && first) {
-        deps.drop(packet);
-        done(refusedAck(client, first.code, first.message));
-        return;
-      }
-      // partly accepted: success for MQTT 5 too, the errors topic lists the readings refused
-      done(null);
-    };
     pending.then(
-      // no async function here: its promise per publish was work for every reading, refused or not
+      // no async function or closure of its own per publish here: work for every reading, refused or not
       (outcome) => {
-        if (!outcome.rejected.length) return acknowledge(outcome);
+        if (!outcome.rejected.length) return acknowledge(client, packet, outcome, done);
         return deps
           .publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted)
-          .then(() => acknowledge(outcome));
+          .then(() => acknowledge(client, packet, outcome, done));
       },
       (err: Error) => {
         if (err instanceof DomainError && err.code === 'storage_unavailable') {
