@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { createLiveAuth, type LiveAuth } from './config/accounts/live-auth.ts';
 import { createLiveSessionRegistry, type LiveSessionRegistry } from './config/accounts/live-sessions.ts';
-import { createLoginLimiter, type LoginLimiter } from './config/accounts/login-limiter.ts';
+import { createLoginLimiter, type LoginGate } from './config/accounts/login-limiter.ts';
 import { createWebSessions, type WebSession, type WebSessions } from './config/accounts/web-sessions.ts';
 import type { AccountEntry } from './config/accounts/auth-file.ts';
 import type { City } from './config/city-config.ts';
@@ -11,6 +11,8 @@ import type { PlatformConfig } from './config/platform-config.ts';
 import type { Clock } from './core/clock.ts';
 import { nodeIdOf } from './cluster/cluster-node.ts';
 import { createRedisWebSessions, type RedisWebSessions } from './cluster/redis-web-sessions.ts';
+import { createSharedLimits, type SharedLimits } from './cluster/shared-limits.ts';
+import type { Registry } from 'prom-client';
 
 export interface PlatformAccounts {
   /** accounts, tokens and device secrets as the platform checks them now (reloaded when auth.json changes) */
@@ -20,8 +22,10 @@ export interface PlatformAccounts {
   readonly webSessions: WebSessions;
   /** cluster mode: console sessions kept in Redis too (started by the caller once the accounts are open) */
   readonly redisSessions: RedisWebSessions | undefined;
-  /** failed sign-ins, limited per account, address and both (login-limiter.ts) */
-  readonly loginLimiter: LoginLimiter;
+  /** failed sign-ins, limited per account, address and both (login-limiter.ts); in a cluster counted in Redis */
+  readonly loginLimiter: LoginGate;
+  /** cluster mode: sign-in and provisioning limits counted in Redis for every node (cluster/shared-limits.ts) */
+  readonly sharedLimits: SharedLimits | undefined;
   readonly credentialsFile: string;
   /** the plain credentials: generated at this start, or the demo profile's file */
   readonly credentials: CredentialsFile | undefined;
@@ -38,6 +42,7 @@ export function openPlatformAccounts(deps: {
   city: City;
   clock: Clock;
   logger: Logger;
+  registry?: Registry;
 }): PlatformAccounts {
   const { config, city, clock, logger } = deps;
   if (config.security.insecure) {
@@ -103,20 +108,32 @@ export function openPlatformAccounts(deps: {
     };
     void webSessions.revoke(changed, valid);
   });
-  const loginLimiter = createLoginLimiter(
-    {
-      ...config.accounts,
-      windowMs: config.accounts.failureWindowMinutes * 60_000,
-      knownAddressMs: config.accounts.knownAddressDays * 86_400_000,
-    },
-    clock,
-  );
+  const loginLimits = {
+    ...config.accounts,
+    windowMs: config.accounts.failureWindowMinutes * 60_000,
+    knownAddressMs: config.accounts.knownAddressDays * 86_400_000,
+  };
+  const localLimiter = createLoginLimiter(loginLimits, clock);
+  // cluster mode: behind a round-robin balancer every node sees the same guesser, so the counts are the cluster's
+  const sharedLimits = config.cluster.redis
+    ? createSharedLimits({
+        redisUrl: config.cluster.redis,
+        keyPrefix: config.cluster.keyPrefix,
+        nodeId: nodeIdOf(config),
+        logger: logger.child({ module: 'cluster' }),
+        login: loginLimits,
+        provisioning: { maxFailures: config.accounts.maxFailuresPerAddress, windowMs: loginLimits.windowMs },
+        ...(deps.registry ? { registry: deps.registry } : {}),
+      })
+    : undefined;
+  const loginLimiter = sharedLimits ? sharedLimits.login(localLimiter) : localLimiter;
   return {
     accounts,
     liveSessions,
     webSessions,
     redisSessions,
     loginLimiter,
+    sharedLimits,
     credentialsFile: creds.credentialsFile,
     credentials:
       creds.generated ?? (existsSync(creds.credentialsFile) ? readCredentialsFile(creds.credentialsFile) : undefined),

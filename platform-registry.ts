@@ -17,6 +17,7 @@ import { loadCityBounds } from './config/sensors/city-bounds.ts';
 import { liveCity } from './config/sensors/live-city.ts';
 import { ProvisioningCodes } from './config/sensors/provisioning-codes.ts';
 import { createProvisioningLimiter } from './config/sensors/provisioning-limiter.ts';
+import type { SharedLimits } from './cluster/shared-limits.ts';
 import { createSensorAdmin } from './config/sensors/sensor-admin.ts';
 import { SensorRegistry, type RegistryChange } from './config/sensors/sensor-registry.ts';
 
@@ -185,6 +186,8 @@ export interface RegistryRoutesDeps {
   metrics: Registry;
   /** what a provisioned device is told to connect to (known once the broker listens) */
   mqttUrl(): string;
+  /** cluster mode: failed claims counted in Redis for every node (cluster/shared-limits.ts) */
+  sharedLimits?: Pick<SharedLimits, 'provisioning'>;
 }
 
 /**
@@ -197,13 +200,14 @@ export function registryRoutes(devices: PlatformRegistry, deps: RegistryRoutesDe
   const registry = devices.registry;
   const admin = createSensorAdmin({ registry, changeAuth: (fn) => accounts.change(fn) });
   const codes = devices.codes;
-  const limiter = createProvisioningLimiter(
+  const localLimiter = createProvisioningLimiter(
     {
       maxFailures: config.accounts.maxFailuresPerAddress,
       windowMs: config.accounts.failureWindowMinutes * 60_000,
     },
     clock,
   );
+  const limiter = deps.sharedLimits ? deps.sharedLimits.provisioning(localLimiter) : localLimiter;
   return [
     sensorAdminRoutes({
       registry,

@@ -54,7 +54,10 @@ export interface RouteParts {
   readonly ingest: IngestService;
   readonly deviceBudget: DeviceBudget;
   readonly integrationRoutes: readonly FastifyPluginAsync[];
-  readonly signIn: Pick<PlatformAccounts, 'accounts' | 'liveSessions' | 'webSessions' | 'loginLimiter'>;
+  readonly signIn: Pick<
+    PlatformAccounts,
+    'accounts' | 'liveSessions' | 'webSessions' | 'loginLimiter' | 'sharedLimits'
+  >;
   readonly devices: PlatformRegistry;
   readonly alerts: AlertEngine;
   readonly alertCluster: AlertCluster | undefined;
@@ -84,7 +87,17 @@ export function platformRoutes(parts: RouteParts): FastifyPluginAsync[] {
   const readBarrier = () => pipeline.readBarrier();
   const isOnDuty = (account: string): boolean => accounts.account(account)?.iocDuty === true;
   return [
-    ...(alertCluster ? [alertActionForwarding({ nodeId: nodeIdOf(config), ownerOf: alertCluster.ownerOf })] : []),
+    ...(alertCluster
+      ? [
+          alertActionForwarding({
+            nodeId: nodeIdOf(config),
+            // required in cluster mode (config/cluster-config.ts refuses to start without it)
+            secret: config.cluster.secret ?? '',
+            ownerOf: alertCluster.ownerOf,
+            registry,
+          }),
+        ]
+      : []),
     ...(alertCluster ? [sharedChangesSettled(parts.shared)] : []),
     auditHooks({ audit, clock, registry, logger, authFailuresPerMinute: config.audit.authFailuresPerMinute }),
     auditRoutes({ audit, dir: parts.auditDir }),
@@ -148,6 +161,7 @@ export function platformRoutes(parts: RouteParts): FastifyPluginAsync[] {
       audit,
       metrics: registry,
       mqttUrl: parts.deviceMqttUrl,
+      ...(parts.signIn.sharedLimits ? { sharedLimits: parts.signIn.sharedLimits } : {}),
     }),
     clusterRoutes({
       status: async () =>

@@ -80,6 +80,8 @@ export interface Platform {
   readonly events: IngestEvents;
   readonly ingest: IngestService;
   readonly store: TimeSeriesStore;
+  /** resolves once the store holds what was accepted before the call (what an API read waits for) */
+  readBarrier(): Promise<void>;
   /** durable write path (commit log): what other modules use to store points */
   readonly writer: DurableWriter;
   readonly feeder: StoreFeeder;
@@ -128,16 +130,17 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     accountNames: () => accounts.accounts.map((a) => a.name),
   });
   const city = devices.city;
+  const registry = createPlatformMetrics(config);
   const { accounts, liveSessions, webSessions, redisSessions, ...signIn } = openPlatformAccounts({
     config,
     city,
     clock,
     logger,
+    registry,
   });
   // a sign-out on another node closes the alert streams this node holds for that session
   await redisSessions?.start(webSessions, () => accounts.sweep());
 
-  const registry = createPlatformMetrics(config);
   devices.attach(liveSessions, registry);
   // durability (store/durable-pipeline.ts): commit log -> group writer -> feeder -> store adapter, integrity
   // and disk state; the adapter opens in its own thread (or reaches a server) while the rest is wired
@@ -278,7 +281,13 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     ingest,
     deviceBudget,
     integrationRoutes: integrations.routes,
-    signIn: { accounts, liveSessions, webSessions, loginLimiter: signIn.loginLimiter },
+    signIn: {
+      accounts,
+      liveSessions,
+      webSessions,
+      loginLimiter: signIn.loginLimiter,
+      sharedLimits: signIn.sharedLimits,
+    },
     devices,
     alerts,
     alertCluster,
@@ -310,6 +319,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has)
     accounts.close();
     await redisSessions?.stop();
+    await signIn.sharedLimits?.stop();
     devices.close();
     await alertCluster?.stop();
     await delivery.stop();
@@ -385,6 +395,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('cluster alerts', async () => alertCluster?.stop());
       await step('cluster shared state', async () => shared?.stop());
       await step('console sessions', async () => redisSessions?.stop());
+      await step('shared limits', async () => signIn.sharedLimits?.stop());
       await step('NGSI-LD push', async () => {
         await ngsiLdPush?.stop();
         ngsiLd.stop();
@@ -411,6 +422,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     events,
     ingest,
     store,
+    readBarrier: () => pipeline.readBarrier(),
     writer,
     broker,
     app,

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { addressKey } from '../config/accounts/login-limiter.ts';
 import { DomainError } from '../core/domain-error.ts';
 import type { ProvisioningCodes } from '../config/sensors/provisioning-codes.ts';
-import type { ProvisioningLimiter } from '../config/sensors/provisioning-limiter.ts';
+import type { ProvisioningGate } from '../config/sensors/provisioning-limiter.ts';
 import type { SensorAdmin } from '../config/sensors/sensor-admin.ts';
 import { recordRequest } from './audit-http.ts';
 import { allow } from './auth.ts';
@@ -28,7 +28,8 @@ export interface ProvisionRoutesDeps {
   codes: ProvisioningCodes;
   admin: Pick<SensorAdmin, 'rotate'>;
   exists(sensorId: string): boolean;
-  limiter: ProvisioningLimiter;
+  /** the node's own limiter, or in a cluster the shared one (cluster/shared-limits.ts) */
+  limiter: ProvisioningGate;
   registry: Registry;
   audit?: AuditRecorder;
   clock?: Clock;
@@ -95,7 +96,7 @@ export const provisionRoutes =
         const address = request.ip;
         // one log line per address range, not per address: an IPv6 sender has 2^64 of them
         const range = addressKey(address);
-        const verdict = deps.limiter.check(address);
+        const verdict = await deps.limiter.check(address);
         const wait = verdict.waitMs;
         if (wait > 0) {
           refused.inc({ reason: 'rate_limited' });
@@ -130,7 +131,7 @@ export const provisionRoutes =
               ? String((err.details as { reason?: string } | undefined)?.reason ?? 'unknown')
               : 'error';
           // a code refused counts against the address; Redis out of reach (a cluster's codes, 503) is not the caller's
-          if (err instanceof DomainError && err.category === 'forbidden') deps.limiter.failed(address);
+          if (err instanceof DomainError && err.category === 'forbidden') await deps.limiter.failed(address);
           refused.inc({ reason });
           refusals.once(`${reason}:${range}`, { address, reason }, 'provisioning code refused');
           await recordRequest(deps.audit, request, {

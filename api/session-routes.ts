@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Counter, type Registry } from 'prom-client';
 import { z } from 'zod';
 import type { LiveAuth } from '../config/accounts/live-auth.ts';
-import { addressKey, type LoginLimit, type LoginLimiter } from '../config/accounts/login-limiter.ts';
+import { addressKey, type LoginGate, type LoginLimit } from '../config/accounts/login-limiter.ts';
 import { burnPasswordCheck, verifyPassword } from '../config/accounts/secrets.ts';
 import type { WebSessions } from '../config/accounts/web-sessions.ts';
 import type { Clock } from '../core/clock.ts';
@@ -21,7 +21,8 @@ import { errorBody } from './errors.ts';
 export interface SessionRoutesDeps {
   auth: Pick<LiveAuth, 'account' | 'sweep'>;
   sessions: WebSessions;
-  limiter: LoginLimiter;
+  /** the node's own limiter, or in a cluster the shared one (cluster/shared-limits.ts) */
+  limiter: LoginGate;
   clock: Clock;
   registry: Registry;
   audit?: AuditRecorder;
@@ -99,7 +100,7 @@ export const sessionRoutes =
       },
       async (request, reply) => {
         const { username, password } = request.body;
-        const verdict = deps.limiter.attempt(username, request.ip);
+        const verdict = await deps.limiter.attempt(username, request.ip);
         if (verdict.waitMs > 0 && 'limit' in verdict) {
           failures.inc({ reason: 'rate_limited' });
           // once per limited key and window: a flood of guesses is counted, not written line by line
@@ -135,7 +136,7 @@ export const sessionRoutes =
         if (account.disabled) return refuse(request, reply, username, 'disabled');
         // another system's account sends its dialect with a token; it has no console
         if (account.role === 'integration') return refuse(request, reply, username, 'disabled');
-        deps.limiter.succeeded(username, request.ip);
+        await deps.limiter.succeeded(username, request.ip);
         const created = deps.sessions.create(account.name, account.role, account.passwordSetAt);
         // in a cluster the next request may reach another node: answer once the shared store has the session
         await created.stored;

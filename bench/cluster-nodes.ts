@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadCity } from '../config/city-config.ts';
 import { loadCredentials, type CredentialsFile } from '../config/credentials.ts';
 import { loadPlatformConfig } from '../config/platform-config.ts';
-import { readyCount, waitUntil, workerPids } from '../test-support/cluster-fixture.ts';
+import { readyCount, TEST_CLUSTER_SECRET, waitUntil, workerPids } from '../test-support/cluster-fixture.ts';
 import { freePort } from '../test-support/free-port.ts';
 import { spawnPlatform, type PlatformProcess } from '../test-support/platform-process.ts';
 
@@ -39,6 +39,7 @@ export async function startBenchNodes(o: {
       IOC_CONFIG: o.configFile,
       IOC_DATA_DIR: o.dataDir,
       IOC_REDIS_URL: o.redisUrl,
+      IOC_CLUSTER_SECRET: TEST_CLUSTER_SECRET,
       IOC_NODE_ID: 'bench',
       IOC_INFLUX_DATABASE: o.database,
       IOC_WORKERS: String(o.workers),

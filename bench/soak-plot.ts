@@ -9,7 +9,7 @@ export interface SoakSample {
   pubackP99Ms: number;
   /** the platform's part of the PUBACK wait (validated to durable), p99 from its histogram (bench/soak-commit.ts) */
   commitP99Ms?: number;
-  /** what the platform's process wrote to storage (commit log, store, WAL), MB/s */
+  /** what the machine's disks took (every process), MB/s */
   diskWriteMbPerSecond?: number;
 }
 

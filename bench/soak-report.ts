@@ -36,7 +36,7 @@ const COLUMNS: Array<[string, number]> = [
   ['PUBACK p50 ms', 13],
   ['PUBACK p99 ms', 13],
   ['commit p99 ms', 13],
-  ['disk MB/s', 9],
+  ['disk w MB/s', 11],
   ['alert msgs', 10],
   ['platform cores', 14],
   ['main thread', 11],
@@ -155,7 +155,7 @@ export function reportSoak(
     report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
     if (steady.every((s) => s.commitP99Ms !== undefined)) report('commit p99', (s) => s.commitP99Ms!, 'ms');
     if (steady.every((s) => s.diskWriteMbPerSecond !== undefined))
-      report('disk writes', (s) => s.diskWriteMbPerSecond!, 'MB/s');
+      report('disk writes', (s) => s.diskWriteMbPerSecond!, 'MB/s (machine)');
   }
   const end = lines.at(-1);
   if (end) {

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { addressKey } from '../core/address-key.ts';
 import type { Clock } from '../core/clock.ts';
 import type { LimitsConfig } from '../config/limits-config.ts';
 import { AbusePenalties, type Penalty } from './abuse-penalty.ts';
@@ -28,7 +29,8 @@ export function createConnectPenalty(
   );
   const keys = (account: string | undefined, address: string | undefined): string[] => [
     ...(account !== undefined ? [`account\u0000${account}`] : []),
-    ...(limits.abusePenaltyByAddress && address !== undefined ? [`address\u0000${address}`] : []),
+    // by the address's /64 for IPv6: a host penalised must not come back from the next address of its prefix
+    ...(limits.abusePenaltyByAddress && address !== undefined ? [`address\u0000${addressKey(address)}`] : []),
   ];
   const describe = (p: Penalty) => `${Math.round(p.ms / 1000)} s, until ${new Date(p.until).toISOString()}`;
   return {

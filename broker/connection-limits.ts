@@ -1,7 +1,9 @@
+import { addressKey } from '../core/address-key.ts';
+
 /**
- * Live connections per source address (counted when the socket opens, before any byte is read, so
- * sockets that never log in count too) and per account (counted once authenticated). A connection that
- * takes over its own session (same clientId) does not count twice.
+ * Live connections per source address, IPv6 by its /64 (one host holds 2^64 addresses of it), counted when the
+ * socket opens, before any byte is read, so sockets that never log in count too; and per account (counted once
+ * authenticated). A connection that takes over its own session (same clientId) does not count twice.
  */
 export interface ConnectionBounds {
   readonly connectionsPerAccount: number;
@@ -16,16 +18,18 @@ export class ConnectionLimits {
 
   /** false: one socket too many from this address; the caller closes it */
   openSocket(address: string): boolean {
-    const n = this.byAddress.get(address) ?? 0;
+    const key = addressKey(address);
+    const n = this.byAddress.get(key) ?? 0;
     if (n >= this.bounds.connectionsPerAddress) return false;
-    this.byAddress.set(address, n + 1);
+    this.byAddress.set(key, n + 1);
     return true;
   }
 
   closeSocket(address: string): void {
-    const n = (this.byAddress.get(address) ?? 1) - 1;
-    if (n <= 0) this.byAddress.delete(address);
-    else this.byAddress.set(address, n);
+    const key = addressKey(address);
+    const n = (this.byAddress.get(key) ?? 1) - 1;
+    if (n <= 0) this.byAddress.delete(key);
+    else this.byAddress.set(key, n);
   }
 
   /** Registers `connection` for `account` unless that makes one too many; false when refused. */

@@ -5,6 +5,7 @@ import { Aedes, type AuthenticateError, type Client, type PublishPacket } from '
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { City } from '../config/city-config.ts';
+import { addressKey } from '../core/address-key.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
 import type { AuthStore, Principal } from '../config/credentials.ts';
 import { DEFAULT_LIMITS, type LimitsConfig } from '../config/limits-config.ts';
@@ -164,7 +165,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     const address = (client.conn && addresses.get(client.conn)) ?? '';
     const { clientId, username } = connect;
     // no account exists before authentication: one line per client (clientId, else its address) a minute
-    refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${address}`, problem, {
+    refusals.refuse('protocol_version', clientId ? `client:${clientId}` : `address:${addressKey(address)}`, problem, {
       ...(clientId !== undefined ? { clientId } : {}),
       protocolVersion: connect.protocolVersion,
       protocolId: printableTopic(String(connect.protocolId ?? ''), 16),
@@ -410,8 +411,10 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     if (!connections.openSocket(address)) {
       refusals.refuse(
         'connections_per_address',
-        address,
-        `address ${address} has ${limits.connectionsPerAddress} connections already`,
+        // the log's key by /64 for IPv6 (as the count): one host cannot write a line per address of its prefix
+        addressKey(address),
+        `address ${address}${addressKey(address) === address ? '' : ` (${addressKey(address)})`} has ` +
+          `${limits.connectionsPerAddress} connections already`,
       );
       stream.destroy();
       return false;
@@ -432,7 +435,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       }
       denied.inc({ action: 'connect' });
       const peer = plainAddress(socket.remoteAddress ?? 'unknown');
-      refusals.refuse(outcome.reason, `address:${peer}`, outcome.message, { address: peer });
+      refusals.refuse(outcome.reason, `address:${addressKey(peer)}`, outcome.message, { address: peer });
       socket.destroy();
     });
 

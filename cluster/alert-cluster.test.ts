@@ -128,6 +128,14 @@ describe('one alert truth across two cluster nodes', () => {
     const owner = status.nodes.find((n) => n.partitions.includes(p))!.id;
     const other = owner === 'node-a' ? b : a;
     const id = firing.alert.id;
+    // a client naming itself a forwarding node, without the cluster key's signature: refused, never handled as
+    // forwarded (which would answer 404 from this node's state) and never passed on
+    const forged = await other.request('POST', `/api/alerts/${id}/ack`, {
+      body: { note: 'giả mạo' },
+      headers: { 'x-ioc-forwarded-by': owner === 'node-a' ? 'node-b' : 'node-a' },
+    });
+    expect(forged.status, forged.text).toBe(401);
+    expect(forged.json).toMatchObject({ code: 'forwarded_request_refused' });
     // without the forwarding, the other node knows no open alert of that id: 404
     const ack = await other.request('POST', `/api/alerts/${id}/ack`, { body: { note: 'đã nhận' } });
     expect(ack.status, ack.text).toBe(200);

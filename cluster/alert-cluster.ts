@@ -90,7 +90,14 @@ export function createAlertCluster(o: AlertClusterOptions): AlertCluster {
     logger,
     counted: (direction, n) => metrics.routed.inc({ direction }, n),
   });
-  const feed = createAlertStreamFeed({ redis: reader, queries: redis, keys, partitions: o.partitions, logger });
+  const feed = createAlertStreamFeed({
+    redis: reader,
+    queries: redis,
+    keys,
+    partitions: o.partitions,
+    logger,
+    resynced: () => metrics.resyncs.inc(),
+  });
   let writer: AlertStreamWriter | undefined;
   let leases: PartitionLeases | undefined;
   let beatTimer: TimerHandle | undefined;
@@ -231,6 +238,11 @@ function clusterMetrics(registry: Registry) {
       name: 'ioc_cluster_alert_events_refused_total',
       help: 'alert events Redis refused (not_owner, another_alert_open, not_open) or could not take (redis_error)',
       labelNames: ['reason'],
+      registers: [registry],
+    }),
+    resyncs: new Counter({
+      name: 'ioc_cluster_alert_stream_resyncs_total',
+      help: 'times this node found the alert stream trimmed past what it had read and took its alert view anew',
       registers: [registry],
     }),
   };

@@ -15,6 +15,8 @@ export interface AlertStreamFeedOptions {
   readonly logger: Pick<Logger, 'info' | 'warn'>;
   /** how long one XREAD waits for news before asking again (and noticing a stop) */
   readonly blockMs?: number;
+  /** told each time the node fell behind the stream's trimming and took its view anew (/metrics counts it) */
+  readonly resynced?: () => void;
 }
 
 export interface AlertStreamFeed extends AlertFeed {
@@ -31,6 +33,11 @@ export interface AlertStreamFeed extends AlertFeed {
    * stream still holds every one of them (it keeps about cluster.alertStreamMaxLen) and at most `count`.
    */
   since(seq: number, count?: number): Promise<FeedSince>;
+  /**
+   * `listener` is told when the view was taken anew from Redis because events were trimmed before this node
+   * read them (the hub sends its clients a fresh snapshot); returns the way to stop listening.
+   */
+  onResync(listener: () => void): () => void;
   start(): Promise<void>;
   stop(): void;
 }
@@ -65,6 +72,53 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
   let lastSeq = 0;
   let running = false;
   let loop: Promise<void> | undefined;
+  const resyncListeners = new Set<() => void>();
+
+  /**
+   * The view from Redis in one transaction: the newest seq taken and every partition's open alerts (the owners'
+   * state, kept by the same script that appends to the stream) agree, so following the stream from that seq
+   * misses nothing and repeats nothing.
+   */
+  const takeSnapshot = async (): Promise<void> => {
+    const multi = o.redis.multi().get(o.keys.seq).xrevrange(o.keys.stream, '+', '-', 'COUNT', 1);
+    for (let p = 0; p < o.partitions; p++) multi.hvals(o.keys.open(p));
+    const replies = (await multi.exec()) ?? [];
+    const next = new Map<string, Alert>();
+    for (const [err, values] of replies.slice(2)) {
+      if (err) throw err;
+      for (const json of values as string[]) {
+        const alert = JSON.parse(json) as Alert;
+        next.set(alert.id, alert);
+      }
+    }
+    const [[seqErr, seqText], [streamErr, newest]] = replies as [
+      [Error | null, string | null],
+      [Error | null, Entries],
+    ];
+    if (seqErr) throw seqErr;
+    if (streamErr) throw streamErr;
+    const seq = Math.max(Number(seqText ?? 0), Number(newest[0]?.[0].split('-')[0] ?? 0));
+    open.clear();
+    for (const [id, alert] of next) open.set(id, alert);
+    lastSeq = seq;
+    lastId = `${seq}-0`;
+  };
+
+  /**
+   * The stream is trimmed at about cluster.alertStreamMaxLen: a node that read too slowly (a long pause, a Redis
+   * connection down for a while) finds its next event gone, and with it perhaps a resolution, which would leave
+   * the alert open in its view for ever. The seqs are consecutive, so a gap is certain: take the view anew.
+   */
+  const resync = async (expected: number, found: number): Promise<void> => {
+    const before = open.size;
+    await takeSnapshot();
+    o.logger.warn(
+      { expectedSeq: expected, firstSeqFound: found, resumedAfterSeq: lastSeq, openBefore: before, open: open.size },
+      'the cluster alert stream was trimmed past what this node had read: its alert view was taken anew from Redis',
+    );
+    o.resynced?.();
+    for (const listener of resyncListeners) listener();
+  };
 
   const apply = (event: AlertEvent): void => {
     if (event.alert.state === 'resolved') {
@@ -89,9 +143,16 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
           o.keys.stream,
           lastId,
         )) as [string, Entries][] | null;
-        for (const [, entries] of reply ?? []) {
+        read: for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
+            const seq = Number(id.split('-')[0]);
+            if (seq > lastSeq + 1) {
+              // what follows the snapshot is read next, from its seq on
+              await resync(lastSeq + 1, seq);
+              break read;
+            }
             lastId = id;
+            lastSeq = seq;
             const event = toEvent(id, fields);
             if (event) apply(event);
           }
@@ -129,20 +190,12 @@ export function createAlertStreamFeed(o: AlertStreamFeedOptions): AlertStreamFee
       const complete = Number.isSafeInteger(seq) && seq >= first - 1 && seq <= newest && entries.length <= count;
       return { events: complete ? entries.flatMap(([id, fields]) => toEvent(id, fields) ?? []) : [], complete };
     },
+    onResync(listener) {
+      resyncListeners.add(listener);
+      return () => resyncListeners.delete(listener);
+    },
     async start() {
-      // the position first, then the open alerts: events after the position are applied on top (idempotent)
-      const newest = (await o.redis.xrevrange(o.keys.stream, '+', '-', 'COUNT', 1)) as Entries;
-      lastId = newest[0]?.[0] ?? '0-0';
-      lastSeq = Number(lastId.split('-')[0]);
-      const pipeline = o.redis.pipeline();
-      for (let p = 0; p < o.partitions; p++) pipeline.hvals(o.keys.open(p));
-      for (const [err, values] of (await pipeline.exec()) ?? []) {
-        if (err) throw err;
-        for (const json of values as string[]) {
-          const alert = JSON.parse(json) as Alert;
-          open.set(alert.id, alert);
-        }
-      }
+      await takeSnapshot();
       running = true;
       loop = follow();
     },

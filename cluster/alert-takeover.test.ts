@@ -22,6 +22,7 @@ import {
   watchAlerts,
 } from './cluster-test-kit.ts';
 import { clusterKeys, partitionOf } from './partition-map.ts';
+import { TEST_CLUSTER_SECRET } from '../test-support/cluster-fixture.ts';
 
 const CONFIG_DIR = fileURLToPath(new URL('../config/', import.meta.url));
 const AIR = ['air-ngomon', 'air-dongba', 'air-gahue', 'air-ancuu', 'air-benhvien', 'air-phubai', 'air-thuanan'];
@@ -69,6 +70,7 @@ describe('a partition owner killed mid-alert', () => {
       IOC_CONFIG: join(dir, 'platform.yaml'),
       IOC_DATA_DIR: dataDir,
       IOC_REDIS_URL: redis.url,
+      IOC_CLUSTER_SECRET: TEST_CLUSTER_SECRET,
       IOC_NODE_ID: 'node-a',
       IOC_STORE: 'influxdb',
       IOC_INFLUX_URL: influx.url,

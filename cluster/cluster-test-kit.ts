@@ -8,6 +8,7 @@ import type { AlertEvent } from '../alerts/alert-model.ts';
 import { eventsOf, type ServerMessage } from '../alerts/delivery/alert-stream-protocol.ts';
 import type { PlatformConfigInput } from '../config/platform-config.ts';
 import type { Clock, ManualClock } from '../core/clock.ts';
+import { TEST_CLUSTER_SECRET } from '../test-support/cluster-fixture.ts';
 import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
 import { startTestPlatform, type TestPlatform } from '../test-support/platform-harness.ts';
 import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
@@ -43,6 +44,8 @@ export async function startNode(
       cluster: {
         redis: setup.redisUrl,
         nodeId,
+        // the nodes of one cluster share its key (forwarded alert actions are signed with it)
+        secret: TEST_CLUSTER_SECRET,
         leaseMs: setup.leaseMs,
         alertPartitions: setup.partitions,
       },

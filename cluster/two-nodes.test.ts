@@ -14,6 +14,7 @@ import {
 import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
 import { InfluxHttp } from '../store/influxdb/influx-http.ts';
 import { freshDatabase, influxConfig } from '../store/influxdb/influx-test-helpers.ts';
+import { TEST_CLUSTER_SECRET } from '../test-support/cluster-fixture.ts';
 
 /**
  * Two platform nodes in one process on their own ports, sharing a real Redis (broker state) and a real
@@ -32,7 +33,7 @@ describe('two cluster nodes on one Redis and one InfluxDB', () => {
     startTestPlatform({
       dataDir,
       overrides: {
-        cluster: { redis: redis.url, nodeId },
+        cluster: { redis: redis.url, nodeId, secret: TEST_CLUSTER_SECRET },
         store: { engine: 'influxdb', influxdb: { url: influx.url, database } },
       },
     });

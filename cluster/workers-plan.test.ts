@@ -15,6 +15,7 @@ import {
   workerCount,
   workersArgument,
 } from './workers-plan.ts';
+import { TEST_CLUSTER_SECRET } from '../test-support/cluster-fixture.ts';
 
 describe('workers of one box: the plan', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-workers-plan-'));
@@ -57,7 +58,12 @@ describe('workers of one box: the plan', () => {
       /cluster\.workers \(IOC_WORKERS, --workers\) needs cluster\.redis and store\.engine: influxdb.*\(got no redis/,
     );
     const config = loadPlatformConfig({
-      env: { IOC_WORKERS: 'auto', IOC_REDIS_URL: 'redis://127.0.0.1:6379', IOC_STORE: 'influxdb' },
+      env: {
+        IOC_WORKERS: 'auto',
+        IOC_REDIS_URL: 'redis://127.0.0.1:6379',
+        IOC_STORE: 'influxdb',
+        IOC_CLUSTER_SECRET: TEST_CLUSTER_SECRET,
+      },
       overrides: { dataDir: dir },
     });
     expect(config.cluster.workers).toBe('auto');

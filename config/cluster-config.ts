@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
 
+/** the shortest cluster.secret a node starts with (cluster/forwarding-signature.ts signs with a key derived from it) */
+export const MIN_CLUSTER_SECRET_LENGTH = 32;
+
 /**
  * Cluster mode (docs/cluster.md): several platform processes or boxes share the broker state through
  * Redis and the time series through InfluxDB. Off while `redis` is absent.
@@ -17,6 +20,10 @@ export const clusterSchema = z
       .string()
       .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, 'letters, digits, _ . - (at most 63)')
       .optional(),
+    // the key every node of the cluster holds: forwarded alert actions are signed with it (cluster/
+    // forwarding-signature.ts); required in cluster mode, at least 32 characters (`openssl rand -base64 48`).
+    // Never logged nor answered; keep it out of the config file's readers like the Redis password
+    secret: z.string().max(4096, 'at most 4096 characters').optional(),
     // prefix of the platform's own Redis keys (node leases, open alerts, the alert stream); the broker's
     // state uses the database in the redis URL
     keyPrefix: z
@@ -64,6 +71,15 @@ export function clusterProblem(cluster: ClusterConfig, storeKind: string): strin
     return (
       `cluster mode (cluster.redis / IOC_REDIS_URL) needs store.engine: influxdb: the embedded store is local to ` +
       `one process and would split the readings between nodes (got store.engine: ${storeKind})`
+    );
+  }
+  // its length only, never a character of it: the message goes to the console and the log
+  const secretLength = cluster.secret?.length ?? 0;
+  if (secretLength < MIN_CLUSTER_SECRET_LENGTH) {
+    return (
+      `cluster mode (cluster.redis / IOC_REDIS_URL) needs cluster.secret (IOC_CLUSTER_SECRET), the same on every ` +
+      `node, at least ${MIN_CLUSTER_SECRET_LENGTH} characters (e.g. openssl rand -base64 48): the nodes sign ` +
+      `what they forward to each other with it (got ${secretLength === 0 ? 'none' : `${secretLength} characters`})`
     );
   }
   return undefined;

@@ -399,6 +399,7 @@ function applyEnv(raw: Json, env: Env, errors: string[]): void {
   setPath(raw, ['map', 'tileUrl'], str('IOC_MAP_TILE_URL'));
   setPath(raw, ['cluster', 'redis'], str('IOC_REDIS_URL'));
   setPath(raw, ['cluster', 'nodeId'], str('IOC_NODE_ID'));
+  setPath(raw, ['cluster', 'secret'], str('IOC_CLUSTER_SECRET'));
   setPath(raw, ['cluster', 'workers'], str('IOC_WORKERS') === 'auto' ? 'auto' : envNumber(env, 'IOC_WORKERS', errors));
   const influx: Array<[string, string, 'string' | 'number']> = [
     ['IOC_INFLUX_URL', 'url', 'string'],

@@ -103,10 +103,13 @@ describe('integrations charge the device they speak for (issue 12)', () => {
   });
 
   const rateLines = (account: string) => logs.lines.filter((l) => l.reason === 'rate_limited' && l.account === account);
-  const stored = async (measurement: string, sensorId: string) =>
-    (await p.store.queryPoints({ measurement, tags: { sensorId }, from: NOW - 3_600_000, to: NOW + 1 })).length;
   // acknowledged means durable in the commit log (what was over budget never enters it); the store is fed from
-  // the log a moment later, so the count is read once the feeder has applied what was acknowledged
+  // the log a moment later, so the count is read once the feeder has applied what was acknowledged (the barrier
+  // an API read waits at)
+  const stored = async (measurement: string, sensorId: string) => {
+    await p.readBarrier();
+    return (await p.store.queryPoints({ measurement, tags: { sensorId }, from: NOW - 3_600_000, to: NOW + 1 })).length;
+  };
   const storedSoon = async (measurement: string, sensorId: string, expected: number) => {
     await expect.poll(() => stored(measurement, sensorId)).toBe(expected);
     await new Promise((r) => setTimeout(r, 200));

@@ -193,11 +193,21 @@ describe.skipIf(!fs)('a disk that fills up during ingest (8 MiB tmpfs)', () => {
     expect(client.connected).toBe(true);
     expect(closes).toBe(0);
 
-    // every acknowledged reading is stored, exactly once
+    // every acknowledged reading is stored, exactly once, once the store has caught up with the log (after a
+    // fault the feeder may still be in its retry backoff, which a read does not wait out)
+    const lagBytes = async () =>
+      Number(
+        (
+          await (await fetch(`${platform!.httpUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } })).text()
+        ).match(/^ioc_store_lag_bytes (\d+)$/m)?.[1] ?? Number.NaN,
+      );
+    await expect.poll(lagBytes, { timeout: 30_000, interval: 250 }).toBe(0);
     const stored: number[] = [];
+    // `to` is exclusive: windows [from, from + 10,000) hold every stamp once (`to` at from + 9,999 left out each
+    // 10,000th stamp, unseen while fewer than 10,000 were acknowledged before the disk filled)
     for (let from = base; from < next; from += 10_000) {
       const res = await fetch(
-        `${platform.httpUrl}/api/sensors/${SENSOR}/readings?metric=pm25&from=${from}&to=${from + 9_999}&limit=10000`,
+        `${platform.httpUrl}/api/sensors/${SENSOR}/readings?metric=pm25&from=${from}&to=${from + 10_000}&limit=10000`,
         { headers: { authorization: `Bearer ${token}` } },
       );
       expect(res.status).toBe(200);

@@ -18,6 +18,9 @@ export function makeClusterAccounts(dataDir: string): CredentialsFile {
   return result.generated;
 }
 
+/** the key the test nodes of one cluster share (cluster.secret: forwarded alert actions are signed with it) */
+export const TEST_CLUSTER_SECRET = 'ioc-test-cluster-secret-shared-by-every-node-0123456789';
+
 export function clusterNodeEnv(o: {
   redisUrl: string;
   influxUrl: string;
@@ -32,6 +35,7 @@ export function clusterNodeEnv(o: {
 }): Record<string, string> {
   return {
     IOC_REDIS_URL: o.redisUrl,
+    IOC_CLUSTER_SECRET: TEST_CLUSTER_SECRET,
     IOC_STORE: 'influxdb',
     IOC_INFLUX_URL: o.influxUrl,
     IOC_INFLUX_DATABASE: o.database,

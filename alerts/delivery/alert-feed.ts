@@ -16,6 +16,11 @@ export interface AlertFeed {
    * client needs a snapshot.
    */
   since?(seq: number, count?: number): Promise<FeedSince>;
+  /**
+   * A feed that can lose events (a cluster node that fell behind the shared stream's trimming) takes its open
+   * alerts anew and tells `listener`, so live clients get a fresh snapshot; returns the way to stop listening.
+   */
+  onResync?(listener: () => void): () => void;
 }
 
 export interface FeedSince {

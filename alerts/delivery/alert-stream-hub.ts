@@ -81,6 +81,7 @@ export class AlertStreamHub {
   private readonly maxClients: number;
   private readonly maxResumeEvents: number;
   private heartbeat: TimerHandle | undefined;
+  private stopResync: (() => void) | undefined;
   private nextId = 1;
   private started = false;
   private counters = { connected: 0, droppedSlow: 0, droppedDead: 0, eventsSeen: 0, lastSeq: 0 };
@@ -100,6 +101,10 @@ export class AlertStreamHub {
     if (this.started) return;
     this.started = true;
     this.options.feed.bus.on('alert', this.onEvent);
+    // a feed that lost events (a cluster node behind the stream's trimming) took its view anew: so do the clients
+    this.stopResync = this.options.feed.onResync?.(() => {
+      for (const client of this.clients.values()) this.sendSnapshot(client);
+    });
     this.heartbeat = this.options.clock.setInterval(this.beat, this.heartbeatIntervalMs);
   }
 
@@ -108,6 +113,7 @@ export class AlertStreamHub {
     if (!this.started) return;
     this.started = false;
     this.options.feed.bus.off('alert', this.onEvent);
+    this.stopResync?.();
     this.heartbeat?.cancel();
     for (const client of [...this.clients.values()]) this.drop(client, CLOSE_CODES.goingAway, 'server shutting down');
   }

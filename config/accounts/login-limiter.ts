@@ -1,3 +1,4 @@
+import { addressKey } from '../../core/address-key.ts';
 import type { Clock } from '../../core/clock.ts';
 
 /**
@@ -28,6 +29,15 @@ export interface LoginLimiter {
    */
   attempt(account: string, address: string): LoginVerdict;
   succeeded(account: string, address: string): void;
+}
+
+/**
+ * What the sign-in route asks: the node's own limiter, or in a cluster the one that counts in Redis for every node
+ * (cluster/shared-limits.ts), which answers asynchronously.
+ */
+export interface LoginGate {
+  attempt(account: string, address: string): LoginVerdict | Promise<LoginVerdict>;
+  succeeded(account: string, address: string): void | Promise<void>;
 }
 
 export interface LoginLimits {
@@ -71,25 +81,8 @@ class BoundedWindows<V extends { resetAt: number }> {
   }
 }
 
-/**
- * The address a limit counts: IPv4 as is, IPv6 by its /64 (one subscriber's prefix holds 2^64 addresses,
- * so counting them one by one would not bound anything).
- */
-export function addressKey(address: string): string {
-  const v4 = /^(?:::ffff:)?(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address);
-  if (v4) return v4[1]!;
-  if (!address.includes(':')) return address;
-  const [head = '', tail = ''] = address.toLowerCase().split('::');
-  const left = head ? head.split(':') : [];
-  const right = tail ? tail.split(':') : [];
-  const groups = address.includes('::')
-    ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
-    : left;
-  return `${groups
-    .slice(0, 4)
-    .map((g) => g.replace(/^0+(?=.)/, ''))
-    .join(':')}::/64`;
-}
+// the address a limit counts (IPv6 by its /64): kept here too for the callers that import it from here
+export { addressKey };
 
 export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimiter {
   const maxKeys = limits.maxKeys ?? 100_000;
@@ -101,7 +94,7 @@ export function createLoginLimiter(limits: LoginLimits, clock: Clock): LoginLimi
   const limitedAccounts = new BoundedWindows<Window>(maxKeys);
   // addresses each account signed in from: filled only by correct passwords, so a flood cannot evict them
   const known = new BoundedWindows<{ resetAt: number }>(maxKeys);
-  const pairKey = (account: string, address: string) => `p\u0000${account}\u0000${address}`;
+  const pairKey = (account: string, address: string) => `p\u0000${account}\u0000${addressKey(address)}`;
   const mapOf = (key: string, now: number) => {
     if (!key.startsWith('a\u0000')) return windows;
     return limitedAccounts.get(key, now) ? limitedAccounts : accountWindows;

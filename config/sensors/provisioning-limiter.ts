@@ -21,6 +21,17 @@ export interface ProvisioningLimiter {
   failed(address: string): void;
 }
 
+/**
+ * What the provisioning route asks: this node's own limiter, or in a cluster the shared one
+ * (cluster/shared-limits.ts).
+ */
+export interface ProvisioningGate {
+  check(address: string): ProvisioningVerdict | Promise<ProvisioningVerdict>;
+  failed(address: string): void | Promise<void>;
+}
+
+export type ProvisioningVerdict = ReturnType<ProvisioningLimiter['check']>;
+
 export interface ProvisioningLimits {
   maxFailures: number;
   windowMs: number;

@@ -21,6 +21,11 @@ describe('LoRaWAN through ChirpStack v4', () => {
   let p: TestPlatform;
   let token: string;
   const logs = captureLogs('info');
+  /** the uplink's reading as stored, once the store holds what was accepted (the barrier an API read waits at) */
+  const storedAt = async (sensorId: string) => {
+    await p.readBarrier();
+    return p.store.queryPoints({ measurement: 'water', tags: { sensorId }, from: UPLINK_TS, to: UPLINK_TS + 1 });
+  };
   beforeAll(async () => {
     p = await startTestPlatform({
       clock: shiftedClock(Date.parse('2022-07-18T09:36:00Z')),
@@ -82,25 +87,8 @@ describe('LoRaWAN through ChirpStack v4', () => {
     const client = await connectChirpstack();
     await publishAcked(client, topic('up'), fixture('up-decoded.json'));
     // PUBACK means durable: the reading is there, scaled (380 cm x 0.01 = 3.8 m), with the shared field mapping too
-    await expect
-      .poll(
-        async () =>
-          (
-            await p.store.queryPoints({
-              measurement: 'water',
-              tags: { sensorId: 'water-kimlong' },
-              from: UPLINK_TS,
-              to: UPLINK_TS + 1,
-            })
-          ).length,
-      )
-      .toBe(1);
-    const [stored] = await p.store.queryPoints({
-      measurement: 'water',
-      tags: { sensorId: 'water-kimlong' },
-      from: UPLINK_TS,
-      to: UPLINK_TS + 1,
-    });
+    await expect.poll(async () => (await storedAt('water-kimlong')).length).toBe(1);
+    const [stored] = await storedAt('water-kimlong');
     expect(stored!.fields).toEqual({ waterLevel: 3.8, precipitation: 12.5 });
     await p.alerts.idle();
     const open = p.alerts
@@ -119,12 +107,8 @@ describe('LoRaWAN through ChirpStack v4', () => {
     const res = await postEvent('up', body);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ accepted: 1, rejected: [] });
-    const points = await p.store.queryPoints({
-      measurement: 'water',
-      tags: { sensorId: 'water-phuoc' },
-      from: UPLINK_TS,
-      to: UPLINK_TS + 1,
-    });
+    const points = await storedAt('water-phuoc');
+
     expect(points.map((x) => x.fields)).toEqual([{ waterLevel: 3.8, precipitation: 12.5 }]);
     await p.alerts.idle();
     const open = p.alerts
