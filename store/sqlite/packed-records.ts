@@ -76,7 +76,10 @@ export function visitPacked(
         const json = fieldsTexts(text);
         const fieldsJson = json?.length === points.length ? json : undefined;
         visitor.shared(key, () => parseHeader(buf.toString('utf8', from, headerEnd)), points, fieldsJson);
-      } else visitor.groups(decode(`[${buf.toString('utf8', start, end)}]`)); // not the encoder's layout: parse it whole
+      } else {
+        // not the encoder's layout: parse it whole
+        visitor.groups(decode(`[${buf.toString('utf8', start, end)}]`));
+      }
     } else {
       visitor.groups(decode(`[${buf.toString('utf8', start, end)}]`));
     }
@@ -112,6 +115,7 @@ export function fieldsTexts(text: string): string[] | undefined {
     if (text.charCodeAt(i) !== 0x5b) return undefined; // [ of a point
     const comma = text.indexOf(',', i); // the time is a number: no comma in it
     if (comma < 0 || text.charCodeAt(comma + 1) !== 0x7b) return undefined; // {
+    if (!isNumberText(text, i + 1, comma)) return undefined;
     let j = comma + 1;
     let depth = 0;
     for (; j < n; j++) {
@@ -134,6 +138,17 @@ export function fieldsTexts(text: string): string[] | undefined {
     else if (i !== n - 1) return undefined;
   }
   return out;
+}
+
+/** Only the characters of a JSON number between `from` and `to` (a time written as anything else is not ours). */
+function isNumberText(text: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let k = from; k < to; k++) {
+    const c = text.charCodeAt(k);
+    // 0-9 - + . e E
+    if (!((c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2b || c === 0x2e || c === 0x65 || c === 0x45)) return false;
+  }
+  return true;
 }
 
 function parseHeader(text: string): { m: string; t: Record<string, string> } {
