@@ -33,8 +33,8 @@ export function entryKey(ruleId: string, sensorId: string): string {
 
 export class RuleEngine {
   private entries = new Map<string, Entry>();
-  /** sensor id -> keys of the entries its readings, status and events feed */
-  private bySensor = new Map<string, string[]>();
+  /** sensor id -> the entries its readings, status and events feed (made with the entries, by setRules) */
+  private bySensor = new Map<string, Entry[]>();
   private rules = new Map<string, Rule>();
   private lastSeen = new Map<string, number>();
 
@@ -50,9 +50,9 @@ export class RuleEngine {
     this.bySensor = new Map();
     const oldRules = this.rules;
     this.rules = new Map(rules.map((r) => [r.id, r]));
-    const index = (sensorId: string, key: string) => {
+    const index = (sensorId: string, entry: Entry) => {
       const list = this.bySensor.get(sensorId) ?? [];
-      list.push(key);
+      list.push(entry);
       this.bySensor.set(sensorId, list);
     };
     for (const rule of rules) {
@@ -71,7 +71,7 @@ export class RuleEngine {
           s: def.initialState(rule, sensor, { now, lastSeen: this.lastSeen.get(sensor.id), city: this.city }),
         };
         this.entries.set(key, entry);
-        for (const id of def.feeds ? new Set(def.feeds(rule, this.city, sensor)) : [sensor.id]) index(id, key);
+        for (const id of def.feeds ? new Set(def.feeds(rule, this.city, sensor)) : [sensor.id]) index(id, entry);
       }
     }
   }
@@ -91,8 +91,7 @@ export class RuleEngine {
   /** When a device was last heard of before a restart (from the store), so silence counts from there. */
   seedLastSeen(sensorId: string, ts: number): void {
     this.lastSeen.set(sensorId, ts);
-    for (const key of this.bySensor.get(sensorId) ?? []) {
-      const e = this.entries.get(key)!;
+    for (const e of this.bySensor.get(sensorId) ?? []) {
       if (e.def.seen && e.sensor.id === sensorId) e.s = e.def.seen(e.rule, e.s, ts);
     }
   }
@@ -170,8 +169,8 @@ export class RuleEngine {
   }
 
   private feed(sensorId: string, input: RuleInput, now: number, changes: Change[]): void {
-    for (const key of this.bySensor.get(sensorId) ?? []) {
-      const e = this.entries.get(key)!;
+    // the entries themselves, not their keys: no lookup per rule per reading
+    for (const e of this.bySensor.get(sensorId) ?? NO_ENTRIES) {
       this.apply(e, e.def.evaluate(e.rule, e.sensor, e.s, input, now), changes);
     }
   }
@@ -209,3 +208,4 @@ export class RuleEngine {
 }
 
 const TICK: RuleInput = { type: 'tick' };
+const NO_ENTRIES: readonly Entry[] = [];

@@ -105,8 +105,10 @@ export function evaluateThreshold(
   now: number,
 ): Step<ThresholdState> {
   const raw = reading.values[rule.metric];
+  // most readings a rule sees lack its metric (a VN_AQI rule gets every air reading): no limits object for them
+  if (raw === undefined) return { state, transition: 'none' };
   const limits = thresholdLimits(rule, sensor);
-  if (raw === undefined || limits === undefined) return { state, transition: 'none' };
+  if (limits === undefined) return { state, transition: 'none' };
   let window = state.window;
   if (rule.window !== undefined) {
     window ??= new SampleWindow(durationMs(rule.window));

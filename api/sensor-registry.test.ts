@@ -127,6 +127,29 @@ describe('device registry at runtime', () => {
     await back.client!.endAsync();
   });
 
+  it("a kind corrected at runtime holds at the connected device's next publish to the same topic", async () => {
+    // the broker reuses a connection's ACL decision for a topic only while the sensor's kind is the same
+    const { credentials } = (await admin('POST', '/api/sensors', station('water-rekind'))).json as {
+      credentials: Credentials;
+    };
+    const device = await connect(credentials);
+    expect(device.ok).toBe(true);
+    const topic = 'ioc/air/water-rekind/readings';
+    const stored = async () =>
+      (
+        (await platform.request('GET', '/api/sensors/water-rekind/readings?metric=pm25&from=0')).json as {
+          points: Array<{ value: number }>;
+        }
+      ).points.map((p) => p.value);
+    await publishAcked(device.client!, topic, JSON.stringify({ pm25: 7 })); // registered as water: not stored
+    const patched = await admin('PATCH', '/api/sensors/water-rekind', { kind: 'air', floodLevels: null });
+    expect(patched.status, patched.text).toBe(200);
+    expect(device.client!.connected).toBe(true);
+    await publishAcked(device.client!, topic, JSON.stringify({ pm25: 8 }));
+    expect(await stored()).toEqual([8]);
+    await device.client!.endAsync();
+  });
+
   it('deleting removes the secret and closes the session; the registry answers 404 after', async () => {
     const { credentials } = (await admin('POST', '/api/sensors', station('water-delete'))).json as {
       credentials: Credentials;

@@ -9,7 +9,7 @@ import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
 import { createSchema } from '../store/sqlite/sqlite-schema.ts';
 import { INFLUXD_BINARY, startInfluxd } from '../test-support/influxd.ts';
-import { cpuMeter, startBenchPlatform } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform, threadMicros } from './bench-platform.ts';
 import { type CpuProfile, summariseProfile } from './cpu-profile-groups.ts';
 import { runLoadProcess } from './load-process.ts';
 
@@ -25,7 +25,13 @@ import { runLoadProcess } from './load-process.ts';
  * records it) summarised by self time per group of the hot path. The profiler's own cost inflates that
  * run, so its shares are applied to the unprofiled run's main-thread µs.
  *
- *   npm run bench -- cpu-breakdown [--devices 10] [--count 5000] [--window 32] [--profile-out file.cpuprofile]
+ * The threads are split by /proc: the main thread, the threads the platform started (its store workers) and
+ * the rest (V8's GC and compiler helpers, libuv's pool: fsync and file writes). `--warmup N` first sends N
+ * readings per connection to the same broker or platform, not counted: without it, compiling the code (V8's
+ * helper threads) is a large part of a short run.
+ *
+ *   npm run bench -- cpu-breakdown [--devices 10] [--count 5000] [--window 32] [--warmup 0]
+ *     [--profile-out file.cpuprofile]
  */
 const { values } = parseArgs({
   options: {
@@ -34,33 +40,66 @@ const { values } = parseArgs({
     window: { type: 'string', default: '32' },
     'profile-out': { type: 'string' },
     'no-influx': { type: 'boolean' },
+    warmup: { type: 'string', default: '0' },
   },
 });
 const devices = Number(values.devices);
 const count = Number(values.count);
 const window = Number(values.window);
+/** readings per device sent to the same broker or platform first, not counted: JIT and caches warm */
+const warmup = Number(values.warmup);
+const WARMUP_BASE = Date.now() - 3 * 60 * 60_000; // its readings' times never meet the measured run's
 const LOAD = fileURLToPath(new URL('./mqtt-load.ts', import.meta.url));
 const runLoad = (input: object) => runLoadProcess(LOAD, input);
 const benchDevices = Array.from({ length: devices }, (_, i) => ({ sensorId: `bench-air-${i}`, kind: 'air' }));
 const fmt = (n: number, digits = 1) => n.toFixed(digits);
 
+/** CPU µs per reading by thread: the main thread, threads not in `existing` (started by the platform), the rest. */
+interface ThreadSplit {
+  main: number;
+  started: number;
+  helpers: number;
+}
+
+function splitThreads(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  existing: ReadonlySet<string>,
+  n: number,
+): ThreadSplit {
+  const split = { main: 0, started: 0, helpers: 0 };
+  for (const [id, micros] of after) {
+    const used = (micros - (before.get(id) ?? 0)) / n;
+    if (id === String(process.pid)) split.main += used;
+    else if (existing.has(id)) split.helpers += used;
+    else split.started += used;
+  }
+  return split;
+}
+
 /** µs per message of a bare Aedes broker receiving and acknowledging the same QoS 1 publishes. */
-async function bareAedes(): Promise<{ micros: number; rate: number }> {
+async function bareAedes(): Promise<{ micros: number; rate: number; threads: ThreadSplit }> {
   const aedes = await Aedes.createBroker();
   const tcp = createServer(aedes.handle);
   await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
   const url = `mqtt://127.0.0.1:${(tcp.address() as { port: number }).port}`;
+  if (warmup > 0)
+    await runLoad({ url, devices: benchDevices, count: warmup, window, perPublish: 1, base: WARMUP_BASE });
+  const existing = new Set(threadMicros().keys());
+  const before = threadMicros();
   const cpu = cpuMeter();
   const result = await runLoad({ url, devices: benchDevices, count, window, perPublish: 1 });
   const used = cpu().micros;
+  const threads = splitThreads(before, threadMicros(), existing, result.acked);
   await new Promise<void>((r) => aedes.close(() => r()));
   tcp.close();
-  return { micros: used / result.acked, rate: result.acked / result.seconds };
+  return { micros: used / result.acked, rate: result.acked / result.seconds, threads };
 }
 
 interface PlatformRun {
   micros: number;
   mainMicros?: number;
+  threads: ThreadSplit;
   rate: number;
   readingsPerGroup: number;
   /** rows per store transaction: what the feeder's batching achieved */
@@ -70,6 +109,7 @@ interface PlatformRun {
 
 /** The platform on the bench city (SQLite store); with `profile`, the main thread is sampled meanwhile. */
 async function platformRun(profile: boolean): Promise<PlatformRun> {
+  const existing = new Set(threadMicros().keys());
   const { platform, close } = await startBenchPlatform(devices);
   const session = profile ? new Session() : undefined;
   try {
@@ -79,6 +119,10 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
       username: d.username,
       password: d.password,
     }));
+    if (warmup > 0) {
+      await runLoad({ url: platform.mqttUrl, devices: list, count: warmup, window, perPublish: 1, base: WARMUP_BASE });
+      while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
+    }
     if (session) {
       session.connect();
       await session.post('Profiler.enable');
@@ -87,16 +131,19 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
     }
     const groupsBefore = platform.writer.stats.groups;
     const before = platform.feeder.state();
+    const threadsBefore = threadMicros();
     const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish: 1 });
     while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     const used = cpu();
+    const threads = splitThreads(threadsBefore, threadMicros(), existing, result.acked);
     const stopped = session ? ((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile : undefined;
     const groups = Math.max(1, platform.writer.stats.groups - groupsBefore);
     const after = platform.feeder.state();
     return {
       micros: used.micros / result.acked,
       mainMicros: used.mainThreadMicros === undefined ? undefined : used.mainThreadMicros / result.acked,
+      threads,
       rate: result.acked / result.seconds,
       readingsPerGroup: result.acked / groups,
       rowsPerWrite: (after.written - before.written) / Math.max(1, after.writes - before.writes),
@@ -187,9 +234,13 @@ const floor = bare.micros + sqlite;
 
 console.log(
   `cpu-breakdown: ${devices} connections x ${count} QoS 1 readings (4 metrics), 1 per publish, ` +
-    `window ${window}, ${new Date().toISOString()}`,
+    `window ${window}, ${warmup > 0 ? `after ${warmup} per connection not counted (warm), ` : ''}` +
+    new Date().toISOString(),
 );
 console.log(`  bare Aedes per message:            ${fmt(bare.micros)} µs  (${Math.round(bare.rate)} msg/s acked)`);
+console.log(
+  `    threads: main ${fmt(bare.threads.main)}, V8 helpers (GC, compiler) and libuv pool ${fmt(bare.threads.helpers)}`,
+);
 console.log(
   `  raw better-sqlite3 per row:        ${fmt(sqlite)} µs  (batches ` +
     `of ${Math.round(platform.rowsPerWrite)} rows, the platform's rows per store write; ` +
@@ -204,6 +255,10 @@ console.log(
   `  platform per reading (SQLite):     ${fmt(platform.micros)} µs  (main ` +
     `thread ${platform.mainMicros === undefined ? '?' : fmt(platform.mainMicros)} ` +
     `µs; ${Math.round(platform.rate)} readings/s acked)`,
+);
+console.log(
+  `    threads: main ${fmt(platform.threads.main)}, store workers (threads the platform started) ` +
+    `${fmt(platform.threads.started)}, V8 helpers and libuv pool ${fmt(platform.threads.helpers)}`,
 );
 console.log(
   `  goal: platform <= 1.3 x (bare Aedes + raw SQLite row) = 1.3 x ${fmt(floor)} = ${fmt(1.3 * floor)} µs; ` +

@@ -4,7 +4,11 @@
  * Groups are matched on the script URL (then the function name for V8's pseudo-frames); the first match wins.
  */
 export interface CpuProfile {
-  nodes: Array<{ id: number; callFrame: { functionName: string; url: string; lineNumber: number } }>;
+  nodes: Array<{
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }>;
   samples?: number[];
   timeDeltas?: number[];
 }
@@ -60,9 +64,24 @@ function groupOf(url: string, fn: string): string {
   return 'other JS';
 }
 
-/** Self time per group and the `topN` functions with the most self time; idle time is left out. */
+/**
+ * Self time per group and the `topN` functions with the most self time; idle time is left out, and so is the
+ * profiler's own work (whatever runs under `node:inspector`, e.g. the session answering Profiler.stop, which
+ * was 5-12% of a profiled run's samples and would dilute every share).
+ */
 export function summariseProfile(profile: CpuProfile, topN = 15): ProfileSummary {
   const byId = new Map(profile.nodes.map((n) => [n.id, n.callFrame] as const));
+  const parent = new Map<number, number>();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const profiler = new Set<number>();
+  for (const n of profile.nodes) {
+    for (let id: number | undefined = n.id; id !== undefined; id = parent.get(id)) {
+      if (byId.get(id)?.url === 'node:inspector') {
+        profiler.add(n.id);
+        break;
+      }
+    }
+  }
   const selfById = new Map<number, number>();
   const samples = profile.samples ?? [];
   const deltas = profile.timeDeltas ?? [];
@@ -75,7 +94,7 @@ export function summariseProfile(profile: CpuProfile, topN = 15): ProfileSummary
   let busy = 0;
   for (const [id, micros] of selfById) {
     const frame = byId.get(id);
-    if (!frame || frame.functionName === '(idle)') continue;
+    if (!frame || frame.functionName === '(idle)' || profiler.has(id)) continue;
     busy += micros;
     const group = groupOf(frame.url, frame.functionName);
     groups.set(group, (groups.get(group) ?? 0) + micros);

@@ -11,7 +11,7 @@ import { DomainError } from '../core/domain-error.ts';
 import { mqtt5PublishRefusal, type PublishRefusalCode } from './protocol-versions.ts';
 import type { PublishRateLimiter } from './publish-rate-limiter.ts';
 import type { RefusalLog } from './refusal-log.ts';
-import { mayPublish } from './topic-acl.ts';
+import { mayPublish, type PublishDecision } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
 
 /**
@@ -50,12 +50,26 @@ export interface PublishGateDeps {
 
 type Done = (error?: Error | null) => void;
 
+/** A connection's last topic that passed the shape checks, and the ACL's decision for it (device accounts). */
+interface TopicVerdict {
+  readonly topic: string;
+  decided: { principal: Principal; retain: boolean; kind: string | undefined; decision: PublishDecision } | undefined;
+}
+
 export function createPublishGate(
   deps: PublishGateDeps,
 ): (client: Client | null, packet: PublishPacket, done: Done) => void {
   const { limits, refusals, logger } = deps;
   // when each device was last told it is over its rate: once a second is enough to explain, more is a flood
   const lastToldRate = new Map<string, number>();
+  /**
+   * A device publishes to the same topic all day: the last topic of each connection whose shape passed, and the
+   * ACL's decision for it. The decision is a function of the account, the topic, the retain flag and the
+   * sensor's registered kind, so it is reused only while all four are the same (the kind is looked up each
+   * time: a registry change is seen at the next publish). Integration accounts are not cached: their roots
+   * change at run time.
+   */
+  const lastTopic = new WeakMap<Client, TopicVerdict>();
 
   /**
    * MQTT 5 (docs/mqtt5.md): a client of version 5 is refused one publish with a PUBACK reason code and a reason
@@ -101,14 +115,17 @@ export function createPublishGate(
     const principal = client ? deps.principals.get(client) : undefined;
     if (client && !principal) return done(new Error('not authenticated'));
     if (client && principal) {
-      const shape = topicProblem(packet.topic, limits);
-      if (shape) return deny(principal, client, shape, 'topic_shape', packet.topic, done);
-      if (packet.topic.startsWith('$SYS'))
-        return deny(principal, client, '$SYS topics are reserved for the broker', 'publish_acl', packet.topic, done);
+      let last = lastTopic.get(client);
+      if (last?.topic !== packet.topic) {
+        const shape = topicProblem(packet.topic, limits);
+        if (shape) return deny(principal, client, shape, 'topic_shape', packet.topic, done);
+        if (packet.topic.startsWith('$SYS'))
+          return deny(principal, client, '$SYS topics are reserved for the broker', 'publish_acl', packet.topic, done);
+        last = { topic: packet.topic, decided: undefined };
+        lastTopic.set(client, last);
+      }
       if (!deps.insecure) {
-        const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf, (account) =>
-          deps.dialects?.rootsOf(account),
-        );
+        const decision = decide(last, principal, packet);
         if (decision.action === 'deny')
           return deny(principal, client, decision.reason, 'publish_acl', packet.topic, done);
         if (principal.role === 'integration' && decision.action === 'allow')
@@ -155,11 +172,25 @@ export function createPublishGate(
     ingestPublish(client, principal, packet, done);
   };
 
+  /** mayPublish, or its decision for the same account, topic, retain flag and registered kind (see lastTopic) */
+  function decide(last: TopicVerdict, principal: Principal, packet: PublishPacket): PublishDecision {
+    if (principal.role !== 'device')
+      return mayPublish(principal, packet.topic, packet.retain, deps.kindOf, (account) =>
+        deps.dialects?.rootsOf(account),
+      );
+    const kind = deps.kindOf(principal.sensorId ?? principal.name);
+    const d = last.decided;
+    if (d && d.principal === principal && d.retain === packet.retain && d.kind === kind) return d.decision;
+    const decision = mayPublish(principal, packet.topic, packet.retain, deps.kindOf);
+    last.decided = { principal, retain: packet.retain, kind, decision };
+    return decision;
+  }
+
   function admit(
     client: Client,
     principal: Principal,
     packet: PublishPacket,
-    decision: ReturnType<typeof mayPublish>,
+    decision: PublishDecision,
     done: Done,
   ): void {
     // after the rate: a device repeating a mistake fast is slowed down like any other
@@ -223,6 +254,18 @@ export function createPublishGate(
     settle(client, principal, packet, deps.ingest.handle(packet.topic, packet.payload as Buffer, origin), done);
   }
 
+  function acknowledge(client: Client | null, packet: PublishPacket, outcome: DialectOutcome, done: Done): void {
+    // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
+    const first = outcome.rejected[0];
+    if (client && outcome.accepted === 0 && first) {
+      deps.drop(packet);
+      done(refusedAck(client, first.code, first.message));
+      return;
+    }
+    // partly accepted: success for MQTT 5 too, the errors topic lists the readings refused
+    done(null);
+  }
+
   /**
    * Acknowledges once the outcome is durable; tells the device what was refused; holds the ack when the disk cannot
    * take it.
@@ -235,17 +278,12 @@ export function createPublishGate(
     done: Done,
   ): void {
     pending.then(
-      async (outcome) => {
-        if (outcome.rejected.length)
-          await deps.publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted);
-        // nothing of it was valid: do not forward or retain it either (a bad status must not stay retained)
-        const first = outcome.rejected[0];
-        if (client && outcome.accepted === 0 && first) {
-          deps.drop(packet);
-          return done(refusedAck(client, first.code, first.message));
-        }
-        // partly accepted: success for MQTT 5 too, the errors topic lists the readings refused
-        done(null);
+      // no async function or closure of its own per publish here: work for every reading, refused or not
+      (outcome) => {
+        if (!outcome.rejected.length) return acknowledge(client, packet, outcome, done);
+        return deps
+          .publishErrors(principal, packet.topic, outcome.rejected, outcome.accepted)
+          .then(() => acknowledge(client, packet, outcome, done));
       },
       (err: Error) => {
         if (err instanceof DomainError && err.code === 'storage_unavailable') {

@@ -61,6 +61,9 @@ interface AccountBudget {
   refusedInRow: number;
 }
 
+/** The common verdict, one object for all (take runs for every publish). */
+const OK: RateVerdict = Object.freeze({ outcome: 'ok' });
+
 export class PublishRateLimiter {
   private readonly accounts = new Map<string, AccountBudget>();
   private readonly connections = new WeakMap<object, Bucket>();
@@ -143,7 +146,9 @@ export class PublishRateLimiter {
       own = new Bucket(L.connectionBytesPerSecond, L.byteBurst, now);
       this.connections.set(connection, own);
     }
-    for (const b of [budget.publishes, budget.bytes, own]) b.refill(now);
+    budget.publishes.refill(now);
+    budget.bytes.refill(now);
+    own.refill(now);
     // a device far beyond the rate gets a turn now and then, which must not wipe its record
     if (budget.publishes.nearlyFull()) budget.refusedInRow = 0;
     const wait = Math.max(budget.publishes.waitFor(1), budget.bytes.waitFor(bytes), own.waitFor(bytes));
@@ -154,6 +159,6 @@ export class PublishRateLimiter {
     budget.publishes.charge(1);
     budget.bytes.charge(bytes);
     own.charge(bytes);
-    return wait > 0 ? { outcome: 'held', ms: Math.ceil(wait) } : { outcome: 'ok' };
+    return wait > 0 ? { outcome: 'held', ms: Math.ceil(wait) } : OK;
   }
 }

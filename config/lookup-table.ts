@@ -15,6 +15,23 @@ export function emptyTable<V>(): LookupTable<V> {
   return Object.create(null) as LookupTable<V>;
 }
 
+/**
+ * The shared prototype of `recordTable`s: it holds nothing and has no prototype itself (frozen), so a table's
+ * reads of built-in names miss and a write of "__proto__" makes an entry, as with `emptyTable`.
+ */
+const Entries = function Entries() {} as unknown as new () => Record<string, never>;
+Entries.prototype = Object.freeze(Object.create(null));
+
+/**
+ * `emptyTable` for a table made per message (a reading's values, on every publish): V8 keeps an
+ * `Object.create(null)` object in dictionary mode, slower to fill, to serialise and to walk, and larger for
+ * the garbage collector; an object whose prototype is an empty prototype-less object keeps fast properties and
+ * answers reads and writes of outside keys the same way.
+ */
+export function recordTable<V>(): LookupTable<V> {
+  return new Entries() as LookupTable<V>;
+}
+
 /** A frozen copy of `entries` without a prototype. */
 export function lookupTable<V>(
   entries: Readonly<Record<string, V>> | Iterable<readonly [string, V]>,

@@ -13,7 +13,7 @@ import {
 import type { IngestMetrics } from './ingest-metrics.ts';
 import { lineProtocolReadings, looksLikeLineProtocol } from './line-protocol-ingest.ts';
 import { parseJson, parseReadingsPayload } from './parse-payload.ts';
-import { CHANNELS, isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
+import { isRejection, parseDeviceTopic, type DeviceTopic } from './parse-topic.ts';
 import { reject, type Rejection } from './rejection.ts';
 import { validateReadings } from './validate-readings.ts';
 import { parseCameraEvent, parseStatusReport } from './parse-device-messages.ts';
@@ -61,7 +61,6 @@ export interface IngestService {
 
 export function createIngest(deps: IngestDeps): IngestService {
   const { city, limits, sink, events, clock, logger, metrics } = deps;
-  const messagesOn = new Map(CHANNELS.map((c) => [c, metrics.messages.labels(c)]));
 
   /** One tag object per sensor: the commit log encodes a tag object's JSON once (store/log-record.ts). */
   const sensorTags = new WeakMap<Sensor, Readonly<Record<string, string>>>();
@@ -107,10 +106,7 @@ export function createIngest(deps: IngestDeps): IngestService {
     const started = performance.now();
     return sink.write(points).then(() => {
       metrics.commitSeconds.observe((performance.now() - started) / 1000);
-      if (values > 0) {
-        metrics.readingsStored.inc(outcome.accepted);
-        metrics.valuesStored.inc(values);
-      }
+      if (values > 0) metrics.countStored(outcome.accepted, values);
       return outcome;
     });
   };
@@ -119,7 +115,7 @@ export function createIngest(deps: IngestDeps): IngestService {
   const accept = (topicName: string, payload: Buffer, origin: StatusOrigin): IngestOutcome | Promise<IngestOutcome> => {
     const topic = parseDeviceTopic(topicName);
     if (isRejection(topic)) return refuse([topic]);
-    messagesOn.get(topic.channel)!.inc();
+    metrics.countMessage(topic.channel);
     if (!city.kinds.has(topic.kind))
       return refuse(
         [reject('unknown_kind', `unknown sensor kind "${topic.kind}" (known: ${[...city.kinds.keys()].join(', ')})`)],

@@ -2,7 +2,7 @@ import type { Sensor, SensorKind } from '../config/city-config.ts';
 import type { ReadingEvent } from './ingest-events.ts';
 import type { RawReading } from './parse-payload.ts';
 import { reject, type Rejection } from './rejection.ts';
-import { emptyTable, ownValue } from '../config/lookup-table.ts';
+import { ownValue, recordTable } from '../config/lookup-table.ts';
 
 export interface ValidationContext {
   readonly sensor: Sensor;
@@ -145,7 +145,7 @@ export function validateReadings(raw: readonly RawReading[], ctx: ValidationCont
       rejected.push(ts);
       continue;
     }
-    const values = emptyTable<number>();
+    const values = recordTable<number>();
     let count = 0;
     let sent = 0;
     // a JSON object as sent (every key but ts is a metric), or SenML values with their units

@@ -178,8 +178,9 @@ export class CommitLog {
       for (const p of payloads) {
         const length =
           typeof p === 'string' ? frame.write(p, pos + FRAME_HEADER_BYTES) : p.copy(frame, pos + FRAME_HEADER_BYTES);
-        records.push(frame.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length));
-        writeFrameHeader(frame, pos, length);
+        const record = frame.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length);
+        records.push(record);
+        writeFrameHeader(frame, pos, length, record);
         pos += FRAME_HEADER_BYTES + length;
       }
       let seg = this.segments[this.segments.length - 1]!;

@@ -23,4 +23,21 @@ describe('latest values in memory', () => {
     now += 1_000_000 - 7;
     expect(latest.query({}).map((v) => v.sensorId)).toEqual(['b']);
   });
+
+  it('updates a kept value in place without changing what a query already returned; a moved sensor is replaced', () => {
+    const now = 10_000_000;
+    const latest = new LatestValues(() => now, 1_000_000);
+    latest.note([{ measurement: 'air', tags: tags('a'), fields: { pm25: 5 }, ts: now - 30 }]);
+    const first = latest.query({});
+    latest.note([{ measurement: 'air', tags: tags('a'), fields: { pm25: 7 }, ts: now - 20 }]);
+    expect(first.map((v) => [v.value, v.ts])).toEqual([[5, now - 30]]);
+    expect(latest.query({}).map((v) => [v.value, v.ts, v.district])).toEqual([[7, now - 20, 'Phú Hội']]);
+    // an older value never replaces a newer one, in place or not
+    latest.note([{ measurement: 'air', tags: tags('a'), fields: { pm25: 1 }, ts: now - 25 }]);
+    expect(latest.query({}).map((v) => v.value)).toEqual([7]);
+    // the sensor moved district: the newest value comes with its new district
+    latest.note([{ measurement: 'air', tags: tags('a', 'Kim Long'), fields: { pm25: 8 }, ts: now - 10 }]);
+    expect(latest.query({}).map((v) => [v.value, v.district])).toEqual([[8, 'Kim Long']]);
+    expect(latest.query({ district: 'Phú Hội' })).toEqual([]);
+  });
 });

@@ -13,9 +13,12 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** An entry as kept: updated in place when a newer value of the same series comes (query hands out copies). */
+type Entry = { -readonly [K in keyof LatestValue]: LatestValue[K] };
+
 export class LatestValues {
   /** by measurement + sensor, then by field: one key string per point, not one per field value (hot path) */
-  private readonly values = new Map<string, Map<string, LatestValue>>();
+  private readonly values = new Map<string, Map<string, Entry>>();
 
   constructor(
     private readonly now: () => number,
@@ -27,22 +30,23 @@ export class LatestValues {
     for (const p of points) {
       const sensorId = p.tags.sensorId;
       if (!sensorId) continue;
-      let fields: Map<string, LatestValue> | undefined;
+      let fields: Map<string, Entry> | undefined;
+      const kind = p.tags.kind ?? '';
+      const district = p.tags.district ?? '';
       for (const field in p.fields) {
         const value = p.fields[field];
         if (typeof value !== 'number') continue;
         fields ??= this.fieldsOf(p.measurement, sensorId);
         const prev = fields.get(field);
         if (prev && p.ts < prev.ts) continue;
-        fields.set(field, {
-          measurement: p.measurement,
-          sensorId,
-          kind: p.tags.kind ?? '',
-          district: p.tags.district ?? '',
-          field,
-          ts: p.ts,
-          value,
-        });
+        // in place: an object per field per reading lived until the sensor's next reading, long enough for the
+        // young generation to copy it and often to promote it (GC work on every reading)
+        if (prev && prev.kind === kind && prev.district === district) {
+          prev.ts = p.ts;
+          prev.value = value;
+          continue;
+        }
+        fields.set(field, { measurement: p.measurement, sensorId, kind, district, field, ts: p.ts, value });
       }
     }
   }
@@ -68,7 +72,7 @@ export class LatestValues {
       if (q.kind && v.kind !== q.kind) continue;
       if (q.district && v.district !== q.district) continue;
       if (ids && !ids.has(v.sensorId)) continue;
-      out.push(v);
+      out.push({ ...v }); // a copy: the kept entry changes with the next reading
     }
     // the stores' order: sensor, then field
     return out.sort(
@@ -80,10 +84,10 @@ export class LatestValues {
     // a sensor that moved district keeps one entry: its newest value, with the district it came with
     const fields = this.fieldsOf(v.measurement, v.sensorId);
     const prev = fields.get(v.field);
-    if (!prev || v.ts >= prev.ts) fields.set(v.field, v);
+    if (!prev || v.ts >= prev.ts) fields.set(v.field, { ...v });
   }
 
-  private fieldsOf(measurement: string, sensorId: string): Map<string, LatestValue> {
+  private fieldsOf(measurement: string, sensorId: string): Map<string, Entry> {
     const key = `${measurement}\u0000${sensorId}`;
     let fields = this.values.get(key);
     if (!fields) {
@@ -93,7 +97,7 @@ export class LatestValues {
     return fields;
   }
 
-  private *all(): Generator<LatestValue> {
+  private *all(): Generator<Entry> {
     for (const fields of this.values.values()) yield* fields.values();
   }
 }

@@ -50,12 +50,23 @@ export function detectFormat(start: Buffer): SegmentFormat {
   return start[0] !== MARKER_FIRST_BYTE && len <= MAX_RECORD_BYTES ? 1 : 2;
 }
 
-/** Writes a format-2 frame header for the payload already at `pos + FRAME_HEADER_BYTES`. */
-export function writeFrameHeader(buf: Buffer, pos: number, length: number): void {
+/** The length's 4 bytes for its checksum: one buffer for all (no view per record made for 4 bytes). */
+const LENGTH_BYTES = Buffer.alloc(4);
+
+/**
+ * Writes a format-2 frame header for the payload already at `pos + FRAME_HEADER_BYTES`; `payload`, when the
+ * caller has it, is that view (the log hands it on), so none is made here.
+ */
+export function writeFrameHeader(
+  buf: Buffer,
+  pos: number,
+  length: number,
+  payload = buf.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length),
+): void {
   buf.writeUInt32LE(MARKER, pos);
   buf.writeUInt32LE(length, pos + 4);
-  const payload = buf.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + length);
-  buf.writeUInt32LE(crc32(payload, crc32(buf.subarray(pos + 4, pos + 8))), pos + 8);
+  LENGTH_BYTES.writeUInt32LE(length, 0);
+  buf.writeUInt32LE(crc32(payload, crc32(LENGTH_BYTES)), pos + 8);
 }
 
 export function frameBytes(format: SegmentFormat, payloadLength: number): number {

@@ -26,6 +26,17 @@ describe('commit-log record format', () => {
     expect(decodeRecord(first)).toEqual([reading(1, 1)]);
   });
 
+  it('writes tags beyond ASCII as escapes (ASCII text for the log), read back as sent, frozen or not', () => {
+    const odd = { sensorId: 'air-x', kind: 'air', district: 'Đông Ba 😀 "quoted" \\ ú' };
+    for (const t of [odd, Object.freeze({ ...odd })]) {
+      const text = encodeRecord([{ measurement: 'air', tags: t, fields: { pm25: 1 }, ts: 5 }]);
+      expect(text).toMatch(/^[\x20-\x7e]*$/);
+      expect(text).toContain('\\u0110\\u00f4ng Ba \\ud83d\\ude00');
+      expect(decodeRecord(text)).toEqual([{ measurement: 'air', tags: odd, fields: { pm25: 1 }, ts: 5 }]);
+      expect(decodeRecordList(`[${text}]`)[0]!.tags).toEqual(odd);
+    }
+  });
+
   it('reads many records sent as one JSON array as groups of points sharing a series', () => {
     const shared = encodeRecord([reading(1, 1), reading(2, 2)]);
     const mixed = encodeRecord([

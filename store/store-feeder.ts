@@ -65,11 +65,15 @@ export interface FeederState {
 const READ_BYTES = 4 * 1024 * 1024;
 
 interface Queued {
+  /** empty for a store that takes the log's bytes (writeEncoded): it never needs the objects */
   points: readonly Point[];
+  count: number;
   records: readonly Buffer[];
   end: number;
   at: number;
 }
+
+const NO_POINTS: readonly Point[] = Object.freeze([]);
 interface Batch {
   points: Point[];
   records: Buffer[];
@@ -131,7 +135,10 @@ export class StoreFeeder {
   /** Hands over a group that just became durable in the log, ending at `end`. */
   push(points: readonly Point[], end: number, records: readonly Buffer[]): void {
     if (this.fromDisk) return; // the disk reader will reach it
-    this.queue.push({ points, records, end, at: this.options.clock.now() });
+    // A store fed the log's bytes gets none of these objects: kept for up to the flush interval (1 s), a point
+    // and its fields per reading outlived the young generation and were copied and promoted by the GC.
+    const keep = this.options.store.writeEncoded === undefined || records.length === 0 ? points : NO_POINTS;
+    this.queue.push({ points: keep, count: points.length, records, end, at: this.options.clock.now() });
     this.queuedPoints += points.length;
     if (this.queuedPoints > (this.options.maxQueuedPoints ?? 200_000)) {
       // too far behind to keep in memory: drop the copies and read them back from the log
@@ -347,7 +354,7 @@ export class StoreFeeder {
       if (count >= limit && taken > 0) break;
       records.push(...entry.records);
       if (!encoded) for (const p of entry.points) points.push(p);
-      count += entry.points.length;
+      count += entry.count;
       end = entry.end;
       taken++;
     }
@@ -357,7 +364,7 @@ export class StoreFeeder {
   private advance(end: number, fromQueue: number, records: number): void {
     if (fromQueue > 0) {
       const done = this.queue.splice(0, fromQueue);
-      for (const d of done) this.queuedPoints -= d.points.length;
+      for (const d of done) this.queuedPoints -= d.count;
     }
     this.applied = end;
     // a store whose writes are durable on return (InfluxDB) is checkpointed at once; one that needs a

@@ -5,7 +5,8 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeRecordList, encodeRecord } from '../log-record.ts';
 import type { Point } from '../time-series-store.ts';
-import { packRecords } from './packed-records.ts';
+import Database from 'better-sqlite3';
+import { fieldsTexts, packRecords } from './packed-records.ts';
 import { SqliteDatabase } from './sqlite-database.ts';
 
 /**
@@ -16,7 +17,24 @@ import { SqliteDatabase } from './sqlite-database.ts';
 const dir = mkdtempSync(join(tmpdir(), 'ioc-packed-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
-const open = () => new SqliteDatabase(join(dir, `db-${n++}.sqlite`));
+const files = new Map<SqliteDatabase, string>();
+const open = () => {
+  const file = join(dir, `db-${n++}.sqlite`);
+  const db = new SqliteDatabase(file);
+  files.set(db, file);
+  return db;
+};
+/** the rows as stored, the fields' JSON text included (queries parse it, so they would not see a difference) */
+function rawRows(db: SqliteDatabase): unknown[] {
+  const raw = new Database(files.get(db)!, { readonly: true });
+  try {
+    return raw
+      .prepare('SELECT s.key, r.ts, r.fields FROM readings r JOIN series s ON s.id = r.series_id ORDER BY s.key, r.ts')
+      .all();
+  } finally {
+    raw.close();
+  }
+}
 
 const text = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -55,6 +73,7 @@ describe('packed commit-log records', () => {
           expect(written).toBe(expected);
           for (const m of ['air', 'wa"ter']) expect(dump(packedDb, m)).toEqual(dump(parsedDb, m));
           expect(packedDb.reader.latest({})).toEqual(parsedDb.reader.latest({}));
+          expect(rawRows(packedDb)).toEqual(rawRows(parsedDb));
         } finally {
           packedDb.close();
           parsedDb.close();
@@ -62,6 +81,18 @@ describe('packed commit-log records', () => {
       }),
       { seed: 20_261_206, numRuns: 60 },
     );
+  });
+
+  it("finds each point's fields text as JSON.stringify wrote it, or says the layout is not the encoder's", () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer(), fields), { minLength: 1, maxLength: 4 }), (points) => {
+        expect(fieldsTexts(JSON.stringify(points))).toEqual(points.map(([, f]) => JSON.stringify(f)));
+      }),
+      { seed: 20_261_207, numRuns: 200 },
+    );
+    expect(fieldsTexts('[[1,{"a":"}]"}],[2,{"b":[1,{"c":2}]}]]')).toEqual(['{"a":"}]"}', '{"b":[1,{"c":2}]}']);
+    const odd = ['[[1,{"a":1},2]]', '[[1,2]]', '[{"a":1}]', '[[1,{"a":1}] ]', '[[1,{"a":1}]', '[["a,{",{"x":1}]]'];
+    for (const text of odd) expect(fieldsTexts(text)).toBeUndefined();
   });
 
   it('refuses a batch with a record that is not JSON, writing none of it', () => {

@@ -83,14 +83,17 @@ export class SqliteDatabase {
       visitPacked(
         packed,
         {
-          shared: (key, header, points) => {
+          shared: (key, header, points, fieldsJson) => {
             let id = this.seriesByHeader.get(key);
             if (id === undefined) {
               const { m, t } = header();
               id = this.seriesId(m, t);
               this.seriesByHeader.set(key, id);
             }
-            for (const [ts, fields] of points) batch.put(id, ts, fields);
+            for (let i = 0; i < points.length; i++) {
+              const [ts, fields] = points[i]!;
+              batch.put(id, ts, fields, fieldsJson?.[i]);
+            }
           },
           groups: (groups) => this.putGroups(batch, groups),
         },

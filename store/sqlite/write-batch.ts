@@ -40,9 +40,10 @@ export class WriteBatch {
     private readonly rolledUntil: number,
   ) {}
 
-  put(id: number, ts: number, fields: Readonly<Record<string, FieldValue>>): void {
+  /** `json`: the fields as JSON when the caller has them as text already (a commit-log record's own) */
+  put(id: number, ts: number, fields: Readonly<Record<string, FieldValue>>, json?: string): void {
     const params = this.params;
-    params.push(id, ts, JSON.stringify(fields));
+    params.push(id, ts, json ?? JSON.stringify(fields));
     if (params.length === ROWS_PER_INSERT * 3) {
       this.upserts.many.run(params);
       params.length = 0;
