@@ -31,6 +31,22 @@ interface Delivered {
 const deliveredEvents = (r: NonNullable<typeof receiver>) =>
   r.received.map((x) => (JSON.parse(x.body) as Delivered).event);
 
+/** Writes one entry of a shared document as another node's script would: written, counted and published at once. */
+async function publishAsNodeX(probe: Redis, keyPrefix: string, doc: string, key: string, text: string): Promise<void> {
+  const base = `${keyPrefix}shared:${doc}`;
+  const notice = JSON.stringify({ from: 'node-x', changes: [[key, text]] });
+  await probe.eval(
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); local v = redis.call('INCR', KEYS[2]); " +
+      "redis.call('PUBLISH', KEYS[3], v .. ' ' .. ARGV[3]); return v",
+    3,
+    base,
+    `${base}:version`,
+    `${base}:changes`,
+    key,
+    text,
+    notice,
+  );
+}
 describe('silences, webhook targets and provisioning codes are the cluster’s', () => {
   let a: TestPlatform;
   let b: TestPlatform;
@@ -210,22 +226,7 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     const { redis: url, keyPrefix } = a.config.cluster;
     const probe = new Redis(url!);
     const leaked = 'bi-mat-cua-muc-sai-0123456789';
-    // as another node's script would: written, counted and published in one go
-    const publish = async (doc: string, key: string, value: string) => {
-      const base = `${keyPrefix}shared:${doc}`;
-      const notice = JSON.stringify({ from: 'node-x', changes: [[key, value]] });
-      await probe.eval(
-        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); local v = redis.call('INCR', KEYS[2]); " +
-          "redis.call('PUBLISH', KEYS[3], v .. ' ' .. ARGV[3]); return v",
-        3,
-        base,
-        `${base}:version`,
-        `${base}:changes`,
-        key,
-        value,
-        notice,
-      );
-    };
+    const publish = (doc: string, key: string, value: string) => publishAsNodeX(probe, keyPrefix, doc, key, value);
     try {
       // a target filed under another id than its own, and a silence that is not JSON
       const target = { id: 'muc-that', url: 'https://example.org/x', secret: leaked, filter: {}, timeoutMs: 1000 };
@@ -253,22 +254,8 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
   it('hostile entries from Redis (silence of everything, endless code, URL password) are refused each', async () => {
     const { redis: url, keyPrefix } = a.config.cluster;
     const probe = new Redis(url!);
-    const publish = async (doc: string, key: string, value: unknown) => {
-      const base = `${keyPrefix}shared:${doc}`;
-      const json = JSON.stringify(value);
-      const notice = JSON.stringify({ from: 'node-x', changes: [[key, json]] });
-      await probe.eval(
-        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]); local v = redis.call('INCR', KEYS[2]); " +
-          "redis.call('PUBLISH', KEYS[3], v .. ' ' .. ARGV[3]); return v",
-        3,
-        base,
-        `${base}:version`,
-        `${base}:changes`,
-        key,
-        json,
-        notice,
-      );
-    };
+    const publish = (doc: string, key: string, value: unknown) =>
+      publishAsNodeX(probe, keyPrefix, doc, key, JSON.stringify(value));
     const now = Date.now();
     const silence = (id: string, extra: Record<string, unknown>) => ({
       id,
