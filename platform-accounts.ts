@@ -9,7 +9,7 @@ import type { City } from './config/city-config.ts';
 import { loadCredentials, readCredentialsFile, type CredentialsFile } from './config/credentials.ts';
 import type { PlatformConfig } from './config/platform-config.ts';
 import type { Clock } from './core/clock.ts';
-import { nodeIdOf } from './cluster/cluster-node.ts';
+import { clusterLinkOf } from './cluster/cluster-node.ts';
 import { createRedisWebSessions, type RedisWebSessions } from './cluster/redis-web-sessions.ts';
 import { createSharedLimits, type SharedLimits } from './cluster/shared-limits.ts';
 import type { Registry } from 'prom-client';
@@ -61,13 +61,9 @@ export function openPlatformAccounts(deps: {
   }
   const liveSessions = createLiveSessionRegistry();
   // cluster mode: console sessions in Redis too, so a browser's next request may land on any node
-  const redisSessions = config.cluster.redis
-    ? createRedisWebSessions({
-        redisUrl: config.cluster.redis,
-        keyPrefix: config.cluster.keyPrefix,
-        nodeId: nodeIdOf(config),
-        logger: logger.child({ module: 'web-sessions' }),
-      })
+  const link = clusterLinkOf(config);
+  const redisSessions = link
+    ? createRedisWebSessions({ ...link, logger: logger.child({ module: 'web-sessions' }) })
     : undefined;
   const webSessions = createWebSessions({
     clock,
@@ -115,11 +111,9 @@ export function openPlatformAccounts(deps: {
   };
   const localLimiter = createLoginLimiter(loginLimits, clock);
   // cluster mode: behind a round-robin balancer every node sees the same guesser, so the counts are the cluster's
-  const sharedLimits = config.cluster.redis
+  const sharedLimits = link
     ? createSharedLimits({
-        redisUrl: config.cluster.redis,
-        keyPrefix: config.cluster.keyPrefix,
-        nodeId: nodeIdOf(config),
+        ...link,
         logger: logger.child({ module: 'cluster' }),
         login: loginLimits,
         provisioning: { maxFailures: config.accounts.maxFailuresPerAddress, windowMs: loginLimits.windowMs },

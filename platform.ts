@@ -20,7 +20,7 @@ import { addressKey } from './config/accounts/login-limiter.ts';
 import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
-import { commitLogDirOf, nodeIdOf } from './cluster/cluster-node.ts';
+import { clusterLinkOf, commitLogDirOf } from './cluster/cluster-node.ts';
 import { createSharedState, type SharedState } from './cluster/shared-state.ts';
 import type { LiveAuth } from './config/accounts/live-auth.ts';
 import type { LiveSessionRegistry } from './config/accounts/live-sessions.ts';
@@ -339,11 +339,10 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await alerts.start();
   // cluster mode: accounts, device secrets, the device registry, API rule changes, silences, provisioning codes
   // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node (cluster/shared-state.ts)
-  shared = config.cluster.redis
+  const link = clusterLinkOf(config);
+  shared = link
     ? createSharedState({
-        redisUrl: config.cluster.redis,
-        keyPrefix: config.cluster.keyPrefix,
-        nodeId: nodeIdOf(config),
+        ...link,
         logger,
         accounts,
         registry: devices.registry,

@@ -138,29 +138,27 @@ child.stdout.on('data', (chunk: Buffer) => {
 });
 
 async function takeSample(line: SoakLoadLine): Promise<void> {
-  {
-    const commitP99Ms = await commitP99();
-    const seconds = line.t - last.t || 1;
-    const sample: SoakSample = {
-      t: line.t,
-      readingsPerSecond: (line.published - last.published) / seconds,
-      ackedPerSecond: (line.acked - last.acked) / seconds,
-      rssMb: process.memoryUsage().rss / 2 ** 20,
-      loopP99Ms: eld.percentile(99) / 1e6,
-      pubackP50Ms: line.pubackP50Ms,
-      pubackP99Ms: line.pubackP99Ms,
-      commitP99Ms,
-      diskWriteMbPerSecond: diskWrites(),
-    };
-    eld.reset();
-    const shares = cpu(line.loadCpuMicros);
-    const platformMicrosPerReading =
-      (shares.platformCores * seconds * 1e6) / Math.max(1, line.published - last.published);
-    last = { t: line.t, published: line.published, acked: line.acked };
-    samples.push(sample);
-    lines.push(line);
-    console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
-  }
+  const commitP99Ms = await commitP99();
+  const seconds = line.t - last.t || 1;
+  const sample: SoakSample = {
+    t: line.t,
+    readingsPerSecond: (line.published - last.published) / seconds,
+    ackedPerSecond: (line.acked - last.acked) / seconds,
+    rssMb: process.memoryUsage().rss / 2 ** 20,
+    loopP99Ms: eld.percentile(99) / 1e6,
+    pubackP50Ms: line.pubackP50Ms,
+    pubackP99Ms: line.pubackP99Ms,
+    commitP99Ms,
+    diskWriteMbPerSecond: diskWrites(),
+  };
+  eld.reset();
+  const shares = cpu(line.loadCpuMicros);
+  const platformMicrosPerReading =
+    (shares.platformCores * seconds * 1e6) / Math.max(1, line.published - last.published);
+  last = { t: line.t, published: line.published, acked: line.acked };
+  samples.push(sample);
+  lines.push(line);
+  console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
 }
 await new Promise<void>((resolve, reject) =>
   child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak load exited ${code}`)))),

@@ -13,3 +13,11 @@ export function nodeIdOf(config: Pick<PlatformConfig, 'cluster'>): string {
 export function commitLogDirOf(config: Pick<PlatformConfig, 'cluster' | 'dataDir'>): string {
   return config.cluster.redis ? join(config.dataDir, 'log', nodeIdOf(config)) : join(config.dataDir, 'log');
 }
+
+/** How a cluster module reaches the cluster's Redis as this node; undefined outside cluster mode. */
+export function clusterLinkOf(
+  config: Pick<PlatformConfig, 'cluster'>,
+): { redisUrl: string; keyPrefix: string; nodeId: string } | undefined {
+  const { redis, keyPrefix } = config.cluster;
+  return redis ? { redisUrl: redis, keyPrefix, nodeId: nodeIdOf(config) } : undefined;
+}
