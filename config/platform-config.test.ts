@@ -24,6 +24,7 @@ describe('platform configuration', () => {
     expect(config.mqtt.port).toBe(1883);
     expect(config.http.port).toBe(8080);
     expect(config.store.engine).toBe('embedded');
+    expect(config.store.embedded.flushIntervalMs).toBe(1000);
     expect(config.dataDir).toMatch(/\/data$/);
     expect(Object.isFrozen(config.mqtt)).toBe(true);
   });
@@ -38,6 +39,7 @@ describe('platform configuration', () => {
         IOC_DEMO: 'false',
         IOC_STORE: 'influxdb',
         IOC_INFLUX_URL: 'http://influx.local:8086',
+        IOC_EMBEDDED_FLUSH_INTERVAL_MS: '250',
       },
     });
     expect(config.mqtt.port).toBe(11883);
@@ -47,6 +49,15 @@ describe('platform configuration', () => {
     expect(config.demo.enabled).toBe(false);
     expect(config.store.engine).toBe('influxdb');
     expect(config.store.influxdb?.url).toBe('http://influx.local:8086');
+    expect(config.store.embedded.flushIntervalMs).toBe(250);
+  });
+
+  it('refuses an embedded flush interval that is not a whole number of ms from 0 to 10,000', () => {
+    for (const bad of ['abc', '-1', '10001', '1.5', '__proto__']) {
+      expect(() => loadPlatformConfig({ env: { IOC_EMBEDDED_FLUSH_INTERVAL_MS: bad } })).toThrow(
+        /store\.embedded\.flushIntervalMs/,
+      );
+    }
   });
 
   it('reports every problem at once, naming the file and the key', () => {
