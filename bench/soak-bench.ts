@@ -9,6 +9,7 @@ import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startBenchPlatform } from './bench-platform.ts';
 import { commitP99Meter, diskWriteMeter } from './soak-commit.ts';
 import { cpuShareMeter } from './soak-cpu.ts';
+import { reportHeapGrowth, writeSoakHeapSnapshot } from './soak-heap.ts';
 import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
 import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from './soak-report.ts';
 
@@ -17,7 +18,7 @@ import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from '
  * acknowledgement latency stay flat (a leak or a queue that only grows shows as a slope, not as a rate).
  *
  *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60]
- *     [--svg docs/soak.svg] [--json samples.json] [--flush-ms 1000]
+ *     [--svg docs/soak.svg] [--json samples.json] [--flush-ms 1000] [--heap-snapshots DIR [--snapshot-minute 20]]
  *
  * `--rate` readings/s in all, spread evenly over the devices (bench/soak-load.ts, its own process, raw MQTT
  * over TCP so that it costs far less than the platform). Rules: the city's air rules (config/cities/hue:
@@ -37,12 +38,22 @@ const { values } = parseArgs({
     'load-cpu-prof': { type: 'string' },
     // the embedded store's flush interval (store.embedded.flushIntervalMs; unset: the platform's default)
     'flush-ms': { type: 'string' },
+    // a directory for two heap snapshots of the platform's main thread, one at --snapshot-minute under load and
+    // one after the load ends, compared at the end (bench/soak-heap.ts); the minute after the first snapshot
+    // (a pause of a few seconds) is left out of the flatness figures. Writing a snapshot raises RSS for the rest
+    // of the run (the allocator keeps what it took): a run for RSS flatness takes none, and reads the per-minute
+    // JS heap column instead
+    'heap-snapshots': { type: 'string' },
+    'snapshot-minute': { type: 'string', default: '20' },
   },
 });
 const devices = Number(values.devices);
 const rate = Number(values.rate);
 const durationMs = Number(values.minutes) * 60_000;
 const sampleMs = Number(values['sample-seconds']) * 1000;
+const snapshotDir = values['heap-snapshots'];
+const snapshotSecond = Number(values['snapshot-minute']) * 60;
+const snapshots: Array<{ second: number; path: string }> = [];
 const CITY_RULE_FILES = ['air-quality.yaml', 'devices.yaml'];
 const BENCH_RULES = `
 - id: bench-pm25-high
@@ -140,16 +151,20 @@ child.stdout.on('data', (chunk: Buffer) => {
 async function takeSample(line: SoakLoadLine): Promise<void> {
   const commitP99Ms = await commitP99();
   const seconds = line.t - last.t || 1;
+  const memory = process.memoryUsage();
   const sample: SoakSample = {
     t: line.t,
     readingsPerSecond: (line.published - last.published) / seconds,
     ackedPerSecond: (line.acked - last.acked) / seconds,
-    rssMb: process.memoryUsage().rss / 2 ** 20,
+    rssMb: memory.rss / 2 ** 20,
+    heapUsedMb: memory.heapUsed / 2 ** 20,
+    externalMb: memory.external / 2 ** 20,
     loopP99Ms: eld.percentile(99) / 1e6,
     pubackP50Ms: line.pubackP50Ms,
     pubackP99Ms: line.pubackP99Ms,
     commitP99Ms,
     diskWriteMbPerSecond: diskWrites(),
+    ...(snapshots.length === 1 && samples.at(-1)?.t === snapshots[0]!.second ? { afterHeapSnapshot: true } : {}),
   };
   eld.reset();
   const shares = cpu(line.loadCpuMicros);
@@ -159,6 +174,10 @@ async function takeSample(line: SoakLoadLine): Promise<void> {
   samples.push(sample);
   lines.push(line);
   console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
+  if (snapshotDir && snapshots.length === 0 && line.t >= snapshotSecond) {
+    snapshots.push({ second: line.t, path: writeSoakHeapSnapshot(snapshotDir, line.t) });
+    console.log(`  heap snapshot at ${line.t} s: ${snapshots[0]!.path} (the next sample is left out of the figures)`);
+  }
 }
 await new Promise<void>((resolve, reject) =>
   child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak load exited ${code}`)))),
@@ -166,6 +185,10 @@ await new Promise<void>((resolve, reject) =>
 await sampling;
 while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 50));
 const stored = platform.feeder.state().written;
+if (snapshotDir && snapshots.length === 1) {
+  const second = Math.round(durationMs / 1000);
+  snapshots.push({ second, path: writeSoakHeapSnapshot(snapshotDir, second) });
+}
 await close();
 
 reportSoak(samples, lines, summary, stored);
@@ -177,3 +200,4 @@ if (values.svg) {
   );
   console.log(`plot: ${values.svg}`);
 }
+if (snapshots.length === 2) reportHeapGrowth(snapshots[0]!.path, snapshots[1]!.path);

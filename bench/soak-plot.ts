@@ -4,6 +4,11 @@ export interface SoakSample {
   readingsPerSecond: number;
   ackedPerSecond: number;
   rssMb: number;
+  /** the main thread's JavaScript heap in use, and memory outside it held by its objects (buffers) */
+  heapUsedMb?: number;
+  externalMb?: number;
+  /** the minute after a heap snapshot (a pause of seconds): left out of the flatness figures */
+  afterHeapSnapshot?: boolean;
   loopP99Ms: number;
   pubackP50Ms: number;
   pubackP99Ms: number;

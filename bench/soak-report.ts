@@ -32,6 +32,7 @@ const COLUMNS: Array<[string, number]> = [
   ['failed', 6],
   ['skipped', 7],
   ['RSS MB', 6],
+  ['heap MB', 7],
   ['loop p99 ms', 11],
   ['PUBACK p50 ms', 13],
   ['PUBACK p99 ms', 13],
@@ -62,6 +63,7 @@ export function soakTableRow(
     String(line.failed),
     String(line.skipped + line.behind),
     sample.rssMb.toFixed(0),
+    sample.heapUsedMb?.toFixed(0) ?? '-',
     sample.loopP99Ms.toFixed(1),
     sample.pubackP50Ms.toFixed(1),
     sample.pubackP99Ms.toFixed(1),
@@ -119,7 +121,7 @@ export function reportSoak(
   summary: Record<string, number> | undefined,
   stored: number,
 ): void {
-  const steady = samples.slice(1);
+  const steady = samples.slice(1).filter((s) => !s.afterHeapSnapshot);
   const report = (name: string, pick: (s: SoakSample) => number, unit: string) => {
     const xs = steady.map(pick);
     const min = Math.min(...xs);
@@ -148,9 +150,14 @@ export function reportSoak(
     );
   }
   if (steady.length >= 2) {
-    console.log(`steady state (samples 2..${samples.length}; the first, the warm-up, left out):`);
+    const paused = samples.length - 1 - steady.length;
+    console.log(
+      `steady state (samples 2..${samples.length}; the first, the warm-up, left out` +
+        `${paused ? `, and ${paused} after a heap snapshot` : ''}):`,
+    );
     report('readings/s', (s) => s.readingsPerSecond, '/s');
     report('RSS', (s) => s.rssMb, 'MB');
+    if (steady.every((s) => s.heapUsedMb !== undefined)) report('JS heap used', (s) => s.heapUsedMb!, 'MB');
     report('loop delay p99', (s) => s.loopP99Ms, 'ms');
     report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
     if (steady.every((s) => s.commitP99Ms !== undefined)) report('commit p99', (s) => s.commitP99Ms!, 'ms');
