@@ -21,6 +21,7 @@ import { createBroker, type Broker } from './broker/create-broker.ts';
 import { createDeviceBudget } from './broker/device-budget.ts';
 import { createRedisBrokerState } from './broker/redis-broker-state.ts';
 import { clusterLinkOf, commitLogDirOf } from './cluster/cluster-node.ts';
+import { createSharedBrokerLimits } from './cluster/shared-broker-limits.ts';
 import { createSharedState, type SharedState } from './cluster/shared-state.ts';
 import type { LiveAuth } from './config/accounts/live-auth.ts';
 import type { LiveSessionRegistry } from './config/accounts/live-sessions.ts';
@@ -196,6 +197,16 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     action: MQTT_CONNECT_REFUSED_ACTION,
     perWindow: config.audit.authFailuresPerMinute,
   });
+  // cluster mode: MQTT connections per address and account, and CONNECT penalties, counted for the cluster
+  const brokerLink = clusterLinkOf(config);
+  const brokerLimits = brokerLink
+    ? createSharedBrokerLimits({
+        ...brokerLink,
+        logger,
+        registry,
+        maxPenaltyMs: config.limits.abusePenaltyMaxSeconds * 1000,
+      })
+    : undefined;
   // the hard packet cap leaves room for the payload limit to be answered with a reason first
   const broker = await createBroker({
     onConnectRefused: (r) =>
@@ -227,6 +238,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     clock,
     trustedProxies: proxyTrust(config.mqtt.trustedProxies),
     ...(config.cluster.redis ? { shared: createRedisBrokerState(config.cluster.redis) } : {}),
+    ...(brokerLimits ? { sharedLimits: brokerLimits } : {}),
   });
 
   // --- API ---
@@ -325,6 +337,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     accounts.close();
     await redisSessions?.stop();
     await signIn.sharedLimits?.stop();
+    await brokerLimits?.stop();
     devices.close();
     await alertCluster?.stop();
     await delivery.stop();
@@ -350,9 +363,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
         silences: operations.silences,
         codes: devices.codes,
         webhookTargets: delivery.webhookTargets,
+        // required in cluster mode (config/cluster-config.ts refuses to start without it)
+        clusterSecret: config.cluster.secret ?? '',
       })
     : undefined;
   await shared?.start();
+  await brokerLimits?.start();
   await alertCluster?.start(alerts, nodeFacts);
   const ngsiLdPush = config.ngsiLd.push
     ? startNgsiLdPush({
@@ -406,6 +422,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       });
       await step('HTTP server', () => app.close());
       await step('MQTT broker', () => broker.close());
+      await step('shared MQTT limits', async () => brokerLimits?.stop());
       await step('MQTT refusal audit', () => connectAudit.close());
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());

@@ -44,6 +44,19 @@ export class AbusePenalties {
     return penalty;
   }
 
+  /**
+   * Takes a penalty another node started (cluster/shared-broker-limits.ts): running `remainingMs` from now,
+   * `ms` long (so a new abuse here doubles it). A longer one already running here is kept.
+   */
+  adopt(key: string, remainingMs: number, ms: number): void {
+    const now = this.clock.now();
+    const current = this.byKey.get(key);
+    if (current && current.until >= now + remainingMs) return;
+    if (this.byKey.size >= MAX_KEYS) this.forgetOld(now);
+    this.byKey.delete(key);
+    this.byKey.set(key, { until: now + remainingMs, ms, refused: 0 });
+  }
+
   /** The running penalty of `key`, if any. */
   active(key: string): Penalty | undefined {
     const p = this.byKey.get(key);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { addressKey } from '../core/address-key.ts';
 import type { Clock } from '../core/clock.ts';
+import type { RemotePenalties } from '../cluster/shared-broker-limits.ts';
 import type { LimitsConfig } from '../config/limits-config.ts';
 import { AbusePenalties, type Penalty } from './abuse-penalty.ts';
 import type { RefusalLog } from './refusal-log.ts';
@@ -17,16 +18,19 @@ export interface ConnectPenalty {
   penalize(account: string, address: string | undefined): void;
 }
 
+/** `shared`: cluster mode, penalties started on any node hold on every node (cluster/shared-broker-limits.ts) */
 export function createConnectPenalty(
   limits: LimitsConfig,
   clock: Clock,
   refusals: RefusalLog,
   logger: Logger,
+  shared?: RemotePenalties,
 ): ConnectPenalty {
   const penalties = new AbusePenalties(
     { baseMs: limits.abusePenaltySeconds * 1000, maxMs: limits.abusePenaltyMaxSeconds * 1000 },
     clock,
   );
+  shared?.follow((key, remainingMs, ms) => penalties.adopt(key, remainingMs, ms));
   const keys = (account: string | undefined, address: string | undefined): string[] => [
     ...(account !== undefined ? [`account\u0000${account}`] : []),
     // by the address's /64 for IPv6: a host penalised must not come back from the next address of its prefix
@@ -59,6 +63,7 @@ export function createConnectPenalty(
     penalize(account, address) {
       for (const key of keys(account, address)) {
         const p = penalties.punish(key);
+        shared?.share(key, p.ms, p.ms);
         logger.warn(
           { reason: 'abusive', account: account.slice(0, 64), address, penaltyMs: p.ms },
           `MQTT penalty: ${key.startsWith('account') ? `account ${account}` : `address ${address}`} refused ` +

@@ -15,6 +15,7 @@ import type { MqttDialects } from '../ingest/mqtt-dialects.ts';
 import { deviceTopic, parseDeviceTopic, isRejection } from '../ingest/parse-topic.ts';
 import type { Rejection } from '../ingest/rejection.ts';
 import { clientIdProblem, limitKey } from './client-id-policy.ts';
+import type { SharedBrokerLimits } from '../cluster/shared-broker-limits.ts';
 import { ConnectionLimits } from './connection-limits.ts';
 import { certificateLogin } from './client-cert-auth.ts';
 import { guardPacketSize } from './packet-size-guard.ts';
@@ -64,6 +65,8 @@ export interface BrokerDeps {
   isCurrent?: (principal: Principal) => boolean;
   /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
   shared?: RedisBrokerState;
+  /** cluster mode: connection limits and CONNECT penalties of the whole cluster (cluster/shared-broker-limits.ts) */
+  sharedLimits?: SharedBrokerLimits;
   /**
    * told of every refused CONNECT (after authentication ran), for the audit log (platform.ts bounds it per
    * address and minute, audit/bounded-audit.ts); never given the password
@@ -115,7 +118,15 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   });
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
   const refusals = deps.budget?.refusals ?? createRefusalLog(logger, deps.registry, clock);
-  const connections = new ConnectionLimits(limits);
+  const connections = new ConnectionLimits(limits, deps.sharedLimits);
+  // what is under these floors on a node is not reported (connection-limits.ts): 1/64 of the address limit, and
+  // accounts with one connection unless the limit is one
+  deps.sharedLimits?.reportFrom(() =>
+    connections.report(
+      Math.max(1, Math.floor(limits.connectionsPerAddress / 64)),
+      Math.min(2, limits.connectionsPerAccount),
+    ),
+  );
   const rate =
     deps.budget?.rate ??
     new PublishRateLimiter(
@@ -130,7 +141,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       },
       clock,
     );
-  const penalty = createConnectPenalty(limits, clock, refusals, logger);
+  const penalty = createConnectPenalty(limits, clock, refusals, logger, deps.sharedLimits);
   // source address of each stream (set in admitSocket), for penalties by address
   const addresses = new WeakMap<object, string>();
   // publishes held over their budget (publish-gate.ts), cancelled when the broker closes

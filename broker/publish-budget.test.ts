@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createManualClock } from '../core/clock.ts';
 import { AbusePenalties } from './abuse-penalty.ts';
+import { ConnectionLimits } from './connection-limits.ts';
 import { PublishRateLimiter, type RateLimits } from './publish-rate-limiter.ts';
 
 /** Pure logic of the device budget and the abuse back-off, in simulated time. */
@@ -66,5 +67,44 @@ describe('abuse penalties', () => {
     expect(p.punish('k').ms).toBe(40_000);
     clock.advance(40_000 + 40_001);
     expect(p.punish('k').ms).toBe(10_000);
+  });
+
+  it('takes a penalty another node started, keeps a longer one of its own, and doubles from it at a new abuse', () => {
+    const clock = createManualClock();
+    const p = new AbusePenalties({ baseMs: 10_000, maxMs: 40_000 }, clock);
+    p.adopt('k', 7_000, 10_000);
+    expect(p.active('k')?.until).toBe(clock.now() + 7_000);
+    clock.advance(7_000);
+    expect(p.active('k')).toBeUndefined();
+    // abused again here: the other node's penalty counts as the last one
+    expect(p.punish('k').ms).toBe(20_000);
+    p.adopt('k', 5_000, 10_000);
+    expect(p.active('k')?.until).toBe(clock.now() + 20_000);
+  });
+});
+
+describe('connection limits with what other nodes report', () => {
+  const remote = (sockets: number, connections: number) => ({ sockets: () => sockets, connections: () => connections });
+
+  it('adds the other nodes’ sockets and connections to this node’s own before admitting one more', () => {
+    const limits = new ConnectionLimits({ connectionsPerAccount: 3, connectionsPerAddress: 4 }, remote(3, 2));
+    expect(limits.openSocket('10.0.0.1')).toBe(true);
+    expect(limits.openSocket('10.0.0.1')).toBe(false);
+    expect(limits.admit('account:a', {}, 'a-1')).toBe(true);
+    expect(limits.admit('account:a', {}, 'a-2')).toBe(false);
+  });
+
+  it('reports addresses and accounts at or above the floors, connections counted per client id', () => {
+    const limits = new ConnectionLimits({ connectionsPerAccount: 8, connectionsPerAddress: 100 });
+    for (let i = 0; i < 3; i++) limits.openSocket('10.0.0.1');
+    limits.openSocket('10.0.0.2');
+    limits.admit('account:a', {}, 'a-1');
+    limits.admit('account:a', {}, 'a-1');
+    limits.admit('account:a', {}, 'a-2');
+    limits.admit('device:d', {}, 'd');
+    expect(limits.report(2, 2)).toEqual({
+      addresses: [['10.0.0.1', 3]],
+      accounts: [['account:a', { 'a-1': 2, 'a-2': 1 }]],
+    });
   });
 });

@@ -78,6 +78,36 @@ describe('a node killed behind HAProxy', () => {
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
+  it('sends all of one device’s HTTP readings to one node, so its message budget is that node’s', async () => {
+    const [first, second] = creds.devices.filter((d) => d.kind === 'air');
+    // readings received by each node (no device publishes over MQTT before this test)
+    const httpReceived = async (node: string) => {
+      const text = await fetch(`${procs.get(node)!.httpUrl}/metrics`, {
+        headers: { authorization: `Bearer ${creds.operator.token}` },
+      }).then((r) => r.text());
+      return Number(/^ioc_messages_received_total\{[^}]*channel="readings"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+    };
+    const before = [await httpReceived('node-a'), await httpReceived('node-b')];
+    const post = async (device: typeof first, i: number) => {
+      const res = await fetch(`${haproxy.httpUrl}/api/ingest/air/${device!.sensorId}/readings`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${device!.sensorId}:${device!.password}`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ ts: Date.now() - 900_000 + i, pm25: 10 + i }),
+      });
+      expect(res.status, await res.text()).toBe(200);
+    };
+    for (let i = 0; i < 10; i++) await post(first, i);
+    const after = [await httpReceived('node-a'), await httpReceived('node-b')];
+    // round robin would have split them 5 and 5
+    expect([after[0]! - before[0]!, after[1]! - before[1]!].sort((x, y) => x - y)).toEqual([0, 10]);
+    for (let i = 0; i < 4; i++) await post(second, i);
+    const total = (await httpReceived('node-a')) + (await httpReceived('node-b'));
+    expect(total - before[0]! - before[1]!).toBe(14);
+  });
+
   it("moves the killed node's devices to the other; after its restart each acked reading is stored once", async () => {
     const firstTs = Date.now() - 600_000;
     const devices = creds.devices.filter((d) => d.kind === 'air').slice(0, 6);

@@ -9,6 +9,8 @@ import { captureLogs } from '../test-support/log-capture.ts';
 import { startWebhookReceiver } from '../test-support/webhook-receiver.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { trafficJamRule } from '../test-support/rule-fixtures.ts';
+import { TEST_CLUSTER_SECRET } from '../test-support/cluster-fixture.ts';
+import { secretSeal } from './sealed-secret.ts';
 import { sensorOwnedBy, twoClusterNodes, waitFor, watchAlerts } from './cluster-test-kit.ts';
 
 /**
@@ -134,6 +136,15 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     // B's copy is 0600 (it holds the secret); neither node logged the secret
     expect(statSync(join(b.dataDir, 'webhook-targets.json')).mode & 0o777).toBe(0o600);
     expect(logs.text()).not.toContain(SECRET);
+    // in Redis the secret is sealed with the cluster's key: reading Redis does not give it
+    const probe = new Redis(a.config.cluster.redis!);
+    try {
+      const inRedis = await probe.hget(`${a.config.cluster.keyPrefix}shared:webhooks`, 'kenh-quan-ly-giao-thong');
+      expect(inRedis).toContain('"secret":"sealed.v1.');
+      expect(inRedis).not.toContain(SECRET);
+    } finally {
+      probe.disconnect();
+    }
     const removed = await b.request('DELETE', '/api/webhooks/targets/kenh-quan-ly-giao-thong', {
       token: b.adminToken,
     });
@@ -251,6 +262,37 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     expect(logs.text()).not.toContain(leaked);
   });
 
+  it('a target planted in Redis without the cluster’s key (plain or foreign-sealed secret) is refused', async () => {
+    const { redis: url, keyPrefix } = a.config.cluster;
+    const probe = new Redis(url!);
+    const stored = (id: string, secret: string) =>
+      JSON.stringify({
+        target: { id, url: 'https://example.org/x', secret, filter: {}, timeoutMs: 1000, allowPrivate: false },
+        createdBy: 'x',
+        createdAt: 1,
+      });
+    const foreign = secretSeal('khoa-cua-mot-cum-khac-0123456789abcdef', 'webhook target secret').seal(SECRET);
+    try {
+      await publishAsNodeX(probe, keyPrefix, 'webhooks', 'gai-ro', stored('gai-ro', SECRET));
+      await publishAsNodeX(probe, keyPrefix, 'webhooks', 'khoa-la', stored('khoa-la', foreign));
+    } finally {
+      probe.disconnect();
+    }
+    const skipped = () =>
+      logs.lines.filter((l) => l.msg === 'an entry from the cluster is invalid here: skipped').map((l) => l.entry);
+    await waitFor('both nodes refusing both targets', () =>
+      skipped().filter((k) => k === 'gai-ro').length === 2 && skipped().filter((k) => k === 'khoa-la').length === 2
+        ? true
+        : undefined,
+    );
+    for (const node of [a, b]) {
+      const res = await node.request('GET', '/api/webhooks/targets', { token: node.adminToken });
+      const ids = (res.json as { targets: Array<{ id: string }> }).targets.map((t) => t.id);
+      expect(ids).not.toContain('gai-ro');
+      expect(ids).not.toContain('khoa-la');
+    }
+  });
+
   it('hostile entries from Redis (silence of everything, endless code, URL password) are refused each', async () => {
     const { redis: url, keyPrefix } = a.config.cluster;
     const probe = new Redis(url!);
@@ -292,7 +334,9 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
         createdBy: 'x',
         expiresAt: 'never',
       });
-      const target = { id: 'co-mat-khau', url: `https://u:${password}@example.org/x`, secret: SECRET, filter: {} };
+      // sealed as a node would: refused for its URL, not for its secret
+      const sealed = secretSeal(TEST_CLUSTER_SECRET, 'webhook target secret').seal(SECRET);
+      const target = { id: 'co-mat-khau', url: `https://u:${password}@example.org/x`, secret: sealed, filter: {} };
       await publish('webhooks', 'co-mat-khau', {
         target: { ...target, timeoutMs: 1000, allowPrivate: false },
         createdBy: 'x',

@@ -1,6 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { Logger } from 'pino';
-import { storedWebhookTargetSchema, type WebhookTargetStore } from '../alerts/delivery/webhook-target-store.ts';
+import {
+  type StoredWebhookTarget,
+  storedWebhookTargetSchema,
+  type WebhookTargetStore,
+} from '../alerts/delivery/webhook-target-store.ts';
 import { sharedSilenceSchema } from '../alerts/workflow/silence-model.ts';
 import type { SilenceStore } from '../alerts/workflow/silence-store.ts';
 import { applyAuthEntries, authEntries } from '../config/accounts/auth-entries.ts';
@@ -10,6 +14,7 @@ import { registryEntrySchema, type RegistryEntry } from '../config/sensors/regis
 import type { SensorRegistry } from '../config/sensors/sensor-registry.ts';
 import { canonicalJson, diffEntries, type EntryChanges } from '../core/entry-diff.ts';
 import { type ClusterSync, createClusterSync, type SharedHandle } from './shared-entries.ts';
+import { type SecretSeal, secretSeal } from './sealed-secret.ts';
 
 /**
  * What a cluster's nodes must hold alike, shared through Redis (cluster/shared-entries.ts, docs/cluster.md):
@@ -23,7 +28,8 @@ import { type ClusterSync, createClusterSync, type SharedHandle } from './shared
  * - `provisioning`: one-time codes (digests only); a claim is one compare-and-set in Redis, so a code made on
  *   one node is claimed on any node, and of two claims at once exactly one wins;
  * - `webhooks`: targets added through the API (with their signing secret, which the owner of an alert needs
- *   to sign what it sends; it is never logged), so every node delivers the events of its alerts to them.
+ *   to sign what it sends; it is never logged, and sealed in Redis with a key derived from cluster.secret), so
+ *   every node delivers the events of its alerts to them.
  * Each node keeps its own files (auth.json, sensors.json, rules/, silences.json, provisioning.json,
  * webhook-targets.json) as the copy the rest of the platform reads;
  * the Redis hash is the truth. A change made on this node (the API, or `ioc ...` on its data directory, which
@@ -44,6 +50,8 @@ export interface SharedStateDeps {
   readonly silences: SilenceStore;
   readonly codes: ProvisioningCodes;
   readonly webhookTargets: WebhookTargetStore;
+  /** cluster.secret: webhook targets' secrets are sealed in Redis with a key derived from it */
+  readonly clusterSecret: string;
 }
 
 export interface SharedState {
@@ -118,6 +126,23 @@ function validated<T>(
     }
     take(entries);
   };
+}
+
+/** A stored target's canonical JSON with its secret sealed (the entry as Redis holds it). */
+function sealTargetSecret(json: string, seal: SecretSeal): string {
+  const stored = JSON.parse(json) as { target: { secret?: string } };
+  if (typeof stored.target.secret !== 'string') return json;
+  return canonicalJson({ ...stored, target: { ...stored.target, secret: seal.seal(stored.target.secret) } });
+}
+
+/** An entry from Redis with its secret opened; undefined when the secret is there and does not open. */
+function openTargetSecret(value: unknown, seal: SecretSeal): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const target = (value as { target?: unknown }).target;
+  if (typeof target !== 'object' || target === null || !('secret' in target)) return value;
+  const sealed = (target as { secret: unknown }).secret;
+  const secret = typeof sealed === 'string' ? seal.open(sealed) : undefined;
+  return secret === undefined ? undefined : { ...value, target: { ...target, secret } };
 }
 
 export function createSharedState(deps: SharedStateDeps): SharedState {
@@ -226,10 +251,22 @@ export function createSharedState(deps: SharedStateDeps): SharedState {
     read: (digest) => codesHandle.read(digest),
     swap: (digest, expected, next) => codesHandle.swap(digest, expected, next),
   });
-  const webhooks = shareStore(
+  // a target's signing secret is sealed in Redis with a key from cluster.secret (cluster/sealed-secret.ts): one
+  // that does not open (not sealed, or by another cluster's key) is refused like any invalid entry
+  const seal = secretSeal(deps.clusterSecret, 'webhook target secret');
+  const targets = deps.webhookTargets;
+  const targetChecked = checked(storedWebhookTargetSchema, (t) => t.target.id);
+  const webhooks = shareStore<StoredWebhookTarget>(
     'webhooks',
-    deps.webhookTargets,
-    checked(storedWebhookTargetSchema, (t) => t.target.id),
+    {
+      entries: () => new Map([...targets.entries()].map(([id, json]) => [id, sealTargetSecret(json, seal)])),
+      onChange: (listener) => targets.onChange(listener),
+      applyShared: (changes) => targets.applyShared(changes),
+    },
+    (key, value) => {
+      const opened = openTargetSecret(value, seal);
+      return opened === undefined ? undefined : targetChecked(key, opened);
+    },
   );
   const followers = [auth, sensors, rules, silences, codes, webhooks];
 

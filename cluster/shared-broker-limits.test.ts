@@ -1,0 +1,248 @@
+import { connect as connectTcp, type Socket } from 'node:net';
+import type { MqttClient } from 'mqtt';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureLogs } from '../test-support/log-capture.ts';
+import { type TestPlatform, tryConnect } from '../test-support/platform-harness.ts';
+import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
+import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
+import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
+import { ownedBy, startNode } from './cluster-test-kit.ts';
+
+/**
+ * Issue 17 item 3 and the trust model's "limits per principal and per address": behind a round-robin balancer
+ * one address or account reaches every node. Two nodes in one process on a real Redis and InfluxDB, real MQTT
+ * sockets: sockets from one address and connections of one account are limited for the cluster, a device
+ * penalised on one node is refused on the other, and a node's report that is not valid is skipped, not
+ * believed.
+ */
+describe('MQTT connection limits and CONNECT penalties are the cluster’s, not each node’s', () => {
+  let redis: RedisServer | undefined;
+  let influx: InfluxServer | undefined;
+  let a: TestPlatform;
+  let b: TestPlatform;
+  const logs = captureLogs();
+  const limits = {
+    connectionsPerAddress: 6,
+    connectionsPerAccount: 2,
+    devicePublishesPerSecond: 1,
+    devicePublishBurst: 5,
+    rateHoldMaxMs: 1,
+    abusiveRefusalsBeforeDisconnect: 3,
+    abusePenaltySeconds: 30,
+  };
+
+  beforeAll(async () => {
+    const [r, i] = await Promise.all([startRedis(), startInfluxd()]);
+    redis = r;
+    influx = i;
+    const setup = {
+      redisUrl: r.url,
+      influxUrl: i.url,
+      database: freshDatabase('mqttlimits'),
+      leaseMs: 1500,
+      partitions: 4,
+    };
+    a = await startNode(setup, 'node-a', { logger: logs.logger, overrides: { limits } });
+    b = await startNode(setup, 'node-b', { seedDir: a.dataDir, overrides: { limits } });
+    await ownedBy(b, 2);
+  }, 90_000);
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await redis?.dispose();
+    await influx?.dispose();
+  });
+
+  const mqttPort = (node: TestPlatform) => Number(new URL(node.mqttUrl).port);
+  /** a raw socket to the node's MQTT port: 'held' if the node keeps it open, 'closed' if it closes it at once */
+  const openSocket = (node: TestPlatform) =>
+    new Promise<{ socket: Socket; verdict: 'held' | 'closed' }>((resolve) => {
+      const socket = connectTcp(mqttPort(node), '127.0.0.1');
+      socket.on('error', () => undefined);
+      const timer = setTimeout(() => resolve({ socket, verdict: 'held' }), 400);
+      socket.once('close', () => {
+        clearTimeout(timer);
+        resolve({ socket, verdict: 'closed' });
+      });
+    });
+  const closeAll = async (sockets: Socket[]) => {
+    await Promise.all(
+      sockets.map((s) => (s.destroyed ? undefined : new Promise<void>((r) => s.once('close', () => r()).destroy()))),
+    );
+  };
+  const refusedTotal = async (node: TestPlatform, reason: string): Promise<number> => {
+    const m = new RegExp(`ioc_mqtt_refused_total\\{[^}]*reason="${reason}"[^}]*\\} (\\d+)`).exec(
+      (await node.request('GET', '/metrics')).text,
+    );
+    return Number(m?.[1] ?? 0);
+  };
+  /** the node's view of what the other reported, once it has caught up */
+  const reported = () => new Promise((r) => setTimeout(r, 2500));
+
+  it('limits sockets from one address across both nodes, and frees the count when they close', async () => {
+    const onA: Socket[] = [];
+    for (let i = 0; i < 4; i++) {
+      const { socket, verdict } = await openSocket(a);
+      expect(verdict).toBe('held');
+      onA.push(socket);
+    }
+    await reported();
+    const onB: Socket[] = [];
+    for (let i = 0; i < 2; i++) {
+      const { socket, verdict } = await openSocket(b);
+      expect(verdict).toBe('held');
+      onB.push(socket);
+    }
+    // six held in all: a seventh is refused by node B, though B itself holds two
+    expect((await openSocket(b)).verdict).toBe('closed');
+    expect(await refusedTotal(b, 'connections_per_address')).toBeGreaterThanOrEqual(1);
+    await closeAll(onA);
+    await reported();
+    const again = await openSocket(b);
+    expect(again.verdict).toBe('held');
+    await closeAll([...onB, again.socket]);
+    await reported();
+  });
+
+  it('limits an account’s connections across both nodes (a takeover of its own client id still allowed)', async () => {
+    const device = (node: TestPlatform, clientId: string) =>
+      tryConnect(node.mqttUrl, {
+        username: 'air-ancuu',
+        password: a.devicePassword('air-ancuu'),
+        clientId,
+      });
+    const one = await device(a, 'air-ancuu-1');
+    const two = await device(a, 'air-ancuu-2');
+    expect([one.ok, two.ok]).toEqual([true, true]);
+    await reported();
+    expect(await device(b, 'air-ancuu-3')).toEqual({ ok: false, code: 3 });
+    expect(await refusedTotal(b, 'connections_per_account')).toBeGreaterThanOrEqual(1);
+    // the same client id moving to node B takes its own session over: not one too many
+    const moved = await device(b, 'air-ancuu-2');
+    expect(moved.ok).toBe(true);
+    await one.client!.endAsync();
+    await reported();
+    const three = await device(b, 'air-ancuu-3');
+    expect(three.ok).toBe(true);
+    await Promise.all([moved, three, two].map((c) => c.client?.endAsync(true)));
+    await reported();
+  });
+
+  it('refuses on node B a device that node A disconnected as abusive, for the penalty’s time', async () => {
+    const connected = await tryConnect(a.mqttUrl, {
+      username: 'air-kimlong',
+      password: a.devicePassword('air-kimlong'),
+      clientId: 'air-kimlong',
+    });
+    expect(connected.ok).toBe(true);
+    const client = connected.client as MqttClient;
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    for (let i = 0; i < 20; i++)
+      client.publish('ioc/air/air-kimlong/readings', JSON.stringify({ pm25: i }), { qos: 0 });
+    await closed;
+    client.end(true);
+    expect(await refusedTotal(a, 'abusive')).toBe(1);
+    await expect
+      .poll(
+        async () => {
+          const attempt = await tryConnect(b.mqttUrl, {
+            username: 'air-kimlong',
+            password: a.devicePassword('air-kimlong'),
+            clientId: 'air-kimlong',
+          });
+          await attempt.client?.endAsync(true);
+          return attempt.code;
+        },
+        { timeout: 5000 },
+      )
+      .toBe(3);
+    expect(await refusedTotal(b, 'penalty')).toBeGreaterThanOrEqual(1);
+    // another device is not held by it
+    const other = await tryConnect(b.mqttUrl, {
+      username: 'air-ngomon',
+      password: a.devicePassword('air-ngomon'),
+      clientId: 'air-ngomon',
+    });
+    expect(other.ok).toBe(true);
+    await other.client?.endAsync();
+  });
+
+  it('skips what another node wrote to Redis that is not valid, and counts it', async () => {
+    const writer = new Redis(redis!.url);
+    try {
+      const prefix = a.config.cluster.keyPrefix;
+      await writer
+        .multi()
+        .hset(`${prefix}conns:node-z`, 's\u0000127.0.0.1', '-5', 'c\u0000device:air-ancuu', '{"x":"many"}', 'zz', '1')
+        .pexpire(`${prefix}conns:node-z`, 60_000)
+        .zadd(`${prefix}conns:nodes`, Date.now() + 60_000, 'node-z')
+        .exec();
+      await writer.publish(
+        `${prefix}penalties`,
+        JSON.stringify({ node: 'node-z', key: 'account\u0000air-ngomon', remainingMs: 10 ** 12, ms: 1 }),
+      );
+      await writer.publish(`${prefix}penalties`, '{not json');
+      await expect
+        .poll(
+          async () =>
+            /ioc_cluster_shared_limit_entries_refused_total\{[^}]*entry="penalty"[^}]*\} ([2-9]|\d\d)/.test(
+              (await b.request('GET', '/metrics')).text,
+            ),
+          { timeout: 5000 },
+        )
+        .toBe(true);
+      await expect
+        .poll(
+          async () =>
+            /ioc_cluster_shared_limit_entries_refused_total\{[^}]*entry="connections"[^}]*\} [1-9]/.test(
+              (await b.request('GET', '/metrics')).text,
+            ),
+          { timeout: 5000 },
+        )
+        .toBe(true);
+      // none of it held: the device named in the penalty connects, sockets are admitted
+      const named = await tryConnect(b.mqttUrl, {
+        username: 'air-ngomon',
+        password: a.devicePassword('air-ngomon'),
+        clientId: 'air-ngomon',
+      });
+      expect(named.ok).toBe(true);
+      await named.client?.endAsync();
+      const { socket, verdict } = await openSocket(b);
+      expect(verdict).toBe('held');
+      await closeAll([socket]);
+    } finally {
+      await writer.del(`${a.config.cluster.keyPrefix}conns:node-z`);
+      await writer.zrem(`${a.config.cluster.keyPrefix}conns:nodes`, 'node-z');
+      writer.disconnect();
+    }
+  });
+
+  it('falls back to each node’s own limits while Redis does not answer, said once, and counts again after', async () => {
+    const onA: Socket[] = [];
+    for (let i = 0; i < 5; i++) onA.push((await openSocket(a)).socket);
+    await reported();
+    expect((await openSocket(b)).verdict).toBe('held');
+    const refused = await openSocket(b);
+    expect(refused.verdict).toBe('closed');
+    const pid = redis!.pid()!;
+    process.kill(pid, 'SIGSTOP');
+    try {
+      // the other node's counts are dropped once older than 5 s: node B's own limit (6) decides
+      await new Promise((r) => setTimeout(r, 6500));
+      const own = await openSocket(b);
+      expect(own.verdict).toBe('held');
+      onA.push(own.socket);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    await expect
+      .poll(() => logs.lines.filter((l) => /shared MQTT limits: Redis answers again/.test(String(l.msg))).length, {
+        timeout: 10_000,
+      })
+      .toBe(1);
+    expect(logs.lines.filter((l) => /shared MQTT limits: Redis did not answer/.test(String(l.msg)))).toHaveLength(1);
+    await closeAll(onA);
+  }, 30_000);
+});

@@ -1,0 +1,307 @@
+import { createHash } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+
+/**
+ * MQTT connection limits and CONNECT penalties for the whole cluster (docs/security.md, "Cluster caveats"):
+ * behind a round-robin balancer one address or account reaches every node, so limits kept by each node alone
+ * would give N nodes N times the connections, and a device penalised on one node would reconnect to the next.
+ *
+ * - Connections: every `intervalMs` each node writes what it holds to `<prefix>conns:<node>` (a hash: sockets
+ *   per source address, and per account its connections per client id, each above a floor that keeps a fleet's
+ *   one-connection devices out: broker/connection-limits.ts `report`), stamps itself in `<prefix>conns:nodes`, and reads the other live nodes'
+ *   hashes. A new socket or connection is refused once this node's count plus the others' last report reaches
+ *   the limit. The counts are at most one interval old: a burst spread over nodes inside that interval can
+ *   pass up to each node's own limit (each node still counts its own at once), never more; a node that stops
+ *   reporting (dead, cut off) is left out after `staleMs`.
+ * - Penalties: a penalty started on one node is published on `<prefix>penalties` and kept as
+ *   `<prefix>penalty:<digest>` for its remaining time (what a node starting later reads); every node refuses
+ *   that account (or address) at CONNECT until it ends. Times travel as durations, not clock readings, so nodes'
+ *   clocks need not agree.
+ *
+ * Redis down: the other nodes' counts are dropped once older than `staleMs`, so each node's own limits decide
+ * (never unlimited); logged once per outage and once when it answers again. What is read from Redis is checked
+ * entry by entry (numbers in range, keys of the expected shape); an entry that is not is skipped and counted.
+ */
+export interface ConnectionReport {
+  /** sockets per address key (IPv6 by /64), only those at or above the report's floor */
+  readonly addresses: ReadonlyArray<readonly [string, number]>;
+  /** accounts at or above the report's floor: connections per client id */
+  readonly accounts: ReadonlyArray<readonly [string, Readonly<Record<string, number>>]>;
+}
+
+/** What other nodes hold, as the broker's limits ask it (broker/connection-limits.ts). */
+export interface RemoteConnections {
+  /** sockets the other live nodes hold from this address key */
+  sockets(addressKey: string): number;
+  /** connections the other live nodes hold for this account, under client ids other than `clientId` */
+  connections(account: string, clientId: string): number;
+}
+
+/** Penalties shared between nodes (broker/connect-penalty.ts). */
+export interface RemotePenalties {
+  /** a penalty this node started: `key` as the node's penalties name it, `remainingMs` from now, `ms` its length */
+  share(key: string, remainingMs: number, ms: number): void;
+  /** penalties other nodes started are handed to `apply` (also those still running when this node starts) */
+  follow(apply: (key: string, remainingMs: number, ms: number) => void): void;
+}
+
+export interface SharedBrokerLimits extends RemoteConnections, RemotePenalties {
+  /** the broker's own connections, read at each report */
+  reportFrom(source: () => ConnectionReport): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface SharedBrokerLimitsOptions {
+  readonly redisUrl: string;
+  readonly keyPrefix: string;
+  readonly nodeId: string;
+  readonly logger: Pick<Logger, 'warn' | 'info' | 'debug'>;
+  readonly registry?: Registry;
+  /** the longest penalty there can be (limits.abusePenaltyMaxSeconds): longer entries are refused */
+  readonly maxPenaltyMs: number;
+  /** how often each node reports and reads (default 1 s) */
+  readonly intervalMs?: number;
+  /** a node whose report is older than this is left out (default 5 s) */
+  readonly staleMs?: number;
+}
+
+const MAX_COUNT = 10_000_000;
+const MAX_KEY_CHARS = 1024;
+const PENALTY_KINDS = ['account\u0000', 'address\u0000'];
+const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
+const isCount = (n: unknown): n is number =>
+  Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= MAX_COUNT;
+
+interface PenaltyNotice {
+  node: string;
+  key: string;
+  remainingMs: number;
+  ms: number;
+}
+
+export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBrokerLimits {
+  const intervalMs = o.intervalMs ?? 1000;
+  const staleMs = o.staleMs ?? 5000;
+  // a command Redis leaves unanswered fails after two intervals, so an outage is noticed (and said) in time
+  const redis = new Redis(o.redisUrl, {
+    connectionName: `${o.nodeId}-mqtt-limits`,
+    maxRetriesPerRequest: 1,
+    commandTimeout: Math.min(2 * intervalMs, staleMs),
+  });
+  const subscriber = redis.duplicate({ connectionName: `${o.nodeId}-mqtt-penalties` });
+  for (const r of [redis, subscriber]) {
+    r.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'shared MQTT limits: Redis connection error'));
+  }
+  const refused = o.registry
+    ? new Counter({
+        name: 'ioc_cluster_shared_limit_entries_refused_total',
+        help: 'connection counts and penalties read from Redis that were not valid, skipped',
+        labelNames: ['entry'],
+        registers: [o.registry],
+      })
+    : undefined;
+  const p = o.keyPrefix;
+  const nodesKey = `${p}conns:nodes`;
+  const channel = `${p}penalties`;
+  let source: () => ConnectionReport = () => ({ addresses: [], accounts: [] });
+  let apply: (key: string, remainingMs: number, ms: number) => void = () => undefined;
+  // the other nodes' counts, summed: address key -> sockets; account -> client id -> connections
+  let sockets = new Map<string, number>();
+  let accounts = new Map<string, Map<string, number>>();
+  let lastRead = 0;
+  let outage = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+
+  const skip = (entry: 'connections' | 'penalty', what: string) => {
+    refused?.inc({ entry });
+    o.logger.debug({ entry: what.slice(0, 80) }, 'shared MQTT limits: an entry in Redis is not valid, skipped');
+  };
+
+  const validPenalty = (n: Partial<PenaltyNotice>): n is PenaltyNotice =>
+    typeof n.key === 'string' &&
+    n.key.length <= MAX_KEY_CHARS &&
+    PENALTY_KINDS.some((kind) => n.key!.startsWith(kind)) &&
+    Number.isSafeInteger(n.remainingMs) &&
+    n.remainingMs! > 0 &&
+    n.remainingMs! <= o.maxPenaltyMs &&
+    Number.isSafeInteger(n.ms) &&
+    n.ms! > 0 &&
+    n.ms! <= o.maxPenaltyMs;
+
+  const report = async () => {
+    const own = source();
+    const fields: string[] = [];
+    for (const [key, n] of own.addresses) fields.push(`s\u0000${key}`, String(n));
+    for (const [account, ids] of own.accounts) fields.push(`c\u0000${account}`, JSON.stringify(ids));
+    const hash = `${p}conns:${o.nodeId}`;
+    const now = Date.now();
+    const tx = redis.multi().del(hash);
+    if (fields.length) tx.hset(hash, ...fields);
+    await tx
+      .pexpire(hash, staleMs)
+      .zadd(nodesKey, now, o.nodeId)
+      .zremrangebyscore(nodesKey, '-inf', now - 10 * staleMs)
+      .exec();
+    const others = (await redis.zrangebyscore(nodesKey, now - staleMs, '+inf')).filter((n) => n !== o.nodeId);
+    const hashes = await Promise.all(others.map((node) => redis.hgetall(`${p}conns:${node}`)));
+    const nextSockets = new Map<string, number>();
+    const nextAccounts = new Map<string, Map<string, number>>();
+    for (const h of hashes) {
+      for (const [field, value] of Object.entries(h)) {
+        if (field.length > MAX_KEY_CHARS) {
+          skip('connections', field);
+        } else if (field.startsWith('s\u0000')) {
+          const n = Number(value);
+          if (!isCount(n)) skip('connections', field);
+          else nextSockets.set(field.slice(2), (nextSockets.get(field.slice(2)) ?? 0) + n);
+        } else if (field.startsWith('c\u0000')) {
+          let ids: unknown;
+          try {
+            ids = JSON.parse(value);
+          } catch {
+            ids = undefined;
+          }
+          if (typeof ids !== 'object' || ids === null || Array.isArray(ids)) {
+            skip('connections', field);
+            continue;
+          }
+          const byId = nextAccounts.get(field.slice(2)) ?? new Map<string, number>();
+          for (const [id, n] of Object.entries(ids)) {
+            if (isCount(n) && id.length <= MAX_KEY_CHARS) byId.set(id, (byId.get(id) ?? 0) + n);
+            else skip('connections', field);
+          }
+          nextAccounts.set(field.slice(2), byId);
+        } else {
+          skip('connections', field);
+        }
+      }
+    }
+    sockets = nextSockets;
+    accounts = nextAccounts;
+    lastRead = Date.now();
+  };
+
+  const tick = () => {
+    running = report()
+      .then(() => {
+        if (outage) {
+          outage = false;
+          o.logger.info('shared MQTT limits: Redis answers again, connections are counted for the cluster again');
+        }
+      })
+      .catch((err: Error) => {
+        if (!outage) {
+          outage = true;
+          o.logger.warn(
+            { err: err.message },
+            "shared MQTT limits: Redis did not answer; once the other nodes' counts are older than " +
+              `${staleMs} ms, this node's own connection limits decide until it does`,
+          );
+        }
+      })
+      .finally(() => {
+        if (stopped) return;
+        timer = setTimeout(tick, intervalMs);
+        timer.unref();
+      });
+  };
+
+  /** the other nodes' counts while fresh; after an outage longer than `staleMs`, none */
+  const fresh = () => Date.now() - lastRead <= staleMs;
+
+  const onNotice = (text: string) => {
+    let notice: Partial<PenaltyNotice>;
+    try {
+      notice = JSON.parse(text) as Partial<PenaltyNotice>;
+    } catch {
+      return skip('penalty', text);
+    }
+    if (notice.node === o.nodeId) return;
+    if (!validPenalty(notice)) return skip('penalty', text);
+    apply(notice.key, notice.remainingMs, notice.ms);
+  };
+
+  /** penalties still running when this node starts: each key's value and remaining time */
+  const loadPenalties = async () => {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}penalty:*`, 'COUNT', 500);
+      cursor = next;
+      for (const key of keys) {
+        const [value, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
+        if (value === null || ttl <= 0) continue;
+        let stored: Partial<PenaltyNotice>;
+        try {
+          stored = JSON.parse(value) as Partial<PenaltyNotice>;
+        } catch {
+          skip('penalty', key);
+          continue;
+        }
+        const notice = { ...stored, remainingMs: Math.min(ttl, o.maxPenaltyMs) };
+        if (validPenalty(notice)) apply(notice.key, notice.remainingMs, notice.ms);
+        else skip('penalty', key);
+      }
+    } while (cursor !== '0');
+  };
+
+  return {
+    sockets(addressKey) {
+      return fresh() ? (sockets.get(addressKey) ?? 0) : 0;
+    },
+    connections(account, clientId) {
+      if (!fresh()) return 0;
+      let n = 0;
+      for (const [id, count] of accounts.get(account) ?? []) if (id !== clientId) n += count;
+      return n;
+    },
+    reportFrom(next) {
+      source = next;
+    },
+    share(key, remainingMs, ms) {
+      const notice: PenaltyNotice = { node: o.nodeId, key, remainingMs, ms };
+      const text = JSON.stringify(notice);
+      redis
+        .multi()
+        .set(`${p}penalty:${digest(key)}`, text, 'PX', Math.max(1, remainingMs))
+        .publish(channel, text)
+        .exec()
+        .catch((err: Error) =>
+          o.logger.warn(
+            { err: err.message },
+            'shared MQTT limits: a penalty could not be shared; it holds on this node',
+          ),
+        );
+    },
+    follow(next) {
+      apply = next;
+    },
+    async start() {
+      subscriber.on('message', (ch: string, text: string) => {
+        if (ch === channel) onNotice(text);
+      });
+      await subscriber.subscribe(channel);
+      await loadPenalties();
+      tick();
+      await running;
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+      await redis.del(`${p}conns:${o.nodeId}`).catch(() => undefined);
+      await Promise.all(
+        [redis, subscriber].map((r) =>
+          r.quit().then(
+            () => undefined,
+            () => r.disconnect(),
+          ),
+        ),
+      );
+    },
+  };
+}
