@@ -51,7 +51,7 @@ export function templateHaproxyConfig(
     return nodes.map((n) => {
       const opts = options.replace(/\bport \d+\b/, `port ${n.httpPort}`);
       // the test nodes have no MQTTS listener: their plain MQTT port stands in for it
-      const port = backend === 'http_nodes' ? n.httpPort : n.mqttPort;
+      const port = backend.startsWith('http_') ? n.httpPort : n.mqttPort;
       return `    server ${n.name} 127.0.0.1:${port} ${opts} source ${HAPROXY_SOURCE_ADDRESS}`;
     });
   };
@@ -68,7 +68,7 @@ export function templateHaproxyConfig(
     }
   }
   text = out.join('\n');
-  for (const name of ['mqtt_nodes', 'mqtts_nodes', 'http_nodes']) {
+  for (const name of ['mqtt_nodes', 'mqtts_nodes', 'http_nodes', 'http_ingest_nodes']) {
     if (!text.includes(`backend ${name}`)) throw new Error(`deploy/haproxy.cfg has no backend ${name}`);
   }
   return text;
