@@ -65,12 +65,14 @@ export async function startNode(
 
 /**
  * For a describe block: a real Redis and InfluxDB (database `name`, made fresh), node A, node B seeded from A,
- * both owning their rule partitions before the first test (`use` receives them), all stopped after the last.
+ * both owning their rule partitions before the first test (`use` receives them and the Redis server), all
+ * stopped after the last (Redis continued first, should a test have left it stopped). `logger` logs both nodes,
+ * `loggerOfA` node A alone (a test counting one node's lines).
  */
 export function twoClusterNodes(
   name: string,
-  use: (a: TestPlatform, b: TestPlatform) => void,
-  options: { logger?: Logger; overrides?: PlatformConfigInput } = {},
+  use: (a: TestPlatform, b: TestPlatform, redis: RedisServer) => void,
+  options: { logger?: Logger; loggerOfA?: Logger; overrides?: PlatformConfigInput; partitions?: number } = {},
 ): void {
   let redis: RedisServer | undefined;
   let influx: InfluxServer | undefined;
@@ -85,14 +87,18 @@ export function twoClusterNodes(
       influxUrl: i.url,
       database: freshDatabase(name),
       leaseMs: 1500,
-      partitions: 8,
+      partitions: options.partitions ?? 8,
     };
-    a = await startNode(setup, 'node-a', options);
-    b = await startNode(setup, 'node-b', { seedDir: a.dataDir, ...options });
+    const { loggerOfA, logger, overrides } = options;
+    const common = { ...(logger ? { logger } : {}), ...(overrides ? { overrides } : {}) };
+    a = await startNode(setup, 'node-a', { ...common, ...(loggerOfA ? { logger: loggerOfA } : {}) });
+    b = await startNode(setup, 'node-b', { seedDir: a.dataDir, ...common });
     await ownedBy(b, 2);
-    use(a, b);
+    use(a, b, r);
   }, 90_000);
   afterAll(async () => {
+    const pid = redis?.pid();
+    if (pid !== undefined) process.kill(pid, 'SIGCONT');
     await b?.stop();
     await a?.stop();
     await redis?.dispose();

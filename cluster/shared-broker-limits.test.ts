@@ -1,13 +1,11 @@
 import { connect as connectTcp, type Socket } from 'node:net';
 import type { MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
 import { type TestPlatform, tryConnect } from '../test-support/platform-harness.ts';
-import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
-import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
-import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
-import { ownedBy, startNode } from './cluster-test-kit.ts';
+import type { RedisServer } from '../test-support/redis-server.ts';
+import { twoClusterNodes } from './cluster-test-kit.ts';
 
 /**
  * Issue 17 item 3 and the trust model's "limits per principal and per address": behind a round-robin balancer
@@ -17,8 +15,7 @@ import { ownedBy, startNode } from './cluster-test-kit.ts';
  * believed.
  */
 describe('MQTT connection limits and CONNECT penalties are the cluster’s, not each node’s', () => {
-  let redis: RedisServer | undefined;
-  let influx: InfluxServer | undefined;
+  let redis: RedisServer;
   let a: TestPlatform;
   let b: TestPlatform;
   const logs = captureLogs();
@@ -31,28 +28,15 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
     abusiveRefusalsBeforeDisconnect: 3,
     abusePenaltySeconds: 30,
   };
-
-  beforeAll(async () => {
-    const [r, i] = await Promise.all([startRedis(), startInfluxd()]);
-    redis = r;
-    influx = i;
-    const setup = {
-      redisUrl: r.url,
-      influxUrl: i.url,
-      database: freshDatabase('mqttlimits'),
-      leaseMs: 1500,
-      partitions: 4,
-    };
-    a = await startNode(setup, 'node-a', { logger: logs.logger, overrides: { limits } });
-    b = await startNode(setup, 'node-b', { seedDir: a.dataDir, overrides: { limits } });
-    await ownedBy(b, 2);
-  }, 90_000);
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await redis?.dispose();
-    await influx?.dispose();
-  });
+  twoClusterNodes(
+    'mqttlimits',
+    (na, nb, r) => {
+      a = na;
+      b = nb;
+      redis = r;
+    },
+    { loggerOfA: logs.logger, overrides: { limits }, partitions: 4 },
+  );
 
   const mqttPort = (node: TestPlatform) => Number(new URL(node.mqttUrl).port);
   /** a raw socket to the node's MQTT port: 'held' if the node keeps it open, 'closed' if it closes it at once */
@@ -77,6 +61,9 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
     );
     return Number(m?.[1] ?? 0);
   };
+  /** a device of the seeded fleet connecting to `node` */
+  const deviceOn = (node: TestPlatform, sensorId: string, clientId = sensorId) =>
+    tryConnect(node.mqttUrl, { username: sensorId, password: a.devicePassword(sensorId), clientId });
   /** the node's view of what the other reported, once it has caught up */
   const reported = () => new Promise((r) => setTimeout(r, 2500));
 
@@ -106,12 +93,7 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
   });
 
   it('limits an account’s connections across both nodes (a takeover of its own client id still allowed)', async () => {
-    const device = (node: TestPlatform, clientId: string) =>
-      tryConnect(node.mqttUrl, {
-        username: 'air-ancuu',
-        password: a.devicePassword('air-ancuu'),
-        clientId,
-      });
+    const device = (node: TestPlatform, clientId: string) => deviceOn(node, 'air-ancuu', clientId);
     const one = await device(a, 'air-ancuu-1');
     const two = await device(a, 'air-ancuu-2');
     expect([one.ok, two.ok]).toEqual([true, true]);
@@ -130,11 +112,7 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
   });
 
   it('refuses on node B a device that node A disconnected as abusive, for the penalty’s time', async () => {
-    const connected = await tryConnect(a.mqttUrl, {
-      username: 'air-kimlong',
-      password: a.devicePassword('air-kimlong'),
-      clientId: 'air-kimlong',
-    });
+    const connected = await deviceOn(a, 'air-kimlong');
     expect(connected.ok).toBe(true);
     const client = connected.client as MqttClient;
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
@@ -146,11 +124,7 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
     await expect
       .poll(
         async () => {
-          const attempt = await tryConnect(b.mqttUrl, {
-            username: 'air-kimlong',
-            password: a.devicePassword('air-kimlong'),
-            clientId: 'air-kimlong',
-          });
+          const attempt = await deviceOn(b, 'air-kimlong');
           await attempt.client?.endAsync(true);
           return attempt.code;
         },
@@ -159,17 +133,13 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
       .toBe(3);
     expect(await refusedTotal(b, 'penalty')).toBeGreaterThanOrEqual(1);
     // another device is not held by it
-    const other = await tryConnect(b.mqttUrl, {
-      username: 'air-ngomon',
-      password: a.devicePassword('air-ngomon'),
-      clientId: 'air-ngomon',
-    });
+    const other = await deviceOn(b, 'air-ngomon');
     expect(other.ok).toBe(true);
     await other.client?.endAsync();
   });
 
   it('skips what another node wrote to Redis that is not valid, and counts it', async () => {
-    const writer = new Redis(redis!.url);
+    const writer = new Redis(redis.url);
     try {
       const prefix = a.config.cluster.keyPrefix;
       await writer
@@ -202,11 +172,7 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
         )
         .toBe(true);
       // none of it held: the device named in the penalty connects, sockets are admitted
-      const named = await tryConnect(b.mqttUrl, {
-        username: 'air-ngomon',
-        password: a.devicePassword('air-ngomon'),
-        clientId: 'air-ngomon',
-      });
+      const named = await deviceOn(b, 'air-ngomon');
       expect(named.ok).toBe(true);
       await named.client?.endAsync();
       const { socket, verdict } = await openSocket(b);
@@ -219,14 +185,14 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
     }
   });
 
-  it('falls back to each node’s own limits while Redis does not answer, said once, and counts again after', async () => {
+  it('falls back to each node’s own limits while Redis does not answer, said once, then counts again', async () => {
     const onA: Socket[] = [];
     for (let i = 0; i < 5; i++) onA.push((await openSocket(a)).socket);
     await reported();
     expect((await openSocket(b)).verdict).toBe('held');
     const refused = await openSocket(b);
     expect(refused.verdict).toBe('closed');
-    const pid = redis!.pid()!;
+    const pid = redis.pid()!;
     process.kill(pid, 'SIGSTOP');
     try {
       // the other node's counts are dropped once older than 5 s: node B's own limit (6) decides

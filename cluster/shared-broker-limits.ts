@@ -10,11 +10,11 @@ import { Counter, type Registry } from 'prom-client';
  *
  * - Connections: every `intervalMs` each node writes what it holds to `<prefix>conns:<node>` (a hash: sockets
  *   per source address, and per account its connections per client id, each above a floor that keeps a fleet's
- *   one-connection devices out: broker/connection-limits.ts `report`), stamps itself in `<prefix>conns:nodes`, and reads the other live nodes'
- *   hashes. A new socket or connection is refused once this node's count plus the others' last report reaches
- *   the limit. The counts are at most one interval old: a burst spread over nodes inside that interval can
- *   pass up to each node's own limit (each node still counts its own at once), never more; a node that stops
- *   reporting (dead, cut off) is left out after `staleMs`.
+ *   one-connection devices out: broker/connection-limits.ts `report`), stamps itself in `<prefix>conns:nodes`,
+ *   and reads the other live nodes' hashes. A new socket or connection is refused once this node's count plus
+ *   the others' last report reaches the limit. The counts are at most one interval old: a burst spread over
+ *   nodes inside that interval can pass up to each node's own limit (each node still counts its own at once),
+ *   never more; a node that stops reporting (dead, cut off) is left out after `staleMs`.
  * - Penalties: a penalty started on one node is published on `<prefix>penalties` and kept as
  *   `<prefix>penalty:<digest>` for its remaining time (what a node starting later reads); every node refuses
  *   that account (or address) at CONNECT until it ends. Times travel as durations, not clock readings, so nodes'

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
 import type { TestPlatform } from '../test-support/platform-harness.ts';
-import { startRedis, type RedisServer } from '../test-support/redis-server.ts';
-import { startInfluxd, type InfluxServer } from '../test-support/influxd.ts';
-import { freshDatabase } from '../store/influxdb/influx-test-helpers.ts';
-import { ownedBy, startNode, waitFor } from './cluster-test-kit.ts';
+import type { RedisServer } from '../test-support/redis-server.ts';
+import { twoClusterNodes, waitFor } from './cluster-test-kit.ts';
 
 /**
  * Issue 17 item 3: behind HAProxy's round robin a guesser's attempts land on every node in turn. With the counts
@@ -13,36 +11,20 @@ import { ownedBy, startNode, waitFor } from './cluster-test-kit.ts';
  * (SIGSTOP: nothing answers) each node's own limit still holds, logged once.
  */
 describe('sign-in and provisioning limits are the cluster’s, not each node’s', () => {
-  let redis: RedisServer | undefined;
-  let influx: InfluxServer | undefined;
+  let redis: RedisServer;
   let a: TestPlatform;
   let b: TestPlatform;
   const logs = captureLogs();
   const limits = { maxFailuresPerAccount: 4, maxFailuresPerAddress: 10 };
-
-  beforeAll(async () => {
-    const [r, i] = await Promise.all([startRedis(), startInfluxd()]);
-    redis = r;
-    influx = i;
-    const setup = {
-      redisUrl: r.url,
-      influxUrl: i.url,
-      database: freshDatabase('sharedlimits'),
-      leaseMs: 1500,
-      partitions: 4,
-    };
-    a = await startNode(setup, 'node-a', { logger: logs.logger, overrides: { accounts: limits } });
-    b = await startNode(setup, 'node-b', { seedDir: a.dataDir, overrides: { accounts: limits } });
-    await ownedBy(b, 2);
-  }, 90_000);
-  afterAll(async () => {
-    const pid = redis?.pid();
-    if (pid !== undefined) process.kill(pid, 'SIGCONT');
-    await b?.stop();
-    await a?.stop();
-    await redis?.dispose();
-    await influx?.dispose();
-  });
+  twoClusterNodes(
+    'sharedlimits',
+    (na, nb, r) => {
+      a = na;
+      b = nb;
+      redis = r;
+    },
+    { loggerOfA: logs.logger, overrides: { accounts: limits }, partitions: 4 },
+  );
 
   const signIn = (node: TestPlatform, username: string, password: string) =>
     node.request('POST', '/api/session', { token: null, body: { username, password } });
@@ -89,7 +71,7 @@ describe('sign-in and provisioning limits are the cluster’s, not each node’s
 
   it("with Redis not answering, each node's own limit still holds (fail closed), said once", async () => {
     const password = await account('giam-sat-2');
-    const pid = redis!.pid()!;
+    const pid = redis.pid()!;
     process.kill(pid, 'SIGSTOP');
     const statuses: number[] = [];
     try {
