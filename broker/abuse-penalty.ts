@@ -54,7 +54,8 @@ export class AbusePenalties {
     if (current && current.until >= now + remainingMs) return;
     if (this.byKey.size >= MAX_KEYS) this.forgetOld(now);
     this.byKey.delete(key);
-    this.byKey.set(key, { until: now + remainingMs, ms, refused: 0 });
+    // the longer length stays: a short one from elsewhere must not reset the doubling
+    this.byKey.set(key, { until: now + remainingMs, ms: Math.max(current?.ms ?? 0, ms), refused: 0 });
   }
 
   /** The running penalty of `key`, if any. */

@@ -88,8 +88,20 @@ describe('a node killed behind HAProxy', () => {
       return Number(/^ioc_messages_received_total\{[^}]*channel="readings"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
     };
     const before = [await httpReceived('node-a'), await httpReceived('node-b')];
+    // the same path written other ways, as the nodes read it (decoded): it must not reach another node
+    const spellings = (id: string) => {
+      const hex = id.charCodeAt(0).toString(16);
+      return [
+        `/api/ingest/air/${id}/readings`,
+        `/api/ingest/air/%${hex}${id.slice(1)}/readings`,
+        `/api/ingest/air/%${hex.toUpperCase()}${id.slice(1)}/readings`,
+        `/api/%69ngest/air/${id}/readings`,
+        `/api/ingest/%61ir/${id}/readings?x=1`,
+      ];
+    };
     const post = async (device: typeof first, i: number) => {
-      const res = await fetch(`${haproxy.httpUrl}/api/ingest/air/${device!.sensorId}/readings`, {
+      const path = spellings(device!.sensorId)[i % 5]!;
+      const res = await fetch(`${haproxy.httpUrl}${path}`, {
         method: 'POST',
         headers: {
           authorization: `Basic ${Buffer.from(`${device!.sensorId}:${device!.password}`).toString('base64')}`,
@@ -97,11 +109,11 @@ describe('a node killed behind HAProxy', () => {
         },
         body: JSON.stringify({ ts: Date.now() - 900_000 + i, pm25: 10 + i }),
       });
-      expect(res.status, await res.text()).toBe(200);
+      expect(res.status, `${path}: ${await res.text()}`).toBe(200);
     };
     for (let i = 0; i < 10; i++) await post(first, i);
     const after = [await httpReceived('node-a'), await httpReceived('node-b')];
-    // round robin would have split them 5 and 5
+    // round robin would have split them 5 and 5; hashing the raw path, by spelling
     expect([after[0]! - before[0]!, after[1]! - before[1]!].sort((x, y) => x - y)).toEqual([0, 10]);
     for (let i = 0; i < 4; i++) await post(second, i);
     const total = (await httpReceived('node-a')) + (await httpReceived('node-b'));

@@ -21,20 +21,31 @@ describe('sealed secrets', () => {
     expect(secretSeal(`${KEY}x`, 'webhook target secret').open(sealed)).toBeUndefined();
     expect(secretSeal(KEY, 'another purpose').open(sealed)).toBeUndefined();
     expect(seal.open(text)).toBeUndefined();
+    // bound to its context: the same secret moved into another entry does not open there
+    const bound = seal.seal(text, '{"id":"that"}');
+    expect(seal.open(bound, '{"id":"that"}')).toBe(text);
+    expect(seal.open(bound, '{"id":"other"}')).toBeUndefined();
+    expect(seal.open(bound)).toBeUndefined();
+    expect(seal.seal(text, '{"id":"other"}')).not.toBe(bound);
+    // only the exact encoding: characters Buffer would skip, or another spelling of the last bits, do not open
+    expect(seal.open(`${sealed}!`)).toBeUndefined();
+    expect(seal.open(`${sealed}=`)).toBeUndefined();
   });
 
-  it('round-trips any text, and never opens a sealed string with any byte changed', () => {
+  it('round-trips any text in any context, and never opens it in another or with any byte changed', () => {
     fc.assert(
       fc.property(
         fc.string({ unit: 'grapheme', maxLength: 200 }),
+        fc.string({ maxLength: 100 }),
         fc.nat(),
         fc.integer({ min: 1, max: 255 }),
-        (text, at, flip) => {
-          const sealed = seal.seal(text);
-          expect(seal.open(sealed)).toBe(text);
+        (text, context, at, flip) => {
+          const sealed = seal.seal(text, context);
+          expect(seal.open(sealed, context)).toBe(text);
+          expect(seal.open(sealed, `${context}x`)).toBeUndefined();
           const bytes = Buffer.from(sealed.slice('sealed.v1.'.length), 'base64url');
           bytes[at % bytes.length]! ^= flip;
-          expect(seal.open(`sealed.v1.${bytes.toString('base64url')}`)).toBeUndefined();
+          expect(seal.open(`sealed.v1.${bytes.toString('base64url')}`, context)).toBeUndefined();
         },
       ),
       fuzzParameters(300),

@@ -10,7 +10,9 @@ import { startWebhookReceiver } from '../test-support/webhook-receiver.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
 import { trafficJamRule } from '../test-support/rule-fixtures.ts';
 import { TEST_CLUSTER_SECRET } from '../test-support/cluster-fixture.ts';
+import { canonicalJson } from '../core/entry-diff.ts';
 import { secretSeal } from './sealed-secret.ts';
+import { sealTargetSecret } from './shared-state.ts';
 import { sensorOwnedBy, twoClusterNodes, waitFor, watchAlerts } from './cluster-test-kit.ts';
 
 /**
@@ -293,6 +295,41 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     }
   });
 
+  it('a real target’s sealed secret moved into another entry, or its entry changed around it, is refused', async () => {
+    const made = await a.request('POST', '/api/webhooks/targets', {
+      token: a.adminToken,
+      body: { id: 'that-that', url: 'https://example.org/that', secret: SECRET, filter: { kind: ['traffic'] } },
+    });
+    expect(made.status, made.text).toBe(201);
+    const { redis: url, keyPrefix } = a.config.cluster;
+    const probe = new Redis(url!);
+    try {
+      const real = JSON.parse((await probe.hget(`${keyPrefix}shared:webhooks`, 'that-that'))!) as {
+        target: Record<string, unknown>;
+      };
+      const moved = { ...real, target: { ...real.target, id: 'gia-mao', url: 'https://attacker.example/x' } };
+      await publishAsNodeX(probe, keyPrefix, 'webhooks', 'gia-mao', JSON.stringify(moved));
+      const changed = { ...real, target: { ...real.target, url: 'https://attacker.example/y' } };
+      await publishAsNodeX(probe, keyPrefix, 'webhooks', 'that-that', JSON.stringify(changed));
+    } finally {
+      probe.disconnect();
+    }
+    const skipped = () =>
+      logs.lines.filter((l) => l.msg === 'an entry from the cluster is invalid here: skipped').map((l) => l.entry);
+    await waitFor('both nodes refusing both entries', () =>
+      skipped().filter((k) => k === 'gia-mao').length === 2 && skipped().filter((k) => k === 'that-that').length === 2
+        ? true
+        : undefined,
+    );
+    for (const node of [a, b]) {
+      const res = await node.request('GET', '/api/webhooks/targets', { token: node.adminToken });
+      const targets = (res.json as { targets: Array<{ id: string; url: string }> }).targets;
+      expect(targets.map((t) => t.id)).not.toContain('gia-mao');
+      expect(targets.find((t) => t.id === 'that-that')?.url).toBe('https://example.org/that');
+    }
+    expect((await a.request('DELETE', '/api/webhooks/targets/that-that', { token: a.adminToken })).status).toBe(204);
+  });
+
   it('hostile entries from Redis (silence of everything, endless code, URL password) are refused each', async () => {
     const { redis: url, keyPrefix } = a.config.cluster;
     const probe = new Redis(url!);
@@ -335,13 +372,10 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
         expiresAt: 'never',
       });
       // sealed as a node would: refused for its URL, not for its secret
-      const sealed = secretSeal(TEST_CLUSTER_SECRET, 'webhook target secret').seal(SECRET);
-      const target = { id: 'co-mat-khau', url: `https://u:${password}@example.org/x`, secret: sealed, filter: {} };
-      await publish('webhooks', 'co-mat-khau', {
-        target: { ...target, timeoutMs: 1000, allowPrivate: false },
-        createdBy: 'x',
-        createdAt: now,
-      });
+      const target = { id: 'co-mat-khau', url: `https://u:${password}@example.org/x`, secret: SECRET, filter: {} };
+      const entry = { target: { ...target, timeoutMs: 1000, allowPrivate: false }, createdBy: 'x', createdAt: now };
+      const sealed = sealTargetSecret(canonicalJson(entry), secretSeal(TEST_CLUSTER_SECRET, 'webhook target secret'));
+      await publishAsNodeX(probe, keyPrefix, 'webhooks', 'co-mat-khau', sealed);
       // one good silence after them all: once both nodes hold it, they have seen the hostile ones
       await publish('silences', 'im-lang-dung', silence('im-lang-dung', {}));
     } finally {

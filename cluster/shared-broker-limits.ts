@@ -8,13 +8,15 @@ import { Counter, type Registry } from 'prom-client';
  * behind a round-robin balancer one address or account reaches every node, so limits kept by each node alone
  * would give N nodes N times the connections, and a device penalised on one node would reconnect to the next.
  *
- * - Connections: every `intervalMs` each node writes what it holds to `<prefix>conns:<node>` (a hash: sockets
+ * - Connections: every `intervalMs` each node writes what it holds to `<prefix>conns:node:<id>` (a hash: sockets
  *   per source address, and per account its connections per client id, each above a floor that keeps a fleet's
- *   one-connection devices out: broker/connection-limits.ts `report`), stamps itself in `<prefix>conns:nodes`,
- *   and reads the other live nodes' hashes. A new socket or connection is refused once this node's count plus
- *   the others' last report reaches the limit. The counts are at most one interval old: a burst spread over
- *   nodes inside that interval can pass up to each node's own limit (each node still counts its own at once),
- *   never more; a node that stops reporting (dead, cut off) is left out after `staleMs`.
+ *   one-connection devices out: broker/connection-limits.ts `report`; client ids as digests), which expires
+ *   on the Redis server after `staleMs`, joins the set `<prefix>conns:nodes`, and reads the other members'
+ *   hashes (no clocks compared; a member whose hash expired is dropped from the set). A new socket or
+ *   connection is refused once this node's count plus the others' last report reaches the limit. The counts are
+ *   at most one interval old: a burst spread over nodes inside that interval can pass up to each node's own
+ *   limit (each node still counts its own at once), never more; a node that stops reporting (dead, cut off) is
+ *   left out once its hash expires.
  * - Penalties: a penalty started on one node is published on `<prefix>penalties` and kept as
  *   `<prefix>penalty:<digest>` for its remaining time (what a node starting later reads); every node refuses
  *   that account (or address) at CONNECT until it ends. Times travel as durations, not clock readings, so nodes'
@@ -70,6 +72,11 @@ export interface SharedBrokerLimitsOptions {
 
 const MAX_COUNT = 10_000_000;
 const MAX_KEY_CHARS = 1024;
+/** a cluster's node ids (config/cluster-config.ts); more members than this in the node set are not read */
+const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+const MAX_NODES = 256;
+/** each node's hash holds this field while it lives, so that a node holding nothing over the floors still shows */
+const ALIVE_FIELD = 'alive';
 const PENALTY_KINDS = ['account\u0000', 'address\u0000'];
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
 const isCount = (n: unknown): n is number =>
@@ -104,7 +111,10 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
       })
     : undefined;
   const p = o.keyPrefix;
+  // node ids in a set; each node's counts in its own hash, alive while its server-side expiry runs (no clocks
+  // compared: a node whose hash expired is dropped from the set by whoever sees it first)
   const nodesKey = `${p}conns:nodes`;
+  const hashOf = (node: string) => `${p}conns:node:${node}`;
   const channel = `${p}penalties`;
   let source: () => ConnectionReport = () => ({ addresses: [], accounts: [] });
   let apply: (key: string, remainingMs: number, ms: number) => void = () => undefined;
@@ -116,13 +126,16 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
+  let started = false;
 
   const skip = (entry: 'connections' | 'penalty', what: string) => {
     refused?.inc({ entry });
     o.logger.debug({ entry: what.slice(0, 80) }, 'shared MQTT limits: an entry in Redis is not valid, skipped');
   };
 
-  const validPenalty = (n: Partial<PenaltyNotice>): n is PenaltyNotice =>
+  const validPenalty = (n: unknown): n is PenaltyNotice =>
+    typeof n === 'object' && n !== null && !Array.isArray(n) && isPenaltyShape(n as Partial<PenaltyNotice>);
+  const isPenaltyShape = (n: Partial<PenaltyNotice>) =>
     typeof n.key === 'string' &&
     n.key.length <= MAX_KEY_CHARS &&
     PENALTY_KINDS.some((kind) => n.key!.startsWith(kind)) &&
@@ -135,55 +148,84 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
 
   const report = async () => {
     const own = source();
-    const fields: string[] = [];
+    const fields: string[] = [ALIVE_FIELD, '1'];
     for (const [key, n] of own.addresses) fields.push(`s\u0000${key}`, String(n));
-    for (const [account, ids] of own.accounts) fields.push(`c\u0000${account}`, JSON.stringify(ids));
-    const hash = `${p}conns:${o.nodeId}`;
-    const now = Date.now();
-    const tx = redis.multi().del(hash);
-    if (fields.length) tx.hset(hash, ...fields);
-    await tx
+    // client ids as digests: bounded, whatever clientIdMaxBytes allows, and never written to Redis as given
+    for (const [account, ids] of own.accounts) {
+      const byDigest: Record<string, number> = Object.create(null);
+      for (const [id, n] of Object.entries(ids)) byDigest[digest(id)] = (byDigest[digest(id)] ?? 0) + n;
+      fields.push(`c\u0000${account}`, JSON.stringify(byDigest));
+    }
+    const hash = hashOf(o.nodeId);
+    await redis
+      .multi()
+      .del(hash)
+      .hset(hash, ...fields)
       .pexpire(hash, staleMs)
-      .zadd(nodesKey, now, o.nodeId)
-      .zremrangebyscore(nodesKey, '-inf', now - 10 * staleMs)
+      .sadd(nodesKey, o.nodeId)
       .exec();
-    const others = (await redis.zrangebyscore(nodesKey, now - staleMs, '+inf')).filter((n) => n !== o.nodeId);
-    const hashes = await Promise.all(others.map((node) => redis.hgetall(`${p}conns:${node}`)));
+    const members = await redis.srandmember(nodesKey, MAX_NODES);
+    const others = members.filter((n) => n !== o.nodeId);
+    const read = redis.pipeline();
+    for (const node of others) read.hgetall(hashOf(node));
+    const results = others.length ? ((await read.exec()) ?? []) : [];
     const nextSockets = new Map<string, number>();
     const nextAccounts = new Map<string, Map<string, number>>();
-    for (const h of hashes) {
-      for (const [field, value] of Object.entries(h)) {
-        if (field.length > MAX_KEY_CHARS) {
-          skip('connections', field);
-        } else if (field.startsWith('s\u0000')) {
-          const n = Number(value);
-          if (!isCount(n)) skip('connections', field);
-          else nextSockets.set(field.slice(2), (nextSockets.get(field.slice(2)) ?? 0) + n);
-        } else if (field.startsWith('c\u0000')) {
-          let ids: unknown;
-          try {
-            ids = JSON.parse(value);
-          } catch {
-            ids = undefined;
-          }
-          if (typeof ids !== 'object' || ids === null || Array.isArray(ids)) {
-            skip('connections', field);
-            continue;
-          }
-          const byId = nextAccounts.get(field.slice(2)) ?? new Map<string, number>();
-          for (const [id, n] of Object.entries(ids)) {
-            if (isCount(n) && id.length <= MAX_KEY_CHARS) byId.set(id, (byId.get(id) ?? 0) + n);
-            else skip('connections', field);
-          }
-          nextAccounts.set(field.slice(2), byId);
-        } else {
-          skip('connections', field);
-        }
+    const gone: string[] = [];
+    for (const [i, [err, value]] of results.entries()) {
+      const node = others[i]!;
+      if (!NODE_ID.test(node)) {
+        skip('connections', node);
+        gone.push(node);
+      } else if (err || typeof value !== 'object' || value === null) {
+        skip('connections', node);
+      } else if ((value as Record<string, string>)[ALIVE_FIELD] === undefined) {
+        gone.push(node);
+      } else {
+        addCounts(value as Record<string, string>, nextSockets, nextAccounts);
       }
     }
+    if (gone.length) await redis.srem(nodesKey, ...gone);
     sockets = nextSockets;
     accounts = nextAccounts;
     lastRead = Date.now();
+  };
+
+  /** one node's hash added into the sums, entry by entry (what is not valid is skipped and counted) */
+  const addCounts = (
+    h: Record<string, string>,
+    nextSockets: Map<string, number>,
+    nextAccounts: Map<string, Map<string, number>>,
+  ) => {
+    for (const [field, value] of Object.entries(h)) {
+      if (field === ALIVE_FIELD) continue;
+      if (field.length > MAX_KEY_CHARS) {
+        skip('connections', field);
+      } else if (field.startsWith('s\u0000')) {
+        const n = Number(value);
+        if (!isCount(n)) skip('connections', field);
+        else nextSockets.set(field.slice(2), (nextSockets.get(field.slice(2)) ?? 0) + n);
+      } else if (field.startsWith('c\u0000')) {
+        let ids: unknown;
+        try {
+          ids = JSON.parse(value);
+        } catch {
+          ids = undefined;
+        }
+        if (typeof ids !== 'object' || ids === null || Array.isArray(ids)) {
+          skip('connections', field);
+          continue;
+        }
+        const byId = nextAccounts.get(field.slice(2)) ?? new Map<string, number>();
+        for (const [id, n] of Object.entries(ids)) {
+          if (isCount(n) && id.length <= MAX_KEY_CHARS) byId.set(id, (byId.get(id) ?? 0) + n);
+          else skip('connections', field);
+        }
+        nextAccounts.set(field.slice(2), byId);
+      } else {
+        skip('connections', field);
+      }
+    }
   };
 
   const tick = () => {
@@ -214,35 +256,43 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
   /** the other nodes' counts while fresh; after an outage longer than `staleMs`, none */
   const fresh = () => Date.now() - lastRead <= staleMs;
 
+  /** a notice from the penalties channel: outside input, checked whole; nothing in it may throw out of here */
   const onNotice = (text: string) => {
-    let notice: Partial<PenaltyNotice>;
+    let notice: unknown;
     try {
-      notice = JSON.parse(text) as Partial<PenaltyNotice>;
+      notice = JSON.parse(text);
     } catch {
       return skip('penalty', text);
     }
-    if (notice.node === o.nodeId) return;
+    if (typeof notice === 'object' && notice !== null && (notice as { node?: unknown }).node === o.nodeId) return;
     if (!validPenalty(notice)) return skip('penalty', text);
     apply(notice.key, notice.remainingMs, notice.ms);
   };
 
-  /** penalties still running when this node starts: each key's value and remaining time */
+  /** penalties still running: each key's value and remaining time (at start, and after every reconnect) */
   const loadPenalties = async () => {
     let cursor = '0';
     do {
       const [next, keys] = await redis.scan(cursor, 'MATCH', `${p}penalty:*`, 'COUNT', 500);
       cursor = next;
-      for (const key of keys) {
-        const [value, ttl] = await Promise.all([redis.get(key), redis.pttl(key)]);
-        if (value === null || ttl <= 0) continue;
-        let stored: Partial<PenaltyNotice>;
+      const read = redis.pipeline();
+      for (const key of keys) read.get(key).pttl(key);
+      const results = keys.length ? ((await read.exec()) ?? []) : [];
+      for (const [i, key] of keys.entries()) {
+        const [, value] = results[2 * i] ?? [];
+        const [, ttl] = results[2 * i + 1] ?? [];
+        if (typeof value !== 'string' || typeof ttl !== 'number' || ttl <= 0) continue;
+        let stored: unknown;
         try {
-          stored = JSON.parse(value) as Partial<PenaltyNotice>;
+          stored = JSON.parse(value);
         } catch {
           skip('penalty', key);
           continue;
         }
-        const notice = { ...stored, remainingMs: Math.min(ttl, o.maxPenaltyMs) };
+        const notice =
+          typeof stored === 'object' && stored !== null
+            ? { ...stored, remainingMs: Math.min(ttl, o.maxPenaltyMs) }
+            : {};
         if (validPenalty(notice)) apply(notice.key, notice.remainingMs, notice.ms);
         else skip('penalty', key);
       }
@@ -255,8 +305,11 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
     },
     connections(account, clientId) {
       if (!fresh()) return 0;
+      const byId = accounts.get(account);
+      if (!byId) return 0;
+      const own = digest(clientId);
       let n = 0;
-      for (const [id, count] of accounts.get(account) ?? []) if (id !== clientId) n += count;
+      for (const [id, count] of byId) if (id !== own) n += count;
       return n;
     },
     reportFrom(next) {
@@ -282,10 +335,24 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
     },
     async start() {
       subscriber.on('message', (ch: string, text: string) => {
-        if (ch === channel) onNotice(text);
+        if (ch !== channel) return;
+        try {
+          onNotice(text);
+        } catch (err) {
+          skip('penalty', (err as Error).message);
+        }
+      });
+      // notices published while the subscriber was away are lost: what still runs is read again on reconnect
+      subscriber.on('ready', () => {
+        if (started && !stopped) {
+          loadPenalties().catch((err: Error) =>
+            o.logger.debug({ err: err.message }, 'shared MQTT limits: penalties not read again after reconnect'),
+          );
+        }
       });
       await subscriber.subscribe(channel);
       await loadPenalties();
+      started = true;
       tick();
       await running;
     },
@@ -293,7 +360,12 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
       stopped = true;
       clearTimeout(timer);
       await running;
-      await redis.del(`${p}conns:${o.nodeId}`).catch(() => undefined);
+      await redis
+        .multi()
+        .del(hashOf(o.nodeId))
+        .srem(nodesKey, o.nodeId)
+        .exec()
+        .catch(() => undefined);
       await Promise.all(
         [redis, subscriber].map((r) =>
           r.quit().then(

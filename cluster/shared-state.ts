@@ -128,11 +128,18 @@ function validated<T>(
   };
 }
 
-/** A stored target's canonical JSON with its secret sealed (the entry as Redis holds it). */
-function sealTargetSecret(json: string, seal: SecretSeal): string {
+/** What a target's sealed secret is bound to: the rest of its entry, canonical (cluster/sealed-secret.ts). */
+function targetContext(stored: Record<string, unknown>, target: Record<string, unknown>): string {
+  const { secret: _secret, ...rest } = target;
+  return canonicalJson({ ...stored, target: rest });
+}
+
+/** A stored target's entry as Redis holds it: canonical JSON, its secret sealed and bound to the rest. */
+export function sealTargetSecret(json: string, seal: SecretSeal): string {
   const stored = JSON.parse(json) as { target: { secret?: string } };
   if (typeof stored.target.secret !== 'string') return json;
-  return canonicalJson({ ...stored, target: { ...stored.target, secret: seal.seal(stored.target.secret) } });
+  const sealed = seal.seal(stored.target.secret, targetContext(stored, stored.target));
+  return canonicalJson({ ...stored, target: { ...stored.target, secret: sealed } });
 }
 
 /** An entry from Redis with its secret opened; undefined when the secret is there and does not open. */
@@ -141,7 +148,8 @@ function openTargetSecret(value: unknown, seal: SecretSeal): unknown {
   const target = (value as { target?: unknown }).target;
   if (typeof target !== 'object' || target === null || !('secret' in target)) return value;
   const sealed = (target as { secret: unknown }).secret;
-  const secret = typeof sealed === 'string' ? seal.open(sealed) : undefined;
+  const context = targetContext(value as Record<string, unknown>, target as Record<string, unknown>);
+  const secret = typeof sealed === 'string' ? seal.open(sealed, context) : undefined;
   return secret === undefined ? undefined : { ...value, target: { ...target, secret } };
 }
 
