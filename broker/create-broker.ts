@@ -142,6 +142,18 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       clock,
     );
   const penalty = createConnectPenalty(limits, clock, refusals, logger, deps.sharedLimits);
+  // cluster mode: what a device uses on each node is charged to its budget on the others (a device spread over
+  // nodes has one budget); accounts under a quarter of the rate per second are not reported. Only the city's
+  // sensors are charged: a name from Redis that is none of them would only grow the budgets kept here
+  if (deps.sharedLimits) {
+    rate.shareUsage();
+    deps.sharedLimits.usageFrom(
+      () => rate.takeUsage(limits.devicePublishesPerSecond / 4, limits.deviceBytesPerSecond / 4),
+      (account, publishes, bytes) => {
+        if (city.sensorsById.has(account)) rate.chargeRemote(account, publishes, bytes);
+      },
+    );
+  }
   // source address of each stream (set in admitSocket), for penalties by address
   const addresses = new WeakMap<object, string>();
   // publishes held over their budget (publish-gate.ts), cancelled when the broker closes

@@ -83,6 +83,24 @@ describe('abuse penalties', () => {
   });
 });
 
+describe('device budget usage shared between nodes', () => {
+  it('reports accounts over a floor, starts counting again, and charges another node’s usage as debt', () => {
+    const clock = createManualClock();
+    const here = new PublishRateLimiter(limits, clock);
+    expect(here.takeUsage(1, 1)).toEqual([]);
+    here.shareUsage();
+    const conn = {};
+    for (let i = 0; i < 3; i++) here.take('busy', conn, 10);
+    here.take('quiet', {}, 10);
+    expect(here.takeUsage(2, 1000)).toEqual([{ account: 'busy', publishes: 3, bytes: 30 }]);
+    expect(here.takeUsage(1, 1)).toEqual([]);
+    // another node used the whole burst (5) of 'busy': the next publish here waits for the rate (10/s)
+    const there = new PublishRateLimiter(limits, clock);
+    there.chargeRemote('busy', 5, 50);
+    expect(there.take('busy', {}, 10)).toEqual({ outcome: 'held', ms: 100 });
+  });
+});
+
 describe('connection limits with what other nodes report', () => {
   const remote = (sockets: number, connections: number) => ({ sockets: () => sockets, connections: () => connections });
 

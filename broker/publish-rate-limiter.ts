@@ -64,9 +64,18 @@ interface AccountBudget {
 /** The common verdict, one object for all (take runs for every publish). */
 const OK: RateVerdict = Object.freeze({ outcome: 'ok' });
 
+/** What an account used since the last report (cluster mode: cluster/shared-broker-limits.ts). */
+export interface AccountUsage {
+  readonly account: string;
+  readonly publishes: number;
+  readonly bytes: number;
+}
+
 export class PublishRateLimiter {
   private readonly accounts = new Map<string, AccountBudget>();
   private readonly connections = new WeakMap<object, Bucket>();
+  /** publishes and bytes charged per account since the last report; only in cluster mode (shareUsage) */
+  private usage: Map<string, [number, number]> | undefined;
 
   constructor(
     private readonly limits: RateLimits,
@@ -84,7 +93,61 @@ export class PublishRateLimiter {
     budget.publishes.charge(1);
     budget.bytes.charge(bytes);
     own.charge(bytes);
+    if (this.usage) this.tally(account, bytes);
     return { ok: true };
+  }
+
+  /** Starts counting what each account uses, for the other nodes of a cluster (takeUsage, chargeRemote). */
+  shareUsage(): void {
+    this.usage ??= new Map();
+  }
+
+  /**
+   * What accounts used since the last call, those at or above either floor (a fleet's quiet devices are not
+   * sent every second); the count starts again.
+   */
+  takeUsage(publishFloor: number, byteFloor: number): AccountUsage[] {
+    const out: AccountUsage[] = [];
+    if (!this.usage) return out;
+    for (const [account, [publishes, bytes]] of this.usage) {
+      if (publishes >= publishFloor || bytes >= byteFloor) out.push({ account, publishes, bytes });
+    }
+    this.usage.clear();
+    return out;
+  }
+
+  /**
+   * Charges what `account` used on another node to its budget here (it may go into debt: what it sends here
+   * then waits, or is refused past the hold), so that a device spread over nodes has one budget, not one each.
+   */
+  chargeRemote(account: string, publishes: number, bytes: number): void {
+    const now = this.clock.now();
+    let budget = this.accounts.get(account);
+    if (!budget) {
+      budget = this.newBudget(now);
+      this.accounts.set(account, budget);
+    }
+    budget.publishes.refill(now);
+    budget.bytes.refill(now);
+    budget.publishes.charge(publishes);
+    budget.bytes.charge(bytes);
+  }
+
+  private tally(account: string, bytes: number): void {
+    const t = this.usage!.get(account);
+    if (t) {
+      t[0]++;
+      t[1] += bytes;
+    } else this.usage!.set(account, [1, bytes]);
+  }
+
+  private newBudget(now: number): AccountBudget {
+    const L = this.limits;
+    return {
+      publishes: new Bucket(L.ratePerSecond, L.burst, now),
+      bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now),
+      refusedInRow: 0,
+    };
   }
 
   private budgetOf(account: string, connection: object): { budget: AccountBudget; own: Bucket } {
@@ -159,6 +222,7 @@ export class PublishRateLimiter {
     budget.publishes.charge(1);
     budget.bytes.charge(bytes);
     own.charge(bytes);
+    if (this.usage) this.tally(account, bytes);
     return wait > 0 ? { outcome: 'held', ms: Math.ceil(wait) } : OK;
   }
 }

@@ -3,7 +3,7 @@ import type { MqttClient } from 'mqtt';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { captureLogs } from '../test-support/log-capture.ts';
-import { type TestPlatform, tryConnect } from '../test-support/platform-harness.ts';
+import { publishAcked, type TestPlatform, tryConnect } from '../test-support/platform-harness.ts';
 import type { RedisServer } from '../test-support/redis-server.ts';
 import { twoClusterNodes } from './cluster-test-kit.ts';
 
@@ -136,6 +136,23 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
     const other = await deviceOn(b, 'air-ngomon');
     expect(other.ok).toBe(true);
     await other.client?.endAsync();
+  });
+
+  it('charges what a device sent through node A to its budget on node B: one budget, not one per node', async () => {
+    const onA = await deviceOn(a, 'air-dongba', 'air-dongba-a');
+    expect(onA.ok).toBe(true);
+    // its whole burst (5) through A
+    for (let i = 0; i < 5; i++)
+      await publishAcked(onA.client!, 'ioc/air/air-dongba/readings', JSON.stringify({ pm25: 10 + i }));
+    await reported();
+    const before = await refusedTotal(b, 'rate_limited');
+    const onB = await deviceOn(b, 'air-dongba', 'air-dongba-b');
+    expect(onB.ok).toBe(true);
+    // node B's own bucket would hold 5; charged with A's 5, it holds what refilled since (1/s): some are refused
+    for (let i = 0; i < 3; i++)
+      onB.client!.publish('ioc/air/air-dongba/readings', JSON.stringify({ pm25: 20 + i }), { qos: 0 });
+    await expect.poll(() => refusedTotal(b, 'rate_limited'), { timeout: 5000 }).toBeGreaterThan(before);
+    await Promise.all([onA, onB].map((c) => c.client?.endAsync(true)));
   });
 
   it('skips what another node wrote to Redis that is not valid, counts it, and goes on', async () => {

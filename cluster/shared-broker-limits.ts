@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
+import type { AccountUsage } from '../broker/publish-rate-limiter.ts';
 
 /**
- * MQTT connection limits and CONNECT penalties for the whole cluster (docs/security.md, "Cluster caveats"):
- * behind a round-robin balancer one address or account reaches every node, so limits kept by each node alone
- * would give N nodes N times the connections, and a device penalised on one node would reconnect to the next.
+ * MQTT connection limits, device budgets and CONNECT penalties for the whole cluster (docs/security.md, "Cluster
+ * caveats"): behind a round-robin balancer one address or account reaches every node, so limits kept by each node
+ * alone would give N nodes N times the connections and the budget, and a device penalised on one node would
+ * reconnect to the next.
  *
  * - Connections: every `intervalMs` each node writes what it holds to `<prefix>conns:node:<id>` (a hash: sockets
  *   per source address, and per account its connections per client id, each above a floor that keeps a fleet's
@@ -17,6 +19,9 @@ import { Counter, type Registry } from 'prom-client';
  *   at most one interval old: a burst spread over nodes inside that interval can pass up to each node's own
  *   limit (each node still counts its own at once), never more; a node that stops reporting (dead, cut off) is
  *   left out once its hash expires.
+ * - Device budgets: the same report carries what each device used since the last one (above a quarter of its
+ *   rate), and the other nodes charge it to the budget they keep for it (broker/publish-rate-limiter.ts
+ *   `chargeRemote`), once per report (its `seq`): a device spread over nodes has one budget, to within a second.
  * - Penalties: a penalty started on one node is published on `<prefix>penalties` and kept as
  *   `<prefix>penalty:<digest>` for its remaining time (what a node starting later reads); every node refuses
  *   that account (or address) at CONNECT until it ends. Times travel as durations, not clock readings, so nodes'
@@ -52,6 +57,14 @@ export interface RemotePenalties {
 export interface SharedBrokerLimits extends RemoteConnections, RemotePenalties {
   /** the broker's own connections, read at each report */
   reportFrom(source: () => ConnectionReport): void;
+  /**
+   * The device budget (broker/publish-rate-limiter.ts): `take` what accounts used here since the last report
+   * (those over its floors), `charge` what they used on another node.
+   */
+  usageFrom(
+    take: () => readonly AccountUsage[],
+    charge: (account: string, publishes: number, bytes: number) => void,
+  ): void;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -77,6 +90,10 @@ const NODE_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 const MAX_NODES = 256;
 /** each node's hash holds this field while it lives, so that a node holding nothing over the floors still shows */
 const ALIVE_FIELD = 'alive';
+/** the report's number (each node's own count): a report read twice is charged once */
+const SEQ_FIELD = 'seq';
+const MAX_USED_PUBLISHES = 1_000_000;
+const MAX_USED_BYTES = 1e12;
 const PENALTY_KINDS = ['account\u0000', 'address\u0000'];
 const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
 const isCount = (n: unknown): n is number =>
@@ -117,6 +134,11 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
   const hashOf = (node: string) => `${p}conns:node:${node}`;
   const channel = `${p}penalties`;
   let source: () => ConnectionReport = () => ({ addresses: [], accounts: [] });
+  let takeUsage: () => readonly AccountUsage[] = () => [];
+  let chargeUsage: (account: string, publishes: number, bytes: number) => void = () => undefined;
+  let seq = 0;
+  // the last report of each other node whose usage was charged here
+  const chargedSeq = new Map<string, string>();
   let apply: (key: string, remainingMs: number, ms: number) => void = () => undefined;
   // the other nodes' counts, summed: address key -> sockets; account -> client id -> connections
   let sockets = new Map<string, number>();
@@ -148,7 +170,8 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
 
   const report = async () => {
     const own = source();
-    const fields: string[] = [ALIVE_FIELD, '1'];
+    const fields: string[] = [ALIVE_FIELD, '1', SEQ_FIELD, String(++seq)];
+    for (const u of takeUsage()) fields.push(`u\u0000${u.account}`, `${u.publishes} ${u.bytes}`);
     for (const [key, n] of own.addresses) fields.push(`s\u0000${key}`, String(n));
     // client ids as digests: bounded, whatever clientIdMaxBytes allows, and never written to Redis as given
     for (const [account, ids] of own.accounts) {
@@ -182,13 +205,39 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
       } else if ((value as Record<string, string>)[ALIVE_FIELD] === undefined) {
         gone.push(node);
       } else {
-        addCounts(value as Record<string, string>, nextSockets, nextAccounts);
+        const h = value as Record<string, string>;
+        addCounts(h, nextSockets, nextAccounts);
+        // a report not charged yet: what each device used on that node is charged to its budget here
+        if (h[SEQ_FIELD] !== chargedSeq.get(node)) {
+          chargedSeq.set(node, h[SEQ_FIELD] ?? '');
+          chargeFrom(h);
+        }
       }
     }
+    for (const node of chargedSeq.keys()) if (!others.includes(node)) chargedSeq.delete(node);
     if (gone.length) await redis.srem(nodesKey, ...gone);
     sockets = nextSockets;
     accounts = nextAccounts;
     lastRead = Date.now();
+  };
+
+  /** a node's report of what devices used there, entry by entry (`u\0<account>`: "<publishes> <bytes>") */
+  const chargeFrom = (h: Record<string, string>) => {
+    for (const [field, value] of Object.entries(h)) {
+      if (!field.startsWith('u\u0000')) continue;
+      const [publishes, bytes, more] = value.split(' ').map(Number);
+      const valid =
+        more === undefined &&
+        Number.isSafeInteger(publishes) &&
+        publishes! >= 0 &&
+        publishes! <= MAX_USED_PUBLISHES &&
+        Number.isSafeInteger(bytes) &&
+        bytes! >= 0 &&
+        bytes! <= MAX_USED_BYTES &&
+        field.length <= MAX_KEY_CHARS;
+      if (valid) chargeUsage(field.slice(2), publishes!, bytes!);
+      else skip('connections', field);
+    }
   };
 
   /** one node's hash added into the sums, entry by entry (what is not valid is skipped and counted) */
@@ -198,7 +247,7 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
     nextAccounts: Map<string, Map<string, number>>,
   ) => {
     for (const [field, value] of Object.entries(h)) {
-      if (field === ALIVE_FIELD) continue;
+      if (field === ALIVE_FIELD || field === SEQ_FIELD || field.startsWith('u\u0000')) continue;
       if (field.length > MAX_KEY_CHARS) {
         skip('connections', field);
       } else if (field.startsWith('s\u0000')) {
@@ -314,6 +363,10 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
     },
     reportFrom(next) {
       source = next;
+    },
+    usageFrom(take, charge) {
+      takeUsage = take;
+      chargeUsage = charge;
     },
     share(key, remainingMs, ms) {
       const notice: PenaltyNotice = { node: o.nodeId, key, remainingMs, ms };
