@@ -51,6 +51,15 @@ async function publishAsNodeX(probe: Redis, keyPrefix: string, doc: string, key:
     notice,
   );
 }
+/** Waits until each of the two nodes logged each of these shared entries as invalid and skipped. */
+async function skippedByBothNodes(...keys: string[]): Promise<void> {
+  const skipped = () =>
+    logs.lines.filter((l) => l.msg === 'an entry from the cluster is invalid here: skipped').map((l) => l.entry);
+  await waitFor(`both nodes skipping ${keys.join(', ')}`, () =>
+    keys.every((key) => skipped().filter((k) => k === key).length === 2) ? true : undefined,
+  );
+}
+
 describe('silences, webhook targets and provisioning codes are the cluster’s', () => {
   let a: TestPlatform;
   let b: TestPlatform;
@@ -280,13 +289,7 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     } finally {
       probe.disconnect();
     }
-    const skipped = () =>
-      logs.lines.filter((l) => l.msg === 'an entry from the cluster is invalid here: skipped').map((l) => l.entry);
-    await waitFor('both nodes refusing both targets', () =>
-      skipped().filter((k) => k === 'gai-ro').length === 2 && skipped().filter((k) => k === 'khoa-la').length === 2
-        ? true
-        : undefined,
-    );
+    await skippedByBothNodes('gai-ro', 'khoa-la');
     for (const node of [a, b]) {
       const res = await node.request('GET', '/api/webhooks/targets', { token: node.adminToken });
       const ids = (res.json as { targets: Array<{ id: string }> }).targets.map((t) => t.id);
@@ -314,13 +317,7 @@ describe('silences, webhook targets and provisioning codes are the cluster’s',
     } finally {
       probe.disconnect();
     }
-    const skipped = () =>
-      logs.lines.filter((l) => l.msg === 'an entry from the cluster is invalid here: skipped').map((l) => l.entry);
-    await waitFor('both nodes refusing both entries', () =>
-      skipped().filter((k) => k === 'gia-mao').length === 2 && skipped().filter((k) => k === 'that-that').length === 2
-        ? true
-        : undefined,
-    );
+    await skippedByBothNodes('gia-mao', 'that-that');
     for (const node of [a, b]) {
       const res = await node.request('GET', '/api/webhooks/targets', { token: node.adminToken });
       const targets = (res.json as { targets: Array<{ id: string; url: string }> }).targets;

@@ -64,6 +64,12 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
   /** a device of the seeded fleet connecting to `node` */
   const deviceOn = (node: TestPlatform, sensorId: string, clientId = sensorId) =>
     tryConnect(node.mqttUrl, { username: sensorId, password: a.devicePassword(sensorId), clientId });
+  /** the refusal code a device's CONNECT gets on `node` (undefined: accepted, and closed again) */
+  const connackOf = async (node: TestPlatform, sensorId: string) => {
+    const attempt = await deviceOn(node, sensorId);
+    await attempt.client?.endAsync(true);
+    return attempt.code;
+  };
   /** the node's view of what the other reported, once it has caught up */
   const reported = () => new Promise((r) => setTimeout(r, 2500));
 
@@ -121,16 +127,7 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
     await closed;
     client.end(true);
     expect(await refusedTotal(a, 'abusive')).toBe(1);
-    await expect
-      .poll(
-        async () => {
-          const attempt = await deviceOn(b, 'air-kimlong');
-          await attempt.client?.endAsync(true);
-          return attempt.code;
-        },
-        { timeout: 5000 },
-      )
-      .toBe(3);
+    await expect.poll(() => connackOf(b, 'air-kimlong'), { timeout: 5000 }).toBe(3);
     expect(await refusedTotal(b, 'penalty')).toBeGreaterThanOrEqual(1);
     // another device is not held by it
     const other = await deviceOn(b, 'air-ngomon');
@@ -215,16 +212,7 @@ describe('MQTT connection limits and CONNECT penalties are the cluster’s, not 
       expect(before.ok).toBe(true);
       await before.client?.endAsync(true);
       await writer.client('KILL', 'TYPE', 'pubsub');
-      await expect
-        .poll(
-          async () => {
-            const attempt = await deviceOn(b, 'air-thuanan');
-            await attempt.client?.endAsync(true);
-            return attempt.code;
-          },
-          { timeout: 10_000 },
-        )
-        .toBe(3);
+      await expect.poll(() => connackOf(b, 'air-thuanan'), { timeout: 10_000 }).toBe(3);
     } finally {
       await writer.del(`${prefix}penalty:doc-lai`);
       writer.disconnect();
