@@ -1,4 +1,4 @@
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -39,9 +39,16 @@ export function writeBenchCity(dir: string, devices: number, platformLines: read
 export async function startBenchPlatform(
   devices: number,
   overrides: PlatformConfigInput = {},
-  options: { rulesYaml?: string; platformLines?: readonly string[] } = {},
+  options: { rulesYaml?: string; platformLines?: readonly string[]; logDir?: string } = {},
 ): Promise<{ platform: Platform; close(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'ioc-bench-'));
+  // the commit log on another file system (a disk of its own, as docs/operations.md advises): `<dataDir>/log`
+  // is a link to a fresh directory there
+  const logDir = options.logDir ? mkdtempSync(join(options.logDir, 'ioc-bench-log-')) : undefined;
+  if (logDir) {
+    mkdirSync(join(dir, 'data'), { recursive: true });
+    symlinkSync(logDir, join(dir, 'data', 'log'));
+  }
   const configFile = writeBenchCity(dir, devices, options.platformLines);
   if (options.rulesYaml) writeFileSync(join(dir, 'city', 'rules', 'bench.yaml'), options.rulesYaml);
   const platform = await startPlatform({
@@ -64,6 +71,7 @@ export async function startBenchPlatform(
     async close() {
       await platform.close();
       rmSync(dir, { recursive: true, force: true });
+      if (logDir) rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

@@ -19,6 +19,7 @@ import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from '
  *
  *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60]
  *     [--svg docs/soak.svg] [--json samples.json] [--flush-ms 1000] [--heap-snapshots DIR [--snapshot-minute 20]]
+ *     [--log-dir DIR]
  *
  * `--rate` readings/s in all, spread evenly over the devices (bench/soak-load.ts, its own process, raw MQTT
  * over TCP so that it costs far less than the platform). Rules: the city's air rules (config/cities/hue:
@@ -45,6 +46,8 @@ const { values } = parseArgs({
     // JS heap column instead
     'heap-snapshots': { type: 'string' },
     'snapshot-minute': { type: 'string', default: '20' },
+    // the commit log in a directory of another file system (its own disk), the store where it was
+    'log-dir': { type: 'string' },
   },
 });
 const devices = Number(values.devices);
@@ -87,7 +90,7 @@ const flushMs = values['flush-ms'];
 const { platform, close } = await startBenchPlatform(
   devices,
   flushMs === undefined ? {} : { store: { embedded: { flushIntervalMs: Number(flushMs) } } },
-  { rulesYaml },
+  { rulesYaml, ...(values['log-dir'] ? { logDir: values['log-dir'] } : {}) },
 );
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
