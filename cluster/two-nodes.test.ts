@@ -125,10 +125,12 @@ describe('two cluster nodes on one Redis and one InfluxDB', () => {
       clientId,
       clean: false,
       reconnectPeriod: 0,
-      connectTimeout: 5000,
+      // node B takes the session and its queue from Redis: on a CI machine running eight test files at once this
+      // once took over 5 s (a fresh-clone run, 2026-12-07); a refusal still answers at once
+      connectTimeout: 15_000,
     });
     const received = new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('the queued message did not arrive on node B')), 10_000);
+      const timer = setTimeout(() => reject(new Error('the queued message did not arrive on node B')), 20_000);
       second.once('message', (_topic, body) => {
         clearTimeout(timer);
         resolve(body.toString());
