@@ -197,11 +197,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     action: MQTT_CONNECT_REFUSED_ACTION,
     perWindow: config.audit.authFailuresPerMinute,
   });
-  // cluster mode: MQTT connections per address and account, and CONNECT penalties, counted for the cluster
-  const brokerLink = clusterLinkOf(config);
-  const brokerLimits = brokerLink
+  // cluster mode: how this node reaches the cluster's Redis (also for the shared state below); MQTT connections,
+  // device budgets and CONNECT penalties counted for the cluster
+  const link = clusterLinkOf(config);
+  const brokerLimits = link
     ? createSharedBrokerLimits({
-        ...brokerLink,
+        ...link,
         logger,
         registry,
         maxPenaltyMs: config.limits.abusePenaltyMaxSeconds * 1000,
@@ -352,7 +353,6 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   await alerts.start();
   // cluster mode: accounts, device secrets, the device registry, API rule changes, silences, provisioning codes
   // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node (cluster/shared-state.ts)
-  const link = clusterLinkOf(config);
   shared = link
     ? createSharedState({
         ...link,

@@ -65,7 +65,7 @@ export interface BrokerDeps {
   isCurrent?: (principal: Principal) => boolean;
   /** cluster mode: message fan-out and sessions in Redis (broker/redis-broker-state.ts); in memory when absent */
   shared?: RedisBrokerState;
-  /** cluster mode: connection limits and CONNECT penalties of the whole cluster (cluster/shared-broker-limits.ts) */
+  /** cluster mode: connection limits, device budgets and CONNECT penalties of the cluster (shared-broker-limits.ts) */
   sharedLimits?: SharedBrokerLimits;
   /**
    * told of every refused CONNECT (after authentication ran), for the audit log (platform.ts bounds it per

@@ -122,11 +122,7 @@ export class PublishRateLimiter {
    */
   chargeRemote(account: string, publishes: number, bytes: number): void {
     const now = this.clock.now();
-    let budget = this.accounts.get(account);
-    if (!budget) {
-      budget = this.newBudget(now);
-      this.accounts.set(account, budget);
-    }
+    const budget = this.accountBudget(account, now);
     budget.publishes.refill(now);
     budget.bytes.refill(now);
     budget.publishes.charge(publishes);
@@ -141,20 +137,11 @@ export class PublishRateLimiter {
     } else this.usage!.set(account, [1, bytes]);
   }
 
-  private newBudget(now: number): AccountBudget {
-    const L = this.limits;
-    return {
-      publishes: new Bucket(L.ratePerSecond, L.burst, now),
-      bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now),
-      refusedInRow: 0,
-    };
-  }
-
-  private budgetOf(account: string, connection: object): { budget: AccountBudget; own: Bucket } {
-    const now = this.clock.now();
-    const L = this.limits;
+  /** The budget kept for `account`, a full one made the first time. */
+  private accountBudget(account: string, now: number): AccountBudget {
     let budget = this.accounts.get(account);
     if (!budget) {
+      const L = this.limits;
       budget = {
         publishes: new Bucket(L.ratePerSecond, L.burst, now),
         bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now),
@@ -162,6 +149,13 @@ export class PublishRateLimiter {
       };
       this.accounts.set(account, budget);
     }
+    return budget;
+  }
+
+  private budgetOf(account: string, connection: object): { budget: AccountBudget; own: Bucket } {
+    const now = this.clock.now();
+    const L = this.limits;
+    const budget = this.accountBudget(account, now);
     let own = this.connections.get(connection);
     if (!own) {
       own = new Bucket(L.connectionBytesPerSecond, L.byteBurst, now);
@@ -194,15 +188,7 @@ export class PublishRateLimiter {
   take(account: string, connection: object, bytes: number): RateVerdict {
     const now = this.clock.now();
     const L = this.limits;
-    let budget = this.accounts.get(account);
-    if (!budget) {
-      budget = {
-        publishes: new Bucket(L.ratePerSecond, L.burst, now),
-        bytes: new Bucket(L.bytesPerSecond, L.byteBurst, now),
-        refusedInRow: 0,
-      };
-      this.accounts.set(account, budget);
-    }
+    const budget = this.accountBudget(account, now);
     let own = this.connections.get(connection);
     if (!own) {
       // one connection may use the account's burst, but not more than its own share of the rate

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { defaultNodeId } from '../config/cluster-config.ts';
 import type { PlatformConfig } from '../config/platform-config.ts';
@@ -21,3 +22,6 @@ export function clusterLinkOf(
   const { redis, keyPrefix } = config.cluster;
   return redis ? { redisUrl: redis, keyPrefix, nodeId: nodeIdOf(config) } : undefined;
 }
+
+/** An outsider's text (an account name, an address, a client id) in a Redis key or field: a digest, bounded. */
+export const keyDigest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 32);

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { AccountUsage } from '../broker/publish-rate-limiter.ts';
+import { keyDigest } from './cluster-node.ts';
 
 /**
  * MQTT connection limits, device budgets and CONNECT penalties for the whole cluster (docs/security.md, "Cluster
@@ -95,7 +95,6 @@ const SEQ_FIELD = 'seq';
 const MAX_USED_PUBLISHES = 1_000_000;
 const MAX_USED_BYTES = 1e12;
 const PENALTY_KINDS = ['account\u0000', 'address\u0000'];
-const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
 const isCount = (n: unknown): n is number =>
   Number.isSafeInteger(n) && (n as number) >= 0 && (n as number) <= MAX_COUNT;
 
@@ -176,7 +175,10 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
     // client ids as digests: bounded, whatever clientIdMaxBytes allows, and never written to Redis as given
     for (const [account, ids] of own.accounts) {
       const byDigest: Record<string, number> = Object.create(null);
-      for (const [id, n] of Object.entries(ids)) byDigest[digest(id)] = (byDigest[digest(id)] ?? 0) + n;
+      for (const [id, n] of Object.entries(ids)) {
+        const key = keyDigest(id);
+        byDigest[key] = (byDigest[key] ?? 0) + n;
+      }
       fields.push(`c\u0000${account}`, JSON.stringify(byDigest));
     }
     const hash = hashOf(o.nodeId);
@@ -356,7 +358,7 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
       if (!fresh()) return 0;
       const byId = accounts.get(account);
       if (!byId) return 0;
-      const own = digest(clientId);
+      const own = keyDigest(clientId);
       let n = 0;
       for (const [id, count] of byId) if (id !== own) n += count;
       return n;
@@ -373,7 +375,7 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
       const text = JSON.stringify(notice);
       redis
         .multi()
-        .set(`${p}penalty:${digest(key)}`, text, 'PX', Math.max(1, remainingMs))
+        .set(`${p}penalty:${keyDigest(key)}`, text, 'PX', Math.max(1, remainingMs))
         .publish(channel, text)
         .exec()
         .catch((err: Error) =>

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
@@ -9,6 +8,7 @@ import type {
   ProvisioningVerdict,
 } from '../config/sensors/provisioning-limiter.ts';
 import { addressKey } from '../core/address-key.ts';
+import { keyDigest } from './cluster-node.ts';
 
 /**
  * Sign-in and provisioning-claim limits for the whole cluster (docs/security.md, "Cluster mode"): behind a
@@ -95,9 +95,6 @@ export interface SharedLimits {
   stop(): Promise<void>;
 }
 
-/** account names and addresses are an outsider's text: in a key as a digest, so its length is bounded */
-const digest = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 32);
-
 export function createSharedLimits(o: SharedLimitsOptions): SharedLimits {
   const redis = new Redis(o.redisUrl, { connectionName: `${o.nodeId}-limits`, maxRetriesPerRequest: 1 });
   redis.on('error', (err: Error) => o.logger.debug({ err: err.message }, 'shared limits: Redis connection error'));
@@ -146,10 +143,10 @@ export function createSharedLimits(o: SharedLimitsOptions): SharedLimits {
   const loginKeys = (account: string, address: string) => {
     const range = addressKey(address);
     const keys = [
-      `${p}login:pair:${digest(`${account}\u0000${range}`)}`,
-      `${p}login:address:${digest(range)}`,
-      `${p}login:account:${digest(account)}`,
-      `${p}login:known:${digest(`${account}\u0000${range}`)}`,
+      `${p}login:pair:${keyDigest(`${account}\u0000${range}`)}`,
+      `${p}login:address:${keyDigest(range)}`,
+      `${p}login:account:${keyDigest(account)}`,
+      `${p}login:known:${keyDigest(`${account}\u0000${range}`)}`,
     ];
     return [...keys, ...keys.slice(0, 3).map((k) => `${k}:refused`)];
   };
@@ -189,7 +186,7 @@ export function createSharedLimits(o: SharedLimitsOptions): SharedLimits {
     },
     provisioning(local) {
       const keys = (address: string) => {
-        const key = `${p}provision:${digest(addressKey(address))}`;
+        const key = `${p}provision:${keyDigest(addressKey(address))}`;
         return [key, `${key}:refused`];
       };
       return {
