@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -19,12 +20,17 @@ import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from '
  *
  *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60]
  *     [--svg docs/soak.svg] [--json samples.json] [--flush-ms 1000] [--heap-snapshots DIR [--snapshot-minute 20]]
- *     [--log-dir DIR]
+ *     [--log-dir DIR] [--reference-devices 100]
  *
  * `--rate` readings/s in all, spread evenly over the devices (bench/soak-load.ts, its own process, raw MQTT
  * over TCP so that it costs far less than the platform). Rules: the city's air rules (config/cities/hue:
  * hourly VN_AQI, a 10-minute PM2.5 spike, stations offline) and two faster bench rules, so alerts fire and
  * resolve during the run and reach the `--operators` WebSocket clients.
+ *
+ * The same-run baseline: `--reference-devices` more devices at the same pace publish to a bare durable broker in
+ * its own process (bench/soak-reference.ts: Aedes, an fdatasync'd append on the commit log's disk, group commit).
+ * Its PUBACK p99 in each sample is the machine's weather; the platform's p99 over it is reported beside the raw
+ * figure, so a busier machine is not read as the platform degrading (these machines are shared).
  */
 const { values } = parseArgs({
   options: {
@@ -48,6 +54,8 @@ const { values } = parseArgs({
     'snapshot-minute': { type: 'string', default: '20' },
     // the commit log in a directory of another file system (its own disk), the store where it was
     'log-dir': { type: 'string' },
+    // devices on the reference broker (0: none), each at the platform's devices' pace
+    'reference-devices': { type: 'string', default: '100' },
   },
 });
 const devices = Number(values.devices);
@@ -92,6 +100,8 @@ const { platform, close } = await startBenchPlatform(
   flushMs === undefined ? {} : { store: { embedded: { flushIntervalMs: Number(flushMs) } } },
   { rulesYaml, ...(values['log-dir'] ? { logDir: values['log-dir'] } : {}) },
 );
+const referenceDevices = Number(values['reference-devices']);
+const reference = referenceDevices > 0 ? await startReference(values['log-dir'] ?? tmpdir()) : undefined;
 const eld = monitorEventLoopDelay({ resolution: 10 });
 eld.enable();
 const samples: SoakSample[] = [];
@@ -110,6 +120,7 @@ const input = {
   sampleMs,
   durationMs,
   operators: Number(values.operators),
+  ...(reference ? { reference: { url: reference.url, devices: referenceDevices } } : {}),
 };
 console.log(
   `soak: ${devices} devices, ${rate} readings/s (one every ${((1000 * devices) / rate).toFixed(0)} ms ` +
@@ -117,6 +128,11 @@ console.log(
     `${cityAirRules.map((r) => r.id).join(', ')} + bench-pm25-high, bench-silent, ${values.minutes} min, ` +
     `sampled every ${sampleMs / 1000} s, ${new Date().toISOString()}`,
 );
+if (reference)
+  console.log(
+    `reference (same-run baseline): ${referenceDevices} devices at the same pace on bare Aedes + an fdatasync'd ` +
+      `append on the same disk, in its own process (${((rate * referenceDevices) / devices).toFixed(0)} readings/s)`,
+  );
 console.log(SOAK_TABLE_HEADER);
 const child = spawn(
   process.execPath,
@@ -166,6 +182,7 @@ async function takeSample(line: SoakLoadLine): Promise<void> {
     pubackP50Ms: line.pubackP50Ms,
     pubackP99Ms: line.pubackP99Ms,
     commitP99Ms,
+    ...(line.referenceP99Ms === undefined ? {} : { referenceP99Ms: line.referenceP99Ms }),
     diskWriteMbPerSecond: diskWrites(),
     ...(snapshots.length === 1 && samples.at(-1)?.t === snapshots[0]!.second ? { afterHeapSnapshot: true } : {}),
   };
@@ -193,6 +210,7 @@ if (snapshotDir && snapshots.length === 1) {
   snapshots.push({ second, path: writeSoakHeapSnapshot(snapshotDir, second) });
 }
 await close();
+reference?.stop();
 
 reportSoak(samples, lines, summary, stored);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ samples, lines, summary, stored }, null, 1)}\n`);
@@ -204,3 +222,17 @@ if (values.svg) {
   console.log(`plot: ${values.svg}`);
 }
 if (snapshots.length === 2) reportHeapGrowth(snapshots[0]!.path, snapshots[1]!.path);
+
+/** Starts bench/soak-reference.ts with its file under `dir`; resolves with its URL once it listens. */
+async function startReference(dir: string): Promise<{ url: string; stop(): void }> {
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./soak-reference.ts', import.meta.url)), dir],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const port = await new Promise<number>((resolve, reject) => {
+    proc.once('exit', (code) => reject(new Error(`the reference broker exited ${code}`)));
+    proc.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
+  });
+  return { url: `mqtt://127.0.0.1:${port}`, stop: () => proc.stdin.end() };
+}

@@ -9,8 +9,10 @@ import { startSoakOperators } from './soak-operators.ts';
  * clients on the alert stream. Pacing is open-loop, as real devices are: a slow PUBACK does not slow the
  * next reading. Every `sampleMs` it prints one JSON line (counters so far, PUBACK percentiles and this
  * process's CPU over the sample); at the end `{"done":true,...}`.
+ * With `reference`, as many more devices at the same pace publish to the reference broker (bench/soak-reference.ts),
+ * timed in a histogram of their own: the same-run baseline of the PUBACK latency.
  * Input (argv[2], JSON): { mqttUrl, wsUrl, operatorToken, devices: [{ sensorId, kind, username, password }],
- *   rate, sampleMs, durationMs, operators }
+ *   rate, sampleMs, durationMs, operators, reference?: { url, devices } }
  */
 interface Input {
   mqttUrl: string;
@@ -21,6 +23,7 @@ interface Input {
   sampleMs: number;
   durationMs: number;
   operators: number;
+  reference?: { url: string; devices: number };
 }
 const input = JSON.parse(process.argv[2] ?? '{}') as Input;
 const TICK_MS = 10;
@@ -32,10 +35,28 @@ const address = { host: url.hostname, port: Number(url.port) };
 const counters = emptyCounters();
 const puback = createHistogram();
 const devices = input.devices.map((spec, i) => new SoakDevice(spec, i, address, counters, puback));
+// the reference broker's devices: the same readings at the same pace per device, counted and timed apart
+const referenceCounters = emptyCounters();
+const referencePuback = createHistogram();
+const referenceAddress = input.reference ? new URL(input.reference.url) : undefined;
+const referenceDevices = Array.from(
+  { length: input.reference?.devices ?? 0 },
+  (_, i) =>
+    new SoakDevice(
+      { sensorId: `reference-${i}`, kind: 'air', username: 'reference', password: 'reference' },
+      i,
+      { host: referenceAddress!.hostname, port: Number(referenceAddress!.port) },
+      referenceCounters,
+      referencePuback,
+    ),
+);
+const referenceRate = (input.rate * referenceDevices.length) / Math.max(1, devices.length);
 const connectStarted = performance.now();
-for (let i = 0; i < devices.length; i += CONNECT_GROUP) {
-  // in groups: a thousand simultaneous CONNECTs (each a secret to verify) is a storm, not the steady state
-  await Promise.all(devices.slice(i, i + CONNECT_GROUP).map((d) => d.connect()));
+for (const fleet of [devices, referenceDevices]) {
+  for (let i = 0; i < fleet.length; i += CONNECT_GROUP) {
+    // in groups: a thousand simultaneous CONNECTs (each a secret to verify) is a storm, not the steady state
+    await Promise.all(fleet.slice(i, i + CONNECT_GROUP).map((d) => d.connect()));
+  }
 }
 const connectSeconds = (performance.now() - connectStarted) / 1000;
 
@@ -43,6 +64,7 @@ const connectSeconds = (performance.now() - connectStarted) / 1000;
 // rate. After a stall longer than a second the backlog beyond one second is dropped and counted: a
 // generator that cannot keep up must show as missing readings, not as a burst the platform never sees live.
 let next = 0;
+let referenceNext = 0;
 let behind = 0;
 const started = performance.now();
 const startedAt = Date.now();
@@ -54,6 +76,12 @@ const pacer = setInterval(() => {
   }
   const now = Date.now();
   for (; next < due; next++) devices[next % devices.length]!.publish(now);
+  if (referenceDevices.length === 0) return;
+  // its own backlog is not caught up after a stall either: at most a second of it
+  const referenceDue = Math.floor(((performance.now() - started) * referenceRate) / 1000);
+  referenceNext = Math.max(referenceNext, referenceDue - Math.ceil(referenceRate));
+  for (; referenceNext < referenceDue; referenceNext++)
+    referenceDevices[referenceNext % referenceDevices.length]!.publish(now);
 }, TICK_MS);
 
 let cpuMark = process.cpuUsage();
@@ -76,11 +104,20 @@ const sample = setInterval(() => {
     pubackP50Ms: puback.percentile(50) / 1000,
     pubackP99Ms: puback.percentile(99) / 1000,
     pubackMaxMs: puback.max / 1000,
+    ...(referenceDevices.length > 0
+      ? {
+          referenceAcked: referenceCounters.acked,
+          referenceFailed: referenceCounters.failed + referenceCounters.skipped,
+          referenceP50Ms: referencePuback.percentile(50) / 1000,
+          referenceP99Ms: referencePuback.percentile(99) / 1000,
+        }
+      : {}),
     loadCpuMicros: cpuMicros,
     loadCpuMicrosPerReading: published > 0 ? cpuMicros / published : 0,
     loadRssMb: process.memoryUsage().rss / 2 ** 20,
   };
   puback.reset();
+  referencePuback.reset();
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }, input.sampleMs);
 
@@ -88,6 +125,6 @@ const sample = setInterval(() => {
 await new Promise((r) => setTimeout(r, input.durationMs + 500));
 clearInterval(pacer);
 clearInterval(sample);
-await Promise.all(devices.map((d) => d.stop(5000)));
+await Promise.all([...devices, ...referenceDevices].map((d) => d.stop(5000)));
 operators.stop();
 process.stdout.write(`${JSON.stringify({ done: true, connectSeconds, behind, ...counters })}\n`, () => process.exit(0));

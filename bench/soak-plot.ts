@@ -12,6 +12,8 @@ export interface SoakSample {
   loopP99Ms: number;
   pubackP50Ms: number;
   pubackP99Ms: number;
+  /** the same-run baseline: a bare durable broker's PUBACK p99 in the same sample (bench/soak-reference.ts) */
+  referenceP99Ms?: number;
   /** the platform's part of the PUBACK wait (validated to durable), p99 from its histogram (bench/soak-commit.ts) */
   commitP99Ms?: number;
   /** what the machine's disks took (every process), MB/s */

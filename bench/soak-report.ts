@@ -20,6 +20,11 @@ export interface SoakLoadLine {
   pubackP50Ms: number;
   pubackP99Ms: number;
   pubackMaxMs: number;
+  /** the reference broker's devices (bench/soak-reference.ts), when the run has one */
+  referenceAcked?: number;
+  referenceFailed?: number;
+  referenceP50Ms?: number;
+  referenceP99Ms?: number;
   loadCpuMicros: number;
   loadCpuMicrosPerReading: number;
   loadRssMb: number;
@@ -37,6 +42,7 @@ const COLUMNS: Array<[string, number]> = [
   ['PUBACK p50 ms', 13],
   ['PUBACK p99 ms', 13],
   ['commit p99 ms', 13],
+  ['ref p99 ms', 10],
   ['disk w MB/s', 11],
   ['alert msgs', 10],
   ['platform cores', 14],
@@ -68,6 +74,7 @@ export function soakTableRow(
     sample.pubackP50Ms.toFixed(1),
     sample.pubackP99Ms.toFixed(1),
     sample.commitP99Ms?.toFixed(1) ?? '-',
+    sample.referenceP99Ms?.toFixed(1) ?? '-',
     sample.diskWriteMbPerSecond?.toFixed(1) ?? '-',
     String(line.alertMessages),
     shares.platformCores.toFixed(2),
@@ -160,6 +167,10 @@ export function reportSoak(
     if (steady.every((s) => s.heapUsedMb !== undefined)) report('JS heap used', (s) => s.heapUsedMb!, 'MB');
     report('loop delay p99', (s) => s.loopP99Ms, 'ms');
     report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
+    if (steady.every((s) => s.referenceP99Ms !== undefined)) {
+      report('reference p99', (s) => s.referenceP99Ms!, 'ms');
+      report('PUBACK/reference', (s) => s.pubackP99Ms / Math.max(0.1, s.referenceP99Ms!), 'x');
+    }
     if (steady.every((s) => s.commitP99Ms !== undefined)) report('commit p99', (s) => s.commitP99Ms!, 'ms');
     if (steady.every((s) => s.diskWriteMbPerSecond !== undefined))
       report('disk writes', (s) => s.diskWriteMbPerSecond!, 'MB/s (machine)');
