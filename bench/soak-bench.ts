@@ -12,6 +12,7 @@ import { commitP99Meter, diskWriteMeter } from './soak-commit.ts';
 import { cpuShareMeter } from './soak-cpu.ts';
 import { reportHeapGrowth, writeSoakHeapSnapshot } from './soak-heap.ts';
 import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
+import { startReference } from './soak-reference-start.ts';
 import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from './soak-report.ts';
 
 /**
@@ -210,7 +211,7 @@ if (snapshotDir && snapshots.length === 1) {
   snapshots.push({ second, path: writeSoakHeapSnapshot(snapshotDir, second) });
 }
 await close();
-reference?.stop();
+await reference?.stop();
 
 reportSoak(samples, lines, summary, stored);
 if (values.json) writeFileSync(values.json, `${JSON.stringify({ samples, lines, summary, stored }, null, 1)}\n`);
@@ -222,17 +223,3 @@ if (values.svg) {
   console.log(`plot: ${values.svg}`);
 }
 if (snapshots.length === 2) reportHeapGrowth(snapshots[0]!.path, snapshots[1]!.path);
-
-/** Starts bench/soak-reference.ts with its file under `dir`; resolves with its URL once it listens. */
-async function startReference(dir: string): Promise<{ url: string; stop(): void }> {
-  const proc = spawn(
-    process.execPath,
-    ['--import', 'tsx', fileURLToPath(new URL('./soak-reference.ts', import.meta.url)), dir],
-    { stdio: ['pipe', 'pipe', 'inherit'] },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    proc.once('exit', (code) => reject(new Error(`the reference broker exited ${code}`)));
-    proc.stdout.once('data', (chunk: Buffer) => resolve((JSON.parse(chunk.toString()) as { port: number }).port));
-  });
-  return { url: `mqtt://127.0.0.1:${port}`, stop: () => proc.stdin.end() };
-}

@@ -26,19 +26,33 @@ const SERIES: Array<{ name: string; color: string; pick: (s: SoakSample) => numb
   { name: 'PUBACK p99', color: '#2ca02c', pick: (s) => s.pubackP99Ms, unit: 'ms' },
 ];
 
-/** One panel per series, each on its own scale from zero, so a slope in any of them is visible. */
+const AGAINST_REFERENCE = {
+  name: 'PUBACK p99 / same-run reference p99',
+  color: '#9467bd',
+  pick: (s: SoakSample) => s.pubackP99Ms / Math.max(0.1, s.referenceP99Ms ?? 0),
+  unit: 'x',
+};
+
+/**
+ * One panel per series, each on its own scale from zero, so a slope in any of them is visible; with a same-run
+ * reference in every sample, a fourth panel: the PUBACK p99 over the reference's.
+ */
 export function renderSoakSvg(samples: readonly SoakSample[], title: string): string {
+  const panels =
+    samples.length > 0 && samples.every((s) => s.referenceP99Ms !== undefined)
+      ? [...SERIES, AGAINST_REFERENCE]
+      : SERIES;
   const width = 720;
   const panel = 150;
   const left = 60;
   const plotWidth = width - left - 20;
   const tMax = Math.max(1, ...samples.map((s) => s.t));
   const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + SERIES.length * panel}" ` +
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${40 + panels.length * panel}" ` +
       'font-family="sans-serif" font-size="12">',
     `<rect width="100%" height="100%" fill="white"/><text x="${left}" y="20" font-size="14">${escapeXml(title)}</text>`,
   ];
-  SERIES.forEach((series, i) => {
+  panels.forEach((series, i) => {
     const top = 40 + i * panel;
     const height = panel - 40;
     const yMax = Math.max(1e-9, ...samples.map(series.pick)) * 1.1;
