@@ -52,7 +52,8 @@ export interface ProfileSummary {
   top: FunctionRow[];
 }
 
-function groupOf(url: string, fn: string): string {
+/** The hot-path group of a frame (its script URL and function name), as the CPU summary counts it. */
+export function groupOf(url: string, fn: string): string {
   if (fn === '(garbage collector)') return 'garbage collection';
   // native frames: named by function, as V8 reports them without a script
   if (url === '' && /^f(data)?sync/.test(fn)) return 'commit log fsync (blocking: wall time, little CPU)';

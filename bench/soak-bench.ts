@@ -12,6 +12,7 @@ import { commitP99Meter, diskWriteMeter } from './soak-commit.ts';
 import { cpuShareMeter } from './soak-cpu.ts';
 import { reportHeapGrowth, writeSoakHeapSnapshot } from './soak-heap.ts';
 import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
+import { type AllocationSummary, largest, startHeapSampling } from './heap-samples.ts';
 import { startReference } from './soak-reference-start.ts';
 import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from './soak-report.ts';
 
@@ -21,7 +22,7 @@ import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from '
  *
  *   npm run bench -- soak [--devices 1000] [--rate 10000] [--minutes 30] [--operators 50] [--sample-seconds 60]
  *     [--svg docs/soak.svg] [--json samples.json] [--flush-ms 1000] [--heap-snapshots DIR [--snapshot-minute 20]]
- *     [--log-dir DIR] [--reference-devices 100]
+ *     [--log-dir DIR] [--reference-devices 100] [--survivors-minute N]
  *
  * `--rate` readings/s in all, spread evenly over the devices (bench/soak-load.ts, its own process, raw MQTT
  * over TCP so that it costs far less than the platform). Rules: the city's air rules (config/cities/hue:
@@ -55,6 +56,10 @@ const { values } = parseArgs({
     'snapshot-minute': { type: 'string', default: '20' },
     // the commit log in a directory of another file system (its own disk), the store where it was
     'log-dir': { type: 'string' },
+    // from this minute, for one sample, what the platform's main thread allocates that outlives a young collection
+    // (bench/heap-samples.ts, one sample per 64 KiB): what makes scavenges slow and fills the old generation. That
+    // sample is left out of the flatness figures
+    'survivors-minute': { type: 'string' },
     // devices on the reference broker (0: none), each at the platform's devices' pace
     'reference-devices': { type: 'string', default: '100' },
   },
@@ -66,6 +71,8 @@ const sampleMs = Number(values['sample-seconds']) * 1000;
 const snapshotDir = values['heap-snapshots'];
 const snapshotSecond = Number(values['snapshot-minute']) * 60;
 const snapshots: Array<{ second: number; path: string }> = [];
+const survivorsSecond = values['survivors-minute'] === undefined ? undefined : Number(values['survivors-minute']) * 60;
+let survivors: { from: number; published: number; stop: () => Promise<AllocationSummary> } | undefined;
 const CITY_RULE_FILES = ['air-quality.yaml', 'devices.yaml'];
 const BENCH_RULES = `
 - id: bench-pm25-high
@@ -186,6 +193,7 @@ async function takeSample(line: SoakLoadLine): Promise<void> {
     ...(line.referenceP99Ms === undefined ? {} : { referenceP99Ms: line.referenceP99Ms }),
     diskWriteMbPerSecond: diskWrites(),
     ...(snapshots.length === 1 && samples.at(-1)?.t === snapshots[0]!.second ? { afterHeapSnapshot: true } : {}),
+    ...(survivors ? { heapSampled: true } : {}),
   };
   eld.reset();
   const shares = cpu(line.loadCpuMicros);
@@ -195,6 +203,13 @@ async function takeSample(line: SoakLoadLine): Promise<void> {
   samples.push(sample);
   lines.push(line);
   console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
+  if (survivors) {
+    const summary = await survivors.stop();
+    reportSurvivors(summary, line.published - survivors.published, line.t - survivors.from);
+    survivors = undefined;
+  } else if (survivorsSecond !== undefined && line.t >= survivorsSecond && line.t < survivorsSecond + sampleMs / 1000) {
+    survivors = { from: line.t, published: line.published, stop: await startHeapSampling('survivors', 65_536) };
+  }
   if (snapshotDir && snapshots.length === 0 && line.t >= snapshotSecond) {
     snapshots.push({ second: line.t, path: writeSoakHeapSnapshot(snapshotDir, line.t) });
     console.log(`  heap snapshot at ${line.t} s: ${snapshots[0]!.path} (the next sample is left out of the figures)`);
@@ -223,3 +238,15 @@ if (values.svg) {
   console.log(`plot: ${values.svg}`);
 }
 if (snapshots.length === 2) reportHeapGrowth(snapshots[0]!.path, snapshots[1]!.path);
+
+/** What outlived a young collection during the sampled interval, per reading, by group and by function. */
+function reportSurvivors(summary: AllocationSummary, readings: number, seconds: number): void {
+  const per = (bytes: number) => `${(bytes / Math.max(1, readings)).toFixed(0).padStart(6)} B`;
+  console.log(
+    `  outlived a young collection, ${seconds} s from t=${survivors?.from} s: ${per(summary.bytes)} per reading ` +
+      `(${(summary.bytes / 2 ** 20 / Math.max(1, seconds)).toFixed(1)} MB/s); by group:`,
+  );
+  for (const [group, bytes] of largest(summary.byGroup, 12)) console.log(`    ${per(bytes)}  ${group}`);
+  console.log('  by function:');
+  for (const [name, bytes] of largest(summary.byFunction, 20)) console.log(`    ${per(bytes)}  ${name}`);
+}

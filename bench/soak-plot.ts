@@ -9,6 +9,8 @@ export interface SoakSample {
   externalMb?: number;
   /** the minute after a heap snapshot (a pause of seconds): left out of the flatness figures */
   afterHeapSnapshot?: boolean;
+  /** taken while the heap was sampled (`--survivors-minute`): left out of the flatness figures too */
+  heapSampled?: boolean;
   loopP99Ms: number;
   pubackP50Ms: number;
   pubackP99Ms: number;

@@ -128,7 +128,7 @@ export function reportSoak(
   summary: Record<string, number> | undefined,
   stored: number,
 ): void {
-  const steady = samples.slice(1).filter((s) => !s.afterHeapSnapshot);
+  const steady = samples.slice(1).filter((s) => !s.afterHeapSnapshot && !s.heapSampled);
   const report = (name: string, pick: (s: SoakSample) => number, unit: string) => {
     const xs = steady.map(pick);
     const min = Math.min(...xs);
@@ -160,7 +160,7 @@ export function reportSoak(
     const paused = samples.length - 1 - steady.length;
     console.log(
       `steady state (samples 2..${samples.length}; the first, the warm-up, left out` +
-        `${paused ? `, and ${paused} after a heap snapshot` : ''}):`,
+        `${paused ? `, and ${paused} after a heap snapshot or while the heap was sampled` : ''}):`,
     );
     report('readings/s', (s) => s.readingsPerSecond, '/s');
     report('RSS', (s) => s.rssMb, 'MB');
