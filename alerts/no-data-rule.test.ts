@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cameraEvent, reading, startHarness, status, T0, type Harness } from './alert-test-kit.ts';
+import { evaluateNoData, initialNoDataState, noDataRuleSchema } from './no-data-rule.ts';
 
 const MIN = 60_000;
 const offlineRule = {
@@ -140,5 +141,21 @@ describe('camera event rule in the service', () => {
       ['firing', 0],
       ['resolved', 14 * MIN],
     ]);
+  });
+});
+
+describe('no-data state', () => {
+  const rule = noDataRuleSchema.parse(offlineRule);
+
+  it("moves a fine device's last-seen time in place, never back, and takes a new state when anything else changes", () => {
+    const state = initialNoDataState(T0);
+    const seen = evaluateNoData(rule, state, { type: 'reading' }, T0 + 1000);
+    expect(seen).toEqual({ state, transition: 'none' });
+    expect(state.lastSeen).toBe(T0 + 1000);
+    expect(evaluateNoData(rule, state, { type: 'reading' }, T0 + 500).state.lastSeen).toBe(T0 + 1000);
+    const offline = evaluateNoData(rule, state, { type: 'status', status: 'offline' }, T0 + 2000);
+    expect(offline.state).not.toBe(state);
+    expect(offline.state.offline).toBe(true);
+    expect(state.offline).toBe(false);
   });
 });

@@ -31,8 +31,12 @@ export type NoDataRule = z.infer<typeof noDataRuleSchema>;
 
 export interface NoDataState {
   readonly cond: Condition;
-  /** clock time of the last reading or online status */
-  readonly lastSeen: number;
+  /**
+   * clock time of the last reading or online status. Moved in place by a reading from a device that is fine (the
+   * common case): a state is owned by its one rule entry, as a threshold state's window is, and a new state per
+   * reading lived until the device's next one, long enough to be copied by the young-generation GC
+   */
+  lastSeen: number;
   readonly offline: boolean;
 }
 
@@ -70,7 +74,8 @@ export function evaluateNoData(
 ): Step<NoDataState> {
   // the common case, a reading from a device that is fine: only the time it was last seen moves
   if (input.type === 'reading' && state.cond.phase === 'inactive' && !state.offline) {
-    return { state: { cond: state.cond, lastSeen: Math.max(state.lastSeen, now), offline: false }, transition: 'none' };
+    if (now > state.lastSeen) state.lastSeen = now;
+    return { state, transition: 'none' };
   }
   let next = state;
   if (input.type === 'reading') next = { ...state, lastSeen: Math.max(state.lastSeen, now), offline: false };

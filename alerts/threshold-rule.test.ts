@@ -174,4 +174,24 @@ describe('threshold rule', () => {
     );
     expect(step.transition).toBe('none');
   });
+
+  it('keeps the state object while a reading changes nothing, and makes a new one when it does', () => {
+    const sensor = hueCity().sensorsById.get('water-kimlong')!;
+    const r = rule({ above: 2.0 });
+    const at = (value: number, min: number, state: ThresholdState) =>
+      evaluateThreshold(
+        r,
+        sensor,
+        state,
+        reading('water-kimlong', { [r.metric]: value }, T0 + min * MIN),
+        T0 + min * MIN,
+      );
+    const quiet = at(1.0, 0, initialThresholdState);
+    expect(quiet.state).toBe(initialThresholdState);
+    expect(initialThresholdState).toEqual({ cond: { phase: 'inactive' } });
+    const fired = at(2.5, 1, quiet.state);
+    expect(fired.transition).toBe('firing');
+    expect(fired.state).not.toBe(initialThresholdState);
+    expect(initialThresholdState.cond.phase).toBe('inactive');
+  });
 });

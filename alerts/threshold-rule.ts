@@ -122,7 +122,11 @@ export function evaluateThreshold(
     now,
     durationMs(rule.for),
   );
-  return { state: { cond, window }, transition };
+  // a reading that changes nothing keeps the state object: a new one per reading per rule lived until the sensor's
+  // next reading, long enough to be copied by the young-generation GC (the soak's largest survivor)
+  return cond === state.cond && window === state.window
+    ? { state, transition }
+    : { state: { cond, window }, transition };
 }
 
 const ROMAN = ['I', 'II', 'III'];
