@@ -347,59 +347,12 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     await platformAudit.abandon();
     throw err;
   }
-  await states
-    .restore(openedStore, clock.now())
-    .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
-  await alerts.start();
-  // cluster mode: accounts, device secrets, the device registry, API rule changes, silences, provisioning codes
-  // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node (cluster/shared-state.ts)
-  shared = link
-    ? createSharedState({
-        ...link,
-        logger,
-        accounts,
-        registry: devices.registry,
-        rules: alerts.ruleChanges,
-        silences: operations.silences,
-        codes: devices.codes,
-        webhookTargets: delivery.webhookTargets,
-        // required in cluster mode (config/cluster-config.ts refuses to start without it)
-        clusterSecret: config.cluster.secret ?? '',
-      })
-    : undefined;
-  await shared?.start();
-  await brokerLimits?.start();
-  await alertCluster?.start(alerts, nodeFacts);
-  const ngsiLdPush = config.ngsiLd.push
-    ? startNgsiLdPush({
-        source: ngsiLd,
-        config: config.ngsiLd.push,
-        clock,
-        logger: logger.child({ module: 'ngsi-ld-push' }),
-        registry,
-      })
-    : undefined;
-  operations.start();
-
-  const addresses = await openListeners(listeners, { config, broker, app, registry, audit, logger });
-  listenUrl = addresses.httpUrl;
-  mqttUrlForDevices = addresses.mqttsUrl ?? addresses.mqttUrl;
-  await recordPlatformStart(audit, platformAudit.dir, {
-    version: VERSION,
-    profile: config.profile,
-    configFile: config.configFile,
-    config: { ...config },
-  });
-  logger.info(
-    { store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt },
-    'platform ready',
-  );
-
-  const { credentials } = signIn;
-  const demo = await startDemoIfEnabled({ config, credentials, mqttUrl: addresses.mqttUrl, city, clock, logger });
-
+  // what the close below stops, made by the steps after it
+  let ngsiLdPush: ReturnType<typeof startNgsiLdPush> | undefined;
+  let demo: Awaited<ReturnType<typeof startDemoIfEnabled>>;
   let closing: Promise<void> | undefined;
-  const close = () => {
+  /** Stops what runs; a start that failed before being recorded abandons the audit (it records no stop). */
+  const close = (audit: 'stop' | 'abandon' = 'stop') => {
     closing ??= (async () => {
       logger.info('shutting down: closing listeners, flushing acknowledged readings');
       const step = async (name: string, fn: () => Promise<unknown>) => {
@@ -427,11 +380,74 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('durable pipeline', () => pipeline.close());
-      await platformAudit.stop();
+      await (audit === 'stop' ? platformAudit.stop() : platformAudit.abandon());
       logger.info('stopped');
     })();
     return closing;
   };
+
+  // a step that fails (Redis refusing the shared state, a port in use) releases everything made so far: no
+  // listener, worker thread, Redis connection or data-dir lock outlives a start that did not happen
+  let addresses: Awaited<ReturnType<typeof openListeners>>;
+  const { credentials } = signIn;
+  let recorded = false;
+  try {
+    await states
+      .restore(openedStore, clock.now())
+      .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
+    await alerts.start();
+    // cluster mode: accounts, device secrets, the device registry, API rule changes, silences, provisioning codes
+    // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node (cluster/shared-state.ts)
+    shared = link
+      ? createSharedState({
+          ...link,
+          logger,
+          accounts,
+          registry: devices.registry,
+          rules: alerts.ruleChanges,
+          silences: operations.silences,
+          codes: devices.codes,
+          webhookTargets: delivery.webhookTargets,
+          // required in cluster mode (config/cluster-config.ts refuses to start without it)
+          clusterSecret: config.cluster.secret ?? '',
+        })
+      : undefined;
+    await shared?.start();
+    await brokerLimits?.start();
+    await alertCluster?.start(alerts, nodeFacts);
+    ngsiLdPush = config.ngsiLd.push
+      ? startNgsiLdPush({
+          source: ngsiLd,
+          config: config.ngsiLd.push,
+          clock,
+          logger: logger.child({ module: 'ngsi-ld-push' }),
+          registry,
+        })
+      : undefined;
+    operations.start();
+
+    addresses = await openListeners(listeners, { config, broker, app, registry, audit, logger });
+    listenUrl = addresses.httpUrl;
+    mqttUrlForDevices = addresses.mqttsUrl ?? addresses.mqttUrl;
+    await recordPlatformStart(audit, platformAudit.dir, {
+      version: VERSION,
+      profile: config.profile,
+      configFile: config.configFile,
+      config: { ...config },
+    });
+    recorded = true;
+    logger.info(
+      { store: store.name, dataDir: config.dataDir, sensors: city.sensors.length, readyMs: Date.now() - startedAt },
+      'platform ready',
+    );
+
+    demo = await startDemoIfEnabled({ config, credentials, mqttUrl: addresses.mqttUrl, city, clock, logger });
+  } catch (err) {
+    await close(recorded ? 'stop' : 'abandon').catch((closeErr: unknown) =>
+      logger.warn({ err: closeErr }, 'releasing a failed start did not finish'),
+    );
+    throw err;
+  }
 
   return {
     config,
@@ -456,7 +472,7 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
     accounts,
     liveSessions,
     health,
-    close,
+    close: () => close(),
     // made when the store opened (store/durable-pipeline.ts)
     get feeder() {
       return pipeline.feeder;
