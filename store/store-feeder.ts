@@ -68,9 +68,40 @@ interface Queued {
   /** empty for a store that takes the log's bytes (writeEncoded): it never needs the objects */
   points: readonly Point[];
   count: number;
-  records: readonly Buffer[];
+  records: KeptRecords;
   end: number;
   at: number;
+}
+
+/**
+ * A group's records while they wait for the store: one copy of their bytes and where each ends. A buffer view per
+ * record, kept for up to the flush interval (1 s), outlived the young generation and was copied and promoted by the
+ * GC; the views are made when a batch is taken, just before the store gets them.
+ */
+interface KeptRecords {
+  readonly bytes: Buffer;
+  readonly ends: Uint32Array;
+}
+
+function keepRecords(records: readonly Buffer[]): KeptRecords {
+  let total = 0;
+  for (const r of records) total += r.length;
+  const bytes = Buffer.allocUnsafe(total);
+  const ends = new Uint32Array(records.length);
+  let at = 0;
+  for (let i = 0; i < records.length; i++) {
+    at += records[i]!.copy(bytes, at);
+    ends[i] = at;
+  }
+  return { bytes, ends };
+}
+
+function pushViews(kept: KeptRecords, into: Buffer[]): void {
+  let start = 0;
+  for (const end of kept.ends) {
+    into.push(kept.bytes.subarray(start, end));
+    start = end;
+  }
 }
 
 const NO_POINTS: readonly Point[] = Object.freeze([]);
@@ -138,7 +169,8 @@ export class StoreFeeder {
     // A store fed the log's bytes gets none of these objects: kept for up to the flush interval (1 s), a point
     // and its fields per reading outlived the young generation and were copied and promoted by the GC.
     const keep = this.options.store.writeEncoded === undefined || records.length === 0 ? points : NO_POINTS;
-    this.queue.push({ points: keep, count: points.length, records, end, at: this.options.clock.now() });
+    const kept = keepRecords(records);
+    this.queue.push({ points: keep, count: points.length, records: kept, end, at: this.options.clock.now() });
     this.queuedPoints += points.length;
     if (this.queuedPoints > (this.options.maxQueuedPoints ?? 200_000)) {
       // too far behind to keep in memory: drop the copies and read them back from the log
@@ -352,7 +384,7 @@ export class StoreFeeder {
     let taken = 0;
     for (const entry of this.queue) {
       if (count >= limit && taken > 0) break;
-      records.push(...entry.records);
+      pushViews(entry.records, records);
       if (!encoded) for (const p of entry.points) points.push(p);
       count += entry.count;
       end = entry.end;
