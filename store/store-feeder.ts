@@ -74,34 +74,49 @@ interface Queued {
 }
 
 /**
- * A group's records while they wait for the store: one copy of their bytes and where each ends. A buffer view per
- * record, kept for up to the flush interval (1 s), outlived the young generation and was copied and promoted by the
- * GC; the views are made when a batch is taken, just before the store gets them.
+ * A group's records while they wait for the store: the bytes they lie in and where each one starts and ends. A
+ * buffer view per record, kept for up to the flush interval (1 s), outlived the young generation and was copied and
+ * promoted by the GC; the views are made when a batch is taken, just before the store gets them. The commit log's
+ * records are views of its group's buffer, which is kept as it is: a copy would be one more buffer per group
+ * outside the heap, and those are counted towards V8's full collections.
  */
-interface KeptRecords {
+export interface KeptRecords {
   readonly bytes: Buffer;
-  readonly ends: Uint32Array;
+  /** start and end of record i in `bytes`, at 2i and 2i + 1 */
+  readonly spans: Uint32Array;
 }
 
-function keepRecords(records: readonly Buffer[]): KeptRecords {
+export function keepRecords(records: readonly Buffer[]): KeptRecords {
+  const spans = new Uint32Array(records.length * 2);
+  const shared = records[0]?.buffer;
+  if (shared !== undefined && records.every((r) => r.buffer === shared)) {
+    let from = Number.POSITIVE_INFINITY;
+    let to = 0;
+    for (const r of records) {
+      from = Math.min(from, r.byteOffset);
+      to = Math.max(to, r.byteOffset + r.length);
+    }
+    records.forEach((r, i) => {
+      spans[2 * i] = r.byteOffset - from;
+      spans[2 * i + 1] = r.byteOffset - from + r.length;
+    });
+    return { bytes: Buffer.from(shared, from, to - from), spans };
+  }
+  // records of different buffers (not the log's own): one copy of their bytes
   let total = 0;
   for (const r of records) total += r.length;
   const bytes = Buffer.allocUnsafe(total);
-  const ends = new Uint32Array(records.length);
   let at = 0;
-  for (let i = 0; i < records.length; i++) {
-    at += records[i]!.copy(bytes, at);
-    ends[i] = at;
-  }
-  return { bytes, ends };
+  records.forEach((r, i) => {
+    spans[2 * i] = at;
+    at += r.copy(bytes, at);
+    spans[2 * i + 1] = at;
+  });
+  return { bytes, spans };
 }
 
-function pushViews(kept: KeptRecords, into: Buffer[]): void {
-  let start = 0;
-  for (const end of kept.ends) {
-    into.push(kept.bytes.subarray(start, end));
-    start = end;
-  }
+export function pushViews(kept: KeptRecords, into: Buffer[]): void {
+  for (let i = 0; i < kept.spans.length; i += 2) into.push(kept.bytes.subarray(kept.spans[i], kept.spans[i + 1]));
 }
 
 const NO_POINTS: readonly Point[] = Object.freeze([]);
