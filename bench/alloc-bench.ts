@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startBareBroker, startBenchPlatform } from './bench-platform.ts';
+import { startBareBroker, startBenchPlatform, benchDeviceList } from './bench-platform.ts';
 import { largest, startHeapSampling } from './heap-samples.ts';
 import { runLoadProcess } from './load-process.ts';
 
@@ -69,12 +69,7 @@ async function bare(): Promise<Allocations> {
 async function platform(): Promise<Allocations> {
   const { platform, close } = await startBenchPlatform(devices);
   try {
-    const list = platform.credentials!.devices.map((d) => ({
-      sensorId: d.sensorId,
-      kind: d.kind,
-      username: d.username,
-      password: d.password,
-    }));
+    const list = benchDeviceList(platform);
     const drained = async () => {
       while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
     };

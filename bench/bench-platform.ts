@@ -76,6 +76,18 @@ export async function startBenchPlatform(
   };
 }
 
+/** The bench devices with their credentials, as the load generators take them. */
+export function benchDeviceList(
+  platform: Platform,
+): Array<{ sensorId: string; kind: string; username: string; password: string }> {
+  return platform.credentials!.devices.map((d) => ({
+    sensorId: d.sensorId,
+    kind: d.kind,
+    username: d.username,
+    password: d.password,
+  }));
+}
+
 /** A bare Aedes broker (no authentication, no hooks) on a free port, and the bench devices as it sees them. */
 export async function startBareBroker(devices: number): Promise<{
   url: string;

@@ -9,7 +9,7 @@ import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
 import { createSchema } from '../store/sqlite/sqlite-schema.ts';
 import { INFLUXD_BINARY, startInfluxd } from '../test-support/influxd.ts';
-import { cpuMeter, startBenchPlatform, threadMicros } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform, threadMicros, benchDeviceList } from './bench-platform.ts';
 import { type CpuProfile, summariseProfile } from './cpu-profile-groups.ts';
 import { runLoadProcess } from './load-process.ts';
 
@@ -113,12 +113,7 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
   const { platform, close } = await startBenchPlatform(devices);
   const session = profile ? new Session() : undefined;
   try {
-    const list = platform.credentials!.devices.map((d) => ({
-      sensorId: d.sensorId,
-      kind: d.kind,
-      username: d.username,
-      password: d.password,
-    }));
+    const list = benchDeviceList(platform);
     if (warmup > 0) {
       await runLoad({ url: platform.mqttUrl, devices: list, count: warmup, window, perPublish: 1, base: WARMUP_BASE });
       while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMeter, startBareBroker, startBenchPlatform } from './bench-platform.ts';
+import { cpuMeter, startBareBroker, startBenchPlatform, benchDeviceList } from './bench-platform.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -109,12 +109,7 @@ async function platformRun(): Promise<{
 }> {
   const { platform, close } = await startBenchPlatform(devices);
   try {
-    const list = platform.credentials!.devices.map((d) => ({
-      sensorId: d.sensorId,
-      kind: d.kind,
-      username: d.username,
-      password: d.password,
-    }));
+    const list = benchDeviceList(platform);
     const t0 = performance.now();
     const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { writeDevCertificates } from '../cli/tls-dev-cert.ts';
-import { cpuMeter, startBenchPlatform } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform, benchDeviceList } from './bench-platform.ts';
 import { runLoadProcess, type LoadResult } from './load-process.ts';
 
 /**
@@ -47,12 +47,7 @@ interface Run {
 }
 const runs: Record<'plain' | 'tls', Run[]> = { plain: [], tls: [] };
 try {
-  const list = platform.credentials!.devices.map((d) => ({
-    sensorId: d.sensorId,
-    kind: d.kind,
-    username: d.username,
-    password: d.password,
-  }));
+  const list = benchDeviceList(platform);
   // warm-up, not counted: the first run pays for JIT compilation and the store's first pages
   await runLoadProcess(LOAD, { url: platform.mqttUrl, devices: list, count: Math.ceil(count / 5), window, perPublish });
   for (let round = 0; round < rounds; round++) {
