@@ -397,7 +397,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       .catch((err: Error) => logger.warn({ err: err.message }, 'could not restore device states from the store'));
     await alerts.start();
     // cluster mode: accounts, device secrets, the device registry, API rule changes, silences, provisioning codes
-    // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node (cluster/shared-state.ts)
+    // and webhook targets are the cluster's (in Redis), taken before anyone can reach this node
+    // (cluster/shared-state.ts)
     shared = link
       ? createSharedState({
           ...link,

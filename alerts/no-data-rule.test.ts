@@ -147,7 +147,7 @@ describe('camera event rule in the service', () => {
 describe('no-data state', () => {
   const rule = noDataRuleSchema.parse(offlineRule);
 
-  it("moves a fine device's last-seen time in place, never back, and takes a new state when anything else changes", () => {
+  it("moves a fine device's last-seen in place, never back, and takes a new state when anything else changes", () => {
     const state = initialNoDataState(T0);
     const seen = evaluateNoData(rule, state, { type: 'reading' }, T0 + 1000);
     expect(seen).toEqual({ state, transition: 'none' });
