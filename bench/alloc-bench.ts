@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startBareBroker, startBenchPlatform, benchDeviceList } from './bench-platform.ts';
+import { startBareBroker, startBenchPlatform, benchDeviceList, storeCaughtUp } from './bench-platform.ts';
 import { largest, startHeapSampling } from './heap-samples.ts';
 import { runLoadProcess } from './load-process.ts';
 
@@ -70,9 +70,6 @@ async function platform(): Promise<Allocations> {
   const { platform, close } = await startBenchPlatform(devices);
   try {
     const list = benchDeviceList(platform);
-    const drained = async () => {
-      while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
-    };
     const run = async (n: number, base?: number) => {
       const result = await runLoadProcess(LOAD, {
         url: platform.mqttUrl,
@@ -82,7 +79,7 @@ async function platform(): Promise<Allocations> {
         perPublish: 1,
         ...(base ? { base } : {}),
       });
-      await drained();
+      await storeCaughtUp(platform);
       return result;
     };
     if (warmup > 0) await run(warmup, WARMUP_BASE);

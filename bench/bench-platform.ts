@@ -76,6 +76,11 @@ export async function startBenchPlatform(
   };
 }
 
+/** Resolves once the platform's store has applied everything the commit log holds (polled every `pollMs`). */
+export async function storeCaughtUp(platform: Pick<Platform, 'feeder'>, pollMs = 5): Promise<void> {
+  while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, pollMs));
+}
+
 /** The bench devices with their credentials, as the load generators take them. */
 export function benchDeviceList(
   platform: Platform,

@@ -9,7 +9,7 @@ import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
 import { createSchema } from '../store/sqlite/sqlite-schema.ts';
 import { INFLUXD_BINARY, startInfluxd } from '../test-support/influxd.ts';
-import { cpuMeter, startBenchPlatform, threadMicros, benchDeviceList } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform, threadMicros, benchDeviceList, storeCaughtUp } from './bench-platform.ts';
 import { type CpuProfile, summariseProfile } from './cpu-profile-groups.ts';
 import { runLoadProcess } from './load-process.ts';
 
@@ -116,7 +116,7 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
     const list = benchDeviceList(platform);
     if (warmup > 0) {
       await runLoad({ url: platform.mqttUrl, devices: list, count: warmup, window, perPublish: 1, base: WARMUP_BASE });
-      while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
+      await storeCaughtUp(platform);
     }
     if (session) {
       session.connect();
@@ -129,7 +129,7 @@ async function platformRun(profile: boolean): Promise<PlatformRun> {
     const threadsBefore = threadMicros();
     const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish: 1 });
-    while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
+    await storeCaughtUp(platform);
     const used = cpu();
     const threads = splitThreads(threadsBefore, threadMicros(), existing, result.acked);
     const stopped = session ? ((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile : undefined;

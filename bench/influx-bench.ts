@@ -6,7 +6,7 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { startPlatform, type Platform } from '../platform.ts';
 import { startInfluxd } from '../test-support/influxd.ts';
-import { writeBenchCity } from './bench-platform.ts';
+import { writeBenchCity, storeCaughtUp } from './bench-platform.ts';
 import { benchLine, influxql, postLines, storedCount } from './influx-bench-kit.ts';
 import { runLoadProcess } from './load-process.ts';
 
@@ -159,7 +159,7 @@ async function liveRate(db: string): Promise<Measured & { ack: number }> {
     const cpu = cpuNow();
     const load = await runLoad(loadFor(p));
     const loadDone = performance.now();
-    while (p.feeder.state().lagBytes > 0) await sleep(5);
+    await storeCaughtUp(p);
     const seconds = load.seconds + (performance.now() - loadDone) / 1000;
     const result = measured(total, seconds, cpu);
     const stored = await storedCount(influx.url, db);
@@ -181,7 +181,7 @@ async function replayRate(db: string): Promise<Measured> {
     }
     const cpu = cpuNow();
     const started = performance.now();
-    while (p.feeder.state().lagBytes > 0) await sleep(5);
+    await storeCaughtUp(p);
     const result = measured(total - before, (performance.now() - started) / 1000, cpu);
     const stored = await storedCount(influx.url, db);
     if (stored !== total) throw new Error(`replay: ${stored} of ${total} readings in InfluxDB`);

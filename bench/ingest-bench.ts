@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { cpuMeter, startBareBroker, startBenchPlatform, benchDeviceList } from './bench-platform.ts';
+import { cpuMeter, startBareBroker, startBenchPlatform, benchDeviceList, storeCaughtUp } from './bench-platform.ts';
 import { runLoadProcess } from './load-process.ts';
 
 /**
@@ -113,7 +113,7 @@ async function platformRun(): Promise<{
     const t0 = performance.now();
     const cpu = cpuMeter();
     const result = await runLoad({ url: platform.mqttUrl, devices: list, count, window, perPublish });
-    while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
+    await storeCaughtUp(platform);
     const storedSeconds = (performance.now() - t0) / 1000;
     const used = cpu();
     const groups = platform.writer.stats.groups;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CommitLog } from '../store/commit-log.ts';
-import { cpuMeter, startBenchPlatform, type CpuUsed } from './bench-platform.ts';
+import { cpuMeter, startBenchPlatform, type CpuUsed, storeCaughtUp } from './bench-platform.ts';
 
 /**
  * The platform's own ingest path without MQTT: device messages handed to `ingest.handle` in this process
@@ -111,7 +111,7 @@ async function platformPipeline(): Promise<Figures> {
       accepted += outcome.accepted;
     });
     const ackSeconds = (performance.now() - t0) / 1000;
-    while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 5));
+    await storeCaughtUp(platform);
     const storedSeconds = (performance.now() - t0) / 1000;
     const used = cpu();
     if (accepted !== readings) throw new Error(`the platform accepted ${accepted} of ${readings} readings`);

@@ -8,6 +8,7 @@ import { startPlatform } from '../platform.ts';
 import { CommitLog } from '../store/commit-log.ts';
 import { encodeRecord } from '../store/log-record.ts';
 import type { Point } from '../store/time-series-store.ts';
+import { storeCaughtUp } from './bench-platform.ts';
 
 /**
  * Restart time with a long unapplied tail (issue 13 item 2): a commit log of N records is written with the
@@ -62,7 +63,7 @@ try {
       logger: pino({ level: 'warn' }),
     });
     const readyMs = performance.now() - t0;
-    while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 50));
+    await storeCaughtUp(platform, 50);
     const drainMs = performance.now() - t0;
     await platform.close();
     console.log(`${label}: ready ${(readyMs / 1000).toFixed(2)} s, store caught up ${(drainMs / 1000).toFixed(2)} s`);

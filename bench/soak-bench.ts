@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { CONFIG_DIR } from '../config/platform-config.ts';
-import { startBenchPlatform } from './bench-platform.ts';
+import { startBenchPlatform, storeCaughtUp } from './bench-platform.ts';
 import { commitP99Meter, diskWriteMeter } from './soak-commit.ts';
 import { cpuShareMeter } from './soak-cpu.ts';
 import { reportHeapGrowth, writeSoakHeapSnapshot } from './soak-heap.ts';
@@ -219,7 +219,7 @@ await new Promise<void>((resolve, reject) =>
   child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`soak load exited ${code}`)))),
 );
 await sampling;
-while (platform.feeder.state().lagBytes > 0) await new Promise((r) => setTimeout(r, 50));
+await storeCaughtUp(platform, 50);
 const stored = platform.feeder.state().written;
 if (snapshotDir && snapshots.length === 1) {
   const second = Math.round(durationMs / 1000);
