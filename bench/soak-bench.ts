@@ -205,7 +205,7 @@ async function takeSample(line: SoakLoadLine): Promise<void> {
   console.log(soakTableRow(sample, line, shares, platformMicrosPerReading));
   if (survivors) {
     const summary = await survivors.stop();
-    reportSurvivors(summary, line.published - survivors.published, line.t - survivors.from);
+    reportSurvivors(summary, line.published - survivors.published, survivors.from, line.t);
     survivors = undefined;
   } else if (survivorsSecond !== undefined && line.t >= survivorsSecond && line.t < survivorsSecond + sampleMs / 1000) {
     survivors = { from: line.t, published: line.published, stop: await startHeapSampling('survivors', 65_536) };
@@ -240,10 +240,11 @@ if (values.svg) {
 if (snapshots.length === 2) reportHeapGrowth(snapshots[0]!.path, snapshots[1]!.path);
 
 /** What outlived a young collection during the sampled interval, per reading, by group and by function. */
-function reportSurvivors(summary: AllocationSummary, readings: number, seconds: number): void {
+function reportSurvivors(summary: AllocationSummary, readings: number, from: number, to: number): void {
   const per = (bytes: number) => `${(bytes / Math.max(1, readings)).toFixed(0).padStart(6)} B`;
+  const seconds = to - from;
   console.log(
-    `  outlived a young collection, ${seconds} s from t=${survivors?.from} s: ${per(summary.bytes)} per reading ` +
+    `  outlived a young collection, ${seconds} s from t=${from} s: ${per(summary.bytes)} per reading ` +
       `(${(summary.bytes / 2 ** 20 / Math.max(1, seconds)).toFixed(1)} MB/s); by group:`,
   );
   for (const [group, bytes] of largest(summary.byGroup, 12)) console.log(`    ${per(bytes)}  ${group}`);

@@ -60,28 +60,38 @@ for (const fleet of [devices, referenceDevices]) {
 }
 const connectSeconds = (performance.now() - connectStarted) / 1000;
 
-// One timer for the fleet: each tick sends every reading due by now, so timer jitter does not lower the
-// rate. After a stall longer than a second the backlog beyond one second is dropped and counted: a
-// generator that cannot keep up must show as missing readings, not as a burst the platform never sees live.
-let next = 0;
-let referenceNext = 0;
-let behind = 0;
+/**
+ * Readings due for one fleet at `rate` a second: reading k goes to device k mod n. After a stall longer than a
+ * second the backlog beyond one second is dropped and counted as behind: a generator that cannot keep up must show
+ * as missing readings, not as a burst the broker never sees live.
+ */
+function fleetPacer(fleet: readonly SoakDevice[], rate: number) {
+  let next = 0;
+  const pacer = {
+    behind: 0,
+    send(elapsedMs: number, now: number): void {
+      if (fleet.length === 0) return;
+      const due = Math.floor((elapsedMs * rate) / 1000);
+      if (due - next > rate) {
+        pacer.behind += due - next - rate;
+        next = due - rate;
+      }
+      for (; next < due; next++) fleet[next % fleet.length]!.publish(now);
+    },
+  };
+  return pacer;
+}
+
+// One timer for both fleets: each tick sends every reading due by now, so timer jitter does not lower the rate
+const platformFleet = fleetPacer(devices, input.rate);
+const referenceFleet = fleetPacer(referenceDevices, referenceRate);
 const started = performance.now();
 const startedAt = Date.now();
 const pacer = setInterval(() => {
-  const due = Math.floor(((performance.now() - started) * input.rate) / 1000);
-  if (due - next > input.rate) {
-    behind += due - next - input.rate;
-    next = due - input.rate;
-  }
+  const elapsedMs = performance.now() - started;
   const now = Date.now();
-  for (; next < due; next++) devices[next % devices.length]!.publish(now);
-  if (referenceDevices.length === 0) return;
-  // its own backlog is not caught up after a stall either: at most a second of it
-  const referenceDue = Math.floor(((performance.now() - started) * referenceRate) / 1000);
-  referenceNext = Math.max(referenceNext, referenceDue - Math.ceil(referenceRate));
-  for (; referenceNext < referenceDue; referenceNext++)
-    referenceDevices[referenceNext % referenceDevices.length]!.publish(now);
+  platformFleet.send(elapsedMs, now);
+  referenceFleet.send(elapsedMs, now);
 }, TICK_MS);
 
 let cpuMark = process.cpuUsage();
@@ -96,7 +106,7 @@ const sample = setInterval(() => {
   const line = {
     t: Math.round((Date.now() - startedAt) / 1000),
     ...counters,
-    behind,
+    behind: platformFleet.behind,
     alertMessages: alerts.reduce((a, b) => a + b, 0),
     alertMessagesMin: Math.min(...alerts),
     alertMessagesMax: Math.max(...alerts),
@@ -107,8 +117,7 @@ const sample = setInterval(() => {
     ...(referenceDevices.length > 0
       ? {
           referenceAcked: referenceCounters.acked,
-          referenceFailed: referenceCounters.failed + referenceCounters.skipped,
-          referenceP50Ms: referencePuback.percentile(50) / 1000,
+          referenceFailed: referenceCounters.failed + referenceCounters.skipped + referenceFleet.behind,
           referenceP99Ms: referencePuback.percentile(99) / 1000,
         }
       : {}),
@@ -127,4 +136,7 @@ clearInterval(pacer);
 clearInterval(sample);
 await Promise.all([...devices, ...referenceDevices].map((d) => d.stop(5000)));
 operators.stop();
-process.stdout.write(`${JSON.stringify({ done: true, connectSeconds, behind, ...counters })}\n`, () => process.exit(0));
+process.stdout.write(
+  `${JSON.stringify({ done: true, connectSeconds, behind: platformFleet.behind, ...counters })}\n`,
+  () => process.exit(0),
+);

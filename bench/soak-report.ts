@@ -20,10 +20,9 @@ export interface SoakLoadLine {
   pubackP50Ms: number;
   pubackP99Ms: number;
   pubackMaxMs: number;
-  /** the reference broker's devices (bench/soak-reference.ts), when the run has one */
+  /** the reference broker's devices (bench/soak-reference.ts), when the run has one; failed: lost, skipped or behind */
   referenceAcked?: number;
   referenceFailed?: number;
-  referenceP50Ms?: number;
   referenceP99Ms?: number;
   loadCpuMicros: number;
   loadCpuMicrosPerReading: number;
@@ -183,6 +182,11 @@ export function reportSoak(
         `run, RSS ${end.loadRssMb.toFixed(0)} MB; alert messages per operator ${end.alertMessagesMin}..` +
         `${end.alertMessagesMax}, streams closed early ${end.operatorsClosed}`,
     );
+    if (end.referenceAcked !== undefined)
+      console.log(
+        `reference broker: ${end.referenceAcked} readings acknowledged, ${end.referenceFailed} failed, skipped ` +
+          'or behind',
+      );
   }
   console.log(
     `readings published ${summary?.published}, acknowledged ${summary?.acked}, failed ${summary?.failed}, ` +
