@@ -45,6 +45,7 @@ import { checkIntegrations, createIntegrations } from './platform-integrations.t
 import { openListeners, prepareListeners } from './platform-listeners.ts';
 import { createPlatformLogger } from './platform-logger.ts';
 import { startDemoIfEnabled } from './platform-demo.ts';
+import { shutdownSequence } from './platform-shutdown.ts';
 import { createPlatformMetrics } from './platform-metrics.ts';
 import { openPlatformRegistry } from './platform-registry.ts';
 import { platformRoutes } from './platform-routes.ts';
@@ -334,17 +335,19 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   try {
     openedStore = await pipeline.open();
   } catch (err) {
-    // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has)
-    accounts.close();
-    await redisSessions?.stop();
-    await signIn.sharedLimits?.stop();
-    await brokerLimits?.stop();
-    devices.close();
-    await alertCluster?.stop();
-    await delivery.stop();
-    await app.close();
-    await broker.close();
-    await platformAudit.abandon();
+    // e.g. InfluxDB refused the credentials: release what was built before saying so (the pipeline has); a
+    // release that fails is logged, and the error said is the one that stopped the start
+    const { step } = shutdownSequence(logger);
+    await step('accounts', () => accounts.close());
+    await step('console sessions', async () => redisSessions?.stop());
+    await step('shared limits', async () => signIn.sharedLimits?.stop());
+    await step('shared MQTT limits', async () => brokerLimits?.stop());
+    await step('device registry', () => devices.close());
+    await step('cluster alerts', async () => alertCluster?.stop());
+    await step('alert delivery', () => delivery.stop());
+    await step('HTTP server', () => app.close());
+    await step('MQTT broker', () => broker.close());
+    await step('audit', () => platformAudit.abandon());
     throw err;
   }
   // what the close below stops, made by the steps after it
@@ -355,12 +358,9 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
   const close = (audit: 'stop' | 'abandon' = 'stop') => {
     closing ??= (async () => {
       logger.info('shutting down: closing listeners, flushing acknowledged readings');
-      const step = async (name: string, fn: () => Promise<unknown>) => {
-        logger.debug(`shutdown: ${name}`);
-        await fn();
-      };
-      accounts.close();
-      devices.close();
+      const { step, finish } = shutdownSequence(logger);
+      await step('accounts', () => accounts.close());
+      await step('device registry', () => devices.close());
       await step('demo fleet', async () => demo?.stop());
       await step('alert operations', () => operations.stop());
       await step('operations reports', async () => reports.stop());
@@ -380,8 +380,8 @@ export async function startPlatform(options: PlatformOptions = {}): Promise<Plat
       await step('TLS listeners', () => listeners.close());
       await step('alerts engine', () => alerts.stop());
       await step('durable pipeline', () => pipeline.close());
-      await (audit === 'stop' ? platformAudit.stop() : platformAudit.abandon());
-      logger.info('stopped');
+      await step('audit', () => (audit === 'stop' ? platformAudit.stop() : platformAudit.abandon()));
+      finish();
     })();
     return closing;
   };

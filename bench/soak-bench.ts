@@ -10,6 +10,7 @@ import { CONFIG_DIR } from '../config/platform-config.ts';
 import { startBenchPlatform, storeCaughtUp } from './bench-platform.ts';
 import { commitP99Meter, diskWriteMeter } from './soak-commit.ts';
 import { cpuShareMeter } from './soak-cpu.ts';
+import { memoryBreakdown } from './soak-memory.ts';
 import { reportHeapGrowth, writeSoakHeapSnapshot } from './soak-heap.ts';
 import { renderSoakSvg, type SoakSample } from './soak-plot.ts';
 import { type AllocationSummary, largest, startHeapSampling } from './heap-samples.ts';
@@ -177,6 +178,7 @@ child.stdout.on('data', (chunk: Buffer) => {
 
 async function takeSample(line: SoakLoadLine): Promise<void> {
   const commitP99Ms = await commitP99();
+  const threads = (await platform.store.threadHeaps?.()) ?? [];
   const seconds = line.t - last.t || 1;
   const memory = process.memoryUsage();
   const sample: SoakSample = {
@@ -186,6 +188,7 @@ async function takeSample(line: SoakLoadLine): Promise<void> {
     rssMb: memory.rss / 2 ** 20,
     heapUsedMb: memory.heapUsed / 2 ** 20,
     externalMb: memory.external / 2 ** 20,
+    ...memoryBreakdown(threads),
     loopP99Ms: eld.percentile(99) / 1e6,
     pubackP50Ms: line.pubackP50Ms,
     pubackP99Ms: line.pubackP99Ms,

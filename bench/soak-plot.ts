@@ -7,6 +7,12 @@ export interface SoakSample {
   /** the main thread's JavaScript heap in use, and memory outside it held by its objects (buffers) */
   heapUsedMb?: number;
   externalMb?: number;
+  /** where RSS is (bench/soak-memory.ts): the main thread's committed JS heap, and anonymous memory outside it */
+  heapCommittedMb?: number;
+  youngCommittedMb?: number;
+  threadsMb?: number;
+  nativeMb?: number;
+  fileMb?: number;
   /** the minute after a heap snapshot (a pause of seconds): left out of the flatness figures */
   afterHeapSnapshot?: boolean;
   /** taken while the heap was sampled (`--survivors-minute`): left out of the flatness figures too */

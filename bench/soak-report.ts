@@ -37,6 +37,9 @@ const COLUMNS: Array<[string, number]> = [
   ['skipped', 7],
   ['RSS MB', 6],
   ['heap MB', 7],
+  ['heap cmt', 8],
+  ['workers MB', 10],
+  ['native MB', 9],
   ['loop p99 ms', 11],
   ['PUBACK p50 ms', 13],
   ['PUBACK p99 ms', 13],
@@ -69,6 +72,9 @@ export function soakTableRow(
     String(line.skipped + line.behind),
     sample.rssMb.toFixed(0),
     sample.heapUsedMb?.toFixed(0) ?? '-',
+    sample.heapCommittedMb?.toFixed(0) ?? '-',
+    sample.threadsMb?.toFixed(0) ?? '-',
+    sample.nativeMb?.toFixed(0) ?? '-',
     sample.loopP99Ms.toFixed(1),
     sample.pubackP50Ms.toFixed(1),
     sample.pubackP99Ms.toFixed(1),
@@ -135,7 +141,7 @@ export function reportSoak(
     const ratio = max / Math.max(min, 1e-9);
     const spread = ratio <= 1.1 ? 'flat within 10%' : 'NOT flat within 10%';
     console.log(
-      `  ${name.padEnd(16)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${spread}`,
+      `  ${name.padEnd(19)} ${min.toFixed(1)}..${max.toFixed(1)} ${unit}  max/min ${ratio.toFixed(2)}  ${spread}`,
     );
     const t = soakTrend(
       steady.map((s) => s.t),
@@ -143,7 +149,7 @@ export function reportSoak(
     );
     const growth = t.fitted <= 0.1 && t.thirds <= 0.1 ? 'no growth beyond 10%' : 'GROWS by more than 10%';
     console.log(
-      `  ${''.padEnd(16)} trend: fitted line ${pct(t.fitted)} over the run, median last third ${pct(t.thirds)} ` +
+      `  ${''.padEnd(19)} trend: fitted line ${pct(t.fitted)} over the run, median last third ${pct(t.thirds)} ` +
         `against the first: ${growth}`,
     );
   };
@@ -164,6 +170,10 @@ export function reportSoak(
     report('readings/s', (s) => s.readingsPerSecond, '/s');
     report('RSS', (s) => s.rssMb, 'MB');
     if (steady.every((s) => s.heapUsedMb !== undefined)) report('JS heap used', (s) => s.heapUsedMb!, 'MB');
+    if (steady.every((s) => s.heapCommittedMb !== undefined))
+      report('JS heap committed', (s) => s.heapCommittedMb!, 'MB');
+    if (steady.every((s) => s.threadsMb !== undefined)) report('store workers heap', (s) => s.threadsMb!, 'MB');
+    if (steady.every((s) => s.nativeMb !== undefined)) report('native (anon-heaps)', (s) => s.nativeMb!, 'MB');
     report('loop delay p99', (s) => s.loopP99Ms, 'ms');
     report('PUBACK p99', (s) => s.pubackP99Ms, 'ms');
     if (steady.every((s) => s.referenceP99Ms !== undefined)) {

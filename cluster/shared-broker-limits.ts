@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { AccountUsage } from '../broker/publish-rate-limiter.ts';
 import { keyDigest } from './cluster-node.ts';
+import { redisOutageLog } from './redis-outage.ts';
 
 /**
  * MQTT connection limits, device budgets and CONNECT penalties for the whole cluster (docs/security.md, "Cluster
@@ -143,7 +144,12 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
   let sockets = new Map<string, number>();
   let accounts = new Map<string, Map<string, number>>();
   let lastRead = 0;
-  let outage = false;
+  const outage = redisOutageLog(o.logger, {
+    down:
+      "shared MQTT limits: Redis did not answer; once the other nodes' counts are older than " +
+      `${staleMs} ms, this node's own connection limits decide until it does`,
+    up: 'shared MQTT limits: Redis answers again, connections are counted for the cluster again',
+  });
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -281,22 +287,8 @@ export function createSharedBrokerLimits(o: SharedBrokerLimitsOptions): SharedBr
 
   const tick = () => {
     running = report()
-      .then(() => {
-        if (outage) {
-          outage = false;
-          o.logger.info('shared MQTT limits: Redis answers again, connections are counted for the cluster again');
-        }
-      })
-      .catch((err: Error) => {
-        if (!outage) {
-          outage = true;
-          o.logger.warn(
-            { err: err.message },
-            "shared MQTT limits: Redis did not answer; once the other nodes' counts are older than " +
-              `${staleMs} ms, this node's own connection limits decide until it does`,
-          );
-        }
-      })
+      .then(() => outage.answered())
+      .catch((err: Error) => outage.failed(err))
       .finally(() => {
         if (stopped) return;
         timer = setTimeout(tick, intervalMs);

@@ -9,6 +9,7 @@ import type {
 } from '../config/sensors/provisioning-limiter.ts';
 import { addressKey } from '../core/address-key.ts';
 import { keyDigest } from './cluster-node.ts';
+import { redisOutageLog } from './redis-outage.ts';
 
 /**
  * Sign-in and provisioning-claim limits for the whole cluster (docs/security.md, "Cluster mode"): behind a
@@ -108,7 +109,10 @@ export function createSharedLimits(o: SharedLimitsOptions): SharedLimits {
     : undefined;
   const timeoutMs = o.timeoutMs ?? 1000;
   const p = `${o.keyPrefix}limit:`;
-  let outage = false;
+  const outage = redisOutageLog(o.logger, {
+    down: "shared sign-in and provisioning limits: Redis did not answer; this node's own limits decide until it does",
+    up: 'shared sign-in and provisioning limits: Redis answers again, the cluster counts again',
+  });
 
   /** Redis' answer, or undefined once it failed or took too long (logged once per outage) */
   const ask = async <T>(what: 'sign_in' | 'provisioning', command: () => Promise<T>): Promise<T | undefined> => {
@@ -120,20 +124,11 @@ export function createSharedLimits(o: SharedLimitsOptions): SharedLimits {
           timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
         }),
       ]);
-      if (outage) {
-        outage = false;
-        o.logger.info('shared sign-in and provisioning limits: Redis answers again, the cluster counts again');
-      }
+      outage.answered();
       return answer;
     } catch (err) {
       fallbacks?.inc({ limit: what });
-      if (!outage) {
-        outage = true;
-        o.logger.warn(
-          { err: (err as Error).message },
-          "shared sign-in and provisioning limits: Redis did not answer; this node's own limits decide until it does",
-        );
-      }
+      outage.failed(err as Error);
       return undefined;
     } finally {
       clearTimeout(timer);

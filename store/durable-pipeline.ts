@@ -12,7 +12,7 @@ import { type LifecycleJobs, startLifecycleJobs } from './lifecycle-jobs.ts';
 import { LogDamageReporter } from './log-damage-report.ts';
 import { Quarantine } from './log-quarantine.ts';
 import { deferredStore, openStore } from './open-store.ts';
-import { registerPipelineMetrics } from './pipeline-metrics.ts';
+import { registerPipelineMetrics, registerStoreThreadMetrics } from './pipeline-metrics.ts';
 import { createStorageWatch, type StorageHealth } from './storage-watch.ts';
 import type { StoreAdapter } from './store-adapters.ts';
 import { type FeederState, StoreFeeder } from './store-feeder.ts';
@@ -125,6 +125,7 @@ export class DurablePipeline {
       groups: this.writer.stats.groups,
     }));
     registerIntegrityMetrics(registry, () => this.feederState());
+    registerStoreThreadMetrics(registry, () => this.store.threadHeaps?.() ?? Promise.resolve([]));
   }
 
   /** The feeder, once `open()` made it (tests and benches read its state). */

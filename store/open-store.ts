@@ -45,6 +45,7 @@ export function deferredStore(name: string, opening: Promise<TimeSeriesStore>): 
     queryPoints: async (q) => (await opening).queryPoints(q),
     runLifecycle: async (job, now) => (await opening).runLifecycle?.(job, now) ?? {},
     state: () => real?.state?.() ?? {},
+    threadHeaps: async () => (real?.threadHeaps ? real.threadHeaps() : []),
     close: async () => (await opening).close(),
   };
 }

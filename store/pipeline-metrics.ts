@@ -1,5 +1,6 @@
 import { Gauge, type Registry } from 'prom-client';
 import type { FeederState } from './store-feeder.ts';
+import type { ThreadHeap } from './time-series-store.ts';
 
 export interface PipelineFigures {
   readonly feeder: FeederState;
@@ -31,4 +32,35 @@ export function registerPipelineMetrics(registry: Registry, read: () => Pipeline
   );
   gauge('ioc_acks_held', '1 while acknowledgements are held because the spool is full', (s) => (s.held ? 1 : 0));
   gauge('ioc_commit_groups', 'Commit log groups (fsyncs) since start', (s) => s.groups);
+}
+
+/**
+ * The store's worker threads' JavaScript heaps (memory of the process that the main thread's own heap figures
+ * leave out), read at scrape time; none for a store without threads of its own (InfluxDB). The writer answers
+ * between writes: a scrape waits for it at most `waitMs`, then goes without these figures rather than stall.
+ */
+export function registerStoreThreadMetrics(
+  registry: Registry,
+  heaps: () => Promise<ThreadHeap[]>,
+  waitMs = 1000,
+): void {
+  new Gauge({
+    name: 'ioc_store_thread_heap_bytes',
+    help: "JavaScript heap committed by each of the store's worker threads (generation: all, young)",
+    labelNames: ['thread', 'generation'],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<ThreadHeap[]>((resolve) => {
+        timer = setTimeout(() => resolve([]), waitMs);
+      });
+      const found = await Promise.race([heaps().catch(() => []), late]);
+      clearTimeout(timer);
+      for (const h of found) {
+        this.set({ thread: h.thread, generation: 'all' }, h.committedBytes);
+        this.set({ thread: h.thread, generation: 'young' }, h.youngCommittedBytes);
+      }
+    },
+  });
 }

@@ -111,7 +111,18 @@ export interface TimeSeriesStore {
   runLifecycle?(job: LifecycleJob, now: number): Promise<object & { behind?: boolean }>;
   /** the adapter's own view for /api/health (reachability, version, refused points...), if it has one */
   state?(): object;
+  /** the JavaScript heaps of the threads the adapter runs in besides the main one (the embedded store's workers) */
+  threadHeaps?(): Promise<ThreadHeap[]>;
   close(): Promise<void>;
+}
+
+/** A worker thread's JavaScript heap: what V8 has committed (resident), in all and for the young generation */
+export interface ThreadHeap {
+  /** the thread's name in /metrics: `writer`, `reader-1`... */
+  readonly thread: string;
+  readonly committedBytes: number;
+  readonly youngCommittedBytes: number;
+  readonly usedBytes: number;
 }
 
 /** The canonical series key: measurement plus tags sorted by key, as InfluxDB identifies a series. */

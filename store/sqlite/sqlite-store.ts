@@ -10,6 +10,7 @@ import type {
   RangeJson,
   RangeQuery,
   Sample,
+  ThreadHeap,
   TimeSeriesStore,
 } from '../time-series-store.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
@@ -100,6 +101,15 @@ export class SqliteStore implements TimeSeriesStore {
 
   async sync(): Promise<void> {
     await this.writer.call('sync', undefined);
+  }
+
+  /** Each worker's JavaScript heap, the writer first: memory of the process that is not the main thread's */
+  threadHeaps(): Promise<ThreadHeap[]> {
+    const heaps = [this.writer, ...this.readers].map(async (worker, i) => ({
+      thread: i === 0 ? 'writer' : `reader-${i}`,
+      ...((await worker.call('heap', undefined)) as Omit<ThreadHeap, 'thread'>),
+    }));
+    return Promise.all(heaps);
   }
 
   async close(): Promise<void> {

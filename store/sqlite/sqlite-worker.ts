@@ -1,6 +1,8 @@
+import { getHeapSpaceStatistics } from 'node:v8';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { SqliteDatabase } from './sqlite-database.ts';
+import type { ThreadHeap } from '../time-series-store.ts';
 import type { PackedRecords } from './packed-records.ts';
 import type { LifecyclePolicy } from './sqlite-lifecycle.ts';
 import { SqliteReader } from './sqlite-reads.ts';
@@ -10,7 +12,7 @@ import { SqliteReader } from './sqlite-reads.ts';
  * read-write connection (writes, sync, roll-ups, retention); reader workers each hold a read-only
  * connection, so a month-long query never queues behind a write or behind another query.
  */
-export type ReadOp = 'queryRange' | 'queryRangeJson' | 'aggregate' | 'latest' | 'queryPoints';
+export type ReadOp = 'queryRange' | 'queryRangeJson' | 'aggregate' | 'latest' | 'queryPoints' | 'heap';
 export type WriteOp = 'write' | 'writeEncoded' | 'sync' | 'rollup' | 'retain' | 'close';
 
 export interface WorkerRequest {
@@ -49,6 +51,8 @@ function handle(req: WorkerRequest): unknown {
       return reader.latest(req.arg as Arg<SqliteReader['latest']>);
     case 'queryPoints':
       return reader.queryPoints(req.arg as Arg<SqliteReader['queryPoints']>);
+    case 'heap':
+      return heap();
     case 'close':
       writer ? writer.close() : readConnection!.close();
       return undefined;
@@ -75,6 +79,17 @@ function handle(req: WorkerRequest): unknown {
       return writer.retain(now, policy);
     }
   }
+}
+
+/** This worker's JavaScript heap (its thread's name is the store's to give) */
+function heap(): Omit<ThreadHeap, 'thread'> {
+  const out = { committedBytes: 0, youngCommittedBytes: 0, usedBytes: 0 };
+  for (const space of getHeapSpaceStatistics()) {
+    out.committedBytes += space.physical_space_size;
+    out.usedBytes += space.space_used_size;
+    if (space.space_name === 'new_space') out.youngCommittedBytes += space.physical_space_size;
+  }
+  return out;
 }
 
 /** Byte arrays at the top of a result (a page of JSON) are handed over, not copied. */
