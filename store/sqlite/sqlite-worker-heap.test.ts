@@ -53,7 +53,7 @@ describe('the embedded store’s worker threads', () => {
 });
 
 describe('the store threads’ heap gauge', () => {
-  it('answers a scrape without the figures when the threads do not answer in time, and with none after a failure', async () => {
+  it('answers a scrape without the figures when the threads are late, and with none after a failure', async () => {
     const registry = new Registry();
     let answer: () => Promise<[]> = () => new Promise(() => undefined);
     registerStoreThreadMetrics(registry, () => answer(), 50);
