@@ -31,7 +31,7 @@ import { reportSoak, SOAK_TABLE_HEADER, soakTableRow, type SoakLoadLine } from '
  * resolve during the run and reach the `--operators` WebSocket clients.
  *
  * The same-run baseline: `--reference-devices` more devices at the same pace publish to a bare durable broker in
- * its own process (bench/soak-reference.ts: Aedes, an fdatasync'd append on the commit log's disk, group commit).
+ * its own process (bench/soak-reference.ts: Aedes, an O_DSYNC append on the commit log's disk, group commit).
  * Its PUBACK p99 in each sample is the machine's weather; the platform's p99 over it is reported beside the raw
  * figure, so a busier machine is not read as the platform degrading (these machines are shared).
  */
@@ -139,7 +139,7 @@ console.log(
 );
 if (reference)
   console.log(
-    `reference (same-run baseline): ${referenceDevices} devices at the same pace on bare Aedes + an fdatasync'd ` +
+    `reference (same-run baseline): ${referenceDevices} devices at the same pace on bare Aedes + an O_DSYNC ` +
       `append on the same disk, in its own process (${((rate * referenceDevices) / devices).toFixed(0)} readings/s)`,
   );
 console.log(SOAK_TABLE_HEADER);

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { constants, mkdtempSync, rmSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -7,8 +7,9 @@ import { Aedes, type Client, type PublishPacket } from 'aedes';
 /**
  * The soak's same-run baseline for acknowledgement latency (bench/soak-bench.ts), in its own process: the least a
  * durable broker does, bare Aedes (no authentication, no validation, no rules, no store) that appends each QoS 1
- * payload to a file on the same disk as the platform's commit log and acknowledges once that append is fdatasync'd,
- * committed in groups as the platform's log is (whatever arrives during a sync goes in the next one).
+ * payload to a file on the same disk as the platform's commit log and acknowledges once that append is durable (one
+ * write to a file opened O_DSYNC, as the platform's log writes), committed in groups as the platform's log is
+ * (whatever arrives during a write goes in the next one).
  *
  * The load generator sends it a small steady stream beside the platform's. Its PUBACK p99 per sample is the
  * machine's weather at that moment (CPU taken by other work, the disk's sync latency, the load generator's own
@@ -19,7 +20,11 @@ import { Aedes, type Client, type PublishPacket } from 'aedes';
  */
 const CUT_BYTES = 64 * 2 ** 20;
 const dir = mkdtempSync(join(process.argv[2] ?? '/tmp', 'ioc-soak-reference-'));
-const file = await open(join(dir, 'log'), 'w');
+const file = await open(
+  join(dir, 'log'),
+  constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_DSYNC,
+  0o600,
+);
 let size = 0;
 let group: Array<{ payload: Buffer; done: (err?: Error | null) => void }> = [];
 let syncing = false;
@@ -33,7 +38,6 @@ async function commit(): Promise<void> {
       const bytes = Buffer.concat(batch.map((p) => p.payload));
       await file.write(bytes, 0, bytes.length, size);
       size += bytes.length;
-      await file.datasync();
       for (const p of batch) p.done(null);
     } catch (err) {
       for (const p of batch) p.done(err as Error);

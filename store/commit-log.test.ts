@@ -1,4 +1,15 @@
-import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  readSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,6 +27,23 @@ afterEach(() => {
 
 const buf = (s: string) => Buffer.from(s);
 
+/** The open-file flags the kernel holds for each of this process's descriptors on files under `dir`. */
+function openFlagsUnder(dir: string): number[] {
+  const flags: number[] = [];
+  for (const fd of readdirSync('/proc/self/fd')) {
+    let target: string;
+    try {
+      target = readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      continue; // closed since the listing
+    }
+    if (!target.startsWith(`${dir}/`)) continue;
+    const line = /^flags:\s+([0-7]+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (line) flags.push(Number.parseInt(line[1]!, 8));
+  }
+  return flags;
+}
+
 describe('CommitLog', () => {
   it('reads back appended records in order across reopen', async () => {
     const dir = tempDir();
@@ -32,6 +60,22 @@ describe('CommitLog', () => {
     expect(records[2]!.next).toBe(second.end);
     const fromMiddle = await reopened.read(records[1]!.offset, 1024);
     expect(fromMiddle.map((r) => r.payload.toString())).toEqual(['bb', 'ccc']);
+  });
+
+  it('appends through a descriptor the kernel holds as O_DSYNC, in every segment it rolls to', async () => {
+    // an append resolves when its write returns: only a synchronous descriptor makes that the point of durability
+    const dir = tempDir();
+    const log = CommitLog.open({ dir, segmentBytes: 4096 });
+    for (let segment = 0; segment < 3; segment++) {
+      await log.append([Buffer.alloc(3000, 'x')]);
+      const flags = openFlagsUnder(dir);
+      expect(flags).toHaveLength(1);
+      expect(flags[0]! & constants.O_DSYNC).toBe(constants.O_DSYNC);
+      expect(flags[0]! & 0o3).toBe(constants.O_RDWR); // O_ACCMODE (not in node's constants)
+    }
+    expect(readdirSync(dir).filter((f) => f.endsWith('.log'))).toHaveLength(3);
+    await log.close();
+    expect(openFlagsUnder(dir)).toEqual([]);
   });
 
   it('cuts a torn or corrupt tail left by a crash mid-write', async () => {
