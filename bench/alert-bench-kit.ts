@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { startPlatform, type Platform } from '../platform.ts';
+import { percentile } from './bench-stats.ts';
 
 /** Shared by bench/alert-latency.ts and bench/alert-fanout.ts: a real platform, load and percentiles. */
 export interface BenchPlatform {
@@ -100,11 +101,6 @@ export function startLoad(bench: BenchPlatform, rate: number, batch: number): Pr
     };
     child.stdout.on('data', onLine);
   });
-}
-
-export function percentile(sorted: readonly number[], p: number): number {
-  if (!sorted.length) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
 }
 
 export function summary(values: readonly number[]): string {

@@ -9,6 +9,7 @@ import { startBareBroker, writeBenchCity } from './bench-platform.ts';
 import { benchAccounts, cpuMicrosOf, startBenchNodes } from './cluster-nodes.ts';
 import { benchLine, influxql, postLines, waitStored } from './influx-bench-kit.ts';
 import { runLoadProcess } from './load-process.ts';
+import { median } from './bench-stats.ts';
 
 /**
  * Issue 17 item 2: readings per second stored (QoS 1, acknowledged, then counted in InfluxDB) by the
@@ -147,7 +148,6 @@ async function platform(workers: number, db: string): Promise<Run> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const us = (n: number) => n.toFixed(1).padStart(5);
 

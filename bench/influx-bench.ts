@@ -9,6 +9,7 @@ import { startInfluxd } from '../test-support/influxd.ts';
 import { writeBenchCity, storeCaughtUp } from './bench-platform.ts';
 import { benchLine, influxql, postLines, storedCount } from './influx-bench-kit.ts';
 import { runLoadProcess } from './load-process.ts';
+import { median } from './bench-stats.ts';
 
 /**
  * Readings stored per second into InfluxDB through the platform, beside the raw `/write` rate of the same
@@ -189,7 +190,6 @@ async function replayRate(db: string): Promise<Measured> {
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 interface Summary {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CommitLog } from '../store/commit-log.ts';
+import { median, percentile } from './bench-stats.ts';
 
 /**
  * The commit log's group append while the main thread is busy, as it is under device traffic: a group's latency
@@ -60,7 +61,7 @@ async function timed(append: () => Promise<void>): Promise<Figures> {
   const seconds = (performance.now() - started) / 1000;
   busy = false;
   latencies.sort((a, b) => a - b);
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!;
+  const at = (p: number) => percentile(latencies, p);
   return { groupsPerSecond: groups / seconds, p50: at(0.5), p90: at(0.9), p99: at(0.99) };
 }
 
@@ -122,7 +123,6 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(
   `log-append benchmark, ${new Date().toISOString()}: ${groups} groups of ${records} x ${recordBytes} B, ` +
     `main thread busy ${busyMs} ms of every ${busyMs + 1}, ${rounds} round(s), medians`,

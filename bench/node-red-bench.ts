@@ -7,6 +7,7 @@ import { cpuMicrosOf } from './cluster-nodes.ts';
 import { benchLine, influxql, postLines, waitStored } from './influx-bench-kit.ts';
 import { runLoadProcess } from './load-process.ts';
 import { installNodeRed, type NodeRedFlow, startNodeRedFlow } from './node-red-flow.ts';
+import { median } from './bench-stats.ts';
 
 /**
  * Issue 17: readings per second stored into InfluxDB by the platform beside the same design built in Node-RED
@@ -170,7 +171,6 @@ async function platform(db: string): Promise<Run> {
   }
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 const us = (n: number) => n.toFixed(1).padStart(5);
 

@@ -14,6 +14,7 @@ const available = readdirSync(dir)
       f !== 'mqtt-subscriber.ts' &&
       f !== 'load-process.ts' &&
       f !== 'bench-platform.ts' &&
+      f !== 'bench-stats.ts' &&
       f !== 'node-red-flow.ts',
   )
   .map((f) => f.replace(/(-bench)?\.ts$/, ''));

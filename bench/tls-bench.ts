@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { writeDevCertificates } from '../cli/tls-dev-cert.ts';
 import { cpuMeter, startBenchPlatform, benchDeviceList } from './bench-platform.ts';
 import { runLoadProcess, type LoadResult } from './load-process.ts';
+import { median } from './bench-stats.ts';
 
 /**
  * Ingest over MQTT over TLS against plaintext MQTT, in one run on one platform: the same devices, the same
@@ -75,7 +76,6 @@ try {
   rmSync(certDir, { recursive: true, force: true });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const summary = (rs: Run[]) => ({
   rate: median(rs.map((r) => r.rate)),
   server: median(rs.map((r) => r.serverMicros)),
