@@ -41,6 +41,10 @@ import { readSegment } from './log-segment-reader.ts';
  * Segments are preallocated (written with zeros and synced once), so each group's synchronous write overwrites
  * allocated blocks and needs no file-size change: on ext4 that avoids a journal commit per group, which
  * would also flush every other process's dirty data and make acknowledgements wait for it.
+ *
+ * A group whose write failed (an I/O error) was never acknowledged: what reached the file is zeroed, and where
+ * the disk refuses that too, the segment ends before it and the next group starts a new one, so none of its
+ * records is ever read back (store/commit-log-io-error.test.ts, on a FUSE file system that fails writes).
  */
 const SEGMENT_RE = /^(\d{20})\.log$/;
 /** O_DSYNC where the system has it (Linux, macOS): each append's write is durable when it returns */
@@ -76,6 +80,12 @@ interface Segment {
   format: SegmentFormat;
   /** false until the file exists (a fresh segment is created by the first append to it) */
   created: boolean;
+  /**
+   * Set when a failed group's bytes may be in the file past `size` and could not be cleared (the disk
+   * refused that write too): the next append starts a new segment at `base + size`, which bounds this one
+   * for every reader and for open(), so those never-acknowledged records are never read back.
+   */
+  sealed?: boolean;
 }
 
 export interface CommitLogOptions {
@@ -191,7 +201,7 @@ export class CommitLog {
       }
       let seg = this.segments[this.segments.length - 1]!;
       const hasRecords = seg.size > (seg.format === 2 ? SEGMENT_HEADER_BYTES : 0);
-      if (seg.format !== 2 || (hasRecords && seg.size + total > this.options.segmentBytes)) {
+      if (seg.format !== 2 || seg.sealed || (hasRecords && seg.size + total > this.options.segmentBytes)) {
         await this.closeHandle();
         seg = freshSegment(this.options.dir, seg.base + seg.size);
         this.segments.push(seg);
@@ -207,8 +217,16 @@ export class CommitLog {
         if (DSYNC === undefined) await this.handle.datasync();
       } catch (err) {
         // never acknowledged: zero what reached the file (preallocated space, so zeros need no new blocks),
-        // or a shorter group written here later could leave intact records of this one to be read back
-        await this.handle.write(Buffer.alloc(frame.length), 0, frame.length, seg.size).catch(() => undefined);
+        // or a shorter group written here later could leave intact records of this one to be read back;
+        // where the disk refuses that too, no later group is written after them: this segment ends here
+        const cleared = await this.handle.write(Buffer.alloc(frame.length), 0, frame.length, seg.size).then(
+          ({ bytesWritten }) => bytesWritten === frame.length,
+          () => false,
+        );
+        if (!cleared) {
+          seg.sealed = true;
+          await this.closeHandle().catch(() => undefined);
+        }
         throw err;
       }
       seg.size += total;
