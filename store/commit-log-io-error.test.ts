@@ -1,14 +1,11 @@
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../core/clock.ts';
 import { type FaultyFilesystem, mountFaultyFilesystem } from '../test-support/faulty-filesystem.ts';
-import { captureLogs } from '../test-support/log-capture.ts';
+import { writerOnDisk } from '../test-support/writer-on-disk.ts';
 import { CommitLog, type LogDamageRange } from './commit-log.ts';
-import { DurableWriter } from './durable-writer.ts';
 import { decodeRecord } from './log-record.ts';
-import { probeWritable } from './storage-probe.ts';
-import { StorageState, StorageUnavailableError } from './storage-state.ts';
+import { StorageUnavailableError } from './storage-state.ts';
 import type { Point } from './time-series-store.ts';
 
 /**
@@ -100,18 +97,7 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
   it('is a state for the writer: refused with the reason, one line each way, probes until the disk recovers', async () => {
     const dir = join(fs!.dir, 'writer');
     mkdirSync(dir);
-    const clock = createManualClock();
-    const logs = captureLogs('info');
-    const storage = new StorageState(logs.logger, () => clock.now());
-    const log = CommitLog.open({ dir, segmentBytes: SEGMENT_BYTES });
-    const writer = new DurableWriter({
-      log,
-      maxBytes: 16 * 1024 * 1024,
-      clock,
-      logger: logs.logger,
-      storage,
-      probe: () => probeWritable(dir, SEGMENT_BYTES),
-    });
+    const { clock, logs, storage, log, writer } = writerOnDisk(dir, SEGMENT_BYTES, 16 * 1024 * 1024);
     const point = (i: number): Point => ({
       measurement: 'air',
       tags: { sensorId: 's', kind: 'air', district: 'd' },

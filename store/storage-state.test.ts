@@ -1,13 +1,9 @@
 import { statfsSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createManualClock } from '../core/clock.ts';
-import { captureLogs } from '../test-support/log-capture.ts';
 import { mountSmallFilesystem } from '../test-support/small-filesystem.ts';
-import { CommitLog } from './commit-log.ts';
-import { DurableWriter } from './durable-writer.ts';
-import { probeWritable } from './storage-probe.ts';
-import { StorageState, StorageUnavailableError } from './storage-state.ts';
+import { writerOnDisk } from '../test-support/writer-on-disk.ts';
+import { StorageUnavailableError } from './storage-state.ts';
 import type { Point } from './time-series-store.ts';
 import { decodeRecord } from './log-record.ts';
 
@@ -36,19 +32,10 @@ describe.skipIf(!fs)('DurableWriter on a full disk (2 MiB tmpfs)', () => {
   it('refuses with the reason instead of queueing, says so once each way, and resumes by itself', async () => {
     const dir = join(fs!.dir, 'log');
     mkdirSync(dir);
-    const clock = createManualClock();
-    const logs = captureLogs('info');
-    const storage = new StorageState(logs.logger, () => clock.now());
     const segmentBytes = 64 * 1024;
     const damage: unknown[] = [];
-    const log = CommitLog.open({ dir, segmentBytes, damage: { report: (r) => damage.push(r) } });
-    const writer = new DurableWriter({
-      log,
-      maxBytes: 64 * 1024 * 1024,
-      clock,
-      logger: logs.logger,
-      storage,
-      probe: () => probeWritable(dir, segmentBytes),
+    const { clock, logs, storage, log, writer } = writerOnDisk(dir, segmentBytes, 64 * 1024 * 1024, {
+      report: (r) => damage.push(r),
     });
     const filler = join(fs!.dir, 'filler');
     writeFileSync(filler, Buffer.alloc(free(fs!.dir) - 200 * 1024, 1));
