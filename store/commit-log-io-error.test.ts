@@ -68,7 +68,7 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
     await reopened.close();
   });
 
-  it('refuses appends while writes fail and takes them again when the disk recovers, losing nothing acknowledged', async () => {
+  it('refuses appends while writes fail, takes them again when the disk recovers, loses nothing acked', async () => {
     const dir = join(fs!.dir, 'outage');
     mkdirSync(dir);
     const log = CommitLog.open({ dir, segmentBytes: SEGMENT_BYTES });
@@ -94,7 +94,7 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
     await reopened.close();
   });
 
-  it('is a state for the writer: refused with the reason, one line each way, probes until the disk recovers', async () => {
+  it('is a state for the writer: refused with the reason, one line each way, probes until it recovers', async () => {
     const dir = join(fs!.dir, 'writer');
     mkdirSync(dir);
     const { clock, logs, storage, log, writer } = writerOnDisk(dir, SEGMENT_BYTES, 16 * 1024 * 1024);
