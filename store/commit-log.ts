@@ -44,7 +44,9 @@ import { readSegment } from './log-segment-reader.ts';
  *
  * A group whose write failed (an I/O error) was never acknowledged: what reached the file is zeroed, and where
  * the disk refuses that too, the segment ends before it and the next group starts a new one, so none of its
- * records is ever read back (store/commit-log-io-error.test.ts, on a FUSE file system that fails writes).
+ * records is read back, at run time or after a restart (store/commit-log-io-error.test.ts, on a FUSE file
+ * system that fails writes). Only a crash before that next group leaves them at the log's end, where open()
+ * keeps them; both stores key a point by series and time, so a device's resend lands on the same point.
  */
 const SEGMENT_RE = /^(\d{20})\.log$/;
 /** O_DSYNC where the system has it (Linux, macOS): each append's write is durable when it returns */
