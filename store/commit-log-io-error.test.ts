@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultyFilesystem, mountFaultyFilesystem } from '../test-support/faulty-filesystem.ts';
-import { writerOnDisk } from '../test-support/writer-on-disk.ts';
+import { logPayloads, settle, writerOnDisk } from '../test-support/writer-on-disk.ts';
 import { CommitLog, type LogDamageRange } from './commit-log.ts';
 import { decodeRecord } from './log-record.ts';
 import { StorageUnavailableError } from './storage-state.ts';
@@ -16,16 +16,6 @@ import type { Point } from './time-series-store.ts';
  */
 const fs: FaultyFilesystem | undefined = await mountFaultyFilesystem();
 const SEGMENT_BYTES = 64 * 1024;
-
-async function allRecords(log: CommitLog): Promise<string[]> {
-  const out: string[] = [];
-  for (let at = log.tail; ; ) {
-    const records = await log.read(at, 1024 * 1024);
-    if (records.length === 0) return out;
-    for (const r of records) out.push(r.payload.toString());
-    at = records[records.length - 1]!.next;
-  }
-}
 
 describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
   beforeAll(() => {
@@ -50,7 +40,7 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
 
     // a shorter group written next is acknowledged; what the failed one left on the disk must not follow it
     await log.append(['acked-3']);
-    expect(await allRecords(log)).toEqual(['acked-1', 'acked-2', 'acked-3']);
+    expect(await logPayloads(log)).toEqual(['acked-1', 'acked-2', 'acked-3']);
     await log.append(['acked-4']);
     await log.close();
 
@@ -61,10 +51,10 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
       segmentBytes: SEGMENT_BYTES,
       damage: { report: (r) => damage.push(r) },
     });
-    expect(await allRecords(reopened)).toEqual(['acked-1', 'acked-2', 'acked-3', 'acked-4']);
+    expect(await logPayloads(reopened)).toEqual(['acked-1', 'acked-2', 'acked-3', 'acked-4']);
     expect(damage).toEqual([]);
     await reopened.append(['acked-5']);
-    expect((await allRecords(reopened)).at(-1)).toBe('acked-5');
+    expect((await logPayloads(reopened)).at(-1)).toBe('acked-5');
     await reopened.close();
   });
 
@@ -90,7 +80,7 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
     await log.close();
     expect(readdirSync(join(fs!.backing, 'outage')).length).toBeGreaterThan(1);
     const reopened = CommitLog.open({ dir: join(fs!.backing, 'outage'), segmentBytes: SEGMENT_BYTES });
-    expect(await allRecords(reopened)).toEqual(acked);
+    expect(await logPayloads(reopened)).toEqual(acked);
     await reopened.close();
   });
 
@@ -104,7 +94,6 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
       fields: { pm25: i },
       ts: 1_700_000_000_000 + i,
     });
-    const settle = () => new Promise((r) => setTimeout(r, 100));
     for (let i = 0; i < 10; i++) await writer.write([point(i)]);
 
     fs!.setFault('land-then-eio');
@@ -117,15 +106,15 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
 
     // probes on the clock fail while the disk does: no new line
     clock.advance(1000);
-    await settle();
+    await settle(100);
     clock.advance(2000);
-    await settle();
+    await settle(100);
     expect(storage.unavailableReason).toMatch(/EIO/);
     expect(logs.lines.filter((l) => Number(l.level) >= 40)).toHaveLength(1);
 
     fs!.setFault('off');
     clock.advance(4000);
-    await settle();
+    await settle(100);
     expect(storage.unavailableReason).toBeUndefined();
     expect(logs.lines.filter((l) => l.level === 30 && /storage available/.test(String(l.msg)))).toHaveLength(1);
     await writer.write([point(13)]);
@@ -133,7 +122,7 @@ describe.skipIf(!fs)('CommitLog on a disk that gives I/O errors (FUSE)', () => {
     await log.close();
 
     const reopened = CommitLog.open({ dir: join(fs!.backing, 'writer'), segmentBytes: SEGMENT_BYTES });
-    const stamps = (await allRecords(reopened)).flatMap((r) => decodeRecord(r).map((p) => p.ts - 1_700_000_000_000));
+    const stamps = (await logPayloads(reopened)).flatMap((r) => decodeRecord(r).map((p) => p.ts - 1_700_000_000_000));
     expect(stamps).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 13]);
     await reopened.close();
   });

@@ -2,7 +2,7 @@ import { statfsSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mountSmallFilesystem } from '../test-support/small-filesystem.ts';
-import { writerOnDisk } from '../test-support/writer-on-disk.ts';
+import { logPayloads, settle, writerOnDisk } from '../test-support/writer-on-disk.ts';
 import { StorageUnavailableError } from './storage-state.ts';
 import type { Point } from './time-series-store.ts';
 import { decodeRecord } from './log-record.ts';
@@ -25,8 +25,6 @@ const free = (dir: string) => {
   const s = statfsSync(dir);
   return s.bavail * s.bsize;
 };
-/** lets the writer's promise chains (real file I/O) run without moving simulated time */
-const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
 
 describe.skipIf(!fs)('DurableWriter on a full disk (2 MiB tmpfs)', () => {
   it('refuses with the reason instead of queueing, says so once each way, and resumes by itself', async () => {
@@ -78,13 +76,9 @@ describe.skipIf(!fs)('DurableWriter on a full disk (2 MiB tmpfs)', () => {
     expect(storage.snapshot().refused).toBe(1001 + 0);
 
     // the log holds exactly the acknowledged records, in order, and reads back clean
-    const records = [];
-    for (let at = 0, got = await log.read(0, 1024 * 1024); got.length; got = await log.read(at, 1024 * 1024)) {
-      records.push(...got);
-      at = got[got.length - 1]!.next;
-    }
+    const payloads = await logPayloads(log);
     expect(damage).toEqual([]);
-    const stamps = records.flatMap((r) => decodeRecord(r.payload.toString()).map((p) => p.ts - 1_700_000_000_000));
+    const stamps = payloads.flatMap((r) => decodeRecord(r).map((p) => p.ts - 1_700_000_000_000));
     expect(stamps).toEqual([...Array.from({ length: acked }, (_, i) => i), 200_000]);
     await writer.close();
     await log.close();

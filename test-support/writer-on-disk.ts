@@ -24,3 +24,17 @@ export function writerOnDisk(dir: string, segmentBytes: number, maxBytes: number
   });
   return { clock, logs, storage, log, writer };
 }
+
+/** Every record the log holds, oldest first, as text: what a restart would replay. */
+export async function logPayloads(log: CommitLog): Promise<string[]> {
+  const out: string[] = [];
+  for (let at = log.tail; ; ) {
+    const records = await log.read(at, 1024 * 1024);
+    if (records.length === 0) return out;
+    for (const r of records) out.push(r.payload.toString());
+    at = records[records.length - 1]!.next;
+  }
+}
+
+/** Lets the writer's promise chains (real file I/O) run without moving simulated time. */
+export const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
