@@ -22,7 +22,8 @@ interface Deliveries {
  * of a client's queue; past it a message is dropped, as a full queue drops it, and said once in the log.
  */
 export class ConnackFirst {
-  private readonly held = new WeakMap<Client, Array<{ deliver: Deliver; packet: PublishPacket }>>();
+  /** per client still before its CONNACK: passes on what was held and ends the hold */
+  private readonly releases = new WeakMap<Client, () => void>();
 
   constructor(
     private readonly bound: number,
@@ -32,30 +33,36 @@ export class ConnackFirst {
   /** From the client's CONNECT (Aedes' preConnect), before Aedes restores its session. */
   hold(client: Client): void {
     const c = client as Client & Deliveries;
+    let held: Array<{ deliver: Deliver; packet: PublishPacket }> | undefined = [];
     const wrap =
       (deliver: Deliver): Deliver =>
       (packet, done) => {
-        const queue = this.held.get(client);
-        if (!queue) return deliver(packet, done);
-        if (queue.length < this.bound) queue.push({ deliver, packet });
+        if (!held) return deliver(packet, done);
+        if (held.length < this.bound) held.push({ deliver, packet });
         else this.refusals.refuse('queue_full', client.id, this.fullMessage(client));
         done();
       };
-    this.held.set(client, []);
     // Aedes' deliverQoS hands a QoS 0 message on to `this.deliver0`, the wrapper here: it is held once all the
-    // same, as release() ends the hold before it passes anything on
+    // same, as the release ends the hold before it passes anything on
     c.deliver0 = wrap(c.deliver0);
     c.deliverQoS = wrap(c.deliverQoS);
+    this.releases.set(client, () => {
+      const queue = held ?? [];
+      held = undefined;
+      for (const { deliver, packet } of queue) deliver(packet, noop);
+    });
     // a connection that ends before its CONNACK drops what was held (a persistent session keeps its queue)
-    client.conn.once('close', () => this.held.delete(client));
+    client.conn.once('close', () => {
+      held = undefined;
+      this.releases.delete(client);
+    });
   }
 
   /** When the CONNACK is written (Aedes' connackSent): what was held goes out, in order, and nothing more is. */
   release(client: Client): void {
-    const queue = this.held.get(client);
-    if (!queue) return;
-    this.held.delete(client);
-    for (const { deliver, packet } of queue) deliver(packet, noop);
+    const release = this.releases.get(client);
+    this.releases.delete(client);
+    release?.();
   }
 
   private fullMessage(client: Client): string {
