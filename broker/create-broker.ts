@@ -26,7 +26,7 @@ import type { DeviceBudget } from './device-budget.ts';
 import { createRefusalLog } from './refusal-log.ts';
 import { createConnectPenalty } from './connect-penalty.ts';
 import { SessionBounds, type QueuePersistence } from './session-bounds.ts';
-import { ConnackFirst } from './connack-first.ts';
+import { SessionResume, type ReplayPersistence } from './session-resume.ts';
 import { maySubscribe } from './topic-acl.ts';
 import { printableTopic, topicProblem } from './topic-shape.ts';
 import type { RedisBrokerState } from './redis-broker-state.ts';
@@ -120,7 +120,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   const clients = new Gauge({ name: 'ioc_mqtt_clients', help: 'Connected MQTT clients', registers: [deps.registry] });
   const refusals = deps.budget?.refusals ?? createRefusalLog(logger, deps.registry, clock);
   const connections = new ConnectionLimits(limits, deps.sharedLimits);
-  const connackFirst = new ConnackFirst(limits.queuedMessagesPerClient, refusals);
+  const resumes = new SessionResume(limits.queuedMessagesPerClient, refusals);
   // what is under these floors on a node is not reported (connection-limits.ts): 1/64 of the address limit, and
   // accounts with one connection unless the limit is one
   deps.sharedLimits?.reportFrom(() =>
@@ -210,7 +210,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     // The seam for MQTT 5 (broker/protocol-versions.ts, docs/mqtt5.md): a protocol level the broker does
     // not speak is logged and counted here; Aedes then answers it as before (CONNACK 1) and closes.
     preConnect(client, packet, done) {
-      connackFirst.hold(client);
+      resumes.hold(client);
       const problem = protocolVersionProblem(packet.protocolVersion ?? 0);
       if (problem) {
         refuseProtocol(client, problem, {
@@ -406,6 +406,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     refusals,
   );
   sessions.install();
+  resumes.install((aedes as unknown as { persistence: ReplayPersistence }).persistence);
 
   // live connections by principal, so that revoking a credential closes them (config/accounts/)
   const unregister = new WeakMap<Client, () => void>();
@@ -418,7 +419,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     if (deps.isCurrent && !deps.isCurrent(principal)) return client.close();
     unregister.set(client, deps.sessions.register({ principal, channel: 'mqtt', close: () => client.close() }));
   });
-  aedes.on('connackSent', (_connack, client) => connackFirst.release(client));
+  aedes.on('clientReady', (client) => resumes.release(client));
   aedes.on('clientDisconnect', (client) => {
     clients.dec();
     sessions.disconnected(client.id, client.clean);

@@ -126,7 +126,7 @@ describe('two cluster nodes on one Redis and one InfluxDB', () => {
       clean: false,
       reconnectPeriod: 0,
       // this connect used to time out now and then: node B wrote the queued message before the CONNACK, and
-      // mqtt.js stalls on that (broker/connack-first.ts, broker/connack-first.test.ts)
+      // mqtt.js stalls on that (broker/session-resume.ts and its test)
       connectTimeout: 5000,
     });
     const received = new Promise<string>((resolve, reject) => {
