@@ -404,6 +404,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
     limits,
     clock,
     refusals,
+    deps.shared?.queueCounts,
   );
   sessions.install();
   resumes.install((aedes as unknown as { persistence: ReplayPersistence }).persistence);

@@ -2,6 +2,7 @@ import type { Aedes } from 'aedes';
 import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { Redis } from 'ioredis';
+import type { QueueCounts } from './session-bounds.ts';
 
 /**
  * The broker state a cluster shares through Redis (docs/cluster.md): Aedes' own mqemitter-redis fans
@@ -12,6 +13,8 @@ export type AedesOptions = NonNullable<Parameters<typeof Aedes.createBroker>[0]>
 export interface RedisBrokerState {
   readonly mq: NonNullable<AedesOptions['mq']>;
   readonly persistence: NonNullable<AedesOptions['persistence']>;
+  /** each persistent session's queue counted where every node sees it (broker/session-bounds.ts) */
+  readonly queueCounts: QueueCounts;
   /** after aedes.close(): Aedes never destroys its persistence, and its Redis connection would linger */
   close(): Promise<void>;
 }
@@ -52,9 +55,8 @@ export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
     mq.pubConn.disconnect();
     cb?.();
   };
-  const persistence = new AsyncRedisPersistence({
-    conn: new Redis(redisUrl),
-  }) as RetainedSource;
+  const conn = new Redis(redisUrl);
+  const persistence = new AsyncRedisPersistence({ conn }) as RetainedSource;
   // Aedes 1.2 pipes the retained messages of a SUBSCRIBE as a stream; this persistence yields an async
   // iterable (without the wrap, the subscribing client's process throws "stream.pipe is not a function")
   const combi = persistence.createRetainedStreamCombi.bind(persistence);
@@ -62,6 +64,55 @@ export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
   return {
     mq,
     persistence,
+    queueCounts: redisQueueCounts(conn),
     close: () => persistence.destroy().catch(() => undefined),
+  };
+}
+
+// a client's count, a hash of messages (m) and bytes (b), checked and added to in one step on the Redis server
+const ADMIT = `
+local m = tonumber(redis.call('HGET', KEYS[1], 'm') or '0')
+local b = tonumber(redis.call('HGET', KEYS[1], 'b') or '0')
+local size = tonumber(ARGV[1])
+if m + 1 > tonumber(ARGV[2]) or b + size > tonumber(ARGV[3]) then return {0, m, b} end
+redis.call('HSET', KEYS[1], 'm', m + 1, 'b', b + size)
+return {1, m + 1, b + size}`;
+const RELEASE = `
+local m = redis.call('HINCRBY', KEYS[1], 'm', -1)
+local b = redis.call('HINCRBY', KEYS[1], 'b', -tonumber(ARGV[1]))
+if m <= 0 then redis.call('DEL', KEYS[1]) elseif b < 0 then redis.call('HSET', KEYS[1], 'b', 0) end
+return m`;
+
+type CountingRedis = Redis & {
+  iocQueueAdmit(key: string, size: number, maxMessages: number, maxBytes: number): Promise<[number, number, number]>;
+  iocQueueRelease(key: string, size: number): Promise<number>;
+};
+
+/**
+ * The queue counts of persistent sessions in Redis, beside the queues: a message is counted by the node that
+ * queues it (its publisher's) and released by the node that clears it (its subscriber's), so per-node counts only
+ * grew on one node and fell on another, and past the limit a node dropped every message for that client.
+ */
+export function redisQueueCounts(redis: Redis): QueueCounts {
+  redis.defineCommand('iocQueueAdmit', { numberOfKeys: 1, lua: ADMIT });
+  redis.defineCommand('iocQueueRelease', { numberOfKeys: 1, lua: RELEASE });
+  const r = redis as CountingRedis;
+  const key = (clientId: string) => `ioc:queue:${clientId}`;
+  return {
+    async admit(clientId, bytes, limits) {
+      const [admitted, messages, counted] = await r.iocQueueAdmit(
+        key(clientId),
+        bytes,
+        limits.queuedMessagesPerClient,
+        limits.queuedBytesPerClient,
+      );
+      return { admitted: admitted === 1, count: { messages, bytes: counted } };
+    },
+    async release(clientId, bytes) {
+      await r.iocQueueRelease(key(clientId), bytes);
+    },
+    async clear(clientId) {
+      await redis.del(key(clientId));
+    },
   };
 }

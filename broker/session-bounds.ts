@@ -37,11 +37,58 @@ export interface QueuePersistence {
   cleanIncoming?(client: ClientRef): Promise<void>;
 }
 
+/** A client's queue as counted: messages and bytes. */
+export interface QueueCount {
+  messages: number;
+  bytes: number;
+}
+
+/**
+ * Where the queue counts live. On one node, in memory (`memoryQueueCounts`); in a cluster, in Redis
+ * (`redisQueueCounts`, broker/redis-broker-state.ts), as the queues themselves are: a message is counted by the node
+ * its publisher is on and released by the node its subscriber acknowledges on, which may be another one.
+ */
+export interface QueueCounts {
+  /** counts one more message of `bytes` for the client if both stay within the limits; `admitted` false if not */
+  admit(
+    clientId: string,
+    bytes: number,
+    limits: SessionLimits,
+  ): { admitted: boolean; count: QueueCount } | Promise<{ admitted: boolean; count: QueueCount }>;
+  release(clientId: string, bytes: number): void | Promise<void>;
+  clear(clientId: string): void | Promise<void>;
+}
+
+export function memoryQueueCounts(): QueueCounts {
+  const queued = new Map<string, QueueCount>();
+  return {
+    admit(clientId, bytes, limits) {
+      const q = queued.get(clientId) ?? { messages: 0, bytes: 0 };
+      if (q.messages + 1 > limits.queuedMessagesPerClient || q.bytes + bytes > limits.queuedBytesPerClient) {
+        return { admitted: false, count: q };
+      }
+      q.messages++;
+      q.bytes += bytes;
+      queued.set(clientId, q);
+      return { admitted: true, count: q };
+    },
+    release(clientId, bytes) {
+      const q = queued.get(clientId);
+      if (!q) return;
+      q.messages = Math.max(0, q.messages - 1);
+      q.bytes = Math.max(0, q.bytes - bytes);
+      if (q.messages === 0) queued.delete(clientId);
+    },
+    clear(clientId) {
+      queued.delete(clientId);
+    },
+  };
+}
+
 const sizeOf = (p: QueuedPacket): number =>
   (typeof p.payload === 'string' ? Buffer.byteLength(p.payload) : (p.payload?.length ?? 0)) + (p.topic?.length ?? 0);
 
 export class SessionBounds {
-  private readonly queued = new Map<string, { messages: number; bytes: number }>();
   private readonly sessions = new Map<string, Set<string>>();
   private readonly ownerOf = new Map<string, string>();
   private readonly offlineSince = new Map<string, number>();
@@ -52,6 +99,7 @@ export class SessionBounds {
     private readonly limits: SessionLimits,
     private readonly clock: Clock,
     private readonly refusals: RefusalLog,
+    private readonly counts: QueueCounts = memoryQueueCounts(),
   ) {}
 
   /** Wraps the queue methods of the persistence in place and starts the expiry sweep. */
@@ -60,15 +108,22 @@ export class SessionBounds {
     const enqueue = p.outgoingEnqueue.bind(p);
     const enqueueCombi = p.outgoingEnqueueCombi.bind(p);
     const clear = p.outgoingClearMessageId.bind(p);
-    p.outgoingEnqueue = (sub, packet) => (this.admit(sub, packet) ? enqueue(sub, packet) : Promise.resolve());
+    p.outgoingEnqueue = async (sub, packet) => {
+      if (await this.admit(sub, packet)) await enqueue(sub, packet);
+    };
+    // Aedes asks for every QoS 1 publish, most often with no persistent subscriber: that costs nothing more
     p.outgoingEnqueueCombi = (subs, packet) =>
-      enqueueCombi(
-        subs.filter((s) => this.admit(s, packet)),
-        packet,
-      );
+      subs.length === 0
+        ? enqueueCombi(subs, packet)
+        : Promise.all(subs.map((sub) => this.admit(sub, packet))).then((admitted) =>
+            enqueueCombi(
+              subs.filter((_, i) => admitted[i]),
+              packet,
+            ),
+          );
     p.outgoingClearMessageId = async (client, packet) => {
       const removed = await clear(client, packet);
-      if (removed) this.release(client.id, removed);
+      if (removed) await this.counts.release(client.id, sizeOf(removed));
       return removed;
     };
     const every = Math.min(60_000, Math.max(1000, (this.limits.sessionExpirySeconds * 1000) / 4));
@@ -100,14 +155,10 @@ export class SessionBounds {
 
   disconnected(clientId: string, clean: boolean): void {
     if (clean) {
-      this.queued.delete(clientId);
+      void this.clearCount(clientId);
       return;
     }
     if (this.ownerOf.has(clientId)) this.offlineSince.set(clientId, this.clock.now());
-  }
-
-  queuedFor(clientId: string): { messages: number; bytes: number } {
-    return this.queued.get(clientId) ?? { messages: 0, bytes: 0 };
   }
 
   persistentSessions(account: string): number {
@@ -122,30 +173,22 @@ export class SessionBounds {
     return expired.length;
   }
 
-  private admit(sub: Sub, packet: QueuedPacket): boolean {
-    const q = this.queued.get(sub.clientId) ?? { messages: 0, bytes: 0 };
-    const size = sizeOf(packet);
-    if (q.messages + 1 > this.limits.queuedMessagesPerClient || q.bytes + size > this.limits.queuedBytesPerClient) {
+  private async admit(sub: Sub, packet: QueuedPacket): Promise<boolean> {
+    const { admitted, count } = await this.counts.admit(sub.clientId, sizeOf(packet), this.limits);
+    if (!admitted) {
       this.refusals.refuse(
         'queue_full',
         sub.clientId,
-        `queue of client ${sub.clientId.slice(0, 64)} is full (${q.messages} ` +
-          `messages, ${q.bytes} bytes): newer messages are dropped`,
+        `queue of client ${sub.clientId.slice(0, 64)} is full (${count.messages} ` +
+          `messages, ${count.bytes} bytes): newer messages are dropped`,
       );
-      return false;
     }
-    q.messages++;
-    q.bytes += size;
-    this.queued.set(sub.clientId, q);
-    return true;
+    return admitted;
   }
 
-  private release(clientId: string, packet: QueuedPacket): void {
-    const q = this.queued.get(clientId);
-    if (!q) return;
-    q.messages = Math.max(0, q.messages - 1);
-    q.bytes = Math.max(0, q.bytes - sizeOf(packet));
-    if (q.messages === 0) this.queued.delete(clientId);
+  /** A count that cannot be cleared (its store unreachable) is left to be released message by message. */
+  private async clearCount(clientId: string): Promise<void> {
+    await Promise.resolve(this.counts.clear(clientId)).catch(() => undefined);
   }
 
   private async purge(clientId: string, expired: boolean): Promise<void> {
@@ -159,7 +202,7 @@ export class SessionBounds {
     const queued: QueuedPacket[] = [];
     for await (const packet of this.persistence.outgoingStream(client)) queued.push(packet);
     for (const packet of queued) await this.persistence.outgoingClearMessageId(client, packet);
-    this.queued.delete(clientId);
+    await this.clearCount(clientId);
     if (expired) {
       await this.persistence.cleanSubscriptions(client);
       await this.persistence.cleanIncoming?.(client);
