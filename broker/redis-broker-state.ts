@@ -34,6 +34,18 @@ interface RedisEmitter {
   close(cb?: () => void): void;
 }
 type Ctor = new (opts: Record<string, unknown>) => unknown;
+interface QueuedPacket {
+  cmd?: string;
+  qos?: number;
+  brokerId?: string;
+  brokerCounter?: number | string;
+  messageId?: number;
+}
+interface SessionQueue {
+  outgoingUpdate(client: { id: string }, packet: QueuedPacket): Promise<void>;
+  outgoingClearMessageId(client: { id: string }, packet: QueuedPacket): Promise<QueuedPacket | undefined>;
+  outgoingStream(client: { id: string }): AsyncIterable<QueuedPacket>;
+}
 
 export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
   // required here, not imported: a platform without a cluster never loads ioredis (about 20 files)
@@ -56,7 +68,8 @@ export function createRedisBrokerState(redisUrl: string): RedisBrokerState {
     cb?.();
   };
   const conn = new Redis(redisUrl);
-  const persistence = new AsyncRedisPersistence({ conn }) as RetainedSource;
+  const persistence = new AsyncRedisPersistence({ conn }) as RetainedSource & SessionQueue;
+  ownPacketIdentifiers(persistence, conn);
   // Aedes 1.2 pipes the retained messages of a SUBSCRIBE as a stream; this persistence yields an async
   // iterable (without the wrap, the subscribing client's process throws "stream.pipe is not a function")
   const combi = persistence.createRetainedStreamCombi.bind(persistence);
@@ -115,4 +128,45 @@ export function redisQueueCounts(redis: Redis): QueueCounts {
       await redis.del(key(clientId));
     },
   };
+}
+
+/** how long a session's packet identifier of a queued message is kept: past it, a re-send gets a new one */
+const PACKET_ID_TTL_SECONDS = 24 * 3600;
+
+/**
+ * Each session's own packet identifiers for the QoS 1 messages it was sent [MQTT-4.4.0-1]. aedes-persistence-redis
+ * keeps one body per message for all its subscribers and writes the identifier of whichever subscriber was sent
+ * it last into that body, so a session resuming got its messages under another session's identifiers (which can
+ * collide with its own, and a PUBACK then clears the wrong message). The identifier is kept per session and
+ * message (`ioc:pid:<clientId>:<brokerId>:<counter>`) and put back on the replay; a message never sent to that
+ * session is replayed without one and gets a fresh one.
+ */
+function ownPacketIdentifiers(persistence: SessionQueue, redis: Redis): void {
+  const key = (clientId: string, p: QueuedPacket) => `ioc:pid:${clientId}:${p.brokerId}:${p.brokerCounter}`;
+  const update = persistence.outgoingUpdate.bind(persistence);
+  const clear = persistence.outgoingClearMessageId.bind(persistence);
+  const stream = persistence.outgoingStream.bind(persistence);
+  persistence.outgoingUpdate = async (client, packet) => {
+    await update(client, packet);
+    if (packet.qos === 1 && packet.messageId !== undefined && packet.brokerId !== undefined) {
+      await redis.set(key(client.id, packet), packet.messageId, 'EX', PACKET_ID_TTL_SECONDS);
+    }
+  };
+  persistence.outgoingClearMessageId = async (client, packet) => {
+    const removed = await clear(client, packet);
+    if (removed?.brokerId !== undefined) await redis.del(key(client.id, removed));
+    return removed;
+  };
+  persistence.outgoingStream = (client) =>
+    (async function* () {
+      for await (const packet of stream(client)) {
+        if (packet.qos !== 1 || packet.brokerId === undefined) {
+          yield packet;
+          continue;
+        }
+        const own = Number(await redis.get(key(client.id, packet)));
+        const { messageId: _shared, ...rest } = packet;
+        yield own > 0 ? { ...rest, messageId: own } : rest;
+      }
+    })();
 }

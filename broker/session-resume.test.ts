@@ -96,15 +96,24 @@ function resumeTests(name: string, platform: () => TestPlatform) {
       expect(got).toEqual(Array.from({ length: to - from + 1 }, (_, i) => from + i));
     }, 60_000);
 
-    it('re-sends what was not acknowledged with its packet identifier and DUP set [MQTT-4.4.0-1]', async () => {
+    it('re-sends what was not acknowledged with its own packet identifier and DUP set [MQTT-4.4.0-1]', async () => {
       const p = platform();
-      const clientId = `operator-dup-${process.pid}`;
-      const first = await persistentSession(p, clientId);
+      // two sessions on the topic: a queued message is one body for both in Redis, which must not lend one
+      // session's identifiers to the other
+      const [x, y] = [`operator-dup-x-${process.pid}`, `operator-dup-y-${process.pid}`];
+      const first = await persistentSession(p, x);
+      const other = await persistentSession(p, y);
       const readings = await streamReadings(p);
       for (let i = 0; i < 3; i++) await readings.publish();
       await first.waitFor('3 readings', () => first.publishes().length === 3);
+      await other.waitFor('3 readings', () => other.publishes().length === 3);
       await first.end(true); // the network drops: no PUBACK was sent
-      const resumed = wireClient(p.mqttUrl, login(p, clientId));
+      await other.end(true);
+      // the other session resumes first and is sent the three again, under its identifiers
+      const otherAgain = wireClient(p.mqttUrl, login(p, y));
+      await otherAgain.waitFor('3 readings again', () => otherAgain.publishes().length === 3);
+      await otherAgain.end(true);
+      const resumed = wireClient(p.mqttUrl, login(p, x));
       expect((await resumed.connected()).sessionPresent).toBe(true);
       await resumed.waitFor('3 readings again', () => resumed.publishes().length === 3);
       const sent = first.publishes().map((q) => ({ id: q.messageId, ts: tsOf(q), dup: false }));
