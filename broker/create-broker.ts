@@ -408,6 +408,7 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
   );
   sessions.install();
   resumes.install((aedes as unknown as { persistence: ReplayPersistence }).persistence);
+  keepTakeoverWills(aedes);
 
   // live connections by principal, so that revoking a credential closes them (config/accounts/)
   const unregister = new WeakMap<Client, () => void>();
@@ -547,5 +548,29 @@ export async function createBroker(deps: BrokerDeps): Promise<Broker> {
       await deps.shared?.close();
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
+  };
+}
+
+interface WillStore {
+  persistence: { delWill(client: { id: string; brokerId?: string }): Promise<unknown> };
+  clients: Record<string, { closed?: boolean; will?: unknown } | undefined>;
+  id: string;
+}
+
+/**
+ * A session taken over (the same clientId connecting again) keeps the new connection's will. Aedes stores the new
+ * will, then closes the old connection, whose close deletes the will of that clientId on this broker, after it
+ * published the old will: the new one, by then. In cluster mode that stored will is what the other nodes publish
+ * if this node dies, so it was lost. The delete is skipped while a live connection of that id here has a will;
+ * a dead broker's wills (another broker id) are deleted as before.
+ */
+function keepTakeoverWills(aedes: Aedes): void {
+  const broker = aedes as unknown as WillStore;
+  const delWill = broker.persistence.delWill.bind(broker.persistence);
+  broker.persistence.delWill = (client) => {
+    const live = broker.clients[client.id];
+    const ours = (client.brokerId ?? broker.id) === broker.id;
+    if (ours && live && live !== client && !live.closed && live.will) return Promise.resolve(undefined);
+    return delWill(client);
   };
 }

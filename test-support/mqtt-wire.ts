@@ -22,7 +22,13 @@ export interface WireClient {
 
 export function wireClient(
   mqttUrl: string,
-  connect: { clientId: string; username: string; password: string; clean: boolean },
+  connect: {
+    clientId: string;
+    username: string;
+    password: string;
+    clean: boolean;
+    will?: { topic: string; payload: Buffer; qos: 0 | 1; retain: boolean };
+  },
   options: { autoAck?: boolean } = {},
 ): WireClient {
   const { hostname, port } = new URL(mqttUrl);

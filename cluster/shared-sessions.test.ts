@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { wireClient } from '../test-support/mqtt-wire.ts';
 import { publishAcked, type TestPlatform } from '../test-support/platform-harness.ts';
@@ -12,14 +13,16 @@ const QUEUE = 5;
  * only grew: once the subscriber on B had received the limit's worth of messages published on A, A dropped every
  * later one for it, acknowledged to the device and then lost while the session was away.
  */
-describe('persistent session queues across two cluster nodes', () => {
+describe('MQTT sessions across two cluster nodes', () => {
   let a: TestPlatform;
   let b: TestPlatform;
+  let redisUrl: string;
   twoClusterNodes(
     'session-queues',
-    (nodeA, nodeB) => {
+    (nodeA, nodeB, redis) => {
       a = nodeA;
       b = nodeB;
+      redisUrl = redis.url;
     },
     { overrides: { limits: { queuedMessagesPerClient: QUEUE, devicePublishesPerSecond: 1000 } } },
   );
@@ -56,4 +59,33 @@ describe('persistent session queues across two cluster nodes', () => {
     await resumed.end();
     expect(got).toEqual(Array.from({ length: QUEUE }, (_, i) => 3 * QUEUE + 1 + i));
   }, 60_000);
+
+  // the stored will is what the other nodes publish if this node dies (Aedes' dead-broker check)
+  it("keeps the new connection's will when a device's session is taken over on the same node", async () => {
+    const sensor = 'air-ngomon';
+    const connection = (text: string) =>
+      wireClient(a.mqttUrl, {
+        clientId: `${sensor}-will`,
+        username: sensor,
+        password: a.devicePassword(sensor),
+        clean: false,
+        will: { topic: `ioc/air/${sensor}/status`, payload: Buffer.from(text), qos: 1, retain: false },
+      });
+    const old = connection('will-of-the-old-connection');
+    await old.connected();
+    const taking = connection('will-of-the-new-connection');
+    await taking.connected();
+    await old.waitFor('the old connection closed', (p) => p.cmd === 'close');
+    const redis = new Redis(redisUrl);
+    try {
+      // the old connection's close deletes its will once it has published it: give it that time
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const keys = (await redis.keys('will:*')).filter((k) => k.endsWith(`:${sensor}-will`));
+      expect(keys).toHaveLength(1);
+      expect((await redis.getBuffer(keys[0]!))?.includes('will-of-the-new-connection')).toBe(true);
+    } finally {
+      redis.disconnect();
+      await taking.end();
+    }
+  }, 30_000);
 });
