@@ -38,11 +38,11 @@ async function streamReadings(platform: TestPlatform) {
 
 /** What the wire must show when a persistent session resumes (broker/session-resume.ts), on one kind of broker. */
 function resumeTests(name: string, platform: () => TestPlatform) {
-  const login = (p: TestPlatform, clientId: string, clean = false) => ({
+  const login = (p: TestPlatform, clientId: string) => ({
     clientId,
     username: 'operator',
     password: p.operatorToken,
-    clean,
+    clean: false,
   });
   const persistentSession = async (p: TestPlatform, clientId: string) => {
     const first = wireClient(p.mqttUrl, login(p, clientId));

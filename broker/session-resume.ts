@@ -19,6 +19,8 @@ export interface ReplayPersistence {
 }
 
 interface Resume {
+  /** until the release (or the connection's close); read by every delivery, so kept here, not looked up */
+  holding: boolean;
   held: Array<{ deliver: Deliver; packet: PublishPacket }>;
   /** the messages the queue's replay sent, by `brokerId:brokerCounter` (one publish, whichever node took it) */
   replayed: Set<string>;
@@ -66,12 +68,12 @@ export class SessionResume {
   /** From the client's CONNECT (Aedes' preConnect), before Aedes restores its session. */
   hold(client: Client): void {
     const c = client as Client & Deliveries;
-    const resume: Resume = { held: [], replayed: new Set() };
+    const resume: Resume = { holding: true, held: [], replayed: new Set() };
     this.resuming.set(client, resume);
     const wrap =
       (deliver: Deliver): Deliver =>
       (packet, done) => {
-        if (this.resuming.get(client) !== resume) return deliver(packet, done);
+        if (!resume.holding) return deliver(packet, done);
         if (resume.held.length < this.bound) resume.held.push({ deliver, packet });
         else this.refusals.refuse('queue_full', client.id, this.fullMessage(client));
         done();
@@ -81,13 +83,17 @@ export class SessionResume {
     c.deliver0 = wrap(c.deliver0);
     c.deliverQoS = wrap(c.deliverQoS);
     // a connection that ends before it is ready drops what was held (a persistent session keeps its queue)
-    client.conn.once('close', () => this.resuming.delete(client));
+    client.conn.once('close', () => {
+      resume.holding = false;
+      this.resuming.delete(client);
+    });
   }
 
   /** When Aedes has replayed the client's queue (its `clientReady`): what was held goes out, and nothing more is. */
   release(client: Client): void {
     const resume = this.resuming.get(client);
     if (!resume) return;
+    resume.holding = false;
     this.resuming.delete(client);
     for (const { deliver, packet } of resume.held) {
       if (!resume.replayed.has(messageKey(packet as StoredPacket))) deliver(packet, noop);
